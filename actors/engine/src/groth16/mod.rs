@@ -1,0 +1,15 @@
+//! Groth16 verification on BN254 and BLS12-381: keys prepared once and cached by id, single and
+//! batched verification, arkworks canonical bytes and snarkjs JSON.
+
+mod curve;
+pub mod decode;
+mod dispatch;
+mod key;
+pub mod snarkjs;
+mod verify;
+
+pub use curve::{Curve, SupportedCurve, UnknownCurve};
+pub use decode::SCALAR_BYTES;
+pub use dispatch::EncodedStatement;
+pub use key::{AnyKey, KeyRegistry, PreparedKey, RegistryFull};
+pub use verify::{Statement, verify_batch, verify_batch_refs, verify_one};

@@ -1,0 +1,19 @@
+//! The Trust Fabric verification engine: BLS signatures (Ethereum proof-of-possession
+//! ciphersuite, via blst) and Groth16 proofs on BN254 and BLS12-381 (via arkworks), single and
+//! batched.
+//!
+//! It is pure and sans-IO: no runtime, no threads, no clock, no ambient randomness (callers pass
+//! a CSPRNG for batch scalars). Untrusted bytes are checked for size and count before any curve
+//! work, and every point for curve and subgroup membership. A verification answers a
+//! [`Verdict`]: `Valid`, `Invalid(reason)` or `Rejected(rejection)` for malformed input.
+
+pub mod bls;
+mod digest;
+pub mod groth16;
+mod limits;
+mod random;
+mod verdict;
+
+pub use digest::{KeyId, StatementDigest};
+pub use limits::Limits;
+pub use verdict::{Field, InvalidReason, Rejection, Verdict};
