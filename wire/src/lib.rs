@@ -1,1 +1,21 @@
-//! tmp
+//! The Trust Fabric wire protocol: what partners and the appliance say to each other.
+//!
+//! A frame is an 8-byte header (magic `TF`, protocol version, body length) followed by an rkyv
+//! archive of one [`Message`]. Bodies are only ever read through validated access (bytecheck),
+//! once, at ingress, from a reused aligned buffer; frame size, nesting depth and every count are
+//! limited before any work. The crate has no runtime dependency.
+
+mod error;
+mod frame;
+mod limits;
+// rkyv's derive emits undocumented resolver fields for enum variants; every item written here
+// is documented.
+#[allow(missing_docs)]
+mod messages;
+
+pub use error::WireError;
+pub use frame::{
+    FrameDecoder, FrameHeader, HEADER_BYTES, MAGIC, PROTOCOL_VERSION, encode, to_owned,
+};
+pub use limits::WireLimits;
+pub use messages::*;

@@ -1,0 +1,94 @@
+//! Limits on what a frame may carry, checked right after validated access and before any work.
+
+use crate::WireError;
+use crate::messages::{ArchivedMessage, ArchivedStatement};
+
+/// Limits on frames and message fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireLimits {
+    /// Largest frame body in bytes.
+    pub max_frame_bytes: usize,
+    /// Deepest nesting the validator follows (our messages nest at most 4 deep).
+    pub max_depth: usize,
+    /// Longest purpose string in bytes.
+    pub max_purpose_bytes: usize,
+    /// Longest BLS message in bytes.
+    pub max_message_bytes: usize,
+    /// Most public keys (and messages) in one BLS aggregate.
+    pub max_public_keys: usize,
+    /// Most Groth16 public inputs.
+    pub max_public_inputs: usize,
+    /// Longest Groth16 proof in bytes (192 is the BLS12-381 compressed size).
+    pub max_proof_bytes: usize,
+}
+
+impl WireLimits {
+    /// Defaults that fit every supported statement with room to spare.
+    pub const DEFAULT: WireLimits = WireLimits {
+        max_frame_bytes: 1 << 20,
+        max_depth: 8,
+        max_purpose_bytes: 64,
+        max_message_bytes: 4096,
+        max_public_keys: 1024,
+        max_public_inputs: 64,
+        max_proof_bytes: 256,
+    };
+
+    /// Checks every variable-size field of a validated message.
+    pub fn check(&self, message: &ArchivedMessage) -> Result<(), WireError> {
+        let ArchivedMessage::Submit(submit) = message else {
+            return Ok(());
+        };
+        over("purpose", submit.purpose.len(), self.max_purpose_bytes)?;
+        match &submit.statement {
+            ArchivedStatement::BlsSingle { message, .. } => {
+                over("message", message.len(), self.max_message_bytes)
+            }
+            ArchivedStatement::BlsAggregate {
+                public_keys,
+                messages,
+                ..
+            } => {
+                over("public_keys", public_keys.len(), self.max_public_keys)?;
+                over("messages", messages.len(), self.max_public_keys)?;
+                messages
+                    .iter()
+                    .try_for_each(|m| over("messages[]", m.len(), self.max_message_bytes))
+            }
+            ArchivedStatement::BlsFastAggregate {
+                public_keys,
+                message,
+                ..
+            } => {
+                over("public_keys", public_keys.len(), self.max_public_keys)?;
+                over("message", message.len(), self.max_message_bytes)
+            }
+            ArchivedStatement::Groth16 {
+                proof,
+                public_inputs,
+                ..
+            } => {
+                over("proof", proof.len(), self.max_proof_bytes)?;
+                over("public_inputs", public_inputs.len(), self.max_public_inputs)
+            }
+        }
+    }
+}
+
+impl Default for WireLimits {
+    fn default() -> Self {
+        WireLimits::DEFAULT
+    }
+}
+
+fn over(field: &'static str, actual: usize, limit: usize) -> Result<(), WireError> {
+    if actual > limit {
+        Err(WireError::OverLimit {
+            field,
+            limit,
+            actual,
+        })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,211 @@
+//! The protocol's messages. Plain structs, enums, arrays and vectors only, so every archive
+//! validates without shared pointers and nests at most a few levels deep.
+
+use rkyv::{Archive, Deserialize, Serialize};
+
+/// One protocol message; the body of every frame.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+#[non_exhaustive]
+pub enum Message {
+    /// Partner to appliance: verify this statement.
+    Submit(Submit),
+    /// Appliance to partner: the verdict and its signed receipt.
+    Verdict(VerdictReply),
+    /// Appliance to partner: the request was not verified, and why.
+    Error(ErrorReply),
+}
+
+/// A request to verify one statement. The tenant is never a field: it is the identity of the
+/// client certificate the connection was authenticated with.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct Submit {
+    /// Chosen by the partner, unique per tenant; echoed in the reply.
+    pub request_id: u64,
+    /// Why the data is processed (budgets are kept per purpose).
+    pub purpose: String,
+    /// The sensitivity class of the data behind the statement.
+    pub dataset_class: DatasetClass,
+    /// What to verify.
+    pub statement: Statement,
+}
+
+/// Dataset sensitivity classes; P0 is the most sensitive.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[rkyv(derive(Debug, PartialEq, Eq))]
+#[non_exhaustive]
+pub enum DatasetClass {
+    /// Most sensitive.
+    P0,
+    /// Sensitive.
+    P1,
+    /// Least sensitive.
+    P2,
+}
+
+/// A statement to verify.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+#[non_exhaustive]
+pub enum Statement {
+    /// One BLS signature by one key over one message.
+    BlsSingle {
+        /// Compressed G1 public key.
+        public_key: [u8; 48],
+        /// The signed message.
+        message: Vec<u8>,
+        /// Compressed G2 signature.
+        signature: [u8; 96],
+    },
+    /// An aggregate BLS signature, one message per key.
+    BlsAggregate {
+        /// Compressed G1 public keys.
+        public_keys: Vec<[u8; 48]>,
+        /// One message per key.
+        messages: Vec<Vec<u8>>,
+        /// Compressed G2 aggregate signature.
+        signature: [u8; 96],
+    },
+    /// An aggregate BLS signature by many keys over one message.
+    BlsFastAggregate {
+        /// Compressed G1 public keys.
+        public_keys: Vec<[u8; 48]>,
+        /// The message all keys signed.
+        message: Vec<u8>,
+        /// Compressed G2 aggregate signature.
+        signature: [u8; 96],
+    },
+    /// A Groth16 proof under a registered verifying key.
+    Groth16 {
+        /// The key's curve.
+        curve: Curve,
+        /// The key's id: SHA-256 of its arkworks canonical compressed bytes.
+        key_id: [u8; 32],
+        /// arkworks canonical compressed proof (A, B, C).
+        proof: Vec<u8>,
+        /// Public inputs, 32 bytes little-endian each.
+        public_inputs: Vec<[u8; 32]>,
+    },
+}
+
+/// A Groth16 curve.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[rkyv(derive(Debug, PartialEq, Eq))]
+#[non_exhaustive]
+pub enum Curve {
+    /// BN254 (snarkjs: bn128).
+    Bn254,
+    /// BLS12-381.
+    Bls12_381,
+}
+
+/// The answer to a submit that was verified.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct VerdictReply {
+    /// The submit's request id.
+    pub request_id: u64,
+    /// The verdict.
+    pub verdict: VerdictCode,
+    /// Why, in words, for `Invalid` and `Rejected`; empty for `Valid`.
+    pub reason: String,
+    /// What was verified: key id and public inputs (or keys and messages) digested.
+    pub statement_digest: [u8; 32],
+    /// The signed receipt.
+    pub receipt: ReceiptEnvelope,
+}
+
+/// A verdict.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug, PartialEq, Eq))]
+#[non_exhaustive]
+pub enum VerdictCode {
+    /// Verifies.
+    Valid,
+    /// Well formed, does not verify.
+    Invalid,
+    /// Malformed (a point off the curve, a wrong input count, ...).
+    Rejected,
+}
+
+/// A DSSE envelope: the receipt payload and signatures over its pre-authentication encoding.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ReceiptEnvelope {
+    /// Names the receipt schema.
+    pub payload_type: String,
+    /// The exact payload bytes that were signed.
+    pub payload: Vec<u8>,
+    /// Signatures (one per appliance key).
+    pub signatures: Vec<ReceiptSignature>,
+}
+
+/// One DSSE signature.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ReceiptSignature {
+    /// Which key signed.
+    pub key_id: String,
+    /// Ed25519 signature.
+    pub signature: Vec<u8>,
+}
+
+/// The answer to a submit that was not verified.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ErrorReply {
+    /// The submit's request id (0 when the frame could not be read far enough to know it).
+    pub request_id: u64,
+    /// What went wrong.
+    pub code: ErrorCode,
+}
+
+/// Why a request was not verified, with the numbers a partner needs to act.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The appliance or the tenant's queue is full: retry after this long.
+    Busy {
+        /// Milliseconds to wait before retrying.
+        retry_after_ms: u32,
+    },
+    /// The request would overspend a privacy budget.
+    OverBudget {
+        /// The purpose whose cap was hit.
+        purpose: String,
+        /// The dataset class whose cap was hit.
+        dataset_class: DatasetClass,
+        /// The cap's window, such as `day` or `rolling 3600s`.
+        window: String,
+        /// What the request would cost.
+        requested: u64,
+        /// What is left in the window.
+        remaining: u64,
+        /// When the window resets, Unix milliseconds.
+        resets_at_unix_ms: u64,
+    },
+    /// Policy does not allow this tenant, purpose, class or key.
+    Denied {
+        /// The rule or reason, in words.
+        reason: String,
+    },
+    /// The Groth16 key id is not registered for this tenant.
+    UnknownKey {
+        /// The key id sent.
+        key_id: [u8; 32],
+    },
+    /// The frame or message is malformed; the text says which field.
+    Malformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The frame's protocol version is not spoken here.
+    UnsupportedVersion {
+        /// The version the appliance speaks.
+        supported: u16,
+    },
+    /// The appliance failed; the request may be retried.
+    Internal,
+}

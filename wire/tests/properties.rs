@@ -1,0 +1,248 @@
+//! Round trips for every message shape, and no input bytes ever panic the decoder.
+
+use proptest::prelude::*;
+use tf_wire::{
+    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES, Message,
+    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, Statement, Submit, VerdictCode,
+    VerdictReply, WireError, WireLimits, encode, to_owned,
+};
+
+fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..max)
+}
+
+fn class() -> impl Strategy<Value = DatasetClass> {
+    prop_oneof![
+        Just(DatasetClass::P0),
+        Just(DatasetClass::P1),
+        Just(DatasetClass::P2)
+    ]
+}
+
+fn statement() -> impl Strategy<Value = Statement> {
+    prop_oneof![
+        (
+            any::<[u8; 48]>(),
+            bytes(64),
+            prop::array::uniform32(any::<u8>())
+        )
+            .prop_map(|(public_key, message, half)| Statement::BlsSingle {
+                public_key,
+                message,
+                signature: double(half),
+            }),
+        (
+            prop::collection::vec(any::<[u8; 48]>(), 0..4),
+            prop::collection::vec(bytes(16), 0..4)
+        )
+            .prop_map(|(public_keys, messages)| Statement::BlsAggregate {
+                public_keys,
+                messages,
+                signature: [7; 96],
+            }),
+        (prop::collection::vec(any::<[u8; 48]>(), 0..4), bytes(32)).prop_map(
+            |(public_keys, message)| Statement::BlsFastAggregate {
+                public_keys,
+                message,
+                signature: [9; 96]
+            }
+        ),
+        (
+            any::<bool>(),
+            any::<[u8; 32]>(),
+            bytes(192),
+            prop::collection::vec(any::<[u8; 32]>(), 0..8)
+        )
+            .prop_map(|(bn, key_id, proof, public_inputs)| Statement::Groth16 {
+                curve: if bn { Curve::Bn254 } else { Curve::Bls12_381 },
+                key_id,
+                proof,
+                public_inputs,
+            }),
+    ]
+}
+
+fn double(half: [u8; 32]) -> [u8; 96] {
+    let mut out = [0u8; 96];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = half[i % 32];
+    }
+    out
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        (any::<u64>(), "[a-z-]{0,20}", class(), statement()).prop_map(
+            |(request_id, purpose, dataset_class, statement)| Message::Submit(Submit {
+                request_id,
+                purpose,
+                dataset_class,
+                statement,
+            })
+        ),
+        (
+            any::<u64>(),
+            ".{0,30}",
+            any::<[u8; 32]>(),
+            bytes(100),
+            bytes(64)
+        )
+            .prop_map(
+                |(request_id, reason, statement_digest, payload, signature)| {
+                    Message::Verdict(VerdictReply {
+                        request_id,
+                        verdict: VerdictCode::Invalid,
+                        reason,
+                        statement_digest,
+                        receipt: ReceiptEnvelope {
+                            payload_type: "application/vnd.trust-fabric.receipt.v1+json".into(),
+                            payload,
+                            signatures: vec![ReceiptSignature {
+                                key_id: "k1".into(),
+                                signature,
+                            }],
+                        },
+                    })
+                }
+            ),
+        (any::<u64>(), any::<u32>(), any::<u64>(), class()).prop_map(
+            |(request_id, retry_after_ms, remaining, dataset_class)| {
+                let code = if retry_after_ms % 2 == 0 {
+                    ErrorCode::Busy { retry_after_ms }
+                } else {
+                    ErrorCode::OverBudget {
+                        purpose: "fraud-check".into(),
+                        dataset_class,
+                        window: "day".into(),
+                        requested: 1,
+                        remaining,
+                        resets_at_unix_ms: 1_700_000_000_000,
+                    }
+                };
+                Message::Error(ErrorReply { request_id, code })
+            }
+        ),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn every_message_round_trips(message in message()) {
+        let mut frame = Vec::new();
+        encode(&message, &mut frame).expect("encodes");
+        let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+        let archived = decoder.decode(&frame).expect("decodes");
+        prop_assert_eq!(to_owned(archived), message);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(data in bytes(2048)) {
+        let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+        let _ = decoder.decode(&data);
+        let _ = decoder.decode_body(&data);
+    }
+
+    #[test]
+    fn mutated_valid_frames_never_panic(message in message(), flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
+        let mut frame = Vec::new();
+        encode(&message, &mut frame).expect("encodes");
+        for (at, value) in flips {
+            let i = HEADER_BYTES + at % (frame.len() - HEADER_BYTES);
+            frame[i] = value;
+        }
+        let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+        if let Ok(archived) = decoder.decode(&frame) {
+            let _ = to_owned(archived);
+        }
+    }
+}
+
+fn submit(statement: Statement) -> Vec<u8> {
+    let mut frame = Vec::new();
+    let message = Message::Submit(Submit {
+        request_id: 1,
+        purpose: "audit".into(),
+        dataset_class: DatasetClass::P1,
+        statement,
+    });
+    encode(&message, &mut frame).expect("encodes");
+    frame
+}
+
+#[test]
+fn header_checks_come_before_the_body() {
+    let frame = submit(Statement::BlsSingle {
+        public_key: [1; 48],
+        message: vec![],
+        signature: [2; 96],
+    });
+    let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+    assert_eq!(
+        decoder.decode(&frame[..5]).map(|_| ()),
+        Err(WireError::Truncated { needed: 8, got: 5 })
+    );
+    let mut bad = frame.clone();
+    bad[0] = b'X';
+    assert!(matches!(decoder.decode(&bad), Err(WireError::BadMagic)));
+    let mut newer = frame.clone();
+    newer[2..4].copy_from_slice(&(PROTOCOL_VERSION + 1).to_le_bytes());
+    assert!(matches!(
+        decoder.decode(&newer),
+        Err(WireError::UnsupportedVersion { got, supported: PROTOCOL_VERSION }) if got == PROTOCOL_VERSION + 1
+    ));
+    let mut huge = frame.clone();
+    huge[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        decoder.decode(&huge),
+        Err(WireError::FrameTooLarge { .. })
+    ));
+    assert!(matches!(
+        decoder.decode(&frame[..frame.len() - 1]),
+        Err(WireError::Truncated { .. })
+    ));
+    assert!(decoder.decode(&frame).is_ok());
+}
+
+#[test]
+fn field_limits_are_enforced_after_validation() {
+    let limits = WireLimits {
+        max_public_inputs: 2,
+        max_message_bytes: 4,
+        ..WireLimits::DEFAULT
+    };
+    let mut decoder = FrameDecoder::new(limits);
+    let groth = submit(Statement::Groth16 {
+        curve: Curve::Bn254,
+        key_id: [0; 32],
+        proof: vec![0; 128],
+        public_inputs: vec![[0; 32]; 3],
+    });
+    assert_eq!(
+        decoder.decode(&groth).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "public_inputs",
+            limit: 2,
+            actual: 3
+        })
+    );
+    let long = submit(Statement::BlsSingle {
+        public_key: [1; 48],
+        message: vec![0; 5],
+        signature: [2; 96],
+    });
+    assert_eq!(
+        decoder.decode(&long).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "message",
+            limit: 4,
+            actual: 5
+        })
+    );
+    let tiny = FrameDecoder::new(WireLimits {
+        max_frame_bytes: 16,
+        ..WireLimits::DEFAULT
+    })
+    .decode(&long)
+    .map(|_| ());
+    assert!(matches!(tiny, Err(WireError::FrameTooLarge { .. })));
+}
