@@ -1,1 +1,190 @@
-//! tmp
+//! Typed configuration for the appliance: TOML with documented defaults, unknown keys refused,
+//! and validation that names the file, the key and what is allowed.
+//!
+//! This holds the verification limits today; listen addresses, shards, TLS material and the rest
+//! join as the data plane and control plane land.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tf_engine::Limits;
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[verify]`: limits on what the verification engine accepts.
+    pub verify: VerifyConfig,
+}
+
+/// `[verify]`: limits checked before any curve work.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Most public inputs a Groth16 statement may have. Default 64; 1 to 4096.
+    pub max_public_inputs: usize,
+    /// Longest BLS message in bytes. Default 4096; 1 to 1048576.
+    pub max_message_bytes: usize,
+    /// Most keys in one BLS aggregate. Default 1024; 1 to 65536.
+    pub max_aggregate_keys: usize,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        let limits = Limits::DEFAULT;
+        VerifyConfig {
+            max_public_inputs: limits.max_public_inputs,
+            max_message_bytes: limits.max_message_bytes,
+            max_aggregate_keys: limits.max_aggregate_keys,
+        }
+    }
+}
+
+impl VerifyConfig {
+    /// The engine limits these settings give.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_public_inputs: self.max_public_inputs,
+            max_message_bytes: self.max_message_bytes,
+            max_aggregate_keys: self.max_aggregate_keys,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the configuration: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema (unknown key, wrong type, ...).
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, which names the key and line.
+        message: String,
+    },
+    /// A value is out of its allowed range.
+    #[error("{path}: {key} = {value} is not allowed: {allowed}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The dotted key.
+        key: &'static str,
+        /// The value found.
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+}
+
+impl Config {
+    /// Loads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let v = &self.verify;
+        in_range(
+            path,
+            "verify.max_public_inputs",
+            v.max_public_inputs,
+            1,
+            4096,
+            "1 to 4096",
+        )?;
+        in_range(
+            path,
+            "verify.max_message_bytes",
+            v.max_message_bytes,
+            1,
+            1 << 20,
+            "1 to 1048576",
+        )?;
+        in_range(
+            path,
+            "verify.max_aggregate_keys",
+            v.max_aggregate_keys,
+            1,
+            65536,
+            "1 to 65536",
+        )?;
+        Ok(())
+    }
+}
+
+fn in_range(
+    path: &Path,
+    key: &'static str,
+    value: usize,
+    min: usize,
+    max: usize,
+    allowed: &'static str,
+) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            path: path.to_owned(),
+            key,
+            value: value.to_string(),
+            allowed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_documented_defaults() {
+        let config = Config::parse("", Path::new("a.toml")).expect("empty is valid");
+        assert_eq!(config.verify.limits(), Limits::DEFAULT);
+        assert_eq!(config.verify.max_public_inputs, 64);
+    }
+
+    #[test]
+    fn values_override_and_are_range_checked() {
+        let config =
+            Config::parse("[verify]\nmax_public_inputs = 8\n", Path::new("a.toml")).expect("valid");
+        assert_eq!(config.verify.limits().max_public_inputs, 8);
+        let err = Config::parse("[verify]\nmax_public_inputs = 0\n", Path::new("a.toml"))
+            .expect_err("zero inputs is not allowed");
+        assert_eq!(
+            err.to_string(),
+            "a.toml: verify.max_public_inputs = 0 is not allowed: 1 to 4096"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_key_named() {
+        let err = Config::parse("[verify]\nmax_inputs = 8\n", Path::new("a.toml"))
+            .expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.starts_with("a.toml: "), "{text}");
+        assert!(text.contains("max_inputs"), "{text}");
+    }
+}

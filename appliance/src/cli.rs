@@ -1,0 +1,95 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trust Fabric verification appliance.
+#[derive(Debug, Parser)]
+#[command(name = "appliance", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify a proof or signature offline, without a server.
+    ///
+    /// Exit code 0 = valid, 1 = invalid, 2 = rejected input (malformed, wrong curve, wrong input
+    /// count, unreadable file), with one line on stderr saying why.
+    Verify(VerifyArgs),
+}
+
+/// `appliance verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Print `{"verdict": ..., "reason": ...}` on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// A configuration file whose `[verify]` limits apply (defaults otherwise).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to verify.
+    #[command(subcommand)]
+    pub what: VerifyWhat,
+}
+
+/// What `verify` checks.
+#[derive(Debug, Subcommand)]
+pub enum VerifyWhat {
+    /// A Groth16 proof: snarkjs JSON files (verification_key.json, proof.json, public.json) or
+    /// arkworks canonical compressed binary files, detected per file.
+    Groth16(Groth16Args),
+    /// A BLS signature (Ethereum ciphersuite, compressed keys and signatures in hex). One key and
+    /// one message: verify. Several keys and one message: fast aggregate verify. Several keys and
+    /// as many messages: aggregate verify.
+    Bls(BlsArgs),
+}
+
+/// `appliance verify groth16`.
+#[derive(Debug, Args)]
+pub struct Groth16Args {
+    /// Verifying key: snarkjs verification_key.json or arkworks compressed bytes.
+    #[arg(long, value_name = "FILE")]
+    pub vk: PathBuf,
+    /// Proof: snarkjs proof.json or arkworks compressed bytes.
+    #[arg(long, value_name = "FILE")]
+    pub proof: PathBuf,
+    /// Public inputs: snarkjs public.json or arkworks canonical Vec of scalars.
+    #[arg(long, value_name = "FILE")]
+    pub public: PathBuf,
+    /// How to read the files; `auto` looks at each file's first byte (JSON or binary).
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// The curve, for binary files where it cannot be told from the proof's length.
+    #[arg(long, value_name = "CURVE")]
+    pub curve: Option<String>,
+}
+
+/// Input file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Detect per file.
+    Auto,
+    /// snarkjs JSON.
+    Snarkjs,
+    /// arkworks canonical compressed bytes.
+    Arkworks,
+}
+
+/// `appliance verify bls`.
+#[derive(Debug, Args)]
+pub struct BlsArgs {
+    /// Compressed public key, 48 bytes hex; repeat for an aggregate.
+    #[arg(long = "pubkey", value_name = "HEX", required = true)]
+    pub pubkeys: Vec<String>,
+    /// Message hex; repeat (once per key) for an aggregate over distinct messages.
+    #[arg(long = "message", value_name = "HEX", required = true)]
+    pub messages: Vec<String>,
+    /// Compressed signature, 96 bytes hex.
+    #[arg(long, value_name = "HEX")]
+    pub signature: String,
+}
