@@ -1,100 +1,23 @@
 //! Groth16 against the snarkjs fixtures (tests/fixtures/groth16): valid, invalid and malformed
 //! inputs on both curves, single and batched.
 
-use std::fs;
-use std::path::PathBuf;
+mod common;
 
 use ark_bls12_381::Bls12_381;
 use ark_bn254::Bn254;
 use ark_ec::AffineRepr;
 use ark_ec::short_weierstrass::Affine;
 use ark_ff::{One, UniformRand};
-use ark_groth16::{Groth16, Proof, VerifyingKey};
+use ark_groth16::{Groth16, Proof};
+use common::{FIXTURE_PROOFS, FromAny, fixture, load};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_engine::groth16::decode::{decode_proof, encode_proof, encode_scalar, encode_verifying_key};
-use tf_engine::groth16::snarkjs::{self, AnyProof, AnyVerifyingKey};
+use tf_engine::groth16::snarkjs;
 use tf_engine::groth16::{
-    AnyKey, Curve, EncodedStatement, KeyRegistry, PreparedKey, Statement, SupportedCurve,
-    verify_batch, verify_one,
+    AnyKey, Curve, EncodedStatement, KeyRegistry, Statement, verify_batch, verify_one,
 };
 use tf_engine::{InvalidReason, Limits, Rejection, Verdict};
-
-const FIXTURE_PROOFS: usize = 4;
-
-fn fixture(curve_dir: &str, name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/groth16")
-        .join(curve_dir)
-        .join(name);
-    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-struct Fixtures<E: SupportedCurve> {
-    key: PreparedKey<E>,
-    statements: Vec<Statement<E>>,
-}
-
-trait FromAny: SupportedCurve {
-    const DIR: &'static str;
-    fn key(any: AnyVerifyingKey) -> VerifyingKey<Self>;
-    fn proof(any: AnyProof) -> Proof<Self>;
-}
-
-impl FromAny for Bn254 {
-    const DIR: &'static str = "bn128";
-    fn key(any: AnyVerifyingKey) -> VerifyingKey<Self> {
-        match any {
-            AnyVerifyingKey::Bn254(k) => k,
-            other => panic!("expected a bn254 key, got {other:?}"),
-        }
-    }
-    fn proof(any: AnyProof) -> Proof<Self> {
-        match any {
-            AnyProof::Bn254(p) => p,
-            other => panic!("expected a bn254 proof, got {other:?}"),
-        }
-    }
-}
-
-impl FromAny for Bls12_381 {
-    const DIR: &'static str = "bls12381";
-    fn key(any: AnyVerifyingKey) -> VerifyingKey<Self> {
-        match any {
-            AnyVerifyingKey::Bls12_381(k) => k,
-            other => panic!("expected a bls12-381 key, got {other:?}"),
-        }
-    }
-    fn proof(any: AnyProof) -> Proof<Self> {
-        match any {
-            AnyProof::Bls12_381(p) => p,
-            other => panic!("expected a bls12-381 proof, got {other:?}"),
-        }
-    }
-}
-
-fn load<E: FromAny>() -> Fixtures<E> {
-    let limits = Limits::DEFAULT;
-    let vk = E::key(
-        snarkjs::parse_verifying_key(&fixture(E::DIR, "verification_key.json"), &limits)
-            .expect("fixture key parses"),
-    );
-    let key = PreparedKey::new(&limits, vk).expect("fixture key prepares");
-    let statements = (0..FIXTURE_PROOFS)
-        .map(|i| {
-            let proof = E::proof(
-                snarkjs::parse_proof(&fixture(E::DIR, &format!("proof_{i}.json"))).expect("proof"),
-            );
-            let inputs = snarkjs::parse_public_inputs::<E>(
-                &fixture(E::DIR, &format!("public_{i}.json")),
-                &limits,
-            )
-            .expect("public inputs");
-            Statement::new(&key, proof, inputs).expect("input count matches")
-        })
-        .collect();
-    Fixtures { key, statements }
-}
 
 fn valid_invalid_and_batch<E: FromAny>() {
     let f = load::<E>();
