@@ -184,7 +184,7 @@ fn bls12_381_binary_round_trip_and_malformed() {
 fn batch_of_encoded_statements_keeps_rejections_in_place() {
     let limits = Limits::DEFAULT;
     let f = load::<Bn254>();
-    let key = AnyKey::Bn254(f.key.clone());
+    let key = AnyKey::Bn254(Box::new(f.key.clone()));
     let proofs: Vec<Vec<u8>> = f
         .statements
         .iter()

@@ -52,10 +52,10 @@ fn load_and_verify(args: &Groth16Args, limits: &Limits) -> Result<Report, String
     }
     match (vk, proof) {
         (AnyVerifyingKey::Bn254(vk), AnyProof::Bn254(proof)) => {
-            finish::<Bn254>(vk, proof, &args.public, &public_file, limits)
+            finish::<Bn254>(*vk, proof, &args.public, &public_file, limits)
         }
         (AnyVerifyingKey::Bls12_381(vk), AnyProof::Bls12_381(proof)) => {
-            finish::<Bls12_381>(vk, proof, &args.public, &public_file, limits)
+            finish::<Bls12_381>(*vk, proof, &args.public, &public_file, limits)
         }
         _ => Err("the verifying key and the proof are for different curves".into()),
     }
@@ -133,12 +133,12 @@ fn read_key(
     }
     let rejected = |r: Rejection| format!("{}: {r}", path.display());
     Ok(match curve {
-        Curve::Bn254 => {
-            AnyVerifyingKey::Bn254(decode_verifying_key(limits, &file.bytes).map_err(rejected)?)
-        }
-        _ => {
-            AnyVerifyingKey::Bls12_381(decode_verifying_key(limits, &file.bytes).map_err(rejected)?)
-        }
+        Curve::Bn254 => AnyVerifyingKey::Bn254(Box::new(
+            decode_verifying_key(limits, &file.bytes).map_err(rejected)?,
+        )),
+        _ => AnyVerifyingKey::Bls12_381(Box::new(
+            decode_verifying_key(limits, &file.bytes).map_err(rejected)?,
+        )),
     })
 }
 

@@ -119,4 +119,29 @@ mod tests {
             assert_eq!(*verdict, expected, "item {i}");
         }
     }
+
+    #[test]
+    fn swapped_signatures_fail_though_their_sum_is_unchanged() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let (s1, p1) = sign(&[0x21; 32], b"one").expect("valid secret key");
+        let (s2, p2) = sign(&[0x22; 32], b"two").expect("valid secret key");
+        // An unweighted sum would accept this pair: s2 + s1 = s1 + s2.
+        let items = [
+            BatchItem {
+                public_key: &p1,
+                message: b"one",
+                signature: &s2,
+            },
+            BatchItem {
+                public_key: &p2,
+                message: b"two",
+                signature: &s1,
+            },
+        ];
+        let verdicts = verify_batch(&items, &mut rng);
+        assert!(
+            verdicts.iter().all(|v| matches!(v, Verdict::Invalid(_))),
+            "{verdicts:?}"
+        );
+    }
 }

@@ -67,23 +67,26 @@ impl<E: SupportedCurve> PreparedKey<E> {
 #[non_exhaustive]
 pub enum AnyKey {
     /// A BN254 key.
-    Bn254(PreparedKey<Bn254>),
+    Bn254(Box<PreparedKey<Bn254>>),
     /// A BLS12-381 key.
-    Bls12_381(PreparedKey<Bls12_381>),
+    Bls12_381(Box<PreparedKey<Bls12_381>>),
 }
 
 impl AnyKey {
     /// Decodes and prepares a key from canonical compressed bytes on the given curve.
     pub fn decode(curve: Curve, limits: &Limits, bytes: &[u8]) -> Result<Self, Rejection> {
+        fn prepare<E: SupportedCurve>(
+            limits: &Limits,
+            bytes: &[u8],
+        ) -> Result<Box<PreparedKey<E>>, Rejection> {
+            Ok(Box::new(PreparedKey::new(
+                limits,
+                decode_verifying_key(limits, bytes)?,
+            )?))
+        }
         Ok(match curve {
-            Curve::Bn254 => AnyKey::Bn254(PreparedKey::new(
-                limits,
-                decode_verifying_key(limits, bytes)?,
-            )?),
-            Curve::Bls12_381 => AnyKey::Bls12_381(PreparedKey::new(
-                limits,
-                decode_verifying_key(limits, bytes)?,
-            )?),
+            Curve::Bn254 => AnyKey::Bn254(prepare(limits, bytes)?),
+            Curve::Bls12_381 => AnyKey::Bls12_381(prepare(limits, bytes)?),
         })
     }
 

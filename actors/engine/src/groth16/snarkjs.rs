@@ -34,9 +34,9 @@ pub struct FormatError {
 #[non_exhaustive]
 pub enum AnyVerifyingKey {
     /// A BN254 key.
-    Bn254(VerifyingKey<Bn254>),
+    Bn254(Box<VerifyingKey<Bn254>>),
     /// A BLS12-381 key.
-    Bls12_381(VerifyingKey<Bls12_381>),
+    Bls12_381(Box<VerifyingKey<Bls12_381>>),
 }
 
 /// A proof on either curve.
@@ -68,8 +68,8 @@ pub fn parse_verifying_key(text: &str, limits: &Limits) -> Result<AnyVerifyingKe
     let doc = Doc::parse(VK_FILE, text)?;
     doc.expect_groth16()?;
     Ok(match doc.curve()? {
-        Curve::Bn254 => AnyVerifyingKey::Bn254(doc.verifying_key(limits)?),
-        Curve::Bls12_381 => AnyVerifyingKey::Bls12_381(doc.verifying_key(limits)?),
+        Curve::Bn254 => AnyVerifyingKey::Bn254(Box::new(doc.verifying_key(limits)?)),
+        Curve::Bls12_381 => AnyVerifyingKey::Bls12_381(Box::new(doc.verifying_key(limits)?)),
     })
 }
 
@@ -347,7 +347,7 @@ fn kind(value: &Value) -> &'static str {
 
 fn clip(text: &str) -> String {
     if text.len() > 40 {
-        format!("{}...", &text[..text.floor_char_boundary(40)])
+        format!("{}...", text.chars().take(40).collect::<String>())
     } else {
         text.to_owned()
     }

@@ -37,7 +37,7 @@ impl FromAny for Bn254 {
     const DIR: &'static str = "bn128";
     fn key(any: AnyVerifyingKey) -> VerifyingKey<Self> {
         match any {
-            AnyVerifyingKey::Bn254(k) => k,
+            AnyVerifyingKey::Bn254(k) => *k,
             other => panic!("expected a bn254 key, got {other:?}"),
         }
     }
@@ -53,7 +53,7 @@ impl FromAny for Bls12_381 {
     const DIR: &'static str = "bls12381";
     fn key(any: AnyVerifyingKey) -> VerifyingKey<Self> {
         match any {
-            AnyVerifyingKey::Bls12_381(k) => k,
+            AnyVerifyingKey::Bls12_381(k) => *k,
             other => panic!("expected a bls12-381 key, got {other:?}"),
         }
     }
