@@ -2,11 +2,11 @@
 //! bisected so every item gets its own verdict.
 
 use blst::{
-    BLST_ERROR, MultiPoint, Pairing, blst_fp12, blst_p1_affine, blst_p2_affine, p2_affines,
+    MultiPoint, Pairing, blst_fp12, blst_p1, blst_p2, blst_p2_affine, p1_affines, p2_affines,
 };
 use rand_core::{CryptoRng, RngCore};
 
-use super::{DST, PublicKey, Signature, verify};
+use super::{DST, PublicKey, Signature, ffi, verify};
 use crate::Verdict;
 use crate::random::nonzero_u64;
 
@@ -46,29 +46,36 @@ fn settle<R: RngCore + CryptoRng>(items: &[BatchItem<'_>], out: &mut [Verdict], 
 
 /// Checks, for random non-zero 64-bit r_i, that
 ///   prod_i e(r_i pk_i, H(m_i)) = e(g1, sum_i r_i sig_i).
-/// blst's stock batch routine multiplies every signature by its scalar in G2; here the signature
-/// side is one Pippenger multi-scalar multiplication instead, and blst's pairing context does the
-/// rest (hash to G2, r_i pk_i, Miller loops in groups, one final exponentiation).
+/// Each H(m_i) and r_i pk_i is computed in Jacobian form and the whole batch is normalised with
+/// one inversion per group (blst's stock routine inverts twice per item); the signature side is
+/// one Pippenger multi-scalar multiplication. blst's pairing context runs the Miller loops in
+/// groups and one final exponentiation.
 fn batch_holds<R: RngCore + CryptoRng>(items: &[BatchItem<'_>], rng: &mut R) -> bool {
-    let mut scalars = Vec::with_capacity(items.len() * 8);
-    for _ in items {
-        scalars.extend_from_slice(&nonzero_u64(rng).to_le_bytes());
-    }
+    let scalars: Vec<[u8; 8]> = items
+        .iter()
+        .map(|_| nonzero_u64(rng).to_le_bytes())
+        .collect();
+    let hashes: Vec<blst_p2> = items
+        .iter()
+        .map(|item| ffi::hash_to_g2(item.message))
+        .collect();
+    let weighted_keys: Vec<blst_p1> = items
+        .iter()
+        .zip(&scalars)
+        .map(|(item, scalar)| ffi::mul_g1((&item.public_key.0).into(), scalar))
+        .collect();
+    let hashes = p2_affines::from(&hashes);
+    let weighted_keys = p1_affines::from(&weighted_keys);
     let mut pairing = Pairing::new(true, DST);
-    for (item, scalar) in items.iter().zip(scalars.chunks_exact(8)) {
-        let key: &blst_p1_affine = (&item.public_key.0).into();
-        // No signature here (`&()` is not a point): only r_i pk_i and H(m_i) are accumulated.
-        let added = pairing.mul_n_aggregate(key, false, &(), false, scalar, 64, item.message, &[]);
-        if added != BLST_ERROR::BLST_SUCCESS {
-            return false;
-        }
+    for (hash, key) in hashes.as_slice().iter().zip(weighted_keys.as_slice()) {
+        pairing.raw_aggregate(hash, key);
     }
     pairing.commit();
     let signatures: Vec<blst_p2_affine> = items
         .iter()
         .map(|i| blst_p2_affine::from(i.signature.0))
         .collect();
-    let weighted_sum = p2_affines::from(&[signatures.mult(&scalars, 64)]);
+    let weighted_sum = p2_affines::from(&[signatures.mult(scalars.as_flattened(), 64)]);
     let mut signature_side = blst_fp12::default();
     Pairing::aggregated(&mut signature_side, &weighted_sum[0]);
     pairing.finalverify(Some(&signature_side))

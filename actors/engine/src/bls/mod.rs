@@ -3,6 +3,7 @@
 //! decode (on curve, in the subgroup, keys not at infinity), so verification never repeats it.
 
 mod batch;
+mod ffi;
 mod verify;
 
 pub use batch::{BatchItem, verify_batch};
