@@ -18,7 +18,7 @@ use ark_bn254::Bn254;
 use ark_groth16::{Groth16, Proof};
 use ark_serialize::CanonicalDeserialize;
 use ark_snark::SNARK;
-use common::{FIXTURE_PROOFS, FromAny, load};
+use common::{FromAny, load};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_engine::bls::{self, BatchItem, PublicKey, Signature};
@@ -142,19 +142,10 @@ fn median(values: &[f64]) -> f64 {
 fn groth16_variants<E: FromAny>() -> Vec<Variant<'static>> {
     let limits = Limits::DEFAULT;
     let fixtures = load::<E>();
-    let key = Box::leak(Box::new(fixtures.key));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let statements: &'static [Statement<E>] = Box::leak(
-        (0..128)
-            .map(|i| {
-                let s = &fixtures.statements[i % FIXTURE_PROOFS];
-                let proof =
-                    Groth16::<E>::rerandomize_proof(key.verifying_key(), &s.proof, &mut rng);
-                Statement::new(key, proof, s.inputs.clone()).expect("input count")
-            })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
+    let statements: &'static [Statement<E>] =
+        Box::leak(common::rerandomized(&fixtures, 128, &mut rng).into_boxed_slice());
+    let key = Box::leak(Box::new(fixtures.key));
     let encoded: &'static [(Vec<u8>, Vec<[u8; 32]>)] = Box::leak(
         statements
             .iter()
@@ -235,19 +226,8 @@ fn groth16_variants<E: FromAny>() -> Vec<Variant<'static>> {
 }
 
 fn bls_variants() -> Vec<Variant<'static>> {
-    let signed: &'static [(Signature, PublicKey, Vec<u8>)] = Box::leak(
-        (0..128u32)
-            .map(|i| {
-                let mut sk = [0u8; 32];
-                sk[0] = 0x11;
-                sk[28..].copy_from_slice(&(i + 1).to_be_bytes());
-                let message = u64::from(i).to_le_bytes().repeat(4);
-                let (sig, pk) = bls::sign(&sk, &message).expect("valid secret key");
-                (sig, pk, message)
-            })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
+    let signed: &'static [(Signature, PublicKey, Vec<u8>)] =
+        Box::leak(common::bls_signed(128).into_boxed_slice());
     let items: &'static [BatchItem<'static>] = Box::leak(
         signed
             .iter()

@@ -15,7 +15,7 @@ use ark_bn254::Bn254;
 use ark_groth16::{Groth16, Proof};
 use ark_serialize::CanonicalDeserialize;
 use ark_snark::SNARK;
-use common::{FIXTURE_PROOFS, FromAny, load};
+use common::{FromAny, load};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -32,13 +32,7 @@ fn groth16<E: FromAny>(c: &mut Criterion, name: &str) {
     let key = &fixtures.key;
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     // Distinct proofs: re-randomised copies of the fixture proofs (same statements).
-    let statements: Vec<Statement<E>> = (0..128)
-        .map(|i| {
-            let s = &fixtures.statements[i % FIXTURE_PROOFS];
-            let proof = Groth16::<E>::rerandomize_proof(key.verifying_key(), &s.proof, &mut rng);
-            Statement::new(key, proof, s.inputs.clone()).expect("input count")
-        })
-        .collect();
+    let statements: Vec<Statement<E>> = common::rerandomized(&fixtures, 128, &mut rng);
     let one = &statements[0];
     let proof_bytes = encode_proof(&one.proof);
     let input_bytes: Vec<[u8; 32]> = one.inputs.iter().map(encode_scalar::<E>).collect();
@@ -97,16 +91,7 @@ fn groth16<E: FromAny>(c: &mut Criterion, name: &str) {
 
 fn bls_signatures(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let signed: Vec<(Signature, PublicKey, Vec<u8>)> = (0..128u32)
-        .map(|i| {
-            let mut sk = [0u8; 32];
-            sk[0] = 0x11;
-            sk[28..].copy_from_slice(&(i + 1).to_be_bytes());
-            let message = (i as u64).to_le_bytes().repeat(4);
-            let (sig, pk) = bls::sign(&sk, &message).expect("valid secret key");
-            (sig, pk, message)
-        })
-        .collect();
+    let signed: Vec<(Signature, PublicKey, Vec<u8>)> = common::bls_signed(128);
     let items: Vec<BatchItem> = signed
         .iter()
         .map(|(s, p, m)| BatchItem {

@@ -87,3 +87,43 @@ pub fn load<E: FromAny>() -> Fixtures<E> {
         .collect();
     Fixtures { key, statements }
 }
+
+/// `n` distinct valid proofs: re-randomised copies of the fixture proofs (same statements, new
+/// proof bytes), for batches larger than the fixture set.
+pub fn rerandomized<E: FromAny, R: rand_core::RngCore>(
+    fixtures: &Fixtures<E>,
+    n: usize,
+    rng: &mut R,
+) -> Vec<Statement<E>> {
+    (0..n)
+        .map(|i| {
+            let s = &fixtures.statements[i % FIXTURE_PROOFS];
+            let proof = ark_groth16::Groth16::<E>::rerandomize_proof(
+                fixtures.key.verifying_key(),
+                &s.proof,
+                rng,
+            );
+            Statement::new(&fixtures.key, proof, s.inputs.clone()).expect("input count")
+        })
+        .collect()
+}
+
+/// `n` BLS signatures by distinct keys over distinct 32-byte messages.
+pub fn bls_signed(
+    n: u32,
+) -> Vec<(
+    tf_engine::bls::Signature,
+    tf_engine::bls::PublicKey,
+    Vec<u8>,
+)> {
+    (0..n)
+        .map(|i| {
+            let mut secret = [0u8; 32];
+            secret[0] = 0x11;
+            secret[28..].copy_from_slice(&(i + 1).to_be_bytes());
+            let message = u64::from(i).to_le_bytes().repeat(4);
+            let (sig, pk) = tf_engine::bls::sign(&secret, &message).expect("valid secret key");
+            (sig, pk, message)
+        })
+        .collect()
+}
