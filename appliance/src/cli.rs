@@ -21,6 +21,37 @@ pub enum Command {
     /// Exit code 0 = valid, 1 = invalid, 2 = rejected input (malformed, wrong curve, wrong input
     /// count, unreadable file), with one line on stderr saying why.
     Verify(VerifyArgs),
+    /// Create the state directory (development CA, server and demo tenant certificates, receipt
+    /// key) if it does not exist yet; an existing one is kept as it is.
+    Init(StateArgs),
+    /// The appliance's receipt key.
+    Keys {
+        /// What to do with the keys.
+        #[command(subcommand)]
+        what: KeysWhat,
+    },
+}
+
+/// Where the state directory is.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The state directory (default: $STATE_DIRECTORY, else ./appliance-state).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `appliance keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysWhat {
+    /// Print the public key that verifies this appliance's receipts, and its key id.
+    Show {
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `appliance verify`.

@@ -2,6 +2,9 @@
 
 mod cli;
 mod offline_verify;
+mod output;
+mod state;
+mod state_commands;
 
 use std::process::ExitCode;
 
@@ -15,5 +18,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Verify(args) => offline_verify::run(args),
+        cli::Command::Init(args) => state_commands::init(args),
+        cli::Command::Keys {
+            what: cli::KeysWhat::Show { state, json },
+        } => state_commands::keys_show(state, json),
     }
 }

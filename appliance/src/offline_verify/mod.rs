@@ -73,9 +73,9 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         out.insert("verdict".into(), json!(label));
         out.insert("reason".into(), json!(reason));
         out.extend(report.details.clone());
-        println!("{}", serde_json::Value::Object(out));
+        crate::output::line(serde_json::Value::Object(out).to_string());
     } else if label == "valid" {
-        println!("valid");
+        crate::output::line("valid");
     }
     if let Some(reason) = &reason {
         eprintln!("{label}: {reason}");

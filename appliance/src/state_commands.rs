@@ -1,0 +1,76 @@
+//! `appliance init` and `appliance keys show`.
+
+use std::process::ExitCode;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+use crate::cli::StateArgs;
+use crate::state::{DEMO_TENANT, State, layout};
+
+/// Names the development server certificate is valid for.
+fn server_names() -> Vec<String> {
+    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
+}
+
+pub fn init(args: StateArgs) -> ExitCode {
+    let root = State::resolve(args.state_dir);
+    match State::open_or_init(&root, &server_names()) {
+        Ok(state) => {
+            let verb = if state.created {
+                "created"
+            } else {
+                "kept the existing"
+            };
+            crate::output::line(format!("{verb} state directory {}", root.display()));
+            crate::output::line(format!(
+                "  CA certificate:            {}",
+                state.path(layout::CA_CERT).display()
+            ));
+            crate::output::line(format!(
+                "  demo tenant {DEMO_TENANT:?} identity: {}",
+                state.path(layout::DEMO_CLIENT_CERT).display()
+            ));
+            match state.receipt_signer() {
+                Ok(signer) => {
+                    crate::output::line(format!(
+                        "  receipt key id:            {}",
+                        signer.key_id()
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.to_string()),
+            }
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+pub fn keys_show(args: StateArgs, as_json: bool) -> ExitCode {
+    let root = State::resolve(args.state_dir);
+    let signer = match State::open_existing(&root).and_then(|s| s.receipt_signer()) {
+        Ok(signer) => signer,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let public = signer.public_key();
+    if as_json {
+        let shown = json!({
+            "algorithm": "ed25519",
+            "key_id": signer.key_id().to_string(),
+            "public_key_hex": hex::encode(public.as_bytes()),
+            "public_key_base64": STANDARD.encode(public.as_bytes()),
+        });
+        crate::output::line(shown.to_string());
+    } else {
+        crate::output::line("receipt signing key (Ed25519)");
+        crate::output::line(format!("  key id:     {}", signer.key_id()));
+        crate::output::line(format!("  public key: {}", hex::encode(public.as_bytes())));
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
