@@ -1,20 +1,44 @@
 //! Typed configuration for the appliance: TOML with documented defaults, unknown keys refused,
 //! and validation that names the file, the key and what is allowed.
 //!
-//! This holds the verification limits today; listen addresses, shards, TLS material and the rest
-//! join as the data plane and control plane land.
+//! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
+//! `[scheduling]` (mailboxes, fairness quantum, batching) and `[[tenants]]` (weights, admission
+//! rates, verifying keys). Every field has a documented default; an empty file is a valid
+//! configuration that runs the appliance for the demo tenant.
+
+mod serve;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tf_engine::Limits;
 
+pub use serve::{SchedulingConfig, ServerConfig, TenantConfig};
+
 /// The whole configuration file.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[verify]`: limits on what the verification engine accepts.
     pub verify: VerifyConfig,
+    /// `[server]`: the QUIC listener and the shards.
+    pub server: ServerConfig,
+    /// `[scheduling]`: tenant mailboxes, fairness and batching on each shard.
+    pub scheduling: SchedulingConfig,
+    /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
+    /// tenant.
+    pub tenants: Vec<TenantConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            verify: VerifyConfig::default(),
+            server: ServerConfig::default(),
+            scheduling: SchedulingConfig::default(),
+            tenants: vec![TenantConfig::demo()],
+        }
+    }
 }
 
 /// `[verify]`: limits checked before any curve work.
@@ -131,11 +155,13 @@ impl Config {
             65536,
             "1 to 65536",
         )?;
-        Ok(())
+        self.server.validate(path)?;
+        self.scheduling.validate(path)?;
+        serve::validate_tenants(&self.tenants, path)
     }
 }
 
-fn in_range(
+pub(crate) fn in_range(
     path: &Path,
     key: &'static str,
     value: usize,

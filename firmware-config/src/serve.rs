@@ -1,0 +1,342 @@
+//! `[server]`, `[scheduling]` and `[[tenants]]`: what the data plane runs with.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tf_engine::KeyId;
+
+use crate::{ConfigError, in_range};
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// QUIC (UDP) listen address. Default `127.0.0.1:4433`.
+    pub listen: SocketAddr,
+    /// Shards (one pinned executor per CPU). 0 = one per CPU the process may run on (its
+    /// affinity mask). Default 0; at most 1024.
+    pub shards: usize,
+    /// Memory each shard registers with io_uring, KiB. It is locked memory: all shards together
+    /// must fit RLIMIT_MEMLOCK. Default 1024; 64 to 65536.
+    pub io_memory_kib: usize,
+    /// The state directory. Default: `$STATE_DIRECTORY`, else `./appliance-state`.
+    pub state_dir: Option<PathBuf>,
+    /// Most concurrent QUIC connections per shard. Default 1024; 1 to 65536.
+    pub max_connections: usize,
+    /// Most concurrent request streams per connection. Default 64; 1 to 4096.
+    pub max_streams_per_connection: usize,
+    /// Close connections idle this long, milliseconds. Default 30000; 1000 to 600000.
+    pub idle_timeout_ms: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4433)),
+            shards: 0,
+            io_memory_kib: 1024,
+            state_dir: None,
+            max_connections: 1024,
+            max_streams_per_connection: 64,
+            idle_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub(crate) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        in_range(
+            path,
+            "server.shards",
+            self.shards,
+            0,
+            1024,
+            "0 (one per CPU) to 1024",
+        )?;
+        in_range(
+            path,
+            "server.io_memory_kib",
+            self.io_memory_kib,
+            64,
+            65536,
+            "64 to 65536",
+        )?;
+        in_range(
+            path,
+            "server.max_connections",
+            self.max_connections,
+            1,
+            65536,
+            "1 to 65536",
+        )?;
+        in_range(
+            path,
+            "server.max_streams_per_connection",
+            self.max_streams_per_connection,
+            1,
+            4096,
+            "1 to 4096",
+        )?;
+        in_range(
+            path,
+            "server.idle_timeout_ms",
+            self.idle_timeout_ms,
+            1000,
+            600_000,
+            "1000 to 600000",
+        )
+    }
+}
+
+/// `[scheduling]`: per-shard queues, fairness and batching.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulingConfig {
+    /// Requests a tenant may have queued on its home shard; beyond it, "busy". Default 256;
+    /// 1 to 65536.
+    pub mailbox_capacity: usize,
+    /// Deficit round robin quantum for weight 1, in cost units (a BLS verification is about
+    /// 1); at least the costliest request. Default 4; 1 to 1000.
+    pub quantum: usize,
+    /// Largest batch. Default 64; 1 to 1024.
+    pub batch_max: usize,
+    /// Longest a request waits for a batch to fill while there is backlog, microseconds (an
+    /// idle shard never waits). Default 2000; 0 to 100000.
+    pub batch_window_us: usize,
+}
+
+impl Default for SchedulingConfig {
+    fn default() -> Self {
+        SchedulingConfig {
+            mailbox_capacity: 256,
+            quantum: 4,
+            batch_max: 64,
+            batch_window_us: 2000,
+        }
+    }
+}
+
+impl SchedulingConfig {
+    pub(crate) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        in_range(
+            path,
+            "scheduling.mailbox_capacity",
+            self.mailbox_capacity,
+            1,
+            65536,
+            "1 to 65536",
+        )?;
+        in_range(
+            path,
+            "scheduling.quantum",
+            self.quantum,
+            1,
+            1000,
+            "1 to 1000",
+        )?;
+        in_range(
+            path,
+            "scheduling.batch_max",
+            self.batch_max,
+            1,
+            1024,
+            "1 to 1024",
+        )?;
+        in_range(
+            path,
+            "scheduling.batch_window_us",
+            self.batch_window_us,
+            0,
+            100_000,
+            "0 to 100000",
+        )
+    }
+}
+
+/// One `[[tenants]]` entry.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// The tenant id, as in its client certificate (`urn:trust-fabric:tenant:<id>`): 1 to 64
+    /// characters of a-z, 0-9, `-` and `_`.
+    pub id: String,
+    /// Share of a shard's verification work under contention. Default 1; 1 to 1000.
+    #[serde(default = "one")]
+    pub weight: usize,
+    /// Sustained admission rate, requests per second. Default 1000; 1 to 1000000.
+    #[serde(default = "thousand")]
+    pub rate_per_sec: usize,
+    /// Burst above the rate the admission bucket absorbs, requests. Default 500; 1 to 1000000.
+    #[serde(default = "five_hundred")]
+    pub burst: usize,
+    /// Verifying key ids (64 hex digits) the tenant may use besides the keys it registers
+    /// itself. Default none.
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+fn one() -> usize {
+    1
+}
+fn thousand() -> usize {
+    1000
+}
+fn five_hundred() -> usize {
+    500
+}
+
+impl TenantConfig {
+    /// The demo tenant created with the development PKI.
+    pub fn demo() -> Self {
+        TenantConfig {
+            id: "demo".into(),
+            weight: 1,
+            rate_per_sec: 1000,
+            burst: 500,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The parsed key ids (valid after validation).
+    pub fn key_ids(&self) -> Vec<KeyId> {
+        self.keys
+            .iter()
+            .filter_map(|k| KeyId::from_hex(k))
+            .collect()
+    }
+}
+
+pub(crate) fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<(), ConfigError> {
+    let invalid = |key: &'static str, value: String, allowed: &'static str| ConfigError::Invalid {
+        path: path.to_owned(),
+        key,
+        value,
+        allowed,
+    };
+    let mut seen = HashSet::new();
+    for tenant in tenants {
+        let id_ok = (1..=64).contains(&tenant.id.len())
+            && tenant
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(invalid(
+                "tenants.id",
+                format!("{:?}", tenant.id),
+                "1 to 64 characters of a-z, 0-9, - and _",
+            ));
+        }
+        if !seen.insert(tenant.id.as_str()) {
+            return Err(invalid(
+                "tenants.id",
+                format!("{:?}", tenant.id),
+                "each tenant id once",
+            ));
+        }
+        in_range(path, "tenants.weight", tenant.weight, 1, 1000, "1 to 1000")?;
+        in_range(
+            path,
+            "tenants.rate_per_sec",
+            tenant.rate_per_sec,
+            1,
+            1_000_000,
+            "1 to 1000000",
+        )?;
+        in_range(
+            path,
+            "tenants.burst",
+            tenant.burst,
+            1,
+            1_000_000,
+            "1 to 1000000",
+        )?;
+        if let Some(bad) = tenant.keys.iter().find(|k| KeyId::from_hex(k).is_none()) {
+            return Err(invalid(
+                "tenants.keys",
+                format!("{bad:?}"),
+                "verifying key ids: 64 hex digits",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::Config;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("appliance.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_empty_file_serves_the_demo_tenant_on_localhost() {
+        let config = parse("").expect("valid");
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:4433");
+        assert_eq!(config.server.shards, 0);
+        assert_eq!(config.tenants.len(), 1);
+        assert_eq!(config.tenants[0].id, "demo");
+    }
+
+    #[test]
+    fn tenants_replace_the_default_and_take_defaults_per_field() {
+        let key = "ab".repeat(32);
+        let text = format!(
+            r#"
+[[tenants]]
+id = "acme"
+weight = 3
+
+[[tenants]]
+id = "globex"
+keys = ["{key}"]
+"#
+        );
+        let config = parse(&text).expect("valid");
+        assert_eq!(config.tenants.len(), 2);
+        assert_eq!(
+            (config.tenants[0].weight, config.tenants[0].rate_per_sec),
+            (3, 1000)
+        );
+        assert_eq!(config.tenants[1].key_ids().len(), 1);
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_what_is_allowed() {
+        let cases = [
+            ("[server]\nlisten = \"nowhere\"\n", "listen"),
+            (
+                "[server]\nio_memory_kib = 9000000\n",
+                "server.io_memory_kib = 9000000 is not allowed: 64 to 65536",
+            ),
+            ("[server]\nshards = 2000\n", "server.shards = 2000"),
+            (
+                "[scheduling]\nbatch_max = 0\n",
+                "scheduling.batch_max = 0 is not allowed",
+            ),
+            (
+                "[[tenants]]\nid = \"Acme Corp\"\n",
+                r#"tenants.id = "Acme Corp" is not allowed"#,
+            ),
+            (
+                "[[tenants]]\nid = \"a\"\n[[tenants]]\nid = \"a\"\n",
+                "each tenant id once",
+            ),
+            (
+                "[[tenants]]\nid = \"a\"\nkeys = [\"xyz\"]\n",
+                "64 hex digits",
+            ),
+            ("[[tenants]]\nid = \"a\"\nquota = 5\n", "quota"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).expect_err(text);
+            assert!(err.starts_with("appliance.toml: "), "{err}");
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+}
