@@ -24,6 +24,13 @@ pub enum Command {
     /// Create the state directory (development CA, server and demo tenant certificates, receipt
     /// key) if it does not exist yet; an existing one is kept as it is.
     Init(StateArgs),
+    /// Check a receipt (a DSSE JSON envelope) offline. Exit 0 = genuine, 1 = altered or not
+    /// signed by this key, 2 = unreadable input.
+    Receipt {
+        /// What to do with the receipt.
+        #[command(subcommand)]
+        what: ReceiptWhat,
+    },
     /// The appliance's receipt key.
     Keys {
         /// What to do with the keys.
@@ -38,6 +45,23 @@ pub struct StateArgs {
     /// The state directory (default: $STATE_DIRECTORY, else ./appliance-state).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// `appliance receipt`.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptWhat {
+    /// Verify a receipt's signature and print what it says.
+    Verify {
+        /// The receipt file (DSSE JSON envelope).
+        file: PathBuf,
+        /// The appliance's public key (64 hex digits, from `appliance keys show`); without it,
+        /// the key in the state directory is used.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+        /// Where the state directory is (when no public key is given).
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }
 
 /// `appliance keys`.

@@ -3,6 +3,7 @@
 mod cli;
 mod offline_verify;
 mod output;
+mod receipt_commands;
 mod state;
 mod state_commands;
 
@@ -19,6 +20,14 @@ fn main() -> ExitCode {
     match cli.command {
         cli::Command::Verify(args) => offline_verify::run(args),
         cli::Command::Init(args) => state_commands::init(args),
+        cli::Command::Receipt {
+            what:
+                cli::ReceiptWhat::Verify {
+                    file,
+                    public_key,
+                    state,
+                },
+        } => receipt_commands::verify(&file, public_key.as_deref(), state),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),
