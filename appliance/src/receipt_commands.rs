@@ -7,6 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use tf_receipts::Envelope;
 
 use crate::cli::StateArgs;
+use crate::offline_verify::read_capped;
 use crate::output;
 use crate::state::State;
 
@@ -61,21 +62,8 @@ fn parse_key(text: &str) -> Result<VerifyingKey, String> {
 }
 
 fn read_limited(file: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let handle =
-        std::fs::File::open(file).map_err(|e| format!("{}: cannot open: {e}", file.display()))?;
-    let mut text = String::new();
-    handle
-        .take(MAX_RECEIPT_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-    if text.len() as u64 > MAX_RECEIPT_BYTES {
-        return Err(format!(
-            "{}: larger than 1 MiB; not a receipt",
-            file.display()
-        ));
-    }
-    Ok(text)
+    let bytes = read_capped(file, MAX_RECEIPT_BYTES, "a receipt")?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", file.display()))
 }
 
 fn unreadable(message: &str) -> ExitCode {

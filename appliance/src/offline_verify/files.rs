@@ -23,19 +23,7 @@ impl InputFile {
 
 /// Reads a file of at most 16 MiB and decides its format.
 pub fn read(path: &Path, format: Format) -> Result<InputFile, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(format!(
-            "{}: larger than {} MiB; not a key, proof or inputs file",
-            path.display(),
-            MAX_INPUT_BYTES >> 20
-        ));
-    }
+    let bytes = read_capped(path, MAX_INPUT_BYTES, "a key, proof or inputs file")?;
     let is_json = match format {
         Format::Snarkjs => true,
         Format::Arkworks => false,
@@ -48,4 +36,23 @@ pub fn read(path: &Path, format: Format) -> Result<InputFile, String> {
         }
     };
     Ok(InputFile { bytes, is_json })
+}
+
+/// Reads at most `max` bytes; a larger file is refused before it is read whole, with what it
+/// was expected to be.
+pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "{}: larger than {} KiB; not {what}",
+            path.display(),
+            max >> 10
+        ));
+    }
+    Ok(bytes)
 }

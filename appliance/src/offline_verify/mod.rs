@@ -2,6 +2,8 @@
 
 mod bls;
 mod files;
+
+pub use files::read_capped;
 mod groth16;
 
 use std::process::ExitCode;
