@@ -36,7 +36,7 @@ fn genuine_altered_foreign_and_garbage_receipts() {
     hex::decode_to_slice(secret_hex.trim(), &mut secret).expect("hex");
     let mut signer = ReceiptSigner::from_secret(&secret);
 
-    let envelope = signer.sign(&receipt(&signer));
+    let envelope = signer.sign(receipt(&signer));
     let genuine = write(dir.path(), "genuine.json", envelope.to_json());
     let out = appliance(&[
         "receipt",
@@ -87,7 +87,7 @@ fn genuine_altered_foreign_and_garbage_receipts() {
     let foreign = write(
         dir.path(),
         "foreign.json",
-        other.sign(&receipt(&other)).to_json(),
+        other.sign(receipt(&other)).to_json(),
     );
     let out = appliance(&[
         "receipt",

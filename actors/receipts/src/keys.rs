@@ -81,10 +81,13 @@ impl ReceiptSigner {
         &self.key_id
     }
 
-    /// Serialises and signs a receipt. The receipt's `appliance_key_id` must be this key's id.
-    pub fn sign(&mut self, receipt: &Receipt) -> Envelope {
-        debug_assert_eq!(receipt.appliance_key_id, self.key_id.as_str());
-        let payload = serde_json::to_vec(receipt).expect("a receipt always serialises");
+    /// Serialises and signs a receipt, stamping it with this key's id first (the signer, not
+    /// the caller, decides which key a receipt names).
+    pub fn sign(&mut self, mut receipt: Receipt) -> Envelope {
+        if receipt.appliance_key_id != self.key_id.as_str() {
+            receipt.appliance_key_id = self.key_id.as_str().to_owned();
+        }
+        let payload = serde_json::to_vec(&receipt).expect("a receipt always serialises");
         pae_into(&mut self.pae, PAYLOAD_TYPE, &payload);
         let signature = self.key.sign(&self.pae);
         Envelope {

@@ -94,7 +94,7 @@ mod tests {
     fn signed_receipt_verifies_and_round_trips_through_json() {
         let mut signer = ReceiptSigner::generate(&mut ChaCha20Rng::seed_from_u64(1));
         let original = receipt(&signer);
-        let envelope = signer.sign(&original);
+        let envelope = signer.sign(original.clone());
         let parsed = Envelope::from_json(&envelope.to_json()).expect("parses");
         assert_eq!(verify(&parsed, &signer.public_key()), Ok(original));
     }
@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn an_independent_ed25519_check_of_the_dsse_bytes_passes() {
         let mut signer = ReceiptSigner::generate(&mut ChaCha20Rng::seed_from_u64(2));
-        let envelope = signer.sign(&receipt(&signer));
+        let envelope = signer.sign(receipt(&signer));
         // Rebuild the signed bytes by hand from the DSSE specification.
         let mut signed = format!(
             "DSSEv1 {} {} {} ",
@@ -121,7 +121,7 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let mut signer = ReceiptSigner::generate(&mut rng);
         let other = ReceiptSigner::generate(&mut rng);
-        let envelope = signer.sign(&receipt(&signer));
+        let envelope = signer.sign(receipt(&signer));
 
         let mut altered = envelope.clone();
         let text = String::from_utf8(altered.payload).expect("json");
@@ -146,13 +146,22 @@ mod tests {
         // A signature from another key placed under this key's id.
         let mut forged = envelope.clone();
         let mut other_signer = other;
-        forged.signatures[0].sig = other_signer.sign(&receipt(&other_signer)).signatures[0]
+        forged.signatures[0].sig = other_signer.sign(receipt(&other_signer)).signatures[0]
             .sig
             .clone();
         assert_eq!(
             verify(&forged, &signer.public_key()),
             Err(ReceiptError::BadSignature)
         );
+    }
+
+    #[test]
+    fn the_signer_stamps_its_own_key_id() {
+        let mut signer = ReceiptSigner::generate(&mut ChaCha20Rng::seed_from_u64(5));
+        let mut claimed = receipt(&signer);
+        claimed.appliance_key_id = "someone else".into();
+        let verified = verify(&signer.sign(claimed), &signer.public_key()).expect("verifies");
+        assert_eq!(verified.appliance_key_id, signer.key_id().as_str());
     }
 
     #[test]

@@ -68,10 +68,8 @@ pub fn verify_batch<E: SupportedCurve, R: RngCore + CryptoRng>(
     statements: &[Statement<E>],
     rng: &mut R,
 ) -> Vec<Verdict> {
-    let mut verdicts = vec![Verdict::Valid; statements.len()];
     let refs: Vec<&Statement<E>> = statements.iter().collect();
-    settle(key, &refs, &mut verdicts, rng);
-    verdicts
+    verify_batch_refs(key, &refs, rng)
 }
 
 /// Verifies a batch of references (lets callers batch statements they hold elsewhere).
