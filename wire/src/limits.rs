@@ -20,6 +20,8 @@ pub struct WireLimits {
     pub max_public_inputs: usize,
     /// Longest Groth16 proof in bytes (192 is the BLS12-381 compressed size).
     pub max_proof_bytes: usize,
+    /// Longest verifying key in bytes (a BLS12-381 key with 64 public inputs is about 3.5 KiB).
+    pub max_key_bytes: usize,
 }
 
 impl WireLimits {
@@ -32,12 +34,17 @@ impl WireLimits {
         max_public_keys: 1024,
         max_public_inputs: 64,
         max_proof_bytes: 256,
+        max_key_bytes: 16 * 1024,
     };
 
     /// Checks every variable-size field of a validated message.
     pub fn check(&self, message: &ArchivedMessage) -> Result<(), WireError> {
-        let ArchivedMessage::Submit(submit) = message else {
-            return Ok(());
+        let submit = match message {
+            ArchivedMessage::Submit(submit) => submit,
+            ArchivedMessage::RegisterKey(register) => {
+                return over("key", register.key.len(), self.max_key_bytes);
+            }
+            _ => return Ok(()),
         };
         over("purpose", submit.purpose.len(), self.max_purpose_bytes)?;
         match &submit.statement {

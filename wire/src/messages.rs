@@ -14,6 +14,33 @@ pub enum Message {
     Verdict(VerdictReply),
     /// Appliance to partner: the request was not verified, and why.
     Error(ErrorReply),
+    /// Partner to appliance: register a Groth16 verifying key for this tenant.
+    RegisterKey(RegisterKey),
+    /// Appliance to partner: the key is registered under this id.
+    KeyRegistered(KeyRegistered),
+}
+
+/// A Groth16 verifying key to register. Once registered, the tenant may submit proofs under its
+/// key id (the SHA-256 of the canonical bytes, so the partner can compute it too).
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct RegisterKey {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// The key's curve.
+    pub curve: Curve,
+    /// arkworks canonical compressed verifying key.
+    pub key: Vec<u8>,
+}
+
+/// The answer to a key registration.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct KeyRegistered {
+    /// The registration's request id.
+    pub request_id: u64,
+    /// The key id to submit proofs under.
+    pub key_id: [u8; 32],
 }
 
 /// A request to verify one statement. The tenant is never a field: it is the identity of the
@@ -208,4 +235,30 @@ pub enum ErrorCode {
     },
     /// The appliance failed; the request may be retried.
     Internal,
+    /// The appliance is shutting down and takes no new requests; retry on another appliance or
+    /// after it restarts.
+    ShuttingDown,
+    /// The verifying key could not be registered.
+    KeyRefused {
+        /// Why, naming the field (a point off the curve, too many inputs, the registry full).
+        detail: String,
+    },
 }
+
+/// QUIC application close codes the appliance uses, so a partner can tell why a connection
+/// ended without parsing text.
+pub mod close_code {
+    /// The peer is done (normal close).
+    pub const DONE: u32 = 0;
+    /// The appliance is shutting down; in-flight requests were answered first.
+    pub const SHUTTING_DOWN: u32 = 0x100;
+    /// The client certificate names no tenant (`urn:trust-fabric:tenant:<id>` URI SAN).
+    pub const NO_TENANT_IDENTITY: u32 = 0x101;
+    /// The client certificate names a tenant this appliance does not serve.
+    pub const UNKNOWN_TENANT: u32 = 0x102;
+    /// The peer broke the protocol (for example, opened a unidirectional stream).
+    pub const PROTOCOL_VIOLATION: u32 = 0x103;
+}
+
+/// The ALPN protocol id of this wire protocol over QUIC.
+pub const ALPN: &[u8] = b"trust-fabric/1";

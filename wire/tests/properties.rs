@@ -2,9 +2,9 @@
 
 use proptest::prelude::*;
 use tf_wire::{
-    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES, Message,
-    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, Statement, Submit, VerdictCode,
-    VerdictReply, WireError, WireLimits, encode, to_owned,
+    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES, KeyRegistered, Message,
+    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit,
+    VerdictCode, VerdictReply, WireError, WireLimits, encode, to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -122,6 +122,20 @@ fn message() -> impl Strategy<Value = Message> {
                 Message::Error(ErrorReply { request_id, code })
             }
         ),
+        (any::<u64>(), any::<bool>(), bytes(512)).prop_map(|(request_id, bn, key)| {
+            Message::RegisterKey(RegisterKey {
+                request_id,
+                curve: if bn { Curve::Bn254 } else { Curve::Bls12_381 },
+                key,
+            })
+        }),
+        (any::<u64>(), any::<[u8; 32]>()).prop_map(|(request_id, key_id)| {
+            Message::KeyRegistered(KeyRegistered { request_id, key_id })
+        }),
+        any::<u64>().prop_map(|request_id| Message::Error(ErrorReply {
+            request_id,
+            code: ErrorCode::ShuttingDown
+        })),
     ]
 }
 
@@ -245,4 +259,27 @@ fn field_limits_are_enforced_after_validation() {
     .decode(&long)
     .map(|_| ());
     assert!(matches!(tiny, Err(WireError::FrameTooLarge { .. })));
+}
+
+#[test]
+fn a_verifying_key_over_its_limit_is_refused() {
+    let mut frame = Vec::new();
+    let register = Message::RegisterKey(RegisterKey {
+        request_id: 9,
+        curve: Curve::Bls12_381,
+        key: vec![0; 65],
+    });
+    encode(&register, &mut frame).expect("encodes");
+    let mut decoder = FrameDecoder::new(WireLimits {
+        max_key_bytes: 64,
+        ..WireLimits::DEFAULT
+    });
+    assert_eq!(
+        decoder.decode(&frame).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "key",
+            limit: 64,
+            actual: 65
+        })
+    );
 }

@@ -1,0 +1,116 @@
+//! A request waiting on its tenant's home shard, and how it batches and what it costs.
+
+use tf_engine::{KeyId, StatementDigest};
+use tf_fairness::TenantSlot;
+use tf_wire::{Curve, Statement, Submit};
+
+/// One admitted request. `R` is the runtime's reply route (which shard, connection and stream
+/// the answer goes back to); the shard never looks inside it.
+#[derive(Debug)]
+pub struct Job<R> {
+    /// The tenant, from the connection's client certificate.
+    pub tenant: TenantSlot,
+    /// The request as the partner sent it.
+    pub submit: Submit,
+    /// When the ingress shard read it, Unix microseconds (for the receipt).
+    pub received_unix_us: u64,
+    /// Where the answer goes.
+    pub route: R,
+}
+
+/// Requests that can be verified together: BLS single and fast-aggregate statements share one
+/// pairing batch; Groth16 proofs batch per verifying key; BLS aggregates over distinct messages
+/// are verified one by one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BatchKey {
+    /// BLS single signatures and fast aggregates (one message each).
+    Bls,
+    /// BLS aggregates over distinct messages.
+    BlsAggregate,
+    /// Groth16 proofs under one verifying key.
+    Groth16(KeyId),
+}
+
+impl<R> Job<R> {
+    /// The batch this request joins.
+    pub fn batch_key(&self) -> BatchKey {
+        match &self.submit.statement {
+            Statement::BlsAggregate { .. } => BatchKey::BlsAggregate,
+            Statement::Groth16 { key_id, .. } => BatchKey::Groth16(KeyId(*key_id)),
+            _ => BatchKey::Bls,
+        }
+    }
+
+    /// Verification cost in scheduling units (about one single BLS verification each), so a
+    /// tenant sending expensive statements gets fewer of them per round, not more work.
+    pub fn cost(&self) -> u64 {
+        match &self.submit.statement {
+            Statement::BlsAggregate { public_keys, .. } => (public_keys.len() as u64).max(1),
+            Statement::Groth16 {
+                curve: Curve::Bls12_381,
+                ..
+            } => 2,
+            _ => 1,
+        }
+    }
+
+    /// The statement kind as receipts name it.
+    pub fn kind(&self) -> &'static str {
+        kind(&self.submit.statement)
+    }
+
+    /// What was verified, digested the same way the offline verifier does.
+    pub fn statement_digest(&self) -> StatementDigest {
+        match &self.submit.statement {
+            Statement::BlsSingle {
+                public_key,
+                message,
+                ..
+            } => StatementDigest::bls(
+                "bls-single",
+                std::iter::once((&public_key[..], message.as_slice())),
+            ),
+            Statement::BlsFastAggregate {
+                public_keys,
+                message,
+                ..
+            } => StatementDigest::bls(
+                "bls-fast-aggregate",
+                public_keys.iter().map(|k| (&k[..], message.as_slice())),
+            ),
+            Statement::BlsAggregate {
+                public_keys,
+                messages,
+                ..
+            } => StatementDigest::bls(
+                "bls-aggregate",
+                public_keys
+                    .iter()
+                    .zip(messages)
+                    .map(|(k, m)| (&k[..], m.as_slice())),
+            ),
+            Statement::Groth16 {
+                key_id,
+                public_inputs,
+                ..
+            } => StatementDigest::groth16(&KeyId(*key_id), public_inputs.iter()),
+            // A kind this build does not know was refused at ingress; digest it as empty.
+            _ => StatementDigest::bls(self.kind(), std::iter::empty()),
+        }
+    }
+}
+
+/// The statement kind as receipts name it.
+pub fn kind(statement: &Statement) -> &'static str {
+    match statement {
+        Statement::BlsSingle { .. } => "bls-single",
+        Statement::BlsFastAggregate { .. } => "bls-fast-aggregate",
+        Statement::BlsAggregate { .. } => "bls-aggregate",
+        Statement::Groth16 {
+            curve: Curve::Bn254,
+            ..
+        } => "groth16-bn254",
+        Statement::Groth16 { .. } => "groth16-bls12-381",
+        _ => "unknown",
+    }
+}

@@ -1,0 +1,20 @@
+//! A home shard's work, sans-IO: tenant admission (quota token bucket and bounded mailbox),
+//! weighted deficit round robin across tenants, batch formation per (kind, curve, verifying
+//! key), verification through the engine, and the receipt for each verdict.
+//!
+//! Every tenant has one home shard; only there is its state kept, so admission decisions need
+//! no locks. The runtime (the appliance's glommio shards) feeds requests in with the current
+//! time and gets batches out; nothing here reads a clock, spawns, or blocks.
+
+mod job;
+mod receipt;
+mod shard;
+mod tenant;
+mod verify;
+
+pub use job::{BatchKey, Job};
+pub use receipt::receipt_for;
+pub use shard::{Refusal, Shard, ShardSettings};
+pub use tenant::{TenantCounters, TenantSpec};
+pub use tf_batcher::Batch;
+pub use tf_fairness::{Micros, TenantSlot};

@@ -1,0 +1,238 @@
+//! The shard: admission, scheduling and batch formation for the tenants homed here.
+
+use rand_core::{CryptoRng, RngCore};
+use tf_batcher::{Batch, BatchFormer};
+use tf_engine::groth16::{AnyKey, KeyRegistry, RegistryFull};
+use tf_engine::{KeyId, Limits, Verdict};
+use tf_fairness::{DrrScheduler, Micros, TenantSlot};
+use tf_wire::Statement;
+
+use crate::tenant::TenantState;
+use crate::verify::verify_batch;
+use crate::{BatchKey, Job, TenantCounters, TenantSpec};
+
+/// How a shard queues, schedules and batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardSettings {
+    /// Requests a tenant may have queued; beyond it, "busy".
+    pub mailbox_capacity: usize,
+    /// Deficit round robin quantum for weight 1, in cost units.
+    pub quantum: u64,
+    /// Largest batch.
+    pub batch_max: usize,
+    /// Longest an open batch waits to fill while there is backlog.
+    pub batch_window: Micros,
+    /// Verifying keys the shard keeps prepared.
+    pub key_capacity: usize,
+    /// Size and count limits for statements.
+    pub limits: Limits,
+}
+
+/// Why a request was not admitted. Each carries what the partner needs to act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Over the tenant's admission rate.
+    #[error("over the admission rate; retry after {retry_after_ms} ms")]
+    OverRate {
+        /// When the bucket will hold enough.
+        retry_after_ms: u32,
+    },
+    /// The tenant's mailbox is full.
+    #[error("the tenant's queue is full; retry after {retry_after_ms} ms")]
+    MailboxFull {
+        /// An estimate of when the queue will have drained.
+        retry_after_ms: u32,
+    },
+    /// A Groth16 key the tenant has not registered (or been granted).
+    #[error("verifying key {0} is not registered for this tenant")]
+    UnknownKey(KeyId),
+}
+
+/// Open batch groups at once: BLS, BLS aggregates, and a few Groth16 keys.
+const MAX_OPEN_BATCHES: usize = 8;
+/// Service time per cost unit assumed before any batch was measured.
+const INITIAL_SERVICE_US: u64 = 1_000;
+
+/// One shard's tenants, queues, batches and prepared keys.
+#[derive(Debug)]
+pub struct Shard<R> {
+    settings: ShardSettings,
+    tenants: Vec<TenantState>,
+    drr: DrrScheduler<Job<R>>,
+    former: BatchFormer<BatchKey, Job<R>>,
+    keys: KeyRegistry,
+    /// Whether work was waiting when the last batch was taken: only then do open batches wait
+    /// for their window; an idle shard verifies at once.
+    backlog: bool,
+    /// Moving average of verification time per cost unit, for "retry after" estimates.
+    service_us_per_cost: u64,
+}
+
+impl<R> Shard<R> {
+    /// A shard serving these tenants; slot `i` is `tenants[i]` (every shard numbers tenants the
+    /// same way, so a slot can cross shards).
+    pub fn new(settings: ShardSettings, tenants: &[TenantSpec], now: Micros) -> Self {
+        let mut drr = DrrScheduler::new(settings.quantum);
+        for spec in tenants {
+            drr.add_tenant(spec.weight, settings.mailbox_capacity);
+        }
+        Shard {
+            settings,
+            tenants: tenants.iter().map(|t| TenantState::new(t, now)).collect(),
+            drr,
+            former: BatchFormer::new(settings.batch_max, settings.batch_window, MAX_OPEN_BATCHES),
+            keys: KeyRegistry::with_capacity(settings.key_capacity),
+            backlog: false,
+            service_us_per_cost: INITIAL_SERVICE_US,
+        }
+    }
+
+    /// The slot of a tenant id.
+    pub fn slot_of(&self, tenant: &str) -> Option<TenantSlot> {
+        self.tenants
+            .iter()
+            .position(|t| t.id == tenant)
+            .map(|i| TenantSlot(i as u32))
+    }
+
+    /// A tenant's id.
+    pub fn tenant_id(&self, slot: TenantSlot) -> &str {
+        &self.tenants[slot.0 as usize].id
+    }
+
+    /// A tenant's counters.
+    pub fn counters(&self, slot: TenantSlot) -> TenantCounters {
+        self.tenants[slot.0 as usize].counters
+    }
+
+    /// Requests queued for a tenant.
+    pub fn queued_for(&self, slot: TenantSlot) -> usize {
+        self.drr.queued_for(slot)
+    }
+
+    /// Requests admitted and not yet handed out in a batch.
+    pub fn pending(&self) -> usize {
+        self.drr.queued() + self.former.pending()
+    }
+
+    /// Admits a request: checks the key is the tenant's, the mailbox has room and the quota
+    /// bucket has a token, in that order, so a refused request costs the tenant nothing.
+    pub fn admit(&mut self, job: Job<R>, now: Micros) -> Result<(), (Refusal, Job<R>)> {
+        let slot = job.tenant;
+        let tenant = &mut self.tenants[slot.0 as usize];
+        if let Statement::Groth16 { key_id, .. } = &job.submit.statement {
+            let id = KeyId(*key_id);
+            if !tenant.allowed_keys.contains(&id) || self.keys.get(&id).is_err() {
+                tenant.counters.unknown_key += 1;
+                return Err((Refusal::UnknownKey(id), job));
+            }
+        }
+        let queued = self.drr.queued_for(slot);
+        if queued >= self.settings.mailbox_capacity {
+            tenant.counters.mailbox_full += 1;
+            let wait_us = (queued as u64).saturating_mul(self.service_us_per_cost);
+            let retry_after_ms = millis(wait_us);
+            return Err((Refusal::MailboxFull { retry_after_ms }, job));
+        }
+        if let Err(retry) = tenant.bucket.try_take(1, now) {
+            tenant.counters.over_rate += 1;
+            let retry_after_ms = u32::try_from(retry.millis()).unwrap_or(u32::MAX);
+            return Err((Refusal::OverRate { retry_after_ms }, job));
+        }
+        tenant.counters.admitted += 1;
+        let cost = job.cost();
+        if self.drr.enqueue(slot, job, cost).is_err() {
+            unreachable!("the mailbox was checked for room above");
+        }
+        Ok(())
+    }
+
+    /// Prepares and keeps a verifying key, allowing `tenant` to use it.
+    pub fn register_key(&mut self, tenant: TenantSlot, key: AnyKey) -> Result<KeyId, RegistryFull> {
+        let id = self.keys.insert(key)?;
+        self.tenants[tenant.0 as usize].allowed_keys.insert(id);
+        Ok(id)
+    }
+
+    /// Keeps a verifying key prepared without granting it to anyone (keys loaded at start).
+    pub fn install_key(&mut self, key: AnyKey) -> Result<KeyId, RegistryFull> {
+        self.keys.insert(key)
+    }
+
+    /// Whether a prepared key with this id is held.
+    pub fn has_key(&self, id: &KeyId) -> bool {
+        self.keys.get(id).is_ok()
+    }
+
+    /// The next batch to verify, if one is due: a full batch, one whose window expired, or,
+    /// when no work was waiting behind the last batch, whatever is open, at once.
+    pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
+        let batch = self.form(now)?;
+        self.backlog = self.drr.queued() > 0 || self.former.pending() > 0;
+        Some(batch)
+    }
+
+    fn form(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
+        if let Some(expired) = self.former.take_expired(now) {
+            return Some(expired);
+        }
+        while let Some((_, job)) = self.drr.pick_next() {
+            let key = job.batch_key();
+            if let Some(full) = self.former.add(key, job, now) {
+                return Some(full);
+            }
+        }
+        if self.backlog {
+            self.former.take_expired(now)
+        } else {
+            self.former.take_oldest()
+        }
+    }
+
+    /// When an open batch's window ends (the runtime wakes the shard then).
+    pub fn next_deadline(&self) -> Option<Micros> {
+        self.former.next_deadline()
+    }
+
+    /// Verifies a batch, one verdict per job in order, and counts the verdicts.
+    pub fn verify<G: RngCore + CryptoRng>(
+        &mut self,
+        batch: &Batch<BatchKey, Job<R>>,
+        rng: &mut G,
+    ) -> Vec<Verdict> {
+        let verdicts = verify_batch(
+            batch.key,
+            &batch.items,
+            &self.keys,
+            &self.settings.limits,
+            rng,
+        );
+        for (job, verdict) in batch.items.iter().zip(&verdicts) {
+            let counters = &mut self.tenants[job.tenant.0 as usize].counters;
+            match verdict {
+                Verdict::Valid => counters.valid += 1,
+                Verdict::Invalid(_) => counters.invalid += 1,
+                _ => counters.rejected += 1,
+            }
+        }
+        verdicts
+    }
+
+    /// Records how long a batch of this total cost took to verify.
+    pub fn record_service(&mut self, cost: u64, elapsed: Micros) {
+        if cost > 0 {
+            let sample = elapsed.0 / cost;
+            self.service_us_per_cost = (self.service_us_per_cost * 7 + sample) / 8;
+        }
+    }
+
+    /// Returns a finished batch's storage for reuse.
+    pub fn recycle(&mut self, items: Vec<Job<R>>) {
+        self.former.recycle(items);
+    }
+}
+
+fn millis(us: u64) -> u32 {
+    u32::try_from(us.div_ceil(1000).max(1)).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,59 @@
+//! A tenant as its home shard sees it: quota bucket, allowed keys and counters.
+
+use std::collections::HashSet;
+
+use tf_engine::KeyId;
+use tf_fairness::{Micros, TokenBucket};
+
+/// What configuration (later, the active policy bundle) says about a tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantSpec {
+    /// The tenant id, as in its client certificate.
+    pub id: String,
+    /// Share of a shard's verification work under contention.
+    pub weight: u32,
+    /// Sustained admission rate, requests per second.
+    pub rate_per_sec: u64,
+    /// Burst above the rate, requests.
+    pub burst: u64,
+    /// Verifying keys the tenant may use (besides those it registers).
+    pub keys: Vec<KeyId>,
+}
+
+/// What happened to a tenant's requests on its home shard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TenantCounters {
+    /// Admitted into the mailbox.
+    pub admitted: u64,
+    /// Refused: over the admission rate.
+    pub over_rate: u64,
+    /// Refused: mailbox full.
+    pub mailbox_full: u64,
+    /// Refused: Groth16 key not registered for this tenant.
+    pub unknown_key: u64,
+    /// Verdicts: valid.
+    pub valid: u64,
+    /// Verdicts: invalid.
+    pub invalid: u64,
+    /// Verdicts: rejected (malformed).
+    pub rejected: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct TenantState {
+    pub(crate) id: String,
+    pub(crate) bucket: TokenBucket,
+    pub(crate) allowed_keys: HashSet<KeyId>,
+    pub(crate) counters: TenantCounters,
+}
+
+impl TenantState {
+    pub(crate) fn new(spec: &TenantSpec, now: Micros) -> Self {
+        TenantState {
+            id: spec.id.clone(),
+            bucket: TokenBucket::new(spec.rate_per_sec, spec.burst, now),
+            allowed_keys: spec.keys.iter().copied().collect(),
+            counters: TenantCounters::default(),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The shard's admission, fairness and batching, in virtual time.
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use tf_engine::bls;
+use tf_engine::{Limits, Verdict};
+use tf_shard::{BatchKey, Job, Micros, Refusal, Shard, ShardSettings, TenantSlot, TenantSpec};
+use tf_wire::{DatasetClass, Statement, Submit};
+
+fn settings() -> ShardSettings {
+    ShardSettings {
+        mailbox_capacity: 8,
+        quantum: 4,
+        batch_max: 4,
+        batch_window: Micros(2_000),
+        key_capacity: 16,
+        limits: Limits::DEFAULT,
+    }
+}
+
+fn tenant(id: &str, weight: u32, rate_per_sec: u64, burst: u64) -> TenantSpec {
+    TenantSpec {
+        id: id.into(),
+        weight,
+        rate_per_sec,
+        burst,
+        keys: Vec::new(),
+    }
+}
+
+fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
+    let message = request_id.to_le_bytes().to_vec();
+    let (signature, public_key) = bls::sign(&[7u8; 32], &message).expect("signs");
+    // An invalid item carries a message other than the one signed.
+    let mut message_sent = message;
+    if !valid {
+        message_sent.push(0);
+    }
+    Job {
+        tenant: TenantSlot(tenant),
+        submit: Submit {
+            request_id,
+            purpose: "test".into(),
+            dataset_class: DatasetClass::P2,
+            statement: Statement::BlsSingle {
+                public_key: public_key.to_bytes(),
+                message: message_sent,
+                signature: signature.to_bytes(),
+            },
+        },
+        received_unix_us: 0,
+        route: request_id,
+    }
+}
+
+#[test]
+fn an_idle_shard_verifies_at_once_and_a_bad_item_fails_alone() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0));
+    for (id, valid) in [(1, true), (2, false), (3, true)] {
+        shard
+            .admit(bls_job(0, id, valid), Micros(0))
+            .expect("admitted");
+    }
+    let batch = shard.next_batch(Micros(0)).expect("idle: no waiting");
+    assert_eq!(batch.key, BatchKey::Bls);
+    assert_eq!(batch.items.len(), 3);
+    let verdicts = shard.verify(&batch, &mut ChaCha20Rng::seed_from_u64(1));
+    assert_eq!(verdicts[0], Verdict::Valid);
+    assert!(matches!(verdicts[1], Verdict::Invalid(_)));
+    assert_eq!(verdicts[2], Verdict::Valid);
+    let counters = shard.counters(TenantSlot(0));
+    assert_eq!((counters.valid, counters.invalid), (2, 1));
+}
+
+#[test]
+fn under_backlog_an_open_batch_waits_for_its_window() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0));
+    for id in 0..6 {
+        shard
+            .admit(bls_job(0, id, true), Micros(0))
+            .expect("admitted");
+    }
+    // Six queued, batches of four: the first closes by size with work behind it.
+    assert_eq!(shard.next_batch(Micros(0)).expect("full").items.len(), 4);
+    // The other two open a batch at t=100 µs and wait for its window: there was backlog.
+    assert!(shard.next_batch(Micros(100)).is_none());
+    assert_eq!(shard.next_deadline(), Some(Micros(2_100)));
+    assert!(shard.next_batch(Micros(2_099)).is_none());
+    assert_eq!(
+        shard.next_batch(Micros(2_100)).expect("window").items.len(),
+        2
+    );
+    // Now the shard is idle again: a new request goes at once.
+    shard
+        .admit(bls_job(0, 9, true), Micros(5_000))
+        .expect("admitted");
+    assert_eq!(
+        shard
+            .next_batch(Micros(5_000))
+            .expect("at once")
+            .items
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_flooding_tenant_gets_busy_and_others_keep_their_share() {
+    let tenants = [
+        tenant("flood", 1, 1_000_000, 1_000_000),
+        tenant("fair", 1, 1000, 100),
+    ];
+    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0));
+    let mut busy = 0;
+    for id in 0..100 {
+        match shard.admit(bls_job(0, id, true), Micros(0)) {
+            Ok(()) => {}
+            Err((Refusal::MailboxFull { retry_after_ms }, _)) => {
+                assert!(retry_after_ms >= 1);
+                busy += 1;
+            }
+            Err((other, _)) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(busy, 92, "the flooder's mailbox holds 8");
+    for id in 1000..1004 {
+        shard
+            .admit(bls_job(1, id, true), Micros(0))
+            .expect("the fair tenant is admitted");
+    }
+    // Round robin: the fair tenant's four requests are all in the first two batches (eight
+    // requests), though the flooder queued first.
+    let mut served_fair = 0;
+    for _ in 0..2 {
+        let batch = shard.next_batch(Micros(0)).expect("work");
+        served_fair += batch
+            .items
+            .iter()
+            .filter(|j| j.tenant == TenantSlot(1))
+            .count();
+    }
+    assert_eq!(served_fair, 4);
+}
+
+#[test]
+fn the_quota_bucket_answers_retry_after() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0));
+    shard.admit(bls_job(0, 1, true), Micros(0)).expect("burst");
+    shard.admit(bls_job(0, 2, true), Micros(0)).expect("burst");
+    match shard.admit(bls_job(0, 3, true), Micros(0)) {
+        Err((Refusal::OverRate { retry_after_ms }, job)) => {
+            assert_eq!(retry_after_ms, 100, "one token at 10/s");
+            assert_eq!(
+                job.submit.request_id, 3,
+                "the job comes back to be answered"
+            );
+        }
+        other => panic!("expected over rate, got {:?}", other.map_err(|e| e.0)),
+    }
+    shard
+        .admit(bls_job(0, 3, true), Micros(100_000))
+        .expect("refilled");
+}
+
+#[test]
+fn a_groth16_key_must_be_the_tenants() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0));
+    let job = Job {
+        tenant: TenantSlot(0),
+        submit: Submit {
+            request_id: 1,
+            purpose: "test".into(),
+            dataset_class: DatasetClass::P2,
+            statement: Statement::Groth16 {
+                curve: tf_wire::Curve::Bn254,
+                key_id: [5; 32],
+                proof: vec![0; 128],
+                public_inputs: vec![],
+            },
+        },
+        received_unix_us: 0,
+        route: 1,
+    };
+    let refused = shard.admit(job, Micros(0)).map_err(|e| e.0);
+    assert!(matches!(refused, Err(Refusal::UnknownKey(id)) if id.0 == [5; 32]));
+    assert_eq!(shard.pending(), 0);
+}
