@@ -16,6 +16,10 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the appliance: QUIC on 127.0.0.1:4433, one shard per allowed CPU, state in
+    /// ./appliance-state (created on first start). A config file overrides any default; flags
+    /// override the file. SIGTERM or Ctrl-C drains and exits 0.
+    Serve(ServeArgs),
     /// Verify a proof or signature offline, without a server.
     ///
     /// Exit code 0 = valid, 1 = invalid, 2 = rejected input (malformed, wrong curve, wrong input
@@ -37,6 +41,27 @@ pub enum Command {
         #[command(subcommand)]
         what: KeysWhat,
     },
+}
+
+/// `appliance serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (see `docs/`); embedded defaults otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The state directory (default: the config's, else $STATE_DIRECTORY, else
+    /// ./appliance-state).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// QUIC listen address, overriding the config (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Shards, overriding the config (0 = one per allowed CPU).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: tracing::Level,
 }
 
 /// Where the state directory is.

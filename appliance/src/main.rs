@@ -4,6 +4,7 @@ mod cli;
 mod offline_verify;
 mod output;
 mod receipt_commands;
+mod serve;
 mod state;
 mod state_commands;
 
@@ -18,6 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
         cli::Command::Verify(args) => offline_verify::run(args),
         cli::Command::Init(args) => state_commands::init(args),
         cli::Command::Receipt {

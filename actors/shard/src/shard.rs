@@ -160,6 +160,11 @@ impl<R> Shard<R> {
         self.keys.insert(key)
     }
 
+    /// Allows a tenant to use a key (granted by configuration).
+    pub fn grant_key(&mut self, tenant: TenantSlot, id: KeyId) {
+        self.tenants[tenant.0 as usize].allowed_keys.insert(id);
+    }
+
     /// Whether a prepared key with this id is held.
     pub fn has_key(&self, id: &KeyId) -> bool {
         self.keys.get(id).is_ok()

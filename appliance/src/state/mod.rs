@@ -4,13 +4,16 @@
 //! identity and its receipt key).
 
 mod files;
+mod keystore;
 mod pki;
 
 use std::path::{Path, PathBuf};
 
 use tf_receipts::ReceiptSigner;
 
-pub use pki::DEMO_TENANT;
+pub use files::write_public as write_public_file;
+pub use keystore::{KeyStore, StoredKey};
+pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
 
 /// Default state directory, relative to the working directory.
 const DEFAULT_DIR: &str = "appliance-state";

@@ -1,0 +1,198 @@
+//! The home-shard side of a shard: admits requests for the tenants homed here, registers their
+//! keys, and turns verified batches into signed answers.
+
+use std::time::Instant;
+
+use rand_core::{CryptoRng, RngCore};
+use tf_engine::KeyId;
+use tf_engine::groth16::{AnyKey, Curve as EngineCurve};
+use tf_receipts::ReceiptSigner;
+use tf_shard::{Micros, Shard, ShardSettings, TenantSlot, receipt_for};
+use tf_wire::{Curve, ErrorCode};
+
+use super::clock::unix_micros;
+use super::replies;
+use super::routes::{Reply, Route, ToHome};
+use super::tenants::TenantTable;
+use crate::state::{KeyStore, StoredKey};
+
+/// A shard's home-side state.
+pub struct Home {
+    shard: Shard<Route>,
+    signer: ReceiptSigner,
+    keystore: KeyStore,
+    settings: ShardSettings,
+}
+
+impl Home {
+    /// The home side over a scheduler core.
+    pub fn new(
+        shard: Shard<Route>,
+        signer: ReceiptSigner,
+        keystore: KeyStore,
+        settings: ShardSettings,
+    ) -> Self {
+        Home {
+            shard,
+            signer,
+            keystore,
+            settings,
+        }
+    }
+
+    /// Takes a request for a tenant homed here. Returns the answer when there is one at once
+    /// (a refusal, or a key registration); `None` when the request was queued.
+    pub fn receive(&mut self, message: ToHome, now: Micros) -> Option<Reply> {
+        match message {
+            ToHome::Submit(job) => match self.shard.admit(job, now) {
+                Ok(()) => None,
+                Err((refusal, job)) => Some(Reply {
+                    route: job.route,
+                    frame: replies::refusal(job.submit.request_id, &refusal),
+                }),
+            },
+            ToHome::RegisterKey {
+                tenant,
+                request_id,
+                curve,
+                key,
+                route,
+            } => Some(Reply {
+                route,
+                frame: self.register(tenant, request_id, curve, key),
+            }),
+        }
+    }
+
+    fn register(
+        &mut self,
+        tenant: TenantSlot,
+        request_id: u64,
+        curve: Curve,
+        key: Vec<u8>,
+    ) -> Vec<u8> {
+        let curve = engine_curve(curve);
+        let prepared = match AnyKey::decode(curve, &self.settings.limits, &key) {
+            Ok(prepared) => prepared,
+            Err(rejection) => {
+                let detail = format!("verifying key: {rejection}");
+                return replies::error(request_id, ErrorCode::KeyRefused { detail });
+            }
+        };
+        let id = match self.shard.register_key(tenant, prepared) {
+            Ok(id) => id,
+            Err(full) => {
+                let detail = full.to_string();
+                return replies::error(request_id, ErrorCode::KeyRefused { detail });
+            }
+        };
+        let stored = StoredKey {
+            id,
+            curve,
+            bytes: key,
+        };
+        let tenant_id = self.shard.tenant_id(tenant).to_owned();
+        if let Err(error) = self.keystore.save(&tenant_id, &stored) {
+            tracing::error!(tenant = tenant_id, %error, "saving a registered key failed");
+            return replies::error(request_id, ErrorCode::Internal);
+        }
+        tracing::info!(tenant = tenant_id, key_id = %id, "verifying key registered");
+        replies::key_registered(request_id, id)
+    }
+
+    /// Verifies the next due batch, appending one signed answer per request to `answers`.
+    /// False when no batch was due.
+    pub fn verify_next<G: RngCore + CryptoRng>(
+        &mut self,
+        shard_index: usize,
+        now: Micros,
+        rng: &mut G,
+        answers: &mut Vec<Reply>,
+    ) -> bool {
+        let Some(batch) = self.shard.next_batch(now) else {
+            return false;
+        };
+        let started = Instant::now();
+        let verdicts = self.shard.verify(&batch, rng);
+        let cost = batch.items.iter().map(|j| j.cost()).sum();
+        self.shard
+            .record_service(cost, Micros(started.elapsed().as_micros() as u64));
+        let decided = unix_micros();
+        let shard = shard_index as u16;
+        for (job, verdict) in batch.items.iter().zip(&verdicts) {
+            let tenant = self.shard.tenant_id(job.tenant);
+            let receipt = receipt_for(job, tenant, verdict, shard, decided);
+            let envelope = self.signer.sign(receipt);
+            answers.push(Reply {
+                route: job.route,
+                frame: replies::verdict(
+                    job.submit.request_id,
+                    verdict,
+                    job.statement_digest(),
+                    envelope,
+                ),
+            });
+        }
+        self.shard.recycle(batch.items);
+        true
+    }
+
+    /// When an open batch's window ends.
+    pub fn next_deadline(&self) -> Option<Micros> {
+        self.shard.next_deadline()
+    }
+}
+
+/// Prepares the stored keys that tenants homed on this shard registered or were granted.
+/// Returns how many keys were prepared.
+pub fn install_keys(
+    shard: &mut Shard<Route>,
+    tenants: &TenantTable,
+    index: usize,
+    stored: &[(StoredKey, Vec<String>)],
+) -> usize {
+    let mut prepared = 0;
+    for (key, registered_by) in stored {
+        let homed_here: Vec<TenantSlot> = tenants
+            .specs()
+            .iter()
+            .enumerate()
+            .map(|(i, _)| TenantSlot(i as u32))
+            .filter(|slot| tenants.home(*slot) == index)
+            .filter(|slot| {
+                let id = tenants.id(*slot);
+                registered_by.iter().any(|t| t == id)
+                    || tenants.specs()[slot.0 as usize].keys.contains(&key.id)
+            })
+            .collect();
+        if homed_here.is_empty() {
+            continue;
+        }
+        let any = match AnyKey::decode(key.curve, &tf_engine::Limits::DEFAULT, &key.bytes) {
+            Ok(any) => any,
+            Err(rejection) => {
+                tracing::warn!(key_id = %key.id, %rejection, "a stored verifying key does not decode; skipped");
+                continue;
+            }
+        };
+        let id: KeyId = match shard.install_key(any) {
+            Ok(id) => id,
+            Err(full) => {
+                tracing::warn!(%full, "verifying keys beyond the registry's capacity were not loaded");
+                break;
+            }
+        };
+        for slot in homed_here {
+            shard.grant_key(slot, id);
+        }
+        prepared += 1;
+    }
+    prepared
+}
+
+fn engine_curve(curve: Curve) -> EngineCurve {
+    match curve {
+        Curve::Bn254 => EngineCurve::Bn254,
+        _ => EngineCurve::Bls12_381,
+    }
+}

@@ -1,0 +1,267 @@
+//! `appliance serve`: the data plane. The main thread loads configuration and state, binds one
+//! SO_REUSEPORT socket per shard, starts one pinned glommio executor per shard, tells the user
+//! how to connect, then waits for SIGTERM/SIGINT and drains.
+
+mod clock;
+mod connection;
+mod control;
+mod cpus;
+mod driver;
+mod home;
+mod partner_file;
+mod replies;
+mod routes;
+mod shard;
+mod sockets;
+mod tenants;
+mod tls;
+mod wakeup;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::{LocalExecutorBuilder, Placement};
+use quinn_proto::EndpointConfig;
+use tf_config::Config;
+use tf_shard::{Micros, ShardSettings};
+use tf_wire::WireLimits;
+
+use self::control::Control;
+use self::driver::DriverLimits;
+use self::shard::ShardPlan;
+use self::tenants::TenantTable;
+use crate::cli::ServeArgs;
+use crate::state::{KeyStore, State};
+
+/// Capacity of each cross-shard channel (requests to a home shard, answers back).
+const MESH_CAPACITY: usize = 1024;
+/// Most verifying keys each shard keeps prepared.
+const KEY_CAPACITY: usize = 1024;
+/// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
+const EXIT_SHARD_FAILED: i32 = 70;
+
+/// Runs the appliance until SIGTERM or SIGINT.
+pub fn run(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(args.log_level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    install_panic_exit();
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("appliance serve: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    if let Some(shards) = args.shards {
+        config.server.shards = shards;
+    }
+    let root = State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
+    let state = State::open_or_init(&root, &server_names())?;
+
+    let allowed = cpus::allowed().unwrap_or_else(|| vec![0]);
+    let shards = match config.server.shards {
+        0 => allowed.len(),
+        n => n,
+    };
+    // Shards beyond the allowed CPUs share them round robin (useful for tests, not for speed).
+    let placement: Vec<usize> = (0..shards).map(|i| allowed[i % allowed.len()]).collect();
+
+    let server_config = tls::server_config(&state, &config.server)?;
+    let endpoint_config = Arc::new(EndpointConfig::default());
+    let (sockets, bound) = sockets::bind(config.server.listen, shards)
+        .with_context(|| format!("binding UDP {}", config.server.listen))?;
+    let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
+    let keystore = KeyStore::new(&state);
+    let stored_keys = Arc::new(
+        keystore
+            .load_all()?
+            .into_iter()
+            .map(|key| {
+                let registered_by = config
+                    .tenants
+                    .iter()
+                    .filter(|t| {
+                        keystore
+                            .grants(&t.id)
+                            .map(|g| g.contains(&key.id.to_string()))
+                            .unwrap_or(false)
+                    })
+                    .map(|t| t.id.clone())
+                    .collect();
+                (key, registered_by)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let limits = config.verify.limits();
+    let settings = ShardSettings {
+        mailbox_capacity: config.scheduling.mailbox_capacity,
+        quantum: config.scheduling.quantum as u64,
+        batch_max: config.scheduling.batch_max,
+        batch_window: Micros(config.scheduling.batch_window_us as u64),
+        key_capacity: KEY_CAPACITY,
+        limits,
+    };
+    let driver_limits = DriverLimits {
+        max_connections: config.server.max_connections,
+        wire: WireLimits {
+            max_public_inputs: limits.max_public_inputs,
+            max_message_bytes: limits.max_message_bytes,
+            max_public_keys: limits.max_aggregate_keys,
+            ..WireLimits::DEFAULT
+        },
+    };
+    let receipt_secret = state.receipt_signer()?.secret_bytes();
+
+    let terminate = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, terminate.clone())
+            .context("installing the SIGTERM/SIGINT handler")?;
+    }
+
+    let control = Arc::new(Control::new(shards));
+    let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
+    let replies = MeshBuilder::full(shards, MESH_CAPACITY);
+    let mut handles = Vec::with_capacity(shards);
+    for (index, socket) in sockets.into_iter().enumerate() {
+        let plan = ShardPlan {
+            index,
+            socket,
+            endpoint_config: endpoint_config.clone(),
+            server_config: server_config.clone(),
+            driver_limits,
+            tenants: tenants.clone(),
+            settings,
+            receipt_secret,
+            stored_keys: stored_keys.clone(),
+            keystore: keystore.clone(),
+            to_home: to_home.clone(),
+            replies: replies.clone(),
+            control: control.clone(),
+        };
+        let control = control.clone();
+        let handle = LocalExecutorBuilder::new(Placement::Fixed(placement[index]))
+            .name(&format!("shard-{index}"))
+            .io_memory(config.server.io_memory_kib * 1024)
+            .spawn(move || async move {
+                let result = shard::run(plan).await;
+                control.shard_stopped();
+                result
+            })
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "starting shard {index} on CPU {} failed: {e} (io_uring with {} KiB of \
+                     locked memory per shard; check RLIMIT_MEMLOCK with `ulimit -l`)",
+                    placement[index],
+                    config.server.io_memory_kib
+                )
+            })?;
+        handles.push(handle);
+    }
+
+    while !control.all_ready() {
+        if control.stopped() > 0 {
+            bail!("a shard stopped while starting; see the log above");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let partner_file = partner_file::write(&state, bound)?;
+    print_hints(&state, &root, bound, &placement, &partner_file)?;
+
+    while !terminate.load(Ordering::Acquire) {
+        if control.stopped() > 0 {
+            tracing::error!("a shard stopped unexpectedly; exiting so the supervisor restarts");
+            std::process::exit(EXIT_SHARD_FAILED);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tracing::info!("shutting down: answering requests in flight, then closing connections");
+    control.begin_drain();
+    let mut failed = false;
+    for (index, handle) in handles.into_iter().enumerate() {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(shard = index, "{error}");
+                failed = true;
+            }
+            Err(error) => {
+                tracing::error!(shard = index, "{error}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        bail!("a shard failed while draining");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn server_names() -> Vec<String> {
+    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
+}
+
+fn print_hints(
+    state: &State,
+    root: &std::path::Path,
+    bound: std::net::SocketAddr,
+    placement: &[usize],
+    partner_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let signer = state.receipt_signer()?;
+    let created = if state.created {
+        " (created: development CA, server and demo tenant certificates, receipt key)"
+    } else {
+        ""
+    };
+    let cpus: Vec<String> = placement.iter().map(usize::to_string).collect();
+    crate::output::line(&format!(
+        "Trust Fabric appliance listening on {bound} (QUIC), {} shard(s) on CPU {}",
+        placement.len(),
+        cpus.join(",")
+    ));
+    crate::output::line(&format!("  state:    {}{created}", root.display()));
+    crate::output::line(&format!(
+        "  receipts: signed by key {} (`appliance keys show`)",
+        signer.key_id().as_str()
+    ));
+    crate::output::line(&format!(
+        "  connect:  `cargo run --release --bin partner -- demo` from this directory \
+         (reads {})",
+        partner_file.display()
+    ));
+    crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");
+    Ok(())
+}
+
+/// A panic anywhere is logged with its thread (the shard) and ends the process non-zero, so
+/// the supervisor restarts it instead of it limping on with a dead shard.
+fn install_panic_exit() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("main");
+        tracing::error!(thread = name, "panic: {info}");
+        default(info);
+        std::process::exit(EXIT_SHARD_FAILED);
+    }));
+}

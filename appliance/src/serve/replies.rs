@@ -1,0 +1,88 @@
+//! Encoding the appliance's answers as frames.
+
+use tf_engine::{KeyId, StatementDigest, Verdict};
+use tf_receipts::Envelope;
+use tf_shard::Refusal;
+use tf_wire::{
+    ErrorCode, ErrorReply, KeyRegistered, Message, PROTOCOL_VERSION, ReceiptEnvelope,
+    ReceiptSignature, VerdictCode, VerdictReply, WireError,
+};
+
+/// A verdict with its signed receipt.
+pub fn verdict(
+    request_id: u64,
+    verdict: &Verdict,
+    digest: StatementDigest,
+    receipt: Envelope,
+) -> Vec<u8> {
+    let (code, reason) = match verdict {
+        Verdict::Valid => (VerdictCode::Valid, String::new()),
+        Verdict::Invalid(reason) => (VerdictCode::Invalid, reason.to_string()),
+        other => (VerdictCode::Rejected, other.to_string()),
+    };
+    frame(&Message::Verdict(VerdictReply {
+        request_id,
+        verdict: code,
+        reason,
+        statement_digest: digest.0,
+        receipt: ReceiptEnvelope {
+            payload_type: receipt.payload_type,
+            payload: receipt.payload,
+            signatures: receipt
+                .signatures
+                .into_iter()
+                .map(|s| ReceiptSignature {
+                    key_id: s.key_id,
+                    signature: s.sig,
+                })
+                .collect(),
+        },
+    }))
+}
+
+/// A typed error.
+pub fn error(request_id: u64, code: ErrorCode) -> Vec<u8> {
+    frame(&Message::Error(ErrorReply { request_id, code }))
+}
+
+/// The error for a request the home shard did not admit.
+pub fn refusal(request_id: u64, refusal: &Refusal) -> Vec<u8> {
+    let code = match refusal {
+        Refusal::OverRate { retry_after_ms } | Refusal::MailboxFull { retry_after_ms } => {
+            ErrorCode::Busy {
+                retry_after_ms: *retry_after_ms,
+            }
+        }
+        Refusal::UnknownKey(id) => ErrorCode::UnknownKey { key_id: id.0 },
+        _ => ErrorCode::Internal,
+    };
+    error(request_id, code)
+}
+
+/// The error for a frame that could not be read.
+pub fn wire_error(request_id: u64, error: &WireError) -> Vec<u8> {
+    let code = match error {
+        WireError::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion {
+            supported: PROTOCOL_VERSION,
+        },
+        other => ErrorCode::Malformed {
+            detail: other.to_string(),
+        },
+    };
+    self::error(request_id, code)
+}
+
+/// A registered key's id.
+pub fn key_registered(request_id: u64, key_id: KeyId) -> Vec<u8> {
+    frame(&Message::KeyRegistered(KeyRegistered {
+        request_id,
+        key_id: key_id.0,
+    }))
+}
+
+fn frame(message: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    tf_wire::encode(message, &mut out)
+        .expect("an appliance reply encodes: it is small and built from well-formed values");
+    out
+}

@@ -1,0 +1,385 @@
+//! One shard: a glommio executor pinned to its core, running its QUIC driver, the home-shard
+//! work for the tenants homed here, and the channels to the other shards.
+//!
+//! Tasks (all on this one thread; state is shared through `Rc<RefCell<..>>`, never across
+//! threads):
+//! - receive: datagrams from the io_uring socket into the driver;
+//! - io (latency-sensitive queue): polls the driver, dispatches complete requests to their
+//!   home shard, sends datagrams, and runs the drain on shutdown;
+//! - verify (throughput queue): takes batches from the home-shard scheduler, verifies, signs
+//!   receipts and answers, yielding between batches so the io task keeps running;
+//! - one receiver per peer shard for requests homed here and for answers coming back.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use glommio::channels::channel_mesh::{Full, MeshBuilder, Senders};
+use glommio::{Latency, Shares};
+use quinn_proto::{EndpointConfig, ServerConfig};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{OsRng, SeedableRng};
+use tf_receipts::ReceiptSigner;
+use tf_shard::{Job, Shard, ShardSettings};
+use tf_wire::{ErrorCode, Message, close_code};
+
+use super::clock::Clock;
+use super::control::Control;
+use super::driver::{Driver, DriverLimits, Request};
+use super::home::{self, Home};
+use super::routes::{Reply, ToHome};
+use super::sockets;
+use super::tenants::TenantTable;
+use super::wakeup::Wakeup;
+use crate::state::{KeyStore, StoredKey};
+
+/// Everything a shard needs, built on the main thread and moved into the shard's thread.
+pub struct ShardPlan {
+    /// This shard's index.
+    pub index: usize,
+    /// Its bound socket.
+    pub socket: std::net::UdpSocket,
+    /// Shared endpoint settings (and stateless reset key).
+    pub endpoint_config: Arc<EndpointConfig>,
+    /// Shared TLS and transport settings.
+    pub server_config: Arc<ServerConfig>,
+    /// Connection and frame limits.
+    pub driver_limits: DriverLimits,
+    /// Every tenant and its home.
+    pub tenants: Arc<TenantTable>,
+    /// Queueing, scheduling and batching.
+    pub settings: ShardSettings,
+    /// The receipt signing key.
+    pub receipt_secret: [u8; 32],
+    /// Registered verifying keys, and which tenant registered which.
+    pub stored_keys: Arc<Vec<(StoredKey, Vec<String>)>>,
+    /// Where newly registered keys are saved.
+    pub keystore: KeyStore,
+    /// Requests to home shards.
+    pub to_home: MeshBuilder<ToHome, Full>,
+    /// Answers back to ingress shards.
+    pub replies: MeshBuilder<Reply, Full>,
+    /// Shutdown and liveness shared with the main thread.
+    pub control: Arc<Control>,
+}
+
+/// How long a drain waits for in-flight requests before closing connections anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest the io task sleeps, so it notices a shutdown request.
+const IO_TICK: Duration = Duration::from_millis(50);
+/// Retry hint when a home shard's channel is full.
+const CROSS_SHARD_BUSY_MS: u32 = 10;
+
+/// The shard's shared state.
+pub struct ShardState {
+    index: usize,
+    clock: Clock,
+    driver: RefCell<Driver>,
+    home: RefCell<Home>,
+    io_wakeup: Wakeup,
+    work_wakeup: Wakeup,
+    to_home: Senders<ToHome>,
+    replies: Senders<Reply>,
+    tenants: Arc<TenantTable>,
+    control: Arc<Control>,
+}
+
+/// Runs a shard until it has drained after a shutdown request.
+pub async fn run(plan: ShardPlan) -> Result<(), String> {
+    let index = plan.index;
+    let socket = Rc::new(sockets::into_glommio(plan.socket));
+    let (to_home, mut to_home_rx) = plan
+        .to_home
+        .join()
+        .await
+        .map_err(|_| format!("shard {index}: joining the request channels failed"))?;
+    let (replies, mut replies_rx) = plan
+        .replies
+        .join()
+        .await
+        .map_err(|_| format!("shard {index}: joining the answer channels failed"))?;
+    let clock = Clock::new();
+    let mut shard = Shard::new(plan.settings, plan.tenants.specs(), clock.now());
+    let loaded = home::install_keys(&mut shard, &plan.tenants, index, &plan.stored_keys);
+    tracing::debug!(shard = index, keys = loaded, "verifying keys prepared");
+    let signer = ReceiptSigner::from_secret(&plan.receipt_secret);
+    let state = Rc::new(ShardState {
+        index,
+        clock,
+        driver: RefCell::new(Driver::new(
+            index,
+            plan.endpoint_config,
+            plan.server_config,
+            plan.driver_limits,
+            plan.tenants.clone(),
+        )),
+        home: RefCell::new(Home::new(shard, signer, plan.keystore, plan.settings)),
+        io_wakeup: Wakeup::default(),
+        work_wakeup: Wakeup::default(),
+        to_home,
+        replies,
+        tenants: plan.tenants,
+        control: plan.control,
+    });
+
+    let io_queue = glommio::executor().create_task_queue(
+        Shares::Static(1000),
+        Latency::Matters(Duration::from_millis(1)),
+        "io",
+    );
+    let verify_queue = glommio::executor().create_task_queue(
+        Shares::Static(1000),
+        Latency::NotImportant,
+        "verify",
+    );
+    spawn(receive(state.clone(), socket.clone()), io_queue)?;
+    spawn(verify(state.clone()), verify_queue)?;
+    for (_, receiver) in to_home_rx.streams() {
+        let state = state.clone();
+        spawn(
+            async move {
+                while let Some(message) = receiver.recv().await {
+                    home_receive(&state, message).await;
+                }
+            },
+            io_queue,
+        )?;
+    }
+    for (_, receiver) in replies_rx.streams() {
+        let state = state.clone();
+        spawn(
+            async move {
+                while let Some(reply) = receiver.recv().await {
+                    state.driver.borrow_mut().answer(reply.route, reply.frame);
+                    state.io_wakeup.notify();
+                }
+            },
+            io_queue,
+        )?;
+    }
+    state.control.shard_ready();
+    io(state, socket).await;
+    Ok(())
+}
+
+fn spawn(
+    future: impl std::future::Future<Output = ()> + 'static,
+    queue: glommio::TaskQueueHandle,
+) -> Result<(), String> {
+    glommio::spawn_local_into(future, queue)
+        .map(glommio::Task::detach)
+        .map(|_| ())
+        .map_err(|e| format!("spawning a shard task failed: {e}"))
+}
+
+async fn receive(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
+    let mut buffer = vec![0u8; 65_536];
+    loop {
+        match socket.recv_from(&mut buffer).await {
+            Ok((length, from)) => {
+                state
+                    .driver
+                    .borrow_mut()
+                    .handle_datagram(Instant::now(), from, &buffer[..length]);
+                state.io_wakeup.notify();
+            }
+            Err(error) => {
+                tracing::warn!(shard = state.index, %error, "receiving a datagram failed");
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+async fn io(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
+    let mut requests: Vec<Request> = Vec::new();
+    let mut drain: Option<Drain> = None;
+    loop {
+        let now = Instant::now();
+        state.control.heartbeat(state.index);
+        state.driver.borrow_mut().poll(now, &mut requests);
+        for request in requests.drain(..) {
+            dispatch(&state, request);
+        }
+        loop {
+            let next = state.driver.borrow_mut().next_datagram();
+            let Some(datagram) = next else { break };
+            if let Err(error) = socket.send_to(&datagram.bytes, datagram.to).await {
+                tracing::debug!(shard = state.index, %error, to = %datagram.to, "sending a datagram failed");
+            }
+            state.driver.borrow_mut().recycle(datagram.bytes);
+        }
+        if drain.is_none() && state.control.draining() {
+            state.driver.borrow_mut().begin_drain();
+            drain = Some(Drain::new(now));
+        }
+        if let Some(drain) = drain.as_mut() {
+            if drain.step(&state, now) {
+                return;
+            }
+        }
+        let timeout = state
+            .driver
+            .borrow()
+            .next_timeout()
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or(IO_TICK)
+            .min(IO_TICK);
+        futures_lite::future::or(state.io_wakeup.wait(), async {
+            glommio::timer::sleep(timeout).await;
+        })
+        .await;
+    }
+}
+
+/// The shutdown sequence of one shard: stop taking requests, wait until every shard has
+/// answered what it took, close connections with a code, wait for them to drain.
+struct Drain {
+    deadline: Instant,
+    quiesced: bool,
+    closed: bool,
+}
+
+impl Drain {
+    fn new(now: Instant) -> Self {
+        Drain {
+            deadline: now + DRAIN_TIMEOUT,
+            quiesced: false,
+            closed: false,
+        }
+    }
+
+    /// Advances the drain; true when the shard may stop.
+    fn step(&mut self, state: &ShardState, now: Instant) -> bool {
+        let mut driver = state.driver.borrow_mut();
+        if !self.quiesced && driver.quiescent() {
+            self.quiesced = true;
+            state.control.shard_quiesced();
+        }
+        // Close only once every shard is quiescent: until then this shard's verifier may still
+        // be answering requests other shards took.
+        if !self.closed && (state.control.all_quiesced() || now >= self.deadline) {
+            self.closed = true;
+            driver.close_all(
+                now,
+                close_code::SHUTTING_DOWN,
+                "the appliance is shutting down",
+            );
+            state.io_wakeup.notify();
+            return false;
+        }
+        self.closed
+            && ((driver.connections() == 0 && !driver.has_outgoing())
+                || now >= self.deadline + Duration::from_secs(2))
+    }
+}
+
+/// Sends a request to its tenant's home shard (or admits it here).
+fn dispatch(state: &Rc<ShardState>, request: Request) {
+    let Request {
+        tenant,
+        route,
+        message,
+        received_unix_us,
+    } = request;
+    let to_home = match message {
+        Message::Submit(submit) => ToHome::Submit(Job {
+            tenant,
+            submit,
+            received_unix_us,
+            route,
+        }),
+        Message::RegisterKey(register) => ToHome::RegisterKey {
+            tenant,
+            request_id: register.request_id,
+            curve: register.curve,
+            key: register.key,
+            route,
+        },
+        _ => return,
+    };
+    let home = state.tenants.home(tenant);
+    if home == state.index {
+        let answer = state.home.borrow_mut().receive(to_home, state.clock.now());
+        after_home(state, answer);
+        return;
+    }
+    let request_id = match &to_home {
+        ToHome::Submit(job) => job.submit.request_id,
+        ToHome::RegisterKey { request_id, .. } => *request_id,
+    };
+    if state.to_home.try_send_to(home, to_home).is_err() {
+        let busy = ErrorCode::Busy {
+            retry_after_ms: CROSS_SHARD_BUSY_MS,
+        };
+        let frame = super::replies::error(request_id, busy);
+        state.driver.borrow_mut().answer(route, frame);
+        state.io_wakeup.notify();
+    }
+}
+
+/// A request arriving from another shard for a tenant homed here.
+async fn home_receive(state: &Rc<ShardState>, message: ToHome) {
+    let answer = state.home.borrow_mut().receive(message, state.clock.now());
+    if let Some(reply) = answer {
+        deliver(state, reply).await;
+    } else {
+        state.work_wakeup.notify();
+    }
+}
+
+fn after_home(state: &Rc<ShardState>, answer: Option<Reply>) {
+    match answer {
+        // Answers to requests taken on this shard go straight to the driver.
+        Some(reply) => {
+            state.driver.borrow_mut().answer(reply.route, reply.frame);
+            state.io_wakeup.notify();
+        }
+        None => state.work_wakeup.notify(),
+    }
+}
+
+/// Sends an answer to the shard whose connection asked.
+async fn deliver(state: &Rc<ShardState>, reply: Reply) {
+    if reply.route.shard == state.index {
+        state.driver.borrow_mut().answer(reply.route, reply.frame);
+        state.io_wakeup.notify();
+        return;
+    }
+    let shard = reply.route.shard;
+    if state.replies.send_to(shard, reply).await.is_err() {
+        tracing::debug!(
+            shard = state.index,
+            to = shard,
+            "an answer's shard has stopped"
+        );
+    }
+}
+
+async fn verify(state: Rc<ShardState>) {
+    let mut rng = ChaCha20Rng::from_rng(OsRng).expect("the OS random source is available");
+    let mut answers: Vec<Reply> = Vec::new();
+    loop {
+        let now = state.clock.now();
+        let worked = state
+            .home
+            .borrow_mut()
+            .verify_next(state.index, now, &mut rng, &mut answers);
+        if !worked {
+            let deadline = state.home.borrow().next_deadline();
+            let wait = deadline
+                .map(|d| Duration::from_micros(d.0.saturating_sub(state.clock.now().0)))
+                .unwrap_or(Duration::from_secs(1));
+            futures_lite::future::or(state.work_wakeup.wait(), async {
+                glommio::timer::sleep(wait).await;
+            })
+            .await;
+            continue;
+        }
+        for reply in answers.drain(..) {
+            deliver(&state, reply).await;
+        }
+        glommio::yield_if_needed().await;
+    }
+}

@@ -1,0 +1,114 @@
+//! The tenants this appliance serves, where each one's home shard is, and who a connection's
+//! client certificate says it is.
+
+use rustls::pki_types::CertificateDer;
+use sha2::{Digest, Sha256};
+use tf_config::TenantConfig;
+use tf_shard::{TenantSlot, TenantSpec};
+use tf_wire::close_code;
+
+use crate::state::TENANT_URI_PREFIX;
+
+/// Every configured tenant and its home shard. The same table (same slots) on every shard.
+#[derive(Debug)]
+pub struct TenantTable {
+    specs: Vec<TenantSpec>,
+    homes: Vec<usize>,
+}
+
+/// Why a client certificate does not identify a tenant we serve.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotATenant {
+    /// The QUIC close code to send.
+    pub code: u32,
+    /// The reason to send with it (and log).
+    pub reason: String,
+}
+
+impl TenantTable {
+    /// The table for these tenants over `shards` shards.
+    pub fn new(tenants: &[TenantConfig], shards: usize) -> Self {
+        let specs: Vec<TenantSpec> = tenants
+            .iter()
+            .map(|t| TenantSpec {
+                id: t.id.clone(),
+                weight: t.weight as u32,
+                rate_per_sec: t.rate_per_sec as u64,
+                burst: t.burst as u64,
+                keys: t.key_ids(),
+            })
+            .collect();
+        let homes = specs.iter().map(|s| home_shard(&s.id, shards)).collect();
+        TenantTable { specs, homes }
+    }
+
+    /// Every tenant, in slot order.
+    pub fn specs(&self) -> &[TenantSpec] {
+        &self.specs
+    }
+
+    /// A tenant's home shard.
+    pub fn home(&self, slot: TenantSlot) -> usize {
+        self.homes[slot.0 as usize]
+    }
+
+    /// A tenant's id.
+    pub fn id(&self, slot: TenantSlot) -> &str {
+        &self.specs[slot.0 as usize].id
+    }
+
+    /// The tenant a verified client certificate chain names: the leaf's URI SAN
+    /// `urn:trust-fabric:tenant:<id>`. The chain was already verified against the CA by TLS.
+    pub fn identify(&self, chain: &[CertificateDer<'_>]) -> Result<TenantSlot, NotATenant> {
+        let no_identity = |why: &str| NotATenant {
+            code: close_code::NO_TENANT_IDENTITY,
+            reason: format!("the client certificate names no tenant: {why}"),
+        };
+        let leaf = chain
+            .first()
+            .ok_or_else(|| no_identity("no certificate was presented"))?;
+        let cert = webpki::EndEntityCert::try_from(leaf)
+            .map_err(|_| no_identity("the certificate does not parse"))?;
+        let mut names = cert
+            .valid_uri_names()
+            .filter_map(|uri| uri.strip_prefix(TENANT_URI_PREFIX));
+        let id = names
+            .next()
+            .ok_or_else(|| no_identity(&format!("it has no {TENANT_URI_PREFIX}<id> URI name")))?;
+        if names.next().is_some() {
+            return Err(no_identity("it names more than one tenant"));
+        }
+        self.specs
+            .iter()
+            .position(|s| s.id == id)
+            .map(|i| TenantSlot(i as u32))
+            .ok_or_else(|| NotATenant {
+                code: close_code::UNKNOWN_TENANT,
+                reason: format!("tenant {id:?} is not configured on this appliance"),
+            })
+    }
+}
+
+/// The home shard of a tenant: a stable hash of its id, the same in every build and on every
+/// host, so a tenant's state always lives on one core.
+pub fn home_shard(tenant: &str, shards: usize) -> usize {
+    let digest = Sha256::digest(tenant.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(first) % shards.max(1) as u64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homes_are_stable_and_spread() {
+        assert_eq!(home_shard("demo", 1), 0);
+        assert_eq!(home_shard("acme", 4), home_shard("acme", 4));
+        let homes: std::collections::HashSet<usize> = (0..64)
+            .map(|i| home_shard(&format!("tenant-{i}"), 4))
+            .collect();
+        assert_eq!(homes.len(), 4, "64 tenants cover all 4 shards");
+    }
+}

@@ -1,0 +1,166 @@
+//! Verifying keys partners registered, kept in the state directory so they survive restarts:
+//! `verifying-keys/<key id>.<curve>` holds the canonical bytes, and `tenants/<id>/keys` lists
+//! the key ids a tenant registered (one per line).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use tf_engine::KeyId;
+use tf_engine::groth16::Curve;
+
+use super::files::{read_to_string, write_public};
+use super::{State, StateError};
+
+/// A registered key as stored.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    /// Its id (SHA-256 of the canonical bytes).
+    pub id: KeyId,
+    /// Its curve.
+    pub curve: Curve,
+    /// arkworks canonical compressed bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The key store of one state directory.
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    keys: PathBuf,
+    tenants: PathBuf,
+}
+
+const KEYS_DIR: &str = "verifying-keys";
+const TENANTS_DIR: &str = "tenants";
+const GRANTS_FILE: &str = "keys";
+
+impl KeyStore {
+    /// The store in this state directory.
+    pub fn new(state: &State) -> Self {
+        KeyStore {
+            keys: state.path(KEYS_DIR),
+            tenants: state.path(TENANTS_DIR),
+        }
+    }
+
+    /// Saves a key and records that `tenant` registered it. Idempotent.
+    pub fn save(&self, tenant: &str, key: &StoredKey) -> Result<(), StateError> {
+        let path = self.key_path(&key.id, key.curve);
+        if !path.exists() {
+            write_public(&path, &key.bytes)?;
+        }
+        let mut grants = self.grants(tenant)?;
+        if grants.insert(key.id.to_string()) {
+            let mut text = String::new();
+            for id in &grants {
+                text.push_str(id);
+                text.push('\n');
+            }
+            write_public(&self.grants_path(tenant), text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Every stored key.
+    pub fn load_all(&self) -> Result<Vec<StoredKey>, StateError> {
+        let entries = match std::fs::read_dir(&self.keys) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(io(&self.keys, source)),
+        };
+        let mut keys = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| io(&self.keys, e))?.path();
+            let Some((id, curve)) = parse_name(&path) else {
+                continue;
+            };
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            if KeyId::of_canonical_bytes(&bytes) != id {
+                return Err(StateError::Corrupt {
+                    path: path.display().to_string(),
+                    problem: "the key's bytes do not hash to its file name; restore it from a \
+                              backup or remove it and register the key again"
+                        .into(),
+                });
+            }
+            keys.push(StoredKey { id, curve, bytes });
+        }
+        Ok(keys)
+    }
+
+    /// The key ids a tenant registered.
+    pub fn grants(&self, tenant: &str) -> Result<BTreeSet<String>, StateError> {
+        let path = self.grants_path(tenant);
+        if !path.exists() {
+            return Ok(BTreeSet::new());
+        }
+        Ok(read_to_string(&path)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| KeyId::from_hex(l).is_some())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn key_path(&self, id: &KeyId, curve: Curve) -> PathBuf {
+        self.keys.join(format!("{id}.{}", curve_name(curve)))
+    }
+
+    fn grants_path(&self, tenant: &str) -> PathBuf {
+        self.tenants.join(tenant).join(GRANTS_FILE)
+    }
+}
+
+fn curve_name(curve: Curve) -> &'static str {
+    match curve {
+        Curve::Bn254 => "bn254",
+        _ => "bls12-381",
+    }
+}
+
+fn parse_name(path: &Path) -> Option<(KeyId, Curve)> {
+    let name = path.file_name()?.to_str()?;
+    let (id, curve) = name.split_once('.')?;
+    let curve = match curve {
+        "bn254" => Curve::Bn254,
+        "bls12-381" => Curve::Bls12_381,
+        _ => return None,
+    };
+    Some((KeyId::from_hex(id)?, curve))
+}
+
+fn io(path: &Path, source: std::io::Error) -> StateError {
+    StateError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_keys_and_grants_load_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = State::open_or_init(dir.path(), &["localhost".into()]).expect("state");
+        let store = KeyStore::new(&state);
+        let bytes = vec![1, 2, 3];
+        let key = StoredKey {
+            id: KeyId::of_canonical_bytes(&bytes),
+            curve: Curve::Bn254,
+            bytes,
+        };
+        store.save("demo", &key).expect("saved");
+        store.save("demo", &key).expect("saved twice");
+        let loaded = store.load_all().expect("loads");
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].id, key.id);
+        assert_eq!(store.grants("demo").expect("grants").len(), 1);
+        assert!(store.grants("acme").expect("none").is_empty());
+
+        let path = store.key_path(&key.id, Curve::Bn254);
+        std::fs::write(&path, [9, 9]).expect("tamper");
+        let err = store.load_all().expect_err("tampered");
+        assert!(err.to_string().contains("do not hash"), "{err}");
+    }
+}
