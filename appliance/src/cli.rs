@@ -35,6 +35,12 @@ pub enum Command {
         #[command(subcommand)]
         what: ReceiptWhat,
     },
+    /// Tenants' client certificates.
+    Tenants {
+        /// What to do.
+        #[command(subcommand)]
+        what: TenantsWhat,
+    },
     /// The appliance's receipt key.
     Keys {
         /// What to do with the keys.
@@ -84,6 +90,21 @@ pub enum ReceiptWhat {
         #[arg(long, value_name = "HEX")]
         public_key: Option<String>,
         /// Where the state directory is (when no public key is given).
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+/// `appliance tenants`.
+#[derive(Debug, Subcommand)]
+pub enum TenantsWhat {
+    /// Issue a client certificate for a tenant with the development CA (written to
+    /// tenants/<ID>/client.pem and client.key in the state directory). The tenant must also
+    /// be listed in the config's [[tenants]] to connect.
+    Issue {
+        /// The tenant id: 1 to 64 characters of a-z, 0-9, - and _.
+        id: String,
+        /// Where the state directory is.
         #[command(flatten)]
         state: StateArgs,
     },

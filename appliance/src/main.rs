@@ -30,6 +30,9 @@ fn main() -> ExitCode {
                     state,
                 },
         } => receipt_commands::verify(&file, public_key.as_deref(), state),
+        cli::Command::Tenants {
+            what: cli::TenantsWhat::Issue { id, state },
+        } => state_commands::issue_tenant(&id, state),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),

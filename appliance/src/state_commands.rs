@@ -1,4 +1,4 @@
-//! `appliance init` and `appliance keys show`.
+//! `appliance init`, `appliance tenants issue` and `appliance keys show`.
 
 use std::process::ExitCode;
 
@@ -9,14 +9,9 @@ use serde_json::json;
 use crate::cli::StateArgs;
 use crate::state::{DEMO_TENANT, State, layout};
 
-/// Names the development server certificate is valid for.
-fn server_names() -> Vec<String> {
-    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
-}
-
 pub fn init(args: StateArgs) -> ExitCode {
     let root = State::resolve(args.state_dir);
-    match State::open_or_init(&root, &server_names()) {
+    match State::open_or_init(&root, &crate::state::server_names()) {
         Ok(state) => {
             let verb = if state.created {
                 "created"
@@ -42,6 +37,28 @@ pub fn init(args: StateArgs) -> ExitCode {
                 }
                 Err(e) => fail(&e.to_string()),
             }
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+pub fn issue_tenant(id: &str, args: StateArgs) -> ExitCode {
+    if !tf_config::is_valid_tenant_id(id) {
+        return fail(&format!(
+            "{id:?} is not a tenant id: use 1 to 64 characters of a-z, 0-9, - and _"
+        ));
+    }
+    let root = State::resolve(args.state_dir);
+    let issued = State::open_existing(&root).and_then(|state| state.issue_tenant(id));
+    match issued {
+        Ok((cert, key)) => {
+            crate::output::line(format!("issued a client certificate for tenant {id:?}"));
+            crate::output::line(format!("  certificate: {}", cert.display()));
+            crate::output::line(format!("  key:         {}", key.display()));
+            crate::output::line(format!(
+                "  add [[tenants]] id = {id:?} to the config for it to be served"
+            ));
+            ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tf_engine::Limits;
 
-pub use serve::{SchedulingConfig, ServerConfig, TenantConfig};
+pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

@@ -208,6 +208,15 @@ impl TenantConfig {
     }
 }
 
+/// Whether a tenant id is usable: 1 to 64 characters of a-z, 0-9, `-` and `_` (it appears in
+/// certificate names, file names and metrics labels).
+pub fn is_valid_tenant_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
 pub(crate) fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<(), ConfigError> {
     let invalid = |key: &'static str, value: String, allowed: &'static str| ConfigError::Invalid {
         path: path.to_owned(),
@@ -217,12 +226,7 @@ pub(crate) fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<
     };
     let mut seen = HashSet::new();
     for tenant in tenants {
-        let id_ok = (1..=64).contains(&tenant.id.len())
-            && tenant
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !id_ok {
+        if !is_valid_tenant_id(&tenant.id) {
             return Err(invalid(
                 "tenants.id",
                 format!("{:?}", tenant.id),

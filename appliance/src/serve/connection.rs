@@ -133,8 +133,8 @@ impl Conn {
 
     /// Starts answering a stream (dropped if the partner stopped or reset it meanwhile).
     pub fn answer(&mut self, id: StreamId, frame: Vec<u8>) {
-        if self.streams.contains_key(&id) {
-            self.streams.insert(id, Stream::Writing { frame, sent: 0 });
+        if let Some(stream) = self.streams.get_mut(&id) {
+            *stream = Stream::Writing { frame, sent: 0 };
             self.write(id);
         }
     }

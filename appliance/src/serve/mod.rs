@@ -75,7 +75,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.server.shards = shards;
     }
     let root = State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
-    let state = State::open_or_init(&root, &server_names())?;
+    let state = State::open_or_init(&root, &crate::state::server_names())?;
 
     let allowed = cpus::allowed().unwrap_or_else(|| vec![0]);
     let shards = match config.server.shards {
@@ -216,10 +216,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn server_names() -> Vec<String> {
-    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
-}
-
 fn print_hints(
     state: &State,
     root: &std::path::Path,
@@ -234,17 +230,17 @@ fn print_hints(
         ""
     };
     let cpus: Vec<String> = placement.iter().map(usize::to_string).collect();
-    crate::output::line(&format!(
+    crate::output::line(format!(
         "Trust Fabric appliance listening on {bound} (QUIC), {} shard(s) on CPU {}",
         placement.len(),
         cpus.join(",")
     ));
-    crate::output::line(&format!("  state:    {}{created}", root.display()));
-    crate::output::line(&format!(
+    crate::output::line(format!("  state:    {}{created}", root.display()));
+    crate::output::line(format!(
         "  receipts: signed by key {} (`appliance keys show`)",
         signer.key_id().as_str()
     ));
-    crate::output::line(&format!(
+    crate::output::line(format!(
         "  connect:  `cargo run --release --bin partner -- demo` from this directory \
          (reads {})",
         partner_file.display()

@@ -18,6 +18,7 @@ pub fn verdict(
     let (code, reason) = match verdict {
         Verdict::Valid => (VerdictCode::Valid, String::new()),
         Verdict::Invalid(reason) => (VerdictCode::Invalid, reason.to_string()),
+        Verdict::Rejected(rejection) => (VerdictCode::Rejected, rejection.to_string()),
         other => (VerdictCode::Rejected, other.to_string()),
     };
     frame(&Message::Verdict(VerdictReply {

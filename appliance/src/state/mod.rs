@@ -18,6 +18,11 @@ pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
 /// Default state directory, relative to the working directory.
 const DEFAULT_DIR: &str = "appliance-state";
 
+/// Names the development server certificate is valid for.
+pub fn server_names() -> Vec<String> {
+    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
+}
+
 /// Files the state directory holds, relative to its root.
 pub mod layout {
     /// The development CA certificate (issuer of server and tenant certificates).
@@ -155,6 +160,14 @@ impl State {
                 missing: (*missing).to_owned(),
             }),
         }
+    }
+
+    /// Issues a client certificate for a tenant with this directory's CA; returns the
+    /// certificate and key paths.
+    pub fn issue_tenant(&self, tenant: &str) -> Result<(PathBuf, PathBuf), StateError> {
+        pki::issue_tenant(&self.root, tenant)?;
+        let (cert, key) = pki::tenant_files(tenant);
+        Ok((self.path(&cert), self.path(&key)))
     }
 
     /// A file's path.

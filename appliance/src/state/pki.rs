@@ -21,11 +21,7 @@ pub const TENANT_URI_PREFIX: &str = "urn:trust-fabric:tenant:";
 /// Generates and writes the CA, server and demo client certificates and keys.
 pub fn generate(root: &Path, server_names: &[String]) -> Result<(), StateError> {
     let ca_key = KeyPair::generate().map_err(pki)?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
-    ca_params.distinguished_name = name("Trust Fabric development CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = ca_params.self_signed(&ca_key).map_err(pki)?;
+    let ca = ca_params()?.self_signed(&ca_key).map_err(pki)?;
 
     let server_key = KeyPair::generate().map_err(pki)?;
     let mut server_params = CertificateParams::new(server_names.to_vec()).map_err(pki)?;
@@ -33,16 +29,6 @@ pub fn generate(root: &Path, server_names: &[String]) -> Result<(), StateError> 
     server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let server = server_params
         .signed_by(&server_key, &ca, &ca_key)
-        .map_err(pki)?;
-
-    let client_key = KeyPair::generate().map_err(pki)?;
-    let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
-    client_params.distinguished_name = name(DEMO_TENANT);
-    let uri = format!("{TENANT_URI_PREFIX}{DEMO_TENANT}");
-    client_params.subject_alt_names = vec![SanType::URI(uri.as_str().try_into().map_err(pki)?)];
-    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client = client_params
-        .signed_by(&client_key, &ca, &ca_key)
         .map_err(pki)?;
 
     write_public(&root.join(layout::CA_CERT), ca.pem().as_bytes())?;
@@ -55,15 +41,59 @@ pub fn generate(root: &Path, server_names: &[String]) -> Result<(), StateError> 
         &root.join(layout::SERVER_KEY),
         server_key.serialize_pem().as_bytes(),
     )?;
-    write_public(
-        &root.join(layout::DEMO_CLIENT_CERT),
-        client.pem().as_bytes(),
-    )?;
-    write_private(
-        &root.join(layout::DEMO_CLIENT_KEY),
-        client_key.serialize_pem().as_bytes(),
-    )?;
-    Ok(())
+    write_tenant(root, DEMO_TENANT, &ca, &ca_key)
+}
+
+/// Issues a client certificate for a tenant with the state directory's CA, written to
+/// `tenants/<id>/client.pem` and `client.key`.
+pub fn issue_tenant(root: &Path, tenant: &str) -> Result<(), StateError> {
+    let ca_key_path = root.join(layout::CA_KEY);
+    let ca_key_pem = std::fs::read_to_string(&ca_key_path).map_err(|source| StateError::Io {
+        path: ca_key_path.display().to_string(),
+        source,
+    })?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| StateError::Corrupt {
+        path: ca_key_path.display().to_string(),
+        problem: format!("not a PEM private key: {e}"),
+    })?;
+    // Signing needs the issuer's name and key, not its original certificate: the same name and
+    // key give an issuer that the CA certificate in ca.pem verifies.
+    let ca = ca_params()?.self_signed(&ca_key).map_err(pki)?;
+    write_tenant(root, tenant, &ca, &ca_key)
+}
+
+/// The client certificate and key paths of a tenant, relative to the state directory.
+pub fn tenant_files(tenant: &str) -> (String, String) {
+    (
+        format!("tenants/{tenant}/client.pem"),
+        format!("tenants/{tenant}/client.key"),
+    )
+}
+
+fn ca_params() -> Result<CertificateParams, StateError> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
+    params.distinguished_name = name("Trust Fabric development CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    Ok(params)
+}
+
+fn write_tenant(
+    root: &Path,
+    tenant: &str,
+    ca: &rcgen::Certificate,
+    ca_key: &KeyPair,
+) -> Result<(), StateError> {
+    let client_key = KeyPair::generate().map_err(pki)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
+    params.distinguished_name = name(tenant);
+    let uri = format!("{TENANT_URI_PREFIX}{tenant}");
+    params.subject_alt_names = vec![SanType::URI(uri.as_str().try_into().map_err(pki)?)];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client = params.signed_by(&client_key, ca, ca_key).map_err(pki)?;
+    let (cert_path, key_path) = tenant_files(tenant);
+    write_public(&root.join(cert_path), client.pem().as_bytes())?;
+    write_private(&root.join(key_path), client_key.serialize_pem().as_bytes())
 }
 
 fn name(common_name: &str) -> DistinguishedName {

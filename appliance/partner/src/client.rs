@@ -1,0 +1,274 @@
+//! The QUIC client: one connection per `Partner`, one bidirectional stream per request.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use quinn::crypto::rustls::QuicClientConfig;
+use tf_engine::KeyId;
+use tf_wire::{
+    Curve, DatasetClass, ErrorCode, FrameDecoder, Message, RegisterKey, Statement, Submit,
+    VerdictReply, WireLimits,
+};
+
+use crate::{PartnerConfig, PartnerError, formats};
+
+/// Largest answer accepted (a verdict with its receipt is about 1 KiB).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// A connection to an appliance as one tenant.
+#[derive(Debug)]
+pub struct Partner {
+    endpoint: quinn::Endpoint,
+    connection: quinn::Connection,
+    next_request_id: AtomicU64,
+    timeout: Duration,
+}
+
+/// What to verify and under which purpose and dataset class.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// Why the data is processed (budgets are per purpose).
+    pub purpose: String,
+    /// The data's sensitivity class.
+    pub dataset_class: DatasetClass,
+    /// The statement.
+    pub statement: Statement,
+}
+
+impl Partner {
+    /// Connects and completes the TLS handshake with the tenant's client certificate.
+    pub async fn connect(config: &PartnerConfig) -> Result<Self, PartnerError> {
+        let client_config = client_config(config)?;
+        let bind: SocketAddr = if config.address.is_ipv6() {
+            "[::]:0".parse().expect("literal address")
+        } else {
+            "0.0.0.0:0".parse().expect("literal address")
+        };
+        let connect_error = |reason: String| PartnerError::Connect {
+            address: config.address.to_string(),
+            reason,
+        };
+        let mut endpoint =
+            quinn::Endpoint::client(bind).map_err(|e| connect_error(e.to_string()))?;
+        endpoint.set_default_client_config(client_config);
+        let connecting = endpoint
+            .connect(config.address, &config.server_name)
+            .map_err(|e| connect_error(e.to_string()))?;
+        let connection = match tokio::time::timeout(config.request_timeout, connecting).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(error)) => {
+                return Err(match PartnerError::from_connection(&error) {
+                    PartnerError::ConnectionLost { reason } => connect_error(reason),
+                    other => other,
+                });
+            }
+            Err(_) => return Err(connect_error("no answer to the handshake".into())),
+        };
+        Ok(Partner {
+            endpoint,
+            connection,
+            next_request_id: AtomicU64::new(1),
+            timeout: config.request_timeout,
+        })
+    }
+
+    /// A fresh request id for this connection.
+    pub fn next_request_id(&self) -> u64 {
+        self.next_request_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Submits a statement and waits for its verdict and receipt. Refusals (busy, unknown key,
+    /// over budget, ...) are errors that say what to do.
+    pub async fn submit(&self, submission: Submission) -> Result<VerdictReply, PartnerError> {
+        let request_id = self.next_request_id();
+        self.submit_with_id(request_id, submission).await
+    }
+
+    /// [`Partner::submit`] with a request id chosen by the caller.
+    pub async fn submit_with_id(
+        &self,
+        request_id: u64,
+        submission: Submission,
+    ) -> Result<VerdictReply, PartnerError> {
+        let message = Message::Submit(Submit {
+            request_id,
+            purpose: submission.purpose,
+            dataset_class: submission.dataset_class,
+            statement: submission.statement,
+        });
+        match self.request(&message).await? {
+            Message::Verdict(reply) if reply.request_id == request_id => Ok(reply),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Registers a Groth16 verifying key (canonical compressed bytes); returns its key id.
+    pub async fn register_key(&self, curve: Curve, key: Vec<u8>) -> Result<KeyId, PartnerError> {
+        let request_id = self.next_request_id();
+        let message = Message::RegisterKey(RegisterKey {
+            request_id,
+            curve,
+            key,
+        });
+        match self.request(&message).await? {
+            Message::KeyRegistered(done) if done.request_id == request_id => Ok(KeyId(done.key_id)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Registers a verifying key from a file (snarkjs `verification_key.json` or arkworks
+    /// canonical bytes with `curve`).
+    pub async fn register_key_file(&self, path: &Path) -> Result<KeyId, PartnerError> {
+        let (curve, bytes) = formats::verifying_key_file(path, None)?;
+        self.register_key(curve, bytes).await
+    }
+
+    /// Sends one message and returns the appliance's answer, turning error answers into
+    /// [`PartnerError`]s.
+    pub async fn request(&self, message: &Message) -> Result<Message, PartnerError> {
+        let mut frame = Vec::new();
+        tf_wire::encode(message, &mut frame).map_err(|e| PartnerError::Local {
+            path: "request".into(),
+            problem: e.to_string(),
+        })?;
+        match self.exchange(&frame).await? {
+            Message::Error(error) => Err(from_code(error.code)),
+            other => Ok(other),
+        }
+    }
+
+    /// Sends raw bytes as one request and decodes the answer as it is, error answers included
+    /// (for conformance tests and debugging).
+    pub async fn exchange(&self, frame: &[u8]) -> Result<Message, PartnerError> {
+        let work = async {
+            let (mut send, mut recv) = self.connection.open_bi().await.map_err(|e| lost(&e))?;
+            match send.write_all(frame).await {
+                Ok(()) => {
+                    let _ = send.finish();
+                }
+                // The appliance refused the frame from its header and stopped reading; its
+                // answer says why.
+                Err(quinn::WriteError::Stopped(_)) => {}
+                Err(error) => return Err(write_error(error)),
+            }
+            let answer = recv
+                .read_to_end(MAX_ANSWER_BYTES)
+                .await
+                .map_err(read_error)?;
+            let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+            decoder
+                .decode(&answer)
+                .map(tf_wire::to_owned)
+                .map_err(|e| PartnerError::Protocol {
+                    detail: format!("the answer does not decode: {e}"),
+                })
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(PartnerError::Timeout {
+                seconds: self.timeout.as_secs(),
+            }),
+        }
+    }
+
+    /// Closes the connection and waits until the appliance has been told.
+    pub async fn close(self) {
+        self.connection.close(0u32.into(), b"done");
+        self.endpoint.wait_idle().await;
+    }
+
+    /// Waits until the connection ends and says why (for tests of refusals and shutdown).
+    pub async fn closed(&self) -> PartnerError {
+        PartnerError::from_connection(&self.connection.closed().await)
+    }
+}
+
+fn client_config(config: &PartnerConfig) -> Result<quinn::ClientConfig, PartnerError> {
+    let tls_error = |e: rustls::Error| PartnerError::Local {
+        path: "TLS configuration".into(),
+        problem: e.to_string(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in &config.identity.ca {
+        roots.add(ca.clone()).map_err(tls_error)?;
+    }
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_error)?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            config.identity.certificate.clone(),
+            config.identity.key.clone_key(),
+        )
+        .map_err(tls_error)?;
+    tls.alpn_protocols = vec![tf_wire::ALPN.to_vec()];
+    let quic = QuicClientConfig::try_from(Arc::new(tls)).map_err(|e| PartnerError::Local {
+        path: "TLS configuration".into(),
+        problem: e.to_string(),
+    })?;
+    Ok(quinn::ClientConfig::new(Arc::new(quic)))
+}
+
+fn from_code(code: ErrorCode) -> PartnerError {
+    match code {
+        ErrorCode::Busy { retry_after_ms } => PartnerError::Busy { retry_after_ms },
+        ErrorCode::OverBudget {
+            purpose,
+            dataset_class,
+            window,
+            requested,
+            remaining,
+            resets_at_unix_ms,
+        } => PartnerError::OverBudget {
+            purpose,
+            class: dataset_class,
+            window,
+            requested,
+            remaining,
+            resets_at_unix_ms,
+        },
+        ErrorCode::Denied { reason } => PartnerError::Denied { reason },
+        ErrorCode::UnknownKey { key_id } => PartnerError::UnknownKey {
+            key_id: KeyId(key_id),
+        },
+        ErrorCode::Malformed { detail } => PartnerError::Malformed { detail },
+        ErrorCode::UnsupportedVersion { supported } => {
+            PartnerError::UnsupportedVersion { supported }
+        }
+        ErrorCode::ShuttingDown => PartnerError::ShuttingDown,
+        ErrorCode::KeyRefused { detail } => PartnerError::KeyRefused { detail },
+        _ => PartnerError::Internal,
+    }
+}
+
+fn unexpected(message: Message) -> PartnerError {
+    PartnerError::Protocol {
+        detail: format!("{message:?}").chars().take(200).collect(),
+    }
+}
+
+fn lost(error: &quinn::ConnectionError) -> PartnerError {
+    PartnerError::from_connection(error)
+}
+
+fn write_error(error: quinn::WriteError) -> PartnerError {
+    match error {
+        quinn::WriteError::ConnectionLost(e) => lost(&e),
+        other => PartnerError::ConnectionLost {
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn read_error(error: quinn::ReadToEndError) -> PartnerError {
+    match error {
+        quinn::ReadToEndError::Read(quinn::ReadError::ConnectionLost(e)) => lost(&e),
+        other => PartnerError::Protocol {
+            detail: other.to_string(),
+        },
+    }
+}

@@ -1,0 +1,41 @@
+//! `partner keys`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use tf_partner::{Partner, PartnerConfig, formats};
+
+use super::fail;
+
+/// `partner keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Upload a Groth16 verifying key and print its key id (submit proofs under that id).
+    Register {
+        /// snarkjs verification_key.json, or arkworks canonical compressed bytes.
+        file: PathBuf,
+        /// The curve, for binary keys (bn254 or bls12-381).
+        #[arg(long, value_parser = formats::parse_curve)]
+        curve: Option<tf_partner::Curve>,
+    },
+}
+
+pub async fn run(command: KeysCommand, config: &PartnerConfig) -> ExitCode {
+    let KeysCommand::Register { file, curve } = command;
+    let result = async {
+        let (curve, bytes) = formats::verifying_key_file(&file, curve)?;
+        let partner = Partner::connect(config).await?;
+        let id = partner.register_key(curve, bytes).await?;
+        partner.close().await;
+        Ok::<_, tf_partner::PartnerError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => {
+            println!("{id}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}

@@ -1,0 +1,162 @@
+//! `partner submit`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use tf_partner::{Partner, PartnerConfig, Statement, Submission, VerdictCode, formats};
+
+use super::{PurposeArgs, exit, fail};
+
+/// `partner submit`.
+#[derive(Debug, Subcommand)]
+pub enum SubmitCommand {
+    /// A Groth16 proof (snarkjs proof.json and public.json) under a registered key.
+    Groth16(Groth16Args),
+    /// A BLS signature (Ethereum ciphersuite). One key and one message: single. Several keys
+    /// and one message: fast aggregate. Several keys and as many messages: aggregate.
+    Bls(BlsArgs),
+}
+
+/// `partner submit groth16`.
+#[derive(Debug, Args)]
+pub struct Groth16Args {
+    /// The key id `partner keys register` printed.
+    #[arg(long, value_name = "HEX")]
+    pub key_id: String,
+    /// snarkjs proof.json.
+    #[arg(long, value_name = "FILE")]
+    pub proof: PathBuf,
+    /// snarkjs public.json.
+    #[arg(long, value_name = "FILE")]
+    pub public: PathBuf,
+    /// Purpose and class.
+    #[command(flatten)]
+    pub purpose: PurposeArgs,
+    /// Where to write the receipt (DSSE JSON).
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
+}
+
+/// `partner submit bls`.
+#[derive(Debug, Args)]
+pub struct BlsArgs {
+    /// Compressed public key, 48 bytes hex; repeat for an aggregate.
+    #[arg(long = "pubkey", value_name = "HEX", required = true)]
+    pub pubkeys: Vec<String>,
+    /// Message hex; repeat (once per key) for an aggregate over distinct messages.
+    #[arg(long = "message", value_name = "HEX", required = true)]
+    pub messages: Vec<String>,
+    /// Compressed signature, 96 bytes hex.
+    #[arg(long, value_name = "HEX")]
+    pub signature: String,
+    /// Purpose and class.
+    #[command(flatten)]
+    pub purpose: PurposeArgs,
+    /// Where to write the receipt (DSSE JSON).
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
+}
+
+pub async fn run(command: SubmitCommand, config: &PartnerConfig) -> ExitCode {
+    let (statement, purpose, receipt_path) = match command {
+        SubmitCommand::Groth16(args) => {
+            let statement = formats::hex_array::<32>("--key-id", &args.key_id)
+                .map_err(|problem| tf_partner::PartnerError::Local {
+                    path: "--key-id".into(),
+                    problem,
+                })
+                .and_then(|key_id| formats::groth16_statement(key_id, &args.proof, &args.public));
+            (statement, args.purpose, args.receipt)
+        }
+        SubmitCommand::Bls(args) => {
+            let statement =
+                bls_statement(&args).map_err(|problem| tf_partner::PartnerError::Local {
+                    path: "arguments".into(),
+                    problem,
+                });
+            (statement, args.purpose, args.receipt)
+        }
+    };
+    let statement = match statement {
+        Ok(statement) => statement,
+        Err(error) => return fail(&error),
+    };
+    let submission = Submission {
+        purpose: purpose.purpose,
+        dataset_class: purpose.class.into(),
+        statement,
+    };
+    let result = async {
+        let partner = Partner::connect(config).await?;
+        let reply = partner.submit(submission).await;
+        partner.close().await;
+        reply
+    }
+    .await;
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(error) => return fail(&error),
+    };
+    let envelope = tf_partner::receipt_envelope(&reply);
+    let label = match reply.verdict {
+        VerdictCode::Valid => "valid",
+        VerdictCode::Invalid => "invalid",
+        _ => "rejected",
+    };
+    if reply.reason.is_empty() {
+        println!("{label}");
+    } else {
+        println!("{label}: {}", reply.reason);
+    }
+    if let Some(path) = receipt_path {
+        if let Err(error) = std::fs::write(&path, envelope.to_json()) {
+            eprintln!("partner: {}: {error}", path.display());
+            return ExitCode::from(exit::REFUSED);
+        }
+        println!("receipt written to {}", path.display());
+    } else {
+        println!("{}", envelope.to_json());
+    }
+    ExitCode::from(match reply.verdict {
+        VerdictCode::Valid => exit::VALID,
+        VerdictCode::Invalid => exit::INVALID,
+        _ => exit::REJECTED,
+    })
+}
+
+fn bls_statement(args: &BlsArgs) -> Result<Statement, String> {
+    let keys = args
+        .pubkeys
+        .iter()
+        .map(|k| formats::hex_array::<48>("--pubkey", k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let messages = args
+        .messages
+        .iter()
+        .map(|m| formats::hex_bytes("--message", m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let signature = formats::hex_array::<96>("--signature", &args.signature)?;
+    Ok(match (keys.len(), messages.len()) {
+        (1, 1) => Statement::BlsSingle {
+            public_key: keys[0],
+            message: messages.into_iter().next().unwrap_or_default(),
+            signature,
+        },
+        (_, 1) => Statement::BlsFastAggregate {
+            public_keys: keys,
+            message: messages.into_iter().next().unwrap_or_default(),
+            signature,
+        },
+        (k, m) if k == m => Statement::BlsAggregate {
+            public_keys: keys,
+            messages,
+            signature,
+        },
+        (k, m) => {
+            return Err(format!(
+                "{k} keys and {m} messages: give one message, or one message per key"
+            ));
+        }
+    })
+}

@@ -1,0 +1,121 @@
+//! Where the appliance is and who this partner is: read from the `partner.toml` that
+//! `appliance serve` writes into its state directory, or given piece by piece.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::Deserialize;
+
+use crate::PartnerError;
+
+/// A tenant identity: the appliance's CA and this tenant's client certificate and key.
+#[derive(Debug)]
+pub struct Identity {
+    /// CA certificates that issued the appliance's server certificate.
+    pub ca: Vec<CertificateDer<'static>>,
+    /// The client certificate chain (the tenant is its URI SAN).
+    pub certificate: Vec<CertificateDer<'static>>,
+    /// The client certificate's private key.
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Identity {
+    /// Reads an identity from PEM files.
+    pub fn from_files(ca: &Path, certificate: &Path, key: &Path) -> Result<Self, PartnerError> {
+        Ok(Identity {
+            ca: certificates(ca)?,
+            certificate: certificates(certificate)?,
+            key: PrivateKeyDer::from_pem_file(key).map_err(|e| local(key, e))?,
+        })
+    }
+}
+
+/// How to reach an appliance.
+#[derive(Debug)]
+pub struct PartnerConfig {
+    /// The appliance's QUIC address.
+    pub address: SocketAddr,
+    /// The name its server certificate carries.
+    pub server_name: String,
+    /// Who this partner is.
+    pub identity: Identity,
+    /// The appliance's receipt public key, when known (to check receipts).
+    pub receipt_public_key: Option<[u8; 32]>,
+    /// How long to wait for an answer.
+    pub request_timeout: Duration,
+}
+
+/// The name of the file `appliance serve` writes into its state directory.
+pub const PARTNER_FILE: &str = "partner.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerFile {
+    address: SocketAddr,
+    server_name: String,
+    ca: PathBuf,
+    certificate: PathBuf,
+    key: PathBuf,
+    receipt_public_key: Option<String>,
+}
+
+impl PartnerConfig {
+    /// Reads `partner.toml` from an appliance's state directory (paths in it are relative to
+    /// that directory).
+    pub fn from_state_dir(dir: &Path) -> Result<Self, PartnerError> {
+        let path = dir.join(PARTNER_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| PartnerError::Local {
+            path: path.display().to_string(),
+            problem: format!(
+                "{e}; start the appliance with `appliance serve` in this folder, or pass \
+                 --state-dir (or --connect, --ca, --cert and --key)"
+            ),
+        })?;
+        let file: PartnerFile = toml::from_str(&text).map_err(|e| local(&path, e))?;
+        let receipt_public_key = file
+            .receipt_public_key
+            .as_deref()
+            .map(|hex_key| parse_public_key(hex_key).map_err(|problem| local(&path, problem)))
+            .transpose()?;
+        Ok(PartnerConfig {
+            address: file.address,
+            server_name: file.server_name,
+            identity: Identity::from_files(
+                &dir.join(file.ca),
+                &dir.join(file.certificate),
+                &dir.join(file.key),
+            )?,
+            receipt_public_key,
+            request_timeout: Duration::from_secs(30),
+        })
+    }
+}
+
+/// Parses a 64-hex-digit Ed25519 public key.
+pub fn parse_public_key(text: &str) -> Result<[u8; 32], String> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut key)
+        .map_err(|_| "expected 64 hex digits (an Ed25519 public key)".to_owned())?;
+    Ok(key)
+}
+
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, PartnerError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| local(path, e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| local(path, e))?;
+    if certs.is_empty() {
+        return Err(local(path, "no certificate in the file"));
+    }
+    Ok(certs)
+}
+
+fn local(path: &Path, problem: impl std::fmt::Display) -> PartnerError {
+    PartnerError::Local {
+        path: path.display().to_string(),
+        problem: problem.to_string(),
+    }
+}

@@ -1,0 +1,162 @@
+//! What can go wrong for a partner, each with what to do about it.
+
+use tf_engine::KeyId;
+use tf_wire::{DatasetClass, close_code};
+
+/// A failed request or connection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartnerError {
+    /// The tenant's queue or rate is at its limit.
+    #[error("the appliance is busy for this tenant: retry after {retry_after_ms} ms")]
+    Busy {
+        /// How long to wait.
+        retry_after_ms: u32,
+    },
+    /// The request would overspend a privacy budget.
+    #[error(
+        "over budget: purpose {purpose:?}, class {class:?}, window {window}: the request costs \
+         {requested} and {remaining} remain (short by {}); the window resets at {resets_at_unix_ms} \
+         (Unix ms); ask the appliance operator for a larger cap",
+        requested.saturating_sub(*remaining)
+    )]
+    OverBudget {
+        /// The purpose whose cap was hit.
+        purpose: String,
+        /// The dataset class.
+        class: DatasetClass,
+        /// The window.
+        window: String,
+        /// The request's cost.
+        requested: u64,
+        /// What is left.
+        remaining: u64,
+        /// When the window resets.
+        resets_at_unix_ms: u64,
+    },
+    /// Policy refused the request.
+    #[error("denied by policy: {reason}")]
+    Denied {
+        /// The rule or reason.
+        reason: String,
+    },
+    /// The Groth16 key is not registered for this tenant.
+    #[error(
+        "verifying key {key_id} is not registered for this tenant: register it first with \
+         `partner keys register verification_key.json`"
+    )]
+    UnknownKey {
+        /// The key id sent.
+        key_id: KeyId,
+    },
+    /// The appliance could not read the request.
+    #[error("the appliance refused the request as malformed: {detail}")]
+    Malformed {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The appliance speaks another protocol version.
+    #[error("the appliance speaks protocol version {supported}; upgrade or downgrade this client")]
+    UnsupportedVersion {
+        /// The version it speaks.
+        supported: u16,
+    },
+    /// The appliance refused a verifying key.
+    #[error("the appliance refused the verifying key: {detail}")]
+    KeyRefused {
+        /// Why.
+        detail: String,
+    },
+    /// The appliance is shutting down.
+    #[error("the appliance is shutting down; retry when it is back (or on another appliance)")]
+    ShuttingDown,
+    /// The appliance failed internally.
+    #[error("the appliance failed internally; the request may be retried")]
+    Internal,
+    /// The appliance refused the client certificate.
+    #[error(
+        "the appliance refused this client's certificate ({reason}); use a certificate issued \
+         by the appliance's CA for a configured tenant (the demo identity is in \
+         appliance-state/tenants/demo)"
+    )]
+    CertificateRefused {
+        /// What the appliance said.
+        reason: String,
+    },
+    /// The appliance could not be reached.
+    #[error("could not reach the appliance at {address}: {reason}; is `appliance serve` running?")]
+    Connect {
+        /// Where.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The connection ended.
+    #[error("the connection to the appliance was lost: {reason}")]
+    ConnectionLost {
+        /// Why.
+        reason: String,
+    },
+    /// No answer in time.
+    #[error("no answer from the appliance within {seconds} s")]
+    Timeout {
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The appliance answered something this client does not expect.
+    #[error("unexpected answer from the appliance: {detail}")]
+    Protocol {
+        /// What arrived.
+        detail: String,
+    },
+    /// A local file or setting is not usable.
+    #[error("{path}: {problem}")]
+    Local {
+        /// The file or setting.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl PartnerError {
+    /// Maps how a connection ended to what the partner should know.
+    pub(crate) fn from_connection(error: &quinn::ConnectionError) -> Self {
+        match error {
+            quinn::ConnectionError::ApplicationClosed(close) => {
+                let reason = String::from_utf8_lossy(&close.reason).into_owned();
+                match close.error_code.into_inner() as u32 {
+                    close_code::SHUTTING_DOWN => PartnerError::ShuttingDown,
+                    close_code::NO_TENANT_IDENTITY | close_code::UNKNOWN_TENANT => {
+                        PartnerError::CertificateRefused { reason }
+                    }
+                    code => PartnerError::ConnectionLost {
+                        reason: format!("closed by the appliance (code {code:#x}): {reason}"),
+                    },
+                }
+            }
+            quinn::ConnectionError::ConnectionClosed(close)
+                if is_tls_alert(u64::from(close.error_code)) =>
+            {
+                PartnerError::CertificateRefused {
+                    reason: format!("TLS: {close}"),
+                }
+            }
+            quinn::ConnectionError::TransportError(error)
+                if is_tls_alert(u64::from(error.code)) =>
+            {
+                PartnerError::CertificateRefused {
+                    reason: format!("TLS: {error}"),
+                }
+            }
+            other => PartnerError::ConnectionLost {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// QUIC carries TLS alerts as transport errors 0x100 + alert.
+fn is_tls_alert(code: u64) -> bool {
+    (0x100..0x200).contains(&code)
+}

@@ -1,0 +1,43 @@
+//! The Trust Fabric partner SDK: connect to an appliance over QUIC with a tenant's client
+//! certificate, submit BLS signatures and Groth16 proofs, register verifying keys, and check
+//! the signed receipts that come back.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), tf_partner::PartnerError> {
+//! let config = tf_partner::PartnerConfig::from_state_dir("appliance-state".as_ref())?;
+//! let partner = tf_partner::Partner::connect(&config).await?;
+//! let key_id = partner
+//!     .register_key_file("verification_key.json".as_ref())
+//!     .await?;
+//! # let _ = key_id;
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod config;
+mod error;
+pub mod formats;
+
+pub use client::{Partner, Submission};
+pub use config::{Identity, PartnerConfig};
+pub use error::PartnerError;
+pub use tf_wire::{Curve, DatasetClass, Statement, VerdictCode, VerdictReply};
+
+/// A receipt from a verdict as a DSSE envelope, the form `partner receipt verify` and any DSSE
+/// library read.
+pub fn receipt_envelope(reply: &VerdictReply) -> tf_receipts::Envelope {
+    tf_receipts::Envelope {
+        payload_type: reply.receipt.payload_type.clone(),
+        payload: reply.receipt.payload.clone(),
+        signatures: reply
+            .receipt
+            .signatures
+            .iter()
+            .map(|s| tf_receipts::EnvelopeSignature {
+                key_id: s.key_id.clone(),
+                sig: s.signature.clone(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,512 @@
+//! `appliance serve` end to end: real QUIC on loopback against the real binary, partners
+//! through the SDK.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde_json::Value;
+use server::{Server, fixture_text};
+use tf_engine::bls;
+use tf_partner::{
+    DatasetClass, Identity, Partner, PartnerError, Statement, Submission, VerdictCode,
+    VerdictReply, formats,
+};
+use tf_wire::{ErrorCode, HEADER_BYTES, MAGIC, Message, PROTOCOL_VERSION, Submit};
+
+fn bls_statement(seed: u8, message: &[u8], valid: bool) -> Statement {
+    let (signature, public_key) = bls::sign(&[seed; 32], message).expect("signs");
+    let mut sent = message.to_vec();
+    if !valid {
+        sent.push(b'!');
+    }
+    Statement::BlsSingle {
+        public_key: public_key.to_bytes(),
+        message: sent,
+        signature: signature.to_bytes(),
+    }
+}
+
+fn submission(statement: Statement) -> Submission {
+    Submission {
+        purpose: "test".into(),
+        dataset_class: DatasetClass::P1,
+        statement,
+    }
+}
+
+/// The receipt checked the way an auditor without our code would: DSSE's pre-authentication
+/// encoding rebuilt by hand and an Ed25519 check over it.
+fn independently_verified_payload(reply: &VerdictReply, key: &VerifyingKey) -> Value {
+    let receipt = &reply.receipt;
+    let mut pae = format!(
+        "DSSEv1 {} {} {} ",
+        receipt.payload_type.len(),
+        receipt.payload_type,
+        receipt.payload.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(&receipt.payload);
+    assert_eq!(receipt.signatures.len(), 1);
+    let signature =
+        Signature::from_slice(&receipt.signatures[0].signature).expect("64-byte signature");
+    key.verify(&pae, &signature)
+        .expect("the receipt signature verifies");
+    serde_json::from_slice(&receipt.payload).expect("payload is JSON")
+}
+
+fn receipt_key(server: &Server) -> VerifyingKey {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["keys", "show", "--json", "--state-dir"])
+        .arg(&server.state)
+        .output()
+        .expect("keys show runs");
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let bytes: [u8; 32] = hex::decode(shown["public_key_hex"].as_str().expect("hex"))
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes");
+    VerifyingKey::from_bytes(&bytes).expect("key")
+}
+
+#[tokio::test]
+async fn the_demo_identity_gets_verdicts_with_receipts_that_verify_independently() {
+    let server = Server::start("", &[], &[]);
+    let partner = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("connects with the demo identity from partner.toml");
+    let key = receipt_key(&server);
+
+    let valid = partner
+        .submit(submission(bls_statement(1, b"pay 10", true)))
+        .await
+        .expect("answered");
+    let invalid = partner
+        .submit(submission(bls_statement(1, b"pay 10", false)))
+        .await
+        .expect("answered");
+    assert_eq!(valid.verdict, VerdictCode::Valid);
+    assert_eq!(invalid.verdict, VerdictCode::Invalid);
+
+    let (curve, vk) =
+        formats::verifying_key_json(&fixture_text("bn128", "verification_key.json")).expect("key");
+    let key_id = partner.register_key(curve, vk).await.expect("registered");
+    let proof = fixture_text("bn128", "proof_0.json");
+    let good = formats::groth16_json(key_id.0, &proof, &fixture_text("bn128", "public_0.json"))
+        .expect("statement");
+    let wrong = formats::groth16_json(key_id.0, &proof, &fixture_text("bn128", "public_1.json"))
+        .expect("statement");
+    let groth_valid = partner.submit(submission(good)).await.expect("answered");
+    let groth_invalid = partner.submit(submission(wrong)).await.expect("answered");
+    assert_eq!(groth_valid.verdict, VerdictCode::Valid);
+    assert_eq!(groth_invalid.verdict, VerdictCode::Invalid);
+
+    for (reply, verdict, kind) in [
+        (&valid, "valid", "bls-single"),
+        (&invalid, "invalid", "bls-single"),
+        (&groth_valid, "valid", "groth16-bn254"),
+        (&groth_invalid, "invalid", "groth16-bn254"),
+    ] {
+        let payload = independently_verified_payload(reply, &key);
+        assert_eq!(payload["tenant"], "demo");
+        assert_eq!(payload["request_id"], reply.request_id);
+        assert_eq!(payload["verdict"], verdict);
+        assert_eq!(payload["kind"], kind);
+        assert_eq!(
+            payload["statement_digest"],
+            hex::encode(reply.statement_digest)
+        );
+        assert!(payload["decided_at_unix_us"].as_u64() >= payload["received_at_unix_us"].as_u64());
+        assert_eq!(
+            reply.receipt.payload_type,
+            "application/vnd.trust-fabric.receipt.v1+json"
+        );
+    }
+
+    // A proof under a key this tenant never registered is refused, typed.
+    let unknown = formats::groth16_json([7; 32], &proof, &fixture_text("bn128", "public_0.json"))
+        .expect("statement");
+    match partner.submit(submission(unknown)).await {
+        Err(PartnerError::UnknownKey { key_id }) => assert_eq!(key_id.0, [7; 32]),
+        other => panic!("expected unknown key, got {other:?}"),
+    }
+    partner.close().await;
+}
+
+#[tokio::test]
+async fn clients_without_a_valid_tenant_certificate_are_refused() {
+    let server = Server::start("[[tenants]]\nid = \"demo\"\n", &["ghost"], &[]);
+    let demo = server.partner("demo");
+
+    // No client certificate at all.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in &demo.identity.ca {
+        roots.add(ca.clone()).expect("ca");
+    }
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("tls13")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![tf_wire::ALPN.to_vec()];
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(Arc::new(tls)).expect("quic");
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().expect("addr")).expect("ep");
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+    let outcome = match endpoint
+        .connect(server.address, "localhost")
+        .expect("connect")
+        .await
+    {
+        Err(error) => error,
+        Ok(connection) => connection.closed().await,
+    };
+    match &outcome {
+        quinn::ConnectionError::ConnectionClosed(close) => {
+            let code = u64::from(close.error_code);
+            assert!((0x100..0x200).contains(&code), "a TLS alert: {close}");
+        }
+        other => panic!("expected a TLS refusal, got {other}"),
+    }
+
+    // A certificate naming the demo tenant, issued by another CA.
+    let other_ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other_ca = ca_params.self_signed(&other_ca_key).expect("ca");
+    let client_key = rcgen::KeyPair::generate().expect("key");
+    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    client_params.subject_alt_names = vec![rcgen::SanType::URI(
+        "urn:trust-fabric:tenant:demo".try_into().expect("uri"),
+    )];
+    let client = client_params
+        .signed_by(&client_key, &other_ca, &other_ca_key)
+        .expect("client");
+    let forged = tf_partner::PartnerConfig {
+        identity: Identity {
+            ca: demo.identity.ca.clone(),
+            certificate: vec![client.der().clone()],
+            key: rustls::pki_types::PrivateKeyDer::Pkcs8(client_key.serialize_der().into()),
+        },
+        ..server.partner("demo")
+    };
+    assert!(matches!(
+        refused(&forged).await,
+        PartnerError::CertificateRefused { .. }
+    ));
+
+    // A certificate from the right CA for a tenant this appliance does not serve.
+    match refused(&server.partner("ghost")).await {
+        PartnerError::CertificateRefused { reason } => {
+            assert!(reason.contains("\"ghost\" is not configured"), "{reason}")
+        }
+        other => panic!("expected refusal, got {other}"),
+    }
+
+    // The refusals cost the real tenant nothing.
+    let partner = Partner::connect(&demo).await.expect("demo connects");
+    let reply = partner
+        .submit(submission(bls_statement(2, b"still here", true)))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+}
+
+/// Connects and tries one request; returns how the appliance refused.
+async fn refused(config: &tf_partner::PartnerConfig) -> PartnerError {
+    let partner = match Partner::connect(config).await {
+        Err(error) => return error,
+        Ok(partner) => partner,
+    };
+    match partner
+        .submit(submission(bls_statement(3, b"let me in", true)))
+        .await
+    {
+        Err(error) => error,
+        Ok(reply) => panic!("a refused identity got a verdict: {reply:?}"),
+    }
+}
+
+#[tokio::test]
+async fn tenants_are_served_on_their_home_shard_whichever_shard_they_reach() {
+    let tenants = ["demo", "acme", "globex", "initech"];
+    let config: String = tenants
+        .iter()
+        .map(|t| format!("[[tenants]]\nid = \"{t}\"\n"))
+        .collect();
+    let server = Server::start(&config, &tenants[1..], &["--shards", "2"]);
+    let mut tasks = tokio::task::JoinSet::new();
+    for tenant in tenants {
+        for connection in 0..3u8 {
+            let config = server.partner(tenant);
+            tasks.spawn(async move {
+                let partner = Arc::new(Partner::connect(&config).await.expect("connects"));
+                let mut requests = tokio::task::JoinSet::new();
+                for i in 0..12u8 {
+                    let partner = partner.clone();
+                    // One bad signature among twelve concurrent requests.
+                    let valid = i != 5;
+                    requests.spawn(async move {
+                        let statement = bls_statement(connection + 10, &[i; 8], valid);
+                        let reply = partner
+                            .submit(submission(statement))
+                            .await
+                            .expect("answered");
+                        (valid, reply)
+                    });
+                }
+                let replies = requests.join_all().await;
+                (tenant, replies)
+            });
+        }
+    }
+    let mut shards_by_tenant: HashMap<&str, HashSet<u64>> = HashMap::new();
+    for (tenant, replies) in tasks.join_all().await {
+        for (valid, reply) in replies {
+            let expected = if valid {
+                VerdictCode::Valid
+            } else {
+                VerdictCode::Invalid
+            };
+            assert_eq!(reply.verdict, expected, "tenant {tenant}");
+            let payload: Value = serde_json::from_slice(&reply.receipt.payload).expect("json");
+            assert_eq!(payload["tenant"], tenant);
+            shards_by_tenant
+                .entry(tenant)
+                .or_default()
+                .insert(payload["shard"].as_u64().expect("shard"));
+        }
+    }
+    // Three connections per tenant reach the two shards as the kernel hashes them, yet each
+    // tenant's requests are all decided on one shard: its home.
+    for (tenant, shards) in &shards_by_tenant {
+        assert_eq!(shards.len(), 1, "tenant {tenant} was decided on {shards:?}");
+    }
+    let homes: HashSet<u64> = shards_by_tenant.values().flatten().copied().collect();
+    assert_eq!(homes.len(), 2, "four tenants are homed on both shards");
+}
+
+#[tokio::test]
+async fn a_flooding_tenant_is_told_busy_while_others_keep_being_served_in_turn() {
+    let config = "\
+[server]
+max_streams_per_connection = 1024
+
+[scheduling]
+mailbox_capacity = 256
+batch_max = 16
+
+[[tenants]]
+id = \"flood\"
+rate_per_sec = 1000000
+burst = 1000000
+
+[[tenants]]
+id = \"fair\"
+";
+    let server = Server::start(config, &["flood", "fair"], &["--shards", "1"]);
+    let flood = Arc::new(
+        Partner::connect(&server.partner("flood"))
+            .await
+            .expect("flood"),
+    );
+    let fair = Partner::connect(&server.partner("fair"))
+        .await
+        .expect("fair");
+
+    let mut flood_tasks = tokio::task::JoinSet::new();
+    for i in 0..600u32 {
+        let flood = flood.clone();
+        flood_tasks.spawn(async move {
+            let statement = bls_statement(20, &i.to_le_bytes(), true);
+            flood.submit(submission(statement)).await
+        });
+    }
+    // Let the flood fill its mailbox, then send at a fair pace, one at a time.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut fair_receipts = Vec::new();
+    for i in 0..20u32 {
+        let statement = bls_statement(21, &i.to_le_bytes(), true);
+        let reply = fair
+            .submit(submission(statement))
+            .await
+            .expect("the fair tenant is served");
+        assert_eq!(reply.verdict, VerdictCode::Valid);
+        fair_receipts.push(serde_json::from_slice::<Value>(&reply.receipt.payload).expect("json"));
+    }
+    let mut flood_decided = Vec::new();
+    let mut busy = 0;
+    for outcome in flood_tasks.join_all().await {
+        match outcome {
+            Ok(reply) => {
+                let payload: Value = serde_json::from_slice(&reply.receipt.payload).expect("json");
+                flood_decided.push(payload["decided_at_unix_us"].as_u64().expect("time"));
+            }
+            Err(PartnerError::Busy { retry_after_ms }) => {
+                assert!(retry_after_ms >= 1);
+                busy += 1;
+            }
+            Err(other) => panic!("the flooder got {other}"),
+        }
+    }
+    assert!(busy > 0, "600 at once overflow a mailbox of 256");
+    // Round robin: while the flooder had up to 256 queued, each fair request waited behind
+    // at most about one batch of the flooder's, never behind its whole queue.
+    for receipt in &fair_receipts {
+        let received = receipt["received_at_unix_us"].as_u64().expect("time");
+        let decided = receipt["decided_at_unix_us"].as_u64().expect("time");
+        let overtaken = flood_decided
+            .iter()
+            .filter(|t| **t > received && **t < decided)
+            .count();
+        assert!(overtaken <= 2 * 16, "{overtaken} flood requests went first");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_typed_errors_and_the_connection_keeps_serving() {
+    let server = Server::start("", &[], &[]);
+    let partner = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects");
+
+    let mut oversize = MAGIC.to_vec();
+    oversize.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+    oversize.extend_from_slice(&(64u32 << 20).to_le_bytes());
+    oversize.extend_from_slice(&[0; 1000]);
+    assert!(matches!(
+        error_code(partner.exchange(&oversize).await),
+        ErrorCode::Malformed { detail } if detail.contains("exceeds the limit")
+    ));
+
+    assert!(matches!(
+        error_code(partner.exchange(b"GET / HTTP/1.1\r\n\r\n").await),
+        ErrorCode::Malformed { detail } if detail.contains("bad magic")
+    ));
+
+    let mut newer = frame(&Message::Submit(Submit {
+        request_id: 3,
+        purpose: "test".into(),
+        dataset_class: DatasetClass::P1,
+        statement: bls_statement(4, b"x", true),
+    }));
+    newer[2..4].copy_from_slice(&(PROTOCOL_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        error_code(partner.exchange(&newer).await),
+        ErrorCode::UnsupportedVersion {
+            supported: PROTOCOL_VERSION
+        }
+    );
+
+    let mut garbage_body = frame(&Message::Submit(Submit {
+        request_id: 4,
+        purpose: "test".into(),
+        dataset_class: DatasetClass::P1,
+        statement: bls_statement(4, b"x", true),
+    }));
+    for byte in &mut garbage_body[HEADER_BYTES..] {
+        *byte = 0xff;
+    }
+    assert!(matches!(
+        error_code(partner.exchange(&garbage_body).await),
+        ErrorCode::Malformed { .. }
+    ));
+
+    let too_many_inputs = Statement::Groth16 {
+        curve: tf_wire::Curve::Bn254,
+        key_id: [1; 32],
+        proof: vec![0; 128],
+        public_inputs: vec![[0; 32]; 65],
+    };
+    match partner.submit(submission(too_many_inputs)).await {
+        Err(PartnerError::Malformed { detail }) => {
+            assert!(detail.contains("public_inputs"), "{detail}")
+        }
+        other => panic!("expected malformed, got {other:?}"),
+    }
+
+    // Well-formed on the wire, but the key is not a curve point: verified as `rejected`,
+    // with a receipt.
+    let mut off_curve = [0u8; 48];
+    off_curve[0] = 0x80 | 0x11;
+    off_curve[47] = 0x05;
+    let (signature, _) = bls::sign(&[5; 32], b"x").expect("signs");
+    let reply = partner
+        .submit(submission(Statement::BlsSingle {
+            public_key: off_curve,
+            message: b"x".to_vec(),
+            signature: signature.to_bytes(),
+        }))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Rejected);
+    assert!(reply.reason.contains("public_key"), "{}", reply.reason);
+
+    // The same connection, and the shard, keep serving.
+    let reply = partner
+        .submit(submission(bls_statement(6, b"after all that", true)))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+    let other = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects");
+    let reply = other
+        .submit(submission(bls_statement(7, b"another connection", true)))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+}
+
+fn frame(message: &Message) -> Vec<u8> {
+    let mut out = Vec::new();
+    tf_wire::encode(message, &mut out).expect("encodes");
+    out
+}
+
+fn error_code(answer: Result<Message, PartnerError>) -> ErrorCode {
+    match answer {
+        Ok(Message::Error(error)) => error.code,
+        other => panic!("expected an error answer, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_during_load_answers_everything_taken_and_exits_zero() {
+    let mut server = Server::start("", &[], &[]);
+    let config = server.partner("demo");
+    let mut loops = tokio::task::JoinSet::new();
+    for worker in 0..4u8 {
+        let partner = Partner::connect(&config).await.expect("connects");
+        loops.spawn(async move {
+            let mut verdicts = 0u32;
+            for i in 0..u32::MAX {
+                let statement = bls_statement(30 + worker, &i.to_le_bytes(), true);
+                match partner.submit(submission(statement)).await {
+                    Ok(reply) => {
+                        assert_eq!(reply.verdict, VerdictCode::Valid);
+                        verdicts += 1;
+                    }
+                    Err(PartnerError::ShuttingDown) => return verdicts,
+                    Err(other) => panic!("a request ended without a verdict: {other}"),
+                }
+            }
+            verdicts
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.terminate();
+        (status, server)
+    })
+    .await
+    .expect("joined");
+    let (status, server) = status;
+    assert!(status.success(), "exit status {status}: {}", server.log());
+    let verdicts: u32 = loops.join_all().await.into_iter().sum();
+    assert!(verdicts > 0, "load was running when SIGTERM came");
+    assert!(server.log().contains("shutting down"));
+}

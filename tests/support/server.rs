@@ -1,0 +1,163 @@
+//! A real `appliance serve` child process on a free loopback port, with a fresh state
+//! directory, and partner identities for its tenants.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tf_partner::{Identity, PartnerConfig};
+
+/// A running appliance.
+pub struct Server {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub state: PathBuf,
+    pub address: SocketAddr,
+}
+
+impl Server {
+    /// Starts the appliance with extra config text and extra tenants issued certificates
+    /// (the config must list them under [[tenants]]).
+    pub fn start(config: &str, issue: &[&str], extra_args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state");
+        let run = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_appliance"))
+                .args(args)
+                .output()
+                .expect("appliance runs");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let state_arg = state.to_str().expect("utf-8 temp path");
+        run(&["init", "--state-dir", state_arg]);
+        for tenant in issue {
+            run(&["tenants", "issue", tenant, "--state-dir", state_arg]);
+        }
+        let config_path = dir.path().join("appliance.toml");
+        std::fs::write(&config_path, config).expect("config written");
+        let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
+        let mut args = vec![
+            "serve".to_owned(),
+            "--config".to_owned(),
+            config_path.display().to_string(),
+            "--state-dir".to_owned(),
+            state_arg.to_owned(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ];
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+        let child = Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("appliance serve starts");
+        let mut server = Server {
+            child,
+            dir,
+            state,
+            address: "127.0.0.1:1".parse().expect("literal"),
+        };
+        server.address = server.wait_listening();
+        server
+    }
+
+    fn wait_listening(&mut self) -> SocketAddr {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let file = self.state.join("partner.toml");
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                let value: toml::Value = toml::from_str(&text).expect("partner.toml parses");
+                return value["address"]
+                    .as_str()
+                    .expect("address")
+                    .parse()
+                    .expect("socket address");
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("appliance serve exited early ({status}): {}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "appliance serve did not start: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The connection settings of a tenant whose certificate is in the state directory.
+    pub fn partner(&self, tenant: &str) -> PartnerConfig {
+        let tenant_dir = self.state.join("tenants").join(tenant);
+        PartnerConfig {
+            address: self.address,
+            server_name: "localhost".into(),
+            identity: Identity::from_files(
+                &self.state.join("ca.pem"),
+                &tenant_dir.join("client.pem"),
+                &tenant_dir.join("client.key"),
+            )
+            .expect("identity"),
+            receipt_public_key: None,
+            request_timeout: Duration::from_secs(20),
+        }
+    }
+
+    /// The demo tenant's settings exactly as the partner CLI finds them.
+    pub fn demo_from_state_dir(&self) -> PartnerConfig {
+        PartnerConfig::from_state_dir(&self.state).expect("partner.toml")
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no exit after SIGTERM: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the appliance logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    pub fn state_path(&self, file: &str) -> PathBuf {
+        self.state.join(file)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fixture file's text.
+pub fn fixture_text(curve: &str, name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/groth16")
+        .join(curve)
+        .join(name);
+    std::fs::read_to_string(path).expect("fixture readable")
+}
