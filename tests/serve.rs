@@ -510,3 +510,22 @@ async fn sigterm_during_load_answers_everything_taken_and_exits_zero() {
     assert!(verdicts > 0, "load was running when SIGTERM came");
     assert!(server.log().contains("shutting down"));
 }
+
+#[test]
+fn a_second_appliance_on_the_same_port_refuses_to_start() {
+    let server = Server::start("", &[], &[]);
+    let other_state = server.dir.path().join("other-state");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args([
+            "serve",
+            "--listen",
+            &server.address.to_string(),
+            "--state-dir",
+        ])
+        .arg(&other_state)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another appliance"), "{stderr}");
+}

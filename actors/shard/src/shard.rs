@@ -209,6 +209,7 @@ impl<R> Shard<R> {
         batch: &Batch<BatchKey, Job<R>>,
         rng: &mut G,
     ) -> Vec<Verdict> {
+        #[cfg(not(feature = "null-verifier"))]
         let verdicts = verify_batch(
             batch.key,
             &batch.items,
@@ -216,6 +217,11 @@ impl<R> Shard<R> {
             &self.settings.limits,
             rng,
         );
+        #[cfg(feature = "null-verifier")]
+        let verdicts = {
+            let _ = (verify_batch::<R, G>, rng);
+            vec![Verdict::Valid; batch.items.len()]
+        };
         for (job, verdict) in batch.items.iter().zip(&verdicts) {
             let counters = &mut self.tenants[job.tenant.0 as usize].counters;
             match verdict {

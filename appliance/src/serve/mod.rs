@@ -183,6 +183,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    if cfg!(feature = "null-verifier") {
+        tracing::warn!(
+            "MEASUREMENT BUILD: the null-verifier feature answers every statement `valid` \
+             without verifying it; never use this build for anything else"
+        );
+    }
     let partner_file = partner_file::write(&state, bound)?;
     print_hints(&state, &root, bound, &placement, &partner_file)?;
 

@@ -17,6 +17,16 @@ const BUFFER_BYTES: usize = 4 << 20;
 /// Binds `count` sockets to `address`. With port 0 the first socket picks a port and the
 /// others join it. Returns the sockets and the address actually bound.
 pub fn bind(address: SocketAddr, count: usize) -> io::Result<(Vec<UdpSocket>, SocketAddr)> {
+    if address.port() != 0 {
+        // SO_REUSEPORT would let a second appliance of the same user share the port and take
+        // half the connections; an exclusive bind first makes that an error instead.
+        drop(UdpSocket::bind(address).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("{e} (is another appliance already listening there?)"),
+            )
+        })?);
+    }
     let mut bound = address;
     let mut sockets = Vec::with_capacity(count);
     for _ in 0..count.max(1) {

@@ -13,6 +13,7 @@ use tf_partner::{
     VerdictReply, formats,
 };
 
+use super::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 use super::{exit, fail};
 
 /// `partner demo`.
@@ -22,27 +23,6 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR", default_value = "partner-receipts")]
     pub out: PathBuf,
 }
-
-/// The demo circuit's keys and proofs (the same fixtures the test suite checks snarkjs
-/// agreement with): `a * b = c` with `c` public.
-const BN254_KEY: &str =
-    include_str!("../../../../tests/fixtures/groth16/bn128/verification_key.json");
-const BN254_PROOFS: [(&str, &str); 2] = [
-    (
-        include_str!("../../../../tests/fixtures/groth16/bn128/proof_0.json"),
-        include_str!("../../../../tests/fixtures/groth16/bn128/public_0.json"),
-    ),
-    (
-        include_str!("../../../../tests/fixtures/groth16/bn128/proof_1.json"),
-        include_str!("../../../../tests/fixtures/groth16/bn128/public_1.json"),
-    ),
-];
-const BLS12_381_KEY: &str =
-    include_str!("../../../../tests/fixtures/groth16/bls12381/verification_key.json");
-const BLS12_381_PROOF: (&str, &str) = (
-    include_str!("../../../../tests/fixtures/groth16/bls12381/proof_0.json"),
-    include_str!("../../../../tests/fixtures/groth16/bls12381/public_0.json"),
-);
 
 /// One demo item: what it is and what verdict to expect.
 struct Item {
@@ -136,7 +116,7 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
     Ok(as_expected)
 }
 
-async fn register(partner: &Partner, json: &str) -> Result<tf_engine::KeyId, PartnerError> {
+pub async fn register(partner: &Partner, json: &str) -> Result<tf_engine::KeyId, PartnerError> {
     let (curve, bytes) =
         formats::verifying_key_json(json).map_err(|problem| PartnerError::Local {
             path: "demo verifying key".into(),
@@ -206,7 +186,7 @@ fn items(bn254: tf_engine::KeyId, bls12_381: tf_engine::KeyId) -> Result<Vec<Ite
             },
         },
     ];
-    for (proof, public) in BN254_PROOFS {
+    for (proof, public) in &BN254_PROOFS[..2] {
         items.push(Item {
             label: "groth16-bn254",
             expect: VerdictCode::Valid,
@@ -221,7 +201,11 @@ fn items(bn254: tf_engine::KeyId, bls12_381: tf_engine::KeyId) -> Result<Vec<Ite
     items.push(Item {
         label: "groth16-bls12-381",
         expect: VerdictCode::Valid,
-        statement: formats::groth16_json(bls12_381.0, BLS12_381_PROOF.0, BLS12_381_PROOF.1)?,
+        statement: formats::groth16_json(
+            bls12_381.0,
+            BLS12_381_PROOFS[0].0,
+            BLS12_381_PROOFS[0].1,
+        )?,
     });
     Ok(items)
 }

@@ -1,7 +1,9 @@
 //! The `partner` command line.
 
 mod demo;
+mod fixtures;
 mod keys;
+mod load;
 mod receipt;
 mod submit;
 
@@ -76,6 +78,10 @@ pub enum Command {
     /// Submit a mix of valid and invalid BLS signatures and Groth16 proofs and print the
     /// verdicts and receipts (saved under --out).
     Demo(demo::DemoArgs),
+    /// A simple load loop: a fixed rate (open loop) or saturation (closed loop) of a proof
+    /// mix, with latency percentiles, errors and, given its pid, the appliance's CPU time per
+    /// request and memory.
+    Load(load::LoadArgs),
     /// Receipts.
     Receipt {
         /// What to do.
@@ -158,6 +164,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Keys { what } => keys::run(what, &config).await,
             Command::Submit { what } => submit::run(what, &config).await,
             Command::Demo(args) => demo::run(args, &config).await,
+            Command::Load(args) => load::run(args, &config).await,
             Command::Receipt { .. } => unreachable!("handled above"),
         }
     })
