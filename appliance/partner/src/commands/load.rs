@@ -49,6 +49,11 @@ pub struct LoadArgs {
     /// Cores the appliance verifies on, for the floor (default: CPUs this process may use).
     #[arg(long)]
     pub cores: Option<usize>,
+    /// Tenants to send as, comma-separated, each with its certificate in the state
+    /// directory's tenants/<id>/ (`appliance tenants issue`); requests rotate over them. A
+    /// tenant is verified on its home shard, so one tenant alone loads one core.
+    #[arg(long, value_delimiter = ',')]
+    pub tenants: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,7 +65,11 @@ enum Kind {
 
 #[derive(Debug)]
 enum Outcome {
-    Valid,
+    /// Valid, with the time the appliance took from reading the request to deciding it
+    /// (from the receipt), which separates its queueing from the network and this client.
+    Valid {
+        in_appliance: Duration,
+    },
     Other(String),
 }
 
@@ -76,25 +85,56 @@ struct Pool {
     pattern: Vec<Kind>,
 }
 
-pub async fn run(args: LoadArgs, config: &PartnerConfig) -> ExitCode {
-    match load(&args, config).await {
+pub async fn run(args: LoadArgs, config: PartnerConfig, state_dir: &std::path::Path) -> ExitCode {
+    let mut configs = Vec::new();
+    for tenant in &args.tenants {
+        let dir = state_dir.join("tenants").join(tenant);
+        match tf_partner::Identity::from_files(
+            &state_dir.join("ca.pem"),
+            &dir.join("client.pem"),
+            &dir.join("client.key"),
+        ) {
+            Ok(identity) => configs.push(PartnerConfig {
+                address: config.address,
+                server_name: config.server_name.clone(),
+                identity,
+                receipt_public_key: None,
+                request_timeout: config.request_timeout,
+            }),
+            Err(error) => return fail(&error),
+        }
+    }
+    if configs.is_empty() {
+        configs.push(config);
+    }
+    match load(&args, &configs).await {
         Ok(clean) if clean => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(super::exit::INVALID),
         Err(error) => fail(&error),
     }
 }
 
-async fn load(args: &LoadArgs, config: &PartnerConfig) -> Result<bool, PartnerError> {
+async fn load(args: &LoadArgs, configs: &[PartnerConfig]) -> Result<bool, PartnerError> {
     let local = |problem: String| PartnerError::Local {
         path: "load".into(),
         problem,
     };
+    // Connections alternate between tenants, so consecutive requests rotate over them.
     let mut partners = Vec::new();
     for _ in 0..args.connections.max(1) {
-        partners.push(Arc::new(Partner::connect(config).await?));
+        for config in configs {
+            partners.push(Arc::new(Partner::connect(config).await?));
+        }
     }
-    let bn254 = register(&partners[0], BN254_KEY).await?;
-    let bls12_381 = register(&partners[0], BLS12_381_KEY).await?;
+    // Every tenant registers the keys (registration is per tenant; the ids are the same).
+    let mut ids = None;
+    for partner in &partners[..configs.len()] {
+        ids = Some((
+            register(partner, BN254_KEY).await?,
+            register(partner, BLS12_381_KEY).await?,
+        ));
+    }
+    let (bn254, bls12_381) = ids.expect("at least one tenant");
     let pool = Arc::new(pool(&args.mix, bn254.0, bls12_381.0).map_err(local)?);
     let floor = floor(&pool).map_err(local)?;
     let cores = args
@@ -146,7 +186,7 @@ async fn open_loop(
         }
         tokio::time::sleep_until((start + intended).into()).await;
         let partner = partners[i as usize % partners.len()].clone();
-        let statement = pool.statement(i);
+        let statement = pool.statement(i + i / partners.len() as u64);
         let samples = samples.clone();
         tasks.spawn(async move {
             let outcome = submit(&partner, statement).await;
@@ -212,7 +252,21 @@ async fn submit(partner: &Partner, statement: Statement) -> Outcome {
         statement,
     };
     match partner.submit(submission).await {
-        Ok(reply) if reply.verdict == VerdictCode::Valid => Outcome::Valid,
+        Ok(reply) if reply.verdict == VerdictCode::Valid => {
+            let times = serde_json::from_slice::<serde_json::Value>(&reply.receipt.payload)
+                .ok()
+                .and_then(|p| {
+                    Some(
+                        p["decided_at_unix_us"]
+                            .as_u64()?
+                            .saturating_sub(p["received_at_unix_us"].as_u64()?),
+                    )
+                })
+                .unwrap_or(0);
+            Outcome::Valid {
+                in_appliance: Duration::from_micros(times),
+            }
+        }
         Ok(reply) => Outcome::Other(format!("verdict {:?}", reply.verdict)),
         Err(PartnerError::Busy { .. }) => Outcome::Other("busy".into()),
         Err(error) => Outcome::Other(error.to_string().chars().take(60).collect()),
@@ -255,7 +309,7 @@ fn pool(mix: &str, bn254: [u8; 32], bls12_381: [u8; 32]) -> Result<Pool, String>
     // Signatures are made before the run so signing never competes with the measurement.
     let bls: Vec<Statement> = (0..256u32)
         .map(|i| {
-            let seed = [(i % 251) as u8 + 1; 32];
+            let seed = [(i % 100) as u8 + 1; 32];
             let message = format!("load message {i}").into_bytes();
             let (signature, public_key) = bls::sign(&seed, &message).map_err(|e| e.to_string())?;
             Ok(Statement::BlsSingle {
@@ -331,6 +385,9 @@ fn floor(pool: &Pool) -> Result<f64, String> {
             }
         }
         per_kind.insert(*kind, started.elapsed().as_secs_f64() / rounds as f64);
+    }
+    for (kind, seconds) in &per_kind {
+        println!("  single verification, {kind:?}: {:.3} ms", seconds * 1e3);
     }
     let mean = pool.pattern.iter().map(|k| per_kind[k]).sum::<f64>() / pool.pattern.len() as f64;
     Ok(mean)
@@ -449,8 +506,16 @@ fn report(
     latencies.sort_unstable();
     let valid = measured
         .iter()
-        .filter(|s| matches!(s.outcome, Outcome::Valid))
+        .filter(|s| matches!(s.outcome, Outcome::Valid { .. }))
         .count();
+    let mut in_appliance: Vec<Duration> = measured
+        .iter()
+        .filter_map(|s| match s.outcome {
+            Outcome::Valid { in_appliance } => Some(in_appliance),
+            Outcome::Other(_) => None,
+        })
+        .collect();
+    in_appliance.sort_unstable();
     let mut errors: BTreeMap<&str, usize> = BTreeMap::new();
     for sample in &measured {
         if let Outcome::Other(kind) = &sample.outcome {
@@ -458,11 +523,7 @@ fn report(
         }
     }
     let seconds = args.duration.max(1) as f64;
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
+    let percentile = |p: f64| percentile_ms(&latencies, p);
     let mode = if args.rps > 0 {
         format!("open loop at {} requests/s", args.rps)
     } else {
@@ -485,6 +546,11 @@ fn report(
         percentile(0.99),
         percentile(0.999),
         percentile(1.0)
+    );
+    println!(
+        "  in the appliance (received to decided, from receipts) ms: p50 {:.2}  p99 {:.2}",
+        percentile_ms(&in_appliance, 0.50),
+        percentile_ms(&in_appliance, 0.99)
     );
     if errors.is_empty() {
         println!("  errors: none");
@@ -515,4 +581,10 @@ fn report(
         );
     }
     errors.is_empty()
+}
+
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1))
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }

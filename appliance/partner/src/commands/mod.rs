@@ -164,7 +164,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Keys { what } => keys::run(what, &config).await,
             Command::Submit { what } => submit::run(what, &config).await,
             Command::Demo(args) => demo::run(args, &config).await,
-            Command::Load(args) => load::run(args, &config).await,
+            Command::Load(args) => load::run(args, config, &cli.connection.state_dir).await,
             Command::Receipt { .. } => unreachable!("handled above"),
         }
     })
