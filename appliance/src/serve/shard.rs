@@ -58,8 +58,8 @@ pub struct ShardPlan {
     pub keystore: KeyStore,
     /// Requests to home shards.
     pub to_home: MeshBuilder<ToHome, Full>,
-    /// Answers back to ingress shards.
-    pub replies: MeshBuilder<Reply, Full>,
+    /// Answers back to ingress shards, a batch's worth per message.
+    pub replies: MeshBuilder<Vec<Reply>, Full>,
     /// Shutdown and liveness shared with the main thread.
     pub control: Arc<Control>,
 }
@@ -80,7 +80,7 @@ pub struct ShardState {
     io_wakeup: Wakeup,
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
-    replies: Senders<Reply>,
+    replies: Senders<Vec<Reply>>,
     tenants: Arc<TenantTable>,
     control: Arc<Control>,
 }
@@ -150,8 +150,12 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         let state = state.clone();
         spawn(
             async move {
-                while let Some(reply) = receiver.recv().await {
-                    state.driver.borrow_mut().answer(reply.route, reply.frame);
+                while let Some(replies) = receiver.recv().await {
+                    let mut driver = state.driver.borrow_mut();
+                    for reply in replies {
+                        driver.answer(reply.route, reply.frame);
+                    }
+                    drop(driver);
                     state.io_wakeup.notify();
                 }
             },
@@ -342,18 +346,40 @@ fn after_home(state: &Rc<ShardState>, answer: Option<Reply>) {
 
 /// Sends an answer to the shard whose connection asked.
 async fn deliver(state: &Rc<ShardState>, reply: Reply) {
-    if reply.route.shard == state.index {
-        state.driver.borrow_mut().answer(reply.route, reply.frame);
-        state.io_wakeup.notify();
-        return;
+    let mut one = vec![reply];
+    deliver_all(state, &mut one).await;
+}
+
+/// Sends answers to the shards whose connections asked: this shard's straight to its
+/// driver, the others' as one message per shard, so a batch wakes each peer once.
+async fn deliver_all(state: &Rc<ShardState>, answers: &mut Vec<Reply>) {
+    let mut remote: Vec<Vec<Reply>> = Vec::new();
+    {
+        let mut driver = state.driver.borrow_mut();
+        for reply in answers.drain(..) {
+            let shard = reply.route.shard;
+            if shard == state.index {
+                driver.answer(reply.route, reply.frame);
+                continue;
+            }
+            if remote.len() <= shard {
+                remote.resize_with(shard + 1, Vec::new);
+            }
+            remote[shard].push(reply);
+        }
     }
-    let shard = reply.route.shard;
-    if state.replies.send_to(shard, reply).await.is_err() {
-        tracing::debug!(
-            shard = state.index,
-            to = shard,
-            "an answer's shard has stopped"
-        );
+    state.io_wakeup.notify();
+    for (shard, replies) in remote.into_iter().enumerate() {
+        if replies.is_empty() {
+            continue;
+        }
+        if state.replies.send_to(shard, replies).await.is_err() {
+            tracing::debug!(
+                shard = state.index,
+                to = shard,
+                "an answer's shard has stopped"
+            );
+        }
     }
 }
 
@@ -377,9 +403,7 @@ async fn verify(state: Rc<ShardState>) {
             .await;
             continue;
         }
-        for reply in answers.drain(..) {
-            deliver(&state, reply).await;
-        }
+        deliver_all(&state, &mut answers).await;
         glommio::yield_if_needed().await;
     }
 }
