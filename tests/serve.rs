@@ -529,3 +529,39 @@ fn a_second_appliance_on_the_same_port_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another appliance"), "{stderr}");
 }
+
+#[tokio::test]
+async fn registered_keys_survive_a_restart() {
+    let mut server = Server::start("", &[], &[]);
+    let (curve, vk) =
+        formats::verifying_key_json(&fixture_text("bls12381", "verification_key.json"))
+            .expect("key");
+    let key_id = {
+        let partner = Partner::connect(&server.partner("demo"))
+            .await
+            .expect("connects");
+        let id = partner.register_key(curve, vk).await.expect("registered");
+        partner.close().await;
+        id
+    };
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .expect("restarted");
+    let partner = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects again");
+    let statement = formats::groth16_json(
+        key_id.0,
+        &fixture_text("bls12381", "proof_1.json"),
+        &fixture_text("bls12381", "public_1.json"),
+    )
+    .expect("statement");
+    let reply = partner
+        .submit(submission(statement))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid, "{}", server.log());
+}

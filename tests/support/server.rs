@@ -13,6 +13,7 @@ use tf_partner::{Identity, PartnerConfig};
 /// A running appliance.
 pub struct Server {
     child: Child,
+    args: Vec<String>,
     pub dir: tempfile::TempDir,
     pub state: PathBuf,
     pub address: SocketAddr,
@@ -53,20 +54,30 @@ impl Server {
             "127.0.0.1:0".to_owned(),
         ];
         args.extend(extra_args.iter().map(|a| (*a).to_owned()));
-        let child = Command::new(env!("CARGO_BIN_EXE_appliance"))
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("appliance serve starts");
+        let child = spawn(&args, log);
         let mut server = Server {
             child,
+            args,
             dir,
             state,
             address: "127.0.0.1:1".parse().expect("literal"),
         };
         server.address = server.wait_listening();
         server
+    }
+
+    /// Stops the appliance with SIGTERM and starts it again on the same state directory.
+    pub fn restart(&mut self) {
+        let status = self.terminate();
+        assert!(status.success(), "{}", self.log());
+        let file = self.state.join("partner.toml");
+        std::fs::remove_file(&file).expect("partner.toml was written");
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("serve.log"))
+            .expect("log file");
+        self.child = spawn(&self.args, log);
+        self.address = self.wait_listening();
     }
 
     fn wait_listening(&mut self) -> SocketAddr {
@@ -151,6 +162,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn spawn(args: &[String], log: std::fs::File) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("appliance serve starts")
 }
 
 /// A fixture file's text.

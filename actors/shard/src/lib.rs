@@ -18,3 +18,4 @@ pub use shard::{Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec};
 pub use tf_batcher::Batch;
 pub use tf_fairness::{Micros, TenantSlot};
+pub use verify::engine_curve;

@@ -88,14 +88,6 @@ impl<R> Shard<R> {
         }
     }
 
-    /// The slot of a tenant id.
-    pub fn slot_of(&self, tenant: &str) -> Option<TenantSlot> {
-        self.tenants
-            .iter()
-            .position(|t| t.id == tenant)
-            .map(|i| TenantSlot(i as u32))
-    }
-
     /// A tenant's id.
     pub fn tenant_id(&self, slot: TenantSlot) -> &str {
         &self.tenants[slot.0 as usize].id
@@ -104,11 +96,6 @@ impl<R> Shard<R> {
     /// A tenant's counters.
     pub fn counters(&self, slot: TenantSlot) -> TenantCounters {
         self.tenants[slot.0 as usize].counters
-    }
-
-    /// Requests queued for a tenant.
-    pub fn queued_for(&self, slot: TenantSlot) -> usize {
-        self.drr.queued_for(slot)
     }
 
     /// Requests admitted and not yet handed out in a batch.
@@ -166,11 +153,6 @@ impl<R> Shard<R> {
     /// Allows a tenant to use a key (granted by configuration).
     pub fn grant_key(&mut self, tenant: TenantSlot, id: KeyId) {
         self.tenants[tenant.0 as usize].allowed_keys.insert(id);
-    }
-
-    /// Whether a prepared key with this id is held.
-    pub fn has_key(&self, id: &KeyId) -> bool {
-        self.keys.get(id).is_ok()
     }
 
     /// The next batch to verify, if one is due: a full batch, one whose window expired, or,

@@ -180,7 +180,7 @@ fn verify_groth16<R, G: RngCore + CryptoRng>(
 }
 
 /// The engine's name for a wire curve.
-pub(crate) fn engine_curve(curve: Curve) -> groth16::Curve {
+pub fn engine_curve(curve: Curve) -> groth16::Curve {
     match curve {
         Curve::Bn254 => groth16::Curve::Bn254,
         _ => groth16::Curve::Bls12_381,

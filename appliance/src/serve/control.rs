@@ -1,10 +1,9 @@
-//! What the main thread and the shards share: the shutdown request, readiness, drain progress
-//! and liveness. Touched once per io loop turn, never per request.
+//! What the main thread and the shards share: the shutdown request, readiness and drain
+//! progress. Touched once per io loop turn, never per request.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Shared shutdown and liveness state.
+/// Shared shutdown state.
 #[derive(Debug)]
 pub struct Control {
     shards: usize,
@@ -12,7 +11,6 @@ pub struct Control {
     ready: AtomicUsize,
     quiesced: AtomicUsize,
     stopped: AtomicUsize,
-    heartbeats: Vec<AtomicU64>,
 }
 
 impl Control {
@@ -24,7 +22,6 @@ impl Control {
             ready: AtomicUsize::new(0),
             quiesced: AtomicUsize::new(0),
             stopped: AtomicUsize::new(0),
-            heartbeats: (0..shards).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
@@ -66,14 +63,5 @@ impl Control {
     /// How many shards have stopped.
     pub fn stopped(&self) -> usize {
         self.stopped.load(Ordering::Acquire)
-    }
-
-    /// A shard's io loop turned (for the watchdog).
-    pub fn heartbeat(&self, shard: usize) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        self.heartbeats[shard].store(now, Ordering::Relaxed);
     }
 }

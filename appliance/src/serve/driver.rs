@@ -177,6 +177,10 @@ impl Driver {
                 conn.quic.handle_event(back);
             }
         }
+        let (shard, draining, decoder) = (self.shard, self.draining, &mut self.decoder);
+        let mut read = |conn: &mut Conn, id| {
+            read_request(shard, handle, conn, id, decoder, draining, requests)
+        };
         while let Some(event) = conn.quic.poll() {
             match event {
                 Event::Connected => identify(self.shard, &self.tenants, conn, now),
@@ -186,26 +190,10 @@ impl Driver {
                 Event::Stream(StreamEvent::Opened { dir: Dir::Bi }) => {
                     while let Some(id) = conn.quic.streams().accept(Dir::Bi) {
                         conn.streams.insert(id, Stream::Reading(Vec::new()));
-                        read_request(
-                            self.shard,
-                            handle,
-                            conn,
-                            id,
-                            &mut self.decoder,
-                            self.draining,
-                            requests,
-                        );
+                        read(conn, id);
                     }
                 }
-                Event::Stream(StreamEvent::Readable { id }) => read_request(
-                    self.shard,
-                    handle,
-                    conn,
-                    id,
-                    &mut self.decoder,
-                    self.draining,
-                    requests,
-                ),
+                Event::Stream(StreamEvent::Readable { id }) => read(conn, id),
                 Event::Stream(StreamEvent::Writable { id }) => conn.write(id),
                 Event::Stream(StreamEvent::Finished { id }) => {
                     conn.streams.remove(&id);
@@ -216,24 +204,17 @@ impl Driver {
                 _ => {}
             }
         }
-        let mut buffer = self.spare.pop().unwrap_or_default();
         loop {
+            let mut buffer = self.spare.pop().unwrap_or_default();
             buffer.clear();
             match conn.quic.poll_transmit(now, 1, &mut buffer) {
-                Some(transmit) => {
-                    let bytes =
-                        std::mem::replace(&mut buffer, self.spare.pop().unwrap_or_default());
-                    let mut bytes = bytes;
-                    bytes.truncate(transmit.size);
-                    self.outgoing.push_back(Datagram {
-                        bytes,
-                        to: transmit.destination,
-                    });
+                Some(transmit) => push_datagram(&mut self.outgoing, buffer, &transmit),
+                None => {
+                    self.spare.push(buffer);
+                    break;
                 }
-                None => break,
             }
         }
-        self.spare.push(buffer);
         conn.timeout = conn.quic.poll_timeout();
         if conn.quic.is_drained() {
             self.connections.remove(&handle);
@@ -299,13 +280,18 @@ impl Driver {
         !self.outgoing.is_empty()
     }
 
-    fn queue(&mut self, mut buffer: Vec<u8>, transmit: &Transmit) {
-        buffer.truncate(transmit.size);
-        self.outgoing.push_back(Datagram {
-            bytes: buffer,
-            to: transmit.destination,
-        });
+    fn queue(&mut self, buffer: Vec<u8>, transmit: &Transmit) {
+        push_datagram(&mut self.outgoing, buffer, transmit);
     }
+}
+
+/// Queues the datagram quinn wrote into `buffer`.
+fn push_datagram(outgoing: &mut VecDeque<Datagram>, mut buffer: Vec<u8>, transmit: &Transmit) {
+    buffer.truncate(transmit.size);
+    outgoing.push_back(Datagram {
+        bytes: buffer,
+        to: transmit.destination,
+    });
 }
 
 fn mark(dirty: &mut Vec<ConnectionHandle>, handle: ConnectionHandle, conn: &mut Conn) {

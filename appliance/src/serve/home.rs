@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use rand_core::{CryptoRng, RngCore};
 use tf_engine::KeyId;
-use tf_engine::groth16::{AnyKey, Curve as EngineCurve};
+use tf_engine::groth16::AnyKey;
 use tf_receipts::ReceiptSigner;
-use tf_shard::{Micros, Shard, ShardSettings, TenantSlot, receipt_for};
+use tf_shard::{Micros, Shard, ShardSettings, TenantSlot, engine_curve, receipt_for};
 use tf_wire::{Curve, ErrorCode};
 
 use super::clock::unix_micros;
@@ -150,6 +150,7 @@ pub fn install_keys(
     tenants: &TenantTable,
     index: usize,
     stored: &[(StoredKey, Vec<String>)],
+    limits: &tf_engine::Limits,
 ) -> usize {
     let mut prepared = 0;
     for (key, registered_by) in stored {
@@ -168,7 +169,7 @@ pub fn install_keys(
         if homed_here.is_empty() {
             continue;
         }
-        let any = match AnyKey::decode(key.curve, &tf_engine::Limits::DEFAULT, &key.bytes) {
+        let any = match AnyKey::decode(key.curve, limits, &key.bytes) {
             Ok(any) => any,
             Err(rejection) => {
                 tracing::warn!(key_id = %key.id, %rejection, "a stored verifying key does not decode; skipped");
@@ -188,11 +189,4 @@ pub fn install_keys(
         prepared += 1;
     }
     prepared
-}
-
-fn engine_curve(curve: Curve) -> EngineCurve {
-    match curve {
-        Curve::Bn254 => EngineCurve::Bn254,
-        _ => EngineCurve::Bls12_381,
-    }
 }

@@ -91,21 +91,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding UDP {}", config.server.listen))?;
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
     let keystore = KeyStore::new(&state);
+    let grants = config
+        .tenants
+        .iter()
+        .map(|t| Ok((t.id.clone(), keystore.grants(&t.id)?)))
+        .collect::<Result<Vec<_>, crate::state::StateError>>()?;
     let stored_keys = Arc::new(
         keystore
             .load_all()?
             .into_iter()
             .map(|key| {
-                let registered_by = config
-                    .tenants
+                let id = key.id.to_string();
+                let registered_by = grants
                     .iter()
-                    .filter(|t| {
-                        keystore
-                            .grants(&t.id)
-                            .map(|g| g.contains(&key.id.to_string()))
-                            .unwrap_or(false)
-                    })
-                    .map(|t| t.id.clone())
+                    .filter(|(_, granted)| granted.contains(&id))
+                    .map(|(tenant, _)| tenant.clone())
                     .collect();
                 (key, registered_by)
             })
@@ -129,7 +129,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..WireLimits::DEFAULT
         },
     };
-    let receipt_secret = state.receipt_signer()?.secret_bytes();
+    let signer = state.receipt_signer()?;
+    let receipt_secret = signer.secret_bytes();
 
     let terminate = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -189,8 +190,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
              without verifying it; never use this build for anything else"
         );
     }
-    let partner_file = partner_file::write(&state, bound)?;
-    print_hints(&state, &root, bound, &placement, &partner_file)?;
+    let partner_file = partner_file::write(&state, bound, &signer)?;
+    print_hints(&state, &signer, &root, bound, &placement, &partner_file);
 
     while !terminate.load(Ordering::Acquire) {
         if control.stopped() > 0 {
@@ -224,12 +225,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 fn print_hints(
     state: &State,
+    signer: &tf_receipts::ReceiptSigner,
     root: &std::path::Path,
     bound: std::net::SocketAddr,
     placement: &[usize],
     partner_file: &std::path::Path,
-) -> anyhow::Result<()> {
-    let signer = state.receipt_signer()?;
+) {
     let created = if state.created {
         " (created: development CA, server and demo tenant certificates, receipt key)"
     } else {
@@ -252,7 +253,6 @@ fn print_hints(
         partner_file.display()
     ));
     crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");
-    Ok(())
 }
 
 /// A panic anywhere is logged with its thread (the shard) and ends the process non-zero, so

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use tf_receipts::ReceiptSigner;
 
 use crate::state::{State, StateError, layout};
 
@@ -23,8 +24,11 @@ struct PartnerFile<'a> {
 }
 
 /// Writes the file for the address the shards are bound to; returns its path.
-pub fn write(state: &State, bound: SocketAddr) -> Result<PathBuf, StateError> {
-    let signer = state.receipt_signer()?;
+pub fn write(
+    state: &State,
+    bound: SocketAddr,
+    signer: &ReceiptSigner,
+) -> Result<PathBuf, StateError> {
     let file = PartnerFile {
         address: bound.to_string(),
         server_name: "localhost",

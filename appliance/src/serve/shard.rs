@@ -60,7 +60,7 @@ pub struct ShardPlan {
     pub to_home: MeshBuilder<ToHome, Full>,
     /// Answers back to ingress shards, a batch's worth per message.
     pub replies: MeshBuilder<Vec<Reply>, Full>,
-    /// Shutdown and liveness shared with the main thread.
+    /// Shutdown state shared with the main thread.
     pub control: Arc<Control>,
 }
 
@@ -101,7 +101,13 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         .map_err(|_| format!("shard {index}: joining the answer channels failed"))?;
     let clock = Clock::new();
     let mut shard = Shard::new(plan.settings, plan.tenants.specs(), clock.now());
-    let loaded = home::install_keys(&mut shard, &plan.tenants, index, &plan.stored_keys);
+    let loaded = home::install_keys(
+        &mut shard,
+        &plan.tenants,
+        index,
+        &plan.stored_keys,
+        &plan.settings.limits,
+    );
     tracing::debug!(shard = index, keys = loaded, "verifying keys prepared");
     let signer = ReceiptSigner::from_secret(&plan.receipt_secret);
     let state = Rc::new(ShardState {
@@ -201,7 +207,6 @@ async fn io(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
     let mut drain: Option<Drain> = None;
     loop {
         let now = Instant::now();
-        state.control.heartbeat(state.index);
         state.driver.borrow_mut().poll(now, &mut requests);
         for request in requests.drain(..) {
             dispatch(&state, request);

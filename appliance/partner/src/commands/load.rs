@@ -190,15 +190,7 @@ async fn open_loop(
         let samples = samples.clone();
         tasks.spawn(async move {
             let outcome = submit(&partner, statement).await;
-            let latency = start.elapsed().saturating_sub(intended);
-            samples
-                .lock()
-                .expect("no panics while holding it")
-                .push(Sample {
-                    intended,
-                    latency,
-                    outcome,
-                });
+            record(&samples, start, intended, outcome);
         });
         i += 1;
         while tasks.try_join_next().is_some() {}
@@ -229,20 +221,25 @@ async fn closed_loop(
                         tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                 }
-                let latency = start.elapsed().saturating_sub(intended);
-                samples
-                    .lock()
-                    .expect("no panics while holding it")
-                    .push(Sample {
-                        intended,
-                        latency,
-                        outcome,
-                    });
+                record(&samples, start, intended, outcome);
                 i += in_flight as u64;
             }
         });
     }
     tasks.join_all().await;
+}
+
+/// Records a finished request, its latency counted from when it was meant to be sent.
+fn record(samples: &Mutex<Vec<Sample>>, start: Instant, intended: Duration, outcome: Outcome) {
+    let latency = start.elapsed().saturating_sub(intended);
+    samples
+        .lock()
+        .expect("no panics while holding it")
+        .push(Sample {
+            intended,
+            latency,
+            outcome,
+        });
 }
 
 async fn submit(partner: &Partner, statement: Statement) -> Outcome {
@@ -334,10 +331,17 @@ fn pool(mix: &str, bn254: [u8; 32], bls12_381: [u8; 32]) -> Result<Pool, String>
 /// Mean seconds to verify one request of the mix, one at a time, on this machine.
 fn floor(pool: &Pool) -> Result<f64, String> {
     let limits = tf_engine::Limits::DEFAULT;
-    let keys = [
-        (Kind::Bn254, formats::verifying_key_json(BN254_KEY)?),
-        (Kind::Bls12_381, formats::verifying_key_json(BLS12_381_KEY)?),
-    ];
+    // Preparing a key is part of registration, not of each verification.
+    let mut keys = BTreeMap::new();
+    for (kind, json) in [(Kind::Bn254, BN254_KEY), (Kind::Bls12_381, BLS12_381_KEY)] {
+        let (curve, bytes) = formats::verifying_key_json(json)?;
+        let curve = match curve {
+            tf_partner::Curve::Bn254 => tf_engine::groth16::Curve::Bn254,
+            _ => tf_engine::groth16::Curve::Bls12_381,
+        };
+        let key = AnyKey::decode(curve, &limits, &bytes).map_err(|e| e.to_string())?;
+        keys.insert(kind, key);
+    }
     let mut per_kind = BTreeMap::new();
     for (kind, items) in &pool.items {
         let rounds = 64;
@@ -360,14 +364,7 @@ fn floor(pool: &Pool) -> Result<f64, String> {
                     public_inputs,
                     ..
                 } => {
-                    let (curve, bytes) = &keys
-                        .iter()
-                        .find(|(k, _)| k == kind)
-                        .ok_or("no key for the kind")?
-                        .1;
-                    // Preparing the key is part of registration, not of each verification.
-                    let _ = curve;
-                    let key = prepared(*kind, bytes, &limits)?;
+                    let key = keys.get(kind).ok_or("no key for the kind")?;
                     key.verify_encoded(
                         &limits,
                         EncodedStatement {
@@ -391,24 +388,6 @@ fn floor(pool: &Pool) -> Result<f64, String> {
     }
     let mean = pool.pattern.iter().map(|k| per_kind[k]).sum::<f64>() / pool.pattern.len() as f64;
     Ok(mean)
-}
-
-fn prepared(kind: Kind, bytes: &[u8], limits: &tf_engine::Limits) -> Result<Arc<AnyKey>, String> {
-    thread_local! {
-        static KEYS: std::cell::RefCell<BTreeMap<Kind, Arc<AnyKey>>> = Default::default();
-    }
-    KEYS.with(|keys| {
-        if let Some(key) = keys.borrow().get(&kind) {
-            return Ok(key.clone());
-        }
-        let curve = match kind {
-            Kind::Bn254 => tf_engine::groth16::Curve::Bn254,
-            _ => tf_engine::groth16::Curve::Bls12_381,
-        };
-        let key = Arc::new(AnyKey::decode(curve, limits, bytes).map_err(|e| e.to_string())?);
-        keys.borrow_mut().insert(kind, key.clone());
-        Ok(key)
-    })
 }
 
 /// CPU time and memory of the appliance process, from /proc.

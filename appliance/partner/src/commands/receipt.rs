@@ -57,7 +57,7 @@ pub fn run(command: &ReceiptCommand, connection: &ConnectionArgs) -> ExitCode {
                 receipt.tenant,
                 receipt.request_id,
                 receipt.kind,
-                serde_json::to_string(&receipt.verdict).unwrap_or_default(),
+                verdict_word(receipt.verdict),
                 receipt.shard,
                 receipt.decided_at_unix_us
             );
@@ -79,4 +79,12 @@ fn public_key_for(flag: Option<&str>, connection: &ConnectionArgs) -> Result<Ver
             .ok_or("partner.toml has no receipt_public_key; pass --public-key")?,
     };
     VerifyingKey::from_bytes(&bytes).map_err(|e| format!("the public key is not usable: {e}"))
+}
+
+fn verdict_word(verdict: tf_receipts::VerdictLabel) -> &'static str {
+    match verdict {
+        tf_receipts::VerdictLabel::Valid => "valid",
+        tf_receipts::VerdictLabel::Invalid => "invalid",
+        _ => "rejected",
+    }
 }
