@@ -41,6 +41,13 @@ pub enum Command {
         #[command(subcommand)]
         what: TenantsWhat,
     },
+    /// Evidence bundles: a tenant's receipts and budget statements over a period, with a
+    /// signed manifest, for auditors.
+    Evidence {
+        /// What to do.
+        #[command(subcommand)]
+        what: EvidenceWhat,
+    },
     /// The appliance's receipt key.
     Keys {
         /// What to do with the keys.
@@ -193,4 +200,42 @@ pub struct BlsArgs {
     /// Compressed signature, 96 bytes hex.
     #[arg(long, value_name = "HEX")]
     pub signature: String,
+}
+
+/// `appliance evidence` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceWhat {
+    /// Write a tenant's receipts decided in [--from, --to), its budget statements per purpose
+    /// and class, and a manifest with every file's SHA-256 signed by the appliance key.
+    /// Reads the ledger read-only, so it works while the appliance runs.
+    Export {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Start of the period (inclusive): 2026-11-24, 2026-11-24T10:00:00Z (UTC) or Unix
+        /// seconds.
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// End of the period (exclusive), in the same forms.
+        #[arg(long, value_name = "TIME")]
+        to: String,
+        /// A new (or empty) folder to write the bundle into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Check a bundle offline: the manifest's signature, every file's SHA-256, no file
+    /// missing or added, every receipt genuine and in the period, the statements adding up.
+    /// Exit 0 = intact, 1 = altered (each problem named), 2 = unusable input.
+    Verify {
+        /// The bundle's folder.
+        dir: PathBuf,
+        /// The appliance's public key (64 hex digits, from `appliance keys show`); default:
+        /// the state directory's.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }

@@ -1,6 +1,7 @@
 //! The Trust Fabric verification appliance.
 
 mod cli;
+mod evidence;
 mod offline_verify;
 mod output;
 mod receipt_commands;
@@ -33,6 +34,24 @@ fn main() -> ExitCode {
         cli::Command::Tenants {
             what: cli::TenantsWhat::Issue { id, state },
         } => state_commands::issue_tenant(&id, state),
+        cli::Command::Evidence {
+            what:
+                cli::EvidenceWhat::Export {
+                    tenant,
+                    from,
+                    to,
+                    out,
+                    state,
+                },
+        } => evidence::export(&tenant, &from, &to, &out, state),
+        cli::Command::Evidence {
+            what:
+                cli::EvidenceWhat::Verify {
+                    dir,
+                    public_key,
+                    state,
+                },
+        } => evidence::verify(&dir, public_key.as_deref(), state),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),

@@ -14,15 +14,19 @@ use crate::state::State;
 /// Largest receipt file read (receipts are well under 4 KiB).
 const MAX_RECEIPT_BYTES: u64 = 1 << 20;
 
-pub fn verify(file: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCode {
-    let key = match public_key {
+/// The appliance public key to check against: `--public-key`, else the state directory's.
+pub fn public_key(public_key: Option<&str>, state: StateArgs) -> Result<VerifyingKey, String> {
+    match public_key {
         Some(hex_key) => parse_key(hex_key),
         None => State::open_existing(&State::resolve(state.state_dir))
             .and_then(|s| s.receipt_signer())
             .map(|signer| signer.public_key())
             .map_err(|e| format!("{e}; or pass --public-key")),
-    };
-    let key = match key {
+    }
+}
+
+pub fn verify(file: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCode {
+    let key = match self::public_key(public_key, state) {
         Ok(key) => key,
         Err(message) => return unreadable(&message),
     };

@@ -2,10 +2,12 @@
 //! and validation that names the file, the key and what is allowed.
 //!
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
-//! `[scheduling]` (mailboxes, fairness quantum, batching) and `[[tenants]]` (weights, admission
-//! rates, verifying keys). Every field has a documented default; an empty file is a valid
-//! configuration that runs the appliance for the demo tenant.
+//! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
+//! policies) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every
+//! field has a documented default; an empty file is a valid configuration that runs the
+//! appliance for the demo tenant.
 
+mod budgets;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tf_engine::Limits;
 
+pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
 
 /// The whole configuration file.
@@ -25,6 +28,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// `[scheduling]`: tenant mailboxes, fairness and batching on each shard.
     pub scheduling: SchedulingConfig,
+    /// `[budgets]`: what requests cost and when they are charged.
+    pub budgets: BudgetsConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -36,6 +41,7 @@ impl Default for Config {
             verify: VerifyConfig::default(),
             server: ServerConfig::default(),
             scheduling: SchedulingConfig::default(),
+            budgets: BudgetsConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -157,6 +163,7 @@ impl Config {
         )?;
         self.server.validate(path)?;
         self.scheduling.validate(path)?;
+        self.budgets.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tf_engine::KeyId;
 
+use crate::budgets::CapConfig;
 use crate::{ConfigError, in_range};
 
 /// `[server]`.
@@ -177,6 +178,10 @@ pub struct TenantConfig {
     /// itself. Default none.
     #[serde(default)]
     pub keys: Vec<String>,
+    /// Privacy budget caps (`[[tenants.caps]]`); every cap that applies to a request must
+    /// hold. Default none (unlimited), except the demo tenant's small demonstration cap.
+    #[serde(default)]
+    pub caps: Vec<CapConfig>,
 }
 
 fn one() -> usize {
@@ -198,6 +203,7 @@ impl TenantConfig {
             rate_per_sec: 1000,
             burst: 500,
             keys: Vec::new(),
+            caps: vec![CapConfig::demo()],
         }
     }
 
@@ -243,6 +249,7 @@ pub(crate) fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<
             ));
         }
         in_range(path, "tenants.weight", tenant.weight, 1, 1000, "1 to 1000")?;
+        crate::budgets::validate_caps(&tenant.caps, path)?;
         in_range(
             path,
             "tenants.rate_per_sec",

@@ -18,6 +18,10 @@ pub enum Message {
     RegisterKey(RegisterKey),
     /// Appliance to partner: the key is registered under this id.
     KeyRegistered(KeyRegistered),
+    /// Partner to appliance: where do my budgets stand?
+    BudgetQuery(BudgetQuery),
+    /// Appliance to partner: the tenant's caps.
+    BudgetStatus(BudgetStatus),
 }
 
 /// A Groth16 verifying key to register. Once registered, the tenant may submit proofs under its
@@ -69,6 +73,27 @@ pub enum DatasetClass {
     P1,
     /// Least sensitive.
     P2,
+}
+
+impl DatasetClass {
+    /// The class as configuration, receipts and the ledger spell it: `P0`, `P1`, `P2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetClass::P0 => "P0",
+            DatasetClass::P1 => "P1",
+            DatasetClass::P2 => "P2",
+        }
+    }
+
+    /// The class named `P0`, `P1` or `P2`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "P0" => Some(DatasetClass::P0),
+            "P1" => Some(DatasetClass::P1),
+            "P2" => Some(DatasetClass::P2),
+            _ => None,
+        }
+    }
 }
 
 /// A statement to verify.
@@ -198,21 +223,8 @@ pub enum ErrorCode {
         /// Milliseconds to wait before retrying.
         retry_after_ms: u32,
     },
-    /// The request would overspend a privacy budget.
-    OverBudget {
-        /// The purpose whose cap was hit.
-        purpose: String,
-        /// The dataset class whose cap was hit.
-        dataset_class: DatasetClass,
-        /// The cap's window, such as `day` or `rolling 3600s`.
-        window: String,
-        /// What the request would cost.
-        requested: u64,
-        /// What is left in the window.
-        remaining: u64,
-        /// When the window resets, Unix milliseconds.
-        resets_at_unix_ms: u64,
-    },
+    /// The request would overspend a privacy budget; it was not verified and not charged.
+    OverBudget(OverBudget),
     /// Policy does not allow this tenant, purpose, class or key.
     Denied {
         /// The rule or reason, in words.
@@ -243,6 +255,61 @@ pub enum ErrorCode {
         /// Why, naming the field (a point off the curve, too many inputs, the registry full).
         detail: String,
     },
+}
+
+/// A cap that a request would overspend, with everything the partner needs to act.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct OverBudget {
+    /// The cap that was hit (the one that frees up last, when several were).
+    pub cap: CapState,
+    /// What the request would cost.
+    pub requested: u64,
+    /// How to ask for more budget, in words.
+    pub contact: String,
+}
+
+/// One budget cap of the asking tenant and where it stands.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct CapState {
+    /// The tenant (from its certificate).
+    pub tenant: String,
+    /// The purpose the cap limits; empty for a cap across all purposes of the class.
+    pub purpose: String,
+    /// The dataset class it limits.
+    pub dataset_class: DatasetClass,
+    /// Its window: `hour`, `day`, `week`, `month` (UTC) or `rolling Ns`.
+    pub window: String,
+    /// Units allowed per window.
+    pub limit: u64,
+    /// Charged in the current window.
+    pub used: u64,
+    /// Held by requests still being verified.
+    pub reserved: u64,
+    /// Left to spend.
+    pub remaining: u64,
+    /// When the window resets, or for a rolling window when enough frees up, Unix
+    /// milliseconds; 0 when never (a request larger than the whole cap, or nothing charged).
+    pub resets_at_unix_ms: u64,
+}
+
+/// Partner to appliance: where do my budgets stand?
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct BudgetQuery {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+}
+
+/// Appliance to partner: every cap of the asking tenant.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct BudgetStatus {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The caps; empty when the tenant has none (no budget limits).
+    pub caps: Vec<CapState>,
 }
 
 /// QUIC application close codes the appliance uses, so a partner can tell why a connection

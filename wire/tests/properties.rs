@@ -2,9 +2,10 @@
 
 use proptest::prelude::*;
 use tf_wire::{
-    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES, KeyRegistered, Message,
-    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit,
-    VerdictCode, VerdictReply, WireError, WireLimits, encode, to_owned,
+    CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES,
+    KeyRegistered, Message, OverBudget, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature,
+    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireError, WireLimits, encode,
+    to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -110,14 +111,21 @@ fn message() -> impl Strategy<Value = Message> {
                 let code = if retry_after_ms % 2 == 0 {
                     ErrorCode::Busy { retry_after_ms }
                 } else {
-                    ErrorCode::OverBudget {
-                        purpose: "fraud-check".into(),
-                        dataset_class,
-                        window: "day".into(),
-                        requested: 1,
-                        remaining,
-                        resets_at_unix_ms: 1_700_000_000_000,
-                    }
+                    ErrorCode::OverBudget(OverBudget {
+                        cap: CapState {
+                            tenant: "acme".into(),
+                            purpose: "fraud-check".into(),
+                            dataset_class,
+                            window: "day".into(),
+                            limit: remaining.saturating_add(1),
+                            used: 1,
+                            reserved: 0,
+                            remaining,
+                            resets_at_unix_ms: 1_700_000_000_000,
+                        },
+                        requested: remaining.saturating_add(1),
+                        contact: "ask the operator".into(),
+                    })
                 };
                 Message::Error(ErrorReply { request_id, code })
             }

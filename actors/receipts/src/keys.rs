@@ -84,14 +84,25 @@ impl ReceiptSigner {
     /// Serialises and signs a receipt, stamping it with this key's id first (the signer, not
     /// the caller, decides which key a receipt names).
     pub fn sign(&mut self, mut receipt: Receipt) -> Envelope {
+        self.sign_stamped(&mut receipt)
+    }
+
+    /// Signs a receipt the caller keeps (the ledger stores its fields next to the envelope),
+    /// stamping it with this key's id first.
+    pub fn sign_stamped(&mut self, receipt: &mut Receipt) -> Envelope {
         if receipt.appliance_key_id != self.key_id.as_str() {
             receipt.appliance_key_id = self.key_id.as_str().to_owned();
         }
-        let payload = serde_json::to_vec(&receipt).expect("a receipt always serialises");
-        pae_into(&mut self.pae, PAYLOAD_TYPE, &payload);
+        let payload = serde_json::to_vec(&*receipt).expect("a receipt always serialises");
+        self.sign_payload(PAYLOAD_TYPE, payload)
+    }
+
+    /// Signs any payload as a DSSE envelope with this key (evidence manifests use it).
+    pub fn sign_payload(&mut self, payload_type: &str, payload: Vec<u8>) -> Envelope {
+        pae_into(&mut self.pae, payload_type, &payload);
         let signature = self.key.sign(&self.pae);
         Envelope {
-            payload_type: PAYLOAD_TYPE.to_owned(),
+            payload_type: payload_type.to_owned(),
             payload,
             signatures: vec![EnvelopeSignature {
                 key_id: self.key_id.as_str().to_owned(),

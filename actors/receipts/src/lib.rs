@@ -14,4 +14,4 @@ mod verify;
 pub use dsse::{Envelope, EnvelopeSignature, pae};
 pub use keys::{ApplianceKeyId, ReceiptSigner};
 pub use receipt::{PAYLOAD_TYPE, Receipt, VerdictLabel};
-pub use verify::{ReceiptError, verify};
+pub use verify::{ReceiptError, verify, verify_signature};

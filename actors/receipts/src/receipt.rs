@@ -22,6 +22,20 @@ pub struct Receipt {
     /// Why, for `invalid` and `rejected`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The purpose the partner declared for the request.
+    pub purpose: String,
+    /// The dataset class the partner declared: `P0`, `P1` or `P2`.
+    pub dataset_class: String,
+    /// Budget units charged for this request (0 when its class is charged only for valid
+    /// verdicts and this one was not valid).
+    pub budget_charged: u64,
+    /// The least budget left, after this charge, in the caps that applied; absent when no cap
+    /// applies to the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<u64>,
+    /// The appliance ledger's sequence number for this receipt: it was stored durably, with its
+    /// budget charge, before the partner saw it.
+    pub ledger_seq: u64,
     /// The shard (core) that decided.
     pub shard: u16,
     /// When the request was received, Unix microseconds.
@@ -43,4 +57,15 @@ pub enum VerdictLabel {
     Invalid,
     /// Malformed input, refused before verification.
     Rejected,
+}
+
+impl VerdictLabel {
+    /// The verdict as receipts spell it: `valid`, `invalid`, `rejected`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerdictLabel::Valid => "valid",
+            VerdictLabel::Invalid => "invalid",
+            VerdictLabel::Rejected => "rejected",
+        }
+    }
 }

@@ -41,6 +41,25 @@ pub fn verify(envelope: &Envelope, public_key: &VerifyingKey) -> Result<Receipt,
             found: envelope.payload_type.clone(),
         });
     }
+    verify_signature(envelope, public_key)?;
+    let key_id = ApplianceKeyId::of(public_key);
+    let receipt: Receipt = serde_json::from_slice(&envelope.payload)
+        .map_err(|e| ReceiptError::MalformedPayload(e.to_string()))?;
+    if receipt.appliance_key_id != key_id.as_str() {
+        return Err(ReceiptError::MalformedPayload(format!(
+            "the receipt names key {} but was signed by {key_id}",
+            receipt.appliance_key_id
+        )));
+    }
+    Ok(receipt)
+}
+
+/// Verifies that `public_key` signed the envelope's exact payload and type, whatever the
+/// payload is (the caller checks the type and parses it).
+pub fn verify_signature(
+    envelope: &Envelope,
+    public_key: &VerifyingKey,
+) -> Result<(), ReceiptError> {
     let key_id = ApplianceKeyId::of(public_key);
     let signature = envelope
         .signatures
@@ -54,16 +73,7 @@ pub fn verify(envelope: &Envelope, public_key: &VerifyingKey) -> Result<Receipt,
     // Strict verification refuses malleable signature encodings and small-order keys.
     public_key
         .verify_strict(&pae(&envelope.payload_type, &envelope.payload), &signature)
-        .map_err(|_| ReceiptError::BadSignature)?;
-    let receipt: Receipt = serde_json::from_slice(&envelope.payload)
-        .map_err(|e| ReceiptError::MalformedPayload(e.to_string()))?;
-    if receipt.appliance_key_id != key_id.as_str() {
-        return Err(ReceiptError::MalformedPayload(format!(
-            "the receipt names key {} but was signed by {key_id}",
-            receipt.appliance_key_id
-        )));
-    }
-    Ok(receipt)
+        .map_err(|_| ReceiptError::BadSignature)
 }
 
 #[cfg(test)]
@@ -83,6 +93,11 @@ mod tests {
             kind: "groth16-bn254".into(),
             verdict: VerdictLabel::Invalid,
             reason: Some("the proof does not verify".into()),
+            purpose: "kyc".into(),
+            dataset_class: "P1".into(),
+            budget_charged: 1,
+            budget_remaining: Some(99),
+            ledger_seq: 42,
             shard: 1,
             received_at_unix_us: 1_700_000_000_000_000,
             decided_at_unix_us: 1_700_000_000_001_500,

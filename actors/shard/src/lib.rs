@@ -17,5 +17,6 @@ pub use receipt::receipt_for;
 pub use shard::{Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec};
 pub use tf_batcher::Batch;
+pub use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, Settlement};
 pub use tf_fairness::{Micros, TenantSlot};
 pub use verify::engine_curve;

@@ -1,15 +1,18 @@
 //! The receipt for one verdict.
 
+use tf_budgets::Settlement;
 use tf_engine::Verdict;
 use tf_receipts::{Receipt, VerdictLabel};
 
 use crate::Job;
 
-/// The receipt payload for a decided job; the signer stamps its key id when it signs.
+/// The receipt payload for a decided job and its budget settlement. The ledger numbers it and
+/// the signer stamps its key id when it signs.
 pub fn receipt_for<R>(
     job: &Job<R>,
     tenant: &str,
     verdict: &Verdict,
+    settlement: Settlement,
     shard: u16,
     decided_unix_us: u64,
 ) -> Receipt {
@@ -26,6 +29,11 @@ pub fn receipt_for<R>(
         kind: job.kind().to_owned(),
         verdict: label,
         reason,
+        purpose: job.submit.purpose.clone(),
+        dataset_class: job.submit.dataset_class.name().to_owned(),
+        budget_charged: settlement.charged,
+        budget_remaining: settlement.remaining,
+        ledger_seq: 0,
         shard,
         received_at_unix_us: job.received_unix_us,
         decided_at_unix_us: decided_unix_us,

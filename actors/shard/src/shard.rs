@@ -2,10 +2,11 @@
 
 use rand_core::{CryptoRng, RngCore};
 use tf_batcher::{Batch, BatchFormer};
+use tf_budgets::{CapStatus, ChargePolicies, Costs, OverBudget, Settlement};
 use tf_engine::groth16::{AnyKey, KeyRegistry, RegistryFull};
 use tf_engine::{KeyId, Limits, Verdict};
 use tf_fairness::{DrrScheduler, Micros, TenantSlot};
-use tf_wire::Statement;
+use tf_wire::{DatasetClass, Statement};
 
 use crate::tenant::TenantState;
 use crate::verify::verify_batch;
@@ -26,10 +27,14 @@ pub struct ShardSettings {
     pub key_capacity: usize,
     /// Size and count limits for statements.
     pub limits: Limits,
+    /// Budget units per request by kind.
+    pub costs: Costs,
+    /// When each dataset class is charged.
+    pub charge_policies: ChargePolicies,
 }
 
 /// Why a request was not admitted. Each carries what the partner needs to act.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
     /// Over the tenant's admission rate.
@@ -47,6 +52,9 @@ pub enum Refusal {
     /// A Groth16 key the tenant has not registered (or been granted).
     #[error("verifying key {0} is not registered for this tenant")]
     UnknownKey(KeyId),
+    /// A budget cap would be overspent.
+    #[error("over budget: {} units requested, {} remaining", .0.requested, .0.remaining)]
+    OverBudget(Box<OverBudget>),
 }
 
 /// Open batch groups at once: BLS, BLS aggregates, and a few Groth16 keys.
@@ -72,14 +80,23 @@ pub struct Shard<R> {
 impl<R> Shard<R> {
     /// A shard serving these tenants; slot `i` is `tenants[i]` (every shard numbers tenants the
     /// same way, so a slot can cross shards).
-    pub fn new(settings: ShardSettings, tenants: &[TenantSpec], now: Micros) -> Self {
+    /// `now` is the scheduling clock; `unix_now` the wall clock budgets' windows follow.
+    pub fn new(
+        settings: ShardSettings,
+        tenants: &[TenantSpec],
+        now: Micros,
+        unix_now: u64,
+    ) -> Self {
         let mut drr = DrrScheduler::new(settings.quantum);
         for spec in tenants {
             drr.add_tenant(spec.weight, settings.mailbox_capacity);
         }
         Shard {
             settings,
-            tenants: tenants.iter().map(|t| TenantState::new(t, now)).collect(),
+            tenants: tenants
+                .iter()
+                .map(|t| TenantState::new(t, settings.charge_policies, now, unix_now))
+                .collect(),
             drr,
             former: BatchFormer::new(settings.batch_max, settings.batch_window, MAX_OPEN_BATCHES),
             keys: KeyRegistry::with_capacity(settings.key_capacity),
@@ -103,12 +120,19 @@ impl<R> Shard<R> {
         self.drr.queued() + self.former.pending()
     }
 
-    /// Admits a request: checks the key is the tenant's, the mailbox has room and the quota
-    /// bucket has a token, in that order, so a refused request costs the tenant nothing.
+    /// Admits a request: checks the key is the tenant's, the mailbox has room, every budget
+    /// cap that applies has room (reserving the cost in each) and the quota bucket has a
+    /// token, in that order; a refused request costs the tenant nothing and reserves nothing.
+    /// `unix_now` is the wall clock, for the budgets' windows.
     // The refused job comes back by value so its route can be answered; boxing it would put
     // an allocation on the overload path, where refusals are most frequent.
     #[allow(clippy::result_large_err)]
-    pub fn admit(&mut self, job: Job<R>, now: Micros) -> Result<(), (Refusal, Job<R>)> {
+    pub fn admit(
+        &mut self,
+        job: Job<R>,
+        now: Micros,
+        unix_now: u64,
+    ) -> Result<(), (Refusal, Job<R>)> {
         let slot = job.tenant;
         let tenant = &mut self.tenants[slot.0 as usize];
         if let Statement::Groth16 { key_id, .. } = &job.submit.statement {
@@ -125,7 +149,15 @@ impl<R> Shard<R> {
             let retry_after_ms = millis(wait_us);
             return Err((Refusal::MailboxFull { retry_after_ms }, job));
         }
+        let purpose = job.submit.purpose.as_str();
+        let class = job.submit.dataset_class;
+        let budget_cost = self.settings.costs.of_kind(job.kind());
+        if let Err(over) = tenant.budget.reserve(purpose, class, budget_cost, unix_now) {
+            tenant.counters.over_budget += 1;
+            return Err((Refusal::OverBudget(Box::new(over)), job));
+        }
         if let Err(retry) = tenant.bucket.try_take(1, now) {
+            tenant.budget.release(purpose, class, budget_cost);
             tenant.counters.over_rate += 1;
             let retry_after_ms = u32::try_from(retry.millis()).unwrap_or(u32::MAX);
             return Err((Refusal::OverRate { retry_after_ms }, job));
@@ -213,6 +245,50 @@ impl<R> Shard<R> {
             }
         }
         verdicts
+    }
+
+    /// Settles a verified job's budget reservation: charges it or releases it, by its class's
+    /// policy and its verdict.
+    pub fn settle(&mut self, job: &Job<R>, verdict: &Verdict, unix_now: u64) -> Settlement {
+        let cost = self.settings.costs.of_kind(job.kind());
+        let valid = matches!(verdict, Verdict::Valid);
+        self.tenants[job.tenant.0 as usize].budget.settle(
+            &job.submit.purpose,
+            job.submit.dataset_class,
+            cost,
+            valid,
+            unix_now,
+        )
+    }
+
+    /// Restores charges read back from the ledger at start (see
+    /// [`tf_budgets::TenantBudget::restore`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore_charges(
+        &mut self,
+        tenant: TenantSlot,
+        purpose: &str,
+        class: DatasetClass,
+        amount: u64,
+        first_at: u64,
+        last_at: u64,
+        unix_now: u64,
+    ) {
+        self.tenants[tenant.0 as usize]
+            .budget
+            .restore(purpose, class, amount, first_at, last_at, unix_now);
+    }
+
+    /// Where the ledger must be read back from to restore a tenant's caps; `None` without caps.
+    pub fn restore_from(&self, tenant: TenantSlot, unix_now: u64) -> Option<u64> {
+        self.tenants[tenant.0 as usize]
+            .budget
+            .restore_from(unix_now)
+    }
+
+    /// A tenant's caps and where they stand.
+    pub fn budget_status(&mut self, tenant: TenantSlot, unix_now: u64) -> Vec<CapStatus> {
+        self.tenants[tenant.0 as usize].budget.status(unix_now)
     }
 
     /// Records how long a batch of this total cost took to verify.

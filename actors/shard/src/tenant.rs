@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use tf_budgets::{CapSpec, ChargePolicies, TenantBudget};
 use tf_engine::KeyId;
 use tf_fairness::{Micros, TokenBucket};
 
@@ -18,6 +19,8 @@ pub struct TenantSpec {
     pub burst: u64,
     /// Verifying keys the tenant may use (besides those it registers).
     pub keys: Vec<KeyId>,
+    /// Privacy budget caps; every cap that applies to a request must hold.
+    pub caps: Vec<CapSpec>,
 }
 
 /// What happened to a tenant's requests on its home shard.
@@ -31,6 +34,8 @@ pub struct TenantCounters {
     pub mailbox_full: u64,
     /// Refused: Groth16 key not registered for this tenant.
     pub unknown_key: u64,
+    /// Refused: a budget cap would be overspent.
+    pub over_budget: u64,
     /// Verdicts: valid.
     pub valid: u64,
     /// Verdicts: invalid.
@@ -45,15 +50,22 @@ pub(crate) struct TenantState {
     pub(crate) bucket: TokenBucket,
     pub(crate) allowed_keys: HashSet<KeyId>,
     pub(crate) counters: TenantCounters,
+    pub(crate) budget: TenantBudget,
 }
 
 impl TenantState {
-    pub(crate) fn new(spec: &TenantSpec, now: Micros) -> Self {
+    pub(crate) fn new(
+        spec: &TenantSpec,
+        policies: ChargePolicies,
+        now: Micros,
+        unix_now: u64,
+    ) -> Self {
         TenantState {
             id: spec.id.clone(),
             bucket: TokenBucket::new(spec.rate_per_sec, spec.burst, now),
             allowed_keys: spec.keys.iter().copied().collect(),
             counters: TenantCounters::default(),
+            budget: TenantBudget::new(spec.caps.clone(), policies, unix_now),
         }
     }
 }

@@ -2,9 +2,13 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use tf_budgets::Window;
 use tf_engine::bls;
 use tf_engine::{Limits, Verdict};
-use tf_shard::{BatchKey, Job, Micros, Refusal, Shard, ShardSettings, TenantSlot, TenantSpec};
+use tf_shard::{
+    BatchKey, CapSpec, ChargePolicies, Costs, Job, Micros, Refusal, Shard, ShardSettings,
+    TenantSlot, TenantSpec,
+};
 use tf_wire::{DatasetClass, Statement, Submit};
 
 fn settings() -> ShardSettings {
@@ -15,8 +19,13 @@ fn settings() -> ShardSettings {
         batch_window: Micros(2_000),
         key_capacity: 16,
         limits: Limits::DEFAULT,
+        costs: Costs::default(),
+        charge_policies: ChargePolicies::default(),
     }
 }
+
+/// 2026-11-24 00:00 UTC, the wall clock budgets see in these tests.
+const T0: u64 = 1_795_478_400_000_000;
 
 fn tenant(id: &str, weight: u32, rate_per_sec: u64, burst: u64) -> TenantSpec {
     TenantSpec {
@@ -25,6 +34,7 @@ fn tenant(id: &str, weight: u32, rate_per_sec: u64, burst: u64) -> TenantSpec {
         rate_per_sec,
         burst,
         keys: Vec::new(),
+        caps: Vec::new(),
     }
 }
 
@@ -55,10 +65,10 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
 
 #[test]
 fn an_idle_shard_verifies_at_once_and_a_bad_item_fails_alone() {
-    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0));
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0), T0);
     for (id, valid) in [(1, true), (2, false), (3, true)] {
         shard
-            .admit(bls_job(0, id, valid), Micros(0))
+            .admit(bls_job(0, id, valid), Micros(0), T0)
             .expect("admitted");
     }
     let batch = shard.next_batch(Micros(0)).expect("idle: no waiting");
@@ -74,10 +84,10 @@ fn an_idle_shard_verifies_at_once_and_a_bad_item_fails_alone() {
 
 #[test]
 fn under_backlog_an_open_batch_waits_for_its_window() {
-    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0));
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0), T0);
     for id in 0..6 {
         shard
-            .admit(bls_job(0, id, true), Micros(0))
+            .admit(bls_job(0, id, true), Micros(0), T0)
             .expect("admitted");
     }
     // Six queued, batches of four: the first closes by size with work behind it.
@@ -92,7 +102,7 @@ fn under_backlog_an_open_batch_waits_for_its_window() {
     );
     // Now the shard is idle again: a new request goes at once.
     shard
-        .admit(bls_job(0, 9, true), Micros(5_000))
+        .admit(bls_job(0, 9, true), Micros(5_000), T0)
         .expect("admitted");
     assert_eq!(
         shard
@@ -110,10 +120,10 @@ fn a_flooding_tenant_gets_busy_and_others_keep_their_share() {
         tenant("flood", 1, 1_000_000, 1_000_000),
         tenant("fair", 1, 1000, 100),
     ];
-    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0));
+    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
     let mut busy = 0;
     for id in 0..100 {
-        match shard.admit(bls_job(0, id, true), Micros(0)) {
+        match shard.admit(bls_job(0, id, true), Micros(0), T0) {
             Ok(()) => {}
             Err((Refusal::MailboxFull { retry_after_ms }, _)) => {
                 assert!(retry_after_ms >= 1);
@@ -125,7 +135,7 @@ fn a_flooding_tenant_gets_busy_and_others_keep_their_share() {
     assert_eq!(busy, 92, "the flooder's mailbox holds 8");
     for id in 1000..1004 {
         shard
-            .admit(bls_job(1, id, true), Micros(0))
+            .admit(bls_job(1, id, true), Micros(0), T0)
             .expect("the fair tenant is admitted");
     }
     // Round robin: the fair tenant's four requests are all in the first two batches (eight
@@ -144,10 +154,14 @@ fn a_flooding_tenant_gets_busy_and_others_keep_their_share() {
 
 #[test]
 fn the_quota_bucket_answers_retry_after() {
-    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0));
-    shard.admit(bls_job(0, 1, true), Micros(0)).expect("burst");
-    shard.admit(bls_job(0, 2, true), Micros(0)).expect("burst");
-    match shard.admit(bls_job(0, 3, true), Micros(0)) {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0), T0);
+    shard
+        .admit(bls_job(0, 1, true), Micros(0), T0)
+        .expect("burst");
+    shard
+        .admit(bls_job(0, 2, true), Micros(0), T0)
+        .expect("burst");
+    match shard.admit(bls_job(0, 3, true), Micros(0), T0) {
         Err((Refusal::OverRate { retry_after_ms }, job)) => {
             assert_eq!(retry_after_ms, 100, "one token at 10/s");
             assert_eq!(
@@ -158,13 +172,13 @@ fn the_quota_bucket_answers_retry_after() {
         other => panic!("expected over rate, got {:?}", other.map_err(|e| e.0)),
     }
     shard
-        .admit(bls_job(0, 3, true), Micros(100_000))
+        .admit(bls_job(0, 3, true), Micros(100_000), T0)
         .expect("refilled");
 }
 
 #[test]
 fn a_groth16_key_must_be_the_tenants() {
-    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0));
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0), T0);
     let job = Job {
         tenant: TenantSlot(0),
         submit: Submit {
@@ -181,7 +195,98 @@ fn a_groth16_key_must_be_the_tenants() {
         received_unix_us: 0,
         route: 1,
     };
-    let refused = shard.admit(job, Micros(0)).map_err(|e| e.0);
+    let refused = shard.admit(job, Micros(0), T0).map_err(|e| e.0);
     assert!(matches!(refused, Err(Refusal::UnknownKey(id)) if id.0 == [5; 32]));
     assert_eq!(shard.pending(), 0);
+}
+
+fn capped(limit: u64) -> TenantSpec {
+    TenantSpec {
+        caps: vec![CapSpec {
+            purpose: None,
+            class: DatasetClass::P2,
+            limit,
+            window: Window::Day,
+        }],
+        ..tenant("a", 1, 1000, 100)
+    }
+}
+
+#[test]
+fn a_request_over_budget_is_refused_before_it_is_queued_and_names_the_cap() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[capped(2)], Micros(0), T0);
+    shard
+        .admit(bls_job(0, 1, true), Micros(0), T0)
+        .expect("1 of 2");
+    shard
+        .admit(bls_job(0, 2, true), Micros(0), T0)
+        .expect("2 of 2");
+    let refused = shard
+        .admit(bls_job(0, 3, true), Micros(0), T0)
+        .map_err(|e| e.0);
+    let Err(Refusal::OverBudget(over)) = refused else {
+        panic!("expected over budget, got {refused:?}");
+    };
+    assert_eq!((over.requested, over.remaining, over.reserved), (1, 0, 2));
+    assert_eq!(over.cap.window, Window::Day);
+    assert_eq!(shard.pending(), 2, "the refused request was not queued");
+    assert_eq!(shard.counters(TenantSlot(0)).over_budget, 1);
+}
+
+#[test]
+fn verdicts_settle_reservations_by_the_class_policy() {
+    // P2 is charged only for valid verdicts: the invalid one's reservation is released.
+    let mut shard: Shard<u64> = Shard::new(settings(), &[capped(2)], Micros(0), T0);
+    shard
+        .admit(bls_job(0, 1, true), Micros(0), T0)
+        .expect("fits");
+    shard
+        .admit(bls_job(0, 2, false), Micros(0), T0)
+        .expect("fits");
+    let batch = shard.next_batch(Micros(0)).expect("due");
+    let verdicts = shard.verify(&batch, &mut ChaCha20Rng::seed_from_u64(1));
+    let settled: Vec<u64> = batch
+        .items
+        .iter()
+        .zip(&verdicts)
+        .map(|(job, verdict)| shard.settle(job, verdict, T0).charged)
+        .collect();
+    assert_eq!(settled, vec![1, 0]);
+    let status = shard.budget_status(TenantSlot(0), T0);
+    assert_eq!(
+        (status[0].used, status[0].reserved, status[0].remaining),
+        (1, 0, 1)
+    );
+    shard
+        .admit(bls_job(0, 3, true), Micros(0), T0)
+        .expect("the released unit is back");
+}
+
+#[test]
+fn a_rate_refusal_takes_no_budget() {
+    let mut shard: Shard<u64> = Shard::new(
+        settings(),
+        &[TenantSpec {
+            rate_per_sec: 1,
+            burst: 1,
+            ..capped(5)
+        }],
+        Micros(0),
+        T0,
+    );
+    shard
+        .admit(bls_job(0, 1, true), Micros(0), T0)
+        .expect("burst");
+    let refused = shard
+        .admit(bls_job(0, 2, true), Micros(0), T0)
+        .map_err(|e| e.0);
+    assert!(
+        matches!(refused, Err(Refusal::OverRate { .. })),
+        "{refused:?}"
+    );
+    let status = shard.budget_status(TenantSlot(0), T0);
+    assert_eq!(
+        status[0].reserved, 1,
+        "only the admitted request holds budget"
+    );
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use quinn::crypto::rustls::QuicClientConfig;
 use tf_engine::KeyId;
 use tf_wire::{
-    Curve, DatasetClass, ErrorCode, FrameDecoder, Message, RegisterKey, Statement, Submit,
-    VerdictReply, WireLimits,
+    BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder, Message, RegisterKey,
+    Statement, Submit, VerdictReply, WireLimits,
 };
 
 use crate::{PartnerConfig, PartnerError, formats};
@@ -119,6 +119,16 @@ impl Partner {
         }
     }
 
+    /// The tenant's budget caps and where they stand (empty when it has none).
+    pub async fn budgets(&self) -> Result<Vec<CapState>, PartnerError> {
+        let request_id = self.next_request_id();
+        let message = Message::BudgetQuery(BudgetQuery { request_id });
+        match self.request(&message).await? {
+            Message::BudgetStatus(status) if status.request_id == request_id => Ok(status.caps),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Registers a verifying key from a file (snarkjs `verification_key.json` or arkworks
     /// canonical bytes with `curve`).
     pub async fn register_key_file(&self, path: &Path) -> Result<KeyId, PartnerError> {
@@ -216,21 +226,7 @@ fn client_config(config: &PartnerConfig) -> Result<quinn::ClientConfig, PartnerE
 fn from_code(code: ErrorCode) -> PartnerError {
     match code {
         ErrorCode::Busy { retry_after_ms } => PartnerError::Busy { retry_after_ms },
-        ErrorCode::OverBudget {
-            purpose,
-            dataset_class,
-            window,
-            requested,
-            remaining,
-            resets_at_unix_ms,
-        } => PartnerError::OverBudget {
-            purpose,
-            class: dataset_class,
-            window,
-            requested,
-            remaining,
-            resets_at_unix_ms,
-        },
+        ErrorCode::OverBudget(over) => PartnerError::OverBudget(Box::new(over)),
         ErrorCode::Denied { reason } => PartnerError::Denied { reason },
         ErrorCode::UnknownKey { key_id } => PartnerError::UnknownKey {
             key_id: KeyId(key_id),

@@ -1,7 +1,7 @@
 //! What can go wrong for a partner, each with what to do about it.
 
 use tf_engine::KeyId;
-use tf_wire::{DatasetClass, close_code};
+use tf_wire::close_code;
 
 /// A failed request or connection.
 #[derive(Debug, thiserror::Error)]
@@ -13,27 +13,9 @@ pub enum PartnerError {
         /// How long to wait.
         retry_after_ms: u32,
     },
-    /// The request would overspend a privacy budget.
-    #[error(
-        "over budget: purpose {purpose:?}, class {class:?}, window {window}: the request costs \
-         {requested} and {remaining} remain (short by {}); the window resets at {resets_at_unix_ms} \
-         (Unix ms); ask the appliance operator for a larger cap",
-        requested.saturating_sub(*remaining)
-    )]
-    OverBudget {
-        /// The purpose whose cap was hit.
-        purpose: String,
-        /// The dataset class.
-        class: DatasetClass,
-        /// The window.
-        window: String,
-        /// The request's cost.
-        requested: u64,
-        /// What is left.
-        remaining: u64,
-        /// When the window resets.
-        resets_at_unix_ms: u64,
-    },
+    /// The request would overspend a privacy budget (it was neither verified nor charged).
+    #[error("{}", crate::budget_text::over_budget_paragraph(.0, crate::budget_text::now_unix_ms()))]
+    OverBudget(Box<tf_wire::OverBudget>),
     /// Policy refused the request.
     #[error("denied by policy: {reason}")]
     Denied {

@@ -14,6 +14,7 @@
 //! # }
 //! ```
 
+pub mod budget_text;
 mod client;
 mod config;
 mod error;

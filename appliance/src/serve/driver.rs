@@ -361,8 +361,9 @@ fn read_request(
     let request_id = match &message {
         Message::Submit(submit) => submit.request_id,
         Message::RegisterKey(register) => register.request_id,
+        Message::BudgetQuery(query) => query.request_id,
         _ => {
-            let detail = "partners send Submit or RegisterKey messages".to_owned();
+            let detail = "partners send Submit, RegisterKey or BudgetQuery messages".to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;
         }

@@ -1,42 +1,44 @@
-//! The home-shard side of a shard: admits requests for the tenants homed here, registers their
-//! keys, and turns verified batches into signed answers.
+//! The home-shard side of a shard: admits requests for the tenants homed here (rate, queue and
+//! budget), registers their keys, reports their budgets, and turns verified batches into
+//! decided requests with settled budget charges for the ledger.
 
 use std::time::Instant;
 
 use rand_core::{CryptoRng, RngCore};
 use tf_engine::KeyId;
 use tf_engine::groth16::AnyKey;
-use tf_receipts::ReceiptSigner;
+use tf_ledger::ChargeGroup;
 use tf_shard::{Micros, Shard, ShardSettings, TenantSlot, engine_curve, receipt_for};
-use tf_wire::{Curve, ErrorCode};
+use tf_wire::{Curve, DatasetClass, ErrorCode};
 
 use super::clock::unix_micros;
 use super::replies;
-use super::routes::{Reply, Route, ToHome};
+use super::routes::{Decided, Reply, Route, ToHome};
 use super::tenants::TenantTable;
 use crate::state::{KeyStore, StoredKey};
 
 /// A shard's home-side state.
 pub struct Home {
     shard: Shard<Route>,
-    signer: ReceiptSigner,
     keystore: KeyStore,
     settings: ShardSettings,
+    /// Told to partners over budget: how to ask for more.
+    budget_contact: String,
 }
 
 impl Home {
     /// The home side over a scheduler core.
     pub fn new(
         shard: Shard<Route>,
-        signer: ReceiptSigner,
         keystore: KeyStore,
         settings: ShardSettings,
+        budget_contact: String,
     ) -> Self {
         Home {
             shard,
-            signer,
             keystore,
             settings,
+            budget_contact,
         }
     }
 
@@ -44,13 +46,34 @@ impl Home {
     /// (a refusal, or a key registration); `None` when the request was queued.
     pub fn receive(&mut self, message: ToHome, now: Micros) -> Option<Reply> {
         match message {
-            ToHome::Submit(job) => match self.shard.admit(job, now) {
+            ToHome::Submit(job) => match self.shard.admit(job, now, unix_micros()) {
                 Ok(()) => None,
-                Err((refusal, job)) => Some(Reply {
-                    route: job.route,
-                    frame: replies::refusal(job.submit.request_id, &refusal),
-                }),
+                Err((refusal, job)) => {
+                    let tenant = self.shard.tenant_id(job.tenant);
+                    let frame = replies::refusal(
+                        job.submit.request_id,
+                        &refusal,
+                        tenant,
+                        &self.budget_contact,
+                    );
+                    Some(Reply {
+                        route: job.route,
+                        frame,
+                    })
+                }
             },
+            ToHome::Budgets {
+                tenant,
+                request_id,
+                route,
+            } => {
+                let caps = self.shard.budget_status(tenant, unix_micros());
+                let id = self.shard.tenant_id(tenant);
+                Some(Reply {
+                    route,
+                    frame: replies::budget_status(request_id, id, &caps),
+                })
+            }
             ToHome::RegisterKey {
                 tenant,
                 request_id,
@@ -100,14 +123,15 @@ impl Home {
         replies::key_registered(request_id, id)
     }
 
-    /// Verifies the next due batch, appending one signed answer per request to `answers`.
-    /// False when no batch was due.
+    /// Verifies the next due batch, settles each request's budget reservation, and appends
+    /// one decided request (receipt not yet numbered or signed) per job to `decided`. False
+    /// when no batch was due.
     pub fn verify_next<G: RngCore + CryptoRng>(
         &mut self,
         shard_index: usize,
         now: Micros,
         rng: &mut G,
-        answers: &mut Vec<Reply>,
+        decided: &mut Vec<Decided>,
     ) -> bool {
         let Some(batch) = self.shard.next_batch(now) else {
             return false;
@@ -117,20 +141,17 @@ impl Home {
         let cost = batch.items.iter().map(|j| j.cost()).sum();
         self.shard
             .record_service(cost, Micros(started.elapsed().as_micros() as u64));
-        let decided = unix_micros();
+        let decided_at = unix_micros();
         let shard = shard_index as u16;
-        for (job, verdict) in batch.items.iter().zip(&verdicts) {
+        for (job, verdict) in batch.items.iter().zip(verdicts) {
+            let settlement = self.shard.settle(job, &verdict, decided_at);
             let tenant = self.shard.tenant_id(job.tenant);
-            let receipt = receipt_for(job, tenant, verdict, shard, decided);
-            let envelope = self.signer.sign(receipt);
-            answers.push(Reply {
+            let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
+            decided.push(Decided {
                 route: job.route,
-                frame: replies::verdict(
-                    job.submit.request_id,
-                    verdict,
-                    job.statement_digest(),
-                    envelope,
-                ),
+                statement_digest: job.statement_digest(),
+                verdict,
+                receipt,
             });
         }
         self.shard.recycle(batch.items);
@@ -141,6 +162,39 @@ impl Home {
     pub fn next_deadline(&self) -> Option<Micros> {
         self.shard.next_deadline()
     }
+}
+
+/// Restores the budget counters of the tenants homed on this shard from the charges the
+/// ledger held at start. Returns how many charge groups were applied.
+pub fn restore_budgets(
+    shard: &mut Shard<Route>,
+    tenants: &TenantTable,
+    index: usize,
+    restored: &[(TenantSlot, Vec<ChargeGroup>)],
+    unix_now: u64,
+) -> usize {
+    let mut applied = 0;
+    for (slot, groups) in restored {
+        if tenants.home(*slot) != index {
+            continue;
+        }
+        for group in groups {
+            let Some(class) = DatasetClass::from_name(&group.dataset_class) else {
+                continue;
+            };
+            shard.restore_charges(
+                *slot,
+                &group.purpose,
+                class,
+                group.charged,
+                group.from_us,
+                group.to_us,
+                unix_now,
+            );
+            applied += 1;
+        }
+    }
+    applied
 }
 
 /// Prepares the stored keys that tenants homed on this shard registered or were granted.

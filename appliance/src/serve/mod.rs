@@ -1,6 +1,7 @@
-//! `appliance serve`: the data plane. The main thread loads configuration and state, binds one
-//! SO_REUSEPORT socket per shard, starts one pinned glommio executor per shard, tells the user
-//! how to connect, then waits for SIGTERM/SIGINT and drains.
+//! `appliance serve`: the data plane. The main thread loads configuration and state, opens the
+//! ledger and restores budgets from it, binds one SO_REUSEPORT socket per shard, starts one
+//! pinned glommio executor per shard and one for the ledger, tells the user how to connect,
+//! then waits for SIGTERM/SIGINT and drains.
 
 mod clock;
 mod connection;
@@ -8,6 +9,7 @@ mod control;
 mod cpus;
 mod driver;
 mod home;
+mod ledger;
 mod partner_file;
 mod replies;
 mod routes;
@@ -24,10 +26,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::channels::shared_channel;
 use glommio::{LocalExecutorBuilder, Placement};
 use quinn_proto::EndpointConfig;
 use tf_config::Config;
-use tf_shard::{Micros, ShardSettings};
+use tf_ledger::{ChargeGroup, Ledger, SqliteLedger};
+use tf_shard::{Micros, ShardSettings, TenantSlot};
 use tf_wire::WireLimits;
 
 use self::control::Control;
@@ -35,10 +39,15 @@ use self::driver::DriverLimits;
 use self::shard::ShardPlan;
 use self::tenants::TenantTable;
 use crate::cli::ServeArgs;
-use crate::state::{KeyStore, State};
+use crate::state::{KeyStore, State, layout};
 
 /// Capacity of each cross-shard channel (requests to a home shard, answers back).
 const MESH_CAPACITY: usize = 1024;
+/// Capacity of each channel to and from the ledger thread, in batches.
+const LEDGER_CHANNEL_CAPACITY: usize = 64;
+/// Charges are read back from the ledger summed per minute: calendar windows start on whole
+/// minutes, so a group never straddles one.
+const RESTORE_GROUP_US: u64 = 60_000_000;
 /// Most verifying keys each shard keeps prepared.
 const KEY_CAPACITY: usize = 1024;
 /// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
@@ -119,7 +128,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         batch_window: Micros(config.scheduling.batch_window_us as u64),
         key_capacity: KEY_CAPACITY,
         limits,
+        costs: config.budgets.cost.costs(),
+        charge_policies: config.budgets.policies(),
     };
+    let ledger_path = state.path(layout::LEDGER);
+    if !state.created && !ledger_path.exists() {
+        tracing::warn!(
+            path = %ledger_path.display(),
+            "no ledger in an existing state directory: starting an empty one (budgets start from zero)"
+        );
+    }
+    let ledger = SqliteLedger::open(&ledger_path)?;
+    let restored = Arc::new(restore_charges(&ledger, &tenants)?);
     let driver_limits = DriverLimits {
         max_connections: config.server.max_connections,
         wire: WireLimits {
@@ -130,7 +150,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     };
     let signer = state.receipt_signer()?;
-    let receipt_secret = signer.secret_bytes();
 
     let terminate = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -141,8 +160,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let control = Arc::new(Control::new(shards));
     let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
     let replies = MeshBuilder::full(shards, MESH_CAPACITY);
+    let mut ledger_plan = ledger::LedgerPlan {
+        ledger,
+        receipt_secret: signer.secret_bytes(),
+        from_shards: Vec::with_capacity(shards),
+        to_shards: Vec::with_capacity(shards),
+    };
     let mut handles = Vec::with_capacity(shards);
     for (index, socket) in sockets.into_iter().enumerate() {
+        let (to_ledger, ledger_from_shard) = shared_channel::new_bounded(LEDGER_CHANNEL_CAPACITY);
+        let (ledger_to_shard, from_ledger) = shared_channel::new_bounded(LEDGER_CHANNEL_CAPACITY);
+        ledger_plan.from_shards.push(ledger_from_shard);
+        ledger_plan.to_shards.push(ledger_to_shard);
         let plan = ShardPlan {
             index,
             socket,
@@ -151,11 +180,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             driver_limits,
             tenants: tenants.clone(),
             settings,
-            receipt_secret,
+            budget_contact: config.budgets.contact.clone(),
+            restored: restored.clone(),
             stored_keys: stored_keys.clone(),
             keystore: keystore.clone(),
             to_home: to_home.clone(),
             replies: replies.clone(),
+            to_ledger,
+            from_ledger,
             control: control.clone(),
         };
         let control = control.clone();
@@ -177,6 +209,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })?;
         handles.push(handle);
     }
+
+    let ledger_handle = LocalExecutorBuilder::new(Placement::Unbound)
+        .name("ledger")
+        .io_memory(config.server.io_memory_kib * 1024)
+        .spawn(move || ledger::run(ledger_plan))
+        .map_err(|e| anyhow::anyhow!("starting the ledger thread failed: {e}"))?;
 
     while !control.all_ready() {
         if control.stopped() > 0 {
@@ -216,11 +254,32 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Err(error) = ledger_handle.join() {
+        tracing::error!("the ledger thread failed: {error}");
+        failed = true;
+    }
     if failed {
-        bail!("a shard failed while draining");
+        bail!("a shard or the ledger failed while draining");
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every capped tenant's charges still inside some window, read back from the ledger.
+fn restore_charges(
+    ledger: &SqliteLedger,
+    tenants: &TenantTable,
+) -> anyhow::Result<Vec<(TenantSlot, Vec<ChargeGroup>)>> {
+    let now = clock::unix_micros();
+    let mut restored = Vec::new();
+    for (i, spec) in tenants.specs().iter().enumerate() {
+        let Some(since) = spec.caps.iter().map(|c| c.window.counts_since(now)).min() else {
+            continue;
+        };
+        let groups = ledger.charges_since(&spec.id, since, RESTORE_GROUP_US)?;
+        restored.push((TenantSlot(i as u32), groups));
+    }
+    Ok(restored)
 }
 
 fn print_hints(

@@ -2,10 +2,10 @@
 
 use tf_engine::{KeyId, StatementDigest, Verdict};
 use tf_receipts::Envelope;
-use tf_shard::Refusal;
+use tf_shard::{CapStatus, Refusal};
 use tf_wire::{
-    ErrorCode, ErrorReply, KeyRegistered, Message, PROTOCOL_VERSION, ReceiptEnvelope,
-    ReceiptSignature, VerdictCode, VerdictReply, WireError,
+    BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, Message, OverBudget,
+    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode, VerdictReply, WireError,
 };
 
 /// A verdict with its signed receipt.
@@ -46,9 +46,24 @@ pub fn error(request_id: u64, code: ErrorCode) -> Vec<u8> {
     frame(&Message::Error(ErrorReply { request_id, code }))
 }
 
-/// The error for a request the home shard did not admit.
-pub fn refusal(request_id: u64, refusal: &Refusal) -> Vec<u8> {
+/// The error for a request the home shard did not admit. `tenant` and `contact` go into an
+/// over-budget answer (whose tenant, and how to ask for more).
+pub fn refusal(request_id: u64, refusal: &Refusal, tenant: &str, contact: &str) -> Vec<u8> {
     let code = match refusal {
+        Refusal::OverBudget(over) => ErrorCode::OverBudget(OverBudget {
+            cap: cap_state(
+                tenant,
+                &CapStatus {
+                    cap: over.cap.clone(),
+                    used: over.used,
+                    reserved: over.reserved,
+                    remaining: over.remaining,
+                    resets_at_us: over.resets_at_us,
+                },
+            ),
+            requested: over.requested,
+            contact: contact.to_owned(),
+        }),
         Refusal::OverRate { retry_after_ms } | Refusal::MailboxFull { retry_after_ms } => {
             ErrorCode::Busy {
                 retry_after_ms: *retry_after_ms,
@@ -58,6 +73,28 @@ pub fn refusal(request_id: u64, refusal: &Refusal) -> Vec<u8> {
         _ => ErrorCode::Internal,
     };
     error(request_id, code)
+}
+
+/// A tenant's caps and where they stand.
+pub fn budget_status(request_id: u64, tenant: &str, caps: &[CapStatus]) -> Vec<u8> {
+    frame(&Message::BudgetStatus(BudgetStatus {
+        request_id,
+        caps: caps.iter().map(|c| cap_state(tenant, c)).collect(),
+    }))
+}
+
+fn cap_state(tenant: &str, status: &CapStatus) -> CapState {
+    CapState {
+        tenant: tenant.to_owned(),
+        purpose: status.cap.purpose.clone().unwrap_or_default(),
+        dataset_class: status.cap.class,
+        window: status.cap.window.to_string(),
+        limit: status.cap.limit,
+        used: status.used,
+        reserved: status.reserved,
+        remaining: status.remaining,
+        resets_at_unix_ms: status.resets_at_us.map_or(0, |us| us.div_ceil(1000)),
+    }
 }
 
 /// The error for a frame that could not be read.

@@ -1,7 +1,9 @@
-//! What crosses between shards: requests going to their tenant's home shard, and answers going
-//! back to the shard whose connection asked.
+//! What crosses between threads: requests going to their tenant's home shard, decided
+//! requests going to the ledger, and answers going back to the shard whose connection asked.
 
 use quinn_proto::{ConnectionHandle, StreamId};
+use tf_engine::{StatementDigest, Verdict};
+use tf_receipts::Receipt;
 use tf_shard::{Job, TenantSlot};
 use tf_wire::Curve;
 
@@ -37,6 +39,41 @@ pub enum ToHome {
         /// Where the answer goes.
         route: Route,
     },
+    /// Report the tenant's budget caps.
+    Budgets {
+        /// The tenant asking.
+        tenant: TenantSlot,
+        /// The partner's request id.
+        request_id: u64,
+        /// Where the answer goes.
+        route: Route,
+    },
+}
+
+impl ToHome {
+    /// The partner's request id.
+    pub fn request_id(&self) -> u64 {
+        match self {
+            ToHome::Submit(job) => job.submit.request_id,
+            ToHome::RegisterKey { request_id, .. } | ToHome::Budgets { request_id, .. } => {
+                *request_id
+            }
+        }
+    }
+}
+
+/// A verified request on its way to the ledger: the ledger numbers and signs its receipt,
+/// stores it, and only then answers the partner.
+#[derive(Debug)]
+pub struct Decided {
+    /// Where the answer goes.
+    pub route: Route,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What was verified.
+    pub statement_digest: StatementDigest,
+    /// The receipt, not yet numbered or signed.
+    pub receipt: Receipt,
 }
 
 /// An encoded answer frame and where it goes.

@@ -6,9 +6,11 @@
 //! - receive: datagrams from the io_uring socket into the driver;
 //! - io (latency-sensitive queue): polls the driver, dispatches complete requests to their
 //!   home shard, sends datagrams, and runs the drain on shutdown;
-//! - verify (throughput queue): takes batches from the home-shard scheduler, verifies, signs
-//!   receipts and answers, yielding between batches so the io task keeps running;
-//! - one receiver per peer shard for requests homed here and for answers coming back.
+//! - verify (throughput queue): takes batches from the home-shard scheduler, verifies, settles
+//!   budgets and hands the decided requests to the ledger thread, yielding between batches so
+//!   the io task keeps running;
+//! - one receiver per peer shard for requests homed here and for answers coming back, and one
+//!   for answers from the ledger (stored receipts).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,19 +18,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glommio::channels::channel_mesh::{Full, MeshBuilder, Senders};
-use glommio::{Latency, Shares};
+use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
+use glommio::{GlommioError, Latency, ResourceType, Shares};
 use quinn_proto::{EndpointConfig, ServerConfig};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
-use tf_receipts::ReceiptSigner;
-use tf_shard::{Job, Shard, ShardSettings};
+use tf_ledger::ChargeGroup;
+use tf_shard::{Job, Shard, ShardSettings, TenantSlot};
 use tf_wire::{ErrorCode, Message, close_code};
 
-use super::clock::Clock;
+use super::clock::{Clock, unix_micros};
 use super::control::Control;
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
-use super::routes::{Reply, ToHome};
+use super::routes::{Decided, Reply, ToHome};
 use super::sockets;
 use super::tenants::TenantTable;
 use super::wakeup::Wakeup;
@@ -50,8 +53,10 @@ pub struct ShardPlan {
     pub tenants: Arc<TenantTable>,
     /// Queueing, scheduling and batching.
     pub settings: ShardSettings,
-    /// The receipt signing key.
-    pub receipt_secret: [u8; 32],
+    /// Told to partners over budget: how to ask for more.
+    pub budget_contact: String,
+    /// Budget charges read back from the ledger at start, per tenant.
+    pub restored: Arc<Vec<(TenantSlot, Vec<ChargeGroup>)>>,
     /// Registered verifying keys, and which tenant registered which.
     pub stored_keys: Arc<Vec<(StoredKey, Vec<String>)>>,
     /// Where newly registered keys are saved.
@@ -60,6 +65,10 @@ pub struct ShardPlan {
     pub to_home: MeshBuilder<ToHome, Full>,
     /// Answers back to ingress shards, a batch's worth per message.
     pub replies: MeshBuilder<Vec<Reply>, Full>,
+    /// Decided requests to the ledger thread.
+    pub to_ledger: SharedSender<Vec<Decided>>,
+    /// Answers from the ledger thread once their receipts are stored.
+    pub from_ledger: SharedReceiver<Vec<Reply>>,
     /// Shutdown state shared with the main thread.
     pub control: Arc<Control>,
 }
@@ -81,6 +90,7 @@ pub struct ShardState {
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
     replies: Senders<Vec<Reply>>,
+    ledger: ConnectedSender<Vec<Decided>>,
     tenants: Arc<TenantTable>,
     control: Arc<Control>,
 }
@@ -99,8 +109,18 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         .join()
         .await
         .map_err(|_| format!("shard {index}: joining the answer channels failed"))?;
+    let ledger = plan.to_ledger.connect().await;
+    let from_ledger = plan.from_ledger.connect().await;
     let clock = Clock::new();
-    let mut shard = Shard::new(plan.settings, plan.tenants.specs(), clock.now());
+    let unix_now = unix_micros();
+    let mut shard = Shard::new(plan.settings, plan.tenants.specs(), clock.now(), unix_now);
+    let restored =
+        home::restore_budgets(&mut shard, &plan.tenants, index, &plan.restored, unix_now);
+    tracing::debug!(
+        shard = index,
+        charge_groups = restored,
+        "budgets restored from the ledger"
+    );
     let loaded = home::install_keys(
         &mut shard,
         &plan.tenants,
@@ -109,7 +129,6 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         &plan.settings.limits,
     );
     tracing::debug!(shard = index, keys = loaded, "verifying keys prepared");
-    let signer = ReceiptSigner::from_secret(&plan.receipt_secret);
     let state = Rc::new(ShardState {
         index,
         clock,
@@ -120,11 +139,17 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             plan.driver_limits,
             plan.tenants.clone(),
         )),
-        home: RefCell::new(Home::new(shard, signer, plan.keystore, plan.settings)),
+        home: RefCell::new(Home::new(
+            shard,
+            plan.keystore,
+            plan.settings,
+            plan.budget_contact,
+        )),
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
         to_home,
         replies,
+        ledger,
         tenants: plan.tenants,
         control: plan.control,
     });
@@ -168,8 +193,27 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             io_queue,
         )?;
     }
+    {
+        let state = state.clone();
+        spawn(
+            async move {
+                while let Some(replies) = from_ledger.recv().await {
+                    let mut driver = state.driver.borrow_mut();
+                    for reply in replies {
+                        driver.answer(reply.route, reply.frame);
+                    }
+                    drop(driver);
+                    state.io_wakeup.notify();
+                }
+            },
+            io_queue,
+        )?;
+    }
     state.control.shard_ready();
-    io(state, socket).await;
+    io(state.clone(), socket).await;
+    // Everything taken was answered; tell the ledger this shard sends no more (the detached
+    // tasks holding the sender are not dropped when the executor stops).
+    state.ledger.close();
     Ok(())
 }
 
@@ -306,6 +350,11 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             key: register.key,
             route,
         },
+        Message::BudgetQuery(query) => ToHome::Budgets {
+            tenant,
+            request_id: query.request_id,
+            route,
+        },
         _ => return,
     };
     let home = state.tenants.home(tenant);
@@ -314,10 +363,7 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
         after_home(state, answer);
         return;
     }
-    let request_id = match &to_home {
-        ToHome::Submit(job) => job.submit.request_id,
-        ToHome::RegisterKey { request_id, .. } => *request_id,
-    };
+    let request_id = to_home.request_id();
     if state.to_home.try_send_to(home, to_home).is_err() {
         let busy = ErrorCode::Busy {
             retry_after_ms: CROSS_SHARD_BUSY_MS,
@@ -390,13 +436,13 @@ async fn deliver_all(state: &Rc<ShardState>, answers: &mut Vec<Reply>) {
 
 async fn verify(state: Rc<ShardState>) {
     let mut rng = ChaCha20Rng::from_rng(OsRng).expect("the OS random source is available");
-    let mut answers: Vec<Reply> = Vec::new();
+    let mut decided: Vec<Decided> = Vec::new();
     loop {
         let now = state.clock.now();
         let worked = state
             .home
             .borrow_mut()
-            .verify_next(state.index, now, &mut rng, &mut answers);
+            .verify_next(state.index, now, &mut rng, &mut decided);
         if !worked {
             let deadline = state.home.borrow().next_deadline();
             let wait = deadline
@@ -408,7 +454,27 @@ async fn verify(state: Rc<ShardState>) {
             .await;
             continue;
         }
-        deliver_all(&state, &mut answers).await;
+        // The ledger answers once the receipts are stored; a full channel makes this wait,
+        // so a slow disk slows verification instead of growing a queue.
+        if let Err(error) = state.ledger.send(std::mem::take(&mut decided)).await {
+            let lost = match error {
+                GlommioError::Closed(ResourceType::Channel(lost)) => lost,
+                _ => Vec::new(),
+            };
+            tracing::error!(
+                shard = state.index,
+                requests = lost.len(),
+                "the ledger thread is gone; answering with an internal error"
+            );
+            let mut answers: Vec<Reply> = lost
+                .into_iter()
+                .map(|d| Reply {
+                    route: d.route,
+                    frame: super::replies::error(d.receipt.request_id, ErrorCode::Internal),
+                })
+                .collect();
+            deliver_all(&state, &mut answers).await;
+        }
         glommio::yield_if_needed().await;
     }
 }

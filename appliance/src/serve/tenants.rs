@@ -36,6 +36,7 @@ impl TenantTable {
                 rate_per_sec: t.rate_per_sec as u64,
                 burst: t.burst as u64,
                 keys: t.key_ids(),
+                caps: t.caps.iter().filter_map(|c| c.spec()).collect(),
             })
             .collect();
         let homes = specs.iter().map(|s| home_shard(&s.id, shards)).collect();

@@ -39,6 +39,9 @@ pub mod layout {
     pub const DEMO_CLIENT_CERT: &str = "tenants/demo/client.pem";
     /// The demo tenant's private key.
     pub const DEMO_CLIENT_KEY: &str = "tenants/demo/client.key";
+    /// The ledger (SQLite, WAL): every receipt with its budget charge. Not in `ALL`: it is
+    /// created by the first `serve`, and its absence is not an incomplete state directory.
+    pub const LEDGER: &str = "ledger.sqlite";
 
     /// Every file, in creation order.
     pub const ALL: [&str; 7] = [

@@ -1,6 +1,7 @@
 //! `partner demo`: a first conversation with the appliance. Registers the demo Groth16 keys,
 //! then submits valid and invalid BLS signatures and Groth16 proofs at once, and prints each
-//! verdict with its receipt.
+//! verdict with its receipt; then spends the tenant's smallest budget cap until the appliance
+//! refuses, and prints the refusal.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,8 @@ use tf_partner::{
     DatasetClass, Partner, PartnerConfig, PartnerError, Statement, Submission, VerdictCode,
     VerdictReply, formats,
 };
+
+use tf_partner::budget_text::scope;
 
 use super::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 use super::{exit, fail};
@@ -107,6 +110,8 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
             path.display()
         );
     }
+    let budget_statement = items_statement(bn254, bls12_381)?;
+    as_expected &= budget_demo(&partner, budget_statement).await?;
     if let Ok(partner) = Arc::try_unwrap(partner) {
         partner.close().await;
     }
@@ -114,6 +119,98 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
         println!("some verdicts were not what the demo expected");
     }
     Ok(as_expected)
+}
+
+/// Most requests the budget part of the demo sends: a cap with more room than this is not
+/// spent just to show it running out.
+const BUDGET_DEMO_MAX: u64 = 20;
+
+/// Spends the tenant's smallest cap until the appliance refuses, printing each answer and the
+/// refusal's paragraph. True when the budget behaved as it should (or there is no cap to show).
+async fn budget_demo(partner: &Partner, statement: Statement) -> Result<bool, PartnerError> {
+    let caps = partner.budgets().await?;
+    println!();
+    let Some(cap) = caps.iter().min_by_key(|c| c.remaining) else {
+        println!("budgets: this tenant has no caps configured; nothing to show");
+        return Ok(true);
+    };
+    if cap.remaining + 2 > BUDGET_DEMO_MAX {
+        println!(
+            "budgets: the smallest cap ({}) has {} left, more than the demo spends; see `partner budgets`",
+            scope(cap),
+            cap.remaining
+        );
+        return Ok(true);
+    }
+    let purpose = if cap.purpose.is_empty() {
+        "demo".to_owned()
+    } else {
+        cap.purpose.clone()
+    };
+    println!(
+        "budgets: spending the cap for {} ({} of {} left), one request at a time:",
+        scope(cap),
+        cap.remaining,
+        cap.limit
+    );
+    let mut refused = false;
+    for n in 1..=cap.remaining + 2 {
+        let submission = Submission {
+            purpose: purpose.clone(),
+            dataset_class: cap.dataset_class,
+            statement: statement.clone(),
+        };
+        match partner.submit(submission).await {
+            Ok(reply) => {
+                let charged = budget_fields(&reply);
+                println!("  {n:>2}. {:<8} {charged}", label(reply.verdict));
+            }
+            Err(error @ PartnerError::OverBudget(_)) => {
+                println!("  {n:>2}. refused before verification:");
+                println!("      {error}");
+                refused = true;
+                break;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    println!("see where every budget stands: partner budgets");
+    Ok(refused)
+}
+
+/// "charged 1, 4 left" from a verdict's receipt.
+fn budget_fields(reply: &VerdictReply) -> String {
+    let payload = tf_partner::receipt_envelope(reply).payload;
+    let Ok(receipt) = serde_json::from_slice::<tf_receipts::Receipt>(&payload) else {
+        return String::new();
+    };
+    match receipt.budget_remaining {
+        Some(left) => format!(
+            "charged {}, {left} left (ledger #{})",
+            receipt.budget_charged, receipt.ledger_seq
+        ),
+        None => format!(
+            "charged {} (ledger #{})",
+            receipt.budget_charged, receipt.ledger_seq
+        ),
+    }
+}
+
+/// A valid BLS signature to spend budget with.
+fn items_statement(
+    bn254: tf_engine::KeyId,
+    bls12_381: tf_engine::KeyId,
+) -> Result<Statement, PartnerError> {
+    let fixtures = |problem: String| PartnerError::Local {
+        path: "demo fixtures".into(),
+        problem,
+    };
+    let items = items(bn254, bls12_381).map_err(fixtures)?;
+    items
+        .into_iter()
+        .next()
+        .map(|item| item.statement)
+        .ok_or_else(|| fixtures("no demo items".into()))
 }
 
 pub async fn register(partner: &Partner, json: &str) -> Result<tf_engine::KeyId, PartnerError> {

@@ -1,5 +1,6 @@
 //! The `partner` command line.
 
+mod budgets;
 mod demo;
 mod fixtures;
 mod keys;
@@ -82,6 +83,9 @@ pub enum Command {
     /// mix, with latency percentiles, errors and, given its pid, the appliance's CPU time per
     /// request and memory.
     Load(load::LoadArgs),
+    /// This tenant's privacy budgets: remaining per purpose and class, and when each window
+    /// resets.
+    Budgets(budgets::BudgetsArgs),
     /// Receipts.
     Receipt {
         /// What to do.
@@ -164,6 +168,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Keys { what } => keys::run(what, &config).await,
             Command::Submit { what } => submit::run(what, &config).await,
             Command::Demo(args) => demo::run(args, &config).await,
+            Command::Budgets(args) => budgets::run(args, &config).await,
             Command::Load(args) => load::run(args, config, &cli.connection.state_dir).await,
             Command::Receipt { .. } => unreachable!("handled above"),
         }

@@ -1,0 +1,385 @@
+//! One tenant's budgets: its caps, what each has used and has reserved, and the checks that
+//! keep every request within all of them.
+
+use tf_wire::DatasetClass;
+
+use crate::rolling::RollingUsage;
+use crate::window::{Span, Window};
+
+/// One cap: at most `limit` cost units per window for a class, for one purpose or across all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapSpec {
+    /// The purpose it limits; `None` for a cap across every purpose of the class.
+    pub purpose: Option<String>,
+    /// The dataset class it limits.
+    pub class: DatasetClass,
+    /// Cost units allowed per window.
+    pub limit: u64,
+    /// When the count starts afresh.
+    pub window: Window,
+}
+
+impl CapSpec {
+    fn applies_to(&self, purpose: &str, class: DatasetClass) -> bool {
+        self.class == class && self.purpose.as_deref().is_none_or(|p| p == purpose)
+    }
+}
+
+/// When a class's requests are charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargePolicy {
+    /// Every verified attempt is charged, valid or not (the default for P0: a failed proof can
+    /// still reveal something).
+    OnAttempt,
+    /// Only a valid verdict is charged; the reservation is released otherwise.
+    OnValid,
+}
+
+/// The charge policy of each class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChargePolicies {
+    /// For P0.
+    pub p0: ChargePolicy,
+    /// For P1.
+    pub p1: ChargePolicy,
+    /// For P2.
+    pub p2: ChargePolicy,
+}
+
+impl Default for ChargePolicies {
+    fn default() -> Self {
+        ChargePolicies {
+            p0: ChargePolicy::OnAttempt,
+            p1: ChargePolicy::OnValid,
+            p2: ChargePolicy::OnValid,
+        }
+    }
+}
+
+impl ChargePolicies {
+    /// The policy for a class.
+    pub fn of(&self, class: DatasetClass) -> ChargePolicy {
+        match class {
+            DatasetClass::P0 => self.p0,
+            DatasetClass::P1 => self.p1,
+            _ => self.p2,
+        }
+    }
+}
+
+/// A request that would overspend a cap, with everything the partner needs to act.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverBudget {
+    /// The cap that was hit.
+    pub cap: CapSpec,
+    /// What the request would cost.
+    pub requested: u64,
+    /// Charged in the current window.
+    pub used: u64,
+    /// What is left in the window (after charges and in-flight reservations).
+    pub remaining: u64,
+    /// Of the cap, held by requests still being verified.
+    pub reserved: u64,
+    /// When enough frees up (the window's reset, or for a rolling window the moment enough
+    /// charges age out), Unix microseconds; `None` if the request is larger than the cap.
+    pub resets_at_us: Option<u64>,
+}
+
+impl OverBudget {
+    /// How much more the request needs than is left.
+    pub fn short_by(&self) -> u64 {
+        self.requested - self.remaining
+    }
+}
+
+/// A cap's state at one instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapStatus {
+    /// The cap.
+    pub cap: CapSpec,
+    /// Charged in the current window.
+    pub used: u64,
+    /// Held by requests being verified.
+    pub reserved: u64,
+    /// Left to spend.
+    pub remaining: u64,
+    /// When the window resets (calendar) or the oldest charge ages out (rolling; `None` when
+    /// nothing is charged), Unix microseconds.
+    pub resets_at_us: Option<u64>,
+}
+
+/// What a settled request was charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    /// Cost units charged (0 when released).
+    pub charged: u64,
+    /// The least left in any cap that applied, after the charge; `None` when no cap applied.
+    pub remaining: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+enum Usage {
+    Calendar { span: Span, used: u64 },
+    Rolling(RollingUsage),
+}
+
+#[derive(Clone, Debug)]
+struct Cap {
+    spec: CapSpec,
+    usage: Usage,
+    reserved: u64,
+}
+
+impl Cap {
+    fn new(spec: CapSpec, now: u64) -> Self {
+        let usage = match spec.window.span(now) {
+            Some(span) => Usage::Calendar { span, used: 0 },
+            None => Usage::Rolling(RollingUsage::new(spec.window.rolling_us().unwrap_or(0))),
+        };
+        Cap {
+            spec,
+            usage,
+            reserved: 0,
+        }
+    }
+
+    /// Moves the window to `now`: a calendar period that ended starts afresh.
+    fn refresh(&mut self, now: u64) {
+        match &mut self.usage {
+            Usage::Calendar { span, used } => {
+                if span.contains(now) {
+                    return;
+                }
+                if let Some(current) = self.spec.window.span(now) {
+                    *span = current;
+                    *used = 0;
+                }
+            }
+            Usage::Rolling(rolling) => rolling.expire(now),
+        }
+    }
+
+    fn used(&self) -> u64 {
+        match &self.usage {
+            Usage::Calendar { used, .. } => *used,
+            Usage::Rolling(rolling) => rolling.total(),
+        }
+    }
+
+    fn remaining(&self) -> u64 {
+        self.spec
+            .limit
+            .saturating_sub(self.used())
+            .saturating_sub(self.reserved)
+    }
+
+    /// When `needed` more becomes available.
+    fn frees_at(&self, needed: u64, now: u64) -> Option<u64> {
+        if needed > self.spec.limit {
+            return None;
+        }
+        match &self.usage {
+            Usage::Calendar { span, .. } => Some(span.end),
+            // Reservations settle soon; what must age out is what the charges hold beyond them.
+            Usage::Rolling(rolling) => {
+                let over = (self.used() + self.reserved + needed).saturating_sub(self.spec.limit);
+                rolling.frees_at(over, now)
+            }
+        }
+    }
+
+    fn charge(&mut self, at: u64, amount: u64) {
+        match &mut self.usage {
+            Usage::Calendar { span, used } => {
+                if span.contains(at) {
+                    *used += amount;
+                }
+            }
+            Usage::Rolling(rolling) => rolling.add(at, amount),
+        }
+    }
+
+    fn status(&self, now: u64) -> CapStatus {
+        let resets_at_us = match &self.usage {
+            Usage::Calendar { span, .. } => Some(span.end),
+            Usage::Rolling(rolling) => rolling.frees_at(1, now).filter(|_| rolling.total() > 0),
+        };
+        CapStatus {
+            cap: self.spec.clone(),
+            used: self.used(),
+            reserved: self.reserved,
+            remaining: self.remaining(),
+            resets_at_us,
+        }
+    }
+}
+
+/// One tenant's caps. Lives on the tenant's home shard, so checks and reservations are never
+/// raced: concurrent requests over any number of connections and cores are serialised here.
+#[derive(Clone, Debug)]
+pub struct TenantBudget {
+    caps: Vec<Cap>,
+    policies: ChargePolicies,
+}
+
+impl TenantBudget {
+    /// A tenant's budget with nothing charged yet.
+    pub fn new(caps: Vec<CapSpec>, policies: ChargePolicies, now: u64) -> Self {
+        TenantBudget {
+            caps: caps.into_iter().map(|spec| Cap::new(spec, now)).collect(),
+            policies,
+        }
+    }
+
+    /// Whether any cap is configured.
+    pub fn is_capped(&self) -> bool {
+        !self.caps.is_empty()
+    }
+
+    /// The charge policy for a class.
+    pub fn policy(&self, class: DatasetClass) -> ChargePolicy {
+        self.policies.of(class)
+    }
+
+    /// Checks every cap that applies and, if all hold, reserves `cost` in each. On refusal
+    /// nothing is reserved; the error names the cap that resets last among those hit, since
+    /// that is the one the partner has to wait for.
+    pub fn reserve(
+        &mut self,
+        purpose: &str,
+        class: DatasetClass,
+        cost: u64,
+        now: u64,
+    ) -> Result<(), OverBudget> {
+        let mut worst: Option<OverBudget> = None;
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.refresh(now);
+            let remaining = cap.remaining();
+            if cost > remaining {
+                let resets_at_us = cap.frees_at(cost, now);
+                let later = match &worst {
+                    None => true,
+                    Some(w) => match (w.resets_at_us, resets_at_us) {
+                        (Some(a), Some(b)) => b > a,
+                        (Some(_), None) => true,
+                        _ => false,
+                    },
+                };
+                if later {
+                    worst = Some(OverBudget {
+                        cap: cap.spec.clone(),
+                        requested: cost,
+                        used: cap.used(),
+                        remaining,
+                        reserved: cap.reserved,
+                        resets_at_us,
+                    });
+                }
+            }
+        }
+        if let Some(over) = worst {
+            return Err(over);
+        }
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.reserved += cost;
+        }
+        Ok(())
+    }
+
+    /// Settles a reservation made by `reserve` once the verdict is known: charges it (always
+    /// for on-attempt classes, only when valid for on-valid ones) or releases it.
+    pub fn settle(
+        &mut self,
+        purpose: &str,
+        class: DatasetClass,
+        cost: u64,
+        valid: bool,
+        now: u64,
+    ) -> Settlement {
+        let charged = match self.policies.of(class) {
+            ChargePolicy::OnAttempt => cost,
+            ChargePolicy::OnValid if valid => cost,
+            ChargePolicy::OnValid => 0,
+        };
+        let mut remaining: Option<u64> = None;
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.reserved = cap.reserved.saturating_sub(cost);
+            cap.refresh(now);
+            cap.charge(now, charged);
+            let left = cap.remaining();
+            remaining = Some(remaining.map_or(left, |r| r.min(left)));
+        }
+        Settlement { charged, remaining }
+    }
+
+    /// Releases a reservation without charging (the request was never verified, for example
+    /// because the appliance is shutting down).
+    pub fn release(&mut self, purpose: &str, class: DatasetClass, cost: u64) {
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.reserved = cap.reserved.saturating_sub(cost);
+        }
+    }
+
+    /// Restores charges read back from the ledger at start: `amount` charged at some time
+    /// between `first_at` and `last_at`. Calendar caps count it if that time is in the current
+    /// period (the ledger groups charges so a group never straddles a period); rolling caps
+    /// hold it as if made at `last_at`, which may hold it slightly longer, never shorter.
+    pub fn restore(
+        &mut self,
+        purpose: &str,
+        class: DatasetClass,
+        amount: u64,
+        first_at: u64,
+        last_at: u64,
+        now: u64,
+    ) {
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.refresh(now);
+            let at = match cap.usage {
+                Usage::Calendar { .. } => first_at,
+                Usage::Rolling(_) => last_at,
+            };
+            cap.charge(at, amount);
+            cap.refresh(now);
+        }
+    }
+
+    /// The earliest instant from which the ledger must be read back to restore every cap.
+    pub fn restore_from(&self, now: u64) -> Option<u64> {
+        self.caps
+            .iter()
+            .map(|c| c.spec.window.counts_since(now))
+            .min()
+    }
+
+    /// Every cap's state now.
+    pub fn status(&mut self, now: u64) -> Vec<CapStatus> {
+        self.caps
+            .iter_mut()
+            .map(|cap| {
+                cap.refresh(now);
+                cap.status(now)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,21 @@
+//! Privacy budgets v2.1, sans-IO.
+//!
+//! A tenant's caps limit cost units per dataset class, per purpose or across all purposes, over
+//! a UTC calendar window (hour, day, ISO week, month) or a rolling number of seconds; every cap
+//! that applies to a request must hold. A request reserves its cost at admission, on the
+//! tenant's home shard, so concurrent requests can never overspend; once verified it is
+//! charged (always for on-attempt classes, only when valid for on-valid ones) or released.
+//! At start, charges read back from the ledger restore the counters.
+//!
+//! Times are Unix microseconds, passed in: nothing here reads a clock.
+
+mod budget;
+mod costs;
+mod rolling;
+mod window;
+
+pub use budget::{
+    CapSpec, CapStatus, ChargePolicies, ChargePolicy, OverBudget, Settlement, TenantBudget,
+};
+pub use costs::Costs;
+pub use window::{BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil};

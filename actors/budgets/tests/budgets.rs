@@ -1,0 +1,269 @@
+//! Caps, reservations and settlement, in virtual time.
+
+use proptest::prelude::*;
+use tf_budgets::{
+    CapSpec, ChargePolicies, ChargePolicy, OverBudget, TenantBudget, Window, days_from_civil,
+};
+use tf_wire::DatasetClass;
+
+const HOUR: u64 = 3_600_000_000;
+const DAY: u64 = 24 * HOUR;
+
+fn cap(purpose: Option<&str>, class: DatasetClass, limit: u64, window: Window) -> CapSpec {
+    CapSpec {
+        purpose: purpose.map(str::to_owned),
+        class,
+        limit,
+        window,
+    }
+}
+
+/// 2026-11-24 10:00 UTC.
+fn morning() -> u64 {
+    days_from_civil(2026, 11, 24) * DAY + 10 * HOUR
+}
+
+#[test]
+fn a_purpose_cap_and_a_class_cap_must_both_hold() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![
+            cap(Some("kyc"), DatasetClass::P1, 5, Window::Day),
+            cap(None, DatasetClass::P1, 8, Window::Day),
+        ],
+        ChargePolicies::default(),
+        now,
+    );
+    for _ in 0..5 {
+        budget
+            .reserve("kyc", DatasetClass::P1, 1, now)
+            .expect("within both");
+        budget.settle("kyc", DatasetClass::P1, 1, true, now);
+    }
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("the purpose cap is spent");
+    assert_eq!(over.cap.purpose.as_deref(), Some("kyc"));
+    assert_eq!((over.requested, over.remaining, over.short_by()), (1, 0, 1));
+    // Another purpose still has the class cap's 3 left, then hits it.
+    for _ in 0..3 {
+        budget
+            .reserve("aml", DatasetClass::P1, 1, now)
+            .expect("class cap left");
+        budget.settle("aml", DatasetClass::P1, 1, true, now);
+    }
+    let over = budget
+        .reserve("aml", DatasetClass::P1, 1, now)
+        .expect_err("the class cap is spent");
+    assert_eq!(over.cap.purpose, None);
+    // Other classes are not capped here.
+    budget
+        .reserve("kyc", DatasetClass::P2, 100, now)
+        .expect("no P2 cap");
+}
+
+#[test]
+fn the_error_names_when_the_window_resets() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![cap(Some("kyc"), DatasetClass::P0, 2, Window::Day)],
+        ChargePolicies::default(),
+        now,
+    );
+    budget
+        .reserve("kyc", DatasetClass::P0, 2, now)
+        .expect("fits");
+    budget.settle("kyc", DatasetClass::P0, 2, true, now);
+    let over = budget
+        .reserve("kyc", DatasetClass::P0, 1, now)
+        .expect_err("spent");
+    assert_eq!(over.resets_at_us, Some(days_from_civil(2026, 11, 25) * DAY));
+    // At midnight UTC the window starts afresh.
+    let tomorrow = days_from_civil(2026, 11, 25) * DAY;
+    budget
+        .reserve("kyc", DatasetClass::P0, 2, tomorrow)
+        .expect("new day");
+}
+
+#[test]
+fn a_request_larger_than_the_cap_never_fits() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![cap(None, DatasetClass::P2, 3, Window::Hour)],
+        ChargePolicies::default(),
+        now,
+    );
+    let over = budget
+        .reserve("x", DatasetClass::P2, 4, now)
+        .expect_err("too big");
+    assert_eq!(over.resets_at_us, None);
+    assert_eq!(over.short_by(), 1);
+}
+
+#[test]
+fn reservations_count_until_settled_and_on_valid_releases_invalid_ones() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![cap(None, DatasetClass::P1, 3, Window::Hour)],
+        ChargePolicies::default(),
+        now,
+    );
+    for _ in 0..3 {
+        budget
+            .reserve("kyc", DatasetClass::P1, 1, now)
+            .expect("fits");
+    }
+    let over: OverBudget = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("three in flight hold the whole cap");
+    assert_eq!((over.remaining, over.reserved), (0, 3));
+    let settled = budget.settle("kyc", DatasetClass::P1, 1, false, now);
+    assert_eq!(settled.charged, 0, "P1 is charged only when valid");
+    assert_eq!(settled.remaining, Some(1));
+    let settled = budget.settle("kyc", DatasetClass::P1, 1, true, now);
+    assert_eq!((settled.charged, settled.remaining), (1, Some(1)));
+    let status = budget.status(now);
+    assert_eq!(
+        (status[0].used, status[0].reserved, status[0].remaining),
+        (1, 1, 1)
+    );
+}
+
+#[test]
+fn on_attempt_classes_are_charged_for_invalid_verdicts() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![cap(None, DatasetClass::P0, 2, Window::Week)],
+        ChargePolicies::default(),
+        now,
+    );
+    assert_eq!(budget.policy(DatasetClass::P0), ChargePolicy::OnAttempt);
+    budget
+        .reserve("kyc", DatasetClass::P0, 1, now)
+        .expect("fits");
+    let settled = budget.settle("kyc", DatasetClass::P0, 1, false, now);
+    assert_eq!((settled.charged, settled.remaining), (1, Some(1)));
+}
+
+#[test]
+fn release_returns_the_reservation_without_charging() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![cap(None, DatasetClass::P0, 1, Window::Month)],
+        ChargePolicies::default(),
+        now,
+    );
+    budget
+        .reserve("kyc", DatasetClass::P0, 1, now)
+        .expect("fits");
+    budget.release("kyc", DatasetClass::P0, 1);
+    budget
+        .reserve("kyc", DatasetClass::P0, 1, now)
+        .expect("released");
+}
+
+#[test]
+fn a_rolling_window_frees_charges_as_they_age_out() {
+    let now = morning();
+    let window = Window::Rolling { secs: 600 };
+    let mut budget = TenantBudget::new(
+        vec![cap(None, DatasetClass::P2, 2, window)],
+        ChargePolicies::default(),
+        now,
+    );
+    budget
+        .reserve("kyc", DatasetClass::P2, 1, now)
+        .expect("fits");
+    budget.settle("kyc", DatasetClass::P2, 1, true, now);
+    let later = now + 300_000_000;
+    budget
+        .reserve("kyc", DatasetClass::P2, 1, later)
+        .expect("fits");
+    budget.settle("kyc", DatasetClass::P2, 1, true, later);
+    let over = budget
+        .reserve("kyc", DatasetClass::P2, 1, later)
+        .expect_err("two charges in the last ten minutes");
+    let frees = over.resets_at_us.expect("the first charge ages out");
+    assert!(
+        frees >= now + 600_000_000,
+        "never before the window has passed"
+    );
+    assert!(
+        frees <= now + 600_000_000 + 3_000_000,
+        "within one bucket of it"
+    );
+    budget
+        .reserve("kyc", DatasetClass::P2, 1, frees)
+        .expect("aged out");
+}
+
+#[test]
+fn restored_charges_count_only_inside_the_current_window() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![
+            cap(None, DatasetClass::P1, 10, Window::Day),
+            cap(None, DatasetClass::P1, 10, Window::Rolling { secs: 3600 }),
+        ],
+        ChargePolicies::default(),
+        now,
+    );
+    assert_eq!(
+        budget.restore_from(now),
+        Some(days_from_civil(2026, 11, 24) * DAY)
+    );
+    // Yesterday's charges do not count; this morning's do in the day cap; only the last hour's
+    // in the rolling cap.
+    budget.restore(
+        "kyc",
+        DatasetClass::P1,
+        4,
+        now - DAY,
+        now - DAY + 60_000_000,
+        now,
+    );
+    budget.restore(
+        "kyc",
+        DatasetClass::P1,
+        3,
+        now - 2 * HOUR,
+        now - 2 * HOUR + 60_000_000,
+        now,
+    );
+    budget.restore("kyc", DatasetClass::P1, 2, now - 60_000_000, now - 1, now);
+    let status = budget.status(now);
+    assert_eq!(status[0].used, 5, "day: this morning's 3 and 2");
+    assert_eq!(status[1].used, 2, "rolling hour: the last 2");
+}
+
+proptest! {
+    /// However reservations, verdicts and time interleave, charges plus reservations never go
+    /// past a cap within one window.
+    #[test]
+    fn no_sequence_of_requests_overspends(
+        steps in prop::collection::vec((1u64..4, any::<bool>(), 0u64..600_000_000, any::<bool>()), 1..200)
+    ) {
+        let mut now = morning();
+        let limit = 10;
+        let mut budget = TenantBudget::new(
+            vec![cap(None, DatasetClass::P1, limit, Window::Hour)],
+            ChargePolicies::default(),
+            now,
+        );
+        let mut in_flight: Vec<u64> = Vec::new();
+        for (cost, valid, advance, settle_first) in steps {
+            now += advance;
+            if settle_first {
+                if let Some(c) = in_flight.pop() {
+                    budget.settle("p", DatasetClass::P1, c, valid, now);
+                }
+            }
+            if budget.reserve("p", DatasetClass::P1, cost, now).is_ok() {
+                in_flight.push(cost);
+            }
+            let status = &budget.status(now)[0];
+            prop_assert_eq!(status.reserved, in_flight.iter().sum::<u64>());
+            prop_assert!(status.used + status.reserved <= limit);
+        }
+    }
+}

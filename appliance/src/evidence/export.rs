@@ -1,0 +1,108 @@
+//! `appliance evidence export`: a tenant's receipts over a period, its budget statements and a
+//! signed manifest, read from the ledger (alongside a running appliance, read-only).
+
+use std::path::Path;
+
+use tf_ledger::{Ledger, SqliteLedger};
+use tf_receipts::ReceiptSigner;
+
+use super::manifest::{
+    BUDGETS_FILE, BudgetStatements, FileDigest, MANIFEST_FILE, Manifest, PAYLOAD_TYPE,
+    RECEIPTS_DIR, ReceiptRange, receipt_path, sha256_hex,
+};
+
+/// What was exported.
+pub struct Exported {
+    /// Receipts written.
+    pub receipts: u64,
+    /// Budget units charged over the period.
+    pub charged: u64,
+}
+
+/// Writes the bundle into `out`, which must not exist or be empty.
+pub fn export(
+    ledger: &SqliteLedger,
+    signer: &mut ReceiptSigner,
+    tenant: &str,
+    from_us: u64,
+    to_us: u64,
+    out: &Path,
+) -> anyhow::Result<Exported> {
+    if from_us >= to_us {
+        anyhow::bail!("--from must be before --to");
+    }
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!(
+            "{}: the folder is not empty; export into a new folder",
+            out.display()
+        );
+    }
+    std::fs::create_dir_all(out.join(RECEIPTS_DIR))?;
+    let mut files = Vec::new();
+    let mut seqs = Vec::new();
+    let mut statements = BudgetStatements {
+        tenant: tenant.to_owned(),
+        from_unix_us: from_us,
+        to_unix_us: to_us,
+        lines: Vec::new(),
+    };
+    let mut write_error: Option<std::io::Error> = None;
+    ledger.receipts_between(tenant, from_us, to_us, &mut |stored| {
+        let path = receipt_path(stored.seq);
+        let bytes = stored.envelope_json.as_bytes();
+        if let Err(error) = std::fs::write(out.join(&path), bytes) {
+            write_error.get_or_insert(error);
+        }
+        files.push(FileDigest {
+            path,
+            sha256: sha256_hex(bytes),
+            bytes: bytes.len() as u64,
+        });
+        seqs.push(stored.seq);
+        statements.add(
+            &stored.purpose,
+            &stored.dataset_class,
+            &stored.verdict,
+            stored.charged,
+        );
+        Ok(())
+    })?;
+    if let Some(error) = write_error {
+        return Err(error.into());
+    }
+    statements.sort();
+    let budgets = serde_json::to_vec_pretty(&statements)?;
+    std::fs::write(out.join(BUDGETS_FILE), &budgets)?;
+    files.push(FileDigest {
+        path: BUDGETS_FILE.to_owned(),
+        sha256: sha256_hex(&budgets),
+        bytes: budgets.len() as u64,
+    });
+    let charged = statements.lines.iter().map(|l| l.charged).sum();
+    let manifest = Manifest {
+        tenant: tenant.to_owned(),
+        from_unix_us: from_us,
+        to_unix_us: to_us,
+        exported_at_unix_us: unix_micros_now(),
+        appliance_key_id: signer.key_id().as_str().to_owned(),
+        receipts: ReceiptRange {
+            count: seqs.len() as u64,
+            seqs,
+        },
+        files,
+    };
+    let payload = serde_json::to_vec_pretty(&manifest)?;
+    let envelope = signer.sign_payload(PAYLOAD_TYPE, payload);
+    std::fs::write(out.join(MANIFEST_FILE), envelope.to_json())?;
+    Ok(Exported {
+        receipts: manifest.receipts.count,
+        charged,
+    })
+}
+
+fn unix_micros_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

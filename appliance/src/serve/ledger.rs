@@ -1,0 +1,169 @@
+//! The ledger thread: takes decided requests from every shard, numbers and signs their
+//! receipts, stores them with their budget charges in one transaction per group (fsync at each
+//! commit), and only then sends the answers to the shards whose connections asked.
+//!
+//! It is a glommio executor of its own so it speaks the shards' channels; the SQLite calls
+//! block it, which is the point: while one group commits, the next gathers in the channels.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
+use tf_ledger::{Entry, Ledger, SqliteLedger};
+use tf_receipts::ReceiptSigner;
+use tf_wire::ErrorCode;
+
+use super::replies;
+use super::routes::{Decided, Reply};
+use super::wakeup::Wakeup;
+
+/// Most decided requests gathered before the receivers stop pulling from the shards (whose
+/// channels then fill, and whose verifiers then wait: overload turns into "busy" at admission).
+const MAX_GATHERED: usize = 8192;
+
+/// Everything the ledger thread needs, built on the main thread.
+pub struct LedgerPlan {
+    /// The opened, migrated ledger.
+    pub ledger: SqliteLedger,
+    /// The receipt signing key.
+    pub receipt_secret: [u8; 32],
+    /// Decided requests from each shard.
+    pub from_shards: Vec<SharedReceiver<Vec<Decided>>>,
+    /// Answers to each shard.
+    pub to_shards: Vec<SharedSender<Vec<Reply>>>,
+}
+
+struct Gathered {
+    queue: RefCell<VecDeque<Decided>>,
+    /// The committer's wakeup: something arrived, or a shard closed.
+    arrived: Wakeup,
+    /// One per receiver (a wakeup has one waiter): the queue has room again.
+    room: Vec<Wakeup>,
+    open_shards: RefCell<usize>,
+}
+
+/// Runs until every shard has closed its channel and everything it sent is stored and
+/// answered.
+pub async fn run(plan: LedgerPlan) {
+    let LedgerPlan {
+        mut ledger,
+        receipt_secret,
+        from_shards,
+        to_shards,
+    } = plan;
+    let gathered = Rc::new(Gathered {
+        queue: RefCell::new(VecDeque::new()),
+        arrived: Wakeup::default(),
+        room: (0..from_shards.len()).map(|_| Wakeup::default()).collect(),
+        open_shards: RefCell::new(from_shards.len()),
+    });
+    for (index, receiver) in from_shards.into_iter().enumerate() {
+        let gathered = gathered.clone();
+        glommio::spawn_local(async move {
+            let receiver = receiver.connect().await;
+            while let Some(batch) = receiver.recv().await {
+                gathered.queue.borrow_mut().extend(batch);
+                gathered.arrived.notify();
+                while gathered.queue.borrow().len() >= MAX_GATHERED {
+                    gathered.room[index].wait().await;
+                }
+            }
+            *gathered.open_shards.borrow_mut() -= 1;
+            gathered.arrived.notify();
+        })
+        .detach();
+    }
+
+    // Connected after the receivers are spawned: a shard connects its sending side first, and
+    // both sides of a channel must connect before either proceeds.
+    let mut senders = Vec::with_capacity(to_shards.len());
+    for sender in to_shards {
+        senders.push(sender.connect().await);
+    }
+    let mut signer = ReceiptSigner::from_secret(&receipt_secret);
+    let mut group: Vec<Decided> = Vec::new();
+    loop {
+        group.extend(gathered.queue.borrow_mut().drain(..));
+        for room in &gathered.room {
+            room.notify();
+        }
+        if group.is_empty() {
+            if *gathered.open_shards.borrow() == 0 {
+                break;
+            }
+            gathered.arrived.wait().await;
+            continue;
+        }
+        let answers = commit(&mut ledger, &mut signer, &mut group);
+        send_answers(&senders, answers).await;
+        // Let the receivers move what arrived during the commit into the queue.
+        glommio::yield_if_needed().await;
+    }
+    tracing::debug!(next_seq = ledger.next_seq(), "ledger closed");
+}
+
+/// Numbers, signs and stores one group; returns its answers per shard. On a storage failure
+/// nothing of the group was stored, and every request in it is answered with an internal
+/// error (its partner may retry): no partner sees a receipt the ledger does not hold.
+fn commit(
+    ledger: &mut SqliteLedger,
+    signer: &mut ReceiptSigner,
+    group: &mut Vec<Decided>,
+) -> Vec<Vec<Reply>> {
+    let first = ledger.next_seq();
+    let mut envelopes = Vec::with_capacity(group.len());
+    let mut envelope_json = Vec::with_capacity(group.len());
+    for (i, decided) in group.iter_mut().enumerate() {
+        decided.receipt.ledger_seq = first + i as u64;
+        let envelope = signer.sign_stamped(&mut decided.receipt);
+        envelope_json.push(envelope.to_json());
+        envelopes.push(envelope);
+    }
+    let entries: Vec<Entry<'_>> = group
+        .iter()
+        .zip(&envelope_json)
+        .map(|(decided, json)| Entry {
+            receipt: &decided.receipt,
+            envelope_json: json,
+        })
+        .collect();
+    let stored = ledger.append(&entries);
+    if let Err(error) = &stored {
+        tracing::error!(%error, requests = group.len(), "storing receipts failed; answering them with an internal error");
+    }
+    let mut answers: Vec<Vec<Reply>> = Vec::new();
+    for (decided, envelope) in group.drain(..).zip(envelopes) {
+        let request_id = decided.receipt.request_id;
+        let frame = if stored.is_ok() {
+            replies::verdict(
+                request_id,
+                &decided.verdict,
+                decided.statement_digest,
+                envelope,
+            )
+        } else {
+            replies::error(request_id, ErrorCode::Internal)
+        };
+        let shard = decided.route.shard;
+        if answers.len() <= shard {
+            answers.resize_with(shard + 1, Vec::new);
+        }
+        answers[shard].push(Reply {
+            route: decided.route,
+            frame,
+        });
+    }
+    answers
+}
+
+async fn send_answers(senders: &[ConnectedSender<Vec<Reply>>], answers: Vec<Vec<Reply>>) {
+    for (shard, replies) in answers.into_iter().enumerate() {
+        if replies.is_empty() {
+            continue;
+        }
+        if senders[shard].send(replies).await.is_err() {
+            tracing::debug!(shard, "a shard stopped before its answers were delivered");
+        }
+    }
+}
