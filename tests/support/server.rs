@@ -70,8 +70,20 @@ impl Server {
     pub fn restart(&mut self) {
         let status = self.terminate();
         assert!(status.success(), "{}", self.log());
+        self.start_again();
+    }
+
+    /// Kills the appliance with SIGKILL (no drain, no cleanup) and starts it again on the same
+    /// state directory.
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL delivered");
+        self.child.wait().expect("reaped");
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
         let file = self.state.join("partner.toml");
-        std::fs::remove_file(&file).expect("partner.toml was written");
+        let _ = std::fs::remove_file(&file);
         let log = std::fs::OpenOptions::new()
             .append(true)
             .open(self.dir.path().join("serve.log"))

@@ -1,0 +1,196 @@
+//! `kill -9` under load, several times: every answer a partner received is in the ledger as
+//! issued, nothing is counted twice, and the cap holds across restarts.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use rusqlite::Connection;
+use server::Server;
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission};
+
+/// acme's P0 requests for purpose "capped" may spend 120 a day (P0 is charged on every
+/// attempt); purpose "free" has no cap, so load keeps flowing after the cap is spent.
+const CONFIG: &str = r#"
+[server]
+shards = 2
+
+[[tenants]]
+id = "acme"
+[[tenants.caps]]
+purpose = "capped"
+class = "P0"
+limit = 120
+window = "rolling 86400s"
+"#;
+const CAP: i64 = 120;
+const ROUNDS: u64 = 5;
+
+fn statement(n: u64) -> Statement {
+    let message = n.to_le_bytes().to_vec();
+    let (signature, public_key) = bls::sign(&[5; 32], &message).expect("signs");
+    Statement::BlsSingle {
+        public_key: public_key.to_bytes(),
+        message,
+        signature: signature.to_bytes(),
+    }
+}
+
+/// What one loader saw before its connection died.
+#[derive(Default)]
+struct Seen {
+    /// Ledger sequence number -> receipt payload, for every verdict received.
+    acknowledged: HashMap<u64, Vec<u8>>,
+}
+
+/// Submits one request after another until the connection fails.
+async fn load(server_config: tf_partner::PartnerConfig, first: u64) -> Seen {
+    let mut seen = Seen::default();
+    let Ok(partner) = Partner::connect(&server_config).await else {
+        return seen;
+    };
+    for n in first.. {
+        let purpose = if n % 3 == 0 { "free" } else { "capped" };
+        let submission = Submission {
+            purpose: purpose.into(),
+            dataset_class: DatasetClass::P0,
+            statement: statement(n),
+        };
+        match partner.submit(submission).await {
+            Ok(reply) => {
+                let receipt: tf_receipts::Receipt =
+                    serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+                let previous = seen
+                    .acknowledged
+                    .insert(receipt.ledger_seq, reply.receipt.payload.clone());
+                assert!(
+                    previous.is_none(),
+                    "sequence number {} given twice",
+                    receipt.ledger_seq
+                );
+            }
+            Err(PartnerError::OverBudget(_)) => {}
+            Err(_) => break,
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn sigkill_under_load_loses_no_acknowledged_receipt_and_never_overspends() {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos() as u64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut server = Server::start(CONFIG, &["acme"], &[]);
+    let mut acknowledged: HashMap<u64, Vec<u8>> = HashMap::new();
+    for round in 0..ROUNDS {
+        let loaders: Vec<_> = (0..3)
+            .map(|i| {
+                let mut config = server.partner("acme");
+                config.request_timeout = Duration::from_secs(3);
+                tokio::spawn(load(config, (round * 3 + i) * 1_000_000))
+            })
+            .collect();
+        let pause = 300 + rng.next_u64() % 900;
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        server.kill_and_restart();
+        let before = acknowledged.len();
+        for loader in loaders {
+            let seen = loader.await.expect("loader");
+            for (seq, payload) in seen.acknowledged {
+                assert!(
+                    acknowledged.insert(seq, payload).is_none(),
+                    "seed {seed}: sequence number {seq} given to two answers"
+                );
+            }
+        }
+        eprintln!(
+            "round {round}: killed after {pause} ms, {} answers received",
+            acknowledged.len() - before
+        );
+    }
+    // One last round without a kill, long enough to reach the cap however slow the host.
+    let config = server.partner("acme");
+    let finish = tokio::spawn(async move {
+        let partner = Partner::connect(&config).await.expect("connects");
+        let mut refused = 0;
+        for n in 0..(CAP as u64 + 10) {
+            let submission = Submission {
+                purpose: "capped".into(),
+                dataset_class: DatasetClass::P0,
+                statement: statement(90_000_000 + n),
+            };
+            match partner.submit(submission).await {
+                Ok(reply) => {
+                    let receipt: tf_receipts::Receipt =
+                        serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+                    assert!(receipt.budget_remaining.is_some());
+                }
+                Err(PartnerError::OverBudget(_)) => refused += 1,
+                Err(other) => panic!("unexpected: {other}"),
+            }
+        }
+        partner.close().await;
+        refused
+    });
+    let refused_at_end = finish.await.expect("last round");
+    assert!(server.terminate().success(), "{}", server.log());
+
+    let db = Connection::open_with_flags(
+        server.state_path("ledger.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("ledger opens");
+    for (seq, payload) in &acknowledged {
+        let envelope: String = db
+            .query_row(
+                "SELECT envelope FROM receipts WHERE seq = ?1",
+                [*seq as i64],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| {
+                panic!("seed {seed}: acknowledged receipt {seq} is not in the ledger: {e}")
+            });
+        let stored = tf_receipts::Envelope::from_json(&envelope).expect("DSSE JSON");
+        assert_eq!(
+            &stored.payload, payload,
+            "seed {seed}: receipt {seq} differs from what the partner got"
+        );
+    }
+    let (rows, max_seq): (i64, i64) = db
+        .query_row("SELECT COUNT(*), MAX(seq) FROM receipts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("count");
+    assert_eq!(rows, max_seq, "seed {seed}: sequence numbers have no gaps");
+    let (capped_rows, capped_charged): (i64, i64) = db
+        .query_row(
+            "SELECT COUNT(*), SUM(charged) FROM receipts WHERE purpose = 'capped'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("sum");
+    assert_eq!(
+        capped_charged, CAP,
+        "seed {seed}: the cap was spent exactly, across {ROUNDS} kills"
+    );
+    assert_eq!(
+        capped_rows, capped_charged,
+        "seed {seed}: every P0 attempt charged once"
+    );
+    assert!(
+        refused_at_end >= 10,
+        "seed {seed}: the restored counters refuse past the cap"
+    );
+    assert!(
+        acknowledged.len() as u64 > ROUNDS,
+        "seed {seed}: the load reached the appliance between kills"
+    );
+}
