@@ -69,6 +69,9 @@ enum Outcome {
     /// (from the receipt), which separates its queueing from the network and this client.
     Valid {
         in_appliance: Duration,
+        /// From the verdict to the answer reaching this client: storing the receipt in the
+        /// ledger, the answer's way back, and QUIC (same-host wall clocks).
+        after_verdict: Duration,
     },
     Other(String),
 }
@@ -250,18 +253,21 @@ async fn submit(partner: &Partner, statement: Statement) -> Outcome {
     };
     match partner.submit(submission).await {
         Ok(reply) if reply.verdict == VerdictCode::Valid => {
+            let answered = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as u64);
             let times = serde_json::from_slice::<serde_json::Value>(&reply.receipt.payload)
                 .ok()
                 .and_then(|p| {
-                    Some(
-                        p["decided_at_unix_us"]
-                            .as_u64()?
-                            .saturating_sub(p["received_at_unix_us"].as_u64()?),
-                    )
+                    Some((
+                        p["received_at_unix_us"].as_u64()?,
+                        p["decided_at_unix_us"].as_u64()?,
+                    ))
                 })
-                .unwrap_or(0);
+                .unwrap_or((0, 0));
             Outcome::Valid {
-                in_appliance: Duration::from_micros(times),
+                in_appliance: Duration::from_micros(times.1.saturating_sub(times.0)),
+                after_verdict: Duration::from_micros(answered.saturating_sub(times.1)),
             }
         }
         Ok(reply) => Outcome::Other(format!("verdict {:?}", reply.verdict)),
@@ -490,11 +496,19 @@ fn report(
     let mut in_appliance: Vec<Duration> = measured
         .iter()
         .filter_map(|s| match s.outcome {
-            Outcome::Valid { in_appliance } => Some(in_appliance),
+            Outcome::Valid { in_appliance, .. } => Some(in_appliance),
             Outcome::Other(_) => None,
         })
         .collect();
     in_appliance.sort_unstable();
+    let mut after_verdict: Vec<Duration> = measured
+        .iter()
+        .filter_map(|s| match s.outcome {
+            Outcome::Valid { after_verdict, .. } => Some(after_verdict),
+            Outcome::Other(_) => None,
+        })
+        .collect();
+    after_verdict.sort_unstable();
     let mut errors: BTreeMap<&str, usize> = BTreeMap::new();
     for sample in &measured {
         if let Outcome::Other(kind) = &sample.outcome {
@@ -530,6 +544,11 @@ fn report(
         "  in the appliance (received to decided, from receipts) ms: p50 {:.2}  p99 {:.2}",
         percentile_ms(&in_appliance, 0.50),
         percentile_ms(&in_appliance, 0.99)
+    );
+    println!(
+        "  after the verdict (decided to answer received: ledger, way back, QUIC) ms: p50 {:.2}  p99 {:.2}",
+        percentile_ms(&after_verdict, 0.50),
+        percentile_ms(&after_verdict, 0.99)
     );
     if errors.is_empty() {
         println!("  errors: none");
