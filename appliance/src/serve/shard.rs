@@ -475,6 +475,9 @@ async fn verify(state: Rc<ShardState>) {
                 .collect();
             deliver_all(&state, &mut answers).await;
         }
-        glommio::yield_if_needed().await;
+        // Back to the executor after every batch, not only when glommio asks: messages from
+        // other threads (requests homed here, answers from the ledger) are only picked up
+        // when the executor polls, and they must not wait behind batch after batch.
+        glommio::executor().yield_task_queue_now().await;
     }
 }
