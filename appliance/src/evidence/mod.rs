@@ -71,9 +71,13 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
         Ok(verified) => {
             let m = verified.manifest;
             output::line(format!(
-                "evidence intact: {} receipt(s) of tenant {} decided from {} to {} (Unix µs), \
-                 every file matches the manifest signed by appliance key {}",
-                m.receipts.count, m.tenant, m.from_unix_us, m.to_unix_us, m.appliance_key_id
+                "evidence intact: {} receipt(s) of tenant {} decided from {} to {}, every file \
+                 matches the manifest signed by appliance key {}",
+                m.receipts.count,
+                m.tenant,
+                time::format(m.from_unix_us),
+                time::format(m.to_unix_us),
+                m.appliance_key_id
             ));
             ExitCode::SUCCESS
         }

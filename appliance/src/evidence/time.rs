@@ -53,9 +53,33 @@ pub fn parse(text: &str) -> Result<u64, String> {
     Ok((days * 86_400 + secs_in_day) * 1_000_000)
 }
 
+/// A Unix microsecond as UTC, `2026-11-24T10:00:00Z`.
+pub fn format(unix_us: u64) -> String {
+    let secs = unix_us / 1_000_000;
+    let (year, month, day) = tf_budgets::civil_from_days(secs / 86_400);
+    let in_day = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{format, parse};
+
+    #[test]
+    fn formatting_is_the_inverse_of_parsing() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2026-11-24T10:00:00Z",
+            "2028-02-29T23:59:59Z",
+        ] {
+            assert_eq!(format(parse(text).expect(text)), text);
+        }
+    }
 
     #[test]
     fn dates_times_and_unix_seconds() {
