@@ -25,6 +25,12 @@ impl CapSpec {
     }
 }
 
+/// The earliest instant from which charges must be read back (from the ledger, at start) to
+/// restore these caps; `None` without caps.
+pub fn restore_from(caps: &[CapSpec], now: u64) -> Option<u64> {
+    caps.iter().map(|c| c.window.counts_since(now)).min()
+}
+
 /// When a class's requests are charged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChargePolicy {
@@ -362,14 +368,6 @@ impl TenantBudget {
             cap.charge(at, amount);
             cap.refresh(now);
         }
-    }
-
-    /// The earliest instant from which the ledger must be read back to restore every cap.
-    pub fn restore_from(&self, now: u64) -> Option<u64> {
-        self.caps
-            .iter()
-            .map(|c| c.spec.window.counts_since(now))
-            .min()
     }
 
     /// Every cap's state now.

@@ -16,6 +16,9 @@ mod window;
 
 pub use budget::{
     CapSpec, CapStatus, ChargePolicies, ChargePolicy, OverBudget, Settlement, TenantBudget,
+    restore_from,
 };
 pub use costs::Costs;
-pub use window::{BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil};
+pub use window::{
+    BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil, format_utc,
+};

@@ -158,6 +158,18 @@ pub fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// A Unix second as UTC in RFC 3339 form, `2026-11-24T10:00:00Z`.
+pub fn format_utc(unix_secs: u64) -> String {
+    let (year, month, day) = civil_from_days(unix_secs / 86_400);
+    let in_day = unix_secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+}
+
 /// The (year, month, day) of a day count since 1970-01-01.
 pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
@@ -200,6 +212,13 @@ mod tests {
             days_from_civil(2100, 3, 1) - days_from_civil(2100, 2, 28),
             1
         );
+    }
+
+    #[test]
+    fn utc_prints_calendar_time() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_709_164_800), "2024-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_795_514_459), "2026-11-24T10:00:59Z");
     }
 
     #[test]

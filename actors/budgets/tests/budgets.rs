@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use tf_budgets::{
     CapSpec, ChargePolicies, ChargePolicy, OverBudget, TenantBudget, Window, days_from_civil,
+    restore_from,
 };
 use tf_wire::DatasetClass;
 
@@ -200,18 +201,15 @@ fn a_rolling_window_frees_charges_as_they_age_out() {
 #[test]
 fn restored_charges_count_only_inside_the_current_window() {
     let now = morning();
-    let mut budget = TenantBudget::new(
-        vec![
-            cap(None, DatasetClass::P1, 10, Window::Day),
-            cap(None, DatasetClass::P1, 10, Window::Rolling { secs: 3600 }),
-        ],
-        ChargePolicies::default(),
-        now,
-    );
+    let caps = vec![
+        cap(None, DatasetClass::P1, 10, Window::Day),
+        cap(None, DatasetClass::P1, 10, Window::Rolling { secs: 3600 }),
+    ];
     assert_eq!(
-        budget.restore_from(now),
+        restore_from(&caps, now),
         Some(days_from_civil(2026, 11, 24) * DAY)
     );
+    let mut budget = TenantBudget::new(caps, ChargePolicies::default(), now);
     // Yesterday's charges do not count; this morning's do in the day cap; only the last hour's
     // in the rolling cap.
     budget.restore(

@@ -279,13 +279,6 @@ impl<R> Shard<R> {
             .restore(purpose, class, amount, first_at, last_at, unix_now);
     }
 
-    /// Where the ledger must be read back from to restore a tenant's caps; `None` without caps.
-    pub fn restore_from(&self, tenant: TenantSlot, unix_now: u64) -> Option<u64> {
-        self.tenants[tenant.0 as usize]
-            .budget
-            .restore_from(unix_now)
-    }
-
     /// A tenant's caps and where they stand.
     pub fn budget_status(&mut self, tenant: TenantSlot, unix_now: u64) -> Vec<CapStatus> {
         self.tenants[tenant.0 as usize].budget.status(unix_now)

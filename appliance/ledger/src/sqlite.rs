@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, params};
 
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
 use crate::{ChargeGroup, Entry, Ledger, LedgerError, StoredReceipt};
@@ -26,60 +26,37 @@ impl std::fmt::Debug for SqliteLedger {
 impl SqliteLedger {
     /// Opens (creating if needed) the ledger at `path` and runs any pending migrations.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let storage = |source| LedgerError::Storage {
-            path: path.display().to_string(),
-            source,
-        };
+        let storage = storage_error(path);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut connection = Connection::open_with_flags(path, flags).map_err(storage)?;
+        let mut connection = Connection::open_with_flags(path, flags).map_err(&storage)?;
         // WAL lets auditors read while the appliance writes; FULL syncs the WAL at every
         // commit, so a committed receipt survives power loss, not only a process crash.
         connection
             .pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
+            .map_err(&storage)?;
         connection
             .pragma_update(None, "synchronous", "FULL")
-            .map_err(storage)?;
-        connection
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(storage)?;
-        migrate(&mut connection, path)?;
-        let last: Option<i64> = connection
-            .query_row("SELECT MAX(seq) FROM receipts", [], |row| row.get(0))
-            .optional()
-            .map_err(storage)?
-            .flatten();
-        Ok(SqliteLedger {
-            connection,
-            path: path.to_owned(),
-            next_seq: last.map_or(1, |seq| seq as u64 + 1),
-        })
+            .map_err(&storage)?;
+        let version = checked_version(&connection, path)?;
+        migrate(&mut connection, version, path)?;
+        Self::over(connection, path)
     }
 
     /// Opens an existing ledger read-only (evidence export, audits), alongside a running
     /// appliance.
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
-        let storage = |source| LedgerError::Storage {
-            path: path.display().to_string(),
-            source,
-        };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path, flags).map_err(storage)?;
-        let version: u32 = connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(storage)?;
-        if version > SCHEMA_VERSION {
-            return Err(LedgerError::TooNew {
-                path: path.display().to_string(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        let connection = Connection::open_with_flags(path, flags).map_err(storage_error(path))?;
+        checked_version(&connection, path)?;
+        Self::over(connection, path)
+    }
+
+    fn over(connection: Connection, path: &Path) -> Result<Self, LedgerError> {
         let last: Option<i64> = connection
             .query_row("SELECT MAX(seq) FROM receipts", [], |row| row.get(0))
-            .map_err(storage)?;
+            .map_err(storage_error(path))?;
         Ok(SqliteLedger {
             connection,
             path: path.to_owned(),
@@ -93,21 +70,22 @@ impl SqliteLedger {
     }
 
     fn storage(&self, source: rusqlite::Error) -> LedgerError {
-        LedgerError::Storage {
-            path: self.path.display().to_string(),
-            source,
-        }
+        storage_error(&self.path)(source)
     }
 }
 
-fn migrate(connection: &mut Connection, path: &Path) -> Result<(), LedgerError> {
-    let storage = |source| LedgerError::Storage {
+fn storage_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Storage {
         path: path.display().to_string(),
         source,
-    };
+    }
+}
+
+/// The file's schema version, refused if a newer appliance wrote it.
+fn checked_version(connection: &Connection, path: &Path) -> Result<u32, LedgerError> {
     let version: u32 = connection
         .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(storage)?;
+        .map_err(storage_error(path))?;
     if version > SCHEMA_VERSION {
         return Err(LedgerError::TooNew {
             path: path.display().to_string(),
@@ -115,13 +93,18 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<(), LedgerError> 
             supported: SCHEMA_VERSION,
         });
     }
+    Ok(version)
+}
+
+fn migrate(connection: &mut Connection, version: u32, path: &Path) -> Result<(), LedgerError> {
+    let storage = storage_error(path);
     for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let transaction = connection.transaction().map_err(storage)?;
-        transaction.execute_batch(migration).map_err(storage)?;
+        let transaction = connection.transaction().map_err(&storage)?;
+        transaction.execute_batch(migration).map_err(&storage)?;
         transaction
             .pragma_update(None, "user_version", from as u32 + 1)
-            .map_err(storage)?;
-        transaction.commit().map_err(storage)?;
+            .map_err(&storage)?;
+        transaction.commit().map_err(&storage)?;
     }
     Ok(())
 }
@@ -142,12 +125,8 @@ impl Ledger for SqliteLedger {
             }
             expected += 1;
         }
-        let path = self.path.display().to_string();
-        let storage = |source| LedgerError::Storage {
-            path: path.clone(),
-            source,
-        };
-        let transaction = self.connection.transaction().map_err(storage)?;
+        let storage = storage_error(&self.path);
+        let transaction = self.connection.transaction().map_err(&storage)?;
         {
             let mut insert = transaction
                 .prepare_cached(
@@ -156,7 +135,7 @@ impl Ledger for SqliteLedger {
                      decided_us, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                      ?13, ?14, ?15)",
                 )
-                .map_err(storage)?;
+                .map_err(&storage)?;
             for entry in entries {
                 let r = entry.receipt;
                 insert
@@ -177,10 +156,10 @@ impl Ledger for SqliteLedger {
                         r.decided_at_unix_us as i64,
                         entry.envelope_json,
                     ])
-                    .map_err(storage)?;
+                    .map_err(&storage)?;
             }
         }
-        transaction.commit().map_err(storage)?;
+        transaction.commit().map_err(&storage)?;
         self.next_seq = expected;
         Ok(())
     }

@@ -83,7 +83,7 @@ pub fn export(
         tenant: tenant.to_owned(),
         from_unix_us: from_us,
         to_unix_us: to_us,
-        exported_at_unix_us: unix_micros_now(),
+        exported_at_unix_us: crate::serve::unix_micros(),
         appliance_key_id: signer.key_id().as_str().to_owned(),
         receipts: ReceiptRange {
             count: seqs.len() as u64,
@@ -98,11 +98,4 @@ pub fn export(
         receipts: manifest.receipts.count,
         charged,
     })
-}
-
-fn unix_micros_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
 }

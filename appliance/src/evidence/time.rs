@@ -55,15 +55,7 @@ pub fn parse(text: &str) -> Result<u64, String> {
 
 /// A Unix microsecond as UTC, `2026-11-24T10:00:00Z`.
 pub fn format(unix_us: u64) -> String {
-    let secs = unix_us / 1_000_000;
-    let (year, month, day) = tf_budgets::civil_from_days(secs / 86_400);
-    let in_day = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        in_day / 3600,
-        in_day % 3600 / 60,
-        in_day % 60
-    )
+    tf_budgets::format_utc(unix_us / 1_000_000)
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use tf_ledger::{ChargeGroup, Ledger, SqliteLedger};
 use tf_shard::{Micros, ShardSettings, TenantSlot};
 use tf_wire::WireLimits;
 
+pub use self::clock::unix_micros;
 use self::control::Control;
 use self::driver::DriverLimits;
 use self::shard::ShardPlan;
@@ -273,7 +274,7 @@ fn restore_charges(
     let now = clock::unix_micros();
     let mut restored = Vec::new();
     for (i, spec) in tenants.specs().iter().enumerate() {
-        let Some(since) = spec.caps.iter().map(|c| c.window.counts_since(now)).min() else {
+        let Some(since) = tf_budgets::restore_from(&spec.caps, now) else {
             continue;
         };
         let groups = ledger.charges_since(&spec.id, since, RESTORE_GROUP_US)?;

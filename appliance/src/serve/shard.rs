@@ -182,12 +182,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         spawn(
             async move {
                 while let Some(replies) = receiver.recv().await {
-                    let mut driver = state.driver.borrow_mut();
-                    for reply in replies {
-                        driver.answer(reply.route, reply.frame);
-                    }
-                    drop(driver);
-                    state.io_wakeup.notify();
+                    answer_here(&state, replies);
                 }
             },
             io_queue,
@@ -198,12 +193,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         spawn(
             async move {
                 while let Some(replies) = from_ledger.recv().await {
-                    let mut driver = state.driver.borrow_mut();
-                    for reply in replies {
-                        driver.answer(reply.route, reply.frame);
-                    }
-                    drop(driver);
-                    state.io_wakeup.notify();
+                    answer_here(&state, replies);
                 }
             },
             io_queue,
@@ -215,6 +205,16 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     // tasks holding the sender are not dropped when the executor stops).
     state.ledger.close();
     Ok(())
+}
+
+/// Puts answers for this shard's connections on their streams.
+fn answer_here(state: &ShardState, replies: Vec<Reply>) {
+    let mut driver = state.driver.borrow_mut();
+    for reply in replies {
+        driver.answer(reply.route, reply.frame);
+    }
+    drop(driver);
+    state.io_wakeup.notify();
 }
 
 fn spawn(

@@ -54,6 +54,8 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
         problem,
     })?;
     let mut tasks = tokio::task::JoinSet::new();
+    // The first item, a valid BLS signature, is what the budget part spends.
+    let budget_statement = items[0].statement.clone();
     for (index, item) in items.into_iter().enumerate() {
         let partner = partner.clone();
         tasks.spawn(async move {
@@ -110,7 +112,6 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
             path.display()
         );
     }
-    let budget_statement = items_statement(bn254, bls12_381)?;
     as_expected &= budget_demo(&partner, budget_statement).await?;
     if let Ok(partner) = Arc::try_unwrap(partner) {
         partner.close().await;
@@ -194,23 +195,6 @@ fn budget_fields(reply: &VerdictReply) -> String {
             receipt.budget_charged, receipt.ledger_seq
         ),
     }
-}
-
-/// A valid BLS signature to spend budget with.
-fn items_statement(
-    bn254: tf_engine::KeyId,
-    bls12_381: tf_engine::KeyId,
-) -> Result<Statement, PartnerError> {
-    let fixtures = |problem: String| PartnerError::Local {
-        path: "demo fixtures".into(),
-        problem,
-    };
-    let items = items(bn254, bls12_381).map_err(fixtures)?;
-    items
-        .into_iter()
-        .next()
-        .map(|item| item.statement)
-        .ok_or_else(|| fixtures("no demo items".into()))
 }
 
 pub async fn register(partner: &Partner, json: &str) -> Result<tf_engine::KeyId, PartnerError> {
