@@ -232,9 +232,9 @@ fn bls_variants() -> Vec<Variant<'static>> {
         signed
             .iter()
             .map(|(s, p, m)| BatchItem {
-                public_key: p,
+                public_key: *p,
                 message: m,
-                signature: s,
+                signature: *s,
             })
             .collect::<Vec<_>>()
             .into_boxed_slice(),

@@ -95,9 +95,9 @@ fn bls_signatures(c: &mut Criterion) {
     let items: Vec<BatchItem> = signed
         .iter()
         .map(|(s, p, m)| BatchItem {
-            public_key: p,
+            public_key: *p,
             message: m,
-            signature: s,
+            signature: *s,
         })
         .collect();
     let (sig, pk, message) = &signed[0];

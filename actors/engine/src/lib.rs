@@ -12,8 +12,10 @@ mod digest;
 pub mod groth16;
 mod limits;
 mod random;
+mod stepwise;
 mod verdict;
 
 pub use digest::{KeyId, StatementDigest};
 pub use limits::Limits;
+pub use stepwise::{BatchRun, BatchScheme, merge_verdicts};
 pub use verdict::{Field, InvalidReason, Rejection, Verdict};

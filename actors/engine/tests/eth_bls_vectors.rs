@@ -103,9 +103,9 @@ fn run_case(handler: &str, input: &Value, output: &Value) -> bool {
                         .zip(&sigs)
                         .zip(&messages)
                         .map(|((p, s), m)| BatchItem {
-                            public_key: p,
+                            public_key: *p,
                             message: m,
-                            signature: s,
+                            signature: *s,
                         })
                         .collect();
                     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);

@@ -19,4 +19,4 @@ pub use tenant::{TenantCounters, TenantSpec};
 pub use tf_batcher::Batch;
 pub use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, Settlement};
 pub use tf_fairness::{Micros, TenantSlot};
-pub use verify::engine_curve;
+pub use verify::{Verification, engine_curve};

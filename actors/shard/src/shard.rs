@@ -9,7 +9,7 @@ use tf_fairness::{DrrScheduler, Micros, TenantSlot};
 use tf_wire::{DatasetClass, Statement};
 
 use crate::tenant::TenantState;
-use crate::verify::verify_batch;
+use crate::verify::Verification;
 use crate::{BatchKey, Job, TenantCounters, TenantSpec};
 
 /// How a shard queues, schedules and batches.
@@ -217,26 +217,34 @@ impl<R> Shard<R> {
         self.former.next_deadline()
     }
 
-    /// Verifies a batch, one verdict per job in order, and counts the verdicts.
+    /// Verifies a batch in one call, one verdict per job in order, and counts the verdicts.
     pub fn verify<G: RngCore + CryptoRng>(
         &mut self,
         batch: &Batch<BatchKey, Job<R>>,
         rng: &mut G,
     ) -> Vec<Verdict> {
-        #[cfg(not(feature = "null-verifier"))]
-        let verdicts = verify_batch(
-            batch.key,
-            &batch.items,
-            &self.keys,
-            &self.settings.limits,
-            rng,
-        );
+        let verdicts = self.verification(batch).finish(rng);
+        self.count_verdicts(batch, &verdicts);
+        verdicts
+    }
+
+    /// Starts verifying a batch a step at a time; it borrows only the batch, so the shard keeps
+    /// admitting while it runs. Count the verdicts with [`Shard::count_verdicts`].
+    pub fn verification<'b>(&self, batch: &'b Batch<BatchKey, Job<R>>) -> Verification<'b, R> {
+        let verification =
+            Verification::new(batch.key, &batch.items, &self.keys, &self.settings.limits);
+        // The measurement build answers valid without crypto (it warns at start).
         #[cfg(feature = "null-verifier")]
-        let verdicts = {
-            let _ = (verify_batch::<R, G>, rng);
-            vec![Verdict::Valid; batch.items.len()]
+        let verification = {
+            drop(verification);
+            Verification::decided(vec![Verdict::Valid; batch.items.len()])
         };
-        for (job, verdict) in batch.items.iter().zip(&verdicts) {
+        verification
+    }
+
+    /// Counts a verified batch's verdicts per tenant.
+    pub fn count_verdicts(&mut self, batch: &Batch<BatchKey, Job<R>>, verdicts: &[Verdict]) {
+        for (job, verdict) in batch.items.iter().zip(verdicts) {
             let counters = &mut self.tenants[job.tenant.0 as usize].counters;
             match verdict {
                 Verdict::Valid => counters.valid += 1,
@@ -244,7 +252,6 @@ impl<R> Shard<R> {
                 _ => counters.rejected += 1,
             }
         }
-        verdicts
     }
 
     /// Settles a verified job's budget reservation: charges it or releases it, by its class's

@@ -1,67 +1,147 @@
-//! Verifying one batch through the engine: malformed items are `Rejected` on their own, the
-//! rest are verified together, and each item gets its own verdict in order.
+//! Verifying one batch through the engine a step at a time: malformed items are `Rejected` on
+//! their own, the rest are verified together, and each item gets its own verdict in order.
 
 use rand_core::{CryptoRng, RngCore};
-use tf_engine::bls::{self, BatchItem, PublicKey, Signature};
-use tf_engine::groth16::{self, EncodedStatement, KeyRegistry};
-use tf_engine::{Field, KeyId, Limits, Rejection, Verdict};
+use tf_engine::bls::{self, BatchItem, BlsScheme, PublicKey, Signature};
+use tf_engine::groth16::{self, EncodedStatement, Groth16Run, KeyRegistry};
+use tf_engine::{BatchRun, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts};
 use tf_wire::{Curve, Statement};
 
 use crate::{BatchKey, Job};
 
-pub(crate) fn verify_batch<R, G: RngCore + CryptoRng>(
-    key: BatchKey,
-    jobs: &[Job<R>],
-    registry: &KeyRegistry,
-    limits: &Limits,
-    rng: &mut G,
-) -> Vec<Verdict> {
-    match key {
-        BatchKey::Bls => verify_bls(jobs, limits, rng),
-        BatchKey::BlsAggregate => jobs
-            .iter()
-            .map(|job| verify_aggregate(&job.submit.statement, limits))
-            .collect(),
-        BatchKey::Groth16(id) => verify_groth16(id, jobs, registry, limits, rng),
+/// Items decoded per step: decompression and subgroup checks cost about 0.1 ms each.
+const DECODE_CHUNK: usize = 8;
+
+/// A batch being verified a step at a time (see [`tf_engine::BatchRun`]), so the core can serve
+/// its network and other messages between steps. Borrows the batch's jobs; owns everything else
+/// (the Groth16 key is shared), so the shard stays free while it runs.
+pub struct Verification<'b, R> {
+    run: Run<'b, R>,
+}
+
+enum Run<'b, R> {
+    /// Independent signatures: decoded a chunk at a time, then batch-verified.
+    Bls {
+        jobs: &'b [Job<R>],
+        limits: Limits,
+        /// Per decoded job: its rejection, or None if it joined the batch.
+        rejected: Vec<Option<Verdict>>,
+        items: Vec<BatchItem<'b>>,
+        run: Option<BatchRun<BlsScheme<'b>>>,
+    },
+    /// Multi-message aggregates: one job per step.
+    Aggregates {
+        jobs: &'b [Job<R>],
+        limits: Limits,
+        verdicts: Vec<Verdict>,
+    },
+    Groth16 {
+        /// Per job: refused before any curve work (wrong curve or statement), or None.
+        refused: Vec<Option<Verdict>>,
+        run: Groth16Run<'b>,
+    },
+    Decided(Vec<Verdict>),
+}
+
+impl<'b, R> Verification<'b, R> {
+    pub(crate) fn new(
+        key: BatchKey,
+        jobs: &'b [Job<R>],
+        registry: &KeyRegistry,
+        limits: &Limits,
+    ) -> Self {
+        let run = match key {
+            BatchKey::Bls => Run::Bls {
+                jobs,
+                limits: *limits,
+                rejected: Vec::with_capacity(jobs.len()),
+                items: Vec::with_capacity(jobs.len()),
+                run: None,
+            },
+            BatchKey::BlsAggregate => Run::Aggregates {
+                jobs,
+                limits: *limits,
+                verdicts: Vec::with_capacity(jobs.len()),
+            },
+            BatchKey::Groth16(id) => groth16_run(id, jobs, registry, limits),
+        };
+        Verification { run }
+    }
+
+    /// A verification that needs no work: every job already has its verdict.
+    #[cfg_attr(not(feature = "null-verifier"), allow(dead_code))]
+    pub(crate) fn decided(verdicts: Vec<Verdict>) -> Self {
+        Verification {
+            run: Run::Decided(verdicts),
+        }
+    }
+
+    /// Does one bounded piece of work (about a millisecond or less); false once every job has
+    /// its verdict.
+    pub fn step<G: RngCore + CryptoRng>(&mut self, rng: &mut G) -> bool {
+        match &mut self.run {
+            Run::Bls {
+                jobs,
+                limits,
+                rejected,
+                items,
+                run,
+            } => match run {
+                Some(run) => run.step(rng),
+                None => {
+                    let start = rejected.len();
+                    let end = (start + DECODE_CHUNK).min(jobs.len());
+                    for job in &jobs[start..end] {
+                        match triple(&job.submit.statement, limits) {
+                            Ok(item) => {
+                                items.push(item);
+                                rejected.push(None);
+                            }
+                            Err(verdict) => rejected.push(Some(verdict)),
+                        }
+                    }
+                    if end == jobs.len() {
+                        *run = Some(BatchRun::new(BlsScheme::default(), std::mem::take(items)));
+                    }
+                    true
+                }
+            },
+            Run::Aggregates {
+                jobs,
+                limits,
+                verdicts,
+            } => {
+                if let Some(job) = jobs.get(verdicts.len()) {
+                    verdicts.push(verify_aggregate(&job.submit.statement, limits));
+                }
+                verdicts.len() < jobs.len()
+            }
+            Run::Groth16 { run, .. } => run.step(rng),
+            Run::Decided(_) => false,
+        }
+    }
+
+    /// Runs to the end.
+    pub fn finish<G: RngCore + CryptoRng>(mut self, rng: &mut G) -> Vec<Verdict> {
+        while self.step(rng) {}
+        self.into_verdicts()
+    }
+
+    /// One verdict per job in order, once [`Verification::step`] has returned false.
+    pub fn into_verdicts(self) -> Vec<Verdict> {
+        match self.run {
+            Run::Bls { rejected, run, .. } => {
+                let run = run.expect("verdicts taken before the batch was decoded");
+                merge_verdicts(rejected, run.into_verdicts())
+            }
+            Run::Aggregates { verdicts, .. } | Run::Decided(verdicts) => verdicts,
+            Run::Groth16 { refused, run } => merge_verdicts(refused, run.into_verdicts()),
+        }
     }
 }
 
 /// A BLS statement reduced to one (key, message, signature) triple.
-struct Triple<'a> {
-    public_key: PublicKey,
-    message: &'a [u8],
-    signature: Signature,
-}
-
-fn verify_bls<R, G: RngCore + CryptoRng>(
-    jobs: &[Job<R>],
-    limits: &Limits,
-    rng: &mut G,
-) -> Vec<Verdict> {
-    let decoded: Vec<Result<Triple<'_>, Verdict>> = jobs
-        .iter()
-        .map(|job| triple(&job.submit.statement, limits))
-        .collect();
-    let items: Vec<BatchItem<'_>> = decoded
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .map(|t| BatchItem {
-            public_key: &t.public_key,
-            message: t.message,
-            signature: &t.signature,
-        })
-        .collect();
-    let mut verdicts = bls::verify_batch(&items, rng).into_iter();
-    decoded
-        .iter()
-        .map(|d| match d {
-            Ok(_) => verdicts.next().expect("one verdict per decoded item"),
-            Err(verdict) => *verdict,
-        })
-        .collect()
-}
-
-fn triple<'a>(statement: &'a Statement, limits: &Limits) -> Result<Triple<'a>, Verdict> {
+fn triple<'a>(statement: &'a Statement, limits: &Limits) -> Result<BatchItem<'a>, Verdict> {
     match statement {
         Statement::BlsSingle {
             public_key,
@@ -69,7 +149,7 @@ fn triple<'a>(statement: &'a Statement, limits: &Limits) -> Result<Triple<'a>, V
             signature,
         } => {
             bls::check_message(limits, message, Field::new("message"))?;
-            Ok(Triple {
+            Ok(BatchItem {
                 public_key: PublicKey::decode(public_key, Field::new("public_key"))?,
                 message,
                 signature: Signature::decode(signature, Field::new("signature"))?,
@@ -85,7 +165,7 @@ fn triple<'a>(statement: &'a Statement, limits: &Limits) -> Result<Triple<'a>, V
             let signature = Signature::decode(signature, Field::new("signature"))?;
             let public_key = bls::aggregate_public_keys(&keys)
                 .ok_or(Verdict::Invalid(tf_engine::InvalidReason::EmptyAggregate))?;
-            Ok(Triple {
+            Ok(BatchItem {
                 public_key,
                 message,
                 signature,
@@ -131,19 +211,18 @@ fn verify_aggregate(statement: &Statement, limits: &Limits) -> Verdict {
     }
 }
 
-fn verify_groth16<R, G: RngCore + CryptoRng>(
+fn groth16_run<'b, R>(
     id: KeyId,
-    jobs: &[Job<R>],
+    jobs: &'b [Job<R>],
     registry: &KeyRegistry,
     limits: &Limits,
-    rng: &mut G,
-) -> Vec<Verdict> {
+) -> Run<'b, R> {
     let key = match registry.get(&id) {
-        Ok(key) => key,
-        Err(rejection) => return vec![Verdict::Rejected(rejection); jobs.len()],
+        Ok(key) => key.clone(),
+        Err(rejection) => return Run::Decided(vec![Verdict::Rejected(rejection); jobs.len()]),
     };
     let key_curve = key.curve();
-    let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(jobs.len());
+    let mut refused: Vec<Option<Verdict>> = Vec::with_capacity(jobs.len());
     let mut encoded = Vec::with_capacity(jobs.len());
     for job in jobs {
         match &job.submit.statement {
@@ -155,28 +234,27 @@ fn verify_groth16<R, G: RngCore + CryptoRng>(
             } => {
                 let proof_curve = engine_curve(*curve);
                 if proof_curve != key_curve {
-                    verdicts.push(Some(Verdict::Rejected(Rejection::CurveMismatch {
+                    refused.push(Some(Verdict::Rejected(Rejection::CurveMismatch {
                         key: key_curve,
                         proof: proof_curve,
                     })));
                 } else {
-                    verdicts.push(None);
+                    refused.push(None);
                     encoded.push(EncodedStatement {
                         proof,
                         inputs: public_inputs,
                     });
                 }
             }
-            _ => verdicts.push(Some(Verdict::Rejected(Rejection::BadEncoding {
+            _ => refused.push(Some(Verdict::Rejected(Rejection::BadEncoding {
                 field: Field::new("statement"),
             }))),
         }
     }
-    let mut verified = key.verify_batch_encoded(limits, &encoded, rng).into_iter();
-    verdicts
-        .into_iter()
-        .map(|v| v.unwrap_or_else(|| verified.next().expect("one verdict per statement")))
-        .collect()
+    Run::Groth16 {
+        refused,
+        run: Groth16Run::new(key, limits, encoded),
+    }
 }
 
 /// The engine's name for a wire curve.

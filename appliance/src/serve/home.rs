@@ -2,13 +2,15 @@
 //! budget), registers their keys, reports their budgets, and turns verified batches into
 //! decided requests with settled budget charges for the ledger.
 
-use std::time::Instant;
+use std::time::Duration;
 
-use rand_core::{CryptoRng, RngCore};
-use tf_engine::KeyId;
 use tf_engine::groth16::AnyKey;
+use tf_engine::{KeyId, Verdict};
 use tf_ledger::ChargeGroup;
-use tf_shard::{Micros, Shard, ShardSettings, TenantSlot, engine_curve, receipt_for};
+use tf_shard::{
+    Batch, BatchKey, Job, Micros, Shard, ShardSettings, TenantSlot, Verification, engine_curve,
+    receipt_for,
+};
 use tf_wire::{Curve, DatasetClass, ErrorCode};
 
 use super::clock::unix_micros;
@@ -123,24 +125,34 @@ impl Home {
         replies::key_registered(request_id, id)
     }
 
-    /// Verifies the next due batch, settles each request's budget reservation, and appends
-    /// one decided request (receipt not yet numbered or signed) per job to `decided`. False
-    /// when no batch was due.
-    pub fn verify_next<G: RngCore + CryptoRng>(
+    /// Takes the next due batch off the scheduler, if one is due.
+    pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<Route>>> {
+        self.shard.next_batch(now)
+    }
+
+    /// Starts verifying a batch a step at a time (it borrows only the batch).
+    pub fn verification<'b>(
+        &self,
+        batch: &'b Batch<BatchKey, Job<Route>>,
+    ) -> Verification<'b, Route> {
+        self.shard.verification(batch)
+    }
+
+    /// Settles each verified request's budget reservation and appends one decided request
+    /// (receipt not yet numbered or signed) per job to `decided`. `busy` is the time spent
+    /// verifying, which the scheduler learns the cost of a batch from.
+    pub fn decide(
         &mut self,
         shard_index: usize,
-        now: Micros,
-        rng: &mut G,
+        batch: Batch<BatchKey, Job<Route>>,
+        verdicts: Vec<Verdict>,
+        busy: Duration,
         decided: &mut Vec<Decided>,
-    ) -> bool {
-        let Some(batch) = self.shard.next_batch(now) else {
-            return false;
-        };
-        let started = Instant::now();
-        let verdicts = self.shard.verify(&batch, rng);
+    ) {
+        self.shard.count_verdicts(&batch, &verdicts);
         let cost = batch.items.iter().map(|j| j.cost()).sum();
         self.shard
-            .record_service(cost, Micros(started.elapsed().as_micros() as u64));
+            .record_service(cost, Micros(busy.as_micros() as u64));
         let decided_at = unix_micros();
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
@@ -155,7 +167,6 @@ impl Home {
             });
         }
         self.shard.recycle(batch.items);
-        true
     }
 
     /// When an open batch's window ends.

@@ -53,6 +53,8 @@ const RESTORE_GROUP_US: u64 = 60_000_000;
 const KEY_CAPACITY: usize = 1024;
 /// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
 const EXIT_SHARD_FAILED: i32 = 70;
+/// How long the shards and the ledger may take to join their channels and listen.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the appliance until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -195,6 +197,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let handle = LocalExecutorBuilder::new(Placement::Fixed(placement[index]))
             .name(&format!("shard-{index}"))
             .io_memory(config.server.io_memory_kib * 1024)
+            .preempt_timer(shard::PREEMPT_EVERY)
             .spawn(move || async move {
                 let result = shard::run(plan).await;
                 control.shard_stopped();
@@ -217,9 +220,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .spawn(move || ledger::run(ledger_plan))
         .map_err(|e| anyhow::anyhow!("starting the ledger thread failed: {e}"))?;
 
+    let started = std::time::Instant::now();
     while !control.all_ready() {
         if control.stopped() > 0 {
             bail!("a shard stopped while starting; see the log above");
+        }
+        if terminate.load(Ordering::Acquire) {
+            // Nothing was answered yet, so nothing can be lost by stopping here.
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+        if started.elapsed() > STARTUP_TIMEOUT {
+            tracing::error!(
+                timeout_s = STARTUP_TIMEOUT.as_secs(),
+                "not every shard became ready in time; exiting so the supervisor restarts"
+            );
+            std::process::exit(EXIT_SHARD_FAILED);
         }
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -6,9 +6,9 @@
 //! - receive: datagrams from the io_uring socket into the driver;
 //! - io (latency-sensitive queue): polls the driver, dispatches complete requests to their
 //!   home shard, sends datagrams, and runs the drain on shutdown;
-//! - verify (throughput queue): takes batches from the home-shard scheduler, verifies, settles
-//!   budgets and hands the decided requests to the ledger thread, yielding between batches so
-//!   the io task keeps running;
+//! - verify (throughput queue): takes batches from the home-shard scheduler, verifies them a
+//!   step at a time (yielding when the preempt timer fires, so the io task keeps running),
+//!   settles budgets and hands the decided requests to the ledger thread;
 //! - one receiver per peer shard for requests homed here and for answers coming back, and one
 //!   for answers from the ledger (stored receipts).
 
@@ -95,9 +95,17 @@ pub struct ShardState {
     control: Arc<Control>,
 }
 
+/// How often a shard's executor stops running tasks to collect completed I/O, timers and
+/// messages from other threads. glommio's default (100 ms while only the verify queue has work)
+/// would leave datagrams, answers from the ledger and requests from other shards waiting behind
+/// many batches: glommio wakes a busy executor for nothing else. One millisecond is about one
+/// verification step.
+pub const PREEMPT_EVERY: Duration = Duration::from_millis(1);
+
 /// Runs a shard until it has drained after a shutdown request.
 pub async fn run(plan: ShardPlan) -> Result<(), String> {
     let index = plan.index;
+    super::wakeup::keep_polling();
     let socket = Rc::new(sockets::into_glommio(plan.socket));
     let (to_home, mut to_home_rx) = plan
         .to_home
@@ -439,11 +447,8 @@ async fn verify(state: Rc<ShardState>) {
     let mut decided: Vec<Decided> = Vec::new();
     loop {
         let now = state.clock.now();
-        let worked = state
-            .home
-            .borrow_mut()
-            .verify_next(state.index, now, &mut rng, &mut decided);
-        if !worked {
+        let batch = state.home.borrow_mut().next_batch(now);
+        let Some(batch) = batch else {
             let deadline = state.home.borrow().next_deadline();
             let wait = deadline
                 .map(|d| Duration::from_micros(d.0.saturating_sub(state.clock.now().0)))
@@ -453,7 +458,26 @@ async fn verify(state: Rc<ShardState>) {
             })
             .await;
             continue;
+        };
+        // A batch is 10-20 ms of pairings: verified a step (about a millisecond) at a time, and
+        // between steps the core goes back to its network and messages whenever the preempt
+        // timer says so (see PREEMPT_EVERY).
+        let mut verification = state.home.borrow().verification(&batch);
+        let mut busy = Duration::ZERO;
+        loop {
+            let started = Instant::now();
+            let more = verification.step(&mut rng);
+            busy += started.elapsed();
+            if !more {
+                break;
+            }
+            glommio::executor().yield_if_needed().await;
         }
+        let verdicts = verification.into_verdicts();
+        state
+            .home
+            .borrow_mut()
+            .decide(state.index, batch, verdicts, busy, &mut decided);
         // The ledger answers once the receipts are stored; a full channel makes this wait,
         // so a slow disk slows verification instead of growing a queue.
         if let Err(error) = state.ledger.send(std::mem::take(&mut decided)).await {
@@ -475,9 +499,5 @@ async fn verify(state: Rc<ShardState>) {
                 .collect();
             deliver_all(&state, &mut answers).await;
         }
-        // Back to the executor after every batch, not only when glommio asks: messages from
-        // other threads (requests homed here, answers from the ledger) are only picked up
-        // when the executor polls, and they must not wait behind batch after batch.
-        glommio::executor().yield_task_queue_now().await;
     }
 }

@@ -45,3 +45,19 @@ impl Future for Wait<'_> {
         Poll::Pending
     }
 }
+
+/// How often an idle executor wakes on its own.
+const POLL_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Keeps the current glommio executor polling at least every 20 ms, even with nothing to do.
+/// glommio picks up events from other threads (channel connections, messages racing with the
+/// executor falling asleep) when it polls; a start-up was seen to stall with every executor
+/// asleep, and woke as soon as anything made them poll. An idle tick bounds such a stall.
+pub fn keep_polling() {
+    glommio::spawn_local(async {
+        loop {
+            glommio::timer::sleep(POLL_AT_LEAST_EVERY).await;
+        }
+    })
+    .detach();
+}

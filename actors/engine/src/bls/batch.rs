@@ -1,5 +1,7 @@
-//! Batch verification of independent signatures with 64-bit random scalars; a failed batch is
-//! bisected so every item gets its own verdict.
+//! Batch verification of independent signatures with 64-bit random scalars, step by step; a
+//! failed batch is bisected so every item gets its own verdict.
+
+use std::marker::PhantomData;
 
 use blst::{
     MultiPoint, Pairing, blst_fp12, blst_p1, blst_p2, blst_p2_affine, p1_affines, p2_affines,
@@ -9,76 +11,98 @@ use rand_core::{CryptoRng, RngCore};
 use super::{DST, PublicKey, Signature, ffi, verify};
 use crate::Verdict;
 use crate::random::nonzero_u64;
+use crate::stepwise::{BatchRun, BatchScheme};
 
 /// One independent (key, message, signature) triple. A fast-aggregate statement joins a batch as
 /// its aggregated key (see [`super::aggregate_public_keys`]).
 #[derive(Clone, Copy, Debug)]
 pub struct BatchItem<'a> {
     /// The signer's key (or the sum of the signers' keys).
-    pub public_key: &'a PublicKey,
+    pub public_key: PublicKey,
     /// The signed message.
     pub message: &'a [u8],
     /// The signature.
-    pub signature: &'a Signature,
+    pub signature: Signature,
 }
 
 /// Verifies every item, returning one verdict per item in order. Each random scalar is 64 bits,
 /// so a batch with any invalid item passes with probability at most 2^-64.
 pub fn verify_batch<R: RngCore + CryptoRng>(items: &[BatchItem<'_>], rng: &mut R) -> Vec<Verdict> {
-    let mut verdicts = vec![Verdict::Valid; items.len()];
-    settle(items, &mut verdicts, rng);
-    verdicts
+    BatchRun::new(BlsScheme::default(), items.to_vec()).finish(rng)
 }
 
-fn settle<R: RngCore + CryptoRng>(items: &[BatchItem<'_>], out: &mut [Verdict], rng: &mut R) {
-    match items {
-        [] => {}
-        [item] => out[0] = verify(item.public_key, item.message, item.signature),
-        _ if batch_holds(items, rng) => out.fill(Verdict::Valid),
-        _ => {
-            let mid = items.len() / 2;
-            let (left_out, right_out) = out.split_at_mut(mid);
-            settle(&items[..mid], left_out, rng);
-            settle(&items[mid..], right_out, rng);
+/// BLS batch verification (see [`BatchRun`]) of items whose messages live for `'a`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BlsScheme<'a>(PhantomData<&'a [u8]>);
+
+/// prod_i e(r_i pk_i, H(m_i)) over the items absorbed so far, and what the signature side needs.
+pub struct BlsCheck {
+    pairing: Pairing<'static>,
+    scalars: Vec<[u8; 8]>,
+    signatures: Vec<blst_p2_affine>,
+}
+
+impl<'a> BatchScheme for BlsScheme<'a> {
+    type Item = BatchItem<'a>;
+    type Check = BlsCheck;
+    const CHUNK: usize = 2;
+
+    fn verify_one(&self, item: &BatchItem<'a>) -> Verdict {
+        verify(&item.public_key, item.message, &item.signature)
+    }
+
+    fn begin(&self, len: usize) -> BlsCheck {
+        BlsCheck {
+            pairing: Pairing::new(true, DST),
+            scalars: Vec::with_capacity(len),
+            signatures: Vec::with_capacity(len),
         }
     }
-}
 
-/// Checks, for random non-zero 64-bit r_i, that
-///   prod_i e(r_i pk_i, H(m_i)) = e(g1, sum_i r_i sig_i).
-/// Each H(m_i) and r_i pk_i is computed in Jacobian form and the whole batch is normalised with
-/// one inversion per group (blst's stock routine inverts twice per item); the signature side is
-/// one Pippenger multi-scalar multiplication. blst's pairing context runs the Miller loops in
-/// groups and one final exponentiation.
-fn batch_holds<R: RngCore + CryptoRng>(items: &[BatchItem<'_>], rng: &mut R) -> bool {
-    let scalars: Vec<[u8; 8]> = items
-        .iter()
-        .map(|_| nonzero_u64(rng).to_le_bytes())
-        .collect();
-    let hashes: Vec<blst_p2> = items
-        .iter()
-        .map(|item| ffi::hash_to_g2(item.message))
-        .collect();
-    let weighted_keys: Vec<blst_p1> = items
-        .iter()
-        .zip(&scalars)
-        .map(|(item, scalar)| ffi::mul_g1((&item.public_key.0).into(), scalar))
-        .collect();
-    let hashes = p2_affines::from(&hashes);
-    let weighted_keys = p1_affines::from(&weighted_keys);
-    let mut pairing = Pairing::new(true, DST);
-    for (hash, key) in hashes.as_slice().iter().zip(weighted_keys.as_slice()) {
-        pairing.raw_aggregate(hash, key);
+    /// Each H(m_i) and r_i pk_i is computed in Jacobian form and the chunk is normalised with one
+    /// inversion per group (blst's stock routine inverts twice per item); the chunk's Miller
+    /// loops run together.
+    fn absorb<R: RngCore + CryptoRng>(
+        &self,
+        check: &mut BlsCheck,
+        items: &[BatchItem<'a>],
+        rng: &mut R,
+    ) {
+        let first = check.scalars.len();
+        check
+            .scalars
+            .extend(items.iter().map(|_| nonzero_u64(rng).to_le_bytes()));
+        let hashes: Vec<blst_p2> = items
+            .iter()
+            .map(|item| ffi::hash_to_g2(item.message))
+            .collect();
+        let weighted_keys: Vec<blst_p1> = items
+            .iter()
+            .zip(&check.scalars[first..])
+            .map(|(item, scalar)| ffi::mul_g1((&item.public_key.0).into(), scalar))
+            .collect();
+        let hashes = p2_affines::from(&hashes);
+        let weighted_keys = p1_affines::from(&weighted_keys);
+        for (hash, key) in hashes.as_slice().iter().zip(weighted_keys.as_slice()) {
+            check.pairing.raw_aggregate(hash, key);
+        }
+        check.pairing.commit();
+        check
+            .signatures
+            .extend(items.iter().map(|i| blst_p2_affine::from(i.signature.0)));
     }
-    pairing.commit();
-    let signatures: Vec<blst_p2_affine> = items
-        .iter()
-        .map(|i| blst_p2_affine::from(i.signature.0))
-        .collect();
-    let weighted_sum = p2_affines::from(&[signatures.mult(scalars.as_flattened(), 64)]);
-    let mut signature_side = blst_fp12::default();
-    Pairing::aggregated(&mut signature_side, &weighted_sum[0]);
-    pairing.finalverify(Some(&signature_side))
+
+    /// Checks, for the random non-zero 64-bit r_i, that
+    ///   prod_i e(r_i pk_i, H(m_i)) = e(g1, sum_i r_i sig_i),
+    /// the signature side being one Pippenger multi-scalar multiplication and the whole check
+    /// one final exponentiation.
+    fn holds(&self, check: BlsCheck) -> bool {
+        let weighted_sum =
+            p2_affines::from(&[check.signatures.mult(check.scalars.as_flattened(), 64)]);
+        let mut signature_side = blst_fp12::default();
+        Pairing::aggregated(&mut signature_side, &weighted_sum[0]);
+        check.pairing.finalverify(Some(&signature_side))
+    }
 }
 
 #[cfg(test)]
@@ -105,9 +129,9 @@ mod tests {
         let mut items: Vec<BatchItem> = signed
             .iter()
             .map(|(s, p, m)| BatchItem {
-                public_key: p,
+                public_key: *p,
                 message: m,
-                signature: s,
+                signature: *s,
             })
             .collect();
         assert!(
@@ -135,14 +159,14 @@ mod tests {
         // An unweighted sum would accept this pair: s2 + s1 = s1 + s2.
         let items = [
             BatchItem {
-                public_key: &p1,
+                public_key: p1,
                 message: b"one",
-                signature: &s2,
+                signature: s2,
             },
             BatchItem {
-                public_key: &p2,
+                public_key: p2,
                 message: b"two",
-                signature: &s1,
+                signature: s1,
             },
         ];
         let verdicts = verify_batch(&items, &mut rng);

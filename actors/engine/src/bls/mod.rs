@@ -6,7 +6,7 @@ mod batch;
 mod ffi;
 mod verify;
 
-pub use batch::{BatchItem, verify_batch};
+pub use batch::{BatchItem, BlsCheck, BlsScheme, verify_batch};
 pub use verify::{
     aggregate_public_keys, aggregate_signatures, aggregate_verify, fast_aggregate_verify, sign,
     verify,

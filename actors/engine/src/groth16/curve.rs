@@ -6,6 +6,8 @@ use std::str::FromStr;
 use ark_ec::pairing::Pairing;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 
+use super::{AnyKey, PreparedKey};
+
 /// A supported Groth16 curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -76,16 +78,33 @@ pub trait SupportedCurve:
     type G2Config: SWCurveConfig<ScalarField = Self::ScalarField>;
     /// Which curve this is.
     const CURVE: Curve;
+
+    /// The key if it is on this curve.
+    fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>>;
 }
 
 impl SupportedCurve for ark_bn254::Bn254 {
     type G1Config = ark_bn254::g1::Config;
     type G2Config = ark_bn254::g2::Config;
     const CURVE: Curve = Curve::Bn254;
+
+    fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>> {
+        match key {
+            AnyKey::Bn254(key) => Some(key),
+            _ => None,
+        }
+    }
 }
 
 impl SupportedCurve for ark_bls12_381::Bls12_381 {
     type G1Config = ark_bls12_381::g1::Config;
     type G2Config = ark_bls12_381::g2::Config;
     const CURVE: Curve = Curve::Bls12_381;
+
+    fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>> {
+        match key {
+            AnyKey::Bls12_381(key) => Some(key),
+            _ => None,
+        }
+    }
 }

@@ -1,9 +1,16 @@
 //! Verification from wire bytes on whichever curve a key is for.
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ark_bls12_381::Bls12_381;
+use ark_bn254::Bn254;
 use rand_core::{CryptoRng, RngCore};
 
 use super::decode::SCALAR_BYTES;
-use super::{AnyKey, PreparedKey, Statement, SupportedCurve, verify_batch_refs, verify_one};
+use super::verify::{Groth16Scheme, KeyHolder};
+use super::{AnyKey, Curve, PreparedKey, Statement, SupportedCurve, verify_one};
+use crate::stepwise::{BatchRun, merge_verdicts};
 use crate::{Limits, Verdict};
 
 /// A statement as it arrives: compressed proof bytes and 32-byte little-endian public inputs.
@@ -32,9 +39,10 @@ impl AnyKey {
         statements: &[EncodedStatement<'_>],
         rng: &mut R,
     ) -> Vec<Verdict> {
+        let encoded = statements.to_vec();
         match self {
-            AnyKey::Bn254(key) => decode_and_verify_batch(key, limits, statements, rng),
-            AnyKey::Bls12_381(key) => decode_and_verify_batch(key, limits, statements, rng),
+            AnyKey::Bn254(key) => CurveRun::new(&**key, limits, encoded).finish(rng),
+            AnyKey::Bls12_381(key) => CurveRun::new(&**key, limits, encoded).finish(rng),
         }
     }
 }
@@ -50,25 +58,139 @@ fn decode_and_verify<E: SupportedCurve>(
     }
 }
 
-fn decode_and_verify_batch<E: SupportedCurve, R: RngCore + CryptoRng>(
-    key: &PreparedKey<E>,
-    limits: &Limits,
-    encoded: &[EncodedStatement<'_>],
-    rng: &mut R,
-) -> Vec<Verdict> {
-    let decoded: Vec<Result<Statement<E>, Verdict>> = encoded
-        .iter()
-        .map(|s| Statement::decode(key, limits, s.proof, s.inputs).map_err(Verdict::Rejected))
-        .collect();
-    let well_formed: Vec<&Statement<E>> = decoded.iter().filter_map(|d| d.as_ref().ok()).collect();
-    let mut verdicts = verify_batch_refs(key, &well_formed, rng).into_iter();
-    decoded
-        .iter()
-        .map(|d| match d {
-            Ok(_) => verdicts
-                .next()
-                .expect("one verdict per well-formed statement"),
-            Err(rejected) => *rejected,
-        })
-        .collect()
+/// A shared registry key known to be on curve `E`.
+pub struct SharedKey<E> {
+    key: Arc<AnyKey>,
+    _curve: PhantomData<E>,
+}
+
+impl<E: SupportedCurve> KeyHolder<E> for SharedKey<E> {
+    fn prepared_key(&self) -> &PreparedKey<E> {
+        E::key_of(&self.key).expect("a SharedKey is only built for its key's curve")
+    }
+}
+
+/// Decodes and batch-verifies statements under a shared key a step at a time (see
+/// [`crate::BatchRun`]), on whichever curve the key is for: malformed statements are `Rejected`
+/// and left out of the batch.
+pub enum Groth16Run<'a> {
+    /// Under a BN254 key.
+    Bn254(Box<CurveRun<'a, Bn254, SharedKey<Bn254>>>),
+    /// Under a BLS12-381 key.
+    Bls12_381(Box<CurveRun<'a, Bls12_381, SharedKey<Bls12_381>>>),
+}
+
+impl<'a> Groth16Run<'a> {
+    /// A run over `statements` under `key`; nothing is decoded until the first step.
+    pub fn new(key: Arc<AnyKey>, limits: &Limits, statements: Vec<EncodedStatement<'a>>) -> Self {
+        fn shared<E>(key: Arc<AnyKey>) -> SharedKey<E> {
+            SharedKey {
+                key,
+                _curve: PhantomData,
+            }
+        }
+        match key.curve() {
+            Curve::Bn254 => {
+                Groth16Run::Bn254(Box::new(CurveRun::new(shared(key), limits, statements)))
+            }
+            Curve::Bls12_381 => {
+                Groth16Run::Bls12_381(Box::new(CurveRun::new(shared(key), limits, statements)))
+            }
+        }
+    }
+
+    /// Does one bounded piece of work; false once every statement has its verdict.
+    pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
+        match self {
+            Groth16Run::Bn254(run) => run.step(rng),
+            Groth16Run::Bls12_381(run) => run.step(rng),
+        }
+    }
+
+    /// The verdicts, one per statement in order, once [`Groth16Run::step`] has returned false.
+    pub fn into_verdicts(self) -> Vec<Verdict> {
+        match self {
+            Groth16Run::Bn254(run) => run.into_verdicts(),
+            Groth16Run::Bls12_381(run) => run.into_verdicts(),
+        }
+    }
+}
+
+/// Statements decoded per step: decompression and subgroup checks cost about 0.1 ms each.
+const DECODE_CHUNK: usize = 8;
+
+/// Decoding then batch verification on one curve.
+pub struct CurveRun<'a, E: SupportedCurve, K: KeyHolder<E>> {
+    limits: Limits,
+    encoded: Vec<EncodedStatement<'a>>,
+    /// Per encoded statement: its rejection, or None if it joined the batch.
+    rejected: Vec<Option<Verdict>>,
+    phase: Phase<E, K>,
+}
+
+enum Phase<E: SupportedCurve, K: KeyHolder<E>> {
+    Decoding {
+        key: K,
+        well_formed: Vec<Statement<E>>,
+    },
+    Verifying(BatchRun<Groth16Scheme<E, K, Statement<E>>>),
+    /// Only while switching from one phase to the next.
+    Switching,
+}
+
+impl<'a, E: SupportedCurve, K: KeyHolder<E>> CurveRun<'a, E, K> {
+    fn new(key: K, limits: &Limits, encoded: Vec<EncodedStatement<'a>>) -> Self {
+        CurveRun {
+            limits: *limits,
+            rejected: Vec::with_capacity(encoded.len()),
+            encoded,
+            phase: Phase::Decoding {
+                key,
+                well_formed: Vec::new(),
+            },
+        }
+    }
+
+    fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
+        match &mut self.phase {
+            Phase::Decoding { key, well_formed } => {
+                let start = self.rejected.len();
+                let end = (start + DECODE_CHUNK).min(self.encoded.len());
+                for encoded in &self.encoded[start..end] {
+                    let key = key.prepared_key();
+                    match Statement::decode(key, &self.limits, encoded.proof, encoded.inputs) {
+                        Ok(statement) => {
+                            well_formed.push(statement);
+                            self.rejected.push(None);
+                        }
+                        Err(rejection) => self.rejected.push(Some(Verdict::Rejected(rejection))),
+                    }
+                }
+                if end == self.encoded.len() {
+                    let Phase::Decoding { key, well_formed } =
+                        std::mem::replace(&mut self.phase, Phase::Switching)
+                    else {
+                        unreachable!("matched Decoding above");
+                    };
+                    self.phase =
+                        Phase::Verifying(BatchRun::new(Groth16Scheme::new(key), well_formed));
+                }
+                true
+            }
+            Phase::Verifying(run) => run.step(rng),
+            Phase::Switching => unreachable!("a step never ends mid-switch"),
+        }
+    }
+
+    fn finish<R: RngCore + CryptoRng>(mut self, rng: &mut R) -> Vec<Verdict> {
+        while self.step(rng) {}
+        self.into_verdicts()
+    }
+
+    fn into_verdicts(self) -> Vec<Verdict> {
+        let Phase::Verifying(run) = self.phase else {
+            panic!("verdicts taken before the statements were decoded");
+        };
+        merge_verdicts(self.rejected, run.into_verdicts())
+    }
 }

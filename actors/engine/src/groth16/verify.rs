@@ -1,15 +1,19 @@
 //! Single verification (arkworks' verifier) and batch verification by random linear combination
-//! (the algorithm of bellman's batch verifier), with bisection of failed batches.
+//! (the algorithm of bellman's batch verifier), step by step with bisection of failed batches.
 
-use ark_ec::pairing::PairingOutput;
+use std::borrow::Borrow;
+use std::marker::PhantomData;
+
+use ark_ec::pairing::{MillerLoopOutput, PairingOutput};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
-use ark_ff::{PrimeField, Zero};
+use ark_ff::{One, PrimeField, Zero};
 use ark_groth16::{Groth16, Proof};
 use rand_core::{CryptoRng, RngCore};
 
 use super::decode::{SCALAR_BYTES, decode_proof, decode_public_inputs};
 use super::{PreparedKey, SupportedCurve};
 use crate::random::nonzero_u64;
+use crate::stepwise::{BatchRun, BatchScheme};
 use crate::{InvalidReason, Limits, Rejection, Verdict};
 
 /// A decoded statement and proof, checked against its key's input count.
@@ -68,80 +72,124 @@ pub fn verify_batch<E: SupportedCurve, R: RngCore + CryptoRng>(
     statements: &[Statement<E>],
     rng: &mut R,
 ) -> Vec<Verdict> {
-    let refs: Vec<&Statement<E>> = statements.iter().collect();
-    verify_batch_refs(key, &refs, rng)
+    BatchRun::new(Groth16Scheme::new(key), statements.iter().collect()).finish(rng)
 }
 
-/// Verifies a batch of references (lets callers batch statements they hold elsewhere).
-pub fn verify_batch_refs<E: SupportedCurve, R: RngCore + CryptoRng>(
-    key: &PreparedKey<E>,
-    statements: &[&Statement<E>],
-    rng: &mut R,
-) -> Vec<Verdict> {
-    let mut verdicts = vec![Verdict::Valid; statements.len()];
-    settle(key, statements, &mut verdicts, rng);
-    verdicts
+/// Something that holds a prepared key on curve `E`: a borrow, or a shared registry entry.
+pub trait KeyHolder<E: SupportedCurve> {
+    /// The key.
+    fn prepared_key(&self) -> &PreparedKey<E>;
 }
 
-fn settle<E: SupportedCurve, R: RngCore + CryptoRng>(
-    key: &PreparedKey<E>,
-    statements: &[&Statement<E>],
-    out: &mut [Verdict],
-    rng: &mut R,
-) {
-    match statements {
-        [] => {}
-        [one] => out[0] = verify_one(key, one),
-        _ if batch_holds(key, statements, rng) => out.fill(Verdict::Valid),
-        _ => {
-            let mid = statements.len() / 2;
-            let (left_out, right_out) = out.split_at_mut(mid);
-            settle(key, &statements[..mid], left_out, rng);
-            settle(key, &statements[mid..], right_out, rng);
+impl<E: SupportedCurve> KeyHolder<E> for &PreparedKey<E> {
+    fn prepared_key(&self) -> &PreparedKey<E> {
+        self
+    }
+}
+
+/// Groth16 batch verification under one key (see [`BatchRun`]), with statements held as `T`
+/// (owned or borrowed).
+pub struct Groth16Scheme<E, K, T> {
+    key: K,
+    _types: PhantomData<(E, T)>,
+}
+
+impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> Groth16Scheme<E, K, T> {
+    /// The scheme for statements under `key`.
+    pub fn new(key: K) -> Self {
+        Groth16Scheme {
+            key,
+            _types: PhantomData,
         }
     }
 }
 
-/// Checks, for random non-zero 64-bit r_i,
-///   sum_i r_i * [e(A_i, B_i) - e(alpha, beta) - e(L_i, gamma) - e(C_i, delta)] = 0
-/// with one multi-Miller loop and one final exponentiation:
-///   e(r_i A_i, B_i) for each i, e(R alpha, -beta), e(sum r_i L_i, -gamma), e(sum r_i C_i, -delta)
-/// where R = sum r_i and sum r_i L_i is a single MSM over the key's input bases with coefficients
-/// (R, sum_i r_i x_i1, ...). A batch with an invalid statement passes with probability <= 2^-64.
-fn batch_holds<E: SupportedCurve, R: RngCore + CryptoRng>(
-    key: &PreparedKey<E>,
-    statements: &[&Statement<E>],
-    rng: &mut R,
-) -> bool {
-    let vk = &key.prepared.vk;
-    let mut input_coefficients = vec![E::ScalarField::zero(); vk.gamma_abc_g1.len()];
-    let mut g1 = Vec::with_capacity(statements.len() + 3);
-    let mut g2: Vec<E::G2Prepared> = Vec::with_capacity(statements.len() + 3);
-    let mut c_sum = E::G1::zero();
-    for statement in statements {
-        let r = nonzero_u64(rng);
-        let r_field = E::ScalarField::from(r);
-        input_coefficients[0] += r_field;
-        for (coefficient, input) in input_coefficients[1..].iter_mut().zip(&statement.inputs) {
-            *coefficient += r_field * input;
-        }
-        g1.push(statement.proof.a.mul_bigint([r]));
-        g2.push(statement.proof.b.into());
-        c_sum += statement.proof.c.mul_bigint([r]);
+/// A random linear combination of Groth16 equations, built up a chunk at a time (see
+/// [`Groth16Scheme`]'s `holds`).
+pub struct Groth16Check<E: SupportedCurve> {
+    /// (R, sum_i r_i x_i1, ...): coefficients of the key's input bases.
+    input_coefficients: Vec<E::ScalarField>,
+    /// sum_i r_i C_i.
+    c_sum: E::G1,
+    /// prod_i of the Miller loops of (r_i A_i, B_i) absorbed so far.
+    product: E::TargetField,
+}
+
+impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
+    for Groth16Scheme<E, K, T>
+{
+    type Item = T;
+    type Check = Groth16Check<E>;
+    const CHUNK: usize = 1;
+
+    fn verify_one(&self, item: &T) -> Verdict {
+        verify_one(self.key.prepared_key(), item.borrow())
     }
-    let r_sum = input_coefficients[0];
-    let inputs_sum =
-        E::G1::msm(&vk.gamma_abc_g1, &input_coefficients).expect("one coefficient per input base");
-    g1.push(vk.alpha_g1.mul_bigint(r_sum.into_bigint()));
-    g1.push(inputs_sum);
-    g1.push(c_sum);
-    g2.push(key.neg_beta_g2.clone());
-    g2.push(key.prepared.gamma_g2_neg_pc.clone());
-    g2.push(key.prepared.delta_g2_neg_pc.clone());
-    let g1_affine = E::G1::normalize_batch(&g1);
-    let g1_prepared = g1_affine.into_iter().map(E::G1Prepared::from);
-    match E::final_exponentiation(E::multi_miller_loop(g1_prepared, g2)) {
-        Some(result) => result == PairingOutput::zero(),
-        None => false,
+
+    fn begin(&self, _len: usize) -> Groth16Check<E> {
+        let bases = self.key.prepared_key().prepared.vk.gamma_abc_g1.len();
+        Groth16Check {
+            input_coefficients: vec![E::ScalarField::zero(); bases],
+            c_sum: E::G1::zero(),
+            product: E::TargetField::one(),
+        }
+    }
+
+    fn absorb<R: RngCore + CryptoRng>(
+        &self,
+        check: &mut Groth16Check<E>,
+        items: &[T],
+        rng: &mut R,
+    ) {
+        let mut g1 = Vec::with_capacity(items.len());
+        let mut g2: Vec<E::G2Prepared> = Vec::with_capacity(items.len());
+        for statement in items {
+            let statement = statement.borrow();
+            let r = nonzero_u64(rng);
+            let r_field = E::ScalarField::from(r);
+            check.input_coefficients[0] += r_field;
+            for (coefficient, input) in check.input_coefficients[1..]
+                .iter_mut()
+                .zip(&statement.inputs)
+            {
+                *coefficient += r_field * input;
+            }
+            g1.push(statement.proof.a.mul_bigint([r]));
+            g2.push(statement.proof.b.into());
+            check.c_sum += statement.proof.c.mul_bigint([r]);
+        }
+        let g1 = E::G1::normalize_batch(&g1)
+            .into_iter()
+            .map(E::G1Prepared::from);
+        check.product *= E::multi_miller_loop(g1, g2).0;
+    }
+
+    /// Checks, for the random non-zero 64-bit r_i,
+    ///   sum_i r_i * [e(A_i, B_i) - e(alpha, beta) - e(L_i, gamma) - e(C_i, delta)] = 0
+    /// (the algorithm of bellman's batch verifier): the absorbed product of e(r_i A_i, B_i)
+    /// times the Miller loops of e(R alpha, -beta), e(sum r_i L_i, -gamma), e(sum r_i C_i, -delta),
+    /// through one final exponentiation, where R = sum r_i and sum r_i L_i is a single MSM over
+    /// the key's input bases. A batch with an invalid statement passes with probability <= 2^-64.
+    fn holds(&self, check: Groth16Check<E>) -> bool {
+        let key = self.key.prepared_key();
+        let vk = &key.prepared.vk;
+        let r_sum = check.input_coefficients[0];
+        let inputs_sum = E::G1::msm(&vk.gamma_abc_g1, &check.input_coefficients)
+            .expect("one coefficient per input base");
+        let g1 = E::G1::normalize_batch(&[
+            vk.alpha_g1.mul_bigint(r_sum.into_bigint()),
+            inputs_sum,
+            check.c_sum,
+        ]);
+        let g2 = [
+            key.neg_beta_g2.clone(),
+            key.prepared.gamma_g2_neg_pc.clone(),
+            key.prepared.delta_g2_neg_pc.clone(),
+        ];
+        let fixed = E::multi_miller_loop(g1.into_iter().map(E::G1Prepared::from), g2);
+        match E::final_exponentiation(MillerLoopOutput(check.product * fixed.0)) {
+            Some(result) => result == PairingOutput::zero(),
+            None => false,
+        }
     }
 }
