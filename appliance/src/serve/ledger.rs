@@ -52,6 +52,7 @@ pub async fn run(plan: LedgerPlan) {
         from_shards,
         to_shards,
     } = plan;
+    super::priority::raise_ledger_thread();
     super::wakeup::keep_polling();
     let gathered = Rc::new(Gathered {
         queue: RefCell::new(VecDeque::new()),

@@ -11,6 +11,7 @@ mod driver;
 mod home;
 mod ledger;
 mod partner_file;
+mod priority;
 mod replies;
 mod routes;
 mod shard;
