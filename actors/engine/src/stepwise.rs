@@ -8,21 +8,24 @@ use std::ops::Range;
 
 use rand_core::{CryptoRng, RngCore};
 
-use crate::Verdict;
+use crate::{InvalidReason, Verdict};
 
 /// A batch-verifiable scheme: a random-linear-combination check built up a chunk of items at a
-/// time and closed once, and a single verifier for ranges of one.
+/// time and closed in two steps. A check over one item is an exact verification (its random
+/// scalar is non-zero and below the group order), so ranges of one take the same steps.
 pub trait BatchScheme {
     /// One statement.
     type Item;
     /// The partial check over the items absorbed so far.
     type Check;
+    /// A check with everything done but the final exponentiation.
+    type Closing;
     /// Items absorbed per step: about a millisecond of work, and enough to share the Miller
     /// loop's squarings.
     const CHUNK: usize;
+    /// The verdict of an item whose check over it alone fails.
+    const INVALID: InvalidReason;
 
-    /// Verifies one item on its own.
-    fn verify_one(&self, item: &Self::Item) -> Verdict;
     /// Starts a check over `len` items.
     fn begin(&self, len: usize) -> Self::Check;
     /// Adds items to a check, each with a fresh random scalar.
@@ -32,8 +35,12 @@ pub trait BatchScheme {
         items: &[Self::Item],
         rng: &mut R,
     );
-    /// Closes a check: true when every absorbed item holds (except with probability 2^-64).
-    fn holds(&self, check: Self::Check) -> bool;
+    /// The first half of closing a check: the batch-wide multi-scalar multiplication and the
+    /// fixed pairings.
+    fn close(&self, check: Self::Check) -> Self::Closing;
+    /// The second half: the final exponentiation. True when every absorbed item holds (except
+    /// with probability 2^-64 for two or more items).
+    fn holds(&self, closing: Self::Closing) -> bool;
 }
 
 /// A batch being verified: a failed check is split in halves until each invalid item has its
@@ -44,13 +51,20 @@ pub struct BatchRun<S: BatchScheme> {
     verdicts: Vec<Verdict>,
     /// Ranges still to settle, the next on top.
     pending: Vec<Range<usize>>,
-    open: Option<OpenCheck<S::Check>>,
+    open: Option<Open<S>>,
 }
 
-struct OpenCheck<C> {
-    range: Range<usize>,
-    next: usize,
-    check: C,
+/// The check under way and how far it got.
+enum Open<S: BatchScheme> {
+    Absorbing {
+        range: Range<usize>,
+        next: usize,
+        check: S::Check,
+    },
+    Closing {
+        range: Range<usize>,
+        closing: S::Closing,
+    },
 }
 
 impl<S: BatchScheme> BatchRun<S> {
@@ -70,36 +84,53 @@ impl<S: BatchScheme> BatchRun<S> {
         }
     }
 
-    /// Does one bounded piece of work: absorbs one chunk, closes one check or verifies one item.
+    /// Does one bounded piece of work: absorbs one chunk, or does one half of closing a check.
     /// Returns false once every item has its verdict.
     pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
-        if let Some(mut open) = self.open.take() {
-            if open.next < open.range.end {
-                let end = (open.next + S::CHUNK).min(open.range.end);
-                self.scheme
-                    .absorb(&mut open.check, &self.items[open.next..end], rng);
-                open.next = end;
-                self.open = Some(open);
-            } else if self.scheme.holds(open.check) {
-                self.verdicts[open.range].fill(Verdict::Valid);
-            } else {
-                let mid = open.range.start + open.range.len() / 2;
-                self.pending.push(mid..open.range.end);
-                self.pending.push(open.range.start..mid);
+        let open = match self.open.take() {
+            Some(open) => open,
+            None => {
+                let Some(range) = self.pending.pop() else {
+                    return false;
+                };
+                Open::Absorbing {
+                    check: self.scheme.begin(range.len()),
+                    next: range.start,
+                    range,
+                }
             }
-            return !self.is_done();
-        }
-        let Some(range) = self.pending.pop() else {
-            return false;
         };
-        if range.len() == 1 {
-            self.verdicts[range.start] = self.scheme.verify_one(&self.items[range.start]);
-        } else {
-            self.open = Some(OpenCheck {
-                check: self.scheme.begin(range.len()),
-                next: range.start,
+        match open {
+            Open::Absorbing {
                 range,
-            });
+                next,
+                mut check,
+            } if next < range.end => {
+                let end = (next + S::CHUNK).min(range.end);
+                self.scheme.absorb(&mut check, &self.items[next..end], rng);
+                self.open = Some(Open::Absorbing {
+                    range,
+                    next: end,
+                    check,
+                });
+            }
+            Open::Absorbing { range, check, .. } => {
+                self.open = Some(Open::Closing {
+                    range,
+                    closing: self.scheme.close(check),
+                });
+            }
+            Open::Closing { range, closing } => {
+                if self.scheme.holds(closing) {
+                    self.verdicts[range].fill(Verdict::Valid);
+                } else if range.len() == 1 {
+                    self.verdicts[range.start] = Verdict::Invalid(S::INVALID);
+                } else {
+                    let mid = range.start + range.len() / 2;
+                    self.pending.push(mid..range.end);
+                    self.pending.push(range.start..mid);
+                }
+            }
         }
         !self.is_done()
     }
@@ -119,11 +150,6 @@ impl<S: BatchScheme> BatchRun<S> {
     pub fn into_verdicts(self) -> Vec<Verdict> {
         debug_assert!(self.is_done(), "verdicts taken before the run finished");
         self.verdicts
-    }
-
-    /// The items, in order.
-    pub fn items(&self) -> &[S::Item] {
-        &self.items
     }
 }
 
@@ -145,7 +171,6 @@ mod tests {
     use rand_core::SeedableRng;
 
     use super::*;
-    use crate::InvalidReason;
 
     /// Items are true (valid) or false; a check holds when every absorbed item is true. Records
     /// the size of every absorb so the test can see the work was cut into chunks.
@@ -157,11 +182,10 @@ mod tests {
     impl BatchScheme for Toy {
         type Item = bool;
         type Check = bool;
+        type Closing = bool;
         const CHUNK: usize = 3;
+        const INVALID: InvalidReason = InvalidReason::ProofMismatch;
 
-        fn verify_one(&self, item: &bool) -> Verdict {
-            Verdict::from_check(*item, InvalidReason::ProofMismatch)
-        }
         fn begin(&self, _len: usize) -> bool {
             true
         }
@@ -169,8 +193,11 @@ mod tests {
             self.absorbed.borrow_mut().push(items.len());
             *check &= items.iter().all(|i| *i);
         }
-        fn holds(&self, check: bool) -> bool {
+        fn close(&self, check: bool) -> bool {
             check
+        }
+        fn holds(&self, closing: bool) -> bool {
+            closing
         }
     }
 
@@ -182,7 +209,8 @@ mod tests {
         while run.step(&mut rng) {
             steps += 1;
         }
-        // begin, three absorbs (3 + 3 + 2), close: the last step returns false.
+        // three absorbs (3 + 3 + 2), the first half of the close, then the second half, whose
+        // step returns false.
         assert_eq!(steps, 4);
         assert_eq!(*run.scheme.absorbed.borrow(), vec![3, 3, 2]);
         assert!(run.into_verdicts().iter().all(|v| *v == Verdict::Valid));

@@ -27,7 +27,7 @@ enum Run<'b, R> {
         /// Per decoded job: its rejection, or None if it joined the batch.
         rejected: Vec<Option<Verdict>>,
         items: Vec<BatchItem<'b>>,
-        run: Option<BatchRun<BlsScheme<'b>>>,
+        run: Option<Box<BatchRun<BlsScheme<'b>>>>,
     },
     /// Multi-message aggregates: one job per step.
     Aggregates {
@@ -101,7 +101,10 @@ impl<'b, R> Verification<'b, R> {
                         }
                     }
                     if end == jobs.len() {
-                        *run = Some(BatchRun::new(BlsScheme::default(), std::mem::take(items)));
+                        *run = Some(Box::new(BatchRun::new(
+                            BlsScheme::default(),
+                            std::mem::take(items),
+                        )));
                     }
                     true
                 }

@@ -8,10 +8,10 @@ use blst::{
 };
 use rand_core::{CryptoRng, RngCore};
 
-use super::{DST, PublicKey, Signature, ffi, verify};
-use crate::Verdict;
+use super::{DST, PublicKey, Signature, ffi};
 use crate::random::nonzero_u64;
 use crate::stepwise::{BatchRun, BatchScheme};
+use crate::{InvalidReason, Verdict};
 
 /// One independent (key, message, signature) triple. A fast-aggregate statement joins a batch as
 /// its aggregated key (see [`super::aggregate_public_keys`]).
@@ -45,11 +45,9 @@ pub struct BlsCheck {
 impl<'a> BatchScheme for BlsScheme<'a> {
     type Item = BatchItem<'a>;
     type Check = BlsCheck;
+    type Closing = (Pairing<'static>, blst_fp12);
     const CHUNK: usize = 2;
-
-    fn verify_one(&self, item: &BatchItem<'a>) -> Verdict {
-        verify(&item.public_key, item.message, &item.signature)
-    }
+    const INVALID: InvalidReason = InvalidReason::SignatureMismatch;
 
     fn begin(&self, len: usize) -> BlsCheck {
         BlsCheck {
@@ -96,12 +94,16 @@ impl<'a> BatchScheme for BlsScheme<'a> {
     ///   prod_i e(r_i pk_i, H(m_i)) = e(g1, sum_i r_i sig_i),
     /// the signature side being one Pippenger multi-scalar multiplication and the whole check
     /// one final exponentiation.
-    fn holds(&self, check: BlsCheck) -> bool {
+    fn close(&self, check: BlsCheck) -> (Pairing<'static>, blst_fp12) {
         let weighted_sum =
             p2_affines::from(&[check.signatures.mult(check.scalars.as_flattened(), 64)]);
         let mut signature_side = blst_fp12::default();
         Pairing::aggregated(&mut signature_side, &weighted_sum[0]);
-        check.pairing.finalverify(Some(&signature_side))
+        (check.pairing, signature_side)
+    }
+
+    fn holds(&self, (pairing, signature_side): (Pairing<'static>, blst_fp12)) -> bool {
+        pairing.finalverify(Some(&signature_side))
     }
 }
 
@@ -111,7 +113,6 @@ mod tests {
     use rand_core::SeedableRng;
 
     use super::*;
-    use crate::InvalidReason;
     use crate::bls::sign;
 
     #[test]

@@ -120,11 +120,9 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
 {
     type Item = T;
     type Check = Groth16Check<E>;
+    type Closing = E::TargetField;
     const CHUNK: usize = 1;
-
-    fn verify_one(&self, item: &T) -> Verdict {
-        verify_one(self.key.prepared_key(), item.borrow())
-    }
+    const INVALID: InvalidReason = InvalidReason::ProofMismatch;
 
     fn begin(&self, _len: usize) -> Groth16Check<E> {
         let bases = self.key.prepared_key().prepared.vk.gamma_abc_g1.len();
@@ -170,7 +168,7 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
     /// times the Miller loops of e(R alpha, -beta), e(sum r_i L_i, -gamma), e(sum r_i C_i, -delta),
     /// through one final exponentiation, where R = sum r_i and sum r_i L_i is a single MSM over
     /// the key's input bases. A batch with an invalid statement passes with probability <= 2^-64.
-    fn holds(&self, check: Groth16Check<E>) -> bool {
+    fn close(&self, check: Groth16Check<E>) -> E::TargetField {
         let key = self.key.prepared_key();
         let vk = &key.prepared.vk;
         let r_sum = check.input_coefficients[0];
@@ -187,7 +185,11 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
             key.prepared.delta_g2_neg_pc.clone(),
         ];
         let fixed = E::multi_miller_loop(g1.into_iter().map(E::G1Prepared::from), g2);
-        match E::final_exponentiation(MillerLoopOutput(check.product * fixed.0)) {
+        check.product * fixed.0
+    }
+
+    fn holds(&self, closing: E::TargetField) -> bool {
+        match E::final_exponentiation(MillerLoopOutput(closing)) {
             Some(result) => result == PairingOutput::zero(),
             None => false,
         }
