@@ -8,10 +8,10 @@ use blst::{
 };
 use rand_core::{CryptoRng, RngCore};
 
-use super::{DST, PublicKey, Signature, ffi};
+use super::{DST, PublicKey, Signature, ffi, verify};
+use crate::Verdict;
 use crate::random::nonzero_u64;
 use crate::stepwise::{BatchRun, BatchScheme};
-use crate::{InvalidReason, Verdict};
 
 /// One independent (key, message, signature) triple. A fast-aggregate statement joins a batch as
 /// its aggregated key (see [`super::aggregate_public_keys`]).
@@ -47,7 +47,10 @@ impl<'a> BatchScheme for BlsScheme<'a> {
     type Check = BlsCheck;
     type Closing = (Pairing<'static>, blst_fp12);
     const CHUNK: usize = 2;
-    const INVALID: InvalidReason = InvalidReason::SignatureMismatch;
+
+    fn verify_one(&self, item: &BatchItem<'a>) -> Verdict {
+        verify(&item.public_key, item.message, &item.signature)
+    }
 
     fn begin(&self, len: usize) -> BlsCheck {
         BlsCheck {
@@ -113,6 +116,7 @@ mod tests {
     use rand_core::SeedableRng;
 
     use super::*;
+    use crate::InvalidReason;
     use crate::bls::sign;
 
     #[test]

@@ -122,7 +122,10 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
     type Check = Groth16Check<E>;
     type Closing = E::TargetField;
     const CHUNK: usize = 1;
-    const INVALID: InvalidReason = InvalidReason::ProofMismatch;
+
+    fn verify_one(&self, item: &T) -> Verdict {
+        verify_one(self.key.prepared_key(), item.borrow())
+    }
 
     fn begin(&self, _len: usize) -> Groth16Check<E> {
         let bases = self.key.prepared_key().prepared.vk.gamma_abc_g1.len();
