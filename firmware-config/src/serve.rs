@@ -101,9 +101,9 @@ pub struct SchedulingConfig {
     /// Deficit round robin quantum for weight 1, in cost units (a BLS verification is about
     /// 1); at least the costliest request. Default 4; 1 to 1000.
     pub quantum: usize,
-    /// Largest batch. A batch holds its core until it is verified (QUIC waits meanwhile), so
-    /// this bounds that pause; 16 keeps most of the batching gain (measured: p99 78 ms at 800
-    /// requests/s against 565 ms with 64, on the same host). Default 16; 1 to 1024.
+    /// Largest batch. Its requests are answered when the whole batch is verified (a step at a
+    /// time, the core serving its network in between), so this bounds how long a request waits
+    /// for the others in its batch; 16 keeps most of the batching gain. Default 16; 1 to 1024.
     pub batch_max: usize,
     /// Longest a request waits for a batch to fill while there is backlog, microseconds (an
     /// idle shard never waits). Default 2000; 0 to 100000.
