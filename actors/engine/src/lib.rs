@@ -17,5 +17,5 @@ mod verdict;
 
 pub use digest::{KeyId, StatementDigest};
 pub use limits::Limits;
-pub use stepwise::{BatchRun, BatchScheme, merge_verdicts};
+pub use stepwise::{BatchRun, BatchScheme, DecodeThenVerify, Decoder, merge_verdicts};
 pub use verdict::{Field, InvalidReason, Rejection, Verdict};

@@ -155,6 +155,96 @@ impl<S: BatchScheme> BatchRun<S> {
     }
 }
 
+/// Turns one untrusted statement into a batch item, or the verdict that keeps it out.
+pub trait Decoder<Source> {
+    /// The decoded item.
+    type Item;
+    /// Decodes and checks one statement (sizes, encodings, curve and subgroup membership).
+    fn decode(&self, source: &Source) -> Result<Self::Item, Verdict>;
+}
+
+/// Statements decoded per step: decompression and subgroup checks cost about 0.1 ms each.
+const DECODE_CHUNK: usize = 8;
+
+/// Untrusted statements decoded a chunk per step, then verified as one [`BatchRun`]; a malformed
+/// statement keeps its rejection and stays out of the batch.
+pub struct DecodeThenVerify<Source, S: BatchScheme, D> {
+    sources: Vec<Source>,
+    decoder: D,
+    /// Per decoded statement: its rejection, or None if it joined the batch.
+    rejected: Vec<Option<Verdict>>,
+    phase: Phase<S>,
+}
+
+enum Phase<S: BatchScheme> {
+    Decoding {
+        scheme: S,
+        decoded: Vec<S::Item>,
+    },
+    Verifying(BatchRun<S>),
+    /// Only while switching from one phase to the next.
+    Switching,
+}
+
+impl<Source, S: BatchScheme, D: Decoder<Source, Item = S::Item>> DecodeThenVerify<Source, S, D> {
+    /// A run over `sources`; nothing is decoded until the first step.
+    pub fn new(scheme: S, decoder: D, sources: Vec<Source>) -> Self {
+        DecodeThenVerify {
+            rejected: Vec::with_capacity(sources.len()),
+            sources,
+            decoder,
+            phase: Phase::Decoding {
+                scheme,
+                decoded: Vec::new(),
+            },
+        }
+    }
+
+    /// Does one bounded piece of work; false once every statement has its verdict.
+    pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
+        let Phase::Decoding { decoded, .. } = &mut self.phase else {
+            return match &mut self.phase {
+                Phase::Verifying(run) => run.step(rng),
+                _ => unreachable!("a step never ends mid-switch"),
+            };
+        };
+        let start = self.rejected.len();
+        let end = (start + DECODE_CHUNK).min(self.sources.len());
+        for source in &self.sources[start..end] {
+            match self.decoder.decode(source) {
+                Ok(item) => {
+                    decoded.push(item);
+                    self.rejected.push(None);
+                }
+                Err(verdict) => self.rejected.push(Some(verdict)),
+            }
+        }
+        if end == self.sources.len() {
+            let Phase::Decoding { scheme, decoded } =
+                std::mem::replace(&mut self.phase, Phase::Switching)
+            else {
+                unreachable!("matched Decoding above");
+            };
+            self.phase = Phase::Verifying(BatchRun::new(scheme, decoded));
+        }
+        true
+    }
+
+    /// Runs to the end.
+    pub fn finish<R: RngCore + CryptoRng>(mut self, rng: &mut R) -> Vec<Verdict> {
+        while self.step(rng) {}
+        self.into_verdicts()
+    }
+
+    /// One verdict per statement in order, once [`DecodeThenVerify::step`] has returned false.
+    pub fn into_verdicts(self) -> Vec<Verdict> {
+        let Phase::Verifying(run) = self.phase else {
+            panic!("verdicts taken before the statements were decoded");
+        };
+        merge_verdicts(self.rejected, run.into_verdicts())
+    }
+}
+
 /// Puts verdicts back in item order: `early` has, per item, the verdict it got before the batch
 /// (a rejection) or None if it joined the batch, whose verdicts `batched` holds in order.
 pub fn merge_verdicts(early: Vec<Option<Verdict>>, batched: Vec<Verdict>) -> Vec<Verdict> {

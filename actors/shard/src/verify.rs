@@ -4,13 +4,12 @@
 use rand_core::{CryptoRng, RngCore};
 use tf_engine::bls::{self, BatchItem, BlsScheme, PublicKey, Signature};
 use tf_engine::groth16::{self, EncodedStatement, Groth16Run, KeyRegistry};
-use tf_engine::{BatchRun, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts};
+use tf_engine::{
+    DecodeThenVerify, Decoder, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts,
+};
 use tf_wire::{Curve, Statement};
 
 use crate::{BatchKey, Job};
-
-/// Items decoded per step: decompression and subgroup checks cost about 0.1 ms each.
-const DECODE_CHUNK: usize = 8;
 
 /// A batch being verified a step at a time (see [`tf_engine::BatchRun`]), so the core can serve
 /// its network and other messages between steps. Borrows the batch's jobs; owns everything else
@@ -21,14 +20,7 @@ pub struct Verification<'b, R> {
 
 enum Run<'b, R> {
     /// Independent signatures: decoded a chunk at a time, then batch-verified.
-    Bls {
-        jobs: &'b [Job<R>],
-        limits: Limits,
-        /// Per decoded job: its rejection, or None if it joined the batch.
-        rejected: Vec<Option<Verdict>>,
-        items: Vec<BatchItem<'b>>,
-        run: Option<Box<BatchRun<BlsScheme<'b>>>>,
-    },
+    Bls(Box<DecodeThenVerify<&'b Statement, BlsScheme<'b>, BlsDecoder>>),
     /// Multi-message aggregates: one job per step.
     Aggregates {
         jobs: &'b [Job<R>],
@@ -51,13 +43,11 @@ impl<'b, R> Verification<'b, R> {
         limits: &Limits,
     ) -> Self {
         let run = match key {
-            BatchKey::Bls => Run::Bls {
-                jobs,
-                limits: *limits,
-                rejected: Vec::with_capacity(jobs.len()),
-                items: Vec::with_capacity(jobs.len()),
-                run: None,
-            },
+            BatchKey::Bls => Run::Bls(Box::new(DecodeThenVerify::new(
+                BlsScheme::default(),
+                BlsDecoder { limits: *limits },
+                jobs.iter().map(|job| &job.submit.statement).collect(),
+            ))),
             BatchKey::BlsAggregate => Run::Aggregates {
                 jobs,
                 limits: *limits,
@@ -80,35 +70,7 @@ impl<'b, R> Verification<'b, R> {
     /// its verdict.
     pub fn step<G: RngCore + CryptoRng>(&mut self, rng: &mut G) -> bool {
         match &mut self.run {
-            Run::Bls {
-                jobs,
-                limits,
-                rejected,
-                items,
-                run,
-            } => match run {
-                Some(run) => run.step(rng),
-                None => {
-                    let start = rejected.len();
-                    let end = (start + DECODE_CHUNK).min(jobs.len());
-                    for job in &jobs[start..end] {
-                        match triple(&job.submit.statement, limits) {
-                            Ok(item) => {
-                                items.push(item);
-                                rejected.push(None);
-                            }
-                            Err(verdict) => rejected.push(Some(verdict)),
-                        }
-                    }
-                    if end == jobs.len() {
-                        *run = Some(Box::new(BatchRun::new(
-                            BlsScheme::default(),
-                            std::mem::take(items),
-                        )));
-                    }
-                    true
-                }
-            },
+            Run::Bls(run) => run.step(rng),
             Run::Aggregates {
                 jobs,
                 limits,
@@ -133,13 +95,23 @@ impl<'b, R> Verification<'b, R> {
     /// One verdict per job in order, once [`Verification::step`] has returned false.
     pub fn into_verdicts(self) -> Vec<Verdict> {
         match self.run {
-            Run::Bls { rejected, run, .. } => {
-                let run = run.expect("verdicts taken before the batch was decoded");
-                merge_verdicts(rejected, run.into_verdicts())
-            }
+            Run::Bls(run) => run.into_verdicts(),
             Run::Aggregates { verdicts, .. } | Run::Decided(verdicts) => verdicts,
             Run::Groth16 { refused, run } => merge_verdicts(refused, run.into_verdicts()),
         }
+    }
+}
+
+/// Decodes BLS statements into batch items.
+struct BlsDecoder {
+    limits: Limits,
+}
+
+impl<'b> Decoder<&'b Statement> for BlsDecoder {
+    type Item = BatchItem<'b>;
+
+    fn decode(&self, statement: &&'b Statement) -> Result<BatchItem<'b>, Verdict> {
+        triple(statement, &self.limits)
     }
 }
 

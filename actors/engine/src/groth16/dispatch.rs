@@ -10,7 +10,7 @@ use rand_core::{CryptoRng, RngCore};
 use super::decode::SCALAR_BYTES;
 use super::verify::{Groth16Scheme, KeyHolder};
 use super::{AnyKey, Curve, PreparedKey, Statement, SupportedCurve, verify_one};
-use crate::stepwise::{BatchRun, merge_verdicts};
+use crate::stepwise::{DecodeThenVerify, Decoder};
 use crate::{Limits, Verdict};
 
 /// A statement as it arrives: compressed proof bytes and 32-byte little-endian public inputs.
@@ -41,8 +41,8 @@ impl AnyKey {
     ) -> Vec<Verdict> {
         let encoded = statements.to_vec();
         match self {
-            AnyKey::Bn254(key) => CurveRun::new(&**key, limits, encoded).finish(rng),
-            AnyKey::Bls12_381(key) => CurveRun::new(&**key, limits, encoded).finish(rng),
+            AnyKey::Bn254(key) => curve_run(&**key, limits, encoded).finish(rng),
+            AnyKey::Bls12_381(key) => curve_run(&**key, limits, encoded).finish(rng),
         }
     }
 }
@@ -62,6 +62,15 @@ fn decode_and_verify<E: SupportedCurve>(
 pub struct SharedKey<E> {
     key: Arc<AnyKey>,
     _curve: PhantomData<E>,
+}
+
+impl<E> Clone for SharedKey<E> {
+    fn clone(&self) -> Self {
+        SharedKey {
+            key: self.key.clone(),
+            _curve: PhantomData,
+        }
+    }
 }
 
 impl<E: SupportedCurve> KeyHolder<E> for SharedKey<E> {
@@ -90,11 +99,9 @@ impl<'a> Groth16Run<'a> {
             }
         }
         match key.curve() {
-            Curve::Bn254 => {
-                Groth16Run::Bn254(Box::new(CurveRun::new(shared(key), limits, statements)))
-            }
+            Curve::Bn254 => Groth16Run::Bn254(Box::new(curve_run(shared(key), limits, statements))),
             Curve::Bls12_381 => {
-                Groth16Run::Bls12_381(Box::new(CurveRun::new(shared(key), limits, statements)))
+                Groth16Run::Bls12_381(Box::new(curve_run(shared(key), limits, statements)))
             }
         }
     }
@@ -116,81 +123,42 @@ impl<'a> Groth16Run<'a> {
     }
 }
 
-/// Statements decoded per step: decompression and subgroup checks cost about 0.1 ms each.
-const DECODE_CHUNK: usize = 8;
+/// Decodes Groth16 statements for one key.
+pub struct Groth16Decoder<E, K> {
+    key: K,
+    limits: Limits,
+    _curve: PhantomData<E>,
+}
+
+impl<'a, E: SupportedCurve, K: KeyHolder<E>> Decoder<EncodedStatement<'a>>
+    for Groth16Decoder<E, K>
+{
+    type Item = Statement<E>;
+
+    fn decode(&self, encoded: &EncodedStatement<'a>) -> Result<Statement<E>, Verdict> {
+        Statement::decode(
+            self.key.prepared_key(),
+            &self.limits,
+            encoded.proof,
+            encoded.inputs,
+        )
+        .map_err(Verdict::Rejected)
+    }
+}
 
 /// Decoding then batch verification on one curve.
-pub struct CurveRun<'a, E: SupportedCurve, K: KeyHolder<E>> {
-    limits: Limits,
+pub type CurveRun<'a, E, K> =
+    DecodeThenVerify<EncodedStatement<'a>, Groth16Scheme<E, K, Statement<E>>, Groth16Decoder<E, K>>;
+
+fn curve_run<'a, E: SupportedCurve, K: KeyHolder<E> + Clone>(
+    key: K,
+    limits: &Limits,
     encoded: Vec<EncodedStatement<'a>>,
-    /// Per encoded statement: its rejection, or None if it joined the batch.
-    rejected: Vec<Option<Verdict>>,
-    phase: Phase<E, K>,
-}
-
-enum Phase<E: SupportedCurve, K: KeyHolder<E>> {
-    Decoding {
-        key: K,
-        well_formed: Vec<Statement<E>>,
-    },
-    Verifying(BatchRun<Groth16Scheme<E, K, Statement<E>>>),
-    /// Only while switching from one phase to the next.
-    Switching,
-}
-
-impl<'a, E: SupportedCurve, K: KeyHolder<E>> CurveRun<'a, E, K> {
-    fn new(key: K, limits: &Limits, encoded: Vec<EncodedStatement<'a>>) -> Self {
-        CurveRun {
-            limits: *limits,
-            rejected: Vec::with_capacity(encoded.len()),
-            encoded,
-            phase: Phase::Decoding {
-                key,
-                well_formed: Vec::new(),
-            },
-        }
-    }
-
-    fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
-        match &mut self.phase {
-            Phase::Decoding { key, well_formed } => {
-                let start = self.rejected.len();
-                let end = (start + DECODE_CHUNK).min(self.encoded.len());
-                for encoded in &self.encoded[start..end] {
-                    let key = key.prepared_key();
-                    match Statement::decode(key, &self.limits, encoded.proof, encoded.inputs) {
-                        Ok(statement) => {
-                            well_formed.push(statement);
-                            self.rejected.push(None);
-                        }
-                        Err(rejection) => self.rejected.push(Some(Verdict::Rejected(rejection))),
-                    }
-                }
-                if end == self.encoded.len() {
-                    let Phase::Decoding { key, well_formed } =
-                        std::mem::replace(&mut self.phase, Phase::Switching)
-                    else {
-                        unreachable!("matched Decoding above");
-                    };
-                    self.phase =
-                        Phase::Verifying(BatchRun::new(Groth16Scheme::new(key), well_formed));
-                }
-                true
-            }
-            Phase::Verifying(run) => run.step(rng),
-            Phase::Switching => unreachable!("a step never ends mid-switch"),
-        }
-    }
-
-    fn finish<R: RngCore + CryptoRng>(mut self, rng: &mut R) -> Vec<Verdict> {
-        while self.step(rng) {}
-        self.into_verdicts()
-    }
-
-    fn into_verdicts(self) -> Vec<Verdict> {
-        let Phase::Verifying(run) = self.phase else {
-            panic!("verdicts taken before the statements were decoded");
-        };
-        merge_verdicts(self.rejected, run.into_verdicts())
-    }
+) -> CurveRun<'a, E, K> {
+    let decoder = Groth16Decoder {
+        key: key.clone(),
+        limits: *limits,
+        _curve: PhantomData,
+    };
+    DecodeThenVerify::new(Groth16Scheme::new(key), decoder, encoded)
 }
