@@ -14,6 +14,7 @@ use tf_partner::{Identity, PartnerConfig};
 pub struct Server {
     child: Child,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
     pub state: PathBuf,
     pub address: SocketAddr,
@@ -23,6 +24,16 @@ impl Server {
     /// Starts the appliance with extra config text and extra tenants issued certificates
     /// (the config must list them under [[tenants]]).
     pub fn start(config: &str, issue: &[&str], extra_args: &[&str]) -> Server {
+        Self::start_with_env(config, issue, extra_args, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables for `serve`.
+    pub fn start_with_env(
+        config: &str,
+        issue: &[&str],
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let state = dir.path().join("state");
         let run = |args: &[&str]| {
@@ -54,10 +65,15 @@ impl Server {
             "127.0.0.1:0".to_owned(),
         ];
         args.extend(extra_args.iter().map(|a| (*a).to_owned()));
-        let child = spawn(&args, log);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let child = spawn(&args, &env, log);
         let mut server = Server {
             child,
             args,
+            env,
             dir,
             state,
             address: "127.0.0.1:1".parse().expect("literal"),
@@ -88,7 +104,7 @@ impl Server {
             .append(true)
             .open(self.dir.path().join("serve.log"))
             .expect("log file");
-        self.child = spawn(&self.args, log);
+        self.child = spawn(&self.args, &self.env, log);
         self.address = self.wait_listening();
     }
 
@@ -138,13 +154,28 @@ impl Server {
         PartnerConfig::from_state_dir(&self.state).expect("partner.toml")
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    pub fn terminate(&mut self) -> ExitStatus {
+    /// The appliance's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal (`TERM`, `HUP`, ...) to the appliance.
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit()
+    }
+
+    /// Waits (up to 30 s) for the process to exit.
+    pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -176,9 +207,10 @@ impl Drop for Server {
     }
 }
 
-fn spawn(args: &[String], log: std::fs::File) -> Child {
+fn spawn(args: &[String], env: &[(String, String)], log: std::fs::File) -> Child {
     Command::new(env!("CARGO_BIN_EXE_appliance"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -1,7 +1,7 @@
-//! What the main thread and the shards share: the shutdown request, readiness and drain
-//! progress. Touched once per io loop turn, never per request.
+//! What the main thread and the shards share: the shutdown request, readiness, drain progress
+//! and each shard's pulse. Touched once per io loop turn or pulse, never per request.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Shared shutdown state.
 #[derive(Debug)]
@@ -11,6 +11,28 @@ pub struct Control {
     ready: AtomicUsize,
     quiesced: AtomicUsize,
     stopped: AtomicUsize,
+    pulses: Vec<Pulse>,
+}
+
+/// One shard's signs of life, written only by that shard (its own cache line, so shards never
+/// contend) and read by the main thread's watchdog.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Pulse {
+    beats: AtomicU64,
+    answered: AtomicU64,
+    connections: AtomicU64,
+}
+
+/// What a shard last published.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PulseReading {
+    /// Pulses so far: it moves only while the shard's executor runs its tasks.
+    pub beats: u64,
+    /// Answers delivered to the shard's connections since start.
+    pub answered: u64,
+    /// Open connections.
+    pub connections: u64,
 }
 
 impl Control {
@@ -22,7 +44,28 @@ impl Control {
             ready: AtomicUsize::new(0),
             quiesced: AtomicUsize::new(0),
             stopped: AtomicUsize::new(0),
+            pulses: (0..shards).map(|_| Pulse::default()).collect(),
         }
+    }
+
+    /// Shard `shard` is alive and reports its counters.
+    pub fn beat(&self, shard: usize, answered: u64, connections: u64) {
+        let pulse = &self.pulses[shard];
+        pulse.answered.store(answered, Ordering::Relaxed);
+        pulse.connections.store(connections, Ordering::Relaxed);
+        pulse.beats.fetch_add(1, Ordering::Release);
+    }
+
+    /// Every shard's last pulse, in shard order.
+    pub fn pulses(&self) -> Vec<PulseReading> {
+        self.pulses
+            .iter()
+            .map(|pulse| PulseReading {
+                beats: pulse.beats.load(Ordering::Acquire),
+                answered: pulse.answered.load(Ordering::Relaxed),
+                connections: pulse.connections.load(Ordering::Relaxed),
+            })
+            .collect()
     }
 
     /// Asks every shard to drain and stop.

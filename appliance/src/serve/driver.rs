@@ -67,6 +67,7 @@ pub struct Driver {
     outgoing: VecDeque<Datagram>,
     spare: Vec<Vec<u8>>,
     draining: bool,
+    answered: u64,
 }
 
 impl std::fmt::Debug for Driver {
@@ -99,6 +100,7 @@ impl Driver {
             outgoing: VecDeque::new(),
             spare: Vec::new(),
             draining: false,
+            answered: 0,
         }
     }
 
@@ -232,6 +234,12 @@ impl Driver {
         conn.in_flight = conn.in_flight.saturating_sub(1);
         conn.answer(route.stream, frame);
         mark(&mut self.dirty, route.connection, conn);
+        self.answered += 1;
+    }
+
+    /// Answers delivered to this shard's connections since it started.
+    pub fn answered(&self) -> u64 {
+        self.answered
     }
 
     /// The next datagram to send.

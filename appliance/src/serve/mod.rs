@@ -10,12 +10,14 @@ mod cpus;
 mod driver;
 mod home;
 mod ledger;
+mod notify;
 mod partner_file;
 mod priority;
 mod replies;
 mod routes;
 mod shard;
 mod sockets;
+mod supervise;
 mod tenants;
 mod tls;
 mod wakeup;
@@ -161,6 +163,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("installing the SIGTERM/SIGINT handler")?;
     }
 
+    let mut supervisor = supervise::Supervisor::from_env(shards, std::time::Instant::now());
+    supervisor.starting("shards joining their channels and listening");
     let control = Arc::new(Control::new(shards));
     let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
     let replies = MeshBuilder::full(shards, MESH_CAPACITY);
@@ -248,15 +252,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let partner_file = partner_file::write(&state, bound, &signer)?;
     print_hints(&state, &signer, &root, bound, &placement, &partner_file);
+    supervisor.ready(bound, shards, &control, std::time::Instant::now());
 
     while !terminate.load(Ordering::Acquire) {
         if control.stopped() > 0 {
             tracing::error!("a shard stopped unexpectedly; exiting so the supervisor restarts");
             std::process::exit(EXIT_SHARD_FAILED);
         }
+        supervisor.tick(&control, std::time::Instant::now());
         std::thread::sleep(Duration::from_millis(20));
     }
     tracing::info!("shutting down: answering requests in flight, then closing connections");
+    supervisor.stopping();
     control.begin_drain();
     let mut failed = false;
     for (index, handle) in handles.into_iter().enumerate() {

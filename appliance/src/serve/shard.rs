@@ -207,12 +207,30 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             io_queue,
         )?;
     }
+    spawn(pulse(state.clone()), io_queue)?;
     state.control.shard_ready();
     io(state.clone(), socket).await;
     // Everything taken was answered; tell the ledger this shard sends no more (the detached
     // tasks holding the sender are not dropped when the executor stops).
     state.ledger.close();
     Ok(())
+}
+
+/// How often a shard publishes its pulse (read by the watchdog and the status line).
+const PULSE_EVERY: Duration = Duration::from_millis(100);
+
+/// Publishes this shard's counters. The task runs only when the executor gets round to its
+/// tasks, so a shard stuck in one task stops beating and the watchdog notices.
+async fn pulse(state: Rc<ShardState>) {
+    loop {
+        {
+            let driver = state.driver.borrow();
+            state
+                .control
+                .beat(state.index, driver.answered(), driver.connections() as u64);
+        }
+        glommio::timer::sleep(PULSE_EVERY).await;
+    }
 }
 
 /// Puts answers for this shard's connections on their streams.
