@@ -48,6 +48,19 @@ pub enum Command {
         #[command(subcommand)]
         what: EvidenceWhat,
     },
+    /// Check this host before running the appliance on it: kernel and io_uring, locked
+    /// memory, cores, UDP buffers, clock sync, state directory, QUIC port, CPU features. Prints
+    /// PASS / WARN / FAIL with the fix for each; exit 0 when nothing failed, 1 on a FAIL, 2 on
+    /// an unusable configuration. `serve` runs the same checks and refuses to start on a FAIL.
+    Preflight(PreflightArgs),
+    /// The configuration file.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        what: ConfigWhat,
+    },
+    /// Host tuning for a verification host.
+    Tune(TuneArgs),
     /// The appliance's receipt key.
     Keys {
         /// What to do with the keys.
@@ -75,6 +88,49 @@ pub struct ServeArgs {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: tracing::Level,
+    /// Load the configuration, run the preflight checks, print the result and exit without
+    /// serving (0 = would start, 1 = would refuse).
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+/// `appliance preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The configuration the appliance will run with (embedded defaults otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The state directory (default: the config's, else $STATE_DIRECTORY, else
+    /// ./appliance-state).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Print JSON: one object per check.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `appliance config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigWhat {
+    /// Print the default configuration: every key with its default value and what it means.
+    Default,
+    /// Check a configuration file: exit 0 if valid, 2 with the file, key and what is allowed.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// `appliance tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Write the tuning profile into this folder: a sysctl.d file, a systemd drop-in and notes
+    /// on firmware settings, each line explained.
+    #[arg(long, value_name = "DIR")]
+    pub emit: PathBuf,
+    /// The configuration the appliance will run with (sizes the locked-memory limit).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Where the state directory is.

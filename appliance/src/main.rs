@@ -1,9 +1,11 @@
 //! The Trust Fabric verification appliance.
 
 mod cli;
+mod config_commands;
 mod evidence;
 mod offline_verify;
 mod output;
+mod preflight;
 mod receipt_commands;
 mod serve;
 mod state;
@@ -52,6 +54,14 @@ fn main() -> ExitCode {
                     state,
                 },
         } => evidence::verify(&dir, public_key.as_deref(), state),
+        cli::Command::Preflight(args) => preflight::command(args),
+        cli::Command::Config {
+            what: cli::ConfigWhat::Default,
+        } => config_commands::default(),
+        cli::Command::Config {
+            what: cli::ConfigWhat::Check { file },
+        } => config_commands::check(&file),
+        cli::Command::Tune(args) => config_commands::tune(args),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),

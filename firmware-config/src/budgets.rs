@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tf_budgets::{CapSpec, ChargePolicies, ChargePolicy, Costs, Window};
 use tf_wire::DatasetClass;
 
 use crate::ConfigError;
 
 /// `[budgets]`: what requests cost and when they are charged, for every tenant.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BudgetsConfig {
     /// `[budgets.cost]`: budget units per request, by statement kind.
@@ -35,7 +35,7 @@ impl Default for BudgetsConfig {
 }
 
 /// `[budgets.cost]`: budget units per request by statement kind; each 1 by default, 1 to 1000000.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostConfig {
     /// One BLS signature.
@@ -80,7 +80,7 @@ impl CostConfig {
     }
 }
 /// `[budgets.charge]`: the charge policy of each class.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChargeConfig {
     /// P0 (default `"attempt"`).
@@ -105,11 +105,11 @@ impl Default for ChargeConfig {
 }
 
 /// One `[[tenants.caps]]` entry.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CapConfig {
     /// The purpose it limits; omit for a cap across every purpose of the class.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// `"P0"`, `"P1"` or `"P2"`.
     pub class: String,

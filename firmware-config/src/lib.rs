@@ -8,18 +8,20 @@
 //! appliance for the demo tenant.
 
 mod budgets;
+mod default_file;
 mod serve;
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tf_engine::Limits;
 
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
+pub use default_file::default_file;
 pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
 
 /// The whole configuration file.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[verify]`: limits on what the verification engine accepts.
@@ -48,7 +50,7 @@ impl Default for Config {
 }
 
 /// `[verify]`: limits checked before any curve work.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyConfig {
     /// Most public inputs a Groth16 statement may have. Default 64; 1 to 4096.

@@ -4,14 +4,14 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tf_engine::KeyId;
 
 use crate::budgets::CapConfig;
 use crate::{ConfigError, in_range};
 
 /// `[server]`.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// QUIC (UDP) listen address. Default `127.0.0.1:4433`.
@@ -19,10 +19,12 @@ pub struct ServerConfig {
     /// Shards (one pinned executor per CPU). 0 = one per CPU the process may run on (its
     /// affinity mask). Default 0; at most 1024.
     pub shards: usize,
-    /// Memory each shard registers with io_uring, KiB. It is locked memory: all shards together
-    /// must fit RLIMIT_MEMLOCK. Default 1024; 64 to 65536.
+    /// Memory each shard (and the ledger thread) registers with its three io_uring rings, KiB;
+    /// (shards + 1) x 3 x this is locked memory (RLIMIT_MEMLOCK). 512 fits the common 8 MiB
+    /// limit up to 4 shards. Default 512; 64 to 65536.
     pub io_memory_kib: usize,
     /// The state directory. Default: `$STATE_DIRECTORY`, else `./appliance-state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
     /// Most concurrent QUIC connections per shard. Default 1024; 1 to 65536.
     pub max_connections: usize,
@@ -37,7 +39,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4433)),
             shards: 0,
-            io_memory_kib: 1024,
+            io_memory_kib: 512,
             state_dir: None,
             max_connections: 1024,
             max_streams_per_connection: 64,
@@ -92,7 +94,7 @@ impl ServerConfig {
 }
 
 /// `[scheduling]`: per-shard queues, fairness and batching.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SchedulingConfig {
     /// Requests a tenant may have queued on its home shard; beyond it, "busy". Default 256;
@@ -159,7 +161,7 @@ impl SchedulingConfig {
 }
 
 /// One `[[tenants]]` entry.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     /// The tenant id, as in its client certificate (`urn:trust-fabric:tenant:<id>`): 1 to 64

@@ -39,8 +39,10 @@ use tf_wire::WireLimits;
 
 pub use self::clock::unix_micros;
 use self::control::Control;
+pub use self::cpus::allowed as allowed_cpus;
 use self::driver::DriverLimits;
 use self::shard::ShardPlan;
+pub use self::sockets::BUFFER_BYTES as UDP_BUFFER_BYTES;
 use self::tenants::TenantTable;
 use crate::cli::ServeArgs;
 use crate::state::{KeyStore, State, layout};
@@ -90,6 +92,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.server.shards = shards;
     }
     let root = State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
+    let checks = crate::preflight::run_checks(&config, &root);
+    if args.check_config {
+        crate::output::line(crate::preflight::render(&checks).trim_end());
+        return crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg);
+    }
+    crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg)?;
+    for check in checks
+        .iter()
+        .filter(|c| c.status != crate::preflight::Status::Pass)
+    {
+        tracing::warn!(check = check.name, fix = %check.fix, "{}", check.detail);
+    }
     let state = State::open_or_init(&root, &crate::state::server_names())?;
 
     let allowed = cpus::allowed().unwrap_or_else(|| vec![0]);

@@ -12,7 +12,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 /// Socket buffer size asked for; the kernel caps it at `net.core.{r,w}mem_max` (the tuning
 /// profile raises those).
-const BUFFER_BYTES: usize = 4 << 20;
+pub const BUFFER_BYTES: usize = 4 << 20;
 
 /// Binds `count` sockets to `address`. With port 0 the first socket picks a port and the
 /// others join it. Returns the sockets and the address actually bound.

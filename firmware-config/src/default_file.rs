@@ -1,0 +1,284 @@
+//! `appliance config default`: the embedded defaults written out as a commented TOML file.
+//! The values come from `Config::default()`, the comments from [`DOCS`]; a test makes sure
+//! every key has its comment and the file parses back to the defaults.
+
+use std::fmt::Write as _;
+
+use crate::Config;
+
+/// Every key's explanation, in the order the file lists them. Tables have an entry too.
+const DOCS: &[(&str, &str)] = &[
+    (
+        "verify",
+        "Limits checked before any curve work; larger inputs are refused unread.",
+    ),
+    (
+        "verify.max_public_inputs",
+        "Most public inputs a Groth16 statement may have. 1 to 4096.",
+    ),
+    (
+        "verify.max_message_bytes",
+        "Longest BLS message, bytes. 1 to 1048576.",
+    ),
+    (
+        "verify.max_aggregate_keys",
+        "Most public keys in one BLS aggregate. 1 to 65536.",
+    ),
+    ("server", "The QUIC listener and the shards."),
+    (
+        "server.listen",
+        "QUIC (UDP) listen address; partners connect here.",
+    ),
+    (
+        "server.shards",
+        "Shards: one pinned executor per CPU. 0 = one per CPU in the process's affinity mask \
+         (systemd's CPUAffinity=). At most 1024.",
+    ),
+    (
+        "server.io_memory_kib",
+        "io_uring memory per shard (and for the ledger thread), KiB, registered with each \
+         executor's 3 rings: (shards + 1) x 3 x this is locked memory and should fit \
+         RLIMIT_MEMLOCK (LimitMEMLOCK= under systemd; `appliance preflight` checks it). The \
+         data plane's sockets do not use these buffers, so the default is small. 64 to 65536.",
+    ),
+    (
+        "server.state_dir",
+        "State directory (certificates, receipt key, ledger). Default: $STATE_DIRECTORY \
+         (systemd's StateDirectory=), else ./appliance-state.",
+    ),
+    (
+        "server.max_connections",
+        "Most concurrent QUIC connections per shard. 1 to 65536.",
+    ),
+    (
+        "server.max_streams_per_connection",
+        "Most concurrent request streams per connection. 1 to 4096.",
+    ),
+    (
+        "server.idle_timeout_ms",
+        "Close connections idle this long, ms. 1000 to 600000.",
+    ),
+    ("scheduling", "Per-shard queues, fairness and batching."),
+    (
+        "scheduling.mailbox_capacity",
+        "Requests a tenant may have queued on its home shard; beyond it the answer is \"busy, \
+         retry after\". 1 to 65536.",
+    ),
+    (
+        "scheduling.quantum",
+        "Deficit round robin quantum for weight 1, in cost units (a BLS verification is about \
+         1); at least the costliest request. 1 to 1000.",
+    ),
+    (
+        "scheduling.batch_max",
+        "Largest verification batch. Its requests are answered together, so this bounds how \
+         long a request waits for the others in its batch. 1 to 1024.",
+    ),
+    (
+        "scheduling.batch_window_us",
+        "Longest a request waits for a batch to fill while there is backlog, us (an idle shard \
+         never waits). 0 to 100000.",
+    ),
+    (
+        "budgets",
+        "What requests cost against privacy budgets, and when they are charged.",
+    ),
+    (
+        "budgets.contact",
+        "Told to partners whose request is over budget: how to ask for more.",
+    ),
+    (
+        "budgets.cost",
+        "Budget units per request by statement kind, 1 to 1000000.",
+    ),
+    ("budgets.cost.bls-single", "One BLS signature."),
+    (
+        "budgets.cost.bls-aggregate",
+        "A BLS aggregate over distinct messages.",
+    ),
+    (
+        "budgets.cost.bls-fast-aggregate",
+        "A BLS aggregate over one message.",
+    ),
+    ("budgets.cost.groth16-bn254", "A Groth16 proof on BN254."),
+    (
+        "budgets.cost.groth16-bls12-381",
+        "A Groth16 proof on BLS12-381.",
+    ),
+    (
+        "budgets.charge",
+        "Per dataset class: \"attempt\" charges every verified request, \"valid\" only valid \
+         verdicts (a reservation is taken at admission and settled after the verdict).",
+    ),
+    ("budgets.charge.P0", "The most sensitive class."),
+    ("budgets.charge.P1", "The middle class."),
+    ("budgets.charge.P2", "The least sensitive class."),
+    (
+        "tenants",
+        "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
+         certificate (URI SAN urn:trust-fabric:tenant:<id>).",
+    ),
+    ("tenants.id", "1 to 64 characters of a-z, 0-9, - and _."),
+    (
+        "tenants.weight",
+        "Share of a shard's verification work under contention. 1 to 1000.",
+    ),
+    (
+        "tenants.rate_per_sec",
+        "Sustained admission rate, requests/s. 1 to 1000000.",
+    ),
+    (
+        "tenants.burst",
+        "Burst above the rate the admission bucket absorbs. 1 to 1000000.",
+    ),
+    (
+        "tenants.keys",
+        "Verifying key ids (64 hex digits) the tenant may use besides those it registers.",
+    ),
+    (
+        "tenants.caps",
+        "Privacy budget caps; every cap that applies to a request must hold.",
+    ),
+    (
+        "tenants.caps.purpose",
+        "The purpose it limits; omit it for a cap across every purpose of the class.",
+    ),
+    ("tenants.caps.class", "\"P0\", \"P1\" or \"P2\"."),
+    ("tenants.caps.limit", "Budget units per window, 1 to 10^12."),
+    (
+        "tenants.caps.window",
+        "\"hour\", \"day\", \"week\" (from Monday), \"month\" (all UTC) or \"rolling Ns\".",
+    ),
+];
+
+/// Keys with no default value, shown commented out with an example.
+const OPTIONAL: &[(&str, &str)] = &[("server.state_dir", "\"/var/lib/trust-fabric\"")];
+
+/// The default configuration as a commented TOML file.
+pub fn default_file() -> String {
+    let mut out = String::from(
+        "# Trust Fabric appliance configuration: every key with its default value.\n\
+         # Generated by `appliance config default`; an empty file means the same.\n\
+         # Check a file with `appliance config check FILE`.\n",
+    );
+    let value = toml::Value::try_from(Config::default()).expect("the defaults serialize");
+    let table = value.as_table().expect("a table");
+    render_table(&mut out, "", table);
+    out
+}
+
+fn doc(key: &str) -> &'static str {
+    DOCS.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, d)| *d)
+        .unwrap_or_else(|| panic!("config key {key} has no entry in DOCS"))
+}
+
+fn order(key: &str) -> usize {
+    DOCS.iter()
+        .position(|(k, _)| *k == key)
+        .unwrap_or_else(|| panic!("config key {key} has no entry in DOCS"))
+}
+
+fn comment(out: &mut String, text: &str) {
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + word.len() + 1 > 96 {
+            let _ = writeln!(out, "{line}");
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+fn render_table(out: &mut String, prefix: &str, table: &toml::Table) {
+    let dotted = |key: &str| {
+        if prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    let mut keys: Vec<String> = table.keys().map(|k| dotted(k)).collect();
+    keys.extend(
+        OPTIONAL
+            .iter()
+            .filter(|(key, _)| key.rsplit_once('.').map(|(p, _)| p) == Some(prefix))
+            .map(|(key, _)| (*key).to_owned()),
+    );
+    keys.sort_by_key(|k| order(k));
+    let name = |key: &str| key.rsplit('.').next().unwrap_or(key).to_owned();
+    // Plain values first: TOML puts everything after a [header] into that table.
+    for key in &keys {
+        match table.get(&name(key)) {
+            None => {
+                let example = OPTIONAL
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, e)| *e)
+                    .unwrap_or_default();
+                comment(out, doc(key));
+                let _ = writeln!(out, "# {} = {example}", name(key));
+            }
+            Some(toml::Value::Table(_)) => {}
+            Some(toml::Value::Array(items)) if items.iter().any(toml::Value::is_table) => {}
+            Some(value) => {
+                comment(out, doc(key));
+                let _ = writeln!(out, "{} = {value}", name(key));
+            }
+        }
+    }
+    for key in &keys {
+        match table.get(&name(key)) {
+            Some(toml::Value::Table(inner)) => {
+                let _ = writeln!(out);
+                comment(out, doc(key));
+                let _ = writeln!(out, "[{key}]");
+                render_table(out, key, inner);
+            }
+            Some(toml::Value::Array(items)) if items.iter().any(toml::Value::is_table) => {
+                let _ = writeln!(out);
+                comment(out, doc(key));
+                for item in items {
+                    let _ = writeln!(out, "[[{key}]]");
+                    if let Some(inner) = item.as_table() {
+                        render_table(out, key, inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_back_to_the_defaults() {
+        let text = default_file();
+        let parsed = Config::parse(&text, Path::new("default.toml")).expect("valid");
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn every_key_is_explained_and_every_explanation_is_a_key() {
+        let text = default_file();
+        for (key, _) in DOCS {
+            let name = key.rsplit('.').next().unwrap_or(key);
+            let present = text.lines().any(|l| {
+                l.starts_with(&format!("{name} ="))
+                    || l.starts_with(&format!("# {name} ="))
+                    || l.contains(&format!("[{key}]"))
+            });
+            assert!(present, "DOCS names {key}, which the file does not have");
+        }
+        assert!(text.contains("# QUIC (UDP) listen address"));
+        assert!(text.contains("listen = \"127.0.0.1:4433\""));
+    }
+}

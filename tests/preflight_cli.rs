@@ -1,0 +1,147 @@
+//! `appliance preflight`, `config default|check` and `tune --emit` as an SRE runs them.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn appliance(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(args)
+        .output()
+        .expect("appliance runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn preflight_reports_every_check_and_fails_on_a_taken_port_as_serve_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().expect("utf-8");
+    let out = appliance(&["preflight", "--json", "--state-dir", state_arg]);
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("array");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["check"].as_str()).collect();
+    for expected in [
+        "kernel",
+        "io_uring",
+        "locked memory",
+        "cores",
+        "UDP buffers",
+        "clock sync",
+        "state directory",
+        "QUIC port",
+        "CPU features",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    let failed = rows.iter().any(|r| r["status"] == "FAIL");
+    assert_eq!(out.status.success(), !failed, "{}", text(&out));
+    let memlock = rows
+        .iter()
+        .find(|r| r["check"] == "locked memory")
+        .expect("memlock row");
+    assert!(
+        memlock["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("RLIMIT_MEMLOCK"),
+        "the limit is reported: {memlock}"
+    );
+
+    // Something already holds the QUIC port.
+    let holder = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port();
+    let config = dir.path().join("taken.toml");
+    std::fs::write(
+        &config,
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("config");
+    let config_arg = config.to_str().expect("utf-8");
+    let out = appliance(&[
+        "preflight",
+        "--config",
+        config_arg,
+        "--state-dir",
+        state_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = text(&out);
+    let line = shown
+        .lines()
+        .find(|l| l.starts_with("QUIC port"))
+        .expect("port line");
+    assert!(
+        line.contains("FAIL") && line.contains(&port.to_string()),
+        "{line}"
+    );
+    assert!(shown.contains("another appliance"), "{shown}");
+
+    let out = appliance(&["serve", "--config", config_arg, "--state-dir", state_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let refused = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        refused.contains("this host cannot run the appliance")
+            && refused.contains("QUIC port: UDP 127.0.0.1:")
+            && refused.contains("another appliance"),
+        "{refused}"
+    );
+    assert!(!state.exists(), "nothing is created when serve refuses");
+}
+
+#[test]
+fn the_default_config_checks_clean_and_a_bad_value_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = appliance(&["config", "default"]);
+    assert!(out.status.success());
+    let default = dir.path().join("default.toml");
+    std::fs::write(&default, &out.stdout).expect("written");
+    let out = appliance(&["config", "check", default.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("valid"));
+
+    let bad = dir.path().join("bad.toml");
+    let edited = String::from_utf8_lossy(&std::fs::read(&default).expect("read"))
+        .replace("batch_max = 16", "batch_max = 5000");
+    std::fs::write(&bad, edited).expect("written");
+    let out = appliance(&["config", "check", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains("bad.toml")
+            && message.contains("scheduling.batch_max = 5000 is not allowed: 1 to 1024"),
+        "{message}"
+    );
+}
+
+#[test]
+fn tune_emits_sysctl_drop_in_and_firmware_notes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = appliance(&["tune", "--emit", dir.path().to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sysctl = std::fs::read_to_string(dir.path().join("sysctl.d/60-trust-fabric.conf"))
+        .expect("sysctl file");
+    assert!(sysctl.contains("net.core.rmem_max"));
+    let drop_in = std::fs::read_to_string(dir.path().join("appliance.service.d/10-tuning.conf"))
+        .expect("drop-in");
+    assert!(drop_in.contains("[Service]") && drop_in.contains("CPUAffinity="));
+    assert!(drop_in.contains("LimitMEMLOCK="));
+    let notes = std::fs::read_to_string(dir.path().join("firmware-notes.txt")).expect("notes");
+    for topic in ["governor", "SMT", "C-states"] {
+        assert!(notes.contains(topic), "{topic} missing");
+    }
+    // Every setting line is explained by a comment above it.
+    let lines: Vec<&str> = drop_in.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains('=') && !line.starts_with('#') {
+            assert!(lines[i - 1].starts_with('#'), "{line} has no explanation");
+        }
+    }
+}
