@@ -1,7 +1,7 @@
 //! The sd_notify protocol as systemd sees it: the test owns the notification socket, runs the
 //! real appliance with `NOTIFY_SOCKET` and `WATCHDOG_USEC`, and checks READY=1 comes once the
-//! QUIC port answers, WATCHDOG=1 keeps coming, STATUS= reports the live rate and STOPPING=1
-//! comes on SIGTERM.
+//! QUIC port answers, WATCHDOG=1 keeps coming, STATUS= reports the live rate, SIGHUP brings
+//! RELOADING=1 then READY=1, and STOPPING=1 comes on SIGTERM.
 
 #[path = "support/server.rs"]
 mod server;
@@ -94,6 +94,17 @@ async fn ready_watchdog_status_and_stopping_reach_the_service_manager() {
         m.starts_with("STATUS=serving") && m.contains("answers/s") && m.contains("connection(s)")
     });
     assert!(status, "no live status line: {seen:?}");
+
+    // SIGHUP (ExecReload=): RELOADING=1, then READY=1 again.
+    server.signal("HUP");
+    let (reloading, seen) = receive_until(&manager, Duration::from_secs(10), |m| {
+        m.lines().any(|l| l == "RELOADING=1")
+    });
+    assert!(reloading, "no RELOADING=1 on SIGHUP: {seen:?}");
+    let (ready, seen) = receive_until(&manager, Duration::from_secs(10), |m| {
+        m.lines().any(|l| l == "READY=1")
+    });
+    assert!(ready, "no READY=1 after the reload: {seen:?}");
 
     server.signal("TERM");
     let (stopping, seen) = receive_until(&manager, Duration::from_secs(10), |m| {

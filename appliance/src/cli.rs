@@ -85,9 +85,9 @@ pub struct ServeArgs {
     /// Shards, overriding the config (0 = one per allowed CPU).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
-    /// Log level: error, warn, info, debug or trace.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    pub log_level: tracing::Level,
+    /// Log level (error, warn, info, debug or trace), overriding the config's logging.level.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<tracing::Level>,
     /// Load the configuration, run the preflight checks, print the result and exit without
     /// serving (0 = would start, 1 = would refuse).
     #[arg(long)]

@@ -42,15 +42,12 @@ pub fn check(file: &Path) -> ExitCode {
 
 /// `appliance tune --emit DIR`.
 pub fn tune(args: TuneArgs) -> ExitCode {
-    let config = match &args.config {
-        Some(path) => match Config::load(path) {
-            Ok(config) => config,
-            Err(error) => {
-                eprintln!("appliance tune: {error}");
-                return ExitCode::from(2);
-            }
-        },
-        None => Config::default(),
+    let config = match Config::load_or_default(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("appliance tune: {error}");
+            return ExitCode::from(2);
+        }
     };
     let cpus = crate::serve::allowed_cpus().unwrap_or_else(|| vec![0]);
     let files = [

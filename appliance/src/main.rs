@@ -3,6 +3,7 @@
 mod cli;
 mod config_commands;
 mod evidence;
+mod logging;
 mod offline_verify;
 mod output;
 mod preflight;

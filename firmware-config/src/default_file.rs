@@ -114,6 +114,20 @@ const DOCS: &[(&str, &str)] = &[
     ("budgets.charge.P1", "The middle class."),
     ("budgets.charge.P2", "The least sensitive class."),
     (
+        "logging",
+        "How much the appliance logs and in which form. SIGHUP reloads the level.",
+    ),
+    (
+        "logging.level",
+        "\"error\", \"warn\", \"info\", \"debug\" or \"trace\". At info: one line per \
+         connection event and per error, never one per successful request.",
+    ),
+    (
+        "logging.format",
+        "\"text\" (readable lines on stderr), \"json\" (one JSON object per line on stderr) \
+         or \"journald\" (native journal fields, sent to the journal).",
+    ),
+    (
         "tenants",
         "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
          certificate (URI SAN urn:trust-fabric:tenant:<id>).",

@@ -3,12 +3,13 @@
 //!
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
-//! policies) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every
-//! field has a documented default; an empty file is a valid configuration that runs the
-//! appliance for the demo tenant.
+//! policies), `[logging]` (level and format) and `[[tenants]]` (weights, admission rates,
+//! verifying keys, budget caps). Every field has a documented default; an empty file is a valid
+//! configuration that runs the appliance for the demo tenant. `default_file` writes them all out.
 
 mod budgets;
 mod default_file;
+mod logging;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use tf_engine::Limits;
 
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use default_file::default_file;
+pub use logging::LoggingConfig;
 pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
 
 /// The whole configuration file.
@@ -32,6 +34,8 @@ pub struct Config {
     pub scheduling: SchedulingConfig,
     /// `[budgets]`: what requests cost and when they are charged.
     pub budgets: BudgetsConfig,
+    /// `[logging]`: level and format.
+    pub logging: LoggingConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -44,6 +48,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             scheduling: SchedulingConfig::default(),
             budgets: BudgetsConfig::default(),
+            logging: LoggingConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -127,6 +132,11 @@ impl Config {
         Config::parse(&text, path)
     }
 
+    /// Loads `path` if given, else the embedded defaults.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Config, ConfigError> {
+        path.map_or_else(|| Ok(Config::default()), Config::load)
+    }
+
     /// Parses and validates configuration text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
@@ -166,6 +176,7 @@ impl Config {
         self.server.validate(path)?;
         self.scheduling.validate(path)?;
         self.budgets.validate(path)?;
+        self.logging.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

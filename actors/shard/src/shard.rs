@@ -110,6 +110,14 @@ impl<R> Shard<R> {
         &self.tenants[slot.0 as usize].id
     }
 
+    /// Changes a tenant's admission rate and burst (a live reload); tokens already in its
+    /// bucket are kept up to the new burst.
+    pub fn set_admission(&mut self, slot: TenantSlot, rate_per_sec: u64, burst: u64, now: Micros) {
+        self.tenants[slot.0 as usize]
+            .bucket
+            .reconfigure(rate_per_sec, burst, now);
+    }
+
     /// A tenant's counters.
     pub fn counters(&self, slot: TenantSlot) -> TenantCounters {
         self.tenants[slot.0 as usize].counters

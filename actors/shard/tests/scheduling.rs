@@ -290,3 +290,29 @@ fn a_rate_refusal_takes_no_budget() {
         "only the admitted request holds budget"
     );
 }
+
+#[test]
+fn a_live_quota_change_applies_to_the_next_admission() {
+    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0), T0);
+    shard.set_admission(TenantSlot(0), 1, 1, Micros(0));
+    shard
+        .admit(bls_job(0, 1, true), Micros(0), T0)
+        .expect("one token left after the cut");
+    let refused = shard
+        .admit(bls_job(0, 2, true), Micros(0), T0)
+        .map_err(|e| e.0);
+    assert!(
+        matches!(
+            refused,
+            Err(Refusal::OverRate {
+                retry_after_ms: 1000
+            })
+        ),
+        "{refused:?}"
+    );
+    shard.set_admission(TenantSlot(0), 1000, 100, Micros(10_000));
+    // One millisecond at 1000/s refills a token.
+    shard
+        .admit(bls_job(0, 3, true), Micros(11_000), T0)
+        .expect("raised again: refilled at the new rate");
+}

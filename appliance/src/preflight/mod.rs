@@ -76,15 +76,12 @@ pub fn refuse_on_failure(checks: &[Check]) -> Result<(), String> {
 /// `appliance preflight`: exit 0 when nothing failed (warnings allowed), 1 on a FAIL, 2 when
 /// the configuration is unusable.
 pub fn command(args: PreflightArgs) -> ExitCode {
-    let config = match &args.config {
-        Some(path) => match Config::load(path) {
-            Ok(config) => config,
-            Err(error) => {
-                eprintln!("appliance preflight: {error}");
-                return ExitCode::from(2);
-            }
-        },
-        None => Config::default(),
+    let config = match Config::load_or_default(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("appliance preflight: {error}");
+            return ExitCode::from(2);
+        }
     };
     let state_dir =
         crate::state::State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));

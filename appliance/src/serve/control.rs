@@ -2,6 +2,20 @@
 //! and each shard's pulse. Touched once per io loop turn or pulse, never per request.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tf_shard::TenantSlot;
+
+/// A tenant's admission quota, changed live by a reload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// The tenant.
+    pub slot: TenantSlot,
+    /// Sustained requests per second.
+    pub rate_per_sec: u64,
+    /// Burst, requests.
+    pub burst: u64,
+}
 
 /// Shared shutdown state.
 #[derive(Debug)]
@@ -12,6 +26,8 @@ pub struct Control {
     quiesced: AtomicUsize,
     stopped: AtomicUsize,
     pulses: Vec<Pulse>,
+    quotas: Mutex<Arc<Vec<Quota>>>,
+    quota_generation: AtomicU64,
 }
 
 /// One shard's signs of life, written only by that shard (its own cache line, so shards never
@@ -45,7 +61,28 @@ impl Control {
             quiesced: AtomicUsize::new(0),
             stopped: AtomicUsize::new(0),
             pulses: (0..shards).map(|_| Pulse::default()).collect(),
+            quotas: Mutex::new(Arc::new(Vec::new())),
+            quota_generation: AtomicU64::new(0),
         }
+    }
+
+    /// Publishes new admission quotas; each shard applies them on its next pulse.
+    pub fn publish_quotas(&self, quotas: Vec<Quota>) {
+        *self.quotas.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(quotas);
+        self.quota_generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many times quotas were published; a shard compares it with what it applied.
+    pub fn quota_generation(&self) -> u64 {
+        self.quota_generation.load(Ordering::Acquire)
+    }
+
+    /// The quotas last published.
+    pub fn quotas(&self) -> Arc<Vec<Quota>> {
+        self.quotas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Shard `shard` is alive and reports its counters.

@@ -29,6 +29,14 @@ pub struct Home {
 }
 
 impl Home {
+    /// Applies reloaded admission quotas.
+    pub fn set_admission(&mut self, quotas: &[super::control::Quota], now: tf_shard::Micros) {
+        for quota in quotas {
+            self.shard
+                .set_admission(quota.slot, quota.rate_per_sec, quota.burst, now);
+        }
+    }
+
     /// The home side over a scheduler core.
     pub fn new(
         shard: Shard<Route>,

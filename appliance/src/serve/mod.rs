@@ -13,6 +13,7 @@ mod ledger;
 mod notify;
 mod partner_file;
 mod priority;
+mod reload;
 mod replies;
 mod routes;
 mod shard;
@@ -63,14 +64,20 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the appliance until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_max_level(args.log_level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let config = match Config::load_or_default(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("appliance serve: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let level = match args.log_level {
+        Some(level) => level.into(),
+        None => crate::logging::parse_level(&config.logging.level),
+    };
+    let log_level = crate::logging::init(level, &config.logging.format);
     install_panic_exit();
-    match serve(args) {
+    match serve(args, config, log_level) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -80,17 +87,17 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
+fn serve(
+    args: ServeArgs,
+    mut config: Config,
+    log_level: crate::logging::LogLevel,
+) -> anyhow::Result<()> {
+    let overrides = reload::Overrides {
+        listen: args.listen,
+        shards: args.shards,
+        log_level: args.log_level,
     };
-    if let Some(listen) = args.listen {
-        config.server.listen = listen;
-    }
-    if let Some(shards) = args.shards {
-        config.server.shards = shards;
-    }
+    overrides.apply(&mut config);
     let root = State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
     let checks = crate::preflight::run_checks(&config, &root);
     if args.check_config {
@@ -176,6 +183,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         signal_hook::flag::register(signal, terminate.clone())
             .context("installing the SIGTERM/SIGINT handler")?;
     }
+    // Registered before anything slow, so an early SIGHUP waits instead of killing us.
+    let reload_asked = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, reload_asked.clone())
+        .context("installing the SIGHUP handler")?;
+    let mut reloader =
+        reload::Reloader::new(args.config.clone(), overrides, config.clone(), log_level);
 
     let mut supervisor = supervise::Supervisor::from_env(shards, std::time::Instant::now());
     supervisor.starting("shards joining their channels and listening");
@@ -272,6 +285,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if control.stopped() > 0 {
             tracing::error!("a shard stopped unexpectedly; exiting so the supervisor restarts");
             std::process::exit(EXIT_SHARD_FAILED);
+        }
+        if reload_asked.swap(false, Ordering::AcqRel) {
+            supervisor.reloading();
+            reloader.reload(&control);
+            supervisor.reloaded();
         }
         supervisor.tick(&control, std::time::Instant::now());
         std::thread::sleep(Duration::from_millis(20));

@@ -219,15 +219,26 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
 /// How often a shard publishes its pulse (read by the watchdog and the status line).
 const PULSE_EVERY: Duration = Duration::from_millis(100);
 
-/// Publishes this shard's counters. The task runs only when the executor gets round to its
-/// tasks, so a shard stuck in one task stops beating and the watchdog notices.
+/// Publishes this shard's counters and applies reloaded quotas. The task runs only when the
+/// executor gets round to its tasks, so a shard stuck in one task stops beating and the
+/// watchdog notices.
 async fn pulse(state: Rc<ShardState>) {
+    let mut quotas_applied = 0;
     loop {
         {
             let driver = state.driver.borrow();
             state
                 .control
                 .beat(state.index, driver.answered(), driver.connections() as u64);
+        }
+        let generation = state.control.quota_generation();
+        if generation != quotas_applied {
+            let quotas = state.control.quotas();
+            state
+                .home
+                .borrow_mut()
+                .set_admission(&quotas, state.clock.now());
+            quotas_applied = generation;
         }
         glommio::timer::sleep(PULSE_EVERY).await;
     }

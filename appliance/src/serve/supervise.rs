@@ -118,6 +118,17 @@ impl Supervisor {
         }
     }
 
+    /// A reload (SIGHUP) is being applied.
+    pub fn reloading(&self) {
+        self.send("RELOADING=1\nSTATUS=reloading the configuration");
+    }
+
+    /// The reload is done; serving as before.
+    pub fn reloaded(&mut self) {
+        self.send("READY=1");
+        self.next_status = Instant::now();
+    }
+
     /// The drain has begun: STOPPING=1.
     pub fn stopping(&self) {
         self.send("STOPPING=1\nSTATUS=draining: answering requests in flight");
