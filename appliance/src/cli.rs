@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Shards, overriding the config (0 = one per allowed CPU).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    /// Admin server (metrics) listen address, overriding the config (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<std::net::SocketAddr>,
     /// Log level (error, warn, info, debug or trace), overriding the config's logging.level.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<tracing::Level>,

@@ -4,6 +4,7 @@ mod cli;
 mod config_commands;
 mod evidence;
 mod logging;
+mod metrics;
 mod offline_verify;
 mod output;
 mod preflight;

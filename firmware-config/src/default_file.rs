@@ -128,6 +128,16 @@ const DOCS: &[(&str, &str)] = &[
          or \"journald\" (native journal fields, sent to the journal).",
     ),
     (
+        "admin",
+        "The operators' HTTP server: /metrics (Prometheus) and /healthz.",
+    ),
+    (
+        "admin.listen",
+        "Where it listens. Keep it on loopback or a management network: it has no \
+         authentication of its own yet.",
+    ),
+    ("admin.enabled", "Whether to run it."),
+    (
         "tenants",
         "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
          certificate (URI SAN urn:trust-fabric:tenant:<id>).",

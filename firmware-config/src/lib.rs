@@ -3,10 +3,12 @@
 //!
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
-//! policies), `[logging]` (level and format) and `[[tenants]]` (weights, admission rates,
-//! verifying keys, budget caps). Every field has a documented default; an empty file is a valid
-//! configuration that runs the appliance for the demo tenant. `default_file` writes them all out.
+//! policies), `[logging]` (level and format), `[admin]` (metrics server) and `[[tenants]]`
+//! (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! an empty file is a valid configuration that runs the appliance for the demo tenant.
+//! `default_file` writes them all out.
 
+mod admin;
 mod budgets;
 mod default_file;
 mod logging;
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tf_engine::Limits;
 
+pub use admin::AdminConfig;
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use default_file::default_file;
 pub use logging::LoggingConfig;
@@ -36,6 +39,8 @@ pub struct Config {
     pub budgets: BudgetsConfig,
     /// `[logging]`: level and format.
     pub logging: LoggingConfig,
+    /// `[admin]`: the operators' HTTP server (metrics).
+    pub admin: AdminConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -49,6 +54,7 @@ impl Default for Config {
             scheduling: SchedulingConfig::default(),
             budgets: BudgetsConfig::default(),
             logging: LoggingConfig::default(),
+            admin: AdminConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }

@@ -63,6 +63,8 @@ impl Server {
             state_arg.to_owned(),
             "--listen".to_owned(),
             "127.0.0.1:0".to_owned(),
+            "--admin-listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
         ];
         args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         let env: Vec<(String, String)> = env

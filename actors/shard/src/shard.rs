@@ -105,6 +105,11 @@ impl<R> Shard<R> {
         }
     }
 
+    /// How many tenants (slots `0..n`).
+    pub fn tenant_count(&self) -> usize {
+        self.tenants.len()
+    }
+
     /// A tenant's id.
     pub fn tenant_id(&self, slot: TenantSlot) -> &str {
         &self.tenants[slot.0 as usize].id

@@ -88,6 +88,8 @@ pub struct HostFacts {
     pub state_dir: StateDirFacts,
     /// Binding the QUIC address exclusively: the error if it failed.
     pub listen_probe: Result<(), String>,
+    /// Binding the admin server's TCP address (`None` when it is disabled).
+    pub admin_probe: Option<Result<(), String>>,
     /// The CPU features the field arithmetic uses (`adx`, `bmi2`) and whether present.
     pub cpu_features: Vec<(&'static str, bool)>,
 }
@@ -101,6 +103,8 @@ pub struct Wanted {
     pub io_memory_bytes: u64,
     /// The QUIC listen address, as written.
     pub listen: String,
+    /// The admin server's address, as written.
+    pub admin_listen: String,
 }
 
 /// Oldest kernel glommio runs on.
@@ -139,6 +143,7 @@ pub fn run(facts: &HostFacts, wanted: &Wanted) -> Vec<Check> {
         clock(facts),
         state_dir(facts),
         listen(facts, wanted),
+        admin_port(facts, wanted),
         cpu_features(facts),
     ]
 }
@@ -478,6 +483,29 @@ fn listen(facts: &HostFacts, wanted: &Wanted) -> Check {
     }
 }
 
+fn admin_port(facts: &HostFacts, wanted: &Wanted) -> Check {
+    match &facts.admin_probe {
+        None => check(
+            "admin port",
+            Status::Pass,
+            "the admin server is disabled (admin.enabled = false)".to_owned(),
+            "",
+        ),
+        Some(Ok(())) => check(
+            "admin port",
+            Status::Pass,
+            format!("TCP {} is free", wanted.admin_listen),
+            "",
+        ),
+        Some(Err(error)) => check(
+            "admin port",
+            Status::Fail,
+            format!("TCP {} cannot be bound: {error}", wanted.admin_listen),
+            "stop whatever holds it (`ss -tlpn`) or set admin.listen to another address",
+        ),
+    }
+}
+
 fn cpu_features(facts: &HostFacts) -> Check {
     let missing: Vec<&str> = facts
         .cpu_features
@@ -530,6 +558,7 @@ mod tests {
                 free_bytes: Some(50 << 30),
             },
             listen_probe: Ok(()),
+            admin_probe: Some(Ok(())),
             cpu_features: vec![("adx", true), ("bmi2", true)],
         }
     }
@@ -539,6 +568,7 @@ mod tests {
             shards: 0,
             io_memory_bytes: 1 << 20,
             listen: "127.0.0.1:4433".into(),
+            admin_listen: "127.0.0.1:8080".into(),
         }
     }
 
@@ -684,6 +714,17 @@ mod tests {
         let check = status_of(&facts, "QUIC port");
         assert_eq!(check.status, Status::Fail);
         assert!(check.detail.contains("127.0.0.1:4433"));
+    }
+
+    #[test]
+    fn a_taken_admin_port_fails_and_a_disabled_one_passes() {
+        let mut facts = healthy();
+        facts.admin_probe = Some(Err("Address already in use".into()));
+        let check = status_of(&facts, "admin port");
+        assert_eq!(check.status, Status::Fail);
+        assert!(check.fix.contains("admin.listen"));
+        facts.admin_probe = None;
+        assert_eq!(status_of(&facts, "admin port").status, Status::Pass);
     }
 
     #[test]

@@ -11,7 +11,12 @@ use std::path::Path;
 use super::checks::{HostFacts, StateDirFacts, Wanted};
 
 /// Reads everything the checks need.
-pub fn gather(wanted: &Wanted, listen: std::net::SocketAddr, state_dir: &Path) -> HostFacts {
+pub fn gather(
+    wanted: &Wanted,
+    listen: std::net::SocketAddr,
+    admin: Option<std::net::SocketAddr>,
+    state_dir: &Path,
+) -> HostFacts {
     HostFacts {
         kernel_release: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         io_uring_disabled: read_number("/proc/sys/kernel/io_uring_disabled").map(|v| v as u32),
@@ -33,6 +38,11 @@ pub fn gather(wanted: &Wanted, listen: std::net::SocketAddr, state_dir: &Path) -
         uid: effective_uid(),
         state_dir: state_dir_facts(state_dir),
         listen_probe: probe_listen(listen),
+        admin_probe: admin.map(|address| {
+            std::net::TcpListener::bind(address)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }),
         cpu_features: cpu_features(),
     }
 }

@@ -19,13 +19,15 @@ pub fn wanted(config: &Config) -> Wanted {
         shards: config.server.shards,
         io_memory_bytes: config.server.io_memory_kib as u64 * 1024,
         listen: config.server.listen.to_string(),
+        admin_listen: config.admin.listen.to_string(),
     }
 }
 
 /// Runs every check against this host.
 pub fn run_checks(config: &Config, state_dir: &Path) -> Vec<Check> {
     let wanted = wanted(config);
-    let facts = facts::gather(&wanted, config.server.listen, state_dir);
+    let admin = config.admin.enabled.then_some(config.admin.listen);
+    let facts = facts::gather(&wanted, config.server.listen, admin, state_dir);
     checks::run(&facts, &wanted)
 }
 

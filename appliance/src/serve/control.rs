@@ -28,6 +28,7 @@ pub struct Control {
     pulses: Vec<Pulse>,
     quotas: Mutex<Arc<Vec<Quota>>>,
     quota_generation: AtomicU64,
+    stuck: AtomicBool,
 }
 
 /// One shard's signs of life, written only by that shard (its own cache line, so shards never
@@ -63,7 +64,18 @@ impl Control {
             pulses: (0..shards).map(|_| Pulse::default()).collect(),
             quotas: Mutex::new(Arc::new(Vec::new())),
             quota_generation: AtomicU64::new(0),
+            stuck: AtomicBool::new(false),
         }
+    }
+
+    /// The watchdog found a shard making no progress (or found them all moving again).
+    pub fn set_stuck(&self, stuck: bool) {
+        self.stuck.store(stuck, Ordering::Release);
+    }
+
+    /// Whether a shard is stuck.
+    pub fn stuck(&self) -> bool {
+        self.stuck.load(Ordering::Acquire)
     }
 
     /// Publishes new admission quotas; each shard applies them on its next pulse.

@@ -26,6 +26,7 @@ pub struct Home {
     settings: ShardSettings,
     /// Told to partners over budget: how to ask for more.
     budget_contact: String,
+    metrics: crate::metrics::ShardMetrics,
 }
 
 impl Home {
@@ -44,11 +45,44 @@ impl Home {
         settings: ShardSettings,
         budget_contact: String,
     ) -> Self {
+        let tenants = shard.tenant_count();
         Home {
             shard,
             keystore,
             settings,
             budget_contact,
+            metrics: crate::metrics::ShardMetrics::new(tenants),
+        }
+    }
+
+    /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
+    /// capped tenants homed on it.
+    pub fn snapshot(
+        &mut self,
+        index: usize,
+        tenants: &TenantTable,
+        connections: u64,
+    ) -> crate::metrics::ShardSnapshot {
+        let now = unix_micros();
+        let mut budgets = Vec::new();
+        for (slot, spec) in tenants.specs().iter().enumerate() {
+            let slot = TenantSlot(slot as u32);
+            if spec.caps.is_empty() || tenants.home(slot) != index {
+                continue;
+            }
+            for status in self.shard.budget_status(slot, now) {
+                budgets.push(crate::metrics::BudgetGauge {
+                    tenant: slot,
+                    status,
+                });
+            }
+        }
+        crate::metrics::ShardSnapshot {
+            metrics: self.metrics.clone(),
+            queue_depth: self.shard.pending(),
+            connections,
+            cpu_seconds: crate::metrics::thread_cpu_seconds().unwrap_or(0.0),
+            budgets,
         }
     }
 
@@ -59,6 +93,7 @@ impl Home {
             ToHome::Submit(job) => match self.shard.admit(job, now, unix_micros()) {
                 Ok(()) => None,
                 Err((refusal, job)) => {
+                    self.metrics.refused(&job, &refusal);
                     let tenant = self.shard.tenant_id(job.tenant);
                     let frame = replies::refusal(
                         job.submit.request_id,
@@ -162,6 +197,7 @@ impl Home {
         self.shard
             .record_service(cost, Micros(busy.as_micros() as u64));
         let decided_at = unix_micros();
+        self.metrics.decided(&batch.items, &verdicts, decided_at);
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
             let settlement = self.shard.settle(job, &verdict, decided_at);

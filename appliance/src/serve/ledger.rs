@@ -8,6 +8,8 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
 use tf_ledger::{Entry, Ledger, SqliteLedger};
@@ -17,6 +19,7 @@ use tf_wire::ErrorCode;
 use super::replies;
 use super::routes::{Decided, Reply};
 use super::wakeup::Wakeup;
+use crate::metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
 
 /// Most decided requests gathered before the receivers stop pulling from the shards (whose
 /// channels then fill, and whose verifiers then wait: overload turns into "busy" at admission).
@@ -32,7 +35,13 @@ pub struct LedgerPlan {
     pub from_shards: Vec<SharedReceiver<Vec<Decided>>>,
     /// Answers to each shard.
     pub to_shards: Vec<SharedSender<Vec<Reply>>>,
+    /// Where scrapes read the commit latency.
+    pub metrics: Arc<MetricsHub>,
 }
+
+/// How often the ledger publishes its metrics while it is never idle (otherwise it publishes
+/// whenever it runs out of work).
+const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
 struct Gathered {
     queue: RefCell<VecDeque<Decided>>,
@@ -51,6 +60,7 @@ pub async fn run(plan: LedgerPlan) {
         receipt_secret,
         from_shards,
         to_shards,
+        metrics,
     } = plan;
     super::priority::raise_ledger_thread();
     super::wakeup::keep_polling();
@@ -85,19 +95,47 @@ pub async fn run(plan: LedgerPlan) {
     }
     let mut signer = ReceiptSigner::from_secret(&receipt_secret);
     let mut group: Vec<Decided> = Vec::new();
+    let mut commit_seconds = Histogram::new(COMMIT_SECONDS);
+    let mut receipts = 0u64;
+    let mut published = Instant::now();
+    let mut unpublished = false;
+    let publish = |commit_seconds: &Histogram, receipts: u64, next_seq: u64| {
+        metrics.publish_ledger(LedgerSnapshot {
+            commit_seconds: commit_seconds.clone(),
+            receipts,
+            next_seq,
+        });
+    };
+    publish(&commit_seconds, receipts, ledger.next_seq());
     loop {
         group.extend(gathered.queue.borrow_mut().drain(..));
         for room in &gathered.room {
             room.notify();
         }
         if group.is_empty() {
+            if unpublished {
+                // Idle: a cheap moment to bring the scrape up to date.
+                publish(&commit_seconds, receipts, ledger.next_seq());
+                published = Instant::now();
+                unpublished = false;
+            }
             if *gathered.open_shards.borrow() == 0 {
                 break;
             }
             gathered.arrived.wait().await;
             continue;
         }
+        let started = Instant::now();
+        let seq_before = ledger.next_seq();
         let answers = commit(&mut ledger, &mut signer, &mut group);
+        commit_seconds.record(started.elapsed().as_secs_f64());
+        receipts += ledger.next_seq() - seq_before;
+        unpublished = true;
+        if published.elapsed() >= PUBLISH_EVERY {
+            publish(&commit_seconds, receipts, ledger.next_seq());
+            published = Instant::now();
+            unpublished = false;
+        }
         send_answers(&senders, answers).await;
         // Let the receivers move what arrived during the commit into the queue.
         glommio::yield_if_needed().await;

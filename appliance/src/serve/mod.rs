@@ -3,6 +3,7 @@
 //! pinned glommio executor per shard and one for the ledger, tells the user how to connect,
 //! then waits for SIGTERM/SIGINT and drains.
 
+mod admin;
 mod clock;
 mod connection;
 mod control;
@@ -95,6 +96,7 @@ fn serve(
     let overrides = reload::Overrides {
         listen: args.listen,
         shards: args.shards,
+        admin_listen: args.admin_listen,
         log_level: args.log_level,
     };
     overrides.apply(&mut config);
@@ -195,11 +197,16 @@ fn serve(
     let control = Arc::new(Control::new(shards));
     let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
     let replies = MeshBuilder::full(shards, MESH_CAPACITY);
+    let metrics_hub = Arc::new(crate::metrics::MetricsHub::new(
+        config.tenants.iter().map(|t| t.id.clone()).collect(),
+        shards,
+    ));
     let mut ledger_plan = ledger::LedgerPlan {
         ledger,
         receipt_secret: signer.secret_bytes(),
         from_shards: Vec::with_capacity(shards),
         to_shards: Vec::with_capacity(shards),
+        metrics: metrics_hub.clone(),
     };
     let mut handles = Vec::with_capacity(shards);
     for (index, socket) in sockets.into_iter().enumerate() {
@@ -224,6 +231,7 @@ fn serve(
             to_ledger,
             from_ledger,
             control: control.clone(),
+            metrics: metrics_hub.clone(),
         };
         let control = control.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(placement[index]))
@@ -277,8 +285,23 @@ fn serve(
              without verifying it; never use this build for anything else"
         );
     }
+    let admin = if config.admin.enabled {
+        let server = admin::start(config.admin.listen, metrics_hub.clone(), control.clone())?;
+        tracing::info!(address = %server.address, "admin server listening (/metrics, /healthz)");
+        Some(server)
+    } else {
+        None
+    };
     let partner_file = partner_file::write(&state, bound, &signer)?;
-    print_hints(&state, &signer, &root, bound, &placement, &partner_file);
+    print_hints(
+        &state,
+        &signer,
+        &root,
+        bound,
+        &placement,
+        &partner_file,
+        admin.as_ref().map(|a| a.address),
+    );
     supervisor.ready(bound, shards, &control, std::time::Instant::now());
 
     while !terminate.load(Ordering::Acquire) {
@@ -310,6 +333,9 @@ fn serve(
                 failed = true;
             }
         }
+    }
+    if let Some(server) = admin {
+        server.stop();
     }
     if let Err(error) = ledger_handle.join() {
         tracing::error!("the ledger thread failed: {error}");
@@ -346,6 +372,7 @@ fn print_hints(
     bound: std::net::SocketAddr,
     placement: &[usize],
     partner_file: &std::path::Path,
+    admin: Option<std::net::SocketAddr>,
 ) {
     let created = if state.created {
         " (created: development CA, server and demo tenant certificates, receipt key)"
@@ -368,6 +395,11 @@ fn print_hints(
          (reads {})",
         partner_file.display()
     ));
+    if let Some(admin) = admin {
+        crate::output::line(format!(
+            "  metrics:  http://{admin}/metrics (Prometheus), http://{admin}/healthz"
+        ));
+    }
     crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");
 }
 

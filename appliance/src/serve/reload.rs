@@ -18,6 +18,8 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     /// `--shards`.
     pub shards: Option<usize>,
+    /// `--admin-listen`.
+    pub admin_listen: Option<SocketAddr>,
     /// `--log-level`.
     pub log_level: Option<tracing::Level>,
 }
@@ -30,6 +32,9 @@ impl Overrides {
         }
         if let Some(shards) = self.shards {
             config.server.shards = shards;
+        }
+        if let Some(admin) = self.admin_listen {
+            config.admin.listen = admin;
         }
         if let Some(level) = self.log_level {
             config.logging.level = level.to_string().to_lowercase();
@@ -67,6 +72,7 @@ pub fn changes(running: &Config, new: &Config) -> Changes {
     restart(running.server != new.server, "[server]");
     restart(running.scheduling != new.scheduling, "[scheduling]");
     restart(running.budgets != new.budgets, "[budgets]");
+    restart(running.admin != new.admin, "[admin]");
     let ids = |tenants: &[TenantConfig]| -> Vec<String> {
         tenants.iter().map(|t| t.id.clone()).collect()
     };
@@ -240,6 +246,7 @@ mod tests {
         let mut new = parse("[server]\nshards = 4\n[logging]\nlevel = \"debug\"\n");
         Overrides {
             listen: None,
+            admin_listen: None,
             shards: Some(2),
             log_level: Some(tracing::Level::WARN),
         }

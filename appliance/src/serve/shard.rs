@@ -71,6 +71,8 @@ pub struct ShardPlan {
     pub from_ledger: SharedReceiver<Vec<Reply>>,
     /// Shutdown state shared with the main thread.
     pub control: Arc<Control>,
+    /// Where scrapes read this shard's counters.
+    pub metrics: Arc<crate::metrics::MetricsHub>,
 }
 
 /// How long a drain waits for in-flight requests before closing connections anyway.
@@ -93,6 +95,7 @@ pub struct ShardState {
     ledger: ConnectedSender<Vec<Decided>>,
     tenants: Arc<TenantTable>,
     control: Arc<Control>,
+    metrics: Arc<crate::metrics::MetricsHub>,
 }
 
 /// How often a shard's executor stops running tasks to collect completed I/O, timers and
@@ -160,6 +163,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         ledger,
         tenants: plan.tenants,
         control: plan.control,
+        metrics: plan.metrics,
     });
 
     let io_queue = glommio::executor().create_task_queue(
@@ -218,18 +222,32 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
 
 /// How often a shard publishes its pulse (read by the watchdog and the status line).
 const PULSE_EVERY: Duration = Duration::from_millis(100);
+/// Pulses between metrics snapshots: scrapes see counters at most half a second old.
+const PULSES_PER_SNAPSHOT: u32 = 5;
 
 /// Publishes this shard's counters and applies reloaded quotas. The task runs only when the
 /// executor gets round to its tasks, so a shard stuck in one task stops beating and the
 /// watchdog notices.
 async fn pulse(state: Rc<ShardState>) {
     let mut quotas_applied = 0;
+    let mut pulses = 0u32;
     loop {
-        {
+        let connections = {
             let driver = state.driver.borrow();
+            let connections = driver.connections() as u64;
             state
                 .control
-                .beat(state.index, driver.answered(), driver.connections() as u64);
+                .beat(state.index, driver.answered(), connections);
+            connections
+        };
+        pulses = pulses.wrapping_add(1);
+        if pulses % PULSES_PER_SNAPSHOT == 1 {
+            let snapshot =
+                state
+                    .home
+                    .borrow_mut()
+                    .snapshot(state.index, &state.tenants, connections);
+            state.metrics.publish_shard(state.index, snapshot);
         }
         let generation = state.control.quota_generation();
         if generation != quotas_applied {

@@ -90,6 +90,7 @@ impl Supervisor {
                      the appliance"
                 );
             }
+            control.set_stuck(!stuck.is_empty());
             self.stuck = stuck;
             self.checked = pulses;
         }

@@ -1,0 +1,206 @@
+//! `/metrics` as Prometheus reads it: scraped over HTTP from the real appliance while partners
+//! submit, parsed with the Prometheus project's own Python parser, and checked against what was
+//! sent.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde_json::Value;
+use server::Server;
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
+
+fn statement(seed: u8, valid: bool) -> Statement {
+    let message = vec![seed; 16];
+    let (signature, public_key) = bls::sign(&[seed + 1; 32], &message).expect("signs");
+    let mut sent = message;
+    if !valid {
+        sent.push(0);
+    }
+    Statement::BlsSingle {
+        public_key: public_key.to_bytes(),
+        message: sent,
+        signature: signature.to_bytes(),
+    }
+}
+
+fn admin_address(server: &Server) -> SocketAddr {
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("admin server listening"))
+        .unwrap_or_else(|| panic!("no admin address in the log:\n{log}"));
+    let address = line.split("address=").nth(1).expect("address field");
+    address.trim().parse().expect("socket address")
+}
+
+/// A plain HTTP/1.1 GET; returns status code and body.
+fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("admin server accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, body.to_owned())
+}
+
+/// Parses the exposition with prometheus_client's parser (Debian's python3-prometheus-client,
+/// installed by tests/run); returns `name{labels}` -> value, labels sorted.
+fn parse_with_prometheus(text: &str) -> HashMap<String, f64> {
+    let script = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+        out[f"{s.name}{{{labels}}}"] = s.value
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("Debian's python3 runs (tests/run installs python3-prometheus-client)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("written");
+    let out = child.wait_with_output().expect("parser ran");
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused the page: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parsed: HashMap<String, Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    parsed
+        .into_iter()
+        .map(|(k, v)| (k, v.as_f64().expect("number")))
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_scraped_under_load_parse_and_count_what_happened() {
+    let server = Server::start("", &[], &[]);
+    let admin = admin_address(&server);
+    let (status, body) = get(admin, "/healthz");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+
+    let partner = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("connects");
+    let submit = |seed: u8, valid: bool, purpose: &str, class: DatasetClass| Submission {
+        purpose: purpose.into(),
+        dataset_class: class,
+        statement: statement(seed, valid),
+    };
+    // Load in the background while scraping.
+    let loader = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("a second connection");
+    let load = {
+        let partner = loader;
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            for seed in 0..30u8 {
+                let valid = seed % 3 != 0;
+                let reply = partner
+                    .submit(submit(seed, valid, "load", DatasetClass::P2))
+                    .await
+                    .expect("answered");
+                answers.push(reply.verdict);
+            }
+            answers
+        })
+    };
+    for _ in 0..5 {
+        let (status, page) = tokio::task::spawn_blocking(move || get(admin, "/metrics"))
+            .await
+            .expect("joined");
+        assert_eq!(status, 200);
+        parse_with_prometheus(&page);
+    }
+    let answers = load.await.expect("load ran");
+    let valid = answers.iter().filter(|v| **v == VerdictCode::Valid).count();
+    let invalid = answers
+        .iter()
+        .filter(|v| **v == VerdictCode::Invalid)
+        .count();
+    assert_eq!((valid, invalid), (20, 10));
+
+    // The demo tenant's small cap: 5 units per rolling minute for purpose budget-demo, P0.
+    let mut over_budget = 0;
+    for seed in 100..106u8 {
+        match partner
+            .submit(submit(seed, true, "budget-demo", DatasetClass::P0))
+            .await
+        {
+            Ok(reply) => assert_eq!(reply.verdict, VerdictCode::Valid),
+            Err(PartnerError::OverBudget(_)) => over_budget += 1,
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!(over_budget, 1);
+
+    // Shards publish every half second.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (_, page) = tokio::task::spawn_blocking(move || get(admin, "/metrics"))
+        .await
+        .expect("joined");
+    let samples = parse_with_prometheus(&page);
+    let value = |key: &str| {
+        *samples
+            .get(key)
+            .unwrap_or_else(|| panic!("no sample {key} in:\n{page}"))
+    };
+    let requests = |outcome: &str| {
+        value(&format!(
+            "trust_fabric_requests_total{{kind=bls-single,outcome={outcome},tenant=demo}}"
+        ))
+    };
+    assert_eq!(requests("valid"), 25.0);
+    assert_eq!(requests("invalid"), 10.0);
+    assert_eq!(requests("over_budget"), 1.0);
+    assert_eq!(
+        value("trust_fabric_decision_latency_seconds_count{kind=bls-single}"),
+        35.0
+    );
+    assert!(value("trust_fabric_batch_size_count{kind=bls-single}") >= 1.0);
+    assert_eq!(value("trust_fabric_ledger_receipts_total{}"), 35.0);
+    assert!(value("trust_fabric_ledger_commit_seconds_count{}") >= 1.0);
+    let cap = "class=P0,purpose=budget-demo,tenant=demo,window=rolling 60s";
+    assert_eq!(value(&format!("trust_fabric_budget_limit{{{cap}}}")), 5.0);
+    assert_eq!(value(&format!("trust_fabric_budget_used{{{cap}}}")), 5.0);
+    let shard_cpu: f64 = samples
+        .iter()
+        .filter(|(k, _)| k.starts_with("trust_fabric_shard_cpu_seconds_total"))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(shard_cpu > 0.0, "shard CPU is counted");
+    assert!(value("process_cpu_seconds_total{}") >= shard_cpu);
+    assert!(
+        value("trust_fabric_connections{shard=0}") + value("trust_fabric_connections{shard=1}")
+            >= 1.0
+    );
+}
