@@ -42,7 +42,12 @@ pub fn init(level: LevelFilter, format: &str) -> LogLevel {
                 .with_thread_names(true),
         ),
         "journald" => match tracing_journald::layer() {
-            Ok(journal) => Box::new(journal.with_syslog_identifier("trust-fabric".into())),
+            // Fields as TENANT=, SHARD=, ... (none of ours clash with the journal's own).
+            Ok(journal) => Box::new(
+                journal
+                    .with_syslog_identifier("trust-fabric".into())
+                    .with_field_prefix(None),
+            ),
             Err(error) => {
                 fallback = Some(error);
                 text()
