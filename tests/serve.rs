@@ -565,3 +565,30 @@ async fn registered_keys_survive_a_restart() {
         .expect("answered");
     assert_eq!(reply.verdict, VerdictCode::Valid, "{}", server.log());
 }
+
+#[tokio::test]
+async fn tls_material_named_in_the_config_is_used_instead_of_the_state_directorys() {
+    let mut server = Server::start("", &[], &[]);
+    let material = server.dir.path().join("pki");
+    std::fs::create_dir(&material).expect("folder");
+    for file in ["server.pem", "server.key", "ca.pem"] {
+        std::fs::copy(server.state.join(file), material.join(file)).expect("copied");
+    }
+    // The state directory's own certificate is now unusable: serving proves the config's is used.
+    std::fs::write(server.state.join("server.pem"), "not a certificate").expect("spoiled");
+    let config = format!(
+        "[tls]\ncertificate = \"{0}/server.pem\"\nprivate_key = \"{0}/server.key\"\n\
+         client_ca = \"{0}/ca.pem\"\n",
+        material.display()
+    );
+    std::fs::write(server.dir.path().join("appliance.toml"), config).expect("config");
+    server.restart();
+    let partner = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("connects with the configured certificate");
+    let reply = partner
+        .submit(submission(bls_statement(3, b"tls", true)))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+}

@@ -110,7 +110,11 @@ fn drop_in(config: &Config, cpus: &[usize]) -> String {
          CPUAffinity={}\n\
          # Each shard and the ledger thread register {} KiB of io_uring memory with 3 rings:\n\
          # {:.1} MiB for {shards} shard(s), plus half again for kernels that charge the rings too.\n\
-         LimitMEMLOCK={limit_mib}M",
+         LimitMEMLOCK={limit_mib}M\n\
+         # Allocator (mimalloc) options are environment variables read at process start;\n\
+         # uncomment to try, and compare with `bench-rig` (see docs/runbook.md):\n\
+         # Environment=MIMALLOC_ALLOW_LARGE_OS_PAGES=1\n\
+         # Environment=MIMALLOC_PURGE_DELAY=250",
         if shard_cpus.len() < cpus.len() {
             format!(
                 " CPU {} is left to the kernel,\n# interrupts and the rest of the host.",

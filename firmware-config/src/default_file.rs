@@ -31,8 +31,8 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "server.shards",
-        "Shards: one pinned executor per CPU. 0 = one per CPU in the process's affinity mask \
-         (systemd's CPUAffinity=). At most 1024.",
+        "Shards, one pinned executor each: 0 (one per CPU) to 1024. 0 follows the process's \
+         affinity mask (systemd's CPUAffinity=).",
     ),
     (
         "server.io_memory_kib",
@@ -124,8 +124,24 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "logging.format",
-        "\"text\" (readable lines on stderr), \"json\" (one JSON object per line on stderr) \
-         or \"journald\" (native journal fields, sent to the journal).",
+        "\"text\", \"json\" or \"journald\": readable lines on stderr, one JSON object per \
+         line on stderr, or native journal fields sent to the journal.",
+    ),
+    (
+        "tls",
+        "The QUIC server's certificate and the CA partners' client certificates chain to. \
+         Unset: the state directory's development PKI (server.pem, server.key, ca.pem).",
+    ),
+    ("tls.certificate", "The server's certificate chain, PEM."),
+    (
+        "tls.private_key",
+        "Its private key, PEM. tls.certificate and tls.private_key are set together (a \
+         certificate without its key cannot serve).",
+    ),
+    (
+        "tls.client_ca",
+        "The CA(s) issuing partners' client certificates, PEM. The tenant is the certificate's \
+         URI SAN urn:trust-fabric:tenant:<id>.",
     ),
     (
         "admin",
@@ -161,22 +177,33 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "tenants.caps",
-        "Privacy budget caps; every cap that applies to a request must hold.",
+        "Privacy budget caps, at most 64 caps per tenant; every cap that applies to a request \
+         must hold.",
     ),
     (
         "tenants.caps.purpose",
-        "The purpose it limits; omit it for a cap across every purpose of the class.",
+        "The purpose it limits: 1 to 64 characters of a-z, 0-9, -, _ and . (omit it for a cap \
+         across purposes)",
     ),
     ("tenants.caps.class", "\"P0\", \"P1\" or \"P2\"."),
-    ("tenants.caps.limit", "Budget units per window, 1 to 10^12."),
+    (
+        "tenants.caps.limit",
+        "Budget units per window, 1 to 1000000000000.",
+    ),
     (
         "tenants.caps.window",
-        "\"hour\", \"day\", \"week\" (from Monday), \"month\" (all UTC) or \"rolling Ns\".",
+        "Calendar windows in UTC (a week starts on Monday) or a rolling one: \"hour\", \"day\", \
+         \"week\", \"month\" or \"rolling Ns\" (N from 1 to 31622400)",
     ),
 ];
 
 /// Keys with no default value, shown commented out with an example.
-const OPTIONAL: &[(&str, &str)] = &[("server.state_dir", "\"/var/lib/trust-fabric\"")];
+const OPTIONAL: &[(&str, &str)] = &[
+    ("server.state_dir", "\"/var/lib/trust-fabric\""),
+    ("tls.certificate", "\"/etc/trust-fabric/server.pem\""),
+    ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
+    ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
+];
 
 /// The default configuration as a commented TOML file.
 pub fn default_file() -> String {
@@ -304,5 +331,89 @@ mod tests {
         }
         assert!(text.contains("# QUIC (UDP) listen address"));
         assert!(text.contains("listen = \"127.0.0.1:4433\""));
+    }
+    /// Every checked key: a bad value is refused with the file, the key and what is allowed,
+    /// and what is allowed is what the default file documents for that key.
+    #[test]
+    fn each_invalid_value_gives_the_documented_message() {
+        let tenant = "[[tenants]]\nid = \"t\"\n";
+        let cases: Vec<(String, &str)> = vec![
+            (
+                "[verify]\nmax_public_inputs = 0".into(),
+                "verify.max_public_inputs",
+            ),
+            (
+                "[verify]\nmax_message_bytes = 0".into(),
+                "verify.max_message_bytes",
+            ),
+            (
+                "[verify]\nmax_aggregate_keys = 0".into(),
+                "verify.max_aggregate_keys",
+            ),
+            ("[server]\nshards = 2000".into(), "server.shards"),
+            ("[server]\nio_memory_kib = 1".into(), "server.io_memory_kib"),
+            (
+                "[server]\nmax_connections = 0".into(),
+                "server.max_connections",
+            ),
+            (
+                "[server]\nmax_streams_per_connection = 0".into(),
+                "server.max_streams_per_connection",
+            ),
+            (
+                "[server]\nidle_timeout_ms = 5".into(),
+                "server.idle_timeout_ms",
+            ),
+            (
+                "[scheduling]\nmailbox_capacity = 0".into(),
+                "scheduling.mailbox_capacity",
+            ),
+            ("[scheduling]\nquantum = 0".into(), "scheduling.quantum"),
+            (
+                "[scheduling]\nbatch_max = 5000".into(),
+                "scheduling.batch_max",
+            ),
+            (
+                "[scheduling]\nbatch_window_us = 200000".into(),
+                "scheduling.batch_window_us",
+            ),
+            ("[logging]\nlevel = \"loud\"".into(), "logging.level"),
+            ("[logging]\nformat = \"xml\"".into(), "logging.format"),
+            ("[tls]\ncertificate = \"/c.pem\"".into(), "tls.private_key"),
+            (format!("{tenant}rate_per_sec = 0"), "tenants.rate_per_sec"),
+            (format!("{tenant}burst = 0"), "tenants.burst"),
+            (format!("{tenant}weight = 0"), "tenants.weight"),
+            ("[[tenants]]\nid = \"Bad Id\"".into(), "tenants.id"),
+            (
+                format!("{tenant}[[tenants.caps]]\nclass = \"P0\"\nlimit = 0\nwindow = \"day\""),
+                "tenants.caps.limit",
+            ),
+            (
+                format!(
+                    "{tenant}[[tenants.caps]]\nclass = \"P0\"\nlimit = 5\nwindow = \"fortnight\""
+                ),
+                "tenants.caps.window",
+            ),
+        ];
+        for (text, key) in cases {
+            let error = Config::parse(&text, Path::new("bad.toml"))
+                .expect_err(&format!("{text} must be refused"));
+            let crate::ConfigError::Invalid {
+                key: named,
+                allowed,
+                ..
+            } = &error
+            else {
+                panic!("{text}: not a range error: {error}");
+            };
+            let shown = error.to_string();
+            assert!(shown.starts_with("bad.toml: "), "{shown}");
+            assert_eq!(*named, key, "{shown}");
+            assert!(
+                doc(key).contains(allowed),
+                "{key}: the error allows {allowed:?} but the file documents {:?}",
+                doc(key)
+            );
+        }
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
-//! policies), `[logging]` (level and format), `[admin]` (metrics server) and `[[tenants]]`
-//! (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! policies), `[logging]` (level and format), `[admin]` (metrics server), `[tls]` (certificate
+//! and client CA) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -13,6 +13,7 @@ mod budgets;
 mod default_file;
 mod logging;
 mod serve;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_p
 pub use default_file::default_file;
 pub use logging::LoggingConfig;
 pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
+pub use tls::TlsConfig;
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// `[admin]`: the operators' HTTP server (metrics).
     pub admin: AdminConfig,
+    /// `[tls]`: certificate, key and client CA (default: the state directory's).
+    pub tls: TlsConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -55,6 +59,7 @@ impl Default for Config {
             budgets: BudgetsConfig::default(),
             logging: LoggingConfig::default(),
             admin: AdminConfig::default(),
+            tls: TlsConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -183,6 +188,7 @@ impl Config {
         self.scheduling.validate(path)?;
         self.budgets.validate(path)?;
         self.logging.validate(path)?;
+        self.tls.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

@@ -123,7 +123,7 @@ fn serve(
     // Shards beyond the allowed CPUs share them round robin (useful for tests, not for speed).
     let placement: Vec<usize> = (0..shards).map(|i| allowed[i % allowed.len()]).collect();
 
-    let server_config = tls::server_config(&state, &config.server)?;
+    let server_config = tls::server_config(&state, &config.server, &config.tls)?;
     let endpoint_config = Arc::new(EndpointConfig::default());
     let (sockets, bound) = sockets::bind(config.server.listen, shards)
         .with_context(|| format!("binding UDP {}", config.server.listen))?;

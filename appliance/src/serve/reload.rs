@@ -73,6 +73,7 @@ pub fn changes(running: &Config, new: &Config) -> Changes {
     restart(running.scheduling != new.scheduling, "[scheduling]");
     restart(running.budgets != new.budgets, "[budgets]");
     restart(running.admin != new.admin, "[admin]");
+    restart(running.tls != new.tls, "[tls]");
     let ids = |tenants: &[TenantConfig]| -> Vec<String> {
         tenants.iter().map(|t| t.id.clone()).collect()
     };

@@ -10,7 +10,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use tf_config::ServerConfig as ServerSettings;
+use tf_config::{ServerConfig as ServerSettings, TlsConfig};
 
 use crate::state::{State, layout};
 
@@ -36,14 +36,19 @@ pub enum TlsError {
     Quic(String),
 }
 
-/// The QUIC server configuration: TLS from the state directory, limits from the config.
+/// The QUIC server configuration: TLS material from `[tls]` (default: the state directory's),
+/// limits from the config.
 pub fn server_config(
     state: &State,
     settings: &ServerSettings,
+    material: &TlsConfig,
 ) -> Result<Arc<ServerConfig>, TlsError> {
+    let or_state = |configured: &Option<std::path::PathBuf>, file: &str| {
+        configured.clone().unwrap_or_else(|| state.path(file))
+    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
-    for ca in certificates(&state.path(layout::CA_CERT))? {
+    for ca in certificates(&or_state(&material.client_ca, layout::CA_CERT))? {
         roots.add(ca)?;
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -53,8 +58,8 @@ pub fn server_config(
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_client_cert_verifier(verifier)
         .with_single_cert(
-            certificates(&state.path(layout::SERVER_CERT))?,
-            private_key(&state.path(layout::SERVER_KEY))?,
+            certificates(&or_state(&material.certificate, layout::SERVER_CERT))?,
+            private_key(&or_state(&material.private_key, layout::SERVER_KEY))?,
         )?;
     tls.alpn_protocols = vec![tf_wire::ALPN.to_vec()];
     // 0-RTT stays off (rustls' default): replayable requests would spend budgets twice.
