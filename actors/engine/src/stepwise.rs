@@ -12,7 +12,7 @@ use crate::Verdict;
 
 /// A batch-verifiable scheme: a random-linear-combination check built up a chunk of items at a
 /// time and closed in two steps, and a single verifier for ranges of one (cheaper than a check
-/// over one item: one multi-Miller loop, no scalar multiplications).
+/// over one item: one multi-Miller loop, no scalar multiplications), also in two steps.
 pub trait BatchScheme {
     /// One statement.
     type Item;
@@ -20,12 +20,18 @@ pub trait BatchScheme {
     type Check;
     /// A check with everything done but the final exponentiation.
     type Closing;
+    /// One item's own verification with its Miller loops done, waiting for the final
+    /// exponentiation.
+    type Single;
     /// Items absorbed per step: about a millisecond of work, and enough to share the Miller
     /// loop's squarings.
     const CHUNK: usize;
 
-    /// Verifies one item on its own.
-    fn verify_one(&self, item: &Self::Item) -> Verdict;
+    /// The first half of verifying one item on its own: its inputs and Miller loops. `Err`
+    /// when the verdict is known already.
+    fn begin_one(&self, item: &Self::Item) -> Result<Self::Single, Verdict>;
+    /// The second half: the final exponentiation and the comparison.
+    fn finish_one(&self, single: Self::Single) -> Verdict;
     /// Starts a check over `len` items.
     fn begin(&self, len: usize) -> Self::Check;
     /// Adds items to a check, each with a fresh random scalar.
@@ -65,6 +71,10 @@ enum Open<S: BatchScheme> {
         range: Range<usize>,
         closing: S::Closing,
     },
+    Single {
+        index: usize,
+        single: S::Single,
+    },
 }
 
 impl<S: BatchScheme> BatchRun<S> {
@@ -84,8 +94,8 @@ impl<S: BatchScheme> BatchRun<S> {
         }
     }
 
-    /// Does one bounded piece of work: absorbs one chunk, or does one half of closing a check.
-    /// Returns false once every item has its verdict.
+    /// Does one bounded piece of work: absorbs one chunk, does one half of closing a check, or
+    /// one half of a single verification. Returns false once every item has its verdict.
     pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
         let open = match self.open.take() {
             Some(open) => open,
@@ -94,7 +104,15 @@ impl<S: BatchScheme> BatchRun<S> {
                     return false;
                 };
                 if range.len() == 1 {
-                    self.verdicts[range.start] = self.scheme.verify_one(&self.items[range.start]);
+                    match self.scheme.begin_one(&self.items[range.start]) {
+                        Ok(single) => {
+                            self.open = Some(Open::Single {
+                                index: range.start,
+                                single,
+                            });
+                        }
+                        Err(verdict) => self.verdicts[range.start] = verdict,
+                    }
                     return !self.is_done();
                 }
                 Open::Absorbing {
@@ -123,6 +141,9 @@ impl<S: BatchScheme> BatchRun<S> {
                     range,
                     closing: self.scheme.close(check),
                 });
+            }
+            Open::Single { index, single } => {
+                self.verdicts[index] = self.scheme.finish_one(single);
             }
             Open::Closing { range, closing } => {
                 if self.scheme.holds(closing) {
@@ -276,10 +297,14 @@ mod tests {
         type Item = bool;
         type Check = bool;
         type Closing = bool;
+        type Single = bool;
         const CHUNK: usize = 3;
 
-        fn verify_one(&self, item: &bool) -> Verdict {
-            Verdict::from_check(*item, InvalidReason::ProofMismatch)
+        fn begin_one(&self, item: &bool) -> Result<bool, Verdict> {
+            Ok(*item)
+        }
+        fn finish_one(&self, single: bool) -> Verdict {
+            Verdict::from_check(single, InvalidReason::ProofMismatch)
         }
         fn begin(&self, _len: usize) -> bool {
             true

@@ -41,6 +41,17 @@ fn valid_invalid_and_batch<E: FromAny>() {
     .expect("count");
     assert!(matches!(verify_one(&f.key, &swapped), Verdict::Invalid(_)));
 
+    // A batch of one is verified on its own, in two steps: same verdicts.
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    assert_eq!(
+        verify_batch(&f.key, std::slice::from_ref(&f.statements[0]), &mut rng),
+        vec![Verdict::Valid]
+    );
+    assert_eq!(
+        verify_batch(&f.key, std::slice::from_ref(&wrong), &mut rng),
+        vec![Verdict::Invalid(InvalidReason::ProofMismatch)]
+    );
+
     // A batch of 9 distinct valid proofs (re-randomised: same statements, new proof bytes) with
     // one bad proof in the middle: only that one is invalid.
     let mut rng = ChaCha20Rng::seed_from_u64(3);

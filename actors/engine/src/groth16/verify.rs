@@ -121,10 +121,36 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
     type Item = T;
     type Check = Groth16Check<E>;
     type Closing = E::TargetField;
+    type Single = MillerLoopOutput<E>;
     const CHUNK: usize = 1;
 
-    fn verify_one(&self, item: &T) -> Verdict {
-        verify_one(self.key.prepared_key(), item.borrow())
+    /// arkworks' verifier cut in two: the inputs' MSM and the multi-Miller loop of
+    /// e(A, B) e(inputs, -gamma) e(C, -delta) ...
+    fn begin_one(&self, item: &T) -> Result<MillerLoopOutput<E>, Verdict> {
+        let key = &self.key.prepared_key().prepared;
+        let statement = item.borrow();
+        // The input count was checked when the statement was built, so this cannot fail.
+        let inputs = Groth16::<E>::prepare_inputs(key, &statement.inputs)
+            .map_err(|_| Verdict::Invalid(InvalidReason::ProofMismatch))?;
+        Ok(E::multi_miller_loop(
+            [
+                <E::G1Affine as Into<E::G1Prepared>>::into(statement.proof.a),
+                inputs.into_affine().into(),
+                statement.proof.c.into(),
+            ],
+            [
+                statement.proof.b.into(),
+                key.gamma_g2_neg_pc.clone(),
+                key.delta_g2_neg_pc.clone(),
+            ],
+        ))
+    }
+
+    /// ... then the final exponentiation, compared with e(alpha, beta).
+    fn finish_one(&self, loops: MillerLoopOutput<E>) -> Verdict {
+        let key = &self.key.prepared_key().prepared;
+        let holds = E::final_exponentiation(loops).is_some_and(|t| t.0 == key.alpha_g1_beta_g2);
+        Verdict::from_check(holds, InvalidReason::ProofMismatch)
     }
 
     fn begin(&self, _len: usize) -> Groth16Check<E> {
