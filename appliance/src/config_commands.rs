@@ -108,8 +108,9 @@ fn drop_in(config: &Config, cpus: &[usize]) -> String {
          [Service]\n\
          # One shard per CPU listed (server.shards = 0 follows this mask).{}\n\
          CPUAffinity={}\n\
-         # Each shard and the ledger thread register {} KiB of io_uring memory with 3 rings:\n\
-         # {:.1} MiB for {shards} shard(s), plus half again for kernels that charge the rings too.\n\
+         # Each shard and the ledger thread register {} KiB of io_uring memory with 3 rings,\n\
+         # charged in whole 2 MiB pages: {:.1} MiB for {shards} shard(s), plus half again for\n\
+         # kernels that charge the rings themselves too.\n\
          LimitMEMLOCK={limit_mib}M\n\
          # Allocator (mimalloc) options are environment variables read at process start;\n\
          # uncomment to try, and compare with `bench-rig` (see docs/runbook.md):\n\
@@ -205,8 +206,8 @@ mod tests {
         config.server.io_memory_kib = 1024;
         let text = drop_in(&config, &[0, 1, 2, 3]);
         assert!(text.contains("CPUAffinity=1 2 3\n"), "{text}");
-        // (3 shards + ledger) x 3 rings x 1 MiB = 12 MiB, plus half = 18 MiB.
-        assert!(text.contains("LimitMEMLOCK=18M"), "{text}");
+        // (3 shards + ledger) x 3 rings x 2 MiB (1 MiB in whole pages) = 24 MiB, plus half.
+        assert!(text.contains("LimitMEMLOCK=36M"), "{text}");
         config.server.io_memory_kib = 4096;
         let text = drop_in(&config, &[0, 1]);
         assert!(text.contains("CPUAffinity=0 1\n"), "{text}");

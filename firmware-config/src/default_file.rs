@@ -37,9 +37,9 @@ const DOCS: &[(&str, &str)] = &[
     (
         "server.io_memory_kib",
         "io_uring memory per shard (and for the ledger thread), KiB, registered with each \
-         executor's 3 rings: (shards + 1) x 3 x this is locked memory and should fit \
-         RLIMIT_MEMLOCK (LimitMEMLOCK= under systemd; `appliance preflight` checks it). The \
-         data plane's sockets do not use these buffers, so the default is small. 64 to 65536.",
+         executor's 3 rings: (shards + 1) x 3 x this, in whole 2 MiB pages, is locked memory \
+         and should fit RLIMIT_MEMLOCK (LimitMEMLOCK= under systemd; `appliance preflight` \
+         checks it). The data plane's sockets do not use these buffers. 64 to 65536.",
     ),
     (
         "server.state_dir",

@@ -20,8 +20,9 @@ pub struct ServerConfig {
     /// affinity mask). Default 0; at most 1024.
     pub shards: usize,
     /// Memory each shard (and the ledger thread) registers with its three io_uring rings, KiB;
-    /// (shards + 1) x 3 x this is locked memory (RLIMIT_MEMLOCK). 512 fits the common 8 MiB
-    /// limit up to 4 shards. Default 512; 64 to 65536.
+    /// (shards + 1) x 3 x this, in whole 2 MiB pages, is locked memory (RLIMIT_MEMLOCK); where
+    /// the limit is lower some executors run without registered buffers, which the data plane's
+    /// sockets do not use. Default 512; 64 to 65536.
     pub io_memory_kib: usize,
     /// The state directory. Default: `$STATE_DIRECTORY`, else `./appliance-state`.
     #[serde(skip_serializing_if = "Option::is_none")]
