@@ -136,6 +136,16 @@ impl Partner {
         self.register_key(curve, bytes).await
     }
 
+    /// Registers a verifying key given as snarkjs `verification_key.json` text.
+    pub async fn register_key_json(&self, json: &str) -> Result<KeyId, PartnerError> {
+        let (curve, bytes) =
+            formats::verifying_key_json(json).map_err(|problem| PartnerError::Local {
+                path: "verifying key JSON".into(),
+                problem,
+            })?;
+        self.register_key(curve, bytes).await
+    }
+
     /// Sends one message and returns the appliance's answer, turning error answers into
     /// [`PartnerError`]s.
     pub async fn request(&self, message: &Message) -> Result<Message, PartnerError> {

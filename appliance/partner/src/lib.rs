@@ -19,6 +19,7 @@ mod client;
 mod config;
 mod error;
 pub mod formats;
+pub mod fixtures;
 
 pub use client::{Partner, Submission};
 pub use config::{Identity, PartnerConfig};

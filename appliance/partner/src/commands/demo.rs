@@ -16,7 +16,7 @@ use tf_partner::{
 
 use tf_partner::budget_text::scope;
 
-use super::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
+use tf_partner::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 use super::{exit, fail};
 
 /// `partner demo`.
@@ -45,8 +45,8 @@ pub async fn run(args: DemoArgs, config: &PartnerConfig) -> ExitCode {
 async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerError> {
     let partner = Arc::new(Partner::connect(config).await?);
     println!("connected to {} as the demo tenant", config.address);
-    let bn254 = register(&partner, BN254_KEY).await?;
-    let bls12_381 = register(&partner, BLS12_381_KEY).await?;
+    let bn254 = partner.register_key_json(BN254_KEY).await?;
+    let bls12_381 = partner.register_key_json(BLS12_381_KEY).await?;
     println!("registered Groth16 keys: bn254 {bn254}, bls12-381 {bls12_381}");
 
     let items = items(bn254, bls12_381).map_err(|problem| PartnerError::Local {
@@ -195,15 +195,6 @@ fn budget_fields(reply: &VerdictReply) -> String {
             receipt.budget_charged, receipt.ledger_seq
         ),
     }
-}
-
-pub async fn register(partner: &Partner, json: &str) -> Result<tf_engine::KeyId, PartnerError> {
-    let (curve, bytes) =
-        formats::verifying_key_json(json).map_err(|problem| PartnerError::Local {
-            path: "demo verifying key".into(),
-            problem,
-        })?;
-    partner.register_key(curve, bytes).await
 }
 
 fn items(bn254: tf_engine::KeyId, bls12_381: tf_engine::KeyId) -> Result<Vec<Item>, String> {

@@ -18,9 +18,8 @@ use tf_partner::{
     DatasetClass, Partner, PartnerConfig, PartnerError, Statement, Submission, VerdictCode, formats,
 };
 
-use super::demo::register;
 use super::fail;
-use super::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
+use tf_partner::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 
 /// `partner load`.
 #[derive(Debug, Args)]
@@ -133,8 +132,8 @@ async fn load(args: &LoadArgs, configs: &[PartnerConfig]) -> Result<bool, Partne
     let mut ids = None;
     for partner in &partners[..configs.len()] {
         ids = Some((
-            register(partner, BN254_KEY).await?,
-            register(partner, BLS12_381_KEY).await?,
+            partner.register_key_json(BN254_KEY).await?,
+            partner.register_key_json(BLS12_381_KEY).await?,
         ));
     }
     let (bn254, bls12_381) = ids.expect("at least one tenant");

@@ -2,7 +2,6 @@
 
 mod budgets;
 mod demo;
-mod fixtures;
 mod keys;
 mod load;
 mod receipt;

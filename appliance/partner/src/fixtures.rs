@@ -1,10 +1,10 @@
-//! The demo circuit's keys and proofs, built in (the same fixtures the test suite checks
-//! snarkjs agreement with): `a * b = c` with `c` public.
+//! The demo circuit's keys and proofs, built in for demos and load generation (the same
+//! fixtures the test suite checks snarkjs agreement with): `a * b = c` with `c` public.
 
 macro_rules! fixture {
     ($curve:literal, $file:literal) => {
         include_str!(concat!(
-            "../../../../tests/fixtures/groth16/",
+            "../../../tests/fixtures/groth16/",
             $curve,
             "/",
             $file

@@ -1,0 +1,488 @@
+//! The report of a run: a stable JSON schema (`schema` names its version), a self-contained
+//! HTML page with plots, the HdrHistogram interval log, and the summary printed at the end.
+
+mod compare;
+mod html;
+mod interval_log;
+mod plots;
+mod text;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+pub use compare::compare;
+pub use text::print_summary;
+
+use crate::driver::Measured;
+use crate::fairness;
+use crate::floor::Floor;
+use crate::monitor::Usage;
+use crate::recorder::Tally;
+use crate::slo::{self, Check, Metric};
+use crate::spec::{PlannedStage, Profile, RunSpec, TenantSpec, WARMUP};
+
+/// The schema's name and version; a change that removes or renames a field bumps it.
+pub const SCHEMA: &str = "trust-fabric/bench-rig-report/v1";
+
+/// Latency percentiles in milliseconds (nearest rank, from HdrHistograms exact to 0.1 %).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+        Percentiles {
+            count: h.len(),
+            mean: h.mean() / 1e3,
+            p50: ms(0.50),
+            p90: ms(0.90),
+            p95: ms(0.95),
+            p99: ms(0.99),
+            p999: ms(0.999),
+            max: h.max() as f64 / 1e3,
+        }
+    }
+}
+
+/// One point of the latency distribution.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Quantile {
+    pub percentile: f64,
+    pub ms: f64,
+}
+
+/// Points from 0 % to the highest percentile the sample size resolves (at most 99.999 %),
+/// ten per decade of 1 / (1 - p), then the maximum.
+fn distribution(h: &Histogram<u64>) -> Vec<Quantile> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let resolvable = (h.len() as f64).log10().min(5.0);
+    let mut points: Vec<Quantile> = (0..)
+        .map(|k| f64::from(k) / 10.0)
+        .take_while(|nines| *nines <= resolvable)
+        .map(|nines| {
+            let q = 1.0 - 10f64.powf(-nines);
+            Quantile {
+                percentile: q * 100.0,
+                ms: h.value_at_quantile(q) as f64 / 1e3,
+            }
+        })
+        .collect();
+    points.push(Quantile {
+        percentile: 100.0,
+        ms: h.max() as f64 / 1e3,
+    });
+    points
+}
+
+/// Requests by how they ended.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Counts {
+    pub sent: u64,
+    /// Answered with a verdict.
+    pub served: u64,
+    pub valid: u64,
+    /// By type: busy, over-budget, timeout, not-sent, wrong-verdict, ...
+    pub errors: BTreeMap<String, u64>,
+    /// Errors / sent.
+    pub error_rate: f64,
+    pub offered_rps: f64,
+    pub served_rps: f64,
+}
+
+impl Counts {
+    fn of(tally: &Tally, seconds: f64) -> Counts {
+        let errors: u64 = tally.error_count();
+        Counts {
+            sent: tally.sent,
+            served: tally.served,
+            valid: tally.valid,
+            errors: tally
+                .errors
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            error_rate: errors as f64 / tally.sent.max(1) as f64,
+            offered_rps: tally.sent as f64 / seconds.max(1e-9),
+            served_rps: tally.served as f64 / seconds.max(1e-9),
+        }
+    }
+}
+
+/// A group of requests: counts and latency.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Group {
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Every finished request, refused ones included, from its intended send time.
+    pub latency_ms: Percentiles,
+    /// Requests answered with a verdict only.
+    pub served_latency_ms: Percentiles,
+}
+
+impl Group {
+    fn of(tally: &Tally, seconds: f64) -> Group {
+        Group {
+            counts: Counts::of(tally, seconds),
+            latency_ms: Percentiles::of(&tally.latency),
+            served_latency_ms: Percentiles::of(&tally.served_latency),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TenantReport {
+    pub name: String,
+    pub weight: f64,
+    pub demand: f64,
+    #[serde(flatten)]
+    pub group: Group,
+    /// Its weighted max-min fair share of what the appliance served, requests/s.
+    pub fair_share_rps: f64,
+    /// served_rps / fair_share_rps (1 = exactly its fair share).
+    pub x: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StageReport {
+    pub label: String,
+    pub rate: f64,
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub group: Group,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct KindReport {
+    pub kind: String,
+    #[serde(flatten)]
+    pub group: Group,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Fairness {
+    pub gini: f64,
+    pub jain: f64,
+    /// Total served rate the fair shares divide.
+    pub capacity_rps: f64,
+    pub method: String,
+}
+
+/// One second of the run, by completion time.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct IntervalReport {
+    pub second: u64,
+    pub sent: u64,
+    pub served: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Cost {
+    /// Appliance CPU seconds per 1,000 requests served.
+    pub cpu_seconds_per_1k: f64,
+    /// Served rate / the floor's rate on all the appliance's cores.
+    pub throughput_vs_single_floor: f64,
+    pub throughput_vs_batched_floor: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Burst {
+    pub steady_p95_ms: f64,
+    pub swing_p95_ms: f64,
+    /// swing / steady - 1.
+    pub p95_swing: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Trial {
+    pub rps: f64,
+    pub served_rps: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Capacity {
+    /// The highest offered rate whose trial met the targets (0 if none did).
+    pub highest_rps: f64,
+    pub ratio_to_single_floor: f64,
+    pub ratio_to_batched_floor: f64,
+    pub trials: Vec<Trial>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    pub profile: Profile,
+    /// PASS or FAIL.
+    pub verdict: String,
+    /// Ctrl-C ended the run before its planned end; the figures cover what ran.
+    pub interrupted: bool,
+    pub measured_from_unix: f64,
+    pub measured_seconds: f64,
+    pub warmup_seconds: f64,
+    pub mix: BTreeMap<String, u32>,
+    pub connections_per_tenant: usize,
+    pub purpose: String,
+    pub floor: Floor,
+    /// Which tenants the latency and error targets apply to.
+    pub scope: String,
+    pub slo: Vec<Check>,
+    pub overall: Group,
+    /// The latency distribution of every finished request, for the percentile plot.
+    pub distribution_ms: Vec<Quantile>,
+    pub in_appliance_ms: Percentiles,
+    pub after_verdict_ms: Percentiles,
+    pub tenants: Vec<TenantReport>,
+    pub fairness: Fairness,
+    pub stages: Vec<StageReport>,
+    pub kinds: Vec<KindReport>,
+    pub appliance: Option<Usage>,
+    pub cost: Cost,
+    pub rig_cpu_seconds: f64,
+    pub intervals: Vec<IntervalReport>,
+    pub burst: Option<Burst>,
+    pub capacity: Option<Capacity>,
+}
+
+/// Builds the report of a measured run.
+pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Measured) -> Report {
+    let seconds = measured.measured_seconds.max(1e-9);
+    let recorder = &measured.recorder;
+    let tenants_spec = spec.effective_tenants();
+
+    let served: Vec<f64> = recorder
+        .tenants
+        .iter()
+        .map(|t| t.served as f64 / seconds)
+        .collect();
+    let demands: Vec<f64> = recorder
+        .tenants
+        .iter()
+        .map(|t| t.sent as f64 / seconds)
+        .collect();
+    let weights: Vec<f64> = tenants_spec.iter().map(|t| t.weight).collect();
+    let capacity: f64 = served.iter().sum();
+    let fair = fairness::fair_shares(capacity, &demands, &weights);
+    let x = fairness::normalised(&served, &fair);
+    let tenants: Vec<TenantReport> = tenants_spec
+        .iter()
+        .zip(&recorder.tenants)
+        .enumerate()
+        .map(
+            |(i, (t, tally)): (usize, (&TenantSpec, &Tally))| TenantReport {
+                name: t.name.clone(),
+                weight: t.weight,
+                demand: t.demand,
+                group: Group::of(tally, seconds),
+                fair_share_rps: fair[i],
+                x: if fair[i] > 0.0 {
+                    served[i] / fair[i]
+                } else {
+                    0.0
+                },
+            },
+        )
+        .collect();
+    let fairness = Fairness {
+        gini: fairness::gini(&x),
+        jain: fairness::jain(&x),
+        capacity_rps: capacity,
+        method: "x_i = served rate / weighted max-min fair share of the total served rate given \
+                 the offered rates; Gini and Jain over the x_i"
+            .into(),
+    };
+
+    // Stages (the warm-up is not recorded).
+    let stages: Vec<StageReport> = plan
+        .iter()
+        .zip(&recorder.stages)
+        .filter(|(p, _)| p.label != WARMUP)
+        .map(|(p, tally)| StageReport {
+            label: p.label.clone(),
+            rate: p.stage.rate,
+            seconds: p.stage.duration.as_secs_f64(),
+            group: Group::of(tally, p.stage.duration.as_secs_f64()),
+        })
+        .collect();
+    let burst = (spec.profile == Profile::Burst).then(|| {
+        let mut steady = Tally::default();
+        let mut swing = Tally::default();
+        for (p, tally) in plan.iter().zip(&recorder.stages) {
+            match p.label.as_str() {
+                WARMUP => {}
+                "steady" => steady.add(tally),
+                _ => swing.add(tally),
+            }
+        }
+        let p95 = |t: &Tally| t.latency.value_at_quantile(0.95) as f64 / 1e3;
+        Burst {
+            steady_p95_ms: p95(&steady),
+            swing_p95_ms: p95(&swing),
+            p95_swing: p95(&swing) / p95(&steady).max(1e-9) - 1.0,
+        }
+    });
+
+    // Targets apply to everyone, except the noisy neighbour's own errors and latency.
+    let (scope, scoped) = match &spec.noisy {
+        Some((noisy, _)) => {
+            let mut others = Tally::default();
+            for (t, tally) in tenants_spec.iter().zip(&recorder.tenants) {
+                if &t.name != noisy {
+                    others.add(tally);
+                }
+            }
+            (
+                format!("every tenant but {noisy} (the noisy neighbour)"),
+                others,
+            )
+        }
+        None => ("every tenant".to_string(), recorder.overall.clone()),
+    };
+    let checks = slo::check(&spec.targets, |metric| {
+        let quantile = |q: f64| {
+            if scoped.latency.is_empty() {
+                Err("no request finished".to_string())
+            } else {
+                Ok(scoped.latency.value_at_quantile(q) as f64 / 1e3)
+            }
+        };
+        match metric {
+            Metric::P50Ms => quantile(0.50),
+            Metric::P95Ms => quantile(0.95),
+            Metric::P99Ms => quantile(0.99),
+            Metric::P999Ms => quantile(0.999),
+            Metric::ErrorRate => Ok(scoped.error_count() as f64 / scoped.sent.max(1) as f64),
+            Metric::Gini => Ok(fairness.gini),
+            Metric::Cpu => measured
+                .usage
+                .as_ref()
+                .map(|u| u.utilisation)
+                .ok_or_else(|| {
+                    "not measured: run on the appliance's host (it is found by name) or give \
+                 --appliance-pid"
+                        .to_string()
+                }),
+            Metric::P95Swing => burst
+                .as_ref()
+                .map(|b| b.p95_swing)
+                .ok_or_else(|| "only the burst profile swings".to_string()),
+        }
+    });
+    let verdict = if slo::passed(&checks) { "PASS" } else { "FAIL" };
+
+    let served_rps = recorder.overall.served as f64 / seconds;
+    let cost = Cost {
+        cpu_seconds_per_1k: measured.usage.as_ref().map_or(0.0, |u| {
+            u.cpu_seconds * 1000.0 / recorder.overall.served.max(1) as f64
+        }),
+        throughput_vs_single_floor: served_rps / floor.single_rps.max(1e-9),
+        throughput_vs_batched_floor: served_rps / floor.batched_rps.max(1e-9),
+    };
+
+    Report {
+        schema: SCHEMA.into(),
+        profile: spec.profile,
+        verdict: verdict.into(),
+        interrupted: measured.interrupted,
+        measured_from_unix: measured.measured_from_unix,
+        measured_seconds: measured.measured_seconds,
+        warmup_seconds: spec.warmup.as_secs_f64(),
+        mix: spec
+            .mix
+            .iter()
+            .map(|(k, w)| (k.name().to_string(), *w))
+            .collect(),
+        connections_per_tenant: spec.connections,
+        purpose: spec.purpose.clone(),
+        floor: floor.clone(),
+        scope,
+        slo: checks,
+        overall: Group::of(&recorder.overall, seconds),
+        distribution_ms: distribution(&recorder.overall.latency),
+        in_appliance_ms: Percentiles::of(&recorder.in_appliance),
+        after_verdict_ms: Percentiles::of(&recorder.after_verdict),
+        tenants,
+        fairness,
+        stages,
+        kinds: recorder
+            .kinds
+            .iter()
+            .map(|(kind, tally)| KindReport {
+                kind: kind.name().into(),
+                group: Group::of(tally, seconds),
+            })
+            .collect(),
+        appliance: measured.usage.clone(),
+        cost,
+        rig_cpu_seconds: measured.rig_cpu_seconds,
+        intervals: recorder
+            .intervals
+            .iter()
+            .enumerate()
+            .map(|(second, interval)| {
+                let h = &interval.tally.latency;
+                let ms = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+                IntervalReport {
+                    second: second as u64,
+                    sent: interval.tally.sent,
+                    served: interval.tally.served,
+                    errors: interval.tally.error_count(),
+                    p50_ms: ms(0.5),
+                    p95_ms: ms(0.95),
+                    p99_ms: ms(0.99),
+                    max_ms: h.max() as f64 / 1e3,
+                }
+            })
+            .collect(),
+        burst,
+        capacity: None,
+    }
+}
+
+/// Writes report.json, report.html and latency.hlog into `dir` (created if missing).
+pub fn write(dir: &Path, report: &Report, measured: &Measured) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("report.json"), json)?;
+    std::fs::write(dir.join("report.html"), html::page(report))?;
+    let mut log = Vec::new();
+    interval_log::write(&mut log, measured)?;
+    std::fs::write(dir.join("latency.hlog"), log)?;
+    Ok(())
+}
+
+/// Reads a report written by [`write`].
+pub fn read(path: &Path) -> Result<Report, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    if value["schema"] != SCHEMA {
+        return Err(format!(
+            "{}: not a bench-rig report of this version (schema {}, expected {SCHEMA})",
+            path.display(),
+            value["schema"]
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,257 @@
+//! The report's plots as SVG (plotters): latency percentiles and rates over time, served versus
+//! fair share per tenant, and the latency distribution (percentile spectrum).
+
+use plotters::prelude::*;
+
+use super::{Quantile, Report};
+
+const SIZE: (u32, u32) = (760, 320);
+const FONT: (&str, u32) = ("sans-serif", 16);
+/// Colours that stay distinct in print and for common colour blindness.
+const BLUE: RGBColor = RGBColor(0, 114, 178);
+const ORANGE: RGBColor = RGBColor(230, 159, 0);
+const RED: RGBColor = RGBColor(213, 94, 0);
+const GREEN: RGBColor = RGBColor(0, 158, 115);
+
+type Plot = Result<String, String>;
+
+fn failed(e: impl std::fmt::Display) -> String {
+    format!("plotting: {e}")
+}
+
+/// A line chart of named series over the same x axis.
+fn lines(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(&str, RGBColor, Vec<(f64, f64)>)],
+) -> Plot {
+    let x_max = series
+        .iter()
+        .flat_map(|(_, _, points)| points.iter().map(|p| p.0))
+        .fold(1.0f64, f64::max);
+    let y_max = series
+        .iter()
+        .flat_map(|(_, _, points)| points.iter().map(|p| p.1))
+        .fold(1e-3f64, f64::max)
+        * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, FONT)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(failed)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(failed)?;
+        for (name, colour, points) in series {
+            let colour = *colour;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
+                .map_err(failed)?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
+}
+
+/// p50, p95 and p99 of each second.
+pub fn latency_over_time(report: &Report) -> Plot {
+    let pick = |f: fn(&super::IntervalReport) -> f64| {
+        report
+            .intervals
+            .iter()
+            .map(|i| (i.second as f64, f(i)))
+            .collect::<Vec<_>>()
+    };
+    lines(
+        "Latency per second (from intended send time)",
+        "seconds into the measured run",
+        "milliseconds",
+        &[
+            ("p50", BLUE, pick(|i| i.p50_ms)),
+            ("p95", ORANGE, pick(|i| i.p95_ms)),
+            ("p99", RED, pick(|i| i.p99_ms)),
+        ],
+    )
+}
+
+/// Requests sent and served each second.
+pub fn rate_over_time(report: &Report) -> Plot {
+    let pick = |f: fn(&super::IntervalReport) -> u64| {
+        report
+            .intervals
+            .iter()
+            .map(|i| (i.second as f64, f(i) as f64))
+            .collect::<Vec<_>>()
+    };
+    lines(
+        "Rate per second",
+        "seconds into the measured run",
+        "requests per second",
+        &[
+            ("sent", BLUE, pick(|i| i.sent)),
+            ("served", GREEN, pick(|i| i.served)),
+            ("errors", RED, pick(|i| i.errors)),
+        ],
+    )
+}
+
+/// The percentile spectrum: latency against 1 / (1 - percentile) on a log scale.
+pub fn distribution(report: &Report) -> Plot {
+    let points: Vec<(f64, f64)> = report
+        .distribution_ms
+        .iter()
+        .filter(|q| q.percentile < 100.0)
+        .map(|Quantile { percentile, ms }| (nines(*percentile), *ms))
+        .collect();
+    let max = report.overall.latency_ms.max;
+    let x_max = points.iter().map(|p| p.0).fold(1.0f64, f64::max).ceil();
+    let y_max = points.iter().map(|p| p.1).fold(1e-3f64, f64::max) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("Latency by percentile, all finished requests (max {max:.1} ms)"),
+                FONT,
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(failed)?;
+        let label = |x: &f64| {
+            let nines = x.round() as i32;
+            if (x - f64::from(nines)).abs() > 1e-6 {
+                return String::new();
+            }
+            match nines {
+                0 => "0%".into(),
+                1 => "90%".into(),
+                n => format!("99.{}%", "9".repeat((n - 2) as usize)).replace("99.%", "99%"),
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_labels(x_max as usize + 1)
+            .x_label_formatter(&label)
+            .x_desc("percentile")
+            .y_desc("milliseconds")
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(failed)?;
+        chart
+            .draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
+            .map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
+}
+
+/// log10(1 / (1 - p)) for p in percent: 90 % is 1, 99 % is 2, 99.9 % is 3.
+fn nines(percentile: f64) -> f64 {
+    let rest = (1.0 - percentile / 100.0).max(1e-7);
+    -rest.log10()
+}
+
+/// Each tenant's served rate beside its fair share.
+pub fn tenant_shares(report: &Report) -> Plot {
+    let names: Vec<String> = report.tenants.iter().map(|t| t.name.clone()).collect();
+    let n = names.len().max(1) as f64;
+    let y_max = report
+        .tenants
+        .iter()
+        .flat_map(|t| [t.group.counts.served_rps, t.fair_share_rps])
+        .fold(1e-3f64, f64::max)
+        * 1.2;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Served rate and fair share per tenant", FONT)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..y_max)
+            .map_err(failed)?;
+        let label = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() > 1e-6 || i < 0.0 {
+                return String::new();
+            }
+            names.get(i as usize).cloned().unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .x_labels(names.len())
+            .x_label_formatter(&label)
+            .y_desc("requests per second")
+            .disable_x_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(failed)?;
+        let bars = |offset: f64, pick: fn(&super::TenantReport) -> f64, style: ShapeStyle| {
+            report.tenants.iter().enumerate().map(move |(i, t)| {
+                let x = i as f64 + offset;
+                Rectangle::new([(x, 0.0), (x + 0.36, pick(t))], style)
+            })
+        };
+        chart
+            .draw_series(bars(-0.38, |t| t.group.counts.served_rps, GREEN.filled()))
+            .map_err(failed)?
+            .label("served")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], GREEN.filled()));
+        chart
+            .draw_series(bars(0.02, |t| t.fair_share_rps, BLUE.mix(0.5).filled()))
+            .map_err(failed)?
+            .label("fair share")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.mix(0.5).filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nines_put_the_tail_on_a_log_scale() {
+        assert!((nines(90.0) - 1.0).abs() < 1e-9);
+        assert!((nines(99.9) - 3.0).abs() < 1e-9);
+        assert_eq!(nines(0.0), 0.0);
+    }
+}
