@@ -74,7 +74,8 @@ pub enum Command {
     },
     /// Measures single and batched verification cost per core on this machine.
     Floor(FloorArgs),
-    /// Prints the differences between two JSON reports (B relative to A).
+    /// Prints the differences between two reports (B relative to A): report.json files or
+    /// the directories holding them.
     Compare {
         /// The earlier report.
         a: PathBuf,

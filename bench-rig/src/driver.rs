@@ -16,7 +16,7 @@ use crate::mix::{Kind, Pool};
 use crate::monitor::{Process, Reading, Usage};
 use crate::recorder::{NOT_SENT, Outcome, Recorder, error_type};
 use crate::schedule::Schedule;
-use crate::spec::{PlannedStage, TenantSpec, WARMUP};
+use crate::spec::{PlannedStage, RunSpec, TenantSpec, WARMUP};
 
 /// Connected tenants and what they send.
 pub struct Rig {
@@ -78,15 +78,11 @@ impl Rig {
     pub async fn connect(
         base: &PartnerConfig,
         state_dir: &Path,
-        tenants: &[TenantSpec],
-        connections: usize,
+        spec: &RunSpec,
         pool: Arc<Pool>,
-        purpose: String,
-        class: DatasetClass,
-        max_in_flight: usize,
     ) -> Result<Rig, PartnerError> {
         let mut all = Vec::new();
-        for tenant in tenants {
+        for tenant in &spec.tenants {
             let dir = state_dir.join("tenants").join(&tenant.name);
             let identity = Identity::from_files(
                 &state_dir.join("ca.pem"),
@@ -100,7 +96,7 @@ impl Rig {
                 ..*base
             };
             let mut mine = Vec::new();
-            for _ in 0..connections {
+            for _ in 0..spec.connections {
                 mine.push(Arc::new(Partner::connect(&config).await?));
             }
             if pool.of(Kind::Bn254).len() + pool.of(Kind::Bls12_381).len() > 0 {
@@ -116,9 +112,9 @@ impl Rig {
         Ok(Rig {
             connections: all,
             pool,
-            purpose,
-            class,
-            max_in_flight,
+            purpose: spec.purpose.clone(),
+            class: spec.class,
+            max_in_flight: spec.max_in_flight,
         })
     }
 
@@ -156,16 +152,14 @@ impl Rig {
         ));
 
         let mut tasks = tokio::task::JoinSet::new();
-        let mut sent_so_far = 0u64;
         let mut next_connection = vec![0usize; self.connections.len()];
         let mut interrupted = false;
-        for slot in schedule {
+        for (sent_so_far, slot) in (0u64..).zip(schedule) {
             tokio::select! {
                 () = tokio::time::sleep_until((start + slot.at).into()) => {}
                 () = stop.wait() => { interrupted = true; break; }
             }
             let (kind, statement) = self.pool.statement(sent_so_far);
-            sent_so_far += 1;
             let mut record = lock(&recorder);
             record.sent(&slot, kind);
             if tasks.len() >= self.max_in_flight {

@@ -1,5 +1,8 @@
 //! `bench-rig`: the open-loop soak rig for the Trust Fabric appliance. See docs/bench-rig.md.
 
+// In unit tests a panic is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod capacity;
 mod cli;
 mod driver;
@@ -119,18 +122,9 @@ fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, Str
     let out = common.out.clone().unwrap_or_else(|| default_out(profile));
     runtime.block_on(async {
         let tenants = spec.effective_tenants();
-        let rig = driver::Rig::connect(
-            &base,
-            &common.state_dir,
-            &tenants,
-            spec.connections,
-            pool.clone(),
-            spec.purpose.clone(),
-            spec.class,
-            spec.max_in_flight,
-        )
-        .await
-        .map_err(|e| format!("connecting: {e}"))?;
+        let rig = driver::Rig::connect(&base, &common.state_dir, &spec, pool.clone())
+            .await
+            .map_err(|e| format!("connecting: {e}"))?;
         driver::probe(&rig, &tenants)
             .await
             .map_err(|e| format!("the appliance refused a probe request before the run: {e}"))?;

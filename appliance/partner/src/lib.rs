@@ -18,8 +18,8 @@ pub mod budget_text;
 mod client;
 mod config;
 mod error;
-pub mod formats;
 pub mod fixtures;
+pub mod formats;
 
 pub use client::{Partner, Submission};
 pub use config::{Identity, PartnerConfig};

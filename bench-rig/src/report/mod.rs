@@ -313,18 +313,23 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
             .into(),
     };
 
-    // Stages (the warm-up is not recorded).
-    let stages: Vec<StageReport> = plan
-        .iter()
-        .zip(&recorder.stages)
-        .filter(|(p, _)| p.label != WARMUP)
-        .map(|(p, tally)| StageReport {
-            label: p.label.clone(),
-            rate: p.stage.rate,
-            seconds: p.stage.duration.as_secs_f64(),
-            group: Group::of(tally, p.stage.duration.as_secs_f64()),
-        })
-        .collect();
+    // Stages (the warm-up is not recorded), each over the part of it that ran.
+    let sending_ended = spec.warmup.as_secs_f64() + measured.measured_seconds;
+    let mut stage_start = 0.0;
+    let mut stages = Vec::new();
+    for (p, tally) in plan.iter().zip(&recorder.stages) {
+        let planned = p.stage.duration.as_secs_f64();
+        let ran = (sending_ended - stage_start).clamp(0.0, planned);
+        stage_start += planned;
+        if p.label != WARMUP {
+            stages.push(StageReport {
+                label: p.label.clone(),
+                rate: p.stage.rate,
+                seconds: ran,
+                group: Group::of(tally, ran),
+            });
+        }
+    }
     let burst = (spec.profile == Profile::Burst).then(|| {
         let mut steady = Tally::default();
         let mut swing = Tally::default();
@@ -472,8 +477,10 @@ pub fn write(dir: &Path, report: &Report, measured: &Measured) -> std::io::Resul
     Ok(())
 }
 
-/// Reads a report written by [`write`].
+/// Reads a report written by [`write`]: its report.json, or the directory holding it.
 pub fn read(path: &Path) -> Result<Report, String> {
+    let file = path.join("report.json");
+    let path = if path.is_dir() { file.as_path() } else { path };
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
@@ -485,4 +492,152 @@ pub fn read(path: &Path) -> Result<Report, String> {
         ));
     }
     serde_json::from_value(value).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::cli::LoadArgs;
+    use crate::mix::Kind;
+    use crate::recorder::{Outcome, Recorder};
+    use crate::schedule::Slot;
+
+    fn floor() -> Floor {
+        Floor {
+            batch: 64,
+            kinds: BTreeMap::new(),
+            mix_single_ms: 4.0,
+            mix_batched_ms: 2.0,
+            cores: 2,
+            single_rps: 500.0,
+            batched_rps: 1000.0,
+        }
+    }
+
+    /// Two tenants, 10 s measured: tenant 0 sent 20 and got 20 verdicts; tenant 1 sent 20, got
+    /// 10 verdicts and 10 `busy`.
+    fn measured(spec: &RunSpec) -> (Vec<PlannedStage>, Measured) {
+        let plan = spec.plan();
+        let mut recorder = Recorder::new(spec.warmup, 2, plan.len());
+        for i in 0..40u64 {
+            let slot = Slot {
+                at: spec.warmup + Duration::from_millis(i * 250),
+                stage: 1,
+                tenant: (i % 2) as usize,
+            };
+            recorder.sent(&slot, Kind::Bls);
+            let outcome = if slot.tenant == 1 && i % 4 == 1 {
+                Outcome::Error("busy")
+            } else {
+                Outcome::Verdict {
+                    valid: true,
+                    in_appliance: Duration::from_millis(2),
+                    after_verdict: Duration::from_millis(1),
+                }
+            };
+            recorder.finished(
+                &slot,
+                Kind::Bls,
+                &outcome,
+                slot.at + Duration::from_millis(10),
+            );
+        }
+        let measured = Measured {
+            recorder,
+            measured_from_unix: 1_700_000_000.0,
+            measured_seconds: 10.0,
+            usage: None,
+            rig_cpu_seconds: 0.5,
+            interrupted: false,
+        };
+        (plan, measured)
+    }
+
+    #[test]
+    fn the_report_adds_up_and_round_trips_through_its_schema() {
+        let args = LoadArgs {
+            duration: Some("10s".into()),
+            warmup: Some("2s".into()),
+            rps: Some(4.0),
+            ..LoadArgs::default()
+        };
+        let spec = args
+            .to_spec(Profile::Steady, &["a".into(), "b".into()])
+            .unwrap();
+        let (plan, measured) = measured(&spec);
+        let report = build(&spec, &plan, &floor(), &measured);
+        assert_eq!(report.overall.counts.sent, 40);
+        assert_eq!(report.overall.counts.served, 30);
+        assert_eq!(report.overall.counts.errors["busy"], 10);
+        assert!((report.overall.counts.error_rate - 0.25).abs() < 1e-12);
+        assert!((report.overall.counts.served_rps - 3.0).abs() < 1e-12);
+        // Capacity 3/s, demands 2/s each: fair shares 1.5 each; x = 2/1.5 and 1/1.5.
+        assert!((report.tenants[0].fair_share_rps - 1.5).abs() < 1e-12);
+        assert!((report.tenants[1].x - 1.0 / 1.5).abs() < 1e-12);
+        assert!(report.fairness.gini > 0.1);
+        // The error rate misses the default 0.25 % target; CPU was not measured.
+        assert_eq!(report.verdict, "FAIL");
+        let cpu = report.slo.iter().find(|c| c.metric == Metric::Cpu).unwrap();
+        assert_eq!(cpu.pass, None);
+        assert!(cpu.note.contains("not measured"));
+        // Served = verdicts: throughput against the floor.
+        assert!((report.cost.throughput_vs_single_floor - 3.0 / 500.0).abs() < 1e-12);
+
+        // The schema: these names are what tools read; renaming one must bump SCHEMA.
+        let json = serde_json::to_value(&report).unwrap();
+        for key in [
+            "schema",
+            "profile",
+            "verdict",
+            "interrupted",
+            "measured_seconds",
+            "floor",
+            "slo",
+            "overall",
+            "distribution_ms",
+            "in_appliance_ms",
+            "after_verdict_ms",
+            "tenants",
+            "fairness",
+            "stages",
+            "kinds",
+            "appliance",
+            "cost",
+            "intervals",
+        ] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        for key in [
+            "sent",
+            "served",
+            "valid",
+            "errors",
+            "error_rate",
+            "latency_ms",
+        ] {
+            assert!(json["overall"].get(key).is_some(), "overall.{key}");
+        }
+        for key in ["p50", "p90", "p95", "p99", "p999", "max", "count", "mean"] {
+            assert!(
+                json["overall"]["latency_ms"].get(key).is_some(),
+                "latency_ms.{key}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &report, &measured).unwrap();
+        // (Floats may differ in the last bit after a JSON round trip: compare what is exact.)
+        let back = read(dir.path()).unwrap();
+        assert_eq!(back.overall.counts, report.overall.counts);
+        assert_eq!(back.verdict, report.verdict);
+        assert_eq!(back.intervals.len(), report.intervals.len());
+        assert_eq!(back.tenants[1].group.counts, report.tenants[1].group.counts);
+        std::fs::write(dir.path().join("other.json"), r#"{"schema": "x"}"#).unwrap();
+        assert!(
+            read(&dir.path().join("other.json"))
+                .unwrap_err()
+                .contains("not a bench-rig report")
+        );
+    }
 }

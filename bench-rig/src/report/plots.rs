@@ -14,18 +14,15 @@ const RED: RGBColor = RGBColor(213, 94, 0);
 const GREEN: RGBColor = RGBColor(0, 158, 115);
 
 type Plot = Result<String, String>;
+/// A named line in a colour.
+type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 
 fn failed(e: impl std::fmt::Display) -> String {
     format!("plotting: {e}")
 }
 
 /// A line chart of named series over the same x axis.
-fn lines(
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[(&str, RGBColor, Vec<(f64, f64)>)],
-) -> Plot {
+fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[Series<'_>]) -> Plot {
     let x_max = series
         .iter()
         .flat_map(|(_, _, points)| points.iter().map(|p| p.0))

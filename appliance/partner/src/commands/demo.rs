@@ -16,8 +16,8 @@ use tf_partner::{
 
 use tf_partner::budget_text::scope;
 
-use tf_partner::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 use super::{exit, fail};
+use tf_partner::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
 
 /// `partner demo`.
 #[derive(Debug, Args)]

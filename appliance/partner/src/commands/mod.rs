@@ -3,7 +3,6 @@
 mod budgets;
 mod demo;
 mod keys;
-mod load;
 mod receipt;
 mod submit;
 
@@ -78,10 +77,6 @@ pub enum Command {
     /// Submit a mix of valid and invalid BLS signatures and Groth16 proofs and print the
     /// verdicts and receipts (saved under --out).
     Demo(demo::DemoArgs),
-    /// A simple load loop: a fixed rate (open loop) or saturation (closed loop) of a proof
-    /// mix, with latency percentiles, errors and, given its pid, the appliance's CPU time per
-    /// request and memory.
-    Load(load::LoadArgs),
     /// This tenant's privacy budgets: remaining per purpose and class, and when each window
     /// resets.
     Budgets(budgets::BudgetsArgs),
@@ -168,7 +163,6 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Submit { what } => submit::run(what, &config).await,
             Command::Demo(args) => demo::run(args, &config).await,
             Command::Budgets(args) => budgets::run(args, &config).await,
-            Command::Load(args) => load::run(args, config, &cli.connection.state_dir).await,
             Command::Receipt { .. } => unreachable!("handled above"),
         }
     })
