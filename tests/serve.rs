@@ -592,3 +592,25 @@ async fn tls_material_named_in_the_config_is_used_instead_of_the_state_directory
         .expect("answered");
     assert_eq!(reply.verdict, VerdictCode::Valid);
 }
+
+#[tokio::test]
+async fn a_quiet_partner_connection_outlives_the_idle_timeout() {
+    // The SDK pings a quiet connection, so a partner waiting a long time for an answer (or
+    // between requests) keeps its connection; without the pings the appliance would close it
+    // as idle after 10 s.
+    let server = Server::start("[server]\nidle_timeout_ms = 10000\n", &[], &[]);
+    let partner = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("connects");
+    tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+    let reply = partner
+        .submit(submission(bls_statement(1, b"still here", true)))
+        .await
+        .expect("the connection is still open");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+    assert!(
+        !server.log().contains("reason=timed out"),
+        "{}",
+        server.log()
+    );
+}

@@ -5,23 +5,27 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tf_partner::{Identity, Partner, PartnerConfig, PartnerError, Submission};
+
+use crate::link::Link;
 use tf_wire::{DatasetClass, VerdictCode};
 
 use crate::mix::{Kind, Pool};
 use crate::monitor::{Process, Reading, Usage};
-use crate::recorder::{NOT_SENT, Outcome, Recorder, error_type};
+use crate::recorder::{CONNECTION_LOST, NOT_SENT, Outcome, Recorder, error_type};
 use crate::schedule::Schedule;
 use crate::spec::{PlannedStage, RunSpec, TenantSpec, WARMUP};
 
 /// Connected tenants and what they send.
 pub struct Rig {
     /// Per tenant, its connections.
-    connections: Vec<Vec<Arc<Partner>>>,
+    connections: Vec<Vec<Arc<Link>>>,
+    /// Connections re-established after the appliance closed them.
+    reconnects: Arc<AtomicU64>,
     pool: Arc<Pool>,
     purpose: String,
     class: DatasetClass,
@@ -70,6 +74,8 @@ pub struct Measured {
     pub rig_cpu_seconds: f64,
     /// True when Ctrl-C ended the run early.
     pub interrupted: bool,
+    /// Connections the appliance closed that were re-established during the run.
+    pub reconnects: u64,
 }
 
 impl Rig {
@@ -82,6 +88,7 @@ impl Rig {
         pool: Arc<Pool>,
     ) -> Result<Rig, PartnerError> {
         let mut all = Vec::new();
+        let reconnects = Arc::new(AtomicU64::new(0));
         for tenant in &spec.tenants {
             let dir = state_dir.join("tenants").join(&tenant.name);
             let identity = Identity::from_files(
@@ -97,13 +104,14 @@ impl Rig {
             };
             let mut mine = Vec::new();
             for _ in 0..spec.connections {
-                mine.push(Arc::new(Partner::connect(&config).await?));
+                mine.push(Link::connect(config.clone(), reconnects.clone()).await?);
             }
             if pool.of(Kind::Bn254).len() + pool.of(Kind::Bls12_381).len() > 0 {
-                mine[0]
+                let partner = mine[0].partner();
+                partner
                     .register_key_json(tf_partner::fixtures::BN254_KEY)
                     .await?;
-                mine[0]
+                partner
                     .register_key_json(tf_partner::fixtures::BLS12_381_KEY)
                     .await?;
             }
@@ -111,6 +119,7 @@ impl Rig {
         }
         Ok(Rig {
             connections: all,
+            reconnects,
             pool,
             purpose: spec.purpose.clone(),
             class: spec.class,
@@ -168,7 +177,7 @@ impl Rig {
             }
             drop(record);
             let connections = &self.connections[slot.tenant];
-            let partner = connections[next_connection[slot.tenant] % connections.len()].clone();
+            let link = connections[next_connection[slot.tenant] % connections.len()].clone();
             next_connection[slot.tenant] += 1;
             let submission = Submission {
                 purpose: self.purpose.clone(),
@@ -177,7 +186,10 @@ impl Rig {
             };
             let recorder = recorder.clone();
             tasks.spawn(async move {
-                let outcome = submit(&partner, submission).await;
+                let outcome = submit(&link.partner(), submission).await;
+                if outcome == Outcome::Error(CONNECTION_LOST) {
+                    link.lost();
+                }
                 lock(&recorder).finished(&slot, kind, &outcome, start.elapsed());
             });
             while tasks.try_join_next().is_some() {}
@@ -208,6 +220,7 @@ impl Rig {
             eprintln!();
         }
         let readings = lock(&readings).clone();
+        let reconnects = self.reconnects.swap(0, Ordering::Relaxed);
         let usage = match (process, readings.start, end_reading) {
             (Some(process), Some(first), Some(last)) => {
                 Some(process.usage(first, last, readings.rss_max_kib))
@@ -228,6 +241,7 @@ impl Rig {
             usage,
             rig_cpu_seconds: crate::monitor::own_cpu_seconds() - rig_cpu_start,
             interrupted,
+            reconnects,
         }
     }
 }
@@ -369,7 +383,7 @@ pub async fn probe(rig: &Rig, tenants: &[TenantSpec]) -> Result<(), String> {
                 dataset_class: rig.class,
                 statement,
             };
-            match connections[0].submit(submission).await {
+            match connections[0].partner().submit(submission).await {
                 Ok(reply) if reply.verdict == VerdictCode::Valid => {}
                 Ok(reply) => {
                     return Err(format!(

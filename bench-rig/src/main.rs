@@ -8,6 +8,7 @@ mod cli;
 mod driver;
 mod fairness;
 mod floor;
+mod link;
 mod mix;
 mod monitor;
 mod recorder;

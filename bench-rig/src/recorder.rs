@@ -54,7 +54,7 @@ pub fn error_type(error: &PartnerError) -> &'static str {
         PartnerError::Internal => "internal",
         PartnerError::CertificateRefused { .. } => "certificate-refused",
         PartnerError::Connect { .. } => "connect",
-        PartnerError::ConnectionLost { .. } => "connection-lost",
+        PartnerError::ConnectionLost { .. } => CONNECTION_LOST,
         PartnerError::Timeout { .. } => "timeout",
         PartnerError::Protocol { .. } => "protocol",
         PartnerError::Local { .. } => "local",
@@ -62,6 +62,8 @@ pub fn error_type(error: &PartnerError) -> &'static str {
     }
 }
 
+/// The connection was closed under the request (the rig reconnects).
+pub const CONNECTION_LOST: &str = "connection-lost";
 /// The rig's own refusal: due while --max-in-flight requests were outstanding.
 pub const NOT_SENT: &str = "not-sent";
 /// A verdict other than valid for an item that is valid.

@@ -15,6 +15,10 @@ use tf_wire::{
 
 use crate::{PartnerConfig, PartnerError, formats};
 
+/// How often an otherwise quiet connection pings the appliance: well inside the appliance's
+/// idle timeout (`server.idle_timeout_ms`, 30 s by default).
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
 /// Largest answer accepted (a verdict with its receipt is about 1 KiB).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -230,7 +234,14 @@ fn client_config(config: &PartnerConfig) -> Result<quinn::ClientConfig, PartnerE
         path: "TLS configuration".into(),
         problem: e.to_string(),
     })?;
-    Ok(quinn::ClientConfig::new(Arc::new(quic)))
+    let mut client = quinn::ClientConfig::new(Arc::new(quic));
+    // A request may wait long for its answer when the appliance is busy; with nothing else to
+    // send, the connection would go quiet and both ends would close it as idle (30 s),
+    // failing every request on it. Pings keep it open while answers are awaited.
+    let mut transport = quinn::TransportConfig::default();
+    transport.keep_alive_interval(Some(KEEP_ALIVE));
+    client.transport_config(Arc::new(transport));
+    Ok(client)
 }
 
 fn from_code(code: ErrorCode) -> PartnerError {

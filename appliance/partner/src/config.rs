@@ -22,6 +22,16 @@ pub struct Identity {
     pub key: PrivateKeyDer<'static>,
 }
 
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Identity {
+            ca: self.ca.clone(),
+            certificate: self.certificate.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
 impl Identity {
     /// Reads an identity from PEM files.
     pub fn from_files(ca: &Path, certificate: &Path, key: &Path) -> Result<Self, PartnerError> {
@@ -34,7 +44,7 @@ impl Identity {
 }
 
 /// How to reach an appliance.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PartnerConfig {
     /// The appliance's QUIC address.
     pub address: SocketAddr,

@@ -210,7 +210,7 @@ pub fn page(report: &Report) -> String {
         "<tr><td>verification floor (this mix)</td><td>{:.3} ms single, {:.3} ms in batches of \
          {} = {:.0} / {:.0} req/s on {} core(s)</td></tr><tr><td>served / floor</td>\
          <td>{:.2} single, {:.2} batched</td></tr><tr><td>the rig's own CPU</td><td>{:.1} s</td>\
-         </tr></table>",
+         </tr><tr><td>connections re-established</td><td>{}</td></tr></table>",
         f.mix_single_ms,
         f.mix_batched_ms,
         f.batch,
@@ -219,7 +219,8 @@ pub fn page(report: &Report) -> String {
         f.cores,
         report.cost.throughput_vs_single_floor,
         report.cost.throughput_vs_batched_floor,
-        report.rig_cpu_seconds
+        report.rig_cpu_seconds,
+        report.reconnects
     );
 
     html.push_str("<h2>Plots</h2>");

@@ -81,6 +81,7 @@ mod tests {
             usage: None,
             rig_cpu_seconds: 0.0,
             interrupted: false,
+            reconnects: 0,
         };
         let mut log = Vec::new();
         write(&mut log, &measured).unwrap();

@@ -260,6 +260,8 @@ pub struct Report {
     pub appliance: Option<Usage>,
     pub cost: Cost,
     pub rig_cpu_seconds: f64,
+    /// Connections the appliance closed during the run that the rig re-established.
+    pub reconnects: u64,
     pub intervals: Vec<IntervalReport>,
     pub burst: Option<Burst>,
     pub capacity: Option<Capacity>,
@@ -441,6 +443,7 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
         appliance: measured.usage.clone(),
         cost,
         rig_cpu_seconds: measured.rig_cpu_seconds,
+        reconnects: measured.reconnects,
         intervals: recorder
             .intervals
             .iter()
@@ -551,6 +554,7 @@ mod tests {
             usage: None,
             rig_cpu_seconds: 0.5,
             interrupted: false,
+            reconnects: 0,
         };
         (plan, measured)
     }

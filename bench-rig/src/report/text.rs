@@ -122,6 +122,12 @@ pub fn print_summary(report: &Report) {
         report.cost.throughput_vs_batched_floor
     );
     println!("  the rig itself used {:.1} CPU-s", report.rig_cpu_seconds);
+    if report.reconnects > 0 {
+        println!(
+            "  connections closed by the appliance and re-established: {}",
+            report.reconnects
+        );
+    }
     if let Some(capacity) = &report.capacity {
         println!("  capacity trials:");
         for t in &capacity.trials {
