@@ -145,7 +145,7 @@ fn a_short_run_reports_complete_and_consistent_figures() {
     }
 
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
-    assert_eq!(html.matches("<svg").count(), 4, "four plots");
+    assert_eq!(html.matches("<svg").count(), 5, "five plots");
     // Self-contained: nothing is fetched (the SVG namespace URI is a name, not a fetch).
     assert!(!html.contains("<script src") && !html.contains("<link") && !html.contains("url("));
     let log = std::fs::read_to_string(out.join("latency.hlog")).expect("latency.hlog");

@@ -55,8 +55,8 @@ pub enum Command {
     Steady(LoadArgs),
     /// Stages of rates run back to back (--stages 760:5m,800:5m,900:5m).
     Ramp(LoadArgs),
-    /// A steady third, then swings of +-30 % around --rps; p95 during the swings is compared
-    /// with the steady third.
+    /// A steady third, then swings of +-30 % around --rps (whole high-low pairs, averaging
+    /// --rps); p95 during the swings is compared with the steady third.
     Burst(LoadArgs),
     /// One tenant (--noisy, default the first) sends --noisy-factor times the others' demand;
     /// error and latency targets apply to the other tenants.

@@ -9,13 +9,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tf_partner::{Identity, Partner, PartnerConfig, PartnerError, Submission};
+use tf_partner::{Identity, Partner, PartnerConfig, PartnerError, Statement, Submission};
 
 use crate::link::Link;
 use tf_wire::{DatasetClass, VerdictCode};
 
 use crate::mix::{Kind, Pool};
 use crate::monitor::{Process, Reading, Usage};
+use crate::probe::Probe;
 use crate::recorder::{CONNECTION_LOST, NOT_SENT, Outcome, Recorder, error_type};
 use crate::schedule::Schedule;
 use crate::spec::{PlannedStage, RunSpec, TenantSpec, WARMUP};
@@ -76,6 +77,9 @@ pub struct Measured {
     pub interrupted: bool,
     /// Connections the appliance closed that were re-established during the run.
     pub reconnects: u64,
+    /// Per second of the measured part: the median time one BLS verification took on this
+    /// host (see [`crate::probe`]).
+    pub host_probe_ms: Vec<Option<f64>>,
 }
 
 impl Rig {
@@ -148,6 +152,7 @@ impl Rig {
             plan.len(),
         )));
         let start = Instant::now();
+        let probe = probe_statement().and_then(|statement| Probe::start(statement, start));
         let rig_cpu_start = crate::monitor::own_cpu_seconds();
         let readings = Arc::new(Mutex::new(Readings::default()));
         let progress = tokio::spawn(progress(
@@ -221,6 +226,10 @@ impl Rig {
         }
         let readings = lock(&readings).clone();
         let reconnects = self.reconnects.swap(0, Ordering::Relaxed);
+        let seconds = recorder_seconds(&recorder);
+        let host_probe_ms = probe.map_or_else(Vec::new, |p| {
+            crate::probe::per_second(&p.finish(), warmup, seconds)
+        });
         let usage = match (process, readings.start, end_reading) {
             (Some(process), Some(first), Some(last)) => {
                 Some(process.usage(first, last, readings.rss_max_kib))
@@ -242,8 +251,32 @@ impl Rig {
             rig_cpu_seconds: crate::monitor::own_cpu_seconds() - rig_cpu_start,
             interrupted,
             reconnects,
+            host_probe_ms,
         }
     }
+}
+
+/// Seconds of intervals recorded so far.
+fn recorder_seconds(recorder: &Mutex<Recorder>) -> usize {
+    lock(recorder).intervals.len()
+}
+
+/// The signature the speed probe verifies, the same in every run so runs compare.
+fn probe_statement() -> Option<&'static Statement> {
+    static STATEMENT: std::sync::OnceLock<Option<Statement>> = std::sync::OnceLock::new();
+    STATEMENT
+        .get_or_init(|| {
+            let message = b"bench-rig speed probe".to_vec();
+            let mut secret = [0u8; 32];
+            secret[31] = 7;
+            let (signature, public_key) = tf_engine::bls::sign(&secret, &message).ok()?;
+            Some(Statement::BlsSingle {
+                public_key: public_key.to_bytes(),
+                message,
+                signature: signature.to_bytes(),
+            })
+        })
+        .as_ref()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

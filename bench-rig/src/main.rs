@@ -11,6 +11,7 @@ mod floor;
 mod link;
 mod mix;
 mod monitor;
+mod probe;
 mod recorder;
 mod report;
 mod schedule;

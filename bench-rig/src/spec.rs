@@ -239,8 +239,8 @@ fn labelled(label: &str, rate: f64, duration: Duration) -> PlannedStage {
     }
 }
 
-/// A steady third at `rps` (the reference), then levels alternating between +swing and
-/// -swing, each `period` long (the last one cut at the end of the run).
+/// A steady third at `rps` (the reference), then whole high-low pairs at +swing and -swing,
+/// the period stretched or shrunk to fit the rest exactly, so the swings average `rps`.
 fn burst_stages(
     rps: f64,
     duration: Duration,
@@ -248,19 +248,15 @@ fn burst_stages(
     period: Duration,
 ) -> Vec<PlannedStage> {
     let reference = duration / 3;
+    let swings = duration - reference;
+    let pairs = (swings.as_secs_f64() / (2.0 * period.as_secs_f64()))
+        .round()
+        .max(1.0) as u32;
+    let level = swings / (2 * pairs);
     let mut stages = vec![labelled("steady", rps, reference)];
-    let mut left = duration - reference;
-    let mut high = true;
-    while !left.is_zero() {
-        let length = period.min(left);
-        let (label, factor) = if high {
-            ("high", 1.0 + swing_percent / 100.0)
-        } else {
-            ("low", 1.0 - swing_percent / 100.0)
-        };
-        stages.push(labelled(label, rps * factor, length));
-        left -= length;
-        high = !high;
+    for _ in 0..pairs {
+        stages.push(labelled("high", rps * (1.0 + swing_percent / 100.0), level));
+        stages.push(labelled("low", rps * (1.0 - swing_percent / 100.0), level));
     }
     stages
 }
@@ -415,9 +411,10 @@ mod tests {
             shape,
             vec![
                 ("steady", 800, 30),
-                ("high", 1040, 20),
-                ("low", 560, 20),
-                ("high", 1040, 20)
+                ("high", 1040, 15),
+                ("low", 560, 15),
+                ("high", 1040, 15),
+                ("low", 560, 15)
             ]
         );
     }

@@ -227,6 +227,7 @@ pub fn page(report: &Report) -> String {
     for plot in [
         plots::latency_over_time(report),
         plots::rate_over_time(report),
+        plots::host_speed(report),
         plots::tenant_shares(report),
         plots::distribution(report),
     ] {

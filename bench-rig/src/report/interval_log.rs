@@ -82,6 +82,7 @@ mod tests {
             rig_cpu_seconds: 0.0,
             interrupted: false,
             reconnects: 0,
+            host_probe_ms: Vec::new(),
         };
         let mut log = Vec::new();
         write(&mut log, &measured).unwrap();

@@ -20,7 +20,7 @@ use crate::driver::Measured;
 use crate::fairness;
 use crate::floor::Floor;
 use crate::monitor::Usage;
-use crate::recorder::Tally;
+use crate::recorder::{Tally, histogram};
 use crate::slo::{self, Check, Metric};
 use crate::spec::{PlannedStage, Profile, RunSpec, TenantSpec, WARMUP};
 
@@ -192,6 +192,10 @@ pub struct IntervalReport {
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// The median wall time of one BLS verification on the rig's host in this second: its
+    /// uncontended cost, or more while the host's CPUs are busy or slowed.
+    #[serde(default)]
+    pub host_probe_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -260,6 +264,8 @@ pub struct Report {
     pub appliance: Option<Usage>,
     pub cost: Cost,
     pub rig_cpu_seconds: f64,
+    /// One BLS verification on the rig's host, per-second medians over the run.
+    pub host_probe_ms: Option<Percentiles>,
     /// Connections the appliance closed during the run that the rig re-established.
     pub reconnects: u64,
     pub intervals: Vec<IntervalReport>,
@@ -444,6 +450,7 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
         cost,
         rig_cpu_seconds: measured.rig_cpu_seconds,
         reconnects: measured.reconnects,
+        host_probe_ms: probe_summary(&measured.host_probe_ms),
         intervals: recorder
             .intervals
             .iter()
@@ -460,12 +467,22 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
                     p95_ms: ms(0.95),
                     p99_ms: ms(0.99),
                     max_ms: h.max() as f64 / 1e3,
+                    host_probe_ms: measured.host_probe_ms.get(second).copied().flatten(),
                 }
             })
             .collect(),
         burst,
         capacity: None,
     }
+}
+
+/// The spread of the per-second speed probe.
+fn probe_summary(per_second: &[Option<f64>]) -> Option<Percentiles> {
+    let mut h = histogram();
+    for ms in per_second.iter().flatten() {
+        h.saturating_record((ms * 1e3) as u64);
+    }
+    (!h.is_empty()).then(|| Percentiles::of(&h))
 }
 
 /// Writes report.json, report.html and latency.hlog into `dir` (created if missing).
@@ -555,6 +572,7 @@ mod tests {
             rig_cpu_seconds: 0.5,
             interrupted: false,
             reconnects: 0,
+            host_probe_ms: Vec::new(),
         };
         (plan, measured)
     }

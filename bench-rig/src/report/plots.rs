@@ -96,6 +96,21 @@ pub fn latency_over_time(report: &Report) -> Plot {
     )
 }
 
+/// The host per second: one BLS verification's wall time (higher = busier or slower host).
+pub fn host_speed(report: &Report) -> Plot {
+    let points: Vec<(f64, f64)> = report
+        .intervals
+        .iter()
+        .filter_map(|i| Some((i.second as f64, i.host_probe_ms?)))
+        .collect();
+    lines(
+        "One BLS verification's wall time on the rig's host (higher = busier or slower host)",
+        "seconds into the measured run",
+        "milliseconds",
+        &[("verification", GREEN, points)],
+    )
+}
+
 /// Requests sent and served each second.
 pub fn rate_over_time(report: &Report) -> Plot {
     let pick = |f: fn(&super::IntervalReport) -> u64| {

@@ -9,6 +9,15 @@ fn percentiles(p: &Percentiles) -> String {
     )
 }
 
+/// The fastest second of the speed probe.
+fn probe_min(report: &Report) -> f64 {
+    report
+        .intervals
+        .iter()
+        .filter_map(|i| i.host_probe_ms)
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Prints the report's figures and the verdict.
 pub fn print_summary(report: &Report) {
     let o = &report.overall;
@@ -122,6 +131,16 @@ pub fn print_summary(report: &Report) {
         report.cost.throughput_vs_batched_floor
     );
     println!("  the rig itself used {:.1} CPU-s", report.rig_cpu_seconds);
+    if let Some(probe) = &report.host_probe_ms {
+        println!(
+            "  host probe: one BLS verification took {:.2} ms wall time (median second), {:.2} to \
+             {:.2} ms across the run's seconds (more than uncontended: the host's CPUs were busy \
+             or slowed)",
+            probe.p50,
+            probe_min(report),
+            probe.max
+        );
+    }
     if report.reconnects > 0 {
         println!(
             "  connections closed by the appliance and re-established: {}",
