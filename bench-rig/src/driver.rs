@@ -131,6 +131,13 @@ impl Rig {
         })
     }
 
+    /// Closes every connection, so the appliance sees the partner leave.
+    pub async fn close(self) {
+        for link in self.connections.into_iter().flatten() {
+            link.close().await;
+        }
+    }
+
     /// Runs the stages back to back; the warm-up stage (if first) is not recorded.
     pub async fn run(
         &self,

@@ -42,6 +42,18 @@ impl Link {
             .clone()
     }
 
+    /// Closes the connection, telling the appliance the partner is done (instead of leaving
+    /// it to time out as idle). Skipped if a reconnect still holds it.
+    pub async fn close(self: Arc<Self>) {
+        let Ok(link) = Arc::try_unwrap(self) else {
+            return;
+        };
+        let partner = link.current.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Ok(partner) = Arc::try_unwrap(partner) {
+            partner.close().await;
+        }
+    }
+
     /// Called when a request on it found the connection gone: reconnects in the background
     /// (once, however many requests noticed).
     pub fn lost(self: &Arc<Self>) {

@@ -145,6 +145,7 @@ fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, Str
                 (report::build(&spec, &plan, &floor, &measured), measured)
             }
         };
+        rig.close().await;
         report::write(&out, &report, &measured)
             .map_err(|e| format!("writing the report to {}: {e}", out.display()))?;
         report::print_summary(&report);
