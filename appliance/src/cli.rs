@@ -61,6 +61,12 @@ pub enum Command {
     },
     /// Host tuning for a verification host.
     Tune(TuneArgs),
+    /// Policy bundles: build and sign, verify, compare.
+    Bundle {
+        /// What to do.
+        #[command(subcommand)]
+        what: BundleWhat,
+    },
     /// The appliance's receipt key.
     Keys {
         /// What to do with the keys.
@@ -297,4 +303,80 @@ pub enum EvidenceWhat {
         #[command(flatten)]
         state: StateArgs,
     },
+}
+
+/// `appliance bundle`.
+#[derive(Debug, Subcommand)]
+pub enum BundleWhat {
+    /// Make an author key: writes the secret (owner-only) and prints the public key to list
+    /// in `[bundles] trusted_authors`.
+    Keygen {
+        /// Where to write the secret key (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign a bundle directory (tenants.toml, budgets.toml, policies.cedar, keys/) into a
+    /// gzipped tar, after checking everything promotion checks except the active revision.
+    /// Exit 0 built, 1 refused (every problem listed), 2 unusable arguments.
+    Build(BundleBuildArgs),
+    /// Check a bundle (file or directory): signature by a trusted author, every file's hash,
+    /// tenants, budgets, Cedar policies against the schema, keys. Exit 0 valid, 1 refused, 2
+    /// unusable arguments.
+    Verify {
+        /// The bundle.
+        file: PathBuf,
+        /// A trusted author public key (64 hex digits, or a file holding them); repeat for
+        /// several. Default: the configuration's `[bundles] trusted_authors`, else the state
+        /// directory's development author key.
+        #[arg(long, value_name = "KEY")]
+        trust: Vec<String>,
+        /// The appliance configuration to take trusted authors from.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// What changes from OLD to NEW: tenants, budgets, policies, keys. Signatures are not
+    /// checked (file hashes are).
+    Diff {
+        /// The older bundle.
+        old: PathBuf,
+        /// The newer bundle.
+        new: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Cedar schema (entities, actions, context) bundle policies are checked against.
+    Schema,
+}
+
+/// `appliance bundle build`.
+#[derive(Debug, Args)]
+pub struct BundleBuildArgs {
+    /// The bundle directory.
+    pub dir: PathBuf,
+    /// The author's secret key file (`appliance bundle keygen`); default: the state
+    /// directory's development author key.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// The revision: above the active one.
+    #[arg(long)]
+    pub revision: u64,
+    /// Who makes the change.
+    #[arg(long)]
+    pub author: String,
+    /// Why.
+    #[arg(long)]
+    pub note: String,
+    /// A link to the ticket or review; repeat for several.
+    #[arg(long, value_name = "URL")]
+    pub ticket: Vec<String>,
+    /// Where to write the archive (default: bundle-<revision>.tar.gz).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where the state directory is (for the development author key).
+    #[command(flatten)]
+    pub state: StateArgs,
 }

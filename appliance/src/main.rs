@@ -1,5 +1,6 @@
 //! The Trust Fabric verification appliance.
 
+mod bundle_commands;
 mod cli;
 mod config_commands;
 mod evidence;
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
             what: cli::ConfigWhat::Check { file },
         } => config_commands::check(&file),
         cli::Command::Tune(args) => config_commands::tune(args),
+        cli::Command::Bundle { what } => bundle_commands::run(what),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),

@@ -169,7 +169,8 @@ impl BudgetsConfig {
         }
     }
 
-    pub(crate) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    /// Checks costs, charge policies and the contact; `path` names the file in messages.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, value: String, allowed: &'static str| {
             Err(ConfigError::Invalid {
                 path: path.to_owned(),

@@ -154,6 +154,16 @@ const DOCS: &[(&str, &str)] = &[
     ),
     ("admin.enabled", "Whether to run it."),
     (
+        "bundles",
+        "Policy bundles: whose signed bundles may be promoted.",
+    ),
+    (
+        "bundles.trusted_authors",
+        "Ed25519 public keys, 64 hex digits each (`appliance bundle keygen` prints one). List \
+         the new key next to the old one to rotate, then remove the old. Empty: only the state \
+         directory's development author key (bundle-author.key).",
+    ),
+    (
         "tenants",
         "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
          certificate (URI SAN urn:trust-fabric:tenant:<id>).",
@@ -380,6 +390,10 @@ mod tests {
             ("[logging]\nlevel = \"loud\"".into(), "logging.level"),
             ("[logging]\nformat = \"xml\"".into(), "logging.format"),
             ("[tls]\ncertificate = \"/c.pem\"".into(), "tls.private_key"),
+            (
+                "[bundles]\ntrusted_authors = [\"abc\"]".into(),
+                "bundles.trusted_authors",
+            ),
             (format!("{tenant}rate_per_sec = 0"), "tenants.rate_per_sec"),
             (format!("{tenant}burst = 0"), "tenants.burst"),
             (format!("{tenant}weight = 0"), "tenants.weight"),

@@ -3,13 +3,14 @@
 //!
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
-//! policies), `[logging]` (level and format), `[admin]` (metrics server), `[tls]` (certificate
+//! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
 //! and client CA) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
 mod admin;
 mod budgets;
+mod bundles;
 mod default_file;
 mod logging;
 mod serve;
@@ -22,9 +23,12 @@ use tf_engine::Limits;
 
 pub use admin::AdminConfig;
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
+pub use bundles::BundlesConfig;
 pub use default_file::default_file;
 pub use logging::LoggingConfig;
-pub use serve::{SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id};
+pub use serve::{
+    SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
+};
 pub use tls::TlsConfig;
 
 /// The whole configuration file.
@@ -43,6 +47,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// `[admin]`: the operators' HTTP server (metrics).
     pub admin: AdminConfig,
+    /// `[bundles]`: whose policy bundles are accepted.
+    pub bundles: BundlesConfig,
     /// `[tls]`: certificate, key and client CA (default: the state directory's).
     pub tls: TlsConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
@@ -59,6 +65,7 @@ impl Default for Config {
             budgets: BudgetsConfig::default(),
             logging: LoggingConfig::default(),
             admin: AdminConfig::default(),
+            bundles: BundlesConfig::default(),
             tls: TlsConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
@@ -189,6 +196,7 @@ impl Config {
         self.budgets.validate(path)?;
         self.logging.validate(path)?;
         self.tls.validate(path)?;
+        self.bundles.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

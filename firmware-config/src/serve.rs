@@ -228,7 +228,9 @@ pub fn is_valid_tenant_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-pub(crate) fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<(), ConfigError> {
+/// Checks a list of tenants (ids, weights, quotas, keys, caps); `path` names the file in
+/// messages. Policy bundles check their tenants with it too.
+pub fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<(), ConfigError> {
     let invalid = |key: &'static str, value: String, allowed: &'static str| ConfigError::Invalid {
         path: path.to_owned(),
         key,

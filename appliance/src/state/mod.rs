@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use tf_receipts::ReceiptSigner;
 
-pub use files::write_public as write_public_file;
+pub use files::{write_private as write_private_file, write_public as write_public_file};
 pub use keystore::{KeyStore, StoredKey};
 pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
 
@@ -42,6 +42,9 @@ pub mod layout {
     /// The ledger (SQLite, WAL): every receipt with its budget charge. Not in `ALL`: it is
     /// created by the first `serve`, and its absence is not an incomplete state directory.
     pub const LEDGER: &str = "ledger.sqlite";
+    /// The development bundle author's Ed25519 secret key (64 hex digits), trusted when the
+    /// configuration lists no `trusted_authors`. Not in `ALL`: created when first needed.
+    pub const DEV_AUTHOR_KEY: &str = "bundle-author.key";
 
     /// Every file, in creation order.
     pub const ALL: [&str; 7] = [
@@ -176,6 +179,19 @@ impl State {
     /// A file's path.
     pub fn path(&self, file: &str) -> PathBuf {
         self.root.join(file)
+    }
+
+    /// The development bundle author key, created on first use (owner-only).
+    pub fn dev_author(&self) -> Result<tf_bundles::AuthorKey, StateError> {
+        let path = self.path(layout::DEV_AUTHOR_KEY);
+        if !path.exists() {
+            let key = tf_bundles::AuthorKey::generate(&mut rand_core::OsRng);
+            files::write_private(&path, key.secret_hex().as_bytes())?;
+        }
+        tf_bundles::AuthorKey::read(&path).map_err(|problem| StateError::Corrupt {
+            path: path.display().to_string(),
+            problem,
+        })
     }
 
     /// The receipt signer from `receipt.key`.
