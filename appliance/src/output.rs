@@ -8,9 +8,9 @@ pub fn line(text: impl AsRef<str>) {
     let written = stdout
         .write_all(text.as_ref().as_bytes())
         .and_then(|()| stdout.write_all(b"\n"));
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing to stdout: {e}");
-        }
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: writing to stdout: {e}");
     }
 }

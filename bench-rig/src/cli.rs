@@ -351,7 +351,7 @@ pub fn issued_tenants(state_dir: &std::path::Path) -> Vec<String> {
 /// A duration for messages: `90 s`, `10 min`.
 pub fn human(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds >= 120 && seconds % 60 == 0 {
+    if seconds >= 120 && seconds.is_multiple_of(60) {
         format!("{} min", seconds / 60)
     } else {
         format!("{:.0} s", duration.as_secs_f64())

@@ -354,7 +354,7 @@ async fn progress(
             let mut r = lock(&readings);
             r.rss_max_kib = r.rss_max_kib.max(rss);
         }
-        if !terminal && ticks % 10 != 0 {
+        if !terminal && !ticks.is_multiple_of(10) {
             continue;
         }
         let line = progress_line(&title, start.elapsed(), warmup, total, &lock(&recorder));

@@ -229,14 +229,14 @@ pub(crate) fn validate_caps(caps: &[CapConfig], path: &Path) -> Result<(), Confi
         );
     }
     for cap in caps {
-        if let Some(purpose) = &cap.purpose {
-            if !is_valid_purpose(purpose) {
-                return invalid(
-                    "tenants.caps.purpose",
-                    format!("{purpose:?}"),
-                    "1 to 64 characters of a-z, 0-9, -, _ and . (omit it for a cap across purposes)",
-                );
-            }
+        if let Some(purpose) = &cap.purpose
+            && !is_valid_purpose(purpose)
+        {
+            return invalid(
+                "tenants.caps.purpose",
+                format!("{purpose:?}"),
+                "1 to 64 characters of a-z, 0-9, -, _ and . (omit it for a cap across purposes)",
+            );
         }
         if DatasetClass::from_name(&cap.class).is_none() {
             return invalid(

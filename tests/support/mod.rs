@@ -89,10 +89,11 @@ where
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
     let point = loop {
         let x = C::BaseField::rand(&mut rng);
-        if let Some(p) = Affine::<C>::get_point_from_x_unchecked(x, false) {
-            if !p.is_in_correct_subgroup_assuming_on_curve() && !p.is_zero() {
-                break p;
-            }
+        if let Some(p) = Affine::<C>::get_point_from_x_unchecked(x, false)
+            && !p.is_in_correct_subgroup_assuming_on_curve()
+            && !p.is_zero()
+        {
+            break p;
         }
     };
     let (x, y) = point.xy().expect("not the identity");

@@ -251,11 +251,10 @@ proptest! {
         let mut in_flight: Vec<u64> = Vec::new();
         for (cost, valid, advance, settle_first) in steps {
             now += advance;
-            if settle_first {
-                if let Some(c) = in_flight.pop() {
+            if settle_first
+                && let Some(c) = in_flight.pop() {
                     budget.settle("p", DatasetClass::P1, c, valid, now);
                 }
-            }
             if budget.reserve("p", DatasetClass::P1, cost, now).is_ok() {
                 in_flight.push(cost);
             }

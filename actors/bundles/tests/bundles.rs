@@ -272,7 +272,7 @@ fn the_diff_names_what_changed_in_each_section() {
     let policies =
         String::from_utf8(files.get("policies.cedar").expect("policies").to_vec()).expect("utf-8");
     let cut = policies.find("@id(\"globex-never-p0\")").expect("policy");
-    files.insert("policies.cedar", policies[..cut].as_bytes().to_vec());
+    files.insert("policies.cedar", policies.as_bytes()[..cut].to_vec());
     files.remove("keys/multiplier.json");
     let new = built(files, 2, &mut key);
     let lines: Vec<String> = diff(&old, &new).iter().map(ToString::to_string).collect();

@@ -173,10 +173,11 @@ fn point_outside_subgroup<C: ark_ec::short_weierstrass::SWCurveConfig>() -> Affi
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     loop {
         let x = C::BaseField::rand(&mut rng);
-        if let Some(p) = Affine::<C>::get_point_from_x_unchecked(x, false) {
-            if !p.is_in_correct_subgroup_assuming_on_curve() && !p.is_zero() {
-                return p;
-            }
+        if let Some(p) = Affine::<C>::get_point_from_x_unchecked(x, false)
+            && !p.is_in_correct_subgroup_assuming_on_curve()
+            && !p.is_zero()
+        {
+            return p;
         }
     }
 }

@@ -238,13 +238,12 @@ mod tests {
                     next_id[t] += 1;
                     accepted += 1;
                 }
-                if serve {
-                    if let Some((slot, id)) = s.pick_next() {
+                if serve
+                    && let Some((slot, id)) = s.pick_next() {
                         prop_assert_eq!(id, seen[slot.0 as usize]);
                         seen[slot.0 as usize] += 1;
                         served += 1;
                     }
-                }
             }
             while let Some((slot, id)) = s.pick_next() {
                 prop_assert_eq!(id, seen[slot.0 as usize]);

@@ -36,10 +36,10 @@ fn load_and_verify(args: &Groth16Args, limits: &Limits) -> Result<Report, String
 
     let proof = read_proof(&args.proof, &proof_file, flagged_curve)?;
     let curve = proof.curve();
-    if let Some(flagged) = flagged_curve {
-        if flagged != curve {
-            return Ok(mismatch(flagged, curve));
-        }
+    if let Some(flagged) = flagged_curve
+        && flagged != curve
+    {
+        return Ok(mismatch(flagged, curve));
     }
     let vk = read_key(&args.vk, &vk_file, curve, limits)?;
     let key_curve = match vk {
@@ -166,7 +166,7 @@ fn read_inputs<E: SupportedCurve>(
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
         .ok_or_else(shape)?;
     let body = &bytes[8..];
-    if body.len() % SCALAR_BYTES != 0 || (body.len() / SCALAR_BYTES) as u64 != count {
+    if !body.len().is_multiple_of(SCALAR_BYTES) || (body.len() / SCALAR_BYTES) as u64 != count {
         return Err(shape());
     }
     let inputs: Vec<[u8; SCALAR_BYTES]> = body

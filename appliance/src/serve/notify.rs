@@ -59,10 +59,10 @@ impl Notifier {
 /// The watchdog interval systemd expects pings within (`$WATCHDOG_USEC`), when the watchdog is
 /// on for this process (`$WATCHDOG_PID` unset or ours).
 pub fn watchdog_interval() -> Option<Duration> {
-    if let Some(pid) = std::env::var_os("WATCHDOG_PID") {
-        if pid.to_string_lossy().parse::<u32>().ok() != Some(std::process::id()) {
-            return None;
-        }
+    if let Some(pid) = std::env::var_os("WATCHDOG_PID")
+        && pid.to_string_lossy().parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
     }
     let micros: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
     (micros > 0).then(|| Duration::from_micros(micros))

@@ -322,10 +322,10 @@ async fn io(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
             state.driver.borrow_mut().begin_drain();
             drain = Some(Drain::new(now));
         }
-        if let Some(drain) = drain.as_mut() {
-            if drain.step(&state, now) {
-                return;
-            }
+        if let Some(drain) = drain.as_mut()
+            && drain.step(&state, now)
+        {
+            return;
         }
         let timeout = state
             .driver

@@ -76,7 +76,7 @@ pub fn decode_verifying_key<E: SupportedCurve>(
     let g2 = compressed_size::<E::G2Config>();
     let fixed = g1 + 3 * g2 + 8;
     let field = Field::new("verifying_key");
-    if bytes.len() < fixed + g1 || (bytes.len() - fixed) % g1 != 0 {
+    if bytes.len() < fixed + g1 || !(bytes.len() - fixed).is_multiple_of(g1) {
         return Err(Rejection::WrongLength {
             field,
             expected: fixed + g1,

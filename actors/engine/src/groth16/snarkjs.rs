@@ -182,16 +182,16 @@ impl Doc {
                 ),
             ));
         }
-        if let Some(declared) = self.root.get("nPublic") {
-            if declared.as_u64() != Some(ic.len() as u64 - 1) {
-                return Err(self.error(
-                    "nPublic".into(),
-                    format!(
-                        "says {declared} but IC has {} points (nPublic + 1 expected)",
-                        ic.len()
-                    ),
-                ));
-            }
+        if let Some(declared) = self.root.get("nPublic")
+            && declared.as_u64() != Some(ic.len() as u64 - 1)
+        {
+            return Err(self.error(
+                "nPublic".into(),
+                format!(
+                    "says {declared} but IC has {} points (nPublic + 1 expected)",
+                    ic.len()
+                ),
+            ));
         }
         let gamma_abc_g1 = ic
             .iter()
