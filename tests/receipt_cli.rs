@@ -23,6 +23,8 @@ fn receipt(signer: &ReceiptSigner) -> Receipt {
         received_at_unix_us: 1_763_900_000_000_000,
         decided_at_unix_us: 1_763_900_000_002_000,
         appliance_key_id: signer.key_id().to_string(),
+        bundle_revision: 0,
+        bundle_hash: String::new(),
     }
 }
 

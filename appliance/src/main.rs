@@ -3,6 +3,7 @@
 mod bundle_commands;
 mod cli;
 mod config_commands;
+mod control_plane;
 mod evidence;
 mod logging;
 mod metrics;

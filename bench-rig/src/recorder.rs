@@ -45,7 +45,7 @@ pub fn error_type(error: &PartnerError) -> &'static str {
     match error {
         PartnerError::Busy { .. } => "busy",
         PartnerError::OverBudget(_) => "over-budget",
-        PartnerError::Denied { .. } => "denied",
+        PartnerError::Denied { .. } | PartnerError::DeniedByPolicy(_) => "denied",
         PartnerError::UnknownKey { .. } => "unknown-key",
         PartnerError::Malformed { .. } => "malformed",
         PartnerError::UnsupportedVersion { .. } => "unsupported-version",

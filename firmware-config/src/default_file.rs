@@ -145,14 +145,35 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "admin",
-        "The operators' HTTP server: /metrics (Prometheus) and /healthz.",
+        "The operators' HTTP server: /metrics (Prometheus), /healthz, the admin API (/api/v1) \
+         and the console (/).",
     ),
     (
         "admin.listen",
-        "Where it listens. Keep it on loopback or a management network: it has no \
-         authentication of its own yet.",
+        "Where it listens. Keep it on loopback or a management network: the API and console \
+         need a token, /metrics and /healthz do not.",
     ),
     ("admin.enabled", "Whether to run it."),
+    (
+        "admin.tokens",
+        "Bearer tokens for the admin API and console, one [[admin.tokens]] each with name, \
+         roles (sre, policy-author, auditor, viewer) and sha256 (of the token; \
+         `appliance ctl token new` prints both). Empty: one development token with every role, \
+         in the state directory's admin.token.",
+    ),
+    (
+        "admin.tokens.name",
+        "Who holds the token, as the timeline records them: 1 to 64 characters of a-z, 0-9, -, \
+         _, . and @, each name once.",
+    ),
+    (
+        "admin.tokens.roles",
+        "What it may do: one or more of \"sre\", \"policy-author\", \"auditor\", \"viewer\".",
+    ),
+    (
+        "admin.tokens.sha256",
+        "64 hex digits: the SHA-256 of the token, never the token itself.",
+    ),
     (
         "bundles",
         "Policy bundles: whose signed bundles may be promoted.",
@@ -213,6 +234,12 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.certificate", "\"/etc/trust-fabric/server.pem\""),
     ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
+    ("admin.tokens.name", "\"alice\""),
+    ("admin.tokens.roles", "[\"sre\", \"policy-author\"]"),
+    (
+        "admin.tokens.sha256",
+        "\"<64 hex digits from `appliance ctl token new`>\"",
+    ),
 ];
 
 /// The default configuration as a commented TOML file.
@@ -239,6 +266,11 @@ fn order(key: &str) -> usize {
     DOCS.iter()
         .position(|(k, _)| *k == key)
         .unwrap_or_else(|| panic!("config key {key} has no entry in DOCS"))
+}
+
+/// Whether `key` is directly inside `parent`.
+fn is_child(key: &str, parent: &str) -> bool {
+    key.rsplit_once('.').map(|(p, _)| p) == Some(parent)
 }
 
 fn comment(out: &mut String, text: &str) {
@@ -285,6 +317,17 @@ fn render_table(out: &mut String, prefix: &str, table: &toml::Table) {
             }
             Some(toml::Value::Table(_)) => {}
             Some(toml::Value::Array(items)) if items.iter().any(toml::Value::is_table) => {}
+            // An empty array of tables: show one, commented out, with each key explained.
+            Some(toml::Value::Array(items))
+                if items.is_empty() && OPTIONAL.iter().any(|(k, _)| is_child(k, key)) =>
+            {
+                comment(out, doc(key));
+                let _ = writeln!(out, "# [[{key}]]");
+                for (child, example) in OPTIONAL.iter().filter(|(k, _)| is_child(k, key)) {
+                    comment(out, doc(child));
+                    let _ = writeln!(out, "# {} = {example}", name(child));
+                }
+            }
             Some(value) => {
                 comment(out, doc(key));
                 let _ = writeln!(out, "{} = {value}", name(key));
@@ -393,6 +436,10 @@ mod tests {
             (
                 "[bundles]\ntrusted_authors = [\"abc\"]".into(),
                 "bundles.trusted_authors",
+            ),
+            (
+                "[[admin.tokens]]\nname = \"ops\"\nroles = [\"root\"]\nsha256 = \"00\"".into(),
+                "admin.tokens.roles",
             ),
             (format!("{tenant}rate_per_sec = 0"), "tenants.rate_per_sec"),
             (format!("{tenant}burst = 0"), "tenants.burst"),

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tf_engine::Limits;
 
-pub use admin::AdminConfig;
+pub use admin::{AdminConfig, AdminToken, ROLES};
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use bundles::BundlesConfig;
 pub use default_file::default_file;
@@ -197,6 +197,7 @@ impl Config {
         self.logging.validate(path)?;
         self.tls.validate(path)?;
         self.bundles.validate(path)?;
+        self.admin.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

@@ -255,6 +255,23 @@ pub enum ErrorCode {
         /// Why, naming the field (a point off the curve, too many inputs, the registry full).
         detail: String,
     },
+    /// The active policy bundle's Cedar policies do not allow this tenant to submit this
+    /// statement for this purpose and dataset class. Not verified, not charged.
+    DeniedByPolicy(PolicyDenial),
+}
+
+/// A request the policy bundle in force denied, naming that bundle and the deciding rules.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct PolicyDenial {
+    /// The bundle revision that decided.
+    pub revision: u64,
+    /// Its hash (SHA-256 of the signed manifest).
+    pub bundle_hash: [u8; 32],
+    /// The `forbid` policies that matched (by `@id`); empty when no `permit` matched.
+    pub policies: Vec<String>,
+    /// What was asked, in words (tenant, purpose, class, kind).
+    pub request: String,
 }
 
 /// A cap that a request would overspend, with everything the partner needs to act.

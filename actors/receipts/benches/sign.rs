@@ -22,6 +22,8 @@ fn receipt() -> Receipt {
         received_at_unix_us: 1_795_479_445_369_942,
         decided_at_unix_us: 1_795_479_445_389_917,
         appliance_key_id: String::new(),
+        bundle_revision: 0,
+        bundle_hash: String::new(),
     }
 }
 

@@ -44,6 +44,13 @@ pub struct Receipt {
     pub decided_at_unix_us: u64,
     /// The key id of the appliance key that signs this receipt.
     pub appliance_key_id: String,
+    /// The policy bundle revision the request was admitted under (0: none promoted yet, the
+    /// configuration file's tenants with every request allowed).
+    #[serde(default)]
+    pub bundle_revision: u64,
+    /// That bundle's hash (hex SHA-256 of its signed manifest; zeros for revision 0).
+    #[serde(default)]
+    pub bundle_hash: String,
 }
 
 /// A verdict as receipts spell it.

@@ -102,6 +102,8 @@ mod tests {
             received_at_unix_us: 1_700_000_000_000_000,
             decided_at_unix_us: 1_700_000_000_001_500,
             appliance_key_id: signer.key_id().to_string(),
+            bundle_revision: 0,
+            bundle_hash: String::new(),
         }
     }
 

@@ -16,6 +16,18 @@ pub struct Job<R> {
     pub received_unix_us: u64,
     /// Where the answer goes.
     pub route: R,
+    /// The policy it was admitted under (set by the home shard at admission).
+    pub policy: PolicyStamp,
+}
+
+/// Which policy bundle decided a request: its revision and hash, carried by the request from
+/// admission to its receipt so a promotion in between cannot relabel it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PolicyStamp {
+    /// The bundle revision; 0 before any bundle was promoted.
+    pub revision: u64,
+    /// SHA-256 of the bundle's signed manifest; zeros for revision 0.
+    pub hash: [u8; 32],
 }
 
 /// Requests that can be verified together: BLS single and fast-aggregate statements share one

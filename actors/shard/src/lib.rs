@@ -12,7 +12,7 @@ mod shard;
 mod tenant;
 mod verify;
 
-pub use job::{BatchKey, Job};
+pub use job::{BatchKey, Job, PolicyStamp};
 pub use receipt::receipt_for;
 pub use shard::{Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec};

@@ -38,5 +38,7 @@ pub fn receipt_for<R>(
         received_at_unix_us: job.received_unix_us,
         decided_at_unix_us: decided_unix_us,
         appliance_key_id: String::new(),
+        bundle_revision: job.policy.revision,
+        bundle_hash: hex::encode(job.policy.hash),
     }
 }

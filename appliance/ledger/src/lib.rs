@@ -8,12 +8,14 @@
 //! One thread owns a ledger: it appends batches of receipts in one transaction each (group
 //! commit) and nothing is acknowledged to a partner before its transaction is durable.
 
+mod bundles;
 mod schema;
 mod sqlite;
 
 use tf_receipts::Receipt;
 
-pub use schema::SCHEMA_VERSION;
+pub use bundles::{BUSY_WAIT, BundleStore, TimelineEvent};
+pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 pub use sqlite::SqliteLedger;
 
 /// One receipt to store: the payload fields (queried by the appliance and auditors) and the

@@ -39,6 +39,11 @@ impl SqliteLedger {
         connection
             .pragma_update(None, "synchronous", "FULL")
             .map_err(&storage)?;
+        // The control thread records promotions through its own connection; wait for its
+        // (tiny) transaction rather than fail a commit of receipts.
+        connection
+            .busy_timeout(crate::BUSY_WAIT)
+            .map_err(&storage)?;
         let version = checked_version(&connection, path)?;
         migrate(&mut connection, version, path)?;
         Self::over(connection, path)
@@ -132,8 +137,8 @@ impl Ledger for SqliteLedger {
                 .prepare_cached(
                     "INSERT INTO receipts (seq, tenant, request_id, statement_digest, kind, verdict, \
                      reason, purpose, dataset_class, charged, budget_remaining, shard, received_us, \
-                     decided_us, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-                     ?13, ?14, ?15)",
+                     decided_us, envelope, bundle_revision, bundle_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+                     ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 )
                 .map_err(&storage)?;
             for entry in entries {
@@ -155,6 +160,8 @@ impl Ledger for SqliteLedger {
                         r.received_at_unix_us as i64,
                         r.decided_at_unix_us as i64,
                         entry.envelope_json,
+                        r.bundle_revision as i64,
+                        r.bundle_hash,
                     ])
                     .map_err(&storage)?;
             }

@@ -25,6 +25,8 @@ fn receipt(seq: u64, tenant: &str, purpose: &str, charged: u64, decided: u64) ->
         received_at_unix_us: decided - 100,
         decided_at_unix_us: decided,
         appliance_key_id: String::new(),
+        bundle_revision: 0,
+        bundle_hash: String::new(),
     }
 }
 
@@ -174,4 +176,62 @@ fn a_fresh_file_is_migrated_to_the_current_schema_and_a_newer_one_is_refused() {
     let err = SqliteLedger::open(&path).expect_err("too new");
     assert!(matches!(err, LedgerError::TooNew { .. }), "{err}");
     assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn a_version_1_file_keeps_its_receipts_as_revision_0_and_the_timeline_is_append_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("l.sqlite");
+    {
+        let connection = Connection::open(&path).expect("sqlite");
+        connection
+            .execute_batch(tf_ledger::MIGRATIONS[0])
+            .expect("version 1 schema");
+        connection
+            .execute(
+                "INSERT INTO receipts VALUES (1, 'acme', '7', 'ab', 'bls-single', 'valid', NULL, \
+                 'kyc', 'P1', 1, 9, 0, 10, 20, '{}')",
+                [],
+            )
+            .expect("a version 1 receipt");
+        connection
+            .pragma_update(None, "user_version", 1)
+            .expect("version 1");
+    }
+    let mut ledger = SqliteLedger::open(&path).expect("migrates");
+    assert_eq!(ledger.next_seq(), 2, "the old receipt is kept");
+    let mut stamped = receipt(2, "acme", "kyc", 1, 3_000);
+    stamped.bundle_revision = 4;
+    stamped.bundle_hash = "cd".repeat(32);
+    append(&mut ledger, &mut [stamped]);
+    drop(ledger);
+    let connection = Connection::open(&path).expect("sqlite");
+    let rows: Vec<(i64, i64, String)> = connection
+        .prepare("SELECT seq, bundle_revision, bundle_hash FROM receipts ORDER BY seq")
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(rows, vec![(1, 0, String::new()), (2, 4, "cd".repeat(32))]);
+    connection
+        .execute("INSERT INTO bundles VALUES (4, 'h', x'00', 1)", [])
+        .expect("bundle");
+    connection
+        .execute(
+            "INSERT INTO bundle_timeline VALUES (1, 1, 'promote', 'sre', 'why', 0, 4, '[]')",
+            [],
+        )
+        .expect("timeline");
+    for rewrite in [
+        "UPDATE bundle_timeline SET actor = 'someone else'",
+        "DELETE FROM bundle_timeline",
+        "UPDATE bundles SET archive = x'01'",
+    ] {
+        let err = connection.execute(rewrite, []).expect_err(rewrite);
+        assert!(
+            err.to_string().contains("append-only") || err.to_string().contains("kept"),
+            "{err}"
+        );
+    }
 }

@@ -249,6 +249,7 @@ fn from_code(code: ErrorCode) -> PartnerError {
         ErrorCode::Busy { retry_after_ms } => PartnerError::Busy { retry_after_ms },
         ErrorCode::OverBudget(over) => PartnerError::OverBudget(Box::new(over)),
         ErrorCode::Denied { reason } => PartnerError::Denied { reason },
+        ErrorCode::DeniedByPolicy(denial) => PartnerError::DeniedByPolicy(Box::new(denial)),
         ErrorCode::UnknownKey { key_id } => PartnerError::UnknownKey {
             key_id: KeyId(key_id),
         },

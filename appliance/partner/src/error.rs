@@ -22,6 +22,10 @@ pub enum PartnerError {
         /// The rule or reason.
         reason: String,
     },
+    /// The policy bundle in force does not allow the request (it was neither verified nor
+    /// charged).
+    #[error("{}", denial_paragraph(.0))]
+    DeniedByPolicy(Box<tf_wire::PolicyDenial>),
     /// The Groth16 key is not registered for this tenant.
     #[error(
         "verifying key {key_id} is not registered for this tenant: register it first with \
@@ -141,4 +145,22 @@ impl PartnerError {
 /// QUIC carries TLS alerts as transport errors 0x100 + alert.
 fn is_tls_alert(code: u64) -> bool {
     (0x100..0x200).contains(&code)
+}
+
+/// A policy denial in one paragraph: what was asked, which bundle said no and why, and what to
+/// do about it.
+fn denial_paragraph(denial: &tf_wire::PolicyDenial) -> String {
+    let rules = if denial.policies.is_empty() {
+        "no policy permits it".to_owned()
+    } else {
+        format!("forbidden by {}", denial.policies.join(", "))
+    };
+    format!(
+        "denied by policy: {} is not allowed under policy bundle revision {} (bundle {}): {rules}. \
+         It was not verified and not charged. Ask the appliance's operators to permit it in \
+         their next policy bundle, or send it with a purpose and dataset class the bundle allows.",
+        denial.request,
+        denial.revision,
+        &hex::encode(denial.bundle_hash)[..12],
+    )
 }

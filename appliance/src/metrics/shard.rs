@@ -15,7 +15,7 @@ pub const KINDS: [&str; 5] = [
     "groth16-bls12-381",
 ];
 /// What became of a request on its home shard.
-pub const OUTCOMES: [&str; 7] = [
+pub const OUTCOMES: [&str; 8] = [
     "valid",
     "invalid",
     "rejected",
@@ -23,6 +23,7 @@ pub const OUTCOMES: [&str; 7] = [
     "mailbox_full",
     "unknown_key",
     "over_budget",
+    "denied_by_policy",
 ];
 
 fn kind_index(kind: &str) -> Option<usize> {
@@ -76,6 +77,13 @@ impl ShardMetrics {
     pub fn refused<R>(&mut self, job: &Job<R>, refusal: &Refusal) {
         if let Some(kind) = kind_index(job.kind()) {
             self.count(job.tenant, kind, refusal_outcome(refusal));
+        }
+    }
+
+    /// A request the policy bundle in force denied.
+    pub fn denied<R>(&mut self, job: &Job<R>) {
+        if let Some(kind) = kind_index(job.kind()) {
+            self.count(job.tenant, kind, 7);
         }
     }
 

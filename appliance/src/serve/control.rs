@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use tf_shard::TenantSlot;
 
+use super::policy::ActivePolicy;
+
 /// A tenant's admission quota, changed live by a reload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
@@ -29,6 +31,8 @@ pub struct Control {
     quotas: Mutex<Arc<Vec<Quota>>>,
     quota_generation: AtomicU64,
     stuck: AtomicBool,
+    policy: Mutex<Arc<ActivePolicy>>,
+    policy_generation: AtomicU64,
 }
 
 /// One shard's signs of life, written only by that shard (its own cache line, so shards never
@@ -39,6 +43,7 @@ struct Pulse {
     beats: AtomicU64,
     answered: AtomicU64,
     connections: AtomicU64,
+    policy_revision: AtomicU64,
 }
 
 /// What a shard last published.
@@ -50,6 +55,8 @@ pub struct PulseReading {
     pub answered: u64,
     /// Open connections.
     pub connections: u64,
+    /// The policy bundle revision its home side admits under.
+    pub policy_revision: u64,
 }
 
 impl Control {
@@ -65,6 +72,8 @@ impl Control {
             quotas: Mutex::new(Arc::new(Vec::new())),
             quota_generation: AtomicU64::new(0),
             stuck: AtomicBool::new(false),
+            policy: Mutex::new(Arc::new(ActivePolicy::configured())),
+            policy_generation: AtomicU64::new(0),
         }
     }
 
@@ -97,11 +106,34 @@ impl Control {
             .clone()
     }
 
+    /// Puts a policy in force: every home shard decides its next admission under it.
+    pub fn publish_policy(&self, policy: Arc<ActivePolicy>) {
+        *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = policy;
+        self.policy_generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many times a policy was published; a home shard compares it with what it holds
+    /// before each admission (one atomic load, on a line written only by promotions).
+    pub fn policy_generation(&self) -> u64 {
+        self.policy_generation.load(Ordering::Acquire)
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<ActivePolicy> {
+        self.policy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Shard `shard` is alive and reports its counters.
-    pub fn beat(&self, shard: usize, answered: u64, connections: u64) {
+    pub fn beat(&self, shard: usize, answered: u64, connections: u64, policy_revision: u64) {
         let pulse = &self.pulses[shard];
         pulse.answered.store(answered, Ordering::Relaxed);
         pulse.connections.store(connections, Ordering::Relaxed);
+        pulse
+            .policy_revision
+            .store(policy_revision, Ordering::Relaxed);
         pulse.beats.fetch_add(1, Ordering::Release);
     }
 
@@ -113,6 +145,7 @@ impl Control {
                 beats: pulse.beats.load(Ordering::Acquire),
                 answered: pulse.answered.load(Ordering::Relaxed),
                 connections: pulse.connections.load(Ordering::Relaxed),
+                policy_revision: pulse.policy_revision.load(Ordering::Relaxed),
             })
             .collect()
     }

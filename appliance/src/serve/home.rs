@@ -2,6 +2,7 @@
 //! budget), registers their keys, reports their budgets, and turns verified batches into
 //! decided requests with settled budget charges for the ledger.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tf_engine::groth16::AnyKey;
@@ -14,6 +15,8 @@ use tf_shard::{
 use tf_wire::{Curve, DatasetClass, ErrorCode};
 
 use super::clock::unix_micros;
+use super::control::Control;
+use super::policy::PolicyGate;
 use super::replies;
 use super::routes::{Decided, Reply, Route, ToHome};
 use super::tenants::TenantTable;
@@ -27,6 +30,9 @@ pub struct Home {
     /// Told to partners over budget: how to ask for more.
     budget_contact: String,
     metrics: crate::metrics::ShardMetrics,
+    /// The policy bundle in force, checked before quotas and budgets.
+    gate: PolicyGate,
+    control: Arc<Control>,
 }
 
 impl Home {
@@ -44,6 +50,7 @@ impl Home {
         keystore: KeyStore,
         settings: ShardSettings,
         budget_contact: String,
+        control: Arc<Control>,
     ) -> Self {
         let tenants = shard.tenant_count();
         Home {
@@ -52,7 +59,15 @@ impl Home {
             settings,
             budget_contact,
             metrics: crate::metrics::ShardMetrics::new(tenants),
+            gate: PolicyGate::new(&control),
+            control,
         }
+    }
+
+    /// Picks up a newly promoted policy (also done before every admission).
+    pub fn refresh_policy(&mut self) -> tf_shard::PolicyStamp {
+        self.gate.refresh(&self.control);
+        self.gate.stamp()
     }
 
     /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
@@ -90,23 +105,7 @@ impl Home {
     /// (a refusal, or a key registration); `None` when the request was queued.
     pub fn receive(&mut self, message: ToHome, now: Micros) -> Option<Reply> {
         match message {
-            ToHome::Submit(job) => match self.shard.admit(job, now, unix_micros()) {
-                Ok(()) => None,
-                Err((refusal, job)) => {
-                    self.metrics.refused(&job, &refusal);
-                    let tenant = self.shard.tenant_id(job.tenant);
-                    let frame = replies::refusal(
-                        job.submit.request_id,
-                        &refusal,
-                        tenant,
-                        &self.budget_contact,
-                    );
-                    Some(Reply {
-                        route: job.route,
-                        frame,
-                    })
-                }
-            },
+            ToHome::Submit(job) => self.submit(job, now),
             ToHome::Budgets {
                 tenant,
                 request_id,
@@ -129,6 +128,41 @@ impl Home {
                 route,
                 frame: self.register(tenant, request_id, curve, key),
             }),
+        }
+    }
+
+    /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
+    fn submit(&mut self, mut job: Job<Route>, now: Micros) -> Option<Reply> {
+        self.gate.refresh(&self.control);
+        let tenant = self.shard.tenant_id(job.tenant);
+        match self.gate.admit(job.tenant, tenant, &job.submit) {
+            Ok(stamp) => job.policy = stamp,
+            Err(denial) => {
+                self.metrics.denied(&job);
+                let frame =
+                    replies::error(job.submit.request_id, ErrorCode::DeniedByPolicy(denial));
+                return Some(Reply {
+                    route: job.route,
+                    frame,
+                });
+            }
+        }
+        match self.shard.admit(job, now, unix_micros()) {
+            Ok(()) => None,
+            Err((refusal, job)) => {
+                self.metrics.refused(&job, &refusal);
+                let tenant = self.shard.tenant_id(job.tenant);
+                let frame = replies::refusal(
+                    job.submit.request_id,
+                    &refusal,
+                    tenant,
+                    &self.budget_contact,
+                );
+                Some(Reply {
+                    route: job.route,
+                    frame,
+                })
+            }
         }
     }
 

@@ -13,6 +13,7 @@ mod home;
 mod ledger;
 mod notify;
 mod partner_file;
+mod policy;
 mod priority;
 mod reload;
 mod replies;
@@ -40,13 +41,15 @@ use tf_shard::{Micros, ShardSettings, TenantSlot};
 use tf_wire::WireLimits;
 
 pub use self::clock::unix_micros;
-use self::control::Control;
+pub use self::control::{Control, Quota};
 pub use self::cpus::allowed as allowed_cpus;
 use self::driver::DriverLimits;
+pub use self::policy::ActivePolicy;
 use self::shard::ShardPlan;
 pub use self::sockets::BUFFER_BYTES as UDP_BUFFER_BYTES;
-use self::tenants::TenantTable;
+pub use self::tenants::TenantTable;
 use crate::cli::ServeArgs;
+use crate::control_plane::{ControlPlane, ControlPlanePlan};
 use crate::state::{KeyStore, State, layout};
 
 /// Capacity of each cross-shard channel (requests to a home shard, answers back).
@@ -123,11 +126,44 @@ fn serve(
     // Shards beyond the allowed CPUs share them round robin (useful for tests, not for speed).
     let placement: Vec<usize> = (0..shards).map(|i| allowed[i % allowed.len()]).collect();
 
+    let signer = state.receipt_signer()?;
+    let control = Arc::new(Control::new(shards));
+    let ledger_path = state.path(layout::LEDGER);
+    if !state.created && !ledger_path.exists() {
+        tracing::warn!(
+            path = %ledger_path.display(),
+            "no ledger in an existing state directory: starting an empty one (budgets start from zero)"
+        );
+    }
+    let ledger = SqliteLedger::open(&ledger_path)?;
+    let mut plane = ControlPlane::start(ControlPlanePlan {
+        ledger_path: ledger_path.clone(),
+        control: control.clone(),
+        trusted: crate::bundle_commands::trusted_authors(&config, &state)
+            .map_err(anyhow::Error::msg)?,
+        appliance_key: tf_bundles::AuthorKey::from_secret(&signer.secret_bytes()),
+        limits: config.verify.limits(),
+    })
+    .context("loading the policy bundle in force")?;
+    if let Some(bundle) = plane.active().bundle.clone() {
+        // The bundle in force decides tenants and budgets; the file's are for revision 0.
+        config.tenants = bundle.content.tenants.clone();
+        config.budgets = bundle.content.budgets.clone();
+        tracing::info!(
+            revision = bundle.revision(),
+            hash = %bundle.hash,
+            "policy bundle in force: its tenants, budgets and policies apply ([[tenants]] and \
+             [budgets] in the configuration file are used only before any bundle is promoted)"
+        );
+    }
+    control.publish_policy(plane.active());
+
     let server_config = tls::server_config(&state, &config.server, &config.tls)?;
     let endpoint_config = Arc::new(EndpointConfig::default());
     let (sockets, bound) = sockets::bind(config.server.listen, shards)
         .with_context(|| format!("binding UDP {}", config.server.listen))?;
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
+    plane.serve_tenants(tenants.clone());
     let keystore = KeyStore::new(&state);
     let grants = config
         .tenants
@@ -160,14 +196,6 @@ fn serve(
         costs: config.budgets.cost.costs(),
         charge_policies: config.budgets.policies(),
     };
-    let ledger_path = state.path(layout::LEDGER);
-    if !state.created && !ledger_path.exists() {
-        tracing::warn!(
-            path = %ledger_path.display(),
-            "no ledger in an existing state directory: starting an empty one (budgets start from zero)"
-        );
-    }
-    let ledger = SqliteLedger::open(&ledger_path)?;
     let restored = Arc::new(restore_charges(&ledger, &tenants)?);
     let driver_limits = DriverLimits {
         max_connections: config.server.max_connections,
@@ -178,7 +206,6 @@ fn serve(
             ..WireLimits::DEFAULT
         },
     };
-    let signer = state.receipt_signer()?;
 
     let terminate = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -194,7 +221,6 @@ fn serve(
 
     let mut supervisor = supervise::Supervisor::from_env(shards, std::time::Instant::now());
     supervisor.starting("shards joining their channels and listening");
-    let control = Arc::new(Control::new(shards));
     let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
     let replies = MeshBuilder::full(shards, MESH_CAPACITY);
     let metrics_hub = Arc::new(crate::metrics::MetricsHub::new(

@@ -148,6 +148,11 @@ impl Reloader {
             }
         };
         self.overrides.apply(&mut new);
+        if control.policy().bundle.is_some() {
+            // A policy bundle is in force: tenants and budgets are its, not the file's.
+            new.tenants = self.running.tenants.clone();
+            new.budgets = self.running.budgets.clone();
+        }
         let changes = changes(&self.running, &new);
         if let Some(level) = &changes.level {
             match self.log_level.set(crate::logging::parse_level(level)) {

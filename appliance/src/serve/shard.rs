@@ -155,6 +155,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             plan.keystore,
             plan.settings,
             plan.budget_contact,
+            plan.control.clone(),
         )),
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
@@ -232,12 +233,15 @@ async fn pulse(state: Rc<ShardState>) {
     let mut quotas_applied = 0;
     let mut pulses = 0u32;
     loop {
+        // Picks up a promoted policy even while no request arrives, so the control actor can
+        // confirm every shard switched.
+        let revision = state.home.borrow_mut().refresh_policy().revision;
         let connections = {
             let driver = state.driver.borrow();
             let connections = driver.connections() as u64;
             state
                 .control
-                .beat(state.index, driver.answered(), connections);
+                .beat(state.index, driver.answered(), connections, revision);
             connections
         };
         pulses = pulses.wrapping_add(1);
@@ -397,6 +401,8 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             submit,
             received_unix_us,
             route,
+            // Stamped by the home shard when it admits the request.
+            policy: tf_shard::PolicyStamp::default(),
         }),
         Message::RegisterKey(register) => ToHome::RegisterKey {
             tenant,

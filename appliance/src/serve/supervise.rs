@@ -202,12 +202,12 @@ mod tests {
             }
             messages
         };
-        control.beat(0, 1, 1);
+        control.beat(0, 1, 1, 0);
         supervisor.tick(&control, start + MIN_CHECK);
         assert_eq!(supervisor.stuck, vec![1]);
         assert!(received().is_empty(), "no ping while shard 1 is stuck");
-        control.beat(0, 2, 1);
-        control.beat(1, 5, 0);
+        control.beat(0, 2, 1, 0);
+        control.beat(1, 5, 0, 0);
         supervisor.tick(&control, start + MIN_CHECK * 2);
         assert!(supervisor.stuck.is_empty());
         assert_eq!(received(), vec!["WATCHDOG=1".to_string()]);

@@ -48,6 +48,14 @@ impl TenantTable {
         &self.specs
     }
 
+    /// The slot of the tenant with this id.
+    pub fn slot(&self, id: &str) -> Option<TenantSlot> {
+        self.specs
+            .iter()
+            .position(|s| s.id == id)
+            .map(|i| TenantSlot(i as u32))
+    }
+
     /// A tenant's home shard.
     pub fn home(&self, slot: TenantSlot) -> usize {
         self.homes[slot.0 as usize]
