@@ -5,6 +5,8 @@
 //! [`ActivePolicy`] through [`Control`], and each home shard decides its next admission under
 //! it.
 
+pub mod api;
+pub mod auth;
 mod promote;
 mod spent;
 

@@ -1,6 +1,6 @@
 //! The admin HTTP server: actix-web with one worker on threads of its own, away from the
 //! shards' cores' hot loops. `/metrics` is the Prometheus text exposition, `/healthz` says
-//! whether every shard is serving. The admin API joins it as it grows.
+//! whether every shard is serving, `/api/v1` is the admin API (bearer tokens, per-route roles).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 
 use super::control::Control;
+use crate::control_plane::api::ApiState;
 use crate::metrics::MetricsHub;
 
 /// Concurrent admin connections; more wait in the kernel's backlog.
@@ -54,6 +55,7 @@ pub fn start(
     listen: SocketAddr,
     metrics_hub: Arc<MetricsHub>,
     control: Arc<Control>,
+    api: web::Data<ApiState>,
 ) -> anyhow::Result<AdminServer> {
     let listener = std::net::TcpListener::bind(listen)
         .with_context(|| format!("binding the admin server to {listen} (admin.listen)"))?;
@@ -71,8 +73,10 @@ pub fn start(
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(shared.clone())
+                        .app_data(api.clone())
                         .route("/metrics", web::get().to(metrics))
                         .route("/healthz", web::get().to(healthz))
+                        .configure(crate::control_plane::api::configure)
                 })
                 .workers(1)
                 .max_connections(MAX_CONNECTIONS)

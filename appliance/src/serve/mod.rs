@@ -49,6 +49,8 @@ use self::shard::ShardPlan;
 pub use self::sockets::BUFFER_BYTES as UDP_BUFFER_BYTES;
 pub use self::tenants::TenantTable;
 use crate::cli::ServeArgs;
+use crate::control_plane::api::ApiState;
+use crate::control_plane::auth::Tokens;
 use crate::control_plane::{ControlPlane, ControlPlanePlan};
 use crate::state::{KeyStore, State, layout};
 
@@ -312,8 +314,18 @@ fn serve(
         );
     }
     let admin = if config.admin.enabled {
-        let server = admin::start(config.admin.listen, metrics_hub.clone(), control.clone())?;
-        tracing::info!(address = %server.address, "admin server listening (/metrics, /healthz)");
+        let api = actix_web::web::Data::new(ApiState {
+            plane: std::sync::Mutex::new(plane),
+            tokens: Tokens::from_config(&config.admin, &state).map_err(anyhow::Error::msg)?,
+            control: control.clone(),
+        });
+        let server = admin::start(
+            config.admin.listen,
+            metrics_hub.clone(),
+            control.clone(),
+            api,
+        )?;
+        tracing::info!(address = %server.address, "admin server listening (/metrics, /healthz, /api/v1)");
         Some(server)
     } else {
         None
