@@ -6,12 +6,10 @@
 mod server;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use serde_json::Value;
-use server::Server;
+use server::{Server, get};
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
 
@@ -27,38 +25,6 @@ fn statement(seed: u8, valid: bool) -> Statement {
         message: sent,
         signature: signature.to_bytes(),
     }
-}
-
-fn admin_address(server: &Server) -> SocketAddr {
-    let log = server.log();
-    let line = log
-        .lines()
-        .find(|l| l.contains("admin server listening"))
-        .unwrap_or_else(|| panic!("no admin address in the log:\n{log}"));
-    let address = line.split("address=").nth(1).expect("address field");
-    address.trim().parse().expect("socket address")
-}
-
-/// A plain HTTP/1.1 GET; returns status code and body.
-fn get(address: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("admin server accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request sent");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    (status, body.to_owned())
 }
 
 /// Parses the exposition with prometheus_client's parser (Debian's python3-prometheus-client,
@@ -103,7 +69,7 @@ print(json.dumps(out))
 #[tokio::test]
 async fn metrics_scraped_under_load_parse_and_count_what_happened() {
     let server = Server::start("", &[], &[]);
-    let admin = admin_address(&server);
+    let admin = server.admin_address();
     let (status, body) = get(admin, "/healthz");
     assert_eq!((status, body.as_str()), (200, "ok\n"));
 

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -134,6 +135,23 @@ impl Server {
         }
     }
 
+    /// Where the admin server listens (from its start-up log line).
+    pub fn admin_address(&self) -> SocketAddr {
+        let log = self.log();
+        let line = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("admin server listening"))
+            .unwrap_or_else(|| panic!("no admin address in the log:\n{log}"));
+        let address = line.split("address=").nth(1).expect("address field");
+        address
+            .split_whitespace()
+            .next()
+            .expect("address value")
+            .parse()
+            .expect("socket address")
+    }
+
     /// The connection settings of a tenant whose certificate is in the state directory.
     pub fn partner(&self, tenant: &str) -> PartnerConfig {
         let tenant_dir = self.state.join("tenants").join(tenant);
@@ -226,4 +244,43 @@ pub fn fixture_text(curve: &str, name: &str) -> String {
         .join(curve)
         .join(name);
     std::fs::read_to_string(path).expect("fixture readable")
+}
+
+/// A plain HTTP/1.1 request over a fresh connection; returns the status code and the body.
+pub fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("admin server accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("request sent");
+    stream.write_all(body).expect("body sent");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, body.to_owned())
+}
+
+/// A GET without headers.
+pub fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    http(address, "GET", path, &[], b"")
 }

@@ -69,6 +69,33 @@ impl SqliteLedger {
         })
     }
 
+    /// The receipt with this sequence number, with its tenant (receipt lookup by auditors).
+    pub fn receipt(&self, seq: u64) -> Result<Option<(String, StoredReceipt)>, LedgerError> {
+        use rusqlite::OptionalExtension;
+        self.connection
+            .query_row(
+                "SELECT seq, purpose, dataset_class, verdict, charged, decided_us, envelope, \
+                 tenant FROM receipts WHERE seq = ?1",
+                [seq.min(i64::MAX as u64) as i64],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(7)?,
+                        StoredReceipt {
+                            seq: row.get::<_, i64>(0)? as u64,
+                            purpose: row.get(1)?,
+                            dataset_class: row.get(2)?,
+                            verdict: row.get(3)?,
+                            charged: row.get::<_, i64>(4)? as u64,
+                            decided_us: row.get::<_, i64>(5)? as u64,
+                            envelope_json: row.get(6)?,
+                        },
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.storage(e))
+    }
+
     /// The ledger file.
     pub fn path(&self) -> &Path {
         &self.path

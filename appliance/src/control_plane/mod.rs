@@ -17,7 +17,7 @@ use tf_bundles::{AuthorKey, Bundle, BundleFiles, TrustedAuthors};
 use tf_engine::Limits;
 use tf_ledger::{BundleStore, LedgerError, SqliteLedger, TimelineEvent};
 
-pub use self::promote::{ControlError, Switched};
+pub use self::promote::ControlError;
 use crate::serve::{ActivePolicy, Control, TenantTable};
 
 /// How long a promotion waits for every shard to report the new revision.
@@ -107,6 +107,14 @@ impl ControlPlane {
     /// Every promotion and rollback, oldest first.
     pub fn timeline(&self) -> Result<Vec<TimelineEvent>, ControlError> {
         Ok(self.store.timeline()?)
+    }
+
+    /// A receipt by ledger sequence number: its tenant and the envelope as issued.
+    pub fn receipt(
+        &self,
+        seq: u64,
+    ) -> Result<Option<(String, tf_ledger::StoredReceipt)>, ControlError> {
+        Ok(self.ledger.receipt(seq)?)
     }
 
     /// A stored bundle, opened (for diffs and the console).

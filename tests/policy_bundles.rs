@@ -1,0 +1,479 @@
+//! Policy bundles on a running appliance: promoted and rolled back through the admin API while
+//! real QUIC partners keep submitting; tampered, untrusted and stale bundles refused with the
+//! bundle in force unchanged; and each role allowed exactly its routes.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use server::{Server, http};
+use sha2::{Digest, Sha256};
+use tf_bundles::BundleFiles;
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
+
+const TOKENS: [(&str, &str, &str); 4] = [
+    ("sre-token", "oncall", "sre"),
+    ("author-token", "policy-team", "policy-author"),
+    ("auditor-token", "audit", "auditor"),
+    ("viewer-token", "dashboard", "viewer"),
+];
+
+fn config() -> String {
+    let mut text = String::from(
+        "[server]\nshards = 2\n\n[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
+    );
+    for (token, name, role) in TOKENS {
+        text.push_str(&format!(
+            "\n[[admin.tokens]]\nname = \"{name}\"\nroles = [\"{role}\"]\nsha256 = \"{}\"\n",
+            hex::encode(Sha256::digest(token.as_bytes()))
+        ));
+    }
+    text
+}
+
+/// The example bundle, with `edit` applied to its policies.
+fn source(dir: &Path, name: &str, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let mut files = BundleFiles::from_dir(&example).expect("example bundle");
+    let policies =
+        String::from_utf8(files.get("policies.cedar").expect("policies").to_vec()).expect("utf-8");
+    files.insert("policies.cedar", edit(&policies).into_bytes());
+    let out = dir.join(name);
+    files.write_dir(&out).expect("source written");
+    out
+}
+
+/// Builds and signs with the state directory's development author key (or `key`).
+fn build(server: &Server, source: &Path, revision: u64, key: Option<&Path>) -> Vec<u8> {
+    let out = server
+        .dir
+        .path()
+        .join(format!("bundle-{revision}-{}.tar.gz", std::process::id()));
+    let mut args = vec![
+        "bundle".to_owned(),
+        "build".to_owned(),
+        source.display().to_string(),
+        "--revision".to_owned(),
+        revision.to_string(),
+        "--author".to_owned(),
+        "policy team".to_owned(),
+        "--note".to_owned(),
+        format!("revision {revision}"),
+        "--out".to_owned(),
+        out.display().to_string(),
+        "--state-dir".to_owned(),
+        server.state.display().to_string(),
+    ];
+    if let Some(key) = key {
+        args.extend(["--key".to_owned(), key.display().to_string()]);
+    }
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(&args)
+        .output()
+        .expect("appliance runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read(out).expect("archive")
+}
+
+fn call(admin: SocketAddr, method: &str, path: &str, token: &str, body: &[u8]) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    let (status, text) = http(
+        admin,
+        method,
+        path,
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+fn promote(admin: SocketAddr, archive: &[u8]) -> (u16, Value) {
+    call(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        "author-token",
+        archive,
+    )
+}
+
+fn active_revision(admin: SocketAddr) -> u64 {
+    let (status, body) = call(admin, "GET", "/api/v1/status", "viewer-token", b"");
+    assert_eq!(status, 200, "{body}");
+    body["revision"].as_u64().expect("revision")
+}
+
+fn bls_p1(n: u64) -> Submission {
+    let message = n.to_le_bytes().to_vec();
+    let (signature, public_key) = bls::sign(&[5; 32], &message).expect("signs");
+    Submission {
+        purpose: "kyc".into(),
+        dataset_class: DatasetClass::P1,
+        statement: Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message,
+            signature: signature.to_bytes(),
+        },
+    }
+}
+
+/// What one request saw: when it was sent and answered, and the revision that decided it
+/// (from the receipt, or from the denial).
+#[derive(Debug)]
+struct Seen {
+    tenant: &'static str,
+    sent: Instant,
+    answered: Instant,
+    revision: u64,
+    hash: String,
+    denied: bool,
+}
+
+fn without_policy(policies: &str, id: &str) -> String {
+    let start = policies
+        .find(&format!("@id(\"{id}\")"))
+        .expect("policy present");
+    let end = policies[start + 5..]
+        .find("@id(")
+        .map_or(policies.len(), |i| start + 5 + i);
+    format!("{}{}", &policies[..start], &policies[end..])
+}
+
+#[tokio::test]
+async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let first = build(&server, &source(&dir, "one", str::to_owned), 1, None);
+    // Revision 2 drops the permit for BLS on P1/P2: acme may no longer submit signatures,
+    // demo (permitted everything) is unaffected.
+    let second = build(
+        &server,
+        &source(&dir, "two", |p| without_policy(p, "bls-on-p1-and-p2")),
+        2,
+        None,
+    );
+    let (status, one) = promote(admin, &first);
+    assert_eq!(status, 200, "{one}");
+    let hash_one = one["bundle_hash"].as_str().expect("hash").to_owned();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (tenant, config) in [
+        ("demo", server.partner("demo")),
+        ("acme", server.partner("acme")),
+    ] {
+        let partner = Arc::new(Partner::connect(&config).await.expect("connects"));
+        for lane in 0..4u64 {
+            let partner = partner.clone();
+            let stop = stop.clone();
+            tasks.spawn(async move {
+                let mut seen = Vec::new();
+                let mut n = lane * 1_000_000;
+                while !stop.load(Ordering::Acquire) {
+                    n += 1;
+                    let sent = Instant::now();
+                    let answer = partner.submit(bls_p1(n)).await;
+                    let answered = Instant::now();
+                    let (revision, hash, denied) = match answer {
+                        Ok(reply) => {
+                            assert_eq!(reply.verdict, VerdictCode::Valid);
+                            let receipt: tf_receipts::Receipt =
+                                serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+                            (receipt.bundle_revision, receipt.bundle_hash, false)
+                        }
+                        Err(PartnerError::DeniedByPolicy(denial)) => {
+                            (denial.revision, hex::encode(denial.bundle_hash), true)
+                        }
+                        Err(other) => panic!("{tenant}: a request failed: {other}"),
+                    };
+                    seen.push(Seen {
+                        tenant,
+                        sent,
+                        answered,
+                        revision,
+                        hash,
+                        denied,
+                    });
+                }
+                seen
+            });
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let promote_started = Instant::now();
+    let (status, two) = tokio::task::spawn_blocking(move || promote(admin, &second))
+        .await
+        .expect("promotion call");
+    let promote_returned = Instant::now();
+    assert_eq!(status, 200, "{two}");
+    assert!(
+        two["all_shards_ms"].as_f64().is_some(),
+        "every shard switched: {two}"
+    );
+    let hash_two = two["bundle_hash"].as_str().expect("hash").to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Release);
+    let seen: Vec<Seen> = tasks.join_all().await.into_iter().flatten().collect();
+
+    let mut before = 0;
+    let mut after = 0;
+    for s in &seen {
+        let expected_hash = match s.revision {
+            1 => &hash_one,
+            2 => &hash_two,
+            other => panic!("revision {other} was never in force: {s:?}"),
+        };
+        assert_eq!(&s.hash, expected_hash, "{s:?}");
+        // Only acme under revision 2 is denied; nothing else fails.
+        assert_eq!(s.denied, s.tenant == "acme" && s.revision == 2, "{s:?}");
+        if s.answered < promote_started {
+            assert_eq!(s.revision, 1, "decided before the promotion began: {s:?}");
+            before += 1;
+        }
+        if s.sent > promote_returned {
+            assert_eq!(s.revision, 2, "sent after every shard switched: {s:?}");
+            after += 1;
+        }
+    }
+    assert!(
+        before > 20 && after > 20,
+        "load on both sides: {before} before, {after} after"
+    );
+    for tenant in ["demo", "acme"] {
+        assert!(
+            seen.iter()
+                .any(|s| s.tenant == tenant && s.revision == 2 && s.sent > promote_returned),
+            "{tenant} sent under revision 2"
+        );
+    }
+
+    // The ledger names the same revision for every receipt it holds.
+    let db = rusqlite::Connection::open_with_flags(
+        server.state_path("ledger.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("ledger");
+    let mismatched: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM receipts WHERE bundle_revision NOT IN (1, 2) \
+             OR (bundle_revision = 1 AND bundle_hash != ?1) \
+             OR (bundle_revision = 2 AND bundle_hash != ?2)",
+            [&hash_one, &hash_two],
+            |row| row.get(0),
+        )
+        .expect("query");
+    assert_eq!(mismatched, 0);
+
+    // Rolled back: revision 3 republishes revision 1, and acme may submit again.
+    let (status, three) = call(
+        admin,
+        "POST",
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        br#"{"reason": "acme lost its signatures"}"#,
+    );
+    assert_eq!(status, 200, "{three}");
+    assert_eq!(
+        (three["to_revision"].as_u64(), three["republishes"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let acme = Partner::connect(&server.partner("acme"))
+        .await
+        .expect("connects");
+    let reply = acme
+        .submit(bls_p1(7))
+        .await
+        .expect("acme is permitted again");
+    let receipt: tf_receipts::Receipt =
+        serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+    assert_eq!(receipt.bundle_revision, 3);
+
+    let (_, timeline) = call(admin, "GET", "/api/v1/bundles", "auditor-token", b"");
+    let events: Vec<(String, String, u64, u64)> = timeline["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+                e["from_revision"].as_u64().unwrap_or(99),
+                e["to_revision"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("promote".into(), "policy-team".into(), 0, 1),
+            ("promote".into(), "policy-team".into(), 1, 2),
+            ("rollback".into(), "oncall".into(), 2, 3),
+        ]
+    );
+    // A revision that is in force, or never was, cannot be rolled back to.
+    for to in [3, 9] {
+        let body = format!(r#"{{"reason": "x", "to": {to}}}"#);
+        let (status, _) = call(
+            admin,
+            "POST",
+            "/api/v1/bundles/rollback",
+            "sre-token",
+            body.as_bytes(),
+        );
+        assert_eq!(status, 409, "rollback to {to}");
+    }
+}
+
+fn refused_codes(body: &Value) -> Vec<String> {
+    body["problems"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .map(|p| p["code"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn tampered_untrusted_and_stale_bundles_are_refused_and_the_active_one_stays() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let example = source(&dir, "src", str::to_owned);
+    let (status, body) = promote(admin, &build(&server, &example, 2, None));
+    assert_eq!(status, 200, "{body}");
+
+    let signed = build(&server, &example, 3, None);
+    let mut flipped = BundleFiles::from_tar_gz(&signed).expect("archive");
+    let mut tenants = flipped.get("tenants.toml").expect("tenants").to_vec();
+    tenants[10] ^= 0x20;
+    flipped.insert("tenants.toml", tenants);
+    let mut removed = BundleFiles::from_tar_gz(&signed).expect("archive");
+    removed.remove("policies.cedar");
+    let stranger = dir.join("stranger.key");
+    let keygen = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args([
+            "bundle",
+            "keygen",
+            "--out",
+            stranger.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("keygen");
+    assert!(keygen.status.success());
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("byte flip", flipped.to_tar_gz(), "altered-file"),
+        ("removed file", removed.to_tar_gz(), "missing-file"),
+        (
+            "untrusted key",
+            build(&server, &example, 3, Some(&stranger)),
+            "untrusted-author",
+        ),
+        (
+            "lower revision",
+            build(&server, &example, 1, None),
+            "stale-revision",
+        ),
+        ("not an archive", b"garbage".to_vec(), "unreadable"),
+    ];
+    for (case, archive, code) in cases {
+        let (status, body) = promote(admin, &archive);
+        assert_eq!(status, 422, "{case}: {body}");
+        assert_eq!(
+            refused_codes(&body),
+            vec![code.to_owned()],
+            "{case}: {body}"
+        );
+        assert_eq!(
+            active_revision(admin),
+            2,
+            "{case}: the bundle in force is unchanged"
+        );
+    }
+    // Validation refuses the same way without promoting, and accepts the good one.
+    let (status, _) = call(
+        admin,
+        "POST",
+        "/api/v1/bundles/validate",
+        "sre-token",
+        &signed,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(active_revision(admin), 2);
+}
+
+#[test]
+fn each_role_may_use_exactly_its_routes() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    // Mutating routes get a body that fails after authorization, so nothing changes:
+    // an allowed role sees 422 (refused) or 409 (nothing to roll back to), never 403.
+    let routes: [(&str, &str, &[u8], [bool; 4]); 8] = [
+        ("GET", "/api/v1/status", b"", [true, true, true, true]),
+        ("GET", "/api/v1/bundles", b"", [true, true, true, true]),
+        ("GET", "/api/v1/openapi.json", b"", [true, true, true, true]),
+        ("GET", "/api/v1/receipts/1", b"", [true, false, true, false]),
+        (
+            "GET",
+            "/api/v1/bundles/1/diff",
+            b"",
+            [true, true, true, true],
+        ),
+        (
+            "POST",
+            "/api/v1/bundles/validate",
+            b"junk",
+            [true, true, false, false],
+        ),
+        (
+            "POST",
+            "/api/v1/bundles/promote",
+            b"junk",
+            [false, true, false, false],
+        ),
+        (
+            "POST",
+            "/api/v1/bundles/rollback",
+            br#"{"reason": "test"}"#,
+            [true, true, false, false],
+        ),
+    ];
+    for (method, path, body, allowed) in routes {
+        for ((token, name, _), allowed) in TOKENS.iter().zip(allowed) {
+            let (status, answer) = call(admin, method, path, token, body);
+            if allowed {
+                assert_ne!(status, 403, "{name} {method} {path}: {answer}");
+                assert_ne!(status, 401, "{name} {method} {path}: {answer}");
+            } else {
+                assert_eq!(status, 403, "{name} {method} {path}: {answer}");
+            }
+        }
+        let (status, _) = call(admin, method, path, "not-a-token", body);
+        assert_eq!(status, 401, "{method} {path} with an unknown token");
+        let (status, _) = http(admin, method, path, &[], body);
+        assert_eq!(status, 401, "{method} {path} without a token");
+    }
+    assert_eq!(active_revision(admin), 0, "nothing was promoted");
+    // Tokens never reach the log.
+    let log = server.log();
+    for (token, _, _) in TOKENS {
+        assert!(!log.contains(token), "{token} in the log");
+    }
+}
