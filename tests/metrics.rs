@@ -6,6 +6,7 @@
 mod server;
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;

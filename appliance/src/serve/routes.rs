@@ -23,6 +23,9 @@ pub struct Route {
 
 /// A request for a tenant's home shard.
 #[derive(Debug)]
+// Submits are nearly every message: boxing them would cost an allocation per request to
+// shrink the rare key registrations and budget queries.
+#[allow(clippy::large_enum_variant)]
 pub enum ToHome {
     /// Verify a statement.
     Submit(Job<Route>),
