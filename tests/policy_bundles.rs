@@ -477,3 +477,54 @@ fn each_role_may_use_exactly_its_routes() {
         assert!(!log.contains(token), "{token} in the log");
     }
 }
+
+#[test]
+fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = format!("http://{}", server.admin_address());
+    let dir = server.dir.path().to_owned();
+    let token_file = |token: &str| {
+        let path = dir.join(format!("{token}.txt"));
+        std::fs::write(&path, token).expect("token file");
+        path.display().to_string()
+    };
+    let (author, sre) = (token_file("author-token"), token_file("sre-token"));
+    let ctl = |token: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .args(["ctl", "--admin", &admin, "--token-file", token])
+            .args(args)
+            .output()
+            .expect("appliance ctl runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let example = source(&dir, "src", str::to_owned);
+    for revision in [1, 2] {
+        let archive = dir.join(format!("b{revision}.tar.gz"));
+        std::fs::write(&archive, build(&server, &example, revision, None)).expect("archive");
+    }
+    let b1 = dir.join("b1.tar.gz").display().to_string();
+    let b2 = dir.join("b2.tar.gz").display().to_string();
+    let (code, out, err) = ctl(&author, &["promote", &b1]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"to_revision\": 1"), "{out}");
+    // The sre role may not promote: exit 2 and the reason.
+    let (code, _, err) = ctl(&sre, &["promote", &b2]);
+    assert_eq!(code, 2);
+    assert!(err.contains("oncall may not promote"), "{err}");
+    assert_eq!(ctl(&author, &["promote", &b2]).0, 0);
+    // The same revision again: refused with the reason, exit 1.
+    let (code, _, err) = ctl(&author, &["promote", &b2]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not above revision 2"), "{err}");
+    let (code, out, err) = ctl(&sre, &["rollback", "--reason", "revision 2 broke acme"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"republishes\": 1"), "{out}");
+    let (code, out, _) = ctl(&sre, &["timeline"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("\"action\"").count(), 3, "{out}");
+    assert!(out.contains("revision 2 broke acme"), "{out}");
+}

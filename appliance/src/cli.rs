@@ -61,6 +61,10 @@ pub enum Command {
     },
     /// Host tuning for a verification host.
     Tune(TuneArgs),
+    /// The admin API from the command line: status, timeline, validate, promote, rollback,
+    /// diff, receipts; and new admin tokens. Exit 0 done, 1 refused, 2 unusable arguments,
+    /// unreachable, or not allowed.
+    Ctl(CtlArgs),
     /// Policy bundles: build and sign, verify, compare.
     Bundle {
         /// What to do.
@@ -379,4 +383,78 @@ pub struct BundleBuildArgs {
     /// Where the state directory is (for the development author key).
     #[command(flatten)]
     pub state: StateArgs,
+}
+
+/// `appliance ctl`.
+#[derive(Debug, Args)]
+pub struct CtlArgs {
+    /// The admin API.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub admin: String,
+    /// A file holding the bearer token (default: $TF_ADMIN_TOKEN, else the state directory's
+    /// development token).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The state directory, for its development token.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub what: CtlWhat,
+}
+
+/// `appliance ctl` commands.
+#[derive(Debug, Subcommand)]
+pub enum CtlWhat {
+    /// The bundle in force, the rollback target and each shard's revision.
+    Status,
+    /// Every promotion and rollback: when, who, why, from, to, links.
+    Timeline,
+    /// Check a bundle as a promotion would, without promoting it.
+    Validate {
+        /// The bundle (a gzipped tar from `appliance bundle build`).
+        file: PathBuf,
+        /// Accept caps below what tenants already spent in the current window.
+        #[arg(long)]
+        allow_cap_below_spent: bool,
+    },
+    /// Put a bundle in force on every shard.
+    Promote {
+        /// The bundle (a gzipped tar from `appliance bundle build`).
+        file: PathBuf,
+        /// Accept caps below what tenants already spent in the current window.
+        #[arg(long)]
+        allow_cap_below_spent: bool,
+    },
+    /// Republish an earlier revision's content as a new revision.
+    Rollback {
+        /// Why (kept in the timeline).
+        #[arg(long)]
+        reason: String,
+        /// The revision to go back to (default: the one before the bundle in force).
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// What changes from one stored revision to another.
+    Diff {
+        /// The newer revision.
+        revision: u64,
+        /// The older one (default: the revision in force).
+        #[arg(long)]
+        against: Option<u64>,
+    },
+    /// A receipt by ledger sequence number.
+    Receipt {
+        /// The sequence number.
+        seq: u64,
+    },
+    /// Make an admin token: prints it once, and the `[[admin.tokens]]` entry (its SHA-256).
+    Token {
+        /// Who holds it (the timeline records this name).
+        #[arg(long)]
+        name: String,
+        /// Its roles: sre, policy-author, auditor, viewer.
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<String>,
+    },
 }

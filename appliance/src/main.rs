@@ -4,6 +4,7 @@ mod bundle_commands;
 mod cli;
 mod config_commands;
 mod control_plane;
+mod ctl;
 mod evidence;
 mod logging;
 mod metrics;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         } => config_commands::check(&file),
         cli::Command::Tune(args) => config_commands::tune(args),
         cli::Command::Bundle { what } => bundle_commands::run(what),
+        cli::Command::Ctl(args) => ctl::run(args),
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),

@@ -64,10 +64,11 @@ pub enum Problem {
     /// The Cedar policies do not parse or do not validate against the appliance's schema.
     #[error("policies.cedar: {0}")]
     InvalidPolicy(String),
-    /// The bundle's revision is not above the active one.
+    /// The bundle's revision is not above the newest one promoted (or in force).
     #[error(
-        "revision {candidate} is not above the active revision {active}: rebuild it with \
-         --revision {next} (an older bundle is never accepted back; roll back instead)",
+        "revision {candidate} is not above revision {active}, the newest this appliance has \
+         promoted: rebuild it with --revision {next} (an older bundle is never accepted back; \
+         roll back instead)",
         next = active + 1
     )]
     StaleRevision {

@@ -87,7 +87,7 @@ impl MetricsHub {
             "counter",
             "Requests decided or refused on their tenant's home shard, by tenant, statement \
              kind and outcome (valid, invalid, rejected, over_rate, mailbox_full, unknown_key, \
-             over_budget).",
+             over_budget, denied_by_policy).",
         );
         for (slot, tenant) in self.tenants.iter().enumerate() {
             for (k, kind) in KINDS.iter().enumerate() {
@@ -236,6 +236,12 @@ fn render_shards(page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
             "counter",
             "CPU time of the shard's thread, seconds.",
             |s: &ShardSnapshot| s.cpu_seconds,
+        ),
+        (
+            "trust_fabric_policy_bundle_revision",
+            "gauge",
+            "The policy bundle revision the shard admits under (0: none promoted yet).",
+            |s: &ShardSnapshot| s.policy_revision as f64,
         ),
     ] {
         page.family(name, kind, help);

@@ -131,4 +131,6 @@ pub struct ShardSnapshot {
     pub cpu_seconds: f64,
     /// Budget use of the tenants homed on it.
     pub budgets: Vec<BudgetGauge>,
+    /// The policy bundle revision it admits under.
+    pub policy_revision: u64,
 }

@@ -98,6 +98,7 @@ impl Home {
             connections,
             cpu_seconds: crate::metrics::thread_cpu_seconds().unwrap_or(0.0),
             budgets,
+            policy_revision: self.gate.stamp().revision,
         }
     }
 
