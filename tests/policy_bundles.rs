@@ -171,6 +171,20 @@ async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision
     let (status, one) = promote(admin, &first);
     assert_eq!(status, 200, "{one}");
     let hash_one = one["bundle_hash"].as_str().expect("hash").to_owned();
+    // What the shards apply only at their next start is said, not silently skipped.
+    let pending: Vec<&str> = one["applies_at_next_start"]
+        .as_array()
+        .expect("pending list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "weight of acme: 1 -> 2",
+        "tenant globex is added",
+        "costs per statement kind",
+    ] {
+        assert!(pending.contains(&expected), "{expected} in {pending:?}");
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
@@ -527,4 +541,60 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
     assert_eq!(code, 0);
     assert_eq!(out.matches("\"action\"").count(), 3, "{out}");
     assert!(out.contains("revision 2 broke acme"), "{out}");
+}
+
+#[tokio::test]
+async fn a_bundle_key_is_pending_until_restart_and_then_verifies_without_registration() {
+    let mut server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let source = source(&dir, "keys", str::to_owned);
+    std::fs::create_dir_all(source.join("keys")).expect("keys dir");
+    std::fs::write(
+        source.join("keys/multiplier.json"),
+        tf_partner::fixtures::BN254_KEY,
+    )
+    .expect("key");
+    let (status, promoted) = promote(admin, &build(&server, &source, 1, None));
+    assert_eq!(status, 200, "{promoted}");
+    let pending = promoted["applies_at_next_start"].to_string();
+    assert!(pending.contains("verifying key multiplier"), "{pending}");
+
+    server.restart();
+    let admin = server.admin_address();
+    let (_, status) = call(admin, "GET", "/api/v1/status", "viewer-token", b"");
+    assert_eq!(status["revision"].as_u64(), Some(1));
+    assert_eq!(
+        status["applies_at_next_start"],
+        serde_json::json!([]),
+        "{status}"
+    );
+    let key_id = tf_engine::groth16::snarkjs::parse_verifying_key(
+        tf_partner::fixtures::BN254_KEY,
+        &tf_engine::Limits::DEFAULT,
+    )
+    .map(|key| match key {
+        tf_engine::groth16::snarkjs::AnyVerifyingKey::Bn254(vk) => {
+            tf_engine::groth16::PreparedKey::new(&tf_engine::Limits::DEFAULT, *vk)
+                .expect("prepares")
+                .id()
+                .0
+        }
+        _ => panic!("a bn254 fixture"),
+    })
+    .expect("fixture key");
+    let (proof, public) = tf_partner::fixtures::BN254_PROOFS[0];
+    let statement = tf_partner::formats::groth16_json(key_id, proof, public).expect("statement");
+    let demo = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects");
+    let reply = demo
+        .submit(Submission {
+            purpose: "kyc".into(),
+            dataset_class: DatasetClass::P1,
+            statement,
+        })
+        .await
+        .expect("the registry key verifies without a registration");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
 }

@@ -184,6 +184,7 @@ async fn status(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespons
             "bundle_hash": hex::encode(active.stamp.hash),
             "bundle": bundle,
             "rollback_to": plane.previous().map(|b| b.revision()),
+            "applies_at_next_start": plane.pending_restart(),
         })
     })
     .await;

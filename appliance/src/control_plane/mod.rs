@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+mod pending;
 mod promote;
 mod spent;
 
@@ -17,6 +18,7 @@ use tf_bundles::{AuthorKey, Bundle, BundleFiles, TrustedAuthors};
 use tf_engine::Limits;
 use tf_ledger::{BundleStore, LedgerError, SqliteLedger, TimelineEvent};
 
+pub use self::pending::Running;
 pub use self::promote::ControlError;
 use crate::serve::{ActivePolicy, Control, TenantTable};
 
@@ -36,6 +38,8 @@ pub struct ControlPlane {
     active: Arc<ActivePolicy>,
     /// The bundle in force before the active one: what a rollback republishes by default.
     previous: Option<Arc<Bundle>>,
+    /// What the shards were started with, to tell what a promotion applies only at restart.
+    running: Running,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -76,6 +80,7 @@ impl ControlPlane {
             limits: plan.limits,
             active: Arc::new(ActivePolicy::configured()),
             previous: None,
+            running: Running::default(),
         };
         let timeline = plane.store.timeline()?;
         if let Some(last) = timeline.last() {
@@ -89,9 +94,20 @@ impl ControlPlane {
         Ok(plane)
     }
 
-    /// The tenants the shards run (quotas are published per slot); set once they are built.
-    pub fn serve_tenants(&mut self, tenants: Arc<TenantTable>) {
+    /// The tenants the shards run (quotas are published per slot) and what they were started
+    /// with; set once they are built.
+    pub fn serve_tenants(&mut self, tenants: Arc<TenantTable>, running: Running) {
         self.tenants = tenants;
+        self.running = running;
+    }
+
+    /// What the bundle in force changes that applies only at the next start.
+    pub fn pending_restart(&self) -> Vec<String> {
+        self.active
+            .bundle
+            .as_ref()
+            .map(|b| pending::at_next_start(&self.running, b))
+            .unwrap_or_default()
     }
 
     /// The policy in force.
@@ -161,6 +177,29 @@ impl ControlPlane {
         }
         None
     }
+}
+
+/// A bundle's registry keys as the shards load keys: canonical bytes by curve.
+pub fn registry_keys(bundle: &Bundle) -> Vec<crate::state::StoredKey> {
+    use tf_engine::groth16::AnyKey;
+    use tf_engine::groth16::decode::encode_verifying_key;
+    bundle
+        .content
+        .keys
+        .iter()
+        .filter_map(|k| {
+            let bytes = match &k.key {
+                AnyKey::Bn254(p) => encode_verifying_key(p.verifying_key()),
+                AnyKey::Bls12_381(p) => encode_verifying_key(p.verifying_key()),
+                _ => return None,
+            };
+            Some(crate::state::StoredKey {
+                id: k.key.id(),
+                curve: k.key.curve(),
+                bytes,
+            })
+        })
+        .collect()
 }
 
 impl From<LedgerError> for ControlError {

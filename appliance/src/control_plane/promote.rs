@@ -71,6 +71,9 @@ pub struct Switched {
     pub all_shards_ms: Option<f64>,
     /// The timeline entry.
     pub timeline_seq: u64,
+    /// What this bundle changes that the shards apply only at the next start (restart the
+    /// appliance to apply it); empty when everything took effect.
+    pub applies_at_next_start: Vec<String>,
 }
 
 impl ControlPlane {
@@ -203,6 +206,15 @@ impl ControlPlane {
         self.active = active;
         self.previous = previous;
         let all_shards = self.wait_for_shards(event.to_revision, started);
+        let pending = self.pending_restart();
+        if !pending.is_empty() {
+            tracing::warn!(
+                revision = event.to_revision,
+                changes = %pending.join("; "),
+                "the bundle in force changes what applies only at the next start: restart the \
+                 appliance to apply it"
+            );
+        }
         tracing::info!(
             action,
             actor,
@@ -219,6 +231,7 @@ impl ControlPlane {
             republishes,
             all_shards_ms: all_shards.map(|d: Duration| d.as_secs_f64() * 1e3),
             timeline_seq,
+            applies_at_next_start: pending,
         })
     }
 

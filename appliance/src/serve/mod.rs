@@ -165,28 +165,45 @@ fn serve(
     let (sockets, bound) = sockets::bind(config.server.listen, shards)
         .with_context(|| format!("binding UDP {}", config.server.listen))?;
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
-    plane.serve_tenants(tenants.clone());
     let keystore = KeyStore::new(&state);
     let grants = config
         .tenants
         .iter()
         .map(|t| Ok((t.id.clone(), keystore.grants(&t.id)?)))
         .collect::<Result<Vec<_>, crate::state::StateError>>()?;
-    let stored_keys = Arc::new(
-        keystore
-            .load_all()?
-            .into_iter()
-            .map(|key| {
-                let id = key.id.to_string();
-                let registered_by = grants
-                    .iter()
-                    .filter(|(_, granted)| granted.contains(&id))
-                    .map(|(tenant, _)| tenant.clone())
-                    .collect();
-                (key, registered_by)
-            })
-            .collect::<Vec<_>>(),
+    let mut stored_keys = keystore
+        .load_all()?
+        .into_iter()
+        .map(|key| {
+            let id = key.id.to_string();
+            let registered_by = grants
+                .iter()
+                .filter(|(_, granted)| granted.contains(&id))
+                .map(|(tenant, _)| tenant.clone())
+                .collect();
+            (key, registered_by)
+        })
+        .collect::<Vec<_>>();
+    // The bundle's key registry: prepared for every tenant; its policies say who may use what.
+    let bundle_keys = plane
+        .active()
+        .bundle
+        .as_ref()
+        .map(|b| crate::control_plane::registry_keys(b))
+        .unwrap_or_default();
+    let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
+    let running_keys = bundle_keys.iter().map(|k| k.id.to_string()).collect();
+    stored_keys.extend(bundle_keys.into_iter().map(|k| (k, every_tenant.clone())));
+    let stored_keys = Arc::new(stored_keys);
+    plane.serve_tenants(
+        tenants.clone(),
+        crate::control_plane::Running {
+            tenants: config.tenants.clone(),
+            budgets: config.budgets.clone(),
+            keys: running_keys,
+        },
     );
+
     let limits = config.verify.limits();
     let settings = ShardSettings {
         mailbox_capacity: config.scheduling.mailbox_capacity,
