@@ -80,8 +80,9 @@ fn a_short_run_reports_complete_and_consistent_figures() {
     assert_eq!(
         output.status.code(),
         Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "{stdout}\n{}\nthe appliance's log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
     );
     assert!(stdout.contains("verdict: PASS"), "{stdout}");
 

@@ -42,6 +42,7 @@ pub struct Control {
 struct Pulse {
     beats: AtomicU64,
     answered: AtomicU64,
+    owed: AtomicU64,
     connections: AtomicU64,
     policy_revision: AtomicU64,
 }
@@ -53,6 +54,8 @@ pub struct PulseReading {
     pub beats: u64,
     /// Answers delivered to the shard's connections since start.
     pub answered: u64,
+    /// Requests taken on open connections and not answered yet.
+    pub owed: u64,
     /// Open connections.
     pub connections: u64,
     /// The policy bundle revision its home side admits under.
@@ -126,14 +129,17 @@ impl Control {
             .clone()
     }
 
-    /// Shard `shard` is alive and reports its counters.
-    pub fn beat(&self, shard: usize, answered: u64, connections: u64, policy_revision: u64) {
+    /// Shard `shard` is alive and reports its counters (`beats` is ignored).
+    pub fn beat(&self, shard: usize, reading: PulseReading) {
         let pulse = &self.pulses[shard];
-        pulse.answered.store(answered, Ordering::Relaxed);
-        pulse.connections.store(connections, Ordering::Relaxed);
+        pulse.answered.store(reading.answered, Ordering::Relaxed);
+        pulse.owed.store(reading.owed, Ordering::Relaxed);
+        pulse
+            .connections
+            .store(reading.connections, Ordering::Relaxed);
         pulse
             .policy_revision
-            .store(policy_revision, Ordering::Relaxed);
+            .store(reading.policy_revision, Ordering::Relaxed);
         pulse.beats.fetch_add(1, Ordering::Release);
     }
 
@@ -144,6 +150,7 @@ impl Control {
             .map(|pulse| PulseReading {
                 beats: pulse.beats.load(Ordering::Acquire),
                 answered: pulse.answered.load(Ordering::Relaxed),
+                owed: pulse.owed.load(Ordering::Relaxed),
                 connections: pulse.connections.load(Ordering::Relaxed),
                 policy_revision: pulse.policy_revision.load(Ordering::Relaxed),
             })

@@ -242,6 +242,11 @@ impl Driver {
         self.answered
     }
 
+    /// Requests taken on open connections and not answered yet.
+    pub fn owed(&self) -> u64 {
+        self.connections.values().map(|c| c.in_flight as u64).sum()
+    }
+
     /// The next datagram to send.
     pub fn next_datagram(&mut self) -> Option<Datagram> {
         self.outgoing.pop_front()

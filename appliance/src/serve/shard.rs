@@ -28,7 +28,7 @@ use tf_shard::{Job, Shard, ShardSettings, TenantSlot};
 use tf_wire::{ErrorCode, Message, close_code};
 
 use super::clock::{Clock, unix_micros};
-use super::control::Control;
+use super::control::{Control, PulseReading};
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
 use super::routes::{Decided, Reply, ToHome};
@@ -239,9 +239,16 @@ async fn pulse(state: Rc<ShardState>) {
         let connections = {
             let driver = state.driver.borrow();
             let connections = driver.connections() as u64;
-            state
-                .control
-                .beat(state.index, driver.answered(), connections, revision);
+            state.control.beat(
+                state.index,
+                PulseReading {
+                    beats: 0,
+                    answered: driver.answered(),
+                    owed: driver.owed(),
+                    connections,
+                    policy_revision: revision,
+                },
+            );
             connections
         };
         pulses = pulses.wrapping_add(1);

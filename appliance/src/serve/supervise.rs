@@ -17,6 +17,9 @@ const STALL_WITHOUT_WATCHDOG: Duration = Duration::from_secs(10);
 /// Shortest progress check: a few of the shards' pulses (serve/shard.rs `PULSE_EVERY`) must
 /// fit in it.
 const MIN_CHECK: Duration = Duration::from_millis(500);
+/// How long a shard may owe answers while delivering none before it is called stalled: far
+/// above any verification batch or commit, so only a stopped pipeline trips it.
+const UNANSWERED_LIMIT: Duration = Duration::from_secs(10);
 
 /// Readiness, status and watchdog for one run of `serve`.
 #[derive(Debug)]
@@ -27,6 +30,10 @@ pub struct Supervisor {
     next_check: Instant,
     checked: Vec<PulseReading>,
     stuck: Vec<usize>,
+    /// Per shard: since when it owes answers without delivering any (or the last check at
+    /// which it owed none or delivered some).
+    answering_since: Vec<Instant>,
+    stalled: Vec<usize>,
     next_status: Instant,
     status_from: (Instant, u64),
 }
@@ -46,6 +53,8 @@ impl Supervisor {
             next_check: now + check_every,
             checked: vec![PulseReading::default(); shards],
             stuck: Vec::new(),
+            answering_since: vec![now; shards],
+            stalled: Vec::new(),
             next_status: now,
             status_from: (now, 0),
         }
@@ -62,6 +71,7 @@ impl Supervisor {
             "READY=1\nSTATUS=listening on {bound} (QUIC) with {shards} shard(s)"
         ));
         self.checked = control.pulses();
+        self.answering_since = vec![now; self.checked.len()];
         self.next_check = now + self.check_every;
         self.status_from = (now, total_answered(&self.checked));
         self.next_status = now + STATUS_EVERY;
@@ -73,7 +83,11 @@ impl Supervisor {
         if now >= self.next_check {
             self.next_check = now + self.check_every;
             let pulses = control.pulses();
-            let stuck = stuck_shards(&self.checked, &pulses);
+            self.check_answering(&pulses, now);
+            let mut stuck = stuck_shards(&self.checked, &pulses);
+            stuck.extend(&self.stalled);
+            stuck.sort_unstable();
+            stuck.dedup();
             if stuck.is_empty() {
                 if !self.stuck.is_empty() {
                     tracing::info!("every shard is making progress again");
@@ -117,6 +131,37 @@ impl Supervisor {
                 }
             ));
         }
+    }
+
+    /// Finds shards that owe answers and delivered none for [`UNANSWERED_LIMIT`]: their
+    /// executor still beats, but a request path behind it (verifier, ledger, a channel) has
+    /// stopped. Partners would otherwise see nothing until their connections time out.
+    fn check_answering(&mut self, pulses: &[PulseReading], now: Instant) {
+        let mut stalled = Vec::new();
+        for (shard, (before, reading)) in self.checked.iter().zip(pulses).enumerate() {
+            let since = &mut self.answering_since[shard];
+            if reading.owed == 0 || reading.answered != before.answered {
+                *since = now;
+            } else if now.saturating_duration_since(*since) >= UNANSWERED_LIMIT {
+                stalled.push(shard);
+                if !self.stalled.contains(&shard) {
+                    tracing::error!(
+                        shard,
+                        owed = reading.owed,
+                        answered = reading.answered,
+                        seconds = now.saturating_duration_since(*since).as_secs(),
+                        "shard owes answers and delivered none; its verifier, the ledger or a \
+                         channel between them has stopped"
+                    );
+                }
+            }
+        }
+        for shard in &self.stalled {
+            if !stalled.contains(shard) {
+                tracing::info!(shard, "shard is answering again");
+            }
+        }
+        self.stalled = stalled;
     }
 
     /// A reload (SIGHUP) is being applied.
@@ -191,6 +236,8 @@ mod tests {
             next_check: start,
             checked: control.pulses(),
             stuck: Vec::new(),
+            answering_since: vec![start; 2],
+            stalled: Vec::new(),
             next_status: start + Duration::from_secs(3600),
             status_from: (start, 0),
         };
@@ -202,14 +249,64 @@ mod tests {
             }
             messages
         };
-        control.beat(0, 1, 1, 0);
+        control.beat(0, pulse(1, 0));
         supervisor.tick(&control, start + MIN_CHECK);
         assert_eq!(supervisor.stuck, vec![1]);
         assert!(received().is_empty(), "no ping while shard 1 is stuck");
-        control.beat(0, 2, 1, 0);
-        control.beat(1, 5, 0, 0);
+        control.beat(0, pulse(2, 0));
+        control.beat(1, pulse(5, 0));
         supervisor.tick(&control, start + MIN_CHECK * 2);
         assert!(supervisor.stuck.is_empty());
         assert_eq!(received(), vec!["WATCHDOG=1".to_string()]);
+    }
+
+    fn pulse(answered: u64, owed: u64) -> PulseReading {
+        PulseReading {
+            answered,
+            owed,
+            connections: 1,
+            ..PulseReading::default()
+        }
+    }
+
+    #[test]
+    fn a_beating_shard_that_owes_answers_and_delivers_none_is_stalled() {
+        let control = Control::new(2);
+        let start = Instant::now();
+        let mut supervisor = Supervisor {
+            notifier: None,
+            watchdog: true,
+            check_every: MIN_CHECK,
+            next_check: start,
+            checked: control.pulses(),
+            stuck: Vec::new(),
+            answering_since: vec![start; 2],
+            stalled: Vec::new(),
+            next_status: start + Duration::from_secs(3600),
+            status_from: (start, 0),
+        };
+        // Shard 0 owes 3 and answers nothing; shard 1 owes 2 but keeps answering.
+        let mut at = start;
+        let mut answered_1 = 0;
+        while at < start + UNANSWERED_LIMIT + MIN_CHECK {
+            at += MIN_CHECK;
+            answered_1 += 1;
+            control.beat(0, pulse(7, 3));
+            control.beat(1, pulse(answered_1, 2));
+            supervisor.tick(&control, at);
+        }
+        assert_eq!(supervisor.stuck, vec![0], "beating but not answering");
+        // One answer delivered: no longer stalled.
+        control.beat(0, pulse(8, 3));
+        control.beat(1, pulse(answered_1 + 1, 2));
+        supervisor.tick(&control, at + MIN_CHECK);
+        assert!(supervisor.stuck.is_empty());
+        // Owing nothing is never a stall, however long nothing is answered.
+        for step in 2..40 {
+            control.beat(0, pulse(8, 0));
+            control.beat(1, pulse(answered_1 + 1, 0));
+            supervisor.tick(&control, at + MIN_CHECK * step);
+        }
+        assert!(supervisor.stuck.is_empty());
     }
 }
