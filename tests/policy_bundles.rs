@@ -439,8 +439,11 @@ fn each_role_may_use_exactly_its_routes() {
     let admin = server.admin_address();
     // Mutating routes get a body that fails after authorization, so nothing changes:
     // an allowed role sees 422 (refused) or 409 (nothing to roll back to), never 403.
-    let routes: [(&str, &str, &[u8], [bool; 4]); 8] = [
+    let routes: [(&str, &str, &[u8], [bool; 4]); 11] = [
         ("GET", "/api/v1/status", b"", [true, true, true, true]),
+        ("GET", "/api/v1/overview", b"", [true, true, true, true]),
+        ("GET", "/api/v1/tenants", b"", [true, true, true, true]),
+        ("GET", "/api/v1/budgets", b"", [true, true, true, true]),
         ("GET", "/api/v1/bundles", b"", [true, true, true, true]),
         ("GET", "/api/v1/openapi.json", b"", [true, true, true, true]),
         ("GET", "/api/v1/receipts/1", b"", [true, false, true, false]),

@@ -254,9 +254,21 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let (status, _, body) = http_with_head(address, method, path, headers, body);
+    (status, body)
+}
+
+/// [`http`], also returning the response's head (status line and headers).
+pub fn http_with_head(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(address).expect("admin server accepts");
     stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+        .set_read_timeout(Some(Duration::from_secs(120)))
         .expect("timeout");
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -268,8 +280,27 @@ pub fn http(
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).expect("request sent");
     stream.write_all(body).expect("body sent");
+    // Read until the body is complete by Content-Length (some servers keep the connection
+    // open despite `Connection: close`), or until the server closes it.
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("response");
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|length| response.len() >= end + 4 + length) {
+                break;
+            }
+        }
+        let read = stream.read(&mut chunk).expect("response");
+        if read == 0 {
+            break;
+        }
+        response.extend_from_slice(&chunk[..read]);
+    }
     let response = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
     let status = head
@@ -277,7 +308,7 @@ pub fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status code");
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
 }
 
 /// A GET without headers.

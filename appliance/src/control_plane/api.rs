@@ -4,14 +4,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Permission, Principal, Tokens};
+use super::session::{self, Session, Sessions};
 use super::{ControlError, ControlPlane};
+use crate::metrics::MetricsHub;
 use crate::serve::Control;
 
 /// The OpenAPI description of these routes.
@@ -25,12 +27,19 @@ pub struct ApiState {
     pub tokens: Tokens,
     /// Shards' pulses.
     pub control: Arc<Control>,
+    /// Shards' counters (overview, budgets).
+    pub metrics: Arc<MetricsHub>,
+    /// Console logins.
+    pub sessions: Sessions,
 }
 
 /// Every route: method, path, what it needs.
 #[cfg(test)]
-const ROUTES: [(&str, &str, Permission); 8] = [
+const ROUTES: [(&str, &str, Permission); 11] = [
     ("GET", "/api/v1/status", Permission::Read),
+    ("GET", "/api/v1/overview", Permission::Read),
+    ("GET", "/api/v1/tenants", Permission::Read),
+    ("GET", "/api/v1/budgets", Permission::Read),
     ("GET", "/api/v1/bundles", Permission::Read),
     ("GET", "/api/v1/bundles/{revision}/diff", Permission::Read),
     ("POST", "/api/v1/bundles/validate", Permission::Validate),
@@ -47,6 +56,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
             tf_bundles::MAX_TOTAL_BYTES as usize,
         ))
         .route("/api/v1/status", web::get().to(status))
+        .route("/api/v1/overview", web::get().to(overview))
+        .route("/api/v1/tenants", web::get().to(tenants))
+        .route("/api/v1/budgets", web::get().to(budgets))
         .route("/api/v1/bundles", web::get().to(timeline))
         .route("/api/v1/bundles/{revision}/diff", web::get().to(diff))
         .route("/api/v1/bundles/validate", web::post().to(validate))
@@ -56,10 +68,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/v1/openapi.json", web::get().to(openapi));
 }
 
-/// The caller, if its token is known and its roles allow `permission`; else the answer.
+/// The caller, if its bearer token (or console session) is known and its roles allow
+/// `permission`; else the answer. A change made with a console session must carry the
+/// session's CSRF token in `X-CSRF-Token`.
 pub fn authorize(
     request: &HttpRequest,
-    tokens: &Tokens,
+    state: &ApiState,
     permission: Permission,
 ) -> Result<Principal, HttpResponse> {
     let presented = request
@@ -67,26 +81,61 @@ pub fn authorize(
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = presented else {
-        return Err(unauthenticated("send `Authorization: Bearer <token>`"));
+    let principal = match presented {
+        Some(token) => state
+            .tokens
+            .authenticate(token)
+            .cloned()
+            .ok_or_else(|| unauthenticated("the token is not one this appliance accepts"))?,
+        None => {
+            let Some(session) = console_session(request, state) else {
+                return Err(unauthenticated("send `Authorization: Bearer <token>`"));
+            };
+            if !matches!(*request.method(), Method::GET | Method::HEAD) {
+                let csrf = request
+                    .headers()
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !session::csrf_matches(&session, csrf) {
+                    return Err(problem(
+                        StatusCode::FORBIDDEN,
+                        "csrf",
+                        "a change from the console must carry the session's X-CSRF-Token: \
+                         reload the page and try again",
+                    ));
+                }
+            }
+            session.principal
+        }
     };
-    let Some(principal) = tokens.authenticate(token) else {
-        return Err(unauthenticated(
-            "the token is not one this appliance accepts",
-        ));
-    };
-    if !principal.may(permission) {
-        return Err(problem(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            &format!(
-                "{} may not {}: ask for a token with a role that may",
-                principal.name,
-                describe(permission)
-            ),
-        ));
+    may(&principal, permission)?;
+    Ok(principal)
+}
+
+/// The console session a request's cookie names, if it is live.
+pub fn console_session(request: &HttpRequest, state: &ApiState) -> Option<Session> {
+    let header = request
+        .headers()
+        .get(actix_web::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    session::cookie_value(header).and_then(|id| state.sessions.find(id))
+}
+
+/// Whether `principal` may do `permission`; else the 403 answer.
+pub fn may(principal: &Principal, permission: Permission) -> Result<(), HttpResponse> {
+    if principal.may(permission) {
+        return Ok(());
     }
-    Ok(principal.clone())
+    Err(problem(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        &format!(
+            "{} may not {}: ask for a token with a role that may",
+            principal.name,
+            describe(permission)
+        ),
+    ))
 }
 
 fn describe(permission: Permission) -> &'static str {
@@ -161,12 +210,27 @@ async fn with_plane<R: Send + 'static>(
     })
 }
 
-async fn status(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::Read) {
-        return answer;
+/// Answers with `value`, or with the error answer it became.
+fn reply(value: Result<Value, HttpResponse>) -> HttpResponse {
+    match value {
+        Ok(body) => HttpResponse::Ok().json(body),
+        Err(answer) => answer,
     }
+}
+
+/// Flattens an answer from the control actor.
+fn settled<T>(result: Result<Result<T, ControlError>, HttpResponse>) -> Result<T, HttpResponse> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(control_error(&error)),
+        Err(answer) => Err(answer),
+    }
+}
+
+/// The bundle in force, what a rollback would republish, and each shard's revision.
+pub async fn status_value(state: &web::Data<ApiState>) -> Result<Value, HttpResponse> {
     let pulses = state.control.pulses();
-    let summary = with_plane(&state, |plane| {
+    let mut summary = with_plane(state, |plane| {
         let active = plane.active();
         let bundle = active.bundle.as_ref().map(|b| {
             json!({
@@ -187,54 +251,127 @@ async fn status(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespons
             "applies_at_next_start": plane.pending_restart(),
         })
     })
-    .await;
-    match summary {
-        Ok(mut summary) => {
-            summary["shards"] = pulses
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    json!({
-                        "shard": i,
-                        "policy_revision": p.policy_revision,
-                        "connections": p.connections,
-                        "answered": p.answered,
-                    })
-                })
-                .collect();
-            HttpResponse::Ok().json(summary)
-        }
-        Err(answer) => answer,
+    .await?;
+    summary["shards"] = pulses
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            json!({
+                "shard": i,
+                "policy_revision": p.policy_revision,
+                "connections": p.connections,
+                "answered": p.answered,
+            })
+        })
+        .collect();
+    Ok(summary)
+}
+
+async fn status(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
+        return answer;
     }
+    reply(status_value(&state).await)
+}
+
+/// Totals since start per tenant and outcome, and decision latency buckets.
+pub fn overview_value(state: &ApiState) -> Value {
+    let mut overview = state.metrics.overview();
+    overview["at_unix_ms"] = json!(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    );
+    overview["answered"] = json!(
+        state
+            .control
+            .pulses()
+            .iter()
+            .map(|p| p.answered)
+            .sum::<u64>()
+    );
+    overview
+}
+
+async fn overview(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
+        return answer;
+    }
+    HttpResponse::Ok().json(overview_value(&state))
+}
+
+/// The tenants the shards serve: weight, admission quota, keys, caps.
+pub async fn tenants_value(state: &web::Data<ApiState>) -> Result<Value, HttpResponse> {
+    with_plane(state, |plane| json!({ "tenants": plane.running_tenants() })).await
+}
+
+async fn tenants(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
+        return answer;
+    }
+    reply(tenants_value(&state).await)
+}
+
+async fn budgets(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
+        return answer;
+    }
+    HttpResponse::Ok().json(state.metrics.budgets())
+}
+
+/// Every promotion and rollback, oldest first.
+pub async fn timeline_value(state: &web::Data<ApiState>) -> Result<Value, HttpResponse> {
+    let events = settled(with_plane(state, |plane| plane.timeline()).await)?;
+    Ok(json!({
+        "timeline": events.iter().map(|e| json!({
+            "seq": e.seq,
+            "at": tf_budgets::format_utc(e.at_us / 1_000_000),
+            "at_unix_us": e.at_us,
+            "action": e.action,
+            "actor": e.actor,
+            "reason": e.reason,
+            "from_revision": e.from_revision,
+            "to_revision": e.to_revision,
+            "bundle_hash": e.bundle_hash,
+            "links": e.links,
+        })).collect::<Vec<Value>>(),
+    }))
 }
 
 async fn timeline(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::Read) {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
         return answer;
     }
-    match with_plane(&state, |plane| plane.timeline()).await {
-        Ok(Ok(events)) => HttpResponse::Ok().json(json!({
-            "timeline": events.iter().map(|e| json!({
-                "seq": e.seq,
-                "at": tf_budgets::format_utc(e.at_us / 1_000_000),
-                "at_unix_us": e.at_us,
-                "action": e.action,
-                "actor": e.actor,
-                "reason": e.reason,
-                "from_revision": e.from_revision,
-                "to_revision": e.to_revision,
-                "bundle_hash": e.bundle_hash,
-                "links": e.links,
-            })).collect::<Vec<Value>>(),
-        })),
-        Ok(Err(error)) => control_error(&error),
-        Err(answer) => answer,
-    }
+    reply(timeline_value(&state).await)
 }
 
 #[derive(Deserialize)]
 struct DiffQuery {
     against: Option<u64>,
+}
+
+/// What revision `revision` changes against `against` (default: the one in force).
+pub async fn diff_value(
+    state: &web::Data<ApiState>,
+    revision: u64,
+    against: Option<u64>,
+) -> Result<Value, HttpResponse> {
+    settled(
+        with_plane(state, move |plane| {
+            let new = plane.bundle(revision)?;
+            let old_revision = match against {
+                Some(old) => old,
+                None => plane.active().stamp.revision,
+            };
+            let old = plane.bundle(old_revision)?;
+            Ok::<_, ControlError>(json!({
+                "old": { "revision": old.revision(), "hash": old.hash },
+                "new": { "revision": new.revision(), "hash": new.hash },
+                "changes": tf_bundles::diff(&old, &new),
+            }))
+        })
+        .await,
+    )
 }
 
 async fn diff(
@@ -243,30 +380,10 @@ async fn diff(
     revision: web::Path<u64>,
     query: web::Query<DiffQuery>,
 ) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::Read) {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
         return answer;
     }
-    let revision = revision.into_inner();
-    let against = query.against;
-    let result = with_plane(&state, move |plane| {
-        let new = plane.bundle(revision)?;
-        let old_revision = match against {
-            Some(old) => old,
-            None => plane.active().stamp.revision,
-        };
-        let old = plane.bundle(old_revision)?;
-        Ok::<_, ControlError>(json!({
-            "old": { "revision": old.revision(), "hash": old.hash },
-            "new": { "revision": new.revision(), "hash": new.hash },
-            "changes": tf_bundles::diff(&old, &new),
-        }))
-    })
-    .await;
-    match result {
-        Ok(Ok(body)) => HttpResponse::Ok().json(body),
-        Ok(Err(error)) => control_error(&error),
-        Err(answer) => answer,
-    }
+    reply(diff_value(&state, revision.into_inner(), query.against).await)
 }
 
 #[derive(Deserialize)]
@@ -281,7 +398,7 @@ async fn validate(
     query: web::Query<PromoteQuery>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::Validate) {
+    if let Err(answer) = authorize(&request, &state, Permission::Validate) {
         return answer;
     }
     let allow = query.allow_cap_below_spent;
@@ -297,11 +414,7 @@ async fn validate(
         })
     })
     .await;
-    match result {
-        Ok(Ok(body)) => HttpResponse::Ok().json(body),
-        Ok(Err(error)) => control_error(&error),
-        Err(answer) => answer,
-    }
+    reply(settled(result))
 }
 
 async fn promote(
@@ -310,7 +423,7 @@ async fn promote(
     query: web::Query<PromoteQuery>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let principal = match authorize(&request, &state.tokens, Permission::Promote) {
+    let principal = match authorize(&request, &state, Permission::Promote) {
         Ok(principal) => principal,
         Err(answer) => return answer,
     };
@@ -319,9 +432,8 @@ async fn promote(
         plane.promote(&body, &principal.name, allow)
     })
     .await;
-    match result {
-        Ok(Ok(switched)) => HttpResponse::Ok().json(switched),
-        Ok(Err(error)) => control_error(&error),
+    match settled(result) {
+        Ok(switched) => HttpResponse::Ok().json(switched),
         Err(answer) => answer,
     }
 }
@@ -335,17 +447,39 @@ pub struct RollbackBody {
     pub to: Option<u64>,
 }
 
+/// Rolls back for `principal` after checking the reason; the switch as JSON.
+pub async fn rollback_value(
+    state: &web::Data<ApiState>,
+    principal: Principal,
+    RollbackBody { reason, to }: RollbackBody,
+) -> Result<Value, HttpResponse> {
+    if reason.trim().is_empty() || reason.len() > 2000 {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "reason: say why, in 1 to 2000 characters (it is kept in the timeline)",
+        ));
+    }
+    let switched = settled(
+        with_plane(state, move |plane| {
+            plane.rollback(&principal.name, &reason, to)
+        })
+        .await,
+    )?;
+    Ok(serde_json::to_value(switched).unwrap_or(Value::Null))
+}
+
 async fn rollback(
     request: HttpRequest,
     state: web::Data<ApiState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let principal = match authorize(&request, &state.tokens, Permission::Rollback) {
+    let principal = match authorize(&request, &state, Permission::Rollback) {
         Ok(principal) => principal,
         Err(answer) => return answer,
     };
     // Parsed only after the caller is known: nothing unauthenticated reaches a parser.
-    let RollbackBody { reason, to } = match serde_json::from_slice(&body) {
+    let body: RollbackBody = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => {
             return problem(
@@ -355,22 +489,34 @@ async fn rollback(
             );
         }
     };
-    if reason.trim().is_empty() || reason.len() > 2000 {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "reason: say why, in 1 to 2000 characters (it is kept in the timeline)",
-        );
-    }
-    let result = with_plane(&state, move |plane| {
-        plane.rollback(&principal.name, &reason, to)
-    })
-    .await;
-    match result {
-        Ok(Ok(switched)) => HttpResponse::Ok().json(switched),
-        Ok(Err(error)) => control_error(&error),
-        Err(answer) => answer,
-    }
+    reply(rollback_value(&state, principal, body).await)
+}
+
+/// The stored receipt with ledger sequence number `seq`.
+pub async fn receipt_value(state: &web::Data<ApiState>, seq: u64) -> Result<Value, HttpResponse> {
+    let found = settled(with_plane(state, move |plane| plane.receipt(seq)).await)?;
+    let Some((tenant, stored)) = found else {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            &format!("no receipt has ledger sequence number {seq}"),
+        ));
+    };
+    let envelope: Value = serde_json::from_str(&stored.envelope_json).unwrap_or(Value::Null);
+    let payload = tf_receipts::Envelope::from_json(&stored.envelope_json)
+        .ok()
+        .and_then(|e| serde_json::from_slice::<Value>(&e.payload).ok());
+    Ok(json!({
+        "seq": stored.seq,
+        "tenant": tenant,
+        "purpose": stored.purpose,
+        "dataset_class": stored.dataset_class,
+        "verdict": stored.verdict,
+        "charged": stored.charged,
+        "decided": tf_budgets::format_utc(stored.decided_us / 1_000_000),
+        "receipt": payload,
+        "envelope": envelope,
+    }))
 }
 
 async fn receipt(
@@ -378,41 +524,14 @@ async fn receipt(
     state: web::Data<ApiState>,
     seq: web::Path<u64>,
 ) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::ReadReceipts) {
+    if let Err(answer) = authorize(&request, &state, Permission::ReadReceipts) {
         return answer;
     }
-    let seq = seq.into_inner();
-    match with_plane(&state, move |plane| plane.receipt(seq)).await {
-        Ok(Ok(Some((tenant, stored)))) => {
-            let envelope: Value =
-                serde_json::from_str(&stored.envelope_json).unwrap_or(Value::Null);
-            let payload = tf_receipts::Envelope::from_json(&stored.envelope_json)
-                .ok()
-                .and_then(|e| serde_json::from_slice::<Value>(&e.payload).ok());
-            HttpResponse::Ok().json(json!({
-                "seq": stored.seq,
-                "tenant": tenant,
-                "purpose": stored.purpose,
-                "dataset_class": stored.dataset_class,
-                "verdict": stored.verdict,
-                "charged": stored.charged,
-                "decided": tf_budgets::format_utc(stored.decided_us / 1_000_000),
-                "receipt": payload,
-                "envelope": envelope,
-            }))
-        }
-        Ok(Ok(None)) => problem(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            &format!("no receipt has ledger sequence number {seq}"),
-        ),
-        Ok(Err(error)) => control_error(&error),
-        Err(answer) => answer,
-    }
+    reply(receipt_value(&state, seq.into_inner()).await)
 }
 
 async fn openapi(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
-    if let Err(answer) = authorize(&request, &state.tokens, Permission::Read) {
+    if let Err(answer) = authorize(&request, &state, Permission::Read) {
         return answer;
     }
     HttpResponse::Ok()

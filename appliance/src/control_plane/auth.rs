@@ -52,6 +52,16 @@ impl Role {
         }
     }
 
+    /// The role's name in configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Sre => "sre",
+            Role::PolicyAuthor => "policy-author",
+            Role::Auditor => "auditor",
+            Role::Viewer => "viewer",
+        }
+    }
+
     /// Whether this role may do `permission`.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;

@@ -7,8 +7,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 mod pending;
 mod promote;
+pub mod session;
 mod spent;
 
 use std::sync::Arc;
@@ -99,6 +101,11 @@ impl ControlPlane {
     pub fn serve_tenants(&mut self, tenants: Arc<TenantTable>, running: Running) {
         self.tenants = tenants;
         self.running = running;
+    }
+
+    /// The tenants the shards were started with.
+    pub fn running_tenants(&self) -> &[tf_config::TenantConfig] {
+        &self.running.tenants
     }
 
     /// What the bundle in force changes that applies only at the next start.

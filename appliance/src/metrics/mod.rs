@@ -6,6 +6,7 @@ mod exposition;
 mod histogram;
 mod process;
 mod shard;
+mod summary;
 
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -62,8 +63,9 @@ impl MetricsHub {
         *lock(&self.ledger) = Some(Arc::new(snapshot));
     }
 
-    /// The Prometheus text exposition of everything published.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition of everything published, and how many times the main
+    /// thread had to wake a sleeping executor (serve/nudge.rs).
+    pub fn render(&self, executor_nudges: u64) -> String {
         let shards: Vec<(usize, Arc<ShardSnapshot>)> = self
             .shards
             .iter()
@@ -78,6 +80,16 @@ impl MetricsHub {
             render_ledger(&mut page, &ledger);
         }
         self.render_process(&mut page);
+        page.family(
+            "trust_fabric_executor_nudges_total",
+            "counter",
+            "Times an executor slept past its own timers and the main thread woke it.",
+        );
+        page.sample(
+            "trust_fabric_executor_nudges_total",
+            &[],
+            executor_nudges as f64,
+        );
         page.finish()
     }
 

@@ -33,7 +33,7 @@ struct Shared {
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(shared.metrics.render())
+        .body(shared.metrics.render(shared.control.nudges()))
 }
 
 async fn healthz(shared: web::Data<Shared>) -> HttpResponse {
@@ -77,6 +77,7 @@ pub fn start(
                         .route("/metrics", web::get().to(metrics))
                         .route("/healthz", web::get().to(healthz))
                         .configure(crate::control_plane::api::configure)
+                        .configure(crate::control_plane::console::configure)
                 })
                 .workers(1)
                 .max_connections(MAX_CONNECTIONS)

@@ -1,7 +1,7 @@
 //! What the main thread and the shards share: the shutdown request, readiness, drain progress
 //! and each shard's pulse. Touched once per io loop turn or pulse, never per request.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tf_shard::TenantSlot;
@@ -33,6 +33,17 @@ pub struct Control {
     stuck: AtomicBool,
     policy: Mutex<Arc<ActivePolicy>>,
     policy_generation: AtomicU64,
+    /// Shards, then the ledger: each executor's thread and idle tick.
+    executors: Vec<Liveness>,
+    nudges: AtomicU64,
+}
+
+/// An executor's kernel thread id and a counter its idle tick bumps (serve/nudge.rs).
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Liveness {
+    thread: AtomicI32,
+    ticks: AtomicU64,
 }
 
 /// One shard's signs of life, written only by that shard (its own cache line, so shards never
@@ -77,7 +88,44 @@ impl Control {
             stuck: AtomicBool::new(false),
             policy: Mutex::new(Arc::new(ActivePolicy::configured())),
             policy_generation: AtomicU64::new(0),
+            executors: (0..=shards).map(|_| Liveness::default()).collect(),
+            nudges: AtomicU64::new(0),
         }
+    }
+
+    /// Executor `index` (shards, then the ledger) runs on kernel thread `thread`.
+    pub fn executor_started(&self, index: usize, thread: i32) {
+        self.executors[index]
+            .thread
+            .store(thread, Ordering::Release);
+    }
+
+    /// Executor `index` ran its idle tick.
+    pub fn executor_tick(&self, index: usize) {
+        self.executors[index].ticks.fetch_add(1, Ordering::Release);
+    }
+
+    /// Each executor's thread (0 until started) and ticks so far.
+    pub fn executor_ticks(&self) -> Vec<(i32, u64)> {
+        self.executors
+            .iter()
+            .map(|e| {
+                (
+                    e.thread.load(Ordering::Acquire),
+                    e.ticks.load(Ordering::Acquire),
+                )
+            })
+            .collect()
+    }
+
+    /// The main thread woke a sleeping executor.
+    pub fn count_nudge(&self) {
+        self.nudges.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Executors woken so far.
+    pub fn nudges(&self) -> u64 {
+        self.nudges.load(Ordering::Relaxed)
     }
 
     /// The watchdog found a shard making no progress (or found them all moving again).

@@ -37,6 +37,8 @@ pub struct LedgerPlan {
     pub to_shards: Vec<SharedSender<Vec<Reply>>>,
     /// Where scrapes read the commit latency.
     pub metrics: Arc<MetricsHub>,
+    /// Shared with the main thread (the ledger's idle tick; it is executor `from_shards.len()`).
+    pub control: Arc<super::control::Control>,
 }
 
 /// How often the ledger publishes its metrics while it is never idle (otherwise it publishes
@@ -61,9 +63,10 @@ pub async fn run(plan: LedgerPlan) {
         from_shards,
         to_shards,
         metrics,
+        control,
     } = plan;
     super::priority::raise_ledger_thread();
-    super::wakeup::keep_polling();
+    super::wakeup::keep_polling(control, from_shards.len());
     let gathered = Rc::new(Gathered {
         queue: RefCell::new(VecDeque::new()),
         arrived: Wakeup::default(),

@@ -12,6 +12,7 @@ mod driver;
 mod home;
 mod ledger;
 mod notify;
+mod nudge;
 mod partner_file;
 mod policy;
 mod priority;
@@ -252,7 +253,10 @@ fn serve(
         from_shards: Vec::with_capacity(shards),
         to_shards: Vec::with_capacity(shards),
         metrics: metrics_hub.clone(),
+        control: control.clone(),
     };
+    nudge::install().context("installing the executor wake-up signal handler")?;
+    let mut nudger = nudge::Nudger::new(shards + 1, std::time::Instant::now());
     let mut handles = Vec::with_capacity(shards);
     for (index, socket) in sockets.into_iter().enumerate() {
         let (to_ledger, ledger_from_shard) = shared_channel::new_bounded(LEDGER_CHANNEL_CAPACITY);
@@ -322,6 +326,7 @@ fn serve(
             );
             std::process::exit(EXIT_SHARD_FAILED);
         }
+        nudger.tick(&control, std::time::Instant::now());
         std::thread::sleep(Duration::from_millis(5));
     }
     if cfg!(feature = "null-verifier") {
@@ -335,6 +340,8 @@ fn serve(
             plane: std::sync::Mutex::new(plane),
             tokens: Tokens::from_config(&config.admin, &state).map_err(anyhow::Error::msg)?,
             control: control.clone(),
+            metrics: metrics_hub.clone(),
+            sessions: crate::control_plane::session::Sessions::default(),
         });
         let server = admin::start(
             config.admin.listen,
@@ -369,12 +376,19 @@ fn serve(
             reloader.reload(&control);
             supervisor.reloaded();
         }
-        supervisor.tick(&control, std::time::Instant::now());
+        let now = std::time::Instant::now();
+        nudger.tick(&control, now);
+        supervisor.tick(&control, now);
         std::thread::sleep(Duration::from_millis(20));
     }
     tracing::info!("shutting down: answering requests in flight, then closing connections");
     supervisor.stopping();
     control.begin_drain();
+    // Keep waking any executor that sleeps past its timers until every shard has drained.
+    while control.stopped() < shards {
+        nudger.tick(&control, std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut failed = false;
     for (index, handle) in handles.into_iter().enumerate() {
         match handle.join() {

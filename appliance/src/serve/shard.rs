@@ -108,7 +108,7 @@ pub const PREEMPT_EVERY: Duration = Duration::from_millis(1);
 /// Runs a shard until it has drained after a shutdown request.
 pub async fn run(plan: ShardPlan) -> Result<(), String> {
     let index = plan.index;
-    super::wakeup::keep_polling();
+    super::wakeup::keep_polling(plan.control.clone(), index);
     let socket = Rc::new(sockets::into_glommio(plan.socket));
     let (to_home, mut to_home_rx) = plan
         .to_home

@@ -49,14 +49,17 @@ impl Future for Wait<'_> {
 /// How often an idle executor wakes on its own.
 const POLL_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Keeps the current glommio executor polling at least every 20 ms, even with nothing to do.
-/// glommio picks up events from other threads (channel connections, messages racing with the
-/// executor falling asleep) when it polls; a start-up was seen to stall with every executor
-/// asleep, and woke as soon as anything made them poll. An idle tick bounds such a stall.
-pub fn keep_polling() {
-    glommio::spawn_local(async {
+/// Keeps the current glommio executor polling at least every 20 ms, even with nothing to do,
+/// and shows the main thread it does: executor `index` records its thread and bumps its tick
+/// in `control` each time. glommio picks up events from other threads (channel connections,
+/// messages racing with the executor falling asleep) when it polls; an executor whose tick
+/// stops is asleep past its timers, and the main thread wakes it (serve/nudge.rs).
+pub fn keep_polling(control: std::sync::Arc<super::control::Control>, index: usize) {
+    control.executor_started(index, super::nudge::current_thread());
+    glommio::spawn_local(async move {
         loop {
             glommio::timer::sleep(POLL_AT_LEAST_EVERY).await;
+            control.executor_tick(index);
         }
     })
     .detach();

@@ -1,0 +1,490 @@
+//! The ops console. Over plain HTTP: login exchanges a token for an HttpOnly, SameSite=Strict
+//! session, every change needs the session's CSRF token and a same-site origin, and a viewer
+//! gets no promote or rollback. In a real browser: headless Chromium, driven through
+//! chromedriver, logs in, promotes a bundle, rolls it back with the button, and the timeline
+//! shows both; its screenshot is kept in `target/test-artifacts/`.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use server::{Server, http, http_with_head};
+use sha2::{Digest, Sha256};
+
+const TOKENS: [(&str, &str, &str); 2] = [
+    ("author-token", "policy-team", "policy-author"),
+    ("viewer-token", "dashboard", "viewer"),
+];
+
+fn config() -> String {
+    let mut text = String::from("[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n");
+    for (token, name, role) in TOKENS {
+        text.push_str(&format!(
+            "\n[[admin.tokens]]\nname = \"{name}\"\nroles = [\"{role}\"]\nsha256 = \"{}\"\n",
+            hex::encode(Sha256::digest(token.as_bytes()))
+        ));
+    }
+    text
+}
+
+/// Builds the example bundle as `revision`, signed with the development author key; returns
+/// the archive's path.
+fn build(server: &Server, revision: u64, note: &str) -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let out = server.dir.path().join(format!("bundle-{revision}.tar.gz"));
+    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["bundle", "build"])
+        .arg(&example)
+        .args([
+            "--revision",
+            &revision.to_string(),
+            "--author",
+            "policy team",
+        ])
+        .args(["--note", note, "--out"])
+        .arg(&out)
+        .arg("--state-dir")
+        .arg(&server.state)
+        .output()
+        .expect("appliance runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out
+}
+
+/// Logs in over HTTP; returns the cookie pair and the session's CSRF token.
+fn login(admin: SocketAddr, token: &str) -> (String, String) {
+    let body = format!("token={token}");
+    let (status, head, _) = http_with_head(
+        admin,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 303, "{head}");
+    let set_cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_else(|| panic!("a session cookie: {head}"));
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    let (status, page) = http(
+        admin,
+        "GET",
+        "/console/bundles",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    let csrf = page
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf meta")
+        .to_owned();
+    (cookie, csrf)
+}
+
+#[test]
+fn sessions_csrf_and_roles_guard_every_console_change() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+
+    // Not logged in: pages send the browser to the login page; a wrong token is refused.
+    let (status, head, _) = http_with_head(admin, "GET", "/console/bundles", &[], b"");
+    assert_eq!(status, 303);
+    assert!(head.contains("location: /console/login"), "{head}");
+    let (status, page) = http(
+        admin,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"token=not-a-token",
+    );
+    assert_eq!(status, 401);
+    assert!(page.contains("not one this appliance accepts"), "{page}");
+
+    let (cookie, csrf) = login(admin, "author-token");
+    let archive = std::fs::read(build(&server, 1, "first")).expect("archive");
+    // The session reaches the API, but a change without the session's CSRF token is refused.
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        &[("Cookie", &cookie)],
+        &archive,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("csrf"), "{body}");
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
+        &archive,
+    );
+    assert_eq!(status, 200, "{body}");
+    let archive = std::fs::read(build(&server, 2, "second")).expect("archive");
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
+        &archive,
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // The rollback form: a wrong CSRF token or another site's origin is refused.
+    let form = |token: &str| format!("csrf={token}&to=1&reason=bad+change");
+    let form_headers = |origin: &'static str| {
+        let mut headers = vec![
+            ("Cookie", cookie.clone()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+        ];
+        if !origin.is_empty() {
+            headers.push(("Origin", origin.to_owned()));
+        }
+        headers
+    };
+    let post = |headers: Vec<(&str, String)>, body: String| {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        http(
+            admin,
+            "POST",
+            "/console/rollback",
+            &headers,
+            body.as_bytes(),
+        )
+    };
+    let (status, _) = post(form_headers(""), form("0000"));
+    assert_eq!(status, 403);
+    let (status, _) = post(form_headers("http://evil.example"), form(&csrf));
+    assert_eq!(status, 403);
+    let status_revision = || {
+        let (_, body) = http(admin, "GET", "/api/v1/status", &[("Cookie", &cookie)], b"");
+        serde_json::from_str::<Value>(&body).expect("json")["revision"]
+            .as_u64()
+            .expect("revision")
+    };
+    assert_eq!(status_revision(), 2, "refused forms changed nothing");
+    let (status, page) = post(form_headers(""), form(&csrf));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Rolled back: revision 3"), "{page}");
+    assert_eq!(status_revision(), 3);
+
+    // A viewer sees the timeline but no promote form, and may not roll back.
+    let (viewer, viewer_csrf) = login(admin, "viewer-token");
+    let (_, page) = http(
+        admin,
+        "GET",
+        "/console/bundles",
+        &[("Cookie", &viewer)],
+        b"",
+    );
+    assert!(page.contains("rollback"), "timeline shown: {page}");
+    assert!(!page.contains("promote-form"), "{page}");
+    let (status, _) = http(
+        admin,
+        "GET",
+        "/console/rollback?to=1",
+        &[("Cookie", &viewer)],
+        b"",
+    );
+    assert_eq!(status, 403);
+    let body = format!("csrf={viewer_csrf}&to=1&reason=no");
+    let (status, _) = http(
+        admin,
+        "POST",
+        "/console/rollback",
+        &[
+            ("Cookie", &viewer),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(status_revision(), 3);
+
+    // Logging out ends the session.
+    let body = format!("csrf={csrf}");
+    let (status, _) = http(
+        admin,
+        "POST",
+        "/console/logout",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (status, _) = http(admin, "GET", "/api/v1/status", &[("Cookie", &cookie)], b"");
+    assert_eq!(status, 401);
+    let log = server.log();
+    for (token, _, _) in TOKENS {
+        assert!(!log.contains(token), "{token} in the log");
+    }
+}
+
+/// A chromedriver process and one headless Chromium session, spoken to over WebDriver.
+struct Browser {
+    driver: Child,
+    address: SocketAddr,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (tests/run installs Debian's chromium-driver)");
+        let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(address).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        }}});
+        let mut browser = Browser {
+            driver,
+            address,
+            session: String::new(),
+            _profile: profile,
+        };
+        let created = browser.call("POST", "/session", &capabilities);
+        browser.session = created["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a session: {created}"))
+            .to_owned();
+        browser
+    }
+
+    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+        let body = if method == "GET" {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let (status, text) = http(
+            self.address,
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            &body,
+        );
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        assert_eq!(status, 200, "WebDriver {method} {path}: {value}");
+        value["value"].clone()
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Value) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), &body)
+    }
+
+    fn go(&self, url: &str) {
+        self.session_call("POST", "/url", json!({ "url": url }));
+    }
+
+    /// The first element matching `css`, waiting up to 30 s for it to appear.
+    fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, text) = http(
+                self.address,
+                "POST",
+                &format!("/session/{}/element", self.session),
+                &[("Content-Type", "application/json")],
+                json!({ "using": "css selector", "value": css })
+                    .to_string()
+                    .as_bytes(),
+            );
+            if status == 200 {
+                let value: Value = serde_json::from_str(&text).expect("json");
+                return value["value"][ELEMENT]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("element id in {value}"))
+                    .to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css}: {text}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.find(css);
+        self.session_call("POST", &format!("/element/{element}/click"), json!({}));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css);
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    /// The text of `css`; `None` while the page is being replaced (the element went stale).
+    fn text(&self, css: &str) -> Option<String> {
+        let element = self.find(css);
+        let (status, text) = http(
+            self.address,
+            "GET",
+            &format!("/session/{}/element/{element}/text", self.session),
+            &[],
+            b"",
+        );
+        if status != 200 {
+            return None;
+        }
+        let value: Value = serde_json::from_str(&text).expect("json");
+        Some(value["value"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits up to 30 s until the text of `css` contains `wanted` (across page loads); returns
+    /// it.
+    fn wait_for_text(&self, css: &str, wanted: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text(css).unwrap_or_default();
+            if text.contains(wanted) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {wanted:?}; it shows {text:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn screenshot(&self, path: &Path) {
+        let encoded = self.session_call("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().expect("base64"))
+            .expect("a PNG");
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("artifact folder");
+        std::fs::write(path, png).expect("screenshot written");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = http(
+                self.address,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                &[],
+                b"",
+            );
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn in_chromium_an_admin_promotes_and_rolls_back_and_the_timeline_shows_both() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let bundle = build(&server, 1, "allow the example tenants");
+    let base = format!("http://{admin}");
+    let browser = Browser::start();
+
+    browser.go(&format!("{base}/console"));
+    browser.type_into("#token", "author-token");
+    browser.click("#login");
+    browser.wait_for_text("h1", "Overview");
+    // The live overview fills its rate after its second reading, without a reload.
+    browser.wait_for_text("#live-rate", "/s");
+
+    browser.go(&format!("{base}/console/bundles"));
+    browser.wait_for_text("#active-revision", "revision 0");
+    browser.type_into("#bundle-file", &bundle.display().to_string());
+    browser.click("#promote");
+    browser.wait_for_text("#promote-result", "Revision 1 is in force");
+    // The page reloads itself after a promotion.
+    browser.wait_for_text("#active-revision", "revision 1");
+
+    // Roll back to the configuration in force before (revision 0 has no bundle), so promote a
+    // second revision and roll back to the first with the button.
+    let second = build(&server, 2, "second");
+    browser.type_into("#bundle-file", &second.display().to_string());
+    browser.click("#promote");
+    browser.wait_for_text("#active-revision", "revision 2");
+    browser.click("#rollback-previous");
+    browser.wait_for_text("h1", "Roll back to revision 1?");
+    browser.type_into("#reason", "second revision misbehaves");
+    browser.click("#confirm-rollback");
+    browser.wait_for_text(".notice", "Rolled back: revision 3");
+
+    browser.go(&format!("{base}/console/bundles"));
+    let timeline = browser.wait_for_text("#timeline", "rollback");
+    assert!(timeline.contains("promote"), "{timeline}");
+    assert!(
+        timeline.contains("second revision misbehaves"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("policy-team"), "{timeline}");
+    browser.wait_for_text("#active-revision", "revision 3");
+    let artifact =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-timeline.png");
+    browser.screenshot(&artifact);
+    assert!(
+        std::fs::metadata(&artifact).expect("artifact").len() > 1000,
+        "a real screenshot"
+    );
+
+    // The API agrees with what the page showed.
+    let (_, body) = http(
+        admin,
+        "GET",
+        "/api/v1/bundles",
+        &[("Authorization", "Bearer viewer-token")],
+        b"",
+    );
+    let events: Value = serde_json::from_str(&body).expect("json");
+    let actions: Vec<&str> = events["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["promote", "promote", "rollback"]);
+}
