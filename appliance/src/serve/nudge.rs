@@ -48,6 +48,21 @@ pub fn current_thread() -> i32 {
     unsafe { libc::gettid() }
 }
 
+/// Whether `thread` is in an interruptible sleep (state `S` in /proc), where a parked
+/// executor waits. A thread running, or in uninterruptible I/O such as the ledger's fsync
+/// (`D`), is left alone: its tick stopped because it is busy, and a signal could only cut a
+/// system call short.
+fn asleep(thread: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/self/task/{thread}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The state follows the command name, which is in parentheses and may hold spaces.
+            let after = &stat[stat.rfind(')')? + 1..];
+            after.split_whitespace().next().map(|state| state == "S")
+        })
+        .unwrap_or(false)
+}
+
 fn send(thread: i32) -> bool {
     // SAFETY: tgkill only reads its integer arguments; a stale thread id of this process at
     // worst reaches a thread that ignores the signal, and never another process.
@@ -91,7 +106,7 @@ impl Nudger {
                 continue;
             }
             self.quiet[index] = 0;
-            if send(thread) {
+            if asleep(thread) && send(thread) {
                 self.nudges += 1;
                 if self.nudges == 1 {
                     tracing::info!(
@@ -112,20 +127,44 @@ impl Nudger {
 mod tests {
     use super::*;
 
+    /// A thread that sleeps until told to stop; returns its kernel id.
+    fn sleeper(
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> (i32, std::thread::JoinHandle<()>) {
+        let (id_tx, id_rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            id_tx.send(current_thread()).expect("id sent");
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
+        (id_rx.recv().expect("id"), handle)
+    }
+
     #[test]
-    fn a_thread_whose_tick_stopped_gets_the_signal_and_a_ticking_one_does_not() {
+    fn a_sleeping_thread_whose_tick_stopped_gets_the_signal_and_others_do_not() {
         install().expect("handler installed");
-        let control = std::sync::Arc::new(Control::new(1));
-        // Executor 0 ticks; executor 1 (the "ledger") never does after starting.
-        control.executor_started(0, current_thread());
-        control.executor_started(1, current_thread());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sleeping, handle) = sleeper(stop.clone());
+        let control = Control::new(2);
+        // Executor 0 ticks; executor 1 sleeps and never ticks; executor 2 never ticks but is
+        // this running thread (busy, not asleep).
+        control.executor_started(0, sleeping);
+        control.executor_started(1, sleeping);
+        control.executor_started(2, current_thread());
+        // Let the sleeper reach its sleep.
+        std::thread::sleep(Duration::from_millis(50));
         let start = Instant::now();
-        let mut nudger = Nudger::new(2, start);
+        let mut nudger = Nudger::new(3, start);
         for step in 1..=6u32 {
             control.executor_tick(0);
             nudger.tick(&control, start + CHECK_EVERY * step);
+            std::thread::sleep(Duration::from_millis(50));
         }
-        // Executor 1 was quiet for 6 checks: nudged every second one.
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        handle.join().expect("sleeper");
+        // Executor 1 was quiet for 6 checks: nudged every second one; executor 2 never.
         assert_eq!(control.nudges(), 3);
+        assert!(!asleep(current_thread()), "this thread is running");
     }
 }
