@@ -171,20 +171,13 @@ async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision
     let (status, one) = promote(admin, &first);
     assert_eq!(status, 200, "{one}");
     let hash_one = one["bundle_hash"].as_str().expect("hash").to_owned();
-    // What the shards apply only at their next start is said, not silently skipped.
-    let pending: Vec<&str> = one["applies_at_next_start"]
-        .as_array()
-        .expect("pending list")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    for expected in [
-        "weight of acme: 1 -> 2",
-        "tenant globex is added",
-        "costs per statement kind",
-    ] {
-        assert!(pending.contains(&expected), "{expected} in {pending:?}");
-    }
+    // Weights, quotas, caps and costs are in force at once; only a tenant the shards do not
+    // serve yet waits for the next start, and that is said, not silently skipped.
+    assert_eq!(
+        one["applies_at_next_start"],
+        serde_json::json!(["tenant globex is added"]),
+        "{one}"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
@@ -547,8 +540,8 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
 }
 
 #[tokio::test]
-async fn a_bundle_key_is_pending_until_restart_and_then_verifies_without_registration() {
-    let mut server = Server::start(&config(), &["acme"], &[]);
+async fn a_bundle_key_verifies_without_registration_from_the_switch_on() {
+    let server = Server::start(&config(), &["acme"], &[]);
     let admin = server.admin_address();
     let dir = server.dir.path().to_owned();
     let source = source(&dir, "keys", str::to_owned);
@@ -560,17 +553,10 @@ async fn a_bundle_key_is_pending_until_restart_and_then_verifies_without_registr
     .expect("key");
     let (status, promoted) = promote(admin, &build(&server, &source, 1, None));
     assert_eq!(status, 200, "{promoted}");
-    let pending = promoted["applies_at_next_start"].to_string();
-    assert!(pending.contains("verifying key multiplier"), "{pending}");
-
-    server.restart();
-    let admin = server.admin_address();
-    let (_, status) = call(admin, "GET", "/api/v1/status", "viewer-token", b"");
-    assert_eq!(status["revision"].as_u64(), Some(1));
     assert_eq!(
-        status["applies_at_next_start"],
-        serde_json::json!([]),
-        "{status}"
+        promoted["applies_at_next_start"],
+        serde_json::json!(["tenant globex is added"]),
+        "{promoted}"
     );
     let key_id = tf_engine::groth16::snarkjs::parse_verifying_key(
         tf_partner::fixtures::BN254_KEY,
@@ -600,4 +586,154 @@ async fn a_bundle_key_is_pending_until_restart_and_then_verifies_without_registr
         .await
         .expect("the registry key verifies without a registration");
     assert_eq!(reply.verdict, VerdictCode::Valid);
+
+    // A bundle without the key takes it back at its switch.
+    let plain = build(
+        &server,
+        &self::source(&dir, "plain", str::to_owned),
+        2,
+        None,
+    );
+    let (status, promoted) = promote(admin, &plain);
+    assert_eq!(status, 200, "{promoted}");
+    let again = demo
+        .submit(Submission {
+            purpose: "kyc".into(),
+            dataset_class: DatasetClass::P1,
+            statement: tf_partner::formats::groth16_json(key_id, proof, public).expect("statement"),
+        })
+        .await;
+    assert!(
+        matches!(again, Err(PartnerError::UnknownKey { .. })),
+        "{again:?}"
+    );
+}
+
+/// The example bundle's tenants and policies with these budgets.
+fn with_budgets(dir: &Path, name: &str, budgets: &str) -> std::path::PathBuf {
+    let source = source(dir, name, str::to_owned);
+    std::fs::write(source.join("budgets.toml"), budgets).expect("budgets written");
+    source
+}
+
+fn acme_cap(limit: u64, bls_cost: u64) -> String {
+    format!(
+        "[budgets]\ncontact = \"ask caps@example.com\"\n[budgets.cost]\nbls-single = {bls_cost}\n\
+         [[caps]]\ntenant = \"acme\"\nclass = \"P1\"\nlimit = {limit}\nwindow = \"day\"\n"
+    )
+}
+
+#[tokio::test]
+async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let acme = Arc::new(
+        Partner::connect(&server.partner("acme"))
+            .await
+            .expect("connects"),
+    );
+    // acme submits continuously: uncapped at first, so every valid answer is charged 1
+    // unit of P1 that the new cap must count, including those settled while it is prepared.
+    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut lanes = tokio::task::JoinSet::new();
+    for lane in 0..4u64 {
+        let (acme, accepted, refused, stop) = (
+            acme.clone(),
+            accepted.clone(),
+            refused.clone(),
+            stop.clone(),
+        );
+        lanes.spawn(async move {
+            let mut last_refusal = None;
+            let mut n = lane * 1_000_000;
+            while !stop.load(Ordering::Acquire) {
+                n += 1;
+                match acme.submit(bls_p1(n)).await {
+                    Ok(reply) => {
+                        assert_eq!(reply.verdict, VerdictCode::Valid);
+                        accepted.fetch_add(1, Ordering::AcqRel);
+                    }
+                    Err(PartnerError::OverBudget(over)) => {
+                        refused.fetch_add(1, Ordering::AcqRel);
+                        last_refusal = Some(over);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(PartnerError::Busy { retry_after_ms }) => {
+                        tokio::time::sleep(Duration::from_millis(retry_after_ms.into())).await;
+                    }
+                    Err(other) => panic!("a request failed: {other}"),
+                }
+            }
+            last_refusal
+        });
+    }
+    while accepted.load(Ordering::Acquire) < 50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let limit = accepted.load(Ordering::Acquire) + 300;
+    let capped = build(
+        &server,
+        &with_budgets(&dir, "capped", &acme_cap(limit, 1)),
+        1,
+        None,
+    );
+    let (status, promoted) = tokio::task::spawn_blocking(move || promote(admin, &capped))
+        .await
+        .expect("promotion call");
+    assert_eq!(status, 200, "{promoted}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while refused.load(Ordering::Acquire) < 20 {
+        assert!(Instant::now() < deadline, "the cap never ran out");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Release);
+    let refusals: Vec<_> = lanes.join_all().await.into_iter().flatten().collect();
+    assert_eq!(
+        accepted.load(Ordering::Acquire),
+        limit,
+        "the cap counted every charge made before, during and after the switch exactly once"
+    );
+    let over = refusals.first().expect("an over-budget answer");
+    assert_eq!(over.contact, "ask caps@example.com", "the new contact");
+    assert_eq!((over.cap.limit, over.cap.remaining), (limit, 0));
+    let caps = acme.budgets().await.expect("budgets");
+    assert_eq!((caps.len(), caps[0].used), (1, limit), "{caps:?}");
+
+    // A higher cap and a higher cost: the changed cap counts the ledger's charges again, and
+    // requests cost 2 units from the switch on.
+    let raised = build(
+        &server,
+        &with_budgets(&dir, "raised", &acme_cap(limit + 3, 2)),
+        2,
+        None,
+    );
+    let (status, promoted) = promote(admin, &raised);
+    assert_eq!(status, 200, "{promoted}");
+    acme.submit(bls_p1(1)).await.expect("2 of the 3 units left");
+    match acme.submit(bls_p1(2)).await {
+        Err(PartnerError::OverBudget(over)) => {
+            assert_eq!((over.requested, over.cap.remaining), (2, 1), "{over:?}");
+        }
+        other => panic!("expected over budget, got {other:?}"),
+    }
+
+    // A bundle that drops acme refuses its requests from the switch on, by policy.
+    let dropped = with_budgets(&dir, "dropped", "[budgets]\n");
+    std::fs::write(
+        dropped.join("tenants.toml"),
+        "[[tenants]]\nid = \"demo\"\n[[tenants]]\nid = \"globex\"\n",
+    )
+    .expect("tenants written");
+    let (status, promoted) = promote(admin, &build(&server, &dropped, 3, None));
+    assert_eq!(status, 200, "{promoted}");
+    match acme.submit(bls_p1(3)).await {
+        Err(PartnerError::DeniedByPolicy(denial)) => {
+            assert_eq!(denial.revision, 3);
+            assert!(denial.request.contains("no longer list"), "{denial:?}");
+        }
+        other => panic!("expected a denial, got {other:?}"),
+    }
 }

@@ -3,6 +3,7 @@
 
 use tf_wire::DatasetClass;
 
+use crate::history::PastCharge;
 use crate::rolling::RollingUsage;
 use crate::window::{Span, Window};
 
@@ -205,6 +206,18 @@ impl Cap {
         }
     }
 
+    /// Counts `amount` charged at some time in `[first_at, last_at]`: a calendar cap counts it
+    /// if that time is in the current period, a rolling cap holds it as if made at `last_at`.
+    fn count_past(&mut self, amount: u64, first_at: u64, last_at: u64, now: u64) {
+        self.refresh(now);
+        let at = match self.usage {
+            Usage::Calendar { .. } => first_at,
+            Usage::Rolling(_) => last_at,
+        };
+        self.charge(at, amount);
+        self.refresh(now);
+    }
+
     fn status(&self, now: u64) -> CapStatus {
         let resets_at_us = match &self.usage {
             Usage::Calendar { span, .. } => Some(span.end),
@@ -220,12 +233,23 @@ impl Cap {
     }
 }
 
+/// Cost reserved and not yet settled, per purpose and class: what a cap added by a
+/// promotion must count as reserved for requests admitted before it.
+#[derive(Clone, Debug)]
+struct InFlight {
+    purpose: String,
+    class: DatasetClass,
+    cost: u64,
+}
+
 /// One tenant's caps. Lives on the tenant's home shard, so checks and reservations are never
 /// raced: concurrent requests over any number of connections and cores are serialised here.
 #[derive(Clone, Debug)]
 pub struct TenantBudget {
     caps: Vec<Cap>,
     policies: ChargePolicies,
+    /// Few entries (purposes with requests in verification), so a scan beats a map.
+    in_flight: Vec<InFlight>,
 }
 
 impl TenantBudget {
@@ -234,6 +258,86 @@ impl TenantBudget {
         TenantBudget {
             caps: caps.into_iter().map(|spec| Cap::new(spec, now)).collect(),
             policies,
+            in_flight: Vec::new(),
+        }
+    }
+
+    /// The earliest instant from which charges must be read back to count the caps in `caps`
+    /// this budget does not hold already; `None` when it holds them all (or `caps` is empty).
+    pub fn history_needed(&self, caps: &[CapSpec], now: u64) -> Option<u64> {
+        let fresh: Vec<CapSpec> = caps
+            .iter()
+            .filter(|spec| !self.caps.iter().any(|cap| &cap.spec == *spec))
+            .cloned()
+            .collect();
+        restore_from(&fresh, now)
+    }
+
+    /// Puts new caps and charge policies in force (a promoted policy bundle). A cap held
+    /// already keeps its count; any other counts `history` (charges read back from the ledger
+    /// plus those made since, see [`crate::ChargeJournal`]) and the cost of requests still in
+    /// verification, so a promotion neither forgets nor double-counts a charge.
+    pub fn reconfigure(
+        &mut self,
+        caps: Vec<CapSpec>,
+        policies: ChargePolicies,
+        history: &[PastCharge],
+        now: u64,
+    ) {
+        let mut held = std::mem::take(&mut self.caps);
+        let mut next = Vec::with_capacity(caps.len());
+        for spec in caps {
+            if let Some(i) = held.iter().position(|cap| cap.spec == spec) {
+                next.push(held.swap_remove(i));
+                continue;
+            }
+            let mut cap = Cap::new(spec, now);
+            for charge in history {
+                if !cap.spec.applies_to(&charge.purpose, charge.class) {
+                    continue;
+                }
+                cap.count_past(charge.amount, charge.first_at, charge.last_at, now);
+            }
+            cap.refresh(now);
+            let spec = &cap.spec;
+            cap.reserved = self
+                .in_flight
+                .iter()
+                .filter(|f| spec.applies_to(&f.purpose, f.class))
+                .map(|f| f.cost)
+                .sum();
+            next.push(cap);
+        }
+        self.caps = next;
+        self.policies = policies;
+    }
+
+    fn hold(&mut self, purpose: &str, class: DatasetClass, cost: u64) {
+        match self
+            .in_flight
+            .iter_mut()
+            .find(|f| f.class == class && f.purpose == purpose)
+        {
+            Some(entry) => entry.cost += cost,
+            None => self.in_flight.push(InFlight {
+                purpose: purpose.to_owned(),
+                class,
+                cost,
+            }),
+        }
+    }
+
+    fn unhold(&mut self, purpose: &str, class: DatasetClass, cost: u64) {
+        if let Some(i) = self
+            .in_flight
+            .iter()
+            .position(|f| f.class == class && f.purpose == purpose)
+        {
+            let entry = &mut self.in_flight[i];
+            entry.cost = entry.cost.saturating_sub(cost);
+            if entry.cost == 0 {
+                self.in_flight.swap_remove(i);
+            }
         }
     }
 
@@ -297,6 +401,7 @@ impl TenantBudget {
         {
             cap.reserved += cost;
         }
+        self.hold(purpose, class, cost);
         Ok(())
     }
 
@@ -310,7 +415,22 @@ impl TenantBudget {
         valid: bool,
         now: u64,
     ) -> Settlement {
-        let charged = match self.policies.of(class) {
+        self.settle_under(purpose, class, cost, self.policies.of(class), valid, now)
+    }
+
+    /// Settles under the charge policy the request was admitted with (a promotion may have
+    /// changed the class's policy since).
+    pub fn settle_under(
+        &mut self,
+        purpose: &str,
+        class: DatasetClass,
+        cost: u64,
+        policy: ChargePolicy,
+        valid: bool,
+        now: u64,
+    ) -> Settlement {
+        self.unhold(purpose, class, cost);
+        let charged = match policy {
             ChargePolicy::OnAttempt => cost,
             ChargePolicy::OnValid if valid => cost,
             ChargePolicy::OnValid => 0,
@@ -333,6 +453,7 @@ impl TenantBudget {
     /// Releases a reservation without charging (the request was never verified, for example
     /// because the appliance is shutting down).
     pub fn release(&mut self, purpose: &str, class: DatasetClass, cost: u64) {
+        self.unhold(purpose, class, cost);
         for cap in self
             .caps
             .iter_mut()
@@ -360,13 +481,7 @@ impl TenantBudget {
             .iter_mut()
             .filter(|c| c.spec.applies_to(purpose, class))
         {
-            cap.refresh(now);
-            let at = match cap.usage {
-                Usage::Calendar { .. } => first_at,
-                Usage::Rolling(_) => last_at,
-            };
-            cap.charge(at, amount);
-            cap.refresh(now);
+            cap.count_past(amount, first_at, last_at, now);
         }
     }
 

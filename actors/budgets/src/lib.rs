@@ -11,6 +11,7 @@
 
 mod budget;
 mod costs;
+mod history;
 mod rolling;
 mod window;
 
@@ -19,6 +20,7 @@ pub use budget::{
     restore_from,
 };
 pub use costs::Costs;
+pub use history::{ChargeJournal, PastCharge};
 pub use window::{
     BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil, format_utc,
 };

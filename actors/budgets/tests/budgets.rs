@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use tf_budgets::{
-    CapSpec, ChargePolicies, ChargePolicy, OverBudget, TenantBudget, Window, days_from_civil,
-    restore_from,
+    CapSpec, ChargeJournal, ChargePolicies, ChargePolicy, OverBudget, PastCharge, TenantBudget,
+    Window, days_from_civil, restore_from,
 };
 use tf_wire::DatasetClass;
 
@@ -61,6 +61,87 @@ fn a_purpose_cap_and_a_class_cap_must_both_hold() {
     budget
         .reserve("kyc", DatasetClass::P2, 100, now)
         .expect("no P2 cap");
+}
+
+#[test]
+fn new_caps_count_past_charges_and_requests_in_verification_and_held_caps_keep_theirs() {
+    let now = morning();
+    let kyc_day = cap(Some("kyc"), DatasetClass::P1, 10, Window::Day);
+    let mut budget = TenantBudget::new(vec![kyc_day.clone()], ChargePolicies::default(), now);
+    for _ in 0..3 {
+        budget
+            .reserve("kyc", DatasetClass::P1, 1, now)
+            .expect("within the cap");
+    }
+    budget.settle("kyc", DatasetClass::P1, 1, true, now);
+    budget.settle("kyc", DatasetClass::P1, 1, true, now);
+    // One request is still being verified. The ledger holds 2 units from before the
+    // journal started (one of them yesterday) and the journal 2 more for "aml".
+    let mut journal = ChargeJournal::default();
+    journal.record("aml", DatasetClass::P1, 2, now + 1);
+    let mut history = vec![
+        PastCharge {
+            purpose: "kyc".into(),
+            class: DatasetClass::P1,
+            amount: 1,
+            first_at: now - 10,
+            last_at: now - 5,
+        },
+        PastCharge {
+            purpose: "kyc".into(),
+            class: DatasetClass::P1,
+            amount: 1,
+            first_at: now - DAY,
+            last_at: now - DAY,
+        },
+    ];
+    history.extend(journal.into_charges());
+    let p1_day = cap(None, DatasetClass::P1, 6, Window::Day);
+    assert_eq!(
+        budget.history_needed(&[kyc_day.clone(), p1_day.clone()], now),
+        Some(now - 10 * HOUR),
+        "only the new cap needs history, from the start of its day"
+    );
+    assert_eq!(
+        budget.history_needed(std::slice::from_ref(&kyc_day), now),
+        None
+    );
+    let on_attempt = ChargePolicies {
+        p1: ChargePolicy::OnAttempt,
+        ..ChargePolicies::default()
+    };
+    budget.reconfigure(vec![kyc_day, p1_day], on_attempt, &history, now);
+    let status = budget.status(now);
+    assert_eq!((status[0].used, status[0].reserved), (2, 1), "kept");
+    assert_eq!(
+        (status[1].used, status[1].reserved, status[1].remaining),
+        (3, 1, 2),
+        "today's ledger charge, the journal's two, and the request in verification"
+    );
+    // The request in verification settles under the policy it was admitted with.
+    let settled = budget.settle_under(
+        "kyc",
+        DatasetClass::P1,
+        1,
+        ChargePolicy::OnValid,
+        false,
+        now,
+    );
+    assert_eq!(settled.charged, 0);
+    let status = budget.status(now);
+    assert_eq!((status[1].used, status[1].reserved), (3, 0));
+    // New requests are charged under the new policy.
+    budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect("within both caps");
+    assert_eq!(
+        budget
+            .settle("kyc", DatasetClass::P1, 1, false, now)
+            .charged,
+        1
+    );
+    budget.reconfigure(Vec::new(), ChargePolicies::default(), &[], now);
+    assert!(!budget.is_capped());
 }
 
 #[test]

@@ -166,6 +166,22 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_weight_applies_from_the_next_visit() {
+        let mut s = DrrScheduler::new(1);
+        let (a, b) = (s.add_tenant(1, 1000), s.add_tenant(1, 1000));
+        for i in 0..400 {
+            s.enqueue(a, i, 1).expect("room");
+            s.enqueue(b, i, 1).expect("room");
+        }
+        let before = drain(&mut s, 100);
+        assert_eq!(before.iter().filter(|t| **t == a).count(), 50);
+        s.set_weight(a, 3);
+        let after = drain(&mut s, 400);
+        let a_share = after.iter().filter(|t| **t == a).count();
+        assert!((298..=302).contains(&a_share), "{a_share} of 400");
+    }
+
+    #[test]
     fn shares_are_in_cost_units_not_request_counts() {
         let mut s = DrrScheduler::new(3);
         let (heavy, light) = (s.add_tenant(1, 100), s.add_tenant(1, 100));

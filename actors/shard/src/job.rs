@@ -1,5 +1,6 @@
 //! A request waiting on its tenant's home shard, and how it batches and what it costs.
 
+use tf_budgets::ChargePolicy;
 use tf_engine::{KeyId, StatementDigest};
 use tf_fairness::TenantSlot;
 use tf_wire::{Curve, Statement, Submit};
@@ -18,6 +19,28 @@ pub struct Job<R> {
     pub route: R,
     /// The policy it was admitted under (set by the home shard at admission).
     pub policy: PolicyStamp,
+    /// The budget cost it reserved and when it is charged (set by the home shard at
+    /// admission), so a promotion between admission and verdict cannot change either.
+    pub reservation: Reservation,
+}
+
+/// What a request reserved of its tenant's budget at admission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// Cost units reserved in every cap that applies.
+    pub cost: u64,
+    /// When they are charged.
+    pub policy: ChargePolicy,
+}
+
+impl Default for Reservation {
+    /// Nothing reserved yet.
+    fn default() -> Self {
+        Reservation {
+            cost: 0,
+            policy: ChargePolicy::OnAttempt,
+        }
+    }
 }
 
 /// Which policy bundle decided a request: its revision and hash, carried by the request from

@@ -12,11 +12,13 @@ mod shard;
 mod tenant;
 mod verify;
 
-pub use job::{BatchKey, Job, PolicyStamp};
+pub use job::{BatchKey, Job, PolicyStamp, Reservation};
 pub use receipt::receipt_for;
 pub use shard::{Refusal, Shard, ShardSettings};
-pub use tenant::{TenantCounters, TenantSpec};
+pub use tenant::{TenantCounters, TenantSpec, TenantTerms};
 pub use tf_batcher::Batch;
-pub use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, Settlement};
+pub use tf_budgets::{
+    CapSpec, CapStatus, ChargePolicies, ChargePolicy, Costs, OverBudget, PastCharge, Settlement,
+};
 pub use tf_fairness::{Micros, TenantSlot};
 pub use verify::{Verification, engine_curve};

@@ -2,15 +2,16 @@
 
 use rand_core::{CryptoRng, RngCore};
 use tf_batcher::{Batch, BatchFormer};
-use tf_budgets::{CapStatus, ChargePolicies, Costs, OverBudget, Settlement};
+use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, PastCharge, Settlement};
 use tf_engine::groth16::{AnyKey, KeyRegistry, RegistryFull};
 use tf_engine::{KeyId, Limits, Verdict};
 use tf_fairness::{DrrScheduler, Micros, TenantSlot};
 use tf_wire::{DatasetClass, Statement};
 
+use crate::job::Reservation;
 use crate::tenant::TenantState;
 use crate::verify::Verification;
-use crate::{BatchKey, Job, TenantCounters, TenantSpec};
+use crate::{BatchKey, Job, TenantCounters, TenantSpec, TenantTerms};
 
 /// How a shard queues, schedules and batches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +177,11 @@ impl<R> Shard<R> {
             return Err((Refusal::OverRate { retry_after_ms }, job));
         }
         tenant.counters.admitted += 1;
+        let mut job = job;
+        job.reservation = Reservation {
+            cost: budget_cost,
+            policy: tenant.budget.policy(class),
+        };
         let cost = job.cost();
         if self.drr.enqueue(slot, job, cost).is_err() {
             unreachable!("the mailbox was checked for room above");
@@ -270,15 +276,56 @@ impl<R> Shard<R> {
     /// Settles a verified job's budget reservation: charges it or releases it, by its class's
     /// policy and its verdict.
     pub fn settle(&mut self, job: &Job<R>, verdict: &Verdict, unix_now: u64) -> Settlement {
-        let cost = self.settings.costs.of_kind(job.kind());
         let valid = matches!(verdict, Verdict::Valid);
-        self.tenants[job.tenant.0 as usize].budget.settle(
+        self.tenants[job.tenant.0 as usize].budget.settle_under(
             &job.submit.purpose,
             job.submit.dataset_class,
-            cost,
+            job.reservation.cost,
+            job.reservation.policy,
             valid,
             unix_now,
         )
+    }
+
+    /// Puts a promoted bundle's terms for a tenant in force: scheduling weight, admission
+    /// quota and budget caps (see [`TenantBudget::reconfigure`] for `history`).
+    pub fn reconfigure_tenant(
+        &mut self,
+        slot: TenantSlot,
+        terms: &TenantTerms,
+        history: &[PastCharge],
+        now: Micros,
+        unix_now: u64,
+    ) {
+        self.drr.set_weight(slot, terms.weight);
+        let policies = self.settings.charge_policies;
+        let tenant = &mut self.tenants[slot.0 as usize];
+        tenant
+            .bucket
+            .reconfigure(terms.rate_per_sec, terms.burst, now);
+        tenant
+            .budget
+            .reconfigure(terms.caps.clone(), policies, history, unix_now);
+    }
+
+    /// From when charges must be read back for `caps` to replace a tenant's caps (`None`:
+    /// it holds them all already).
+    pub fn history_needed(&self, slot: TenantSlot, caps: &[CapSpec], unix_now: u64) -> Option<u64> {
+        self.tenants[slot.0 as usize]
+            .budget
+            .history_needed(caps, unix_now)
+    }
+
+    /// Puts new costs and charge policies in force for requests admitted from now on (call
+    /// before [`Shard::reconfigure_tenant`], which hands the policies to each budget).
+    pub fn set_pricing(&mut self, costs: Costs, charge_policies: ChargePolicies) {
+        self.settings.costs = costs;
+        self.settings.charge_policies = charge_policies;
+    }
+
+    /// Takes a key away from a tenant (a promoted bundle's registry no longer lists it).
+    pub fn revoke_key(&mut self, tenant: TenantSlot, id: KeyId) {
+        self.tenants[tenant.0 as usize].allowed_keys.remove(&id);
     }
 
     /// Restores charges read back from the ledger at start (see

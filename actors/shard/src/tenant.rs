@@ -23,6 +23,19 @@ pub struct TenantSpec {
     pub caps: Vec<CapSpec>,
 }
 
+/// What a promoted bundle says about a tenant that its home shard applies live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantTerms {
+    /// Share of verification work under contention.
+    pub weight: u32,
+    /// Sustained admission rate, requests per second.
+    pub rate_per_sec: u64,
+    /// Burst above the rate, requests.
+    pub burst: u64,
+    /// Privacy budget caps.
+    pub caps: Vec<CapSpec>,
+}
+
 /// What happened to a tenant's requests on its home shard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TenantCounters {

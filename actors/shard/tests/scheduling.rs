@@ -60,6 +60,7 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
         },
         received_unix_us: 0,
         policy: Default::default(),
+        reservation: Default::default(),
         route: request_id,
     }
 }
@@ -195,6 +196,7 @@ fn a_groth16_key_must_be_the_tenants() {
         },
         received_unix_us: 0,
         policy: Default::default(),
+        reservation: Default::default(),
         route: 1,
     };
     let refused = shard.admit(job, Micros(0), T0).map_err(|e| e.0);

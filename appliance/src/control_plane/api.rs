@@ -179,6 +179,14 @@ pub fn control_error(error: &ControlError) -> HttpResponse {
         ControlError::NotStored { .. } => {
             problem(StatusCode::NOT_FOUND, "not-found", &error.to_string())
         }
+        ControlError::NotPrepared { .. } => {
+            tracing::error!(%error, "a switch was not prepared");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-prepared",
+                &error.to_string(),
+            )
+        }
         ControlError::Storage(_) | ControlError::NotRepublished { .. } => {
             tracing::error!(%error, "control plane failure");
             problem(

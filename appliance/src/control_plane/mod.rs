@@ -169,6 +169,30 @@ impl ControlPlane {
         Ok(bundle)
     }
 
+    /// Waits until every shard has prepared the staged terms of `generation`.
+    fn wait_prepared(&self, generation: u64) -> Result<(), ControlError> {
+        let since = Instant::now();
+        while since.elapsed() < SWITCH_WAIT {
+            if self.control.all_prepared(generation) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let shards = self
+            .control
+            .prepared()
+            .iter()
+            .enumerate()
+            .filter(|(_, prepared)| **prepared < generation)
+            .map(|(shard, _)| shard.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(ControlError::NotPrepared {
+            shards,
+            seconds: SWITCH_WAIT.as_secs(),
+        })
+    }
+
     /// Waits until every shard reports `revision` (or the wait runs out); how long it took.
     fn wait_for_shards(&self, revision: u64, since: Instant) -> Option<Duration> {
         while since.elapsed() < SWITCH_WAIT {

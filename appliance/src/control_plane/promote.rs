@@ -10,7 +10,7 @@ use tf_ledger::TimelineEvent;
 
 use super::ControlPlane;
 use super::spent::caps_below_spent;
-use crate::serve::{ActivePolicy, Quota, unix_micros};
+use crate::serve::{ActivePolicy, Staged, unix_micros};
 
 /// Why a promotion or rollback did not happen. The bundle in force is unchanged.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,18 @@ pub enum ControlError {
          corrected bundle instead"
     )]
     NoPrevious,
+    /// A shard did not prepare the bundle's terms in time.
+    #[error(
+        "shard(s) {shards} did not prepare the bundle's tenant terms within {seconds} s (see the \
+         appliance log); nothing changed, the bundle in force stays: retry, or restart the \
+         appliance if it persists"
+    )]
+    NotPrepared {
+        /// The shards that did not report, comma-separated.
+        shards: String,
+        /// How long the control actor waited.
+        seconds: u64,
+    },
     /// A stored bundle signed by this appliance that is not a faithful republication.
     #[error(
         "stored revision {revision} is signed by this appliance but republishes nothing it promoted"
@@ -183,6 +195,10 @@ impl ControlPlane {
         links: Vec<String>,
     ) -> Result<Switched, ControlError> {
         let from_revision = self.active.stamp.revision;
+        // Every shard prepares the new terms (reading the past charges new caps need) before
+        // anything is recorded or switched.
+        let staged = self.control.stage(Staged::of(&bundle, &self.tenants));
+        self.wait_prepared(staged.generation)?;
         let event = TimelineEvent {
             seq: 0,
             at_us: unix_micros(),
@@ -196,13 +212,12 @@ impl ControlPlane {
         };
         // Durable first: a crash after this restarts under the new revision.
         let timeline_seq = self.store.record(&event, archive)?;
-        let quotas = self.quotas(&bundle);
         let republishes = bundle.manifest.republishes;
         let previous = self.active.bundle.clone();
-        let active = Arc::new(ActivePolicy::promoted(Arc::new(bundle)));
+        self.running.take_terms(&bundle);
+        let active = Arc::new(ActivePolicy::switched(Arc::new(bundle), staged));
         let started = Instant::now();
         self.control.publish_policy(active.clone());
-        self.control.publish_quotas(quotas);
         self.active = active;
         self.previous = previous;
         let all_shards = self.wait_for_shards(event.to_revision, started);
@@ -233,23 +248,6 @@ impl ControlPlane {
             timeline_seq,
             applies_at_next_start: pending,
         })
-    }
-
-    /// The bundle's admission quotas for the tenants this appliance runs.
-    fn quotas(&self, bundle: &Bundle) -> Vec<Quota> {
-        bundle
-            .content
-            .tenants
-            .iter()
-            .filter_map(|t| {
-                let slot = self.tenants.slot(&t.id)?;
-                Some(Quota {
-                    slot,
-                    rate_per_sec: t.rate_per_sec as u64,
-                    burst: t.burst as u64,
-                })
-            })
-            .collect()
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tf_shard::TenantSlot;
 
 use super::policy::ActivePolicy;
+use super::staged::Staged;
 
 /// A tenant's admission quota, changed live by a reload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub struct Control {
     stuck: AtomicBool,
     policy: Mutex<Arc<ActivePolicy>>,
     policy_generation: AtomicU64,
+    staged: Mutex<Option<Arc<Staged>>>,
+    stage_generation: AtomicU64,
     /// Shards, then the ledger: each executor's thread and idle tick.
     executors: Vec<Liveness>,
     nudges: AtomicU64,
@@ -56,6 +59,8 @@ struct Pulse {
     owed: AtomicU64,
     connections: AtomicU64,
     policy_revision: AtomicU64,
+    /// The staged bundle terms it has prepared (their generation).
+    prepared: AtomicU64,
 }
 
 /// What a shard last published.
@@ -88,6 +93,8 @@ impl Control {
             stuck: AtomicBool::new(false),
             policy: Mutex::new(Arc::new(ActivePolicy::configured())),
             policy_generation: AtomicU64::new(0),
+            staged: Mutex::new(None),
+            stage_generation: AtomicU64::new(0),
             executors: (0..=shards).map(|_| Liveness::default()).collect(),
             nudges: AtomicU64::new(0),
         }
@@ -175,6 +182,52 @@ impl Control {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Stages a bundle's terms for the shards to prepare before a switch; returns them with
+    /// their generation set.
+    pub fn stage(&self, mut staged: Staged) -> Arc<Staged> {
+        let mut slot = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        staged.generation = self.stage_generation.load(Ordering::Acquire) + 1;
+        let staged = Arc::new(staged);
+        *slot = Some(staged.clone());
+        self.stage_generation
+            .store(staged.generation, Ordering::Release);
+        staged
+    }
+
+    /// The generation of the terms staged last (0: none yet); a shard compares it with what
+    /// it prepared.
+    pub fn stage_generation(&self) -> u64 {
+        self.stage_generation.load(Ordering::Acquire)
+    }
+
+    /// The terms staged last.
+    pub fn staged(&self) -> Option<Arc<Staged>> {
+        self.staged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Shard `shard` has prepared the terms of `generation`.
+    pub fn shard_prepared(&self, shard: usize, generation: u64) {
+        self.pulses[shard]
+            .prepared
+            .store(generation, Ordering::Release);
+    }
+
+    /// Whether every shard has prepared the terms of `generation`.
+    pub fn all_prepared(&self, generation: u64) -> bool {
+        self.prepared().iter().all(|p| *p >= generation)
+    }
+
+    /// The generation each shard prepared last, in shard order.
+    pub fn prepared(&self) -> Vec<u64> {
+        self.pulses
+            .iter()
+            .map(|p| p.prepared.load(Ordering::Acquire))
+            .collect()
     }
 
     /// Shard `shard` is alive and reports its counters (`beats` is ignored).

@@ -16,9 +16,11 @@ use tf_wire::{Curve, DatasetClass, ErrorCode};
 
 use super::clock::unix_micros;
 use super::control::Control;
-use super::policy::PolicyGate;
+use super::policy::{ActivePolicy, PolicyGate};
+use super::prepare::Preparing;
 use super::replies;
-use super::routes::{Decided, Reply, Route, ToHome};
+use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome};
+use super::staged::Staged;
 use super::tenants::TenantTable;
 use crate::state::{KeyStore, StoredKey};
 
@@ -33,6 +35,14 @@ pub struct Home {
     /// The policy bundle in force, checked before quotas and budgets.
     gate: PolicyGate,
     control: Arc<Control>,
+    index: usize,
+    tenants: Arc<TenantTable>,
+    /// A promotion's terms being prepared, applied when its policy is published.
+    preparing: Option<Preparing>,
+    /// The generation of the staged terms last begun.
+    begun: u64,
+    /// The keys the bundle in force's registry grants every tenant it lists.
+    bundle_keys: Vec<KeyId>,
 }
 
 impl Home {
@@ -44,30 +54,154 @@ impl Home {
         }
     }
 
-    /// The home side over a scheduler core.
+    /// The home side of shard `index` over a scheduler core.
     pub fn new(
+        index: usize,
         shard: Shard<Route>,
+        tenants: Arc<TenantTable>,
         keystore: KeyStore,
         settings: ShardSettings,
         budget_contact: String,
         control: Arc<Control>,
     ) -> Self {
-        let tenants = shard.tenant_count();
+        let gate = PolicyGate::new(&control);
+        let bundle_keys = control
+            .policy()
+            .bundle
+            .as_ref()
+            .map(|b| b.content.keys.iter().map(|k| k.key.id()).collect())
+            .unwrap_or_default();
+        // The terms staged before this shard started are the ones it started with.
+        let begun = control.stage_generation();
+        control.shard_prepared(index, begun);
         Home {
+            metrics: crate::metrics::ShardMetrics::new(shard.tenant_count()),
             shard,
             keystore,
             settings,
             budget_contact,
-            metrics: crate::metrics::ShardMetrics::new(tenants),
-            gate: PolicyGate::new(&control),
+            gate,
             control,
+            index,
+            tenants,
+            preparing: None,
+            begun,
+            bundle_keys,
         }
     }
 
-    /// Picks up a newly promoted policy (also done before every admission).
-    pub fn refresh_policy(&mut self) -> tf_shard::PolicyStamp {
-        self.gate.refresh(&self.control);
+    /// Picks up a newly promoted policy and its terms (also done before every admission).
+    pub fn refresh_policy(&mut self, now: Micros) -> tf_shard::PolicyStamp {
+        if let Some(active) = self.gate.refresh(&self.control) {
+            self.switch_terms(&active, now);
+        }
         self.gate.stamp()
+    }
+
+    /// The generation of the staged terms this shard last began preparing.
+    pub fn prepare_begun(&self) -> u64 {
+        self.begun
+    }
+
+    /// Begins preparing staged terms; returns the questions for the ledger, to be sent in
+    /// order after every decided request sent so far.
+    pub fn begin_prepare(&mut self, staged: Arc<Staged>) -> Vec<HistoryQuery> {
+        self.begun = staged.generation;
+        let (preparing, queries) = Preparing::begin(
+            staged,
+            &self.shard,
+            &self.tenants,
+            self.index,
+            unix_micros(),
+        );
+        if preparing.ready() {
+            self.control
+                .shard_prepared(self.index, preparing.generation());
+        }
+        self.preparing = Some(preparing);
+        queries
+    }
+
+    /// The ledger answered a history question.
+    pub fn history_arrived(
+        &mut self,
+        query: &HistoryQuery,
+        charges: Result<Vec<tf_ledger::ChargeGroup>, String>,
+    ) {
+        let Some(preparing) = self.preparing.as_mut() else {
+            return;
+        };
+        preparing.history_arrived(query, charges);
+        if preparing.ready() {
+            self.control
+                .shard_prepared(self.index, preparing.generation());
+        }
+    }
+
+    /// Puts a newly published policy's terms in force: weights, quotas, caps, costs, charge
+    /// policies, the over-budget contact and the key registry.
+    fn switch_terms(&mut self, active: &ActivePolicy, now: Micros) {
+        let Some(terms) = &active.terms else { return };
+        let preparing = match self.preparing.take() {
+            Some(p) if p.generation() == terms.generation => p,
+            _ => {
+                Preparing::begin(
+                    terms.clone(),
+                    &self.shard,
+                    &self.tenants,
+                    self.index,
+                    unix_micros(),
+                )
+                .0
+            }
+        };
+        preparing.apply(
+            &mut self.shard,
+            &self.tenants,
+            self.index,
+            now,
+            unix_micros(),
+        );
+        self.budget_contact = terms.contact.clone();
+        self.switch_keys(terms);
+    }
+
+    /// Prepares the registry's keys and grants them (and keys granted by id) to every listed
+    /// tenant homed here; takes the previous registry's other keys back, except from a tenant
+    /// that registered the same key itself.
+    fn switch_keys(&mut self, terms: &Staged) {
+        let new_ids: Vec<KeyId> = terms.keys.iter().map(|(id, _)| *id).collect();
+        let dropped: Vec<KeyId> = self
+            .bundle_keys
+            .iter()
+            .filter(|id| !new_ids.contains(id))
+            .copied()
+            .collect();
+        for (id, key) in &terms.keys {
+            if let Err(full) = self.shard.install_key(key.clone()) {
+                tracing::warn!(key_id = %id, %full, "a bundle key was not prepared");
+            }
+        }
+        for (i, tenant) in terms.tenants.iter().enumerate() {
+            let slot = TenantSlot(i as u32);
+            if self.tenants.home(slot) != self.index {
+                continue;
+            }
+            if !dropped.is_empty() {
+                let id = self.tenants.id(slot).to_owned();
+                let registered = self.keystore.grants(&id).unwrap_or_default();
+                for &key in &dropped {
+                    if !registered.contains(&key.to_string()) {
+                        self.shard.revoke_key(slot, key);
+                    }
+                }
+            }
+            let Some(tenant) = tenant else { continue };
+            for id in new_ids.iter().chain(&tenant.keys) {
+                self.shard.grant_key(slot, *id);
+            }
+        }
+        self.bundle_keys = new_ids;
     }
 
     /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
@@ -80,9 +214,10 @@ impl Home {
     ) -> crate::metrics::ShardSnapshot {
         let now = unix_micros();
         let mut budgets = Vec::new();
-        for (slot, spec) in tenants.specs().iter().enumerate() {
+        // Every tenant homed here: a promotion may have given caps to one started without.
+        for slot in 0..tenants.specs().len() {
             let slot = TenantSlot(slot as u32);
-            if spec.caps.is_empty() || tenants.home(slot) != index {
+            if tenants.home(slot) != index {
                 continue;
             }
             for status in self.shard.budget_status(slot, now) {
@@ -134,7 +269,7 @@ impl Home {
 
     /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
     fn submit(&mut self, mut job: Job<Route>, now: Micros) -> Option<Reply> {
-        self.gate.refresh(&self.control);
+        self.refresh_policy(now);
         let tenant = self.shard.tenant_id(job.tenant);
         match self.gate.admit(job.tenant, tenant, &job.submit) {
             Ok(stamp) => job.policy = stamp,
@@ -236,6 +371,15 @@ impl Home {
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
             let settlement = self.shard.settle(job, &verdict, decided_at);
+            if let Some(preparing) = self.preparing.as_mut() {
+                preparing.note_charge(
+                    job.tenant,
+                    &job.submit.purpose,
+                    job.submit.dataset_class,
+                    settlement.charged,
+                    decided_at,
+                );
+            }
             let tenant = self.shard.tenant_id(job.tenant);
             let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
             decided.push(Decided {

@@ -17,7 +17,7 @@ use tf_receipts::ReceiptSigner;
 use tf_wire::ErrorCode;
 
 use super::replies;
-use super::routes::{Decided, Reply};
+use super::routes::{Decided, FromLedger, HistoryQuery, Reply, ToLedger};
 use super::wakeup::Wakeup;
 use crate::metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
 
@@ -31,10 +31,10 @@ pub struct LedgerPlan {
     pub ledger: SqliteLedger,
     /// The receipt signing key.
     pub receipt_secret: [u8; 32],
-    /// Decided requests from each shard.
-    pub from_shards: Vec<SharedReceiver<Vec<Decided>>>,
+    /// Decided requests (and history queries) from each shard.
+    pub from_shards: Vec<SharedReceiver<ToLedger>>,
     /// Answers to each shard.
-    pub to_shards: Vec<SharedSender<Vec<Reply>>>,
+    pub to_shards: Vec<SharedSender<FromLedger>>,
     /// Where scrapes read the commit latency.
     pub metrics: Arc<MetricsHub>,
     /// Shared with the main thread (the ledger's idle tick; it is executor `from_shards.len()`).
@@ -45,8 +45,21 @@ pub struct LedgerPlan {
 /// whenever it runs out of work).
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
+/// Charges are read back summed per minute, as at start.
+const HISTORY_GROUP_US: u64 = 60_000_000;
+
+/// What the receivers queue for the committer, in each shard's order.
+// Nearly every item is a decided request: boxing them would cost an allocation per receipt
+// to shrink the rare history question.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Decided(Decided),
+    /// A history query from shard `.0`.
+    History(usize, HistoryQuery),
+}
+
 struct Gathered {
-    queue: RefCell<VecDeque<Decided>>,
+    queue: RefCell<VecDeque<Item>>,
     /// The committer's wakeup: something arrived, or a shard closed.
     arrived: Wakeup,
     /// One per receiver (a wakeup has one waiter): the queue has room again.
@@ -77,8 +90,17 @@ pub async fn run(plan: LedgerPlan) {
         let gathered = gathered.clone();
         glommio::spawn_local(async move {
             let receiver = receiver.connect().await;
-            while let Some(batch) = receiver.recv().await {
-                gathered.queue.borrow_mut().extend(batch);
+            while let Some(message) = receiver.recv().await {
+                match message {
+                    ToLedger::Decided(batch) => gathered
+                        .queue
+                        .borrow_mut()
+                        .extend(batch.into_iter().map(Item::Decided)),
+                    ToLedger::History(query) => gathered
+                        .queue
+                        .borrow_mut()
+                        .push_back(Item::History(index, query)),
+                }
                 gathered.arrived.notify();
                 while gathered.queue.borrow().len() >= MAX_GATHERED {
                     gathered.room[index].wait().await;
@@ -111,11 +133,24 @@ pub async fn run(plan: LedgerPlan) {
     };
     publish(&commit_seconds, receipts, ledger.next_seq());
     loop {
-        group.extend(gathered.queue.borrow_mut().drain(..));
+        // Up to the first history query: it is answered after what came before it is stored.
+        let mut query = None;
+        {
+            let mut queue = gathered.queue.borrow_mut();
+            while let Some(item) = queue.pop_front() {
+                match item {
+                    Item::Decided(decided) => group.push(decided),
+                    Item::History(shard, asked) => {
+                        query = Some((shard, asked));
+                        break;
+                    }
+                }
+            }
+        }
         for room in &gathered.room {
             room.notify();
         }
-        if group.is_empty() {
+        if group.is_empty() && query.is_none() {
             if unpublished {
                 // Idle: a cheap moment to bring the scrape up to date.
                 publish(&commit_seconds, receipts, ledger.next_seq());
@@ -128,18 +163,32 @@ pub async fn run(plan: LedgerPlan) {
             gathered.arrived.wait().await;
             continue;
         }
-        let started = Instant::now();
-        let seq_before = ledger.next_seq();
-        let answers = commit(&mut ledger, &mut signer, &mut group);
-        commit_seconds.record(started.elapsed().as_secs_f64());
-        receipts += ledger.next_seq() - seq_before;
-        unpublished = true;
-        if published.elapsed() >= PUBLISH_EVERY {
-            publish(&commit_seconds, receipts, ledger.next_seq());
-            published = Instant::now();
-            unpublished = false;
+        if !group.is_empty() {
+            let started = Instant::now();
+            let seq_before = ledger.next_seq();
+            let answers = commit(&mut ledger, &mut signer, &mut group);
+            commit_seconds.record(started.elapsed().as_secs_f64());
+            receipts += ledger.next_seq() - seq_before;
+            unpublished = true;
+            if published.elapsed() >= PUBLISH_EVERY {
+                publish(&commit_seconds, receipts, ledger.next_seq());
+                published = Instant::now();
+                unpublished = false;
+            }
+            send_answers(&senders, answers).await;
         }
-        send_answers(&senders, answers).await;
+        if let Some((shard, query)) = query {
+            let charges = ledger
+                .charges_since(&query.tenant, query.since_us, HISTORY_GROUP_US)
+                .map_err(|e| e.to_string());
+            if senders[shard]
+                .send(FromLedger::History { query, charges })
+                .await
+                .is_err()
+            {
+                tracing::debug!(shard, "a shard stopped before its history was delivered");
+            }
+        }
         // Let the receivers move what arrived during the commit into the queue.
         glommio::yield_if_needed().await;
     }
@@ -200,12 +249,16 @@ fn commit(
     answers
 }
 
-async fn send_answers(senders: &[ConnectedSender<Vec<Reply>>], answers: Vec<Vec<Reply>>) {
+async fn send_answers(senders: &[ConnectedSender<FromLedger>], answers: Vec<Vec<Reply>>) {
     for (shard, replies) in answers.into_iter().enumerate() {
         if replies.is_empty() {
             continue;
         }
-        if senders[shard].send(replies).await.is_err() {
+        if senders[shard]
+            .send(FromLedger::Answers(replies))
+            .await
+            .is_err()
+        {
             tracing::debug!(shard, "a shard stopped before its answers were delivered");
         }
     }

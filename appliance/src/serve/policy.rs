@@ -10,6 +10,7 @@ use tf_shard::{PolicyStamp, TenantSlot};
 use tf_wire::{Curve, DatasetClass, PolicyDenial, Statement, Submit};
 
 use super::control::Control;
+use super::staged::Staged;
 
 /// Most decisions a shard caches per revision; past it the cache starts over (decisions are
 /// cheap to recompute, memory is not free).
@@ -23,6 +24,9 @@ pub struct ActivePolicy {
     /// The promoted bundle; `None` at revision 0, where the configuration file's tenants may
     /// submit anything.
     pub bundle: Option<Arc<Bundle>>,
+    /// The bundle's tenant terms, prepared by every shard, to apply with it; `None` when the
+    /// shards started with them (the bundle in force at start).
+    pub terms: Option<Arc<Staged>>,
 }
 
 impl ActivePolicy {
@@ -31,10 +35,19 @@ impl ActivePolicy {
         ActivePolicy {
             stamp: PolicyStamp::default(),
             bundle: None,
+            terms: None,
         }
     }
 
-    /// A promoted bundle.
+    /// A promoted bundle whose terms the shards prepared.
+    pub fn switched(bundle: Arc<Bundle>, terms: Arc<Staged>) -> Self {
+        ActivePolicy {
+            terms: Some(terms),
+            ..ActivePolicy::promoted(bundle)
+        }
+    }
+
+    /// A promoted bundle, in force since start.
     pub fn promoted(bundle: Arc<Bundle>) -> Self {
         let mut hash = [0u8; 32];
         // A bundle's hash is always 64 hex digits (it is computed, not read).
@@ -45,6 +58,7 @@ impl ActivePolicy {
                 hash,
             },
             bundle: Some(bundle),
+            terms: None,
         }
     }
 }
@@ -82,14 +96,16 @@ impl PolicyGate {
         }
     }
 
-    /// Picks up a newly published policy, if there is one.
-    pub fn refresh(&mut self, control: &Control) {
+    /// Picks up a newly published policy, if there is one; returns it when it is new.
+    pub fn refresh(&mut self, control: &Control) -> Option<Arc<ActivePolicy>> {
         let generation = control.policy_generation();
-        if generation != self.generation {
-            self.active = control.policy();
-            self.generation = generation;
-            self.decisions.clear();
+        if generation == self.generation {
+            return None;
         }
+        self.active = control.policy();
+        self.generation = generation;
+        self.decisions.clear();
+        Some(self.active.clone())
     }
 
     /// The revision in force here.
@@ -130,13 +146,17 @@ impl PolicyGate {
                         }
                     }
                 };
+                // A tenant the bundle no longer lists is refused whatever its policies say.
+                let listed = bundle.content.tenants.iter().any(|t| t.id == tenant_id);
                 let decided = bundle.policies.decide(&Admission {
                     tenant: tenant_id,
                     purpose: &submit.purpose,
                     class: submit.dataset_class,
                     statement,
                 });
-                let decision = if decided.allowed {
+                let decision = if !listed {
+                    Some(Arc::new(Vec::new()))
+                } else if decided.allowed {
                     None
                 } else {
                     // Without a permit there is no deciding policy; with a forbid, it is named.
@@ -156,7 +176,12 @@ impl PolicyGate {
                 bundle_hash: stamp.hash,
                 policies: policies.as_ref().clone(),
                 request: format!(
-                    "tenant {tenant_id:?} submitting {} for purpose {:?} on {} data",
+                    "tenant {tenant_id:?}{} submitting {} for purpose {:?} on {} data",
+                    if bundle.content.tenants.iter().any(|t| t.id == tenant_id) {
+                        ""
+                    } else {
+                        " (which the bundle's tenants no longer list)"
+                    },
                     describe(resource),
                     submit.purpose,
                     submit.dataset_class.name()

@@ -3,6 +3,7 @@
 
 use quinn_proto::{ConnectionHandle, StreamId};
 use tf_engine::{StatementDigest, Verdict};
+use tf_ledger::ChargeGroup;
 use tf_receipts::Receipt;
 use tf_shard::{Job, TenantSlot};
 use tf_wire::Curve;
@@ -77,6 +78,44 @@ pub struct Decided {
     pub statement_digest: StatementDigest,
     /// The receipt, not yet numbered or signed.
     pub receipt: Receipt,
+}
+
+/// What a shard sends the ledger thread, in order.
+#[derive(Debug)]
+pub enum ToLedger {
+    /// Decided requests to store and answer.
+    Decided(Vec<Decided>),
+    /// A tenant's charges, for caps a staged bundle adds. The ledger answers it once
+    /// everything the shard sent before it is stored, so the answer holds every charge the
+    /// shard settled before asking and none it settled after (those it notes itself).
+    History(HistoryQuery),
+}
+
+/// Which charges a home shard needs.
+#[derive(Clone, Debug)]
+pub struct HistoryQuery {
+    /// The staged terms being prepared.
+    pub generation: u64,
+    /// The tenant.
+    pub slot: TenantSlot,
+    /// Its id, as the ledger stores it.
+    pub tenant: String,
+    /// Charges from this instant on, Unix microseconds.
+    pub since_us: u64,
+}
+
+/// What the ledger thread sends a shard.
+#[derive(Debug)]
+pub enum FromLedger {
+    /// Answers for its connections, receipts stored.
+    Answers(Vec<Reply>),
+    /// The charges a [`HistoryQuery`] asked for, or why they could not be read.
+    History {
+        /// The question.
+        query: HistoryQuery,
+        /// Charges summed per purpose, class and minute.
+        charges: Result<Vec<ChargeGroup>, String>,
+    },
 }
 
 /// An encoded answer frame and where it goes.

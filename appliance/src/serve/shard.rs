@@ -31,7 +31,7 @@ use super::clock::{Clock, unix_micros};
 use super::control::{Control, PulseReading};
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
-use super::routes::{Decided, Reply, ToHome};
+use super::routes::{Decided, FromLedger, Reply, ToHome, ToLedger};
 use super::sockets;
 use super::tenants::TenantTable;
 use super::wakeup::Wakeup;
@@ -65,10 +65,10 @@ pub struct ShardPlan {
     pub to_home: MeshBuilder<ToHome, Full>,
     /// Answers back to ingress shards, a batch's worth per message.
     pub replies: MeshBuilder<Vec<Reply>, Full>,
-    /// Decided requests to the ledger thread.
-    pub to_ledger: SharedSender<Vec<Decided>>,
+    /// Decided requests (and history questions) to the ledger thread.
+    pub to_ledger: SharedSender<ToLedger>,
     /// Answers from the ledger thread once their receipts are stored.
-    pub from_ledger: SharedReceiver<Vec<Reply>>,
+    pub from_ledger: SharedReceiver<FromLedger>,
     /// Shutdown state shared with the main thread.
     pub control: Arc<Control>,
     /// Where scrapes read this shard's counters.
@@ -92,7 +92,7 @@ pub struct ShardState {
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
     replies: Senders<Vec<Reply>>,
-    ledger: ConnectedSender<Vec<Decided>>,
+    ledger: ConnectedSender<ToLedger>,
     tenants: Arc<TenantTable>,
     control: Arc<Control>,
     metrics: Arc<crate::metrics::MetricsHub>,
@@ -151,7 +151,9 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             plan.tenants.clone(),
         )),
         home: RefCell::new(Home::new(
+            index,
             shard,
+            plan.tenants.clone(),
             plan.keystore,
             plan.settings,
             plan.budget_contact,
@@ -205,8 +207,13 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         let state = state.clone();
         spawn(
             async move {
-                while let Some(replies) = from_ledger.recv().await {
-                    answer_here(&state, replies);
+                while let Some(message) = from_ledger.recv().await {
+                    match message {
+                        FromLedger::Answers(replies) => answer_here(&state, replies),
+                        FromLedger::History { query, charges } => {
+                            state.home.borrow_mut().history_arrived(&query, charges);
+                        }
+                    }
                 }
             },
             io_queue,
@@ -235,7 +242,15 @@ async fn pulse(state: Rc<ShardState>) {
     loop {
         // Picks up a promoted policy even while no request arrives, so the control actor can
         // confirm every shard switched.
-        let revision = state.home.borrow_mut().refresh_policy().revision;
+        let revision = state
+            .home
+            .borrow_mut()
+            .refresh_policy(state.clock.now())
+            .revision;
+        if state.control.stage_generation() != state.home.borrow().prepare_begun() {
+            // The verifier prepares staged terms between batches; wake it if it is idle.
+            state.work_wakeup.notify();
+        }
         let connections = {
             let driver = state.driver.borrow();
             let connections = driver.connections() as u64;
@@ -410,6 +425,7 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             route,
             // Stamped by the home shard when it admits the request.
             policy: tf_shard::PolicyStamp::default(),
+            reservation: tf_shard::Reservation::default(),
         }),
         Message::RegisterKey(register) => ToHome::RegisterKey {
             tenant,
@@ -506,6 +522,7 @@ async fn verify(state: Rc<ShardState>) {
     let mut rng = ChaCha20Rng::from_rng(OsRng).expect("the OS random source is available");
     let mut decided: Vec<Decided> = Vec::new();
     loop {
+        prepare_staged(&state).await;
         let now = state.clock.now();
         let batch = state.home.borrow_mut().next_batch(now);
         let Some(batch) = batch else {
@@ -540,9 +557,10 @@ async fn verify(state: Rc<ShardState>) {
             .decide(state.index, batch, verdicts, busy, &mut decided);
         // The ledger answers once the receipts are stored; a full channel makes this wait,
         // so a slow disk slows verification instead of growing a queue.
-        if let Err(error) = state.ledger.send(std::mem::take(&mut decided)).await {
+        let batch = ToLedger::Decided(std::mem::take(&mut decided));
+        if let Err(error) = state.ledger.send(batch).await {
             let lost = match error {
-                GlommioError::Closed(ResourceType::Channel(lost)) => lost,
+                GlommioError::Closed(ResourceType::Channel(ToLedger::Decided(lost))) => lost,
                 _ => Vec::new(),
             };
             tracing::error!(
@@ -558,6 +576,28 @@ async fn verify(state: Rc<ShardState>) {
                 })
                 .collect();
             deliver_all(&state, &mut answers).await;
+        }
+    }
+}
+
+/// Begins preparing newly staged bundle terms. Runs in the verify task, between batches: the
+/// only place charges are settled and sent to the ledger, so the history questions it sends
+/// follow every charge settled before them (see serve/prepare.rs).
+async fn prepare_staged(state: &Rc<ShardState>) {
+    if state.control.stage_generation() == state.home.borrow().prepare_begun() {
+        return;
+    }
+    let Some(staged) = state.control.staged() else {
+        return;
+    };
+    let queries = state.home.borrow_mut().begin_prepare(staged);
+    for query in queries {
+        if state.ledger.send(ToLedger::History(query)).await.is_err() {
+            tracing::error!(
+                shard = state.index,
+                "the ledger thread is gone; staged bundle terms cannot be prepared"
+            );
+            return;
         }
     }
 }

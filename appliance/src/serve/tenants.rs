@@ -87,14 +87,10 @@ impl TenantTable {
         if names.next().is_some() {
             return Err(no_identity("it names more than one tenant"));
         }
-        self.specs
-            .iter()
-            .position(|s| s.id == id)
-            .map(|i| TenantSlot(i as u32))
-            .ok_or_else(|| NotATenant {
-                code: close_code::UNKNOWN_TENANT,
-                reason: format!("tenant {id:?} is not configured on this appliance"),
-            })
+        self.slot(id).ok_or_else(|| NotATenant {
+            code: close_code::UNKNOWN_TENANT,
+            reason: format!("tenant {id:?} is not configured on this appliance"),
+        })
     }
 }
 
