@@ -106,6 +106,24 @@ impl<R> Shard<R> {
         }
     }
 
+    /// Adds a tenant (a promoted bundle lists one the shard did not serve) in the next slot,
+    /// which every shard numbers alike; it starts with nothing charged, and its caps count
+    /// past charges when its terms are applied ([`Shard::reconfigure_tenant`]).
+    pub fn add_tenant(&mut self, spec: &TenantSpec, now: Micros, unix_now: u64) -> TenantSlot {
+        let slot = self
+            .drr
+            .add_tenant(spec.weight, self.settings.mailbox_capacity);
+        let mut spec = spec.clone();
+        spec.caps.clear();
+        self.tenants.push(TenantState::new(
+            &spec,
+            self.settings.charge_policies,
+            now,
+            unix_now,
+        ));
+        slot
+    }
+
     /// How many tenants (slots `0..n`).
     pub fn tenant_count(&self) -> usize {
         self.tenants.len()

@@ -256,7 +256,6 @@ pub async fn status_value(state: &web::Data<ApiState>) -> Result<Value, HttpResp
             "bundle_hash": hex::encode(active.stamp.hash),
             "bundle": bundle,
             "rollback_to": plane.previous().map(|b| b.revision()),
-            "applies_at_next_start": plane.pending_restart(),
         })
     })
     .await?;

@@ -8,8 +8,8 @@
 pub mod api;
 pub mod auth;
 pub mod console;
-mod pending;
 mod promote;
+mod running;
 pub mod session;
 mod spent;
 
@@ -20,8 +20,8 @@ use tf_bundles::{AuthorKey, Bundle, BundleFiles, TrustedAuthors};
 use tf_engine::Limits;
 use tf_ledger::{BundleStore, LedgerError, SqliteLedger, TimelineEvent};
 
-pub use self::pending::Running;
 pub use self::promote::ControlError;
+pub use self::running::Running;
 use crate::serve::{ActivePolicy, Control, TenantTable};
 
 /// How long a promotion waits for every shard to report the new revision.
@@ -106,15 +106,6 @@ impl ControlPlane {
     /// The tenants the shards were started with.
     pub fn running_tenants(&self) -> &[tf_config::TenantConfig] {
         &self.running.tenants
-    }
-
-    /// What the bundle in force changes that applies only at the next start.
-    pub fn pending_restart(&self) -> Vec<String> {
-        self.active
-            .bundle
-            .as_ref()
-            .map(|b| pending::at_next_start(&self.running, b))
-            .unwrap_or_default()
     }
 
     /// The policy in force.

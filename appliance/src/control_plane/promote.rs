@@ -83,9 +83,6 @@ pub struct Switched {
     pub all_shards_ms: Option<f64>,
     /// The timeline entry.
     pub timeline_seq: u64,
-    /// What this bundle changes that the shards apply only at the next start (restart the
-    /// appliance to apply it); empty when everything took effect.
-    pub applies_at_next_start: Vec<String>,
 }
 
 impl ControlPlane {
@@ -220,16 +217,12 @@ impl ControlPlane {
         self.control.publish_policy(active.clone());
         self.active = active;
         self.previous = previous;
+        self.tenants = self
+            .active
+            .terms
+            .as_ref()
+            .map_or_else(|| self.tenants.clone(), |terms| terms.table.clone());
         let all_shards = self.wait_for_shards(event.to_revision, started);
-        let pending = self.pending_restart();
-        if !pending.is_empty() {
-            tracing::warn!(
-                revision = event.to_revision,
-                changes = %pending.join("; "),
-                "the bundle in force changes what applies only at the next start: restart the \
-                 appliance to apply it"
-            );
-        }
         tracing::info!(
             action,
             actor,
@@ -246,7 +239,6 @@ impl ControlPlane {
             republishes,
             all_shards_ms: all_shards.map(|d: Duration| d.as_secs_f64() * 1e3),
             timeline_seq,
-            applies_at_next_start: pending,
         })
     }
 }

@@ -32,7 +32,8 @@ pub struct LedgerSnapshot {
 /// The latest snapshots, shared by the shards, the ledger and the admin server.
 #[derive(Debug)]
 pub struct MetricsHub {
-    tenants: Vec<String>,
+    /// Tenant ids by slot; grows when a promotion adds tenants.
+    tenants: Mutex<Arc<Vec<String>>>,
     shards: Vec<Mutex<Option<Arc<ShardSnapshot>>>>,
     ledger: Mutex<Option<Arc<LedgerSnapshot>>>,
     started: SystemTime,
@@ -46,10 +47,24 @@ impl MetricsHub {
     /// A hub for `shards` shards serving `tenants` (ids by slot).
     pub fn new(tenants: Vec<String>, shards: usize) -> Self {
         MetricsHub {
-            tenants,
+            tenants: Mutex::new(Arc::new(tenants)),
             shards: (0..shards).map(|_| Mutex::new(None)).collect(),
             ledger: Mutex::new(None),
             started: SystemTime::now(),
+        }
+    }
+
+    /// Tenant ids by slot.
+    pub fn tenants(&self) -> Arc<Vec<String>> {
+        lock(&self.tenants).clone()
+    }
+
+    /// Learns the ids of tenants a promotion added (slots never change, so a longer list
+    /// replaces a shorter one).
+    pub fn know_tenants(&self, ids: Vec<String>) {
+        let mut tenants = lock(&self.tenants);
+        if ids.len() > tenants.len() {
+            *tenants = Arc::new(ids);
         }
     }
 
@@ -101,7 +116,7 @@ impl MetricsHub {
              kind and outcome (valid, invalid, rejected, over_rate, mailbox_full, unknown_key, \
              over_budget, denied_by_policy).",
         );
-        for (slot, tenant) in self.tenants.iter().enumerate() {
+        for (slot, tenant) in self.tenants().iter().enumerate() {
             for (k, kind) in KINDS.iter().enumerate() {
                 for (o, outcome) in OUTCOMES.iter().enumerate() {
                     let total: u64 = shards
@@ -165,10 +180,10 @@ impl MetricsHub {
             ),
         ] {
             page.family(name, "gauge", help);
+            let tenants = self.tenants();
             for (_, snapshot) in shards {
                 for gauge in &snapshot.budgets {
-                    let tenant = self
-                        .tenants
+                    let tenant = tenants
                         .get(gauge.tenant.0 as usize)
                         .map_or("?", String::as_str);
                     let class = format!("{:?}", gauge.status.cap.class);

@@ -73,6 +73,14 @@ impl ShardMetrics {
         }
     }
 
+    /// Room for tenants added since (slots up to `tenants`).
+    pub fn grow(&mut self, tenants: usize) {
+        if self.outcomes.len() < tenants {
+            self.outcomes
+                .resize(tenants, [[0; OUTCOMES.len()]; KINDS.len()]);
+        }
+    }
+
     /// A request refused at admission.
     pub fn refused<R>(&mut self, job: &Job<R>, refusal: &Refusal) {
         if let Some(kind) = kind_index(job.kind()) {

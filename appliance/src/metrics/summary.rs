@@ -23,7 +23,7 @@ impl MetricsHub {
     pub fn overview(&self) -> Value {
         let shards = self.snapshots();
         let tenants: Vec<Value> = self
-            .tenants
+            .tenants()
             .iter()
             .enumerate()
             .map(|(slot, tenant)| {
@@ -63,10 +63,10 @@ impl MetricsHub {
     /// Every capped tenant's caps as their home shards last saw them.
     pub fn budgets(&self) -> Value {
         let mut caps = Vec::new();
+        let tenants = self.tenants();
         for snapshot in self.snapshots() {
             for gauge in &snapshot.budgets {
-                let tenant = self
-                    .tenants
+                let tenant = tenants
                     .get(gauge.tenant.0 as usize)
                     .map_or("?", String::as_str);
                 let status = &gauge.status;

@@ -168,14 +168,15 @@ impl Conn {
                 .all(|s| matches!(s, Stream::Reading(_)))
     }
 
-    /// Closes the connection with an application code and reason.
+    /// Closes the connection with an application code and reason. The caller polls it
+    /// afterwards (it is being polled, or marks it dirty), so the close goes out and its
+    /// timers keep running until it is drained.
     pub fn close(&mut self, now: Instant, code: u32, reason: &str) {
         self.quic.close(
             now,
             VarInt::from_u32(code),
             Bytes::copy_from_slice(reason.as_bytes()),
         );
-        self.dirty = true;
     }
 }
 

@@ -80,6 +80,16 @@ impl std::fmt::Debug for Driver {
 }
 
 impl Driver {
+    /// The tenants it identifies partners against.
+    pub fn tenants(&self) -> &Arc<TenantTable> {
+        &self.tenants
+    }
+
+    /// Identifies new connections against `tenants` from now on (a promotion added some).
+    pub fn set_tenants(&mut self, tenants: Arc<TenantTable>) {
+        self.tenants = tenants;
+    }
+
     /// A driver for one shard.
     pub fn new(
         shard: usize,
@@ -279,7 +289,7 @@ impl Driver {
     pub fn close_all(&mut self, now: Instant, code: u32, reason: &str) {
         for (handle, conn) in self.connections.iter_mut() {
             conn.close(now, code, reason);
-            self.dirty.push(*handle);
+            mark(&mut self.dirty, *handle, conn);
         }
     }
 

@@ -98,6 +98,11 @@ impl Home {
         self.gate.stamp()
     }
 
+    /// The tenants admitted here (grown by promotions that add some).
+    pub fn tenants(&self) -> &Arc<TenantTable> {
+        &self.tenants
+    }
+
     /// The generation of the staged terms this shard last began preparing.
     pub fn prepare_begun(&self) -> u64 {
         self.begun
@@ -105,15 +110,10 @@ impl Home {
 
     /// Begins preparing staged terms; returns the questions for the ledger, to be sent in
     /// order after every decided request sent so far.
-    pub fn begin_prepare(&mut self, staged: Arc<Staged>) -> Vec<HistoryQuery> {
+    pub fn begin_prepare(&mut self, staged: Arc<Staged>, now: Micros) -> Vec<HistoryQuery> {
         self.begun = staged.generation;
-        let (preparing, queries) = Preparing::begin(
-            staged,
-            &self.shard,
-            &self.tenants,
-            self.index,
-            unix_micros(),
-        );
+        self.add_tenants(&staged.table, now);
+        let (preparing, queries) = Preparing::begin(staged, &self.shard, self.index, unix_micros());
         if preparing.ready() {
             self.control
                 .shard_prepared(self.index, preparing.generation());
@@ -138,6 +138,59 @@ impl Home {
         }
     }
 
+    /// Makes room for the tenants a staged bundle adds (every shard numbers them alike), and
+    /// prepares the keys those homed here registered when an earlier bundle listed them.
+    fn add_tenants(&mut self, table: &TenantTable, now: Micros) {
+        let first = self.shard.tenant_count();
+        if table.len() <= first {
+            return;
+        }
+        for spec in &table.specs()[first..] {
+            self.shard.add_tenant(spec, now, unix_micros());
+        }
+        self.metrics.grow(table.len());
+        let mut registered = Vec::new();
+        for slot in first..table.len() {
+            let slot = TenantSlot(slot as u32);
+            if table.home(slot) != self.index {
+                continue;
+            }
+            let id = table.id(slot);
+            let grants = self.keystore.grants(id).unwrap_or_default();
+            if !grants.is_empty() {
+                registered.push((id.to_owned(), grants));
+            }
+        }
+        if registered.is_empty() {
+            return;
+        }
+        let stored: Vec<(StoredKey, Vec<String>)> = match self.keystore.load_all() {
+            Ok(keys) => keys
+                .into_iter()
+                .map(|key| {
+                    let id = key.id.to_string();
+                    let by = registered
+                        .iter()
+                        .filter(|(_, grants)| grants.contains(&id))
+                        .map(|(tenant, _)| tenant.clone())
+                        .collect();
+                    (key, by)
+                })
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, "loading registered keys for added tenants failed");
+                return;
+            }
+        };
+        install_keys(
+            &mut self.shard,
+            table,
+            self.index,
+            &stored,
+            &self.settings.limits,
+        );
+    }
+
     /// Puts a newly published policy's terms in force: weights, quotas, caps, costs, charge
     /// policies, the over-budget contact and the key registry.
     fn switch_terms(&mut self, active: &ActivePolicy, now: Micros) {
@@ -145,23 +198,12 @@ impl Home {
         let preparing = match self.preparing.take() {
             Some(p) if p.generation() == terms.generation => p,
             _ => {
-                Preparing::begin(
-                    terms.clone(),
-                    &self.shard,
-                    &self.tenants,
-                    self.index,
-                    unix_micros(),
-                )
-                .0
+                self.add_tenants(&terms.table, now);
+                Preparing::begin(terms.clone(), &self.shard, self.index, unix_micros()).0
             }
         };
-        preparing.apply(
-            &mut self.shard,
-            &self.tenants,
-            self.index,
-            now,
-            unix_micros(),
-        );
+        preparing.apply(&mut self.shard, self.index, now, unix_micros());
+        self.tenants = terms.table.clone();
         self.budget_contact = terms.contact.clone();
         self.switch_keys(terms);
     }
@@ -206,13 +248,9 @@ impl Home {
 
     /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
     /// capped tenants homed on it.
-    pub fn snapshot(
-        &mut self,
-        index: usize,
-        tenants: &TenantTable,
-        connections: u64,
-    ) -> crate::metrics::ShardSnapshot {
+    pub fn snapshot(&mut self, index: usize, connections: u64) -> crate::metrics::ShardSnapshot {
         let now = unix_micros();
+        let tenants = self.tenants.clone();
         let mut budgets = Vec::new();
         // Every tenant homed here: a promotion may have given caps to one started without.
         for slot in 0..tenants.specs().len() {

@@ -196,15 +196,12 @@ fn serve(
         .map(|b| crate::control_plane::registry_keys(b))
         .unwrap_or_default();
     let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
-    let running_keys = bundle_keys.iter().map(|k| k.id.to_string()).collect();
     stored_keys.extend(bundle_keys.into_iter().map(|k| (k, every_tenant.clone())));
     let stored_keys = Arc::new(stored_keys);
     plane.serve_tenants(
         tenants.clone(),
         crate::control_plane::Running {
             tenants: config.tenants.clone(),
-            budgets: config.budgets.clone(),
-            keys: running_keys,
         },
     );
 

@@ -16,7 +16,6 @@ use tf_wire::DatasetClass;
 
 use super::routes::{HistoryQuery, Route};
 use super::staged::Staged;
-use super::tenants::TenantTable;
 
 /// Staged terms being prepared on one home shard.
 #[derive(Debug)]
@@ -41,10 +40,10 @@ impl Preparing {
     pub fn begin(
         staged: Arc<Staged>,
         shard: &Shard<Route>,
-        tenants: &TenantTable,
         index: usize,
         unix_now: u64,
     ) -> (Self, Vec<HistoryQuery>) {
+        let tenants = &staged.table;
         let mut awaited = Vec::new();
         let mut queries = Vec::new();
         for (i, terms) in staged.tenants.iter().enumerate() {
@@ -129,14 +128,7 @@ impl Preparing {
     /// Puts the terms in force for the tenants homed on shard `index`. Terms applied without
     /// their history (only if the switch came before the shard was ready, which the control
     /// actor does not do) are logged.
-    pub fn apply(
-        self,
-        shard: &mut Shard<Route>,
-        tenants: &TenantTable,
-        index: usize,
-        now: Micros,
-        unix_now: u64,
-    ) {
+    pub fn apply(self, shard: &mut Shard<Route>, index: usize, now: Micros, unix_now: u64) {
         if !self.ready() {
             tracing::error!(
                 shard = index,
@@ -145,6 +137,7 @@ impl Preparing {
             );
         }
         let staged = &self.staged;
+        let tenants = &staged.table;
         shard.set_pricing(staged.costs, staged.charge_policies);
         for (i, terms) in staged.tenants.iter().enumerate() {
             let slot = TenantSlot(i as u32);

@@ -49,7 +49,7 @@ pub struct ShardPlan {
     pub server_config: Arc<ServerConfig>,
     /// Connection and frame limits.
     pub driver_limits: DriverLimits,
-    /// Every tenant and its home.
+    /// Every tenant and its home, as the shards start.
     pub tenants: Arc<TenantTable>,
     /// Queueing, scheduling and batching.
     pub settings: ShardSettings,
@@ -93,7 +93,6 @@ pub struct ShardState {
     to_home: Senders<ToHome>,
     replies: Senders<Vec<Reply>>,
     ledger: ConnectedSender<ToLedger>,
-    tenants: Arc<TenantTable>,
     control: Arc<Control>,
     metrics: Arc<crate::metrics::MetricsHub>,
 }
@@ -164,7 +163,6 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         to_home,
         replies,
         ledger,
-        tenants: plan.tenants,
         control: plan.control,
         metrics: plan.metrics,
     });
@@ -247,6 +245,7 @@ async fn pulse(state: Rc<ShardState>) {
             .borrow_mut()
             .refresh_policy(state.clock.now())
             .revision;
+        adopt_tenants(&state);
         if state.control.stage_generation() != state.home.borrow().prepare_begun() {
             // The verifier prepares staged terms between batches; wake it if it is idle.
             state.work_wakeup.notify();
@@ -268,11 +267,7 @@ async fn pulse(state: Rc<ShardState>) {
         };
         pulses = pulses.wrapping_add(1);
         if pulses % PULSES_PER_SNAPSHOT == 1 {
-            let snapshot =
-                state
-                    .home
-                    .borrow_mut()
-                    .snapshot(state.index, &state.tenants, connections);
+            let snapshot = state.home.borrow_mut().snapshot(state.index, connections);
             state.metrics.publish_shard(state.index, snapshot);
         }
         let generation = state.control.quota_generation();
@@ -441,7 +436,7 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
         },
         _ => return,
     };
-    let home = state.tenants.home(tenant);
+    let home = state.driver.borrow().tenants().home(tenant);
     if home == state.index {
         let answer = state.home.borrow_mut().receive(to_home, state.clock.now());
         after_home(state, answer);
@@ -590,7 +585,10 @@ async fn prepare_staged(state: &Rc<ShardState>) {
     let Some(staged) = state.control.staged() else {
         return;
     };
-    let queries = state.home.borrow_mut().begin_prepare(staged);
+    let queries = state
+        .home
+        .borrow_mut()
+        .begin_prepare(staged, state.clock.now());
     for query in queries {
         if state.ledger.send(ToLedger::History(query)).await.is_err() {
             tracing::error!(
@@ -600,4 +598,19 @@ async fn prepare_staged(state: &Rc<ShardState>) {
             return;
         }
     }
+}
+
+/// After a switch that added tenants, identifies new connections against the grown table
+/// (before the pulse reports the new revision, so a promotion that returned finds them served)
+/// and names them in the metrics.
+fn adopt_tenants(state: &ShardState) {
+    let table = state.home.borrow().tenants().clone();
+    let mut driver = state.driver.borrow_mut();
+    if Arc::ptr_eq(driver.tenants(), &table) {
+        return;
+    }
+    driver.set_tenants(table.clone());
+    state
+        .metrics
+        .know_tenants(table.specs().iter().map(|s| s.id.clone()).collect());
 }

@@ -5,6 +5,8 @@
 //! moment as the policy, so every request is admitted, charged and scheduled under one
 //! revision.
 
+use std::sync::Arc;
+
 use tf_budgets::{ChargePolicies, Costs};
 use tf_bundles::Bundle;
 use tf_engine::KeyId;
@@ -18,8 +20,11 @@ use super::tenants::TenantTable;
 pub struct Staged {
     /// Set by [`super::Control::stage`]; shards report preparing this one.
     pub generation: u64,
-    /// By slot: the tenant's terms, or `None` when the bundle does not list it (its requests
-    /// are then refused by the policy gate).
+    /// The tenants the shards serve from the switch on: those served before, then those the
+    /// bundle adds, in new slots.
+    pub table: Arc<TenantTable>,
+    /// By slot of `table`: the tenant's terms, or `None` when the bundle does not list it
+    /// (its requests are then refused by the policy gate).
     pub tenants: Vec<Option<StagedTenant>>,
     /// Budget units per statement kind.
     pub costs: Costs,
@@ -42,8 +47,9 @@ pub struct StagedTenant {
 }
 
 impl Staged {
-    /// The terms of `bundle` for the tenants in `table`.
-    pub fn of(bundle: &Bundle, table: &TenantTable) -> Self {
+    /// The terms of `bundle` for the tenants in `serving` and those it adds.
+    pub fn of(bundle: &Bundle, serving: &TenantTable) -> Self {
+        let table = Arc::new(serving.with_added(&bundle.content.tenants));
         let tenants = table
             .specs()
             .iter()
@@ -63,6 +69,7 @@ impl Staged {
         let budgets = &bundle.content.budgets;
         Staged {
             generation: 0,
+            table,
             tenants,
             costs: budgets.cost.costs(),
             charge_policies: budgets.policies(),

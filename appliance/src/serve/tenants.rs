@@ -14,6 +14,7 @@ use crate::state::TENANT_URI_PREFIX;
 pub struct TenantTable {
     specs: Vec<TenantSpec>,
     homes: Vec<usize>,
+    shards: usize,
 }
 
 /// Why a client certificate does not identify a tenant we serve.
@@ -28,19 +29,36 @@ pub struct NotATenant {
 impl TenantTable {
     /// The table for these tenants over `shards` shards.
     pub fn new(tenants: &[TenantConfig], shards: usize) -> Self {
-        let specs: Vec<TenantSpec> = tenants
-            .iter()
-            .map(|t| TenantSpec {
-                id: t.id.clone(),
-                weight: t.weight as u32,
-                rate_per_sec: t.rate_per_sec as u64,
-                burst: t.burst as u64,
-                keys: t.key_ids(),
-                caps: t.caps.iter().filter_map(|c| c.spec()).collect(),
-            })
-            .collect();
+        let specs: Vec<TenantSpec> = tenants.iter().map(spec).collect();
         let homes = specs.iter().map(|s| home_shard(&s.id, shards)).collect();
-        TenantTable { specs, homes }
+        TenantTable {
+            specs,
+            homes,
+            shards,
+        }
+    }
+
+    /// This table with the tenants of `tenants` it lacks appended: slots already handed out
+    /// never change, so requests in flight keep their meaning.
+    pub fn with_added(&self, tenants: &[TenantConfig]) -> Self {
+        let mut specs = self.specs.clone();
+        let mut homes = self.homes.clone();
+        for tenant in tenants {
+            if self.slot(&tenant.id).is_none() {
+                homes.push(home_shard(&tenant.id, self.shards));
+                specs.push(spec(tenant));
+            }
+        }
+        TenantTable {
+            specs,
+            homes,
+            shards: self.shards,
+        }
+    }
+
+    /// How many tenants (slots `0..len`).
+    pub fn len(&self) -> usize {
+        self.specs.len()
     }
 
     /// Every tenant, in slot order.
@@ -91,6 +109,17 @@ impl TenantTable {
             code: close_code::UNKNOWN_TENANT,
             reason: format!("tenant {id:?} is not configured on this appliance"),
         })
+    }
+}
+
+fn spec(tenant: &TenantConfig) -> TenantSpec {
+    TenantSpec {
+        id: tenant.id.clone(),
+        weight: tenant.weight as u32,
+        rate_per_sec: tenant.rate_per_sec as u64,
+        burst: tenant.burst as u64,
+        keys: tenant.key_ids(),
+        caps: tenant.caps.iter().filter_map(|c| c.spec()).collect(),
     }
 }
 

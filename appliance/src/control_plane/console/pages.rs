@@ -182,16 +182,6 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
             None => String::new(),
         }
     );
-    if let Some(pending) = status["applies_at_next_start"]
-        .as_array()
-        .filter(|p| !p.is_empty())
-    {
-        let items: Vec<&str> = pending.iter().filter_map(Value::as_str).collect();
-        body.push_str(&html::notice(
-            "",
-            &format!("Applies at the next start: {}", items.join("; ")),
-        ));
-    }
     if session.principal.may(Permission::Promote) {
         body.push_str(
             "<h2>Promote a bundle</h2><form id=\"promote-form\">\
