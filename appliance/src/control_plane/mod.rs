@@ -160,12 +160,12 @@ impl ControlPlane {
         Ok(bundle)
     }
 
-    /// Waits until every shard has prepared the staged terms of `generation`.
-    fn wait_prepared(&self, generation: u64) -> Result<(), ControlError> {
+    /// Waits until every shard has prepared the staged terms of `generation`; how long it took.
+    fn wait_prepared(&self, generation: u64) -> Result<Duration, ControlError> {
         let since = Instant::now();
         while since.elapsed() < SWITCH_WAIT {
             if self.control.all_prepared(generation) {
-                return Ok(());
+                return Ok(since.elapsed());
             }
             std::thread::sleep(Duration::from_millis(1));
         }

@@ -78,6 +78,9 @@ pub struct Switched {
     /// For a rollback, the revision whose content was republished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub republishes: Option<u64>,
+    /// From staging the bundle's terms to every shard having prepared them (past charges for
+    /// new caps read), milliseconds: the switch begins after it.
+    pub prepared_ms: f64,
     /// From publishing to every shard reporting the new revision, milliseconds (`None` if some
     /// shard had not reported within the wait).
     pub all_shards_ms: Option<f64>,
@@ -195,7 +198,7 @@ impl ControlPlane {
         // Every shard prepares the new terms (reading the past charges new caps need) before
         // anything is recorded or switched.
         let staged = self.control.stage(Staged::of(&bundle, &self.tenants));
-        self.wait_prepared(staged.generation)?;
+        let prepared = self.wait_prepared(staged.generation)?;
         let event = TimelineEvent {
             seq: 0,
             at_us: unix_micros(),
@@ -228,6 +231,7 @@ impl ControlPlane {
             actor,
             from_revision,
             to_revision = event.to_revision,
+            prepared_ms = prepared.as_secs_f64() * 1e3,
             all_shards_ms = all_shards.map(|d| d.as_secs_f64() * 1e3),
             "policy bundle in force"
         );
@@ -237,6 +241,7 @@ impl ControlPlane {
             to_revision: event.to_revision,
             bundle_hash: event.bundle_hash,
             republishes,
+            prepared_ms: prepared.as_secs_f64() * 1e3,
             all_shards_ms: all_shards.map(|d: Duration| d.as_secs_f64() * 1e3),
             timeline_seq,
         })
