@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{Value, json};
-use server::{Server, http, http_with_head};
-use sha2::{Digest, Sha256};
+use server::{Server, http, http_with_head, with_admin_tokens};
 
 const TOKENS: [(&str, &str, &str); 2] = [
     ("author-token", "policy-team", "policy-author"),
@@ -23,42 +22,17 @@ const TOKENS: [(&str, &str, &str); 2] = [
 ];
 
 fn config() -> String {
-    let mut text = String::from("[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n");
-    for (token, name, role) in TOKENS {
-        text.push_str(&format!(
-            "\n[[admin.tokens]]\nname = \"{name}\"\nroles = [\"{role}\"]\nsha256 = \"{}\"\n",
-            hex::encode(Sha256::digest(token.as_bytes()))
-        ));
-    }
-    text
+    with_admin_tokens(
+        "[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
+        &TOKENS,
+    )
 }
 
 /// Builds the example bundle as `revision`, signed with the development author key; returns
 /// the archive's path.
 fn build(server: &Server, revision: u64, note: &str) -> PathBuf {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
-    let out = server.dir.path().join(format!("bundle-{revision}.tar.gz"));
-    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
-        .args(["bundle", "build"])
-        .arg(&example)
-        .args([
-            "--revision",
-            &revision.to_string(),
-            "--author",
-            "policy team",
-        ])
-        .args(["--note", note, "--out"])
-        .arg(&out)
-        .arg("--state-dir")
-        .arg(&server.state)
-        .output()
-        .expect("appliance runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    out
+    server.build_bundle(&example, revision, note, None)
 }
 
 /// Logs in over HTTP; returns the cookie pair and the session's CSRF token.

@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{Server, http};
-use sha2::{Digest, Sha256};
+use server::{Server, http, with_admin_tokens};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
@@ -26,16 +25,10 @@ const TOKENS: [(&str, &str, &str); 4] = [
 ];
 
 fn config() -> String {
-    let mut text = String::from(
+    with_admin_tokens(
         "[server]\nshards = 2\n\n[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
-    );
-    for (token, name, role) in TOKENS {
-        text.push_str(&format!(
-            "\n[[admin.tokens]]\nname = \"{name}\"\nroles = [\"{role}\"]\nsha256 = \"{}\"\n",
-            hex::encode(Sha256::digest(token.as_bytes()))
-        ));
-    }
-    text
+        &TOKENS,
+    )
 }
 
 /// The example bundle, with `edit` applied to its policies.
@@ -52,38 +45,8 @@ fn source(dir: &Path, name: &str, edit: impl Fn(&str) -> String) -> std::path::P
 
 /// Builds and signs with the state directory's development author key (or `key`).
 fn build(server: &Server, source: &Path, revision: u64, key: Option<&Path>) -> Vec<u8> {
-    let out = server
-        .dir
-        .path()
-        .join(format!("bundle-{revision}-{}.tar.gz", std::process::id()));
-    let mut args = vec![
-        "bundle".to_owned(),
-        "build".to_owned(),
-        source.display().to_string(),
-        "--revision".to_owned(),
-        revision.to_string(),
-        "--author".to_owned(),
-        "policy team".to_owned(),
-        "--note".to_owned(),
-        format!("revision {revision}"),
-        "--out".to_owned(),
-        out.display().to_string(),
-        "--state-dir".to_owned(),
-        server.state.display().to_string(),
-    ];
-    if let Some(key) = key {
-        args.extend(["--key".to_owned(), key.display().to_string()]);
-    }
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
-        .args(&args)
-        .output()
-        .expect("appliance runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    std::fs::read(out).expect("archive")
+    let note = format!("revision {revision}");
+    std::fs::read(server.build_bundle(source, revision, &note, key)).expect("archive")
 }
 
 fn call(admin: SocketAddr, method: &str, path: &str, token: &str, body: &[u8]) -> (u16, Value) {

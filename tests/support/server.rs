@@ -11,6 +11,19 @@ use std::time::{Duration, Instant};
 
 use tf_partner::{Identity, PartnerConfig};
 
+/// Configuration text: `base`, then an `[[admin.tokens]]` entry per (token, name, role).
+pub fn with_admin_tokens(base: &str, tokens: &[(&str, &str, &str)]) -> String {
+    use sha2::Digest;
+    let mut text = base.to_owned();
+    for (token, name, role) in tokens {
+        text.push_str(&format!(
+            "\n[[admin.tokens]]\nname = \"{name}\"\nroles = [\"{role}\"]\nsha256 = \"{}\"\n",
+            hex::encode(sha2::Sha256::digest(token.as_bytes()))
+        ));
+    }
+    text
+}
+
 /// A running appliance.
 pub struct Server {
     child: Child,
@@ -213,6 +226,37 @@ impl Server {
     /// What the appliance logged.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// Builds and signs the bundle in `source` as `revision` with the state directory's
+    /// development author key (or `key`); returns the archive's path.
+    pub fn build_bundle(
+        &self,
+        source: &Path,
+        revision: u64,
+        note: &str,
+        key: Option<&Path>,
+    ) -> PathBuf {
+        let out = self.dir.path().join(format!("bundle-{revision}.tar.gz"));
+        let mut build = Command::new(env!("CARGO_BIN_EXE_appliance"));
+        build
+            .args(["bundle", "build"])
+            .arg(source)
+            .args(["--revision", &revision.to_string()])
+            .args(["--author", "policy team", "--note", note, "--out"])
+            .arg(&out)
+            .arg("--state-dir")
+            .arg(&self.state);
+        if let Some(key) = key {
+            build.arg("--key").arg(key);
+        }
+        let run = build.output().expect("appliance runs");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out
     }
 
     pub fn state_path(&self, file: &str) -> PathBuf {
