@@ -198,6 +198,9 @@ impl ControlPlane {
         // Every shard prepares the new terms (reading the past charges new caps need) before
         // anything is recorded or switched.
         let staged = self.control.stage(Staged::of(&bundle, &self.tenants));
+        // Shards that prepare append the slots of added tenants even if the switch then fails:
+        // the next staging starts from this table so every shard keeps numbering them alike.
+        self.tenants = staged.table.clone();
         let prepared = self.wait_prepared(staged.generation)?;
         let event = TimelineEvent {
             seq: 0,
@@ -220,11 +223,6 @@ impl ControlPlane {
         self.control.publish_policy(active.clone());
         self.active = active;
         self.previous = previous;
-        self.tenants = self
-            .active
-            .terms
-            .as_ref()
-            .map_or_else(|| self.tenants.clone(), |terms| terms.table.clone());
         let all_shards = self.wait_for_shards(event.to_revision, started);
         tracing::info!(
             action,
