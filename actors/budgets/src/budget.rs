@@ -233,6 +233,9 @@ impl Cap {
     }
 }
 
+/// Purposes with nothing in verification whose entries are kept anyway.
+const IDLE_PURPOSES_KEPT: usize = 16;
+
 /// Cost reserved and not yet settled, per purpose and class: what a cap added by a
 /// promotion must count as reserved for requests admitted before it.
 #[derive(Clone, Debug)]
@@ -335,7 +338,9 @@ impl TenantBudget {
         {
             let entry = &mut self.in_flight[i];
             entry.cost = entry.cost.saturating_sub(cost);
-            if entry.cost == 0 {
+            // An idle entry is kept for its purpose's next request (no allocation per request),
+            // up to a few: a tenant naming ever new purposes cannot grow the list.
+            if entry.cost == 0 && self.in_flight.len() > IDLE_PURPOSES_KEPT {
                 self.in_flight.swap_remove(i);
             }
         }

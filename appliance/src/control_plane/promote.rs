@@ -201,7 +201,9 @@ impl ControlPlane {
         // Shards that prepare append the slots of added tenants even if the switch then fails:
         // the next staging starts from this table so every shard keeps numbering them alike.
         self.tenants = staged.table.clone();
-        let prepared = self.wait_prepared(staged.generation)?;
+        let prepared = self
+            .wait_prepared(staged.generation)
+            .inspect_err(|_| self.control.withdraw_stage())?;
         let event = TimelineEvent {
             seq: 0,
             at_us: unix_micros(),

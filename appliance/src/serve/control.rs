@@ -196,6 +196,14 @@ impl Control {
         staged
     }
 
+    /// Withdraws staged terms whose switch will not happen: shards stop preparing them (and
+    /// stop noting charges for them).
+    pub fn withdraw_stage(&self) {
+        let mut slot = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = None;
+        self.stage_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// The generation of the terms staged last (0: none yet); a shard compares it with what
     /// it prepared.
     pub fn stage_generation(&self) -> u64 {

@@ -122,6 +122,13 @@ impl Home {
         queries
     }
 
+    /// The staged terms were withdrawn (their switch failed): drops what was prepared. Slots
+    /// of added tenants stay, as the control actor's table keeps them.
+    pub fn withdraw_prepare(&mut self, generation: u64) {
+        self.begun = generation;
+        self.preparing = None;
+    }
+
     /// The ledger answered a history question.
     pub fn history_arrived(
         &mut self,
@@ -149,34 +156,17 @@ impl Home {
             self.shard.add_tenant(spec, now, unix_micros());
         }
         self.metrics.grow(table.len());
-        let mut registered = Vec::new();
-        for slot in first..table.len() {
-            let slot = TenantSlot(slot as u32);
-            if table.home(slot) != self.index {
-                continue;
-            }
-            let id = table.id(slot);
-            let grants = self.keystore.grants(id).unwrap_or_default();
-            if !grants.is_empty() {
-                registered.push((id.to_owned(), grants));
-            }
-        }
-        if registered.is_empty() {
+        // Keys an added tenant registered (under an earlier bundle) or is granted by id.
+        let homed: Vec<String> = (first..table.len())
+            .map(|slot| TenantSlot(slot as u32))
+            .filter(|slot| table.home(*slot) == self.index)
+            .map(|slot| table.id(slot).to_owned())
+            .collect();
+        if homed.is_empty() {
             return;
         }
-        let stored: Vec<(StoredKey, Vec<String>)> = match self.keystore.load_all() {
-            Ok(keys) => keys
-                .into_iter()
-                .map(|key| {
-                    let id = key.id.to_string();
-                    let by = registered
-                        .iter()
-                        .filter(|(_, grants)| grants.contains(&id))
-                        .map(|(tenant, _)| tenant.clone())
-                        .collect();
-                    (key, by)
-                })
-                .collect(),
+        let stored = match self.keystore.registered_by(&homed) {
+            Ok(stored) => stored,
             Err(error) => {
                 tracing::error!(%error, "loading registered keys for added tenants failed");
                 return;
@@ -248,14 +238,14 @@ impl Home {
 
     /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
     /// capped tenants homed on it.
-    pub fn snapshot(&mut self, index: usize, connections: u64) -> crate::metrics::ShardSnapshot {
+    pub fn snapshot(&mut self, connections: u64) -> crate::metrics::ShardSnapshot {
         let now = unix_micros();
         let tenants = self.tenants.clone();
         let mut budgets = Vec::new();
         // Every tenant homed here: a promotion may have given caps to one started without.
         for slot in 0..tenants.specs().len() {
             let slot = TenantSlot(slot as u32);
-            if tenants.home(slot) != index {
+            if tenants.home(slot) != self.index {
                 continue;
             }
             for status in self.shard.budget_status(slot, now) {

@@ -170,24 +170,8 @@ fn serve(
         .with_context(|| format!("binding UDP {}", config.server.listen))?;
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
     let keystore = KeyStore::new(&state);
-    let grants = config
-        .tenants
-        .iter()
-        .map(|t| Ok((t.id.clone(), keystore.grants(&t.id)?)))
-        .collect::<Result<Vec<_>, crate::state::StateError>>()?;
-    let mut stored_keys = keystore
-        .load_all()?
-        .into_iter()
-        .map(|key| {
-            let id = key.id.to_string();
-            let registered_by = grants
-                .iter()
-                .filter(|(_, granted)| granted.contains(&id))
-                .map(|(tenant, _)| tenant.clone())
-                .collect();
-            (key, registered_by)
-        })
-        .collect::<Vec<_>>();
+    let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
+    let mut stored_keys = keystore.registered_by(&every_tenant)?;
     // The bundle's key registry: prepared for every tenant; its policies say who may use what.
     let bundle_keys = plane
         .active()
@@ -195,7 +179,6 @@ fn serve(
         .as_ref()
         .map(|b| crate::control_plane::registry_keys(b))
         .unwrap_or_default();
-    let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
     stored_keys.extend(bundle_keys.into_iter().map(|k| (k, every_tenant.clone())));
     let stored_keys = Arc::new(stored_keys);
     plane.serve_tenants(

@@ -78,12 +78,21 @@ struct CacheKey {
     purpose: String,
 }
 
+/// Why the policy in force refuses a request.
+#[derive(Debug)]
+struct Denied {
+    /// The deciding `forbid` policies (empty: nothing permitted it).
+    policies: Vec<String>,
+    /// The bundle does not list the tenant.
+    unlisted: bool,
+}
+
 /// A home shard's view of the policy in force.
 pub struct PolicyGate {
     active: Arc<ActivePolicy>,
     generation: u64,
-    /// `None`: allowed; `Some`: the deciding `forbid` policies (empty: nothing permitted it).
-    decisions: HashMap<CacheKey, Option<Arc<Vec<String>>>>,
+    /// `None`: allowed; `Some`: why not.
+    decisions: HashMap<CacheKey, Option<Arc<Denied>>>,
 }
 
 impl PolicyGate {
@@ -146,21 +155,26 @@ impl PolicyGate {
                         }
                     }
                 };
-                // A tenant the bundle no longer lists is refused whatever its policies say.
-                let listed = bundle.content.tenants.iter().any(|t| t.id == tenant_id);
-                let decided = bundle.policies.decide(&Admission {
-                    tenant: tenant_id,
-                    purpose: &submit.purpose,
-                    class: submit.dataset_class,
-                    statement,
-                });
-                let decision = if !listed {
-                    Some(Arc::new(Vec::new()))
-                } else if decided.allowed {
-                    None
+                let decision = if !bundle.content.tenants.iter().any(|t| t.id == tenant_id) {
+                    // A tenant the bundle no longer lists is refused whatever its policies say.
+                    Some(Arc::new(Denied {
+                        policies: Vec::new(),
+                        unlisted: true,
+                    }))
                 } else {
+                    let decided = bundle.policies.decide(&Admission {
+                        tenant: tenant_id,
+                        purpose: &submit.purpose,
+                        class: submit.dataset_class,
+                        statement,
+                    });
                     // Without a permit there is no deciding policy; with a forbid, it is named.
-                    Some(Arc::new(decided.policies))
+                    (!decided.allowed).then(|| {
+                        Arc::new(Denied {
+                            policies: decided.policies,
+                            unlisted: false,
+                        })
+                    })
                 };
                 if self.decisions.len() >= CACHE_CAPACITY {
                     self.decisions.clear();
@@ -171,16 +185,16 @@ impl PolicyGate {
         };
         match decision {
             None => Ok(stamp),
-            Some(policies) => Err(PolicyDenial {
+            Some(denied) => Err(PolicyDenial {
                 revision: stamp.revision,
                 bundle_hash: stamp.hash,
-                policies: policies.as_ref().clone(),
+                policies: denied.policies.clone(),
                 request: format!(
                     "tenant {tenant_id:?}{} submitting {} for purpose {:?} on {} data",
-                    if bundle.content.tenants.iter().any(|t| t.id == tenant_id) {
-                        ""
-                    } else {
+                    if denied.unlisted {
                         " (which the bundle's tenants no longer list)"
+                    } else {
+                        ""
                     },
                     describe(resource),
                     submit.purpose,

@@ -267,7 +267,7 @@ async fn pulse(state: Rc<ShardState>) {
         };
         pulses = pulses.wrapping_add(1);
         if pulses % PULSES_PER_SNAPSHOT == 1 {
-            let snapshot = state.home.borrow_mut().snapshot(state.index, connections);
+            let snapshot = state.home.borrow_mut().snapshot(connections);
             state.metrics.publish_shard(state.index, snapshot);
         }
         let generation = state.control.quota_generation();
@@ -579,10 +579,12 @@ async fn verify(state: Rc<ShardState>) {
 /// only place charges are settled and sent to the ledger, so the history questions it sends
 /// follow every charge settled before them (see serve/prepare.rs).
 async fn prepare_staged(state: &Rc<ShardState>) {
-    if state.control.stage_generation() == state.home.borrow().prepare_begun() {
+    let generation = state.control.stage_generation();
+    if generation == state.home.borrow().prepare_begun() {
         return;
     }
     let Some(staged) = state.control.staged() else {
+        state.home.borrow_mut().withdraw_prepare(generation);
         return;
     };
     let queries = state

@@ -87,6 +87,31 @@ impl KeyStore {
         Ok(keys)
     }
 
+    /// Every stored key, each with those of `tenants` that registered it (a key only others
+    /// registered comes with none: configuration may still grant it by id).
+    pub fn registered_by(
+        &self,
+        tenants: &[String],
+    ) -> Result<Vec<(StoredKey, Vec<String>)>, StateError> {
+        let grants = tenants
+            .iter()
+            .map(|t| Ok((t.clone(), self.grants(t)?)))
+            .collect::<Result<Vec<_>, StateError>>()?;
+        Ok(self
+            .load_all()?
+            .into_iter()
+            .map(|key| {
+                let id = key.id.to_string();
+                let by = grants
+                    .iter()
+                    .filter(|(_, granted)| granted.contains(&id))
+                    .map(|(tenant, _)| tenant.clone())
+                    .collect();
+                (key, by)
+            })
+            .collect())
+    }
+
     /// The key ids a tenant registered.
     pub fn grants(&self, tenant: &str) -> Result<BTreeSet<String>, StateError> {
         let path = self.grants_path(tenant);
