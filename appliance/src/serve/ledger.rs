@@ -226,27 +226,33 @@ fn commit(
     }
     let mut answers: Vec<Vec<Reply>> = Vec::new();
     for (decided, envelope) in group.drain(..).zip(envelopes) {
-        let request_id = decided.receipt.request_id;
-        let frame = if stored.is_ok() {
-            replies::verdict(
-                request_id,
-                &decided.verdict,
-                decided.statement_digest,
-                envelope,
-            )
-        } else {
-            replies::error(request_id, ErrorCode::Internal)
-        };
         let shard = decided.route.shard;
         if answers.len() <= shard {
             answers.resize_with(shard + 1, Vec::new);
         }
-        answers[shard].push(Reply {
-            route: decided.route,
-            frame,
-        });
+        answers[shard].push(reply(decided, envelope, stored.is_ok()));
     }
     answers
+}
+
+/// The answer to a decided request: its verdict with the signed receipt once stored, an
+/// internal error otherwise.
+pub(super) fn reply(decided: Decided, envelope: tf_receipts::Envelope, stored: bool) -> Reply {
+    let request_id = decided.receipt.request_id;
+    let frame = if stored {
+        replies::verdict(
+            request_id,
+            &decided.verdict,
+            decided.statement_digest,
+            envelope,
+        )
+    } else {
+        replies::error(request_id, ErrorCode::Internal)
+    };
+    Reply {
+        route: decided.route,
+        frame,
+    }
 }
 
 async fn send_answers(senders: &[ConnectedSender<FromLedger>], answers: Vec<Vec<Reply>>) {

@@ -26,6 +26,8 @@ mod staged;
 mod supervise;
 mod tenants;
 mod tls;
+#[cfg(feature = "without-ledger")]
+mod unstored;
 mod wakeup;
 
 use std::process::ExitCode;
@@ -262,6 +264,8 @@ fn serve(
             replies: replies.clone(),
             to_ledger,
             from_ledger,
+            #[cfg(feature = "without-ledger")]
+            receipt_secret: signer.secret_bytes(),
             control: control.clone(),
             metrics: metrics_hub.clone(),
         };
@@ -311,6 +315,13 @@ fn serve(
         }
         nudger.tick(&control, std::time::Instant::now());
         std::thread::sleep(Duration::from_millis(5));
+    }
+    if cfg!(feature = "without-ledger") {
+        tracing::warn!(
+            "MEASUREMENT BUILD: the without-ledger feature answers with receipts that are \
+             stored nowhere and charges that are lost on restart; never use this build for \
+             anything else"
+        );
     }
     if cfg!(feature = "null-verifier") {
         tracing::warn!(

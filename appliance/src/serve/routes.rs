@@ -84,6 +84,7 @@ pub struct Decided {
 #[derive(Debug)]
 pub enum ToLedger {
     /// Decided requests to store and answer.
+    #[cfg_attr(feature = "without-ledger", allow(dead_code))]
     Decided(Vec<Decided>),
     /// A tenant's charges, for caps a staged bundle adds. The ledger answers it once
     /// everything the shard sent before it is stored, so the answer holds every charge the

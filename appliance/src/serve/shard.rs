@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use glommio::channels::channel_mesh::{Full, MeshBuilder, Senders};
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
-use glommio::{GlommioError, Latency, ResourceType, Shares};
+use glommio::{Latency, Shares};
 use quinn_proto::{EndpointConfig, ServerConfig};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
@@ -69,6 +69,9 @@ pub struct ShardPlan {
     pub to_ledger: SharedSender<ToLedger>,
     /// Answers from the ledger thread once their receipts are stored.
     pub from_ledger: SharedReceiver<FromLedger>,
+    /// Measurement build: the receipt key, for signing on the shard.
+    #[cfg(feature = "without-ledger")]
+    pub receipt_secret: [u8; 32],
     /// Shutdown state shared with the main thread.
     pub control: Arc<Control>,
     /// Where scrapes read this shard's counters.
@@ -93,6 +96,8 @@ pub struct ShardState {
     to_home: Senders<ToHome>,
     replies: Senders<Vec<Reply>>,
     ledger: ConnectedSender<ToLedger>,
+    #[cfg(feature = "without-ledger")]
+    unstored: RefCell<super::unstored::Unstored>,
     control: Arc<Control>,
     metrics: Arc<crate::metrics::MetricsHub>,
 }
@@ -163,6 +168,8 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         to_home,
         replies,
         ledger,
+        #[cfg(feature = "without-ledger")]
+        unstored: RefCell::new(super::unstored::Unstored::new(&plan.receipt_secret)),
         control: plan.control,
         metrics: plan.metrics,
     });
@@ -550,29 +557,42 @@ async fn verify(state: Rc<ShardState>) {
             .home
             .borrow_mut()
             .decide(state.index, batch, verdicts, busy, &mut decided);
-        // The ledger answers once the receipts are stored; a full channel makes this wait,
-        // so a slow disk slows verification instead of growing a queue.
-        let batch = ToLedger::Decided(std::mem::take(&mut decided));
-        if let Err(error) = state.ledger.send(batch).await {
-            let lost = match error {
-                GlommioError::Closed(ResourceType::Channel(ToLedger::Decided(lost))) => lost,
-                _ => Vec::new(),
-            };
-            tracing::error!(
-                shard = state.index,
-                requests = lost.len(),
-                "the ledger thread is gone; answering with an internal error"
-            );
-            let mut answers: Vec<Reply> = lost
-                .into_iter()
-                .map(|d| Reply {
-                    route: d.route,
-                    frame: super::replies::error(d.receipt.request_id, ErrorCode::Internal),
-                })
-                .collect();
-            deliver_all(&state, &mut answers).await;
-        }
+        pass_on(&state, &mut decided).await;
     }
+}
+
+/// Hands decided requests to the ledger, which answers once their receipts are stored. A full
+/// channel makes this wait, so a slow disk slows verification instead of growing a queue.
+#[cfg(not(feature = "without-ledger"))]
+async fn pass_on(state: &Rc<ShardState>, decided: &mut Vec<Decided>) {
+    use glommio::{GlommioError, ResourceType};
+    let batch = ToLedger::Decided(std::mem::take(decided));
+    if let Err(error) = state.ledger.send(batch).await {
+        let lost = match error {
+            GlommioError::Closed(ResourceType::Channel(ToLedger::Decided(lost))) => lost,
+            _ => Vec::new(),
+        };
+        tracing::error!(
+            shard = state.index,
+            requests = lost.len(),
+            "the ledger thread is gone; answering with an internal error"
+        );
+        let mut answers: Vec<Reply> = lost
+            .into_iter()
+            .map(|d| Reply {
+                route: d.route,
+                frame: super::replies::error(d.receipt.request_id, ErrorCode::Internal),
+            })
+            .collect();
+        deliver_all(state, &mut answers).await;
+    }
+}
+
+/// Measurement build: answers at once with receipts signed here and stored nowhere.
+#[cfg(feature = "without-ledger")]
+async fn pass_on(state: &Rc<ShardState>, decided: &mut Vec<Decided>) {
+    let mut answers = state.unstored.borrow_mut().answers(decided);
+    deliver_all(state, &mut answers).await;
 }
 
 /// Begins preparing newly staged bundle terms. Runs in the verify task, between batches: the
