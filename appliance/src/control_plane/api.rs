@@ -115,11 +115,16 @@ pub fn authorize(
 
 /// The console session a request's cookie names, if it is live.
 pub fn console_session(request: &HttpRequest, state: &ApiState) -> Option<Session> {
+    session_id(request).and_then(|id| state.sessions.find(id))
+}
+
+/// The session id in a request's cookie, live or not.
+pub fn session_id(request: &HttpRequest) -> Option<&str> {
     let header = request
         .headers()
         .get(actix_web::http::header::COOKIE)
         .and_then(|v| v.to_str().ok());
-    session::cookie_value(header).and_then(|id| state.sessions.find(id))
+    session::cookie_value(header)
 }
 
 /// Whether `principal` may do `permission`; else the 403 answer.

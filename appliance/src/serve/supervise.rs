@@ -229,18 +229,8 @@ mod tests {
         manager.set_nonblocking(true).expect("nonblocking");
         let control = Control::new(2);
         let start = Instant::now();
-        let mut supervisor = Supervisor {
-            notifier: Some(Notifier::open(path.to_str().expect("utf-8")).expect("notifier")),
-            watchdog: true,
-            check_every: MIN_CHECK,
-            next_check: start,
-            checked: control.pulses(),
-            stuck: Vec::new(),
-            answering_since: vec![start; 2],
-            stalled: Vec::new(),
-            next_status: start + Duration::from_secs(3600),
-            status_from: (start, 0),
-        };
+        let notifier = Notifier::open(path.to_str().expect("utf-8")).expect("notifier");
+        let mut supervisor = watching_two_shards(&control, Some(notifier), start);
         let received = || {
             let mut buffer = [0u8; 256];
             let mut messages = Vec::new();
@@ -260,6 +250,27 @@ mod tests {
         assert_eq!(received(), vec!["WATCHDOG=1".to_string()]);
     }
 
+    /// A supervisor of two shards with the watchdog on, first checking at `start`, with no
+    /// status line due within the test.
+    fn watching_two_shards(
+        control: &Control,
+        notifier: Option<Notifier>,
+        start: Instant,
+    ) -> Supervisor {
+        Supervisor {
+            notifier,
+            watchdog: true,
+            check_every: MIN_CHECK,
+            next_check: start,
+            checked: control.pulses(),
+            stuck: Vec::new(),
+            answering_since: vec![start; 2],
+            stalled: Vec::new(),
+            next_status: start + Duration::from_secs(3600),
+            status_from: (start, 0),
+        }
+    }
+
     fn pulse(answered: u64, owed: u64) -> PulseReading {
         PulseReading {
             answered,
@@ -273,18 +284,7 @@ mod tests {
     fn a_beating_shard_that_owes_answers_and_delivers_none_is_stalled() {
         let control = Control::new(2);
         let start = Instant::now();
-        let mut supervisor = Supervisor {
-            notifier: None,
-            watchdog: true,
-            check_every: MIN_CHECK,
-            next_check: start,
-            checked: control.pulses(),
-            stuck: Vec::new(),
-            answering_since: vec![start; 2],
-            stalled: Vec::new(),
-            next_status: start + Duration::from_secs(3600),
-            status_from: (start, 0),
-        };
+        let mut supervisor = watching_two_shards(&control, None, start);
         // Shard 0 owes 3 and answers nothing; shard 1 owes 2 but keeps answering.
         let mut at = start;
         let mut answered_1 = 0;

@@ -12,7 +12,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::api::{ApiState, console_session};
+use super::api::{ApiState, console_session, session_id};
 use super::session::{self, COOKIE, Session};
 use html::{esc, page};
 
@@ -182,11 +182,7 @@ async fn logout(
     if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
         return answer;
     }
-    let header = request
-        .headers()
-        .get(actix_web::http::header::COOKIE)
-        .and_then(|v| v.to_str().ok());
-    if let Some(id) = session::cookie_value(header) {
+    if let Some(id) = session_id(&request) {
         state.sessions.end(id);
     }
     HttpResponse::SeeOther()
