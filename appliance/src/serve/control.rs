@@ -1,12 +1,13 @@
 //! What the main thread and the shards share: the shutdown request, readiness, drain progress
 //! and each shard's pulse. Touched once per io loop turn or pulse, never per request.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tf_shard::TenantSlot;
 
 use super::policy::ActivePolicy;
+use super::published::Published;
 use super::staged::Staged;
 
 /// A tenant's admission quota, changed live by a reload.
@@ -29,13 +30,10 @@ pub struct Control {
     quiesced: AtomicUsize,
     stopped: AtomicUsize,
     pulses: Vec<Pulse>,
-    quotas: Mutex<Arc<Vec<Quota>>>,
-    quota_generation: AtomicU64,
+    quotas: Published<Arc<Vec<Quota>>>,
     stuck: AtomicBool,
-    policy: Mutex<Arc<ActivePolicy>>,
-    policy_generation: AtomicU64,
-    staged: Mutex<Option<Arc<Staged>>>,
-    stage_generation: AtomicU64,
+    policy: Published<Arc<ActivePolicy>>,
+    staged: Published<Option<Arc<Staged>>>,
     /// Shards, then the ledger: each executor's thread and idle tick.
     executors: Vec<Liveness>,
     nudges: AtomicU64,
@@ -88,13 +86,10 @@ impl Control {
             quiesced: AtomicUsize::new(0),
             stopped: AtomicUsize::new(0),
             pulses: (0..shards).map(|_| Pulse::default()).collect(),
-            quotas: Mutex::new(Arc::new(Vec::new())),
-            quota_generation: AtomicU64::new(0),
+            quotas: Published::new(Arc::new(Vec::new())),
             stuck: AtomicBool::new(false),
-            policy: Mutex::new(Arc::new(ActivePolicy::configured())),
-            policy_generation: AtomicU64::new(0),
-            staged: Mutex::new(None),
-            stage_generation: AtomicU64::new(0),
+            policy: Published::new(Arc::new(ActivePolicy::configured())),
+            staged: Published::new(None),
             executors: (0..=shards).map(|_| Liveness::default()).collect(),
             nudges: AtomicU64::new(0),
         }
@@ -147,75 +142,60 @@ impl Control {
 
     /// Publishes new admission quotas; each shard applies them on its next pulse.
     pub fn publish_quotas(&self, quotas: Vec<Quota>) {
-        *self.quotas.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(quotas);
-        self.quota_generation.fetch_add(1, Ordering::Release);
+        self.quotas.publish(Arc::new(quotas));
     }
 
     /// How many times quotas were published; a shard compares it with what it applied.
     pub fn quota_generation(&self) -> u64 {
-        self.quota_generation.load(Ordering::Acquire)
+        self.quotas.generation()
     }
 
     /// The quotas last published.
     pub fn quotas(&self) -> Arc<Vec<Quota>> {
-        self.quotas
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.quotas.get()
     }
 
     /// Puts a policy in force: every home shard decides its next admission under it.
     pub fn publish_policy(&self, policy: Arc<ActivePolicy>) {
-        *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = policy;
-        self.policy_generation.fetch_add(1, Ordering::Release);
+        self.policy.publish(policy);
     }
 
     /// How many times a policy was published; a home shard compares it with what it holds
     /// before each admission (one atomic load, on a line written only by promotions).
     pub fn policy_generation(&self) -> u64 {
-        self.policy_generation.load(Ordering::Acquire)
+        self.policy.generation()
     }
 
     /// The policy in force.
     pub fn policy(&self) -> Arc<ActivePolicy> {
-        self.policy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.policy.get()
     }
 
     /// Stages a bundle's terms for the shards to prepare before a switch; returns them with
     /// their generation set.
     pub fn stage(&self, mut staged: Staged) -> Arc<Staged> {
-        let mut slot = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        staged.generation = self.stage_generation.load(Ordering::Acquire) + 1;
-        let staged = Arc::new(staged);
-        *slot = Some(staged.clone());
-        self.stage_generation
-            .store(staged.generation, Ordering::Release);
-        staged
+        let published = self.staged.publish_with(|generation| {
+            staged.generation = generation;
+            Some(Arc::new(staged))
+        });
+        published.expect("the value just published is Some")
     }
 
     /// Withdraws staged terms whose switch will not happen: shards stop preparing them (and
     /// stop noting charges for them).
     pub fn withdraw_stage(&self) {
-        let mut slot = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        *slot = None;
-        self.stage_generation.fetch_add(1, Ordering::AcqRel);
+        self.staged.publish(None);
     }
 
     /// The generation of the terms staged last (0: none yet); a shard compares it with what
     /// it prepared.
     pub fn stage_generation(&self) -> u64 {
-        self.stage_generation.load(Ordering::Acquire)
+        self.staged.generation()
     }
 
     /// The terms staged last.
     pub fn staged(&self) -> Option<Arc<Staged>> {
-        self.staged
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.staged.get()
     }
 
     /// Shard `shard` has prepared the terms of `generation`.

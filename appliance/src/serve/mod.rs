@@ -17,6 +17,7 @@ mod partner_file;
 mod policy;
 mod prepare;
 mod priority;
+mod published;
 mod reload;
 mod replies;
 mod routes;
