@@ -12,17 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{Server, http, with_admin_tokens};
+use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
-
-const TOKENS: [(&str, &str, &str); 4] = [
-    ("sre-token", "oncall", "sre"),
-    ("author-token", "policy-team", "policy-author"),
-    ("auditor-token", "audit", "auditor"),
-    ("viewer-token", "dashboard", "viewer"),
-];
 
 fn config() -> String {
     with_admin_tokens(
@@ -444,8 +437,8 @@ fn each_role_may_use_exactly_its_routes() {
     }
 }
 
-#[test]
-fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
+#[tokio::test]
+async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
     let server = Server::start(&config(), &["acme"], &[]);
     let admin = format!("http://{}", server.admin_address());
     let dir = server.dir.path().to_owned();
@@ -455,6 +448,7 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
         path.display().to_string()
     };
     let (author, sre) = (token_file("author-token"), token_file("sre-token"));
+    let auditor = token_file("auditor-token");
     let ctl = |token: &str, args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
             .args(["ctl", "--admin", &admin, "--token-file", token])
@@ -467,6 +461,7 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    let json = |out: &str| -> Value { serde_json::from_str(out).expect("ctl prints JSON") };
     let example = source(&dir, "src", str::to_owned);
     for revision in [1, 2] {
         let archive = dir.join(format!("b{revision}.tar.gz"));
@@ -474,6 +469,20 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
     }
     let b1 = dir.join("b1.tar.gz").display().to_string();
     let b2 = dir.join("b2.tar.gz").display().to_string();
+
+    // status and validate before anything is promoted.
+    let (code, out, err) = ctl(&sre, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["revision"], 0, "{out}");
+    let (code, out, err) = ctl(&author, &["validate", &b1]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (json(&out)["valid"].clone(), json(&out)["revision"].clone()),
+        (Value::Bool(true), Value::from(1)),
+        "{out}"
+    );
+
+    // promote, and what the roles and the revision order refuse.
     let (code, out, err) = ctl(&author, &["promote", &b1]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"to_revision\": 1"), "{out}");
@@ -486,6 +495,25 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
     let (code, _, err) = ctl(&author, &["promote", &b2]);
     assert_eq!(code, 1);
     assert!(err.contains("is not above revision 2"), "{err}");
+
+    // diff: revision 1 against the one in force (2); the example bundles differ only in
+    // their manifests, so the answer names both sides.
+    let (code, out, err) = ctl(&sre, &["diff", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let diff = json(&out);
+    assert_eq!(
+        (
+            diff["new"]["revision"].clone(),
+            diff["old"]["revision"].clone()
+        ),
+        (Value::from(1), Value::from(2)),
+        "{out}"
+    );
+    let (code, _, err) = ctl(&sre, &["diff", "9"]);
+    assert_eq!(code, 1, "a revision never promoted");
+    assert!(err.contains("never promoted"), "{err}");
+
+    // rollback and timeline.
     let (code, out, err) = ctl(&sre, &["rollback", "--reason", "revision 2 broke acme"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"republishes\": 1"), "{out}");
@@ -493,6 +521,37 @@ fn appliance_ctl_promotes_rolls_back_and_reports_refusals() {
     assert_eq!(code, 0);
     assert_eq!(out.matches("\"action\"").count(), 3, "{out}");
     assert!(out.contains("revision 2 broke acme"), "{out}");
+    let (code, out, _) = ctl(&sre, &["status"]);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["revision"], 3, "{out}");
+
+    // receipt: one real receipt, looked up by an auditor; a missing one is exit 1.
+    let acme = Partner::connect(&server.partner("acme"))
+        .await
+        .expect("acme connects");
+    let reply = acme.submit(bls_p1(7)).await.expect("acme is served");
+    let receipt: tf_receipts::Receipt =
+        serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+    let seq = receipt.ledger_seq.to_string();
+    let (code, out, err) = ctl(&auditor, &["receipt", &seq]);
+    assert_eq!(code, 0, "{err}");
+    let found = json(&out);
+    assert_eq!(
+        (
+            found["tenant"].clone(),
+            found["receipt"]["ledger_seq"].clone()
+        ),
+        (Value::from("acme"), Value::from(receipt.ledger_seq)),
+        "{out}"
+    );
+    let (code, _, err) = ctl(&auditor, &["receipt", "999999"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not-found"), "{err}");
+
+    // token: a new token with its digest, for the configuration (no server involved).
+    let (code, out, err) = ctl(&sre, &["token", "--name", "ci", "--role", "viewer"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sha256"), "{out}");
 }
 
 #[tokio::test]

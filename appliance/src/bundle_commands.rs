@@ -8,7 +8,7 @@ use tf_config::Config;
 
 use crate::cli::{BundleBuildArgs, BundleWhat, StateArgs};
 use crate::output;
-use crate::state::State;
+use tf_state::State;
 
 /// Runs one `appliance bundle` command.
 pub fn run(what: BundleWhat) -> ExitCode {
@@ -51,7 +51,7 @@ fn keygen(out: &Path) -> ExitCode {
         ));
     }
     let key = AuthorKey::generate(&mut rand_core::OsRng);
-    if let Err(e) = crate::state::write_private_file(out, key.secret_hex().as_bytes()) {
+    if let Err(e) = tf_state::write_private_file(out, key.secret_hex().as_bytes()) {
         return usage(&e.to_string());
     }
     output::line(format!(
@@ -86,7 +86,7 @@ fn build(args: BundleBuildArgs) -> ExitCode {
         author: args.author,
         note: args.note,
         tickets: args.ticket,
-        created_unix_s: crate::serve::unix_micros() / 1_000_000,
+        created_unix_s: tf_seam::clock::unix_micros() / 1_000_000,
         republishes: None,
     };
     let limits = tf_engine::Limits::DEFAULT;

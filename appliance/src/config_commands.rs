@@ -49,7 +49,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cpus = crate::serve::allowed_cpus().unwrap_or_else(|| vec![0]);
+    let cpus = tf_dataplane::cpus::allowed().unwrap_or_else(|| vec![0]);
     let files = [
         ("sysctl.d/60-trust-fabric.conf", SYSCTL.to_owned()),
         (

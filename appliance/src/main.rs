@@ -3,17 +3,14 @@
 mod bundle_commands;
 mod cli;
 mod config_commands;
-mod control_plane;
 mod ctl;
 mod evidence;
 mod logging;
-mod metrics;
 mod offline_verify;
 mod output;
 mod preflight;
 mod receipt_commands;
-mod serve;
-mod state;
+mod run;
 mod state_commands;
 
 use std::process::ExitCode;
@@ -27,7 +24,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
-        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Serve(args) => run::run(args),
         cli::Command::Verify(args) => offline_verify::run(args),
         cli::Command::Init(args) => state_commands::init(args),
         cli::Command::Receipt {

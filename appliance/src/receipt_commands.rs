@@ -9,7 +9,7 @@ use tf_receipts::Envelope;
 use crate::cli::StateArgs;
 use crate::offline_verify::read_capped;
 use crate::output;
-use crate::state::State;
+use tf_state::State;
 
 /// Largest receipt file read (receipts are well under 4 KiB).
 const MAX_RECEIPT_BYTES: u64 = 1 << 20;

@@ -7,11 +7,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
 use crate::cli::StateArgs;
-use crate::state::{DEMO_TENANT, State, layout};
+use tf_state::{DEMO_TENANT, State, layout};
 
 pub fn init(args: StateArgs) -> ExitCode {
     let root = State::resolve(args.state_dir);
-    match State::open_or_init(&root, &crate::state::server_names()) {
+    match State::open_or_init(&root, &tf_state::server_names()) {
         Ok(state) => {
             let verb = if state.created {
                 "created"

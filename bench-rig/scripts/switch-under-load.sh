@@ -4,7 +4,9 @@
 # (prepared_ms + all_shards_ms, as the admin API measures them), the median and worst per
 # kind, and the rig's verdict: a switch must cost no request.
 #
-#   bench-rig/scripts/switch-under-load.sh [RPS] [CYCLES]     # defaults: 400 req/s, 10 cycles
+#   bench-rig/scripts/switch-under-load.sh [RPS] [CYCLES] [APPLIANCE]
+#       # defaults: 400 req/s, 10 cycles, this tree's appliance (name another binary, e.g. one
+#       # built from an earlier commit, to compare)
 #
 # Release builds; everything runs on loopback in a temporary directory.
 set -euo pipefail
@@ -14,6 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 cargo build --release --bins -p appliance -p bench-rig >&2
 bin="$root/target/release"
+appliance="${3:-$bin/appliance}"
 work=$(mktemp -d)
 serve_pid=""
 rig_pid=""
@@ -24,16 +27,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/appliance" init --state-dir "$work/state" >/dev/null
-"$bin/appliance" tenants issue acme --state-dir "$work/state" >/dev/null
+"$appliance" init --state-dir "$work/state" >/dev/null
+"$appliance" tenants issue acme --state-dir "$work/state" >/dev/null
 printf '[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3\n' > "$work/appliance.toml"
-"$bin/appliance" serve --config "$work/appliance.toml" --state-dir "$work/state" \
+"$appliance" serve --config "$work/appliance.toml" --state-dir "$work/state" \
   --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >/dev/null 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 300); do [ -f "$work/state/partner.toml" ] && break; sleep 0.1; done
 admin=$(grep -o 'admin server listening.*address=[0-9.:]*' "$work/serve.log" | sed 's/.*address=//' | tail -1)
 [ -n "$admin" ] || { echo "the appliance did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
-ctl() { "$bin/appliance" ctl --admin "http://$admin" --state-dir "$work/state" "$@"; }
+ctl() { "$appliance" ctl --admin "http://$admin" --state-dir "$work/state" "$@"; }
 
 # The example bundle with a policy that permits the rig's whole mix (it submits for purpose
 # `bench` on every class), so any failed request would be the switch's doing.
@@ -44,7 +47,7 @@ build() {
   # under load (the costliest kind of switch).
   sed "s/^limit = 100000$/limit = $((100000 + $1))/" docs/examples/bundle/budgets.toml \
     >"$work/source/budgets.toml"
-  "$bin/appliance" bundle build "$work/source" --revision "$1" --author "bench" \
+  "$appliance" bundle build "$work/source" --revision "$1" --author "bench" \
     --note "$2" --out "$work/bundle-$1.tar.gz" --state-dir "$work/state" >/dev/null
   echo "$work/bundle-$1.tar.gz"
 }

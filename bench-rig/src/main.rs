@@ -12,6 +12,7 @@ mod link;
 mod mix;
 mod monitor;
 mod probe;
+mod profile;
 mod recorder;
 mod report;
 mod schedule;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{Profile, SpecError, spec_error};
+use crate::profile::{Profile, SpecError, spec_error};
 
 /// What a target limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

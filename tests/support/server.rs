@@ -11,6 +11,14 @@ use std::time::{Duration, Instant};
 
 use tf_partner::{Identity, PartnerConfig};
 
+/// One admin token per role: (token, the name the timeline records, role).
+pub const ROLE_TOKENS: [(&str, &str, &str); 4] = [
+    ("sre-token", "oncall", "sre"),
+    ("author-token", "policy-team", "policy-author"),
+    ("auditor-token", "audit", "auditor"),
+    ("viewer-token", "dashboard", "viewer"),
+];
+
 /// Configuration text: `base`, then an `[[admin.tokens]]` entry per (token, name, role).
 pub fn with_admin_tokens(base: &str, tokens: &[(&str, &str, &str)]) -> String {
     use sha2::Digest;

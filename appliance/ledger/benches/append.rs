@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tf_ledger::{Entry, Ledger, SqliteLedger};
+use tf_ledger::{Ledger, SqliteLedger, sign_and_append};
 use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 
 fn receipt(seq: u64) -> Receipt {
@@ -49,19 +49,9 @@ fn append(c: &mut Criterion) {
                 |mut receipts| {
                     // What the ledger thread does per group: number and sign every receipt,
                     // then store them in one transaction.
-                    let envelopes: Vec<String> = receipts
-                        .iter_mut()
-                        .map(|r| signer.sign_stamped(r).to_json())
-                        .collect();
-                    let entries: Vec<Entry<'_>> = receipts
-                        .iter()
-                        .zip(&envelopes)
-                        .map(|(receipt, envelope_json)| Entry {
-                            receipt,
-                            envelope_json,
-                        })
-                        .collect();
-                    ledger.append(&entries).expect("append");
+                    let (_, stored) =
+                        sign_and_append(&mut ledger, &mut signer, receipts.iter_mut());
+                    stored.expect("append");
                 },
                 BatchSize::SmallInput,
             )

@@ -1,22 +1,100 @@
 //! The appliance's durable ledger: every receipt as issued, with its budget charge, under a
-//! gapless sequence number.
+//! gapless sequence number; the timeline of policy bundle switches; and the cursors of the
+//! workers that follow the receipts.
 //!
-//! [`Ledger`] is what the appliance needs from storage; [`SqliteLedger`] implements it over an
-//! embedded SQLite file in WAL mode that SREs and auditors can open with the `sqlite3` tool. A
-//! PostgreSQL backend for a fleet of appliances can implement the same trait later.
+//! [`Ledger`] is everything the appliance needs from storage, and callers hold a
+//! `Box<dyn Ledger>` (or `&dyn Ledger`), never a backend; [`SqliteLedger`] implements it over
+//! an embedded SQLite file in WAL mode that SREs and auditors can open with the `sqlite3` tool.
+//! A PostgreSQL backend for a fleet of appliances can implement the same trait later.
 //!
-//! One thread owns a ledger: it appends batches of receipts in one transaction each (group
-//! commit) and nothing is acknowledged to a partner before its transaction is durable.
+//! One connection, on the ledger thread, appends batches of receipts in one transaction each
+//! (group commit), and nothing is acknowledged to a partner before its transaction is durable.
+//! Other threads open their own connection to the same file: they read committed receipts
+//! (whole batches, never part of one), record bundle switches and save their cursors.
 
 mod bundles;
+mod cursors;
+mod error;
 mod schema;
+mod signed;
 mod sqlite;
 
 use tf_receipts::Receipt;
 
-pub use bundles::{BUSY_WAIT, BundleStore, TimelineEvent};
+pub use error::LedgerError;
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
-pub use sqlite::SqliteLedger;
+pub use signed::sign_and_append;
+pub use sqlite::{BUSY_WAIT, SqliteLedger};
+
+/// What the appliance needs from durable storage.
+///
+/// `Send` so that a ledger can be opened on one thread and moved to the thread that owns it.
+/// Every method that returns `Ok` from a write has made it durable.
+pub trait Ledger: Send {
+    /// The sequence number the next appended entry must carry (1 for an empty ledger), as this
+    /// connection knows it: exact on the one connection that appends.
+    fn next_seq(&self) -> u64;
+
+    /// Appends entries, numbered `next_seq()` onwards without gaps, in one transaction that is
+    /// durable (fsync) when this returns `Ok`. On error nothing of the batch is stored.
+    fn append(&mut self, entries: &[Entry<'_>]) -> Result<(), LedgerError>;
+
+    /// A tenant's charges decided at or after `since_us`, summed per purpose, class and group
+    /// of `group_us` microseconds (aligned to multiples of it).
+    fn charges_since(
+        &self,
+        tenant: &str,
+        since_us: u64,
+        group_us: u64,
+    ) -> Result<Vec<ChargeGroup>, LedgerError>;
+
+    /// A tenant's receipts decided in `[from_us, to_us)`, in sequence order, handed to `each`.
+    fn receipts_between(
+        &self,
+        tenant: &str,
+        from_us: u64,
+        to_us: u64,
+        each: &mut dyn FnMut(StoredReceipt) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError>;
+
+    /// The receipt with this sequence number, with its tenant (receipt lookup by auditors);
+    /// `None` if no receipt has it.
+    fn receipt(&self, seq: u64) -> Result<Option<(String, StoredReceipt)>, LedgerError>;
+
+    /// Up to `limit` committed receipts with a sequence number above `after_seq`, in sequence
+    /// order. What one call returns is a gapless run from `after_seq + 1` taken from one
+    /// committed state: a worker follows the ledger by passing the last number it handled.
+    fn receipts_after(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<LedgerRecord>, LedgerError>;
+
+    /// Records a promotion or rollback and, if its revision is not stored yet, the bundle it
+    /// puts in force (`archive`, kept as first stored), in one durable transaction. Returns
+    /// the event's number in the timeline; `event.seq` is ignored.
+    fn record_switch(&mut self, event: &TimelineEvent, archive: &[u8]) -> Result<u64, LedgerError>;
+
+    /// Every promotion and rollback, oldest first.
+    fn timeline(&self) -> Result<Vec<TimelineEvent>, LedgerError>;
+
+    /// The revision in force: the last event's, `None` before the first promotion.
+    fn active_revision(&self) -> Result<Option<u64>, LedgerError>;
+
+    /// A promoted bundle's archive as it was promoted, `None` if the revision was never stored.
+    fn archive(&self, revision: u64) -> Result<Option<Vec<u8>>, LedgerError>;
+
+    /// The highest revision ever stored, 0 for none (rollbacks republish above it).
+    fn highest_revision(&self) -> Result<u64, LedgerError>;
+
+    /// The last sequence number `worker` saved as handled, 0 if it never saved one.
+    fn cursor(&self, worker: &str) -> Result<u64, LedgerError>;
+
+    /// Saves `seq` as the last sequence number `worker` handled, durably when this returns.
+    /// Saving the stored number again is accepted; a lower one is refused with
+    /// [`LedgerError::CursorBehind`] and the stored one is kept.
+    fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError>;
+}
 
 /// One receipt to store: the payload fields (queried by the appliance and auditors) and the
 /// DSSE envelope exactly as the partner receives it.
@@ -62,65 +140,42 @@ pub struct StoredReceipt {
     pub envelope_json: String,
 }
 
-/// Why the ledger failed. The appliance answers affected requests with an internal error and
-/// never acknowledges what was not stored.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LedgerError {
-    /// The database could not be opened, read or written.
-    #[error("ledger {path}: {source}; check the disk and the state directory's permissions")]
-    Storage {
-        /// The ledger file.
-        path: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-    /// The file was written by a newer appliance.
-    #[error(
-        "ledger {path}: schema version {found} is newer than this appliance's {supported}; run the newer appliance or restore a backup"
-    )]
-    TooNew {
-        /// The ledger file.
-        path: String,
-        /// The version in the file.
-        found: u32,
-        /// The newest version this build knows.
-        supported: u32,
-    },
-    /// A sequence number out of order: a bug in the writer, refused rather than stored.
-    #[error("ledger: entry {got} is out of sequence (expected {expected})")]
-    OutOfSequence {
-        /// The next number the ledger expected.
-        expected: u64,
-        /// The number given.
-        got: u64,
-    },
+/// A committed receipt with the tenant it was issued to, as a worker following the ledger
+/// reads it ([`Ledger::receipts_after`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRecord {
+    /// The tenant the receipt was issued to.
+    pub tenant: String,
+    /// The receipt as stored; `receipt.seq` is the record's place in the ledger.
+    pub receipt: StoredReceipt,
 }
 
-/// What the appliance needs from durable storage.
-pub trait Ledger {
-    /// The sequence number the next appended entry must carry (1 for an empty ledger).
-    fn next_seq(&self) -> u64;
+impl LedgerRecord {
+    /// The record's ledger sequence number: what a worker saves as its cursor once handled.
+    pub fn seq(&self) -> u64 {
+        self.receipt.seq
+    }
+}
 
-    /// Appends entries, numbered `next_seq()` onwards without gaps, in one transaction that is
-    /// durable (fsync) when this returns `Ok`. On error nothing of the batch is stored.
-    fn append(&mut self, entries: &[Entry<'_>]) -> Result<(), LedgerError>;
-
-    /// A tenant's charges decided at or after `since_us`, summed per purpose, class and group
-    /// of `group_us` microseconds (aligned to multiples of it).
-    fn charges_since(
-        &self,
-        tenant: &str,
-        since_us: u64,
-        group_us: u64,
-    ) -> Result<Vec<ChargeGroup>, LedgerError>;
-
-    /// A tenant's receipts decided in `[from_us, to_us)`, in sequence order, handed to `each`.
-    fn receipts_between(
-        &self,
-        tenant: &str,
-        from_us: u64,
-        to_us: u64,
-        each: &mut dyn FnMut(StoredReceipt) -> Result<(), LedgerError>,
-    ) -> Result<(), LedgerError>;
+/// One promotion or rollback, as the timeline keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineEvent {
+    /// Order of events (assigned when recorded).
+    pub seq: u64,
+    /// When, Unix microseconds.
+    pub at_us: u64,
+    /// `promote` or `rollback`.
+    pub action: String,
+    /// Who: the admin token's name.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// The revision in force before (0: none).
+    pub from_revision: u64,
+    /// The revision put in force.
+    pub to_revision: u64,
+    /// Ticket links.
+    pub links: Vec<String>,
+    /// The hash of the bundle put in force.
+    pub bundle_hash: String,
 }

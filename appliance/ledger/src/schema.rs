@@ -1,8 +1,15 @@
 //! The ledger's schema and its migrations. The version lives in SQLite's `user_version`; each
 //! migration moves the file one version up, in its own transaction, at start.
 
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::LedgerError;
+use crate::error::storage_error;
+
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
@@ -55,4 +62,50 @@ pub const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     CREATE TRIGGER bundles_no_update BEFORE UPDATE ON bundles
         BEGIN SELECT RAISE(ABORT, 'promoted bundles are kept as they were'); END;
     ",
+    // 2 -> 3: where each worker following the ledger got to, so that a restart resumes
+    // there instead of handling every receipt again.
+    "
+    CREATE TABLE worker_cursors (
+        name       TEXT    PRIMARY KEY NOT NULL,  -- the worker (webhooks, transparency log, ...)
+        seq        INTEGER NOT NULL,              -- the last receipt it handled; only moves forward
+        updated_us INTEGER                        -- when it was saved, Unix microseconds
+    ) STRICT;
+    ",
 ];
+
+/// The file's schema version, refused if a newer appliance wrote it.
+pub(crate) fn checked_version(connection: &Connection, path: &Path) -> Result<u32, LedgerError> {
+    let version: u32 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(storage_error(path))?;
+    if version > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: path.display().to_string(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// Runs the migrations the file lacks, one transaction each.
+pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), LedgerError> {
+    let storage = storage_error(path);
+    loop {
+        // IMMEDIATE takes the write lock (waiting as long as the busy timeout) before the
+        // version is read: two connections opening an old file at once (the ledger thread and
+        // the control thread) then migrate it once, the second seeing the first's version.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&storage)?;
+        let version = checked_version(&transaction, path)?;
+        let Some(migration) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
+        transaction.execute_batch(migration).map_err(&storage)?;
+        transaction
+            .pragma_update(None, "user_version", version + 1)
+            .map_err(&storage)?;
+        transaction.commit().map_err(&storage)?;
+    }
+}

@@ -1,5 +1,7 @@
 //! `appliance ctl`: the admin API from the command line (status, timeline, validate, promote,
-//! rollback, diff, receipts) and making tokens.
+//! rollback, diff, receipts) and making tokens. Requests and replies are the admin API
+//! contract's types (`tf_admin_api`): a reply is parsed into its route's type before it is
+//! shown, and an error into `ErrorBody`.
 
 mod http;
 
@@ -7,7 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tf_admin_api::{
+    DiffReply, ErrorBody, Operation, ReceiptReply, Revision, RollbackRequest, StatusReply,
+    Switched, TimelineReply, ValidateReply,
+};
 
 use crate::cli::{CtlArgs, CtlWhat};
 use crate::output;
@@ -15,8 +22,20 @@ use crate::output;
 /// How long a call may take (a promotion waits for every shard).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// One call to the admin API.
+struct Request {
+    /// The route.
+    operation: Operation,
+    /// Its path, parameters filled in, and query.
+    target: String,
+    /// The body's type.
+    content_type: &'static str,
+    /// The body.
+    body: Vec<u8>,
+}
+
 /// Runs one `appliance ctl` command. Exit 0 done, 1 refused by the appliance, 2 unusable
-/// arguments or unreachable.
+/// arguments, unreachable, or not allowed (401, 403).
 pub fn run(args: CtlArgs) -> ExitCode {
     if let CtlWhat::Token { name, roles } = &args.what {
         return new_token(name, roles);
@@ -25,22 +44,86 @@ pub fn run(args: CtlArgs) -> ExitCode {
         Ok(token) => token,
         Err(message) => return usage(&message),
     };
-    let archive;
-    let rollback_body;
-    let path;
-    let (method, target, content_type, body): (&str, &str, &str, &[u8]) = match &args.what {
-        CtlWhat::Status => ("GET", "/api/v1/status", "application/json", b""),
-        CtlWhat::Timeline => ("GET", "/api/v1/bundles", "application/json", b""),
-        CtlWhat::Receipt { seq } => {
-            path = format!("/api/v1/receipts/{seq}");
-            ("GET", path.as_str(), "application/json", b"")
+    let request = match request(&args.what) {
+        Ok(request) => request,
+        Err(message) => return usage(&message),
+    };
+    let route = request.operation.route();
+    let call = http::Call {
+        base: &args.admin,
+        method: route.method.as_str(),
+        path: &request.target,
+        token: &token,
+        content_type: request.content_type,
+        body: &request.body,
+    };
+    let answer = match http::send(&call, TIMEOUT) {
+        Ok(answer) => answer,
+        Err(message) => return usage(&message),
+    };
+    if (200..300).contains(&answer.status) {
+        match reply_text(request.operation, &answer.body) {
+            Ok(text) => output::line(text),
+            Err(e) => {
+                // Done all the same (the appliance said so): show what it answered, and why it
+                // was not read as this version's reply.
+                eprintln!(
+                    "appliance ctl: the answer of {} {} is not the reply this version knows: {e}",
+                    route.method, route.path
+                );
+                output::line(as_received(&answer.body));
+            }
         }
+        return ExitCode::SUCCESS;
+    }
+    match serde_json::from_str::<ErrorBody>(&answer.body) {
+        Ok(error) => {
+            eprintln!(
+                "appliance ctl: {} ({}): {}",
+                error.error, answer.status, error.message
+            );
+            for problem in error.problems.iter().flatten() {
+                eprintln!("  - {}", problem.message);
+            }
+        }
+        // Not an error this version knows (an older or newer appliance, or not the admin API):
+        // its text as it came.
+        Err(_) => eprintln!(
+            "appliance ctl: error ({}): {}",
+            answer.status,
+            answer.body.trim()
+        ),
+    }
+    if answer.status == 401 || answer.status == 403 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The call a command makes; an unusable argument (an unreadable bundle file) as a message.
+fn request(what: &CtlWhat) -> Result<Request, String> {
+    let json = "application/json";
+    let path = |operation: Operation| operation.route().path.to_owned();
+    let get = |operation: Operation, target: String| Request {
+        operation,
+        target,
+        content_type: json,
+        body: Vec::new(),
+    };
+    Ok(match what {
+        CtlWhat::Status => get(Operation::Status, path(Operation::Status)),
+        CtlWhat::Timeline => get(Operation::Timeline, path(Operation::Timeline)),
+        CtlWhat::Receipt { seq } => get(
+            Operation::Receipt,
+            path(Operation::Receipt).replace("{seq}", &seq.to_string()),
+        ),
         CtlWhat::Diff { revision, against } => {
-            path = match against {
-                Some(old) => format!("/api/v1/bundles/{revision}/diff?against={old}"),
-                None => format!("/api/v1/bundles/{revision}/diff"),
-            };
-            ("GET", path.as_str(), "application/json", b"")
+            let mut target = path(Operation::Diff).replace("{revision}", &revision.to_string());
+            if let Some(old) = against {
+                target.push_str(&format!("?against={old}"));
+            }
+            get(Operation::Diff, target)
         }
         CtlWhat::Validate {
             file,
@@ -50,72 +133,63 @@ pub fn run(args: CtlArgs) -> ExitCode {
             file,
             allow_cap_below_spent,
         } => {
-            archive = match std::fs::read(file) {
-                Ok(bytes) => bytes,
-                Err(e) => return usage(&format!("{}: {e}", file.display())),
-            };
-            let route = if matches!(args.what, CtlWhat::Validate { .. }) {
-                "validate"
+            let archive = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let operation = if matches!(what, CtlWhat::Validate { .. }) {
+                Operation::Validate
             } else {
-                "promote"
+                Operation::Promote
             };
-            path = format!(
-                "/api/v1/bundles/{route}{}",
-                if *allow_cap_below_spent {
-                    "?allow_cap_below_spent=true"
-                } else {
-                    ""
-                }
-            );
-            (
-                "POST",
-                path.as_str(),
-                "application/gzip",
-                archive.as_slice(),
-            )
+            let mut target = path(operation);
+            if *allow_cap_below_spent {
+                target.push_str("?allow_cap_below_spent=true");
+            }
+            Request {
+                operation,
+                target,
+                content_type: "application/gzip",
+                body: archive,
+            }
         }
         CtlWhat::Rollback { reason, to } => {
-            rollback_body = serde_json::json!({ "reason": reason, "to": to }).to_string();
-            (
-                "POST",
-                "/api/v1/bundles/rollback",
-                "application/json",
-                rollback_body.as_bytes(),
-            )
+            let body = RollbackRequest {
+                reason: reason.clone(),
+                to: to.map(Revision),
+            };
+            Request {
+                operation: Operation::Rollback,
+                target: path(Operation::Rollback),
+                content_type: json,
+                body: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
+            }
         }
-        CtlWhat::Token { .. } => unreachable!("handled above"),
-    };
-    let call = http::Call {
-        base: &args.admin,
-        method,
-        path: target,
-        token: &token,
-        content_type,
-        body,
-    };
-    let answer = match http::send(&call, TIMEOUT) {
-        Ok(answer) => answer,
-        Err(message) => return usage(&message),
-    };
-    let value: Value = serde_json::from_str(&answer.body).unwrap_or(Value::String(answer.body));
-    if (200..300).contains(&answer.status) {
-        output::line(serde_json::to_string_pretty(&value).unwrap_or_default());
-        return ExitCode::SUCCESS;
+        CtlWhat::Token { .. } => return Err("`ctl token` makes no call".into()),
+    })
+}
+
+/// A successful reply, parsed into its route's type (which checks it) and shown as pretty
+/// JSON, in the order the server wrote it.
+fn reply_text(operation: Operation, body: &str) -> Result<String, serde_json::Error> {
+    match operation {
+        Operation::Status => typed::<StatusReply>(body),
+        Operation::Timeline => typed::<TimelineReply>(body),
+        Operation::Diff => typed::<DiffReply>(body),
+        Operation::Validate => typed::<ValidateReply>(body),
+        Operation::Promote | Operation::Rollback => typed::<Switched>(body),
+        Operation::Receipt => typed::<ReceiptReply>(body),
+        // `ctl` calls no other route.
+        _ => Ok(as_received(body)),
     }
-    eprintln!(
-        "appliance ctl: {} ({}): {}",
-        value["error"].as_str().unwrap_or("error"),
-        answer.status,
-        value["message"].as_str().unwrap_or_default()
-    );
-    for problem in value["problems"].as_array().into_iter().flatten() {
-        eprintln!("  - {}", problem["message"].as_str().unwrap_or_default());
-    }
-    if answer.status == 401 || answer.status == 403 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::from(1)
-    }
+}
+
+fn typed<T: DeserializeOwned + Serialize>(body: &str) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&serde_json::from_str::<T>(body)?)
+}
+
+/// A body as received: pretty if it is JSON, else its text.
+fn as_received(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| body.to_owned())
 }
 
 /// The token: `--token-file`, else `$TF_ADMIN_TOKEN`, else the state directory's development
@@ -127,8 +201,8 @@ fn token(file: Option<&Path>, state_dir: Option<&Path>) -> Result<String, String
     if let Ok(token) = std::env::var("TF_ADMIN_TOKEN") {
         return Ok(token.trim().to_owned());
     }
-    let state = crate::state::State::resolve(state_dir.map(Path::to_path_buf));
-    let dev = state.join(crate::control_plane::auth::DEV_TOKEN_FILE);
+    let state = tf_state::State::resolve(state_dir.map(Path::to_path_buf));
+    let dev = state.join(tf_admin::auth::DEV_TOKEN_FILE);
     read_token(&dev).map_err(|e| format!("{e}; pass --token-file FILE or set TF_ADMIN_TOKEN"))
 }
 
@@ -139,11 +213,11 @@ fn read_token(path: &Path) -> Result<String, String> {
 }
 
 fn new_token(name: &str, roles: &[String]) -> ExitCode {
-    let token = crate::control_plane::auth::new_token();
+    let token = tf_admin::auth::new_token();
     let entry = tf_config::AdminToken {
         name: name.to_owned(),
         roles: roles.to_vec(),
-        sha256: hex::encode(crate::control_plane::auth::digest(&token)),
+        sha256: hex::encode(tf_admin::auth::digest(&token)),
     };
     let mut config = tf_config::Config::default();
     config.admin.tokens.push(entry);
@@ -169,7 +243,7 @@ fn new_token(name: &str, roles: &[String]) -> ExitCode {
     ));
     output::line(format!(
         "sha256 = {:?}",
-        hex::encode(crate::control_plane::auth::digest(&token))
+        hex::encode(tf_admin::auth::digest(&token))
     ));
     ExitCode::SUCCESS
 }

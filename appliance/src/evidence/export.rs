@@ -83,7 +83,7 @@ pub fn export(
         tenant: tenant.to_owned(),
         from_unix_us: from_us,
         to_unix_us: to_us,
-        exported_at_unix_us: crate::serve::unix_micros(),
+        exported_at_unix_us: tf_seam::clock::unix_micros(),
         appliance_key_id: signer.key_id().as_str().to_owned(),
         receipts: ReceiptRange {
             count: seqs.len() as u64,

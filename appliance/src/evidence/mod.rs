@@ -13,7 +13,7 @@ use tf_ledger::SqliteLedger;
 
 use crate::cli::StateArgs;
 use crate::output;
-use crate::state::{State, layout};
+use tf_state::{State, layout};
 
 /// `appliance evidence export`.
 pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) -> ExitCode {

@@ -110,7 +110,7 @@ pub struct Wanted {
 /// Oldest kernel glommio runs on.
 const MIN_KERNEL: (u32, u32) = (5, 8);
 /// What each shard's socket asks for.
-const UDP_BUFFER_WANTED: u64 = crate::serve::UDP_BUFFER_BYTES as u64;
+const UDP_BUFFER_WANTED: u64 = tf_dataplane::UDP_BUFFER_BYTES as u64;
 /// Below this much free space the ledger may fail to commit: refuse to start.
 const MIN_FREE: u64 = 64 << 20;
 /// Below this, warn.

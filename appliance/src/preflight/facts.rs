@@ -29,7 +29,7 @@ pub fn gather(
             }),
         io_uring_probe: probe_io_uring(wanted.io_memory_bytes),
         memlock_limit: memlock_limit(),
-        allowed_cpus: crate::serve::allowed_cpus().map_or(0, |c| c.len()),
+        allowed_cpus: tf_dataplane::cpus::allowed().map_or(0, |c| c.len()),
         udp_buffer_max: (
             read_number("/proc/sys/net/core/rmem_max"),
             read_number("/proc/sys/net/core/wmem_max"),

@@ -86,7 +86,7 @@ pub fn command(args: PreflightArgs) -> ExitCode {
         }
     };
     let state_dir =
-        crate::state::State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
+        tf_state::State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
     let checks = run_checks(&config, &state_dir);
     if args.json {
         let rows: Vec<serde_json::Value> = checks

@@ -1,0 +1,306 @@
+//! The admin API (`/api/v1`): JSON over HTTP on the admin server, every route behind a bearer
+//! token whose roles allow it. Every request and response body is a `tf_admin_api` type and the
+//! routes are registered from [`tf_admin_api::ROUTES`], so the server, `appliance ctl`, the
+//! console and the OpenAPI document share one contract. Promotions and rollbacks are messages
+//! to the control plane's `Bundles` actor, so the admin server keeps answering (metrics, health)
+//! while a bundle is checked and stored.
+
+mod bundles;
+mod convert;
+mod openapi;
+mod receipts;
+mod status;
+mod summary;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix::{Addr, Handler, Message};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use tf_admin_api::{ErrorBody, ErrorCode, Operation, ROUTES, Route};
+use tf_control::{Bundles, ControlError};
+use tf_metrics::MetricsHub;
+use tf_seam::Board;
+
+use crate::auth::{Permission, Principal, Tokens};
+use crate::session::{self, Session, Sessions};
+
+pub use bundles::{diff_value, rollback_value, timeline_value};
+pub use receipts::receipt_value;
+pub use status::{budgets_value, overview_value, status_value, tenants_value};
+
+/// The largest request body read: a bundle archive at its largest. A larger body is answered
+/// `bad-request`.
+const MAX_BODY_BYTES: usize = tf_bundles::MAX_TOTAL_BYTES as usize;
+
+/// What the API's handlers share: addresses of the control plane's actors and read-only
+/// handles on the board, never the actors' state.
+pub struct ApiState {
+    /// The `Bundles` actor (one promotion or rollback at a time).
+    pub bundles: Addr<Bundles>,
+    /// Messages sent to the actor and not answered yet (bounded by its mailbox).
+    pub asking: AtomicUsize,
+    /// Accepted tokens.
+    pub tokens: Tokens,
+    /// Shards' pulses.
+    pub board: Arc<Board>,
+    /// Shards' counters (overview, budgets).
+    pub metrics: Arc<MetricsHub>,
+    /// Console logins.
+    pub sessions: Sessions,
+}
+
+impl ApiState {
+    /// The state over these handles.
+    pub fn new(
+        bundles: Addr<Bundles>,
+        tokens: Tokens,
+        board: Arc<Board>,
+        metrics: Arc<MetricsHub>,
+    ) -> Self {
+        ApiState {
+            bundles,
+            asking: AtomicUsize::new(0),
+            tokens,
+            board,
+            metrics,
+            sessions: Sessions::default(),
+        }
+    }
+}
+
+/// An error answer: the contract's [`ErrorBody`], answered with its code's status, with
+/// `WWW-Authenticate: Bearer` for `unauthenticated` and `Retry-After` for `busy`.
+#[derive(Debug)]
+pub struct ApiError(pub ErrorBody);
+
+/// What a route's handler answers: its reply as JSON, or an error body.
+type Answer<T> = Result<web::Json<T>, ApiError>;
+
+/// Registers every route of [`ROUTES`] with its handler.
+pub fn configure(config: &mut web::ServiceConfig) {
+    let mut paths: Vec<&str> = Vec::new();
+    for route in &ROUTES {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path).app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
+        for route in ROUTES.iter().filter(|r| r.path == path) {
+            match handler(route) {
+                Some(handler) => resource = resource.route(handler),
+                // A route the contract added that this server does not answer yet (a test
+                // checks there is none).
+                None => tracing::error!(path = route.path, "admin API route without a handler"),
+            }
+        }
+        config.service(resource);
+    }
+}
+
+/// The handler of `route`, guarded by its method; `None` for an operation this server does not
+/// know.
+fn handler(route: &Route) -> Option<actix_web::Route> {
+    let method = match route.method {
+        tf_admin_api::Method::Get => web::get(),
+        tf_admin_api::Method::Post => web::post(),
+        _ => return None,
+    };
+    Some(match route.operation {
+        Operation::Status => method.to(status::status),
+        Operation::Overview => method.to(status::overview),
+        Operation::Tenants => method.to(status::tenants),
+        Operation::Budgets => method.to(status::budgets),
+        Operation::Timeline => method.to(bundles::timeline),
+        Operation::Diff => method.to(bundles::diff),
+        Operation::Validate => method.to(bundles::validate),
+        Operation::Promote => method.to(bundles::promote),
+        Operation::Rollback => method.to(bundles::rollback),
+        Operation::Receipt => method.to(receipts::receipt),
+        Operation::OpenApi => method.to(openapi::openapi),
+        _ => return None,
+    })
+}
+
+/// The caller, if its bearer token (or console session) is known and its roles allow
+/// `permission`; else the error to answer. A change made with a console session must carry
+/// the session's CSRF token in `X-CSRF-Token`.
+pub fn authorize(
+    request: &HttpRequest,
+    state: &ApiState,
+    permission: Permission,
+) -> Result<Principal, ErrorBody> {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let principal = match presented {
+        Some(token) => state.tokens.authenticate(token).cloned().ok_or_else(|| {
+            ErrorBody::new(
+                ErrorCode::Unauthenticated,
+                "the token is not one this appliance accepts",
+            )
+        })?,
+        None => {
+            let Some(session) = console_session(request, state) else {
+                return Err(ErrorBody::new(
+                    ErrorCode::Unauthenticated,
+                    "send `Authorization: Bearer <token>`",
+                ));
+            };
+            if !matches!(*request.method(), Method::GET | Method::HEAD) {
+                let csrf = request
+                    .headers()
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !session::csrf_matches(&session, csrf) {
+                    return Err(ErrorBody::new(
+                        ErrorCode::Csrf,
+                        "a change from the console must carry the session's X-CSRF-Token: \
+                         reload the page and try again",
+                    ));
+                }
+            }
+            session.principal
+        }
+    };
+    may(&principal, permission)?;
+    Ok(principal)
+}
+
+/// The console session a request's cookie names, if it is live.
+pub fn console_session(request: &HttpRequest, state: &ApiState) -> Option<Session> {
+    session_id(request).and_then(|id| state.sessions.find(id))
+}
+
+/// The session id in a request's cookie, live or not.
+pub fn session_id(request: &HttpRequest) -> Option<&str> {
+    let header = request
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    session::cookie_value(header)
+}
+
+/// Whether `principal` may do `permission`; else the `forbidden` error.
+pub fn may(principal: &Principal, permission: Permission) -> Result<(), ErrorBody> {
+    if principal.may(permission) {
+        return Ok(());
+    }
+    Err(ErrorBody::new(
+        ErrorCode::Forbidden,
+        format!(
+            "{} may not {}: ask for a token with a role that may",
+            principal.name,
+            permission.describe()
+        ),
+    ))
+}
+
+/// The HTTP status an error is answered with.
+pub fn status_of(error: &ErrorBody) -> StatusCode {
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The error for a failed promotion, rollback or read of the control plane's book.
+pub fn control_error(error: &ControlError) -> ErrorBody {
+    match error {
+        ControlError::Refused(refusal) => {
+            ErrorBody::refused(refusal.0.iter().map(convert::problem).collect())
+        }
+        ControlError::NeverActive { .. } | ControlError::NoPrevious => {
+            ErrorBody::new(ErrorCode::NoSuchRollback, error.to_string())
+        }
+        ControlError::NotStored { .. } => ErrorBody::new(ErrorCode::NotFound, error.to_string()),
+        ControlError::Stopped => ErrorBody::new(ErrorCode::Stopping, error.to_string()),
+        ControlError::NotPrepared { .. } => {
+            tracing::error!(%error, "a switch was not prepared");
+            ErrorBody::new(ErrorCode::NotPrepared, error.to_string())
+        }
+        _ => {
+            tracing::error!(%error, "control plane failure");
+            ErrorBody::new(ErrorCode::Internal, error.to_string())
+        }
+    }
+}
+
+/// A part of the request actix could not read (a path or query parameter that does not parse,
+/// a body too large), as `bad-request`. Handlers take their parts as `Result`s and look at
+/// them only after the caller is authorized: nothing unauthenticated is told about parsing.
+fn extracted<T>(part: &str, value: Result<T, actix_web::Error>) -> Result<T, ErrorBody> {
+    value.map_err(|e| ErrorBody::new(ErrorCode::BadRequest, format!("{part}: {e}")))
+}
+
+/// Asks the `Bundles` actor. Past its mailbox's worth of unanswered questions the caller is
+/// told the control plane is busy instead of waiting.
+async fn ask<M>(state: &ApiState, message: M) -> Result<M::Result, ErrorBody>
+where
+    M: Message + Send + 'static,
+    M::Result: Send,
+    Bundles: Handler<M>,
+{
+    if state.asking.fetch_add(1, Ordering::AcqRel) >= tf_control::bundles::MAILBOX {
+        state.asking.fetch_sub(1, Ordering::AcqRel);
+        return Err(ErrorBody::new(
+            ErrorCode::Busy,
+            "the control plane is busy with other promotions and rollbacks: retry in a few seconds",
+        ));
+    }
+    let answer = state.bundles.send(message).await;
+    state.asking.fetch_sub(1, Ordering::AcqRel);
+    answer.map_err(|_| control_error(&ControlError::Stopped))
+}
+
+/// [`ask`] for a message the actor may refuse, its refusal as the error to answer.
+async fn ask_book<M, T>(state: &ApiState, message: M) -> Result<T, ErrorBody>
+where
+    M: Message<Result = Result<T, ControlError>> + Send + 'static,
+    T: Send + 'static,
+    Bundles: Handler<M>,
+{
+    ask(state, message)
+        .await?
+        .map_err(|error| control_error(&error))
+}
+
+impl From<ErrorBody> for ApiError {
+    fn from(body: ErrorBody) -> Self {
+        ApiError(body)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.0.error, self.0.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        status_of(&self.0)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code()).json(&self.0);
+        let headers = response.headers_mut();
+        if self.0.error == ErrorCode::Unauthenticated {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.0.error == ErrorCode::Busy {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(ErrorCode::BUSY_RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,250 @@
+//! The one error body every route answers with: `{"error": code, "message": text}`, and for a
+//! refused bundle every problem found.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What the admin API answers when it does not do what was asked. The HTTP status follows from
+/// the code in `error`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, as a stable code.
+    pub error: ErrorCode,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+    /// For `refused`: every problem found in the bundle. Absent for every other code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<BundleProblem>>,
+}
+
+/// One reason a bundle was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BundleProblem {
+    /// A stable kebab-case code, such as `altered-file`, `untrusted-author` or
+    /// `stale-revision`.
+    pub code: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Why a request was not done. Serialised as kebab-case (`no-such-rollback`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// No bearer token or console session, or a token this appliance does not accept (401, with
+    /// `WWW-Authenticate: Bearer`).
+    Unauthenticated,
+    /// The caller's roles do not allow the route (403).
+    Forbidden,
+    /// A change made with a console session without the session's `X-CSRF-Token` (403).
+    Csrf,
+    /// The request itself is unusable, such as a rollback without a reason (400).
+    BadRequest,
+    /// The bundle failed validation; `problems` lists why. Nothing changed (422).
+    Refused,
+    /// Nothing to roll back to, or a revision that was never in force or is in force now (409).
+    NoSuchRollback,
+    /// No such stored revision or receipt (404).
+    NotFound,
+    /// A shard did not prepare a switch in time; nothing changed, retry (503).
+    NotPrepared,
+    /// The control plane has more promotions, rollbacks and questions waiting than its mailbox
+    /// holds; retry after `Retry-After` seconds (503).
+    Busy,
+    /// The control plane is not running (the appliance is stopping); retry after it restarts
+    /// (503).
+    Stopping,
+    /// The appliance failed (its ledger, or the control actor); see its log (500).
+    Internal,
+}
+
+impl ErrorBody {
+    /// The message of every `refused` answer.
+    pub const REFUSED_MESSAGE: &'static str =
+        "the bundle was refused; the bundle in force is unchanged";
+
+    /// An error without problems.
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error,
+            message: message.into(),
+            problems: None,
+        }
+    }
+
+    /// The answer for a refused bundle.
+    pub fn refused(problems: Vec<BundleProblem>) -> Self {
+        ErrorBody {
+            error: ErrorCode::Refused,
+            message: Self::REFUSED_MESSAGE.to_owned(),
+            problems: Some(problems),
+        }
+    }
+
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        self.error.status()
+    }
+}
+
+impl ErrorCode {
+    /// Every code, in the order of their statuses.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::Csrf,
+        ErrorCode::NotFound,
+        ErrorCode::NoSuchRollback,
+        ErrorCode::Refused,
+        ErrorCode::Internal,
+        ErrorCode::NotPrepared,
+        ErrorCode::Busy,
+        ErrorCode::Stopping,
+    ];
+
+    /// How long a `busy` answer asks the caller to wait, seconds (its `Retry-After`).
+    pub const BUSY_RETRY_AFTER_SECONDS: u32 = 5;
+
+    /// The HTTP status answered with this code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden | ErrorCode::Csrf => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::NoSuchRollback => 409,
+            ErrorCode::Refused => 422,
+            ErrorCode::Internal => 500,
+            ErrorCode::NotPrepared | ErrorCode::Busy | ErrorCode::Stopping => 503,
+        }
+    }
+
+    /// The code as the body spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::Refused => "refused",
+            ErrorCode::NoSuchRollback => "no-such-rollback",
+            ErrorCode::NotFound => "not-found",
+            ErrorCode::NotPrepared => "not-prepared",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Stopping => "stopping",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// When it is answered, in a sentence (the OpenAPI document's response descriptions).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "No token, or a token this appliance does not accept",
+            ErrorCode::Forbidden => "The token's roles do not allow this",
+            ErrorCode::Csrf => "A change from a console session without the session's X-CSRF-Token",
+            ErrorCode::BadRequest => {
+                "The request is unusable: its body, a path parameter or a query parameter"
+            }
+            ErrorCode::Refused => {
+                "The bundle was refused: every problem with a code and a message; the bundle \
+                 in force is unchanged"
+            }
+            ErrorCode::NoSuchRollback => {
+                "Nothing to roll back to, or a revision that was never in force"
+            }
+            ErrorCode::NotFound => "No such stored revision or receipt",
+            ErrorCode::NotPrepared => {
+                "A shard did not prepare the switch in time; nothing changed, retry"
+            }
+            ErrorCode::Busy => {
+                "The control plane has too many requests waiting; retry after Retry-After seconds"
+            }
+            ErrorCode::Stopping => "The control plane is not running (the appliance is stopping)",
+            ErrorCode::Internal => "The appliance failed (its ledger or control actor)",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::assert_same_json;
+
+    #[test]
+    fn a_plain_error_is_code_and_message() {
+        // api.rs `problem(status, code, message)`.
+        let (code, message) = ("not-found", "no receipt has ledger sequence number 9");
+        assert_same_json(
+            &ErrorBody::new(ErrorCode::NotFound, message),
+            json!({ "error": code, "message": message }),
+        );
+    }
+
+    #[test]
+    fn a_refusal_lists_every_problem() {
+        // api.rs `control_error(ControlError::Refused(..))`.
+        let problems = [
+            ("altered-file", "tenants.toml does not match the manifest"),
+            ("stale-revision", "revision 2 is not above revision 2"),
+        ];
+        let typed = ErrorBody::refused(
+            problems
+                .iter()
+                .map(|(code, message)| BundleProblem {
+                    code: (*code).into(),
+                    message: (*message).into(),
+                })
+                .collect(),
+        );
+        assert_same_json(
+            &typed,
+            json!({
+                "error": "refused",
+                "message": "the bundle was refused; the bundle in force is unchanged",
+                "problems": problems.iter().map(|(code, message)| json!({
+                    "code": code,
+                    "message": message,
+                })).collect::<Vec<serde_json::Value>>(),
+            }),
+        );
+        assert_eq!(typed.status(), 422);
+    }
+
+    #[test]
+    fn every_code_is_spelled_and_answered_as_before() {
+        let table = [
+            (ErrorCode::Unauthenticated, "unauthenticated", 401),
+            (ErrorCode::Forbidden, "forbidden", 403),
+            (ErrorCode::Csrf, "csrf", 403),
+            (ErrorCode::BadRequest, "bad-request", 400),
+            (ErrorCode::Refused, "refused", 422),
+            (ErrorCode::NoSuchRollback, "no-such-rollback", 409),
+            (ErrorCode::NotFound, "not-found", 404),
+            (ErrorCode::NotPrepared, "not-prepared", 503),
+            (ErrorCode::Busy, "busy", 503),
+            (ErrorCode::Stopping, "stopping", 503),
+            (ErrorCode::Internal, "internal", 500),
+        ];
+        assert_eq!(table.len(), ErrorCode::ALL.len());
+        for (code, name, status) in table {
+            assert!(ErrorCode::ALL.contains(&code), "{code:?} in ALL");
+            assert_eq!(json!(code), json!(name), "{code:?}");
+            assert_eq!(code.name(), name);
+            assert_eq!(code.status(), status, "{code:?}");
+            assert_eq!(
+                serde_json::from_value::<ErrorCode>(json!(name)).ok(),
+                Some(code)
+            );
+        }
+    }
+}

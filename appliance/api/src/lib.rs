@@ -1,0 +1,42 @@
+//! The admin API's contract, written once: every request and response body of every `/api/v1`
+//! route, the error body and its codes, the route table with each route's permission, and the
+//! OpenAPI document built from them.
+//!
+//! The admin server serialises these types, `appliance ctl`, the console and the tests parse
+//! replies into them, and [`openapi::document`] describes them. Each type serialises to exactly
+//! the JSON the server answered with before this crate existed: the same keys in the same order,
+//! the same nesting, and the same `null`s and omitted fields.
+//!
+//! This crate knows nothing of HTTP frameworks or of the appliance: it holds data and the few
+//! facts about it (an error code's HTTP status, which role holds which permission) that every
+//! side needs.
+
+mod budgets;
+mod bundles;
+mod error;
+mod ids;
+pub mod openapi;
+mod overview;
+mod receipts;
+mod routes;
+mod status;
+mod switch;
+mod tenants;
+
+pub use budgets::{BudgetsReply, CapUsage};
+pub use bundles::{
+    DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineEntry, TimelineReply,
+};
+pub use error::{BundleProblem, ErrorBody, ErrorCode};
+pub use ids::{BundleHash, Revision, TenantId};
+pub use overview::{
+    BucketBound, LatencyBucket, LatencyHistogram, Outcomes, OverviewReply, TenantTotals,
+};
+pub use receipts::{DsseEnvelope, DsseSignature, ReceiptPath, ReceiptReply};
+pub use routes::{Method, Operation, Permission, ROUTES, Role, Route};
+pub use status::{ActiveBundle, ShardStatus, StatusReply};
+pub use switch::{PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateReply};
+pub use tenants::{Tenant, TenantCap, TenantsReply};
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,472 @@
+//! The OpenAPI document of the admin API, built from [`ROUTES`](crate::ROUTES) and the body
+//! types' schemas: the server only serves it (`GET /api/v1/openapi.json`).
+//!
+//! Every route's reply, request body, parameters and error answers come from the types of this
+//! crate, so the description cannot drift from what the server answers.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::{Operation as PathOperation, OperationBuilder, Parameter, ParameterIn};
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
+use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, Header, HttpMethod, Info, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder,
+    Paths, Ref, RefOr, Required, Response, ResponseBuilder,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ErrorBody, ErrorCode};
+use crate::routes::{Method, Operation, ROUTES, Route};
+use crate::{
+    BudgetsReply, DiffPath, DiffQuery, DiffReply, OverviewReply, PromoteQuery, ReceiptPath,
+    ReceiptReply, RollbackRequest, StatusReply, Switched, TenantsReply, TimelineReply,
+    ValidateReply,
+};
+
+/// The document's title.
+pub const TITLE: &str = "Trust Fabric appliance admin API";
+/// The API's version: the `v1` of `/api/v1`.
+pub const VERSION: &str = "1";
+/// The name of the bearer token security scheme every operation requires.
+pub const BEARER: &str = "bearer";
+
+const JSON: &str = "application/json";
+const GZIP: &str = "application/gzip";
+
+/// The document's info: title, version and how callers authenticate.
+pub fn info() -> Info {
+    InfoBuilder::new()
+        .title(TITLE)
+        .version(VERSION)
+        .description(Some(
+            "Every route needs `Authorization: Bearer <token>` (or a console session cookie; \
+             a change made with a session also needs the session's `X-CSRF-Token`), and a \
+             token whose roles allow the route. Every error is answered with an `ErrorBody`.",
+        ))
+        .build()
+}
+
+/// The whole document: every route of [`ROUTES`], and in its components every schema they
+/// reference and the bearer security scheme.
+pub fn document() -> OpenApi {
+    let mut schemas = Vec::new();
+    let mut paths = Paths::new();
+    for route in &ROUTES {
+        paths.add_path_operation(
+            route.path,
+            vec![http_method(route.method)],
+            operation(route, &mut schemas),
+        );
+    }
+    let components = ComponentsBuilder::new()
+        .security_scheme(
+            BEARER,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
+        .schemas_from_iter(schemas)
+        .build();
+    OpenApiBuilder::new()
+        .info(info())
+        .paths(paths)
+        .components(Some(components))
+        .build()
+}
+
+/// Schemas gathered for the components, by name.
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+fn operation(route: &Route, schemas: &mut Schemas) -> PathOperation {
+    let mut builder = OperationBuilder::new()
+        .operation_id(Some(route.operation_id()))
+        .summary(Some(route.summary))
+        .description(Some(format!("Roles: {}.", route.roles())))
+        .security(SecurityRequirement::new(BEARER, Vec::<String>::new()))
+        .response(
+            "200",
+            ResponseBuilder::new().description("OK").content(
+                JSON,
+                ContentBuilder::new()
+                    .schema(Some(reply(route.operation, schemas)))
+                    .build(),
+            ),
+        );
+    for parameter in parameters(route.operation, schemas) {
+        builder = builder.parameter(parameter);
+    }
+    if let Some(body) = request_body(route.operation, schemas) {
+        builder = builder.request_body(Some(body));
+    }
+    let error = reference::<ErrorBody>(schemas);
+    for (status, response) in error_responses(route.errors, error) {
+        builder = builder.response(status.to_string(), response);
+    }
+    builder.build()
+}
+
+/// The schema of an operation's successful reply.
+fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
+    match operation {
+        Operation::Status => reference::<StatusReply>(schemas),
+        Operation::Overview => reference::<OverviewReply>(schemas),
+        Operation::Tenants => reference::<TenantsReply>(schemas),
+        Operation::Budgets => reference::<BudgetsReply>(schemas),
+        Operation::Timeline => reference::<TimelineReply>(schemas),
+        Operation::Diff => reference::<DiffReply>(schemas),
+        Operation::Validate => reference::<ValidateReply>(schemas),
+        Operation::Promote | Operation::Rollback => reference::<Switched>(schemas),
+        Operation::Receipt => reference::<ReceiptReply>(schemas),
+        Operation::OpenApi => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("This document (OpenAPI 3.1)"))
+            .into(),
+    }
+}
+
+/// An operation's path and query parameters.
+fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
+    let path = || Some(ParameterIn::Path);
+    let query = || Some(ParameterIn::Query);
+    match operation {
+        Operation::Diff => {
+            // The parameters refer to the types' fields' schemas (`Revision`).
+            DiffPath::schemas(schemas);
+            DiffQuery::schemas(schemas);
+            let mut parameters = DiffPath::into_params(path);
+            parameters.extend(DiffQuery::into_params(query));
+            parameters
+        }
+        Operation::Validate | Operation::Promote => {
+            PromoteQuery::schemas(schemas);
+            PromoteQuery::into_params(query)
+        }
+        Operation::Receipt => {
+            ReceiptPath::schemas(schemas);
+            ReceiptPath::into_params(path)
+        }
+        Operation::Status
+        | Operation::Overview
+        | Operation::Tenants
+        | Operation::Budgets
+        | Operation::Timeline
+        | Operation::Rollback
+        | Operation::OpenApi => Vec::new(),
+    }
+}
+
+/// An operation's request body, if it takes one.
+fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBody> {
+    match operation {
+        Operation::Validate | Operation::Promote => {
+            let archive = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+            Some(
+                RequestBodyBuilder::new()
+                    .description(Some(
+                        "The bundle: a gzipped tar from `appliance bundle build`, at most 8 MiB.",
+                    ))
+                    .required(Some(Required::True))
+                    .content(GZIP, ContentBuilder::new().schema(Some(archive)).build())
+                    .build(),
+            )
+        }
+        Operation::Rollback => Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    JSON,
+                    ContentBuilder::new()
+                        .schema(Some(reference::<RollbackRequest>(schemas)))
+                        .build(),
+                )
+                .build(),
+        ),
+        Operation::Status
+        | Operation::Overview
+        | Operation::Tenants
+        | Operation::Budgets
+        | Operation::Timeline
+        | Operation::Diff
+        | Operation::Receipt
+        | Operation::OpenApi => None,
+    }
+}
+
+/// One response per status among `errors`, each describing the codes answered with it.
+fn error_responses(errors: &[ErrorCode], body: RefOr<Schema>) -> BTreeMap<u16, Response> {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for code in errors {
+        by_status.entry(code.status()).or_default().push(*code);
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| {
+            let description = codes
+                .iter()
+                .map(|c| format!("`{}`: {}", c.name(), c.meaning()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let mut response = ResponseBuilder::new().description(description).content(
+                JSON,
+                ContentBuilder::new().schema(Some(body.clone())).build(),
+            );
+            if codes.contains(&ErrorCode::Unauthenticated) {
+                response = response.header(
+                    "WWW-Authenticate",
+                    Header::new(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["Bearer"])),
+                    ),
+                );
+            }
+            if codes.contains(&ErrorCode::Busy) {
+                let mut retry_after = Header::new(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .enum_values(Some([ErrorCode::BUSY_RETRY_AFTER_SECONDS])),
+                );
+                retry_after.description =
+                    Some("With `busy`: seconds to wait before retrying".into());
+                response = response.header("Retry-After", retry_after);
+            }
+            (status, response.build())
+        })
+        .collect()
+}
+
+/// A reference to `T`'s schema, after adding it (and every schema it refers to) to `schemas`.
+fn reference<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
+    let name = T::name().into_owned();
+    if !schemas.iter().any(|(known, _)| *known == name) {
+        schemas.push((name.clone(), T::schema()));
+        T::schemas(schemas);
+    }
+    Ref::from_schema_name(name).into()
+}
+
+fn http_method(method: Method) -> HttpMethod {
+    match method {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document_json() -> Value {
+        serde_json::to_value(document()).expect("the document serialises")
+    }
+
+    #[test]
+    fn the_document_lists_every_route_and_nothing_else() {
+        let doc = document_json();
+        let paths = doc["paths"].as_object().expect("paths");
+        let described: BTreeSet<(String, String)> = paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys())
+                    .map(move |method| (method.to_uppercase(), path.clone()))
+            })
+            .collect();
+        let routes: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+            .collect();
+        assert_eq!(described, routes);
+        for route in &ROUTES {
+            let operation = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+            assert_eq!(
+                operation["operationId"],
+                route.operation_id(),
+                "{}",
+                route.path
+            );
+            assert_eq!(operation["security"][0][BEARER], serde_json::json!([]));
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("200"), "{}", route.path);
+            for code in route.errors {
+                let response = &responses[&code.status().to_string()];
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains(code.name())),
+                    "{} {code:?}: {response}",
+                    route.path
+                );
+                assert_eq!(
+                    response["content"][JSON]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody"
+                );
+            }
+            assert_eq!(
+                responses.len(),
+                1 + route
+                    .errors
+                    .iter()
+                    .map(|c| c.status())
+                    .collect::<BTreeSet<_>>()
+                    .len()
+            );
+        }
+    }
+
+    #[test]
+    fn every_body_type_is_in_the_components() {
+        let doc = document_json();
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        for name in [
+            "StatusReply",
+            "OverviewReply",
+            "TenantsReply",
+            "BudgetsReply",
+            "TimelineReply",
+            "DiffReply",
+            "ValidateReply",
+            "Switched",
+            "ReceiptReply",
+            "RollbackRequest",
+            "ErrorBody",
+            "ErrorCode",
+            "Revision",
+        ] {
+            assert!(schemas.contains_key(name), "{name} missing");
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"][BEARER],
+            serde_json::json!({ "type": "http", "scheme": "bearer" })
+        );
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        out.push(target);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = document_json();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 20, "{found:?}");
+        for target in found {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{target} is not a schema reference"));
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{target} does not resolve"
+            );
+        }
+    }
+
+    #[test]
+    fn parameters_and_bodies_are_described_from_the_types() {
+        let doc = document_json();
+        let parameters = |path: &str, method: &str| -> Vec<(String, String, bool)> {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or_default().to_owned(),
+                        p["in"].as_str().unwrap_or_default().to_owned(),
+                        p["required"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            parameters("/api/v1/bundles/{revision}/diff", "get"),
+            [
+                ("revision".to_owned(), "path".to_owned(), true),
+                ("against".to_owned(), "query".to_owned(), false),
+            ]
+        );
+        assert_eq!(
+            parameters("/api/v1/receipts/{seq}", "get"),
+            [("seq".to_owned(), "path".to_owned(), true)]
+        );
+        for route in ["validate", "promote"] {
+            let path = format!("/api/v1/bundles/{route}");
+            assert_eq!(
+                parameters(&path, "post"),
+                [(
+                    "allow_cap_below_spent".to_owned(),
+                    "query".to_owned(),
+                    false
+                )]
+            );
+            let body = &doc["paths"][&path]["post"]["requestBody"];
+            assert_eq!(body["content"][GZIP]["schema"]["format"], "binary");
+        }
+        let rollback = &doc["paths"]["/api/v1/bundles/rollback"]["post"]["requestBody"];
+        assert_eq!(
+            rollback["content"][JSON]["schema"]["$ref"],
+            "#/components/schemas/RollbackRequest"
+        );
+        let status = &doc["components"]["schemas"]["StatusReply"];
+        let required: BTreeSet<&str> = status["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(
+            required,
+            BTreeSet::from(["revision", "bundle_hash", "bundle", "rollback_to", "shards"]),
+            "always present, even when null"
+        );
+    }
+
+    #[test]
+    fn busy_says_when_to_retry_and_unauthenticated_how_to_authenticate() {
+        let doc = document_json();
+        let responses = &doc["paths"]["/api/v1/bundles/rollback"]["post"]["responses"];
+        let unavailable = &responses["503"];
+        for code in ["busy", "stopping", "not-prepared"] {
+            assert!(
+                unavailable["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(code)),
+                "{code}: {unavailable}"
+            );
+        }
+        assert_eq!(
+            unavailable["headers"]["Retry-After"]["schema"]["enum"],
+            serde_json::json!([ErrorCode::BUSY_RETRY_AFTER_SECONDS])
+        );
+        assert_eq!(
+            responses["401"]["headers"]["WWW-Authenticate"]["schema"]["enum"],
+            serde_json::json!(["Bearer"])
+        );
+        // A route that never asks the control plane answers no 503.
+        let overview = &doc["paths"]["/api/v1/overview"]["get"]["responses"];
+        assert!(overview.get("503").is_none(), "{overview}");
+    }
+
+    #[test]
+    fn the_info_is_the_one_served() {
+        let doc = document_json();
+        assert_eq!(doc["info"]["title"], TITLE);
+        assert_eq!(doc["info"]["version"], VERSION);
+        assert!(document().to_pretty_json().is_ok());
+    }
+}

@@ -1,0 +1,462 @@
+//! Every `/api/v1` route: its method and path, its operation, the permission it needs, and the
+//! error codes it may answer with. The server registers and guards routes from [`ROUTES`], the
+//! OpenAPI document is built from it, and the routes-by-roles test walks it.
+
+use crate::error::ErrorCode;
+
+/// The admin API's routes, in the order the OpenAPI document was written by hand.
+pub const ROUTES: [Route; 11] = [
+    Route {
+        operation: Operation::Status,
+        method: Method::Get,
+        path: "/api/v1/status",
+        permission: Permission::Read,
+        summary: "The policy in force, the rollback target, and each shard's revision",
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Overview,
+        method: Method::Get,
+        path: "/api/v1/overview",
+        permission: Permission::Read,
+        summary: "Totals since start per tenant and outcome, decision latency buckets, \
+                  connections and queue depth (read twice and diff for rates)",
+        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+    },
+    Route {
+        operation: Operation::Tenants,
+        method: Method::Get,
+        path: "/api/v1/tenants",
+        permission: Permission::Read,
+        summary: "The tenants the shards serve: weight, admission rate and burst, listed keys, \
+                  caps",
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Budgets,
+        method: Method::Get,
+        path: "/api/v1/budgets",
+        permission: Permission::Read,
+        summary: "Every budget cap as its tenant's home shard last saw it: limit, used, \
+                  reserved, remaining, reset time",
+        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+    },
+    Route {
+        operation: Operation::Timeline,
+        method: Method::Get,
+        path: "/api/v1/bundles",
+        permission: Permission::Read,
+        summary: "The timeline of promotions and rollbacks, oldest first",
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Diff,
+        method: Method::Get,
+        path: "/api/v1/bundles/{revision}/diff",
+        permission: Permission::Read,
+        summary: "What changes from one stored revision (default: the one in force) to another",
+        errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Validate,
+        method: Method::Post,
+        path: "/api/v1/bundles/validate",
+        permission: Permission::Validate,
+        summary: "Check a bundle as a promotion would, without promoting it",
+        errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Csrf,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Promote,
+        method: Method::Post,
+        path: "/api/v1/bundles/promote",
+        permission: Permission::Promote,
+        summary: "Validate a bundle and put it in force on every shard; recorded in the timeline",
+        errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Csrf,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::NotPrepared,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::Rollback,
+        method: Method::Post,
+        path: "/api/v1/bundles/rollback",
+        permission: Permission::Rollback,
+        summary: "Republish an earlier revision's content as a new revision; recorded in the \
+                  timeline",
+        errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Csrf,
+            ErrorCode::NotFound,
+            ErrorCode::NoSuchRollback,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::NotPrepared,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::OpenApi,
+        method: Method::Get,
+        path: "/api/v1/openapi.json",
+        permission: Permission::Read,
+        summary: "This description",
+        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+    },
+    Route {
+        operation: Operation::Receipt,
+        method: Method::Get,
+        path: "/api/v1/receipts/{seq}",
+        permission: Permission::ReadReceipts,
+        summary: "A receipt by ledger sequence number, with its tenant and the envelope as issued",
+        errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+];
+
+/// One route of the admin API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// What it does.
+    pub operation: Operation,
+    /// Its HTTP method.
+    pub method: Method,
+    /// Its path; `{name}` marks a path parameter.
+    pub path: &'static str,
+    /// What the caller's roles must allow.
+    pub permission: Permission,
+    /// What it does, in a line.
+    pub summary: &'static str,
+    /// Every error code it may answer with.
+    pub errors: &'static [ErrorCode],
+}
+
+/// What a route does: one per route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `GET /api/v1/status`.
+    Status,
+    /// `GET /api/v1/overview`.
+    Overview,
+    /// `GET /api/v1/tenants`.
+    Tenants,
+    /// `GET /api/v1/budgets`.
+    Budgets,
+    /// `GET /api/v1/bundles`.
+    Timeline,
+    /// `GET /api/v1/bundles/{revision}/diff`.
+    Diff,
+    /// `POST /api/v1/bundles/validate`.
+    Validate,
+    /// `POST /api/v1/bundles/promote`.
+    Promote,
+    /// `POST /api/v1/bundles/rollback`.
+    Rollback,
+    /// `GET /api/v1/receipts/{seq}`.
+    Receipt,
+    /// `GET /api/v1/openapi.json`.
+    OpenApi,
+}
+
+/// An HTTP method the admin API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Changes (or checks) something.
+    Post,
+}
+
+/// What a route does, as roles grant it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Permission {
+    /// Status, overview, tenants, budgets, the timeline, diffs, this description.
+    Read,
+    /// Receipts.
+    ReadReceipts,
+    /// Check a bundle without promoting it.
+    Validate,
+    /// Put a new bundle in force.
+    Promote,
+    /// Republish an earlier bundle.
+    Rollback,
+}
+
+/// A role an admin token can hold (named in `[[admin.tokens]]` `roles`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// Runs the appliance: rollbacks, receipts, validation, everything read-only.
+    Sre,
+    /// Changes policy: validates and promotes bundles, rolls back.
+    PolicyAuthor,
+    /// Audits: receipts and the timeline.
+    Auditor,
+    /// Looks: status, tenants, budgets, bundles, timeline.
+    Viewer,
+}
+
+impl Route {
+    /// Its OpenAPI operation id.
+    pub fn operation_id(&self) -> &'static str {
+        self.operation.id()
+    }
+
+    /// Every role allowed to use it, named and comma-separated, or `any`.
+    pub fn roles(&self) -> String {
+        let allowed: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| r.allows(self.permission))
+            .map(|r| r.name())
+            .collect();
+        if allowed.len() == Role::ALL.len() {
+            "any".to_owned()
+        } else {
+            allowed.join(", ")
+        }
+    }
+}
+
+impl Operation {
+    /// Its OpenAPI operation id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Operation::Status => "get_status",
+            Operation::Overview => "get_overview",
+            Operation::Tenants => "list_tenants",
+            Operation::Budgets => "list_budgets",
+            Operation::Timeline => "list_timeline",
+            Operation::Diff => "diff_bundles",
+            Operation::Validate => "validate_bundle",
+            Operation::Promote => "promote_bundle",
+            Operation::Rollback => "roll_back",
+            Operation::Receipt => "get_receipt",
+            Operation::OpenApi => "get_openapi",
+        }
+    }
+
+    /// Its route.
+    pub fn route(self) -> &'static Route {
+        ROUTES
+            .iter()
+            .find(|r| r.operation == self)
+            .expect("ROUTES lists every operation (checked by a test)")
+    }
+}
+
+impl Method {
+    /// The method as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 5] = [
+        Permission::Read,
+        Permission::ReadReceipts,
+        Permission::Validate,
+        Permission::Promote,
+        Permission::Rollback,
+    ];
+
+    /// What it allows and who holds it, as a `forbidden` message says it ("`name` may not
+    /// ...").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::Read => "read status and bundles",
+            Permission::ReadReceipts => "read receipts (auditor or sre)",
+            Permission::Validate => "validate bundles (policy-author or sre)",
+            Permission::Promote => "promote bundles (policy-author)",
+            Permission::Rollback => "roll back (sre or policy-author)",
+        }
+    }
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Sre, Role::PolicyAuthor, Role::Auditor, Role::Viewer];
+
+    /// The role named `name` in configuration.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The role's name in configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Sre => "sre",
+            Role::PolicyAuthor => "policy-author",
+            Role::Auditor => "auditor",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Whether this role may do `permission`.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Sre => matches!(permission, Read | ReadReceipts | Validate | Rollback),
+            Role::PolicyAuthor => matches!(permission, Read | Validate | Promote | Rollback),
+            Role::Auditor => matches!(permission, Read | ReadReceipts),
+            Role::Viewer => matches!(permission, Read),
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn the_routes_are_those_the_server_registered() {
+        // api.rs `ROUTES` before this crate.
+        let before = [
+            ("GET", "/api/v1/status", Permission::Read),
+            ("GET", "/api/v1/overview", Permission::Read),
+            ("GET", "/api/v1/tenants", Permission::Read),
+            ("GET", "/api/v1/budgets", Permission::Read),
+            ("GET", "/api/v1/bundles", Permission::Read),
+            ("GET", "/api/v1/bundles/{revision}/diff", Permission::Read),
+            ("POST", "/api/v1/bundles/validate", Permission::Validate),
+            ("POST", "/api/v1/bundles/promote", Permission::Promote),
+            ("POST", "/api/v1/bundles/rollback", Permission::Rollback),
+            ("GET", "/api/v1/receipts/{seq}", Permission::ReadReceipts),
+            ("GET", "/api/v1/openapi.json", Permission::Read),
+        ];
+        let mut ours: Vec<_> = ROUTES
+            .iter()
+            .map(|r| (r.method.as_str(), r.path, r.permission))
+            .collect();
+        let mut before = before.to_vec();
+        ours.sort_by_key(|(m, p, _)| (*p, *m));
+        before.sort_by_key(|(m, p, _)| (*p, *m));
+        assert_eq!(ours, before);
+    }
+
+    #[test]
+    fn every_operation_has_exactly_one_route_and_a_unique_id() {
+        let operations: HashSet<Operation> = ROUTES.iter().map(|r| r.operation).collect();
+        let ids: HashSet<&str> = ROUTES.iter().map(Route::operation_id).collect();
+        let places: HashSet<(Method, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
+        assert_eq!(operations.len(), ROUTES.len());
+        assert_eq!(ids.len(), ROUTES.len());
+        assert_eq!(places.len(), ROUTES.len());
+        for route in &ROUTES {
+            assert_eq!(route.operation.route(), route);
+        }
+    }
+
+    #[test]
+    fn each_role_may_do_exactly_its_part() {
+        // auth.rs's table.
+        use Permission::*;
+        let table = [
+            (Role::Sre, [true, true, true, false, true]),
+            (Role::PolicyAuthor, [true, false, true, true, true]),
+            (Role::Auditor, [true, true, false, false, false]),
+            (Role::Viewer, [true, false, false, false, false]),
+        ];
+        for (role, expected) in table {
+            let got = [Read, ReadReceipts, Validate, Promote, Rollback].map(|p| role.allows(p));
+            assert_eq!(got, expected, "{role:?}");
+            assert_eq!(Role::parse(role.name()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn every_route_lists_the_errors_every_guarded_route_can_answer() {
+        for route in &ROUTES {
+            for always in [ErrorCode::Unauthenticated, ErrorCode::Forbidden] {
+                assert!(route.errors.contains(&always), "{} {always:?}", route.path);
+            }
+            // Only changes need the console session's CSRF token.
+            assert_eq!(
+                route.errors.contains(&ErrorCode::Csrf),
+                route.method == Method::Post,
+                "{}",
+                route.path
+            );
+            let unique: HashSet<&ErrorCode> = route.errors.iter().collect();
+            assert_eq!(unique.len(), route.errors.len(), "{}", route.path);
+        }
+    }
+
+    #[test]
+    fn roles_read_as_the_hand_written_description_named_them() {
+        let roles = |operation: Operation| operation.route().roles();
+        assert_eq!(roles(Operation::Status), "any");
+        assert_eq!(roles(Operation::Validate), "sre, policy-author");
+        assert_eq!(roles(Operation::Promote), "policy-author");
+        assert_eq!(roles(Operation::Rollback), "sre, policy-author");
+        assert_eq!(roles(Operation::Receipt), "sre, auditor");
+    }
+}

@@ -1,0 +1,28 @@
+//! The control plane: actix actors on the control thread.
+//!
+//! - [`Bundles`] owns promotion and rollback of policy bundles (its bounded mailbox serialises
+//!   them) and answers the admin server's questions about what is in force.
+//! - [`worker`]: the pattern every feature that follows the ledger uses (webhook outbox,
+//!   transparency log, compliance snapshots, scheduler, golden canary): a [`worker::Follower`]
+//!   driven by a supervised [`worker::Worker`] from a durable cursor.
+//!
+//! It reaches the shards only through the seam (`tf-seam`: the board, the [`tf_seam::Shards`]
+//! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
+//! the data plane nor the admin server.
+
+mod book;
+pub mod bundles;
+mod error;
+mod promote;
+mod running;
+mod spent;
+pub mod worker;
+
+pub use book::{Book, BundlesPlan, registry_keys};
+pub use bundles::Bundles;
+pub use error::ControlError;
+pub use promote::{PendingSwitch, Switched};
+pub use running::Running;
+
+#[cfg(test)]
+mod tests;

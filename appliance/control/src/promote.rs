@@ -1,0 +1,235 @@
+//! Promotion and rollback as steps the [`crate::Bundles`] actor runs in order: validate (or
+//! build the republished bundle), stage its terms, and, once every shard prepared them, record
+//! the switch and publish it. Waiting between the steps is the actor's; nothing here reads a
+//! clock or waits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tf_bundles::{Bundle, BundleFiles, Refusal};
+use tf_ledger::TimelineEvent;
+use tf_seam::{ActivePolicy, StagedTerms};
+
+use crate::book::Book;
+use crate::error::ControlError;
+use crate::spent::caps_below_spent;
+
+/// A completed switch.
+#[derive(Clone, Debug)]
+pub struct Switched {
+    /// `promote` or `rollback`.
+    pub action: &'static str,
+    /// The revision in force before.
+    pub from_revision: u64,
+    /// The revision in force now.
+    pub to_revision: u64,
+    /// Its hash.
+    pub bundle_hash: String,
+    /// For a rollback, the revision whose content was republished.
+    pub republishes: Option<u64>,
+    /// From staging the bundle's terms to every shard having prepared them (past charges for
+    /// new caps read), milliseconds: the switch begins after it.
+    pub prepared_ms: f64,
+    /// From publishing to every shard reporting the new revision, milliseconds (`None` if some
+    /// shard had not reported within the wait).
+    pub all_shards_ms: Option<f64>,
+    /// The timeline entry.
+    pub timeline_seq: u64,
+}
+
+impl Book {
+    /// Checks a bundle as a promotion would at `now_us`, without promoting it.
+    pub fn validate(
+        &self,
+        archive: &[u8],
+        allow_cap_below_spent: bool,
+        now_us: u64,
+    ) -> Result<Bundle, ControlError> {
+        let files = BundleFiles::from_tar_gz(archive).map_err(Refusal::one)?;
+        let bundle = tf_bundles::open(files, Some(&self.trusted), &self.limits)?;
+        let floor = self
+            .ledger
+            .highest_revision()?
+            .max(self.active.stamp.revision);
+        let mut problems = Vec::new();
+        if let Err(stale) = bundle.check_above(floor) {
+            problems.push(stale);
+        }
+        if !allow_cap_below_spent {
+            problems.extend(caps_below_spent(
+                self.ledger.as_ref(),
+                &bundle.content.tenants,
+                now_us,
+            )?);
+        }
+        if problems.is_empty() {
+            Ok(bundle)
+        } else {
+            Err(Refusal(problems).into())
+        }
+    }
+
+    /// Validates a bundle for promotion by `actor` and stages its terms.
+    pub fn begin_promote(
+        &mut self,
+        archive: Vec<u8>,
+        actor: &str,
+        allow_cap_below_spent: bool,
+        now_us: u64,
+    ) -> Result<PendingSwitch, ControlError> {
+        let bundle = self.validate(&archive, allow_cap_below_spent, now_us)?;
+        let reason = bundle.manifest.note.clone();
+        Ok(self.stage(bundle, archive, "promote", actor, reason))
+    }
+
+    /// Builds the republication of an earlier revision's content as a new revision, signed by
+    /// this appliance, and stages its terms. `to` defaults to the revision in force before the
+    /// active one.
+    pub fn begin_rollback(
+        &mut self,
+        actor: &str,
+        reason: &str,
+        to: Option<u64>,
+        now_us: u64,
+    ) -> Result<PendingSwitch, ControlError> {
+        let target = match to {
+            Some(revision) => revision,
+            None => self
+                .previous
+                .as_ref()
+                .map(|b| b.revision())
+                .ok_or(ControlError::NoPrevious)?,
+        };
+        let was_active = self
+            .ledger
+            .timeline()?
+            .iter()
+            .any(|e| e.to_revision == target);
+        if !was_active || target == self.active.stamp.revision {
+            return Err(ControlError::NeverActive { revision: target });
+        }
+        let source = self.load(target)?;
+        let original = source.manifest.republishes.unwrap_or(target);
+        let mut files = source.files.clone();
+        files.remove(tf_bundles::MANIFEST_FILE);
+        let info = tf_bundles::BuildInfo {
+            revision: self
+                .ledger
+                .highest_revision()?
+                .max(self.active.stamp.revision)
+                + 1,
+            author: actor.to_owned(),
+            note: reason.to_owned(),
+            tickets: source.manifest.tickets.clone(),
+            created_unix_s: now_us / 1_000_000,
+            republishes: Some(original),
+        };
+        let bundle = tf_bundles::build(files, info, &mut self.appliance_key, &self.limits)?;
+        let archive = bundle.files.to_tar_gz();
+        Ok(self.stage(bundle, archive, "rollback", actor, reason.to_owned()))
+    }
+
+    /// Stages a bundle's terms for every shard to prepare (reading the past charges new caps
+    /// need) before anything is recorded or switched.
+    fn stage(
+        &mut self,
+        bundle: Bundle,
+        archive: Vec<u8>,
+        action: &'static str,
+        actor: &str,
+        reason: String,
+    ) -> PendingSwitch {
+        let staged = self.shards.stage(StagedTerms::of(&bundle, &self.tenants));
+        // Shards that prepare append the slots of added tenants even if the switch then fails:
+        // the next staging starts from this table so every shard keeps numbering them alike.
+        self.tenants = staged.table.clone();
+        PendingSwitch {
+            links: bundle.manifest.tickets.clone(),
+            bundle,
+            archive,
+            action,
+            actor: actor.to_owned(),
+            reason,
+            staged,
+        }
+    }
+
+    /// The shards did not prepare the staged terms: they are withdrawn, nothing else changed.
+    pub fn abandon(&mut self, _pending: PendingSwitch) {
+        self.shards.withdraw();
+    }
+
+    /// Every shard prepared the staged terms (in `prepared`): records the switch durably at
+    /// `now_us`, then publishes it. A crash after the record restarts under the new revision.
+    pub fn switch(
+        &mut self,
+        pending: PendingSwitch,
+        prepared: Duration,
+        now_us: u64,
+    ) -> Result<Switched, ControlError> {
+        let PendingSwitch {
+            bundle,
+            archive,
+            action,
+            actor,
+            reason,
+            links,
+            staged,
+        } = pending;
+        let from_revision = self.active.stamp.revision;
+        let event = TimelineEvent {
+            seq: 0,
+            at_us: now_us,
+            action: action.to_owned(),
+            actor,
+            reason,
+            from_revision,
+            to_revision: bundle.revision(),
+            links,
+            bundle_hash: bundle.hash.clone(),
+        };
+        let timeline_seq = match self.ledger.record_switch(&event, &archive) {
+            Ok(seq) => seq,
+            Err(error) => {
+                self.shards.withdraw();
+                return Err(error.into());
+            }
+        };
+        let republishes = bundle.manifest.republishes;
+        let previous = self.active.bundle.clone();
+        self.running.take_terms(&bundle);
+        let active = Arc::new(ActivePolicy::switched(Arc::new(bundle), staged));
+        self.shards.publish(active.clone());
+        self.active = active;
+        self.previous = previous;
+        Ok(Switched {
+            action,
+            from_revision,
+            to_revision: event.to_revision,
+            bundle_hash: event.bundle_hash,
+            republishes,
+            prepared_ms: prepared.as_secs_f64() * 1e3,
+            all_shards_ms: None,
+            timeline_seq,
+        })
+    }
+}
+
+/// A switch staged and waiting for every shard to prepare its terms.
+#[derive(Debug)]
+pub struct PendingSwitch {
+    bundle: Bundle,
+    archive: Vec<u8>,
+    action: &'static str,
+    actor: String,
+    reason: String,
+    links: Vec<String>,
+    staged: Arc<StagedTerms>,
+}
+
+impl PendingSwitch {
+    /// The generation of the staged terms every shard must report prepared.
+    pub fn generation(&self) -> u64 {
+        self.staged.generation
+    }
+}

@@ -1,0 +1,416 @@
+//! A shard's QUIC endpoint, driven by hand the way quinn's own `endpoint.rs` and
+//! `connection.rs` drive `quinn-proto`: datagrams in through `handle`, connection and endpoint
+//! events exchanged, timers through `poll_timeout`/`handle_timeout`, datagrams out through
+//! `poll_transmit`. It is synchronous: the shard's tasks feed it and send what it queues.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use quinn_proto::{
+    ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, ServerConfig,
+    StreamEvent, Transmit,
+};
+use rustls::pki_types::CertificateDer;
+use tf_shard::TenantSlot;
+use tf_wire::{ErrorCode, FrameDecoder, Message, WireLimits, close_code};
+
+use super::connection::{Conn, ReadOutcome, Stream};
+use super::replies;
+use super::routes::Route;
+use tf_seam::TenantTable;
+
+/// A datagram to send.
+#[derive(Debug)]
+pub struct Datagram {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Where to.
+    pub to: SocketAddr,
+}
+
+/// A request read off a stream, with who sent it and where its answer goes.
+#[derive(Debug)]
+pub struct Request {
+    /// The tenant (from the connection's certificate).
+    pub tenant: TenantSlot,
+    /// Where the answer goes.
+    pub route: Route,
+    /// The message (a `Submit` or a `RegisterKey`).
+    pub message: Message,
+    /// When the frame was complete, Unix microseconds.
+    pub received_unix_us: u64,
+}
+
+/// Limits on what the driver accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct DriverLimits {
+    /// Connections at once on this shard.
+    pub max_connections: usize,
+    /// Frame and field limits.
+    pub wire: WireLimits,
+}
+
+/// The endpoint, its connections and the datagrams waiting to go out.
+pub struct Driver {
+    shard: usize,
+    endpoint: Endpoint,
+    limits: DriverLimits,
+    tenants: Arc<TenantTable>,
+    connections: HashMap<ConnectionHandle, Conn>,
+    dirty: Vec<ConnectionHandle>,
+    next_generation: u64,
+    decoder: FrameDecoder,
+    outgoing: VecDeque<Datagram>,
+    spare: Vec<Vec<u8>>,
+    draining: bool,
+    answered: u64,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("shard", &self.shard)
+            .field("connections", &self.connections.len())
+            .finish()
+    }
+}
+
+impl Driver {
+    /// The tenants it identifies partners against.
+    pub fn tenants(&self) -> &Arc<TenantTable> {
+        &self.tenants
+    }
+
+    /// Identifies new connections against `tenants` from now on (a promotion added some).
+    pub fn set_tenants(&mut self, tenants: Arc<TenantTable>) {
+        self.tenants = tenants;
+    }
+
+    /// A driver for one shard.
+    pub fn new(
+        shard: usize,
+        endpoint_config: Arc<EndpointConfig>,
+        server_config: Arc<ServerConfig>,
+        limits: DriverLimits,
+        tenants: Arc<TenantTable>,
+    ) -> Self {
+        Driver {
+            shard,
+            endpoint: Endpoint::new(endpoint_config, Some(server_config), false, None),
+            limits,
+            tenants,
+            connections: HashMap::new(),
+            dirty: Vec::new(),
+            next_generation: 1,
+            decoder: FrameDecoder::new(limits.wire),
+            outgoing: VecDeque::new(),
+            spare: Vec::new(),
+            draining: false,
+            answered: 0,
+        }
+    }
+
+    /// Feeds one received datagram to the endpoint.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        buffer.clear();
+        let event = self
+            .endpoint
+            .handle(now, from, None, None, BytesMut::from(data), &mut buffer);
+        match event {
+            Some(DatagramEvent::NewConnection(incoming)) => {
+                if self.draining || self.connections.len() >= self.limits.max_connections {
+                    let transmit = self.endpoint.refuse(incoming, &mut buffer);
+                    self.queue(buffer, &transmit);
+                    return;
+                }
+                match self.endpoint.accept(incoming, now, &mut buffer, None) {
+                    Ok((handle, quic)) => {
+                        let generation = self.next_generation;
+                        self.next_generation += 1;
+                        tracing::debug!(shard = self.shard, remote = %quic.remote_address(), "connection accepted");
+                        self.connections.insert(handle, Conn::new(quic, generation));
+                        self.dirty.push(handle);
+                    }
+                    Err(error) => {
+                        if let Some(transmit) = error.response {
+                            self.queue(buffer, &transmit);
+                        }
+                        return;
+                    }
+                }
+            }
+            Some(DatagramEvent::ConnectionEvent(handle, event)) => {
+                if let Some(conn) = self.connections.get_mut(&handle) {
+                    conn.quic.handle_event(event);
+                    mark(&mut self.dirty, handle, conn);
+                }
+            }
+            Some(DatagramEvent::Response(transmit)) => {
+                self.queue(buffer, &transmit);
+                return;
+            }
+            None => {}
+        }
+        self.spare.push(buffer);
+    }
+
+    /// Drives every connection that has something to do: timers, events, streams, and the
+    /// datagrams they want sent. Complete requests are appended to `requests`, stamped as
+    /// received at `unix_us` (the wall clock read with `now`).
+    pub fn poll(&mut self, now: Instant, unix_us: u64, requests: &mut Vec<Request>) {
+        for (handle, conn) in self.connections.iter_mut() {
+            if conn.timeout.is_some_and(|t| t <= now) {
+                conn.quic.handle_timeout(now);
+                mark(&mut self.dirty, *handle, conn);
+            }
+        }
+        while let Some(handle) = self.dirty.pop() {
+            self.poll_connection(handle, now, unix_us, requests);
+        }
+    }
+
+    fn poll_connection(
+        &mut self,
+        handle: ConnectionHandle,
+        now: Instant,
+        unix_us: u64,
+        requests: &mut Vec<Request>,
+    ) {
+        let Some(conn) = self.connections.get_mut(&handle) else {
+            return;
+        };
+        conn.dirty = false;
+        // Events between the connection and the endpoint (connection ids, draining).
+        while let Some(event) = conn.quic.poll_endpoint_events() {
+            if let Some(back) = self.endpoint.handle_event(handle, event) {
+                conn.quic.handle_event(back);
+            }
+        }
+        let (shard, draining, decoder) = (self.shard, self.draining, &mut self.decoder);
+        let mut read = |conn: &mut Conn, id| {
+            let received = (now, unix_us);
+            read_request(
+                shard, handle, conn, id, decoder, draining, received, requests,
+            )
+        };
+        while let Some(event) = conn.quic.poll() {
+            match event {
+                Event::Connected => identify(self.shard, &self.tenants, conn, now),
+                Event::ConnectionLost { reason } => {
+                    tracing::info!(shard = self.shard, remote = %conn.quic.remote_address(), %reason, "connection closed");
+                }
+                Event::Stream(StreamEvent::Opened { dir: Dir::Bi }) => {
+                    while let Some(id) = conn.quic.streams().accept(Dir::Bi) {
+                        conn.streams.insert(id, Stream::Reading(Vec::new()));
+                        read(conn, id);
+                    }
+                }
+                Event::Stream(StreamEvent::Readable { id }) => read(conn, id),
+                Event::Stream(StreamEvent::Writable { id }) => conn.write(id),
+                Event::Stream(StreamEvent::Finished { id }) => {
+                    conn.streams.remove(&id);
+                }
+                Event::Stream(StreamEvent::Stopped { id, .. }) => {
+                    conn.streams.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        loop {
+            let mut buffer = self.spare.pop().unwrap_or_default();
+            buffer.clear();
+            match conn.quic.poll_transmit(now, 1, &mut buffer) {
+                Some(transmit) => push_datagram(&mut self.outgoing, buffer, &transmit),
+                None => {
+                    self.spare.push(buffer);
+                    break;
+                }
+            }
+        }
+        conn.timeout = conn.quic.poll_timeout();
+        if conn.quic.is_drained() {
+            self.connections.remove(&handle);
+        }
+    }
+
+    /// Delivers an answer to its stream, if the connection is still the one that asked.
+    pub fn answer(&mut self, route: Route, frame: Vec<u8>) {
+        let Some(conn) = self.connections.get_mut(&route.connection) else {
+            return;
+        };
+        if conn.generation != route.generation {
+            return;
+        }
+        conn.in_flight = conn.in_flight.saturating_sub(1);
+        conn.answer(route.stream, frame);
+        mark(&mut self.dirty, route.connection, conn);
+        self.answered += 1;
+    }
+
+    /// Answers delivered to this shard's connections since it started.
+    pub fn answered(&self) -> u64 {
+        self.answered
+    }
+
+    /// Requests taken on open connections and not answered yet.
+    pub fn owed(&self) -> u64 {
+        self.connections.values().map(|c| c.in_flight as u64).sum()
+    }
+
+    /// The next datagram to send.
+    pub fn next_datagram(&mut self) -> Option<Datagram> {
+        self.outgoing.pop_front()
+    }
+
+    /// Returns a sent datagram's buffer for reuse.
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        if self.spare.len() < 64 {
+            self.spare.push(bytes);
+        }
+    }
+
+    /// The earliest connection timer.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        self.connections.values().filter_map(|c| c.timeout).min()
+    }
+
+    /// Stops taking new connections and new requests; requests already taken are answered.
+    pub fn begin_drain(&mut self) {
+        self.draining = true;
+        self.endpoint.set_server_config(None);
+    }
+
+    /// Whether every request taken has been answered and acknowledged.
+    pub fn quiescent(&self) -> bool {
+        self.connections.values().all(Conn::quiescent)
+    }
+
+    /// Closes every connection with a code.
+    pub fn close_all(&mut self, now: Instant, code: u32, reason: &str) {
+        for (handle, conn) in self.connections.iter_mut() {
+            conn.close(now, code, reason);
+            mark(&mut self.dirty, *handle, conn);
+        }
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether a datagram is waiting to be sent.
+    pub fn has_outgoing(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    fn queue(&mut self, buffer: Vec<u8>, transmit: &Transmit) {
+        push_datagram(&mut self.outgoing, buffer, transmit);
+    }
+}
+
+/// Queues the datagram quinn wrote into `buffer`.
+fn push_datagram(outgoing: &mut VecDeque<Datagram>, mut buffer: Vec<u8>, transmit: &Transmit) {
+    buffer.truncate(transmit.size);
+    outgoing.push_back(Datagram {
+        bytes: buffer,
+        to: transmit.destination,
+    });
+}
+
+fn mark(dirty: &mut Vec<ConnectionHandle>, handle: ConnectionHandle, conn: &mut Conn) {
+    if !conn.dirty {
+        conn.dirty = true;
+        dirty.push(handle);
+    }
+}
+
+/// Names the connection's tenant from its client certificate, or closes it saying why.
+fn identify(shard: usize, tenants: &TenantTable, conn: &mut Conn, now: Instant) {
+    let chain = conn
+        .quic
+        .crypto_session()
+        .peer_identity()
+        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .map(|chain| *chain)
+        .unwrap_or_default();
+    match crate::identity::identify(tenants, &chain) {
+        Ok(slot) => {
+            tracing::info!(shard, remote = %conn.quic.remote_address(), tenant = tenants.id(slot), "partner connected");
+            conn.tenant = Some(slot);
+        }
+        Err(refused) => {
+            tracing::info!(shard, remote = %conn.quic.remote_address(), reason = %refused.reason, "connection refused");
+            conn.close(now, refused.code, &refused.reason);
+        }
+    }
+}
+
+/// Reads a request stream; a complete frame becomes a [`Request`] (or an immediate error
+/// answer when it is malformed, not for us, or the shard is draining).
+#[allow(clippy::too_many_arguments)] // one call site, each argument a different part of it
+fn read_request(
+    shard: usize,
+    handle: ConnectionHandle,
+    conn: &mut Conn,
+    id: quinn_proto::StreamId,
+    decoder: &mut FrameDecoder,
+    draining: bool,
+    (now, unix_us): (Instant, u64),
+    requests: &mut Vec<Request>,
+) {
+    let Some(tenant) = conn.tenant else {
+        // Streams before identification cannot happen (no 0-RTT); refuse them if they do.
+        conn.close(
+            now,
+            close_code::PROTOCOL_VIOLATION,
+            "request before the tenant was identified",
+        );
+        return;
+    };
+    let limits = *decoder.limits();
+    let frame = match conn.read(id, &limits) {
+        ReadOutcome::Pending => return,
+        ReadOutcome::Refused(error) => {
+            conn.answer(id, replies::wire_error(0, &error));
+            return;
+        }
+        ReadOutcome::Frame(frame) => frame,
+    };
+    let message = match decoder.decode(&frame) {
+        Ok(archived) => tf_wire::to_owned(archived),
+        Err(error) => {
+            conn.answer(id, replies::wire_error(0, &error));
+            return;
+        }
+    };
+    let request_id = match &message {
+        Message::Submit(submit) => submit.request_id,
+        Message::RegisterKey(register) => register.request_id,
+        Message::BudgetQuery(query) => query.request_id,
+        _ => {
+            let detail = "partners send Submit, RegisterKey or BudgetQuery messages".to_owned();
+            conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
+            return;
+        }
+    };
+    if draining {
+        conn.answer(id, replies::error(request_id, ErrorCode::ShuttingDown));
+        return;
+    }
+    conn.in_flight += 1;
+    requests.push(Request {
+        tenant,
+        route: Route {
+            shard,
+            connection: handle,
+            generation: conn.generation,
+            stream: id,
+        },
+        message,
+        received_unix_us: unix_us,
+    });
+}

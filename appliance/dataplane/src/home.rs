@@ -1,0 +1,509 @@
+//! The home-shard side of a shard: admits requests for the tenants homed here (rate, queue and
+//! budget), registers their keys, reports their budgets, and turns verified batches into
+//! decided requests with settled budget charges for the ledger.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tf_engine::groth16::AnyKey;
+use tf_engine::{KeyId, Verdict};
+use tf_ledger::ChargeGroup;
+use tf_shard::{
+    Batch, BatchKey, Job, Micros, Shard, ShardSettings, TenantSlot, Verification, engine_curve,
+    receipt_for,
+};
+use tf_wire::{Curve, DatasetClass, ErrorCode};
+
+use super::prepare::Preparing;
+use super::replies;
+use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome};
+use crate::policy::PolicyGate;
+use tf_seam::ActivePolicy;
+use tf_seam::Board;
+use tf_seam::StagedTerms;
+use tf_seam::TenantTable;
+use tf_seam::clock::Now;
+use tf_state::{KeyStore, StoredKey};
+
+/// A shard's home-side state.
+pub struct Home {
+    shard: Shard<Route>,
+    keystore: KeyStore,
+    settings: ShardSettings,
+    /// Told to partners over budget: how to ask for more.
+    budget_contact: String,
+    metrics: tf_metrics::ShardMetrics,
+    /// The policy bundle in force, checked before quotas and budgets.
+    gate: PolicyGate,
+    board: Arc<Board>,
+    index: usize,
+    tenants: Arc<TenantTable>,
+    /// A promotion's terms being prepared, applied when its policy is published.
+    preparing: Option<Preparing>,
+    /// The generation of the staged terms last begun.
+    begun: u64,
+    /// The keys the bundle in force's registry grants every tenant it lists.
+    bundle_keys: Vec<KeyId>,
+}
+
+impl Home {
+    /// Applies reloaded admission quotas.
+    pub fn set_admission(&mut self, quotas: &[tf_seam::Quota], now: tf_shard::Micros) {
+        for quota in quotas {
+            self.shard
+                .set_admission(quota.slot, quota.rate_per_sec, quota.burst, now);
+        }
+    }
+
+    /// The home side of shard `index` over a scheduler core.
+    pub fn new(
+        index: usize,
+        shard: Shard<Route>,
+        tenants: Arc<TenantTable>,
+        keystore: KeyStore,
+        settings: ShardSettings,
+        budget_contact: String,
+        board: Arc<Board>,
+    ) -> Self {
+        let gate = PolicyGate::new(&board);
+        let bundle_keys = board
+            .policy()
+            .bundle
+            .as_ref()
+            .map(|b| b.content.keys.iter().map(|k| k.key.id()).collect())
+            .unwrap_or_default();
+        // The terms staged before this shard started are the ones it started with.
+        let begun = board.stage_generation();
+        board.shard_prepared(index, begun);
+        Home {
+            metrics: tf_metrics::ShardMetrics::new(shard.tenant_count()),
+            shard,
+            keystore,
+            settings,
+            budget_contact,
+            gate,
+            board,
+            index,
+            tenants,
+            preparing: None,
+            begun,
+            bundle_keys,
+        }
+    }
+
+    /// Picks up a newly promoted policy and its terms (also done before every admission).
+    pub fn refresh_policy(&mut self, now: Now) -> tf_shard::PolicyStamp {
+        if let Some(active) = self.gate.refresh(&self.board) {
+            self.switch_terms(&active, now);
+        }
+        self.gate.stamp()
+    }
+
+    /// The tenants admitted here (grown by promotions that add some).
+    pub fn tenants(&self) -> &Arc<TenantTable> {
+        &self.tenants
+    }
+
+    /// The generation of the staged terms this shard last began preparing.
+    pub fn prepare_begun(&self) -> u64 {
+        self.begun
+    }
+
+    /// Begins preparing staged terms; returns the questions for the ledger, to be sent in
+    /// order after every decided request sent so far.
+    pub fn begin_prepare(&mut self, staged: Arc<StagedTerms>, now: Now) -> Vec<HistoryQuery> {
+        self.begun = staged.generation;
+        self.add_tenants(&staged.table, now);
+        let (preparing, queries) = Preparing::begin(staged, &self.shard, self.index, now.unix_us);
+        if preparing.ready() {
+            self.board
+                .shard_prepared(self.index, preparing.generation());
+        }
+        self.preparing = Some(preparing);
+        queries
+    }
+
+    /// The staged terms were withdrawn (their switch failed): drops what was prepared. Slots
+    /// of added tenants stay, as the control plane's table keeps them.
+    pub fn withdraw_prepare(&mut self, generation: u64) {
+        self.begun = generation;
+        self.preparing = None;
+    }
+
+    /// The ledger answered a history question.
+    pub fn history_arrived(
+        &mut self,
+        query: &HistoryQuery,
+        charges: Result<Vec<tf_ledger::ChargeGroup>, String>,
+    ) {
+        let Some(preparing) = self.preparing.as_mut() else {
+            return;
+        };
+        preparing.history_arrived(query, charges);
+        if preparing.ready() {
+            self.board
+                .shard_prepared(self.index, preparing.generation());
+        }
+    }
+
+    /// Makes room for the tenants a staged bundle adds (every shard numbers them alike), and
+    /// prepares the keys those homed here registered when an earlier bundle listed them.
+    fn add_tenants(&mut self, table: &TenantTable, now: Now) {
+        let first = self.shard.tenant_count();
+        if table.len() <= first {
+            return;
+        }
+        for spec in &table.specs()[first..] {
+            self.shard.add_tenant(spec, now.mono, now.unix_us);
+        }
+        self.metrics.grow(table.len());
+        // Keys an added tenant registered (under an earlier bundle) or is granted by id.
+        let homed: Vec<String> = (first..table.len())
+            .map(|slot| TenantSlot(slot as u32))
+            .filter(|slot| table.home(*slot) == self.index)
+            .map(|slot| table.id(slot).to_owned())
+            .collect();
+        if homed.is_empty() {
+            return;
+        }
+        let stored = match self.keystore.registered_by(&homed) {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(%error, "loading registered keys for added tenants failed");
+                return;
+            }
+        };
+        install_keys(
+            &mut self.shard,
+            table,
+            self.index,
+            &stored,
+            &self.settings.limits,
+        );
+    }
+
+    /// Puts a newly published policy's terms in force: weights, quotas, caps, costs, charge
+    /// policies, the over-budget contact and the key registry.
+    fn switch_terms(&mut self, active: &ActivePolicy, now: Now) {
+        let Some(terms) = &active.terms else { return };
+        let preparing = match self.preparing.take() {
+            Some(p) if p.generation() == terms.generation => p,
+            _ => {
+                self.add_tenants(&terms.table, now);
+                Preparing::begin(terms.clone(), &self.shard, self.index, now.unix_us).0
+            }
+        };
+        preparing.apply(&mut self.shard, self.index, now.mono, now.unix_us);
+        self.tenants = terms.table.clone();
+        self.budget_contact = terms.contact.clone();
+        self.switch_keys(terms);
+    }
+
+    /// Prepares the registry's keys and grants them (and keys granted by id) to every listed
+    /// tenant homed here; takes the previous registry's other keys back, except from a tenant
+    /// that registered the same key itself.
+    fn switch_keys(&mut self, terms: &StagedTerms) {
+        let new_ids: Vec<KeyId> = terms.keys.iter().map(|(id, _)| *id).collect();
+        let dropped: Vec<KeyId> = self
+            .bundle_keys
+            .iter()
+            .filter(|id| !new_ids.contains(id))
+            .copied()
+            .collect();
+        for (id, key) in &terms.keys {
+            if let Err(full) = self.shard.install_key(key.clone()) {
+                tracing::warn!(key_id = %id, %full, "a bundle key was not prepared");
+            }
+        }
+        for (i, tenant) in terms.tenants.iter().enumerate() {
+            let slot = TenantSlot(i as u32);
+            if self.tenants.home(slot) != self.index {
+                continue;
+            }
+            if !dropped.is_empty() {
+                let id = self.tenants.id(slot).to_owned();
+                let registered = self.keystore.grants(&id).unwrap_or_default();
+                for &key in &dropped {
+                    if !registered.contains(&key.to_string()) {
+                        self.shard.revoke_key(slot, key);
+                    }
+                }
+            }
+            let Some(tenant) = tenant else { continue };
+            for id in new_ids.iter().chain(&tenant.keys) {
+                self.shard.grant_key(slot, *id);
+            }
+        }
+        self.bundle_keys = new_ids;
+    }
+
+    /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
+    /// capped tenants homed on it.
+    pub fn snapshot(&mut self, connections: u64, now: Now) -> tf_metrics::ShardSnapshot {
+        let tenants = self.tenants.clone();
+        let mut budgets = Vec::new();
+        // Every tenant homed here: a promotion may have given caps to one started without.
+        for slot in 0..tenants.specs().len() {
+            let slot = TenantSlot(slot as u32);
+            if tenants.home(slot) != self.index {
+                continue;
+            }
+            for status in self.shard.budget_status(slot, now.unix_us) {
+                budgets.push(tf_metrics::BudgetGauge {
+                    tenant: slot,
+                    status,
+                });
+            }
+        }
+        tf_metrics::ShardSnapshot {
+            metrics: self.metrics.clone(),
+            queue_depth: self.shard.pending(),
+            connections,
+            cpu_seconds: tf_metrics::thread_cpu_seconds().unwrap_or(0.0),
+            budgets,
+            policy_revision: self.gate.stamp().revision,
+        }
+    }
+
+    /// Takes a request for a tenant homed here. Returns the answer when there is one at once
+    /// (a refusal, or a key registration); `None` when the request was queued.
+    pub fn receive(&mut self, message: ToHome, now: Now) -> Option<Reply> {
+        match message {
+            ToHome::Submit(job) => self.submit(job, now),
+            ToHome::Budgets {
+                tenant,
+                request_id,
+                route,
+            } => {
+                let caps = self.shard.budget_status(tenant, now.unix_us);
+                let id = self.shard.tenant_id(tenant);
+                Some(Reply {
+                    route,
+                    frame: replies::budget_status(request_id, id, &caps),
+                })
+            }
+            ToHome::RegisterKey {
+                tenant,
+                request_id,
+                curve,
+                key,
+                route,
+            } => Some(Reply {
+                route,
+                frame: self.register(tenant, request_id, curve, key),
+            }),
+        }
+    }
+
+    /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
+    fn submit(&mut self, mut job: Job<Route>, now: Now) -> Option<Reply> {
+        self.refresh_policy(now);
+        let tenant = self.shard.tenant_id(job.tenant);
+        match self.gate.admit(job.tenant, tenant, &job.submit) {
+            Ok(stamp) => job.policy = stamp,
+            Err(denial) => {
+                self.metrics.denied(&job);
+                let frame =
+                    replies::error(job.submit.request_id, ErrorCode::DeniedByPolicy(denial));
+                return Some(Reply {
+                    route: job.route,
+                    frame,
+                });
+            }
+        }
+        match self.shard.admit(job, now.mono, now.unix_us) {
+            Ok(()) => None,
+            Err((refusal, job)) => {
+                self.metrics.refused(&job, &refusal);
+                let tenant = self.shard.tenant_id(job.tenant);
+                let frame = replies::refusal(
+                    job.submit.request_id,
+                    &refusal,
+                    tenant,
+                    &self.budget_contact,
+                );
+                Some(Reply {
+                    route: job.route,
+                    frame,
+                })
+            }
+        }
+    }
+
+    fn register(
+        &mut self,
+        tenant: TenantSlot,
+        request_id: u64,
+        curve: Curve,
+        key: Vec<u8>,
+    ) -> Vec<u8> {
+        let curve = engine_curve(curve);
+        let prepared = match AnyKey::decode(curve, &self.settings.limits, &key) {
+            Ok(prepared) => prepared,
+            Err(rejection) => {
+                let detail = format!("verifying key: {rejection}");
+                return replies::error(request_id, ErrorCode::KeyRefused { detail });
+            }
+        };
+        let id = match self.shard.register_key(tenant, prepared) {
+            Ok(id) => id,
+            Err(full) => {
+                let detail = full.to_string();
+                return replies::error(request_id, ErrorCode::KeyRefused { detail });
+            }
+        };
+        let stored = StoredKey {
+            id,
+            curve,
+            bytes: key,
+        };
+        let tenant_id = self.shard.tenant_id(tenant).to_owned();
+        if let Err(error) = self.keystore.save(&tenant_id, &stored) {
+            tracing::error!(tenant = tenant_id, %error, "saving a registered key failed");
+            return replies::error(request_id, ErrorCode::Internal);
+        }
+        tracing::info!(tenant = tenant_id, key_id = %id, "verifying key registered");
+        replies::key_registered(request_id, id)
+    }
+
+    /// Takes the next due batch off the scheduler, if one is due.
+    pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<Route>>> {
+        self.shard.next_batch(now)
+    }
+
+    /// Starts verifying a batch a step at a time (it borrows only the batch).
+    pub fn verification<'b>(
+        &self,
+        batch: &'b Batch<BatchKey, Job<Route>>,
+    ) -> Verification<'b, Route> {
+        self.shard.verification(batch)
+    }
+
+    /// Settles each verified request's budget reservation (decided at `now`) and appends one decided request
+    /// (receipt not yet numbered or signed) per job to `decided`. `busy` is the time spent
+    /// verifying, which the scheduler learns the cost of a batch from.
+    pub fn decide(
+        &mut self,
+        now: Now,
+        shard_index: usize,
+        batch: Batch<BatchKey, Job<Route>>,
+        verdicts: Vec<Verdict>,
+        busy: Duration,
+        decided: &mut Vec<Decided>,
+    ) {
+        self.shard.count_verdicts(&batch, &verdicts);
+        let cost = batch.items.iter().map(|j| j.cost()).sum();
+        self.shard
+            .record_service(cost, Micros(busy.as_micros() as u64));
+        let decided_at = now.unix_us;
+        self.metrics.decided(&batch.items, &verdicts, decided_at);
+        let shard = shard_index as u16;
+        for (job, verdict) in batch.items.iter().zip(verdicts) {
+            let settlement = self.shard.settle(job, &verdict, decided_at);
+            if let Some(preparing) = self.preparing.as_mut() {
+                preparing.note_charge(
+                    job.tenant,
+                    &job.submit.purpose,
+                    job.submit.dataset_class,
+                    settlement.charged,
+                    decided_at,
+                );
+            }
+            let tenant = self.shard.tenant_id(job.tenant);
+            let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
+            decided.push(Decided {
+                route: job.route,
+                statement_digest: job.statement_digest(),
+                verdict,
+                receipt,
+            });
+        }
+        self.shard.recycle(batch.items);
+    }
+
+    /// When an open batch's window ends.
+    pub fn next_deadline(&self) -> Option<Micros> {
+        self.shard.next_deadline()
+    }
+}
+
+/// Restores the budget counters of the tenants homed on this shard from the charges the
+/// ledger held at start. Returns how many charge groups were applied.
+pub fn restore_budgets(
+    shard: &mut Shard<Route>,
+    tenants: &TenantTable,
+    index: usize,
+    restored: &[(TenantSlot, Vec<ChargeGroup>)],
+    unix_now: u64,
+) -> usize {
+    let mut applied = 0;
+    for (slot, groups) in restored {
+        if tenants.home(*slot) != index {
+            continue;
+        }
+        for group in groups {
+            let Some(class) = DatasetClass::from_name(&group.dataset_class) else {
+                continue;
+            };
+            shard.restore_charges(
+                *slot,
+                &group.purpose,
+                class,
+                group.charged,
+                group.from_us,
+                group.to_us,
+                unix_now,
+            );
+            applied += 1;
+        }
+    }
+    applied
+}
+
+/// Prepares the stored keys that tenants homed on this shard registered or were granted.
+/// Returns how many keys were prepared.
+pub fn install_keys(
+    shard: &mut Shard<Route>,
+    tenants: &TenantTable,
+    index: usize,
+    stored: &[(StoredKey, Vec<String>)],
+    limits: &tf_engine::Limits,
+) -> usize {
+    let mut prepared = 0;
+    for (key, registered_by) in stored {
+        let homed_here: Vec<TenantSlot> = tenants
+            .specs()
+            .iter()
+            .enumerate()
+            .map(|(i, _)| TenantSlot(i as u32))
+            .filter(|slot| tenants.home(*slot) == index)
+            .filter(|slot| {
+                let id = tenants.id(*slot);
+                registered_by.iter().any(|t| t == id)
+                    || tenants.specs()[slot.0 as usize].keys.contains(&key.id)
+            })
+            .collect();
+        if homed_here.is_empty() {
+            continue;
+        }
+        let any = match AnyKey::decode(key.curve, limits, &key.bytes) {
+            Ok(any) => any,
+            Err(rejection) => {
+                tracing::warn!(key_id = %key.id, %rejection, "a stored verifying key does not decode; skipped");
+                continue;
+            }
+        };
+        let id: KeyId = match shard.install_key(any) {
+            Ok(id) => id,
+            Err(full) => {
+                tracing::warn!(%full, "verifying keys beyond the registry's capacity were not loaded");
+                break;
+            }
+        };
+        for slot in homed_here {
+            shard.grant_key(slot, id);
+        }
+        prepared += 1;
+    }
+    prepared
+}

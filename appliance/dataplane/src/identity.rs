@@ -1,0 +1,47 @@
+//! Who a connection's client certificate says it is: the leaf's URI name
+//! `urn:trust-fabric:tenant:<id>`, looked up in the tenant table.
+
+use rustls::pki_types::CertificateDer;
+use tf_seam::TenantTable;
+use tf_shard::TenantSlot;
+use tf_state::TENANT_URI_PREFIX;
+use tf_wire::close_code;
+
+/// Why a client certificate does not identify a tenant we serve.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotATenant {
+    /// The QUIC close code to send.
+    pub code: u32,
+    /// The reason to send with it (and log).
+    pub reason: String,
+}
+
+/// The tenant a verified client certificate chain names. The chain was already verified against
+/// the CA by TLS.
+pub fn identify(
+    tenants: &TenantTable,
+    chain: &[CertificateDer<'_>],
+) -> Result<TenantSlot, NotATenant> {
+    let no_identity = |why: &str| NotATenant {
+        code: close_code::NO_TENANT_IDENTITY,
+        reason: format!("the client certificate names no tenant: {why}"),
+    };
+    let leaf = chain
+        .first()
+        .ok_or_else(|| no_identity("no certificate was presented"))?;
+    let cert = webpki::EndEntityCert::try_from(leaf)
+        .map_err(|_| no_identity("the certificate does not parse"))?;
+    let mut names = cert
+        .valid_uri_names()
+        .filter_map(|uri| uri.strip_prefix(TENANT_URI_PREFIX));
+    let id = names
+        .next()
+        .ok_or_else(|| no_identity(&format!("it has no {TENANT_URI_PREFIX}<id> URI name")))?;
+    if names.next().is_some() {
+        return Err(no_identity("it names more than one tenant"));
+    }
+    tenants.slot(id).ok_or_else(|| NotATenant {
+        code: close_code::UNKNOWN_TENANT,
+        reason: format!("tenant {id:?} is not configured on this appliance"),
+    })
+}

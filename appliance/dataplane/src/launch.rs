@@ -1,0 +1,212 @@
+//! Starting the data plane: one pinned glommio executor per shard, joined by channel meshes,
+//! and one for the ledger thread, with budgets restored from the ledger first.
+
+use std::net::UdpSocket;
+use std::sync::Arc;
+
+use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::channels::shared_channel;
+use glommio::{ExecutorJoinHandle, LocalExecutorBuilder, Placement};
+use quinn_proto::{EndpointConfig, ServerConfig};
+use tf_ledger::{ChargeGroup, Ledger, LedgerError};
+use tf_metrics::MetricsHub;
+use tf_seam::{Board, TenantTable};
+use tf_shard::{ShardSettings, TenantSlot};
+use tf_state::{KeyStore, StoredKey};
+
+use crate::driver::DriverLimits;
+use crate::ledger::LedgerPlan;
+use crate::shard::{self, ShardPlan};
+
+/// Capacity of each cross-shard channel (requests to a home shard, answers back).
+const MESH_CAPACITY: usize = 1024;
+/// Capacity of each channel to and from the ledger thread, in batches.
+const LEDGER_CHANNEL_CAPACITY: usize = 64;
+/// Charges are read back from the ledger summed per minute: calendar windows start on whole
+/// minutes, so a group never straddles one.
+const RESTORE_GROUP_US: u64 = 60_000_000;
+
+/// Everything the data plane starts from, built by the appliance's wiring.
+pub struct DataPlanePlan {
+    /// Shared with the control plane and the main thread.
+    pub board: Arc<Board>,
+    /// Where shards and the ledger publish their counters.
+    pub metrics: Arc<MetricsHub>,
+    /// The opened, migrated ledger; the ledger thread owns it from now on.
+    pub ledger: Box<dyn Ledger>,
+    /// The receipt signing key.
+    pub receipt_secret: [u8; 32],
+    /// TLS and transport settings.
+    pub server_config: Arc<ServerConfig>,
+    /// One bound SO_REUSEPORT socket per shard.
+    pub sockets: Vec<UdpSocket>,
+    /// The CPU each shard is pinned to.
+    pub placement: Vec<usize>,
+    /// io_uring registered memory per executor, bytes.
+    pub io_memory_bytes: usize,
+    /// Connection and frame limits.
+    pub driver_limits: DriverLimits,
+    /// Every tenant and its home shard.
+    pub tenants: Arc<TenantTable>,
+    /// Queueing, scheduling and batching.
+    pub settings: ShardSettings,
+    /// Told to partners over budget.
+    pub budget_contact: String,
+    /// Verifying keys to prepare at start, and which tenants may use each.
+    pub stored_keys: Arc<Vec<(StoredKey, Vec<String>)>>,
+    /// Where newly registered keys are saved.
+    pub keystore: KeyStore,
+    /// The wall clock at start, Unix microseconds (budget windows are restored against it).
+    pub now_unix_us: u64,
+}
+
+/// Why the data plane did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaunchError {
+    /// Budgets could not be read back from the ledger.
+    #[error("restoring budgets from the ledger: {0}")]
+    Restore(#[from] LedgerError),
+    /// An executor could not be started.
+    #[error("{0}")]
+    Executor(String),
+}
+
+/// The running shards and ledger thread.
+pub struct DataPlane {
+    shards: Vec<ExecutorJoinHandle<Result<(), String>>>,
+    ledger: ExecutorJoinHandle<()>,
+}
+
+impl std::fmt::Debug for DataPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataPlane")
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DataPlane {
+    /// Restores budgets, then starts every shard and the ledger thread. They join their
+    /// channels and report ready on the board.
+    pub fn launch(plan: DataPlanePlan) -> Result<Self, LaunchError> {
+        let shards = plan.sockets.len();
+        let restored = Arc::new(restore_charges(
+            plan.ledger.as_ref(),
+            &plan.tenants,
+            plan.now_unix_us,
+        )?);
+        let endpoint_config = Arc::new(EndpointConfig::default());
+        let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
+        let replies = MeshBuilder::full(shards, MESH_CAPACITY);
+        let mut ledger_plan = LedgerPlan {
+            ledger: plan.ledger,
+            receipt_secret: plan.receipt_secret,
+            from_shards: Vec::with_capacity(shards),
+            to_shards: Vec::with_capacity(shards),
+            metrics: plan.metrics.clone(),
+            board: plan.board.clone(),
+        };
+        let mut handles = Vec::with_capacity(shards);
+        for (index, socket) in plan.sockets.into_iter().enumerate() {
+            let (to_ledger, ledger_from_shard) =
+                shared_channel::new_bounded(LEDGER_CHANNEL_CAPACITY);
+            let (ledger_to_shard, from_ledger) =
+                shared_channel::new_bounded(LEDGER_CHANNEL_CAPACITY);
+            ledger_plan.from_shards.push(ledger_from_shard);
+            ledger_plan.to_shards.push(ledger_to_shard);
+            let shard_plan = ShardPlan {
+                index,
+                socket,
+                endpoint_config: endpoint_config.clone(),
+                server_config: plan.server_config.clone(),
+                driver_limits: plan.driver_limits,
+                tenants: plan.tenants.clone(),
+                settings: plan.settings,
+                budget_contact: plan.budget_contact.clone(),
+                restored: restored.clone(),
+                stored_keys: plan.stored_keys.clone(),
+                keystore: plan.keystore.clone(),
+                to_home: to_home.clone(),
+                replies: replies.clone(),
+                to_ledger,
+                from_ledger,
+                #[cfg(feature = "without-ledger")]
+                receipt_secret: plan.receipt_secret,
+                board: plan.board.clone(),
+                metrics: plan.metrics.clone(),
+            };
+            let board = plan.board.clone();
+            let cpu = plan.placement[index];
+            let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+                .name(&format!("shard-{index}"))
+                .io_memory(plan.io_memory_bytes)
+                .preempt_timer(shard::PREEMPT_EVERY)
+                .spawn(move || async move {
+                    let result = shard::run(shard_plan).await;
+                    board.shard_stopped();
+                    result
+                })
+                .map_err(|e| {
+                    LaunchError::Executor(format!(
+                        "starting shard {index} on CPU {cpu} failed: {e} (io_uring with {} KiB \
+                         of locked memory per shard; check RLIMIT_MEMLOCK with `ulimit -l`)",
+                        plan.io_memory_bytes / 1024
+                    ))
+                })?;
+            handles.push(handle);
+        }
+        let ledger = LocalExecutorBuilder::new(Placement::Unbound)
+            .name("ledger")
+            .io_memory(plan.io_memory_bytes)
+            .spawn(move || crate::ledger::run(ledger_plan))
+            .map_err(|e| {
+                LaunchError::Executor(format!("starting the ledger thread failed: {e}"))
+            })?;
+        Ok(DataPlane {
+            shards: handles,
+            ledger,
+        })
+    }
+
+    /// Waits for every shard and the ledger thread to return (after a drain); whether any
+    /// failed (each failure is logged).
+    pub fn join(self) -> bool {
+        let mut failed = false;
+        for (index, handle) in self.shards.into_iter().enumerate() {
+            match handle.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(shard = index, "{error}");
+                    failed = true;
+                }
+                Err(error) => {
+                    tracing::error!(shard = index, "{error}");
+                    failed = true;
+                }
+            }
+        }
+        if let Err(error) = self.ledger.join() {
+            tracing::error!("the ledger thread failed: {error}");
+            failed = true;
+        }
+        failed
+    }
+}
+
+/// Every capped tenant's charges still inside some window, read back from the ledger.
+fn restore_charges(
+    ledger: &dyn Ledger,
+    tenants: &TenantTable,
+    now_unix_us: u64,
+) -> Result<Vec<(TenantSlot, Vec<ChargeGroup>)>, LedgerError> {
+    let mut restored = Vec::new();
+    for (i, spec) in tenants.specs().iter().enumerate() {
+        let Some(since) = tf_budgets::restore_from(&spec.caps, now_unix_us) else {
+            continue;
+        };
+        let groups = ledger.charges_since(&spec.id, since, RESTORE_GROUP_US)?;
+        restored.push((TenantSlot(i as u32), groups));
+    }
+    Ok(restored)
+}

@@ -1,0 +1,31 @@
+//! The data plane: one glommio executor pinned per core, each driving its own QUIC endpoint
+//! (quinn-proto over an io_uring UDP socket), admitting requests for the tenants homed on it,
+//! verifying them in fair batches, and handing decided requests to the ledger thread, which
+//! stores each receipt durably before the partner is answered.
+//!
+//! It meets the control plane only on the board (`tf-seam`): it reads the policy, staged terms
+//! and quotas published there, and publishes its pulses and the ledger's committed watermark.
+
+mod connection;
+pub mod cpus;
+mod driver;
+mod home;
+mod identity;
+mod launch;
+mod ledger;
+pub mod nudge;
+mod policy;
+mod prepare;
+mod priority;
+mod replies;
+mod routes;
+mod shard;
+mod sockets;
+pub mod tls;
+#[cfg(feature = "without-ledger")]
+mod unstored;
+mod wakeup;
+
+pub use driver::DriverLimits;
+pub use launch::{DataPlane, DataPlanePlan, LaunchError};
+pub use sockets::{BUFFER_BYTES as UDP_BUFFER_BYTES, bind as bind_sockets};

@@ -1,0 +1,26 @@
+//! The seam between the appliance's planes: everything the data plane (shards, ledger thread)
+//! and the control plane (actors, admin server) share, and nothing else.
+//!
+//! - [`Board`]: atomics and published snapshots. Shards read the policy's generation with one
+//!   atomic load per admission and everything else once per pulse; the ledger thread publishes
+//!   its committed sequence once per commit; the control plane publishes policies, staged terms
+//!   and quotas.
+//! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
+//! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
+//!
+//! Neither plane awaits the other's futures: they meet only here and on bounded channels.
+
+mod board;
+pub mod clock;
+mod policy;
+mod published;
+mod shards;
+mod staged;
+mod tenants;
+
+pub use board::{Board, PulseReading, Quota};
+pub use policy::ActivePolicy;
+pub use published::Published;
+pub use shards::Shards;
+pub use staged::{StagedTenant, StagedTerms};
+pub use tenants::{TenantTable, home_shard};

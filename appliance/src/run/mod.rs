@@ -1,0 +1,362 @@
+//! `appliance serve`: the one place the planes are wired together. The main thread loads
+//! configuration and state, opens the ledger and the bundle in force, starts the data plane
+//! (one pinned executor per shard and one for the ledger thread) and the control thread (the
+//! control plane's actors and the admin server), tells the user how to connect, then watches
+//! the shards, reloads on SIGHUP and drains on SIGTERM/SIGINT.
+
+mod control_thread;
+mod notify;
+mod partner_file;
+mod reload;
+mod supervise;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tf_config::Config;
+use tf_control::{Book, BundlesPlan, Running};
+use tf_dataplane::nudge;
+use tf_dataplane::{DataPlane, DataPlanePlan, DriverLimits};
+use tf_ledger::SqliteLedger;
+use tf_metrics::MetricsHub;
+use tf_seam::clock::unix_micros;
+use tf_seam::{Board, TenantTable};
+use tf_shard::{Micros, ShardSettings};
+use tf_state::{KeyStore, State, layout};
+use tf_wire::WireLimits;
+
+use crate::cli::ServeArgs;
+
+/// Most verifying keys each shard keeps prepared.
+const KEY_CAPACITY: usize = 1024;
+/// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
+const EXIT_SHARD_FAILED: i32 = 70;
+/// How long the shards and the ledger may take to join their channels and listen.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a switch waits for every shard to prepare, then to report the new revision.
+const SWITCH_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs the appliance until SIGTERM or SIGINT.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let config = match Config::load_or_default(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("appliance serve: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let level = match args.log_level {
+        Some(level) => level.into(),
+        None => crate::logging::parse_level(&config.logging.level),
+    };
+    let log_level = crate::logging::init(level, &config.logging.format);
+    install_panic_exit();
+    match serve(args, config, log_level) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("appliance serve: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(
+    args: ServeArgs,
+    mut config: Config,
+    log_level: crate::logging::LogLevel,
+) -> anyhow::Result<()> {
+    let overrides = reload::Overrides {
+        listen: args.listen,
+        shards: args.shards,
+        admin_listen: args.admin_listen,
+        log_level: args.log_level,
+    };
+    overrides.apply(&mut config);
+    let root = State::resolve(args.state_dir.clone().or(config.server.state_dir.clone()));
+    let checks = crate::preflight::run_checks(&config, &root);
+    if args.check_config {
+        crate::output::line(crate::preflight::render(&checks).trim_end());
+        return crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg);
+    }
+    crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg)?;
+    for check in checks
+        .iter()
+        .filter(|c| c.status != crate::preflight::Status::Pass)
+    {
+        tracing::warn!(check = check.name, fix = %check.fix, "{}", check.detail);
+    }
+    let state = State::open_or_init(&root, &tf_state::server_names())?;
+
+    let allowed = tf_dataplane::cpus::allowed().unwrap_or_else(|| vec![0]);
+    let shards = match config.server.shards {
+        0 => allowed.len(),
+        n => n,
+    };
+    // Shards beyond the allowed CPUs share them round robin (useful for tests, not for speed).
+    let placement: Vec<usize> = (0..shards).map(|i| allowed[i % allowed.len()]).collect();
+
+    let signer = state.receipt_signer()?;
+    let board = Arc::new(Board::new(shards));
+    let ledger_path = state.path(layout::LEDGER);
+    if !state.created && !ledger_path.exists() {
+        tracing::warn!(
+            path = %ledger_path.display(),
+            "no ledger in an existing state directory: starting an empty one (budgets start from zero)"
+        );
+    }
+    // The ledger thread's connection first: it creates and migrates the file.
+    let ledger = SqliteLedger::open(&ledger_path)?;
+    let book = Book::open(BundlesPlan {
+        ledger: Box::new(SqliteLedger::open(&ledger_path)?),
+        shards: board.clone(),
+        trusted: crate::bundle_commands::trusted_authors(&config, &state)
+            .map_err(anyhow::Error::msg)?,
+        appliance_key: tf_bundles::AuthorKey::from_secret(&signer.secret_bytes()),
+        limits: config.verify.limits(),
+        switch_wait: SWITCH_WAIT,
+    })
+    .context("loading the policy bundle in force")?;
+    if let Some(bundle) = book.active().bundle.clone() {
+        // The bundle in force decides tenants and budgets; the file's are for revision 0.
+        config.tenants = bundle.content.tenants.clone();
+        config.budgets = bundle.content.budgets.clone();
+        tracing::info!(
+            revision = bundle.revision(),
+            hash = %bundle.hash,
+            "policy bundle in force: its tenants, budgets and policies apply ([[tenants]] and \
+             [budgets] in the configuration file are used only before any bundle is promoted)"
+        );
+    }
+    board.publish_policy(book.active());
+
+    let server_config = tf_dataplane::tls::server_config(&state, &config.server, &config.tls)?;
+    let (sockets, bound) = tf_dataplane::bind_sockets(config.server.listen, shards)
+        .with_context(|| format!("binding UDP {}", config.server.listen))?;
+    let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
+    let keystore = KeyStore::new(&state);
+    let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
+    let mut stored_keys = keystore.registered_by(&every_tenant)?;
+    // The bundle's key registry: prepared for every tenant; its policies say who may use what.
+    let bundle_keys = book
+        .active()
+        .bundle
+        .as_ref()
+        .map(|b| tf_control::registry_keys(b))
+        .unwrap_or_default();
+    stored_keys.extend(bundle_keys.into_iter().map(|k| (k, every_tenant.clone())));
+
+    let limits = config.verify.limits();
+    let settings = ShardSettings {
+        mailbox_capacity: config.scheduling.mailbox_capacity,
+        quantum: config.scheduling.quantum as u64,
+        batch_max: config.scheduling.batch_max,
+        batch_window: Micros(config.scheduling.batch_window_us as u64),
+        key_capacity: KEY_CAPACITY,
+        limits,
+        costs: config.budgets.cost.costs(),
+        charge_policies: config.budgets.policies(),
+    };
+    let driver_limits = DriverLimits {
+        max_connections: config.server.max_connections,
+        wire: WireLimits {
+            max_public_inputs: limits.max_public_inputs,
+            max_message_bytes: limits.max_message_bytes,
+            max_public_keys: limits.max_aggregate_keys,
+            ..WireLimits::DEFAULT
+        },
+    };
+
+    let terminate = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, terminate.clone())
+            .context("installing the SIGTERM/SIGINT handler")?;
+    }
+    // Registered before anything slow, so an early SIGHUP waits instead of killing us.
+    let reload_asked = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, reload_asked.clone())
+        .context("installing the SIGHUP handler")?;
+    let mut reloader =
+        reload::Reloader::new(args.config.clone(), overrides, config.clone(), log_level);
+
+    let mut supervisor = supervise::Supervisor::from_env(shards, std::time::Instant::now());
+    supervisor.starting("shards joining their channels and listening");
+    let metrics_hub = Arc::new(MetricsHub::new(every_tenant.clone(), shards));
+    nudge::install().context("installing the executor wake-up signal handler")?;
+    let mut nudger = nudge::Nudger::new(shards + 1, std::time::Instant::now());
+    let data_plane = DataPlane::launch(DataPlanePlan {
+        board: board.clone(),
+        metrics: metrics_hub.clone(),
+        ledger: Box::new(ledger),
+        receipt_secret: signer.secret_bytes(),
+        server_config,
+        sockets,
+        placement: placement.clone(),
+        io_memory_bytes: config.server.io_memory_kib * 1024,
+        driver_limits,
+        tenants: tenants.clone(),
+        settings,
+        budget_contact: config.budgets.contact.clone(),
+        stored_keys: Arc::new(stored_keys),
+        keystore,
+        now_unix_us: unix_micros(),
+    })?;
+
+    let started = std::time::Instant::now();
+    while !board.all_ready() {
+        if board.stopped() > 0 {
+            bail!("a shard stopped while starting; see the log above");
+        }
+        if terminate.load(Ordering::Acquire) {
+            // Nothing was answered yet, so nothing can be lost by stopping here.
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+        if started.elapsed() > STARTUP_TIMEOUT {
+            tracing::error!(
+                timeout_s = STARTUP_TIMEOUT.as_secs(),
+                "not every shard became ready in time; exiting so the supervisor restarts"
+            );
+            std::process::exit(EXIT_SHARD_FAILED);
+        }
+        nudger.tick(&board, std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if cfg!(feature = "without-ledger") {
+        tracing::warn!(
+            "MEASUREMENT BUILD: the without-ledger feature answers with receipts that are \
+             stored nowhere and charges that are lost on restart; never use this build for \
+             anything else"
+        );
+    }
+    if cfg!(feature = "null-verifier") {
+        tracing::warn!(
+            "MEASUREMENT BUILD: the null-verifier feature answers every statement `valid` \
+             without verifying it; never use this build for anything else"
+        );
+    }
+    let admin = if config.admin.enabled {
+        let listener = std::net::TcpListener::bind(config.admin.listen).with_context(|| {
+            format!(
+                "binding the admin server to {} (admin.listen)",
+                config.admin.listen
+            )
+        })?;
+        Some(control_thread::AdminPlan {
+            listener,
+            tokens: tf_admin::auth::Tokens::from_config(&config.admin, &state)
+                .map_err(anyhow::Error::msg)?,
+            metrics: metrics_hub.clone(),
+        })
+    } else {
+        None
+    };
+    let control = control_thread::start(control_thread::ControlPlan {
+        book,
+        tenants,
+        running: Running {
+            tenants: config.tenants.clone(),
+        },
+        board: board.clone(),
+        admin,
+    })?;
+    if let Some(address) = control.admin_address {
+        tracing::info!(%address, "admin server listening (/metrics, /healthz, /api/v1)");
+    }
+    let partner_file = partner_file::write(&state, bound, &signer)?;
+    print_hints(
+        &state,
+        &signer,
+        &root,
+        bound,
+        &placement,
+        &partner_file,
+        control.admin_address,
+    );
+    supervisor.ready(bound, shards, &board, std::time::Instant::now());
+
+    while !terminate.load(Ordering::Acquire) {
+        if board.stopped() > 0 {
+            tracing::error!("a shard stopped unexpectedly; exiting so the supervisor restarts");
+            std::process::exit(EXIT_SHARD_FAILED);
+        }
+        if reload_asked.swap(false, Ordering::AcqRel) {
+            supervisor.reloading();
+            reloader.reload(&board);
+            supervisor.reloaded();
+        }
+        let now = std::time::Instant::now();
+        nudger.tick(&board, now);
+        supervisor.tick(&board, now);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tracing::info!("shutting down: answering requests in flight, then closing connections");
+    supervisor.stopping();
+    board.begin_drain();
+    // Keep waking any executor that sleeps past its timers until every shard has drained.
+    while board.stopped() < shards {
+        nudger.tick(&board, std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let failed = data_plane.join();
+    control.stop();
+    if failed {
+        bail!("a shard or the ledger failed while draining");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_hints(
+    state: &State,
+    signer: &tf_receipts::ReceiptSigner,
+    root: &std::path::Path,
+    bound: std::net::SocketAddr,
+    placement: &[usize],
+    partner_file: &std::path::Path,
+    admin: Option<std::net::SocketAddr>,
+) {
+    let created = if state.created {
+        " (created: development CA, server and demo tenant certificates, receipt key)"
+    } else {
+        ""
+    };
+    let cpus: Vec<String> = placement.iter().map(usize::to_string).collect();
+    crate::output::line(format!(
+        "Trust Fabric appliance listening on {bound} (QUIC), {} shard(s) on CPU {}",
+        placement.len(),
+        cpus.join(",")
+    ));
+    crate::output::line(format!("  state:    {}{created}", root.display()));
+    crate::output::line(format!(
+        "  receipts: signed by key {} (`appliance keys show`)",
+        signer.key_id().as_str()
+    ));
+    crate::output::line(format!(
+        "  connect:  `cargo run --release --bin partner -- demo` from this directory \
+         (reads {})",
+        partner_file.display()
+    ));
+    if let Some(admin) = admin {
+        crate::output::line(format!(
+            "  metrics:  http://{admin}/metrics (Prometheus), http://{admin}/healthz"
+        ));
+    }
+    crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");
+}
+
+/// A panic anywhere is logged with its thread (the shard) and ends the process non-zero, so
+/// the supervisor restarts it instead of it limping on with a dead shard.
+fn install_panic_exit() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("main");
+        tracing::error!(thread = name, "panic: {info}");
+        default(info);
+        std::process::exit(EXIT_SHARD_FAILED);
+    }));
+}

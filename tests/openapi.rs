@@ -1,0 +1,585 @@
+//! The OpenAPI document the appliance serves describes what it answers. A real appliance is
+//! promoted, rolled back, asked for a receipt, and refused in every way a caller can reach
+//! (401, 403, 404, 409, 422, 400); every answer's body is checked against the schema the served
+//! document gives for its route and status, by Python's `jsonschema` (Debian's
+//! python3-jsonschema, installed by tests/run), an implementation independent of the
+//! appliance's. The document's routes are the contract's (`tf_admin_api::ROUTES`), and the
+//! server answers no route the document does not describe.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use server::{ROLE_TOKENS as TOKENS, Server, http_with_head, with_admin_tokens};
+use tf_bundles::BundleFiles;
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
+
+/// Error statuses a caller can bring about, each of which must be checked wherever the
+/// document lists it (except where [`UNREACHABLE`] says why not).
+const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
+
+/// Documented answers no caller can bring about on a healthy appliance, and why.
+const UNREACHABLE: [(&str, &str, u16, &str); 8] = [
+    ("GET", "/api/v1/status", 403, "every role may read"),
+    ("GET", "/api/v1/overview", 403, "every role may read"),
+    ("GET", "/api/v1/tenants", 403, "every role may read"),
+    ("GET", "/api/v1/budgets", 403, "every role may read"),
+    ("GET", "/api/v1/bundles", 403, "every role may read"),
+    ("GET", "/api/v1/openapi.json", 403, "every role may read"),
+    (
+        "GET",
+        "/api/v1/bundles/{revision}/diff",
+        403,
+        "every role may read",
+    ),
+    (
+        "POST",
+        "/api/v1/bundles/rollback",
+        404,
+        "a revision that was in force is stored; only a damaged ledger loses it",
+    ),
+];
+
+/// Also documented but unreachable here: a stored bundle that no longer opens (diff and
+/// rollback 422).
+const UNREACHABLE_REFUSALS: [(&str, &str); 2] = [
+    ("GET", "/api/v1/bundles/{revision}/diff"),
+    ("POST", "/api/v1/bundles/rollback"),
+];
+
+fn config() -> String {
+    with_admin_tokens(
+        "[server]\nshards = 2\n\n[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
+        &TOKENS,
+    )
+}
+
+/// The example bundle with `edit` applied to its policies, built and signed as `revision`.
+fn bundle(server: &Server, revision: u64, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let mut files = BundleFiles::from_dir(&example).expect("example bundle");
+    let policies =
+        String::from_utf8(files.get("policies.cedar").expect("policies").to_vec()).expect("utf-8");
+    files.insert("policies.cedar", edit(&policies).into_bytes());
+    let source = server.dir.path().join(format!("source-{revision}"));
+    files.write_dir(&source).expect("source written");
+    let note = format!("revision {revision}");
+    std::fs::read(server.build_bundle(&source, revision, &note, None)).expect("archive")
+}
+
+/// The policies without the one with this id.
+fn without_policy(policies: &str, id: &str) -> String {
+    let start = policies
+        .find(&format!("@id(\"{id}\")"))
+        .expect("policy present");
+    let end = policies[start + 5..]
+        .find("@id(")
+        .map_or(policies.len(), |i| start + 5 + i);
+    format!("{}{}", &policies[..start], &policies[end..])
+}
+
+/// One answer, as the checker reads it.
+struct Answer {
+    method: &'static str,
+    template: &'static str,
+    status: u16,
+    content_type: String,
+    head: String,
+    body: String,
+}
+
+/// Calls the live admin API and keeps every answer for the schema check.
+struct Caller {
+    admin: SocketAddr,
+    answers: Vec<Answer>,
+}
+
+impl Caller {
+    /// Calls `method path` (an instance of `template`) with these headers and body; checks the
+    /// status is `expected` and returns the body as JSON.
+    fn call(
+        &mut self,
+        (method, template): (&'static str, &'static str),
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        expected: u16,
+    ) -> Value {
+        let (status, head, text) = http_with_head(self.admin, method, path, headers, body);
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        let head = head.to_ascii_lowercase();
+        let content_type = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-type:"))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        self.answers.push(Answer {
+            method,
+            template,
+            status,
+            content_type,
+            head,
+            body: text,
+        });
+        value
+    }
+
+    /// [`Caller::call`] with a bearer token.
+    fn with_token(
+        &mut self,
+        route: (&'static str, &'static str),
+        path: &str,
+        token: &str,
+        body: &[u8],
+        expected: u16,
+    ) -> Value {
+        let bearer = format!("Bearer {token}");
+        self.call(
+            route,
+            path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+            expected,
+        )
+    }
+}
+
+const STATUS: (&str, &str) = ("GET", "/api/v1/status");
+const OVERVIEW: (&str, &str) = ("GET", "/api/v1/overview");
+const TENANTS: (&str, &str) = ("GET", "/api/v1/tenants");
+const BUDGETS: (&str, &str) = ("GET", "/api/v1/budgets");
+const TIMELINE: (&str, &str) = ("GET", "/api/v1/bundles");
+const DIFF: (&str, &str) = ("GET", "/api/v1/bundles/{revision}/diff");
+const VALIDATE: (&str, &str) = ("POST", "/api/v1/bundles/validate");
+const PROMOTE: (&str, &str) = ("POST", "/api/v1/bundles/promote");
+const ROLLBACK: (&str, &str) = ("POST", "/api/v1/bundles/rollback");
+const RECEIPT: (&str, &str) = ("GET", "/api/v1/receipts/{seq}");
+const OPENAPI: (&str, &str) = ("GET", "/api/v1/openapi.json");
+
+/// Every route, with a path that reaches it.
+const EVERY_ROUTE: [((&str, &str), &str); 11] = [
+    (STATUS, "/api/v1/status"),
+    (OVERVIEW, "/api/v1/overview"),
+    (TENANTS, "/api/v1/tenants"),
+    (BUDGETS, "/api/v1/budgets"),
+    (TIMELINE, "/api/v1/bundles"),
+    (DIFF, "/api/v1/bundles/1/diff"),
+    (VALIDATE, "/api/v1/bundles/validate"),
+    (PROMOTE, "/api/v1/bundles/promote"),
+    (ROLLBACK, "/api/v1/bundles/rollback"),
+    (RECEIPT, "/api/v1/receipts/1"),
+    (OPENAPI, "/api/v1/openapi.json"),
+];
+
+/// A BLS statement the demo tenant may submit.
+fn statement() -> Submission {
+    let message = b"openapi".to_vec();
+    let (signature, public_key) = bls::sign(&[3; 32], &message).expect("signs");
+    Submission {
+        purpose: "kyc".into(),
+        dataset_class: DatasetClass::P1,
+        statement: Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message,
+            signature: signature.to_bytes(),
+        },
+    }
+}
+
+/// Checks every answer against the document with Python's jsonschema; panics with each
+/// disagreement.
+fn check_with_jsonschema(dir: &Path, document: &str, answers: &[Answer]) {
+    let path = dir.join("openapi.json");
+    std::fs::write(&path, document).expect("document written");
+    let cases: Vec<Value> = answers
+        .iter()
+        .map(|a| {
+            json!({
+                "method": a.method,
+                "path": a.template,
+                "status": a.status,
+                "content_type": a.content_type,
+                "body": a.body,
+            })
+        })
+        .collect();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tools/check_openapi.py");
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Debian's python3 runs (tests/run installs python3-jsonschema)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(Value::Array(cases).to_string().as_bytes())
+        .expect("answers written");
+    let out = child.wait_with_output().expect("the checker ran");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "answers disagree with the served OpenAPI document:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains(&format!("{} answers agree", answers.len())),
+        "{report}"
+    );
+}
+
+/// (method, path) of every operation in a document.
+fn operations(document: &Value) -> BTreeSet<(String, String)> {
+    document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let mut caller = Caller {
+        admin: server.admin_address(),
+        answers: Vec::new(),
+    };
+
+    // The document: the contract's routes, exactly; and the contract's own document.
+    let document = caller.with_token(OPENAPI, "/api/v1/openapi.json", "viewer-token", b"", 200);
+    let contract: BTreeSet<(String, String)> = tf_admin_api::ROUTES
+        .iter()
+        .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(operations(&document), contract);
+    assert_eq!(
+        document,
+        serde_json::to_value(tf_admin_api::openapi::document()).expect("serialises")
+    );
+    let document_text = caller.answers[0].body.clone();
+    let everyone: BTreeSet<(String, String)> = EVERY_ROUTE
+        .iter()
+        .map(|((m, t), _)| ((*m).to_owned(), (*t).to_owned()))
+        .collect();
+    assert_eq!(everyone, contract, "this test calls every route");
+
+    // A receipt, decided under revision 0.
+    let demo = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects");
+    let reply = demo.submit(statement()).await.expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+    let receipt: tf_receipts::Receipt =
+        serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+
+    // Before any promotion: nulls where there is no bundle, nothing to roll back or diff.
+    let status = caller.with_token(STATUS, "/api/v1/status", "viewer-token", b"", 200);
+    assert_eq!(
+        (status["bundle"].clone(), status["revision"].clone()),
+        (Value::Null, json!(0))
+    );
+    caller.with_token(TIMELINE, "/api/v1/bundles", "auditor-token", b"", 200);
+    caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        br#"{"reason": "nothing yet"}"#,
+        409,
+    );
+    caller.with_token(DIFF, "/api/v1/bundles/1/diff", "viewer-token", b"", 404);
+
+    // Two promotions, the second dropping a policy so the diff has something to show.
+    let first = bundle(&server, 1, str::to_owned);
+    let second = bundle(&server, 2, |p| without_policy(p, "bls-on-p1-and-p2"));
+    let third = bundle(&server, 3, str::to_owned);
+    caller.with_token(
+        VALIDATE,
+        "/api/v1/bundles/validate",
+        "sre-token",
+        &first,
+        200,
+    );
+    let promoted = caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote",
+        "author-token",
+        &first,
+        200,
+    );
+    assert_eq!(promoted["to_revision"], 1);
+    caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote?allow_cap_below_spent=true",
+        "author-token",
+        &second,
+        200,
+    );
+    // The same revision again, junk, and an unreadable query: refused, nothing changes.
+    let refused = caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote",
+        "author-token",
+        &second,
+        422,
+    );
+    assert_eq!(
+        refused["problems"][0]["code"], "stale-revision",
+        "{refused}"
+    );
+    caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote",
+        "author-token",
+        b"junk",
+        422,
+    );
+    caller.with_token(
+        VALIDATE,
+        "/api/v1/bundles/validate",
+        "sre-token",
+        b"junk",
+        422,
+    );
+    caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote?allow_cap_below_spent=maybe",
+        "author-token",
+        &third,
+        400,
+    );
+    caller.with_token(
+        VALIDATE,
+        "/api/v1/bundles/validate?allow_cap_below_spent=maybe",
+        "sre-token",
+        &third,
+        400,
+    );
+    caller.with_token(
+        VALIDATE,
+        "/api/v1/bundles/validate?allow_cap_below_spent=true",
+        "author-token",
+        &third,
+        200,
+    );
+
+    // What is in force now, what changed, and what the shards last published.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let status = caller.with_token(STATUS, "/api/v1/status", "auditor-token", b"", 200);
+    assert_eq!(
+        (status["revision"].clone(), status["rollback_to"].clone()),
+        (json!(2), json!(1))
+    );
+    caller.with_token(OVERVIEW, "/api/v1/overview", "viewer-token", b"", 200);
+    caller.with_token(TENANTS, "/api/v1/tenants", "viewer-token", b"", 200);
+    let budgets = caller.with_token(BUDGETS, "/api/v1/budgets", "viewer-token", b"", 200);
+    assert!(
+        budgets["caps"].as_array().is_some_and(|c| !c.is_empty()),
+        "the example bundle's caps: {budgets}"
+    );
+    let diff = caller.with_token(DIFF, "/api/v1/bundles/1/diff", "viewer-token", b"", 200);
+    assert!(
+        diff["changes"].as_array().is_some_and(|c| !c.is_empty()),
+        "revision 1 has the policy revision 2 dropped: {diff}"
+    );
+    caller.with_token(
+        DIFF,
+        "/api/v1/bundles/2/diff?against=1",
+        "viewer-token",
+        b"",
+        200,
+    );
+    caller.with_token(DIFF, "/api/v1/bundles/9/diff", "viewer-token", b"", 404);
+    caller.with_token(DIFF, "/api/v1/bundles/x/diff", "viewer-token", b"", 400);
+    caller.with_token(
+        DIFF,
+        "/api/v1/bundles/1/diff?against=x",
+        "viewer-token",
+        b"",
+        400,
+    );
+
+    // A rollback, and rollbacks that cannot be.
+    let rolled_back = caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        br#"{"reason": "revision 2 broke acme"}"#,
+        200,
+    );
+    assert_eq!(rolled_back["republishes"], 1, "{rolled_back}");
+    caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "author-token",
+        br#"{"reason": "never in force", "to": 9}"#,
+        409,
+    );
+    caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        br#"{"reason": " "}"#,
+        400,
+    );
+    caller.with_token(ROLLBACK, "/api/v1/bundles/rollback", "sre-token", b"{", 400);
+    let timeline = caller.with_token(TIMELINE, "/api/v1/bundles", "viewer-token", b"", 200);
+    assert_eq!(timeline["timeline"].as_array().map(Vec::len), Some(3));
+
+    // Receipts.
+    let seq = receipt.ledger_seq;
+    let found = caller.with_token(
+        RECEIPT,
+        &format!("/api/v1/receipts/{seq}"),
+        "auditor-token",
+        b"",
+        200,
+    );
+    assert_eq!(found["tenant"], "demo");
+    caller.with_token(RECEIPT, "/api/v1/receipts/999999", "sre-token", b"", 404);
+    caller.with_token(RECEIPT, "/api/v1/receipts/abc", "sre-token", b"", 400);
+
+    // Every route: no token, and a token this appliance does not know.
+    for (route, path) in EVERY_ROUTE {
+        caller.call(route, path, &[], b"", 401);
+        caller.with_token(route, path, "not-a-token", b"", 401);
+    }
+    // Every role without the route's permission.
+    for (route, path, role_token) in [
+        (VALIDATE, "/api/v1/bundles/validate", "viewer-token"),
+        (PROMOTE, "/api/v1/bundles/promote", "sre-token"),
+        (ROLLBACK, "/api/v1/bundles/rollback", "auditor-token"),
+        (RECEIPT, "/api/v1/receipts/1", "author-token"),
+    ] {
+        caller.with_token(route, path, role_token, b"{}", 403);
+    }
+    // A change from a console session without its CSRF token.
+    let (status, head, _) = http_with_head(
+        caller.admin,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"token=author-token",
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    for route in [VALIDATE, PROMOTE, ROLLBACK] {
+        let body = caller.call(route, route.1, &[("Cookie", &cookie)], b"{}", 403);
+        assert_eq!(body["error"], "csrf", "{body}");
+    }
+
+    // Each answer's headers: 401 says how to authenticate.
+    for answer in &caller.answers {
+        if answer.status == 401 {
+            assert!(
+                answer.head.contains("www-authenticate: bearer"),
+                "{} {}: {}",
+                answer.method,
+                answer.template,
+                answer.head
+            );
+        }
+    }
+
+    // Every documented success, and every documented error a caller can reach, was answered.
+    let answered: BTreeSet<(&str, &str, u16)> = caller
+        .answers
+        .iter()
+        .map(|a| (a.method, a.template, a.status))
+        .collect();
+    for route in &tf_admin_api::ROUTES {
+        let method = route.method.as_str();
+        let responses = &document["paths"][route.path][method.to_lowercase()]["responses"];
+        for status in responses.as_object().expect("responses").keys() {
+            let status: u16 = status.parse().expect("a status code");
+            let reachable = status == 200 || REACHABLE.contains(&status);
+            let unreachable = UNREACHABLE
+                .iter()
+                .any(|(m, p, s, _)| (*m, *p, *s) == (method, route.path, status))
+                || (status == 422 && UNREACHABLE_REFUSALS.contains(&(method, route.path)));
+            if reachable && !unreachable {
+                assert!(
+                    answered.contains(&(method, route.path, status)),
+                    "{method} {} {status}: documented and reachable, never answered",
+                    route.path
+                );
+            }
+        }
+    }
+
+    // The server answers no route the document does not describe: no other method on a
+    // documented path, and nothing else under /api/v1.
+    let documented = operations(&document);
+    for (_, path) in EVERY_ROUTE {
+        let template = EVERY_ROUTE
+            .iter()
+            .find(|(_, p)| *p == path)
+            .map(|((_, t), _)| *t)
+            .expect("listed");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if documented.contains(&(method.to_owned(), template.to_owned())) {
+                continue;
+            }
+            let (status, _, _) = http_with_head(
+                caller.admin,
+                method,
+                path,
+                &[("Authorization", "Bearer viewer-token")],
+                b"",
+            );
+            assert!(
+                status == 404 || status == 405,
+                "{method} {path} answered {status}, yet the document does not describe it"
+            );
+        }
+    }
+    for path in [
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/receipts",
+        "/api/v1/bundles/1",
+        "/api/v1/bundles/1/diff/2",
+        "/api/v1/tenants/demo",
+        "/api/v1/openapi",
+        "/api/v2/status",
+    ] {
+        for method in ["GET", "POST"] {
+            let (status, _, _) = http_with_head(
+                caller.admin,
+                method,
+                path,
+                &[("Authorization", "Bearer viewer-token")],
+                b"",
+            );
+            assert_eq!(status, 404, "{method} {path} is not in the document");
+        }
+    }
+
+    // Finally, every body against the document, by an independent implementation.
+    check_with_jsonschema(server.dir.path(), &document_text, &caller.answers);
+}
