@@ -14,13 +14,13 @@ use quinn_proto::{
     StreamEvent, Transmit,
 };
 use rustls::pki_types::CertificateDer;
+use tf_seam::TenantTable;
 use tf_shard::TenantSlot;
 use tf_wire::{ErrorCode, FrameDecoder, Message, WireLimits, close_code};
 
 use super::connection::{Conn, ReadOutcome, Stream};
 use super::replies;
 use super::routes::Route;
-use tf_seam::TenantTable;
 
 /// A datagram to send.
 #[derive(Debug)]

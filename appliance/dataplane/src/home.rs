@@ -8,22 +8,19 @@ use std::time::Duration;
 use tf_engine::groth16::AnyKey;
 use tf_engine::{KeyId, Verdict};
 use tf_ledger::ChargeGroup;
+use tf_seam::clock::Now;
+use tf_seam::{ActivePolicy, Board, StagedTerms, TenantTable};
 use tf_shard::{
     Batch, BatchKey, Job, Micros, Shard, ShardSettings, TenantSlot, Verification, engine_curve,
     receipt_for,
 };
+use tf_state::{KeyStore, StoredKey};
 use tf_wire::{Curve, DatasetClass, ErrorCode};
 
 use super::prepare::Preparing;
 use super::replies;
 use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome};
 use crate::policy::PolicyGate;
-use tf_seam::ActivePolicy;
-use tf_seam::Board;
-use tf_seam::StagedTerms;
-use tf_seam::TenantTable;
-use tf_seam::clock::Now;
-use tf_state::{KeyStore, StoredKey};
 
 /// A shard's home-side state.
 pub struct Home {

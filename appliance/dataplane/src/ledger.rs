@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
 use tf_ledger::Ledger;
+use tf_metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
 use tf_receipts::ReceiptSigner;
 use tf_wire::ErrorCode;
 
 use super::replies;
 use super::routes::{Decided, FromLedger, HistoryQuery, Reply, ToLedger};
 use super::wakeup::Wakeup;
-use tf_metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
 
 /// Most decided requests gathered before the receivers stop pulling from the shards (whose
 /// channels then fill, and whose verifiers then wait: overload turns into "busy" at admission).

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use tf_budgets::{ChargeJournal, PastCharge};
 use tf_ledger::ChargeGroup;
+use tf_seam::StagedTerms;
 use tf_shard::{Micros, Shard, TenantSlot};
 use tf_wire::DatasetClass;
 
 use super::routes::{HistoryQuery, Route};
-use tf_seam::StagedTerms;
 
 /// StagedTerms terms being prepared on one home shard.
 #[derive(Debug)]

@@ -24,7 +24,10 @@ use quinn_proto::{EndpointConfig, ServerConfig};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
 use tf_ledger::ChargeGroup;
+use tf_seam::clock::Clock;
+use tf_seam::{Board, PulseReading, TenantTable};
 use tf_shard::{Job, Shard, ShardSettings, TenantSlot};
+use tf_state::{KeyStore, StoredKey};
 use tf_wire::{ErrorCode, Message, close_code};
 
 use super::driver::{Driver, DriverLimits, Request};
@@ -32,10 +35,6 @@ use super::home::{self, Home};
 use super::routes::{Decided, FromLedger, Reply, ToHome, ToLedger};
 use super::sockets;
 use super::wakeup::Wakeup;
-use tf_seam::TenantTable;
-use tf_seam::clock::Clock;
-use tf_seam::{Board, PulseReading};
-use tf_state::{KeyStore, StoredKey};
 
 /// Everything a shard needs, built on the main thread and moved into the shard's thread.
 pub struct ShardPlan {

@@ -11,7 +11,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use tf_config::{ServerConfig as ServerSettings, TlsConfig};
-
 use tf_state::{State, layout};
 
 /// Why TLS could not be set up.

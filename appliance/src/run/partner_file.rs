@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use tf_receipts::ReceiptSigner;
-
 use tf_state::{State, StateError, layout};
 
 /// The file's name in the state directory.

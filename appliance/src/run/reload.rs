@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tf_config::{Config, TenantConfig};
+use tf_seam::{Board, Quota};
 use tf_shard::TenantSlot;
 
 use crate::logging::LogLevel;
-use tf_seam::{Board, Quota};
 
 /// Command-line flags that override the file, at start and on every reload.
 #[derive(Clone, Copy, Debug, Default)]

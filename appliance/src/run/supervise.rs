@@ -6,8 +6,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::notify::{self, Notifier};
 use tf_seam::{Board, PulseReading};
+
+use super::notify::{self, Notifier};
 
 /// How often the STATUS= line is refreshed.
 const STATUS_EVERY: Duration = Duration::from_secs(5);

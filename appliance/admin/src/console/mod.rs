@@ -10,12 +10,12 @@ mod pages;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use html::{esc, page};
 use serde::Deserialize;
 use tf_admin_api::ErrorBody;
 
 use crate::api::{ApiState, console_session, session_id, status_of};
 use crate::session::{self, COOKIE, Session};
-use html::{esc, page};
 
 const CSS: &str = include_str!("console.css");
 const JS: &str = include_str!("console.js");
