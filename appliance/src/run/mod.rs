@@ -216,8 +216,12 @@ fn serve(
             return Ok(());
         }
         if started.elapsed() > STARTUP_TIMEOUT {
+            // Each executor's (thread, idle ticks), shards then the ledger: a thread of 0 never
+            // started; ticks that stopped moving mean an executor asleep or stuck in a task.
             tracing::error!(
                 timeout_s = STARTUP_TIMEOUT.as_secs(),
+                executors = ?board.executor_ticks(),
+                nudges = board.nudges(),
                 "not every shard became ready in time; exiting so the supervisor restarts"
             );
             std::process::exit(EXIT_SHARD_FAILED);
