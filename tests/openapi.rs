@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use server::{ROLE_TOKENS as TOKENS, Server, http_with_head, with_admin_tokens};
+use server::{ROLE_TOKENS as TOKENS, Server, http_with_head, with_admin_tokens, without_policy};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
@@ -73,17 +73,6 @@ fn bundle(server: &Server, revision: u64, edit: impl Fn(&str) -> String) -> Vec<
     files.write_dir(&source).expect("source written");
     let note = format!("revision {revision}");
     std::fs::read(server.build_bundle(&source, revision, &note, None)).expect("archive")
-}
-
-/// The policies without the one with this id.
-fn without_policy(policies: &str, id: &str) -> String {
-    let start = policies
-        .find(&format!("@id(\"{id}\")"))
-        .expect("policy present");
-    let end = policies[start + 5..]
-        .find("@id(")
-        .map_or(policies.len(), |i| start + 5 + i);
-    format!("{}{}", &policies[..start], &policies[end..])
 }
 
 /// One answer, as the checker reads it.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens};
+use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens, without_policy};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
@@ -98,16 +98,6 @@ struct Seen {
     revision: u64,
     hash: String,
     denied: bool,
-}
-
-fn without_policy(policies: &str, id: &str) -> String {
-    let start = policies
-        .find(&format!("@id(\"{id}\")"))
-        .expect("policy present");
-    let end = policies[start + 5..]
-        .find("@id(")
-        .map_or(policies.len(), |i| start + 5 + i);
-    format!("{}{}", &policies[..start], &policies[end..])
 }
 
 #[tokio::test]

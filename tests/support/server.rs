@@ -19,6 +19,17 @@ pub const ROLE_TOKENS: [(&str, &str, &str); 4] = [
     ("viewer-token", "dashboard", "viewer"),
 ];
 
+/// Cedar policies without the one annotated `@id("<id>")`.
+pub fn without_policy(policies: &str, id: &str) -> String {
+    let start = policies
+        .find(&format!("@id(\"{id}\")"))
+        .expect("policy present");
+    let end = policies[start + 5..]
+        .find("@id(")
+        .map_or(policies.len(), |i| start + 5 + i);
+    format!("{}{}", &policies[..start], &policies[end..])
+}
+
 /// Configuration text: `base`, then an `[[admin.tokens]]` entry per (token, name, role).
 pub fn with_admin_tokens(base: &str, tokens: &[(&str, &str, &str)]) -> String {
     use sha2::Digest;
