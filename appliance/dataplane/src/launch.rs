@@ -1,12 +1,14 @@
 //! Starting the data plane: one pinned glommio executor per shard, joined by channel meshes,
 //! and one for the ledger thread, with budgets restored from the ledger first.
 
+use std::future::Future;
 use std::net::UdpSocket;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::channels::shared_channel;
-use glommio::{ExecutorJoinHandle, LocalExecutorBuilder, Placement};
+use glommio::{LocalExecutorBuilder, Placement};
 use quinn_proto::{EndpointConfig, ServerConfig};
 use tf_ledger::{ChargeGroup, Ledger, LedgerError};
 use tf_metrics::MetricsHub;
@@ -74,8 +76,8 @@ pub enum LaunchError {
 
 /// The running shards and ledger thread.
 pub struct DataPlane {
-    shards: Vec<ExecutorJoinHandle<Result<(), String>>>,
-    ledger: ExecutorJoinHandle<()>,
+    shards: Vec<JoinHandle<Result<(), String>>>,
+    ledger: JoinHandle<Result<(), String>>,
 }
 
 impl std::fmt::Debug for DataPlane {
@@ -138,31 +140,41 @@ impl DataPlane {
             };
             let board = plan.board.clone();
             let cpu = plan.placement[index];
-            let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
-                .name(&format!("shard-{index}"))
+            let builder = LocalExecutorBuilder::new(Placement::Fixed(cpu))
                 .io_memory(plan.io_memory_bytes)
-                .preempt_timer(shard::PREEMPT_EVERY)
-                .spawn(move || async move {
+                .preempt_timer(shard::PREEMPT_EVERY);
+            let handle = start_executor(
+                builder,
+                format!("shard-{index}"),
+                plan.board.clone(),
+                index,
+                move || async move {
                     let result = shard::run(shard_plan).await;
                     board.shard_stopped();
                     result
-                })
-                .map_err(|e| {
-                    LaunchError::Executor(format!(
-                        "starting shard {index} on CPU {cpu} failed: {e} (io_uring with {} KiB \
-                         of locked memory per shard; check RLIMIT_MEMLOCK with `ulimit -l`)",
-                        plan.io_memory_bytes / 1024
-                    ))
-                })?;
+                },
+            )
+            .map_err(|e| {
+                LaunchError::Executor(format!(
+                    "starting shard {index} on CPU {cpu} failed: {e} (io_uring with {} KiB \
+                     of locked memory per shard; check RLIMIT_MEMLOCK with `ulimit -l`)",
+                    plan.io_memory_bytes / 1024
+                ))
+            })?;
             handles.push(handle);
         }
-        let ledger = LocalExecutorBuilder::new(Placement::Unbound)
-            .name("ledger")
-            .io_memory(plan.io_memory_bytes)
-            .spawn(move || crate::ledger::run(ledger_plan))
-            .map_err(|e| {
-                LaunchError::Executor(format!("starting the ledger thread failed: {e}"))
-            })?;
+        let builder = LocalExecutorBuilder::new(Placement::Unbound).io_memory(plan.io_memory_bytes);
+        let ledger = start_executor(
+            builder,
+            "ledger".into(),
+            plan.board,
+            shards,
+            move || async move {
+                crate::ledger::run(ledger_plan).await;
+                Ok(())
+            },
+        )
+        .map_err(|e| LaunchError::Executor(format!("starting the ledger thread failed: {e}")))?;
         Ok(DataPlane {
             shards: handles,
             ledger,
@@ -174,23 +186,75 @@ impl DataPlane {
     pub fn join(self) -> bool {
         let mut failed = false;
         for (index, handle) in self.shards.into_iter().enumerate() {
-            match handle.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    tracing::error!(shard = index, "{error}");
-                    failed = true;
-                }
-                Err(error) => {
-                    tracing::error!(shard = index, "{error}");
-                    failed = true;
-                }
+            if let Err(error) = joined(handle) {
+                tracing::error!(shard = index, "{error}");
+                failed = true;
             }
         }
-        if let Err(error) = self.ledger.join() {
+        if let Err(error) = joined(self.ledger) {
             tracing::error!("the ledger thread failed: {error}");
             failed = true;
         }
         failed
+    }
+}
+
+/// Starts a glommio executor on a thread of its own, waits until it is built, and runs `task`
+/// on it. Built one after another, executors take glommio ids in launch order, and a channel
+/// mesh numbers its peers by those ids: shard `index` is peer `index` (shard.rs checks). The
+/// thread records its kernel id on the board before the executor runs anything: an executor
+/// can park before its first task runs, and the main thread can only wake a thread it knows
+/// (nudge.rs).
+fn start_executor<G, F>(
+    builder: LocalExecutorBuilder,
+    name: String,
+    board: Arc<Board>,
+    index: usize,
+    task: G,
+) -> Result<JoinHandle<Result<(), String>>, String>
+where
+    G: FnOnce() -> F + Send + 'static,
+    F: Future<Output = Result<(), String>> + 'static,
+{
+    let (built, was_built) = std::sync::mpsc::sync_channel(1);
+    let handle = std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            let executor = match builder.make() {
+                Ok(executor) => executor,
+                Err(error) => {
+                    let reason = format!("building the {name} executor: {error}");
+                    let _ = built.send(Err(reason.clone()));
+                    return Err(reason);
+                }
+            };
+            board.executor_started(index, crate::nudge::current_thread());
+            let _ = built.send(Ok(()));
+            executor.run(task())
+        })
+        .map_err(|e| format!("starting a thread: {e}"))?;
+    match was_built.recv() {
+        Ok(Ok(())) => Ok(handle),
+        Ok(Err(reason)) => {
+            let _ = handle.join();
+            Err(reason)
+        }
+        // The thread ended without a word: it panicked while building.
+        Err(_) => Err(joined(handle)
+            .err()
+            .unwrap_or_else(|| "ended early".to_owned())),
+    }
+}
+
+/// An executor thread's outcome, a panic included.
+fn joined(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
+    match handle.join() {
+        Ok(outcome) => outcome,
+        Err(panic) => Err(panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panicked".to_owned())),
     }
 }
 

@@ -123,6 +123,15 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         .join()
         .await
         .map_err(|_| format!("shard {index}: joining the answer channels failed"))?;
+    // Requests are routed to a home shard by its index; a mesh numbers peers by executor id,
+    // which launch.rs assigns in shard order.
+    if to_home.peer_id() != index || replies.peer_id() != index {
+        return Err(format!(
+            "shard {index}: joined the channel meshes as peer {} and {}; routing needs {index}",
+            to_home.peer_id(),
+            replies.peer_id()
+        ));
+    }
     let ledger = plan.to_ledger.connect().await;
     let from_ledger = plan.from_ledger.connect().await;
     let clock = Clock::new();

@@ -50,12 +50,11 @@ impl Future for Wait<'_> {
 const POLL_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Keeps the current glommio executor polling at least every 20 ms, even with nothing to do,
-/// and shows the main thread it does: executor `index` records its thread and bumps its tick
-/// in `board` each time. glommio picks up events from other threads (channel connections,
+/// and shows the main thread it does: executor `index` bumps its tick in `board` each time
+/// (its thread was recorded before the executor was built, launch.rs). glommio picks up events from other threads (channel connections,
 /// messages racing with the executor falling asleep) when it polls; an executor whose tick
 /// stops is asleep past its timers, and the main thread wakes it (nudge.rs).
 pub fn keep_polling(board: std::sync::Arc<tf_seam::Board>, index: usize) {
-    board.executor_started(index, super::nudge::current_thread());
     glommio::spawn_local(async move {
         loop {
             glommio::timer::sleep(POLL_AT_LEAST_EVERY).await;
