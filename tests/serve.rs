@@ -566,6 +566,80 @@ async fn registered_keys_survive_a_restart() {
     assert_eq!(reply.verdict, VerdictCode::Valid, "{}", server.log());
 }
 
+/// The fixture BN254 key with its first input point replaced by the point at infinity's flag
+/// and a non-zero x: bytes arkworks decodes, but not the canonical encoding of what it decodes.
+fn non_canonical_bn254_key() -> Vec<u8> {
+    let (_, mut key) =
+        formats::verifying_key_json(&fixture_text("bn128", "verification_key.json")).expect("key");
+    const G1: usize = 32;
+    const POINTS: usize = 5; // four public inputs and the constant
+    let at = key.len() - POINTS * G1;
+    let mut point = [0u8; G1];
+    point[G1 - 1] = 0x40; // arkworks' infinity flag, in the top bits of the last byte
+    point[G1 / 2] = 1;
+    key[at..at + G1].copy_from_slice(&point);
+    key
+}
+
+#[tokio::test]
+async fn a_non_canonical_key_is_refused_and_an_unreadable_stored_key_does_not_stop_the_appliance() {
+    let mut server = Server::start("", &[], &[]);
+    let (curve, vk) =
+        formats::verifying_key_json(&fixture_text("bls12381", "verification_key.json"))
+            .expect("key");
+    let key_id = {
+        let partner = Partner::connect(&server.partner("demo"))
+            .await
+            .expect("connects");
+        let refused = partner
+            .register_key(tf_partner::Curve::Bn254, non_canonical_bn254_key())
+            .await
+            .expect_err("a non-canonical key is refused");
+        assert!(
+            refused
+                .to_string()
+                .contains("not the canonical compressed encoding"),
+            "{refused}"
+        );
+        let id = partner.register_key(curve, vk).await.expect("registered");
+        partner.close().await;
+        id
+    };
+    // A key file whose bytes do not hash to its name (a bad disk, a bad restore, or a key
+    // stored by an appliance that accepted non-canonical bytes).
+    let planted = server
+        .state
+        .join("verifying-keys")
+        .join(format!("{}.bn254", "ab".repeat(32)));
+    std::fs::write(&planted, b"not a key").expect("planted");
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .expect("restarted despite the unreadable key");
+    let log = server.log();
+    assert!(
+        log.contains("a registered verifying key was skipped")
+            && log.contains(&planted.display().to_string()),
+        "{log}"
+    );
+    let partner = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects again");
+    let statement = formats::groth16_json(
+        key_id.0,
+        &fixture_text("bls12381", "proof_1.json"),
+        &fixture_text("bls12381", "public_1.json"),
+    )
+    .expect("statement");
+    let reply = partner
+        .submit(submission(statement))
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid, "{}", server.log());
+}
+
 #[tokio::test]
 async fn tls_material_named_in_the_config_is_used_instead_of_the_state_directorys() {
     let mut server = Server::start("", &[], &[]);

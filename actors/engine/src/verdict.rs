@@ -154,6 +154,17 @@ pub enum Rejection {
         /// The field.
         field: Field,
     },
+    /// A point or key that decodes, but from bytes other than its canonical encoding (flag bits
+    /// or coordinates a decoder ignores). Only canonical bytes are accepted, so that one value
+    /// has one encoding and one id.
+    #[error(
+        "{field}: not the canonical compressed encoding (the point at infinity must have every \
+         other bit zero); send the bytes your library's compressed serialisation writes"
+    )]
+    NonCanonical {
+        /// The field.
+        field: Field,
+    },
     /// The coordinates do not satisfy the curve equation.
     #[error("{field}: the point is not on the curve")]
     NotOnCurve {

@@ -164,7 +164,12 @@ impl Home {
             return;
         }
         let stored = match self.keystore.registered_by(&homed) {
-            Ok(stored) => stored,
+            Ok(loaded) => {
+                for unreadable in &loaded.unreadable {
+                    tracing::warn!("a registered verifying key was skipped: {unreadable}");
+                }
+                loaded.keys
+            }
             Err(error) => {
                 tracing::error!(%error, "loading registered keys for added tenants failed");
                 return;

@@ -139,7 +139,11 @@ fn serve(
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
     let keystore = KeyStore::new(&state);
     let every_tenant: Vec<String> = config.tenants.iter().map(|t| t.id.clone()).collect();
-    let mut stored_keys = keystore.registered_by(&every_tenant)?;
+    let stored = keystore.registered_by(&every_tenant)?;
+    for unreadable in &stored.unreadable {
+        tracing::warn!("a registered verifying key was skipped: {unreadable}");
+    }
+    let mut stored_keys = stored.keys;
     // The bundle's key registry: prepared for every tenant; its policies say who may use what.
     let bundle_keys = book
         .active()

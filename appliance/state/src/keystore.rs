@@ -22,6 +22,44 @@ pub struct StoredKey {
     pub bytes: Vec<u8>,
 }
 
+/// What the key store read back.
+#[derive(Debug)]
+pub struct Loaded<K> {
+    /// The keys whose bytes hash to their file names.
+    pub keys: Vec<K>,
+    /// Files skipped.
+    pub unreadable: Vec<UnreadableKey>,
+}
+
+impl<K> Default for Loaded<K> {
+    fn default() -> Self {
+        Loaded {
+            keys: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+/// A key file that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableKey {
+    /// The file.
+    pub path: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for UnreadableKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}; the key is not served. Restore the file from a backup, or move it out of \
+             the directory and have the tenant register the key again",
+            self.path, self.problem
+        )
+    }
+}
+
 /// The key store of one state directory.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -60,45 +98,50 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Every stored key.
-    pub fn load_all(&self) -> Result<Vec<StoredKey>, StateError> {
+    /// Every stored key that reads back whole, and the files that do not. A bad file is
+    /// skipped, never fatal: one unreadable key must not stop the appliance serving everyone.
+    pub fn load_all(&self) -> Result<Loaded<StoredKey>, StateError> {
         let entries = match std::fs::read_dir(&self.keys) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
             Err(source) => return Err(io(&self.keys, source)),
         };
-        let mut keys = Vec::new();
+        let mut loaded = Loaded::default();
         for entry in entries {
             let path = entry.map_err(|e| io(&self.keys, e))?.path();
             let Some((id, curve)) = parse_name(&path) else {
                 continue;
             };
-            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-            if KeyId::of_canonical_bytes(&bytes) != id {
-                return Err(StateError::Corrupt {
+            match std::fs::read(&path) {
+                Ok(bytes) if KeyId::of_canonical_bytes(&bytes) == id => {
+                    loaded.keys.push(StoredKey { id, curve, bytes });
+                }
+                Ok(_) => loaded.unreadable.push(UnreadableKey {
                     path: path.display().to_string(),
-                    problem: "the key's bytes do not hash to its file name; restore it from a \
-                              backup or remove it and register the key again"
-                        .into(),
-                });
+                    problem: "its bytes do not hash to its file name".into(),
+                }),
+                Err(error) => loaded.unreadable.push(UnreadableKey {
+                    path: path.display().to_string(),
+                    problem: error.to_string(),
+                }),
             }
-            keys.push(StoredKey { id, curve, bytes });
         }
-        Ok(keys)
+        Ok(loaded)
     }
 
     /// Every stored key, each with those of `tenants` that registered it (a key only others
-    /// registered comes with none: configuration may still grant it by id).
+    /// registered comes with none: configuration may still grant it by id), and the files that
+    /// do not read back.
     pub fn registered_by(
         &self,
         tenants: &[String],
-    ) -> Result<Vec<(StoredKey, Vec<String>)>, StateError> {
+    ) -> Result<Loaded<(StoredKey, Vec<String>)>, StateError> {
         let grants = tenants
             .iter()
             .map(|t| Ok((t.clone(), self.grants(t)?)))
             .collect::<Result<Vec<_>, StateError>>()?;
-        Ok(self
-            .load_all()?
+        let Loaded { keys, unreadable } = self.load_all()?;
+        let keys = keys
             .into_iter()
             .map(|key| {
                 let id = key.id.to_string();
@@ -109,7 +152,8 @@ impl KeyStore {
                     .collect();
                 (key, by)
             })
-            .collect())
+            .collect();
+        Ok(Loaded { keys, unreadable })
     }
 
     /// The key ids a tenant registered.
@@ -177,15 +221,34 @@ mod tests {
         };
         store.save("demo", &key).expect("saved");
         store.save("demo", &key).expect("saved twice");
-        let loaded = store.load_all().expect("loads");
+        let loaded = store.load_all().expect("loads").keys;
         assert_eq!(loaded.len(), 1);
         assert_eq!(loaded[0].id, key.id);
         assert_eq!(store.grants("demo").expect("grants").len(), 1);
         assert!(store.grants("acme").expect("none").is_empty());
 
         let path = store.key_path(&key.id, Curve::Bn254);
+        // A second, intact key is still served beside a tampered one.
+        let other_bytes = vec![4, 5, 6];
+        let other = StoredKey {
+            id: KeyId::of_canonical_bytes(&other_bytes),
+            curve: Curve::Bls12_381,
+            bytes: other_bytes,
+        };
+        store.save("acme", &other).expect("saved");
         std::fs::write(&path, [9, 9]).expect("tamper");
-        let err = store.load_all().expect_err("tampered");
-        assert!(err.to_string().contains("do not hash"), "{err}");
+        let loaded = store
+            .registered_by(&["demo".into(), "acme".into()])
+            .expect("a tampered key is skipped, not fatal");
+        assert_eq!(loaded.keys.len(), 1);
+        assert_eq!(loaded.keys[0].0.id, other.id);
+        assert_eq!(loaded.keys[0].1, vec!["acme".to_owned()]);
+        assert_eq!(loaded.unreadable.len(), 1);
+        assert_eq!(loaded.unreadable[0].path, path.display().to_string());
+        assert!(
+            loaded.unreadable[0].to_string().contains("do not hash"),
+            "{}",
+            loaded.unreadable[0]
+        );
     }
 }

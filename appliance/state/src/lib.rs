@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tf_receipts::ReceiptSigner;
 
 pub use files::{write_private as write_private_file, write_public as write_public_file};
-pub use keystore::{KeyStore, StoredKey};
+pub use keystore::{KeyStore, Loaded, StoredKey, UnreadableKey};
 pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
 
 /// Default state directory, relative to the working directory.

@@ -36,6 +36,7 @@ impl PublicKey {
         check_compressed(bytes, PUBLIC_KEY_BYTES, field)?;
         let key = min_pk::PublicKey::from_bytes(bytes).map_err(|e| rejection(e, field))?;
         key.validate().map_err(|e| rejection(e, field))?;
+        check_canonical(&key.compress(), bytes, field)?;
         Ok(PublicKey(key))
     }
 
@@ -56,6 +57,7 @@ impl Signature {
         check_compressed(bytes, SIGNATURE_BYTES, field)?;
         let sig = min_pk::Signature::from_bytes(bytes).map_err(|e| rejection(e, field))?;
         sig.validate(false).map_err(|e| rejection(e, field))?;
+        check_canonical(&sig.compress(), bytes, field)?;
         Ok(Signature(sig))
     }
 
@@ -107,6 +109,15 @@ fn check_compressed(bytes: &[u8], expected: usize, field: Field) -> Result<(), R
     // form at twice the length, which the length check above already excludes.
     if bytes[0] & 0x80 == 0 {
         return Err(Rejection::BadEncoding { field });
+    }
+    Ok(())
+}
+
+/// One point, one encoding: bytes that decode but are not what compression writes are refused
+/// (blst is strict today; this keeps the promise whatever the library accepts).
+fn check_canonical(canonical: &[u8], bytes: &[u8], field: Field) -> Result<(), Rejection> {
+    if canonical != bytes {
+        return Err(Rejection::NonCanonical { field });
     }
     Ok(())
 }

@@ -152,8 +152,23 @@ pub(crate) fn decode_point<C: SWCurveConfig>(
     // fails here, as do bad flags and coordinates not below the modulus.
     let point = Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
         .map_err(|_| Rejection::BadEncoding { field })?;
+    // arkworks reads the infinity flag and ignores the x bits beside it; accepting those would
+    // give one point many encodings (and a stored key an id its bytes do not hash to).
+    let mut canonical = [0u8; MAX_COMPRESSED_POINT];
+    let written = canonical
+        .get_mut(..bytes.len())
+        .ok_or(Rejection::BadEncoding { field })?;
+    point
+        .serialize_compressed(&mut &mut written[..])
+        .map_err(|_| Rejection::BadEncoding { field })?;
+    if written != bytes {
+        return Err(Rejection::NonCanonical { field });
+    }
     check_subgroup(point, field)
 }
+
+/// The longest compressed point of either curve: a BLS12-381 G2 point.
+const MAX_COMPRESSED_POINT: usize = 96;
 
 /// Checks a point built from coordinates: on the curve, then in the subgroup.
 pub(crate) fn check_point<C: SWCurveConfig>(

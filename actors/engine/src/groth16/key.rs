@@ -32,6 +32,20 @@ impl<E: SupportedCurve> PreparedKey<E> {
             });
         }
         super::decode::check_input_count(limits, key.gamma_abc_g1.len() - 1)?;
+        // With gamma or delta at infinity the pairing check no longer binds the public inputs
+        // or the proof's C, so anything would verify; alpha and beta likewise degenerate.
+        for (at_infinity, name) in [
+            (key.alpha_g1.is_zero(), "verifying_key.alpha_g1"),
+            (key.beta_g2.is_zero(), "verifying_key.beta_g2"),
+            (key.gamma_g2.is_zero(), "verifying_key.gamma_g2"),
+            (key.delta_g2.is_zero(), "verifying_key.delta_g2"),
+        ] {
+            if at_infinity {
+                return Err(Rejection::Infinity {
+                    field: crate::Field::new(name),
+                });
+            }
+        }
         let id = KeyId::of_canonical_bytes(&encode_verifying_key(&key));
         let neg_beta_g2 = (-key.beta_g2.into_group()).into();
         Ok(PreparedKey {
