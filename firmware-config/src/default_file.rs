@@ -58,6 +58,35 @@ const DOCS: &[(&str, &str)] = &[
         "server.idle_timeout_ms",
         "Close connections idle this long, ms. 1000 to 600000.",
     ),
+    (
+        "server.max_handshakes",
+        "Most QUIC handshakes in progress per shard (no tenant certificate shown yet); beyond \
+         it new connections are refused, and past a quarter of it clients first prove their \
+         address with a QUIC Retry. 4 to 65536.",
+    ),
+    (
+        "server.handshake_timeout_ms",
+        "Close a connection whose handshake has not identified a tenant within this long, ms. \
+         500 to 60000.",
+    ),
+    (
+        "server.max_connections_per_tenant",
+        "Most connections one tenant may hold on one shard. 1 to 65536.",
+    ),
+    (
+        "server.request_timeout_ms",
+        "A request must arrive whole within this long of its first byte, ms. 100 to 600000.",
+    ),
+    (
+        "server.partial_request_kib_per_connection",
+        "Bytes of requests still arriving that one connection may hold, KiB; beyond it the \
+         request is answered busy. 64 to 1048576.",
+    ),
+    (
+        "server.partial_request_kib_per_tenant",
+        "Bytes of requests still arriving that one tenant may hold on one shard, KiB. 64 to \
+         4194304.",
+    ),
     ("scheduling", "Per-shard queues, fairness and batching."),
     (
         "scheduling.mailbox_capacity",

@@ -33,6 +33,25 @@ pub struct ServerConfig {
     pub max_streams_per_connection: usize,
     /// Close connections idle this long, milliseconds. Default 30000; 1000 to 600000.
     pub idle_timeout_ms: usize,
+    /// Most QUIC handshakes in progress per shard (connections whose client has not yet shown
+    /// a tenant certificate); beyond it new connections are refused. Once a quarter of this is
+    /// in progress, a client must first prove its address with a QUIC Retry. Default 256;
+    /// 4 to 65536.
+    pub max_handshakes: usize,
+    /// A handshake not finished (tenant identified) within this long is closed, milliseconds.
+    /// Default 5000; 500 to 60000.
+    pub handshake_timeout_ms: usize,
+    /// Most connections one tenant may hold on one shard. Default 64; 1 to 65536.
+    pub max_connections_per_tenant: usize,
+    /// A request must arrive whole within this long of its first byte, milliseconds; its stream
+    /// is refused after. Default 10000; 100 to 600000.
+    pub request_timeout_ms: usize,
+    /// Bytes of requests still arriving that one connection may hold, KiB; a request beyond it
+    /// is answered busy. Default 4096; 64 to 1048576.
+    pub partial_request_kib_per_connection: usize,
+    /// Bytes of requests still arriving that one tenant may hold on one shard, over all its
+    /// connections, KiB. Default 16384; 64 to 4194304.
+    pub partial_request_kib_per_tenant: usize,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +64,12 @@ impl Default for ServerConfig {
             max_connections: 1024,
             max_streams_per_connection: 64,
             idle_timeout_ms: 30_000,
+            max_handshakes: 256,
+            handshake_timeout_ms: 5_000,
+            max_connections_per_tenant: 64,
+            request_timeout_ms: 10_000,
+            partial_request_kib_per_connection: 4096,
+            partial_request_kib_per_tenant: 16384,
         }
     }
 }
@@ -90,6 +115,54 @@ impl ServerConfig {
             1000,
             600_000,
             "1000 to 600000",
+        )?;
+        in_range(
+            path,
+            "server.max_handshakes",
+            self.max_handshakes,
+            4,
+            65536,
+            "4 to 65536",
+        )?;
+        in_range(
+            path,
+            "server.handshake_timeout_ms",
+            self.handshake_timeout_ms,
+            500,
+            60_000,
+            "500 to 60000",
+        )?;
+        in_range(
+            path,
+            "server.max_connections_per_tenant",
+            self.max_connections_per_tenant,
+            1,
+            65536,
+            "1 to 65536",
+        )?;
+        in_range(
+            path,
+            "server.request_timeout_ms",
+            self.request_timeout_ms,
+            100,
+            600_000,
+            "100 to 600000",
+        )?;
+        in_range(
+            path,
+            "server.partial_request_kib_per_connection",
+            self.partial_request_kib_per_connection,
+            64,
+            1_048_576,
+            "64 to 1048576",
+        )?;
+        in_range(
+            path,
+            "server.partial_request_kib_per_tenant",
+            self.partial_request_kib_per_tenant,
+            64,
+            4_194_304,
+            "64 to 4194304",
         )
     }
 }

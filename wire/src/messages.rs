@@ -342,6 +342,10 @@ pub mod close_code {
     pub const UNKNOWN_TENANT: u32 = 0x102;
     /// The peer broke the protocol (for example, opened a unidirectional stream).
     pub const PROTOCOL_VIOLATION: u32 = 0x103;
+    /// The tenant holds as many connections on this shard as it may.
+    pub const TOO_MANY_CONNECTIONS: u32 = 0x104;
+    /// The handshake did not identify a tenant in time.
+    pub const HANDSHAKE_TIMEOUT: u32 = 0x105;
 }
 
 /// The ALPN protocol id of this wire protocol over QUIC.

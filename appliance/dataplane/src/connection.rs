@@ -16,8 +16,13 @@ const STOP_REFUSED: u32 = 1;
 /// A request stream's progress.
 #[derive(Debug)]
 pub enum Stream {
-    /// Reading the request frame.
-    Reading(Vec<u8>),
+    /// Reading the request frame, which must be whole by the deadline.
+    Reading {
+        /// What arrived so far.
+        buffer: Vec<u8>,
+        /// When the request stops being waited for.
+        deadline: Instant,
+    },
     /// The request is being verified.
     Waiting,
     /// Writing the answer.
@@ -40,6 +45,9 @@ pub enum ReadOutcome {
     Frame(Vec<u8>),
     /// The frame is refused before the end of its body arrived (bad header, oversize).
     Refused(WireError),
+    /// The connection or its tenant holds as many partial request bytes as it may; the stream
+    /// was stopped and its bytes let go.
+    OverHeld,
 }
 
 /// A connection and its streams.
@@ -57,13 +65,28 @@ pub struct Conn {
     pub in_flight: usize,
     /// When quinn wants `handle_timeout` next (cached after each poll).
     pub timeout: Option<Instant>,
+    /// The earliest of the handshake's and the reading streams' deadlines (cached after each
+    /// poll).
+    pub deadline: Option<Instant>,
+    /// Until the handshake identifies a tenant: when it is given up.
+    pub handshake_deadline: Option<Instant>,
+    /// Bytes held in streams still being read.
+    pub partial_bytes: usize,
+    /// The most it may hold.
+    partial_limit: usize,
     /// Queued for the next poll.
     pub dirty: bool,
 }
 
 impl Conn {
-    /// A newly accepted connection.
-    pub fn new(quic: Connection, generation: u64) -> Self {
+    /// A newly accepted connection, which must identify a tenant by `handshake_deadline` and
+    /// may hold `partial_limit` bytes of requests still arriving.
+    pub fn new(
+        quic: Connection,
+        generation: u64,
+        handshake_deadline: Instant,
+        partial_limit: usize,
+    ) -> Self {
         Conn {
             quic,
             generation,
@@ -71,28 +94,104 @@ impl Conn {
             streams: HashMap::new(),
             in_flight: 0,
             timeout: None,
+            deadline: Some(handshake_deadline),
+            handshake_deadline: Some(handshake_deadline),
+            partial_bytes: 0,
+            partial_limit,
             dirty: true,
         }
     }
 
+    /// A request stream opened; its request must be whole by `deadline`.
+    pub fn open_stream(&mut self, id: StreamId, deadline: Instant) {
+        self.streams.insert(
+            id,
+            Stream::Reading {
+                buffer: Vec::new(),
+                deadline,
+            },
+        );
+    }
+
+    /// Forgets a stream (finished, stopped or reset by the partner).
+    pub fn remove_stream(&mut self, id: StreamId) {
+        let removed = self.streams.remove(&id);
+        self.release(removed.as_ref());
+    }
+
+    /// Puts a stream in a new state, letting go of a partial request it held.
+    fn set_stream(&mut self, id: StreamId, stream: Stream) -> Option<Stream> {
+        let previous = self.streams.insert(id, stream);
+        self.release(previous.as_ref());
+        previous
+    }
+
+    fn release(&mut self, stream: Option<&Stream>) {
+        if let Some(Stream::Reading { buffer, .. }) = stream {
+            self.partial_bytes = self.partial_bytes.saturating_sub(buffer.len());
+        }
+    }
+
+    /// Stops the streams whose request did not arrive whole in time; returns them, to be
+    /// answered.
+    pub fn expire_reads(&mut self, now: Instant) -> Vec<StreamId> {
+        let expired: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| matches!(s, Stream::Reading { deadline, .. } if *deadline <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &expired {
+            let _ = self
+                .quic
+                .recv_stream(*id)
+                .stop(VarInt::from_u32(STOP_REFUSED));
+        }
+        expired
+    }
+
+    /// Recomputes [`Conn::deadline`].
+    pub fn refresh_deadline(&mut self) {
+        let reads = self.streams.values().filter_map(|s| match s {
+            Stream::Reading { deadline, .. } => Some(*deadline),
+            _ => None,
+        });
+        self.deadline = reads.chain(self.handshake_deadline).min();
+    }
+
     /// Reads what arrived on a request stream. The header is checked as soon as it is complete,
     /// so an oversize or foreign frame is refused before its body is buffered.
-    pub fn read(&mut self, id: StreamId, limits: &WireLimits) -> ReadOutcome {
-        let Some(Stream::Reading(buffer)) = self.streams.get_mut(&id) else {
+    /// `tenant_room` is what the connection's tenant may still add over all its connections;
+    /// it is reduced by what this read keeps.
+    pub fn read(
+        &mut self,
+        id: StreamId,
+        limits: &WireLimits,
+        tenant_room: &mut usize,
+    ) -> ReadOutcome {
+        let Some(Stream::Reading { buffer, .. }) = self.streams.get_mut(&id) else {
             return ReadOutcome::Pending;
         };
         let mut recv = self.quic.recv_stream(id);
         let Ok(mut chunks) = recv.read(true) else {
-            self.streams.remove(&id);
+            self.remove_stream(id);
             return ReadOutcome::Pending;
         };
         let mut finished = false;
         let mut reset = false;
         let mut refused = None;
+        let mut over_held = false;
         loop {
             match chunks.next(usize::MAX) {
                 Ok(Some(chunk)) => {
+                    let n = chunk.bytes.len();
+                    if self.partial_bytes + n > self.partial_limit || n > *tenant_room {
+                        over_held = true;
+                        break;
+                    }
                     buffer.extend_from_slice(&chunk.bytes);
+                    self.partial_bytes += n;
+                    *tenant_room -= n;
                     if let Err(e) = check_so_far(buffer, limits) {
                         refused = Some(e);
                         break;
@@ -112,29 +211,34 @@ impl Conn {
         // Whether flow-control credit must be sent is picked up by the next poll_transmit.
         let _ = chunks.finalize();
         if reset {
-            self.streams.remove(&id);
+            self.remove_stream(id);
             return ReadOutcome::Pending;
         }
-        if let Some(error) = refused {
+        if refused.is_some() || over_held {
             let _ = self
                 .quic
                 .recv_stream(id)
                 .stop(VarInt::from_u32(STOP_REFUSED));
+        }
+        if let Some(error) = refused {
             return ReadOutcome::Refused(error);
+        }
+        if over_held {
+            return ReadOutcome::OverHeld;
         }
         if !finished {
             return ReadOutcome::Pending;
         }
-        match self.streams.insert(id, Stream::Waiting) {
-            Some(Stream::Reading(frame)) => ReadOutcome::Frame(frame),
+        match self.set_stream(id, Stream::Waiting) {
+            Some(Stream::Reading { buffer, .. }) => ReadOutcome::Frame(buffer),
             _ => ReadOutcome::Pending,
         }
     }
 
     /// Starts answering a stream (dropped if the partner stopped or reset it meanwhile).
     pub fn answer(&mut self, id: StreamId, frame: Vec<u8>) {
-        if let Some(stream) = self.streams.get_mut(&id) {
-            *stream = Stream::Writing { frame, sent: 0 };
+        if self.streams.contains_key(&id) {
+            self.set_stream(id, Stream::Writing { frame, sent: 0 });
             self.write(id);
         }
     }
@@ -150,7 +254,7 @@ impl Conn {
                 Ok(n) => *sent += n,
                 Err(WriteError::Blocked) => return,
                 Err(_) => {
-                    self.streams.remove(&id);
+                    self.remove_stream(id);
                     return;
                 }
             }
@@ -165,7 +269,7 @@ impl Conn {
             && self
                 .streams
                 .values()
-                .all(|s| matches!(s, Stream::Reading(_)))
+                .all(|s| matches!(s, Stream::Reading { .. }))
     }
 
     /// Closes the connection with an application code and reason. The caller polls it

@@ -18,9 +18,14 @@ use tf_seam::TenantTable;
 use tf_shard::TenantSlot;
 use tf_wire::{ErrorCode, FrameDecoder, Message, WireLimits, close_code};
 
-use super::connection::{Conn, ReadOutcome, Stream};
+use super::connection::{Conn, ReadOutcome};
+use super::occupancy::{HoldLimits, Occupancy};
 use super::replies;
 use super::routes::Route;
+
+/// When to retry a request refused because its connection or tenant held as many partial
+/// request bytes as it may: long enough for requests in flight to finish arriving.
+const OVER_HELD_RETRY_MS: u32 = 100;
 
 /// A datagram to send.
 #[derive(Debug)]
@@ -49,6 +54,8 @@ pub struct Request {
 pub struct DriverLimits {
     /// Connections at once on this shard.
     pub max_connections: usize,
+    /// Handshakes, connections per tenant, and requests still arriving.
+    pub hold: HoldLimits,
     /// Frame and field limits.
     pub wire: WireLimits,
 }
@@ -60,6 +67,7 @@ pub struct Driver {
     limits: DriverLimits,
     tenants: Arc<TenantTable>,
     connections: HashMap<ConnectionHandle, Conn>,
+    occupancy: Occupancy,
     dirty: Vec<ConnectionHandle>,
     next_generation: u64,
     decoder: FrameDecoder,
@@ -103,6 +111,7 @@ impl Driver {
             limits,
             tenants,
             connections: HashMap::new(),
+            occupancy: Occupancy::default(),
             dirty: Vec::new(),
             next_generation: 1,
             decoder: FrameDecoder::new(limits.wire),
@@ -122,9 +131,23 @@ impl Driver {
             .handle(now, from, None, None, BytesMut::from(data), &mut buffer);
         match event {
             Some(DatagramEvent::NewConnection(incoming)) => {
-                if self.draining || self.connections.len() >= self.limits.max_connections {
+                let hold = self.limits.hold;
+                if self.draining
+                    || self.connections.len() >= self.limits.max_connections
+                    || self.occupancy.handshakes() >= hold.max_handshakes
+                {
                     let transmit = self.endpoint.refuse(incoming, &mut buffer);
                     self.queue(buffer, &transmit);
+                    return;
+                }
+                if self.occupancy.handshakes() >= hold.retry_above(self.limits.max_connections)
+                    && !incoming.remote_address_validated()
+                    && incoming.may_retry()
+                {
+                    match self.endpoint.retry(incoming, &mut buffer) {
+                        Ok(transmit) => self.queue(buffer, &transmit),
+                        Err(error) => self.endpoint.ignore(error.into_incoming()),
+                    }
                     return;
                 }
                 match self.endpoint.accept(incoming, now, &mut buffer, None) {
@@ -132,7 +155,14 @@ impl Driver {
                         let generation = self.next_generation;
                         self.next_generation += 1;
                         tracing::debug!(shard = self.shard, remote = %quic.remote_address(), "connection accepted");
-                        self.connections.insert(handle, Conn::new(quic, generation));
+                        let conn = Conn::new(
+                            quic,
+                            generation,
+                            now + hold.handshake_timeout,
+                            hold.partial_bytes_per_connection,
+                        );
+                        self.occupancy.handshake_began();
+                        self.connections.insert(handle, conn);
                         self.dirty.push(handle);
                     }
                     Err(error) => {
@@ -167,6 +197,9 @@ impl Driver {
                 conn.quic.handle_timeout(now);
                 mark(&mut self.dirty, *handle, conn);
             }
+            if conn.deadline.is_some_and(|t| t <= now) {
+                mark(&mut self.dirty, *handle, conn);
+            }
         }
         while let Some(handle) = self.dirty.pop() {
             self.poll_connection(handle, now, unix_us, requests);
@@ -184,39 +217,65 @@ impl Driver {
             return;
         };
         conn.dirty = false;
+        let held_before = conn.partial_bytes;
+        enforce_deadlines(self.shard, conn, &mut self.occupancy, now);
         // Events between the connection and the endpoint (connection ids, draining).
         while let Some(event) = conn.quic.poll_endpoint_events() {
             if let Some(back) = self.endpoint.handle_event(handle, event) {
                 conn.quic.handle_event(back);
             }
         }
+        let hold = self.limits.hold;
+        let mut tenant_room = conn.tenant.map_or(0, |t| {
+            self.occupancy
+                .partial_room(t, hold.partial_bytes_per_tenant)
+        });
         let (shard, draining, decoder) = (self.shard, self.draining, &mut self.decoder);
-        let mut read = |conn: &mut Conn, id| {
+        let mut read = |conn: &mut Conn, id, tenant_room: &mut usize| {
             let received = (now, unix_us);
             read_request(
-                shard, handle, conn, id, decoder, draining, received, requests,
+                shard,
+                handle,
+                conn,
+                id,
+                decoder,
+                draining,
+                received,
+                tenant_room,
+                requests,
             )
         };
         while let Some(event) = conn.quic.poll() {
             match event {
-                Event::Connected => identify(self.shard, &self.tenants, conn, now),
+                Event::Connected => {
+                    identify(
+                        self.shard,
+                        &self.tenants,
+                        conn,
+                        &mut self.occupancy,
+                        &hold,
+                        now,
+                    );
+                    tenant_room = conn.tenant.map_or(0, |t| {
+                        self.occupancy
+                            .partial_room(t, hold.partial_bytes_per_tenant)
+                    });
+                }
                 Event::ConnectionLost { reason } => {
                     tracing::info!(shard = self.shard, remote = %conn.quic.remote_address(), %reason, "connection closed");
+                    // Its slot is free now, not only once its closing state has drained.
+                    release(conn, &mut self.occupancy, held_before);
                 }
                 Event::Stream(StreamEvent::Opened { dir: Dir::Bi }) => {
                     while let Some(id) = conn.quic.streams().accept(Dir::Bi) {
-                        conn.streams.insert(id, Stream::Reading(Vec::new()));
-                        read(conn, id);
+                        conn.open_stream(id, now + hold.request_timeout);
+                        read(conn, id, &mut tenant_room);
                     }
                 }
-                Event::Stream(StreamEvent::Readable { id }) => read(conn, id),
+                Event::Stream(StreamEvent::Readable { id }) => read(conn, id, &mut tenant_room),
                 Event::Stream(StreamEvent::Writable { id }) => conn.write(id),
-                Event::Stream(StreamEvent::Finished { id }) => {
-                    conn.streams.remove(&id);
-                }
-                Event::Stream(StreamEvent::Stopped { id, .. }) => {
-                    conn.streams.remove(&id);
-                }
+                Event::Stream(StreamEvent::Finished { id }) => conn.remove_stream(id),
+                Event::Stream(StreamEvent::Stopped { id, .. }) => conn.remove_stream(id),
                 _ => {}
             }
         }
@@ -232,8 +291,13 @@ impl Driver {
             }
         }
         conn.timeout = conn.quic.poll_timeout();
+        conn.refresh_deadline();
         if conn.quic.is_drained() {
+            release(conn, &mut self.occupancy, held_before);
             self.connections.remove(&handle);
+        } else if let Some(tenant) = conn.tenant {
+            self.occupancy
+                .partial_changed(tenant, held_before, conn.partial_bytes);
         }
     }
 
@@ -273,9 +337,15 @@ impl Driver {
         }
     }
 
-    /// The earliest connection timer.
+    /// The earliest connection timer or deadline.
     pub fn next_timeout(&self) -> Option<Instant> {
-        self.connections.values().filter_map(|c| c.timeout).min()
+        self.connections
+            .values()
+            .filter_map(|c| match (c.timeout, c.deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            })
+            .min()
     }
 
     /// Stops taking new connections and new requests; requests already taken are answered.
@@ -328,8 +398,18 @@ fn mark(dirty: &mut Vec<ConnectionHandle>, handle: ConnectionHandle, conn: &mut 
     }
 }
 
-/// Names the connection's tenant from its client certificate, or closes it saying why.
-fn identify(shard: usize, tenants: &TenantTable, conn: &mut Conn, now: Instant) {
+/// Names the connection's tenant from its client certificate and gives it a connection slot,
+/// or closes it saying why. Either way its handshake is over.
+fn identify(
+    shard: usize,
+    tenants: &TenantTable,
+    conn: &mut Conn,
+    occupancy: &mut Occupancy,
+    hold: &HoldLimits,
+    now: Instant,
+) {
+    conn.handshake_deadline = None;
+    occupancy.handshake_ended();
     let chain = conn
         .quic
         .crypto_session()
@@ -337,15 +417,58 @@ fn identify(shard: usize, tenants: &TenantTable, conn: &mut Conn, now: Instant) 
         .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
         .map(|chain| *chain)
         .unwrap_or_default();
-    match crate::identity::identify(tenants, &chain) {
-        Ok(slot) => {
-            tracing::info!(shard, remote = %conn.quic.remote_address(), tenant = tenants.id(slot), "partner connected");
-            conn.tenant = Some(slot);
-        }
+    let slot = match crate::identity::identify(tenants, &chain) {
+        Ok(slot) => slot,
         Err(refused) => {
             tracing::info!(shard, remote = %conn.quic.remote_address(), reason = %refused.reason, "connection refused");
             conn.close(now, refused.code, &refused.reason);
+            return;
         }
+    };
+    let tenant = tenants.id(slot);
+    if let Err(held) = occupancy.join(slot, hold.max_connections_per_tenant) {
+        let reason = format!(
+            "tenant {tenant} already holds {held} connections on this shard, the most allowed \
+             (server.max_connections_per_tenant); send more requests on the open connections"
+        );
+        tracing::info!(shard, remote = %conn.quic.remote_address(), tenant, "connection refused: too many connections");
+        conn.close(now, close_code::TOO_MANY_CONNECTIONS, &reason);
+        return;
+    }
+    tracing::info!(shard, remote = %conn.quic.remote_address(), tenant, "partner connected");
+    conn.tenant = Some(slot);
+}
+
+/// Gives back what a connection that is gone held: its handshake or its tenant's slot, and
+/// the partial request bytes it held when this poll began (`held_before`).
+fn release(conn: &mut Conn, occupancy: &mut Occupancy, held_before: usize) {
+    if conn.handshake_deadline.take().is_some() {
+        occupancy.handshake_ended();
+    }
+    if let Some(tenant) = conn.tenant.take() {
+        occupancy.leave(tenant, held_before);
+    }
+}
+
+/// Closes a connection whose handshake ran out of time, and answers requests that did not
+/// arrive whole in time.
+fn enforce_deadlines(shard: usize, conn: &mut Conn, occupancy: &mut Occupancy, now: Instant) {
+    if conn.handshake_deadline.is_some_and(|t| t <= now) {
+        conn.handshake_deadline = None;
+        occupancy.handshake_ended();
+        tracing::debug!(shard, remote = %conn.quic.remote_address(), "handshake timed out");
+        conn.close(
+            now,
+            close_code::HANDSHAKE_TIMEOUT,
+            "the handshake did not identify a tenant in time",
+        );
+    }
+    for id in conn.expire_reads(now) {
+        let detail =
+            "the request did not arrive whole in time (server.request_timeout_ms); send each \
+             request in one go"
+                .to_owned();
+        conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
     }
 }
 
@@ -360,6 +483,7 @@ fn read_request(
     decoder: &mut FrameDecoder,
     draining: bool,
     (now, unix_us): (Instant, u64),
+    tenant_room: &mut usize,
     requests: &mut Vec<Request>,
 ) {
     let Some(tenant) = conn.tenant else {
@@ -372,10 +496,17 @@ fn read_request(
         return;
     };
     let limits = *decoder.limits();
-    let frame = match conn.read(id, &limits) {
+    let frame = match conn.read(id, &limits, tenant_room) {
         ReadOutcome::Pending => return,
         ReadOutcome::Refused(error) => {
             conn.answer(id, replies::wire_error(0, &error));
+            return;
+        }
+        ReadOutcome::OverHeld => {
+            let busy = ErrorCode::Busy {
+                retry_after_ms: OVER_HELD_RETRY_MS,
+            };
+            conn.answer(id, replies::error(0, busy));
             return;
         }
         ReadOutcome::Frame(frame) => frame,

@@ -14,6 +14,7 @@ mod identity;
 mod launch;
 mod ledger;
 pub mod nudge;
+mod occupancy;
 mod policy;
 mod prepare;
 mod priority;
@@ -28,4 +29,5 @@ mod wakeup;
 
 pub use driver::DriverLimits;
 pub use launch::{DataPlane, DataPlanePlan, LaunchError};
+pub use occupancy::HoldLimits;
 pub use sockets::{BUFFER_BYTES as UDP_BUFFER_BYTES, bind as bind_sockets};

@@ -198,6 +198,14 @@ impl Partner {
         }
     }
 
+    /// Opens a bare request stream, for conformance tests that send a request in pieces (or
+    /// never finish it) and read the answer themselves.
+    pub async fn open_request_stream(
+        &self,
+    ) -> Result<(quinn::SendStream, quinn::RecvStream), PartnerError> {
+        self.connection.open_bi().await.map_err(|e| lost(&e))
+    }
+
     /// Closes the connection and waits until the appliance has been told.
     pub async fn close(self) {
         self.connection.close(0u32.into(), b"done");

@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 use tf_config::Config;
 use tf_control::{Book, BundlesPlan, Running};
 use tf_dataplane::nudge;
-use tf_dataplane::{DataPlane, DataPlanePlan, DriverLimits};
+use tf_dataplane::{DataPlane, DataPlanePlan, DriverLimits, HoldLimits};
 use tf_ledger::SqliteLedger;
 use tf_metrics::MetricsHub;
 use tf_seam::clock::unix_micros;
@@ -164,8 +164,17 @@ fn serve(
         costs: config.budgets.cost.costs(),
         charge_policies: config.budgets.policies(),
     };
+    let ms = |value: usize| Duration::from_millis(value as u64);
     let driver_limits = DriverLimits {
         max_connections: config.server.max_connections,
+        hold: HoldLimits {
+            max_handshakes: config.server.max_handshakes,
+            handshake_timeout: ms(config.server.handshake_timeout_ms),
+            max_connections_per_tenant: config.server.max_connections_per_tenant,
+            request_timeout: ms(config.server.request_timeout_ms),
+            partial_bytes_per_connection: config.server.partial_request_kib_per_connection * 1024,
+            partial_bytes_per_tenant: config.server.partial_request_kib_per_tenant * 1024,
+        },
         wire: WireLimits {
             max_public_inputs: limits.max_public_inputs,
             max_message_bytes: limits.max_message_bytes,
