@@ -1,8 +1,13 @@
 //! `appliance preflight`, `config default|check` and `tune --emit` as an SRE runs them.
 
+#[path = "support/server.rs"]
+mod server;
+
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use server::Server;
 
 fn appliance(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_appliance"))
@@ -143,5 +148,128 @@ fn tune_emits_sysctl_drop_in_and_firmware_notes() {
         if line.contains('=') && !line.starts_with('#') {
             assert!(lines[i - 1].starts_with('#'), "{line} has no explanation");
         }
+    }
+}
+
+/// The preflight rows named `names`, as (status, detail, fix).
+fn rows_named(out: &Output, names: &[&str]) -> Vec<(String, String, String)> {
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    names
+        .iter()
+        .map(|name| {
+            let row = rows
+                .as_array()
+                .expect("array")
+                .iter()
+                .find(|r| r["check"] == *name)
+                .unwrap_or_else(|| panic!("no {name} row: {rows}"));
+            let field = |key: &str| row[key].as_str().expect("text").to_owned();
+            (field("status"), field("detail"), field("fix"))
+        })
+        .collect()
+}
+
+const DEVELOPMENT_DEFAULTS: [&str; 3] = ["admin tokens", "bundle authors", "client CA"];
+
+#[test]
+fn preflight_warns_about_each_development_default_in_use_and_what_to_configure_instead() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().expect("utf-8");
+    let out = appliance(&["preflight", "--json", "--state-dir", state_arg]);
+    let rows = rows_named(&out, &DEVELOPMENT_DEFAULTS);
+    let wanted = [
+        ("admin.token", "[[admin.tokens]]"),
+        ("bundle-author.key", "[bundles] trusted_authors"),
+        ("ca.key", "[tls] client_ca"),
+    ];
+    for ((status, detail, fix), (file, configure)) in rows.iter().zip(wanted) {
+        assert_eq!(status, "WARN", "{detail}");
+        assert!(detail.starts_with("DEVELOPMENT DEFAULT"), "{detail}");
+        assert!(
+            detail.contains(&state.join(file).display().to_string()),
+            "{detail}"
+        );
+        assert!(fix.contains(configure), "{fix}");
+    }
+
+    let config = dir.path().join("production.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[bundles]\ntrusted_authors = [\"{}\"]\n[tls]\nclient_ca = \"{}\"\n\
+             [[admin.tokens]]\nname = \"oncall\"\nroles = [\"sre\"]\nsha256 = \"{}\"\n",
+            // The Ed25519 base point: a valid public key.
+            "5866666666666666666666666666666666666666666666666666666666666666",
+            dir.path().join("partners-ca.pem").display(),
+            "00".repeat(32)
+        ),
+    )
+    .expect("config");
+    let config_arg = config.to_str().expect("utf-8");
+    let out = appliance(&[
+        "preflight",
+        "--json",
+        "--config",
+        config_arg,
+        "--state-dir",
+        state_arg,
+    ]);
+    for (status, detail, fix) in rows_named(&out, &DEVELOPMENT_DEFAULTS) {
+        assert_eq!(status, "PASS", "{detail} / {fix}");
+    }
+}
+
+#[test]
+fn serve_logs_each_development_default_at_start() {
+    let server = Server::start("", &[], &[]);
+    let log = server.log();
+    for name in DEVELOPMENT_DEFAULTS {
+        let line = log
+            .lines()
+            .find(|l| l.contains("DEVELOPMENT DEFAULT") && l.contains(&format!("\"{name}\"")))
+            .unwrap_or_else(|| panic!("no warning for {name}:\n{log}"));
+        assert!(line.contains("WARN"), "{line}");
+    }
+}
+
+#[test]
+fn preflight_and_serve_refuse_a_state_directory_whose_keys_others_can_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().expect("utf-8");
+    let init = appliance(&["init", "--state-dir", state_arg]);
+    assert!(init.status.success(), "{}", text(&init));
+    let out = appliance(&["preflight", "--json", "--state-dir", state_arg]);
+    assert_eq!(rows_named(&out, &["state permissions"])[0].0, "PASS");
+
+    let key = state.join("receipt.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let chmod = format!("chmod 600 {}", key.display());
+    let out = appliance(&["preflight", "--json", "--state-dir", state_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let (status, detail, fix) = rows_named(&out, &["state permissions"]).remove(0);
+    assert_eq!(status, "FAIL");
+    assert!(detail.contains("mode 0644"), "{detail}");
+    assert!(fix.contains(&chmod), "{fix}");
+
+    let out = appliance(&[
+        "serve",
+        "--state-dir",
+        state_arg,
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&chmod), "{}", text(&out));
+    for command in [
+        vec!["keys", "show", "--state-dir", state_arg],
+        vec!["init", "--state-dir", state_arg],
+    ] {
+        let out = appliance(&command);
+        assert!(!out.status.success(), "{command:?}: {}", text(&out));
+        assert!(text(&out).contains(&chmod), "{command:?}: {}", text(&out));
     }
 }

@@ -365,7 +365,7 @@ pub struct BundleBuildArgs {
     /// directory's development author key.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// The revision: above the active one.
+    /// The revision: above the active one, at most 9007199254740991 (2^53 - 1).
     #[arg(long)]
     pub revision: u64,
     /// Who makes the change.
@@ -388,9 +388,13 @@ pub struct BundleBuildArgs {
 /// `appliance ctl`.
 #[derive(Debug, Args)]
 pub struct CtlArgs {
-    /// The admin API.
+    /// The admin API: http://HOST:PORT, or https://HOST:PORT when `[admin] tls` is on.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     pub admin: String,
+    /// For https: the CA (PEM) the admin server's certificate must chain to (default: the
+    /// state directory's ca.pem, which issued the appliance's development certificate).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// A file holding the bearer token (default: $TF_ADMIN_TOKEN, else the state directory's
     /// development token).
     #[arg(long, value_name = "FILE")]

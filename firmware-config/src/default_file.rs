@@ -184,6 +184,28 @@ const DOCS: &[(&str, &str)] = &[
     ),
     ("admin.enabled", "Whether to run it."),
     (
+        "admin.hosts",
+        "The names clients reach it by, as their Host header carries them: host names or IP \
+         addresses, each with an optional :port (\"admin.example.net\", \"10.0.0.5:8080\", \
+         \"[fd00::5]\"); without a port, any port. Any other Host is refused (421), so a web \
+         page cannot reach the server through DNS rebinding. localhost, 127.0.0.1 and [::1] \
+         with the listening port are always accepted. Empty: the listen address.",
+    ),
+    (
+        "admin.tls",
+        "TLS on the admin port: true (the appliance's server certificate: [tls] certificate \
+         and private_key, else the state directory's server.pem and server.key), false, or \
+         { cert = \"FILE\", key = \"FILE\" }. Unset: off when listen is a loopback address, \
+         on otherwise. With TLS the console's session cookie is Secure.",
+    ),
+    (
+        "admin.body_timeout_ms",
+        "How long a request body (a bundle upload, at most 8 MiB) may take to arrive once its \
+         headers have, ms; slower ones are answered 408. Request headers must arrive within 5 \
+         s, and a body is read only after the caller's token and roles allow the route. 1000 \
+         to 600000.",
+    ),
+    (
         "admin.tokens",
         "Bearer tokens for the admin API and console, one [[admin.tokens]] each with name, \
          roles (sre, policy-author, auditor, viewer) and sha256 (of the token; \
@@ -263,6 +285,7 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.certificate", "\"/etc/trust-fabric/server.pem\""),
     ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
+    ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),
     ("admin.tokens.roles", "[\"sre\", \"policy-author\"]"),
     (
@@ -469,6 +492,11 @@ mod tests {
             (
                 "[[admin.tokens]]\nname = \"ops\"\nroles = [\"root\"]\nsha256 = \"00\"".into(),
                 "admin.tokens.roles",
+            ),
+            ("[admin]\nhosts = [\"*\"]".into(), "admin.hosts"),
+            (
+                "[admin]\nbody_timeout_ms = 10".into(),
+                "admin.body_timeout_ms",
             ),
             (format!("{tenant}rate_per_sec = 0"), "tenants.rate_per_sec"),
             (format!("{tenant}burst = 0"), "tenants.burst"),

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tf_engine::Limits;
 
-pub use admin::{AdminConfig, AdminToken, ROLES};
+pub use admin::{
+    AdminConfig, AdminTls, AdminTlsFiles, AdminTlsMode, AdminToken, ROLES, parse_host,
+};
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use bundles::BundlesConfig;
 pub use default_file::default_file;

@@ -150,11 +150,13 @@ impl Cap {
         }
     }
 
-    /// Moves the window to `now`: a calendar period that ended starts afresh.
+    /// Moves the window to `now`: a calendar period that ended starts afresh. A `now` before
+    /// the period (the wall clock stepped back) counts as inside it: a window never moves
+    /// backwards, or stepping the clock back across an edge would reset the count.
     fn refresh(&mut self, now: u64) {
         match &mut self.usage {
             Usage::Calendar { span, used } => {
-                if span.contains(now) {
+                if now < span.end {
                     return;
                 }
                 if let Some(current) = self.spec.window.span(now) {
@@ -195,27 +197,35 @@ impl Cap {
         }
     }
 
-    fn charge(&mut self, at: u64, amount: u64) {
+    /// Charges `amount` now (call `refresh(now)` first): a calendar cap counts it in its
+    /// period, which is the latest one seen even when the clock has stepped back before it.
+    fn charge_now(&mut self, now: u64, amount: u64) {
         match &mut self.usage {
-            Usage::Calendar { span, used } => {
-                if span.contains(at) {
-                    *used += amount;
-                }
-            }
-            Usage::Rolling(rolling) => rolling.add(at, amount),
+            Usage::Calendar { used, .. } => *used += amount,
+            Usage::Rolling(rolling) => rolling.add(now, amount),
         }
     }
 
     /// Counts `amount` charged at some time in `[first_at, last_at]`: a calendar cap counts it
     /// if that time is in the current period, a rolling cap holds it as if made at `last_at`.
+    /// A charge later than `now` was made before the clock stepped back: its period is the
+    /// latest seen, so the window moves forward to it, as it did when the charge was made.
     fn count_past(&mut self, amount: u64, first_at: u64, last_at: u64, now: u64) {
-        self.refresh(now);
-        let at = match self.usage {
-            Usage::Calendar { .. } => first_at,
-            Usage::Rolling(_) => last_at,
-        };
-        self.charge(at, amount);
-        self.refresh(now);
+        match &mut self.usage {
+            Usage::Calendar { .. } => {
+                self.refresh(now.max(first_at));
+                if let Usage::Calendar { span, used } = &mut self.usage
+                    && span.contains(first_at)
+                {
+                    *used += amount;
+                }
+            }
+            Usage::Rolling(rolling) => {
+                rolling.expire(now);
+                rolling.add(last_at, amount);
+                rolling.expire(now);
+            }
+        }
     }
 
     fn status(&self, now: u64) -> CapStatus {
@@ -448,7 +458,7 @@ impl TenantBudget {
         {
             cap.reserved = cap.reserved.saturating_sub(cost);
             cap.refresh(now);
-            cap.charge(now, charged);
+            cap.charge_now(now, charged);
             let left = cap.remaining();
             remaining = Some(remaining.map_or(left, |r| r.min(left)));
         }
@@ -470,8 +480,9 @@ impl TenantBudget {
 
     /// Restores charges read back from the ledger at start: `amount` charged at some time
     /// between `first_at` and `last_at`. Calendar caps count it if that time is in the current
-    /// period (the ledger groups charges so a group never straddles a period); rolling caps
-    /// hold it as if made at `last_at`, which may hold it slightly longer, never shorter.
+    /// period (the ledger groups charges so a group never straddles a period), and a charge
+    /// later than `now` (the clock stepped back) moves the period forward to its own; rolling
+    /// caps hold it as if made at `last_at`, which may hold it slightly longer, never shorter.
     pub fn restore(
         &mut self,
         purpose: &str,

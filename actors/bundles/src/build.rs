@@ -10,11 +10,12 @@ use crate::author::{AuthorKey, TrustedAuthors};
 use crate::manifest::{FORMAT, MANIFEST_FILE, Manifest, PAYLOAD_TYPE, sha256_hex};
 use crate::open::{Bundle, open};
 use crate::problem::Refusal;
+use crate::revision::check_revision;
 
 /// What the author says about a bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildInfo {
-    /// The revision, above the active one.
+    /// The revision, above the active one; 1 to [`crate::MAX_REVISION`].
     pub revision: u64,
     /// Who.
     pub author: String,
@@ -35,6 +36,8 @@ pub fn build(
     key: &mut AuthorKey,
     limits: &Limits,
 ) -> Result<Bundle, Refusal> {
+    // Checked before signing, so an author never holds a signed bundle no appliance accepts.
+    check_revision(info.revision)?;
     source.remove(MANIFEST_FILE);
     let files: BTreeMap<String, String> = source
         .iter()

@@ -20,6 +20,7 @@ mod manifest;
 mod open;
 mod policy;
 mod problem;
+mod revision;
 
 pub use archive::{BundleFiles, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
 pub use author::{AuthorKey, TrustedAuthors, author_key_id};
@@ -30,3 +31,4 @@ pub use manifest::{FORMAT, MANIFEST_FILE, Manifest, PAYLOAD_TYPE};
 pub use open::{Bundle, open};
 pub use policy::{Admission, CompiledPolicies, Decision, SCHEMA, StatementKind};
 pub use problem::{Problem, Refusal};
+pub use revision::{MAX_REVISION, check_revision, next_revision};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
+use crate::revision::check_revision;
 
 /// The manifest's file in a bundle: a DSSE envelope whose payload is the manifest JSON.
 pub const MANIFEST_FILE: &str = "manifest.dsse.json";
@@ -20,7 +21,8 @@ pub const FORMAT: &str = "trust-fabric/bundle/v1";
 pub struct Manifest {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Monotonically increasing: a bundle is accepted only above the active revision.
+    /// Monotonically increasing: a bundle is accepted only above the active revision; 1 to
+    /// [`crate::MAX_REVISION`].
     pub revision: u64,
     /// Who made the change.
     pub author: String,
@@ -54,10 +56,16 @@ impl Manifest {
                 manifest.format
             )));
         }
-        if manifest.revision == 0 {
-            return Err(Problem::BadManifest(
-                "revision 0 is reserved for the configuration file's built-in policy".into(),
-            ));
+        check_revision(manifest.revision)?;
+        // A rollback republishes an earlier revision, so it is in range and below this one.
+        if let Some(earlier) = manifest.republishes
+            && (check_revision(earlier).is_err() || earlier >= manifest.revision)
+        {
+            return Err(Problem::BadManifest(format!(
+                "it republishes revision {earlier}, which is not an earlier revision than its own \
+                 {}",
+                manifest.revision
+            )));
         }
         if manifest.author.trim().is_empty() {
             return Err(Problem::BadManifest("the author is empty".into()));

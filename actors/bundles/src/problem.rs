@@ -69,13 +69,24 @@ pub enum Problem {
         "revision {candidate} is not above revision {active}, the newest this appliance has \
          promoted: rebuild it with --revision {next} (an older bundle is never accepted back; \
          roll back instead)",
-        next = active + 1
+        next = active.saturating_add(1)
     )]
     StaleRevision {
         /// The bundle's revision.
         candidate: u64,
         /// The active revision.
         active: u64,
+    },
+    /// A revision outside 1 to [`crate::MAX_REVISION`], or no revision left after the newest.
+    #[error(
+        "revision {revision} is outside 1 to 9007199254740991 (2^53 - 1): revision 0 is the \
+         configuration file's built-in policy, and larger numbers are not exact in JSON or \
+         storable in the ledger; build the bundle with a revision in that range, one above the \
+         newest promoted"
+    )]
+    RevisionOutOfRange {
+        /// The revision refused (for a rollback, the one after the newest).
+        revision: u64,
     },
     /// A cap is below what the tenant already spent in the current window.
     #[error(
@@ -113,6 +124,7 @@ impl Problem {
             Problem::InvalidContent { .. } => "invalid-content",
             Problem::InvalidPolicy(_) => "invalid-policy",
             Problem::StaleRevision { .. } => "stale-revision",
+            Problem::RevisionOutOfRange { .. } => "revision-out-of-range",
             Problem::CapBelowSpent { .. } => "cap-below-spent",
         }
     }

@@ -5,8 +5,14 @@
 pub mod api;
 pub mod auth;
 mod console;
+mod deadline;
+mod gate;
+pub mod hosts;
 mod server;
 pub mod session;
+pub mod throttle;
+pub mod tls;
 
 pub use api::ApiState;
-pub use server::serve;
+pub use hosts::AllowedHosts;
+pub use server::{MAX_CONNECTIONS, Options, serve};

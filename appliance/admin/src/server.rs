@@ -2,19 +2,47 @@
 //! the shards' cores' hot loops. `/metrics` is the Prometheus text exposition, `/healthz` says
 //! whether every shard is serving, `/api/v1` is the admin API (bearer tokens, per-route roles)
 //! and `/console` the ops console.
+//!
+//! Nobody who can merely reach the port can hold it: every request passes the gate (its Host,
+//! and the caller's right to send a body, checked before the body is read), headers must
+//! arrive within 5 s and bodies within `[admin] body_timeout_ms`, each connection serves one
+//! request, and the connection limit leaves room for many slow clients while health checks
+//! are still answered.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tf_metrics::MetricsHub;
 use tf_seam::Board;
 
 use crate::api::ApiState;
+use crate::gate::{self, Gate, HEADER_TIMEOUT};
+use crate::hosts::AllowedHosts;
 
-/// Concurrent admin connections; more wait in the kernel's backlog.
-const MAX_CONNECTIONS: usize = 64;
+/// Concurrent admin connections; more wait in the kernel's backlog. Measured: 1000 allowed
+/// uploads stalled after their first KiB cost about 37 KiB each (37 MiB in all) and left
+/// `/healthz` answering at once. An unauthenticated connection lasts at most
+/// [`HEADER_TIMEOUT`] (and its TLS handshake as long), so filling them takes a sustained flood
+/// of new connections, not a few dozen slow ones.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// How long a closing connection may take to say goodbye.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How the server is exposed: from `[admin]`.
+pub struct Options {
+    /// The `Host` values it answers to.
+    pub hosts: AllowedHosts,
+    /// TLS, if on.
+    pub tls: Option<rustls::ServerConfig>,
+    /// How long an admitted request body may take to arrive.
+    pub body_timeout: Duration,
+}
 
 struct Shared {
     metrics: Arc<MetricsHub>,
@@ -42,16 +70,27 @@ async fn healthz(shared: web::Data<Shared>) -> HttpResponse {
 
 /// Serves on `listener` (bound by the caller, so a taken port is an error there). Must be
 /// called inside the control thread's actix System; the server runs until its handle stops it.
-pub fn serve(listener: TcpListener, api: ApiState) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    mut api: ApiState,
+    options: Options,
+) -> std::io::Result<Server> {
+    api.secure_cookies = options.tls.is_some();
     let shared = web::Data::new(Shared {
         metrics: api.metrics.clone(),
         board: api.board.clone(),
     });
     let api = web::Data::new(api);
-    Ok(HttpServer::new(move || {
+    let gate = web::Data::new(Gate {
+        hosts: options.hosts,
+        body_timeout: options.body_timeout,
+    });
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
             .app_data(api.clone())
+            .app_data(gate.clone())
+            .wrap(from_fn(gate::check))
             .route("/metrics", web::get().to(metrics))
             .route("/healthz", web::get().to(healthz))
             .configure(crate::api::configure)
@@ -59,7 +98,17 @@ pub fn serve(listener: TcpListener, api: ApiState) -> std::io::Result<Server> {
     })
     .workers(1)
     .max_connections(MAX_CONNECTIONS)
-    .disable_signals()
-    .listen(listener)?
-    .run())
+    // actix times only the first request's headers on a connection: a second request on a
+    // kept-alive connection could trickle its headers for ever. One request per connection.
+    .keep_alive(KeepAlive::Disabled)
+    .client_request_timeout(HEADER_TIMEOUT)
+    .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+    .disable_signals();
+    let server = match options.tls {
+        Some(tls) => server
+            .tls_handshake_timeout(HEADER_TIMEOUT)
+            .listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }

@@ -1,6 +1,8 @@
 //! Console sessions: a token is presented once at login and exchanged for a random session id
-//! kept in an HttpOnly, SameSite=Strict cookie. Each session carries its own CSRF token, which
-//! every console form and script sends back with a change.
+//! kept in an HttpOnly, SameSite=Strict cookie (Secure over TLS). Each session carries its own
+//! CSRF token, which every console form and script sends back with a change. Sessions are
+//! bounded per token, so one token's holder logging in again and again ends only their own
+//! oldest sessions.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,8 +14,9 @@ use super::auth::{Principal, digest, new_token};
 pub const COOKIE: &str = "tf_console";
 /// How long a session lasts without use.
 const IDLE: Duration = Duration::from_secs(8 * 3600);
-/// Most sessions kept; a new login past it ends the least recently used one.
-const MAX_SESSIONS: usize = 64;
+/// Most sessions kept per token; a new login past it ends that token's least recently used
+/// session, never another token's. Tokens are configured, so this bounds the whole table too.
+pub const MAX_SESSIONS_PER_TOKEN: usize = 8;
 
 /// A logged-in console user.
 #[derive(Clone, Debug)]
@@ -43,9 +46,10 @@ impl Sessions {
         };
         let mut sessions = self.lock();
         sessions.retain(|_, s| s.last_used.elapsed() < IDLE);
-        if sessions.len() >= MAX_SESSIONS
-            && let Some(oldest) = sessions
-                .iter()
+        let name = &session.principal.name;
+        let same_token = || sessions.iter().filter(|(_, s)| s.principal.name == *name);
+        if same_token().count() >= MAX_SESSIONS_PER_TOKEN
+            && let Some(oldest) = same_token()
                 .min_by_key(|(_, s)| s.last_used)
                 .map(|(k, _)| *k)
         {
@@ -105,9 +109,13 @@ mod tests {
     use crate::auth::Role;
 
     fn viewer() -> Principal {
+        named("v", Role::Viewer)
+    }
+
+    fn named(name: &str, role: Role) -> Principal {
         Principal {
-            name: "v".into(),
-            roles: vec![Role::Viewer],
+            name: name.into(),
+            roles: vec![role],
         }
     }
 
@@ -138,15 +146,33 @@ mod tests {
     }
 
     #[test]
-    fn the_least_recently_used_session_makes_room() {
+    fn a_tokens_least_recently_used_session_makes_room_for_its_next() {
         let sessions = Sessions::default();
         let (first, _) = sessions.start(viewer());
-        for _ in 1..MAX_SESSIONS {
+        let (second, _) = sessions.start(viewer());
+        for _ in 2..MAX_SESSIONS_PER_TOKEN {
             sessions.start(viewer());
         }
+        // Used now, so `second` is the least recently used.
         assert!(sessions.find(&first).is_some(), "still room");
-        let (second_oldest_probe, _) = sessions.start(viewer());
-        assert!(sessions.find(&second_oldest_probe).is_some());
-        assert_eq!(sessions.lock().len(), MAX_SESSIONS);
+        let (newest, _) = sessions.start(viewer());
+        assert!(sessions.find(&newest).is_some());
+        assert!(sessions.find(&second).is_none(), "made room");
+        assert!(sessions.find(&first).is_some());
+        assert_eq!(sessions.lock().len(), MAX_SESSIONS_PER_TOKEN);
+    }
+
+    #[test]
+    fn one_tokens_logins_never_end_another_tokens_session() {
+        let sessions = Sessions::default();
+        let (operator, _) = sessions.start(named("oncall", Role::Sre));
+        for _ in 0..1000 {
+            sessions.start(viewer());
+        }
+        assert!(
+            sessions.find(&operator).is_some(),
+            "the sre's session lives"
+        );
+        assert_eq!(sessions.lock().len(), MAX_SESSIONS_PER_TOKEN + 1);
     }
 }

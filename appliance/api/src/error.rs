@@ -15,6 +15,10 @@ pub struct ErrorBody {
     /// For `refused`: every problem found in the bundle. Absent for every other code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<BundleProblem>>,
+    /// For `too-many-attempts`: seconds until another attempt is let through (also in
+    /// `Retry-After`). Absent for every other code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }
 
 /// One reason a bundle was refused.
@@ -41,6 +45,14 @@ pub enum ErrorCode {
     Csrf,
     /// The request itself is unusable, such as a rollback without a reason (400).
     BadRequest,
+    /// The request's body did not arrive within `[admin] body_timeout_ms` (408).
+    RequestTimeout,
+    /// The `Host` header names a host this admin server is not configured to answer to:
+    /// `[admin] hosts` lists them (421).
+    UnknownHost,
+    /// Too many unknown tokens from this address (or sessions started with this token) in a
+    /// short time; retry after `retry_after` seconds (429, with `Retry-After`).
+    TooManyAttempts,
     /// The bundle failed validation; `problems` lists why. Nothing changed (422).
     Refused,
     /// Nothing to roll back to, or a revision that was never in force or is in force now (409).
@@ -70,6 +82,21 @@ impl ErrorBody {
             error,
             message: message.into(),
             problems: None,
+            retry_after: None,
+        }
+    }
+
+    /// The `too-many-attempts` answer: another attempt is let through after `seconds`.
+    pub fn too_many_attempts(seconds: u32) -> Self {
+        ErrorBody {
+            retry_after: Some(seconds),
+            ..ErrorBody::new(
+                ErrorCode::TooManyAttempts,
+                format!(
+                    "too many unknown tokens from this address, or sessions started with this \
+                     token, in a short time: retry in {seconds} s"
+                ),
+            )
         }
     }
 
@@ -79,6 +106,7 @@ impl ErrorBody {
             error: ErrorCode::Refused,
             message: Self::REFUSED_MESSAGE.to_owned(),
             problems: Some(problems),
+            retry_after: None,
         }
     }
 
@@ -90,14 +118,17 @@ impl ErrorBody {
 
 impl ErrorCode {
     /// Every code, in the order of their statuses.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::Csrf,
         ErrorCode::NotFound,
+        ErrorCode::RequestTimeout,
         ErrorCode::NoSuchRollback,
+        ErrorCode::UnknownHost,
         ErrorCode::Refused,
+        ErrorCode::TooManyAttempts,
         ErrorCode::Internal,
         ErrorCode::NotPrepared,
         ErrorCode::Busy,
@@ -114,8 +145,11 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::Csrf => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::NoSuchRollback => 409,
+            ErrorCode::UnknownHost => 421,
             ErrorCode::Refused => 422,
+            ErrorCode::TooManyAttempts => 429,
             ErrorCode::Internal => 500,
             ErrorCode::NotPrepared | ErrorCode::Busy | ErrorCode::Stopping => 503,
         }
@@ -128,6 +162,9 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Csrf => "csrf",
             ErrorCode::BadRequest => "bad-request",
+            ErrorCode::RequestTimeout => "request-timeout",
+            ErrorCode::UnknownHost => "unknown-host",
+            ErrorCode::TooManyAttempts => "too-many-attempts",
             ErrorCode::Refused => "refused",
             ErrorCode::NoSuchRollback => "no-such-rollback",
             ErrorCode::NotFound => "not-found",
@@ -146,6 +183,16 @@ impl ErrorCode {
             ErrorCode::Csrf => "A change from a console session without the session's X-CSRF-Token",
             ErrorCode::BadRequest => {
                 "The request is unusable: its body, a path parameter or a query parameter"
+            }
+            ErrorCode::RequestTimeout => {
+                "The body did not arrive within [admin] body_timeout_ms; send it again"
+            }
+            ErrorCode::UnknownHost => {
+                "The Host header names a host not in [admin] hosts (DNS rebinding is refused)"
+            }
+            ErrorCode::TooManyAttempts => {
+                "Too many unknown tokens from this address, or sessions started with this \
+                 token; retry after Retry-After seconds"
             }
             ErrorCode::Refused => {
                 "The bundle was refused: every problem with a code and a message; the bundle \
@@ -191,6 +238,21 @@ mod tests {
     }
 
     #[test]
+    fn too_many_attempts_says_when_to_retry() {
+        let body = ErrorBody::too_many_attempts(8);
+        assert_eq!(body.status(), 429);
+        let value = serde_json::to_value(&body).expect("serialises");
+        assert_eq!(value["error"], "too-many-attempts");
+        assert_eq!(value["retry_after"], 8);
+        assert!(body.message.contains("retry in 8 s"), "{}", body.message);
+        let plain = serde_json::to_value(ErrorBody::new(ErrorCode::Busy, "x")).expect("json");
+        assert!(
+            plain.get("retry_after").is_none(),
+            "absent unless throttled"
+        );
+    }
+
+    #[test]
     fn a_refusal_lists_every_problem() {
         // api.rs `control_error(ControlError::Refused(..))`.
         let problems = [
@@ -227,6 +289,9 @@ mod tests {
             (ErrorCode::Forbidden, "forbidden", 403),
             (ErrorCode::Csrf, "csrf", 403),
             (ErrorCode::BadRequest, "bad-request", 400),
+            (ErrorCode::RequestTimeout, "request-timeout", 408),
+            (ErrorCode::UnknownHost, "unknown-host", 421),
+            (ErrorCode::TooManyAttempts, "too-many-attempts", 429),
             (ErrorCode::Refused, "refused", 422),
             (ErrorCode::NoSuchRollback, "no-such-rollback", 409),
             (ErrorCode::NotFound, "not-found", 404),

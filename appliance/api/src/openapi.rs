@@ -231,6 +231,17 @@ fn error_responses(errors: &[ErrorCode], body: RefOr<Schema>) -> BTreeMap<u16, R
                     Some("With `busy`: seconds to wait before retrying".into());
                 response = response.header("Retry-After", retry_after);
             }
+            if codes.contains(&ErrorCode::TooManyAttempts) {
+                let mut retry_after = Header::new(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                );
+                retry_after.description = Some(
+                    "With `too-many-attempts`: seconds until another attempt is let through".into(),
+                );
+                response = response.header("Retry-After", retry_after);
+            }
             (status, response.build())
         })
         .collect()

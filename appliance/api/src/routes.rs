@@ -18,6 +18,8 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -27,7 +29,12 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Read,
         summary: "Totals since start per tenant and outcome, decision latency buckets, \
                   connections and queue depth (read twice and diff for rates)",
-        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
+        ],
     },
     Route {
         operation: Operation::Tenants,
@@ -42,6 +49,8 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -51,7 +60,12 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Read,
         summary: "Every budget cap as its tenant's home shard last saw it: limit, used, \
                   reserved, remaining, reset time",
-        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
+        ],
     },
     Route {
         operation: Operation::Timeline,
@@ -65,6 +79,8 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -82,6 +98,8 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -99,6 +117,9 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::RequestTimeout,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -117,6 +138,9 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::NotPrepared,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::RequestTimeout,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -138,6 +162,9 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::NotPrepared,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::RequestTimeout,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -146,7 +173,12 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/openapi.json",
         permission: Permission::Read,
         summary: "This description",
-        errors: &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+        errors: &[
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
+        ],
     },
     Route {
         operation: Operation::Receipt,
@@ -162,6 +194,8 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
+            ErrorCode::UnknownHost,
+            ErrorCode::TooManyAttempts,
         ],
     },
 ];
@@ -435,16 +469,24 @@ mod tests {
     #[test]
     fn every_route_lists_the_errors_every_guarded_route_can_answer() {
         for route in &ROUTES {
-            for always in [ErrorCode::Unauthenticated, ErrorCode::Forbidden] {
+            for always in [
+                ErrorCode::Unauthenticated,
+                ErrorCode::Forbidden,
+                ErrorCode::UnknownHost,
+                ErrorCode::TooManyAttempts,
+            ] {
                 assert!(route.errors.contains(&always), "{} {always:?}", route.path);
             }
-            // Only changes need the console session's CSRF token.
-            assert_eq!(
-                route.errors.contains(&ErrorCode::Csrf),
-                route.method == Method::Post,
-                "{}",
-                route.path
-            );
+            // Only changes need the console session's CSRF token, and only they have a body
+            // to wait for.
+            for change in [ErrorCode::Csrf, ErrorCode::RequestTimeout] {
+                assert_eq!(
+                    route.errors.contains(&change),
+                    route.method == Method::Post,
+                    "{} {change:?}",
+                    route.path
+                );
+            }
             let unique: HashSet<&ErrorCode> = route.errors.iter().collect();
             assert_eq!(unique.len(), route.errors.len(), "{}", route.path);
         }

@@ -112,12 +112,12 @@ impl Book {
         let original = source.manifest.republishes.unwrap_or(target);
         let mut files = source.files.clone();
         files.remove(tf_bundles::MANIFEST_FILE);
+        let newest = self
+            .ledger
+            .highest_revision()?
+            .max(self.active.stamp.revision);
         let info = tf_bundles::BuildInfo {
-            revision: self
-                .ledger
-                .highest_revision()?
-                .max(self.active.stamp.revision)
-                + 1,
+            revision: tf_bundles::next_revision(newest)?,
             author: actor.to_owned(),
             note: reason.to_owned(),
             tickets: source.manifest.tickets.clone(),

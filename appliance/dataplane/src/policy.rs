@@ -10,9 +10,12 @@ use tf_seam::{ActivePolicy, Board};
 use tf_shard::{PolicyStamp, TenantSlot};
 use tf_wire::{Curve, DatasetClass, PolicyDenial, Statement, Submit};
 
-/// Most decisions a shard caches per revision; past it the cache starts over (decisions are
-/// cheap to recompute, memory is not free).
-const CACHE_CAPACITY: usize = 4096;
+/// Most decisions a shard caches per tenant and revision; past it that tenant's decisions
+/// start over (decisions are cheap to recompute, memory is not free). Purposes are the
+/// tenant's to choose, so the bound is per tenant: a tenant naming ever new purposes evicts
+/// only its own decisions, never another's. With purposes of at most 64 bytes, a shard holds
+/// at most this many decisions for each tenant homed on it.
+const TENANT_CAPACITY: usize = 1024;
 
 /// What a statement is, as a cache key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,12 +24,60 @@ enum Resource {
     Groth16(KeyId, Curve),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct CacheKey {
-    tenant: TenantSlot,
-    class: DatasetClass,
-    resource: Resource,
-    purpose: String,
+/// `None`: allowed; `Some`: why not.
+type Decision = Option<Arc<Denied>>;
+
+/// The cached decisions of the tenants homed on a shard, each tenant's bounded on its own.
+#[derive(Default)]
+struct Decisions {
+    tenants: HashMap<TenantSlot, TenantDecisions>,
+}
+
+/// One tenant's decisions, by class and statement, then by purpose (looked up by `&str`, so
+/// a cached decision costs no allocation).
+#[derive(Default)]
+struct TenantDecisions {
+    len: usize,
+    by_statement: HashMap<(DatasetClass, Resource), HashMap<String, Decision>>,
+}
+
+impl Decisions {
+    fn get(
+        &self,
+        tenant: TenantSlot,
+        class: DatasetClass,
+        resource: Resource,
+        purpose: &str,
+    ) -> Option<&Decision> {
+        self.tenants
+            .get(&tenant)?
+            .by_statement
+            .get(&(class, resource))?
+            .get(purpose)
+    }
+
+    fn insert(
+        &mut self,
+        tenant: TenantSlot,
+        class: DatasetClass,
+        resource: Resource,
+        purpose: &str,
+        decision: Decision,
+    ) {
+        let mine = self.tenants.entry(tenant).or_default();
+        if mine.len >= TENANT_CAPACITY {
+            mine.by_statement.clear();
+            mine.len = 0;
+        }
+        let purposes = mine.by_statement.entry((class, resource)).or_default();
+        if purposes.insert(purpose.to_owned(), decision).is_none() {
+            mine.len += 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.tenants.clear();
+    }
 }
 
 /// Why the policy in force refuses a request.
@@ -42,8 +93,7 @@ struct Denied {
 pub struct PolicyGate {
     active: Arc<ActivePolicy>,
     generation: u64,
-    /// `None`: allowed; `Some`: why not.
-    decisions: HashMap<CacheKey, Option<Arc<Denied>>>,
+    decisions: Decisions,
 }
 
 impl PolicyGate {
@@ -52,7 +102,7 @@ impl PolicyGate {
         PolicyGate {
             generation: board.policy_generation(),
             active: board.policy(),
-            decisions: HashMap::new(),
+            decisions: Decisions::default(),
         }
     }
 
@@ -86,13 +136,9 @@ impl PolicyGate {
             return Ok(stamp);
         };
         let resource = resource(&submit.statement);
-        let key = CacheKey {
-            tenant,
-            class: submit.dataset_class,
-            resource,
-            purpose: submit.purpose.clone(),
-        };
-        let decision = match self.decisions.get(&key) {
+        let class = submit.dataset_class;
+        let cached = self.decisions.get(tenant, class, resource, &submit.purpose);
+        let decision = match cached {
             Some(decision) => decision.clone(),
             None => {
                 let key_hex;
@@ -127,10 +173,8 @@ impl PolicyGate {
                         })
                     })
                 };
-                if self.decisions.len() >= CACHE_CAPACITY {
-                    self.decisions.clear();
-                }
-                self.decisions.insert(key, decision.clone());
+                self.decisions
+                    .insert(tenant, class, resource, &submit.purpose, decision.clone());
                 decision
             }
         };
@@ -180,5 +224,100 @@ fn describe(resource: Resource) -> String {
         Resource::Groth16(id, curve) => {
             format!("a groth16-{} proof under key {id}", curve_name(curve))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tf_bundles::{AuthorKey, BuildInfo, BundleFiles};
+    use tf_engine::Limits;
+
+    use super::*;
+
+    /// A gate over the documented example bundle.
+    fn gate() -> PolicyGate {
+        let files = BundleFiles::from_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/bundle"),
+        )
+        .expect("example bundle");
+        let info = BuildInfo {
+            revision: 1,
+            author: "policy team".into(),
+            note: "test".into(),
+            tickets: vec![],
+            created_unix_s: 1_795_000_000,
+            republishes: None,
+        };
+        let mut key = AuthorKey::from_secret(&[7; 32]);
+        let bundle = tf_bundles::build(files, info, &mut key, &Limits::DEFAULT).expect("builds");
+        let board = Board::new(1);
+        board.publish_policy(Arc::new(ActivePolicy::promoted(Arc::new(bundle))));
+        PolicyGate::new(&board)
+    }
+
+    fn submit(purpose: &str) -> Submit {
+        Submit {
+            request_id: 1,
+            purpose: purpose.into(),
+            dataset_class: DatasetClass::P1,
+            statement: Statement::BlsSingle {
+                public_key: [0; 48],
+                message: b"m".to_vec(),
+                signature: [0; 96],
+            },
+        }
+    }
+
+    impl PolicyGate {
+        fn is_cached(&self, tenant: TenantSlot, submit: &Submit) -> bool {
+            self.decisions
+                .get(
+                    tenant,
+                    submit.dataset_class,
+                    resource(&submit.statement),
+                    &submit.purpose,
+                )
+                .is_some()
+        }
+    }
+
+    #[test]
+    fn one_tenants_churn_of_purposes_never_evicts_another_tenants_decisions() {
+        let mut gate = gate();
+        let (demo, acme) = (TenantSlot(0), TenantSlot(1));
+        let kyc = submit("kyc");
+        let first = gate.admit(demo, "demo", &kyc).map_err(|d| d.request);
+        assert!(gate.is_cached(demo, &kyc));
+
+        // acme names far more distinct purposes than any bound.
+        for n in 0..5 * TENANT_CAPACITY {
+            let _ = gate.admit(acme, "acme", &submit(&format!("p{n}")));
+            assert!(
+                gate.is_cached(demo, &kyc),
+                "evicted after {n} of acme's purposes"
+            );
+        }
+        let acme_held = gate.decisions.tenants.get(&acme).map_or(0, |t| t.len);
+        assert!(acme_held <= TENANT_CAPACITY, "acme holds {acme_held}");
+        assert_eq!(
+            gate.admit(demo, "demo", &kyc).map_err(|d| d.request),
+            first,
+            "the cached decision is the one made"
+        );
+    }
+
+    #[test]
+    fn a_new_revision_starts_every_tenants_decisions_over() {
+        let mut gate = gate();
+        let kyc = submit("kyc");
+        let _ = gate.admit(TenantSlot(0), "demo", &kyc);
+        // A board whose generation differs from the one the gate read (one publish there).
+        let board = Board::new(1);
+        board.publish_policy(gate.active.clone());
+        board.publish_policy(gate.active.clone());
+        assert!(gate.refresh(&board).is_some(), "another generation");
+        assert!(!gate.is_cached(TenantSlot(0), &kyc));
     }
 }

@@ -11,6 +11,8 @@ use crate::TimelineEvent;
 
 /// Records an event and, if its revision is not stored yet, the bundle it puts in force, in one
 /// transaction (durable: the connection syncs FULL). Returns the event's sequence number.
+/// Revisions are bound as `u64`, which rusqlite refuses above `i64::MAX` rather than storing
+/// them negative; `record_switch` names that refusal first.
 pub(crate) fn record(
     connection: &mut Connection,
     event: &TimelineEvent,
@@ -24,7 +26,7 @@ pub(crate) fn record(
         "INSERT OR IGNORE INTO bundles (revision, hash, archive, stored_us) \
          VALUES (?1, ?2, ?3, ?4)",
         params![
-            event.to_revision as i64,
+            event.to_revision,
             event.bundle_hash,
             archive,
             event.at_us as i64
@@ -38,8 +40,8 @@ pub(crate) fn record(
             event.action,
             event.actor,
             event.reason,
-            event.from_revision as i64,
-            event.to_revision as i64,
+            event.from_revision,
+            event.to_revision,
             links
         ],
     )?;
@@ -55,6 +57,8 @@ pub(crate) fn timeline(connection: &Connection) -> rusqlite::Result<Vec<Timeline
          t.to_revision, t.links, b.hash FROM bundle_timeline t \
          JOIN bundles b ON b.revision = t.to_revision ORDER BY t.seq",
     )?;
+    // Revisions are read as `u64`: a negative one (stored by an appliance before revisions
+    // were bounded) is an error, not a huge revision.
     let rows = query.query_map([], |row| {
         let links: String = row.get(7)?;
         Ok(TimelineEvent {
@@ -63,8 +67,8 @@ pub(crate) fn timeline(connection: &Connection) -> rusqlite::Result<Vec<Timeline
             action: row.get(2)?,
             actor: row.get(3)?,
             reason: row.get(4)?,
-            from_revision: row.get::<_, i64>(5)? as u64,
-            to_revision: row.get::<_, i64>(6)? as u64,
+            from_revision: row.get::<_, u64>(5)?,
+            to_revision: row.get::<_, u64>(6)?,
             // Links are notes for people: unreadable ones are shown as none rather than
             // hiding the event.
             links: serde_json::from_str(&links).unwrap_or_default(),
@@ -80,10 +84,9 @@ pub(crate) fn active_revision(connection: &Connection) -> rusqlite::Result<Optio
         .query_row(
             "SELECT to_revision FROM bundle_timeline ORDER BY seq DESC LIMIT 1",
             [],
-            |row| row.get::<_, i64>(0),
+            |row| row.get::<_, u64>(0),
         )
         .optional()
-        .map(|revision| revision.map(|v| v as u64))
 }
 
 /// A stored bundle's archive, as promoted.
@@ -103,11 +106,9 @@ pub(crate) fn archive(connection: &Connection, revision: u64) -> rusqlite::Resul
 
 /// The highest revision ever stored, 0 for none.
 pub(crate) fn highest_revision(connection: &Connection) -> rusqlite::Result<u64> {
-    connection
-        .query_row(
-            "SELECT COALESCE(MAX(revision), 0) FROM bundles",
-            [],
-            |row| row.get::<_, i64>(0),
-        )
-        .map(|v| v as u64)
+    connection.query_row(
+        "SELECT COALESCE(MAX(revision), 0) FROM bundles",
+        [],
+        |row| row.get::<_, u64>(0),
+    )
 }

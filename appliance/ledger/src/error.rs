@@ -49,6 +49,19 @@ pub enum LedgerError {
         /// The cursor refused.
         got: u64,
     },
+    /// A number the ledger's signed 64-bit integers cannot hold: refused rather than stored
+    /// negative.
+    #[error(
+        "ledger: {what} {value} is above {max}, the largest the ledger stores; nothing was written"
+    )]
+    OutOfRange {
+        /// What the number is (`bundle revision`).
+        what: &'static str,
+        /// The number refused.
+        value: u64,
+        /// The largest number stored.
+        max: i64,
+    },
     /// A write through a ledger opened read-only: a bug in the caller, refused.
     #[error("ledger {path}: opened read-only; write through a ledger opened for writing")]
     ReadOnly {

@@ -1,6 +1,8 @@
 //! The ledger in an embedded SQLite file (WAL mode, fsync at every commit): connections and
 //! receipts. The bundle timeline and the worker cursors are queried in their own modules.
 
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -43,6 +45,7 @@ impl SqliteLedger {
     /// pending migrations. Every thread that writes opens its own.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let storage = storage_error(path);
+        create_private(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -105,6 +108,26 @@ impl SqliteLedger {
             }),
             false => Ok(()),
         }
+    }
+}
+
+/// Creates the ledger file owner-only (0600) if it does not exist, before SQLite would create
+/// it with what the umask leaves of 0644: its receipts name tenants, purposes and charges. SQLite gives the `-wal` and `-shm`
+/// files it creates later the database file's permissions, so they are owner-only too. An
+/// existing file is left as it is (the state directory's check refuses one others can read).
+fn create_private(path: &Path) -> Result<(), LedgerError> {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(LedgerError::Storage {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        }),
     }
 }
 
@@ -295,6 +318,15 @@ impl Ledger for SqliteLedger {
 
     fn record_switch(&mut self, event: &TimelineEvent, archive: &[u8]) -> Result<u64, LedgerError> {
         self.writable()?;
+        for value in [event.from_revision, event.to_revision] {
+            if i64::try_from(value).is_err() {
+                return Err(LedgerError::OutOfRange {
+                    what: "bundle revision",
+                    value,
+                    max: i64::MAX,
+                });
+            }
+        }
         bundles::record(&mut self.connection, event, archive).map_err(|e| self.storage(e))
     }
 

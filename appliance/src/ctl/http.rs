@@ -1,9 +1,15 @@
-//! A minimal HTTP/1.1 client for the admin API: one request per connection, plain HTTP (the
-//! admin server listens on loopback or a management network), bounded answer size.
+//! A minimal HTTP/1.1 client for the admin API: one request per connection, plain HTTP or
+//! HTTPS (rustls, TLS 1.3, the server's certificate checked against a CA file), bounded answer
+//! size.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 /// Largest answer read.
 const MAX_ANSWER_BYTES: u64 = 16 << 20;
@@ -18,7 +24,7 @@ pub struct Answer {
 
 /// One request to the admin API.
 pub struct Call<'a> {
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT` or `https://HOST:PORT`.
     pub base: &'a str,
     /// `GET` or `POST`.
     pub method: &'a str,
@@ -30,15 +36,23 @@ pub struct Call<'a> {
     pub content_type: &'a str,
     /// The body.
     pub body: &'a [u8],
+    /// For `https`: the CA (PEM) the admin server's certificate must chain to.
+    pub ca: &'a Path,
 }
 
 /// Sends one request and reads the whole answer.
 pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
     let base = call.base;
-    let authority = base
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("--admin {base:?}: expected http://HOST:PORT"))?
-        .trim_end_matches('/');
+    let (tls, authority) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+        (Some(authority), _) => (true, authority),
+        (None, Some(authority)) => (false, authority),
+        (None, None) => {
+            return Err(format!(
+                "--admin {base:?}: expected http://HOST:PORT or https://HOST:PORT"
+            ));
+        }
+    };
+    let authority = authority.trim_end_matches('/');
     let address: SocketAddr = authority
         .to_socket_addrs()
         .map_err(|e| format!("--admin {base:?}: {e}"))?
@@ -62,15 +76,14 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
         call.content_type,
         call.body.len()
     );
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(call.body))
-        .map_err(|e| format!("sending to {base}: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .take(MAX_ANSWER_BYTES)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("reading the answer from {base}: {e}"))?;
+    let raw = if tls {
+        let connection = client(call.ca, authority)?;
+        let mut stream = rustls::StreamOwned::new(connection, stream);
+        exchange(&mut stream, head.as_bytes(), call.body)
+    } else {
+        exchange(&mut stream, head.as_bytes(), call.body)
+    }
+    .map_err(|e| format!("talking to {base}: {e}"))?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
@@ -89,6 +102,56 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
         body.to_owned()
     };
     Ok(Answer { status, body })
+}
+
+/// Writes the request and reads the answer until the server closes the connection.
+fn exchange(
+    stream: &mut (impl Read + Write),
+    head: &[u8],
+    body: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(head)?;
+    stream.write_all(body)?;
+    stream.flush()?;
+    let mut raw = Vec::new();
+    match stream.take(MAX_ANSWER_BYTES).read_to_end(&mut raw) {
+        // A server that closes without TLS's close_notify has still answered in full: HTTP
+        // said where the answer ends (Connection: close).
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => Ok(raw),
+        Err(e) => Err(e),
+        Ok(_) => Ok(raw),
+    }
+}
+
+/// A TLS client for `authority` that trusts only the CA in `ca`.
+fn client(ca: &Path, authority: &str) -> Result<rustls::ClientConnection, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(ca)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+    if certificates.is_empty() {
+        return Err(format!("--ca {}: no certificate in the file", ca.display()));
+    }
+    for certificate in certificates {
+        roots
+            .add(certificate)
+            .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // The host without its port; an IPv6 address without its brackets.
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| format!("--admin: {host:?} is not a server name: {e}"))?;
+    rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())
 }
 
 /// Joins a chunked body.

@@ -49,6 +49,11 @@ pub fn run(args: CtlArgs) -> ExitCode {
         Err(message) => return usage(&message),
     };
     let route = request.operation.route();
+    // An https admin server's certificate is checked against --ca, else the state
+    // directory's development CA (which issued the appliance's default certificate).
+    let ca = args.ca.clone().unwrap_or_else(|| {
+        tf_state::State::resolve(args.state_dir.clone()).join(tf_state::layout::CA_CERT)
+    });
     let call = http::Call {
         base: &args.admin,
         method: route.method.as_str(),
@@ -56,6 +61,7 @@ pub fn run(args: CtlArgs) -> ExitCode {
         token: &token,
         content_type: request.content_type,
         body: &request.body,
+        ca: &ca,
     };
     let answer = match http::send(&call, TIMEOUT) {
         Ok(answer) => answer,
@@ -84,6 +90,9 @@ pub fn run(args: CtlArgs) -> ExitCode {
             );
             for problem in error.problems.iter().flatten() {
                 eprintln!("  - {}", problem.message);
+            }
+            if let Some(seconds) = error.retry_after {
+                eprintln!("  retry in {seconds} s");
             }
         }
         // Not an error this version knows (an older or newer appliance, or not the admin API):

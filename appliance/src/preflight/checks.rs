@@ -86,6 +86,9 @@ pub struct HostFacts {
     pub uid: u32,
     /// The state directory.
     pub state_dir: StateDirFacts,
+    /// What in the state directory others could read or change (empty when it does not
+    /// exist yet), or why that could not be read.
+    pub state_exposures: Result<Vec<tf_state::Exposure>, String>,
     /// Binding the QUIC address exclusively: the error if it failed.
     pub listen_probe: Result<(), String>,
     /// Binding the admin server's TCP address (`None` when it is disabled).
@@ -146,13 +149,15 @@ pub fn run(facts: &HostFacts, wanted: &Wanted) -> Vec<Check> {
         udp_buffers(facts),
         clock(facts),
         state_dir(facts),
+        super::state_access::state_access(facts),
         listen(facts, wanted),
         admin_port(facts, wanted),
         cpu_features(facts),
     ]
 }
 
-fn check(name: &'static str, status: Status, detail: String, fix: &str) -> Check {
+/// A check's row; the fix is kept only for a WARN or FAIL.
+pub(super) fn check(name: &'static str, status: Status, detail: String, fix: &str) -> Check {
     Check {
         name,
         status,
@@ -563,6 +568,7 @@ mod tests {
                 writable: true,
                 free_bytes: Some(50 << 30),
             },
+            state_exposures: Ok(Vec::new()),
             listen_probe: Ok(()),
             admin_probe: Some(Ok(())),
             cpu_features: vec![("adx", true), ("bmi2", true)],

@@ -37,6 +37,7 @@ pub fn gather(
         clock_synchronized: clock_synchronized(),
         uid: effective_uid(),
         state_dir: state_dir_facts(state_dir),
+        state_exposures: tf_state::exposures(state_dir).map_err(|e| e.to_string()),
         listen_probe: probe_listen(listen),
         admin_probe: admin.map(|address| {
             std::net::TcpListener::bind(address)

@@ -3,7 +3,9 @@
 //! on a FAIL, with the same words.
 
 mod checks;
+mod development;
 mod facts;
+mod state_access;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,7 +30,9 @@ pub fn run_checks(config: &Config, state_dir: &Path) -> Vec<Check> {
     let wanted = wanted(config);
     let admin = config.admin.enabled.then_some(config.admin.listen);
     let facts = facts::gather(&wanted, config.server.listen, admin, state_dir);
-    checks::run(&facts, &wanted)
+    let mut checks = checks::run(&facts, &wanted);
+    checks.extend(development::checks(config, state_dir));
+    checks
 }
 
 /// The checks' table, fixes under it.

@@ -4,24 +4,73 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use actix::Actor;
 use anyhow::Context as _;
-use tf_admin::ApiState;
 use tf_admin::auth::Tokens;
+use tf_admin::{AllowedHosts, ApiState};
+use tf_config::Config;
 use tf_control::bundles::ServeTenants;
 use tf_control::{Book, Bundles, Running};
 use tf_metrics::MetricsHub;
 use tf_seam::{Board, TenantTable};
+use tf_state::State;
 
 /// The admin server's part of the plan.
 pub struct AdminPlan {
-    /// Bound by the caller, so a taken port fails start-up there.
+    /// Bound before the control thread starts, so a taken port fails start-up there.
     pub listener: TcpListener,
     /// Accepted tokens.
     pub tokens: Tokens,
     /// Shards' counters.
     pub metrics: Arc<MetricsHub>,
+    /// Hosts, TLS and body deadline, from `[admin]`.
+    pub options: tf_admin::Options,
+}
+
+impl AdminPlan {
+    /// Binds `[admin] listen` and reads everything `[admin]` names (tokens, certificate and
+    /// key), so a bad setting stops start-up with its key.
+    pub fn new(config: &Config, state: &State, metrics: Arc<MetricsHub>) -> anyhow::Result<Self> {
+        let admin = &config.admin;
+        let listener = TcpListener::bind(admin.listen).with_context(|| {
+            format!(
+                "binding the admin server to {} (admin.listen)",
+                admin.listen
+            )
+        })?;
+        let bound = listener.local_addr()?;
+        let tls = tf_admin::tls::server_config(&admin.tls_mode(), &config.tls, state)?;
+        let hosts =
+            AllowedHosts::new(&admin.hosts, bound, tls.is_some()).map_err(anyhow::Error::msg)?;
+        if admin.hosts.is_empty() && bound.ip().is_unspecified() {
+            tracing::warn!(
+                %bound,
+                "admin.hosts is empty and admin.listen is a wildcard address: only localhost, \
+                 127.0.0.1 and [::1] are accepted as Host; add the names clients use"
+            );
+        }
+        Ok(AdminPlan {
+            listener,
+            tokens: Tokens::from_config(admin, state).map_err(anyhow::Error::msg)?,
+            metrics,
+            options: tf_admin::Options {
+                hosts,
+                tls,
+                body_timeout: Duration::from_millis(admin.body_timeout_ms),
+            },
+        })
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// What the control thread starts from.
@@ -45,6 +94,8 @@ pub struct ControlThread {
     admin: Option<actix_web::dev::ServerHandle>,
     /// Where the admin server listens, if it does.
     pub admin_address: Option<SocketAddr>,
+    /// `https` or `http`, for the admin server's URLs.
+    pub admin_scheme: &'static str,
 }
 
 /// Starts the control thread; returns once its actors and the admin server are running.
@@ -53,6 +104,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
         Some(admin) => Some(admin.listener.local_addr()?),
         None => None,
     };
+    let admin_scheme = plan.admin.as_ref().map_or("http", AdminPlan::scheme);
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("control".into())
@@ -68,7 +120,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     Some(admin) => {
                         let api =
                             ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics);
-                        let server = tf_admin::serve(admin.listener, api)?;
+                        let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();
                         actix::spawn(async move {
                             if let Err(error) = server.await {
@@ -97,6 +149,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
         system,
         admin,
         admin_address,
+        admin_scheme,
     })
 }
 

@@ -256,18 +256,11 @@ fn serve(
         );
     }
     let admin = if config.admin.enabled {
-        let listener = std::net::TcpListener::bind(config.admin.listen).with_context(|| {
-            format!(
-                "binding the admin server to {} (admin.listen)",
-                config.admin.listen
-            )
-        })?;
-        Some(control_thread::AdminPlan {
-            listener,
-            tokens: tf_admin::auth::Tokens::from_config(&config.admin, &state)
-                .map_err(anyhow::Error::msg)?,
-            metrics: metrics_hub.clone(),
-        })
+        Some(control_thread::AdminPlan::new(
+            &config,
+            &state,
+            metrics_hub.clone(),
+        )?)
     } else {
         None
     };
@@ -281,7 +274,8 @@ fn serve(
         admin,
     })?;
     if let Some(address) = control.admin_address {
-        tracing::info!(%address, "admin server listening (/metrics, /healthz, /api/v1)");
+        let scheme = control.admin_scheme;
+        tracing::info!(%address, scheme, "admin server listening (/metrics, /healthz, /api/v1)");
     }
     let partner_file = partner_file::write(&state, bound, &signer)?;
     print_hints(
@@ -291,7 +285,7 @@ fn serve(
         bound,
         &placement,
         &partner_file,
-        control.admin_address,
+        control.admin_address.map(|a| (control.admin_scheme, a)),
     );
     supervisor.ready(bound, shards, &board, std::time::Instant::now());
 
@@ -334,7 +328,7 @@ fn print_hints(
     bound: std::net::SocketAddr,
     placement: &[usize],
     partner_file: &std::path::Path,
-    admin: Option<std::net::SocketAddr>,
+    admin: Option<(&str, std::net::SocketAddr)>,
 ) {
     let created = if state.created {
         " (created: development CA, server and demo tenant certificates, receipt key)"
@@ -357,9 +351,9 @@ fn print_hints(
          (reads {})",
         partner_file.display()
     ));
-    if let Some(admin) = admin {
+    if let Some((scheme, admin)) = admin {
         crate::output::line(format!(
-            "  metrics:  http://{admin}/metrics (Prometheus), http://{admin}/healthz"
+            "  metrics:  {scheme}://{admin}/metrics (Prometheus), {scheme}://{admin}/healthz"
         ));
     }
     crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");

@@ -3,6 +3,7 @@
 //! directory is refused rather than silently regenerated (that would change the appliance's
 //! identity and its receipt key).
 
+mod access;
 mod files;
 mod keystore;
 mod pki;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tf_receipts::ReceiptSigner;
 
+pub use access::{Exposure, Exposures, check_private, exposures, is_private};
 pub use files::{write_private as write_private_file, write_public as write_public_file};
 pub use keystore::{KeyStore, Loaded, StoredKey, UnreadableKey};
 pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
@@ -96,6 +98,18 @@ pub enum StateError {
         /// What is wrong.
         problem: String,
     },
+    /// Others could read or change the directory's keys or ledger, or another user owns
+    /// them: refused rather than used.
+    #[error(
+        "{root}: the state directory must be readable and writable by the appliance's user \
+         alone (its keys sign receipts and issue tenant certificates):{exposures}"
+    )]
+    Exposed {
+        /// The directory.
+        root: String,
+        /// What is exposed, each with the command that fixes it.
+        exposures: Exposures,
+    },
     /// Certificate generation failed.
     #[error("generating the development certificates failed: {0}")]
     Pki(String),
@@ -118,9 +132,11 @@ impl State {
     }
 
     /// Opens the directory, creating the PKI and receipt key if it is empty or absent.
+    /// Refuses one that others could read or change ([`StateError::Exposed`]).
     pub fn open_or_init(root: &Path, server_names: &[String]) -> Result<State, StateError> {
         let present: Vec<bool> = layout::ALL.iter().map(|f| root.join(f).exists()).collect();
         if present.iter().all(|p| *p) {
+            access::check_private(root)?;
             return Ok(State {
                 root: root.to_owned(),
                 created: false,
@@ -137,6 +153,8 @@ impl State {
             });
         }
         files::create_private_dir(root)?;
+        files::restrict_if_empty(root)?;
+        access::check_private(root)?;
         pki::generate(root, server_names)?;
         let signer = ReceiptSigner::generate(&mut rand_core::OsRng);
         files::write_private(
@@ -149,13 +167,15 @@ impl State {
         })
     }
 
-    /// Opens an existing, complete directory without creating anything.
+    /// Opens an existing, complete directory without creating anything. Refuses one that
+    /// others could read or change ([`StateError::Exposed`]).
     pub fn open_existing(root: &Path) -> Result<State, StateError> {
         if !root.is_dir() {
             return Err(StateError::NotFound {
                 root: root.display().to_string(),
             });
         }
+        access::check_private(root)?;
         match layout::ALL.iter().find(|f| !root.join(f).exists()) {
             None => Ok(State {
                 root: root.to_owned(),

@@ -15,6 +15,7 @@ mod summary;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use actix::{Addr, Handler, Message};
 use actix_web::http::header::{self, HeaderValue};
@@ -27,13 +28,14 @@ use tf_seam::Board;
 
 use crate::auth::{Permission, Principal, Tokens};
 use crate::session::{self, Session, Sessions};
+use crate::throttle::{Source, Throttle, retry_after_seconds};
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use receipts::receipt_value;
 pub use status::{budgets_value, overview_value, status_value, tenants_value};
 
 /// The largest request body read: a bundle archive at its largest. A larger body is answered
-/// `bad-request`.
+/// `bad-request` (from its `Content-Length`, before any of it is read).
 const MAX_BODY_BYTES: usize = tf_bundles::MAX_TOTAL_BYTES as usize;
 
 /// What the API's handlers share: addresses of the control plane's actors and read-only
@@ -51,6 +53,10 @@ pub struct ApiState {
     pub metrics: Arc<MetricsHub>,
     /// Console logins.
     pub sessions: Sessions,
+    /// Unknown tokens by source address, sessions started by token.
+    pub throttle: Throttle,
+    /// Whether the server speaks TLS, so the session cookie is `Secure`.
+    pub secure_cookies: bool,
 }
 
 impl ApiState {
@@ -68,6 +74,8 @@ impl ApiState {
             board,
             metrics,
             sessions: Sessions::default(),
+            throttle: Throttle::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -128,7 +136,9 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
 
 /// The caller, if its bearer token (or console session) is known and its roles allow
 /// `permission`; else the error to answer. A change made with a console session must carry
-/// the session's CSRF token in `X-CSRF-Token`.
+/// the session's CSRF token in `X-CSRF-Token`. Decided from the headers alone, so the gate
+/// calls it before a body is read. An unknown bearer token counts against its source address
+/// ([`Throttle`]); while the address is blocked no token from it is looked at.
 pub fn authorize(
     request: &HttpRequest,
     state: &ApiState,
@@ -140,12 +150,7 @@ pub fn authorize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let principal = match presented {
-        Some(token) => state.tokens.authenticate(token).cloned().ok_or_else(|| {
-            ErrorBody::new(
-                ErrorCode::Unauthenticated,
-                "the token is not one this appliance accepts",
-            )
-        })?,
+        Some(token) => authenticate(request, state, token, Instant::now())?,
         None => {
             let Some(session) = console_session(request, state) else {
                 return Err(ErrorBody::new(
@@ -172,6 +177,34 @@ pub fn authorize(
     };
     may(&principal, permission)?;
     Ok(principal)
+}
+
+/// The principal `token` belongs to, unless its source address is blocked; an unknown token
+/// counts against the address.
+pub fn authenticate(
+    request: &HttpRequest,
+    state: &ApiState,
+    token: &str,
+    now: Instant,
+) -> Result<Principal, ErrorBody> {
+    let source = Source::of(request.peer_addr());
+    if let Err(wait) = state.throttle.sources.check(&source, now) {
+        return Err(ErrorBody::too_many_attempts(retry_after_seconds(wait)));
+    }
+    if let Some(principal) = state.tokens.authenticate(token) {
+        return Ok(principal.clone());
+    }
+    if let Some(block) = state.throttle.sources.count(&source, now) {
+        tracing::warn!(
+            peer = ?request.peer_addr().map(|p| p.ip()),
+            seconds = block.as_secs(),
+            "unknown admin tokens: this address waits before its next attempt"
+        );
+    }
+    Err(ErrorBody::new(
+        ErrorCode::Unauthenticated,
+        "the token is not one this appliance accepts",
+    ))
 }
 
 /// The console session a request's cookie names, if it is live.
@@ -231,10 +264,23 @@ pub fn control_error(error: &ControlError) -> ErrorBody {
 }
 
 /// A part of the request actix could not read (a path or query parameter that does not parse,
-/// a body too large), as `bad-request`. Handlers take their parts as `Result`s and look at
-/// them only after the caller is authorized: nothing unauthenticated is told about parsing.
+/// a body too large), as `bad-request`, or `request-timeout` for a body that did not arrive
+/// in time. Handlers take their parts as `Result`s and look at them only after the caller is
+/// authorized: nothing unauthenticated is told about parsing.
 fn extracted<T>(part: &str, value: Result<T, actix_web::Error>) -> Result<T, ErrorBody> {
-    value.map_err(|e| ErrorBody::new(ErrorCode::BadRequest, format!("{part}: {e}")))
+    value.map_err(|e| {
+        if crate::deadline::expired(&e) {
+            ErrorBody::new(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "{part} did not arrive within [admin] body_timeout_ms: send it again from \
+                     a faster link, or raise the timeout"
+                ),
+            )
+        } else {
+            ErrorBody::new(ErrorCode::BadRequest, format!("{part}: {e}"))
+        }
+    })
 }
 
 /// Asks the `Bundles` actor. Past its mailbox's worth of unanswered questions the caller is
@@ -297,6 +343,9 @@ impl ResponseError for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from(ErrorCode::BUSY_RETRY_AFTER_SECONDS),
             );
+        }
+        if let Some(seconds) = self.0.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

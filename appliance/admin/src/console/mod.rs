@@ -7,22 +7,83 @@
 mod html;
 mod pages;
 
+use std::time::Instant;
+
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use html::{esc, page};
 use serde::Deserialize;
 use tf_admin_api::ErrorBody;
 
-use crate::api::{ApiState, console_session, session_id, status_of};
+use crate::api::{ApiState, authenticate, console_session, session_id, status_of};
+use crate::auth::Permission;
 use crate::session::{self, COOKIE, Session};
+use crate::throttle::retry_after_seconds;
+
+/// The largest form read: a login carries a 64-character token, the others a CSRF token and
+/// a rollback's reason (at most 2000 characters, percent-encoded).
+const FORM_LIMIT: usize = 8 * 1024;
 
 const CSS: &str = include_str!("console.css");
 const JS: &str = include_str!("console.js");
 
+/// Who may post one of the console's forms, as the gate checks it before reading the form.
+#[derive(Clone, Copy, Debug)]
+pub enum FormCaller {
+    /// Anyone not blocked by the login throttle (the login itself).
+    Anyone,
+    /// A logged-in user whose roles allow this, if anything is named.
+    Session(Option<Permission>),
+}
+
+/// The console's form routes (all `POST`), and who may post each.
+pub fn form(path: &str) -> Option<FormCaller> {
+    match path {
+        "/console/login" => Some(FormCaller::Anyone),
+        "/console/logout" => Some(FormCaller::Session(None)),
+        "/console/rollback" => Some(FormCaller::Session(Some(Permission::Rollback))),
+        _ => None,
+    }
+}
+
+/// Whether `caller` may post a form, from the request's headers; else the page to answer.
+pub fn admit_form(
+    request: &HttpRequest,
+    state: &ApiState,
+    caller: FormCaller,
+    now: Instant,
+) -> Result<(), HttpResponse> {
+    match caller {
+        FormCaller::Anyone => {
+            let source = crate::throttle::Source::of(request.peer_addr());
+            match state.throttle.sources.check(&source, now) {
+                Ok(()) => Ok(()),
+                Err(wait) => Err(too_many_attempts(retry_after_seconds(wait))),
+            }
+        }
+        FormCaller::Session(permission) => {
+            let session = logged_in(request, state)?;
+            match permission {
+                Some(permission) if !session.principal.may(permission) => Err(forbidden(&format!(
+                    "{} may not {}",
+                    session.principal.name,
+                    permission.describe()
+                ))),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// Registers the console's routes.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
+        .app_data(
+            web::FormConfig::default()
+                .limit(FORM_LIMIT)
+                .error_handler(form_error),
+        )
         .route("/", web::get().to(to_console))
         .route("/console", web::get().to(pages::overview))
         .route("/console/login", web::get().to(login_form))
@@ -39,6 +100,35 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/console/receipts", web::get().to(pages::receipts))
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
+}
+
+/// A form that could not be read: too large, not a form, or too slow to arrive.
+fn form_error(error: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    let expired = crate::deadline::expired(&actix_web::Error::from(error));
+    let (status, message) = if expired {
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            "The form did not arrive in time. Go back and send it again.",
+        )
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            "The form could not be read. Go back, reload the page and try again.",
+        )
+    };
+    let page = page(status, "Not read", "", None, &html::notice("bad", message));
+    actix_web::error::InternalError::from_response("form not read", page).into()
+}
+
+/// The login page while the caller must wait, with `Retry-After`.
+fn too_many_attempts(seconds: u32) -> HttpResponse {
+    let message = format!("Too many attempts. Try again in {seconds} s.");
+    let mut answer = login_page(StatusCode::TOO_MANY_REQUESTS, Some(&message));
+    answer.headers_mut().insert(
+        RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(seconds),
+    );
+    answer
 }
 
 async fn to_console() -> HttpResponse {
@@ -148,22 +238,39 @@ async fn login(
     if let Err(answer) = same_origin(&request) {
         return answer;
     }
-    let Some(principal) = state.tokens.authenticate(&form.token).cloned() else {
-        tracing::info!("console login refused: unknown token");
-        return login_page(
-            StatusCode::UNAUTHORIZED,
-            Some("That token is not one this appliance accepts."),
-        );
+    let now = Instant::now();
+    let principal = match authenticate(&request, &state, &form.token, now) {
+        Ok(principal) => principal,
+        Err(error) => {
+            if let Some(seconds) = error.retry_after {
+                return too_many_attempts(seconds);
+            }
+            tracing::info!("console login refused: unknown token");
+            return login_page(
+                StatusCode::UNAUTHORIZED,
+                Some("That token is not one this appliance accepts."),
+            );
+        }
     };
+    // Each token starts only so many sessions in a short time (its holder's own sessions make
+    // room for the next, see `Sessions::start`).
+    if let Err(wait) = state.throttle.tokens.check(&principal.name, now) {
+        return too_many_attempts(retry_after_seconds(wait));
+    }
+    state.throttle.tokens.count(&principal.name, now);
     tracing::info!(user = %principal.name, "console login");
     let (id, _) = state.sessions.start(principal);
     HttpResponse::SeeOther()
         .insert_header((LOCATION, "/console"))
-        .insert_header((
-            "Set-Cookie",
-            format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict"),
-        ))
+        .insert_header(("Set-Cookie", cookie(&state, &id, "")))
         .finish()
+}
+
+/// The session cookie: `Secure` when the server speaks TLS, so a browser never sends it over
+/// plain HTTP.
+fn cookie(state: &ApiState, value: &str, extra: &str) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{extra}")
 }
 
 #[derive(Deserialize)]
@@ -188,10 +295,7 @@ async fn logout(
     }
     HttpResponse::SeeOther()
         .insert_header((LOCATION, "/console/login"))
-        .insert_header((
-            "Set-Cookie",
-            format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-        ))
+        .insert_header(("Set-Cookie", cookie(&state, "", "; Max-Age=0")))
         .finish()
 }
 

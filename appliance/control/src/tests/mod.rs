@@ -3,6 +3,7 @@
 
 mod fake_shards;
 mod promotion;
+mod revisions;
 mod worker;
 
 use std::path::{Path, PathBuf};
