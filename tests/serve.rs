@@ -641,6 +641,45 @@ async fn a_non_canonical_key_is_refused_and_an_unreadable_stored_key_does_not_st
 }
 
 #[tokio::test]
+async fn key_registrations_come_out_of_the_tenants_quota_and_a_known_key_is_granted_by_id() {
+    let server = Server::start(
+        "[[tenants]]\nid = \"demo\"\nrate_per_sec = 1\nburst = 2\n",
+        &[],
+        &[],
+    );
+    let (curve, vk) =
+        formats::verifying_key_json(&fixture_text("bls12381", "verification_key.json"))
+            .expect("key");
+    let partner = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("connects");
+    let started = std::time::Instant::now();
+    let (mut registered, mut busy) = (HashSet::new(), 0u64);
+    for _ in 0..10 {
+        match partner.register_key(curve, vk.clone()).await {
+            Ok(id) => {
+                registered.insert(id.0);
+            }
+            Err(PartnerError::Busy { retry_after_ms }) => {
+                assert!(retry_after_ms > 0);
+                busy += 1;
+            }
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    let allowed = 2 + started.elapsed().as_secs() + 1;
+    assert_eq!(
+        registered.len(),
+        1,
+        "the same key has the same id each time"
+    );
+    assert!(
+        busy >= 10 - allowed,
+        "{busy} refused of 10, {allowed} allowed"
+    );
+}
+
+#[tokio::test]
 async fn tls_material_named_in_the_config_is_used_instead_of_the_state_directorys() {
     let mut server = Server::start("", &[], &[]);
     let material = server.dir.path().join("pki");

@@ -207,6 +207,30 @@ impl<R> Shard<R> {
         Ok(())
     }
 
+    /// Takes one request's worth from `tenant`'s admission bucket, for work that is not a
+    /// submission (a key registration): it comes out of the same quota.
+    pub fn take_quota(&mut self, tenant: TenantSlot, now: Micros) -> Result<(), u32> {
+        let tenant = &mut self.tenants[tenant.0 as usize];
+        tenant.bucket.try_take(1, now).map_err(|retry| {
+            tenant.counters.over_rate += 1;
+            u32::try_from(retry.millis()).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// Allows `tenant` to use a key already prepared here on `curve`, if it is; whether it was.
+    pub fn grant_if_prepared(
+        &mut self,
+        tenant: TenantSlot,
+        id: &KeyId,
+        curve: tf_engine::groth16::Curve,
+    ) -> bool {
+        if !self.keys.get(id).is_ok_and(|key| key.curve() == curve) {
+            return false;
+        }
+        self.tenants[tenant.0 as usize].allowed_keys.insert(*id);
+        true
+    }
+
     /// Prepares and keeps a verifying key, allowing `tenant` to use it.
     pub fn register_key(&mut self, tenant: TenantSlot, key: AnyKey) -> Result<KeyId, RegistryFull> {
         let id = self.keys.insert(key)?;

@@ -292,7 +292,7 @@ impl Home {
                 route,
             } => Some(Reply {
                 route,
-                frame: self.register(tenant, request_id, curve, key),
+                frame: self.register(tenant, request_id, curve, key, now),
             }),
         }
     }
@@ -338,22 +338,29 @@ impl Home {
         request_id: u64,
         curve: Curve,
         key: Vec<u8>,
+        now: Now,
     ) -> Vec<u8> {
+        // A registration is paid for out of the tenant's admission quota, like a submission.
+        if let Err(retry_after_ms) = self.shard.take_quota(tenant, now.mono) {
+            return replies::error(request_id, ErrorCode::Busy { retry_after_ms });
+        }
         let curve = engine_curve(curve);
-        let prepared = match AnyKey::decode(curve, &self.settings.limits, &key) {
-            Ok(prepared) => prepared,
-            Err(rejection) => {
-                let detail = format!("verifying key: {rejection}");
-                return replies::error(request_id, ErrorCode::KeyRefused { detail });
-            }
-        };
-        let id = match self.shard.register_key(tenant, prepared) {
-            Ok(id) => id,
-            Err(full) => {
+        // Only canonical bytes decode, so the id is known before any curve work: a key already
+        // prepared here is granted, not decoded and prepared again.
+        let id = KeyId::of_canonical_bytes(&key);
+        if !self.shard.grant_if_prepared(tenant, &id, curve) {
+            let prepared = match AnyKey::decode(curve, &self.settings.limits, &key) {
+                Ok(prepared) => prepared,
+                Err(rejection) => {
+                    let detail = format!("verifying key: {rejection}");
+                    return replies::error(request_id, ErrorCode::KeyRefused { detail });
+                }
+            };
+            if let Err(full) = self.shard.register_key(tenant, prepared) {
                 let detail = full.to_string();
                 return replies::error(request_id, ErrorCode::KeyRefused { detail });
             }
-        };
+        }
         let stored = StoredKey {
             id,
             curve,
