@@ -530,42 +530,6 @@ fn a_second_appliance_on_the_same_port_refuses_to_start() {
     assert!(stderr.contains("another appliance"), "{stderr}");
 }
 
-#[tokio::test]
-async fn registered_keys_survive_a_restart() {
-    let mut server = Server::start("", &[], &[]);
-    let (curve, vk) =
-        formats::verifying_key_json(&fixture_text("bls12381", "verification_key.json"))
-            .expect("key");
-    let key_id = {
-        let partner = Partner::connect(&server.partner("demo"))
-            .await
-            .expect("connects");
-        let id = partner.register_key(curve, vk).await.expect("registered");
-        partner.close().await;
-        id
-    };
-    let server = tokio::task::spawn_blocking(move || {
-        server.restart();
-        server
-    })
-    .await
-    .expect("restarted");
-    let partner = Partner::connect(&server.partner("demo"))
-        .await
-        .expect("connects again");
-    let statement = formats::groth16_json(
-        key_id.0,
-        &fixture_text("bls12381", "proof_1.json"),
-        &fixture_text("bls12381", "public_1.json"),
-    )
-    .expect("statement");
-    let reply = partner
-        .submit(submission(statement))
-        .await
-        .expect("answered");
-    assert_eq!(reply.verdict, VerdictCode::Valid, "{}", server.log());
-}
-
 /// The fixture BN254 key with its first input point replaced by the point at infinity's flag
 /// and a non-zero x: bytes arkworks decodes, but not the canonical encoding of what it decodes.
 fn non_canonical_bn254_key() -> Vec<u8> {
@@ -582,7 +546,8 @@ fn non_canonical_bn254_key() -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_non_canonical_key_is_refused_and_an_unreadable_stored_key_does_not_stop_the_appliance() {
+async fn registered_keys_survive_a_restart_beside_an_unreadable_one_and_non_canonical_keys_are_refused()
+ {
     let mut server = Server::start("", &[], &[]);
     let (curve, vk) =
         formats::verifying_key_json(&fixture_text("bls12381", "verification_key.json"))

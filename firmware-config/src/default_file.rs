@@ -75,7 +75,8 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "server.request_timeout_ms",
-        "A request must arrive whole within this long of its first byte, ms. 100 to 600000.",
+        "A request must arrive whole within this long of its stream opening, ms. 100 to \
+         600000.",
     ),
     (
         "server.partial_request_kib_per_connection",

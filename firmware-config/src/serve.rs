@@ -43,8 +43,8 @@ pub struct ServerConfig {
     pub handshake_timeout_ms: usize,
     /// Most connections one tenant may hold on one shard. Default 64; 1 to 65536.
     pub max_connections_per_tenant: usize,
-    /// A request must arrive whole within this long of its first byte, milliseconds; its stream
-    /// is refused after. Default 10000; 100 to 600000.
+    /// A request must arrive whole within this long of its stream opening, milliseconds;
+    /// its stream is refused after. Default 10000; 100 to 600000.
     pub request_timeout_ms: usize,
     /// Bytes of requests still arriving that one connection may hold, KiB; a request beyond it
     /// is answered busy. Default 4096; 64 to 1048576.

@@ -98,7 +98,8 @@ fn operation(route: &Route, schemas: &mut Schemas) -> PathOperation {
         builder = builder.request_body(Some(body));
     }
     let error = reference::<ErrorBody>(schemas);
-    for (status, response) in error_responses(route.errors, error) {
+    let errors: Vec<ErrorCode> = route.errors().collect();
+    for (status, response) in error_responses(&errors, error) {
         builder = builder.response(status.to_string(), response);
     }
     builder.build()
@@ -305,7 +306,7 @@ mod tests {
             assert_eq!(operation["security"][0][BEARER], serde_json::json!([]));
             let responses = operation["responses"].as_object().expect("responses");
             assert!(responses.contains_key("200"), "{}", route.path);
-            for code in route.errors {
+            for code in route.errors() {
                 let response = &responses[&code.status().to_string()];
                 assert!(
                     response["description"]
@@ -322,8 +323,7 @@ mod tests {
             assert_eq!(
                 responses.len(),
                 1 + route
-                    .errors
-                    .iter()
+                    .errors()
                     .map(|c| c.status())
                     .collect::<BTreeSet<_>>()
                     .len()

@@ -12,15 +12,7 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/status",
         permission: Permission::Read,
         summary: "The policy in force, the rollback target, and each shard's revision",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Internal,
-            ErrorCode::Busy,
-            ErrorCode::Stopping,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy, ErrorCode::Stopping],
     },
     Route {
         operation: Operation::Overview,
@@ -29,12 +21,7 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Read,
         summary: "Totals since start per tenant and outcome, decision latency buckets, \
                   connections and queue depth (read twice and diff for rates)",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[],
     },
     Route {
         operation: Operation::Tenants,
@@ -43,15 +30,7 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Read,
         summary: "The tenants the shards serve: weight, admission rate and burst, listed keys, \
                   caps",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Internal,
-            ErrorCode::Busy,
-            ErrorCode::Stopping,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy, ErrorCode::Stopping],
     },
     Route {
         operation: Operation::Budgets,
@@ -60,12 +39,7 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Read,
         summary: "Every budget cap as its tenant's home shard last saw it: limit, used, \
                   reserved, remaining, reset time",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[],
     },
     Route {
         operation: Operation::Timeline,
@@ -73,15 +47,7 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/bundles",
         permission: Permission::Read,
         summary: "The timeline of promotions and rollbacks, oldest first",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Internal,
-            ErrorCode::Busy,
-            ErrorCode::Stopping,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy, ErrorCode::Stopping],
     },
     Route {
         operation: Operation::Diff,
@@ -89,17 +55,13 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/bundles/{revision}/diff",
         permission: Permission::Read,
         summary: "What changes from one stored revision (default: the one in force) to another",
-        errors: &[
+        own_errors: &[
             ErrorCode::BadRequest,
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
             ErrorCode::NotFound,
             ErrorCode::Refused,
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -108,18 +70,12 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/bundles/validate",
         permission: Permission::Validate,
         summary: "Check a bundle as a promotion would, without promoting it",
-        errors: &[
+        own_errors: &[
             ErrorCode::BadRequest,
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Csrf,
             ErrorCode::Refused,
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
-            ErrorCode::RequestTimeout,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -128,19 +84,13 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/bundles/promote",
         permission: Permission::Promote,
         summary: "Validate a bundle and put it in force on every shard; recorded in the timeline",
-        errors: &[
+        own_errors: &[
             ErrorCode::BadRequest,
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Csrf,
             ErrorCode::Refused,
             ErrorCode::Internal,
             ErrorCode::NotPrepared,
             ErrorCode::Busy,
             ErrorCode::Stopping,
-            ErrorCode::RequestTimeout,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -150,11 +100,8 @@ pub const ROUTES: [Route; 11] = [
         permission: Permission::Rollback,
         summary: "Republish an earlier revision's content as a new revision; recorded in the \
                   timeline",
-        errors: &[
+        own_errors: &[
             ErrorCode::BadRequest,
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::Csrf,
             ErrorCode::NotFound,
             ErrorCode::NoSuchRollback,
             ErrorCode::Refused,
@@ -162,9 +109,6 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::NotPrepared,
             ErrorCode::Busy,
             ErrorCode::Stopping,
-            ErrorCode::RequestTimeout,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
         ],
     },
     Route {
@@ -173,12 +117,7 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/openapi.json",
         permission: Permission::Read,
         summary: "This description",
-        errors: &[
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
-        ],
+        own_errors: &[],
     },
     Route {
         operation: Operation::Receipt,
@@ -186,16 +125,12 @@ pub const ROUTES: [Route; 11] = [
         path: "/api/v1/receipts/{seq}",
         permission: Permission::ReadReceipts,
         summary: "A receipt by ledger sequence number, with its tenant and the envelope as issued",
-        errors: &[
+        own_errors: &[
             ErrorCode::BadRequest,
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
             ErrorCode::NotFound,
             ErrorCode::Internal,
             ErrorCode::Busy,
             ErrorCode::Stopping,
-            ErrorCode::UnknownHost,
-            ErrorCode::TooManyAttempts,
         ],
     },
 ];
@@ -213,9 +148,22 @@ pub struct Route {
     pub permission: Permission,
     /// What it does, in a line.
     pub summary: &'static str,
-    /// Every error code it may answer with.
-    pub errors: &'static [ErrorCode],
+    /// The error codes it may answer with besides those of every route ([`GUARD_ERRORS`]) and
+    /// of every change ([`CHANGE_ERRORS`]); see [`Route::errors`].
+    pub own_errors: &'static [ErrorCode],
 }
+
+/// What the gate in front of every route may answer, before the route runs.
+pub const GUARD_ERRORS: [ErrorCode; 4] = [
+    ErrorCode::Unauthenticated,
+    ErrorCode::Forbidden,
+    ErrorCode::UnknownHost,
+    ErrorCode::TooManyAttempts,
+];
+
+/// What every change (a POST) may answer besides: only changes need the console session's
+/// CSRF token, and only they have a body to wait for.
+pub const CHANGE_ERRORS: [ErrorCode; 2] = [ErrorCode::Csrf, ErrorCode::RequestTimeout];
 
 /// What a route does: one per route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -286,6 +234,20 @@ pub enum Role {
 }
 
 impl Route {
+    /// Every error code it may answer with: the gate's, a change's if it is one, then its own.
+    pub fn errors(&self) -> impl Iterator<Item = ErrorCode> + '_ {
+        let change: &[ErrorCode] = if self.method == Method::Post {
+            &CHANGE_ERRORS
+        } else {
+            &[]
+        };
+        GUARD_ERRORS
+            .iter()
+            .chain(change)
+            .chain(self.own_errors)
+            .copied()
+    }
+
     /// Its OpenAPI operation id.
     pub fn operation_id(&self) -> &'static str {
         self.operation.id()
@@ -467,28 +429,18 @@ mod tests {
     }
 
     #[test]
-    fn every_route_lists_the_errors_every_guarded_route_can_answer() {
+    fn a_routes_own_errors_do_not_repeat_those_every_route_or_change_has() {
         for route in &ROUTES {
-            for always in [
-                ErrorCode::Unauthenticated,
-                ErrorCode::Forbidden,
-                ErrorCode::UnknownHost,
-                ErrorCode::TooManyAttempts,
-            ] {
-                assert!(route.errors.contains(&always), "{} {always:?}", route.path);
-            }
-            // Only changes need the console session's CSRF token, and only they have a body
-            // to wait for.
-            for change in [ErrorCode::Csrf, ErrorCode::RequestTimeout] {
-                assert_eq!(
-                    route.errors.contains(&change),
-                    route.method == Method::Post,
-                    "{} {change:?}",
-                    route.path
-                );
-            }
-            let unique: HashSet<&ErrorCode> = route.errors.iter().collect();
-            assert_eq!(unique.len(), route.errors.len(), "{}", route.path);
+            let all: Vec<ErrorCode> = route.errors().collect();
+            let unique: HashSet<&ErrorCode> = all.iter().collect();
+            assert_eq!(unique.len(), all.len(), "{}", route.path);
+            assert!(all.contains(&ErrorCode::UnknownHost), "{}", route.path);
+            assert_eq!(
+                all.contains(&ErrorCode::Csrf),
+                route.method == Method::Post,
+                "{}",
+                route.path
+            );
         }
     }
 
