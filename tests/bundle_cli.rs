@@ -140,7 +140,7 @@ fn build_verify_tamper_and_diff() {
     assert_eq!(
         changes,
         vec![
-            "~ tenants: acme: weight 2, 500 requests/s, burst 250 -> weight 4, 500 requests/s, burst 250"
+            "~ tenants: acme: weight 2, 500 requests/s, burst 250, registers up to 16 keys -> weight 4, 500 requests/s, burst 250, registers up to 16 keys"
         ]
     );
 }

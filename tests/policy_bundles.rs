@@ -747,7 +747,7 @@ async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
         other => panic!("expected over budget, got {other:?}"),
     }
 
-    // A bundle that drops acme refuses its requests from the switch on, by policy.
+    // A bundle that drops acme closes its connections at the switch and refuses new ones.
     let dropped = with_budgets(&dir, "dropped", "[budgets]\n");
     std::fs::write(
         dropped.join("tenants.toml"),
@@ -756,11 +756,16 @@ async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
     .expect("tenants written");
     let (status, promoted) = promote(admin, &build(&server, &dropped, 3, None));
     assert_eq!(status, 200, "{promoted}");
-    match acme.submit(bls_p1(3)).await {
-        Err(PartnerError::DeniedByPolicy(denial)) => {
-            assert_eq!(denial.revision, 3);
-            assert!(denial.request.contains("no longer list"), "{denial:?}");
+    let removed = |outcome: Result<_, PartnerError>| match outcome {
+        Err(PartnerError::TenantRemoved { reason }) => {
+            assert!(reason.contains("no longer listed"), "{reason}")
         }
-        other => panic!("expected a denial, got {other:?}"),
-    }
+        other => panic!("expected the tenant removed, got {other:?}"),
+    };
+    removed(acme.submit(bls_p1(3)).await.map(|_| ()));
+    let again = match Partner::connect(&server.partner("acme")).await {
+        Ok(partner) => partner.budgets().await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    removed(again);
 }

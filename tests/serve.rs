@@ -692,3 +692,48 @@ async fn a_quiet_partner_connection_outlives_the_idle_timeout() {
         server.log()
     );
 }
+
+#[tokio::test]
+async fn a_tenants_own_key_quota_bounds_its_registrations_and_another_tenant_is_unaffected() {
+    let server = Server::start(
+        "[[tenants]]\nid = \"demo\"\nmax_registered_keys = 1\n[[tenants]]\nid = \"acme\"\n",
+        &["acme"],
+        &[],
+    );
+    let key = |circuit: &str| {
+        formats::verifying_key_json(&fixture_text(circuit, "verification_key.json")).expect("key")
+    };
+    let (bn254, bn254_key) = key("bn128");
+    let (bls12, bls12_key) = key("bls12381");
+    let demo = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("demo connects");
+    let first = demo
+        .register_key(bn254, bn254_key.clone())
+        .await
+        .expect("within the quota");
+    match demo.register_key(bls12, bls12_key.clone()).await {
+        Err(PartnerError::KeyRefused { detail }) => {
+            assert!(detail.contains("quota"), "{detail}")
+        }
+        other => panic!("expected the quota refusal, got {other:?}"),
+    }
+    // Registering a key it holds again is no new key.
+    let again = demo
+        .register_key(bn254, bn254_key.clone())
+        .await
+        .expect("already registered");
+    assert_eq!(again, first);
+
+    // Another tenant's quota is its own; the key demo holds is granted to it by id.
+    let acme = Partner::connect(&server.partner("acme"))
+        .await
+        .expect("acme connects");
+    acme.register_key(bls12, bls12_key)
+        .await
+        .expect("acme's own quota");
+    assert_eq!(
+        acme.register_key(bn254, bn254_key).await.expect("granted"),
+        first
+    );
+}

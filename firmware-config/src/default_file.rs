@@ -119,7 +119,8 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "budgets.cost",
-        "Budget units per request by statement kind, 1 to 1000000.",
+        "Budget units per request: a base by statement kind, 1 to 1000000, plus one unit per \
+         full group of the keys, pairings and public inputs the statement carries.",
     ),
     ("budgets.cost.bls-single", "One BLS signature."),
     (
@@ -134,6 +135,19 @@ const DOCS: &[(&str, &str)] = &[
     (
         "budgets.cost.groth16-bls12-381",
         "A Groth16 proof on BLS12-381.",
+    ),
+    (
+        "budgets.cost.keys-per-unit",
+        "One more unit per this many BLS public keys (either aggregate). 0 (off) to 1000000.",
+    ),
+    (
+        "budgets.cost.pairings-per-unit",
+        "One more unit per this many BLS pairings: one per message of an aggregate, one for a \
+         single or fast-aggregate signature. 0 (off) to 1000000.",
+    ),
+    (
+        "budgets.cost.inputs-per-unit",
+        "One more unit per this many Groth16 public inputs. 0 (off) to 1000000.",
     ),
     (
         "budgets.charge",
@@ -257,6 +271,11 @@ const DOCS: &[(&str, &str)] = &[
     (
         "tenants.keys",
         "Verifying key ids (64 hex digits) the tenant may use besides those it registers.",
+    ),
+    (
+        "tenants.max_registered_keys",
+        "Most verifying keys the tenant may register itself (keys granted by id or carried by \
+         a bundle do not count). 0 to 1024; default 16.",
     ),
     (
         "tenants.caps",
@@ -501,6 +520,10 @@ mod tests {
             ),
             (format!("{tenant}rate_per_sec = 0"), "tenants.rate_per_sec"),
             (format!("{tenant}burst = 0"), "tenants.burst"),
+            (
+                format!("{tenant}max_registered_keys = 1025"),
+                "tenants.max_registered_keys",
+            ),
             (format!("{tenant}weight = 0"), "tenants.weight"),
             ("[[tenants]]\nid = \"Bad Id\"".into(), "tenants.id"),
             (

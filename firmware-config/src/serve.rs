@@ -258,10 +258,21 @@ pub struct TenantConfig {
     /// hold. Default none (unlimited), except the demo tenant's small demonstration cap.
     #[serde(default)]
     pub caps: Vec<CapConfig>,
+    /// Most verifying keys the tenant may register itself (keys granted by id or carried by
+    /// a policy bundle do not count). Default 16; 0 to 1024 (0: it registers none).
+    #[serde(default = "sixteen")]
+    pub max_registered_keys: usize,
 }
+
+/// The largest key quota a tenant may be given (`max_registered_keys`): as many keys as a
+/// shard keeps room for partners' registrations.
+pub const MAX_REGISTERED_KEYS: usize = 1024;
 
 fn one() -> usize {
     1
+}
+fn sixteen() -> usize {
+    16
 }
 fn thousand() -> usize {
     1000
@@ -280,6 +291,7 @@ impl TenantConfig {
             burst: 500,
             keys: Vec::new(),
             caps: vec![CapConfig::demo()],
+            max_registered_keys: sixteen(),
         }
     }
 
@@ -343,6 +355,14 @@ pub fn validate_tenants(tenants: &[TenantConfig], path: &Path) -> Result<(), Con
             1,
             1_000_000,
             "1 to 1000000",
+        )?;
+        in_range(
+            path,
+            "tenants.max_registered_keys",
+            tenant.max_registered_keys,
+            0,
+            MAX_REGISTERED_KEYS,
+            "0 to 1024",
         )?;
         if let Some(bad) = tenant.keys.iter().find(|k| KeyId::from_hex(k).is_none()) {
             return Err(invalid(

@@ -346,6 +346,9 @@ pub mod close_code {
     pub const TOO_MANY_CONNECTIONS: u32 = 0x104;
     /// The handshake did not identify a tenant in time.
     pub const HANDSHAKE_TIMEOUT: u32 = 0x105;
+    /// The policy bundle in force no longer lists the tenant (closed at the switch, and
+    /// refused at the handshake from then on).
+    pub const TENANT_REMOVED: u32 = 0x106;
 }
 
 /// The ALPN protocol id of this wire protocol over QUIC.

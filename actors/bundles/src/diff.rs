@@ -78,6 +78,17 @@ pub fn diff(old: &Bundle, new: &Bundle) -> Vec<DiffLine> {
         ] {
             map.insert(format!("cost of {kind}"), cost.to_string());
         }
+        for (work, per_unit) in [
+            ("public keys", c.keys_per_unit),
+            ("pairings", c.pairings_per_unit),
+            ("public inputs", c.inputs_per_unit),
+        ] {
+            let added = match per_unit {
+                0 => "nothing".to_string(),
+                n => format!("1 unit per {n}"),
+            };
+            map.insert(format!("cost of {work}"), added);
+        }
         for (class, policy) in [
             ("P0", &budgets.charge.p0),
             ("P1", &budgets.charge.p1),
@@ -158,8 +169,8 @@ fn compare(
 
 fn describe_tenant(tenant: &TenantConfig) -> String {
     format!(
-        "weight {}, {} requests/s, burst {}",
-        tenant.weight, tenant.rate_per_sec, tenant.burst
+        "weight {}, {} requests/s, burst {}, registers up to {} keys",
+        tenant.weight, tenant.rate_per_sec, tenant.burst, tenant.max_registered_keys
     )
 }
 

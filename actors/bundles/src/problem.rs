@@ -104,6 +104,17 @@ pub enum Problem {
         /// Spent so far in the window.
         spent: u64,
     },
+    /// More verifying keys than each shard keeps room for: they could not all be prepared.
+    #[error(
+        "keys/: the bundle carries {count} verifying keys, and each shard keeps room for {room} \
+         bundle keys; move keys to tenants' own registrations or split the registry"
+    )]
+    TooManyKeys {
+        /// Keys in the bundle.
+        count: usize,
+        /// Room for bundle keys on each shard.
+        room: usize,
+    },
 }
 
 impl Problem {
@@ -126,6 +137,7 @@ impl Problem {
             Problem::StaleRevision { .. } => "stale-revision",
             Problem::RevisionOutOfRange { .. } => "revision-out-of-range",
             Problem::CapBelowSpent { .. } => "cap-below-spent",
+            Problem::TooManyKeys { .. } => "too-many-keys",
         }
     }
 }

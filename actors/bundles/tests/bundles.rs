@@ -279,9 +279,9 @@ fn the_diff_names_what_changed_in_each_section() {
     assert_eq!(
         lines,
         vec![
-            "~ tenants: acme: weight 2, 500 requests/s, burst 250 -> weight 5, 500 requests/s, burst 250",
-            "- tenants: globex: weight 1, 1000 requests/s, burst 500",
-            "+ tenants: initech: weight 1, 1000 requests/s, burst 500",
+            "~ tenants: acme: weight 2, 500 requests/s, burst 250, registers up to 16 keys -> weight 5, 500 requests/s, burst 250, registers up to 16 keys",
+            "- tenants: globex: weight 1, 1000 requests/s, burst 500, registers up to 16 keys",
+            "+ tenants: initech: weight 1, 1000 requests/s, burst 500, registers up to 16 keys",
             &format!(
                 "- policies: globex-never-p0: {}",
                 "@id(\"globex-never-p0\") forbid ( principal == TrustFabric::Tenant::\"globex\", action, resource ) when { context.class == \"P0\" };"

@@ -15,7 +15,8 @@ use rand_core::SeedableRng;
 use tf_engine::groth16::decode::{decode_proof, encode_proof, encode_scalar, encode_verifying_key};
 use tf_engine::groth16::snarkjs;
 use tf_engine::groth16::{
-    AnyKey, Curve, EncodedStatement, KeyRegistry, Statement, verify_batch, verify_one,
+    AnyKey, Curve, EncodedStatement, Holder, KeyRegistry, KeyRoom, RegistryFull, Statement,
+    verify_batch, verify_one,
 };
 use tf_engine::{InvalidReason, Limits, Rejection, Verdict};
 
@@ -106,8 +107,14 @@ fn binary_round_trip_and_malformed<E: FromAny>() {
         f.key.id(),
         "same key id from snarkjs JSON and arkworks bytes"
     );
-    let mut registry = KeyRegistry::with_capacity(1);
-    let id = registry.insert(any.clone()).expect("room for one");
+    let room = KeyRoom {
+        bundle: 1,
+        partners: 1,
+    };
+    let mut registry = KeyRegistry::new(room);
+    let id = registry
+        .insert(any.clone(), Holder::Partners)
+        .expect("room for one");
     let key = registry.get(&id).expect("registered");
 
     let s = &f.statements[2];
@@ -159,9 +166,25 @@ fn binary_round_trip_and_malformed<E: FromAny>() {
         encoded(&vec![0xffu8; proof.len()], &inputs),
         Verdict::Rejected(_)
     ));
-    // A registry refuses keys beyond its capacity.
-    let mut full = KeyRegistry::with_capacity(0);
-    assert!(full.insert(any).is_err());
+    // A holder's room is its own: a key beyond partners' room is refused, though the bundle
+    // may still hold it; once the bundle releases it, the key is gone.
+    let mut full = KeyRegistry::new(KeyRoom {
+        bundle: 1,
+        partners: 0,
+    });
+    assert_eq!(
+        full.insert(any.clone(), Holder::Partners),
+        Err(RegistryFull::Partners { capacity: 0 })
+    );
+    let id = full
+        .insert(any, Holder::Bundle)
+        .expect("room in the bundle's");
+    assert_eq!(
+        full.hold(&id, Holder::Partners),
+        Err(RegistryFull::Partners { capacity: 0 })
+    );
+    full.release(&id, Holder::Bundle);
+    assert!(full.get(&id).is_err() && full.is_empty());
     assert!(matches!(
         decode_proof::<E>(&proof[..10]),
         Err(Rejection::WrongLength { .. })

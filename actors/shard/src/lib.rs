@@ -14,7 +14,7 @@ mod verify;
 
 pub use job::{BatchKey, Job, PolicyStamp, Reservation};
 pub use receipt::receipt_for;
-pub use shard::{Refusal, Shard, ShardSettings};
+pub use shard::{KeyRefusal, KeyState, Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec, TenantTerms};
 pub use tf_batcher::Batch;
 pub use tf_budgets::{

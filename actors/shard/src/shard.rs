@@ -3,7 +3,7 @@
 use rand_core::{CryptoRng, RngCore};
 use tf_batcher::{Batch, BatchFormer};
 use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, PastCharge, Settlement};
-use tf_engine::groth16::{AnyKey, KeyRegistry, RegistryFull};
+use tf_engine::groth16::{AnyKey, Curve, Holder, KeyRegistry, KeyRoom, RegistryFull};
 use tf_engine::{KeyId, Limits, Verdict};
 use tf_fairness::{DrrScheduler, Micros, TenantSlot};
 use tf_wire::{DatasetClass, Statement};
@@ -24,8 +24,8 @@ pub struct ShardSettings {
     pub batch_max: usize,
     /// Longest an open batch waits to fill while there is backlog.
     pub batch_window: Micros,
-    /// Verifying keys the shard keeps prepared.
-    pub key_capacity: usize,
+    /// Verifying keys the shard keeps prepared: room for the bundle's, and for partners'.
+    pub key_room: KeyRoom,
     /// Size and count limits for statements.
     pub limits: Limits,
     /// Budget units per request by kind.
@@ -56,6 +56,37 @@ pub enum Refusal {
     /// A budget cap would be overspent.
     #[error("over budget: {} units requested, {} remaining", .0.requested, .0.remaining)]
     OverBudget(Box<OverBudget>),
+}
+
+/// Why a key registration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    /// The tenant registered as many keys as its quota allows.
+    #[error(
+        "the tenant has registered {quota} verifying keys, its quota (max_registered_keys in \
+         its tenant terms); ask the operator for a larger quota"
+    )]
+    Quota {
+        /// The tenant's quota.
+        quota: usize,
+    },
+    /// The shard's room for partners' keys is full.
+    #[error(transparent)]
+    Full(#[from] RegistryFull),
+    /// The key was dropped while the registration waited; it must be prepared again.
+    #[error("the key is no longer prepared; register it again")]
+    NotPrepared,
+}
+
+/// Where a key being registered stands on the tenant's home shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// The tenant registered it already: nothing to do.
+    Registered,
+    /// Prepared here (for the bundle or another tenant): to be granted and recorded.
+    Prepared,
+    /// Not prepared here: decoding and preparing it comes first.
+    Unprepared,
 }
 
 /// Open batch groups at once: BLS, BLS aggregates, and a few Groth16 keys.
@@ -100,7 +131,7 @@ impl<R> Shard<R> {
                 .collect(),
             drr,
             former: BatchFormer::new(settings.batch_max, settings.batch_window, MAX_OPEN_BATCHES),
-            keys: KeyRegistry::with_capacity(settings.key_capacity),
+            keys: KeyRegistry::new(settings.key_room),
             backlog: false,
             service_us_per_cost: INITIAL_SERVICE_US,
         }
@@ -217,30 +248,117 @@ impl<R> Shard<R> {
         })
     }
 
-    /// Allows `tenant` to use a key already prepared here on `curve`, if it is; whether it was.
-    pub fn grant_if_prepared(
-        &mut self,
+    /// Where registering a key for `tenant` stands, before any curve work: refused when the
+    /// tenant's quota or partners' room is used up. Changes nothing; registering is finished
+    /// by [`Shard::finish_registration`].
+    pub fn check_registration(
+        &self,
         tenant: TenantSlot,
         id: &KeyId,
-        curve: tf_engine::groth16::Curve,
-    ) -> bool {
-        if !self.keys.get(id).is_ok_and(|key| key.curve() == curve) {
-            return false;
+        curve: Curve,
+    ) -> Result<KeyState, KeyRefusal> {
+        let state = &self.tenants[tenant.0 as usize];
+        let prepared = self.keys.get(id).is_ok_and(|key| key.curve() == curve);
+        if state.registered.contains(id) && prepared {
+            return Ok(KeyState::Registered);
         }
-        self.tenants[tenant.0 as usize].allowed_keys.insert(*id);
-        true
+        if state.registered.len() >= state.key_quota {
+            return Err(KeyRefusal::Quota {
+                quota: state.key_quota,
+            });
+        }
+        let room = self.keys.room().partners;
+        if !self.keys.is_held_by(id, Holder::Partners)
+            && self.keys.held_by(Holder::Partners) >= room
+        {
+            return Err(KeyRefusal::Full(RegistryFull::Partners { capacity: room }));
+        }
+        Ok(if prepared {
+            KeyState::Prepared
+        } else {
+            KeyState::Unprepared
+        })
     }
 
-    /// Prepares and keeps a verifying key, allowing `tenant` to use it.
-    pub fn register_key(&mut self, tenant: TenantSlot, key: AnyKey) -> Result<KeyId, RegistryFull> {
-        let id = self.keys.insert(key)?;
-        self.tenants[tenant.0 as usize].allowed_keys.insert(id);
+    /// Registers a key for `tenant`: `prepared` is the key when it was not prepared here
+    /// ([`KeyState::Unprepared`]), `None` to keep the one prepared. Checks again what
+    /// [`Shard::check_registration`] checked.
+    pub fn finish_registration(
+        &mut self,
+        tenant: TenantSlot,
+        id: KeyId,
+        prepared: Option<AnyKey>,
+    ) -> Result<KeyId, KeyRefusal> {
+        let state = &self.tenants[tenant.0 as usize];
+        if !state.registered.contains(&id) && state.registered.len() >= state.key_quota {
+            return Err(KeyRefusal::Quota {
+                quota: state.key_quota,
+            });
+        }
+        match prepared {
+            Some(key) => {
+                self.keys.insert(key, Holder::Partners)?;
+            }
+            None => {
+                if !self.keys.hold(&id, Holder::Partners)? {
+                    return Err(KeyRefusal::NotPrepared);
+                }
+            }
+        }
+        let state = &mut self.tenants[tenant.0 as usize];
+        state.registered.insert(id);
+        state.allowed_keys.insert(id);
         Ok(id)
     }
 
-    /// Keeps a verifying key prepared without granting it to anyone (keys loaded at start).
-    pub fn install_key(&mut self, key: AnyKey) -> Result<KeyId, RegistryFull> {
-        self.keys.insert(key)
+    /// Keeps a key registered before this start prepared for the tenants homed here that
+    /// registered it. Their quotas are not applied: what was accepted stays, though a tenant
+    /// over a lowered quota registers nothing more.
+    pub fn restore_registered(
+        &mut self,
+        key: AnyKey,
+        registered_by: &[TenantSlot],
+    ) -> Result<KeyId, RegistryFull> {
+        let id = self.keys.insert(key, Holder::Partners)?;
+        for slot in registered_by {
+            let state = &mut self.tenants[slot.0 as usize];
+            state.registered.insert(id);
+            state.allowed_keys.insert(id);
+        }
+        Ok(id)
+    }
+
+    /// Keeps a key of the bundle in force prepared (grant it to tenants with
+    /// [`Shard::grant_key`]).
+    pub fn install_bundle_key(&mut self, key: AnyKey) -> Result<KeyId, RegistryFull> {
+        self.keys.insert(key, Holder::Bundle)
+    }
+
+    /// Keeps a key already prepared here (registered by partners) for the bundle too; false
+    /// when it is not prepared here.
+    pub fn hold_for_bundle(&mut self, id: &KeyId) -> Result<bool, RegistryFull> {
+        self.keys.hold(id, Holder::Bundle)
+    }
+
+    /// The bundle in force no longer carries the key: it is dropped unless partners
+    /// registered it, and taken back from every tenant homed here that did not register it.
+    pub fn release_bundle_key(&mut self, id: &KeyId) {
+        self.keys.release(id, Holder::Bundle);
+        for tenant in &mut self.tenants {
+            if !tenant.registered.contains(id) {
+                tenant.allowed_keys.remove(id);
+            }
+        }
+    }
+
+    /// Whether a key with this id is prepared here.
+    pub fn is_prepared(&self, id: &KeyId) -> bool {
+        self.keys.get(id).is_ok()
+    }
+
+    /// The room for the bundle's keys and for partners'.
+    pub fn key_room(&self) -> KeyRoom {
+        self.keys.room()
     }
 
     /// Allows a tenant to use a key (granted by configuration).
@@ -345,6 +463,7 @@ impl<R> Shard<R> {
         tenant
             .bucket
             .reconfigure(terms.rate_per_sec, terms.burst, now);
+        tenant.key_quota = terms.key_quota;
         tenant
             .budget
             .reconfigure(terms.caps.clone(), policies, history, unix_now);
@@ -365,9 +484,12 @@ impl<R> Shard<R> {
         self.settings.charge_policies = charge_policies;
     }
 
-    /// Takes a key away from a tenant (a promoted bundle's registry no longer lists it).
+    /// Takes a key granted by id away from a tenant, unless it registered the key itself.
     pub fn revoke_key(&mut self, tenant: TenantSlot, id: KeyId) {
-        self.tenants[tenant.0 as usize].allowed_keys.remove(&id);
+        let tenant = &mut self.tenants[tenant.0 as usize];
+        if !tenant.registered.contains(&id) {
+            tenant.allowed_keys.remove(&id);
+        }
     }
 
     /// Restores charges read back from the ledger at start (see

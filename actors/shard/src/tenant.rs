@@ -21,6 +21,8 @@ pub struct TenantSpec {
     pub keys: Vec<KeyId>,
     /// Privacy budget caps; every cap that applies to a request must hold.
     pub caps: Vec<CapSpec>,
+    /// Most verifying keys the tenant may register itself.
+    pub key_quota: usize,
 }
 
 /// What a promoted bundle says about a tenant that its home shard applies live.
@@ -34,6 +36,8 @@ pub struct TenantTerms {
     pub burst: u64,
     /// Privacy budget caps.
     pub caps: Vec<CapSpec>,
+    /// Most verifying keys the tenant may register itself.
+    pub key_quota: usize,
 }
 
 /// What happened to a tenant's requests on its home shard.
@@ -62,6 +66,9 @@ pub(crate) struct TenantState {
     pub(crate) id: String,
     pub(crate) bucket: TokenBucket,
     pub(crate) allowed_keys: HashSet<KeyId>,
+    /// The keys it registered itself (they count against its quota).
+    pub(crate) registered: HashSet<KeyId>,
+    pub(crate) key_quota: usize,
     pub(crate) counters: TenantCounters,
     pub(crate) budget: TenantBudget,
 }
@@ -77,6 +84,8 @@ impl TenantState {
             id: spec.id.clone(),
             bucket: TokenBucket::new(spec.rate_per_sec, spec.burst, now),
             allowed_keys: spec.keys.iter().copied().collect(),
+            registered: HashSet::new(),
+            key_quota: spec.key_quota,
             counters: TenantCounters::default(),
             budget: TenantBudget::new(spec.caps.clone(), policies, unix_now),
         }

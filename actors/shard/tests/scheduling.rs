@@ -4,6 +4,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_budgets::Window;
 use tf_engine::bls;
+use tf_engine::groth16::KeyRoom;
 use tf_engine::{Limits, Verdict};
 use tf_shard::{
     BatchKey, CapSpec, ChargePolicies, Costs, Job, Micros, Refusal, Shard, ShardSettings,
@@ -17,7 +18,10 @@ fn settings() -> ShardSettings {
         quantum: 4,
         batch_max: 4,
         batch_window: Micros(2_000),
-        key_capacity: 16,
+        key_room: KeyRoom {
+            bundle: 4,
+            partners: 16,
+        },
         limits: Limits::DEFAULT,
         costs: Costs::default(),
         charge_policies: ChargePolicies::default(),
@@ -35,6 +39,7 @@ fn tenant(id: &str, weight: u32, rate_per_sec: u64, burst: u64) -> TenantSpec {
         burst,
         keys: Vec::new(),
         caps: Vec::new(),
+        key_quota: 4,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct BundlesPlan {
     pub limits: Limits,
     /// How long a switch waits for every shard to prepare, then to report the new revision.
     pub switch_wait: std::time::Duration,
+    /// Room each shard keeps for the bundle's verifying keys: a bundle carrying more is
+    /// refused, as its keys could not all be prepared.
+    pub bundle_key_room: usize,
 }
 
 /// The state the [`crate::Bundles`] actor owns.
@@ -44,6 +47,7 @@ pub struct Book {
     /// The tenants the shards serve and the terms in force for them.
     pub(crate) running: Running,
     pub(crate) switch_wait: std::time::Duration,
+    pub(crate) bundle_key_room: usize,
 }
 
 impl std::fmt::Debug for Book {
@@ -68,6 +72,7 @@ impl Book {
             previous: None,
             running: Running::default(),
             switch_wait: plan.switch_wait,
+            bundle_key_room: plan.bundle_key_room,
         };
         let timeline = book.ledger.timeline()?;
         if let Some(last) = timeline.last() {
@@ -144,27 +149,4 @@ impl Book {
         }
         Ok(bundle)
     }
-}
-
-/// A bundle's registry keys as the shards load keys: canonical bytes by curve.
-pub fn registry_keys(bundle: &Bundle) -> Vec<tf_state::StoredKey> {
-    use tf_engine::groth16::AnyKey;
-    use tf_engine::groth16::decode::encode_verifying_key;
-    bundle
-        .content
-        .keys
-        .iter()
-        .filter_map(|k| {
-            let bytes = match &k.key {
-                AnyKey::Bn254(p) => encode_verifying_key(p.verifying_key()),
-                AnyKey::Bls12_381(p) => encode_verifying_key(p.verifying_key()),
-                _ => return None,
-            };
-            Some(tf_state::StoredKey {
-                id: k.key.id(),
-                curve: k.key.curve(),
-                bytes,
-            })
-        })
-        .collect()
 }

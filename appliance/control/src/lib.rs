@@ -18,7 +18,7 @@ mod running;
 mod spent;
 pub mod worker;
 
-pub use book::{Book, BundlesPlan, registry_keys};
+pub use book::{Book, BundlesPlan};
 pub use bundles::Bundles;
 pub use error::ControlError;
 pub use promote::{PendingSwitch, Switched};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tf_bundles::{Bundle, BundleFiles, Refusal};
+use tf_bundles::{Bundle, BundleFiles, Problem, Refusal};
 use tf_ledger::TimelineEvent;
 use tf_seam::{ActivePolicy, StagedTerms};
 
@@ -54,6 +54,12 @@ impl Book {
         let mut problems = Vec::new();
         if let Err(stale) = bundle.check_above(floor) {
             problems.push(stale);
+        }
+        if bundle.content.keys.len() > self.bundle_key_room {
+            problems.push(Problem::TooManyKeys {
+                count: bundle.content.keys.len(),
+                room: self.bundle_key_room,
+            });
         }
         if !allow_cap_below_spent {
             problems.extend(caps_below_spent(

@@ -92,8 +92,19 @@ impl Driver {
         &self.tenants
     }
 
-    /// Identifies new connections against `tenants` from now on (a promotion added some).
-    pub fn set_tenants(&mut self, tenants: Arc<TenantTable>) {
+    /// Identifies new connections against `tenants` from now on (a promotion added or
+    /// dropped some), and closes the connections of tenants it no longer lists.
+    pub fn set_tenants(&mut self, tenants: Arc<TenantTable>, now: Instant) {
+        for (handle, conn) in self.connections.iter_mut() {
+            let Some(slot) = conn.tenant else { continue };
+            if tenants.is_listed(slot) {
+                continue;
+            }
+            let removed = crate::identity::removed(tenants.id(slot));
+            tracing::info!(shard = self.shard, remote = %conn.quic.remote_address(), reason = %removed.reason, "connection closed");
+            conn.close(now, removed.code, &removed.reason);
+            mark(&mut self.dirty, *handle, conn);
+        }
         self.tenants = tenants;
     }
 

@@ -11,13 +11,14 @@ use tf_ledger::ChargeGroup;
 use tf_seam::clock::Now;
 use tf_seam::{ActivePolicy, Board, StagedTerms, TenantTable};
 use tf_shard::{
-    Batch, BatchKey, Job, Micros, Shard, ShardSettings, TenantSlot, Verification, engine_curve,
-    receipt_for,
+    Batch, BatchKey, Job, KeyState, Micros, Shard, ShardSettings, TenantSlot, Verification,
+    engine_curve, receipt_for,
 };
 use tf_state::{KeyStore, StoredKey};
-use tf_wire::{Curve, DatasetClass, ErrorCode};
+use tf_wire::{DatasetClass, ErrorCode};
 
 use super::prepare::Preparing;
+use super::registration::{self, Registrations, Waiting};
 use super::replies;
 use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome};
 use crate::policy::PolicyGate;
@@ -41,6 +42,8 @@ pub struct Home {
     begun: u64,
     /// The keys the bundle in force's registry grants every tenant it lists.
     bundle_keys: Vec<KeyId>,
+    /// Key registrations waiting for the verification path.
+    registrations: Registrations,
 }
 
 impl Home {
@@ -63,16 +66,10 @@ impl Home {
         board: Arc<Board>,
     ) -> Self {
         let gate = PolicyGate::new(&board);
-        let bundle_keys = board
-            .policy()
-            .bundle
-            .as_ref()
-            .map(|b| b.content.keys.iter().map(|k| k.key.id()).collect())
-            .unwrap_or_default();
         // The terms staged before this shard started are the ones it started with.
         let begun = board.stage_generation();
         board.shard_prepared(index, begun);
-        Home {
+        let mut home = Home {
             metrics: tf_metrics::ShardMetrics::new(shard.tenant_count()),
             shard,
             keystore,
@@ -84,8 +81,21 @@ impl Home {
             tenants,
             preparing: None,
             begun,
-            bundle_keys,
+            bundle_keys: Vec::new(),
+            registrations: Registrations::default(),
+        };
+        // The registry of the bundle in force at start, prepared when it was opened.
+        if let Some(bundle) = home.board.policy().bundle.clone() {
+            let keys: Vec<(KeyId, AnyKey)> = bundle
+                .content
+                .keys
+                .iter()
+                .map(|k| (k.key.id(), k.key.clone()))
+                .collect();
+            let listed = home.tenants.clone();
+            home.switch_keys(&keys, &listed, |_| &[]);
         }
+        home
     }
 
     /// Picks up a newly promoted policy and its terms (also done before every admission).
@@ -198,41 +208,46 @@ impl Home {
         preparing.apply(&mut self.shard, self.index, now.mono, now.unix_us);
         self.tenants = terms.table.clone();
         self.budget_contact = terms.contact.clone();
-        self.switch_keys(terms);
+        self.switch_keys(&terms.keys, &terms.table, |slot| {
+            terms.tenants[slot.0 as usize]
+                .as_ref()
+                .map_or(&[], |t| t.keys.as_slice())
+        });
     }
 
-    /// Prepares the registry's keys and grants them (and keys granted by id) to every listed
-    /// tenant homed here; takes the previous registry's other keys back, except from a tenant
-    /// that registered the same key itself.
-    fn switch_keys(&mut self, terms: &StagedTerms) {
-        let new_ids: Vec<KeyId> = terms.keys.iter().map(|(id, _)| *id).collect();
-        let dropped: Vec<KeyId> = self
-            .bundle_keys
-            .iter()
-            .filter(|id| !new_ids.contains(id))
-            .copied()
-            .collect();
-        for (id, key) in &terms.keys {
-            if let Err(full) = self.shard.install_key(key.clone()) {
-                tracing::warn!(key_id = %id, %full, "a bundle key was not prepared");
+    /// Puts a bundle's key registry in force: the previous registry's keys it drops are
+    /// released first (taken back from every tenant that did not register them itself), so
+    /// the new ones always have room; then its keys, and the keys it grants by id, are granted
+    /// to every tenant homed here that it lists.
+    fn switch_keys<'t>(
+        &mut self,
+        keys: &[(KeyId, AnyKey)],
+        table: &TenantTable,
+        granted: impl Fn(TenantSlot) -> &'t [KeyId],
+    ) {
+        let new_ids: Vec<KeyId> = keys.iter().map(|(id, _)| *id).collect();
+        for id in &self.bundle_keys {
+            if !new_ids.contains(id) {
+                self.shard.release_bundle_key(id);
             }
         }
-        for (i, tenant) in terms.tenants.iter().enumerate() {
+        for (id, key) in keys {
+            let kept = match self.shard.hold_for_bundle(id) {
+                Ok(true) => Ok(*id),
+                Ok(false) => self.shard.install_bundle_key(key.clone()),
+                Err(full) => Err(full),
+            };
+            if let Err(full) = kept {
+                // Promotion refuses a bundle with more keys than the room (see tf-control).
+                tracing::error!(key_id = %id, %full, "a bundle key was not prepared");
+            }
+        }
+        for i in 0..table.len() {
             let slot = TenantSlot(i as u32);
-            if self.tenants.home(slot) != self.index {
+            if table.home(slot) != self.index || !table.is_listed(slot) {
                 continue;
             }
-            if !dropped.is_empty() {
-                let id = self.tenants.id(slot).to_owned();
-                let registered = self.keystore.grants(&id).unwrap_or_default();
-                for &key in &dropped {
-                    if !registered.contains(&key.to_string()) {
-                        self.shard.revoke_key(slot, key);
-                    }
-                }
-            }
-            let Some(tenant) = tenant else { continue };
-            for id in new_ids.iter().chain(&tenant.keys) {
+            for id in new_ids.iter().chain(granted(slot)) {
                 self.shard.grant_key(slot, *id);
             }
         }
@@ -268,7 +283,8 @@ impl Home {
     }
 
     /// Takes a request for a tenant homed here. Returns the answer when there is one at once
-    /// (a refusal, or a key registration); `None` when the request was queued.
+    /// (a refusal, a budget report, a key already registered); `None` when the request was
+    /// queued (a submission, or a registration waiting for the verifier).
     pub fn receive(&mut self, message: ToHome, now: Now) -> Option<Reply> {
         match message {
             ToHome::Submit(job) => self.submit(job, now),
@@ -277,12 +293,15 @@ impl Home {
                 request_id,
                 route,
             } => {
-                let caps = self.shard.budget_status(tenant, now.unix_us);
-                let id = self.shard.tenant_id(tenant);
-                Some(Reply {
-                    route,
-                    frame: replies::budget_status(request_id, id, &caps),
-                })
+                let frame = match self.unlisted(tenant, "asking for its budgets", now) {
+                    Some(refused) => replies::error(request_id, refused),
+                    None => {
+                        let caps = self.shard.budget_status(tenant, now.unix_us);
+                        let id = self.shard.tenant_id(tenant);
+                        replies::budget_status(request_id, id, &caps)
+                    }
+                };
+                Some(Reply { route, frame })
             }
             ToHome::RegisterKey {
                 tenant,
@@ -290,11 +309,18 @@ impl Home {
                 curve,
                 key,
                 route,
-            } => Some(Reply {
-                route,
-                frame: self.register(tenant, request_id, curve, key, now),
-            }),
+            } => self.register(tenant, request_id, curve, key, route, now),
         }
+    }
+
+    /// The refusal of every request of a tenant the policy in force no longer lists.
+    fn unlisted(&mut self, tenant: TenantSlot, doing: &str, now: Now) -> Option<ErrorCode> {
+        self.refresh_policy(now);
+        let id = self.shard.tenant_id(tenant);
+        self.gate
+            .lists(id, doing)
+            .err()
+            .map(ErrorCode::DeniedByPolicy)
     }
 
     /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
@@ -332,47 +358,118 @@ impl Home {
         }
     }
 
+    /// Registers a key: tenant status, then the admission quota, then the tenant's key quota
+    /// and partners' room, all before any curve work; a key the tenant registered already is
+    /// answered at once, any other waits for the verifier ([`Home::register_next`]).
     fn register(
         &mut self,
         tenant: TenantSlot,
         request_id: u64,
-        curve: Curve,
-        key: Vec<u8>,
+        curve: tf_wire::Curve,
+        bytes: Vec<u8>,
+        route: Route,
         now: Now,
-    ) -> Vec<u8> {
+    ) -> Option<Reply> {
+        let answer = |frame| Some(Reply { route, frame });
+        if let Some(refused) = self.unlisted(tenant, "registering a verifying key", now) {
+            return answer(replies::error(request_id, refused));
+        }
         // A registration is paid for out of the tenant's admission quota, like a submission.
         if let Err(retry_after_ms) = self.shard.take_quota(tenant, now.mono) {
-            return replies::error(request_id, ErrorCode::Busy { retry_after_ms });
+            return answer(replies::error(
+                request_id,
+                ErrorCode::Busy { retry_after_ms },
+            ));
         }
         let curve = engine_curve(curve);
-        // Only canonical bytes decode, so the id is known before any curve work: a key already
-        // prepared here is granted, not decoded and prepared again.
-        let id = KeyId::of_canonical_bytes(&key);
-        if !self.shard.grant_if_prepared(tenant, &id, curve) {
-            let prepared = match AnyKey::decode(curve, &self.settings.limits, &key) {
-                Ok(prepared) => prepared,
-                Err(rejection) => {
-                    let detail = format!("verifying key: {rejection}");
-                    return replies::error(request_id, ErrorCode::KeyRefused { detail });
+        // Only canonical bytes decode, so the id is known before any curve work.
+        let id = KeyId::of_canonical_bytes(&bytes);
+        match self.shard.check_registration(tenant, &id, curve) {
+            Err(refusal) => answer(replies::error(
+                request_id,
+                ErrorCode::KeyRefused {
+                    detail: refusal.to_string(),
+                },
+            )),
+            Ok(KeyState::Registered) => answer(replies::key_registered(request_id, id)),
+            Ok(_) => {
+                let waiting = Waiting {
+                    tenant,
+                    request_id,
+                    id,
+                    curve,
+                    bytes,
+                    route,
+                };
+                match self.registrations.push(waiting) {
+                    Ok(()) => None,
+                    Err(waiting) => Some(Reply {
+                        route: waiting.route,
+                        frame: replies::error(
+                            request_id,
+                            ErrorCode::Busy {
+                                retry_after_ms: registration::RETRY_MS,
+                            },
+                        ),
+                    }),
                 }
-            };
-            if let Err(full) = self.shard.register_key(tenant, prepared) {
-                let detail = full.to_string();
-                return replies::error(request_id, ErrorCode::KeyRefused { detail });
             }
         }
-        let stored = StoredKey {
+    }
+
+    /// Whether a key registration waits for the verifier.
+    pub fn registration_waiting(&self) -> bool {
+        !self.registrations.is_empty()
+    }
+
+    /// On the verification path: prepares the oldest waiting key if it is not prepared here
+    /// (decoding with subgroup checks, and a pairing), records the registration durably, then
+    /// grants it. Everything is checked again, as registrations finished since it was queued.
+    pub fn register_next(&mut self) -> Option<Reply> {
+        let Waiting {
+            tenant,
+            request_id,
             id,
             curve,
-            bytes: key,
+            bytes,
+            route,
+        } = self.registrations.pop()?;
+        let refused = |detail: String| replies::error(request_id, ErrorCode::KeyRefused { detail });
+        let frame = match self.shard.check_registration(tenant, &id, curve) {
+            Err(refusal) => refused(refusal.to_string()),
+            Ok(KeyState::Registered) => replies::key_registered(request_id, id),
+            Ok(state) => {
+                let prepared = match state {
+                    KeyState::Unprepared => {
+                        match AnyKey::decode(curve, &self.settings.limits, &bytes) {
+                            Ok(prepared) => Some(prepared),
+                            Err(rejection) => {
+                                let frame = refused(format!("verifying key: {rejection}"));
+                                return Some(Reply { route, frame });
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let tenant_id = self.shard.tenant_id(tenant).to_owned();
+                let stored = StoredKey { id, curve, bytes };
+                // Recorded before it is granted: a key in use is always one that survives a
+                // restart.
+                if let Err(error) = self.keystore.save(&tenant_id, &stored) {
+                    tracing::error!(tenant = tenant_id, %error, "saving a registered key failed");
+                    replies::error(request_id, ErrorCode::Internal)
+                } else {
+                    match self.shard.finish_registration(tenant, id, prepared) {
+                        Ok(id) => {
+                            tracing::info!(tenant = tenant_id, key_id = %id, "verifying key registered");
+                            replies::key_registered(request_id, id)
+                        }
+                        Err(refusal) => refused(refusal.to_string()),
+                    }
+                }
+            }
         };
-        let tenant_id = self.shard.tenant_id(tenant).to_owned();
-        if let Err(error) = self.keystore.save(&tenant_id, &stored) {
-            tracing::error!(tenant = tenant_id, %error, "saving a registered key failed");
-            return replies::error(request_id, ErrorCode::Internal);
-        }
-        tracing::info!(tenant = tenant_id, key_id = %id, "verifying key registered");
-        replies::key_registered(request_id, id)
+        Some(Reply { route, frame })
     }
 
     /// Takes the next due batch off the scheduler, if one is due.
@@ -469,7 +566,7 @@ pub fn restore_budgets(
     applied
 }
 
-/// Prepares the stored keys that tenants homed on this shard registered or were granted.
+/// Prepares the stored keys that tenants homed on this shard registered or were granted by id.
 /// Returns how many keys were prepared.
 pub fn install_keys(
     shard: &mut Shard<Route>,
@@ -478,21 +575,23 @@ pub fn install_keys(
     stored: &[(StoredKey, Vec<String>)],
     limits: &tf_engine::Limits,
 ) -> usize {
+    let homed: Vec<TenantSlot> = (0..tenants.len())
+        .map(|i| TenantSlot(i as u32))
+        .filter(|slot| tenants.home(*slot) == index)
+        .collect();
     let mut prepared = 0;
     for (key, registered_by) in stored {
-        let homed_here: Vec<TenantSlot> = tenants
-            .specs()
+        let registered: Vec<TenantSlot> = homed
             .iter()
-            .enumerate()
-            .map(|(i, _)| TenantSlot(i as u32))
-            .filter(|slot| tenants.home(*slot) == index)
-            .filter(|slot| {
-                let id = tenants.id(*slot);
-                registered_by.iter().any(|t| t == id)
-                    || tenants.specs()[slot.0 as usize].keys.contains(&key.id)
-            })
+            .copied()
+            .filter(|slot| registered_by.iter().any(|t| t == tenants.id(*slot)))
             .collect();
-        if homed_here.is_empty() {
+        let granted: Vec<TenantSlot> = homed
+            .iter()
+            .copied()
+            .filter(|slot| tenants.specs()[slot.0 as usize].keys.contains(&key.id))
+            .collect();
+        if registered.is_empty() && granted.is_empty() {
             continue;
         }
         let any = match AnyKey::decode(key.curve, limits, &key.bytes) {
@@ -502,14 +601,15 @@ pub fn install_keys(
                 continue;
             }
         };
-        let id: KeyId = match shard.install_key(any) {
+        // A key granted by id is kept in partners' room too: partners registered it.
+        let id = match shard.restore_registered(any, &registered) {
             Ok(id) => id,
             Err(full) => {
-                tracing::warn!(%full, "verifying keys beyond the registry's capacity were not loaded");
+                tracing::warn!(%full, "registered verifying keys beyond the room were not loaded");
                 break;
             }
         };
-        for slot in homed_here {
+        for slot in granted {
             shard.grant_key(slot, id);
         }
         prepared += 1;

@@ -40,8 +40,20 @@ pub fn identify(
     if names.next().is_some() {
         return Err(no_identity("it names more than one tenant"));
     }
-    tenants.slot(id).ok_or_else(|| NotATenant {
+    let slot = tenants.slot(id).ok_or_else(|| NotATenant {
         code: close_code::UNKNOWN_TENANT,
         reason: format!("tenant {id:?} is not configured on this appliance"),
-    })
+    })?;
+    if !tenants.is_listed(slot) {
+        return Err(removed(id));
+    }
+    Ok(slot)
+}
+
+/// Why a tenant the policy in force dropped is refused (and its connections closed).
+pub fn removed(id: &str) -> NotATenant {
+    NotATenant {
+        code: close_code::TENANT_REMOVED,
+        reason: format!("tenant {id:?} is no longer listed by the policy bundle in force"),
+    }
 }

@@ -18,6 +18,7 @@ mod occupancy;
 mod policy;
 mod prepare;
 mod priority;
+mod registration;
 mod replies;
 mod routes;
 mod shard;

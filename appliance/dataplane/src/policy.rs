@@ -123,6 +123,27 @@ impl PolicyGate {
         self.active.stamp
     }
 
+    /// Refuses a tenant the bundle in force does not list, whatever it asks (`doing`, in
+    /// words, for the denial). Key registrations and budget questions pass here; what may be
+    /// submitted under a key is for the bundle's policies to decide at submission.
+    pub fn lists(&self, tenant_id: &str, doing: &str) -> Result<(), PolicyDenial> {
+        let Some(bundle) = &self.active.bundle else {
+            return Ok(());
+        };
+        if bundle.content.tenants.iter().any(|t| t.id == tenant_id) {
+            return Ok(());
+        }
+        let stamp = self.active.stamp;
+        Err(PolicyDenial {
+            revision: stamp.revision,
+            bundle_hash: stamp.hash,
+            policies: Vec::new(),
+            request: format!(
+                "tenant {tenant_id:?} (which the bundle's tenants no longer list) {doing}"
+            ),
+        })
+    }
+
     /// Decides a request under the policy in force: its stamp when allowed, the denial the
     /// partner gets otherwise.
     pub fn admit(

@@ -538,9 +538,13 @@ async fn verify(state: Rc<ShardState>) {
     let mut decided: Vec<Decided> = Vec::new();
     loop {
         prepare_staged(&state).await;
+        register_next(&state).await;
         let now = state.clock.now();
         let batch = state.home.borrow_mut().next_batch(now);
         let Some(batch) = batch else {
+            if state.home.borrow().registration_waiting() {
+                continue;
+            }
             let deadline = state.home.borrow().next_deadline();
             let wait = deadline
                 .map(|d| Duration::from_micros(d.0.saturating_sub(state.clock.now().0)))
@@ -576,6 +580,15 @@ async fn verify(state: Rc<ShardState>) {
         );
         pass_on(&state, &mut decided).await;
     }
+}
+
+/// Registers one waiting key between batches (at most one, so a burst of registrations
+/// cannot hold off verification), then gives the core back if it is due elsewhere.
+async fn register_next(state: &Rc<ShardState>) {
+    let reply = state.home.borrow_mut().register_next();
+    let Some(reply) = reply else { return };
+    deliver(state, reply).await;
+    glommio::executor().yield_if_needed().await;
 }
 
 /// Hands decided requests to the ledger, which answers once their receipts are stored. A full
@@ -639,16 +652,19 @@ async fn prepare_staged(state: &Rc<ShardState>) {
     }
 }
 
-/// After a switch that added tenants, identifies new connections against the grown table
-/// (before the pulse reports the new revision, so a promotion that returned finds them served)
-/// and names them in the metrics.
+/// After a switch, identifies new connections against the new table (before the pulse reports
+/// the new revision, so a promotion that returned finds added tenants served and dropped ones
+/// disconnected) and names the tenants in the metrics.
 fn adopt_tenants(state: &ShardState) {
     let table = state.home.borrow().tenants().clone();
     let mut driver = state.driver.borrow_mut();
     if Arc::ptr_eq(driver.tenants(), &table) {
         return;
     }
-    driver.set_tenants(table.clone());
+    driver.set_tenants(table.clone(), Instant::now());
+    drop(driver);
+    // Closing connections queued datagrams for the io task to send.
+    state.io_wakeup.notify();
     state
         .metrics
         .know_tenants(table.specs().iter().map(|s| s.id.clone()).collect());

@@ -69,6 +69,16 @@ pub enum PartnerError {
         /// What the appliance said.
         reason: String,
     },
+    /// The policy bundle in force no longer lists this tenant: its connections were closed
+    /// and new ones are refused.
+    #[error(
+        "the appliance no longer serves this tenant ({reason}); the operator's policy bundle \
+         dropped it: ask the operator"
+    )]
+    TenantRemoved {
+        /// What the appliance said.
+        reason: String,
+    },
     /// The appliance could not be reached.
     #[error("could not reach the appliance at {address}: {reason}; is `appliance serve` running?")]
     Connect {
@@ -116,6 +126,7 @@ impl PartnerError {
                     close_code::NO_TENANT_IDENTITY | close_code::UNKNOWN_TENANT => {
                         PartnerError::CertificateRefused { reason }
                     }
+                    close_code::TENANT_REMOVED => PartnerError::TenantRemoved { reason },
                     code => PartnerError::ConnectionLost {
                         reason: format!("closed by the appliance (code {code:#x}): {reason}"),
                     },

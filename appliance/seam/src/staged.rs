@@ -49,7 +49,7 @@ pub struct StagedTenant {
 impl StagedTerms {
     /// The terms of `bundle` for the tenants in `serving` and those it adds.
     pub fn of(bundle: &Bundle, serving: &TenantTable) -> Self {
-        let table = Arc::new(serving.with_added(&bundle.content.tenants));
+        let table = Arc::new(serving.relisted(&bundle.content.tenants));
         let tenants = table
             .specs()
             .iter()
@@ -61,6 +61,7 @@ impl StagedTerms {
                         rate_per_sec: tenant.rate_per_sec as u64,
                         burst: tenant.burst as u64,
                         caps: tenant.caps.iter().filter_map(|c| c.spec()).collect(),
+                        key_quota: tenant.max_registered_keys,
                     },
                     keys: tenant.key_ids(),
                 })

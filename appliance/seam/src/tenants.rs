@@ -1,5 +1,6 @@
 //! The tenants this appliance serves and where each one's home shard is: the same table (same
-//! slots) on every shard, grown only by appending when a promotion adds tenants.
+//! slots) on every shard, grown only by appending when a promotion adds tenants. A tenant a
+//! later bundle drops keeps its slot, marked as no longer listed: it is refused everything.
 
 use sha2::{Digest, Sha256};
 use tf_config::TenantConfig;
@@ -10,6 +11,8 @@ use tf_shard::{TenantSlot, TenantSpec};
 pub struct TenantTable {
     specs: Vec<TenantSpec>,
     homes: Vec<usize>,
+    /// By slot: whether the policy in force lists the tenant.
+    listed: Vec<bool>,
     shards: usize,
 }
 
@@ -19,15 +22,17 @@ impl TenantTable {
         let specs: Vec<TenantSpec> = tenants.iter().map(spec).collect();
         let homes = specs.iter().map(|s| home_shard(&s.id, shards)).collect();
         TenantTable {
+            listed: vec![true; specs.len()],
             specs,
             homes,
             shards,
         }
     }
 
-    /// This table with the tenants of `tenants` it lacks appended: slots already handed out
-    /// never change, so requests in flight keep their meaning.
-    pub fn with_added(&self, tenants: &[TenantConfig]) -> Self {
+    /// The table a bundle listing `tenants` puts in force: the tenants this one lacks
+    /// appended (slots already handed out never change, so requests in flight keep their
+    /// meaning), and exactly `tenants` listed.
+    pub fn relisted(&self, tenants: &[TenantConfig]) -> Self {
         let mut specs = self.specs.clone();
         let mut homes = self.homes.clone();
         for tenant in tenants {
@@ -36,11 +41,22 @@ impl TenantTable {
                 specs.push(spec(tenant));
             }
         }
+        let listed = specs
+            .iter()
+            .map(|s| tenants.iter().any(|t| t.id == s.id))
+            .collect();
         TenantTable {
             specs,
             homes,
+            listed,
             shards: self.shards,
         }
+    }
+
+    /// Whether the policy in force lists the tenant (one a bundle dropped is refused
+    /// everything, and its connections are closed).
+    pub fn is_listed(&self, slot: TenantSlot) -> bool {
+        self.listed[slot.0 as usize]
     }
 
     /// Whether the table has no tenants.
@@ -85,6 +101,7 @@ fn spec(tenant: &TenantConfig) -> TenantSpec {
         burst: tenant.burst as u64,
         keys: tenant.key_ids(),
         caps: tenant.caps.iter().filter_map(|c| c.spec()).collect(),
+        key_quota: tenant.max_registered_keys,
     }
 }
 

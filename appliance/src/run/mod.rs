@@ -20,6 +20,7 @@ use tf_config::Config;
 use tf_control::{Book, BundlesPlan, Running};
 use tf_dataplane::nudge;
 use tf_dataplane::{DataPlane, DataPlanePlan, DriverLimits, HoldLimits};
+use tf_engine::groth16::KeyRoom;
 use tf_ledger::SqliteLedger;
 use tf_metrics::MetricsHub;
 use tf_seam::clock::unix_micros;
@@ -30,8 +31,13 @@ use tf_wire::WireLimits;
 
 use crate::cli::ServeArgs;
 
-/// Most verifying keys each shard keeps prepared.
-const KEY_CAPACITY: usize = 1024;
+/// Verifying keys each shard keeps prepared: room for every key a bundle can carry (one per
+/// file it may hold), and apart from it, room for the keys partners register (each tenant
+/// also bounded by its quota, `max_registered_keys`).
+const KEY_ROOM: KeyRoom = KeyRoom {
+    bundle: tf_bundles::MAX_FILES,
+    partners: 1024,
+};
 /// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
 const EXIT_SHARD_FAILED: i32 = 70;
 /// How long the shards and the ledger may take to join their channels and listen.
@@ -118,6 +124,7 @@ fn serve(
         appliance_key: tf_bundles::AuthorKey::from_secret(&signer.secret_bytes()),
         limits: config.verify.limits(),
         switch_wait: SWITCH_WAIT,
+        bundle_key_room: KEY_ROOM.bundle,
     })
     .context("loading the policy bundle in force")?;
     if let Some(bundle) = book.active().bundle.clone() {
@@ -143,15 +150,8 @@ fn serve(
     for unreadable in &stored.unreadable {
         tracing::warn!("a registered verifying key was skipped: {unreadable}");
     }
-    let mut stored_keys = stored.keys;
-    // The bundle's key registry: prepared for every tenant; its policies say who may use what.
-    let bundle_keys = book
-        .active()
-        .bundle
-        .as_ref()
-        .map(|b| tf_control::registry_keys(b))
-        .unwrap_or_default();
-    stored_keys.extend(bundle_keys.into_iter().map(|k| (k, every_tenant.clone())));
+    // The bundle's own registry is prepared by each shard from the policy in force.
+    let stored_keys = stored.keys;
 
     let limits = config.verify.limits();
     let settings = ShardSettings {
@@ -159,7 +159,7 @@ fn serve(
         quantum: config.scheduling.quantum as u64,
         batch_max: config.scheduling.batch_max,
         batch_window: Micros(config.scheduling.batch_window_us as u64),
-        key_capacity: KEY_CAPACITY,
+        key_room: KEY_ROOM,
         limits,
         costs: config.budgets.cost.costs(),
         charge_policies: config.budgets.policies(),

@@ -129,52 +129,181 @@ impl AnyKey {
     }
 }
 
-/// The registry is full; remove keys before adding more.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the key registry holds its limit of {capacity} keys; remove unused keys first")]
-pub struct RegistryFull {
-    /// The registry's capacity.
-    pub capacity: usize,
+/// Who keeps a prepared key: the policy bundle in force, or partners who registered it. Each
+/// has its own room, so keys partners register can never crowd out the operator's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// The key registry of the bundle in force.
+    Bundle,
+    /// One or more partners registered it.
+    Partners,
 }
 
-/// Prepared keys by id, bounded. Shared read-only (through `Arc`) by whoever verifies.
+/// How many keys each holder may keep prepared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRoom {
+    /// Room for the bundle's registry (a bundle carrying more is refused at promotion).
+    pub bundle: usize,
+    /// Room for keys partners register, shared by the tenants homed on a shard, each also
+    /// bounded by its own quota.
+    pub partners: usize,
+}
+
+/// A holder's room is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryFull {
+    /// Partners' keys fill their room.
+    #[error(
+        "the room for keys partners register is full ({capacity} keys on this shard); ask the \
+         operator to grant the key through a policy bundle"
+    )]
+    Partners {
+        /// The room.
+        capacity: usize,
+    },
+    /// More bundle keys than the room reserved for them.
+    #[error("a policy bundle may carry at most {capacity} verifying keys")]
+    Bundle {
+        /// The room.
+        capacity: usize,
+    },
+}
+
+impl RegistryFull {
+    fn of(holder: Holder, capacity: usize) -> Self {
+        match holder {
+            Holder::Bundle => RegistryFull::Bundle { capacity },
+            Holder::Partners => RegistryFull::Partners { capacity },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Held {
+    key: Arc<AnyKey>,
+    bundle: bool,
+    partners: bool,
+}
+
+impl Held {
+    fn by(&mut self, holder: Holder) -> &mut bool {
+        match holder {
+            Holder::Bundle => &mut self.bundle,
+            Holder::Partners => &mut self.partners,
+        }
+    }
+}
+
+/// Prepared keys by id, each kept by the bundle, by partners or by both, every holder bounded
+/// by its room. A key is prepared once however many hold it. Shared read-only (through `Arc`)
+/// by whoever verifies.
 #[derive(Clone, Debug)]
 pub struct KeyRegistry {
-    keys: HashMap<KeyId, Arc<AnyKey>>,
-    capacity: usize,
+    keys: HashMap<KeyId, Held>,
+    room: KeyRoom,
+    bundle_len: usize,
+    partners_len: usize,
 }
 
 impl KeyRegistry {
-    /// An empty registry holding at most `capacity` keys.
-    pub fn with_capacity(capacity: usize) -> Self {
+    /// An empty registry with this much room.
+    pub fn new(room: KeyRoom) -> Self {
         KeyRegistry {
-            keys: HashMap::with_capacity(capacity.min(1024)),
-            capacity,
+            keys: HashMap::with_capacity((room.bundle + room.partners).min(1024)),
+            room,
+            bundle_len: 0,
+            partners_len: 0,
         }
     }
 
-    /// Adds a prepared key; adding a key already present is a no-op returning its id.
-    pub fn insert(&mut self, key: AnyKey) -> Result<KeyId, RegistryFull> {
+    fn counts(&mut self, holder: Holder) -> (&mut usize, usize) {
+        match holder {
+            Holder::Bundle => (&mut self.bundle_len, self.room.bundle),
+            Holder::Partners => (&mut self.partners_len, self.room.partners),
+        }
+    }
+
+    /// Adds a prepared key for `holder`; a key it already holds is a no-op returning its id.
+    pub fn insert(&mut self, key: AnyKey, holder: Holder) -> Result<KeyId, RegistryFull> {
         let id = key.id();
         if !self.keys.contains_key(&id) {
-            if self.keys.len() >= self.capacity {
-                return Err(RegistryFull {
-                    capacity: self.capacity,
-                });
+            let (len, room) = self.counts(holder);
+            if *len >= room {
+                return Err(RegistryFull::of(holder, room));
             }
-            self.keys.insert(id, Arc::new(key));
+            self.keys.insert(
+                id,
+                Held {
+                    key: Arc::new(key),
+                    bundle: false,
+                    partners: false,
+                },
+            );
         }
-        Ok(id)
+        self.hold(&id, holder).map(|_| id)
+    }
+
+    /// Makes `holder` keep a key already prepared; false when no key has this id.
+    pub fn hold(&mut self, id: &KeyId, holder: Holder) -> Result<bool, RegistryFull> {
+        let held_already = match self.keys.get_mut(id) {
+            None => return Ok(false),
+            Some(held) => *held.by(holder),
+        };
+        if !held_already {
+            let (len, room) = self.counts(holder);
+            if *len >= room {
+                return Err(RegistryFull::of(holder, room));
+            }
+            *len += 1;
+            if let Some(held) = self.keys.get_mut(id) {
+                *held.by(holder) = true;
+            }
+        }
+        Ok(true)
+    }
+
+    /// `holder` no longer keeps the key; it is dropped once nobody does.
+    pub fn release(&mut self, id: &KeyId, holder: Holder) {
+        let Some(held) = self.keys.get_mut(id) else {
+            return;
+        };
+        if !std::mem::take(held.by(holder)) {
+            return;
+        }
+        let unheld = !held.bundle && !held.partners;
+        *self.counts(holder).0 -= 1;
+        if unheld {
+            self.keys.remove(id);
+        }
     }
 
     /// The key with this id.
     pub fn get(&self, id: &KeyId) -> Result<&Arc<AnyKey>, Rejection> {
-        self.keys.get(id).ok_or(Rejection::UnknownKey(*id))
+        self.keys
+            .get(id)
+            .map(|held| &held.key)
+            .ok_or(Rejection::UnknownKey(*id))
     }
 
-    /// Removes a key.
-    pub fn remove(&mut self, id: &KeyId) -> Option<Arc<AnyKey>> {
-        self.keys.remove(id)
+    /// Whether `holder` keeps the key with this id.
+    pub fn is_held_by(&self, id: &KeyId, holder: Holder) -> bool {
+        self.keys.get(id).is_some_and(|held| match holder {
+            Holder::Bundle => held.bundle,
+            Holder::Partners => held.partners,
+        })
+    }
+
+    /// How many keys `holder` keeps.
+    pub fn held_by(&self, holder: Holder) -> usize {
+        match holder {
+            Holder::Bundle => self.bundle_len,
+            Holder::Partners => self.partners_len,
+        }
+    }
+
+    /// The room of each holder.
+    pub fn room(&self) -> KeyRoom {
+        self.room
     }
 
     /// How many keys are held.

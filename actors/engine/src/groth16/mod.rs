@@ -11,5 +11,5 @@ mod verify;
 pub use curve::{Curve, SupportedCurve, UnknownCurve};
 pub use decode::SCALAR_BYTES;
 pub use dispatch::{CurveRun, EncodedStatement, Groth16Decoder, Groth16Run, SharedKey};
-pub use key::{AnyKey, KeyRegistry, PreparedKey, RegistryFull};
+pub use key::{AnyKey, Holder, KeyRegistry, KeyRoom, PreparedKey, RegistryFull};
 pub use verify::{Groth16Check, Groth16Scheme, KeyHolder, Statement, verify_batch, verify_one};

@@ -27,6 +27,20 @@ fn author(seed: u8) -> AuthorKey {
 fn example_archive(revision: u64, key: &mut AuthorKey) -> Vec<u8> {
     let files =
         BundleFiles::from_dir(&repo().join("docs/examples/bundle")).expect("example bundle");
+    signed_archive(files, revision, key)
+}
+
+/// The example bundle with a verifying key from the Groth16 fixtures in its registry.
+fn archive_with_a_key(revision: u64, key: &mut AuthorKey) -> Vec<u8> {
+    let mut files =
+        BundleFiles::from_dir(&repo().join("docs/examples/bundle")).expect("example bundle");
+    let fixture = std::fs::read(repo().join("tests/fixtures/groth16/bn128/verification_key.json"))
+        .expect("fixture key");
+    files.insert("keys/multiplier.json", fixture);
+    signed_archive(files, revision, key)
+}
+
+fn signed_archive(files: BundleFiles, revision: u64, key: &mut AuthorKey) -> Vec<u8> {
     let info = BuildInfo {
         revision,
         author: "policy team".into(),

@@ -29,6 +29,7 @@ fn bundles(
         appliance_key: author(200),
         limits: Limits::DEFAULT,
         switch_wait: wait,
+        bundle_key_room: tf_bundles::MAX_FILES,
     })
     .expect("an empty ledger opens");
     Bundles::new(book).start()

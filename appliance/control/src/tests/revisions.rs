@@ -1,14 +1,15 @@
-//! The last revision: promoted, it leaves no revision for a rollback to republish at, and the
-//! rollback is refused with the bound instead of overflowing or going past it.
+//! Promotions the book refuses before anything changes: a rollback past the last revision
+//! (refused with the bound instead of overflowing), and a bundle whose keys could not all be
+//! prepared.
 
 use std::time::Duration;
 
-use tf_bundles::{MAX_REVISION, Problem};
+use tf_bundles::{MAX_REVISION, Problem, Refusal};
 use tf_engine::Limits;
 use tf_ledger::{Ledger, SqliteLedger};
 
 use super::fake_shards::FakeShards;
-use super::{author, example_archive, trusting};
+use super::{archive_with_a_key, author, example_archive, trusting};
 use crate::{Book, BundlesPlan, ControlError};
 
 const NOW_US: u64 = 1_795_000_000_000_000;
@@ -25,6 +26,7 @@ fn a_rollback_after_the_last_revision_is_refused_and_changes_nothing() {
         appliance_key: author(201),
         limits: Limits::DEFAULT,
         switch_wait: Duration::from_secs(1),
+        bundle_key_room: tf_bundles::MAX_FILES,
     })
     .expect("an empty ledger opens");
     for revision in [1, MAX_REVISION] {
@@ -59,4 +61,37 @@ fn a_rollback_after_the_last_revision_is_refused_and_changes_nothing() {
         "nothing recorded"
     );
     assert_eq!(stored.highest_revision().expect("read"), MAX_REVISION);
+}
+
+#[test]
+fn a_bundle_with_more_keys_than_the_shards_keep_room_for_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut key = author(4);
+    let mut book = Book::open(BundlesPlan {
+        ledger: Box::new(SqliteLedger::open(&path).expect("a fresh ledger")),
+        shards: FakeShards::new(2),
+        trusted: trusting(&key),
+        appliance_key: author(202),
+        limits: Limits::DEFAULT,
+        switch_wait: Duration::from_secs(1),
+        bundle_key_room: 0,
+    })
+    .expect("an empty ledger opens");
+    let archive = archive_with_a_key(1, &mut key);
+    let refused = book
+        .begin_promote(archive, "author", false, NOW_US)
+        .expect_err("no room for its key");
+    match refused {
+        ControlError::Refused(Refusal(problems)) => assert!(
+            matches!(
+                problems.as_slice(),
+                [Problem::TooManyKeys { count: 1, room: 0 }]
+            ),
+            "{problems:?}"
+        ),
+        other => panic!("refused for another reason: {other}"),
+    }
+    assert_eq!(book.active().stamp.revision, 0, "nothing changed");
+    assert!(book.timeline().expect("timeline").is_empty());
 }
