@@ -13,7 +13,7 @@ use crate::ConfigError;
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BudgetsConfig {
-    /// `[budgets.cost]`: budget units per request, by statement kind.
+    /// `[budgets.cost]`: budget units per request, by statement kind and the work it carries.
     pub cost: CostConfig,
     /// `[budgets.charge]`: per class, `"attempt"` (every verified request is charged) or
     /// `"valid"` (only valid verdicts are). Default P0 attempt, P1 and P2 valid.
@@ -34,7 +34,11 @@ impl Default for BudgetsConfig {
     }
 }
 
-/// `[budgets.cost]`: budget units per request by statement kind; each 1 by default, 1 to 1000000.
+/// `[budgets.cost]`: budget units per request: a base by statement kind (each 1 by default, 1 to
+/// 1000000), plus one unit per full group of the work the statement carries (see
+/// [`tf_budgets::Costs`]): `keys-per-unit` BLS public keys (default 16), `pairings-per-unit`
+/// BLS pairings, one per message (default 3), `inputs-per-unit` Groth16 public inputs (default
+/// 8); 0 turns a term off, 0 to 1000000.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostConfig {
@@ -53,6 +57,15 @@ pub struct CostConfig {
     /// A Groth16 proof on BLS12-381.
     #[serde(rename = "groth16-bls12-381")]
     pub groth16_bls12_381: u64,
+    /// One more unit per this many BLS public keys; 0: keys add nothing.
+    #[serde(rename = "keys-per-unit")]
+    pub keys_per_unit: u64,
+    /// One more unit per this many BLS pairings (one per message); 0: they add nothing.
+    #[serde(rename = "pairings-per-unit")]
+    pub pairings_per_unit: u64,
+    /// One more unit per this many Groth16 public inputs; 0: they add nothing.
+    #[serde(rename = "inputs-per-unit")]
+    pub inputs_per_unit: u64,
 }
 
 impl Default for CostConfig {
@@ -63,6 +76,9 @@ impl Default for CostConfig {
             bls_fast_aggregate: 1,
             groth16_bn254: 1,
             groth16_bls12_381: 1,
+            keys_per_unit: Costs::KEYS_PER_UNIT,
+            pairings_per_unit: Costs::PAIRINGS_PER_UNIT,
+            inputs_per_unit: Costs::INPUTS_PER_UNIT,
         }
     }
 }
@@ -76,9 +92,13 @@ impl CostConfig {
             bls_fast_aggregate: self.bls_fast_aggregate,
             groth16_bn254: self.groth16_bn254,
             groth16_bls12_381: self.groth16_bls12_381,
+            keys_per_unit: self.keys_per_unit,
+            pairings_per_unit: self.pairings_per_unit,
+            inputs_per_unit: self.inputs_per_unit,
         }
     }
 }
+
 /// `[budgets.charge]`: the charge policy of each class.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -169,7 +189,8 @@ impl BudgetsConfig {
         }
     }
 
-    /// Checks costs, charge policies and the contact; `path` names the file in messages.
+    /// Checks costs (bases and per-work terms), charge policies and the contact; `path` names
+    /// the file in messages.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, value: String, allowed: &'static str| {
             Err(ConfigError::Invalid {
@@ -189,6 +210,15 @@ impl BudgetsConfig {
         ] {
             if !(1..=1_000_000).contains(&value) {
                 return invalid(key, value.to_string(), "1 to 1000000");
+            }
+        }
+        for (key, value) in [
+            ("budgets.cost.keys-per-unit", c.keys_per_unit),
+            ("budgets.cost.pairings-per-unit", c.pairings_per_unit),
+            ("budgets.cost.inputs-per-unit", c.inputs_per_unit),
+        ] {
+            if value > 1_000_000 {
+                return invalid(key, value.to_string(), "0 (off) to 1000000");
             }
         }
         for (key, value) in [
@@ -261,4 +291,73 @@ pub(crate) fn validate_caps(caps: &[CapConfig], path: &Path) -> Result<(), Confi
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{Config, ConfigError};
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("appliance.toml"))
+    }
+
+    #[test]
+    fn a_file_with_only_the_kind_costs_keeps_them_and_gets_the_default_work_terms() {
+        let config = parse("[budgets.cost]\nbls-single = 2\ngroth16-bn254 = 3\n").expect("valid");
+        let costs = config.budgets.cost.costs();
+        assert_eq!((costs.bls_single, costs.groth16_bn254), (2, 3));
+        assert_eq!(
+            (
+                costs.keys_per_unit,
+                costs.pairings_per_unit,
+                costs.inputs_per_unit
+            ),
+            (16, 3, 8)
+        );
+    }
+
+    #[test]
+    fn the_work_terms_are_read_and_zero_turns_one_off() {
+        let config = parse(
+            "[budgets.cost]\nkeys-per-unit = 32\npairings-per-unit = 0\ninputs-per-unit = 4\n",
+        )
+        .expect("valid");
+        let costs = config.budgets.cost.costs();
+        assert_eq!(
+            (
+                costs.keys_per_unit,
+                costs.pairings_per_unit,
+                costs.inputs_per_unit
+            ),
+            (32, 0, 4)
+        );
+    }
+
+    #[test]
+    fn an_out_of_range_work_term_is_refused_by_its_key() {
+        for key in ["keys-per-unit", "pairings-per-unit", "inputs-per-unit"] {
+            let error =
+                parse(&format!("[budgets.cost]\n{key} = 1000001\n")).expect_err("out of range");
+            let ConfigError::Invalid {
+                key: named,
+                value,
+                allowed,
+                ..
+            } = &error
+            else {
+                panic!("{key}: {error}");
+            };
+            assert_eq!(*named, format!("budgets.cost.{key}"));
+            assert_eq!(
+                (value.as_str(), *allowed),
+                ("1000001", "0 (off) to 1000000")
+            );
+        }
+        assert!(
+            parse("[budgets.cost]\nkeys_per_unit = 16\n").is_err(),
+            "one spelling"
+        );
+    }
 }

@@ -14,6 +14,7 @@ mod costs;
 mod history;
 mod rolling;
 mod window;
+mod work;
 
 pub use budget::{
     CapSpec, CapStatus, ChargePolicies, ChargePolicy, OverBudget, Settlement, TenantBudget,
@@ -24,3 +25,4 @@ pub use history::{ChargeJournal, PastCharge};
 pub use window::{
     BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil, format_utc,
 };
+pub use work::Work;

@@ -14,8 +14,9 @@ mod limits;
 mod random;
 mod stepwise;
 mod verdict;
+pub mod work;
 
 pub use digest::{KeyId, StatementDigest};
 pub use limits::Limits;
-pub use stepwise::{BatchRun, BatchScheme, DecodeThenVerify, Decoder, merge_verdicts};
+pub use stepwise::{BatchRun, BatchScheme, DecodeThenVerify, Decoder, Decoding, merge_verdicts};
 pub use verdict::{Field, InvalidReason, Rejection, Verdict};

@@ -2,13 +2,17 @@
 //! one call it holds its core, and everything else that core serves (network, answers from the
 //! ledger, requests from other cores) waits behind it. [`BatchRun`] does the same checks a few
 //! items at a time, so the caller can turn to other work between steps; run to the end it gives
-//! exactly the verdicts of the one-call verifiers.
+//! exactly the verdicts of the one-call verifiers. [`DecodeThenVerify`] decodes untrusted
+//! statements first, as much per step as the step's [`Allowance`] of work units holds (see
+//! [`crate::work`]), resuming a large statement (a fast aggregate of many keys) where the last
+//! step left it.
 
 use std::ops::Range;
 
 use rand_core::{CryptoRng, RngCore};
 
 use crate::Verdict;
+use crate::work::Allowance;
 
 /// A batch-verifiable scheme: a random-linear-combination check built up a chunk of items at a
 /// time and closed in two steps, and a single verifier for ranges of one (cheaper than a check
@@ -23,8 +27,9 @@ pub trait BatchScheme {
     /// One item's own verification with its Miller loops done, waiting for the final
     /// exponentiation.
     type Single;
-    /// Items absorbed per step: about a millisecond of work, and enough to share the Miller
-    /// loop's squarings.
+    /// Items absorbed per step. Items of a scheme cost alike (a fast aggregate joins a BLS
+    /// batch as its summed key), so this bounds a step by work: choose it so a chunk is within
+    /// [`crate::work::STEP`] units and still shares the Miller loop's squarings.
     const CHUNK: usize;
 
     /// The first half of verifying one item on its own: its inputs and Miller loops. `Err`
@@ -176,24 +181,46 @@ impl<S: BatchScheme> BatchRun<S> {
     }
 }
 
-/// Turns one untrusted statement into a batch item, or the verdict that keeps it out.
+/// Turns one untrusted statement into a batch item, or the verdict that keeps it out, within
+/// a step's allowance of work.
 pub trait Decoder<Source> {
     /// The decoded item.
     type Item;
-    /// Decodes and checks one statement (sizes, encodings, curve and subgroup membership).
-    fn decode(&self, source: &Source) -> Result<Self::Item, Verdict>;
+    /// A statement decoded part way, kept from one step to the next (`()` for decoders that
+    /// take a statement whole).
+    type Partial;
+    /// Decodes and checks one statement (sizes, encodings, curve and subgroup membership),
+    /// going on from `partial` if an earlier step paused on it, and taking every piece of work
+    /// from `allowance` before doing it. Pauses, handing back what it has, when the next piece
+    /// does not fit; given a fresh allowance it always gets somewhere.
+    fn decode(
+        &self,
+        source: &Source,
+        partial: Option<Self::Partial>,
+        allowance: &mut Allowance,
+    ) -> Decoding<Self::Item, Self::Partial>;
 }
 
-/// Statements decoded per step: decompression and subgroup checks cost about 0.1 ms each.
-const DECODE_CHUNK: usize = 8;
+/// Where decoding one statement got to.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Decoding<Item, Partial> {
+    /// Decoded, or refused with its verdict.
+    Done(Result<Item, Verdict>),
+    /// Out of allowance; resume with this in the next step.
+    Paused(Partial),
+}
 
-/// Untrusted statements decoded a chunk per step, then verified as one [`BatchRun`]; a malformed
-/// statement keeps its rejection and stays out of the batch.
-pub struct DecodeThenVerify<Source, S: BatchScheme, D> {
+/// Untrusted statements decoded as many per step as the step's [`Allowance`] holds, then
+/// verified as one [`BatchRun`]; a malformed statement keeps its rejection and stays out of the
+/// batch.
+pub struct DecodeThenVerify<Source, S: BatchScheme, D: Decoder<Source>> {
     sources: Vec<Source>,
     decoder: D,
     /// Per decoded statement: its rejection, or None if it joined the batch.
     rejected: Vec<Option<Verdict>>,
+    /// The next statement, if a step paused part way through it.
+    partial: Option<D::Partial>,
     phase: Phase<S>,
 }
 
@@ -214,6 +241,7 @@ impl<Source, S: BatchScheme, D: Decoder<Source, Item = S::Item>> DecodeThenVerif
             rejected: Vec::with_capacity(sources.len()),
             sources,
             decoder,
+            partial: None,
             phase: Phase::Decoding {
                 scheme,
                 decoded: Vec::new(),
@@ -221,7 +249,8 @@ impl<Source, S: BatchScheme, D: Decoder<Source, Item = S::Item>> DecodeThenVerif
         }
     }
 
-    /// Does one bounded piece of work; false once every statement has its verdict.
+    /// Does one bounded piece of work: decodes what one [`Allowance`] holds, or one step of the
+    /// batch's verification. False once every statement has its verdict.
     pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
         let Phase::Decoding { decoded, .. } = &mut self.phase else {
             return match &mut self.phase {
@@ -229,25 +258,30 @@ impl<Source, S: BatchScheme, D: Decoder<Source, Item = S::Item>> DecodeThenVerif
                 _ => unreachable!("a step never ends mid-switch"),
             };
         };
-        let start = self.rejected.len();
-        let end = (start + DECODE_CHUNK).min(self.sources.len());
-        for source in &self.sources[start..end] {
-            match self.decoder.decode(source) {
-                Ok(item) => {
+        let mut allowance = Allowance::step();
+        while let Some(source) = self.sources.get(self.rejected.len()) {
+            match self
+                .decoder
+                .decode(source, self.partial.take(), &mut allowance)
+            {
+                Decoding::Done(Ok(item)) => {
                     decoded.push(item);
                     self.rejected.push(None);
                 }
-                Err(verdict) => self.rejected.push(Some(verdict)),
+                Decoding::Done(Err(verdict)) => self.rejected.push(Some(verdict)),
+                Decoding::Paused(partial) => {
+                    debug_assert!(!allowance.is_fresh(), "a decoder paused on a fresh step");
+                    self.partial = Some(partial);
+                    return true;
+                }
             }
         }
-        if end == self.sources.len() {
-            let Phase::Decoding { scheme, decoded } =
-                std::mem::replace(&mut self.phase, Phase::Switching)
-            else {
-                unreachable!("matched Decoding above");
-            };
-            self.phase = Phase::Verifying(BatchRun::new(scheme, decoded));
-        }
+        let Phase::Decoding { scheme, decoded } =
+            std::mem::replace(&mut self.phase, Phase::Switching)
+        else {
+            unreachable!("matched Decoding above");
+        };
+        self.phase = Phase::Verifying(BatchRun::new(scheme, decoded));
         true
     }
 
@@ -285,6 +319,7 @@ mod tests {
 
     use super::*;
     use crate::InvalidReason;
+    use crate::work::STEP;
 
     /// Items are true (valid) or false; a check holds when every absorbed item is true. Records
     /// the size of every absorb so the test can see the work was cut into chunks.
@@ -346,6 +381,63 @@ mod tests {
         for (i, (verdict, valid)) in verdicts.iter().zip(&items).enumerate() {
             assert_eq!(matches!(verdict, Verdict::Valid), *valid, "item {i}");
         }
+    }
+
+    /// Statements of `units` work (valid unless odd), decoded 100 units at a time; records
+    /// every piece so the test can add up what each step did.
+    #[derive(Default)]
+    struct ToyDecoder {
+        pieces: RefCell<Vec<u32>>,
+    }
+
+    impl Decoder<u32> for ToyDecoder {
+        type Item = bool;
+        type Partial = u32;
+
+        fn decode(
+            &self,
+            units: &u32,
+            partial: Option<u32>,
+            allowance: &mut Allowance,
+        ) -> Decoding<bool, u32> {
+            let mut done = partial.unwrap_or(0);
+            while done < *units {
+                let piece = (*units - done).min(100);
+                if !allowance.take(piece) {
+                    return Decoding::Paused(done);
+                }
+                self.pieces.borrow_mut().push(piece);
+                done += piece;
+            }
+            if units % 2 == 1 {
+                return Decoding::Done(Err(Verdict::Invalid(InvalidReason::ProofMismatch)));
+            }
+            Decoding::Done(Ok(true))
+        }
+    }
+
+    #[test]
+    fn decoding_shares_one_allowance_per_step_and_resumes_large_statements() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let sources = vec![300, 301, 5000, 200, 0, 700];
+        let mut run = DecodeThenVerify::new(Toy::default(), ToyDecoder::default(), sources);
+        let mut per_step = Vec::new();
+        while matches!(run.phase, Phase::Decoding { .. }) {
+            assert!(run.step(&mut rng));
+            per_step.push(run.decoder.pieces.take().iter().sum::<u32>());
+        }
+        // 6501 units in steps of at most STEP, each as full as the 100-unit pieces allow.
+        assert!(per_step.iter().all(|units| *units <= STEP), "{per_step:?}");
+        assert_eq!(per_step.iter().sum::<u32>(), 6501);
+        assert_eq!(per_step.len(), 7, "{per_step:?}");
+        let verdicts = run.finish(&mut rng);
+        assert_eq!(verdicts.len(), 6);
+        assert_eq!(verdicts[1], Verdict::Invalid(InvalidReason::ProofMismatch));
+        assert!(
+            [0, 2, 3, 4, 5]
+                .iter()
+                .all(|i| verdicts[*i] == Verdict::Valid)
+        );
     }
 
     #[test]

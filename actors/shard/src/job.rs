@@ -1,6 +1,11 @@
 //! A request waiting on its tenant's home shard, and how it batches and what it costs.
 
-use tf_budgets::ChargePolicy;
+use tf_budgets::{ChargePolicy, Work};
+use tf_engine::work::{
+    BLS_STATEMENT, BLS_VERIFY, GROTH16_DECODE_BLS12_381, GROTH16_DECODE_BN254,
+    GROTH16_INPUT_BLS12_381, GROTH16_INPUT_BN254, GROTH16_VERIFY_BLS12_381, GROTH16_VERIFY_BN254,
+    KEY_DECODE, PAIRING,
+};
 use tf_engine::{KeyId, StatementDigest};
 use tf_fairness::TenantSlot;
 use tf_wire::{Curve, Statement, Submit};
@@ -76,17 +81,19 @@ impl<R> Job<R> {
         }
     }
 
-    /// Verification cost in scheduling units (about one single BLS verification each), so a
-    /// tenant sending expensive statements gets fewer of them per round, not more work.
+    /// Verification cost in scheduling units of one single BLS verification (at least 1), so
+    /// a tenant sending expensive statements gets fewer of them per round, not more work.
+    ///
+    /// It adds up the statement's [`Work`] at the engine's measured relative costs (see
+    /// [`tf_engine::work`]: `cargo bench -p tf-engine --bench work`, thousandths of a single
+    /// verification): a BLS statement costs its signature's decode and final verification
+    /// ([`BLS_STATEMENT`]), plus [`KEY_DECODE`] per key and [`PAIRING`] (hash to G2 and Miller
+    /// loop) per pairing; a Groth16 proof its decode and verification on its curve plus one
+    /// scalar multiplication per public input. So a single signature or a BN254 proof costs 1,
+    /// a BLS12-381 proof 2, a fast aggregate of 1024 keys 63 and an aggregate over 1024
+    /// messages 415.
     pub fn cost(&self) -> u64 {
-        match &self.submit.statement {
-            Statement::BlsAggregate { public_keys, .. } => (public_keys.len() as u64).max(1),
-            Statement::Groth16 {
-                curve: Curve::Bls12_381,
-                ..
-            } => 2,
-            _ => 1,
-        }
+        scheduling_cost(&self.submit.statement)
     }
 
     /// The statement kind as receipts name it.
@@ -135,6 +142,31 @@ impl<R> Job<R> {
     }
 }
 
+/// See [`Job::cost`].
+fn scheduling_cost(statement: &Statement) -> u64 {
+    let work = Work::of(statement);
+    let units = match statement {
+        Statement::Groth16 {
+            curve: Curve::Bn254,
+            ..
+        } => {
+            u64::from(GROTH16_DECODE_BN254 + GROTH16_VERIFY_BN254)
+                + work.public_inputs * u64::from(GROTH16_INPUT_BN254)
+        }
+        Statement::Groth16 { .. } => {
+            u64::from(GROTH16_DECODE_BLS12_381 + GROTH16_VERIFY_BLS12_381)
+                + work.public_inputs * u64::from(GROTH16_INPUT_BLS12_381)
+        }
+        _ => {
+            u64::from(BLS_STATEMENT)
+                + work.keys * u64::from(KEY_DECODE)
+                + work.pairings * u64::from(PAIRING)
+        }
+    };
+    let unit = u64::from(BLS_VERIFY);
+    ((units + unit / 2) / unit).max(1)
+}
+
 /// The statement kind as receipts name it.
 pub fn kind(statement: &Statement) -> &'static str {
     match statement {
@@ -147,5 +179,50 @@ pub fn kind(statement: &Statement) -> &'static str {
         } => "groth16-bn254",
         Statement::Groth16 { .. } => "groth16-bls12-381",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bls(keys: usize, messages: usize) -> Statement {
+        Statement::BlsAggregate {
+            public_keys: vec![[0; 48]; keys],
+            messages: vec![vec![0; 32]; messages],
+            signature: [0; 96],
+        }
+    }
+
+    fn groth16(curve: Curve, inputs: usize) -> Statement {
+        Statement::Groth16 {
+            curve,
+            key_id: [0; 32],
+            proof: vec![0; 128],
+            public_inputs: vec![[0; 32]; inputs],
+        }
+    }
+
+    #[test]
+    fn scheduling_cost_follows_keys_pairings_and_inputs() {
+        let single = Statement::BlsSingle {
+            public_key: [0; 48],
+            message: vec![0; 32],
+            signature: [0; 96],
+        };
+        let fast = |keys| Statement::BlsFastAggregate {
+            public_keys: vec![[0; 48]; keys],
+            message: vec![0; 32],
+            signature: [0; 96],
+        };
+        assert_eq!(scheduling_cost(&single), 1);
+        assert_eq!(scheduling_cost(&fast(3)), 1);
+        assert_eq!(scheduling_cost(&fast(1024)), 63);
+        assert_eq!(scheduling_cost(&bls(2, 2)), 2);
+        assert_eq!(scheduling_cost(&bls(1024, 1024)), 415);
+        assert_eq!(scheduling_cost(&bls(0, 0)), 1);
+        assert_eq!(scheduling_cost(&groth16(Curve::Bn254, 4)), 1);
+        assert_eq!(scheduling_cost(&groth16(Curve::Bls12_381, 4)), 2);
+        assert!(scheduling_cost(&groth16(Curve::Bls12_381, 64)) > 8);
     }
 }

@@ -214,7 +214,7 @@ impl<R> Shard<R> {
         }
         let purpose = job.submit.purpose.as_str();
         let class = job.submit.dataset_class;
-        let budget_cost = self.settings.costs.of_kind(job.kind());
+        let budget_cost = self.settings.costs.of(&job.submit.statement);
         if let Err(over) = tenant.budget.reserve(purpose, class, budget_cost, unix_now) {
             tenant.counters.over_budget += 1;
             return Err((Refusal::OverBudget(Box::new(over)), job));

@@ -2,11 +2,10 @@
 //! their own, the rest are verified together, and each item gets its own verdict in order.
 
 use rand_core::{CryptoRng, RngCore};
-use tf_engine::bls::{self, BatchItem, BlsScheme, PublicKey, Signature};
+use tf_engine::bls::{AggregateRun, BlsScheme, EncodedStatement as EncodedBls, StatementDecoder};
 use tf_engine::groth16::{self, EncodedStatement, Groth16Run, KeyRegistry};
-use tf_engine::{
-    DecodeThenVerify, Decoder, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts,
-};
+use tf_engine::work::Allowance;
+use tf_engine::{DecodeThenVerify, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts};
 use tf_wire::{Curve, Statement};
 
 use crate::{BatchKey, Job};
@@ -19,20 +18,31 @@ pub struct Verification<'b, R> {
 }
 
 enum Run<'b, R> {
-    /// Independent signatures: decoded a chunk at a time, then batch-verified.
-    Bls(Box<DecodeThenVerify<&'b Statement, BlsScheme<'b>, BlsDecoder>>),
-    /// Multi-message aggregates: one job per step.
-    Aggregates {
-        jobs: &'b [Job<R>],
-        limits: Limits,
-        verdicts: Vec<Verdict>,
+    /// Independent signatures: decoded as many per step as a step's allowance holds (a large
+    /// fast aggregate across several), then batch-verified.
+    Bls {
+        /// Per job: refused before any curve work (not a BLS statement of this batch), or None.
+        refused: Vec<Option<Verdict>>,
+        run: Box<DecodeThenVerify<EncodedBls<'b>, BlsScheme<'b>, StatementDecoder>>,
     },
+    /// Multi-message aggregates, one after another, each decoded and verified a step's
+    /// allowance at a time.
+    Aggregates(Box<Aggregates<'b, R>>),
     Groth16 {
         /// Per job: refused before any curve work (wrong curve or statement), or None.
         refused: Vec<Option<Verdict>>,
         run: Groth16Run<'b>,
     },
     Decided(Vec<Verdict>),
+}
+
+/// Multi-message aggregates being verified (see [`Run::Aggregates`]).
+struct Aggregates<'b, R> {
+    jobs: &'b [Job<R>],
+    limits: Limits,
+    /// The aggregate under way.
+    current: Option<AggregateRun<'b, Vec<u8>>>,
+    verdicts: Vec<Verdict>,
 }
 
 impl<'b, R> Verification<'b, R> {
@@ -43,16 +53,13 @@ impl<'b, R> Verification<'b, R> {
         limits: &Limits,
     ) -> Self {
         let run = match key {
-            BatchKey::Bls => Run::Bls(Box::new(DecodeThenVerify::new(
-                BlsScheme::default(),
-                BlsDecoder { limits: *limits },
-                jobs.iter().map(|job| &job.submit.statement).collect(),
-            ))),
-            BatchKey::BlsAggregate => Run::Aggregates {
+            BatchKey::Bls => bls_run(jobs, limits),
+            BatchKey::BlsAggregate => Run::Aggregates(Box::new(Aggregates {
                 jobs,
                 limits: *limits,
+                current: None,
                 verdicts: Vec::with_capacity(jobs.len()),
-            },
+            })),
             BatchKey::Groth16(id) => groth16_run(id, jobs, registry, limits),
         };
         Verification { run }
@@ -66,18 +73,33 @@ impl<'b, R> Verification<'b, R> {
         }
     }
 
-    /// Does one bounded piece of work (about a millisecond or less); false once every job has
-    /// its verdict.
+    /// Does one bounded piece of work: at most one [`Allowance`] of work units (about one
+    /// single BLS verification, see [`tf_engine::work`]) for decoding and aggregates, one chunk
+    /// or half-check of a batch; false once every job has its verdict.
     pub fn step<G: RngCore + CryptoRng>(&mut self, rng: &mut G) -> bool {
         match &mut self.run {
-            Run::Bls(run) => run.step(rng),
-            Run::Aggregates {
-                jobs,
-                limits,
-                verdicts,
-            } => {
-                if let Some(job) = jobs.get(verdicts.len()) {
-                    verdicts.push(verify_aggregate(&job.submit.statement, limits));
+            Run::Bls { run, .. } => run.step(rng),
+            Run::Aggregates(aggregates) => {
+                let Aggregates {
+                    jobs,
+                    limits,
+                    current,
+                    verdicts,
+                } = &mut **aggregates;
+                let mut allowance = Allowance::step();
+                while let Some(job) = jobs.get(verdicts.len()) {
+                    let verdict = match current {
+                        Some(run) => run.advance(&mut allowance),
+                        None => match aggregate_run(&job.submit.statement, limits) {
+                            Ok(run) => current.insert(run).advance(&mut allowance),
+                            Err(verdict) => Some(verdict),
+                        },
+                    };
+                    let Some(verdict) = verdict else {
+                        break;
+                    };
+                    verdicts.push(verdict);
+                    *current = None;
                 }
                 verdicts.len() < jobs.len()
             }
@@ -95,95 +117,75 @@ impl<'b, R> Verification<'b, R> {
     /// One verdict per job in order, once [`Verification::step`] has returned false.
     pub fn into_verdicts(self) -> Vec<Verdict> {
         match self.run {
-            Run::Bls(run) => run.into_verdicts(),
-            Run::Aggregates { verdicts, .. } | Run::Decided(verdicts) => verdicts,
+            Run::Bls { refused, run } => merge_verdicts(refused, run.into_verdicts()),
+            Run::Aggregates(aggregates) => aggregates.verdicts,
+            Run::Decided(verdicts) => verdicts,
             Run::Groth16 { refused, run } => merge_verdicts(refused, run.into_verdicts()),
         }
     }
 }
 
-/// Decodes BLS statements into batch items.
-struct BlsDecoder {
-    limits: Limits,
-}
-
-impl<'b> Decoder<&'b Statement> for BlsDecoder {
-    type Item = BatchItem<'b>;
-
-    fn decode(&self, statement: &&'b Statement) -> Result<BatchItem<'b>, Verdict> {
-        triple(statement, &self.limits)
-    }
-}
-
-/// A BLS statement reduced to one (key, message, signature) triple.
-fn triple<'a>(statement: &'a Statement, limits: &Limits) -> Result<BatchItem<'a>, Verdict> {
-    match statement {
-        Statement::BlsSingle {
-            public_key,
-            message,
-            signature,
-        } => {
-            bls::check_message(limits, message, Field::new("message"))?;
-            Ok(BatchItem {
-                public_key: PublicKey::decode(public_key, Field::new("public_key"))?,
-                message,
-                signature: Signature::decode(signature, Field::new("signature"))?,
-            })
-        }
-        Statement::BlsFastAggregate {
-            public_keys,
-            message,
-            signature,
-        } => {
-            bls::check_message(limits, message, Field::new("message"))?;
-            let keys = bls::decode_public_keys(limits, public_keys.iter().map(|k| &k[..]))?;
-            let signature = Signature::decode(signature, Field::new("signature"))?;
-            let public_key = bls::aggregate_public_keys(&keys)
-                .ok_or(Verdict::Invalid(tf_engine::InvalidReason::EmptyAggregate))?;
-            Ok(BatchItem {
+fn bls_run<'b, R>(jobs: &'b [Job<R>], limits: &Limits) -> Run<'b, R> {
+    let mut refused = Vec::with_capacity(jobs.len());
+    let mut encoded = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let statement = match &job.submit.statement {
+            Statement::BlsSingle {
                 public_key,
                 message,
                 signature,
-            })
-        }
-        _ => Err(Verdict::Rejected(Rejection::BadEncoding {
-            field: Field::new("statement"),
-        })),
+            } => EncodedBls::Single {
+                public_key,
+                message,
+                signature,
+            },
+            Statement::BlsFastAggregate {
+                public_keys,
+                message,
+                signature,
+            } => EncodedBls::FastAggregate {
+                public_keys,
+                message,
+                signature,
+            },
+            _ => {
+                refused.push(Some(not_this_batch()));
+                continue;
+            }
+        };
+        refused.push(None);
+        encoded.push(statement);
+    }
+    Run::Bls {
+        refused,
+        run: Box::new(DecodeThenVerify::new(
+            BlsScheme::default(),
+            StatementDecoder::new(limits),
+            encoded,
+        )),
     }
 }
 
-fn verify_aggregate(statement: &Statement, limits: &Limits) -> Verdict {
-    let Statement::BlsAggregate {
-        public_keys,
-        messages,
-        signature,
-    } = statement
-    else {
-        return Verdict::Rejected(Rejection::BadEncoding {
-            field: Field::new("statement"),
-        });
-    };
-    let decoded = (|| {
-        if messages.len() != public_keys.len() {
-            return Err(Rejection::CountMismatch {
-                field: Field::new("messages"),
-                expected: public_keys.len(),
-                actual: messages.len(),
-            });
-        }
-        for (i, message) in messages.iter().enumerate() {
-            bls::check_message(limits, message, Field::at("messages", i))?;
-        }
-        let keys = bls::decode_public_keys(limits, public_keys.iter().map(|k| &k[..]))?;
-        Ok((keys, Signature::decode(signature, Field::new("signature"))?))
-    })();
-    match decoded {
-        Ok((keys, signature)) => {
-            let messages: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-            bls::aggregate_verify(&keys, &messages, &signature)
-        }
-        Err(rejection) => Verdict::Rejected(rejection),
+/// An aggregate's stepwise verification, or the verdict of a statement that is not one.
+fn aggregate_run<'b>(
+    statement: &'b Statement,
+    limits: &Limits,
+) -> Result<AggregateRun<'b, Vec<u8>>, Verdict> {
+    match statement {
+        Statement::BlsAggregate {
+            public_keys,
+            messages,
+            signature,
+        } => Ok(AggregateRun::new(limits, public_keys, messages, signature)),
+        _ => Err(not_this_batch()),
     }
+}
+
+/// The verdict of a statement in a batch of another kind (batching makes it impossible).
+fn not_this_batch() -> Verdict {
+    Verdict::Rejected(Rejection::BadEncoding {
+        field: Field::new("statement"),
+    })
 }
 
 fn groth16_run<'b, R>(
@@ -221,9 +223,7 @@ fn groth16_run<'b, R>(
                     });
                 }
             }
-            _ => refused.push(Some(Verdict::Rejected(Rejection::BadEncoding {
-                field: Field::new("statement"),
-            }))),
+            _ => refused.push(Some(not_this_batch())),
         }
     }
     Run::Groth16 {
@@ -237,5 +237,153 @@ pub fn engine_curve(curve: Curve) -> groth16::Curve {
     match curve {
         Curve::Bn254 => groth16::Curve::Bn254,
         _ => groth16::Curve::Bls12_381,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use tf_engine::bls::{self, PublicKey, Signature, verify_aggregate_encoded};
+    use tf_engine::{InvalidReason, work};
+    use tf_fairness::TenantSlot;
+    use tf_wire::{DatasetClass, Submit};
+
+    use super::*;
+
+    fn job(statement: Statement) -> Job<()> {
+        Job {
+            tenant: TenantSlot(0),
+            submit: Submit {
+                request_id: 1,
+                purpose: "test".into(),
+                dataset_class: DatasetClass::P2,
+                statement,
+            },
+            received_unix_us: 0,
+            route: (),
+            policy: Default::default(),
+            reservation: Default::default(),
+        }
+    }
+
+    /// `n` keys, key `i` signing `message(i)`, and the sum of their signatures.
+    fn signed(
+        n: usize,
+        message: impl Fn(usize) -> Vec<u8>,
+    ) -> (Vec<[u8; 48]>, Vec<Vec<u8>>, [u8; 96]) {
+        let mut keys = Vec::new();
+        let mut messages = Vec::new();
+        let mut signatures: Vec<Signature> = Vec::new();
+        for i in 0..n {
+            let mut secret = [0u8; 32];
+            secret[0] = 0x21;
+            secret[28..].copy_from_slice(&(i as u32 + 1).to_be_bytes());
+            let m = message(i);
+            let (signature, key): (Signature, PublicKey) = bls::sign(&secret, &m).expect("signs");
+            keys.push(key.to_bytes());
+            messages.push(m);
+            signatures.push(signature);
+        }
+        let signature = bls::aggregate_signatures(&signatures).map_or([0; 96], |s| s.to_bytes());
+        (keys, messages, signature)
+    }
+
+    /// Steps a verification to the end; its verdicts and the number of steps.
+    fn run(mut verification: Verification<'_, ()>) -> (Vec<Verdict>, usize) {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let mut steps = 1;
+        while verification.step(&mut rng) {
+            steps += 1;
+        }
+        (verification.into_verdicts(), steps)
+    }
+
+    #[test]
+    fn aggregates_get_the_one_call_verdicts_a_bounded_step_at_a_time() {
+        let limits = Limits::DEFAULT;
+        let (keys, messages, signature) = signed(300, |i| format!("transfer {i}").into_bytes());
+        let mut swapped = messages.clone();
+        swapped.swap(3, 4);
+        let mut bad_key = keys.clone();
+        bad_key[299][0] &= 0x7f;
+        let aggregate = |keys: &[[u8; 48]], messages: &[Vec<u8>], signature: [u8; 96]| {
+            Statement::BlsAggregate {
+                public_keys: keys.to_vec(),
+                messages: messages.to_vec(),
+                signature,
+            }
+        };
+        let jobs = vec![
+            job(aggregate(&keys, &messages, signature)),
+            job(aggregate(&keys, &swapped, signature)),
+            job(aggregate(&bad_key, &messages, signature)),
+            job(aggregate(&keys[..2], &messages[..3], signature)),
+            job(aggregate(&[], &[], signature)),
+            job(aggregate(&keys[..1], &messages[..1], signature)),
+        ];
+        let expected: Vec<Verdict> = jobs
+            .iter()
+            .map(|job| match &job.submit.statement {
+                Statement::BlsAggregate {
+                    public_keys,
+                    messages,
+                    signature,
+                } => verify_aggregate_encoded(&limits, public_keys, messages, signature),
+                _ => unreachable!("aggregates only"),
+            })
+            .collect();
+        assert_eq!(expected[0], Verdict::Valid);
+        assert_eq!(expected[4], Verdict::Invalid(InvalidReason::EmptyAggregate));
+        let verification = Verification {
+            run: Run::Aggregates(Box::new(Aggregates {
+                jobs: &jobs,
+                limits,
+                current: None,
+                verdicts: Vec::new(),
+            })),
+        };
+        let (verdicts, steps) = run(verification);
+        assert_eq!(verdicts, expected);
+        // Two aggregates of 300 pairs verified through: at least their work in steps.
+        let work = 2 * 300 * (work::KEY_DECODE + work::PAIRING) as usize;
+        assert!(steps >= work / work::STEP as usize, "{steps} steps");
+    }
+
+    #[test]
+    fn a_large_fast_aggregate_is_decoded_across_steps_beside_singles() {
+        let limits = Limits::DEFAULT;
+        let (keys, _, signature) = signed(1024, |_| b"block 7 is final".to_vec());
+        let (single_key, single_message, single_signature) = signed(1, |_| b"one".to_vec());
+        let single = Statement::BlsSingle {
+            public_key: single_key[0],
+            message: single_message[0].clone(),
+            signature: single_signature,
+        };
+        let fast = |keys: &[[u8; 48]]| Statement::BlsFastAggregate {
+            public_keys: keys.to_vec(),
+            message: b"block 7 is final".to_vec(),
+            signature,
+        };
+        let jobs = vec![
+            job(single.clone()),
+            job(fast(&keys)),
+            job(fast(&keys[..1023])),
+            job(single),
+        ];
+        let (verdicts, steps) = run(Verification {
+            run: bls_run(&jobs, &limits),
+        });
+        assert_eq!(
+            verdicts,
+            vec![
+                Verdict::Valid,
+                Verdict::Valid,
+                Verdict::Invalid(InvalidReason::SignatureMismatch),
+                Verdict::Valid
+            ]
+        );
+        let decoding = 2 * 1024 * work::KEY_DECODE as usize;
+        assert!(steps >= decoding / work::STEP as usize, "{steps} steps");
     }
 }

@@ -12,6 +12,7 @@ use rand_core::{CryptoRng, RngCore};
 use super::{DST, PublicKey, Signature, ffi};
 use crate::random::nonzero_u64;
 use crate::stepwise::{BatchRun, BatchScheme};
+use crate::work::{Op, record};
 use crate::{InvalidReason, Verdict};
 
 /// One independent (key, message, signature) triple. A fast-aggregate statement joins a batch as
@@ -48,6 +49,8 @@ impl<'a> BatchScheme for BlsScheme<'a> {
     type Check = BlsCheck;
     type Closing = (Pairing<'static>, blst_fp12);
     type Single = Pairing<'static>;
+    /// Two items: their hashes, 64-bit key multiplications and a two-pair Miller loop, about
+    /// 850 work units (see [`crate::work`]).
     const CHUNK: usize = 2;
 
     /// H(m) and the Miller loop of e(pk, H(m)); the signature is held for the second half.
@@ -56,16 +59,19 @@ impl<'a> BatchScheme for BlsScheme<'a> {
         let mut pairing = Pairing::new(true, DST);
         let key: &blst_p1_affine = (&item.public_key.0).into();
         let signature = blst_p2_affine::from(item.signature.0);
+        record(Op::Hash);
         let accepted = pairing.aggregate(key, false, &signature, false, item.message, &[]);
         if accepted != BLST_ERROR::BLST_SUCCESS {
             return Err(Verdict::Invalid(InvalidReason::SignatureMismatch));
         }
+        record(Op::MillerLoop(1));
         pairing.commit();
         Ok(pairing)
     }
 
     /// The Miller loop of e(g1, sig) and the final exponentiation.
     fn finish_one(&self, pairing: Pairing<'static>) -> Verdict {
+        record(Op::FinalVerify);
         Verdict::from_check(pairing.finalverify(None), InvalidReason::SignatureMismatch)
     }
 
@@ -92,7 +98,10 @@ impl<'a> BatchScheme for BlsScheme<'a> {
             .extend(items.iter().map(|_| nonzero_u64(rng).to_le_bytes()));
         let hashes: Vec<blst_p2> = items
             .iter()
-            .map(|item| ffi::hash_to_g2(item.message))
+            .map(|item| {
+                record(Op::Hash);
+                ffi::hash_to_g2(item.message)
+            })
             .collect();
         let weighted_keys: Vec<blst_p1> = items
             .iter()
@@ -104,6 +113,7 @@ impl<'a> BatchScheme for BlsScheme<'a> {
         for (hash, key) in hashes.as_slice().iter().zip(weighted_keys.as_slice()) {
             check.pairing.raw_aggregate(hash, key);
         }
+        record(Op::MillerLoop(items.len() as u32));
         check.pairing.commit();
         check
             .signatures

@@ -2,11 +2,17 @@
 //! ciphersuite. Keys and signatures use the compressed Ethereum/ZCash encoding and are checked on
 //! decode (on curve, in the subgroup, keys not at infinity), so verification never repeats it.
 
+mod aggregate;
 mod batch;
+mod decode;
 mod ffi;
+#[cfg(test)]
+mod testing;
 mod verify;
 
+pub use aggregate::{AggregateRun, verify_aggregate_encoded};
 pub use batch::{BatchItem, BlsCheck, BlsScheme, verify_batch};
+pub use decode::{EncodedStatement, KeySum, StatementDecoder};
 pub use verify::{
     aggregate_public_keys, aggregate_signatures, aggregate_verify, fast_aggregate_verify, sign,
     verify,
@@ -15,6 +21,7 @@ pub use verify::{
 use blst::BLST_ERROR;
 use blst::min_pk;
 
+use crate::work::{Op, record};
 use crate::{Field, Limits, Rejection};
 
 /// The ciphersuite's domain separation tag.
@@ -34,6 +41,7 @@ impl PublicKey {
     /// Decodes and validates a compressed public key.
     pub fn decode(bytes: &[u8], field: Field) -> Result<Self, Rejection> {
         check_compressed(bytes, PUBLIC_KEY_BYTES, field)?;
+        record(Op::KeyDecode);
         let key = min_pk::PublicKey::from_bytes(bytes).map_err(|e| rejection(e, field))?;
         key.validate().map_err(|e| rejection(e, field))?;
         check_canonical(&key.compress(), bytes, field)?;
@@ -55,6 +63,7 @@ impl Signature {
     /// Decodes a compressed signature and checks it is in G2.
     pub fn decode(bytes: &[u8], field: Field) -> Result<Self, Rejection> {
         check_compressed(bytes, SIGNATURE_BYTES, field)?;
+        record(Op::SignatureDecode);
         let sig = min_pk::Signature::from_bytes(bytes).map_err(|e| rejection(e, field))?;
         sig.validate(false).map_err(|e| rejection(e, field))?;
         check_canonical(&sig.compress(), bytes, field)?;
@@ -72,17 +81,27 @@ pub fn decode_public_keys<'a>(
     limits: &Limits,
     keys: impl ExactSizeIterator<Item = &'a [u8]>,
 ) -> Result<Vec<PublicKey>, Rejection> {
-    let field = "public_keys";
-    if keys.len() > limits.max_aggregate_keys {
+    check_key_count(limits, keys.len())?;
+    keys.enumerate()
+        .map(|(i, bytes)| PublicKey::decode(bytes, key_field(i)))
+        .collect()
+}
+
+/// Checks an aggregate's key count against the limits.
+pub fn check_key_count(limits: &Limits, count: usize) -> Result<(), Rejection> {
+    if count > limits.max_aggregate_keys {
         return Err(Rejection::TooMany {
-            field: Field::new(field),
+            field: Field::new("public_keys"),
             limit: limits.max_aggregate_keys,
-            actual: keys.len(),
+            actual: count,
         });
     }
-    keys.enumerate()
-        .map(|(i, bytes)| PublicKey::decode(bytes, Field::at(field, i)))
-        .collect()
+    Ok(())
+}
+
+/// The field naming an aggregate's `i`th key.
+fn key_field(i: usize) -> Field {
+    Field::at("public_keys", i)
 }
 
 /// Checks a message's length against the limits.

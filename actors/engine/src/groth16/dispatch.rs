@@ -10,7 +10,8 @@ use rand_core::{CryptoRng, RngCore};
 use super::decode::SCALAR_BYTES;
 use super::verify::{Groth16Scheme, KeyHolder};
 use super::{AnyKey, Curve, PreparedKey, Statement, SupportedCurve, verify_one};
-use crate::stepwise::{DecodeThenVerify, Decoder};
+use crate::stepwise::{DecodeThenVerify, Decoder, Decoding};
+use crate::work::{Allowance, GROTH16_DECODE_BLS12_381, GROTH16_DECODE_BN254};
 use crate::{Limits, Verdict};
 
 /// A statement as it arrives: compressed proof bytes and 32-byte little-endian public inputs.
@@ -134,15 +135,31 @@ impl<'a, E: SupportedCurve, K: KeyHolder<E>> Decoder<EncodedStatement<'a>>
     for Groth16Decoder<E, K>
 {
     type Item = Statement<E>;
+    type Partial = ();
 
-    fn decode(&self, encoded: &EncodedStatement<'a>) -> Result<Statement<E>, Verdict> {
-        Statement::decode(
-            self.key.prepared_key(),
-            &self.limits,
-            encoded.proof,
-            encoded.inputs,
+    /// A proof is decoded whole: three points, a fraction of a step.
+    fn decode(
+        &self,
+        encoded: &EncodedStatement<'a>,
+        _partial: Option<()>,
+        allowance: &mut Allowance,
+    ) -> Decoding<Statement<E>, ()> {
+        let units = match E::CURVE {
+            Curve::Bn254 => GROTH16_DECODE_BN254,
+            Curve::Bls12_381 => GROTH16_DECODE_BLS12_381,
+        };
+        if !allowance.take(units) {
+            return Decoding::Paused(());
+        }
+        Decoding::Done(
+            Statement::decode(
+                self.key.prepared_key(),
+                &self.limits,
+                encoded.proof,
+                encoded.inputs,
+            )
+            .map_err(Verdict::Rejected),
         )
-        .map_err(Verdict::Rejected)
     }
 }
 

@@ -1,0 +1,259 @@
+//! What each piece of verification work costs relative to one single BLS verification: the
+//! figures behind `tf_engine::work` (step allowances) and the shard's scheduling cost. Each
+//! round times every operation back to back, and the report gives the median per-operation
+//! cost and the median of per-round ratios to a single BLS verification, so drifts in host
+//! speed cancel out.
+//!
+//! Run: `cargo bench -p tf-engine --bench work` (optionally `-- ROUNDS`, default 31)
+
+#![allow(missing_docs)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use ark_bls12_381::Bls12_381;
+use ark_bn254::Bn254;
+use ark_ec::pairing::Pairing as ArkPairing;
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::UniformRand;
+use ark_groth16::{Groth16, VerifyingKey};
+use blst::Pairing;
+use common::{FromAny, load};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use tf_engine::bls::{self, AggregateRun, DST, PublicKey, Signature};
+use tf_engine::groth16::decode::{encode_proof, encode_scalar};
+use tf_engine::groth16::{Statement, verify_one};
+use tf_engine::{Field, Limits, Verdict};
+
+struct Op<'a> {
+    name: &'static str,
+    per_call: usize,
+    run: Box<dyn FnMut() + 'a>,
+    us: Vec<f64>,
+}
+
+fn op<'a>(name: &'static str, per_call: usize, run: impl FnMut() + 'a) -> Op<'a> {
+    Op {
+        name,
+        per_call,
+        run: Box::new(run),
+        us: Vec::new(),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let measuring = args.iter().any(|a| a == "--bench");
+    let rounds = args
+        .iter()
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(if measuring { 31 } else { 1 });
+
+    let signed = common::bls_signed(64);
+    let key_bytes: Vec<[u8; 48]> = signed.iter().map(|(_, p, _)| p.to_bytes()).collect();
+    let sig_bytes: Vec<[u8; 96]> = signed.iter().map(|(s, _, _)| s.to_bytes()).collect();
+    let keys: Vec<PublicKey> = signed.iter().map(|(_, p, _)| *p).collect();
+    let raw_keys: Vec<blst::min_pk::PublicKey> = key_bytes
+        .iter()
+        .map(|k| blst::min_pk::PublicKey::from_bytes(k).expect("valid"))
+        .collect();
+    let raw_key_affine = |i: usize| -> &blst::blst_p1_affine { (&raw_keys[i]).into() };
+    let raw_sigs: Vec<blst::blst_p2_affine> = sig_bytes
+        .iter()
+        .map(|s| {
+            blst::min_pk::Signature::from_bytes(s)
+                .expect("valid")
+                .into()
+        })
+        .collect();
+
+    let bn = groth16_ops::<Bn254>("bn254");
+    let bls12 = groth16_ops::<Bls12_381>("bls12-381");
+
+    let none: Option<&blst::blst_p2_affine> = None;
+    let messages: Vec<Vec<u8>> = signed.iter().map(|(_, _, m)| m.clone()).collect();
+    // Every timed call does 5-25 ms of work, so short and long operations are timed alike.
+    let mut ops = vec![
+        op(
+            "bls single, stepwise (as BatchRun verifies one)",
+            16,
+            || {
+                for (i, (_, _, m)) in signed[..16].iter().enumerate() {
+                    let mut pairing = Pairing::new(true, DST);
+                    pairing.aggregate(raw_key_affine(i), false, &raw_sigs[i], false, m, &[]);
+                    pairing.commit();
+                    assert!(pairing.finalverify(None));
+                }
+            },
+        ),
+        op("bls::verify (blst Signature::verify)", 16, || {
+            for (s, p, m) in &signed[..16] {
+                assert_eq!(bls::verify(p, m, s), Verdict::Valid);
+            }
+        }),
+        op("public key decode + checks", 128, || {
+            for k in key_bytes.iter().chain(&key_bytes) {
+                black_box(PublicKey::decode(k, Field::new("k")).expect("valid"));
+            }
+        }),
+        op("signature decode + checks", 128, || {
+            for s in sig_bytes.iter().chain(&sig_bytes) {
+                black_box(Signature::decode(s, Field::new("s")).expect("valid"));
+            }
+        }),
+        op("key sum, per key", 64 * 256, || {
+            for _ in 0..256 {
+                black_box(bls::aggregate_public_keys(&keys).expect("keys"));
+            }
+        }),
+        op(
+            "pair without Miller loop (hash to G2), x7 per context",
+            56,
+            || {
+                for round in 0..8 {
+                    let mut pairing = Pairing::new(true, DST);
+                    for (i, (_, _, m)) in signed[round * 8..round * 8 + 7].iter().enumerate() {
+                        pairing.aggregate(
+                            raw_key_affine(round * 8 + i),
+                            false,
+                            &none,
+                            false,
+                            m,
+                            &[],
+                        );
+                    }
+                    black_box(pairing);
+                }
+            },
+        ),
+        op("pair with 8-way Miller loop, x8 per context", 64, || {
+            for round in 0..8 {
+                let mut pairing = Pairing::new(true, DST);
+                for (i, (_, _, m)) in signed[round * 8..round * 8 + 8].iter().enumerate() {
+                    pairing.aggregate(raw_key_affine(round * 8 + i), false, &none, false, m, &[]);
+                }
+                black_box(pairing);
+            }
+        }),
+        op("one pair + commit (hash, 1-way Miller loop)", 16, || {
+            for (i, (_, _, m)) in signed[..16].iter().enumerate() {
+                let mut pairing = Pairing::new(true, DST);
+                pairing.aggregate(raw_key_affine(i), false, &none, false, m, &[]);
+                pairing.commit();
+                black_box(pairing);
+            }
+        }),
+        // The aggregates below carry one signer's signature: invalid, and exactly as much work.
+        op("aggregate verify of 64 pairs, per pair", 64, || {
+            let messages: Vec<&[u8]> = signed.iter().map(|(_, _, m)| m.as_slice()).collect();
+            black_box(bls::aggregate_verify(&keys, &messages, &signed[0].0));
+        }),
+        op("AggregateRun of 64 pairs from bytes, per pair", 64, || {
+            let run = AggregateRun::new(&Limits::DEFAULT, &key_bytes, &messages, &sig_bytes[0]);
+            black_box(run.finish());
+        }),
+    ];
+    ops.extend(bn);
+    ops.extend(bls12);
+
+    for o in ops.iter_mut() {
+        (o.run)();
+    }
+    for _ in 0..rounds {
+        for o in ops.iter_mut() {
+            let start = Instant::now();
+            (o.run)();
+            o.us.push(start.elapsed().as_secs_f64() * 1e6 / o.per_call as f64);
+        }
+    }
+    println!("interleaved rounds: {rounds}");
+    println!("per operation: median µs, and median per-round thousandths of a single BLS verify");
+    let single = ops[0].us.clone();
+    for o in &ops {
+        let ratios: Vec<f64> =
+            o.us.iter()
+                .zip(&single)
+                .map(|(x, s)| 1000.0 * x / s)
+                .collect();
+        println!(
+            "  {:<48} {:>9.1} µs  {:>7.1}",
+            o.name,
+            median(&o.us),
+            median(&ratios)
+        );
+    }
+}
+
+/// Groth16 on one curve: a fixture verification (4 inputs), its decode, and what one public
+/// input adds to a single verification (one scalar multiplication of an input base, through
+/// arkworks' `prepare_inputs` with 64 inputs).
+fn groth16_ops<E: FromAny>(curve: &'static str) -> Vec<Op<'static>> {
+    let limits = Limits::DEFAULT;
+    let fixtures = load::<E>();
+    let key = Box::leak(Box::new(fixtures.key));
+    let statements: &'static [Statement<E>] = Box::leak(fixtures.statements.into_boxed_slice());
+    let encoded: &'static [(Vec<u8>, Vec<[u8; 32]>)] = Box::leak(
+        statements
+            .iter()
+            .map(|s| {
+                (
+                    encode_proof(&s.proof),
+                    s.inputs.iter().map(encode_scalar::<E>).collect(),
+                )
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let g1 = E::G1Affine::generator();
+    let bases: Vec<E::G1Affine> = (0..65)
+        .map(|_| (g1 * E::ScalarField::rand(&mut rng)).into_affine())
+        .collect();
+    let vk = VerifyingKey::<E> {
+        alpha_g1: bases[0],
+        beta_g2: <E as ArkPairing>::G2Affine::generator(),
+        gamma_g2: <E as ArkPairing>::G2Affine::generator(),
+        delta_g2: <E as ArkPairing>::G2Affine::generator(),
+        gamma_abc_g1: bases,
+    };
+    let pvk: &'static _ = Box::leak(Box::new(ark_groth16::prepare_verifying_key(&vk)));
+    let inputs: &'static [E::ScalarField] = Box::leak(
+        (0..64)
+            .map(|_| E::ScalarField::rand(&mut rng))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let key: &'static _ = key;
+    let name = |what: &str| -> &'static str { Box::leak(format!("groth16 {curve} {what}").into()) };
+    vec![
+        op(name("verify (4 inputs)"), 4 * statements.len(), move || {
+            for s in statements.iter().cycle().take(4 * statements.len()) {
+                assert_eq!(verify_one(key, s), Verdict::Valid);
+            }
+        }),
+        op(
+            name("decode + checks (4 inputs)"),
+            16 * encoded.len(),
+            move || {
+                for (proof, inputs) in encoded.iter().cycle().take(16 * encoded.len()) {
+                    black_box(Statement::decode(key, &limits, proof, inputs).expect("decodes"));
+                }
+            },
+        ),
+        op(name("prepare 64 inputs, per input"), 2 * 64, move || {
+            for _ in 0..2 {
+                let _ = black_box(Groth16::<E>::prepare_inputs(pvk, inputs).expect("64 inputs"));
+            }
+        }),
+    ]
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
