@@ -3,13 +3,12 @@
 
 use std::path::Path;
 
-use tf_ledger::{Ledger, SqliteLedger};
-use tf_receipts::ReceiptSigner;
-
-use super::manifest::{
+use tf_evidence::{
     BUDGETS_FILE, BudgetStatements, FileDigest, MANIFEST_FILE, Manifest, PAYLOAD_TYPE,
     RECEIPTS_DIR, ReceiptRange, receipt_path, sha256_hex,
 };
+use tf_ledger::{Ledger, SqliteLedger};
+use tf_receipts::ReceiptSigner;
 
 /// What was exported.
 pub struct Exported {

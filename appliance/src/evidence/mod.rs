@@ -2,9 +2,7 @@
 //! signed bundle, and verify a bundle offline.
 
 mod export;
-mod manifest;
 mod time;
-mod verify;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -67,7 +65,7 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
         eprintln!("appliance evidence verify: {}: not a folder", dir.display());
         return ExitCode::from(2);
     }
-    match verify::verify(dir, &key) {
+    match tf_evidence::verify_dir(dir, &key) {
         Ok(verified) => {
             let m = verified.manifest;
             output::line(format!(

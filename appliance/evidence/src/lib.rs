@@ -1,0 +1,19 @@
+//! Evidence bundles: a tenant's receipts over a period, its budget statements and a manifest
+//! signed by the appliance key, and their offline verification.
+//!
+//! A bundle is a folder (`appliance evidence export` writes one): `manifest.dsse.json`, a DSSE
+//! envelope over the [`Manifest`] with the SHA-256 of every other file; `budgets.json`, the
+//! [`BudgetStatements`]; and `receipts/`, one DSSE receipt per ledger sequence. [`verify_dir`]
+//! checks a folder as `appliance evidence verify` does; [`verify`] checks the same files held
+//! in memory, and both run the one check, so what is fuzzed from bytes is what reads folders.
+
+mod files;
+mod manifest;
+mod verify;
+
+pub use files::EvidenceFiles;
+pub use manifest::{
+    BUDGETS_FILE, BudgetLine, BudgetStatements, FileDigest, MANIFEST_FILE, Manifest, PAYLOAD_TYPE,
+    RECEIPTS_DIR, ReceiptRange, receipt_path, sha256_hex,
+};
+pub use verify::{Verified, verify, verify_dir};
