@@ -43,6 +43,9 @@ pub enum Outcome {
 /// The type of a partner error, as counted in reports.
 pub fn error_type(error: &PartnerError) -> &'static str {
     match error {
+        // Overload must always say when to come back: a busy answer without a retry time is
+        // counted apart, so a report shows it.
+        PartnerError::Busy { retry_after_ms: 0 } => "busy-without-retry",
         PartnerError::Busy { .. } => "busy",
         PartnerError::OverBudget(_) => "over-budget",
         PartnerError::Denied { .. } | PartnerError::DeniedByPolicy(_) => "denied",
@@ -55,6 +58,7 @@ pub fn error_type(error: &PartnerError) -> &'static str {
         PartnerError::CertificateRefused { .. } => "certificate-refused",
         PartnerError::Connect { .. } => "connect",
         PartnerError::ConnectionLost { .. } => CONNECTION_LOST,
+        PartnerError::TenantRemoved { .. } => "tenant-removed",
         PartnerError::Timeout { .. } => "timeout",
         PartnerError::Protocol { .. } => "protocol",
         PartnerError::Local { .. } => "local",

@@ -31,6 +31,8 @@ pub struct Tenant {
     pub keys: Vec<String>,
     /// Its budget caps; every cap that applies to a request must hold.
     pub caps: Vec<TenantCap>,
+    /// Most verifying keys it may register itself.
+    pub max_registered_keys: u64,
 }
 
 /// One budget cap of a tenant.
@@ -70,6 +72,7 @@ mod tests {
                         limit: 5,
                         window: "rolling 60s".into(),
                     }],
+                    max_registered_keys: 16,
                 },
                 Tenant {
                     id: "acme".into(),
@@ -83,6 +86,7 @@ mod tests {
                         limit: 1_000,
                         window: "day".into(),
                     }],
+                    max_registered_keys: 4,
                 },
             ],
         };
@@ -103,6 +107,7 @@ mod tests {
                         "limit": 5,
                         "window": "rolling 60s",
                     }],
+                    "max_registered_keys": 16,
                 },
                 {
                     "id": "acme",
@@ -111,6 +116,7 @@ mod tests {
                     "burst": 50,
                     "keys": ["0f".repeat(32)],
                     "caps": [{ "class": "P1", "limit": 1000, "window": "day" }],
+                    "max_registered_keys": 4,
                 },
             ]}),
         );

@@ -57,3 +57,73 @@ pub fn removed(id: &str) -> NotATenant {
         reason: format!("tenant {id:?} is no longer listed by the policy bundle in force"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tf_config::TenantConfig;
+
+    use super::*;
+
+    /// A leaf certificate with these URI names (the chain's CA is not checked here: TLS did).
+    fn leaf(uris: &[&str]) -> Vec<CertificateDer<'static>> {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(vec!["partner".to_owned()]).expect("params");
+        params.subject_alt_names.extend(
+            uris.iter()
+                .map(|u| rcgen::SanType::URI((*u).try_into().expect("uri"))),
+        );
+        vec![params.self_signed(&key).expect("signs").der().clone()]
+    }
+
+    fn table(ids: &[&str]) -> TenantTable {
+        let tenants: Vec<TenantConfig> = ids
+            .iter()
+            .map(|id| TenantConfig {
+                id: (*id).to_owned(),
+                ..TenantConfig::demo()
+            })
+            .collect();
+        TenantTable::new(&tenants, 2)
+    }
+
+    fn code(result: Result<TenantSlot, NotATenant>) -> u32 {
+        result.expect_err("refused").code
+    }
+
+    #[test]
+    fn a_certificate_names_exactly_one_tenant_the_policy_in_force_lists() {
+        let tenants = table(&["demo", "acme"]);
+        let uri = |id: &str| format!("{TENANT_URI_PREFIX}{id}");
+        assert_eq!(
+            identify(&tenants, &leaf(&[&uri("acme")])),
+            Ok(TenantSlot(1))
+        );
+        assert_eq!(
+            code(identify(&tenants, &[])),
+            close_code::NO_TENANT_IDENTITY
+        );
+        assert_eq!(
+            code(identify(&tenants, &leaf(&["https://example.com"]))),
+            close_code::NO_TENANT_IDENTITY
+        );
+        assert_eq!(
+            code(identify(&tenants, &leaf(&[&uri("demo"), &uri("acme")]))),
+            close_code::NO_TENANT_IDENTITY,
+            "two tenants in one certificate"
+        );
+        assert_eq!(
+            code(identify(&tenants, &leaf(&[&uri("ghost")]))),
+            close_code::UNKNOWN_TENANT
+        );
+        // A bundle listing only demo: acme keeps its slot and is refused as removed.
+        let relisted = tenants.relisted(&[TenantConfig::demo()]);
+        assert_eq!(
+            code(identify(&relisted, &leaf(&[&uri("acme")]))),
+            close_code::TENANT_REMOVED
+        );
+        assert_eq!(
+            identify(&relisted, &leaf(&[&uri("demo")])),
+            Ok(TenantSlot(0))
+        );
+    }
+}

@@ -330,6 +330,25 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_the_bundle_does_not_list_is_refused_whatever_it_asks() {
+        let gate = gate();
+        assert_eq!(gate.lists("demo", "registering a verifying key"), Ok(()));
+        let denial = gate
+            .lists("initech", "registering a verifying key")
+            .expect_err("not listed by the example bundle");
+        assert_eq!(denial.revision, 1);
+        assert!(
+            denial.request.contains("no longer list")
+                && denial.request.contains("registering a verifying key"),
+            "{}",
+            denial.request
+        );
+        // Revision 0 (no bundle): the configuration's tenants are served.
+        let board = Board::new(1);
+        assert_eq!(PolicyGate::new(&board).lists("initech", "asking"), Ok(()));
+    }
+
+    #[test]
     fn a_new_revision_starts_every_tenants_decisions_over() {
         let mut gate = gate();
         let kyc = submit("kyc");

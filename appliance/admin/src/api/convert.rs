@@ -69,6 +69,7 @@ pub fn tenant(config: &TenantConfig) -> Tenant {
         burst: config.burst as u64,
         keys: config.keys.clone(),
         caps: config.caps.iter().map(tenant_cap).collect(),
+        max_registered_keys: config.max_registered_keys as u64,
     }
 }
 

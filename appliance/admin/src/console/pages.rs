@@ -107,17 +107,19 @@ pub async fn tenants(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
     };
     let mut body = String::from(
         "<table><thead><tr><th>Tenant</th><th class=\"num\">Weight</th>\
-         <th class=\"num\">Rate /s</th><th class=\"num\">Burst</th><th>Keys</th></tr></thead><tbody>",
+         <th class=\"num\">Rate /s</th><th class=\"num\">Burst</th><th>Keys</th>\
+         <th class=\"num\">Key quota</th></tr></thead><tbody>",
     );
     for tenant in &tenants.tenants {
         let keys = tenant.keys.len();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{keys} listed</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{keys} listed</td><td class=\"num\">{}</td></tr>",
             text(&tenant.id),
             text(tenant.weight),
             text(tenant.rate_per_sec),
-            text(tenant.burst)
+            text(tenant.burst),
+            text(tenant.max_registered_keys)
         );
     }
     body.push_str(

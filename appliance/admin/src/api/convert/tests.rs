@@ -53,6 +53,7 @@ fn a_tenant_converts_field_for_field() {
                 window: "rolling 60s".into(),
             },
         ],
+        max_registered_keys: 4,
     };
     let tenant = tenant(&config);
     assert_eq!(tenant.id.0, config.id);
@@ -61,6 +62,7 @@ fn a_tenant_converts_field_for_field() {
         (3, 200, 50)
     );
     assert_eq!(tenant.keys, config.keys);
+    assert_eq!(tenant.max_registered_keys, 4);
     assert_eq!(tenant.caps.len(), 2);
     for (ours, theirs) in tenant.caps.iter().zip(&config.caps) {
         assert_eq!(ours.purpose, theirs.purpose);
