@@ -180,6 +180,9 @@ impl Rig {
                 () = tokio::time::sleep_until((start + slot.at).into()) => {}
                 () = stop.wait() => { interrupted = true; break; }
             }
+            // Answered requests leave the set here, before the room check: a set found full
+            // would otherwise never be drained again.
+            while tasks.try_join_next().is_some() {}
             let (kind, statement) = self.pool.statement(sent_so_far);
             let mut record = lock(&recorder);
             record.sent(&slot, kind);
@@ -204,7 +207,6 @@ impl Rig {
                 }
                 lock(&recorder).finished(&slot, kind, &outcome, start.elapsed());
             });
-            while tasks.try_join_next().is_some() {}
         }
         let sending_ended = start.elapsed().min(total);
         let end_reading = process.map(Process::read);

@@ -52,7 +52,9 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "server.max_streams_per_connection",
-        "Most concurrent request streams per connection. 1 to 4096.",
+        "Most concurrent request streams per connection. 1 to 4096; default 256, as many as a \
+         tenant's mailbox holds, so one connection can fill it and hear `busy` instead of \
+         waiting for stream credit.",
     ),
     (
         "server.idle_timeout_ms",

@@ -62,7 +62,7 @@ impl Default for ServerConfig {
             io_memory_kib: 512,
             state_dir: None,
             max_connections: 1024,
-            max_streams_per_connection: 64,
+            max_streams_per_connection: 256,
             idle_timeout_ms: 30_000,
             max_handshakes: 256,
             handshake_timeout_ms: 5_000,

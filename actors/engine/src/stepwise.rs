@@ -46,8 +46,26 @@ pub trait BatchScheme {
         items: &[Self::Item],
         rng: &mut R,
     );
-    /// The first half of closing a check: the batch-wide multi-scalar multiplication and the
-    /// fixed pairings.
+    /// Whether verifying `item` on its own ([`BatchScheme::begin_one`]) fits in a step; when
+    /// it does not (a Groth16 proof with many public inputs), a range of one is verified as a
+    /// check over one item, whose growing part [`BatchScheme::prepare_close`] spreads over
+    /// steps.
+    fn one_fits(&self, _item: &Self::Item) -> bool {
+        true
+    }
+    /// The verdict of one item whose check over itself fails (only schemes whose
+    /// [`BatchScheme::one_fits`] can be false need it: the check over one item holds exactly
+    /// when its own verification does).
+    fn mismatch(&self) -> Verdict {
+        Verdict::Invalid(crate::InvalidReason::ProofMismatch)
+    }
+    /// Does part of the closing work that grows with the statements (a multi-scalar
+    /// multiplication over a key's input bases), within `allowance` but at least one piece
+    /// per call; true once only [`BatchScheme::close`]'s fixed work is left.
+    fn prepare_close(&self, _check: &mut Self::Check, _allowance: &mut Allowance) -> bool {
+        true
+    }
+    /// The first half of closing a check: the fixed scalar multiplications and pairings.
     fn close(&self, check: Self::Check) -> Self::Closing;
     /// The second half: the final exponentiation. True when every absorbed item holds (except
     /// with probability 2^-64 for two or more items).
@@ -108,7 +126,7 @@ impl<S: BatchScheme> BatchRun<S> {
                 let Some(range) = self.pending.pop() else {
                     return false;
                 };
-                if range.len() == 1 {
+                if range.len() == 1 && self.scheme.one_fits(&self.items[range.start]) {
                     match self.scheme.begin_one(&self.items[range.start]) {
                         Ok(single) => {
                             self.open = Some(Open::Single {
@@ -141,11 +159,27 @@ impl<S: BatchScheme> BatchRun<S> {
                     check,
                 });
             }
-            Open::Absorbing { range, check, .. } => {
-                self.open = Some(Open::Closing {
-                    range,
-                    closing: self.scheme.close(check),
-                });
+            Open::Absorbing {
+                range, mut check, ..
+            } => {
+                self.open = Some(
+                    if self
+                        .scheme
+                        .prepare_close(&mut check, &mut Allowance::step())
+                    {
+                        Open::Closing {
+                            range,
+                            closing: self.scheme.close(check),
+                        }
+                    } else {
+                        // Absorbed: `next` stays at the end, so the next step prepares again.
+                        Open::Absorbing {
+                            next: range.end,
+                            range,
+                            check,
+                        }
+                    },
+                );
             }
             Open::Single { index, single } => {
                 self.verdicts[index] = self.scheme.finish_one(single);
@@ -153,6 +187,8 @@ impl<S: BatchScheme> BatchRun<S> {
             Open::Closing { range, closing } => {
                 if self.scheme.holds(closing) {
                     self.verdicts[range].fill(Verdict::Valid);
+                } else if range.len() == 1 {
+                    self.verdicts[range.start] = self.scheme.mismatch();
                 } else {
                     let mid = range.start + range.len() / 2;
                     self.pending.push(mid..range.end);

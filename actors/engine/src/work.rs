@@ -123,6 +123,11 @@ pub(crate) enum Op {
     /// A multi-Miller loop over this many pairs.
     MillerLoop(u32),
     FinalVerify,
+    /// Groth16 input bases multiplied in a multi-scalar multiplication, at this cost each.
+    InputBases {
+        bases: u32,
+        per_base: u32,
+    },
 }
 
 impl Op {
@@ -134,6 +139,7 @@ impl Op {
             Op::Hash => HASH_TO_G2,
             Op::MillerLoop(pairs) => MILLER_LOOP_BASE + pairs * MILLER_LOOP_PER_PAIR,
             Op::FinalVerify => FINAL_VERIFY,
+            Op::InputBases { bases, per_base } => bases * per_base,
         }
     }
 }

@@ -14,7 +14,22 @@ use super::decode::{SCALAR_BYTES, decode_proof, decode_public_inputs};
 use super::{PreparedKey, SupportedCurve};
 use crate::random::nonzero_u64;
 use crate::stepwise::{BatchRun, BatchScheme};
+use crate::work::{Allowance, GROTH16_INPUT_BLS12_381, GROTH16_INPUT_BN254, Op, STEP, record};
 use crate::{InvalidReason, Limits, Rejection, Verdict};
+
+/// Most work a proof's inputs may take for it to be verified on its own in one step: with
+/// the fixed Miller loops that is at most about 1.2 steps (a BLS12-381 proof with 4 inputs).
+/// A proof with more inputs is verified as a check over one item, its inputs' multi-scalar
+/// multiplication spread over steps.
+const ONE_INPUTS_WORK: u32 = STEP * 3 / 5;
+
+/// What one public input adds (a scalar multiplication of its base), in work units.
+fn input_work(curve: super::Curve) -> u32 {
+    match curve {
+        super::Curve::Bn254 => GROTH16_INPUT_BN254,
+        super::Curve::Bls12_381 => GROTH16_INPUT_BLS12_381,
+    }
+}
 
 /// A decoded statement and proof, checked against its key's input count.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,6 +124,9 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> Groth16Scheme<
 pub struct Groth16Check<E: SupportedCurve> {
     /// (R, sum_i r_i x_i1, ...): coefficients of the key's input bases.
     input_coefficients: Vec<E::ScalarField>,
+    /// sum_i r_i L_i over the input bases done so far (see `prepare_close`), and how many.
+    inputs_sum: E::G1,
+    bases_done: usize,
     /// sum_i r_i C_i.
     c_sum: E::G1,
     /// prod_i of the Miller loops of (r_i A_i, B_i) absorbed so far.
@@ -124,11 +142,44 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
     type Single = MillerLoopOutput<E>;
     const CHUNK: usize = 1;
 
+    /// A proof's own verification is one multi-scalar multiplication over its inputs besides
+    /// fixed pairings: it is verified alone when that part takes at most [`ONE_INPUTS_WORK`].
+    fn one_fits(&self, _item: &T) -> bool {
+        let key = self.key.prepared_key();
+        key.public_inputs() as u32 * input_work(E::CURVE) <= ONE_INPUTS_WORK
+    }
+
+    /// The batch's multi-scalar multiplication over the key's input bases, as many bases per
+    /// step as the allowance holds (at least one).
+    fn prepare_close(&self, check: &mut Groth16Check<E>, allowance: &mut Allowance) -> bool {
+        let bases = &self.key.prepared_key().prepared.vk.gamma_abc_g1;
+        if check.bases_done == bases.len() {
+            return true;
+        }
+        let per_base = input_work(E::CURVE);
+        let fit = (allowance.left() / per_base).max(1) as usize;
+        let end = (check.bases_done + fit).min(bases.len());
+        let _ = allowance.take(per_base * (end - check.bases_done) as u32);
+        let range = check.bases_done..end;
+        record(Op::InputBases {
+            bases: range.len() as u32,
+            per_base,
+        });
+        check.inputs_sum += E::G1::msm(&bases[range.clone()], &check.input_coefficients[range])
+            .expect("one coefficient per input base");
+        check.bases_done = end;
+        false
+    }
+
     /// arkworks' verifier cut in two: the inputs' MSM and the multi-Miller loop of
     /// e(A, B) e(inputs, -gamma) e(C, -delta) ...
     fn begin_one(&self, item: &T) -> Result<MillerLoopOutput<E>, Verdict> {
         let key = &self.key.prepared_key().prepared;
         let statement = item.borrow();
+        record(Op::InputBases {
+            bases: key.vk.gamma_abc_g1.len() as u32,
+            per_base: input_work(E::CURVE),
+        });
         // The input count was checked when the statement was built, so this cannot fail.
         let inputs = Groth16::<E>::prepare_inputs(key, &statement.inputs)
             .map_err(|_| Verdict::Invalid(InvalidReason::ProofMismatch))?;
@@ -157,6 +208,8 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
         let bases = self.key.prepared_key().prepared.vk.gamma_abc_g1.len();
         Groth16Check {
             input_coefficients: vec![E::ScalarField::zero(); bases],
+            inputs_sum: E::G1::zero(),
+            bases_done: 0,
             c_sum: E::G1::zero(),
             product: E::TargetField::one(),
         }
@@ -201,7 +254,12 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
         let key = self.key.prepared_key();
         let vk = &key.prepared.vk;
         let r_sum = check.input_coefficients[0];
-        let inputs_sum = E::G1::msm(&vk.gamma_abc_g1, &check.input_coefficients)
+        // Every base was done in `prepare_close` (BatchRun calls it until it says so).
+        let inputs_sum = check.inputs_sum
+            + E::G1::msm(
+                &vk.gamma_abc_g1[check.bases_done..],
+                &check.input_coefficients[check.bases_done..],
+            )
             .expect("one coefficient per input base");
         let g1 = E::G1::normalize_batch(&[
             vk.alpha_g1.mul_bigint(r_sum.into_bigint()),
@@ -222,5 +280,82 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
             Some(result) => result == PairingOutput::zero(),
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ark_bn254::{Bn254, Fr};
+    use ark_groth16::Groth16;
+    use ark_relations::r1cs::{
+        ConstraintSynthesizer, ConstraintSystemRef, SynthesisError, Variable,
+    };
+    use ark_snark::SNARK;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::work::meter;
+
+    /// `inputs` public inputs, each constrained to equal itself times one.
+    struct ManyInputs {
+        inputs: Vec<Fr>,
+    }
+
+    impl ConstraintSynthesizer<Fr> for ManyInputs {
+        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+            for value in self.inputs {
+                let input = cs.new_input_variable(|| Ok(value))?;
+                cs.enforce_constraint(input.into(), Variable::One.into(), input.into())?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn no_step_over_a_proof_with_many_inputs_multiplies_more_bases_than_a_step_holds() {
+        const INPUTS: usize = 40;
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let circuit = |seed: u64| ManyInputs {
+            inputs: (0..INPUTS as u64)
+                .map(|i| Fr::from(seed * 100 + i))
+                .collect(),
+        };
+        let (pk, vk) =
+            Groth16::<Bn254>::circuit_specific_setup(circuit(0), &mut rng).expect("setup");
+        let key = PreparedKey::new(&Limits::DEFAULT, vk).expect("a valid key");
+        let mut statements: Vec<Statement<Bn254>> = (1..=5)
+            .map(|seed| {
+                let proof = Groth16::<Bn254>::prove(&pk, circuit(seed), &mut rng).expect("proves");
+                Statement::new(&key, proof, circuit(seed).inputs).expect("input count")
+            })
+            .collect();
+        // One proof under the wrong inputs: the batch fails and is bisected down to it.
+        statements[3].inputs[7] += Fr::from(1u64);
+        let scheme = Groth16Scheme::<Bn254, _, &Statement<Bn254>>::new(&key);
+        assert!(
+            !scheme.one_fits(&&statements[0]),
+            "40 inputs are more than a step"
+        );
+
+        let mut run = BatchRun::new(scheme, statements.iter().collect());
+        let _ = meter::take();
+        let mut steps = 0;
+        while run.step(&mut rng) {
+            let (ops, units) = meter::take();
+            assert!(
+                units <= STEP,
+                "a step multiplied {units} units of bases: {ops:?}"
+            );
+            steps += 1;
+        }
+        let (ops, units) = meter::take();
+        assert!(units <= STEP, "the last step: {units} units: {ops:?}");
+        assert!(steps > 6, "the closing was spread over steps ({steps})");
+        let verdicts = run.into_verdicts();
+        let expected: Vec<Verdict> = statements.iter().map(|s| verify_one(&key, s)).collect();
+        assert_eq!(verdicts, expected);
+        assert_eq!(verdicts[3], Verdict::Invalid(InvalidReason::ProofMismatch));
+        assert!(verdicts.iter().filter(|v| **v == Verdict::Valid).count() == 4);
     }
 }
