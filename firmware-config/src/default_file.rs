@@ -98,8 +98,9 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "scheduling.quantum",
-        "Deficit round robin quantum for weight 1, in cost units (a BLS verification is about \
-         1); at least the costliest request. 1 to 1000.",
+        "Deficit round robin quantum for weight 1, in cost units (a single BLS verification is \
+         1; a large aggregate hundreds, and waits that many quanta, its deficit carried from \
+         round to round). 1 to 1000.",
     ),
     (
         "scheduling.batch_max",

@@ -174,8 +174,9 @@ pub struct SchedulingConfig {
     /// Requests a tenant may have queued on its home shard; beyond it, "busy". Default 256;
     /// 1 to 65536.
     pub mailbox_capacity: usize,
-    /// Deficit round robin quantum for weight 1, in cost units (a BLS verification is about
-    /// 1); at least the costliest request. Default 4; 1 to 1000.
+    /// Deficit round robin quantum for weight 1, in cost units (a single BLS verification is
+    /// 1; a large aggregate hundreds, and waits that many quanta, its deficit carried from
+    /// round to round). Default 4; 1 to 1000.
     pub quantum: usize,
     /// Largest batch. Its requests are answered when the whole batch is verified (a step at a
     /// time, the core serving its network in between), so this bounds how long a request waits

@@ -39,8 +39,8 @@ pub struct DrrScheduler<T> {
 }
 
 impl<T> DrrScheduler<T> {
-    /// A scheduler whose weight-1 quantum is `quantum_unit` cost units. Choose it at least as
-    /// large as the costliest item so every visit serves at least one.
+    /// A scheduler whose weight-1 quantum is `quantum_unit` cost units. An item costlier than
+    /// its tenant's quantum waits as many rounds as it needs, the deficit carried over.
     pub fn new(quantum_unit: u64) -> Self {
         DrrScheduler {
             tenants: Vec::new(),
