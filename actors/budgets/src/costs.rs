@@ -102,39 +102,7 @@ impl Costs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn single() -> Statement {
-        Statement::BlsSingle {
-            public_key: [0; 48],
-            message: vec![0; 32],
-            signature: [0; 96],
-        }
-    }
-
-    fn fast(keys: usize) -> Statement {
-        Statement::BlsFastAggregate {
-            public_keys: vec![[0; 48]; keys],
-            message: vec![0; 32],
-            signature: [0; 96],
-        }
-    }
-
-    fn aggregate(pairs: usize) -> Statement {
-        Statement::BlsAggregate {
-            public_keys: vec![[0; 48]; pairs],
-            messages: vec![vec![0; 32]; pairs],
-            signature: [0; 96],
-        }
-    }
-
-    fn groth16(curve: Curve, inputs: usize) -> Statement {
-        Statement::Groth16 {
-            curve,
-            key_id: [0; 32],
-            proof: vec![0; 128],
-            public_inputs: vec![[0; 32]; inputs],
-        }
-    }
+    use crate::shapes::{aggregate, fast, groth16, single};
 
     #[test]
     fn by_default_small_statements_cost_their_base_and_large_ones_much_more() {
@@ -147,9 +115,9 @@ mod tests {
         assert_eq!(costs.of(&groth16(Curve::Bn254, 7)), 1);
         assert_eq!(costs.of(&groth16(Curve::Bls12_381, 1)), 2);
         assert_eq!(costs.of(&fast(3)), 1);
-        assert_eq!(costs.of(&aggregate(2)), 1);
+        assert_eq!(costs.of(&aggregate(2, 2)), 1);
         assert_eq!(costs.of(&fast(1024)), 1 + 64);
-        assert_eq!(costs.of(&aggregate(1024)), 1 + 64 + 341);
+        assert_eq!(costs.of(&aggregate(1024, 1024)), 1 + 64 + 341);
         assert_eq!(costs.of(&groth16(Curve::Bn254, 64)), 1 + 8);
     }
 
@@ -164,7 +132,7 @@ mod tests {
         assert_eq!(costs.of(&fast(9)), 1);
         assert_eq!(costs.of(&fast(10)), 2);
         assert_eq!(costs.of(&fast(19)), 2);
-        assert_eq!(costs.of(&aggregate(1024)), 1 + 102);
+        assert_eq!(costs.of(&aggregate(1024, 1024)), 1 + 102);
         assert_eq!(costs.of(&groth16(Curve::Bn254, 64)), 1);
         let flat = Costs {
             keys_per_unit: 0,
@@ -172,7 +140,11 @@ mod tests {
             inputs_per_unit: 0,
             ..Costs::default()
         };
-        assert_eq!(flat.of(&aggregate(1024)), 1, "the per-kind price of before");
+        assert_eq!(
+            flat.of(&aggregate(1024, 1024)),
+            1,
+            "the per-kind price of before"
+        );
     }
 
     #[test]
@@ -186,7 +158,7 @@ mod tests {
             ..Costs::default()
         };
         assert_eq!(costs.of(&single()), 2);
-        assert_eq!(costs.of(&aggregate(2)), 3);
+        assert_eq!(costs.of(&aggregate(2, 2)), 3);
         assert_eq!(costs.of(&fast(2)), 4);
         assert_eq!(costs.of(&groth16(Curve::Bn254, 1)), 5);
         assert_eq!(costs.of(&groth16(Curve::Bls12_381, 1)), 6);

@@ -13,6 +13,7 @@ mod budget;
 mod costs;
 mod history;
 mod rolling;
+pub mod shapes;
 mod window;
 mod work;
 

@@ -59,38 +59,18 @@ mod tests {
     use tf_wire::Curve;
 
     use super::*;
+    use crate::shapes::{aggregate, fast, groth16, single};
 
     #[test]
     fn keys_pairings_and_inputs_are_counted_per_kind() {
-        let single = Statement::BlsSingle {
-            public_key: [0; 48],
-            message: vec![1; 32],
-            signature: [0; 96],
-        };
-        let fast = Statement::BlsFastAggregate {
-            public_keys: vec![[0; 48]; 1024],
-            message: vec![1; 32],
-            signature: [0; 96],
-        };
-        let aggregate = Statement::BlsAggregate {
-            public_keys: vec![[0; 48]; 1024],
-            messages: vec![vec![1; 32]; 1024],
-            signature: [0; 96],
-        };
-        let groth16 = Statement::Groth16 {
-            curve: Curve::Bn254,
-            key_id: [0; 32],
-            proof: vec![0; 128],
-            public_inputs: vec![[0; 32]; 5],
-        };
         let work = |keys, pairings, public_inputs| Work {
             keys,
             pairings,
             public_inputs,
         };
-        assert_eq!(Work::of(&single), work(1, 1, 0));
-        assert_eq!(Work::of(&fast), work(1024, 1, 0));
-        assert_eq!(Work::of(&aggregate), work(1024, 1024, 0));
-        assert_eq!(Work::of(&groth16), work(0, 0, 5));
+        assert_eq!(Work::of(&single()), work(1, 1, 0));
+        assert_eq!(Work::of(&fast(1024)), work(1024, 1, 0));
+        assert_eq!(Work::of(&aggregate(1024, 1024)), work(1024, 1024, 0));
+        assert_eq!(Work::of(&groth16(Curve::Bn254, 5)), work(0, 0, 5));
     }
 }

@@ -184,43 +184,18 @@ pub fn kind(statement: &Statement) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use tf_budgets::shapes::{aggregate, fast, groth16, single};
+
     use super::*;
-
-    fn bls(keys: usize, messages: usize) -> Statement {
-        Statement::BlsAggregate {
-            public_keys: vec![[0; 48]; keys],
-            messages: vec![vec![0; 32]; messages],
-            signature: [0; 96],
-        }
-    }
-
-    fn groth16(curve: Curve, inputs: usize) -> Statement {
-        Statement::Groth16 {
-            curve,
-            key_id: [0; 32],
-            proof: vec![0; 128],
-            public_inputs: vec![[0; 32]; inputs],
-        }
-    }
 
     #[test]
     fn scheduling_cost_follows_keys_pairings_and_inputs() {
-        let single = Statement::BlsSingle {
-            public_key: [0; 48],
-            message: vec![0; 32],
-            signature: [0; 96],
-        };
-        let fast = |keys| Statement::BlsFastAggregate {
-            public_keys: vec![[0; 48]; keys],
-            message: vec![0; 32],
-            signature: [0; 96],
-        };
-        assert_eq!(scheduling_cost(&single), 1);
+        assert_eq!(scheduling_cost(&single()), 1);
         assert_eq!(scheduling_cost(&fast(3)), 1);
         assert_eq!(scheduling_cost(&fast(1024)), 63);
-        assert_eq!(scheduling_cost(&bls(2, 2)), 2);
-        assert_eq!(scheduling_cost(&bls(1024, 1024)), 415);
-        assert_eq!(scheduling_cost(&bls(0, 0)), 1);
+        assert_eq!(scheduling_cost(&aggregate(2, 2)), 2);
+        assert_eq!(scheduling_cost(&aggregate(1024, 1024)), 415);
+        assert_eq!(scheduling_cost(&aggregate(0, 0)), 1);
         assert_eq!(scheduling_cost(&groth16(Curve::Bn254, 4)), 1);
         assert_eq!(scheduling_cost(&groth16(Curve::Bls12_381, 4)), 2);
         assert!(scheduling_cost(&groth16(Curve::Bls12_381, 64)) > 8);

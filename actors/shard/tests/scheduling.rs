@@ -1,47 +1,15 @@
 //! The shard's admission, fairness and batching, in virtual time.
 
+mod common;
+
+use common::{T0, capped, settings, tenant};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_budgets::Window;
+use tf_engine::Verdict;
 use tf_engine::bls;
-use tf_engine::groth16::KeyRoom;
-use tf_engine::{Limits, Verdict};
-use tf_shard::{
-    BatchKey, CapSpec, ChargePolicies, Costs, Job, Micros, Refusal, Shard, ShardSettings,
-    TenantSlot, TenantSpec,
-};
+use tf_shard::{BatchKey, Job, Micros, Refusal, Shard, TenantSlot, TenantSpec};
 use tf_wire::{DatasetClass, Statement, Submit};
-
-fn settings() -> ShardSettings {
-    ShardSettings {
-        mailbox_capacity: 8,
-        quantum: 4,
-        batch_max: 4,
-        batch_window: Micros(2_000),
-        key_room: KeyRoom {
-            bundle: 4,
-            partners: 16,
-        },
-        limits: Limits::DEFAULT,
-        costs: Costs::default(),
-        charge_policies: ChargePolicies::default(),
-    }
-}
-
-/// 2026-11-24 00:00 UTC, the wall clock budgets see in these tests.
-const T0: u64 = 1_795_478_400_000_000;
-
-fn tenant(id: &str, weight: u32, rate_per_sec: u64, burst: u64) -> TenantSpec {
-    TenantSpec {
-        id: id.into(),
-        weight,
-        rate_per_sec,
-        burst,
-        keys: Vec::new(),
-        caps: Vec::new(),
-        key_quota: 4,
-    }
-}
 
 fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
     let message = request_id.to_le_bytes().to_vec();
@@ -207,18 +175,6 @@ fn a_groth16_key_must_be_the_tenants() {
     let refused = shard.admit(job, Micros(0), T0).map_err(|e| e.0);
     assert!(matches!(refused, Err(Refusal::UnknownKey(id)) if id.0 == [5; 32]));
     assert_eq!(shard.pending(), 0);
-}
-
-fn capped(limit: u64) -> TenantSpec {
-    TenantSpec {
-        caps: vec![CapSpec {
-            purpose: None,
-            class: DatasetClass::P2,
-            limit,
-            window: Window::Day,
-        }],
-        ..tenant("a", 1, 1000, 100)
-    }
 }
 
 #[test]

@@ -2,47 +2,15 @@
 //! statement (a base by kind plus its keys, pairings and inputs), and scheduling charges the
 //! fair-share scheduler in proportion to verification work.
 
-use tf_budgets::Window;
-use tf_engine::Limits;
-use tf_engine::groth16::KeyRoom;
-use tf_shard::{
-    CapSpec, ChargePolicies, Costs, Job, Micros, Refusal, Shard, ShardSettings, TenantSlot,
-    TenantSpec,
-};
+mod common;
+
+use common::{T0, capped, settings};
+use tf_budgets::shapes::{aggregate, fast, single};
+use tf_shard::{Job, Micros, Refusal, Shard, TenantSlot};
 use tf_wire::{DatasetClass, Statement, Submit};
 
-/// 2026-11-24 00:00 UTC.
-const T0: u64 = 1_795_478_400_000_000;
-
 fn shard(limit: u64) -> Shard<u64> {
-    let settings = ShardSettings {
-        mailbox_capacity: 8,
-        quantum: 4,
-        batch_max: 4,
-        batch_window: Micros(2_000),
-        key_room: KeyRoom {
-            bundle: 4,
-            partners: 16,
-        },
-        limits: Limits::DEFAULT,
-        costs: Costs::default(),
-        charge_policies: ChargePolicies::default(),
-    };
-    let tenant = TenantSpec {
-        id: "a".into(),
-        weight: 1,
-        rate_per_sec: 1000,
-        burst: 100,
-        keys: Vec::new(),
-        caps: vec![CapSpec {
-            purpose: None,
-            class: DatasetClass::P2,
-            limit,
-            window: Window::Day,
-        }],
-        key_quota: 4,
-    };
-    Shard::new(settings, &[tenant], Micros(0), T0)
+    Shard::new(settings(), &[capped(limit)], Micros(0), T0)
 }
 
 fn job(request_id: u64, statement: Statement) -> Job<u64> {
@@ -61,30 +29,6 @@ fn job(request_id: u64, statement: Statement) -> Job<u64> {
     }
 }
 
-fn single() -> Statement {
-    Statement::BlsSingle {
-        public_key: [0; 48],
-        message: vec![0; 32],
-        signature: [0; 96],
-    }
-}
-
-fn fast(keys: usize) -> Statement {
-    Statement::BlsFastAggregate {
-        public_keys: vec![[0; 48]; keys],
-        message: vec![0; 32],
-        signature: [0; 96],
-    }
-}
-
-fn aggregate(pairs: usize) -> Statement {
-    Statement::BlsAggregate {
-        public_keys: vec![[0; 48]; pairs],
-        messages: vec![vec![0; 32]; pairs],
-        signature: [0; 96],
-    }
-}
-
 #[test]
 fn admission_reserves_what_the_statement_costs_not_one_per_request() {
     let mut shard = shard(100);
@@ -97,7 +41,7 @@ fn admission_reserves_what_the_statement_costs_not_one_per_request() {
     let status = shard.budget_status(TenantSlot(0), T0);
     assert_eq!((status[0].reserved, status[0].remaining), (1 + 65, 34));
     let refused = shard
-        .admit(job(3, aggregate(1024)), Micros(0), T0)
+        .admit(job(3, aggregate(1024, 1024)), Micros(0), T0)
         .map_err(|(refusal, _)| refusal);
     let Err(Refusal::OverBudget(over)) = refused else {
         panic!("expected over budget, got {refused:?}");
@@ -117,5 +61,5 @@ fn scheduling_cost_follows_verification_work() {
     assert_eq!(job(1, single()).cost(), 1);
     assert_eq!(job(1, fast(16)).cost(), 2);
     assert_eq!(job(1, fast(1024)).cost(), 63);
-    assert_eq!(job(1, aggregate(1024)).cost(), 415);
+    assert_eq!(job(1, aggregate(1024, 1024)).cost(), 415);
 }
