@@ -77,6 +77,78 @@ pub enum Command {
         #[command(subcommand)]
         what: KeysWhat,
     },
+    /// The transparency log of receipts, read as any C2SP tlog-tiles client reads it: the
+    /// signed checkpoint, inclusion and consistency proofs, and a monitor for auditors. Exit 0
+    /// verified, 1 a proof or signature that does not verify (or a forked log), 2 unusable
+    /// arguments or an unreachable log.
+    Log(LogArgs),
+}
+
+/// `appliance log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Where the log is: the admin server (http://HOST:PORT or https://HOST:PORT, its
+    /// /checkpoint and /tile/ paths) or a mirrored log directory.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL|DIR",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// For https: the CA (PEM) the admin server's certificate must chain to (default: the
+    /// state directory's ca.pem).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The log's verifier key (`<origin>+<key id>+<key>`, printed by `appliance log
+    /// checkpoint` and in partner.toml). Default: the state directory's log/vkey.
+    #[arg(long, global = true, value_name = "VKEY")]
+    pub vkey: Option<String>,
+    /// The state directory, for its CA and log key.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub what: LogWhat,
+}
+
+/// `appliance log` commands.
+#[derive(Debug, Subcommand)]
+pub enum LogWhat {
+    /// Fetch the latest checkpoint, check its signature, and print it.
+    Checkpoint,
+    /// Prove that the receipt with ledger sequence number SEQ is in the log: fetch the
+    /// checkpoint and the tiles, compute the inclusion proof, check it, and print it as JSON
+    /// (or write it with --out, for `receipt verify --proof`).
+    Prove {
+        /// The receipt's ledger sequence number (its index in the log).
+        seq: u64,
+        /// Write the proof here, and the checkpoint beside it (FILE.checkpoint).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Prove that the log at size NEW extends the log at size OLD (a consistency proof),
+    /// check it, and print it as JSON.
+    Consistency {
+        /// The older tree size.
+        old: u64,
+        /// The newer tree size (at most the latest checkpoint's).
+        new: u64,
+    },
+    /// Follow the log's checkpoints: check each one's signature and its consistency with the
+    /// last one verified (kept in --state), forever or once. Exits 1 with the two
+    /// conflicting checkpoints if the log ever forks or goes back.
+    Monitor {
+        /// Where the monitor keeps the last verified checkpoint and the pinned log key.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// Seconds between checks.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        interval: u64,
+        /// Check once and exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 /// `appliance serve`.
@@ -165,6 +237,16 @@ pub enum ReceiptWhat {
         /// the key in the state directory is used.
         #[arg(long, value_name = "HEX")]
         public_key: Option<String>,
+        /// Also check that the receipt is in the transparency log: a signed checkpoint (from
+        /// `appliance log prove --out` or `partner receipt prove`), with --proof.
+        #[arg(long, value_name = "FILE", requires = "proof")]
+        checkpoint: Option<PathBuf>,
+        /// The inclusion proof for the receipt under --checkpoint.
+        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        proof: Option<PathBuf>,
+        /// The log's verifier key for --checkpoint (default: the state directory's log/vkey).
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
         /// Where the state directory is (when no public key is given).
         #[command(flatten)]
         state: StateArgs,

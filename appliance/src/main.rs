@@ -5,6 +5,7 @@ mod cli;
 mod config_commands;
 mod ctl;
 mod evidence;
+mod log_commands;
 mod logging;
 mod offline_verify;
 mod output;
@@ -32,9 +33,22 @@ fn main() -> ExitCode {
                 cli::ReceiptWhat::Verify {
                     file,
                     public_key,
+                    checkpoint,
+                    proof,
+                    log_key,
                     state,
                 },
-        } => receipt_commands::verify(&file, public_key.as_deref(), state),
+        } => {
+            let inclusion =
+                checkpoint
+                    .zip(proof)
+                    .map(|(checkpoint, proof)| receipt_commands::Inclusion {
+                        checkpoint,
+                        proof,
+                        log_key,
+                    });
+            receipt_commands::verify(&file, public_key.as_deref(), inclusion, state)
+        }
         cli::Command::Tenants {
             what: cli::TenantsWhat::Issue { id, state },
         } => state_commands::issue_tenant(&id, state),
@@ -69,5 +83,6 @@ fn main() -> ExitCode {
         cli::Command::Keys {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),
+        cli::Command::Log(args) => log_commands::run(args),
     }
 }

@@ -254,6 +254,21 @@ const DOCS: &[(&str, &str)] = &[
          directory's development author key (bundle-author.key).",
     ),
     (
+        "log",
+        "The transparency log: every stored receipt's hash is appended to a Merkle tree whose \
+         signed checkpoints and tiles the admin server serves (C2SP tlog-tiles).",
+    ),
+    (
+        "log.origin",
+        "The log's name, first line of its checkpoints: unique to this appliance, such as \
+         verify.example.com/log. Empty: trust-fabric.invalid/log/<16 hex digits of the log \
+         key's id>.",
+    ),
+    (
+        "log.checkpoint_interval_ms",
+        "Most time between a new entry and a checkpoint covering it, milliseconds. 10 to 60000.",
+    ),
+    (
         "tenants",
         "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
          certificate (URI SAN urn:trust-fabric:tenant:<id>).",

@@ -4,7 +4,7 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[log]` (the transparency log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -12,6 +12,7 @@ mod admin;
 mod budgets;
 mod bundles;
 mod default_file;
+mod log;
 mod logging;
 mod serve;
 mod tls;
@@ -27,6 +28,7 @@ pub use admin::{
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use bundles::BundlesConfig;
 pub use default_file::default_file;
+pub use log::LogConfig;
 pub use logging::LoggingConfig;
 pub use serve::{
     SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
@@ -53,6 +55,8 @@ pub struct Config {
     pub bundles: BundlesConfig,
     /// `[tls]`: certificate, key and client CA (default: the state directory's).
     pub tls: TlsConfig,
+    /// `[log]`: the transparency log of receipts.
+    pub log: LogConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -69,6 +73,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             bundles: BundlesConfig::default(),
             tls: TlsConfig::default(),
+            log: LogConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -200,6 +205,7 @@ impl Config {
         self.tls.validate(path)?;
         self.bundles.validate(path)?;
         self.admin.validate(path)?;
+        self.log.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

@@ -1,4 +1,5 @@
-//! The admin server: the admin API (`/api/v1`), the ops console, `/metrics` and `/healthz`,
+//! The admin server: the admin API (`/api/v1`), the ops console, `/metrics`, `/healthz` and
+//! the transparency log's tiles,
 //! served by actix-web on the control thread. Handlers hold addresses of the control plane's
 //! actors and read-only handles on the board; they talk to the actors by messages.
 
@@ -8,6 +9,7 @@ mod console;
 mod deadline;
 mod gate;
 pub mod hosts;
+mod log;
 mod server;
 pub mod session;
 pub mod throttle;

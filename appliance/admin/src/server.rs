@@ -1,7 +1,7 @@
 //! The admin HTTP server: actix-web with one worker, on the control thread's System, away from
 //! the shards' cores' hot loops. `/metrics` is the Prometheus text exposition, `/healthz` says
 //! whether every shard is serving, `/api/v1` is the admin API (bearer tokens, per-route roles)
-//! and `/console` the ops console.
+//! `/console` the ops console, and `/checkpoint` and `/tile/...` the transparency log.
 //!
 //! Nobody who can merely reach the port can hold it: every request passes the gate (its Host,
 //! and the caller's right to send a body, checked before the body is read), headers must
@@ -42,6 +42,8 @@ pub struct Options {
     pub tls: Option<rustls::ServerConfig>,
     /// How long an admitted request body may take to arrive.
     pub body_timeout: Duration,
+    /// The transparency log's directory, served read-only; `None`: no log routes.
+    pub log: Option<tf_log::LogDir>,
 }
 
 struct Shared {
@@ -85,7 +87,9 @@ pub fn serve(
         hosts: options.hosts,
         body_timeout: options.body_timeout,
     });
+    let log = options.log.map(web::Data::new);
     let server = HttpServer::new(move || {
+        let log = log.clone();
         App::new()
             .app_data(shared.clone())
             .app_data(api.clone())
@@ -95,6 +99,12 @@ pub fn serve(
             .route("/healthz", web::get().to(healthz))
             .configure(crate::api::configure)
             .configure(crate::console::configure)
+            .configure(|config| {
+                if let Some(log) = log {
+                    config.app_data(log);
+                    crate::log::configure(config);
+                }
+            })
     })
     .workers(1)
     .max_connections(MAX_CONNECTIONS)

@@ -6,6 +6,8 @@
 //!   transparency log, compliance snapshots, scheduler, golden canary): a [`worker::Follower`]
 //!   driven by a supervised [`worker::Worker`] from a durable cursor.
 //!
+//! - [`log::TransparencyLog`]: the transparency log of receipts, a follower.
+//!
 //! It reaches the shards only through the seam (`tf-seam`: the board, the [`tf_seam::Shards`]
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
 //! the data plane nor the admin server.
@@ -13,6 +15,7 @@
 mod book;
 pub mod bundles;
 mod error;
+pub mod log;
 mod promote;
 mod running;
 mod spent;

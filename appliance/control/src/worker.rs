@@ -42,6 +42,26 @@ pub trait Follower: Unpin + Send + 'static {
 
     /// Handles one committed record. Records arrive in sequence order, at least once.
     fn handle(&mut self, record: &LedgerRecord) -> Result<(), FollowError>;
+
+    /// Called at start and at every restart with the stored cursor: loads the follower's own
+    /// durable state and says where to resume, at most `stored`. A follower whose durable
+    /// state lags the cursor (or was lost) returns less, and is handed those records again.
+    fn resume(&mut self, stored: u64) -> Result<u64, FollowError> {
+        Ok(stored)
+    }
+
+    /// Called after each turn's records, and on turns with none: periodic work (the
+    /// transparency log signs its checkpoints here).
+    fn after_turn(&mut self) -> Result<(), FollowError> {
+        Ok(())
+    }
+
+    /// The last sequence number whose handling is durable, given the last one handled: what
+    /// the worker may save as its cursor. A follower that makes its work durable in its own
+    /// steps (a signed checkpoint) returns less than `handled` until it has.
+    fn settled(&self, handled: u64) -> u64 {
+        handled
+    }
 }
 
 /// Why a follower could not handle a record: the worker stops, is restarted after a backoff,
@@ -77,8 +97,10 @@ pub struct Worker<F: Follower> {
     ledger: Box<dyn Ledger>,
     board: Arc<Board>,
     pace: Pace,
-    /// The last sequence number handled and saved.
+    /// The last sequence number handled.
     cursor: u64,
+    /// The last sequence number saved as the durable cursor (never moves back).
+    saved: u64,
     /// Consecutive failures (the backoff doubles with each).
     failures: u32,
 }
@@ -102,6 +124,7 @@ impl<F: Follower> Worker<F> {
             board,
             pace,
             cursor: 0,
+            saved: 0,
             failures: 0,
         }
     }
@@ -112,50 +135,75 @@ impl<F: Follower> Worker<F> {
         Supervisor::start_in_arbiter(arbiter, move |_| self)
     }
 
-    /// Reads the durable cursor (at start and at each restart).
-    fn load_cursor(&mut self, ctx: &mut Context<Self>) {
-        match self.ledger.cursor(self.follower.name()) {
-            Ok(cursor) => self.cursor = cursor,
-            Err(error) => self.fail(ctx, &error.to_string()),
+    /// Reads the durable cursor and lets the follower load its state (at start and at each
+    /// restart); false, and the worker stopping, if either fails.
+    fn load_cursor(&mut self, ctx: &mut Context<Self>) -> bool {
+        let stored = match self.ledger.cursor(self.follower.name()) {
+            Ok(stored) => stored,
+            Err(error) => {
+                self.fail(ctx, &error.to_string());
+                return false;
+            }
+        };
+        self.saved = stored;
+        match self.follower.resume(stored) {
+            Ok(resume) => {
+                self.cursor = resume.min(stored);
+                true
+            }
+            Err(error) => {
+                self.fail(ctx, &error.0);
+                false
+            }
         }
     }
 
-    /// One turn: everything committed after the cursor, up to a batch.
+    /// One turn: everything committed after the cursor, up to a batch, then the follower's
+    /// periodic work, then the cursor saved as far as the follower has made durable.
     fn turn(&mut self, ctx: &mut Context<Self>) {
-        if self.board.committed() <= self.cursor {
-            return;
-        }
-        let records = match self.ledger.receipts_after(self.cursor, self.pace.batch) {
-            Ok(records) => records,
-            Err(error) => return self.fail(ctx, &error.to_string()),
+        let saved_before = self.saved;
+        let outcome = self
+            .follow()
+            .and_then(|()| self.follower.after_turn().map_err(|e| e.0));
+        // Saved even after a failure part-way: what was handled and settled stays handled.
+        let settled = self.follower.settled(self.cursor).min(self.cursor);
+        let saved = match settled > self.saved {
+            true => self.save(settled).map_err(|e| e.to_string()),
+            false => Ok(()),
         };
-        let mut handled = self.cursor;
-        let mut failure = None;
+        match outcome.and(saved) {
+            // Healthy again once something more is durable (or nothing is pending): a
+            // follower that fails before settling (a log that cannot reach its checkpoint)
+            // keeps backing off.
+            Ok(()) if self.saved > saved_before || self.saved == self.cursor => self.failures = 0,
+            Ok(()) => {}
+            Err(why) => self.fail(ctx, &why),
+        }
+    }
+
+    /// Hands the follower everything committed after the cursor, up to a batch.
+    fn follow(&mut self) -> Result<(), String> {
+        if self.board.committed() <= self.cursor {
+            return Ok(());
+        }
+        let records = self
+            .ledger
+            .receipts_after(self.cursor, self.pace.batch)
+            .map_err(|e| e.to_string())?;
         for record in &records {
             // Only what the ledger thread announced as committed (the read may see more).
             if record.seq() > self.board.committed() {
                 break;
             }
-            if let Err(error) = self.follower.handle(record) {
-                failure = Some(error.0);
-                break;
-            }
-            handled = record.seq();
+            self.follower.handle(record).map_err(|e| e.0)?;
+            self.cursor = record.seq();
         }
-        if handled > self.cursor
-            && let Err(error) = self.save(handled)
-        {
-            return self.fail(ctx, &error.to_string());
-        }
-        match failure {
-            Some(why) => self.fail(ctx, &why),
-            None => self.failures = 0,
-        }
+        Ok(())
     }
 
     fn save(&mut self, seq: u64) -> Result<(), LedgerError> {
         self.ledger.save_cursor(self.follower.name(), seq)?;
-        self.cursor = seq;
+        self.saved = seq;
         Ok(())
     }
 
@@ -185,10 +233,13 @@ impl<F: Follower> Actor for Worker<F> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(MAILBOX);
-        self.load_cursor(ctx);
         let tick = self.pace.tick;
-        ctx.run_later(self.backoff(), move |_, ctx| {
-            ctx.run_interval(tick, |worker, ctx| worker.turn(ctx));
+        // The backoff comes first: a follower that cannot even load its state (a changed log
+        // origin) is retried slower and slower, never in a tight loop.
+        ctx.run_later(self.backoff(), move |worker, ctx| {
+            if worker.load_cursor(ctx) {
+                ctx.run_interval(tick, |worker, ctx| worker.turn(ctx));
+            }
         });
     }
 }
@@ -209,6 +260,9 @@ pub struct Ask;
 pub struct Progress {
     /// The last sequence number it handled and saved.
     pub cursor: u64,
+    /// The last sequence number it handled (ahead of `cursor` while the follower has not made
+    /// its handling durable).
+    pub handled: u64,
     /// The highest committed sequence number.
     pub committed: u64,
     /// Consecutive failures.
@@ -220,7 +274,8 @@ impl<F: Follower> Handler<Ask> for Worker<F> {
 
     fn handle(&mut self, _: Ask, _: &mut Self::Context) -> Self::Result {
         MessageResult(Progress {
-            cursor: self.cursor,
+            cursor: self.saved,
+            handled: self.cursor,
             committed: self.board.committed(),
             failures: self.failures,
         })

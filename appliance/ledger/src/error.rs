@@ -28,6 +28,47 @@ pub enum LedgerError {
         /// The newest version this build knows.
         supported: u32,
     },
+    /// A read-only open of a file an older appliance wrote: it must be migrated first, which
+    /// takes a writable open.
+    #[error(
+        "ledger {path}: schema version {found} is older than this appliance's {supported}; start the appliance once (it migrates the file), then open it read-only"
+    )]
+    TooOld {
+        /// The ledger file.
+        path: String,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// A stored receipt cannot be read back (its row was changed by hand or the file is
+    /// damaged).
+    #[error("ledger {path}: receipt {seq} cannot be read back: {what}; restore a backup")]
+    Malformed {
+        /// The ledger file.
+        path: String,
+        /// The receipt's sequence number.
+        seq: u64,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// A receipt of an older file cannot be moved to the current schema; the file is left as
+    /// it was.
+    #[error(
+        "ledger {path}: receipt {seq} cannot be migrated to schema version {version}: {what}; nothing was changed, the file stays at version {from}"
+    )]
+    Unmigratable {
+        /// The ledger file.
+        path: String,
+        /// The receipt's sequence number.
+        seq: u64,
+        /// What is wrong with it.
+        what: String,
+        /// The version the file stays at.
+        from: u32,
+        /// The version it could not move to.
+        version: u32,
+    },
     /// A sequence number out of order: a bug in the writer, refused rather than stored.
     #[error("ledger: entry {got} is out of sequence (expected {expected})")]
     OutOfSequence {

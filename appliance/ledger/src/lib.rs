@@ -11,18 +11,29 @@
 //! (group commit), and nothing is acknowledged to a partner before its transaction is durable.
 //! Other threads open their own connection to the same file: they read committed receipts
 //! (whole batches, never part of one), record bundle switches and save their cursors.
+//!
+//! Receipts are stored compactly (schema 4: names once in dictionary tables, digests and the
+//! signature as bytes) and their envelopes rebuilt byte for byte on read; old receipts can be
+//! pruned once a compliance snapshot holds them, and the ledger keeps which ranges were.
 
 mod bundles;
+mod compact;
 mod cursors;
+mod dictionary;
 mod error;
+mod migrate_v4;
+mod prune;
+mod read;
 mod schema;
 mod signed;
 mod sqlite;
+mod stats;
+mod store;
 
-use tf_receipts::Receipt;
+use tf_receipts::{Envelope, Receipt};
 
 pub use error::LedgerError;
-pub use schema::{MIGRATIONS, SCHEMA_VERSION};
+pub use schema::{MIGRATIONS, Migration, RustStep, SCHEMA_VERSION};
 pub use signed::sign_and_append;
 pub use sqlite::{BUSY_WAIT, SqliteLedger};
 
@@ -62,8 +73,9 @@ pub trait Ledger: Send {
     fn receipt(&self, seq: u64) -> Result<Option<(String, StoredReceipt)>, LedgerError>;
 
     /// Up to `limit` committed receipts with a sequence number above `after_seq`, in sequence
-    /// order. What one call returns is a gapless run from `after_seq + 1` taken from one
-    /// committed state: a worker follows the ledger by passing the last number it handled.
+    /// order. What one call returns is a gapless run from `after_seq + 1` (or from the oldest
+    /// receipt kept, if pruning deleted that one) taken from one committed state: a worker
+    /// follows the ledger by passing the last number it handled.
     fn receipts_after(
         &self,
         after_seq: u64,
@@ -94,16 +106,48 @@ pub trait Ledger: Send {
     /// Saving the stored number again is accepted; a lower one is refused with
     /// [`LedgerError::CursorBehind`] and the stored one is kept.
     fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError>;
+
+    /// Deletes the oldest receipts, in sequence order, while they have `seq <= through_seq`
+    /// and `decided_us < decided_before_us`, at most `max_rows` of them, in one short
+    /// transaction, and records the range deleted as sealed by `sealed_by` (the compliance
+    /// snapshot that holds those receipts) at `at_us`.
+    ///
+    /// Only a prefix is ever deleted: pruning stops at the first receipt outside either bound,
+    /// even if later ones are inside them, so what remains is a gapless run that
+    /// [`Ledger::receipts_after`] keeps following. Call it repeatedly with a small `max_rows`
+    /// (about 1,000) until it deletes nothing: each call holds the write lock, which the
+    /// ledger thread's commits wait for, only for a few milliseconds. Sequence numbers are
+    /// never reused, and the bundle timeline and bundles are never pruned.
+    fn prune(
+        &mut self,
+        through_seq: u64,
+        decided_before_us: u64,
+        max_rows: usize,
+        sealed_by: &str,
+        at_us: u64,
+    ) -> Result<Pruned, LedgerError>;
+
+    /// Every pruned range, oldest first: which receipts were deleted and which snapshot holds
+    /// them (evidence export names them for a period).
+    fn pruned_ranges(&self) -> Result<Vec<PrunedRange>, LedgerError>;
+
+    /// The sequence number and decision time of the oldest receipt still stored, `None` if none
+    /// is.
+    fn oldest_retained(&self) -> Result<Option<(u64, u64)>, LedgerError>;
+
+    /// How much room the ledger takes and how much of it is free for reuse (preflight checks,
+    /// `/metrics`).
+    fn storage(&self) -> Result<StorageStats, LedgerError>;
 }
 
-/// One receipt to store: the payload fields (queried by the appliance and auditors) and the
-/// DSSE envelope exactly as the partner receives it.
+/// One receipt to store: the receipt (its fields are stored for queries) and the DSSE envelope
+/// the partner receives, which the ledger gives back byte for byte.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'a> {
     /// The receipt; its `ledger_seq` is the entry's sequence number.
     pub receipt: &'a Receipt,
-    /// The signed DSSE envelope, as JSON.
-    pub envelope_json: &'a str,
+    /// The signed DSSE envelope over it.
+    pub envelope: &'a Envelope,
 }
 
 /// Charges of one purpose and class within one group of time, read back at start.
@@ -136,7 +180,7 @@ pub struct StoredReceipt {
     pub charged: u64,
     /// When it was decided, Unix microseconds.
     pub decided_us: u64,
-    /// The DSSE envelope as issued, JSON.
+    /// The DSSE envelope as issued, JSON, byte for byte (rebuilt from what the ledger keeps).
     pub envelope_json: String,
 }
 
@@ -154,6 +198,60 @@ impl LedgerRecord {
     /// The record's ledger sequence number: what a worker saves as its cursor once handled.
     pub fn seq(&self) -> u64 {
         self.receipt.seq
+    }
+}
+
+/// What one [`Ledger::prune`] call deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// How many receipts were deleted.
+    pub deleted: u64,
+    /// The highest sequence number deleted, `None` if nothing was.
+    pub last_seq: Option<u64>,
+}
+
+/// A run of receipts that was pruned, and the snapshot that holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrunedRange {
+    /// The first sequence number deleted.
+    pub from_seq: u64,
+    /// The last sequence number deleted.
+    pub to_seq: u64,
+    /// The earliest decision time among them, Unix microseconds.
+    pub decided_from_us: u64,
+    /// The latest decision time among them, Unix microseconds.
+    pub decided_to_us: u64,
+    /// The compliance snapshot that holds them, as the pruning caller named it.
+    pub sealed_by: String,
+    /// When the range was last extended, Unix microseconds.
+    pub at_us: u64,
+}
+
+/// The ledger's size, for preflight checks and `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageStats {
+    /// The database's pages (page count × page size), as of this connection's view.
+    pub file_bytes: u64,
+    /// The write-ahead log file beside it (0 if there is none).
+    pub wal_bytes: u64,
+    /// The size of one page.
+    pub page_size: u64,
+    /// Pages freed (by pruning) and not yet reused: later appends fill them before the file
+    /// grows.
+    pub free_pages: u64,
+    /// Receipts stored (not pruned).
+    pub receipts: u64,
+}
+
+impl StorageStats {
+    /// Bytes on disk: the database and its write-ahead log.
+    pub fn bytes_on_disk(&self) -> u64 {
+        self.file_bytes + self.wal_bytes
+    }
+
+    /// Bytes free for reuse inside the database file.
+    pub fn free_bytes(&self) -> u64 {
+        self.free_pages * self.page_size
     }
 }
 

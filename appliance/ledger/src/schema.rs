@@ -1,20 +1,75 @@
 //! The ledger's schema and its migrations. The version lives in SQLite's `user_version`; each
 //! migration moves the file one version up, in its own transaction, at start.
 
+use std::fmt;
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::LedgerError;
 use crate::error::storage_error;
+use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
-pub const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
-    // 0 -> 1: receipts with their budget charges.
-    "
+pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
+    Migration::Sql(V1),
+    Migration::Sql(V2),
+    Migration::Sql(V3),
+    // 3 -> 4: receipts in the compact form, a readable view of them, pruned ranges.
+    Migration::Rust(migrate_v4::STEP),
+];
+
+/// One step of the schema, run in one transaction with the version it reaches.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Migration {
+    /// SQL statements, run as one batch.
+    Sql(&'static str),
+    /// A step SQL cannot do alone (it parses stored envelopes), written in Rust.
+    Rust(RustStep),
+}
+
+/// A migration step written in Rust; only [`crate::SqliteLedger::open`] runs it.
+#[derive(Clone, Copy)]
+pub struct RustStep {
+    /// What the step does, for people.
+    pub what: &'static str,
+    run: fn(&Connection, &Path) -> Result<(), LedgerError>,
+}
+
+impl Migration {
+    /// The step's SQL, `None` for a step in Rust (tests build old files from the SQL steps).
+    pub fn sql(&self) -> Option<&'static str> {
+        match self {
+            Migration::Sql(sql) => Some(sql),
+            Migration::Rust(_) => None,
+        }
+    }
+}
+
+impl RustStep {
+    /// A step that `run`s inside the migration's transaction (the connection is that
+    /// transaction's).
+    pub(crate) const fn new(
+        what: &'static str,
+        run: fn(&Connection, &Path) -> Result<(), LedgerError>,
+    ) -> Self {
+        RustStep { what, run }
+    }
+}
+
+impl fmt::Debug for RustStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RustStep")
+            .field("what", &self.what)
+            .finish_non_exhaustive()
+    }
+}
+
+/// 0 -> 1: receipts with their budget charges.
+const V1: &str = "
     CREATE TABLE receipts (
         seq              INTEGER PRIMARY KEY,  -- gapless from 1, named in the receipt
         tenant           TEXT    NOT NULL,
@@ -33,10 +88,11 @@ pub const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         envelope         TEXT    NOT NULL      -- the signed DSSE envelope as issued (JSON)
     ) STRICT;
     CREATE INDEX receipts_by_tenant_time ON receipts (tenant, decided_us);
-    ",
-    // 1 -> 2: the policy bundle each receipt was decided under; promoted bundles and the
-    // timeline of promotions and rollbacks, which is never rewritten.
-    "
+    ";
+
+/// 1 -> 2: the policy bundle each receipt was decided under; promoted bundles and the
+/// timeline of promotions and rollbacks, which is never rewritten.
+const V2: &str = "
     ALTER TABLE receipts ADD COLUMN bundle_revision INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE receipts ADD COLUMN bundle_hash TEXT NOT NULL DEFAULT '';
     CREATE TABLE bundles (
@@ -61,17 +117,17 @@ pub const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         BEGIN SELECT RAISE(ABORT, 'the bundle timeline is append-only'); END;
     CREATE TRIGGER bundles_no_update BEFORE UPDATE ON bundles
         BEGIN SELECT RAISE(ABORT, 'promoted bundles are kept as they were'); END;
-    ",
-    // 2 -> 3: where each worker following the ledger got to, so that a restart resumes
-    // there instead of handling every receipt again.
-    "
+    ";
+
+/// 2 -> 3: where each worker following the ledger got to, so that a restart resumes there
+/// instead of handling every receipt again.
+const V3: &str = "
     CREATE TABLE worker_cursors (
         name       TEXT    PRIMARY KEY NOT NULL,  -- the worker (webhooks, transparency log, ...)
         seq        INTEGER NOT NULL,              -- the last receipt it handled; only moves forward
         updated_us INTEGER                        -- when it was saved, Unix microseconds
     ) STRICT;
-    ",
-];
+    ";
 
 /// The file's schema version, refused if a newer appliance wrote it.
 pub(crate) fn checked_version(connection: &Connection, path: &Path) -> Result<u32, LedgerError> {
@@ -102,7 +158,10 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Le
         let Some(migration) = MIGRATIONS.get(version as usize) else {
             return Ok(());
         };
-        transaction.execute_batch(migration).map_err(&storage)?;
+        match migration {
+            Migration::Sql(sql) => transaction.execute_batch(sql).map_err(&storage)?,
+            Migration::Rust(step) => (step.run)(&transaction, path)?,
+        }
         transaction
             .pragma_update(None, "user_version", version + 1)
             .map_err(&storage)?;

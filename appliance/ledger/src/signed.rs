@@ -16,21 +16,19 @@ pub fn sign_and_append<'a>(
 ) -> (Vec<Envelope>, Result<(), LedgerError>) {
     let first = ledger.next_seq();
     let mut receipts: Vec<&mut Receipt> = receipts.into_iter().collect();
-    let mut envelopes = Vec::with_capacity(receipts.len());
-    let mut envelope_json = Vec::with_capacity(receipts.len());
-    for (i, receipt) in receipts.iter_mut().enumerate() {
-        receipt.ledger_seq = first + i as u64;
-        let envelope = signer.sign_stamped(receipt);
-        envelope_json.push(envelope.to_json());
-        envelopes.push(envelope);
-    }
+    let envelopes: Vec<Envelope> = receipts
+        .iter_mut()
+        .zip(first..)
+        .map(|(receipt, seq)| {
+            receipt.ledger_seq = seq;
+            signer.sign_stamped(receipt)
+        })
+        .collect();
+    // The ledger keeps the envelopes as they are: no JSON is rendered on the commit path.
     let entries: Vec<Entry<'_>> = receipts
         .iter()
-        .zip(&envelope_json)
-        .map(|(receipt, json)| Entry {
-            receipt,
-            envelope_json: json,
-        })
+        .zip(&envelopes)
+        .map(|(receipt, envelope)| Entry { receipt, envelope })
         .collect();
     let stored = ledger.append(&entries);
     (envelopes, stored)

@@ -1,18 +1,23 @@
-//! The ledger in an embedded SQLite file (WAL mode, fsync at every commit): connections and
-//! receipts. The bundle timeline and the worker cursors are queried in their own modules.
+//! The ledger in an embedded SQLite file (WAL mode, fsync at every commit): connections, and
+//! the trait's methods over the modules that do the work (the compact receipts, pruning, the
+//! bundle timeline, the worker cursors).
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use crate::compact::Scratch;
 use crate::cursors::{self, Saved};
+use crate::dictionary::Dictionaries;
 use crate::error::storage_error;
+use crate::prune::Bounds;
 use crate::schema::{SCHEMA_VERSION, checked_version, migrate};
 use crate::{
-    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, StoredReceipt, TimelineEvent, bundles,
+    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, Pruned, PrunedRange, StorageStats,
+    StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
 };
 
 /// How long a connection waits for another's write transaction before failing: the ledger
@@ -28,6 +33,10 @@ pub struct SqliteLedger {
     path: PathBuf,
     next_seq: u64,
     read_only: bool,
+    /// Dictionary ids and bundle hashes read so far, so appends look names up in memory.
+    dictionaries: Dictionaries,
+    /// Buffers for checking each appended payload rebuilds exactly.
+    scratch: Scratch,
 }
 
 impl std::fmt::Debug for SqliteLedger {
@@ -69,13 +78,22 @@ impl SqliteLedger {
     }
 
     /// Opens an existing ledger read-only (evidence export, audits), alongside a running
-    /// appliance. Its writes are refused with [`LedgerError::ReadOnly`].
+    /// appliance. Its writes are refused with [`LedgerError::ReadOnly`]; a file an older
+    /// appliance wrote is refused with [`LedgerError::TooOld`] (opening it for writing
+    /// migrates it).
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
         let storage = storage_error(path);
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags).map_err(&storage)?;
         connection.busy_timeout(BUSY_WAIT).map_err(&storage)?;
-        checked_version(&connection, path)?;
+        let version = checked_version(&connection, path)?;
+        if version < SCHEMA_VERSION {
+            return Err(LedgerError::TooOld {
+                path: path.display().to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
         Self::over(connection, path, true)
     }
 
@@ -85,18 +103,27 @@ impl SqliteLedger {
     }
 
     fn over(connection: Connection, path: &Path, read_only: bool) -> Result<Self, LedgerError> {
-        let last: Option<i64> = connection
-            .query_row("SELECT MAX(seq) FROM receipts", [], |row| row.get(0))
+        // Pruned numbers count too: a ledger pruned empty continues its sequence, never
+        // reusing a number a receipt (now in a snapshot) carried.
+        let last: i64 = connection
+            .query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM receipts), 0), \
+                 COALESCE((SELECT MAX(to_seq) FROM pruned_ranges), 0))",
+                [],
+                |row| row.get(0),
+            )
             .map_err(storage_error(path))?;
         Ok(SqliteLedger {
             connection,
             path: path.to_owned(),
-            next_seq: last.map_or(1, |seq| seq as u64 + 1),
+            next_seq: last as u64 + 1,
             read_only,
+            dictionaries: Dictionaries::default(),
+            scratch: Scratch::new(),
         })
     }
 
-    fn storage(&self, source: rusqlite::Error) -> LedgerError {
+    fn failed(&self, source: rusqlite::Error) -> LedgerError {
         storage_error(&self.path)(source)
     }
 
@@ -131,26 +158,6 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
     }
 }
 
-/// Reads a receipt selected as `seq, purpose, dataset_class, verdict, charged, decided_us,
-/// envelope` (the queries below select the tenant after them).
-fn stored_receipt(row: &Row<'_>) -> rusqlite::Result<StoredReceipt> {
-    Ok(StoredReceipt {
-        seq: row.get::<_, i64>(0)? as u64,
-        purpose: row.get(1)?,
-        dataset_class: row.get(2)?,
-        verdict: row.get(3)?,
-        charged: row.get::<_, i64>(4)? as u64,
-        decided_us: row.get::<_, i64>(5)? as u64,
-        envelope_json: row.get(6)?,
-    })
-}
-
-/// A sequence number as SQLite stores it; numbers past `i64::MAX` are never stored, so
-/// clamping keeps every comparison right.
-fn sql_seq(seq: u64) -> i64 {
-    i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
 impl Ledger for SqliteLedger {
     fn next_seq(&self) -> u64 {
         self.next_seq
@@ -168,43 +175,25 @@ impl Ledger for SqliteLedger {
             }
             expected += 1;
         }
-        let storage = storage_error(&self.path);
-        let transaction = self.connection.transaction().map_err(&storage)?;
-        {
-            let mut insert = transaction
-                .prepare_cached(
-                    "INSERT INTO receipts (seq, tenant, request_id, statement_digest, kind, verdict, \
-                     reason, purpose, dataset_class, charged, budget_remaining, shard, received_us, \
-                     decided_us, envelope, bundle_revision, bundle_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-                     ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                )
-                .map_err(&storage)?;
-            for entry in entries {
-                let r = entry.receipt;
-                insert
-                    .execute(params![
-                        r.ledger_seq as i64,
-                        r.tenant,
-                        r.request_id.to_string(),
-                        r.statement_digest,
-                        r.kind,
-                        r.verdict.as_str(),
-                        r.reason,
-                        r.purpose,
-                        r.dataset_class,
-                        r.budget_charged as i64,
-                        r.budget_remaining.map(|v| v as i64),
-                        i64::from(r.shard),
-                        r.received_at_unix_us as i64,
-                        r.decided_at_unix_us as i64,
-                        entry.envelope_json,
-                        r.bundle_revision as i64,
-                        r.bundle_hash,
-                    ])
-                    .map_err(&storage)?;
-            }
+        // IMMEDIATE: the write lock from the start. A transaction that began by reading (a
+        // dictionary or bundle lookup) could not take it after another connection's commit
+        // (a cursor, a bundle switch) and would fail at once instead of waiting its turn.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage_error(&self.path))?;
+        let stored = store::append(
+            &transaction,
+            &mut self.dictionaries,
+            &mut self.scratch,
+            entries,
+        )
+        .and_then(|()| transaction.commit());
+        if let Err(source) = stored {
+            // Ids the rolled-back transaction added are gone: look them up afresh.
+            self.dictionaries.forget_ids();
+            return Err(self.failed(source));
         }
-        transaction.commit().map_err(&storage)?;
         self.next_seq = expected;
         Ok(())
     }
@@ -215,30 +204,8 @@ impl Ledger for SqliteLedger {
         since_us: u64,
         group_us: u64,
     ) -> Result<Vec<ChargeGroup>, LedgerError> {
-        let group = group_us.max(1) as i64;
-        let mut query = self
-            .connection
-            .prepare_cached(
-                "SELECT purpose, dataset_class, decided_us / ?3 AS g, SUM(charged) FROM receipts \
-                 WHERE tenant = ?1 AND decided_us >= ?2 AND charged > 0 \
-                 GROUP BY purpose, dataset_class, g ORDER BY g",
-            )
-            .map_err(|e| self.storage(e))?;
-        let rows = query
-            .query_map(params![tenant, since_us as i64, group], |row| {
-                let g: i64 = row.get(2)?;
-                let charged: i64 = row.get(3)?;
-                Ok(ChargeGroup {
-                    purpose: row.get(0)?,
-                    dataset_class: row.get(1)?,
-                    from_us: (g * group) as u64,
-                    to_us: (g * group + group - 1) as u64,
-                    charged: charged as u64,
-                })
-            })
-            .map_err(|e| self.storage(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.storage(e))
+        read::charges_since(&self.connection, tenant, since_us, group_us)
+            .map_err(|e| self.failed(e))
     }
 
     fn receipts_between(
@@ -248,42 +215,12 @@ impl Ledger for SqliteLedger {
         to_us: u64,
         each: &mut dyn FnMut(StoredReceipt) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
-        let mut query = self
-            .connection
-            .prepare_cached(
-                "SELECT seq, purpose, dataset_class, verdict, charged, decided_us, envelope \
-                 FROM receipts WHERE tenant = ?1 AND decided_us >= ?2 AND decided_us < ?3 \
-                 ORDER BY seq",
-            )
-            .map_err(|e| self.storage(e))?;
-        let mut rows = query
-            .query(params![
-                tenant,
-                from_us as i64,
-                to_us.min(i64::MAX as u64) as i64
-            ])
-            .map_err(|e| self.storage(e))?;
-        while let Some(row) = rows.next().map_err(|e| self.storage(e))? {
-            let stored = stored_receipt(row).map_err(|e| self.storage(e))?;
-            each(stored)?;
-        }
-        Ok(())
+        read::between(&self.connection, &self.path, tenant, [from_us, to_us], each)
     }
 
     fn receipt(&self, seq: u64) -> Result<Option<(String, StoredReceipt)>, LedgerError> {
-        self.connection
-            .prepare_cached(
-                "SELECT seq, purpose, dataset_class, verdict, charged, decided_us, envelope, \
-                 tenant FROM receipts WHERE seq = ?1",
-            )
-            .and_then(|mut query| {
-                query
-                    .query_row([sql_seq(seq)], |row| {
-                        Ok((row.get(7)?, stored_receipt(row)?))
-                    })
-                    .optional()
-            })
-            .map_err(|e| self.storage(e))
+        let record = read::by_seq(&self.connection, &self.path, seq)?;
+        Ok(record.map(|record| (record.tenant, record.receipt)))
     }
 
     fn receipts_after(
@@ -294,26 +231,7 @@ impl Ledger for SqliteLedger {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        // One statement is one read transaction: it sees whole committed batches only, and
-        // the ledger's numbers have no gaps, so the rows are a gapless run from after_seq + 1.
-        let mut query = self
-            .connection
-            .prepare_cached(
-                "SELECT seq, purpose, dataset_class, verdict, charged, decided_us, envelope, \
-                 tenant FROM receipts WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .map_err(|e| self.storage(e))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = query
-            .query_map(params![sql_seq(after_seq), limit], |row| {
-                Ok(LedgerRecord {
-                    tenant: row.get(7)?,
-                    receipt: stored_receipt(row)?,
-                })
-            })
-            .map_err(|e| self.storage(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.storage(e))
+        read::after(&self.connection, &self.path, after_seq, limit)
     }
 
     fn record_switch(&mut self, event: &TimelineEvent, archive: &[u8]) -> Result<u64, LedgerError> {
@@ -327,32 +245,32 @@ impl Ledger for SqliteLedger {
                 });
             }
         }
-        bundles::record(&mut self.connection, event, archive).map_err(|e| self.storage(e))
+        bundles::record(&mut self.connection, event, archive).map_err(|e| self.failed(e))
     }
 
     fn timeline(&self) -> Result<Vec<TimelineEvent>, LedgerError> {
-        bundles::timeline(&self.connection).map_err(|e| self.storage(e))
+        bundles::timeline(&self.connection).map_err(|e| self.failed(e))
     }
 
     fn active_revision(&self) -> Result<Option<u64>, LedgerError> {
-        bundles::active_revision(&self.connection).map_err(|e| self.storage(e))
+        bundles::active_revision(&self.connection).map_err(|e| self.failed(e))
     }
 
     fn archive(&self, revision: u64) -> Result<Option<Vec<u8>>, LedgerError> {
-        bundles::archive(&self.connection, revision).map_err(|e| self.storage(e))
+        bundles::archive(&self.connection, revision).map_err(|e| self.failed(e))
     }
 
     fn highest_revision(&self) -> Result<u64, LedgerError> {
-        bundles::highest_revision(&self.connection).map_err(|e| self.storage(e))
+        bundles::highest_revision(&self.connection).map_err(|e| self.failed(e))
     }
 
     fn cursor(&self, worker: &str) -> Result<u64, LedgerError> {
-        cursors::cursor(&self.connection, worker).map_err(|e| self.storage(e))
+        cursors::cursor(&self.connection, worker).map_err(|e| self.failed(e))
     }
 
     fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError> {
         self.writable()?;
-        match cursors::save(&self.connection, worker, seq).map_err(|e| self.storage(e))? {
+        match cursors::save(&self.connection, worker, seq).map_err(|e| self.failed(e))? {
             Saved::Moved => Ok(()),
             Saved::Behind { stored } => Err(LedgerError::CursorBehind {
                 worker: worker.to_owned(),
@@ -360,5 +278,34 @@ impl Ledger for SqliteLedger {
                 got: seq,
             }),
         }
+    }
+
+    fn prune(
+        &mut self,
+        through_seq: u64,
+        decided_before_us: u64,
+        max_rows: usize,
+        sealed_by: &str,
+        at_us: u64,
+    ) -> Result<Pruned, LedgerError> {
+        self.writable()?;
+        let bounds = Bounds {
+            through_seq,
+            decided_before_us,
+            max_rows,
+        };
+        prune::prune(&mut self.connection, bounds, sealed_by, at_us).map_err(|e| self.failed(e))
+    }
+
+    fn pruned_ranges(&self) -> Result<Vec<PrunedRange>, LedgerError> {
+        prune::ranges(&self.connection).map_err(|e| self.failed(e))
+    }
+
+    fn oldest_retained(&self) -> Result<Option<(u64, u64)>, LedgerError> {
+        prune::oldest_retained(&self.connection).map_err(|e| self.failed(e))
+    }
+
+    fn storage(&self) -> Result<StorageStats, LedgerError> {
+        stats::storage(&self.connection, &self.path).map_err(|e| self.failed(e))
     }
 }

@@ -9,7 +9,7 @@ use tf_ledger::{
     Entry, Ledger, LedgerError, LedgerRecord, SCHEMA_VERSION, SqliteLedger, TimelineEvent,
     sign_and_append,
 };
-use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
+use tf_receipts::{Envelope, Receipt, ReceiptSigner, VerdictLabel};
 
 fn receipt(seq: u64, tenant: &str, purpose: &str, charged: u64, decided: u64) -> Receipt {
     Receipt {
@@ -34,6 +34,15 @@ fn receipt(seq: u64, tenant: &str, purpose: &str, charged: u64, decided: u64) ->
         appliance_key_id: String::new(),
         bundle_revision: 0,
         bundle_hash: String::new(),
+    }
+}
+
+/// An envelope that is no receipt's: for entries that are refused before anything is stored.
+fn unsigned() -> Envelope {
+    Envelope {
+        payload_type: "test".into(),
+        payload: b"{}".to_vec(),
+        signatures: vec![],
     }
 }
 
@@ -85,14 +94,15 @@ fn entries_out_of_sequence_are_refused_and_nothing_of_the_batch_is_stored() {
     let mut ledger = SqliteLedger::open(&dir.path().join("l.sqlite")).expect("open");
     let a = receipt(1, "acme", "kyc", 1, 1_000);
     let b = receipt(3, "acme", "kyc", 1, 1_000);
+    let envelope = unsigned();
     let entries = [
         Entry {
             receipt: &a,
-            envelope_json: "{}",
+            envelope: &envelope,
         },
         Entry {
             receipt: &b,
-            envelope_json: "{}",
+            envelope: &envelope,
         },
     ];
     let err = ledger.append(&entries).expect_err("gap");
@@ -181,7 +191,7 @@ fn a_version_1_file_keeps_its_receipts_as_revision_0_and_the_timeline_is_append_
     {
         let connection = Connection::open(&path).expect("sqlite");
         connection
-            .execute_batch(tf_ledger::MIGRATIONS[0])
+            .execute_batch(tf_ledger::MIGRATIONS[0].sql().expect("an SQL step"))
             .expect("version 1 schema");
         connection
             .execute(
@@ -203,7 +213,7 @@ fn a_version_1_file_keeps_its_receipts_as_revision_0_and_the_timeline_is_append_
     drop(ledger);
     let connection = Connection::open(&path).expect("sqlite");
     let rows: Vec<(i64, i64, String)> = connection
-        .prepare("SELECT seq, bundle_revision, bundle_hash FROM receipts ORDER BY seq")
+        .prepare("SELECT seq, bundle_revision, bundle_hash FROM receipts_readable ORDER BY seq")
         .expect("query")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("rows")
@@ -425,14 +435,14 @@ fn bundle_switches_round_trip_through_the_trait_and_another_connection_sees_them
 }
 
 #[test]
-fn a_version_2_file_is_migrated_to_3_and_keeps_its_receipts_and_timeline() {
+fn a_version_2_file_is_migrated_to_the_current_schema_and_keeps_its_receipts_and_timeline() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("l.sqlite");
     {
         let connection = Connection::open(&path).expect("sqlite");
         for migration in &tf_ledger::MIGRATIONS[..2] {
             connection
-                .execute_batch(migration)
+                .execute_batch(migration.sql().expect("an SQL step"))
                 .expect("version 2 schema");
         }
         connection
@@ -480,7 +490,7 @@ fn a_version_2_file_is_migrated_to_3_and_keeps_its_receipts_and_timeline() {
     let version: u32 = connection
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .expect("version");
-    assert_eq!(version, 3);
+    assert_eq!(version, SCHEMA_VERSION);
     let saved: (String, i64, Option<i64>) = connection
         .query_row(
             "SELECT name, seq, updated_us FROM worker_cursors",
@@ -506,7 +516,7 @@ fn connections_opening_an_old_file_at_once_migrate_it_once() {
                 .pragma_update(None, "journal_mode", "WAL")
                 .expect("wal");
             connection
-                .execute_batch(tf_ledger::MIGRATIONS[0])
+                .execute_batch(tf_ledger::MIGRATIONS[0].sql().expect("an SQL step"))
                 .expect("version 1 schema");
             connection
                 .pragma_update(None, "user_version", 1)
@@ -557,11 +567,12 @@ fn a_ledger_opened_read_only_refuses_writes_with_a_typed_error() {
     assert_eq!(reader.next_seq(), 2);
     assert_eq!(reader.receipts_after(0, 10).expect("read").len(), 1);
     let r = receipt(2, "acme", "kyc", 1, 2_000);
+    let envelope = unsigned();
     let refused = [
         reader
             .append(&[Entry {
                 receipt: &r,
-                envelope_json: "{}",
+                envelope: &envelope,
             }])
             .expect_err("append"),
         reader

@@ -18,8 +18,10 @@ const MAX_ANSWER_BYTES: u64 = 16 << 20;
 pub struct Answer {
     /// The HTTP status.
     pub status: u16,
-    /// The body.
+    /// The body as text (JSON answers).
     pub body: String,
+    /// The body as sent (binary answers: log tiles).
+    pub bytes: Vec<u8>,
 }
 
 /// One request to the admin API.
@@ -67,12 +69,16 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
         .set_read_timeout(Some(timeout))
         .and_then(|()| stream.set_write_timeout(Some(timeout)))
         .map_err(|e| e.to_string())?;
+    // No token for the log's public routes.
+    let authorization = match call.token {
+        "" => String::new(),
+        token => format!("Authorization: Bearer {token}\r\n"),
+    };
     let head = format!(
         "{} {} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Authorization: Bearer {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n",
+         {authorization}Content-Type: {}\r\nContent-Length: {}\r\n\r\n",
         call.method,
         call.path,
-        call.token,
         call.content_type,
         call.body.len()
     );
@@ -84,10 +90,12 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
         exchange(&mut stream, head.as_bytes(), call.body)
     }
     .map_err(|e| format!("talking to {base}: {e}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| format!("{base} did not answer in HTTP"))?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
     let status = head
         .split_whitespace()
         .nth(1)
@@ -96,12 +104,16 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
     let chunked = head
         .lines()
         .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
-    let body = if chunked {
+    let bytes = if chunked {
         dechunk(body)
     } else {
-        body.to_owned()
+        body.to_vec()
     };
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
+    })
 }
 
 /// Writes the request and reads the answer until the server closes the connection.
@@ -155,17 +167,20 @@ fn client(ca: &Path, authority: &str) -> Result<rustls::ClientConnection, String
 }
 
 /// Joins a chunked body.
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..line_end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.trim(), 16).ok());
+        let after = &rest[line_end + 2..];
+        let Some(size) = size.filter(|size| *size > 0 && after.len() >= *size) else {
             break;
         };
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
+        out.extend_from_slice(&after[..size]);
+        rest = after[size..]
+            .strip_prefix(b"\r\n")
+            .unwrap_or(&after[size..]);
     }
     out
 }

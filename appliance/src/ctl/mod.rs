@@ -3,7 +3,7 @@
 //! contract's types (`tf_admin_api`): a reply is parsed into its route's type before it is
 //! shown, and an error into `ErrorBody`.
 
-mod http;
+pub(crate) mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! the admin server. The shards never await its futures, nor it theirs: they meet on the board.
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -12,7 +13,10 @@ use tf_admin::auth::Tokens;
 use tf_admin::{AllowedHosts, ApiState};
 use tf_config::Config;
 use tf_control::bundles::ServeTenants;
+use tf_control::log::TransparencyLog;
+use tf_control::worker::{Pace, Worker};
 use tf_control::{Book, Bundles, Running};
+use tf_ledger::{Ledger, SqliteLedger};
 use tf_metrics::MetricsHub;
 use tf_seam::{Board, TenantTable};
 use tf_state::State;
@@ -59,6 +63,7 @@ impl AdminPlan {
                 hosts,
                 tls,
                 body_timeout: Duration::from_millis(admin.body_timeout_ms),
+                log: Some(tf_log::LogDir::at(&state.path(tf_state::layout::LOG_DIR))),
             },
         })
     }
@@ -70,6 +75,38 @@ impl AdminPlan {
         } else {
             "http"
         }
+    }
+}
+
+/// The transparency log worker's part of the plan.
+pub struct LogPlan {
+    /// The log follower, its state not yet loaded.
+    pub log: TransparencyLog,
+    /// Its own ledger connection.
+    pub ledger: Box<dyn Ledger>,
+}
+
+impl LogPlan {
+    /// The log in the state directory, signed with its `log.key` under `[log] origin`, read
+    /// through a ledger connection of its own.
+    pub fn new(config: &Config, state: &State, ledger_path: &Path) -> anyhow::Result<Self> {
+        let secret = state.log_secret()?;
+        let origin = match config.log.origin.as_str() {
+            "" => tf_control::log::default_origin(
+                &ed25519_dalek::SigningKey::from_bytes(&secret)
+                    .verifying_key()
+                    .to_bytes(),
+            ),
+            origin => origin.to_owned(),
+        };
+        let dir = tf_log::LogDir::open(&state.path(tf_state::layout::LOG_DIR))?;
+        let interval = Duration::from_millis(config.log.checkpoint_interval_ms);
+        let log = TransparencyLog::new(dir, &origin, &secret, interval)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(LogPlan {
+            log,
+            ledger: Box::new(SqliteLedger::open(ledger_path)?),
+        })
     }
 }
 
@@ -85,6 +122,8 @@ pub struct ControlPlan {
     pub board: Arc<Board>,
     /// The admin server, if enabled.
     pub admin: Option<AdminPlan>,
+    /// The transparency log.
+    pub log: LogPlan,
 }
 
 /// The running control thread.
@@ -112,6 +151,15 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
             let system = actix::System::new();
             let started = system.block_on(async move {
                 let bundles = Bundles::new(plan.book).start();
+                // Each worker on a thread of its own: a slow disk delays only itself.
+                let log_thread = actix::Arbiter::new();
+                Worker::new(
+                    plan.log.log,
+                    plan.log.ledger,
+                    plan.board.clone(),
+                    Pace::default(),
+                )
+                .start_supervised(&log_thread.handle());
                 bundles.do_send(ServeTenants {
                     table: plan.tenants,
                     running: plan.running,

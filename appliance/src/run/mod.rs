@@ -272,6 +272,7 @@ fn serve(
         },
         board: board.clone(),
         admin,
+        log: control_thread::LogPlan::new(&config, &state, &ledger_path)?,
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

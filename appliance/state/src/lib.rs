@@ -47,6 +47,12 @@ pub mod layout {
     /// The development bundle author's Ed25519 secret key (64 hex digits), trusted when the
     /// configuration lists no `trusted_authors`. Not in `ALL`: created when first needed.
     pub const DEV_AUTHOR_KEY: &str = "bundle-author.key";
+    /// The Ed25519 secret key (64 hex digits) that signs the transparency log's checkpoints.
+    /// Not in `ALL`: created when the log first starts.
+    pub const LOG_KEY: &str = "log.key";
+    /// The transparency log's tiles and latest checkpoint. Not in `ALL`: created with the
+    /// log.
+    pub const LOG_DIR: &str = "log";
 
     /// Every file, in creation order.
     pub const ALL: [&str; 7] = [
@@ -214,17 +220,34 @@ impl State {
         })
     }
 
+    /// The transparency log's Ed25519 secret key from `log.key`, created on first use
+    /// (owner-only). It is not the receipt key: a log key can be rotated with a new log.
+    pub fn log_secret(&self) -> Result<[u8; 32], StateError> {
+        let path = self.path(layout::LOG_KEY);
+        if !path.exists() {
+            let mut secret = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
+            files::write_private(&path, hex::encode(secret).as_bytes())?;
+        }
+        read_secret(&path)
+    }
+
     /// The receipt signer from `receipt.key`.
     pub fn receipt_signer(&self) -> Result<ReceiptSigner, StateError> {
-        let path = self.path(layout::RECEIPT_KEY);
-        let text = files::read_to_string(&path)?;
-        let mut secret = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| StateError::Corrupt {
-            path: path.display().to_string(),
-            problem: "expected 64 hex digits (an Ed25519 secret key)".into(),
-        })?;
+        let secret = read_secret(&self.path(layout::RECEIPT_KEY))?;
         Ok(ReceiptSigner::from_secret(&secret))
     }
+}
+
+/// An Ed25519 secret key stored as 64 hex digits.
+fn read_secret(path: &Path) -> Result<[u8; 32], StateError> {
+    let text = files::read_to_string(path)?;
+    let mut secret = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| StateError::Corrupt {
+        path: path.display().to_string(),
+        problem: "expected 64 hex digits (an Ed25519 secret key)".into(),
+    })?;
+    Ok(secret)
 }
 
 #[cfg(test)]

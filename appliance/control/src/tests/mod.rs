@@ -2,6 +2,8 @@
 //! an in-memory [`FakeShards`], and the worker pattern over a real ledger file.
 
 mod fake_shards;
+mod follow;
+mod log;
 mod promotion;
 mod revisions;
 mod worker;

@@ -1,15 +1,13 @@
 //! The worker pattern over a real ledger file: a follower sees every committed record once, in
 //! order, across a failure (supervised restart) and a restart of the whole control thread.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tf_ledger::{Ledger, LedgerRecord, SqliteLedger};
-use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 use tf_seam::Board;
 
-use crate::worker::{Ask, FollowError, Follower, Pace, Worker};
+use super::follow::{append, follow_until};
+use crate::worker::{FollowError, Follower};
 
 /// Records what it is handed; fails once on `fail_at`.
 struct Recorder {
@@ -30,68 +28,6 @@ impl Follower for Recorder {
         self.seen.lock().expect("not poisoned").push(record.seq());
         Ok(())
     }
-}
-
-fn receipt(seq: u64) -> Receipt {
-    Receipt {
-        tenant: "acme".into(),
-        request_id: seq,
-        statement_digest: "ab".repeat(32),
-        kind: "bls-single".into(),
-        verdict: VerdictLabel::Valid,
-        reason: None,
-        purpose: "kyc".into(),
-        dataset_class: "P1".into(),
-        budget_charged: 1,
-        budget_remaining: None,
-        ledger_seq: seq,
-        shard: 0,
-        received_at_unix_us: 1_000 + seq,
-        decided_at_unix_us: 2_000 + seq,
-        appliance_key_id: String::new(),
-        bundle_revision: 0,
-        bundle_hash: String::new(),
-    }
-}
-
-/// Appends `count` receipts after the last one and announces them committed on the board.
-fn append(ledger: &mut SqliteLedger, board: &Board, count: u64) {
-    let first = ledger.next_seq();
-    let mut signer = ReceiptSigner::from_secret(&[3; 32]);
-    let mut receipts: Vec<Receipt> = (first..first + count).map(receipt).collect();
-    let (_, stored) = tf_ledger::sign_and_append(ledger, &mut signer, receipts.iter_mut());
-    stored.expect("append");
-    board.publish_committed(ledger.next_seq() - 1);
-}
-
-/// Runs a worker on its own System until it has handled up to `until`; where it stands a few
-/// turns later.
-fn follow_until(path: &Path, board: Arc<Board>, recorder: Recorder, until: u64) -> u64 {
-    let system = actix::System::new();
-    let arbiter = actix::Arbiter::new();
-    let handle = arbiter.handle();
-    let reached = system.block_on(async move {
-        let ledger = Box::new(SqliteLedger::open(path).expect("the worker's connection"));
-        let pace = Pace {
-            tick: Duration::from_millis(2),
-            batch: 7,
-            backoff: Duration::from_millis(5),
-        };
-        let worker = Worker::new(recorder, ledger, board, pace).start_supervised(&handle);
-        for _ in 0..5_000 {
-            actix::clock::sleep(Duration::from_millis(2)).await;
-            let progress = worker.send(Ask).await.expect("the worker answers");
-            if progress.cursor >= until {
-                // A few more turns, to see that it does not go past what was announced.
-                actix::clock::sleep(Duration::from_millis(20)).await;
-                return worker.send(Ask).await.expect("the worker answers").cursor;
-            }
-        }
-        panic!("the worker did not reach {until}");
-    });
-    arbiter.stop();
-    arbiter.join().expect("the worker's thread ends");
-    reached
 }
 
 #[test]
