@@ -105,7 +105,8 @@ fn in_log(
             .flatten()
             .ok_or_else(|| {
                 InLog::Unreadable(
-                    "--log-key: the log's verifier key is needed (partner.toml, or `appliance                      log checkpoint` on the appliance's host)"
+                    "--log-key: the log's verifier key is needed (partner.toml, or `appliance \
+                     log checkpoint` on the appliance's host)"
                         .into(),
                 )
             })?,

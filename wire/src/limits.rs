@@ -22,6 +22,11 @@ pub struct WireLimits {
     pub max_proof_bytes: usize,
     /// Longest verifying key in bytes (a BLS12-381 key with 64 public inputs is about 3.5 KiB).
     pub max_key_bytes: usize,
+    /// Longest signed checkpoint note in bytes (one signature: about 300 bytes; the room is for
+    /// a 200-byte origin and cosignatures).
+    pub max_checkpoint_bytes: usize,
+    /// Most hashes in an inclusion proof: a tree of at most 2^64 entries is 64 levels deep.
+    pub max_proof_hashes: usize,
 }
 
 impl WireLimits {
@@ -35,6 +40,8 @@ impl WireLimits {
         max_public_inputs: 64,
         max_proof_bytes: 256,
         max_key_bytes: 16 * 1024,
+        max_checkpoint_bytes: 8 * 1024,
+        max_proof_hashes: 64,
     };
 
     /// Checks every variable-size field of a validated message.
@@ -43,6 +50,14 @@ impl WireLimits {
             ArchivedMessage::Submit(submit) => submit,
             ArchivedMessage::RegisterKey(register) => {
                 return over("key", register.key.len(), self.max_key_bytes);
+            }
+            ArchivedMessage::LogProof(proof) => {
+                over(
+                    "checkpoint",
+                    proof.checkpoint.len(),
+                    self.max_checkpoint_bytes,
+                )?;
+                return over("hashes", proof.hashes.len(), self.max_proof_hashes);
             }
             _ => return Ok(()),
         };

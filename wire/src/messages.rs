@@ -22,6 +22,10 @@ pub enum Message {
     BudgetQuery(BudgetQuery),
     /// Appliance to partner: the tenant's caps.
     BudgetStatus(BudgetStatus),
+    /// Partner to appliance: prove that log entry `index` is in the transparency log.
+    LogProofQuery(LogProofQuery),
+    /// Appliance to partner: the latest signed checkpoint and the inclusion proof under it.
+    LogProof(LogProof),
 }
 
 /// A Groth16 verifying key to register. Once registered, the tenant may submit proofs under its
@@ -258,6 +262,23 @@ pub enum ErrorCode {
     /// The active policy bundle's Cedar policies do not allow this tenant to submit this
     /// statement for this purpose and dataset class. Not verified, not charged.
     DeniedByPolicy(PolicyDenial),
+    /// The log entry asked for is beyond the latest signed checkpoint: its receipt is stored
+    /// but not yet covered by a checkpoint (one is signed about every second), or it does not
+    /// exist yet.
+    NotInLogYet {
+        /// The entry asked for.
+        index: u64,
+        /// Entries the latest checkpoint covers (`0..tree_size`); 0 before the first.
+        tree_size: u64,
+        /// Milliseconds until the next checkpoint is due.
+        retry_after_ms: u32,
+    },
+    /// The appliance cannot prove log inclusion: it keeps no transparency log, or cannot read
+    /// it right now. Nothing about the receipt is implied.
+    LogUnavailable {
+        /// Which of the two, in words.
+        detail: String,
+    },
 }
 
 /// A request the policy bundle in force denied, naming that bundle and the deciding rules.
@@ -327,6 +348,37 @@ pub struct BudgetStatus {
     pub request_id: u64,
     /// The caps; empty when the tenant has none (no budget limits).
     pub caps: Vec<CapState>,
+}
+
+/// Partner to appliance: prove that log entry `index` is in the transparency log. Any index
+/// may be asked for: the log holds only hashes of receipts, and its size is public in every
+/// checkpoint.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct LogProofQuery {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// The entry: a receipt's `ledger_seq` (entry 0 is the log's genesis entry).
+    pub index: u64,
+}
+
+/// Appliance to partner: the latest signed checkpoint and the RFC 9162 inclusion proof of the
+/// entry in the tree it signs. Nothing here is checked by the appliance for the partner: the
+/// partner verifies the checkpoint's signature with the log's key and the proof against the
+/// checkpoint's root.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct LogProof {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The checkpoint as a C2SP signed note, exactly as the log stored it.
+    pub checkpoint: String,
+    /// The entry proven.
+    pub index: u64,
+    /// The size of the tree the proof is for (the checkpoint's).
+    pub tree_size: u64,
+    /// The inclusion path, leaf side first (at most 64 hashes: the depth of a 2^64 tree).
+    pub hashes: Vec<[u8; 32]>,
 }
 
 /// QUIC application close codes the appliance uses, so a partner can tell why a connection

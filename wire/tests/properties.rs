@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 use tf_wire::{
     CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES,
-    KeyRegistered, Message, OverBudget, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature,
-    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireError, WireLimits, encode,
-    to_owned,
+    KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PROTOCOL_VERSION, ReceiptEnvelope,
+    ReceiptSignature, RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireError,
+    WireLimits, encode, to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -144,6 +144,44 @@ fn message() -> impl Strategy<Value = Message> {
             request_id,
             code: ErrorCode::ShuttingDown
         })),
+        (any::<u64>(), any::<u64>()).prop_map(|(request_id, index)| Message::LogProofQuery(
+            LogProofQuery { request_id, index }
+        )),
+        (
+            any::<u64>(),
+            ".{0,300}",
+            any::<u64>(),
+            any::<u64>(),
+            prop::collection::vec(any::<[u8; 32]>(), 0..=64)
+        )
+            .prop_map(|(request_id, checkpoint, index, tree_size, hashes)| {
+                Message::LogProof(LogProof {
+                    request_id,
+                    checkpoint,
+                    index,
+                    tree_size,
+                    hashes,
+                })
+            }),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u32>(),
+            ".{0,40}"
+        )
+            .prop_map(|(request_id, index, tree_size, retry_after_ms, detail)| {
+                let code = if retry_after_ms % 2 == 0 {
+                    ErrorCode::NotInLogYet {
+                        index,
+                        tree_size,
+                        retry_after_ms,
+                    }
+                } else {
+                    ErrorCode::LogUnavailable { detail }
+                };
+                Message::Error(ErrorReply { request_id, code })
+            }),
     ]
 }
 
@@ -286,6 +324,45 @@ fn a_verifying_key_over_its_limit_is_refused() {
         decoder.decode(&frame).map(|_| ()),
         Err(WireError::OverLimit {
             field: "key",
+            limit: 64,
+            actual: 65
+        })
+    );
+}
+
+fn log_proof(checkpoint_bytes: usize, hashes: usize) -> Vec<u8> {
+    let mut frame = Vec::new();
+    let proof = Message::LogProof(LogProof {
+        request_id: 3,
+        checkpoint: "c".repeat(checkpoint_bytes),
+        index: 5,
+        tree_size: 9,
+        hashes: vec![[7; 32]; hashes],
+    });
+    encode(&proof, &mut frame).expect("encodes");
+    frame
+}
+
+#[test]
+fn a_log_proof_is_refused_past_its_checkpoint_and_hash_limits() {
+    let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+    let limit = WireLimits::DEFAULT.max_checkpoint_bytes;
+    assert!(
+        decoder.decode(&log_proof(limit, 64)).is_ok(),
+        "at the limits"
+    );
+    assert_eq!(
+        decoder.decode(&log_proof(limit + 1, 1)).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "checkpoint",
+            limit,
+            actual: limit + 1
+        })
+    );
+    assert_eq!(
+        decoder.decode(&log_proof(10, 65)).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "hashes",
             limit: 64,
             actual: 65
         })

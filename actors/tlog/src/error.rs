@@ -1,6 +1,5 @@
 //! Errors of the log's tree: appending, resuming, reading nodes and building proofs.
 
-use crate::store::StoreError;
 use crate::tile::TileId;
 
 /// Why a tree operation failed.
@@ -69,4 +68,24 @@ pub enum LogError {
     /// The tree holds 2^64 - 1 entries and cannot grow.
     #[error("the tree is full")]
     TreeFull,
+}
+
+/// Why a store could not return a tile.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No tile is stored at this position.
+    #[error("tile {path} is missing")]
+    Missing {
+        /// The tile's storage path.
+        path: String,
+    },
+    /// The tile could not be read.
+    #[error("tile {path}: {message}")]
+    Io {
+        /// The tile's storage path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -24,18 +24,15 @@ mod tile;
 mod tree;
 mod verify;
 
-#[cfg(test)]
-mod testing;
-
 pub use bundle::{BundleEntries, BundleError, MAX_ENTRY_SIZE, bundle_entries, bundle_prefix_len};
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use error::LogError;
+pub use error::{LogError, StoreError};
 pub use hash::{HASH_SIZE, Hash, HashParseError, empty_root, leaf_hash, node_hash};
 pub use node::{stored_entry, stored_node, subtree_root, tree_root};
 pub use note::{KeyId, MAX_NOTE_SIZE, MAX_SIGNATURES, NoteError, NoteSigner, NoteVerifier};
 pub use proof::{consistency_proof, inclusion_proof};
 pub use signed::{SignedCheckpoint, SignedCheckpointError};
-pub use store::{MemoryStore, StoreError, TileStore, tile_bytes};
+pub use store::{MemoryStore, TileStore, tile_bytes};
 pub use tile::{MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TileId, TileLevel, TilePathError};
 pub use tree::Tree;
 pub use verify::{ProofError, verify_consistency, verify_inclusion};

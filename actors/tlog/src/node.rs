@@ -151,8 +151,9 @@ impl<'s, S: TileStore + ?Sized> TileReader<'s, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MemoryStore, StoreError};
-    use crate::testing::{build, entry, reference_root};
+    use crate::error::StoreError;
+    use crate::store::MemoryStore;
+    use crate::tree::testing::{build, entry, reference_root};
 
     #[test]
     fn every_node_matches_a_direct_computation() {

@@ -82,7 +82,7 @@ mod tests {
     use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
 
     use super::*;
-    use crate::testing::{build, reference_root};
+    use crate::tree::testing::{build, reference_root};
 
     const ORIGIN: &str = "tf.example/appliance-1";
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::bundle::bundle_prefix_len;
-use crate::error::LogError;
+use crate::error::{LogError, StoreError};
 use crate::hash::HASH_SIZE;
 use crate::tile::{TileId, TileLevel};
 
@@ -15,26 +15,6 @@ use crate::tile::{TileId, TileLevel};
 pub trait TileStore {
     /// The stored bytes of the tile at this position, of whatever width was last written.
     fn read_tile(&self, level: TileLevel, index: u64) -> Result<Vec<u8>, StoreError>;
-}
-
-/// Why a store could not return a tile.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// No tile is stored at this position.
-    #[error("tile {path} is missing")]
-    Missing {
-        /// The tile's storage path.
-        path: String,
-    },
-    /// The tile could not be read.
-    #[error("tile {path}: {message}")]
-    Io {
-        /// The tile's storage path.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
 }
 
 impl<S: TileStore + ?Sized> TileStore for &S {

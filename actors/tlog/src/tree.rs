@@ -276,4 +276,6 @@ fn with_tile_capacity(hashes: Vec<u8>) -> Vec<u8> {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

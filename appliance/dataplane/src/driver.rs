@@ -43,7 +43,7 @@ pub struct Request {
     pub tenant: TenantSlot,
     /// Where the answer goes.
     pub route: Route,
-    /// The message (a `Submit` or a `RegisterKey`).
+    /// The message (a `Submit`, `RegisterKey`, `BudgetQuery` or `LogProofQuery`).
     pub message: Message,
     /// When the frame was complete, Unix microseconds.
     pub received_unix_us: u64,
@@ -538,8 +538,10 @@ fn read_request(
         Message::Submit(submit) => submit.request_id,
         Message::RegisterKey(register) => register.request_id,
         Message::BudgetQuery(query) => query.request_id,
+        Message::LogProofQuery(query) => query.request_id,
         _ => {
-            let detail = "partners send Submit, RegisterKey or BudgetQuery messages".to_owned();
+            let detail = "partners send Submit, RegisterKey, BudgetQuery or LogProofQuery messages"
+                .to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;
         }

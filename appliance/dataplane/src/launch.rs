@@ -18,6 +18,7 @@ use tf_state::{KeyStore, StoredKey};
 
 use crate::driver::DriverLimits;
 use crate::ledger::LedgerPlan;
+use crate::log_proofs::LogFiles;
 use crate::shard::{self, ShardPlan};
 
 /// Capacity of each cross-shard channel (requests to a home shard, answers back).
@@ -60,6 +61,9 @@ pub struct DataPlanePlan {
     pub keystore: KeyStore,
     /// The wall clock at start, Unix microseconds (budget windows are restored against it).
     pub now_unix_us: u64,
+    /// The transparency log partners' proof queries are answered from; `None`: they are
+    /// answered "log unavailable".
+    pub log: Option<LogFiles>,
 }
 
 /// Why the data plane did not start.
@@ -137,6 +141,7 @@ impl DataPlane {
                 receipt_secret: plan.receipt_secret,
                 board: plan.board.clone(),
                 metrics: plan.metrics.clone(),
+                log: plan.log.clone(),
             };
             let board = plan.board.clone();
             let cpu = plan.placement[index];

@@ -11,8 +11,10 @@ pub mod cpus;
 mod driver;
 mod home;
 mod identity;
+mod ingress_quota;
 mod launch;
 mod ledger;
+mod log_proofs;
 pub mod nudge;
 mod occupancy;
 mod policy;
@@ -30,5 +32,6 @@ mod wakeup;
 
 pub use driver::DriverLimits;
 pub use launch::{DataPlane, DataPlanePlan, LaunchError};
+pub use log_proofs::LogFiles;
 pub use occupancy::HoldLimits;
 pub use sockets::{BUFFER_BYTES as UDP_BUFFER_BYTES, bind as bind_sockets};

@@ -4,7 +4,7 @@ use tf_engine::{KeyId, StatementDigest, Verdict};
 use tf_receipts::Envelope;
 use tf_shard::{CapStatus, Refusal};
 use tf_wire::{
-    BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, Message, OverBudget,
+    BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, LogProof, Message, OverBudget,
     PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode, VerdictReply, WireError,
 };
 
@@ -115,6 +115,23 @@ pub fn key_registered(request_id: u64, key_id: KeyId) -> Vec<u8> {
     frame(&Message::KeyRegistered(KeyRegistered {
         request_id,
         key_id: key_id.0,
+    }))
+}
+
+/// A log entry's inclusion proof under the signed checkpoint `checkpoint` of `tree_size`.
+pub fn log_proof(
+    request_id: u64,
+    checkpoint: String,
+    index: u64,
+    tree_size: u64,
+    hashes: &[tf_tlog::Hash],
+) -> Vec<u8> {
+    frame(&Message::LogProof(LogProof {
+        request_id,
+        checkpoint,
+        index,
+        tree_size,
+        hashes: hashes.iter().map(|h| h.0).collect(),
     }))
 }
 

@@ -32,7 +32,8 @@ use tf_wire::{ErrorCode, Message, close_code};
 
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
-use super::routes::{Decided, FromLedger, Reply, ToHome, ToLedger};
+use super::log_proofs::{self, LogFiles, LogProofs};
+use super::routes::{Decided, FromLedger, Reply, Route, ToHome, ToLedger};
 use super::sockets;
 use super::wakeup::Wakeup;
 
@@ -75,6 +76,8 @@ pub struct ShardPlan {
     pub board: Arc<Board>,
     /// Where scrapes read this shard's counters.
     pub metrics: Arc<tf_metrics::MetricsHub>,
+    /// The transparency log, for partners' proof queries.
+    pub log: Option<LogFiles>,
 }
 
 /// How long a drain waits for in-flight requests before closing connections anyway.
@@ -90,6 +93,7 @@ pub struct ShardState {
     clock: Clock,
     driver: RefCell<Driver>,
     home: RefCell<Home>,
+    log_proofs: RefCell<LogProofs>,
     io_wakeup: Wakeup,
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
@@ -153,6 +157,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         &plan.settings.limits,
     );
     tracing::debug!(shard = index, keys = loaded, "verifying keys prepared");
+    let log_proofs = LogProofs::new(plan.log, &plan.driver_limits.wire);
     let state = Rc::new(ShardState {
         index,
         clock,
@@ -172,6 +177,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             plan.budget_contact,
             plan.board.clone(),
         )),
+        log_proofs: RefCell::new(log_proofs),
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
         to_home,
@@ -454,6 +460,15 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             request_id: query.request_id,
             route,
         },
+        Message::LogProofQuery(query) => {
+            let query = log_proofs::Query {
+                tenant,
+                request_id: query.request_id,
+                index: query.index,
+            };
+            answer_log_proof(state, query, route);
+            return;
+        }
         _ => return,
     };
     let home = state.driver.borrow().tenants().home(tenant);
@@ -471,6 +486,18 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
         state.driver.borrow_mut().answer(route, frame);
         state.io_wakeup.notify();
     }
+}
+
+/// Answers a log proof query here, on the shard whose connection asked (see log_proofs.rs).
+fn answer_log_proof(state: &ShardState, query: log_proofs::Query, route: Route) {
+    let tenants = state.driver.borrow().tenants().clone();
+    let frame =
+        state
+            .log_proofs
+            .borrow_mut()
+            .answer(query, &tenants, &state.board, state.clock.now());
+    state.driver.borrow_mut().answer(route, frame);
+    state.io_wakeup.notify();
 }
 
 /// A request arriving from another shard for a tenant homed here.

@@ -3,17 +3,20 @@
 //!
 //! A bundle is a folder (`appliance evidence export` writes one): `manifest.dsse.json`, a DSSE
 //! envelope over the [`Manifest`] with the SHA-256 of every other file; `budgets.json`, the
-//! [`BudgetStatements`]; and `receipts/`, one DSSE receipt per ledger sequence. [`verify_dir`]
+//! [`BudgetStatements`]; `receipts/`, one DSSE receipt per ledger sequence; and `log/`, the
+//! transparency log's signed checkpoint and every receipt's inclusion proof under it. [`verify_dir`]
 //! checks a folder as `appliance evidence verify` does; [`verify`] checks the same files held
 //! in memory, and both run the one check, so what is fuzzed from bytes is what reads folders.
 
 mod files;
+mod log_check;
 mod manifest;
 mod verify;
 
 pub use files::EvidenceFiles;
 pub use manifest::{
-    BUDGETS_FILE, BudgetLine, BudgetStatements, FileDigest, MANIFEST_FILE, Manifest, PAYLOAD_TYPE,
-    RECEIPTS_DIR, ReceiptRange, receipt_path, sha256_hex,
+    BUDGETS_FILE, BudgetLine, BudgetStatements, FileDigest, LOG_CHECKPOINT_FILE, LOG_PROOFS_FILE,
+    LogSection, MANIFEST_FILE, Manifest, PAYLOAD_TYPE, PrunedPart, RECEIPTS_DIR, ReceiptRange,
+    receipt_path, sha256_hex,
 };
 pub use verify::{Verified, verify, verify_dir};

@@ -11,6 +11,10 @@ pub const MANIFEST_FILE: &str = "manifest.dsse.json";
 pub const BUDGETS_FILE: &str = "budgets.json";
 /// The folder of receipts, one DSSE JSON file per receipt, named by ledger sequence.
 pub const RECEIPTS_DIR: &str = "receipts";
+/// The transparency log's signed checkpoint the receipts' inclusion proofs lead to.
+pub const LOG_CHECKPOINT_FILE: &str = "log/checkpoint";
+/// Every receipt's inclusion proof under that checkpoint (a JSON array of proof files).
+pub const LOG_PROOFS_FILE: &str = "log/inclusion-proofs.json";
 
 /// What a bundle holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +34,43 @@ pub struct Manifest {
     pub receipts: ReceiptRange,
     /// Every file of the bundle but the manifest, with its digest.
     pub files: Vec<FileDigest>,
+    /// The receipts' place in the transparency log (absent in bundles made before the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogSection>,
+    /// Parts of the period whose receipts were pruned after a compliance snapshot sealed
+    /// them: they are in that snapshot, not in this bundle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<PrunedPart>,
+}
+
+/// Where a bundle's receipts are in the transparency log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// The log's verifier key (C2SP signed-note), signed here with the appliance key.
+    pub vkey: String,
+    /// The size of the tree of the checkpoint in [`LOG_CHECKPOINT_FILE`].
+    pub tree_size: u64,
+    /// Receipts not yet in a checkpoint when the bundle was made (the log follows the ledger
+    /// within a checkpoint interval; an appliance stopped since has not logged them yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_yet_logged: Vec<u64>,
+}
+
+/// Receipts of the period that were pruned, and the snapshot that holds them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrunedPart {
+    /// First ledger sequence number pruned.
+    pub from_seq: u64,
+    /// Last ledger sequence number pruned.
+    pub to_seq: u64,
+    /// Earliest decision time among them, Unix microseconds.
+    pub decided_from_us: u64,
+    /// Latest decision time among them, Unix microseconds.
+    pub decided_to_us: u64,
+    /// The compliance snapshot that sealed them.
+    pub sealed_by: String,
 }
 
 /// The receipts a bundle holds.

@@ -9,8 +9,10 @@ use ed25519_dalek::VerifyingKey;
 use tf_receipts::Envelope;
 
 use crate::files::{EvidenceFiles, Folder, Source};
+use crate::log_check::LogEvidence;
 use crate::manifest::{
-    BUDGETS_FILE, BudgetStatements, MANIFEST_FILE, Manifest, PAYLOAD_TYPE, receipt_path, sha256_hex,
+    BUDGETS_FILE, BudgetStatements, LOG_CHECKPOINT_FILE, LOG_PROOFS_FILE, MANIFEST_FILE, Manifest,
+    PAYLOAD_TYPE, receipt_path, sha256_hex,
 };
 
 /// A verified bundle's summary.
@@ -89,17 +91,41 @@ fn check(source: &impl Source, key: &VerifyingKey) -> Result<Verified, Vec<Strin
         to_unix_us: manifest.to_unix_us,
         lines: Vec::new(),
     };
+    // The log's files are read once their digests matched; without them no receipt is
+    // shown to be in the log.
+    let log = match &manifest.log {
+        Some(section) => match LogEvidence::read(
+            section,
+            contents.get(LOG_CHECKPOINT_FILE).map(|b| &b[..]),
+            contents.get(LOG_PROOFS_FILE).map(|b| &b[..]),
+        ) {
+            Ok(evidence) => Some((section, evidence)),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        },
+        None => None,
+    };
     for path in &expected {
         let Some(bytes) = contents.get(path.as_str()) else {
             continue;
         };
         match check_receipt(bytes, key, &manifest) {
-            Ok(receipt) => recomputed.add(
-                &receipt.purpose,
-                &receipt.dataset_class,
-                receipt.verdict.as_str(),
-                receipt.budget_charged,
-            ),
+            Ok((receipt, envelope)) => {
+                recomputed.add(
+                    &receipt.purpose,
+                    &receipt.dataset_class,
+                    receipt.verdict.as_str(),
+                    receipt.budget_charged,
+                );
+                if let Some((section, evidence)) = &log
+                    && let Err(problem) =
+                        evidence.check(receipt.ledger_seq, &envelope.to_json(), section)
+                {
+                    problems.push(format!("{path}: not in the transparency log: {problem}"));
+                }
+            }
             Err(problem) => problems.push(format!("{path}: {problem}")),
         }
     }
@@ -146,7 +172,7 @@ fn check_receipt(
     bytes: &[u8],
     key: &VerifyingKey,
     manifest: &Manifest,
-) -> Result<tf_receipts::Receipt, String> {
+) -> Result<(tf_receipts::Receipt, Envelope), String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
     let envelope = Envelope::from_json(text)?;
     let receipt = tf_receipts::verify(&envelope, key).map_err(|e| e.to_string())?;
@@ -159,7 +185,7 @@ fn check_receipt(
     if !(manifest.from_unix_us..manifest.to_unix_us).contains(&receipt.decided_at_unix_us) {
         return Err("decided outside the bundle's period".to_owned());
     }
-    Ok(receipt)
+    Ok((receipt, envelope))
 }
 
 #[cfg(test)]
@@ -169,11 +195,78 @@ mod tests {
     use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 
     use super::*;
-    use crate::manifest::{FileDigest, ReceiptRange};
+    use crate::manifest::{FileDigest, LogSection, ReceiptRange};
 
-    /// A bundle of two receipts of tenant `acme`, signed by `signer`, as export writes it.
+    /// What the test log holds at the receipts' indices.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Logged {
+        /// The receipts.
+        Receipts,
+        /// Other entries: the proofs lead to the checkpoint, but not from these receipts.
+        OtherEntries,
+        /// The receipts, but the checkpoint is signed by a key other than the one named.
+        AnotherKey,
+    }
+
+    /// A bundle of two receipts of tenant `acme`, signed by `signer`, as export writes it,
+    /// with their inclusion proofs.
     fn bundle(signer: &mut ReceiptSigner) -> EvidenceFiles {
+        bundle_with(signer, Logged::Receipts)
+    }
+
+    /// A log of 5 entries holding the receipts (`envelopes`, at 3 and 4) or others; its signed
+    /// checkpoint and the two proofs, as files, and its section.
+    fn log_files(envelopes: &[String], logged: Logged) -> (Vec<(String, Vec<u8>)>, LogSection) {
+        let mut tree = tf_tlog::Tree::empty();
+        for index in 0..5u8 {
+            let entry = match (index, logged) {
+                (3 | 4, Logged::Receipts | Logged::AnotherKey) => {
+                    tf_log::receipt_entry(&envelopes[usize::from(index) - 3])
+                }
+                _ => [index; 32],
+            };
+            tree.append(&entry);
+        }
+        let mut store = tf_tlog::MemoryStore::new();
+        store.write_all(tree.take_tiles());
+        let proofs: Vec<tf_log::InclusionProofFile> = [3, 4]
+            .map(|index| {
+                let hashes = tf_tlog::inclusion_proof(index, 5, &store).expect("proof");
+                tf_log::InclusionProofFile::new(index, 5, &hashes)
+            })
+            .to_vec();
+        let signer = tf_tlog::NoteSigner::new("test.invalid/log", &[7; 32]).expect("name");
+        let other = tf_tlog::NoteSigner::new("test.invalid/log", &[8; 32]).expect("name");
+        let signing = match logged {
+            Logged::AnotherKey => &other,
+            _ => &signer,
+        };
+        let checkpoint = tf_tlog::Checkpoint {
+            origin: "test.invalid/log".into(),
+            size: 5,
+            root: tree.root(),
+        };
+        let files = vec![
+            (
+                LOG_CHECKPOINT_FILE.to_owned(),
+                signing.sign(&checkpoint.to_text()).into_bytes(),
+            ),
+            (
+                LOG_PROOFS_FILE.to_owned(),
+                serde_json::to_vec_pretty(&proofs).expect("serialises"),
+            ),
+        ];
+        let section = LogSection {
+            vkey: signer.vkey(),
+            tree_size: 5,
+            not_yet_logged: Vec::new(),
+        };
+        (files, section)
+    }
+
+    fn bundle_with(signer: &mut ReceiptSigner, logged: Logged) -> EvidenceFiles {
         let mut files = EvidenceFiles::default();
+        let mut envelopes = Vec::new();
         let mut digests = Vec::new();
         let mut statements = BudgetStatements {
             tenant: "acme".into(),
@@ -202,7 +295,9 @@ mod tests {
                 bundle_hash: String::new(),
             };
             statements.add("kyc", "P1", "valid", 1);
-            let bytes = signer.sign(receipt).to_json().into_bytes();
+            let json = signer.sign(receipt).to_json();
+            envelopes.push(json.clone());
+            let bytes = json.into_bytes();
             digests.push(FileDigest {
                 path: receipt_path(seq),
                 sha256: sha256_hex(&bytes),
@@ -217,6 +312,15 @@ mod tests {
             bytes: budgets.len() as u64,
         });
         files.insert(BUDGETS_FILE, budgets);
+        let (log, section) = log_files(&envelopes, logged);
+        for (path, bytes) in log {
+            digests.push(FileDigest {
+                path: path.clone(),
+                sha256: sha256_hex(&bytes),
+                bytes: bytes.len() as u64,
+            });
+            files.insert(path, bytes);
+        }
         let manifest = Manifest {
             tenant: "acme".into(),
             from_unix_us: 1_000,
@@ -228,6 +332,8 @@ mod tests {
                 seqs: vec![3, 4],
             },
             files: digests,
+            log: Some(section),
+            pruned: Vec::new(),
         };
         let payload = serde_json::to_vec_pretty(&manifest).expect("serialises");
         let envelope = signer.sign_payload(PAYLOAD_TYPE, payload);
@@ -290,6 +396,35 @@ mod tests {
         assert_eq!(
             verify(&files, &signer.public_key()),
             Err(vec!["manifest.dsse.json: not in the bundle".to_owned()])
+        );
+    }
+
+    #[test]
+    fn receipts_the_log_does_not_hold_are_each_named() {
+        let mut signer = signer(5);
+        let files = bundle_with(&mut signer, Logged::OtherEntries);
+        let problems = verify(&files, &signer.public_key()).expect_err("not logged");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for (problem, seq) in problems.iter().zip([3, 4]) {
+            assert!(
+                problem.starts_with(&format!(
+                    "{}: not in the transparency log: the receipt is not in the log at index {seq}",
+                    receipt_path(seq)
+                )),
+                "{problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_another_log_key_is_named() {
+        let mut signer = signer(6);
+        let files = bundle_with(&mut signer, Logged::AnotherKey);
+        let problems = verify(&files, &signer.public_key()).expect_err("another log key");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("log/checkpoint: the checkpoint is not signed by the log key"),
+            "{problems:?}"
         );
     }
 }

@@ -9,11 +9,11 @@ use std::time::Duration;
 use quinn::crypto::rustls::QuicClientConfig;
 use tf_engine::KeyId;
 use tf_wire::{
-    BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder, Message, RegisterKey,
-    Statement, Submit, VerdictReply, WireLimits,
+    BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder, LogProofQuery, Message,
+    RegisterKey, Statement, Submit, VerdictReply, WireLimits,
 };
 
-use crate::{PartnerConfig, PartnerError, formats};
+use crate::{LogProofAnswer, PartnerConfig, PartnerError, formats};
 
 /// How often an otherwise quiet connection pings the appliance: well inside the appliance's
 /// idle timeout (`server.idle_timeout_ms`, 30 s by default).
@@ -129,6 +129,20 @@ impl Partner {
         let message = Message::BudgetQuery(BudgetQuery { request_id });
         match self.request(&message).await? {
             Message::BudgetStatus(status) if status.request_id == request_id => Ok(status.caps),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The inclusion proof of log entry `index` (a receipt's `ledger_seq`) under the log's
+    /// latest checkpoint, unchecked: check it with [`crate::verify_inclusion`]. An entry beyond
+    /// that checkpoint is [`PartnerError::NotInLogYet`], with when to ask again.
+    pub async fn log_proof(&self, index: u64) -> Result<LogProofAnswer, PartnerError> {
+        let request_id = self.next_request_id();
+        let message = Message::LogProofQuery(LogProofQuery { request_id, index });
+        match self.request(&message).await? {
+            Message::LogProof(proof) if proof.request_id == request_id && proof.index == index => {
+                Ok(LogProofAnswer::from(proof))
+            }
             other => Err(unexpected(other)),
         }
     }
@@ -267,6 +281,16 @@ fn from_code(code: ErrorCode) -> PartnerError {
         }
         ErrorCode::ShuttingDown => PartnerError::ShuttingDown,
         ErrorCode::KeyRefused { detail } => PartnerError::KeyRefused { detail },
+        ErrorCode::NotInLogYet {
+            index,
+            tree_size,
+            retry_after_ms,
+        } => PartnerError::NotInLogYet {
+            index,
+            tree_size,
+            retry_after_ms,
+        },
+        ErrorCode::LogUnavailable { detail } => PartnerError::LogUnavailable { detail },
         _ => PartnerError::Internal,
     }
 }

@@ -70,21 +70,15 @@ struct PartnerFile {
     certificate: PathBuf,
     key: PathBuf,
     receipt_public_key: Option<String>,
+    /// Absent in files written before the appliance kept a transparency log.
+    log_key: Option<String>,
 }
 
 impl PartnerConfig {
     /// Reads `partner.toml` from an appliance's state directory (paths in it are relative to
     /// that directory).
     pub fn from_state_dir(dir: &Path) -> Result<Self, PartnerError> {
-        let path = dir.join(PARTNER_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| PartnerError::Local {
-            path: path.display().to_string(),
-            problem: format!(
-                "{e}; start the appliance with `appliance serve` in this folder, or pass \
-                 --state-dir (or --connect, --ca, --cert and --key)"
-            ),
-        })?;
-        let file: PartnerFile = toml::from_str(&text).map_err(|e| local(&path, e))?;
+        let (path, file) = read_partner_file(dir)?;
         let receipt_public_key = file
             .receipt_public_key
             .as_deref()
@@ -102,6 +96,34 @@ impl PartnerConfig {
             request_timeout: Duration::from_secs(30),
         })
     }
+
+    /// The transparency log's verifier key (C2SP signed-note `vkey`) from the `partner.toml`
+    /// in an appliance's state directory, checked to be one; `None` when the file has none.
+    /// Not a field of [`PartnerConfig`]: callers build that struct field by field, and only
+    /// proof checks need the key.
+    pub fn log_key_from_state_dir(dir: &Path) -> Result<Option<String>, PartnerError> {
+        let (path, file) = read_partner_file(dir)?;
+        let Some(vkey) = file.log_key else {
+            return Ok(None);
+        };
+        tf_tlog::NoteVerifier::from_vkey(vkey.trim())
+            .map_err(|e| local(&path, format!("log_key: {e}")))?;
+        Ok(Some(vkey.trim().to_owned()))
+    }
+}
+
+/// Reads and parses `partner.toml` in `dir`; returns its path too, for errors.
+fn read_partner_file(dir: &Path) -> Result<(PathBuf, PartnerFile), PartnerError> {
+    let path = dir.join(PARTNER_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| PartnerError::Local {
+        path: path.display().to_string(),
+        problem: format!(
+            "{e}; start the appliance with `appliance serve` in this folder, or pass \
+             --state-dir (or --connect, --ca, --cert and --key)"
+        ),
+    })?;
+    let file = toml::from_str(&text).map_err(|e| local(&path, e))?;
+    Ok((path, file))
 }
 
 /// Parses a 64-hex-digit Ed25519 public key.

@@ -59,6 +59,26 @@ pub enum PartnerError {
     /// The appliance failed internally.
     #[error("the appliance failed internally; the request may be retried")]
     Internal,
+    /// The log entry is beyond the latest signed checkpoint.
+    #[error(
+        "entry {index} is not in the transparency log yet: the latest checkpoint covers \
+         {tree_size} entries; retry after {retry_after_ms} ms (a checkpoint is signed about \
+         every second; an entry that stays beyond it is a receipt not issued yet)"
+    )]
+    NotInLogYet {
+        /// The entry asked for.
+        index: u64,
+        /// Entries the latest checkpoint covers.
+        tree_size: u64,
+        /// When the next checkpoint is due.
+        retry_after_ms: u32,
+    },
+    /// The appliance keeps no transparency log, or cannot read it now.
+    #[error("the appliance cannot prove log inclusion: {detail}")]
+    LogUnavailable {
+        /// Which, in words.
+        detail: String,
+    },
     /// The appliance refused the client certificate.
     #[error(
         "the appliance refused this client's certificate ({reason}); use a certificate issued \

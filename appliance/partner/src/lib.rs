@@ -1,6 +1,6 @@
 //! The Trust Fabric partner SDK: connect to an appliance over QUIC with a tenant's client
-//! certificate, submit BLS signatures and Groth16 proofs, register verifying keys, and check
-//! the signed receipts that come back.
+//! certificate, submit BLS signatures and Groth16 proofs, register verifying keys, check the
+//! signed receipts that come back, and prove them in the appliance's transparency log.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), tf_partner::PartnerError> {
@@ -20,10 +20,13 @@ mod config;
 mod error;
 pub mod fixtures;
 pub mod formats;
+mod log_proof;
 
 pub use client::{Partner, Submission};
 pub use config::{Identity, PartnerConfig};
 pub use error::PartnerError;
+pub use log_proof::{LogProofAnswer, verify_inclusion};
+pub use tf_log::{InclusionError, InclusionProofFile};
 pub use tf_wire::{Curve, DatasetClass, Statement, VerdictCode, VerdictReply};
 
 /// A receipt from a verdict as a DSSE envelope, the form `partner receipt verify` and any DSSE

@@ -16,12 +16,17 @@ pub struct Exported {
     pub receipts: u64,
     /// Budget units charged over the period.
     pub charged: u64,
+    /// Receipts not yet in a log checkpoint; `None` when the appliance has no log yet.
+    pub not_yet_logged: Option<usize>,
+    /// Parts of the period pruned, and the snapshots that hold them.
+    pub pruned: Vec<tf_evidence::PrunedPart>,
 }
 
 /// Writes the bundle into `out`, which must not exist or be empty.
 pub fn export(
     ledger: &SqliteLedger,
     signer: &mut ReceiptSigner,
+    log_dir: &tf_log::LogDir,
     tenant: &str,
     from_us: u64,
     to_us: u64,
@@ -39,6 +44,7 @@ pub fn export(
     std::fs::create_dir_all(out.join(RECEIPTS_DIR))?;
     let mut files = Vec::new();
     let mut seqs = Vec::new();
+    let mut envelopes: Vec<(u64, String)> = Vec::new();
     let mut statements = BudgetStatements {
         tenant: tenant.to_owned(),
         from_unix_us: from_us,
@@ -58,6 +64,7 @@ pub fn export(
             bytes: bytes.len() as u64,
         });
         seqs.push(stored.seq);
+        envelopes.push((stored.seq, stored.envelope_json.clone()));
         statements.add(
             &stored.purpose,
             &stored.dataset_class,
@@ -78,6 +85,8 @@ pub fn export(
         bytes: budgets.len() as u64,
     });
     let charged = statements.lines.iter().map(|l| l.charged).sum();
+    let log = super::log_part::write(log_dir, &envelopes, out, &mut files)?;
+    let pruned = super::log_part::pruned_parts(ledger, from_us, to_us)?;
     let manifest = Manifest {
         tenant: tenant.to_owned(),
         from_unix_us: from_us,
@@ -89,6 +98,8 @@ pub fn export(
             seqs,
         },
         files,
+        log,
+        pruned,
     };
     let payload = serde_json::to_vec_pretty(&manifest)?;
     let envelope = signer.sign_payload(PAYLOAD_TYPE, payload);
@@ -96,5 +107,7 @@ pub fn export(
     Ok(Exported {
         receipts: manifest.receipts.count,
         charged,
+        not_yet_logged: manifest.log.as_ref().map(|l| l.not_yet_logged.len()),
+        pruned: manifest.pruned,
     })
 }

@@ -2,6 +2,7 @@
 //! signed bundle, and verify a bundle offline.
 
 mod export;
+mod log_part;
 mod time;
 
 use std::path::Path;
@@ -28,7 +29,8 @@ pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) 
         }
         let ledger = SqliteLedger::open_read_only(&path)?;
         let mut signer = state.receipt_signer()?;
-        export::export(&ledger, &mut signer, tenant, from_us, to_us, out)
+        let log_dir = tf_log::LogDir::at(&state.path(layout::LOG_DIR));
+        export::export(&ledger, &mut signer, &log_dir, tenant, from_us, to_us, out)
     };
     match run() {
         Ok(done) => {
@@ -38,6 +40,25 @@ pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) 
                 done.charged,
                 out.display()
             ));
+            match done.not_yet_logged {
+                None => output::line(
+                    "no transparency log yet: the bundle has no inclusion proofs (the log                      starts with the appliance)",
+                ),
+                Some(0) => output::line("every receipt's inclusion proof in the log is included"),
+                Some(missing) => output::line(format!(
+                    "{missing} receipt(s) are not in a log checkpoint yet (the manifest lists                      them); export again once the appliance has logged them"
+                )),
+            }
+            for part in &done.pruned {
+                output::line(format!(
+                    "pruned: receipts {} to {} (decided {} to {}) are no longer in the ledger;                      compliance snapshot {} holds them",
+                    part.from_seq,
+                    part.to_seq,
+                    time::format(part.decided_from_us),
+                    time::format(part.decided_to_us),
+                    part.sealed_by
+                ));
+            }
             output::line(format!(
                 "check it offline: appliance evidence verify {}",
                 out.display()
@@ -68,6 +89,23 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
     match tf_evidence::verify_dir(dir, &key) {
         Ok(verified) => {
             let m = verified.manifest;
+            if let Some(log) = &m.log {
+                output::line(format!(
+                    "every receipt is in the transparency log under the checkpoint of {} entries                      signed by {}{}",
+                    log.tree_size,
+                    log.vkey,
+                    match log.not_yet_logged.len() {
+                        0 => String::new(),
+                        n => format!(" (but {n} not yet logged when exported)"),
+                    }
+                ));
+            }
+            for part in &m.pruned {
+                output::line(format!(
+                    "not in this bundle: receipts {} to {} were pruned; compliance snapshot {}                      holds them",
+                    part.from_seq, part.to_seq, part.sealed_by
+                ));
+            }
             output::line(format!(
                 "evidence intact: {} receipt(s) of tenant {} decided from {} to {}, every file \
                  matches the manifest signed by appliance key {}",

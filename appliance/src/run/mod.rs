@@ -216,6 +216,10 @@ fn serve(
         stored_keys: Arc::new(stored_keys),
         keystore,
         now_unix_us: unix_micros(),
+        log: Some(tf_dataplane::LogFiles {
+            dir: tf_log::LogDir::at(&state.path(layout::LOG_DIR)),
+            checkpoint_interval: Duration::from_millis(config.log.checkpoint_interval_ms),
+        }),
     })?;
 
     let started = std::time::Instant::now();
@@ -264,6 +268,10 @@ fn serve(
     } else {
         None
     };
+    let log = control_thread::LogPlan::new(&config, &state, &ledger_path)?;
+    // Computed here rather than read from `log/vkey`, which the log worker writes only once
+    // it runs: partner.toml must carry it from the start.
+    let log_key = log.log.vkey();
     let control = control_thread::start(control_thread::ControlPlan {
         book,
         tenants,
@@ -272,13 +280,13 @@ fn serve(
         },
         board: board.clone(),
         admin,
-        log: control_thread::LogPlan::new(&config, &state, &ledger_path)?,
+        log,
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;
         tracing::info!(%address, scheme, "admin server listening (/metrics, /healthz, /api/v1)");
     }
-    let partner_file = partner_file::write(&state, bound, &signer)?;
+    let partner_file = partner_file::write(&state, bound, &signer, &log_key)?;
     print_hints(
         &state,
         &signer,

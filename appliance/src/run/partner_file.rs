@@ -20,13 +20,17 @@ struct PartnerFile<'a> {
     certificate: &'a str,
     key: &'a str,
     receipt_public_key: String,
+    /// The transparency log's verifier key, to check checkpoints and inclusion proofs.
+    log_key: &'a str,
 }
 
-/// Writes the file for the address the shards are bound to; returns its path.
+/// Writes the file for the address the shards are bound to; returns its path. `log_key` is
+/// the transparency log's verifier key (C2SP signed-note `vkey`).
 pub fn write(
     state: &State,
     bound: SocketAddr,
     signer: &ReceiptSigner,
+    log_key: &str,
 ) -> Result<PathBuf, StateError> {
     let file = PartnerFile {
         address: bound.to_string(),
@@ -35,6 +39,7 @@ pub fn write(
         certificate: layout::DEMO_CLIENT_CERT,
         key: layout::DEMO_CLIENT_KEY,
         receipt_public_key: hex::encode(signer.public_key().as_bytes()),
+        log_key,
     };
     let mut text = String::from(
         "# Written by `appliance serve` at each start: how the partner CLI reaches this\n\

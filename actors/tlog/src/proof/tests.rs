@@ -4,11 +4,12 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use super::*;
+use crate::error::StoreError;
 use crate::hash::leaf_hash;
-use crate::store::{MemoryStore, StoreError};
-use crate::testing::{Reference, build, entry, ours, theirs};
+use crate::store::MemoryStore;
 use crate::tile::TileLevel;
 use crate::tree::Tree;
+use crate::tree::testing::{Reference, build, entry, ours, theirs};
 use crate::verify::{verify_consistency, verify_inclusion};
 
 /// Indices (or old sizes) to try below `size`: all of them for small trees, else the ends, the

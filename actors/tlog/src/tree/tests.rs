@@ -4,8 +4,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use super::*;
-use crate::store::{MemoryStore, StoreError};
-use crate::testing::{Reference, build, check_tiles, entry};
+use crate::error::StoreError;
+use crate::store::MemoryStore;
+use crate::tree::testing::{Reference, build, check_tiles, entry};
 
 /// Our tile ids, as tlog_tiles' (height 8) coordinates, or the entry bundle's.
 fn key(tile: &TileId) -> (Option<u8>, u64, u32) {

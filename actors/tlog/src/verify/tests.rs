@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::hash::leaf_hash;
-use crate::testing::{Reference, entry, ours};
+use crate::tree::testing::{Reference, entry, ours};
 
 fn their_inclusion(index: u64, size: u64, reference: &Reference) -> Vec<Hash> {
     tlog_tiles::prove_record(size, index, reference)

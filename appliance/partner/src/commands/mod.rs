@@ -3,6 +3,8 @@
 mod budgets;
 mod demo;
 mod keys;
+mod offline;
+mod prove;
 mod receipt;
 mod submit;
 
@@ -80,7 +82,7 @@ pub enum Command {
     /// This tenant's privacy budgets: remaining per purpose and class, and when each window
     /// resets.
     Budgets(budgets::BudgetsArgs),
-    /// Receipts.
+    /// Receipts: check them offline, and prove them in the appliance's transparency log.
     Receipt {
         /// What to do.
         #[command(subcommand)]

@@ -1,84 +1,85 @@
-//! `partner receipt verify`: check a receipt offline against the appliance's public key.
+//! `partner receipt`: `verify` checks a receipt offline against the appliance's public key
+//! and, given a checkpoint and a proof, its place in the transparency log; `prove` is in
+//! prove.rs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
-use ed25519_dalek::VerifyingKey;
-use tf_receipts::Envelope;
+use clap::{Args, Subcommand};
 
-use super::{ConnectionArgs, exit};
+use super::ConnectionArgs;
+use super::offline::{genuine, in_log, log_key_for, read, read_proof};
+use super::prove;
 
 /// `partner receipt`.
 #[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
-    /// Verify a receipt's signature and print what it says. Exit 0 = genuine, 1 = altered or
-    /// not signed by this key, 2 = unreadable input.
-    Verify {
-        /// The receipt (DSSE JSON envelope).
-        file: PathBuf,
-        /// The appliance's public key (64 hex digits, from `appliance keys show`); default:
-        /// the one in partner.toml.
-        #[arg(long, value_name = "HEX")]
-        public_key: Option<String>,
-    },
+    /// Verify a receipt's signature and print what it says; with --checkpoint and --proof,
+    /// also that it is in the appliance's transparency log. Exit 0 = genuine (and in the log),
+    /// 1 = altered, not signed by this key, or not shown in the log, 2 = unreadable input.
+    Verify(VerifyArgs),
+    /// Fetch a receipt's inclusion proof from the appliance, check it against the log's signed
+    /// checkpoint, and save both for offline checks. Exit 0 = proven, 1 = the receipt or the
+    /// proof does not check out, 2 = unreadable input, 3 = refused or not reachable.
+    Prove(prove::ProveArgs),
+}
+
+/// `partner receipt verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The receipt (DSSE JSON envelope).
+    file: PathBuf,
+    /// The appliance's public key (64 hex digits, from `appliance keys show`); default: the
+    /// one in partner.toml.
+    #[arg(long, value_name = "HEX")]
+    public_key: Option<String>,
+    /// A signed checkpoint of the log (from `partner receipt prove`).
+    #[arg(long, value_name = "FILE", requires = "proof")]
+    checkpoint: Option<PathBuf>,
+    /// The receipt's inclusion proof under that checkpoint (from `partner receipt prove`).
+    #[arg(long, value_name = "FILE", requires = "checkpoint")]
+    proof: Option<PathBuf>,
+    /// The log's verifier key (C2SP vkey); default: `log_key` in partner.toml.
+    #[arg(long, value_name = "VKEY", requires = "proof")]
+    log_key: Option<String>,
 }
 
 pub fn run(command: &ReceiptCommand, connection: &ConnectionArgs) -> ExitCode {
-    let ReceiptCommand::Verify { file, public_key } = command;
-    let key = match public_key_for(public_key.as_deref(), connection) {
-        Ok(key) => key,
-        Err(problem) => {
-            eprintln!("partner: {problem}");
-            return ExitCode::from(exit::REJECTED);
-        }
-    };
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("partner: {}: {error}", file.display());
-            return ExitCode::from(exit::REJECTED);
-        }
-    };
-    let envelope = match Envelope::from_json(&text) {
-        Ok(envelope) => envelope,
-        Err(problem) => {
-            eprintln!(
-                "partner: {}: not a receipt envelope: {problem}",
-                file.display()
-            );
-            return ExitCode::from(exit::REJECTED);
-        }
-    };
-    match tf_receipts::verify(&envelope, &key) {
-        Ok(receipt) => {
-            println!(
-                "genuine: tenant {} request {} {} {} (shard {}, decided at {} µs)",
-                receipt.tenant,
-                receipt.request_id,
-                receipt.kind,
-                verdict_word(receipt.verdict),
-                receipt.shard,
-                receipt.decided_at_unix_us
-            );
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("partner: {}: {error}", file.display());
-            ExitCode::from(exit::INVALID)
-        }
+    match command {
+        ReceiptCommand::Verify(args) => verify(args, connection),
+        ReceiptCommand::Prove(args) => prove::run(args, connection),
     }
 }
 
-fn public_key_for(flag: Option<&str>, connection: &ConnectionArgs) -> Result<VerifyingKey, String> {
-    let bytes = match flag {
-        Some(text) => tf_partner::formats::hex_array::<32>("--public-key", text)?,
-        None => super::config(connection)
-            .map_err(|e| e.to_string())?
-            .receipt_public_key
-            .ok_or("partner.toml has no receipt_public_key; pass --public-key")?,
+fn verify(args: &VerifyArgs, connection: &ConnectionArgs) -> ExitCode {
+    let (envelope, receipt) = match genuine(&args.file, args.public_key.as_deref(), connection) {
+        Ok(genuine) => genuine,
+        Err(failure) => return failure.exit(),
     };
-    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("the public key is not usable: {e}"))
+    println!(
+        "genuine: tenant {} request {} {} {} (shard {}, decided at {} µs)",
+        receipt.tenant,
+        receipt.request_id,
+        receipt.kind,
+        verdict_word(receipt.verdict),
+        receipt.shard,
+        receipt.decided_at_unix_us
+    );
+    let (Some(checkpoint), Some(proof)) = (&args.checkpoint, &args.proof) else {
+        return ExitCode::SUCCESS;
+    };
+    let outcome = log_key_for(args.log_key.as_deref(), connection).and_then(|vkey| {
+        let note = read(checkpoint)?;
+        let proof = read_proof(proof)?;
+        in_log(&args.file, &envelope, &receipt, &note, &proof, &vkey)
+    });
+    match outcome {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => failure.exit(),
+    }
 }
 
 fn verdict_word(verdict: tf_receipts::VerdictLabel) -> &'static str {
