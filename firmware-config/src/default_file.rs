@@ -254,6 +254,16 @@ const DOCS: &[(&str, &str)] = &[
          directory's development author key (bundle-author.key).",
     ),
     (
+        "ledger",
+        "The ledger of receipts: how long receipts are kept.",
+    ),
+    (
+        "ledger.retention_days",
+        "Days a receipt stays in the ledger, 1 to 3650. Older receipts are pruned once a \
+         compliance snapshot has sealed them; their hashes stay in the transparency log. Keep \
+         it longer than the longest budget window (charges are read back from the ledger).",
+    ),
+    (
         "log",
         "The transparency log: every stored receipt's hash is appended to a Merkle tree whose \
          signed checkpoints and tiles the admin server serves (C2SP tlog-tiles).",

@@ -4,7 +4,7 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA), `[log]` (the transparency log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[ledger]` (retention), `[log]` (the transparency log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -12,6 +12,7 @@ mod admin;
 mod budgets;
 mod bundles;
 mod default_file;
+mod ledger;
 mod log;
 mod logging;
 mod serve;
@@ -28,6 +29,7 @@ pub use admin::{
 pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
 pub use bundles::BundlesConfig;
 pub use default_file::default_file;
+pub use ledger::LedgerConfig;
 pub use log::LogConfig;
 pub use logging::LoggingConfig;
 pub use serve::{
@@ -55,6 +57,8 @@ pub struct Config {
     pub bundles: BundlesConfig,
     /// `[tls]`: certificate, key and client CA (default: the state directory's).
     pub tls: TlsConfig,
+    /// `[ledger]`: how long receipts are kept.
+    pub ledger: LedgerConfig,
     /// `[log]`: the transparency log of receipts.
     pub log: LogConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
@@ -73,6 +77,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             bundles: BundlesConfig::default(),
             tls: TlsConfig::default(),
+            ledger: LedgerConfig::default(),
             log: LogConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
@@ -205,6 +210,7 @@ impl Config {
         self.tls.validate(path)?;
         self.bundles.validate(path)?;
         self.admin.validate(path)?;
+        self.ledger.validate(path)?;
         self.log.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }

@@ -12,6 +12,7 @@ pub mod hosts;
 mod log;
 mod server;
 pub mod session;
+pub mod storage_metrics;
 pub mod throttle;
 pub mod tls;
 

@@ -23,6 +23,7 @@ use tf_seam::Board;
 use crate::api::ApiState;
 use crate::gate::{self, Gate, HEADER_TIMEOUT};
 use crate::hosts::AllowedHosts;
+use crate::storage_metrics::StoragePaths;
 
 /// Concurrent admin connections; more wait in the kernel's backlog. Measured: 1000 allowed
 /// uploads stalled after their first KiB cost about 37 KiB each (37 MiB in all) and left
@@ -44,17 +45,24 @@ pub struct Options {
     pub body_timeout: Duration,
     /// The transparency log's directory, served read-only; `None`: no log routes.
     pub log: Option<tf_log::LogDir>,
+    /// The ledger and log, for the storage metrics; `None`: none.
+    pub storage: Option<StoragePaths>,
 }
 
 struct Shared {
     metrics: Arc<MetricsHub>,
     board: Arc<Board>,
+    storage: Option<StoragePaths>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
+    let mut text = shared.metrics.render(shared.board.nudges());
+    if let Some(storage) = &shared.storage {
+        crate::storage_metrics::render(storage, tf_seam::clock::unix_micros(), &mut text);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(shared.metrics.render(shared.board.nudges()))
+        .body(text)
 }
 
 async fn healthz(shared: web::Data<Shared>) -> HttpResponse {
@@ -81,6 +89,7 @@ pub fn serve(
     let shared = web::Data::new(Shared {
         metrics: api.metrics.clone(),
         board: api.board.clone(),
+        storage: options.storage,
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

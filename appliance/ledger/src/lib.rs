@@ -20,8 +20,10 @@ mod bundles;
 mod compact;
 mod cursors;
 mod dictionary;
+mod disk;
 mod error;
 mod migrate_v4;
+mod outlook;
 mod prune;
 mod read;
 mod schema;
@@ -32,7 +34,9 @@ mod store;
 
 use tf_receipts::{Envelope, Receipt};
 
+pub use disk::free_bytes;
 pub use error::LedgerError;
+pub use outlook::{DAY_US, Outlook, Sample};
 pub use schema::{MIGRATIONS, Migration, RustStep, SCHEMA_VERSION};
 pub use signed::sign_and_append;
 pub use sqlite::{BUSY_WAIT, SqliteLedger};
@@ -67,6 +71,11 @@ pub trait Ledger: Send {
         to_us: u64,
         each: &mut dyn FnMut(StoredReceipt) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError>;
+
+    /// Every tenant the ledger has stored a receipt for, sorted by name: those whose receipts
+    /// were all pruned since are named too (compliance snapshots walk the tenants, then read
+    /// each one's receipts with [`Ledger::receipts_between`]).
+    fn tenants(&self) -> Result<Vec<String>, LedgerError>;
 
     /// The receipt with this sequence number, with its tenant (receipt lookup by auditors);
     /// `None` if no receipt has it.
@@ -138,6 +147,10 @@ pub trait Ledger: Send {
     /// How much room the ledger takes and how much of it is free for reuse (preflight checks,
     /// `/metrics`).
     fn storage(&self) -> Result<StorageStats, LedgerError>;
+
+    /// About how many stored receipts were decided at or after `since_us` (growth estimates:
+    /// the sequence follows decision order to within a group commit).
+    fn decided_since(&self, since_us: u64) -> Result<u64, LedgerError>;
 }
 
 /// One receipt to store: the receipt (its fields are stored for queries) and the DSSE envelope

@@ -99,6 +99,14 @@ pub(crate) fn between(
     Ok(())
 }
 
+/// Every tenant name receipts were stored under, sorted. The dictionary holds exactly those:
+/// a name is added with the first receipt that carries it and never deleted.
+pub(crate) fn tenants(connection: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut query = connection.prepare_cached("SELECT name FROM tenant_names ORDER BY name")?;
+    let names = query.query_map([], |row| row.get(0))?;
+    names.collect()
+}
+
 /// A tenant's charges since `since_us`, per purpose, class and group of `group_us`.
 pub(crate) fn charges_since(
     connection: &Connection,

@@ -218,6 +218,10 @@ impl Ledger for SqliteLedger {
         read::between(&self.connection, &self.path, tenant, [from_us, to_us], each)
     }
 
+    fn tenants(&self) -> Result<Vec<String>, LedgerError> {
+        read::tenants(&self.connection).map_err(|e| self.failed(e))
+    }
+
     fn receipt(&self, seq: u64) -> Result<Option<(String, StoredReceipt)>, LedgerError> {
         let record = read::by_seq(&self.connection, &self.path, seq)?;
         Ok(record.map(|record| (record.tenant, record.receipt)))
@@ -307,5 +311,9 @@ impl Ledger for SqliteLedger {
 
     fn storage(&self) -> Result<StorageStats, LedgerError> {
         stats::storage(&self.connection, &self.path).map_err(|e| self.failed(e))
+    }
+
+    fn decided_since(&self, since_us: u64) -> Result<u64, LedgerError> {
+        stats::decided_since(&self.connection, since_us).map_err(|e| self.failed(e))
     }
 }

@@ -586,3 +586,35 @@ fn a_ledger_opened_read_only_refuses_writes_with_a_typed_error() {
     assert_eq!(ledger.timeline().expect("read"), []);
     assert_eq!(ledger.cursor("webhooks").expect("read"), 0);
 }
+
+#[test]
+fn tenants_are_every_name_receipts_were_stored_under_sorted_and_kept_after_pruning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("l.sqlite");
+    let mut ledger = SqliteLedger::open(&path).expect("open");
+    assert_eq!(ledger.tenants().expect("read"), Vec::<String>::new());
+    append(
+        &mut ledger,
+        &mut [
+            receipt(1, "zeta", "kyc", 1, 1_000),
+            receipt(2, "acme", "kyc", 1, 2_000),
+            receipt(3, "zeta", "aml", 0, 3_000),
+        ],
+    );
+    // A batch that is refused stores nothing, its tenant's name included.
+    let refused = receipt(9, "ghost", "kyc", 1, 4_000);
+    let envelope = unsigned();
+    ledger
+        .append(&[Entry {
+            receipt: &refused,
+            envelope: &envelope,
+        }])
+        .expect_err("out of sequence");
+    assert_eq!(ledger.tenants().expect("read"), ["acme", "zeta"]);
+    // A tenant whose receipts were all pruned is still named (its receipts are in a snapshot).
+    ledger
+        .prune(2, u64::MAX, 10, "snapshot-x", 5_000)
+        .expect("prune");
+    let reader: Box<dyn Ledger> = Box::new(SqliteLedger::open_read_only(&path).expect("open"));
+    assert_eq!(reader.tenants().expect("read"), ["acme", "zeta"]);
+}

@@ -1,10 +1,8 @@
 //! Reading the host for the preflight checks: procfs, resource limits, the kernel's clock
 //! state, the state directory's filesystem, and two live probes (an io_uring executor like a
 //! shard's, an exclusive bind of the QUIC address).
-#![allow(unsafe_code)] // getrlimit, statvfs and adjtimex through libc; see each SAFETY note
+#![allow(unsafe_code)] // getrlimit and adjtimex through libc; see each SAFETY note
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -98,15 +96,6 @@ fn effective_uid() -> u32 {
     std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
 }
 
-fn free_bytes(path: &Path) -> Option<u64> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: an all-zero statvfs is valid; statvfs fills it from a NUL-terminated path.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are valid for the duration of the call.
-    let result = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
-    (result == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
-}
-
 fn state_dir_facts(path: &Path) -> StateDirFacts {
     match std::fs::metadata(path) {
         Ok(meta) => {
@@ -117,7 +106,7 @@ fn state_dir_facts(path: &Path) -> StateDirFacts {
                 path: path.to_owned(),
                 owner_uid: meta.uid(),
                 writable: meta.is_dir() && writable,
-                free_bytes: free_bytes(path),
+                free_bytes: tf_ledger::free_bytes(path),
             }
         }
         Err(_) => {
@@ -132,7 +121,7 @@ fn state_dir_facts(path: &Path) -> StateDirFacts {
             StateDirFacts::Missing {
                 path: path.to_owned(),
                 creatable,
-                free_bytes: free_bytes(parent),
+                free_bytes: tf_ledger::free_bytes(parent),
             }
         }
     }

@@ -5,6 +5,7 @@
 mod checks;
 mod development;
 mod facts;
+mod ledger_storage;
 mod state_access;
 
 use std::path::Path;
@@ -31,6 +32,10 @@ pub fn run_checks(config: &Config, state_dir: &Path) -> Vec<Check> {
     let admin = config.admin.enabled.then_some(config.admin.listen);
     let facts = facts::gather(&wanted, config.server.listen, admin, state_dir);
     let mut checks = checks::run(&facts, &wanted);
+    checks.push(ledger_storage::check_state_dir(
+        state_dir,
+        config.ledger.retention_us(),
+    ));
     checks.extend(development::checks(config, state_dir));
     checks
 }

@@ -64,6 +64,11 @@ impl AdminPlan {
                 tls,
                 body_timeout: Duration::from_millis(admin.body_timeout_ms),
                 log: Some(tf_log::LogDir::at(&state.path(tf_state::layout::LOG_DIR))),
+                storage: Some(tf_admin::storage_metrics::StoragePaths {
+                    ledger: state.path(tf_state::layout::LEDGER),
+                    log: tf_log::LogDir::at(&state.path(tf_state::layout::LOG_DIR)),
+                    retention_us: config.ledger.retention_us(),
+                }),
             },
         })
     }
