@@ -38,7 +38,8 @@ out = {}
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
         labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
-        out[f"{s.name}{{{labels}}}"] = s.value
+        # JSON has no infinity: +Inf (a gauge that never reaches its limit) travels as text.
+        out[f"{s.name}{{{labels}}}"] = s.value if s.value != float("inf") else "+Inf"
 print(json.dumps(out))
 "#;
     let mut child = std::process::Command::new("/usr/bin/python3")
@@ -63,7 +64,13 @@ print(json.dumps(out))
     let parsed: HashMap<String, Value> = serde_json::from_slice(&out.stdout).expect("JSON");
     parsed
         .into_iter()
-        .map(|(k, v)| (k, v.as_f64().expect("number")))
+        .map(|(k, v)| {
+            let value = match v.as_str() {
+                Some("+Inf") => f64::INFINITY,
+                _ => v.as_f64().expect("number"),
+            };
+            (k, value)
+        })
         .collect()
 }
 
@@ -165,6 +172,17 @@ async fn metrics_scraped_under_load_parse_and_count_what_happened() {
         .map(|(_, v)| v)
         .sum();
     assert!(shard_cpu > 0.0, "shard CPU is counted");
+    // The disk the ledger and the log live on.
+    assert_eq!(value("trust_fabric_ledger_outlook_errors{}"), 0.0);
+    assert!(value("trust_fabric_ledger_size_bytes{}") > 0.0);
+    assert!(value("trust_fabric_ledger_receipt_size_bytes{}") > 0.0);
+    assert!(value("trust_fabric_ledger_disk_free_bytes{}") > 0.0);
+    assert!(value("trust_fabric_ledger_disk_full_days{}") > 0.0);
+    let logged = value("trust_fabric_log_checkpoint_entries{}");
+    assert!(
+        (1.0..=36.0).contains(&logged),
+        "the genesis entry and at most the 35 receipts: {logged}"
+    );
     assert!(value("process_cpu_seconds_total{}") >= shard_cpu);
     assert!(
         value("trust_fabric_connections{shard=0}") + value("trust_fabric_connections{shard=1}")

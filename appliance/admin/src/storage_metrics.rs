@@ -21,7 +21,7 @@ pub struct StoragePaths {
 }
 
 /// Appends the storage metrics to a scrape; a value that cannot be read is left out (and
-/// `appliance_ledger_outlook_errors` says so) rather than failing the scrape.
+/// `trust_fabric_ledger_outlook_errors` says so) rather than failing the scrape.
 pub fn render(paths: &StoragePaths, now_us: u64, out: &mut String) {
     let outlook = SqliteLedger::open_read_only(&paths.ledger)
         .map_err(|e| e.to_string())
@@ -32,38 +32,38 @@ pub fn render(paths: &StoragePaths, now_us: u64, out: &mut String) {
         });
     gauge(
         out,
-        "appliance_ledger_outlook_errors",
+        "trust_fabric_ledger_outlook_errors",
         "1 when the ledger's size could not be read at this scrape.",
         u8::from(outlook.is_err()) as f64,
     );
     if let Ok(outlook) = outlook {
         gauge(
             out,
-            "appliance_ledger_size_bytes",
+            "trust_fabric_ledger_size_bytes",
             "Bytes the ledger takes on disk (database and write-ahead log).",
             outlook.bytes as f64,
         );
         gauge(
             out,
-            "appliance_ledger_receipt_size_bytes",
+            "trust_fabric_ledger_receipt_size_bytes",
             "Average bytes per stored receipt.",
             outlook.bytes_per_receipt,
         );
         gauge(
             out,
-            "appliance_ledger_growth_bytes_per_day",
+            "trust_fabric_ledger_growth_bytes_per_day",
             "Ledger growth per day at the rate of the last day.",
             outlook.bytes_per_day,
         );
         gauge(
             out,
-            "appliance_ledger_disk_free_bytes",
+            "trust_fabric_ledger_disk_free_bytes",
             "Free bytes on the ledger's filesystem.",
             outlook.free_bytes as f64,
         );
         gauge(
             out,
-            "appliance_ledger_disk_full_days",
+            "trust_fabric_ledger_disk_full_days",
             "Days until the ledger's disk is full at the current rate; +Inf when retention levels it off first or it does not grow.",
             outlook.days_until_full.unwrap_or(f64::INFINITY),
         );
@@ -71,7 +71,7 @@ pub fn render(paths: &StoragePaths, now_us: u64, out: &mut String) {
     if let Ok(Some(size)) = tf_log::checkpoint_size(&paths.log) {
         gauge(
             out,
-            "appliance_log_checkpoint_entries",
+            "trust_fabric_log_checkpoint_entries",
             "Entries in the transparency log's latest signed checkpoint.",
             size as f64,
         );

@@ -64,6 +64,8 @@ pub struct DataPlanePlan {
     /// The transparency log partners' proof queries are answered from; `None`: they are
     /// answered "log unavailable".
     pub log: Option<LogFiles>,
+    /// Digests the control plane asks the ledger thread to append.
+    pub anchors: Option<tf_seam::AnchorInbox>,
 }
 
 /// Why the data plane did not start.
@@ -112,6 +114,7 @@ impl DataPlane {
             to_shards: Vec::with_capacity(shards),
             metrics: plan.metrics.clone(),
             board: plan.board.clone(),
+            anchors: plan.anchors,
         };
         let mut handles = Vec::with_capacity(shards);
         for (index, socket) in plan.sockets.into_iter().enumerate() {

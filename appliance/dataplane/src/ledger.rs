@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
 use tf_ledger::Ledger;
 use tf_metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
-use tf_receipts::ReceiptSigner;
+use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
+use tf_seam::{ANCHOR_TENANT, AnchorInbox, AnchorRequest, Anchored};
 use tf_wire::ErrorCode;
 
 use super::replies;
@@ -40,7 +41,12 @@ pub struct LedgerPlan {
     /// Shared with the main thread (the ledger's idle tick; it is executor `from_shards.len()`)
     /// and the control plane (the committed watermark).
     pub board: Arc<tf_seam::Board>,
+    /// Digests the control plane asks to append (compliance snapshots' indexes).
+    pub anchors: Option<AnchorInbox>,
 }
+
+/// How often the ledger thread looks for anchors (they are rare and never urgent).
+const ANCHORS_EVERY: Duration = Duration::from_millis(20);
 
 /// How often the ledger publishes its metrics while it is never idle (otherwise it publishes
 /// whenever it runs out of work).
@@ -57,6 +63,8 @@ enum Item {
     Decided(Decided),
     /// A history query from shard `.0`.
     History(usize, HistoryQuery),
+    /// A digest the control plane asks to append.
+    Anchor(AnchorRequest),
 }
 
 struct Gathered {
@@ -78,6 +86,7 @@ pub async fn run(plan: LedgerPlan) {
         to_shards,
         metrics,
         board,
+        anchors,
     } = plan;
     super::priority::raise_ledger_thread();
     super::wakeup::keep_polling(board.clone(), from_shards.len());
@@ -114,6 +123,24 @@ pub async fn run(plan: LedgerPlan) {
         .detach();
     }
 
+    if let Some(inbox) = anchors {
+        let gathered = gathered.clone();
+        glommio::spawn_local(async move {
+            loop {
+                glommio::timer::sleep(ANCHORS_EVERY).await;
+                let mut arrived = false;
+                while let Some(request) = inbox.try_take() {
+                    gathered.queue.borrow_mut().push_back(Item::Anchor(request));
+                    arrived = true;
+                }
+                if arrived {
+                    gathered.arrived.notify();
+                }
+            }
+        })
+        .detach();
+    }
+
     // Connected after the receivers are spawned: a shard connects its sending side first, and
     // both sides of a channel must connect before either proceeds.
     let mut senders = Vec::with_capacity(to_shards.len());
@@ -135,8 +162,10 @@ pub async fn run(plan: LedgerPlan) {
     };
     publish(&commit_seconds, receipts, ledger.next_seq());
     loop {
-        // Up to the first history query: it is answered after what came before it is stored.
+        // Up to the first history query or anchor: it is handled after what came before it is
+        // stored.
         let mut query = None;
+        let mut anchor = None;
         {
             let mut queue = gathered.queue.borrow_mut();
             while let Some(item) = queue.pop_front() {
@@ -146,13 +175,17 @@ pub async fn run(plan: LedgerPlan) {
                         query = Some((shard, asked));
                         break;
                     }
+                    Item::Anchor(request) => {
+                        anchor = Some(request);
+                        break;
+                    }
                 }
             }
         }
         for room in &gathered.room {
             room.notify();
         }
-        if group.is_empty() && query.is_none() {
+        if group.is_empty() && query.is_none() && anchor.is_none() {
             if unpublished {
                 // Idle: a cheap moment to bring the scrape up to date.
                 publish(&commit_seconds, receipts, ledger.next_seq());
@@ -180,6 +213,12 @@ pub async fn run(plan: LedgerPlan) {
                 unpublished = false;
             }
             send_answers(&senders, answers).await;
+        }
+        if let Some(request) = anchor {
+            let stored = store_anchor(ledger.as_mut(), &mut signer, &request, &board);
+            board.publish_committed(ledger.next_seq() - 1);
+            // The asker may have given up waiting; the anchor is stored all the same.
+            let _ = request.reply.send(stored);
         }
         if let Some((shard, query)) = query {
             let charges = ledger
@@ -221,6 +260,46 @@ fn commit(
         answers[shard].push(reply(decided, envelope, stored.is_ok()));
     }
     answers
+}
+
+/// Stores an anchor as a system receipt: the control plane's digest as its statement digest,
+/// charged nothing, under a tenant no partner can have, signed like every receipt.
+fn store_anchor(
+    ledger: &mut dyn Ledger,
+    signer: &mut ReceiptSigner,
+    request: &AnchorRequest,
+    board: &tf_seam::Board,
+) -> Result<Anchored, String> {
+    let now = tf_seam::clock::unix_micros();
+    let stamp = board.policy().stamp;
+    let mut receipt = Receipt {
+        tenant: ANCHOR_TENANT.to_owned(),
+        request_id: 0,
+        statement_digest: hex::encode(request.digest),
+        kind: "anchor".to_owned(),
+        verdict: VerdictLabel::Valid,
+        reason: Some(request.label.clone()),
+        purpose: "anchor".to_owned(),
+        dataset_class: "P0".to_owned(),
+        budget_charged: 0,
+        budget_remaining: None,
+        ledger_seq: 0,
+        shard: 0,
+        received_at_unix_us: now,
+        decided_at_unix_us: now,
+        appliance_key_id: String::new(),
+        bundle_revision: stamp.revision,
+        bundle_hash: hex::encode(stamp.hash),
+    };
+    let (envelopes, stored) =
+        tf_ledger::sign_and_append(ledger, signer, std::iter::once(&mut receipt));
+    stored.map_err(|e| e.to_string())?;
+    let envelope = envelopes.first().ok_or("no envelope was signed")?;
+    tracing::info!(seq = receipt.ledger_seq, label = %request.label, "anchor stored");
+    Ok(Anchored {
+        seq: receipt.ledger_seq,
+        envelope_json: envelope.to_json(),
+    })
 }
 
 /// The answer to a decided request: its verdict with the signed receipt once stored, an

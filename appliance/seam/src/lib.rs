@@ -7,9 +7,11 @@
 //!   and quotas.
 //! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
 //! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
+//! - [`AnchorSender`]: digests the control plane has the ledger thread append (anchors).
 //!
 //! Neither plane awaits the other's futures: they meet only here and on bounded channels.
 
+mod anchor;
 mod board;
 pub mod clock;
 mod policy;
@@ -18,6 +20,10 @@ mod shards;
 mod staged;
 mod tenants;
 
+pub use anchor::{
+    ANCHOR_QUEUE, ANCHOR_TENANT, AnchorError, AnchorInbox, AnchorRequest, AnchorSender, Anchored,
+    anchor_channel,
+};
 pub use board::{Board, PulseReading, Quota};
 pub use policy::ActivePolicy;
 pub use published::Published;

@@ -157,14 +157,22 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
             let started = system.block_on(async move {
                 let bundles = Bundles::new(plan.book).start();
                 // Each worker on a thread of its own: a slow disk delays only itself.
-                let log_thread = actix::Arbiter::new();
-                Worker::new(
-                    plan.log.log,
-                    plan.log.ledger,
-                    plan.board.clone(),
-                    Pace::default(),
-                )
-                .start_supervised(&log_thread.handle());
+                if cfg!(feature = "without-log") {
+                    tracing::warn!(
+                        "MEASUREMENT BUILD: the without-log feature does not run the \
+                         transparency log (no checkpoints, receipts unproven); never use this \
+                         build for anything else"
+                    );
+                } else {
+                    let log_thread = actix::Arbiter::new();
+                    Worker::new(
+                        plan.log.log,
+                        plan.log.ledger,
+                        plan.board.clone(),
+                        Pace::default(),
+                    )
+                    .start_supervised(&log_thread.handle());
+                }
                 bundles.do_send(ServeTenants {
                     table: plan.tenants,
                     running: plan.running,

@@ -220,6 +220,8 @@ fn serve(
             dir: tf_log::LogDir::at(&state.path(layout::LOG_DIR)),
             checkpoint_interval: Duration::from_millis(config.log.checkpoint_interval_ms),
         }),
+        // Anchors come with the compliance snapshot worker, the first to send any.
+        anchors: None,
     })?;
 
     let started = std::time::Instant::now();
