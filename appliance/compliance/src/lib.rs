@@ -77,11 +77,11 @@ pub use layout::{
     PERIOD_FILE, TIMELINE_FILE, budgets_path, charges_path, receipts_path, snapshot_name,
     tenant_file_stem, tile_path,
 };
-pub use make::{Period, PreviousSnapshot, Snapshot, SnapshotRequest, make_snapshot};
+pub use make::{PreviousSnapshot, Snapshot, SnapshotRequest, make_snapshot};
 pub use model::{
-    ActiveBundle, AuditorReferences, ChargeLine, CheckStatus, DeliveryStatus, LogRange, PeriodFile,
-    PolicyEvent, PreflightCheck, PreflightResult, SeqRange, SnapshotContext, TimelineFile,
-    WebhookDelivery,
+    ActiveBundle, AuditorReferences, ChargeLine, CheckStatus, DeliveryStatus, LogRange, Period,
+    PeriodFile, PolicyEvent, PreflightCheck, PreflightResult, SeqRange, SnapshotContext,
+    TimelineFile, WebhookDelivery,
 };
 pub use problem::Problem;
 pub use retention::prune_packets;

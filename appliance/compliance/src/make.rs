@@ -16,35 +16,10 @@ use crate::layout::{
 };
 use crate::make_log::{read_log, write_log};
 use crate::make_tenants::write_tenants;
-use crate::model::{AuditorReferences, PeriodFile, PolicyEvent, SnapshotContext, TimelineFile};
+use crate::model::{
+    AuditorReferences, Period, PeriodFile, PolicyEvent, SnapshotContext, TimelineFile,
+};
 use crate::staging::Staging;
-
-/// A period of receipts, by the time they were decided: `[from, to)`, Unix microseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Period {
-    from_us: u64,
-    to_us: u64,
-}
-
-impl Period {
-    /// The period `[from_us, to_us)`; its end must be after its start.
-    pub fn new(from_us: u64, to_us: u64) -> Result<Self, SnapshotError> {
-        if to_us <= from_us {
-            return Err(SnapshotError::EmptyPeriod { from_us, to_us });
-        }
-        Ok(Period { from_us, to_us })
-    }
-
-    /// Its start (inclusive).
-    pub fn from_us(&self) -> u64 {
-        self.from_us
-    }
-
-    /// Its end (exclusive).
-    pub fn to_us(&self) -> u64 {
-        self.to_us
-    }
-}
 
 /// What the previous snapshot sealed, so this one proves the log extends it and names it.
 #[derive(Clone, Debug, PartialEq, Eq)]

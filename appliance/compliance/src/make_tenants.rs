@@ -10,8 +10,7 @@ use tf_ledger::{Ledger, LedgerError, StoredReceipt};
 use crate::error::{SnapshotError, io};
 use crate::index::TenantSummary;
 use crate::layout::{budgets_path, charges_path, receipts_path};
-use crate::make::Period;
-use crate::model::{ChargeLine, SeqRange};
+use crate::model::{ChargeLine, Period, SeqRange};
 use crate::staging::{PacketFile, Staging};
 
 /// What the tenants' parts hold in all.

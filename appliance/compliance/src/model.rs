@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::error::SnapshotError;
 
 /// `period.json`: what the packet covers, when it was made, and the appliance it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,5 +306,32 @@ mod tests {
             DeliveryStatus::Delivered
         );
         assert!(serde_json::from_str::<AuditorReferences>(r#"{"deliveries":[]}"#).is_err());
+    }
+}
+
+/// A period of receipts, by the time they were decided: `[from, to)`, Unix microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    from_us: u64,
+    to_us: u64,
+}
+
+impl Period {
+    /// The period `[from_us, to_us)`; its end must be after its start.
+    pub fn new(from_us: u64, to_us: u64) -> Result<Self, SnapshotError> {
+        if to_us <= from_us {
+            return Err(SnapshotError::EmptyPeriod { from_us, to_us });
+        }
+        Ok(Period { from_us, to_us })
+    }
+
+    /// Its start (inclusive).
+    pub fn from_us(&self) -> u64 {
+        self.from_us
+    }
+
+    /// Its end (exclusive).
+    pub fn to_us(&self) -> u64 {
+        self.to_us
     }
 }
