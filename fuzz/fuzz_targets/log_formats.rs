@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(tile) = TileId::parse(text) {
-        assert_eq!(tile.path(), text, "a tile path parses only in its one spelling");
+        assert_eq!(
+            tile.path(),
+            text,
+            "a tile path parses only in its one spelling"
+        );
     }
     if let Ok(checkpoint) = Checkpoint::parse(text) {
         let again = Checkpoint::parse(&checkpoint.to_text()).expect("rendered text parses");
@@ -26,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
         // line the signer writes for its body (other keys' lines are ignored).
         let ours = signer.sign(body);
         let line = ours.rsplit_once("\n\n").map_or("", |(_, line)| line);
-        assert!(text.contains(line.trim_end()), "a verified note is the signer's own");
+        assert!(
+            text.contains(line.trim_end()),
+            "a verified note is the signer's own"
+        );
     }
     let _ = NoteVerifier::from_vkey(text);
     if let Ok(proof) = serde_json::from_str::<tf_log::InclusionProofFile>(text) {
