@@ -343,8 +343,20 @@ pub fn http_with_head(
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).expect("request sent");
     stream.write_all(body).expect("body sent");
-    // Read until the body is complete by Content-Length (some servers keep the connection
-    // open despite `Connection: close`), or until the server closes it.
+    let response = read_response(&mut stream).expect("response");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// Reads an HTTP response until its body is complete by Content-Length (some servers keep the
+/// connection open despite `Connection: close`), or until the server closes the connection.
+pub fn read_response(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut response = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
@@ -355,23 +367,15 @@ pub fn http_with_head(
                 .find_map(|l| l.strip_prefix("content-length:"))
                 .and_then(|v| v.trim().parse::<usize>().ok());
             if length.is_some_and(|length| response.len() >= end + 4 + length) {
-                break;
+                return Ok(response);
             }
         }
-        let read = stream.read(&mut chunk).expect("response");
+        let read = stream.read(&mut chunk)?;
         if read == 0 {
-            break;
+            return Ok(response);
         }
         response.extend_from_slice(&chunk[..read]);
     }
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    (status, head.to_owned(), body.to_owned())
 }
 
 /// A GET without headers.

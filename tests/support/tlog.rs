@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -122,28 +122,8 @@ pub fn try_get(address: SocketAddr, path: &str) -> std::io::Result<Response> {
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
-    let mut response = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
     let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not HTTP");
-    loop {
-        // Complete once the body reaches its Content-Length (the server may keep the
-        // connection open), or when the server closes it.
-        if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            if length.is_some_and(|length| response.len() >= end + 4 + length) {
-                break;
-            }
-        }
-        let read = stream.read(&mut chunk)?;
-        if read == 0 {
-            break;
-        }
-        response.extend_from_slice(&chunk[..read]);
-    }
+    let response = super::server::read_response(&mut stream)?;
     let end = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

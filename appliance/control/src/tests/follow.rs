@@ -5,11 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Addr;
 use tf_ledger::{Ledger, SqliteLedger};
 use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 use tf_seam::Board;
 
-use crate::worker::{Ask, Follower, Pace, Worker};
+use crate::worker::{Ask, Follower, Pace, Progress, Worker};
 
 pub(super) fn receipt(seq: u64) -> Receipt {
     Receipt {
@@ -51,17 +52,7 @@ pub(super) fn follow_until<F: Follower>(
     follower: F,
     until: u64,
 ) -> u64 {
-    let system = actix::System::new();
-    let arbiter = actix::Arbiter::new();
-    let handle = arbiter.handle();
-    let reached = system.block_on(async move {
-        let ledger = Box::new(SqliteLedger::open(path).expect("the worker's connection"));
-        let pace = Pace {
-            tick: Duration::from_millis(2),
-            batch: 7,
-            backoff: Duration::from_millis(5),
-        };
-        let worker = Worker::new(follower, ledger, board, pace).start_supervised(&handle);
+    with_worker(path, board, follower, async move |worker| {
         for _ in 0..5_000 {
             actix::clock::sleep(Duration::from_millis(2)).await;
             let progress = worker.send(Ask).await.expect("the worker answers");
@@ -72,10 +63,7 @@ pub(super) fn follow_until<F: Follower>(
             }
         }
         panic!("the worker did not reach {until}");
-    });
-    arbiter.stop();
-    arbiter.join().expect("the worker's thread ends");
-    reached
+    })
 }
 
 /// Runs a worker on its own System for `time`; where it stands then.
@@ -84,22 +72,34 @@ pub(super) fn run_for<F: Follower>(
     board: Arc<Board>,
     follower: F,
     time: Duration,
-) -> crate::worker::Progress {
+) -> Progress {
+    with_worker(path, board, follower, async move |worker| {
+        actix::clock::sleep(time).await;
+        worker.send(Ask).await.expect("the worker answers")
+    })
+}
+
+/// Starts a supervised worker (fast pace, small batches) on an arbiter of a new System, runs
+/// `drive` against it, then stops the arbiter.
+fn with_worker<F: Follower, R>(
+    path: &Path,
+    board: Arc<Board>,
+    follower: F,
+    drive: impl AsyncFnOnce(Addr<Worker<F>>) -> R,
+) -> R {
     let system = actix::System::new();
     let arbiter = actix::Arbiter::new();
     let handle = arbiter.handle();
-    let progress = system.block_on(async move {
+    let outcome = system.block_on(async move {
         let ledger = Box::new(SqliteLedger::open(path).expect("the worker's connection"));
         let pace = Pace {
             tick: Duration::from_millis(2),
             batch: 7,
             backoff: Duration::from_millis(5),
         };
-        let worker = Worker::new(follower, ledger, board, pace).start_supervised(&handle);
-        actix::clock::sleep(time).await;
-        worker.send(Ask).await.expect("the worker answers")
+        drive(Worker::new(follower, ledger, board, pace).start_supervised(&handle)).await
     });
     arbiter.stop();
     arbiter.join().expect("the worker's thread ends");
-    progress
+    outcome
 }
