@@ -258,10 +258,32 @@ const DOCS: &[(&str, &str)] = &[
         "The ledger of receipts: how long receipts are kept.",
     ),
     (
-        "ledger.retention_days",
-        "Days a receipt stays in the ledger, 1 to 3650. Older receipts are pruned once a \
-         compliance snapshot has sealed them; their hashes stay in the transparency log. Keep \
-         it longer than the longest budget window (charges are read back from the ledger).",
+        "ledger.retention",
+        "How long a receipt stays in the ledger: a whole number and s, m, h or d, 1s to 3650d. \
+         Older receipts are pruned once a compliance snapshot has sealed them; their hashes \
+         stay in the transparency log. At least the longest budget window (a month counts 31 \
+         days): budgets are rebuilt from the receipts kept.",
+    ),
+    (
+        "compliance",
+        "Compliance snapshots: packets that seal each period's receipts, budgets, policy \
+         timeline and log evidence, signed, for auditors to check offline.",
+    ),
+    (
+        "compliance.schedule",
+        "When each period ends and its snapshot is made: a cron expression in UTC, five fields \
+         (minute hour day-of-month month day-of-week) or six with seconds first. Default: \
+         daily at 00:00 UTC.",
+    ),
+    (
+        "compliance.keep",
+        "Snapshots kept; older ones are removed, never one whose receipts the ledger still \
+         holds. 1 to 100000. Ship them off the host: a pruned receipt's only copy is its \
+         snapshot.",
+    ),
+    (
+        "compliance.dir",
+        "Where snapshots are written. Default: compliance/ in the state directory.",
     ),
     (
         "log",
@@ -333,6 +355,7 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.certificate", "\"/etc/trust-fabric/server.pem\""),
     ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
+    ("compliance.dir", "\"/srv/trust-fabric/compliance\""),
     ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),
     ("admin.tokens.roles", "[\"sre\", \"policy-author\"]"),

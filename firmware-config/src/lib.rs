@@ -4,18 +4,20 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA), `[ledger]` (retention), `[log]` (the transparency log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
 mod admin;
 mod budgets;
 mod bundles;
+mod compliance;
 mod default_file;
 mod ledger;
 mod log;
 mod logging;
 mod serve;
+mod span;
 mod tls;
 
 use std::path::{Path, PathBuf};
@@ -26,8 +28,11 @@ use tf_engine::Limits;
 pub use admin::{
     AdminConfig, AdminTls, AdminTlsFiles, AdminTlsMode, AdminToken, ROLES, parse_host,
 };
-pub use budgets::{BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose};
+pub use budgets::{
+    BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose, longest_window_us,
+};
 pub use bundles::BundlesConfig;
+pub use compliance::{ComplianceConfig, Schedule};
 pub use default_file::default_file;
 pub use ledger::LedgerConfig;
 pub use log::LogConfig;
@@ -35,6 +40,7 @@ pub use logging::LoggingConfig;
 pub use serve::{
     SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
 };
+pub use span::{format_span_us, parse_span_us};
 pub use tls::TlsConfig;
 
 /// The whole configuration file.
@@ -61,6 +67,8 @@ pub struct Config {
     pub ledger: LedgerConfig,
     /// `[log]`: the transparency log of receipts.
     pub log: LogConfig,
+    /// `[compliance]`: compliance snapshots.
+    pub compliance: ComplianceConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -79,6 +87,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             ledger: LedgerConfig::default(),
             log: LogConfig::default(),
+            compliance: ComplianceConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -212,7 +221,9 @@ impl Config {
         self.admin.validate(path)?;
         self.ledger.validate(path)?;
         self.log.validate(path)?;
-        serve::validate_tenants(&self.tenants, path)
+        self.compliance.validate(path)?;
+        serve::validate_tenants(&self.tenants, path)?;
+        validate_retention_covers_budgets(&self.ledger, &self.tenants, path)
     }
 }
 
@@ -234,6 +245,25 @@ pub(crate) fn in_range(
             allowed,
         })
     }
+}
+
+/// Receipts must outlive the longest budget window: budgets are rebuilt from the ledger's
+/// charges after a restart, and a pruned charge would be budget given back.
+fn validate_retention_covers_budgets(
+    ledger: &LedgerConfig,
+    tenants: &[TenantConfig],
+    path: &Path,
+) -> Result<(), ConfigError> {
+    if ledger.retention_us() >= budgets::longest_window_us(tenants) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        path: path.to_owned(),
+        key: "ledger.retention",
+        value: format!("{:?}", ledger.retention),
+        allowed: "at least as long as the longest [[tenants.caps]] window (a month counts \
+                  31 days): budgets are rebuilt from the receipts kept",
+    })
 }
 
 #[cfg(test)]
@@ -267,5 +297,22 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("a.toml: "), "{text}");
         assert!(text.contains("max_inputs"), "{text}");
+    }
+
+    #[test]
+    fn retention_is_a_span_that_outlives_every_budget_window() {
+        let config = Config::parse("[ledger]\nretention = \"12h\"\n", Path::new("a.toml"))
+            .expect("the demo cap is a rolling minute");
+        assert_eq!(config.ledger.retention_us(), 12 * 3_600_000_000);
+        let text = "[ledger]\nretention = \"6d\"\n[[tenants]]\nid = \"acme\"\n\
+                    [[tenants.caps]]\nclass = \"P0\"\nlimit = 5\nwindow = \"week\"\n";
+        let err = Config::parse(text, Path::new("a.toml")).expect_err("a week outlives 6 days");
+        assert!(
+            err.to_string().contains("ledger.retention = \"6d\""),
+            "{err}"
+        );
+        let err = Config::parse("[ledger]\nretention = \"30\"\n", Path::new("a.toml"))
+            .expect_err("no unit");
+        assert!(err.to_string().contains("such as \"30d\""), "{err}");
     }
 }

@@ -16,7 +16,7 @@ pub struct StoragePaths {
     pub ledger: PathBuf,
     /// The transparency log's directory.
     pub log: LogDir,
-    /// `[ledger] retention_days`, microseconds.
+    /// `[ledger] retention`, microseconds.
     pub retention_us: u64,
 }
 

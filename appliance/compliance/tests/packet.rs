@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use tf_ledger::Ledger;
+use tf_ledger::{Ledger, PruneBounds};
 
 use common::{Decided, FROM_US, TO_US, bundle_hash, context, files, filled, lines};
 use tf_compliance::{
@@ -234,7 +234,11 @@ fn a_period_whose_receipts_were_pruned_is_refused() {
     let last = snapshot.summary.log.receipts.expect("receipts").last;
     let pruned = appliance
         .ledger
-        .prune(last, TO_US, 1_000, &snapshot.name, TO_US + 10_000_000)
+        .prune(
+            PruneBounds::up_to(last, TO_US, 1_000),
+            &snapshot.name,
+            TO_US + 10_000_000,
+        )
         .expect("prune");
     assert_eq!(pruned.last_seq, Some(last));
     let refused = appliance

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use tf_ledger::{Ledger, SqliteLedger, TimelineEvent, sign_and_append};
+use tf_ledger::{Ledger, PruneBounds, SqliteLedger, TimelineEvent, sign_and_append};
 use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 
 const TENANTS: [&str; 10] = [
@@ -129,7 +129,11 @@ fn prune_half(ledger: &mut SqliteLedger, count: u64) -> Result<Vec<Duration>, Bo
     let mut steps = Vec::new();
     loop {
         let start = Instant::now();
-        let pruned = ledger.prune(count / 2, u64::MAX, PRUNE_STEP, "snapshot-1", 0)?;
+        let pruned = ledger.prune(
+            PruneBounds::up_to(count / 2, u64::MAX, PRUNE_STEP),
+            "snapshot-1",
+            0,
+        )?;
         if pruned.deleted == 0 {
             break;
         }

@@ -37,6 +37,7 @@ use tf_receipts::{Envelope, Receipt};
 pub use disk::free_bytes;
 pub use error::LedgerError;
 pub use outlook::{DAY_US, Outlook, Sample};
+pub use prune::PruneBounds;
 pub use schema::{MIGRATIONS, Migration, RustStep, SCHEMA_VERSION};
 pub use signed::sign_and_append;
 pub use sqlite::{BUSY_WAIT, SqliteLedger};
@@ -116,12 +117,11 @@ pub trait Ledger: Send {
     /// [`LedgerError::CursorBehind`] and the stored one is kept.
     fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError>;
 
-    /// Deletes the oldest receipts, in sequence order, while they have `seq <= through_seq`
-    /// and `decided_us < decided_before_us`, at most `max_rows` of them, in one short
-    /// transaction, and records the range deleted as sealed by `sealed_by` (the compliance
-    /// snapshot that holds those receipts) at `at_us`.
+    /// Deletes the oldest receipts, in sequence order, while they are within `bounds`, in one
+    /// short transaction, and records the range deleted as sealed by `sealed_by` (the
+    /// compliance snapshot that holds those receipts) at `at_us`.
     ///
-    /// Only a prefix is ever deleted: pruning stops at the first receipt outside either bound,
+    /// Only a prefix is ever deleted: pruning stops at the first receipt outside the bounds,
     /// even if later ones are inside them, so what remains is a gapless run that
     /// [`Ledger::receipts_after`] keeps following. Call it repeatedly with a small `max_rows`
     /// (about 1,000) until it deletes nothing: each call holds the write lock, which the
@@ -129,9 +129,7 @@ pub trait Ledger: Send {
     /// never reused, and the bundle timeline and bundles are never pruned.
     fn prune(
         &mut self,
-        through_seq: u64,
-        decided_before_us: u64,
-        max_rows: usize,
+        bounds: PruneBounds,
         sealed_by: &str,
         at_us: u64,
     ) -> Result<Pruned, LedgerError>;

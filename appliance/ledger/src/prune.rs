@@ -10,20 +10,42 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::read::sql_int;
 use crate::{Pruned, PrunedRange};
 
-/// What [`prune`] deletes: the oldest receipts in sequence order, while each has
-/// `seq <= through_seq` and `decided_us < decided_before_us`, at most `max_rows`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Bounds {
-    pub(crate) through_seq: u64,
-    pub(crate) decided_before_us: u64,
-    pub(crate) max_rows: usize,
+/// What [`crate::Ledger::prune`] deletes: the oldest receipts in sequence order, while each
+/// has `seq <= through_seq` and `decided_from_us <= decided_us < decided_before_us`, at most
+/// `max_rows` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PruneBounds {
+    /// The last sequence number that may go (what the snapshot holds, and what every worker
+    /// following the ledger has handled).
+    pub through_seq: u64,
+    /// The earliest decision time that may go: the sealing snapshot's period start. A receipt
+    /// decided earlier but stored after the previous snapshot was made is in neither, and
+    /// stops pruning instead of being lost.
+    pub decided_from_us: u64,
+    /// The first decision time that stays: the period's end, or the retention's cut-off.
+    pub decided_before_us: u64,
+    /// Most receipts deleted in this call.
+    pub max_rows: usize,
+}
+
+impl PruneBounds {
+    /// Up to `max_rows` receipts through `through_seq` decided before `decided_before_us`,
+    /// however early.
+    pub fn up_to(through_seq: u64, decided_before_us: u64, max_rows: usize) -> Self {
+        PruneBounds {
+            through_seq,
+            decided_from_us: 0,
+            decided_before_us,
+            max_rows,
+        }
+    }
 }
 
 /// Deletes what `bounds` allow in one transaction and records the range as sealed by
 /// `sealed_by` at `at_us`.
 pub(crate) fn prune(
     connection: &mut Connection,
-    bounds: Bounds,
+    bounds: PruneBounds,
     sealed_by: &str,
     at_us: u64,
 ) -> rusqlite::Result<Pruned> {
@@ -78,7 +100,7 @@ pub(crate) fn oldest_retained(connection: &Connection) -> rusqlite::Result<Optio
 
 /// The run of receipts `bounds` allow, from the oldest kept; `None` if the oldest is outside
 /// them. `sealed_by` and `at_us` are left for [`record`] to fill.
-fn prefix(connection: &Connection, bounds: Bounds) -> rusqlite::Result<Option<PrunedRange>> {
+fn prefix(connection: &Connection, bounds: PruneBounds) -> rusqlite::Result<Option<PrunedRange>> {
     let mut query = connection.prepare_cached(
         "SELECT seq, decided_us FROM receipts WHERE seq <= ?1 ORDER BY seq LIMIT ?2",
     )?;
@@ -90,7 +112,7 @@ fn prefix(connection: &Connection, bounds: Bounds) -> rusqlite::Result<Option<Pr
         let decided_us = row.get::<_, i64>(1)? as u64;
         // Stop at the first receipt too new to go, even if later ones are older (shards decide
         // out of sequence order by a little): deleting past it would leave a gap.
-        if decided_us >= bounds.decided_before_us {
+        if !(bounds.decided_from_us..bounds.decided_before_us).contains(&decided_us) {
             break;
         }
         match &mut range {

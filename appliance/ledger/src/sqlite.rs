@@ -13,11 +13,10 @@ use crate::compact::Scratch;
 use crate::cursors::{self, Saved};
 use crate::dictionary::Dictionaries;
 use crate::error::storage_error;
-use crate::prune::Bounds;
 use crate::schema::{SCHEMA_VERSION, checked_version, migrate};
 use crate::{
-    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, Pruned, PrunedRange, StorageStats,
-    StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
+    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, PruneBounds, Pruned, PrunedRange,
+    StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
 };
 
 /// How long a connection waits for another's write transaction before failing: the ledger
@@ -286,18 +285,11 @@ impl Ledger for SqliteLedger {
 
     fn prune(
         &mut self,
-        through_seq: u64,
-        decided_before_us: u64,
-        max_rows: usize,
+        bounds: PruneBounds,
         sealed_by: &str,
         at_us: u64,
     ) -> Result<Pruned, LedgerError> {
         self.writable()?;
-        let bounds = Bounds {
-            through_seq,
-            decided_before_us,
-            max_rows,
-        };
         prune::prune(&mut self.connection, bounds, sealed_by, at_us).map_err(|e| self.failed(e))
     }
 

@@ -6,8 +6,8 @@ use std::error::Error as _;
 
 use rusqlite::Connection;
 use tf_ledger::{
-    Entry, Ledger, LedgerError, LedgerRecord, SCHEMA_VERSION, SqliteLedger, TimelineEvent,
-    sign_and_append,
+    Entry, Ledger, LedgerError, LedgerRecord, PruneBounds, SCHEMA_VERSION, SqliteLedger,
+    TimelineEvent, sign_and_append,
 };
 use tf_receipts::{Envelope, Receipt, ReceiptSigner, VerdictLabel};
 
@@ -613,7 +613,7 @@ fn tenants_are_every_name_receipts_were_stored_under_sorted_and_kept_after_pruni
     assert_eq!(ledger.tenants().expect("read"), ["acme", "zeta"]);
     // A tenant whose receipts were all pruned is still named (its receipts are in a snapshot).
     ledger
-        .prune(2, u64::MAX, 10, "snapshot-x", 5_000)
+        .prune(PruneBounds::up_to(2, u64::MAX, 10), "snapshot-x", 5_000)
         .expect("prune");
     let reader: Box<dyn Ledger> = Box::new(SqliteLedger::open_read_only(&path).expect("open"));
     assert_eq!(reader.tenants().expect("read"), ["acme", "zeta"]);

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use tf_ledger::{Ledger, LedgerError, LedgerRecord, Pruned, PrunedRange, SqliteLedger};
+use tf_ledger::{
+    Ledger, LedgerError, LedgerRecord, PruneBounds, Pruned, PrunedRange, SqliteLedger,
+};
 
 use common::fill;
 
@@ -39,27 +41,35 @@ fn pruning_takes_the_oldest_receipts_inside_both_bounds_at_most_max_rows_and_rec
 
     // The decision bound: receipts decided before 6 ms, three per step.
     assert_eq!(
-        ledger.prune(100, 6_000, 3, "snap-1", 70).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(100, 6_000, 3), "snap-1", 70,)
+            .expect("prune"),
         Pruned {
             deleted: 3,
             last_seq: Some(3)
         }
     );
     assert_eq!(
-        ledger.prune(100, 6_000, 3, "snap-1", 71).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(100, 6_000, 3), "snap-1", 71,)
+            .expect("prune"),
         Pruned {
             deleted: 2,
             last_seq: Some(5)
         }
     );
     assert_eq!(
-        ledger.prune(100, 6_000, 3, "snap-1", 72).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(100, 6_000, 3), "snap-1", 72,)
+            .expect("prune"),
         Pruned::default(),
         "receipt 6 was decided at 6 ms, not before"
     );
     // The sequence bound, under another snapshot.
     assert_eq!(
-        ledger.prune(7, u64::MAX, 100, "snap-2", 80).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(7, u64::MAX, 100), "snap-2", 80,)
+            .expect("prune"),
         Pruned {
             deleted: 2,
             last_seq: Some(7)
@@ -67,14 +77,18 @@ fn pruning_takes_the_oldest_receipts_inside_both_bounds_at_most_max_rows_and_rec
     );
     // Receipt 9 is too new: pruning stops at it, not past it, so no gap opens.
     assert_eq!(
-        ledger.prune(100, 20_000, 100, "snap-2", 90).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(100, 20_000, 100), "snap-2", 90,)
+            .expect("prune"),
         Pruned {
             deleted: 1,
             last_seq: Some(8)
         }
     );
     assert_eq!(
-        ledger.prune(100, 20_000, 0, "snap-2", 91).expect("prune"),
+        ledger
+            .prune(PruneBounds::up_to(100, 20_000, 0), "snap-2", 91,)
+            .expect("prune"),
         Pruned::default(),
         "max_rows 0 deletes nothing"
     );
@@ -111,7 +125,7 @@ fn pruning_takes_the_oldest_receipts_inside_both_bounds_at_most_max_rows_and_rec
 
     // Pruned to empty, the sequence still continues after reopening.
     ledger
-        .prune(u64::MAX, u64::MAX, 100, "snap-3", 100)
+        .prune(PruneBounds::up_to(u64::MAX, u64::MAX, 100), "snap-3", 100)
         .expect("prune");
     assert_eq!(ledger.oldest_retained().expect("oldest"), None);
     assert_eq!(ledger.storage().expect("stats").receipts, 0);
@@ -125,7 +139,7 @@ fn pruning_takes_the_oldest_receipts_inside_both_bounds_at_most_max_rows_and_rec
     assert_eq!(reader.pruned_ranges().expect("ranges").len(), 3);
     let mut reader: Box<dyn Ledger> = Box::new(reader);
     let err = reader
-        .prune(u64::MAX, u64::MAX, 1, "snap", 1)
+        .prune(PruneBounds::up_to(u64::MAX, u64::MAX, 1), "snap", 1)
         .expect_err("read-only");
     assert!(matches!(err, LedgerError::ReadOnly { .. }), "{err}");
     let err = Connection::open(&path)
@@ -180,7 +194,7 @@ fn a_worker_following_the_ledger_sees_a_gapless_run_while_pruning_runs_beside_it
                 let handled = pruner.cursor("worker").expect("cursor");
                 at += 1;
                 let step = pruner
-                    .prune(handled, u64::MAX, 4, "snapshot", at)
+                    .prune(PruneBounds::up_to(handled, u64::MAX, 4), "snapshot", at)
                     .expect("prune");
                 if let Some(last) = step.last_seq {
                     pruned.store(last, Ordering::Release);
@@ -257,7 +271,7 @@ fn the_file_grows_while_filling_and_stops_growing_when_pruning_keeps_pace() {
     assert_eq!(full.bytes_on_disk(), full.file_bytes + full.wal_bytes);
 
     while ledger
-        .prune(u64::MAX, u64::MAX, 1_000, "snap", 1)
+        .prune(PruneBounds::up_to(u64::MAX, u64::MAX, 1_000), "snap", 1)
         .expect("prune")
         .deleted
         > 0
@@ -279,4 +293,31 @@ fn the_file_grows_while_filling_and_stops_growing_when_pruning_keeps_pace() {
         "refilling reused the freed pages: grew by {grown} bytes ({full:?} -> {refilled:?})"
     );
     assert!(refilled.free_pages < pruned.free_pages, "{refilled:?}");
+}
+
+#[test]
+fn a_receipt_decided_before_the_sealing_period_stops_pruning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("l.sqlite")).expect("open");
+    // Receipt 3 was decided at 1.5 ms but stored after a snapshot of [0, 2 ms) was made: the
+    // snapshot of [2 ms, 10 ms) does not hold it either.
+    fill(&mut ledger, [2_000, 3_000, 1_500, 4_000]);
+    let sealing = PruneBounds {
+        through_seq: 4,
+        decided_from_us: 2_000,
+        decided_before_us: 10_000,
+        max_rows: 100,
+    };
+    assert_eq!(
+        ledger.prune(sealing, "snap-2", 1).expect("prune"),
+        Pruned {
+            deleted: 2,
+            last_seq: Some(2)
+        }
+    );
+    assert_eq!(
+        ledger.prune(sealing, "snap-2", 2).expect("prune"),
+        Pruned::default()
+    );
+    assert_eq!(ledger.oldest_retained().expect("oldest"), Some((3, 1_500)));
 }

@@ -37,9 +37,9 @@ pub fn check_state_dir(state_dir: &Path, retention_us: u64) -> Check {
 
 /// The check for an outlook (`None`: no ledger yet).
 pub fn judge(outlook: Option<Result<Outlook, String>>, retention_us: u64) -> Check {
-    let retention_days = retention_us / tf_ledger::DAY_US;
+    let retention = tf_config::format_span_us(retention_us);
     let fix = format!(
-        "free disk space, shorten [ledger] retention_days (now {retention_days}), or move the \
+        "free disk space, shorten [ledger] retention (now {retention}), or move the \
          state directory to a larger disk; receipts older than the retention are pruned once \
          a compliance snapshot holds them"
     );
@@ -73,7 +73,7 @@ pub fn judge(outlook: Option<Result<Outlook, String>>, retention_us: u64) -> Che
         None => {
             if let Some(steady) = outlook.steady_bytes {
                 detail.push_str(&format!(
-                    "; levels off near {} with {retention_days}-day retention",
+                    "; levels off near {} with {retention} retention",
                     size(steady)
                 ));
             }
@@ -146,11 +146,7 @@ mod tests {
             "{}",
             tight.detail
         );
-        assert!(
-            tight.fix.contains("retention_days (now 30)"),
-            "{}",
-            tight.fix
-        );
+        assert!(tight.fix.contains("retention (now 30d)"), "{}", tight.fix);
         let full = judge(Some(Ok(outlook(100 << 20, 30))), 30 * DAY_US);
         assert_eq!(full.status, Status::Fail, "{full:?}");
     }
