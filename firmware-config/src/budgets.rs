@@ -293,6 +293,26 @@ pub(crate) fn validate_caps(caps: &[CapConfig], path: &Path) -> Result<(), Confi
     Ok(())
 }
 
+/// How far back the longest budget window of `tenants` reaches, microseconds (a month reaches
+/// back 31 days): charges that old are read back from the ledger after a restart, so receipts
+/// must be kept at least that long.
+pub fn longest_window_us(tenants: &[crate::TenantConfig]) -> u64 {
+    const HOUR_US: u64 = 3_600_000_000;
+    tenants
+        .iter()
+        .flat_map(|tenant| &tenant.caps)
+        .filter_map(|cap| cap.window.parse::<Window>().ok())
+        .map(|window| match window {
+            Window::Hour => HOUR_US,
+            Window::Day => 24 * HOUR_US,
+            Window::Week => 7 * 24 * HOUR_US,
+            Window::Month => 31 * 24 * HOUR_US,
+            Window::Rolling { secs } => secs.saturating_mul(1_000_000),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -360,24 +380,4 @@ mod tests {
             "one spelling"
         );
     }
-}
-
-/// How far back the longest budget window of `tenants` reaches, microseconds (a month reaches
-/// back 31 days): charges that old are read back from the ledger after a restart, so receipts
-/// must be kept at least that long.
-pub fn longest_window_us(tenants: &[crate::TenantConfig]) -> u64 {
-    const HOUR_US: u64 = 3_600_000_000;
-    tenants
-        .iter()
-        .flat_map(|tenant| &tenant.caps)
-        .filter_map(|cap| cap.window.parse::<Window>().ok())
-        .map(|window| match window {
-            Window::Hour => HOUR_US,
-            Window::Day => 24 * HOUR_US,
-            Window::Week => 7 * 24 * HOUR_US,
-            Window::Month => 31 * 24 * HOUR_US,
-            Window::Rolling { secs } => secs.saturating_mul(1_000_000),
-        })
-        .max()
-        .unwrap_or(0)
 }

@@ -27,7 +27,7 @@ pub fn parse_span_us(text: &str) -> Option<u64> {
 pub fn format_span_us(us: u64) -> String {
     let secs = us / SECOND_US;
     for (unit, length) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if secs > 0 && secs % length == 0 {
+        if secs > 0 && secs.is_multiple_of(length) {
             return format!("{}{unit}", secs / length);
         }
     }

@@ -60,6 +60,7 @@ mod make;
 mod make_log;
 mod make_tenants;
 mod model;
+mod packets;
 mod problem;
 mod retention;
 mod staging;
@@ -82,6 +83,10 @@ pub use model::{
     ActiveBundle, AuditorReferences, ChargeLine, CheckStatus, DeliveryStatus, LogRange, Period,
     PeriodFile, PolicyEvent, PreflightCheck, PreflightResult, SeqRange, SnapshotContext,
     TimelineFile, WebhookDelivery,
+};
+pub use packets::{
+    AnchorRecord, PacketInfo, anchor_path, list_packets, packet_info, packet_names, read_anchor,
+    save_anchor,
 };
 pub use problem::Problem;
 pub use retention::prune_packets;

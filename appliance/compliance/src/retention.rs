@@ -6,13 +6,14 @@ use std::path::Path;
 
 use crate::error::{SnapshotError, io};
 use crate::layout::{INDEX_FILE, is_packet_name, is_removing_name, removing_name};
+use crate::packets::anchor_path;
 use crate::staging::{remove_leftovers, sync_dir};
 
 /// Removes the oldest complete packets in `packets_dir` beyond the newest `keep`, and returns
 /// their names, oldest first. A packet is complete when it has its name and its index: a
 /// packet being made has a temporary name and is never counted or removed, and other files and
 /// folders are left alone. Each packet is first renamed to a temporary name, so a crash while
-/// removing leaves no half packet that looks whole.
+/// removing leaves no half packet that looks whole. A removed packet's anchor record goes too.
 pub fn prune_packets(packets_dir: &Path, keep: usize) -> Result<Vec<String>, SnapshotError> {
     let mut packets = Vec::new();
     for entry in fs::read_dir(packets_dir).map_err(io(packets_dir))? {
@@ -35,6 +36,13 @@ pub fn prune_packets(packets_dir: &Path, keep: usize) -> Result<Vec<String>, Sna
         let from = packets_dir.join(name);
         let aside = packets_dir.join(removing_name(name));
         fs::rename(&from, &aside).map_err(io(&from))?;
+        let anchor = anchor_path(packets_dir, name);
+        match fs::remove_file(&anchor) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&anchor)(error));
+            }
+            _ => {}
+        }
     }
     if !removed.is_empty() {
         sync_dir(packets_dir)?;

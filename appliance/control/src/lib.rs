@@ -7,6 +7,8 @@
 //!   driven by a supervised [`worker::Worker`] from a durable cursor.
 //!
 //! - [`log::TransparencyLog`]: the transparency log of receipts, a follower.
+//! - [`compliance::Compliance`]: compliance snapshots on a schedule, their anchors in the log,
+//!   and retention (pruning what a snapshot sealed).
 //!
 //! It reaches the shards only through the seam (`tf-seam`: the board, the [`tf_seam::Shards`]
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
@@ -14,6 +16,7 @@
 
 mod book;
 pub mod bundles;
+pub mod compliance;
 mod error;
 pub mod log;
 mod promote;

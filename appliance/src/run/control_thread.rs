@@ -13,6 +13,7 @@ use tf_admin::auth::Tokens;
 use tf_admin::{AllowedHosts, ApiState};
 use tf_config::Config;
 use tf_control::bundles::ServeTenants;
+use tf_control::compliance::{Compliance, CompliancePlan};
 use tf_control::log::TransparencyLog;
 use tf_control::worker::{Pace, Worker};
 use tf_control::{Book, Bundles, Running};
@@ -115,6 +116,40 @@ impl LogPlan {
     }
 }
 
+/// The compliance worker's plan: snapshots in `[compliance] dir` (default: the state
+/// directory's `compliance/`) on `[compliance] schedule`, read and pruned through a ledger
+/// connection of its own, anchored through `anchors`.
+pub fn compliance_plan(
+    config: &Config,
+    state: &State,
+    ledger_path: &Path,
+    anchors: tf_seam::AnchorSender,
+    board: Arc<Board>,
+    context: Box<dyn Fn() -> tf_compliance::SnapshotContext + Send>,
+) -> anyhow::Result<CompliancePlan> {
+    let compliance = &config.compliance;
+    let checkpoint_interval = Duration::from_millis(config.log.checkpoint_interval_ms);
+    Ok(CompliancePlan {
+        ledger: Box::new(SqliteLedger::open(ledger_path)?),
+        log: tf_log::LogDir::at(&state.path(tf_state::layout::LOG_DIR)),
+        signer: state.receipt_signer()?,
+        packets_dir: compliance
+            .dir
+            .clone()
+            .unwrap_or_else(|| state.path(tf_state::layout::COMPLIANCE_DIR)),
+        schedule: compliance.schedule().map_err(anyhow::Error::msg)?,
+        keep: compliance.keep,
+        retention_us: config.ledger.retention_us(),
+        configured_window_us: tf_config::longest_window_us(&config.tenants),
+        // Two checkpoints and a margin: the period's receipts are committed and logged.
+        settle: 2 * checkpoint_interval + Duration::from_secs(2),
+        anchors: Some(anchors),
+        followers: vec![tf_control::log::WORKER_NAME],
+        context,
+        board,
+    })
+}
+
 /// What the control thread starts from.
 pub struct ControlPlan {
     /// The bundles' book, opened on the main thread.
@@ -129,6 +164,8 @@ pub struct ControlPlan {
     pub admin: Option<AdminPlan>,
     /// The transparency log.
     pub log: LogPlan,
+    /// Compliance snapshots and retention.
+    pub compliance: CompliancePlan,
 }
 
 /// The running control thread.
@@ -173,6 +210,8 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     )
                     .start_supervised(&log_thread.handle());
                 }
+                let (compliance, compliance_handle) = Compliance::new(plan.compliance)?;
+                compliance.start_on(&actix::Arbiter::new().handle());
                 bundles.do_send(ServeTenants {
                     table: plan.tenants,
                     running: plan.running,
@@ -180,7 +219,8 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                 let server = match plan.admin {
                     Some(admin) => {
                         let api =
-                            ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics);
+                            ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics)
+                                .with_compliance(compliance_handle);
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();
                         actix::spawn(async move {

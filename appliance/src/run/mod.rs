@@ -8,6 +8,7 @@ mod control_thread;
 mod notify;
 mod partner_file;
 mod reload;
+mod snapshot_context;
 mod supervise;
 
 use std::process::ExitCode;
@@ -200,6 +201,7 @@ fn serve(
     let metrics_hub = Arc::new(MetricsHub::new(every_tenant.clone(), shards));
     nudge::install().context("installing the executor wake-up signal handler")?;
     let mut nudger = nudge::Nudger::new(shards + 1, std::time::Instant::now());
+    let (anchor_sender, anchor_inbox) = tf_seam::anchor_channel();
     let data_plane = DataPlane::launch(DataPlanePlan {
         board: board.clone(),
         metrics: metrics_hub.clone(),
@@ -220,8 +222,7 @@ fn serve(
             dir: tf_log::LogDir::at(&state.path(layout::LOG_DIR)),
             checkpoint_interval: Duration::from_millis(config.log.checkpoint_interval_ms),
         }),
-        // Anchors come with the compliance snapshot worker, the first to send any.
-        anchors: None,
+        anchors: Some(anchor_inbox),
     })?;
 
     let started = std::time::Instant::now();
@@ -274,6 +275,19 @@ fn serve(
     // Computed here rather than read from `log/vkey`, which the log worker writes only once
     // it runs: partner.toml must carry it from the start.
     let log_key = log.log.vkey();
+    let compliance = control_thread::compliance_plan(
+        &config,
+        &state,
+        &ledger_path,
+        anchor_sender,
+        board.clone(),
+        snapshot_context::context_of(
+            config.clone(),
+            args.config.as_deref(),
+            root.clone(),
+            board.clone(),
+        )?,
+    )?;
     let control = control_thread::start(control_thread::ControlPlan {
         book,
         tenants,
@@ -283,6 +297,7 @@ fn serve(
         board: board.clone(),
         admin,
         log,
+        compliance,
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

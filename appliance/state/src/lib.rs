@@ -53,6 +53,9 @@ pub mod layout {
     /// The transparency log's tiles and latest checkpoint. Not in `ALL`: created with the
     /// log.
     pub const LOG_DIR: &str = "log";
+    /// Compliance snapshots, unless `[compliance] dir` names another folder. Not in `ALL`:
+    /// created when the compliance worker first starts.
+    pub const COMPLIANCE_DIR: &str = "compliance";
 
     /// Every file, in creation order.
     pub const ALL: [&str; 7] = [

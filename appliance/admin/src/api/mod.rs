@@ -22,6 +22,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use tf_admin_api::{ErrorBody, ErrorCode, Operation, ROUTES, Route};
+use tf_control::compliance::ComplianceHandle;
 use tf_control::{Bundles, ControlError};
 use tf_metrics::MetricsHub;
 use tf_seam::Board;
@@ -57,6 +58,8 @@ pub struct ApiState {
     pub throttle: Throttle,
     /// Whether the server speaks TLS, so the session cookie is `Secure`.
     pub secure_cookies: bool,
+    /// The compliance worker's status and requests; `None` where none runs (tests).
+    pub compliance: Option<ComplianceHandle>,
 }
 
 impl ApiState {
@@ -76,7 +79,14 @@ impl ApiState {
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             secure_cookies: false,
+            compliance: None,
         }
+    }
+
+    /// The same, serving compliance snapshots from `handle`.
+    pub fn with_compliance(mut self, handle: ComplianceHandle) -> Self {
+        self.compliance = Some(handle);
+        self
     }
 }
 
