@@ -42,16 +42,16 @@ pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) 
             ));
             match done.not_yet_logged {
                 None => output::line(
-                    "no transparency log yet: the bundle has no inclusion proofs (the log                      starts with the appliance)",
+                    "no transparency log yet: the bundle has no inclusion proofs (the log starts with the appliance)",
                 ),
                 Some(0) => output::line("every receipt's inclusion proof in the log is included"),
                 Some(missing) => output::line(format!(
-                    "{missing} receipt(s) are not in a log checkpoint yet (the manifest lists                      them); export again once the appliance has logged them"
+                    "{missing} receipt(s) are not in a log checkpoint yet (the manifest lists them); export again once the appliance has logged them"
                 )),
             }
             for part in &done.pruned {
                 output::line(format!(
-                    "pruned: receipts {} to {} (decided {} to {}) are no longer in the ledger;                      compliance snapshot {} holds them",
+                    "pruned: receipts {} to {} (decided {} to {}) are no longer in the ledger; compliance snapshot {} holds them",
                     part.from_seq,
                     part.to_seq,
                     time::format(part.decided_from_us),
@@ -91,7 +91,7 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
             let m = verified.manifest;
             if let Some(log) = &m.log {
                 output::line(format!(
-                    "every receipt is in the transparency log under the checkpoint of {} entries                      signed by {}{}",
+                    "every receipt is in the transparency log under the checkpoint of {} entries signed by {}{}",
                     log.tree_size,
                     log.vkey,
                     match log.not_yet_logged.len() {

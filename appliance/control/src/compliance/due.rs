@@ -99,7 +99,13 @@ mod tests {
             None
         );
         assert_eq!(
-            due(&hourly(), Some(10 * HOUR), Some(asked), asked + settle, settle),
+            due(
+                &hourly(),
+                Some(10 * HOUR),
+                Some(asked),
+                asked + settle,
+                settle
+            ),
             Some(Due {
                 from_us: 10 * HOUR,
                 to_us: asked,
@@ -108,7 +114,13 @@ mod tests {
         );
         // The 10:00 firing is not sealed yet: it comes first, then the asked one.
         assert_eq!(
-            due(&hourly(), Some(9 * HOUR), Some(asked), asked + settle, settle),
+            due(
+                &hourly(),
+                Some(9 * HOUR),
+                Some(asked),
+                asked + settle,
+                settle
+            ),
             Some(Due {
                 from_us: 9 * HOUR,
                 to_us: 10 * HOUR,
@@ -117,7 +129,13 @@ mod tests {
         );
         // Asked for a moment already sealed: nothing (the asker was told so).
         assert_eq!(
-            due(&hourly(), Some(11 * HOUR), Some(asked), 11 * HOUR + settle, settle),
+            due(
+                &hourly(),
+                Some(11 * HOUR),
+                Some(asked),
+                11 * HOUR + settle,
+                settle
+            ),
             None
         );
     }

@@ -88,6 +88,8 @@ impl ComplianceHandle {
 
     fn lock(&self) -> MutexGuard<'_, ComplianceStatus> {
         // The status is plain data replaced whole: a panic mid-update cannot leave it broken.
-        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

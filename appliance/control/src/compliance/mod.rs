@@ -114,6 +114,11 @@ impl Compliance {
         Ok((worker, handle))
     }
 
+    /// Its status as the admin server sees it.
+    pub fn handle_status(&self) -> ComplianceStatus {
+        self.handle.status()
+    }
+
     /// Starts it on `arbiter`, a thread of its own.
     pub fn start_on(self, arbiter: &ArbiterHandle) -> Addr<Self> {
         Compliance::start_in_arbiter(arbiter, move |_| self)
@@ -155,7 +160,7 @@ impl Compliance {
         let settle_us = self.plan.settle.as_micros() as u64;
         let Some(Due {
             from_us,
-            to_us,
+            mut to_us,
             asked,
         }) = due(
             &self.plan.schedule,
@@ -168,11 +173,22 @@ impl Compliance {
             return Ok(());
         };
         if newest.is_none() && !asked && !self.has_receipts_before(to_us)? {
-            // A new appliance: nothing to seal yet, and no packet of nothing.
-            return Ok(());
+            // A new appliance: nothing to seal before the schedule's last firing, and no packet
+            // of nothing. An operator's request after that firing is made all the same (else
+            // the empty scheduled period would stand before it for ever).
+            let ready_us = now_us.saturating_sub(settle_us);
+            match status
+                .asked_to_us
+                .filter(|&asked_to| asked_to > to_us && asked_to <= ready_us)
+            {
+                Some(asked_to) => to_us = asked_to,
+                None => return Ok(()),
+            }
         }
         let previous = match newest {
-            Some(packet) => Some(PreviousSnapshot::from_packet(&packet.path).map_err(|e| e.to_string())?),
+            Some(packet) => {
+                Some(PreviousSnapshot::from_packet(&packet.path).map_err(|e| e.to_string())?)
+            }
             None => None,
         };
         let period = Period::new(from_us, to_us).map_err(|e| e.to_string())?;
@@ -235,7 +251,10 @@ impl Compliance {
             return Ok(());
         };
         let packets = self.handle.status().packets;
-        for packet in packets.iter().filter(|p| p.anchor.is_none() && p.summary.is_ok()) {
+        for packet in packets
+            .iter()
+            .filter(|p| p.anchor.is_none() && p.summary.is_ok())
+        {
             let label = format!("{ANCHOR_LABEL} {}", packet.name);
             let anchored = anchors
                 .anchor(packet.index_sha256.0, &label, ANCHOR_WAIT)
@@ -268,7 +287,25 @@ impl Compliance {
         )
         .map_err(|e| e.to_string())?;
         if turn.deleted > 0 {
-            tracing::debug!(deleted = turn.deleted, more = turn.more, "sealed receipts pruned");
+            tracing::debug!(
+                deleted = turn.deleted,
+                more = turn.more,
+                "sealed receipts pruned"
+            );
+        }
+        let oldest = self
+            .plan
+            .ledger
+            .oldest_retained()
+            .map_err(|e| e.to_string())?;
+        let keep = packets_to_keep(&packets, self.plan.keep, oldest.map(|(seq, _)| seq));
+        if keep < packets.len() {
+            let removed = prune_packets(&self.plan.packets_dir, keep).map_err(|e| e.to_string())?;
+            tracing::info!(
+                ?removed,
+                keep = self.plan.keep,
+                "old compliance snapshots removed"
+            );
         }
         if let Some((seq, decided_us)) = turn.unsealed {
             return Err(format!(
@@ -276,12 +313,6 @@ impl Compliance {
                  snapshot of its period was made and is in no snapshot: pruning stops before it \
                  (export it with `appliance evidence export` and report it)"
             ));
-        }
-        let oldest = self.plan.ledger.oldest_retained().map_err(|e| e.to_string())?;
-        let keep = packets_to_keep(&packets, self.plan.keep, oldest.map(|(seq, _)| seq));
-        if keep < packets.len() {
-            let removed = prune_packets(&self.plan.packets_dir, keep).map_err(|e| e.to_string())?;
-            tracing::info!(?removed, keep = self.plan.keep, "old compliance snapshots removed");
         }
         Ok(())
     }
@@ -301,7 +332,11 @@ impl Compliance {
     fn followers_handled(&self) -> Result<u64, String> {
         let mut through = self.plan.ledger.next_seq().saturating_sub(1);
         for follower in &self.plan.followers {
-            let cursor = self.plan.ledger.cursor(follower).map_err(|e| e.to_string())?;
+            let cursor = self
+                .plan
+                .ledger
+                .cursor(follower)
+                .map_err(|e| e.to_string())?;
             through = through.min(cursor);
         }
         Ok(through)

@@ -79,12 +79,27 @@ pub(crate) fn prune_turn(
             return Ok(turn);
         }
     }
+    // Every packet's receipts are gone: one still here, old enough and decided before the
+    // newest packet's end, reached the ledger after its period's packet was made.
+    let newest_end = packets
+        .last()
+        .and_then(|p| p.summary.as_ref().ok())
+        .map(|s| s.to_unix_us);
+    if let (Some(newest_end), Some((seq, decided_us))) = (newest_end, ledger.oldest_retained()?)
+        && decided_us < newest_end.min(cutoff_us)
+    {
+        turn.unsealed = Some((seq, decided_us));
+    }
     Ok(turn)
 }
 
 /// How many of `packets` (oldest first) to keep: at least `keep`, and every packet from the
 /// oldest whose receipts the ledger still holds on (its only other copy).
-pub(crate) fn packets_to_keep(packets: &[PacketInfo], keep: usize, oldest_seq: Option<u64>) -> usize {
+pub(crate) fn packets_to_keep(
+    packets: &[PacketInfo],
+    keep: usize,
+    oldest_seq: Option<u64>,
+) -> usize {
     let still_held = |packet: &PacketInfo| match (&packet.summary, oldest_seq) {
         (Ok(summary), Some(oldest)) => summary.log.receipts.is_some_and(|r| r.last >= oldest),
         (Ok(_), None) => false,

@@ -1,6 +1,7 @@
 //! The control plane's actors without a runtime beyond actix's: promotion and rollback against
 //! an in-memory [`FakeShards`], and the worker pattern over a real ledger file.
 
+mod compliance;
 mod fake_shards;
 mod follow;
 mod log;
