@@ -83,7 +83,7 @@ fn receipts_go_only_once_a_packet_holds_them_and_packets_go_once_their_receipts_
     // Settled: the packet of [0, day 1) is made, then what it holds is pruned.
     compliance.turn(DAY_US + 2_000_000);
     let first = snapshot_name(DAY_US);
-    assert_eq!(packet_names(dir.path()), [first.clone()]);
+    assert_eq!(packet_names(dir.path()), std::slice::from_ref(&first));
     let ranges = ledger.pruned_ranges().expect("ranges");
     assert_eq!(ranges.len(), 1, "{ranges:?}");
     assert_eq!((ranges[0].from_seq, ranges[0].to_seq), (1, 300));
