@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -56,10 +57,16 @@ pub fn save_anchor(
 ) -> Result<(), SnapshotError> {
     let path = anchor_path(packets_dir, name);
     let aside = packets_dir.join(format!(".{name}.anchor.json.partial"));
-    let mut json = serde_json::to_vec_pretty(anchor)
-        .map_err(|e| io(&path)(std::io::Error::other(e)))?;
+    let mut json =
+        serde_json::to_vec_pretty(anchor).map_err(|e| io(&path)(std::io::Error::other(e)))?;
     json.push(b'\n');
-    let mut file = fs::File::create(&aside).map_err(io(&aside))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&aside)
+        .map_err(io(&aside))?;
     file.write_all(&json)
         .and_then(|()| file.sync_all())
         .map_err(io(&aside))?;

@@ -75,7 +75,21 @@ fn the_second_packet_proves_the_log_extends_the_first_and_names_its_index() {
     );
     verify_chain(&first, &second).expect("the second follows the first");
     let backwards = verify_chain(&second, &first).expect_err("not in that order");
-    assert_eq!(backwards.len(), 2, "{backwards:?}");
+    assert_eq!(backwards.len(), 3, "{backwards:?}");
+}
+
+#[test]
+fn a_gap_between_two_periods_is_named() {
+    let (mut appliance, first) = two_periods();
+    let second = appliance
+        .snapshot(TO_US + 5, NEXT_US, Some(first.as_previous()))
+        .expect("second");
+    let key = appliance.signer.public_key();
+    let first = verify_packet(&first.path, &key, None).expect("first intact");
+    let second = verify_packet(&second.path, &key, None).expect("second intact");
+    let gap = verify_chain(&first, &second).expect_err("a gap");
+    assert_eq!(gap.len(), 1, "{gap:?}");
+    assert!(gap[0].to_string().contains("in neither packet"), "{gap:?}");
 }
 
 #[test]

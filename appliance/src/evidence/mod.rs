@@ -102,7 +102,7 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
             }
             for part in &m.pruned {
                 output::line(format!(
-                    "not in this bundle: receipts {} to {} were pruned; compliance snapshot {}                      holds them",
+                    "not in this bundle: receipts {} to {} were pruned; compliance snapshot {} holds them",
                     part.from_seq, part.to_seq, part.sealed_by
                 ));
             }

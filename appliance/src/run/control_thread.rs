@@ -210,7 +210,8 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     )
                     .start_supervised(&log_thread.handle());
                 }
-                let (compliance, compliance_handle) = Compliance::new(plan.compliance)?;
+                let (compliance, compliance_handle) =
+                    Compliance::new(plan.compliance).map_err(std::io::Error::other)?;
                 compliance.start_on(&actix::Arbiter::new().handle());
                 bundles.do_send(ServeTenants {
                     table: plan.tenants,

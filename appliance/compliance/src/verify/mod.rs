@@ -126,6 +126,16 @@ pub fn verify_chain(
             ),
         ));
     }
+    if next.summary.from_unix_us != previous.summary.to_unix_us {
+        problems.push(Problem::new(
+            format!("{}/{INDEX_FILE}", next.summary.snapshot),
+            format!(
+                "its period starts at {} µs, not where {}'s ends ({} µs): receipts between \
+                 them are in neither packet",
+                next.summary.from_unix_us, previous.summary.snapshot, previous.summary.to_unix_us
+            ),
+        ));
+    }
     if problems.is_empty() {
         Ok(())
     } else {

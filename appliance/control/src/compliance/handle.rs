@@ -18,8 +18,11 @@ pub struct ComplianceStatus {
     pub next_scheduled_us: Option<u64>,
     /// What the worker waits for, if anything (the log to checkpoint past the period).
     pub waiting: Option<String>,
-    /// The last failure, cleared by the next success.
+    /// The last failure to make or anchor a packet, cleared by the next packet made.
     pub last_error: Option<String>,
+    /// Why pruning is stopped, if it is (a receipt no packet holds, a failing ledger);
+    /// cleared by the next pruning turn that goes through.
+    pub pruning_stopped: Option<String>,
     /// The oldest receipt the ledger still holds (sequence number, decision time).
     pub oldest_retained: Option<(u64, u64)>,
 }

@@ -17,6 +17,7 @@ mod due;
 mod handle;
 mod retention;
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,8 +102,18 @@ impl std::fmt::Debug for Compliance {
 
 impl Compliance {
     /// The worker and the handle the admin server reads; creates the packets folder.
-    pub fn new(plan: CompliancePlan) -> std::io::Result<(Self, ComplianceHandle)> {
-        std::fs::create_dir_all(&plan.packets_dir)?;
+    pub fn new(plan: CompliancePlan) -> Result<(Self, ComplianceHandle), String> {
+        // Owner-only: pruned receipts' only copy is here.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&plan.packets_dir)
+            .map_err(|e| {
+                format!(
+                    "creating the compliance snapshots folder {} ([compliance] dir): {e}",
+                    plan.packets_dir.display()
+                )
+            })?;
         let handle = ComplianceHandle::new(plan.packets_dir.clone());
         let worker = Compliance {
             plan,
@@ -135,10 +146,16 @@ impl Compliance {
         if let Err(why) = self.anchor_missing() {
             tracing::warn!("anchoring a compliance snapshot failed, retrying: {why}");
         }
-        if let Err(why) = self.retain(now_us) {
-            tracing::warn!("pruning sealed receipts failed, retrying: {why}");
+        let pruning = self.retain(now_us).err();
+        let before = self.handle.status().pruning_stopped;
+        if pruning != before {
+            // Logged when it changes, not every turn.
+            match &pruning {
+                Some(why) => tracing::warn!("pruning sealed receipts stopped: {why}"),
+                None => tracing::info!("pruning sealed receipts goes on"),
+            }
             self.handle
-                .update(|status| status.last_error = Some(format!("pruning: {why}")));
+                .update(|status| status.pruning_stopped = pruning);
         }
         self.refresh();
     }

@@ -90,6 +90,7 @@ fn receipts_go_only_once_a_packet_holds_them_and_packets_go_once_their_receipts_
     assert_eq!(ranges[0].sealed_by, first);
     assert_eq!(ledger.oldest_retained().expect("oldest"), None);
     assert_eq!(compliance.handle_status().last_error, None);
+    assert_eq!(compliance.handle_status().pruning_stopped, None);
 
     // Five receipts decided on day 0 reach the ledger only now: the packet of day 0 does not
     // hold them, nor does the next one; pruning stops before them and says so.
@@ -106,7 +107,10 @@ fn receipts_go_only_once_a_packet_holds_them_and_packets_go_once_their_receipts_
         ledger.oldest_retained().expect("oldest"),
         Some((301, 2_301))
     );
-    let error = compliance.handle_status().last_error.expect("reported");
+    let error = compliance
+        .handle_status()
+        .pruning_stopped
+        .expect("reported");
     assert!(
         error.contains("receipt 301") && error.contains("in no snapshot"),
         "{error}"
