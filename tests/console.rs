@@ -1,11 +1,15 @@
 //! The ops console. Over plain HTTP: login exchanges a token for an HttpOnly, SameSite=Strict
 //! session, every change needs the session's CSRF token and a same-site origin, and a viewer
-//! gets no promote or rollback. In a real browser: headless Chromium, driven through
-//! chromedriver, logs in, promotes a bundle, rolls it back with the button, and the timeline
-//! shows both; its screenshot is kept in `target/test-artifacts/`.
+//! gets no promote or rollback, and no compliance page. In a real browser: headless Chromium,
+//! driven through chromedriver, logs in, promotes a bundle, rolls it back with the button, and
+//! the timeline shows both; an SRE asks for a compliance snapshot with the button, the page
+//! lists it with its period, receipts and status, and its download link gives the archive.
+//! Screenshots are kept in `target/test-artifacts/`.
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/tlog.rs"]
+mod tlog;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,14 +20,19 @@ use base64::Engine;
 use serde_json::{Value, json};
 use server::{Server, http, http_with_head, with_admin_tokens};
 
-const TOKENS: [(&str, &str, &str); 2] = [
+const TOKENS: [(&str, &str, &str); 4] = [
     ("author-token", "policy-team", "policy-author"),
     ("viewer-token", "dashboard", "viewer"),
+    ("sre-token", "oncall", "sre"),
+    ("auditor-token", "audit", "auditor"),
 ];
 
+/// Checkpoints every 100 ms so an asked snapshot is made within seconds; the schedule fires
+/// once a year, so only the snapshot asked for is made.
 fn config() -> String {
     with_admin_tokens(
-        "[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
+        "[log]\ncheckpoint_interval_ms = 100\n\n[compliance]\nschedule = \"0 0 1 1 *\"\n\n\
+         [[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
         &TOKENS,
     )
 }
@@ -192,6 +201,52 @@ fn sessions_csrf_and_roles_guard_every_console_change() {
     );
     assert_eq!(status, 403);
     assert_eq!(status_revision(), 3);
+
+    // The compliance page: an auditor reads it without the SRE's button, a viewer may not
+    // read it, and may not ask for a snapshot either.
+    let (auditor, auditor_csrf) = login(admin, "auditor-token");
+    let (status, page) = http(
+        admin,
+        "GET",
+        "/console/compliance",
+        &[("Cookie", &auditor)],
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"snapshots\""), "{page}");
+    assert!(!page.contains("ask-snapshot"), "{page}");
+    let (status, _) = http(
+        admin,
+        "GET",
+        "/console/compliance",
+        &[("Cookie", &viewer)],
+        b"",
+    );
+    assert_eq!(status, 403);
+    for (session, csrf) in [(&viewer, &viewer_csrf), (&auditor, &auditor_csrf)] {
+        let body = format!("csrf={csrf}");
+        let (status, page) = http(
+            admin,
+            "POST",
+            "/console/compliance/snapshot",
+            &[
+                ("Cookie", session),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(status, 403, "{page}");
+    }
+    let (status, body) = http(
+        admin,
+        "GET",
+        "/api/v1/compliance/snapshots",
+        &[("Cookie", &auditor)],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(listed["snapshots"], json!([]), "nothing was asked for");
 
     // Logging out ends the session.
     let body = format!("csrf={csrf}");
@@ -367,6 +422,20 @@ impl Browser {
         }
     }
 
+    /// The attribute `name` of the first element matching `css`.
+    fn attribute(&self, css: &str, name: &str) -> String {
+        let element = self.find(css);
+        let value = self.session_call(
+            "GET",
+            &format!("/element/{element}/attribute/{name}"),
+            json!({}),
+        );
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("{css} has no {name}: {value}"))
+            .to_owned()
+    }
+
     fn screenshot(&self, path: &Path) {
         let encoded = self.session_call("GET", "/screenshot", json!({}));
         let png = base64::engine::general_purpose::STANDARD
@@ -461,4 +530,79 @@ fn in_chromium_an_admin_promotes_and_rolls_back_and_the_timeline_shows_both() {
         .map(|e| e["action"].as_str().expect("action"))
         .collect();
     assert_eq!(actions, ["promote", "promote", "rollback"]);
+}
+
+#[test]
+fn in_chromium_an_sre_asks_for_a_snapshot_and_downloads_it_from_the_list() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(tlog::submit(server.partner("acme"), 0, 2));
+    // A snapshot seals what was decided before the whole second it is asked in.
+    std::thread::sleep(Duration::from_millis(1100));
+    let base = format!("http://{admin}");
+    let browser = Browser::start();
+
+    browser.go(&format!("{base}/console"));
+    browser.type_into("#token", "sre-token");
+    browser.click("#login");
+    browser.wait_for_text("h1", "Overview");
+    browser.go(&format!("{base}/console/compliance"));
+    browser.wait_for_text("#snapshots", "No snapshot yet");
+    browser.click("#ask-snapshot");
+    let notice = browser.wait_for_text(".notice", "Asked for snapshot-");
+    let name = notice
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.strip_suffix(':'))
+        .unwrap_or_else(|| panic!("a name in {notice:?}"))
+        .to_owned();
+
+    // The page lists it once made and anchored (reloaded until then).
+    let row = format!("tr[id=\"{name}\"]");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        browser.go(&format!("{base}/console/compliance"));
+        let text = browser.text("#snapshots").unwrap_or_default();
+        if text.contains(&name) && text.contains("receipts-held") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never listed as receipts-held: {text}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let shown = browser.text(&row).expect("the row");
+    assert!(shown.contains("1970-01-01T00:00:00Z → "), "{shown}");
+    let receipts = browser.text(&format!("{row} td:nth-child(3)"));
+    assert_eq!(receipts.as_deref(), Some("2"), "{shown}");
+    assert_eq!(
+        browser.text(&format!("{row} td.status")).as_deref(),
+        Some("receipts-held")
+    );
+    let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-artifacts/console-compliance.png");
+    browser.screenshot(&artifact);
+
+    // The download link is the archive route, and a console session opens it.
+    let href = browser.attribute(&format!("{row} a.archive"), "href");
+    let path = format!("/api/v1/compliance/snapshots/{name}/archive");
+    assert!(href.ends_with(&path), "{href}");
+    let (cookie, _) = login(admin, "sre-token");
+    let (status, head, _) = http_with_head(admin, "GET", &path, &[("Cookie", &cookie)], b"");
+    assert_eq!(status, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: application/gzip"), "{head}");
+    assert!(
+        head.contains(&format!(
+            "filename=\"{}.tar.gz\"",
+            name.to_ascii_lowercase()
+        )),
+        "{head}"
+    );
 }

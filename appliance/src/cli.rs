@@ -82,6 +82,82 @@ pub enum Command {
     /// verified, 1 a proof or signature that does not verify (or a forked log), 2 unusable
     /// arguments or an unreachable log.
     Log(LogArgs),
+    /// Compliance snapshots: list them and ask for one through the admin API, and verify a
+    /// packet offline. Exit 0 done (or verified), 1 refused by the appliance, not made in
+    /// time, or a packet that does not verify (each problem named with its file), 2 unusable
+    /// arguments, unreachable, or not allowed.
+    Compliance(ComplianceArgs),
+}
+
+/// `appliance compliance`.
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// The admin API: http://HOST:PORT, or https://HOST:PORT when `[admin] tls` is on.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// For https: the CA (PEM) the admin server's certificate must chain to (default: the
+    /// state directory's ca.pem).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// A file holding the bearer token (default: $TF_ADMIN_TOKEN, else the state directory's
+    /// development token). Listing needs the auditor or sre role, asking the sre role.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The state directory: its development token and CA, and for `verify` its receipt key
+    /// and log key.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub what: ComplianceWhat,
+}
+
+/// `appliance compliance` commands.
+#[derive(Debug, Subcommand)]
+pub enum ComplianceWhat {
+    /// Every snapshot the appliance keeps: period, receipts, charges, size and status
+    /// (damaged, not-anchored, receipts-held, or receipts-pruned: the packet is their only
+    /// copy), and what the snapshot worker is doing.
+    List {
+        /// Print the admin API's reply as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask for a snapshot sealing everything decided up to now, and wait until it is made.
+    Snapshot {
+        /// Return once asked, without waiting for the packet.
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to wait for the packet, seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Check a packet (a snapshot's folder, as the archive unpacks) offline: the index's
+    /// signature, every file's digest, every receipt genuine, of its tenant, in the period and
+    /// in the log under the packet's signed checkpoint, the budget statements adding up, and
+    /// the consistency proof.
+    Verify {
+        /// The packet's folder (`snapshot-...`).
+        dir: PathBuf,
+        /// The packet before it: also check that DIR follows it (its consistency proof starts
+        /// from the previous checkpoint and its index names the previous index).
+        #[arg(long, value_name = "DIR")]
+        previous: Option<PathBuf>,
+        /// The appliance's public key (64 hex digits, from `appliance keys show`); default:
+        /// the state directory's.
+        #[arg(long = "public-key", visible_alias = "key", value_name = "HEX")]
+        public_key: Option<String>,
+        /// The log's verifier key (`<origin>+<key id>+<key>`, in partner.toml); default: the
+        /// state directory's log/vkey if there is one, else the key the packet names (which
+        /// then proves only that the packet is self-consistent).
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
+    },
 }
 
 /// `appliance log`.

@@ -2,6 +2,7 @@
 
 mod bundle_commands;
 mod cli;
+mod compliance_commands;
 mod config_commands;
 mod ctl;
 mod evidence;
@@ -84,5 +85,6 @@ fn main() -> ExitCode {
             what: cli::KeysWhat::Show { state, json },
         } => state_commands::keys_show(state, json),
         cli::Command::Log(args) => log_commands::run(args),
+        cli::Command::Compliance(args) => compliance_commands::run(args),
     }
 }

@@ -57,7 +57,11 @@ pub enum ErrorCode {
     Refused,
     /// Nothing to roll back to, or a revision that was never in force or is in force now (409).
     NoSuchRollback,
-    /// No such stored revision or receipt (404).
+    /// A compliance snapshot asked for earlier is not made yet: wait until it is listed (409).
+    AlreadyAsked,
+    /// The newest compliance snapshot already seals everything up to now (409).
+    AlreadySealed,
+    /// No such stored revision, receipt or compliance snapshot (404).
     NotFound,
     /// A shard did not prepare a switch in time; nothing changed, retry (503).
     NotPrepared,
@@ -67,6 +71,8 @@ pub enum ErrorCode {
     /// The control plane is not running (the appliance is stopping); retry after it restarts
     /// (503).
     Stopping,
+    /// No compliance snapshot worker runs in this appliance (503).
+    ComplianceNotRunning,
     /// The appliance failed (its ledger, or the control actor); see its log (500).
     Internal,
 }
@@ -118,7 +124,7 @@ impl ErrorBody {
 
 impl ErrorCode {
     /// Every code, in the order of their statuses.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -126,6 +132,8 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::RequestTimeout,
         ErrorCode::NoSuchRollback,
+        ErrorCode::AlreadyAsked,
+        ErrorCode::AlreadySealed,
         ErrorCode::UnknownHost,
         ErrorCode::Refused,
         ErrorCode::TooManyAttempts,
@@ -133,6 +141,7 @@ impl ErrorCode {
         ErrorCode::NotPrepared,
         ErrorCode::Busy,
         ErrorCode::Stopping,
+        ErrorCode::ComplianceNotRunning,
     ];
 
     /// How long a `busy` answer asks the caller to wait, seconds (its `Retry-After`).
@@ -146,12 +155,15 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::Csrf => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::RequestTimeout => 408,
-            ErrorCode::NoSuchRollback => 409,
+            ErrorCode::NoSuchRollback | ErrorCode::AlreadyAsked | ErrorCode::AlreadySealed => 409,
             ErrorCode::UnknownHost => 421,
             ErrorCode::Refused => 422,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::NotPrepared | ErrorCode::Busy | ErrorCode::Stopping => 503,
+            ErrorCode::NotPrepared
+            | ErrorCode::Busy
+            | ErrorCode::Stopping
+            | ErrorCode::ComplianceNotRunning => 503,
         }
     }
 
@@ -167,10 +179,13 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too-many-attempts",
             ErrorCode::Refused => "refused",
             ErrorCode::NoSuchRollback => "no-such-rollback",
+            ErrorCode::AlreadyAsked => "already-asked",
+            ErrorCode::AlreadySealed => "already-sealed",
             ErrorCode::NotFound => "not-found",
             ErrorCode::NotPrepared => "not-prepared",
             ErrorCode::Busy => "busy",
             ErrorCode::Stopping => "stopping",
+            ErrorCode::ComplianceNotRunning => "compliance-not-running",
             ErrorCode::Internal => "internal",
         }
     }
@@ -201,7 +216,13 @@ impl ErrorCode {
             ErrorCode::NoSuchRollback => {
                 "Nothing to roll back to, or a revision that was never in force"
             }
-            ErrorCode::NotFound => "No such stored revision or receipt",
+            ErrorCode::AlreadyAsked => {
+                "A compliance snapshot asked for earlier is not made yet; wait until it is listed"
+            }
+            ErrorCode::AlreadySealed => {
+                "The newest compliance snapshot already seals everything up to now"
+            }
+            ErrorCode::NotFound => "No such stored revision, receipt or compliance snapshot",
             ErrorCode::NotPrepared => {
                 "A shard did not prepare the switch in time; nothing changed, retry"
             }
@@ -209,6 +230,9 @@ impl ErrorCode {
                 "The control plane has too many requests waiting; retry after Retry-After seconds"
             }
             ErrorCode::Stopping => "The control plane is not running (the appliance is stopping)",
+            ErrorCode::ComplianceNotRunning => {
+                "No compliance snapshot worker runs in this appliance"
+            }
             ErrorCode::Internal => "The appliance failed (its ledger or control actor)",
         }
     }
@@ -294,10 +318,17 @@ mod tests {
             (ErrorCode::TooManyAttempts, "too-many-attempts", 429),
             (ErrorCode::Refused, "refused", 422),
             (ErrorCode::NoSuchRollback, "no-such-rollback", 409),
+            (ErrorCode::AlreadyAsked, "already-asked", 409),
+            (ErrorCode::AlreadySealed, "already-sealed", 409),
             (ErrorCode::NotFound, "not-found", 404),
             (ErrorCode::NotPrepared, "not-prepared", 503),
             (ErrorCode::Busy, "busy", 503),
             (ErrorCode::Stopping, "stopping", 503),
+            (
+                ErrorCode::ComplianceNotRunning,
+                "compliance-not-running",
+                503,
+            ),
             (ErrorCode::Internal, "internal", 500),
         ];
         assert_eq!(table.len(), ErrorCode::ALL.len());

@@ -41,6 +41,22 @@ pub struct BundleHash(pub String);
 #[serde(transparent)]
 pub struct TenantId(pub String);
 
+/// A compliance snapshot's name: `snapshot-` and its period's end, UTC to the second
+/// (`snapshot-20261202T000000Z`). Names sort in the order of their periods.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(transparent)]
+pub struct SnapshotName(pub String);
+
+/// The hex SHA-256 of a compliance snapshot's `index.dsse.json`, 64 lowercase digits: what the
+/// transparency log holds for the snapshot, and what the next snapshot names as its previous.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(transparent)]
+pub struct IndexSha256(pub String);
+
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -54,6 +70,18 @@ impl fmt::Display for BundleHash {
 }
 
 impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for SnapshotName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for IndexSha256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -80,6 +108,12 @@ impl From<String> for TenantId {
 impl From<&str> for TenantId {
     fn from(id: &str) -> Self {
         TenantId(id.to_owned())
+    }
+}
+
+impl From<&str> for SnapshotName {
+    fn from(name: &str) -> Self {
+        SnapshotName(name.to_owned())
     }
 }
 

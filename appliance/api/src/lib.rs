@@ -13,6 +13,7 @@
 
 mod budgets;
 mod bundles;
+mod compliance;
 mod error;
 mod ids;
 pub mod openapi;
@@ -27,8 +28,12 @@ pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
     DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineEntry, TimelineReply,
 };
+pub use compliance::{
+    ComplianceWorker, PacketSummary, SnapshotAsked, SnapshotEntry, SnapshotPath, SnapshotStatus,
+    SnapshotTenant, SnapshotsReply,
+};
 pub use error::{BundleProblem, ErrorBody, ErrorCode};
-pub use ids::{BundleHash, Revision, TenantId};
+pub use ids::{BundleHash, IndexSha256, Revision, SnapshotName, TenantId};
 pub use overview::{
     BucketBound, LatencyBucket, LatencyHistogram, Outcomes, OverviewReply, TenantTotals,
 };

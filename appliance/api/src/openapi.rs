@@ -20,8 +20,8 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::routes::{Method, Operation, ROUTES, Route};
 use crate::{
     BudgetsReply, DiffPath, DiffQuery, DiffReply, OverviewReply, PromoteQuery, ReceiptPath,
-    ReceiptReply, RollbackRequest, StatusReply, Switched, TenantsReply, TimelineReply,
-    ValidateReply,
+    ReceiptReply, RollbackRequest, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply,
+    Switched, TenantsReply, TimelineReply, ValidateReply,
 };
 
 /// The document's title.
@@ -83,13 +83,8 @@ fn operation(route: &Route, schemas: &mut Schemas) -> PathOperation {
         .description(Some(format!("Roles: {}.", route.roles())))
         .security(SecurityRequirement::new(BEARER, Vec::<String>::new()))
         .response(
-            "200",
-            ResponseBuilder::new().description("OK").content(
-                JSON,
-                ContentBuilder::new()
-                    .schema(Some(reply(route.operation, schemas)))
-                    .build(),
-            ),
+            route.operation.success_status().to_string(),
+            success(route.operation, schemas),
         );
     for parameter in parameters(route.operation, schemas) {
         builder = builder.parameter(parameter);
@@ -105,7 +100,47 @@ fn operation(route: &Route, schemas: &mut Schemas) -> PathOperation {
     builder.build()
 }
 
-/// The schema of an operation's successful reply.
+/// An operation's successful answer: its reply as JSON, or for an archive the gzipped tar
+/// itself.
+fn success(operation: Operation, schemas: &mut Schemas) -> Response {
+    match operation {
+        Operation::SnapshotArchive => {
+            let archive = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+            let mut disposition = Header::new(ObjectBuilder::new().schema_type(Type::String));
+            disposition.description = Some("`attachment; filename=\"<name>.tar.gz\"`".to_owned());
+            ResponseBuilder::new()
+                .description(
+                    "The packet as a gzipped tar, streamed: its folder as `<name>/...` and, once \
+                     anchored, its anchor record as `<name>.anchor.json`",
+                )
+                .content(GZIP, ContentBuilder::new().schema(Some(archive)).build())
+                .header("Content-Disposition", disposition)
+                .build()
+        }
+        Operation::AskSnapshot => ResponseBuilder::new()
+            .description("Accepted: the packet is made once the period has settled, then listed")
+            .content(
+                JSON,
+                ContentBuilder::new()
+                    .schema(Some(reply(operation, schemas)))
+                    .build(),
+            )
+            .build(),
+        _ => ResponseBuilder::new()
+            .description("OK")
+            .content(
+                JSON,
+                ContentBuilder::new()
+                    .schema(Some(reply(operation, schemas)))
+                    .build(),
+            )
+            .build(),
+    }
+}
+
+/// The schema of an operation's successful JSON reply.
 fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
     match operation {
         Operation::Status => reference::<StatusReply>(schemas),
@@ -117,10 +152,14 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Validate => reference::<ValidateReply>(schemas),
         Operation::Promote | Operation::Rollback => reference::<Switched>(schemas),
         Operation::Receipt => reference::<ReceiptReply>(schemas),
+        Operation::Snapshots => reference::<SnapshotsReply>(schemas),
+        Operation::AskSnapshot => reference::<SnapshotAsked>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
             .into(),
+        // Not JSON: described by `success`.
+        Operation::SnapshotArchive => ObjectBuilder::new().into(),
     }
 }
 
@@ -145,13 +184,19 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             ReceiptPath::schemas(schemas);
             ReceiptPath::into_params(path)
         }
+        Operation::SnapshotArchive => {
+            SnapshotPath::schemas(schemas);
+            SnapshotPath::into_params(path)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
         | Operation::Budgets
         | Operation::Timeline
         | Operation::Rollback
-        | Operation::OpenApi => Vec::new(),
+        | Operation::OpenApi
+        | Operation::Snapshots
+        | Operation::AskSnapshot => Vec::new(),
     }
 }
 
@@ -190,7 +235,10 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::Timeline
         | Operation::Diff
         | Operation::Receipt
-        | Operation::OpenApi => None,
+        | Operation::OpenApi
+        | Operation::Snapshots
+        | Operation::AskSnapshot
+        | Operation::SnapshotArchive => None,
     }
 }
 
@@ -305,7 +353,8 @@ mod tests {
             );
             assert_eq!(operation["security"][0][BEARER], serde_json::json!([]));
             let responses = operation["responses"].as_object().expect("responses");
-            assert!(responses.contains_key("200"), "{}", route.path);
+            let success = route.operation.success_status().to_string();
+            assert!(responses.contains_key(&success), "{}", route.path);
             for code in route.errors() {
                 let response = &responses[&code.status().to_string()];
                 assert!(
@@ -345,6 +394,11 @@ mod tests {
             "ValidateReply",
             "Switched",
             "ReceiptReply",
+            "SnapshotsReply",
+            "SnapshotEntry",
+            "SnapshotStatus",
+            "SnapshotAsked",
+            "SnapshotName",
             "RollbackRequest",
             "ErrorBody",
             "ErrorCode",
@@ -415,6 +469,10 @@ mod tests {
             parameters("/api/v1/receipts/{seq}", "get"),
             [("seq".to_owned(), "path".to_owned(), true)]
         );
+        assert_eq!(
+            parameters("/api/v1/compliance/snapshots/{name}/archive", "get"),
+            [("name".to_owned(), "path".to_owned(), true)]
+        );
         for route in ["validate", "promote"] {
             let path = format!("/api/v1/bundles/{route}");
             assert_eq!(
@@ -471,6 +529,49 @@ mod tests {
         // A route that never asks the control plane answers no 503.
         let overview = &doc["paths"]["/api/v1/overview"]["get"]["responses"];
         assert!(overview.get("503").is_none(), "{overview}");
+    }
+
+    #[test]
+    fn a_snapshot_is_asked_with_202_and_its_archive_is_a_gzipped_tar() {
+        let doc = document_json();
+        let asked = &doc["paths"]["/api/v1/compliance/snapshots"]["post"]["responses"];
+        assert!(asked.get("200").is_none(), "{asked}");
+        assert_eq!(
+            asked["202"]["content"][JSON]["schema"]["$ref"],
+            "#/components/schemas/SnapshotAsked"
+        );
+        assert!(
+            asked["409"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("already-asked") && d.contains("already-sealed")),
+            "{asked}"
+        );
+        assert!(
+            asked["503"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("compliance-not-running")),
+            "{asked}"
+        );
+        let archive =
+            &doc["paths"]["/api/v1/compliance/snapshots/{name}/archive"]["get"]["responses"]["200"];
+        assert_eq!(archive["content"][GZIP]["schema"]["format"], "binary");
+        assert!(archive["content"].get(JSON).is_none(), "{archive}");
+        assert!(
+            archive["headers"].get("Content-Disposition").is_some(),
+            "{archive}"
+        );
+        let listed = &doc["paths"]["/api/v1/compliance/snapshots"]["get"];
+        assert_eq!(listed["description"], "Roles: sre, auditor.");
+        let statuses = &doc["components"]["schemas"]["SnapshotStatus"]["enum"];
+        assert_eq!(
+            *statuses,
+            serde_json::json!([
+                "damaged",
+                "not-anchored",
+                "receipts-held",
+                "receipts-pruned"
+            ])
+        );
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use crate::error::ErrorCode;
 
-/// The admin API's routes, in the order the OpenAPI document was written by hand.
-pub const ROUTES: [Route; 11] = [
+/// The admin API's routes, in the order the OpenAPI document was written by hand, then those
+/// added since.
+pub const ROUTES: [Route; 14] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -133,6 +134,42 @@ pub const ROUTES: [Route; 11] = [
             ErrorCode::Stopping,
         ],
     },
+    Route {
+        operation: Operation::Snapshots,
+        method: Method::Get,
+        path: "/api/v1/compliance/snapshots",
+        permission: Permission::ReadReceipts,
+        summary: "Compliance snapshots: where the snapshot worker stands, and every packet with \
+                  its period, receipts, log tree size, index digest, anchor and status",
+        own_errors: &[ErrorCode::ComplianceNotRunning],
+    },
+    Route {
+        operation: Operation::AskSnapshot,
+        method: Method::Post,
+        path: "/api/v1/compliance/snapshots",
+        permission: Permission::Snapshot,
+        summary: "Ask for a compliance snapshot sealing everything decided up to now (202); the \
+                  packet is listed once made",
+        own_errors: &[
+            ErrorCode::AlreadyAsked,
+            ErrorCode::AlreadySealed,
+            ErrorCode::ComplianceNotRunning,
+        ],
+    },
+    Route {
+        operation: Operation::SnapshotArchive,
+        method: Method::Get,
+        path: "/api/v1/compliance/snapshots/{name}/archive",
+        permission: Permission::ReadReceipts,
+        summary: "One compliance snapshot as a gzipped tar: its folder and its anchor record, \
+                  to verify offline with `appliance compliance verify`",
+        own_errors: &[
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::ComplianceNotRunning,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -191,6 +228,12 @@ pub enum Operation {
     Receipt,
     /// `GET /api/v1/openapi.json`.
     OpenApi,
+    /// `GET /api/v1/compliance/snapshots`.
+    Snapshots,
+    /// `POST /api/v1/compliance/snapshots`.
+    AskSnapshot,
+    /// `GET /api/v1/compliance/snapshots/{name}/archive`.
+    SnapshotArchive,
 }
 
 /// An HTTP method the admin API uses.
@@ -209,7 +252,7 @@ pub enum Method {
 pub enum Permission {
     /// Status, overview, tenants, budgets, the timeline, diffs, this description.
     Read,
-    /// Receipts.
+    /// Receipts, and the compliance snapshots that hold them.
     ReadReceipts,
     /// Check a bundle without promoting it.
     Validate,
@@ -217,17 +260,20 @@ pub enum Permission {
     Promote,
     /// Republish an earlier bundle.
     Rollback,
+    /// Ask for a compliance snapshot now.
+    Snapshot,
 }
 
 /// A role an admin token can hold (named in `[[admin.tokens]]` `roles`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Role {
-    /// Runs the appliance: rollbacks, receipts, validation, everything read-only.
+    /// Runs the appliance: rollbacks, receipts, validation, compliance snapshots, everything
+    /// read-only.
     Sre,
     /// Changes policy: validates and promotes bundles, rolls back.
     PolicyAuthor,
-    /// Audits: receipts and the timeline.
+    /// Audits: receipts, compliance snapshots and the timeline.
     Auditor,
     /// Looks: status, tenants, budgets, bundles, timeline.
     Viewer,
@@ -283,6 +329,18 @@ impl Operation {
             Operation::Rollback => "roll_back",
             Operation::Receipt => "get_receipt",
             Operation::OpenApi => "get_openapi",
+            Operation::Snapshots => "list_snapshots",
+            Operation::AskSnapshot => "ask_snapshot",
+            Operation::SnapshotArchive => "get_snapshot_archive",
+        }
+    }
+
+    /// The HTTP status of its success: 202 for a request the appliance carries out later, else
+    /// 200.
+    pub fn success_status(self) -> u16 {
+        match self {
+            Operation::AskSnapshot => 202,
+            _ => 200,
         }
     }
 
@@ -307,12 +365,13 @@ impl Method {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::Read,
         Permission::ReadReceipts,
         Permission::Validate,
         Permission::Promote,
         Permission::Rollback,
+        Permission::Snapshot,
     ];
 
     /// What it allows and who holds it, as a `forbidden` message says it ("`name` may not
@@ -320,10 +379,11 @@ impl Permission {
     pub fn describe(self) -> &'static str {
         match self {
             Permission::Read => "read status and bundles",
-            Permission::ReadReceipts => "read receipts (auditor or sre)",
+            Permission::ReadReceipts => "read receipts and compliance snapshots (auditor or sre)",
             Permission::Validate => "validate bundles (policy-author or sre)",
             Permission::Promote => "promote bundles (policy-author)",
             Permission::Rollback => "roll back (sre or policy-author)",
+            Permission::Snapshot => "ask for a compliance snapshot (sre)",
         }
     }
 }
@@ -351,7 +411,10 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Sre => matches!(permission, Read | ReadReceipts | Validate | Rollback),
+            Role::Sre => matches!(
+                permission,
+                Read | ReadReceipts | Validate | Rollback | Snapshot
+            ),
             Role::PolicyAuthor => matches!(permission, Read | Validate | Promote | Rollback),
             Role::Auditor => matches!(permission, Read | ReadReceipts),
             Role::Viewer => matches!(permission, Read),
@@ -386,6 +449,18 @@ mod tests {
             ("POST", "/api/v1/bundles/rollback", Permission::Rollback),
             ("GET", "/api/v1/receipts/{seq}", Permission::ReadReceipts),
             ("GET", "/api/v1/openapi.json", Permission::Read),
+            // Added since.
+            (
+                "GET",
+                "/api/v1/compliance/snapshots",
+                Permission::ReadReceipts,
+            ),
+            ("POST", "/api/v1/compliance/snapshots", Permission::Snapshot),
+            (
+                "GET",
+                "/api/v1/compliance/snapshots/{name}/archive",
+                Permission::ReadReceipts,
+            ),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -415,13 +490,14 @@ mod tests {
         // auth.rs's table.
         use Permission::*;
         let table = [
-            (Role::Sre, [true, true, true, false, true]),
-            (Role::PolicyAuthor, [true, false, true, true, true]),
-            (Role::Auditor, [true, true, false, false, false]),
-            (Role::Viewer, [true, false, false, false, false]),
+            (Role::Sre, [true, true, true, false, true, true]),
+            (Role::PolicyAuthor, [true, false, true, true, true, false]),
+            (Role::Auditor, [true, true, false, false, false, false]),
+            (Role::Viewer, [true, false, false, false, false, false]),
         ];
         for (role, expected) in table {
-            let got = [Read, ReadReceipts, Validate, Promote, Rollback].map(|p| role.allows(p));
+            let got =
+                [Read, ReadReceipts, Validate, Promote, Rollback, Snapshot].map(|p| role.allows(p));
             assert_eq!(got, expected, "{role:?}");
             assert_eq!(Role::parse(role.name()), Some(role));
         }
@@ -452,5 +528,20 @@ mod tests {
         assert_eq!(roles(Operation::Promote), "policy-author");
         assert_eq!(roles(Operation::Rollback), "sre, policy-author");
         assert_eq!(roles(Operation::Receipt), "sre, auditor");
+        assert_eq!(roles(Operation::Snapshots), "sre, auditor");
+        assert_eq!(roles(Operation::SnapshotArchive), "sre, auditor");
+        assert_eq!(roles(Operation::AskSnapshot), "sre");
+    }
+
+    #[test]
+    fn only_asking_for_a_snapshot_succeeds_with_202() {
+        for route in &ROUTES {
+            let expected = if route.operation == Operation::AskSnapshot {
+                202
+            } else {
+                200
+            };
+            assert_eq!(route.operation.success_status(), expected, "{}", route.path);
+        }
     }
 }

@@ -203,7 +203,7 @@ fn as_received(body: &str) -> String {
 
 /// The token: `--token-file`, else `$TF_ADMIN_TOKEN`, else the state directory's development
 /// token.
-fn token(file: Option<&Path>, state_dir: Option<&Path>) -> Result<String, String> {
+pub(crate) fn token(file: Option<&Path>, state_dir: Option<&Path>) -> Result<String, String> {
     if let Some(file) = file {
         return read_token(file);
     }

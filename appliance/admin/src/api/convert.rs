@@ -2,14 +2,20 @@
 //! configuration, the board's pulses) to the admin API contract's bodies. The contract crate
 //! knows none of these types; this is the one place that maps them, field by field.
 
+use std::path::Path;
+
 use tf_admin_api::{
-    ActiveBundle, BundleHash, BundleProblem, DiffChange, DiffLine, DiffReply, DsseEnvelope,
-    ErrorBody, ErrorCode, ReceiptReply, Revision, RevisionRef, ShardStatus, StatusReply,
-    SwitchAction, Switched, Tenant, TenantCap, TimelineEntry, ValidateReply,
+    ActiveBundle, BundleHash, BundleProblem, ComplianceWorker, DiffChange, DiffLine, DiffReply,
+    DsseEnvelope, ErrorBody, ErrorCode, IndexSha256, PacketSummary, ReceiptReply, Revision,
+    RevisionRef, ShardStatus, SnapshotEntry, SnapshotName, SnapshotStatus, SnapshotTenant,
+    SnapshotsReply, StatusReply, SwitchAction, Switched, Tenant, TenantCap, TimelineEntry,
+    ValidateReply,
 };
 use tf_bundles::{Bundle, Change, Problem};
+use tf_compliance::{PacketInfo, SnapshotSummary};
 use tf_config::{CapConfig, TenantConfig};
 use tf_control::bundles::InForce;
+use tf_control::compliance::ComplianceStatus;
 use tf_ledger::{StoredReceipt, TimelineEvent};
 use tf_seam::PulseReading;
 
@@ -183,6 +189,101 @@ pub fn problem(problem: &Problem) -> BundleProblem {
         code: problem.code().to_owned(),
         message: problem.to_string(),
     }
+}
+
+/// The snapshot listing: where the worker stands, and each packet with its status. `dir` is
+/// the packets folder.
+pub fn snapshots(status: &ComplianceStatus, dir: &Path) -> SnapshotsReply {
+    let oldest_seq = status.oldest_retained.map(|(seq, _)| seq);
+    SnapshotsReply {
+        worker: ComplianceWorker {
+            dir: dir.display().to_string(),
+            next_scheduled_unix_us: status.next_scheduled_us,
+            next_scheduled: status.next_scheduled_us.map(utc),
+            asked_to_unix_us: status.asked_to_us,
+            asked_to: status.asked_to_us.map(utc),
+            waiting: status.waiting.clone(),
+            last_error: status.last_error.clone(),
+            pruning_stopped: status.pruning_stopped.clone(),
+            oldest_retained_seq: oldest_seq,
+        },
+        snapshots: status
+            .packets
+            .iter()
+            .map(|packet| snapshot(packet, oldest_seq))
+            .collect(),
+    }
+}
+
+/// One packet, its status judged against the oldest receipt the ledger still holds.
+pub fn snapshot(packet: &PacketInfo, oldest_seq: Option<u64>) -> SnapshotEntry {
+    let (status, damaged, summary) = match &packet.summary {
+        Err(why) => (SnapshotStatus::Damaged, Some(why.clone()), None),
+        Ok(summary) => (
+            snapshot_status(packet, summary, oldest_seq),
+            None,
+            Some(packet_summary(summary)),
+        ),
+    };
+    SnapshotEntry {
+        name: SnapshotName(packet.name.clone()),
+        status,
+        damaged,
+        summary,
+        index_sha256: IndexSha256(packet.index_sha256.to_hex()),
+        bytes: packet.bytes,
+        anchor_seq: packet.anchor.as_ref().map(|a| a.seq),
+        path: packet.path.display().to_string(),
+    }
+}
+
+/// Not anchored yet; else whether the ledger still holds the packet's receipts: its newest
+/// receipt is at or after the oldest the ledger holds (the rule by which the worker keeps a
+/// packet whatever `[compliance] keep` says). A packet without receipts has nothing pruned.
+fn snapshot_status(
+    packet: &PacketInfo,
+    summary: &SnapshotSummary,
+    oldest_seq: Option<u64>,
+) -> SnapshotStatus {
+    if packet.anchor.is_none() {
+        return SnapshotStatus::NotAnchored;
+    }
+    match (summary.log.receipts, oldest_seq) {
+        (None, _) => SnapshotStatus::ReceiptsHeld,
+        (Some(range), Some(oldest)) if range.last >= oldest => SnapshotStatus::ReceiptsHeld,
+        (Some(_), _) => SnapshotStatus::ReceiptsPruned,
+    }
+}
+
+/// What a packet's signed index says.
+fn packet_summary(summary: &SnapshotSummary) -> PacketSummary {
+    PacketSummary {
+        from_unix_us: summary.from_unix_us,
+        from: utc(summary.from_unix_us),
+        to_unix_us: summary.to_unix_us,
+        to: utc(summary.to_unix_us),
+        made_at_unix_us: summary.made_at_unix_us,
+        made_at: utc(summary.made_at_unix_us),
+        receipts: summary.receipts,
+        charged: summary.charged,
+        tenants: summary
+            .tenants
+            .iter()
+            .map(|t| SnapshotTenant {
+                tenant: t.tenant.as_str().into(),
+                receipts: t.receipts,
+                charged: t.charged,
+            })
+            .collect(),
+        tree_size: summary.log.tree_size,
+        first_seq: summary.log.receipts.map(|r| r.first),
+        last_seq: summary.log.receipts.map(|r| r.last),
+    }
+}
+
+/// Unix microseconds as RFC 3339 UTC to the second.
+fn utc(unix_us: u64) -> String {
+    tf_budgets::format_utc(unix_us / 1_000_000)
 }
 
 /// A switch's action as the timeline names it.

@@ -5,7 +5,9 @@
 //! to the control plane's `Bundles` actor, so the admin server keeps answering (metrics, health)
 //! while a bundle is checked and stored.
 
+mod archive;
 mod bundles;
+mod compliance;
 mod convert;
 mod openapi;
 mod receipts;
@@ -32,6 +34,7 @@ use crate::session::{self, Session, Sessions};
 use crate::throttle::{Source, Throttle, retry_after_seconds};
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
+pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use receipts::receipt_value;
 pub use status::{budgets_value, overview_value, status_value, tenants_value};
 
@@ -60,6 +63,8 @@ pub struct ApiState {
     pub secure_cookies: bool,
     /// The compliance worker's status and requests; `None` where none runs (tests).
     pub compliance: Option<ComplianceHandle>,
+    /// Snapshot archives being written (at most [`archive::MAX_ARCHIVES`]).
+    pub archives: AtomicUsize,
 }
 
 impl ApiState {
@@ -80,6 +85,7 @@ impl ApiState {
             throttle: Throttle::default(),
             secure_cookies: false,
             compliance: None,
+            archives: AtomicUsize::new(0),
         }
     }
 
@@ -140,6 +146,9 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::Rollback => method.to(bundles::rollback),
         Operation::Receipt => method.to(receipts::receipt),
         Operation::OpenApi => method.to(openapi::openapi),
+        Operation::Snapshots => method.to(compliance::snapshots),
+        Operation::AskSnapshot => method.to(compliance::ask_snapshot),
+        Operation::SnapshotArchive => method.to(archive::archive),
         _ => return None,
     })
 }

@@ -73,9 +73,13 @@ fn state() -> web::Data<ApiState> {
     ))
 }
 
-/// `route`'s path with every parameter set to 1.
+/// `route`'s path with every number parameter set to 1 and every name to a snapshot's.
 fn concrete(route: &Route) -> String {
-    route.path.replace("{revision}", "1").replace("{seq}", "1")
+    route
+        .path
+        .replace("{revision}", "1")
+        .replace("{seq}", "1")
+        .replace("{name}", "snapshot-20260102T030405Z")
 }
 
 fn request(method: Method, path: &str, token: Option<&str>) -> TestRequest {
@@ -179,10 +183,17 @@ fn every_route_wants_a_known_token_and_answers_no_other_method() {
                     Some(&header::HeaderValue::from_static("Bearer"))
                 );
             }
-            let other = match route.method {
-                Method::Get => TestRequest::post(),
-                _ => TestRequest::get(),
+            let (other, other_method) = match route.method {
+                Method::Get => (TestRequest::post(), Method::Post),
+                _ => (TestRequest::get(), Method::Get),
             };
+            // A path with a route for each method (the compliance snapshots) has no other.
+            if ROUTES
+                .iter()
+                .any(|r| r.path == route.path && r.method == other_method)
+            {
+                continue;
+            }
             let answered = send(&app, other.uri(&path).to_request()).await;
             assert_eq!(answered.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
         }
@@ -321,6 +332,48 @@ fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known
                 answered.error().error,
                 ErrorCode::Unauthenticated,
                 "{path}: parsed before the caller was known"
+            );
+        }
+    });
+}
+
+#[test]
+fn without_a_compliance_worker_its_routes_say_so_to_those_allowed() {
+    run(async {
+        let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
+        for (method, path, token) in [
+            (Method::Get, "/api/v1/compliance/snapshots", "auditor-token"),
+            (Method::Post, "/api/v1/compliance/snapshots", "sre-token"),
+            (
+                Method::Get,
+                "/api/v1/compliance/snapshots/snapshot-20260102T030405Z/archive",
+                "sre-token",
+            ),
+        ] {
+            let answered = send(&app, request(method, path, Some(token)).to_request()).await;
+            let error = answered.error();
+            assert_eq!(error.error, ErrorCode::ComplianceNotRunning, "{path}");
+            assert_eq!(answered.status, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        // Asking is for SREs only; reading for auditors and SREs.
+        for (method, path, token) in [
+            (
+                Method::Post,
+                "/api/v1/compliance/snapshots",
+                "auditor-token",
+            ),
+            (Method::Get, "/api/v1/compliance/snapshots", "viewer-token"),
+            (
+                Method::Get,
+                "/api/v1/compliance/snapshots/snapshot-20260102T030405Z/archive",
+                "policy-author-token",
+            ),
+        ] {
+            let answered = send(&app, request(method, path, Some(token)).to_request()).await;
+            assert_eq!(
+                answered.error().error,
+                ErrorCode::Forbidden,
+                "{token} {path}"
             );
         }
     });

@@ -24,11 +24,12 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 4] = [
+const NAV: [(&str, &str); 5] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
     ("/console/receipts", "Receipts"),
+    ("/console/compliance", "Compliance"),
 ];
 
 /// A whole page: header with navigation and the user, then `body`.

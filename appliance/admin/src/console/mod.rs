@@ -4,6 +4,7 @@
 //! upload script in `X-CSRF-Token`). Its CSS and script are served from the binary: nothing is
 //! fetched from elsewhere.
 
+mod compliance;
 mod html;
 mod pages;
 
@@ -43,6 +44,7 @@ pub fn form(path: &str) -> Option<FormCaller> {
         "/console/login" => Some(FormCaller::Anyone),
         "/console/logout" => Some(FormCaller::Session(None)),
         "/console/rollback" => Some(FormCaller::Session(Some(Permission::Rollback))),
+        "/console/compliance/snapshot" => Some(FormCaller::Session(Some(Permission::Snapshot))),
         _ => None,
     }
 }
@@ -98,6 +100,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/console/rollback", web::get().to(pages::confirm_rollback))
         .route("/console/rollback", web::post().to(pages::rollback))
         .route("/console/receipts", web::get().to(pages::receipts))
+        .route("/console/compliance", web::get().to(compliance::snapshots))
+        .route(
+            "/console/compliance/snapshot",
+            web::post().to(compliance::ask),
+        )
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
 }

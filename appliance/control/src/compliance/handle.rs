@@ -64,11 +64,11 @@ impl ComplianceHandle {
         &self.packets_dir
     }
 
-    /// Asks for a snapshot sealing everything decided before `now_us` (whole seconds: packets
-    /// are named by their end's second). The worker makes it once the period has settled.
-    /// Returns the period's end.
+    /// Asks for a snapshot sealing everything decided up to `now_us`: the period ends at the
+    /// next whole second (packets are named by their end's second). The worker makes it once
+    /// the period has settled. Returns the period's end.
     pub fn ask(&self, now_us: u64) -> Result<u64, AskError> {
-        let to_us = now_us - now_us % 1_000_000;
+        let to_us = now_us.div_ceil(1_000_000).saturating_mul(1_000_000);
         let mut status = self.lock();
         if let Some(asked) = status.asked_to_us {
             return Err(AskError::AlreadyAsked(asked));

@@ -347,7 +347,8 @@ impl Compliance {
 
     /// The last sequence number every follower has handled.
     fn followers_handled(&self) -> Result<u64, String> {
-        let mut through = self.plan.ledger.next_seq().saturating_sub(1);
+        // The board's watermark: this connection's `next_seq` is only known to the appender.
+        let mut through = self.plan.board.committed();
         for follower in &self.plan.followers {
             let cursor = self
                 .plan

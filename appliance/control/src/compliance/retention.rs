@@ -69,28 +69,43 @@ pub(crate) fn prune_turn(
             }
         }
         // Stopped inside this packet's receipts: by the cut-off or a follower (later packets
-        // wait), or by a receipt decided before the period that no packet holds.
-        if let Some((seq, decided_us)) = ledger.oldest_retained()?
-            && seq <= bounds.through_seq
+        // wait), or by a receipt that no packet holds.
+        if ledger
+            .oldest_retained()?
+            .is_some_and(|(seq, _)| seq <= bounds.through_seq)
         {
-            if decided_us < summary.from_unix_us {
-                turn.unsealed = Some((seq, decided_us));
-            }
+            turn.unsealed = unsealed(ledger, packets, cutoff_us, through_seq)?;
             return Ok(turn);
         }
     }
-    // Every packet's receipts are gone: one still here, old enough and decided before the
-    // newest packet's end, reached the ledger after its period's packet was made.
-    let newest_end = packets
-        .last()
-        .and_then(|p| p.summary.as_ref().ok())
-        .map(|s| s.to_unix_us);
-    if let (Some(newest_end), Some((seq, decided_us))) = (newest_end, ledger.oldest_retained()?)
-        && decided_us < newest_end.min(cutoff_us)
-    {
-        turn.unsealed = Some((seq, decided_us));
-    }
+    turn.unsealed = unsealed(ledger, packets, cutoff_us, through_seq)?;
     Ok(turn)
+}
+
+/// The oldest receipt kept, if it would be pruned by now were a packet holding it, and none
+/// does: it reached the ledger after the packet of its period was made.
+fn unsealed(
+    ledger: &dyn Ledger,
+    packets: &[PacketInfo],
+    cutoff_us: u64,
+    through_seq: u64,
+) -> Result<Option<(u64, u64)>, LedgerError> {
+    let Some((seq, decided_us)) = ledger.oldest_retained()? else {
+        return Ok(None);
+    };
+    let summaries = packets.iter().filter_map(|p| p.summary.as_ref().ok());
+    let Some(newest_end) = summaries.clone().map(|s| s.to_unix_us).max() else {
+        return Ok(None);
+    };
+    let due = decided_us < cutoff_us && decided_us < newest_end && seq <= through_seq;
+    let held = summaries.into_iter().any(|summary| {
+        summary
+            .log
+            .receipts
+            .is_some_and(|range| (range.first..=range.last).contains(&seq))
+            && (summary.from_unix_us..summary.to_unix_us).contains(&decided_us)
+    });
+    Ok((due && !held).then_some((seq, decided_us)))
 }
 
 /// How many of `packets` (oldest first) to keep: at least `keep`, and every packet from the

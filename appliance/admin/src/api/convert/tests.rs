@@ -355,3 +355,141 @@ fn a_problem_keeps_its_code_and_message() {
     assert_eq!(ours.code, problem.code());
     assert_eq!(ours.message, problem.to_string());
 }
+
+/// A packet of `acme`'s receipts 3 to 7, anchored at 9 or not, or damaged.
+fn packet(anchored: bool, damaged: bool) -> tf_compliance::PacketInfo {
+    use tf_compliance::{AnchorRecord, LogSummary, SeqRange, Sha256Digest, TenantSummary};
+    let summary = SnapshotSummary {
+        snapshot: "snapshot-20260102T030405Z".into(),
+        from_unix_us: 1_767_225_600_000_000,
+        to_unix_us: 1_767_323_045_000_000,
+        made_at_unix_us: 1_767_323_049_900_000,
+        appliance_key_id: "k1".into(),
+        receipts: 5,
+        charged: 4,
+        tenants: vec![TenantSummary {
+            tenant: "acme".into(),
+            receipts: 5,
+            charged: 4,
+            seqs: SeqRange { first: 3, last: 7 },
+        }],
+        log: LogSummary {
+            tree_size: 9,
+            receipts: Some(SeqRange { first: 3, last: 7 }),
+            previous_tree_size: None,
+        },
+        previous_index_sha256: None,
+    };
+    tf_compliance::PacketInfo {
+        name: "snapshot-20260102T030405Z".into(),
+        path: "/state/compliance/snapshot-20260102T030405Z".into(),
+        index_sha256: Sha256Digest([0xab; 32]),
+        summary: if damaged {
+            Err("index.dsse.json: not signed by this appliance's key".into())
+        } else {
+            Ok(summary)
+        },
+        bytes: 12_345,
+        anchor: anchored.then(|| AnchorRecord {
+            seq: 9,
+            envelope: "{}".into(),
+        }),
+    }
+}
+
+#[test]
+fn a_packet_converts_with_its_period_in_both_forms() {
+    let entry = snapshot(&packet(true, false), Some(1));
+    assert_eq!(entry.name.0, "snapshot-20260102T030405Z");
+    assert_eq!(entry.status, SnapshotStatus::ReceiptsHeld);
+    assert_eq!(entry.damaged, None);
+    assert_eq!(entry.index_sha256.0, "ab".repeat(32));
+    assert_eq!((entry.bytes, entry.anchor_seq), (12_345, Some(9)));
+    assert_eq!(entry.path, "/state/compliance/snapshot-20260102T030405Z");
+    let summary = entry.summary.expect("a summary");
+    assert_eq!(
+        (
+            summary.from.as_str(),
+            summary.to.as_str(),
+            summary.made_at.as_str()
+        ),
+        (
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T03:04:05Z",
+            "2026-01-02T03:04:09Z"
+        )
+    );
+    assert_eq!(summary.to_unix_us, 1_767_323_045_000_000);
+    assert_eq!(
+        (summary.receipts, summary.charged, summary.tree_size),
+        (5, 4, 9)
+    );
+    assert_eq!((summary.first_seq, summary.last_seq), (Some(3), Some(7)));
+    assert_eq!(summary.tenants.len(), 1);
+    assert_eq!(summary.tenants[0].tenant.0, "acme");
+}
+
+#[test]
+fn a_packets_status_follows_its_anchor_and_the_oldest_receipt_the_ledger_holds() {
+    let status = |anchored, damaged, oldest| snapshot(&packet(anchored, damaged), oldest).status;
+    // The ledger holds its newest receipt (7): held, even while pruning eats its oldest.
+    assert_eq!(status(true, false, Some(3)), SnapshotStatus::ReceiptsHeld);
+    assert_eq!(status(true, false, Some(7)), SnapshotStatus::ReceiptsHeld);
+    // Past its newest receipt, or nothing left in the ledger: the packet is the only copy.
+    assert_eq!(status(true, false, Some(8)), SnapshotStatus::ReceiptsPruned);
+    assert_eq!(status(true, false, None), SnapshotStatus::ReceiptsPruned);
+    // Not anchored comes first, damaged before everything.
+    assert_eq!(status(false, false, Some(8)), SnapshotStatus::NotAnchored);
+    let damaged = snapshot(&packet(true, true), Some(1));
+    assert_eq!(damaged.status, SnapshotStatus::Damaged);
+    assert!(
+        damaged
+            .damaged
+            .as_deref()
+            .is_some_and(|why| why.contains("not signed")),
+        "{damaged:?}"
+    );
+    assert_eq!(damaged.summary, None);
+    // A packet without receipts has nothing pruned.
+    let mut empty = packet(true, false);
+    if let Ok(summary) = &mut empty.summary {
+        summary.log.receipts = None;
+    }
+    assert_eq!(snapshot(&empty, None).status, SnapshotStatus::ReceiptsHeld);
+}
+
+#[test]
+fn the_worker_converts_with_null_where_nothing_is_asked_or_wrong() {
+    let status = ComplianceStatus {
+        packets: vec![packet(true, false), packet(false, false)],
+        asked_to_us: Some(1_767_323_050_000_000),
+        next_scheduled_us: Some(1_767_398_400_000_000),
+        waiting: None,
+        last_error: Some("anchoring: the ledger thread did not answer".into()),
+        pruning_stopped: Some("receipt 4 is in no packet".into()),
+        oldest_retained: Some((8, 1_767_323_046_000_000)),
+    };
+    let reply = snapshots(&status, Path::new("/state/compliance"));
+    let worker = &reply.worker;
+    assert_eq!(worker.dir, "/state/compliance");
+    assert_eq!(worker.asked_to.as_deref(), Some("2026-01-02T03:04:10Z"));
+    assert_eq!(
+        worker.next_scheduled.as_deref(),
+        Some("2026-01-03T00:00:00Z")
+    );
+    assert_eq!(worker.waiting, None);
+    assert_eq!(
+        worker.last_error.as_deref(),
+        Some("anchoring: the ledger thread did not answer")
+    );
+    assert_eq!(
+        worker.pruning_stopped.as_deref(),
+        Some("receipt 4 is in no packet")
+    );
+    assert_eq!(worker.oldest_retained_seq, Some(8));
+    let statuses: Vec<SnapshotStatus> = reply.snapshots.iter().map(|s| s.status).collect();
+    assert_eq!(
+        statuses,
+        [SnapshotStatus::ReceiptsPruned, SnapshotStatus::NotAnchored]
+    );
+}
