@@ -183,6 +183,10 @@ async fn metrics_scraped_under_load_parse_and_count_what_happened() {
         (1.0..=36.0).contains(&logged),
         "the genesis entry and at most the 35 receipts: {logged}"
     );
+    // Compliance snapshots: none yet on a new appliance, and nothing failing.
+    assert_eq!(value("trust_fabric_compliance_snapshots{}"), 0.0);
+    assert_eq!(value("trust_fabric_compliance_snapshot_failing{}"), 0.0);
+    assert_eq!(value("trust_fabric_compliance_pruning_stopped{}"), 0.0);
     assert!(value("process_cpu_seconds_total{}") >= shard_cpu);
     assert!(
         value("trust_fabric_connections{shard=0}") + value("trust_fabric_connections{shard=1}")

@@ -169,6 +169,22 @@ async fn receipts_are_pruned_only_once_a_snapshot_holds_them_and_stay_provable()
         "the anchor receipt carries the index digest: {anchor_json}"
     );
 
+    // /metrics says so: packets kept, nothing failing, pruning going on.
+    let scrape = get(admin, "/metrics").text();
+    let metric = |name: &str| -> f64 {
+        scrape
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {scrape}"))
+    };
+    assert!(metric("trust_fabric_compliance_snapshots") >= 1.0);
+    assert_eq!(metric("trust_fabric_compliance_snapshot_failing"), 0.0);
+    assert_eq!(metric("trust_fabric_compliance_pruning_stopped"), 0.0);
+    assert!(
+        metric("trust_fabric_compliance_last_period_end_seconds") * 1e6
+            >= ranges.last().expect("a range").decided_to_us as f64
+    );
+
     // Evidence export over the pruned period names the snapshot that holds it.
     let out = tempfile::tempdir().expect("tempdir");
     let export = Command::new(env!("CARGO_BIN_EXE_appliance"))

@@ -261,8 +261,9 @@ const DOCS: &[(&str, &str)] = &[
         "ledger.retention",
         "How long a receipt stays in the ledger: a whole number and s, m, h or d, 1s to 3650d. \
          Older receipts are pruned once a compliance snapshot has sealed them; their hashes \
-         stay in the transparency log. At least the longest budget window (a month counts 31 \
-         days): budgets are rebuilt from the receipts kept.",
+         stay in the transparency log. Receipts are kept at least as long as the longest \
+         budget window in force (a month counts 31 days), whatever this says: budgets are \
+         rebuilt from the receipts kept.",
     ),
     (
         "compliance",

@@ -18,7 +18,8 @@ const MAX_RETENTION_US: u64 = 3_650 * 86_400_000_000;
 pub struct LedgerConfig {
     /// How long a receipt stays in the ledger (`30d`, `12h`, `90s`). Older receipts are pruned
     /// once a compliance snapshot has sealed them (their hashes stay in the transparency log
-    /// and the snapshot holds them).
+    /// and the snapshot holds them), and never before the longest budget window in force has
+    /// passed over them (the compliance worker takes the longer of the two).
     pub retention: String,
 }
 

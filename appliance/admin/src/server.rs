@@ -53,12 +53,16 @@ struct Shared {
     metrics: Arc<MetricsHub>,
     board: Arc<Board>,
     storage: Option<StoragePaths>,
+    compliance: Option<tf_control::compliance::ComplianceHandle>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     let mut text = shared.metrics.render(shared.board.nudges());
     if let Some(storage) = &shared.storage {
         crate::storage_metrics::render(storage, tf_seam::clock::unix_micros(), &mut text);
+    }
+    if let Some(compliance) = &shared.compliance {
+        crate::compliance_metrics::render(compliance, &mut text);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -90,6 +94,7 @@ pub fn serve(
         metrics: api.metrics.clone(),
         board: api.board.clone(),
         storage: options.storage,
+        compliance: api.compliance.clone(),
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

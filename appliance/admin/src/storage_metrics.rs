@@ -78,7 +78,8 @@ pub fn render(paths: &StoragePaths, now_us: u64, out: &mut String) {
     }
 }
 
-fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
+/// One gauge with its help and type lines; +Inf written as Prometheus writes it.
+pub(crate) fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
     let value = match value {
         v if v == f64::INFINITY => "+Inf".to_owned(),
         v => format!("{v}"),

@@ -160,6 +160,24 @@ pub struct SnapshotPath {
     pub name: SnapshotName,
 }
 
+impl SnapshotEntry {
+    /// Its size for people, in binary units with one decimal (`1.5 KiB`, `5.0 GiB`), as the
+    /// console and `appliance compliance list` show it.
+    pub fn size_text(&self) -> String {
+        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+        let mut value = self.bytes as f64;
+        let mut unit = 0;
+        while value >= 1024.0 && unit < UNITS.len() - 1 {
+            value /= 1024.0;
+            unit += 1;
+        }
+        match unit {
+            0 => format!("{} B", self.bytes),
+            _ => format!("{value:.1} {}", UNITS[unit]),
+        }
+    }
+}
+
 impl SnapshotStatus {
     /// Every status.
     pub const ALL: [SnapshotStatus; 4] = [
@@ -327,5 +345,17 @@ mod tests {
         let path: SnapshotPath =
             serde_json::from_value(json!({ "name": "snapshot-20260102T030405Z" })).expect("path");
         assert_eq!(path.name.0, "snapshot-20260102T030405Z");
+    }
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        let sized = |bytes| SnapshotEntry {
+            bytes,
+            ..entry(SnapshotStatus::ReceiptsHeld, None)
+        };
+        assert_eq!(sized(0).size_text(), "0 B");
+        assert_eq!(sized(1023).size_text(), "1023 B");
+        assert_eq!(sized(1536).size_text(), "1.5 KiB");
+        assert_eq!(sized(5 << 30).size_text(), "5.0 GiB");
     }
 }

@@ -72,25 +72,9 @@ fn row(entry: &SnapshotEntry) -> String {
     format!(
         "{:<25}  {from:<20}  {receipts:>8}  {charged:>8}  {:>9}  {}",
         entry.name.0,
-        size(entry.bytes),
+        entry.size_text(),
         entry.status
     )
-}
-
-/// Bytes in binary units, one decimal.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]

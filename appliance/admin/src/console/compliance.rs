@@ -164,7 +164,7 @@ fn table(snapshots: &[SnapshotEntry], body: &mut String) {
              <td class=\"status {status}\" title=\"{}\">{status}{why}</td>\
              <td><a class=\"archive\" href=\"/api/v1/compliance/snapshots/{name}/archive\" \
              download=\"{name}.tar.gz\">download .tar.gz</a></td></tr>",
-            esc(&size(entry.bytes)),
+            esc(&entry.size_text()),
             text_or_dash(entry.anchor_seq),
             esc(meaning(entry.status)),
         );
@@ -182,34 +182,5 @@ fn meaning(status: SnapshotStatus) -> &'static str {
             "The ledger pruned its receipts: this packet is their only copy, keep it backed up"
         }
         _ => "",
-    }
-}
-
-/// Bytes in binary units, one decimal.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_in_binary_units() {
-        assert_eq!(size(0), "0 B");
-        assert_eq!(size(1023), "1023 B");
-        assert_eq!(size(1536), "1.5 KiB");
-        assert_eq!(size(5 << 30), "5.0 GiB");
     }
 }
