@@ -1,14 +1,19 @@
 //! Bytes on disk per receipt: fills a ledger in a temporary directory with N receipts (argument
 //! 1, default 100,000) of a realistic mix, signed with a real key and stored the way the
 //! ledger thread stores them, checkpoints the write-ahead log, and prints the file size per
-//! receipt (index, dictionaries and bundles included). Then prunes the older half in steps of
-//! 1,000 receipts and prints how long a step takes.
+//! receipt (index, dictionaries and bundles included), and the same for the same receipts
+//! stored as schema version 3 stored them (every field as text, the envelope JSON verbatim):
+//! the size before and after the compact form. Then prunes the older half in steps of 1,000
+//! receipts and prints how long a step takes.
 //!
 //!     cargo run -p tf-ledger --example bytes_per_receipt [N]
 
 use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/common/v3.rs"]
+mod v3;
 
 use rusqlite::Connection;
 use tf_ledger::{Ledger, PruneBounds, SqliteLedger, TimelineEvent, sign_and_append};
@@ -112,6 +117,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         stats.page_size,
         stats.free_pages,
     );
+    let compact = (file + wal) as f64 / count.max(1) as f64;
+    let before = version_3_bytes(&SqliteLedger::open(&path)?, &dir.path().join("v3.sqlite"))?;
+    println!(
+        "the same receipts as schema version 3 stored them: {:.1} bytes per receipt; the compact \
+         form takes {:.1} % of that",
+        before / count.max(1) as f64,
+        compact * count.max(1) as f64 / before * 100.0
+    );
     let steps = prune_half(&mut SqliteLedger::open(&path)?, count)?;
     if let (Some(median), Some(slowest)) = (steps.get(steps.len() / 2), steps.last()) {
         println!(
@@ -121,6 +134,31 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     Ok(())
+}
+
+/// Copies every receipt of `ledger` into a version 3 file at `path`, as version 3's append
+/// stored it (same groups of [`GROUP`]), and returns the file's bytes after a checkpoint.
+fn version_3_bytes(ledger: &SqliteLedger, path: &Path) -> Result<f64, Box<dyn Error>> {
+    let mut connection = v3::version_3_file(path);
+    let mut after = 0;
+    loop {
+        let records = ledger.receipts_after(after, GROUP)?;
+        let Some(last) = records.last() else { break };
+        after = last.seq();
+        let transaction = connection.transaction()?;
+        for record in &records {
+            let json = &record.receipt.envelope_json;
+            let envelope = tf_receipts::Envelope::from_json(json)?;
+            let receipt: Receipt = serde_json::from_slice(&envelope.payload)?;
+            v3::insert_v3(&transaction, &receipt, json);
+        }
+        transaction.commit()?;
+    }
+    connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    drop(connection);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    Ok((size(path) + size(Path::new(&wal))) as f64)
 }
 
 /// Prunes the older half of the receipts (after the size was measured) in steps of

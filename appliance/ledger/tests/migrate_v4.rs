@@ -4,26 +4,15 @@
 
 mod common;
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use tf_ledger::{Ledger, LedgerError, SCHEMA_VERSION, SqliteLedger};
 use tf_receipts::{PAYLOAD_TYPE, Receipt, VerdictLabel};
 
-use common::{digest, receipt, signer};
+use common::{digest, receipt, signer, v3};
 
-/// A version 3 file (the SQL steps up to it) in WAL mode, with bundle 3 promoted.
+/// A version 3 file with bundle 3 promoted.
 fn version_3_file(path: &std::path::Path) -> Connection {
-    let connection = Connection::open(path).expect("sqlite");
-    connection
-        .pragma_update(None, "journal_mode", "WAL")
-        .expect("wal");
-    for migration in &tf_ledger::MIGRATIONS[..3] {
-        connection
-            .execute_batch(migration.sql().expect("an SQL step"))
-            .expect("version 3 schema");
-    }
-    connection
-        .pragma_update(None, "user_version", 3)
-        .expect("version 3");
+    let connection = v3::version_3_file(path);
     connection
         .execute("INSERT INTO bundles VALUES (3, ?1, x'00', 1)", [digest(3)])
         .expect("bundle");
@@ -34,37 +23,6 @@ fn version_3_file(path: &std::path::Path) -> Connection {
         )
         .expect("timeline");
     connection
-}
-
-/// Inserts a receipt as version 3's append did.
-fn insert_v3(connection: &Connection, r: &Receipt, envelope_json: &str) {
-    connection
-        .execute(
-            "INSERT INTO receipts (seq, tenant, request_id, statement_digest, kind, verdict, \
-             reason, purpose, dataset_class, charged, budget_remaining, shard, received_us, \
-             decided_us, envelope, bundle_revision, bundle_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-             ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            params![
-                r.ledger_seq as i64,
-                r.tenant,
-                r.request_id.to_string(),
-                r.statement_digest,
-                r.kind,
-                r.verdict.as_str(),
-                r.reason,
-                r.purpose,
-                r.dataset_class,
-                r.budget_charged as i64,
-                r.budget_remaining.map(|v| v as i64),
-                i64::from(r.shard),
-                r.received_at_unix_us as i64,
-                r.decided_at_unix_us as i64,
-                envelope_json,
-                r.bundle_revision as i64,
-                r.bundle_hash,
-            ],
-        )
-        .expect("a version 3 receipt");
 }
 
 #[test]
@@ -110,7 +68,7 @@ fn a_version_3_file_gives_every_envelope_back_byte_for_byte_after_migrating() {
             9 => "{}".to_owned(),
             _ => signer.sign_stamped(&mut r).to_json(),
         };
-        insert_v3(&connection, &r, &json);
+        v3::insert_v3(&connection, &r, &json);
         issued.push((r, json));
     }
     connection
@@ -218,7 +176,7 @@ fn a_receipt_that_cannot_move_leaves_the_file_at_version_3_as_it_was() {
     let connection = version_3_file(&path);
     let mut r = receipt("acme", 1_000);
     r.ledger_seq = 1;
-    insert_v3(&connection, &r, "{}");
+    v3::insert_v3(&connection, &r, "{}");
     connection
         .execute("UPDATE receipts SET request_id = 'seven'", [])
         .expect("hand-edited");

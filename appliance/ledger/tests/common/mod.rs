@@ -4,6 +4,8 @@
 // Each test crate uses part of these.
 #![allow(dead_code)]
 
+pub mod v3;
+
 use rusqlite::Connection;
 use tf_ledger::{Ledger, SqliteLedger, TimelineEvent, sign_and_append};
 use tf_receipts::{Envelope, Receipt, ReceiptSigner, VerdictLabel};
