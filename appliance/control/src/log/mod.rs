@@ -74,6 +74,26 @@ impl TransparencyLog {
         self.signer.vkey()
     }
 
+    /// Checks that a receipt handed again is the log's entry at its index: a ledger restored
+    /// to an older state than the log numbers new receipts the log already holds others at,
+    /// and appending after them would leave those receipts out of the log for good.
+    fn check_logged(&self, record: &LedgerRecord) -> Result<(), FollowError> {
+        let index = record.seq();
+        let Some(signed) = self.signed.as_ref().filter(|signed| index < signed.size) else {
+            return Ok(());
+        };
+        let logged = tf_tlog::stored_entry(index, signed.size, &self.dir)
+            .map_err(|e| FollowError(format!("reading the log's entry {index}: {e}")))?;
+        if logged == tf_log::receipt_entry(&record.receipt.envelope_json) {
+            return Ok(());
+        }
+        Err(FollowError(format!(
+            "the ledger's receipt {index} is not the log's entry {index}: the ledger was \
+             restored to an older state than the log (restore them together, the log directory \
+             no newer than the ledger); the log signs nothing until they agree"
+        )))
+    }
+
     /// A tree holding only the genesis entry.
     fn genesis(&self) -> Tree {
         let mut tree = Tree::empty();
@@ -173,8 +193,8 @@ impl Follower for TransparencyLog {
     fn handle(&mut self, record: &LedgerRecord) -> Result<(), FollowError> {
         let index = record.seq();
         if index < self.tree.size() {
-            // Handed again after a restart: already in the tree.
-            return Ok(());
+            // Handed again after a restart: already in the tree, and it must be this receipt.
+            return self.check_logged(record);
         }
         if index > self.tree.size() {
             return Err(FollowError(format!(

@@ -170,6 +170,55 @@ fn a_ledger_that_does_not_give_the_last_checkpoint_is_never_signed_over() {
 }
 
 #[test]
+fn a_ledger_restored_older_than_the_log_is_refused_not_skipped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let board = Arc::new(Board::new(1));
+    let vkey = log(dir.path()).vkey();
+    {
+        let mut ledger = SqliteLedger::open(&path).expect("ledger");
+        append(&mut ledger, &board, 40);
+    }
+    follow_until(&path, board.clone(), log(dir.path()), 40);
+    let signed = checkpoint(dir.path(), &vkey);
+
+    // The ledger from a backup of when it held 30 receipts (the log kept its 40), then 10
+    // new receipts numbered 31 to 40, other than the log's.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let mut restored = SqliteLedger::open(&path).expect("a restored ledger");
+    let board = Arc::new(Board::new(1));
+    append(&mut restored, &board, 30);
+    restored
+        .save_cursor(crate::log::WORKER_NAME, 30)
+        .expect("the backup's cursor");
+    let mut receipts: Vec<_> = (31..=40)
+        .map(|seq| tf_receipts::Receipt {
+            request_id: 1_000 + seq,
+            ..super::follow::receipt(seq)
+        })
+        .collect();
+    let mut signer = tf_receipts::ReceiptSigner::from_secret(&[3; 32]);
+    tf_ledger::sign_and_append(&mut restored, &mut signer, receipts.iter_mut())
+        .1
+        .expect("append");
+    board.publish_committed(40);
+
+    let reached = super::follow::run_for(&path, board, log(dir.path()), Duration::from_millis(300));
+    assert!(
+        reached.failures > 0,
+        "the worker refuses, and keeps refusing"
+    );
+    assert_eq!(reached.cursor, 30, "nothing past the backup settled");
+    assert_eq!(
+        checkpoint(dir.path(), &vkey),
+        signed,
+        "nothing new was signed"
+    );
+}
+
+#[test]
 fn a_changed_origin_is_refused_instead_of_starting_a_second_history() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("ledger.sqlite");
