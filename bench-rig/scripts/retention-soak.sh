@@ -69,7 +69,7 @@ sample() { # minute
   local ledger
   ledger=$(bytes "$state"/ledger.sqlite "$state"/ledger.sqlite-wal)
   python3 - "$state/ledger.sqlite" "$1" "$ledger" "$(bytes "$state/compliance")" \
-    "$(bytes "$state/log")" "$(ls -d "$state"/compliance/snapshot-* 2>/dev/null | wc -l)" <<'PY'
+    "$(bytes "$state/log")" "$(ls -d "$state"/compliance/snapshot-*/ 2>/dev/null | wc -l)" <<'PY'
 import sqlite3, sys
 path, minute, ledger, packets, log, count = sys.argv[1:]
 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
@@ -103,7 +103,9 @@ for row in rows:
           f"{row['packets']:>7}  {int(row['log_bytes']) / 1e6:>6.1f}")
 last = rows[-1]
 total = int(last["receipts_stored"]) + int(last["receipts_pruned"])
+largest = max(rows, key=lambda row: int(row["ledger_bytes"]))
 if total:
-    print(f"{int(last['ledger_bytes']) / max(int(last['receipts_stored']), 1):.0f} ledger bytes per "
-          f"stored receipt; {int(last['log_bytes']) / total:.0f} log bytes per receipt logged")
+    print(f"ledger file at most {int(largest['ledger_bytes']) / 1e6:.1f} MB (minute {largest['minute']}); "
+          f"{int(last['log_bytes']) / total:.0f} log bytes per receipt logged; "
+          f"{int(last['packet_bytes']) / 1e6:.1f} MB of packets")
 PY
