@@ -6,11 +6,10 @@ use std::fmt::Write;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use tf_admin_api::{SnapshotEntry, SnapshotStatus, SnapshotsReply};
 
 use super::html::{self, esc, page};
-use super::{csrf_ok, error_page, logged_in, same_origin, text, text_or_dash};
+use super::{CsrfForm, csrf_ok, error_page, logged_in, same_origin, text, text_or_dash};
 use crate::api::{self, ApiState};
 use crate::auth::Permission;
 use crate::session::Session;
@@ -26,17 +25,12 @@ pub async fn snapshots(request: HttpRequest, state: web::Data<ApiState>) -> Http
     render(&state, &session, StatusCode::OK, "")
 }
 
-#[derive(Deserialize)]
-pub struct AskForm {
-    csrf: String,
-}
-
 /// `POST /console/compliance/snapshot`: asks for a snapshot up to now, then shows the page
 /// with what was asked.
 pub async fn ask(
     request: HttpRequest,
     state: web::Data<ApiState>,
-    form: web::Form<AskForm>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let session = match logged_in(&request, &state) {
         Ok(session) => session,

@@ -280,6 +280,7 @@ fn cookie(state: &ApiState, value: &str, extra: &str) -> String {
     format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{extra}")
 }
 
+/// A console form whose only field is its CSRF token (logout, asking for a snapshot).
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: String,

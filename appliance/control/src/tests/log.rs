@@ -125,18 +125,23 @@ fn lost_tiles_are_rebuilt_from_the_ledger_up_to_the_last_checkpoint() {
     assert_every_receipt_included(dir.path(), &ledger, &after);
 }
 
+/// A ledger of 40 receipts in `dir`, followed by the log until signed over: the log's key and
+/// its checkpoint.
+fn forty_receipts_logged(dir: &Path) -> (String, Checkpoint) {
+    let path = dir.join("ledger.sqlite");
+    let board = Arc::new(Board::new(1));
+    let vkey = log(dir).vkey();
+    append(&mut SqliteLedger::open(&path).expect("ledger"), &board, 40);
+    follow_until(&path, board, log(dir), 40);
+    let signed = checkpoint(dir, &vkey);
+    (vkey, signed)
+}
+
 #[test]
 fn a_ledger_that_does_not_give_the_last_checkpoint_is_never_signed_over() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("ledger.sqlite");
-    let board = Arc::new(Board::new(1));
-    let vkey = log(dir.path()).vkey();
-    {
-        let mut ledger = SqliteLedger::open(&path).expect("ledger");
-        append(&mut ledger, &board, 40);
-    }
-    follow_until(&path, board.clone(), log(dir.path()), 40);
-    let signed = checkpoint(dir.path(), &vkey);
+    let (vkey, signed) = forty_receipts_logged(dir.path());
 
     // Another ledger in its place (different receipts), and the tiles lost.
     std::fs::remove_dir_all(dir.path().join("log/tile")).expect("tiles removed");
@@ -173,14 +178,7 @@ fn a_ledger_that_does_not_give_the_last_checkpoint_is_never_signed_over() {
 fn a_ledger_restored_older_than_the_log_is_refused_not_skipped() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("ledger.sqlite");
-    let board = Arc::new(Board::new(1));
-    let vkey = log(dir.path()).vkey();
-    {
-        let mut ledger = SqliteLedger::open(&path).expect("ledger");
-        append(&mut ledger, &board, 40);
-    }
-    follow_until(&path, board.clone(), log(dir.path()), 40);
-    let signed = checkpoint(dir.path(), &vkey);
+    let (vkey, signed) = forty_receipts_logged(dir.path());
 
     // The ledger from a backup of when it held 30 receipts (the log kept its 40), then 10
     // new receipts numbered 31 to 40, other than the log's.
