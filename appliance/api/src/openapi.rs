@@ -119,17 +119,13 @@ fn success(operation: Operation, schemas: &mut Schemas) -> Response {
                 .header("Content-Disposition", disposition)
                 .build()
         }
-        Operation::AskSnapshot => ResponseBuilder::new()
-            .description("Accepted: the packet is made once the period has settled, then listed")
-            .content(
-                JSON,
-                ContentBuilder::new()
-                    .schema(Some(reply(operation, schemas)))
-                    .build(),
-            )
-            .build(),
         _ => ResponseBuilder::new()
-            .description("OK")
+            .description(match operation {
+                Operation::AskSnapshot => {
+                    "Accepted: the packet is made once the period has settled, then listed"
+                }
+                _ => "OK",
+            })
             .content(
                 JSON,
                 ContentBuilder::new()
