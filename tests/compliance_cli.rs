@@ -181,7 +181,7 @@ fn download_and_unpack(admin: SocketAddr, token: &str, name: &str, into: &Path) 
     }
     for wanted in [
         format!("{name}/index.dsse.json"),
-        format!("{name}/receipts/acme.jsonl"),
+        format!("{name}/receipts/acme.jsonl.gz"),
         format!("{name}/log/checkpoint"),
         format!("{name}.anchor.json"),
     ] {
@@ -263,8 +263,8 @@ async fn a_snapshot_asked_for_is_listed_downloaded_and_verified_offline() {
     .expect("anchor JSON");
     assert_eq!(anchor["seq"], anchor_seq);
     assert_eq!(
-        std::fs::read(packet.join("receipts/acme.jsonl")).expect("unpacked"),
-        std::fs::read(packets.join(&name).join("receipts/acme.jsonl")).expect("kept"),
+        std::fs::read(packet.join("receipts/acme.jsonl.gz")).expect("unpacked"),
+        std::fs::read(packets.join(&name).join("receipts/acme.jsonl.gz")).expect("kept"),
     );
     // Names outside the listing are not found: nothing but a listed packet is ever served.
     for other in ["snapshot-20000101T000000Z", "..", "%2E%2E%2Fadmin.token"] {
@@ -362,7 +362,7 @@ async fn a_snapshot_asked_for_is_listed_downloaded_and_verified_offline() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
     // One byte flipped in a receipts file: verification fails and names the file.
-    flip_one_byte(&packet.join("receipts/acme.jsonl"));
+    flip_one_byte(&packet.join("receipts/acme.jsonl.gz"));
     let out = compliance(&server, admin, &["verify", packet_arg]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let problems = String::from_utf8_lossy(&out.stderr);
@@ -370,7 +370,7 @@ async fn a_snapshot_asked_for_is_listed_downloaded_and_verified_offline() {
     assert!(
         problems
             .lines()
-            .any(|l| l.trim_start().starts_with("receipts/acme.jsonl: ")),
+            .any(|l| l.trim_start().starts_with("receipts/acme.jsonl.gz: ")),
         "{}",
         text(&out)
     );

@@ -108,8 +108,14 @@ async fn receipts_are_pruned_only_once_a_snapshot_holds_them_and_stay_provable()
         );
         tf_compliance::verify_packet(&packet.path, &signer.public_key(), Some(vkey))
             .unwrap_or_else(|problems| panic!("{}: {problems:?}", packet.name));
-        let lines = std::fs::read_to_string(packet.path.join("receipts/acme.jsonl"))
-            .expect("the tenant's receipts");
+        // Read with the system's gzip: the packet's receipts are standard gzip files.
+        let unzipped = Command::new("gzip")
+            .arg("-dc")
+            .arg(packet.path.join("receipts/acme.jsonl.gz"))
+            .output()
+            .expect("gzip runs");
+        assert!(unzipped.status.success(), "{unzipped:?}");
+        let lines = String::from_utf8(unzipped.stdout).expect("UTF-8 lines");
         for line in lines.lines() {
             held.insert(serde_json::from_str::<String>(line).expect("a JSON string"));
         }

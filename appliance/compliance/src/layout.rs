@@ -25,9 +25,9 @@ pub const LOG_DIR: &str = "log";
 /// The prefix of every complete packet's name.
 const PACKET_PREFIX: &str = "snapshot-";
 
-/// The receipts of a tenant, one per line.
+/// The receipts of a tenant, one per line, gzipped.
 pub fn receipts_path(tenant: &str) -> String {
-    format!("receipts/{}.jsonl", tenant_file_stem(tenant))
+    format!("receipts/{}.jsonl.gz", tenant_file_stem(tenant))
 }
 
 /// A tenant's budget statements.
@@ -35,9 +35,9 @@ pub fn budgets_path(tenant: &str) -> String {
     format!("budgets/{}.json", tenant_file_stem(tenant))
 }
 
-/// The charges a tenant's budget statements add up from, one per line.
+/// The charges a tenant's budget statements add up from, one per line, gzipped.
 pub fn charges_path(tenant: &str) -> String {
-    format!("budgets/{}.charges.jsonl", tenant_file_stem(tenant))
+    format!("budgets/{}.charges.jsonl.gz", tenant_file_stem(tenant))
 }
 
 /// A hash tile's path in a packet: its C2SP path under `log/`, so `log/` is a tile mirror a
@@ -126,9 +126,9 @@ mod tests {
         assert_eq!(tenant_file_stem(""), "%");
         assert_eq!(tenant_file_stem("%"), "%25");
         assert_ne!(tenant_file_stem("%41"), tenant_file_stem("A"));
-        assert_eq!(receipts_path("acme"), "receipts/acme.jsonl");
+        assert_eq!(receipts_path("acme"), "receipts/acme.jsonl.gz");
         assert_eq!(budgets_path("acme"), "budgets/acme.json");
-        assert_eq!(charges_path("acme"), "budgets/acme.charges.jsonl");
+        assert_eq!(charges_path("acme"), "budgets/acme.charges.jsonl.gz");
     }
 
     #[test]

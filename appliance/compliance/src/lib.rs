@@ -15,12 +15,12 @@
 //!
 //! | file | content |
 //! |---|---|
-//! | `index.dsse.json` | the index: an in-toto Statement v1 ([`Statement`]) in a DSSE envelope (payload type `application/vnd.in-toto+json`) signed by the appliance key. Its subjects are every other file with its SHA-256; its predicate ([`SnapshotSummary`], type [`PREDICATE_TYPE`]) the period, receipts and charges per tenant and in all, the log range and tree size, and the previous packet's index digest |
+//! | `index.dsse.json` | the index: an in-toto Statement v1 ([`Statement`]) in a DSSE envelope (payload type `application/vnd.in-toto+json`) signed by the appliance key. Its subjects are every other file with the SHA-256 of its bytes on disk (of the gzip file where gzipped, so `sha256sum` checks them); its predicate ([`SnapshotSummary`], type [`PREDICATE_TYPE`]) the period, receipts and charges per tenant and in all, the log range and tree size, and the previous packet's index digest |
 //! | `period.json` | [`PeriodFile`]: name, period `[from, to)`, when made, the appliance key, and the caller's [`SnapshotContext`] (version, active bundle, configuration digest, preflight) |
 //! | `timeline.json` | [`TimelineFile`]: promotions and rollbacks of the period (who, when, why, links, revisions, bundle hash) and the event in force at its start |
-//! | `receipts/<tenant>.jsonl` | every receipt of the tenant decided in the period, in sequence order, one per line: a JSON string whose value is the DSSE envelope exactly as issued (envelopes span several lines; their exact bytes are what the log entry hashes, so they are kept, escaped, rather than reformatted). `jq -c fromjson receipts/acme.jsonl` shows them as objects |
+//! | `receipts/<tenant>.jsonl.gz` | every receipt of the tenant decided in the period, in sequence order, one per line: a JSON string whose value is the DSSE envelope exactly as issued (envelopes span several lines; their exact bytes are what the log entry hashes, so they are kept, escaped, rather than reformatted). One gzip member: `zcat receipts/acme.jsonl.gz \| jq -c fromjson` shows them as objects |
 //! | `budgets/<tenant>.json` | [`tf_evidence::BudgetStatements`]: per purpose and class, requests, valid, invalid, rejected, charged |
-//! | `budgets/<tenant>.charges.jsonl` | [`ChargeLine`] per charged receipt, in sequence order: what the statements add up from |
+//! | `budgets/<tenant>.charges.jsonl.gz` | [`ChargeLine`] per charged receipt, in sequence order, gzipped: what the statements add up from |
 //! | `auditors.json` | [`AuditorReferences`]: webhook deliveries to auditors and their acknowledgements |
 //! | `log/checkpoint` | the log's latest signed checkpoint when the packet was made; it covers every receipt of the packet |
 //! | `log/range.json` | [`LogRange`]: the log key, origin, tree size, and first and last sequence number of the receipts |

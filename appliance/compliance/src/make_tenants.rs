@@ -104,8 +104,8 @@ impl TenantPart {
     fn start(staging: &mut Staging, tenant: &str, period: Period) -> Result<Self, SnapshotError> {
         Ok(TenantPart {
             tenant: tenant.to_owned(),
-            receipts: staging.create(&receipts_path(tenant))?,
-            charges: staging.create(&charges_path(tenant))?,
+            receipts: staging.create_gzip(&receipts_path(tenant))?,
+            charges: staging.create_gzip(&charges_path(tenant))?,
             statements: BudgetStatements {
                 tenant: tenant.to_owned(),
                 from_unix_us: period.from_us(),

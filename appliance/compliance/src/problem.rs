@@ -8,7 +8,7 @@ const PROBLEMS_PER_FILE: usize = 20;
 /// One problem found in a packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// The file, as a path inside the packet (`receipts/acme.jsonl`).
+    /// The file, as a path inside the packet (`receipts/acme.jsonl.gz`).
     pub file: String,
     /// What is wrong with it.
     pub what: String,

@@ -7,6 +7,8 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use serde::Serialize;
 
 use crate::digest::{HashingWriter, Sha256Digest};
@@ -37,7 +39,15 @@ pub(crate) struct Staging {
 pub(crate) struct PacketFile {
     name: String,
     path: PathBuf,
-    writer: HashingWriter<BufWriter<File>>,
+    writer: FileWriter,
+}
+
+/// How a packet file's bytes reach the disk. The digest is always of the bytes on disk, so
+/// `sha256sum` over a packet's files gives the index's digests.
+enum FileWriter {
+    Plain(HashingWriter<BufWriter<File>>),
+    /// Receipts and charges: JSON lines that gzip to about a sixth of their size.
+    Gzip(GzEncoder<HashingWriter<BufWriter<File>>>),
 }
 
 impl Staging {
@@ -92,6 +102,29 @@ impl Staging {
 
     /// Creates file `name` (a `/`-separated path inside the packet).
     pub(crate) fn create(&mut self, name: &str) -> Result<PacketFile, SnapshotError> {
+        let (path, file) = self.create_file(name)?;
+        Ok(PacketFile {
+            name: name.to_owned(),
+            path,
+            writer: FileWriter::Plain(file),
+        })
+    }
+
+    /// Creates file `name` holding one gzip member of what is written to it. The fastest
+    /// level: most of the gain, at about half the default level's time per byte.
+    pub(crate) fn create_gzip(&mut self, name: &str) -> Result<PacketFile, SnapshotError> {
+        let (path, file) = self.create_file(name)?;
+        Ok(PacketFile {
+            name: name.to_owned(),
+            path,
+            writer: FileWriter::Gzip(GzEncoder::new(file, Compression::fast())),
+        })
+    }
+
+    fn create_file(
+        &mut self,
+        name: &str,
+    ) -> Result<(PathBuf, HashingWriter<BufWriter<File>>), SnapshotError> {
         let path = self.temporary.join(name);
         if let Some(parent) = path.parent()
             && parent != self.temporary
@@ -115,17 +148,18 @@ impl Staging {
             .mode(0o600)
             .open(&path)
             .map_err(io(&path))?;
-        Ok(PacketFile {
-            name: name.to_owned(),
-            path,
-            writer: HashingWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
-        })
+        let writer = HashingWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file));
+        Ok((path, writer))
     }
 
     /// Finishes a file: written out, synced, and recorded as a subject of the index.
     pub(crate) fn close(&mut self, file: PacketFile) -> Result<Sha256Digest, SnapshotError> {
         let PacketFile { name, path, writer } = file;
-        let (buffered, digest, _) = writer.finish();
+        let hashing = match writer {
+            FileWriter::Plain(hashing) => hashing,
+            FileWriter::Gzip(encoder) => encoder.finish().map_err(io(&path))?,
+        };
+        let (buffered, digest, _) = hashing.finish();
         let file = buffered
             .into_inner()
             .map_err(|e| io(&path)(e.into_error()))?;
@@ -195,11 +229,17 @@ impl PacketFile {
 
 impl Write for PacketFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
+        match &mut self.writer {
+            FileWriter::Plain(writer) => writer.write(buf),
+            FileWriter::Gzip(writer) => writer.write(buf),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        match &mut self.writer {
+            FileWriter::Plain(writer) => writer.flush(),
+            FileWriter::Gzip(writer) => writer.flush(),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::fs;
 
 use tf_ledger::{Ledger, PruneBounds};
 
-use common::{Decided, FROM_US, TO_US, bundle_hash, context, files, filled, lines};
+use common::{Decided, FROM_US, TO_US, bundle_hash, context, files, filled, gzipped_lines};
 use tf_compliance::{
     ChargeLine, INDEX_FILE, LOG_CHECKPOINT_FILE, LOG_RANGE_FILE, PeriodFile, SnapshotError,
     TimelineFile, verify_packet,
@@ -23,9 +23,9 @@ fn an_intact_packet_verifies_and_holds_the_period_exactly() {
     let packet = &snapshot.path;
     let mut expected = vec![
         "auditors.json",
-        "budgets/acme.charges.jsonl",
+        "budgets/acme.charges.jsonl.gz",
         "budgets/acme.json",
-        "budgets/beta.charges.jsonl",
+        "budgets/beta.charges.jsonl.gz",
         "budgets/beta.json",
         "index.dsse.json",
         "log/checkpoint",
@@ -36,8 +36,8 @@ fn an_intact_packet_verifies_and_holds_the_period_exactly() {
         "log/tile/0/001.p/54",
         "log/tile/1/000.p/1",
         "period.json",
-        "receipts/acme.jsonl",
-        "receipts/beta.jsonl",
+        "receipts/acme.jsonl.gz",
+        "receipts/beta.jsonl.gz",
         "timeline.json",
     ];
     expected.sort_unstable();
@@ -46,7 +46,7 @@ fn an_intact_packet_verifies_and_holds_the_period_exactly() {
     // Receipts exactly as the ledger gives them, in sequence order, one per line.
     let acme = appliance.envelopes("acme", FROM_US, TO_US);
     assert_eq!(acme.len(), 5);
-    let stored: Vec<String> = lines(&fs::read(packet.join("receipts/acme.jsonl")).expect("read"))
+    let stored: Vec<String> = gzipped_lines(&packet.join("receipts/acme.jsonl.gz"))
         .iter()
         .map(|line| serde_json::from_str(line).expect("a JSON string"))
         .collect();
@@ -71,7 +71,7 @@ fn an_intact_packet_verifies_and_holds_the_period_exactly() {
             line("kyc", "P1", [4, 3, 1, 0, 3])
         ]
     );
-    let charges = lines(&fs::read(packet.join("budgets/acme.charges.jsonl")).expect("read"));
+    let charges = gzipped_lines(&packet.join("budgets/acme.charges.jsonl.gz"));
     let charges: Vec<(u64, u64)> = charges
         .iter()
         .map(|l| serde_json::from_str::<ChargeLine<'_>>(l).expect("charge"))

@@ -6,7 +6,10 @@ mod common;
 
 use std::fs;
 
-use common::{FROM_US, TO_US, copy_packet, files, filled, lines, replace_first_line, resign};
+use common::{
+    FROM_US, TO_US, copy_packet, files, filled, gzipped_lines, replace_first_line, resign,
+    write_gzipped_lines,
+};
 use tf_compliance::{INDEX_FILE, LOG_CHECKPOINT_FILE, Problem, verify_packet};
 use tf_evidence::BudgetStatements;
 
@@ -41,8 +44,8 @@ fn a_removed_and_an_added_file_are_named() {
     let snapshot = appliance.snapshot(FROM_US, TO_US, None).expect("snapshot");
     let copy = tempfile::tempdir().expect("tempdir");
     copy_packet(&snapshot.path, copy.path());
-    fs::remove_file(copy.path().join("receipts/beta.jsonl")).expect("remove");
-    fs::write(copy.path().join("receipts/extra.jsonl"), b"\"{}\"\n").expect("add");
+    fs::remove_file(copy.path().join("receipts/beta.jsonl.gz")).expect("remove");
+    fs::write(copy.path().join("receipts/extra.jsonl.gz"), b"\"{}\"\n").expect("add");
     fs::write(copy.path().join("log/notes.txt"), b"hello").expect("add");
     let problems =
         verify_packet(copy.path(), &appliance.signer.public_key(), None).expect_err("tampered");
@@ -50,11 +53,11 @@ fn a_removed_and_an_added_file_are_named() {
         problems,
         [
             Problem::new(
-                "receipts/beta.jsonl",
+                "receipts/beta.jsonl.gz",
                 "listed in the index but missing (removed)"
             ),
             Problem::new("log/notes.txt", "not listed in the index (added)"),
-            Problem::new("receipts/extra.jsonl", "not listed in the index (added)"),
+            Problem::new("receipts/extra.jsonl.gz", "not listed in the index (added)"),
         ]
     );
 }
@@ -95,16 +98,36 @@ fn a_genuine_receipt_from_outside_the_period_is_named_even_under_a_resigned_inde
     let before = appliance.envelopes("acme", 0, FROM_US);
     let copy = tempfile::tempdir().expect("tempdir");
     copy_packet(&snapshot.path, copy.path());
-    replace_first_line(&copy.path().join("receipts/acme.jsonl"), &before[0]);
+    replace_first_line(&copy.path().join("receipts/acme.jsonl.gz"), &before[0]);
     resign(copy.path(), &mut appliance.signer);
     let problems =
         verify_packet(copy.path(), &appliance.signer.public_key(), None).expect_err("tampered");
     assert!(
         problems.contains(&Problem::new(
-            "receipts/acme.jsonl",
+            "receipts/acme.jsonl.gz",
             "line 1: receipt 1 was decided at 900000, outside the period [1000000, 2000000)"
         )),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn receipts_that_are_not_gzipped_are_named_even_under_a_resigned_index() {
+    let mut appliance = filled();
+    let snapshot = appliance.snapshot(FROM_US, TO_US, None).expect("snapshot");
+    let copy = tempfile::tempdir().expect("tempdir");
+    copy_packet(&snapshot.path, copy.path());
+    let receipts = copy.path().join("receipts/acme.jsonl.gz");
+    let plain = gzipped_lines(&receipts).join("\n") + "\n";
+    fs::write(&receipts, plain).expect("write");
+    resign(copy.path(), &mut appliance.signer);
+    let problems =
+        verify_packet(copy.path(), &appliance.signer.public_key(), None).expect_err("tampered");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, "receipts/acme.jsonl.gz");
+    assert_eq!(
+        problems[0].what,
+        "line 1: cannot be read as gzipped lines: invalid gzip header"
     );
 }
 
@@ -122,14 +145,14 @@ fn a_genuine_receipt_the_log_does_not_hold_is_named() {
     let forged = appliance.signer.sign(receipt).to_json();
     let copy = tempfile::tempdir().expect("tempdir");
     copy_packet(&snapshot.path, copy.path());
-    replace_first_line(&copy.path().join("receipts/acme.jsonl"), &forged);
+    replace_first_line(&copy.path().join("receipts/acme.jsonl.gz"), &forged);
     resign(copy.path(), &mut appliance.signer);
     let problems =
         verify_packet(copy.path(), &appliance.signer.public_key(), None).expect_err("tampered");
     assert_eq!(
         problems,
         [Problem::new(
-            "receipts/acme.jsonl",
+            "receipts/acme.jsonl.gz",
             "line 1: receipt 3 is not the log's entry 3 (its leaf hash differs)"
         )]
     );
@@ -174,8 +197,8 @@ fn charges_that_are_not_the_charged_receipts_are_named_even_under_a_resigned_ind
     let mut appliance = filled();
     let snapshot = appliance.snapshot(FROM_US, TO_US, None).expect("snapshot");
     let key = appliance.signer.public_key();
-    let charges = "budgets/acme.charges.jsonl";
-    let original = lines(&fs::read(snapshot.path.join(charges)).expect("read"));
+    let charges = "budgets/acme.charges.jsonl.gz";
+    let original = gzipped_lines(&snapshot.path.join(charges));
     let changed = original[1].replace("\"charged\":2", "\"charged\":1");
     for (edited, problem) in [
         (
@@ -201,7 +224,7 @@ fn charges_that_are_not_the_charged_receipts_are_named_even_under_a_resigned_ind
     ] {
         let copy = tempfile::tempdir().expect("tempdir");
         copy_packet(&snapshot.path, copy.path());
-        fs::write(copy.path().join(charges), edited.join("\n") + "\n").expect("write");
+        write_gzipped_lines(&copy.path().join(charges), &edited);
         resign(copy.path(), &mut appliance.signer);
         let problems = verify_packet(copy.path(), &key, None).expect_err("tampered");
         assert_eq!(problems, [Problem::new(charges, problem)]);

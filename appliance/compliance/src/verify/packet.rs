@@ -3,8 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
+
+use flate2::read::GzDecoder;
 
 use crate::digest::{HashingReader, Sha256Digest};
 use crate::index::Statement;
@@ -18,8 +20,10 @@ pub(crate) struct Packet<'a> {
     present: BTreeSet<String>,
 }
 
-/// A subject being read as a stream, hashed as it goes.
-pub(crate) type SubjectStream = BufReader<HashingReader<File>>;
+/// A gzipped subject being read as a stream: its lines as they decompress, its bytes on disk
+/// hashed as they are read.
+/// (The decoder reads the file through a buffer of its own.)
+pub(crate) type SubjectStream = BufReader<GzDecoder<HashingReader<File>>>;
 
 impl<'a> Packet<'a> {
     /// Lists the folder and compares it with the index: every subject missing (removed) and
@@ -113,7 +117,8 @@ impl<'a> Packet<'a> {
         Ok(bytes)
     }
 
-    /// A subject to read as a stream; its digest is checked by [`Packet::settle`] once read.
+    /// A gzipped subject to read as a stream of its decompressed text; its digest is checked
+    /// by [`Packet::settle`] once read.
     pub(crate) fn stream(&self, name: &str, problems: &mut Vec<Problem>) -> Option<SubjectStream> {
         if !self.usable(name) {
             return None;
@@ -121,7 +126,7 @@ impl<'a> Packet<'a> {
         match File::open(self.dir.join(name)) {
             Ok(file) => Some(BufReader::with_capacity(
                 256 * 1024,
-                HashingReader::new(file),
+                GzDecoder::new(HashingReader::new(file)),
             )),
             Err(e) => {
                 problems.push(Problem::new(name, format!("cannot be read: {e}")));
@@ -131,17 +136,26 @@ impl<'a> Packet<'a> {
     }
 
     /// Reads the rest of a stream and whether its digest is the index's: `Err` with the
-    /// problem if not.
+    /// problem if not. An altered file is named as such even when it no longer decompresses;
+    /// a file the index vouches for that does not decompress is named with the reason.
     pub(crate) fn settle(&self, name: &str, mut stream: SubjectStream) -> Result<(), Problem> {
-        std::io::copy(&mut stream, &mut std::io::sink())
+        let decompressed = io::copy(&mut stream, &mut io::sink());
+        let mut on_disk = stream.into_inner().into_inner();
+        // Whatever follows the gzip member, or the point it failed at, is hashed too.
+        io::copy(&mut on_disk, &mut io::sink())
             .map_err(|e| Problem::new(name, format!("cannot be read: {e}")))?;
-        let digest = stream.into_inner().digest();
         match self.subjects.get(name) {
-            Some(expected) if *expected == digest => Ok(()),
-            _ => Err(Problem::new(name, ALTERED)),
+            Some(expected) if *expected == on_disk.digest() => {}
+            _ => return Err(Problem::new(name, ALTERED)),
         }
+        decompressed
+            .map(drop)
+            .map_err(|e| Problem::new(name, format!("{NOT_GZIPPED_LINES}: {e}")))
     }
 }
+
+/// What a stream that does not decompress, or cannot be read, is called.
+pub(crate) const NOT_GZIPPED_LINES: &str = "cannot be read as gzipped lines";
 
 /// What a file whose digest differs from the index's is called.
 pub(crate) const ALTERED: &str = "its SHA-256 differs from the index's (altered)";

@@ -17,7 +17,7 @@ use crate::problem::{FileProblems, Problem};
 use crate::tiles::hash_at;
 use crate::verify::budgets::statement_difference;
 use crate::verify::log::PacketTiles;
-use crate::verify::packet::{Packet, SubjectStream};
+use crate::verify::packet::{NOT_GZIPPED_LINES, Packet, SubjectStream};
 use crate::verify::{MAX_JSON_BYTES, parse};
 
 /// The longest line a receipts or charges file may have: a receipt envelope is 1-2 KB.
@@ -306,7 +306,7 @@ fn next_line(stream: &mut SubjectStream, line: &mut Vec<u8>) -> Result<bool, Str
         .by_ref()
         .take(MAX_LINE + 1)
         .read_until(b'\n', line)
-        .map_err(|e| format!("cannot be read: {e}"))?;
+        .map_err(|e| format!("{NOT_GZIPPED_LINES}: {e}"))?;
     if read == 0 {
         return Ok(false);
     }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use tf_compliance::{
@@ -204,11 +205,31 @@ pub fn lines(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The lines of a gzipped file, as `zcat` shows them.
+pub fn gzipped_lines(path: &Path) -> Vec<String> {
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(fs::File::open(path).expect("open"))
+        .read_to_end(&mut text)
+        .expect("a gzip file");
+    lines(&text)
+}
+
+/// Writes `lines` to `path` gzipped, each with its newline, as `gzip` would.
+pub fn write_gzipped_lines(path: &Path, lines: &[String]) {
+    let mut encoder =
+        flate2::write::GzEncoder::new(fs::File::create(path).expect("create"), Default::default());
+    for line in lines {
+        encoder.write_all(line.as_bytes()).expect("write");
+        encoder.write_all(b"\n").expect("write");
+    }
+    encoder.finish().expect("written");
+}
+
 /// Replaces the first line of a receipts file with `envelope_json`.
 pub fn replace_first_line(path: &Path, envelope_json: &str) {
-    let mut lines = lines(&fs::read(path).expect("read"));
+    let mut lines = gzipped_lines(path);
     lines[0] = serde_json::to_string(envelope_json).expect("a string");
-    fs::write(path, lines.join("\n") + "\n").expect("write");
+    write_gzipped_lines(path, &lines);
 }
 
 /// The hash tests give bundle `revision`.
