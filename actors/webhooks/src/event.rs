@@ -126,6 +126,21 @@ pub fn webhook_id(endpoint_id: u64, first_seq: u64, last_seq: u64) -> String {
     format!("msg_receipts_{endpoint_id}_{first_seq}_{last_seq}")
 }
 
+/// The `webhook-id` of a single event to one endpoint: `msg_{kind}_{endpoint}_{key}`, where
+/// `key` is what the event is unique by (a receipt's sequence number, a timeline event's).
+/// Deterministic like [`webhook_id`]; the kind keeps events of different types apart.
+pub fn event_webhook_id(endpoint_id: u64, event: EventType, key: u64) -> String {
+    let kind = match event {
+        EventType::ReceiptIssued => "receipt",
+        EventType::BundlePromoted => "promoted",
+        EventType::BundleRolledBack => "rolledback",
+        EventType::BudgetExhausted => "budget",
+        EventType::SnapshotSealed => "snapshot",
+        EventType::CanaryAlarm => "canary",
+    };
+    format!("msg_{kind}_{endpoint_id}_{key}")
+}
+
 /// One receipt of a batch: its ledger sequence, its log index once the log has it, and its
 /// DSSE envelope's exact text as a JSON string.
 #[derive(Clone, Copy, Debug, Serialize)]

@@ -67,11 +67,12 @@ mod ladder;
 mod outcome;
 mod retry_after;
 mod secret;
+mod settings;
 mod signature;
 
 pub use event::{
     EventType, RECOMMENDED_MAX_BODY_BYTES, ReceiptEntry, UnknownEventType, event_body,
-    receipt_issued_body, webhook_id,
+    event_webhook_id, receipt_issued_body, webhook_id,
 };
 pub use ladder::{GIVE_UP_AFTER_S, RETRY_AFTER_CAP_S, RUNGS_S, RetryLadder, Rung, TAIL_INTERVAL_S};
 pub use outcome::{FailureClass, Outcome, TransportFailure};
@@ -79,6 +80,10 @@ pub use retry_after::{RetryAfterError, parse_retry_after};
 pub use secret::{
     GENERATED_SECRET_LEN, MAX_SECRET_LEN, MIN_SECRET_LEN, PUBLIC_KEY_PREFIX, PublicKeyParseError,
     SECRET_PREFIX, SIGNING_KEY_PREFIX, SecretParseError, WebhookPublicKey, WebhookSecret,
+};
+pub use settings::{
+    DEFAULT_BATCH_MAX, DEFAULT_RATE_PER_S, EndpointSettings, MAX_BATCH_MAX, MAX_DESCRIPTION_BYTES,
+    MAX_RATE_PER_S, MAX_TENANTS, Scheme, SettingsError,
 };
 pub use signature::{
     DEFAULT_TOLERANCE_S, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SIGNATURES, SCHEME_V1,

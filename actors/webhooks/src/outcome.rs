@@ -38,10 +38,13 @@ pub enum TransportFailure {
     Tls,
     /// The response exceeded the size we read.
     TooLarge,
+    /// The host resolved only to addresses the endpoint may not reach (private, loopback,
+    /// link-local, ...).
+    Destination,
 }
 
 /// Why an attempt failed: the `reason` label of delivery-failure metrics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FailureClass {
     /// The request timed out.
@@ -62,11 +65,13 @@ pub enum FailureClass {
     TooLarge,
     /// A status outside 200..=599 that is not a success (a stray `1xx`, or nonsense).
     StatusOther,
+    /// The destination check refused every address of the endpoint's host.
+    Destination,
 }
 
 impl FailureClass {
     /// Every class, so metrics can pre-register their label values.
-    pub const ALL: [FailureClass; 9] = [
+    pub const ALL: [FailureClass; 10] = [
         Self::Timeout,
         Self::Connect,
         Self::Tls,
@@ -76,6 +81,7 @@ impl FailureClass {
         Self::Redirect,
         Self::TooLarge,
         Self::StatusOther,
+        Self::Destination,
     ];
 
     /// The metric label value. Stable: dashboards and alerts match on it.
@@ -90,6 +96,7 @@ impl FailureClass {
             Self::Redirect => "redirect",
             Self::TooLarge => "too_large",
             Self::StatusOther => "status_other",
+            Self::Destination => "destination",
         }
     }
 }
@@ -121,6 +128,7 @@ impl Outcome {
             TransportFailure::Timeout => FailureClass::Timeout,
             TransportFailure::Tls => FailureClass::Tls,
             TransportFailure::TooLarge => FailureClass::TooLarge,
+            TransportFailure::Destination => FailureClass::Destination,
         })
     }
 
@@ -258,7 +266,8 @@ mod tests {
                 "rate_limited",
                 "redirect",
                 "too_large",
-                "status_other"
+                "status_other",
+                "destination"
             ]
         );
     }

@@ -47,7 +47,7 @@ pub(crate) struct PacketFile {
 enum FileWriter {
     Plain(HashingWriter<BufWriter<File>>),
     /// Receipts and charges: JSON lines that gzip to about a sixth of their size.
-    Gzip(GzEncoder<HashingWriter<BufWriter<File>>>),
+    Gzip(Box<GzEncoder<HashingWriter<BufWriter<File>>>>),
 }
 
 impl Staging {
@@ -117,7 +117,7 @@ impl Staging {
         Ok(PacketFile {
             name: name.to_owned(),
             path,
-            writer: FileWriter::Gzip(GzEncoder::new(file, Compression::fast())),
+            writer: FileWriter::Gzip(Box::new(GzEncoder::new(file, Compression::fast()))),
         })
     }
 

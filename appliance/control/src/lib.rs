@@ -9,6 +9,8 @@
 //! - [`log::TransparencyLog`]: the transparency log of receipts, a follower.
 //! - [`compliance::Compliance`]: compliance snapshots on a schedule, their anchors in the log,
 //!   and retention (pruning what a snapshot sealed).
+//! - [`webhooks::Outbox`]: auditor webhooks, each endpoint's messages stored before they are
+//!   sent and delivered on a retry ladder.
 //!
 //! It reaches the shards only through the seam (`tf-seam`: the board, the [`tf_seam::Shards`]
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
@@ -22,6 +24,7 @@ pub mod log;
 mod promote;
 mod running;
 mod spent;
+pub mod webhooks;
 pub mod worker;
 
 pub use book::{Book, BundlesPlan};

@@ -103,6 +103,20 @@ pub enum LedgerError {
         /// The largest number stored.
         max: i64,
     },
+    /// A webhook endpoint that does not exist or was removed.
+    #[error("ledger: webhook endpoint {id} does not exist or was removed; list the endpoints")]
+    NoSuchEndpoint {
+        /// The endpoint's id.
+        id: u64,
+    },
+    /// A webhook message that does not exist or is no longer owed (acknowledged or given up).
+    #[error("ledger: webhook message {number} of endpoint {endpoint} is not owed")]
+    NoSuchMessage {
+        /// The endpoint's id.
+        endpoint: u64,
+        /// The message's number.
+        number: u64,
+    },
     /// A write through a ledger opened read-only: a bug in the caller, refused.
     #[error("ledger {path}: opened read-only; write through a ledger opened for writing")]
     ReadOnly {

@@ -15,6 +15,9 @@
 //! Receipts are stored compactly (schema 4: names once in dictionary tables, digests and the
 //! signature as bytes) and their envelopes rebuilt byte for byte on read; old receipts can be
 //! pruned once a compliance snapshot holds them, and the ledger keeps which ranges were.
+//!
+//! [`WebhookOutbox`] is the auditor webhooks' state in the same file: endpoints, who changed
+//! them, and the messages each is owed.
 
 mod bundles;
 mod compact;
@@ -23,12 +26,14 @@ mod dictionary;
 mod disk;
 mod error;
 mod migrate_v4;
+mod outbox;
 mod outlook;
 mod prune;
 mod read;
 mod schema;
 mod signed;
 mod sqlite;
+mod sqlite_outbox;
 mod stats;
 mod store;
 
@@ -36,6 +41,10 @@ use tf_receipts::{Envelope, Receipt};
 
 pub use disk::free_bytes;
 pub use error::LedgerError;
+pub use outbox::{
+    Change, ChangeRow, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
+    NewMessage, WebhookOutbox,
+};
 pub use outlook::{DAY_US, Outlook, Sample};
 pub use prune::PruneBounds;
 pub use schema::{MIGRATIONS, Migration, RustStep, SCHEMA_VERSION};

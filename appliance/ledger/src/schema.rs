@@ -10,7 +10,7 @@ use crate::error::storage_error;
 use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
@@ -19,6 +19,7 @@ pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration::Sql(V3),
     // 3 -> 4: receipts in the compact form, a readable view of them, pruned ranges.
     Migration::Rust(migrate_v4::STEP),
+    Migration::Sql(V5),
 ];
 
 /// One step of the schema, run in one transaction with the version it reaches.
@@ -127,6 +128,55 @@ const V3: &str = "
         seq        INTEGER NOT NULL,              -- the last receipt it handled; only moves forward
         updated_us INTEGER                        -- when it was saved, Unix microseconds
     ) STRICT;
+    ";
+
+/// 4 -> 5: auditor webhooks: endpoints with their cursors, who changed them (append-only),
+/// and each endpoint's outbox of messages (a body until acknowledged, then the reference).
+const V5: &str = "
+    CREATE TABLE webhook_endpoints (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- in message ids; never reused
+        url            TEXT    NOT NULL,
+        settings       TEXT    NOT NULL,    -- JSON: events, tenants, schemes, limits
+        state          TEXT    NOT NULL CHECK (state IN ('active', 'paused', 'disabled', 'removed')),
+        state_reason   TEXT    NOT NULL,
+        receipts_after INTEGER NOT NULL,    -- the last receipt already in one of its messages
+        timeline_after INTEGER NOT NULL,    -- the last bundle timeline event already in one
+        created_us     INTEGER NOT NULL,    -- Unix microseconds
+        changed_us     INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE webhook_changes (
+        seq      INTEGER PRIMARY KEY,       -- in order of changes
+        at_us    INTEGER NOT NULL,
+        endpoint INTEGER NOT NULL REFERENCES webhook_endpoints (id),
+        action   TEXT    NOT NULL,          -- add, pause, resume, rotate, change, remove, disable
+        actor    TEXT    NOT NULL,          -- the admin token's name, or appliance
+        reason   TEXT    NOT NULL
+    ) STRICT;
+    CREATE TRIGGER webhook_changes_no_update BEFORE UPDATE ON webhook_changes
+        BEGIN SELECT RAISE(ABORT, 'webhook endpoint changes are append-only'); END;
+    CREATE TRIGGER webhook_changes_no_delete BEFORE DELETE ON webhook_changes
+        BEGIN SELECT RAISE(ABORT, 'webhook endpoint changes are append-only'); END;
+    CREATE TABLE webhook_messages (
+        endpoint         INTEGER NOT NULL REFERENCES webhook_endpoints (id),
+        number           INTEGER NOT NULL,  -- the endpoint's order, from 1
+        id               TEXT    NOT NULL,  -- webhook-id: the same on every attempt
+        event            TEXT    NOT NULL,  -- receipt.issued, bundle.promoted, ...
+        first_receipt    INTEGER,           -- the receipts it carries, if any
+        last_receipt     INTEGER,
+        occurred_us      INTEGER NOT NULL,
+        body             BLOB,              -- as sent; NULL once acknowledged or given up
+        created_us       INTEGER NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        first_attempt_us INTEGER,
+        next_attempt_us  INTEGER NOT NULL,
+        last_failure     TEXT,
+        acked_us         INTEGER,
+        ack_sha256       BLOB,              -- SHA-256 of the acknowledging answer
+        given_up_us      INTEGER,
+        PRIMARY KEY (endpoint, number)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX webhook_messages_owed ON webhook_messages (endpoint, number)
+        WHERE acked_us IS NULL AND given_up_us IS NULL;
     ";
 
 /// The file's schema version, refused if a newer appliance wrote it.

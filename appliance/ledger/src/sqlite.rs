@@ -122,12 +122,20 @@ impl SqliteLedger {
         })
     }
 
-    fn failed(&self, source: rusqlite::Error) -> LedgerError {
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+
+    pub(crate) fn failed(&self, source: rusqlite::Error) -> LedgerError {
         storage_error(&self.path)(source)
     }
 
     /// Refuses a write before SQLite would, with an error that names the caller's mistake.
-    fn writable(&self) -> Result<(), LedgerError> {
+    pub(crate) fn writable(&self) -> Result<(), LedgerError> {
         match self.read_only {
             true => Err(LedgerError::ReadOnly {
                 path: self.path.display().to_string(),

@@ -188,7 +188,7 @@ fn a_receipt_that_cannot_move_leaves_the_file_at_version_3_as_it_was() {
             reader,
             LedgerError::TooOld {
                 found: 3,
-                supported: 4,
+                supported: SCHEMA_VERSION,
                 ..
             }
         ),

@@ -53,6 +53,12 @@ pub mod layout {
     /// The transparency log's tiles and latest checkpoint. Not in `ALL`: created with the
     /// log.
     pub const LOG_DIR: &str = "log";
+    /// The Ed25519 secret key (64 hex digits) that signs webhook messages (`v1a`). Not in
+    /// `ALL`: created when the webhook outbox first starts.
+    pub const WEBHOOK_KEY: &str = "webhook.key";
+    /// Each webhook endpoint's `whsec_` secrets (`<id>.secrets`). Not in `ALL`: created with
+    /// the first endpoint.
+    pub const WEBHOOK_SECRETS_DIR: &str = "webhooks";
     /// Compliance snapshots, unless `[compliance] dir` names another folder. Not in `ALL`:
     /// created when the compliance worker first starts.
     pub const COMPLIANCE_DIR: &str = "compliance";
@@ -226,7 +232,18 @@ impl State {
     /// The transparency log's Ed25519 secret key from `log.key`, created on first use
     /// (owner-only). It is not the receipt key: a log key can be rotated with a new log.
     pub fn log_secret(&self) -> Result<[u8; 32], StateError> {
-        let path = self.path(layout::LOG_KEY);
+        self.secret_created_on_first_use(layout::LOG_KEY)
+    }
+
+    /// The webhook signing key's secret from `webhook.key`, created on first use
+    /// (owner-only). Its own key: receivers trust it for webhooks only, and it can be
+    /// rotated without touching receipts or the log.
+    pub fn webhook_secret(&self) -> Result<[u8; 32], StateError> {
+        self.secret_created_on_first_use(layout::WEBHOOK_KEY)
+    }
+
+    fn secret_created_on_first_use(&self, file: &str) -> Result<[u8; 32], StateError> {
+        let path = self.path(file);
         if !path.exists() {
             let mut secret = [0u8; 32];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);

@@ -7,6 +7,7 @@ mod follow;
 mod log;
 mod promotion;
 mod revisions;
+mod webhooks;
 mod worker;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,229 @@
+//! The webhook outbox in the ledger file: endpoints and who changed them, messages stored
+//! with their cursors in one step, attempts, acknowledgements, and what survives a reopen.
+
+use tf_ledger::{
+    Change, EndpointState, FailedAttempt, LedgerError, NewEndpoint, NewMessage, SqliteLedger,
+    WebhookOutbox,
+};
+
+fn change<'a>(at_us: u64, action: &'a str) -> Change<'a> {
+    Change {
+        at_us,
+        action,
+        actor: "auditor",
+        reason: "test",
+    }
+}
+
+fn message<'a>(id: &'a str, receipts: (u64, u64), body: &'a [u8]) -> NewMessage<'a> {
+    NewMessage {
+        id,
+        event: "receipt.issued",
+        receipts: Some(receipts),
+        occurred_us: 5,
+        body,
+    }
+}
+
+fn endpoint(url: &str) -> NewEndpoint<'_> {
+    NewEndpoint {
+        url,
+        settings_json: "{}",
+        receipts_after: 10,
+        timeline_after: 0,
+    }
+}
+
+#[test]
+fn messages_and_cursors_are_stored_together_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut ledger = SqliteLedger::open(&path).expect("open");
+    let id = ledger
+        .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
+        .expect("added");
+    ledger
+        .enqueue(
+            id,
+            &[
+                message("msg_a", (11, 20), b"one"),
+                message("msg_b", (21, 30), b"two"),
+            ],
+            30,
+            0,
+            100,
+        )
+        .expect("stored");
+    // A caller working from the view before that store is refused, and stores nothing.
+    let stale = ledger
+        .enqueue(id, &[message("msg_c", (11, 20), b"again")], 20, 0, 100)
+        .expect_err("behind");
+    assert!(
+        matches!(
+            stale,
+            LedgerError::CursorBehind {
+                stored: 30,
+                got: 20,
+                ..
+            }
+        ),
+        "{stale}"
+    );
+    drop(ledger);
+
+    let mut ledger = SqliteLedger::open(&path).expect("reopen");
+    let endpoints = ledger.endpoints().expect("listed");
+    assert_eq!(endpoints.len(), 1);
+    assert_eq!(endpoints[0].receipts_after, 30);
+    assert_eq!(endpoints[0].state, EndpointState::Active);
+    let pending = ledger.pending(id).expect("pending");
+    let owed: Vec<_> = pending
+        .iter()
+        .map(|m| (m.number, m.id.as_str(), m.receipts, m.body.as_deref()))
+        .collect();
+    assert_eq!(
+        owed,
+        [
+            (1, "msg_a", Some((11, 20)), Some(&b"one"[..])),
+            (2, "msg_b", Some((21, 30)), Some(&b"two"[..]))
+        ]
+    );
+    assert_eq!(pending[0].next_attempt_us, 100);
+
+    // A failed attempt, then the acknowledgement: the body goes, the reference stays.
+    ledger
+        .record_failure(
+            id,
+            1,
+            &FailedAttempt {
+                at_us: 100,
+                failure: "status 503",
+                next_attempt_us: Some(1_100),
+            },
+        )
+        .expect("recorded");
+    ledger
+        .acknowledge(id, 1, 1_100, 1_150, [7; 32])
+        .expect("acknowledged");
+    let again = ledger.acknowledge(id, 1, 1_200, 1_250, [8; 32]);
+    assert!(
+        matches!(again, Err(LedgerError::NoSuchMessage { number: 1, .. })),
+        "{again:?}"
+    );
+    // Giving up drops the body too.
+    ledger
+        .record_failure(
+            id,
+            2,
+            &FailedAttempt {
+                at_us: 200,
+                failure: "timeout",
+                next_attempt_us: None,
+            },
+        )
+        .expect("given up");
+    assert!(ledger.pending(id).expect("pending").is_empty());
+
+    let listed = ledger.messages(id, None, 10).expect("listed");
+    assert_eq!(listed.iter().map(|m| m.number).collect::<Vec<_>>(), [2, 1]);
+    let [given_up, acked] = &listed[..] else {
+        panic!("two messages")
+    };
+    assert_eq!(acked.attempts, 2);
+    assert_eq!(acked.first_attempt_us, Some(100));
+    assert_eq!(acked.acked_us, Some(1_150));
+    assert_eq!(acked.ack_sha256, Some([7; 32]));
+    assert_eq!(acked.last_failure.as_deref(), Some("status 503"));
+    assert_eq!(acked.body, None);
+    assert_eq!(given_up.given_up_us, Some(200));
+    assert_eq!(given_up.attempts, 1);
+    assert_eq!(
+        ledger
+            .messages(id, Some(2), 10)
+            .expect("older")
+            .iter()
+            .map(|m| m.number)
+            .collect::<Vec<_>>(),
+        [1]
+    );
+}
+
+#[test]
+fn changes_are_recorded_and_a_removed_endpoint_stays_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut ledger = SqliteLedger::open(&path).expect("open");
+    let first = ledger
+        .add_endpoint(&endpoint("https://a.example/"), &change(1, "add"))
+        .expect("added");
+    ledger
+        .change_endpoint(
+            first,
+            Some(EndpointState::Paused),
+            None,
+            &change(2, "pause"),
+        )
+        .expect("paused");
+    ledger
+        .change_endpoint(first, None, Some("{\"rate\":5}"), &change(3, "change"))
+        .expect("changed");
+    let row = &ledger.endpoints().expect("listed")[0];
+    assert_eq!(row.state, EndpointState::Paused);
+    assert_eq!(row.settings_json, "{\"rate\":5}");
+    assert_eq!(row.changed_us, 3);
+    ledger
+        .change_endpoint(
+            first,
+            Some(EndpointState::Removed),
+            None,
+            &change(4, "remove"),
+        )
+        .expect("removed");
+    for refused in [
+        ledger.change_endpoint(
+            first,
+            Some(EndpointState::Active),
+            None,
+            &change(5, "resume"),
+        ),
+        ledger.enqueue(first, &[message("msg_x", (11, 11), b"x")], 11, 0, 5),
+    ] {
+        assert!(
+            matches!(refused, Err(LedgerError::NoSuchEndpoint { id }) if id == first),
+            "{refused:?}"
+        );
+    }
+    // Ids are never reused, so an old message id never names a new endpoint's message.
+    let second = ledger
+        .add_endpoint(&endpoint("https://b.example/"), &change(6, "add"))
+        .expect("added");
+    assert!(second > first);
+
+    let actions: Vec<_> = ledger
+        .endpoint_changes(Some(first))
+        .expect("changes")
+        .into_iter()
+        .map(|c| (c.at_us, c.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (1, "add".to_owned()),
+            (2, "pause".to_owned()),
+            (3, "change".to_owned()),
+            (4, "remove".to_owned())
+        ]
+    );
+    assert_eq!(ledger.endpoint_changes(None).expect("all").len(), 5);
+    drop(ledger);
+
+    // The record is append-only, even to someone with the file and the sqlite3 tool.
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    for statement in [
+        "UPDATE webhook_changes SET actor = 'someone else'",
+        "DELETE FROM webhook_changes",
+    ] {
+        let refused = raw.execute(statement, []).expect_err("append-only");
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+    }
+}
