@@ -39,6 +39,8 @@ impl<T: Ledger + WebhookOutbox> OutboxLedger for T {}
 
 /// How often the outbox looks for work.
 const TURN: Duration = Duration::from_millis(20);
+/// How long a message that cannot be signed waits before it is tried again.
+const UNSIGNABLE_WAIT_US: u64 = 60_000_000;
 /// How often the bundle timeline is read for new promotions and rollbacks.
 const TIMELINE_EVERY_US: u64 = 1_000_000;
 
@@ -168,7 +170,12 @@ impl Outbox {
 
     /// One turn: top up, then start what is due.
     fn turn(&mut self, ctx: &mut Context<Self>, now_us: u64) {
-        let read_timeline = now_us.saturating_sub(self.last_timeline_us) >= TIMELINE_EVERY_US;
+        let active = self
+            .runs
+            .values()
+            .any(|run| run.row.state == EndpointState::Active);
+        let read_timeline =
+            active && now_us.saturating_sub(self.last_timeline_us) >= TIMELINE_EVERY_US;
         let timeline = match read_timeline {
             true => {
                 self.last_timeline_us = now_us;
@@ -294,10 +301,16 @@ impl Outbox {
             let headers = match self.signed_headers(id, &message, now_us) {
                 Ok(headers) => headers,
                 Err(why) => {
-                    tracing::warn!(endpoint = id, "webhooks: cannot sign: {why}");
+                    // Nothing was sent: the message waits a minute (in memory only) before
+                    // the next try, so a missing secret is logged once a minute, not each turn.
+                    tracing::warn!(endpoint = id, "webhooks: cannot sign, not sent: {why}");
                     if let Some(run) = self.runs.get_mut(&id) {
                         run.in_flight.remove(&message.number);
                         run.idle.push(session);
+                        if let Some(owed) = run.owed.iter_mut().find(|m| m.number == message.number)
+                        {
+                            owed.next_attempt_us = now_us + UNSIGNABLE_WAIT_US;
+                        }
                     }
                     return;
                 }
