@@ -87,6 +87,8 @@ pub enum Command {
     /// time, or a packet that does not verify (each problem named with its file), 2 unusable
     /// arguments, unreachable, or not allowed.
     Compliance(ComplianceArgs),
+    /// Auditor webhooks: `receive` is a reference receiver that checks and records them.
+    Webhooks(crate::webhook_commands::cli::WebhooksArgs),
 }
 
 /// `appliance compliance`.
@@ -609,6 +611,13 @@ pub enum CtlWhat {
     Receipt {
         /// The sequence number.
         seq: u64,
+    },
+    /// Auditor webhook endpoints: list, add, pause, resume, rotate, change, remove,
+    /// deliveries, replay.
+    Webhooks {
+        /// What to do.
+        #[command(subcommand)]
+        what: crate::ctl::webhooks::WebhooksCtl,
     },
     /// Make an admin token: prints it once, and the `[[admin.tokens]]` entry (its SHA-256).
     Token {

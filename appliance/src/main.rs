@@ -14,6 +14,7 @@ mod preflight;
 mod receipt_commands;
 mod run;
 mod state_commands;
+mod webhook_commands;
 
 use std::process::ExitCode;
 
@@ -86,5 +87,6 @@ fn main() -> ExitCode {
         } => state_commands::keys_show(state, json),
         cli::Command::Log(args) => log_commands::run(args),
         cli::Command::Compliance(args) => compliance_commands::run(args),
+        cli::Command::Webhooks(args) => webhook_commands::run(args),
     }
 }

@@ -66,23 +66,32 @@ pub fn issue_tenant(id: &str, args: StateArgs) -> ExitCode {
 
 pub fn keys_show(args: StateArgs, as_json: bool) -> ExitCode {
     let root = State::resolve(args.state_dir);
-    let signer = match State::open_existing(&root).and_then(|s| s.receipt_signer()) {
-        Ok(signer) => signer,
+    // The webhook key is made on first use, here as when the appliance first signs with it.
+    let keys =
+        State::open_existing(&root).and_then(|s| Ok((s.receipt_signer()?, s.webhook_secret()?)));
+    let (signer, webhook_secret) = match keys {
+        Ok(keys) => keys,
         Err(e) => return fail(&e.to_string()),
     };
     let public = signer.public_key();
+    let webhook_key = tf_webhooks::WebhookPublicKey::from(
+        ed25519_dalek::SigningKey::from_bytes(&webhook_secret).verifying_key(),
+    );
     if as_json {
         let shown = json!({
             "algorithm": "ed25519",
             "key_id": signer.key_id().to_string(),
             "public_key_hex": hex::encode(public.as_bytes()),
             "public_key_base64": STANDARD.encode(public.as_bytes()),
+            "webhook_public_key": webhook_key.to_string(),
         });
         crate::output::line(shown.to_string());
     } else {
         crate::output::line("receipt signing key (Ed25519)");
         crate::output::line(format!("  key id:     {}", signer.key_id()));
         crate::output::line(format!("  public key: {}", hex::encode(public.as_bytes())));
+        crate::output::line("webhook signing key (Ed25519, Standard Webhooks v1a)");
+        crate::output::line(format!("  public key: {webhook_key}"));
     }
     ExitCode::SUCCESS
 }

@@ -302,6 +302,25 @@ const DOCS: &[(&str, &str)] = &[
         "Most time between a new entry and a checkpoint covering it, milliseconds. 10 to 60000.",
     ),
     (
+        "webhooks",
+        "Auditor webhooks: how signed receipts and events are delivered to the endpoints added \
+         with `appliance ctl webhooks add` (kept in the ledger, not here).",
+    ),
+    (
+        "webhooks.timeout_ms",
+        "One attempt's deadline (connect, TLS, request, answer), milliseconds. 100 to 120000.",
+    ),
+    (
+        "webhooks.window",
+        "Messages in flight per endpoint, 1 to 64: more hides a receiver's latency. First \
+         attempts go out in ledger order; a retried message may arrive after later ones, and \
+         each carries its receipts' sequence numbers.",
+    ),
+    (
+        "webhooks.ca_file",
+        "A CA certificate (PEM) trusted for https endpoints besides the host's roots.",
+    ),
+    (
         "tenants",
         "Who may connect: one [[tenants]] per tenant. The id is the one in the client \
          certificate (URI SAN urn:trust-fabric:tenant:<id>).",
@@ -357,6 +376,7 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
     ("compliance.dir", "\"/srv/trust-fabric/compliance\""),
+    ("webhooks.ca_file", "\"/etc/trust-fabric/auditors-ca.pem\""),
     ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),
     ("admin.tokens.roles", "[\"sre\", \"policy-author\"]"),

@@ -4,7 +4,7 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots), `[webhooks]` (auditor webhooks' delivery) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -19,6 +19,7 @@ mod logging;
 mod serve;
 mod span;
 mod tls;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub use serve::{
 };
 pub use span::{format_span_us, parse_span_us};
 pub use tls::TlsConfig;
+pub use webhooks::WebhooksConfig;
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -69,6 +71,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[compliance]`: compliance snapshots.
     pub compliance: ComplianceConfig,
+    /// `[webhooks]`: delivery to auditors' endpoints.
+    pub webhooks: WebhooksConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -88,6 +92,7 @@ impl Default for Config {
             ledger: LedgerConfig::default(),
             log: LogConfig::default(),
             compliance: ComplianceConfig::default(),
+            webhooks: WebhooksConfig::default(),
             tenants: vec![TenantConfig::demo()],
         }
     }
@@ -222,6 +227,7 @@ impl Config {
         self.ledger.validate(path)?;
         self.log.validate(path)?;
         self.compliance.validate(path)?;
+        self.webhooks.validate(path)?;
         serve::validate_tenants(&self.tenants, path)
     }
 }

@@ -16,7 +16,8 @@ pub mod session;
 pub mod storage_metrics;
 pub mod throttle;
 pub mod tls;
+mod webhook_metrics;
 
-pub use api::ApiState;
+pub use api::{ApiState, WebhooksApi};
 pub use hosts::AllowedHosts;
 pub use server::{MAX_CONNECTIONS, Options, serve};

@@ -54,6 +54,7 @@ struct Shared {
     board: Arc<Board>,
     storage: Option<StoragePaths>,
     compliance: Option<tf_control::compliance::ComplianceHandle>,
+    webhooks: Option<tf_control::webhooks::WebhooksHandle>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
@@ -63,6 +64,10 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     }
     if let Some(compliance) = &shared.compliance {
         crate::compliance_metrics::render(compliance, &mut text);
+    }
+    if let Some(webhooks) = &shared.webhooks {
+        let now_us = tf_seam::clock::unix_micros();
+        crate::webhook_metrics::render(&webhooks.status(), now_us, &mut text);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -95,6 +100,7 @@ pub fn serve(
         board: api.board.clone(),
         storage: options.storage,
         compliance: api.compliance.clone(),
+        webhooks: api.webhooks.as_ref().map(|w| w.status.clone()),
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

@@ -61,7 +61,7 @@ pub enum ErrorCode {
     AlreadyAsked,
     /// The newest compliance snapshot already seals everything up to now (409).
     AlreadySealed,
-    /// No such stored revision, receipt or compliance snapshot (404).
+    /// No such stored revision, receipt, compliance snapshot or webhook endpoint (404).
     NotFound,
     /// A shard did not prepare a switch in time; nothing changed, retry (503).
     NotPrepared,
@@ -73,6 +73,11 @@ pub enum ErrorCode {
     Stopping,
     /// No compliance snapshot worker runs in this appliance (503).
     ComplianceNotRunning,
+    /// The webhook endpoint's state does not allow the change (pausing a paused one), or the
+    /// endpoints are at their limit (409).
+    WrongState,
+    /// No webhook outbox runs in this appliance (503).
+    WebhooksNotRunning,
     /// The appliance failed (its ledger, or the control actor); see its log (500).
     Internal,
 }
@@ -124,7 +129,7 @@ impl ErrorBody {
 
 impl ErrorCode {
     /// Every code, in the order of their statuses.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -134,6 +139,7 @@ impl ErrorCode {
         ErrorCode::NoSuchRollback,
         ErrorCode::AlreadyAsked,
         ErrorCode::AlreadySealed,
+        ErrorCode::WrongState,
         ErrorCode::UnknownHost,
         ErrorCode::Refused,
         ErrorCode::TooManyAttempts,
@@ -142,6 +148,7 @@ impl ErrorCode {
         ErrorCode::Busy,
         ErrorCode::Stopping,
         ErrorCode::ComplianceNotRunning,
+        ErrorCode::WebhooksNotRunning,
     ];
 
     /// How long a `busy` answer asks the caller to wait, seconds (its `Retry-After`).
@@ -155,7 +162,10 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::Csrf => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::RequestTimeout => 408,
-            ErrorCode::NoSuchRollback | ErrorCode::AlreadyAsked | ErrorCode::AlreadySealed => 409,
+            ErrorCode::NoSuchRollback
+            | ErrorCode::AlreadyAsked
+            | ErrorCode::AlreadySealed
+            | ErrorCode::WrongState => 409,
             ErrorCode::UnknownHost => 421,
             ErrorCode::Refused => 422,
             ErrorCode::TooManyAttempts => 429,
@@ -163,7 +173,8 @@ impl ErrorCode {
             ErrorCode::NotPrepared
             | ErrorCode::Busy
             | ErrorCode::Stopping
-            | ErrorCode::ComplianceNotRunning => 503,
+            | ErrorCode::ComplianceNotRunning
+            | ErrorCode::WebhooksNotRunning => 503,
         }
     }
 
@@ -186,6 +197,8 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Stopping => "stopping",
             ErrorCode::ComplianceNotRunning => "compliance-not-running",
+            ErrorCode::WrongState => "wrong-state",
+            ErrorCode::WebhooksNotRunning => "webhooks-not-running",
             ErrorCode::Internal => "internal",
         }
     }
@@ -222,7 +235,14 @@ impl ErrorCode {
             ErrorCode::AlreadySealed => {
                 "The newest compliance snapshot already seals everything up to now"
             }
-            ErrorCode::NotFound => "No such stored revision, receipt or compliance snapshot",
+            ErrorCode::NotFound => {
+                "No such stored revision, receipt, compliance snapshot or webhook endpoint"
+            }
+            ErrorCode::WrongState => {
+                "The webhook endpoint's state does not allow this change, or the endpoints are \
+                 at their limit"
+            }
+            ErrorCode::WebhooksNotRunning => "No webhook outbox runs in this appliance",
             ErrorCode::NotPrepared => {
                 "A shard did not prepare the switch in time; nothing changed, retry"
             }
@@ -329,6 +349,8 @@ mod tests {
                 "compliance-not-running",
                 503,
             ),
+            (ErrorCode::WrongState, "wrong-state", 409),
+            (ErrorCode::WebhooksNotRunning, "webhooks-not-running", 503),
             (ErrorCode::Internal, "internal", 500),
         ];
         assert_eq!(table.len(), ErrorCode::ALL.len());

@@ -23,6 +23,7 @@ mod routes;
 mod status;
 mod switch;
 mod tenants;
+mod webhooks;
 
 pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
@@ -42,6 +43,12 @@ pub use routes::{Method, Operation, Permission, ROUTES, Role, Route};
 pub use status::{ActiveBundle, ShardStatus, StatusReply};
 pub use switch::{PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateReply};
 pub use tenants::{Tenant, TenantCap, TenantsReply};
+pub use webhooks::{
+    AddWebhook, ChangeWebhook, DeliveriesQuery, DeliveriesReply, MessageStatus, ReplayWebhook,
+    WebhookAction, WebhookAdded, WebhookChanged, WebhookDelivery, WebhookEndpoint, WebhookFailures,
+    WebhookLatencyBucket, WebhookMessage, WebhookPath, WebhookReplayed, WebhookSettings,
+    WebhookState, WebhooksReply,
+};
 
 #[cfg(test)]
 mod testing;

@@ -19,6 +19,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::routes::{Method, Operation, ROUTES, Route};
 use crate::{
+    AddWebhook, ChangeWebhook, DeliveriesQuery, DeliveriesReply, ReplayWebhook, WebhookAdded,
+    WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
+};
+use crate::{
     BudgetsReply, DiffPath, DiffQuery, DiffReply, OverviewReply, PromoteQuery, ReceiptPath,
     ReceiptReply, RollbackRequest, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply,
     Switched, TenantsReply, TimelineReply, ValidateReply,
@@ -150,6 +154,11 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Receipt => reference::<ReceiptReply>(schemas),
         Operation::Snapshots => reference::<SnapshotsReply>(schemas),
         Operation::AskSnapshot => reference::<SnapshotAsked>(schemas),
+        Operation::Webhooks => reference::<WebhooksReply>(schemas),
+        Operation::AddWebhook => reference::<WebhookAdded>(schemas),
+        Operation::ChangeWebhook => reference::<WebhookChanged>(schemas),
+        Operation::Deliveries => reference::<DeliveriesReply>(schemas),
+        Operation::ReplayWebhook => reference::<WebhookReplayed>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -184,6 +193,17 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             SnapshotPath::schemas(schemas);
             SnapshotPath::into_params(path)
         }
+        Operation::ChangeWebhook | Operation::ReplayWebhook => {
+            WebhookPath::schemas(schemas);
+            WebhookPath::into_params(path)
+        }
+        Operation::Deliveries => {
+            WebhookPath::schemas(schemas);
+            DeliveriesQuery::schemas(schemas);
+            let mut parameters = WebhookPath::into_params(path);
+            parameters.extend(DeliveriesQuery::into_params(query));
+            parameters
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -192,7 +212,9 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::Rollback
         | Operation::OpenApi
         | Operation::Snapshots
-        | Operation::AskSnapshot => Vec::new(),
+        | Operation::AskSnapshot
+        | Operation::Webhooks
+        | Operation::AddWebhook => Vec::new(),
     }
 }
 
@@ -213,17 +235,10 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
                     .build(),
             )
         }
-        Operation::Rollback => Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content(
-                    JSON,
-                    ContentBuilder::new()
-                        .schema(Some(reference::<RollbackRequest>(schemas)))
-                        .build(),
-                )
-                .build(),
-        ),
+        Operation::Rollback => Some(json_body(reference::<RollbackRequest>(schemas))),
+        Operation::AddWebhook => Some(json_body(reference::<AddWebhook>(schemas))),
+        Operation::ChangeWebhook => Some(json_body(reference::<ChangeWebhook>(schemas))),
+        Operation::ReplayWebhook => Some(json_body(reference::<ReplayWebhook>(schemas))),
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -234,8 +249,18 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::OpenApi
         | Operation::Snapshots
         | Operation::AskSnapshot
-        | Operation::SnapshotArchive => None,
+        | Operation::SnapshotArchive
+        | Operation::Webhooks
+        | Operation::Deliveries => None,
     }
+}
+
+/// A required JSON request body of `schema`.
+fn json_body(schema: RefOr<Schema>) -> RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content(JSON, ContentBuilder::new().schema(Some(schema)).build())
+        .build()
 }
 
 /// One response per status among `errors`, each describing the codes answered with it.

@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 14] = [
+pub const ROUTES: [Route; 19] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -170,6 +170,80 @@ pub const ROUTES: [Route; 14] = [
             ErrorCode::ComplianceNotRunning,
         ],
     },
+    Route {
+        operation: Operation::Webhooks,
+        method: Method::Get,
+        path: "/api/v1/webhooks",
+        permission: Permission::ReadReceipts,
+        summary: "Auditor webhook endpoints with their delivery figures, and the public key \
+                  their v1a signatures verify with",
+        own_errors: &[
+            ErrorCode::WebhooksNotRunning,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ],
+    },
+    Route {
+        operation: Operation::AddWebhook,
+        method: Method::Post,
+        path: "/api/v1/webhooks",
+        permission: Permission::Webhooks,
+        summary: "Add an auditor webhook endpoint; answers its whsec_ secret, shown only once \
+                  (a local endpoint needs the sre role)",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::WrongState,
+            ErrorCode::WebhooksNotRunning,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ],
+    },
+    Route {
+        operation: Operation::ChangeWebhook,
+        method: Method::Post,
+        path: "/api/v1/webhooks/{id}",
+        permission: Permission::Webhooks,
+        summary: "Pause, resume, rotate the secret of, change or remove a webhook endpoint; \
+                  recorded with who and why",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WrongState,
+            ErrorCode::WebhooksNotRunning,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ],
+    },
+    Route {
+        operation: Operation::Deliveries,
+        method: Method::Get,
+        path: "/api/v1/webhooks/{id}/deliveries",
+        permission: Permission::ReadReceipts,
+        summary: "A webhook endpoint's messages, newest first: attempts, failures, \
+                  acknowledgements and their auditor references",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WebhooksNotRunning,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ],
+    },
+    Route {
+        operation: Operation::ReplayWebhook,
+        method: Method::Post,
+        path: "/api/v1/webhooks/{id}/replay",
+        permission: Permission::Webhooks,
+        summary: "Send a webhook endpoint's messages again (acknowledged or given up), with \
+                  their webhook-ids unchanged",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WebhooksNotRunning,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -234,6 +308,16 @@ pub enum Operation {
     AskSnapshot,
     /// `GET /api/v1/compliance/snapshots/{name}/archive`.
     SnapshotArchive,
+    /// `GET /api/v1/webhooks`.
+    Webhooks,
+    /// `POST /api/v1/webhooks`.
+    AddWebhook,
+    /// `POST /api/v1/webhooks/{id}`.
+    ChangeWebhook,
+    /// `GET /api/v1/webhooks/{id}/deliveries`.
+    Deliveries,
+    /// `POST /api/v1/webhooks/{id}/replay`.
+    ReplayWebhook,
 }
 
 /// An HTTP method the admin API uses.
@@ -262,18 +346,23 @@ pub enum Permission {
     Rollback,
     /// Ask for a compliance snapshot now.
     Snapshot,
+    /// Add, change and replay auditor webhook endpoints.
+    Webhooks,
+    /// Mark a webhook endpoint local (private addresses and plain HTTP allowed).
+    LocalWebhook,
 }
 
 /// A role an admin token can hold (named in `[[admin.tokens]]` `roles`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Role {
-    /// Runs the appliance: rollbacks, receipts, validation, compliance snapshots, everything
-    /// read-only.
+    /// Runs the appliance: rollbacks, receipts, validation, compliance snapshots, webhook
+    /// endpoints (local ones too), everything read-only.
     Sre,
     /// Changes policy: validates and promotes bundles, rolls back.
     PolicyAuthor,
-    /// Audits: receipts, compliance snapshots and the timeline.
+    /// Audits: receipts, compliance snapshots, the timeline, and webhook endpoints (not local
+    /// ones).
     Auditor,
     /// Looks: status, tenants, budgets, bundles, timeline.
     Viewer,
@@ -332,6 +421,11 @@ impl Operation {
             Operation::Snapshots => "list_snapshots",
             Operation::AskSnapshot => "ask_snapshot",
             Operation::SnapshotArchive => "get_snapshot_archive",
+            Operation::Webhooks => "list_webhooks",
+            Operation::AddWebhook => "add_webhook",
+            Operation::ChangeWebhook => "change_webhook",
+            Operation::Deliveries => "list_deliveries",
+            Operation::ReplayWebhook => "replay_webhook",
         }
     }
 
@@ -365,13 +459,15 @@ impl Method {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Read,
         Permission::ReadReceipts,
         Permission::Validate,
         Permission::Promote,
         Permission::Rollback,
         Permission::Snapshot,
+        Permission::Webhooks,
+        Permission::LocalWebhook,
     ];
 
     /// What it allows and who holds it, as a `forbidden` message says it ("`name` may not
@@ -384,6 +480,8 @@ impl Permission {
             Permission::Promote => "promote bundles (policy-author)",
             Permission::Rollback => "roll back (sre or policy-author)",
             Permission::Snapshot => "ask for a compliance snapshot (sre)",
+            Permission::Webhooks => "add or change webhook endpoints (auditor or sre)",
+            Permission::LocalWebhook => "mark a webhook endpoint local (sre)",
         }
     }
 }
@@ -413,10 +511,10 @@ impl Role {
         match self {
             Role::Sre => matches!(
                 permission,
-                Read | ReadReceipts | Validate | Rollback | Snapshot
+                Read | ReadReceipts | Validate | Rollback | Snapshot | Webhooks | LocalWebhook
             ),
             Role::PolicyAuthor => matches!(permission, Read | Validate | Promote | Rollback),
-            Role::Auditor => matches!(permission, Read | ReadReceipts),
+            Role::Auditor => matches!(permission, Read | ReadReceipts | Webhooks),
             Role::Viewer => matches!(permission, Read),
         }
     }
@@ -461,6 +559,15 @@ mod tests {
                 "/api/v1/compliance/snapshots/{name}/archive",
                 Permission::ReadReceipts,
             ),
+            ("GET", "/api/v1/webhooks", Permission::ReadReceipts),
+            ("POST", "/api/v1/webhooks", Permission::Webhooks),
+            ("POST", "/api/v1/webhooks/{id}", Permission::Webhooks),
+            (
+                "GET",
+                "/api/v1/webhooks/{id}/deliveries",
+                Permission::ReadReceipts,
+            ),
+            ("POST", "/api/v1/webhooks/{id}/replay", Permission::Webhooks),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -488,16 +595,23 @@ mod tests {
     #[test]
     fn each_role_may_do_exactly_its_part() {
         // auth.rs's table.
-        use Permission::*;
         let table = [
-            (Role::Sre, [true, true, true, false, true, true]),
-            (Role::PolicyAuthor, [true, false, true, true, true, false]),
-            (Role::Auditor, [true, true, false, false, false, false]),
-            (Role::Viewer, [true, false, false, false, false, false]),
+            (Role::Sre, [true, true, true, false, true, true, true, true]),
+            (
+                Role::PolicyAuthor,
+                [true, false, true, true, true, false, false, false],
+            ),
+            (
+                Role::Auditor,
+                [true, true, false, false, false, false, true, false],
+            ),
+            (
+                Role::Viewer,
+                [true, false, false, false, false, false, false, false],
+            ),
         ];
         for (role, expected) in table {
-            let got =
-                [Read, ReadReceipts, Validate, Promote, Rollback, Snapshot].map(|p| role.allows(p));
+            let got = Permission::ALL.map(|p| role.allows(p));
             assert_eq!(got, expected, "{role:?}");
             assert_eq!(Role::parse(role.name()), Some(role));
         }
@@ -531,6 +645,8 @@ mod tests {
         assert_eq!(roles(Operation::Snapshots), "sre, auditor");
         assert_eq!(roles(Operation::SnapshotArchive), "sre, auditor");
         assert_eq!(roles(Operation::AskSnapshot), "sre");
+        assert_eq!(roles(Operation::AddWebhook), "sre, auditor");
+        assert_eq!(roles(Operation::Deliveries), "sre, auditor");
     }
 
     #[test]

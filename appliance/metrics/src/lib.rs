@@ -14,11 +14,10 @@ mod shard;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+pub use exposition::Page;
 pub use histogram::{COMMIT_SECONDS, Histogram, LATENCY_SECONDS};
 pub use process::thread_cpu_seconds;
 pub use shard::{BudgetGauge, KINDS, OUTCOMES, ShardMetrics, ShardSnapshot};
-
-use exposition::Page;
 
 /// What the ledger thread publishes.
 #[derive(Clone, Debug)]

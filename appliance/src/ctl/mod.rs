@@ -4,6 +4,7 @@
 //! shown, and an error into `ErrorBody`.
 
 pub(crate) mod http;
+pub(crate) mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,8 +13,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    DiffReply, ErrorBody, Operation, ReceiptReply, Revision, RollbackRequest, StatusReply,
-    Switched, TimelineReply, ValidateReply,
+    DeliveriesReply, DiffReply, ErrorBody, Operation, ReceiptReply, Revision, RollbackRequest,
+    StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged,
+    WebhookReplayed, WebhooksReply,
 };
 
 use crate::cli::{CtlArgs, CtlWhat};
@@ -32,6 +34,28 @@ struct Request {
     content_type: &'static str,
     /// The body.
     body: Vec<u8>,
+}
+
+impl Request {
+    /// A call without a body.
+    fn get(operation: Operation, target: String) -> Self {
+        Request {
+            operation,
+            target,
+            content_type: "application/json",
+            body: Vec::new(),
+        }
+    }
+
+    /// A call with `body` as JSON.
+    fn json(operation: Operation, target: String, body: &impl Serialize) -> Result<Self, String> {
+        Ok(Request {
+            operation,
+            target,
+            content_type: "application/json",
+            body: serde_json::to_vec(body).map_err(|e| e.to_string())?,
+        })
+    }
 }
 
 /// Runs one `appliance ctl` command. Exit 0 done, 1 refused by the appliance, 2 unusable
@@ -171,6 +195,7 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
                 body: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
             }
         }
+        CtlWhat::Webhooks { what } => return webhooks::request(what),
         CtlWhat::Token { .. } => return Err("`ctl token` makes no call".into()),
     })
 }
@@ -185,6 +210,11 @@ fn reply_text(operation: Operation, body: &str) -> Result<String, serde_json::Er
         Operation::Validate => typed::<ValidateReply>(body),
         Operation::Promote | Operation::Rollback => typed::<Switched>(body),
         Operation::Receipt => typed::<ReceiptReply>(body),
+        Operation::Webhooks => typed::<WebhooksReply>(body),
+        Operation::AddWebhook => typed::<WebhookAdded>(body),
+        Operation::ChangeWebhook => typed::<WebhookChanged>(body),
+        Operation::Deliveries => typed::<DeliveriesReply>(body),
+        Operation::ReplayWebhook => typed::<WebhookReplayed>(body),
         // `ctl` calls no other route.
         _ => Ok(as_received(body)),
     }

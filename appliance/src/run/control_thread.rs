@@ -10,11 +10,12 @@ use std::time::Duration;
 use actix::Actor;
 use anyhow::Context as _;
 use tf_admin::auth::Tokens;
-use tf_admin::{AllowedHosts, ApiState};
+use tf_admin::{AllowedHosts, ApiState, WebhooksApi};
 use tf_config::Config;
 use tf_control::bundles::ServeTenants;
 use tf_control::compliance::{Compliance, CompliancePlan};
 use tf_control::log::TransparencyLog;
+use tf_control::webhooks::{Outbox, OutboxPlan, SecretStore, WebhooksHandle};
 use tf_control::worker::{Pace, Worker};
 use tf_control::{Book, Bundles, Running};
 use tf_ledger::{Ledger, SqliteLedger};
@@ -150,6 +151,45 @@ pub fn compliance_plan(
     })
 }
 
+/// The webhook outbox's plan: its own ledger connection, the endpoints' secrets and the
+/// appliance's webhook key from the state directory, TLS with `[webhooks] ca_file` trusted
+/// besides the host's roots, and `[webhooks]` deadline and window.
+pub fn webhooks_plan(
+    config: &Config,
+    state: &State,
+    ledger_path: &Path,
+    board: Arc<Board>,
+) -> anyhow::Result<OutboxPlan> {
+    let webhooks = &config.webhooks;
+    let extra_ca = match &webhooks.ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("reading {} (webhooks.ca_file)", path.display()))?,
+        ),
+        None => None,
+    };
+    let tls = tf_webhook_client::client_config(extra_ca.as_deref())
+        .context("setting up TLS for webhooks (webhooks.ca_file)")?;
+    let secrets_dir = state.path(tf_state::layout::WEBHOOK_SECRETS_DIR);
+    std::fs::create_dir_all(&secrets_dir)
+        .with_context(|| format!("creating {}", secrets_dir.display()))?;
+    Ok(OutboxPlan {
+        ledger: Box::new(SqliteLedger::open(ledger_path)?),
+        board,
+        secrets: SecretStore::at(&secrets_dir),
+        key: Arc::new(ed25519_dalek::SigningKey::from_bytes(
+            &state.webhook_secret()?,
+        )),
+        tls,
+        limits: tf_webhook_client::PostLimits {
+            timeout: Duration::from_millis(webhooks.timeout_ms),
+            max_answer_bytes: tf_webhook_client::DEFAULT_MAX_ANSWER_BYTES,
+        },
+        window: webhooks.window,
+        status: WebhooksHandle::default(),
+    })
+}
+
 /// What the control thread starts from.
 pub struct ControlPlan {
     /// The bundles' book, opened on the main thread.
@@ -166,6 +206,8 @@ pub struct ControlPlan {
     pub log: LogPlan,
     /// Compliance snapshots and retention.
     pub compliance: CompliancePlan,
+    /// Auditor webhooks.
+    pub webhooks: OutboxPlan,
 }
 
 /// The running control thread.
@@ -213,6 +255,11 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                 let (compliance, compliance_handle) =
                     Compliance::new(plan.compliance).map_err(std::io::Error::other)?;
                 compliance.start_on(&actix::Arbiter::new().handle());
+                let webhooks_status = plan.webhooks.status.clone();
+                let webhooks_plan = plan.webhooks;
+                let outbox = Outbox::start_in_arbiter(&actix::Arbiter::new().handle(), |_| {
+                    Outbox::new(webhooks_plan)
+                });
                 bundles.do_send(ServeTenants {
                     table: plan.tenants,
                     running: plan.running,
@@ -221,7 +268,8 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     Some(admin) => {
                         let api =
                             ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics)
-                                .with_compliance(compliance_handle);
+                                .with_compliance(compliance_handle)
+                                .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();
                         actix::spawn(async move {

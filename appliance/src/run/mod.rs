@@ -288,6 +288,7 @@ fn serve(
             board.clone(),
         )?,
     )?;
+    let webhooks = control_thread::webhooks_plan(&config, &state, &ledger_path, board.clone())?;
     let control = control_thread::start(control_thread::ControlPlan {
         book,
         tenants,
@@ -298,6 +299,7 @@ fn serve(
         admin,
         log,
         compliance,
+        webhooks,
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

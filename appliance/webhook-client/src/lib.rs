@@ -9,5 +9,5 @@ mod post;
 mod tls;
 
 pub use destination::{Destination, MAX_URL_BYTES, UrlError, address_allowed};
-pub use post::{Answer, Failure, PostLimits, Session};
+pub use post::{Answer, DEFAULT_MAX_ANSWER_BYTES, Failure, PostLimits, Session};
 pub use tls::{TlsSetupError, client_config};

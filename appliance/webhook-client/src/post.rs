@@ -21,6 +21,10 @@ use tokio_rustls::TlsConnector;
 
 use crate::destination::{Destination, address_allowed};
 
+/// The most of an answer's body read by default: enough for any acknowledgement a receiver
+/// means to be kept as the auditor reference.
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// How attempts are made.
 #[derive(Clone, Copy, Debug)]
 pub struct PostLimits {

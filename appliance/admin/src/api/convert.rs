@@ -296,5 +296,7 @@ fn switch_action(name: &str) -> Result<SwitchAction, ErrorBody> {
     })
 }
 
+pub(super) mod webhooks;
+
 #[cfg(test)]
 mod tests;

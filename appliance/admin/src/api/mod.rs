@@ -13,6 +13,7 @@ mod openapi;
 mod receipts;
 mod status;
 mod summary;
+mod webhooks;
 
 use std::fmt;
 use std::sync::Arc;
@@ -37,6 +38,10 @@ pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use receipts::receipt_value;
 pub use status::{budgets_value, overview_value, status_value, tenants_value};
+pub use webhooks::{
+    WebhooksApi, add_webhook_value, change_webhook_value, deliveries_value, replay_value,
+    webhooks_value,
+};
 
 /// The largest request body read: a bundle archive at its largest. A larger body is answered
 /// `bad-request` (from its `Content-Length`, before any of it is read).
@@ -65,6 +70,8 @@ pub struct ApiState {
     pub compliance: Option<ComplianceHandle>,
     /// Snapshot archives being written (at most [`archive::MAX_ARCHIVES`]).
     pub archives: AtomicUsize,
+    /// The webhook outbox; `None` where none runs (tests).
+    pub webhooks: Option<WebhooksApi>,
 }
 
 impl ApiState {
@@ -86,7 +93,14 @@ impl ApiState {
             secure_cookies: false,
             compliance: None,
             archives: AtomicUsize::new(0),
+            webhooks: None,
         }
+    }
+
+    /// The same, serving auditor webhooks through `api`.
+    pub fn with_webhooks(mut self, api: WebhooksApi) -> Self {
+        self.webhooks = Some(api);
+        self
     }
 
     /// The same, serving compliance snapshots from `handle`.
@@ -149,6 +163,11 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::Snapshots => method.to(compliance::snapshots),
         Operation::AskSnapshot => method.to(compliance::ask_snapshot),
         Operation::SnapshotArchive => method.to(archive::archive),
+        Operation::Webhooks => method.to(webhooks::list),
+        Operation::AddWebhook => method.to(webhooks::add),
+        Operation::ChangeWebhook => method.to(webhooks::change),
+        Operation::Deliveries => method.to(webhooks::deliveries),
+        Operation::ReplayWebhook => method.to(webhooks::replay),
         _ => return None,
     })
 }

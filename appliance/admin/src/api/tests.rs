@@ -80,6 +80,7 @@ fn concrete(route: &Route) -> String {
         .replace("{revision}", "1")
         .replace("{seq}", "1")
         .replace("{name}", "snapshot-20260102T030405Z")
+        .replace("{id}", "1")
 }
 
 fn request(method: Method, path: &str, token: Option<&str>) -> TestRequest {
@@ -168,10 +169,19 @@ fn each_role_gets_exactly_the_routes_its_permissions_allow() {
 fn every_route_wants_a_known_token_and_answers_no_other_method() {
     run(async {
         let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
-        for route in &ROUTES {
+        for (at, route) in ROUTES.iter().enumerate() {
             let path = concrete(route);
+            // Each route from an address of its own: more unknown tokens than one address is
+            // let through in a row.
+            let peer: std::net::SocketAddr = format!("10.0.{at}.1:4000").parse().expect("addr");
             for token in [None, Some("not-a-token")] {
-                let answered = send(&app, request(route.method, &path, token).to_request()).await;
+                let answered = send(
+                    &app,
+                    request(route.method, &path, token)
+                        .peer_addr(peer)
+                        .to_request(),
+                )
+                .await;
                 assert_eq!(
                     answered.error().error,
                     ErrorCode::Unauthenticated,

@@ -84,7 +84,7 @@ pub fn compose_timeline(
                 single(
                     endpoint,
                     kind,
-                    event.seq,
+                    (event.seq, None),
                     event.at_us,
                     &BundleSwitch::of(event),
                 )
@@ -147,7 +147,7 @@ fn budget_exhausted(endpoint: u64, record: &LedgerRecord) -> Option<Composed> {
     Some(single(
         endpoint,
         EventType::BudgetExhausted,
-        record.seq(),
+        (record.seq(), Some(record.seq())),
         record.receipt.decided_us,
         &data,
     ))
@@ -169,23 +169,25 @@ fn snapshot_sealed(endpoint: u64, record: &LedgerRecord) -> Option<Composed> {
     Some(single(
         endpoint,
         EventType::SnapshotSealed,
-        record.seq(),
+        (record.seq(), Some(record.seq())),
         record.receipt.decided_us,
         &data,
     ))
 }
 
+/// One event's message; `key` is what its id is unique by, and the receipt it tells of if it
+/// comes from one (so a replay knows where to compose it from again).
 fn single<D: Serialize>(
     endpoint: u64,
     event: EventType,
-    key: u64,
+    (key, receipt): (u64, Option<u64>),
     occurred_us: u64,
     data: &D,
 ) -> Composed {
     Composed {
         id: event_webhook_id(endpoint, event, key),
         event,
-        receipts: None,
+        receipts: receipt.map(|seq| (seq, seq)),
         occurred_us,
         body: event_body(event, occurred_us, data)
             .expect("plain structs of strings and numbers serialise"),

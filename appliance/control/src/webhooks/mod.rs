@@ -5,12 +5,14 @@
 mod compose;
 mod outbox;
 mod pacing;
+mod replay;
 mod requests;
 mod secrets;
 mod status;
 
 pub use compose::{Composed, compose_receipts, compose_timeline};
 pub use outbox::{Outbox, OutboxLedger, OutboxPlan};
+pub use replay::{MAX_REPLAY, ReplayMessages, Replayed};
 pub use requests::{
     AddEndpoint, Asker, ChangeEndpoint, Deliveries, EndpointAction, EndpointView, ListEndpoints,
     MAX_ENDPOINTS, MAX_LISTED, PublicKey, ROTATION_GRACE_US, RequestError,

@@ -57,6 +57,9 @@ pub enum RequestError {
         /// What to do instead.
         what: &'static str,
     },
+    /// A range of messages that cannot be replayed.
+    #[error("{0}")]
+    Range(String),
     /// The ledger or the state directory failed.
     #[error("{0}")]
     Storage(String),
