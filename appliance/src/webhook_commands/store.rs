@@ -16,7 +16,7 @@
 //! recorded messages account for.
 
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +67,13 @@ impl Store {
         let messages_path = dir.join(MESSAGES);
         let receipts_path = dir.join(RECEIPTS);
         let messages = open_append(&messages_path)?;
+        // Two receivers appending to the same files would interleave their lines.
+        messages.try_lock().map_err(|e| match e {
+            TryLockError::WouldBlock => {
+                format!("{}: another receiver is recording here", dir.display())
+            }
+            TryLockError::Error(e) => format!("{}: {e}", messages_path.display()),
+        })?;
         let receipts = open_append(&receipts_path)?;
         let loaded = load_messages(&messages, &messages_path)?;
         let receipts_len = receipts_end(&receipts, loaded.receipts, &receipts_path)?;
@@ -546,6 +553,16 @@ mod tests {
         fs::write(&messages, format!("garbage\n{text}")).expect("written");
         let error = Store::open(dir.path()).err().expect("refused");
         assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn one_receiver_at_a_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("opens");
+        let error = Store::open(dir.path()).err().expect("locked");
+        assert!(error.contains("another receiver"), "{error}");
+        drop(store);
+        Store::open(dir.path()).expect("free again");
     }
 
     #[test]

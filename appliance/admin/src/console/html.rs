@@ -24,12 +24,13 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
     ("/console/receipts", "Receipts"),
     ("/console/compliance", "Compliance"),
+    ("/console/webhooks", "Webhooks"),
 ];
 
 /// A whole page: header with navigation and the user, then `body`.

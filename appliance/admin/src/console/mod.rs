@@ -7,6 +7,7 @@
 mod compliance;
 mod html;
 mod pages;
+mod webhooks;
 
 use std::time::Instant;
 
@@ -45,8 +46,21 @@ pub fn form(path: &str) -> Option<FormCaller> {
         "/console/logout" => Some(FormCaller::Session(None)),
         "/console/rollback" => Some(FormCaller::Session(Some(Permission::Rollback))),
         "/console/compliance/snapshot" => Some(FormCaller::Session(Some(Permission::Snapshot))),
+        "/console/webhooks/add" => Some(FormCaller::Session(Some(Permission::Webhooks))),
+        _ if webhook_form(path) => Some(FormCaller::Session(Some(Permission::Webhooks))),
         _ => None,
     }
+}
+
+/// `/console/webhooks/{id}/change` and `/console/webhooks/{id}/replay`.
+fn webhook_form(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/console/webhooks/") else {
+        return false;
+    };
+    let id = rest
+        .strip_suffix("/change")
+        .or_else(|| rest.strip_suffix("/replay"));
+    id.is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `caller` may post a form, from the request's headers; else the page to answer.
@@ -104,6 +118,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route(
             "/console/compliance/snapshot",
             web::post().to(compliance::ask),
+        )
+        .route("/console/webhooks", web::get().to(webhooks::endpoints))
+        .route("/console/webhooks/add", web::post().to(webhooks::add))
+        .route(
+            "/console/webhooks/{id}",
+            web::get().to(webhooks::deliveries),
+        )
+        .route(
+            "/console/webhooks/{id}/change",
+            web::post().to(webhooks::change),
+        )
+        .route(
+            "/console/webhooks/{id}/replay",
+            web::post().to(webhooks::replay),
         )
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
