@@ -121,6 +121,11 @@ pub trait Ledger: Send {
     /// The last sequence number `worker` saved as handled, 0 if it never saved one.
     fn cursor(&self, worker: &str) -> Result<u64, LedgerError>;
 
+    /// The last sequence number every webhook endpoint (not removed) is done with: below its
+    /// cursor and below the first receipt of any message it is still owed. `None` without
+    /// endpoints. Pruning stops there, so a paused or failing endpoint loses nothing.
+    fn webhook_hold(&self) -> Result<Option<u64>, LedgerError>;
+
     /// Saves `seq` as the last sequence number `worker` handled, durably when this returns.
     /// Saving the stored number again is accepted; a lower one is refused with
     /// [`LedgerError::CursorBehind`] and the stored one is kept.

@@ -279,6 +279,10 @@ impl Ledger for SqliteLedger {
         cursors::cursor(&self.connection, worker).map_err(|e| self.failed(e))
     }
 
+    fn webhook_hold(&self) -> Result<Option<u64>, LedgerError> {
+        crate::outbox::sql::hold(&self.connection).map_err(|e| self.failed(e))
+    }
+
     fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError> {
         self.writable()?;
         match cursors::save(&self.connection, worker, seq).map_err(|e| self.failed(e))? {

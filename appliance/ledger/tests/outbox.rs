@@ -2,8 +2,8 @@
 //! with their cursors in one step, attempts, acknowledgements, and what survives a reopen.
 
 use tf_ledger::{
-    Change, EndpointState, FailedAttempt, LedgerError, NewEndpoint, NewMessage, SqliteLedger,
-    WebhookOutbox,
+    Change, EndpointState, FailedAttempt, Ledger, LedgerError, NewEndpoint, NewMessage,
+    SqliteLedger, WebhookOutbox,
 };
 
 fn change<'a>(at_us: u64, action: &'a str) -> Change<'a> {
@@ -226,4 +226,95 @@ fn changes_are_recorded_and_a_removed_endpoint_stays_removed() {
         let refused = raw.execute(statement, []).expect_err("append-only");
         assert!(refused.to_string().contains("append-only"), "{refused}");
     }
+}
+
+#[test]
+fn pruning_is_held_below_what_any_endpoint_still_needs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("open");
+    assert_eq!(ledger.webhook_hold().expect("hold"), None, "no endpoint");
+    let slow = ledger
+        .add_endpoint(&endpoint("https://slow.example/hook"), &change(1, "add"))
+        .expect("added");
+    let fast = ledger
+        .add_endpoint(&endpoint("https://fast.example/hook"), &change(1, "add"))
+        .expect("added");
+    assert_eq!(
+        ledger.webhook_hold().expect("hold"),
+        Some(10),
+        "both cursors at 10"
+    );
+    ledger
+        .enqueue(fast, &[message("msg_f", (11, 40), b"f")], 40, 0, 100)
+        .expect("stored");
+    ledger
+        .enqueue(slow, &[message("msg_s", (11, 20), b"s")], 20, 0, 100)
+        .expect("stored");
+    assert_eq!(
+        ledger.webhook_hold().expect("hold"),
+        Some(10),
+        "owed messages hold their receipts"
+    );
+    for endpoint in [fast, slow] {
+        let number = ledger.pending(endpoint).expect("pending")[0].number;
+        ledger
+            .acknowledge(endpoint, number, 100, 200, [0; 32])
+            .expect("acknowledged");
+    }
+    assert_eq!(
+        ledger.webhook_hold().expect("hold"),
+        Some(20),
+        "the slower cursor"
+    );
+    ledger
+        .change_endpoint(
+            slow,
+            Some(EndpointState::Removed),
+            None,
+            &change(3, "remove"),
+        )
+        .expect("removed");
+    assert_eq!(ledger.webhook_hold().expect("hold"), Some(40));
+}
+
+#[test]
+fn a_resume_starts_the_retry_ladder_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("open");
+    let id = ledger
+        .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
+        .expect("added");
+    ledger
+        .enqueue(id, &[message("msg_a", (11, 20), b"one")], 20, 0, 100)
+        .expect("stored");
+    let number = ledger.pending(id).expect("pending")[0].number;
+    let failed = FailedAttempt {
+        at_us: 200,
+        failure: "status 503",
+        next_attempt_us: Some(9_000),
+    };
+    ledger.record_failure(id, number, &failed).expect("failed");
+    ledger
+        .change_endpoint(
+            id,
+            Some(EndpointState::Disabled),
+            None,
+            &change(300, "disable"),
+        )
+        .expect("disabled");
+    let owed = &ledger.pending(id).expect("pending")[0];
+    assert_eq!((owed.attempts, owed.first_attempt_us), (1, Some(200)));
+    ledger
+        .change_endpoint(
+            id,
+            Some(EndpointState::Active),
+            None,
+            &change(400, "resume"),
+        )
+        .expect("resumed");
+    let owed = &ledger.pending(id).expect("pending")[0];
+    assert_eq!(owed.attempts, 0);
+    assert_eq!(owed.first_attempt_us, None);
+    assert_eq!(owed.next_attempt_us, 400, "due at once");
+    assert_eq!(owed.last_failure.as_deref(), Some("status 503"), "kept");
 }

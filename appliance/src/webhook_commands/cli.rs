@@ -7,8 +7,9 @@ use clap::{Args, Subcommand};
 
 use crate::cli::StateArgs;
 
-/// Largest body read by default: far above what the appliance sends (batches are sized to
-/// 20 KiB), small enough that a flood of bodies cannot exhaust memory.
+/// Largest body read by default: above what the appliance sends (a batch of 1000 receipts,
+/// `batch_max`'s most, is about 1.5 MB), small enough that a flood of bodies cannot exhaust
+/// memory.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
 
 /// `appliance webhooks`.

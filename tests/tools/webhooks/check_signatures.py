@@ -16,10 +16,15 @@ import argparse
 import base64
 import json
 import sys
+import time
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+# The tolerance the spec's libraries use for the timestamp, seconds either way.
+TOLERANCE_S = 5 * 60
 
 
 def verify_v1a(public_key: str, headers: dict, body: bytes) -> None:
@@ -27,6 +32,8 @@ def verify_v1a(public_key: str, headers: dict, body: bytes) -> None:
         raise ValueError("a v1a public key starts with whpk_")
     key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key[len("whpk_"):]))
     headers = {k.lower(): v for k, v in headers.items()}
+    if abs(time.time() - int(headers["webhook-timestamp"])) > TOLERANCE_S:
+        raise ValueError("the timestamp is more than five minutes away from now")
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     for versioned in headers["webhook-signature"].split(" "):
         scheme, _, signature = versioned.partition(",")
@@ -50,7 +57,7 @@ def main() -> int:
     deliveries = json.load(sys.stdin)
     failed = 0
     for delivery in deliveries:
-        headers = delivery["headers"]
+        headers = {k.lower(): v for k, v in delivery["headers"].items()}
         body = base64.b64decode(delivery["body_b64"])
         problems = []
         if args.secret:

@@ -357,7 +357,8 @@ impl Compliance {
                 .map_err(|e| e.to_string())?;
             through = through.min(cursor);
         }
-        Ok(through)
+        let webhooks = self.plan.ledger.webhook_hold().map_err(|e| e.to_string())?;
+        Ok(webhooks.map_or(through, |hold| through.min(hold)))
     }
 
     fn failed(&mut self, now_us: u64, why: String) {

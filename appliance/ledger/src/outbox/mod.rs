@@ -201,6 +201,8 @@ pub trait WebhookOutbox: Send {
 
     /// Moves an endpoint to `state` and/or new settings, and records the change. Refuses an
     /// unknown or removed endpoint with [`LedgerError::NoSuchEndpoint`].
+    /// Moving it to `active` (a resume) starts its owed messages' retry ladder over, due at
+    /// the change's time.
     fn change_endpoint(
         &mut self,
         id: u64,

@@ -97,6 +97,16 @@ pub(crate) fn change_endpoint(
     if changed == 0 {
         return Err(Refused::NoSuchEndpoint(id));
     }
+    if state == Some(EndpointState::Active) {
+        // Resumed: what it is owed starts the retry ladder over, due now, so a message that
+        // waited past the ladder's end is not given up at its next failure.
+        transaction.execute(
+            "UPDATE webhook_messages SET attempts = 0, first_attempt_us = NULL, \
+             next_attempt_us = ?2 \
+             WHERE endpoint = ?1 AND acked_us IS NULL AND given_up_us IS NULL",
+            params![id, change.at_us],
+        )?;
+    }
     record_change(&transaction, id, change)?;
     transaction.commit()?;
     Ok(())
@@ -234,6 +244,21 @@ fn message_row(row: &Row<'_>, with_body: bool) -> rusqlite::Result<MessageRow> {
         given_up_us: row.get(14)?,
         body: if with_body { row.get(15)? } else { None },
     })
+}
+
+/// The last receipt every endpoint not removed is done with (see `Ledger::webhook_hold`).
+pub(crate) fn hold(connection: &Connection) -> rusqlite::Result<Option<u64>> {
+    connection.query_row(
+        "SELECT MIN(seq) FROM ( \
+           SELECT receipts_after AS seq FROM webhook_endpoints WHERE state != 'removed' \
+           UNION ALL \
+           SELECT m.first_receipt - 1 FROM webhook_messages m \
+             JOIN webhook_endpoints e ON e.id = m.endpoint \
+           WHERE e.state != 'removed' AND m.acked_us IS NULL AND m.given_up_us IS NULL \
+             AND m.first_receipt IS NOT NULL)",
+        [],
+        |row| row.get(0),
+    )
 }
 
 pub(crate) fn pending(connection: &Connection, endpoint: u64) -> rusqlite::Result<Vec<MessageRow>> {
