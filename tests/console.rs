@@ -269,6 +269,166 @@ fn sessions_csrf_and_roles_guard_every_console_change() {
     }
 }
 
+#[test]
+fn webhook_pages_keep_local_endpoints_for_sres_and_changes_behind_csrf() {
+    let server = Server::start(&config(), &[], &[]);
+    let admin = server.admin_address();
+    let (viewer, viewer_csrf) = login(admin, "viewer-token");
+    let (auditor, auditor_csrf) = login(admin, "auditor-token");
+    let (sre, _) = login(admin, "sre-token");
+    let page = |session: &str, path: &str| http(admin, "GET", path, &[("Cookie", session)], b"");
+    let post = |session: &str, path: &str, body: &str| {
+        http(
+            admin,
+            "POST",
+            path,
+            &[
+                ("Cookie", session),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let add_form = |csrf: &str, url: &str, extra: &str| {
+        format!(
+            "csrf={csrf}&url={url}&events=receipt.issued&schemes=v1&tenants=&rate_per_s=\
+             &batch_max=&description=audit+firm&reason=TICKET-88{extra}"
+        )
+    };
+    let listed = || {
+        let (status, body) = http(
+            admin,
+            "GET",
+            "/api/v1/webhooks",
+            &[("Authorization", "Bearer auditor-token")],
+            b"",
+        );
+        assert_eq!(status, 200, "{body}");
+        let reply: Value = serde_json::from_str(&body).expect("json");
+        reply["endpoints"].as_array().expect("endpoints").clone()
+    };
+
+    // A viewer may not read the endpoints, nor change them.
+    let (status, _) = page(&viewer, "/console/webhooks");
+    assert_eq!(status, 403);
+    let (status, _) = page(&viewer, "/console/webhooks/1");
+    assert_eq!(status, 403);
+    let external = "https%3A%2F%2Faudit.example.com%2Fhook";
+    let (status, _) = post(
+        &viewer,
+        "/console/webhooks/add",
+        &add_form(&viewer_csrf, external, ""),
+    );
+    assert_eq!(status, 403);
+
+    // An auditor sees the page and the add form, without the SRE's `local` checkbox; an SRE
+    // has it.
+    let (status, shown) = page(&auditor, "/console/webhooks");
+    assert_eq!(status, 200, "{shown}");
+    for part in [
+        "id=\"endpoints\"",
+        "No endpoint yet",
+        "id=\"public-key\">whpk_",
+        "id=\"add-form\"",
+    ] {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
+    assert!(!shown.contains("id=\"local\""), "{shown}");
+    let (_, shown) = page(&sre, "/console/webhooks");
+    assert!(shown.contains("id=\"local\""), "{shown}");
+
+    // An auditor may not mark an endpoint local, over the form or the API.
+    let loopback = "http%3A%2F%2F127.0.0.1%3A9%2Fhook";
+    let (status, shown) = post(
+        &auditor,
+        "/console/webhooks/add",
+        &add_form(&auditor_csrf, loopback, "&local=on"),
+    );
+    assert_eq!(status, 403, "{shown}");
+    assert!(
+        shown.contains("audit may not mark a webhook endpoint local (sre)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("id=\"added\""), "{shown}");
+    let add = json!({
+        "url": "http://127.0.0.1:9/hook",
+        "settings": {"events": ["receipt.issued"], "schemes": ["v1"], "local": true},
+        "reason": "TICKET-88",
+    });
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/webhooks",
+        &[("Authorization", "Bearer auditor-token")],
+        add.to_string().as_bytes(),
+    );
+    assert_eq!(status, 403, "{body}");
+    let refused: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(refused["error"], "forbidden", "{body}");
+    // Nor add one without the session's CSRF token, or from another site.
+    let (status, shown) = post(
+        &auditor,
+        "/console/webhooks/add",
+        &add_form("", external, ""),
+    );
+    assert_eq!(status, 403, "{shown}");
+    assert!(shown.contains("CSRF token"), "{shown}");
+    let (status, _) = http(
+        admin,
+        "POST",
+        "/console/webhooks/add",
+        &[
+            ("Cookie", &auditor),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "http://evil.example"),
+        ],
+        add_form(&auditor_csrf, external, "").as_bytes(),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(listed(), Vec::<Value>::new(), "refused forms added nothing");
+
+    // A public https endpoint is the auditor's to add: its secret is shown once, and the
+    // page lists it (nothing is owed it: no receipt was made since).
+    let (status, shown) = post(
+        &auditor,
+        "/console/webhooks/add",
+        &add_form(&auditor_csrf, external, ""),
+    );
+    assert_eq!(status, 200, "{shown}");
+    let notice = shown
+        .split("id=\"added\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an added notice: {shown}"));
+    let secret = notice
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("a secret in {notice}"));
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let endpoints = listed();
+    assert_eq!(endpoints.len(), 1, "{endpoints:?}");
+    let id = endpoints[0]["id"].as_u64().expect("id");
+    assert!(notice.starts_with(&format!("Endpoint {id} added.")), "{notice}");
+    assert_eq!(endpoints[0]["url"], "https://audit.example.com/hook");
+    assert_eq!(endpoints[0]["settings"]["local"], false);
+    assert_eq!(endpoints[0]["settings"]["description"], "audit firm");
+    let (_, shown) = page(&auditor, "/console/webhooks");
+    let row = shown
+        .split(&format!("id=\"endpoint-{id}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("endpoint {id} listed: {shown}"));
+    assert!(
+        row.contains("<code>https://audit.example.com/hook</code>"),
+        "{row}"
+    );
+    assert!(row.contains("class=\"status active\""), "{row}");
+    assert!(!shown.contains(secret), "the secret is shown only once");
+    let (status, shown) = page(&auditor, &format!("/console/webhooks/{id}"));
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown.contains("No message yet"), "{shown}");
+    assert!(shown.contains("id=\"replay-form\""), "{shown}");
+}
+
 /// A chromedriver process and one headless Chromium session, spoken to over WebDriver.
 struct Browser {
     driver: Child,
@@ -605,4 +765,242 @@ fn in_chromium_an_sre_asks_for_a_snapshot_and_downloads_it_from_the_list() {
         )),
         "{head}"
     );
+}
+
+#[test]
+fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_once() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let base = format!("http://{admin}");
+    // The receiver needs the secret, shown only once the endpoint is added, so the endpoint
+    // names a port reserved now and the receiver listens on it afterwards.
+    let port = free_port();
+    let browser = Browser::start();
+
+    browser.go(&format!("{base}/console"));
+    browser.type_into("#token", "sre-token");
+    browser.click("#login");
+    browser.wait_for_text("h1", "Overview");
+    browser.go(&format!("{base}/console/webhooks"));
+    browser.wait_for_text("#endpoints", "No endpoint yet");
+    browser.type_into("#url", &format!("http://127.0.0.1:{port}/hooks"));
+    browser.click("#local");
+    browser.type_into("#description", "reference receiver");
+    browser.type_into("#reason", "end-to-end check");
+    browser.click("#add-endpoint");
+    let notice = browser.wait_for_text("#added", "added");
+    let id: u64 = notice
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("an id in {notice:?}"));
+    let secret = browser.text("code#secret").expect("the secret");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let row = format!("tr#endpoint-{id}");
+    assert_eq!(
+        browser.text(&format!("{row} td.status")).as_deref(),
+        Some("active")
+    );
+
+    let receiver = Receiver::start(&server, port, &secret);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let made: Vec<u64> = runtime
+        .block_on(tlog::submit(server.partner("acme"), 0, 3))
+        .iter()
+        .map(|saved| saved.seq)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.seqs() != made {
+        assert!(
+            Instant::now() < deadline,
+            "the receiver has {:?}, not {made:?}: {}\n{}",
+            receiver.seqs(),
+            receiver.log(),
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let messages = receiver.lines("messages.jsonl").len() as u64;
+    assert!((1..=3).contains(&messages), "{}", receiver.log());
+
+    // The row counts the acknowledgements (reloaded until it does), and the deliveries page
+    // lists each message as acknowledged.
+    let acknowledged = format!("{row} td.acknowledged");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.go(&format!("{base}/console/webhooks"));
+        let shown = browser.text(&acknowledged).unwrap_or_default();
+        if shown == messages.to_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{acknowledged} shows {shown:?}, not {messages}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    browser.click(&format!("{row} a[href=\"/console/webhooks/{id}\"]"));
+    browser.wait_for_text("h1", &format!("Webhook endpoint {id}"));
+    for number in 1..=messages {
+        assert_eq!(
+            browser
+                .text(&format!("tr#message-{number} td.status"))
+                .as_deref(),
+            Some("acknowledged"),
+            "message {number}"
+        );
+    }
+
+    // Replaying the newest message sends it again with its id: the receiver answers it as a
+    // duplicate and still holds each receipt once.
+    let newest = format!("tr#message-{messages}");
+    let replayed_id = browser
+        .text(&format!("{newest} td:nth-child(2)"))
+        .expect("its webhook-id");
+    assert!(replayed_id.starts_with("msg_receipts_"), "{replayed_id}");
+    browser.click(&format!("{newest} button.replay-one"));
+    browser.wait_for_text("#replayed", "1 sent again");
+    let duplicate = format!("id={replayed_id:?} type=- receipts=- status=200 verdict=duplicate");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !receiver.log().contains(&duplicate) {
+        assert!(
+            Instant::now() < deadline,
+            "no {duplicate:?}: {}",
+            receiver.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(receiver.seqs(), made, "each receipt once");
+    assert_eq!(receiver.lines("messages.jsonl").len() as u64, messages);
+    let again = format!("tr#message-{}", messages + 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.go(&format!("{base}/console/webhooks/{id}"));
+        if browser.text(&format!("{again} td.status")).as_deref() == Some("acknowledged") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replay never acknowledged");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        browser.text(&format!("{again} td:nth-child(2)")),
+        Some(replayed_id),
+        "the same webhook-id"
+    );
+
+    // Pausing with the row's form: the state cell says so.
+    browser.go(&format!("{base}/console/webhooks"));
+    browser.type_into(&format!("{row} input[name=\"reason\"]"), "receiver upgrade");
+    browser.click(&format!("{row} button[value=\"pause\"]"));
+    browser.wait_for_text("#changed", "pause done");
+    assert_eq!(
+        browser.text(&format!("{row} td.status")).as_deref(),
+        Some("paused")
+    );
+    let artifact =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-webhooks.png");
+    browser.screenshot(&artifact);
+    assert!(
+        std::fs::metadata(&artifact).expect("artifact").len() > 1000,
+        "a real screenshot"
+    );
+    let (status, body) = http(
+        admin,
+        "GET",
+        "/api/v1/webhooks",
+        &[("Authorization", "Bearer sre-token")],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    let endpoint = &listed["endpoints"][0];
+    assert_eq!(endpoint["state"], "paused", "{endpoint}");
+    assert_eq!(endpoint["settings"]["local"], true, "{endpoint}");
+    assert_eq!(endpoint["delivery"]["acknowledged"], messages + 1);
+}
+
+/// A loopback port free now (its listener is dropped at once, so another process can bind it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `appliance webhooks receive` as a second process: it checks signatures with the endpoint's
+/// secret and receipts with the appliance's key, and records each message once.
+struct Receiver {
+    child: Child,
+    // Kept open: the receiver's stdout is a pipe.
+    _stdout: BufReader<ChildStdout>,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+impl Receiver {
+    fn start(server: &Server, port: u16, secret: &str) -> Receiver {
+        let out = server.dir.path().join("received");
+        let log = server.dir.path().join("receiver.log");
+        let stderr = std::fs::File::create(&log).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .args(["webhooks", "receive", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--out")
+            .arg(&out)
+            .args(["--secret", secret, "--state-dir"])
+            .arg(&server.state)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("receiver starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("stdout readable");
+        assert_eq!(
+            line.trim(),
+            format!("listening on http://127.0.0.1:{port}"),
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Receiver {
+            child,
+            _stdout: stdout,
+            out,
+            log,
+        }
+    }
+
+    /// The JSON lines of a file in --out (none if it does not exist yet).
+    fn lines(&self, file: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.out.join(file))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+
+    /// The receipts recorded, by sequence number in the order recorded.
+    fn seqs(&self) -> Vec<u64> {
+        let mut seqs: Vec<u64> = self
+            .lines("receipts.jsonl")
+            .iter()
+            .map(|line| line["seq"].as_u64().expect("seq"))
+            .collect();
+        seqs.sort_unstable();
+        seqs
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -8,7 +8,11 @@
 #
 # Prints each run's after-the-verdict and end-to-end percentiles, served rate, errors and CPU
 # per 1k proofs; per pair, B minus A; at the end the median of the pairs' differences. Reports
-# stay under target/interleaved-pairs/. Builds bench-rig from this tree.
+# stay under target/interleaved-pairs/ (or $PAIRS_OUT). Builds bench-rig from this tree.
+#
+# $B_SETUP and $B_AFTER, if set, are commands run for B's runs only, with the run's folder,
+# the binary and the admin address: once the appliance serves, before the rig (to add what B
+# measures); after the rig, before the appliance stops (to wait for and report it).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" >&2
@@ -23,7 +27,7 @@ seconds=${5:-20}
 a_name=${6:-a}
 b_name=${7:-b}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out="$root/target/interleaved-pairs"
+out="${PAIRS_OUT:-$root/target/interleaved-pairs}"
 rm -rf "$out" && mkdir -p "$out"
 cd "$root"
 cargo build --release --bin bench-rig >&2
@@ -31,20 +35,22 @@ rig="$root/target/release/bench-rig"
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 
-run() { # name binary
-  local name=$1 bin=$2 dir="$out/$1"
+run() { # name binary [setup] [after]
+  local name=$1 bin=$2 setup=${3:-} after=${4:-} dir="$out/$1"
   mkdir -p "$dir"
   "$bin" init --state-dir "$dir/state" >/dev/null
   "$bin" tenants issue acme --state-dir "$dir/state" >/dev/null
   printf '[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3\n' >"$dir/appliance.toml"
   "$bin" serve --config "$dir/appliance.toml" --state-dir "$dir/state" --listen 127.0.0.1:0 \
-    >/dev/null 2>"$dir/serve.log" &
+    >"$dir/serve.out" 2>"$dir/serve.log" &
   serve_pid=$!
   for _ in $(seq 1 300); do [ -f "$dir/state/partner.toml" ] && break; sleep 0.1; done
   sleep 1
+  [ -n "$setup" ] && $setup "$dir" "$bin" 127.0.0.1:8080
   "$rig" steady --rps "$rps" --duration "${seconds}s" --warmup 5s \
     --appliance-config "$dir/appliance.toml" --state-dir "$dir/state" \
     --appliance-pid "$serve_pid" --out "$dir/rig" >"$dir/rig.out" 2>"$dir/rig.err" || true
+  [ -n "$after" ] && $after "$dir" "$bin" 127.0.0.1:8080
   kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
   serve_pid=""
   python3 - "$name" "$dir/rig/report.json" <<'PY'
@@ -60,7 +66,7 @@ PY
 
 for pair in $(seq 1 "$pairs"); do
   run "$a_name-$pair" "$a_bin"
-  run "$b_name-$pair" "$b_bin"
+  run "$b_name-$pair" "$b_bin" "${B_SETUP:-}" "${B_AFTER:-}"
   python3 - "$out" "$pair" "$pairs" "$a_name" "$b_name" <<'PY'
 import json, sys
 from statistics import median

@@ -16,26 +16,30 @@ pub fn render(status: &WebhooksStatus, now_us: u64, out: &mut String) {
         .iter()
         .map(|(id, endpoint)| (id.to_string(), endpoint))
         .collect();
-    let counter = |page: &mut Page, name: &str, help: &str, value: &dyn Fn(usize) -> f64| {
-        page.family(name, "counter", help);
-        for (at, (id, _)) in ids.iter().enumerate() {
-            page.sample(name, &[("endpoint", id)], value(at));
-        }
-    };
-    counter(
+    let each =
+        |page: &mut Page, kind: &str, name: &str, help: &str, value: &dyn Fn(usize) -> f64| {
+            page.family(name, kind, help);
+            for (at, (id, _)) in ids.iter().enumerate() {
+                page.sample(name, &[("endpoint", id)], value(at));
+            }
+        };
+    each(
         &mut page,
+        "counter",
         "trust_fabric_webhook_attempts_total",
         "Delivery attempts started, by endpoint.",
         &|at| ids[at].1.attempts as f64,
     );
-    counter(
+    each(
         &mut page,
+        "counter",
         "trust_fabric_webhook_acknowledged_total",
         "Messages acknowledged (a 2xx answer), by endpoint.",
         &|at| ids[at].1.acknowledged as f64,
     );
-    counter(
+    each(
         &mut page,
+        "counter",
         "trust_fabric_webhook_given_up_total",
         "Messages given up on after the retry ladder (the endpoint is then disabled).",
         &|at| ids[at].1.given_up as f64,
@@ -92,26 +96,23 @@ pub fn render(status: &WebhooksStatus, now_us: u64, out: &mut String) {
             endpoint.acknowledged as f64,
         );
     }
-    let gauge = |page: &mut Page, name: &str, help: &str, value: &dyn Fn(usize) -> f64| {
-        page.family(name, "gauge", help);
-        for (at, (id, _)) in ids.iter().enumerate() {
-            page.sample(name, &[("endpoint", id)], value(at));
-        }
-    };
-    gauge(
+    each(
         &mut page,
+        "gauge",
         "trust_fabric_webhook_owed_messages",
         "Messages stored and not acknowledged (the outbox's depth), by endpoint.",
         &|at| ids[at].1.owed_messages as f64,
     );
-    gauge(
+    each(
         &mut page,
+        "gauge",
         "trust_fabric_webhook_receipts_behind",
         "Committed receipts not yet put in a message, by endpoint.",
         &|at| ids[at].1.receipts_behind as f64,
     );
-    gauge(
+    each(
         &mut page,
+        "gauge",
         "trust_fabric_webhook_oldest_owed_age_seconds",
         "Age of the oldest event an endpoint is owed, seconds; 0 when owed nothing.",
         &|at| {

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tf_admin_api::{SnapshotEntry, SnapshotStatus, SnapshotsReply};
 
 use super::html::{self, esc, page};
-use super::{CsrfForm, csrf_ok, error_page, logged_in, same_origin, text, text_or_dash};
+use super::{CsrfForm, error_page, form_session, logged_in, text, text_or_dash};
 use crate::api::{self, ApiState};
 use crate::auth::Permission;
 use crate::session::Session;
@@ -32,13 +32,10 @@ pub async fn ask(
     state: web::Data<ApiState>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let session = match logged_in(&request, &state) {
+    let session = match form_session(&request, &state, &form.csrf) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
-        return answer;
-    }
     if let Err(error) = api::may(&session.principal, Permission::Snapshot) {
         return error_page(&error, &session, HERE);
     }

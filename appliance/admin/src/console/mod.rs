@@ -227,6 +227,18 @@ fn forbidden(why: &str) -> HttpResponse {
     )
 }
 
+/// The session posting a form, once the form's origin and CSRF field are checked; else the
+/// answer to give.
+fn form_session(
+    request: &HttpRequest,
+    state: &ApiState,
+    csrf: &str,
+) -> Result<Session, HttpResponse> {
+    let session = logged_in(request, state)?;
+    same_origin(request).and_then(|()| csrf_ok(&session, csrf))?;
+    Ok(session)
+}
+
 /// Checks a form's CSRF field against the session.
 fn csrf_ok(session: &Session, presented: &str) -> Result<(), HttpResponse> {
     if session::csrf_matches(session, presented) {
@@ -319,11 +331,7 @@ async fn logout(
     state: web::Data<ApiState>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let session = match logged_in(&request, &state) {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
+    if let Err(answer) = form_session(&request, &state, &form.csrf) {
         return answer;
     }
     if let Some(id) = session_id(&request) {

@@ -14,7 +14,7 @@ use tf_admin_api::{
 use tf_webhooks::EventType;
 
 use super::html::{self, esc, page};
-use super::{csrf_ok, error_page, error_text, logged_in, same_origin, text, text_or_dash};
+use super::{error_page, error_text, form_session, logged_in, text, text_or_dash};
 use crate::api::{self, ApiState};
 use crate::auth::Permission;
 use crate::session::Session;
@@ -32,7 +32,6 @@ pub async fn endpoints(request: HttpRequest, state: web::Data<ApiState>) -> Http
 
 /// The add form's fields.
 pub struct AddForm {
-    csrf: String,
     url: String,
     events: Vec<String>,
     schemes: Vec<String>,
@@ -50,7 +49,11 @@ pub async fn add(
     state: web::Data<ApiState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match logged_in(&request, &state) {
+    let csrf = form
+        .iter()
+        .find(|(key, _)| key == "csrf")
+        .map_or("", |(_, value)| value.as_str());
+    let session = match form_session(&request, &state, csrf) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -60,9 +63,6 @@ pub async fn add(
             return notice_page(&state, &session, StatusCode::BAD_REQUEST, &message).await;
         }
     };
-    if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
-        return answer;
-    }
     let number = |field: &str, text: &str| -> Result<Option<u32>, String> {
         match text.trim() {
             "" => Ok(None),
@@ -127,13 +127,10 @@ pub async fn change(
     path: web::Path<u64>,
     form: web::Form<ChangeForm>,
 ) -> HttpResponse {
-    let session = match logged_in(&request, &state) {
+    let session = match form_session(&request, &state, &form.csrf) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
-        return answer;
-    }
     let id = path.into_inner();
     let change = ChangeWebhook {
         action: form.action,
@@ -201,13 +198,10 @@ pub async fn replay(
     path: web::Path<u64>,
     form: web::Form<ReplayForm>,
 ) -> HttpResponse {
-    let session = match logged_in(&request, &state) {
+    let session = match form_session(&request, &state, &form.csrf) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if let Err(answer) = same_origin(&request).and_then(|()| csrf_ok(&session, &form.csrf)) {
-        return answer;
-    }
     let id = path.into_inner();
     let replay = ReplayWebhook {
         from: form.from,
@@ -505,7 +499,6 @@ fn add_form(fields: &[(String, String)]) -> Result<AddForm, String> {
             .collect()
     };
     Ok(AddForm {
-        csrf: one("csrf").unwrap_or_default(),
         url: one("url").ok_or("URL: give the endpoint's URL")?,
         events: all("events"),
         schemes: all("schemes"),

@@ -27,6 +27,19 @@ pub struct Composed {
     pub body: Vec<u8>,
 }
 
+impl Composed {
+    /// The message as the ledger stores it.
+    pub fn to_store(&self) -> tf_ledger::NewMessage<'_> {
+        tf_ledger::NewMessage {
+            id: &self.id,
+            event: self.event.as_str(),
+            receipts: self.receipts,
+            occurred_us: self.occurred_us,
+            body: &self.body,
+        }
+    }
+}
+
 /// The messages `records` (in sequence order) owe endpoint `endpoint`.
 pub fn compose_receipts(
     endpoint: u64,

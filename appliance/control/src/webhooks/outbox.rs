@@ -240,16 +240,7 @@ impl Outbox {
         if receipts_after == run.row.receipts_after && timeline_after == run.row.timeline_after {
             return;
         }
-        let messages: Vec<NewMessage<'_>> = composed
-            .iter()
-            .map(|m| NewMessage {
-                id: &m.id,
-                event: m.event.as_str(),
-                receipts: m.receipts,
-                occurred_us: m.occurred_us,
-                body: &m.body,
-            })
-            .collect();
+        let messages: Vec<NewMessage<'_>> = composed.iter().map(Composed::to_store).collect();
         let stored = self
             .plan
             .ledger

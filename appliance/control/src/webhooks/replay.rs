@@ -94,16 +94,7 @@ impl Handler<ReplayMessages> for Outbox {
             }
         }
         let now_us = unix_micros();
-        let messages: Vec<NewMessage<'_>> = again
-            .iter()
-            .map(|m| NewMessage {
-                id: &m.id,
-                event: m.event.as_str(),
-                receipts: m.receipts,
-                occurred_us: m.occurred_us,
-                body: &m.body,
-            })
-            .collect();
+        let messages: Vec<NewMessage<'_>> = again.iter().map(Composed::to_store).collect();
         replayed.queued = messages.len() as u64;
         let reason = format!(
             "messages {} to {}: {} sent again; {}",
