@@ -1,19 +1,24 @@
 //! The ops console. Over plain HTTP: login exchanges a token for an HttpOnly, SameSite=Strict
 //! session, every change needs the session's CSRF token and a same-site origin, and a viewer
-//! gets no promote or rollback, and no compliance page. In a real browser: headless Chromium,
-//! driven through chromedriver, logs in, promotes a bundle, rolls it back with the button, and
-//! the timeline shows both; an SRE asks for a compliance snapshot with the button, the page
-//! lists it with its period, receipts and status, and its download link gives the archive.
-//! Screenshots are kept in `target/test-artifacts/`.
+//! gets no promote or rollback, and no compliance or webhooks page; an auditor adds a public
+//! webhook endpoint but may not mark one local. In a real browser: headless Chromium, driven
+//! through chromedriver, logs in, promotes a bundle, rolls it back with the button, and the
+//! timeline shows both; an SRE asks for a compliance snapshot with the button, the page lists
+//! it with its period, receipts and status, and its download link gives the archive; an SRE
+//! adds a local webhook endpoint, the reference receiver (a second process) gets each receipt
+//! made once, the pages count and list the acknowledgements, a replay reaches the receiver as
+//! a duplicate, and the row's form pauses the endpoint. Screenshots are kept in
+//! `target/test-artifacts/`.
 
 #[path = "support/server.rs"]
 mod server;
 #[path = "support/tlog.rs"]
 mod tlog;
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -346,7 +351,7 @@ fn webhook_pages_keep_local_endpoints_for_sres_and_changes_behind_csrf() {
     );
     assert_eq!(status, 403, "{shown}");
     assert!(
-        shown.contains("audit may not mark a webhook endpoint local (sre)"),
+        shown.contains("audit may not mark a webhook endpoint local, or change a local one (sre)"),
         "{shown}"
     );
     assert!(!shown.contains("id=\"added\""), "{shown}");
@@ -408,7 +413,10 @@ fn webhook_pages_keep_local_endpoints_for_sres_and_changes_behind_csrf() {
     let endpoints = listed();
     assert_eq!(endpoints.len(), 1, "{endpoints:?}");
     let id = endpoints[0]["id"].as_u64().expect("id");
-    assert!(notice.starts_with(&format!("Endpoint {id} added.")), "{notice}");
+    assert!(
+        notice.starts_with(&format!("Endpoint {id} added.")),
+        "{notice}"
+    );
     assert_eq!(endpoints[0]["url"], "https://audit.example.com/hook");
     assert_eq!(endpoints[0]["settings"]["local"], false);
     assert_eq!(endpoints[0]["settings"]["description"], "audit firm");
@@ -441,10 +449,7 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     fn start() -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -807,11 +812,12 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
         .enable_all()
         .build()
         .expect("a runtime");
-    let made: Vec<u64> = runtime
+    let mut made: Vec<u64> = runtime
         .block_on(tlog::submit(server.partner("acme"), 0, 3))
         .iter()
         .map(|saved| saved.seq)
         .collect();
+    made.sort_unstable();
     let deadline = Instant::now() + Duration::from_secs(30);
     while receiver.seqs() != made {
         assert!(
@@ -973,16 +979,17 @@ impl Receiver {
         }
     }
 
-    /// The JSON lines of a file in --out (none if it does not exist yet).
+    /// The JSON lines of a file in --out written so far (a line being written is left out).
     fn lines(&self, file: &str) -> Vec<Value> {
         std::fs::read_to_string(self.out.join(file))
             .unwrap_or_default()
-            .lines()
+            .split_inclusive('\n')
+            .filter(|line| line.ends_with('\n'))
             .map(|line| serde_json::from_str(line).expect("a JSON line"))
             .collect()
     }
 
-    /// The receipts recorded, by sequence number in the order recorded.
+    /// The sequence numbers of the receipts recorded, sorted, repeats kept.
     fn seqs(&self) -> Vec<u64> {
         let mut seqs: Vec<u64> = self
             .lines("receipts.jsonl")

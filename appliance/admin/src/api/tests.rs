@@ -1,7 +1,8 @@
 //! The API as a client sees it, over actix-web's test service: the routes of the contract, each
 //! guarded by its permission, every error an `ErrorBody` of a code the contract lists for the
 //! route. The `Bundles` actor is gone (its mailbox closed), so every question to it is answered
-//! `stopping`: no ledger or shard is needed.
+//! `stopping`: no ledger or shard is needed. No compliance worker or webhook outbox runs
+//! either, so their routes answer `compliance-not-running` and `webhooks-not-running`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -284,7 +285,7 @@ fn past_the_mailbox_the_control_plane_is_busy_and_says_when_to_retry() {
 fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known() {
     run(async {
         let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
-        let cases: [(Method, &str, &str, Vec<u8>); 6] = [
+        let cases: [(Method, &str, &str, Vec<u8>); 10] = [
             (
                 Method::Get,
                 "/api/v1/receipts/abc",
@@ -320,6 +321,32 @@ fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known
                 "/api/v1/bundles/rollback",
                 "sre-token",
                 b"{}".to_vec(),
+            ),
+            // The webhook routes read their paths, queries and bodies before asking the
+            // outbox (none runs here).
+            (
+                Method::Post,
+                "/api/v1/webhooks",
+                "auditor-token",
+                br#"{"url": "https://audit.example.com/hook"}"#.to_vec(),
+            ),
+            (
+                Method::Post,
+                "/api/v1/webhooks/abc",
+                "sre-token",
+                br#"{"action": "pause", "reason": "r"}"#.to_vec(),
+            ),
+            (
+                Method::Get,
+                "/api/v1/webhooks/1/deliveries?limit=x",
+                "auditor-token",
+                Vec::new(),
+            ),
+            (
+                Method::Post,
+                "/api/v1/webhooks/1/replay",
+                "sre-token",
+                br#"{"from": 1, "reason": "r"}"#.to_vec(),
             ),
         ];
         for (method, path, token, body) in cases {
@@ -380,6 +407,85 @@ fn without_a_compliance_worker_its_routes_say_so_to_those_allowed() {
             ),
         ] {
             let answered = send(&app, request(method, path, Some(token)).to_request()).await;
+            assert_eq!(
+                answered.error().error,
+                ErrorCode::Forbidden,
+                "{token} {path}"
+            );
+        }
+    });
+}
+
+#[test]
+fn without_a_webhook_outbox_its_routes_say_so_to_those_allowed() {
+    run(async {
+        let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
+        let add = r#"{"url": "https://audit.example.com/hook", "settings": {"events":
+            ["receipt.issued"], "schemes": ["v1"]}, "reason": "TICKET-88"}"#;
+        let pause = r#"{"action": "pause", "reason": "receiver upgrade"}"#;
+        let replay = r#"{"from": 1, "to": 2, "reason": "lost them"}"#;
+        for (method, path, token, body) in [
+            (Method::Get, "/api/v1/webhooks", "auditor-token", ""),
+            (Method::Post, "/api/v1/webhooks", "sre-token", add),
+            (Method::Post, "/api/v1/webhooks", "auditor-token", add),
+            (Method::Post, "/api/v1/webhooks/1", "auditor-token", pause),
+            (
+                Method::Get,
+                "/api/v1/webhooks/1/deliveries",
+                "sre-token",
+                "",
+            ),
+            (
+                Method::Post,
+                "/api/v1/webhooks/1/replay",
+                "sre-token",
+                replay,
+            ),
+        ] {
+            let answered = send(
+                &app,
+                request(method, path, Some(token))
+                    .set_payload(body)
+                    .to_request(),
+            )
+            .await;
+            let error = answered.error();
+            assert_eq!(error.error, ErrorCode::WebhooksNotRunning, "{path}");
+            assert_eq!(answered.status, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        // Reading is for auditors and SREs; adding, changing and replaying too, and no one
+        // else.
+        for (method, path, token, body) in [
+            (Method::Get, "/api/v1/webhooks", "viewer-token", ""),
+            (Method::Get, "/api/v1/webhooks", "policy-author-token", ""),
+            (Method::Post, "/api/v1/webhooks", "viewer-token", add),
+            (Method::Post, "/api/v1/webhooks", "policy-author-token", add),
+            (
+                Method::Post,
+                "/api/v1/webhooks/1",
+                "policy-author-token",
+                pause,
+            ),
+            (
+                Method::Get,
+                "/api/v1/webhooks/1/deliveries",
+                "viewer-token",
+                "",
+            ),
+            (
+                Method::Post,
+                "/api/v1/webhooks/1/replay",
+                "viewer-token",
+                replay,
+            ),
+        ] {
+            let answered = send(
+                &app,
+                request(method, path, Some(token))
+                    .set_payload(body)
+                    .to_request(),
+            )
+            .await;
             assert_eq!(
                 answered.error().error,
                 ErrorCode::Forbidden,

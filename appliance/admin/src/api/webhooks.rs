@@ -117,6 +117,7 @@ pub async fn change_webhook_value(
         (WebhookAction::Remove, None) => EndpointAction::Remove,
         (_, None) => return Err(bad_request("action: not one this appliance knows")),
     };
+    only_sres_touch_local(api, &principal, id).await?;
     let asker = asker(principal, change.reason)?;
     let secret = ask(api, ChangeEndpoint { id, action, asker })
         .await?
@@ -170,6 +171,7 @@ pub async fn replay_value(
     replay: ReplayWebhook,
 ) -> Result<WebhookReplayed, ErrorBody> {
     let api = webhooks(state)?;
+    only_sres_touch_local(api, &principal, id).await?;
     let asker = asker(principal, replay.reason)?;
     let replayed = ask(
         api,
@@ -284,6 +286,23 @@ async fn endpoint_now(
         .iter()
         .find(|view| view.row.id == id)
         .map(|view| convert::endpoint(view, status.endpoints.get(&id))))
+}
+
+/// A local endpoint is an SRE's: only those who may mark one local change or replay it (its
+/// rotated secret, above all, is not for others).
+async fn only_sres_touch_local(
+    api: &WebhooksApi,
+    principal: &Principal,
+    id: u64,
+) -> Result<(), ErrorBody> {
+    let listed = ask(api, ListEndpoints).await?.map_err(refusal)?;
+    if listed
+        .iter()
+        .any(|view| view.row.id == id && view.settings.local)
+    {
+        may(principal, Permission::LocalWebhook)?;
+    }
+    Ok(())
 }
 
 /// The outbox's settings from the contract's, checked; a local endpoint needs `LocalWebhook`.

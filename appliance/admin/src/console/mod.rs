@@ -24,8 +24,9 @@ use crate::session::{self, COOKIE, Session};
 use crate::throttle::retry_after_seconds;
 
 /// The largest form read: a login carries a 64-character token, the others a CSRF token and
-/// a rollback's reason (at most 2000 characters, percent-encoded).
-const FORM_LIMIT: usize = 8 * 1024;
+/// a reason (at most 2000 characters, percent-encoded); adding a webhook endpoint also its URL
+/// and up to 1000 tenant ids.
+const FORM_LIMIT: usize = 96 * 1024;
 
 const CSS: &str = include_str!("console.css");
 const JS: &str = include_str!("console.js");

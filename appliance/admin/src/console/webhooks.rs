@@ -177,6 +177,7 @@ pub async fn deliveries(
         &session,
         path.into_inner(),
         query.into_inner(),
+        StatusCode::OK,
         String::new(),
     )
     .await
@@ -208,15 +209,30 @@ pub async fn replay(
         to: form.to,
         reason: form.reason.clone(),
     };
-    let notice = match api::replay_value(&state, session.principal.clone(), id, replay).await {
-        Ok(done) => format!(
-            "<div class=\"notice good\" id=\"replayed\">Messages {} to {}: {} sent again, {} \
-             still on their way, {} no longer available.</div>",
-            form.from, form.to, done.queued, done.still_owed, done.unavailable
-        ),
-        Err(error) => html::notice("bad", &error_text(&error).1),
-    };
-    render_deliveries(&state, &session, id, DeliveriesQuery::default(), notice).await
+    let (status, notice) =
+        match api::replay_value(&state, session.principal.clone(), id, replay).await {
+            Ok(done) => (
+                StatusCode::OK,
+                format!(
+                    "<div class=\"notice good\" id=\"replayed\">Messages {} to {}: {} sent \
+                     again, {} still on their way, {} no longer available.</div>",
+                    form.from, form.to, done.queued, done.still_owed, done.unavailable
+                ),
+            ),
+            Err(error) => {
+                let (status, message) = error_text(&error);
+                (status, html::notice("bad", &message))
+            }
+        };
+    render_deliveries(
+        &state,
+        &session,
+        id,
+        DeliveriesQuery::default(),
+        status,
+        notice,
+    )
+    .await
 }
 
 /// The endpoints page, `notice` first.
@@ -369,6 +385,7 @@ async fn render_deliveries(
     session: &Session,
     id: u64,
     query: DeliveriesQuery,
+    status: StatusCode,
     notice: String,
 ) -> HttpResponse {
     let here = format!("{HERE}/{id}");
@@ -418,7 +435,7 @@ async fn render_deliveries(
         );
     }
     page(
-        StatusCode::OK,
+        status,
         &format!("Webhook endpoint {id}"),
         HERE,
         Some(session),

@@ -1,0 +1,1116 @@
+//! Auditor webhooks end to end, as a user runs them: endpoints added with `appliance ctl
+//! webhooks add`, receipts made by a partner over QUIC, and what arrives at real HTTP
+//! receivers checked against what the partner got.
+//!
+//! - Signatures verify with independent code (the Standard Webhooks Python library and
+//!   `cryptography`, and Node's own `crypto`), and stop verifying when one body byte changes;
+//!   each body carries the receipts exactly as the partner got them, seqs contiguous.
+//! - With a receiver that fails, throttles or hangs on a share of requests, that is down for a
+//!   while, or with the appliance killed (`kill -9`) while receipts are owed, every receipt
+//!   issued is recorded exactly once by the reference receiver, and `ctl webhooks deliveries`
+//!   shows every message acknowledged.
+//! - A dead endpoint does not hold a healthy one back.
+//! - Destinations the appliance must not post to unless an SRE marks the endpoint local are
+//!   refused when added, and an auditor cannot mark one local.
+//!
+//! The Python checker runs in the venv tests/run sets up (target/test-venv/webhooks).
+
+#[path = "support/server.rs"]
+mod server;
+#[path = "support/tlog.rs"]
+mod tlog;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use server::Server;
+use tf_partner::{Partner, PartnerConfig};
+use tlog::Saved;
+
+/// One shard, one tenant admitted as fast as the tests submit; compliance snapshots only on
+/// 1 January, so the ledger holds nothing but the tenant's receipts.
+const CONFIG: &str = r#"
+[server]
+shards = 1
+
+[compliance]
+schedule = "0 0 1 1 *"
+
+[[tenants]]
+id = "acme"
+rate_per_sec = 100000
+burst = 100000
+"#;
+/// A held request is given up on after half a second.
+const SHORT_TIMEOUT: &str = "\n[webhooks]\ntimeout_ms = 500\n";
+/// Receipts per message: small, so a few hundred receipts make many messages.
+const BATCH_MAX: &str = "5";
+/// How long anything may take to arrive (retries included): generous, never a measure.
+const DEADLINE: Duration = Duration::from_secs(150);
+
+#[test]
+fn signatures_verify_independently_and_bodies_carry_the_receipts_as_issued() {
+    let server = Server::start(CONFIG, &["acme"], &[]);
+    let capture = Capture::start();
+    let (id, secret) = add_endpoint(
+        &server,
+        &capture.url(),
+        &["--scheme", "v1", "--scheme", "v1a", "--local"],
+    );
+    let keys = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .args(["keys", "show", "--json", "--state-dir"])
+            .arg(&server.state),
+    );
+    let public_key = keys["webhook_public_key"]
+        .as_str()
+        .expect("keys show prints webhook_public_key")
+        .to_owned();
+    assert!(public_key.starts_with("whpk_"), "{public_key}");
+    assert_eq!(
+        ctl_ok(&server, &["webhooks", "list"])["public_key"].as_str(),
+        Some(public_key.as_str()),
+        "ctl webhooks list names the key keys show prints"
+    );
+
+    let saved: BTreeMap<u64, Saved> = submit(&server, 0, 40)
+        .into_iter()
+        .map(|s| (s.seq, s))
+        .collect();
+    let expected: BTreeSet<u64> = saved.keys().copied().collect();
+    assert_contiguous(&expected);
+    wait_for(
+        "the capturing receiver to get every receipt",
+        || {
+            let got: BTreeSet<u64> = capture.unique().iter().flat_map(|d| d.seqs()).collect();
+            expected.is_subset(&got)
+        },
+        || format!("{:?}\n{}", capture.ids(), server.log()),
+    );
+    assert_all_acknowledged(&server, id, &expected);
+
+    // Each message: the id names its endpoint and receipts, the body carries each receipt's
+    // envelope byte for byte as the partner got it, in order, at most batch_max of them.
+    let unique = capture.unique();
+    let mut carried = Vec::new();
+    for delivery in &unique {
+        let body: Value = serde_json::from_slice(&delivery.body).expect("the body is JSON");
+        assert_eq!(body["type"], "receipt.issued", "{body}");
+        assert!(
+            body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{body}"
+        );
+        let receipts = body["data"]["receipts"].as_array().expect("data.receipts");
+        assert!(
+            (1..=5).contains(&receipts.len()),
+            "batch_max {BATCH_MAX}: {}",
+            receipts.len()
+        );
+        let seqs = delivery.seqs();
+        assert_eq!(
+            delivery.header("webhook-id"),
+            Some(format!("msg_receipts_{id}_{}_{}", seqs[0], seqs[seqs.len() - 1]).as_str())
+        );
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "a message's receipts are consecutive: {seqs:?}"
+        );
+        for entry in receipts {
+            let seq = entry["seq"].as_u64().expect("seq");
+            assert_eq!(
+                entry["log_index"].as_u64(),
+                Some(seq),
+                "the log index is the seq"
+            );
+            let issued = saved
+                .get(&seq)
+                .unwrap_or_else(|| panic!("seq {seq} was not issued to the partner"));
+            assert_eq!(
+                entry["envelope"].as_str(),
+                Some(issued.json.as_str()),
+                "seq {seq}: the envelope exactly as the partner got it"
+            );
+        }
+        let signature = delivery.header("webhook-signature").unwrap_or_default();
+        assert!(
+            signature.split(' ').any(|s| s.starts_with("v1,"))
+                && signature.split(' ').any(|s| s.starts_with("v1a,")),
+            "both schemes sign: {signature}"
+        );
+        carried.extend(seqs);
+    }
+    assert_exactly_once(&carried, &expected, "the captured messages");
+
+    // Every delivery as received, through both independent checkers; then with one byte of
+    // one body changed, which both must refuse.
+    let deliveries = capture.all();
+    let keys = ["--secret", &secret, "--public-key", &public_key];
+    let input = checker_input(&deliveries);
+    for (name, (code, output)) in [
+        ("check_signatures.py", python_checker(&keys, &input)),
+        ("verify.mjs", node_checker(&keys, &input)),
+    ] {
+        assert_eq!(
+            code,
+            Some(0),
+            "{name} refused genuine deliveries:\n{output}"
+        );
+    }
+    let mut tampered = deliveries.clone();
+    let body = &mut tampered[deliveries.len() / 2].body;
+    let middle = body.len() / 2;
+    body[middle] ^= 0x01;
+    let input = checker_input(&tampered);
+    for (name, (code, output)) in [
+        ("check_signatures.py", python_checker(&keys, &input)),
+        ("verify.mjs", node_checker(&keys, &input)),
+    ] {
+        assert_eq!(
+            code,
+            Some(1),
+            "{name} must refuse a body changed after signing:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn failing_throttling_and_hanging_receivers_record_every_receipt_exactly_once() {
+    let server = Server::start(&format!("{CONFIG}{SHORT_TIMEOUT}"), &["acme"], &[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Each misbehaviour at its own endpoint and receiver, all delivering the same receipts at
+    // once; each class is what that receiver's fault makes the appliance count.
+    let faults: [(&str, &[&str], &str); 3] = [
+        ("fail", &["--fail-percent", "20"], "status_5xx"),
+        (
+            "throttle",
+            &["--throttle-percent", "30", "--retry-after", "1"],
+            "rate_limited",
+        ),
+        (
+            "hang",
+            &["--hang-percent", "20", "--hang-s", "3"],
+            "timeout",
+        ),
+    ];
+    let endpoints: Vec<(u64, Receiver, &str)> = faults
+        .iter()
+        .map(|(name, args, class)| {
+            let (id, receiver) = receiver_endpoint(&server, &dir.path().join(name), args);
+            (id, receiver, *class)
+        })
+        .collect();
+
+    let expected = seqs(&submit(&server, 0, 200));
+    assert_contiguous(&expected);
+    for (id, receiver, class) in &endpoints {
+        receiver.wait_for_all(&expected, &server);
+        assert_exactly_once(&receiver.recorded(), &expected, receiver.out.display());
+        assert_all_acknowledged(&server, *id, &expected);
+        let failures = failures(&server, *id);
+        assert!(
+            failures.get(*class).is_some_and(|count| *count > 0),
+            "endpoint {id} ({}): {class} failures counted: {failures:?}",
+            receiver.out.display()
+        );
+    }
+}
+
+#[test]
+fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing() {
+    let mut server = Server::start(CONFIG, &["acme"], &[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let (id, mut receiver) = receiver_endpoint(&server, &out, &[]);
+    let mut saved = submit(&server, 0, 40);
+    receiver.wait_for_all(&seqs(&saved), &server);
+
+    // The receiver is killed; receipts made meanwhile fail to connect, and wait.
+    receiver.kill();
+    let while_down = submit(&server, 1_000, 40);
+    saved.extend(while_down.iter().cloned());
+    wait_for(
+        "attempts at the stopped receiver to fail",
+        || failures(&server, id).get("connect").is_some_and(|n| *n > 0),
+        || server.log(),
+    );
+    let owed: Vec<Value> = deliveries(&server, id)
+        .into_iter()
+        .filter(|m| m["status"] == "owed")
+        .collect();
+    assert!(
+        owed.iter()
+            .any(|m| m["attempts"].as_u64() > Some(0) && m["last_failure"].is_string()),
+        "messages owed with a failed attempt: {owed:?}"
+    );
+    // Back on the same port with the same record.
+    let receiver = receiver.restart();
+    receiver.wait_for_all(&seqs(&saved), &server);
+
+    // kill -9 while a partner keeps making receipts and deliveries are under way.
+    let before_kill = receiver.recorded().len();
+    let made = Arc::new(AtomicU64::new(0));
+    let loader = {
+        let mut config = server.partner("acme");
+        // A killed appliance never answers: the loader gives up on its request after this.
+        config.request_timeout = Duration::from_secs(1);
+        let made = made.clone();
+        std::thread::spawn(move || runtime().block_on(load(config, 2_000, made)))
+    };
+    wait_for(
+        "deliveries of the new receipts to be under way",
+        || receiver.recorded().len() >= before_kill + 20,
+        || receiver.log(),
+    );
+    let recorded_at_kill = receiver.recorded().len();
+    server.kill_and_restart();
+    let loaded = loader.join().expect("loader");
+    let made_before_kill = loaded.len();
+    saved.extend(loaded);
+    saved.extend(submit(&server, 3_000, 20));
+
+    // Every receipt in the ledger since the endpoint was added: the partner's, and those
+    // committed while the kill cut their answers.
+    let last = saved.iter().map(|s| s.seq).max().expect("receipts");
+    let first = saved.iter().map(|s| s.seq).min().expect("receipts");
+    let expected: BTreeSet<u64> = (first..=last).collect();
+    let partner_got = seqs(&saved);
+    assert_eq!(
+        partner_got.len(),
+        saved.len(),
+        "no seq was given to two receipts"
+    );
+    assert!(
+        partner_got.is_subset(&expected),
+        "the receipts are contiguous"
+    );
+    assert!(
+        recorded_at_kill < 80 + made_before_kill,
+        "receipts were owed at the kill: {recorded_at_kill} recorded of {} made",
+        80 + made_before_kill
+    );
+    receiver.wait_for_all(&expected, &server);
+    assert_exactly_once(
+        &receiver.recorded(),
+        &expected,
+        "after the receiver's dedup",
+    );
+    assert_all_acknowledged(&server, id, &expected);
+}
+
+#[test]
+fn a_dead_endpoint_does_not_delay_a_healthy_one() {
+    let server = Server::start(CONFIG, &["acme"], &[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dead_url = format!("http://127.0.0.1:{}/hooks", free_port());
+    let (dead, _) = add_endpoint(&server, &dead_url, &["--local"]);
+    let (healthy, receiver) = receiver_endpoint(&server, &dir.path().join("out"), &[]);
+
+    let expected = seqs(&submit(&server, 0, 100));
+    receiver.wait_for_all(&expected, &server);
+    assert_exactly_once(&receiver.recorded(), &expected, "the healthy endpoint");
+    let acknowledged = assert_all_acknowledged(&server, healthy, &expected);
+
+    // Meanwhile the dead one has had nothing acknowledged, only connection failures.
+    let listed = endpoint(&server, dead);
+    assert!(
+        listed["delivery"]["owed_messages"].as_u64() > Some(0),
+        "the dead endpoint is owed messages: {listed}"
+    );
+    assert_eq!(listed["delivery"]["acknowledged"], 0, "{listed}");
+    wait_for(
+        "a failed attempt at the dead endpoint",
+        || {
+            failures(&server, dead)
+                .get("connect")
+                .is_some_and(|n| *n > 0)
+        },
+        || server.log(),
+    );
+    let messages = deliveries(&server, dead);
+    assert!(
+        !messages.is_empty(),
+        "the dead endpoint's messages are stored"
+    );
+    assert!(
+        messages.iter().all(|m| m["status"] == "owed"),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["attempts"].as_u64() > Some(0) && m["last_failure"].is_string()),
+        "{messages:?}"
+    );
+    let page = server::get(server.admin_address(), "/metrics").1;
+    let dead_label = dead.to_string();
+    let healthy_label = healthy.to_string();
+    let sample = |name: &str, labels: &[(&str, &str)]| metric(&page, name, labels);
+    assert!(
+        sample(
+            "trust_fabric_webhook_failures_total",
+            &[("endpoint", &dead_label), ("class", "connect")]
+        )
+        .is_some_and(|v| v > 0.0),
+        "{page}"
+    );
+    assert_eq!(
+        sample(
+            "trust_fabric_webhook_acknowledged_total",
+            &[("endpoint", &dead_label)]
+        ),
+        Some(0.0),
+        "{page}"
+    );
+    assert!(
+        sample(
+            "trust_fabric_webhook_acknowledged_total",
+            &[("endpoint", &healthy_label)]
+        )
+        .is_some_and(|v| v >= acknowledged as f64),
+        "{page}"
+    );
+}
+
+#[test]
+fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = run(Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["ctl", "token", "--name", "aud", "--role", "auditor"]));
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made));
+    let auditor_token = String::from_utf8_lossy(&made.stdout)
+        .lines()
+        .find_map(|l| {
+            l.split_once("it is shown once): ")
+                .map(|(_, t)| t.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("ctl token prints the token: {}", text(&made)));
+    let (sre_token, sre_name, sre_role) = server::ROLE_TOKENS[0];
+    assert_eq!(sre_role, "sre");
+    let config = server::with_admin_tokens(
+        CONFIG,
+        &[
+            (sre_token, sre_name, sre_role),
+            (&auditor_token, "aud", "auditor"),
+        ],
+    );
+    let server = Server::start(&config, &["acme"], &[]);
+    let sre = write_token(dir.path(), "sre", sre_token);
+    let auditor = write_token(dir.path(), "auditor", &auditor_token);
+    let add = |token: &Path, url: &str, local: bool| {
+        let mut args = vec![
+            "webhooks",
+            "add",
+            url,
+            "--event",
+            "receipt.issued",
+            "--reason",
+            "destination checks",
+        ];
+        if local {
+            args.push("--local");
+        }
+        ctl(&server, Some(token), &args)
+    };
+
+    // Refused for an SRE too, unless marked local: every one is checked before asserting, so
+    // a failure lists them all.
+    let mut wrong = Vec::new();
+    for url in [
+        "http://127.0.0.1:9/x",
+        "https://10.1.2.3/x",
+        "https://[::1]/x",
+        "https://169.254.169.254/",
+        "http://example.com/x",
+    ] {
+        let output = add(&sre, url, false);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(1) || !stderr.contains("local") {
+            wrong.push(format!(
+                "{url} without --local: expected exit 1 naming `local`, got {}",
+                outcome(&output)
+            ));
+        }
+    }
+    // An auditor may not mark an endpoint local at all.
+    for url in ["http://127.0.0.1:9/x", "https://10.1.2.3/x"] {
+        let output = add(&auditor, url, true);
+        if output.status.code() != Some(2)
+            || !String::from_utf8_lossy(&output.stderr).contains("403")
+        {
+            wrong.push(format!(
+                "{url} --local by an auditor: expected exit 2 (403), got {}",
+                outcome(&output)
+            ));
+        }
+    }
+    // What is allowed is accepted: a public https endpoint by the auditor, a local one by the
+    // SRE.
+    let accepted = [
+        (
+            &auditor,
+            "https://audit.example.com/hooks/trust-fabric",
+            false,
+        ),
+        (&sre, "http://127.0.0.1:9/x", true),
+    ];
+    let mut added = Vec::new();
+    for (token, url, local) in accepted {
+        let output = add(token, url, local);
+        if output.status.code() == Some(0) {
+            let reply: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+            assert_eq!(reply["endpoint"]["url"], url, "{reply}");
+            assert_eq!(reply["endpoint"]["settings"]["local"], local, "{reply}");
+            added.push(url.to_owned());
+        } else {
+            wrong.push(format!(
+                "{url} (local {local}): expected exit 0, got {}",
+                text(&output)
+            ));
+        }
+    }
+    let listed: Vec<String> = ctl_json(&server, Some(&auditor), &["webhooks", "list"])["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| e["url"].as_str().expect("url").to_owned())
+        .collect();
+    if listed != added {
+        wrong.push(format!(
+            "only the accepted endpoints are kept: listed {listed:?}, accepted {added:?}"
+        ));
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The appliance, as a user drives it.
+
+/// `appliance ctl --admin <admin> (--token-file FILE | --state-dir STATE) ARGS`.
+fn ctl(server: &Server, token: Option<&Path>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appliance"));
+    command
+        .arg("ctl")
+        .arg("--admin")
+        .arg(format!("http://{}", server.admin_address()));
+    match token {
+        Some(file) => command.arg("--token-file").arg(file),
+        // The state directory's development token, which has every role.
+        None => command.arg("--state-dir").arg(&server.state),
+    };
+    run(command.args(args).env_remove("TF_ADMIN_TOKEN"))
+}
+
+/// [`ctl`] with the development token, which must succeed; its JSON output.
+fn ctl_ok(server: &Server, args: &[&str]) -> Value {
+    ctl_json(server, None, args)
+}
+
+fn ctl_json(server: &Server, token: Option<&Path>, args: &[&str]) -> Value {
+    let output = ctl(server, token, args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "ctl {args:?}: {}\n{}",
+        text(&output),
+        server.log()
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("ctl {args:?} prints JSON ({e}): {}", text(&output)))
+}
+
+/// Adds a `receipt.issued` endpoint with small batches; its id and `whsec_` secret.
+fn add_endpoint(server: &Server, url: &str, extra: &[&str]) -> (u64, String) {
+    let mut args = vec![
+        "webhooks",
+        "add",
+        url,
+        "--event",
+        "receipt.issued",
+        "--batch-max",
+        BATCH_MAX,
+        "--reason",
+        "end-to-end test",
+    ];
+    args.extend_from_slice(extra);
+    let added = ctl_ok(server, &args);
+    let id = added["endpoint"]["id"].as_u64().expect("endpoint.id");
+    let secret = added["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("whsec_"), "{added}");
+    (id, secret)
+}
+
+/// A local endpoint on a free port, and the reference receiver started there with its secret
+/// (the secret exists only once the endpoint is added, and no receipt is owed before).
+fn receiver_endpoint(server: &Server, out: &Path, faults: &[&str]) -> (u64, Receiver) {
+    let listen: SocketAddr = format!("127.0.0.1:{}", free_port())
+        .parse()
+        .expect("an address");
+    let (id, secret) = add_endpoint(server, &format!("http://{listen}/hooks"), &["--local"]);
+    let receiver = Receiver::start(ReceiverArgs {
+        listen,
+        out: out.to_path_buf(),
+        secret,
+        state: server.state.clone(),
+        faults: faults.iter().map(|f| (*f).to_owned()).collect(),
+    });
+    (id, receiver)
+}
+
+/// Endpoint `id` as `ctl webhooks list` shows it.
+fn endpoint(server: &Server, id: u64) -> Value {
+    let list = ctl_ok(server, &["webhooks", "list"]);
+    list["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .find(|e| e["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("endpoint {id} listed: {list}"))
+}
+
+/// Endpoint `id`'s failed attempts by class, as `ctl webhooks list` shows them.
+fn failures(server: &Server, id: u64) -> BTreeMap<String, u64> {
+    endpoint(server, id)["delivery"]["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .map(|f| {
+            (
+                f["class"].as_str().expect("class").to_owned(),
+                f["count"].as_u64().expect("count"),
+            )
+        })
+        .collect()
+}
+
+/// Every message of endpoint `id`, newest first, page after page of `ctl webhooks deliveries`.
+fn deliveries(server: &Server, id: u64) -> Vec<Value> {
+    let id = id.to_string();
+    let mut messages: Vec<Value> = Vec::new();
+    loop {
+        let before = messages
+            .last()
+            .map(|m| m["number"].as_u64().expect("number").to_string());
+        let mut args = vec!["webhooks", "deliveries", &id, "--limit", "500"];
+        if let Some(before) = &before {
+            args.extend(["--before", before]);
+        }
+        let page = ctl_ok(server, &args)["messages"]
+            .as_array()
+            .expect("messages")
+            .clone();
+        if page.is_empty() {
+            return messages;
+        }
+        messages.extend(page);
+    }
+}
+
+/// Waits until `ctl webhooks deliveries` shows every message of endpoint `id` acknowledged,
+/// their receipts exactly `expected`, none twice; returns how many messages.
+fn assert_all_acknowledged(server: &Server, id: u64, expected: &BTreeSet<u64>) -> usize {
+    let covered = |messages: &[Value]| -> Vec<u64> {
+        messages
+            .iter()
+            .flat_map(|m| {
+                let first = m["first_seq"].as_u64().expect("first_seq");
+                let last = m["last_seq"].as_u64().expect("last_seq");
+                first..=last
+            })
+            .collect()
+    };
+    let mut messages = Vec::new();
+    wait_for(
+        &format!("endpoint {id}'s messages to be acknowledged"),
+        || {
+            messages = deliveries(server, id);
+            messages.iter().all(|m| m["status"] == "acknowledged")
+                && covered(&messages).len() >= expected.len()
+        },
+        || format!("{:#?}", deliveries(server, id)),
+    );
+    for message in &messages {
+        assert_eq!(message["event"], "receipt.issued", "{message}");
+        assert!(
+            message["acknowledged_unix_us"].as_u64().is_some()
+                && message["answer_sha256"].is_string(),
+            "{message}"
+        );
+    }
+    assert_exactly_once(
+        &covered(&messages),
+        expected,
+        format!("endpoint {id}'s acknowledged messages"),
+    );
+    messages.len()
+}
+
+/// Makes `count` receipts for tenant acme (requests `first..first + count`, over four
+/// connections); the partner's saved receipts.
+fn submit(server: &Server, first: u64, count: u64) -> Vec<Saved> {
+    assert_eq!(count % 4, 0, "four connections, the same number each");
+    runtime().block_on(tlog::submit_concurrently(
+        &server.partner("acme"),
+        first,
+        4,
+        count / 4,
+    ))
+}
+
+/// Submits one request after another until the connection fails (the appliance is killed),
+/// saving every receipt answered.
+async fn load(config: PartnerConfig, first: u64, made: Arc<AtomicU64>) -> Vec<Saved> {
+    let mut saved = Vec::new();
+    let Ok(partner) = Partner::connect(&config).await else {
+        return saved;
+    };
+    for n in first.. {
+        match partner.submit(tlog::submission(n)).await {
+            Ok(reply) => {
+                saved.push(Saved::from_reply(&reply));
+                made.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => break,
+        }
+    }
+    saved
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn seqs(saved: &[Saved]) -> BTreeSet<u64> {
+    saved.iter().map(|s| s.seq).collect()
+}
+
+/// One number from a `/metrics` page: the sample of `name` with every label of `labels`.
+fn metric(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    page.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?.strip_prefix('{')?;
+        let (inside, value) = rest.split_once("} ")?;
+        labels
+            .iter()
+            .all(|(k, v)| inside.split(',').any(|pair| pair == format!("{k}=\"{v}\"")))
+            .then(|| value.trim().parse().ok())?
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Receivers.
+
+/// The reference receiver, `appliance webhooks receive`, as a child process.
+struct Receiver {
+    child: Child,
+    // Kept open: the receiver's stdout is a pipe.
+    _stdout: BufReader<ChildStdout>,
+    args: ReceiverArgs,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+#[derive(Clone)]
+struct ReceiverArgs {
+    listen: SocketAddr,
+    out: PathBuf,
+    secret: String,
+    /// The appliance's state directory, for its receipt key.
+    state: PathBuf,
+    faults: Vec<String>,
+}
+
+impl Receiver {
+    fn start(args: ReceiverArgs) -> Receiver {
+        let log = args.out.with_extension("log");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .args(["webhooks", "receive", "--listen", &args.listen.to_string()])
+            .arg("--out")
+            .arg(&args.out)
+            .args(["--secret", &args.secret])
+            .arg("--state-dir")
+            .arg(&args.state)
+            .args(&args.faults)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("receiver starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("stdout readable");
+        assert_eq!(
+            line.trim(),
+            format!("listening on http://{}", args.listen),
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Receiver {
+            child,
+            _stdout: stdout,
+            out: args.out.clone(),
+            args,
+            log,
+        }
+    }
+
+    /// SIGKILL: no goodbye.
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL delivered");
+        self.child.wait().expect("reaped");
+    }
+
+    /// The same receiver again: same port, same record.
+    fn restart(self) -> Receiver {
+        let args = self.args.clone();
+        drop(self);
+        Receiver::start(args)
+    }
+
+    /// The seq of every receipt recorded, in the order recorded (whole lines only: the
+    /// receiver may be writing one).
+    fn recorded(&self) -> Vec<u64> {
+        let text = std::fs::read_to_string(self.out.join("receipts.jsonl")).unwrap_or_default();
+        let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+        whole
+            .lines()
+            .map(|line| {
+                let line: Value = serde_json::from_str(line).expect("a JSON line");
+                line["seq"].as_u64().expect("seq")
+            })
+            .collect()
+    }
+
+    fn wait_for_all(&self, expected: &BTreeSet<u64>, server: &Server) {
+        wait_for(
+            &format!("{} to record every receipt", self.out.display()),
+            || {
+                let got: BTreeSet<u64> = self.recorded().into_iter().collect();
+                expected.is_subset(&got)
+            },
+            || {
+                let got: BTreeSet<u64> = self.recorded().into_iter().collect();
+                let missing: Vec<_> = expected.difference(&got).collect();
+                format!(
+                    "missing {missing:?}\nreceiver:\n{}\nappliance:\n{}",
+                    self.log(),
+                    server.log()
+                )
+            },
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A receiver written here with nothing but std: answers every request 200 and keeps its
+/// headers and its body exactly as they arrived.
+struct Capture {
+    address: SocketAddr,
+    seen: Arc<Mutex<Vec<Delivery>>>,
+}
+
+#[derive(Clone, Debug)]
+struct Delivery {
+    /// Names lowercased.
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Delivery {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// The seqs of the receipts its body carries.
+    fn seqs(&self) -> Vec<u64> {
+        let body: Value = serde_json::from_slice(&self.body).unwrap_or(Value::Null);
+        body["data"]["receipts"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|e| e["seq"].as_u64()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Capture {
+    fn start() -> Capture {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().expect("bound");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let shared = seen.clone();
+        // Left running until the test process ends.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = serve_connection(stream, &seen);
+                });
+            }
+        });
+        Capture { address, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/hooks/capture", self.address)
+    }
+
+    /// Every request received, retries included, in arrival order.
+    fn all(&self) -> Vec<Delivery> {
+        self.seen.lock().expect("not poisoned").clone()
+    }
+
+    /// The first request of each webhook-id.
+    fn unique(&self) -> Vec<Delivery> {
+        let mut ids = BTreeSet::new();
+        self.all()
+            .into_iter()
+            .filter(|d| ids.insert(d.header("webhook-id").unwrap_or_default().to_owned()))
+            .collect()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.all()
+            .iter()
+            .map(|d| d.header("webhook-id").unwrap_or("?").to_owned())
+            .collect()
+    }
+}
+
+/// HTTP/1.1 requests on one kept-alive connection, each recorded, then answered 200.
+fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<Delivery>>) -> std::io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut headers = BTreeMap::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line)?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            }
+        }
+        let body = match headers.get("content-length") {
+            Some(length) => {
+                let mut body = vec![0; length.parse().unwrap_or(0)];
+                reader.read_exact(&mut body)?;
+                body
+            }
+            None if headers
+                .get("transfer-encoding")
+                .is_some_and(|t| t.contains("chunked")) =>
+            {
+                read_chunked(&mut reader)?
+            }
+            None => Vec::new(),
+        };
+        seen.lock()
+            .expect("not poisoned")
+            .push(Delivery { headers, body });
+        writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")?;
+    }
+}
+
+fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+/// A loopback port nothing listens on (now).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a loopback port")
+        .port()
+}
+
+// ---------------------------------------------------------------------------------------
+// The independent checkers.
+
+/// The deliveries as the checkers read them: `[{"headers": {...}, "body_b64": "..."}]`.
+fn checker_input(deliveries: &[Delivery]) -> Vec<u8> {
+    let list: Vec<Value> = deliveries
+        .iter()
+        .map(|d| {
+            json!({
+                "headers": d.headers,
+                "body_b64": base64::engine::general_purpose::STANDARD.encode(&d.body),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&list).expect("serialises")
+}
+
+/// tests/tools/webhooks/check_signatures.py with the venv's Python (the Standard Webhooks
+/// library is installed there).
+fn python_checker(args: &[&str], input: &[u8]) -> (Option<i32>, String) {
+    let python = server_root().join("target/test-venv/webhooks/bin/python3");
+    assert!(
+        python.exists(),
+        "{} is missing: run tests/run to set up the Python venv with the Standard Webhooks \
+         library (tests/tools/webhooks/requirements.txt)",
+        python.display()
+    );
+    checker(
+        Command::new(python)
+            .arg(server_root().join("tests/tools/webhooks/check_signatures.py"))
+            .args(args),
+        input,
+    )
+}
+
+/// tests/tools/webhooks/verify.mjs with Node.
+fn node_checker(args: &[&str], input: &[u8]) -> (Option<i32>, String) {
+    checker(
+        Command::new("node")
+            .arg(server_root().join("tests/tools/webhooks/verify.mjs"))
+            .args(args),
+        input,
+    )
+}
+
+fn checker(command: &mut Command, input: &[u8]) -> (Option<i32>, String) {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} runs (run tests/run to set it up): {e}"));
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input)
+        .expect("input written");
+    let output = child.wait_with_output().expect("checker ends");
+    (output.status.code(), text(&output))
+}
+
+fn server_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+// ---------------------------------------------------------------------------------------
+// Small things.
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("appliance runs")
+}
+
+/// A command that must succeed and print JSON.
+fn run_ok(command: &mut Command) -> Value {
+    let output = run(command);
+    assert!(output.status.success(), "{}", text(&output));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// How an `add` ended, briefly: the endpoint's id if it was added, else the exit and stderr.
+fn outcome(output: &Output) -> String {
+    let added = serde_json::from_slice::<Value>(&output.stdout)
+        .ok()
+        .and_then(|reply| reply["endpoint"]["id"].as_u64());
+    match (output.status.code(), added) {
+        (Some(0), Some(id)) => format!("exit 0: added as endpoint {id}"),
+        _ => text(output),
+    }
+}
+
+fn write_token(dir: &Path, name: &str, token: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.token"));
+    std::fs::write(&path, token).expect("token written");
+    path
+}
+
+/// Polls `done` every 50 ms until it holds; past [`DEADLINE`], panics with `diagnostics`.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool, diagnostics: impl Fn() -> String) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "waited {DEADLINE:?} for {what}:\n{}",
+            diagnostics()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Each of `expected` once in `got`, and nothing else.
+fn assert_exactly_once(got: &[u64], expected: &BTreeSet<u64>, what: impl std::fmt::Display) {
+    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    for seq in got {
+        *counts.entry(*seq).or_default() += 1;
+    }
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|s| !counts.contains_key(s))
+        .collect();
+    let unexpected: Vec<_> = counts.keys().filter(|s| !expected.contains(s)).collect();
+    assert!(
+        twice.is_empty() && missing.is_empty() && unexpected.is_empty(),
+        "{what}: (seq, times) more than once {twice:?}; missing {missing:?}; not issued \
+         {unexpected:?}"
+    );
+}
+
+fn assert_contiguous(seqs: &BTreeSet<u64>) {
+    let (first, last) = (
+        seqs.first().expect("receipts"),
+        seqs.last().expect("receipts"),
+    );
+    assert_eq!(
+        (last - first + 1) as usize,
+        seqs.len(),
+        "the receipts' seqs are contiguous: {seqs:?}"
+    );
+}
