@@ -481,7 +481,9 @@ impl Permission {
             Permission::Rollback => "roll back (sre or policy-author)",
             Permission::Snapshot => "ask for a compliance snapshot (sre)",
             Permission::Webhooks => "add or change webhook endpoints (auditor or sre)",
-            Permission::LocalWebhook => "mark a webhook endpoint local, or change a local one (sre)",
+            Permission::LocalWebhook => {
+                "mark a webhook endpoint local, or change a local one (sre)"
+            }
         }
     }
 }

@@ -39,6 +39,13 @@ pub enum UrlError {
     /// No host.
     #[error("{0:?}: the URL has no host")]
     NoHost(String),
+    /// An address literal inside the operator's network, for an endpoint not marked local
+    /// (a name is checked at each connection, to every address it resolves to).
+    #[error(
+        "{0:?}: the address is loopback, private, link-local or otherwise not public; only an \
+         endpoint an SRE marks local (--local) may post there"
+    )]
+    NotPublic(String),
     /// Longer than any endpoint needs.
     #[error("the URL is {0} bytes; at most {MAX_URL_BYTES} are accepted")]
     TooLong(usize),
@@ -71,6 +78,11 @@ impl Destination {
             .trim_end_matches(']');
         if host.is_empty() {
             return Err(UrlError::NoHost(url.to_owned()));
+        }
+        if let Ok(address) = host.parse::<IpAddr>()
+            && !address_allowed(address, local)
+        {
+            return Err(UrlError::NotPublic(url.to_owned()));
         }
         Ok(Destination {
             https,
@@ -166,6 +178,21 @@ mod tests {
             Destination::parse("audit.example.com/hooks", false),
             Err(UrlError::Scheme(_) | UrlError::NotAUrl(_))
         ));
+        for literal in [
+            "https://10.1.2.3/x",
+            "https://[::1]/x",
+            "https://169.254.169.254/",
+        ] {
+            assert!(
+                matches!(
+                    Destination::parse(literal, false),
+                    Err(UrlError::NotPublic(_))
+                ),
+                "{literal}"
+            );
+            assert!(Destination::parse(literal, true).is_ok(), "{literal} local");
+        }
+        assert!(Destination::parse("https://93.184.216.34/x", false).is_ok());
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL_BYTES));
         assert!(matches!(
             Destination::parse(&long, false),

@@ -43,6 +43,10 @@ const TURN: Duration = Duration::from_millis(20);
 const UNSIGNABLE_WAIT_US: u64 = 60_000_000;
 /// How often the bundle timeline is read for new promotions and rollbacks.
 const TIMELINE_EVERY_US: u64 = 1_000_000;
+/// How long committed receipts wait for a full batch before a partial one is made: fewer,
+/// fuller messages (each costs signatures, a request and two ledger writes) for at most this
+/// much more latency.
+const PARTIAL_BATCH_AFTER_US: u64 = 250_000;
 
 /// What the outbox needs.
 pub struct OutboxPlan {
@@ -75,6 +79,8 @@ pub(crate) struct Run {
     bucket: TokenBucket,
     /// Its stored messages still owed, in order (a copy of the ledger's).
     owed: Vec<MessageRow>,
+    /// When receipts were last composed into its messages.
+    composed_us: u64,
 }
 
 /// The outbox actor.
@@ -123,6 +129,7 @@ impl Outbox {
                 run.in_flight = old.in_flight;
                 run.idle = old.idle;
                 run.bucket = old.bucket;
+                run.composed_us = old.composed_us;
             }
         }
         self.runs = runs;
@@ -165,6 +172,7 @@ impl Outbox {
             idle: Vec::new(),
             in_flight: BTreeSet::new(),
             owed,
+            composed_us: 0,
         })
     }
 
@@ -207,7 +215,10 @@ impl Outbox {
         }
         let mut composed: Vec<Composed> = Vec::new();
         let mut receipts_after = run.row.receipts_after;
-        if committed > receipts_after {
+        let waiting = committed.saturating_sub(receipts_after);
+        let full_batch = waiting >= u64::from(run.settings.batch_max);
+        let waited = now_us.saturating_sub(run.composed_us) >= PARTIAL_BATCH_AFTER_US;
+        if waiting > 0 && (full_batch || waited) {
             let want = run.settings.batch_max as usize * window;
             match self.plan.ledger.receipts_after(receipts_after, want) {
                 Ok(records) => {
@@ -249,6 +260,9 @@ impl Outbox {
         match stored {
             Ok(owed) => {
                 if let Some(run) = self.runs.get_mut(&id) {
+                    if receipts_after != run.row.receipts_after {
+                        run.composed_us = now_us;
+                    }
                     run.row.receipts_after = receipts_after;
                     run.row.timeline_after = timeline_after;
                     run.owed = owed;
