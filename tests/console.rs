@@ -10,20 +10,23 @@
 //! a duplicate, and the row's form pauses the endpoint. Screenshots are kept in
 //! `target/test-artifacts/`.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/server.rs"]
 mod server;
 #[path = "support/tlog.rs"]
 mod tlog;
+#[path = "support/webhooks.rs"]
+mod webhooks;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use browser::Browser;
 use serde_json::{Value, json};
-use server::{Server, http, http_with_head, with_admin_tokens};
+use server::{Server, free_port, http, http_with_head, with_admin_tokens};
+use webhooks::{Receiver, wait_for};
 
 const TOKENS: [(&str, &str, &str); 4] = [
     ("author-token", "policy-team", "policy-author"),
@@ -437,196 +440,6 @@ fn webhook_pages_keep_local_endpoints_for_sres_and_changes_behind_csrf() {
     assert!(shown.contains("id=\"replay-form\""), "{shown}");
 }
 
-/// A chromedriver process and one headless Chromium session, spoken to over WebDriver.
-struct Browser {
-    driver: Child,
-    address: SocketAddr,
-    session: String,
-    _profile: tempfile::TempDir,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-impl Browser {
-    fn start() -> Browser {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (tests/run installs Debian's chromium-driver)");
-        let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(address).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let profile = tempfile::tempdir().expect("profile dir");
-        let capabilities = json!({ "capabilities": { "alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--window-size=1280,1000",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            },
-        }}});
-        let mut browser = Browser {
-            driver,
-            address,
-            session: String::new(),
-            _profile: profile,
-        };
-        let created = browser.call("POST", "/session", &capabilities);
-        browser.session = created["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a session: {created}"))
-            .to_owned();
-        browser
-    }
-
-    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
-        let body = if method == "GET" {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let (status, text) = http(
-            self.address,
-            method,
-            path,
-            &[("Content-Type", "application/json")],
-            &body,
-        );
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        assert_eq!(status, 200, "WebDriver {method} {path}: {value}");
-        value["value"].clone()
-    }
-
-    fn session_call(&self, method: &str, path: &str, body: Value) -> Value {
-        self.call(method, &format!("/session/{}{path}", self.session), &body)
-    }
-
-    fn go(&self, url: &str) {
-        self.session_call("POST", "/url", json!({ "url": url }));
-    }
-
-    /// The first element matching `css`, waiting up to 30 s for it to appear.
-    fn find(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (status, text) = http(
-                self.address,
-                "POST",
-                &format!("/session/{}/element", self.session),
-                &[("Content-Type", "application/json")],
-                json!({ "using": "css selector", "value": css })
-                    .to_string()
-                    .as_bytes(),
-            );
-            if status == 200 {
-                let value: Value = serde_json::from_str(&text).expect("json");
-                return value["value"][ELEMENT]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("element id in {value}"))
-                    .to_owned();
-            }
-            assert!(Instant::now() < deadline, "no element {css}: {text}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn click(&self, css: &str) {
-        let element = self.find(css);
-        self.session_call("POST", &format!("/element/{element}/click"), json!({}));
-    }
-
-    fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css);
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/value"),
-            json!({ "text": text }),
-        );
-    }
-
-    /// The text of `css`; `None` while the page is being replaced (the element went stale).
-    fn text(&self, css: &str) -> Option<String> {
-        let element = self.find(css);
-        let (status, text) = http(
-            self.address,
-            "GET",
-            &format!("/session/{}/element/{element}/text", self.session),
-            &[],
-            b"",
-        );
-        if status != 200 {
-            return None;
-        }
-        let value: Value = serde_json::from_str(&text).expect("json");
-        Some(value["value"].as_str().unwrap_or_default().to_owned())
-    }
-
-    /// Waits up to 30 s until the text of `css` contains `wanted` (across page loads); returns
-    /// it.
-    fn wait_for_text(&self, css: &str, wanted: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let text = self.text(css).unwrap_or_default();
-            if text.contains(wanted) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {wanted:?}; it shows {text:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// The attribute `name` of the first element matching `css`.
-    fn attribute(&self, css: &str, name: &str) -> String {
-        let element = self.find(css);
-        let value = self.session_call(
-            "GET",
-            &format!("/element/{element}/attribute/{name}"),
-            json!({}),
-        );
-        value
-            .as_str()
-            .unwrap_or_else(|| panic!("{css} has no {name}: {value}"))
-            .to_owned()
-    }
-
-    fn screenshot(&self, path: &Path) {
-        let encoded = self.session_call("GET", "/screenshot", json!({}));
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded.as_str().expect("base64"))
-            .expect("a PNG");
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("artifact folder");
-        std::fs::write(path, png).expect("screenshot written");
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if !self.session.is_empty() {
-            let _ = http(
-                self.address,
-                "DELETE",
-                &format!("/session/{}", self.session),
-                &[],
-                b"",
-            );
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
 #[test]
 fn in_chromium_an_admin_promotes_and_rolls_back_and_the_timeline_shows_both() {
     let server = Server::start(&config(), &["acme"], &[]);
@@ -807,7 +620,8 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
         Some("active")
     );
 
-    let receiver = Receiver::start(&server, port, &secret);
+    let out = server.dir.path().join("received");
+    let receiver = Receiver::for_endpoint(port, &out, &secret, &server.state, &[]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -818,17 +632,21 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
         .map(|saved| saved.seq)
         .collect();
     made.sort_unstable();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while receiver.seqs() != made {
-        assert!(
-            Instant::now() < deadline,
-            "the receiver has {:?}, not {made:?}: {}\n{}",
-            receiver.seqs(),
-            receiver.log(),
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The seqs of the receipts recorded, sorted, repeats kept.
+    let recorded = || {
+        let mut seqs = receiver.recorded();
+        seqs.sort_unstable();
+        seqs
+    };
+    wait_for(
+        "the receiver to record each receipt made",
+        Duration::from_secs(30),
+        || recorded() == made,
+        || {
+            let (log, served) = (receiver.log(), server.log());
+            format!("it has {:?}, not {made:?}: {log}\n{served}", recorded())
+        },
+    );
     let messages = receiver.lines("messages.jsonl").len() as u64;
     assert!((1..=3).contains(&messages), "{}", receiver.log());
 
@@ -870,16 +688,13 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
     browser.click(&format!("{newest} button.replay-one"));
     browser.wait_for_text("#replayed", "1 sent again");
     let duplicate = format!("id={replayed_id:?} type=- receipts=- status=200 verdict=duplicate");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !receiver.log().contains(&duplicate) {
-        assert!(
-            Instant::now() < deadline,
-            "no {duplicate:?}: {}",
-            receiver.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(receiver.seqs(), made, "each receipt once");
+    wait_for(
+        "the receiver to answer the replay as a duplicate",
+        Duration::from_secs(30),
+        || receiver.log().contains(&duplicate),
+        || format!("no {duplicate:?}: {}", receiver.log()),
+    );
+    assert_eq!(recorded(), made, "each receipt once");
     assert_eq!(receiver.lines("messages.jsonl").len() as u64, messages);
     let again = format!("tr#message-{}", messages + 1);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -926,88 +741,4 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
     assert_eq!(endpoint["state"], "paused", "{endpoint}");
     assert_eq!(endpoint["settings"]["local"], true, "{endpoint}");
     assert_eq!(endpoint["delivery"]["acknowledged"], messages + 1);
-}
-
-/// A loopback port free now (its listener is dropped at once, so another process can bind it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// `appliance webhooks receive` as a second process: it checks signatures with the endpoint's
-/// secret and receipts with the appliance's key, and records each message once.
-struct Receiver {
-    child: Child,
-    // Kept open: the receiver's stdout is a pipe.
-    _stdout: BufReader<ChildStdout>,
-    out: PathBuf,
-    log: PathBuf,
-}
-
-impl Receiver {
-    fn start(server: &Server, port: u16, secret: &str) -> Receiver {
-        let out = server.dir.path().join("received");
-        let log = server.dir.path().join("receiver.log");
-        let stderr = std::fs::File::create(&log).expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_appliance"))
-            .args(["webhooks", "receive", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--out")
-            .arg(&out)
-            .args(["--secret", secret, "--state-dir"])
-            .arg(&server.state)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("receiver starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("stdout readable");
-        assert_eq!(
-            line.trim(),
-            format!("listening on http://127.0.0.1:{port}"),
-            "{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Receiver {
-            child,
-            _stdout: stdout,
-            out,
-            log,
-        }
-    }
-
-    /// The JSON lines of a file in --out written so far (a line being written is left out).
-    fn lines(&self, file: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.out.join(file))
-            .unwrap_or_default()
-            .split_inclusive('\n')
-            .filter(|line| line.ends_with('\n'))
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect()
-    }
-
-    /// The sequence numbers of the receipts recorded, sorted, repeats kept.
-    fn seqs(&self) -> Vec<u64> {
-        let mut seqs: Vec<u64> = self
-            .lines("receipts.jsonl")
-            .iter()
-            .map(|line| line["seq"].as_u64().expect("seq"))
-            .collect();
-        seqs.sort_unstable();
-        seqs
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -1,31 +1,16 @@
 //! `appliance receipt verify` as an auditor runs it: receipts signed with the appliance's key
 //! verify; altered ones, ones from another key, and garbage do not.
 
+#[path = "support/receipts.rs"]
+mod receipts;
 mod support;
 
+use receipts::sample_receipt;
 use support::{appliance, write};
-use tf_receipts::{Envelope, Receipt, ReceiptSigner, VerdictLabel};
+use tf_receipts::{Envelope, Receipt, ReceiptSigner};
 
 fn receipt(signer: &ReceiptSigner) -> Receipt {
-    Receipt {
-        tenant: "demo".into(),
-        request_id: 42,
-        statement_digest: "cd".repeat(32),
-        kind: "groth16-bn254".into(),
-        verdict: VerdictLabel::Valid,
-        reason: None,
-        purpose: "kyc".into(),
-        dataset_class: "P1".into(),
-        budget_charged: 1,
-        budget_remaining: Some(99),
-        ledger_seq: 42,
-        shard: 0,
-        received_at_unix_us: 1_763_900_000_000_000,
-        decided_at_unix_us: 1_763_900_000_002_000,
-        appliance_key_id: signer.key_id().to_string(),
-        bundle_revision: 0,
-        bundle_hash: String::new(),
-    }
+    sample_receipt(signer, 42)
 }
 
 #[test]

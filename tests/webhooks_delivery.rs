@@ -19,20 +19,22 @@
 mod server;
 #[path = "support/tlog.rs"]
 mod tlog;
+#[path = "support/webhook_checks.rs"]
+mod webhook_checks;
+#[path = "support/webhooks.rs"]
+mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use base64::Engine;
-use serde_json::{Value, json};
-use server::Server;
+use serde_json::Value;
+use server::{Server, free_port};
 use tf_partner::{Partner, PartnerConfig};
 use tlog::Saved;
+use webhook_checks::{Capture, checker_input, node_checker, python_checker, venv_python};
+use webhooks::{Receiver, assert_exactly_once, wait_for};
 
 /// One shard, one tenant admitted as fast as the tests submit; compliance snapshots only on
 /// 1 January, so the ledger holds nothing but the tenant's receipts.
@@ -91,6 +93,7 @@ fn signatures_verify_independently_and_bodies_carry_the_receipts_as_issued() {
     assert_contiguous(&expected);
     wait_for(
         "the capturing receiver to get every receipt",
+        DEADLINE,
         || {
             let got: BTreeSet<u64> = capture.unique().iter().flat_map(|d| d.seqs()).collect();
             expected.is_subset(&got)
@@ -155,15 +158,16 @@ fn signatures_verify_independently_and_bodies_carry_the_receipts_as_issued() {
     // key; then with one byte of one body changed, which both must refuse, on both schemes.
     let deliveries = capture.all();
     let keys = ["--secret", &secret, "--public-key", &public_key];
-    let input = checker_input(&deliveries);
     let n = deliveries.len();
-    for (name, (code, output)) in [
-        (
-            "check_signatures.py",
-            python_checker(&python, &keys, &input),
-        ),
-        ("verify.mjs", node_checker(&keys, &input)),
-    ] {
+    // Both checkers on the same input: (checker, exit code, what it printed).
+    let check = |input: &[u8]| {
+        [
+            ("check_signatures.py", python_checker(&python, &keys, input)),
+            ("verify.mjs", node_checker(&keys, input)),
+        ]
+        .map(|(name, run)| (name, run.status.code(), text(&run)))
+    };
+    for (name, code, output) in check(&checker_input(&deliveries)) {
         assert!(
             code == Some(0) && output.contains(&format!("{n} of {n} verified")),
             "{name} refused genuine deliveries:\n{output}"
@@ -174,14 +178,7 @@ fn signatures_verify_independently_and_bodies_carry_the_receipts_as_issued() {
     let middle = changed.body.len() / 2;
     changed.body[middle] ^= 0x01;
     let changed_id = changed.header("webhook-id").expect("an id").to_owned();
-    let input = checker_input(&tampered);
-    for (name, (code, output)) in [
-        (
-            "check_signatures.py",
-            python_checker(&python, &keys, &input),
-        ),
-        ("verify.mjs", node_checker(&keys, &input)),
-    ] {
+    for (name, code, output) in check(&checker_input(&tampered)) {
         let refused = output
             .lines()
             .find(|l| l.starts_with(&format!("{changed_id}: NOT")));
@@ -228,8 +225,8 @@ fn failing_throttling_and_hanging_receivers_record_every_receipt_exactly_once() 
     assert_contiguous(&expected);
     let mut injected = 0;
     for (id, receiver, class) in &endpoints {
-        receiver.wait_for_all(&expected, &server);
-        assert_exactly_once(&receiver.recorded(), &expected, receiver.args.out.display());
+        receiver.wait_for_all(&expected, DEADLINE, &server);
+        assert_exactly_once(&receiver.recorded(), &expected, receiver.out().display());
         assert_all_acknowledged(&server, *id, &expected);
         // Every fault the receiver says it answered with, the appliance counted as a failure of
         // its class (a held request is logged when it is let go, after the appliance gave up).
@@ -238,7 +235,7 @@ fn failing_throttling_and_hanging_receivers_record_every_receipt_exactly_once() 
         let counted = failures.get(*class).copied().unwrap_or(0);
         eprintln!(
             "{}: {faults} faults, failures {failures:?}",
-            receiver.args.out.display()
+            receiver.out().display()
         );
         assert!(
             counted >= faults,
@@ -257,7 +254,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
     // Five messages a second at most, so receipts are owed while the partner makes them.
     let (id, mut receiver) = receiver_endpoint(&server, &out, &["--rate-per-s", "5"], &[]);
     let mut saved = submit(&server, 0, 40);
-    receiver.wait_for_all(&seqs(&saved), &server);
+    receiver.wait_for_all(&seqs(&saved), DEADLINE, &server);
 
     // The receiver is killed; receipts made meanwhile fail to connect, and wait.
     receiver.kill();
@@ -265,6 +262,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
     saved.extend(while_down.iter().cloned());
     wait_for(
         "attempts at the stopped receiver to fail",
+        DEADLINE,
         || failures(&server, id).get("connect").is_some_and(|n| *n > 0),
         || server.log(),
     );
@@ -279,7 +277,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
     );
     // Back on the same port with the same record.
     let receiver = receiver.restart();
-    receiver.wait_for_all(&seqs(&saved), &server);
+    receiver.wait_for_all(&seqs(&saved), DEADLINE, &server);
 
     // kill -9 while a partner keeps making receipts and deliveries are under way.
     let before_kill = receiver.recorded().len();
@@ -291,6 +289,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
     };
     wait_for(
         "deliveries of the new receipts to be under way",
+        DEADLINE,
         || receiver.recorded().len() >= before_kill + 10,
         || receiver.log(),
     );
@@ -321,7 +320,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
         80 + made_before_kill,
         expected.len()
     );
-    receiver.wait_for_all(&expected, &server);
+    receiver.wait_for_all(&expected, DEADLINE, &server);
     assert_exactly_once(
         &receiver.recorded(),
         &expected,
@@ -343,6 +342,7 @@ fn a_receiver_down_for_a_while_and_an_appliance_killed_mid_delivery_lose_nothing
     assert_eq!(replayed["queued"], 5, "{replayed}");
     wait_for(
         "the replayed messages to arrive",
+        DEADLINE,
         || duplicates() >= before_replay + 5,
         || receiver.log(),
     );
@@ -362,7 +362,7 @@ fn a_dead_endpoint_does_not_delay_a_healthy_one() {
     let (healthy, receiver) = receiver_endpoint(&server, &dir.path().join("out"), &[], &[]);
 
     let expected = seqs(&submit(&server, 0, 100));
-    receiver.wait_for_all(&expected, &server);
+    receiver.wait_for_all(&expected, DEADLINE, &server);
     assert_exactly_once(&receiver.recorded(), &expected, "the healthy endpoint");
     let acknowledged = assert_all_acknowledged(&server, healthy, &expected);
 
@@ -375,6 +375,7 @@ fn a_dead_endpoint_does_not_delay_a_healthy_one() {
     assert_eq!(listed["delivery"]["acknowledged"], 0, "{listed}");
     wait_for(
         "a failed attempt at the dead endpoint",
+        DEADLINE,
         || {
             failures(&server, dead)
                 .get("connect")
@@ -453,18 +454,8 @@ fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
     let sre = write_token(dir.path(), "sre", sre_token);
     let auditor = write_token(dir.path(), "auditor", &auditor_token);
     let add = |token: &Path, url: &str, local: bool| {
-        let mut args = vec![
-            "webhooks",
-            "add",
-            url,
-            "--event",
-            "receipt.issued",
-            "--reason",
-            "destination checks",
-        ];
-        if local {
-            args.push("--local");
-        }
+        let extra: &[&str] = if local { &["--local"] } else { &[] };
+        let args = add_args(url, "destination checks", extra);
         ctl(&server, Some(token), &args)
     };
 
@@ -572,23 +563,27 @@ fn ctl_json(server: &Server, token: Option<&Path>, args: &[&str]) -> Value {
 
 /// Adds a `receipt.issued` endpoint with small batches; its id and `whsec_` secret.
 fn add_endpoint(server: &Server, url: &str, extra: &[&str]) -> (u64, String) {
+    let extra = [&["--batch-max", BATCH_MAX], extra].concat();
+    let added = ctl_json(server, None, &add_args(url, "end-to-end test", &extra));
+    let id = added["endpoint"]["id"].as_u64().expect("endpoint.id");
+    let secret = added["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("whsec_"), "{added}");
+    (id, secret)
+}
+
+/// `webhooks add URL --event receipt.issued --reason REASON`, then `extra`.
+fn add_args<'a>(url: &'a str, reason: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "webhooks",
         "add",
         url,
         "--event",
         "receipt.issued",
-        "--batch-max",
-        BATCH_MAX,
         "--reason",
-        "end-to-end test",
+        reason,
     ];
     args.extend_from_slice(extra);
-    let added = ctl_json(server, None, &args);
-    let id = added["endpoint"]["id"].as_u64().expect("endpoint.id");
-    let secret = added["secret"].as_str().expect("secret").to_owned();
-    assert!(secret.starts_with("whsec_"), "{added}");
-    (id, secret)
+    args
 }
 
 /// A local endpoint on a free port, and the reference receiver started there with its secret
@@ -599,18 +594,10 @@ fn receiver_endpoint(
     settings: &[&str],
     faults: &[&str],
 ) -> (u64, Receiver) {
-    let listen: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("an address");
-    let url = format!("http://{listen}/hooks");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/hooks");
     let (id, secret) = add_endpoint(server, &url, &[&["--local"], settings].concat());
-    let receiver = Receiver::start(ReceiverArgs {
-        listen,
-        out: out.to_path_buf(),
-        secret,
-        state: server.state.clone(),
-        faults: faults.iter().map(|f| (*f).to_owned()).collect(),
-    });
+    let receiver = Receiver::for_endpoint(port, out, &secret, &server.state, faults);
     (id, receiver)
 }
 
@@ -680,6 +667,7 @@ fn assert_all_acknowledged(server: &Server, id: u64, expected: &BTreeSet<u64>) -
     let mut messages = Vec::new();
     wait_for(
         &format!("endpoint {id}'s messages to be acknowledged"),
+        DEADLINE,
         || {
             messages = deliveries(server, id);
             messages.iter().all(|m| m["status"] == "acknowledged")
@@ -755,302 +743,6 @@ fn metric(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Receivers.
-
-/// The reference receiver, `appliance webhooks receive`, as a child process.
-struct Receiver {
-    child: Child,
-    // Kept open: the receiver's stdout is a pipe.
-    _stdout: BufReader<ChildStdout>,
-    args: ReceiverArgs,
-    log: PathBuf,
-}
-
-#[derive(Clone)]
-struct ReceiverArgs {
-    listen: SocketAddr,
-    out: PathBuf,
-    secret: String,
-    /// The appliance's state directory, for its receipt key.
-    state: PathBuf,
-    faults: Vec<String>,
-}
-
-impl Receiver {
-    fn start(args: ReceiverArgs) -> Receiver {
-        let log = args.out.with_extension("log");
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_appliance"))
-            .args(["webhooks", "receive", "--listen", &args.listen.to_string()])
-            .arg("--out")
-            .arg(&args.out)
-            .args(["--secret", &args.secret])
-            .arg("--state-dir")
-            .arg(&args.state)
-            .args(&args.faults)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("receiver starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("stdout readable");
-        assert_eq!(
-            line.trim(),
-            format!("listening on http://{}", args.listen),
-            "{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Receiver {
-            child,
-            _stdout: stdout,
-            args,
-            log,
-        }
-    }
-
-    /// SIGKILL: no goodbye.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL delivered");
-        self.child.wait().expect("reaped");
-    }
-
-    /// The same receiver again: same port, same record.
-    fn restart(self) -> Receiver {
-        let args = self.args.clone();
-        drop(self);
-        Receiver::start(args)
-    }
-
-    /// The seq of every receipt recorded, in the order recorded (whole lines only: the
-    /// receiver may be writing one).
-    fn recorded(&self) -> Vec<u64> {
-        let text =
-            std::fs::read_to_string(self.args.out.join("receipts.jsonl")).unwrap_or_default();
-        let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
-        whole
-            .lines()
-            .map(|line| {
-                let line: Value = serde_json::from_str(line).expect("a JSON line");
-                line["seq"].as_u64().expect("seq")
-            })
-            .collect()
-    }
-
-    fn wait_for_all(&self, expected: &BTreeSet<u64>, server: &Server) {
-        wait_for(
-            &format!("{} to record every receipt", self.args.out.display()),
-            || {
-                let got: BTreeSet<u64> = self.recorded().into_iter().collect();
-                expected.is_subset(&got)
-            },
-            || {
-                let got: BTreeSet<u64> = self.recorded().into_iter().collect();
-                let missing: Vec<_> = expected.difference(&got).collect();
-                format!(
-                    "missing {missing:?}\nreceiver:\n{}\nappliance:\n{}",
-                    self.log(),
-                    server.log()
-                )
-            },
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A receiver written here with nothing but std: answers every request 200 and keeps its
-/// headers and its body exactly as they arrived.
-struct Capture {
-    address: SocketAddr,
-    seen: Arc<Mutex<Vec<Delivery>>>,
-}
-
-#[derive(Clone, Debug)]
-struct Delivery {
-    /// Names lowercased.
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Delivery {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-
-    /// The seqs of the receipts its body carries.
-    fn seqs(&self) -> Vec<u64> {
-        let body: Value = serde_json::from_slice(&self.body).unwrap_or(Value::Null);
-        body["data"]["receipts"]
-            .as_array()
-            .map(|r| r.iter().filter_map(|e| e["seq"].as_u64()).collect())
-            .unwrap_or_default()
-    }
-}
-
-impl Capture {
-    fn start() -> Capture {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let address = listener.local_addr().expect("bound");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let shared = seen.clone();
-        // Left running until the test process ends.
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let seen = shared.clone();
-                std::thread::spawn(move || {
-                    let _ = serve_connection(stream, &seen);
-                });
-            }
-        });
-        Capture { address, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hooks/capture", self.address)
-    }
-
-    /// Every request received, retries included, in arrival order.
-    fn all(&self) -> Vec<Delivery> {
-        self.seen.lock().expect("not poisoned").clone()
-    }
-
-    /// The first request of each webhook-id.
-    fn unique(&self) -> Vec<Delivery> {
-        let mut ids = BTreeSet::new();
-        self.all()
-            .into_iter()
-            .filter(|d| ids.insert(d.header("webhook-id").unwrap_or_default().to_owned()))
-            .collect()
-    }
-}
-
-/// HTTP/1.1 requests on one kept-alive connection, each recorded, then answered 200.
-fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<Delivery>>) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut headers = BTreeMap::new();
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-            }
-        }
-        // The appliance's bodies have a known length, so no chunked encoding.
-        let length = headers
-            .get("content-length")
-            .map_or(0, |l| l.parse().unwrap_or(0));
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        seen.lock()
-            .expect("not poisoned")
-            .push(Delivery { headers, body });
-        writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")?;
-    }
-}
-
-/// A loopback port nothing listens on (now).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a loopback port")
-        .port()
-}
-
-// ---------------------------------------------------------------------------------------
-// The independent checkers.
-
-/// The deliveries as the checkers read them: `[{"headers": {...}, "body_b64": "..."}]`.
-fn checker_input(deliveries: &[Delivery]) -> Vec<u8> {
-    let list: Vec<Value> = deliveries
-        .iter()
-        .map(|d| {
-            json!({
-                "headers": d.headers,
-                "body_b64": base64::engine::general_purpose::STANDARD.encode(&d.body),
-            })
-        })
-        .collect();
-    serde_json::to_vec(&list).expect("serialises")
-}
-
-/// The venv's Python, where tests/run installs the Standard Webhooks library.
-fn venv_python() -> PathBuf {
-    let python = server_root().join("target/test-venv/webhooks/bin/python3");
-    assert!(
-        python.exists(),
-        "{} is missing: run tests/run to set up the Python venv with the Standard Webhooks \
-         library (tests/tools/webhooks/requirements.txt)",
-        python.display()
-    );
-    python
-}
-
-/// tests/tools/webhooks/check_signatures.py with the venv's Python.
-fn python_checker(python: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
-    checker(
-        Command::new(python)
-            .arg(server_root().join("tests/tools/webhooks/check_signatures.py"))
-            .args(args),
-        input,
-    )
-}
-
-/// tests/tools/webhooks/verify.mjs with Node.
-fn node_checker(args: &[&str], input: &[u8]) -> (Option<i32>, String) {
-    checker(
-        Command::new("node")
-            .arg(server_root().join("tests/tools/webhooks/verify.mjs"))
-            .args(args),
-        input,
-    )
-}
-
-fn checker(command: &mut Command, input: &[u8]) -> (Option<i32>, String) {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{command:?} runs (run tests/run to set it up): {e}"));
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(input)
-        .expect("input written");
-    let output = child.wait_with_output().expect("checker ends");
-    (output.status.code(), text(&output))
-}
-
-fn server_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-// ---------------------------------------------------------------------------------------
 // Small things.
 
 fn run(command: &mut Command) -> Output {
@@ -1088,38 +780,6 @@ fn write_token(dir: &Path, name: &str, token: &str) -> PathBuf {
     let path = dir.join(format!("{name}.token"));
     std::fs::write(&path, token).expect("token written");
     path
-}
-
-/// Polls `done` every 50 ms until it holds; past [`DEADLINE`], panics with `diagnostics`.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool, diagnostics: impl Fn() -> String) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "waited {DEADLINE:?} for {what}:\n{}",
-            diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Each of `expected` once in `got`, and nothing else.
-fn assert_exactly_once(got: &[u64], expected: &BTreeSet<u64>, what: impl std::fmt::Display) {
-    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
-    for seq in got {
-        *counts.entry(*seq).or_default() += 1;
-    }
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    let missing: Vec<_> = expected
-        .iter()
-        .filter(|s| !counts.contains_key(s))
-        .collect();
-    let unexpected: Vec<_> = counts.keys().filter(|s| !expected.contains(s)).collect();
-    assert!(
-        twice.is_empty() && missing.is_empty() && unexpected.is_empty(),
-        "{what}: (seq, times) more than once {twice:?}; missing {missing:?}; not issued \
-         {unexpected:?}"
-    );
 }
 
 fn assert_contiguous(seqs: &BTreeSet<u64>) {

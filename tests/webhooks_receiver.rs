@@ -6,22 +6,27 @@
 //! with Retry-After, or hold then 500, recording nothing; SIGTERM exits 0 even while a
 //! request is held.
 
+#[path = "support/receipts.rs"]
+mod receipts;
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/webhooks.rs"]
+mod webhooks;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
+use receipts::sample_receipt;
 use serde_json::Value;
-use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
+use tf_receipts::ReceiptSigner;
 use tf_webhooks::{
     EventType, ReceiptEntry, WebhookPublicKey, WebhookSecret, event_body, receipt_issued_body,
     sign_v1, sign_v1a, signature_header, webhook_id,
 };
+use webhooks::Receiver;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -41,15 +46,15 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
         "--receipt-key",
         &receipt_key(&receipts),
     ];
-    let mut receiver = Receiver::start(&out, &args);
+    let mut receiver = Receiver::start(0, &out, &args);
 
     let envelopes = [envelope(&mut receipts, 41), envelope(&mut receipts, 42)];
     let id = webhook_id(1, 41, 42);
     let body = batch(&[(41, &envelopes[0]), (42, &envelopes[1])]);
     let (status, text) = receiver.post(&id, &body, Signer::V1(SECRET), now_s());
     assert_eq!(status, 200, "{text}\n{}", receiver.log());
-    assert_eq!(receiver.lines("messages.jsonl").len(), 1);
-    let message = &receiver.lines("messages.jsonl")[0];
+    assert_eq!(receiver.settled_lines("messages.jsonl").len(), 1);
+    let message = &receiver.settled_lines("messages.jsonl")[0];
     assert_eq!(message["id"], id.as_str());
     assert_eq!(message["type"], "receipt.issued");
     assert_eq!(message["receipts"], 2);
@@ -67,7 +72,7 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
             .as_str()
             .is_some_and(|t| t.ends_with('Z'))
     );
-    let recorded = receiver.lines("receipts.jsonl");
+    let recorded = receiver.settled_lines("receipts.jsonl");
     assert_eq!(recorded.len(), 2);
     for (line, (seq, envelope)) in recorded
         .iter()
@@ -85,8 +90,8 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
     // A retry (a later attempt, so a new timestamp and signature) is not recorded again.
     let (status, text) = receiver.post(&id, &body, Signer::V1(SECRET), now_s() + 1);
     assert_eq!((status, text.trim()), (200, "duplicate"));
-    assert_eq!(receiver.lines("messages.jsonl").len(), 1);
-    assert_eq!(receiver.lines("receipts.jsonl").len(), 2);
+    assert_eq!(receiver.settled_lines("messages.jsonl").len(), 1);
+    assert_eq!(receiver.settled_lines("receipts.jsonl").len(), 2);
 
     // Another event, signed with Ed25519 (v1a): its body kept byte for byte.
     let event_id = "msg_promoted_1_7";
@@ -102,7 +107,7 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
         std::fs::read(out.join("events").join("msg_promoted_1_7.json")).expect("event file"),
         event
     );
-    let messages = receiver.lines("messages.jsonl");
+    let messages = receiver.settled_lines("messages.jsonl");
     assert_eq!(messages.len(), 2);
     assert_eq!(
         (
@@ -116,7 +121,7 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
     // SIGTERM exits 0; a new receiver on the same --out still knows both ids.
     let status = receiver.terminate();
     assert!(status.success(), "{status}: {}", receiver.log());
-    let mut receiver = Receiver::start(&out, &args);
+    let mut receiver = Receiver::start(0, &out, &args);
     for (id, body, signer) in [
         (id.as_str(), &body, Signer::V1(SECRET)),
         (event_id, &event, Signer::V1a(&webhook_key)),
@@ -129,8 +134,8 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
             receiver.log()
         );
     }
-    assert_eq!(receiver.lines("messages.jsonl").len(), 2);
-    assert_eq!(receiver.lines("receipts.jsonl").len(), 2);
+    assert_eq!(receiver.settled_lines("messages.jsonl").len(), 2);
+    assert_eq!(receiver.settled_lines("receipts.jsonl").len(), 2);
     let next = envelope(&mut receipts, 43);
     let (status, _) = receiver.post(
         &webhook_id(1, 43, 43),
@@ -139,7 +144,7 @@ fn genuine_messages_are_recorded_once_even_across_restarts() {
         now_s(),
     );
     assert_eq!(status, 200);
-    assert_eq!(receiver.lines("receipts.jsonl").len(), 3);
+    assert_eq!(receiver.settled_lines("receipts.jsonl").len(), 3);
     assert!(receiver.terminate().success());
     assert!(
         receiver
@@ -156,6 +161,7 @@ fn bad_signatures_forged_receipts_and_malformed_bodies_are_refused_and_not_recor
     let out = dir.path().join("out");
     let mut receipts = ReceiptSigner::from_secret(&[5; 32]);
     let receiver = Receiver::start(
+        0,
         &out,
         &[
             "--secret",
@@ -228,17 +234,17 @@ fn bad_signatures_forged_receipts_and_malformed_bodies_are_refused_and_not_recor
     assert_eq!(status, 413);
 
     assert_eq!(
-        receiver.lines("messages.jsonl").len(),
+        receiver.settled_lines("messages.jsonl").len(),
         0,
         "{}",
         receiver.log()
     );
-    assert_eq!(receiver.lines("receipts.jsonl").len(), 0);
+    assert_eq!(receiver.settled_lines("receipts.jsonl").len(), 0);
 
     // Refusals do not poison the id: the genuine message is recorded after them.
     let (status, _) = receiver.post(&id, &body, Signer::V1(SECRET), now_s());
     assert_eq!(status, 200);
-    assert_eq!(receiver.lines("receipts.jsonl").len(), 1);
+    assert_eq!(receiver.settled_lines("receipts.jsonl").len(), 1);
     assert!(
         receiver.log().contains("status=422 verdict=rejected"),
         "{}",
@@ -256,6 +262,7 @@ fn faults_answer_as_asked_and_record_nothing() {
     let common = ["--secret", SECRET, "--receipt-key", &key];
 
     let failing = Receiver::start(
+        0,
         &dir.path().join("fail"),
         &[&common[..], &["--fail-percent", "100"]].concat(),
     );
@@ -263,10 +270,11 @@ fn faults_answer_as_asked_and_record_nothing() {
         let (status, _) = failing.post(&id, &body, Signer::V1(SECRET), now_s());
         assert_eq!(status, 500);
     }
-    assert_eq!(failing.lines("messages.jsonl").len(), 0);
-    assert_eq!(failing.lines("receipts.jsonl").len(), 0);
+    assert_eq!(failing.settled_lines("messages.jsonl").len(), 0);
+    assert_eq!(failing.settled_lines("receipts.jsonl").len(), 0);
 
     let throttling = Receiver::start(
+        0,
         &dir.path().join("throttle"),
         &[
             &common[..],
@@ -281,22 +289,24 @@ fn faults_answer_as_asked_and_record_nothing() {
         head.to_ascii_lowercase().contains("\r\nretry-after: 7"),
         "{head}"
     );
-    assert_eq!(throttling.lines("messages.jsonl").len(), 0);
+    assert_eq!(throttling.settled_lines("messages.jsonl").len(), 0);
 
     let hanging = Receiver::start(
+        0,
         &dir.path().join("hang"),
         &[&common[..], &["--hang-percent", "100", "--hang-s", "1"]].concat(),
     );
     let (status, _) = hanging.post(&id, &body, Signer::V1(SECRET), now_s());
     assert_eq!(status, 500);
-    assert_eq!(hanging.lines("messages.jsonl").len(), 0);
+    assert_eq!(hanging.settled_lines("messages.jsonl").len(), 0);
 
     // SIGTERM while a request is held for a minute: the receiver still exits 0.
     let mut held = Receiver::start(
+        0,
         &dir.path().join("held"),
         &[&common[..], &["--hang-percent", "100"]].concat(),
     );
-    let address = held.address;
+    let address = held.address();
     let request = std::thread::spawn(move || {
         // The connection is cut when the receiver stops; any answer, or none, will do.
         let mut stream = TcpStream::connect(address).expect("receiver accepts");
@@ -353,107 +363,16 @@ fn refuses_to_start_without_keys() {
     assert!(stderr.contains("--receipt-key"), "{stderr}");
 }
 
-/// A receiver child process on a free loopback port.
-struct Receiver {
-    child: Child,
-    // Kept open: the receiver's stdout is a pipe.
-    _stdout: BufReader<ChildStdout>,
-    address: SocketAddr,
-    out: PathBuf,
-    log: PathBuf,
+/// Posting a signed message to the receiver under test.
+trait SignedPost {
+    /// POSTs `body` as message `id`, signed by `signer` at `timestamp_s`; the status and the
+    /// answer's body.
+    fn post(&self, id: &str, body: &[u8], signer: Signer<'_>, timestamp_s: u64) -> (u16, String);
 }
 
-impl Receiver {
-    fn start(out: &Path, args: &[&str]) -> Receiver {
-        let log = out.with_extension("log");
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_appliance"))
-            .args(["webhooks", "receive", "--listen", "127.0.0.1:0", "--out"])
-            .arg(out)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("receiver starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("stdout readable");
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no `listening on` line ({line:?}): {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            });
-        Receiver {
-            child,
-            _stdout: stdout,
-            address,
-            out: out.to_path_buf(),
-            log,
-        }
-    }
-
+impl SignedPost for Receiver {
     fn post(&self, id: &str, body: &[u8], signer: Signer<'_>, timestamp_s: u64) -> (u16, String) {
         self.post_with(&signed(id, body, signer, timestamp_s), body)
-    }
-
-    fn post_with(&self, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
-        let (status, _, text) = self.post_with_head(headers, body);
-        (status, text)
-    }
-
-    fn post_with_head(&self, headers: &[(String, String)], body: &[u8]) -> (u16, String, String) {
-        let mut all = vec![("Content-Type", "application/json")];
-        all.extend(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        server::http_with_head(self.address, "POST", "/webhooks", &all, body)
-    }
-
-    /// The JSON lines of a file in --out (none if it does not exist).
-    fn lines(&self, file: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.out.join(file))
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect()
-    }
-
-    fn terminate(&mut self) -> ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no exit after SIGTERM: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -501,25 +420,7 @@ fn batch(entries: &[(u64, &str)]) -> Vec<u8> {
 
 /// A receipt for ledger sequence `seq`, as the appliance issues it (pretty DSSE JSON).
 fn envelope(signer: &mut ReceiptSigner, seq: u64) -> String {
-    let receipt = Receipt {
-        tenant: "demo".into(),
-        request_id: seq,
-        statement_digest: "cd".repeat(32),
-        kind: "groth16-bn254".into(),
-        verdict: VerdictLabel::Valid,
-        reason: None,
-        purpose: "kyc".into(),
-        dataset_class: "P1".into(),
-        budget_charged: 1,
-        budget_remaining: Some(99),
-        ledger_seq: seq,
-        shard: 0,
-        received_at_unix_us: 1_763_900_000_000_000,
-        decided_at_unix_us: 1_763_900_000_002_000,
-        appliance_key_id: signer.key_id().to_string(),
-        bundle_revision: 0,
-        bundle_hash: String::new(),
-    };
+    let receipt = sample_receipt(signer, seq);
     signer.sign(receipt).to_json()
 }
 

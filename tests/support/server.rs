@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -127,8 +127,7 @@ impl Server {
     /// Kills the appliance with SIGKILL (no drain, no cleanup) and starts it again on the same
     /// state directory.
     pub fn kill_and_restart(&mut self) {
-        self.child.kill().expect("SIGKILL delivered");
-        self.child.wait().expect("reaped");
+        kill_and_reap(&mut self.child);
         self.start_again();
     }
 
@@ -213,11 +212,7 @@ impl Server {
 
     /// Sends a signal (`TERM`, `HUP`, ...) to the appliance.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
+        send_signal(self.child.id(), name);
     }
 
     /// Sends SIGTERM and waits for the process to exit.
@@ -228,18 +223,10 @@ impl Server {
 
     /// Waits (up to 30 s) for the process to exit.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no exit after SIGTERM: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.dir.path().join("serve.log");
+        wait_child_exit(&mut self.child, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        })
     }
 
     /// What the appliance logged.
@@ -298,6 +285,45 @@ fn spawn(args: &[String], env: &[(String, String)], log: std::fs::File) -> Child
         .stderr(log)
         .spawn()
         .expect("appliance serve starts")
+}
+
+/// Sends a signal (`TERM`, `HUP`, ...) to process `pid`.
+pub fn send_signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Waits (up to 30 s) for `child` to exit; past that, panics with what it logged.
+pub fn wait_child_exit(child: &mut Child, log: impl Fn() -> String) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit after SIGTERM: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILL (no drain, no cleanup), then reaps the process.
+pub fn kill_and_reap(child: &mut Child) {
+    child.kill().expect("SIGKILL delivered");
+    child.wait().expect("reaped");
+}
+
+/// A loopback port free now (its listener is dropped at once, so another process can bind it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 /// A fixture file's text.

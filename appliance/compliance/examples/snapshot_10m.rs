@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tf_compliance::{
-    AuditorReferences, CheckStatus, Period, PreflightResult, Sha256Digest, SnapshotContext,
-    SnapshotRequest, make_snapshot, verify_packet,
+    CheckStatus, Period, PreflightResult, Sha256Digest, SnapshotContext, SnapshotRequest,
+    make_snapshot, verify_packet,
 };
 use tf_ledger::{Ledger, SqliteLedger, TimelineEvent, sign_and_append};
 use tf_log::LogDir;
@@ -85,7 +85,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         },
         previous: None,
-        auditors: AuditorReferences::default(),
     })?;
     let secs = started.elapsed().as_secs_f64();
     println!(

@@ -21,7 +21,7 @@
 //! | `receipts/<tenant>.jsonl.gz` | every receipt of the tenant decided in the period, in sequence order, one per line: a JSON string whose value is the DSSE envelope exactly as issued (envelopes span several lines; their exact bytes are what the log entry hashes, so they are kept, escaped, rather than reformatted). One gzip member: `zcat receipts/acme.jsonl.gz \| jq -c fromjson` shows them as objects |
 //! | `budgets/<tenant>.json` | [`tf_evidence::BudgetStatements`]: per purpose and class, requests, valid, invalid, rejected, charged |
 //! | `budgets/<tenant>.charges.jsonl.gz` | [`ChargeLine`] per charged receipt, in sequence order, gzipped: what the statements add up from |
-//! | `auditors.json` | [`AuditorReferences`]: webhook deliveries to auditors and their acknowledgements |
+//! | `auditors.json` | [`AuditorReferences`]: per webhook endpoint, the messages that carried the period's receipts, how many were acknowledged, and a digest of the acknowledgements (the auditor reference) |
 //! | `log/checkpoint` | the log's latest signed checkpoint when the packet was made; it covers every receipt of the packet |
 //! | `log/range.json` | [`LogRange`]: the log key, origin, tree size, and first and last sequence number of the receipts |
 //! | `log/consistency.json` | the [`tf_log::ConsistencyProofFile`] from the previous packet's checkpoint to this one (`null` for the first) |
@@ -52,6 +52,7 @@
 //! packet whose proof does not verify, and one whose receipts the log's checkpoint does not
 //! cover yet (retry after the next checkpoint).
 
+mod auditors;
 mod digest;
 mod error;
 mod index;
@@ -80,9 +81,9 @@ pub use layout::{
 };
 pub use make::{PreviousSnapshot, Snapshot, SnapshotRequest, make_snapshot};
 pub use model::{
-    ActiveBundle, AuditorReferences, ChargeLine, CheckStatus, DeliveryStatus, LogRange, Period,
-    PeriodFile, PolicyEvent, PreflightCheck, PreflightResult, SeqRange, SnapshotContext,
-    TimelineFile, WebhookDelivery,
+    ActiveBundle, AuditorReferences, ChargeLine, CheckStatus, LogRange, Period, PeriodFile,
+    PolicyEvent, PreflightCheck, PreflightResult, SeqRange, SnapshotContext, TimelineFile,
+    WebhookDelivery,
 };
 pub use packets::{
     AnchorRecord, PacketInfo, anchor_path, list_packets, packet_info, packet_names, read_anchor,

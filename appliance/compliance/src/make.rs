@@ -16,9 +16,7 @@ use crate::layout::{
 };
 use crate::make_log::{read_log, write_log};
 use crate::make_tenants::write_tenants;
-use crate::model::{
-    AuditorReferences, Period, PeriodFile, PolicyEvent, SnapshotContext, TimelineFile,
-};
+use crate::model::{Period, PeriodFile, PolicyEvent, SnapshotContext, TimelineFile};
 use crate::staging::Staging;
 
 /// What the previous snapshot sealed, so this one proves the log extends it and names it.
@@ -63,8 +61,6 @@ pub struct SnapshotRequest<'a> {
     pub context: SnapshotContext,
     /// The previous snapshot, `None` for the first.
     pub previous: Option<PreviousSnapshot>,
-    /// References to what auditors were sent in the period.
-    pub auditors: AuditorReferences,
 }
 
 /// A packet made.
@@ -107,7 +103,6 @@ pub fn make_snapshot(request: SnapshotRequest<'_>) -> Result<Snapshot, SnapshotE
         now_us,
         context,
         previous,
-        auditors,
     } = request;
     if now_us < period.to_us() {
         return Err(SnapshotError::PeriodNotOver {
@@ -136,7 +131,10 @@ pub fn make_snapshot(request: SnapshotRequest<'_>) -> Result<Snapshot, SnapshotE
         },
     )?;
     staging.write_json(TIMELINE_FILE, &timeline(ledger, period)?)?;
-    staging.write_json(AUDITORS_FILE, &auditors)?;
+    staging.write_json(
+        AUDITORS_FILE,
+        &crate::auditors::auditor_references(ledger, tenants.receipts)?,
+    )?;
 
     let summary = SnapshotSummary {
         snapshot: name.clone(),

@@ -215,45 +215,42 @@ pub struct LogRange {
     pub receipts: Option<SeqRange>,
 }
 
-/// `auditors.json`: what auditors were sent about the period's receipts.
+/// `auditors.json`: what auditors' webhook endpoints were sent of the period's receipts, and
+/// what they acknowledged, as the appliance stored it when the packet was made.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditorReferences {
-    /// Webhook deliveries of the period, and their acknowledgements.
+    /// One per endpoint sent any of the period's receipts, by endpoint id.
     pub webhook_deliveries: Vec<WebhookDelivery>,
 }
 
-/// One webhook delivery to an auditor's receiver.
+/// One endpoint's deliveries of the period's receipts (`receipt.issued` messages; a replayed
+/// message counts again).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookDelivery {
-    /// The event's id (Standard Webhooks `webhook-id`).
-    pub event_id: String,
-    /// The receiver's name in the configuration.
-    pub receiver: String,
-    /// The receipts the event was about.
+    /// The endpoint's id (in its messages' `webhook-id`s).
+    pub endpoint: u64,
+    /// Where its messages go.
+    pub url: String,
+    /// The period's receipts its messages carried: first and last sequence number.
     pub receipts: SeqRange,
-    /// When it was delivered, Unix microseconds.
-    pub delivered_at_unix_us: u64,
-    /// When the receiver acknowledged it, Unix microseconds; `None` if it has not.
-    pub acknowledged_at_unix_us: Option<u64>,
-    /// Where the delivery stands.
-    pub status: DeliveryStatus,
-}
-
-/// Where a webhook delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum DeliveryStatus {
-    /// Sent and answered with success, not acknowledged yet.
-    Delivered,
-    /// Acknowledged by the auditor.
-    Acknowledged,
-    /// Still being retried.
-    Retrying,
-    /// Given up after the last retry.
-    Failed,
+    /// Messages carrying any of them.
+    pub messages: u64,
+    /// Of those, acknowledged with a 2xx.
+    pub acknowledged: u64,
+    /// Still being retried when the packet was made (a message is sent within seconds, so the
+    /// period's last ones often are).
+    pub owed: u64,
+    /// Given up on after the retry ladder.
+    pub given_up: u64,
+    /// When the last of them was acknowledged, Unix microseconds; `None` if none was.
+    pub last_acknowledged_unix_us: Option<u64>,
+    /// The auditor reference: hex SHA-256 of one line per acknowledged message in the
+    /// endpoint's order, `{webhook-id} {hex SHA-256 of its answer}\n`, where an answer's
+    /// SHA-256 is over its status as three digits, a newline, and its body. A receiver that
+    /// kept what it answered reproduces it.
+    pub acknowledgements_sha256: String,
 }
 
 #[cfg(test)]
@@ -297,14 +294,11 @@ mod tests {
     fn the_auditors_section_starts_empty_and_is_typed() {
         let json = serde_json::to_string(&AuditorReferences::default()).expect("serialises");
         assert_eq!(json, r#"{"webhook_deliveries":[]}"#);
-        let delivery = r#"{"webhook_deliveries":[{"event_id":"evt_1","receiver":"auditor-a",
-            "receipts":{"first":1,"last":9},"delivered_at_unix_us":5,
-            "acknowledged_at_unix_us":null,"status":"delivered"}]}"#;
+        let delivery = r#"{"webhook_deliveries":[{"endpoint":1,"url":"https://a.example/",
+            "receipts":{"first":1,"last":9},"messages":2,"acknowledged":1,"owed":1,
+            "given_up":0,"last_acknowledged_unix_us":5,"acknowledgements_sha256":"00"}]}"#;
         let parsed: AuditorReferences = serde_json::from_str(delivery).expect("parses");
-        assert_eq!(
-            parsed.webhook_deliveries[0].status,
-            DeliveryStatus::Delivered
-        );
+        assert_eq!(parsed.webhook_deliveries[0].acknowledged, 1);
         assert!(serde_json::from_str::<AuditorReferences>(r#"{"deliveries":[]}"#).is_err());
     }
 }

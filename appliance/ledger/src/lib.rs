@@ -126,6 +126,22 @@ pub trait Ledger: Send {
     /// endpoints. Pruning stops there, so a paused or failing endpoint loses nothing.
     fn webhook_hold(&self) -> Result<Option<u64>, LedgerError>;
 
+    /// Every `receipt.issued` webhook message (of every endpoint, removed ones too) carrying a
+    /// receipt in `first..=last`, by endpoint then number, handed to `each` with its
+    /// endpoint's URL, without its body:
+    /// what compliance snapshots record of the period's deliveries to auditors.
+    fn webhook_messages_over(
+        &self,
+        first: u64,
+        last: u64,
+        each: &mut dyn FnMut(String, MessageRow) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError>;
+
+    /// Deletes webhook messages done with (acknowledged or given up) whose receipts all come
+    /// before `below_seq` (pruned from the ledger, so no replay can compose them), keeping
+    /// each endpoint's last message so its numbering goes on. Returns how many were deleted.
+    fn prune_webhook_messages(&mut self, below_seq: u64) -> Result<usize, LedgerError>;
+
     /// Saves `seq` as the last sequence number `worker` handled, durably when this returns.
     /// Saving the stored number again is accepted; a lower one is refused with
     /// [`LedgerError::CursorBehind`] and the stored one is kept.

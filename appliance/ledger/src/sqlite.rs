@@ -15,8 +15,8 @@ use crate::dictionary::Dictionaries;
 use crate::error::storage_error;
 use crate::schema::{SCHEMA_VERSION, checked_version, migrate};
 use crate::{
-    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, PruneBounds, Pruned, PrunedRange,
-    StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
+    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, MessageRow, PruneBounds, Pruned,
+    PrunedRange, StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
 };
 
 /// How long a connection waits for another's write transaction before failing: the ledger
@@ -281,6 +281,20 @@ impl Ledger for SqliteLedger {
 
     fn webhook_hold(&self) -> Result<Option<u64>, LedgerError> {
         crate::outbox::sql::hold(&self.connection).map_err(|e| self.failed(e))
+    }
+
+    fn webhook_messages_over(
+        &self,
+        first: u64,
+        last: u64,
+        each: &mut dyn FnMut(String, MessageRow) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        crate::outbox::sql::messages_over(&self.connection, &self.path, [first, last], each)
+    }
+
+    fn prune_webhook_messages(&mut self, below_seq: u64) -> Result<usize, LedgerError> {
+        self.writable()?;
+        crate::outbox::sql::prune_done(&self.connection, below_seq).map_err(|e| self.failed(e))
     }
 
     fn save_cursor(&mut self, worker: &str, seq: u64) -> Result<(), LedgerError> {

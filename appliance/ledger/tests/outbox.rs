@@ -318,3 +318,72 @@ fn a_resume_starts_the_retry_ladder_over() {
     assert_eq!(owed.next_attempt_us, 400, "due at once");
     assert_eq!(owed.last_failure.as_deref(), Some("status 503"), "kept");
 }
+
+#[test]
+fn deliveries_over_a_range_are_listed_and_done_ones_of_pruned_receipts_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("open");
+    let id = ledger
+        .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
+        .expect("added");
+    ledger
+        .enqueue(
+            id,
+            &[
+                message("msg_a", (11, 20), b"a"),
+                message("msg_b", (21, 30), b"b"),
+                message("msg_c", (31, 40), b"c"),
+            ],
+            40,
+            0,
+            100,
+        )
+        .expect("stored");
+    for number in [1, 2] {
+        ledger
+            .acknowledge(id, number, 100, 200, [number as u8; 32])
+            .expect("acknowledged");
+    }
+    let mut over = Vec::new();
+    ledger
+        .webhook_messages_over(25, 35, &mut |url, row| {
+            over.push((url, row.id, row.acked_us));
+            Ok(())
+        })
+        .expect("listed");
+    assert_eq!(
+        over,
+        vec![
+            (
+                "https://audit.example/hook".to_owned(),
+                "msg_b".to_owned(),
+                Some(200)
+            ),
+            (
+                "https://audit.example/hook".to_owned(),
+                "msg_c".to_owned(),
+                None
+            ),
+        ]
+    );
+    // Receipts below 31 pruned: msg_a and msg_b are done and carry only those; msg_c is owed.
+    assert_eq!(ledger.prune_webhook_messages(31).expect("pruned"), 2);
+    assert_eq!(
+        ledger.prune_webhook_messages(41).expect("pruned"),
+        0,
+        "owed stays"
+    );
+    let number = ledger.pending(id).expect("pending")[0].number;
+    ledger
+        .acknowledge(id, number, 100, 300, [3; 32])
+        .expect("acknowledged");
+    assert_eq!(
+        ledger.prune_webhook_messages(41).expect("pruned"),
+        0,
+        "the last message stays, so numbering goes on"
+    );
+    ledger
+        .enqueue(id, &[message("msg_d", (41, 50), b"d")], 50, 0, 400)
+        .expect("stored");
+    assert_eq!(ledger.pending(id).expect("pending")[0].number, 4);
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rand_core::{OsRng, RngCore};
 
-use super::cli::FaultArgs;
+use crate::cli::webhooks::FaultArgs;
 
 /// What to answer instead of handling a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

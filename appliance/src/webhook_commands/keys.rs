@@ -6,8 +6,8 @@ use std::path::Path;
 use ed25519_dalek::VerifyingKey;
 use tf_webhooks::{VerifierKey, WebhookPublicKey, WebhookSecret};
 
-use super::cli::ReceiveArgs;
 use crate::cli::StateArgs;
+use crate::cli::webhooks::ReceiveArgs;
 use crate::offline_verify::read_capped;
 use crate::receipt_commands;
 

@@ -3,7 +3,6 @@
 //! `tf-webhooks`, receipts with `tf-receipts`) and records each message once, durably, so
 //! deliveries can be tested end to end and auditors have a receiver to start from.
 
-pub mod cli;
 mod faults;
 mod keys;
 mod receive;
@@ -14,7 +13,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use cli::{ReceiveArgs, WebhooksArgs, WebhooksWhat};
+use crate::cli::webhooks::{ReceiveArgs, WebhooksArgs, WebhooksWhat};
 use faults::Faults;
 use server::Receiver;
 use store::Store;

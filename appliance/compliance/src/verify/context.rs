@@ -173,8 +173,8 @@ pub(crate) fn check_auditors(
             problems.push(Problem::new(
                 AUDITORS_FILE,
                 format!(
-                    "delivery {} is about receipts {}..={}, outside the packet's",
-                    delivery.event_id, delivery.receipts.first, delivery.receipts.last
+                    "endpoint {}'s deliveries are about receipts {}..={}, outside the packet's",
+                    delivery.endpoint, delivery.receipts.first, delivery.receipts.last
                 ),
             ));
         }

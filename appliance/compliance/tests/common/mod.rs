@@ -9,9 +9,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use tf_compliance::{
-    ActiveBundle, AuditorReferences, CheckStatus, INDEX_FILE, INDEX_PAYLOAD_TYPE, Period,
-    PreflightCheck, PreflightResult, PreviousSnapshot, Sha256Digest, Snapshot, SnapshotContext,
-    SnapshotError, SnapshotRequest, Statement, make_snapshot,
+    ActiveBundle, CheckStatus, INDEX_FILE, INDEX_PAYLOAD_TYPE, Period, PreflightCheck,
+    PreflightResult, PreviousSnapshot, Sha256Digest, Snapshot, SnapshotContext, SnapshotError,
+    SnapshotRequest, Statement, make_snapshot,
 };
 use tf_ledger::{Ledger, SqliteLedger, TimelineEvent, sign_and_append};
 use tf_log::LogDir;
@@ -139,7 +139,6 @@ impl Appliance {
             now_us: to_us + 5_000_000,
             context: context(),
             previous,
-            auditors: AuditorReferences::default(),
         })
     }
 

@@ -24,9 +24,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use tf_compliance::{
-    AnchorRecord, AuditorReferences, PacketInfo, Period, PreviousSnapshot, SnapshotContext,
-    SnapshotError, SnapshotRequest, make_snapshot, packet_info, packet_names, prune_packets,
-    read_anchor, save_anchor,
+    AnchorRecord, PacketInfo, Period, PreviousSnapshot, SnapshotContext, SnapshotError,
+    SnapshotRequest, make_snapshot, packet_info, packet_names, prune_packets, read_anchor,
+    save_anchor,
 };
 use tf_config::Schedule;
 use tf_ledger::Ledger;
@@ -218,8 +218,6 @@ impl Compliance {
             now_us,
             context: (self.plan.context)(),
             previous,
-            // Webhook deliveries to auditors come with the webhook outbox.
-            auditors: AuditorReferences::default(),
         });
         match made {
             Ok(snapshot) => {
@@ -315,6 +313,17 @@ impl Compliance {
             .ledger
             .oldest_retained()
             .map_err(|e| e.to_string())?;
+        // Webhook messages whose receipts are gone: their acknowledgements are in the packets.
+        if let Some((oldest_seq, _)) = oldest {
+            let deleted = self
+                .plan
+                .ledger
+                .prune_webhook_messages(oldest_seq)
+                .map_err(|e| e.to_string())?;
+            if deleted > 0 {
+                tracing::debug!(deleted, "webhook messages of pruned receipts deleted");
+            }
+        }
         let keep = packets_to_keep(&packets, self.plan.keep, oldest.map(|(seq, _)| seq));
         if keep < packets.len() {
             let removed = prune_packets(&self.plan.packets_dir, keep).map_err(|e| e.to_string())?;

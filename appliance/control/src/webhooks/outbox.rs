@@ -219,7 +219,13 @@ impl Outbox {
         let full_batch = waiting >= u64::from(run.settings.batch_max);
         let waited = now_us.saturating_sub(run.composed_us) >= PARTIAL_BATCH_AFTER_US;
         if waiting > 0 && (full_batch || waited) {
-            let want = run.settings.batch_max as usize * window;
+            let batch = u64::from(run.settings.batch_max);
+            // Full batches only, unless a partial one has waited long enough.
+            let batches = match waited {
+                true => window as u64,
+                false => (waiting / batch).min(window as u64),
+            };
+            let want = (batch * batches) as usize;
             match self.plan.ledger.receipts_after(receipts_after, want) {
                 Ok(records) => {
                     let records: Vec<_> = records

@@ -1,7 +1,12 @@
 //! The outbox's statements over one connection. Each write is one transaction (or one
 //! autocommit statement) on a connection that syncs FULL: durable when it returns.
 
+use std::path::Path;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::LedgerError;
+use crate::error::storage_error;
 
 use super::{
     Change, ChangeRow, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
@@ -244,6 +249,49 @@ fn message_row(row: &Row<'_>, with_body: bool) -> rusqlite::Result<MessageRow> {
         given_up_us: row.get(14)?,
         body: if with_body { row.get(15)? } else { None },
     })
+}
+
+/// Every `receipt.issued` message carrying a receipt in `first..=last` (see
+/// `Ledger::webhook_messages_over`).
+pub(crate) fn messages_over(
+    connection: &Connection,
+    path: &Path,
+    [first, last]: [u64; 2],
+    each: &mut dyn FnMut(String, MessageRow) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
+    let storage = storage_error(path);
+    let mut query = connection
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS}, (SELECT url FROM webhook_endpoints AS e \
+             WHERE e.id = webhook_messages.endpoint) FROM webhook_messages \
+             WHERE event = 'receipt.issued' AND first_receipt <= ?2 AND last_receipt >= ?1 \
+             ORDER BY endpoint, number"
+        ))
+        .map_err(&storage)?;
+    let mut rows = query
+        .query(params![
+            first.min(i64::MAX as u64),
+            last.min(i64::MAX as u64)
+        ])
+        .map_err(&storage)?;
+    while let Some(row) = rows.next().map_err(&storage)? {
+        let url: String = row.get(15).map_err(&storage)?;
+        each(url, message_row(row, false).map_err(&storage)?)?;
+    }
+    Ok(())
+}
+
+/// Deletes messages done with whose receipts all precede `below_seq`, keeping each endpoint's
+/// last message (see `Ledger::prune_webhook_messages`). Bundle events, a few a day, stay.
+pub(crate) fn prune_done(connection: &Connection, below_seq: u64) -> rusqlite::Result<usize> {
+    connection.execute(
+        "DELETE FROM webhook_messages \
+         WHERE (acked_us IS NOT NULL OR given_up_us IS NOT NULL) \
+           AND last_receipt IS NOT NULL AND last_receipt < ?1 \
+           AND number < (SELECT MAX(number) FROM webhook_messages AS last \
+                         WHERE last.endpoint = webhook_messages.endpoint)",
+        [below_seq.min(i64::MAX as u64)],
+    )
 }
 
 /// The last receipt every endpoint not removed is done with (see `Ledger::webhook_hold`).

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod webhooks;
+pub mod webhooks_ctl;
+
 /// Trust Fabric verification appliance.
 #[derive(Debug, Parser)]
 #[command(name = "appliance", version, about)]
@@ -88,7 +91,7 @@ pub enum Command {
     /// arguments, unreachable, or not allowed.
     Compliance(ComplianceArgs),
     /// Auditor webhooks: `receive` is a reference receiver that checks and records them.
-    Webhooks(crate::webhook_commands::cli::WebhooksArgs),
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 /// `appliance compliance`.
@@ -617,7 +620,7 @@ pub enum CtlWhat {
     Webhooks {
         /// What to do.
         #[command(subcommand)]
-        what: crate::ctl::webhooks::WebhooksCtl,
+        what: webhooks_ctl::WebhooksCtl,
     },
     /// Make an admin token: prints it once, and the `[[admin.tokens]]` entry (its SHA-256).
     Token {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::StateArgs;
+use super::StateArgs;
 
 /// Largest body read by default: above what the appliance sends (a batch of 1000 receipts,
 /// `batch_max`'s most, is about 1.5 MB), small enough that a flood of bodies cannot exhaust
