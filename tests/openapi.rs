@@ -1,6 +1,7 @@
 //! The OpenAPI document the appliance serves describes what it answers. A real appliance is
 //! promoted, rolled back, asked for a receipt and a compliance snapshot (listed, then
-//! downloaded as an archive), and refused in every way a caller can reach (401, 403, 404, 409,
+//! downloaded as an archive), given webhook endpoints (added up to the limit, changed, their
+//! deliveries listed and replayed), and refused in every way a caller can reach (401, 403, 404, 409,
 //! 422, 400); every answer's body is checked against the schema the served
 //! document gives for its route and status, by Python's `jsonschema` (Debian's
 //! python3-jsonschema, installed by tests/run), an implementation independent of the
@@ -12,13 +13,15 @@ mod server;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use server::{ROLE_TOKENS as TOKENS, Server, http_with_head, with_admin_tokens, without_policy};
+use server::{
+    ROLE_TOKENS as TOKENS, Server, http_from, http_with_head, with_admin_tokens, without_policy,
+};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
@@ -101,13 +104,26 @@ impl Caller {
     /// status is `expected` and returns the body as JSON.
     fn call(
         &mut self,
+        route: (&'static str, &'static str),
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        expected: u16,
+    ) -> Value {
+        self.call_from(None, route, path, headers, body, expected)
+    }
+
+    /// [`Caller::call`] from loopback address `source`.
+    fn call_from(
+        &mut self,
+        source: Option<Ipv4Addr>,
         (method, template): (&'static str, &'static str),
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
         expected: u16,
     ) -> Value {
-        let (status, head, text) = http_with_head(self.admin, method, path, headers, body);
+        let (status, head, text) = http_from(source, self.admin, method, path, headers, body);
         assert_eq!(status, expected, "{method} {path}: {text}");
         let head = head.to_ascii_lowercase();
         let content_type = head
@@ -164,9 +180,14 @@ const OPENAPI: (&str, &str) = ("GET", "/api/v1/openapi.json");
 const SNAPSHOTS: (&str, &str) = ("GET", "/api/v1/compliance/snapshots");
 const ASK_SNAPSHOT: (&str, &str) = ("POST", "/api/v1/compliance/snapshots");
 const ARCHIVE: (&str, &str) = ("GET", "/api/v1/compliance/snapshots/{name}/archive");
+const WEBHOOKS: (&str, &str) = ("GET", "/api/v1/webhooks");
+const ADD_WEBHOOK: (&str, &str) = ("POST", "/api/v1/webhooks");
+const CHANGE_WEBHOOK: (&str, &str) = ("POST", "/api/v1/webhooks/{id}");
+const DELIVERIES: (&str, &str) = ("GET", "/api/v1/webhooks/{id}/deliveries");
+const REPLAY: (&str, &str) = ("POST", "/api/v1/webhooks/{id}/replay");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 14] = [
+const EVERY_ROUTE: [((&str, &str), &str); 19] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -184,7 +205,170 @@ const EVERY_ROUTE: [((&str, &str), &str); 14] = [
         ARCHIVE,
         "/api/v1/compliance/snapshots/snapshot-20260102T030405Z/archive",
     ),
+    (WEBHOOKS, "/api/v1/webhooks"),
+    (ADD_WEBHOOK, "/api/v1/webhooks"),
+    (CHANGE_WEBHOOK, "/api/v1/webhooks/1"),
+    (DELIVERIES, "/api/v1/webhooks/1/deliveries"),
+    (REPLAY, "/api/v1/webhooks/1/replay"),
 ];
+
+/// An endpoint's settings as JSON; `local` ones need the sre role.
+fn webhook_settings(local: bool) -> Value {
+    json!({"events": ["receipt.issued"], "schemes": ["v1", "v1a"], "local": local})
+}
+
+/// Webhook endpoints: added (and refused: malformed, local for an auditor, over the limit),
+/// listed, changed in every way and in a state that does not allow it, their deliveries
+/// listed and replayed, and each refused for an endpoint that does not exist.
+fn call_webhook_routes(caller: &mut Caller) {
+    let add = |url: &str, local: bool| {
+        json!({"url": url, "settings": webhook_settings(local), "reason": "openapi"})
+            .to_string()
+            .into_bytes()
+    };
+    let added = caller.with_token(
+        ADD_WEBHOOK,
+        "/api/v1/webhooks",
+        "auditor-token",
+        &add("https://audit.example/hook", false),
+        200,
+    );
+    assert!(
+        added["secret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("whsec_")),
+        "{added}"
+    );
+    let id = added["endpoint"]["id"].as_u64().expect("an id");
+    caller.with_token(
+        ADD_WEBHOOK,
+        "/api/v1/webhooks",
+        "auditor-token",
+        &add("http://127.0.0.1:9/hook", true),
+        403,
+    );
+    caller.with_token(
+        ADD_WEBHOOK,
+        "/api/v1/webhooks",
+        "sre-token",
+        &add("ftp://audit.example/hook", false),
+        400,
+    );
+    caller.with_token(ADD_WEBHOOK, "/api/v1/webhooks", "sre-token", b"{", 400);
+    let listed = caller.with_token(WEBHOOKS, "/api/v1/webhooks", "auditor-token", b"", 200);
+    assert!(
+        listed["public_key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("whpk_")),
+        "{listed}"
+    );
+
+    let at = |id: u64| format!("/api/v1/webhooks/{id}");
+    let action = |action: &str| {
+        json!({"action": action, "reason": "openapi"})
+            .to_string()
+            .into_bytes()
+    };
+    caller.with_token(
+        CHANGE_WEBHOOK,
+        &at(id),
+        "auditor-token",
+        &action("pause"),
+        200,
+    );
+    caller.with_token(
+        CHANGE_WEBHOOK,
+        &at(id),
+        "auditor-token",
+        &action("pause"),
+        409,
+    );
+    caller.with_token(CHANGE_WEBHOOK, &at(id), "sre-token", &action("resume"), 200);
+    let rotated = caller.with_token(CHANGE_WEBHOOK, &at(id), "sre-token", &action("rotate"), 200);
+    assert!(rotated["secret"].is_string(), "{rotated}");
+    let change =
+        json!({"action": "change", "settings": webhook_settings(false), "reason": "openapi"});
+    caller.with_token(
+        CHANGE_WEBHOOK,
+        &at(id),
+        "auditor-token",
+        change.to_string().as_bytes(),
+        200,
+    );
+    caller.with_token(CHANGE_WEBHOOK, &at(id), "sre-token", &action("change"), 400);
+    caller.with_token(
+        CHANGE_WEBHOOK,
+        &at(9999),
+        "sre-token",
+        &action("pause"),
+        404,
+    );
+
+    let deliveries = format!("/api/v1/webhooks/{id}/deliveries");
+    caller.with_token(DELIVERIES, &deliveries, "auditor-token", b"", 200);
+    caller.with_token(
+        DELIVERIES,
+        &format!("{deliveries}?limit=0"),
+        "sre-token",
+        b"",
+        400,
+    );
+    caller.with_token(
+        DELIVERIES,
+        "/api/v1/webhooks/9999/deliveries",
+        "sre-token",
+        b"",
+        404,
+    );
+
+    let replay = format!("/api/v1/webhooks/{id}/replay");
+    let range = |from: u64, to: u64| {
+        json!({"from": from, "to": to, "reason": "openapi"})
+            .to_string()
+            .into_bytes()
+    };
+    let replayed = caller.with_token(REPLAY, &replay, "auditor-token", &range(1, 5), 200);
+    assert!(replayed.is_object(), "{replayed}");
+    caller.with_token(REPLAY, &replay, "sre-token", &range(0, 5), 400);
+    caller.with_token(
+        REPLAY,
+        "/api/v1/webhooks/9999/replay",
+        "sre-token",
+        &range(1, 5),
+        404,
+    );
+
+    // Up to the limit of endpoints, then one too many; then the first removed.
+    let mut count = listed["endpoints"].as_array().map_or(0, Vec::len);
+    loop {
+        let url = format!("https://audit{count}.example/hook");
+        let (status, _, _) = http_with_head(
+            caller.admin,
+            "POST",
+            "/api/v1/webhooks",
+            &[
+                ("Authorization", "Bearer sre-token"),
+                ("Content-Type", "application/json"),
+            ],
+            &add(&url, false),
+        );
+        if status != 200 {
+            break;
+        }
+        count += 1;
+        assert!(count <= 1000, "no limit on endpoints");
+    }
+    let refused = caller.with_token(
+        ADD_WEBHOOK,
+        "/api/v1/webhooks",
+        "sre-token",
+        &add("https://one-more.example/hook", false),
+        409,
+    );
+    assert_eq!(refused["error"], "wrong-state", "{refused}");
+    caller.with_token(CHANGE_WEBHOOK, &at(id), "sre-token", &action("remove"), 200);
+    caller.with_token(CHANGE_WEBHOOK, &at(id), "sre-token", &action("resume"), 404);
+}
 
 /// A BLS statement the demo tenant may submit.
 fn statement() -> Submission {
@@ -546,10 +730,22 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         404,
     );
 
+    call_webhook_routes(&mut caller);
+
     // Every route: no token, and a token this appliance does not know.
-    for (route, path) in EVERY_ROUTE {
+    // Unknown tokens are counted per address, and a few in a row are throttled (429), so
+    // each route's comes from an address of its own.
+    for (n, (route, path)) in (10u8..).zip(EVERY_ROUTE) {
         caller.call(route, path, &[], b"", 401);
-        caller.with_token(route, path, "not-a-token", b"", 401);
+        let headers = [("Authorization", "Bearer not-a-token")];
+        caller.call_from(
+            Some(Ipv4Addr::new(127, 0, 0, n)),
+            route,
+            path,
+            &headers,
+            b"",
+            401,
+        );
     }
     // Every role without the route's permission.
     for (route, path, role_token) in [
@@ -568,6 +764,11 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
             "/api/v1/compliance/snapshots/snapshot-20260102T030405Z/archive",
             "author-token",
         ),
+        (WEBHOOKS, "/api/v1/webhooks", "viewer-token"),
+        (ADD_WEBHOOK, "/api/v1/webhooks", "author-token"),
+        (CHANGE_WEBHOOK, "/api/v1/webhooks/1", "viewer-token"),
+        (DELIVERIES, "/api/v1/webhooks/1/deliveries", "author-token"),
+        (REPLAY, "/api/v1/webhooks/1/replay", "viewer-token"),
     ] {
         caller.with_token(route, path, role_token, b"{}", 403);
     }
@@ -586,7 +787,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned();
-    for route in [VALIDATE, PROMOTE, ROLLBACK, ASK_SNAPSHOT] {
+    for route in [VALIDATE, PROMOTE, ROLLBACK, ASK_SNAPSHOT, ADD_WEBHOOK] {
         let body = caller.call(route, route.1, &[("Cookie", &cookie)], b"{}", 403);
         assert_eq!(body["error"], "csrf", "{body}");
     }
@@ -666,6 +867,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         "/api/v1/openapi",
         "/api/v1/compliance",
         "/api/v1/compliance/snapshots/snapshot-20260102T030405Z",
+        "/api/v1/webhooks/1/messages",
         "/api/v2/status",
     ] {
         for method in ["GET", "POST"] {

@@ -7,8 +7,10 @@
 #       # defaults: 3 pairs at 800 req/s, 20 s each (after a 5 s warm-up), named "a" and "b"
 #
 # Prints each run's after-the-verdict and end-to-end percentiles, served rate, errors and CPU
-# per 1k proofs; per pair, B minus A; at the end the median of the pairs' differences. Reports
-# stay under target/interleaved-pairs/ (or $PAIRS_OUT). Builds bench-rig from this tree.
+# per 1k proofs, and the CPU per 1k served of the appliance's busiest threads (by name, from
+# the start to the rig's end); per pair, B minus A; at the end the median of the pairs'
+# differences. Reports stay under target/interleaved-pairs/ (or $PAIRS_OUT). Builds bench-rig
+# from this tree.
 #
 # $B_SETUP and $B_AFTER, if set, are commands run for B's runs only, with the run's folder,
 # the binary and the admin address: once the appliance serves, before the rig (to add what B
@@ -50,17 +52,37 @@ run() { # name binary [setup] [after]
   "$rig" steady --rps "$rps" --duration "${seconds}s" --warmup 5s \
     --appliance-config "$dir/appliance.toml" --state-dir "$dir/state" \
     --appliance-pid "$serve_pid" --out "$dir/rig" >"$dir/rig.out" 2>"$dir/rig.err" || true
+  thread_cpu "$serve_pid" >"$dir/threads.json"
   [ -n "$after" ] && $after "$dir" "$bin" 127.0.0.1:8080
   kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
   serve_pid=""
-  python3 - "$name" "$dir/rig/report.json" <<'PY'
+  python3 - "$name" "$dir/rig/report.json" "$dir/threads.json" <<'PY'
 import json, sys
-name, path = sys.argv[1], sys.argv[2]
+name, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
 r = json.load(open(path))
 a, e, c = r["after_verdict_ms"], r["overall"]["latency_ms"], r["overall"]
 print(f"{name:18} after the verdict p50 {a['p50']:6.2f} p99 {a['p99']:6.2f} ms | "
       f"end to end p50 {e['p50']:6.1f} p99 {e['p99']:7.1f} ms | served {c['served_rps']:.0f} req/s, "
       f"errors {c['error_rate'] * 100:.2f} %, CPU {r['cost']['cpu_seconds_per_1k']:.3f} s per 1k")
+busiest = sorted(json.load(open(threads)).items(), key=lambda t: -t[1])[:8]
+print(" " * 19 + "threads, CPU s per 1k served: " + ", ".join(
+    f"{n} {s * 1000 / max(c['served'], 1):.3f}" for n, s in busiest))
+PY
+}
+
+# CPU seconds each thread name of process $1 has used (threads of one name added up), as JSON.
+thread_cpu() {
+  python3 - "$1" <<'PY'
+import json, os, sys
+task, tick, used = f"/proc/{sys.argv[1]}/task", os.sysconf("SC_CLK_TCK"), {}
+for tid in os.listdir(task):
+    try:
+        name = open(f"{task}/{tid}/comm").read().strip()
+        fields = open(f"{task}/{tid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue  # the thread ended meanwhile
+    used[name] = used.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+print(json.dumps(used))
 PY
 }
 

@@ -355,7 +355,32 @@ pub fn http_with_head(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(address).expect("admin server accepts");
+    http_from(None, address, method, path, headers, body)
+}
+
+/// [`http_with_head`] from loopback address `source` (any 127.0.0.0/8 address is this
+/// machine), so that what the server counts per address starts afresh.
+pub fn http_from(
+    source: Option<std::net::Ipv4Addr>,
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut stream = match source {
+        None => TcpStream::connect(address).expect("admin server accepts"),
+        Some(source) => {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("socket");
+            let local = SocketAddr::from((source, 0));
+            socket.bind(&local.into()).expect("bound to the source");
+            socket
+                .connect(&address.into())
+                .expect("admin server accepts");
+            socket.into()
+        }
+    };
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .expect("timeout");

@@ -23,6 +23,8 @@ use tf_metrics::MetricsHub;
 use tf_seam::{Board, TenantTable};
 use tf_state::State;
 
+use super::thread_name::named_arbiter;
+
 /// The admin server's part of the plan.
 pub struct AdminPlan {
     /// Bound before the control thread starts, so a taken port fails start-up there.
@@ -243,7 +245,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                          build for anything else"
                     );
                 } else {
-                    let log_thread = actix::Arbiter::new();
+                    let log_thread = named_arbiter("log");
                     Worker::new(
                         plan.log.log,
                         plan.log.ledger,
@@ -254,10 +256,10 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                 }
                 let (compliance, compliance_handle) =
                     Compliance::new(plan.compliance).map_err(std::io::Error::other)?;
-                compliance.start_on(&actix::Arbiter::new().handle());
+                compliance.start_on(&named_arbiter("compliance").handle());
                 let webhooks_status = plan.webhooks.status.clone();
                 let webhooks_plan = plan.webhooks;
-                let outbox = Outbox::start_in_arbiter(&actix::Arbiter::new().handle(), |_| {
+                let outbox = Outbox::start_in_arbiter(&named_arbiter("webhooks").handle(), |_| {
                     Outbox::new(webhooks_plan)
                 });
                 bundles.do_send(ServeTenants {

@@ -10,6 +10,7 @@ mod partner_file;
 mod reload;
 mod snapshot_context;
 mod supervise;
+mod thread_name;
 
 use std::process::ExitCode;
 use std::sync::Arc;
