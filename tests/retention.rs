@@ -128,9 +128,28 @@ async fn receipts_are_pruned_only_once_a_snapshot_holds_them_and_stay_provable()
         );
     }
 
-    // The log still proves every pruned receipt, and each packet's anchor.
-    let note = get(admin, "/checkpoint").text();
-    let checkpoint = independently_verified(&note, vkey).unwrap_or_else(|e| panic!("{e}"));
+    // The log still proves every pruned receipt, and each packet's anchor. The anchor may
+    // have been appended after the last checkpoint was signed: wait for one that covers it.
+    let covers_an_anchor = |size: u64| {
+        packets
+            .iter()
+            .any(|p| p.anchor.as_ref().is_some_and(|a| a.seq < size))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let checkpoint = loop {
+        let note = get(admin, "/checkpoint").text();
+        let checkpoint = independently_verified(&note, vkey).unwrap_or_else(|e| panic!("{e}"));
+        if covers_an_anchor(checkpoint.size()) {
+            break checkpoint;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint covers an anchor: size {}\n{}",
+            checkpoint.size(),
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let tiles = C2spTiles::new(|path: &str| {
         let response = get(admin, &format!("/{path}"));
         (response.status == 200).then_some(response.body)
