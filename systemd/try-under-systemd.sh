@@ -4,8 +4,8 @@
 # own PID and mount namespaces over an overlay of / whose writes go to a tmpfs, so nothing on
 # the host is written. Checks, in order: install, preflight, start (Type=notify: active only
 # after READY=1), the STATUS= line, /healthz and /metrics, `partner demo` over QUIC, reload
-# (SIGHUP), a crash (SIGKILL: Restart=on-failure), a hang (SIGSTOP: the watchdog restarts it)
-# and stop (SIGTERM: a clean drain).
+# (SIGHUP), a crash (SIGKILL: Restart=on-failure), a hang (SIGSTOP: the watchdog restarts it),
+# a configuration that does not load (exit 78, no restart) and stop (SIGTERM: a clean drain).
 #
 #   systemd/try-under-systemd.sh      # root; uses target/release (built if missing)
 #   PROFILE=debug systemd/try-under-systemd.sh   # the test suite's build (tests/run)
@@ -40,6 +40,10 @@ mount -t cgroup2 none \$m/sys/fs/cgroup
 mount --rbind /dev \$m/dev
 mount -t tmpfs tmpfs \$m/run
 mount -t tmpfs tmpfs \$m/tmp
+# The checkout, wherever it lives: under the temporary directory just hidden, or on a file
+# system of its own that the overlay of / does not show.
+mkdir -p \$m$root
+mount --bind $root \$m$root
 exec chroot \$m env container=other /lib/systemd/systemd --system --log-target=journal
 EOF
 )
@@ -96,7 +100,7 @@ grep -q "valid" /tmp/demo.txt || { cat /tmp/demo.txt; fail "partner demo"; }
 pass "partner demo over QUIC: $(grep -c ' valid ' /tmp/demo.txt) valid answers with receipts"
 systemctl reload appliance
 sleep 1
-journalctl -u appliance --no-pager | grep -q "SIGHUP: configuration reloaded" || fail "reload"
+journalctl -u appliance --no-pager | grep -c "SIGHUP: configuration reloaded" >/dev/null || fail "reload"
 pass "reload (SIGHUP)"
 
 pid=$(systemctl show appliance -p MainPID --value)
@@ -119,14 +123,30 @@ done
 [ "$now" != "$pid" ] || fail "a hung appliance was not restarted"
 watchdog=""
 for _ in $(seq 1 50); do
-  journalctl --no-pager | grep -q "appliance.service: Failed with result 'watchdog'" && watchdog=yes && break
+  journalctl --no-pager | grep -c "appliance.service: Failed with result 'watchdog'" >/dev/null && watchdog=yes && break
   sleep 0.1
 done
 [ -n "$watchdog" ] || fail "the restart was not the watchdog's"
 pass "hang (SIGSTOP): WatchdogSec expired, systemd restarted it"
 
+# A configuration that cannot load: exit 78 (EX_CONFIG), and no restart loop.
+good=$(mktemp)
+cp -p /etc/trust-fabric/appliance.toml "$good"
+sed -i 's/^batch_max = 16$/batch_max = 5000/' /etc/trust-fabric/appliance.toml
+grep -q '^batch_max = 5000$' /etc/trust-fabric/appliance.toml || fail "the config was not broken"
+systemctl restart appliance 2>/dev/null && fail "started with a configuration that does not load"
+sleep 4 # twice RestartSec: a restart would have come by now
+[ "$(systemctl show appliance -p ExecMainStatus --value)" = 78 ] || fail "the exit was not 78"
+[ "$(systemctl show appliance -p ActiveState --value)" = failed ] || fail "not left failed"
+# A manual restart resets NRestarts, so count the exits instead: one, and no restart after it.
+[ "$(journalctl -u appliance --no-pager | grep -c 'status=78/CONFIG')" = 1 ] || fail "restarted on exit 78"
+journalctl -u appliance --no-pager | grep -c "batch_max = 5000 is not allowed" >/dev/null || fail "no reason logged"
+cp -p "$good" /etc/trust-fabric/appliance.toml
+systemctl restart appliance || fail "no start once the configuration was fixed"
+pass "broken configuration: exit 78, not restarted (RestartPreventExitStatus), starts once fixed"
+
 systemctl stop appliance
 [ "$(systemctl show appliance -p Result --value)" = success ] || fail "stop"
-journalctl -u appliance --no-pager | grep -q "shutting down: answering requests in flight" || fail "no drain"
+journalctl -u appliance --no-pager | grep -c "shutting down: answering requests in flight" >/dev/null || fail "no drain"
 pass "stop (SIGTERM): drained, exit 0"
 EOF

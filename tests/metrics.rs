@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;
-use server::{Server, get};
+use server::{Server, get, http_with_head};
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
 
@@ -78,8 +78,19 @@ print(json.dumps(out))
 async fn metrics_scraped_under_load_parse_and_count_what_happened() {
     let server = Server::start("", &[], &[]);
     let admin = server.admin_address();
-    let (status, body) = get(admin, "/healthz");
-    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    // The probes, by GET and by HEAD (the same status, no body).
+    for (path, answer) in [
+        ("/healthz", "ok\n"),
+        ("/readyz", "ok\n"),
+        ("/livez", "alive\n"),
+    ] {
+        let (status, body) = get(admin, path);
+        assert_eq!((status, body.as_str()), (200, answer), "{path}");
+        let (status, head, body) = http_with_head(admin, "HEAD", path, &[], b"");
+        assert_eq!((status, body.as_str()), (200, ""), "HEAD {path}: {head}");
+    }
+    let (status, head, body) = http_with_head(admin, "HEAD", "/metrics", &[], b"");
+    assert_eq!((status, body.as_str()), (200, ""), "HEAD /metrics: {head}");
 
     let partner = Partner::connect(&server.demo_from_state_dir())
         .await
@@ -188,6 +199,22 @@ async fn metrics_scraped_under_load_parse_and_count_what_happened() {
     assert_eq!(value("trust_fabric_compliance_snapshot_failing{}"), 0.0);
     assert_eq!(value("trust_fabric_compliance_pruning_stopped{}"), 0.0);
     assert!(value("process_cpu_seconds_total{}") >= shard_cpu);
+    // File descriptors, against what the kernel lists for the process (connections and the
+    // scrape itself come and go, so within a margin) and its own limit.
+    let pid = server.pid();
+    let listed = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fds")
+        .count() as f64;
+    let open = value("process_open_fds{}");
+    assert!((open - listed).abs() <= 8.0, "{open} open, {listed} listed");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let soft: f64 = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("a limit on open files");
+    assert_eq!(value("process_max_fds{}"), soft);
     assert!(
         value("trust_fabric_connections{shard=0}") + value("trust_fabric_connections{shard=1}")
             >= 1.0

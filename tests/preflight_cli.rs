@@ -117,13 +117,37 @@ fn the_default_config_checks_clean_and_a_bad_value_is_named() {
         .replace("batch_max = 16", "batch_max = 5000");
     std::fs::write(&bad, edited).expect("written");
     let out = appliance(&["config", "check", bad.to_str().expect("utf-8")]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(78), "EX_CONFIG");
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(
         message.contains("bad.toml")
             && message.contains("scheduling.batch_max = 5000 is not allowed: 1 to 1024"),
         "{message}"
     );
+    // Every command that reads the file agrees: 78 (EX_CONFIG), which the unit does not restart.
+    let bad = bad.to_str().expect("utf-8");
+    for args in [
+        vec!["serve", "--config", bad],
+        vec!["serve", "--config", bad, "--check-config"],
+        vec!["preflight", "--config", bad],
+    ] {
+        let out = appliance(&args);
+        assert_eq!(out.status.code(), Some(78), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("batch_max = 5000"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    let emit = dir.path().join("tune");
+    let out = appliance(&[
+        "tune",
+        "--config",
+        bad,
+        "--emit",
+        emit.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
 }
 
 #[test]

@@ -35,7 +35,7 @@ pub fn check(file: &Path) -> ExitCode {
         }
         Err(error) => {
             eprintln!("{error}");
-            ExitCode::from(2)
+            crate::exit::config_unusable()
         }
     }
 }
@@ -46,7 +46,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
         Ok(config) => config,
         Err(error) => {
             eprintln!("appliance tune: {error}");
-            return ExitCode::from(2);
+            return crate::exit::config_unusable();
         }
     };
     let cpus = tf_dataplane::cpus::allowed().unwrap_or_else(|| vec![0]);

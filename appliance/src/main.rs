@@ -6,6 +6,7 @@ mod compliance_commands;
 mod config_commands;
 mod ctl;
 mod evidence;
+mod exit;
 mod log_commands;
 mod logging;
 mod offline_verify;
@@ -88,5 +89,10 @@ fn main() -> ExitCode {
         cli::Command::Log(args) => log_commands::run(args),
         cli::Command::Compliance(args) => compliance_commands::run(args),
         cli::Command::Webhooks(args) => webhook_commands::run(args),
+        cli::Command::Completions { shell } => {
+            let mut command = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "appliance", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The admin HTTP server: actix-web with one worker, on the control thread's System, away from
-//! the shards' cores' hot loops. `/metrics` is the Prometheus text exposition, `/healthz` says
-//! whether every shard is serving, `/api/v1` is the admin API (bearer tokens, per-route roles)
+//! the shards' cores' hot loops. `/metrics` is the Prometheus text exposition, `/readyz` (or
+//! `/healthz`) says whether the appliance takes requests and `/livez` whether it is alive,
+//! `/api/v1` is the admin API (bearer tokens, per-route roles)
 //! `/console` the ops console, and `/checkpoint` and `/tile/...` the transparency log.
 //!
 //! Nobody who can merely reach the port can hold it: every request passes the gate (its Host,
@@ -74,17 +75,52 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
         .body(text)
 }
 
-async fn healthz(shared: web::Data<Shared>) -> HttpResponse {
+/// `/readyz` (and `/healthz`, its older name): 200 while the appliance takes new requests;
+/// 503 with the reason while it starts, drains or has a shard that stopped or makes no
+/// progress. Load balancers send partners elsewhere on a 503.
+async fn readyz(shared: web::Data<Shared>) -> HttpResponse {
     let board = &shared.board;
     if board.draining() {
         HttpResponse::ServiceUnavailable().body("draining\n")
     } else if board.stuck() {
         HttpResponse::ServiceUnavailable().body("a shard is not making progress\n")
+    } else if board.stopped() > 0 {
+        HttpResponse::ServiceUnavailable().body("a shard stopped\n")
     } else if board.all_ready() {
         HttpResponse::Ok().body("ok\n")
     } else {
         HttpResponse::ServiceUnavailable().body("starting\n")
     }
+}
+
+/// `/livez`: 200 unless a shard makes no progress (the same test that stops the watchdog's
+/// pings), so a supervisor restarts only what cannot recover; a draining appliance is alive.
+async fn livez(shared: web::Data<Shared>) -> HttpResponse {
+    if shared.board.stuck() {
+        HttpResponse::ServiceUnavailable().body("a shard is not making progress\n")
+    } else {
+        HttpResponse::Ok().body("alive\n")
+    }
+}
+
+/// The probes and `/metrics`, each answering GET and HEAD (actix routes HEAD apart).
+fn probes(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::resource("/metrics")
+                .route(web::get().to(metrics))
+                .route(web::head().to(metrics)),
+        )
+        .service(
+            web::resource(["/readyz", "/healthz"])
+                .route(web::get().to(readyz))
+                .route(web::head().to(readyz)),
+        )
+        .service(
+            web::resource("/livez")
+                .route(web::get().to(livez))
+                .route(web::head().to(livez)),
+        );
 }
 
 /// Serves on `listener` (bound by the caller, so a taken port is an error there). Must be
@@ -115,8 +151,7 @@ pub fn serve(
             .app_data(api.clone())
             .app_data(gate.clone())
             .wrap(from_fn(gate::check))
-            .route("/metrics", web::get().to(metrics))
-            .route("/healthz", web::get().to(healthz))
+            .configure(probes)
             .configure(crate::api::configure)
             .configure(crate::console::configure)
             .configure(|config| {

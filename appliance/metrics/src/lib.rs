@@ -240,6 +240,19 @@ impl MetricsHub {
             );
             page.sample("process_resident_memory_bytes", &[], rss as f64);
         }
+        if let Some(open) = process::open_fds() {
+            page.family("process_open_fds", "gauge", "Open file descriptors.");
+            page.sample("process_open_fds", &[], open as f64);
+        }
+        // Unlimited is left out rather than shown as a number an alert would divide by.
+        if let Some(max) = process::max_fds() {
+            page.family(
+                "process_max_fds",
+                "gauge",
+                "Most file descriptors the process may open (its soft limit).",
+            );
+            page.sample("process_max_fds", &[], max as f64);
+        }
         let started = self
             .started
             .duration_since(SystemTime::UNIX_EPOCH)

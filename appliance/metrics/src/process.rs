@@ -1,4 +1,5 @@
-//! CPU time and memory from procfs, for the process and for one thread (a shard).
+//! CPU time, memory and file descriptors from procfs, for the process and for one thread (a
+//! shard).
 
 /// Linux reports /proc times in USER_HZ, which is 100 on every architecture it exports to
 /// user space.
@@ -39,6 +40,28 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// File descriptors the process holds open (the count includes the one reading the folder,
+/// as other Prometheus clients' counts do).
+pub fn open_fds() -> Option<u64> {
+    Some(std::fs::read_dir("/proc/self/fd").ok()?.count() as u64)
+}
+
+/// The process's soft limit on open file descriptors; `None` when unlimited or unreadable.
+pub fn max_fds() -> Option<u64> {
+    max_fds_in(&std::fs::read_to_string("/proc/self/limits").ok()?)
+}
+
+/// The soft limit on the "Max open files" line of a `/proc/.../limits` text.
+fn max_fds_in(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +74,20 @@ mod tests {
         assert!(process_cpu_seconds().is_some());
         assert!(thread_cpu_seconds().is_some());
         assert!(resident_bytes().is_some_and(|b| b > 0));
+    }
+
+    #[test]
+    fn file_descriptors_are_counted_under_their_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max open files            1024                 524288               files\n";
+        assert_eq!(max_fds_in(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(max_fds_in(unlimited), None);
+        // Standard input, output and error at least (other tests run beside this one, so an
+        // exact count would race them).
+        let open = open_fds().expect("counted");
+        assert!(open >= 3, "{open}");
+        assert!(max_fds().is_some_and(|max| max >= open));
     }
 }

@@ -53,8 +53,9 @@ pub enum Command {
     },
     /// Check this host before running the appliance on it: kernel and io_uring, locked
     /// memory, cores, UDP buffers, clock sync, state directory, QUIC port, CPU features. Prints
-    /// PASS / WARN / FAIL with the fix for each; exit 0 when nothing failed, 1 on a FAIL, 2 on
-    /// an unusable configuration. `serve` runs the same checks and refuses to start on a FAIL.
+    /// PASS / WARN / FAIL with the fix for each; exit 0 when nothing failed, 1 on a FAIL, 78
+    /// when the configuration does not load. `serve` runs the same checks and refuses to
+    /// start on a FAIL.
     Preflight(PreflightArgs),
     /// The configuration file.
     Config {
@@ -92,6 +93,13 @@ pub enum Command {
     Compliance(ComplianceArgs),
     /// Auditor webhooks: `receive` is a reference receiver that checks and records them.
     Webhooks(webhooks::WebhooksArgs),
+    /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell. For
+    /// example `appliance completions bash > /etc/bash_completion.d/appliance`, or for zsh
+    /// into a folder on `$fpath` as `_appliance`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `appliance compliance`.
@@ -255,7 +263,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<tracing::Level>,
     /// Load the configuration, run the preflight checks, print the result and exit without
-    /// serving (0 = would start, 1 = would refuse).
+    /// serving (0 = would start, 1 = would refuse, 78 = the configuration does not load).
     #[arg(long)]
     pub check_config: bool,
 }
@@ -280,7 +288,8 @@ pub struct PreflightArgs {
 pub enum ConfigWhat {
     /// Print the default configuration: every key with its default value and what it means.
     Default,
-    /// Check a configuration file: exit 0 if valid, 2 with the file, key and what is allowed.
+    /// Check a configuration file: exit 0 if valid, 78 (EX_CONFIG, as `serve` exits on it) with
+    /// the file, key and what is allowed.
     Check {
         /// The file.
         file: PathBuf,

@@ -84,14 +84,14 @@ pub fn refuse_on_failure(checks: &[Check]) -> Result<(), String> {
     }
 }
 
-/// `appliance preflight`: exit 0 when nothing failed (warnings allowed), 1 on a FAIL, 2 when
-/// the configuration is unusable.
+/// `appliance preflight`: exit 0 when nothing failed (warnings allowed), 1 on a FAIL, 78 when
+/// the configuration does not load.
 pub fn command(args: PreflightArgs) -> ExitCode {
     let config = match Config::load_or_default(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("appliance preflight: {error}");
-            return ExitCode::from(2);
+            return crate::exit::config_unusable();
         }
     };
     let state_dir =

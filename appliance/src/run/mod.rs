@@ -40,8 +40,6 @@ const KEY_ROOM: KeyRoom = KeyRoom {
     bundle: tf_bundles::MAX_FILES,
     partners: 1024,
 };
-/// Exit code when a shard panics or stops unasked (EX_SOFTWARE), so the supervisor restarts.
-const EXIT_SHARD_FAILED: i32 = 70;
 /// How long the shards and the ledger may take to join their channels and listen.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a switch waits for every shard to prepare, then to report the new revision.
@@ -53,7 +51,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(config) => config,
         Err(error) => {
             eprintln!("appliance serve: {error}");
-            return ExitCode::from(1);
+            return crate::exit::config_unusable();
         }
     };
     let level = match args.log_level {
@@ -110,11 +108,20 @@ fn serve(
     let signer = state.receipt_signer()?;
     let board = Arc::new(Board::new(shards));
     let ledger_path = state.path(layout::LEDGER);
-    if !state.created && !ledger_path.exists() {
-        tracing::warn!(
-            path = %ledger_path.display(),
-            "no ledger in an existing state directory: starting an empty one (budgets start from zero)"
-        );
+    if !ledger_path.exists() {
+        // Keys a start leaves behind tell a lost ledger from a state directory `init` made.
+        let served_before = [layout::LOG_KEY, layout::WEBHOOK_KEY]
+            .iter()
+            .any(|file| state.path(file).exists());
+        if served_before {
+            tracing::warn!(
+                path = %ledger_path.display(),
+                "the ledger is missing from a state directory that served before: starting an \
+                 empty one (budgets start from zero); restore it from a backup if it was lost"
+            );
+        } else {
+            tracing::info!(path = %ledger_path.display(), "first start: creating the ledger");
+        }
     }
     // The ledger thread's connection first: it creates and migrates the file.
     let ledger = SqliteLedger::open(&ledger_path)?;
@@ -245,7 +252,7 @@ fn serve(
                 nudges = board.nudges(),
                 "not every shard became ready in time; exiting so the supervisor restarts"
             );
-            std::process::exit(EXIT_SHARD_FAILED);
+            crate::exit::shard_failed();
         }
         nudger.tick(&board, std::time::Instant::now());
         std::thread::sleep(Duration::from_millis(5));
@@ -304,7 +311,11 @@ fn serve(
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;
-        tracing::info!(%address, scheme, "admin server listening (/metrics, /healthz, /api/v1)");
+        tracing::info!(
+            %address,
+            scheme,
+            "admin server listening (/console, /api/v1, /metrics, /readyz, /livez)"
+        );
     }
     let partner_file = partner_file::write(&state, bound, &signer, &log_key)?;
     print_hints(
@@ -321,7 +332,7 @@ fn serve(
     while !terminate.load(Ordering::Acquire) {
         if board.stopped() > 0 {
             tracing::error!("a shard stopped unexpectedly; exiting so the supervisor restarts");
-            std::process::exit(EXIT_SHARD_FAILED);
+            crate::exit::shard_failed();
         }
         if reload_asked.swap(false, Ordering::AcqRel) {
             supervisor.reloading();
@@ -376,16 +387,40 @@ fn print_hints(
         signer.key_id().as_str()
     ));
     crate::output::line(format!(
-        "  connect:  `cargo run --release --bin partner -- demo` from this directory \
-         (reads {})",
+        "  connect:  `{}` (reads {})",
+        partner_command(root),
         partner_file.display()
     ));
     if let Some((scheme, admin)) = admin {
+        let dev_token = root.join(tf_admin::auth::DEV_TOKEN_FILE);
+        let sign_in = match dev_token.is_file() {
+            true => format!("the development token is in {}", dev_token.display()),
+            false => "sign in with an admin token".to_owned(),
+        };
         crate::output::line(format!(
-            "  metrics:  {scheme}://{admin}/metrics (Prometheus), {scheme}://{admin}/healthz"
+            "  console:  {scheme}://{admin}/console ({sign_in})"
+        ));
+        crate::output::line(format!(
+            "  metrics:  {scheme}://{admin}/metrics (Prometheus); probes /readyz, /livez"
         ));
     }
     crate::output::line("  stop:     Ctrl-C or SIGTERM (answers requests in flight first)");
+}
+
+/// How to run the demo partner against this state directory: the `partner` binary installed
+/// beside this one, else through cargo (a source checkout).
+fn partner_command(root: &std::path::Path) -> String {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("partner")))
+        .filter(|partner| partner.is_file());
+    match beside {
+        Some(partner) => format!("{} --state-dir {} demo", partner.display(), root.display()),
+        None => format!(
+            "cargo run --release --bin partner -- --state-dir {} demo",
+            root.display()
+        ),
+    }
 }
 
 /// A panic anywhere is logged with its thread (the shard) and ends the process non-zero, so
@@ -397,6 +432,6 @@ fn install_panic_exit() {
         let name = thread.name().unwrap_or("main");
         tracing::error!(thread = name, "panic: {info}");
         default(info);
-        std::process::exit(EXIT_SHARD_FAILED);
+        crate::exit::shard_failed();
     }));
 }
