@@ -1,7 +1,8 @@
 //! bench-rig against a real appliance process over QUIC: a short, low-rate steady run whose
 //! report must be complete and consistent (counts add up, the schedule's exact request count,
 //! every tenant's share, the appliance's CPU measured, plots and interval log written), a
-//! target that must fail, compare, Ctrl-C with a partial report, and bad options.
+//! target that must fail, compare (and its --fail-over gate), Ctrl-C with a partial report,
+//! bad options, options of another profile, and a wrong state directory.
 
 #[path = "support/server.rs"]
 mod server;
@@ -120,11 +121,13 @@ fn a_short_run_reports_complete_and_consistent_figures() {
     }
     assert_eq!(f(&r["fairness"]["gini"]), 0.0);
 
-    // Per second: everything sent is in exactly one interval.
+    // Per second: the 4 whole seconds, each with its 40 requests sent (no partial last second
+    // falling to zero); answers that arrive after the last whole second are in the totals only.
     let intervals = r["intervals"].as_array().expect("intervals");
-    let sent: u64 = intervals.iter().map(|i| u(&i["sent"])).sum();
+    let sent: Vec<u64> = intervals.iter().map(|i| u(&i["sent"])).collect();
+    assert_eq!(sent, [40, 40, 40, 40]);
     let served: u64 = intervals.iter().map(|i| u(&i["served"])).sum();
-    assert_eq!((sent, served), (160, 160));
+    assert!(served <= 160, "{served}");
 
     // The appliance's own accounting, and the floor of this mix measured in the same run.
     let appliance = &r["appliance"];
@@ -147,6 +150,21 @@ fn a_short_run_reports_complete_and_consistent_figures() {
 
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert_eq!(html.matches("<svg").count(), 5, "five plots");
+    // Latency per kind of the mix, and units on the axes.
+    assert!(html.contains("By kind"), "the per-kind table");
+    for kind in ["bls", "bn254", "bls12-381"] {
+        assert!(
+            html.contains(&format!("<td>{kind}</td>")),
+            "{kind} in the table"
+        );
+    }
+    for unit in [
+        "latency (ms)",
+        "rate (req/s)",
+        "time into the measured run (s)",
+    ] {
+        assert!(html.contains(unit), "{unit}");
+    }
     // Self-contained: nothing is fetched (the SVG namespace URI is a name, not a fetch).
     assert!(!html.contains("<script src") && !html.contains("<link") && !html.contains("url("));
     let log = std::fs::read_to_string(out.join("latency.hlog")).expect("latency.hlog");
@@ -155,7 +173,8 @@ fn a_short_run_reports_complete_and_consistent_figures() {
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
         .count();
-    assert_eq!(logged, intervals.len());
+    // The log keeps every interval, a trailing partial one too.
+    assert!(logged >= intervals.len(), "{logged} < {}", intervals.len());
 
     // A target the run cannot meet fails it, with exit code 1.
     let strict = dir.path().join("b");
@@ -303,4 +322,185 @@ fn bad_options_are_refused_before_any_work() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+}
+
+/// Runs bench-rig with `args` and expects it to refuse them: exit code 2 and `expected` on
+/// stderr.
+fn refused(args: &[&str], expected: &str) {
+    let output = Command::new(bench_rig())
+        .args(args)
+        .output()
+        .expect("bench-rig runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+}
+
+#[test]
+fn an_option_of_another_profile_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().to_str().expect("utf-8");
+    refused(
+        &["steady", "--stages", "800:1m", "--state-dir", state],
+        "--stages: does not apply to the steady profile (it is for ramp only); remove it, or \
+         run `bench-rig ramp`",
+    );
+    refused(
+        &["ramp", "--rps", "800", "--state-dir", state],
+        "--rps: does not apply to the ramp profile (a ramp's rates are in --stages",
+    );
+    refused(
+        &["capacity", "--duration", "1m", "--state-dir", state],
+        "--duration: does not apply to the capacity profile",
+    );
+    refused(
+        &["burst", "--noisy-factor", "3", "--state-dir", state],
+        "--noisy-factor: does not apply to the burst profile",
+    );
+    refused(
+        &["steady", "--target", "p95_swing=10%", "--state-dir", state],
+        "--target p95_swing: does not apply to the steady profile",
+    );
+    // In a profile file, the same.
+    let file = dir.path().join("steady.toml");
+    std::fs::write(&file, "profile = \"steady\"\nrps = 10\nswing = 30\n").expect("written");
+    refused(
+        &["run", file.to_str().expect("utf-8"), "--state-dir", state],
+        "--swing: does not apply to the steady profile",
+    );
+    // floor and compare neither connect nor write a report.
+    refused(
+        &["floor", "--timeout", "5"],
+        "--timeout: does not apply to `bench-rig floor`",
+    );
+    refused(
+        &["compare", "a.json", "b.json", "--out", state],
+        "--out: does not apply to `bench-rig compare`",
+    );
+}
+
+#[test]
+fn a_wrong_state_dir_is_named_with_what_it_lacks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nowhere = dir.path().join("nowhere");
+    let nowhere = nowhere.to_str().expect("utf-8");
+    refused(
+        &["steady", "--state-dir", nowhere],
+        &format!("--state-dir {nowhere}: no such directory"),
+    );
+    let empty = dir.path().to_str().expect("utf-8");
+    refused(
+        &["steady", "--tenants", "acme", "--state-dir", empty],
+        &format!("--state-dir {empty}: not an appliance state directory: it has no ca.pem"),
+    );
+    // Made by `appliance init` but never served: no partner.toml to say where to connect.
+    let fresh = dir.path().join("fresh");
+    let fresh = fresh.to_str().expect("utf-8");
+    let init = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["init", "--state-dir", fresh])
+        .output()
+        .expect("appliance runs");
+    assert!(init.status.success());
+    refused(
+        &["steady", "--state-dir", fresh],
+        &format!("--state-dir {fresh}: it has no partner.toml"),
+    );
+    // A served state directory without the tenant's certificate.
+    let server = Server::start(CONFIG, &["acme"], &[]);
+    let state = server.state.to_str().expect("utf-8");
+    refused(
+        &["steady", "--tenants", "acme,ghost", "--state-dir", state],
+        &format!(
+            "tenant ghost has no client identity here: {state}/tenants/ghost/client.pem is missing"
+        ),
+    );
+}
+
+/// `bench-rig compare A B` with `extra` options.
+fn compare(a: &Path, b: &Path, extra: &[&str]) -> Output {
+    Command::new(bench_rig())
+        .arg("compare")
+        .args([a, b])
+        .args(extra)
+        .output()
+        .expect("compare runs")
+}
+
+/// Writes `report` with `change` applied as a report directory `dir`.
+fn altered(report: &Value, dir: &Path, change: impl FnOnce(&mut Value)) {
+    let mut copy = report.clone();
+    change(&mut copy);
+    std::fs::create_dir_all(dir).expect("report directory");
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_vec_pretty(&copy).expect("JSON"),
+    )
+    .expect("written");
+}
+
+#[test]
+fn compare_fails_over_a_worse_figure_and_warns_when_runs_differ() {
+    let server = Server::start(CONFIG, &["acme"], &[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a");
+    let output = run(&server, &a, &["--target", "p95_ms=10000"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let recorded = report(&a);
+
+    // B: the same run with p99 half as high again.
+    let worse = dir.path().join("worse");
+    altered(&recorded, &worse, |r| {
+        let p99 = f(&r["overall"]["latency_ms"]["p99"]);
+        r["overall"]["latency_ms"]["p99"] = (p99 * 1.5).into();
+    });
+    let gated = compare(&a, &worse, &["--fail-over", "20"]);
+    let stdout = String::from_utf8_lossy(&gated.stdout);
+    assert_eq!(gated.status.code(), Some(1), "{stdout}");
+    let listed = stdout
+        .split("worse by more than 20 % (--fail-over):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the figures over the limit are listed: {stdout}"));
+    assert!(
+        listed.contains("p99 ms:") && listed.contains("50.0 % worse"),
+        "{stdout}"
+    );
+    assert_eq!(
+        listed.trim().lines().count(),
+        1,
+        "only p99 got worse: {stdout}"
+    );
+    // Within the limit, and without a limit, the exit code is 0.
+    let within = compare(&a, &worse, &["--fail-over", "60%"]);
+    assert_eq!(
+        within.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&within.stdout)
+    );
+    assert_eq!(compare(&a, &worse, &[]).status.code(), Some(0));
+    // Better is never a failure, however far it moved.
+    assert_eq!(
+        compare(&worse, &a, &["--fail-over", "0"]).status.code(),
+        Some(0)
+    );
+
+    // Runs of different profiles are compared with a warning on stderr.
+    let burst = dir.path().join("burst");
+    altered(&recorded, &burst, |r| r["profile"] = "burst".into());
+    let warned = compare(&a, &burst, &[]);
+    assert_eq!(warned.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(
+        stderr.contains("warning: the runs' profiles differ (A steady; B burst)"),
+        "{stderr}"
+    );
+    assert!(
+        compare(&a, &worse, &[]).stderr.is_empty(),
+        "no warning for runs made the same way"
+    );
 }

@@ -1,7 +1,7 @@
 //! The capacity search: short open-loop trials, raising the rate by a quarter while the
 //! targets hold, then halving the gap between the best rate that met them and the lowest that
-//! missed, until the two are within 3 %. The report is the best trial's, with every trial
-//! listed.
+//! missed, until the two are within 3 %. The report's figures are the best trial's (or the
+//! last one's when none met the targets), with every trial listed, an interrupted one too.
 
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ impl Search {
 }
 
 /// Runs the search and returns the report of the best trial (or the last one if none met the
-/// targets) with the trials listed.
+/// targets) with every trial listed.
 pub async fn search(
     rig: &Rig,
     spec: &RunSpec,
@@ -72,8 +72,9 @@ pub async fn search(
         lowest_fail: None,
     };
     let mut trials = Vec::new();
-    let mut best: Option<(Report, Measured)> = None;
-    let mut last: Option<(Report, Measured)> = None;
+    // (1-based trial, its report and measurements).
+    let mut best: Option<(usize, Report, Measured)> = None;
+    let mut last: Option<(usize, Report, Measured)> = None;
     while trials.len() < MAX_TRIALS && !stop.requested() {
         let plan = vec![
             PlannedStage {
@@ -91,41 +92,39 @@ pub async fn search(
                 },
             },
         ];
-        let title = format!("capacity trial {} at {rate:.0} req/s", trials.len() + 1);
+        let number = trials.len() + 1;
+        let title = format!("capacity trial {number} at {rate:.0} req/s");
         let measured = rig.run(&title, &plan, &demands, process, stop).await;
-        if measured.interrupted {
-            break;
-        }
         let mut trial_spec = spec.clone();
         trial_spec.rps = rate;
         trial_spec.warmup = warmup;
         trial_spec.duration = measured_part;
         let report = report::build(&trial_spec, &plan, floor, &measured);
-        let pass = report.verdict == "PASS";
-        trials.push(Trial {
-            rps: rate,
-            served_rps: report.overall.counts.served_rps,
-            p99_ms: report.overall.latency_ms.p99,
-            error_rate: report.overall.counts.error_rate,
-            pass,
-        });
+        let trial = Trial::of(rate, &report);
         eprintln!(
-            "capacity trial {} at {rate:.0} req/s: served {:.1}/s, p99 {:.2} ms, errors {:.3} %: {}",
-            trials.len(),
-            report.overall.counts.served_rps,
-            report.overall.latency_ms.p99,
-            report.overall.counts.error_rate * 100.0,
-            if pass { "meets the targets" } else { "misses" }
+            "capacity trial {number} at {rate:.0} req/s: served {:.1} req/s, p99 {:.2} ms, \
+             errors {:.3} %: {}",
+            trial.served_rps,
+            trial.p99_ms,
+            trial.error_rate * 100.0,
+            trial.outcome()
         );
+        let (pass, interrupted) = (trial.pass, trial.interrupted);
+        trials.push(trial);
+        // An interrupted trial is listed with what it measured but does not steer the search.
+        if interrupted {
+            last = Some((number, report, measured));
+            break;
+        }
         search.record(rate, pass);
         if pass
-            && best.as_ref().is_none_or(|(r, _)| {
+            && best.as_ref().is_none_or(|(_, r, _)| {
                 r.overall.counts.offered_rps < report.overall.counts.offered_rps
             })
         {
-            best = Some((report, measured));
+            best = Some((number, report, measured));
         } else {
-            last = Some((report, measured));
+            last = Some((number, report, measured));
         }
         match search.next(spec.max_rps) {
             Some(next) => rate = next.round().max(1.0),
@@ -134,15 +133,20 @@ pub async fn search(
         tokio::time::sleep(PAUSE).await;
     }
     let highest = search.best_pass.unwrap_or(0.0);
-    let (mut report, measured) = match (best, last) {
-        (Some(best), _) => best,
-        (None, Some(last)) => last,
+    let (figures_from_trial, mut report, measured) = match (best, last) {
+        (Some((number, report, measured)), _) | (None, Some((number, report, measured))) => {
+            (Some(number), report, measured)
+        }
         (None, None) => {
             let plan = spec.plan();
             let measured = rig
                 .run("capacity", &plan[..0], &demands, process, stop)
                 .await;
-            (report::build(spec, &plan[..0], floor, &measured), measured)
+            (
+                None,
+                report::build(spec, &plan[..0], floor, &measured),
+                measured,
+            )
         }
     };
     report.capacity = Some(report::Capacity {
@@ -150,6 +154,7 @@ pub async fn search(
         ratio_to_single_floor: highest / floor.single_rps.max(1e-9),
         ratio_to_batched_floor: highest / floor.batched_rps.max(1e-9),
         trials,
+        figures_from_trial,
     });
     if highest == 0.0 {
         report.verdict = "FAIL".into();

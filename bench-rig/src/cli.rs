@@ -1,14 +1,14 @@
 //! The `bench-rig` command line. Every load profile takes the same options; a profile file
 //! holds the same options under the same names (without the dashes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
-use crate::mix;
 use crate::spec::{self, Profile, RunSpec, SpecError, spec_error};
+use crate::{mix, state_dir};
 
 /// Open-loop soak rig for the Trust Fabric appliance: drives it over QUIC at a scheduled
 /// rate, measures latency from each request's intended send time, fairness across tenants and
@@ -23,18 +23,15 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options of every subcommand.
+/// Options of the load profiles, given before or after the subcommand. `floor` and `compare`
+/// refuse them.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// The appliance's state directory: its partner.toml says where to connect, and
-    /// tenants/NAME/ holds each tenant's client certificate.
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        default_value = "appliance-state"
-    )]
-    pub state_dir: PathBuf,
+    /// The appliance's state directory: its partner.toml says where to connect, ca.pem is the
+    /// appliance's CA, and tenants/NAME/ holds each tenant's client certificate. Default
+    /// appliance-state.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Where to write report.json, report.html and latency.hlog. Default
     /// bench-rig-reports/PROFILE-UNIXTIME.
     #[arg(long, global = true, value_name = "DIR")]
@@ -43,10 +40,53 @@ pub struct CommonArgs {
     /// running `appliance serve` on this host, when the appliance is on a loopback address.
     #[arg(long, global = true, value_name = "PID")]
     pub appliance_pid: Option<u32>,
-    /// Seconds to wait for each answer before counting it as a timeout.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
-    pub timeout: u64,
+    /// Seconds to wait for each answer before counting it as a timeout. Default 30.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
+
+impl CommonArgs {
+    /// The state directory to read.
+    pub fn state_dir(&self) -> &Path {
+        self.state_dir
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_STATE_DIR))
+    }
+
+    /// Seconds to wait for each answer.
+    pub fn timeout(&self) -> u64 {
+        self.timeout.unwrap_or(30)
+    }
+
+    /// Refuses these options for `command` (floor, compare), which neither connects nor
+    /// writes a report.
+    pub fn refuse_for(&self, command: &str) -> Result<(), SpecError> {
+        let given = [
+            ("--state-dir", self.state_dir.is_some()),
+            ("--out", self.out.is_some()),
+            ("--appliance-pid", self.appliance_pid.is_some()),
+            ("--timeout", self.timeout.is_some()),
+        ];
+        match given.into_iter().find(|(_, given)| *given) {
+            Some((option, _)) => {
+                let profiles: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+                Err(spec_error(
+                    option,
+                    format!(
+                        "does not apply to `bench-rig {command}` (it is for the load profiles: \
+                         {}, and run); remove it",
+                        profiles.join(", ")
+                    ),
+                ))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// The state directory read when --state-dir is not given, relative to the working directory
+/// (where `appliance init` makes it).
+const DEFAULT_STATE_DIR: &str = "appliance-state";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -75,13 +115,29 @@ pub enum Command {
     /// Measures single and batched verification cost per core on this machine.
     Floor(FloorArgs),
     /// Prints the differences between two reports (B relative to A): report.json files or
-    /// the directories holding them.
+    /// the directories holding them. Warns on stderr when the runs are not comparable
+    /// (profile, mix, tenants, rates, ...).
     Compare {
         /// The earlier report.
         a: PathBuf,
         /// The later report.
         b: PathBuf,
+        /// Exit with 1 when any figure of B is worse than A's by more than PCT percent
+        /// (higher latency, errors, CPU or memory; lower throughput or fairness). Without it
+        /// the exit code is 0 whatever changed.
+        #[arg(long, value_name = "PCT", value_parser = percent)]
+        fail_over: Option<f64>,
     },
+}
+
+/// A percentage for `--fail-over`: `10` or `10%`, 0 or more.
+fn percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("{text:?} is not a percentage of 0 or more (e.g. 10 or 10%)"))
 }
 
 /// `bench-rig floor`.
@@ -105,11 +161,12 @@ pub struct LoadArgs {
     /// Only in profile files: which profile (steady, ramp, burst, noisy-neighbour, capacity).
     #[arg(skip)]
     pub profile: Option<Profile>,
-    /// Requests per second offered (all tenants together). Default 800.
+    /// Requests per second offered (all tenants together). Default 800. capacity: the first
+    /// trial's rate (default half the single-verification floor). Not for ramp (--stages).
     #[arg(long)]
     pub rps: Option<f64>,
     /// How long to measure, after the warm-up (90s, 10m, 1h). Default 60m for steady, 10m
-    /// for burst and noisy-neighbour.
+    /// for burst and noisy-neighbour. Not for ramp (--stages) or capacity (--trial).
     #[arg(long)]
     pub duration: Option<String>,
     /// Load before measuring, excluded from every figure. Default 10s.
@@ -171,7 +228,7 @@ pub struct LoadArgs {
     pub max_in_flight: Option<usize>,
     /// Targets, NAME=VALUE, repeatable or comma-separated: p50_ms, p95_ms, p99_ms, p999_ms,
     /// error_rate (fraction), gini, cpu (fraction of the appliance's cores),
-    /// p95_swing (burst: fraction above the steady p95). Defaults: the product plan's.
+    /// p95_swing (burst only: fraction above the steady p95). Defaults: the product plan's.
     #[arg(long = "target", value_delimiter = ',')]
     pub targets: Option<Vec<String>>,
 }
@@ -204,8 +261,33 @@ impl LoadArgs {
         }
     }
 
+    /// The options given that only some profiles use, named as in
+    /// [`crate::profile::PROFILE_OPTIONS`].
+    fn profile_options(&self) -> Vec<&'static str> {
+        let swing_target = self.targets.iter().flatten().any(|target| {
+            target
+                .split_once('=')
+                .is_some_and(|(name, _)| name.trim() == "p95_swing")
+        });
+        [
+            ("--rps", self.rps.is_some()),
+            ("--duration", self.duration.is_some()),
+            ("--stages", self.stages.is_some()),
+            ("--swing", self.swing.is_some()),
+            ("--swing-period", self.swing_period.is_some()),
+            ("--noisy", self.noisy.is_some()),
+            ("--noisy-factor", self.noisy_factor.is_some()),
+            ("--trial", self.trial.is_some()),
+            ("--max-rps", self.max_rps.is_some()),
+            ("--target p95_swing", swing_target),
+        ]
+        .into_iter()
+        .filter_map(|(option, given)| given.then_some(option))
+        .collect()
+    }
+
     /// Reads a profile file.
-    pub fn from_file(path: &std::path::Path) -> Result<LoadArgs, SpecError> {
+    pub fn from_file(path: &Path) -> Result<LoadArgs, SpecError> {
         let what = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| spec_error(&what, e.to_string()))?;
         let args: LoadArgs = toml::from_str(&text).map_err(|e| spec_error(&what, e.to_string()))?;
@@ -225,6 +307,7 @@ impl LoadArgs {
         profile: Profile,
         issued_tenants: &[String],
     ) -> Result<RunSpec, SpecError> {
+        profile.refuse_foreign(&self.profile_options())?;
         let duration = |flag: &str, value: &Option<String>, default: &str| {
             spec::parse_duration(value.as_deref().unwrap_or(default))
                 .map_err(|problem| spec_error(flag, problem))
@@ -323,7 +406,7 @@ impl LoadArgs {
 }
 
 /// Tenants and weights from the appliance's configuration file.
-fn configured_tenants(path: &std::path::Path) -> Result<Vec<(String, f64)>, SpecError> {
+fn configured_tenants(path: &Path) -> Result<Vec<(String, f64)>, SpecError> {
     let config = tf_config::Config::load(path)
         .map_err(|e| spec_error("--appliance-config", e.to_string()))?;
     Ok(config
@@ -334,15 +417,13 @@ fn configured_tenants(path: &std::path::Path) -> Result<Vec<(String, f64)>, Spec
 }
 
 /// The tenant names with a client certificate and key under `state_dir/tenants/`, sorted.
-pub fn issued_tenants(state_dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(state_dir.join("tenants"))
+pub fn issued_tenants(state_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(state_dir.join(state_dir::TENANTS))
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|entry| {
-            entry.path().join("client.pem").is_file() && entry.path().join("client.key").is_file()
-        })
         .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| state_dir::missing_client_file(state_dir, name).is_none())
         .collect();
     names.sort();
     names

@@ -94,11 +94,10 @@ impl Rig {
         let mut all = Vec::new();
         let reconnects = Arc::new(AtomicU64::new(0));
         for tenant in &spec.tenants {
-            let dir = state_dir.join("tenants").join(&tenant.name);
             let identity = Identity::from_files(
-                &state_dir.join("ca.pem"),
-                &dir.join("client.pem"),
-                &dir.join("client.key"),
+                &state_dir.join(crate::state_dir::CA),
+                &crate::state_dir::client_certificate(state_dir, &tenant.name),
+                &crate::state_dir::client_key(state_dir, &tenant.name),
             )?;
             let config = PartnerConfig {
                 identity,
@@ -208,7 +207,13 @@ impl Rig {
                 lock(&recorder).finished(&slot, kind, &outcome, start.elapsed());
             });
         }
-        let sending_ended = start.elapsed().min(total);
+        // A run that sent its whole schedule measured exactly the planned time: the loop ends
+        // at the last request's due time, a fraction of a second before the schedule does.
+        let sending_ended = if interrupted {
+            start.elapsed().min(total)
+        } else {
+            total
+        };
         let end_reading = process.map(Process::read);
         // Answers still on their way are waited for (each has the request timeout).
         if !interrupted {

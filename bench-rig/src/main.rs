@@ -18,6 +18,7 @@ mod report;
 mod schedule;
 mod slo;
 mod spec;
+mod state_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,9 +34,10 @@ use spec::{Profile, RunSpec};
 mod exit {
     /// Every measured target held.
     pub const PASS: u8 = 0;
-    /// A target was missed.
+    /// A target was missed; `compare --fail-over`: a figure got worse by more than allowed.
     pub const FAIL: u8 = 1;
-    /// Bad options, or the appliance could not be reached or refused the probe.
+    /// Bad options (an option of another profile too), a wrong state directory, a report
+    /// that cannot be read, or the appliance could not be reached or refused the probe.
     pub const ERROR: u8 = 2;
     /// Stopped with Ctrl-C (the partial report was written).
     pub const INTERRUPTED: u8 = 130;
@@ -56,8 +58,16 @@ fn main() -> ExitCode {
                 let profile = args.profile.unwrap_or(Profile::Steady);
                 load(profile, args, &cli.common)
             }),
-        Command::Floor(args) => floor_command(&args),
-        Command::Compare { a, b } => compare(&a, &b),
+        Command::Floor(args) => cli
+            .common
+            .refuse_for("floor")
+            .map_err(|e| e.to_string())
+            .and_then(|()| floor_command(&args)),
+        Command::Compare { a, b, fail_over } => cli
+            .common
+            .refuse_for("compare")
+            .map_err(|e| e.to_string())
+            .and_then(|()| compare(&a, &b, fail_over)),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -68,11 +78,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn compare(a: &Path, b: &Path) -> Result<u8, String> {
+fn compare(a: &Path, b: &Path, fail_over: Option<f64>) -> Result<u8, String> {
     let a = report::read(a)?;
     let b = report::read(b)?;
-    print!("{}", report::compare(&a, &b));
-    Ok(exit::PASS)
+    let comparison = report::compare(&a, &b);
+    for warning in &comparison.warnings {
+        eprintln!("bench-rig compare: warning: {warning}");
+    }
+    print!("{}", comparison.table);
+    let Some(limit) = fail_over else {
+        return Ok(exit::PASS);
+    };
+    let worse = comparison.worse_than(limit);
+    if worse.is_empty() {
+        println!("no figure got worse by more than {limit} %");
+        return Ok(exit::PASS);
+    }
+    println!("worse by more than {limit} % (--fail-over):");
+    for line in &worse {
+        println!("  {line}");
+    }
+    Ok(exit::FAIL)
 }
 
 fn floor_command(args: &FloorArgs) -> Result<u8, String> {
@@ -94,11 +120,25 @@ fn floor_command(args: &FloorArgs) -> Result<u8, String> {
 }
 
 fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, String> {
-    let issued = cli::issued_tenants(&common.state_dir);
-    let spec = args.to_spec(profile, &issued).map_err(|e| e.to_string())?;
+    let state_dir = common.state_dir();
+    let issued = cli::issued_tenants(state_dir);
+    // Options are judged first, so a mistake in them is named whatever the state directory
+    // holds; but with no tenant named and none found there, the directory is the likelier
+    // mistake.
+    let spec = args.to_spec(profile, &issued).map_err(|e| {
+        if issued.is_empty()
+            && e.what == "--tenants"
+            && let Err(wrong_dir) = state_dir::check(state_dir, &[])
+        {
+            return wrong_dir.to_string();
+        }
+        e.to_string()
+    })?;
+    let names: Vec<String> = spec.tenants.iter().map(|t| t.name.clone()).collect();
+    state_dir::check(state_dir, &names).map_err(|e| e.to_string())?;
     let mut base =
-        tf_partner::PartnerConfig::from_state_dir(&common.state_dir).map_err(|e| e.to_string())?;
-    base.request_timeout = Duration::from_secs(common.timeout.max(1));
+        tf_partner::PartnerConfig::from_state_dir(state_dir).map_err(|e| e.to_string())?;
+    base.request_timeout = Duration::from_secs(common.timeout().max(1));
 
     // The appliance's process, for CPU and memory: as given, or found by name when it runs on
     // this host.
@@ -125,7 +165,7 @@ fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, Str
     let out = common.out.clone().unwrap_or_else(|| default_out(profile));
     runtime.block_on(async {
         let tenants = spec.effective_tenants();
-        let rig = driver::Rig::connect(&base, &common.state_dir, &spec, pool.clone())
+        let rig = driver::Rig::connect(&base, state_dir, &spec, pool.clone())
             .await
             .map_err(|e| format!("connecting: {e}"))?;
         driver::probe(&rig, &tenants)

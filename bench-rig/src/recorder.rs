@@ -212,6 +212,18 @@ impl Recorder {
         }
     }
 
+    /// The per-second series of a measured part that lasted `measured`: its whole seconds
+    /// only. A trailing partial second is dropped, not scaled by its real length: intervals
+    /// go by completion time and answers keep arriving after sending stops, so the last
+    /// bucket's sent and served have no common duration (scaled by the sending time, served
+    /// would be overstated; left as they are, both fall off a cliff that the appliance never
+    /// showed). Nothing is lost from the figures: the totals, percentiles and the interval
+    /// log hold every request.
+    pub fn whole_seconds(&self, measured: Duration) -> &[Interval] {
+        let whole = (measured.as_secs() as usize).min(self.intervals.len());
+        &self.intervals[..whole]
+    }
+
     /// The interval holding time `at` of the run.
     fn interval(&mut self, at: Duration) -> &mut Interval {
         let index = at.saturating_sub(self.measure_from).as_secs() as usize;
@@ -296,5 +308,28 @@ mod tests {
         assert_eq!(recorder.intervals[0].tally.sent, 1);
         assert_eq!(recorder.intervals[2].tally.error_count(), 1);
         assert_eq!(recorder.overall.latency.max() / 1000, 1600);
+    }
+
+    #[test]
+    fn the_series_keeps_whole_seconds_only() {
+        let mut recorder = Recorder::new(Duration::ZERO, 1, 1);
+        for at_ms in [100, 1_100, 2_100, 2_400] {
+            let s = slot(at_ms, 0);
+            recorder.sent(&s, Kind::Bls);
+            recorder.finished(
+                &s,
+                Kind::Bls,
+                &Outcome::Error("busy"),
+                Duration::from_millis(at_ms + 700),
+            );
+        }
+        // Sending stopped at 2.5 s; the last answer came at 3.1 s.
+        assert_eq!(recorder.intervals.len(), 4);
+        assert_eq!(
+            recorder.whole_seconds(Duration::from_millis(2_500)).len(),
+            2
+        );
+        assert_eq!(recorder.whole_seconds(Duration::from_secs(3)).len(), 3);
+        assert_eq!(recorder.whole_seconds(Duration::from_secs(60)).len(), 4);
     }
 }

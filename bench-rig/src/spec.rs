@@ -110,7 +110,11 @@ impl RunSpec {
     /// Checks everything that can be checked before connecting.
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.tenants.is_empty() {
-            return Err(spec_error("--tenants", "name at least one tenant"));
+            return Err(spec_error(
+                "--tenants",
+                "no tenant to send as: name them (--tenants a,b), give --appliance-config, or \
+                 issue certificates in the state directory (`appliance tenants issue NAME`)",
+            ));
         }
         for tenant in &self.tenants {
             if !(tenant.weight > 0.0 && tenant.weight.is_finite()) {

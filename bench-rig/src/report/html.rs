@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, plots};
+use super::{Capacity, Report, plots};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -102,12 +102,14 @@ pub fn page(report: &Report) -> String {
         );
     }
     html.push_str("</table>");
+    kinds(&mut html, report);
 
     let _ = write!(
         html,
-        "<h2>Tenants</h2><p>Fairness: Gini {:.4}, Jain {:.4}. <span class=\"note\">{}</span></p>\
-         <table><tr><th>tenant</th><th>weight</th><th>offered/s</th><th>served/s</th>\
-         <th>fair share/s</th><th>x</th><th>p95 ms</th><th>p99 ms</th><th>errors</th></tr>",
+        "<h2>Tenants</h2><p>Fairness: Gini {:.4} (0 = even), Jain {:.4} (1 = even). <span class=\"note\">{}</span></p>\
+         <table><tr><th>tenant</th><th>weight</th><th>offered req/s</th><th>served req/s</th>\
+         <th>fair share req/s</th><th>x (served / fair share)</th><th>p95 ms</th><th>p99 ms</th>\
+         <th>errors (requests)</th></tr>",
         report.fairness.gini,
         report.fairness.jain,
         escape(&report.fairness.method)
@@ -131,7 +133,7 @@ pub fn page(report: &Report) -> String {
     html.push_str("</table>");
 
     if !o.counts.errors.is_empty() {
-        html.push_str("<h2>Errors by type</h2><table><tr><th>type</th><th>count</th></tr>");
+        html.push_str("<h2>Errors by type</h2><table><tr><th>type</th><th>requests</th></tr>");
         for (kind, count) in &o.counts.errors {
             let _ = write!(html, "<tr><td>{}</td><td>{count}</td></tr>", escape(kind));
         }
@@ -140,8 +142,8 @@ pub fn page(report: &Report) -> String {
 
     if report.stages.len() > 1 {
         html.push_str(
-            "<h2>Stages</h2><table><tr><th>stage</th><th>rate</th><th>seconds</th>\
-             <th>served/s</th><th>p95 ms</th><th>p99 ms</th><th>error rate</th></tr>",
+            "<h2>Stages</h2><table><tr><th>stage</th><th>planned req/s</th><th>length s</th>\
+             <th>served req/s</th><th>p95 ms</th><th>p99 ms</th><th>error rate</th></tr>",
         );
         for s in &report.stages {
             let _ = write!(
@@ -161,25 +163,7 @@ pub fn page(report: &Report) -> String {
     }
 
     if let Some(capacity) = &report.capacity {
-        let _ = write!(
-            html,
-            "<h2>Capacity</h2><p>Highest rate meeting the targets: {:.0} req/s = {:.2} x the \
-             single-verification floor, {:.2} x the batched floor.</p><table><tr><th>offered</th>\
-             <th>served/s</th><th>p99 ms</th><th>error rate</th><th></th></tr>",
-            capacity.highest_rps, capacity.ratio_to_single_floor, capacity.ratio_to_batched_floor
-        );
-        for t in &capacity.trials {
-            let _ = write!(
-                html,
-                "<tr><td>{:.0}</td><td>{:.1}</td><td>{:.2}</td><td>{:.3} %</td><td>{}</td></tr>",
-                t.rps,
-                t.served_rps,
-                t.p99_ms,
-                t.error_rate * 100.0,
-                if t.pass { "meets" } else { "misses" }
-            );
-        }
-        html.push_str("</table>");
+        capacity_section(&mut html, capacity);
     }
 
     html.push_str("<h2>Cost</h2><table>");
@@ -187,10 +171,10 @@ pub fn page(report: &Report) -> String {
         Some(u) => {
             let _ = write!(
                 html,
-                "<tr><td>appliance CPU</td><td>{:.1} s over {:.0} s = {:.1} % of {} core(s)</td></tr>\
-                 <tr><td>CPU-seconds per 1k proofs</td><td>{:.3}</td></tr>\
-                 <tr><td>resident memory</td><td>start {:.1} MiB, end {:.1}, max {:.1}, kernel \
-                 peak {:.1}</td></tr>",
+                "<tr><td>appliance CPU</td><td>{:.1} CPU-s over {:.0} s = {:.1} % of {} core(s)</td></tr>\
+                 <tr><td>CPU per 1k proofs</td><td>{:.3} CPU-s</td></tr>\
+                 <tr><td>resident memory</td><td>start {:.1} MiB, end {:.1} MiB, max {:.1} MiB, \
+                 kernel peak {:.1} MiB</td></tr>",
                 u.cpu_seconds,
                 u.wall_seconds,
                 u.utilisation * 100.0,
@@ -209,8 +193,8 @@ pub fn page(report: &Report) -> String {
         html,
         "<tr><td>verification floor (this mix)</td><td>{:.3} ms single, {:.3} ms in batches of \
          {} = {:.0} / {:.0} req/s on {} core(s)</td></tr><tr><td>served / floor</td>\
-         <td>{:.2} single, {:.2} batched</td></tr><tr><td>the rig's own CPU</td><td>{:.1} s</td>\
-         </tr><tr><td>connections re-established</td><td>{}</td></tr></table>",
+         <td>{:.2} x single, {:.2} x batched</td></tr><tr><td>the rig's own CPU</td><td>{:.1} CPU-s</td>\
+         </tr><tr><td>connections re-established</td><td>{} connection(s)</td></tr></table>",
         f.mix_single_ms,
         f.mix_batched_ms,
         f.batch,
@@ -242,6 +226,81 @@ pub fn page(report: &Report) -> String {
     }
     html.push_str("</body></html>\n");
     html
+}
+
+/// Latency percentiles and counts per kind of request.
+fn kinds(html: &mut String, report: &Report) {
+    if report.kinds.is_empty() {
+        return;
+    }
+    html.push_str(
+        "<h3>By kind (ms, all finished requests, from intended send)</h3><table><tr>\
+         <th>kind</th><th>count</th><th>served req/s</th><th>p50</th><th>p90</th><th>p95</th>\
+         <th>p99</th><th>p99.9</th><th>max</th><th>errors (requests)</th></tr>",
+    );
+    for k in &report.kinds {
+        let p = &k.group.latency_ms;
+        let errors: u64 = k.group.counts.errors.values().sum();
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td>\
+             <td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{errors}</td></tr>",
+            escape(&k.kind),
+            p.count,
+            k.group.counts.served_rps,
+            p.p50,
+            p.p90,
+            p.p95,
+            p.p99,
+            p.p999,
+            p.max
+        );
+    }
+    html.push_str("</table>");
+}
+
+/// The capacity found and every trial of the search.
+fn capacity_section(html: &mut String, capacity: &Capacity) {
+    let _ = write!(
+        html,
+        "<h2>Capacity</h2><p>Highest rate meeting the targets: {:.0} req/s = {:.2} x the \
+         single-verification floor, {:.2} x the batched floor.{}</p><table><tr><th>trial</th>\
+         <th>offered req/s</th><th>served req/s</th><th>measured s</th><th>sent</th>\
+         <th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors (requests)</th>\
+         <th>error rate</th><th>outcome</th></tr>",
+        capacity.highest_rps,
+        capacity.ratio_to_single_floor,
+        capacity.ratio_to_batched_floor,
+        capacity
+            .figures_from_trial
+            .map_or(String::new(), |n| format!(
+                " The other figures of this page are trial {n}'s."
+            ))
+    );
+    for (number, t) in (1..).zip(&capacity.trials) {
+        let class = match (t.interrupted, t.pass) {
+            (true, _) => "",
+            (false, true) => "PASS",
+            (false, false) => "FAIL",
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{number}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td>\
+             <td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td>{:.3} %</td>\
+             <td class=\"{class}\">{}</td></tr>",
+            t.rps,
+            t.served_rps,
+            t.seconds,
+            t.sent,
+            t.p50_ms,
+            t.p95_ms,
+            t.p99_ms,
+            t.errors,
+            t.error_rate * 100.0,
+            escape(&t.outcome())
+        );
+    }
+    html.push_str("</table>");
 }
 
 #[cfg(test)]

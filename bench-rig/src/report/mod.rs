@@ -9,6 +9,7 @@ mod text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -170,6 +171,10 @@ pub struct KindReport {
     pub kind: String,
     #[serde(flatten)]
     pub group: Group,
+    /// The latency distribution of this kind's finished requests (empty in reports written
+    /// before it was added).
+    #[serde(default)]
+    pub distribution_ms: Vec<Quantile>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -215,13 +220,74 @@ pub struct Burst {
     pub p95_swing: f64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// One trial of a capacity search. Fields after `pass` were added within v1 (absent in older
+/// reports: zero, empty or false).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Trial {
+    /// The rate offered, requests/s.
     pub rps: f64,
     pub served_rps: f64,
     pub p99_ms: f64,
+    /// Errors / sent (fraction).
     pub error_rate: f64,
+    /// Every target held.
     pub pass: bool,
+    /// The measured part's length.
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(default)]
+    pub sent: u64,
+    #[serde(default)]
+    pub errors: u64,
+    #[serde(default)]
+    pub p50_ms: f64,
+    #[serde(default)]
+    pub p95_ms: f64,
+    /// The targets it missed, by name.
+    #[serde(default)]
+    pub missed: Vec<String>,
+    /// Ctrl-C stopped it: its figures are partial and it did not steer the search.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+impl Trial {
+    /// The trial whose report this is, at `rate`.
+    pub fn of(rate: f64, report: &Report) -> Trial {
+        let o = &report.overall;
+        Trial {
+            rps: rate,
+            served_rps: o.counts.served_rps,
+            p99_ms: o.latency_ms.p99,
+            error_rate: o.counts.error_rate,
+            pass: report.verdict == "PASS" && !report.interrupted,
+            seconds: report.measured_seconds,
+            sent: o.counts.sent,
+            errors: o.counts.errors.values().sum(),
+            p50_ms: o.latency_ms.p50,
+            p95_ms: o.latency_ms.p95,
+            missed: report
+                .slo
+                .iter()
+                .filter(|c| c.pass == Some(false))
+                .map(|c| c.metric.name().to_string())
+                .collect(),
+            interrupted: report.interrupted,
+        }
+    }
+
+    /// How it ended, for people: `meets`, `misses p99_ms, error_rate`, `interrupted`.
+    pub fn outcome(&self) -> String {
+        if self.interrupted {
+            "interrupted".to_string()
+        } else if self.pass {
+            "meets".to_string()
+        } else if self.missed.is_empty() {
+            "misses".to_string()
+        } else {
+            format!("misses {}", self.missed.join(", "))
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -230,7 +296,12 @@ pub struct Capacity {
     pub highest_rps: f64,
     pub ratio_to_single_floor: f64,
     pub ratio_to_batched_floor: f64,
+    /// Every trial run, in order.
     pub trials: Vec<Trial>,
+    /// Which trial (1 = the first) the report's other figures are from: the best that met the
+    /// targets, else the last. Absent in reports written before it was added.
+    #[serde(default)]
+    pub figures_from_trial: Option<usize>,
 }
 
 /// The whole report.
@@ -268,6 +339,8 @@ pub struct Report {
     pub host_probe_ms: Option<Percentiles>,
     /// Connections the appliance closed during the run that the rig re-established.
     pub reconnects: u64,
+    /// The whole seconds of the measured part (a trailing partial second is left out: see
+    /// [`crate::recorder::Recorder::whole_seconds`]).
     pub intervals: Vec<IntervalReport>,
     pub burst: Option<Burst>,
     pub capacity: Option<Capacity>,
@@ -444,6 +517,7 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
             .map(|(kind, tally)| KindReport {
                 kind: kind.name().into(),
                 group: Group::of(tally, seconds),
+                distribution_ms: distribution(&tally.latency),
             })
             .collect(),
         appliance: measured.usage.clone(),
@@ -452,7 +526,7 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
         reconnects: measured.reconnects,
         host_probe_ms: probe_summary(&measured.host_probe_ms),
         intervals: recorder
-            .intervals
+            .whole_seconds(Duration::from_secs_f64(measured.measured_seconds.max(0.0)))
             .iter()
             .enumerate()
             .map(|(second, interval)| {
@@ -516,8 +590,6 @@ pub fn read(path: &Path) -> Result<Report, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::cli::LoadArgs;
     use crate::mix::Kind;

@@ -1,24 +1,78 @@
 //! The report's plots as SVG (plotters): latency percentiles and rates over time, served versus
-//! fair share per tenant, and the latency distribution (percentile spectrum).
+//! fair share per tenant, and the latency distribution (percentile spectrum) overall and per
+//! kind. Every axis says its unit; legends sit in a strip beside the plotting area, so they
+//! never cover data.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Quantile, Report};
 
 const SIZE: (u32, u32) = (760, 320);
 const FONT: (&str, u32) = ("sans-serif", 16);
-/// Colours that stay distinct in print and for common colour blindness.
+const LEGEND_FONT: (&str, u32) = ("sans-serif", 13);
+/// The strip right of the plotting area that holds the legend, so it never covers data.
+const LEGEND_WIDTH: u32 = 150;
+/// Colours that stay distinct in print and for common colour blindness (Okabe-Ito).
 const BLUE: RGBColor = RGBColor(0, 114, 178);
 const ORANGE: RGBColor = RGBColor(230, 159, 0);
 const RED: RGBColor = RGBColor(213, 94, 0);
 const GREEN: RGBColor = RGBColor(0, 158, 115);
+const SKY: RGBColor = RGBColor(86, 180, 233);
+const PURPLE: RGBColor = RGBColor(204, 121, 167);
+const GREY: RGBColor = RGBColor(80, 80, 80);
+/// Kinds' lines in the distribution plot, after the overall one.
+const KIND_COLOURS: [RGBColor; 6] = [ORANGE, GREEN, PURPLE, SKY, RED, GREY];
+
+/// The time axis of the per-second plots.
+const SECONDS: &str = "time into the measured run (s)";
 
 type Plot = Result<String, String>;
 /// A named line in a colour.
 type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line(RGBColor),
+    Block(ShapeStyle),
+}
 
 fn failed(e: impl std::fmt::Display) -> String {
     format!("plotting: {e}")
+}
+
+/// A white canvas with the title on top and, when there is one, the legend in a strip on the
+/// right: the canvas (to present) and the area left for the chart.
+fn canvas<'a>(
+    svg: &'a mut String,
+    title: &str,
+    legend: &[(&str, Swatch)],
+) -> Result<(Area<'a>, Area<'a>), String> {
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(failed)?;
+    let body = root.titled(title, FONT).map_err(failed)?;
+    if legend.is_empty() {
+        return Ok((root, body));
+    }
+    let (chart, side) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let text = TextStyle::from(LEGEND_FONT).pos(Pos::new(HPos::Left, VPos::Center));
+    for (row, (name, swatch)) in (0i32..).zip(legend) {
+        let y = 24 + 20 * row;
+        match swatch {
+            Swatch::Line(colour) => side.draw(&PathElement::new(
+                vec![(6, y), (26, y)],
+                colour.stroke_width(2),
+            )),
+            Swatch::Block(style) => side.draw(&Rectangle::new([(10, y - 5), (22, y + 5)], *style)),
+        }
+        .map_err(failed)?;
+        side.draw(&Text::new(name.to_string(), (32, y), text.clone()))
+            .map_err(failed)?;
+    }
+    Ok((root, chart))
 }
 
 /// A line chart of named series over the same x axis.
@@ -32,12 +86,14 @@ fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[Series<'_>]) -> Plot
         .flat_map(|(_, _, points)| points.iter().map(|p| p.1))
         .fold(1e-3f64, f64::max)
         * 1.1;
+    let legend: Vec<(&str, Swatch)> = series
+        .iter()
+        .map(|(name, colour, _)| (*name, Swatch::Line(*colour)))
+        .collect();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, FONT)
+        let (root, area) = canvas(&mut svg, title, &legend)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(60)
@@ -50,26 +106,14 @@ fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[Series<'_>]) -> Plot
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(failed)?;
-        for (name, colour, points) in series {
-            let colour = *colour;
+        for (_, colour, points) in series {
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
                     colour.stroke_width(2),
                 ))
-                .map_err(failed)?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                });
+                .map_err(failed)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(failed)?;
         root.present().map_err(failed)?;
     }
     Ok(svg)
@@ -86,8 +130,8 @@ pub fn latency_over_time(report: &Report) -> Plot {
     };
     lines(
         "Latency per second (from intended send time)",
-        "seconds into the measured run",
-        "milliseconds",
+        SECONDS,
+        "latency (ms)",
         &[
             ("p50", BLUE, pick(|i| i.p50_ms)),
             ("p95", ORANGE, pick(|i| i.p95_ms)),
@@ -104,9 +148,9 @@ pub fn host_speed(report: &Report) -> Plot {
         .filter_map(|i| Some((i.second as f64, i.host_probe_ms?)))
         .collect();
     lines(
-        "One BLS verification's wall time on the rig's host (higher = busier or slower host)",
-        "seconds into the measured run",
-        "milliseconds",
+        "One BLS verification on the rig's host (higher = busier or slower host)",
+        SECONDS,
+        "wall time (ms)",
         &[("verification", GREEN, points)],
     )
 }
@@ -122,8 +166,8 @@ pub fn rate_over_time(report: &Report) -> Plot {
     };
     lines(
         "Rate per second",
-        "seconds into the measured run",
-        "requests per second",
+        SECONDS,
+        "rate (req/s)",
         &[
             ("sent", BLUE, pick(|i| i.sent)),
             ("served", GREEN, pick(|i| i.served)),
@@ -132,26 +176,38 @@ pub fn rate_over_time(report: &Report) -> Plot {
     )
 }
 
-/// The percentile spectrum: latency against 1 / (1 - percentile) on a log scale.
+/// The percentile spectrum, overall and per kind: latency against 1 / (1 - percentile) on a
+/// log scale.
 pub fn distribution(report: &Report) -> Plot {
-    let points: Vec<(f64, f64)> = report
-        .distribution_ms
+    let spectrum = |quantiles: &[Quantile]| -> Vec<(f64, f64)> {
+        quantiles
+            .iter()
+            .filter(|q| q.percentile < 100.0)
+            .map(|Quantile { percentile, ms }| (nines(*percentile), *ms))
+            .collect()
+    };
+    let mut series: Vec<Series<'_>> = vec![("all", BLUE, spectrum(&report.distribution_ms))];
+    // One kind alone is the same line as all.
+    if report.kinds.len() > 1 {
+        for (kind, colour) in report.kinds.iter().zip(KIND_COLOURS) {
+            if !kind.distribution_ms.is_empty() {
+                series.push((kind.kind.as_str(), colour, spectrum(&kind.distribution_ms)));
+            }
+        }
+    }
+    let points = series.iter().flat_map(|(_, _, points)| points.iter());
+    let x_max = points.clone().map(|p| p.0).fold(1.0f64, f64::max).ceil();
+    let y_max = points.map(|p| p.1).fold(1e-3f64, f64::max) * 1.1;
+    let legend: Vec<(&str, Swatch)> = series
         .iter()
-        .filter(|q| q.percentile < 100.0)
-        .map(|Quantile { percentile, ms }| (nines(*percentile), *ms))
+        .map(|(name, colour, _)| (*name, Swatch::Line(*colour)))
         .collect();
     let max = report.overall.latency_ms.max;
-    let x_max = points.iter().map(|p| p.0).fold(1.0f64, f64::max).ceil();
-    let y_max = points.iter().map(|p| p.1).fold(1e-3f64, f64::max) * 1.1;
+    let title = format!("Latency by percentile, all finished requests (max {max:.1} ms)");
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Latency by percentile, all finished requests (max {max:.1} ms)"),
-                FONT,
-            )
+        let (root, area) = canvas(&mut svg, &title, &legend)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(60)
@@ -172,14 +228,21 @@ pub fn distribution(report: &Report) -> Plot {
             .configure_mesh()
             .x_labels(x_max as usize + 1)
             .x_label_formatter(&label)
-            .x_desc("percentile")
-            .y_desc("milliseconds")
+            .x_desc("percentile (%, log scale of the tail)")
+            .y_desc("latency (ms)")
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(failed)?;
-        chart
-            .draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
-            .map_err(failed)?;
+        // The overall line (the first) last, on top, and thicker.
+        for (index, (_, colour, points)) in series.iter().enumerate().rev() {
+            let width = if index == 0 { 3 } else { 2 };
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(width),
+                ))
+                .map_err(failed)?;
+        }
         root.present().map_err(failed)?;
     }
     Ok(svg)
@@ -201,12 +264,16 @@ pub fn tenant_shares(report: &Report) -> Plot {
         .flat_map(|t| [t.group.counts.served_rps, t.fair_share_rps])
         .fold(1e-3f64, f64::max)
         * 1.2;
+    let served = GREEN.filled();
+    let fair = BLUE.mix(0.5).filled();
+    let legend = [
+        ("served", Swatch::Block(served)),
+        ("fair share", Swatch::Block(fair)),
+    ];
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Served rate and fair share per tenant", FONT)
+        let (root, area) = canvas(&mut svg, "Served rate and fair share per tenant", &legend)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(60)
@@ -223,7 +290,8 @@ pub fn tenant_shares(report: &Report) -> Plot {
             .configure_mesh()
             .x_labels(names.len())
             .x_label_formatter(&label)
-            .y_desc("requests per second")
+            .x_desc("tenant")
+            .y_desc("rate (req/s)")
             .disable_x_mesh()
             .light_line_style(WHITE.mix(0.0))
             .draw()
@@ -235,21 +303,10 @@ pub fn tenant_shares(report: &Report) -> Plot {
             })
         };
         chart
-            .draw_series(bars(-0.38, |t| t.group.counts.served_rps, GREEN.filled()))
-            .map_err(failed)?
-            .label("served")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], GREEN.filled()));
+            .draw_series(bars(-0.38, |t| t.group.counts.served_rps, served))
+            .map_err(failed)?;
         chart
-            .draw_series(bars(0.02, |t| t.fair_share_rps, BLUE.mix(0.5).filled()))
-            .map_err(failed)?
-            .label("fair share")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.mix(0.5).filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
+            .draw_series(bars(0.02, |t| t.fair_share_rps, fair))
             .map_err(failed)?;
         root.present().map_err(failed)?;
     }

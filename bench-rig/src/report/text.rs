@@ -1,6 +1,6 @@
 //! The summary printed at the end of a run.
 
-use super::{Percentiles, Report};
+use super::{Capacity, Percentiles, Report};
 
 fn percentiles(p: &Percentiles) -> String {
     format!(
@@ -56,6 +56,18 @@ pub fn print_summary(report: &Report) {
         report.after_verdict_ms.p50,
         report.after_verdict_ms.p99
     );
+    if !report.kinds.is_empty() {
+        println!("  latency ms by kind, from intended send:");
+        let width = report.kinds.iter().map(|k| k.kind.len()).max().unwrap_or(0);
+        for k in &report.kinds {
+            println!(
+                "    {:<width$}  {}  ({} requests)",
+                k.kind,
+                percentiles(&k.group.latency_ms),
+                k.group.latency_ms.count
+            );
+        }
+    }
     if report.stages.len() > 1 {
         println!("  stages:");
         for stage in &report.stages {
@@ -80,19 +92,20 @@ pub fn print_summary(report: &Report) {
         );
     }
     println!(
-        "  fairness over {} tenants: Gini {:.4}, Jain {:.4}",
+        "  fairness over {} tenants: Gini {:.4} (0 = even), Jain {:.4} (1 = even); x = served \
+         / fair share",
         report.tenants.len(),
         report.fairness.gini,
         report.fairness.jain
     );
     println!(
-        "    {:<16} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>8}",
-        "tenant", "weight", "offered/s", "served/s", "fair/s", "x", "p95 ms", "errors"
+        "    {:<16} {:>6} {:>13} {:>13} {:>13} {:>6} {:>10} {:>8}",
+        "tenant", "weight", "offered req/s", "served req/s", "fair req/s", "x", "p95 ms", "errors"
     );
     for t in &report.tenants {
         let errors: u64 = t.group.counts.errors.values().sum();
         println!(
-            "    {:<16} {:>6} {:>10.1} {:>10.1} {:>10.1} {:>6.3} {:>10.2} {:>8}",
+            "    {:<16} {:>6} {:>13.1} {:>13.1} {:>13.1} {:>6.3} {:>10.2} {:>8}",
             t.name,
             t.weight,
             t.group.counts.offered_rps,
@@ -148,22 +161,7 @@ pub fn print_summary(report: &Report) {
         );
     }
     if let Some(capacity) = &report.capacity {
-        println!("  capacity trials:");
-        for t in &capacity.trials {
-            println!(
-                "    {:>8.0} req/s: served {:>8.1}/s  p99 {:>9.2} ms  errors {:.3} %  {}",
-                t.rps,
-                t.served_rps,
-                t.p99_ms,
-                t.error_rate * 100.0,
-                if t.pass { "meets" } else { "misses" }
-            );
-        }
-        println!(
-            "  capacity: {:.0} req/s = {:.2} x the single-verification floor, {:.2} x the \
-             batched floor",
-            capacity.highest_rps, capacity.ratio_to_single_floor, capacity.ratio_to_batched_floor
-        );
+        print_capacity(capacity);
     }
     println!("  targets ({}):", report.scope);
     for check in &report.slo {
@@ -185,4 +183,36 @@ pub fn print_summary(report: &Report) {
         }
     }
     println!("verdict: {}", report.verdict);
+}
+
+/// Every trial of a capacity search, then what it found.
+fn print_capacity(capacity: &Capacity) {
+    println!("  capacity trials:");
+    for (number, t) in (1..).zip(&capacity.trials) {
+        println!(
+            "    {number:>2}: offered {:>8.0} req/s  served {:>8.1} req/s  p50 {:>8.2} ms  \
+             p95 {:>8.2} ms  p99 {:>9.2} ms  errors {} ({:.3} %) over {:.1} s  {}",
+            t.rps,
+            t.served_rps,
+            t.p50_ms,
+            t.p95_ms,
+            t.p99_ms,
+            t.errors,
+            t.error_rate * 100.0,
+            t.seconds,
+            t.outcome()
+        );
+    }
+    println!(
+        "  capacity: {:.0} req/s = {:.2} x the single-verification floor, {:.2} x the batched \
+         floor{}",
+        capacity.highest_rps,
+        capacity.ratio_to_single_floor,
+        capacity.ratio_to_batched_floor,
+        capacity
+            .figures_from_trial
+            .map_or(String::new(), |n| format!(
+                " (the figures above are trial {n}'s)"
+            ))
+    );
 }
