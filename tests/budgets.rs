@@ -249,6 +249,70 @@ async fn evidence_bundles_hold_every_receipt_and_name_what_was_tampered_with() {
         String::from_utf8_lossy(&export.stderr)
     );
 
+    // With no period given, the last 24 hours, said so; an auditor's relative and zoned
+    // times are read; a tenant the ledger has never seen is bad usage, not an empty bundle.
+    let recent = server.dir.path().join("recent");
+    let export_recent = appliance(
+        &[
+            "evidence",
+            "export",
+            "--tenant",
+            "acme",
+            "--out",
+            recent.to_str().expect("utf-8"),
+        ],
+        &server.state,
+    );
+    let said = String::from_utf8_lossy(&export_recent.stdout);
+    assert!(export_recent.status.success(), "{said}");
+    assert!(
+        said.contains("(the last 24 hours; --from and --to choose another)"),
+        "{said}"
+    );
+    let written = std::fs::read_dir(recent.join("receipts"))
+        .expect("receipts")
+        .count();
+    assert_eq!(written, accepted.len(), "{said}");
+    let zoned = server.dir.path().join("zoned");
+    let export_zoned = appliance(
+        &[
+            "evidence",
+            "export",
+            "--tenant",
+            "acme",
+            "--from",
+            "7d",
+            "--to",
+            "2100-01-01T01:00:00[Europe/Paris]",
+            "--out",
+            zoned.to_str().expect("utf-8"),
+        ],
+        &server.state,
+    );
+    let said = String::from_utf8_lossy(&export_zoned.stdout);
+    assert!(export_zoned.status.success(), "{said}");
+    assert!(said.contains(" to 2100-01-01T00:00:00Z"), "{said}");
+    let unknown = appliance(
+        &[
+            "evidence",
+            "export",
+            "--tenant",
+            "acmee",
+            "--out",
+            server.dir.path().join("typo").to_str().expect("utf-8"),
+        ],
+        &server.state,
+    );
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "tenant \"acmee\" has no receipt in this ledger; tenants with receipts: acme"
+        ),
+        "{stderr}"
+    );
+    assert!(!server.dir.path().join("typo").exists(), "nothing written");
+
     // Every receipt the partner was given is in the bundle, byte for byte.
     for (seq, payload) in &accepted {
         let file = out.join(format!("receipts/{seq:012}.json"));

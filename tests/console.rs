@@ -7,7 +7,11 @@
 //! it with its period, receipts and status, and its download link gives the archive; an SRE
 //! adds a local webhook endpoint, the reference receiver (a second process) gets each receipt
 //! made once, the pages count and list the acknowledgements, a replay reaches the receiver as
-//! a duplicate, and the row's form pauses the endpoint. Screenshots are kept in
+//! a duplicate, and the row's form pauses the endpoint. The console tells the truth and
+//! remembers: a demo of invalid proofs shows them as invalid verdicts and 0 errors, and the
+//! overview draws its last hour; an auditor finds a known receipt by tenant and request id and
+//! pages through the rest; each timeline row's diff shows what that switch changed; a bad
+//! console address gives a page that leads back. Screenshots are kept in
 //! `target/test-artifacts/`.
 
 #[path = "support/browser.rs"]
@@ -23,9 +27,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use browser::Browser;
 use serde_json::{Value, json};
-use server::{Server, free_port, http, http_with_head, with_admin_tokens};
+use server::{Server, free_port, http, http_with_head, with_admin_tokens, without_policy};
+use tf_bundles::BundleFiles;
+use tf_partner::{Partner, Statement, Submission, VerdictCode};
 use webhooks::{Receiver, wait_for};
 
 const TOKENS: [(&str, &str, &str); 4] = [
@@ -50,6 +57,51 @@ fn config() -> String {
 fn build(server: &Server, revision: u64, note: &str) -> PathBuf {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
     server.build_bundle(&example, revision, note, None)
+}
+
+/// A policy of the example bundle that a later revision drops, so its diff shows a change.
+const DROPPED_POLICY: &str = "bls-on-p1-and-p2";
+
+/// The example bundle without [`DROPPED_POLICY`], built as `revision`.
+fn build_without_policy(server: &Server, revision: u64, note: &str) -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let mut files = BundleFiles::from_dir(&example).expect("example bundle");
+    let policies =
+        String::from_utf8(files.get("policies.cedar").expect("policies").to_vec()).expect("utf-8");
+    files.insert(
+        "policies.cedar",
+        without_policy(&policies, DROPPED_POLICY).into_bytes(),
+    );
+    let source = server.dir.path().join(format!("source-{revision}"));
+    files.write_dir(&source).expect("source written");
+    server.build_bundle(&source, revision, note, None)
+}
+
+/// Request `n` with its signature over another message: well formed, and it does not verify.
+fn invalid_submission(n: u64) -> Submission {
+    let mut submission = tlog::submission(n);
+    if let Statement::BlsSingle { message, .. } = &mut submission.statement {
+        message.push(0xff);
+    }
+    submission
+}
+
+/// The request id a saved receipt answers.
+fn request_id(saved: &tlog::Saved) -> u64 {
+    let envelope: Value = serde_json::from_str(&saved.json).expect("envelope JSON");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().expect("a payload"))
+        .expect("base64");
+    let receipt: Value = serde_json::from_slice(&payload).expect("receipt JSON");
+    receipt["request_id"].as_u64().expect("a request id")
+}
+
+/// Opens the console in `browser` and logs in with `token`.
+fn log_in(browser: &Browser, base: &str, token: &str) {
+    browser.go(&format!("{base}/console"));
+    browser.type_into("#token", token);
+    browser.click("#login");
+    browser.wait_for_text("h1", "Overview");
 }
 
 /// Logs in over HTTP; returns the cookie pair and the session's CSRF token.
@@ -464,8 +516,9 @@ fn in_chromium_an_admin_promotes_and_rolls_back_and_the_timeline_shows_both() {
     browser.wait_for_text("#active-revision", "revision 1");
 
     // Roll back to the configuration in force before (revision 0 has no bundle), so promote a
-    // second revision and roll back to the first with the button.
-    let second = build(&server, 2, "second");
+    // second revision (without one of the first's policies) and roll back to the first with
+    // the button.
+    let second = build_without_policy(&server, 2, "second");
     browser.type_into("#bundle-file", &second.display().to_string());
     browser.click("#promote");
     browser.wait_for_text("#active-revision", "revision 2");
@@ -483,6 +536,23 @@ fn in_chromium_an_admin_promotes_and_rolls_back_and_the_timeline_shows_both() {
         "{timeline}"
     );
     assert!(timeline.contains("policy-team"), "{timeline}");
+    browser.wait_for_text("#active-revision", "revision 3");
+    // Each row's diff is what that switch changed, against the revision before it: the first
+    // promotion had only the configuration file before it.
+    let first = browser.text("#event-1").expect("the first promotion's row");
+    assert!(first.contains("the first bundle"), "{first}");
+    assert_eq!(browser.count("#event-1 a.changes"), 0);
+    browser.click("#event-2 a.changes");
+    browser.wait_for_text("h1", "Revision 2: what changes from revision 1");
+    let diff = browser.wait_for_text("table.diff", DROPPED_POLICY);
+    assert!(diff.contains("removed"), "{diff}");
+    assert_eq!(browser.count("table.diff tbody tr"), 1, "{diff}");
+    browser.go(&format!("{base}/console/bundles"));
+    browser.click("#event-3 a.changes");
+    browser.wait_for_text("h1", "Revision 3: what changes from revision 2");
+    let diff = browser.wait_for_text("table.diff", DROPPED_POLICY);
+    assert!(diff.contains("added"), "the rollback put it back: {diff}");
+    browser.go(&format!("{base}/console/bundles"));
     browser.wait_for_text("#active-revision", "revision 3");
     let artifact =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-timeline.png");
@@ -741,4 +811,188 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
     assert_eq!(endpoint["state"], "paused", "{endpoint}");
     assert_eq!(endpoint["settings"]["local"], true, "{endpoint}");
     assert_eq!(endpoint["delivery"]["acknowledged"], messages + 1);
+}
+
+#[test]
+fn in_chromium_invalid_proofs_are_no_errors_and_the_overview_draws_its_last_hour() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // A demo that submits invalid proofs on purpose: four of them, and three valid ones.
+    let verdicts = runtime.block_on(async {
+        let partner = Partner::connect(&server.partner("acme"))
+            .await
+            .expect("connects");
+        let mut verdicts = Vec::new();
+        for n in 0..7 {
+            let submission = match n < 4 {
+                true => invalid_submission(n),
+                false => tlog::submission(n),
+            };
+            let reply = partner.submit(submission).await.expect("answered");
+            verdicts.push(reply.verdict);
+        }
+        partner.close().await;
+        verdicts
+    });
+    let invalid = verdicts
+        .iter()
+        .filter(|v| **v == VerdictCode::Invalid)
+        .count();
+    assert_eq!(invalid, 4, "{verdicts:?}");
+
+    let base = format!("http://{admin}");
+    let browser = Browser::start();
+    log_in(&browser, &base, "viewer-token");
+    // Invalid verdicts are counted apart; not one of them is an error.
+    browser.wait_for_text("#invalid-acme", "4");
+    browser.wait_for_text("#live-invalid", "4");
+    assert_eq!(browser.text("#valid-acme").as_deref(), Some("3"));
+    assert_eq!(browser.text("#refused-acme").as_deref(), Some("0"));
+    assert_eq!(browser.text("#errors-acme").as_deref(), Some("0"));
+    assert_eq!(browser.text("#live-errors").as_deref(), Some("0"));
+    browser.wait_for_text("#errors-rate-acme", "0.00");
+
+    // The last hour: once a sample is taken (every 10 s), the charts draw acme's requests, and
+    // its invalid verdicts apart from errors; the page puts them in place without a reload.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let drawn = loop {
+        let shown = browser.text("#history").unwrap_or_default();
+        if shown.contains("acme") && shown.contains("invalid verdicts") {
+            break shown;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the history was never drawn: {shown}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(drawn.contains("Requests per second"), "{drawn}");
+    assert!(drawn.contains("Decision latency p99"), "{drawn}");
+    assert!(drawn.contains("Refusals per second"), "{drawn}");
+    assert!(browser.count("#chart-requests svg polyline, #chart-requests svg circle") > 0);
+    let artifact =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-overview.png");
+    browser.screenshot(&artifact);
+    assert!(
+        std::fs::metadata(&artifact).expect("artifact").len() > 1000,
+        "a real screenshot"
+    );
+
+    // The history the page drew is the API's: acme's invalid verdicts in it, no error.
+    let (status, body) = http(
+        admin,
+        "GET",
+        "/api/v1/overview/history",
+        &[("Authorization", "Bearer viewer-token")],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let history: Value = serde_json::from_str(&body).expect("json");
+    let acme = history["tenants"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["tenant"] == "acme"))
+        .unwrap_or_else(|| panic!("acme in {history}"));
+    let sum = |series: &str| -> f64 {
+        acme[series]
+            .as_array()
+            .expect("a series")
+            .iter()
+            .filter_map(Value::as_f64)
+            .sum()
+    };
+    assert!(sum("invalid_per_second") > 0.0, "{acme}");
+    assert!(
+        sum("requests_per_second") > sum("invalid_per_second"),
+        "{acme}"
+    );
+    assert_eq!(sum("errors_per_second"), 0.0, "{acme}");
+}
+
+#[test]
+fn in_chromium_an_auditor_finds_a_known_receipt_and_a_bad_address_leads_back() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let saved = runtime.block_on(tlog::submit(server.partner("acme"), 0, 5));
+    let known = &saved[2];
+    let known_id = request_id(known);
+    let base = format!("http://{admin}");
+    let browser = Browser::start();
+    log_in(&browser, &base, "auditor-token");
+
+    // Found by its tenant and request id: that receipt alone, and its page.
+    browser.go(&format!("{base}/console/receipts"));
+    browser.type_into("#tenant", "acme");
+    browser.type_into("#request_id", &known_id.to_string());
+    browser.click("#find");
+    let row = format!("#receipt-{}", known.seq);
+    let shown = browser.wait_for_text(&row, "acme");
+    assert!(shown.contains("valid"), "{shown}");
+    assert_eq!(browser.count("#results tbody tr"), 1);
+    browser.click(&format!("{row} a"));
+    browser.wait_for_text("h2", &format!("Receipt {}", known.seq));
+    let receipt = browser.text("#receipt").expect("the receipt");
+    assert!(receipt.contains(&known_id.to_string()), "{receipt}");
+
+    // Two at a time, newest first, to the last page.
+    browser.go(&format!("{base}/console/receipts?tenant=acme&limit=2"));
+    let mut pages: Vec<Vec<u64>> = Vec::new();
+    loop {
+        browser.find("#results");
+        let page: Vec<u64> = saved
+            .iter()
+            .rev()
+            .map(|s| s.seq)
+            .filter(|seq| browser.count(&format!("#receipt-{seq}")) == 1)
+            .collect();
+        pages.push(page);
+        if browser.count("#older") == 0 {
+            break;
+        }
+        assert!(pages.len() < 5, "{pages:?}");
+        browser.click("#older");
+        browser.wait_for_text("#newest", "Newest");
+    }
+    let seqs: Vec<u64> = saved.iter().rev().map(|s| s.seq).collect();
+    assert_eq!(
+        pages,
+        [seqs[0..2].to_vec(), seqs[2..4].to_vec(), seqs[4..].to_vec()]
+    );
+    let artifact =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-receipts.png");
+    browser.screenshot(&artifact);
+
+    // A search the console cannot run says why, on the page.
+    browser.go(&format!("{base}/console/receipts?from=yesterday"));
+    let notice = browser.wait_for_text(".notice", "from:");
+    assert!(!notice.to_lowercase().contains("deserialize"), "{notice}");
+
+    // Addresses the console does not have give a page that leads back, not a parser's words.
+    for (path, title) in [
+        ("/console/no-such-page", "Not found"),
+        ("/console/bundles/x/diff", "Not found"),
+        ("/console/bundles/1/diff?against=x", "Not understood"),
+    ] {
+        browser.go(&format!("{base}{path}"));
+        browser.wait_for_text("h1", title);
+        let page = browser.text("main").unwrap_or_default();
+        assert!(
+            !page.to_lowercase().contains("deserialize"),
+            "{path}: {page}"
+        );
+        assert_eq!(browser.count("a#back"), 1, "{path}");
+    }
+    browser.click("a#back");
+    browser.wait_for_text("h1", "Overview");
+    let (status, head, page) = http_with_head(admin, "GET", "/console/no-such-page", &[], b"");
+    assert_eq!(status, 404, "{head}");
+    assert!(head.contains("text/html"), "{head}");
+    assert!(page.contains("href=\"/console\""), "{page}");
 }

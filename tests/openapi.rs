@@ -1,12 +1,14 @@
 //! The OpenAPI document the appliance serves describes what it answers. A real appliance is
 //! promoted, rolled back, asked for a receipt and a compliance snapshot (listed, then
 //! downloaded as an archive), given webhook endpoints (added up to the limit, changed, their
-//! deliveries listed and replayed), and refused in every way a caller can reach (401, 403, 404, 409,
-//! 422, 400); every answer's body is checked against the schema the served
+//! deliveries listed and replayed), searched for receipts (found, paged past, refused with the
+//! parameter named), read the overview's history, and refused in every way a caller can reach
+//! (401, 403, 404, 409, 422, 400); every answer's body is checked against the schema the served
 //! document gives for its route and status, by Python's `jsonschema` (Debian's
 //! python3-jsonschema, installed by tests/run), an implementation independent of the
 //! appliance's. The document's routes are the contract's (`tf_admin_api::ROUTES`), and the
-//! server answers no route the document does not describe.
+//! server answers no route the document does not describe: anything else under `/api` is 404
+//! with the same error body.
 
 #[path = "support/server.rs"]
 mod server;
@@ -31,9 +33,15 @@ use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 8] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 9] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
     ("GET", "/api/v1/overview", 403, "every role may read"),
+    (
+        "GET",
+        "/api/v1/overview/history",
+        403,
+        "every role may read",
+    ),
     ("GET", "/api/v1/tenants", 403, "every role may read"),
     ("GET", "/api/v1/budgets", 403, "every role may read"),
     ("GET", "/api/v1/bundles", 403, "every role may read"),
@@ -185,9 +193,11 @@ const ADD_WEBHOOK: (&str, &str) = ("POST", "/api/v1/webhooks");
 const CHANGE_WEBHOOK: (&str, &str) = ("POST", "/api/v1/webhooks/{id}");
 const DELIVERIES: (&str, &str) = ("GET", "/api/v1/webhooks/{id}/deliveries");
 const REPLAY: (&str, &str) = ("POST", "/api/v1/webhooks/{id}/replay");
+const HISTORY: (&str, &str) = ("GET", "/api/v1/overview/history");
+const RECEIPTS: (&str, &str) = ("GET", "/api/v1/receipts");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 19] = [
+const EVERY_ROUTE: [((&str, &str), &str); 21] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -210,6 +220,8 @@ const EVERY_ROUTE: [((&str, &str), &str); 19] = [
     (CHANGE_WEBHOOK, "/api/v1/webhooks/1"),
     (DELIVERIES, "/api/v1/webhooks/1/deliveries"),
     (REPLAY, "/api/v1/webhooks/1/replay"),
+    (HISTORY, "/api/v1/overview/history"),
+    (RECEIPTS, "/api/v1/receipts"),
 ];
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
@@ -578,6 +590,13 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         (json!(2), json!(1))
     );
     caller.with_token(OVERVIEW, "/api/v1/overview", "viewer-token", b"", 200);
+    caller.with_token(
+        HISTORY,
+        "/api/v1/overview/history",
+        "viewer-token",
+        b"",
+        200,
+    );
     caller.with_token(TENANTS, "/api/v1/tenants", "viewer-token", b"", 200);
     let budgets = caller.with_token(BUDGETS, "/api/v1/budgets", "viewer-token", b"", 200);
     assert!(
@@ -645,6 +664,43 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
     assert_eq!(found["tenant"], "demo");
     caller.with_token(RECEIPT, "/api/v1/receipts/999999", "sre-token", b"", 404);
     caller.with_token(RECEIPT, "/api/v1/receipts/abc", "sre-token", b"", 400);
+
+    // The receipt found by its tenant, and by its request id and verdict; a page past it;
+    // refusals that name the parameter.
+    let found = caller.with_token(
+        RECEIPTS,
+        "/api/v1/receipts?tenant=demo",
+        "auditor-token",
+        b"",
+        200,
+    );
+    assert_eq!(found["receipts"][0]["seq"], seq, "{found}");
+    assert_eq!(found["receipts"][0]["request_id"], receipt.request_id);
+    assert_eq!(found["next_before"], Value::Null, "{found}");
+    let by_id = format!(
+        "/api/v1/receipts?request_id={}&verdict=valid&limit=1",
+        receipt.request_id
+    );
+    let found = caller.with_token(RECEIPTS, &by_id, "sre-token", b"", 200);
+    assert_eq!(found["receipts"][0]["seq"], seq, "{found}");
+    let past = format!("/api/v1/receipts?tenant=demo&before={seq}");
+    let found = caller.with_token(RECEIPTS, &past, "sre-token", b"", 200);
+    assert_eq!(found["receipts"], json!([]), "{found}");
+    for (query, parameter) in [
+        ("limit=0", "limit"),
+        ("from=yesterday", "from"),
+        ("verdict=ok", "verdict"),
+        ("tenant=Demo!", "tenant"),
+        ("before=999999", "before"),
+        ("seq=1", "seq"),
+    ] {
+        let path = format!("/api/v1/receipts?{query}");
+        let refused = caller.with_token(RECEIPTS, &path, "auditor-token", b"", 400);
+        assert_eq!(refused["error"], "bad-request", "{refused}");
+        let message = refused["message"].as_str().unwrap_or_default();
+        assert!(message.contains(parameter), "{query}: {message}");
+        assert!(!message.contains("deserialize"), "{query}: {message}");
+    }
 
     // Compliance snapshots: one asked for, asked again before it is made, listed, archived.
     caller.with_token(
@@ -753,6 +809,8 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         (PROMOTE, "/api/v1/bundles/promote", "sre-token"),
         (ROLLBACK, "/api/v1/bundles/rollback", "auditor-token"),
         (RECEIPT, "/api/v1/receipts/1", "author-token"),
+        (RECEIPTS, "/api/v1/receipts", "author-token"),
+        (RECEIPTS, "/api/v1/receipts", "viewer-token"),
         (SNAPSHOTS, "/api/v1/compliance/snapshots", "viewer-token"),
         (
             ASK_SNAPSHOT,
@@ -832,7 +890,26 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
     }
 
     // The server answers no route the document does not describe: no other method on a
-    // documented path, and nothing else under /api/v1.
+    // documented path, and nothing else under /api; each such answer is the error body.
+    let admin = caller.admin;
+    let not_found = |method: &str, path: &str| {
+        let (status, head, body) = http_with_head(
+            admin,
+            method,
+            path,
+            &[("Authorization", "Bearer viewer-token")],
+            b"",
+        );
+        assert_eq!(status, 404, "{method} {path} is not in the document");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{method} {path}: {head}"
+        );
+        let error: tf_admin_api::ErrorBody = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not an error body ({e}): {body}"));
+        assert_eq!(error.error, tf_admin_api::ErrorCode::NotFound, "{body}");
+    };
     let documented = operations(&document);
     for (_, path) in EVERY_ROUTE {
         let template = EVERY_ROUTE
@@ -844,23 +921,15 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
             if documented.contains(&(method.to_owned(), template.to_owned())) {
                 continue;
             }
-            let (status, _, _) = http_with_head(
-                caller.admin,
-                method,
-                path,
-                &[("Authorization", "Bearer viewer-token")],
-                b"",
-            );
-            assert!(
-                status == 404 || status == 405,
-                "{method} {path} answered {status}, yet the document does not describe it"
-            );
+            not_found(method, path);
         }
     }
     for path in [
+        "/api",
         "/api/v1",
         "/api/v1/",
-        "/api/v1/receipts",
+        "/api/v1/receipt",
+        "/api/v1/overview/history/1",
         "/api/v1/bundles/1",
         "/api/v1/bundles/1/diff/2",
         "/api/v1/tenants/demo",
@@ -871,14 +940,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         "/api/v2/status",
     ] {
         for method in ["GET", "POST"] {
-            let (status, _, _) = http_with_head(
-                caller.admin,
-                method,
-                path,
-                &[("Authorization", "Bearer viewer-token")],
-                b"",
-            );
-            assert_eq!(status, 404, "{method} {path} is not in the document");
+            not_found(method, path);
         }
     }
 

@@ -439,18 +439,29 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
     };
     let (author, sre) = (token_file("author-token"), token_file("sre-token"));
     let auditor = token_file("auditor-token");
-    let ctl = |token: &str, args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"))
-            .args(["ctl", "--admin", &admin, "--token-file", token])
-            .args(args)
-            .output()
-            .expect("appliance ctl runs");
+    // The address and token only from what each call says.
+    let appliance = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appliance"));
+        command
+            .env_remove("TF_ADMIN_URL")
+            .env_remove("TF_ADMIN_TOKEN");
+        command
+    };
+    let run = |command: &mut std::process::Command| {
+        let out = command.output().expect("appliance ctl runs");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    // Text for people; `--json` (a global flag, here after the subcommand) for scripts.
+    let ctl_text = |token: &str, args: &[&str]| {
+        run(appliance()
+            .args(["ctl", "--admin", &admin, "--token-file", token])
+            .args(args))
+    };
+    let ctl = |token: &str, args: &[&str]| ctl_text(token, &[args, &["--json"]].concat());
     let json = |out: &str| -> Value { serde_json::from_str(out).expect("ctl prints JSON") };
     let example = source(&dir, "src", str::to_owned);
     for revision in [1, 2] {
@@ -464,6 +475,55 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
     let (code, out, err) = ctl(&sre, &["status"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["revision"], 0, "{out}");
+    let (code, out, err) = ctl_text(&sre, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("revision 0: no bundle promoted"), "{out}");
+    assert!(
+        out.lines().any(|l| l.split_whitespace().eq([
+            "SHARD",
+            "REVISION",
+            "CONNECTIONS",
+            "ANSWERED"
+        ])),
+        "{out}"
+    );
+
+    // The address from the configuration's [admin] listen, or from TF_ADMIN_URL; an
+    // unreachable address fails (1), an unusable one is bad usage (2).
+    let listen = server.admin_address();
+    let config_file = dir.join("ctl-config.toml");
+    std::fs::write(&config_file, format!("[admin]\nlisten = \"{listen}\"\n")).expect("config");
+    let (code, out, err) = run(appliance()
+        .args(["ctl", "status", "--json", "--token-file", &sre, "--config"])
+        .arg(&config_file));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["revision"], 0, "{out}");
+    let (code, out, err) = run(appliance()
+        .args(["ctl", "--token-file", &sre, "status", "--json"])
+        .env("TF_ADMIN_URL", &admin));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["revision"], 0, "{out}");
+    let (code, _, err) = run(appliance()
+        .args(["ctl", "--token-file", &sre, "status"])
+        .env("TF_ADMIN_URL", "http://127.0.0.1:1"));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot reach the admin API at http://127.0.0.1:1"),
+        "{err}"
+    );
+    let (code, _, err) = run(appliance().args([
+        "ctl",
+        "--admin",
+        "127.0.0.1:8080",
+        "--token-file",
+        &sre,
+        "status",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected http://HOST:PORT"), "{err}");
+    let (code, out, err) = ctl_text(&author, &["validate", &b1]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("valid: revision 1 ("), "{out}");
     let (code, out, err) = ctl(&author, &["validate", &b1]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
@@ -476,11 +536,13 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
     let (code, out, err) = ctl(&author, &["promote", &b1]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"to_revision\": 1"), "{out}");
-    // The sre role may not promote: exit 2 and the reason.
+    // The sre role may not promote: exit 1 and the reason.
     let (code, _, err) = ctl(&sre, &["promote", &b2]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1);
     assert!(err.contains("oncall may not promote"), "{err}");
-    assert_eq!(ctl(&author, &["promote", &b2]).0, 0);
+    let (code, out, err) = ctl_text(&author, &["promote", &b2]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("promoted: revision 1 -> 2 (hash "), "{out}");
     // The same revision again: refused with the reason, exit 1.
     let (code, _, err) = ctl(&author, &["promote", &b2]);
     assert_eq!(code, 1);
@@ -499,6 +561,12 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
         (Value::from(1), Value::from(2)),
         "{out}"
     );
+    let (code, out, err) = ctl_text(&sre, &["diff", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("revision 1 (") && out.contains(") against revision 2 ("),
+        "{out}"
+    );
     let (code, _, err) = ctl(&sre, &["diff", "9"]);
     assert_eq!(code, 1, "a revision never promoted");
     assert!(err.contains("never promoted"), "{err}");
@@ -511,6 +579,23 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
     assert_eq!(code, 0);
     assert_eq!(out.matches("\"action\"").count(), 3, "{out}");
     assert!(out.contains("revision 2 broke acme"), "{out}");
+    let (code, out, _) = ctl_text(&sre, &["timeline"]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "a header and a row per switch: {out}");
+    assert!(
+        rows[0].starts_with("SEQ") && rows[0].contains("WHEN"),
+        "{out}"
+    );
+    assert!(
+        rows[3].contains("rollback") && rows[3].contains("2 -> 3"),
+        "{out}"
+    );
+    assert!(
+        rows[3].contains("just now") || rows[3].contains(" s ago)"),
+        "{out}"
+    );
+    assert!(rows[3].ends_with("revision 2 broke acme"), "{out}");
     let (code, out, _) = ctl(&sre, &["status"]);
     assert_eq!(code, 0);
     assert_eq!(json(&out)["revision"], 3, "{out}");
@@ -534,14 +619,57 @@ async fn appliance_ctl_uses_every_route_it_has_against_the_live_api() {
         (Value::from("acme"), Value::from(receipt.ledger_seq)),
         "{out}"
     );
+    let (code, out, err) = ctl_text(&auditor, &["receipt", &seq]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!("receipt {seq}: valid for tenant acme")),
+        "{out}"
+    );
+    // receipts: found by tenant, verdict and a relative time, as JSON and as a table.
+    let search = [
+        "receipts",
+        "--tenant",
+        "acme",
+        "--verdict",
+        "valid",
+        "--from",
+        "1h",
+    ];
+    let (code, out, err) = ctl(&auditor, &search);
+    assert_eq!(code, 0, "{err}");
+    let page = json(&out);
+    assert_eq!(page["receipts"][0]["seq"], receipt.ledger_seq, "{out}");
+    let (code, out, err) = ctl_text(&auditor, &search);
+    assert_eq!(code, 0, "{err}");
+    let row = out.lines().nth(1).unwrap_or_default();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        (cells.first(), cells.get(6), cells.get(7)),
+        (Some(&seq.as_str()), Some(&"acme"), Some(&"valid")),
+        "{out}"
+    );
+    let (code, _, err) = ctl(&auditor, &["receipts", "--verdict", "fine"]);
+    assert_eq!(code, 2, "{err}");
     let (code, _, err) = ctl(&auditor, &["receipt", "999999"]);
     assert_eq!(code, 1);
     assert!(err.contains("not-found"), "{err}");
 
     // token: a new token with its digest, for the configuration (no server involved).
-    let (code, out, err) = ctl(&sre, &["token", "--name", "ci", "--role", "viewer"]);
+    let (code, out, err) = ctl(&sre, &["token", "new", "--name", "ci", "--role", "viewer"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("sha256"), "{out}");
+    let made = json(&out);
+    let token = made["token"].as_str().expect("the token");
+    assert_eq!(
+        made["sha256"].as_str(),
+        Some(hex::encode(tf_admin::auth::digest(token)).as_str()),
+        "{out}"
+    );
+    let (code, out, err) = ctl_text(&sre, &["token", "new", "--name", "ci", "--role", "viewer"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("[[admin.tokens]]\nname = \"ci\"\nroles = [\"viewer\"]"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

@@ -432,7 +432,7 @@ fn a_dead_endpoint_does_not_delay_a_healthy_one() {
 fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let made = run(Command::new(env!("CARGO_BIN_EXE_appliance"))
-        .args(["ctl", "token", "--name", "aud", "--role", "auditor"]));
+        .args(["ctl", "token", "new", "--name", "aud", "--role", "auditor"]));
     assert_eq!(made.status.code(), Some(0), "{}", text(&made));
     let auditor_token = String::from_utf8_lossy(&made.stdout)
         .lines()
@@ -456,7 +456,7 @@ fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
     let add = |token: &Path, url: &str, local: bool| {
         let extra: &[&str] = if local { &["--local"] } else { &[] };
         let args = add_args(url, "destination checks", extra);
-        ctl(&server, Some(token), &args)
+        ctl(&server, Some(token), &[&args[..], &["--json"]].concat())
     };
 
     // Refused for an SRE too, unless marked local: every one is checked before asserting, so
@@ -481,11 +481,11 @@ fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
     // An auditor may not mark an endpoint local at all.
     for url in ["http://127.0.0.1:9/x", "https://10.1.2.3/x"] {
         let output = add(&auditor, url, true);
-        if output.status.code() != Some(2)
+        if output.status.code() != Some(1)
             || !String::from_utf8_lossy(&output.stderr).contains("403")
         {
             wrong.push(format!(
-                "{url} --local by an auditor: expected exit 2 (403), got {}",
+                "{url} --local by an auditor: expected exit 1 (403), got {}",
                 outcome(&output)
             ));
         }
@@ -526,6 +526,24 @@ fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
             "only the accepted endpoints are kept: listed {listed:?}, accepted {added:?}"
         ));
     }
+    // For people: a row per endpoint under a header, then the v1a key.
+    let table = ctl(&server, Some(&auditor), &["webhooks", "list"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<&str> = text.lines().collect();
+    if !(table.status.success()
+        && rows
+            .first()
+            .is_some_and(|h| h.split_whitespace().take(2).eq(["ID", "STATE"]))
+        && added.iter().all(|url| {
+            rows.iter()
+                .any(|r| r.contains("active") && r.ends_with(url))
+        })
+        && rows
+            .last()
+            .is_some_and(|l| l.starts_with("v1a public key: whpk_")))
+    {
+        wrong.push(format!("webhooks list as a table: {}", outcome(&table)));
+    }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
@@ -549,7 +567,7 @@ fn ctl(server: &Server, token: Option<&Path>, args: &[&str]) -> Output {
 
 /// [`ctl`], which must succeed; its JSON output.
 fn ctl_json(server: &Server, token: Option<&Path>, args: &[&str]) -> Value {
-    let output = ctl(server, token, args);
+    let output = ctl(server, token, &[args, &["--json"]].concat());
     assert_eq!(
         output.status.code(),
         Some(0),

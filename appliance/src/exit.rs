@@ -1,5 +1,5 @@
-//! Exit codes the commands share beyond 0, 1 and 2, from sysexits(3): systemd and scripts act
-//! on them (docs/runbook.md, "Exit codes").
+//! Exit codes the commands share: 0 done, 1 failed, 2 bad usage, and beyond them codes from
+//! sysexits(3) that systemd and scripts act on (docs/runbook.md, "Exit codes").
 
 use std::process::ExitCode;
 
@@ -18,4 +18,25 @@ pub fn shard_failed() -> ! {
 /// What a command returns when its configuration does not load.
 pub fn config_unusable() -> ExitCode {
     ExitCode::from(CONFIG)
+}
+
+/// Why a command stopped short.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Refused by the appliance, not allowed, unreachable, or not done: exit 1.
+    Failed(String),
+    /// Unusable arguments or input files: exit 2.
+    Usage(String),
+}
+
+impl Failure {
+    /// Says why on stderr, as `command: why`, and gives the exit code.
+    pub(crate) fn report(self, command: &str) -> ExitCode {
+        let (why, code) = match self {
+            Failure::Failed(why) => (why, 1),
+            Failure::Usage(why) => (why, 2),
+        };
+        eprintln!("{command}: {why}");
+        ExitCode::from(code)
+    }
 }

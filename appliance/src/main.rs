@@ -15,6 +15,7 @@ mod preflight;
 mod receipt_commands;
 mod run;
 mod state_commands;
+mod times;
 mod webhook_commands;
 
 use std::process::ExitCode;
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
                     out,
                     state,
                 },
-        } => evidence::export(&tenant, &from, &to, &out, state),
+        } => evidence::export(&tenant, from.as_deref(), to.as_deref(), &out, state),
         cli::Command::Evidence {
             what:
                 cli::EvidenceWhat::Verify {

@@ -1,56 +1,67 @@
-//! Times on the evidence command line: `2026-11-24`, `2026-11-24T10:00:00Z` (UTC) or Unix
-//! seconds.
+//! Times on the command line (evidence export, receipt search), read with jiff: `now`,
+//! `today` and `yesterday` (the start of the day), a span before now (`7d`, `24h`, `90 minutes`,
+//! `1w 2d ago`), RFC 3339 with `Z` or an offset (`2026-11-24T10:00:00+01:00`), a zoned time
+//! (`2026-11-24T10:00[Europe/Paris]`), a date or a time without an offset (`2026-11-24`,
+//! `2026-11-24T10:00`, in the local time zone), or Unix seconds.
 
-use tf_budgets::days_from_civil;
+use jiff::civil::DateTime;
+use jiff::{Span, Timestamp, ZonedDateTime};
 
-/// Unix microseconds of a time as the command line takes it.
-pub fn parse(text: &str) -> Result<u64, String> {
-    let bad = || {
-        format!(
-            "time {text:?}: use a UTC date (2026-11-24), a UTC time (2026-11-24T10:00:00Z) or Unix seconds"
-        )
-    };
+/// What a time on the command line may look like, for messages.
+const FORMS: &str = "now, today, yesterday, a span before now (7d, 24h, 90m), RFC 3339 \
+     (2026-11-24T10:00:00Z, 2026-11-24T10:00:00+01:00), a zoned time \
+     (2026-11-24T10:00[Europe/Paris]), a date (2026-11-24, local time) or Unix seconds";
+
+/// Unix microseconds of `text`, read relative to `now` (and in its time zone).
+pub fn parse(text: &str, now: &ZonedDateTime) -> Result<u64, String> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let secs: u64 = text.parse().map_err(|_| bad())?;
-        return secs.checked_mul(1_000_000).ok_or_else(bad);
-    }
-    let (date, time) = match text.split_once('T') {
-        Some((date, time)) => (date, Some(time.strip_suffix('Z').ok_or_else(bad)?)),
-        None => (text, None),
+    let bad = |why: String| format!("time {text:?}: {why}; use {FORMS}");
+    let at: ZonedDateTime = match text {
+        "now" => now.clone(),
+        "today" => now.start_of_day().map_err(|e| bad(e.to_string()))?,
+        "yesterday" => now
+            .yesterday()
+            .and_then(|day| day.start_of_day())
+            .map_err(|e| bad(e.to_string()))?,
+        _ if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            let seconds: i64 = text.parse().map_err(|_| bad("too large".into()))?;
+            Timestamp::from_second(seconds)
+                .map_err(|e| bad(e.to_string()))?
+                .to_zoned_datetime(now.time_zone().clone())
+        }
+        _ => absolute(text, now).or_else(|why| before_now(text, now).ok_or(why).map_err(bad))?,
     };
-    let numbers = |part: &str, sep: char, count: usize| -> Result<Vec<u64>, String> {
-        let fields: Vec<u64> = part
-            .split(sep)
-            .map(|f| f.parse::<u64>().map_err(|_| bad()))
-            .collect::<Result<_, _>>()?;
-        if fields.len() == count {
-            Ok(fields)
-        } else {
-            Err(bad())
+    let micros = at.timestamp().as_microsecond();
+    u64::try_from(micros).map_err(|_| bad("before 1970".into()))
+}
+
+/// A time that names its own moment: RFC 3339, zoned, or civil in `now`'s zone.
+fn absolute(text: &str, now: &ZonedDateTime) -> Result<ZonedDateTime, String> {
+    if let Ok(zoned) = text.parse::<ZonedDateTime>() {
+        return Ok(zoned);
+    }
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(at.to_zoned_datetime(now.time_zone().clone()));
+    }
+    let civil: DateTime = match text.parse::<DateTime>() {
+        Ok(civil) => civil,
+        Err(e) => {
+            return Err(format!("not a time ({e})"));
         }
     };
-    let ymd = numbers(date, '-', 3)?;
-    let (year, month, day) = (ymd[0], ymd[1], ymd[2]);
-    if year < 1970 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return Err(bad());
+    civil
+        .to_zoned_datetime(now.time_zone().clone())
+        .map_err(|e| e.to_string())
+}
+
+/// `7d`, `24h`, `1w 2d`, optionally followed by `ago`: that long before now.
+fn before_now(text: &str, now: &ZonedDateTime) -> Option<ZonedDateTime> {
+    let span_text = text.strip_suffix("ago").unwrap_or(text).trim();
+    let span: Span = span_text.parse().ok()?;
+    if span.is_negative() || span.is_zero() {
+        return None;
     }
-    let days = days_from_civil(year, month, day);
-    // A day past the month's end rolls into the next month; refuse it instead.
-    if tf_budgets::civil_from_days(days) != (year, month, day) {
-        return Err(bad());
-    }
-    let secs_in_day = match time {
-        None => 0,
-        Some(time) => {
-            let hms = numbers(time, ':', 3)?;
-            if hms[0] > 23 || hms[1] > 59 || hms[2] > 59 {
-                return Err(bad());
-            }
-            hms[0] * 3600 + hms[1] * 60 + hms[2]
-        }
-    };
-    Ok((days * 86_400 + secs_in_day) * 1_000_000)
+    now.checked_sub(span).ok()
 }
 
 /// A Unix microsecond as UTC, `2026-11-24T10:00:00Z`.
@@ -60,7 +71,26 @@ pub fn format(unix_us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format, parse};
+    use jiff::tz::TimeZone;
+
+    use super::*;
+
+    /// 2026-11-24T10:00:00Z, in `zone`.
+    fn now_in(zone: &str) -> ZonedDateTime {
+        Timestamp::from_second(1_795_514_400)
+            .expect("a time")
+            .in_tz(zone)
+            .expect("a zone")
+    }
+
+    fn utc_now() -> ZonedDateTime {
+        Timestamp::from_second(1_795_514_400)
+            .expect("a time")
+            .to_zoned_datetime(TimeZone::UTC)
+    }
+
+    const NOW_US: u64 = 1_795_514_400_000_000;
+    const HOUR_US: u64 = 3_600_000_000;
 
     #[test]
     fn formatting_is_the_inverse_of_parsing() {
@@ -69,23 +99,54 @@ mod tests {
             "2026-11-24T10:00:00Z",
             "2028-02-29T23:59:59Z",
         ] {
-            assert_eq!(format(parse(text).expect(text)), text);
+            assert_eq!(format(parse(text, &utc_now()).expect(text)), text);
         }
     }
 
     #[test]
-    fn dates_times_and_unix_seconds() {
-        assert_eq!(parse("1970-01-02"), Ok(86_400_000_000));
-        assert_eq!(parse("2026-11-24T10:00:00Z"), Ok(1_795_514_400_000_000));
-        assert_eq!(parse("1795514400"), Ok(1_795_514_400_000_000));
+    fn absolute_times_with_offsets_zones_and_unix_seconds() {
+        let now = utc_now();
+        assert_eq!(parse("1970-01-02", &now), Ok(86_400_000_000));
+        assert_eq!(parse("2026-11-24T10:00:00Z", &now), Ok(NOW_US));
+        assert_eq!(parse("2026-11-24T11:00:00+01:00", &now), Ok(NOW_US));
+        assert_eq!(parse("2026-11-24T11:00[Europe/Paris]", &now), Ok(NOW_US));
+        assert_eq!(parse("1795514400", &now), Ok(NOW_US));
+        // Without an offset, a time is in the local zone.
+        let paris = now_in("Europe/Paris");
+        assert_eq!(parse("2026-11-24T11:00", &paris), Ok(NOW_US));
+        assert_eq!(parse("2026-11-24", &paris), Ok(NOW_US - 11 * HOUR_US));
+    }
+
+    #[test]
+    fn relative_times_count_back_from_now() {
+        let now = utc_now();
+        assert_eq!(parse("now", &now), Ok(NOW_US));
+        assert_eq!(parse("24h", &now), Ok(NOW_US - 24 * HOUR_US));
+        assert_eq!(parse("7d", &now), Ok(NOW_US - 7 * 24 * HOUR_US));
+        assert_eq!(parse("7d ago", &now), Ok(NOW_US - 7 * 24 * HOUR_US));
+        assert_eq!(parse("90 minutes", &now), Ok(NOW_US - 90 * 60_000_000));
+        assert_eq!(parse("today", &now), Ok(NOW_US - 10 * HOUR_US));
+        assert_eq!(parse("yesterday", &now), Ok(NOW_US - 34 * HOUR_US));
+        // Today starts at local midnight.
+        assert_eq!(
+            parse("today", &now_in("Europe/Paris")),
+            Ok(NOW_US - 11 * HOUR_US)
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_forms_allowed() {
+        let now = utc_now();
         for bad in [
             "",
             "2026-02-30",
-            "2026-11-24T10:00:00",
             "24/11/2026",
             "2026-11-24T25:00:00Z",
+            "-7d",
+            "soon",
         ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
+            let error = parse(bad, &now).expect_err(bad);
+            assert!(error.contains("RFC 3339"), "{bad:?}: {error}");
         }
     }
 }

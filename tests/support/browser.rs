@@ -120,6 +120,16 @@ impl Browser {
         }
     }
 
+    /// How many elements match `css` now (no waiting).
+    pub fn count(&self, css: &str) -> usize {
+        let found = self.session_call(
+            "POST",
+            "/elements",
+            json!({ "using": "css selector", "value": css }),
+        );
+        found.as_array().map_or(0, Vec::len)
+    }
+
     /// Clicks the first element matching `css`.
     pub fn click(&self, css: &str) {
         let element = self.find(css);

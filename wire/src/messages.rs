@@ -28,6 +28,38 @@ pub enum Message {
     LogProof(LogProof),
 }
 
+impl Message {
+    /// Every message type's name, in tag order (the archived tag is the index), written once
+    /// for documentation checks. [`Message::name`] matches every variant to its entry, so a
+    /// variant added without a name here fails to compile (the index would be out of bounds).
+    pub const NAMES: [&'static str; 9] = [
+        "Submit",
+        "Verdict",
+        "Error",
+        "RegisterKey",
+        "KeyRegistered",
+        "BudgetQuery",
+        "BudgetStatus",
+        "LogProofQuery",
+        "LogProof",
+    ];
+
+    /// This message's type name, one of [`Message::NAMES`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            Message::Submit(_) => Self::NAMES[0],
+            Message::Verdict(_) => Self::NAMES[1],
+            Message::Error(_) => Self::NAMES[2],
+            Message::RegisterKey(_) => Self::NAMES[3],
+            Message::KeyRegistered(_) => Self::NAMES[4],
+            Message::BudgetQuery(_) => Self::NAMES[5],
+            Message::BudgetStatus(_) => Self::NAMES[6],
+            Message::LogProofQuery(_) => Self::NAMES[7],
+            Message::LogProof(_) => Self::NAMES[8],
+        }
+    }
+}
+
 /// A Groth16 verifying key to register. Once registered, the tenant may submit proofs under its
 /// key id (the SHA-256 of the canonical bytes, so the partner can compute it too).
 #[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -270,7 +302,8 @@ pub enum ErrorCode {
         index: u64,
         /// Entries the latest checkpoint covers (`0..tree_size`); 0 before the first.
         tree_size: u64,
-        /// Milliseconds until the next checkpoint is due.
+        /// Milliseconds to wait before asking again: the log's checkpoint interval, within
+        /// which the next checkpoint is due.
         retry_after_ms: u32,
     },
     /// The appliance cannot prove log inclusion: it keeps no transparency log, or cannot read
@@ -279,6 +312,44 @@ pub enum ErrorCode {
         /// Which of the two, in words.
         detail: String,
     },
+}
+
+impl ErrorCode {
+    /// Every error code's name, in tag order (the archived tag is the index), written once for
+    /// documentation checks. [`ErrorCode::name`] matches every variant to its entry, so a
+    /// variant added without a name here fails to compile (the index would be out of bounds).
+    pub const NAMES: [&'static str; 12] = [
+        "Busy",
+        "OverBudget",
+        "Denied",
+        "UnknownKey",
+        "Malformed",
+        "UnsupportedVersion",
+        "Internal",
+        "ShuttingDown",
+        "KeyRefused",
+        "DeniedByPolicy",
+        "NotInLogYet",
+        "LogUnavailable",
+    ];
+
+    /// This code's name, one of [`ErrorCode::NAMES`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorCode::Busy { .. } => Self::NAMES[0],
+            ErrorCode::OverBudget(_) => Self::NAMES[1],
+            ErrorCode::Denied { .. } => Self::NAMES[2],
+            ErrorCode::UnknownKey { .. } => Self::NAMES[3],
+            ErrorCode::Malformed { .. } => Self::NAMES[4],
+            ErrorCode::UnsupportedVersion { .. } => Self::NAMES[5],
+            ErrorCode::Internal => Self::NAMES[6],
+            ErrorCode::ShuttingDown => Self::NAMES[7],
+            ErrorCode::KeyRefused { .. } => Self::NAMES[8],
+            ErrorCode::DeniedByPolicy(_) => Self::NAMES[9],
+            ErrorCode::NotInLogYet { .. } => Self::NAMES[10],
+            ErrorCode::LogUnavailable { .. } => Self::NAMES[11],
+        }
+    }
 }
 
 /// A request the policy bundle in force denied, naming that bundle and the deciding rules.

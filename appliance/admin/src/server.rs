@@ -14,6 +14,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
 use actix_web::dev::Server;
 use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
@@ -23,6 +24,7 @@ use tf_seam::Board;
 
 use crate::api::ApiState;
 use crate::gate::{self, Gate, HEADER_TIMEOUT};
+use crate::history::Sampler;
 use crate::hosts::AllowedHosts;
 use crate::storage_metrics::StoragePaths;
 
@@ -46,7 +48,7 @@ pub struct Options {
     pub body_timeout: Duration,
     /// The transparency log's directory, served read-only; `None`: no log routes.
     pub log: Option<tf_log::LogDir>,
-    /// The ledger and log, for the storage metrics; `None`: none.
+    /// The ledger and log, for the storage metrics and the receipt search; `None`: neither.
     pub storage: Option<StoragePaths>,
 }
 
@@ -123,14 +125,17 @@ fn probes(config: &mut web::ServiceConfig) {
         );
 }
 
-/// Serves on `listener` (bound by the caller, so a taken port is an error there). Must be
-/// called inside the control thread's actix System; the server runs until its handle stops it.
+/// Serves on `listener` (bound by the caller, so a taken port is an error there), and starts
+/// the overview's history sampler. Must be called inside the control thread's actix System;
+/// the server runs until its handle stops it.
 pub fn serve(
     listener: TcpListener,
     mut api: ApiState,
     options: Options,
 ) -> std::io::Result<Server> {
     api.secure_cookies = options.tls.is_some();
+    api.ledger = options.storage.as_ref().map(|s| s.ledger.clone());
+    api.history = Some(Sampler::new(api.metrics.clone(), api.board.clone()).start());
     let shared = web::Data::new(Shared {
         metrics: api.metrics.clone(),
         board: api.board.clone(),

@@ -61,7 +61,8 @@ pub enum ErrorCode {
     AlreadyAsked,
     /// The newest compliance snapshot already seals everything up to now (409).
     AlreadySealed,
-    /// No such stored revision, receipt, compliance snapshot or webhook endpoint (404).
+    /// No such route (or the path takes another method), stored revision, receipt,
+    /// compliance snapshot or webhook endpoint (404).
     NotFound,
     /// A shard did not prepare a switch in time; nothing changed, retry (503).
     NotPrepared,
@@ -236,7 +237,8 @@ impl ErrorCode {
                 "The newest compliance snapshot already seals everything up to now"
             }
             ErrorCode::NotFound => {
-                "No such stored revision, receipt, compliance snapshot or webhook endpoint"
+                "No such route (or the path takes another method), stored revision, receipt, \
+                 compliance snapshot or webhook endpoint"
             }
             ErrorCode::WrongState => {
                 "The webhook endpoint's state does not allow this change, or the endpoints are \

@@ -57,6 +57,17 @@ pub struct SnapshotName(pub String);
 #[serde(transparent)]
 pub struct IndexSha256(pub String);
 
+impl TenantId {
+    /// Whether `id` has a tenant id's form, as `[[tenants]] id` allows it: 1 to 64 characters
+    /// of a-z, 0-9, `-` and `_`.
+    pub fn is_well_formed(id: &str) -> bool {
+        (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    }
+}
+
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -137,5 +148,15 @@ mod tests {
             serde_json::from_str::<TenantId>("\"acme\"").ok(),
             Some(TenantId::from("acme"))
         );
+    }
+
+    #[test]
+    fn a_tenant_id_has_the_form_the_configuration_allows() {
+        for id in ["acme", "a", "tenant_7-b", &"x".repeat(64)] {
+            assert!(TenantId::is_well_formed(id), "{id}");
+        }
+        for id in ["", "Acme", "a b", "a.b", "ä", &"x".repeat(65)] {
+            assert!(!TenantId::is_well_formed(id), "{id}");
+        }
     }
 }

@@ -15,14 +15,17 @@ mod budgets;
 mod bundles;
 mod compliance;
 mod error;
+mod history;
 mod ids;
 pub mod openapi;
 mod overview;
+mod receipt_search;
 mod receipts;
 mod routes;
 mod status;
 mod switch;
 mod tenants;
+mod time;
 mod webhooks;
 
 pub use budgets::{BudgetsReply, CapUsage};
@@ -34,15 +37,18 @@ pub use compliance::{
     SnapshotTenant, SnapshotsReply,
 };
 pub use error::{BundleProblem, ErrorBody, ErrorCode};
+pub use history::{HistoryReply, TenantHistory};
 pub use ids::{BundleHash, IndexSha256, Revision, SnapshotName, TenantId};
 pub use overview::{
     BucketBound, LatencyBucket, LatencyHistogram, Outcomes, OverviewReply, TenantTotals,
 };
+pub use receipt_search::{QueryProblem, ReceiptVerdict, ReceiptsQuery, ReceiptsReply};
 pub use receipts::{DsseEnvelope, DsseSignature, ReceiptPath, ReceiptReply};
 pub use routes::{Method, Operation, Permission, ROUTES, Role, Route};
 pub use status::{ActiveBundle, ShardStatus, StatusReply};
 pub use switch::{PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateReply};
 pub use tenants::{Tenant, TenantCap, TenantsReply};
+pub use time::{TimeError, UtcTime};
 pub use webhooks::{
     AddWebhook, ChangeWebhook, DeliveriesQuery, DeliveriesReply, MessageStatus, ReplayWebhook,
     WebhookAction, WebhookAdded, WebhookChanged, WebhookDelivery, WebhookEndpoint, WebhookFailures,

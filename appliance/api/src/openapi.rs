@@ -23,9 +23,10 @@ use crate::{
     WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
 };
 use crate::{
-    BudgetsReply, DiffPath, DiffQuery, DiffReply, OverviewReply, PromoteQuery, ReceiptPath,
-    ReceiptReply, RollbackRequest, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply,
-    Switched, TenantsReply, TimelineReply, ValidateReply,
+    BudgetsReply, DiffPath, DiffQuery, DiffReply, HistoryReply, OverviewReply, PromoteQuery,
+    ReceiptPath, ReceiptReply, ReceiptsQuery, ReceiptsReply, RollbackRequest, SnapshotAsked,
+    SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply, TimelineReply,
+    ValidateReply,
 };
 
 /// The document's title.
@@ -159,6 +160,8 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::ChangeWebhook => reference::<WebhookChanged>(schemas),
         Operation::Deliveries => reference::<DeliveriesReply>(schemas),
         Operation::ReplayWebhook => reference::<WebhookReplayed>(schemas),
+        Operation::OverviewHistory => reference::<HistoryReply>(schemas),
+        Operation::SearchReceipts => reference::<ReceiptsReply>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -204,6 +207,10 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             parameters.extend(DeliveriesQuery::into_params(query));
             parameters
         }
+        Operation::SearchReceipts => {
+            ReceiptsQuery::schemas(schemas);
+            ReceiptsQuery::into_params(query)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -214,7 +221,8 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::Snapshots
         | Operation::AskSnapshot
         | Operation::Webhooks
-        | Operation::AddWebhook => Vec::new(),
+        | Operation::AddWebhook
+        | Operation::OverviewHistory => Vec::new(),
     }
 }
 
@@ -251,7 +259,9 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::AskSnapshot
         | Operation::SnapshotArchive
         | Operation::Webhooks
-        | Operation::Deliveries => None,
+        | Operation::Deliveries
+        | Operation::OverviewHistory
+        | Operation::SearchReceipts => None,
     }
 }
 
@@ -424,6 +434,12 @@ mod tests {
             "ErrorBody",
             "ErrorCode",
             "Revision",
+            "HistoryReply",
+            "TenantHistory",
+            "ReceiptsReply",
+            "ReceiptVerdict",
+            "UtcTime",
+            "TenantId",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }
@@ -489,6 +505,19 @@ mod tests {
         assert_eq!(
             parameters("/api/v1/receipts/{seq}", "get"),
             [("seq".to_owned(), "path".to_owned(), true)]
+        );
+        let optional = |name: &str| (name.to_owned(), "query".to_owned(), false);
+        assert_eq!(
+            parameters("/api/v1/receipts", "get"),
+            [
+                optional("tenant"),
+                optional("from"),
+                optional("to"),
+                optional("request_id"),
+                optional("verdict"),
+                optional("before"),
+                optional("limit"),
+            ]
         );
         assert_eq!(
             parameters("/api/v1/compliance/snapshots/{name}/archive", "get"),

@@ -136,9 +136,91 @@ impl Outcomes {
         ]
     }
 
+    /// The outcomes that are refusals: the request was well formed, and the tenant's terms,
+    /// its budget or the appliance's load turned it away before verification.
+    pub const REFUSALS: [&'static str; 5] = [
+        "over_rate",
+        "mailbox_full",
+        "unknown_key",
+        "over_budget",
+        "denied_by_policy",
+    ];
+
+    /// The outcomes that are errors: the request could not be decided (`rejected`: malformed,
+    /// refused before verification). An invalid proof is not one: `invalid` is a verdict.
+    pub const ERRORS: [&'static str; 1] = ["rejected"];
+
     /// Every request counted, whatever its outcome.
     pub fn total(&self) -> u64 {
         self.counts().iter().sum()
+    }
+
+    /// Verdicts reached by verification: valid and invalid.
+    pub fn verified(&self) -> u64 {
+        self.valid + self.invalid
+    }
+
+    /// Refusals ([`Outcomes::REFUSALS`]).
+    pub fn refused(&self) -> u64 {
+        self.over_rate
+            + self.mailbox_full
+            + self.unknown_key
+            + self.over_budget
+            + self.denied_by_policy
+    }
+
+    /// Errors ([`Outcomes::ERRORS`]).
+    pub fn errors(&self) -> u64 {
+        self.rejected
+    }
+
+    /// The counts that grew from `earlier` to `self` (a counter read twice).
+    pub fn since(&self, earlier: &Outcomes) -> Outcomes {
+        let (now, then) = (self.counts(), earlier.counts());
+        Outcomes::from_counts(std::array::from_fn(|i| now[i].saturating_sub(then[i])))
+    }
+}
+
+impl LatencyHistogram {
+    /// The `q` quantile (0 to 1) of the observations made between `earlier` (a reading of the
+    /// same histogram; `None`: since start) and this reading, seconds, interpolated inside the
+    /// bucket it falls in (the last bucket is taken to reach twice its lower bound). `None`
+    /// when nothing was observed in between.
+    pub fn quantile_since(&self, earlier: Option<&LatencyHistogram>, q: f64) -> Option<f64> {
+        let before = |i: usize| {
+            earlier
+                .and_then(|e| e.buckets.get(i))
+                .map_or(0, |bucket| bucket.count)
+        };
+        let counts: Vec<u64> = (self.buckets.iter().enumerate())
+            .map(|(i, bucket)| bucket.count.saturating_sub(before(i)))
+            .collect();
+        let total = *counts.last()?;
+        if total == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut lower = 0.0;
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            let upper = match bucket.le {
+                BucketBound::Finite(bound) => bound,
+                BucketBound::Infinite if lower > 0.0 => lower * 2.0,
+                BucketBound::Infinite => 10.0,
+            };
+            let count = counts[i] as f64;
+            if count >= rank {
+                let below = if i == 0 { 0.0 } else { counts[i - 1] as f64 };
+                let inside = count - below;
+                let fraction = if inside > 0.0 {
+                    (rank - below) / inside
+                } else {
+                    1.0
+                };
+                return Some(lower + (upper - lower) * fraction);
+            }
+            lower = upper;
+        }
+        None
     }
 }
 
@@ -301,6 +383,69 @@ mod tests {
         for (name, count) in Outcomes::NAMES.iter().zip(counts) {
             assert_eq!(value[*name], json!(count), "{name}");
         }
+    }
+
+    #[test]
+    fn every_outcome_is_a_verdict_a_refusal_or_an_error_and_invalid_is_no_error() {
+        let counts = [1, 2, 4, 8, 16, 32, 64, 128];
+        let outcomes = Outcomes::from_counts(counts);
+        assert_eq!(outcomes.verified(), 3);
+        assert_eq!(outcomes.errors(), 4);
+        assert_eq!(outcomes.refused(), 8 + 16 + 32 + 64 + 128);
+        assert_eq!(
+            outcomes.verified() + outcomes.refused() + outcomes.errors(),
+            outcomes.total()
+        );
+        // The names say the same as the sums.
+        let named = |names: &[&str]| -> u64 {
+            names
+                .iter()
+                .map(|n| counts[Outcomes::NAMES.iter().position(|m| m == n).expect(n)])
+                .sum()
+        };
+        assert_eq!(named(&Outcomes::REFUSALS), outcomes.refused());
+        assert_eq!(named(&Outcomes::ERRORS), outcomes.errors());
+        assert!(!Outcomes::ERRORS.contains(&"invalid"));
+        let later = Outcomes::from_counts(counts.map(|c| c * 3));
+        assert_eq!(later.since(&outcomes).counts(), counts.map(|c| c * 2));
+        assert_eq!(
+            outcomes.since(&later),
+            Outcomes::default(),
+            "never below zero"
+        );
+    }
+
+    fn histogram(cumulative: [u64; 4]) -> LatencyHistogram {
+        let bounds = [0.001, 0.01, 0.1, f64::INFINITY];
+        LatencyHistogram {
+            buckets: bounds
+                .iter()
+                .zip(cumulative)
+                .map(|(bound, count)| LatencyBucket {
+                    le: BucketBound::from_seconds(*bound),
+                    count,
+                })
+                .collect(),
+            count: cumulative[3],
+        }
+    }
+
+    #[test]
+    fn a_quantile_is_of_what_was_observed_in_between() {
+        let earlier = histogram([100, 100, 100, 100]);
+        // Since then: 90 in (0.001, 0.01], 10 in (0.01, 0.1].
+        let now = histogram([100, 190, 200, 200]);
+        let p50 = now.quantile_since(Some(&earlier), 0.5).expect("observed");
+        assert!((p50 - (0.001 + 0.009 * 50.0 / 90.0)).abs() < 1e-12, "{p50}");
+        let p99 = now.quantile_since(Some(&earlier), 0.99).expect("observed");
+        assert!((p99 - (0.01 + 0.09 * 9.0 / 10.0)).abs() < 1e-12, "{p99}");
+        assert_eq!(now.quantile_since(Some(&now), 0.99), None, "nothing new");
+        // Since start, the 100 first ones are at most 1 ms.
+        let since_start = now.quantile_since(None, 0.25).expect("observed");
+        assert!(since_start <= 0.001, "{since_start}");
+        // Past the last finite bound: up to twice it.
+        let slow = histogram([0, 0, 0, 10]);
+        assert_eq!(slow.quantile_since(None, 1.0), Some(0.2));
     }
 
     #[test]

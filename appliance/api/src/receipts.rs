@@ -21,6 +21,8 @@ pub struct ReceiptReply {
     pub seq: u64,
     /// The tenant it was issued to.
     pub tenant: TenantId,
+    /// The partner's id for the request it answers (ids repeat across connections).
+    pub request_id: u64,
     /// The purpose the partner declared.
     pub purpose: String,
     /// The dataset class the partner declared: `P0`, `P1` or `P2`.
@@ -106,10 +108,11 @@ mod tests {
     }
 
     fn expected(receipt: Option<Value>, envelope: Value) -> Value {
-        // api.rs `receipt_value`.
+        // api.rs `receipt_value`, and the request id since.
         json!({
             "seq": 42u64,
             "tenant": "demo",
+            "request_id": 7u64,
             "purpose": "kyc",
             "dataset_class": "P1",
             "verdict": "valid",
@@ -124,6 +127,7 @@ mod tests {
         ReceiptReply {
             seq: 42,
             tenant: "demo".into(),
+            request_id: 7,
             purpose: "kyc".into(),
             dataset_class: "P1".into(),
             verdict: "valid".into(),

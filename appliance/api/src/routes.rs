@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 19] = [
+pub const ROUTES: [Route; 21] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -244,6 +244,25 @@ pub const ROUTES: [Route; 19] = [
             ErrorCode::Internal,
         ],
     },
+    Route {
+        operation: Operation::OverviewHistory,
+        method: Method::Get,
+        path: "/api/v1/overview/history",
+        permission: Permission::Read,
+        summary: "The overview's last hour, sampled every 10 s: requests per second, decision \
+                  p99, and each tenant's requests, invalid verdicts, refusals and errors per \
+                  second",
+        own_errors: &[],
+    },
+    Route {
+        operation: Operation::SearchReceipts,
+        method: Method::Get,
+        path: "/api/v1/receipts",
+        permission: Permission::ReadReceipts,
+        summary: "Stored receipts found by tenant, decision time, request id and verdict, \
+                  newest first, a page at a time",
+        own_errors: &[ErrorCode::BadRequest, ErrorCode::Internal, ErrorCode::Busy],
+    },
 ];
 
 /// One route of the admin API.
@@ -318,6 +337,10 @@ pub enum Operation {
     Deliveries,
     /// `POST /api/v1/webhooks/{id}/replay`.
     ReplayWebhook,
+    /// `GET /api/v1/overview/history`.
+    OverviewHistory,
+    /// `GET /api/v1/receipts`.
+    SearchReceipts,
 }
 
 /// An HTTP method the admin API uses.
@@ -334,7 +357,8 @@ pub enum Method {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Permission {
-    /// Status, overview, tenants, budgets, the timeline, diffs, this description.
+    /// Status, overview and its history, tenants, budgets, the timeline, diffs, this
+    /// description.
     Read,
     /// Receipts, and the compliance snapshots that hold them.
     ReadReceipts,
@@ -426,6 +450,8 @@ impl Operation {
             Operation::ChangeWebhook => "change_webhook",
             Operation::Deliveries => "list_deliveries",
             Operation::ReplayWebhook => "replay_webhook",
+            Operation::OverviewHistory => "get_overview_history",
+            Operation::SearchReceipts => "search_receipts",
         }
     }
 
@@ -570,6 +596,8 @@ mod tests {
                 Permission::ReadReceipts,
             ),
             ("POST", "/api/v1/webhooks/{id}/replay", Permission::Webhooks),
+            ("GET", "/api/v1/overview/history", Permission::Read),
+            ("GET", "/api/v1/receipts", Permission::ReadReceipts),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -649,6 +677,8 @@ mod tests {
         assert_eq!(roles(Operation::AskSnapshot), "sre");
         assert_eq!(roles(Operation::AddWebhook), "sre, auditor");
         assert_eq!(roles(Operation::Deliveries), "sre, auditor");
+        assert_eq!(roles(Operation::SearchReceipts), "sre, auditor");
+        assert_eq!(roles(Operation::OverviewHistory), "any");
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod outlook;
 mod prune;
 mod read;
 mod schema;
+mod search;
 mod signed;
 mod sqlite;
 mod sqlite_outbox;
@@ -179,6 +180,12 @@ pub trait Ledger: Send {
     /// About how many stored receipts were decided at or after `since_us` (growth estimates:
     /// the sequence follows decision order to within a group commit).
     fn decided_since(&self, since_us: u64) -> Result<u64, LedgerError>;
+
+    /// Up to `search.limit` stored receipts that match every filter of `search`, newest first
+    /// (by decision time, then sequence number), each with its tenant. Every filter is served
+    /// by an index: a page reads about as many receipts as it returns (a search by request
+    /// id, or by tenant and a verdict other than `valid`, reads those that match one filter).
+    fn search_receipts(&self, search: &ReceiptSearch) -> Result<Vec<LedgerRecord>, LedgerError>;
 }
 
 /// One receipt to store: the receipt (its fields are stored for queries) and the DSSE envelope
@@ -211,6 +218,8 @@ pub struct ChargeGroup {
 pub struct StoredReceipt {
     /// Ledger sequence number.
     pub seq: u64,
+    /// The partner's id for the request (a counter per connection: ids repeat).
+    pub request_id: u64,
     /// The purpose.
     pub purpose: String,
     /// The dataset class.
@@ -239,6 +248,45 @@ impl LedgerRecord {
     /// The record's ledger sequence number: what a worker saves as its cursor once handled.
     pub fn seq(&self) -> u64 {
         self.receipt.seq
+    }
+}
+
+/// What [`Ledger::search_receipts`] looks for: every filter given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReceiptSearch {
+    /// Only this tenant's receipts.
+    pub tenant: Option<String>,
+    /// Only receipts decided at or after this time, Unix microseconds.
+    pub from_us: Option<u64>,
+    /// Only receipts decided before this time, Unix microseconds.
+    pub to_us: Option<u64>,
+    /// Only receipts answering this partner request id.
+    pub request_id: Option<u64>,
+    /// Only receipts with this verdict (`valid`, `invalid`, `rejected`).
+    pub verdict: Option<String>,
+    /// Only receipts after this place in the order (the last one of the previous page).
+    pub after: Option<Place>,
+    /// The most receipts returned.
+    pub limit: usize,
+}
+
+/// A receipt's place in the order of a search, newest first: its decision time, then its
+/// sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// When it was decided, Unix microseconds.
+    pub decided_us: u64,
+    /// Its ledger sequence number.
+    pub seq: u64,
+}
+
+impl StoredReceipt {
+    /// Its place in the order of a search.
+    pub fn place(&self) -> Place {
+        Place {
+            decided_us: self.decided_us,
+            seq: self.seq,
+        }
     }
 }
 

@@ -10,28 +10,42 @@ use crate::compact::{Columns, Hex, envelope_json};
 use crate::error::storage_error;
 use crate::{ChargeGroup, LedgerError, LedgerRecord, StoredReceipt};
 
-/// The columns `record` reads, each name joined from its dictionary, then `$tail`. LEFT JOINs:
-/// a row whose id names nothing fails its read instead of silently dropping out of it.
-macro_rules! select {
-    ($tail:literal) => {
-        concat!(
-            "SELECT r.seq, t.name, r.request_id, r.statement_digest, k.name, v.name, why.name, \
-             p.name, c.name, r.charged, r.budget_remaining, r.shard, r.waited_us, r.decided_us, \
-             r.bundle_revision, COALESCE(r.bundle_hash, b.hash), signer.name, r.signature, \
-             r.payload, r.envelope, r.reason \
-             FROM receipts r \
-             LEFT JOIN tenant_names t ON t.id = r.tenant \
-             LEFT JOIN kind_names k ON k.id = r.kind \
-             LEFT JOIN verdict_names v ON v.id = r.verdict \
-             LEFT JOIN reason_names why ON why.id = r.reason \
-             LEFT JOIN purpose_names p ON p.id = r.purpose \
-             LEFT JOIN class_names c ON c.id = r.dataset_class \
-             LEFT JOIN key_ids signer ON signer.id = r.key_id \
-             LEFT JOIN bundles b ON r.bundle_hash IS NULL AND b.revision = r.bundle_revision ",
-            $tail
-        )
+/// The columns `record` reads, of the receipts table as `r`.
+macro_rules! columns {
+    () => {
+        "SELECT r.seq, t.name, r.request_id, r.statement_digest, k.name, v.name, why.name, \
+         p.name, c.name, r.charged, r.budget_remaining, r.shard, r.waited_us, r.decided_us, \
+         r.bundle_revision, COALESCE(r.bundle_hash, b.hash), signer.name, r.signature, \
+         r.payload, r.envelope, r.reason "
     };
 }
+
+/// Each name `columns!` reads, joined from its dictionary. LEFT JOINs: a row whose id names
+/// nothing fails its read instead of silently dropping out of it.
+macro_rules! joins {
+    () => {
+        "LEFT JOIN tenant_names t ON t.id = r.tenant \
+         LEFT JOIN kind_names k ON k.id = r.kind \
+         LEFT JOIN verdict_names v ON v.id = r.verdict \
+         LEFT JOIN reason_names why ON why.id = r.reason \
+         LEFT JOIN purpose_names p ON p.id = r.purpose \
+         LEFT JOIN class_names c ON c.id = r.dataset_class \
+         LEFT JOIN key_ids signer ON signer.id = r.key_id \
+         LEFT JOIN bundles b ON r.bundle_hash IS NULL AND b.revision = r.bundle_revision "
+    };
+}
+
+/// The columns `record` reads from every receipt, then `$tail`.
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(columns!(), "FROM receipts r ", joins!(), $tail)
+    };
+}
+
+/// `columns!`, for statements built at run time (searches).
+pub(crate) const COLUMNS: &str = columns!();
+/// `joins!`, for statements built at run time.
+pub(crate) const JOINS: &str = joins!();
 
 /// The receipt with this sequence number.
 pub(crate) fn by_seq(
@@ -148,8 +162,8 @@ pub(crate) fn sql_int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// Reads a row selected with `select!`.
-fn record(row: &Row<'_>, path: &Path) -> Result<LedgerRecord, LedgerError> {
+/// Reads a row selected with `select!` (or [`COLUMNS`] and [`JOINS`]).
+pub(crate) fn record(row: &Row<'_>, path: &Path) -> Result<LedgerRecord, LedgerError> {
     let seq = row.get::<_, i64>(0).map_err(storage_error(path))? as u64;
     decode(row, seq).map_err(|bad| match bad {
         Bad::Sql(source) => storage_error(path)(source),
@@ -217,6 +231,7 @@ fn decode(row: &Row<'_>, seq: u64) -> Result<LedgerRecord, Bad> {
         tenant: columns.tenant.to_owned(),
         receipt: StoredReceipt {
             seq,
+            request_id: columns.request_id,
             purpose: columns.purpose.to_owned(),
             dataset_class: columns.dataset_class.to_owned(),
             verdict: columns.verdict.to_owned(),

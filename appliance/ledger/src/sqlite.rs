@@ -16,7 +16,8 @@ use crate::error::storage_error;
 use crate::schema::{SCHEMA_VERSION, checked_version, migrate};
 use crate::{
     ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, MessageRow, PruneBounds, Pruned,
-    PrunedRange, StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read, stats, store,
+    PrunedRange, ReceiptSearch, StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read,
+    stats, store,
 };
 
 /// How long a connection waits for another's write transaction before failing: the ledger
@@ -333,5 +334,12 @@ impl Ledger for SqliteLedger {
 
     fn decided_since(&self, since_us: u64) -> Result<u64, LedgerError> {
         stats::decided_since(&self.connection, since_us).map_err(|e| self.failed(e))
+    }
+
+    fn search_receipts(&self, search: &ReceiptSearch) -> Result<Vec<LedgerRecord>, LedgerError> {
+        if search.limit == 0 {
+            return Ok(Vec::new());
+        }
+        crate::search::run(&self.connection, &self.path, search)
     }
 }

@@ -4,8 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod admin_args;
 pub mod webhooks;
 pub mod webhooks_ctl;
+
+pub use admin_args::AdminArgs;
 
 /// Trust Fabric verification appliance.
 #[derive(Debug, Parser)]
@@ -66,8 +69,8 @@ pub enum Command {
     /// Host tuning for a verification host.
     Tune(TuneArgs),
     /// The admin API from the command line: status, timeline, validate, promote, rollback,
-    /// diff, receipts; and new admin tokens. Exit 0 done, 1 refused, 2 unusable arguments,
-    /// unreachable, or not allowed.
+    /// diff, receipts, webhooks; and new admin tokens. Text for people, `--json` for scripts.
+    /// Exit 0 done, 1 failed (refused, not allowed, unreachable), 2 bad usage.
     Ctl(CtlArgs),
     /// Policy bundles: build and sign, verify, compare.
     Bundle {
@@ -87,9 +90,9 @@ pub enum Command {
     /// arguments or an unreachable log.
     Log(LogArgs),
     /// Compliance snapshots: list them and ask for one through the admin API, and verify a
-    /// packet offline. Exit 0 done (or verified), 1 refused by the appliance, not made in
-    /// time, or a packet that does not verify (each problem named with its file), 2 unusable
-    /// arguments, unreachable, or not allowed.
+    /// packet offline. Exit 0 done (or verified), 1 failed (refused, not allowed, unreachable,
+    /// not made in time, or a packet that does not verify, each problem named with its file),
+    /// 2 bad usage.
     Compliance(ComplianceArgs),
     /// Auditor webhooks: `receive` is a reference receiver that checks and records them.
     Webhooks(webhooks::WebhooksArgs),
@@ -105,26 +108,11 @@ pub enum Command {
 /// `appliance compliance`.
 #[derive(Debug, Args)]
 pub struct ComplianceArgs {
-    /// The admin API: http://HOST:PORT, or https://HOST:PORT when `[admin] tls` is on.
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub url: String,
-    /// For https: the CA (PEM) the admin server's certificate must chain to (default: the
-    /// state directory's ca.pem).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-    /// A file holding the bearer token (default: $TF_ADMIN_TOKEN, else the state directory's
-    /// development token). Listing needs the auditor or sre role, asking the sre role.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// The state directory: its development token and CA, and for `verify` its receipt key
-    /// and log key.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    /// Where the admin API is and the token to use (listing needs the auditor or sre role,
+    /// asking the sre role); for `verify`, the state directory holds the receipt key and log
+    /// key.
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// What to do.
     #[command(subcommand)]
     pub what: ComplianceWhat,
@@ -446,20 +434,24 @@ pub struct BlsArgs {
 /// `appliance evidence` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvidenceWhat {
-    /// Write a tenant's receipts decided in [--from, --to), its budget statements per purpose
-    /// and class, and a manifest with every file's SHA-256 signed by the appliance key.
-    /// Reads the ledger read-only, so it works while the appliance runs.
+    /// Write a tenant's receipts decided in [--from, --to) (the last 24 hours by default), its
+    /// budget statements per purpose and class, and a manifest with every file's SHA-256
+    /// signed by the appliance key. Reads the ledger read-only, so it works while the
+    /// appliance runs. Exit 0 written, 1 failed, 2 bad usage (a time that does not parse, a
+    /// tenant the ledger has never seen, a folder that is not empty).
     Export {
         /// The tenant.
         #[arg(long)]
         tenant: String,
-        /// Start of the period (inclusive): 2026-11-24, 2026-11-24T10:00:00Z (UTC) or Unix
-        /// seconds.
+        /// Start of the period (inclusive): a span before now (`7d`, `24h`), `today`,
+        /// `yesterday`, RFC 3339 with `Z` or an offset, a zoned time
+        /// (`2026-11-24T10:00[Europe/Paris]`), a date in the local time zone, or Unix seconds.
+        /// Default: 24 hours before the end.
         #[arg(long, value_name = "TIME")]
-        from: String,
-        /// End of the period (exclusive), in the same forms.
+        from: Option<String>,
+        /// End of the period (exclusive), in the same forms. Default: now.
         #[arg(long, value_name = "TIME")]
-        to: String,
+        to: Option<String>,
         /// A new (or empty) folder to write the bundle into.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -560,20 +552,12 @@ pub struct BundleBuildArgs {
 /// `appliance ctl`.
 #[derive(Debug, Args)]
 pub struct CtlArgs {
-    /// The admin API: http://HOST:PORT, or https://HOST:PORT when `[admin] tls` is on.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    pub admin: String,
-    /// For https: the CA (PEM) the admin server's certificate must chain to (default: the
-    /// state directory's ca.pem, which issued the appliance's development certificate).
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-    /// A file holding the bearer token (default: $TF_ADMIN_TOKEN, else the state directory's
-    /// development token).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// The state directory, for its development token.
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    /// Where the admin API is and the token to use.
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// Print the admin API's reply as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// What to do.
     #[command(subcommand)]
     pub what: CtlWhat,
@@ -624,6 +608,33 @@ pub enum CtlWhat {
         /// The sequence number.
         seq: u64,
     },
+    /// Find stored receipts, newest first, by tenant, decision time, request id and verdict;
+    /// a page at a time (the last line says how to ask for the next).
+    Receipts {
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Decided at or after: a span before now (`7d`, `24h`), `today`, `yesterday`, RFC
+        /// 3339 with `Z` or an offset, a zoned time, a date in the local time zone, or Unix
+        /// seconds.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Decided before, in the same forms.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// Only those answering this partner request id.
+        #[arg(long, value_name = "ID")]
+        request_id: Option<u64>,
+        /// Only this verdict: valid, invalid or rejected.
+        #[arg(long, value_name = "VERDICT")]
+        verdict: Option<String>,
+        /// Receipts per page, 1 to 500.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: u32,
+        /// The next page: the sequence number the previous page named.
+        #[arg(long, value_name = "SEQ")]
+        before: Option<u64>,
+    },
     /// Auditor webhook endpoints: list, add, pause, resume, rotate, change, remove,
     /// deliveries, replay.
     Webhooks {
@@ -631,12 +642,24 @@ pub enum CtlWhat {
         #[command(subcommand)]
         what: webhooks_ctl::WebhooksCtl,
     },
-    /// Make an admin token: prints it once, and the `[[admin.tokens]]` entry (its SHA-256).
+    /// Admin tokens.
     Token {
+        /// What to do.
+        #[command(subcommand)]
+        what: TokenWhat,
+    },
+}
+
+/// `appliance ctl token` commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenWhat {
+    /// Make an admin token: prints it once, and the `[[admin.tokens]]` entry (its SHA-256) to
+    /// add to the configuration. Makes no call.
+    New {
         /// Who holds it (the timeline records this name).
         #[arg(long)]
         name: String,
-        /// Its roles: sre, policy-author, auditor, viewer.
+        /// Its roles: sre, policy-author, auditor, viewer; repeat for several.
         #[arg(long = "role", value_name = "ROLE", required = true)]
         roles: Vec<String>,
     },

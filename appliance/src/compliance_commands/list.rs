@@ -12,7 +12,7 @@ pub(super) fn run(api: &AdminApi, json: bool) -> Result<(), Failure> {
         api.call(Operation::Snapshots, Operation::Snapshots.route().path)?;
     if json {
         let text =
-            serde_json::to_string_pretty(&reply).map_err(|e| Failure::Unusable(e.to_string()))?;
+            serde_json::to_string_pretty(&reply).map_err(|e| Failure::Usage(e.to_string()))?;
         output::line(text);
         return Ok(());
     }

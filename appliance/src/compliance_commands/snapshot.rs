@@ -56,7 +56,7 @@ pub(super) fn run(api: &AdminApi, no_wait: bool, timeout: Duration) -> Result<()
             if worker.asked_to_unix_us.is_none() {
                 why.push_str("; it no longer lists the request (was the appliance restarted?)");
             }
-            return Err(Failure::Refused(format!(
+            return Err(Failure::Failed(format!(
                 "{} was not made within {} s{why}; `appliance compliance list` shows it once \
                  made{}",
                 asked.name,

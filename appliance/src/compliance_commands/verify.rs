@@ -25,14 +25,14 @@ pub(super) fn run(
             state_dir: state_dir.clone(),
         },
     )
-    .map_err(Failure::Unusable)?;
+    .map_err(Failure::Usage)?;
     let log_key = match log_key {
         Some(vkey) => Some(vkey),
         None => state_log_key(state_dir)?,
     };
     for folder in std::iter::once(dir).chain(previous) {
         if !folder.is_dir() {
-            return Err(Failure::Unusable(format!(
+            return Err(Failure::Usage(format!(
                 "{}: not a folder (unpack the snapshot's archive first)",
                 folder.display()
             )));
@@ -102,7 +102,7 @@ fn not_verified(name: &str, folder: &Path, problems: &[Problem]) -> Failure {
     for problem in problems {
         eprintln!("  {problem}");
     }
-    Failure::Refused(format!("{name} does not verify"))
+    Failure::Failed(format!("{name} does not verify"))
 }
 
 /// The state directory's published log key, if it has one.
@@ -110,5 +110,5 @@ fn state_log_key(state_dir: Option<PathBuf>) -> Result<Option<String>, Failure> 
     let root = tf_state::State::resolve(state_dir);
     tf_log::LogDir::at(&root.join(tf_state::layout::LOG_DIR))
         .vkey()
-        .map_err(|e| Failure::Unusable(e.to_string()))
+        .map_err(|e| Failure::Usage(e.to_string()))
 }

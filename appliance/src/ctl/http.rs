@@ -1,18 +1,23 @@
-//! A minimal HTTP/1.1 client for the admin API: one request per connection, plain HTTP or
-//! HTTPS (rustls, TLS 1.3, the server's certificate checked against a CA file), bounded answer
-//! size.
+//! The command line's HTTP client for the admin API: one request per connection over hyper's
+//! HTTP/1.1 client, plain or TLS (rustls, the appliance's one TLS stack), a deadline for the
+//! whole exchange and a bound on the answer's size.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::Uri;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
-/// Largest answer read.
-const MAX_ANSWER_BYTES: u64 = 16 << 20;
+/// Largest answer read (a log tile is at most 8 KiB, a bundle diff a few hundred).
+const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// An answer: status code and body.
 pub struct Answer {
@@ -32,83 +37,116 @@ pub struct Call<'a> {
     pub method: &'a str,
     /// The path and query.
     pub path: &'a str,
-    /// The bearer token.
+    /// The bearer token; empty for the log's public routes.
     pub token: &'a str,
     /// The body's type.
     pub content_type: &'a str,
     /// The body.
     pub body: &'a [u8],
-    /// For `https`: the CA (PEM) the admin server's certificate must chain to.
+    /// For `https`: the CA (PEM) the admin server's certificate must chain to; when the file
+    /// does not exist, the host's CA certificates.
     pub ca: &'a Path,
 }
 
-/// Sends one request and reads the whole answer.
+/// Where a base URL points.
+struct Base {
+    tls: bool,
+    /// As the `Host` header carries it.
+    authority: String,
+    /// Without brackets, for connecting and for the certificate's name.
+    host: String,
+    port: u16,
+}
+
+/// Sends one request and reads the whole answer within `timeout`.
 pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
-    let base = call.base;
-    let (tls, authority) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
-        (Some(authority), _) => (true, authority),
-        (None, Some(authority)) => (false, authority),
-        (None, None) => {
-            return Err(format!(
-                "--admin {base:?}: expected http://HOST:PORT or https://HOST:PORT"
-            ));
+    let base = parse_base(call.base)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("starting the HTTP client: {e}"))?;
+    runtime.block_on(async {
+        match tokio::time::timeout(timeout, exchange(call, &base)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(format!(
+                "{} did not answer within {} s",
+                call.base,
+                timeout.as_secs()
+            )),
         }
+    })
+}
+
+fn parse_base(text: &str) -> Result<Base, String> {
+    let bad = |why: &str| {
+        format!("admin address {text:?}: {why}; expected http://HOST:PORT or https://HOST:PORT")
     };
-    let authority = authority.trim_end_matches('/');
-    let address: SocketAddr = authority
-        .to_socket_addrs()
-        .map_err(|e| format!("--admin {base:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("--admin {base:?}: no address"))?;
-    let mut stream = TcpStream::connect_timeout(&address, timeout).map_err(|e| {
-        format!(
-            "cannot reach the admin API at {base}: {e} (is the appliance running? see admin.listen)"
-        )
-    })?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| e.to_string())?;
-    // No token for the log's public routes.
-    let authorization = match call.token {
-        "" => String::new(),
-        token => format!("Authorization: Bearer {token}\r\n"),
+    let uri: Uri = text.parse().map_err(|e| bad(&format!("{e}")))?;
+    let tls = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(bad("no http:// or https://")),
     };
-    let head = format!(
-        "{} {} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         {authorization}Content-Type: {}\r\nContent-Length: {}\r\n\r\n",
-        call.method,
-        call.path,
-        call.content_type,
-        call.body.len()
-    );
-    let raw = if tls {
-        let connection = client(call.ca, authority)?;
-        let mut stream = rustls::StreamOwned::new(connection, stream);
-        exchange(&mut stream, head.as_bytes(), call.body)
-    } else {
-        exchange(&mut stream, head.as_bytes(), call.body)
+    if uri.path() != "/" && !uri.path().is_empty() {
+        return Err(bad("a path is not expected"));
     }
-    .map_err(|e| format!("talking to {base}: {e}"))?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("{base} did not answer in HTTP"))?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let body = &raw[split + 4..];
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("{base} did not answer in HTTP"))?;
-    let chunked = head
-        .lines()
-        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
-    let bytes = if chunked {
-        dechunk(body)
+    let authority = uri.authority().ok_or_else(|| bad("no host"))?;
+    let host = authority.host();
+    Ok(Base {
+        tls,
+        authority: authority.as_str().to_owned(),
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port: authority.port_u16().unwrap_or(if tls { 443 } else { 80 }),
+    })
+}
+
+async fn exchange(call: &Call<'_>, base: &Base) -> Result<Answer, String> {
+    let stream = TcpStream::connect((base.host.as_str(), base.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot reach the admin API at {}: {e} (is the appliance running? its address is \
+                 [admin] listen in its configuration)",
+                call.base
+            )
+        })?;
+    let _ = stream.set_nodelay(true);
+    let mut request = hyper::Request::builder()
+        .method(call.method)
+        .uri(call.path)
+        .header(HOST, base.authority.as_str())
+        .header(CONTENT_TYPE, call.content_type)
+        .header(USER_AGENT, concat!("appliance/", env!("CARGO_PKG_VERSION")));
+    if !call.token.is_empty() {
+        request = request.header(AUTHORIZATION, format!("Bearer {}", call.token));
+    }
+    let request = request
+        .body(Full::new(Bytes::copy_from_slice(call.body)))
+        .map_err(|e| format!("request {} {}: {e}", call.method, call.path))?;
+    let talking = |e: &dyn std::fmt::Display| format!("talking to {}: {e}", call.base);
+    let response = if base.tls {
+        let name = ServerName::try_from(base.host.clone())
+            .map_err(|e| format!("{:?} is not a server name: {e}", base.host))?;
+        let secured = TlsConnector::from(tls_config(call.ca)?)
+            .connect(name, stream)
+            .await
+            .map_err(|e| format!("TLS with {}: {e}", call.base))?;
+        round_trip(TokioIo::new(secured), request).await
     } else {
-        body.to_vec()
-    };
+        round_trip(TokioIo::new(stream), request).await
+    }
+    .map_err(|e| talking(&e))?;
+    let status = response.status().as_u16();
+    let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| talking(&e))?
+        .to_bytes()
+        .to_vec();
     Ok(Answer {
         status,
         body: String::from_utf8_lossy(&bytes).into_owned(),
@@ -116,71 +154,75 @@ pub fn send(call: &Call<'_>, timeout: Duration) -> Result<Answer, String> {
     })
 }
 
-/// Writes the request and reads the answer until the server closes the connection.
-fn exchange(
-    stream: &mut (impl Read + Write),
-    head: &[u8],
-    body: &[u8],
-) -> std::io::Result<Vec<u8>> {
-    stream.write_all(head)?;
-    stream.write_all(body)?;
-    stream.flush()?;
-    let mut raw = Vec::new();
-    match stream.take(MAX_ANSWER_BYTES).read_to_end(&mut raw) {
-        // A server that closes without TLS's close_notify has still answered in full: HTTP
-        // said where the answer ends (Connection: close).
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => Ok(raw),
-        Err(e) => Err(e),
-        Ok(_) => Ok(raw),
-    }
+async fn round_trip<T>(
+    io: T,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+    // The connection runs beside the request until the answer has been read.
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    sender.send_request(request).await
 }
 
-/// A TLS client for `authority` that trusts only the CA in `ca`.
-fn client(ca: &Path, authority: &str) -> Result<rustls::ClientConnection, String> {
+/// TLS that trusts the CA in `ca`, or the host's CA certificates when there is no such file
+/// (an admin port with a certificate from the organisation's CA).
+fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
-    let certificates = CertificateDer::pem_file_iter(ca)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
-    if certificates.is_empty() {
-        return Err(format!("--ca {}: no certificate in the file", ca.display()));
-    }
-    for certificate in certificates {
-        roots
-            .add(certificate)
+    if ca.exists() {
+        let certificates = CertificateDer::pem_file_iter(ca)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
             .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        if certificates.is_empty() {
+            return Err(format!("--ca {}: no certificate in the file", ca.display()));
+        }
+        for certificate in certificates {
+            roots
+                .add(certificate)
+                .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        }
+    } else {
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        if roots.is_empty() {
+            return Err(format!(
+                "no CA to check the admin server's certificate: {} does not exist and the host \
+                 has no CA certificates; pass --ca FILE",
+                ca.display()
+            ));
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    // The host without its port; an IPv6 address without its brackets.
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => authority,
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|e| format!("--admin: {host:?} is not a server name: {e}"))?;
-    rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
-/// Joins a chunked body.
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&rest[..line_end])
-            .ok()
-            .and_then(|size| usize::from_str_radix(size.trim(), 16).ok());
-        let after = &rest[line_end + 2..];
-        let Some(size) = size.filter(|size| *size > 0 && after.len() >= *size) else {
-            break;
-        };
-        out.extend_from_slice(&after[..size]);
-        rest = after[size..]
-            .strip_prefix(b"\r\n")
-            .unwrap_or(&after[size..]);
+#[cfg(test)]
+mod tests {
+    use super::parse_base;
+
+    #[test]
+    fn base_urls_name_scheme_host_and_port() {
+        let base = parse_base("https://[::1]:8443").expect("IPv6");
+        assert!(base.tls);
+        assert_eq!(
+            (base.host.as_str(), base.port, base.authority.as_str()),
+            ("::1", 8443, "[::1]:8443")
+        );
+        let base = parse_base("http://admin.example:8080/").expect("trailing slash");
+        assert!(!base.tls);
+        assert_eq!((base.host.as_str(), base.port), ("admin.example", 8080));
+        assert_eq!(parse_base("http://localhost").expect("no port").port, 80);
+        for bad in ["127.0.0.1:8080", "ftp://x:1", "http://x:1/api", "http://"] {
+            assert!(parse_base(bad).is_err(), "{bad}");
+        }
     }
-    out
 }

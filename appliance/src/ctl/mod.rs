@@ -3,26 +3,22 @@
 //! contract's types (`tf_admin_api`): a reply is parsed into its route's type before it is
 //! shown, and an error into `ErrorBody`.
 
+pub(crate) mod connect;
 pub(crate) mod http;
+pub(crate) mod show;
 pub(crate) mod webhooks;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    DeliveriesReply, DiffReply, ErrorBody, Operation, ReceiptReply, Revision, RollbackRequest,
-    StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged,
-    WebhookReplayed, WebhooksReply,
+    Operation, ReceiptVerdict, ReceiptsQuery, Revision, RollbackRequest, TenantId, UtcTime,
 };
 
-use crate::cli::{CtlArgs, CtlWhat};
-use crate::output;
-
-/// How long a call may take (a promotion waits for every shard).
-const TIMEOUT: Duration = Duration::from_secs(60);
+use crate::cli::{CtlArgs, CtlWhat, TokenWhat};
+use crate::{output, times};
+use connect::{AdminApi, Failure};
 
 /// One call to the admin API.
 struct Request {
@@ -58,80 +54,44 @@ impl Request {
     }
 }
 
-/// Runs one `appliance ctl` command. Exit 0 done, 1 refused by the appliance, 2 unusable
-/// arguments, unreachable, or not allowed (401, 403).
+/// Runs one `appliance ctl` command. Exit 0 done, 1 failed (refused, not allowed,
+/// unreachable), 2 bad usage.
 pub fn run(args: CtlArgs) -> ExitCode {
-    if let CtlWhat::Token { name, roles } = &args.what {
-        return new_token(name, roles);
+    match execute(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("appliance ctl"),
     }
-    let token = match token(args.token_file.as_deref(), args.state_dir.as_deref()) {
-        Ok(token) => token,
-        Err(message) => return usage(&message),
-    };
-    let request = match request(&args.what) {
-        Ok(request) => request,
-        Err(message) => return usage(&message),
-    };
-    let route = request.operation.route();
-    // An https admin server's certificate is checked against --ca, else the state
-    // directory's development CA (which issued the appliance's default certificate).
-    let ca = args.ca.clone().unwrap_or_else(|| {
-        tf_state::State::resolve(args.state_dir.clone()).join(tf_state::layout::CA_CERT)
-    });
-    let call = http::Call {
-        base: &args.admin,
-        method: route.method.as_str(),
-        path: &request.target,
-        token: &token,
-        content_type: request.content_type,
-        body: &request.body,
-        ca: &ca,
-    };
-    let answer = match http::send(&call, TIMEOUT) {
-        Ok(answer) => answer,
-        Err(message) => return usage(&message),
-    };
-    if (200..300).contains(&answer.status) {
-        match reply_text(request.operation, &answer.body) {
-            Ok(text) => output::line(text),
-            Err(e) => {
-                // Done all the same (the appliance said so): show what it answered, and why it
-                // was not read as this version's reply.
-                eprintln!(
-                    "appliance ctl: the answer of {} {} is not the reply this version knows: {e}",
-                    route.method, route.path
-                );
-                output::line(as_received(&answer.body));
-            }
-        }
-        return ExitCode::SUCCESS;
+}
+
+fn execute(args: &CtlArgs) -> Result<(), Failure> {
+    if let CtlWhat::Token {
+        what: TokenWhat::New { name, roles },
+    } = &args.what
+    {
+        return new_token(name, roles, args.json);
     }
-    match serde_json::from_str::<ErrorBody>(&answer.body) {
-        Ok(error) => {
+    let request = request(&args.what).map_err(Failure::Usage)?;
+    let api = AdminApi::new(&args.admin)?;
+    let answer = api.send(
+        request.operation,
+        &request.target,
+        request.content_type,
+        &request.body,
+    )?;
+    match show::reply(request.operation, &answer.body, args.json) {
+        Ok(text) => output::line(text),
+        Err(e) => {
+            // Done all the same (the appliance said so): show what it answered, and why it
+            // was not read as this version's reply.
+            let route = request.operation.route();
             eprintln!(
-                "appliance ctl: {} ({}): {}",
-                error.error, answer.status, error.message
+                "appliance ctl: the answer of {} {} is not the reply this version knows: {e}",
+                route.method, route.path
             );
-            for problem in error.problems.iter().flatten() {
-                eprintln!("  - {}", problem.message);
-            }
-            if let Some(seconds) = error.retry_after {
-                eprintln!("  retry in {seconds} s");
-            }
+            output::line(show::as_received(&answer.body));
         }
-        // Not an error this version knows (an older or newer appliance, or not the admin API):
-        // its text as it came.
-        Err(_) => eprintln!(
-            "appliance ctl: error ({}): {}",
-            answer.status,
-            answer.body.trim()
-        ),
     }
-    if answer.status == 401 || answer.status == 403 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(())
 }
 
 /// The call a command makes; an unusable argument (an unreadable bundle file) as a message.
@@ -151,6 +111,48 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             Operation::Receipt,
             path(Operation::Receipt).replace("{seq}", &seq.to_string()),
         ),
+        CtlWhat::Receipts {
+            tenant,
+            from,
+            to,
+            request_id,
+            verdict,
+            limit,
+            before,
+        } => {
+            let now = jiff::ZonedDateTime::now();
+            let time = |flag: &str, text: &Option<String>| {
+                text.as_deref()
+                    .map(|text| times::parse(text, &now).map(UtcTime))
+                    .transpose()
+                    .map_err(|e| format!("{flag}: {e}"))
+            };
+            let verdict = verdict
+                .as_deref()
+                .map(|name| {
+                    ReceiptVerdict::parse(name).ok_or_else(|| {
+                        format!("--verdict {name:?}: use valid, invalid or rejected")
+                    })
+                })
+                .transpose()?;
+            let query = ReceiptsQuery {
+                tenant: tenant.clone().map(TenantId),
+                from: time("--from", from)?,
+                to: time("--to", to)?,
+                request_id: *request_id,
+                verdict,
+                before: *before,
+                limit: Some(*limit),
+            };
+            get(
+                Operation::SearchReceipts,
+                format!(
+                    "{}?{}",
+                    path(Operation::SearchReceipts),
+                    query.to_query_string()
+                ),
+            )
+        }
         CtlWhat::Diff { revision, against } => {
             let mut target = path(Operation::Diff).replace("{revision}", &revision.to_string());
             if let Some(old) = against {
@@ -196,62 +198,12 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             }
         }
         CtlWhat::Webhooks { what } => return webhooks::request(what),
-        CtlWhat::Token { .. } => return Err("`ctl token` makes no call".into()),
+        CtlWhat::Token { .. } => return Err("`ctl token new` makes no call".into()),
     })
 }
 
-/// A successful reply, parsed into its route's type (which checks it) and shown as pretty
-/// JSON, in the order the server wrote it.
-fn reply_text(operation: Operation, body: &str) -> Result<String, serde_json::Error> {
-    match operation {
-        Operation::Status => typed::<StatusReply>(body),
-        Operation::Timeline => typed::<TimelineReply>(body),
-        Operation::Diff => typed::<DiffReply>(body),
-        Operation::Validate => typed::<ValidateReply>(body),
-        Operation::Promote | Operation::Rollback => typed::<Switched>(body),
-        Operation::Receipt => typed::<ReceiptReply>(body),
-        Operation::Webhooks => typed::<WebhooksReply>(body),
-        Operation::AddWebhook => typed::<WebhookAdded>(body),
-        Operation::ChangeWebhook => typed::<WebhookChanged>(body),
-        Operation::Deliveries => typed::<DeliveriesReply>(body),
-        Operation::ReplayWebhook => typed::<WebhookReplayed>(body),
-        // `ctl` calls no other route.
-        _ => Ok(as_received(body)),
-    }
-}
-
-fn typed<T: DeserializeOwned + Serialize>(body: &str) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&serde_json::from_str::<T>(body)?)
-}
-
-/// A body as received: pretty if it is JSON, else its text.
-fn as_received(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .and_then(|value| serde_json::to_string_pretty(&value))
-        .unwrap_or_else(|_| body.to_owned())
-}
-
-/// The token: `--token-file`, else `$TF_ADMIN_TOKEN`, else the state directory's development
-/// token.
-pub(crate) fn token(file: Option<&Path>, state_dir: Option<&Path>) -> Result<String, String> {
-    if let Some(file) = file {
-        return read_token(file);
-    }
-    if let Ok(token) = std::env::var("TF_ADMIN_TOKEN") {
-        return Ok(token.trim().to_owned());
-    }
-    let state = tf_state::State::resolve(state_dir.map(Path::to_path_buf));
-    let dev = state.join(tf_admin::auth::DEV_TOKEN_FILE);
-    read_token(&dev).map_err(|e| format!("{e}; pass --token-file FILE or set TF_ADMIN_TOKEN"))
-}
-
-fn read_token(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|t| t.trim().to_owned())
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn new_token(name: &str, roles: &[String]) -> ExitCode {
+/// `ctl token new`: a new token, printed once, and its `[[admin.tokens]]` entry.
+fn new_token(name: &str, roles: &[String], json: bool) -> Result<(), Failure> {
     let token = tf_admin::auth::new_token();
     let entry = tf_config::AdminToken {
         name: name.to_owned(),
@@ -259,11 +211,20 @@ fn new_token(name: &str, roles: &[String]) -> ExitCode {
         sha256: hex::encode(tf_admin::auth::digest(&token)),
     };
     let mut config = tf_config::Config::default();
-    config.admin.tokens.push(entry);
+    config.admin.tokens.push(entry.clone());
     // The entry is checked exactly as the appliance will check it.
     let text = toml::to_string(&config).unwrap_or_default();
-    if let Err(e) = tf_config::Config::parse(&text, &PathBuf::from("--name/--role")) {
-        return usage(&e.to_string());
+    tf_config::Config::parse(&text, Path::new("--name/--role"))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if json {
+        let made = serde_json::json!({
+            "name": entry.name,
+            "roles": entry.roles,
+            "token": token,
+            "sha256": entry.sha256,
+        });
+        output::line(serde_json::to_string_pretty(&made).unwrap_or_default());
+        return Ok(());
     }
     output::line(format!(
         "token (give it to {name}; it is shown once): {token}"
@@ -271,23 +232,9 @@ fn new_token(name: &str, roles: &[String]) -> ExitCode {
     output::line("add to the appliance configuration, then restart the appliance:");
     output::line("");
     output::line("[[admin.tokens]]");
-    output::line(format!("name = {:?}", name));
-    output::line(format!(
-        "roles = [{}]",
-        roles
-            .iter()
-            .map(|r| format!("{r:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    output::line(format!(
-        "sha256 = {:?}",
-        hex::encode(tf_admin::auth::digest(&token))
-    ));
-    ExitCode::SUCCESS
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("appliance ctl: {message}");
-    ExitCode::from(2)
+    output::line(format!("name = {:?}", entry.name));
+    let roles: Vec<String> = entry.roles.iter().map(|r| format!("{r:?}")).collect();
+    output::line(format!("roles = [{}]", roles.join(", ")));
+    output::line(format!("sha256 = {:?}", entry.sha256));
+    Ok(())
 }

@@ -22,7 +22,7 @@ pub struct Exported {
     pub pruned: Vec<tf_evidence::PrunedPart>,
 }
 
-/// Writes the bundle into `out`, which must not exist or be empty.
+/// Writes the bundle into `out`, which must not exist or be empty, for `from_us < to_us`.
 pub fn export(
     ledger: &SqliteLedger,
     signer: &mut ReceiptSigner,
@@ -32,15 +32,7 @@ pub fn export(
     to_us: u64,
     out: &Path,
 ) -> anyhow::Result<Exported> {
-    if from_us >= to_us {
-        anyhow::bail!("--from must be before --to");
-    }
-    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
-        anyhow::bail!(
-            "{}: the folder is not empty; export into a new folder",
-            out.display()
-        );
-    }
+    // The caller checked the period and that `out` is new or empty.
     std::fs::create_dir_all(out.join(RECEIPTS_DIR))?;
     let mut files = Vec::new();
     let mut seqs = Vec::new();

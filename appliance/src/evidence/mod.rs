@@ -3,34 +3,88 @@
 
 mod export;
 mod log_part;
-mod time;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use tf_ledger::SqliteLedger;
+use tf_ledger::{Ledger, SqliteLedger};
 
 use crate::cli::StateArgs;
-use crate::output;
+use crate::exit::Failure;
+use crate::{output, times};
 use tf_state::{State, layout};
 
-/// `appliance evidence export`.
-pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) -> ExitCode {
-    let run = || -> anyhow::Result<export::Exported> {
-        let from_us = time::parse(from).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-        let to_us = time::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
-        let state = State::open_existing(&State::resolve(state.state_dir))?;
+/// The period when none is given.
+const DEFAULT_PERIOD_US: u64 = 24 * 3_600 * 1_000_000;
+
+/// `appliance evidence export`: exit 0 written, 1 failed, 2 bad usage.
+pub fn export(
+    tenant: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    out: &Path,
+    state: StateArgs,
+) -> ExitCode {
+    let now = jiff::ZonedDateTime::now();
+    let run = || -> Result<export::Exported, Failure> {
+        let to_us = match to {
+            Some(to) => times::parse(to, &now).map_err(|e| Failure::Usage(format!("--to: {e}")))?,
+            None => times::parse("now", &now).map_err(Failure::Usage)?,
+        };
+        let from_us = match from {
+            Some(from) => {
+                times::parse(from, &now).map_err(|e| Failure::Usage(format!("--from: {e}")))?
+            }
+            None => to_us.saturating_sub(DEFAULT_PERIOD_US),
+        };
+        if from_us >= to_us {
+            return Err(Failure::Usage(format!(
+                "--from ({}) must be before --to ({})",
+                times::format(from_us),
+                times::format(to_us)
+            )));
+        }
+        if out.exists() && std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some())
+        {
+            return Err(Failure::Usage(format!(
+                "{}: the folder is not empty; export into a new folder",
+                out.display()
+            )));
+        }
+        let failed = |e: anyhow::Error| Failure::Failed(format!("{e:#}"));
+        let state = State::open_existing(&State::resolve(state.state_dir))
+            .map_err(|e| Failure::Usage(e.to_string()))?;
         let path = state.path(layout::LEDGER);
         if !path.exists() {
-            anyhow::bail!(
+            return Err(Failure::Usage(format!(
                 "{}: no ledger yet (it is created by the first `appliance serve`)",
                 path.display()
-            );
+            )));
         }
-        let ledger = SqliteLedger::open_read_only(&path)?;
-        let mut signer = state.receipt_signer()?;
+        let ledger = SqliteLedger::open_read_only(&path).map_err(|e| failed(e.into()))?;
+        let known = ledger.tenants().map_err(|e| failed(e.into()))?;
+        if !known.iter().any(|name| name == tenant) {
+            return Err(Failure::Usage(format!(
+                "tenant {tenant:?} has no receipt in this ledger; tenants with receipts: {}",
+                match known.is_empty() {
+                    true => "none yet".to_owned(),
+                    false => known.join(", "),
+                }
+            )));
+        }
+        output::line(format!(
+            "period: {} to {}{}",
+            times::format(from_us),
+            times::format(to_us),
+            match (from, to) {
+                (None, None) => " (the last 24 hours; --from and --to choose another)",
+                (None, Some(_)) => " (the 24 hours before --to)",
+                _ => "",
+            }
+        ));
+        let mut signer = state.receipt_signer().map_err(|e| failed(e.into()))?;
         let log_dir = tf_log::LogDir::at(&state.path(layout::LOG_DIR));
-        export::export(&ledger, &mut signer, &log_dir, tenant, from_us, to_us, out)
+        export::export(&ledger, &mut signer, &log_dir, tenant, from_us, to_us, out).map_err(failed)
     };
     match run() {
         Ok(done) => {
@@ -54,8 +108,8 @@ pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) 
                     "pruned: receipts {} to {} (decided {} to {}) are no longer in the ledger; compliance snapshot {} holds them",
                     part.from_seq,
                     part.to_seq,
-                    time::format(part.decided_from_us),
-                    time::format(part.decided_to_us),
+                    times::format(part.decided_from_us),
+                    times::format(part.decided_to_us),
                     part.sealed_by
                 ));
             }
@@ -65,10 +119,7 @@ pub fn export(tenant: &str, from: &str, to: &str, out: &Path, state: StateArgs) 
             ));
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("appliance evidence export: {error:#}");
-            ExitCode::from(2)
-        }
+        Err(failure) => failure.report("appliance evidence export"),
     }
 }
 
@@ -111,8 +162,8 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
                  matches the manifest signed by appliance key {}",
                 m.receipts.count,
                 m.tenant,
-                time::format(m.from_unix_us),
-                time::format(m.to_unix_us),
+                times::format(m.from_unix_us),
+                times::format(m.to_unix_us),
                 m.appliance_key_id
             ));
             ExitCode::SUCCESS

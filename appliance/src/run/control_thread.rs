@@ -2,6 +2,7 @@
 //! the admin server. The shards never await its futures, nor it theirs: they meet on the board.
 
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -173,7 +174,15 @@ pub fn webhooks_plan(
     let tls = tf_webhook_client::client_config(extra_ca.as_deref())
         .context("setting up TLS for webhooks (webhooks.ca_file)")?;
     let secrets_dir = state.path(tf_state::layout::WEBHOOK_SECRETS_DIR);
-    std::fs::create_dir_all(&secrets_dir)
+    // Endpoint secrets: owner-only, like the rest of the state directory's secrets (a folder
+    // an earlier version made with the umask's mode is narrowed too).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&secrets_dir)
+        .and_then(|()| {
+            std::fs::set_permissions(&secrets_dir, std::fs::Permissions::from_mode(0o700))
+        })
         .with_context(|| format!("creating {}", secrets_dir.display()))?;
     Ok(OutboxPlan {
         ledger: Box::new(SqliteLedger::open(ledger_path)?),

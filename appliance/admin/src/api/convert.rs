@@ -173,6 +173,7 @@ pub fn receipt(tenant: &str, stored: &StoredReceipt) -> ReceiptReply {
     ReceiptReply {
         seq: stored.seq,
         tenant: tenant.into(),
+        request_id: stored.request_id,
         purpose: stored.purpose.clone(),
         dataset_class: stored.dataset_class.clone(),
         verdict: stored.verdict.clone(),

@@ -11,16 +11,19 @@ mod compliance;
 mod convert;
 mod openapi;
 mod receipts;
+mod search;
 mod status;
-mod summary;
+pub(crate) mod summary;
 mod webhooks;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use actix::{Addr, Handler, Message};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -31,13 +34,15 @@ use tf_metrics::MetricsHub;
 use tf_seam::Board;
 
 use crate::auth::{Permission, Principal, Tokens};
+use crate::history::Sampler;
 use crate::session::{self, Session, Sessions};
 use crate::throttle::{Source, Throttle, retry_after_seconds};
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use receipts::receipt_value;
-pub use status::{budgets_value, overview_value, status_value, tenants_value};
+pub use search::search_receipts_value;
+pub use status::{budgets_value, history_value, overview_value, status_value, tenants_value};
 pub use webhooks::{
     WebhooksApi, add_webhook_value, change_webhook_value, deliveries_value, replay_value,
     webhooks_value,
@@ -72,6 +77,13 @@ pub struct ApiState {
     pub archives: AtomicUsize,
     /// The webhook outbox; `None` where none runs (tests).
     pub webhooks: Option<WebhooksApi>,
+    /// The overview's last hour; `None` until the server starts its sampler.
+    pub history: Option<Addr<Sampler>>,
+    /// The ledger file, searched through read-only connections of its own; `None`: no
+    /// receipt search (tests).
+    pub ledger: Option<PathBuf>,
+    /// Receipt searches running (at most [`search::MAX_SEARCHES`]).
+    pub searches: Arc<AtomicUsize>,
 }
 
 impl ApiState {
@@ -94,6 +106,9 @@ impl ApiState {
             compliance: None,
             archives: AtomicUsize::new(0),
             webhooks: None,
+            history: None,
+            ledger: None,
+            searches: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -118,16 +133,23 @@ pub struct ApiError(pub ErrorBody);
 /// What a route's handler answers: its reply as JSON, or an error body.
 type Answer<T> = Result<web::Json<T>, ApiError>;
 
-/// Registers every route of [`ROUTES`] with its handler.
+/// Registers every route of [`ROUTES`] with its handler, and answers everything else under
+/// `/api` with the `not-found` error body: another method on a route's path, and any other
+/// path. A path, query or JSON body actix cannot read becomes a `bad-request` error body in
+/// the API's words, which the handler answers once the caller is known.
 pub fn configure(config: &mut web::ServiceConfig) {
-    let mut paths: Vec<&str> = Vec::new();
+    let mut paths: Vec<&'static str> = Vec::new();
     for route in &ROUTES {
         if !paths.contains(&route.path) {
             paths.push(route.path);
         }
     }
     for path in paths {
-        let mut resource = web::resource(path).app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
+        let mut resource = web::resource(path)
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::JsonConfig::default().error_handler(json_error));
         for route in ROUTES.iter().filter(|r| r.path == path) {
             match handler(route) {
                 Some(handler) => resource = resource.route(handler),
@@ -136,8 +158,76 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 None => tracing::error!(path = route.path, "admin API route without a handler"),
             }
         }
+        let methods: Vec<&'static str> = ROUTES
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.as_str())
+            .collect();
+        resource = resource.default_service(web::to(move |request: HttpRequest| {
+            let answer = other_method(&request, &methods);
+            async move { answer }
+        }));
         config.service(resource);
     }
+    config.service(web::resource(["/api", "/api/{tail:.*}"]).to(no_route));
+}
+
+/// A method the path does not take.
+fn other_method(request: &HttpRequest, methods: &[&str]) -> HttpResponse {
+    ApiError(ErrorBody::new(
+        ErrorCode::NotFound,
+        format!(
+            "{} takes {}, not {}",
+            request.path(),
+            methods.join(" and "),
+            request.method()
+        ),
+    ))
+    .error_response()
+}
+
+/// A path under `/api` that is no route.
+async fn no_route(request: HttpRequest) -> HttpResponse {
+    ApiError(ErrorBody::new(
+        ErrorCode::NotFound,
+        format!(
+            "no route at {}: GET /api/v1/openapi.json lists them",
+            request.path()
+        ),
+    ))
+    .error_response()
+}
+
+/// A path parameter that did not parse: what serde said of it.
+fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+    let detail = match error {
+        PathError::Deserialize(e) => e.to_string(),
+        _ => "not understood".to_owned(),
+    };
+    ApiError(ErrorBody::new(ErrorCode::BadRequest, detail)).into()
+}
+
+/// A query that did not parse: what serde said of it.
+fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let detail = match error {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        _ => "not understood".to_owned(),
+    };
+    ApiError(ErrorBody::new(ErrorCode::BadRequest, detail)).into()
+}
+
+/// A JSON body that could not be read.
+fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let detail = match error {
+        JsonPayloadError::Deserialize(e) => e.to_string(),
+        JsonPayloadError::ContentType => "send it as application/json".to_owned(),
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            format!("larger than {limit} bytes")
+        }
+        _ => "not read".to_owned(),
+    };
+    ApiError(ErrorBody::new(ErrorCode::BadRequest, detail)).into()
 }
 
 /// The handler of `route`, guarded by its method; `None` for an operation this server does not
@@ -168,6 +258,8 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::ChangeWebhook => method.to(webhooks::change),
         Operation::Deliveries => method.to(webhooks::deliveries),
         Operation::ReplayWebhook => method.to(webhooks::replay),
+        Operation::OverviewHistory => method.to(status::history),
+        Operation::SearchReceipts => method.to(search::search),
         _ => return None,
     })
 }
@@ -307,7 +399,9 @@ pub fn control_error(error: &ControlError) -> ErrorBody {
 /// authorized: nothing unauthenticated is told about parsing.
 fn extracted<T>(part: &str, value: Result<T, actix_web::Error>) -> Result<T, ErrorBody> {
     value.map_err(|e| {
-        if crate::deadline::expired(&e) {
+        if let Some(ApiError(said)) = e.as_error::<ApiError>() {
+            ErrorBody::new(said.error, format!("{part}: {}", said.message))
+        } else if crate::deadline::expired(&e) {
             ErrorBody::new(
                 ErrorCode::RequestTimeout,
                 format!(

@@ -1,15 +1,19 @@
 //! What runs: `GET /api/v1/status` (the policy in force and each shard's revision),
-//! `/overview` (totals since start), `/tenants` (the terms served) and `/budgets` (every cap's
-//! use). The `*_value` functions are shared with the console.
+//! `/overview` (totals since start), `/overview/history` (its last hour), `/tenants` (the
+//! terms served) and `/budgets` (every cap's use). The `*_value` functions are shared with the
+//! console.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{HttpRequest, web};
-use tf_admin_api::{BudgetsReply, ErrorBody, OverviewReply, StatusReply, TenantsReply};
+use tf_admin_api::{
+    BudgetsReply, ErrorBody, HistoryReply, OverviewReply, StatusReply, TenantsReply,
+};
 use tf_control::bundles as messages;
 
 use super::{Answer, ApiState, ask, authorize, convert, summary};
 use crate::auth::Permission;
+use crate::history::{History, ReadHistory};
 
 /// The bundle in force, what a rollback would republish, and each shard's revision.
 pub async fn status_value(state: &ApiState) -> Result<StatusReply, ErrorBody> {
@@ -25,6 +29,16 @@ pub fn overview_value(state: &ApiState) -> OverviewReply {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     summary::overview(&state.metrics, &state.board.pulses(), now_ms)
+}
+
+/// The overview's last hour, as the sampler kept it; no samples where none runs (or it
+/// stopped with the server).
+pub async fn history_value(state: &ApiState) -> HistoryReply {
+    let asked = match &state.history {
+        Some(sampler) => sampler.send(ReadHistory).await.ok(),
+        None => None,
+    };
+    asked.unwrap_or_else(|| History::default().reply())
 }
 
 /// The tenants the shards serve: weight, admission quota, keys, caps.
@@ -56,6 +70,15 @@ pub(super) async fn overview(
 ) -> Answer<OverviewReply> {
     authorize(&request, &state, Permission::Read)?;
     Ok(web::Json(overview_value(&state)))
+}
+
+/// `GET /api/v1/overview/history`.
+pub(super) async fn history(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+) -> Answer<HistoryReply> {
+    authorize(&request, &state, Permission::Read)?;
+    Ok(web::Json(history_value(&state).await))
 }
 
 /// `GET /api/v1/tenants`.

@@ -22,15 +22,15 @@ use super::{ApiState, MAX_BODY_BYTES, configure, handler};
 use crate::auth::{Principal, Tokens};
 
 /// What came back.
-struct Answered {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
+pub(super) struct Answered {
+    pub(super) status: StatusCode,
+    pub(super) headers: header::HeaderMap,
+    pub(super) body: Vec<u8>,
 }
 
 impl Answered {
     /// The body as the contract's error, checked against the status it came with.
-    fn error(&self) -> ErrorBody {
+    pub(super) fn error(&self) -> ErrorBody {
         let error: ErrorBody = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "not an ErrorBody ({e}): {}",
@@ -49,6 +49,11 @@ fn token(role: Role) -> String {
 
 /// The API's state, with the `Bundles` actor's mailbox closed.
 fn state() -> web::Data<ApiState> {
+    web::Data::new(api_state())
+}
+
+/// [`state`], before it is shared.
+pub(super) fn api_state() -> ApiState {
     let context: Context<Bundles> = Context::new();
     let bundles = context.address();
     drop(context);
@@ -66,12 +71,12 @@ fn state() -> web::Data<ApiState> {
         .iter()
         .map(|(token, principal)| (token.as_str(), principal.clone()))
         .collect();
-    web::Data::new(ApiState::new(
+    ApiState::new(
         bundles,
         Tokens::new(&tokens),
         Arc::new(Board::new(2)),
         Arc::new(MetricsHub::new(vec!["demo".into()], 2)),
-    ))
+    )
 }
 
 /// `route`'s path with every number parameter set to 1 and every name to a snapshot's.
@@ -84,7 +89,7 @@ fn concrete(route: &Route) -> String {
         .replace("{id}", "1")
 }
 
-fn request(method: Method, path: &str, token: Option<&str>) -> TestRequest {
+pub(super) fn request(method: Method, path: &str, token: Option<&str>) -> TestRequest {
     let mut request = match method {
         Method::Post => TestRequest::post(),
         _ => TestRequest::get(),
@@ -96,7 +101,7 @@ fn request(method: Method, path: &str, token: Option<&str>) -> TestRequest {
     request
 }
 
-async fn send<S, R, B>(app: &S, request: R) -> Answered
+pub(super) async fn send<S, R, B>(app: &S, request: R) -> Answered
 where
     S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
@@ -112,7 +117,7 @@ where
     }
 }
 
-fn run(test: impl std::future::Future<Output = ()>) {
+pub(super) fn run(test: impl std::future::Future<Output = ()>) {
     actix_web::rt::System::new().block_on(test);
 }
 
@@ -206,20 +211,30 @@ fn every_route_wants_a_known_token_and_answers_no_other_method() {
                 continue;
             }
             let answered = send(&app, other.uri(&path).to_request()).await;
-            assert_eq!(answered.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+            let error = answered.error();
+            assert_eq!(error.error, ErrorCode::NotFound, "{path}");
+            assert!(
+                error.message.contains(route.method.as_str()),
+                "{path}: says which method it takes: {}",
+                error.message
+            );
         }
         for unknown in [
+            "/api",
             "/api/v1",
-            "/api/v1/receipts",
+            "/api/v1/receipt",
             "/api/v1/bundles/1",
+            "/api/v1/overview/history/1",
             "/api/v2/status",
         ] {
-            let answered = send(
-                &app,
-                request(Method::Get, unknown, Some("viewer-token")).to_request(),
-            )
-            .await;
-            assert_eq!(answered.status, StatusCode::NOT_FOUND, "{unknown}");
+            for method in [Method::Get, Method::Post] {
+                let answered = send(
+                    &app,
+                    request(method, unknown, Some("viewer-token")).to_request(),
+                )
+                .await;
+                assert_eq!(answered.error().error, ErrorCode::NotFound, "{unknown}");
+            }
         }
     });
 }
@@ -285,7 +300,7 @@ fn past_the_mailbox_the_control_plane_is_busy_and_says_when_to_retry() {
 fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known() {
     run(async {
         let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
-        let cases: [(Method, &str, &str, Vec<u8>); 10] = [
+        let cases: [(Method, &str, &str, Vec<u8>); 15] = [
             (
                 Method::Get,
                 "/api/v1/receipts/abc",
@@ -348,6 +363,37 @@ fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known
                 "sre-token",
                 br#"{"from": 1, "reason": "r"}"#.to_vec(),
             ),
+            // A receipt search's parameters are read before the ledger is opened (none here).
+            (
+                Method::Get,
+                "/api/v1/receipts?limit=0",
+                "auditor-token",
+                Vec::new(),
+            ),
+            (
+                Method::Get,
+                "/api/v1/receipts?verdict=ok",
+                "auditor-token",
+                Vec::new(),
+            ),
+            (
+                Method::Get,
+                "/api/v1/receipts?from=yesterday",
+                "sre-token",
+                Vec::new(),
+            ),
+            (
+                Method::Get,
+                "/api/v1/receipts?from=2026-11-25&to=2026-11-24",
+                "sre-token",
+                Vec::new(),
+            ),
+            (
+                Method::Get,
+                "/api/v1/receipts?seq=4",
+                "sre-token",
+                Vec::new(),
+            ),
         ];
         for (method, path, token, body) in cases {
             let answered = send(
@@ -360,6 +406,12 @@ fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known
             let error = answered.error();
             assert_eq!(error.error, ErrorCode::BadRequest, "{path}: {error:?}");
             assert!(!error.message.is_empty());
+            // In the API's words, never actix's.
+            assert!(
+                !error.message.to_lowercase().contains("deserialize error"),
+                "{path}: {}",
+                error.message
+            );
             let answered = send(
                 &app,
                 request(method, path, None).set_payload(body).to_request(),

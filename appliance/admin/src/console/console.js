@@ -1,5 +1,12 @@
-// Trust Fabric console: the live overview and bundle upload. Served by the appliance itself.
+// Trust Fabric console: the live overview, its last hour, and bundle upload. Served by the
+// appliance itself.
 "use strict";
+
+// The outcome classes, as the admin API's contract names them (tf_admin_api::Outcomes, which a
+// test checks these two lines against): an invalid verdict is an answer, not an error.
+const REFUSALS = ["over_rate", "mailbox_full", "unknown_key", "over_budget", "denied_by_policy"];
+const ERRORS = ["rejected"];
+const OUTCOMES = ["valid", "invalid"].concat(REFUSALS, ERRORS);
 
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -28,10 +35,8 @@ function percentile(before, after, q) {
 }
 
 function sumOutcomes(tenant, names) {
-  return names.reduce((sum, name) => sum + (tenant.outcomes[name] || 0), 0);
+  return tenant ? names.reduce((sum, name) => sum + (tenant.outcomes[name] || 0), 0) : 0;
 }
-
-const ERRORS = ["invalid", "rejected", "over_rate", "mailbox_full", "unknown_key", "over_budget", "denied_by_policy"];
 
 function setText(id, text) {
   const element = document.getElementById(id);
@@ -53,26 +58,52 @@ async function refreshOverview(previous) {
     setTimeout(() => refreshOverview(previous), 2000);
     return;
   }
+  let invalid = 0;
+  let errors = 0;
+  for (const tenant of reading.tenants) {
+    const name = tenant.tenant;
+    invalid += sumOutcomes(tenant, ["invalid"]);
+    errors += sumOutcomes(tenant, ERRORS);
+    setText("valid-" + name, String(sumOutcomes(tenant, ["valid"])));
+    setText("invalid-" + name, String(sumOutcomes(tenant, ["invalid"])));
+    setText("refused-" + name, String(sumOutcomes(tenant, REFUSALS)));
+    setText("errors-" + name, String(sumOutcomes(tenant, ERRORS)));
+  }
+  setText("live-invalid", String(invalid));
+  setText("live-errors", String(errors));
   if (previous) {
     const seconds = (reading.at_unix_ms - previous.at_unix_ms) / 1000;
-    const rate = seconds > 0 ? (reading.answered - previous.answered) / seconds : 0;
-    setText("live-rate", rate.toFixed(1) + " /s");
+    const perSecond = (count) => (seconds > 0 ? count / seconds : 0);
+    setText("live-rate", perSecond(reading.answered - previous.answered).toFixed(1) + " /s");
     setText("live-p50", ms(percentile(previous.decision_latency_seconds, reading.decision_latency_seconds, 0.5)));
     setText("live-p95", ms(percentile(previous.decision_latency_seconds, reading.decision_latency_seconds, 0.95)));
     setText("live-p99", ms(percentile(previous.decision_latency_seconds, reading.decision_latency_seconds, 0.99)));
     for (const tenant of reading.tenants) {
       const before = previous.tenants.find((t) => t.tenant === tenant.tenant);
-      const decided = sumOutcomes(tenant, ["valid"].concat(ERRORS)) - (before ? sumOutcomes(before, ["valid"].concat(ERRORS)) : 0);
-      const errors = sumOutcomes(tenant, ERRORS) - (before ? sumOutcomes(before, ERRORS) : 0);
-      setText("rate-" + tenant.tenant, (seconds > 0 ? decided / seconds : 0).toFixed(1));
-      setText("errors-" + tenant.tenant, (seconds > 0 ? errors / seconds : 0).toFixed(2));
-      setText("total-" + tenant.tenant, String(sumOutcomes(tenant, ["valid"].concat(ERRORS))));
+      const grew = (names) => sumOutcomes(tenant, names) - sumOutcomes(before, names);
+      setText("rate-" + tenant.tenant, perSecond(grew(OUTCOMES)).toFixed(1));
+      setText("invalid-rate-" + tenant.tenant, perSecond(grew(["invalid"])).toFixed(1));
+      setText("refused-rate-" + tenant.tenant, perSecond(grew(REFUSALS)).toFixed(1));
+      setText("errors-rate-" + tenant.tenant, perSecond(grew(ERRORS)).toFixed(2));
     }
     setText("live-state", "updated " + new Date(reading.at_unix_ms).toISOString().slice(11, 19) + " UTC");
   }
   setText("live-connections", String(reading.connections));
   setText("live-queued", String(reading.queued));
   setTimeout(() => refreshOverview(reading), 2000);
+}
+
+// The last hour's charts, drawn by the appliance: put in place as they come, every 5 s (a
+// sample is taken every 10 s).
+async function refreshHistory() {
+  try {
+    const response = await fetch("/console/overview/history", { credentials: "same-origin", cache: "no-store" });
+    if (response.status === 401) { window.location = "/console/login"; return; }
+    if (response.ok) document.getElementById("history").innerHTML = await response.text();
+  } catch (error) {
+    // The live figures say when the appliance cannot be reached.
+  }
+  setTimeout(refreshHistory, 5000);
 }
 
 async function promote(event) {
@@ -105,6 +136,7 @@ async function promote(event) {
 
 document.addEventListener("DOMContentLoaded", () => {
   if (document.getElementById("live")) refreshOverview(null);
+  if (document.getElementById("history")) setTimeout(refreshHistory, 5000);
   const form = document.getElementById("promote-form");
   if (form) form.addEventListener("submit", promote);
 });

@@ -4,13 +4,17 @@
 //! upload script in `X-CSRF-Token`). Its CSS and script are served from the binary: nothing is
 //! fetched from elsewhere.
 
+mod charts;
 mod compliance;
 mod html;
+mod overview;
 mod pages;
+mod receipts;
 mod webhooks;
 
 use std::time::Instant;
 
+use actix_web::error::{InternalError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -93,7 +97,9 @@ pub fn admit_form(
     }
 }
 
-/// Registers the console's routes.
+/// Registers the console's routes, and answers any other address (outside `/api`) with a
+/// page that leads back to the console; so is a console address whose path or query does not
+/// parse (the API's routes answer those in their own words).
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .app_data(
@@ -101,8 +107,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .limit(FORM_LIMIT)
                 .error_handler(form_error),
         )
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .default_service(web::to(not_found))
         .route("/", web::get().to(to_console))
-        .route("/console", web::get().to(pages::overview))
+        .route("/console", web::get().to(overview::show))
+        .route(
+            "/console/overview/history",
+            web::get().to(overview::history),
+        )
         .route("/console/login", web::get().to(login_form))
         .route("/console/login", web::post().to(login))
         .route("/console/logout", web::post().to(logout))
@@ -114,7 +127,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .route("/console/rollback", web::get().to(pages::confirm_rollback))
         .route("/console/rollback", web::post().to(pages::rollback))
-        .route("/console/receipts", web::get().to(pages::receipts))
+        .route("/console/receipts", web::get().to(receipts::search))
+        .route("/console/receipt", web::get().to(receipts::one))
         .route("/console/compliance", web::get().to(compliance::snapshots))
         .route(
             "/console/compliance/snapshot",
@@ -154,6 +168,51 @@ fn form_error(error: actix_web::error::UrlencodedError, _: &HttpRequest) -> acti
     };
     let page = page(status, "Not read", "", None, &html::notice("bad", message));
     actix_web::error::InternalError::from_response("form not read", page).into()
+}
+
+/// An address the console does not have.
+async fn not_found(request: HttpRequest) -> HttpResponse {
+    lost(
+        &request,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
+}
+
+/// A console address whose path does not parse (`/console/bundles/x/diff`): no such page.
+fn path_error(_: PathError, request: &HttpRequest) -> actix_web::Error {
+    let page = lost(
+        request,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    );
+    InternalError::from_response("no such console page", page).into()
+}
+
+/// A console address whose query does not parse (`?against=x`).
+fn query_error(_: QueryPayloadError, request: &HttpRequest) -> actix_web::Error {
+    let page = lost(
+        request,
+        StatusCode::BAD_REQUEST,
+        "Not understood",
+        "This address asks the console for something it does not understand.",
+    );
+    InternalError::from_response("console query not understood", page).into()
+}
+
+/// A page that says what went wrong and leads back to the console (with the navigation, for
+/// a logged-in user).
+fn lost(request: &HttpRequest, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let session = request
+        .app_data::<web::Data<ApiState>>()
+        .and_then(|state| console_session(request, state));
+    let body = format!(
+        "{}<p><a href=\"/console\" id=\"back\">Back to the console</a></p>",
+        html::notice("bad", message)
+    );
+    page(status, title, "", session.as_ref(), &body)
 }
 
 /// The login page while the caller must wait, with `Retry-After`.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tf_admin_api::{DiffReply, Revision, RollbackRequest};
 
 use super::html::{self, esc, page};
-use super::{csrf_ok, error_page, error_text, logged_in, same_origin, text, text_or_dash};
+use super::{csrf_ok, error_page, logged_in, same_origin, text, text_or_dash};
 use crate::api::{self, ApiState};
 use crate::auth::Permission;
 
@@ -20,83 +20,6 @@ macro_rules! session_or_return {
             Err(answer) => return answer,
         }
     };
-}
-
-pub async fn overview(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
-    let session = session_or_return!(request, state);
-    let status = match api::status_value(&state).await {
-        Ok(status) => status,
-        Err(error) => return error_page(&error, &session, "/console"),
-    };
-    let overview = api::overview_value(&state);
-    let mut body = String::from("<div id=\"live\" class=\"cards\">");
-    for (id, label, initial) in [
-        ("live-rate", "Answers per second", "…".to_owned()),
-        ("live-p50", "Decision p50", "…".to_owned()),
-        ("live-p95", "Decision p95", "…".to_owned()),
-        ("live-p99", "Decision p99", "…".to_owned()),
-        (
-            "live-connections",
-            "Connections",
-            text(overview.connections),
-        ),
-        (
-            "live-queued",
-            "Queued for verification",
-            text(overview.queued),
-        ),
-        (
-            "live-revision",
-            "Bundle revision in force",
-            text(status.revision),
-        ),
-    ] {
-        let _ = write!(
-            body,
-            "<div class=\"card\"><div class=\"label\">{label}</div>\
-             <div class=\"value\" id=\"{id}\">{initial}</div></div>"
-        );
-    }
-    body.push_str(
-        "</div><p class=\"muted\" id=\"live-state\">Rates and percentiles cover the last two \
-         seconds; they appear after the second reading.</p>\
-         <h2>Per tenant</h2><table><thead><tr><th>Tenant</th><th class=\"num\">Decided /s</th>\
-         <th class=\"num\">Errors /s</th><th class=\"num\">Decided since start</th>\
-         </tr></thead><tbody>",
-    );
-    for tenant in &overview.tenants {
-        let name = &tenant.tenant.0;
-        let total = tenant.outcomes.total();
-        let _ = write!(
-            body,
-            "<tr><td>{n}</td><td class=\"num\" id=\"rate-{n}\">…</td>\
-             <td class=\"num\" id=\"errors-{n}\">…</td><td class=\"num\" id=\"total-{n}\">{total}</td></tr>",
-            n = esc(name)
-        );
-    }
-    body.push_str(
-        "</tbody></table><h2>Shards</h2><table><thead><tr><th>Shard</th>\
-        <th class=\"num\">Bundle revision</th><th class=\"num\">Connections</th>\
-        <th class=\"num\">Answered</th></tr></thead><tbody>",
-    );
-    for shard in &status.shards {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            text(shard.shard),
-            text(shard.policy_revision),
-            text(shard.connections),
-            text(shard.answered)
-        );
-    }
-    body.push_str("</tbody></table>");
-    page(
-        StatusCode::OK,
-        "Overview",
-        "/console",
-        Some(&session),
-        &body,
-    )
 }
 
 pub async fn tenants(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
@@ -198,9 +121,25 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
     );
     let events = &timeline.timeline;
     for event in events.iter().rev() {
-        let to = event.to_revision;
-        let mut actions =
-            format!("<a href=\"/console/bundles/{to}/diff\">diff against revision {active}</a>");
+        let (from, to) = (event.from_revision, event.to_revision);
+        // What the switch changed: its revision against the one in force before it (the
+        // configuration file before the first promotion, which is no stored bundle).
+        let mut actions = if from.0 == 0 {
+            "<span class=\"muted\">the first bundle: the configuration file was in force \
+             before</span>"
+                .to_owned()
+        } else {
+            format!(
+                "<a class=\"changes\" href=\"/console/bundles/{to}/diff?against={from}\">\
+                 what it changed</a>"
+            )
+        };
+        if to != active {
+            let _ = write!(
+                actions,
+                " · <a href=\"/console/bundles/{to}/diff\">against revision {active}</a>"
+            );
+        }
         if may_roll_back && to != active {
             let _ = write!(
                 actions,
@@ -209,14 +148,13 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
         }
         let _ = write!(
             body,
-            "<tr class=\"event\"><td>{}</td><td>{}</td><td class=\"action\">{}</td><td>{} → {to}</td>\
-             <td>{}</td><td>{}</td><td>{actions}</td></tr>",
-            text(event.seq),
+            "<tr class=\"event\" id=\"event-{seq}\"><td>{seq}</td><td>{}</td><td class=\"action\">{}</td>\
+             <td>{from} → {to}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
             text(&event.at),
             text(event.action),
-            text(event.from_revision),
             text(&event.actor),
-            text(&event.reason)
+            text(&event.reason),
+            seq = event.seq,
         );
     }
     if events.is_empty() {
@@ -283,7 +221,10 @@ pub async fn diff(
             );
             page(
                 StatusCode::OK,
-                &format!("Revision {revision}: what changes"),
+                &format!(
+                    "Revision {revision}: what changes from revision {}",
+                    diff.old.revision
+                ),
                 "/console/bundles",
                 Some(&session),
                 &body,
@@ -382,68 +323,5 @@ pub async fn rollback(
             page(StatusCode::OK, "Rolled back", here, Some(&session), &body)
         }
         Err(error) => error_page(&error, &session, here),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ReceiptQuery {
-    seq: Option<String>,
-}
-
-pub async fn receipts(
-    request: HttpRequest,
-    state: web::Data<ApiState>,
-    query: web::Query<ReceiptQuery>,
-) -> HttpResponse {
-    let session = session_or_return!(request, state);
-    let here = "/console/receipts";
-    let mut body = String::from(
-        "<form method=\"get\" action=\"/console/receipts\"><label for=\"seq\">Ledger sequence number \
-         (on every receipt as <code>ledger_seq</code>)</label>\
-         <input type=\"number\" id=\"seq\" name=\"seq\" min=\"1\" required> <button type=\"submit\">Look up</button></form>",
-    );
-    let Some(seq) = query.seq.as_deref().filter(|s| !s.is_empty()) else {
-        return page(StatusCode::OK, "Receipts", here, Some(&session), &body);
-    };
-    let Ok(seq) = seq.trim().parse::<u64>() else {
-        body.push_str(&html::notice(
-            "bad",
-            "A sequence number is a whole number, such as 42.",
-        ));
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Receipts",
-            here,
-            Some(&session),
-            &body,
-        );
-    };
-    if let Err(error) = api::may(&session.principal, Permission::ReadReceipts) {
-        return error_page(&error, &session, here);
-    }
-    match api::receipt_value(&state, seq).await {
-        Ok(receipt) => {
-            let _ = write!(
-                body,
-                "<h2>Receipt {seq}</h2><table><tbody>\
-                 <tr><th>Tenant</th><td>{}</td></tr><tr><th>Verdict</th><td>{}</td></tr>\
-                 <tr><th>Purpose</th><td>{}</td></tr><tr><th>Dataset class</th><td>{}</td></tr>\
-                 <tr><th>Charged</th><td>{}</td></tr><tr><th>Decided (UTC)</th><td>{}</td></tr>\
-                 </tbody></table><h2>Signed receipt (DSSE)</h2><pre>{}</pre>",
-                text(&receipt.tenant),
-                text(&receipt.verdict),
-                text(&receipt.purpose),
-                text(&receipt.dataset_class),
-                text(receipt.charged),
-                text(&receipt.decided),
-                esc(&serde_json::to_string_pretty(&receipt.receipt).unwrap_or_default())
-            );
-            page(StatusCode::OK, "Receipts", here, Some(&session), &body)
-        }
-        Err(error) => {
-            let (status, message) = error_text(&error);
-            body.push_str(&html::notice("bad", &message));
-            page(status, "Receipts", here, Some(&session), &body)
-        }
     }
 }

@@ -156,6 +156,7 @@ fn a_stored_receipt_converts_with_its_envelope_and_payload() {
     let envelope_json = r#"{"payload":"eyJ0ZW5hbnQiOiJkZW1vIiwibGVkZ2VyX3NlcSI6OX0=","payloadType":"application/vnd.trust-fabric.receipt.v1+json","signatures":[{"keyid":"k1","sig":"c2ln"}]}"#;
     let stored = StoredReceipt {
         seq: 9,
+        request_id: 41,
         purpose: "kyc".into(),
         dataset_class: "P1".into(),
         verdict: "valid".into(),
@@ -165,6 +166,7 @@ fn a_stored_receipt_converts_with_its_envelope_and_payload() {
     };
     let reply = receipt("demo", &stored);
     assert_eq!((reply.seq, reply.tenant.0.as_str()), (9, "demo"));
+    assert_eq!(reply.request_id, 41);
     assert_eq!(
         (
             reply.purpose.as_str(),

@@ -1,0 +1,599 @@
+//! The docs match the code. Each test takes its names from the code (the built `partner`
+//! binary's help, the wire crate's lists and archived types, receipts and a state directory a
+//! real appliance left) and fails, naming what is missing, when a doc falls behind:
+//! `docs/partner-guide.md`, `docs/wire-protocol.md`, `docs/receipts.md` and
+//! `docs/state-directory.md`.
+
+#[path = "support/receipts.rs"]
+mod receipts;
+#[path = "support/server.rs"]
+mod server;
+mod support;
+
+use std::collections::BTreeSet;
+use std::mem::{align_of, align_of_val, size_of, size_of_val};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use server::Server;
+use tf_receipts::ReceiptSigner;
+use tf_wire::{
+    ArchivedBudgetQuery, ArchivedBudgetStatus, ArchivedCapState, ArchivedCurve,
+    ArchivedDatasetClass, ArchivedErrorCode, ArchivedErrorReply, ArchivedKeyRegistered,
+    ArchivedLogProof, ArchivedLogProofQuery, ArchivedMessage, ArchivedOverBudget,
+    ArchivedPolicyDenial, ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey,
+    ArchivedStatement, ArchivedSubmit, ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery,
+    BudgetStatus, CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
+    KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PolicyDenial, ReceiptEnvelope,
+    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireLimits,
+};
+
+#[test]
+fn the_partner_guide_names_every_command_and_option() {
+    let guide = doc("partner-guide.md");
+    let mut commands = Vec::new();
+    let mut options = BTreeSet::new();
+    walk_help(&mut Vec::new(), &mut commands, &mut options);
+    assert!(
+        commands.len() >= 7 && options.contains("state-dir"),
+        "the help was not read: {commands:?} {options:?}"
+    );
+
+    let mut missing: Vec<String> = commands
+        .iter()
+        .map(|path| format!("partner {}", path.join(" ")))
+        .filter(|command| !names(&guide, command))
+        .collect();
+    missing.extend(
+        options
+            .iter()
+            .map(|option| format!("--{option}"))
+            .filter(|option| !names(&guide, option)),
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/partner-guide.md does not name {missing:?}"
+    );
+}
+
+#[test]
+fn the_wire_protocol_names_every_message_and_error_code_with_its_tag() {
+    let page = doc("wire-protocol.md");
+    let mut missing = Vec::new();
+    for (tag, name) in Message::NAMES.iter().enumerate() {
+        if !page.contains(&format!("| {tag} | `{name}` |")) {
+            missing.push(format!("message {name} (tag {tag})"));
+        }
+    }
+    for (tag, name) in ErrorCode::NAMES.iter().enumerate() {
+        if !page.contains(&format!("| {tag} | `{name}` |")) {
+            missing.push(format!("error code {name} (tag {tag})"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/wire-protocol.md has no table row `| tag | `name` |` for {missing:?}"
+    );
+}
+
+/// The names the wire crate lists are its variants' own, in tag order: each sample's `Debug`
+/// form starts with its name, and its archived tag byte is the name's index.
+#[test]
+fn the_wire_crates_name_lists_spell_every_variant_in_tag_order() {
+    let messages = sample_messages();
+    assert_eq!(
+        messages.iter().map(Message::name).collect::<Vec<_>>(),
+        Message::NAMES,
+        "one sample per message type, in declaration order"
+    );
+    for (tag, message) in messages.iter().enumerate() {
+        assert!(
+            spelled(&format!("{message:?}"), message.name()),
+            "{message:?}"
+        );
+        // The `Message` is the body's last 184 bytes; its tag is its first.
+        assert_eq!(usize::from(root(message)[0]), tag, "{message:?}");
+    }
+    let codes = sample_codes();
+    assert_eq!(
+        codes.iter().map(ErrorCode::name).collect::<Vec<_>>(),
+        ErrorCode::NAMES,
+        "one sample per error code, in declaration order"
+    );
+    for (tag, code) in codes.into_iter().enumerate() {
+        let name = code.name();
+        assert!(spelled(&format!("{code:?}"), name), "{code:?}");
+        // The `ErrorReply` starts at 8, its code at 8 more.
+        let message = Message::Error(ErrorReply {
+            request_id: 0,
+            code,
+        });
+        assert_eq!(usize::from(root(&message)[16]), tag, "{name}");
+    }
+}
+
+#[test]
+fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
+    let page = doc("wire-protocol.md");
+    let frame = example_frame(&page);
+    let expected = example_message();
+    let mut encoded = Vec::new();
+    tf_wire::encode(&expected, &mut encoded).expect("encodes");
+    assert_eq!(
+        hex::encode(&frame),
+        hex::encode(&encoded),
+        "the example frame in docs/wire-protocol.md is not what the encoder writes"
+    );
+    let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+    let archived = decoder.decode(&frame).expect("the example frame decodes");
+    assert_eq!(tf_wire::to_owned(archived), expected);
+
+    // Strings and lists have no type of their own here: measure them inside the example.
+    let ArchivedMessage::Submit(submit) = archived else {
+        panic!("the example is a Submit")
+    };
+    let ArchivedStatement::Groth16 { proof, .. } = &submit.statement else {
+        panic!("the example is a Groth16 statement")
+    };
+    assert_eq!(
+        (size_of_val(&submit.purpose), align_of_val(&submit.purpose)),
+        (size_of_val(proof), align_of_val(proof)),
+        "strings and lists share one heading"
+    );
+
+    let layouts = [
+        layout::<ArchivedMessage>("`Message`"),
+        layout::<ArchivedSubmit>("`Submit`"),
+        layout::<ArchivedStatement>("`Statement`"),
+        layout::<ArchivedDatasetClass>("`DatasetClass`"),
+        layout::<ArchivedCurve>("`Curve`"),
+        layout::<ArchivedVerdictCode>("`VerdictCode`"),
+        layout::<ArchivedVerdictReply>("`VerdictReply`"),
+        layout::<ArchivedReceiptEnvelope>("`ReceiptEnvelope`"),
+        layout::<ArchivedReceiptSignature>("`ReceiptSignature`"),
+        layout::<ArchivedErrorReply>("`ErrorReply`"),
+        layout::<ArchivedErrorCode>("`ErrorCode`"),
+        layout::<ArchivedOverBudget>("`OverBudget`"),
+        layout::<ArchivedCapState>("`CapState`"),
+        layout::<ArchivedPolicyDenial>("`PolicyDenial`"),
+        layout::<ArchivedRegisterKey>("`RegisterKey`"),
+        layout::<ArchivedKeyRegistered>("`KeyRegistered`"),
+        layout::<ArchivedBudgetQuery>("`BudgetQuery`"),
+        layout::<ArchivedBudgetStatus>("`BudgetStatus`"),
+        layout::<ArchivedLogProofQuery>("`LogProofQuery`"),
+        layout::<ArchivedLogProof>("`LogProof`"),
+        (
+            "Strings and lists",
+            size_of_val(&submit.purpose),
+            align_of_val(&submit.purpose),
+        ),
+    ];
+    let missing: Vec<String> = layouts
+        .iter()
+        .filter(|(name, size, align)| !has_layout_heading(&page, name, *size, *align))
+        .map(|(name, size, align)| format!("#### {name}: {size} bytes, alignment {align}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/wire-protocol.md has no layout heading {missing:?}"
+    );
+}
+
+/// One appliance, started on a fresh state directory and stopped: the demo tenant registers
+/// keys and submits requests with `partner demo`, whose receipts and the state directory left
+/// behind are checked against their pages.
+#[test]
+fn receipts_and_the_state_directory_are_named_as_a_real_appliance_leaves_them() {
+    let mut server = Server::start("", &[], &[]);
+    let out = server.dir.path().join("receipts");
+    let demo = Command::new(partner_binary())
+        .arg("--state-dir")
+        .arg(&server.state)
+        .arg("demo")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("partner demo runs");
+    assert!(
+        demo.status.success(),
+        "partner demo: {}\n{}",
+        String::from_utf8_lossy(&demo.stdout),
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    // Stop once the log has signed a checkpoint, so its files are there to be named too.
+    let checkpoint = server.state.join("log/checkpoint");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint.exists() {
+        assert!(Instant::now() < deadline, "no checkpoint: {}", server.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = server.terminate();
+    assert!(status.success(), "{}", server.log());
+
+    check_receipts(&out);
+    check_state_directory(&server.state);
+}
+
+/// Every key of the receipts `partner demo` saved (envelopes and decoded payloads), and of a
+/// signed receipt with every optional field present, is named in docs/receipts.md.
+fn check_receipts(out: &Path) {
+    let mut keys = BTreeSet::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(out).expect("the demo's receipts") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("a receipt");
+        envelope_keys(&text, &mut keys);
+        files += 1;
+    }
+    assert!(
+        files > 0,
+        "partner demo saved no receipt in {}",
+        out.display()
+    );
+    // Optional fields are absent from some receipts (`reason` when valid, `budget_remaining`
+    // when no cap applies): a receipt with all of them covers the schema.
+    let mut signer = ReceiptSigner::from_secret(&[7; 32]);
+    let mut full = receipts::sample_receipt(&signer, 1);
+    full.reason = Some("why".into());
+    full.budget_remaining = Some(1);
+    envelope_keys(&signer.sign(full).to_json(), &mut keys);
+    assert!(
+        keys.contains("ledger_seq") && keys.contains("keyid"),
+        "{keys:?}"
+    );
+
+    let page = doc("receipts.md");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|key| !page.contains(&format!("`{key}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/receipts.md does not name the receipt fields {missing:?}"
+    );
+}
+
+/// Every file and folder in the state directory, as docs/state-directory.md names it:
+/// per-tenant, per-key, per-tile, per-endpoint and per-packet names by their pattern.
+fn check_state_directory(state: &Path) {
+    let mut found = Vec::new();
+    walk(state, state, &mut found);
+    let names: BTreeSet<String> = found.iter().map(|path| pattern(path)).collect();
+    for expected in [
+        "ledger.sqlite",
+        "log/checkpoint",
+        "partner.toml",
+        "tenants/<id>/keys",
+        "verifying-keys/<key id>.<curve>",
+    ] {
+        assert!(names.contains(expected), "{expected} not left: {found:?}");
+    }
+
+    let page = doc("state-directory.md");
+    let mut missing: Vec<String> = names
+        .iter()
+        .filter(|name| !page.contains(&format!("`{name}`")))
+        .cloned()
+        .collect();
+    // The curves registered keys are stored under are spelled out too.
+    missing.extend(
+        found
+            .iter()
+            .filter_map(|path| path.strip_prefix("verifying-keys/"))
+            .filter_map(|file| file.rsplit_once('.').map(|(_, curve)| curve.to_owned()))
+            .filter(|curve| !page.contains(&format!("`{curve}`"))),
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/state-directory.md does not name {missing:?} (found {found:?})"
+    );
+}
+
+/// The documented name of a path in the state directory (folders end with `/`). Names that
+/// vary are matched by pattern: `tenants/<id>/...`, `verifying-keys/<key id>.<curve>`,
+/// `log/tile/<L>/<N>` and `log/tile/entries/<N>`, `webhooks/<id>.secrets`, and compliance
+/// packets `compliance/snapshot-<period end>/` (their contents are docs/compliance.md's).
+fn pattern(path: &str) -> String {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let folder = if path.ends_with('/') { "/" } else { "" };
+    match parts.as_slice() {
+        ["tenants", _, rest @ ..] => {
+            let rest: String = rest.iter().map(|p| format!("/{p}")).collect();
+            format!("tenants/<id>{rest}{folder}")
+        }
+        ["verifying-keys", file] if file.contains('.') && !file.ends_with(".partial") => {
+            "verifying-keys/<key id>.<curve>".to_owned()
+        }
+        ["log", "tile", "entries", _, ..] => "log/tile/entries/<N>".to_owned(),
+        ["log", "tile", level] if level.parse::<u8>().is_ok() => "log/tile/<L>/".to_owned(),
+        ["log", "tile", level, _, ..] if level.parse::<u8>().is_ok() => {
+            "log/tile/<L>/<N>".to_owned()
+        }
+        ["webhooks", file] if file.ends_with(".secrets") => "webhooks/<id>.secrets".to_owned(),
+        ["compliance", packet, ..] if packet.starts_with("snapshot-") => {
+            if packet.ends_with(".anchor.json") {
+                "compliance/snapshot-<period end>.anchor.json".to_owned()
+            } else {
+                "compliance/snapshot-<period end>/".to_owned()
+            }
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// Every path under `dir`, relative to `root`, folders with a trailing `/`.
+fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        let relative = path
+            .strip_prefix(root)
+            .expect("under the root")
+            .to_str()
+            .expect("UTF-8 names")
+            .to_owned();
+        if path.is_dir() {
+            found.push(format!("{relative}/"));
+            walk(root, &path, found);
+        } else {
+            found.push(relative);
+        }
+    }
+}
+
+/// Every key in a DSSE JSON envelope and in its decoded payload.
+fn envelope_keys(text: &str, keys: &mut BTreeSet<String>) {
+    let envelope: Value = serde_json::from_str(text).expect("a JSON envelope");
+    json_keys(&envelope, keys);
+    let payload = envelope["payload"].as_str().expect("a payload");
+    let payload = STANDARD.decode(payload).expect("base64");
+    let payload: Value = serde_json::from_slice(&payload).expect("a JSON payload");
+    json_keys(&payload, keys);
+}
+
+fn json_keys(value: &Value, keys: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                keys.insert(key.clone());
+                json_keys(value, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| json_keys(item, keys)),
+        _ => {}
+    }
+}
+
+/// Runs `partner <path> --help`, collects its commands (as paths) and options, and recurses
+/// into each command; `help` is clap's own.
+fn walk_help(
+    path: &mut Vec<String>,
+    commands: &mut Vec<Vec<String>>,
+    options: &mut BTreeSet<String>,
+) {
+    let out = Command::new(partner_binary())
+        .args(path.iter())
+        .arg("--help")
+        .output()
+        .expect("partner runs");
+    assert!(out.status.success(), "partner {path:?} --help failed");
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    options.extend(help.lines().filter_map(option_name));
+    for command in command_names(&help) {
+        path.push(command);
+        commands.push(path.clone());
+        walk_help(path, commands, options);
+        path.pop();
+    }
+}
+
+/// The commands in a help text's `Commands:` section, without `help`.
+fn command_names(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| line.trim() != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        // A command's line is indented two spaces; a wrapped description more.
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|command| *command != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The long option a help line introduces (`  -h, --help ...`, `      --state-dir <DIR> ...`).
+fn option_name(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    let line = match line.as_bytes() {
+        [b'-', short, b',', b' ', ..] if *short != b'-' => &line[4..],
+        _ => line,
+    };
+    let name: String = line
+        .strip_prefix("--")?
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Whether `page` names `name` as a whole word: not as the start of a longer name
+/// (`partner receipt` inside `partner receipts`, `--key` inside `--key-id`).
+fn names(page: &str, name: &str) -> bool {
+    page.match_indices(name).any(|(at, _)| {
+        !page[at + name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+/// Whether `page` has a `####` heading naming `name` with this size and alignment.
+fn has_layout_heading(page: &str, name: &str, size: usize, align: usize) -> bool {
+    let unit = if size == 1 { "byte" } else { "bytes" };
+    let tail = format!(": {size} {unit}, alignment {align}");
+    page.lines()
+        .any(|line| line.starts_with("#### ") && line.contains(name) && line.ends_with(&tail))
+}
+
+fn layout<T>(name: &'static str) -> (&'static str, usize, usize) {
+    (name, size_of::<T>(), align_of::<T>())
+}
+
+/// The bytes of the example frame: the `text` block after its heading, one `label: hex ...`
+/// line at a time.
+fn example_frame(page: &str) -> Vec<u8> {
+    let heading = "### Example: a `Submit` frame";
+    let after = &page[page.find(heading).expect("the example's heading")..];
+    let block = after
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block after the example's heading");
+    block
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .flat_map(|(_, bytes)| bytes.split_whitespace())
+        .map(|byte| u8::from_str_radix(byte, 16).expect("hex bytes"))
+        .collect()
+}
+
+/// The message the example frame describes.
+fn example_message() -> Message {
+    let mut seven = [0u8; 32];
+    seven[0] = 7;
+    Message::Submit(Submit {
+        request_id: 42,
+        purpose: "fraud-check".into(),
+        dataset_class: DatasetClass::P1,
+        statement: Statement::Groth16 {
+            curve: Curve::Bn254,
+            key_id: [0x11; 32],
+            proof: vec![0x22; 4],
+            public_inputs: vec![seven],
+        },
+    })
+}
+
+/// The archived `Message` at the end of a message's frame.
+fn root(message: &Message) -> Vec<u8> {
+    let mut frame = Vec::new();
+    tf_wire::encode(message, &mut frame).expect("encodes");
+    let root = size_of::<ArchivedMessage>();
+    frame[frame.len() - root..].to_vec()
+}
+
+/// Whether a `Debug` form starts with the variant `name` (not a longer one).
+fn spelled(debug: &str, name: &str) -> bool {
+    debug
+        .strip_prefix(name)
+        .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+}
+
+/// One message of each type, in declaration order.
+fn sample_messages() -> Vec<Message> {
+    vec![
+        example_message(),
+        Message::Verdict(VerdictReply {
+            request_id: 1,
+            verdict: VerdictCode::Valid,
+            reason: String::new(),
+            statement_digest: [0; 32],
+            receipt: ReceiptEnvelope {
+                payload_type: String::new(),
+                payload: Vec::new(),
+                signatures: Vec::new(),
+            },
+        }),
+        Message::Error(ErrorReply {
+            request_id: 1,
+            code: ErrorCode::Internal,
+        }),
+        Message::RegisterKey(RegisterKey {
+            request_id: 1,
+            curve: Curve::Bn254,
+            key: Vec::new(),
+        }),
+        Message::KeyRegistered(KeyRegistered {
+            request_id: 1,
+            key_id: [0; 32],
+        }),
+        Message::BudgetQuery(BudgetQuery { request_id: 1 }),
+        Message::BudgetStatus(BudgetStatus {
+            request_id: 1,
+            caps: vec![cap()],
+        }),
+        Message::LogProofQuery(LogProofQuery {
+            request_id: 1,
+            index: 1,
+        }),
+        Message::LogProof(LogProof {
+            request_id: 1,
+            checkpoint: String::new(),
+            index: 1,
+            tree_size: 2,
+            hashes: Vec::new(),
+        }),
+    ]
+}
+
+/// One error code of each kind, in declaration order.
+fn sample_codes() -> Vec<ErrorCode> {
+    let text = String::new;
+    vec![
+        ErrorCode::Busy { retry_after_ms: 1 },
+        ErrorCode::OverBudget(OverBudget {
+            cap: cap(),
+            requested: 1,
+            contact: text(),
+        }),
+        ErrorCode::Denied { reason: text() },
+        ErrorCode::UnknownKey { key_id: [0; 32] },
+        ErrorCode::Malformed { detail: text() },
+        ErrorCode::UnsupportedVersion { supported: 1 },
+        ErrorCode::Internal,
+        ErrorCode::ShuttingDown,
+        ErrorCode::KeyRefused { detail: text() },
+        ErrorCode::DeniedByPolicy(PolicyDenial {
+            revision: 1,
+            bundle_hash: [0; 32],
+            policies: Vec::new(),
+            request: text(),
+        }),
+        ErrorCode::NotInLogYet {
+            index: 1,
+            tree_size: 1,
+            retry_after_ms: 1,
+        },
+        ErrorCode::LogUnavailable { detail: text() },
+    ]
+}
+
+fn cap() -> CapState {
+    CapState {
+        tenant: "demo".into(),
+        purpose: String::new(),
+        dataset_class: DatasetClass::P0,
+        window: "day".into(),
+        limit: 1,
+        used: 0,
+        reserved: 0,
+        remaining: 1,
+        resets_at_unix_ms: 0,
+    }
+}
+
+/// A page of docs/.
+fn doc(name: &str) -> String {
+    let path = support::root().join("docs").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The partner CLI, built beside the appliance (`tests/run` builds every binary first).
+fn partner_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_appliance")).with_file_name("partner");
+    assert!(
+        path.exists(),
+        "{} is missing: run the suite with tests/run, which builds the partner binary",
+        path.display()
+    );
+    path
+}
