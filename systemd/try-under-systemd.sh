@@ -28,23 +28,26 @@ fi
 
 work="$root/target/systemd-try"
 mkdir -p "$work/rw" "$work/merged"
+# Paths quoted for the shell that runs the boot script (a checkout path may hold spaces).
+qwork=$(printf %q "$work")
+qroot=$(printf %q "$root")
 boot=$(cat <<EOF
 set -e
-mount -t tmpfs tmpfs $work/rw
-mkdir -p $work/rw/upper $work/rw/work
-mount -t overlay overlay -o lowerdir=/,upperdir=$work/rw/upper,workdir=$work/rw/work $work/merged
-m=$work/merged
-mount -t proc proc \$m/proc
-mount --bind /sys \$m/sys
-mount -t cgroup2 none \$m/sys/fs/cgroup
-mount --rbind /dev \$m/dev
-mount -t tmpfs tmpfs \$m/run
-mount -t tmpfs tmpfs \$m/tmp
+mount -t tmpfs tmpfs $qwork/rw
+mkdir -p $qwork/rw/upper $qwork/rw/work
+mount -t overlay overlay -o lowerdir=/,upperdir=$qwork/rw/upper,workdir=$qwork/rw/work $qwork/merged
+m=$qwork/merged
+mount -t proc proc "\$m"/proc
+mount --bind /sys "\$m"/sys
+mount -t cgroup2 none "\$m"/sys/fs/cgroup
+mount --rbind /dev "\$m"/dev
+mount -t tmpfs tmpfs "\$m"/run
+mount -t tmpfs tmpfs "\$m"/tmp
 # The checkout, wherever it lives: under the temporary directory just hidden, or on a file
 # system of its own that the overlay of / does not show.
-mkdir -p \$m$root
-mount --bind $root \$m$root
-exec chroot \$m env container=other /lib/systemd/systemd --system --log-target=journal
+mkdir -p "\$m"$qroot
+mount --bind $qroot "\$m"$qroot
+exec chroot "\$m" env container=other /lib/systemd/systemd --system --log-target=journal
 EOF
 )
 setsid unshare --mount --pid --fork --propagation private --uts bash -c "$boot" \

@@ -245,15 +245,17 @@ fn preflight_warns_about_each_development_default_in_use_and_what_to_configure_i
 }
 
 #[test]
-fn serve_logs_each_development_default_at_start() {
+fn serve_on_loopback_logs_each_development_default_without_alarm() {
+    // Listening on loopback only, the development defaults are what a first start is for:
+    // named, at INFO (`preflight` and a server reachable from elsewhere say WARN).
     let server = Server::start("", &[], &[]);
     let log = server.log();
     for name in DEVELOPMENT_DEFAULTS {
         let line = log
             .lines()
             .find(|l| l.contains("DEVELOPMENT DEFAULT") && l.contains(&format!("\"{name}\"")))
-            .unwrap_or_else(|| panic!("no warning for {name}:\n{log}"));
-        assert!(line.contains("WARN"), "{line}");
+            .unwrap_or_else(|| panic!("no line for {name}:\n{log}"));
+        assert!(line.contains("INFO"), "{line}");
     }
 }
 

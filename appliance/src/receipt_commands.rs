@@ -18,7 +18,7 @@ const MAX_RECEIPT_BYTES: u64 = 1 << 20;
 pub fn public_key(public_key: Option<&str>, state: StateArgs) -> Result<VerifyingKey, String> {
     match public_key {
         Some(hex_key) => parse_key(hex_key),
-        None => State::open_existing(&State::resolve(state.state_dir))
+        None => State::open_existing(&crate::ctl::connect::state_dir(state.state_dir))
             .and_then(|s| s.receipt_signer())
             .map(|signer| signer.public_key())
             .map_err(|e| format!("{e}; or pass --public-key")),
@@ -41,7 +41,7 @@ pub fn verify(
     inclusion: Option<Inclusion>,
     state: StateArgs,
 ) -> ExitCode {
-    let state_dir = State::resolve(state.state_dir.clone());
+    let state_dir = crate::ctl::connect::state_dir(state.state_dir.clone());
     let key = match self::public_key(public_key, state) {
         Ok(key) => key,
         Err(message) => return unreadable(&message),

@@ -2,7 +2,8 @@
 //! `today` and `yesterday` (the start of the day), a span before now (`7d`, `24h`, `90 minutes`,
 //! `1w 2d ago`), RFC 3339 with `Z` or an offset (`2026-11-24T10:00:00+01:00`), a zoned time
 //! (`2026-11-24T10:00[Europe/Paris]`), a date or a time without an offset (`2026-11-24`,
-//! `2026-11-24T10:00`, in the local time zone), or Unix seconds.
+//! `2026-11-24T10:00`, in UTC, as the admin API reads them), or Unix seconds. Days (`today`,
+//! `yesterday`, a date) are UTC days: the same period whatever the host's or the user's zone.
 
 use jiff::civil::DateTime;
 use jiff::{Span, Timestamp, ZonedDateTime};
@@ -10,7 +11,7 @@ use jiff::{Span, Timestamp, ZonedDateTime};
 /// What a time on the command line may look like, for messages.
 const FORMS: &str = "now, today, yesterday, a span before now (7d, 24h, 90m), RFC 3339 \
      (2026-11-24T10:00:00Z, 2026-11-24T10:00:00+01:00), a zoned time \
-     (2026-11-24T10:00[Europe/Paris]), a date (2026-11-24, local time) or Unix seconds";
+     (2026-11-24T10:00[Europe/Paris]), a date (2026-11-24, UTC) or Unix seconds";
 
 /// Unix microseconds of `text`, read relative to `now` (and in its time zone).
 pub fn parse(text: &str, now: &ZonedDateTime) -> Result<u64, String> {
@@ -64,6 +65,11 @@ fn before_now(text: &str, now: &ZonedDateTime) -> Option<ZonedDateTime> {
     now.checked_sub(span).ok()
 }
 
+/// Now, in UTC: what times without an offset are read relative to.
+pub fn now_utc() -> ZonedDateTime {
+    Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC)
+}
+
 /// A Unix microsecond as UTC, `2026-11-24T10:00:00Z`.
 pub fn format(unix_us: u64) -> String {
     tf_budgets::format_utc(unix_us / 1_000_000)
@@ -111,7 +117,7 @@ mod tests {
         assert_eq!(parse("2026-11-24T11:00:00+01:00", &now), Ok(NOW_US));
         assert_eq!(parse("2026-11-24T11:00[Europe/Paris]", &now), Ok(NOW_US));
         assert_eq!(parse("1795514400", &now), Ok(NOW_US));
-        // Without an offset, a time is in the local zone.
+        // Without an offset, a time is in the zone `now` is in (UTC from the command line).
         let paris = now_in("Europe/Paris");
         assert_eq!(parse("2026-11-24T11:00", &paris), Ok(NOW_US));
         assert_eq!(parse("2026-11-24", &paris), Ok(NOW_US - 11 * HOUR_US));

@@ -171,6 +171,17 @@ impl AdminConfig {
     }
 }
 
+/// Where a server listening on `listen` is reached from this host: an address that listens on
+/// every interface is reached on loopback.
+pub fn reachable_from_here(listen: SocketAddr) -> SocketAddr {
+    let ip = match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    SocketAddr::new(ip, listen.port())
+}
+
 /// A `Host` value split into its host, lower-cased (an IPv6 address in brackets, in its
 /// shortest form), and its port if it has one; `None` when it is not a host name, an IPv4
 /// address or a bracketed IPv6 address, with an optional port from 1 to 65535. Used for both

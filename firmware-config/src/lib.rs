@@ -28,6 +28,7 @@ use tf_engine::Limits;
 
 pub use admin::{
     AdminConfig, AdminTls, AdminTlsFiles, AdminTlsMode, AdminToken, ROLES, parse_host,
+    reachable_from_here,
 };
 pub use budgets::{
     BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose, longest_window_us,

@@ -22,8 +22,8 @@ pub struct AdminArgs {
     #[arg(long, global = true, value_name = "FILE", help_heading = HEADING)]
     pub config: Option<PathBuf>,
     /// For https: the CA (PEM) the admin server's certificate must chain to. Default: the
-    /// state directory's ca.pem (which issued the development certificate) when it exists,
-    /// else the host's CA certificates.
+    /// state directory's ca.pem (which issued the development certificate) or the host's CA
+    /// certificates.
     #[arg(long, global = true, value_name = "FILE", help_heading = HEADING)]
     pub ca: Option<PathBuf>,
     /// A file holding the bearer token. Default: $TF_ADMIN_TOKEN, else the state directory's

@@ -113,6 +113,9 @@ pub struct ComplianceArgs {
     /// key.
     #[command(flatten)]
     pub admin: AdminArgs,
+    /// Print the admin API's reply as JSON instead of text (`list`, `snapshot`).
+    #[arg(long, global = true)]
+    pub json: bool,
     /// What to do.
     #[command(subcommand)]
     pub what: ComplianceWhat,
@@ -124,11 +127,7 @@ pub enum ComplianceWhat {
     /// Every snapshot the appliance keeps: period, receipts, charges, size and status
     /// (damaged, not-anchored, receipts-held, or receipts-pruned: the packet is their only
     /// copy), and what the snapshot worker is doing.
-    List {
-        /// Print the admin API's reply as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Ask for a snapshot sealing everything decided up to now, and wait until it is made.
     Snapshot {
         /// Return once asked, without waiting for the packet.
@@ -445,7 +444,7 @@ pub enum EvidenceWhat {
         tenant: String,
         /// Start of the period (inclusive): a span before now (`7d`, `24h`), `today`,
         /// `yesterday`, RFC 3339 with `Z` or an offset, a zoned time
-        /// (`2026-11-24T10:00[Europe/Paris]`), a date in the local time zone, or Unix seconds.
+        /// (`2026-11-24T10:00[Europe/Paris]`), a date (UTC), or Unix seconds.
         /// Default: 24 hours before the end.
         #[arg(long, value_name = "TIME")]
         from: Option<String>,
@@ -615,7 +614,7 @@ pub enum CtlWhat {
         #[arg(long)]
         tenant: Option<String>,
         /// Decided at or after: a span before now (`7d`, `24h`), `today`, `yesterday`, RFC
-        /// 3339 with `Z` or an offset, a zoned time, a date in the local time zone, or Unix
+        /// 3339 with `Z` or an offset, a zoned time, a date (UTC), or Unix
         /// seconds.
         #[arg(long, value_name = "TIME")]
         from: Option<String>,

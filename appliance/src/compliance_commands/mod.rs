@@ -16,11 +16,14 @@ pub(crate) use crate::ctl::connect::{AdminApi, Failure};
 /// Runs one `appliance compliance` command.
 pub fn run(args: ComplianceArgs) -> ExitCode {
     let outcome = match &args.what {
-        ComplianceWhat::List { json } => {
-            AdminApi::new(&args.admin).and_then(|api| list::run(&api, *json))
+        ComplianceWhat::List => {
+            AdminApi::new(&args.admin).and_then(|api| list::run(&api, args.json))
         }
-        ComplianceWhat::Snapshot { no_wait, timeout } => AdminApi::new(&args.admin)
-            .and_then(|api| snapshot::run(&api, *no_wait, Duration::from_secs(*timeout))),
+        ComplianceWhat::Snapshot { no_wait, timeout } => {
+            AdminApi::new(&args.admin).and_then(|api| {
+                snapshot::run(&api, *no_wait, Duration::from_secs(*timeout), args.json)
+            })
+        }
         ComplianceWhat::Verify {
             dir,
             previous,

@@ -11,14 +11,25 @@ use crate::output;
 /// How often the listing is read while waiting.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Asks, and unless `no_wait`, waits up to `timeout` for the packet.
-pub(super) fn run(api: &AdminApi, no_wait: bool, timeout: Duration) -> Result<(), Failure> {
+/// Asks, and unless `no_wait`, waits up to `timeout` for the packet. With `json`, prints only
+/// the reply asking got (`no_wait`), or the packet's entry in the listing.
+pub(super) fn run(
+    api: &AdminApi,
+    no_wait: bool,
+    timeout: Duration,
+    json: bool,
+) -> Result<(), Failure> {
     let asked: SnapshotAsked =
         api.call(Operation::AskSnapshot, Operation::AskSnapshot.route().path)?;
-    output::line(format!(
-        "asked for {}: everything decided before {}",
-        asked.name, asked.to
-    ));
+    if json && no_wait {
+        return print_json(&asked);
+    }
+    if !json {
+        output::line(format!(
+            "asked for {}: everything decided before {}",
+            asked.name, asked.to
+        ));
+    }
     if no_wait {
         output::line("`appliance compliance list` lists it once made");
         return Ok(());
@@ -28,6 +39,9 @@ pub(super) fn run(api: &AdminApi, no_wait: bool, timeout: Duration) -> Result<()
         let listed: SnapshotsReply =
             api.call(Operation::Snapshots, Operation::Snapshots.route().path)?;
         if let Some(entry) = listed.snapshots.iter().find(|s| s.name == asked.name) {
+            if json {
+                return print_json(entry);
+            }
             output::line(format!("made {}: {}", entry.name, entry.path));
             let counts = match &entry.summary {
                 Some(summary) => format!(
@@ -69,4 +83,10 @@ pub(super) fn run(api: &AdminApi, no_wait: bool, timeout: Duration) -> Result<()
         }
         std::thread::sleep(POLL);
     }
+}
+
+fn print_json(reply: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(reply).map_err(|e| Failure::Failed(e.to_string()))?;
+    output::line(text);
+    Ok(())
 }

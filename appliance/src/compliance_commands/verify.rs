@@ -107,7 +107,7 @@ fn not_verified(name: &str, folder: &Path, problems: &[Problem]) -> Failure {
 
 /// The state directory's published log key, if it has one.
 fn state_log_key(state_dir: Option<PathBuf>) -> Result<Option<String>, Failure> {
-    let root = tf_state::State::resolve(state_dir);
+    let root = crate::ctl::connect::state_dir(state_dir);
     tf_log::LogDir::at(&root.join(tf_state::layout::LOG_DIR))
         .vkey()
         .map_err(|e| Failure::Usage(e.to_string()))

@@ -4,7 +4,6 @@
 //! Exit codes are the same for every command: 0 done, 1 failed (refused, not allowed,
 //! unreachable), 2 bad usage.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +26,8 @@ pub(crate) struct AdminApi {
     base: String,
     token: String,
     ca: PathBuf,
+    /// No `--ca`: the host's CA certificates are trusted beside the development CA.
+    host_roots: bool,
 }
 
 /// How long one call may take (a promotion waits for every shard).
@@ -80,6 +81,7 @@ impl AdminApi {
             base: base.trim_end_matches('/').to_owned(),
             token,
             ca,
+            host_roots: args.ca.is_none(),
         })
     }
 
@@ -101,6 +103,7 @@ impl AdminApi {
             content_type,
             body,
             ca: &self.ca,
+            host_roots: self.host_roots,
         };
         let answer = http::send(&call, TIMEOUT).map_err(|why| {
             if why.starts_with("admin address") {
@@ -109,10 +112,12 @@ impl AdminApi {
                 Failure::Failed(why)
             }
         })?;
-        if (200..300).contains(&answer.status) {
-            Ok(answer)
-        } else {
-            Err(Failure::Failed(refusal(&answer)))
+        match answer.status {
+            200..300 => Ok(answer),
+            // The appliance could not read the request: an argument it refuses (a limit out of
+            // range, a period that ends before it starts) is bad usage, as a local check's is.
+            400 => Err(Failure::Usage(refusal(&answer))),
+            _ => Err(Failure::Failed(refusal(&answer))),
         }
     }
 
@@ -160,6 +165,14 @@ fn refusal(answer: &http::Answer) -> String {
     }
 }
 
+/// The state directory for a command that reads it on this host: `flag`, else the installed
+/// unit's configuration's, else `$STATE_DIRECTORY`, else `./appliance-state` (the order
+/// `ctl` uses).
+pub(crate) fn state_dir(flag: Option<PathBuf>) -> PathBuf {
+    let configured = || installed_config().and_then(|config| config.server.state_dir);
+    tf_state::State::resolve(flag.or_else(configured))
+}
+
 /// The installed unit's configuration if there is one; one that cannot be read is said and
 /// left aside.
 fn installed_config() -> Option<Config> {
@@ -179,19 +192,13 @@ fn admin_url(admin: &AdminConfig) -> Result<String, Failure> {
             "the configuration turns the admin server off ([admin] enabled = false)".into(),
         ));
     }
-    // A server on every address is reached on loopback.
-    let ip = match admin.listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
     let scheme = match admin.tls_mode() {
         AdminTlsMode::Off => "http",
         _ => "https",
     };
     Ok(format!(
         "{scheme}://{}",
-        SocketAddr::new(ip, admin.listen.port())
+        tf_config::reachable_from_here(admin.listen)
     ))
 }
 

@@ -43,9 +43,10 @@ pub struct Call<'a> {
     pub content_type: &'a str,
     /// The body.
     pub body: &'a [u8],
-    /// For `https`: the CA (PEM) the admin server's certificate must chain to; when the file
-    /// does not exist, the host's CA certificates.
+    /// For `https`: the CA (PEM) the admin server's certificate may chain to.
     pub ca: &'a Path,
+    /// For `https`: also trust the host's CA certificates (always when `ca` does not exist).
+    pub host_roots: bool,
 }
 
 /// Where a base URL points.
@@ -131,7 +132,7 @@ async fn exchange(call: &Call<'_>, base: &Base) -> Result<Answer, String> {
     let response = if base.tls {
         let name = ServerName::try_from(base.host.clone())
             .map_err(|e| format!("{:?} is not a server name: {e}", base.host))?;
-        let secured = TlsConnector::from(tls_config(call.ca)?)
+        let secured = TlsConnector::from(tls_config(call.ca, call.host_roots)?)
             .connect(name, stream)
             .await
             .map_err(|e| format!("TLS with {}: {e}", call.base))?;
@@ -169,9 +170,9 @@ where
     sender.send_request(request).await
 }
 
-/// TLS that trusts the CA in `ca`, or the host's CA certificates when there is no such file
-/// (an admin port with a certificate from the organisation's CA).
-fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
+/// TLS that trusts the CA in `ca`, and the host's CA certificates when asked or when there is
+/// no such file (an admin port with a certificate from the organisation's CA).
+fn tls_config(ca: &Path, host_roots: bool) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     if ca.exists() {
         let certificates = CertificateDer::pem_file_iter(ca)
@@ -185,7 +186,8 @@ fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
                 .add(certificate)
                 .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
         }
-    } else {
+    }
+    if host_roots || !ca.exists() {
         roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         if roots.is_empty() {
             return Err(format!(

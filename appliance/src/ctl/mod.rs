@@ -120,7 +120,7 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             limit,
             before,
         } => {
-            let now = jiff::ZonedDateTime::now();
+            let now = times::now_utc();
             let time = |flag: &str, text: &Option<String>| {
                 text.as_deref()
                     .map(|text| times::parse(text, &now).map(UtcTime))

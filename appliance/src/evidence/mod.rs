@@ -25,7 +25,7 @@ pub fn export(
     out: &Path,
     state: StateArgs,
 ) -> ExitCode {
-    let now = jiff::ZonedDateTime::now();
+    let now = times::now_utc();
     let run = || -> Result<export::Exported, Failure> {
         let to_us = match to {
             Some(to) => times::parse(to, &now).map_err(|e| Failure::Usage(format!("--to: {e}")))?,
@@ -52,7 +52,7 @@ pub fn export(
             )));
         }
         let failed = |e: anyhow::Error| Failure::Failed(format!("{e:#}"));
-        let state = State::open_existing(&State::resolve(state.state_dir))
+        let state = State::open_existing(&crate::ctl::connect::state_dir(state.state_dir))
             .map_err(|e| Failure::Usage(e.to_string()))?;
         let path = state.path(layout::LEDGER);
         if !path.exists() {

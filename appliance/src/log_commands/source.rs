@@ -75,6 +75,7 @@ impl LogSource {
             content_type: "text/plain",
             body: &[],
             ca,
+            host_roots: false,
         };
         let answer = http::send(&call, TIMEOUT)?;
         match answer.status {

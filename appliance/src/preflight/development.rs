@@ -2,7 +2,8 @@
 //! configured: an admin token with every role, the state directory's own bundle author key,
 //! and the state directory's CA for partners' certificates. Each gives whoever can read the
 //! state directory (or a copy of it) more than they should have in production, so each is a
-//! WARN while it is in use, naming what to configure instead. `serve` logs the same warnings.
+//! WARN while it is in use, naming what to configure instead. `serve` logs them too: as
+//! warnings when it listens beyond loopback, else as information.
 
 use std::path::Path;
 
@@ -10,6 +11,9 @@ use tf_config::Config;
 use tf_state::layout;
 
 use super::checks::{Check, Status, check};
+
+/// How each of these checks' details begins, so `serve` can tell them from host problems.
+pub const DEVELOPMENT_DEFAULT: &str = "DEVELOPMENT DEFAULT";
 
 /// One row per development default: WARN while it is in use, PASS once configured away.
 pub fn checks(config: &Config, state_dir: &Path) -> Vec<Check> {
@@ -51,7 +55,7 @@ fn admin_token(config: &Config, state_dir: &Path) -> Check {
             state_dir.join(DEV_TOKEN_FILE).display()
         ),
         "configure one [[admin.tokens]] entry per person or system with only the roles it \
-         needs (`appliance ctl token --name oncall --role sre` prints a token and its entry); \
+         needs (`appliance ctl token new --name oncall --role sre` prints a token and its entry); \
          the development token is then refused and its file can be deleted",
     )
 }
@@ -135,7 +139,7 @@ mod tests {
         let rows = checks(&config, Path::new("/var/lib/trust-fabric"));
         for row in &rows {
             assert_eq!(row.status, Status::Warn, "{row:?}");
-            assert!(row.detail.starts_with("DEVELOPMENT DEFAULT"), "{row:?}");
+            assert!(row.detail.starts_with(DEVELOPMENT_DEFAULT), "{row:?}");
         }
         assert!(rows[0].detail.contains("/var/lib/trust-fabric/admin.token"));
         assert!(rows[0].fix.contains("[[admin.tokens]]"));

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub use checks::{Check, Status, Wanted, memlock_needed};
+pub use development::DEVELOPMENT_DEFAULT;
 use tf_config::Config;
 
 use crate::cli::PreflightArgs;

@@ -89,11 +89,23 @@ fn serve(
         return crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg);
     }
     crate::preflight::refuse_on_failure(&checks).map_err(anyhow::Error::msg)?;
+    // On loopback alone the development defaults are what a first start is for: said
+    // quietly (`appliance preflight` lists them). Reachable from elsewhere, they are warnings.
+    let loopback_only =
+        config.server.listen.ip().is_loopback() && config.admin.listen.ip().is_loopback();
     for check in checks
         .iter()
         .filter(|c| c.status != crate::preflight::Status::Pass)
     {
-        tracing::warn!(check = check.name, fix = %check.fix, "{}", check.detail);
+        if loopback_only
+            && check
+                .detail
+                .starts_with(crate::preflight::DEVELOPMENT_DEFAULT)
+        {
+            tracing::info!(check = check.name, fix = %check.fix, "{}", check.detail);
+        } else {
+            tracing::warn!(check = check.name, fix = %check.fix, "{}", check.detail);
+        }
     }
     let state = State::open_or_init(&root, &tf_state::server_names())?;
 
@@ -392,6 +404,7 @@ fn print_hints(
         partner_file.display()
     ));
     if let Some((scheme, admin)) = admin {
+        let admin = tf_config::reachable_from_here(admin);
         let dev_token = root.join(tf_admin::auth::DEV_TOKEN_FILE);
         let sign_in = match dev_token.is_file() {
             true => format!("the development token is in {}", dev_token.display()),

@@ -19,9 +19,17 @@ struct Row {
     a: Option<f64>,
     b: Option<f64>,
     better: Better,
+    /// A change this small (in the figure's own unit) is noise, not worse: run-to-run spread
+    /// of a figure whose baseline is often 0 (error rate, Gini) or one sample (the maximum).
+    noise: f64,
 }
 
 impl Row {
+    /// The same row, with changes up to `noise` not counted as worse.
+    fn noise(self, noise: f64) -> Self {
+        Row { noise, ..self }
+    }
+
     /// How much worse B is than A, in percent of A: 0 when not worse, infinite when A is 0
     /// and B worse (from none to some is worse than any limit).
     fn worse_percent(&self) -> Option<f64> {
@@ -31,7 +39,7 @@ impl Row {
             Better::Higher => a - b,
             Better::Neither => return None,
         };
-        Some(if worse_by <= 1e-12 {
+        Some(if worse_by <= self.noise.max(1e-12) {
             0.0
         } else if a.abs() <= 1e-12 {
             f64::INFINITY
@@ -47,6 +55,7 @@ fn rows(a: &Report, b: &Report) -> Vec<Row> {
         a: pick(a),
         b: pick(b),
         better,
+        noise: 0.0,
     };
     vec![
         row(
@@ -63,7 +72,8 @@ fn rows(a: &Report, b: &Report) -> Vec<Row> {
             "error rate %",
             &|r| Some(r.overall.counts.error_rate * 100.0),
             Better::Lower,
-        ),
+        )
+        .noise(0.1),
         row("p50 ms", &|r| Some(r.overall.latency_ms.p50), Better::Lower),
         row("p90 ms", &|r| Some(r.overall.latency_ms.p90), Better::Lower),
         row("p95 ms", &|r| Some(r.overall.latency_ms.p95), Better::Lower),
@@ -73,7 +83,8 @@ fn rows(a: &Report, b: &Report) -> Vec<Row> {
             &|r| Some(r.overall.latency_ms.p999),
             Better::Lower,
         ),
-        row("max ms", &|r| Some(r.overall.latency_ms.max), Better::Lower),
+        // One request's latency: shown, never a reason to fail.
+        row("max ms", &|r| Some(r.overall.latency_ms.max), Better::Lower).noise(f64::INFINITY),
         row(
             "in-appliance p99 ms",
             &|r| Some(r.in_appliance_ms.p99),
@@ -84,7 +95,7 @@ fn rows(a: &Report, b: &Report) -> Vec<Row> {
             &|r| Some(r.after_verdict_ms.p99),
             Better::Lower,
         ),
-        row("Gini (0-1)", &|r| Some(r.fairness.gini), Better::Lower),
+        row("Gini (0-1)", &|r| Some(r.fairness.gini), Better::Lower).noise(0.02),
         row("Jain (0-1)", &|r| Some(r.fairness.jain), Better::Higher),
         row(
             "CPU % of cores",
@@ -192,9 +203,19 @@ pub fn compare(a: &Report, b: &Report) -> Comparison {
             change
         ));
     }
+    let mut warnings = differences(a, b);
+    for row in &rows {
+        if row.better != Better::Neither && row.a.is_some() != row.b.is_some() {
+            let has = if row.a.is_some() { "A" } else { "B" };
+            warnings.push(format!(
+                "{}: only {has} has it (measured with --appliance-pid?), so it is not compared",
+                row.name
+            ));
+        }
+    }
     Comparison {
         table,
-        warnings: differences(a, b),
+        warnings,
         rows,
     }
 }
@@ -271,6 +292,7 @@ mod tests {
             a: Some(a),
             b: Some(b),
             better,
+            noise: 0.0,
         }
     }
 
@@ -294,7 +316,18 @@ mod tests {
             a: None,
             b: Some(1.0),
             better: Better::Lower,
+            noise: 0.0,
         };
         assert_eq!(missing.worse_percent(), None);
+    }
+
+    #[test]
+    fn a_change_within_the_noise_is_not_worse() {
+        let errors = row(0.0, 0.05, Better::Lower).noise(0.1);
+        assert_eq!(errors.worse_percent(), Some(0.0));
+        let errors = row(0.0, 0.5, Better::Lower).noise(0.1);
+        assert_eq!(errors.worse_percent(), Some(f64::INFINITY));
+        let max = row(10.0, 900.0, Better::Lower).noise(f64::INFINITY);
+        assert_eq!(max.worse_percent(), Some(0.0));
     }
 }

@@ -314,7 +314,7 @@ fn login_page(status: StatusCode, message: Option<&str>) -> HttpResponse {
         body.push_str(&html::notice("bad", message));
     }
     body.push_str(
-        "<p class=\"muted\">Log in with an admin token (`appliance ctl token` creates one; on a \
+        "<p class=\"muted\">Log in with an admin token (<code>appliance ctl token new</code> creates one; on a \
          development appliance the state directory's <code>admin.token</code> holds every \
          role).</p>\
          <form method=\"post\" action=\"/console/login\">\

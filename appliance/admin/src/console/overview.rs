@@ -1,5 +1,5 @@
 //! The overview page: live figures the script refreshes every 2 s from `/api/v1/overview`,
-//! the last hour's charts (drawn here; the script reloads them every 10 s from
+//! the last hour's charts (drawn here; the script reloads them every 5 s from
 //! `/console/overview/history`), each tenant's requests by class, and the shards.
 //!
 //! Requests are counted in three classes, apart: verdicts (valid, and invalid: a proof that
