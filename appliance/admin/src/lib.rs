@@ -9,7 +9,7 @@ mod compliance_metrics;
 mod console;
 mod deadline;
 mod gate;
-pub mod history;
+
 pub mod hosts;
 mod log;
 mod server;

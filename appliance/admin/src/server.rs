@@ -23,8 +23,8 @@ use tf_metrics::MetricsHub;
 use tf_seam::Board;
 
 use crate::api::ApiState;
+use crate::api::history::Sampler;
 use crate::gate::{self, Gate, HEADER_TIMEOUT};
-use crate::history::Sampler;
 use crate::hosts::AllowedHosts;
 use crate::storage_metrics::StoragePaths;
 

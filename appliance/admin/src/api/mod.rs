@@ -9,6 +9,7 @@ mod archive;
 mod bundles;
 mod compliance;
 mod convert;
+pub mod history;
 mod openapi;
 mod receipts;
 mod search;
@@ -34,9 +35,9 @@ use tf_metrics::MetricsHub;
 use tf_seam::Board;
 
 use crate::auth::{Permission, Principal, Tokens};
-use crate::history::Sampler;
 use crate::session::{self, Session, Sessions};
 use crate::throttle::{Source, Throttle, retry_after_seconds};
+use history::Sampler;
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};

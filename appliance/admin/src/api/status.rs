@@ -11,9 +11,9 @@ use tf_admin_api::{
 };
 use tf_control::bundles as messages;
 
+use super::history::{History, ReadHistory};
 use super::{Answer, ApiState, ask, authorize, convert, summary};
 use crate::auth::Permission;
-use crate::history::{History, ReadHistory};
 
 /// The bundle in force, what a rollback would republish, and each shard's revision.
 pub async fn status_value(state: &ApiState) -> Result<StatusReply, ErrorBody> {

@@ -16,7 +16,7 @@ use tf_admin_api::{HistoryReply, OverviewReply, TenantHistory, TenantId};
 use tf_metrics::MetricsHub;
 use tf_seam::Board;
 
-use crate::api::summary;
+use super::summary;
 
 /// Time between samples.
 pub const INTERVAL: Duration = Duration::from_secs(10);
