@@ -23,7 +23,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_engine::bls::{self, BatchItem, PublicKey, Signature};
 use tf_engine::groth16::decode::{encode_proof, encode_scalar};
-use tf_engine::groth16::{Statement, verify_batch, verify_one};
+use tf_engine::groth16::{
+    Arkworks, Statement, verify_batch, verify_batch_with, verify_one, verify_one_with,
+};
 use tf_engine::{Field, Limits, Verdict};
 
 const BATCH_SIZES: [usize; 4] = [8, 32, 64, 128];
@@ -114,6 +116,22 @@ fn report(title: &str, mut variants: Vec<Variant<'_>>, rounds: usize, single: &s
             median_ratio(single, batch)
         );
     }
+    // The arkworks backend against the engine's (the same on BN254, a control for noise).
+    if variants.iter().any(|v| v.name == "arkworks single") {
+        println!(
+            "  arkworks backend / engine's, single: {:.2}x",
+            median_ratio(find("arkworks single"), single)
+        );
+        for n in BATCH_SIZES {
+            println!(
+                "  arkworks backend / engine's, batch of {n:<3}: {:.2}x",
+                median_ratio(
+                    find(&format!("arkworks batch of {n}")),
+                    find(&format!("batch of {n}"))
+                )
+            );
+        }
+    }
     let engine = find("engine decode+verify from bytes");
     let library = find(library);
     println!(
@@ -164,6 +182,11 @@ fn groth16_variants<E: FromAny>() -> Vec<Variant<'static>> {
         Variant::new("single", SINGLES_PER_ROUND, move || {
             for s in &statements[..SINGLES_PER_ROUND] {
                 assert_eq!(verify_one(key, s), Verdict::Valid);
+            }
+        }),
+        Variant::new("arkworks single", SINGLES_PER_ROUND, move || {
+            for s in &statements[..SINGLES_PER_ROUND] {
+                assert_eq!(verify_one_with::<E, Arkworks>(key, s), Verdict::Valid);
             }
         }),
         Variant::new(
@@ -221,6 +244,15 @@ fn groth16_variants<E: FromAny>() -> Vec<Variant<'static>> {
             let verdicts = verify_batch(key, &statements[..n], &mut rng);
             assert!(verdicts.iter().all(|v| *v == Verdict::Valid));
         }));
+        let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
+        variants.push(Variant::new(
+            format!("arkworks batch of {n}"),
+            n,
+            move || {
+                let verdicts = verify_batch_with::<E, Arkworks, _>(key, &statements[..n], &mut rng);
+                assert!(verdicts.iter().all(|v| *v == Verdict::Valid));
+            },
+        ));
     }
     variants
 }

@@ -1,5 +1,6 @@
 //! The Trust Fabric verification engine: BLS signatures (Ethereum proof-of-possession
-//! ciphersuite, via blst) and Groth16 proofs on BN254 and BLS12-381 (via arkworks), single and
+//! ciphersuite, via blst) and Groth16 proofs on BN254 (via arkworks) and BLS12-381 (via blst,
+//! checked against arkworks in tests; decoding and point checks via arkworks on both), single and
 //! batched.
 //!
 //! It is pure and sans-IO: no runtime, no threads, no clock, no ambient randomness (callers pass

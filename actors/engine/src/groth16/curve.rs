@@ -6,7 +6,7 @@ use std::str::FromStr;
 use ark_ec::pairing::Pairing;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 
-use super::{AnyKey, PreparedKey};
+use super::{AnyKey, Arkworks, Backend, Blst, PreparedKey};
 
 /// A supported Groth16 curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,6 +78,9 @@ pub trait SupportedCurve:
     type G2Config: SWCurveConfig<ScalarField = Self::ScalarField>;
     /// Which curve this is.
     const CURVE: Curve;
+    /// The verifier the engine uses on this curve: the fastest [`Backend`] for it. The others
+    /// stay compiled, and tests check every verdict against them.
+    type Verifier: Backend<Self>;
 
     /// The key if it is on this curve.
     fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>>;
@@ -87,6 +90,7 @@ impl SupportedCurve for ark_bn254::Bn254 {
     type G1Config = ark_bn254::g1::Config;
     type G2Config = ark_bn254::g2::Config;
     const CURVE: Curve = Curve::Bn254;
+    type Verifier = Arkworks;
 
     fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>> {
         match key {
@@ -100,6 +104,9 @@ impl SupportedCurve for ark_bls12_381::Bls12_381 {
     type G1Config = ark_bls12_381::g1::Config;
     type G2Config = ark_bls12_381::g2::Config;
     const CURVE: Curve = Curve::Bls12_381;
+    /// blst's pairing and multi-scalar multiplication are about twice as fast as arkworks' on
+    /// BLS12-381 (see `docs/verification-engine.md`).
+    type Verifier = Blst;
 
     fn key_of(key: &AnyKey) -> Option<&PreparedKey<Self>> {
         match key {

@@ -9,7 +9,7 @@ use ark_ec::AffineRepr;
 use ark_groth16::{PreparedVerifyingKey, VerifyingKey, prepare_verifying_key};
 
 use super::decode::{decode_verifying_key, encode_verifying_key};
-use super::{Curve, SupportedCurve};
+use super::{Backend, Curve, SupportedCurve};
 use crate::{KeyId, Limits, Rejection};
 
 /// A verifying key with its pairing precomputations, ready for single and batch verification.
@@ -19,6 +19,8 @@ pub struct PreparedKey<E: SupportedCurve> {
     pub(crate) prepared: PreparedVerifyingKey<E>,
     /// `-beta` in G2, prepared: the batch check pairs it with the summed `alpha` term.
     pub(crate) neg_beta_g2: E::G2Prepared,
+    /// What the curve's verifier keeps besides (blst's form of the key on BLS12-381).
+    pub(crate) verifier: <E::Verifier as Backend<E>>::Prepared,
 }
 
 impl<E: SupportedCurve> PreparedKey<E> {
@@ -50,6 +52,7 @@ impl<E: SupportedCurve> PreparedKey<E> {
         let neg_beta_g2 = (-key.beta_g2.into_group()).into();
         Ok(PreparedKey {
             id,
+            verifier: <E::Verifier as Backend<E>>::prepare(&key),
             prepared: prepare_verifying_key(&key),
             neg_beta_g2,
         })

@@ -1,13 +1,14 @@
-//! Single verification (arkworks' verifier) and batch verification by random linear combination
-//! (the algorithm of bellman's batch verifier), step by step with bisection of failed batches.
+//! Single and batch verification by random linear combination (the algorithm of bellman's batch
+//! verifier), step by step with bisection of failed batches, over whichever [`Backend`] does the
+//! curve arithmetic.
 
 use std::borrow::Borrow;
+use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 
-use ark_ec::pairing::{MillerLoopOutput, PairingOutput};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
-use ark_ff::{One, PrimeField, Zero};
-use ark_groth16::{Groth16, Proof};
+use ark_ff::Zero;
+use ark_groth16::{Proof, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 
 use super::decode::{SCALAR_BYTES, decode_proof, decode_public_inputs};
@@ -71,12 +72,21 @@ impl<E: SupportedCurve> Statement<E> {
     }
 }
 
-/// Verifies one statement.
+/// Verifies one statement with the curve's verifier ([`SupportedCurve::Verifier`]).
 pub fn verify_one<E: SupportedCurve>(key: &PreparedKey<E>, statement: &Statement<E>) -> Verdict {
-    // The input count was checked when the statement was built, so arkworks cannot fail here.
-    let holds = Groth16::<E>::verify_proof(&key.prepared, &statement.proof, &statement.inputs)
-        .unwrap_or(false);
-    Verdict::from_check(holds, InvalidReason::ProofMismatch)
+    verify_one_with::<E, E::Verifier>(key, statement)
+}
+
+/// Verifies one statement with backend `B` (tests and benchmarks compare backends with it).
+pub fn verify_one_with<E: SupportedCurve, B: Backend<E>>(
+    key: &PreparedKey<E>,
+    statement: &Statement<E>,
+) -> Verdict {
+    let scheme = Groth16Scheme::<E, _, &Statement<E>, B>::new(key);
+    match scheme.begin_one(&statement) {
+        Ok(loops) => scheme.finish_one(loops),
+        Err(verdict) => verdict,
+    }
 }
 
 /// Verifies many statements under one key, one verdict per statement in order. A batch that
@@ -87,7 +97,56 @@ pub fn verify_batch<E: SupportedCurve, R: RngCore + CryptoRng>(
     statements: &[Statement<E>],
     rng: &mut R,
 ) -> Vec<Verdict> {
-    BatchRun::new(Groth16Scheme::new(key), statements.iter().collect()).finish(rng)
+    verify_batch_with::<E, E::Verifier, R>(key, statements, rng)
+}
+
+/// [`verify_batch`] with backend `B`.
+pub fn verify_batch_with<E: SupportedCurve, B: Backend<E>, R: RngCore + CryptoRng>(
+    key: &PreparedKey<E>,
+    statements: &[Statement<E>],
+    rng: &mut R,
+) -> Vec<Verdict> {
+    let scheme = Groth16Scheme::<E, _, &Statement<E>, B>::new(key);
+    BatchRun::new(scheme, statements.iter().collect()).finish(rng)
+}
+
+/// The curve arithmetic behind Groth16 verification: [`super::Arkworks`] on every curve,
+/// [`super::Blst`] on BLS12-381. What is checked, the random scalars and the bisection are the
+/// same whichever does it ([`Groth16Scheme`]), so two backends give the same verdicts.
+pub trait Backend<E: SupportedCurve>: Sized {
+    /// What this backend keeps with a prepared key when it is the curve's verifier (besides
+    /// arkworks' prepared key, which every key keeps).
+    type Prepared: Clone + fmt::Debug + Send + Sync;
+    /// A batch check's curve part: the absorbed Miller loops and the G1 sums built so far.
+    type Points;
+    /// Miller loops done, waiting for the final exponentiation.
+    type Loops;
+    /// Statements absorbed per batch step (see [`BatchScheme::CHUNK`]).
+    const CHUNK: usize;
+
+    /// Prepares a key that was checked (no point at infinity among alpha, beta, gamma, delta).
+    fn prepare(key: &VerifyingKey<E>) -> Self::Prepared;
+    /// One statement with the right input count: L = IC_0 + sum_j x_j IC_j, and the Miller
+    /// loops of e(A, B) e(L, -gamma) e(C, -delta).
+    fn single_loops(key: &PreparedKey<E>, statement: &Statement<E>) -> Self::Loops;
+    /// Whether the final exponentiation of `loops` is e(alpha, beta).
+    fn single_holds(key: &PreparedKey<E>, loops: Self::Loops) -> bool;
+    /// An empty check for up to `len` statements.
+    fn start(key: &PreparedKey<E>, len: usize) -> Self::Points;
+    /// Adds the Miller loops of e(r_i A_i, B_i) and r_i C_i for each statement and its scalar.
+    fn absorb(key: &PreparedKey<E>, points: &mut Self::Points, items: &[(&Statement<E>, u64)]);
+    /// Adds sum_j c_j IC_j over `bases` of the key's input bases (`coefficients` are theirs).
+    fn add_inputs(
+        key: &PreparedKey<E>,
+        points: &mut Self::Points,
+        bases: Range<usize>,
+        coefficients: &[E::ScalarField],
+    );
+    /// The absorbed loops times those of e(R alpha, -beta) e(sum r_i L_i, -gamma)
+    /// e(sum r_i C_i, -delta), with R = `r_sum`.
+    fn close(key: &PreparedKey<E>, points: Self::Points, r_sum: &E::ScalarField) -> Self::Loops;
+    /// Whether the final exponentiation of `loops` is one.
+    fn check_holds(loops: Self::Loops) -> bool;
 }
 
 /// Something that holds a prepared key on curve `E`: a borrow, or a shared registry entry.
@@ -103,13 +162,15 @@ impl<E: SupportedCurve> KeyHolder<E> for &PreparedKey<E> {
 }
 
 /// Groth16 batch verification under one key (see [`BatchRun`]), with statements held as `T`
-/// (owned or borrowed).
-pub struct Groth16Scheme<E, K, T> {
+/// (owned or borrowed), the curve arithmetic done by `B`.
+pub struct Groth16Scheme<E, K, T, B = <E as SupportedCurve>::Verifier> {
     key: K,
-    _types: PhantomData<(E, T)>,
+    _types: PhantomData<(E, T, B)>,
 }
 
-impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> Groth16Scheme<E, K, T> {
+impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>>
+    Groth16Scheme<E, K, T, B>
+{
     /// The scheme for statements under `key`.
     pub fn new(key: K) -> Self {
         Groth16Scheme {
@@ -120,27 +181,23 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> Groth16Scheme<
 }
 
 /// A random linear combination of Groth16 equations, built up a chunk at a time (see
-/// [`Groth16Scheme`]'s `holds`).
-pub struct Groth16Check<E: SupportedCurve> {
+/// [`Groth16Scheme`]'s `close`).
+pub struct Groth16Check<E: SupportedCurve, B: Backend<E> = <E as SupportedCurve>::Verifier> {
     /// (R, sum_i r_i x_i1, ...): coefficients of the key's input bases.
     input_coefficients: Vec<E::ScalarField>,
-    /// sum_i r_i L_i over the input bases done so far (see `prepare_close`), and how many.
-    inputs_sum: E::G1,
+    /// How many input bases are in `points` already (see `prepare_close`).
     bases_done: usize,
-    /// sum_i r_i C_i.
-    c_sum: E::G1,
-    /// prod_i of the Miller loops of (r_i A_i, B_i) absorbed so far.
-    product: E::TargetField,
+    points: B::Points,
 }
 
-impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
-    for Groth16Scheme<E, K, T>
+impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>> BatchScheme
+    for Groth16Scheme<E, K, T, B>
 {
     type Item = T;
-    type Check = Groth16Check<E>;
-    type Closing = E::TargetField;
-    type Single = MillerLoopOutput<E>;
-    const CHUNK: usize = 1;
+    type Check = Groth16Check<E, B>;
+    type Closing = B::Loops;
+    type Single = B::Loops;
+    const CHUNK: usize = B::CHUNK;
 
     /// A proof's own verification is one multi-scalar multiplication over its inputs besides
     /// fixed pairings: it is verified alone when that part takes at most [`ONE_INPUTS_WORK`].
@@ -151,78 +208,69 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
 
     /// The batch's multi-scalar multiplication over the key's input bases, as many bases per
     /// step as the allowance holds (at least one).
-    fn prepare_close(&self, check: &mut Groth16Check<E>, allowance: &mut Allowance) -> bool {
-        let bases = &self.key.prepared_key().prepared.vk.gamma_abc_g1;
-        if check.bases_done == bases.len() {
+    fn prepare_close(&self, check: &mut Groth16Check<E, B>, allowance: &mut Allowance) -> bool {
+        let key = self.key.prepared_key();
+        let bases = key.public_inputs() + 1;
+        if check.bases_done == bases {
             return true;
         }
         let per_base = input_work(E::CURVE);
         let fit = (allowance.left() / per_base).max(1) as usize;
-        let end = (check.bases_done + fit).min(bases.len());
+        let end = (check.bases_done + fit).min(bases);
         let _ = allowance.take(per_base * (end - check.bases_done) as u32);
         let range = check.bases_done..end;
         record(Op::InputBases {
             bases: range.len() as u32,
             per_base,
         });
-        check.inputs_sum += E::G1::msm(&bases[range.clone()], &check.input_coefficients[range])
-            .expect("one coefficient per input base");
+        B::add_inputs(
+            key,
+            &mut check.points,
+            range.clone(),
+            &check.input_coefficients[range],
+        );
         check.bases_done = end;
         false
     }
 
-    /// arkworks' verifier cut in two: the inputs' MSM and the multi-Miller loop of
+    /// The verifier cut in two: the inputs' MSM and the multi-Miller loop of
     /// e(A, B) e(inputs, -gamma) e(C, -delta) ...
-    fn begin_one(&self, item: &T) -> Result<MillerLoopOutput<E>, Verdict> {
-        let key = &self.key.prepared_key().prepared;
+    fn begin_one(&self, item: &T) -> Result<B::Loops, Verdict> {
+        let key = self.key.prepared_key();
         let statement = item.borrow();
+        // `Statement`'s fields are public, so its input count is checked again here.
+        if statement.inputs.len() != key.public_inputs() {
+            return Err(Verdict::Invalid(InvalidReason::ProofMismatch));
+        }
         record(Op::InputBases {
-            bases: key.vk.gamma_abc_g1.len() as u32,
+            bases: key.public_inputs() as u32 + 1,
             per_base: input_work(E::CURVE),
         });
-        // The input count was checked when the statement was built, so this cannot fail.
-        let inputs = Groth16::<E>::prepare_inputs(key, &statement.inputs)
-            .map_err(|_| Verdict::Invalid(InvalidReason::ProofMismatch))?;
-        Ok(E::multi_miller_loop(
-            [
-                <E::G1Affine as Into<E::G1Prepared>>::into(statement.proof.a),
-                inputs.into_affine().into(),
-                statement.proof.c.into(),
-            ],
-            [
-                statement.proof.b.into(),
-                key.gamma_g2_neg_pc.clone(),
-                key.delta_g2_neg_pc.clone(),
-            ],
-        ))
+        Ok(B::single_loops(key, statement))
     }
 
     /// ... then the final exponentiation, compared with e(alpha, beta).
-    fn finish_one(&self, loops: MillerLoopOutput<E>) -> Verdict {
-        let key = &self.key.prepared_key().prepared;
-        let holds = E::final_exponentiation(loops).is_some_and(|t| t.0 == key.alpha_g1_beta_g2);
+    fn finish_one(&self, loops: B::Loops) -> Verdict {
+        let holds = B::single_holds(self.key.prepared_key(), loops);
         Verdict::from_check(holds, InvalidReason::ProofMismatch)
     }
 
-    fn begin(&self, _len: usize) -> Groth16Check<E> {
-        let bases = self.key.prepared_key().prepared.vk.gamma_abc_g1.len();
+    fn begin(&self, len: usize) -> Groth16Check<E, B> {
+        let key = self.key.prepared_key();
         Groth16Check {
-            input_coefficients: vec![E::ScalarField::zero(); bases],
-            inputs_sum: E::G1::zero(),
+            input_coefficients: vec![E::ScalarField::zero(); key.public_inputs() + 1],
             bases_done: 0,
-            c_sum: E::G1::zero(),
-            product: E::TargetField::one(),
+            points: B::start(key, len),
         }
     }
 
     fn absorb<R: RngCore + CryptoRng>(
         &self,
-        check: &mut Groth16Check<E>,
+        check: &mut Groth16Check<E, B>,
         items: &[T],
         rng: &mut R,
     ) {
-        let mut g1 = Vec::with_capacity(items.len());
-        let mut g2: Vec<E::G2Prepared> = Vec::with_capacity(items.len());
+        let mut weighted = Vec::with_capacity(items.len());
         for statement in items {
             let statement = statement.borrow();
             let r = nonzero_u64(rng);
@@ -234,14 +282,9 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
             {
                 *coefficient += r_field * input;
             }
-            g1.push(statement.proof.a.mul_bigint([r]));
-            g2.push(statement.proof.b.into());
-            check.c_sum += statement.proof.c.mul_bigint([r]);
+            weighted.push((statement, r));
         }
-        let g1 = E::G1::normalize_batch(&g1)
-            .into_iter()
-            .map(E::G1Prepared::from);
-        check.product *= E::multi_miller_loop(g1, g2).0;
+        B::absorb(self.key.prepared_key(), &mut check.points, &weighted);
     }
 
     /// Checks, for the random non-zero 64-bit r_i,
@@ -250,36 +293,23 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>> BatchScheme
     /// times the Miller loops of e(R alpha, -beta), e(sum r_i L_i, -gamma), e(sum r_i C_i, -delta),
     /// through one final exponentiation, where R = sum r_i and sum r_i L_i is a single MSM over
     /// the key's input bases. A batch with an invalid statement passes with probability <= 2^-64.
-    fn close(&self, check: Groth16Check<E>) -> E::TargetField {
+    fn close(&self, mut check: Groth16Check<E, B>) -> B::Loops {
         let key = self.key.prepared_key();
-        let vk = &key.prepared.vk;
-        let r_sum = check.input_coefficients[0];
         // Every base was done in `prepare_close` (BatchRun calls it until it says so).
-        let inputs_sum = check.inputs_sum
-            + E::G1::msm(
-                &vk.gamma_abc_g1[check.bases_done..],
-                &check.input_coefficients[check.bases_done..],
-            )
-            .expect("one coefficient per input base");
-        let g1 = E::G1::normalize_batch(&[
-            vk.alpha_g1.mul_bigint(r_sum.into_bigint()),
-            inputs_sum,
-            check.c_sum,
-        ]);
-        let g2 = [
-            key.neg_beta_g2.clone(),
-            key.prepared.gamma_g2_neg_pc.clone(),
-            key.prepared.delta_g2_neg_pc.clone(),
-        ];
-        let fixed = E::multi_miller_loop(g1.into_iter().map(E::G1Prepared::from), g2);
-        check.product * fixed.0
+        let bases = check.bases_done..key.public_inputs() + 1;
+        if !bases.is_empty() {
+            B::add_inputs(
+                key,
+                &mut check.points,
+                bases.clone(),
+                &check.input_coefficients[bases],
+            );
+        }
+        B::close(key, check.points, &check.input_coefficients[0])
     }
 
-    fn holds(&self, closing: E::TargetField) -> bool {
-        match E::final_exponentiation(MillerLoopOutput(closing)) {
-            Some(result) => result == PairingOutput::zero(),
-            None => false,
-        }
+    fn holds(&self, closing: B::Loops) -> bool {
+        B::check_holds(closing)
     }
 }
 
@@ -295,6 +325,7 @@ mod tests {
     use rand_core::SeedableRng;
 
     use super::*;
+    use crate::groth16::Arkworks;
     use crate::work::meter;
 
     /// `inputs` public inputs, each constrained to equal itself times one.
@@ -332,7 +363,7 @@ mod tests {
             .collect();
         // One proof under the wrong inputs: the batch fails and is bisected down to it.
         statements[3].inputs[7] += Fr::from(1u64);
-        let scheme = Groth16Scheme::<Bn254, _, &Statement<Bn254>>::new(&key);
+        let scheme = Groth16Scheme::<Bn254, _, &Statement<Bn254>, Arkworks>::new(&key);
         assert!(
             !scheme.one_fits(&&statements[0]),
             "40 inputs are more than a step"
