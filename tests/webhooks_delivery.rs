@@ -471,9 +471,10 @@ fn destinations_inside_the_network_need_local_and_only_an_sre_may_set_it() {
     ] {
         let output = add(&sre, url, false);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        if output.status.code() != Some(1) || !stderr.contains("local") {
+        // An address the appliance refuses to post to is an unusable argument: exit 2.
+        if output.status.code() != Some(2) || !stderr.contains("local") {
             wrong.push(format!(
-                "{url} without --local: expected exit 1 naming `local`, got {}",
+                "{url} without --local: expected exit 2 naming `local`, got {}",
                 outcome(&output)
             ));
         }
