@@ -28,10 +28,11 @@ fn ledger(path: &std::path::Path) -> (SqliteLedger, Vec<Stored>) {
             let decided = 1_000_000 + (n / 6) * 10_000 + (5 - n % 6) / 2 * 1_000;
             let mut receipt = common::receipt(tenant, decided);
             receipt.request_id = n % 7;
-            receipt.verdict = match n % 5 {
-                0 => VerdictLabel::Invalid,
-                3 => VerdictLabel::Rejected,
-                _ => VerdictLabel::Valid,
+            // As the shards write them: a reason with every verdict but `valid`.
+            (receipt.verdict, receipt.reason) = match n % 5 {
+                0 => (VerdictLabel::Invalid, Some("the proof does not verify".into())),
+                3 => (VerdictLabel::Rejected, Some("malformed proof".into())),
+                _ => (VerdictLabel::Valid, None),
             };
             receipt
         })
