@@ -30,7 +30,10 @@ fn ledger(path: &std::path::Path) -> (SqliteLedger, Vec<Stored>) {
             receipt.request_id = n % 7;
             // As the shards write them: a reason with every verdict but `valid`.
             (receipt.verdict, receipt.reason) = match n % 5 {
-                0 => (VerdictLabel::Invalid, Some("the proof does not verify".into())),
+                0 => (
+                    VerdictLabel::Invalid,
+                    Some("the proof does not verify".into()),
+                ),
                 3 => (VerdictLabel::Rejected, Some("malformed proof".into())),
                 _ => (VerdictLabel::Valid, None),
             };
