@@ -177,7 +177,7 @@ async fn charges_are_restored_after_a_restart() {
 #[tokio::test]
 async fn partner_demo_shows_a_budget_running_out() {
     let server = Server::start("", &[], &[]);
-    let out = std::process::Command::new(partner_binary())
+    let out = std::process::Command::new(server::partner_binary())
         .current_dir(server.dir.path())
         .args(["--state-dir"])
         .arg(&server.state)
@@ -200,17 +200,6 @@ async fn partner_demo_shows_a_budget_running_out() {
         text.contains("To get more: ask the appliance operator"),
         "{text}"
     );
-}
-
-/// The partner CLI, built beside the appliance (`tests/run` builds every binary first).
-fn partner_binary() -> std::path::PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_appliance")).with_file_name("partner");
-    assert!(
-        path.exists(),
-        "{} is missing: run the suite with tests/run, which builds the partner binary",
-        path.display()
-    );
-    path
 }
 
 fn appliance(args: &[&str], state: &Path) -> std::process::Output {

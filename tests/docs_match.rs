@@ -12,7 +12,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::mem::{align_of, align_of_val, size_of, size_of_val};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -190,7 +190,7 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
 fn receipts_and_the_state_directory_are_named_as_a_real_appliance_leaves_them() {
     let mut server = Server::start("", &[], &[]);
     let out = server.dir.path().join("receipts");
-    let demo = Command::new(partner_binary())
+    let demo = Command::new(server::partner_binary())
         .arg("--state-dir")
         .arg(&server.state)
         .arg("demo")
@@ -373,7 +373,7 @@ fn walk_help(
     commands: &mut Vec<Vec<String>>,
     options: &mut BTreeSet<String>,
 ) {
-    let out = Command::new(partner_binary())
+    let out = Command::new(server::partner_binary())
         .args(path.iter())
         .arg("--help")
         .output()
@@ -585,15 +585,4 @@ fn cap() -> CapState {
 fn doc(name: &str) -> String {
     let path = support::root().join("docs").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The partner CLI, built beside the appliance (`tests/run` builds every binary first).
-fn partner_binary() -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_appliance")).with_file_name("partner");
-    assert!(
-        path.exists(),
-        "{} is missing: run the suite with tests/run, which builds the partner binary",
-        path.display()
-    );
-    path
 }

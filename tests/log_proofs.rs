@@ -5,7 +5,7 @@
 #[path = "support/server.rs"]
 mod server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -27,19 +27,8 @@ fn valid_bls(n: u64) -> Submission {
     }
 }
 
-/// The partner CLI, built beside the appliance (`tests/run` builds every binary first).
-fn partner_binary() -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_appliance")).with_file_name("partner");
-    assert!(
-        path.exists(),
-        "{} is missing: run the suite with tests/run, which builds the partner binary",
-        path.display()
-    );
-    path
-}
-
 fn partner(server: &Server, args: &[&Path]) -> Output {
-    Command::new(partner_binary())
+    Command::new(server::partner_binary())
         .arg("--state-dir")
         .arg(&server.state)
         .args(args)

@@ -433,3 +433,14 @@ pub fn read_response(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
 pub fn get(address: SocketAddr, path: &str) -> (u16, String) {
     http(address, "GET", path, &[], b"")
 }
+
+/// The partner CLI, built beside the appliance (`tests/run` builds every binary first).
+pub fn partner_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_appliance")).with_file_name("partner");
+    assert!(
+        path.exists(),
+        "{} is missing: run the suite with tests/run, which builds the partner binary",
+        path.display()
+    );
+    path
+}
