@@ -108,9 +108,10 @@ const DOCS: &[(&str, &str)] = &[
          long a request waits for the others in its batch. 1 to 1024.",
     ),
     (
-        "scheduling.batch_window_us",
-        "Longest a request waits for a batch to fill while there is backlog, us (an idle shard \
-         never waits). 0 to 100000.",
+        "scheduling.latency_budget_ms",
+        "How long after admission a request should have its verdict, ms: a batch waits for \
+         company only while that keeps it within three quarters of this and lowers the cost \
+         per request (an idle shard never waits; 0: never wait). 0 to 1000.",
     ),
     (
         "budgets",
@@ -571,8 +572,8 @@ mod tests {
                 "scheduling.batch_max",
             ),
             (
-                "[scheduling]\nbatch_window_us = 200000".into(),
-                "scheduling.batch_window_us",
+                "[scheduling]\nlatency_budget_ms = 2000".into(),
+                "scheduling.latency_budget_ms",
             ),
             ("[logging]\nlevel = \"loud\"".into(), "logging.level"),
             ("[logging]\nformat = \"xml\"".into(), "logging.format"),

@@ -7,7 +7,7 @@ use tf_engine::work::{
     KEY_DECODE, PAIRING,
 };
 use tf_engine::{KeyId, StatementDigest};
-use tf_fairness::TenantSlot;
+use tf_fairness::{Micros, TenantSlot};
 use tf_wire::{Curve, Statement, Submit};
 
 /// One admitted request. `R` is the runtime's reply route (which shard, connection and stream
@@ -27,6 +27,9 @@ pub struct Job<R> {
     /// The budget cost it reserved and when it is charged (set by the home shard at
     /// admission), so a promotion between admission and verdict cannot change either.
     pub reservation: Reservation,
+    /// When the home shard admitted it (its scheduling clock): its latency budget counts from
+    /// here.
+    pub admitted: Micros,
 }
 
 /// What a request reserved of its tenant's budget at admission.

@@ -1,7 +1,7 @@
 //! The shard: admission, scheduling and batch formation for the tenants homed here.
 
 use rand_core::{CryptoRng, RngCore};
-use tf_batcher::{Batch, BatchFormer};
+use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings};
 use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, PastCharge, Settlement};
 use tf_engine::groth16::{AnyKey, Curve, Holder, KeyRegistry, KeyRoom, RegistryFull};
 use tf_engine::{KeyId, Limits, Verdict};
@@ -22,8 +22,9 @@ pub struct ShardSettings {
     pub quantum: u64,
     /// Largest batch.
     pub batch_max: usize,
-    /// Longest an open batch waits to fill while there is backlog.
-    pub batch_window: Micros,
+    /// How long after admission a request should be answered: batches wait for company only
+    /// within it (see [`tf_batcher::policy`]).
+    pub latency_budget: Micros,
     /// Verifying keys the shard keeps prepared: room for the bundle's, and for partners'.
     pub key_room: KeyRoom,
     /// Size and count limits for statements.
@@ -91,8 +92,6 @@ pub enum KeyState {
 
 /// Open batch groups at once: BLS, BLS aggregates, and a few Groth16 keys.
 const MAX_OPEN_BATCHES: usize = 8;
-/// Service time per cost unit assumed before any batch was measured.
-const INITIAL_SERVICE_US: u64 = 1_000;
 
 /// One shard's tenants, queues, batches and prepared keys.
 #[derive(Debug)]
@@ -102,11 +101,6 @@ pub struct Shard<R> {
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
     keys: KeyRegistry,
-    /// Whether work was waiting when the last batch was taken: only then do open batches wait
-    /// for their window; an idle shard verifies at once.
-    backlog: bool,
-    /// Moving average of verification time per cost unit, for "retry after" estimates.
-    service_us_per_cost: u64,
 }
 
 impl<R> Shard<R> {
@@ -130,10 +124,12 @@ impl<R> Shard<R> {
                 .map(|t| TenantState::new(t, settings.charge_policies, now, unix_now))
                 .collect(),
             drr,
-            former: BatchFormer::new(settings.batch_max, settings.batch_window, MAX_OPEN_BATCHES),
+            former: BatchFormer::new(FormerSettings {
+                max_size: settings.batch_max,
+                max_open: MAX_OPEN_BATCHES,
+                latency_budget: settings.latency_budget,
+            }),
             keys: KeyRegistry::new(settings.key_room),
-            backlog: false,
-            service_us_per_cost: INITIAL_SERVICE_US,
         }
     }
 
@@ -208,7 +204,7 @@ impl<R> Shard<R> {
         let queued = self.drr.queued_for(slot);
         if queued >= self.settings.mailbox_capacity {
             tenant.counters.mailbox_full += 1;
-            let wait_us = (queued as u64).saturating_mul(self.service_us_per_cost);
+            let wait_us = (queued as f64 * self.former.us_per_unit()) as u64;
             let retry_after_ms = millis(wait_us);
             return Err((Refusal::MailboxFull { retry_after_ms }, job));
         }
@@ -231,6 +227,7 @@ impl<R> Shard<R> {
             cost: budget_cost,
             policy: tenant.budget.policy(class),
         };
+        job.admitted = now;
         let cost = job.cost();
         if self.drr.enqueue(slot, job, cost).is_err() {
             unreachable!("the mailbox was checked for room above");
@@ -366,32 +363,24 @@ impl<R> Shard<R> {
         self.tenants[tenant.0 as usize].allowed_keys.insert(id);
     }
 
-    /// The next batch to verify, if one is due: a full batch, one whose window expired, or,
-    /// when no work was waiting behind the last batch, whatever is open, at once.
+    /// The next batch to verify, if one is due: a full batch, or one the latency-budgeted
+    /// rule closes (see [`tf_batcher::policy`]); requests waiting in the fair scheduler join
+    /// their batches first, in its order.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        let batch = self.form(now)?;
-        self.backlog = self.drr.queued() > 0 || self.former.pending() > 0;
-        Some(batch)
-    }
-
-    fn form(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        if let Some(expired) = self.former.take_expired(now) {
-            return Some(expired);
-        }
         while let Some((_, job)) = self.drr.pick_next() {
             let key = job.batch_key();
-            if let Some(full) = self.former.add(key, job, now) {
+            let arrival = Arrival {
+                at: job.admitted,
+                units: job.cost(),
+            };
+            if let Some(full) = self.former.add(key, job, arrival) {
                 return Some(full);
             }
         }
-        if self.backlog {
-            self.former.take_expired(now)
-        } else {
-            self.former.take_oldest()
-        }
+        self.former.take_due(now)
     }
 
-    /// When an open batch's window ends (the runtime wakes the shard then).
+    /// When an open batch closes unless others join it (the runtime wakes the shard then).
     pub fn next_deadline(&self) -> Option<Micros> {
         self.former.next_deadline()
     }
@@ -515,11 +504,11 @@ impl<R> Shard<R> {
         self.tenants[tenant.0 as usize].budget.status(unix_now)
     }
 
-    /// Records how long a batch of this total cost took to verify.
-    pub fn record_service(&mut self, cost: u64, elapsed: Micros) {
-        if let Some(sample) = elapsed.0.checked_div(cost) {
-            self.service_us_per_cost = (self.service_us_per_cost * 7 + sample) / 8;
-        }
+    /// Records how long a batch took to verify, so batching learns what each key costs.
+    pub fn record_service(&mut self, batch: &Batch<BatchKey, Job<R>>, elapsed: Micros) {
+        let units = batch.items.iter().map(Job::cost).sum();
+        self.former
+            .observe(&batch.key, batch.items.len(), units, elapsed);
     }
 
     /// Returns a finished batch's storage for reuse.

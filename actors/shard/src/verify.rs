@@ -264,6 +264,7 @@ mod tests {
             route: (),
             policy: Default::default(),
             reservation: Default::default(),
+            admitted: tf_fairness::Micros(0),
         }
     }
 

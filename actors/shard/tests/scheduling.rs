@@ -34,6 +34,7 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
         received_unix_us: 0,
         policy: Default::default(),
         reservation: Default::default(),
+        admitted: Micros(0),
         route: request_id,
     }
 }
@@ -58,35 +59,46 @@ fn an_idle_shard_verifies_at_once_and_a_bad_item_fails_alone() {
 }
 
 #[test]
-fn under_backlog_an_open_batch_waits_for_its_window() {
-    let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 1000, 100)], Micros(0), T0);
-    for id in 0..6 {
+fn a_busy_key_waits_for_company_within_the_budget_and_an_idle_one_never_does() {
+    let tenants = [tenant("a", 1, 1_000_000, 1_000_000)];
+    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
+    // A request every millisecond for half a second; each batch "takes" 0.7 ms + 0.6 ms an item.
+    let mut now = Micros(0);
+    for id in 0..500 {
+        now = Micros(id * 1_000);
         shard
-            .admit(bls_job(0, id, true), Micros(0), T0)
+            .admit(bls_job(0, id, true), now, T0)
             .expect("admitted");
+        while let Some(batch) = shard.next_batch(now) {
+            let took = 700 + 600 * batch.items.len() as u64;
+            shard.record_service(&batch, Micros(took));
+            shard.recycle(batch.items);
+        }
     }
-    // Six queued, batches of four: the first closes by size with work behind it.
-    assert_eq!(shard.next_batch(Micros(0)).expect("full").items.len(), 4);
-    // The other two open a batch at t=100 µs and wait for its window: there was backlog.
-    assert!(shard.next_batch(Micros(100)).is_none());
-    assert_eq!(shard.next_deadline(), Some(Micros(2_100)));
-    assert!(shard.next_batch(Micros(2_099)).is_none());
-    assert_eq!(
-        shard.next_batch(Micros(2_100)).expect("window").items.len(),
-        2
+    // Batches of four (the settings' largest) fill by size; the requests after the last full
+    // one wait for company, but never past three quarters of the 50 ms budget.
+    let waiting = shard.pending();
+    assert!((1..4).contains(&waiting), "{waiting} waiting");
+    let deadline = shard.next_deadline().expect("a batch waits");
+    let oldest = now.0 - (waiting as u64 - 1) * 1_000;
+    // Closing then, one more request joining would still finish within the plan.
+    let with_one_more = 700 + 600 * (waiting as u64 + 1);
+    assert!(deadline > now, "{deadline:?}");
+    assert!(
+        deadline.0 + with_one_more <= oldest + 37_500,
+        "{deadline:?}"
     );
-    // Now the shard is idle again: a new request goes at once.
+    assert!(shard.next_batch(Micros(now.0 + 1_000)).is_none());
+    assert_eq!(
+        shard.next_batch(deadline).expect("due").items.len(),
+        waiting
+    );
+    // A second of quiet: the next request is verified at once.
+    let later = Micros(now.0 + 1_000_000);
     shard
-        .admit(bls_job(0, 9, true), Micros(5_000), T0)
+        .admit(bls_job(0, 9_999, true), later, T0)
         .expect("admitted");
-    assert_eq!(
-        shard
-            .next_batch(Micros(5_000))
-            .expect("at once")
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(shard.next_batch(later).expect("at once").items.len(), 1);
 }
 
 #[test]
@@ -170,6 +182,7 @@ fn a_groth16_key_must_be_the_tenants() {
         received_unix_us: 0,
         policy: Default::default(),
         reservation: Default::default(),
+        admitted: Micros(0),
         route: 1,
     };
     let refused = shard.admit(job, Micros(0), T0).map_err(|e| e.0);

@@ -25,6 +25,7 @@ fn job(request_id: u64, statement: Statement) -> Job<u64> {
         received_unix_us: 0,
         policy: Default::default(),
         reservation: Default::default(),
+        admitted: Micros(0),
         route: request_id,
     }
 }

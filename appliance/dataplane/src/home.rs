@@ -498,9 +498,8 @@ impl Home {
         decided: &mut Vec<Decided>,
     ) {
         self.shard.count_verdicts(&batch, &verdicts);
-        let cost = batch.items.iter().map(|j| j.cost()).sum();
         self.shard
-            .record_service(cost, Micros(busy.as_micros() as u64));
+            .record_service(&batch, Micros(busy.as_micros() as u64));
         let decided_at = now.unix_us;
         self.metrics.decided(&batch.items, &verdicts, decided_at);
         let shard = shard_index as u16;

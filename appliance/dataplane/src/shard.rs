@@ -447,6 +447,7 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             // Stamped by the home shard when it admits the request.
             policy: tf_shard::PolicyStamp::default(),
             reservation: tf_shard::Reservation::default(),
+            admitted: tf_shard::Micros(0),
         }),
         Message::RegisterKey(register) => ToHome::RegisterKey {
             tenant,

@@ -179,7 +179,7 @@ fn serve(
         mailbox_capacity: config.scheduling.mailbox_capacity,
         quantum: config.scheduling.quantum as u64,
         batch_max: config.scheduling.batch_max,
-        batch_window: Micros(config.scheduling.batch_window_us as u64),
+        latency_budget: Micros(config.scheduling.latency_budget_ms as u64 * 1_000),
         key_room: KEY_ROOM,
         limits,
         costs: config.budgets.cost.costs(),

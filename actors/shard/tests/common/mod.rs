@@ -13,7 +13,7 @@ pub fn settings() -> ShardSettings {
         mailbox_capacity: 8,
         quantum: 4,
         batch_max: 4,
-        batch_window: Micros(2_000),
+        latency_budget: Micros(50_000),
         key_room: KeyRoom {
             bundle: 4,
             partners: 16,

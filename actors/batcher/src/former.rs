@@ -1,0 +1,270 @@
+//! Open batches per key, what each key costs and how often it arrives, and which batch is due.
+
+use tf_fairness::Micros;
+
+use crate::cost::{CostModel, Line};
+use crate::policy::{Plan, Situation, plan};
+use crate::rate::ArrivalRate;
+
+/// A closed batch: everything in it shares the key.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Batch<K, T> {
+    /// What the items have in common (kind, curve, verifying key).
+    pub key: K,
+    /// The items, in the order they were added.
+    pub items: Vec<T>,
+}
+
+/// How batches form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormerSettings {
+    /// The largest batch.
+    pub max_size: usize,
+    /// Keys open at once; adding a new key beyond it closes the oldest batch.
+    pub max_open: usize,
+    /// How long after its arrival a request should be answered; batches wait for company only
+    /// within it (see [`crate::policy`]). Zero: never wait.
+    pub latency_budget: Micros,
+}
+
+/// What the former needs to know of an item besides its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// When the request arrived (was admitted), which its budget counts from.
+    pub at: Micros,
+    /// Its scheduling cost in units of one single BLS verification, for the cost a key is
+    /// assumed to have before any of its batches was measured.
+    pub units: u64,
+}
+
+#[derive(Debug)]
+struct Open<K, T> {
+    key: K,
+    oldest: Micros,
+    items: Vec<T>,
+    /// When it closes unless another item joins first (as of the last plan).
+    close_at: Micros,
+}
+
+/// What is learned of one key.
+#[derive(Debug)]
+struct Known<K> {
+    key: K,
+    cost: CostModel,
+    rate: ArrivalRate,
+    last_used: u64,
+}
+
+/// Keys whose costs and rates are remembered; the least recently used is forgotten beyond it.
+const KNOWN_KEYS: usize = 64;
+/// Microseconds per scheduling unit assumed before any batch was measured.
+const INITIAL_UNIT_US: f64 = 1_000.0;
+
+/// Groups items into batches. At most `max_open` keys are open at once, so memory is bounded
+/// by `max_open * max_size` items.
+#[derive(Debug)]
+pub struct BatchFormer<K, T> {
+    /// Open batches, oldest first.
+    open: Vec<Open<K, T>>,
+    known: Vec<Known<K>>,
+    spare: Vec<Vec<T>>,
+    settings: FormerSettings,
+    /// Measured microseconds per scheduling unit, over every key (a new key's first guess).
+    unit_us: f64,
+    uses: u64,
+}
+
+impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
+    /// A former with these settings (sizes below 1 count as 1).
+    pub fn new(settings: FormerSettings) -> Self {
+        let settings = FormerSettings {
+            max_size: settings.max_size.max(1),
+            max_open: settings.max_open.max(1),
+            ..settings
+        };
+        BatchFormer {
+            open: Vec::with_capacity(settings.max_open),
+            known: Vec::new(),
+            spare: (0..settings.max_open + 1)
+                .map(|_| Vec::with_capacity(settings.max_size))
+                .collect(),
+            settings,
+            unit_us: INITIAL_UNIT_US,
+            uses: 0,
+        }
+    }
+
+    /// Adds an item. Returns a batch if one closed because of it: its own batch reaching the
+    /// size, or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
+    /// after adding for batches the latency rule closes.
+    pub fn add(&mut self, key: K, item: T, arrival: Arrival) -> Option<Batch<K, T>> {
+        self.known_mut(&key, arrival.units).rate.arrival(arrival.at);
+        if let Some(i) = self.open.iter().position(|o| o.key == key) {
+            let open = &mut self.open[i];
+            open.items.push(item);
+            open.oldest = Micros(open.oldest.0.min(arrival.at.0));
+            if open.items.len() >= self.settings.max_size {
+                return Some(self.close(i));
+            }
+            return None;
+        }
+        if self.settings.max_size == 1 {
+            // Nothing waits for company: the item is a batch of its own.
+            let mut items = self.spare.pop().unwrap_or_default();
+            items.push(item);
+            return Some(Batch { key, items });
+        }
+        let evicted = if self.open.len() >= self.settings.max_open {
+            Some(self.close(0))
+        } else {
+            None
+        };
+        let mut items = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.settings.max_size));
+        items.push(item);
+        self.open.push(Open {
+            key,
+            oldest: arrival.at,
+            items,
+            close_at: arrival.at,
+        });
+        evicted
+    }
+
+    /// The batch that should be verified now, if the latency rule closes one: of those it
+    /// closes, the one whose oldest request arrived first. Plans every open batch again, for
+    /// [`BatchFormer::next_deadline`].
+    pub fn take_due(&mut self, now: Micros) -> Option<Batch<K, T>> {
+        let predicted: Vec<f64> = self
+            .open
+            .iter()
+            .map(|o| self.line_of(&o.key).batch_us(o.items.len()))
+            .collect();
+        let all: f64 = predicted.iter().sum();
+        let mut due: Option<usize> = None;
+        for i in 0..self.open.len() {
+            let open = &self.open[i];
+            let known = self.known.iter().find(|k| k.key == open.key);
+            let situation = Situation {
+                items: open.items.len(),
+                max_size: self.settings.max_size,
+                oldest: open.oldest,
+                now,
+                // Every other open batch may run first: plan for it.
+                ahead_us: all - predicted[i],
+                cost: self.line_of(&open.key),
+                gap_us: known.map_or(f64::INFINITY, |k| k.rate.expected_gap_us(now)),
+                budget: self.settings.latency_budget,
+            };
+            let close_at = match plan(&situation) {
+                Plan::Close => now,
+                Plan::WaitUntil(at) => at,
+            };
+            self.open[i].close_at = close_at;
+            if close_at <= now && due.is_none_or(|d| self.open[d].oldest > self.open[i].oldest) {
+                due = Some(i);
+            }
+        }
+        due.map(|i| self.close(i))
+    }
+
+    /// When the first open batch closes unless others join it, as of the last
+    /// [`BatchFormer::take_due`] (or when a batch opened since); `None` when nothing is open.
+    pub fn next_deadline(&self) -> Option<Micros> {
+        self.open.iter().map(|o| o.close_at).min()
+    }
+
+    /// Learns from a verified batch of `key`: `items` items of `units` scheduling units in all
+    /// took `elapsed` to verify.
+    pub fn observe(&mut self, key: &K, items: usize, units: u64, elapsed: Micros) {
+        let elapsed_us = elapsed.0 as f64;
+        if units > 0 {
+            self.unit_us = 0.9 * self.unit_us + 0.1 * (elapsed_us / units as f64);
+        }
+        let per_unit = units.checked_div(items as u64).unwrap_or(1);
+        self.known_mut(key, per_unit)
+            .cost
+            .observe(items, elapsed_us);
+    }
+
+    /// Measured microseconds of verification per scheduling unit (for "retry after" hints).
+    pub fn us_per_unit(&self) -> f64 {
+        self.unit_us
+    }
+
+    /// The learned cost of a key (the first guess if none of its batches was measured).
+    pub fn cost_of(&self, key: &K) -> Option<Line> {
+        self.known
+            .iter()
+            .find(|k| &k.key == key)
+            .map(|k| k.cost.line())
+    }
+
+    /// Items waiting in open batches.
+    pub fn pending(&self) -> usize {
+        self.open.iter().map(|o| o.items.len()).sum()
+    }
+
+    /// Returns a verified batch's buffer for reuse.
+    pub fn recycle(&mut self, mut items: Vec<T>) {
+        if self.spare.len() <= self.settings.max_open {
+            items.clear();
+            self.spare.push(items);
+        }
+    }
+
+    fn line_of(&self, key: &K) -> Line {
+        self.known
+            .iter()
+            .find(|k| &k.key == key)
+            .map_or_else(|| self.first_guess(1), |k| k.cost.line())
+    }
+
+    /// Before any batch of a key was measured: a single item of `units` at the measured rate,
+    /// half of it shared by a batch (about what batching saves on pairings).
+    fn first_guess(&self, units: u64) -> Line {
+        let single = units.max(1) as f64 * self.unit_us;
+        Line {
+            fixed_us: single / 2.0,
+            per_item_us: single / 2.0,
+        }
+    }
+
+    fn known_mut(&mut self, key: &K, units: u64) -> &mut Known<K> {
+        self.uses += 1;
+        let index = match self.known.iter().position(|k| &k.key == key) {
+            Some(i) => i,
+            None => {
+                let fresh = Known {
+                    key: key.clone(),
+                    cost: CostModel::new(self.first_guess(units)),
+                    rate: ArrivalRate::new(),
+                    last_used: 0,
+                };
+                if self.known.len() < KNOWN_KEYS {
+                    self.known.push(fresh);
+                    self.known.len() - 1
+                } else {
+                    let stalest = (0..self.known.len())
+                        .min_by_key(|&i| self.known[i].last_used)
+                        .expect("KNOWN_KEYS is not zero");
+                    self.known[stalest] = fresh;
+                    stalest
+                }
+            }
+        };
+        let known = &mut self.known[index];
+        known.last_used = self.uses;
+        known
+    }
+
+    fn close(&mut self, index: usize) -> Batch<K, T> {
+        let open = self.open.remove(index);
+        Batch {
+            key: open.key,
+            items: open.items,
+        }
+    }
+}

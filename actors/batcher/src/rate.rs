@@ -1,0 +1,98 @@
+//! How often requests of one batch key arrive: an exponentially decayed count of arrivals, so
+//! a burst raises it at once and a quiet spell lowers it without waiting for the next arrival.
+//! Arrivals may be reported out of order (the fair scheduler hands out requests of several
+//! tenants that arrived interleaved); an older one counts as arriving at the newest time seen.
+
+use tf_fairness::Micros;
+
+/// Time constant of the decay, microseconds: the rate reflects about the last quarter second.
+const TAU_US: f64 = 250_000.0;
+
+/// Arrivals per microsecond, decayed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ArrivalRate {
+    /// Decayed arrivals per microsecond as of `at`.
+    per_us: f64,
+    at: Micros,
+}
+
+impl ArrivalRate {
+    /// No arrival seen yet.
+    pub fn new() -> Self {
+        ArrivalRate {
+            per_us: 0.0,
+            at: Micros(0),
+        }
+    }
+
+    /// A request arrived at `at`.
+    pub fn arrival(&mut self, at: Micros) {
+        let at = Micros(at.0.max(self.at.0));
+        self.per_us = self.rate_at(at) + 1.0 / TAU_US;
+        self.at = at;
+    }
+
+    /// Arrivals per microsecond as of `now`.
+    pub fn rate_at(&self, now: Micros) -> f64 {
+        let elapsed = now.0.saturating_sub(self.at.0) as f64;
+        self.per_us * (-elapsed / TAU_US).exp()
+    }
+
+    /// The expected wait for the next arrival as of `now`, microseconds (infinite when none is
+    /// expected).
+    pub fn expected_gap_us(&self, now: Micros) -> f64 {
+        let rate = self.rate_at(now);
+        if rate > 0.0 {
+            1.0 / rate
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+impl Default for ArrivalRate {
+    fn default() -> Self {
+        ArrivalRate::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_steady_stream_is_measured_at_its_rate() {
+        let mut rate = ArrivalRate::new();
+        // One arrival per millisecond for two seconds.
+        for i in 0..2_000 {
+            rate.arrival(Micros(i * 1_000));
+        }
+        let gap = rate.expected_gap_us(Micros(1_999_000));
+        assert!((gap - 1_000.0).abs() < 20.0, "{gap}");
+    }
+
+    #[test]
+    fn nothing_seen_means_nothing_expected() {
+        assert_eq!(ArrivalRate::new().expected_gap_us(Micros(5)), f64::INFINITY);
+    }
+
+    #[test]
+    fn a_quiet_spell_lowers_the_rate_before_the_next_arrival() {
+        let mut rate = ArrivalRate::new();
+        for i in 0..1_000 {
+            rate.arrival(Micros(i * 1_000));
+        }
+        let busy = rate.expected_gap_us(Micros(999_000));
+        let quiet = rate.expected_gap_us(Micros(1_999_000));
+        assert!(quiet > 50.0 * busy, "{busy} then {quiet}");
+    }
+
+    #[test]
+    fn late_reports_count_at_the_newest_time() {
+        let mut rate = ArrivalRate::new();
+        rate.arrival(Micros(10_000));
+        rate.arrival(Micros(5_000));
+        assert_eq!(rate.at, Micros(10_000));
+        assert!((rate.rate_at(Micros(10_000)) - 2.0 / TAU_US).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,396 @@
+//! The batch former driven in virtual time: a simulated verifier that takes exactly what the
+//! learned cost says, arrivals from a script or from proptest, and the runtime's loop (take a
+//! due batch when the verifier is free, else sleep until the next deadline or arrival).
+
+use proptest::prelude::*;
+use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Line, policy::PLANNED_SHARE};
+use tf_fairness::Micros;
+
+const BUDGET: Micros = Micros(50_000);
+
+fn former(max_size: usize) -> BatchFormer<&'static str, u32> {
+    BatchFormer::new(FormerSettings {
+        max_size,
+        max_open: 4,
+        latency_budget: BUDGET,
+    })
+}
+
+fn at(us: u64) -> Arrival {
+    Arrival {
+        at: Micros(us),
+        units: 1,
+    }
+}
+
+/// Teaches the former that `key` costs `line` (batches of 1 to 16, as if measured).
+fn teach(f: &mut BatchFormer<&'static str, u32>, key: &'static str, line: Line) {
+    for round in 0..64 {
+        let n = 1 + round % 16;
+        let elapsed = line.batch_us(n) as u64;
+        f.observe(&key, n, n as u64, Micros(elapsed));
+    }
+}
+
+const BLS: Line = Line {
+    fixed_us: 700.0,
+    per_item_us: 600.0,
+};
+
+#[test]
+fn an_idle_appliance_verifies_at_once() {
+    let mut f = former(64);
+    assert_eq!(f.add("bls", 1, at(1_000)), None);
+    assert_eq!(
+        f.take_due(Micros(1_000)),
+        Some(Batch {
+            key: "bls",
+            items: vec![1]
+        })
+    );
+    // Sparse traffic (one request a second): still never waits.
+    for i in 2..10 {
+        let t = i * 1_000_000;
+        f.add("bls", i as u32, at(t));
+        assert!(f.take_due(Micros(t)).is_some(), "request {i} waited");
+    }
+}
+
+#[test]
+fn a_busy_key_waits_for_company_and_closes_in_time() {
+    let mut f = former(64);
+    teach(&mut f, "bls", BLS);
+    // A request every 2 ms for a second: the rate is known.
+    let mut t = 0;
+    for i in 0..500 {
+        t = i * 2_000;
+        f.add("bls", i as u32, at(t));
+        if let Some(batch) = f.take_due(Micros(t)) {
+            f.recycle(batch.items);
+        }
+    }
+    // Drain what is open, then one more request opens a batch that waits.
+    while let Some(batch) = f.take_due(Micros(t + 1_000_000)) {
+        f.recycle(batch.items);
+    }
+    let t = t + 1_000_001;
+    f.add("bls", 9_999, at(t));
+    // The quiet second above lowered the rate: waiting is no longer worth it.
+    assert!(f.take_due(Micros(t)).is_some());
+    // A fresh stream at 2 ms.
+    let start = t + 10;
+    for i in 0..100 {
+        f.add("bls", i, at(start + i as u64 * 2_000));
+        if let Some(batch) = f.take_due(Micros(start + i as u64 * 2_000)) {
+            f.recycle(batch.items);
+        }
+    }
+    while let Some(batch) = f.take_due(Micros(u64::MAX / 2)) {
+        f.recycle(batch.items);
+    }
+    let now = Micros(start + 100 * 2_000);
+    f.add("bls", 100, at(now.0));
+    assert_eq!(f.take_due(now), None, "worth waiting at 500 requests/s");
+    let deadline = f.next_deadline().expect("open");
+    assert!(deadline > now);
+    let planned_end = now.0 as f64 + BUDGET.0 as f64 * PLANNED_SHARE;
+    assert!((deadline.0 as f64) + BLS.batch_us(2) < planned_end);
+    let batch = f.take_due(deadline).expect("closes at its deadline");
+    assert_eq!(batch.items, vec![100]);
+}
+
+#[test]
+fn a_batch_closes_at_its_size() {
+    let mut f = former(3);
+    teach(&mut f, "bn254", BLS);
+    assert_eq!(f.add("bn254", 1, at(0)), None);
+    assert_eq!(f.add("bn254", 2, at(1)), None);
+    assert_eq!(
+        f.add("bn254", 3, at(2)),
+        Some(Batch {
+            key: "bn254",
+            items: vec![1, 2, 3]
+        })
+    );
+    assert_eq!(f.pending(), 0);
+}
+
+#[test]
+fn keys_never_mix_and_the_oldest_due_closes_first() {
+    let mut f = former(64);
+    f.add("a", 1, at(0));
+    f.add("b", 10, at(1));
+    f.add("a", 2, at(2));
+    let far = Micros(10_000_000);
+    assert_eq!(
+        f.take_due(far),
+        Some(Batch {
+            key: "a",
+            items: vec![1, 2]
+        })
+    );
+    assert_eq!(
+        f.take_due(far),
+        Some(Batch {
+            key: "b",
+            items: vec![10]
+        })
+    );
+    assert_eq!(f.take_due(far), None);
+    assert_eq!(f.next_deadline(), None);
+}
+
+#[test]
+fn a_new_key_beyond_the_open_limit_closes_the_oldest() {
+    let mut f = BatchFormer::new(FormerSettings {
+        max_size: 64,
+        max_open: 2,
+        latency_budget: BUDGET,
+    });
+    f.add("a", 1, at(0));
+    f.add("b", 2, at(1));
+    assert_eq!(
+        f.add("c", 3, at(2)),
+        Some(Batch {
+            key: "a",
+            items: vec![1]
+        })
+    );
+    assert_eq!(f.pending(), 2);
+}
+
+#[test]
+fn size_one_batches_close_at_once() {
+    let mut f = former(1);
+    assert_eq!(
+        f.add("a", 1, at(0)),
+        Some(Batch {
+            key: "a",
+            items: vec![1]
+        })
+    );
+    assert_eq!(f.pending(), 0);
+}
+
+#[test]
+fn a_zero_budget_never_waits() {
+    let mut f = BatchFormer::new(FormerSettings {
+        max_size: 64,
+        max_open: 4,
+        latency_budget: Micros(0),
+    });
+    teach(&mut f, "bls", BLS);
+    for i in 0..200u32 {
+        let t = u64::from(i) * 100;
+        f.add("bls", i, at(t));
+        assert!(f.take_due(Micros(t)).is_some());
+    }
+}
+
+#[test]
+fn recycled_buffers_keep_their_capacity() {
+    let mut f = former(8);
+    for i in 0..7 {
+        f.add("k", i, at(0));
+    }
+    let batch = f.add("k", 7, at(0)).expect("full");
+    let pointer = batch.items.as_ptr();
+    f.recycle(batch.items);
+    f.add("k", 0, at(1));
+    let again = f.take_due(Micros(10_000_000)).expect("open");
+    assert_eq!(
+        again.items.as_ptr(),
+        pointer,
+        "the buffer was reused, not reallocated"
+    );
+}
+
+/// One simulated request: its tenant, key and arrival.
+#[derive(Clone, Debug)]
+struct Request {
+    tenant: u8,
+    key: &'static str,
+    arrives: u64,
+}
+
+/// What happened to each batch in a simulation.
+struct Verified {
+    /// (tenant, request index) per item, in batch order.
+    items: Vec<(u8, u32)>,
+    key: &'static str,
+    /// When the verifier started and finished it.
+    started: u64,
+    finished: u64,
+    /// When its first and last items arrived.
+    oldest: u64,
+    newest: u64,
+}
+
+/// Runs arrivals through the former and a verifier that takes exactly `lines[key]`.
+fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verified> {
+    let mut f: BatchFormer<&'static str, (u8, u32)> = BatchFormer::new(FormerSettings {
+        max_size: 16,
+        max_open: 4,
+        latency_budget: BUDGET,
+    });
+    for (key, line) in lines {
+        for round in 0..64 {
+            let n = 1 + round % 16;
+            f.observe(key, n, n as u64, Micros(line.batch_us(n) as u64));
+        }
+    }
+    let cost = |key: &str, n: usize| {
+        lines
+            .iter()
+            .find(|(k, _)| *k == key)
+            .expect("a known key")
+            .1
+            .batch_us(n) as u64
+    };
+    let arrival = |i: usize| requests[i].arrives;
+    let mut out = Vec::new();
+    let mut next = 0;
+    let mut now = 0u64;
+    let mut free_at = 0u64;
+    loop {
+        // Arrivals up to now join (the fair scheduler hands them over when the core is free).
+        let mut full = None;
+        while next < requests.len() && arrival(next) <= now {
+            let r = &requests[next];
+            let added = f.add(
+                r.key,
+                (r.tenant, next as u32),
+                Arrival {
+                    at: Micros(r.arrives),
+                    units: 1,
+                },
+            );
+            next += 1;
+            if added.is_some() {
+                full = added;
+                break;
+            }
+        }
+        let batch = full.or_else(|| f.take_due(Micros(now)));
+        if let Some(batch) = batch {
+            let started = now;
+            let finished = started + cost(batch.key, batch.items.len());
+            let times: Vec<u64> = batch.items.iter().map(|i| arrival(i.1 as usize)).collect();
+            out.push(Verified {
+                items: batch.items.clone(),
+                key: batch.key,
+                started,
+                finished,
+                oldest: *times.iter().min().expect("not empty"),
+                newest: *times.iter().max().expect("not empty"),
+            });
+            f.recycle(batch.items);
+            free_at = finished;
+            now = finished;
+            continue;
+        }
+        let wake = [
+            f.next_deadline().map(|d| d.0),
+            requests.get(next).map(|r| r.arrives),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        match wake {
+            Some(t) => now = t.max(now + 1).max(free_at),
+            None => break,
+        }
+    }
+    out
+}
+
+fn requests() -> impl Strategy<Value = Vec<Request>> {
+    prop::collection::vec((0u8..3, 0usize..3, 0u64..6_000), 1..400).prop_map(|steps| {
+        let mut t = 0;
+        steps
+            .into_iter()
+            .map(|(tenant, key, gap)| {
+                t += gap;
+                Request {
+                    tenant,
+                    key: ["bls", "bn254", "bls12-381"][key],
+                    arrives: t,
+                }
+            })
+            .collect()
+    })
+}
+
+const LINES: [(&str, Line); 3] = [
+    ("bls", BLS),
+    (
+        "bn254",
+        Line {
+            fixed_us: 900.0,
+            per_item_us: 450.0,
+        },
+    ),
+    (
+        "bls12-381",
+        Line {
+            fixed_us: 1_100.0,
+            per_item_us: 700.0,
+        },
+    ),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_request_is_verified_once_in_its_tenants_order(requests in requests()) {
+        let verified = simulate(&requests, &LINES);
+        let mut seen: Vec<u32> = verified.iter().flat_map(|v| v.items.iter().map(|i| i.1)).collect();
+        seen.sort_unstable();
+        prop_assert_eq!(seen, (0..requests.len() as u32).collect::<Vec<_>>());
+        for v in &verified {
+            prop_assert!(v.items.len() <= 16);
+            for item in &v.items {
+                prop_assert_eq!(requests[item.1 as usize].key, v.key);
+            }
+        }
+        // Per tenant and key, requests are verified in the order they arrived.
+        for tenant in 0..3u8 {
+            for key in ["bls", "bn254", "bls12-381"] {
+                let order: Vec<u32> = verified
+                    .iter()
+                    .filter(|v| v.key == key)
+                    .flat_map(|v| v.items.iter().filter(|i| i.0 == tenant).map(|i| i.1))
+                    .collect();
+                prop_assert!(order.windows(2).all(|w| w[0] < w[1]), "{key} {tenant}: {order:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn waiting_never_makes_a_request_miss_its_budget(requests in requests()) {
+        let verified = simulate(&requests, &LINES);
+        let planned = (BUDGET.0 as f64 * PLANNED_SHARE) as u64;
+        for v in &verified {
+            // A batch that started after its newest item arrived waited for company (or for
+            // the verifier); either way, waiting must not have pushed it past the plan, unless
+            // the verifier was still busy when the plan ran out.
+            let waited = v.started > v.newest;
+            let late = v.finished > v.oldest + planned;
+            if waited && late {
+                // Only work ahead (other batches verified first) may make it late: it must have
+                // been due by the time it could start.
+                let other_work_before: u64 = verified
+                    .iter()
+                    .filter(|o| o.started >= v.oldest && o.finished <= v.started)
+                    .map(|o| o.finished - o.started)
+                    .sum();
+                prop_assert!(
+                    other_work_before > 0,
+                    "batch of {} waited from {} to {} and finished at {}, past {}",
+                    v.items.len(), v.newest, v.started, v.finished, v.oldest + planned
+                );
+            }
+        }
+    }
+}
