@@ -114,6 +114,11 @@ const DOCS: &[(&str, &str)] = &[
          per request (an idle shard never waits; 0: never wait). 0 to 1000.",
     ),
     (
+        "scheduling.lending",
+        "Whether a shard lends batches to an idle core to verify (admission, budgets and \
+         receipts stay on the tenant's home shard): \"when-busy\", \"always\" or \"never\".",
+    ),
+    (
         "budgets",
         "What requests cost against privacy budgets, and when they are charged.",
     ),
@@ -574,6 +579,10 @@ mod tests {
             (
                 "[scheduling]\nlatency_budget_ms = 2000".into(),
                 "scheduling.latency_budget_ms",
+            ),
+            (
+                "[scheduling]\nlending = \"sometimes\"".into(),
+                "scheduling.lending",
             ),
             ("[logging]\nlevel = \"loud\"".into(), "logging.level"),
             ("[logging]\nformat = \"xml\"".into(), "logging.format"),

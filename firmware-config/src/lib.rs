@@ -40,7 +40,7 @@ pub use ledger::LedgerConfig;
 pub use log::LogConfig;
 pub use logging::LoggingConfig;
 pub use serve::{
-    SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
+    Lending, SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
 };
 pub use span::{format_span_us, parse_span_us};
 pub use tls::TlsConfig;

@@ -187,6 +187,25 @@ pub struct SchedulingConfig {
     /// within three quarters of it, and only while one more lowers the cost per request (an
     /// idle shard never waits; 0: never wait). The p99 target. Default 50; 0 to 1000.
     pub latency_budget_ms: usize,
+    /// Whether a shard lends batches of its tenants' requests to an idle core to verify
+    /// (admission, budgets and receipts stay on the tenant's home shard): `"when-busy"` (when
+    /// more of its work is waiting), `"always"` (every batch an idle core can take; for
+    /// tests and measurements) or `"never"`. Default `"when-busy"`.
+    pub lending: String,
+}
+
+/// The allowed values of `[scheduling] lending`.
+pub const LENDING: [&str; 3] = ["when-busy", "always", "never"];
+
+/// `[scheduling] lending`, parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lending {
+    /// Lend a batch when more of the shard's work is waiting and another core is idle.
+    WhenBusy,
+    /// Lend every batch another core is idle for.
+    Always,
+    /// Verify every batch on its home shard.
+    Never,
 }
 
 impl Default for SchedulingConfig {
@@ -196,12 +215,30 @@ impl Default for SchedulingConfig {
             quantum: 4,
             batch_max: 64,
             latency_budget_ms: 50,
+            lending: "when-busy".into(),
         }
     }
 }
 
 impl SchedulingConfig {
+    /// `lending`, parsed (validation refused anything else).
+    pub fn lending(&self) -> Lending {
+        match self.lending.as_str() {
+            "always" => Lending::Always,
+            "never" => Lending::Never,
+            _ => Lending::WhenBusy,
+        }
+    }
+
     pub(crate) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        if !LENDING.contains(&self.lending.as_str()) {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                key: "scheduling.lending",
+                value: format!("{:?}", self.lending),
+                allowed: "\"when-busy\", \"always\" or \"never\"",
+            });
+        }
         in_range(
             path,
             "scheduling.mailbox_capacity",

@@ -3,16 +3,20 @@
 //! key), verification through the engine, and the receipt for each verdict.
 //!
 //! Every tenant has one home shard; only there is its state kept, so admission decisions need
-//! no locks. The runtime (the appliance's glommio shards) feeds requests in with the current
-//! time and gets batches out; nothing here reads a clock, spawns, or blocks.
+//! no locks. Only verification may run elsewhere: a batch can be lent ([`Lent`]) to an idle
+//! core and its verdicts decided back home. The runtime (the appliance's glommio shards) feeds
+//! requests in with the current time and gets batches out; nothing here reads a clock,
+//! spawns, or blocks.
 
 mod job;
+mod lent;
 mod receipt;
 mod shard;
 mod tenant;
 mod verify;
 
 pub use job::{BatchKey, Job, PolicyStamp, Reservation};
+pub use lent::Lent;
 pub use receipt::receipt_for;
 pub use shard::{KeyRefusal, KeyState, Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec, TenantTerms};

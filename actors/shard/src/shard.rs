@@ -1,14 +1,17 @@
 //! The shard: admission, scheduling and batch formation for the tenants homed here.
 
+use std::sync::Arc;
+
 use rand_core::{CryptoRng, RngCore};
 use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings};
 use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, PastCharge, Settlement};
 use tf_engine::groth16::{AnyKey, Curve, Holder, KeyRegistry, KeyRoom, RegistryFull};
-use tf_engine::{KeyId, Limits, Verdict};
+use tf_engine::{KeyId, Limits, Rejection, Verdict};
 use tf_fairness::{DrrScheduler, Micros, TenantSlot};
 use tf_wire::{DatasetClass, Statement};
 
 use crate::job::Reservation;
+use crate::lent::Lent;
 use crate::tenant::TenantState;
 use crate::verify::Verification;
 use crate::{BatchKey, Job, TenantCounters, TenantSpec, TenantTerms};
@@ -399,15 +402,22 @@ impl<R> Shard<R> {
     /// Starts verifying a batch a step at a time; it borrows only the batch, so the shard keeps
     /// admitting while it runs. Count the verdicts with [`Shard::count_verdicts`].
     pub fn verification<'b>(&self, batch: &'b Batch<BatchKey, Job<R>>) -> Verification<'b, R> {
-        let verification =
-            Verification::new(batch.key, &batch.items, &self.keys, &self.settings.limits);
-        // The measurement build answers valid without crypto (it warns at start).
-        #[cfg(feature = "null-verifier")]
-        let verification = {
-            drop(verification);
-            Verification::decided(vec![Verdict::Valid; batch.items.len()])
-        };
-        verification
+        let key = self.groth16_key(&batch.key);
+        Verification::new(batch.key, &batch.items, key.as_ref(), &self.settings.limits)
+    }
+
+    /// Packs a batch with what verifying it needs (its prepared key, shared), so another core
+    /// can verify it; its verdicts come back here to be decided ([`Shard::count_verdicts`],
+    /// [`Shard::settle`]), so budgets and revisions stay with the tenant's home.
+    pub fn lend(&self, batch: Batch<BatchKey, Job<R>>) -> Lent<R> {
+        Lent::new(self.groth16_key(&batch.key), self.settings.limits, batch)
+    }
+
+    fn groth16_key(&self, key: &BatchKey) -> Option<Result<Arc<AnyKey>, Rejection>> {
+        match key {
+            BatchKey::Groth16(id) => Some(self.keys.get(id).cloned()),
+            _ => None,
+        }
     }
 
     /// Counts a verified batch's verdicts per tenant.

@@ -2,10 +2,12 @@
 //! their own, the rest are verified together, and each item gets its own verdict in order.
 
 use rand_core::{CryptoRng, RngCore};
+use std::sync::Arc;
 use tf_engine::bls::{AggregateRun, BlsScheme, EncodedStatement as EncodedBls, StatementDecoder};
-use tf_engine::groth16::{self, EncodedStatement, Groth16Run, KeyRegistry};
+
+use tf_engine::groth16::{self, AnyKey, EncodedStatement, Groth16Run};
 use tf_engine::work::Allowance;
-use tf_engine::{DecodeThenVerify, Field, KeyId, Limits, Rejection, Verdict, merge_verdicts};
+use tf_engine::{DecodeThenVerify, Field, Limits, Rejection, Verdict, merge_verdicts};
 use tf_wire::{Curve, Statement};
 
 use crate::{BatchKey, Job};
@@ -46,31 +48,42 @@ struct Aggregates<'b, R> {
 }
 
 impl<'b, R> Verification<'b, R> {
+    /// `groth16_key` is the prepared key of a Groth16 batch as the home shard's registry
+    /// answered it (ignored for other batches).
     pub(crate) fn new(
         key: BatchKey,
         jobs: &'b [Job<R>],
-        registry: &KeyRegistry,
+        groth16_key: Option<&Result<Arc<AnyKey>, Rejection>>,
         limits: &Limits,
     ) -> Self {
-        let run = match key {
-            BatchKey::Bls => bls_run(jobs, limits),
-            BatchKey::BlsAggregate => Run::Aggregates(Box::new(Aggregates {
+        // The measurement build answers valid without crypto (it warns at start).
+        if cfg!(feature = "null-verifier") {
+            return Verification {
+                run: Run::Decided(vec![Verdict::Valid; jobs.len()]),
+            };
+        }
+        let run = match (key, groth16_key) {
+            (BatchKey::Bls, _) => bls_run(jobs, limits),
+            (BatchKey::BlsAggregate, _) => Run::Aggregates(Box::new(Aggregates {
                 jobs,
                 limits: *limits,
                 current: None,
                 verdicts: Vec::with_capacity(jobs.len()),
             })),
-            BatchKey::Groth16(id) => groth16_run(id, jobs, registry, limits),
+            (BatchKey::Groth16(_), Some(Ok(prepared))) => {
+                groth16_run(prepared.clone(), jobs, limits)
+            }
+            (BatchKey::Groth16(_), Some(Err(rejection))) => {
+                Run::Decided(vec![Verdict::Rejected(rejection.clone()); jobs.len()])
+            }
+            (BatchKey::Groth16(id), None) => {
+                Run::Decided(vec![
+                    Verdict::Rejected(Rejection::UnknownKey(id));
+                    jobs.len()
+                ])
+            }
         };
         Verification { run }
-    }
-
-    /// A verification that needs no work: every job already has its verdict.
-    #[cfg_attr(not(feature = "null-verifier"), allow(dead_code))]
-    pub(crate) fn decided(verdicts: Vec<Verdict>) -> Self {
-        Verification {
-            run: Run::Decided(verdicts),
-        }
     }
 
     /// Does one bounded piece of work: at most one [`Allowance`] of work units (about one
@@ -188,16 +201,7 @@ fn not_this_batch() -> Verdict {
     })
 }
 
-fn groth16_run<'b, R>(
-    id: KeyId,
-    jobs: &'b [Job<R>],
-    registry: &KeyRegistry,
-    limits: &Limits,
-) -> Run<'b, R> {
-    let key = match registry.get(&id) {
-        Ok(key) => key.clone(),
-        Err(rejection) => return Run::Decided(vec![Verdict::Rejected(rejection); jobs.len()]),
-    };
+fn groth16_run<'b, R>(key: Arc<AnyKey>, jobs: &'b [Job<R>], limits: &Limits) -> Run<'b, R> {
     let key_curve = key.curve();
     let mut refused: Vec<Option<Verdict>> = Vec::with_capacity(jobs.len());
     let mut encoded = Vec::with_capacity(jobs.len());

@@ -11,7 +11,7 @@ use tf_ledger::ChargeGroup;
 use tf_seam::clock::Now;
 use tf_seam::{ActivePolicy, Board, StagedTerms, TenantTable};
 use tf_shard::{
-    Batch, BatchKey, Job, KeyState, Micros, Shard, ShardSettings, TenantSlot, Verification,
+    Batch, BatchKey, Job, KeyState, Lent, Micros, Shard, ShardSettings, TenantSlot, Verification,
     engine_curve, receipt_for,
 };
 use tf_state::{KeyStore, StoredKey};
@@ -475,6 +475,27 @@ impl Home {
     /// Takes the next due batch off the scheduler, if one is due.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<Route>>> {
         self.shard.next_batch(now)
+    }
+
+    /// Requests admitted here and not yet handed out in a batch.
+    pub fn pending(&self) -> usize {
+        self.shard.pending()
+    }
+
+    /// Packs a batch for another core to verify (see lending.rs); its verdicts come back to
+    /// [`Home::decide`].
+    pub fn lend(&self, batch: Batch<BatchKey, Job<Route>>) -> Lent<Route> {
+        self.shard.lend(batch)
+    }
+
+    /// Another core took a batch lent from here.
+    pub fn count_lent(&mut self) {
+        self.metrics.batches_lent += 1;
+    }
+
+    /// This core verified a batch for another shard.
+    pub fn count_borrowed(&mut self) {
+        self.metrics.batches_borrowed += 1;
     }
 
     /// Starts verifying a batch a step at a time (it borrows only the batch).

@@ -18,11 +18,14 @@ use tf_state::{KeyStore, StoredKey};
 
 use crate::driver::DriverLimits;
 use crate::ledger::LedgerPlan;
+use crate::lending::{IdleCores, Lending};
 use crate::log_proofs::LogFiles;
 use crate::shard::{self, ShardPlan};
 
 /// Capacity of each cross-shard channel (requests to a home shard, answers back).
 const MESH_CAPACITY: usize = 1024;
+/// Lent batches and their verdicts in flight between two shards.
+const LOANS_CAPACITY: usize = 8;
 /// Capacity of each channel to and from the ledger thread, in batches.
 const LEDGER_CHANNEL_CAPACITY: usize = 64;
 /// Charges are read back from the ledger summed per minute: calendar windows start on whole
@@ -53,6 +56,8 @@ pub struct DataPlanePlan {
     pub tenants: Arc<TenantTable>,
     /// Queueing, scheduling and batching.
     pub settings: ShardSettings,
+    /// When shards lend batches to idle cores.
+    pub lending: Lending,
     /// Told to partners over budget.
     pub budget_contact: String,
     /// Verifying keys to prepare at start, and which tenants may use each.
@@ -107,6 +112,9 @@ impl DataPlane {
         let endpoint_config = Arc::new(EndpointConfig::default());
         let to_home = MeshBuilder::full(shards, MESH_CAPACITY);
         let replies = MeshBuilder::full(shards, MESH_CAPACITY);
+        // Each idle core takes one loan until it is idle again: a few slots per peer suffice.
+        let loans = MeshBuilder::full(shards, LOANS_CAPACITY);
+        let idle = Arc::new(IdleCores::new(shards));
         let mut ledger_plan = LedgerPlan {
             ledger: plan.ledger,
             receipt_secret: plan.receipt_secret,
@@ -138,6 +146,9 @@ impl DataPlane {
                 keystore: plan.keystore.clone(),
                 to_home: to_home.clone(),
                 replies: replies.clone(),
+                loans: loans.clone(),
+                idle: idle.clone(),
+                lending: plan.lending,
                 to_ledger,
                 from_ledger,
                 #[cfg(feature = "without-ledger")]

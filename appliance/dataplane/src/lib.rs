@@ -14,6 +14,7 @@ mod identity;
 mod ingress_quota;
 mod launch;
 mod ledger;
+mod lending;
 mod log_proofs;
 pub mod nudge;
 mod occupancy;

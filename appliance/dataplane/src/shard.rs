@@ -8,11 +8,14 @@
 //!   home shard, sends datagrams, and runs the drain on shutdown;
 //! - verify (throughput queue): takes batches from the home-shard scheduler, verifies them a
 //!   step at a time (yielding when the preempt timer fires, so the io task keeps running),
-//!   settles budgets and hands the decided requests to the ledger thread;
-//! - one receiver per peer shard for requests homed here and for answers coming back, and one
-//!   for answers from the ledger (stored receipts).
+//!   settles budgets and hands the decided requests to the ledger thread; lends a batch to an
+//!   idle core when more work waits here, and verifies batches other shards lend it while it
+//!   has nothing of its own (see lending.rs);
+//! - one receiver per peer shard for requests homed here, for answers coming back and for
+//!   lent batches, and one for answers from the ledger (stored receipts).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,12 +29,13 @@ use rand_core::{OsRng, SeedableRng};
 use tf_ledger::ChargeGroup;
 use tf_seam::clock::Clock;
 use tf_seam::{Board, PulseReading, TenantTable};
-use tf_shard::{Job, Shard, ShardSettings, TenantSlot};
+use tf_shard::{Batch, BatchKey, Job, Lent, Shard, ShardSettings, TenantSlot, Verification};
 use tf_state::{KeyStore, StoredKey};
 use tf_wire::{ErrorCode, Message, close_code};
 
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
+use super::lending::{IdleCores, Lending, Loan, wants_to_lend};
 use super::log_proofs::{self, LogFiles, LogProofs};
 use super::routes::{Decided, FromLedger, Reply, Route, ToHome, ToLedger};
 use super::sockets;
@@ -65,6 +69,12 @@ pub struct ShardPlan {
     pub to_home: MeshBuilder<ToHome, Full>,
     /// Answers back to ingress shards, a batch's worth per message.
     pub replies: MeshBuilder<Vec<Reply>, Full>,
+    /// Batches lent to idle cores, and their verdicts coming back.
+    pub loans: MeshBuilder<Loan, Full>,
+    /// Which verifiers are idle.
+    pub idle: Arc<IdleCores>,
+    /// When this shard lends batches.
+    pub lending: Lending,
     /// Decided requests (and history questions) to the ledger thread.
     pub to_ledger: SharedSender<ToLedger>,
     /// Answers from the ledger thread once their receipts are stored.
@@ -98,6 +108,19 @@ pub struct ShardState {
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
     replies: Senders<Vec<Reply>>,
+    loans: Senders<Loan>,
+    idle: Arc<IdleCores>,
+    lending: Lending,
+    /// Batches other shards lent here, to verify before this shard's own.
+    borrowed: RefCell<VecDeque<(usize, Lent<Route>)>>,
+    /// Batches this shard lent, verified, to decide.
+    returned: RefCell<
+        Vec<(
+            Batch<BatchKey, Job<Route>>,
+            Vec<tf_engine::Verdict>,
+            Duration,
+        )>,
+    >,
     ledger: ConnectedSender<ToLedger>,
     #[cfg(feature = "without-ledger")]
     unstored: RefCell<super::unstored::Unstored>,
@@ -127,13 +150,20 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         .join()
         .await
         .map_err(|_| format!("shard {index}: joining the answer channels failed"))?;
+    let (loans, mut loans_rx) = plan
+        .loans
+        .join()
+        .await
+        .map_err(|_| format!("shard {index}: joining the lending channels failed"))?;
     // Requests are routed to a home shard by its index; a mesh numbers peers by executor id,
     // which launch.rs assigns in shard order.
-    if to_home.peer_id() != index || replies.peer_id() != index {
+    if to_home.peer_id() != index || replies.peer_id() != index || loans.peer_id() != index {
         return Err(format!(
-            "shard {index}: joined the channel meshes as peer {} and {}; routing needs {index}",
+            "shard {index}: joined the channel meshes as peers {}, {} and {}; routing needs \
+             {index}",
             to_home.peer_id(),
-            replies.peer_id()
+            replies.peer_id(),
+            loans.peer_id()
         ));
     }
     let ledger = plan.to_ledger.connect().await;
@@ -182,6 +212,11 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         work_wakeup: Wakeup::default(),
         to_home,
         replies,
+        loans,
+        idle: plan.idle,
+        lending: plan.lending,
+        borrowed: RefCell::new(VecDeque::new()),
+        returned: RefCell::new(Vec::new()),
         ledger,
         #[cfg(feature = "without-ledger")]
         unstored: RefCell::new(super::unstored::Unstored::new(&plan.receipt_secret)),
@@ -207,6 +242,17 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             async move {
                 while let Some(message) = receiver.recv().await {
                     home_receive(&state, message).await;
+                }
+            },
+            io_queue,
+        )?;
+    }
+    for (_, receiver) in loans_rx.streams() {
+        let state = state.clone();
+        spawn(
+            async move {
+                while let Some(loan) = receiver.recv().await {
+                    receive_loan(&state, loan);
                 }
             },
             io_queue,
@@ -567,6 +613,15 @@ async fn verify(state: Rc<ShardState>) {
     loop {
         prepare_staged(&state).await;
         register_next(&state).await;
+        if decide_returned(&state, &mut decided).await {
+            continue;
+        }
+        // Another home waits on a lent batch: it goes before this shard's own.
+        let borrowed = state.borrowed.borrow_mut().pop_front();
+        if let Some((home, lent)) = borrowed {
+            verify_borrowed(&state, home, lent, &mut rng).await;
+            continue;
+        }
         let now = state.clock.now();
         let batch = state.home.borrow_mut().next_batch(now);
         let Some(batch) = batch else {
@@ -577,27 +632,19 @@ async fn verify(state: Rc<ShardState>) {
             let wait = deadline
                 .map(|d| Duration::from_micros(d.0.saturating_sub(state.clock.now().0)))
                 .unwrap_or(Duration::from_secs(1));
+            state.idle.set(state.index, true);
             futures_lite::future::or(state.work_wakeup.wait(), async {
                 glommio::timer::sleep(wait).await;
             })
             .await;
+            state.idle.set(state.index, false);
             continue;
         };
-        // A batch is 10-20 ms of pairings: verified a step (about a millisecond) at a time, and
-        // between steps the core goes back to its network and messages whenever the preempt
-        // timer says so (see PREEMPT_EVERY).
-        let mut verification = state.home.borrow().verification(&batch);
-        let mut busy = Duration::ZERO;
-        loop {
-            let started = Instant::now();
-            let more = verification.step(&mut rng);
-            busy += started.elapsed();
-            if !more {
-                break;
-            }
-            glommio::executor().yield_if_needed().await;
-        }
-        let verdicts = verification.into_verdicts();
+        let Some(batch) = lend(&state, batch) else {
+            continue;
+        };
+        let verification = state.home.borrow().verification(&batch);
+        let (verdicts, busy) = verify_steps(verification, &mut rng).await;
         state.home.borrow_mut().decide(
             state.clock.read(),
             state.index,
@@ -608,6 +655,128 @@ async fn verify(state: Rc<ShardState>) {
         );
         pass_on(&state, &mut decided).await;
     }
+}
+
+/// Verifies a batch to the end. A batch is 10-20 ms of pairings: verified a step (about a
+/// millisecond) at a time, and between steps the core goes back to its network and messages
+/// whenever the preempt timer says so (see PREEMPT_EVERY). Returns the verdicts and the time
+/// spent in steps.
+async fn verify_steps(
+    mut verification: Verification<'_, Route>,
+    rng: &mut ChaCha20Rng,
+) -> (Vec<tf_engine::Verdict>, Duration) {
+    let mut busy = Duration::ZERO;
+    loop {
+        let started = Instant::now();
+        let more = verification.step(rng);
+        busy += started.elapsed();
+        if !more {
+            break;
+        }
+        glommio::executor().yield_if_needed().await;
+    }
+    (verification.into_verdicts(), busy)
+}
+
+/// Lends the batch to an idle core when the setting and the work waiting here say so; gives
+/// it back when it stays here.
+fn lend(
+    state: &ShardState,
+    batch: Batch<BatchKey, Job<Route>>,
+) -> Option<Batch<BatchKey, Job<Route>>> {
+    let more_waiting = state.home.borrow().pending() > 0;
+    if !wants_to_lend(state.lending, more_waiting) {
+        return Some(batch);
+    }
+    let Some(peer) = state.idle.claim(state.index) else {
+        return Some(batch);
+    };
+    let lent = state.home.borrow().lend(batch);
+    let loan = Loan::Verify {
+        home: state.index,
+        lent,
+    };
+    match state.loans.try_send_to(peer, loan) {
+        Ok(()) => {
+            state.home.borrow_mut().count_lent();
+            None
+        }
+        // A full or closed channel hands the loan back: verified here after all. (The peer
+        // stays claimed until its verifier is idle again, which only skips one loan.)
+        Err(
+            glommio::GlommioError::WouldBlock(glommio::ResourceType::Channel(Loan::Verify {
+                lent,
+                ..
+            }))
+            | glommio::GlommioError::Closed(glommio::ResourceType::Channel(Loan::Verify {
+                lent,
+                ..
+            })),
+        ) => Some(lent.batch),
+        Err(error) => {
+            // The mesh refuses only an index out of range or this shard's own, which claim()
+            // never gives.
+            tracing::error!(shard = state.index, to = peer, %error, "lending a batch failed; its requests are lost");
+            None
+        }
+    }
+}
+
+/// A loan arriving from another shard: a batch to verify, or verdicts of one lent from here.
+fn receive_loan(state: &ShardState, loan: Loan) {
+    match loan {
+        Loan::Verify { home, lent } => state.borrowed.borrow_mut().push_back((home, lent)),
+        Loan::Verified {
+            batch,
+            verdicts,
+            busy,
+        } => state.returned.borrow_mut().push((batch, verdicts, busy)),
+    }
+    state.work_wakeup.notify();
+}
+
+/// Verifies a batch another shard lent and sends the verdicts back to it.
+async fn verify_borrowed(
+    state: &Rc<ShardState>,
+    home: usize,
+    lent: Lent<Route>,
+    rng: &mut ChaCha20Rng,
+) {
+    let (verdicts, busy) = verify_steps(lent.verification(), rng).await;
+    state.home.borrow_mut().count_borrowed();
+    let verified = Loan::Verified {
+        batch: lent.batch,
+        verdicts,
+        busy,
+    };
+    if state.loans.send_to(home, verified).await.is_err() {
+        tracing::error!(
+            shard = state.index,
+            home,
+            "a lent batch's home shard has stopped; its verdicts are dropped"
+        );
+    }
+}
+
+/// Decides the lent batches that came back verified, as if verified here. True when there
+/// were any.
+async fn decide_returned(state: &Rc<ShardState>, decided: &mut Vec<Decided>) -> bool {
+    let returned = std::mem::take(&mut *state.returned.borrow_mut());
+    if returned.is_empty() {
+        return false;
+    }
+    for (batch, verdicts, busy) in returned {
+        state.home.borrow_mut().decide(
+            state.clock.read(),
+            state.index,
+            batch,
+            verdicts,
+            busy,
+            decided,
+        );
+        pass_on(state, decided).await;
+    }
+    true
 }
 
 /// Registers one waiting key between batches (at most one, so a burst of registrations

@@ -287,6 +287,19 @@ fn render_shards(page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
             |s: &ShardSnapshot| s.cpu_seconds,
         ),
         (
+            "trust_fabric_batches_lent_total",
+            "counter",
+            "Batches of requests homed on the shard that an idle core verified (their budgets, \
+             receipts and policy stayed with the shard).",
+            |s: &ShardSnapshot| s.metrics.batches_lent as f64,
+        ),
+        (
+            "trust_fabric_batches_borrowed_total",
+            "counter",
+            "Batches the shard's core verified for another shard while it had nothing of its own.",
+            |s: &ShardSnapshot| s.metrics.batches_borrowed as f64,
+        ),
+        (
             "trust_fabric_policy_bundle_revision",
             "gauge",
             "The policy bundle revision the shard admits under (0: none promoted yet).",

@@ -58,6 +58,10 @@ pub struct ShardMetrics {
     pub decision_latency: Vec<Histogram>,
     /// Requests per verified batch, per kind.
     pub batch_size: Vec<Histogram>,
+    /// Batches this home shard lent to an idle core to verify.
+    pub batches_lent: u64,
+    /// Batches verified here for another home shard.
+    pub batches_borrowed: u64,
 }
 
 impl ShardMetrics {
@@ -70,6 +74,8 @@ impl ShardMetrics {
                 .map(|_| Histogram::new(LATENCY_SECONDS))
                 .collect(),
             batch_size: KINDS.iter().map(|_| Histogram::new(BATCH_SIZE)).collect(),
+            batches_lent: 0,
+            batches_borrowed: 0,
         }
     }
 

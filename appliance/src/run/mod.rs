@@ -234,6 +234,7 @@ fn serve(
         driver_limits,
         tenants: tenants.clone(),
         settings,
+        lending: config.scheduling.lending(),
         budget_contact: config.budgets.contact.clone(),
         stored_keys: Arc::new(stored_keys),
         keystore,
