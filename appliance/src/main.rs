@@ -22,7 +22,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// mimalloc: the design's allocator; its effect on cost per 1k proofs is measured, not assumed.
+// mimalloc: the design's allocator; its effect on cost per 1k proofs is measured, not assumed
+// (bench-rig/scripts/allocator-cost.sh builds with the system allocator to compare).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -72,6 +72,8 @@ pub struct BatchFormer<K, T> {
     /// Measured microseconds per scheduling unit, over every key (a new key's first guess).
     unit_us: f64,
     uses: u64,
+    /// Scratch: open batches in the order they will be verified.
+    order: Vec<usize>,
 }
 
 impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
@@ -91,6 +93,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             settings,
             unit_us: INITIAL_UNIT_US,
             uses: 0,
+            order: Vec::with_capacity(settings.max_open),
         }
     }
 
@@ -137,36 +140,39 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// closes, the one whose oldest request arrived first. Plans every open batch again, for
     /// [`BatchFormer::next_deadline`].
     pub fn take_due(&mut self, now: Micros) -> Option<Batch<K, T>> {
-        let predicted: Vec<f64> = self
-            .open
-            .iter()
-            .map(|o| self.line_of(&o.key).batch_us(o.items.len()))
-            .collect();
-        let all: f64 = predicted.iter().sum();
+        // Batches are verified oldest first, so the work ahead of one is the batches whose
+        // oldest request came before its own.
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..self.open.len());
+        order.sort_by_key(|&i| self.open[i].oldest);
+        let mut ahead_us = 0.0;
         let mut due: Option<usize> = None;
-        for i in 0..self.open.len() {
+        for &i in &order {
             let open = &self.open[i];
             let known = self.known.iter().find(|k| k.key == open.key);
+            let cost = self.line_of(&open.key);
             let situation = Situation {
                 items: open.items.len(),
                 max_size: self.settings.max_size,
                 oldest: open.oldest,
                 now,
-                // Every other open batch may run first: plan for it.
-                ahead_us: all - predicted[i],
-                cost: self.line_of(&open.key),
+                ahead_us,
+                cost,
                 gap_us: known.map_or(f64::INFINITY, |k| k.rate.expected_gap_us(now)),
                 budget: self.settings.latency_budget,
             };
+            ahead_us += cost.batch_us(open.items.len());
             let close_at = match plan(&situation) {
                 Plan::Close => now,
                 Plan::WaitUntil(at) => at,
             };
             self.open[i].close_at = close_at;
-            if close_at <= now && due.is_none_or(|d| self.open[d].oldest > self.open[i].oldest) {
+            if close_at <= now && due.is_none() {
                 due = Some(i);
             }
         }
+        self.order = order;
         due.map(|i| self.close(i))
     }
 

@@ -18,11 +18,11 @@ use crate::cost::Line;
 
 /// The least saving per item, as a share of the cost per item, that one more item must bring
 /// for a batch to wait for it.
-pub const MIN_GAIN: f64 = 0.005;
+pub const MIN_GAIN: f64 = 0.002;
 /// The share of a request's latency budget the batcher plans verification to finish within;
 /// the rest is for the receipt, the ledger's commit, the answer's way back and estimates that
 /// fell short.
-pub const PLANNED_SHARE: f64 = 0.75;
+pub const PLANNED_SHARE: f64 = 0.65;
 
 /// What an open batch should do now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -64,7 +64,7 @@ fn a_busy_key_waits_for_company_within_the_budget_and_an_idle_one_never_does() {
     let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
     // A request every millisecond for half a second; each batch "takes" 0.7 ms + 0.6 ms an item.
     let mut now = Micros(0);
-    for id in 0..500 {
+    for id in 0..502 {
         now = Micros(id * 1_000);
         shard
             .admit(bls_job(0, id, true), now, T0)
@@ -76,7 +76,7 @@ fn a_busy_key_waits_for_company_within_the_budget_and_an_idle_one_never_does() {
         }
     }
     // Batches of four (the settings' largest) fill by size; the requests after the last full
-    // one wait for company, but never past three quarters of the 50 ms budget.
+    // one wait for company, but never past the planned share of the 50 ms budget.
     let waiting = shard.pending();
     assert!((1..4).contains(&waiting), "{waiting} waiting");
     let deadline = shard.next_deadline().expect("a batch waits");
