@@ -10,23 +10,25 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/common/many_inputs.rs"]
+mod many_inputs;
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use ark_bls12_381::Bls12_381;
 use ark_bn254::Bn254;
-use ark_ec::pairing::Pairing as ArkPairing;
-use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, VerifyingKey};
+use ark_groth16::Groth16;
+use ark_snark::SNARK;
 use blst::Pairing;
 use common::{FromAny, load};
+use many_inputs::ManyInputs;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_engine::bls::{self, AggregateRun, DST, PublicKey, Signature};
 use tf_engine::groth16::decode::{encode_proof, encode_scalar};
-use tf_engine::groth16::{Statement, verify_one};
+use tf_engine::groth16::{Backend, PreparedKey, Statement, SupportedCurve, verify_one};
 use tf_engine::{Field, Limits, Verdict};
 
 struct Op<'a> {
@@ -186,18 +188,46 @@ fn main() {
             median(&ratios)
         );
     }
+    // The constants: a verification without inputs is the 4-input one less 4 inputs, and the
+    // line through it at 64 inputs is compared with the 64-input verification.
+    let ratios = |name: String| -> Vec<f64> {
+        let o = ops.iter().find(|o| o.name == name).expect("measured");
+        o.us.iter()
+            .zip(&single)
+            .map(|(x, s)| 1000.0 * x / s)
+            .collect()
+    };
+    for curve in ["bn254", "bls12-381"] {
+        let verify4 = ratios(format!("groth16 {curve} verify (4 inputs)"));
+        let input = ratios(format!("groth16 {curve} multiply 32 inputs, per input"));
+        let verify64 = ratios(format!("groth16 {curve} verify (64 inputs)"));
+        let fixed: Vec<f64> = verify4
+            .iter()
+            .zip(&input)
+            .map(|(v, i)| v - 4.0 * i)
+            .collect();
+        let line64: Vec<f64> = (0..fixed.len())
+            .map(|r| (fixed[r] + 64.0 * input[r]) / verify64[r])
+            .collect();
+        println!(
+            "  groth16 {curve}: verification without inputs {:.1}; at 64 inputs the line / measured {:.2}x",
+            median(&fixed),
+            median(&line64)
+        );
+    }
 }
 
-/// Groth16 on one curve: a fixture verification (4 inputs), its decode, and what one public
-/// input adds to a single verification (one scalar multiplication of an input base, through
-/// arkworks' `prepare_inputs` with 64 inputs).
+/// Groth16 on one curve, as the engine verifies it (blst on BLS12-381, arkworks on BN254): a
+/// single verification with 4 full-size public inputs, the decode of a fixture proof, what one
+/// input adds (the engine's multiplication of input bases, over 32 inputs: about what one
+/// step's allowance holds), and a verification with 64 inputs to check the line through them.
 fn groth16_ops<E: FromAny>(curve: &'static str) -> Vec<Op<'static>> {
     let limits = Limits::DEFAULT;
     let fixtures = load::<E>();
-    let key = Box::leak(Box::new(fixtures.key));
-    let statements: &'static [Statement<E>] = Box::leak(fixtures.statements.into_boxed_slice());
+    let fixture_key: &'static _ = Box::leak(Box::new(fixtures.key));
     let encoded: &'static [(Vec<u8>, Vec<[u8; 32]>)] = Box::leak(
-        statements
+        fixtures
+            .statements
             .iter()
             .map(|s| {
                 (
@@ -209,30 +239,13 @@ fn groth16_ops<E: FromAny>(curve: &'static str) -> Vec<Op<'static>> {
             .into_boxed_slice(),
     );
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let g1 = E::G1Affine::generator();
-    let bases: Vec<E::G1Affine> = (0..65)
-        .map(|_| (g1 * E::ScalarField::rand(&mut rng)).into_affine())
-        .collect();
-    let vk = VerifyingKey::<E> {
-        alpha_g1: bases[0],
-        beta_g2: <E as ArkPairing>::G2Affine::generator(),
-        gamma_g2: <E as ArkPairing>::G2Affine::generator(),
-        delta_g2: <E as ArkPairing>::G2Affine::generator(),
-        gamma_abc_g1: bases,
-    };
-    let pvk: &'static _ = Box::leak(Box::new(ark_groth16::prepare_verifying_key(&vk)));
-    let inputs: &'static [E::ScalarField] = Box::leak(
-        (0..64)
-            .map(|_| E::ScalarField::rand(&mut rng))
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    let key: &'static _ = key;
+    let (key4, proofs4) = proved::<E>(4, 4, &mut rng);
+    let (key64, proofs64) = proved::<E>(64, 2, &mut rng);
     let name = |what: &str| -> &'static str { Box::leak(format!("groth16 {curve} {what}").into()) };
     vec![
-        op(name("verify (4 inputs)"), 4 * statements.len(), move || {
-            for s in statements.iter().cycle().take(4 * statements.len()) {
-                assert_eq!(verify_one(key, s), Verdict::Valid);
+        op(name("verify (4 inputs)"), 4 * proofs4.len(), move || {
+            for s in proofs4.iter().cycle().take(4 * proofs4.len()) {
+                assert_eq!(verify_one(key4, s), Verdict::Valid);
             }
         }),
         op(
@@ -240,16 +253,53 @@ fn groth16_ops<E: FromAny>(curve: &'static str) -> Vec<Op<'static>> {
             16 * encoded.len(),
             move || {
                 for (proof, inputs) in encoded.iter().cycle().take(16 * encoded.len()) {
-                    black_box(Statement::decode(key, &limits, proof, inputs).expect("decodes"));
+                    black_box(
+                        Statement::decode(fixture_key, &limits, proof, inputs).expect("decodes"),
+                    );
                 }
             },
         ),
-        op(name("prepare 64 inputs, per input"), 2 * 64, move || {
-            for _ in 0..2 {
-                let _ = black_box(Groth16::<E>::prepare_inputs(pvk, inputs).expect("64 inputs"));
+        op(name("multiply 32 inputs, per input"), 4 * 32, move || {
+            for _ in 0..4 {
+                let mut sum = <E::Verifier as Backend<E>>::single_start(key64);
+                <E::Verifier as Backend<E>>::single_inputs(key64, &mut sum, &proofs64[0], 0..32);
+                black_box(sum);
+            }
+        }),
+        op(name("verify (64 inputs)"), proofs64.len(), move || {
+            for s in proofs64 {
+                assert_eq!(verify_one(key64, s), Verdict::Valid);
             }
         }),
     ]
+}
+
+/// A key for `inputs` public inputs and `n` valid proofs under it, each with full-size random
+/// inputs (the fixtures' are a few bits each, which flatters arkworks' multiplications).
+fn proved<E: SupportedCurve>(
+    inputs: usize,
+    n: usize,
+    rng: &mut ChaCha20Rng,
+) -> (&'static PreparedKey<E>, &'static [Statement<E>]) {
+    let mut circuit = || ManyInputs::<E::ScalarField> {
+        inputs: (0..inputs).map(|_| E::ScalarField::rand(rng)).collect(),
+    };
+    let setup = circuit();
+    let circuits: Vec<_> = (0..n).map(|_| circuit()).collect();
+    let (pk, vk) = Groth16::<E>::circuit_specific_setup(setup, rng).expect("setup");
+    let key = PreparedKey::new(&Limits::DEFAULT, vk).expect("a valid key");
+    let statements: Vec<Statement<E>> = circuits
+        .into_iter()
+        .map(|circuit| {
+            let inputs = circuit.inputs.clone();
+            let proof = Groth16::<E>::prove(&pk, circuit, rng).expect("proves");
+            Statement::new(&key, proof, inputs).expect("input count")
+        })
+        .collect();
+    (
+        Box::leak(Box::new(key)),
+        Box::leak(statements.into_boxed_slice()),
+    )
 }
 
 fn median(values: &[f64]) -> f64 {

@@ -16,7 +16,7 @@ use crate::work::Allowance;
 
 /// A batch-verifiable scheme: a random-linear-combination check built up a chunk of items at a
 /// time and closed in two steps, and a single verifier for ranges of one (cheaper than a check
-/// over one item: one multi-Miller loop, no scalar multiplications), also in two steps.
+/// over one item: one multi-Miller loop, no random scalars), in steps too.
 pub trait BatchScheme {
     /// One statement.
     type Item;
@@ -24,6 +24,9 @@ pub trait BatchScheme {
     type Check;
     /// A check with everything done but the final exponentiation.
     type Closing;
+    /// One item's own verification before its Miller loops: the part of its work that grows
+    /// with the item (a Groth16 proof's inputs), done so far.
+    type Preparing;
     /// One item's own verification with its Miller loops done, waiting for the final
     /// exponentiation.
     type Single;
@@ -32,10 +35,27 @@ pub trait BatchScheme {
     /// [`crate::work::STEP`] units and still shares the Miller loop's squarings.
     const CHUNK: usize;
 
-    /// The first half of verifying one item on its own: its inputs and Miller loops. `Err`
-    /// when the verdict is known already.
-    fn begin_one(&self, item: &Self::Item) -> Result<Self::Single, Verdict>;
-    /// The second half: the final exponentiation and the comparison.
+    /// Starts verifying one item on its own, with no curve work yet. `Err` when the verdict is
+    /// known already.
+    fn start_one(&self, item: &Self::Item) -> Result<Self::Preparing, Verdict>;
+    /// Does part of the work that grows with the item, within `allowance` but at least one
+    /// piece per call; true once only [`BatchScheme::begin_one`]'s fixed work is left and it
+    /// may follow in the same step.
+    fn prepare_one(
+        &self,
+        _item: &Self::Item,
+        _preparing: &mut Self::Preparing,
+        _allowance: &mut Allowance,
+    ) -> bool {
+        true
+    }
+    /// The item's Miller loops. `Err` when the verdict is known already.
+    fn begin_one(
+        &self,
+        item: &Self::Item,
+        preparing: Self::Preparing,
+    ) -> Result<Self::Single, Verdict>;
+    /// The final exponentiation and the comparison.
     fn finish_one(&self, single: Self::Single) -> Verdict;
     /// Starts a check over `len` items.
     fn begin(&self, len: usize) -> Self::Check;
@@ -46,19 +66,6 @@ pub trait BatchScheme {
         items: &[Self::Item],
         rng: &mut R,
     );
-    /// Whether verifying `item` on its own ([`BatchScheme::begin_one`]) fits in a step; when
-    /// it does not (a Groth16 proof with many public inputs), a range of one is verified as a
-    /// check over one item, whose growing part [`BatchScheme::prepare_close`] spreads over
-    /// steps.
-    fn one_fits(&self, _item: &Self::Item) -> bool {
-        true
-    }
-    /// The verdict of one item whose check over itself fails (only schemes whose
-    /// [`BatchScheme::one_fits`] can be false need it: the check over one item holds exactly
-    /// when its own verification does).
-    fn mismatch(&self) -> Verdict {
-        Verdict::Invalid(crate::InvalidReason::ProofMismatch)
-    }
     /// Does part of the closing work that grows with the statements (a multi-scalar
     /// multiplication over a key's input bases), within `allowance` but at least one piece
     /// per call; true once only [`BatchScheme::close`]'s fixed work is left.
@@ -94,6 +101,10 @@ enum Open<S: BatchScheme> {
         range: Range<usize>,
         closing: S::Closing,
     },
+    Preparing {
+        index: usize,
+        preparing: S::Preparing,
+    },
     Single {
         index: usize,
         single: S::Single,
@@ -118,7 +129,8 @@ impl<S: BatchScheme> BatchRun<S> {
     }
 
     /// Does one bounded piece of work: absorbs one chunk, does one half of closing a check, or
-    /// one half of a single verification. Returns false once every item has its verdict.
+    /// a piece of a single verification (part of its inputs, its Miller loops, its final
+    /// exponentiation). Returns false once every item has its verdict.
     pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> bool {
         let open = match self.open.take() {
             Some(open) => open,
@@ -126,26 +138,46 @@ impl<S: BatchScheme> BatchRun<S> {
                 let Some(range) = self.pending.pop() else {
                     return false;
                 };
-                if range.len() == 1 && self.scheme.one_fits(&self.items[range.start]) {
-                    match self.scheme.begin_one(&self.items[range.start]) {
-                        Ok(single) => {
-                            self.open = Some(Open::Single {
-                                index: range.start,
-                                single,
-                            });
+                if range.len() == 1 {
+                    // A lone item (a batch of one, or a bisection's last) costs what verifying
+                    // it alone costs: no random scalar, no check over one item.
+                    match self.scheme.start_one(&self.items[range.start]) {
+                        Ok(preparing) => Open::Preparing {
+                            index: range.start,
+                            preparing,
+                        },
+                        Err(verdict) => {
+                            self.verdicts[range.start] = verdict;
+                            return !self.is_done();
                         }
-                        Err(verdict) => self.verdicts[range.start] = verdict,
                     }
-                    return !self.is_done();
-                }
-                Open::Absorbing {
-                    check: self.scheme.begin(range.len()),
-                    next: range.start,
-                    range,
+                } else {
+                    Open::Absorbing {
+                        check: self.scheme.begin(range.len()),
+                        next: range.start,
+                        range,
+                    }
                 }
             }
         };
         match open {
+            Open::Preparing {
+                index,
+                mut preparing,
+            } => {
+                let item = &self.items[index];
+                if self
+                    .scheme
+                    .prepare_one(item, &mut preparing, &mut Allowance::step())
+                {
+                    match self.scheme.begin_one(item, preparing) {
+                        Ok(single) => self.open = Some(Open::Single { index, single }),
+                        Err(verdict) => self.verdicts[index] = verdict,
+                    }
+                } else {
+                    self.open = Some(Open::Preparing { index, preparing });
+                }
+            }
             Open::Absorbing {
                 range,
                 next,
@@ -187,9 +219,9 @@ impl<S: BatchScheme> BatchRun<S> {
             Open::Closing { range, closing } => {
                 if self.scheme.holds(closing) {
                     self.verdicts[range].fill(Verdict::Valid);
-                } else if range.len() == 1 {
-                    self.verdicts[range.start] = self.scheme.mismatch();
                 } else {
+                    // A check is over two items or more (one is verified alone), so both
+                    // halves hold one at least.
                     let mid = range.start + range.len() / 2;
                     self.pending.push(mid..range.end);
                     self.pending.push(range.start..mid);
@@ -368,10 +400,14 @@ mod tests {
         type Item = bool;
         type Check = bool;
         type Closing = bool;
+        type Preparing = ();
         type Single = bool;
         const CHUNK: usize = 3;
 
-        fn begin_one(&self, item: &bool) -> Result<bool, Verdict> {
+        fn start_one(&self, _item: &bool) -> Result<(), Verdict> {
+            Ok(())
+        }
+        fn begin_one(&self, item: &bool, _: ()) -> Result<bool, Verdict> {
             Ok(*item)
         }
         fn finish_one(&self, single: bool) -> Verdict {

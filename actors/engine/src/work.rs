@@ -6,12 +6,16 @@
 //! operation back to back in each round and reports the median of per-round ratios to a single
 //! verification, so the host's drifting speed cancels out. Each constant gives the range of
 //! three such runs (2-core development machine shared with other builds, ADX/BMI2 build, a
-//! single verification 1.20-1.47 ms), rounded; `docs/verification-engine.md` has the table.
+//! single verification 1.20-1.47 ms; 1.15-1.32 ms for the Groth16 ones, re-measured once
+//! BLS12-381 proofs were verified by blst), rounded; `docs/verification-engine.md` has the
+//! table.
 //!
 //! The shard prices requests with these (its scheduling cost), and an [`Allowance`] of them
-//! bounds each decoding step of a [`crate::DecodeThenVerify`] and each step of a
-//! [`crate::bls::AggregateRun`]. A [`crate::BatchRun`] step is bounded by its scheme's chunk of
-//! items, which cost alike (see [`crate::BatchScheme::CHUNK`]).
+//! bounds each decoding step of a [`crate::DecodeThenVerify`], each step of a
+//! [`crate::bls::AggregateRun`], and the work of a [`crate::BatchRun`] that grows with the
+//! statements (a Groth16 proof's inputs, verified alone or in a check). A [`crate::BatchRun`]
+//! absorbs its scheme's chunk of items per step, which cost alike (see
+//! [`crate::BatchScheme::CHUNK`]).
 
 /// Work units in one step: about one single BLS verification, 1.2-1.5 ms on the development
 /// machine. Every operation the engine cannot cut (the largest is [`FINAL_VERIFY`]) fits in one.
@@ -49,27 +53,30 @@ pub const PAIRING: u32 = HASH_TO_G2 + MILLER_LOOP_PER_PAIR;
 /// Miller loop's shared squarings and the final verification.
 pub const BLS_STATEMENT: u32 = SIGNATURE_DECODE + MILLER_LOOP_BASE + FINAL_VERIFY;
 
-/// Decoding a Groth16 proof on BN254 with its checks (measured 162-171 with 4 inputs; an
+/// Decoding a Groth16 proof on BN254 with its checks (measured 168-175 with 4 inputs; an
 /// input's range check is negligible).
-pub const GROTH16_DECODE_BN254: u32 = 165;
+pub const GROTH16_DECODE_BN254: u32 = 170;
 
-/// Decoding a Groth16 proof on BLS12-381 with its checks (measured 278-290).
-pub const GROTH16_DECODE_BLS12_381: u32 = 285;
+/// Decoding a Groth16 proof on BLS12-381 with its checks (measured 292-301).
+pub const GROTH16_DECODE_BLS12_381: u32 = 295;
 
-/// A single Groth16 verification on BN254 with no public inputs (measured 1088-1131 with 4
-/// inputs, less theirs).
-pub const GROTH16_VERIFY_BN254: u32 = 770;
+/// A single Groth16 verification on BN254 with no public inputs (measured 1231-1257: 1327-1361
+/// with 4 full-size inputs, less 4 x [`GROTH16_INPUT_BN254`]).
+pub const GROTH16_VERIFY_BN254: u32 = 1245;
 
-/// A single Groth16 verification on BLS12-381 with no public inputs (measured 1396-1509 with
-/// 4 inputs, less theirs).
-pub const GROTH16_VERIFY_BLS12_381: u32 = 890;
+/// A single Groth16 verification on BLS12-381 with no public inputs, by blst (measured
+/// 992-1016: 1134-1141 with 4 full-size inputs, less 4 x [`GROTH16_INPUT_BLS12_381`]).
+pub const GROTH16_VERIFY_BLS12_381: u32 = 1000;
 
-/// What one public input adds to a single Groth16 verification on BN254: a scalar
-/// multiplication of its base (measured 83-86).
-pub const GROTH16_INPUT_BN254: u32 = 85;
+/// What one public input adds to a Groth16 verification on BN254: its base's share of the
+/// inputs' Pippenger multiplication (arkworks), over 32 inputs, about what a step holds
+/// (measured 25.3-25.7). Fewer inputs cost more each (4: about 45), more cost less (64: about
+/// 20), so the line from [`GROTH16_VERIFY_BN254`] is right at 4 inputs and 15 % over at 64.
+pub const GROTH16_INPUT_BN254: u32 = 25;
 
-/// What one public input adds on BLS12-381 (measured 139-148).
-pub const GROTH16_INPUT_BLS12_381: u32 = 145;
+/// What one public input adds on BLS12-381: the same, by blst (measured 34.5-35.0; 4 inputs
+/// about 55 each, 64 about 27: the line is 20 % over at 64 inputs).
+pub const GROTH16_INPUT_BLS12_381: u32 = 35;
 
 /// How much work a step has left. Each piece of work is taken from it before it is done; a
 /// piece that does not fit waits for the next step, so no step does more than [`STEP`].
@@ -128,6 +135,13 @@ pub(crate) enum Op {
         bases: u32,
         per_base: u32,
     },
+    /// A piece of a single Groth16 verification's multiplication: every input, these bytes
+    /// of each, at this cost.
+    InputBytes {
+        inputs: u32,
+        bytes: u32,
+        units: u32,
+    },
 }
 
 impl Op {
@@ -140,6 +154,7 @@ impl Op {
             Op::MillerLoop(pairs) => MILLER_LOOP_BASE + pairs * MILLER_LOOP_PER_PAIR,
             Op::FinalVerify => FINAL_VERIFY,
             Op::InputBases { bases, per_base } => bases * per_base,
+            Op::InputBytes { units, .. } => units,
         }
     }
 }

@@ -18,6 +18,6 @@ pub use decode::SCALAR_BYTES;
 pub use dispatch::{CurveRun, EncodedStatement, Groth16Decoder, Groth16Run, SharedKey};
 pub use key::{AnyKey, Holder, KeyRegistry, KeyRoom, PreparedKey, RegistryFull};
 pub use verify::{
-    Backend, Groth16Check, Groth16Scheme, KeyHolder, Statement, verify_batch, verify_batch_with,
-    verify_one, verify_one_with,
+    Backend, Groth16Check, Groth16Scheme, KeyHolder, SingleInputs, Statement, verify_batch,
+    verify_batch_with, verify_one, verify_one_with,
 };

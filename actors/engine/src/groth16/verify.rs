@@ -18,10 +18,9 @@ use crate::stepwise::{BatchRun, BatchScheme};
 use crate::work::{Allowance, GROTH16_INPUT_BLS12_381, GROTH16_INPUT_BN254, Op, STEP, record};
 use crate::{InvalidReason, Limits, Rejection, Verdict};
 
-/// Most work a proof's inputs may take for it to be verified on its own in one step: with
-/// the fixed Miller loops that is at most about 1.2 steps (a BLS12-381 proof with 4 inputs).
-/// A proof with more inputs is verified as a check over one item, its inputs' multi-scalar
-/// multiplication spread over steps.
+/// Most input work done in the step that runs a single verification's Miller loops: with
+/// them that step is at most about 1.2 steps. A proof with more inputs has its inputs'
+/// multi-scalar multiplication done in the steps before.
 const ONE_INPUTS_WORK: u32 = STEP * 3 / 5;
 
 /// What one public input adds (a scalar multiplication of its base), in work units.
@@ -29,6 +28,21 @@ fn input_work(curve: super::Curve) -> u32 {
     match curve {
         super::Curve::Bn254 => GROTH16_INPUT_BN254,
         super::Curve::Bls12_381 => GROTH16_INPUT_BLS12_381,
+    }
+}
+
+/// Keeps the little-endian bytes `bytes` of a scalar's 64-bit limbs and zeroes the rest.
+pub(super) fn keep_bytes(limbs: &mut [u64], bytes: &Range<usize>) {
+    for (i, limb) in limbs.iter_mut().enumerate() {
+        let low = bytes.start.clamp(8 * i, 8 * i + 8) - 8 * i;
+        let high = bytes.end.clamp(8 * i, 8 * i + 8) - 8 * i;
+        let width = high - low;
+        let kept = if width == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * width)) - 1
+        };
+        *limb &= kept.checked_shl(8 * low as u32).unwrap_or(0);
     }
 }
 
@@ -77,13 +91,20 @@ pub fn verify_one<E: SupportedCurve>(key: &PreparedKey<E>, statement: &Statement
     verify_one_with::<E, E::Verifier>(key, statement)
 }
 
-/// Verifies one statement with backend `B` (tests and benchmarks compare backends with it).
+/// Verifies one statement with backend `B` (tests and benchmarks compare backends with it):
+/// what a [`BatchRun`] does for a lone statement, in one call.
 pub fn verify_one_with<E: SupportedCurve, B: Backend<E>>(
     key: &PreparedKey<E>,
     statement: &Statement<E>,
 ) -> Verdict {
     let scheme = Groth16Scheme::<E, _, &Statement<E>, B>::new(key);
-    match scheme.begin_one(&statement) {
+    let mut preparing = match scheme.start_one(&statement) {
+        Ok(preparing) => preparing,
+        Err(verdict) => return verdict,
+    };
+    // One piece: every input in one multi-scalar multiplication.
+    while !scheme.prepare_one(&statement, &mut preparing, &mut Allowance::of(u32::MAX)) {}
+    match scheme.begin_one(&statement, preparing) {
         Ok(loops) => scheme.finish_one(loops),
         Err(verdict) => verdict,
     }
@@ -124,11 +145,31 @@ pub trait Backend<E: SupportedCurve>: Sized {
     /// Statements absorbed per batch step (see [`BatchScheme::CHUNK`]).
     const CHUNK: usize;
 
+    /// A single verification's sum of its inputs times their bases, built up a piece at a time.
+    type InputSum;
+
     /// Prepares a key that was checked (no point at infinity among alpha, beta, gamma, delta).
     fn prepare(key: &VerifyingKey<E>) -> Self::Prepared;
-    /// One statement with the right input count: L = IC_0 + sum_j x_j IC_j, and the Miller
-    /// loops of e(A, B) e(L, -gamma) e(C, -delta).
-    fn single_loops(key: &PreparedKey<E>, statement: &Statement<E>) -> Self::Loops;
+    /// An input sum with no inputs in it yet.
+    fn single_start(key: &PreparedKey<E>) -> Self::InputSum;
+    /// Adds sum_j x'_j IC_j over every input x_j of the statement, x'_j being x_j with only
+    /// its little-endian bytes `bytes` (of 0..[`SCALAR_BYTES`]) kept: one multi-scalar
+    /// multiplication over every base. Pieces whose bytes partition 0..32 add up to the whole
+    /// sum, each costing about its share of the bytes (a piece over fewer bases would lose the
+    /// multiplication's economy of scale).
+    fn single_inputs(
+        key: &PreparedKey<E>,
+        sum: &mut Self::InputSum,
+        statement: &Statement<E>,
+        bytes: Range<usize>,
+    );
+    /// One statement with the right input count, every input in `sum`: L = IC_0 + sum_j x_j
+    /// IC_j, and the Miller loops of e(A, B) e(L, -gamma) e(C, -delta).
+    fn single_loops(
+        key: &PreparedKey<E>,
+        statement: &Statement<E>,
+        sum: Self::InputSum,
+    ) -> Self::Loops;
     /// Whether the final exponentiation of `loops` is e(alpha, beta).
     fn single_holds(key: &PreparedKey<E>, loops: Self::Loops) -> bool;
     /// An empty check for up to `len` statements.
@@ -180,6 +221,13 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>>
     }
 }
 
+/// One proof's own verification before its Miller loops: its inputs' sum so far.
+pub struct SingleInputs<E: SupportedCurve, B: Backend<E> = <E as SupportedCurve>::Verifier> {
+    sum: B::InputSum,
+    /// The inputs' bytes in `sum` so far: 0..`bytes_done`.
+    bytes_done: usize,
+}
+
 /// A random linear combination of Groth16 equations, built up a chunk at a time (see
 /// [`Groth16Scheme`]'s `close`).
 pub struct Groth16Check<E: SupportedCurve, B: Backend<E> = <E as SupportedCurve>::Verifier> {
@@ -196,14 +244,80 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>>
     type Item = T;
     type Check = Groth16Check<E, B>;
     type Closing = B::Loops;
+    type Preparing = SingleInputs<E, B>;
     type Single = B::Loops;
     const CHUNK: usize = B::CHUNK;
 
-    /// A proof's own verification is one multi-scalar multiplication over its inputs besides
-    /// fixed pairings: it is verified alone when that part takes at most [`ONE_INPUTS_WORK`].
-    fn one_fits(&self, _item: &T) -> bool {
+    /// The verifier cut in three: the inputs' multi-scalar multiplication, in pieces as the
+    /// steps' allowances hold ...
+    fn start_one(&self, item: &T) -> Result<SingleInputs<E, B>, Verdict> {
         let key = self.key.prepared_key();
-        key.public_inputs() as u32 * input_work(E::CURVE) <= ONE_INPUTS_WORK
+        // `Statement`'s fields are public, so its input count is checked again here.
+        if item.borrow().inputs.len() != key.public_inputs() {
+            return Err(Verdict::Invalid(InvalidReason::ProofMismatch));
+        }
+        Ok(SingleInputs {
+            sum: B::single_start(key),
+            bytes_done: if key.public_inputs() == 0 {
+                SCALAR_BYTES
+            } else {
+                0
+            },
+        })
+    }
+
+    /// The multiplication whole if the allowance holds it, else in pieces of the inputs'
+    /// bytes, as many bytes as the allowance holds (at least one); the Miller loops may follow
+    /// in the same step once every byte is in, if this call's share was at most
+    /// [`ONE_INPUTS_WORK`].
+    fn prepare_one(
+        &self,
+        item: &T,
+        preparing: &mut SingleInputs<E, B>,
+        allowance: &mut Allowance,
+    ) -> bool {
+        let left = SCALAR_BYTES - preparing.bytes_done;
+        if left == 0 {
+            return true;
+        }
+        let statement = item.borrow();
+        let inputs = statement.inputs.len() as u64;
+        let whole = u64::from(input_work(E::CURVE)) * inputs;
+        let fit = u64::from(allowance.left()) * SCALAR_BYTES as u64 / whole;
+        let bytes = left.min(fit.max(1) as usize);
+        let work = u32::try_from((whole * bytes as u64).div_ceil(SCALAR_BYTES as u64))
+            .expect("a piece is at most the allowance, or one byte's share");
+        let _ = allowance.take(work);
+        record(Op::InputBytes {
+            inputs: inputs as u32,
+            bytes: bytes as u32,
+            units: work,
+        });
+        let range = preparing.bytes_done..preparing.bytes_done + bytes;
+        B::single_inputs(
+            self.key.prepared_key(),
+            &mut preparing.sum,
+            statement,
+            range,
+        );
+        preparing.bytes_done += bytes;
+        preparing.bytes_done == SCALAR_BYTES && work <= ONE_INPUTS_WORK
+    }
+
+    /// ... the multi-Miller loop of e(A, B) e(L, -gamma) e(C, -delta) ...
+    fn begin_one(&self, item: &T, preparing: SingleInputs<E, B>) -> Result<B::Loops, Verdict> {
+        debug_assert_eq!(preparing.bytes_done, SCALAR_BYTES, "every input is in");
+        Ok(B::single_loops(
+            self.key.prepared_key(),
+            item.borrow(),
+            preparing.sum,
+        ))
+    }
+
+    /// ... then the final exponentiation, compared with e(alpha, beta).
+    fn finish_one(&self, loops: B::Loops) -> Verdict {
+        let holds = B::single_holds(self.key.prepared_key(), loops);
+        Verdict::from_check(holds, InvalidReason::ProofMismatch)
     }
 
     /// The batch's multi-scalar multiplication over the key's input bases, as many bases per
@@ -231,28 +345,6 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>>
         );
         check.bases_done = end;
         false
-    }
-
-    /// The verifier cut in two: the inputs' MSM and the multi-Miller loop of
-    /// e(A, B) e(inputs, -gamma) e(C, -delta) ...
-    fn begin_one(&self, item: &T) -> Result<B::Loops, Verdict> {
-        let key = self.key.prepared_key();
-        let statement = item.borrow();
-        // `Statement`'s fields are public, so its input count is checked again here.
-        if statement.inputs.len() != key.public_inputs() {
-            return Err(Verdict::Invalid(InvalidReason::ProofMismatch));
-        }
-        record(Op::InputBases {
-            bases: key.public_inputs() as u32 + 1,
-            per_base: input_work(E::CURVE),
-        });
-        Ok(B::single_loops(key, statement))
-    }
-
-    /// ... then the final exponentiation, compared with e(alpha, beta).
-    fn finish_one(&self, loops: B::Loops) -> Verdict {
-        let holds = B::single_holds(self.key.prepared_key(), loops);
-        Verdict::from_check(holds, InvalidReason::ProofMismatch)
     }
 
     fn begin(&self, len: usize) -> Groth16Check<E, B> {
@@ -314,38 +406,27 @@ impl<E: SupportedCurve, K: KeyHolder<E>, T: Borrow<Statement<E>>, B: Backend<E>>
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/many_inputs.rs"]
+mod many_inputs;
+
+#[cfg(test)]
 mod tests {
+    use ark_bls12_381::Bls12_381;
     use ark_bn254::{Bn254, Fr};
+    use ark_ff::UniformRand;
     use ark_groth16::Groth16;
-    use ark_relations::r1cs::{
-        ConstraintSynthesizer, ConstraintSystemRef, SynthesisError, Variable,
-    };
     use ark_snark::SNARK;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
+    use super::many_inputs::ManyInputs;
     use super::*;
-    use crate::groth16::Arkworks;
+    use crate::groth16::{Arkworks, Blst, Curve};
     use crate::work::meter;
-
-    /// `inputs` public inputs, each constrained to equal itself times one.
-    struct ManyInputs {
-        inputs: Vec<Fr>,
-    }
-
-    impl ConstraintSynthesizer<Fr> for ManyInputs {
-        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-            for value in self.inputs {
-                let input = cs.new_input_variable(|| Ok(value))?;
-                cs.enforce_constraint(input.into(), Variable::One.into(), input.into())?;
-            }
-            Ok(())
-        }
-    }
 
     #[test]
     fn no_step_over_a_proof_with_many_inputs_multiplies_more_bases_than_a_step_holds() {
-        const INPUTS: usize = 40;
+        const INPUTS: usize = 64;
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let circuit = |seed: u64| ManyInputs {
             inputs: (0..INPUTS as u64)
@@ -365,8 +446,8 @@ mod tests {
         statements[3].inputs[7] += Fr::from(1u64);
         let scheme = Groth16Scheme::<Bn254, _, &Statement<Bn254>, Arkworks>::new(&key);
         assert!(
-            !scheme.one_fits(&&statements[0]),
-            "40 inputs are more than a step"
+            INPUTS as u32 * input_work(Curve::Bn254) > STEP,
+            "{INPUTS} inputs are more than a step"
         );
 
         let mut run = BatchRun::new(scheme, statements.iter().collect());
@@ -388,5 +469,98 @@ mod tests {
         assert_eq!(verdicts, expected);
         assert_eq!(verdicts[3], Verdict::Invalid(InvalidReason::ProofMismatch));
         assert!(verdicts.iter().filter(|v| **v == Verdict::Valid).count() == 4);
+    }
+
+    /// A lone proof whose inputs are more than a step holds (a batch of one, or a bisection's
+    /// last item) is verified alone, as the one-call verifier does: no random scalar, no check
+    /// over one item, its inputs' multiplication in pieces of their bytes over steps (no step
+    /// over its allowance), then its Miller loops and final exponentiation. With full-size
+    /// inputs and with small ones (whose upper bytes' pieces sum to nothing).
+    #[test]
+    fn a_lone_proof_with_many_inputs_is_verified_alone_a_step_at_a_time() {
+        lone_proof_with_many_inputs::<Bn254, Arkworks>();
+        lone_proof_with_many_inputs::<Bls12_381, Arkworks>();
+        lone_proof_with_many_inputs::<Bls12_381, Blst>();
+    }
+
+    fn lone_proof_with_many_inputs<E: SupportedCurve, B: Backend<E>>() {
+        const INPUTS: usize = 64;
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let random = |rng: &mut ChaCha20Rng| ManyInputs {
+            inputs: (0..INPUTS).map(|_| E::ScalarField::rand(rng)).collect(),
+        };
+        let (pk, vk) =
+            Groth16::<E>::circuit_specific_setup(random(&mut rng), &mut rng).expect("setup");
+        let key = PreparedKey::new(&Limits::DEFAULT, vk).expect("a valid key");
+        let small = ManyInputs {
+            inputs: (0..INPUTS as u64).map(E::ScalarField::from).collect(),
+        };
+        let mut statements = Vec::new();
+        for circuit in [random(&mut rng), small] {
+            let inputs = circuit.inputs.clone();
+            let proof = Groth16::<E>::prove(&pk, circuit, &mut rng).expect("proves");
+            let valid = Statement::new(&key, proof, inputs).expect("input count");
+            let mut tampered = valid.clone();
+            tampered.inputs[INPUTS - 1] += E::ScalarField::from(1u64);
+            statements.push((valid, Verdict::Valid));
+            statements.push((tampered, Verdict::Invalid(InvalidReason::ProofMismatch)));
+        }
+        let pieces = (INPUTS as u32 * input_work(E::CURVE)).div_ceil(STEP) as usize;
+        assert!(pieces > 1, "{INPUTS} inputs are more than a step");
+
+        for (statement, expected) in &statements {
+            assert_eq!(verify_one_with::<E, B>(&key, statement), *expected);
+            let scheme = Groth16Scheme::<E, _, &Statement<E>, B>::new(&key);
+            let mut run = BatchRun::new(scheme, vec![statement]);
+            let drawn = rng.get_word_pos();
+            let _ = meter::take();
+            let (mut steps, mut bytes) = (0, 0);
+            loop {
+                let more = run.step(&mut rng);
+                steps += 1;
+                let (ops, units) = meter::take();
+                assert!(units <= STEP, "step {steps}: {units} units: {ops:?}");
+                for op in ops {
+                    match op {
+                        Op::InputBytes {
+                            inputs, bytes: b, ..
+                        } => {
+                            assert_eq!(inputs as usize, INPUTS, "a piece is over every input");
+                            bytes += b as usize;
+                        }
+                        Op::InputBases { .. } => panic!("a check's multiplication: {op:?}"),
+                        _ => {}
+                    }
+                }
+                if !more {
+                    break;
+                }
+            }
+            assert_eq!(rng.get_word_pos(), drawn, "no random scalar was drawn");
+            assert_eq!(bytes, SCALAR_BYTES, "each byte of the inputs once");
+            // The pieces, the Miller loops with the last (or after it), the final exponentiation.
+            assert!(steps > pieces, "{steps} steps for {pieces} pieces");
+            assert_eq!(run.into_verdicts(), vec![*expected]);
+        }
+    }
+
+    #[test]
+    fn kept_bytes_partition_a_scalar() {
+        let limbs = [0x0807_0605_0403_0201u64, u64::MAX, 0x1122_3344_5566_7788, 7];
+        let mut whole = [0u64; 4];
+        for bytes in [0..3, 3..8, 8..17, 17..31, 31..32] {
+            let mut piece = limbs;
+            keep_bytes(&mut piece, &bytes);
+            for (sum, limb) in whole.iter_mut().zip(piece) {
+                assert_eq!(*sum & limb, 0, "pieces overlap");
+                *sum |= limb;
+            }
+        }
+        assert_eq!(whole, limbs);
+        let mut piece = limbs;
+        keep_bytes(&mut piece, &(1..2));
+        assert_eq!(piece, [0x0200, 0, 0, 0]);
+        keep_bytes(&mut piece, &(0..0));
+        assert_eq!(piece, [0; 4]);
     }
 }
