@@ -184,8 +184,19 @@ async fn lent_batches_are_decided_exactly_as_if_verified_at_home() {
 
     let lending = Server::start(&config("always", tenants), &tenants, &[]);
     let (moved, moved_budgets) = run(&lending, tenants).await;
-    let lent = counter(&lending, "trust_fabric_batches_lent_total", home);
-    let borrowed = counter(&lending, "trust_fabric_batches_borrowed_total", other);
+    // Shards publish their counters every half second: read until both sides have.
+    let mut counts = (0.0, 0.0);
+    for _ in 0..50 {
+        counts = (
+            counter(&lending, "trust_fabric_batches_lent_total", home),
+            counter(&lending, "trust_fabric_batches_borrowed_total", other),
+        );
+        if counts.0 > 0.0 && counts.0 == counts.1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (lent, borrowed) = counts;
     assert!(lent > 0.0, "no batch was lent");
     assert_eq!(
         lent, borrowed,

@@ -184,12 +184,12 @@ pub struct SchedulingConfig {
     pub batch_max: usize,
     /// How long after admission a request should have its verdict, milliseconds: a batch waits
     /// for more requests only while the next is expected soon enough for the batch to finish
-    /// within three quarters of it, and only while one more lowers the cost per request (an
+    /// within 65 % of it, and only while one more lowers the cost per request (an
     /// idle shard never waits; 0: never wait). The p99 target. Default 50; 0 to 1000.
     pub latency_budget_ms: usize,
     /// Whether a shard lends batches of its tenants' requests to an idle core to verify
     /// (admission, budgets and receipts stay on the tenant's home shard): `"when-busy"` (when
-    /// more of its work is waiting), `"always"` (every batch an idle core can take; for
+    /// another batch is due too), `"always"` (every batch an idle core can take; for
     /// tests and measurements) or `"never"`. Default `"when-busy"`.
     pub lending: String,
 }

@@ -383,6 +383,12 @@ impl<R> Shard<R> {
         self.former.take_due(now)
     }
 
+    /// Whether more work is due now besides the batch just taken: requests still queued, or an
+    /// open batch that stopped waiting (as of the last [`Shard::next_batch`]).
+    pub fn another_batch_due(&self, now: Micros) -> bool {
+        self.drr.queued() > 0 || self.former.next_deadline().is_some_and(|d| d <= now)
+    }
+
     /// When an open batch closes unless others join it (the runtime wakes the shard then).
     pub fn next_deadline(&self) -> Option<Micros> {
         self.former.next_deadline()

@@ -74,7 +74,7 @@ impl<'b, R> Verification<'b, R> {
                 groth16_run(prepared.clone(), jobs, limits)
             }
             (BatchKey::Groth16(_), Some(Err(rejection))) => {
-                Run::Decided(vec![Verdict::Rejected(rejection.clone()); jobs.len()])
+                Run::Decided(vec![Verdict::Rejected(*rejection); jobs.len()])
             }
             (BatchKey::Groth16(id), None) => {
                 Run::Decided(vec![

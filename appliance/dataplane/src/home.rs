@@ -477,9 +477,9 @@ impl Home {
         self.shard.next_batch(now)
     }
 
-    /// Requests admitted here and not yet handed out in a batch.
-    pub fn pending(&self) -> usize {
-        self.shard.pending()
+    /// Whether more of this shard's work is due now besides the batch in hand.
+    pub fn another_batch_due(&self, now: Micros) -> bool {
+        self.shard.another_batch_due(now)
     }
 
     /// Packs a batch for another core to verify (see lending.rs); its verdicts come back to

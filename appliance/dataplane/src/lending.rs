@@ -61,18 +61,22 @@ pub enum Loan {
         lent: Lent<Route>,
     },
     /// A lent batch, verified.
-    Verified {
-        /// The batch as it was lent.
-        batch: Batch<BatchKey, Job<Route>>,
-        /// One verdict per job, in order.
-        verdicts: Vec<Verdict>,
-        /// Time spent verifying, which the home's batcher learns costs from.
-        busy: Duration,
-    },
+    Verified(Verified),
+}
+
+/// A lent batch and its verdicts, back home to be decided.
+#[derive(Debug)]
+pub struct Verified {
+    /// The batch as it was lent.
+    pub batch: Batch<BatchKey, Job<Route>>,
+    /// One verdict per job, in order.
+    pub verdicts: Vec<Verdict>,
+    /// Time spent verifying, which the home's batcher learns costs from.
+    pub busy: Duration,
 }
 
 /// Whether a home with a batch in hand lends it, given the setting and whether more of its
-/// work is waiting.
+/// work is due now.
 pub fn wants_to_lend(lending: Lending, more_waiting: bool) -> bool {
     match lending {
         Lending::Always => true,

@@ -20,7 +20,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glommio::channels::channel_mesh::{Full, MeshBuilder, Senders};
+use glommio::channels::channel_mesh::{Full, MeshBuilder, Receivers, Senders};
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
 use glommio::{Latency, Shares};
 use quinn_proto::{EndpointConfig, ServerConfig};
@@ -35,7 +35,7 @@ use tf_wire::{ErrorCode, Message, close_code};
 
 use super::driver::{Driver, DriverLimits, Request};
 use super::home::{self, Home};
-use super::lending::{IdleCores, Lending, Loan, wants_to_lend};
+use super::lending::{IdleCores, Lending, Loan, Verified, wants_to_lend};
 use super::log_proofs::{self, LogFiles, LogProofs};
 use super::routes::{Decided, FromLedger, Reply, Route, ToHome, ToLedger};
 use super::sockets;
@@ -114,13 +114,7 @@ pub struct ShardState {
     /// Batches other shards lent here, to verify before this shard's own.
     borrowed: RefCell<VecDeque<(usize, Lent<Route>)>>,
     /// Batches this shard lent, verified, to decide.
-    returned: RefCell<
-        Vec<(
-            Batch<BatchKey, Job<Route>>,
-            Vec<tf_engine::Verdict>,
-            Duration,
-        )>,
-    >,
+    returned: RefCell<Vec<Verified>>,
     ledger: ConnectedSender<ToLedger>,
     #[cfg(feature = "without-ledger")]
     unstored: RefCell<super::unstored::Unstored>,
@@ -236,39 +230,25 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     );
     spawn(receive(state.clone(), socket.clone()), io_queue)?;
     spawn(verify(state.clone()), verify_queue)?;
-    for (_, receiver) in to_home_rx.streams() {
-        let state = state.clone();
-        spawn(
-            async move {
-                while let Some(message) = receiver.recv().await {
-                    home_receive(&state, message).await;
-                }
-            },
-            io_queue,
-        )?;
-    }
-    for (_, receiver) in loans_rx.streams() {
-        let state = state.clone();
-        spawn(
-            async move {
-                while let Some(loan) = receiver.recv().await {
-                    receive_loan(&state, loan);
-                }
-            },
-            io_queue,
-        )?;
-    }
-    for (_, receiver) in replies_rx.streams() {
-        let state = state.clone();
-        spawn(
-            async move {
-                while let Some(replies) = receiver.recv().await {
-                    answer_here(&state, replies);
-                }
-            },
-            io_queue,
-        )?;
-    }
+    spawn_receivers(
+        &mut to_home_rx,
+        &state,
+        io_queue,
+        |state, message| async move {
+            home_receive(&state, message).await;
+        },
+    )?;
+    spawn_receivers(&mut loans_rx, &state, io_queue, |state, loan| async move {
+        receive_loan(&state, loan);
+    })?;
+    spawn_receivers(
+        &mut replies_rx,
+        &state,
+        io_queue,
+        |state, replies| async move {
+            answer_here(&state, replies);
+        },
+    )?;
     {
         let state = state.clone();
         spawn(
@@ -362,6 +342,33 @@ fn answer_here(state: &ShardState, replies: Vec<Reply>) {
     }
     drop(driver);
     state.io_wakeup.notify();
+}
+
+/// Spawns a task per peer of a channel mesh, handing each message it receives to `handle`.
+fn spawn_receivers<T, F, Fut>(
+    receivers: &mut Receivers<T>,
+    state: &Rc<ShardState>,
+    queue: glommio::TaskQueueHandle,
+    handle: F,
+) -> Result<(), String>
+where
+    T: Send + 'static,
+    F: Fn(Rc<ShardState>, T) -> Fut + Clone + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    for (_, receiver) in receivers.streams() {
+        let state = state.clone();
+        let handle = handle.clone();
+        spawn(
+            async move {
+                while let Some(message) = receiver.recv().await {
+                    handle(state.clone(), message).await;
+                }
+            },
+            queue,
+        )?;
+    }
+    Ok(())
 }
 
 fn spawn(
@@ -640,20 +647,17 @@ async fn verify(state: Rc<ShardState>) {
             state.idle.set(state.index, false);
             continue;
         };
-        let Some(batch) = lend(&state, batch) else {
+        let Some(batch) = lend(&state, batch, now) else {
             continue;
         };
         let verification = state.home.borrow().verification(&batch);
         let (verdicts, busy) = verify_steps(verification, &mut rng).await;
-        state.home.borrow_mut().decide(
-            state.clock.read(),
-            state.index,
+        let verified = Verified {
             batch,
             verdicts,
             busy,
-            &mut decided,
-        );
-        pass_on(&state, &mut decided).await;
+        };
+        decide(&state, verified, &mut decided).await;
     }
 }
 
@@ -678,13 +682,15 @@ async fn verify_steps(
     (verification.into_verdicts(), busy)
 }
 
-/// Lends the batch to an idle core when the setting and the work waiting here say so; gives
-/// it back when it stays here.
+/// Lends the batch to an idle core when the setting and the work due here say so (another
+/// batch due now: lending only batches that could wait would trade messages for nothing);
+/// gives it back when it stays here.
 fn lend(
     state: &ShardState,
     batch: Batch<BatchKey, Job<Route>>,
+    now: tf_shard::Micros,
 ) -> Option<Batch<BatchKey, Job<Route>>> {
-    let more_waiting = state.home.borrow().pending() > 0;
+    let more_waiting = state.home.borrow().another_batch_due(now);
     if !wants_to_lend(state.lending, more_waiting) {
         return Some(batch);
     }
@@ -726,11 +732,7 @@ fn lend(
 fn receive_loan(state: &ShardState, loan: Loan) {
     match loan {
         Loan::Verify { home, lent } => state.borrowed.borrow_mut().push_back((home, lent)),
-        Loan::Verified {
-            batch,
-            verdicts,
-            busy,
-        } => state.returned.borrow_mut().push((batch, verdicts, busy)),
+        Loan::Verified(verified) => state.returned.borrow_mut().push(verified),
     }
     state.work_wakeup.notify();
 }
@@ -744,11 +746,11 @@ async fn verify_borrowed(
 ) {
     let (verdicts, busy) = verify_steps(lent.verification(), rng).await;
     state.home.borrow_mut().count_borrowed();
-    let verified = Loan::Verified {
+    let verified = Loan::Verified(Verified {
         batch: lent.batch,
         verdicts,
         busy,
-    };
+    });
     if state.loans.send_to(home, verified).await.is_err() {
         tracing::error!(
             shard = state.index,
@@ -765,18 +767,23 @@ async fn decide_returned(state: &Rc<ShardState>, decided: &mut Vec<Decided>) -> 
     if returned.is_empty() {
         return false;
     }
-    for (batch, verdicts, busy) in returned {
-        state.home.borrow_mut().decide(
-            state.clock.read(),
-            state.index,
-            batch,
-            verdicts,
-            busy,
-            decided,
-        );
-        pass_on(state, decided).await;
+    for verified in returned {
+        decide(state, verified, decided).await;
     }
     true
+}
+
+/// Decides a verified batch of this home's (budgets, receipts) and hands it to the ledger.
+async fn decide(state: &Rc<ShardState>, verified: Verified, decided: &mut Vec<Decided>) {
+    state.home.borrow_mut().decide(
+        state.clock.read(),
+        state.index,
+        verified.batch,
+        verified.verdicts,
+        verified.busy,
+        decided,
+    );
+    pass_on(state, decided).await;
 }
 
 /// Registers one waiting key between batches (at most one, so a burst of registrations
