@@ -114,7 +114,7 @@ fn the_default_config_checks_clean_and_a_bad_value_is_named() {
 
     let bad = dir.path().join("bad.toml");
     let edited = String::from_utf8_lossy(&std::fs::read(&default).expect("read"))
-        .replace("batch_max = 16", "batch_max = 5000");
+        .replace("batch_max = 64", "batch_max = 5000");
     std::fs::write(&bad, edited).expect("written");
     let out = appliance(&["config", "check", bad.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(78), "EX_CONFIG");
