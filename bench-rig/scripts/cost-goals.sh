@@ -22,34 +22,17 @@ parts=${3:-steady capacity burst noisy}
 out=${COST_GOALS_OUT:-$root/target/cost-goals}
 rm -rf "$out" && mkdir -p "$out"
 cd "$root"
-if [ -n "${1:-}" ]; then
-  appliance=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-  [ -n "${RIG:-}" ] || cargo build --release --bin bench-rig >&2
-else
-  cargo build --release --bin appliance --bin bench-rig >&2
-  appliance="$root/target/release/appliance"
-fi
-rig=${RIG:-$root/target/release/bench-rig}
+# shellcheck source-path=SCRIPTDIR source=appliance-lib.sh
+. "$root/bench-rig/scripts/appliance-lib.sh"
+use_binaries "${1:-}"
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 targets="p95_ms=25,p99_ms=50,error_rate=0,gini=0.05"
 
-"$appliance" init --state-dir "$out/state" >/dev/null
-for t in acme globex umbrella; do "$appliance" tenants issue "$t" --state-dir "$out/state" >/dev/null; done
-printf '[[tenants]]\nid = "demo"\n[[tenants]]\nid = "acme"\n[[tenants]]\nid = "globex"\n[[tenants]]\nid = "umbrella"\n' \
-  >"$out/appliance.toml"
-
+four_tenants
 start() { # name
-  rm -f "$out/state/partner.toml" "$out/state/ledger.sqlite"*
-  "$appliance" serve --config "$out/appliance.toml" --state-dir "$out/state" --listen 127.0.0.1:0 \
-    >/dev/null 2>"$out/serve-$1.log" &
-  serve_pid=$!
-  for _ in $(seq 1 300); do [ -f "$out/state/partner.toml" ] && break; sleep 0.1; done
-  sleep 1
-}
-stop() {
-  kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
-  serve_pid=""
+  rm -f "$out/state/ledger.sqlite"*
+  serve "$1"
 }
 run() { # name profile args...
   local name=$1
@@ -57,7 +40,7 @@ run() { # name profile args...
   start "$name"
   "$rig" "$@" --appliance-config "$out/appliance.toml" --state-dir "$out/state" \
     --appliance-pid "$serve_pid" --out "$out/$name" >"$out/$name.out" 2>"$out/$name.err" || true
-  stop
+  stop_serving
 }
 
 for part in $parts; do

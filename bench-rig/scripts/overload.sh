@@ -6,7 +6,8 @@
 # lost connection), and hold its memory flat.
 #
 #   bench-rig/scripts/overload.sh [SECONDS] [TRIAL_SECONDS] [APPLIANCE]
-#       # defaults: 60 s at twice capacity, 20 s capacity trials, the release build of this tree
+#       # defaults: 60 s at twice capacity, 20 s capacity trials, the release build of this tree;
+#       # $RIG names a bench-rig binary to use instead of building one
 #
 # Four tenants (demo, acme with weight 2, globex, umbrella). Prints capacity, goodput at twice
 # capacity and its ratio to capacity, errors by type, and the appliance's resident memory at the
@@ -18,34 +19,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/target/overload"
 rm -rf "$out" && mkdir -p "$out"
 cd "$root"
-if [ -n "${3:-}" ]; then
-  appliance=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
-  cargo build --release --bin bench-rig >&2
-else
-  cargo build --release --bin appliance --bin bench-rig >&2
-  appliance="$root/target/release/appliance"
-fi
-rig="$root/target/release/bench-rig"
+# shellcheck source-path=SCRIPTDIR source=appliance-lib.sh
+. "$root/bench-rig/scripts/appliance-lib.sh"
+use_binaries "${3:-}"
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 
-"$appliance" init --state-dir "$out/state" >/dev/null
-for t in acme globex umbrella; do "$appliance" tenants issue "$t" --state-dir "$out/state" >/dev/null; done
-printf '[[tenants]]\nid = "demo"\n[[tenants]]\nid = "acme"\nweight = 2\n[[tenants]]\nid = "globex"\n[[tenants]]\nid = "umbrella"\n' \
-  >"$out/appliance.toml"
-
-start() {
-  rm -f "$out/state/partner.toml"
-  "$appliance" serve --config "$out/appliance.toml" --state-dir "$out/state" --listen 127.0.0.1:0 \
-    >/dev/null 2>"$out/serve-$1.log" &
-  serve_pid=$!
-  for _ in $(seq 1 300); do [ -f "$out/state/partner.toml" ] && break; sleep 0.1; done
-  sleep 1
-}
-stop() {
-  kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
-  serve_pid=""
-}
+four_tenants 2
 rig_run() { # name profile args...
   local name=$1
   shift
@@ -54,17 +34,17 @@ rig_run() { # name profile args...
 }
 
 # A fresh appliance for each part: the capacity search leaves queues and budgets behind.
-start capacity
+serve capacity
 rig_run capacity capacity --trial "${trial}s"
-stop
+stop_serving
 capacity=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["capacity"]["highest_rps"])' \
   "$out/capacity/report.json")
 offered=$(python3 -c "print(round(2 * $capacity))")
 echo "capacity: $capacity req/s; offering $offered req/s for ${seconds} s" >&2
 
-start overload
+serve overload
 rig_run overload steady --rps "$offered" --duration "${seconds}s" --warmup 5s
-stop
+stop_serving
 
 python3 - "$out/overload/report.json" "$capacity" <<'PY'
 import json, sys

@@ -32,7 +32,8 @@ pub struct CommonArgs {
     /// appliance-state.
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Where to write report.json, report.html and latency.hlog. Default
+    /// Where to write report.json, report.html (its plots also as plots/NAME.svg) and
+    /// latency.hlog. Default
     /// bench-rig-reports/PROFILE-UNIXTIME.
     #[arg(long, global = true, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -191,7 +191,8 @@ fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, Str
             .map_err(|e| format!("writing the report to {}: {e}", out.display()))?;
         report::print_summary(&report);
         println!(
-            "report: {0}/report.json, {0}/report.html, latency log {0}/latency.hlog",
+            "report: {0}/report.json, {0}/report.html (plots in {0}/plots/), latency log \
+             {0}/latency.hlog",
             out.display()
         );
         Ok(if report.interrupted {

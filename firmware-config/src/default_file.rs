@@ -111,7 +111,8 @@ const DOCS: &[(&str, &str)] = &[
         "scheduling.latency_budget_ms",
         "How long after admission a request should have its verdict, ms: a batch waits for \
          company only while that keeps it within 65 % of this and lowers the cost \
-         per request (an idle shard never waits; 0: never wait). 0 to 1000.",
+         per request (an idle shard never waits; 0: never wait), and holds no more than \
+         35 % of this in verification time, even under backlog. 0 to 1000.",
     ),
     (
         "scheduling.lending",

@@ -3,7 +3,7 @@
 use tf_fairness::Micros;
 
 use crate::cost::{CostModel, Line};
-use crate::policy::{Plan, Situation, plan};
+use crate::policy::{Plan, Situation, plan, size_limit};
 use crate::rate::ArrivalRate;
 
 /// A closed batch: everything in it shares the key.
@@ -106,12 +106,10 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             let open = &mut self.open[i];
             open.items.push(item);
             open.oldest = Micros(open.oldest.0.min(arrival.at.0));
-            if open.items.len() >= self.settings.max_size {
-                return Some(self.close(i));
-            }
-            return None;
+            let full = open.items.len() >= self.size_limit(&key);
+            return full.then(|| self.close(i));
         }
-        if self.settings.max_size == 1 {
+        if self.size_limit(&key) == 1 {
             // Nothing waits for company: the item is a batch of its own.
             let mut items = self.spare.pop().unwrap_or_default();
             items.push(item);
@@ -154,7 +152,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             let cost = self.line_of(&open.key);
             let situation = Situation {
                 items: open.items.len(),
-                max_size: self.settings.max_size,
+                max_size: size_limit(&cost, self.settings.max_size, self.settings.latency_budget),
                 oldest: open.oldest,
                 now,
                 ahead_us,
@@ -219,6 +217,15 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             items.clear();
             self.spare.push(items);
         }
+    }
+
+    /// The largest batch of `key` now, by its learned cost (see [`size_limit`]).
+    fn size_limit(&self, key: &K) -> usize {
+        size_limit(
+            &self.line_of(key),
+            self.settings.max_size,
+            self.settings.latency_budget,
+        )
     }
 
     fn line_of(&self, key: &K) -> Line {

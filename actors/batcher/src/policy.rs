@@ -24,6 +24,29 @@ pub const MIN_GAIN: f64 = 0.002;
 /// fell short.
 pub const PLANNED_SHARE: f64 = 0.65;
 
+/// The most verification one batch may hold, as a share of a request's latency budget. Under
+/// backlog batches fill at once, and a batch of the largest size takes tens of milliseconds:
+/// everything behind it, a quiet tenant's request included, waits that long. Past a few dozen
+/// items a bigger batch saves little (the fixed part is already spread thin), so batches stop
+/// where their verification would take this share.
+pub const LONGEST_BATCH_SHARE: f64 = 0.35;
+
+/// The largest batch of a key: `max_size`, or fewer where verifying that many would take more
+/// than [`LONGEST_BATCH_SHARE`] of the budget (never fewer than 2, so batching still pays on a
+/// slow host). A zero budget (never wait) caps nothing.
+pub fn size_limit(cost: &Line, max_size: usize, budget: Micros) -> usize {
+    if budget.0 == 0 {
+        return max_size;
+    }
+    let room_us = budget.0 as f64 * LONGEST_BATCH_SHARE - cost.fixed_us;
+    let fits = (room_us / cost.per_item_us).floor();
+    if !fits.is_finite() {
+        return max_size;
+    }
+    // (A negative count saturates to 0, then the floor of 2 applies.)
+    (fits as usize).max(2).min(max_size)
+}
+
 /// What an open batch should do now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plan {
@@ -38,7 +61,7 @@ pub enum Plan {
 pub struct Situation {
     /// Items in the batch.
     pub items: usize,
-    /// The largest batch allowed.
+    /// The largest batch allowed for its key (see [`size_limit`]).
     pub max_size: usize,
     /// When its oldest request arrived.
     pub oldest: Micros,
@@ -162,6 +185,25 @@ mod tests {
             .expect("stops somewhere");
         assert!(first_close > 4, "stopped at {first_close}");
         assert!(sizes[first_close..].iter().all(|wait| !wait));
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_a_share_of_the_budget() {
+        // 0.35 x 50 ms = 17.5 ms: (17,500 - 700) / 600 = 28 BLS signatures.
+        assert_eq!(size_limit(&BLS, 64, Micros(50_000)), 28);
+        assert!(BLS.batch_us(28) <= 50_000.0 * LONGEST_BATCH_SHARE);
+        assert!(BLS.batch_us(29) > 50_000.0 * LONGEST_BATCH_SHARE);
+        // A larger budget lets batches reach the configured largest, never past it.
+        assert_eq!(size_limit(&BLS, 64, Micros(1_000_000)), 64);
+        // A slow host still batches.
+        let slow = Line {
+            fixed_us: 20_000.0,
+            per_item_us: 5_000.0,
+        };
+        assert_eq!(size_limit(&slow, 64, Micros(50_000)), 2);
+        assert_eq!(size_limit(&slow, 1, Micros(50_000)), 1);
+        // No budget: no cap.
+        assert_eq!(size_limit(&BLS, 64, Micros(0)), 64);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! due batch when the verifier is free, else sleep until the next deadline or arrival).
 
 use proptest::prelude::*;
-use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Line, policy::PLANNED_SHARE};
+use tf_batcher::policy::{LONGEST_BATCH_SHARE, PLANNED_SHARE, size_limit};
+use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Line};
 use tf_fairness::Micros;
 
 const BUDGET: Micros = Micros(50_000);
@@ -113,6 +114,29 @@ fn a_batch_closes_at_its_size() {
         })
     );
     assert_eq!(f.pending(), 0);
+}
+
+#[test]
+fn under_backlog_a_batch_stops_at_its_share_of_the_budget() {
+    // A backlog arrives at once: the batch fills, but only to the size whose verification
+    // takes LONGEST_BATCH_SHARE of the budget, so what queues behind it waits no longer.
+    let mut f = former(64);
+    teach(&mut f, "bls", BLS);
+    // (The learned line is BLS's, give or take the prior's pull.)
+    let learned = f.cost_of(&"bls").expect("taught");
+    let limit = size_limit(&learned, 64, BUDGET);
+    assert!(limit > 20 && limit < 64, "{limit}");
+    let mut closed = None;
+    for i in 0..64u32 {
+        if let Some(batch) = f.add("bls", i, at(u64::from(i))) {
+            closed = Some(batch);
+            break;
+        }
+    }
+    let batch = closed.expect("a backlog fills a batch");
+    assert_eq!(batch.items.len(), limit);
+    assert!(learned.batch_us(limit) <= BUDGET.0 as f64 * LONGEST_BATCH_SHARE);
+    assert!(learned.batch_us(limit + 1) > BUDGET.0 as f64 * LONGEST_BATCH_SHARE);
 }
 
 #[test]

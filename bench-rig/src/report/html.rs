@@ -208,13 +208,7 @@ pub fn page(report: &Report) -> String {
     );
 
     html.push_str("<h2>Plots</h2>");
-    for plot in [
-        plots::latency_over_time(report),
-        plots::rate_over_time(report),
-        plots::host_speed(report),
-        plots::tenant_shares(report),
-        plots::distribution(report),
-    ] {
+    for (_, plot) in plots::all(report) {
         match plot {
             Ok(svg) => {
                 let _ = write!(html, "<figure>{svg}</figure>");

@@ -559,12 +559,27 @@ fn probe_summary(per_second: &[Option<f64>]) -> Option<Percentiles> {
     (!h.is_empty()).then(|| Percentiles::of(&h))
 }
 
-/// Writes report.json, report.html and latency.hlog into `dir` (created if missing).
+/// Writes report.json, report.html, its plots as plots/NAME.svg and latency.hlog into `dir`
+/// (created if missing).
 pub fn write(dir: &Path, report: &Report, measured: &Measured) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("report.json"), json)?;
     std::fs::write(dir.join("report.html"), html::page(report))?;
+    let plots_dir = dir.join("plots");
+    std::fs::create_dir_all(&plots_dir)?;
+    for (name, plot) in plots::all(report) {
+        let file = plots_dir.join(format!("{name}.svg"));
+        match plot {
+            Ok(svg) => std::fs::write(file, svg)?,
+            // A plot that cannot be drawn is explained on the page; no earlier run's image
+            // may stand in for it.
+            Err(_) => match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+        }
+    }
     let mut log = Vec::new();
     interval_log::write(&mut log, measured)?;
     std::fs::write(dir.join("latency.hlog"), log)?;
@@ -727,6 +742,12 @@ mod tests {
         assert_eq!(back.verdict, report.verdict);
         assert_eq!(back.intervals.len(), report.intervals.len());
         assert_eq!(back.tenants[1].group.counts, report.tenants[1].group.counts);
+        // Each plot of the page is also a standalone SVG image beside it.
+        for (name, _) in plots::all(&report) {
+            let svg = std::fs::read_to_string(dir.path().join(format!("plots/{name}.svg")))
+                .unwrap_or_else(|e| panic!("plots/{name}.svg: {e}"));
+            assert!(svg.starts_with("<svg") && svg.contains("</svg>"), "{name}");
+        }
         std::fs::write(dir.path().join("other.json"), r#"{"schema": "x"}"#).unwrap();
         assert!(
             read(&dir.path().join("other.json"))

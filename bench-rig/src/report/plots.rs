@@ -119,6 +119,18 @@ fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[Series<'_>]) -> Plot
     Ok(svg)
 }
 
+/// Every plot of the report in the order the page shows them, each with the file name it is
+/// written under beside the page (`plots/NAME.svg`), so documents can include them as images.
+pub fn all(report: &Report) -> [(&'static str, Plot); 5] {
+    [
+        ("latency-over-time", latency_over_time(report)),
+        ("rate-over-time", rate_over_time(report)),
+        ("host-speed", host_speed(report)),
+        ("tenant-shares", tenant_shares(report)),
+        ("latency-distribution", distribution(report)),
+    ]
+}
+
 /// p50, p95 and p99 of each second.
 pub fn latency_over_time(report: &Report) -> Plot {
     let pick = |f: fn(&super::IntervalReport) -> f64| {
