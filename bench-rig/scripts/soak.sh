@@ -67,9 +67,13 @@ r = json.load(open(os.path.join(out, "soak", "report.json")))
 o, f, a, cost = r["overall"], r["floor"], r.get("appliance") or {}, r["cost"]
 lat = o["latency_ms"]
 rows = list(csv.DictReader(open(os.path.join(out, "samples.csv"))))
-# Minute 1, once the warm-up has filled the pools, against the end.
-first, last = rows[1] if len(rows) > 2 else rows[0], rows[-1]
-rss0, rss1 = int(first["rss_kib"]) / 1024, int(last["rss_kib"]) / 1024
+# Memory: minute 1, once the warm-up has filled the pools, against the last minute under load
+# (the sample after the run, when the load has stopped, is shown beside it). The ledger: at
+# the end.
+loaded = [row for row in rows if row["minute"] != "end"]
+first, under_load, last = loaded[min(1, len(loaded) - 1)], loaded[-1], rows[-1]
+rss0, rss1 = int(first["rss_kib"]) / 1024, int(under_load["rss_kib"]) / 1024
+rss_after = int(last["rss_kib"]) / 1024
 receipts, ledger = int(last["receipts_stored"]), int(last["ledger_bytes"])
 hours = float(minutes) / 60
 errors = sum(o["errors"].values())
@@ -85,8 +89,8 @@ print(f"| appliance CPU | {a.get('utilisation', float('nan')) * 100:.1f} % of {a
 print(f"| CPU-s per 1k proofs | {per_1k:.3f} = {per_1k / f['mix_batched_ms']:.2f} x batched floor "
       f"({f['mix_batched_ms']:.3f} ms), {per_1k / f['mix_single_ms']:.2f} x single floor "
       f"({f['mix_single_ms']:.3f} ms) |")
-print(f"| resident memory, minute 1 / end / growth | {rss0:.1f} / {rss1:.1f} MiB / "
-      f"{(rss1 / rss0 - 1) * 100:+.1f} % (the rig read {a.get('rss_start_mib', float('nan')):.1f} "
+print(f"| resident memory, minute 1 / last minute under load / growth | {rss0:.1f} / "
+      f"{rss1:.1f} MiB / {(rss1 / rss0 - 1) * 100:+.1f} % ({rss_after:.1f} MiB after the run; the rig read {a.get('rss_start_mib', float('nan')):.1f} "
       f"after the warm-up, {a.get('rss_end_mib', float('nan')):.1f} at the end, "
       f"{a.get('rss_max_mib', float('nan')):.1f} MiB at most) |")
 print(f"| ledger | {receipts} receipts, {ledger / 1e6:.1f} MB = {ledger / hours / 1e6:.0f} MB per hour, "

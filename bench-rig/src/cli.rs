@@ -33,8 +33,7 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Where to write report.json, report.html (its plots also as plots/NAME.svg) and
-    /// latency.hlog. Default
-    /// bench-rig-reports/PROFILE-UNIXTIME.
+    /// latency.hlog. Default bench-rig-reports/PROFILE-UNIXTIME.
     #[arg(long, global = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The appliance's process id, for its CPU time and memory. Default: the one process

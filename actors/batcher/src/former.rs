@@ -97,19 +97,21 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         }
     }
 
-    /// Adds an item. Returns a batch if one closed because of it: its own batch reaching the
-    /// size, or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
+    /// Adds an item. Returns a batch if one closed because of it: its own batch reaching its
+    /// size limit (see [`size_limit`]), or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
     /// after adding for batches the latency rule closes.
     pub fn add(&mut self, key: K, item: T, arrival: Arrival) -> Option<Batch<K, T>> {
-        self.known_mut(&key, arrival.units).rate.arrival(arrival.at);
+        let known = self.known_mut(&key, arrival.units);
+        known.rate.arrival(arrival.at);
+        let line = known.cost.line();
         if let Some(i) = self.open.iter().position(|o| o.key == key) {
+            let limit = size_limit(&line, self.settings.max_size, self.settings.latency_budget);
             let open = &mut self.open[i];
             open.items.push(item);
             open.oldest = Micros(open.oldest.0.min(arrival.at.0));
-            let full = open.items.len() >= self.size_limit(&key);
-            return full.then(|| self.close(i));
+            return (open.items.len() >= limit).then(|| self.close(i));
         }
-        if self.size_limit(&key) == 1 {
+        if self.settings.max_size == 1 {
             // Nothing waits for company: the item is a batch of its own.
             let mut items = self.spare.pop().unwrap_or_default();
             items.push(item);
@@ -217,15 +219,6 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             items.clear();
             self.spare.push(items);
         }
-    }
-
-    /// The largest batch of `key` now, by its learned cost (see [`size_limit`]).
-    fn size_limit(&self, key: &K) -> usize {
-        size_limit(
-            &self.line_of(key),
-            self.settings.max_size,
-            self.settings.latency_budget,
-        )
     }
 
     fn line_of(&self, key: &K) -> Line {

@@ -18,8 +18,8 @@ text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:
 .PASS{color:#007a4d;font-weight:bold}.FAIL{color:#b00020;font-weight:bold}.note{color:#666}\
 figure{margin:1em 0}";
 
-/// The page.
-pub fn page(report: &Report) -> String {
+/// The page, with the report's plots as drawn by [`plots::all`].
+pub fn page(report: &Report, plots: &[(&'static str, plots::Plot)]) -> String {
     let mut html = String::new();
     let title = format!(
         "bench-rig {} report: {}",
@@ -208,13 +208,13 @@ pub fn page(report: &Report) -> String {
     );
 
     html.push_str("<h2>Plots</h2>");
-    for (_, plot) in plots::all(report) {
+    for (_, plot) in plots {
         match plot {
             Ok(svg) => {
                 let _ = write!(html, "<figure>{svg}</figure>");
             }
             Err(e) => {
-                let _ = write!(html, "<p class=\"note\">{}</p>", escape(&e));
+                let _ = write!(html, "<p class=\"note\">{}</p>", escape(e));
             }
         }
     }

@@ -565,10 +565,11 @@ pub fn write(dir: &Path, report: &Report, measured: &Measured) -> std::io::Resul
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("report.json"), json)?;
-    std::fs::write(dir.join("report.html"), html::page(report))?;
+    let plots = plots::all(report);
+    std::fs::write(dir.join("report.html"), html::page(report, &plots))?;
     let plots_dir = dir.join("plots");
     std::fs::create_dir_all(&plots_dir)?;
-    for (name, plot) in plots::all(report) {
+    for (name, plot) in plots {
         let file = plots_dir.join(format!("{name}.svg"));
         match plot {
             Ok(svg) => std::fs::write(file, svg)?,

@@ -28,7 +28,8 @@ const KIND_COLOURS: [RGBColor; 6] = [ORANGE, GREEN, PURPLE, SKY, RED, GREY];
 /// The time axis of the per-second plots.
 const SECONDS: &str = "time into the measured run (s)";
 
-type Plot = Result<String, String>;
+/// A plot as SVG, or why it could not be drawn.
+pub type Plot = Result<String, String>;
 /// A named line in a colour.
 type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -121,6 +122,7 @@ fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[Series<'_>]) -> Plot
 
 /// Every plot of the report in the order the page shows them, each with the file name it is
 /// written under beside the page (`plots/NAME.svg`), so documents can include them as images.
+/// Drawn once per report: the page and the files share them.
 pub fn all(report: &Report) -> [(&'static str, Plot); 5] {
     [
         ("latency-over-time", latency_over_time(report)),
