@@ -1,0 +1,286 @@
+//! Two replays of the same decisions compared: every flip, grouped by who and what changed,
+//! with the drift rate and its upper confidence bound against a tolerance.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::bound::{trials_needed, upper_bound};
+use crate::decision::{Answer, Decision};
+use crate::replay::Replayed;
+
+/// The confidence of the bound on the drift rate.
+pub const CONFIDENCE: f64 = 0.95;
+/// Examples kept per group of flips.
+const EXAMPLES: usize = 3;
+
+/// A bundle, as the report names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleRef {
+    /// Its revision.
+    pub revision: u64,
+    /// Its hash (hex SHA-256 of the signed manifest).
+    pub hash: String,
+}
+
+/// The decisions the report judges by.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Sample {
+    /// Decisions inside the window.
+    pub decisions: u64,
+    /// The window asked for, Unix microseconds.
+    pub from_us: u64,
+    /// Its end.
+    pub to_us: u64,
+    /// The first and last decision inside it (0 when there is none).
+    pub first_us: u64,
+    /// See `first_us`.
+    pub last_us: u64,
+    /// Decisions before the window replayed only to bring budgets to where they stood.
+    pub warmup_decisions: u64,
+    /// Decisions the appliance made but could not record (its log fell behind); replay
+    /// cannot see them.
+    pub not_recorded: u64,
+    /// Appliance runs the window spans.
+    pub runs: u64,
+}
+
+/// Flips that share a tenant, purpose, class, change and deciding rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlipGroup {
+    /// The tenant.
+    pub tenant: String,
+    /// The purpose.
+    pub purpose: String,
+    /// The dataset class.
+    pub class: String,
+    /// What the baseline answered.
+    pub from: Answer,
+    /// What the candidate answers.
+    pub to: Answer,
+    /// The change in words.
+    pub change: String,
+    /// What decided the candidate's answer (its policies, cap or quota), else the
+    /// baseline's.
+    pub decided_by: String,
+    /// How many decisions flipped.
+    pub count: u64,
+    /// The first, Unix microseconds.
+    pub first_us: u64,
+    /// The last.
+    pub last_us: u64,
+    /// A few of them.
+    pub examples: Vec<Example>,
+}
+
+/// One flipped decision.
+#[derive(Clone, Debug, Serialize)]
+pub struct Example {
+    /// When, Unix microseconds.
+    pub at_us: u64,
+    /// The statement kind.
+    pub kind: String,
+    /// The Groth16 key, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Why the baseline answered as it did.
+    pub before: String,
+    /// Why the candidate does.
+    pub after: String,
+}
+
+/// Whether the candidate may go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Judgement {
+    /// The drift's upper bound is within the tolerance.
+    Pass,
+    /// It is over: the change must not merge as it is.
+    Block,
+    /// Too few decisions to bound drift within the tolerance, whatever they show.
+    TooFewDecisions,
+}
+
+/// The drift a candidate bundle would cause on recorded traffic.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What the decisions are replayed against.
+    pub baseline: BundleRef,
+    /// The bundle proposed.
+    pub candidate: BundleRef,
+    /// The decisions judged.
+    pub sample: Sample,
+    /// Decisions whose answer differs.
+    pub flips: u64,
+    /// Flips per decision.
+    pub rate: f64,
+    /// The one-sided upper bound on the rate at [`CONFIDENCE`].
+    pub upper_bound: f64,
+    /// The confidence of the bound.
+    pub confidence: f64,
+    /// The largest bound that passes.
+    pub tolerance: f64,
+    /// The fewest decisions that can pass the tolerance at all.
+    pub decisions_needed: u64,
+    /// The judgement.
+    pub judgement: Judgement,
+    /// Flips per change, most first.
+    pub changes: Vec<ChangeCount>,
+    /// Flips grouped, most first.
+    pub groups: Vec<FlipGroup>,
+    /// What differs between the bundles that replay does not judge (weights).
+    pub not_replayed: Vec<String>,
+}
+
+/// How many decisions flipped one way.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeCount {
+    /// The change in words.
+    pub change: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// What the comparison needs besides the two replays.
+pub struct Judging {
+    /// The baseline.
+    pub baseline: BundleRef,
+    /// The candidate.
+    pub candidate: BundleRef,
+    /// The window, Unix microseconds, inclusive.
+    pub from_us: u64,
+    /// See `from_us`.
+    pub to_us: u64,
+    /// The tolerance on the bound.
+    pub tolerance: f64,
+    /// Decisions the log could not record in the period read.
+    pub not_recorded: u64,
+    /// What replay does not judge.
+    pub not_replayed: Vec<String>,
+}
+
+/// The change from `from` to `to` in words.
+pub fn change(from: Answer, to: Answer) -> String {
+    let meaning = match (from, to) {
+        (Answer::Allowed, Answer::OverBudget) => " (runs out of budget earlier)",
+        (Answer::OverBudget, Answer::Allowed) => " (runs out of budget later)",
+        (Answer::Allowed, Answer::OverRate) => " (a lower quota)",
+        (Answer::OverRate, Answer::Allowed) => " (a higher quota)",
+        _ => "",
+    };
+    format!("{} → {}{meaning}", from.name(), to.name())
+}
+
+/// Compares `baseline` and `candidate` (replays of `decisions`, in their order) inside the
+/// window; decisions outside it only brought budgets to where they stood.
+pub fn compare(
+    decisions: &[Decision],
+    baseline: &[Replayed],
+    candidate: &[Replayed],
+    judging: Judging,
+) -> Report {
+    let mut sample = Sample {
+        from_us: judging.from_us,
+        to_us: judging.to_us,
+        not_recorded: judging.not_recorded,
+        ..Sample::default()
+    };
+    let mut runs = std::collections::BTreeSet::new();
+    let mut groups: BTreeMap<(String, String, &'static str, Answer, Answer, String), FlipGroup> =
+        BTreeMap::new();
+    let mut changes: BTreeMap<(Answer, Answer), u64> = BTreeMap::new();
+    let mut flips = 0u64;
+    for ((decision, before), after) in decisions.iter().zip(baseline).zip(candidate) {
+        if decision.at_us < judging.from_us || decision.at_us > judging.to_us {
+            sample.warmup_decisions += u64::from(decision.at_us < judging.from_us);
+            continue;
+        }
+        sample.decisions += 1;
+        runs.insert(decision.run);
+        sample.first_us = if sample.first_us == 0 {
+            decision.at_us
+        } else {
+            sample.first_us.min(decision.at_us)
+        };
+        sample.last_us = sample.last_us.max(decision.at_us);
+        if before.answer == after.answer {
+            continue;
+        }
+        flips += 1;
+        *changes.entry((before.answer, after.answer)).or_default() += 1;
+        let decided_by = if after.why.is_empty() {
+            before.why.to_string()
+        } else {
+            after.why.to_string()
+        };
+        let key = (
+            decision.tenant.to_string(),
+            decision.purpose.to_string(),
+            decision.class.name(),
+            before.answer,
+            after.answer,
+            decided_by.clone(),
+        );
+        let group = groups.entry(key).or_insert_with(|| FlipGroup {
+            tenant: decision.tenant.to_string(),
+            purpose: decision.purpose.to_string(),
+            class: decision.class.name().to_owned(),
+            from: before.answer,
+            to: after.answer,
+            change: change(before.answer, after.answer),
+            decided_by,
+            count: 0,
+            first_us: decision.at_us,
+            last_us: decision.at_us,
+            examples: Vec::new(),
+        });
+        group.count += 1;
+        group.first_us = group.first_us.min(decision.at_us);
+        group.last_us = group.last_us.max(decision.at_us);
+        if group.examples.len() < EXAMPLES {
+            group.examples.push(Example {
+                at_us: decision.at_us,
+                kind: decision.kind.to_string(),
+                key: decision.key.map(|k| k.to_string()),
+                before: before.why.to_string(),
+                after: after.why.to_string(),
+            });
+        }
+    }
+    sample.runs = runs.len() as u64;
+    let n = sample.decisions;
+    let bound = upper_bound(flips, n, CONFIDENCE);
+    let needed = trials_needed(judging.tolerance, CONFIDENCE);
+    let judgement = if n < needed {
+        Judgement::TooFewDecisions
+    } else if bound <= judging.tolerance {
+        Judgement::Pass
+    } else {
+        Judgement::Block
+    };
+    let mut groups: Vec<FlipGroup> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_us.cmp(&b.first_us)));
+    let mut changes: Vec<ChangeCount> = changes
+        .into_iter()
+        .map(|((from, to), count)| ChangeCount {
+            change: change(from, to),
+            count,
+        })
+        .collect();
+    changes.sort_by_key(|c| std::cmp::Reverse(c.count));
+    Report {
+        baseline: judging.baseline,
+        candidate: judging.candidate,
+        sample,
+        flips,
+        rate: if n == 0 { 0.0 } else { flips as f64 / n as f64 },
+        upper_bound: bound,
+        confidence: CONFIDENCE,
+        tolerance: judging.tolerance,
+        decisions_needed: needed,
+        judgement,
+        changes,
+        groups,
+        not_replayed: judging.not_replayed,
+    }
+}

@@ -1,0 +1,188 @@
+//! A drift report for people (a terminal summary), for a pull request (Markdown) and for
+//! tools (JSON, the [`Report`] as it is).
+
+use std::fmt::Write;
+
+use tf_budgets::format_utc;
+
+use crate::compare::{Judgement, Report};
+
+/// Groups shown in full; the rest are counted.
+const GROUPS_SHOWN: usize = 20;
+
+fn time(us: u64) -> String {
+    format_utc(us / 1_000_000)
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.3} %", rate * 100.0)
+}
+
+/// The verdict line, the same in both forms.
+pub fn headline(report: &Report) -> String {
+    let bound = percent(report.upper_bound);
+    let tolerance = percent(report.tolerance);
+    match report.judgement {
+        Judgement::Pass => format!(
+            "PASS: drift is at most {bound} ({:.0} % confidence), within the tolerance of {tolerance}",
+            report.confidence * 100.0
+        ),
+        Judgement::Block => format!(
+            "BLOCK: drift may be up to {bound} ({:.0} % confidence), over the tolerance of {tolerance}",
+            report.confidence * 100.0
+        ),
+        Judgement::TooFewDecisions => format!(
+            "TOO FEW DECISIONS: {} in the window; bounding drift within {tolerance} needs at least {} \
+             (widen --window, or export a larger sample)",
+            report.sample.decisions, report.decisions_needed
+        ),
+    }
+}
+
+fn sample_line(report: &Report) -> String {
+    let s = &report.sample;
+    let mut line = format!(
+        "{} decisions from {} to {} ({} run{}), replayed under revision {} (baseline) and \
+         revision {} (candidate)",
+        s.decisions,
+        time(s.first_us.max(s.from_us)),
+        time(if s.last_us == 0 { s.to_us } else { s.last_us }),
+        s.runs,
+        if s.runs == 1 { "" } else { "s" },
+        report.baseline.revision,
+        report.candidate.revision,
+    );
+    if s.warmup_decisions > 0 {
+        let _ = write!(
+            line,
+            "; {} earlier decisions replayed first to bring budgets to where they stood",
+            s.warmup_decisions
+        );
+    }
+    if s.not_recorded > 0 {
+        let _ = write!(
+            line,
+            "; {} decisions were made but not recorded (the log fell behind) and are not judged",
+            s.not_recorded
+        );
+    }
+    line
+}
+
+/// A terminal summary.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", headline(report));
+    let _ = writeln!(out, "{}", sample_line(report));
+    let _ = writeln!(
+        out,
+        "{} flip{} ({} of decisions)",
+        report.flips,
+        if report.flips == 1 { "" } else { "s" },
+        percent(report.rate)
+    );
+    for change in &report.changes {
+        let _ = writeln!(out, "  {:>8}  {}", change.count, change.change);
+    }
+    for group in report.groups.iter().take(GROUPS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "\n{} × {} · tenant {} · purpose {} · {} · decided by {}",
+            group.count, group.change, group.tenant, group.purpose, group.class, group.decided_by
+        );
+        let _ = writeln!(
+            out,
+            "  first {}  last {}",
+            time(group.first_us),
+            time(group.last_us)
+        );
+        for example in &group.examples {
+            let key = example
+                .key
+                .as_deref()
+                .map(|k| format!(" key {}…", &k[..k.len().min(16)]))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  e.g. {} {}{}: {} → {}",
+                time(example.at_us),
+                example.kind,
+                key,
+                or_dash(&example.before),
+                or_dash(&example.after)
+            );
+        }
+    }
+    if report.groups.len() > GROUPS_SHOWN {
+        let _ = writeln!(
+            out,
+            "\n… and {} more groups (--format json lists them all)",
+            report.groups.len() - GROUPS_SHOWN
+        );
+    }
+    for note in &report.not_replayed {
+        let _ = writeln!(out, "\nnot replayed: {note}");
+    }
+    out
+}
+
+/// A pull-request comment.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let mark = match report.judgement {
+        Judgement::Pass => "✅",
+        _ => "⛔",
+    };
+    let _ = writeln!(out, "### {mark} Policy drift guard\n");
+    let _ = writeln!(out, "**{}**\n", headline(report));
+    let _ = writeln!(out, "{}.\n", sample_line(report));
+    let _ = writeln!(
+        out,
+        "| | |\n|---|---|\n| flips | {} |\n| drift rate | {} |\n| upper bound ({:.0} %) | {} |\n| tolerance | {} |\n",
+        report.flips,
+        percent(report.rate),
+        report.confidence * 100.0,
+        percent(report.upper_bound),
+        percent(report.tolerance)
+    );
+    if !report.groups.is_empty() {
+        let _ = writeln!(
+            out,
+            "| flips | change | tenant | purpose | class | decided by | first | last |\n|---:|---|---|---|---|---|---|---|"
+        );
+        for group in report.groups.iter().take(GROUPS_SHOWN) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | `{}` | {} | {} | {} | {} |",
+                group.count,
+                group.change,
+                group.tenant,
+                group.purpose,
+                group.class,
+                escape(&group.decided_by),
+                time(group.first_us),
+                time(group.last_us)
+            );
+        }
+        if report.groups.len() > GROUPS_SHOWN {
+            let _ = writeln!(
+                out,
+                "\n… and {} more groups.",
+                report.groups.len() - GROUPS_SHOWN
+            );
+        }
+    }
+    for note in &report.not_replayed {
+        let _ = writeln!(out, "\n_Not replayed: {}_", escape(note));
+    }
+    out
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+/// Keeps table cells whole: a `|` would end the cell.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
