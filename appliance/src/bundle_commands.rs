@@ -22,6 +22,7 @@ pub fn run(what: BundleWhat) -> ExitCode {
             state,
         } => verify(&file, &trust, config.as_deref(), state),
         BundleWhat::Diff { old, new, json } => diff(&old, &new, json),
+        BundleWhat::Drift(args) => crate::drift_commands::drift(args),
         BundleWhat::Schema => {
             output::line(tf_bundles::SCHEMA.trim_end());
             ExitCode::SUCCESS

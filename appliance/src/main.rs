@@ -5,6 +5,7 @@ mod cli;
 mod compliance_commands;
 mod config_commands;
 mod ctl;
+mod drift_commands;
 mod evidence;
 mod exit;
 mod log_commands;

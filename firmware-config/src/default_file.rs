@@ -273,6 +273,28 @@ const DOCS: &[(&str, &str)] = &[
          rebuilt from the receipts kept.",
     ),
     (
+        "decisions",
+        "The decision log: every admission decision (tenant, purpose, class, kind, key id, \
+         cost, answer and why, bundle revision, time; never a proof or a message), kept \
+         compactly for `appliance bundle drift` to replay a candidate bundle against.",
+    ),
+    (
+        "decisions.record",
+        "Whether decisions are recorded. Recording runs off the partners' path: shards hand \
+         blocks of decisions to a writer thread of its own, and a block the writer has no room \
+         for is counted as not recorded, never waited for.",
+    ),
+    (
+        "decisions.retention",
+        "How long a decision is kept: a whole number and m, h or d, 1m to 366d.",
+    ),
+    (
+        "decisions.max_mib",
+        "The most the decision log may hold, MiB (16 to 16777216); the oldest decisions go \
+         first past it. A decision takes about 14 bytes: 800 requests/s for a day is about \
+         1 GiB.",
+    ),
+    (
         "compliance",
         "Compliance snapshots: packets that seal each period's receipts, budgets, policy \
          timeline and log evidence, signed, for auditors to check offline.",

@@ -4,7 +4,7 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots), `[webhooks]` (auditor webhooks' delivery) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots), `[webhooks]` (auditor webhooks' delivery), `[decisions]` (the decision log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -12,6 +12,7 @@ mod admin;
 mod budgets;
 mod bundles;
 mod compliance;
+mod decisions;
 mod default_file;
 mod ledger;
 mod log;
@@ -35,6 +36,7 @@ pub use budgets::{
 };
 pub use bundles::BundlesConfig;
 pub use compliance::{ComplianceConfig, Schedule};
+pub use decisions::DecisionsConfig;
 pub use default_file::default_file;
 pub use ledger::LedgerConfig;
 pub use log::LogConfig;
@@ -74,6 +76,8 @@ pub struct Config {
     pub compliance: ComplianceConfig,
     /// `[webhooks]`: delivery to auditors' endpoints.
     pub webhooks: WebhooksConfig,
+    /// `[decisions]`: the decision log drift replay reads.
+    pub decisions: DecisionsConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -91,6 +95,7 @@ impl Default for Config {
             bundles: BundlesConfig::default(),
             tls: TlsConfig::default(),
             ledger: LedgerConfig::default(),
+            decisions: DecisionsConfig::default(),
             log: LogConfig::default(),
             compliance: ComplianceConfig::default(),
             webhooks: WebhooksConfig::default(),
@@ -226,6 +231,7 @@ impl Config {
         self.bundles.validate(path)?;
         self.admin.validate(path)?;
         self.ledger.validate(path)?;
+        self.decisions.validate(path)?;
         self.log.validate(path)?;
         self.compliance.validate(path)?;
         self.webhooks.validate(path)?;

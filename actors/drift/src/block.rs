@@ -51,36 +51,8 @@ pub struct Record<'a> {
     pub outcome: RecordOutcome<'a>,
 }
 
-/// [`Outcome`], borrowed.
-#[derive(Clone, Copy, Debug)]
-pub enum RecordOutcome<'a> {
-    /// See [`Outcome::Verified`].
-    Verified {
-        /// The verdict.
-        verdict: VerdictLabel,
-        /// Its settlement's place among the shard's events.
-        settled_seq: u64,
-        /// When it was settled.
-        settled_us: u64,
-        /// Units charged.
-        charged: u64,
-    },
-    /// See [`Outcome::Denied`].
-    Denied {
-        /// The deciding policies.
-        policies: &'a [String],
-        /// Whether the bundle did not list the tenant.
-        unlisted: bool,
-    },
-    /// See [`Outcome::UnknownKey`].
-    UnknownKey,
-    /// See [`Outcome::OverBudget`].
-    OverBudget,
-    /// See [`Outcome::OverRate`].
-    OverRate,
-    /// See [`Outcome::Busy`].
-    Busy(Busy),
-}
+/// [`Outcome`] as a shard records it: the denial's policies borrowed.
+pub type RecordOutcome<'a> = Outcome<&'a [String]>;
 
 /// A finished block and what the log indexes it by.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,13 +128,13 @@ impl BlockWriter {
     /// Adds one decision.
     pub fn push(&mut self, record: &Record<'_>) {
         let (tag, detail) = match record.outcome {
-            RecordOutcome::Verified { verdict, .. } => (0, verdict_code(verdict)),
-            RecordOutcome::Denied { unlisted, .. } => (1, u8::from(unlisted)),
-            RecordOutcome::UnknownKey => (2, 0),
-            RecordOutcome::OverBudget => (3, 0),
-            RecordOutcome::OverRate => (4, 0),
-            RecordOutcome::Busy(Busy::Mailbox) => (5, 0),
-            RecordOutcome::Busy(Busy::Ingress) => (6, 0),
+            Outcome::Verified { verdict, .. } => (0, verdict_code(verdict)),
+            Outcome::Denied { unlisted, .. } => (1, u8::from(unlisted)),
+            Outcome::UnknownKey => (2, 0),
+            Outcome::OverBudget => (3, 0),
+            Outcome::OverRate => (4, 0),
+            Outcome::Busy(Busy::Mailbox) => (5, 0),
+            Outcome::Busy(Busy::Ingress) => (6, 0),
         };
         let mut flags = tag | (detail << DETAIL_SHIFT);
         if record.key_known {
@@ -183,8 +155,7 @@ impl BlockWriter {
         if record.revision == previous.revision {
             shared |= SAME_REVISION;
         }
-        if matches!(record.outcome, RecordOutcome::Verified { charged, .. } if charged == record.cost)
-        {
+        if matches!(record.outcome, Outcome::Verified { charged, .. } if charged == record.cost) {
             shared |= CHARGED_COST;
         }
         let out = &mut self.records;
@@ -219,7 +190,7 @@ impl BlockWriter {
             varint::put(out, record.revision);
         }
         match record.outcome {
-            RecordOutcome::Verified {
+            Outcome::Verified {
                 settled_seq,
                 settled_us,
                 charged,
@@ -231,7 +202,7 @@ impl BlockWriter {
                     varint::put(out, charged);
                 }
             }
-            RecordOutcome::Denied { policies, .. } => {
+            Outcome::Denied { policies, .. } => {
                 varint::put(&mut self.records, policies.len() as u64);
                 for policy in policies {
                     let index = self.string(policy);
@@ -584,7 +555,7 @@ mod tests {
                 settled_seq,
                 settled_us,
                 charged,
-            } => RecordOutcome::Verified {
+            } => Outcome::Verified {
                 verdict: *verdict,
                 settled_seq: *settled_seq,
                 settled_us: *settled_us,
@@ -595,15 +566,15 @@ mod tests {
                 unlisted,
             } => {
                 policies = named.iter().map(|p| p.to_string()).collect();
-                RecordOutcome::Denied {
-                    policies: &policies,
+                Outcome::Denied {
+                    policies: policies.as_slice(),
                     unlisted: *unlisted,
                 }
             }
-            Outcome::UnknownKey => RecordOutcome::UnknownKey,
-            Outcome::OverBudget => RecordOutcome::OverBudget,
-            Outcome::OverRate => RecordOutcome::OverRate,
-            Outcome::Busy(busy) => RecordOutcome::Busy(*busy),
+            Outcome::UnknownKey => Outcome::UnknownKey,
+            Outcome::OverBudget => Outcome::OverBudget,
+            Outcome::OverRate => Outcome::OverRate,
+            Outcome::Busy(busy) => Outcome::Busy(*busy),
         };
         writer.push(&Record {
             seq: d.seq,
@@ -679,7 +650,7 @@ mod tests {
                 cost: 1,
                 revision: 12,
                 key_known: true,
-                outcome: RecordOutcome::Verified {
+                outcome: Outcome::Verified {
                     verdict: VerdictLabel::Valid,
                     settled_seq: 2 * i + 1,
                     settled_us: 1_796_083_200_000_000 + i * 1250 + 18_000,

@@ -47,9 +47,10 @@ pub struct Decision {
     pub outcome: Outcome,
 }
 
-/// What the appliance answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+/// What the appliance answered. `Policies` holds the deciding policies of a denial: owned
+/// when read back, borrowed (`&[String]`) when a shard records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome<Policies = Vec<Arc<str>>> {
     /// Admitted and verified.
     Verified {
         /// The verdict.
@@ -64,7 +65,7 @@ pub enum Outcome {
     /// Refused by the bundle's policies.
     Denied {
         /// The deciding `forbid` policies (empty: nothing permitted it).
-        policies: Vec<Arc<str>>,
+        policies: Policies,
         /// The bundle did not list the tenant.
         unlisted: bool,
     },
@@ -120,7 +121,7 @@ impl Answer {
     }
 }
 
-impl Outcome {
+impl<Policies> Outcome<Policies> {
     /// The outcome as drift compares them.
     pub fn answer(&self) -> Answer {
         match self {

@@ -196,14 +196,14 @@ impl<R> Shard<R> {
         unix_now: u64,
     ) -> Result<(), (Refusal, Job<R>)> {
         let slot = job.tenant;
-        let tenant = &mut self.tenants[slot.0 as usize];
         if let Statement::Groth16 { key_id, .. } = &job.submit.statement {
             let id = KeyId(*key_id);
-            if !tenant.allowed_keys.contains(&id) || self.keys.get(&id).is_err() {
-                tenant.counters.unknown_key += 1;
+            if !self.can_use_key(slot, id) {
+                self.tenants[slot.0 as usize].counters.unknown_key += 1;
                 return Err((Refusal::UnknownKey(id), job));
             }
         }
+        let tenant = &mut self.tenants[slot.0 as usize];
         let queued = self.drr.queued_for(slot);
         if queued >= self.settings.mailbox_capacity {
             tenant.counters.mailbox_full += 1;
@@ -231,11 +231,23 @@ impl<R> Shard<R> {
             policy: tenant.budget.policy(class),
         };
         job.admitted = now;
+        job.admitted_unix_us = unix_now;
         let cost = job.cost();
         if self.drr.enqueue(slot, job, cost).is_err() {
             unreachable!("the mailbox was checked for room above");
         }
         Ok(())
+    }
+
+    /// Whether `tenant` may submit proofs under key `id` now: registered, granted or in the
+    /// bundle's registry, and prepared.
+    pub fn can_use_key(&self, tenant: TenantSlot, id: KeyId) -> bool {
+        self.tenants[tenant.0 as usize].allowed_keys.contains(&id) && self.keys.get(&id).is_ok()
+    }
+
+    /// What `statement` costs against budgets under the terms in force.
+    pub fn budget_cost(&self, statement: &Statement) -> u64 {
+        self.settings.costs.of(statement)
     }
 
     /// Takes one request's worth from `tenant`'s admission bucket, for work that is not a

@@ -35,6 +35,8 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
         policy: Default::default(),
         reservation: Default::default(),
         admitted: Micros(0),
+        admitted_unix_us: 0,
+        decision_seq: 0,
         route: request_id,
     }
 }
@@ -183,6 +185,8 @@ fn a_groth16_key_must_be_the_tenants() {
         policy: Default::default(),
         reservation: Default::default(),
         admitted: Micros(0),
+        admitted_unix_us: 0,
+        decision_seq: 0,
         route: 1,
     };
     let refused = shard.admit(job, Micros(0), T0).map_err(|e| e.0);

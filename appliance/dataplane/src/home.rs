@@ -5,18 +5,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tf_drift::Busy;
+use tf_drift::block::RecordOutcome;
 use tf_engine::groth16::AnyKey;
 use tf_engine::{KeyId, Verdict};
 use tf_ledger::ChargeGroup;
 use tf_seam::clock::Now;
 use tf_seam::{ActivePolicy, Board, StagedTerms, TenantTable};
 use tf_shard::{
-    Batch, BatchKey, Job, KeyState, Lent, Micros, Shard, ShardSettings, TenantSlot, Verification,
-    engine_curve, receipt_for,
+    Batch, BatchKey, Job, KeyState, Lent, Micros, Refusal, Shard, ShardSettings, TenantSlot,
+    Verification, engine_curve, receipt_for,
 };
 use tf_state::{KeyStore, StoredKey};
-use tf_wire::{DatasetClass, ErrorCode};
+use tf_wire::{DatasetClass, ErrorCode, Statement};
 
+use super::decisions::{Recorder, Submission};
 use super::prepare::Preparing;
 use super::registration::{self, Registrations, Waiting};
 use super::replies;
@@ -44,6 +47,8 @@ pub struct Home {
     bundle_keys: Vec<KeyId>,
     /// Key registrations waiting for the verification path.
     registrations: Registrations,
+    /// This shard's side of the decision log.
+    recorder: Recorder,
 }
 
 impl Home {
@@ -83,6 +88,7 @@ impl Home {
             begun,
             bundle_keys: Vec::new(),
             registrations: Registrations::default(),
+            recorder: Recorder::new(index, None),
         };
         // The registry of the bundle in force at start, prepared when it was opened.
         if let Some(bundle) = home.board.policy().bundle.clone() {
@@ -96,6 +102,12 @@ impl Home {
             home.switch_keys(&keys, &listed, |_| &[]);
         }
         home
+    }
+
+    /// Records this shard's decisions with `recorder`.
+    pub fn recording(mut self, recorder: Recorder) -> Self {
+        self.recorder = recorder;
+        self
     }
 
     /// Picks up a newly promoted policy and its terms (also done before every admission).
@@ -324,13 +336,21 @@ impl Home {
     }
 
     /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
+    /// Every refusal is recorded in the decision log here; an admitted request once decided.
     fn submit(&mut self, mut job: Job<Route>, now: Now) -> Option<Reply> {
         self.refresh_policy(now);
+        job.decision_seq = self.recorder.next_seq();
         let tenant = self.shard.tenant_id(job.tenant);
         match self.gate.admit(job.tenant, tenant, &job.submit) {
             Ok(stamp) => job.policy = stamp,
             Err(denial) => {
                 self.metrics.denied(&job);
+                let unlisted = self.gate.lists(tenant, "").is_err();
+                let outcome = RecordOutcome::Denied {
+                    policies: &denial.policies,
+                    unlisted,
+                };
+                self.record_refusal(&job, now, outcome);
                 let frame =
                     replies::error(job.submit.request_id, ErrorCode::DeniedByPolicy(denial));
                 return Some(Reply {
@@ -343,6 +363,15 @@ impl Home {
             Ok(()) => None,
             Err((refusal, job)) => {
                 self.metrics.refused(&job, &refusal);
+                let outcome = match &refusal {
+                    Refusal::OverRate { .. } => RecordOutcome::OverRate,
+                    Refusal::MailboxFull { .. } => RecordOutcome::Busy(Busy::Mailbox),
+                    Refusal::UnknownKey(_) => RecordOutcome::UnknownKey,
+                    Refusal::OverBudget(_) => RecordOutcome::OverBudget,
+                    // Refusals added later are recorded as load until replay knows them.
+                    _ => RecordOutcome::Busy(Busy::Mailbox),
+                };
+                self.record_refusal(&job, now, outcome);
                 let tenant = self.shard.tenant_id(job.tenant);
                 let frame = replies::refusal(
                     job.submit.request_id,
@@ -356,6 +385,54 @@ impl Home {
                 })
             }
         }
+    }
+
+    /// Records a submission refused at admission now.
+    fn record_refusal(&mut self, job: &Job<Route>, now: Now, outcome: RecordOutcome<'_>) {
+        let key_known = match &job.submit.statement {
+            Statement::Groth16 { key_id, .. } => self.shard.can_use_key(job.tenant, KeyId(*key_id)),
+            _ => true,
+        };
+        let submission = Submission {
+            job,
+            tenant: self.shard.tenant_id(job.tenant),
+            seq: job.decision_seq,
+            at_us: now.unix_us,
+            mono_us: now.mono.0,
+            cost: self.shard.budget_cost(&job.submit.statement),
+            revision: self.gate.stamp().revision,
+            key_known,
+        };
+        self.recorder
+            .record(&submission.record(outcome), now.mono.0);
+    }
+
+    /// Records a submission turned away busy on its way to another shard (it never reached
+    /// admission there).
+    pub fn record_ingress_busy(&mut self, job: &Job<Route>, now: Now) {
+        let submission = Submission {
+            job,
+            tenant: self.shard.tenant_id(job.tenant),
+            seq: self.recorder.next_seq(),
+            at_us: now.unix_us,
+            mono_us: now.mono.0,
+            cost: self.shard.budget_cost(&job.submit.statement),
+            revision: self.gate.stamp().revision,
+            key_known: true,
+        };
+        let outcome = RecordOutcome::Busy(Busy::Ingress);
+        self.recorder
+            .record(&submission.record(outcome), now.mono.0);
+    }
+
+    /// Hands the decision log's last block to the writer and lets go of it (the shard stops).
+    pub fn close_decisions(&mut self) {
+        self.recorder.close();
+    }
+
+    /// Seals the decision log's open block if it is due (at each pulse).
+    pub fn seal_decisions_if_due(&mut self, now: Now) {
+        self.recorder.seal_if_due(now.mono.0);
     }
 
     /// Registers a key: tenant status, then the admission quota, then the tenant's key quota
@@ -537,6 +614,24 @@ impl Home {
             }
             let tenant = self.shard.tenant_id(job.tenant);
             let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
+            let submission = Submission {
+                job,
+                tenant,
+                seq: job.decision_seq,
+                at_us: job.admitted_unix_us,
+                mono_us: job.admitted.0,
+                cost: job.reservation.cost,
+                revision: job.policy.revision,
+                key_known: true,
+            };
+            let outcome = RecordOutcome::Verified {
+                verdict: receipt.verdict,
+                settled_seq: self.recorder.next_seq(),
+                settled_us: decided_at,
+                charged: settlement.charged,
+            };
+            self.recorder
+                .record(&submission.record(outcome), now.mono.0);
             decided.push(Decided {
                 route: job.route,
                 statement_digest: job.statement_digest(),

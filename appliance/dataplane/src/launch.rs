@@ -71,6 +71,8 @@ pub struct DataPlanePlan {
     pub log: Option<LogFiles>,
     /// Digests the control plane asks the ledger thread to append.
     pub anchors: Option<tf_seam::AnchorInbox>,
+    /// Where shards send sealed blocks of decisions; `None`: decisions are not recorded.
+    pub decisions: Option<tf_decisions::writer::BlockSender>,
 }
 
 /// Why the data plane did not start.
@@ -144,6 +146,7 @@ impl DataPlane {
                 restored: restored.clone(),
                 stored_keys: plan.stored_keys.clone(),
                 keystore: plan.keystore.clone(),
+                decisions: plan.decisions.clone(),
                 to_home: to_home.clone(),
                 replies: replies.clone(),
                 loans: loans.clone(),

@@ -8,6 +8,7 @@
 
 mod connection;
 pub mod cpus;
+mod decisions;
 mod driver;
 mod home;
 mod identity;

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use glommio::channels::channel_mesh::{Full, MeshBuilder, Receivers, Senders};
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
-use glommio::{Latency, Shares};
+use glommio::{GlommioError, Latency, ResourceType, Shares};
 use quinn_proto::{EndpointConfig, ServerConfig};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
@@ -65,6 +65,8 @@ pub struct ShardPlan {
     pub stored_keys: Arc<Vec<(StoredKey, Vec<String>)>>,
     /// Where newly registered keys are saved.
     pub keystore: KeyStore,
+    /// Where sealed blocks of decisions go; `None`: they are not recorded.
+    pub decisions: Option<tf_decisions::writer::BlockSender>,
     /// Requests to home shards.
     pub to_home: MeshBuilder<ToHome, Full>,
     /// Answers back to ingress shards, a batch's worth per message.
@@ -192,15 +194,18 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             plan.driver_limits,
             plan.tenants.clone(),
         )),
-        home: RefCell::new(Home::new(
-            index,
-            shard,
-            plan.tenants.clone(),
-            plan.keystore,
-            plan.settings,
-            plan.budget_contact,
-            plan.board.clone(),
-        )),
+        home: RefCell::new(
+            Home::new(
+                index,
+                shard,
+                plan.tenants.clone(),
+                plan.keystore,
+                plan.settings,
+                plan.budget_contact,
+                plan.board.clone(),
+            )
+            .recording(super::decisions::Recorder::new(index, plan.decisions)),
+        ),
         log_proofs: RefCell::new(log_proofs),
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
@@ -271,6 +276,9 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     // Everything taken was answered; tell the ledger this shard sends no more (the detached
     // tasks holding the sender are not dropped when the executor stops).
     state.ledger.close();
+    // Likewise the decision log: its last block goes to the writer, which ends once every
+    // shard has let go of its sender.
+    state.home.borrow_mut().close_decisions();
     Ok(())
 }
 
@@ -313,6 +321,10 @@ async fn pulse(state: Rc<ShardState>) {
             );
             connections
         };
+        state
+            .home
+            .borrow_mut()
+            .seal_decisions_if_due(state.clock.read());
         pulses = pulses.wrapping_add(1);
         if pulses % PULSES_PER_SNAPSHOT == 1 {
             let snapshot = state
@@ -501,6 +513,8 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             policy: tf_shard::PolicyStamp::default(),
             reservation: tf_shard::Reservation::default(),
             admitted: tf_shard::Micros(0),
+            admitted_unix_us: 0,
+            decision_seq: 0,
         }),
         Message::RegisterKey(register) => ToHome::RegisterKey {
             tenant,
@@ -532,7 +546,13 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
         return;
     }
     let request_id = to_home.request_id();
-    if state.to_home.try_send_to(home, to_home).is_err() {
+    if let Err(error) = state.to_home.try_send_to(home, to_home) {
+        if let GlommioError::WouldBlock(ResourceType::Channel(ToHome::Submit(job))) = &error {
+            state
+                .home
+                .borrow_mut()
+                .record_ingress_busy(job, state.clock.read());
+        }
         let busy = ErrorCode::Busy {
             retry_after_ms: CROSS_SHARD_BUSY_MS,
         };

@@ -517,6 +517,49 @@ pub enum BundleWhat {
     },
     /// Print the Cedar schema (entities, actions, context) bundle policies are checked against.
     Schema,
+    /// Replay recorded decisions under CANDIDATE and the bundle in force (or --against REV),
+    /// and report every decision whose answer would change: allowed to denied, denied to
+    /// allowed, over budget earlier or later, quota changes, grouped by tenant, purpose, class
+    /// and the rule that decided, with an upper confidence bound on the drift rate. Exit 0
+    /// within --tolerance, 1 over it (the change must not merge as it is), 2 bad input or too
+    /// few decisions to judge.
+    Drift(DriftArgs),
+}
+
+/// `appliance bundle drift`.
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// The candidate bundle (a gzipped tar or a directory; its signature is not checked).
+    pub candidate: PathBuf,
+    /// How far back to replay: a whole number and m, h or d.
+    #[arg(long, default_value = "7d", value_name = "SPAN")]
+    pub window: String,
+    /// The stored revision to compare against (default: the revision in force).
+    #[arg(long, value_name = "REV")]
+    pub against: Option<u64>,
+    /// The largest upper bound on the drift rate that passes, percent of decisions.
+    #[arg(long, default_value = "0.5", value_name = "PERCENT")]
+    pub tolerance: String,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub format: DriftFormat,
+    /// The appliance configuration (for the state directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the state directory is.
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// How `appliance bundle drift` prints its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftFormat {
+    /// A summary for a terminal.
+    Text,
+    /// A comment for a pull request.
+    Markdown,
+    /// The whole report, for tools.
+    Json,
 }
 
 /// `appliance bundle build`.

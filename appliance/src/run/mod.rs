@@ -222,6 +222,20 @@ fn serve(
     nudge::install().context("installing the executor wake-up signal handler")?;
     let mut nudger = nudge::Nudger::new(shards + 1, std::time::Instant::now());
     let (anchor_sender, anchor_inbox) = tf_seam::anchor_channel();
+    let decisions = if config.decisions.record {
+        let (sender, writer) = tf_decisions::writer::spawn(tf_decisions::writer::WriterSettings {
+            path: state.path(layout::DECISIONS),
+            run: unix_micros(),
+            shards,
+            retention_us: config.decisions.retention_us(),
+            max_bytes: config.decisions.max_bytes(),
+        })
+        .context("opening the decision log")?;
+        Some((sender, writer))
+    } else {
+        None
+    };
+    let (decision_sender, decision_writer) = decisions.unzip();
     let data_plane = DataPlane::launch(DataPlanePlan {
         board: board.clone(),
         metrics: metrics_hub.clone(),
@@ -244,6 +258,7 @@ fn serve(
             checkpoint_interval: Duration::from_millis(config.log.checkpoint_interval_ms),
         }),
         anchors: Some(anchor_inbox),
+        decisions: decision_sender,
     })?;
 
     let started = std::time::Instant::now();
@@ -366,6 +381,12 @@ fn serve(
         std::thread::sleep(Duration::from_millis(5));
     }
     let failed = data_plane.join();
+    // The shards held the only senders: the writer stores what they sealed, then ends.
+    if let Some(writer) = decision_writer
+        && writer.join().is_err()
+    {
+        tracing::error!("the decision log's writer failed while stopping");
+    }
     control.stop();
     if failed {
         bail!("a shard or the ledger failed while draining");

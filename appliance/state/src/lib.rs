@@ -62,6 +62,9 @@ pub mod layout {
     /// Compliance snapshots, unless `[compliance] dir` names another folder. Not in `ALL`:
     /// created when the compliance worker first starts.
     pub const COMPLIANCE_DIR: &str = "compliance";
+    /// The decision log (SQLite, WAL): every admission decision in compact blocks, for drift
+    /// replay. Not in `ALL`: created by the first `serve` that records decisions.
+    pub const DECISIONS: &str = "decisions.sqlite";
 
     /// Every file, in creation order.
     pub const ALL: [&str; 7] = [

@@ -1,0 +1,312 @@
+//! The decision log's file: blocks indexed by time, with the runs they belong to.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, params};
+use tf_drift::Decision;
+use tf_drift::block::{Block, BlockError, decode_block};
+
+/// The schema version this build writes.
+const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA: &str = "
+    CREATE TABLE runs (
+        run        INTEGER PRIMARY KEY,   -- the appliance run: its start, Unix microseconds
+        shards     INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE blocks (
+        id           INTEGER PRIMARY KEY,  -- in the order written
+        run          INTEGER NOT NULL REFERENCES runs (run),
+        shard        INTEGER NOT NULL,
+        first_us     INTEGER NOT NULL,     -- the earliest decision in it, Unix microseconds
+        last_us      INTEGER NOT NULL,     -- the latest
+        decisions    INTEGER NOT NULL,
+        not_recorded INTEGER NOT NULL,     -- the shard's decisions lost just before it
+        data         BLOB    NOT NULL      -- the encoded decisions
+    ) STRICT;
+    CREATE INDEX blocks_by_last ON blocks (last_us);
+";
+
+/// Why the decision log could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// SQLite failed.
+    #[error("the decision log {path}: {source}")]
+    Storage {
+        /// The file.
+        path: String,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// A newer appliance wrote it.
+    #[error(
+        "the decision log {path} is schema {found}; this appliance reads up to {supported} \
+         (run the newer appliance, or move the file aside to start a new log)"
+    )]
+    TooNew {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: u32,
+        /// This build's.
+        supported: u32,
+    },
+    /// A block could not be read.
+    #[error("the decision log {path}, block {id}: {source}")]
+    Block {
+        /// The file.
+        path: String,
+        /// The block's id.
+        id: i64,
+        /// Why.
+        source: BlockError,
+    },
+    /// There is no log where it was looked for.
+    #[error(
+        "no decision log at {0}: the appliance records one while it serves (see [decisions] in \
+         the configuration); pass --state for another state directory, or --sample for an \
+         exported sample"
+    )]
+    Missing(String),
+}
+
+/// A window of decisions read back.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// The decisions, block by block in the order written.
+    pub decisions: Vec<Decision>,
+    /// Decisions the shards could not hand over in the blocks' period.
+    pub not_recorded: u64,
+}
+
+/// What the log holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Blocks.
+    pub blocks: u64,
+    /// Decisions.
+    pub decisions: u64,
+    /// Bytes of encoded decisions.
+    pub bytes: u64,
+    /// The earliest decision, Unix microseconds (0: none).
+    pub first_us: u64,
+    /// The latest.
+    pub last_us: u64,
+}
+
+/// The decision log's file.
+pub struct DecisionLog {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl DecisionLog {
+    /// Opens (creating and migrating) the log for writing.
+    pub fn open(path: &Path) -> Result<Self, LogError> {
+        let connection = Connection::open(path).map_err(storage(path))?;
+        let log = DecisionLog {
+            connection,
+            path: path.to_owned(),
+        };
+        log.connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(storage(path))?;
+        let version: u32 = log
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(storage(path))?;
+        if version > SCHEMA_VERSION {
+            return Err(LogError::TooNew {
+                path: path.display().to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            log.connection
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(storage(path))?;
+        }
+        Ok(log)
+    }
+
+    /// Opens an existing log to read (a running appliance may be writing it).
+    pub fn open_read(path: &Path) -> Result<Self, LogError> {
+        if !path.exists() {
+            return Err(LogError::Missing(path.display().to_string()));
+        }
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(storage(path))?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(storage(path))?;
+        Ok(DecisionLog {
+            connection,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Notes a new run of the appliance with `shards` shards.
+    pub fn begin_run(&self, run: u64, shards: usize) -> Result<(), LogError> {
+        self.connection
+            .execute(
+                "INSERT OR IGNORE INTO runs (run, shards) VALUES (?1, ?2)",
+                params![run as i64, shards as i64],
+            )
+            .map_err(storage(&self.path))?;
+        Ok(())
+    }
+
+    /// Appends blocks in one transaction: `(shard, block, not recorded before it)`.
+    pub fn append(&mut self, run: u64, blocks: &[(u16, Block, u64)]) -> Result<(), LogError> {
+        let path = self.path.clone();
+        let transaction = self.connection.transaction().map_err(storage(&path))?;
+        {
+            let mut insert = transaction
+                .prepare_cached(
+                    "INSERT INTO blocks (run, shard, first_us, last_us, decisions, not_recorded, \
+                     data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(storage(&path))?;
+            for (shard, block, not_recorded) in blocks {
+                insert
+                    .execute(params![
+                        run as i64,
+                        shard,
+                        block.first_us as i64,
+                        block.last_us as i64,
+                        block.count as i64,
+                        *not_recorded as i64,
+                        block.data,
+                    ])
+                    .map_err(storage(&path))?;
+            }
+        }
+        transaction.commit().map_err(storage(&path))
+    }
+
+    /// Deletes blocks wholly older than `cutoff_us`, then the oldest until the rest hold at
+    /// most `max_bytes`. Returns the blocks deleted.
+    pub fn prune(&mut self, cutoff_us: u64, max_bytes: u64) -> Result<u64, LogError> {
+        let path = self.path.clone();
+        let mut deleted = self
+            .connection
+            .execute(
+                "DELETE FROM blocks WHERE last_us < ?1",
+                params![cutoff_us.min(i64::MAX as u64) as i64],
+            )
+            .map_err(storage(&path))? as u64;
+        let stats = self.stats()?;
+        if stats.bytes > max_bytes {
+            // Oldest first, until what is left fits.
+            let mut excess = stats.bytes - max_bytes;
+            let mut ids = Vec::new();
+            {
+                let mut oldest = self
+                    .connection
+                    .prepare("SELECT id, length(data) FROM blocks ORDER BY id")
+                    .map_err(storage(&path))?;
+                let mut rows = oldest.query([]).map_err(storage(&path))?;
+                while let Some(row) = rows.next().map_err(storage(&path))? {
+                    let id: i64 = row.get(0).map_err(storage(&path))?;
+                    let len: i64 = row.get(1).map_err(storage(&path))?;
+                    ids.push(id);
+                    excess = excess.saturating_sub(len as u64);
+                    if excess == 0 {
+                        break;
+                    }
+                }
+            }
+            if let Some(last) = ids.last() {
+                deleted += self
+                    .connection
+                    .execute("DELETE FROM blocks WHERE id <= ?1", params![last])
+                    .map_err(storage(&path))? as u64;
+            }
+        }
+        self.connection
+            .execute(
+                "DELETE FROM runs WHERE run NOT IN (SELECT DISTINCT run FROM blocks) \
+                 AND run < (SELECT max(run) FROM runs)",
+                [],
+            )
+            .map_err(storage(&path))?;
+        Ok(deleted)
+    }
+
+    /// What the log holds.
+    pub fn stats(&self) -> Result<LogStats, LogError> {
+        self.connection
+            .query_row(
+                "SELECT count(*), coalesce(sum(decisions), 0), coalesce(sum(length(data)), 0), \
+                 coalesce(min(first_us), 0), coalesce(max(last_us), 0) FROM blocks",
+                [],
+                |row| {
+                    Ok(LogStats {
+                        blocks: row.get::<_, i64>(0)? as u64,
+                        decisions: row.get::<_, i64>(1)? as u64,
+                        bytes: row.get::<_, i64>(2)? as u64,
+                        first_us: row.get::<_, i64>(3)? as u64,
+                        last_us: row.get::<_, i64>(4)? as u64,
+                    })
+                },
+            )
+            .map_err(storage(&self.path))
+    }
+
+    /// The decisions made from `from_us` to `to_us` (inclusive), in the order written.
+    pub fn read(&self, from_us: u64, to_us: u64) -> Result<Window, LogError> {
+        let path = &self.path;
+        let clamp = |us: u64| us.min(i64::MAX as u64) as i64;
+        let mut select = self
+            .connection
+            .prepare(
+                "SELECT id, run, shard, not_recorded, data FROM blocks \
+                 WHERE last_us >= ?1 AND first_us <= ?2 ORDER BY id",
+            )
+            .map_err(storage(path))?;
+        let mut rows = select
+            .query(params![clamp(from_us), clamp(to_us)])
+            .map_err(storage(path))?;
+        let mut window = Window::default();
+        while let Some(row) = rows.next().map_err(storage(path))? {
+            let id: i64 = row.get(0).map_err(storage(path))?;
+            let run: i64 = row.get(1).map_err(storage(path))?;
+            let shard: i64 = row.get(2).map_err(storage(path))?;
+            let not_recorded: i64 = row.get(3).map_err(storage(path))?;
+            let data = row.get_ref(4).map_err(storage(path))?;
+            let data = data.as_blob().map_err(|e| LogError::Storage {
+                path: path.display().to_string(),
+                source: e.into(),
+            })?;
+            let decisions =
+                decode_block(run as u64, shard as u16, data).map_err(|source| LogError::Block {
+                    path: path.display().to_string(),
+                    id,
+                    source,
+                })?;
+            window.not_recorded += not_recorded as u64;
+            window.decisions.extend(
+                decisions
+                    .into_iter()
+                    .filter(|d| (from_us..=to_us).contains(&d.at_us)),
+            );
+        }
+        Ok(window)
+    }
+}
+
+fn storage(path: &Path) -> impl Fn(rusqlite::Error) -> LogError + '_ {
+    move |source| LogError::Storage {
+        path: path.display().to_string(),
+        source,
+    }
+}

@@ -1,0 +1,251 @@
+//! The drift guard on a running appliance: decisions recorded under load (policy denials,
+//! quota and budget refusals, verified requests, across two shards) replay under the bundle
+//! that made them to exactly the answers recorded, and `appliance bundle drift` passes that
+//! bundle and blocks one that drops a tenant, counting each flip.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens};
+use tf_bundles::BundleFiles;
+use tf_drift::{Answer, Busy, Outcome, Registrations, Terms, replay};
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, Statement, Submission};
+
+/// Decisions the load makes before it stops.
+const DECISIONS: u64 = 100_000;
+
+fn config() -> String {
+    with_admin_tokens(
+        "[server]\nshards = 2\n\n[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n\n\
+         [[tenants]]\nid = \"globex\"\n",
+        &TOKENS,
+    )
+}
+
+/// The example bundle with low quotas and a small cap, so the load meets every refusal.
+fn source(dir: &Path, name: &str, tenants: &str) -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let mut files = BundleFiles::from_dir(&example).expect("example bundle");
+    files.insert("tenants.toml", tenants.as_bytes().to_vec());
+    let budgets = "[budgets]\ncontact = \"ask caps@example.com\"\n\
+                   [[caps]]\ntenant = \"acme\"\nclass = \"P1\"\nlimit = 200\nwindow = \"day\"\n";
+    files.insert("budgets.toml", budgets.as_bytes().to_vec());
+    let out = dir.join(name);
+    files.write_dir(&out).expect("source written");
+    out
+}
+
+const TENANTS: &str = "[[tenants]]\nid = \"demo\"\n\n\
+    [[tenants]]\nid = \"acme\"\nrate_per_sec = 300\nburst = 30\n\n\
+    [[tenants]]\nid = \"globex\"\nrate_per_sec = 200\nburst = 20\n";
+
+fn signature(purpose: &str, class: DatasetClass, n: u8) -> Submission {
+    let message = vec![n; 8];
+    // A secret key below the group order: its leading byte small.
+    let mut secret = [n.max(1); 32];
+    secret[0] = 1;
+    let (signature, public_key) = bls::sign(&secret, &message).expect("signs");
+    Submission {
+        purpose: purpose.into(),
+        dataset_class: class,
+        statement: Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message,
+            signature: signature.to_bytes(),
+        },
+    }
+}
+
+fn drift(server: &Server, candidate: &Path, format: &str) -> (i32, String, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["bundle", "drift"])
+        .arg(candidate)
+        .args(["--window", "1d", "--format", format, "--state-dir"])
+        .arg(server.state_path(""))
+        .output()
+        .expect("appliance runs");
+    (
+        run.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
+    let mut server = Server::start(&config(), &["acme", "globex"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let bundle = server.build_bundle(&source(&dir, "one", TENANTS), 1, "rev 1", None);
+    let archive = std::fs::read(&bundle).expect("archive");
+    let bearer = "Bearer author-token".to_owned();
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
+        &archive,
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Four kinds of request: acme's P1 signatures (capped at 200 units, 300/s), acme's P0
+    // ones (nothing permits them), globex's P2 ones (200/s) and its P0 ones (forbidden).
+    let kinds = [
+        ("acme", "kyc", DatasetClass::P1),
+        ("acme", "audit", DatasetClass::P0),
+        ("globex", "payments", DatasetClass::P2),
+        ("globex", "payments", DatasetClass::P0),
+    ];
+    let mut partners = Vec::new();
+    for tenant in ["acme", "globex"] {
+        let partner = Partner::connect(&server.partner(tenant))
+            .await
+            .expect("connects");
+        partners.push((tenant, Arc::new(partner)));
+    }
+    let answered = Arc::new(AtomicU64::new(0));
+    let mut lanes = tokio::task::JoinSet::new();
+    for lane in 0..32usize {
+        let (tenant, purpose, class) = kinds[lane % kinds.len()];
+        let partner = partners
+            .iter()
+            .find(|(t, _)| *t == tenant)
+            .expect("a partner")
+            .1
+            .clone();
+        let submissions: Vec<Submission> = (0..4u8)
+            .map(|n| signature(purpose, class, n + 4 * lane as u8))
+            .collect();
+        let answered = answered.clone();
+        lanes.spawn(async move {
+            let mut n = 0usize;
+            while answered.load(Ordering::Acquire) < DECISIONS {
+                n += 1;
+                // Every answer is a decision: verdicts and refusals alike.
+                let _ = partner
+                    .submit(submissions[n % submissions.len()].clone())
+                    .await;
+                answered.fetch_add(1, Ordering::AcqRel);
+            }
+        });
+    }
+    let started = Instant::now();
+    while !lanes.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the load did not finish"
+        );
+        lanes.join_next().await;
+    }
+    drop(partners);
+    // A clean stop: every shard seals its open block and the writer stores it.
+    assert!(server.terminate().success(), "{}", server.log());
+
+    let log = tf_decisions::DecisionLog::open_read(&server.state_path("decisions.sqlite"))
+        .expect("the decision log");
+    let window = log.read(0, u64::MAX).expect("decisions read");
+    let decisions = window.decisions;
+    assert!(
+        decisions.len() as u64 >= DECISIONS,
+        "{} decisions recorded",
+        decisions.len()
+    );
+    assert_eq!(window.not_recorded, 0, "every decision was recorded");
+    let mut answers = std::collections::BTreeMap::new();
+    for decision in &decisions {
+        *answers.entry(decision.outcome.answer()).or_insert(0u64) += 1;
+    }
+    for answer in [
+        Answer::Allowed,
+        Answer::Denied,
+        Answer::OverRate,
+        Answer::OverBudget,
+    ] {
+        assert!(
+            answers.contains_key(&answer),
+            "no {answer:?} in {answers:?}"
+        );
+    }
+    assert!(
+        decisions.iter().any(|d| d.shard == 0) && decisions.iter().any(|d| d.shard == 1),
+        "both shards decided"
+    );
+
+    // Replay fidelity: the bundle that decided gives back every recorded answer, exactly.
+    let opened = tf_bundles::open(
+        BundleFiles::read(&bundle).expect("archive"),
+        None,
+        &tf_engine::Limits::DEFAULT,
+    )
+    .expect("the bundle opens");
+    let replayed = replay(&decisions, &Terms::of(&opened), &Registrations::default());
+    let differing: Vec<String> = decisions
+        .iter()
+        .zip(&replayed)
+        .filter(|(d, r)| d.outcome.answer() != r.answer)
+        .map(|(d, r)| format!("{:?} recorded {:?}, replayed {:?}", d.tenant, d.outcome, r))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} of {} decisions replay differently ({answers:?}), e.g. {:#?}",
+        differing.len(),
+        decisions.len(),
+        &differing[..differing.len().min(5)]
+    );
+
+    // The guard itself, as a CI job runs it: the same bundle passes with no flip...
+    let (code, out, err) = drift(&server, &bundle, "json");
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["flips"], 0);
+    assert_eq!(report["sample"]["decisions"], decisions.len() as u64);
+
+    // ...and one that drops globex flips each of its decisions that was not denied already
+    // (turned away on the way to its home shard is load, not terms: it stays busy).
+    let acme_only = "[[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n\
+                     rate_per_sec = 300\nburst = 30\n";
+    let dropped = server.build_bundle(&source(&dir, "two", acme_only), 2, "rev 2", None);
+    let expected = decisions
+        .iter()
+        .filter(|d| &*d.tenant == "globex")
+        .filter(|d| {
+            !matches!(
+                d.outcome,
+                Outcome::Denied { .. } | Outcome::Busy(Busy::Ingress)
+            )
+        })
+        .count() as u64;
+    assert!(expected > 0);
+    let (code, out, err) = drift(&server, &dropped, "json");
+    assert_eq!(code, 1, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["flips"], expected, "{out}");
+    assert_eq!(report["judgement"], "block");
+    assert!(
+        report["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .all(|g| g["tenant"] == "globex" && g["to"] == "denied"),
+        "{out}"
+    );
+    let (code, markdown, err) = drift(&server, &dropped, "markdown");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        markdown.contains("BLOCK") && markdown.contains("| `globex` |"),
+        "{markdown}"
+    );
+    let (code, _, err) = drift(&server, &dir.join("missing.tar.gz"), "text");
+    assert_eq!(code, 2, "{err}");
+}
