@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens};
 use tf_bundles::BundleFiles;
-use tf_drift::{Answer, Busy, Outcome, Registrations, Terms, replay};
+use tf_drift::{Answer, Busy, Event, Outcome, Registrations, Terms, replay};
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, Statement, Submission};
 
@@ -155,7 +155,15 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     let log = tf_decisions::DecisionLog::open_read(&server.state_path("decisions.sqlite"))
         .expect("the decision log");
     let window = log.read(0, u64::MAX).expect("decisions read");
-    let decisions = window.decisions;
+    let events = window.events;
+    let decisions: Vec<&tf_drift::Decision> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Decided(d) => Some(d),
+            Event::Settled(_) => None,
+        })
+        .collect();
+    let settled = events.len() - decisions.len();
     assert!(
         decisions.len() as u64 >= DECISIONS,
         "{} decisions recorded",
@@ -189,7 +197,13 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
         &tf_engine::Limits::DEFAULT,
     )
     .expect("the bundle opens");
-    let replayed = replay(&decisions, &Terms::of(&opened), &Registrations::default());
+    let allowed = answers.get(&Answer::Allowed).copied().unwrap_or(0);
+    assert_eq!(
+        settled as u64, allowed,
+        "every admitted request was settled"
+    );
+    let replayed = replay(&events, &Terms::of(&opened), &Registrations::default());
+    assert_eq!(replayed.len(), decisions.len());
     let differing: Vec<String> = decisions
         .iter()
         .zip(&replayed)

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use tf_bundles::{Bundle, BundleFiles};
 use tf_config::Config;
 use tf_decisions::DecisionLog;
-use tf_drift::{BundleRef, Judgement, Judging, Registrations, Terms, compare, render, replay};
+use tf_drift::{BundleRef, Drift, Judgement, Judging, Registrations, Terms, render};
 use tf_ledger::{Ledger, SqliteLedger};
 use tf_state::{KeyStore, State, layout};
 
@@ -71,26 +71,27 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
         .unwrap_or(from_us)
         .min(from_us);
     let log = DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
-    let window = log.read(warm_from, to_us).map_err(|e| e.to_string())?;
-    let registered = registrations(&state, &window.decisions)?;
-
-    let (before_terms, after_terms) = (Terms::of(&baseline), Terms::of(&candidate));
-    let before = replay(&window.decisions, &before_terms, &registered);
-    let after = replay(&window.decisions, &after_terms, &registered);
-    Ok(compare(
-        &window.decisions,
+    let registered = registrations(&state, &[&baseline, &candidate])?;
+    let (before, after) = (Terms::of(&baseline), Terms::of(&candidate));
+    let mut drift = Drift::new(
         &before,
         &after,
+        &registered,
         Judging {
             baseline: reference(&baseline),
             candidate: reference(&candidate),
             from_us,
             to_us,
             tolerance,
-            not_recorded: window.not_recorded,
+            not_recorded: log
+                .not_recorded(from_us, to_us)
+                .map_err(|e| e.to_string())?,
             not_replayed: not_replayed(&baseline, &candidate),
         },
-    ))
+    );
+    log.scan(warm_from, to_us, |event| drift.feed(&event))
+        .map_err(|e| e.to_string())?;
+    Ok(drift.finish())
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -130,11 +131,12 @@ fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bundle, String>
         .map_err(|refusal| format!("stored revision {revision}: {refusal}"))
 }
 
-/// The keys the tenants seen in `decisions` registered themselves.
-fn registrations(state: &State, decisions: &[tf_drift::Decision]) -> Result<Registrations, String> {
-    let tenants: Vec<String> = decisions
+/// The keys the bundles' tenants registered themselves (a tenant neither lists is denied
+/// before its keys matter).
+fn registrations(state: &State, bundles: &[&Bundle]) -> Result<Registrations, String> {
+    let tenants: Vec<String> = bundles
         .iter()
-        .map(|d| d.tenant.to_string())
+        .flat_map(|b| b.content.tenants.iter().map(|t| t.id.clone()))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -15,6 +15,8 @@
 # $B_SETUP and $B_AFTER, if set, are commands run for B's runs only, with the run's folder,
 # the binary and the admin address: once the appliance serves, before the rig (to add what B
 # measures); after the rig, before the appliance stops (to wait for and report it).
+# $A_CONFIG and $B_CONFIG, if set, are TOML appended to that side's configuration (to compare
+# one binary with a setting off and on).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" >&2
@@ -37,12 +39,13 @@ rig="$root/target/release/bench-rig"
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 
-run() { # name binary [setup] [after]
-  local name=$1 bin=$2 setup=${3:-} after=${4:-} dir="$out/$1"
+run() { # name binary [setup] [after] [extra configuration]
+  local name=$1 bin=$2 setup=${3:-} after=${4:-} extra=${5:-} dir="$out/$1"
   mkdir -p "$dir"
   "$bin" init --state-dir "$dir/state" >/dev/null
   "$bin" tenants issue acme --state-dir "$dir/state" >/dev/null
-  printf '[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3\n' >"$dir/appliance.toml"
+  printf '%s\n\n[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3\n' "$extra" \
+    >"$dir/appliance.toml"
   "$bin" serve --config "$dir/appliance.toml" --state-dir "$dir/state" --listen 127.0.0.1:0 \
     >"$dir/serve.out" 2>"$dir/serve.log" &
   serve_pid=$!
@@ -87,8 +90,8 @@ PY
 }
 
 for pair in $(seq 1 "$pairs"); do
-  run "$a_name-$pair" "$a_bin"
-  run "$b_name-$pair" "$b_bin" "${B_SETUP:-}" "${B_AFTER:-}"
+  run "$a_name-$pair" "$a_bin" "" "" "${A_CONFIG:-}"
+  run "$b_name-$pair" "$b_bin" "${B_SETUP:-}" "${B_AFTER:-}" "${B_CONFIG:-}"
   python3 - "$out" "$pair" "$pairs" "$a_name" "$b_name" <<'PY'
 import json, sys
 from statistics import median

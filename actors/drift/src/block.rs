@@ -1,6 +1,7 @@
-//! Decisions in compact blocks: each block holds one shard's decisions of one run with a
-//! dictionary of its own (tenants, purposes, kinds, policies, keys), so a block is read,
-//! pruned and exported on its own. A decision takes about 14 bytes.
+//! Decisions in compact blocks: each block holds one shard's events of one run (admission
+//! decisions and settlements, in the shard's order) with a dictionary of its own (tenants,
+//! purposes, kinds, policies, keys), so a block is read, pruned and exported on its own. A
+//! decision takes about 13 bytes, a settlement about 6.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,12 +11,12 @@ use tf_engine::KeyId;
 use tf_receipts::VerdictLabel;
 use tf_wire::DatasetClass;
 
-use crate::decision::{Busy, Decision, Outcome};
+use crate::decision::{Busy, Decision, Event, Outcome, Settlement};
 use crate::varint::{self, Reader, Truncated};
 
 /// The encoding this build writes (the first byte of every block).
 const VERSION: u8 = 1;
-/// Most decisions, dictionary strings or keys a block may hold when read back.
+/// Most events, dictionary strings or keys a block may hold when read back.
 pub const MAX_BLOCK_ITEMS: usize = 1 << 20;
 /// Longest dictionary string read back (purposes are at most 64 bytes, policy ids short).
 const MAX_STRING: usize = 4096;
@@ -54,20 +55,35 @@ pub struct Record<'a> {
 /// [`Outcome`] as a shard records it: the denial's policies borrowed.
 pub type RecordOutcome<'a> = Outcome<&'a [String]>;
 
+/// A settlement as a shard records it (the run and shard are the block's).
+#[derive(Clone, Copy, Debug)]
+pub struct SettlementRecord {
+    /// See [`Settlement::seq`].
+    pub seq: u64,
+    /// See [`Settlement::admitted_seq`].
+    pub admitted_seq: u64,
+    /// See [`Settlement::at_us`].
+    pub at_us: u64,
+    /// The verdict.
+    pub verdict: VerdictLabel,
+    /// Units charged.
+    pub charged: u64,
+}
+
 /// A finished block and what the log indexes it by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
-    /// How many decisions it holds.
+    /// How many events it holds.
     pub count: usize,
-    /// The earliest decision time in it, Unix microseconds.
+    /// The earliest event time in it, Unix microseconds.
     pub first_us: u64,
     /// The latest.
     pub last_us: u64,
-    /// The encoded decisions.
+    /// The encoded events.
     pub data: Vec<u8>,
 }
 
-/// Gathers a shard's decisions into a block.
+/// Gathers a shard's events into a block.
 #[derive(Default)]
 pub struct BlockWriter {
     strings: HashMap<String, u32>,
@@ -78,9 +94,11 @@ pub struct BlockWriter {
     count: usize,
     previous: Previous,
     span: Option<(u64, u64)>,
+    /// Where the last decision's flags are, while its outcome may still change.
+    last_decision: Option<usize>,
 }
 
-/// What the previous decision said, which the next is written against.
+/// What the previous event said, which the next is written against.
 #[derive(Clone, Copy, Default)]
 struct Previous {
     seq: u64,
@@ -89,19 +107,19 @@ struct Previous {
     revision: u64,
 }
 
-const OUTCOME_BITS: u8 = 0b111;
+// The first byte: the event, then flags.
+const TAG_BITS: u8 = 0b111;
+const SETTLED: u8 = 7;
 const KEY_KNOWN: u8 = 1 << 3;
 const HAS_KEY: u8 = 1 << 4;
 const DETAIL_SHIFT: u8 = 5;
 
-// The second byte: the class in the low two bits, then what a decision shares with most.
+// A decision's second byte: the class in the low two bits, then what most decisions share.
 const CLASS_BITS: u8 = 0b11;
 /// The work of one BLS signature (a key and a pairing), not written.
 const ONE_SIGNATURE: u8 = 1 << 2;
 /// The previous decision's revision, not written.
 const SAME_REVISION: u8 = 1 << 3;
-/// Verified and charged its whole cost, not written.
-const CHARGED_COST: u8 = 1 << 4;
 
 const SIGNATURE_WORK: Work = Work {
     keys: 1,
@@ -110,7 +128,7 @@ const SIGNATURE_WORK: Work = Work {
 };
 
 impl BlockWriter {
-    /// Decisions gathered so far.
+    /// Events gathered so far.
     pub fn len(&self) -> usize {
         self.count
     }
@@ -120,22 +138,9 @@ impl BlockWriter {
         self.count == 0
     }
 
-    /// Bytes gathered so far (records, without the dictionary).
-    pub fn bytes(&self) -> usize {
-        self.records.len()
-    }
-
     /// Adds one decision.
     pub fn push(&mut self, record: &Record<'_>) {
-        let (tag, detail) = match record.outcome {
-            Outcome::Verified { verdict, .. } => (0, verdict_code(verdict)),
-            Outcome::Denied { unlisted, .. } => (1, u8::from(unlisted)),
-            Outcome::UnknownKey => (2, 0),
-            Outcome::OverBudget => (3, 0),
-            Outcome::OverRate => (4, 0),
-            Outcome::Busy(Busy::Mailbox) => (5, 0),
-            Outcome::Busy(Busy::Ingress) => (6, 0),
-        };
+        let (tag, detail) = outcome_tag(&record.outcome);
         let mut flags = tag | (detail << DETAIL_SHIFT);
         if record.key_known {
             flags |= KEY_KNOWN;
@@ -155,9 +160,7 @@ impl BlockWriter {
         if record.revision == previous.revision {
             shared |= SAME_REVISION;
         }
-        if matches!(record.outcome, Outcome::Verified { charged, .. } if charged == record.cost) {
-            shared |= CHARGED_COST;
-        }
+        self.last_decision = Some(self.records.len());
         let out = &mut self.records;
         out.push(flags);
         out.push(shared);
@@ -189,32 +192,53 @@ impl BlockWriter {
         if shared & SAME_REVISION == 0 {
             varint::put(out, record.revision);
         }
-        match record.outcome {
-            Outcome::Verified {
-                settled_seq,
-                settled_us,
-                charged,
-                ..
-            } => {
-                varint::put(out, settled_seq.wrapping_sub(record.seq));
-                varint::put_delta(out, record.at_us, settled_us);
-                if shared & CHARGED_COST == 0 {
-                    varint::put(out, charged);
-                }
+        if let Outcome::Denied { policies, .. } = record.outcome {
+            varint::put(&mut self.records, policies.len() as u64);
+            for policy in policies {
+                let index = self.string(policy);
+                varint::put(&mut self.records, u64::from(index));
             }
-            Outcome::Denied { policies, .. } => {
-                varint::put(&mut self.records, policies.len() as u64);
-                for policy in policies {
-                    let index = self.string(policy);
-                    varint::put(&mut self.records, u64::from(index));
-                }
-            }
-            _ => {}
+            // A denial's outcome is final: its policies follow its flags.
+            self.last_decision = None;
         }
         self.count += 1;
+        self.widen(record.at_us);
+    }
+
+    /// Changes the last decision pushed from admitted to `outcome`: a shard records a request
+    /// before the checks that take it over, then says how they answered. A denial, whose
+    /// policies are written with it, is pushed as such instead.
+    pub fn refuse_last(&mut self, outcome: RecordOutcome<'_>) {
+        if matches!(outcome, Outcome::Denied { .. }) {
+            return;
+        }
+        if let Some(at) = self.last_decision {
+            let (tag, detail) = outcome_tag(&outcome);
+            let flags = &mut self.records[at];
+            *flags = (*flags & (KEY_KNOWN | HAS_KEY)) | tag | (detail << DETAIL_SHIFT);
+        }
+    }
+
+    /// Adds one settlement.
+    pub fn settle(&mut self, record: &SettlementRecord) {
+        self.last_decision = None;
+        let out = &mut self.records;
+        out.push(SETTLED | (verdict_code(record.verdict) << DETAIL_SHIFT));
+        let previous = self.previous;
+        varint::put_delta(out, previous.seq, record.seq);
+        varint::put_delta(out, previous.at_us, record.at_us);
+        varint::put(out, record.seq.wrapping_sub(record.admitted_seq));
+        varint::put(out, record.charged);
+        self.previous.seq = record.seq;
+        self.previous.at_us = record.at_us;
+        self.count += 1;
+        self.widen(record.at_us);
+    }
+
+    fn widen(&mut self, at_us: u64) {
         self.span = Some(match self.span {
-            None => (record.at_us, record.at_us),
-            Some((first, last)) => (first.min(record.at_us), last.max(record.at_us)),
+            None => (at_us, at_us),
+            Some((first, last)) => (first.min(at_us), last.max(at_us)),
         });
     }
 
@@ -247,6 +271,7 @@ impl BlockWriter {
         self.records.clear();
         self.count = 0;
         self.previous = Previous::default();
+        self.last_decision = None;
         Some(block)
     }
 
@@ -270,6 +295,18 @@ impl BlockWriter {
     }
 }
 
+fn outcome_tag<P>(outcome: &Outcome<P>) -> (u8, u8) {
+    match outcome {
+        Outcome::Admitted => (0, 0),
+        Outcome::Denied { unlisted, .. } => (1, u8::from(*unlisted)),
+        Outcome::UnknownKey => (2, 0),
+        Outcome::OverBudget => (3, 0),
+        Outcome::OverRate => (4, 0),
+        Outcome::Busy(Busy::Mailbox) => (5, 0),
+        Outcome::Busy(Busy::Ingress) => (6, 0),
+    }
+}
+
 /// A block that cannot be read: the log file was damaged or written by a newer appliance.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
@@ -287,8 +324,8 @@ impl From<Truncated> for BlockError {
     }
 }
 
-/// Reads the decisions of a block that shard `shard` wrote in run `run`, in the order pushed.
-pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Decision>, BlockError> {
+/// Reads the events of a block that shard `shard` wrote in run `run`, in the order pushed.
+pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Event>, BlockError> {
     let mut reader = Reader::new(data);
     let version = reader.byte()?;
     if version != VERSION {
@@ -317,12 +354,31 @@ pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Decision>, 
             .cloned()
             .ok_or(BlockError::Damaged("a string index outside the dictionary"))
     };
-    let mut decisions = Vec::with_capacity(count.min(1 << 16));
+    let mut events = Vec::with_capacity(count.min(1 << 16));
     let mut previous = Previous::default();
     for _ in 0..count {
         let flags = reader.byte()?;
+        let detail = flags >> DETAIL_SHIFT;
+        if flags & TAG_BITS == SETTLED {
+            let seq = reader.delta(previous.seq)?;
+            let at_us = reader.delta(previous.at_us)?;
+            let back = reader.u64()?;
+            let charged = reader.u64()?;
+            previous.seq = seq;
+            previous.at_us = at_us;
+            events.push(Event::Settled(Settlement {
+                run,
+                shard,
+                seq,
+                admitted_seq: seq.wrapping_sub(back),
+                at_us,
+                verdict: verdict_from(detail)?,
+                charged,
+            }));
+            continue;
+        }
         let shared = reader.byte()?;
-        if shared >> 5 != 0 {
+        if shared >> 4 != 0 {
             return Err(BlockError::Damaged("unknown flags"));
         }
         let class = class_from(shared & CLASS_BITS)?;
@@ -365,23 +421,8 @@ pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Decision>, 
             mono_us,
             revision,
         };
-        let detail = flags >> DETAIL_SHIFT;
-        let outcome = match flags & OUTCOME_BITS {
-            0 => {
-                let settled_seq = seq.wrapping_add(reader.u64()?);
-                let settled_us = reader.delta(at_us)?;
-                let charged = if shared & CHARGED_COST != 0 {
-                    cost
-                } else {
-                    reader.u64()?
-                };
-                Outcome::Verified {
-                    verdict: verdict_from(detail)?,
-                    settled_seq,
-                    settled_us,
-                    charged,
-                }
-            }
+        let outcome = match flags & TAG_BITS {
+            0 => Outcome::Admitted,
             1 => {
                 let n = reader.count(MAX_BLOCK_ITEMS)?;
                 let mut policies = Vec::with_capacity(n.min(64));
@@ -397,10 +438,9 @@ pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Decision>, 
             3 => Outcome::OverBudget,
             4 => Outcome::OverRate,
             5 => Outcome::Busy(Busy::Mailbox),
-            6 => Outcome::Busy(Busy::Ingress),
-            _ => return Err(BlockError::Damaged("an unknown outcome")),
+            _ => Outcome::Busy(Busy::Ingress),
         };
-        decisions.push(Decision {
+        events.push(Event::Decided(Decision {
             run,
             shard,
             seq,
@@ -416,12 +456,12 @@ pub fn decode_block(run: u64, shard: u16, data: &[u8]) -> Result<Vec<Decision>, 
             revision,
             key_known: flags & KEY_KNOWN != 0,
             outcome,
-        });
+        }));
     }
     if !reader.is_empty() {
-        return Err(BlockError::Damaged("bytes after its last decision"));
+        return Err(BlockError::Damaged("bytes after its last event"));
     }
-    Ok(decisions)
+    Ok(events)
 }
 
 fn class_code(class: DatasetClass) -> u8 {
@@ -466,14 +506,7 @@ mod tests {
 
     fn outcome() -> impl Strategy<Value = Outcome> {
         prop_oneof![
-            (0u8..3, 0u64..1000, any::<u64>(), 0u64..100).prop_map(|(v, gap, at, charged)| {
-                Outcome::Verified {
-                    verdict: verdict_from(v).expect("0..3"),
-                    settled_seq: gap,
-                    settled_us: at,
-                    charged,
-                }
-            }),
+            Just(Outcome::Admitted),
             (
                 proptest::collection::vec("[a-z-]{1,12}", 0..3),
                 any::<bool>()
@@ -490,7 +523,7 @@ mod tests {
         ]
     }
 
-    fn decision() -> impl Strategy<Value = Decision> {
+    fn decision() -> impl Strategy<Value = Event> {
         (
             (any::<u64>(), any::<u64>(), any::<u64>()),
             ("[a-c]{1,3}", "[a-z]{0,64}", 0u8..3, "[a-z0-9-]{1,20}"),
@@ -508,21 +541,7 @@ mod tests {
                     (key, (keys, pairings, public_inputs), cost),
                     (revision, key_known, outcome),
                 )| {
-                    let outcome = match outcome {
-                        Outcome::Verified {
-                            verdict,
-                            settled_seq,
-                            settled_us,
-                            charged,
-                        } => Outcome::Verified {
-                            verdict,
-                            settled_seq: seq.wrapping_add(settled_seq),
-                            settled_us,
-                            charged,
-                        },
-                        other => other,
-                    };
-                    Decision {
+                    Event::Decided(Decision {
                         run: 9,
                         shard: 1,
                         seq,
@@ -542,40 +561,59 @@ mod tests {
                         revision,
                         key_known,
                         outcome,
-                    }
+                    })
                 },
             )
     }
 
-    fn push(writer: &mut BlockWriter, d: &Decision) {
-        let policies: Vec<String>;
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            3 => decision(),
+            1 => (any::<u64>(), any::<u64>(), any::<u64>(), 0u8..3, any::<u64>()).prop_map(
+                |(seq, admitted_seq, at_us, verdict, charged)| Event::Settled(Settlement {
+                    run: 9,
+                    shard: 1,
+                    seq,
+                    admitted_seq,
+                    at_us,
+                    verdict: verdict_from(verdict).expect("0..3"),
+                    charged,
+                })
+            ),
+        ]
+    }
+
+    fn push(writer: &mut BlockWriter, event: &Event) {
+        let d = match event {
+            Event::Decided(d) => d,
+            Event::Settled(s) => {
+                writer.settle(&SettlementRecord {
+                    seq: s.seq,
+                    admitted_seq: s.admitted_seq,
+                    at_us: s.at_us,
+                    verdict: s.verdict,
+                    charged: s.charged,
+                });
+                return;
+            }
+        };
+        let named: Vec<String>;
         let outcome = match &d.outcome {
-            Outcome::Verified {
-                verdict,
-                settled_seq,
-                settled_us,
-                charged,
-            } => Outcome::Verified {
-                verdict: *verdict,
-                settled_seq: *settled_seq,
-                settled_us: *settled_us,
-                charged: *charged,
-            },
-            Outcome::Denied {
-                policies: named,
-                unlisted,
-            } => {
-                policies = named.iter().map(|p| p.to_string()).collect();
+            Outcome::Denied { policies, unlisted } => {
+                named = policies.iter().map(|p| p.to_string()).collect();
                 Outcome::Denied {
-                    policies: policies.as_slice(),
+                    policies: named.as_slice(),
                     unlisted: *unlisted,
                 }
             }
+            Outcome::Admitted => Outcome::Admitted,
             Outcome::UnknownKey => Outcome::UnknownKey,
             Outcome::OverBudget => Outcome::OverBudget,
             Outcome::OverRate => Outcome::OverRate,
             Outcome::Busy(busy) => Outcome::Busy(*busy),
         };
+        // Refusals after admission are recorded as a shard does: admitted, then changed.
+        let refused_later = !matches!(outcome, Outcome::Denied { .. } | Outcome::Admitted);
         writer.push(&Record {
             seq: d.seq,
             at_us: d.at_us,
@@ -589,34 +627,41 @@ mod tests {
             cost: d.cost,
             revision: d.revision,
             key_known: d.key_known,
-            outcome,
+            outcome: if refused_later {
+                Outcome::Admitted
+            } else {
+                outcome
+            },
         });
+        if refused_later {
+            writer.refuse_last(outcome);
+        }
     }
 
     proptest! {
         #[test]
-        fn every_decision_reads_back_as_written(decisions in proptest::collection::vec(decision(), 1..40)) {
+        fn every_event_reads_back_as_written(events in proptest::collection::vec(event(), 1..40)) {
             let mut writer = BlockWriter::default();
-            for d in &decisions {
-                push(&mut writer, d);
+            for event in &events {
+                push(&mut writer, event);
             }
-            let block = writer.finish().expect("decisions were pushed");
-            prop_assert_eq!(block.count, decisions.len());
-            prop_assert_eq!(block.first_us, decisions.iter().map(|d| d.at_us).min().expect("one at least"));
-            prop_assert_eq!(block.last_us, decisions.iter().map(|d| d.at_us).max().expect("one at least"));
-            prop_assert_eq!(decode_block(9, 1, &block.data), Ok(decisions));
+            let block = writer.finish().expect("events were pushed");
+            prop_assert_eq!(block.count, events.len());
+            prop_assert_eq!(block.first_us, events.iter().map(Event::at_us).min().expect("one at least"));
+            prop_assert_eq!(block.last_us, events.iter().map(Event::at_us).max().expect("one at least"));
+            prop_assert_eq!(decode_block(9, 1, &block.data), Ok(events));
             prop_assert!(writer.is_empty() && writer.finish().is_none(), "the writer starts afresh");
         }
 
         #[test]
         fn damaged_blocks_are_refused_never_misread_into_a_panic(
-            decisions in proptest::collection::vec(decision(), 1..8),
+            events in proptest::collection::vec(event(), 1..8),
             cut in any::<prop::sample::Index>(),
             flip in any::<(prop::sample::Index, u8)>(),
         ) {
             let mut writer = BlockWriter::default();
-            for d in &decisions {
-                push(&mut writer, d);
+            for event in &events {
+                push(&mut writer, event);
             }
             let data = writer.finish().expect("pushed").data;
             let short = &data[..cut.index(data.len())];
@@ -624,42 +669,44 @@ mod tests {
             let mut flipped = data.clone();
             let at = flip.0.index(flipped.len());
             flipped[at] ^= flip.1 | 1;
-            // A flipped byte may still read as other decisions; it must not panic.
+            // A flipped byte may still read as other events; it must not panic.
             let _ = decode_block(9, 1, &flipped);
         }
     }
 
     #[test]
-    fn a_typical_decision_takes_few_bytes() {
+    fn a_verified_request_takes_few_bytes() {
         let mut writer = BlockWriter::default();
         for i in 0..4096u64 {
+            let at_us = 1_796_083_200_000_000 + i * 1250;
             writer.push(&Record {
                 seq: 2 * i,
-                at_us: 1_796_083_200_000_000 + i * 1250,
+                at_us,
                 mono_us: 5_000_000 + i * 1250,
                 tenant: ["acme", "globex", "demo", "initech"][(i % 4) as usize],
                 purpose: "kyc",
                 class: DatasetClass::P1,
                 kind: "bls-single",
                 key: None,
-                work: Work {
-                    keys: 1,
-                    pairings: 1,
-                    public_inputs: 0,
-                },
+                work: SIGNATURE_WORK,
                 cost: 1,
                 revision: 12,
                 key_known: true,
-                outcome: Outcome::Verified {
-                    verdict: VerdictLabel::Valid,
-                    settled_seq: 2 * i + 1,
-                    settled_us: 1_796_083_200_000_000 + i * 1250 + 18_000,
-                    charged: 1,
-                },
+                outcome: Outcome::Admitted,
+            });
+            writer.settle(&SettlementRecord {
+                seq: 2 * i + 1,
+                admitted_seq: 2 * i,
+                at_us: at_us + 18_000,
+                verdict: VerdictLabel::Valid,
+                charged: 1,
             });
         }
         let block = writer.finish().expect("pushed");
-        let per_decision = block.data.len() as f64 / 4096.0;
-        assert!(per_decision < 16.0, "{per_decision} bytes per decision");
+        let per_request = block.data.len() as f64 / 4096.0;
+        assert!(
+            per_request < 22.0,
+            "{per_request} bytes per verified request"
+        );
     }
 }

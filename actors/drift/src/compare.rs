@@ -1,13 +1,14 @@
 //! Two replays of the same decisions compared: every flip, grouped by who and what changed,
 //! with the drift rate and its upper confidence bound against a tolerance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::bound::{trials_needed, upper_bound};
-use crate::decision::{Answer, Decision};
-use crate::replay::Replayed;
+use crate::decision::{Answer, Decision, Event};
+use crate::replay::{Registrations, Replayed, Replayer};
+use crate::terms::Terms;
 
 /// The confidence of the bound on the drift rate.
 pub const CONFIDENCE: f64 = 0.95;
@@ -153,7 +154,8 @@ pub struct Judging {
     pub to_us: u64,
     /// The tolerance on the bound.
     pub tolerance: f64,
-    /// Decisions the log could not record in the period read.
+    /// Decisions the log could not record in the period read (known before the events are
+    /// read: the log counts them per block).
     pub not_recorded: u64,
     /// What replay does not judge.
     pub not_replayed: Vec<String>,
@@ -171,32 +173,91 @@ pub fn change(from: Answer, to: Answer) -> String {
     format!("{} → {}{meaning}", from.name(), to.name())
 }
 
-/// Compares `baseline` and `candidate` (replays of `decisions`, in their order) inside the
-/// window; decisions outside it only brought budgets to where they stood.
-pub fn compare(
-    decisions: &[Decision],
-    baseline: &[Replayed],
-    candidate: &[Replayed],
-    judging: Judging,
-) -> Report {
-    let mut sample = Sample {
-        from_us: judging.from_us,
-        to_us: judging.to_us,
-        not_recorded: judging.not_recorded,
-        ..Sample::default()
-    };
-    let mut runs = std::collections::BTreeSet::new();
-    let mut groups: BTreeMap<(String, String, &'static str, Answer, Answer, String), FlipGroup> =
-        BTreeMap::new();
-    let mut changes: BTreeMap<(Answer, Answer), u64> = BTreeMap::new();
-    let mut flips = 0u64;
-    for ((decision, before), after) in decisions.iter().zip(baseline).zip(candidate) {
-        if decision.at_us < judging.from_us || decision.at_us > judging.to_us {
-            sample.warmup_decisions += u64::from(decision.at_us < judging.from_us);
-            continue;
+/// Judges a candidate as events stream through: both replays side by side, every decision
+/// inside the window compared as it comes (those before it only bring budgets to where they
+/// stood).
+pub struct Drift<'t, 'b> {
+    before: Replayer<'t, 'b>,
+    after: Replayer<'t, 'b>,
+    judge: Judge,
+}
+
+impl<'t, 'b> Drift<'t, 'b> {
+    /// A judgement of `candidate` against `baseline`.
+    pub fn new(
+        baseline: &'t Terms<'b>,
+        candidate: &'t Terms<'b>,
+        registered: &'t Registrations,
+        judging: Judging,
+    ) -> Self {
+        Drift {
+            before: Replayer::new(baseline, registered),
+            after: Replayer::new(candidate, registered),
+            judge: Judge::new(judging),
         }
+    }
+
+    /// Takes the next event (each shard's in its recorded order).
+    pub fn feed(&mut self, event: &Event) {
+        match event {
+            Event::Decided(decision) => {
+                let before = self.before.decide(decision);
+                let after = self.after.decide(decision);
+                self.judge.note(decision, &before, &after);
+            }
+            Event::Settled(settlement) => {
+                self.before.settle(settlement);
+                self.after.settle(settlement);
+            }
+        }
+    }
+
+    /// The report.
+    pub fn finish(self) -> Report {
+        self.judge.finish()
+    }
+}
+
+type GroupKey = (String, String, &'static str, Answer, Answer, String);
+
+/// The tally behind a report.
+struct Judge {
+    judging: Judging,
+    sample: Sample,
+    runs: BTreeSet<u64>,
+    groups: BTreeMap<GroupKey, FlipGroup>,
+    changes: BTreeMap<(Answer, Answer), u64>,
+    flips: u64,
+}
+
+impl Judge {
+    fn new(judging: Judging) -> Self {
+        Judge {
+            sample: Sample {
+                from_us: judging.from_us,
+                to_us: judging.to_us,
+                not_recorded: judging.not_recorded,
+                ..Sample::default()
+            },
+            judging,
+            runs: BTreeSet::new(),
+            groups: BTreeMap::new(),
+            changes: BTreeMap::new(),
+            flips: 0,
+        }
+    }
+
+    fn note(&mut self, decision: &Decision, before: &Replayed, after: &Replayed) {
+        if decision.at_us < self.judging.from_us {
+            self.sample.warmup_decisions += 1;
+            return;
+        }
+        if decision.at_us > self.judging.to_us {
+            return;
+        }
+        let sample = &mut self.sample;
         sample.decisions += 1;
-        runs.insert(decision.run);
+        self.runs.insert(decision.run);
         sample.first_us = if sample.first_us == 0 {
             decision.at_us
         } else {
@@ -204,10 +265,13 @@ pub fn compare(
         };
         sample.last_us = sample.last_us.max(decision.at_us);
         if before.answer == after.answer {
-            continue;
+            return;
         }
-        flips += 1;
-        *changes.entry((before.answer, after.answer)).or_default() += 1;
+        self.flips += 1;
+        *self
+            .changes
+            .entry((before.answer, after.answer))
+            .or_default() += 1;
         let decided_by = if after.why.is_empty() {
             before.why.to_string()
         } else {
@@ -221,7 +285,7 @@ pub fn compare(
             after.answer,
             decided_by.clone(),
         );
-        let group = groups.entry(key).or_insert_with(|| FlipGroup {
+        let group = self.groups.entry(key).or_insert_with(|| FlipGroup {
             tenant: decision.tenant.to_string(),
             purpose: decision.purpose.to_string(),
             class: decision.class.name().to_owned(),
@@ -247,40 +311,49 @@ pub fn compare(
             });
         }
     }
-    sample.runs = runs.len() as u64;
-    let n = sample.decisions;
-    let bound = upper_bound(flips, n, CONFIDENCE);
-    let needed = trials_needed(judging.tolerance, CONFIDENCE);
-    let judgement = if n < needed {
-        Judgement::TooFewDecisions
-    } else if bound <= judging.tolerance {
-        Judgement::Pass
-    } else {
-        Judgement::Block
-    };
-    let mut groups: Vec<FlipGroup> = groups.into_values().collect();
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_us.cmp(&b.first_us)));
-    let mut changes: Vec<ChangeCount> = changes
-        .into_iter()
-        .map(|((from, to), count)| ChangeCount {
-            change: change(from, to),
-            count,
-        })
-        .collect();
-    changes.sort_by_key(|c| std::cmp::Reverse(c.count));
-    Report {
-        baseline: judging.baseline,
-        candidate: judging.candidate,
-        sample,
-        flips,
-        rate: if n == 0 { 0.0 } else { flips as f64 / n as f64 },
-        upper_bound: bound,
-        confidence: CONFIDENCE,
-        tolerance: judging.tolerance,
-        decisions_needed: needed,
-        judgement,
-        changes,
-        groups,
-        not_replayed: judging.not_replayed,
+
+    fn finish(self) -> Report {
+        let mut sample = self.sample;
+        sample.runs = self.runs.len() as u64;
+        let n = sample.decisions;
+        let bound = upper_bound(self.flips, n, CONFIDENCE);
+        let needed = trials_needed(self.judging.tolerance, CONFIDENCE);
+        let judgement = if n < needed {
+            Judgement::TooFewDecisions
+        } else if bound <= self.judging.tolerance {
+            Judgement::Pass
+        } else {
+            Judgement::Block
+        };
+        let mut groups: Vec<FlipGroup> = self.groups.into_values().collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_us.cmp(&b.first_us)));
+        let mut changes: Vec<ChangeCount> = self
+            .changes
+            .into_iter()
+            .map(|((from, to), count)| ChangeCount {
+                change: change(from, to),
+                count,
+            })
+            .collect();
+        changes.sort_by_key(|c| std::cmp::Reverse(c.count));
+        Report {
+            baseline: self.judging.baseline,
+            candidate: self.judging.candidate,
+            sample,
+            flips: self.flips,
+            rate: if n == 0 {
+                0.0
+            } else {
+                self.flips as f64 / n as f64
+            },
+            upper_bound: bound,
+            confidence: CONFIDENCE,
+            tolerance: self.judging.tolerance,
+            decisions_needed: needed,
+            judgement,
+            changes,
+            groups,
+            not_replayed: self.judging.not_replayed,
+        }
     }
 }

@@ -47,21 +47,13 @@ pub struct Decision {
     pub outcome: Outcome,
 }
 
-/// What the appliance answered. `Policies` holds the deciding policies of a denial: owned
-/// when read back, borrowed (`&[String]`) when a shard records it.
+/// What the appliance answered at admission. `Policies` holds the deciding policies of a
+/// denial: owned when read back, borrowed (`&[String]`) when a shard records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome<Policies = Vec<Arc<str>>> {
-    /// Admitted and verified.
-    Verified {
-        /// The verdict.
-        verdict: VerdictLabel,
-        /// Its settlement's place among the shard's events.
-        settled_seq: u64,
-        /// When it was settled, Unix microseconds.
-        settled_us: u64,
-        /// Budget units charged.
-        charged: u64,
-    },
+    /// Admitted: its budget cost reserved, queued for verification (its [`Settlement`]
+    /// follows once verified).
+    Admitted,
     /// Refused by the bundle's policies.
     Denied {
         /// The deciding `forbid` policies (empty: nothing permitted it).
@@ -78,6 +70,44 @@ pub enum Outcome<Policies = Vec<Arc<str>>> {
     /// Turned away busy: the tenant's queue was full (`Mailbox`), or the request never reached
     /// its home shard (`Ingress`).
     Busy(Busy),
+}
+
+/// An admitted request verified: its reservation charged or released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    /// The run.
+    pub run: u64,
+    /// The home shard.
+    pub shard: u16,
+    /// Its place among the shard's events.
+    pub seq: u64,
+    /// The admission it settles (its [`Decision::seq`]).
+    pub admitted_seq: u64,
+    /// When, Unix microseconds.
+    pub at_us: u64,
+    /// The verdict.
+    pub verdict: VerdictLabel,
+    /// Budget units charged.
+    pub charged: u64,
+}
+
+/// What the decision log holds, in each shard's order: decisions and settlements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// An admission decision.
+    Decided(Decision),
+    /// An admitted request's settlement.
+    Settled(Settlement),
+}
+
+impl Event {
+    /// When it happened, Unix microseconds.
+    pub fn at_us(&self) -> u64 {
+        match self {
+            Event::Decided(decision) => decision.at_us,
+            Event::Settled(settlement) => settlement.at_us,
+        }
+    }
 }
 
 /// Where a request was turned away busy.
@@ -125,22 +155,12 @@ impl<Policies> Outcome<Policies> {
     /// The outcome as drift compares them.
     pub fn answer(&self) -> Answer {
         match self {
-            Outcome::Verified { .. } => Answer::Allowed,
+            Outcome::Admitted => Answer::Allowed,
             Outcome::Denied { .. } => Answer::Denied,
             Outcome::UnknownKey => Answer::UnknownKey,
             Outcome::OverBudget => Answer::OverBudget,
             Outcome::OverRate => Answer::OverRate,
             Outcome::Busy(_) => Answer::Busy,
-        }
-    }
-}
-
-impl Decision {
-    /// Its verdict, if it was verified.
-    pub fn verdict(&self) -> Option<VerdictLabel> {
-        match self.outcome {
-            Outcome::Verified { verdict, .. } => Some(verdict),
-            _ => None,
         }
     }
 }

@@ -5,6 +5,9 @@
 //! What replay cannot know it takes from the record: a request turned away busy stays busy
 //! (queues depend on load, not terms), and a request the record never verified (it was
 //! refused then) is taken as valid and settled at once when the terms admit it.
+//!
+//! Events stream through: a week of decisions is replayed in the memory of its tenants'
+//! budgets and the requests in verification at any one time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use tf_fairness::{Micros, TokenBucket};
 use tf_receipts::VerdictLabel;
 use tf_wire::DatasetClass;
 
-use crate::decision::{Answer, Busy, Decision, Outcome};
+use crate::decision::{Answer, Busy, Decision, Event, Outcome, Settlement};
 use crate::terms::Terms;
 
 /// A replayed decision: the answer and why.
@@ -50,61 +53,51 @@ impl Registrations {
 
 type PolicyKey = (Arc<str>, Arc<str>, DatasetClass, Arc<str>, Option<KeyId>);
 
-/// Replays `decisions` (any order; each run's shards are replayed in their recorded order)
-/// under `terms`; the answers come back in the order of `decisions`.
-pub fn replay(
-    decisions: &[Decision],
-    terms: &Terms<'_>,
-    registered: &Registrations,
-) -> Vec<Replayed> {
-    let mut events: Vec<(u64, u16, u64, u32, bool)> = Vec::with_capacity(decisions.len() * 2);
-    for (index, decision) in decisions.iter().enumerate() {
-        let index = index as u32;
-        events.push((decision.run, decision.shard, decision.seq, index, false));
-        if let Outcome::Verified { settled_seq, .. } = decision.outcome {
-            events.push((decision.run, decision.shard, settled_seq, index, true));
-        }
-    }
-    events.sort_unstable();
-    let mut state = State {
-        terms,
-        registered,
-        policies: HashMap::new(),
-        budgets: HashMap::new(),
-        buckets: HashMap::new(),
-        admitted: HashMap::new(),
-        none: Arc::from(""),
-    };
-    let mut answers: Vec<Option<Replayed>> = vec![None; decisions.len()];
-    for (_, _, _, index, settles) in events {
-        let decision = &decisions[index as usize];
-        if settles {
-            state.settle(index, decision);
-        } else {
-            answers[index as usize] = Some(state.admit(index, decision));
-        }
-    }
-    answers
-        .into_iter()
-        .map(|a| a.expect("every decision has an admission event"))
-        .collect()
+/// A request admitted in replay that the record admitted too, waiting for its settlement.
+struct Pending {
+    tenant: Arc<str>,
+    purpose: Arc<str>,
+    class: DatasetClass,
+    cost: u64,
+    policy: ChargePolicy,
 }
 
-struct State<'t, 'b> {
+/// Replays events one at a time under one bundle's terms: [`Replayer::decide`] for each
+/// decision, [`Replayer::settle`] for each settlement, in each shard's recorded order (shards
+/// may interleave: a tenant's budget and bucket live on its home shard). Memory holds the
+/// tenants' budgets and buckets and the requests in verification, never the events.
+pub struct Replayer<'t, 'b> {
     terms: &'t Terms<'b>,
     registered: &'t Registrations,
     policies: HashMap<PolicyKey, (bool, Arc<str>)>,
     budgets: HashMap<Arc<str>, TenantBudget>,
     /// Admission buckets start full with each run.
     buckets: HashMap<(u64, Arc<str>), TokenBucket>,
-    /// Requests admitted in replay and verified in the record, waiting for their settlement:
-    /// the cost reserved and the charge policy they were admitted under.
-    admitted: HashMap<u32, (u64, ChargePolicy)>,
+    pending: HashMap<(u64, u16, u64), Pending>,
     none: Arc<str>,
 }
 
-impl State<'_, '_> {
-    fn admit(&mut self, index: u32, decision: &Decision) -> Replayed {
+impl<'t, 'b> Replayer<'t, 'b> {
+    /// A replayer under `terms`, with the keys tenants registered themselves.
+    pub fn new(terms: &'t Terms<'b>, registered: &'t Registrations) -> Self {
+        Replayer {
+            terms,
+            registered,
+            policies: HashMap::new(),
+            budgets: HashMap::new(),
+            buckets: HashMap::new(),
+            pending: HashMap::new(),
+            none: Arc::from(""),
+        }
+    }
+
+    /// Requests admitted and not yet settled.
+    pub fn in_verification(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The answer these terms give `decision`, with its effect on budgets and buckets.
+    pub fn decide(&mut self, decision: &Decision) -> Replayed {
         let answer = |answer, why: Arc<str>| Replayed { answer, why };
         if decision.outcome == Outcome::Busy(Busy::Ingress) {
             return answer(
@@ -163,8 +156,17 @@ impl State<'_, '_> {
             return answer(Answer::OverRate, Arc::from(why));
         }
         let policy = charges.of(decision.class);
-        if matches!(decision.outcome, Outcome::Verified { .. }) {
-            self.admitted.insert(index, (cost, policy));
+        if decision.outcome == Outcome::Admitted {
+            self.pending.insert(
+                (decision.run, decision.shard, decision.seq),
+                Pending {
+                    tenant: decision.tenant.clone(),
+                    purpose: decision.purpose.clone(),
+                    class: decision.class,
+                    cost,
+                    policy,
+                },
+            );
         } else {
             // Never verified in the record: taken as valid, settled at once.
             budget.settle_under(
@@ -179,26 +181,20 @@ impl State<'_, '_> {
         answer(Answer::Allowed, policies)
     }
 
-    fn settle(&mut self, index: u32, decision: &Decision) {
-        let Some((cost, policy)) = self.admitted.remove(&index) else {
+    /// Settles a request the record verified, if these terms admitted it.
+    pub fn settle(&mut self, settlement: &Settlement) {
+        let key = (settlement.run, settlement.shard, settlement.admitted_seq);
+        let Some(pending) = self.pending.remove(&key) else {
             return;
         };
-        let Outcome::Verified {
-            verdict,
-            settled_us,
-            ..
-        } = decision.outcome
-        else {
-            return;
-        };
-        if let Some(budget) = self.budgets.get_mut(&decision.tenant) {
+        if let Some(budget) = self.budgets.get_mut(&pending.tenant) {
             budget.settle_under(
-                &decision.purpose,
-                decision.class,
-                cost,
-                policy,
-                verdict == VerdictLabel::Valid,
-                settled_us,
+                &pending.purpose,
+                pending.class,
+                pending.cost,
+                pending.policy,
+                settlement.verdict == VerdictLabel::Valid,
+                settlement.at_us,
             );
         }
     }
@@ -229,4 +225,18 @@ impl State<'_, '_> {
         self.policies.insert(key, answer.clone());
         answer
     }
+}
+
+/// Replays `events` (each shard's in its order) under `terms`: one answer per decision, in
+/// order.
+pub fn replay(events: &[Event], terms: &Terms<'_>, registered: &Registrations) -> Vec<Replayed> {
+    let mut replayer = Replayer::new(terms, registered);
+    let mut answers = Vec::new();
+    for event in events {
+        match event {
+            Event::Decided(decision) => answers.push(replayer.decide(decision)),
+            Event::Settled(settlement) => replayer.settle(settlement),
+        }
+    }
+    answers
 }

@@ -5,10 +5,10 @@
 mod common;
 
 use common::{Ask, DAY_START_US, Recorder, bundle, example, no_permit, valid};
-use tf_drift::{BundleRef, Judgement, Judging, Registrations, Terms, compare, replay};
+use tf_drift::{Event, Judgement, Registrations, Terms, replay};
 use tf_wire::DatasetClass;
 
-fn traffic() -> Vec<tf_drift::Decision> {
+fn traffic() -> Vec<Event> {
     let asks = [
         (
             Ask {
@@ -66,12 +66,12 @@ fn traffic() -> Vec<tf_drift::Decision> {
     // The demo tenant's 5-per-minute cap: replay decides those, as the appliance did.
     let baseline = bundle(1, &[]);
     let answers = replay(
-        &recorder.decisions,
+        &recorder.events,
         &Terms::of(&baseline),
         &Registrations::default(),
     );
     let mut fixed = Recorder::new();
-    for (decision, answer) in recorder.decisions.iter().zip(answers) {
+    for (decision, answer) in recorder.decisions().into_iter().zip(answers) {
         let ask = Ask {
             tenant: &decision.tenant,
             purpose: &decision.purpose,
@@ -85,7 +85,7 @@ fn traffic() -> Vec<tf_drift::Decision> {
         };
         fixed.push(ask, decision.at_us, 1, outcome);
     }
-    fixed.decisions
+    fixed.events
 }
 
 /// Twenty-four candidates that change nothing a recorded request is decided by.
@@ -138,10 +138,9 @@ fn neutral_candidates() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
 
 #[test]
 fn neutral_candidates_all_pass() {
-    let decisions = traffic();
+    let events = traffic();
     let baseline = bundle(1, &[]);
-    let none = Registrations::default();
-    let before = replay(&decisions, &Terms::of(&baseline), &none);
+    let before = replay(&events, &Terms::of(&baseline), &Registrations::default());
     assert!(
         before
             .iter()
@@ -154,27 +153,7 @@ fn neutral_candidates_all_pass() {
     for (name, changes) in &candidates {
         let candidate = bundle(2, changes);
         assert_ne!(candidate.hash, baseline.hash, "{name} changes the bundle");
-        let after = replay(&decisions, &Terms::of(&candidate), &none);
-        let report = compare(
-            &decisions,
-            &before,
-            &after,
-            Judging {
-                baseline: BundleRef {
-                    revision: 1,
-                    hash: baseline.hash.clone(),
-                },
-                candidate: BundleRef {
-                    revision: 2,
-                    hash: candidate.hash.clone(),
-                },
-                from_us: 0,
-                to_us: u64::MAX,
-                tolerance: 0.005,
-                not_recorded: 0,
-                not_replayed: vec![],
-            },
-        );
+        let report = common::judge(&events, &baseline, &candidate, 0.005);
         if report.judgement != Judgement::Pass {
             blocked.push(format!("{name}: {}", tf_drift::render::text(&report)));
         }

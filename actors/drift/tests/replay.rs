@@ -4,9 +4,7 @@
 mod common;
 
 use common::{Ask, DAY_START_US, Recorder, bundle, example, no_permit, valid};
-use tf_drift::{
-    Answer, BundleRef, Decision, Judgement, Judging, Registrations, Report, Terms, compare, replay,
-};
+use tf_drift::{Answer, Event, Judgement, Registrations, Report, Terms, replay};
 use tf_wire::DatasetClass;
 
 const ACME_KYC: Ask<'static> = Ask {
@@ -31,7 +29,7 @@ const ACME_AUDIT_P0: Ask<'static> = Ask {
 /// 100 seconds of traffic under the example bundle (revision 1): acme 100/s of P1 kyc
 /// signatures, globex 20/s of P2, and acme 5/s of P0 audit signatures, which no policy
 /// permits.
-fn traffic() -> Vec<Decision> {
+fn traffic() -> Vec<Event> {
     let mut recorder = Recorder::new();
     for tick in 0..100_000u64 {
         // One tick per millisecond from 01:00 UTC.
@@ -46,32 +44,11 @@ fn traffic() -> Vec<Decision> {
             recorder.push(ACME_AUDIT_P0, at, 1, no_permit());
         }
     }
-    recorder.decisions
+    recorder.events
 }
 
-fn judge(decisions: &[Decision], candidate: &tf_bundles::Bundle) -> Report {
-    let baseline = bundle(1, &[]);
-    let none = Registrations::default();
-    let before = replay(decisions, &Terms::of(&baseline), &none);
-    let after = replay(decisions, &Terms::of(candidate), &none);
-    let reference = |b: &tf_bundles::Bundle| BundleRef {
-        revision: b.revision(),
-        hash: b.hash.clone(),
-    };
-    compare(
-        decisions,
-        &before,
-        &after,
-        Judging {
-            baseline: reference(&baseline),
-            candidate: reference(candidate),
-            from_us: 0,
-            to_us: u64::MAX,
-            tolerance: 0.005,
-            not_recorded: 0,
-            not_replayed: vec![],
-        },
-    )
+fn judge(events: &[Event], candidate: &tf_bundles::Bundle) -> Report {
+    common::judge(events, &bundle(1, &[]), candidate, 0.005)
 }
 
 fn count(report: &Report, from: Answer, to: Answer) -> u64 {
@@ -85,18 +62,26 @@ fn count(report: &Report, from: Answer, to: Answer) -> u64 {
 
 #[test]
 fn replay_under_the_deciding_bundle_gives_back_every_recorded_answer() {
-    let decisions = traffic();
+    let events = traffic();
+    let decisions: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Decided(d) => Some(d),
+            Event::Settled(_) => None,
+        })
+        .collect();
     assert_eq!(decisions.len(), 10_000 + 2_000 + 500);
     let terms_bundle = bundle(1, &[]);
     let replayed = replay(
-        &decisions,
+        &events,
         &Terms::of(&terms_bundle),
         &Registrations::default(),
     );
+    assert_eq!(replayed.len(), decisions.len());
     for (decision, replayed) in decisions.iter().zip(&replayed) {
         assert_eq!(replayed.answer, decision.outcome.answer(), "{decision:?}");
     }
-    let report = judge(&decisions, &terms_bundle);
+    let report = judge(&events, &terms_bundle);
     assert_eq!(report.flips, 0);
     assert_eq!(report.judgement, Judgement::Pass);
 }

@@ -30,8 +30,6 @@ pub struct Job<R> {
     /// When the home shard admitted it (its scheduling clock): its latency budget counts from
     /// here.
     pub admitted: Micros,
-    /// The same instant on the wall clock, Unix microseconds (budget windows count in these).
-    pub admitted_unix_us: u64,
     /// Its admission's place among the home shard's events, for the decision log.
     pub decision_seq: u64,
 }

@@ -231,7 +231,6 @@ impl<R> Shard<R> {
             policy: tenant.budget.policy(class),
         };
         job.admitted = now;
-        job.admitted_unix_us = unix_now;
         let cost = job.cost();
         if self.drr.enqueue(slot, job, cost).is_err() {
             unreachable!("the mailbox was checked for room above");

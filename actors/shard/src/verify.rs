@@ -269,7 +269,6 @@ mod tests {
             policy: Default::default(),
             reservation: Default::default(),
             admitted: tf_fairness::Micros(0),
-            admitted_unix_us: 0,
             decision_seq: 0,
         }
     }

@@ -35,7 +35,6 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
         policy: Default::default(),
         reservation: Default::default(),
         admitted: Micros(0),
-        admitted_unix_us: 0,
         decision_seq: 0,
         route: request_id,
     }
@@ -185,7 +184,6 @@ fn a_groth16_key_must_be_the_tenants() {
         policy: Default::default(),
         reservation: Default::default(),
         admitted: Micros(0),
-        admitted_unix_us: 0,
         decision_seq: 0,
         route: 1,
     };

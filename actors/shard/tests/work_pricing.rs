@@ -26,7 +26,6 @@ fn job(request_id: u64, statement: Statement) -> Job<u64> {
         policy: Default::default(),
         reservation: Default::default(),
         admitted: Micros(0),
-        admitted_unix_us: 0,
         decision_seq: 0,
         route: request_id,
     }

@@ -6,9 +6,9 @@
 use std::sync::mpsc::TrySendError;
 
 use tf_decisions::writer::{BlockSender, Sealed};
-use tf_drift::block::{BlockWriter, Record};
+use tf_drift::block::{BlockWriter, Record, RecordOutcome, SettlementRecord};
 
-/// Decisions per block at most: a block is sealed when it holds this many.
+/// Events per block at most: a block is sealed when it holds this many.
 const BLOCK_DECISIONS: usize = 4096;
 /// A block is sealed at the next pulse once its first decision is this old, so the log lags
 /// the shard by about a second.
@@ -47,14 +47,35 @@ impl Recorder {
 
     /// Keeps one decision; `now_us` is the shard's monotonic clock.
     pub fn record(&mut self, record: &Record<'_>, now_us: u64) {
-        if self.sender.is_none() {
-            return;
+        if self.make_room(now_us) {
+            self.writer.push(record);
         }
-        self.writer.push(record);
-        self.opened_us.get_or_insert(now_us);
+    }
+
+    /// Changes the last decision kept from admitted to the refusal the shard's checks gave
+    /// (a request is recorded before the checks that take it over).
+    pub fn refuse_last(&mut self, outcome: RecordOutcome<'_>) {
+        self.writer.refuse_last(outcome);
+    }
+
+    /// Keeps one settlement.
+    pub fn settle(&mut self, record: &SettlementRecord, now_us: u64) {
+        if self.make_room(now_us) {
+            self.writer.settle(record);
+        }
+    }
+
+    /// Whether recording is on; seals a full block first (before the next event, so the last
+    /// decision stays open to [`Recorder::refuse_last`]).
+    fn make_room(&mut self, now_us: u64) -> bool {
+        if self.sender.is_none() {
+            return false;
+        }
         if self.writer.len() >= BLOCK_DECISIONS {
             self.seal();
         }
+        self.opened_us.get_or_insert(now_us);
+        true
     }
 
     /// Seals the open block if its first decision is old enough (called at each pulse).

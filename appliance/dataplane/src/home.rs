@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tf_drift::Busy;
-use tf_drift::block::RecordOutcome;
+use tf_drift::block::{RecordOutcome, SettlementRecord};
 use tf_engine::groth16::AnyKey;
 use tf_engine::{KeyId, Verdict};
 use tf_ledger::ChargeGroup;
@@ -350,7 +350,7 @@ impl Home {
                     policies: &denial.policies,
                     unlisted,
                 };
-                self.record_refusal(&job, now, outcome);
+                self.record_submission(&job, now, outcome);
                 let frame =
                     replies::error(job.submit.request_id, ErrorCode::DeniedByPolicy(denial));
                 return Some(Reply {
@@ -359,19 +359,21 @@ impl Home {
                 });
             }
         }
+        // Recorded as admitted before the shard's checks take the request over; a refusal
+        // changes the record.
+        self.record_submission(&job, now, RecordOutcome::Admitted);
         match self.shard.admit(job, now.mono, now.unix_us) {
             Ok(()) => None,
             Err((refusal, job)) => {
                 self.metrics.refused(&job, &refusal);
-                let outcome = match &refusal {
+                self.recorder.refuse_last(match &refusal {
                     Refusal::OverRate { .. } => RecordOutcome::OverRate,
                     Refusal::MailboxFull { .. } => RecordOutcome::Busy(Busy::Mailbox),
                     Refusal::UnknownKey(_) => RecordOutcome::UnknownKey,
                     Refusal::OverBudget(_) => RecordOutcome::OverBudget,
                     // Refusals added later are recorded as load until replay knows them.
                     _ => RecordOutcome::Busy(Busy::Mailbox),
-                };
-                self.record_refusal(&job, now, outcome);
+                });
                 let tenant = self.shard.tenant_id(job.tenant);
                 let frame = replies::refusal(
                     job.submit.request_id,
@@ -387,8 +389,8 @@ impl Home {
         }
     }
 
-    /// Records a submission refused at admission now.
-    fn record_refusal(&mut self, job: &Job<Route>, now: Now, outcome: RecordOutcome<'_>) {
+    /// Records a submission decided at admission now.
+    fn record_submission(&mut self, job: &Job<Route>, now: Now, outcome: RecordOutcome<'_>) {
         let key_known = match &job.submit.statement {
             Statement::Groth16 { key_id, .. } => self.shard.can_use_key(job.tenant, KeyId(*key_id)),
             _ => true,
@@ -614,24 +616,14 @@ impl Home {
             }
             let tenant = self.shard.tenant_id(job.tenant);
             let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
-            let submission = Submission {
-                job,
-                tenant,
-                seq: job.decision_seq,
-                at_us: job.admitted_unix_us,
-                mono_us: job.admitted.0,
-                cost: job.reservation.cost,
-                revision: job.policy.revision,
-                key_known: true,
-            };
-            let outcome = RecordOutcome::Verified {
+            let settled = SettlementRecord {
+                seq: self.recorder.next_seq(),
+                admitted_seq: job.decision_seq,
+                at_us: decided_at,
                 verdict: receipt.verdict,
-                settled_seq: self.recorder.next_seq(),
-                settled_us: decided_at,
                 charged: settlement.charged,
             };
-            self.recorder
-                .record(&submission.record(outcome), now.mono.0);
+            self.recorder.settle(&settled, now.mono.0);
             decided.push(Decided {
                 route: job.route,
                 statement_digest: job.statement_digest(),

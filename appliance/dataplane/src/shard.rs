@@ -513,7 +513,6 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             policy: tf_shard::PolicyStamp::default(),
             reservation: tf_shard::Reservation::default(),
             admitted: tf_shard::Micros(0),
-            admitted_unix_us: 0,
             decision_seq: 0,
         }),
         Message::RegisterKey(register) => ToHome::RegisterKey {

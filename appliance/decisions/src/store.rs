@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, params};
-use tf_drift::Decision;
+use tf_drift::Event;
 use tf_drift::block::{Block, BlockError, decode_block};
 
 /// The schema version this build writes.
@@ -38,6 +38,14 @@ pub enum LogError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The file could not be created.
+    #[error("creating the decision log {path}: {source}")]
+    Create {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A newer appliance wrote it.
     #[error(
         "the decision log {path} is schema {found}; this appliance reads up to {supported} \
@@ -70,11 +78,11 @@ pub enum LogError {
     Missing(String),
 }
 
-/// A window of decisions read back.
+/// A window of events read back.
 #[derive(Debug, Default)]
 pub struct Window {
-    /// The decisions, block by block in the order written.
-    pub decisions: Vec<Decision>,
+    /// The events, block by block in the order written.
+    pub events: Vec<Event>,
     /// Decisions the shards could not hand over in the blocks' period.
     pub not_recorded: u64,
 }
@@ -101,8 +109,21 @@ pub struct DecisionLog {
 }
 
 impl DecisionLog {
-    /// Opens (creating and migrating) the log for writing.
+    /// Opens (creating and migrating) the log for writing. A new file is created owner-only
+    /// before SQLite opens it (its -wal and -shm files take its mode).
     pub fn open(path: &Path) -> Result<Self, LogError> {
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|source| LogError::Create {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
         let connection = Connection::open(path).map_err(storage(path))?;
         let log = DecisionLog {
             connection,
@@ -262,46 +283,77 @@ impl DecisionLog {
             .map_err(storage(&self.path))
     }
 
-    /// The decisions made from `from_us` to `to_us` (inclusive), in the order written.
-    pub fn read(&self, from_us: u64, to_us: u64) -> Result<Window, LogError> {
+    /// Decisions the shards could not hand over, in the blocks that reach into
+    /// `from_us..=to_us`.
+    pub fn not_recorded(&self, from_us: u64, to_us: u64) -> Result<u64, LogError> {
+        self.connection
+            .query_row(
+                "SELECT coalesce(sum(not_recorded), 0) FROM blocks \
+                 WHERE last_us >= ?1 AND first_us <= ?2",
+                params![clamp(from_us), clamp(to_us)],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(storage(&self.path))
+    }
+
+    /// Hands `each` the events from `from_us` to `to_us` (inclusive), block by block in the
+    /// order written (each shard's in its order), one block in memory at a time.
+    pub fn scan(
+        &self,
+        from_us: u64,
+        to_us: u64,
+        mut each: impl FnMut(Event),
+    ) -> Result<(), LogError> {
         let path = &self.path;
-        let clamp = |us: u64| us.min(i64::MAX as u64) as i64;
         let mut select = self
             .connection
             .prepare(
-                "SELECT id, run, shard, not_recorded, data FROM blocks \
+                "SELECT id, run, shard, data FROM blocks \
                  WHERE last_us >= ?1 AND first_us <= ?2 ORDER BY id",
             )
             .map_err(storage(path))?;
         let mut rows = select
             .query(params![clamp(from_us), clamp(to_us)])
             .map_err(storage(path))?;
-        let mut window = Window::default();
         while let Some(row) = rows.next().map_err(storage(path))? {
             let id: i64 = row.get(0).map_err(storage(path))?;
             let run: i64 = row.get(1).map_err(storage(path))?;
             let shard: i64 = row.get(2).map_err(storage(path))?;
-            let not_recorded: i64 = row.get(3).map_err(storage(path))?;
-            let data = row.get_ref(4).map_err(storage(path))?;
+            let data = row.get_ref(3).map_err(storage(path))?;
             let data = data.as_blob().map_err(|e| LogError::Storage {
                 path: path.display().to_string(),
                 source: e.into(),
             })?;
-            let decisions =
+            let events =
                 decode_block(run as u64, shard as u16, data).map_err(|source| LogError::Block {
                     path: path.display().to_string(),
                     id,
                     source,
                 })?;
-            window.not_recorded += not_recorded as u64;
-            window.decisions.extend(
-                decisions
-                    .into_iter()
-                    .filter(|d| (from_us..=to_us).contains(&d.at_us)),
-            );
+            for event in events {
+                if (from_us..=to_us).contains(&event.at_us()) {
+                    each(event);
+                }
+            }
         }
-        Ok(window)
+        Ok(())
     }
+
+    /// Every event from `from_us` to `to_us`, gathered (for tests and small windows; the
+    /// drift guard streams with [`DecisionLog::scan`]).
+    pub fn read(&self, from_us: u64, to_us: u64) -> Result<Window, LogError> {
+        let mut events = Vec::new();
+        self.scan(from_us, to_us, |event| events.push(event))?;
+        Ok(Window {
+            events,
+            not_recorded: self.not_recorded(from_us, to_us)?,
+        })
+    }
+}
+
+fn clamp(us: u64) -> i64 {
+    us.min(i64::MAX as u64) as i64
 }
 
 fn storage(path: &Path) -> impl Fn(rusqlite::Error) -> LogError + '_ {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tf_budgets::Work;
 use tf_bundles::{AuthorKey, BuildInfo, Bundle, BundleFiles};
-use tf_drift::{Decision, Outcome};
+use tf_drift::{Decision, Event, Outcome, Settlement};
 use tf_engine::Limits;
 use tf_receipts::VerdictLabel;
 use tf_wire::DatasetClass;
@@ -42,9 +42,9 @@ pub fn example(name: &str) -> String {
 /// 2026-12-01T00:00:00Z, in microseconds.
 pub const DAY_START_US: u64 = 1_796_083_200_000_000;
 
-/// Records decisions one shard makes, numbering its events as the shard does.
+/// Records events one shard makes, numbering them as the shard does.
 pub struct Recorder {
-    pub decisions: Vec<Decision>,
+    pub events: Vec<Event>,
     seq: u64,
 }
 
@@ -60,32 +60,18 @@ pub struct Ask<'a> {
 impl Recorder {
     pub fn new() -> Self {
         Recorder {
-            decisions: Vec::new(),
+            events: Vec::new(),
             seq: 0,
         }
     }
 
-    /// One request at `at_us` under revision `revision`, answered `outcome` (a verified one
-    /// is settled a millisecond later, before the next request).
+    /// One request at `at_us` under revision `revision`, answered `outcome`; an admitted one
+    /// is verified valid and settled a millisecond later, before the next request.
     pub fn push(&mut self, ask: Ask<'_>, at_us: u64, revision: u64, outcome: Outcome) {
-        let seq = self.seq;
         self.seq += 1;
-        let outcome = match outcome {
-            Outcome::Verified {
-                verdict, charged, ..
-            } => {
-                let settled_seq = self.seq;
-                self.seq += 1;
-                Outcome::Verified {
-                    verdict,
-                    settled_seq,
-                    settled_us: at_us + 1000,
-                    charged,
-                }
-            }
-            other => other,
-        };
-        self.decisions.push(Decision {
+        let seq = self.seq;
+        let admitted = outcome == Outcome::Admitted;
+        self.events.push(Event::Decided(Decision {
             run: 1,
             shard: 0,
             seq,
@@ -105,18 +91,36 @@ impl Recorder {
             revision,
             key_known: true,
             outcome,
-        });
+        }));
+        if admitted {
+            self.seq += 1;
+            self.events.push(Event::Settled(Settlement {
+                run: 1,
+                shard: 0,
+                seq: self.seq,
+                admitted_seq: seq,
+                at_us: at_us + 1000,
+                verdict: VerdictLabel::Valid,
+                charged: 1,
+            }));
+        }
+    }
+
+    /// The decisions, without the settlements.
+    pub fn decisions(&self) -> Vec<&Decision> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Decided(d) => Some(d),
+                Event::Settled(_) => None,
+            })
+            .collect()
     }
 }
 
-/// Verified and valid, one unit charged.
+/// Admitted, and verified valid.
 pub fn valid() -> Outcome {
-    Outcome::Verified {
-        verdict: VerdictLabel::Valid,
-        settled_seq: 0,
-        settled_us: 0,
-        charged: 1,
-    }
+    Outcome::Admitted
 }
 
 /// Denied by nothing permitting it.
@@ -125,4 +129,40 @@ pub fn no_permit() -> Outcome {
         policies: vec![],
         unlisted: false,
     }
+}
+
+/// Judges `candidate` against `baseline` over every event.
+pub fn judge(
+    events: &[Event],
+    baseline: &Bundle,
+    candidate: &Bundle,
+    tolerance: f64,
+) -> tf_drift::Report {
+    let none = tf_drift::Registrations::default();
+    let (before, after) = (
+        tf_drift::Terms::of(baseline),
+        tf_drift::Terms::of(candidate),
+    );
+    let reference = |b: &Bundle| tf_drift::BundleRef {
+        revision: b.revision(),
+        hash: b.hash.clone(),
+    };
+    let mut drift = tf_drift::Drift::new(
+        &before,
+        &after,
+        &none,
+        tf_drift::Judging {
+            baseline: reference(baseline),
+            candidate: reference(candidate),
+            from_us: 0,
+            to_us: u64::MAX,
+            tolerance,
+            not_recorded: 0,
+            not_replayed: vec![],
+        },
+    );
+    for event in events {
+        drift.feed(event);
+    }
+    drift.finish()
 }
