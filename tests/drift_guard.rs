@@ -262,4 +262,81 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     );
     let (code, _, err) = drift(&server, &dir.join("missing.tar.gz"), "text");
     assert_eq!(code, 2, "{err}");
+
+    // Offline, as a CI job without access to the appliance: a signed sample, judged by the
+    // job script the docs ship, passes the bundle in force and blocks the one without globex.
+    let sample = dir.join("sample.tgz");
+    let export = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["decisions", "export", "--window", "1d", "--out"])
+        .arg(&sample)
+        .arg("--state-dir")
+        .arg(server.state_path(""))
+        .output()
+        .expect("appliance runs");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let secret = std::fs::read_to_string(server.state_path("receipt.key")).expect("receipt key");
+    let mut secret_bytes = [0u8; 32];
+    hex::decode_to_slice(secret.trim(), &mut secret_bytes).expect("hex");
+    let public_key = hex::encode(
+        tf_receipts::ReceiptSigner::from_secret(&secret_bytes)
+            .public_key()
+            .as_bytes(),
+    );
+    let job = |source: &str, key: &str| {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/ci/drift-guard.sh");
+        let report = dir.join(format!("{source}-report.md"));
+        let run = Command::new(script)
+            .arg(dir.join(source))
+            .arg(&sample)
+            .arg(key)
+            .arg(&report)
+            .env("APPLIANCE", env!("CARGO_BIN_EXE_appliance"))
+            .output()
+            .expect("the job script runs");
+        let comment = std::fs::read_to_string(&report).unwrap_or_default();
+        (
+            run.status.code().unwrap_or(-1),
+            comment,
+            String::from_utf8_lossy(&run.stderr).into_owned(),
+        )
+    };
+    let (code, comment, err) = job("one", &public_key);
+    assert_eq!(code, 0, "{comment}{err}");
+    assert!(
+        comment.contains("PASS") && comment.contains(&format!("{} decisions", decisions.len())),
+        "{comment}"
+    );
+    let (code, comment, err) = job("two", &public_key);
+    assert_eq!(code, 1, "{comment}{err}");
+    assert!(
+        comment.contains("BLOCK") && comment.contains(&format!("| flips | {expected} |")),
+        "{comment}"
+    );
+    let (code, _, err) = job("one", &"00".repeat(32));
+    assert_eq!(code, 2, "another appliance's key: {err}");
+
+    // A sample changed after it was signed is refused, whatever it would say.
+    let mut bytes = std::fs::read(&sample).expect("sample");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    let tampered = dir.join("tampered.tgz");
+    std::fs::write(&tampered, bytes).expect("written");
+    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["bundle", "drift"])
+        .arg(&bundle)
+        .arg("--sample")
+        .arg(&tampered)
+        .output()
+        .expect("appliance runs");
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
 }

@@ -93,6 +93,7 @@ fn main() -> ExitCode {
         cli::Command::Log(args) => log_commands::run(args),
         cli::Command::Compliance(args) => compliance_commands::run(args),
         cli::Command::Webhooks(args) => webhook_commands::run(args),
+        cli::Command::Decisions { what } => drift_commands::decisions(what),
         cli::Command::Completions { shell } => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "appliance", &mut std::io::stdout());

@@ -133,7 +133,7 @@ fn in_log(
     ))
 }
 
-fn parse_key(text: &str) -> Result<VerifyingKey, String> {
+pub(crate) fn parse_key(text: &str) -> Result<VerifyingKey, String> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(text.trim().trim_start_matches("0x"), &mut bytes).map_err(|_| {
         "--public-key: expected 64 hex digits (from `appliance keys show`)".to_owned()

@@ -41,16 +41,19 @@ pub fn headline(report: &Report) -> String {
 
 fn sample_line(report: &Report) -> String {
     let s = &report.sample;
+    let short = |hash: &str| hash.chars().take(12).collect::<String>();
     let mut line = format!(
-        "{} decisions from {} to {} ({} run{}), replayed under revision {} (baseline) and \
-         revision {} (candidate)",
+        "{} decisions from {} to {} ({} run{}), replayed under the baseline, revision {} \
+         (bundle {}), and the candidate, revision {} (bundle {})",
         s.decisions,
         time(s.first_us.max(s.from_us)),
         time(if s.last_us == 0 { s.to_us } else { s.last_us }),
         s.runs,
         if s.runs == 1 { "" } else { "s" },
         report.baseline.revision,
+        short(&report.baseline.hash),
         report.candidate.revision,
+        short(&report.candidate.hash),
     );
     if s.warmup_decisions > 0 {
         let _ = write!(

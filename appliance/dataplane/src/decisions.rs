@@ -20,7 +20,10 @@ pub struct Recorder {
     sender: Option<BlockSender>,
     writer: BlockWriter,
     seq: u64,
+    /// Events lost since the last block sent (told to the writer with the next).
     not_recorded: u64,
+    /// Events handed to the writer, and lost, since the start: the shard's metrics.
+    totals: (u64, u64),
     /// When the open block got its first decision, on the shard's monotonic clock.
     opened_us: Option<u64>,
 }
@@ -35,6 +38,7 @@ impl Recorder {
             writer: BlockWriter::default(),
             seq: 0,
             not_recorded: 0,
+            totals: (0, 0),
             opened_us: None,
         }
     }
@@ -101,9 +105,13 @@ impl Recorder {
             not_recorded: self.not_recorded,
         };
         match sender.try_send(sealed) {
-            Ok(()) => self.not_recorded = 0,
+            Ok(()) => {
+                self.not_recorded = 0;
+                self.totals.0 += count;
+            }
             Err(TrySendError::Full(_)) => {
                 self.not_recorded += count;
+                self.totals.1 += count;
                 tracing::debug!(
                     count,
                     "the decision log is behind; a block was not recorded"
@@ -114,6 +122,11 @@ impl Recorder {
                 self.sender = None;
             }
         }
+    }
+
+    /// Events handed to the writer and events lost, since the start.
+    pub fn totals(&self) -> (u64, u64) {
+        self.totals
     }
 
     /// Seals the open block and lets go of the writer: nothing more is recorded.

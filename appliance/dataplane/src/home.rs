@@ -284,6 +284,10 @@ impl Home {
                 });
             }
         }
+        (
+            self.metrics.decisions_recorded,
+            self.metrics.decisions_not_recorded,
+        ) = self.recorder.totals();
         tf_metrics::ShardSnapshot {
             metrics: self.metrics.clone(),
             queue_depth: self.shard.pending(),

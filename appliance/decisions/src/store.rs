@@ -38,8 +38,8 @@ pub enum LogError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
-    /// The file could not be created.
-    #[error("creating the decision log {path}: {source}")]
+    /// The file could not be created, or what was read from it could not be written on.
+    #[error("the decision log {path}: {source}")]
     Create {
         /// The file.
         path: String,
@@ -60,12 +60,10 @@ pub enum LogError {
         supported: u32,
     },
     /// A block could not be read.
-    #[error("the decision log {path}, block {id}: {source}")]
+    #[error("the decision log {path}: {source}")]
     Block {
         /// The file.
         path: String,
-        /// The block's id.
-        id: i64,
         /// Why.
         source: BlockError,
     },
@@ -297,6 +295,44 @@ impl DecisionLog {
             .map_err(storage(&self.path))
     }
 
+    /// Hands `each` the blocks that reach into `from_us..=to_us`, in the order written: run,
+    /// shard, events held, encoded events.
+    pub fn blocks(
+        &self,
+        from_us: u64,
+        to_us: u64,
+        mut each: impl FnMut(u64, u16, usize, &[u8]) -> std::io::Result<()>,
+    ) -> Result<(), LogError> {
+        let path = &self.path;
+        let mut select = self
+            .connection
+            .prepare(
+                "SELECT run, shard, decisions, data FROM blocks \
+                 WHERE last_us >= ?1 AND first_us <= ?2 ORDER BY id",
+            )
+            .map_err(storage(path))?;
+        let mut rows = select
+            .query(params![clamp(from_us), clamp(to_us)])
+            .map_err(storage(path))?;
+        while let Some(row) = rows.next().map_err(storage(path))? {
+            let run: i64 = row.get(0).map_err(storage(path))?;
+            let shard: i64 = row.get(1).map_err(storage(path))?;
+            let count: i64 = row.get(2).map_err(storage(path))?;
+            let data = row.get_ref(3).map_err(storage(path))?;
+            let data = data.as_blob().map_err(|e| LogError::Storage {
+                path: path.display().to_string(),
+                source: e.into(),
+            })?;
+            each(run as u64, shard as u16, count as usize, data).map_err(|source| {
+                LogError::Create {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     /// Hands `each` the events from `from_us` to `to_us` (inclusive), block by block in the
     /// order written (each shard's in its order), one block in memory at a time.
     pub fn scan(
@@ -305,39 +341,26 @@ impl DecisionLog {
         to_us: u64,
         mut each: impl FnMut(Event),
     ) -> Result<(), LogError> {
-        let path = &self.path;
-        let mut select = self
-            .connection
-            .prepare(
-                "SELECT id, run, shard, data FROM blocks \
-                 WHERE last_us >= ?1 AND first_us <= ?2 ORDER BY id",
-            )
-            .map_err(storage(path))?;
-        let mut rows = select
-            .query(params![clamp(from_us), clamp(to_us)])
-            .map_err(storage(path))?;
-        while let Some(row) = rows.next().map_err(storage(path))? {
-            let id: i64 = row.get(0).map_err(storage(path))?;
-            let run: i64 = row.get(1).map_err(storage(path))?;
-            let shard: i64 = row.get(2).map_err(storage(path))?;
-            let data = row.get_ref(3).map_err(storage(path))?;
-            let data = data.as_blob().map_err(|e| LogError::Storage {
-                path: path.display().to_string(),
-                source: e.into(),
-            })?;
-            let events =
-                decode_block(run as u64, shard as u16, data).map_err(|source| LogError::Block {
-                    path: path.display().to_string(),
-                    id,
-                    source,
-                })?;
-            for event in events {
-                if (from_us..=to_us).contains(&event.at_us()) {
-                    each(event);
+        let mut damaged = None;
+        self.blocks(from_us, to_us, |run, shard, _, data| {
+            match decode_block(run, shard, data) {
+                Ok(events) => events
+                    .into_iter()
+                    .filter(|event| (from_us..=to_us).contains(&event.at_us()))
+                    .for_each(&mut each),
+                Err(error) => {
+                    damaged.get_or_insert(error);
                 }
             }
+            Ok(())
+        })?;
+        match damaged {
+            Some(source) => Err(LogError::Block {
+                path: self.path.display().to_string(),
+                source,
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Every event from `from_us` to `to_us`, gathered (for tests and small windows; the

@@ -294,6 +294,19 @@ fn render_shards(page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
             |s: &ShardSnapshot| s.metrics.batches_lent as f64,
         ),
         (
+            "trust_fabric_decisions_recorded_total",
+            "counter",
+            "Admission decisions and settlements the shard handed to the decision log.",
+            |s: &ShardSnapshot| s.metrics.decisions_recorded as f64,
+        ),
+        (
+            "trust_fabric_decisions_not_recorded_total",
+            "counter",
+            "Admission decisions and settlements lost because the decision log's writer had no \
+             room (drift reports name the gap).",
+            |s: &ShardSnapshot| s.metrics.decisions_not_recorded as f64,
+        ),
+        (
             "trust_fabric_batches_borrowed_total",
             "counter",
             "Batches the shard's core verified for another shard while it had nothing of its own.",

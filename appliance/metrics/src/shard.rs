@@ -62,6 +62,10 @@ pub struct ShardMetrics {
     pub batches_lent: u64,
     /// Batches verified here for another home shard.
     pub batches_borrowed: u64,
+    /// Events (decisions and settlements) handed to the decision log's writer.
+    pub decisions_recorded: u64,
+    /// Events the writer had no room for.
+    pub decisions_not_recorded: u64,
 }
 
 impl ShardMetrics {
@@ -76,6 +80,8 @@ impl ShardMetrics {
             batch_size: KINDS.iter().map(|_| Histogram::new(BATCH_SIZE)).collect(),
             batches_lent: 0,
             batches_borrowed: 0,
+            decisions_recorded: 0,
+            decisions_not_recorded: 0,
         }
     }
 

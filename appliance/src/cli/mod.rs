@@ -96,6 +96,14 @@ pub enum Command {
     Compliance(ComplianceArgs),
     /// Auditor webhooks: `receive` is a reference receiver that checks and records them.
     Webhooks(webhooks::WebhooksArgs),
+    /// The decision log (every admission decision, for `appliance bundle drift`): what it
+    /// holds, and signed samples of it for a drift guard that cannot reach the appliance.
+    /// Exit 0 done, 2 bad usage or an unreadable log.
+    Decisions {
+        /// What to do.
+        #[command(subcommand)]
+        what: DecisionsWhat,
+    },
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell. For
     /// example `appliance completions bash > /etc/bash_completion.d/appliance`, or for zsh
     /// into a folder on `$fpath` as `_appliance`.
@@ -526,6 +534,37 @@ pub enum BundleWhat {
     Drift(DriftArgs),
 }
 
+/// `appliance decisions` commands.
+#[derive(Debug, Subcommand)]
+pub enum DecisionsWhat {
+    /// How many decisions the log holds, over which period, in how many bytes.
+    Show {
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Write a signed sample of the log (a gzipped tar): the window's decisions and those
+    /// before it that budgets need, the bundle in force, the keys tenants registered, and a
+    /// manifest signed with the receipt key. `appliance bundle drift --sample` reads it.
+    Export {
+        /// How far back: a whole number and m, h or d.
+        #[arg(long, default_value = "7d", value_name = "SPAN")]
+        window: String,
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
 /// `appliance bundle drift`.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
@@ -535,8 +574,16 @@ pub struct DriftArgs {
     #[arg(long, default_value = "7d", value_name = "SPAN")]
     pub window: String,
     /// The stored revision to compare against (default: the revision in force).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "sample")]
     pub against: Option<u64>,
+    /// Judge against a sample from `appliance decisions export` instead of the state
+    /// directory's log: its window and the bundle in force when it was taken.
+    #[arg(long, value_name = "FILE")]
+    pub sample: Option<PathBuf>,
+    /// The appliance's public key (64 hex digits, from `appliance keys show`) the sample must
+    /// be signed by; without it, the sample is checked against the key it names itself.
+    #[arg(long = "public-key", value_name = "HEX", requires = "sample")]
+    pub public_key: Option<String>,
     /// The largest upper bound on the drift rate that passes, percent of decisions.
     #[arg(long, default_value = "0.5", value_name = "PERCENT")]
     pub tolerance: String,
