@@ -54,25 +54,35 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
     let warm_from = warm_from(&[&baseline, &candidate], from_us);
     let log = DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
     let registered = registrations(&state, &[&baseline, &candidate])?;
-    let (before, after) = (Terms::of(&baseline), Terms::of(&candidate));
-    let mut drift = Drift::new(
-        &before,
-        &after,
-        &registered,
-        Judging {
-            baseline: reference(&baseline),
-            candidate: reference(&candidate),
-            from_us,
-            to_us,
-            tolerance,
-            not_recorded: log
-                .not_recorded(from_us, to_us)
-                .map_err(|e| e.to_string())?,
-            not_replayed: not_replayed(&baseline, &candidate),
-        },
-    );
-    log.scan(warm_from, to_us, |event| drift.feed(&event))
+    let not_recorded = log
+        .not_recorded(from_us, to_us)
         .map_err(|e| e.to_string())?;
+    let judging = Judging {
+        baseline: reference(&baseline),
+        candidate: reference(&candidate),
+        from_us,
+        to_us,
+        tolerance,
+        not_recorded,
+        not_replayed: not_replayed(&baseline, &candidate),
+    };
+    replay_both(&baseline, &candidate, &registered, judging, |drift| {
+        log.scan(warm_from, to_us, |event| drift.feed(&event))
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Streams events (`feed` hands them over) through both bundles' replays and judges them.
+fn replay_both(
+    baseline: &Bundle,
+    candidate: &Bundle,
+    registered: &Registrations,
+    judging: Judging,
+    feed: impl FnOnce(&mut Drift<'_, '_>) -> Result<(), String>,
+) -> Result<tf_drift::Report, String> {
+    let (before, after) = (Terms::of(baseline), Terms::of(candidate));
+    let mut drift = Drift::new(&before, &after, registered, judging);
+    feed(&mut drift)?;
     Ok(drift.finish())
 }
 
@@ -114,7 +124,6 @@ fn judge_sample(
             registered.add(tenant, tf_engine::KeyId(id));
         }
     }
-    let (before, after) = (Terms::of(&baseline), Terms::of(candidate));
     let mut not_replayed = not_replayed(&baseline, candidate);
     if !opened.signer_named {
         not_replayed.push(format!(
@@ -123,23 +132,19 @@ fn judge_sample(
             manifest.appliance_key_id
         ));
     }
-    let mut drift = Drift::new(
-        &before,
-        &after,
-        &registered,
-        Judging {
-            baseline: reference(&baseline),
-            candidate: reference(candidate),
-            from_us: manifest.from_us,
-            to_us: manifest.to_us,
-            tolerance,
-            not_recorded: manifest.not_recorded,
-            not_replayed,
-        },
-    );
-    sample::sample_events(file(path)?, &opened, |event| drift.feed(&event))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(drift.finish())
+    let judging = Judging {
+        baseline: reference(&baseline),
+        candidate: reference(candidate),
+        from_us: manifest.from_us,
+        to_us: manifest.to_us,
+        tolerance,
+        not_recorded: manifest.not_recorded,
+        not_replayed,
+    };
+    replay_both(&baseline, candidate, &registered, judging, |drift| {
+        sample::sample_events(file(path)?, &opened, |event| drift.feed(&event))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    })
 }
 
 /// Runs one `appliance decisions` command.
