@@ -320,6 +320,29 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     let (code, _, err) = job("one", &"00".repeat(32));
     assert_eq!(code, 2, "another appliance's key: {err}");
 
+    // The same change as a scenario pack (docs/examples/scenarios/drop-globex.toml), run by
+    // hand: globex's requests flip to denied, acme's and demo's never are.
+    let pack =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/scenarios/drop-globex.toml");
+    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["scenarios", "run"])
+        .arg(&pack)
+        .args(["--format", "json", "--state-dir"])
+        .arg(server.state_path(""))
+        .output()
+        .expect("appliance runs");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(results[0]["pack"], "drop-globex");
+    assert_eq!(results[0]["report"]["flips"], expected, "{out}");
+    assert_eq!(results[0]["passed"], true);
+
     // A sample changed after it was signed is refused, whatever it would say.
     let mut bytes = std::fs::read(&sample).expect("sample");
     let middle = bytes.len() / 2;

@@ -296,7 +296,7 @@ fn span(text: &str, flag: &str) -> Result<u64, String> {
     })
 }
 
-fn open_state(
+pub(crate) fn open_state(
     config: Option<&Path>,
     state_dir: Option<std::path::PathBuf>,
 ) -> Result<State, String> {
@@ -328,7 +328,7 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
     }
 }
 
-fn open_candidate(path: &Path) -> Result<Bundle, String> {
+pub(crate) fn open_candidate(path: &Path) -> Result<Bundle, String> {
     let files = BundleFiles::read(path).map_err(|p| format!("{}: {p}", path.display()))?;
     tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
         .map_err(|refusal| format!("{}: {refusal}", path.display()))
@@ -336,7 +336,7 @@ fn open_candidate(path: &Path) -> Result<Bundle, String> {
 
 /// The stored bundle at `revision`, else the one in force (stored bundles were checked when
 /// promoted).
-fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bundle, String> {
+pub(crate) fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bundle, String> {
     let ledger =
         SqliteLedger::open_read_only(&state.path(layout::LEDGER)).map_err(|e| e.to_string())?;
     let revision = match revision {
@@ -357,7 +357,7 @@ fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bundle, String>
 
 /// The keys the bundles' tenants registered themselves (a tenant neither lists is denied
 /// before its keys matter).
-fn registrations(state: &State, bundles: &[&Bundle]) -> Result<Registrations, String> {
+pub(crate) fn registrations(state: &State, bundles: &[&Bundle]) -> Result<Registrations, String> {
     let tenants: Vec<String> = bundles
         .iter()
         .flat_map(|b| b.content.tenants.iter().map(|t| t.id.clone()))

@@ -15,6 +15,7 @@ mod output;
 mod preflight;
 mod receipt_commands;
 mod run;
+mod scenario_commands;
 mod state_commands;
 mod times;
 mod webhook_commands;
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         cli::Command::Compliance(args) => compliance_commands::run(args),
         cli::Command::Webhooks(args) => webhook_commands::run(args),
         cli::Command::Decisions { what } => drift_commands::decisions(what),
+        cli::Command::Scenarios { what } => scenario_commands::run(what),
         cli::Command::Completions { shell } => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "appliance", &mut std::io::stdout());

@@ -131,6 +131,26 @@ pub struct Report {
     pub groups: Vec<FlipGroup>,
     /// What differs between the bundles that replay does not judge (weights).
     pub not_replayed: Vec<String>,
+    /// Each tenant's answers in the window under both bundles.
+    pub tenants: Vec<TenantTally>,
+}
+
+/// One tenant's answers in the window.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TenantTally {
+    /// The tenant.
+    pub tenant: String,
+    /// Under the baseline: how many of each answer.
+    pub baseline: BTreeMap<Answer, u64>,
+    /// Under the candidate.
+    pub candidate: BTreeMap<Answer, u64>,
+}
+
+impl TenantTally {
+    /// How many `answer`s the candidate gives.
+    pub fn candidate_count(&self, answer: Answer) -> u64 {
+        self.candidate.get(&answer).copied().unwrap_or(0)
+    }
 }
 
 /// How many decisions flipped one way.
@@ -228,6 +248,7 @@ struct Judge {
     groups: BTreeMap<GroupKey, FlipGroup>,
     changes: BTreeMap<(Answer, Answer), u64>,
     flips: u64,
+    tenants: BTreeMap<String, TenantTally>,
 }
 
 impl Judge {
@@ -244,6 +265,7 @@ impl Judge {
             groups: BTreeMap::new(),
             changes: BTreeMap::new(),
             flips: 0,
+            tenants: BTreeMap::new(),
         }
     }
 
@@ -264,6 +286,20 @@ impl Judge {
             sample.first_us.min(decision.at_us)
         };
         sample.last_us = sample.last_us.max(decision.at_us);
+        // Tenants are few and named by their certificates; a lookup by &str allocates nothing.
+        if !self.tenants.contains_key(&*decision.tenant) {
+            self.tenants.insert(
+                decision.tenant.to_string(),
+                TenantTally {
+                    tenant: decision.tenant.to_string(),
+                    ..TenantTally::default()
+                },
+            );
+        }
+        if let Some(tally) = self.tenants.get_mut(&*decision.tenant) {
+            *tally.baseline.entry(before.answer).or_default() += 1;
+            *tally.candidate.entry(after.answer).or_default() += 1;
+        }
         if before.answer == after.answer {
             return;
         }
@@ -354,6 +390,7 @@ impl Judge {
             changes,
             groups,
             not_replayed: self.judging.not_replayed,
+            tenants: self.tenants.into_values().collect(),
         }
     }
 }

@@ -18,7 +18,7 @@ mod varint;
 pub use bound::{trials_needed, upper_bound};
 pub use compare::{
     BundleRef, CONFIDENCE, ChangeCount, Drift, Example, FlipGroup, Judgement, Judging, Report,
-    Sample, change,
+    Sample, TenantTally, change,
 };
 pub use decision::{Answer, Busy, Decision, Event, Outcome, Settlement};
 pub use replay::{Registrations, Replayed, Replayer, replay};

@@ -104,6 +104,14 @@ pub enum Command {
         #[command(subcommand)]
         what: DecisionsWhat,
     },
+    /// What-if scenario packs (a change to the bundle in force, recorded or synthetic
+    /// traffic, expectations) run against the decision log. Exit 0 every pack passed, 1 one
+    /// failed, 2 bad usage or an unusable pack.
+    Scenarios {
+        /// What to do.
+        #[command(subcommand)]
+        what: ScenariosWhat,
+    },
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell. For
     /// example `appliance completions bash > /etc/bash_completion.d/appliance`, or for zsh
     /// into a folder on `$fpath` as `_appliance`.
@@ -556,6 +564,27 @@ pub enum DecisionsWhat {
         /// The file to write (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+/// `appliance scenarios` commands.
+#[derive(Debug, Subcommand)]
+pub enum ScenariosWhat {
+    /// Run packs now (docs/examples/scenarios holds five): each pack's change against the
+    /// bundle in force, over its traffic, with its expectations judged.
+    Run {
+        /// The pack files.
+        #[arg(required = true)]
+        packs: Vec<PathBuf>,
+        /// How to print the results (markdown prints as text).
+        #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+        format: DriftFormat,
         /// The appliance configuration (for the state directory).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,

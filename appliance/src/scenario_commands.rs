@@ -1,0 +1,114 @@
+//! `appliance scenarios run`: what-if packs against the decision log and the bundle in force,
+//! by hand (the scheduler runs the same packs every night).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use tf_decisions::DecisionLog;
+use tf_scenarios::{Pack, PackResult};
+use tf_state::layout;
+
+use crate::cli::{DriftFormat, ScenariosWhat};
+use crate::drift_commands::{open_candidate, open_state, registrations, stored_bundle};
+use crate::output;
+
+/// Runs one `appliance scenarios` command.
+pub fn run(what: ScenariosWhat) -> ExitCode {
+    let ScenariosWhat::Run {
+        packs,
+        format,
+        config,
+        state,
+    } = what;
+    match run_packs(&packs, config.as_deref(), state.state_dir) {
+        Ok(results) => {
+            let passed = results.iter().all(|r| r.passed);
+            match format {
+                DriftFormat::Json => {
+                    output::line(serde_json::to_string_pretty(&results).expect("results serialise"))
+                }
+                _ => results.iter().for_each(print),
+            }
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => {
+            eprintln!("appliance scenarios: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_packs(
+    paths: &[std::path::PathBuf],
+    config: Option<&Path>,
+    state_dir: Option<std::path::PathBuf>,
+) -> Result<Vec<PackResult>, String> {
+    let state = open_state(config, state_dir)?;
+    let active = stored_bundle(&state, None)?;
+    let now_us = tf_seam::clock::unix_micros();
+    let log_path = state.path(layout::DECISIONS);
+    let mut results = Vec::new();
+    for path in paths {
+        let text = read_pack(path)?;
+        let pack = Pack::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+        let candidate = match &pack.change.bundle {
+            Some(bundle) => open_candidate(&path.parent().unwrap_or(Path::new(".")).join(bundle))?,
+            None => tf_scenarios::apply(&active, &pack.change, now_us / 1_000_000)
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        };
+        let registered = registrations(&state, &[&active, &candidate])?;
+        let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event)| {
+            let log = DecisionLog::open_read(&log_path).map_err(|e| e.to_string())?;
+            log.scan(from_us, to_us, each).map_err(|e| e.to_string())?;
+            log.not_recorded(from_us, to_us).map_err(|e| e.to_string())
+        };
+        let result = tf_scenarios::run(
+            &pack,
+            &active,
+            &candidate,
+            &registered,
+            now_us,
+            &mut recorded,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        results.push(result);
+    }
+    Ok(results)
+}
+
+fn read_pack(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text = String::new();
+    use std::io::Read;
+    file.take(tf_scenarios::MAX_PACK_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text)
+}
+
+fn print(result: &PackResult) {
+    let report = &result.report;
+    output::line(format!(
+        "{} {}: {} decisions, {} flips (upper bound {:.3} %)",
+        if result.passed { "PASS" } else { "FAIL" },
+        result.pack,
+        report.sample.decisions,
+        report.flips,
+        report.upper_bound * 100.0
+    ));
+    for expectation in &result.expectations {
+        output::line(format!(
+            "  {} {}: {}",
+            if expectation.held { "held  " } else { "FAILED" },
+            expectation.what,
+            expectation.detail
+        ));
+    }
+    for change in &report.changes {
+        output::line(format!("  {:>8}  {}", change.count, change.change));
+    }
+}
