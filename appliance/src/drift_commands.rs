@@ -355,25 +355,9 @@ pub(crate) fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bund
         .map_err(|refusal| format!("stored revision {revision}: {refusal}"))
 }
 
-/// The keys the bundles' tenants registered themselves (a tenant neither lists is denied
-/// before its keys matter).
+/// The keys the bundles' tenants registered themselves.
 pub(crate) fn registrations(state: &State, bundles: &[&Bundle]) -> Result<Registrations, String> {
-    let tenants: Vec<String> = bundles
-        .iter()
-        .flat_map(|b| b.content.tenants.iter().map(|t| t.id.clone()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let loaded = KeyStore::new(state)
-        .registered_by(&tenants)
-        .map_err(|e| e.to_string())?;
-    let mut registered = Registrations::default();
-    for (key, owners) in &loaded.keys {
-        for owner in owners {
-            registered.add(owner, key.id);
-        }
-    }
-    Ok(registered)
+    tf_control::scenarios::registrations(&KeyStore::new(state), bundles)
 }
 
 fn reference(bundle: &Bundle) -> BundleRef {

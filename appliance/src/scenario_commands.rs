@@ -14,12 +14,19 @@ use crate::output;
 
 /// Runs one `appliance scenarios` command.
 pub fn run(what: ScenariosWhat) -> ExitCode {
-    let ScenariosWhat::Run {
-        packs,
-        format,
-        config,
-        state,
-    } = what;
+    let (packs, format, config, state) = match what {
+        ScenariosWhat::Run {
+            packs,
+            format,
+            config,
+            state,
+        } => (packs, format, config, state),
+        ScenariosWhat::Results {
+            json,
+            config,
+            state,
+        } => return results(json, config.as_deref(), state.state_dir),
+    };
     match run_packs(&packs, config.as_deref(), state.state_dir) {
         Ok(results) => {
             let passed = results.iter().all(|r| r.passed);
@@ -39,6 +46,61 @@ pub fn run(what: ScenariosWhat) -> ExitCode {
             eprintln!("appliance scenarios: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Each pack's latest run and its trend; exit 1 when a latest run failed.
+fn results(json: bool, config: Option<&Path>, state_dir: Option<std::path::PathBuf>) -> ExitCode {
+    let runs = open_state(config, state_dir).and_then(|state| {
+        let log =
+            DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
+        log.runs_since(tf_scenarios::kept_from(tf_seam::clock::unix_micros()), json)
+            .map_err(|e| e.to_string())
+    });
+    let runs = match runs {
+        Ok(runs) => runs,
+        Err(message) => {
+            eprintln!("appliance scenarios: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        output::line(serde_json::to_string_pretty(&runs).expect("runs serialise"));
+    }
+    let mut packs: std::collections::BTreeMap<&str, Vec<&tf_decisions::RunRow>> =
+        std::collections::BTreeMap::new();
+    for run in &runs {
+        packs.entry(&run.pack).or_default().push(run);
+    }
+    let mut failing = false;
+    for (pack, runs) in &packs {
+        let latest = runs.last().expect("a pack listed has a run");
+        failing |= !latest.passed;
+        if json {
+            continue;
+        }
+        let drift: Vec<f64> = runs.iter().map(|r| r.upper_bound * 100.0).collect();
+        let trend = tf_scenarios::Trend::of(&drift).expect("a run at least");
+        let delta = |d: Option<f64>| d.map_or("-".to_owned(), |d| format!("{d:+.3}"));
+        output::line(format!(
+            "{} {pack}: last run {}, drift bound {:.3} % ({} vs the night before, {} vs the week's \
+             median), {} flips of {} decisions",
+            if latest.passed { "PASS" } else { "FAIL" },
+            tf_budgets::format_utc(latest.started_us / 1_000_000),
+            trend.latest,
+            delta(trend.since_last),
+            delta(trend.since_week_median),
+            latest.flips,
+            latest.decisions
+        ));
+    }
+    if packs.is_empty() && !json {
+        output::line("no scenario results yet: packs run at [scenarios] schedule");
+    }
+    if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -73,6 +135,7 @@ fn run_packs(
             &registered,
             now_us,
             &mut recorded,
+            &mut || true,
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
         results.push(result);

@@ -15,8 +15,9 @@
 # $B_SETUP and $B_AFTER, if set, are commands run for B's runs only, with the run's folder,
 # the binary and the admin address: once the appliance serves, before the rig (to add what B
 # measures); after the rig, before the appliance stops (to wait for and report it).
-# $A_CONFIG and $B_CONFIG, if set, are TOML appended to that side's configuration (to compare
-# one binary with a setting off and on).
+# $A_SETUP, if set, is run for A's runs as $B_SETUP is for B's (when both sides need the same
+# preparation). $A_CONFIG and $B_CONFIG, if set, are TOML appended to that side's
+# configuration (to compare one binary with a setting off and on).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" >&2
@@ -90,7 +91,7 @@ PY
 }
 
 for pair in $(seq 1 "$pairs"); do
-  run "$a_name-$pair" "$a_bin" "" "" "${A_CONFIG:-}"
+  run "$a_name-$pair" "$a_bin" "${A_SETUP:-}" "" "${A_CONFIG:-}"
   run "$b_name-$pair" "$b_bin" "${B_SETUP:-}" "${B_AFTER:-}" "${B_CONFIG:-}"
   python3 - "$out" "$pair" "$pairs" "$a_name" "$b_name" <<'PY'
 import json, sys

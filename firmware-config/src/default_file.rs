@@ -295,6 +295,28 @@ const DOCS: &[(&str, &str)] = &[
          1 GiB.",
     ),
     (
+        "scenarios",
+        "The scenario scheduler: what-if packs (a change to the bundle in force, recorded or \
+         synthetic traffic, expectations) replayed on a schedule at idle priority; results kept \
+         90 days (`appliance scenarios results`). See docs/drift-guard.md.",
+    ),
+    ("scenarios.enabled", "Whether packs run on the schedule."),
+    (
+        "scenarios.schedule",
+        "When packs run: a cron expression in UTC. A run still going skips the next slot; after \
+         downtime one run catches up. Default: nightly at 02:30 UTC.",
+    ),
+    (
+        "scenarios.dir",
+        "A folder of packs (*.toml). Default: the five example packs built in \
+         (docs/examples/scenarios).",
+    ),
+    (
+        "scenarios.cpu_seconds",
+        "CPU seconds one night's packs may use together (1 to 86400); a pack past it stops and \
+         is recorded as not finished.",
+    ),
+    (
         "compliance",
         "Compliance snapshots: packets that seal each period's receipts, budgets, policy \
          timeline and log evidence, signed, for auditors to check offline.",
@@ -405,6 +427,7 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.private_key", "\"/etc/trust-fabric/server.key\""),
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
     ("compliance.dir", "\"/srv/trust-fabric/compliance\""),
+    ("scenarios.dir", "\"/etc/trust-fabric/scenarios\""),
     ("webhooks.ca_file", "\"/etc/trust-fabric/auditors-ca.pem\""),
     ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),

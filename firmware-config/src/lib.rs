@@ -4,7 +4,7 @@
 //! Sections: `[verify]` (engine limits), `[server]` (listener, shards, QUIC limits),
 //! `[scheduling]` (mailboxes, fairness quantum, batching), `[budgets]` (costs and charge
 //! policies), `[logging]` (level and format), `[admin]` (metrics server), `[bundles]` (trusted bundle authors), `[tls]` (certificate
-//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots), `[webhooks]` (auditor webhooks' delivery), `[decisions]` (the decision log) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
+//! and client CA), `[ledger]` (retention), `[log]` (the transparency log), `[compliance]` (snapshots), `[webhooks]` (auditor webhooks' delivery), `[decisions]` (the decision log), `[scenarios]` (nightly what-if packs) and `[[tenants]]` (weights, admission rates, verifying keys, budget caps). Every field has a documented default;
 //! an empty file is a valid configuration that runs the appliance for the demo tenant.
 //! `default_file` writes them all out.
 
@@ -17,6 +17,7 @@ mod default_file;
 mod ledger;
 mod log;
 mod logging;
+mod scenarios;
 mod serve;
 mod span;
 mod tls;
@@ -41,6 +42,7 @@ pub use default_file::default_file;
 pub use ledger::LedgerConfig;
 pub use log::LogConfig;
 pub use logging::LoggingConfig;
+pub use scenarios::ScenariosConfig;
 pub use serve::{
     Lending, SchedulingConfig, ServerConfig, TenantConfig, is_valid_tenant_id, validate_tenants,
 };
@@ -78,6 +80,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// `[decisions]`: the decision log drift replay reads.
     pub decisions: DecisionsConfig,
+    /// `[scenarios]`: the nightly scenario packs.
+    pub scenarios: ScenariosConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant.
     pub tenants: Vec<TenantConfig>,
@@ -96,6 +100,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             ledger: LedgerConfig::default(),
             decisions: DecisionsConfig::default(),
+            scenarios: ScenariosConfig::default(),
             log: LogConfig::default(),
             compliance: ComplianceConfig::default(),
             webhooks: WebhooksConfig::default(),
@@ -232,6 +237,7 @@ impl Config {
         self.admin.validate(path)?;
         self.ledger.validate(path)?;
         self.decisions.validate(path)?;
+        self.scenarios.validate(path)?;
         self.log.validate(path)?;
         self.compliance.validate(path)?;
         self.webhooks.validate(path)?;

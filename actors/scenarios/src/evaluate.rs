@@ -37,8 +37,12 @@ pub struct PackResult {
 /// `each` and returns how many decisions the period lacks.
 pub type Recorded<'a> = dyn FnMut(u64, u64, &mut dyn FnMut(Event)) -> Result<u64, String> + 'a;
 
+/// Events between two asks whether a run may go on.
+const EVENTS_PER_CHECK: u64 = 1 << 16;
+
 /// Runs `pack`: `candidate` (the pack's bundle, or the bundle in force with its edits) against
-/// `active` over the pack's traffic ending at `now_us`.
+/// `active` over the pack's traffic ending at `now_us`. `go_on` is asked every 65,536 events
+/// whether to continue (a CPU budget); a run it stops is an error saying so.
 pub fn run(
     pack: &Pack,
     active: &Bundle,
@@ -46,7 +50,17 @@ pub fn run(
     registered: &Registrations,
     now_us: u64,
     recorded: &mut Recorded<'_>,
+    go_on: &mut dyn FnMut() -> bool,
 ) -> Result<PackResult, String> {
+    let mut events = 0u64;
+    let mut stopped = false;
+    let mut allowed = |stopped: &mut bool| {
+        events += 1;
+        if !*stopped && events.is_multiple_of(EVENTS_PER_CHECK) && !go_on() {
+            *stopped = true;
+        }
+        !*stopped
+    };
     let (before, after) = (Terms::of(active), Terms::of(candidate));
     let reference = |b: &Bundle| BundleRef {
         revision: b.revision(),
@@ -68,7 +82,11 @@ pub fn run(
             let warm_from = warm_from(&[active, candidate], from_us);
             // Events are handed over before the gap is known: judge with it filled in after.
             let mut drift = Drift::new(&before, &after, registered, judging(from_us, now_us, 0));
-            let not_recorded = recorded(warm_from, now_us, &mut |event| drift.feed(&event))?;
+            let not_recorded = recorded(warm_from, now_us, &mut |event| {
+                if allowed(&mut stopped) {
+                    drift.feed(&event);
+                }
+            })?;
             let mut report = drift.finish();
             report.sample.not_recorded = not_recorded;
             report
@@ -109,10 +127,21 @@ pub fn run(
                 keys: &keys,
             };
             let mut drift = Drift::new(&before, &after, registered, judging(start_us, now_us, 0));
-            synthetic::events(&shape, |event| drift.feed(&event));
+            synthetic::events(&shape, |event| {
+                let go = allowed(&mut stopped);
+                if go {
+                    drift.feed(&event);
+                }
+                go
+            });
             drift.finish()
         }
     };
+    if stopped {
+        return Err(format!(
+            "stopped after {events} events: over its CPU budget ([scenarios] cpu_seconds)"
+        ));
+    }
     let expectations = expectations(pack, &report);
     Ok(PackResult {
         pack: pack.name.clone(),

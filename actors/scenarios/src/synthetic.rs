@@ -33,8 +33,8 @@ pub struct Shape<'a> {
     pub keys: &'a [(&'a str, KeyId)],
 }
 
-/// Hands `each` the shape's events in order.
-pub fn events(shape: &Shape<'_>, mut each: impl FnMut(Event)) {
+/// Hands `each` the shape's events in order, until it returns `false`.
+pub fn events(shape: &Shape<'_>, mut each: impl FnMut(Event) -> bool) {
     let tenants: Vec<Arc<str>> = shape
         .tenants
         .iter()
@@ -87,7 +87,7 @@ pub fn events(shape: &Shape<'_>, mut each: impl FnMut(Event)) {
         });
         seq += 1;
         let admitted_seq = seq;
-        each(Event::Decided(Decision {
+        let decided = each(Event::Decided(Decision {
             run: shape.start_us,
             shard: 0,
             seq,
@@ -106,7 +106,7 @@ pub fn events(shape: &Shape<'_>, mut each: impl FnMut(Event)) {
             outcome: Outcome::Admitted,
         }));
         seq += 1;
-        each(Event::Settled(Settlement {
+        let settled = each(Event::Settled(Settlement {
             run: shape.start_us,
             shard: 0,
             seq,
@@ -115,6 +115,9 @@ pub fn events(shape: &Shape<'_>, mut each: impl FnMut(Event)) {
             verdict: VerdictLabel::Valid,
             charged: 1,
         }));
+        if !(decided && settled) {
+            return;
+        }
         n += 1;
         t += (1e6 / rate) as u64;
     }

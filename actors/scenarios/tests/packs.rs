@@ -155,7 +155,16 @@ fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_hol
     };
     let lowered = pack("acme-quota-lowered");
     let candidate = apply(&active, &lowered.change, 0).expect("applies");
-    let result = run(&lowered, &active, &candidate, &none, NOON, &mut no_log).expect("runs");
+    let result = run(
+        &lowered,
+        &active,
+        &candidate,
+        &none,
+        NOON,
+        &mut no_log,
+        &mut || true,
+    )
+    .expect("runs");
     let report = &result.report;
     assert!(
         report.sample.decisions > 1_000_000,
@@ -185,7 +194,35 @@ fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_hol
 
     let surge = pack("surge-three-times");
     let same = apply(&active, &surge.change, 0).expect("no edits");
-    let result = run(&surge, &active, &same, &none, NOON, &mut no_log).expect("runs");
+    let result = run(
+        &surge,
+        &active,
+        &same,
+        &none,
+        NOON,
+        &mut no_log,
+        &mut || true,
+    )
+    .expect("runs");
+    // A budget that says stop ends the run with the reason, not a partial result.
+    let mut asked = 0;
+    let stopped = run(
+        &surge,
+        &active,
+        &same,
+        &none,
+        NOON,
+        &mut no_log,
+        &mut || {
+            asked += 1;
+            asked < 3
+        },
+    )
+    .expect_err("stopped");
+    assert!(
+        stopped.contains("CPU budget") && stopped.contains("196608"),
+        "{stopped}"
+    );
     assert_eq!(result.report.flips, 0, "the same bundle on both sides");
     assert!(result.passed, "{:#?}", result.expectations);
     assert_eq!(result.expectations.len(), 4);

@@ -23,6 +23,7 @@ mod error;
 pub mod log;
 mod promote;
 mod running;
+pub mod scenarios;
 mod spent;
 pub mod webhooks;
 pub mod worker;

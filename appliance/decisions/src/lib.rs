@@ -4,7 +4,9 @@
 //! channel and never wait for it; a block it has no room for is counted, not queued.
 
 pub mod sample;
+mod scenario_runs;
 mod store;
 pub mod writer;
 
+pub use scenario_runs::RunRow;
 pub use store::{DecisionLog, LogError, LogStats, Window};

@@ -7,7 +7,7 @@ use tf_drift::Event;
 use tf_drift::block::{Block, BlockError, decode_block};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA: &str = "
     CREATE TABLE runs (
@@ -25,6 +25,27 @@ const SCHEMA: &str = "
         data         BLOB    NOT NULL      -- the encoded decisions
     ) STRICT;
     CREATE INDEX blocks_by_last ON blocks (last_us);
+";
+
+/// 1 -> 2: the scenario scheduler's runs (kept 90 days) and the last slot it acted on.
+const SCENARIOS: &str = "
+    CREATE TABLE scenario_runs (
+        id          INTEGER PRIMARY KEY,
+        pack        TEXT    NOT NULL,
+        slot_us     INTEGER NOT NULL,     -- the schedule's slot it ran for (0: by hand)
+        started_us  INTEGER NOT NULL,
+        finished_us INTEGER NOT NULL,
+        passed      INTEGER NOT NULL,     -- 1: every expectation held
+        decisions   INTEGER NOT NULL,
+        flips       INTEGER NOT NULL,
+        upper_bound REAL    NOT NULL,     -- the drift's upper bound, a fraction
+        result      TEXT    NOT NULL      -- the whole result (JSON), or why it did not run
+    ) STRICT;
+    CREATE INDEX scenario_runs_by_pack ON scenario_runs (pack, started_us);
+    CREATE TABLE scenario_slots (
+        schedule TEXT    PRIMARY KEY NOT NULL,
+        slot_us  INTEGER NOT NULL
+    ) STRICT;
 ";
 
 /// Why the decision log could not be used.
@@ -144,10 +165,15 @@ impl DecisionLog {
                 supported: SCHEMA_VERSION,
             });
         }
-        if version == 0 {
+        if version < SCHEMA_VERSION {
+            let steps = if version == 0 {
+                format!("{SCHEMA} {SCENARIOS}")
+            } else {
+                SCENARIOS.to_owned()
+            };
             log.connection
                 .execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {steps} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(storage(path))?;
         }
@@ -171,6 +197,14 @@ impl DecisionLog {
             connection,
             path: path.to_owned(),
         })
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(crate) fn storage(&self) -> impl Fn(rusqlite::Error) -> LogError + '_ {
+        storage(&self.path)
     }
 
     /// Notes a new run of the appliance with `shards` shards.

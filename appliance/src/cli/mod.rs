@@ -592,6 +592,19 @@ pub enum ScenariosWhat {
         #[command(flatten)]
         state: StateArgs,
     },
+    /// The scheduler's results: each pack's latest run, passed or failed, with its drift
+    /// against the night before and the median of the seven before (kept 90 days).
+    Results {
+        /// Print every run kept, as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }
 
 /// `appliance bundle drift`.

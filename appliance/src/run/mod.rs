@@ -345,6 +345,23 @@ fn serve(
             "admin server listening (/console, /api/v1, /metrics, /readyz, /livez)"
         );
     }
+    let scenarios = if config.scenarios.enabled {
+        let plan = tf_control::scenarios::ScenarioPlan {
+            packs: scenario_packs(config.scenarios.dir.as_deref())?,
+            dir: config.scenarios.dir.clone(),
+            schedule: config.scenarios.schedule().map_err(anyhow::Error::msg)?,
+            decisions: state.path(layout::DECISIONS),
+            board: board.clone(),
+            keystore: KeyStore::new(&state),
+            cpu_seconds: config.scenarios.cpu_seconds,
+        };
+        Some(
+            tf_control::scenarios::ScenarioWorker::start(plan)
+                .context("starting the scenario scheduler")?,
+        )
+    } else {
+        None
+    };
     let partner_file = partner_file::write(&state, bound, &signer, &log_key)?;
     print_hints(
         &state,
@@ -386,6 +403,9 @@ fn serve(
         && writer.join().is_err()
     {
         tracing::error!("the decision log's writer failed while stopping");
+    }
+    if let Some(scenarios) = scenarios {
+        scenarios.stop();
     }
     control.stop();
     if failed {
@@ -469,4 +489,37 @@ fn install_panic_exit() {
         default(info);
         crate::exit::shard_failed();
     }));
+}
+
+/// The scenario packs to run: every `*.toml` in `dir` (at most 100, by name), or the built-in
+/// examples.
+fn scenario_packs(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(dir) = dir else {
+        return Ok(tf_control::scenarios::BUILT_IN_PACKS
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect());
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading [scenarios] dir {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    if files.len() > 100 {
+        bail!(
+            "[scenarios] dir {} holds {} packs; at most 100 run a night",
+            dir.display(),
+            files.len()
+        );
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading scenario pack {}", path.display()))?;
+            tf_scenarios::Pack::parse(&text, &path.display().to_string())?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ mod follow;
 mod log;
 mod promotion;
 mod revisions;
+mod scenarios;
 mod webhooks;
 mod worker;
 

@@ -1,0 +1,285 @@
+//! The scenario scheduler: a worker that runs the scenario packs at each slot of `[scenarios]
+//! schedule`, at idle priority (SCHED_IDLE: it gets a core only when nothing else wants it)
+//! and within a night's CPU budget, and keeps each pack's result 90 days in the decision log's
+//! file. A slot that comes while packs run is skipped; after downtime one night catches up.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tf_bundles::Bundle;
+use tf_config::Schedule;
+use tf_decisions::{DecisionLog, RunRow};
+use tf_drift::Registrations;
+use tf_scenarios::{Cadence, Pack, Tick};
+use tf_seam::Board;
+use tf_seam::clock::unix_micros;
+use tf_state::KeyStore;
+
+/// How often the worker looks at the clock.
+const TURN: Duration = Duration::from_secs(5);
+
+/// The packs built in: run when `[scenarios] dir` names no folder.
+pub const BUILT_IN_PACKS: [(&str, &str); 5] = [
+    (
+        "acme-cap-halved.toml",
+        include_str!("../../../docs/examples/scenarios/acme-cap-halved.toml"),
+    ),
+    (
+        "acme-p0-audits.toml",
+        include_str!("../../../docs/examples/scenarios/acme-p0-audits.toml"),
+    ),
+    (
+        "acme-quota-lowered.toml",
+        include_str!("../../../docs/examples/scenarios/acme-quota-lowered.toml"),
+    ),
+    (
+        "drop-globex.toml",
+        include_str!("../../../docs/examples/scenarios/drop-globex.toml"),
+    ),
+    (
+        "surge-three-times.toml",
+        include_str!("../../../docs/examples/scenarios/surge-three-times.toml"),
+    ),
+];
+
+/// Everything the worker needs.
+pub struct ScenarioPlan {
+    /// The packs: where each came from, and its text.
+    pub packs: Vec<(String, String)>,
+    /// Where candidate bundles a pack names are read from.
+    pub dir: Option<PathBuf>,
+    /// `[scenarios] schedule`.
+    pub schedule: Schedule,
+    /// The decision log's file (events read, results written).
+    pub decisions: PathBuf,
+    /// The bundle in force.
+    pub board: Arc<Board>,
+    /// The keys partners registered.
+    pub keystore: KeyStore,
+    /// CPU seconds a night's packs may use.
+    pub cpu_seconds: u64,
+}
+
+/// The running worker.
+pub struct ScenarioWorker {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl ScenarioWorker {
+    /// Starts the worker on a thread of its own.
+    pub fn start(plan: ScenarioPlan) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("scenarios".into())
+            .spawn(move || run(plan, &stopping))?;
+        Ok(ScenarioWorker { stop, thread })
+    }
+
+    /// Stops it (a night in progress stops at its next pack) and waits.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        if self.thread.join().is_err() {
+            tracing::error!("the scenario scheduler failed while stopping");
+        }
+    }
+}
+
+fn run(plan: ScenarioPlan, stop: &AtomicBool) {
+    idle_priority();
+    let log = match DecisionLog::open(&plan.decisions) {
+        Ok(log) => log,
+        Err(error) => {
+            tracing::error!(%error, "the scenario scheduler cannot open the decision log; no packs run");
+            return;
+        }
+    };
+    let key = plan.schedule.as_str().to_owned();
+    let stored = log.last_slot(&key).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the scenario schedule's last slot is unreadable; starting afresh");
+        None
+    });
+    let mut cadence = Cadence::new(plan.schedule.clone(), stored, unix_micros());
+    while !stop.load(Ordering::Acquire) {
+        if let Tick::Start { slot_us, missed } = cadence.tick(unix_micros(), false) {
+            if missed > 0 {
+                tracing::info!(
+                    missed,
+                    "scenario packs catch up on one night after downtime"
+                );
+            }
+            run_night(&plan, &log, slot_us, stop);
+            // A slot that came while the packs ran is skipped, not run late.
+            if let Tick::Skip { slot_us } = cadence.tick(unix_micros(), true) {
+                tracing::warn!(
+                    slot_us,
+                    "scenario packs ran past the next slot, which is skipped"
+                );
+            }
+            if let Err(error) = log.set_last_slot(&key, cadence.last_slot_us()) {
+                tracing::warn!(%error, "storing the scenario schedule's slot failed");
+            }
+            if let Err(error) = log.prune_runs(tf_scenarios::kept_from(unix_micros())) {
+                tracing::warn!(%error, "pruning old scenario results failed");
+            }
+        }
+        std::thread::sleep(TURN);
+    }
+}
+
+/// Runs every pack once for `slot_us`, recording each result.
+pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &AtomicBool) {
+    let Some(active) = plan.board.policy().bundle.clone() else {
+        tracing::info!("no bundle in force: scenario packs compare against one, none run tonight");
+        return;
+    };
+    let cpu_start = thread_cpu_seconds();
+    let budget = plan.cpu_seconds as f64;
+    let mut failed = Vec::new();
+    for (source, text) in &plan.packs {
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
+        let started_us = unix_micros();
+        let outcome = run_pack(plan, &active, source, text, &mut || {
+            thread_cpu_seconds() - cpu_start < budget && !stop.load(Ordering::Acquire)
+        });
+        let row = match outcome {
+            Ok((name, result)) => RunRow {
+                pack: name,
+                slot_us,
+                started_us,
+                finished_us: unix_micros(),
+                passed: result.passed,
+                decisions: result.report.sample.decisions,
+                flips: result.report.flips,
+                upper_bound: result.report.upper_bound,
+                result: serde_json::to_string(&result).unwrap_or_default(),
+            },
+            Err((name, why)) => RunRow {
+                pack: name,
+                slot_us,
+                started_us,
+                finished_us: unix_micros(),
+                passed: false,
+                decisions: 0,
+                flips: 0,
+                upper_bound: 1.0,
+                result: serde_json::json!({ "error": why }).to_string(),
+            },
+        };
+        if !row.passed {
+            failed.push(row.pack.clone());
+        }
+        if let Err(error) = log.record_run(&row) {
+            tracing::warn!(%error, pack = row.pack, "storing a scenario result failed");
+        }
+    }
+    if failed.is_empty() {
+        tracing::info!(packs = plan.packs.len(), "scenario packs passed");
+    } else {
+        tracing::warn!(
+            ?failed,
+            "scenario packs failed their expectations (appliance scenarios results)"
+        );
+    }
+}
+
+type Named<T> = Result<(String, T), (String, String)>;
+
+fn run_pack(
+    plan: &ScenarioPlan,
+    active: &Bundle,
+    source: &str,
+    text: &str,
+    go_on: &mut dyn FnMut() -> bool,
+) -> Named<tf_scenarios::PackResult> {
+    let pack = Pack::parse(text, source).map_err(|e| (source.to_owned(), e.to_string()))?;
+    let name = pack.name.clone();
+    let fail = |why: String| (name.clone(), why);
+    let candidate = match &pack.change.bundle {
+        Some(file) => {
+            let path = plan.dir.clone().unwrap_or_default().join(file);
+            let files = tf_bundles::BundleFiles::read(&path).map_err(|p| fail(p.to_string()))?;
+            tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
+                .map_err(|r| fail(r.to_string()))?
+        }
+        None => {
+            tf_scenarios::apply(active, &pack.change, unix_micros() / 1_000_000).map_err(fail)?
+        }
+    };
+    let registered = registrations(&plan.keystore, &[active, &candidate]).map_err(fail)?;
+    let reader = DecisionLog::open_read(&plan.decisions).map_err(|e| fail(e.to_string()))?;
+    let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event)| {
+        reader
+            .scan(from_us, to_us, each)
+            .map_err(|e| e.to_string())?;
+        reader
+            .not_recorded(from_us, to_us)
+            .map_err(|e| e.to_string())
+    };
+    let result = tf_scenarios::run(
+        &pack,
+        active,
+        &candidate,
+        &registered,
+        unix_micros(),
+        &mut recorded,
+        go_on,
+    )
+    .map_err(fail)?;
+    Ok((name, result))
+}
+
+/// The keys the bundles' tenants registered themselves (a tenant neither lists is denied
+/// before its keys matter).
+pub fn registrations(keystore: &KeyStore, bundles: &[&Bundle]) -> Result<Registrations, String> {
+    let mut tenants: Vec<String> = bundles
+        .iter()
+        .flat_map(|b| b.content.tenants.iter().map(|t| t.id.clone()))
+        .collect();
+    tenants.sort();
+    tenants.dedup();
+    let loaded = keystore
+        .registered_by(&tenants)
+        .map_err(|e| e.to_string())?;
+    let mut registered = Registrations::default();
+    for (key, owners) in &loaded.keys {
+        for owner in owners {
+            registered.add(owner, key.id);
+        }
+    }
+    Ok(registered)
+}
+
+/// The calling thread's CPU time, seconds.
+fn thread_cpu_seconds() -> f64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given and reads nothing else.
+    #[allow(unsafe_code)]
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0;
+    if ok {
+        now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+    } else {
+        0.0
+    }
+}
+
+/// SCHED_IDLE: the scheduler's thread runs only on a core nothing else wants, so packs never
+/// take CPU from the shards, the ledger or the admin server.
+fn idle_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_setscheduler reads the param it is given; 0 is the calling thread.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if result != 0 {
+        tracing::info!("the scenario scheduler keeps the normal priority (SCHED_IDLE refused)");
+    }
+}

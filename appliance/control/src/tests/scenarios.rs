@@ -1,0 +1,95 @@
+//! The scenario scheduler's night over a real decision log file: every built-in pack runs
+//! against the bundle in force and leaves a result; a night past its CPU budget records the
+//! packs it stopped as not finished.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use tf_decisions::DecisionLog;
+use tf_seam::{ActivePolicy, Board};
+
+use super::{author, repo};
+use crate::scenarios::{BUILT_IN_PACKS, ScenarioPlan, run_night};
+
+fn plan(dir: &std::path::Path, cpu_seconds: u64) -> ScenarioPlan {
+    let files = tf_bundles::BundleFiles::from_dir(&repo().join("docs/examples/bundle"))
+        .expect("example bundle");
+    let info = tf_bundles::BuildInfo {
+        revision: 3,
+        author: "policy team".into(),
+        note: "in force".into(),
+        tickets: vec![],
+        created_unix_s: 1_795_000_000,
+        republishes: None,
+    };
+    let bundle = tf_bundles::build(files, info, &mut author(3), &tf_engine::Limits::DEFAULT)
+        .expect("builds");
+    let board = Arc::new(Board::new(1));
+    board.publish_policy(Arc::new(ActivePolicy::promoted(Arc::new(bundle))));
+    let state = tf_state::State::open_or_init(&dir.join("state"), &["localhost".into()])
+        .expect("a state directory");
+    ScenarioPlan {
+        packs: BUILT_IN_PACKS
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect(),
+        dir: None,
+        schedule: "30 2 * * *".parse().expect("cron"),
+        decisions: dir.join("decisions.sqlite"),
+        board,
+        keystore: tf_state::KeyStore::new(&state),
+        cpu_seconds,
+    }
+}
+
+#[test]
+fn a_night_runs_every_pack_and_keeps_each_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = plan(dir.path(), 900);
+    let log = DecisionLog::open(&plan.decisions).expect("log");
+    run_night(&plan, &log, 42, &AtomicBool::new(false));
+    let runs = log.runs_since(0, true).expect("runs");
+    let names: Vec<&str> = runs.iter().map(|r| r.pack.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "acme-cap-halved",
+            "acme-p0-audits",
+            "acme-quota-lowered",
+            "drop-globex",
+            "surge-three-times"
+        ]
+    );
+    assert!(runs.iter().all(|r| r.slot_us == 42));
+    let surge = runs
+        .iter()
+        .find(|r| r.pack == "surge-three-times")
+        .expect("surge");
+    assert!(surge.passed && surge.decisions > 1_000_000, "{surge:?}");
+    // With nothing recorded yet, a pack over the recorded window cannot bound its drift.
+    let halved = runs
+        .iter()
+        .find(|r| r.pack == "acme-cap-halved")
+        .expect("halved");
+    assert!(!halved.passed && halved.decisions == 0, "{halved:?}");
+    assert!(
+        halved.result.contains("\"expectations\""),
+        "{}",
+        halved.result
+    );
+}
+
+#[test]
+fn a_night_past_its_cpu_budget_records_the_packs_it_stopped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = plan(dir.path(), 1);
+    let log = DecisionLog::open(&plan.decisions).expect("log");
+    run_night(&plan, &log, 7, &AtomicBool::new(false));
+    let runs = log.runs_since(0, true).expect("runs");
+    let surge = runs
+        .iter()
+        .find(|r| r.pack == "surge-three-times")
+        .expect("surge");
+    assert!(!surge.passed, "{surge:?}");
+    assert!(surge.result.contains("CPU budget"), "{}", surge.result);
+}

@@ -1,0 +1,121 @@
+//! The scenario scheduler's runs, in the decision log's file: one row per pack and run, kept
+//! 90 days, and the last schedule slot acted on (so a restart neither repeats nor loses one).
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::store::{DecisionLog, LogError};
+
+/// One pack's run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunRow {
+    /// The pack.
+    pub pack: String,
+    /// The slot it ran for (0: run by hand).
+    pub slot_us: u64,
+    /// When it started, Unix microseconds.
+    pub started_us: u64,
+    /// When it finished.
+    pub finished_us: u64,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// Decisions judged.
+    pub decisions: u64,
+    /// Flips.
+    pub flips: u64,
+    /// The drift's upper bound, a fraction.
+    pub upper_bound: f64,
+    /// The whole result (JSON), or why the pack did not run.
+    pub result: String,
+}
+
+impl DecisionLog {
+    /// Stores a run.
+    pub fn record_run(&self, run: &RunRow) -> Result<(), LogError> {
+        self.connection()
+            .execute(
+                "INSERT INTO scenario_runs (pack, slot_us, started_us, finished_us, passed, \
+                 decisions, flips, upper_bound, result) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    run.pack,
+                    run.slot_us as i64,
+                    run.started_us as i64,
+                    run.finished_us as i64,
+                    run.passed,
+                    run.decisions as i64,
+                    run.flips as i64,
+                    run.upper_bound,
+                    run.result,
+                ],
+            )
+            .map_err(self.storage())?;
+        Ok(())
+    }
+
+    /// Every run since `from_us`, oldest first (the result's JSON left out: `with_result`).
+    pub fn runs_since(&self, from_us: u64, with_result: bool) -> Result<Vec<RunRow>, LogError> {
+        let mut select = self
+            .connection()
+            .prepare(
+                "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
+                 upper_bound, CASE WHEN ?2 THEN result ELSE '' END FROM scenario_runs \
+                 WHERE started_us >= ?1 ORDER BY started_us, id",
+            )
+            .map_err(self.storage())?;
+        let rows = select
+            .query_map(
+                params![from_us.min(i64::MAX as u64) as i64, with_result],
+                |row| {
+                    Ok(RunRow {
+                        pack: row.get(0)?,
+                        slot_us: row.get::<_, i64>(1)? as u64,
+                        started_us: row.get::<_, i64>(2)? as u64,
+                        finished_us: row.get::<_, i64>(3)? as u64,
+                        passed: row.get(4)?,
+                        decisions: row.get::<_, i64>(5)? as u64,
+                        flips: row.get::<_, i64>(6)? as u64,
+                        upper_bound: row.get(7)?,
+                        result: row.get(8)?,
+                    })
+                },
+            )
+            .map_err(self.storage())?;
+        rows.collect::<Result<_, _>>().map_err(self.storage())
+    }
+
+    /// Deletes runs started before `before_us`; returns how many.
+    pub fn prune_runs(&self, before_us: u64) -> Result<u64, LogError> {
+        self.connection()
+            .execute(
+                "DELETE FROM scenario_runs WHERE started_us < ?1",
+                params![before_us.min(i64::MAX as u64) as i64],
+            )
+            .map(|n| n as u64)
+            .map_err(self.storage())
+    }
+
+    /// The last slot the schedule `schedule` acted on.
+    pub fn last_slot(&self, schedule: &str) -> Result<Option<u64>, LogError> {
+        self.connection()
+            .query_row(
+                "SELECT slot_us FROM scenario_slots WHERE schedule = ?1",
+                [schedule],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|slot| slot.map(|s| s as u64))
+            .map_err(self.storage())
+    }
+
+    /// Stores the last slot the schedule `schedule` acted on.
+    pub fn set_last_slot(&self, schedule: &str, slot_us: u64) -> Result<(), LogError> {
+        self.connection()
+            .execute(
+                "INSERT INTO scenario_slots (schedule, slot_us) VALUES (?1, ?2) \
+                 ON CONFLICT (schedule) DO UPDATE SET slot_us = excluded.slot_us",
+                params![schedule, slot_us as i64],
+            )
+            .map_err(self.storage())?;
+        Ok(())
+    }
+}
