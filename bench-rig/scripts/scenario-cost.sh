@@ -45,12 +45,13 @@ done
 
 promote() { # dir binary admin
   local dir=$1 bin=$2 admin=$3
-  "$bin" bundle build "$out/bundle" --revision 1 --author bench --note "scenario cost" \
+  "$bin" bundle build "$scenario_bundle" --revision 1 --author bench --note "scenario cost" \
     --out "$dir/bundle.tar.gz" --state-dir "$dir/state" >/dev/null
   "$bin" ctl promote "$dir/bundle.tar.gz" --admin "http://$admin" --state-dir "$dir/state" >/dev/null
 }
 export -f promote
-export out
+# interleaved-pairs.sh has an $out of its own.
+export scenario_bundle="$out/bundle"
 A_SETUP=promote B_SETUP=promote A_CONFIG=$'[scenarios]\nenabled = false' \
 B_CONFIG=$'[scenarios]\nschedule = "* * * * *"\ndir = "'"$out/packs"$'"\ncpu_seconds = 86400' \
 PAIRS_OUT="$out/pairs" \
