@@ -202,7 +202,11 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
         settled as u64, allowed,
         "every admitted request was settled"
     );
-    let replayed = replay(&events, &Terms::of(&opened), &Registrations::default());
+    let replayed = replay(
+        &events,
+        &Terms::promoted(&opened),
+        &Registrations::default(),
+    );
     assert_eq!(replayed.len(), decisions.len());
     let differing: Vec<String> = decisions
         .iter()

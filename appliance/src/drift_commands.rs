@@ -80,7 +80,7 @@ fn replay_both(
     judging: Judging,
     feed: impl FnOnce(&mut Drift<'_, '_>) -> Result<(), String>,
 ) -> Result<tf_drift::Report, String> {
-    let (before, after) = (Terms::of(baseline), Terms::of(candidate));
+    let (before, after) = (Terms::promoted(baseline), Terms::of(candidate));
     let mut drift = Drift::new(&before, &after, registered, judging);
     feed(&mut drift)?;
     Ok(drift.finish())
@@ -142,8 +142,12 @@ fn judge_sample(
         not_replayed,
     };
     replay_both(&baseline, candidate, &registered, judging, |drift| {
-        sample::sample_events(file(path)?, &opened, |event| drift.feed(&event))
-            .map_err(|e| format!("{}: {e}", path.display()))
+        sample::sample_events(
+            || std::fs::File::open(path).map(std::io::BufReader::new),
+            &opened,
+            |event| drift.feed(&event),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))
     })
 }
 

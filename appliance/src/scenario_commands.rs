@@ -123,11 +123,13 @@ fn run_packs(
                 .map_err(|e| format!("{}: {e}", path.display()))?,
         };
         let registered = registrations(&state, &[&active, &candidate])?;
-        let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event)| {
-            let log = DecisionLog::open_read(&log_path).map_err(|e| e.to_string())?;
-            log.scan(from_us, to_us, each).map_err(|e| e.to_string())?;
-            log.not_recorded(from_us, to_us).map_err(|e| e.to_string())
-        };
+        let mut recorded =
+            |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event) -> bool| {
+                let log = DecisionLog::open_read(&log_path).map_err(|e| e.to_string())?;
+                log.scan_while(from_us, to_us, each)
+                    .map_err(|e| e.to_string())?;
+                log.not_recorded(from_us, to_us).map_err(|e| e.to_string())
+            };
         let result = tf_scenarios::run(
             &pack,
             &active,

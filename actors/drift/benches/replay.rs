@@ -112,12 +112,12 @@ fn guard(c: &mut Criterion) {
         })
     });
     group.bench_function("replay 1M", |b| {
-        b.iter(|| replay(black_box(&events), &Terms::of(&baseline), &none))
+        b.iter(|| replay(black_box(&events), &Terms::promoted(&baseline), &none))
     });
     // What the command does once the blocks are read: decode, replay twice, compare.
     group.bench_function("judge 1M from blocks", |b| {
         b.iter(|| {
-            let (before, after) = (Terms::of(&baseline), Terms::of(&candidate));
+            let (before, after) = (Terms::promoted(&baseline), Terms::of(&candidate));
             let mut drift = Drift::new(
                 &before,
                 &after,

@@ -276,6 +276,8 @@ impl BlockWriter {
     }
 
     fn string(&mut self, text: &str) -> u32 {
+        // Cedar ids have no length limit; the log keeps what a reader accepts.
+        let text = clip(text, MAX_STRING);
         if let Some(index) = self.strings.get(text) {
             return *index;
         }
@@ -293,6 +295,18 @@ impl BlockWriter {
         }
         index
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn outcome_tag<P>(outcome: &Outcome<P>) -> (u8, u8) {

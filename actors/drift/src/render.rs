@@ -90,8 +90,13 @@ pub fn text(report: &Report) -> String {
     for group in report.groups.iter().take(GROUPS_SHOWN) {
         let _ = writeln!(
             out,
-            "\n{} × {} · tenant {} · purpose {} · {} · decided by {}",
-            group.count, group.change, group.tenant, group.purpose, group.class, group.decided_by
+            "\n{} × {} · tenant {} · purpose {:?} · {} · decided by {}",
+            group.count,
+            group.change,
+            clean(&group.tenant),
+            clean(&group.purpose),
+            group.class,
+            clean(&group.decided_by)
         );
         let _ = writeln!(
             out,
@@ -109,10 +114,10 @@ pub fn text(report: &Report) -> String {
                 out,
                 "  e.g. {} {}{}: {} → {}",
                 time(example.at_us),
-                example.kind,
+                clean(&example.kind),
                 key,
-                or_dash(&example.before),
-                or_dash(&example.after)
+                clean(or_dash(&example.before)),
+                clean(or_dash(&example.after))
             );
         }
     }
@@ -159,8 +164,8 @@ pub fn markdown(report: &Report) -> String {
                 "| {} | {} | `{}` | `{}` | {} | {} | {} | {} |",
                 group.count,
                 group.change,
-                group.tenant,
-                group.purpose,
+                escape(&group.tenant),
+                escape(&group.purpose),
                 group.class,
                 escape(&group.decided_by),
                 time(group.first_us),
@@ -185,7 +190,16 @@ fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
-/// Keeps table cells whole: a `|` would end the cell.
+/// Keeps table cells whole and the comment's structure the report's: a `|` would end the
+/// cell, a backtick a code span, a line break the row. Partners choose purposes.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|")
+    clean(text).replace('|', "\\|").replace('`', "'")
+}
+
+/// What a partner chose (a purpose) printed without control characters, which could move a
+/// terminal's cursor or break a line.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

@@ -74,6 +74,9 @@ pub struct Replayer<'t, 'b> {
     /// Admission buckets start full with each run.
     buckets: HashMap<(u64, Arc<str>), TokenBucket>,
     pending: HashMap<(u64, u16, u64), Pending>,
+    /// The newest run seen: a restart loses the reservations of requests in verification (the
+    /// appliance restores budgets from the ledger's charges), so they are released here.
+    run: u64,
     none: Arc<str>,
 }
 
@@ -87,6 +90,7 @@ impl<'t, 'b> Replayer<'t, 'b> {
             budgets: HashMap::new(),
             buckets: HashMap::new(),
             pending: HashMap::new(),
+            run: 0,
             none: Arc::from(""),
         }
     }
@@ -98,6 +102,9 @@ impl<'t, 'b> Replayer<'t, 'b> {
 
     /// The answer these terms give `decision`, with its effect on budgets and buckets.
     pub fn decide(&mut self, decision: &Decision) -> Replayed {
+        if decision.run > self.run {
+            self.new_run(decision.run);
+        }
         let answer = |answer, why: Arc<str>| Replayed { answer, why };
         if decision.outcome == Outcome::Busy(Busy::Ingress) {
             return answer(
@@ -113,7 +120,7 @@ impl<'t, 'b> Replayer<'t, 'b> {
             return answer(Answer::Denied, policies);
         }
         if let Some(key) = decision.key {
-            let known = if decision.revision == self.terms.revision {
+            let known = if self.terms.promoted && decision.revision == self.terms.revision {
                 decision.key_known
             } else {
                 self.terms.in_registry(&key) || self.registered.has(&decision.tenant, key)
@@ -179,6 +186,25 @@ impl<'t, 'b> Replayer<'t, 'b> {
             );
         }
         answer(Answer::Allowed, policies)
+    }
+
+    /// Releases the reservations of requests still in verification when the appliance
+    /// restarted (their settlements never came).
+    fn new_run(&mut self, run: u64) {
+        self.run = run;
+        let lost: Vec<_> = self
+            .pending
+            .keys()
+            .filter(|(r, _, _)| *r < run)
+            .copied()
+            .collect();
+        for key in lost {
+            if let Some(pending) = self.pending.remove(&key)
+                && let Some(budget) = self.budgets.get_mut(&pending.tenant)
+            {
+                budget.release(&pending.purpose, pending.class, pending.cost);
+            }
+        }
     }
 
     /// Settles a request the record verified, if these terms admitted it.

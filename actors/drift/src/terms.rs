@@ -24,6 +24,10 @@ pub struct TenantTerms {
 pub struct Terms<'b> {
     /// The bundle's revision.
     pub revision: u64,
+    /// Whether the bundle is one this appliance promoted, so its revision names it: decisions
+    /// recorded under that revision then tell which keys the tenant could use. A candidate's
+    /// revision names nothing (a CI job builds it at any revision).
+    pub promoted: bool,
     /// The bundle's hash.
     pub hash: String,
     bundle: &'b Bundle,
@@ -43,7 +47,16 @@ pub struct PolicyAnswer {
 }
 
 impl<'b> Terms<'b> {
-    /// The terms of `bundle`.
+    /// The terms of a bundle this appliance promoted (the baseline): decisions recorded under
+    /// its revision were decided by it.
+    pub fn promoted(bundle: &'b Bundle) -> Self {
+        Terms {
+            promoted: true,
+            ..Terms::of(bundle)
+        }
+    }
+
+    /// The terms of `bundle`, a candidate: nothing recorded is taken as decided by it.
     pub fn of(bundle: &'b Bundle) -> Self {
         let content = &bundle.content;
         let tenants = content
@@ -60,6 +73,7 @@ impl<'b> Terms<'b> {
             .collect();
         Terms {
             revision: bundle.revision(),
+            promoted: false,
             hash: bundle.hash.clone(),
             bundle,
             tenants,

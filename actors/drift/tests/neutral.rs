@@ -67,7 +67,7 @@ fn traffic() -> Vec<Event> {
     let baseline = bundle(1, &[]);
     let answers = replay(
         &recorder.events,
-        &Terms::of(&baseline),
+        &Terms::promoted(&baseline),
         &Registrations::default(),
     );
     let mut fixed = Recorder::new();
@@ -140,7 +140,11 @@ fn neutral_candidates() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
 fn neutral_candidates_all_pass() {
     let events = traffic();
     let baseline = bundle(1, &[]);
-    let before = replay(&events, &Terms::of(&baseline), &Registrations::default());
+    let before = replay(
+        &events,
+        &Terms::promoted(&baseline),
+        &Registrations::default(),
+    );
     assert!(
         before
             .iter()

@@ -74,7 +74,7 @@ fn replay_under_the_deciding_bundle_gives_back_every_recorded_answer() {
     let terms_bundle = bundle(1, &[]);
     let replayed = replay(
         &events,
-        &Terms::of(&terms_bundle),
+        &Terms::promoted(&terms_bundle),
         &Registrations::default(),
     );
     assert_eq!(replayed.len(), decisions.len());
@@ -139,4 +139,90 @@ fn a_lower_quota_turns_the_excess_over_rate() {
     // the burst at the start.
     assert_eq!(report.flips, over);
     assert!((4_980..=5_000).contains(&over), "{over}");
+}
+
+#[test]
+fn a_candidate_at_the_recorded_revision_still_judges_keys_itself() {
+    // acme proved under a key it had registered; the record says the key was usable.
+    let mut recorder = Recorder::new();
+    let ask = Ask {
+        tenant: "acme",
+        purpose: "kyc",
+        class: DatasetClass::P1,
+        kind: "groth16-bn254",
+    };
+    recorder.push(ask, DAY_START_US + 3_600_000_000, 1, valid());
+    let key = tf_engine::KeyId([9; 32]);
+    for event in &mut recorder.events {
+        if let Event::Decided(decision) = event {
+            decision.key = Some(key);
+            decision.key_known = true;
+        }
+    }
+    let bundle_one = bundle(1, &[]);
+    let answer = |terms: &Terms<'_>, registered: &Registrations| {
+        replay(&recorder.events, terms, registered)[0].answer
+    };
+    let none = Registrations::default();
+    // The bundle that decided: the record's word stands.
+    assert_eq!(
+        answer(&Terms::promoted(&bundle_one), &none),
+        Answer::Allowed
+    );
+    // A candidate built at the same revision (a CI job's) is not the bundle that decided: the
+    // key is neither in its registry nor registered, so it is unknown...
+    assert_eq!(answer(&Terms::of(&bundle_one), &none), Answer::UnknownKey);
+    // ...unless acme registered it, which holds whatever bundle is in force.
+    let mut registered = Registrations::default();
+    registered.add("acme", key);
+    assert_eq!(
+        answer(&Terms::of(&bundle_one), &registered),
+        Answer::Allowed
+    );
+}
+
+#[test]
+fn a_restart_releases_what_was_reserved_for_requests_never_settled() {
+    // demo's cap: 5 units of P0 budget-demo per rolling minute. Five requests are admitted
+    // and the appliance stops before verifying them (no settlement); after the restart the
+    // ledger holds no charge for them, so the next request fits.
+    let ask = Ask {
+        tenant: "demo",
+        purpose: "budget-demo",
+        class: DatasetClass::P0,
+        kind: "bls-single",
+    };
+    let mut recorder = Recorder::new();
+    let start = DAY_START_US + 3_600_000_000;
+    for n in 0..6 {
+        recorder.push(ask, start + n * 1000, 1, valid());
+    }
+    // Keep the first five decisions without their settlements, and the sixth as run 2's.
+    let mut events: Vec<Event> = recorder
+        .events
+        .into_iter()
+        .filter(|e| matches!(e, Event::Decided(_)))
+        .collect();
+    if let Some(Event::Decided(last)) = events.last_mut() {
+        last.run = 2;
+        last.seq = 1;
+    }
+    let answers = replay(
+        &events,
+        &Terms::promoted(&bundle(1, &[])),
+        &Registrations::default(),
+    );
+    let last = answers.last().expect("six answers");
+    assert_eq!(last.answer, Answer::Allowed, "{answers:?}");
+    // Within one run the same five reservations do hold the cap.
+    if let Some(Event::Decided(last)) = events.last_mut() {
+        last.run = 1;
+        last.seq = 100;
+    }
+    let answers = replay(
+        &events,
+        &Terms::promoted(&bundle(1, &[])),
+        &Registrations::default(),
+    );
+    assert_eq!(answers.last().expect("six").answer, Answer::OverBudget);
 }

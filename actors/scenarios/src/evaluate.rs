@@ -34,8 +34,9 @@ pub struct PackResult {
 }
 
 /// Where a run's recorded traffic comes from: hands the events from `from_us` to `to_us` to
-/// `each` and returns how many decisions the period lacks.
-pub type Recorded<'a> = dyn FnMut(u64, u64, &mut dyn FnMut(Event)) -> Result<u64, String> + 'a;
+/// `each` until it returns `false`, and returns how many decisions the period lacks.
+pub type Recorded<'a> =
+    dyn FnMut(u64, u64, &mut dyn FnMut(Event) -> bool) -> Result<u64, String> + 'a;
 
 /// Events between two asks whether a run may go on.
 const EVENTS_PER_CHECK: u64 = 1 << 16;
@@ -61,7 +62,7 @@ pub fn run(
         }
         !*stopped
     };
-    let (before, after) = (Terms::of(active), Terms::of(candidate));
+    let (before, after) = (Terms::promoted(active), Terms::of(candidate));
     let reference = |b: &Bundle| BundleRef {
         revision: b.revision(),
         hash: b.hash.clone(),
@@ -83,9 +84,11 @@ pub fn run(
             // Events are handed over before the gap is known: judge with it filled in after.
             let mut drift = Drift::new(&before, &after, registered, judging(from_us, now_us, 0));
             let not_recorded = recorded(warm_from, now_us, &mut |event| {
-                if allowed(&mut stopped) {
+                let go = allowed(&mut stopped);
+                if go {
                     drift.feed(&event);
                 }
+                go
             })?;
             let mut report = drift.finish();
             report.sample.not_recorded = not_recorded;
@@ -176,7 +179,7 @@ fn expectations(pack: &Pack, report: &Report) -> Vec<Expectation> {
         report
             .groups
             .iter()
-            .filter(|g| g.tenant == tenant && g.to == answer)
+            .filter(|g| g.tenant == tenant && g.from == Answer::Allowed && g.to == answer)
             .map(|g| g.count)
             .sum()
     };

@@ -150,9 +150,10 @@ fn bad_packs_are_refused_with_the_field_named() {
 fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_holds() {
     let active = active();
     let none = Registrations::default();
-    let mut no_log = |_: u64, _: u64, _: &mut dyn FnMut(tf_drift::Event)| -> Result<u64, String> {
-        Err("no recorded traffic in this test".into())
-    };
+    let mut no_log = |_: u64,
+                      _: u64,
+                      _: &mut dyn FnMut(tf_drift::Event) -> bool|
+     -> Result<u64, String> { Err("no recorded traffic in this test".into()) };
     let lowered = pack("acme-quota-lowered");
     let candidate = apply(&active, &lowered.change, 0).expect("applies");
     let result = run(

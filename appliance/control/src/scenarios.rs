@@ -214,9 +214,9 @@ fn run_pack(
     };
     let registered = registrations(&plan.keystore, &[active, &candidate]).map_err(fail)?;
     let reader = DecisionLog::open_read(&plan.decisions).map_err(|e| fail(e.to_string()))?;
-    let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event)| {
+    let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event) -> bool| {
         reader
-            .scan(from_us, to_us, each)
+            .scan_while(from_us, to_us, each)
             .map_err(|e| e.to_string())?;
         reader
             .not_recorded(from_us, to_us)

@@ -28,8 +28,9 @@ pub const BUNDLE_FILE: &str = "bundle.tar.gz";
 pub const REGISTRATIONS_FILE: &str = "registrations.json";
 /// The blocks, framed, last in the archive.
 pub const BLOCKS_FILE: &str = "decisions.bin";
-/// The largest block read back.
-const MAX_BLOCK_BYTES: u32 = 64 << 20;
+/// The largest block read back: a block holds at most 4096 events of a few dozen bytes and
+/// a dictionary of strings of at most 4 KiB each.
+const MAX_BLOCK_BYTES: u32 = 8 << 20;
 /// The largest manifest, bundle or registrations file read back.
 const MAX_SMALL_FILE: u64 = 64 << 20;
 
@@ -134,7 +135,7 @@ pub fn write_sample(
             }
             blocks += 1;
             events += count as u64;
-            Ok(())
+            Ok(true)
         },
     )?;
     let not_recorded = log.not_recorded(parts.warm_from_us, parts.to_us)?;
@@ -256,24 +257,50 @@ pub fn open_sample(
     })
 }
 
-/// Hands `each` the events of the sample in `input` (the file [`open_sample`] opened), in
-/// order, one block in memory at a time; fails if the blocks are not the ones the manifest
-/// signed (so nothing handed over counts until this returns `Ok`).
-pub fn sample_events(
-    input: impl Read,
+/// Hands `each` the events of the sample that `open` opens (the file [`open_sample`] opened)
+/// within its blocks' period, in order, one block in memory at a time. The blocks' digest is
+/// checked against the signed manifest in a first pass that decodes nothing, so a forged or
+/// changed sample is refused before any of it is replayed.
+pub fn sample_events<R: Read>(
+    open: impl Fn() -> std::io::Result<R>,
     opened: &OpenedSample,
     mut each: impl FnMut(Event),
 ) -> Result<(), SampleError> {
     let manifest = &opened.manifest;
+    let signed = signed_file(manifest, BLOCKS_FILE)?.clone();
+    let (digest, bytes, count) = frames(open()?, |_, _, _| Ok(()))?;
+    if digest != signed.sha256 || bytes != signed.bytes || count != manifest.blocks {
+        return Err(invalid(&format!(
+            "{BLOCKS_FILE} is not the file the manifest signed"
+        )));
+    }
+    let period = manifest.warm_from_us..=manifest.to_us;
+    frames(open()?, |run, shard, data| {
+        let events = decode_block(run, shard, data).map_err(|e| invalid(&e.to_string()))?;
+        events
+            .into_iter()
+            .filter(|event| period.contains(&event.at_us()))
+            .for_each(&mut each);
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Reads the framed blocks of the sample in `input`, handing each to `each`; returns their
+/// digest (hex), bytes and count.
+fn frames(
+    input: impl Read,
+    mut each: impl FnMut(u64, u16, &[u8]) -> Result<(), SampleError>,
+) -> Result<(String, u64, u64), SampleError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(input));
     let mut entries = archive.entries()?;
     for skipped in [MANIFEST_FILE, BUNDLE_FILE, REGISTRATIONS_FILE] {
         entry(&mut entries, skipped)?;
     }
-    let signed = signed_file(manifest, BLOCKS_FILE)?.clone();
     let mut blocks = entry(&mut entries, BLOCKS_FILE)?;
     let (mut digest, mut bytes, mut count) = (Sha256::new(), 0u64, 0u64);
     let mut header = [0u8; FRAME_HEADER];
+    let mut data = Vec::new();
     while read_exact_or_end(&mut blocks, &mut header)? {
         let run = u64::from_le_bytes(header[0..8].try_into().expect("8 bytes"));
         let shard = u16::from_le_bytes(header[8..10].try_into().expect("2 bytes"));
@@ -281,24 +308,15 @@ pub fn sample_events(
         if len > MAX_BLOCK_BYTES {
             return Err(invalid("a block larger than any the appliance writes"));
         }
-        let mut data = vec![0u8; len as usize];
+        data.resize(len as usize, 0);
         blocks.read_exact(&mut data)?;
         digest.update(header);
         digest.update(&data);
         bytes += FRAME_HEADER as u64 + u64::from(len);
         count += 1;
-        let events = decode_block(run, shard, &data).map_err(|e| invalid(&e.to_string()))?;
-        events.into_iter().for_each(&mut each);
+        each(run, shard, &data)?;
     }
-    if hex::encode(digest.finalize()) != signed.sha256
-        || bytes != signed.bytes
-        || count != manifest.blocks
-    {
-        return Err(invalid(&format!(
-            "{BLOCKS_FILE} is not the file the manifest signed"
-        )));
-    }
-    Ok(())
+    Ok((hex::encode(digest.finalize()), bytes, count))
 }
 
 /// A frame's header: run (8 bytes), shard (2), block length (4), events (8), little-endian.

@@ -330,12 +330,12 @@ impl DecisionLog {
     }
 
     /// Hands `each` the blocks that reach into `from_us..=to_us`, in the order written: run,
-    /// shard, events held, encoded events.
+    /// shard, events held, encoded events; stops when it returns `Ok(false)`.
     pub fn blocks(
         &self,
         from_us: u64,
         to_us: u64,
-        mut each: impl FnMut(u64, u16, usize, &[u8]) -> std::io::Result<()>,
+        mut each: impl FnMut(u64, u16, usize, &[u8]) -> std::io::Result<bool>,
     ) -> Result<(), LogError> {
         let path = &self.path;
         let mut select = self
@@ -357,12 +357,15 @@ impl DecisionLog {
                 path: path.display().to_string(),
                 source: e.into(),
             })?;
-            each(run as u64, shard as u16, count as usize, data).map_err(|source| {
+            let go_on = each(run as u64, shard as u16, count as usize, data).map_err(|source| {
                 LogError::Create {
                     path: path.display().to_string(),
                     source,
                 }
             })?;
+            if !go_on {
+                break;
+            }
         }
         Ok(())
     }
@@ -375,18 +378,36 @@ impl DecisionLog {
         to_us: u64,
         mut each: impl FnMut(Event),
     ) -> Result<(), LogError> {
+        self.scan_while(from_us, to_us, |event| {
+            each(event);
+            true
+        })
+    }
+
+    /// [`DecisionLog::scan`], stopping (at the end of a block) once `each` returns `false`.
+    pub fn scan_while(
+        &self,
+        from_us: u64,
+        to_us: u64,
+        mut each: impl FnMut(Event) -> bool,
+    ) -> Result<(), LogError> {
         let mut damaged = None;
         self.blocks(from_us, to_us, |run, shard, _, data| {
+            let mut go_on = true;
             match decode_block(run, shard, data) {
-                Ok(events) => events
-                    .into_iter()
-                    .filter(|event| (from_us..=to_us).contains(&event.at_us()))
-                    .for_each(&mut each),
+                Ok(events) => {
+                    for event in events {
+                        if (from_us..=to_us).contains(&event.at_us()) {
+                            go_on &= each(event);
+                        }
+                    }
+                }
                 Err(error) => {
                     damaged.get_or_insert(error);
+                    go_on = false;
                 }
             }
-            Ok(())
+            Ok(go_on)
         })?;
         match damaged {
             Some(source) => Err(LogError::Block {

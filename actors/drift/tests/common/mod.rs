@@ -140,7 +140,7 @@ pub fn judge(
 ) -> tf_drift::Report {
     let none = tf_drift::Registrations::default();
     let (before, after) = (
-        tf_drift::Terms::of(baseline),
+        tf_drift::Terms::promoted(baseline),
         tf_drift::Terms::of(candidate),
     );
     let reference = |b: &Bundle| tf_drift::BundleRef {
