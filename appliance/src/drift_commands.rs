@@ -51,7 +51,7 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
     let baseline = stored_bundle(&state, args.against)?;
     let to_us = tf_seam::clock::unix_micros();
     let from_us = to_us.saturating_sub(window_us);
-    let warm_from = warm_from(&[&baseline, &candidate], from_us);
+    let warm_from = tf_scenarios::warm_from(&[&baseline, &candidate], from_us);
     let log = DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
     let registered = registrations(&state, &[&baseline, &candidate])?;
     let not_recorded = log
@@ -265,7 +265,7 @@ fn export(
     let parts = sample::SampleParts {
         from_us,
         to_us,
-        warm_from_us: warm_from(&[&bundle], from_us),
+        warm_from_us: tf_scenarios::warm_from(&[&bundle], from_us),
         bundle_archive: &archive,
         revision,
         bundle_hash: &bundle.hash,
@@ -307,19 +307,6 @@ pub(crate) fn open_state(
     let config = Config::load_or_default(config).map_err(|e| e.to_string())?;
     let root = State::resolve(state_dir.or(config.server.state_dir.clone()));
     State::open_existing(&root).map_err(|e| e.to_string())
-}
-
-/// Budgets stand where earlier decisions left them: replay from as far back as the longest
-/// cap window of these bundles needs.
-fn warm_from(bundles: &[&Bundle], from_us: u64) -> u64 {
-    bundles
-        .iter()
-        .flat_map(|b| b.content.tenants.iter())
-        .flat_map(|t| t.caps.iter().filter_map(|c| c.spec()))
-        .map(|cap| cap.window.counts_since(from_us))
-        .min()
-        .unwrap_or(from_us)
-        .min(from_us)
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
