@@ -64,7 +64,7 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
         to_us,
         tolerance,
         not_recorded,
-        not_replayed: not_replayed(&baseline, &candidate),
+        notes: weight_changes(&baseline, &candidate),
     };
     replay_both(&baseline, &candidate, &registered, judging, |drift| {
         log.scan(warm_from, to_us, |event| drift.feed(&event))
@@ -124,9 +124,9 @@ fn judge_sample(
             registered.add(tenant, tf_engine::KeyId(id));
         }
     }
-    let mut not_replayed = not_replayed(&baseline, candidate);
+    let mut notes = weight_changes(&baseline, candidate);
     if !opened.signer_named {
-        not_replayed.push(format!(
+        notes.push(format!(
             "the sample was checked against the key it names itself ({}): pass --public-key \
              to check it is your appliance's",
             manifest.appliance_key_id
@@ -139,7 +139,7 @@ fn judge_sample(
         to_us: manifest.to_us,
         tolerance,
         not_recorded: manifest.not_recorded,
-        not_replayed,
+        notes,
     };
     replay_both(&baseline, candidate, &registered, judging, |drift| {
         sample::sample_events(
@@ -359,7 +359,7 @@ fn reference(bundle: &Bundle) -> BundleRef {
 }
 
 /// What differs between the bundles that admission replay does not judge.
-fn not_replayed(baseline: &Bundle, candidate: &Bundle) -> Vec<String> {
+fn weight_changes(baseline: &Bundle, candidate: &Bundle) -> Vec<String> {
     let weights = |b: &Bundle| -> HashMap<String, usize> {
         b.content
             .tenants

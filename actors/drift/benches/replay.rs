@@ -135,7 +135,7 @@ fn guard(c: &mut Criterion) {
                     to_us: u64::MAX,
                     tolerance: 0.005,
                     not_recorded: 0,
-                    not_replayed: vec![],
+                    notes: vec![],
                 },
             );
             for block in &encoded {

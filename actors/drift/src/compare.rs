@@ -129,8 +129,9 @@ pub struct Report {
     pub changes: Vec<ChangeCount>,
     /// Flips grouped, most first.
     pub groups: Vec<FlipGroup>,
-    /// What differs between the bundles that replay does not judge (weights).
-    pub not_replayed: Vec<String>,
+    /// What the report cannot judge or vouch for: weight changes, a sample checked only
+    /// against the key it names itself.
+    pub notes: Vec<String>,
     /// Each tenant's answers in the window under both bundles.
     pub tenants: Vec<TenantTally>,
 }
@@ -177,8 +178,8 @@ pub struct Judging {
     /// Decisions the log could not record in the period read (known before the events are
     /// read: the log counts them per block).
     pub not_recorded: u64,
-    /// What replay does not judge.
-    pub not_replayed: Vec<String>,
+    /// What the report cannot judge or vouch for.
+    pub notes: Vec<String>,
 }
 
 /// The change from `from` to `to` in words.
@@ -389,7 +390,7 @@ impl Judge {
             judgement,
             changes,
             groups,
-            not_replayed: self.judging.not_replayed,
+            notes: self.judging.notes,
             tenants: self.tenants.into_values().collect(),
         }
     }

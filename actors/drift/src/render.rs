@@ -128,8 +128,8 @@ pub fn text(report: &Report) -> String {
             report.groups.len() - GROUPS_SHOWN
         );
     }
-    for note in &report.not_replayed {
-        let _ = writeln!(out, "\nnot replayed: {note}");
+    for note in &report.notes {
+        let _ = writeln!(out, "\nnote: {note}");
     }
     out
 }
@@ -180,8 +180,8 @@ pub fn markdown(report: &Report) -> String {
             );
         }
     }
-    for note in &report.not_replayed {
-        let _ = writeln!(out, "\n_Not replayed: {}_", escape(note));
+    for note in &report.notes {
+        let _ = writeln!(out, "\n_Note: {}_", escape(note));
     }
     out
 }

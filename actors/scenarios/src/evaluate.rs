@@ -74,7 +74,7 @@ pub fn run(
         to_us,
         tolerance: pack.expect.max_drift_percent.unwrap_or(100.0) / 100.0,
         not_recorded,
-        not_replayed: Vec::new(),
+        notes: Vec::new(),
     };
     let report = match &pack.traffic {
         Traffic::Recorded { window } => {

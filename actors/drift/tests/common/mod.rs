@@ -158,7 +158,7 @@ pub fn judge(
             to_us: u64::MAX,
             tolerance,
             not_recorded: 0,
-            not_replayed: vec![],
+            notes: vec![],
         },
     );
     for event in events {
