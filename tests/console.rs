@@ -717,6 +717,21 @@ fn in_chromium_an_sre_adds_a_local_endpoint_whose_receiver_gets_each_receipt_onc
             format!("it has {:?}, not {made:?}: {log}\n{served}", recorded())
         },
     );
+    // A batch's receipts are on disk before its message's line: wait for the lines to cover
+    // every receipt before counting the messages.
+    let carried = || -> u64 {
+        receiver
+            .lines("messages.jsonl")
+            .iter()
+            .map(|line| line["receipts"].as_u64().expect("receipts"))
+            .sum()
+    };
+    wait_for(
+        "the receiver's message lines to cover each receipt",
+        Duration::from_secs(30),
+        || carried() == made.len() as u64,
+        || receiver.log(),
+    );
     let messages = receiver.lines("messages.jsonl").len() as u64;
     assert!((1..=3).contains(&messages), "{}", receiver.log());
 
