@@ -1011,3 +1011,72 @@ fn in_chromium_an_auditor_finds_a_known_receipt_and_a_bad_address_leads_back() {
     assert!(head.contains("text/html"), "{head}");
     assert!(page.contains("href=\"/console\""), "{page}");
 }
+
+#[test]
+fn in_chromium_a_viewer_sees_last_nights_packs_with_a_chart_each() {
+    let mut server = Server::start(&config(), &[], &[]);
+    // Three nights of one pack, the last failing, and one night of another, stored while
+    // the appliance is stopped, as the scheduler stores them.
+    assert!(server.terminate().success(), "{}", server.log());
+    {
+        let log = tf_decisions::DecisionLog::open(&server.state_path("decisions.sqlite"))
+            .expect("the decision log");
+        let now_us = tf_seam::clock::unix_micros();
+        let day_us = 86_400_000_000;
+        let night = |pack: &str, ago: u64, passed: bool, bound: f64| tf_decisions::RunRow {
+            pack: pack.to_owned(),
+            slot_us: now_us - ago * day_us,
+            started_us: now_us - ago * day_us,
+            finished_us: now_us - ago * day_us + 1_000_000,
+            passed,
+            decisions: 5_000,
+            flips: (bound * 5_000.0) as u64,
+            upper_bound: bound,
+            result: serde_json::json!({
+                "expectations": [
+                    { "what": "drift below 1 %", "held": passed, "detail": format!("{bound}") },
+                ],
+            })
+            .to_string(),
+        };
+        for run in [
+            night("drop-globex", 2, true, 0.002),
+            night("drop-globex", 1, true, 0.004),
+            night("drop-globex", 0, false, 0.02),
+            night("surge <x>", 0, true, 0.001),
+        ] {
+            log.record_run(&run).expect("stored");
+        }
+    }
+    server.start_again();
+    let base = format!("http://{}", server.admin_address());
+    let browser = Browser::start();
+    browser.go(&format!("{base}/console"));
+    browser.type_into("#token", "viewer-token");
+    browser.click("#login");
+    browser.wait_for_text("h1", "Overview");
+    browser.click("header a[href=\"/console/scenarios\"]");
+    browser.wait_for_text("h1", "Scenario packs");
+
+    let cell = |row: usize, class: &str| {
+        browser
+            .text(&format!("tr#pack-{row} td.{class}"))
+            .unwrap_or_default()
+    };
+    assert_eq!(browser.attribute("tr#pack-0", "data-pack"), "drop-globex");
+    assert_eq!(cell(0, "status"), "failed");
+    assert_eq!(cell(0, "drift"), "2.000%");
+    assert_eq!(cell(0, "since-last"), "+1.600");
+    assert_eq!(cell(1, "name"), "surge <x>");
+    assert_eq!(cell(1, "status"), "passed");
+    assert!(
+        browser
+            .text("#chart-0 li.failed")
+            .unwrap_or_default()
+            .starts_with("drift below 1 %"),
+        "the failed expectation is listed"
+    );
+    assert_eq!(browser.attribute("#nights-0", "data-nights"), "3");
+    assert_eq!(browser.count("#nights-0 circle.failed-night"), 1);
+    assert_eq!(browser.attribute("#nights-1", "data-nights"), "1");
+}

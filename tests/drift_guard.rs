@@ -323,6 +323,29 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     );
     let (code, _, err) = job("one", &"00".repeat(32));
     assert_eq!(code, 2, "another appliance's key: {err}");
+    // An approver lets the blocked change through: the comment says who and why.
+    let run = Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/ci/drift-guard.sh"),
+    )
+    .arg(dir.join("two"))
+    .arg(&sample)
+    .arg(&public_key)
+    .arg(dir.join("overridden.md"))
+    .env("APPLIANCE", env!("CARGO_BIN_EXE_appliance"))
+    .env("DRIFT_OVERRIDE_BY", "Dana Approver")
+    .env(
+        "DRIFT_OVERRIDE_REASON",
+        "globex leaves at the end of the month",
+    )
+    .output()
+    .expect("the job script runs");
+    let comment = std::fs::read_to_string(dir.join("overridden.md")).unwrap_or_default();
+    assert_eq!(run.status.code(), Some(0), "{comment}");
+    assert!(
+        comment
+            .contains("OVERRIDDEN by Dana Approver (globex leaves at the end of the month): BLOCK"),
+        "{comment}"
+    );
 
     // The same change as a scenario pack (docs/examples/scenarios/drop-globex.toml), run by
     // hand: globex's requests flip to denied, acme's and demo's never are.
@@ -365,5 +388,76 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
         Some(2),
         "{}",
         String::from_utf8_lossy(&run.stdout)
+    );
+
+    // Against the live appliance: `ctl drift` judges on its own log, and a promotion of a
+    // bundle it blocked is refused until an approver overrides it, whose name the timeline
+    // then keeps.
+    server.start_again();
+    let admin = format!("http://{}", server.admin_address());
+    let token = dir.join("author.token");
+    std::fs::write(&token, "author-token\n").expect("token file");
+    let ctl = |args: &[&str]| {
+        let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+            .env_remove("TF_ADMIN_URL")
+            .env_remove("TF_ADMIN_TOKEN")
+            .args(["ctl", "--admin", &admin, "--token-file"])
+            .arg(&token)
+            .args(args)
+            .output()
+            .expect("appliance ctl runs");
+        (
+            run.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&run.stdout).into_owned(),
+            String::from_utf8_lossy(&run.stderr).into_owned(),
+        )
+    };
+    let dropped_path = dropped.to_str().expect("utf-8 path");
+    let (code, out, err) = ctl(&["drift", dropped_path, "--window", "1d", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let reply: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(reply["passes"], false);
+    assert_eq!(reply["judgement"], "block");
+    assert_eq!(reply["flips"], expected, "{out}");
+    assert_eq!(reply["decisions"], decisions.len() as u64);
+    let (code, out, err) = ctl(&["promote", dropped_path]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("drift guard did not pass"), "{err}");
+    let (code, out, err) = ctl(&[
+        "drift",
+        dropped_path,
+        "--window",
+        "1d",
+        "--override-by",
+        "Dana Approver",
+        "--reason",
+        "globex leaves at the end of the month",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("OVERRIDDEN by Dana Approver"), "{out}");
+    let (code, out, err) = ctl(&["promote", dropped_path]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = ctl(&["timeline", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let timeline: Value = serde_json::from_str(&out).expect("JSON");
+    let last = timeline["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .expect("an entry");
+    assert_eq!(last["to_revision"], 2);
+    assert_eq!(last["drift"]["overridden_by"], "Dana Approver");
+    assert_eq!(
+        last["drift"]["override_reason"],
+        "globex leaves at the end of the month"
+    );
+    assert_eq!(last["drift"]["checked"]["judgement"], "block");
+    assert_eq!(
+        last["drift"]["checked"]["decisions"],
+        decisions.len() as u64
+    );
+    let (_, out, _) = ctl(&["timeline"]);
+    assert!(
+        out.contains("[drift guard block: up to") && out.contains("overridden by Dana Approver"),
+        "{out}"
     );
 }

@@ -1,14 +1,14 @@
 //! `appliance bundle drift`: what a candidate bundle would change for recorded traffic.
 
-use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
 
 use tf_bundles::{Bundle, BundleFiles};
 use tf_config::Config;
+use tf_control::drift::{Asked, LiveLog, judge_live, reference, replay_both, weight_changes};
 use tf_decisions::{DecisionLog, sample};
-use tf_drift::{BundleRef, Drift, Judgement, Judging, Registrations, Terms, render};
+use tf_drift::{Judgement, Judging, Registrations, render};
 use tf_ledger::{Ledger, SqliteLedger};
 use tf_state::{KeyStore, State, layout};
 
@@ -17,7 +17,14 @@ use crate::output;
 
 /// Runs `appliance bundle drift`.
 pub fn drift(args: DriftArgs) -> ExitCode {
-    match judge(&args) {
+    let judged = args.approval.approval().and_then(|approval| {
+        let mut report = judge(&args)?;
+        if let Some(approval) = approval {
+            report.overrule(approval);
+        }
+        Ok(report)
+    });
+    match judged {
         Ok(report) => {
             let printed = match args.format {
                 DriftFormat::Text => render::text(&report),
@@ -28,6 +35,7 @@ pub fn drift(args: DriftArgs) -> ExitCode {
             };
             output::line(printed.trim_end());
             match report.judgement {
+                _ if report.passes() => ExitCode::SUCCESS,
                 Judgement::Pass => ExitCode::SUCCESS,
                 Judgement::Block => ExitCode::from(1),
                 Judgement::TooFewDecisions => ExitCode::from(2),
@@ -48,42 +56,22 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
     }
     let window_us = span(&args.window, "--window")?;
     let state = open_state(args.config.as_deref(), args.state.state_dir.clone())?;
-    let baseline = stored_bundle(&state, args.against)?;
-    let to_us = tf_seam::clock::unix_micros();
-    let from_us = to_us.saturating_sub(window_us);
-    let warm_from = tf_scenarios::warm_from(&[&baseline, &candidate], from_us);
-    let log = DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
-    let registered = registrations(&state, &[&baseline, &candidate])?;
-    let not_recorded = log
-        .not_recorded(from_us, to_us)
-        .map_err(|e| e.to_string())?;
-    let judging = Judging {
-        baseline: reference(&baseline),
-        candidate: reference(&candidate),
-        from_us,
-        to_us,
-        tolerance,
-        not_recorded,
-        notes: weight_changes(&baseline, &candidate),
+    let keystore = KeyStore::new(&state);
+    let live = LiveLog {
+        decisions: &state.path(layout::DECISIONS),
+        ledger: &state.path(layout::LEDGER),
+        keystore: &keystore,
     };
-    replay_both(&baseline, &candidate, &registered, judging, |drift| {
-        log.scan(warm_from, to_us, |event| drift.feed(&event))
-            .map_err(|e| e.to_string())
-    })
-}
-
-/// Streams events (`feed` hands them over) through both bundles' replays and judges them.
-fn replay_both(
-    baseline: &Bundle,
-    candidate: &Bundle,
-    registered: &Registrations,
-    judging: Judging,
-    feed: impl FnOnce(&mut Drift<'_, '_>) -> Result<(), String>,
-) -> Result<tf_drift::Report, String> {
-    let (before, after) = (Terms::promoted(baseline), Terms::of(candidate));
-    let mut drift = Drift::new(&before, &after, registered, judging);
-    feed(&mut drift)?;
-    Ok(drift.finish())
+    judge_live(
+        &live,
+        &Asked {
+            candidate: &candidate,
+            against: args.against,
+            window_us,
+            to_us: tf_seam::clock::unix_micros(),
+            tolerance,
+        },
+    )
 }
 
 /// The drift guard on a sample: its window, against the bundle in force when it was taken.
@@ -325,65 +313,12 @@ pub(crate) fn open_candidate(path: &Path) -> Result<Bundle, String> {
         .map_err(|refusal| format!("{}: {refusal}", path.display()))
 }
 
-/// The stored bundle at `revision`, else the one in force (stored bundles were checked when
-/// promoted).
+/// The stored bundle at `revision`, else the one in force.
 pub(crate) fn stored_bundle(state: &State, revision: Option<u64>) -> Result<Bundle, String> {
-    let ledger =
-        SqliteLedger::open_read_only(&state.path(layout::LEDGER)).map_err(|e| e.to_string())?;
-    let revision = match revision {
-        Some(revision) => revision,
-        None => ledger
-            .active_revision()
-            .map_err(|e| e.to_string())?
-            .ok_or("no bundle was ever promoted here; pass --against REV, or promote one first")?,
-    };
-    let archive = ledger
-        .archive(revision)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("revision {revision} is not stored in this appliance's ledger"))?;
-    let files = BundleFiles::from_tar_gz(&archive).map_err(|p| p.to_string())?;
-    tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
-        .map_err(|refusal| format!("stored revision {revision}: {refusal}"))
+    tf_control::drift::stored_bundle(&state.path(layout::LEDGER), revision)
 }
 
 /// The keys the bundles' tenants registered themselves.
 pub(crate) fn registrations(state: &State, bundles: &[&Bundle]) -> Result<Registrations, String> {
     tf_control::scenarios::registrations(&KeyStore::new(state), bundles)
-}
-
-fn reference(bundle: &Bundle) -> BundleRef {
-    BundleRef {
-        revision: bundle.revision(),
-        hash: bundle.hash.clone(),
-    }
-}
-
-/// What differs between the bundles that admission replay does not judge.
-fn weight_changes(baseline: &Bundle, candidate: &Bundle) -> Vec<String> {
-    let weights = |b: &Bundle| -> HashMap<String, usize> {
-        b.content
-            .tenants
-            .iter()
-            .map(|t| (t.id.clone(), t.weight))
-            .collect()
-    };
-    let (before, after) = (weights(baseline), weights(candidate));
-    let changed: Vec<String> = after
-        .iter()
-        .filter_map(|(id, weight)| {
-            let old = before.get(id)?;
-            (old != weight).then(|| format!("{id} {old} → {weight}"))
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if changed.is_empty() {
-        Vec::new()
-    } else {
-        vec![format!(
-            "tenant weights change ({}): they share verification work under contention, \
-             which replay of admission does not judge",
-            changed.join(", ")
-        )]
-    }
 }

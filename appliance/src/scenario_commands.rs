@@ -49,55 +49,41 @@ pub fn run(what: ScenariosWhat) -> ExitCode {
     }
 }
 
-/// Each pack's latest run and its trend; exit 1 when a latest run failed.
+/// Each pack's latest run and its trend, as `appliance ctl scenarios` shows them, read from
+/// the state directory; exit 1 when a latest run failed.
 fn results(json: bool, config: Option<&Path>, state_dir: Option<std::path::PathBuf>) -> ExitCode {
-    let runs = open_state(config, state_dir).and_then(|state| {
+    let reply = open_state(config, state_dir).and_then(|state| {
+        let scenarios = tf_config::Config::load_or_default(config)
+            .map_err(|e| e.to_string())?
+            .scenarios;
         let log =
             DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
-        log.runs_since(tf_scenarios::kept_from(tf_seam::clock::unix_micros()), json)
-            .map_err(|e| e.to_string())
+        let now_us = tf_seam::clock::unix_micros();
+        let runs = log
+            .runs_since(tf_scenarios::kept_from(now_us), false)
+            .map_err(|e| e.to_string())?;
+        let latest = log.latest_runs().map_err(|e| e.to_string())?;
+        Ok(tf_admin::api::scenarios_reply(
+            scenarios.enabled.then_some(scenarios.schedule),
+            &runs,
+            &latest,
+        ))
     });
-    let runs = match runs {
-        Ok(runs) => runs,
+    let reply = match reply {
+        Ok(reply) => reply,
         Err(message) => {
             eprintln!("appliance scenarios: {message}");
             return ExitCode::from(2);
         }
     };
     if json {
-        output::line(serde_json::to_string_pretty(&runs).expect("runs serialise"));
+        output::line(serde_json::to_string_pretty(&reply).expect("results serialise"));
+    } else {
+        crate::ctl::show::scenarios::results(&reply)
+            .into_iter()
+            .for_each(output::line);
     }
-    let mut packs: std::collections::BTreeMap<&str, Vec<&tf_decisions::RunRow>> =
-        std::collections::BTreeMap::new();
-    for run in &runs {
-        packs.entry(&run.pack).or_default().push(run);
-    }
-    let mut failing = false;
-    for (pack, runs) in &packs {
-        let latest = runs.last().expect("a pack listed has a run");
-        failing |= !latest.passed;
-        if json {
-            continue;
-        }
-        let drift: Vec<f64> = runs.iter().map(|r| r.upper_bound * 100.0).collect();
-        let trend = tf_scenarios::Trend::of(&drift).expect("a run at least");
-        let delta = |d: Option<f64>| d.map_or("-".to_owned(), |d| format!("{d:+.3}"));
-        output::line(format!(
-            "{} {pack}: last run {}, drift bound {:.3} % ({} vs the night before, {} vs the week's \
-             median), {} flips of {} decisions",
-            if latest.passed { "PASS" } else { "FAIL" },
-            tf_budgets::format_utc(latest.started_us / 1_000_000),
-            trend.latest,
-            delta(trend.since_last),
-            delta(trend.since_week_median),
-            latest.flips,
-            latest.decisions
-        ));
-    }
-    if packs.is_empty() && !json {
-        output::line("no scenario results yet: packs run at [scenarios] schedule");
-    }
-    if failing {
+    if reply.failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

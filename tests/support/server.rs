@@ -131,7 +131,9 @@ impl Server {
         self.start_again();
     }
 
-    fn start_again(&mut self) {
+    /// Starts the appliance again on the same state directory once it has stopped (after
+    /// [`Server::terminate`], with the state changed in between).
+    pub fn start_again(&mut self) {
         let file = self.state.join("partner.toml");
         let _ = std::fs::remove_file(&file);
         let log = std::fs::OpenOptions::new()

@@ -134,6 +134,67 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Each tenant's answers in the window under both bundles.
     pub tenants: Vec<TenantTally>,
+    /// An approver who let the change through although the guard does not pass it; `null`
+    /// when none did.
+    pub overridden: Option<Override>,
+}
+
+/// An approver's decision to let through a change the guard does not pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Override {
+    /// Who approved it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Why an override was not taken.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OverrideError {
+    /// A name or reason was left empty.
+    #[error("an override needs an approver's name and a reason, neither empty")]
+    Empty,
+    /// Too long, or with control characters.
+    #[error(
+        "an override's name (at most 100 characters) and reason (at most 500) are plain text \
+         on one line"
+    )]
+    NotPlain,
+}
+
+impl Override {
+    /// `by`'s override for `reason`, both checked: present, short, on one line.
+    pub fn new(by: &str, reason: &str) -> Result<Self, OverrideError> {
+        let (by, reason) = (by.trim(), reason.trim());
+        if by.is_empty() || reason.is_empty() {
+            return Err(OverrideError::Empty);
+        }
+        let plain = |text: &str, most: usize| {
+            text.chars().count() <= most && !text.chars().any(char::is_control)
+        };
+        if !plain(by, 100) || !plain(reason, 500) {
+            return Err(OverrideError::NotPlain);
+        }
+        Ok(Override {
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+        })
+    }
+}
+
+impl Report {
+    /// Whether the change may go ahead: the drift passes, or an approver overrode the guard.
+    pub fn passes(&self) -> bool {
+        self.judgement == Judgement::Pass || self.overridden.is_some()
+    }
+
+    /// Records `approval` when the guard does not pass the change (a change that passes
+    /// needs none, and none is recorded).
+    pub fn overrule(&mut self, approval: Override) {
+        if self.judgement != Judgement::Pass {
+            self.overridden = Some(approval);
+        }
+    }
 }
 
 /// One tenant's answers in the window.
@@ -392,6 +453,7 @@ impl Judge {
             groups,
             notes: self.judging.notes,
             tenants: self.tenants.into_values().collect(),
+            overridden: None,
         }
     }
 }

@@ -17,8 +17,8 @@ mod varint;
 
 pub use bound::{trials_needed, upper_bound};
 pub use compare::{
-    BundleRef, CONFIDENCE, ChangeCount, Drift, Example, FlipGroup, Judgement, Judging, Report,
-    Sample, TenantTally, change,
+    BundleRef, CONFIDENCE, ChangeCount, Drift, Example, FlipGroup, Judgement, Judging, Override,
+    OverrideError, Report, Sample, TenantTally, change,
 };
 pub use decision::{Answer, Busy, Decision, Event, Outcome, Settlement};
 pub use replay::{Registrations, Replayed, Replayer, replay};

@@ -18,8 +18,20 @@ fn percent(rate: f64) -> String {
     format!("{:.3} %", rate * 100.0)
 }
 
-/// The verdict line, the same in both forms.
+/// The verdict line, the same in both forms; an override comes first.
 pub fn headline(report: &Report) -> String {
+    match &report.overridden {
+        Some(approval) => format!(
+            "OVERRIDDEN by {} ({}): {}",
+            clean(&approval.by),
+            clean(&approval.reason),
+            verdict(report)
+        ),
+        None => verdict(report),
+    }
+}
+
+fn verdict(report: &Report) -> String {
     let bound = percent(report.upper_bound);
     let tolerance = percent(report.tolerance);
     match report.judgement {
@@ -137,8 +149,9 @@ pub fn text(report: &Report) -> String {
 /// A pull-request comment.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
-    let mark = match report.judgement {
-        Judgement::Pass => "✅",
+    let mark = match (report.judgement, &report.overridden) {
+        (Judgement::Pass, _) => "✅",
+        (_, Some(_)) => "⚠️",
         _ => "⛔",
     };
     let _ = writeln!(out, "### {mark} Policy drift guard\n");

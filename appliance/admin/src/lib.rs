@@ -9,6 +9,7 @@ mod compliance_metrics;
 mod console;
 mod deadline;
 mod gate;
+mod scenario_metrics;
 
 pub mod hosts;
 mod log;

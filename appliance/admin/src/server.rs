@@ -58,6 +58,7 @@ struct Shared {
     storage: Option<StoragePaths>,
     compliance: Option<tf_control::compliance::ComplianceHandle>,
     webhooks: Option<tf_control::webhooks::WebhooksHandle>,
+    scenarios: Option<tf_control::scenarios::ScenarioHandle>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
@@ -71,6 +72,9 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     if let Some(webhooks) = &shared.webhooks {
         let now_us = tf_seam::clock::unix_micros();
         crate::webhook_metrics::render(&webhooks.status(), now_us, &mut text);
+    }
+    if let Some(scenarios) = &shared.scenarios {
+        crate::scenario_metrics::render(&scenarios.seen(), &mut text);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -142,6 +146,7 @@ pub fn serve(
         storage: options.storage,
         compliance: api.compliance.clone(),
         webhooks: api.webhooks.as_ref().map(|w| w.status.clone()),
+        scenarios: api.scenarios.clone(),
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

@@ -4,18 +4,19 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::drift::TimelineDrift;
 use crate::ids::{BundleHash, Revision};
 use crate::switch::SwitchAction;
 
 /// The reply of `GET /api/v1/bundles`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TimelineReply {
     /// Every promotion and rollback, oldest first.
     pub timeline: Vec<TimelineEntry>,
 }
 
 /// One promotion or rollback, as the ledger's timeline recorded it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
     /// Its place in the timeline.
     pub seq: u64,
@@ -37,6 +38,10 @@ pub struct TimelineEntry {
     pub bundle_hash: BundleHash,
     /// Ticket links.
     pub links: Vec<String>,
+    /// For a promotion: what the drift guard said of the bundle and who overrode it. Absent
+    /// when it was not judged on this appliance and nobody overrode it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<TimelineDrift>,
 }
 
 /// The path of `GET /api/v1/bundles/{revision}/diff`.
@@ -183,6 +188,7 @@ mod tests {
                             to_revision: Revision(*to),
                             bundle_hash: BundleHash((*hash).into()),
                             links: links.iter().map(|l| (*l).into()).collect(),
+                            drift: None,
                         }
                     },
                 )

@@ -79,6 +79,9 @@ pub enum ErrorCode {
     WrongState,
     /// No webhook outbox runs in this appliance (503).
     WebhooksNotRunning,
+    /// The drift guard judged the bundle on this appliance and did not pass it, and nobody
+    /// overrode it: promote with `override_by` and `reason` if the change is meant (409).
+    DriftBlocked,
     /// The appliance failed (its ledger, or the control actor); see its log (500).
     Internal,
 }
@@ -130,7 +133,7 @@ impl ErrorBody {
 
 impl ErrorCode {
     /// Every code, in the order of their statuses.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -141,6 +144,7 @@ impl ErrorCode {
         ErrorCode::AlreadyAsked,
         ErrorCode::AlreadySealed,
         ErrorCode::WrongState,
+        ErrorCode::DriftBlocked,
         ErrorCode::UnknownHost,
         ErrorCode::Refused,
         ErrorCode::TooManyAttempts,
@@ -166,7 +170,8 @@ impl ErrorCode {
             ErrorCode::NoSuchRollback
             | ErrorCode::AlreadyAsked
             | ErrorCode::AlreadySealed
-            | ErrorCode::WrongState => 409,
+            | ErrorCode::WrongState
+            | ErrorCode::DriftBlocked => 409,
             ErrorCode::UnknownHost => 421,
             ErrorCode::Refused => 422,
             ErrorCode::TooManyAttempts => 429,
@@ -200,6 +205,7 @@ impl ErrorCode {
             ErrorCode::ComplianceNotRunning => "compliance-not-running",
             ErrorCode::WrongState => "wrong-state",
             ErrorCode::WebhooksNotRunning => "webhooks-not-running",
+            ErrorCode::DriftBlocked => "drift-blocked",
             ErrorCode::Internal => "internal",
         }
     }
@@ -245,6 +251,10 @@ impl ErrorCode {
                  at their limit"
             }
             ErrorCode::WebhooksNotRunning => "No webhook outbox runs in this appliance",
+            ErrorCode::DriftBlocked => {
+                "The drift guard did not pass the bundle on this appliance and nobody overrode \
+                 it; promote with override_by and reason if the change is meant"
+            }
             ErrorCode::NotPrepared => {
                 "A shard did not prepare the switch in time; nothing changed, retry"
             }
@@ -353,6 +363,7 @@ mod tests {
             ),
             (ErrorCode::WrongState, "wrong-state", 409),
             (ErrorCode::WebhooksNotRunning, "webhooks-not-running", 503),
+            (ErrorCode::DriftBlocked, "drift-blocked", 409),
             (ErrorCode::Internal, "internal", 500),
         ];
         assert_eq!(table.len(), ErrorCode::ALL.len());

@@ -14,6 +14,7 @@
 mod budgets;
 mod bundles;
 mod compliance;
+mod drift;
 mod error;
 mod history;
 mod ids;
@@ -22,6 +23,7 @@ mod overview;
 mod receipt_search;
 mod receipts;
 mod routes;
+mod scenarios;
 mod status;
 mod switch;
 mod tenants;
@@ -36,6 +38,7 @@ pub use compliance::{
     ComplianceWorker, PacketSummary, SnapshotAsked, SnapshotEntry, SnapshotPath, SnapshotStatus,
     SnapshotTenant, SnapshotsReply,
 };
+pub use drift::{DriftCheck, DriftQuery, DriftReply, TimelineDrift};
 pub use error::{BundleProblem, ErrorBody, ErrorCode};
 pub use history::{HistoryReply, TenantHistory};
 pub use ids::{BundleHash, IndexSha256, Revision, SnapshotName, TenantId};
@@ -45,8 +48,13 @@ pub use overview::{
 pub use receipt_search::{QueryProblem, ReceiptVerdict, ReceiptsQuery, ReceiptsReply};
 pub use receipts::{DsseEnvelope, DsseSignature, ReceiptPath, ReceiptReply};
 pub use routes::{Method, Operation, Permission, ROUTES, Role, Route};
+pub use scenarios::{
+    ScenarioExpectation, ScenarioNight, ScenarioPack, ScenarioRun, ScenarioTrend, ScenariosReply,
+};
 pub use status::{ActiveBundle, ShardStatus, StatusReply};
-pub use switch::{PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateReply};
+pub use switch::{
+    PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateQuery, ValidateReply,
+};
 pub use tenants::{Tenant, TenantCap, TenantsReply};
 pub use time::{TimeError, UtcTime};
 pub use webhooks::{

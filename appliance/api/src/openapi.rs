@@ -23,10 +23,10 @@ use crate::{
     WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
 };
 use crate::{
-    BudgetsReply, DiffPath, DiffQuery, DiffReply, HistoryReply, OverviewReply, PromoteQuery,
-    ReceiptPath, ReceiptReply, ReceiptsQuery, ReceiptsReply, RollbackRequest, SnapshotAsked,
-    SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply, TimelineReply,
-    ValidateReply,
+    BudgetsReply, DiffPath, DiffQuery, DiffReply, DriftQuery, DriftReply, HistoryReply,
+    OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply, ReceiptsQuery, ReceiptsReply,
+    RollbackRequest, ScenariosReply, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply,
+    Switched, TenantsReply, TimelineReply, ValidateQuery, ValidateReply,
 };
 
 /// The document's title.
@@ -162,6 +162,8 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::ReplayWebhook => reference::<WebhookReplayed>(schemas),
         Operation::OverviewHistory => reference::<HistoryReply>(schemas),
         Operation::SearchReceipts => reference::<ReceiptsReply>(schemas),
+        Operation::Scenarios => reference::<ScenariosReply>(schemas),
+        Operation::Drift => reference::<DriftReply>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -184,7 +186,11 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             parameters.extend(DiffQuery::into_params(query));
             parameters
         }
-        Operation::Validate | Operation::Promote => {
+        Operation::Validate => {
+            ValidateQuery::schemas(schemas);
+            ValidateQuery::into_params(query)
+        }
+        Operation::Promote => {
             PromoteQuery::schemas(schemas);
             PromoteQuery::into_params(query)
         }
@@ -211,6 +217,10 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             ReceiptsQuery::schemas(schemas);
             ReceiptsQuery::into_params(query)
         }
+        Operation::Drift => {
+            DriftQuery::schemas(schemas);
+            DriftQuery::into_params(query)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -222,14 +232,15 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::AskSnapshot
         | Operation::Webhooks
         | Operation::AddWebhook
-        | Operation::OverviewHistory => Vec::new(),
+        | Operation::OverviewHistory
+        | Operation::Scenarios => Vec::new(),
     }
 }
 
 /// An operation's request body, if it takes one.
 fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBody> {
     match operation {
-        Operation::Validate | Operation::Promote => {
+        Operation::Validate | Operation::Promote | Operation::Drift => {
             let archive = ObjectBuilder::new()
                 .schema_type(Type::String)
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
@@ -261,7 +272,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::Webhooks
         | Operation::Deliveries
         | Operation::OverviewHistory
-        | Operation::SearchReceipts => None,
+        | Operation::SearchReceipts
+        | Operation::Scenarios => None,
     }
 }
 
@@ -440,6 +452,10 @@ mod tests {
             "ReceiptVerdict",
             "UtcTime",
             "TenantId",
+            "ScenariosReply",
+            "ScenarioPack",
+            "DriftReply",
+            "TimelineDrift",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }
@@ -523,16 +539,20 @@ mod tests {
             parameters("/api/v1/compliance/snapshots/{name}/archive", "get"),
             [("name".to_owned(), "path".to_owned(), true)]
         );
-        for route in ["validate", "promote"] {
+        for (route, expected) in [
+            ("validate", &["allow_cap_below_spent"][..]),
+            (
+                "promote",
+                &["allow_cap_below_spent", "override_by", "reason"][..],
+            ),
+            (
+                "drift",
+                &["window", "against", "tolerance", "override_by", "reason"][..],
+            ),
+        ] {
             let path = format!("/api/v1/bundles/{route}");
-            assert_eq!(
-                parameters(&path, "post"),
-                [(
-                    "allow_cap_below_spent".to_owned(),
-                    "query".to_owned(),
-                    false
-                )]
-            );
+            let expected: Vec<_> = expected.iter().map(|name| optional(name)).collect();
+            assert_eq!(parameters(&path, "post"), expected, "{route}");
             let body = &doc["paths"][&path]["post"]["requestBody"];
             assert_eq!(body["content"][GZIP]["schema"]["format"], "binary");
         }

@@ -113,12 +113,17 @@ impl ReceiptsQuery {
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));
         }
-        pairs
-            .iter()
-            .map(|(name, value)| format!("{name}={}", percent_encoded(value)))
-            .collect::<Vec<_>>()
-            .join("&")
+        query_string(&pairs)
     }
+}
+
+/// `name=value` pairs joined with `&`, each value percent-encoded.
+pub(crate) fn query_string(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={}", percent_encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl ReceiptVerdict {

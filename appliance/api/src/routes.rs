@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 21] = [
+pub const ROUTES: [Route; 23] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -88,6 +88,7 @@ pub const ROUTES: [Route; 21] = [
         own_errors: &[
             ErrorCode::BadRequest,
             ErrorCode::Refused,
+            ErrorCode::DriftBlocked,
             ErrorCode::Internal,
             ErrorCode::NotPrepared,
             ErrorCode::Busy,
@@ -263,6 +264,29 @@ pub const ROUTES: [Route; 21] = [
                   newest first, a page at a time",
         own_errors: &[ErrorCode::BadRequest, ErrorCode::Internal, ErrorCode::Busy],
     },
+    Route {
+        operation: Operation::Scenarios,
+        method: Method::Get,
+        path: "/api/v1/scenarios",
+        permission: Permission::Read,
+        summary: "Each scenario pack's latest run with its trend (against last night and the \
+                  week's median) and every run kept (90 days)",
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy],
+    },
+    Route {
+        operation: Operation::Drift,
+        method: Method::Post,
+        path: "/api/v1/bundles/drift",
+        permission: Permission::Validate,
+        summary: "Replay recent recorded decisions under a bundle and the one in force: what \
+                  would flip, for whom, and whether the drift is within the tolerance",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -341,6 +365,10 @@ pub enum Operation {
     OverviewHistory,
     /// `GET /api/v1/receipts`.
     SearchReceipts,
+    /// `GET /api/v1/scenarios`.
+    Scenarios,
+    /// `POST /api/v1/bundles/drift`.
+    Drift,
 }
 
 /// An HTTP method the admin API uses.
@@ -452,6 +480,8 @@ impl Operation {
             Operation::ReplayWebhook => "replay_webhook",
             Operation::OverviewHistory => "get_overview_history",
             Operation::SearchReceipts => "search_receipts",
+            Operation::Scenarios => "list_scenarios",
+            Operation::Drift => "judge_drift",
         }
     }
 
@@ -598,6 +628,8 @@ mod tests {
             ("POST", "/api/v1/webhooks/{id}/replay", Permission::Webhooks),
             ("GET", "/api/v1/overview/history", Permission::Read),
             ("GET", "/api/v1/receipts", Permission::ReadReceipts),
+            ("GET", "/api/v1/scenarios", Permission::Read),
+            ("POST", "/api/v1/bundles/drift", Permission::Validate),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()

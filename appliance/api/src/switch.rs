@@ -8,10 +8,21 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::{BundleHash, Revision};
 
-/// The query of `POST /api/v1/bundles/validate` and `POST /api/v1/bundles/promote`.
+/// The query of `POST /api/v1/bundles/validate`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, IntoParams,
 )]
+#[into_params(parameter_in = Query)]
+pub struct ValidateQuery {
+    /// Accept caps below what tenants already spent in the current window (those tenants are
+    /// refused until it resets). Default false.
+    #[serde(default)]
+    #[param(default = false)]
+    pub allow_cap_below_spent: bool,
+}
+
+/// The query of `POST /api/v1/bundles/promote`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PromoteQuery {
     /// Accept caps below what tenants already spent in the current window (those tenants are
@@ -19,6 +30,30 @@ pub struct PromoteQuery {
     #[serde(default)]
     #[param(default = false)]
     pub allow_cap_below_spent: bool,
+    /// An approver letting the bundle through although the drift guard did not pass it (with
+    /// `reason`); recorded in the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_by: Option<String>,
+    /// Why (with `override_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl PromoteQuery {
+    /// The query as a URL's query string (without `?`); empty when every field is default.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if self.allow_cap_below_spent {
+            pairs.push(("allow_cap_below_spent", "true".to_owned()));
+        }
+        if let Some(by) = &self.override_by {
+            pairs.push(("override_by", by.clone()));
+        }
+        if let Some(reason) = &self.reason {
+            pairs.push(("reason", reason.clone()));
+        }
+        crate::receipt_search::query_string(&pairs)
+    }
 }
 
 /// The reply of `POST /api/v1/bundles/validate` for a bundle a promotion would accept.

@@ -140,6 +140,7 @@ fn fill(
             to_revision: 1,
             links: Vec::new(),
             bundle_hash: format!("{:064x}", 1),
+            drift: None,
         },
         b"archive",
     )?;

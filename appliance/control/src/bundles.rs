@@ -56,6 +56,8 @@ pub struct Promote {
     pub actor: String,
     /// Accept caps below what a tenant already spent in their window.
     pub allow_cap_below_spent: bool,
+    /// What the drift guard says of it.
+    pub drift: crate::DriftSay,
 }
 
 /// Republishes an earlier revision's content as a new revision.
@@ -145,6 +147,7 @@ impl Handler<Promote> for Bundles {
             msg.archive,
             &msg.actor,
             msg.allow_cap_below_spent,
+            &msg.drift,
             unix_micros(),
         );
         self.run_switch(pending)

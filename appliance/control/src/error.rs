@@ -51,6 +51,22 @@ pub enum ControlError {
         "the control plane is not running (the appliance is stopping); retry after it restarts"
     )]
     Stopped,
+    /// The drift guard judged the bundle on this appliance and did not pass it, and nobody
+    /// overrode it.
+    #[error(
+        "the drift guard did not pass this bundle here ({judgement}: drift up to \
+         {upper_bound_percent:.3} % against a tolerance of {tolerance_percent:.3} %); nothing \
+         changed. Promote it with an approver's override (--override-by NAME --reason TEXT) \
+         if the change is meant"
+    )]
+    DriftBlocked {
+        /// `block` or `too-few-decisions`.
+        judgement: String,
+        /// The drift's upper bound, percent.
+        upper_bound_percent: f64,
+        /// The tolerance, percent.
+        tolerance_percent: f64,
+    },
     /// A stored bundle signed by this appliance that is not a faithful republication.
     #[error(
         "stored revision {revision} is signed by this appliance but republishes nothing it promoted"

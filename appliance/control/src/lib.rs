@@ -19,6 +19,7 @@
 mod book;
 pub mod bundles;
 pub mod compliance;
+pub mod drift;
 mod error;
 pub mod log;
 mod promote;
@@ -31,7 +32,7 @@ pub mod worker;
 pub use book::{Book, BundlesPlan};
 pub use bundles::Bundles;
 pub use error::ControlError;
-pub use promote::{PendingSwitch, Switched};
+pub use promote::{DriftSay, Judged, PendingSwitch, Switched};
 pub use running::Running;
 
 #[cfg(test)]

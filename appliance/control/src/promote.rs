@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tf_bundles::{Bundle, BundleFiles, Problem, Refusal};
-use tf_ledger::TimelineEvent;
+use tf_ledger::{DriftChecked, DriftNote, DriftOverride, TimelineEvent};
 use tf_seam::{ActivePolicy, StagedTerms};
 
 use crate::book::Book;
@@ -75,17 +75,23 @@ impl Book {
         }
     }
 
-    /// Validates a bundle for promotion by `actor` and stages its terms.
+    /// Validates a bundle for promotion by `actor` and stages its terms. A bundle the drift
+    /// guard judged on this appliance and did not pass is refused unless an approver
+    /// overrode it (`drift`).
     pub fn begin_promote(
         &mut self,
         archive: Vec<u8>,
         actor: &str,
         allow_cap_below_spent: bool,
+        drift: &DriftSay,
         now_us: u64,
     ) -> Result<PendingSwitch, ControlError> {
         let bundle = self.validate(&archive, allow_cap_below_spent, now_us)?;
+        let note = drift.note_for(&bundle.hash)?;
         let reason = bundle.manifest.note.clone();
-        Ok(self.stage(bundle, archive, "promote", actor, reason))
+        let mut pending = self.stage(bundle, archive, "promote", actor, reason);
+        pending.drift = note;
+        Ok(pending)
     }
 
     /// Builds the republication of an earlier revision's content as a new revision, signed by
@@ -157,6 +163,7 @@ impl Book {
             actor: actor.to_owned(),
             reason,
             staged,
+            drift: None,
         }
     }
 
@@ -181,6 +188,7 @@ impl Book {
             reason,
             links,
             staged,
+            drift,
         } = pending;
         let from_revision = self.active.stamp.revision;
         let event = TimelineEvent {
@@ -193,6 +201,7 @@ impl Book {
             to_revision: bundle.revision(),
             links,
             bundle_hash: bundle.hash.clone(),
+            drift,
         };
         let timeline_seq = match self.ledger.record_switch(&event, &archive) {
             Ok(seq) => seq,
@@ -231,6 +240,61 @@ pub struct PendingSwitch {
     reason: String,
     links: Vec<String>,
     staged: Arc<StagedTerms>,
+    drift: Option<DriftNote>,
+}
+
+/// What the drift guard says of a promotion: the judgements made on this appliance
+/// (`POST /api/v1/bundles/drift`), oldest first, and the promoter's own override.
+#[derive(Clone, Debug, Default)]
+pub struct DriftSay {
+    /// Judgements made here, oldest first.
+    pub judged: Vec<Judged>,
+    /// The promoter's override, if any.
+    pub approval: Option<DriftOverride>,
+}
+
+/// A judgement made on this appliance's decision log.
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// The candidate's bundle hash.
+    pub bundle_hash: String,
+    /// What was judged.
+    pub checked: DriftChecked,
+    /// The override given with it, if any.
+    pub overridden: Option<DriftOverride>,
+}
+
+impl DriftSay {
+    /// The note a promotion of the bundle `hash` records: the newest judgement of it made
+    /// here, with the override that lets it through if it did not pass. A bundle judged here
+    /// that did not pass, without an override, is refused.
+    pub fn note_for(&self, hash: &str) -> Result<Option<DriftNote>, ControlError> {
+        let judged = self.judged.iter().rev().find(|j| j.bundle_hash == hash);
+        let Some(judged) = judged else {
+            return Ok(self.approval.clone().map(|approval| DriftNote {
+                checked: None,
+                overridden: Some(approval),
+            }));
+        };
+        let checked = Some(judged.checked.clone());
+        if judged.checked.judgement == "pass" {
+            return Ok(Some(DriftNote {
+                checked,
+                overridden: None,
+            }));
+        }
+        match self.approval.clone().or_else(|| judged.overridden.clone()) {
+            Some(approval) => Ok(Some(DriftNote {
+                checked,
+                overridden: Some(approval),
+            })),
+            None => Err(ControlError::DriftBlocked {
+                judgement: judged.checked.judgement.clone(),
+                upper_bound_percent: judged.checked.upper_bound * 100.0,
+                tolerance_percent: judged.checked.tolerance * 100.0,
+            }),
+        }
+    }
 }
 
 impl PendingSwitch {

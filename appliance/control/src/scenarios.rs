@@ -3,9 +3,10 @@
 //! and within a night's CPU budget, and keeps each pack's result 90 days in the decision log's
 //! file. A slot that comes while packs run is skipped; after downtime one night catches up.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -53,14 +54,83 @@ pub struct ScenarioPlan {
     pub dir: Option<PathBuf>,
     /// `[scenarios] schedule`.
     pub schedule: Schedule,
-    /// The decision log's file (events read, results written).
-    pub decisions: PathBuf,
+    /// Where results go (the decision log's file, whose events are read), and who is told.
+    pub handle: ScenarioHandle,
     /// The bundle in force.
     pub board: Arc<Board>,
     /// The keys partners registered.
     pub keystore: KeyStore,
     /// CPU seconds a night's packs may use.
     pub cpu_seconds: u64,
+}
+
+/// What the admin server knows of the scheduler: the file its results are in, its schedule,
+/// and which packs' latest run failed (so a scrape of `/metrics` touches no file).
+#[derive(Clone, Debug)]
+pub struct ScenarioHandle {
+    decisions: PathBuf,
+    schedule: Option<String>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// The packs' latest outcomes, as the scheduler last stored them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Packs with a result kept.
+    pub packs: BTreeSet<String>,
+    /// Those whose latest run failed its expectations or did not run.
+    pub failing: BTreeSet<String>,
+    /// When the latest run ended, Unix microseconds.
+    pub last_run_us: Option<u64>,
+}
+
+impl ScenarioHandle {
+    /// The handle on results in `decisions`, under `schedule` (`None`: the scheduler is off,
+    /// though results it kept may be read). What the file holds is read now, so an alert
+    /// raised before a restart stays raised.
+    pub fn new(decisions: PathBuf, schedule: Option<String>) -> Self {
+        let handle = ScenarioHandle {
+            decisions,
+            schedule,
+            seen: Arc::default(),
+        };
+        match DecisionLog::open_read(&handle.decisions).and_then(|log| log.latest_runs()) {
+            Ok(latest) => latest.iter().for_each(|run| handle.ran(run)),
+            Err(tf_decisions::LogError::Missing(_)) => {}
+            Err(error) => tracing::warn!(%error, "the scenario results are unreadable"),
+        }
+        handle
+    }
+
+    /// The file results are kept in.
+    pub fn decisions(&self) -> &Path {
+        &self.decisions
+    }
+
+    /// The schedule, when the scheduler runs.
+    pub fn schedule(&self) -> Option<String> {
+        self.schedule.clone()
+    }
+
+    /// The packs' latest outcomes.
+    pub fn seen(&self) -> Seen {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes note of a run stored.
+    fn ran(&self, run: &RunRow) {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.packs.insert(run.pack.clone());
+        if run.passed {
+            seen.failing.remove(&run.pack);
+        } else {
+            seen.failing.insert(run.pack.clone());
+        }
+        seen.last_run_us = seen.last_run_us.max(Some(run.finished_us));
+    }
 }
 
 /// The running worker.
@@ -91,7 +161,7 @@ impl ScenarioWorker {
 
 fn run(plan: ScenarioPlan, stop: &AtomicBool) {
     idle_priority();
-    let log = match DecisionLog::open(&plan.decisions) {
+    let log = match DecisionLog::open(plan.handle.decisions()) {
         Ok(log) => log,
         Err(error) => {
             tracing::error!(%error, "the scenario scheduler cannot open the decision log; no packs run");
@@ -175,8 +245,11 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
         if !row.passed {
             failed.push(row.pack.clone());
         }
-        if let Err(error) = log.record_run(&row) {
-            tracing::warn!(%error, pack = row.pack, "storing a scenario result failed");
+        match log.record_run(&row) {
+            Ok(()) => plan.handle.ran(&row),
+            Err(error) => {
+                tracing::warn!(%error, pack = row.pack, "storing a scenario result failed")
+            }
         }
     }
     if failed.is_empty() {
@@ -213,7 +286,8 @@ fn run_pack(
         }
     };
     let registered = registrations(&plan.keystore, &[active, &candidate]).map_err(fail)?;
-    let reader = DecisionLog::open_read(&plan.decisions).map_err(|e| fail(e.to_string()))?;
+    let reader =
+        DecisionLog::open_read(plan.handle.decisions()).map_err(|e| fail(e.to_string()))?;
     let mut recorded = |from_us: u64, to_us: u64, each: &mut dyn FnMut(tf_drift::Event) -> bool| {
         reader
             .scan_while(from_us, to_us, each)

@@ -65,21 +65,23 @@ impl DecisionLog {
         let rows = select
             .query_map(
                 params![from_us.min(i64::MAX as u64) as i64, with_result],
-                |row| {
-                    Ok(RunRow {
-                        pack: row.get(0)?,
-                        slot_us: row.get::<_, i64>(1)? as u64,
-                        started_us: row.get::<_, i64>(2)? as u64,
-                        finished_us: row.get::<_, i64>(3)? as u64,
-                        passed: row.get(4)?,
-                        decisions: row.get::<_, i64>(5)? as u64,
-                        flips: row.get::<_, i64>(6)? as u64,
-                        upper_bound: row.get(7)?,
-                        result: row.get(8)?,
-                    })
-                },
+                run_row,
             )
             .map_err(self.storage())?;
+        rows.collect::<Result<_, _>>().map_err(self.storage())
+    }
+
+    /// Each pack's latest run, with its result, by pack name.
+    pub fn latest_runs(&self) -> Result<Vec<RunRow>, LogError> {
+        let mut select = self
+            .connection()
+            .prepare(
+                "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
+                 upper_bound, result FROM scenario_runs \
+                 WHERE id IN (SELECT max(id) FROM scenario_runs GROUP BY pack) ORDER BY pack",
+            )
+            .map_err(self.storage())?;
+        let rows = select.query_map([], run_row).map_err(self.storage())?;
         rows.collect::<Result<_, _>>().map_err(self.storage())
     }
 
@@ -118,4 +120,18 @@ impl DecisionLog {
             .map_err(self.storage())?;
         Ok(())
     }
+}
+
+fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        pack: row.get(0)?,
+        slot_us: row.get::<_, i64>(1)? as u64,
+        started_us: row.get::<_, i64>(2)? as u64,
+        finished_us: row.get::<_, i64>(3)? as u64,
+        passed: row.get(4)?,
+        decisions: row.get::<_, i64>(5)? as u64,
+        flips: row.get::<_, i64>(6)? as u64,
+        upper_bound: row.get(7)?,
+        result: row.get(8)?,
+    })
 }

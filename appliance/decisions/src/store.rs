@@ -95,6 +95,19 @@ pub enum LogError {
          exported sample"
     )]
     Missing(String),
+    /// An older appliance wrote it, and reading it needs the tables a newer one adds.
+    #[error(
+        "the decision log {path} is schema {found}, older than this appliance's {current}: \
+         start the appliance once (it brings the file up to date), then ask again"
+    )]
+    TooOld {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: u32,
+        /// This build's.
+        current: u32,
+    },
 }
 
 /// A window of events read back.
@@ -193,6 +206,25 @@ impl DecisionLog {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(storage(path))?;
+        // Read-only, so it cannot migrate: an older file lacks tables a query would name.
+        let version: u32 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(storage(path))?;
+        let path_text = || path.display().to_string();
+        if version > SCHEMA_VERSION {
+            return Err(LogError::TooNew {
+                path: path_text(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            return Err(LogError::TooOld {
+                path: path_text(),
+                found: version,
+                current: SCHEMA_VERSION,
+            });
+        }
         Ok(DecisionLog {
             connection,
             path: path.to_owned(),

@@ -247,6 +247,7 @@ fn promotion(revision: u64, hash: &str, seq: u64) -> TimelineEvent {
         to_revision: revision,
         links: vec![],
         bundle_hash: hash.to_owned(),
+        drift: None,
     }
 }
 

@@ -19,6 +19,10 @@ pub(crate) fn record(
     archive: &[u8],
 ) -> rusqlite::Result<u64> {
     let links = serde_json::to_string(&event.links).expect("a list of strings serialises");
+    let drift = event
+        .drift
+        .as_ref()
+        .map(|note| serde_json::to_string(note).expect("a drift note serialises"));
     let transaction = connection.transaction()?;
     // OR IGNORE: a rollback puts a stored revision back in force; the bundle is kept as it was
     // first promoted (a trigger refuses to rewrite it).
@@ -34,7 +38,7 @@ pub(crate) fn record(
     )?;
     transaction.execute(
         "INSERT INTO bundle_timeline (at_us, action, actor, reason, from_revision, \
-         to_revision, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         to_revision, links, drift) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             event.at_us as i64,
             event.action,
@@ -42,7 +46,8 @@ pub(crate) fn record(
             event.reason,
             event.from_revision,
             event.to_revision,
-            links
+            links,
+            drift
         ],
     )?;
     let seq = transaction.last_insert_rowid() as u64;
@@ -54,13 +59,14 @@ pub(crate) fn record(
 pub(crate) fn timeline(connection: &Connection) -> rusqlite::Result<Vec<TimelineEvent>> {
     let mut query = connection.prepare_cached(
         "SELECT t.seq, t.at_us, t.action, t.actor, t.reason, t.from_revision, \
-         t.to_revision, t.links, b.hash FROM bundle_timeline t \
+         t.to_revision, t.links, b.hash, t.drift FROM bundle_timeline t \
          JOIN bundles b ON b.revision = t.to_revision ORDER BY t.seq",
     )?;
     // Revisions are read as `u64`: a negative one (stored by an appliance before revisions
     // were bounded) is an error, not a huge revision.
     let rows = query.query_map([], |row| {
         let links: String = row.get(7)?;
+        let drift: Option<String> = row.get(9)?;
         Ok(TimelineEvent {
             seq: row.get::<_, i64>(0)? as u64,
             at_us: row.get::<_, i64>(1)? as u64,
@@ -73,6 +79,8 @@ pub(crate) fn timeline(connection: &Connection) -> rusqlite::Result<Vec<Timeline
             // hiding the event.
             links: serde_json::from_str(&links).unwrap_or_default(),
             bundle_hash: row.get(8)?,
+            // A note is for people too: an unreadable one is shown as none.
+            drift: drift.and_then(|text| serde_json::from_str(&text).ok()),
         })
     })?;
     rows.collect()

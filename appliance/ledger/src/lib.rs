@@ -345,7 +345,7 @@ impl StorageStats {
 }
 
 /// One promotion or rollback, as the timeline keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TimelineEvent {
     /// Order of events (assigned when recorded).
     pub seq: u64,
@@ -365,4 +365,46 @@ pub struct TimelineEvent {
     pub links: Vec<String>,
     /// The hash of the bundle put in force.
     pub bundle_hash: String,
+    /// What the drift guard said of the bundle, and who overrode it; `None` when it was not
+    /// run on this appliance and nobody overrode it (and for rollbacks).
+    pub drift: Option<DriftNote>,
+}
+
+/// The drift guard's part of a promotion: the judgement made on this appliance, if one was,
+/// and the approver who let the bundle through although it did not pass, if one did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DriftNote {
+    /// The judgement made on this appliance's decision log; `None`: not made here (an
+    /// override then stands on a judgement made elsewhere, such as CI on a sample).
+    pub checked: Option<DriftChecked>,
+    /// Who let it through although it did not pass, and why.
+    pub overridden: Option<DriftOverride>,
+}
+
+/// A drift judgement, as the timeline keeps it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DriftChecked {
+    /// `pass`, `block` or `too-few-decisions`.
+    pub judgement: String,
+    /// The drift's one-sided upper bound, a fraction of decisions.
+    pub upper_bound: f64,
+    /// The largest bound that passes.
+    pub tolerance: f64,
+    /// Decisions judged.
+    pub decisions: u64,
+    /// The window replayed, Unix microseconds.
+    pub from_us: u64,
+    /// Its end.
+    pub to_us: u64,
+    /// The revision the candidate was compared against.
+    pub against_revision: u64,
+}
+
+/// An approver's override.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DriftOverride {
+    /// Who.
+    pub by: String,
+    /// Why.
+    pub reason: String,
 }

@@ -10,7 +10,7 @@ use crate::error::storage_error;
 use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
@@ -21,6 +21,7 @@ pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration::Rust(migrate_v4::STEP),
     Migration::Sql(V5),
     Migration::Sql(V6),
+    Migration::Sql(V7),
 ];
 
 /// One step of the schema, run in one transaction with the version it reaches.
@@ -193,6 +194,12 @@ const V6: &str = "
     CREATE INDEX receipts_not_valid_by_verdict_time ON receipts (verdict, decided_us)
         WHERE reason IS NOT NULL;
     CREATE INDEX receipts_by_tenant_request ON receipts (tenant, request_id);
+    ";
+
+/// 6 -> 7: what the drift guard said of a promoted bundle, and who overrode it (JSON, NULL
+/// when nothing was said).
+const V7: &str = "
+    ALTER TABLE bundle_timeline ADD COLUMN drift TEXT;
     ";
 
 /// The file's schema version, refused if a newer appliance wrote it.

@@ -225,7 +225,7 @@ fn a_version_1_file_keeps_its_receipts_as_revision_0_and_the_timeline_is_append_
         .expect("bundle");
     connection
         .execute(
-            "INSERT INTO bundle_timeline VALUES (1, 1, 'promote', 'sre', 'why', 0, 4, '[]')",
+            "INSERT INTO bundle_timeline VALUES (1, 1, 'promote', 'sre', 'why', 0, 4, '[]', NULL)",
             [],
         )
         .expect("timeline");
@@ -371,6 +371,7 @@ fn switch(action: &str, from_revision: u64, to_revision: u64, at_us: u64) -> Tim
         to_revision,
         links: vec![format!("https://tickets.example/{to_revision}")],
         bundle_hash: format!("{to_revision:064x}"),
+        drift: None,
     }
 }
 

@@ -14,6 +14,7 @@ fn switch(from_revision: u64, to_revision: u64) -> TimelineEvent {
         to_revision,
         links: vec![],
         bundle_hash: format!("{to_revision:064x}"),
+        drift: None,
     }
 }
 

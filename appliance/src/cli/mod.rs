@@ -629,6 +629,8 @@ pub struct DriftArgs {
     /// The largest upper bound on the drift rate that passes, percent of decisions.
     #[arg(long, default_value = "0.5", value_name = "PERCENT")]
     pub tolerance: String,
+    #[command(flatten)]
+    pub approval: OverrideArgs,
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
     pub format: DriftFormat,
@@ -638,6 +640,30 @@ pub struct DriftArgs {
     /// Where the state directory is.
     #[command(flatten)]
     pub state: StateArgs,
+}
+
+/// An approver letting through a change the drift guard does not pass.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// Let the change go ahead although the guard does not pass it, in this approver's name
+    /// (kept in the report, and in the timeline when the bundle is promoted); needs --reason.
+    #[arg(long = "override-by", value_name = "NAME", requires = "reason")]
+    pub override_by: Option<String>,
+    /// Why the approver lets it go ahead; needs --override-by.
+    #[arg(long, value_name = "TEXT", requires = "override_by")]
+    pub reason: Option<String>,
+}
+
+impl OverrideArgs {
+    /// The override asked for, checked; `None` when none was.
+    pub fn approval(&self) -> Result<Option<tf_drift::Override>, String> {
+        match (&self.override_by, &self.reason) {
+            (Some(by), Some(reason)) => tf_drift::Override::new(by, reason)
+                .map(Some)
+                .map_err(|e| format!("--override-by/--reason: {e}")),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// How `appliance bundle drift` prints its report.
@@ -701,6 +727,9 @@ pub enum CtlWhat {
     Status,
     /// Every promotion and rollback: when, who, why, from, to, links.
     Timeline,
+    /// The nightly scenario packs: each one's latest run, its drift bound against last night
+    /// and the week's median, and what failed.
+    Scenarios,
     /// Check a bundle as a promotion would, without promoting it.
     Validate {
         /// The bundle (a gzipped tar from `appliance bundle build`).
@@ -716,6 +745,30 @@ pub enum CtlWhat {
         /// Accept caps below what tenants already spent in the current window.
         #[arg(long)]
         allow_cap_below_spent: bool,
+        /// An approver letting the bundle through although the drift guard did not pass it.
+        #[command(flatten)]
+        approval: OverrideArgs,
+    },
+    /// Replay the appliance's recent recorded decisions under a bundle and the one in force:
+    /// what would flip, for whom; exit 0 within the tolerance (or overridden), 1 over it.
+    Drift {
+        /// The candidate bundle (a gzipped tar from `appliance bundle build`).
+        file: PathBuf,
+        /// How far back to replay: a whole number and m, h or d.
+        #[arg(long, default_value = "7d", value_name = "SPAN")]
+        window: String,
+        /// The stored revision to compare against (default: the revision in force).
+        #[arg(long, value_name = "REV")]
+        against: Option<u64>,
+        /// The largest upper bound on the drift rate that passes, percent of decisions.
+        #[arg(long, default_value_t = 0.5, value_name = "PERCENT")]
+        tolerance: f64,
+        /// An approver letting the bundle through although it does not pass.
+        #[command(flatten)]
+        approval: OverrideArgs,
+        /// How to print the report (--json prints the whole reply).
+        #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+        format: DriftFormat,
     },
     /// Republish an earlier revision's content as a new revision.
     Rollback {

@@ -33,6 +33,10 @@ pub(crate) struct AdminApi {
 /// How long one call may take (a promotion waits for every shard).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a drift judgement may take: it replays days of recorded decisions (about two
+/// million a second).
+const DRIFT_TIMEOUT: Duration = Duration::from_secs(900);
+
 /// An answer the route counts as done: its status and body.
 pub(crate) type Done = http::Answer;
 
@@ -105,7 +109,12 @@ impl AdminApi {
             ca: &self.ca,
             host_roots: self.host_roots,
         };
-        let answer = http::send(&call, TIMEOUT).map_err(|why| {
+        let timeout = if operation == Operation::Drift {
+            DRIFT_TIMEOUT
+        } else {
+            TIMEOUT
+        };
+        let answer = http::send(&call, timeout).map_err(|why| {
             if why.starts_with("admin address") {
                 Failure::Usage(why)
             } else {

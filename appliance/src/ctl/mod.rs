@@ -13,10 +13,11 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use tf_admin_api::{
-    Operation, ReceiptVerdict, ReceiptsQuery, Revision, RollbackRequest, TenantId, UtcTime,
+    DriftQuery, DriftReply, Operation, PromoteQuery, ReceiptVerdict, ReceiptsQuery, Revision,
+    RollbackRequest, TenantId, UtcTime,
 };
 
-use crate::cli::{CtlArgs, CtlWhat, TokenWhat};
+use crate::cli::{CtlArgs, CtlWhat, DriftFormat, TokenWhat};
 use crate::{output, times};
 use connect::{AdminApi, Failure};
 
@@ -58,17 +59,17 @@ impl Request {
 /// unreachable), 2 bad usage.
 pub fn run(args: CtlArgs) -> ExitCode {
     match execute(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(failure) => failure.report("appliance ctl"),
     }
 }
 
-fn execute(args: &CtlArgs) -> Result<(), Failure> {
+fn execute(args: &CtlArgs) -> Result<ExitCode, Failure> {
     if let CtlWhat::Token {
         what: TokenWhat::New { name, roles },
     } = &args.what
     {
-        return new_token(name, roles, args.json);
+        return new_token(name, roles, args.json).map(|()| ExitCode::SUCCESS);
     }
     let request = request(&args.what).map_err(Failure::Usage)?;
     let api = AdminApi::new(&args.admin)?;
@@ -78,6 +79,9 @@ fn execute(args: &CtlArgs) -> Result<(), Failure> {
         request.content_type,
         &request.body,
     )?;
+    if let CtlWhat::Drift { format, .. } = &args.what {
+        return judged(&answer.body, *format, args.json);
+    }
     match show::reply(request.operation, &answer.body, args.json) {
         Ok(text) => output::line(text),
         Err(e) => {
@@ -91,7 +95,30 @@ fn execute(args: &CtlArgs) -> Result<(), Failure> {
             output::line(show::as_received(&answer.body));
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ctl drift`'s report in the format asked for; exit 0 when the bundle may be promoted (the
+/// drift passes, or is overridden), 1 when it may not.
+fn judged(body: &str, format: DriftFormat, json: bool) -> Result<ExitCode, Failure> {
+    let reply: DriftReply = serde_json::from_str(body).map_err(|e| {
+        Failure::Failed(format!(
+            "the drift judgement's answer is not the reply this version knows: {e}"
+        ))
+    })?;
+    let printed = match (json, format) {
+        (true, _) | (false, DriftFormat::Json) => {
+            serde_json::to_string_pretty(&reply).expect("a reply serialises")
+        }
+        (false, DriftFormat::Markdown) => reply.markdown.clone(),
+        (false, DriftFormat::Text) => reply.text.clone(),
+    };
+    output::line(printed.trim_end());
+    Ok(if reply.passes {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The call a command makes; an unusable argument (an unreadable bundle file) as a message.
@@ -107,6 +134,7 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
     Ok(match what {
         CtlWhat::Status => get(Operation::Status, path(Operation::Status)),
         CtlWhat::Timeline => get(Operation::Timeline, path(Operation::Timeline)),
+        CtlWhat::Scenarios => get(Operation::Scenarios, path(Operation::Scenarios)),
         CtlWhat::Receipt { seq } => get(
             Operation::Receipt,
             path(Operation::Receipt).replace("{seq}", &seq.to_string()),
@@ -163,27 +191,42 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         CtlWhat::Validate {
             file,
             allow_cap_below_spent,
+        } => {
+            let query = if *allow_cap_below_spent {
+                "allow_cap_below_spent=true"
+            } else {
+                ""
+            };
+            bundle_request(Operation::Validate, file, query)?
         }
-        | CtlWhat::Promote {
+        CtlWhat::Promote {
             file,
             allow_cap_below_spent,
+            approval,
         } => {
-            let archive = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let operation = if matches!(what, CtlWhat::Validate { .. }) {
-                Operation::Validate
-            } else {
-                Operation::Promote
+            let query = PromoteQuery {
+                allow_cap_below_spent: *allow_cap_below_spent,
+                override_by: approval.override_by.clone(),
+                reason: approval.reason.clone(),
             };
-            let mut target = path(operation);
-            if *allow_cap_below_spent {
-                target.push_str("?allow_cap_below_spent=true");
-            }
-            Request {
-                operation,
-                target,
-                content_type: "application/gzip",
-                body: archive,
-            }
+            bundle_request(Operation::Promote, file, &query.to_query_string())?
+        }
+        CtlWhat::Drift {
+            file,
+            window,
+            against,
+            tolerance,
+            approval,
+            format: _,
+        } => {
+            let query = DriftQuery {
+                window: Some(window.clone()),
+                against: against.map(Revision),
+                tolerance: Some(*tolerance),
+                override_by: approval.override_by.clone(),
+                reason: approval.reason.clone(),
+            };
+            bundle_request(Operation::Drift, file, &query.to_query_string())?
         }
         CtlWhat::Rollback { reason, to } => {
             let body = RollbackRequest {
@@ -199,6 +242,22 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         }
         CtlWhat::Webhooks { what } => return webhooks::request(what),
         CtlWhat::Token { .. } => return Err("`ctl token new` makes no call".into()),
+    })
+}
+
+/// A call with a bundle archive as its body.
+fn bundle_request(operation: Operation, file: &Path, query: &str) -> Result<Request, String> {
+    let archive = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut target = operation.route().path.to_owned();
+    if !query.is_empty() {
+        target.push('?');
+        target.push_str(query);
+    }
+    Ok(Request {
+        operation,
+        target,
+        content_type: "application/gzip",
+        body: archive,
     })
 }
 

@@ -36,12 +36,21 @@ pub struct AdminPlan {
     pub metrics: Arc<MetricsHub>,
     /// Hosts, TLS and body deadline, from `[admin]`.
     pub options: tf_admin::Options,
+    /// The scenario scheduler's results.
+    pub scenarios: tf_control::scenarios::ScenarioHandle,
+    /// The drift guard against this appliance's decision log.
+    pub drift: tf_admin::api::DriftDesk,
 }
 
 impl AdminPlan {
     /// Binds `[admin] listen` and reads everything `[admin]` names (tokens, certificate and
     /// key), so a bad setting stops start-up with its key.
-    pub fn new(config: &Config, state: &State, metrics: Arc<MetricsHub>) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &Config,
+        state: &State,
+        metrics: Arc<MetricsHub>,
+        scenarios: tf_control::scenarios::ScenarioHandle,
+    ) -> anyhow::Result<Self> {
         let admin = &config.admin;
         let listener = TcpListener::bind(admin.listen).with_context(|| {
             format!(
@@ -64,6 +73,12 @@ impl AdminPlan {
             listener,
             tokens: Tokens::from_config(admin, state).map_err(anyhow::Error::msg)?,
             metrics,
+            drift: tf_admin::api::DriftDesk::new(
+                scenarios.decisions().to_owned(),
+                state.path(tf_state::layout::LEDGER),
+                tf_state::KeyStore::new(state),
+            ),
+            scenarios,
             options: tf_admin::Options {
                 hosts,
                 tls,
@@ -280,6 +295,8 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                         let api =
                             ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics)
                                 .with_compliance(compliance_handle)
+                                .with_scenarios(admin.scenarios)
+                                .with_drift(admin.drift)
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();

@@ -298,11 +298,16 @@ fn serve(
              without verifying it; never use this build for anything else"
         );
     }
+    let scenario_handle = tf_control::scenarios::ScenarioHandle::new(
+        state.path(layout::DECISIONS),
+        (config.scenarios.enabled).then(|| config.scenarios.schedule.clone()),
+    );
     let admin = if config.admin.enabled {
         Some(control_thread::AdminPlan::new(
             &config,
             &state,
             metrics_hub.clone(),
+            scenario_handle.clone(),
         )?)
     } else {
         None
@@ -350,7 +355,7 @@ fn serve(
             packs: scenario_packs(config.scenarios.dir.as_deref())?,
             dir: config.scenarios.dir.clone(),
             schedule: config.scenarios.schedule().map_err(anyhow::Error::msg)?,
-            decisions: state.path(layout::DECISIONS),
+            handle: scenario_handle,
             board: board.clone(),
             keystore: KeyStore::new(&state),
             cpu_seconds: config.scenarios.cpu_seconds,

@@ -12,7 +12,8 @@
 #
 # $APPLIANCE names the appliance binary (default: appliance on $PATH); $DRIFT_TOLERANCE the
 # tolerance in percent (default 0.5); $DRIFT_OVERRIDE_BY and $DRIFT_OVERRIDE_REASON, both set,
-# let a blocked change pass with the approver's name in the report.
+# let a blocked change pass with the approver's name and reason in the report (record them
+# at promotion too: `appliance ctl promote --override-by NAME --reason TEXT`).
 #
 # Exit 0: the drift is within the tolerance (or overridden); 1: over it, the change must not
 # merge as it is; 2: the job itself could not run (bad bundle, sample or key).
@@ -36,12 +37,13 @@ trap 'rm -rf "$work"' EXIT
   --note "pull request candidate" --key "$work/ci-author.key" --out "$work/candidate.tar.gz" \
   >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 2; }
 
-"$appliance" bundle drift "$work/candidate.tar.gz" --sample "$sample" \
-  --public-key "$public_key" --tolerance "${DRIFT_TOLERANCE:-0.5}" --format markdown >"$out"
-status=$?
-if [ "$status" -eq 1 ] && [ -n "${DRIFT_OVERRIDE_BY:-}" ] && [ -n "${DRIFT_OVERRIDE_REASON:-}" ]; then
-  printf '\n**Overridden by %s:** %s\n' "$DRIFT_OVERRIDE_BY" "$DRIFT_OVERRIDE_REASON" >>"$out"
-  status=0
+approval=()
+if [ -n "${DRIFT_OVERRIDE_BY:-}" ] && [ -n "${DRIFT_OVERRIDE_REASON:-}" ]; then
+  approval=(--override-by "$DRIFT_OVERRIDE_BY" --reason "$DRIFT_OVERRIDE_REASON")
 fi
+"$appliance" bundle drift "$work/candidate.tar.gz" --sample "$sample" \
+  --public-key "$public_key" --tolerance "${DRIFT_TOLERANCE:-0.5}" "${approval[@]}" \
+  --format markdown >"$out"
+status=$?
 cat "$out"
 exit "$status"

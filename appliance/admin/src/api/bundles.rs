@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, web};
 use tf_admin_api::{
     DiffPath, DiffQuery, DiffReply, ErrorBody, ErrorCode, PromoteQuery, Revision, RollbackRequest,
-    Switched, TimelineReply, ValidateReply,
+    Switched, TimelineReply, ValidateQuery, ValidateReply,
 };
 use tf_control::bundles as messages;
 
@@ -92,7 +92,7 @@ pub(super) async fn diff(
 pub(super) async fn validate(
     request: HttpRequest,
     state: web::Data<ApiState>,
-    query: Result<web::Query<PromoteQuery>, actix_web::Error>,
+    query: Result<web::Query<ValidateQuery>, actix_web::Error>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Answer<ValidateReply> {
     authorize(&request, &state, Permission::Validate)?;
@@ -119,12 +119,21 @@ pub(super) async fn promote(
     let principal = authorize(&request, &state, Permission::Promote)?;
     let query = extracted("the query", query)?;
     let body = extracted("the bundle", body)?;
+    let approval = super::drift::approval(query.override_by.as_deref(), query.reason.as_deref())?;
+    let drift = match &state.drift {
+        Some(desk) => desk.say(approval),
+        None => tf_control::DriftSay {
+            judged: Vec::new(),
+            approval,
+        },
+    };
     let switched = ask_book(
         &state,
         messages::Promote {
             archive: body.to_vec(),
             actor: principal.name,
             allow_cap_below_spent: query.allow_cap_below_spent,
+            drift,
         },
     )
     .await?;

@@ -103,7 +103,29 @@ pub fn timeline_entry(event: &TimelineEvent) -> Result<TimelineEntry, ErrorBody>
         to_revision: Revision(event.to_revision),
         bundle_hash: BundleHash(event.bundle_hash.clone()),
         links: event.links.clone(),
+        drift: event.drift.as_ref().map(timeline_drift),
     })
+}
+
+/// What the drift guard said of a promoted bundle.
+fn timeline_drift(note: &tf_ledger::DriftNote) -> tf_admin_api::TimelineDrift {
+    let utc = |us: u64| tf_budgets::format_utc(us / 1_000_000);
+    tf_admin_api::TimelineDrift {
+        checked: note
+            .checked
+            .as_ref()
+            .map(|checked| tf_admin_api::DriftCheck {
+                judgement: checked.judgement.clone(),
+                upper_bound_percent: checked.upper_bound * 100.0,
+                tolerance_percent: checked.tolerance * 100.0,
+                decisions: checked.decisions,
+                against_revision: Revision(checked.against_revision),
+                from: utc(checked.from_us),
+                to: utc(checked.to_us),
+            }),
+        overridden_by: note.overridden.as_ref().map(|o| o.by.clone()),
+        override_reason: note.overridden.as_ref().map(|o| o.reason.clone()),
+    }
 }
 
 /// A completed switch, as the `Bundles` actor reported it.

@@ -9,9 +9,11 @@ mod archive;
 mod bundles;
 mod compliance;
 mod convert;
+mod drift;
 pub mod history;
 mod openapi;
 mod receipts;
+mod scenarios;
 mod search;
 mod status;
 pub(crate) mod summary;
@@ -41,7 +43,9 @@ use history::Sampler;
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
+pub use drift::{DriftDesk, drift_value};
 pub use receipts::receipt_value;
+pub use scenarios::{scenarios_reply, scenarios_value};
 pub use search::search_receipts_value;
 pub use status::{budgets_value, history_value, overview_value, status_value, tenants_value};
 pub use webhooks::{
@@ -85,6 +89,10 @@ pub struct ApiState {
     pub ledger: Option<PathBuf>,
     /// Receipt searches running (at most [`search::MAX_SEARCHES`]).
     pub searches: Arc<AtomicUsize>,
+    /// The scenario scheduler's results; `None` where there are none (tests).
+    pub scenarios: Option<tf_control::scenarios::ScenarioHandle>,
+    /// The drift guard against this appliance's decision log; `None`: no drift route (tests).
+    pub drift: Option<Arc<DriftDesk>>,
 }
 
 impl ApiState {
@@ -110,7 +118,21 @@ impl ApiState {
             history: None,
             ledger: None,
             searches: Arc::new(AtomicUsize::new(0)),
+            scenarios: None,
+            drift: None,
         }
+    }
+
+    /// The same, judging drift through `desk`.
+    pub fn with_drift(mut self, desk: DriftDesk) -> Self {
+        self.drift = Some(Arc::new(desk));
+        self
+    }
+
+    /// The same, serving the scenario scheduler's results through `handle`.
+    pub fn with_scenarios(mut self, handle: tf_control::scenarios::ScenarioHandle) -> Self {
+        self.scenarios = Some(handle);
+        self
     }
 
     /// The same, serving auditor webhooks through `api`.
@@ -261,6 +283,8 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::ReplayWebhook => method.to(webhooks::replay),
         Operation::OverviewHistory => method.to(status::history),
         Operation::SearchReceipts => method.to(search::search),
+        Operation::Scenarios => method.to(scenarios::scenarios),
+        Operation::Drift => method.to(drift::drift),
         _ => return None,
     })
 }
@@ -383,6 +407,9 @@ pub fn control_error(error: &ControlError) -> ErrorBody {
         }
         ControlError::NotStored { .. } => ErrorBody::new(ErrorCode::NotFound, error.to_string()),
         ControlError::Stopped => ErrorBody::new(ErrorCode::Stopping, error.to_string()),
+        ControlError::DriftBlocked { .. } => {
+            ErrorBody::new(ErrorCode::DriftBlocked, error.to_string())
+        }
         ControlError::NotPrepared { .. } => {
             tracing::error!(%error, "a switch was not prepared");
             ErrorBody::new(ErrorCode::NotPrepared, error.to_string())

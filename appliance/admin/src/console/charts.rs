@@ -1,10 +1,11 @@
-//! The overview's last hour drawn as SVG line charts, inline in the page: the server draws
-//! them, no script library does, and nothing is fetched. Colours come from console.css by
-//! class (`s0` to `s6`), so the Content Security Policy needs no inline style.
+//! The overview's last hour and each scenario pack's nights drawn as SVG line charts, inline
+//! in the page: the server draws them, no script library does, and nothing is fetched.
+//! Colours come from console.css by class (`s0` to `s6`), so the Content Security Policy
+//! needs no inline style.
 
 use std::fmt::Write;
 
-use tf_admin_api::HistoryReply;
+use tf_admin_api::{HistoryReply, ScenarioNight};
 
 use super::html::esc;
 
@@ -18,6 +19,9 @@ const LEFT: f64 = 52.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 22.0;
+/// The area inside the axes.
+const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
+const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
 
 /// A named line: one value per sample, `None` where there is none.
 struct Line {
@@ -126,50 +130,24 @@ fn chart(id: &str, title: &str, history: &HistoryReply, lines: &[Line]) -> Strin
             .flat_map(|l| l.values.iter().flatten())
             .fold(0.0, |a: f64, b| a.max(*b)),
     );
-    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-    let x = |at_ms: u64| LEFT + plot_w * (1.0 - (newest - at_ms as f64) / window_ms).max(0.0);
-    let y = |value: f64| TOP + plot_h * (1.0 - value / top);
-    let mut svg = format!(
-        "<figure class=\"chart\" id=\"{id}\"><figcaption>{}</figcaption>\
-         <svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
-        esc(title),
-        esc(title)
-    );
-    for step in 0..=2 {
-        let value = top * f64::from(step) / 2.0;
-        let at = y(value);
-        let _ = write!(
-            svg,
-            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{at:.1}\" y2=\"{at:.1}\"/>\
-             <text class=\"axis\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            at + 4.0,
-            esc(&figure(value))
-        );
-    }
+    let x = |at_ms: u64| LEFT + PLOT_W * (1.0 - (newest - at_ms as f64) / window_ms).max(0.0);
     let minutes = history.window_seconds / 60;
-    for (at, label, anchor) in [
+    let marks = [
         (LEFT, format!("−{minutes} min"), "start"),
         (
-            LEFT + plot_w / 2.0,
+            LEFT + PLOT_W / 2.0,
             format!("−{} min", minutes / 2),
             "middle",
         ),
         (WIDTH - RIGHT, "now".to_owned(), "end"),
-    ] {
-        let _ = write!(
-            svg,
-            "<text class=\"axis\" x=\"{at:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text>",
-            HEIGHT - 6.0
-        );
-    }
+    ];
+    let mut svg = open(id, "", title, top, &marks);
     for (n, line) in lines.iter().enumerate() {
         // A run of samples with values is one polyline; a sample without one breaks it.
         let mut run: Vec<String> = Vec::new();
         for (at, value) in history.at_unix_ms.iter().zip(&line.values) {
             match value {
-                Some(value) => run.push(format!("{:.1},{:.1}", x(*at), y(*value))),
+                Some(value) => run.push(format!("{:.1},{:.1}", x(*at), y(*value, top))),
                 None => flush(&mut svg, &mut run, n),
             }
         }
@@ -186,6 +164,117 @@ fn chart(id: &str, title: &str, history: &HistoryReply, lines: &[Line]) -> Strin
     }
     svg.push_str("</ul></figure>");
     svg
+}
+
+/// A scenario pack's drift bound, in percent of decisions, over `nights` (oldest first): the
+/// oldest at the left edge, the latest at the right, each failed night ringed; or a note
+/// when none is kept. The outer element carries how many nights it drew (`data-nights`).
+pub fn nights(id: &str, nights: &[ScenarioNight]) -> String {
+    let (Some(first), Some(last)) = (nights.first(), nights.last()) else {
+        return format!(
+            "<p class=\"muted\" id=\"{}\" data-nights=\"0\">No run in the last 90 days to \
+             draw.</p>",
+            esc(id)
+        );
+    };
+    let top = rounded_up(
+        (nights.iter())
+            .map(|n| n.drift_bound_percent)
+            .fold(0.0, f64::max),
+    );
+    let from = first.started_unix_us;
+    let span = last.started_unix_us.saturating_sub(from);
+    // A lone night has no span to spread over: it sits at the right edge, as the latest.
+    let x = |at_us: u64| match span {
+        0 => WIDTH - RIGHT,
+        _ => LEFT + PLOT_W * at_us.saturating_sub(from) as f64 / span as f64,
+    };
+    let mut marks = Vec::new();
+    if span > 0 {
+        marks.push((LEFT, day(from), "start"));
+    }
+    marks.push((WIDTH - RIGHT, day(last.started_unix_us), "end"));
+    let mut svg = open(
+        id,
+        &format!(" data-nights=\"{}\"", nights.len()),
+        "Drift bound, % of decisions, night by night",
+        top,
+        &marks,
+    );
+    let mut run: Vec<String> = (nights.iter())
+        .map(|n| {
+            let (at, value) = (x(n.started_unix_us), y(n.drift_bound_percent, top));
+            format!("{at:.1},{value:.1}")
+        })
+        .collect();
+    flush(&mut svg, &mut run, 0);
+    for night in nights.iter().filter(|n| !n.passed) {
+        let _ = write!(
+            svg,
+            "<circle class=\"failed-night\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\">\
+             <title>{}: failed, {:.3}%</title></circle>",
+            x(night.started_unix_us),
+            y(night.drift_bound_percent, top),
+            esc(&tf_budgets::format_utc(night.started_unix_us / 1_000_000)),
+            night.drift_bound_percent
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// Opens a chart: the figure (with `attributes`, already escaped) and its caption, the
+/// drawing, its grid at zero, half `top` and `top` with their values, and `marks` along the
+/// time axis (where, label, anchor). The caller draws the rest and closes both elements.
+fn open(
+    id: &str,
+    attributes: &str,
+    title: &str,
+    top: f64,
+    marks: &[(f64, String, &str)],
+) -> String {
+    let mut svg = format!(
+        "<figure class=\"chart\" id=\"{}\"{attributes}><figcaption>{}</figcaption>\
+         <svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
+        esc(id),
+        esc(title),
+        esc(title)
+    );
+    for step in 0..=2 {
+        let value = top * f64::from(step) / 2.0;
+        let at = y(value, top);
+        let _ = write!(
+            svg,
+            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{at:.1}\" y2=\"{at:.1}\"/>\
+             <text class=\"axis\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            at + 4.0,
+            esc(&figure(value))
+        );
+    }
+    for (at, label, anchor) in marks {
+        let _ = write!(
+            svg,
+            "<text class=\"axis\" x=\"{at:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+            HEIGHT - 6.0,
+            esc(label)
+        );
+    }
+    svg
+}
+
+/// Where `value` sits, on an axis from zero at the bottom to `top` at the top.
+fn y(value: f64, top: f64) -> f64 {
+    TOP + PLOT_H * (1.0 - value / top)
+}
+
+/// The UTC day of a Unix microsecond, `2026-11-24`.
+fn day(at_us: u64) -> String {
+    let mut text = tf_budgets::format_utc(at_us / 1_000_000);
+    // RFC 3339's first ten characters (ASCII) are the date.
+    text.truncate(10);
+    text
 }
 
 /// Draws a run of points (a single point as a dot) and empties it.

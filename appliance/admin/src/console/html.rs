@@ -24,12 +24,13 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
     ("/console/receipts", "Receipts"),
     ("/console/compliance", "Compliance"),
+    ("/console/scenarios", "Scenarios"),
     ("/console/webhooks", "Webhooks"),
 ];
 

@@ -10,6 +10,7 @@ mod html;
 mod overview;
 mod pages;
 mod receipts;
+mod scenarios;
 mod webhooks;
 
 use std::time::Instant;
@@ -134,6 +135,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "/console/compliance/snapshot",
             web::post().to(compliance::ask),
         )
+        .route("/console/scenarios", web::get().to(scenarios::packs))
         .route("/console/webhooks", web::get().to(webhooks::endpoints))
         .route("/console/webhooks/add", web::post().to(webhooks::add))
         .route(

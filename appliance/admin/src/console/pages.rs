@@ -146,10 +146,14 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
                 " · <a class=\"rollback\" href=\"/console/rollback?to={to}\">roll back to this</a>"
             );
         }
+        // What the drift guard said, and who overrode it, beside the reason.
+        let drift = event.drift.as_ref().map_or(String::new(), |drift| {
+            format!("<br><span class=\"drift\">{}</span>", text(drift.summary()))
+        });
         let _ = write!(
             body,
             "<tr class=\"event\" id=\"event-{seq}\"><td>{seq}</td><td>{}</td><td class=\"action\">{}</td>\
-             <td>{from} → {to}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+             <td>{from} → {to}</td><td>{}</td><td class=\"reason\">{}{drift}</td><td>{actions}</td></tr>",
             text(&event.at),
             text(event.action),
             text(&event.actor),

@@ -116,6 +116,7 @@ impl Appliance {
             to_revision: to,
             links: vec![format!("https://tickets.example/T-{to}")],
             bundle_hash: bundle_hash(to),
+            drift: None,
         };
         self.ledger
             .record_switch(&event, b"archive")

@@ -2,6 +2,7 @@
 //! an in-memory [`FakeShards`], and the worker pattern over a real ledger file.
 
 mod compliance;
+mod drift_say;
 mod fake_shards;
 mod follow;
 mod log;

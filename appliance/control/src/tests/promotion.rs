@@ -40,6 +40,7 @@ fn promote(archive: Vec<u8>) -> Promote {
         archive,
         actor: "policy-author".into(),
         allow_cap_below_spent: false,
+        drift: Default::default(),
     }
 }
 

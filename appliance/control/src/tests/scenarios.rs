@@ -9,7 +9,7 @@ use tf_decisions::DecisionLog;
 use tf_seam::{ActivePolicy, Board};
 
 use super::{author, repo};
-use crate::scenarios::{BUILT_IN_PACKS, ScenarioPlan, run_night};
+use crate::scenarios::{BUILT_IN_PACKS, ScenarioHandle, ScenarioPlan, run_night};
 
 fn plan(dir: &std::path::Path, cpu_seconds: u64) -> ScenarioPlan {
     let files = tf_bundles::BundleFiles::from_dir(&repo().join("docs/examples/bundle"))
@@ -35,7 +35,7 @@ fn plan(dir: &std::path::Path, cpu_seconds: u64) -> ScenarioPlan {
             .collect(),
         dir: None,
         schedule: "30 2 * * *".parse().expect("cron"),
-        decisions: dir.join("decisions.sqlite"),
+        handle: ScenarioHandle::new(dir.join("decisions.sqlite"), Some("30 2 * * *".into())),
         board,
         keystore: tf_state::KeyStore::new(&state),
         cpu_seconds,
@@ -46,7 +46,7 @@ fn plan(dir: &std::path::Path, cpu_seconds: u64) -> ScenarioPlan {
 fn a_night_runs_every_pack_and_keeps_each_result() {
     let dir = tempfile::tempdir().expect("temp dir");
     let plan = plan(dir.path(), 900);
-    let log = DecisionLog::open(&plan.decisions).expect("log");
+    let log = DecisionLog::open(plan.handle.decisions()).expect("log");
     run_night(&plan, &log, 42, &AtomicBool::new(false));
     let runs = log.runs_since(0, true).expect("runs");
     let names: Vec<&str> = runs.iter().map(|r| r.pack.as_str()).collect();
@@ -77,13 +77,21 @@ fn a_night_runs_every_pack_and_keeps_each_result() {
         "{}",
         halved.result
     );
+    // The handle knows which packs failed, and so does a new one over the same file (the
+    // alert stays raised across a restart).
+    let seen = plan.handle.seen();
+    assert_eq!(seen.packs.len(), 5);
+    assert!(seen.failing.contains("acme-cap-halved"), "{seen:?}");
+    assert!(!seen.failing.contains("surge-three-times"), "{seen:?}");
+    let again = ScenarioHandle::new(plan.handle.decisions().to_owned(), None).seen();
+    assert_eq!(again, seen);
 }
 
 #[test]
 fn a_night_past_its_cpu_budget_records_the_packs_it_stopped() {
     let dir = tempfile::tempdir().expect("temp dir");
     let plan = plan(dir.path(), 1);
-    let log = DecisionLog::open(&plan.decisions).expect("log");
+    let log = DecisionLog::open(plan.handle.decisions()).expect("log");
     run_night(&plan, &log, 7, &AtomicBool::new(false));
     let runs = log.runs_since(0, true).expect("runs");
     let surge = runs

@@ -71,6 +71,7 @@ pub fn promote(ledger: &mut SqliteLedger, revision: u64, hash: &str) {
                 to_revision: revision,
                 links: vec![],
                 bundle_hash: hash.into(),
+                drift: None,
             },
             b"archive",
         )

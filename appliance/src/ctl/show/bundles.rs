@@ -86,6 +86,9 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
         if !entry.links.is_empty() {
             why.push_str(&format!(" ({})", entry.links.join(", ")));
         }
+        if let Some(drift) = &entry.drift {
+            why.push_str(&format!(" [{}]", drift.summary()));
+        }
         table.row(vec![
             entry.seq.to_string(),
             format!(

@@ -4,6 +4,7 @@
 
 mod bundles;
 mod receipts;
+pub(crate) mod scenarios;
 pub(crate) mod table;
 pub(crate) mod time;
 mod webhooks;
@@ -11,8 +12,9 @@ mod webhooks;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply, StatusReply, Switched,
-    TimelineReply, ValidateReply, WebhookAdded, WebhookChanged, WebhookReplayed, WebhooksReply,
+    DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply, ScenariosReply,
+    StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged,
+    WebhookReplayed, WebhooksReply,
 };
 
 /// The reply's text; an answer that is not the route's reply is the parse error.
@@ -41,6 +43,7 @@ pub(crate) fn reply(
             shown::<DeliveriesReply>(body, json, |r| webhooks::deliveries(r, now))
         }
         Operation::ReplayWebhook => shown::<WebhookReplayed>(body, json, webhooks::replayed),
+        Operation::Scenarios => shown::<ScenariosReply>(body, json, scenarios::results),
         // `ctl` calls no other route.
         _ => Ok(vec![as_received(body)]),
     }?;

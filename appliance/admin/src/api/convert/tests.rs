@@ -89,6 +89,7 @@ fn a_timeline_event_converts_with_its_time_in_words() {
         to_revision: 3,
         links: vec!["https://tickets.example/7".into()],
         bundle_hash: "ab".repeat(32),
+        drift: None,
     };
     let entry = timeline_entry(&event).expect("a known action");
     assert_eq!(entry.seq, 4);

@@ -1,0 +1,244 @@
+//! `POST /api/v1/bundles/drift`: the drift guard against this appliance's decision log. The
+//! replay runs on a blocking thread, one at a time (another is answered `busy`); each
+//! judgement is remembered (the newest [`REMEMBERED`]) so that promoting the bundle records it
+//! in the timeline, and refuses a bundle that did not pass unless an approver overrode it.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::{HttpRequest, web};
+use tf_admin_api::{BundleHash, DriftQuery, DriftReply, ErrorBody, ErrorCode, Revision};
+use tf_control::drift::{Asked, LiveLog, judge_live};
+use tf_control::{DriftSay, Judged};
+use tf_drift::{Override, Report};
+use tf_ledger::{DriftChecked, DriftOverride};
+use tf_state::KeyStore;
+
+use super::{Answer, ApiState, authorize, convert, extracted};
+use crate::auth::{Permission, Principal};
+
+/// Judgements remembered for promotions.
+pub const REMEMBERED: usize = 32;
+
+/// Where the drift guard reads, and what it judged.
+pub struct DriftDesk {
+    decisions: PathBuf,
+    ledger: PathBuf,
+    keystore: KeyStore,
+    running: AtomicBool,
+    judged: Mutex<VecDeque<Judged>>,
+}
+
+impl DriftDesk {
+    /// The guard over the decision log `decisions`, the ledger `ledger` (its stored bundles)
+    /// and the registered keys in `keystore`.
+    pub fn new(decisions: PathBuf, ledger: PathBuf, keystore: KeyStore) -> Self {
+        DriftDesk {
+            decisions,
+            ledger,
+            keystore,
+            running: AtomicBool::new(false),
+            judged: Mutex::default(),
+        }
+    }
+
+    /// What the guard says of a promotion with the promoter's `approval`.
+    pub fn say(&self, approval: Option<DriftOverride>) -> DriftSay {
+        let judged = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        DriftSay {
+            judged: judged.iter().cloned().collect(),
+            approval,
+        }
+    }
+
+    fn remember(&self, judged: Judged) {
+        let mut all = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        if all.len() == REMEMBERED {
+            all.pop_front();
+        }
+        all.push_back(judged);
+    }
+}
+
+/// Clears the running flag however the judgement ends.
+struct Running(Arc<DriftDesk>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Release);
+    }
+}
+
+/// The override `by` and `reason` ask for, checked; `None` when neither is given.
+pub fn approval(
+    by: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Option<DriftOverride>, ErrorBody> {
+    match (by, reason) {
+        (None, None) => Ok(None),
+        (Some(by), Some(reason)) => Override::new(by, reason)
+            .map(|o| {
+                Some(DriftOverride {
+                    by: o.by,
+                    reason: o.reason,
+                })
+            })
+            .map_err(|e| bad(format!("override_by and reason: {e}"))),
+        _ => Err(bad(
+            "override_by and reason go together: the approver's name and why",
+        )),
+    }
+}
+
+/// Judges the bundle `archive` as `query` asks, for `principal`.
+pub async fn drift_value(
+    state: &ApiState,
+    principal: &Principal,
+    query: &DriftQuery,
+    archive: Vec<u8>,
+) -> Result<DriftReply, ErrorBody> {
+    let Some(desk) = state.drift.clone() else {
+        return Err(ErrorBody::new(
+            ErrorCode::Internal,
+            "this admin server has no decision log to judge drift against",
+        ));
+    };
+    let window = query.window.as_deref().unwrap_or("7d");
+    let window_us = tf_config::parse_span_us(window).ok_or_else(|| {
+        bad(format!(
+            "window {window:?} is not a span: a whole number and m, h or d, such as 7d"
+        ))
+    })?;
+    let tolerance = match query.tolerance {
+        None => 0.005,
+        Some(percent) if percent > 0.0 && percent <= 100.0 => percent / 100.0,
+        Some(percent) => {
+            return Err(bad(format!(
+                "tolerance {percent} is not a percentage above 0 and at most 100, such as 0.5"
+            )));
+        }
+    };
+    let approval = approval(query.override_by.as_deref(), query.reason.as_deref())?;
+    let files = tf_bundles::BundleFiles::from_tar_gz(&archive)
+        .map_err(|problem| ErrorBody::refused(vec![convert::problem(&problem)]))?;
+    // The signature is checked when the bundle is promoted; the guard judges its content.
+    let candidate = tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
+        .map_err(|refusal| ErrorBody::refused(refusal.0.iter().map(convert::problem).collect()))?;
+    if desk.running.swap(true, Ordering::AcqRel) {
+        return Err(ErrorBody::new(
+            ErrorCode::Busy,
+            "another drift judgement is running on this appliance; retry when it ends",
+        ));
+    }
+    let running = Running(desk.clone());
+    let against = query.against.map(|r| r.0);
+    let judged = actix_web::rt::task::spawn_blocking(move || {
+        let desk = &running.0;
+        let live = LiveLog {
+            decisions: &desk.decisions,
+            ledger: &desk.ledger,
+            keystore: &desk.keystore,
+        };
+        let asked = Asked {
+            candidate: &candidate,
+            against,
+            window_us,
+            to_us: tf_seam::clock::unix_micros(),
+            tolerance,
+        };
+        judge_live(&live, &asked)
+    })
+    .await;
+    let mut report = match judged {
+        Ok(Ok(report)) => report,
+        Ok(Err(message)) => return Err(bad(message)),
+        Err(_) => {
+            return Err(ErrorBody::new(
+                ErrorCode::Internal,
+                "the drift judgement stopped before it ended",
+            ));
+        }
+    };
+    if let Some(approval) = &approval {
+        report.overrule(Override {
+            by: approval.by.clone(),
+            reason: approval.reason.clone(),
+        });
+    }
+    desk.remember(Judged {
+        bundle_hash: report.candidate.hash.clone(),
+        checked: checked(&report),
+        overridden: report.overridden.as_ref().map(|o| DriftOverride {
+            by: o.by.clone(),
+            reason: o.reason.clone(),
+        }),
+    });
+    tracing::info!(
+        user = %principal.name,
+        candidate = %report.candidate.hash,
+        passes = report.passes(),
+        upper_bound = report.upper_bound,
+        "drift judged"
+    );
+    reply(&report)
+}
+
+/// `POST /api/v1/bundles/drift`.
+pub(super) async fn drift(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    query: Result<web::Query<DriftQuery>, actix_web::Error>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Answer<DriftReply> {
+    let principal = authorize(&request, &state, Permission::Validate)?;
+    let query = extracted("the query", query)?;
+    let body = extracted("the bundle", body)?;
+    Ok(web::Json(
+        drift_value(&state, &principal, &query, body.to_vec()).await?,
+    ))
+}
+
+fn checked(report: &Report) -> DriftChecked {
+    DriftChecked {
+        judgement: judgement(report),
+        upper_bound: report.upper_bound,
+        tolerance: report.tolerance,
+        decisions: report.sample.decisions,
+        from_us: report.sample.from_us,
+        to_us: report.sample.to_us,
+        against_revision: report.baseline.revision,
+    }
+}
+
+fn judgement(report: &Report) -> String {
+    serde_json::to_value(report.judgement)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn reply(report: &Report) -> Result<DriftReply, ErrorBody> {
+    let whole = serde_json::to_value(report)
+        .map_err(|e| ErrorBody::new(ErrorCode::Internal, e.to_string()))?;
+    Ok(DriftReply {
+        passes: report.passes(),
+        judgement: judgement(report),
+        overridden_by: report.overridden.as_ref().map(|o| o.by.clone()),
+        candidate_hash: BundleHash(report.candidate.hash.clone()),
+        candidate_revision: Revision(report.candidate.revision),
+        against_revision: Revision(report.baseline.revision),
+        decisions: report.sample.decisions,
+        flips: report.flips,
+        upper_bound_percent: report.upper_bound * 100.0,
+        tolerance_percent: report.tolerance * 100.0,
+        text: tf_drift::render::text(report),
+        markdown: tf_drift::render::markdown(report),
+        report: whole,
+    })
+}
+
+fn bad(message: impl Into<String>) -> ErrorBody {
+    ErrorBody::new(ErrorCode::BadRequest, message)
+}

@@ -1,0 +1,94 @@
+//! Scenario results: `GET /api/v1/scenarios`, each what-if pack's latest run with its trend
+//! (tonight against last night and against the median of the seven nights before) and every
+//! run kept (90 days) for a chart.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The reply of `GET /api/v1/scenarios`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenariosReply {
+    /// The scheduler's schedule, a cron expression in UTC (`[scenarios] schedule`); `null`
+    /// when the scheduler is off.
+    #[schema(required = true)]
+    pub schedule: Option<String>,
+    /// Packs whose latest run failed its expectations (or did not run).
+    pub failing: u64,
+    /// Every pack with a run kept, by name.
+    pub packs: Vec<ScenarioPack>,
+}
+
+/// One pack's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioPack {
+    /// The pack's name.
+    pub name: String,
+    /// Its latest run.
+    pub latest: ScenarioRun,
+    /// The drift's upper bound, in percent of decisions, latest against the nights before.
+    pub drift_bound_percent: ScenarioTrend,
+    /// Flips, latest against the nights before.
+    pub flips: ScenarioTrend,
+    /// Every run kept, oldest first.
+    pub nights: Vec<ScenarioNight>,
+}
+
+/// A pack's latest run in full.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioRun {
+    /// When it started, Unix microseconds.
+    pub started_unix_us: u64,
+    /// The same, RFC 3339 UTC to the second.
+    pub started: String,
+    /// How long it ran, seconds.
+    pub seconds: f64,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// Why the pack did not run (a bad pack, no bundle, the CPU budget spent); `null` when
+    /// it ran.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// Decisions replayed.
+    pub decisions: u64,
+    /// Decisions whose answer flipped.
+    pub flips: u64,
+    /// Each expectation, as judged.
+    pub expectations: Vec<ScenarioExpectation>,
+}
+
+/// One expectation of a pack, as its latest run judged it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioExpectation {
+    /// What was expected, in words.
+    pub what: String,
+    /// Whether it held.
+    pub held: bool,
+    /// The figure behind it.
+    pub detail: String,
+}
+
+/// A measure's latest value and its change.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioTrend {
+    /// Tonight's value.
+    pub latest: f64,
+    /// Tonight's minus the run before; `null` without one.
+    #[schema(required = true)]
+    pub since_last: Option<f64>,
+    /// Tonight's minus the median of up to seven runs before; `null` without one.
+    #[schema(required = true)]
+    pub since_week_median: Option<f64>,
+}
+
+/// One run of a pack, for its chart.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioNight {
+    /// When it started, Unix microseconds.
+    pub started_unix_us: u64,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// The drift's upper bound, percent of decisions.
+    pub drift_bound_percent: f64,
+    /// Decisions whose answer flipped.
+    pub flips: u64,
+}
