@@ -342,8 +342,9 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     let comment = std::fs::read_to_string(dir.join("overridden.md")).unwrap_or_default();
     assert_eq!(run.status.code(), Some(0), "{comment}");
     assert!(
-        comment
-            .contains("OVERRIDDEN by Dana Approver (globex leaves at the end of the month): BLOCK"),
+        comment.contains(
+            "OVERRIDDEN by `Dana Approver` (`globex leaves at the end of the month`): BLOCK"
+        ),
         "{comment}"
     );
 
@@ -435,7 +436,28 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("OVERRIDDEN by Dana Approver"), "{out}");
+    // That override marks the report only, and judging again at a looser tolerance does not
+    // clear the block: only the one who promotes can let the bundle through.
+    let (code, out, err) = ctl(&[
+        "drift",
+        dropped_path,
+        "--window",
+        "1d",
+        "--tolerance",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = ctl(&["promote", dropped_path]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("drift guard did not pass"), "{err}");
+    let (code, out, err) = ctl(&[
+        "promote",
+        dropped_path,
+        "--override-by",
+        "Dana Approver",
+        "--reason",
+        "globex leaves at the end of the month",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = ctl(&["timeline", "--json"]);
     assert_eq!(code, 0, "{err}");

@@ -33,8 +33,9 @@ use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 9] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 10] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
+    ("GET", "/api/v1/scenarios", 403, "every role may read"),
     ("GET", "/api/v1/overview", 403, "every role may read"),
     (
         "GET",
@@ -195,9 +196,11 @@ const DELIVERIES: (&str, &str) = ("GET", "/api/v1/webhooks/{id}/deliveries");
 const REPLAY: (&str, &str) = ("POST", "/api/v1/webhooks/{id}/replay");
 const HISTORY: (&str, &str) = ("GET", "/api/v1/overview/history");
 const RECEIPTS: (&str, &str) = ("GET", "/api/v1/receipts");
+const SCENARIOS: (&str, &str) = ("GET", "/api/v1/scenarios");
+const DRIFT: (&str, &str) = ("POST", "/api/v1/bundles/drift");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 21] = [
+const EVERY_ROUTE: [((&str, &str), &str); 23] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -222,6 +225,8 @@ const EVERY_ROUTE: [((&str, &str), &str); 21] = [
     (REPLAY, "/api/v1/webhooks/1/replay"),
     (HISTORY, "/api/v1/overview/history"),
     (RECEIPTS, "/api/v1/receipts"),
+    (SCENARIOS, "/api/v1/scenarios"),
+    (DRIFT, "/api/v1/bundles/drift"),
 ];
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
@@ -581,6 +586,38 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         &third,
         200,
     );
+    // The drift guard on the appliance's own log: one receipt is too few to bound the drift,
+    // so the bundle does not pass, and promoting it is refused until someone overrides it.
+    let judged = caller.with_token(
+        DRIFT,
+        "/api/v1/bundles/drift?window=1d&tolerance=0.5",
+        "author-token",
+        &third,
+        200,
+    );
+    assert_eq!(
+        (judged["passes"].clone(), judged["judgement"].clone()),
+        (json!(false), json!("too-few-decisions")),
+        "{judged}"
+    );
+    caller.with_token(
+        DRIFT,
+        "/api/v1/bundles/drift?window=7x",
+        "sre-token",
+        &third,
+        400,
+    );
+    caller.with_token(DRIFT, "/api/v1/bundles/drift", "sre-token", b"junk", 422);
+    let blocked = caller.with_token(
+        PROMOTE,
+        "/api/v1/bundles/promote?allow_cap_below_spent=true",
+        "author-token",
+        &third,
+        409,
+    );
+    assert_eq!(blocked["error"], "drift-blocked", "{blocked}");
+    let scenarios = caller.with_token(SCENARIOS, "/api/v1/scenarios", "viewer-token", b"", 200);
+    assert_eq!(scenarios["packs"], json!([]), "{scenarios}");
 
     // What is in force now, what changed, and what the shards last published.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -827,6 +864,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         (CHANGE_WEBHOOK, "/api/v1/webhooks/1", "viewer-token"),
         (DELIVERIES, "/api/v1/webhooks/1/deliveries", "author-token"),
         (REPLAY, "/api/v1/webhooks/1/replay", "viewer-token"),
+        (DRIFT, "/api/v1/bundles/drift", "viewer-token"),
     ] {
         caller.with_token(route, path, role_token, b"{}", 403);
     }
@@ -845,7 +883,14 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned();
-    for route in [VALIDATE, PROMOTE, ROLLBACK, ASK_SNAPSHOT, ADD_WEBHOOK] {
+    for route in [
+        VALIDATE,
+        PROMOTE,
+        ROLLBACK,
+        ASK_SNAPSHOT,
+        ADD_WEBHOOK,
+        DRIFT,
+    ] {
         let body = caller.call(route, route.1, &[("Cookie", &cookie)], b"{}", 403);
         assert_eq!(body["error"], "csrf", "{body}");
     }

@@ -4,11 +4,13 @@
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/webhooks.rs"]
+mod webhooks;
 
 use std::process::Command;
 
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, get, with_admin_tokens};
+use server::{ROLE_TOKENS as TOKENS, Server, free_port, get, http, with_admin_tokens};
 use tf_decisions::{DecisionLog, RunRow};
 
 const DAY_US: u64 = 86_400_000_000;
@@ -35,6 +37,7 @@ fn night(pack: &str, nights_ago: u64, passed: bool, flips: u64, bound: f64) -> R
         flips,
         upper_bound: bound,
         result: expectations.to_string(),
+        ran: true,
     }
 }
 
@@ -67,8 +70,8 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         "{body}"
     );
 
-    // Nine nights of drop-globex (the last one failing), one of surge, and one of a pack
-    // that did not run; stored while the appliance is stopped, read when it starts again.
+    // Nine nights of drop-globex (the last one failing), one of surge-three-times, and one of
+    // a pack that did not run (the built-in packs' names, which the scheduler runs); stored while the appliance is stopped, read when it starts again.
     assert!(server.terminate().success(), "{}", server.log());
     {
         let log = DecisionLog::open(&server.state_path("decisions.sqlite")).expect("log");
@@ -86,13 +89,14 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
             log.record_run(&run).expect("stored");
         }
         // Older than 90 days: pruned from the chart, so not in the trend.
-        log.record_run(&night("surge", 120, true, 0, 0.0004))
+        log.record_run(&night("surge-three-times", 120, true, 0, 0.0004))
             .expect("stored");
-        log.record_run(&night("surge", 1, true, 0, 0.0003))
+        log.record_run(&night("surge-three-times", 1, true, 0, 0.0003))
             .expect("stored");
-        let mut broken = night("bad pack", 0, false, 0, 1.0);
+        let mut broken = night("acme-p0-audits", 0, false, 0, 1.0);
         broken.decisions = 0;
         broken.result = serde_json::json!({ "error": "the CPU budget was spent" }).to_string();
+        broken.ran = false;
         log.record_run(&broken).expect("stored");
     }
     server.start_again();
@@ -120,7 +124,10 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         .iter()
         .map(|p| p["name"].as_str().expect("a name"))
         .collect();
-    assert_eq!(names, ["bad pack", "drop-globex", "surge"]);
+    assert_eq!(
+        names,
+        ["acme-p0-audits", "drop-globex", "surge-three-times"]
+    );
     let globex = &packs[1];
     assert_eq!(globex["latest"]["passed"], false);
     assert_eq!(globex["nights"].as_array().expect("nights").len(), 9);
@@ -164,7 +171,7 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
             && globex_row.contains("+1.000"),
         "{globex_row}"
     );
-    assert!(row("bad pack").contains("did not run"), "{out}");
+    assert!(row("acme-p0-audits").contains("did not run"), "{out}");
     assert!(
         out.contains("drop-globex: drift below 1 % (bound 1.500 %)"),
         "{out}"
@@ -186,9 +193,94 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         "trust_fabric_scenario_packs 3",
         "trust_fabric_scenario_packs_failing 2",
         "trust_fabric_scenario_pack_failing{pack=\"drop-globex\"} 1",
-        "trust_fabric_scenario_pack_failing{pack=\"bad pack\"} 1",
-        "trust_fabric_scenario_pack_failing{pack=\"surge\"} 0",
+        "trust_fabric_scenario_pack_failing{pack=\"acme-p0-audits\"} 1",
+        "trust_fabric_scenario_pack_failing{pack=\"surge-three-times\"} 0",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
     }
+}
+
+#[test]
+fn a_pack_that_fails_at_night_is_sent_to_webhook_endpoints_as_scenario_failed() {
+    // One pack, every two seconds: over a recorded hour that holds no decision, it cannot
+    // bound its drift and fails.
+    let packs = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        packs.path().join("quiet.toml"),
+        "name = \"quiet-hour\"\n[[change.caps]]\ntenant = \"acme\"\nclass = \"P1\"\nscale = 0.5\n\n\
+         [traffic]\nsource = \"recorded\"\nwindow = \"1h\"\n\n[expect]\nmax_drift_percent = 1.0\n",
+    )
+    .expect("pack written");
+    let config = with_admin_tokens(
+        &format!(
+            "[[tenants]]\nid = \"demo\"\n\n[scenarios]\nschedule = \"*/2 * * * * *\"\ndir = {:?}\n",
+            packs.path().display().to_string()
+        ),
+        &TOKENS,
+    );
+    let server = Server::start(&config, &[], &[]);
+    let admin = server.admin_address();
+    let sre = [("Authorization", "Bearer sre-token")];
+    let port = free_port();
+    let add = serde_json::json!({
+        "url": format!("http://127.0.0.1:{port}/hooks"),
+        "settings": {
+            "events": ["scenario.failed"],
+            "schemes": ["v1"],
+            "local": true,
+            "description": "oncall",
+        },
+        "reason": "night alarms",
+    });
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/webhooks",
+        &[sre[0], ("Content-Type", "application/json")],
+        add.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let added: Value = serde_json::from_str(&body).expect("JSON");
+    let secret = added["secret"].as_str().expect("a secret");
+    let out = server.dir.path().join("received");
+    let receiver = webhooks::Receiver::for_endpoint(port, &out, secret, &server.state, &[]);
+
+    // Packs run only against a bundle in force.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let bundle = server.build_bundle(&example, 1, "in force", None);
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote",
+        &[("Authorization", "Bearer author-token")],
+        &std::fs::read(&bundle).expect("archive"),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    let events = out.join("events");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let body = loop {
+        let found = std::fs::read_dir(&events).ok().and_then(|dir| {
+            dir.filter_map(Result::ok)
+                .find(|f| f.file_name().to_string_lossy().starts_with("msg_scenario_"))
+        });
+        if let Some(file) = found {
+            break std::fs::read_to_string(file.path()).expect("event body");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scenario.failed message: {}\n{}",
+            receiver.log(),
+            server.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let message: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(message["type"], "scenario.failed");
+    assert_eq!(message["data"]["pack"], "quiet-hour");
+    assert_eq!(message["data"]["decisions"], 0);
+    let failed = message["data"]["failed"]
+        .as_array()
+        .expect("failed expectations");
+    assert!(!failed.is_empty(), "{message}");
 }

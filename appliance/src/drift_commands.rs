@@ -71,6 +71,7 @@ fn judge(args: &DriftArgs) -> Result<tf_drift::Report, String> {
             to_us: tf_seam::clock::unix_micros(),
             tolerance,
         },
+        &|| true,
     )
 }
 

@@ -18,13 +18,27 @@ fn percent(rate: f64) -> String {
     format!("{:.3} %", rate * 100.0)
 }
 
-/// The verdict line, the same in both forms; an override comes first.
+/// The verdict line for a terminal; an override comes first.
 pub fn headline(report: &Report) -> String {
+    led_by(report, |by, reason| {
+        format!("OVERRIDDEN by {} ({})", clean(by), clean(reason))
+    })
+}
+
+/// The same for Markdown: the approver's words in code spans, where no link, image, mention
+/// or emphasis they hold takes effect.
+fn markdown_headline(report: &Report) -> String {
+    led_by(report, |by, reason| {
+        format!("OVERRIDDEN by `{}` (`{}`)", escape(by), escape(reason))
+    })
+}
+
+/// The verdict, after the override (`approver` words it) if there is one.
+fn led_by(report: &Report, approver: impl Fn(&str, &str) -> String) -> String {
     match &report.overridden {
         Some(approval) => format!(
-            "OVERRIDDEN by {} ({}): {}",
-            clean(&approval.by),
-            clean(&approval.reason),
+            "{}: {}",
+            approver(&approval.by, &approval.reason),
             verdict(report)
         ),
         None => verdict(report),
@@ -155,7 +169,7 @@ pub fn markdown(report: &Report) -> String {
         _ => "⛔",
     };
     let _ = writeln!(out, "### {mark} Policy drift guard\n");
-    let _ = writeln!(out, "**{}**\n", headline(report));
+    let _ = writeln!(out, "**{}**\n", markdown_headline(report));
     let _ = writeln!(out, "{}.\n", sample_line(report));
     let _ = writeln!(
         out,

@@ -39,25 +39,29 @@ pub enum EventType {
     /// The golden canary raised an alarm.
     #[serde(rename = "canary.alarm")]
     CanaryAlarm,
+    /// A nightly scenario pack failed its expectations, or did not run.
+    #[serde(rename = "scenario.failed")]
+    ScenarioFailed,
 }
 
 /// An event type name that is not one of ours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown event type; expected one of receipt.issued, bundle.promoted, bundle.rolled_back, \
-     budget.exhausted, snapshot.sealed, canary.alarm"
+     budget.exhausted, snapshot.sealed, canary.alarm, scenario.failed"
 )]
 pub struct UnknownEventType;
 
 impl EventType {
     /// Every event type, in documentation order.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::ReceiptIssued,
         Self::BundlePromoted,
         Self::BundleRolledBack,
         Self::BudgetExhausted,
         Self::SnapshotSealed,
         Self::CanaryAlarm,
+        Self::ScenarioFailed,
     ];
 
     /// The wire name, e.g. `receipt.issued`.
@@ -69,6 +73,7 @@ impl EventType {
             Self::BudgetExhausted => "budget.exhausted",
             Self::SnapshotSealed => "snapshot.sealed",
             Self::CanaryAlarm => "canary.alarm",
+            Self::ScenarioFailed => "scenario.failed",
         }
     }
 
@@ -137,6 +142,7 @@ pub fn event_webhook_id(endpoint_id: u64, event: EventType, key: u64) -> String 
         EventType::BudgetExhausted => "budget",
         EventType::SnapshotSealed => "snapshot",
         EventType::CanaryAlarm => "canary",
+        EventType::ScenarioFailed => "scenario",
     };
     format!("msg_{kind}_{endpoint_id}_{key}")
 }

@@ -5,8 +5,9 @@ use tf_control::scenarios::Seen;
 
 use crate::storage_metrics::gauge;
 
-/// Appends the scenario metrics to a scrape.
-pub fn render(seen: &Seen, out: &mut String) {
+/// Appends the scenario metrics to a scrape; `scheduled`: the scheduler runs (without it, no
+/// run is expected, and the time of the last one is left out so no alert waits for the next).
+pub fn render(seen: &Seen, scheduled: bool, out: &mut String) {
     gauge(
         out,
         "trust_fabric_scenario_packs",
@@ -33,7 +34,7 @@ pub fn render(seen: &Seen, out: &mut String) {
         }
         out.push_str(&page.finish());
     }
-    if let Some(last_us) = seen.last_run_us {
+    if let Some(last_us) = seen.last_run_us.filter(|_| scheduled) {
         gauge(
             out,
             "trust_fabric_scenario_last_run_seconds",

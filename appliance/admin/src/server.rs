@@ -74,7 +74,8 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
         crate::webhook_metrics::render(&webhooks.status(), now_us, &mut text);
     }
     if let Some(scenarios) = &shared.scenarios {
-        crate::scenario_metrics::render(&scenarios.seen(), &mut text);
+        let scheduled = scenarios.schedule().is_some();
+        crate::scenario_metrics::render(&scenarios.seen(), scheduled, &mut text);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

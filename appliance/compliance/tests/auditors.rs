@@ -28,6 +28,7 @@ fn acknowledgements_of_the_periods_receipts_become_the_auditor_reference() {
                 settings_json: "{}",
                 receipts_after: 0,
                 timeline_after: 0,
+                events_after: 0,
             },
             &change,
         )
@@ -52,7 +53,15 @@ fn acknowledgements_of_the_periods_receipts_become_the_auditor_reference() {
         .collect();
     appliance
         .ledger
-        .enqueue(endpoint, &stored, 309, 0, 10)
+        .enqueue(
+            endpoint,
+            &stored,
+            tf_ledger::Cursors {
+                receipts_after: 309,
+                ..Default::default()
+            },
+            10,
+        )
         .expect("stored");
     for (number, answer) in [(1, [1u8; 32]), (2, [2; 32]), (4, [4; 32])] {
         appliance

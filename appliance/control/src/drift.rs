@@ -36,8 +36,13 @@ pub struct Asked<'a> {
     pub tolerance: f64,
 }
 
-/// Replays the window under both bundles and judges the drift.
-pub fn judge_live(live: &LiveLog<'_>, asked: &Asked<'_>) -> Result<Report, String> {
+/// Replays the window under both bundles and judges the drift; `keep_going` is asked at every
+/// event, and a judgement it stops is an error.
+pub fn judge_live(
+    live: &LiveLog<'_>,
+    asked: &Asked<'_>,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<Report, String> {
     let baseline = stored_bundle(live.ledger, asked.against)?;
     let candidate = asked.candidate;
     let from_us = asked.to_us.saturating_sub(asked.window_us);
@@ -56,10 +61,19 @@ pub fn judge_live(live: &LiveLog<'_>, asked: &Asked<'_>) -> Result<Report, Strin
         not_recorded,
         notes: weight_changes(&baseline, candidate),
     };
-    replay_both(&baseline, candidate, &registered, judging, |drift| {
-        log.scan(warm_from, asked.to_us, |event| drift.feed(&event))
-            .map_err(|e| e.to_string())
-    })
+    let mut stopped = false;
+    let report = replay_both(&baseline, candidate, &registered, judging, |drift| {
+        log.scan_while(warm_from, asked.to_us, |event| {
+            drift.feed(&event);
+            stopped = !keep_going();
+            !stopped
+        })
+        .map_err(|e| e.to_string())
+    })?;
+    if stopped {
+        return Err("the judgement was stopped before it ended".to_owned());
+    }
+    Ok(report)
 }
 
 /// Streams events (`feed` hands them over) through both bundles' replays and judges them.

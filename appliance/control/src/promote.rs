@@ -244,12 +244,12 @@ pub struct PendingSwitch {
 }
 
 /// What the drift guard says of a promotion: the judgements made on this appliance
-/// (`POST /api/v1/bundles/drift`), oldest first, and the promoter's own override.
+/// (`POST /api/v1/bundles/drift`), one per bundle, and the promoter's own override.
 #[derive(Clone, Debug, Default)]
 pub struct DriftSay {
-    /// Judgements made here, oldest first.
+    /// Judgements made here, one per bundle hash.
     pub judged: Vec<Judged>,
-    /// The promoter's override, if any.
+    /// The promoter's override, if any: only the one who promotes can let a bundle through.
     pub approval: Option<DriftOverride>,
 }
 
@@ -260,33 +260,37 @@ pub struct Judged {
     pub bundle_hash: String,
     /// What was judged.
     pub checked: DriftChecked,
-    /// The override given with it, if any.
-    pub overridden: Option<DriftOverride>,
+}
+
+impl Judged {
+    /// Whether the bundle passed.
+    pub fn passed(&self) -> bool {
+        self.checked.judgement == "pass"
+    }
 }
 
 impl DriftSay {
-    /// The note a promotion of the bundle `hash` records: the newest judgement of it made
-    /// here, with the override that lets it through if it did not pass. A bundle judged here
-    /// that did not pass, without an override, is refused.
+    /// The note a promotion of the bundle `hash` records: the judgement of it made here, with
+    /// the promoter's override if it did not pass. A bundle judged here that did not pass,
+    /// without an override, is refused.
     pub fn note_for(&self, hash: &str) -> Result<Option<DriftNote>, ControlError> {
-        let judged = self.judged.iter().rev().find(|j| j.bundle_hash == hash);
-        let Some(judged) = judged else {
+        let Some(judged) = self.judged.iter().find(|j| j.bundle_hash == hash) else {
             return Ok(self.approval.clone().map(|approval| DriftNote {
                 checked: None,
                 overridden: Some(approval),
             }));
         };
         let checked = Some(judged.checked.clone());
-        if judged.checked.judgement == "pass" {
+        if judged.passed() {
             return Ok(Some(DriftNote {
                 checked,
                 overridden: None,
             }));
         }
-        match self.approval.clone().or_else(|| judged.overridden.clone()) {
+        match &self.approval {
             Some(approval) => Ok(Some(DriftNote {
                 checked,
-                overridden: Some(approval),
+                overridden: Some(approval.clone()),
             })),
             None => Err(ControlError::DriftBlocked {
                 judgement: judged.checked.judgement.clone(),

@@ -14,6 +14,7 @@ use tf_bundles::Bundle;
 use tf_config::Schedule;
 use tf_decisions::{DecisionLog, RunRow};
 use tf_drift::Registrations;
+use tf_ledger::Ledger;
 use tf_scenarios::{Cadence, Pack, Tick};
 use tf_seam::Board;
 use tf_seam::clock::unix_micros;
@@ -62,6 +63,9 @@ pub struct ScenarioPlan {
     pub keystore: KeyStore,
     /// CPU seconds a night's packs may use.
     pub cpu_seconds: u64,
+    /// The ledger, where a failed pack's alarm is recorded for webhook endpoints (`None`:
+    /// no alarm is recorded).
+    pub ledger: Option<PathBuf>,
 }
 
 /// What the admin server knows of the scheduler: the file its results are in, its schedule,
@@ -120,6 +124,14 @@ impl ScenarioHandle {
             .clone()
     }
 
+    /// Forgets packs no longer configured (removed or renamed), so that their last failure
+    /// stops counting.
+    fn retain(&self, configured: &BTreeSet<String>) {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.packs.retain(|pack| configured.contains(pack));
+        seen.failing.retain(|pack| configured.contains(pack));
+    }
+
     /// Takes note of a run stored.
     fn ran(&self, run: &RunRow) {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -173,6 +185,7 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
         tracing::warn!(%error, "the scenario schedule's last slot is unreadable; starting afresh");
         None
     });
+    plan.handle.retain(&configured(&plan.packs));
     let mut cadence = Cadence::new(plan.schedule.clone(), stored, unix_micros());
     while !stop.load(Ordering::Acquire) {
         if let Tick::Start { slot_us, missed } = cadence.tick(unix_micros(), false) {
@@ -199,6 +212,17 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
         }
         std::thread::sleep(TURN);
     }
+}
+
+/// The names the configured packs run under: the pack's own, or its file's for a pack that
+/// does not parse (its failure is recorded under that).
+fn configured(packs: &[(String, String)]) -> BTreeSet<String> {
+    packs
+        .iter()
+        .map(|(source, text)| {
+            Pack::parse(text, source).map_or_else(|_| source.clone(), |pack| pack.name)
+        })
+        .collect()
 }
 
 /// Runs every pack once for `slot_us`, recording each result.
@@ -229,6 +253,7 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
                 flips: result.report.flips,
                 upper_bound: result.report.upper_bound,
                 result: serde_json::to_string(&result).unwrap_or_default(),
+                ran: true,
             },
             Err((name, why)) => RunRow {
                 pack: name,
@@ -240,6 +265,7 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
                 flips: 0,
                 upper_bound: 1.0,
                 result: serde_json::json!({ "error": why }).to_string(),
+                ran: false,
             },
         };
         if !row.passed {
@@ -251,6 +277,9 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
                 tracing::warn!(%error, pack = row.pack, "storing a scenario result failed")
             }
         }
+        if !row.passed {
+            raise_alarm(plan, &row);
+        }
     }
     if failed.is_empty() {
         tracing::info!(packs = plan.packs.len(), "scenario packs passed");
@@ -259,6 +288,42 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
             ?failed,
             "scenario packs failed their expectations (appliance scenarios results)"
         );
+    }
+}
+
+/// Records a failed pack's `scenario.failed` alarm in the ledger, for webhook endpoints.
+fn raise_alarm(plan: &ScenarioPlan, row: &RunRow) {
+    let Some(path) = &plan.ledger else {
+        return;
+    };
+    let result: serde_json::Value = serde_json::from_str(&row.result).unwrap_or_default();
+    let failed: Vec<serde_json::Value> = result["expectations"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|e| e["held"] == false)
+                .map(|e| serde_json::json!({ "what": e["what"], "detail": e["detail"] }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let data = serde_json::json!({
+        "pack": row.pack,
+        "started": tf_budgets::format_utc(row.started_us / 1_000_000),
+        "decisions": row.decisions,
+        "flips": row.flips,
+        "drift_bound_percent": row.upper_bound * 100.0,
+        "failed": failed,
+        "error": result["error"],
+    });
+    let recorded = tf_ledger::SqliteLedger::open(path).and_then(|mut ledger| {
+        ledger.record_control_event(
+            row.finished_us,
+            tf_webhooks::EventType::ScenarioFailed.as_str(),
+            &data.to_string(),
+        )
+    });
+    if let Err(error) = recorded {
+        tracing::warn!(%error, pack = row.pack, "recording a failed scenario's alarm failed");
     }
 }
 

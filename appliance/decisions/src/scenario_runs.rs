@@ -26,6 +26,8 @@ pub struct RunRow {
     pub upper_bound: f64,
     /// The whole result (JSON), or why the pack did not run.
     pub result: String,
+    /// Whether the pack ran (read back: false when its result is why it did not).
+    pub ran: bool,
 }
 
 impl DecisionLog {
@@ -58,7 +60,8 @@ impl DecisionLog {
             .connection()
             .prepare(
                 "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
-                 upper_bound, CASE WHEN ?2 THEN result ELSE '' END FROM scenario_runs \
+                 upper_bound, CASE WHEN ?2 THEN result ELSE '' END, \
+                 json_extract(result, '$.error') IS NULL FROM scenario_runs \
                  WHERE started_us >= ?1 ORDER BY started_us, id",
             )
             .map_err(self.storage())?;
@@ -77,12 +80,25 @@ impl DecisionLog {
             .connection()
             .prepare(
                 "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
-                 upper_bound, result FROM scenario_runs \
-                 WHERE id IN (SELECT max(id) FROM scenario_runs GROUP BY pack) ORDER BY pack",
+                 upper_bound, result, json_extract(result, '$.error') IS NULL \
+                 FROM scenario_runs WHERE id IN (SELECT max(id) FROM scenario_runs GROUP BY pack) ORDER BY pack",
             )
             .map_err(self.storage())?;
         let rows = select.query_map([], run_row).map_err(self.storage())?;
         rows.collect::<Result<_, _>>().map_err(self.storage())
+    }
+
+    /// Every run since `from_us` (results left out) and each pack's latest run (with its
+    /// result), read in one transaction so that both see the same runs.
+    pub fn kept_and_latest(&self, from_us: u64) -> Result<(Vec<RunRow>, Vec<RunRow>), LogError> {
+        let read = self
+            .connection()
+            .unchecked_transaction()
+            .map_err(self.storage())?;
+        let kept = self.runs_since(from_us, false)?;
+        let latest = self.latest_runs()?;
+        read.finish().map_err(self.storage())?;
+        Ok((kept, latest))
     }
 
     /// Deletes runs started before `before_us`; returns how many.
@@ -133,5 +149,6 @@ fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         flips: row.get::<_, i64>(6)? as u64,
         upper_bound: row.get(7)?,
         result: row.get(8)?,
+        ran: row.get(9)?,
     })
 }

@@ -21,6 +21,7 @@
 
 mod bundles;
 mod compact;
+mod control_events;
 mod cursors;
 mod dictionary;
 mod disk;
@@ -40,10 +41,11 @@ mod store;
 
 use tf_receipts::{Envelope, Receipt};
 
+pub use control_events::ControlEvent;
 pub use disk::free_bytes;
 pub use error::LedgerError;
 pub use outbox::{
-    Change, ChangeRow, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
+    Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
     NewMessage, WebhookOutbox,
 };
 pub use outlook::{DAY_US, Outlook, Sample};
@@ -106,6 +108,25 @@ pub trait Ledger: Send {
     /// puts in force (`archive`, kept as first stored), in one durable transaction. Returns
     /// the event's number in the timeline; `event.seq` is ignored.
     fn record_switch(&mut self, event: &TimelineEvent, archive: &[u8]) -> Result<u64, LedgerError>;
+
+    /// Records a control-plane alarm at `at_us`: `kind` is the webhook event type it is told
+    /// as, `body` its data (JSON). Returns its number.
+    fn record_control_event(
+        &mut self,
+        at_us: u64,
+        kind: &str,
+        body: &str,
+    ) -> Result<u64, LedgerError>;
+
+    /// Up to `limit` alarms after number `after_seq`, in order.
+    fn control_events_after(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<ControlEvent>, LedgerError>;
+
+    /// The last alarm's number, 0 for none.
+    fn last_control_event(&self) -> Result<u64, LedgerError>;
 
     /// Every promotion and rollback, oldest first.
     fn timeline(&self) -> Result<Vec<TimelineEvent>, LedgerError>;

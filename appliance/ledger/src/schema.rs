@@ -10,7 +10,7 @@ use crate::error::storage_error;
 use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
@@ -22,6 +22,7 @@ pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration::Sql(V5),
     Migration::Sql(V6),
     Migration::Sql(V7),
+    Migration::Sql(V8),
 ];
 
 /// One step of the schema, run in one transaction with the version it reaches.
@@ -200,6 +201,23 @@ const V6: &str = "
 /// when nothing was said).
 const V7: &str = "
     ALTER TABLE bundle_timeline ADD COLUMN drift TEXT;
+    ";
+
+/// 7 -> 8: the control plane's alarms (a scenario pack that failed, ...), append-only, and
+/// each webhook endpoint's cursor over them (existing endpoints are owed every alarm, none
+/// exists before this version).
+const V8: &str = "
+    CREATE TABLE control_events (
+        seq    INTEGER PRIMARY KEY,   -- in order of events
+        at_us  INTEGER NOT NULL,      -- when it happened, Unix microseconds
+        kind   TEXT    NOT NULL,      -- the webhook event type: scenario.failed, ...
+        body   TEXT    NOT NULL       -- what happened (JSON, the event's data)
+    ) STRICT;
+    CREATE TRIGGER control_events_no_update BEFORE UPDATE ON control_events
+        BEGIN SELECT RAISE(ABORT, 'control events are append-only'); END;
+    CREATE TRIGGER control_events_no_delete BEFORE DELETE ON control_events
+        BEGIN SELECT RAISE(ABORT, 'control events are append-only'); END;
+    ALTER TABLE webhook_endpoints ADD COLUMN events_after INTEGER NOT NULL DEFAULT 0;
     ";
 
 /// The file's schema version, refused if a newer appliance wrote it.

@@ -15,9 +15,9 @@ use crate::dictionary::Dictionaries;
 use crate::error::storage_error;
 use crate::schema::{SCHEMA_VERSION, checked_version, migrate};
 use crate::{
-    ChargeGroup, Entry, Ledger, LedgerError, LedgerRecord, MessageRow, PruneBounds, Pruned,
-    PrunedRange, ReceiptSearch, StorageStats, StoredReceipt, TimelineEvent, bundles, prune, read,
-    stats, store,
+    ChargeGroup, ControlEvent, Entry, Ledger, LedgerError, LedgerRecord, MessageRow, PruneBounds,
+    Pruned, PrunedRange, ReceiptSearch, StorageStats, StoredReceipt, TimelineEvent, bundles,
+    control_events, prune, read, stats, store,
 };
 
 /// How long a connection waits for another's write transaction before failing: the ledger
@@ -258,6 +258,28 @@ impl Ledger for SqliteLedger {
             }
         }
         bundles::record(&mut self.connection, event, archive).map_err(|e| self.failed(e))
+    }
+
+    fn record_control_event(
+        &mut self,
+        at_us: u64,
+        kind: &str,
+        body: &str,
+    ) -> Result<u64, LedgerError> {
+        self.writable()?;
+        control_events::record(&self.connection, at_us, kind, body).map_err(|e| self.failed(e))
+    }
+
+    fn control_events_after(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<ControlEvent>, LedgerError> {
+        control_events::after(&self.connection, after_seq, limit).map_err(|e| self.failed(e))
+    }
+
+    fn last_control_event(&self) -> Result<u64, LedgerError> {
+        control_events::last_seq(&self.connection).map_err(|e| self.failed(e))
     }
 
     fn timeline(&self) -> Result<Vec<TimelineEvent>, LedgerError> {

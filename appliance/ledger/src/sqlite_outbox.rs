@@ -3,7 +3,7 @@
 
 use crate::outbox::sql::{self, Refused};
 use crate::outbox::{
-    Change, ChangeRow, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
+    Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
     NewMessage, WebhookOutbox,
 };
 use crate::{LedgerError, SqliteLedger};
@@ -59,20 +59,12 @@ impl WebhookOutbox for SqliteLedger {
         &mut self,
         endpoint: u64,
         messages: &[NewMessage<'_>],
-        receipts_after: u64,
-        timeline_after: u64,
+        cursors: Cursors,
         due_us: u64,
     ) -> Result<(), LedgerError> {
         self.writable()?;
-        sql::enqueue(
-            self.connection_mut(),
-            endpoint,
-            messages,
-            receipts_after,
-            timeline_after,
-            due_us,
-        )
-        .map_err(|refused| self.refused(refused, endpoint))
+        sql::enqueue(self.connection_mut(), endpoint, messages, cursors, due_us)
+            .map_err(|refused| self.refused(refused, endpoint))
     }
 
     fn pending(&self, endpoint: u64) -> Result<Vec<MessageRow>, LedgerError> {

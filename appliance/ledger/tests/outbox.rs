@@ -2,7 +2,7 @@
 //! with their cursors in one step, attempts, acknowledgements, and what survives a reopen.
 
 use tf_ledger::{
-    Change, EndpointState, FailedAttempt, Ledger, LedgerError, NewEndpoint, NewMessage,
+    Change, Cursors, EndpointState, FailedAttempt, Ledger, LedgerError, NewEndpoint, NewMessage,
     SqliteLedger, WebhookOutbox,
 };
 
@@ -31,6 +31,15 @@ fn endpoint(url: &str) -> NewEndpoint<'_> {
         settings_json: "{}",
         receipts_after: 10,
         timeline_after: 0,
+        events_after: 0,
+    }
+}
+
+/// Cursors with every receipt up to `receipts_after` carried.
+fn after(receipts_after: u64) -> Cursors {
+    Cursors {
+        receipts_after,
+        ..Cursors::default()
     }
 }
 
@@ -49,14 +58,13 @@ fn messages_and_cursors_are_stored_together_and_survive_a_reopen() {
                 message("msg_a", (11, 20), b"one"),
                 message("msg_b", (21, 30), b"two"),
             ],
-            30,
-            0,
+            after(30),
             100,
         )
         .expect("stored");
     // A caller working from the view before that store is refused, and stores nothing.
     let stale = ledger
-        .enqueue(id, &[message("msg_c", (11, 20), b"again")], 20, 0, 100)
+        .enqueue(id, &[message("msg_c", (11, 20), b"again")], after(20), 100)
         .expect_err("behind");
     assert!(
         matches!(
@@ -186,7 +194,7 @@ fn changes_are_recorded_and_a_removed_endpoint_stays_removed() {
             None,
             &change(5, "resume"),
         ),
-        ledger.enqueue(first, &[message("msg_x", (11, 11), b"x")], 11, 0, 5),
+        ledger.enqueue(first, &[message("msg_x", (11, 11), b"x")], after(11), 5),
     ] {
         assert!(
             matches!(refused, Err(LedgerError::NoSuchEndpoint { id }) if id == first),
@@ -245,10 +253,10 @@ fn pruning_is_held_below_what_any_endpoint_still_needs() {
         "both cursors at 10"
     );
     ledger
-        .enqueue(fast, &[message("msg_f", (11, 40), b"f")], 40, 0, 100)
+        .enqueue(fast, &[message("msg_f", (11, 40), b"f")], after(40), 100)
         .expect("stored");
     ledger
-        .enqueue(slow, &[message("msg_s", (11, 20), b"s")], 20, 0, 100)
+        .enqueue(slow, &[message("msg_s", (11, 20), b"s")], after(20), 100)
         .expect("stored");
     assert_eq!(
         ledger.webhook_hold().expect("hold"),
@@ -285,7 +293,7 @@ fn a_resume_starts_the_retry_ladder_over() {
         .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
         .expect("added");
     ledger
-        .enqueue(id, &[message("msg_a", (11, 20), b"one")], 20, 0, 100)
+        .enqueue(id, &[message("msg_a", (11, 20), b"one")], after(20), 100)
         .expect("stored");
     let number = ledger.pending(id).expect("pending")[0].number;
     let failed = FailedAttempt {
@@ -334,8 +342,7 @@ fn deliveries_over_a_range_are_listed_and_done_ones_of_pruned_receipts_deleted()
                 message("msg_b", (21, 30), b"b"),
                 message("msg_c", (31, 40), b"c"),
             ],
-            40,
-            0,
+            after(40),
             100,
         )
         .expect("stored");
@@ -383,7 +390,52 @@ fn deliveries_over_a_range_are_listed_and_done_ones_of_pruned_receipts_deleted()
         "the last message stays, so numbering goes on"
     );
     ledger
-        .enqueue(id, &[message("msg_d", (41, 50), b"d")], 50, 0, 400)
+        .enqueue(id, &[message("msg_d", (41, 50), b"d")], after(50), 400)
         .expect("stored");
     assert_eq!(ledger.pending(id).expect("pending")[0].number, 4);
+}
+
+#[test]
+fn control_events_are_kept_in_order_and_an_endpoints_cursor_over_them_only_moves_forward() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("open");
+    assert_eq!(ledger.last_control_event().expect("none yet"), 0);
+    let first = ledger
+        .record_control_event(7, "scenario.failed", r#"{"pack":"a"}"#)
+        .expect("recorded");
+    let second = ledger
+        .record_control_event(8, "scenario.failed", r#"{"pack":"b"}"#)
+        .expect("recorded");
+    assert_eq!((first, second), (1, 2));
+    let after_first = ledger.control_events_after(1, 10).expect("read");
+    assert_eq!(after_first.len(), 1);
+    assert_eq!(after_first[0].body, r#"{"pack":"b"}"#);
+    assert_eq!(ledger.last_control_event().expect("read"), 2);
+
+    let id = ledger
+        .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
+        .expect("added");
+    let moved = Cursors {
+        receipts_after: 10,
+        timeline_after: 0,
+        events_after: 2,
+    };
+    ledger.enqueue(id, &[], moved, 100).expect("moved");
+    let row = ledger.endpoints().expect("endpoints").remove(0);
+    assert_eq!(row.cursors(), moved);
+    let behind = Cursors {
+        events_after: 1,
+        ..moved
+    };
+    assert!(matches!(
+        ledger.enqueue(id, &[], behind, 100),
+        Err(LedgerError::CursorBehind { .. })
+    ));
+    drop(ledger);
+    // Append-only, like the bundle timeline.
+    let connection = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).expect("open");
+    let err = connection
+        .execute("DELETE FROM control_events", [])
+        .expect_err("append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
 }

@@ -359,6 +359,7 @@ fn serve(
             board: board.clone(),
             keystore: KeyStore::new(&state),
             cpu_seconds: config.scenarios.cpu_seconds,
+            ledger: Some(ledger_path.clone()),
         };
         Some(
             tf_control::scenarios::ScenarioWorker::start(plan)

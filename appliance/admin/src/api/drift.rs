@@ -1,7 +1,8 @@
 //! `POST /api/v1/bundles/drift`: the drift guard against this appliance's decision log. The
-//! replay runs on a blocking thread, one at a time (another is answered `busy`); each
-//! judgement is remembered (the newest [`REMEMBERED`]) so that promoting the bundle records it
-//! in the timeline, and refuses a bundle that did not pass unless an approver overrode it.
+//! replay runs on a blocking thread, one at a time (another is answered `busy`), and stops if
+//! the caller goes away; each bundle's judgement is remembered (the newest [`REMEMBERED`]
+//! bundles) so that promoting it records the judgement in the timeline, and refuses a bundle
+//! that did not pass unless the promotion carries an approver's override.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -53,12 +54,26 @@ impl DriftDesk {
         }
     }
 
+    /// Keeps `judged` as its bundle's judgement: a judgement that did not pass stays until the
+    /// bundle is promoted with an override (a later pass, at another tolerance or against
+    /// another revision, does not clear it). One entry per bundle, the newest [`REMEMBERED`].
     fn remember(&self, judged: Judged) {
         let mut all = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = match all.iter().position(|j| j.bundle_hash == judged.bundle_hash) {
+            Some(at) => {
+                let earlier = all.remove(at).expect("a position in the queue");
+                if judged.passed() && !earlier.passed() {
+                    earlier
+                } else {
+                    judged
+                }
+            }
+            None => judged,
+        };
         if all.len() == REMEMBERED {
             all.pop_front();
         }
-        all.push_back(judged);
+        all.push_back(kept);
     }
 }
 
@@ -70,6 +85,18 @@ impl Drop for Running {
         self.0.running.store(false, Ordering::Release);
     }
 }
+
+/// Stops the replay when the request goes away (the caller hung up or timed out).
+struct StopWhenDropped(Arc<AtomicBool>);
+
+impl Drop for StopWhenDropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The longest window judged: a year (the decision log keeps 30 days by default).
+const MAX_WINDOW_US: u64 = 366 * 86_400_000_000;
 
 /// The override `by` and `reason` ask for, checked; `None` when neither is given.
 pub fn approval(
@@ -120,12 +147,12 @@ pub async fn drift_value(
             )));
         }
     };
+    if window_us > MAX_WINDOW_US {
+        return Err(bad(format!(
+            "window {window:?} is over a year; the decision log keeps less"
+        )));
+    }
     let approval = approval(query.override_by.as_deref(), query.reason.as_deref())?;
-    let files = tf_bundles::BundleFiles::from_tar_gz(&archive)
-        .map_err(|problem| ErrorBody::refused(vec![convert::problem(&problem)]))?;
-    // The signature is checked when the bundle is promoted; the guard judges its content.
-    let candidate = tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
-        .map_err(|refusal| ErrorBody::refused(refusal.0.iter().map(convert::problem).collect()))?;
     if desk.running.swap(true, Ordering::AcqRel) {
         return Err(ErrorBody::new(
             ErrorCode::Busy,
@@ -133,9 +160,20 @@ pub async fn drift_value(
         ));
     }
     let running = Running(desk.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_when_dropped = StopWhenDropped(stop.clone());
     let against = query.against.map(|r| r.0);
+    // Everything that takes time (opening the bundle, the replay) runs on a blocking thread:
+    // the admin server's worker keeps answering.
     let judged = actix_web::rt::task::spawn_blocking(move || {
         let desk = &running.0;
+        let files = tf_bundles::BundleFiles::from_tar_gz(&archive)
+            .map_err(|problem| ErrorBody::refused(vec![convert::problem(&problem)]))?;
+        // The signature is checked when the bundle is promoted; the guard judges its content.
+        let candidate =
+            tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT).map_err(|refusal| {
+                ErrorBody::refused(refusal.0.iter().map(convert::problem).collect())
+            })?;
         let live = LiveLog {
             decisions: &desk.decisions,
             ledger: &desk.ledger,
@@ -148,12 +186,12 @@ pub async fn drift_value(
             to_us: tf_seam::clock::unix_micros(),
             tolerance,
         };
-        judge_live(&live, &asked)
+        judge_live(&live, &asked, &|| !stop.load(Ordering::Relaxed)).map_err(bad)
     })
     .await;
     let mut report = match judged {
         Ok(Ok(report)) => report,
-        Ok(Err(message)) => return Err(bad(message)),
+        Ok(Err(error)) => return Err(error),
         Err(_) => {
             return Err(ErrorBody::new(
                 ErrorCode::Internal,
@@ -167,13 +205,10 @@ pub async fn drift_value(
             reason: approval.reason.clone(),
         });
     }
+    // The override marks this report only: a promotion needs its own, from whoever promotes.
     desk.remember(Judged {
         bundle_hash: report.candidate.hash.clone(),
         checked: checked(&report),
-        overridden: report.overridden.as_ref().map(|o| DriftOverride {
-            by: o.by.clone(),
-            reason: o.reason.clone(),
-        }),
     });
     tracing::info!(
         user = %principal.name,

@@ -21,7 +21,12 @@ pub async fn scenarios_value(state: &ApiState) -> Result<ScenariosReply, ErrorBo
     let Some(handle) = state.scenarios.clone() else {
         return Ok(scenarios_reply(None, &[], &[]));
     };
-    let read = actix_web::rt::task::spawn_blocking(move || read(&handle)).await;
+    let running = super::search::Running::start(state)?;
+    let read = actix_web::rt::task::spawn_blocking(move || {
+        let _running = running;
+        read(&handle)
+    })
+    .await;
     read.unwrap_or_else(|_| {
         Err(ErrorBody::new(
             ErrorCode::Internal,
@@ -47,13 +52,9 @@ fn read(handle: &ScenarioHandle) -> Result<ScenariosReply, ErrorBody> {
         Err(error) => return Err(ErrorBody::new(ErrorCode::Internal, error.to_string())),
     };
     let now_us = tf_seam::clock::unix_micros();
-    let runs = log.runs_since(tf_scenarios::kept_from(now_us), false);
-    let latest = log.latest_runs();
-    match (runs, latest) {
-        (Ok(runs), Ok(latest)) => Ok(scenarios_reply(schedule, &runs, &latest)),
-        (Err(error), _) | (_, Err(error)) => {
-            Err(ErrorBody::new(ErrorCode::Internal, error.to_string()))
-        }
+    match log.kept_and_latest(tf_scenarios::kept_from(now_us)) {
+        Ok((runs, latest)) => Ok(scenarios_reply(schedule, &runs, &latest)),
+        Err(error) => Err(ErrorBody::new(ErrorCode::Internal, error.to_string())),
     }
 }
 
@@ -72,7 +73,11 @@ pub fn scenarios_reply(
         .iter()
         .map(|last| {
             // The latest run is among the runs kept unless it is older than 90 days.
-            let kept = nights.get(last.pack.as_str()).cloned().unwrap_or_default();
+            // Nights a pack did not run measured nothing: they stay out of its trend and chart.
+            let kept: Vec<&RunRow> = nights
+                .get(last.pack.as_str())
+                .map(|runs| runs.iter().copied().filter(|r| r.ran).collect())
+                .unwrap_or_default();
             let trend = |measure: fn(&RunRow) -> f64| {
                 let values: Vec<f64> = kept.iter().map(|r| measure(r)).collect();
                 let trend = tf_scenarios::Trend::of(&values).unwrap_or(tf_scenarios::Trend {

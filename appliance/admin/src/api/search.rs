@@ -100,19 +100,24 @@ fn internal(what: &str) -> ErrorBody {
 
 /// A search counted in [`ApiState::searches`] until dropped (on the blocking thread, when the
 /// search ends, even if its caller went away).
-struct Running {
+/// One read on a blocking thread (a receipt search, the scenario results), counted while it
+/// runs.
+pub(super) struct Running {
     searches: Arc<AtomicUsize>,
 }
 
 impl Running {
-    /// Counts a search, or answers `busy` when [`MAX_SEARCHES`] already run.
-    fn start(state: &ApiState) -> Result<Running, ErrorBody> {
+    /// Counts a read, or answers `busy` when [`MAX_SEARCHES`] already run.
+    pub(super) fn start(state: &ApiState) -> Result<Running, ErrorBody> {
         let searches = state.searches.clone();
         if searches.fetch_add(1, Ordering::AcqRel) >= MAX_SEARCHES {
             searches.fetch_sub(1, Ordering::AcqRel);
             return Err(ErrorBody::new(
                 ErrorCode::Busy,
-                format!("{MAX_SEARCHES} receipt searches are running: retry in a few seconds"),
+                format!(
+                    "{MAX_SEARCHES} searches (receipts, scenario results) are running: retry in \
+                     a few seconds"
+                ),
             ));
         }
         Ok(Running { searches })

@@ -4,7 +4,7 @@ use tf_ledger::{DriftChecked, DriftOverride};
 
 use crate::{ControlError, DriftSay, Judged};
 
-fn judged(hash: &str, judgement: &str, overridden: Option<DriftOverride>) -> Judged {
+fn judged(hash: &str, judgement: &str) -> Judged {
     Judged {
         bundle_hash: hash.to_owned(),
         checked: DriftChecked {
@@ -16,7 +16,6 @@ fn judged(hash: &str, judgement: &str, overridden: Option<DriftOverride>) -> Jud
             to_us: 2,
             against_revision: 3,
         },
-        overridden,
     }
 }
 
@@ -28,19 +27,23 @@ fn approval(by: &str) -> DriftOverride {
 }
 
 #[test]
-fn a_bundle_blocked_here_needs_an_override_and_the_newest_judgement_counts() {
+fn a_bundle_blocked_here_needs_the_promoters_override() {
     let blocked = DriftSay {
-        judged: vec![judged("aa", "pass", None), judged("aa", "block", None)],
+        judged: vec![judged("aa", "block"), judged("bb", "pass")],
         approval: None,
     };
     match blocked.note_for("aa") {
         Err(ControlError::DriftBlocked { judgement, .. }) => assert_eq!(judgement, "block"),
         other => panic!("refused, not {other:?}"),
     }
-    // Another bundle was never judged here: nothing to say, nothing refused.
-    assert_eq!(blocked.note_for("bb").expect("not judged"), None);
+    // A bundle never judged here: nothing to say, nothing refused.
+    assert_eq!(blocked.note_for("cc").expect("not judged"), None);
+    // One that passed: its judgement is recorded, no override needed.
+    let note = blocked.note_for("bb").expect("passes").expect("a note");
+    assert_eq!(note.checked.expect("judged").judgement, "pass");
+    assert_eq!(note.overridden, None);
 
-    // The promoter's override, or the one given with the judgement, lets it through.
+    // The promoter's override lets the blocked one through, and both are recorded.
     let promoter = DriftSay {
         approval: Some(approval("dana")),
         ..blocked.clone()
@@ -51,26 +54,20 @@ fn a_bundle_blocked_here_needs_an_override_and_the_newest_judgement_counts() {
         .expect("a note");
     assert_eq!(note.overridden, Some(approval("dana")));
     assert_eq!(note.checked.expect("judged here").judgement, "block");
-    let with_judgement = DriftSay {
-        judged: vec![judged("aa", "too-few-decisions", Some(approval("lee")))],
+    let too_few = DriftSay {
+        judged: vec![judged("aa", "too-few-decisions")],
         approval: None,
     };
-    let note = with_judgement
-        .note_for("aa")
-        .expect("overridden")
+    assert!(too_few.note_for("aa").is_err());
+    // An override with no judgement here is kept as given; with a pass it is not needed.
+    let elsewhere = promoter
+        .note_for("cc")
+        .expect("not judged")
         .expect("a note");
-    assert_eq!(note.overridden, Some(approval("lee")));
-
-    // A pass needs no override; an override without a judgement here is kept as given.
-    let passed = DriftSay {
-        judged: vec![judged("aa", "pass", None)],
-        approval: Some(approval("dana")),
-    };
-    let note = passed.note_for("aa").expect("passes").expect("a note");
-    assert_eq!(note.overridden, None);
-    let elsewhere = passed.note_for("cc").expect("not judged").expect("a note");
     assert_eq!(
         (elsewhere.checked, elsewhere.overridden),
         (None, Some(approval("dana")))
     );
+    let passed = promoter.note_for("bb").expect("passes").expect("a note");
+    assert_eq!(passed.overridden, None);
 }

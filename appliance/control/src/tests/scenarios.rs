@@ -39,6 +39,7 @@ fn plan(dir: &std::path::Path, cpu_seconds: u64) -> ScenarioPlan {
         board,
         keystore: tf_state::KeyStore::new(&state),
         cpu_seconds,
+        ledger: Some(dir.join("ledger.sqlite")),
     }
 }
 
@@ -85,6 +86,19 @@ fn a_night_runs_every_pack_and_keeps_each_result() {
     assert!(!seen.failing.contains("surge-three-times"), "{seen:?}");
     let again = ScenarioHandle::new(plan.handle.decisions().to_owned(), None).seen();
     assert_eq!(again, seen);
+    // Each failed pack raised an alarm in the ledger, which webhook endpoints are sent.
+    let ledger = tf_ledger::SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("ledger");
+    let alarms = tf_ledger::Ledger::control_events_after(&ledger, 0, 100).expect("alarms");
+    let packs: Vec<String> = alarms
+        .iter()
+        .map(|alarm| {
+            assert_eq!(alarm.kind, "scenario.failed");
+            let data: serde_json::Value = serde_json::from_str(&alarm.body).expect("JSON");
+            data["pack"].as_str().expect("a pack").to_owned()
+        })
+        .collect();
+    let failing: Vec<String> = seen.failing.iter().cloned().collect();
+    assert_eq!(packs, failing);
 }
 
 #[test]

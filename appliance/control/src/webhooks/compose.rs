@@ -1,10 +1,11 @@
 //! The messages an endpoint is owed for what the ledger committed: its tenants' receipts in
 //! `receipt.issued` batches, a `budget.exhausted` when a charge leaves a budget at zero, a
-//! `snapshot.sealed` for each compliance snapshot anchored, and the bundle timeline's
-//! promotions and rollbacks. Order is kept: a batch is closed before any other event.
+//! `snapshot.sealed` for each compliance snapshot anchored, the bundle timeline's promotions
+//! and rollbacks, and the control plane's alarms (`scenario.failed`). Order is kept: a batch is
+//! closed before any other event.
 
 use serde::Serialize;
-use tf_ledger::{LedgerRecord, TimelineEvent};
+use tf_ledger::{ControlEvent, LedgerRecord, TimelineEvent};
 use tf_receipts::{Envelope, Receipt};
 use tf_seam::ANCHOR_TENANT;
 use tf_webhooks::{
@@ -102,6 +103,26 @@ pub fn compose_timeline(
                     &BundleSwitch::of(event),
                 )
             })
+        })
+        .collect()
+}
+
+/// The messages the control plane's alarms `events` owe endpoint `endpoint`: each alarm is
+/// sent as the event type it was recorded as, with its data as recorded. An alarm of a type
+/// this build does not know is skipped.
+pub fn compose_events(
+    endpoint: u64,
+    settings: &EndpointSettings,
+    events: &[ControlEvent],
+) -> Vec<Composed> {
+    events
+        .iter()
+        .filter_map(|event| {
+            let kind = EventType::parse(&event.kind).ok()?;
+            let data: serde_json::Value = serde_json::from_str(&event.body).ok()?;
+            settings
+                .wants(kind)
+                .then(|| single(endpoint, kind, (event.seq, None), event.at_us, &data))
         })
         .collect()
 }
@@ -240,6 +261,9 @@ struct BundleSwitch<'a> {
     actor: &'a str,
     reason: &'a str,
     links: &'a [String],
+    /// What the drift guard said of a promoted bundle, and who overrode it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<&'a tf_ledger::DriftNote>,
 }
 
 impl<'a> BundleSwitch<'a> {
@@ -252,6 +276,7 @@ impl<'a> BundleSwitch<'a> {
             actor: &event.actor,
             reason: &event.reason,
             links: &event.links,
+            drift: event.drift.as_ref(),
         }
     }
 }

@@ -10,7 +10,7 @@ mod requests;
 mod secrets;
 mod status;
 
-pub use compose::{Composed, compose_receipts, compose_timeline};
+pub use compose::{Composed, compose_events, compose_receipts, compose_timeline};
 pub use outbox::{Outbox, OutboxLedger, OutboxPlan};
 pub use replay::{MAX_REPLAY, ReplayMessages, Replayed};
 pub use requests::{

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use tf_ledger::{
-    Change, EndpointRow, EndpointState, FailedAttempt, Ledger, MessageRow, NewMessage,
+    Change, Cursors, EndpointRow, EndpointState, FailedAttempt, Ledger, MessageRow, NewMessage,
     WebhookOutbox,
 };
 use tf_seam::Board;
@@ -27,7 +27,7 @@ use tf_seam::clock::unix_micros;
 use tf_webhook_client::{Answer, Destination, Failure, PostLimits, Session};
 use tf_webhooks::{EndpointSettings, Outcome, RetryLadder, Scheme};
 
-use crate::webhooks::compose::{Composed, compose_receipts, compose_timeline};
+use crate::webhooks::compose::{Composed, compose_events, compose_receipts, compose_timeline};
 use crate::webhooks::pacing::TokenBucket;
 use crate::webhooks::secrets::SecretStore;
 use crate::webhooks::status::{EndpointStatus, WebhooksHandle};
@@ -43,6 +43,8 @@ const TURN: Duration = Duration::from_millis(20);
 const UNSIGNABLE_WAIT_US: u64 = 60_000_000;
 /// How often the bundle timeline is read for new promotions and rollbacks.
 const TIMELINE_EVERY_US: u64 = 1_000_000;
+/// Alarms composed for an endpoint per slow turn (a backlog drains over the next turns).
+const ALARMS_PER_TURN: usize = 64;
 /// How long committed receipts wait for a full batch before a partial one is made: fewer,
 /// fuller messages (each costs signatures, a request and two ledger writes) for at most this
 /// much more latency.
@@ -243,6 +245,8 @@ impl Outbox {
             }
         }
         let mut timeline_after = run.row.timeline_after;
+        let mut events_after = run.row.events_after;
+        // The bundle timeline and the control plane's alarms are read on the slow turn.
         if let Some(events) = timeline {
             let new: Vec<_> = events
                 .iter()
@@ -253,15 +257,35 @@ impl Outbox {
                 timeline_after = last.seq;
             }
             composed.extend(compose_timeline(id, &run.settings, &new));
+            match self
+                .plan
+                .ledger
+                .control_events_after(events_after, ALARMS_PER_TURN)
+            {
+                Ok(alarms) => {
+                    if let Some(last) = alarms.last() {
+                        events_after = last.seq;
+                    }
+                    composed.extend(compose_events(id, &run.settings, &alarms));
+                }
+                Err(error) => {
+                    tracing::warn!(endpoint = id, "webhooks: cannot read alarms: {error}")
+                }
+            }
         }
-        if receipts_after == run.row.receipts_after && timeline_after == run.row.timeline_after {
+        let cursors = Cursors {
+            receipts_after,
+            timeline_after,
+            events_after,
+        };
+        if cursors == run.row.cursors() {
             return;
         }
         let messages: Vec<NewMessage<'_>> = composed.iter().map(Composed::to_store).collect();
         let stored = self
             .plan
             .ledger
-            .enqueue(id, &messages, receipts_after, timeline_after, now_us)
+            .enqueue(id, &messages, cursors, now_us)
             .and_then(|()| self.plan.ledger.pending(id));
         match stored {
             Ok(owed) => {
@@ -271,6 +295,7 @@ impl Outbox {
                     }
                     run.row.receipts_after = receipts_after;
                     run.row.timeline_after = timeline_after;
+                    run.row.events_after = events_after;
                     run.owed = owed;
                 }
             }

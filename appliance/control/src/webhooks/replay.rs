@@ -7,8 +7,9 @@
 use actix::prelude::*;
 use tf_ledger::{Change, NewMessage};
 use tf_seam::clock::unix_micros;
+use tf_webhooks::EventType;
 
-use crate::webhooks::compose::{Composed, compose_receipts, compose_timeline};
+use crate::webhooks::compose::{Composed, compose_events, compose_receipts, compose_timeline};
 use crate::webhooks::outbox::Outbox;
 use crate::webhooks::requests::{Asker, RequestError};
 
@@ -54,11 +55,7 @@ impl Handler<ReplayMessages> for Outbox {
         }
         let id = ask.id;
         let run = self.runs.get(&id).ok_or(RequestError::NoSuchEndpoint(id))?;
-        let (settings, receipts_after, timeline_after) = (
-            run.settings.clone(),
-            run.row.receipts_after,
-            run.row.timeline_after,
-        );
+        let (settings, cursors) = (run.settings.clone(), run.row.cursors());
         let count = usize::try_from(ask.to - ask.from + 1).unwrap_or(usize::MAX);
         let mut rows = self.plan.ledger.messages(id, Some(ask.to + 1), count)?;
         rows.retain(|row| row.number >= ask.from);
@@ -79,6 +76,16 @@ impl Handler<ReplayMessages> for Outbox {
                         .receipts_after(first - 1, (last - first + 1) as usize)?;
                     // A pruned receipt leaves a gap: what is composed then has another id.
                     compose_receipts(id, &settings, &records)
+                }
+                // An alarm: composed again from its control event, named in its id.
+                None if row.event == EventType::ScenarioFailed.as_str() => {
+                    match alarm_seq(&row.id) {
+                        Some(seq) => {
+                            let alarms = self.plan.ledger.control_events_after(seq - 1, 1)?;
+                            compose_events(id, &settings, &alarms)
+                        }
+                        None => Vec::new(),
+                    }
                 }
                 None => {
                     let events = match &timeline {
@@ -101,9 +108,7 @@ impl Handler<ReplayMessages> for Outbox {
             ask.from, ask.to, replayed.queued, ask.asker.reason
         );
         if !messages.is_empty() {
-            self.plan
-                .ledger
-                .enqueue(id, &messages, receipts_after, timeline_after, now_us)?;
+            self.plan.ledger.enqueue(id, &messages, cursors, now_us)?;
         }
         self.plan.ledger.change_endpoint(
             id,
@@ -119,4 +124,13 @@ impl Handler<ReplayMessages> for Outbox {
         self.reload(now_us);
         Ok(replayed)
     }
+}
+
+/// The control event an alarm's `webhook-id` (`msg_{kind}_{endpoint}_{seq}`) names.
+fn alarm_seq(webhook_id: &str) -> Option<u64> {
+    webhook_id
+        .rsplit('_')
+        .next()
+        .and_then(|seq| seq.parse().ok())
+        .filter(|seq| *seq > 0)
 }

@@ -175,6 +175,7 @@ impl Handler<AddEndpoint> for Outbox {
                 settings_json: &settings_json,
                 receipts_after: self.plan.board.committed(),
                 timeline_after,
+                events_after: self.plan.ledger.last_control_event()?,
             },
             &change(now_us, "add", &add.asker),
         )?;

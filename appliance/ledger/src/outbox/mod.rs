@@ -53,6 +53,29 @@ impl EndpointState {
     }
 }
 
+/// Where an endpoint stands in each stream it follows: the last receipt, bundle timeline
+/// event and control event already carried by one of its messages (or not owed to it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursors {
+    /// The last receipt.
+    pub receipts_after: u64,
+    /// The last bundle timeline event.
+    pub timeline_after: u64,
+    /// The last control event.
+    pub events_after: u64,
+}
+
+impl EndpointRow {
+    /// Its cursors.
+    pub fn cursors(&self) -> Cursors {
+        Cursors {
+            receipts_after: self.receipts_after,
+            timeline_after: self.timeline_after,
+            events_after: self.events_after,
+        }
+    }
+}
+
 /// An endpoint to add.
 #[derive(Clone, Copy, Debug)]
 pub struct NewEndpoint<'a> {
@@ -64,6 +87,8 @@ pub struct NewEndpoint<'a> {
     pub receipts_after: u64,
     /// The last bundle timeline event it is not owed.
     pub timeline_after: u64,
+    /// The last control event (alarm) it is not owed.
+    pub events_after: u64,
 }
 
 /// An endpoint as stored.
@@ -83,6 +108,8 @@ pub struct EndpointRow {
     pub receipts_after: u64,
     /// The last bundle timeline event already carried by one of its messages.
     pub timeline_after: u64,
+    /// The last control event (alarm) already carried by one of its messages.
+    pub events_after: u64,
     /// When it was added, Unix microseconds.
     pub created_us: u64,
     /// When it was last changed, Unix microseconds.
@@ -215,15 +242,13 @@ pub trait WebhookOutbox: Send {
     fn endpoint_changes(&self, endpoint: Option<u64>) -> Result<Vec<ChangeRow>, LedgerError>;
 
     /// Stores `messages` for `endpoint` after its last, due at `due_us`, and moves its
-    /// cursors to `receipts_after` and `timeline_after`, in one transaction. Cursors only
-    /// move forward: a caller working from a stale view is refused with
-    /// [`LedgerError::CursorBehind`] and nothing is stored.
+    /// cursors to `cursors`, in one transaction. Cursors only move forward: a caller working
+    /// from a stale view is refused with [`LedgerError::CursorBehind`] and nothing is stored.
     fn enqueue(
         &mut self,
         endpoint: u64,
         messages: &[NewMessage<'_>],
-        receipts_after: u64,
-        timeline_after: u64,
+        cursors: Cursors,
         due_us: u64,
     ) -> Result<(), LedgerError>;
 

@@ -9,7 +9,7 @@ use crate::LedgerError;
 use crate::error::storage_error;
 
 use super::{
-    Change, ChangeRow, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
+    Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
     NewMessage,
 };
 
@@ -39,7 +39,8 @@ pub(crate) fn add_endpoint(
     let transaction = connection.transaction()?;
     transaction.execute(
         "INSERT INTO webhook_endpoints (url, settings, state, state_reason, receipts_after, \
-         timeline_after, created_us, changed_us) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?6)",
+         timeline_after, created_us, changed_us, events_after) \
+         VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?6, ?7)",
         params![
             endpoint.url,
             endpoint.settings_json,
@@ -47,6 +48,7 @@ pub(crate) fn add_endpoint(
             endpoint.receipts_after,
             endpoint.timeline_after,
             change.at_us,
+            endpoint.events_after,
         ],
     )?;
     let id = transaction.last_insert_rowid() as u64;
@@ -58,7 +60,7 @@ pub(crate) fn add_endpoint(
 pub(crate) fn endpoints(connection: &Connection) -> rusqlite::Result<Vec<EndpointRow>> {
     let mut query = connection.prepare_cached(
         "SELECT id, url, settings, state, state_reason, receipts_after, timeline_after, \
-         created_us, changed_us FROM webhook_endpoints ORDER BY id",
+         created_us, changed_us, events_after FROM webhook_endpoints ORDER BY id",
     )?;
     let rows = query.query_map([], |row| {
         let state: String = row.get(3)?;
@@ -73,6 +75,7 @@ pub(crate) fn endpoints(connection: &Connection) -> rusqlite::Result<Vec<Endpoin
             timeline_after: row.get(6)?,
             created_us: row.get(7)?,
             changed_us: row.get(8)?,
+            events_after: row.get(9)?,
         })
     })?;
     rows.collect()
@@ -162,33 +165,29 @@ pub(crate) fn enqueue(
     connection: &mut Connection,
     endpoint: u64,
     messages: &[NewMessage<'_>],
-    receipts_after: u64,
-    timeline_after: u64,
+    cursors: Cursors,
     due_us: u64,
 ) -> Result<(), Refused> {
     let transaction = connection.transaction()?;
-    let cursors: Option<(u64, u64)> = transaction
+    let stored: Option<(u64, u64, u64)> = transaction
         .query_row(
-            "SELECT receipts_after, timeline_after FROM webhook_endpoints \
+            "SELECT receipts_after, timeline_after, events_after FROM webhook_endpoints \
              WHERE id = ?1 AND state != 'removed'",
             [endpoint],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?;
-    let Some((stored_receipts, stored_timeline)) = cursors else {
+    let Some((receipts, timeline, events)) = stored else {
         return Err(Refused::NoSuchEndpoint(endpoint));
     };
-    if receipts_after < stored_receipts {
-        return Err(Refused::Behind {
-            stored: stored_receipts,
-            got: receipts_after,
-        });
-    }
-    if timeline_after < stored_timeline {
-        return Err(Refused::Behind {
-            stored: stored_timeline,
-            got: timeline_after,
-        });
+    for (stored, got) in [
+        (receipts, cursors.receipts_after),
+        (timeline, cursors.timeline_after),
+        (events, cursors.events_after),
+    ] {
+        if got < stored {
+            return Err(Refused::Behind { stored, got });
+        }
     }
     let last: u64 = transaction.query_row(
         "SELECT COALESCE(MAX(number), 0) FROM webhook_messages WHERE endpoint = ?1",
@@ -216,8 +215,14 @@ pub(crate) fn enqueue(
         }
     }
     transaction.execute(
-        "UPDATE webhook_endpoints SET receipts_after = ?2, timeline_after = ?3 WHERE id = ?1",
-        params![endpoint, receipts_after, timeline_after],
+        "UPDATE webhook_endpoints SET receipts_after = ?2, timeline_after = ?3, \
+         events_after = ?4 WHERE id = ?1",
+        params![
+            endpoint,
+            cursors.receipts_after,
+            cursors.timeline_after,
+            cursors.events_after
+        ],
     )?;
     transaction.commit()?;
     Ok(())
