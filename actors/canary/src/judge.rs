@@ -1,0 +1,281 @@
+//! The canary's comparators and its overall verdict. Each comparator scores one aspect of the
+//! current window against the baseline window: a pass, a marginal result, a failure, or no
+//! data, which is never taken for a pass (an empty or zero baseline, too few samples). A
+//! critical comparator's failure fails the canary at once; other failures must repeat for
+//! `consecutive_failures` runs in a row (Argo Rollouts' limit), so one noisy window pages
+//! no one.
+
+use crate::{Alternative, fisher_greater, hodges_lehmann, mann_whitney};
+
+/// One comparator's score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Score {
+    /// Within its thresholds.
+    Pass,
+    /// Near them: worth a look, not an alarm.
+    Marginal,
+    /// Over them.
+    Fail,
+    /// Nothing to judge: no baseline, too few samples. Never a pass.
+    NoData,
+}
+
+/// One comparator's judgement of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    /// `verdict`, `latency`, `error-rate`, `receipt`.
+    pub comparator: &'static str,
+    /// Its score.
+    pub score: Score,
+    /// Whether its failure fails the canary at once.
+    pub critical: bool,
+    /// What it saw, in words.
+    pub detail: String,
+}
+
+/// Verdicts must match the golden set's exactly: any difference is a critical failure.
+pub fn verdicts(checked: usize, mismatches: &[String]) -> Judgement {
+    let (score, detail) = match (checked, mismatches.len()) {
+        (0, _) => (Score::NoData, "no golden request answered".to_owned()),
+        (_, 0) => (Score::Pass, format!("{checked} verdicts as expected")),
+        (_, wrong) => (
+            Score::Fail,
+            format!(
+                "{wrong} of {checked} verdicts differ from the golden set's: {}",
+                mismatches.join("; ")
+            ),
+        ),
+    };
+    Judgement {
+        comparator: "verdict",
+        score,
+        critical: true,
+        detail,
+    }
+}
+
+/// Receipts must verify with the published key and carry the fields expected: any that does
+/// not is a critical failure.
+pub fn receipts(checked: usize, bad: &[String]) -> Judgement {
+    let (score, detail) = match (checked, bad.len()) {
+        (0, _) => (Score::NoData, "no receipt to check".to_owned()),
+        (_, 0) => (Score::Pass, format!("{checked} receipts verify")),
+        (_, wrong) => (
+            Score::Fail,
+            format!(
+                "{wrong} of {checked} receipts do not check out: {}",
+                bad.join("; ")
+            ),
+        ),
+    };
+    Judgement {
+        comparator: "receipt",
+        score,
+        critical: true,
+        detail,
+    }
+}
+
+/// Thresholds of the latency comparator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyRule {
+    /// Fewer samples in either window judge nothing.
+    pub min_samples: usize,
+    /// The Mann-Whitney p-value (one-sided: slower) under which a shift counts.
+    pub alpha: f64,
+    /// The shift allowed, as a fraction of the baseline's median.
+    pub tolerance: f64,
+    /// The shift allowed whatever the baseline, milliseconds: a baseline near zero (or zero)
+    /// does not make every microsecond an alarm.
+    pub floor_ms: f64,
+}
+
+impl Default for LatencyRule {
+    fn default() -> Self {
+        LatencyRule {
+            min_samples: 30,
+            alpha: 0.001,
+            tolerance: 0.25,
+            floor_ms: 2.0,
+        }
+    }
+}
+
+/// Whether the current window's latencies (ms) are slower than the baseline's by more than
+/// the rule allows, and significantly so.
+pub fn latency(current: &[f64], baseline: &[f64], rule: &LatencyRule) -> Judgement {
+    let judged = |score, detail| Judgement {
+        comparator: "latency",
+        score,
+        critical: false,
+        detail,
+    };
+    if baseline.is_empty() {
+        return judged(
+            Score::NoData,
+            "no baseline yet: the canary judges latency once a baseline window has filled"
+                .to_owned(),
+        );
+    }
+    if current.len() < rule.min_samples || baseline.len() < rule.min_samples {
+        return judged(
+            Score::NoData,
+            format!(
+                "{} current and {} baseline samples; at least {} of each are needed",
+                current.len(),
+                baseline.len(),
+                rule.min_samples
+            ),
+        );
+    }
+    let test = mann_whitney(current, baseline, Alternative::Greater).expect("samples checked");
+    let shift = hodges_lehmann(current, baseline).expect("samples checked");
+    let median = median(baseline);
+    // A zero (or tiny) baseline allows the floor, never a ratio of nothing.
+    let allowed = (rule.tolerance * median).max(rule.floor_ms);
+    let detail = format!(
+        "shift {shift:+.3} ms against a baseline median of {median:.3} ms (allowed {allowed:.3} \
+         ms), Mann-Whitney p = {:.2e}",
+        test.p_value
+    );
+    let significant = test.p_value < rule.alpha;
+    let score = if significant && shift > allowed {
+        Score::Fail
+    } else if significant && shift > allowed / 2.0 {
+        Score::Marginal
+    } else {
+        Score::Pass
+    };
+    judged(score, detail)
+}
+
+/// Thresholds of the error-rate comparator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ErrorRule {
+    /// Fewer requests in either window judge nothing.
+    pub min_requests: u64,
+    /// Fisher's p-value (one-sided: more errors) under which the rise counts.
+    pub alpha: f64,
+}
+
+impl Default for ErrorRule {
+    fn default() -> Self {
+        ErrorRule {
+            min_requests: 30,
+            alpha: 0.001,
+        }
+    }
+}
+
+/// Whether the current window has more errors (requests that failed outright: refused,
+/// timed out, unanswered) than the baseline, by an exact test on the counts.
+pub fn error_rate(
+    (current_errors, current_total): (u64, u64),
+    (baseline_errors, baseline_total): (u64, u64),
+    rule: &ErrorRule,
+) -> Judgement {
+    let judged = |score, detail| Judgement {
+        comparator: "error-rate",
+        score,
+        critical: false,
+        detail,
+    };
+    if baseline_total == 0 {
+        return judged(Score::NoData, "no baseline yet".to_owned());
+    }
+    if current_total < rule.min_requests || baseline_total < rule.min_requests {
+        return judged(
+            Score::NoData,
+            format!(
+                "{current_total} current and {baseline_total} baseline requests; at least {} \
+                 of each are needed",
+                rule.min_requests
+            ),
+        );
+    }
+    let Some(p) = fisher_greater(
+        current_errors,
+        current_total,
+        baseline_errors,
+        baseline_total,
+    ) else {
+        return judged(Score::NoData, "error counts over their totals".to_owned());
+    };
+    let detail = format!(
+        "{current_errors} errors in {current_total} against {baseline_errors} in \
+         {baseline_total}, Fisher p = {p:.2e}"
+    );
+    let score = if p < rule.alpha {
+        Score::Fail
+    } else if p < rule.alpha * 10.0 {
+        Score::Marginal
+    } else {
+        Score::Pass
+    };
+    judged(score, detail)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    }
+}
+
+/// The canary's verdict on a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overall {
+    /// Every comparator passed.
+    Pass,
+    /// Something is marginal, lacks data, or failed fewer times in a row than the limit.
+    Marginal,
+    /// A critical comparator failed, or another failed the limit's number of runs in a row.
+    Fail,
+}
+
+/// Runs' verdicts in order, with the count of consecutive failures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdicts {
+    /// Non-critical failures in a row before the canary fails.
+    pub consecutive_failures: u32,
+    failing_runs: u32,
+}
+
+impl Verdicts {
+    /// A fresh count, failing after `consecutive_failures` failing runs in a row (at least 1).
+    pub fn new(consecutive_failures: u32) -> Self {
+        Verdicts {
+            consecutive_failures: consecutive_failures.max(1),
+            failing_runs: 0,
+        }
+    }
+
+    /// The verdict on a run's judgements.
+    pub fn judge(&mut self, run: &[Judgement]) -> Overall {
+        if run.iter().any(|j| j.critical && j.score == Score::Fail) {
+            self.failing_runs += 1;
+            return Overall::Fail;
+        }
+        if run.iter().any(|j| j.score == Score::Fail) {
+            self.failing_runs += 1;
+            return if self.failing_runs >= self.consecutive_failures {
+                Overall::Fail
+            } else {
+                Overall::Marginal
+            };
+        }
+        self.failing_runs = 0;
+        if run.is_empty() || run.iter().any(|j| j.score != Score::Pass) {
+            Overall::Marginal
+        } else {
+            Overall::Pass
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
