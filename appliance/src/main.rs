@@ -1,6 +1,7 @@
 //! The Trust Fabric verification appliance.
 
 mod bundle_commands;
+mod canary_commands;
 mod cli;
 mod compliance_commands;
 mod config_commands;
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
         cli::Command::Webhooks(args) => webhook_commands::run(args),
         cli::Command::Decisions { what } => drift_commands::decisions(what),
         cli::Command::Scenarios { what } => scenario_commands::run(what),
+        cli::Command::Canary { what } => canary_commands::run(what),
         cli::Command::Completions { shell } => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "appliance", &mut std::io::stdout());

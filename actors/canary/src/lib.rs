@@ -10,11 +10,14 @@
 //! - [`fisher_greater`]: Fisher's exact test on error counts, one-sided: whether the current
 //!   window's error rate is higher than the baseline's, exact at any count (a ratio of small
 //!   numbers is not a test).
+//! - [`golden`]: the golden set file: known-answer requests and their expected verdicts,
+//!   signed with the appliance's receipt key.
 //! - [`judge`]: the comparators built on them (verdict, receipt, latency, error rate), each
 //!   with a direction, thresholds and a critical flag, and the overall verdict with a
 //!   consecutive-failure limit.
 
 mod fisher;
+pub mod golden;
 mod hodges_lehmann;
 pub mod judge;
 mod mann_whitney;

@@ -20,6 +20,7 @@ mod config;
 mod error;
 pub mod fixtures;
 pub mod formats;
+pub mod golden;
 mod log_proof;
 
 pub use client::{Partner, Submission};

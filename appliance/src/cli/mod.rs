@@ -112,6 +112,13 @@ pub enum Command {
         #[command(subcommand)]
         what: ScenariosWhat,
     },
+    /// The golden canary's known-answer set: build it signed with this appliance's receipt
+    /// key, or show what a set holds. Exit 0 done, 2 bad usage or a set that does not open.
+    Canary {
+        /// What to do.
+        #[command(subcommand)]
+        what: CanaryWhat,
+    },
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell. For
     /// example `appliance completions bash > /etc/bash_completion.d/appliance`, or for zsh
     /// into a folder on `$fpath` as `_appliance`.
@@ -564,6 +571,54 @@ pub enum DecisionsWhat {
         /// The file to write (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+/// `appliance canary` commands.
+#[derive(Debug, Subcommand)]
+pub enum CanaryWhat {
+    /// The golden set: known-answer requests and their expected verdicts.
+    Golden {
+        /// What to do.
+        #[command(subcommand)]
+        what: GoldenWhat,
+    },
+}
+
+/// `appliance canary golden` commands.
+#[derive(Debug, Subcommand)]
+pub enum GoldenWhat {
+    /// Build the golden set from the built-in fixtures (BLS single, aggregate and
+    /// fast-aggregate, Groth16 on both curves; valid, invalid and malformed), signed with the
+    /// state directory's receipt key.
+    Build {
+        /// Where to write it (never overwritten).
+        #[arg(long, value_name = "FILE", default_value = "golden.dsse.json")]
+        out: PathBuf,
+        /// The purpose its requests are sent under.
+        #[arg(long, default_value = "canary")]
+        purpose: String,
+        /// The appliance configuration (for the state directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where the state directory is.
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Check a golden set's signature with the state directory's receipt key and list its
+    /// requests.
+    Show {
+        /// The golden set.
+        file: PathBuf,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
         /// The appliance configuration (for the state directory).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,

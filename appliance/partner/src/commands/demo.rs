@@ -8,16 +8,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use tf_engine::bls;
+use tf_partner::golden::{self, KnownAnswer};
 use tf_partner::{
     DatasetClass, Partner, PartnerConfig, PartnerError, Statement, Submission, VerdictCode,
-    VerdictReply, formats,
+    VerdictReply,
 };
 
 use tf_partner::budget_text::scope;
 
 use super::{exit, fail};
-use tf_partner::fixtures::{BLS12_381_KEY, BLS12_381_PROOFS, BN254_KEY, BN254_PROOFS};
+use tf_partner::fixtures::{BLS12_381_KEY, BN254_KEY};
 
 /// `partner demo`.
 #[derive(Debug, Args)]
@@ -25,13 +25,6 @@ pub struct DemoArgs {
     /// Where to save the receipts, one DSSE JSON file per request.
     #[arg(long, value_name = "DIR", default_value = "partner-receipts")]
     pub out: PathBuf,
-}
-
-/// One demo item: what it is and what verdict to expect.
-struct Item {
-    label: &'static str,
-    expect: VerdictCode,
-    statement: Statement,
 }
 
 pub async fn run(args: DemoArgs, config: &PartnerConfig) -> ExitCode {
@@ -49,7 +42,7 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
     let bls12_381 = partner.register_key_json(BLS12_381_KEY).await?;
     println!("registered Groth16 keys: bn254 {bn254}, bls12-381 {bls12_381}");
 
-    let items = items(bn254, bls12_381).map_err(|problem| PartnerError::Local {
+    let items = golden::known_answers(bn254, bls12_381).map_err(|problem| PartnerError::Local {
         path: "demo fixtures".into(),
         problem,
     })?;
@@ -68,7 +61,7 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
             (index, item, reply)
         });
     }
-    let mut results: Vec<(usize, Item, Result<VerdictReply, PartnerError>)> =
+    let mut results: Vec<(usize, KnownAnswer, Result<VerdictReply, PartnerError>)> =
         tasks.join_all().await;
     results.sort_by_key(|(index, _, _)| *index);
 
@@ -195,91 +188,6 @@ fn budget_fields(reply: &VerdictReply) -> String {
             receipt.budget_charged, receipt.ledger_seq
         ),
     }
-}
-
-fn items(bn254: tf_engine::KeyId, bls12_381: tf_engine::KeyId) -> Result<Vec<Item>, String> {
-    let sign = |seed: u8, message: &[u8]| {
-        bls::sign(&[seed; 32], message).map_err(|e| format!("signing: {e}"))
-    };
-    let (sig_a, key_a) = sign(1, b"transfer 10 to alice")?;
-    let (sig_b, key_b) = sign(2, b"transfer 20 to bob")?;
-    let (sig_c, key_c) = sign(3, b"block 1234 is final")?;
-    let (sig_d, key_d) = sign(4, b"block 1234 is final")?;
-    let (sig_e, key_e) = sign(5, b"block 1234 is final")?;
-    let fast = bls::aggregate_signatures(&[sig_c, sig_d, sig_e]).ok_or("empty aggregate")?;
-    let aggregate = bls::aggregate_signatures(&[sig_a, sig_b]).ok_or("empty")?;
-    let mut items = vec![
-        Item {
-            label: "bls-single",
-            expect: VerdictCode::Valid,
-            statement: Statement::BlsSingle {
-                public_key: key_a.to_bytes(),
-                message: b"transfer 10 to alice".to_vec(),
-                signature: sig_a.to_bytes(),
-            },
-        },
-        Item {
-            label: "bls-single (message altered)",
-            expect: VerdictCode::Invalid,
-            statement: Statement::BlsSingle {
-                public_key: key_b.to_bytes(),
-                message: b"transfer 2000 to bob".to_vec(),
-                signature: sig_b.to_bytes(),
-            },
-        },
-        Item {
-            label: "bls-fast-aggregate (3 signers)",
-            expect: VerdictCode::Valid,
-            statement: Statement::BlsFastAggregate {
-                public_keys: vec![key_c.to_bytes(), key_d.to_bytes(), key_e.to_bytes()],
-                message: b"block 1234 is final".to_vec(),
-                signature: fast.to_bytes(),
-            },
-        },
-        Item {
-            label: "bls-aggregate (2 messages)",
-            expect: VerdictCode::Valid,
-            statement: Statement::BlsAggregate {
-                public_keys: vec![key_a.to_bytes(), key_b.to_bytes()],
-                messages: vec![
-                    b"transfer 10 to alice".to_vec(),
-                    b"transfer 20 to bob".to_vec(),
-                ],
-                signature: aggregate.to_bytes(),
-            },
-        },
-        Item {
-            label: "bls-single (signature not a point)",
-            expect: VerdictCode::Rejected,
-            statement: Statement::BlsSingle {
-                public_key: key_a.to_bytes(),
-                message: b"transfer 10 to alice".to_vec(),
-                signature: [0xbb; 96],
-            },
-        },
-    ];
-    for (proof, public) in &BN254_PROOFS[..2] {
-        items.push(Item {
-            label: "groth16-bn254",
-            expect: VerdictCode::Valid,
-            statement: formats::groth16_json(bn254.0, proof, public)?,
-        });
-    }
-    items.push(Item {
-        label: "groth16-bn254 (wrong public input)",
-        expect: VerdictCode::Invalid,
-        statement: formats::groth16_json(bn254.0, BN254_PROOFS[0].0, BN254_PROOFS[1].1)?,
-    });
-    items.push(Item {
-        label: "groth16-bls12-381",
-        expect: VerdictCode::Valid,
-        statement: formats::groth16_json(
-            bls12_381.0,
-            BLS12_381_PROOFS[0].0,
-            BLS12_381_PROOFS[0].1,
-        )?,
-    });
-    Ok(items)
 }
 
 fn label(verdict: VerdictCode) -> &'static str {
