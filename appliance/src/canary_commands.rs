@@ -1,7 +1,7 @@
 //! `appliance canary golden build|show`: the golden canary's known-answer set, signed with
 //! the appliance's receipt key so that the canary refuses a set changed after it was built.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
@@ -43,10 +43,12 @@ pub fn run(what: CanaryWhat) -> ExitCode {
     }
 }
 
-fn open_state(config: Option<&Path>, state: StateArgs) -> Result<State, String> {
+/// The state directory, and the wire limits the configuration sets.
+fn open_state(config: Option<&Path>, state: StateArgs) -> Result<(State, WireLimits), String> {
     let config = Config::load_or_default(config).map_err(|e| e.to_string())?;
     let root = State::resolve(state.state_dir.or(config.server.state_dir.clone()));
-    State::open_existing(&root).map_err(|e| e.to_string())
+    let state = State::open_existing(&root).map_err(|e| e.to_string())?;
+    Ok((state, crate::run::wire_limits(&config)))
 }
 
 fn build(out: &Path, purpose: &str, config: Option<&Path>, state: StateArgs) -> Result<(), String> {
@@ -56,7 +58,7 @@ fn build(out: &Path, purpose: &str, config: Option<&Path>, state: StateArgs) -> 
             out.display()
         ));
     }
-    let state = open_state(config, state)?;
+    let (state, limits) = open_state(config, state)?;
     let mut keys = Vec::new();
     let mut ids = Vec::new();
     for json in [BN254_KEY, BLS12_381_KEY] {
@@ -82,8 +84,7 @@ fn build(out: &Path, purpose: &str, config: Option<&Path>, state: StateArgs) -> 
     let mut signer = state.receipt_signer().map_err(|e| e.to_string())?;
     let sealed = set.seal(&mut signer).map_err(|e| e.to_string())?;
     // Checked as the canary will check it before it is written.
-    GoldenSet::open(&sealed, &signer.public_key(), &WireLimits::DEFAULT)
-        .map_err(|e| e.to_string())?;
+    GoldenSet::open(&sealed, &signer.public_key(), &limits).map_err(|e| e.to_string())?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -103,16 +104,32 @@ fn build(out: &Path, purpose: &str, config: Option<&Path>, state: StateArgs) -> 
     Ok(())
 }
 
+/// The file's text, refused past the largest golden set before all of it is read.
+fn read_bounded(file: &Path) -> Result<String, String> {
+    let opened = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut bytes = Vec::new();
+    std::io::Read::take(opened, tf_canary::golden::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    if bytes.len() > tf_canary::golden::MAX_FILE_BYTES {
+        return Err(format!(
+            "{}: over the {} bytes a golden set may take",
+            file.display(),
+            tf_canary::golden::MAX_FILE_BYTES
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", file.display()))
+}
+
 fn show(file: &Path, json: bool, config: Option<&Path>, state: StateArgs) -> Result<(), String> {
-    let state = open_state(config, state)?;
+    let (state, limits) = open_state(config, state)?;
     let key = state
         .receipt_signer()
         .map_err(|e| e.to_string())?
         .public_key();
-    let text = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let text = String::from_utf8(text).map_err(|_| format!("{}: not UTF-8", file.display()))?;
-    let set = GoldenSet::open(&text, &key, &WireLimits::DEFAULT)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let text = read_bounded(file)?;
+    let set =
+        GoldenSet::open(&text, &key, &limits).map_err(|e| format!("{}: {e}", file.display()))?;
     if json {
         let items: Vec<serde_json::Value> = set
             .items

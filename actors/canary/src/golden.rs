@@ -4,6 +4,7 @@
 //! signed by another key, or holds a request the wire protocol would refuse.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tf_receipts::{Envelope, ReceiptSigner};
 use tf_wire::{
     Curve, DatasetClass, FrameDecoder, Message, Statement, Submit, VerdictCode, WireLimits,
@@ -177,7 +178,7 @@ impl GoldenSet {
                 format!("{} keys; at most {MAX_KEYS}", payload.keys.len()),
             ));
         }
-        let keys = payload
+        let keys: Vec<(Curve, Vec<u8>)> = payload
             .keys
             .iter()
             .map(|record| {
@@ -199,10 +200,23 @@ impl GoldenSet {
                 Ok((curve, key))
             })
             .collect::<Result<_, GoldenError>>()?;
+        let key_ids: Vec<[u8; 32]> = keys
+            .iter()
+            .map(|(_, key)| Sha256::digest(key).into())
+            .collect();
+        if (1..key_ids.len()).any(|i| key_ids[..i].contains(&key_ids[i])) {
+            return Err(item_error("keys", "a key is listed twice".to_owned()));
+        }
         let mut decoder = FrameDecoder::new(*limits);
-        let mut items = Vec::with_capacity(payload.items.len());
+        let mut items: Vec<GoldenItem> = Vec::with_capacity(payload.items.len());
         for record in &payload.items {
             let what = || format!("request {:?}", record.label);
+            if items.iter().any(|item| item.label == record.label) {
+                return Err(item_error(
+                    &what(),
+                    "its label is used twice: each request's label names it in reports".to_owned(),
+                ));
+            }
             if record.label.is_empty()
                 || record.label.chars().count() > 100
                 || record.label.chars().any(char::is_control)
@@ -230,6 +244,15 @@ impl GoldenSet {
             let Message::Submit(submit) = message else {
                 return Err(item_error(&what(), "not a Submit request".to_owned()));
             };
+            // A proof under a key the set does not carry could never be verified as expected.
+            if let Statement::Groth16 { key_id, .. } = &submit.statement
+                && !key_ids.contains(key_id)
+            {
+                return Err(item_error(
+                    &what(),
+                    "its Groth16 key is not one of the set's keys".to_owned(),
+                ));
+            }
             items.push(GoldenItem {
                 label: record.label.clone(),
                 expect,

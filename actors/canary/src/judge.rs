@@ -3,7 +3,7 @@
 //! data, which is never taken for a pass (an empty or zero baseline, too few samples). A
 //! critical comparator's failure fails the canary at once; other failures must repeat for
 //! `consecutive_failures` runs in a row (Argo Rollouts' limit), so one noisy window pages
-//! no one.
+//! no one. A run without data neither ends nor extends a streak.
 
 use crate::{Alternative, fisher_greater, hodges_lehmann, mann_whitney};
 
@@ -33,48 +33,63 @@ pub struct Judgement {
     pub detail: String,
 }
 
-/// Verdicts must match the golden set's exactly: any difference is a critical failure.
-pub fn verdicts(checked: usize, mismatches: &[String]) -> Judgement {
-    let (score, detail) = match (checked, mismatches.len()) {
-        (0, _) => (Score::NoData, "no golden request answered".to_owned()),
-        (_, 0) => (Score::Pass, format!("{checked} verdicts as expected")),
-        (_, wrong) => (
+/// Verdicts must match the golden set's exactly: any difference is a critical failure, and
+/// so is sending requests and getting no verdict back at all.
+pub fn verdicts(sent: usize, checked: usize, mismatches: &[String]) -> Judgement {
+    critical(
+        "verdict",
+        sent,
+        checked,
+        mismatches,
+        "verdicts as expected",
+        "verdicts differ from the golden set's",
+    )
+}
+
+/// Receipts must verify with the published key and carry the fields expected: any that does
+/// not is a critical failure, and so is getting none back for the requests sent.
+pub fn receipts(sent: usize, checked: usize, bad: &[String]) -> Judgement {
+    critical(
+        "receipt",
+        sent,
+        checked,
+        bad,
+        "receipts verify",
+        "receipts do not check out",
+    )
+}
+
+fn critical(
+    comparator: &'static str,
+    sent: usize,
+    checked: usize,
+    wrong: &[String],
+    good: &str,
+    bad: &str,
+) -> Judgement {
+    let (score, detail) = match (sent, checked, wrong.len()) {
+        (0, _, _) => (Score::NoData, "nothing sent".to_owned()),
+        (_, 0, _) => (
             Score::Fail,
-            format!(
-                "{wrong} of {checked} verdicts differ from the golden set's: {}",
-                mismatches.join("; ")
-            ),
+            format!("{sent} requests sent and none answered"),
+        ),
+        (_, _, 0) => (Score::Pass, format!("{checked} {good}")),
+        (_, _, count) => (
+            Score::Fail,
+            format!("{count} of {checked} {bad}: {}", wrong.join("; ")),
         ),
     };
     Judgement {
-        comparator: "verdict",
+        comparator,
         score,
         critical: true,
         detail,
     }
 }
 
-/// Receipts must verify with the published key and carry the fields expected: any that does
-/// not is a critical failure.
-pub fn receipts(checked: usize, bad: &[String]) -> Judgement {
-    let (score, detail) = match (checked, bad.len()) {
-        (0, _) => (Score::NoData, "no receipt to check".to_owned()),
-        (_, 0) => (Score::Pass, format!("{checked} receipts verify")),
-        (_, wrong) => (
-            Score::Fail,
-            format!(
-                "{wrong} of {checked} receipts do not check out: {}",
-                bad.join("; ")
-            ),
-        ),
-    };
-    Judgement {
-        comparator: "receipt",
-        score,
-        critical: true,
-        detail,
-    }
-}
+/// The most samples of each window the latency comparator reads (the newest): the
+/// Hodges-Lehmann shift looks at every pair, so two windows of this size are a million pairs.
+pub const MAX_LATENCY_SAMPLES: usize = 1_000;
 
 /// Thresholds of the latency comparator.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,7 +118,7 @@ impl Default for LatencyRule {
 
 /// Whether the current window's latencies (ms) are slower than the baseline's by more than
 /// the rule allows, and significantly so.
-pub fn latency(current: &[f64], baseline: &[f64], rule: &LatencyRule) -> Judgement {
+pub fn latency<'a>(current: &'a [f64], baseline: &'a [f64], rule: &LatencyRule) -> Judgement {
     let judged = |score, detail| Judgement {
         comparator: "latency",
         score,
@@ -128,6 +143,8 @@ pub fn latency(current: &[f64], baseline: &[f64], rule: &LatencyRule) -> Judgeme
             ),
         );
     }
+    let newest = |window: &'a [f64]| &window[window.len().saturating_sub(MAX_LATENCY_SAMPLES)..];
+    let (current, baseline) = (newest(current), newest(baseline));
     let test = mann_whitney(current, baseline, Alternative::Greater).expect("samples checked");
     let shift = hodges_lehmann(current, baseline).expect("samples checked");
     let median = median(baseline);
@@ -268,8 +285,13 @@ impl Verdicts {
                 Overall::Marginal
             };
         }
+        // A run without data says nothing of a streak of failures: it neither ends nor
+        // extends it.
+        if run.is_empty() || run.iter().any(|j| j.score == Score::NoData) {
+            return Overall::Marginal;
+        }
         self.failing_runs = 0;
-        if run.is_empty() || run.iter().any(|j| j.score != Score::Pass) {
+        if run.iter().any(|j| j.score != Score::Pass) {
             Overall::Marginal
         } else {
             Overall::Pass

@@ -4,7 +4,7 @@
 //! - [`mann_whitney`]: the Mann-Whitney U test (Kayenta's judge) on two samples of latencies,
 //!   with average ranks for ties, an exact p-value for small samples without ties and the
 //!   normal approximation (tie- and continuity-corrected) otherwise, as SciPy's
-//!   `mannwhitneyu(method="auto")` computes it.
+//!   `mannwhitneyu(method="auto")` computes it (up to 10,000 values beside the small sample).
 //! - [`hodges_lehmann`]: the Hodges-Lehmann shift, the median of every difference between
 //!   the two samples: how much slower the current window is, robust to outliers.
 //! - [`fisher_greater`]: Fisher's exact test on error counts, one-sided: whether the current

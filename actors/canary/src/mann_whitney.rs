@@ -43,6 +43,11 @@ pub struct MannWhitney {
 /// SciPy does); above it the normal approximation is used.
 const EXACT_UP_TO: usize = 8;
 
+/// The largest other sample the exact distribution is computed beside: its table holds
+/// 8 × 10,000 counts, each below C(10,008, 8) ≈ 2.5e27, well inside i128. Past it the normal
+/// approximation is used, where SciPy would still count exactly.
+const EXACT_BESIDE_UP_TO: usize = 10_000;
+
 /// Tests `current` against `baseline`; `None` when either is empty (there is nothing to
 /// compare, which a caller must not take as a pass). NaNs are not expected: latencies and
 /// counts are finite.
@@ -66,7 +71,7 @@ pub fn mann_whitney(
         Alternative::Less => (u2, 1.0),
         Alternative::TwoSided => (u1.max(u2), 2.0),
     };
-    let exact = (n1 <= EXACT_UP_TO || n2 <= EXACT_UP_TO) && ties == 0.0;
+    let exact = n1.min(n2) <= EXACT_UP_TO && n1.max(n2) <= EXACT_BESIDE_UP_TO && ties == 0.0;
     let (tail, method) = if exact {
         // Without ties U is a whole number.
         (exact_at_least(u.round() as usize, n1, n2), Method::Exact)
@@ -101,8 +106,7 @@ fn exact_at_least(u: usize, n1: usize, n2: usize) -> f64 {
     if u > most {
         return 0.0;
     }
-    // Counts reach C(small + large, small): at most C(n + 8, 8), well inside i128 for any
-    // sample the canary holds.
+    // Counts reach C(small + large, small), inside i128 for the sizes `mann_whitney` sends.
     let mut ways = vec![0i128; most + 1];
     ways[0] = 1;
     let mut top = 0;

@@ -242,6 +242,10 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
         let outcome = run_pack(plan, &active, source, text, &mut || {
             thread_cpu_seconds() - cpu_start < budget && !stop.load(Ordering::Acquire)
         });
+        // Stopped for a restart: the pack did not fail, it was cut short; nothing is kept.
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
         let row = match outcome {
             Ok((name, result)) => RunRow {
                 pack: name,
@@ -271,6 +275,9 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
         if !row.passed {
             failed.push(row.pack.clone());
         }
+        // Writes take locks others wait on (the decision log's writer, the ledger's thread):
+        // they run at the normal priority, never starved behind the partners' work.
+        let _normal = NormalPriority::now();
         match log.record_run(&row) {
             Ok(()) => plan.handle.ran(&row),
             Err(error) => {
@@ -414,11 +421,32 @@ fn thread_cpu_seconds() -> f64 {
 /// SCHED_IDLE: the scheduler's thread runs only on a core nothing else wants, so packs never
 /// take CPU from the shards, the ledger or the admin server.
 fn idle_priority() {
+    if !set_policy(libc::SCHED_IDLE) {
+        tracing::info!("the scenario scheduler keeps the normal priority (SCHED_IDLE refused)");
+    }
+}
+
+/// The calling thread at the normal priority until dropped, then idle again.
+struct NormalPriority;
+
+impl NormalPriority {
+    fn now() -> Self {
+        set_policy(libc::SCHED_OTHER);
+        NormalPriority
+    }
+}
+
+impl Drop for NormalPriority {
+    fn drop(&mut self) {
+        set_policy(libc::SCHED_IDLE);
+    }
+}
+
+/// Sets the calling thread's scheduling policy; whether it took.
+fn set_policy(policy: libc::c_int) -> bool {
     let param = libc::sched_param { sched_priority: 0 };
     // SAFETY: sched_setscheduler reads the param it is given; 0 is the calling thread.
     #[allow(unsafe_code)]
-    let result = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-    if result != 0 {
-        tracing::info!("the scenario scheduler keeps the normal priority (SCHED_IDLE refused)");
-    }
+    let result = unsafe { libc::sched_setscheduler(0, policy, &param) };
+    result == 0
 }

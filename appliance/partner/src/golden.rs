@@ -85,9 +85,12 @@ pub fn known_answers(
             },
         },
     ];
-    for (proof, public) in &BN254_PROOFS[..2] {
+    for (label, (proof, public)) in ["groth16-bn254 (proof 1)", "groth16-bn254 (proof 2)"]
+        .into_iter()
+        .zip(&BN254_PROOFS[..2])
+    {
         items.push(KnownAnswer {
-            label: "groth16-bn254",
+            label,
             expect: VerdictCode::Valid,
             statement: formats::groth16_json(bn254.0, proof, public)?,
         });

@@ -196,12 +196,7 @@ fn serve(
             partial_bytes_per_connection: config.server.partial_request_kib_per_connection * 1024,
             partial_bytes_per_tenant: config.server.partial_request_kib_per_tenant * 1024,
         },
-        wire: WireLimits {
-            max_public_inputs: limits.max_public_inputs,
-            max_message_bytes: limits.max_message_bytes,
-            max_public_keys: limits.max_aggregate_keys,
-            ..WireLimits::DEFAULT
-        },
+        wire: wire_limits(&config),
     };
 
     let terminate = Arc::new(AtomicBool::new(false));
@@ -528,4 +523,16 @@ fn scenario_packs(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<(String, 
             Ok((path.display().to_string(), text))
         })
         .collect()
+}
+
+/// The wire protocol's limits as `[verify]` sets them: what a partner's request (and a golden
+/// canary request) may hold.
+pub(crate) fn wire_limits(config: &Config) -> WireLimits {
+    let limits = config.verify.limits();
+    WireLimits {
+        max_public_inputs: limits.max_public_inputs,
+        max_message_bytes: limits.max_message_bytes,
+        max_public_keys: limits.max_aggregate_keys,
+        ..WireLimits::DEFAULT
+    }
 }

@@ -69,6 +69,26 @@ fn changes_other_keys_and_refused_requests_are_refused() {
         Err(GoldenError::Item { what, .. }) => assert!(what.contains("bls-single"), "{what}"),
         other => panic!("refused, not {other:?}"),
     }
+    // Two requests under one label, and a proof under a key the set does not carry.
+    let mut twice = set();
+    twice.items[1].label = twice.items[0].label.clone();
+    let sealed_twice = twice.seal(&mut signer).expect("sealed");
+    assert!(matches!(
+        GoldenSet::open(&sealed_twice, &key, &WireLimits::DEFAULT),
+        Err(GoldenError::Item { .. })
+    ));
+    let mut foreign = set();
+    foreign.items[0].statement = Statement::Groth16 {
+        curve: Curve::Bn254,
+        key_id: [1; 32],
+        proof: vec![0; 128],
+        public_inputs: vec![[0; 32]],
+    };
+    let sealed_foreign = foreign.seal(&mut signer).expect("sealed");
+    match GoldenSet::open(&sealed_foreign, &key, &WireLimits::DEFAULT) {
+        Err(GoldenError::Item { problem, .. }) => assert!(problem.contains("key"), "{problem}"),
+        other => panic!("refused, not {other:?}"),
+    }
     // Not a golden set at all, and an empty one.
     let receipt_like = signer.sign_payload("application/vnd.in-toto+json", b"{}".to_vec());
     assert!(matches!(

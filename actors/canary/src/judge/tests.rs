@@ -12,14 +12,25 @@ fn window(count: usize, centre: f64) -> Vec<f64> {
 
 #[test]
 fn verdicts_and_receipts_fail_critically_at_the_first_difference() {
-    assert_eq!(verdicts(12, &[]).score, Score::Pass);
-    let wrong = verdicts(12, &["groth16-bn254 #3: valid, expected invalid".into()]);
+    assert_eq!(verdicts(12, 12, &[]).score, Score::Pass);
+    let wrong = verdicts(
+        12,
+        12,
+        &["groth16-bn254 #3: valid, expected invalid".into()],
+    );
     assert_eq!((wrong.score, wrong.critical), (Score::Fail, true));
     assert!(wrong.detail.contains("1 of 12"), "{}", wrong.detail);
-    assert_eq!(verdicts(0, &[]).score, Score::NoData);
-    assert_eq!(receipts(12, &[]).score, Score::Pass);
-    assert_eq!(receipts(12, &["#4: signature".into()]).score, Score::Fail);
-    assert_eq!(receipts(0, &[]).score, Score::NoData);
+    assert_eq!(verdicts(0, 0, &[]).score, Score::NoData);
+    // Sent and never answered is a failure, not a lack of data.
+    let silent = verdicts(12, 0, &[]);
+    assert_eq!((silent.score, silent.critical), (Score::Fail, true));
+    assert_eq!(receipts(12, 12, &[]).score, Score::Pass);
+    assert_eq!(
+        receipts(12, 12, &["#4: signature".into()]).score,
+        Score::Fail
+    );
+    assert_eq!(receipts(12, 0, &[]).score, Score::Fail);
+    assert_eq!(receipts(0, 0, &[]).score, Score::NoData);
 }
 
 #[test]
@@ -127,8 +138,33 @@ fn the_verdict_fails_at_once_on_a_critical_failure_and_after_the_limit_otherwise
         ..pass("latency")
     };
     assert_eq!(
-        verdicts.judge(&[pass("verdict"), nothing]),
+        verdicts.judge(&[pass("verdict"), nothing.clone()]),
         Overall::Marginal
     );
     assert_eq!(verdicts.judge(&[]), Overall::Marginal);
+    // Nor does it end a streak: two failures, a run without data, a third failure.
+    let mut verdicts = Verdicts::new(3);
+    let failing = Judgement {
+        score: Score::Fail,
+        ..pass("latency")
+    };
+    assert_eq!(
+        verdicts.judge(std::slice::from_ref(&failing)),
+        Overall::Marginal
+    );
+    assert_eq!(
+        verdicts.judge(std::slice::from_ref(&failing)),
+        Overall::Marginal
+    );
+    assert_eq!(verdicts.judge(&[nothing]), Overall::Marginal);
+    assert_eq!(verdicts.judge(&[failing]), Overall::Fail);
+}
+
+#[test]
+fn latency_reads_the_newest_samples_of_long_windows() {
+    // An old slow stretch beyond the newest thousand samples does not count.
+    let mut current = window(5_000, 40.0);
+    current.extend(window(MAX_LATENCY_SAMPLES, 4.0));
+    let judged = latency(&current, &window(2_000, 4.0), &LatencyRule::default());
+    assert_eq!(judged.score, Score::Pass, "{}", judged.detail);
 }

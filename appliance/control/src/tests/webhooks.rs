@@ -359,3 +359,32 @@ fn a_paused_endpoint_gets_nothing_until_resumed() {
         assert!(refused.is_err(), "resuming an active endpoint is refused");
     });
 }
+
+#[test]
+fn alarms_go_to_endpoints_without_a_tenant_list_and_only_as_alarm_types() {
+    let alarm = |seq: u64, kind: &str| tf_ledger::ControlEvent {
+        seq,
+        at_us: 1_700_000_000_000_000,
+        kind: kind.to_owned(),
+        body: r#"{"pack":"drop-globex","failed":[{"what":"globex never denied"}]}"#.to_owned(),
+    };
+    let alarms = [alarm(1, "scenario.failed"), alarm(2, "bundle.promoted")];
+    let everyone = EndpointSettings {
+        events: vec![EventType::ScenarioFailed, EventType::BundlePromoted],
+        ..settings()
+    };
+    let composed = crate::webhooks::compose_events(7, &everyone, &alarms);
+    // The alarm, with its id naming the control event; the other kind is not an alarm's.
+    assert_eq!(composed.len(), 1);
+    assert_eq!(composed[0].id, "msg_scenario_7_1");
+    assert_eq!(composed[0].event, EventType::ScenarioFailed);
+    let body: serde_json::Value = serde_json::from_slice(&composed[0].body).expect("JSON");
+    assert_eq!(body["type"], "scenario.failed");
+    assert_eq!(body["data"]["pack"], "drop-globex");
+    // An endpoint that sees only acme's receipts does not see alarms naming other tenants.
+    let acme_only = EndpointSettings {
+        tenants: Some(vec!["acme".into()]),
+        ..everyone
+    };
+    assert!(crate::webhooks::compose_events(7, &acme_only, &alarms).is_empty());
+}

@@ -107,18 +107,27 @@ pub fn compose_timeline(
         .collect()
 }
 
+/// The event types an alarm may be sent as.
+const ALARMS: [EventType; 2] = [EventType::ScenarioFailed, EventType::CanaryAlarm];
+
 /// The messages the control plane's alarms `events` owe endpoint `endpoint`: each alarm is
 /// sent as the event type it was recorded as, with its data as recorded. An alarm of a type
-/// this build does not know is skipped.
+/// that is not an alarm's is skipped. An endpoint with a tenant list gets none: an alarm's
+/// details name any tenant.
 pub fn compose_events(
     endpoint: u64,
     settings: &EndpointSettings,
     events: &[ControlEvent],
 ) -> Vec<Composed> {
+    if settings.tenants.is_some() {
+        return Vec::new();
+    }
     events
         .iter()
         .filter_map(|event| {
-            let kind = EventType::parse(&event.kind).ok()?;
+            let kind = EventType::parse(&event.kind)
+                .ok()
+                .filter(|kind| ALARMS.contains(kind))?;
             let data: serde_json::Value = serde_json::from_str(&event.body).ok()?;
             settings
                 .wants(kind)
