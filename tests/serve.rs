@@ -737,3 +737,52 @@ async fn a_tenants_own_key_quota_bounds_its_registrations_and_another_tenant_is_
         first
     );
 }
+
+#[tokio::test]
+async fn a_lost_ledger_is_refused_at_start_until_an_empty_one_is_asked_for() {
+    let mut server = Server::start("[[tenants]]\nid = \"demo\"\n", &[], &[]);
+    let partner = Partner::connect(&server.demo_from_state_dir())
+        .await
+        .expect("connects");
+    let (signature, public_key) = bls::sign(&[3; 32], b"kept").expect("signs");
+    let reply = partner
+        .submit(Submission {
+            purpose: "demo".into(),
+            dataset_class: DatasetClass::P2,
+            statement: Statement::BlsSingle {
+                public_key: public_key.to_bytes(),
+                message: b"kept".to_vec(),
+                signature: signature.to_bytes(),
+            },
+        })
+        .await
+        .expect("answered");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+    drop(partner);
+    assert!(server.terminate().success(), "{}", server.log());
+
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(server.state_path(&format!("ledger.sqlite{suffix}")));
+    }
+    // Refused, with the reason and what to do, and an exit the unit does not restart.
+    let (status, log) = server.serve_once(&[]);
+    assert_eq!(status.code(), Some(78), "{log}");
+    assert!(
+        log.contains("is missing from a state directory that served before")
+            && log.contains("--new-ledger"),
+        "{log}"
+    );
+    assert!(
+        !server.state_path("ledger.sqlite").exists(),
+        "nothing created"
+    );
+
+    // Asked for explicitly, an empty ledger starts.
+    server.start_again_with(&["--new-ledger"]);
+    assert!(server.state_path("ledger.sqlite").exists());
+    assert!(
+        server
+            .log()
+            .contains("--new-ledger: starting an empty ledger")
+    );
+}

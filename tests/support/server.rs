@@ -131,6 +131,34 @@ impl Server {
         self.start_again();
     }
 
+    /// Runs `appliance serve` once more with these extra arguments, as started, and waits for
+    /// it to exit (for a start that must be refused); its exit status and what it logged.
+    pub fn serve_once(&self, extra: &[&str]) -> (ExitStatus, String) {
+        let log = self.dir.path().join("serve-once.log");
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut args = self.args.clone();
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let mut child = spawn(&args, &self.env, file);
+        let read = || std::fs::read_to_string(&log).unwrap_or_default();
+        let status = wait_child_exit(&mut child, read);
+        (status, read())
+    }
+
+    /// Starts the appliance again on the same state directory with extra arguments once it
+    /// has stopped.
+    pub fn start_again_with(&mut self, extra: &[&str]) {
+        let mut args = self.args.clone();
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let file = self.state.join("partner.toml");
+        let _ = std::fs::remove_file(&file);
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("serve.log"))
+            .expect("log file");
+        self.child = spawn(&args, &self.env, log);
+        self.address = self.wait_listening();
+    }
+
     /// Starts the appliance again on the same state directory once it has stopped (after
     /// [`Server::terminate`], with the state changed in between).
     pub fn start_again(&mut self) {

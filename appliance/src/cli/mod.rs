@@ -276,6 +276,11 @@ pub struct ServeArgs {
     /// serving (0 = would start, 1 = would refuse, 78 = the configuration does not load).
     #[arg(long)]
     pub check_config: bool,
+    /// Start an empty ledger in a state directory that served before and lost its
+    /// `ledger.sqlite` (budgets start from zero, receipts from 1). Without it such a start is
+    /// refused: restore the ledger from a backup instead whenever one exists.
+    #[arg(long)]
+    pub new_ledger: bool,
 }
 
 /// `appliance preflight`.

@@ -65,10 +65,26 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("appliance serve: {error:#}");
-            ExitCode::from(1)
+            // A lost ledger stays lost however often the supervisor restarts: someone must
+            // restore it, or choose to start afresh.
+            if error.downcast_ref::<LostLedger>().is_some() {
+                crate::exit::config_unusable()
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
+
+/// The ledger is missing from a state directory that served before.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the ledger {0} is missing from a state directory that served before, so every receipt, \
+     charge and promotion it held would be forgotten and budgets would start from zero. \
+     Restore ledger.sqlite from a backup (docs/runbook.md), or, if none exists, start with \
+     --new-ledger to begin an empty ledger"
+)]
+struct LostLedger(String);
 
 fn serve(
     args: ServeArgs,
@@ -125,11 +141,14 @@ fn serve(
         let served_before = [layout::LOG_KEY, layout::WEBHOOK_KEY]
             .iter()
             .any(|file| state.path(file).exists());
+        if served_before && !args.new_ledger {
+            return Err(LostLedger(ledger_path.display().to_string()).into());
+        }
         if served_before {
             tracing::warn!(
                 path = %ledger_path.display(),
-                "the ledger is missing from a state directory that served before: starting an \
-                 empty one (budgets start from zero); restore it from a backup if it was lost"
+                "--new-ledger: starting an empty ledger in a state directory that served before \
+                 (budgets start from zero, receipts from 1)"
             );
         } else {
             tracing::info!(path = %ledger_path.display(), "first start: creating the ledger");
