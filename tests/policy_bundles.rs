@@ -365,6 +365,9 @@ fn tampered_untrusted_and_stale_bundles_are_refused_and_the_active_one_stays() {
     assert_eq!(active_revision(admin), 2);
 }
 
+/// A route, the body sent, what an allowed role gets, and which of the four roles may.
+type RouteCase = (&'static str, &'static str, &'static [u8], u16, [bool; 4]);
+
 #[test]
 fn each_role_may_use_exactly_its_routes() {
     let server = Server::start(&config(), &["acme"], &[]);
@@ -372,7 +375,7 @@ fn each_role_may_use_exactly_its_routes() {
     // Mutating routes get a body that fails after authorization, so nothing changes: an
     // allowed role gets exactly the route's answer to that (422 refused, 409 nothing to roll
     // back to, 404 nothing stored yet), never a 403, a 401 or a 500.
-    let routes: [(&str, &str, &[u8], u16, [bool; 4]); 13] = [
+    let routes: [RouteCase; 13] = [
         ("GET", "/api/v1/status", b"", 200, [true, true, true, true]),
         (
             "GET",
