@@ -98,9 +98,15 @@ pass "started: Type=notify, active once READY=1 ($(systemctl show appliance -p S
 curl -fsS 127.0.0.1:8080/healthz >/dev/null || fail "healthz"
 curl -fsS 127.0.0.1:8080/metrics | grep -q '^trust_fabric_connections' || fail "metrics"
 pass "/healthz and /metrics"
-(cd /tmp && partner --state-dir /var/lib/trust-fabric demo --out /tmp/demo >/tmp/demo.txt 2>&1) || true
-grep -q "valid" /tmp/demo.txt || { cat /tmp/demo.txt; fail "partner demo"; }
-pass "partner demo over QUIC: $(grep -c ' valid ' /tmp/demo.txt) valid answers with receipts"
+# Exit 0 only when every verdict is the one the demo expects; its table has six valid, three
+# invalid and one rejected answer.
+demo_status=0
+(cd /tmp && partner --state-dir /var/lib/trust-fabric demo --out /tmp/demo >/tmp/demo.txt 2>&1) || demo_status=$?
+[ "$demo_status" -eq 0 ] || { cat /tmp/demo.txt; fail "partner demo exited $demo_status"; }
+# The verdict column: after the id (3), two spaces, the statement (40) and a space.
+verdicts=$(grep -E '^ +[0-9]+  ' /tmp/demo.txt | cut -c47-55 | tr -d ' ' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+[ "$verdicts" = " 3 invalid, 1 rejected, 6 valid," ] || { cat /tmp/demo.txt; fail "partner demo verdicts: $verdicts"; }
+pass "partner demo over QUIC: 6 valid, 3 invalid and 1 rejected answers, as expected, with receipts"
 systemctl reload appliance
 sleep 1
 journalctl -u appliance --no-pager | grep -c "SIGHUP: configuration reloaded" >/dev/null || fail "reload"

@@ -72,14 +72,14 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
     let mut as_expected = true;
     let mut first_receipt = None;
     println!();
-    println!("{:>3}  {:<34} {:<9} reason", "id", "statement", "verdict");
+    println!("{:>3}  {:<40} {:<9} reason", "id", "statement", "verdict");
     for (index, item, reply) in results {
         let id = index + 1;
         match reply {
             Ok(reply) => {
                 let verdict = label(reply.verdict);
                 as_expected &= reply.verdict == item.expect;
-                println!("{id:>3}  {:<34} {verdict:<9} {}", item.label, reply.reason);
+                println!("{id:>3}  {:<40} {verdict:<9} {}", item.label, reply.reason);
                 let envelope = tf_partner::receipt_envelope(&reply);
                 let path = args.out.join(format!("{id}.json"));
                 std::fs::write(&path, envelope.to_json()).map_err(|e| PartnerError::Local {
@@ -90,7 +90,7 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
             }
             Err(error) => {
                 as_expected = false;
-                println!("{id:>3}  {:<34} {:<9} {error}", item.label, "error");
+                println!("{id:>3}  {:<40} {:<9} {error}", item.label, "error");
             }
         }
     }
