@@ -2,24 +2,16 @@
 //! signed with the state directory's receipt key, listed back; never overwritten; refused once
 //! altered or when another appliance's key is asked to check it.
 
-use std::path::Path;
-use std::process::Command;
+#[path = "support/server.rs"]
+mod server;
 
-fn appliance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_appliance"))
-        .args(args)
-        .output()
-        .expect("appliance runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::Path;
+
+use server::run_appliance;
 
 fn init(dir: &Path, name: &str) -> String {
     let state = dir.join(name).display().to_string();
-    let (code, _, err) = appliance(&["init", "--state-dir", &state]);
+    let (code, _, err) = run_appliance(&["init", "--state-dir", &state]);
     assert_eq!(code, 0, "{err}");
     state
 }
@@ -30,7 +22,7 @@ fn a_golden_set_is_built_signed_listed_and_refused_once_altered() {
     let state = init(dir.path(), "state");
     let file = dir.path().join("golden.dsse.json");
     let path = file.display().to_string();
-    let (code, out, err) = appliance(&[
+    let (code, out, err) = run_appliance(&[
         "canary",
         "golden",
         "build",
@@ -42,7 +34,7 @@ fn a_golden_set_is_built_signed_listed_and_refused_once_altered() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("10 requests, 2 Groth16 keys"), "{out}");
 
-    let (code, out, err) = appliance(&[
+    let (code, out, err) = run_appliance(&[
         "canary",
         "golden",
         "show",
@@ -67,7 +59,7 @@ fn a_golden_set_is_built_signed_listed_and_refused_once_altered() {
     );
 
     // Never overwritten.
-    let (code, _, err) = appliance(&[
+    let (code, _, err) = run_appliance(&[
         "canary",
         "golden",
         "build",
@@ -81,7 +73,7 @@ fn a_golden_set_is_built_signed_listed_and_refused_once_altered() {
 
     // Another appliance's key does not vouch for it.
     let other = init(dir.path(), "other");
-    let (code, _, err) = appliance(&["canary", "golden", "show", &path, "--state-dir", &other]);
+    let (code, _, err) = run_appliance(&["canary", "golden", "show", &path, "--state-dir", &other]);
     assert_eq!(code, 2);
     assert!(err.contains("does not verify"), "{err}");
 
@@ -97,7 +89,7 @@ fn a_golden_set_is_built_signed_listed_and_refused_once_altered() {
     envelope["payload"] = serde_json::Value::String(base64_encode(altered.as_bytes()));
     let tampered = dir.path().join("tampered.json");
     std::fs::write(&tampered, envelope.to_string()).expect("written");
-    let (code, _, err) = appliance(&[
+    let (code, _, err) = run_appliance(&[
         "canary",
         "golden",
         "show",

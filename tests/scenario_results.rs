@@ -7,10 +7,10 @@ mod server;
 #[path = "support/webhooks.rs"]
 mod webhooks;
 
-use std::process::Command;
-
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, free_port, get, http, with_admin_tokens};
+use server::{
+    ROLE_TOKENS as TOKENS, Server, free_port, get, http, run_appliance, with_admin_tokens,
+};
 use tf_decisions::{DecisionLog, RunRow};
 
 const DAY_US: u64 = 86_400_000_000;
@@ -39,20 +39,6 @@ fn night(pack: &str, nights_ago: u64, passed: bool, flips: u64, bound: f64) -> R
         result: expectations.to_string(),
         ran: true,
     }
-}
-
-fn appliance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_appliance"))
-        .env_remove("TF_ADMIN_URL")
-        .env_remove("TF_ADMIN_TOKEN")
-        .args(args)
-        .output()
-        .expect("appliance runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -106,7 +92,7 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
     let token = server.dir.path().join("viewer.token");
     std::fs::write(&token, "viewer-token\n").expect("token file");
     let token = token.to_str().expect("utf-8 path");
-    let (code, out, err) = appliance(&[
+    let (code, out, err) = run_appliance(&[
         "ctl",
         "--admin",
         &admin,
@@ -155,7 +141,7 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
 
     // For people: a row per pack, then what failed.
     let (code, out, err) =
-        appliance(&["ctl", "--admin", &admin, "--token-file", token, "scenarios"]);
+        run_appliance(&["ctl", "--admin", &admin, "--token-file", token, "scenarios"]);
     assert_eq!(code, 0, "{err}");
     let row = |name: &str| {
         out.lines()
@@ -178,7 +164,7 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
     );
 
     // The same from the state directory, without the admin server: exit 1, a pack failed.
-    let (code, local, err) = appliance(&[
+    let (code, local, err) = run_appliance(&[
         "scenarios",
         "results",
         "--state-dir",

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use tf_canary::golden::{GoldenItem, GoldenSet, verdict_name};
-use tf_config::Config;
 use tf_engine::KeyId;
 use tf_partner::fixtures::{BLS12_381_KEY, BN254_KEY};
 use tf_partner::{DatasetClass, formats, golden};
@@ -45,9 +44,7 @@ pub fn run(what: CanaryWhat) -> ExitCode {
 
 /// The state directory, and the wire limits the configuration sets.
 fn open_state(config: Option<&Path>, state: StateArgs) -> Result<(State, WireLimits), String> {
-    let config = Config::load_or_default(config).map_err(|e| e.to_string())?;
-    let root = State::resolve(state.state_dir.or(config.server.state_dir.clone()));
-    let state = State::open_existing(&root).map_err(|e| e.to_string())?;
+    let (config, state) = crate::drift_commands::open_config_and_state(config, state.state_dir)?;
     Ok((state, crate::run::wire_limits(&config)))
 }
 

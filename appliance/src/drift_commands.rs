@@ -293,9 +293,19 @@ pub(crate) fn open_state(
     config: Option<&Path>,
     state_dir: Option<std::path::PathBuf>,
 ) -> Result<State, String> {
+    open_config_and_state(config, state_dir).map(|(_, state)| state)
+}
+
+/// The configuration (or the embedded defaults) and the existing state directory it, or
+/// `state_dir`, names.
+pub(crate) fn open_config_and_state(
+    config: Option<&Path>,
+    state_dir: Option<std::path::PathBuf>,
+) -> Result<(Config, State), String> {
     let config = Config::load_or_default(config).map_err(|e| e.to_string())?;
     let root = State::resolve(state_dir.or(config.server.state_dir.clone()));
-    State::open_existing(&root).map_err(|e| e.to_string())
+    let state = State::open_existing(&root).map_err(|e| e.to_string())?;
+    Ok((config, state))
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {

@@ -9,7 +9,9 @@ use tf_scenarios::{Pack, PackResult};
 use tf_state::layout;
 
 use crate::cli::{DriftFormat, ScenariosWhat};
-use crate::drift_commands::{open_candidate, open_state, registrations, stored_bundle};
+use crate::drift_commands::{
+    open_candidate, open_config_and_state, open_state, registrations, stored_bundle,
+};
 use crate::output;
 
 /// Runs one `appliance scenarios` command.
@@ -52,10 +54,8 @@ pub fn run(what: ScenariosWhat) -> ExitCode {
 /// Each pack's latest run and its trend, as `appliance ctl scenarios` shows them, read from
 /// the state directory; exit 1 when a latest run failed.
 fn results(json: bool, config: Option<&Path>, state_dir: Option<std::path::PathBuf>) -> ExitCode {
-    let reply = open_state(config, state_dir).and_then(|state| {
-        let scenarios = tf_config::Config::load_or_default(config)
-            .map_err(|e| e.to_string())?
-            .scenarios;
+    let reply = open_config_and_state(config, state_dir).and_then(|(config, state)| {
+        let scenarios = config.scenarios;
         let log =
             DecisionLog::open_read(&state.path(layout::DECISIONS)).map_err(|e| e.to_string())?;
         let now_us = tf_seam::clock::unix_micros();

@@ -162,14 +162,7 @@ impl Server {
     /// Starts the appliance again on the same state directory once it has stopped (after
     /// [`Server::terminate`], with the state changed in between).
     pub fn start_again(&mut self) {
-        let file = self.state.join("partner.toml");
-        let _ = std::fs::remove_file(&file);
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join("serve.log"))
-            .expect("log file");
-        self.child = spawn(&self.args, &self.env, log);
-        self.address = self.wait_listening();
+        self.start_again_with(&[]);
     }
 
     fn wait_listening(&mut self) -> SocketAddr {
@@ -315,6 +308,22 @@ fn spawn(args: &[String], env: &[(String, String)], log: std::fs::File) -> Child
         .stderr(log)
         .spawn()
         .expect("appliance serve starts")
+}
+
+/// Runs the appliance binary once, without an admin address or token from the environment:
+/// its exit code, stdout and stderr.
+pub fn run_appliance(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .env_remove("TF_ADMIN_URL")
+        .env_remove("TF_ADMIN_TOKEN")
+        .args(args)
+        .output()
+        .expect("appliance runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Sends a signal (`TERM`, `HUP`, ...) to process `pid`.
