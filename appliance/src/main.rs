@@ -9,6 +9,7 @@ mod ctl;
 mod drift_commands;
 mod evidence;
 mod exit;
+mod golden_file;
 mod log_commands;
 mod logging;
 mod offline_verify;

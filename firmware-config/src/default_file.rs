@@ -317,6 +317,56 @@ const DOCS: &[(&str, &str)] = &[
          is recorded as not finished.",
     ),
     (
+        "canary",
+        "The golden canary: a signed set of known-answer requests sent through this \
+         appliance's own QUIC listener as a tenant of its own, every verdict and receipt \
+         checked, latency and errors judged against a baseline. Its tenant must be listed in \
+         [[tenants]] (or the bundle in force), without caps. See docs/canary.md.",
+    ),
+    ("canary.enabled", "Whether the canary runs."),
+    (
+        "canary.tenant",
+        "The tenant the canary connects as (its client certificate is issued by the state \
+         directory's CA at start unless canary.certificate is set).",
+    ),
+    (
+        "canary.interval_ms",
+        "How often the golden set is sent, milliseconds (1000 to 3600000).",
+    ),
+    (
+        "canary.timeout_ms",
+        "How long the canary waits for each answer, milliseconds (100 to 60000); no answer in \
+         time counts as an error.",
+    ),
+    (
+        "canary.golden",
+        "The golden set (`appliance canary golden build`). Default: canary/golden.dsse.json \
+         in the state directory, built from the built-in known answers at the first start.",
+    ),
+    (
+        "canary.certificate",
+        "The canary's client certificate (PEM), when [tls] client_ca is not the state \
+         directory's CA. Set together with canary.private_key.",
+    ),
+    (
+        "canary.private_key",
+        "The canary client certificate's private key (PEM).",
+    ),
+    (
+        "canary.current_runs",
+        "Runs in the window the comparators judge (1 to 100).",
+    ),
+    (
+        "canary.baseline_runs",
+        "Runs before that window that make the baseline (1 to 1000); a run that failed a \
+         comparator stays out of it.",
+    ),
+    (
+        "canary.consecutive_failures",
+        "Runs in a row a non-critical comparator (latency, error rate) must fail before the \
+         canary fails (1 to 100). A wrong verdict or receipt fails it at once.",
+    ),
+    (
         "compliance",
         "Compliance snapshots: packets that seal each period's receipts, budgets, policy \
          timeline and log evidence, signed, for auditors to check offline.",
@@ -428,6 +478,9 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("tls.client_ca", "\"/etc/trust-fabric/partners-ca.pem\""),
     ("compliance.dir", "\"/srv/trust-fabric/compliance\""),
     ("scenarios.dir", "\"/etc/trust-fabric/scenarios\""),
+    ("canary.golden", "\"/etc/trust-fabric/golden.dsse.json\""),
+    ("canary.certificate", "\"/etc/trust-fabric/canary.pem\""),
+    ("canary.private_key", "\"/etc/trust-fabric/canary.key\""),
     ("webhooks.ca_file", "\"/etc/trust-fabric/auditors-ca.pem\""),
     ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),

@@ -11,6 +11,7 @@
 mod admin;
 mod budgets;
 mod bundles;
+mod canary;
 mod compliance;
 mod decisions;
 mod default_file;
@@ -36,6 +37,7 @@ pub use budgets::{
     BudgetsConfig, CapConfig, ChargeConfig, CostConfig, is_valid_purpose, longest_window_us,
 };
 pub use bundles::BundlesConfig;
+pub use canary::{CANARY_TENANT, CanaryConfig};
 pub use compliance::{ComplianceConfig, Schedule};
 pub use decisions::DecisionsConfig;
 pub use default_file::default_file;
@@ -82,8 +84,10 @@ pub struct Config {
     pub decisions: DecisionsConfig,
     /// `[scenarios]`: the nightly scenario packs.
     pub scenarios: ScenariosConfig,
+    /// `[canary]`: the golden canary.
+    pub canary: CanaryConfig,
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
-    /// tenant.
+    /// tenant and the canary's.
     pub tenants: Vec<TenantConfig>,
 }
 
@@ -101,10 +105,11 @@ impl Default for Config {
             ledger: LedgerConfig::default(),
             decisions: DecisionsConfig::default(),
             scenarios: ScenariosConfig::default(),
+            canary: CanaryConfig::default(),
             log: LogConfig::default(),
             compliance: ComplianceConfig::default(),
             webhooks: WebhooksConfig::default(),
-            tenants: vec![TenantConfig::demo()],
+            tenants: vec![TenantConfig::demo(), TenantConfig::canary()],
         }
     }
 }
@@ -238,6 +243,8 @@ impl Config {
         self.ledger.validate(path)?;
         self.decisions.validate(path)?;
         self.scenarios.validate(path)?;
+        self.canary.validate(path)?;
+        self.canary.validate_tenant(&self.tenants, path)?;
         self.log.validate(path)?;
         self.compliance.validate(path)?;
         self.webhooks.validate(path)?;

@@ -426,12 +426,24 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_file_serves_the_demo_tenant_on_localhost() {
+    fn an_empty_file_serves_the_demo_and_canary_tenants_on_localhost() {
         let config = parse("").expect("valid");
         assert_eq!(config.server.listen.to_string(), "127.0.0.1:4433");
         assert_eq!(config.server.shards, 0);
-        assert_eq!(config.tenants.len(), 1);
-        assert_eq!(config.tenants[0].id, "demo");
+        let ids: Vec<&str> = config.tenants.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["demo", "canary"]);
+        assert!(config.tenants[1].caps.is_empty(), "the canary is exempt");
+    }
+
+    #[test]
+    fn the_canary_tenant_may_not_carry_caps() {
+        let text = "[[tenants]]\nid = \"canary\"\n[[tenants.caps]]\npurpose = \"canary\"\n\
+                    class = \"P2\"\nlimit = 10\nwindow = \"day\"\n";
+        let error = parse(text).expect_err("refused");
+        assert!(error.contains("exempt from budgets"), "{error}");
+        // Another tenant name for the canary, or the canary off, lets those caps be.
+        parse(&format!("[canary]\nenabled = false\n{text}")).expect("canary off");
+        parse(&format!("[canary]\ntenant = \"probe\"\n{text}")).expect("another tenant");
     }
 
     #[test]

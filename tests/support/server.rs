@@ -55,7 +55,8 @@ pub struct Server {
 
 impl Server {
     /// Starts the appliance with extra config text and extra tenants issued certificates
-    /// (the config must list them under [[tenants]]).
+    /// (the config must list them under [[tenants]]). The canary is off unless the text has a
+    /// `[canary]` table.
     pub fn start(config: &str, issue: &[&str], extra_args: &[&str]) -> Server {
         Self::start_with_env(config, issue, extra_args, &[])
     }
@@ -86,6 +87,13 @@ impl Server {
             run(&["tenants", "issue", tenant, "--state-dir", state_arg]);
         }
         let config_path = dir.path().join("appliance.toml");
+        // The golden canary's traffic would count in what other tests measure: it runs only
+        // where a test configures it.
+        let config = if config.contains("[canary]") {
+            config.to_owned()
+        } else {
+            format!("{config}\n[canary]\nenabled = false\n")
+        };
         std::fs::write(&config_path, config).expect("config written");
         let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
         let mut args = vec![

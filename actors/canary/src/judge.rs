@@ -147,7 +147,7 @@ pub fn latency<'a>(current: &'a [f64], baseline: &'a [f64], rule: &LatencyRule) 
     let (current, baseline) = (newest(current), newest(baseline));
     let test = mann_whitney(current, baseline, Alternative::Greater).expect("samples checked");
     let shift = hodges_lehmann(current, baseline).expect("samples checked");
-    let median = median(baseline);
+    let median = median(baseline).expect("samples checked");
     // A zero (or tiny) baseline allows the floor, never a ratio of nothing.
     let allowed = (rule.tolerance * median).max(rule.floor_ms);
     let detail = format!(
@@ -232,15 +232,19 @@ pub fn error_rate(
     judged(score, detail)
 }
 
-fn median(values: &[f64]) -> f64 {
+/// The median of `values` (`None` for none).
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
+    Some(if sorted.len() % 2 == 1 {
         sorted[middle]
     } else {
         (sorted[middle - 1] + sorted[middle]) / 2.0
-    }
+    })
 }
 
 /// The canary's verdict on a run.
@@ -269,6 +273,11 @@ impl Verdicts {
             consecutive_failures: consecutive_failures.max(1),
             failing_runs: 0,
         }
+    }
+
+    /// Failing runs in a row so far.
+    pub fn failing_runs(&self) -> u32 {
+        self.failing_runs
     }
 
     /// The verdict on a run's judgements.

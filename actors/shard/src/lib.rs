@@ -15,7 +15,7 @@ mod shard;
 mod tenant;
 mod verify;
 
-pub use job::{BatchKey, Job, PolicyStamp, Reservation};
+pub use job::{BatchKey, Job, PolicyStamp, Reservation, kind as statement_kind};
 pub use lent::Lent;
 pub use receipt::receipt_for;
 pub use shard::{KeyRefusal, KeyState, Refusal, Shard, ShardSettings};

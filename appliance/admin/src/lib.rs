@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+mod canary_metrics;
 mod compliance_metrics;
 mod console;
 mod deadline;

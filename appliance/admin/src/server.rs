@@ -59,6 +59,7 @@ struct Shared {
     compliance: Option<tf_control::compliance::ComplianceHandle>,
     webhooks: Option<tf_control::webhooks::WebhooksHandle>,
     scenarios: Option<tf_control::scenarios::ScenarioHandle>,
+    canary: Option<tf_control::canary::CanaryHandle>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
@@ -76,6 +77,9 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     if let Some(scenarios) = &shared.scenarios {
         let scheduled = scenarios.schedule().is_some();
         crate::scenario_metrics::render(&scenarios.seen(), scheduled, &mut text);
+    }
+    if let Some(canary) = &shared.canary {
+        crate::canary_metrics::render(&canary.status(), &mut text);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -148,6 +152,7 @@ pub fn serve(
         compliance: api.compliance.clone(),
         webhooks: api.webhooks.as_ref().map(|w| w.status.clone()),
         scenarios: api.scenarios.clone(),
+        canary: api.canary.clone(),
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

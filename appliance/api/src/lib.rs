@@ -13,6 +13,7 @@
 
 mod budgets;
 mod bundles;
+mod canary;
 mod compliance;
 mod drift;
 mod error;
@@ -34,6 +35,7 @@ pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
     DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineEntry, TimelineReply,
 };
+pub use canary::{CanaryComparator, CanaryReply, CanaryRun, CanaryRunBrief, CanaryWindow};
 pub use compliance::{
     ComplianceWorker, PacketSummary, SnapshotAsked, SnapshotEntry, SnapshotPath, SnapshotStatus,
     SnapshotTenant, SnapshotsReply,

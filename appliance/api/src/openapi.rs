@@ -23,10 +23,10 @@ use crate::{
     WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
 };
 use crate::{
-    BudgetsReply, DiffPath, DiffQuery, DiffReply, DriftQuery, DriftReply, HistoryReply,
-    OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply, ReceiptsQuery, ReceiptsReply,
-    RollbackRequest, ScenariosReply, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply,
-    Switched, TenantsReply, TimelineReply, ValidateQuery, ValidateReply,
+    BudgetsReply, CanaryReply, DiffPath, DiffQuery, DiffReply, DriftQuery, DriftReply,
+    HistoryReply, OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply, ReceiptsQuery,
+    ReceiptsReply, RollbackRequest, ScenariosReply, SnapshotAsked, SnapshotPath, SnapshotsReply,
+    StatusReply, Switched, TenantsReply, TimelineReply, ValidateQuery, ValidateReply,
 };
 
 /// The document's title.
@@ -164,6 +164,7 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::SearchReceipts => reference::<ReceiptsReply>(schemas),
         Operation::Scenarios => reference::<ScenariosReply>(schemas),
         Operation::Drift => reference::<DriftReply>(schemas),
+        Operation::Canary | Operation::RunCanary => reference::<CanaryReply>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -233,7 +234,9 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::Webhooks
         | Operation::AddWebhook
         | Operation::OverviewHistory
-        | Operation::Scenarios => Vec::new(),
+        | Operation::Scenarios
+        | Operation::Canary
+        | Operation::RunCanary => Vec::new(),
     }
 }
 
@@ -273,7 +276,9 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::Deliveries
         | Operation::OverviewHistory
         | Operation::SearchReceipts
-        | Operation::Scenarios => None,
+        | Operation::Scenarios
+        | Operation::Canary
+        | Operation::RunCanary => None,
     }
 }
 
@@ -456,6 +461,8 @@ mod tests {
             "ScenarioPack",
             "DriftReply",
             "TimelineDrift",
+            "CanaryReply",
+            "CanaryRun",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

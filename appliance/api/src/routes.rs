@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 23] = [
+pub const ROUTES: [Route; 25] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -287,6 +287,23 @@ pub const ROUTES: [Route; 23] = [
             ErrorCode::Busy,
         ],
     },
+    Route {
+        operation: Operation::Canary,
+        method: Method::Get,
+        path: "/api/v1/canary",
+        permission: Permission::Read,
+        summary: "The golden canary: its latest run with each comparator's judgement, the \
+                  recent runs' verdicts, and the windows judged",
+        own_errors: &[],
+    },
+    Route {
+        operation: Operation::RunCanary,
+        method: Method::Post,
+        path: "/api/v1/canary/run",
+        permission: Permission::Canary,
+        summary: "Run the golden canary now; answered when the run ends (at most 60 s)",
+        own_errors: &[ErrorCode::Refused, ErrorCode::Busy],
+    },
 ];
 
 /// One route of the admin API.
@@ -369,6 +386,10 @@ pub enum Operation {
     Scenarios,
     /// `POST /api/v1/bundles/drift`.
     Drift,
+    /// `GET /api/v1/canary`.
+    Canary,
+    /// `POST /api/v1/canary/run`.
+    RunCanary,
 }
 
 /// An HTTP method the admin API uses.
@@ -402,6 +423,8 @@ pub enum Permission {
     Webhooks,
     /// Mark a webhook endpoint local (private addresses and plain HTTP allowed).
     LocalWebhook,
+    /// Run the golden canary now.
+    Canary,
 }
 
 /// A role an admin token can hold (named in `[[admin.tokens]]` `roles`).
@@ -482,6 +505,8 @@ impl Operation {
             Operation::SearchReceipts => "search_receipts",
             Operation::Scenarios => "list_scenarios",
             Operation::Drift => "judge_drift",
+            Operation::Canary => "get_canary",
+            Operation::RunCanary => "run_canary",
         }
     }
 
@@ -515,7 +540,7 @@ impl Method {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Read,
         Permission::ReadReceipts,
         Permission::Validate,
@@ -524,6 +549,7 @@ impl Permission {
         Permission::Snapshot,
         Permission::Webhooks,
         Permission::LocalWebhook,
+        Permission::Canary,
     ];
 
     /// What it allows and who holds it, as a `forbidden` message says it ("`name` may not
@@ -540,6 +566,7 @@ impl Permission {
             Permission::LocalWebhook => {
                 "mark a webhook endpoint local, or change a local one (sre)"
             }
+            Permission::Canary => "run the golden canary (sre)",
         }
     }
 }
@@ -569,7 +596,13 @@ impl Role {
         match self {
             Role::Sre => matches!(
                 permission,
-                Read | ReadReceipts | Validate | Rollback | Snapshot | Webhooks | LocalWebhook
+                Read | ReadReceipts
+                    | Validate
+                    | Rollback
+                    | Snapshot
+                    | Webhooks
+                    | LocalWebhook
+                    | Canary
             ),
             Role::PolicyAuthor => matches!(permission, Read | Validate | Promote | Rollback),
             Role::Auditor => matches!(permission, Read | ReadReceipts | Webhooks),
@@ -630,6 +663,8 @@ mod tests {
             ("GET", "/api/v1/receipts", Permission::ReadReceipts),
             ("GET", "/api/v1/scenarios", Permission::Read),
             ("POST", "/api/v1/bundles/drift", Permission::Validate),
+            ("GET", "/api/v1/canary", Permission::Read),
+            ("POST", "/api/v1/canary/run", Permission::Canary),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -658,18 +693,21 @@ mod tests {
     fn each_role_may_do_exactly_its_part() {
         // auth.rs's table.
         let table = [
-            (Role::Sre, [true, true, true, false, true, true, true, true]),
+            (
+                Role::Sre,
+                [true, true, true, false, true, true, true, true, true],
+            ),
             (
                 Role::PolicyAuthor,
-                [true, false, true, true, true, false, false, false],
+                [true, false, true, true, true, false, false, false, false],
             ),
             (
                 Role::Auditor,
-                [true, true, false, false, false, false, true, false],
+                [true, true, false, false, false, false, true, false, false],
             ),
             (
                 Role::Viewer,
-                [true, false, false, false, false, false, false, false],
+                [true, false, false, false, false, false, false, false, false],
             ),
         ];
         for (role, expected) in table {

@@ -18,6 +18,7 @@
 
 mod book;
 pub mod bundles;
+pub mod canary;
 pub mod compliance;
 pub mod drift;
 mod error;

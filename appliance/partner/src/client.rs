@@ -79,6 +79,11 @@ impl Partner {
         })
     }
 
+    /// Whether the connection is still open (neither side closed it, it did not time out).
+    pub fn is_open(&self) -> bool {
+        self.connection.close_reason().is_none()
+    }
+
     /// A fresh request id for this connection.
     pub fn next_request_id(&self) -> u64 {
         self.next_request_id.fetch_add(1, Ordering::Relaxed)

@@ -702,6 +702,16 @@ pub struct DriftArgs {
     pub state: StateArgs,
 }
 
+/// `appliance ctl canary` commands.
+#[derive(Debug, Subcommand)]
+pub enum CanaryCtl {
+    /// The latest run with each comparator's judgement, the recent runs' verdicts and the
+    /// windows judged.
+    Status,
+    /// Run the canary now and print the result; exit 1 when the canary fails.
+    Run,
+}
+
 /// An approver letting through a change the drift guard does not pass.
 #[derive(Debug, Args)]
 pub struct OverrideArgs {
@@ -790,6 +800,12 @@ pub enum CtlWhat {
     /// The nightly scenario packs: each one's latest run, its drift bound against last night
     /// and the week's median, and what failed.
     Scenarios,
+    /// The golden canary: its latest verdicts, or a run now.
+    Canary {
+        /// What to do.
+        #[command(subcommand)]
+        what: CanaryCtl,
+    },
     /// Check a bundle as a promotion would, without promoting it.
     Validate {
         /// The bundle (a gzipped tar from `appliance bundle build`).

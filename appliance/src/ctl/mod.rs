@@ -13,11 +13,11 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use tf_admin_api::{
-    DriftQuery, DriftReply, Operation, PromoteQuery, ReceiptVerdict, ReceiptsQuery, Revision,
-    RollbackRequest, TenantId, UtcTime,
+    CanaryReply, DriftQuery, DriftReply, Operation, PromoteQuery, ReceiptVerdict, ReceiptsQuery,
+    Revision, RollbackRequest, TenantId, UtcTime,
 };
 
-use crate::cli::{CtlArgs, CtlWhat, DriftFormat, TokenWhat};
+use crate::cli::{CanaryCtl, CtlArgs, CtlWhat, DriftFormat, TokenWhat};
 use crate::{output, times};
 use connect::{AdminApi, Failure};
 
@@ -82,6 +82,12 @@ fn execute(args: &CtlArgs) -> Result<ExitCode, Failure> {
     if let CtlWhat::Drift { format, .. } = &args.what {
         return judged(&answer.body, *format, args.json);
     }
+    if let CtlWhat::Canary {
+        what: CanaryCtl::Run,
+    } = &args.what
+    {
+        return canary_ran(&answer.body, args.json);
+    }
     match show::reply(request.operation, &answer.body, args.json) {
         Ok(text) => output::line(text),
         Err(e) => {
@@ -96,6 +102,21 @@ fn execute(args: &CtlArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ctl canary run`'s result; exit 1 when the canary fails.
+fn canary_ran(body: &str, json: bool) -> Result<ExitCode, Failure> {
+    let reply: CanaryReply = serde_json::from_str(body).map_err(|e| {
+        Failure::Failed(format!(
+            "the canary run's answer is not the reply this version knows: {e}"
+        ))
+    })?;
+    output::line(show::reply(Operation::Canary, body, json).expect("parsed above"));
+    Ok(if reply.overall.as_deref() == Some("fail") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `ctl drift`'s report in the format asked for; exit 0 when the bundle may be promoted (the
@@ -135,6 +156,15 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         CtlWhat::Status => get(Operation::Status, path(Operation::Status)),
         CtlWhat::Timeline => get(Operation::Timeline, path(Operation::Timeline)),
         CtlWhat::Scenarios => get(Operation::Scenarios, path(Operation::Scenarios)),
+        CtlWhat::Canary {
+            what: CanaryCtl::Status,
+        } => get(Operation::Canary, path(Operation::Canary)),
+        CtlWhat::Canary {
+            what: CanaryCtl::Run,
+        } => Request {
+            body: b"{}".to_vec(),
+            ..get(Operation::RunCanary, path(Operation::RunCanary))
+        },
         CtlWhat::Receipt { seq } => get(
             Operation::Receipt,
             path(Operation::Receipt).replace("{seq}", &seq.to_string()),

@@ -40,6 +40,8 @@ pub struct AdminPlan {
     pub scenarios: tf_control::scenarios::ScenarioHandle,
     /// The drift guard against this appliance's decision log.
     pub drift: tf_admin::api::DriftDesk,
+    /// The golden canary.
+    pub canary: tf_control::canary::CanaryHandle,
 }
 
 impl AdminPlan {
@@ -50,6 +52,7 @@ impl AdminPlan {
         state: &State,
         metrics: Arc<MetricsHub>,
         scenarios: tf_control::scenarios::ScenarioHandle,
+        canary: tf_control::canary::CanaryHandle,
     ) -> anyhow::Result<Self> {
         let admin = &config.admin;
         let listener = TcpListener::bind(admin.listen).with_context(|| {
@@ -79,6 +82,7 @@ impl AdminPlan {
                 tf_state::KeyStore::new(state),
             ),
             scenarios,
+            canary,
             options: tf_admin::Options {
                 hosts,
                 tls,
@@ -296,6 +300,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                             ApiState::new(bundles.clone(), admin.tokens, plan.board, admin.metrics)
                                 .with_compliance(compliance_handle)
                                 .with_scenarios(admin.scenarios)
+                                .with_canary(admin.canary)
                                 .with_drift(admin.drift)
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;

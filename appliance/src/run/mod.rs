@@ -4,6 +4,7 @@
 //! control plane's actors and the admin server), tells the user how to connect, then watches
 //! the shards, reloads on SIGHUP and drains on SIGTERM/SIGINT.
 
+mod canary;
 mod control_thread;
 mod notify;
 mod partner_file;
@@ -316,12 +317,14 @@ fn serve(
         state.path(layout::DECISIONS),
         (config.scenarios.enabled).then(|| config.scenarios.schedule.clone()),
     );
+    let canary = canary::prepare(&config, &state, &signer, bound, &ledger_path)?;
     let admin = if config.admin.enabled {
         Some(control_thread::AdminPlan::new(
             &config,
             &state,
             metrics_hub.clone(),
             scenario_handle.clone(),
+            canary.handle.clone(),
         )?)
     } else {
         None
@@ -383,6 +386,11 @@ fn serve(
         None
     };
     let partner_file = partner_file::write(&state, bound, &signer, &log_key)?;
+    let canary = canary
+        .plan
+        .map(tf_control::canary::CanaryWorker::start)
+        .transpose()
+        .context("starting the golden canary")?;
     print_hints(
         &state,
         &signer,
@@ -408,6 +416,10 @@ fn serve(
         nudger.tick(&board, now);
         supervisor.tick(&board, now);
         std::thread::sleep(Duration::from_millis(20));
+    }
+    // The canary first: its requests would fail as the shards drain.
+    if let Some(canary) = canary {
+        canary.stop();
     }
     tracing::info!("shutting down: answering requests in flight, then closing connections");
     supervisor.stopping();

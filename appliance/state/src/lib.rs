@@ -15,7 +15,7 @@ use tf_receipts::ReceiptSigner;
 pub use access::{Exposure, Exposures, check_private, exposures, is_private};
 pub use files::{write_private as write_private_file, write_public as write_public_file};
 pub use keystore::{KeyStore, Loaded, StoredKey, UnreadableKey};
-pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX};
+pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX, tenant_files};
 
 /// Default state directory, relative to the working directory.
 const DEFAULT_DIR: &str = "appliance-state";

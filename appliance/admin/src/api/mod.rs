@@ -7,6 +7,7 @@
 
 mod archive;
 mod bundles;
+mod canary;
 mod compliance;
 mod convert;
 mod drift;
@@ -42,6 +43,7 @@ use crate::throttle::{Source, Throttle, retry_after_seconds};
 use history::Sampler;
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
+pub use canary::{canary_reply, canary_value, overall_name, run_canary_value, score_name};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
 pub use receipts::receipt_value;
@@ -93,6 +95,8 @@ pub struct ApiState {
     pub scenarios: Option<tf_control::scenarios::ScenarioHandle>,
     /// The drift guard against this appliance's decision log; `None`: no drift route (tests).
     pub drift: Option<Arc<DriftDesk>>,
+    /// The golden canary; `None` where none runs (tests).
+    pub canary: Option<tf_control::canary::CanaryHandle>,
 }
 
 impl ApiState {
@@ -120,12 +124,19 @@ impl ApiState {
             searches: Arc::new(AtomicUsize::new(0)),
             scenarios: None,
             drift: None,
+            canary: None,
         }
     }
 
     /// The same, judging drift through `desk`.
     pub fn with_drift(mut self, desk: DriftDesk) -> Self {
         self.drift = Some(Arc::new(desk));
+        self
+    }
+
+    /// The same, serving the golden canary's status through `handle`.
+    pub fn with_canary(mut self, handle: tf_control::canary::CanaryHandle) -> Self {
+        self.canary = Some(handle);
         self
     }
 
@@ -285,6 +296,8 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::SearchReceipts => method.to(search::search),
         Operation::Scenarios => method.to(scenarios::scenarios),
         Operation::Drift => method.to(drift::drift),
+        Operation::Canary => method.to(canary::canary),
+        Operation::RunCanary => method.to(canary::run_canary),
         _ => return None,
     })
 }

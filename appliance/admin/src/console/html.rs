@@ -24,13 +24,14 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 8] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
     ("/console/receipts", "Receipts"),
     ("/console/compliance", "Compliance"),
     ("/console/scenarios", "Scenarios"),
+    ("/console/canary", "Canary"),
     ("/console/webhooks", "Webhooks"),
 ];
 

@@ -4,6 +4,7 @@
 //! upload script in `X-CSRF-Token`). Its CSS and script are served from the binary: nothing is
 //! fetched from elsewhere.
 
+mod canary;
 mod charts;
 mod compliance;
 mod html;
@@ -52,6 +53,7 @@ pub fn form(path: &str) -> Option<FormCaller> {
         "/console/logout" => Some(FormCaller::Session(None)),
         "/console/rollback" => Some(FormCaller::Session(Some(Permission::Rollback))),
         "/console/compliance/snapshot" => Some(FormCaller::Session(Some(Permission::Snapshot))),
+        "/console/canary/run" => Some(FormCaller::Session(Some(Permission::Canary))),
         "/console/webhooks/add" => Some(FormCaller::Session(Some(Permission::Webhooks))),
         _ if webhook_form(path) => Some(FormCaller::Session(Some(Permission::Webhooks))),
         _ => None,
@@ -136,6 +138,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::post().to(compliance::ask),
         )
         .route("/console/scenarios", web::get().to(scenarios::packs))
+        .route("/console/canary", web::get().to(canary::status))
+        .route("/console/canary/run", web::post().to(canary::run))
         .route("/console/webhooks", web::get().to(webhooks::endpoints))
         .route("/console/webhooks/add", web::post().to(webhooks::add))
         .route(

@@ -3,6 +3,7 @@
 //! JSON in the order the server wrote it.
 
 mod bundles;
+mod canary;
 mod receipts;
 pub(crate) mod scenarios;
 pub(crate) mod table;
@@ -12,9 +13,9 @@ mod webhooks;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply, ScenariosReply,
-    StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged,
-    WebhookReplayed, WebhooksReply,
+    CanaryReply, DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply,
+    ScenariosReply, StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded,
+    WebhookChanged, WebhookReplayed, WebhooksReply,
 };
 
 /// The reply's text; an answer that is not the route's reply is the parse error.
@@ -44,6 +45,9 @@ pub(crate) fn reply(
         }
         Operation::ReplayWebhook => shown::<WebhookReplayed>(body, json, webhooks::replayed),
         Operation::Scenarios => shown::<ScenariosReply>(body, json, scenarios::results),
+        Operation::Canary | Operation::RunCanary => {
+            shown::<CanaryReply>(body, json, canary::status)
+        }
         // `ctl` calls no other route.
         _ => Ok(vec![as_received(body)]),
     }?;
