@@ -135,8 +135,20 @@ fn ctl(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn the_live_canary_passes_on_a_healthy_appliance_and_fails_when_a_bundle_denies_it() {
-    let server = Server::start(&with_admin_tokens(FAST_CANARY, &TOKENS), &[], &[]);
+fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episode() {
+    fault_build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let switch = dir.path().join("wrong");
+    let switch_text = switch.display().to_string();
+    let server = Server::start_with_env(
+        &with_admin_tokens(FAST_CANARY, &TOKENS),
+        &[],
+        &[],
+        &[
+            ("TF_FAULT_WRONG_VERDICT_EVERY", "7"),
+            ("TF_FAULT_SWITCH", &switch_text),
+        ],
+    );
     // The first runs lack a baseline (no data, never a pass); once both windows have filled,
     // a healthy appliance passes.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -215,8 +227,8 @@ fn the_live_canary_passes_on_a_healthy_appliance_and_fails_when_a_bundle_denies_
         "{out}"
     );
 
-    // A bundle that lists the canary's tenant but forbids its traffic: nothing it sends is
-    // answered, a critical failure at once, and an alarm for webhook endpoints.
+    // Before promotion: a bundle that lists the canary's tenant but forbids its traffic is
+    // refused, saying which of its requests would be denied; validation says the same.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
     let mut files = BundleFiles::from_dir(&example).expect("example bundle");
     let policies =
@@ -224,42 +236,79 @@ fn the_live_canary_passes_on_a_healthy_appliance_and_fails_when_a_bundle_denies_
     files.insert(
         "policies.cedar",
         format!(
-            "{policies}\n@id(\"no-canary\")\nforbid (principal == \
-             TrustFabric::Tenant::\"canary\", action, resource);\n"
+            "{policies}\n@id(\"no-canary-bls\")\nforbid (principal == \
+             TrustFabric::Tenant::\"canary\", action, resource == TrustFabric::Scheme::\"bls\");\n"
         )
         .into_bytes(),
     );
     let source = server.dir.path().join("denying");
     files.write_dir(&source).expect("source written");
-    let archive = server.build_bundle(&source, 1, "forbids the canary", None);
-    let archive = archive.display().to_string();
-    let (code, out, err) = ctl(&server, "author-token", &["promote", &archive]);
-    assert_eq!(code, 0, "{out}{err}");
+    let denying = server
+        .build_bundle(&source, 1, "forbids the canary's BLS", None)
+        .display()
+        .to_string();
+    for command in ["validate", "promote"] {
+        let (code, out, err) = ctl(&server, "author-token", &[command, &denying]);
+        assert_eq!(code, 1, "{command}: {out}{err}");
+        assert!(
+            err.contains("could only fail") && err.contains("forbidden by no-canary-bls"),
+            "{command}: {err}"
+        );
+        assert!(err.contains("bls-single"), "the request is named: {err}");
+    }
+    let (code, out, err) = ctl(&server, "viewer-token", &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("revision 1"), "nothing was promoted: {out}");
+
+    // At run time: a build gone wrong (every 7th verdict turned around) fails the canary at
+    // once, with an alarm in the ledger for webhook endpoints.
+    std::fs::write(&switch, b"on").expect("switch on");
     let (code, out, err) = ctl(&server, "sre-token", &["canary", "run"]);
     assert_eq!(code, 1, "the canary fails: {out}{err}");
-    assert!(
-        out.contains("FAIL") && out.contains("none answered"),
-        "{out}"
-    );
-    assert!(
-        out.contains("denied"),
-        "the problems name the refusal: {out}"
-    );
+    assert!(out.contains("FAIL") && out.contains("expected"), "{out}");
     let failed = canary(&server);
     assert!(failed["alarm_since"].is_string(), "{failed}");
-    let ledger =
-        tf_ledger::SqliteLedger::open(&server.state_path("ledger.sqlite")).expect("ledger");
-    let alarms = ledger.control_events_after(0, 10).expect("events");
-    let alarm = alarms
-        .iter()
-        .find(|e| e.kind == "canary.alarm")
-        .unwrap_or_else(|| panic!("no canary alarm in {alarms:?}"));
-    let body: Value = serde_json::from_str(&alarm.body).expect("JSON");
+    let alarms = || {
+        let ledger =
+            tf_ledger::SqliteLedger::open(&server.state_path("ledger.sqlite")).expect("ledger");
+        ledger
+            .control_events_after(0, 100)
+            .expect("events")
+            .into_iter()
+            .filter(|e| e.kind == "canary.alarm")
+            .collect::<Vec<_>>()
+    };
+    let raised = alarms();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let body: Value = serde_json::from_str(&raised[0].body).expect("JSON");
     assert_eq!(body["tenant"], "canary");
     assert_eq!(body["failed"][0]["comparator"], "verdict", "{body}");
     let (_, metrics) = get(server.admin_address(), "/metrics");
     assert!(
         metrics.contains("trust_fabric_canary_failing 1"),
+        "{metrics}"
+    );
+    // Failing on, run after run: still one alarm for the episode.
+    let failed_in = failed["runs"].as_u64().expect("runs");
+    canary_until(&server, 60, |reply| {
+        reply["runs"].as_u64() >= Some(failed_in + 3)
+    });
+    assert_eq!(alarms().len(), 1, "one episode, one alarm");
+
+    // Fixed: the alarm is over, and the timeline says so.
+    std::fs::remove_file(&switch).expect("switch off");
+    let recovered = canary_until(&server, 60, |reply| reply["alarm_since"].is_null());
+    let kinds: Vec<&str> = recovered["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["canary.alarm", "canary.recovered"], "{recovered}");
+    assert_eq!(alarms().len(), 1);
+    let (_, metrics) = get(server.admin_address(), "/metrics");
+    assert!(
+        metrics.contains("trust_fabric_canary_failing 0"),
         "{metrics}"
     );
 }
@@ -287,6 +336,238 @@ fn a_canary_without_its_tenant_says_why_it_does_not_run() {
         metrics.contains("trust_fabric_canary_enabled 0"),
         "{metrics}"
     );
+}
+
+/// The appliance's canary status once `done` holds, polled until `deadline_s`.
+fn canary_until(server: &Server, deadline_s: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(deadline_s);
+    loop {
+        let reply = canary(server);
+        if done(&reply) {
+            return reply;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not in time: {reply}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The number of the first run in the recent strip with this verdict.
+fn first_run(reply: &Value, overall: &str) -> Option<u64> {
+    reply["recent"]
+        .as_array()
+        .expect("recent runs")
+        .iter()
+        .find(|run| run["overall"] == overall)
+        .and_then(|run| run["number"].as_u64())
+}
+
+fn fault_build() {
+    #[cfg(not(feature = "fault-injection"))]
+    panic!(
+        "these tests need the appliance built with --features fault-injection (tests/run \
+         builds it so)"
+    );
+}
+
+#[test]
+fn the_canary_catches_a_build_that_turns_one_verdict_in_twenty_around() {
+    fault_build();
+    let server = Server::start_with_env(
+        &with_admin_tokens(FAST_CANARY, &TOKENS),
+        &[],
+        &[],
+        &[("TF_FAULT_WRONG_VERDICT_EVERY", "20")],
+    );
+    assert!(
+        server.log().contains("fault injection is on"),
+        "{}",
+        server.log()
+    );
+    // Ten requests a run: the 20th verdict is in the second run, and one wrong verdict fails
+    // the canary at once.
+    let failed = canary_until(&server, 60, |reply| reply["overall"] == "fail");
+    let caught = first_run(&failed, "fail").expect("a failed run");
+    assert!(caught <= 2, "caught in run {caught}: {failed}");
+    let verdict = &failed["latest"]["comparators"][0];
+    assert_eq!(verdict["comparator"], "verdict", "{failed}");
+    assert_eq!(verdict["score"], "fail", "{failed}");
+    assert!(
+        failed["latest"]["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .any(|p| p.as_str().is_some_and(|p| p.contains("expected"))),
+        "{failed}"
+    );
+}
+
+#[test]
+fn the_canary_catches_a_slowed_verification_within_five_runs_of_its_start() {
+    fault_build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let switch = dir.path().join("slow");
+    let switch_text = switch.display().to_string();
+    let server = Server::start_with_env(
+        &with_admin_tokens(FAST_CANARY, &TOKENS),
+        &[],
+        &[],
+        &[
+            ("TF_FAULT_VERIFY_DELAY_MS", "40"),
+            ("TF_FAULT_SWITCH", &switch_text),
+        ],
+    );
+    // The baseline first, at the appliance's own speed.
+    let passing = canary_until(&server, 120, |reply| reply["overall"] == "pass");
+    let before = passing["runs"].as_u64().expect("runs");
+    std::fs::write(&switch, b"on").expect("switch on");
+    let failed = canary_until(&server, 120, |reply| reply["overall"] == "fail");
+    let caught = failed["latest"]["number"].as_u64().expect("number");
+    // The run under way when the switch went on, then windows of three runs: slow runs are
+    // two thirds of the window by the second, and the third failure in a row fails it.
+    assert!(
+        caught <= before + 5,
+        "caught in run {caught}, the fault began after run {before}: {failed}"
+    );
+    let latency = &failed["latest"]["comparators"][2];
+    assert_eq!(latency["comparator"], "latency", "{failed}");
+    assert_eq!(latency["score"], "fail", "{failed}");
+    // Verdicts were right all along: only latency failed.
+    assert_eq!(
+        failed["latest"]["comparators"][0]["score"], "pass",
+        "{failed}"
+    );
+    // Slow runs never joined the baseline: its median is the appliance's own speed.
+    let baseline_ms = failed["baseline"]["median_ms"].as_f64().expect("a median");
+    assert!(baseline_ms < 40.0, "{failed}");
+}
+
+#[test]
+fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() {
+    fault_build();
+    let server = Server::start_with_env(
+        &with_admin_tokens(FAST_CANARY, &TOKENS),
+        &[],
+        &[],
+        &[("TF_FAULT_WRONG_VERDICT_EVERY", "20")],
+    );
+    let (code, out, err) = ctl(
+        &server,
+        "sre-token",
+        &[
+            "canary",
+            "silence",
+            "--comparator",
+            "verdict",
+            "--for",
+            "1h",
+            "--reason",
+            "verdicts known wrong on this build (OPS-1)",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applies until"), "{out}");
+    let id: u64 = out
+        .trim_start_matches("silence #")
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a silence number in {out}"));
+    // Refused: a comparator that does not exist, a silence over a week, a viewer.
+    let (code, _, err) = ctl(
+        &server,
+        "sre-token",
+        &[
+            "canary",
+            "silence",
+            "--comparator",
+            "speed",
+            "--for",
+            "1h",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(code, 2, "a bad request: {err}");
+    assert!(
+        err.contains("verdict, receipt, latency, error-rate"),
+        "{err}"
+    );
+    let (code, _, err) = ctl(
+        &server,
+        "sre-token",
+        &[
+            "canary",
+            "silence",
+            "--comparator",
+            "latency",
+            "--for",
+            "8d",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(code, 2, "a bad request: {err}");
+    assert!(err.contains("within a week"), "{err}");
+    let (code, _, _) = ctl(
+        &server,
+        "viewer-token",
+        &[
+            "canary",
+            "silence",
+            "--comparator",
+            "latency",
+            "--for",
+            "1h",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(code, 1);
+
+    // A wrong verdict comes in the second run: silenced, the run is marginal, never a pass,
+    // and no alarm is raised.
+    let quiet = canary_until(&server, 60, |reply| {
+        reply["recent"]
+            .as_array()
+            .is_some_and(|runs| runs.iter().any(|run| run["scores"][0] == "silenced"))
+    });
+    for run in quiet["recent"].as_array().expect("runs") {
+        assert_ne!(run["overall"], "fail", "{quiet}");
+        if run["scores"][0] == "silenced" {
+            assert_eq!(run["overall"], "marginal", "{quiet}");
+        }
+    }
+    assert!(quiet["alarm_since"].is_null(), "{quiet}");
+    let (code, out, err) = ctl(&server, "viewer-token", &["canary", "silences"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("applies") && out.contains("OPS-1"), "{out}");
+    assert!(
+        out.contains(&format!("silence #{id} by oncall: verdict")),
+        "{out}"
+    );
+
+    // Lifted, the next wrong verdict fails the canary, and the timeline shows both.
+    let (code, out, err) = ctl(&server, "sre-token", &["canary", "lift", &id.to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ended"), "{out}");
+    let failed = canary_until(&server, 60, |reply| reply["overall"] == "fail");
+    let kinds: Vec<&str> = failed["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["canary.silence", "canary.silence.lifted", "canary.alarm"],
+        "{failed}"
+    );
+    let (code, _, err) = ctl(&server, "sre-token", &["canary", "lift", &id.to_string()]);
+    assert_eq!(code, 1, "a lifted silence cannot be lifted again: {err}");
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

@@ -40,7 +40,8 @@ pub fn built_in_set(purpose: &str) -> Result<GoldenSet, String> {
 }
 
 /// Seals `set` with the receipt key and writes it to `out`, a new file; checked as the
-/// canary will open it before it is written.
+/// canary will open it before it is written. Written whole or not at all: to a file beside
+/// it first, then linked in place (which never replaces a file already there).
 pub fn write_sealed(
     out: &Path,
     set: &GoldenSet,
@@ -49,15 +50,21 @@ pub fn write_sealed(
 ) -> Result<(), String> {
     let sealed = set.seal(signer).map_err(|e| e.to_string())?;
     GoldenSet::open(&sealed, &signer.public_key(), limits).map_err(|e| e.to_string())?;
-    let mut file = std::fs::OpenOptions::new()
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(format!(".partial-{}", std::process::id()));
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o644)
-        .open(out)
-        .map_err(|e| format!("{}: {e}", out.display()))?;
-    file.write_all(sealed.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", out.display()))
+        .open(&partial)
+        .and_then(|mut file| {
+            file.write_all(sealed.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&partial, out));
+    let _ = std::fs::remove_file(&partial);
+    written.map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// The file's text, refused past the largest golden set before all of it is read.

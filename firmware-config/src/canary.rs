@@ -32,6 +32,15 @@ pub struct CanaryConfig {
     /// The client certificate's private key (PEM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key: Option<PathBuf>,
+    /// The CA that issued the QUIC server's certificate (PEM), as partners trust it. Default:
+    /// the state directory's CA, which issues the default server certificate. Set together
+    /// with `server_name` when `[tls] certificate` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+    /// The name the server certificate carries, as partners connect to it. Default
+    /// `localhost`, a name of the default server certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
     /// Runs in the current window the comparators judge.
     pub current_runs: usize,
     /// Runs before the current window that make the baseline (runs that failed a comparator
@@ -51,6 +60,8 @@ impl Default for CanaryConfig {
             golden: None,
             certificate: None,
             private_key: None,
+            ca: None,
+            server_name: None,
             current_runs: 6,
             baseline_runs: 30,
             consecutive_failures: 3,

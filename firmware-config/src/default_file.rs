@@ -353,6 +353,15 @@ const DOCS: &[(&str, &str)] = &[
         "The canary client certificate's private key (PEM).",
     ),
     (
+        "canary.ca",
+        "The CA that issued the QUIC server's certificate (PEM), when [tls] certificate is set. \
+         Set together with canary.server_name.",
+    ),
+    (
+        "canary.server_name",
+        "The name [tls] certificate carries, as partners connect to it (default localhost).",
+    ),
+    (
         "canary.current_runs",
         "Runs in the window the comparators judge (1 to 100).",
     ),
@@ -481,6 +490,8 @@ const OPTIONAL: &[(&str, &str)] = &[
     ("canary.golden", "\"/etc/trust-fabric/golden.dsse.json\""),
     ("canary.certificate", "\"/etc/trust-fabric/canary.pem\""),
     ("canary.private_key", "\"/etc/trust-fabric/canary.key\""),
+    ("canary.ca", "\"/etc/trust-fabric/server-ca.pem\""),
+    ("canary.server_name", "\"verify.example.com\""),
     ("webhooks.ca_file", "\"/etc/trust-fabric/auditors-ca.pem\""),
     ("admin.tls", "true"),
     ("admin.tokens.name", "\"alice\""),

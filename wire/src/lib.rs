@@ -12,6 +12,7 @@ mod limits;
 // is documented.
 #[allow(missing_docs)]
 mod messages;
+mod text;
 
 pub use error::WireError;
 pub use frame::{
@@ -19,3 +20,4 @@ pub use frame::{
 };
 pub use limits::WireLimits;
 pub use messages::*;
+pub use text::is_plain_line;

@@ -104,6 +104,18 @@ pub enum Problem {
         /// Spent so far in the window.
         spent: u64,
     },
+    /// The bundle would stop the golden canary's own known traffic.
+    #[error(
+        "the golden canary (tenant {tenant:?}) could only fail under this bundle: {why}. List \
+         its tenant without caps and permit its golden set (docs/canary.md; the example bundle \
+         does both)"
+    )]
+    CanaryRefused {
+        /// The canary's tenant.
+        tenant: String,
+        /// What stops it.
+        why: String,
+    },
     /// More verifying keys than each shard keeps room for: they could not all be prepared.
     #[error(
         "keys/: the bundle carries {count} verifying keys, and each shard keeps room for {room} \
@@ -138,6 +150,7 @@ impl Problem {
             Problem::RevisionOutOfRange { .. } => "revision-out-of-range",
             Problem::CapBelowSpent { .. } => "cap-below-spent",
             Problem::TooManyKeys { .. } => "too-many-keys",
+            Problem::CanaryRefused { .. } => "canary-refused",
         }
     }
 }

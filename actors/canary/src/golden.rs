@@ -298,7 +298,8 @@ fn verdict_of(name: &str) -> Option<VerdictCode> {
 /// Curves as partners name them in key files (`bn254`, `bls12-381`).
 const CURVES: [(Curve, &str); 2] = [(Curve::Bn254, "bn254"), (Curve::Bls12_381, "bls12-381")];
 
-fn curve_name(curve: Curve) -> &'static str {
+/// A curve as key files and policies name it: `bn254` or `bls12-381`.
+pub fn curve_name(curve: Curve) -> &'static str {
     CURVES
         .iter()
         .find(|(c, _)| *c == curve)

@@ -18,6 +18,8 @@ pub enum Score {
     Fail,
     /// Nothing to judge: no baseline, too few samples. Never a pass.
     NoData,
+    /// A failure or marginal result an operator's silence covers: no alarm, never a pass.
+    Silenced,
 }
 
 /// One comparator's judgement of a run.
@@ -294,9 +296,13 @@ impl Verdicts {
                 Overall::Marginal
             };
         }
-        // A run without data says nothing of a streak of failures: it neither ends nor
-        // extends it.
-        if run.is_empty() || run.iter().any(|j| j.score == Score::NoData) {
+        // A run without data, or with a silenced result, says nothing of a streak of
+        // failures: it neither ends nor extends it.
+        if run.is_empty()
+            || run
+                .iter()
+                .any(|j| matches!(j.score, Score::NoData | Score::Silenced))
+        {
             return Overall::Marginal;
         }
         self.failing_runs = 0;

@@ -23,6 +23,7 @@ pub mod judge;
 mod mann_whitney;
 mod normal;
 mod rank;
+pub mod silence;
 
 pub use fisher::fisher_greater;
 pub use hodges_lehmann::hodges_lehmann;

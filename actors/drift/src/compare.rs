@@ -169,10 +169,7 @@ impl Override {
         if by.is_empty() || reason.is_empty() {
             return Err(OverrideError::Empty);
         }
-        let plain = |text: &str, most: usize| {
-            text.chars().count() <= most && !text.chars().any(|c| c.is_control() || invisible(c))
-        };
-        if !plain(by, 100) || !plain(reason, 500) {
+        if !tf_wire::is_plain_line(by, 100) || !tf_wire::is_plain_line(reason, 500) {
             return Err(OverrideError::NotPlain);
         }
         Ok(Override {
@@ -180,14 +177,6 @@ impl Override {
             reason: reason.to_owned(),
         })
     }
-}
-
-/// Characters that break or reorder a line without showing: line and paragraph separators,
-/// bidirectional overrides and isolates, zero-width characters.
-fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 impl Report {

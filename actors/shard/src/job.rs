@@ -108,42 +108,48 @@ impl<R> Job<R> {
 
     /// What was verified, digested the same way the offline verifier does.
     pub fn statement_digest(&self) -> StatementDigest {
-        match &self.submit.statement {
-            Statement::BlsSingle {
-                public_key,
-                message,
-                ..
-            } => StatementDigest::bls(
-                "bls-single",
-                std::iter::once((&public_key[..], message.as_slice())),
-            ),
-            Statement::BlsFastAggregate {
-                public_keys,
-                message,
-                ..
-            } => StatementDigest::bls(
-                "bls-fast-aggregate",
-                public_keys.iter().map(|k| (&k[..], message.as_slice())),
-            ),
-            Statement::BlsAggregate {
-                public_keys,
-                messages,
-                ..
-            } => StatementDigest::bls(
-                "bls-aggregate",
-                public_keys
-                    .iter()
-                    .zip(messages)
-                    .map(|(k, m)| (&k[..], m.as_slice())),
-            ),
-            Statement::Groth16 {
-                key_id,
-                public_inputs,
-                ..
-            } => StatementDigest::groth16(&KeyId(*key_id), public_inputs.iter()),
-            // A kind this build does not know was refused at ingress; digest it as empty.
-            _ => StatementDigest::bls(self.kind(), std::iter::empty()),
-        }
+        statement_digest(&self.submit.statement)
+    }
+}
+
+/// What `statement` asks to verify, digested the same way the offline verifier does (and
+/// receipts carry).
+pub fn statement_digest(statement: &Statement) -> StatementDigest {
+    match statement {
+        Statement::BlsSingle {
+            public_key,
+            message,
+            ..
+        } => StatementDigest::bls(
+            "bls-single",
+            std::iter::once((&public_key[..], message.as_slice())),
+        ),
+        Statement::BlsFastAggregate {
+            public_keys,
+            message,
+            ..
+        } => StatementDigest::bls(
+            "bls-fast-aggregate",
+            public_keys.iter().map(|k| (&k[..], message.as_slice())),
+        ),
+        Statement::BlsAggregate {
+            public_keys,
+            messages,
+            ..
+        } => StatementDigest::bls(
+            "bls-aggregate",
+            public_keys
+                .iter()
+                .zip(messages)
+                .map(|(k, m)| (&k[..], m.as_slice())),
+        ),
+        Statement::Groth16 {
+            key_id,
+            public_inputs,
+            ..
+        } => StatementDigest::groth16(&KeyId(*key_id), public_inputs.iter()),
+        // A kind this build does not know was refused at ingress; digest it as empty.
+        _ => StatementDigest::bls(kind(statement), std::iter::empty()),
     }
 }
 

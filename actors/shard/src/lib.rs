@@ -8,6 +8,8 @@
 //! requests in with the current time and gets batches out; nothing here reads a clock,
 //! spawns, or blocks.
 
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod job;
 mod lent;
 mod receipt;
@@ -15,7 +17,7 @@ mod shard;
 mod tenant;
 mod verify;
 
-pub use job::{BatchKey, Job, PolicyStamp, Reservation, kind as statement_kind};
+pub use job::{BatchKey, Job, PolicyStamp, Reservation, kind as statement_kind, statement_digest};
 pub use lent::Lent;
 pub use receipt::receipt_for;
 pub use shard::{KeyRefusal, KeyState, Refusal, Shard, ShardSettings};

@@ -56,6 +56,8 @@ impl<'b, R> Verification<'b, R> {
         groth16_key: Option<&Result<Arc<AnyKey>, Rejection>>,
         limits: &Limits,
     ) -> Self {
+        #[cfg(feature = "fault-injection")]
+        crate::faults::before_batch();
         // The measurement build answers valid without crypto (it warns at start).
         if cfg!(feature = "null-verifier") {
             return Verification {
@@ -129,12 +131,16 @@ impl<'b, R> Verification<'b, R> {
 
     /// One verdict per job in order, once [`Verification::step`] has returned false.
     pub fn into_verdicts(self) -> Vec<Verdict> {
-        match self.run {
+        #[allow(unused_mut)] // mutated only by the fault-injection build
+        let mut verdicts = match self.run {
             Run::Bls { refused, run } => merge_verdicts(refused, run.into_verdicts()),
             Run::Aggregates(aggregates) => aggregates.verdicts,
             Run::Decided(verdicts) => verdicts,
             Run::Groth16 { refused, run } => merge_verdicts(refused, run.into_verdicts()),
-        }
+        };
+        #[cfg(feature = "fault-injection")]
+        crate::faults::after_batch(&mut verdicts);
+        verdicts
     }
 }
 

@@ -6,7 +6,7 @@ use crate::api::{overall_name, score_name};
 use crate::storage_metrics::gauge;
 
 /// Every score a comparator can have, as the API spells them.
-const SCORES: [&str; 4] = ["pass", "marginal", "fail", "no-data"];
+const SCORES: [&str; 5] = ["pass", "marginal", "fail", "no-data", "silenced"];
 
 /// Appends the canary metrics to a scrape.
 pub fn render(status: &CanaryStatus, out: &mut String) {
@@ -86,12 +86,15 @@ pub fn render(status: &CanaryStatus, out: &mut String) {
         }
     }
     out.push_str(&page.finish());
-    if let Some(latest) = status.latest() {
-        gauge(
-            out,
-            "trust_fabric_canary_last_run_seconds",
-            "When the latest canary run ended, Unix seconds.",
-            latest.finished_us as f64 / 1e6,
-        );
-    }
+    // Before the first run, the start: an alert then fires when no run ever ends.
+    let last_us = status
+        .latest()
+        .map_or(status.started_us, |latest| latest.finished_us);
+    gauge(
+        out,
+        "trust_fabric_canary_last_run_seconds",
+        "When the latest canary run ended (before the first, when the canary started), Unix \
+         seconds.",
+        last_us as f64 / 1e6,
+    );
 }

@@ -1,8 +1,10 @@
 //! The golden canary: `GET /api/v1/canary` (its recent runs, each comparator's judgement,
-//! the windows judged) and `POST /api/v1/canary/run` (a run now, answered when it ends).
+//! the windows judged, its silences and timeline), `POST /api/v1/canary/run` (a run now,
+//! answered when it ends), `POST /api/v1/canary/silences` (a silence) and
+//! `POST /api/v1/canary/silences/{id}/lift`.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// The reply of both canary routes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -23,9 +25,10 @@ pub struct CanaryReply {
     /// `pass`, `marginal` or `fail`: the latest run's verdict; `null` before the first.
     #[schema(required = true)]
     pub overall: Option<String>,
-    /// Non-critical failures in a row so far.
+    /// Runs in a row with a failing comparator so far.
     pub failing_runs: u32,
-    /// How many in a row fail the canary.
+    /// How many in a row of a non-critical comparator's failures fail the canary (a critical
+    /// one fails it at once).
     pub consecutive_failures: u32,
     /// When the canary started failing, RFC 3339 UTC; `null` when it is not failing.
     #[schema(required = true)]
@@ -39,6 +42,68 @@ pub struct CanaryReply {
     pub current: CanaryWindow,
     /// The baseline it was judged against.
     pub baseline: CanaryWindow,
+    /// Silences that apply, then those expired or lifted within a day, oldest first.
+    pub silences: Vec<CanarySilence>,
+    /// The latest alarms, recoveries, silences and lifts, oldest first (at most 50).
+    pub timeline: Vec<CanaryEvent>,
+}
+
+/// A silence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CanarySilence {
+    /// Its number.
+    pub id: u64,
+    /// The comparators it covers.
+    pub comparators: Vec<String>,
+    /// The golden set's items it covers for `verdict` and `receipt` (empty: every item).
+    pub items: Vec<String>,
+    /// Who made it.
+    pub creator: String,
+    /// Why.
+    pub reason: String,
+    /// When it was made, RFC 3339 UTC.
+    pub created: String,
+    /// When it stops (or stopped) applying, RFC 3339 UTC.
+    pub expires: String,
+    /// Whether it applies now.
+    pub applies: bool,
+}
+
+/// One event of the canary's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CanaryEvent {
+    /// Its number in the ledger.
+    pub seq: u64,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// `canary.alarm`, `canary.recovered`, `canary.silence` or `canary.silence.lifted`.
+    pub kind: String,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+/// The body of `POST /api/v1/canary/silences`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSilence {
+    /// The comparators to silence: `verdict`, `receipt`, `latency`, `error-rate`.
+    pub comparators: Vec<String>,
+    /// For `verdict` and `receipt` only: the golden set's items (their labels) to silence;
+    /// absent or empty: every item.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// How long it applies: a whole number and s, m, h or d, at most 7d.
+    pub duration: String,
+    /// Why (the creator is the caller).
+    pub reason: String,
+}
+
+/// The path of `POST /api/v1/canary/silences/{id}/lift`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SilencePath {
+    /// The silence's number.
+    pub id: u64,
 }
 
 /// One run in full.

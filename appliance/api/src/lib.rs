@@ -35,7 +35,10 @@ pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
     DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineEntry, TimelineReply,
 };
-pub use canary::{CanaryComparator, CanaryReply, CanaryRun, CanaryRunBrief, CanaryWindow};
+pub use canary::{
+    CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,
+    CanaryWindow, NewSilence, SilencePath,
+};
 pub use compliance::{
     ComplianceWorker, PacketSummary, SnapshotAsked, SnapshotEntry, SnapshotPath, SnapshotStatus,
     SnapshotTenant, SnapshotsReply,

@@ -23,10 +23,11 @@ use crate::{
     WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
 };
 use crate::{
-    BudgetsReply, CanaryReply, DiffPath, DiffQuery, DiffReply, DriftQuery, DriftReply,
-    HistoryReply, OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply, ReceiptsQuery,
-    ReceiptsReply, RollbackRequest, ScenariosReply, SnapshotAsked, SnapshotPath, SnapshotsReply,
-    StatusReply, Switched, TenantsReply, TimelineReply, ValidateQuery, ValidateReply,
+    BudgetsReply, CanaryReply, CanarySilence, DiffPath, DiffQuery, DiffReply, DriftQuery,
+    DriftReply, HistoryReply, NewSilence, OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply,
+    ReceiptsQuery, ReceiptsReply, RollbackRequest, ScenariosReply, SilencePath, SnapshotAsked,
+    SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply, TimelineReply,
+    ValidateQuery, ValidateReply,
 };
 
 /// The document's title.
@@ -165,6 +166,7 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Scenarios => reference::<ScenariosReply>(schemas),
         Operation::Drift => reference::<DriftReply>(schemas),
         Operation::Canary | Operation::RunCanary => reference::<CanaryReply>(schemas),
+        Operation::SilenceCanary | Operation::LiftSilence => reference::<CanarySilence>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -222,6 +224,10 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             DriftQuery::schemas(schemas);
             DriftQuery::into_params(query)
         }
+        Operation::LiftSilence => {
+            SilencePath::schemas(schemas);
+            SilencePath::into_params(path)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -236,7 +242,8 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::OverviewHistory
         | Operation::Scenarios
         | Operation::Canary
-        | Operation::RunCanary => Vec::new(),
+        | Operation::RunCanary
+        | Operation::SilenceCanary => Vec::new(),
     }
 }
 
@@ -261,6 +268,7 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         Operation::AddWebhook => Some(json_body(reference::<AddWebhook>(schemas))),
         Operation::ChangeWebhook => Some(json_body(reference::<ChangeWebhook>(schemas))),
         Operation::ReplayWebhook => Some(json_body(reference::<ReplayWebhook>(schemas))),
+        Operation::SilenceCanary => Some(json_body(reference::<NewSilence>(schemas))),
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -278,7 +286,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::SearchReceipts
         | Operation::Scenarios
         | Operation::Canary
-        | Operation::RunCanary => None,
+        | Operation::RunCanary
+        | Operation::LiftSilence => None,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 25] = [
+pub const ROUTES: [Route; 27] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -304,6 +304,27 @@ pub const ROUTES: [Route; 25] = [
         summary: "Run the golden canary now; answered when the run ends (at most 60 s)",
         own_errors: &[ErrorCode::Refused, ErrorCode::Busy],
     },
+    Route {
+        operation: Operation::SilenceCanary,
+        method: Method::Post,
+        path: "/api/v1/canary/silences",
+        permission: Permission::Canary,
+        summary: "Silence canary comparators (and golden set items) for a while, with a reason; \
+                  what it covers shows as silenced and raises no alarm until it expires",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+        ],
+    },
+    Route {
+        operation: Operation::LiftSilence,
+        method: Method::Post,
+        path: "/api/v1/canary/silences/{id}/lift",
+        permission: Permission::Canary,
+        summary: "Lift a canary silence before it expires",
+        own_errors: &[ErrorCode::Refused, ErrorCode::NotFound, ErrorCode::Internal],
+    },
 ];
 
 /// One route of the admin API.
@@ -390,6 +411,10 @@ pub enum Operation {
     Canary,
     /// `POST /api/v1/canary/run`.
     RunCanary,
+    /// `POST /api/v1/canary/silences`.
+    SilenceCanary,
+    /// `POST /api/v1/canary/silences/{id}/lift`.
+    LiftSilence,
 }
 
 /// An HTTP method the admin API uses.
@@ -423,7 +448,7 @@ pub enum Permission {
     Webhooks,
     /// Mark a webhook endpoint local (private addresses and plain HTTP allowed).
     LocalWebhook,
-    /// Run the golden canary now.
+    /// Run the golden canary now, silence it, lift a silence.
     Canary,
 }
 
@@ -507,6 +532,8 @@ impl Operation {
             Operation::Drift => "judge_drift",
             Operation::Canary => "get_canary",
             Operation::RunCanary => "run_canary",
+            Operation::SilenceCanary => "silence_canary",
+            Operation::LiftSilence => "lift_canary_silence",
         }
     }
 
@@ -566,7 +593,7 @@ impl Permission {
             Permission::LocalWebhook => {
                 "mark a webhook endpoint local, or change a local one (sre)"
             }
-            Permission::Canary => "run the golden canary (sre)",
+            Permission::Canary => "run or silence the golden canary (sre)",
         }
     }
 }
@@ -665,6 +692,12 @@ mod tests {
             ("POST", "/api/v1/bundles/drift", Permission::Validate),
             ("GET", "/api/v1/canary", Permission::Read),
             ("POST", "/api/v1/canary/run", Permission::Canary),
+            ("POST", "/api/v1/canary/silences", Permission::Canary),
+            (
+                "POST",
+                "/api/v1/canary/silences/{id}/lift",
+                Permission::Canary,
+            ),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()

@@ -48,6 +48,8 @@ pub struct Book {
     pub(crate) running: Running,
     pub(crate) switch_wait: std::time::Duration,
     pub(crate) bundle_key_room: usize,
+    /// What a bundle must let through for the golden canary; `None` when it does not run.
+    pub(crate) canary_gate: Option<crate::canary::CanaryGate>,
 }
 
 impl std::fmt::Debug for Book {
@@ -59,6 +61,12 @@ impl std::fmt::Debug for Book {
 }
 
 impl Book {
+    /// Refuses from now on to promote a bundle that would stop the golden canary's known
+    /// traffic (validation says so too).
+    pub fn guard_canary(&mut self, gate: crate::canary::CanaryGate) {
+        self.canary_gate = Some(gate);
+    }
+
     /// Loads the bundle in force (if one was promoted) and its predecessor, re-verifying both.
     pub fn open(plan: BundlesPlan) -> Result<Self, ControlError> {
         let mut book = Book {
@@ -73,6 +81,7 @@ impl Book {
             running: Running::default(),
             switch_wait: plan.switch_wait,
             bundle_key_room: plan.bundle_key_room,
+            canary_gate: None,
         };
         let timeline = book.ledger.timeline()?;
         if let Some(last) = timeline.last() {

@@ -61,6 +61,9 @@ impl Book {
                 room: self.bundle_key_room,
             });
         }
+        if let Some(gate) = &self.canary_gate {
+            problems.extend(gate.problems(&bundle));
+        }
         if !allow_cap_below_spent {
             problems.extend(caps_below_spent(
                 self.ledger.as_ref(),

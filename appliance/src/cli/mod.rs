@@ -710,6 +710,31 @@ pub enum CanaryCtl {
     Status,
     /// Run the canary now and print the result; exit 1 when the canary fails.
     Run,
+    /// Silence comparators (and golden set items) for a while: what a silence covers shows
+    /// as silenced and raises no alarm until it expires.
+    Silence {
+        /// A comparator to silence: verdict, receipt, latency or error-rate; repeat for
+        /// several.
+        #[arg(long = "comparator", value_name = "NAME", required = true)]
+        comparators: Vec<String>,
+        /// For verdict and receipt only: a golden set item (its label) to silence; repeat for
+        /// several (default: every item).
+        #[arg(long = "item", value_name = "LABEL")]
+        items: Vec<String>,
+        /// How long: a whole number and s, m, h or d, at most 7d.
+        #[arg(long = "for", value_name = "SPAN")]
+        duration: String,
+        /// Why (kept in the canary's timeline with your token's name).
+        #[arg(long)]
+        reason: String,
+    },
+    /// The silences that apply and those that ended within a day, and the canary's timeline.
+    Silences,
+    /// Lift a silence before it expires.
+    Lift {
+        /// The silence's number.
+        id: u64,
+    },
 }
 
 /// An approver letting through a change the drift guard does not pass.

@@ -37,6 +37,10 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// million a second).
 const DRIFT_TIMEOUT: Duration = Duration::from_secs(900);
 
+/// How long a canary run asked for may take: the appliance waits up to 60 s for it and
+/// then says so itself.
+const CANARY_RUN_TIMEOUT: Duration = Duration::from_secs(75);
+
 /// An answer the route counts as done: its status and body.
 pub(crate) type Done = http::Answer;
 
@@ -109,10 +113,10 @@ impl AdminApi {
             ca: &self.ca,
             host_roots: self.host_roots,
         };
-        let timeout = if operation == Operation::Drift {
-            DRIFT_TIMEOUT
-        } else {
-            TIMEOUT
+        let timeout = match operation {
+            Operation::Drift => DRIFT_TIMEOUT,
+            Operation::RunCanary => CANARY_RUN_TIMEOUT,
+            _ => TIMEOUT,
         };
         let answer = http::send(&call, timeout).map_err(|why| {
             if why.starts_with("admin address") {

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use tf_admin_api::{
-    CanaryReply, DriftQuery, DriftReply, Operation, PromoteQuery, ReceiptVerdict, ReceiptsQuery,
-    Revision, RollbackRequest, TenantId, UtcTime,
+    CanaryReply, DriftQuery, DriftReply, NewSilence, Operation, PromoteQuery, ReceiptVerdict,
+    ReceiptsQuery, Revision, RollbackRequest, TenantId, UtcTime,
 };
 
 use crate::cli::{CanaryCtl, CtlArgs, CtlWhat, DriftFormat, TokenWhat};
@@ -82,11 +82,20 @@ fn execute(args: &CtlArgs) -> Result<ExitCode, Failure> {
     if let CtlWhat::Drift { format, .. } = &args.what {
         return judged(&answer.body, *format, args.json);
     }
-    if let CtlWhat::Canary {
-        what: CanaryCtl::Run,
-    } = &args.what
-    {
-        return canary_ran(&answer.body, args.json);
+    if let CtlWhat::Canary { what } = &args.what {
+        match what {
+            CanaryCtl::Run => return canary_ran(&answer.body, args.json),
+            CanaryCtl::Silences if !args.json => {
+                let reply: CanaryReply = serde_json::from_str(&answer.body).map_err(|e| {
+                    Failure::Failed(format!(
+                        "the canary's answer is not the reply this version knows: {e}"
+                    ))
+                })?;
+                output::line(show::canary_silences(&reply).join("\n"));
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => {}
+        }
     }
     match show::reply(request.operation, &answer.body, args.json) {
         Ok(text) => output::line(text),
@@ -159,6 +168,37 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         CtlWhat::Canary {
             what: CanaryCtl::Status,
         } => get(Operation::Canary, path(Operation::Canary)),
+        // The same reply as status, shown as its silences and timeline.
+        CtlWhat::Canary {
+            what: CanaryCtl::Silences,
+        } => get(Operation::Canary, path(Operation::Canary)),
+        CtlWhat::Canary {
+            what:
+                CanaryCtl::Silence {
+                    comparators,
+                    items,
+                    duration,
+                    reason,
+                },
+        } => Request {
+            body: serde_json::to_vec(&NewSilence {
+                comparators: comparators.clone(),
+                items: items.clone(),
+                duration: duration.clone(),
+                reason: reason.clone(),
+            })
+            .expect("a request serialises"),
+            ..get(Operation::SilenceCanary, path(Operation::SilenceCanary))
+        },
+        CtlWhat::Canary {
+            what: CanaryCtl::Lift { id },
+        } => Request {
+            body: b"{}".to_vec(),
+            ..get(
+                Operation::LiftSilence,
+                path(Operation::LiftSilence).replace("{id}", &id.to_string()),
+            )
+        },
         CtlWhat::Canary {
             what: CanaryCtl::Run,
         } => Request {

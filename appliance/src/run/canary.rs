@@ -28,9 +28,9 @@ pub struct CanarySetup {
     pub plan: Option<CanaryPlan>,
 }
 
-/// Prepares the canary for an appliance listening on `bound`. A golden set that does not
-/// open is an error (the configuration names a bad file); a canary that cannot run for
-/// another reason is reported by its handle, and the appliance serves without it.
+/// Prepares the canary for an appliance listening on `bound`. A configured golden set that
+/// does not open is an error (the configuration names a bad file); a canary that cannot run
+/// for another reason is reported by its handle, and the appliance serves without it.
 pub fn prepare(
     config: &Config,
     state: &State,
@@ -44,29 +44,58 @@ pub fn prepare(
             tracing::warn!(tenant = %canary.tenant, "the golden canary does not run: {problem}");
         }
         Ok(CanarySetup {
-            handle: CanaryHandle::new(CanaryStatus::off(&canary.tenant, problem)),
+            handle: CanaryHandle::new(CanaryStatus::off(&canary.tenant, problem), None),
             plan: None,
         })
     };
     if !canary.enabled {
         return off("turned off ([canary] enabled = false)".to_owned());
     }
-    if !config.tenants.iter().any(|t| t.id == canary.tenant) {
-        return off(format!(
-            "its tenant {:?} is not listed in [[tenants]] (or the policy bundle in force); \
-             list it, without caps, to run the canary",
-            canary.tenant
-        ));
+    match config.tenants.iter().find(|t| t.id == canary.tenant) {
+        None => {
+            return off(format!(
+                "its tenant {:?} is not listed in [[tenants]] (or the policy bundle in force); \
+                 list it, without caps, to run the canary",
+                canary.tenant
+            ));
+        }
+        Some(tenant) if !tenant.caps.is_empty() => {
+            return off(format!(
+                "its tenant {:?} has budget caps in the policy bundle in force, and the canary \
+                 is exempt from budgets: promote a bundle that lists it without caps",
+                canary.tenant
+            ));
+        }
+        Some(_) => {}
     }
-    let identity = match identity(config, state) {
-        Ok(identity) => identity,
+    let (identity, server_name) = match identity(config, state) {
+        Ok(found) => found,
         Err(problem) => return off(problem),
     };
     let limits = super::wire_limits(config);
-    let set = golden_set(canary.golden.as_deref(), state, signer, &limits)?;
+    let set = match golden_set(canary.golden.as_deref(), state, signer, &limits) {
+        Ok(set) => set,
+        // A default set that does not open (a start cut short while writing it, lowered
+        // wire limits) is not the configuration's fault: the canary says so and stays off.
+        Err(error) if canary.golden.is_none() => return off(format!("{error:#}")),
+        Err(error) => return Err(error),
+    };
+    // Fewer samples than the comparators need would judge latency and errors never.
+    let least = tf_canary::judge::LatencyRule::default()
+        .min_samples
+        .max(tf_canary::judge::ErrorRule::default().min_requests as usize);
+    let shortest = canary.current_runs.min(canary.baseline_runs);
+    if shortest * set.items.len() < least {
+        return off(format!(
+            "its windows are too small to judge: {shortest} runs of {} requests is under the \
+             {least} samples latency and error rate need; raise [canary] current_runs and \
+             baseline_runs",
+            set.items.len()
+        ));
+    }
     let partner = PartnerConfig {
         address: tf_config::reachable_from_here(bound),
-        server_name: "localhost".to_owned(),
+        server_name,
         identity,
         receipt_public_key: Some(signer.public_key().to_bytes()),
         request_timeout: Duration::from_millis(canary.timeout_ms),
@@ -80,27 +109,40 @@ pub fn prepare(
         current_runs: canary.current_runs,
         baseline_runs: canary.baseline_runs,
         consecutive_failures: canary.consecutive_failures,
-        handle: CanaryHandle::new(CanaryStatus::off(&canary.tenant, String::new())),
-        ledger: Some(ledger.to_owned()),
+        handle: CanaryHandle::new(CanaryStatus::off(&canary.tenant, String::new()), None),
     };
-    plan.handle = CanaryHandle::new(plan.starting_status());
+    plan.handle = CanaryHandle::new(plan.starting_status(), Some(ledger.to_owned()));
     Ok(CanarySetup {
         handle: plan.handle.clone(),
         plan: Some(plan),
     })
 }
 
-/// The canary's client identity: configured, or issued by the state directory's CA (once,
-/// kept in `tenants/<id>/`), which is then the CA partners' certificates must chain to.
-fn identity(config: &Config, state: &State) -> Result<Identity, String> {
+/// The canary's client identity (configured, or issued by the state directory's CA once and
+/// kept in `tenants/<id>/`), with the CA and name it checks the server's certificate by.
+fn identity(config: &Config, state: &State) -> Result<(Identity, String), String> {
     let canary = &config.canary;
-    let ca = config
-        .tls
-        .certificate
-        .clone()
-        .unwrap_or_else(|| state.path(layout::CA_CERT));
+    let (ca, server_name) = match (&canary.ca, &canary.server_name, &config.tls.certificate) {
+        (Some(ca), Some(name), _) => (ca.clone(), name.clone()),
+        (None, None, None) => (state.path(layout::CA_CERT), "localhost".to_owned()),
+        (_, _, Some(_)) => {
+            return Err(
+                "[tls] certificate is not the state directory's: set [canary] ca (the \
+                        CA that issued it) and server_name (a name it carries)"
+                    .to_owned(),
+            );
+        }
+        (ca, _, None) => (
+            ca.clone().unwrap_or_else(|| state.path(layout::CA_CERT)),
+            canary
+                .server_name
+                .clone()
+                .unwrap_or_else(|| "localhost".to_owned()),
+        ),
+    };
     if let (Some(certificate), Some(key)) = (&canary.certificate, &canary.private_key) {
-        return Identity::from_files(&ca, certificate, key).map_err(|e| e.to_string());
+        let identity = Identity::from_files(&ca, certificate, key).map_err(|e| e.to_string())?;
+        return Ok((identity, server_name));
     }
     if config.tls.client_ca.is_some() {
         return Err(format!(
@@ -116,7 +158,8 @@ fn identity(config: &Config, state: &State) -> Result<Identity, String> {
             .issue_tenant(&canary.tenant)
             .map_err(|e| format!("issuing the canary's client certificate: {e}"))?;
     }
-    Identity::from_files(&ca, &certificate, &key).map_err(|e| e.to_string())
+    let identity = Identity::from_files(&ca, &certificate, &key).map_err(|e| e.to_string())?;
+    Ok((identity, server_name))
 }
 
 /// The golden set, opened with the receipt key; the default file is built at the first
@@ -139,9 +182,9 @@ fn golden_set(
     };
     let text = crate::golden_file::read_bounded(&path)
         .map_err(anyhow::Error::msg)
-        .context("[canary] golden")?;
+        .context("the golden set")?;
     GoldenSet::open(&text, &signer.public_key(), limits)
-        .with_context(|| format!("[canary] golden: {}", path.display()))
+        .with_context(|| format!("the golden set {}", path.display()))
 }
 
 fn build_default(

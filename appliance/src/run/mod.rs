@@ -307,6 +307,16 @@ fn serve(
              anything else"
         );
     }
+    #[cfg(feature = "fault-injection")]
+    match tf_shard::faults::active() {
+        Some(faults) => tracing::warn!(
+            "TEST BUILD: fault injection is on ({faults}); never use this build for anything \
+             else"
+        ),
+        None => tracing::info!(
+            "test build: fault injection is compiled in, and off (no TF_FAULT_* variable set)"
+        ),
+    }
     if cfg!(feature = "null-verifier") {
         tracing::warn!(
             "MEASUREMENT BUILD: the null-verifier feature answers every statement `valid` \
@@ -318,6 +328,10 @@ fn serve(
         (config.scenarios.enabled).then(|| config.scenarios.schedule.clone()),
     );
     let canary = canary::prepare(&config, &state, &signer, bound, &ledger_path)?;
+    let mut book = book;
+    if let Some(plan) = &canary.plan {
+        book.guard_canary(tf_control::canary::CanaryGate::of(&plan.tenant, &plan.set));
+    }
     let admin = if config.admin.enabled {
         Some(control_thread::AdminPlan::new(
             &config,

@@ -74,6 +74,7 @@ pub fn changes(running: &Config, new: &Config) -> Changes {
     restart(running.budgets != new.budgets, "[budgets]");
     restart(running.admin != new.admin, "[admin]");
     restart(running.tls != new.tls, "[tls]");
+    restart(running.canary != new.canary, "[canary]");
     let ids = |tenants: &[TenantConfig]| -> Vec<String> {
         tenants.iter().map(|t| t.id.clone()).collect()
     };

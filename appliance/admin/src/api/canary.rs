@@ -1,15 +1,20 @@
-//! The golden canary: `GET /api/v1/canary` reads the status the canary's worker keeps, and
-//! `POST /api/v1/canary/run` asks for a run now and answers when it ends. The `*_value`
-//! functions are shared with the console.
+//! The golden canary: `GET /api/v1/canary` reads the status the canary's worker keeps,
+//! `POST /api/v1/canary/run` asks for a run now and answers when it ends, and
+//! `POST /api/v1/canary/silences` and `.../{id}/lift` make and lift silences (recorded in the
+//! ledger on a blocking thread). The `*_value` functions are shared with the console.
 
 use std::time::Duration;
 
 use actix_web::{HttpRequest, web};
 use tf_admin_api::{
-    CanaryComparator, CanaryReply, CanaryRun, CanaryRunBrief, CanaryWindow, ErrorBody, ErrorCode,
+    CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,
+    CanaryWindow, ErrorBody, ErrorCode, NewSilence, SilencePath,
 };
 use tf_canary::judge::{Judgement, Overall, Score};
-use tf_control::canary::{CanaryStatus, RunRecord, Trigger, WindowSummary};
+use tf_canary::silence::Silence;
+use tf_control::canary::{
+    CanaryHandle, CanaryStatus, RunRecord, SilenceRefused, Trigger, WindowSummary,
+};
 
 use super::{Answer, ApiState, authorize};
 use crate::auth::{Permission, Principal};
@@ -17,15 +22,152 @@ use crate::auth::{Permission, Principal};
 /// How long `POST /api/v1/canary/run` waits for the run to end.
 const RUN_WAIT: Duration = Duration::from_secs(60);
 
-/// The canary's status as its worker last left it.
+/// The canary's status as its worker last left it, with its silences and timeline.
 pub fn canary_value(state: &ApiState) -> CanaryReply {
+    let now_us = tf_seam::clock::unix_micros();
     match &state.canary {
-        Some(handle) => canary_reply(&handle.status()),
+        Some(handle) => {
+            let mut reply = canary_reply(&handle.status());
+            reply.silences = handle
+                .silences()
+                .iter()
+                .map(|s| silence_entry(s, now_us))
+                .collect();
+            reply.timeline = handle
+                .events()
+                .into_iter()
+                .map(|event| CanaryEvent {
+                    seq: event.seq,
+                    at: utc(event.at_us),
+                    kind: event.kind,
+                    summary: event.summary,
+                })
+                .collect();
+            reply
+        }
         None => canary_reply(&CanaryStatus::off(
             tf_config::CANARY_TENANT,
             "the canary is not running on this server".to_owned(),
         )),
     }
+}
+
+fn silence_entry(silence: &Silence, now_us: u64) -> CanarySilence {
+    CanarySilence {
+        id: silence.id,
+        comparators: silence.comparators.clone(),
+        items: silence.items.clone(),
+        creator: silence.creator.clone(),
+        reason: silence.reason.clone(),
+        created: utc(silence.created_us),
+        expires: utc(silence.expires_us),
+        applies: silence.applies(now_us),
+    }
+}
+
+fn handle(state: &ApiState) -> Result<CanaryHandle, ErrorBody> {
+    state.canary.clone().ok_or_else(|| {
+        ErrorBody::new(
+            ErrorCode::Refused,
+            "the canary is not running on this server",
+        )
+    })
+}
+
+/// Makes the silence `asked` for `principal`.
+pub async fn silence_value(
+    state: &ApiState,
+    principal: &Principal,
+    asked: NewSilence,
+) -> Result<CanarySilence, ErrorBody> {
+    let handle = handle(state)?;
+    let now_us = tf_seam::clock::unix_micros();
+    let span_us = tf_config::parse_span_us(&asked.duration).ok_or_else(|| {
+        ErrorBody::new(
+            ErrorCode::BadRequest,
+            format!(
+                "duration {:?}: a whole number and s, m, h or d, such as 2h",
+                asked.duration
+            ),
+        )
+    })?;
+    let silence = Silence::new(
+        asked.comparators,
+        asked.items,
+        now_us,
+        now_us.saturating_add(span_us),
+        &principal.name,
+        &asked.reason,
+    )
+    .map_err(|e| ErrorBody::new(ErrorCode::BadRequest, e.to_string()))?;
+    let made = blocking(move || handle.silence(silence)).await?;
+    tracing::info!(
+        user = %principal.name,
+        id = made.id,
+        comparators = ?made.comparators,
+        "canary silence made"
+    );
+    Ok(silence_entry(&made, now_us))
+}
+
+/// Lifts silence `id` for `principal`.
+pub async fn lift_value(
+    state: &ApiState,
+    principal: &Principal,
+    id: u64,
+) -> Result<CanarySilence, ErrorBody> {
+    let handle = handle(state)?;
+    let now_us = tf_seam::clock::unix_micros();
+    let by = principal.name.clone();
+    let lifted = blocking(move || handle.lift(id, &by, now_us)).await?;
+    tracing::info!(user = %principal.name, id, "canary silence lifted");
+    Ok(silence_entry(&lifted, now_us))
+}
+
+/// Runs a ledger write off the server's threads.
+async fn blocking(
+    work: impl FnOnce() -> Result<Silence, SilenceRefused> + Send + 'static,
+) -> Result<Silence, ErrorBody> {
+    match actix_web::rt::task::spawn_blocking(work).await {
+        Ok(Ok(silence)) => Ok(silence),
+        Ok(Err(refused)) => Err(ErrorBody::new(
+            match refused {
+                SilenceRefused::TooMany => ErrorCode::Refused,
+                SilenceRefused::Unknown(_) => ErrorCode::NotFound,
+                SilenceRefused::Ledger(_) => ErrorCode::Internal,
+            },
+            refused.to_string(),
+        )),
+        Err(_) => Err(ErrorBody::new(
+            ErrorCode::Internal,
+            "recording the silence stopped before it ended",
+        )),
+    }
+}
+
+/// `POST /api/v1/canary/silences`.
+pub(super) async fn silence(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Answer<CanarySilence> {
+    let principal = authorize(&request, &state, Permission::Canary)?;
+    let asked: NewSilence = super::webhooks::json_body(
+        body,
+        "expected {\"comparators\": [...], \"items\": [...], \"duration\": \"2h\", \"reason\": ...}",
+    )?;
+    Ok(web::Json(silence_value(&state, &principal, asked).await?))
+}
+
+/// `POST /api/v1/canary/silences/{id}/lift`.
+pub(super) async fn lift(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    path: Result<web::Path<SilencePath>, actix_web::Error>,
+) -> Answer<CanarySilence> {
+    let principal = authorize(&request, &state, Permission::Canary)?;
+    let path = super::extracted("the silence's number in the path", path)?;
+    Ok(web::Json(lift_value(&state, &principal, path.id).await?))
 }
 
 /// Runs the canary now for `principal`; the status after the run.
@@ -117,6 +259,8 @@ pub fn canary_reply(status: &CanaryStatus) -> CanaryReply {
             .collect(),
         current: window(&status.current),
         baseline: window(&status.baseline),
+        silences: Vec::new(),
+        timeline: Vec::new(),
     }
 }
 
@@ -174,5 +318,6 @@ pub fn score_name(score: Score) -> &'static str {
         Score::Marginal => "marginal",
         Score::Fail => "fail",
         Score::NoData => "no-data",
+        Score::Silenced => "silenced",
     }
 }

@@ -43,7 +43,10 @@ use crate::throttle::{Source, Throttle, retry_after_seconds};
 use history::Sampler;
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
-pub use canary::{canary_reply, canary_value, overall_name, run_canary_value, score_name};
+pub use canary::{
+    canary_reply, canary_value, lift_value, overall_name, run_canary_value, score_name,
+    silence_value,
+};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
 pub use receipts::receipt_value;
@@ -298,6 +301,8 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::Drift => method.to(drift::drift),
         Operation::Canary => method.to(canary::canary),
         Operation::RunCanary => method.to(canary::run_canary),
+        Operation::SilenceCanary => method.to(canary::silence),
+        Operation::LiftSilence => method.to(canary::lift),
         _ => return None,
     })
 }

@@ -266,7 +266,7 @@ pub(super) async fn replay(
 }
 
 /// A JSON body, parsed only once the caller is known.
-fn json_body<T: DeserializeOwned>(
+pub(super) fn json_body<T: DeserializeOwned>(
     body: Result<web::Bytes, actix_web::Error>,
     expected: &str,
 ) -> Result<T, ErrorBody> {

@@ -121,8 +121,8 @@ fn content(reply: &CanaryReply) -> String {
     let _ = write!(
         body,
         "<p id=\"canary-verdict\" class=\"{class}\">Latest run {} at {} UTC ({}): \
-         <strong>{verdict}</strong>. {} of {} answered. Non-critical failures in a row: {} of \
-         {}.</p>",
+         <strong>{verdict}</strong>. {} of {} answered. Failing runs in a row: {} (the canary \
+         fails at {} for latency or errors, at once for verdicts and receipts).</p>",
         latest.number,
         esc(&latest.finished),
         esc(&latest.trigger),
@@ -182,6 +182,7 @@ fn content(reply: &CanaryReply) -> String {
         );
     }
     body.push_str("</p>");
+    silences(reply, &mut body);
     if !latest.problems.is_empty() {
         body.push_str("<h2>What went wrong</h2><ul id=\"problems\">");
         for problem in &latest.problems {
@@ -193,6 +194,53 @@ fn content(reply: &CanaryReply) -> String {
         body.push_str("</ul>");
     }
     body
+}
+
+/// Silences with their expiry, then the timeline.
+fn silences(reply: &CanaryReply, body: &mut String) {
+    body.push_str("<h2>Silences</h2>");
+    if reply.silences.is_empty() {
+        body.push_str(
+            "<p class=\"muted\" id=\"no-silences\">None applies. <code>appliance ctl canary \
+             silence --comparator latency --for 2h --reason TEXT</code> makes one.</p>",
+        );
+    } else {
+        body.push_str(
+            "<table id=\"silences\"><thead><tr><th>#</th><th>Comparators</th><th>Items</th>\
+             <th>State</th><th>Until (UTC)</th><th>By</th><th>Reason</th></tr></thead><tbody>",
+        );
+        for silence in &reply.silences {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td></tr>",
+                silence.id,
+                text(silence.comparators.join(", ")),
+                if silence.items.is_empty() {
+                    "every item".to_owned()
+                } else {
+                    text(silence.items.join(", "))
+                },
+                if silence.applies { "applies" } else { "ended" },
+                text(&silence.expires),
+                text(&silence.creator),
+                text(&silence.reason)
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    if !reply.timeline.is_empty() {
+        body.push_str("<h2>Timeline</h2><ul id=\"timeline\">");
+        for event in reply.timeline.iter().rev() {
+            let _ = write!(
+                body,
+                "<li>{} UTC: {}</li>",
+                text(&event.at),
+                text(&event.summary)
+            );
+        }
+        body.push_str("</ul>");
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +292,17 @@ mod tests {
                 errors: 0,
                 median_ms: Some(2.0),
             },
+            silences: vec![tf_admin_api::CanarySilence {
+                id: 4,
+                comparators: vec!["latency".into()],
+                items: Vec::new(),
+                creator: "oncall".into(),
+                reason: "disk <rebuild>".into(),
+                created: "2026-12-03T09:00:00Z".into(),
+                expires: "2026-12-03T11:00:00Z".into(),
+                applies: true,
+            }],
+            timeline: Vec::new(),
         }
     }
 
@@ -270,6 +329,10 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("What went wrong"), "{html}");
+        assert!(
+            html.contains("<td>applies</td><td>2026-12-03T11:00:00Z</td><td>oncall</td><td>disk &lt;rebuild&gt;</td>"),
+            "{html}"
+        );
         let mut off = reply("pass", Vec::new());
         off.enabled = false;
         off.problem = Some("its tenant \"canary\" is not listed".into());

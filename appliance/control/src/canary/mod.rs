@@ -6,11 +6,12 @@
 //! endpoints subscribed to `canary.alarm` hear of it). It runs on a thread of its own with a
 //! small single-threaded runtime, so a slow appliance delays only the canary.
 
+mod gate;
+mod journal;
 mod probe;
 mod status;
 mod windows;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -19,13 +20,16 @@ use std::time::Duration;
 use ed25519_dalek::VerifyingKey;
 use tf_canary::golden::GoldenSet;
 use tf_canary::judge::{self, ErrorRule, Judgement, LatencyRule, Overall, Score, Verdicts};
-use tf_ledger::Ledger;
+use tf_canary::silence::{self, Silence};
 use tf_partner::PartnerConfig;
 use tf_seam::clock::unix_micros;
 
+pub use gate::CanaryGate;
+pub use journal::CanaryEvent;
 pub use probe::{Probe, Prober};
 pub use status::{
-    CanaryHandle, CanaryStatus, MAX_PROBLEMS, RECENT_RUNS, RunRecord, Trigger, WindowSummary,
+    CanaryHandle, CanaryStatus, MAX_PROBLEMS, MAX_SILENCES, RECENT_RUNS, RunRecord, SilenceRefused,
+    Trigger, WindowSummary,
 };
 pub use windows::{RunSample, Window, Windows};
 
@@ -47,10 +51,8 @@ pub struct CanaryPlan {
     pub baseline_runs: usize,
     /// Non-critical failures in a row before the canary fails.
     pub consecutive_failures: u32,
-    /// Where the status goes.
+    /// Where the status goes, and the timeline and silences are kept.
     pub handle: CanaryHandle,
-    /// The ledger, where an alarm is recorded for webhook endpoints (`None`: none is).
-    pub ledger: Option<PathBuf>,
 }
 
 impl CanaryPlan {
@@ -59,6 +61,7 @@ impl CanaryPlan {
         CanaryStatus {
             enabled: true,
             problem: None,
+            started_us: unix_micros(),
             interval_ms: self.interval.as_millis() as u64,
             items: self.set.items.len(),
             consecutive_failures: self.consecutive_failures,
@@ -106,24 +109,45 @@ impl CanaryWorker {
 async fn run(plan: CanaryPlan, stop: &AtomicBool) {
     let mut prober = Prober::new(plan.partner.clone(), plan.tenant.clone(), plan.receipt_key);
     let mut judge = Judge::new(&plan);
+    let mut served = 0;
     loop {
-        let trigger = tokio::select! {
-            () = tokio::time::sleep(plan.interval) => Trigger::Schedule,
-            () = plan.handle.asked().notified() => Trigger::Demand,
-        };
-        if stop.load(Ordering::Acquire) {
-            return;
+        tokio::select! {
+            () = tokio::time::sleep(plan.interval) => {}
+            () = plan.handle.asked().notified() => {}
         }
-        let probe = prober.run(&plan.set).await;
-        let record = judge.judge(&probe, trigger, unix_micros());
-        let alarm = judge.alarm_started(&record);
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+        // A run that begins with someone waiting serves them, however it was woken.
+        let serves = plan.handle.begin_run();
+        let trigger = if serves > served {
+            Trigger::Demand
+        } else {
+            Trigger::Schedule
+        };
+        served = serves;
+        let Some(probe) = prober.run(&plan.set, stop).await else {
+            break;
+        };
+        let now_us = unix_micros();
+        let record = judge.judge(&probe, trigger, now_us, &plan.handle.silences());
+        // The timeline first: whoever waits for this run finds its alarm recorded.
+        match judge.alarm_changed(&record) {
+            Some(true) => raise_alarm(&plan, &record),
+            Some(false) => plan.handle.note_alarm(
+                record.finished_us,
+                journal::RECOVERED,
+                &serde_json::json!({ "tenant": plan.tenant, "run": record.number }),
+            ),
+            None => {}
+        }
         let (current, baseline) = (
             summary(&judge.windows.current()),
             summary(&judge.windows.baseline()),
         );
         let failing_runs = judge.failing_runs();
         let alarm_since = judge.alarm_since_us;
-        plan.handle.update(|status| {
+        plan.handle.update(serves, |status| {
             status.runs = record.number;
             status.by_overall[match record.overall {
                 Overall::Pass => 0,
@@ -139,10 +163,8 @@ async fn run(plan: CanaryPlan, stop: &AtomicBool) {
                 status.recent.pop_front();
             }
         });
-        if alarm {
-            raise_alarm(&plan, &record);
-        }
     }
+    plan.handle.stopped();
 }
 
 /// The comparators over the windows, and the consecutive-failure count.
@@ -168,8 +190,14 @@ impl Judge {
     }
 
     /// Judges a run: its verdicts and receipts on their own, its latency and errors in the
-    /// current window against the baseline.
-    fn judge(&mut self, probe: &Probe, trigger: Trigger, now_us: u64) -> RunRecord {
+    /// current window against the baseline; then the silences that apply at `now_us`.
+    fn judge(
+        &mut self,
+        probe: &Probe,
+        trigger: Trigger,
+        now_us: u64,
+        silences: &[Silence],
+    ) -> RunRecord {
         self.runs += 1;
         self.windows.push(RunSample {
             latencies_ms: probe.latencies_ms.clone(),
@@ -178,24 +206,39 @@ impl Judge {
             failed: false,
         });
         let (current, baseline) = (self.windows.current(), self.windows.baseline());
-        let judgements = vec![
-            judge::verdicts(probe.sent, probe.answered, &probe.mismatches),
-            judge::receipts(probe.sent, probe.answered, &probe.bad_receipts),
-            judge::latency(&current.latencies_ms, &baseline.latencies_ms, &self.latency),
-            judge::error_rate(
-                (current.errors, current.sent),
-                (baseline.errors, baseline.sent),
-                &self.errors,
-            ),
-        ];
-        if judgements.iter().any(|j| j.score == Score::Fail) {
-            self.windows.mark_newest_failed();
+        let per_item = |comparator: &str, problems: &[(String, String)]| {
+            silence::split_items(problems, comparator, silences, now_us)
+        };
+        let (wrong, silenced_wrong) = per_item("verdict", &probe.mismatches);
+        let (bad, silenced_bad) = per_item("receipt", &probe.bad_receipts);
+        let latency = judge::latency(&current.latencies_ms, &baseline.latencies_ms, &self.latency);
+        let errors = judge::error_rate(
+            (current.errors, current.sent),
+            (baseline.errors, baseline.sent),
+            &self.errors,
+        );
+        // A slow or erring window stays out of the baseline, even when a silence covers it.
+        if [&latency, &errors].iter().any(|j| j.score == Score::Fail) {
+            self.windows.mark_current_failed();
         }
+        let judgements = vec![
+            silence::with_silenced(
+                judge::verdicts(probe.sent, probe.answered, &wrong),
+                &silenced_wrong,
+            ),
+            silence::with_silenced(
+                judge::receipts(probe.sent, probe.answered, &bad),
+                &silenced_bad,
+            ),
+            silence::silence_run(latency, silences, now_us),
+            silence::silence_run(errors, silences, now_us),
+        ];
         let overall = self.verdicts.judge(&judgements);
         let problems: Vec<&String> = probe
             .mismatches
             .iter()
             .chain(&probe.bad_receipts)
+            .map(|(_, what)| what)
             .chain(&probe.errors)
             .collect();
         RunRecord {
@@ -216,24 +259,29 @@ impl Judge {
         }
     }
 
-    /// Whether this run starts an alarm (the canary failing after it was not); keeps track
-    /// of when the alarm began and ends it on the first run that does not fail.
-    fn alarm_started(&mut self, record: &RunRecord) -> bool {
+    /// Whether this run starts an alarm (`Some(true)`: the canary fails after it did not) or
+    /// ends one (`Some(false)`: the first run in which no comparator fails or lacks data, so
+    /// a run without a baseline or within a streak of failures never ends an episode, and a
+    /// silence does); keeps track of when the alarm began.
+    fn alarm_changed(&mut self, record: &RunRecord) -> Option<bool> {
+        let clear = record
+            .judgements
+            .iter()
+            .all(|j| !matches!(j.score, Score::Fail | Score::NoData));
         match (record.overall, self.alarm_since_us) {
             (Overall::Fail, None) => {
                 self.alarm_since_us = Some(record.finished_us);
-                true
+                Some(true)
             }
-            (Overall::Fail, Some(_)) => false,
-            (_, Some(since)) => {
+            (_, Some(since)) if clear => {
                 tracing::info!(
                     since_us = since,
                     "the canary no longer fails: its alarm is over"
                 );
                 self.alarm_since_us = None;
-                false
+                Some(false)
             }
-            (_, None) => false,
+            _ => None,
         }
     }
 
@@ -252,7 +300,7 @@ fn summary(window: &Window) -> WindowSummary {
     }
 }
 
-/// Records the alarm in the ledger, where the webhook outbox finds it.
+/// Records the alarm in the ledger, where the webhook outbox finds it (as `canary.alarm`).
 fn raise_alarm(plan: &CanaryPlan, record: &RunRecord) {
     let failing: Vec<&Judgement> = record
         .judgements
@@ -265,9 +313,6 @@ fn raise_alarm(plan: &CanaryPlan, record: &RunRecord) {
         "the golden canary fails: {}",
         failing.iter().map(|j| j.detail.as_str()).collect::<Vec<_>>().join("; ")
     );
-    let Some(path) = &plan.ledger else {
-        return;
-    };
     let data = serde_json::json!({
         "tenant": plan.tenant,
         "run": record.number,
@@ -281,14 +326,6 @@ fn raise_alarm(plan: &CanaryPlan, record: &RunRecord) {
             .collect::<Vec<_>>(),
         "problems": record.problems,
     });
-    let recorded = tf_ledger::SqliteLedger::open(path).and_then(|mut ledger| {
-        ledger.record_control_event(
-            record.finished_us,
-            tf_webhooks::EventType::CanaryAlarm.as_str(),
-            &data.to_string(),
-        )
-    });
-    if let Err(error) = recorded {
-        tracing::warn!(%error, "recording the canary's alarm failed");
-    }
+    plan.handle
+        .note_alarm(record.finished_us, journal::ALARM, &data);
 }

@@ -2,6 +2,7 @@
 //! canary's tenant, one request at a time, each answer checked against the set's verdict and
 //! each receipt against the published key.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use ed25519_dalek::VerifyingKey;
@@ -17,11 +18,12 @@ pub struct Probe {
     pub answered: usize,
     /// Latency of each answered request, milliseconds.
     pub latencies_ms: Vec<f64>,
-    /// Verdicts other than the set's, in words.
-    pub mismatches: Vec<String>,
-    /// Receipts that did not check out, in words.
-    pub bad_receipts: Vec<String>,
-    /// Requests without a verdict, in words.
+    /// Verdicts other than the set's, and requests refused outright (no verdict where the
+    /// set expects one): (the item's label, what was wrong in words).
+    pub mismatches: Vec<(String, String)>,
+    /// Receipts that did not check out: (the item's label, what was wrong in words).
+    pub bad_receipts: Vec<(String, String)>,
+    /// Requests without a verdict, in words (refused ones are mismatches too).
     pub errors: Vec<String>,
 }
 
@@ -45,8 +47,8 @@ impl Prober {
         }
     }
 
-    /// Sends every request of `set` once.
-    pub async fn run(&mut self, set: &GoldenSet) -> Probe {
+    /// Sends every request of `set` once; `None` when `stop` was raised between two.
+    pub async fn run(&mut self, set: &GoldenSet, stop: &AtomicBool) -> Option<Probe> {
         let mut probe = Probe::default();
         let partner = match self.partner.take().filter(Partner::is_open) {
             Some(partner) => partner,
@@ -56,12 +58,15 @@ impl Prober {
                     // Nothing could be sent: every request of the run counts as an error.
                     probe.sent = set.items.len();
                     probe.errors = vec![format!("connecting: {error}")];
-                    return probe;
+                    return Some(probe);
                 }
             },
         };
         let mut lost = false;
         for item in &set.items {
+            if stop.load(Ordering::Acquire) {
+                return None;
+            }
             probe.sent += 1;
             let submission = Submission {
                 purpose: item.purpose.clone(),
@@ -83,14 +88,23 @@ impl Prober {
                         error,
                         PartnerError::ConnectionLost { .. } | PartnerError::Connect { .. }
                     );
-                    probe.errors.push(format!("{}: {error}", item.label));
+                    let what = format!("{}: {error}", item.label);
+                    // Busy, a timeout or a lost connection may pass; a refusal (denied by
+                    // policy, an unknown key, over budget, an internal failure) is a wrong
+                    // answer for a request whose verdict the set knows.
+                    if !transient(&error) {
+                        probe
+                            .mismatches
+                            .push((item.label.clone(), format!("{what} (no verdict)")));
+                    }
+                    probe.errors.push(what);
                 }
             }
         }
         if !lost {
             self.partner = Some(partner);
         }
-        probe
+        Some(probe)
     }
 
     /// A new connection, with the set's keys registered.
@@ -104,18 +118,21 @@ impl Prober {
 
     fn check(&self, item: &GoldenItem, request_id: u64, reply: &VerdictReply, probe: &mut Probe) {
         if reply.verdict != item.expect {
-            probe.mismatches.push(format!(
-                "{}: expected {}, got {} ({})",
-                item.label,
-                verdict_name(item.expect),
-                verdict_name(reply.verdict),
-                reply.reason
+            probe.mismatches.push((
+                item.label.clone(),
+                format!(
+                    "{}: expected {}, got {} ({})",
+                    item.label,
+                    verdict_name(item.expect),
+                    verdict_name(reply.verdict),
+                    reply.reason
+                ),
             ));
         }
         if let Err(problem) = self.receipt_problem(item, request_id, reply) {
             probe
                 .bad_receipts
-                .push(format!("{}: {problem}", item.label));
+                .push((item.label.clone(), format!("{}: {problem}", item.label)));
         }
     }
 
@@ -141,10 +158,16 @@ impl Prober {
                 receipt.verdict.as_str().to_owned(),
                 verdict_name(reply.verdict).to_owned(),
             ),
+            // Of the statement sent, not only the one the reply names.
             (
                 "statement_digest",
                 receipt.statement_digest.clone(),
+                tf_shard::statement_digest(&item.statement).to_string(),
+            ),
+            (
+                "reply's statement_digest",
                 hex::encode(reply.statement_digest),
+                tf_shard::statement_digest(&item.statement).to_string(),
             ),
             (
                 "kind",
@@ -175,4 +198,17 @@ impl Prober {
             Err(wrong.join(", "))
         }
     }
+}
+
+/// Whether an error may pass on its own (the error-rate comparator judges those), rather
+/// than being a wrong answer.
+fn transient(error: &PartnerError) -> bool {
+    matches!(
+        error,
+        PartnerError::Busy { .. }
+            | PartnerError::Timeout { .. }
+            | PartnerError::ConnectionLost { .. }
+            | PartnerError::Connect { .. }
+            | PartnerError::ShuttingDown
+    )
 }

@@ -2,11 +2,17 @@
 //! worker, and a way to ask for a run now.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use serde_json::json;
 use tf_canary::judge::{Judgement, Overall};
+use tf_canary::silence::Silence;
 use tokio::sync::{Notify, watch};
+
+use super::journal::{self, CanaryEvent};
 
 /// Runs kept for the console's strip of recent verdicts.
 pub const RECENT_RUNS: usize = 60;
@@ -75,11 +81,13 @@ pub struct CanaryStatus {
     pub interval_ms: u64,
     /// Requests in the golden set.
     pub items: usize,
+    /// When the canary started, Unix microseconds (0 when it does not run).
+    pub started_us: u64,
     /// Runs since start.
     pub runs: u64,
     /// Runs since start by verdict: passed, marginal, failed.
     pub by_overall: [u64; 3],
-    /// Non-critical failures in a row so far, and the limit at which the canary fails.
+    /// Failing runs in a row so far (critical or not).
     pub failing_runs: u32,
     /// The consecutive-failure limit.
     pub consecutive_failures: u32,
@@ -102,6 +110,7 @@ impl CanaryStatus {
             tenant: tenant.to_owned(),
             interval_ms: 0,
             items: 0,
+            started_us: 0,
             runs: 0,
             by_overall: [0; 3],
             failing_runs: 0,
@@ -119,25 +128,151 @@ impl CanaryStatus {
     }
 }
 
+/// The most silences applying at once.
+pub const MAX_SILENCES: usize = 32;
+
 /// Shared between the worker, which writes, and the admin server, which reads and asks.
 #[derive(Clone, Debug)]
 pub struct CanaryHandle {
     status: Arc<Mutex<CanaryStatus>>,
     asked: Arc<Notify>,
-    ran: watch::Receiver<u64>,
-    ran_sender: Arc<watch::Sender<u64>>,
+    /// Runs asked for so far: each asker's ticket.
+    requested: Arc<AtomicU64>,
+    /// The highest ticket a run has served: a run serves the tickets given before it began.
+    served: watch::Receiver<u64>,
+    served_sender: Arc<watch::Sender<u64>>,
+    /// The ledger the timeline and silences are kept in (`None`: memory only, for tests).
+    journal: Option<PathBuf>,
+    kept: Arc<Mutex<Kept>>,
+}
+
+/// Silences and the timeline, as the ledger holds them.
+#[derive(Debug, Default)]
+struct Kept {
+    silences: Vec<Silence>,
+    events: VecDeque<CanaryEvent>,
+}
+
+/// Why a silence could not be made or lifted.
+#[derive(Debug, thiserror::Error)]
+pub enum SilenceRefused {
+    /// As many silences apply as may.
+    #[error("{MAX_SILENCES} silences already apply: lift one first")]
+    TooMany,
+    /// No silence applying has this number.
+    #[error("no silence #{0} applies (it expired, was lifted, or never was)")]
+    Unknown(u64),
+    /// The ledger did not take it.
+    #[error("recording it in the ledger failed: {0}")]
+    Ledger(String),
 }
 
 impl CanaryHandle {
-    /// A handle starting from `status`.
-    pub fn new(status: CanaryStatus) -> Self {
-        let (ran_sender, ran) = watch::channel(0);
+    /// A handle starting from `status`, keeping its timeline and silences in `journal` (read
+    /// back now).
+    pub fn new(status: CanaryStatus, journal: Option<PathBuf>) -> Self {
+        let (served_sender, served) = watch::channel(0);
+        let now_us = tf_seam::clock::unix_micros();
+        let kept = match journal.as_deref().map(|path| journal::load(path, now_us)) {
+            Some(Ok((silences, events))) => Kept { silences, events },
+            Some(Err(error)) => {
+                tracing::warn!(%error, "the canary's silences and timeline are unreadable");
+                Kept::default()
+            }
+            None => Kept::default(),
+        };
         CanaryHandle {
             status: Arc::new(Mutex::new(status)),
             asked: Arc::new(Notify::new()),
-            ran,
-            ran_sender: Arc::new(ran_sender),
+            requested: Arc::new(AtomicU64::new(0)),
+            served,
+            served_sender: Arc::new(served_sender),
+            journal,
+            kept: Arc::new(Mutex::new(kept)),
         }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Silences that apply, and those expired or lifted within a day, oldest first.
+    pub fn silences(&self) -> Vec<Silence> {
+        self.kept().silences.clone()
+    }
+
+    /// The latest timeline events, oldest first.
+    pub fn events(&self) -> Vec<CanaryEvent> {
+        self.kept().events.iter().cloned().collect()
+    }
+
+    /// Records an event in the ledger and the timeline; its number (0 without a ledger).
+    fn note(&self, at_us: u64, kind: &str, body: &serde_json::Value) -> Result<u64, String> {
+        let seq = match &self.journal {
+            Some(path) => journal::record(path, at_us, kind, body)?,
+            None => 0,
+        };
+        let mut kept = self.kept();
+        kept.events
+            .push_back(journal::event(seq, at_us, kind, body));
+        while kept.events.len() > journal::KEPT_EVENTS {
+            kept.events.pop_front();
+        }
+        Ok(seq)
+    }
+
+    /// Records an alarm or its end (the worker's side).
+    pub(super) fn note_alarm(&self, at_us: u64, kind: &str, body: &serde_json::Value) {
+        if let Err(error) = self.note(at_us, kind, body) {
+            tracing::warn!(%error, kind, "recording the canary's timeline failed");
+        }
+    }
+
+    /// Makes a silence (checked by [`Silence::new`]), recorded in the ledger; it applies from
+    /// the next run. Blocks on the ledger.
+    pub fn silence(&self, silence: Silence) -> Result<Silence, SilenceRefused> {
+        let now_us = silence.created_us;
+        let applying = self
+            .kept()
+            .silences
+            .iter()
+            .filter(|s| s.applies(now_us))
+            .count();
+        if applying >= MAX_SILENCES {
+            return Err(SilenceRefused::TooMany);
+        }
+        let body = serde_json::to_value(&silence).expect("a silence serialises");
+        let id = self
+            .note(now_us, journal::SILENCED, &body)
+            .map_err(SilenceRefused::Ledger)?;
+        let made = Silence { id, ..silence };
+        let mut kept = self.kept();
+        kept.silences
+            .retain(|s| s.expires_us + journal::SHOWN_AFTER_EXPIRY_US > now_us);
+        kept.silences.push(made.clone());
+        Ok(made)
+    }
+
+    /// Lifts silence `id` for `by`: it stops applying now. Blocks on the ledger.
+    pub fn lift(&self, id: u64, by: &str, now_us: u64) -> Result<Silence, SilenceRefused> {
+        let applies = self
+            .kept()
+            .silences
+            .iter()
+            .any(|s| s.id == id && s.applies(now_us));
+        if !applies {
+            return Err(SilenceRefused::Unknown(id));
+        }
+        self.note(now_us, journal::LIFTED, &json!({ "id": id, "by": by }))
+            .map_err(SilenceRefused::Ledger)?;
+        let mut kept = self.kept();
+        let silence = kept
+            .silences
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or(SilenceRefused::Unknown(id))?;
+        silence.expires_us = silence.expires_us.min(now_us);
+        Ok(silence.clone())
     }
 
     /// The status now.
@@ -148,30 +283,50 @@ impl CanaryHandle {
             .clone()
     }
 
-    /// Asks for a run now and waits for it, at most `wait`: the status after it, or `None`
-    /// when the canary does not run or took longer.
+    /// Asks for a run that begins after this call and waits for it, at most `wait`: the
+    /// status after it, or `None` when the canary does not run, stopped, or took longer.
     pub async fn run_now(&self, wait: Duration) -> Option<CanaryStatus> {
         if !self.status().enabled {
             return None;
         }
-        let mut ran = self.ran.clone();
-        let before = *ran.borrow_and_update();
+        let mut served = self.served.clone();
+        let ticket = self.requested.fetch_add(1, Ordering::AcqRel) + 1;
         self.asked.notify_one();
-        let after = tokio::time::timeout(wait, ran.wait_for(|runs| *runs > before)).await;
+        let after = tokio::time::timeout(wait, served.wait_for(|done| *done >= ticket)).await;
+        let status = self.status();
         match after {
-            Ok(Ok(_)) => Some(self.status()),
+            Ok(Ok(_)) if status.enabled => Some(status),
             _ => None,
         }
     }
 
-    /// Changes the status (the worker's side) and tells those waiting for a run.
-    pub(super) fn update(&self, change: impl FnOnce(&mut CanaryStatus)) {
-        let runs = {
+    /// The tickets a run beginning now serves (the worker's side).
+    pub(super) fn begin_run(&self) -> u64 {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    /// Changes the status after a run that served the tickets up to `served` (the worker's
+    /// side), and tells those waiting for it.
+    pub(super) fn update(&self, served: u64, change: impl FnOnce(&mut CanaryStatus)) {
+        {
             let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
             change(&mut status);
-            status.runs
-        };
-        self.ran_sender.send_replace(runs);
+        }
+        self.served_sender.send_if_modified(|done| {
+            let advanced = served > *done;
+            *done = (*done).max(served);
+            advanced
+        });
+    }
+
+    /// The worker stopped: the canary no longer runs, and whoever waits for a run hears so.
+    pub(super) fn stopped(&self) {
+        {
+            let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+            status.enabled = false;
+            status.problem = Some("the appliance is stopping".to_owned());
+        }
+        self.served_sender.send_replace(u64::MAX);
     }
 
     /// Wakes when someone asks for a run (the worker's side).

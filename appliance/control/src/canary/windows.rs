@@ -1,6 +1,7 @@
-//! The canary's two windows: the latest runs (current) and, before them, the runs that make
-//! the baseline. A run that failed a comparator never joins the baseline, so a slow build
-//! stays judged against how the appliance was before it, not against itself.
+//! The canary's two windows: the latest runs (current) and the baseline, the runs before
+//! them that passed. A run joins the baseline only when it leaves the current window, and
+//! only if no window it was judged in failed: a slow build stays judged against how the
+//! appliance was before it, however long it lasts, never against itself.
 
 use std::collections::VecDeque;
 
@@ -13,7 +14,7 @@ pub struct RunSample {
     pub sent: u64,
     /// Requests that got no verdict (refused, timed out, connection lost).
     pub errors: u64,
-    /// Whether any comparator failed on this run (it then stays out of the baseline).
+    /// Whether a window it was in failed a comparator (it then never joins the baseline).
     pub failed: bool,
 }
 
@@ -22,7 +23,8 @@ pub struct RunSample {
 pub struct Windows {
     current_runs: usize,
     baseline_runs: usize,
-    runs: VecDeque<RunSample>,
+    current: VecDeque<RunSample>,
+    baseline: VecDeque<RunSample>,
 }
 
 /// One window, flattened.
@@ -44,41 +46,45 @@ impl Windows {
         Windows {
             current_runs: current_runs.max(1),
             baseline_runs: baseline_runs.max(1),
-            runs: VecDeque::new(),
+            current: VecDeque::new(),
+            baseline: VecDeque::new(),
         }
     }
 
-    /// Adds the newest run, dropping those older than both windows.
+    /// Adds the newest run to the current window; the oldest run leaving it joins the
+    /// baseline unless it failed, pushing the baseline's oldest out.
     pub fn push(&mut self, run: RunSample) {
-        self.runs.push_back(run);
-        while self.runs.len() > self.current_runs + self.baseline_runs {
-            self.runs.pop_front();
+        self.current.push_back(run);
+        while self.current.len() > self.current_runs {
+            let Some(leaving) = self.current.pop_front() else {
+                break;
+            };
+            if leaving.failed {
+                continue;
+            }
+            self.baseline.push_back(leaving);
+            while self.baseline.len() > self.baseline_runs {
+                self.baseline.pop_front();
+            }
         }
     }
 
-    /// Marks the newest run as failed (judged after it was pushed).
-    pub fn mark_newest_failed(&mut self) {
-        if let Some(run) = self.runs.back_mut() {
+    /// Marks every run of the current window as failed: the window was judged slower (or
+    /// more erring) than the baseline, so none of it may become the baseline.
+    pub fn mark_current_failed(&mut self) {
+        for run in &mut self.current {
             run.failed = true;
         }
     }
 
-    /// Forgets every run: the next runs build a fresh baseline (after a change an operator
-    /// accepts as the new normal).
-    pub fn clear(&mut self) {
-        self.runs.clear();
-    }
-
     /// The current window: the newest `current_runs` runs.
     pub fn current(&self) -> Window {
-        let skip = self.runs.len().saturating_sub(self.current_runs);
-        flatten(self.runs.iter().skip(skip))
+        flatten(self.current.iter())
     }
 
-    /// The baseline: the runs before the current window that failed nothing.
+    /// The baseline: up to `baseline_runs` runs before the current window that never failed.
     pub fn baseline(&self) -> Window {
-        let before = self.runs.len().saturating_sub(self.current_runs);
-        flatten(self.runs.iter().take(before).filter(|run| !run.failed))
+        flatten(self.baseline.iter())
     }
 }
 
@@ -97,12 +103,12 @@ fn flatten<'a>(runs: impl Iterator<Item = &'a RunSample>) -> Window {
 mod tests {
     use super::*;
 
-    fn run(ms: f64, failed: bool) -> RunSample {
+    fn run(ms: f64) -> RunSample {
         RunSample {
             latencies_ms: vec![ms; 2],
             sent: 2,
-            errors: u64::from(failed),
-            failed,
+            errors: 0,
+            failed: false,
         }
     }
 
@@ -110,7 +116,7 @@ mod tests {
     fn the_current_window_is_the_newest_runs_and_the_baseline_the_ones_before() {
         let mut windows = Windows::new(2, 3);
         for ms in 1..=7 {
-            windows.push(run(f64::from(ms), false));
+            windows.push(run(f64::from(ms)));
         }
         assert_eq!(windows.current().latencies_ms, vec![6.0, 6.0, 7.0, 7.0]);
         assert_eq!(
@@ -121,27 +127,32 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_run_counts_in_the_current_window_but_never_joins_the_baseline() {
-        let mut windows = Windows::new(1, 3);
-        windows.push(run(1.0, false));
-        windows.push(run(9.0, false));
-        windows.mark_newest_failed();
-        assert_eq!(windows.current().errors, 0, "marked after it was pushed");
-        assert_eq!(windows.current().latencies_ms, vec![9.0, 9.0]);
-        windows.push(run(2.0, false));
-        assert_eq!(windows.baseline().latencies_ms, vec![1.0, 1.0]);
-        assert_eq!(windows.baseline().sent, 2);
+    fn a_failed_window_never_joins_the_baseline_however_long_the_failure_lasts() {
+        let mut windows = Windows::new(2, 2);
+        for _ in 0..4 {
+            windows.push(run(1.0));
+        }
+        assert_eq!(windows.baseline().latencies_ms, vec![1.0; 4]);
+        // A slow stretch far longer than both windows: every window it is judged in fails.
+        for _ in 0..20 {
+            windows.push(run(9.0));
+            windows.mark_current_failed();
+        }
+        assert_eq!(windows.current().latencies_ms, vec![9.0; 4]);
+        assert_eq!(
+            windows.baseline().latencies_ms,
+            vec![1.0; 4],
+            "the baseline is still the appliance before the slowdown"
+        );
     }
 
     #[test]
-    fn before_enough_runs_the_baseline_is_empty_and_clear_starts_over() {
+    fn before_enough_runs_the_baseline_is_empty() {
         let mut windows = Windows::new(2, 2);
-        windows.push(run(1.0, false));
+        windows.push(run(1.0));
+        windows.push(run(1.0));
         assert_eq!(windows.baseline(), Window::default());
-        windows.push(run(1.0, false));
-        windows.push(run(1.0, false));
+        windows.push(run(1.0));
         assert_eq!(windows.baseline().runs, 1);
-        windows.clear();
-        assert_eq!(windows.current(), Window::default());
     }
 }

@@ -1,7 +1,7 @@
 //! The golden canary for people: its verdict, each comparator's judgement of the latest run,
 //! the windows judged, the recent runs as a strip, and what went wrong.
 
-use tf_admin_api::CanaryReply;
+use tf_admin_api::{CanaryReply, CanarySilence};
 
 use super::table::{Align, Table};
 
@@ -30,7 +30,7 @@ pub(crate) fn status(reply: &CanaryReply) -> Vec<String> {
         (other, _) => other.to_owned(),
     };
     lines.push(format!(
-        "run {} at {} ({}): {verdict}; {} of {} answered; non-critical failures in a row {} of {}",
+        "run {} at {} ({}): {verdict}; {} of {} answered; failing runs in a row {} (limit {})",
         latest.number,
         latest.finished,
         latest.trigger,
@@ -81,6 +81,12 @@ pub(crate) fn status(reply: &CanaryReply) -> Vec<String> {
     lines.push(format!(
         "recent runs (oldest first; . pass, ~ marginal, F fail): {strip}"
     ));
+    let applying = reply.silences.iter().filter(|s| s.applies).count();
+    if applying > 0 {
+        lines.push(format!(
+            "{applying} silence(s) apply (`appliance ctl canary silences`)"
+        ));
+    }
     if !latest.problems.is_empty() {
         lines.push("problems:".to_owned());
         lines.extend(latest.problems.iter().map(|p| format!("  {p}")));
@@ -88,5 +94,70 @@ pub(crate) fn status(reply: &CanaryReply) -> Vec<String> {
             lines.push(format!("  and {} more", latest.more_problems));
         }
     }
+    lines
+}
+
+/// A silence made or lifted.
+pub(crate) fn silence(silence: &CanarySilence) -> Vec<String> {
+    let state = if silence.applies {
+        format!("applies until {}", silence.expires)
+    } else {
+        format!("ended {}", silence.expires)
+    };
+    vec![format!(
+        "silence #{} on {}{}: {state}; by {}: {}",
+        silence.id,
+        silence.comparators.join(", "),
+        items(silence),
+        silence.creator,
+        silence.reason
+    )]
+}
+
+fn items(silence: &CanarySilence) -> String {
+    if silence.items.is_empty() {
+        String::new()
+    } else {
+        format!(" (items: {})", silence.items.join(", "))
+    }
+}
+
+/// `ctl canary silences`: every silence listed, then the timeline.
+pub(crate) fn silences(reply: &CanaryReply) -> Vec<String> {
+    let mut lines = Vec::new();
+    if reply.silences.is_empty() {
+        lines.push("no silence applies or ended within a day".to_owned());
+    } else {
+        let mut table = Table::new(&[
+            ("ID", Align::Right),
+            ("COMPARATORS", Align::Left),
+            ("STATE", Align::Left),
+            ("UNTIL", Align::Left),
+            ("BY", Align::Left),
+            ("REASON", Align::Left),
+        ]);
+        for silence in &reply.silences {
+            table.row(vec![
+                silence.id.to_string(),
+                format!("{}{}", silence.comparators.join(","), items(silence)),
+                if silence.applies { "applies" } else { "ended" }.to_owned(),
+                silence.expires.clone(),
+                silence.creator.clone(),
+                silence.reason.clone(),
+            ]);
+        }
+        lines.extend(table.lines());
+    }
+    lines.push(String::new());
+    lines.push("timeline (oldest first):".to_owned());
+    if reply.timeline.is_empty() {
+        lines.push("  nothing yet".to_owned());
+    }
+    lines.extend(
+        reply
+            .timeline
+            .iter()
+            .map(|event| format!("  {}  {}", event.at, event.summary)),
+    );
     lines
 }

@@ -4,6 +4,7 @@
 
 mod bundles;
 mod canary;
+pub(crate) use canary::silences as canary_silences;
 mod receipts;
 pub(crate) mod scenarios;
 pub(crate) mod table;
@@ -13,7 +14,7 @@ mod webhooks;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    CanaryReply, DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply,
+    CanaryReply, CanarySilence, DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply,
     ScenariosReply, StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded,
     WebhookChanged, WebhookReplayed, WebhooksReply,
 };
@@ -47,6 +48,9 @@ pub(crate) fn reply(
         Operation::Scenarios => shown::<ScenariosReply>(body, json, scenarios::results),
         Operation::Canary | Operation::RunCanary => {
             shown::<CanaryReply>(body, json, canary::status)
+        }
+        Operation::SilenceCanary | Operation::LiftSilence => {
+            shown::<CanarySilence>(body, json, canary::silence)
         }
         // `ctl` calls no other route.
         _ => Ok(vec![as_received(body)]),

@@ -1,0 +1,92 @@
+//! Faults for testing the golden canary, compiled in only with the `fault-injection` feature
+//! and inert unless asked for by environment variables read once:
+//!
+//! - `TF_FAULT_WRONG_VERDICT_EVERY=N`: every Nth verdict is turned around (valid to invalid,
+//!   invalid to valid; rejections are left alone but counted);
+//! - `TF_FAULT_VERIFY_DELAY_MS=D`: each batch's verification first stalls its shard D ms;
+//! - `TF_FAULT_SWITCH=FILE`: both apply only while FILE exists, so a test lets the canary
+//!   build its baseline first, then turns them on.
+//!
+//! Never deploy a build with the feature (`serve` warns when it is compiled in).
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tf_engine::{InvalidReason, Verdict};
+
+/// The faults asked for.
+#[derive(Debug)]
+struct Faults {
+    wrong_every: Option<u64>,
+    delay: Option<Duration>,
+    switch: Option<PathBuf>,
+    verdicts: AtomicU64,
+}
+
+fn faults() -> &'static Faults {
+    static FAULTS: OnceLock<Faults> = OnceLock::new();
+    FAULTS.get_or_init(|| {
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .filter(|n| *n > 0)
+        };
+        Faults {
+            wrong_every: number("TF_FAULT_WRONG_VERDICT_EVERY"),
+            delay: number("TF_FAULT_VERIFY_DELAY_MS").map(Duration::from_millis),
+            switch: std::env::var_os("TF_FAULT_SWITCH").map(PathBuf::from),
+            verdicts: AtomicU64::new(0),
+        }
+    })
+}
+
+/// The faults asked for, in words, for `serve`'s warning (`None`: none).
+pub fn active() -> Option<String> {
+    let faults = faults();
+    let mut said = Vec::new();
+    if let Some(every) = faults.wrong_every {
+        said.push(format!("every {every}th verdict turned around"));
+    }
+    if let Some(delay) = faults.delay {
+        said.push(format!("{} ms added to each batch", delay.as_millis()));
+    }
+    (!said.is_empty()).then(|| match &faults.switch {
+        Some(switch) => format!("{} while {} exists", said.join(", "), switch.display()),
+        None => said.join(", "),
+    })
+}
+
+fn started(faults: &Faults) -> bool {
+    faults.switch.as_ref().is_none_or(|switch| switch.exists())
+}
+
+/// Stalls before a batch is verified, when asked.
+pub(crate) fn before_batch() {
+    let faults = faults();
+    if let Some(delay) = faults.delay.filter(|_| started(faults)) {
+        std::thread::sleep(delay);
+    }
+}
+
+/// Turns every Nth verdict around, when asked.
+pub(crate) fn after_batch(verdicts: &mut [Verdict]) {
+    let faults = faults();
+    let Some(every) = faults.wrong_every.filter(|_| started(faults)) else {
+        return;
+    };
+    for verdict in verdicts {
+        let count = faults.verdicts.fetch_add(1, Ordering::Relaxed) + 1;
+        if !count.is_multiple_of(every) {
+            continue;
+        }
+        match verdict {
+            Verdict::Valid => *verdict = Verdict::Invalid(InvalidReason::SignatureMismatch),
+            Verdict::Invalid(_) => *verdict = Verdict::Valid,
+            // Rejections (and any later kind of verdict) are left alone.
+            _ => {}
+        }
+    }
+}
