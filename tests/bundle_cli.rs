@@ -87,7 +87,7 @@ fn build_verify_tamper_and_diff() {
         |file: &str, key: &str| text(&appliance(&["bundle", "verify", file, "--trust", key]));
     let (code, out, err) = verify(&at("one.tar.gz"), &author);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("3 tenants, 4 policies"), "{out}");
+    assert!(out.contains("4 tenants, 5 policies"), "{out}");
 
     // A stranger's key: refused, naming the key that signed.
     let (_, stranger_out, _) = text(&appliance(&["bundle", "keygen", "--out", &at("s.key")]));

@@ -33,8 +33,21 @@ use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 10] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 13] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
+    ("GET", "/api/v1/canary", 403, "every role may read"),
+    (
+        "POST",
+        "/api/v1/canary/run",
+        422,
+        "the canary runs here (one that cannot: tests/canary_golden.rs)",
+    ),
+    (
+        "POST",
+        "/api/v1/canary/silences/{id}/lift",
+        422,
+        "the canary runs here (one that cannot: tests/canary_golden.rs)",
+    ),
     ("GET", "/api/v1/scenarios", 403, "every role may read"),
     ("GET", "/api/v1/overview", 403, "every role may read"),
     (
@@ -74,7 +87,9 @@ fn config() -> String {
     with_admin_tokens(
         "[server]\nshards = 2\n\n[log]\ncheckpoint_interval_ms = 100\n\n\
          [compliance]\nschedule = \"0 0 1 1 *\"\n\n\
-         [[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n",
+         [canary]\ninterval_ms = 3600000\n\n\
+         [[tenants]]\nid = \"demo\"\n\n[[tenants]]\nid = \"acme\"\n\n\
+         [[tenants]]\nid = \"canary\"\nmax_registered_keys = 8\n",
         &TOKENS,
     )
 }
@@ -198,9 +213,13 @@ const HISTORY: (&str, &str) = ("GET", "/api/v1/overview/history");
 const RECEIPTS: (&str, &str) = ("GET", "/api/v1/receipts");
 const SCENARIOS: (&str, &str) = ("GET", "/api/v1/scenarios");
 const DRIFT: (&str, &str) = ("POST", "/api/v1/bundles/drift");
+const CANARY: (&str, &str) = ("GET", "/api/v1/canary");
+const RUN_CANARY: (&str, &str) = ("POST", "/api/v1/canary/run");
+const SILENCE: (&str, &str) = ("POST", "/api/v1/canary/silences");
+const LIFT: (&str, &str) = ("POST", "/api/v1/canary/silences/{id}/lift");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 23] = [
+const EVERY_ROUTE: [((&str, &str), &str); 27] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -227,6 +246,10 @@ const EVERY_ROUTE: [((&str, &str), &str); 23] = [
     (RECEIPTS, "/api/v1/receipts"),
     (SCENARIOS, "/api/v1/scenarios"),
     (DRIFT, "/api/v1/bundles/drift"),
+    (CANARY, "/api/v1/canary"),
+    (RUN_CANARY, "/api/v1/canary/run"),
+    (SILENCE, "/api/v1/canary/silences"),
+    (LIFT, "/api/v1/canary/silences/1/lift"),
 ];
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
@@ -619,6 +642,57 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
     let scenarios = caller.with_token(SCENARIOS, "/api/v1/scenarios", "viewer-token", b"", 200);
     assert_eq!(scenarios["packs"], json!([]), "{scenarios}");
 
+    // The golden canary: it runs only when asked here (its interval is an hour).
+    let ran = caller.with_token(RUN_CANARY, "/api/v1/canary/run", "sre-token", b"", 200);
+    assert_eq!(ran["latest"]["trigger"], "demand", "{ran}");
+    let silence = |reason: &str| {
+        json!({"comparators": ["latency"], "duration": "1h", "reason": reason})
+            .to_string()
+            .into_bytes()
+    };
+    let made = caller.with_token(
+        SILENCE,
+        "/api/v1/canary/silences",
+        "sre-token",
+        &silence("known"),
+        200,
+    );
+    let lift = format!("/api/v1/canary/silences/{}/lift", made["id"]);
+    caller.with_token(LIFT, &lift, "sre-token", b"", 200);
+    caller.with_token(LIFT, &lift, "sre-token", b"", 404);
+    caller.with_token(
+        SILENCE,
+        "/api/v1/canary/silences",
+        "sre-token",
+        &json!({"comparators": ["latency"], "duration": "forever", "reason": "x"})
+            .to_string()
+            .into_bytes(),
+        400,
+    );
+    // As many silences as may apply, then one more.
+    for n in 0..tf_control::canary::MAX_SILENCES {
+        caller.with_token(
+            SILENCE,
+            "/api/v1/canary/silences",
+            "sre-token",
+            &silence(&format!("number {n}")),
+            200,
+        );
+    }
+    caller.with_token(
+        SILENCE,
+        "/api/v1/canary/silences",
+        "sre-token",
+        &silence("one more"),
+        422,
+    );
+    let canary = caller.with_token(CANARY, "/api/v1/canary", "viewer-token", b"", 200);
+    assert_eq!(
+        canary["silences"].as_array().map(Vec::len),
+        Some(tf_control::canary::MAX_SILENCES + 1),
+        "the lifted one is still listed"
+    );
+
     // What is in force now, what changed, and what the shards last published.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let status = caller.with_token(STATUS, "/api/v1/status", "auditor-token", b"", 200);
@@ -865,6 +939,9 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         (DELIVERIES, "/api/v1/webhooks/1/deliveries", "author-token"),
         (REPLAY, "/api/v1/webhooks/1/replay", "viewer-token"),
         (DRIFT, "/api/v1/bundles/drift", "viewer-token"),
+        (RUN_CANARY, "/api/v1/canary/run", "viewer-token"),
+        (SILENCE, "/api/v1/canary/silences", "author-token"),
+        (LIFT, "/api/v1/canary/silences/1/lift", "auditor-token"),
     ] {
         caller.with_token(route, path, role_token, b"{}", 403);
     }

@@ -96,8 +96,10 @@ async fn sighup_changes_level_and_quota_live_and_names_what_needs_a_restart() {
 
     std::fs::write(
         &config_path,
+        // The canary stays as the test server started it (off), so only [scheduling] needs
+        // a restart.
         "[logging]\nformat = \"json\"\nlevel = \"debug\"\n[scheduling]\nbatch_max = 8\n\
-         [[tenants]]\nid = \"demo\"\nrate_per_sec = 1\nburst = 1\n",
+         [canary]\nenabled = false\n[[tenants]]\nid = \"demo\"\nrate_per_sec = 1\nburst = 1\n",
     )
     .expect("config rewritten");
     server.signal("HUP");

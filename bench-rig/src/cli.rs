@@ -405,18 +405,21 @@ impl LoadArgs {
     }
 }
 
-/// Tenants and weights from the appliance's configuration file.
+/// Tenants and weights from the appliance's configuration file; the golden canary's tenant
+/// is the appliance's own, never the rig's load.
 fn configured_tenants(path: &Path) -> Result<Vec<(String, f64)>, SpecError> {
     let config = tf_config::Config::load(path)
         .map_err(|e| spec_error("--appliance-config", e.to_string()))?;
     Ok(config
         .tenants
         .iter()
+        .filter(|t| !(config.canary.enabled && t.id == config.canary.tenant))
         .map(|t| (t.id.clone(), t.weight as f64))
         .collect())
 }
 
-/// The tenant names with a client certificate and key under `state_dir/tenants/`, sorted.
+/// The tenant names with a client certificate and key under `state_dir/tenants/`, sorted,
+/// but for the golden canary's.
 pub fn issued_tenants(state_dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(state_dir.join(state_dir::TENANTS))
         .into_iter()
@@ -424,6 +427,8 @@ pub fn issued_tenants(state_dir: &Path) -> Vec<String> {
         .flatten()
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|name| state_dir::missing_client_file(state_dir, name).is_none())
+        // The golden canary's certificate: the appliance's own traffic, not the rig's load.
+        .filter(|name| name != tf_config::CANARY_TENANT)
         .collect();
     names.sort();
     names

@@ -65,7 +65,11 @@ fn a_built_bundle_survives_its_archive_and_opens_with_the_trusted_key() {
     assert_eq!(again.author_key_id, key.key_id());
     assert!(again.signature_checked);
     assert_eq!(again.manifest.created, "2026-11-18T11:06:40Z");
-    assert_eq!(again.content.tenants.len(), 3);
+    assert_eq!(
+        again.content.tenants.len(),
+        4,
+        "demo, acme, globex and the canary's"
+    );
     let acme = &again.content.tenants[1];
     assert_eq!(
         (acme.id.as_str(), acme.weight, acme.caps.len()),
@@ -267,12 +271,16 @@ fn the_diff_names_what_changed_in_each_section() {
     let mut files = source();
     files.insert(
         "tenants.toml",
-        b"[[tenants]]\nid = \"demo\"\n[[tenants]]\nid = \"acme\"\nweight = 5\nrate_per_sec = 500\nburst = 250\n[[tenants]]\nid = \"initech\"\n".to_vec(),
+        b"[[tenants]]\nid = \"demo\"\n[[tenants]]\nid = \"acme\"\nweight = 5\nrate_per_sec = 500\nburst = 250\n[[tenants]]\nid = \"initech\"\n[[tenants]]\nid = \"canary\"\nrate_per_sec = 100\nburst = 50\nmax_registered_keys = 8\n".to_vec(),
     );
     let policies =
         String::from_utf8(files.get("policies.cedar").expect("policies").to_vec()).expect("utf-8");
     let cut = policies.find("@id(\"globex-never-p0\")").expect("policy");
-    files.insert("policies.cedar", policies.as_bytes()[..cut].to_vec());
+    let next = cut + policies[cut + 1..].find("@id(").expect("a policy after it") + 1;
+    files.insert(
+        "policies.cedar",
+        format!("{}{}", &policies[..cut], &policies[next..]).into_bytes(),
+    );
     files.remove("keys/multiplier.json");
     let new = built(files, 2, &mut key);
     let lines: Vec<String> = diff(&old, &new).iter().map(ToString::to_string).collect();

@@ -8,12 +8,16 @@ use crate::storage_metrics::gauge;
 /// Every score a comparator can have, as the API spells them.
 const SCORES: [&str; 5] = ["pass", "marginal", "fail", "no-data", "silenced"];
 
-/// Appends the canary metrics to a scrape.
+/// Appends the canary metrics to a scrape; none for a canary the configuration turned off.
 pub fn render(status: &CanaryStatus, out: &mut String) {
+    if !status.wanted {
+        return;
+    }
     gauge(
         out,
         "trust_fabric_canary_enabled",
-        "1 while the golden canary runs.",
+        "1 while the golden canary runs; 0 when it is asked for ([canary] enabled) and cannot \
+         run (`appliance ctl canary status` says why).",
         f64::from(u8::from(status.enabled)),
     );
     if !status.enabled {

@@ -43,8 +43,12 @@ pub fn prepare(
         if canary.enabled {
             tracing::warn!(tenant = %canary.tenant, "the golden canary does not run: {problem}");
         }
+        let status = CanaryStatus {
+            wanted: canary.enabled,
+            ..CanaryStatus::off(&canary.tenant, problem)
+        };
         Ok(CanarySetup {
-            handle: CanaryHandle::new(CanaryStatus::off(&canary.tenant, problem), None),
+            handle: CanaryHandle::new(status, None),
             plan: None,
         })
     };

@@ -73,6 +73,9 @@ pub struct WindowSummary {
 pub struct CanaryStatus {
     /// Whether it runs.
     pub enabled: bool,
+    /// Whether the configuration asks for it (`[canary] enabled`): a canary asked for that
+    /// does not run is worth an alert, one turned off is not.
+    pub wanted: bool,
     /// Why it does not (disabled, its tenant not listed, ...), when it does not.
     pub problem: Option<String>,
     /// The tenant it connects as.
@@ -106,6 +109,7 @@ impl CanaryStatus {
     pub fn off(tenant: &str, problem: String) -> Self {
         CanaryStatus {
             enabled: false,
+            wanted: true,
             problem: Some(problem),
             tenant: tenant.to_owned(),
             interval_ms: 0,
