@@ -7,12 +7,16 @@
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/webhooks.rs"]
+mod webhooks;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, get, http, run_appliance, with_admin_tokens};
+use server::{
+    ROLE_TOKENS as TOKENS, Server, free_port, get, http, run_appliance, with_admin_tokens,
+};
 use tf_bundles::BundleFiles;
 use tf_ledger::Ledger;
 
@@ -256,9 +260,53 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
         );
         assert!(err.contains("bls-single"), "the request is named: {err}");
     }
+    // So is one leaving the canary's tenant too few keys for the set's Groth16 items.
+    let mut files = BundleFiles::from_dir(&example).expect("example bundle");
+    let tenants =
+        String::from_utf8(files.get("tenants.toml").expect("tenants").to_vec()).expect("utf-8");
+    assert!(tenants.contains("max_registered_keys = 8"), "{tenants}");
+    files.insert(
+        "tenants.toml",
+        tenants
+            .replace("max_registered_keys = 8", "max_registered_keys = 1")
+            .into_bytes(),
+    );
+    let source = server.dir.path().join("one-key");
+    files.write_dir(&source).expect("source written");
+    let one_key = server
+        .build_bundle(&source, 1, "one key for the canary", None)
+        .display()
+        .to_string();
+    let (code, out, err) = ctl(&server, "author-token", &["validate", &one_key]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("register 1 keys"), "{err}");
     let (code, out, err) = ctl(&server, "viewer-token", &["status"]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("revision 1"), "nothing was promoted: {out}");
+
+    // An auditor's webhook endpoint for the canary's alarms.
+    let port = free_port();
+    let add = serde_json::json!({
+        "url": format!("http://127.0.0.1:{port}/hooks"),
+        "settings": { "events": ["canary.alarm"], "schemes": ["v1"], "local": true },
+        "reason": "canary alarms",
+    });
+    let (status, body) = http(
+        server.admin_address(),
+        "POST",
+        "/api/v1/webhooks",
+        &[
+            ("Authorization", "Bearer sre-token"),
+            ("Content-Type", "application/json"),
+        ],
+        add.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let added: Value = serde_json::from_str(&body).expect("JSON");
+    let secret = added["secret"].as_str().expect("a secret");
+    let endpoint = added["endpoint"]["id"].as_u64().expect("an id").to_string();
+    let received = server.dir.path().join("received");
+    let receiver = webhooks::Receiver::for_endpoint(port, &received, secret, &server.state, &[]);
 
     // At run time: a build gone wrong (every 7th verdict turned around) fails the canary at
     // once, with an alarm in the ledger for webhook endpoints.
@@ -288,6 +336,50 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
         metrics.contains("trust_fabric_canary_failing 1"),
         "{metrics}"
     );
+    // The endpoint gets it as `canary.alarm`, signed; sent again on request, with its id.
+    let alarm_messages = || {
+        std::fs::read_dir(received.join("events"))
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter(|f| f.file_name().to_string_lossy().starts_with("msg_canary_"))
+                    .map(|f| f.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    webhooks::wait_for(
+        "the canary.alarm message",
+        Duration::from_secs(60),
+        || !alarm_messages().is_empty(),
+        || receiver.log(),
+    );
+    let message: Value =
+        serde_json::from_str(&std::fs::read_to_string(&alarm_messages()[0]).expect("message body"))
+            .expect("JSON");
+    assert_eq!(message["type"], "canary.alarm", "{message}");
+    assert_eq!(message["data"]["failed"][0]["comparator"], "verdict");
+    let (code, out, err) = ctl(
+        &server,
+        "sre-token",
+        &[
+            "webhooks", "replay", &endpoint, "--from", "1", "--to", "1", "--reason", "drill",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let replayed: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        replayed["queued"], 1,
+        "the alarm is composed again: {replayed}"
+    );
+    webhooks::wait_for(
+        "the replayed alarm",
+        Duration::from_secs(60),
+        || receiver.log().contains("verdict=duplicate"),
+        || receiver.log(),
+    );
+    assert_eq!(alarm_messages().len(), 1, "recorded once, by its id");
+
     // Failing on, run after run: still one alarm for the episode.
     let failed_in = failed["runs"].as_u64().expect("runs");
     canary_until(&server, 60, |reply| {
@@ -331,11 +423,33 @@ fn a_canary_without_its_tenant_says_why_it_does_not_run() {
     let (code, _, err) = ctl(&server, "sre-token", &["canary", "run"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("does not run"), "{err}");
+    // Nor is there anything to silence.
+    let (code, _, err) = silence(&server, "sre-token", "latency", &[], "1h", "x");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing to silence"), "{err}");
     let (_, metrics) = get(server.admin_address(), "/metrics");
     assert!(
         metrics.contains("trust_fabric_canary_enabled 0"),
         "{metrics}"
     );
+}
+
+/// `appliance ctl canary silence` as `token`: `comparator` (for `items`) for `span`, saying
+/// `reason`.
+fn silence(
+    server: &Server,
+    token: &str,
+    comparator: &str,
+    items: &[&str],
+    span: &str,
+    reason: &str,
+) -> (i32, String, String) {
+    let mut args = vec!["canary", "silence", "--comparator", comparator];
+    for item in items {
+        args.extend(["--item", item]);
+    }
+    args.extend(["--for", span, "--reason", reason]);
+    ctl(server, token, &args)
 }
 
 /// The appliance's canary status once `done` holds, polled until `deadline_s`.
@@ -454,19 +568,13 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
         &[],
         &[("TF_FAULT_WRONG_VERDICT_EVERY", "20")],
     );
-    let (code, out, err) = ctl(
+    let (code, out, err) = silence(
         &server,
         "sre-token",
-        &[
-            "canary",
-            "silence",
-            "--comparator",
-            "verdict",
-            "--for",
-            "1h",
-            "--reason",
-            "verdicts known wrong on this build (OPS-1)",
-        ],
+        "verdict",
+        &[],
+        "1h",
+        "verdicts known wrong on this build (OPS-1)",
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("applies until"), "{out}");
@@ -477,55 +585,29 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("a silence number in {out}"));
     // Refused: a comparator that does not exist, a silence over a week, a viewer.
-    let (code, _, err) = ctl(
-        &server,
-        "sre-token",
-        &[
-            "canary",
-            "silence",
-            "--comparator",
-            "speed",
-            "--for",
-            "1h",
-            "--reason",
-            "x",
-        ],
-    );
+    let (code, _, err) = silence(&server, "sre-token", "speed", &[], "1h", "x");
     assert_eq!(code, 2, "a bad request: {err}");
     assert!(
         err.contains("verdict, receipt, latency, error-rate"),
         "{err}"
     );
-    let (code, _, err) = ctl(
-        &server,
-        "sre-token",
-        &[
-            "canary",
-            "silence",
-            "--comparator",
-            "latency",
-            "--for",
-            "8d",
-            "--reason",
-            "x",
-        ],
-    );
+    let (code, _, err) = silence(&server, "sre-token", "latency", &[], "8d", "x");
     assert_eq!(code, 2, "a bad request: {err}");
     assert!(err.contains("within a week"), "{err}");
-    let (code, _, _) = ctl(
+    let (code, _, err) = silence(
         &server,
-        "viewer-token",
-        &[
-            "canary",
-            "silence",
-            "--comparator",
-            "latency",
-            "--for",
-            "1h",
-            "--reason",
-            "x",
-        ],
+        "sre-token",
+        "verdict",
+        &["no-such-item"],
+        "1h",
+        "x",
     );
+    assert_eq!(code, 2, "a bad request: {err}");
+    assert!(
+        err.contains("no item \"no-such-item\"") && err.contains("bls-single"),
+        "{err}"
+    );
+    let (code, _, _) = silence(&server, "viewer-token", "latency", &[], "1h", "x");
     assert_eq!(code, 1);
 
     // A wrong verdict comes in the second run: silenced, the run is marginal, never a pass,
@@ -580,4 +662,101 @@ fn base64_decode(text: &str) -> Vec<u8> {
 fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The bundle timeline as `GET /api/v1/bundles` gives it.
+fn bundle_timeline(server: &Server) -> Vec<Value> {
+    let (status, body) = http(
+        server.admin_address(),
+        "GET",
+        "/api/v1/bundles",
+        &[("Authorization", "Bearer viewer-token")],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).expect("JSON");
+    reply["timeline"].as_array().expect("timeline").clone()
+}
+
+/// The timeline entry of revision `revision` once the canary has judged after it.
+fn judged_after(server: &Server, revision: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let entry = bundle_timeline(server)
+            .into_iter()
+            .find(|e| e["to_revision"] == revision)
+            .expect("the switch's entry");
+        if !entry["canary"].is_null() {
+            return entry;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no canary judgement after revision {revision}: {entry}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn after_a_promotion_the_canary_judges_the_runs_after_against_those_before_in_its_timeline_entry() {
+    fault_build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let switch = dir.path().join("wrong");
+    let server = Server::start_with_env(
+        &with_admin_tokens(FAST_CANARY, &TOKENS),
+        &[],
+        &[],
+        &[
+            ("TF_FAULT_WRONG_VERDICT_EVERY", "7"),
+            ("TF_FAULT_SWITCH", &switch.display().to_string()),
+        ],
+    );
+    canary_until(&server, 120, |reply| reply["overall"] == "pass");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+
+    // A healthy promotion: three runs after it against the three before, nothing wrong.
+    let first = server.build_bundle(&example, 1, "in force", None);
+    let (code, out, err) = ctl(
+        &server,
+        "author-token",
+        &["promote", &first.display().to_string()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let entry = judged_after(&server, 1);
+    let judged = &entry["canary"];
+    assert_ne!(judged["overall"], "fail", "{entry}");
+    let summary = judged["summary"].as_str().expect("summary");
+    assert!(
+        summary.starts_with("3 runs after against 3 before"),
+        "{summary}"
+    );
+    assert!(judged["judged"].is_string(), "{entry}");
+
+    // A promotion after which verdicts go wrong: its entry says the canary failed after it,
+    // naming what went wrong; `ctl timeline` shows it beside the reason.
+    let second = server.build_bundle(&example, 2, "goes wrong", None);
+    std::fs::write(&switch, b"on").expect("switch on");
+    let (code, out, err) = ctl(
+        &server,
+        "author-token",
+        &["promote", &second.display().to_string()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let entry = judged_after(&server, 2);
+    assert_eq!(entry["canary"]["overall"], "fail", "{entry}");
+    let summary = entry["canary"]["summary"].as_str().expect("summary");
+    assert!(summary.contains("verdict fail"), "{summary}");
+    let (code, out, err) = ctl(&server, "viewer-token", &["timeline"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("canary after it: fail"), "{out}");
+    // The canary's own timeline has both judgements.
+    let events = canary(&server)["timeline"].clone();
+    let after_switches = events
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "canary.after-switch")
+        .count();
+    assert_eq!(after_switches, 2, "{events}");
 }

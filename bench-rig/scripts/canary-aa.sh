@@ -41,33 +41,55 @@ admin="http://127.0.0.1:$admin_port"
 
 "$rig" "$profile" --rps "$rps" --duration "${minutes}m" --appliance-config "$out/appliance.toml" \
   --state-dir "$state" --appliance-pid "$serve_pid" --out "$out/rig" \
-  >"$out/rig.out" 2>"$out/rig.err" || true
+  >"$out/rig.out" 2>"$out/rig.err" &
+rig_pid=$!
+
+# Evaluations count from the first run judged on both windows (the warm-up's runs lack a
+# baseline and are never a pass or a failure): the counters then are the starting point.
+canary_status() { "$appliance" ctl --admin "$admin" --state-dir "$state" canary status --json; }
+judged() {
+  python3 -c 'import json, sys
+s = json.load(sys.stdin)
+latest = s.get("latest") or {}
+print("yes" if latest and "no-data" not in [c["score"] for c in latest["comparators"]] else "no")'
+}
+until [ "$(canary_status | judged)" = yes ]; do
+  kill -0 "$rig_pid" 2>/dev/null || { echo "the rig ended before the canary judged a run" >&2; exit 1; }
+  sleep 2
+done
+curl -fsS "$admin/metrics" >"$out/metrics-start.txt"
+wait "$rig_pid" || true
 
 curl -fsS "$admin/metrics" >"$out/metrics.txt"
-"$appliance" ctl --admin "$admin" --state-dir "$state" canary status --json >"$out/canary.json"
+canary_status >"$out/canary.json"
 "$appliance" ctl --admin "$admin" --state-dir "$state" canary silences >"$out/timeline.txt"
+ticks=$(getconf CLK_TCK)
 canary_cpu=$(for task in /proc/"$serve_pid"/task/*; do
-  if [ "$(cat "$task/comm")" = "canary" ]; then awk '{print ($14 + $15) / 100}' "$task/stat"; fi
+  if [ "$(cat "$task/comm")" = "canary" ]; then awk -v t="$ticks" '{print ($14 + $15) / t}' "$task/stat"; fi
 done)
-total_cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$serve_pid/stat")
+total_cpu=$(awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$serve_pid/stat")
 stop_serving
 
-python3 - "$out" "$minutes" "$rps" "$profile" "$canary_cpu" "$total_cpu" <<'PY'
-import json, re, sys
-out, minutes, rps, profile, canary_cpu, total_cpu = sys.argv[1:]
-metrics = open(f"{out}/metrics.txt").read()
-runs = {m.group(1): float(m.group(2)) for m in re.finditer(
-    r'^trust_fabric_canary_runs_total\{overall="(\w+)"\} (\S+)$', metrics, re.M)}
-total = sum(runs.values())
-timeline = open(f"{out}/timeline.txt").read()
-alarms = timeline.count("alarm: the canary fails")
+python3 - "$out" "$minutes" "$rps" "$profile" "$canary_cpu" "$total_cpu" "$state/ledger.sqlite" <<'PY'
+import json, re, sqlite3, sys
+out, minutes, rps, profile, canary_cpu, total_cpu, ledger = sys.argv[1:]
+def runs(path):
+    text = open(path).read()
+    return {m.group(1): float(m.group(2)) for m in re.finditer(
+        r'^trust_fabric_canary_runs_total\{overall="(\w+)"\} (\S+)$', text, re.M)}
+start, end = runs(f"{out}/metrics-start.txt"), runs(f"{out}/metrics.txt")
+counted = {k: end.get(k, 0) - start.get(k, 0) for k in ("pass", "marginal", "fail")}
+total = sum(counted.values())
+# Alarms are episodes, recorded in the ledger (the timeline shows only the latest 50).
+with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+    alarms = db.execute("SELECT count(*) FROM control_events WHERE kind = 'canary.alarm'").fetchone()[0]
 status = json.load(open(f"{out}/canary.json"))
 failing = [r for r in status["recent"] if r["overall"] == "fail"]
 lines = [
     f"# Golden canary A/A: {profile}, {rps} req/s, {minutes} min",
     "",
-    f"- evaluations: {total:.0f} (pass {runs.get('pass', 0):.0f}, marginal {runs.get('marginal', 0):.0f}, fail {runs.get('fail', 0):.0f})",
-    f"- alarms raised: {alarms}; alarm rate per evaluation: {100 * runs.get('fail', 0) / max(total, 1):.2f} % (goal under 0.8 %)",
+    f"- evaluations judged on both windows: {total:.0f} (pass {counted['pass']:.0f}, marginal {counted['marginal']:.0f}, fail {counted['fail']:.0f}); {sum(start.values()):.0f} runs before them (the warm-up)",
+    f"- alarms raised: {alarms}; per evaluation: {100 * alarms / max(total, 1):.2f} % (goal under 0.8 %); failing evaluations: {100 * counted['fail'] / max(total, 1):.2f} %",
     f"- the canary's thread: {float(canary_cpu or 0):.2f} CPU-s of the appliance's {float(total_cpu):.1f} ({100 * float(canary_cpu or 0) / max(float(total_cpu), 1e-9):.3f} %)",
     f"- baseline median {status['baseline']['median_ms']} ms over {status['baseline']['samples']} samples; current median {status['current']['median_ms']} ms",
     "",

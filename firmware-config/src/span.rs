@@ -7,15 +7,16 @@ const SECOND_US: u64 = 1_000_000;
 /// microseconds; `None` for anything else (no unit, a fraction, a sign, an overflow).
 pub fn parse_span_us(text: &str) -> Option<u64> {
     let text = text.trim();
-    let unit_at = text.len().checked_sub(1)?;
-    let (number, unit) = text.split_at(unit_at);
-    let unit_us = match unit {
-        "s" => SECOND_US,
-        "m" => 60 * SECOND_US,
-        "h" => 3_600 * SECOND_US,
-        "d" => 86_400 * SECOND_US,
+    // The unit is one ASCII letter; anything else (a multi-byte last character too) is refused
+    // before the text is split, so no input can split inside a character.
+    let unit_us = match text.as_bytes().last()? {
+        b's' => SECOND_US,
+        b'm' => 60 * SECOND_US,
+        b'h' => 3_600 * SECOND_US,
+        b'd' => 86_400 * SECOND_US,
         _ => return None,
     };
+    let number = &text[..text.len() - 1];
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -57,6 +58,10 @@ mod tests {
             "30 d",
             "30w",
             "99999999999999999d",
+            "2é",
+            "é",
+            "1日",
+            "１d",
         ] {
             assert_eq!(parse_span_us(bad), None, "{bad:?}");
         }

@@ -22,6 +22,19 @@ pub enum Score {
     Silenced,
 }
 
+impl Score {
+    /// Its name, as the API, metrics and timeline spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Score::Pass => "pass",
+            Score::Marginal => "marginal",
+            Score::Fail => "fail",
+            Score::NoData => "no-data",
+            Score::Silenced => "silenced",
+        }
+    }
+}
+
 /// One comparator's judgement of a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Judgement {
@@ -78,7 +91,7 @@ fn critical(
         (_, _, 0) => (Score::Pass, format!("{checked} {good}")),
         (_, _, count) => (
             Score::Fail,
-            format!("{count} of {checked} {bad}: {}", wrong.join("; ")),
+            format!("{count} of {sent} {bad}: {}", wrong.join("; ")),
         ),
     };
     Judgement {
@@ -260,12 +273,25 @@ pub enum Overall {
     Fail,
 }
 
-/// Runs' verdicts in order, with the count of consecutive failures.
+impl Overall {
+    /// Its name, as the API, metrics and timeline spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Overall::Pass => "pass",
+            Overall::Marginal => "marginal",
+            Overall::Fail => "fail",
+        }
+    }
+}
+
+/// Runs' verdicts in order, with each comparator's count of consecutive failures: a streak
+/// belongs to one comparator, so a pass elsewhere, or another comparator's silence, neither
+/// ends nor hides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdicts {
     /// Non-critical failures in a row before the canary fails.
     pub consecutive_failures: u32,
-    failing_runs: u32,
+    streaks: Vec<(&'static str, u32)>,
 }
 
 impl Verdicts {
@@ -273,44 +299,56 @@ impl Verdicts {
     pub fn new(consecutive_failures: u32) -> Self {
         Verdicts {
             consecutive_failures: consecutive_failures.max(1),
-            failing_runs: 0,
+            streaks: Vec::new(),
         }
     }
 
-    /// Failing runs in a row so far.
+    /// The longest streak of failing runs of any comparator so far.
     pub fn failing_runs(&self) -> u32 {
-        self.failing_runs
+        self.streaks
+            .iter()
+            .map(|(_, runs)| *runs)
+            .max()
+            .unwrap_or(0)
     }
 
-    /// The verdict on a run's judgements.
+    /// The verdict on a run's judgements. A comparator's failure extends its streak and a pass
+    /// or marginal result ends it; no data and a silenced result leave it as it was.
     pub fn judge(&mut self, run: &[Judgement]) -> Overall {
-        if run.iter().any(|j| j.critical && j.score == Score::Fail) {
-            self.failing_runs += 1;
-            return Overall::Fail;
+        let mut over_limit = false;
+        for judgement in run {
+            let streak = self.streak(judgement.comparator);
+            match judgement.score {
+                Score::Fail => {
+                    *streak += 1;
+                    over_limit |= *streak >= self.consecutive_failures || judgement.critical;
+                }
+                Score::Pass | Score::Marginal => *streak = 0,
+                Score::NoData | Score::Silenced => {}
+            }
         }
-        if run.iter().any(|j| j.score == Score::Fail) {
-            self.failing_runs += 1;
-            return if self.failing_runs >= self.consecutive_failures {
-                Overall::Fail
-            } else {
-                Overall::Marginal
-            };
-        }
-        // A run without data, or with a silenced result, says nothing of a streak of
-        // failures: it neither ends nor extends it.
-        if run.is_empty()
-            || run
-                .iter()
-                .any(|j| matches!(j.score, Score::NoData | Score::Silenced))
-        {
-            return Overall::Marginal;
-        }
-        self.failing_runs = 0;
-        if run.iter().any(|j| j.score != Score::Pass) {
-            Overall::Marginal
-        } else {
+        if over_limit {
+            Overall::Fail
+        } else if !run.is_empty() && run.iter().all(|j| j.score == Score::Pass) {
             Overall::Pass
+        } else {
+            Overall::Marginal
         }
+    }
+
+    fn streak(&mut self, comparator: &'static str) -> &mut u32 {
+        let at = match self
+            .streaks
+            .iter()
+            .position(|(name, _)| *name == comparator)
+        {
+            Some(at) => at,
+            None => {
+                self.streaks.push((comparator, 0));
+                self.streaks.len() - 1
+            }
+        };
+        &mut self.streaks[at].1
     }
 }
 

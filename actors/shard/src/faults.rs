@@ -2,7 +2,8 @@
 //! and inert unless asked for by environment variables read once:
 //!
 //! - `TF_FAULT_WRONG_VERDICT_EVERY=N`: every Nth verdict is turned around (valid to invalid,
-//!   invalid to valid; rejections are left alone but counted);
+//!   invalid to valid; a rejection due is left alone and passes the turn to the next verdict
+//!   that can be turned, so every N verdicts hold one wrong one whatever the traffic's mix);
 //! - `TF_FAULT_VERIFY_DELAY_MS=D`: each batch's verification first stalls its shard D ms;
 //! - `TF_FAULT_SWITCH=FILE`: both apply only while FILE exists, so a test lets the canary
 //!   build its baseline first, then turns them on.
@@ -11,7 +12,7 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tf_engine::{InvalidReason, Verdict};
@@ -23,6 +24,8 @@ struct Faults {
     delay: Option<Duration>,
     switch: Option<PathBuf>,
     verdicts: AtomicU64,
+    /// A turn fell on a rejection: the next valid or invalid verdict is turned instead.
+    owed: AtomicBool,
 }
 
 fn faults() -> &'static Faults {
@@ -39,6 +42,7 @@ fn faults() -> &'static Faults {
             delay: number("TF_FAULT_VERIFY_DELAY_MS").map(Duration::from_millis),
             switch: std::env::var_os("TF_FAULT_SWITCH").map(PathBuf::from),
             verdicts: AtomicU64::new(0),
+            owed: AtomicBool::new(false),
         }
     })
 }
@@ -79,14 +83,15 @@ pub(crate) fn after_batch(verdicts: &mut [Verdict]) {
     };
     for verdict in verdicts {
         let count = faults.verdicts.fetch_add(1, Ordering::Relaxed) + 1;
-        if !count.is_multiple_of(every) {
+        let due = count.is_multiple_of(every) | faults.owed.swap(false, Ordering::Relaxed);
+        if !due {
             continue;
         }
         match verdict {
             Verdict::Valid => *verdict = Verdict::Invalid(InvalidReason::SignatureMismatch),
             Verdict::Invalid(_) => *verdict = Verdict::Valid,
-            // Rejections (and any later kind of verdict) are left alone.
-            _ => {}
+            // Rejections (and any later kind of verdict) are left alone: the next one is owed.
+            _ => faults.owed.store(true, Ordering::Relaxed),
         }
     }
 }

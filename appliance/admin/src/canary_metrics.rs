@@ -2,7 +2,6 @@
 
 use tf_control::canary::CanaryStatus;
 
-use crate::api::{overall_name, score_name};
 use crate::storage_metrics::gauge;
 
 /// Every score a comparator can have, as the API spells them.
@@ -58,7 +57,7 @@ pub fn render(status: &CanaryStatus, out: &mut String) {
             "1 for each comparator's score in the latest canary run (no-data is never a pass).",
         );
         for judgement in &latest.judgements {
-            let score = score_name(judgement.score);
+            let score = judgement.score.name();
             for each in SCORES {
                 page.sample(
                     scores,
@@ -69,7 +68,7 @@ pub fn render(status: &CanaryStatus, out: &mut String) {
         }
         let verdict = "trust_fabric_canary_verdict";
         page.family(verdict, "gauge", "1 for the latest canary run's verdict.");
-        let overall = overall_name(latest.overall);
+        let overall = latest.overall.name();
         for each in ["pass", "marginal", "fail"] {
             page.sample(
                 verdict,

@@ -42,6 +42,29 @@ pub struct TimelineEntry {
     /// when it was not judged on this appliance and nobody overrode it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<TimelineDrift>,
+    /// What the golden canary saw in its runs after the switch against its runs before.
+    /// Absent until it has judged (a window of runs after the switch), and when it does not
+    /// run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<TimelineCanary>,
+}
+
+/// The golden canary's runs after a switch judged against its runs before.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineCanary {
+    /// `pass`, `marginal` (something lacked data or was marginal) or `fail`.
+    pub overall: String,
+    /// What it saw, in words.
+    pub summary: String,
+    /// When it judged, RFC 3339 UTC to the second.
+    pub judged: String,
+}
+
+impl TimelineCanary {
+    /// In words, as `appliance ctl timeline` and the console show it.
+    pub fn text(&self) -> String {
+        format!("canary after it: {}, {}", self.overall, self.summary)
+    }
 }
 
 /// The path of `GET /api/v1/bundles/{revision}/diff`.
@@ -189,6 +212,7 @@ mod tests {
                             bundle_hash: BundleHash((*hash).into()),
                             links: links.iter().map(|l| (*l).into()).collect(),
                             drift: None,
+                            canary: None,
                         }
                     },
                 )

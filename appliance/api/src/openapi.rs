@@ -470,6 +470,7 @@ mod tests {
             "ScenarioPack",
             "DriftReply",
             "TimelineDrift",
+            "TimelineCanary",
             "CanaryReply",
             "CanaryRun",
         ] {

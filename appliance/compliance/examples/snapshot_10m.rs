@@ -141,6 +141,7 @@ fn fill(
             links: Vec::new(),
             bundle_hash: format!("{:064x}", 1),
             drift: None,
+            canary: None,
         },
         b"archive",
     )?;

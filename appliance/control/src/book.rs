@@ -50,6 +50,9 @@ pub struct Book {
     pub(crate) bundle_key_room: usize,
     /// What a bundle must let through for the golden canary; `None` when it does not run.
     pub(crate) canary_gate: Option<crate::canary::CanaryGate>,
+    /// The golden canary told of each switch, to judge the runs after it; `None` when it
+    /// does not run.
+    pub(crate) canary: Option<crate::canary::CanaryHandle>,
 }
 
 impl std::fmt::Debug for Book {
@@ -62,9 +65,14 @@ impl std::fmt::Debug for Book {
 
 impl Book {
     /// Refuses from now on to promote a bundle that would stop the golden canary's known
-    /// traffic (validation says so too).
-    pub fn guard_canary(&mut self, gate: crate::canary::CanaryGate) {
+    /// traffic (validation says so too), and tells the canary (`handle`) of each switch.
+    pub fn guard_canary(
+        &mut self,
+        gate: crate::canary::CanaryGate,
+        handle: crate::canary::CanaryHandle,
+    ) {
         self.canary_gate = Some(gate);
+        self.canary = Some(handle);
     }
 
     /// Loads the bundle in force (if one was promoted) and its predecessor, re-verifying both.
@@ -82,6 +90,7 @@ impl Book {
             switch_wait: plan.switch_wait,
             bundle_key_room: plan.bundle_key_room,
             canary_gate: None,
+            canary: None,
         };
         let timeline = book.ledger.timeline()?;
         if let Some(last) = timeline.last() {

@@ -205,6 +205,8 @@ impl Book {
             links,
             bundle_hash: bundle.hash.clone(),
             drift,
+            // Judged by the golden canary once it has run after the switch.
+            canary: None,
         };
         let timeline_seq = match self.ledger.record_switch(&event, &archive) {
             Ok(seq) => seq,
@@ -220,6 +222,15 @@ impl Book {
         self.shards.publish(active.clone());
         self.active = active;
         self.previous = previous;
+        if let Some(canary) = &self.canary {
+            canary.note_switch(crate::canary::Switch {
+                timeline_seq,
+                action: action.to_owned(),
+                from_revision,
+                to_revision: event.to_revision,
+                at_us: now_us,
+            });
+        }
         Ok(Switched {
             action,
             from_revision,

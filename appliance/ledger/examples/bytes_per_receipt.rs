@@ -248,6 +248,7 @@ fn promotion(revision: u64, hash: &str, seq: u64) -> TimelineEvent {
         links: vec![],
         bundle_hash: hash.to_owned(),
         drift: None,
+        canary: None,
     }
 }
 

@@ -5,9 +5,9 @@
 //! serialises them with the ledger thread's commits (each side waits on the other's lock for
 //! up to [`crate::BUSY_WAIT`] instead of failing).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::TimelineEvent;
+use crate::{CANARY_AFTER_SWITCH, CanaryAfterSwitch, TimelineEvent};
 
 /// Records an event and, if its revision is not stored yet, the bundle it puts in force, in one
 /// transaction (durable: the connection syncs FULL). Returns the event's sequence number.
@@ -23,7 +23,7 @@ pub(crate) fn record(
         .drift
         .as_ref()
         .map(|note| serde_json::to_string(note).expect("a drift note serialises"));
-    let transaction = connection.transaction()?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // OR IGNORE: a rollback puts a stored revision back in force; the bundle is kept as it was
     // first promoted (a trigger refuses to rewrite it).
     transaction.execute(
@@ -81,9 +81,30 @@ pub(crate) fn timeline(connection: &Connection) -> rusqlite::Result<Vec<Timeline
             bundle_hash: row.get(8)?,
             // A note is for people too: an unreadable one is shown as none.
             drift: drift.and_then(|text| serde_json::from_str(&text).ok()),
+            canary: None,
         })
     })?;
-    rows.collect()
+    let mut events: Vec<TimelineEvent> = rows.collect::<rusqlite::Result<_>>()?;
+    for judged in canary_after_switches(connection)? {
+        if let Some(event) = events.iter_mut().find(|e| e.seq == judged.timeline_seq) {
+            event.canary = Some(judged);
+        }
+    }
+    Ok(events)
+}
+
+/// The golden canary's judgements after switches, oldest first (unreadable ones skipped: they
+/// are notes for people).
+fn canary_after_switches(connection: &Connection) -> rusqlite::Result<Vec<CanaryAfterSwitch>> {
+    let mut query = connection
+        .prepare_cached("SELECT body FROM control_events WHERE kind = ?1 ORDER BY seq")?;
+    let bodies = query
+        .query_map([CANARY_AFTER_SWITCH], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(bodies
+        .iter()
+        .filter_map(|body| serde_json::from_str(body).ok())
+        .collect())
 }
 
 /// The revision in force: the last event's.

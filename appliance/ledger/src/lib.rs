@@ -389,6 +389,27 @@ pub struct TimelineEvent {
     /// What the drift guard said of the bundle, and who overrode it; `None` when it was not
     /// run on this appliance and nobody overrode it (and for rollbacks).
     pub drift: Option<DriftNote>,
+    /// What the golden canary saw after the switch against before it; `None` until it has
+    /// judged (and when it does not run). Recorded apart, as a control event, since it comes
+    /// a window of runs after the entry; read back into it.
+    pub canary: Option<CanaryAfterSwitch>,
+}
+
+/// The control event kind of a golden canary's judgement after a switch.
+pub const CANARY_AFTER_SWITCH: &str = "canary.after-switch";
+
+/// The golden canary's runs after a switch judged against its runs before (the body of a
+/// [`CANARY_AFTER_SWITCH`] control event holds these fields, and more details).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CanaryAfterSwitch {
+    /// The timeline entry of the switch.
+    pub timeline_seq: u64,
+    /// `pass`, `marginal` or `fail`.
+    pub overall: String,
+    /// What it saw, in words.
+    pub summary: String,
+    /// When it judged, Unix microseconds.
+    pub judged_us: u64,
 }
 
 /// The drift guard's part of a promotion: the judgement made on this appliance, if one was,

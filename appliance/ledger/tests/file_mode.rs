@@ -38,6 +38,7 @@ fn a_new_ledger_and_its_wal_and_shm_are_created_0600() {
                 links: vec![],
                 bundle_hash: "00".repeat(32),
                 drift: None,
+                canary: None,
             },
             b"archive",
         )

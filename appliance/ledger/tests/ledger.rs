@@ -372,6 +372,7 @@ fn switch(action: &str, from_revision: u64, to_revision: u64, at_us: u64) -> Tim
         links: vec![format!("https://tickets.example/{to_revision}")],
         bundle_hash: format!("{to_revision:064x}"),
         drift: None,
+        canary: None,
     }
 }
 
@@ -427,6 +428,25 @@ fn bundle_switches_round_trip_through_the_trait_and_another_connection_sees_them
     assert_eq!(control.archive(3).expect("read"), None);
     assert_eq!(control.archive(u64::MAX).expect("read"), None);
     assert_eq!(appender.next_seq(), 4);
+
+    // The golden canary's judgement after the second switch, recorded later as a control
+    // event (with details the entry leaves out), is read back into that entry alone.
+    let judged = tf_ledger::CanaryAfterSwitch {
+        timeline_seq: 2,
+        overall: "pass".into(),
+        summary: "6 runs after against 6 before: as before".into(),
+        judged_us: 90,
+    };
+    let mut body = serde_json::to_value(&judged).expect("JSON");
+    body["comparators"] = serde_json::json!([{"comparator": "latency", "score": "pass"}]);
+    control
+        .record_control_event(90, tf_ledger::CANARY_AFTER_SWITCH, &body.to_string())
+        .expect("recorded");
+    control
+        .record_control_event(91, tf_ledger::CANARY_AFTER_SWITCH, "not JSON")
+        .expect("recorded");
+    expected[1].canary = Some(judged);
+    assert_eq!(control.timeline().expect("read"), expected);
 
     // A ledger moves to the thread that owns it.
     let moved = std::thread::spawn(move || control.timeline().map(|t| t.len()))

@@ -15,6 +15,7 @@ fn switch(from_revision: u64, to_revision: u64) -> TimelineEvent {
         links: vec![],
         bundle_hash: format!("{to_revision:064x}"),
         drift: None,
+        canary: None,
     }
 }
 

@@ -55,7 +55,7 @@ pub fn prepare(
     if !canary.enabled {
         return off("turned off ([canary] enabled = false)".to_owned());
     }
-    match config.tenants.iter().find(|t| t.id == canary.tenant) {
+    let tenant = match config.tenants.iter().find(|t| t.id == canary.tenant) {
         None => {
             return off(format!(
                 "its tenant {:?} is not listed in [[tenants]] (or the policy bundle in force); \
@@ -70,8 +70,8 @@ pub fn prepare(
                 canary.tenant
             ));
         }
-        Some(_) => {}
-    }
+        Some(tenant) => tenant,
+    };
     let (identity, server_name) = match identity(config, state) {
         Ok(found) => found,
         Err(problem) => return off(problem),
@@ -84,6 +84,15 @@ pub fn prepare(
         Err(error) if canary.golden.is_none() => return off(format!("{error:#}")),
         Err(error) => return Err(error),
     };
+    if tenant.max_registered_keys < set.keys.len() {
+        return off(format!(
+            "its tenant {:?} may register {} keys and the golden set registers {}: raise its \
+             max_registered_keys",
+            canary.tenant,
+            tenant.max_registered_keys,
+            set.keys.len()
+        ));
+    }
     // Fewer samples than the comparators need would judge latency and errors never.
     let least = tf_canary::judge::LatencyRule::default()
         .min_samples

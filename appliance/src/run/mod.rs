@@ -330,7 +330,10 @@ fn serve(
     let canary = canary::prepare(&config, &state, &signer, bound, &ledger_path)?;
     let mut book = book;
     if let Some(plan) = &canary.plan {
-        book.guard_canary(tf_control::canary::CanaryGate::of(&plan.tenant, &plan.set));
+        book.guard_canary(
+            tf_control::canary::CanaryGate::of(&plan.tenant, &plan.set),
+            plan.handle.clone(),
+        );
     }
     let admin = if config.admin.enabled {
         Some(control_thread::AdminPlan::new(

@@ -157,7 +157,62 @@ fn the_verdict_fails_at_once_on_a_critical_failure_and_after_the_limit_otherwise
         Overall::Marginal
     );
     assert_eq!(verdicts.judge(&[nothing]), Overall::Marginal);
-    assert_eq!(verdicts.judge(&[failing]), Overall::Fail);
+    assert_eq!(
+        verdicts.judge(std::slice::from_ref(&failing)),
+        Overall::Fail
+    );
+}
+
+#[test]
+fn a_streak_is_one_comparators_and_only_its_own_pass_ends_it() {
+    let judged = |comparator, score| Judgement {
+        comparator,
+        score,
+        critical: comparator == "verdict",
+        detail: String::new(),
+    };
+    let mut verdicts = Verdicts::new(2);
+    // Slow, then slow again while the verdicts are silenced: the second slow run counts.
+    assert_eq!(
+        verdicts.judge(&[
+            judged("verdict", Score::Pass),
+            judged("latency", Score::Fail)
+        ]),
+        Overall::Marginal
+    );
+    assert_eq!(
+        verdicts.judge(&[
+            judged("verdict", Score::Silenced),
+            judged("latency", Score::Fail)
+        ]),
+        Overall::Fail
+    );
+    assert_eq!(verdicts.failing_runs(), 2);
+    // Latency passes while verdicts are still silenced: its streak is over.
+    assert_eq!(
+        verdicts.judge(&[
+            judged("verdict", Score::Silenced),
+            judged("latency", Score::Pass)
+        ]),
+        Overall::Marginal
+    );
+    assert_eq!(verdicts.failing_runs(), 0);
+    // Errors failing once and latency failing once are two streaks of one, not one of two.
+    assert_eq!(
+        verdicts.judge(&[
+            judged("latency", Score::Fail),
+            judged("error-rate", Score::Pass)
+        ]),
+        Overall::Marginal
+    );
+    assert_eq!(
+        verdicts.judge(&[
+            judged("latency", Score::Pass),
+            judged("error-rate", Score::Fail)
+        ]),
+        Overall::Marginal
+    );
+    assert_eq!(verdicts.failing_runs(), 1);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tf_admin_api::{
     CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,
     CanaryWindow, ErrorBody, ErrorCode, NewSilence, SilencePath,
 };
-use tf_canary::judge::{Judgement, Overall, Score};
+use tf_canary::judge::Judgement;
 use tf_canary::silence::Silence;
 use tf_control::canary::{
     CanaryHandle, CanaryStatus, RunRecord, SilenceRefused, Trigger, WindowSummary,
@@ -29,7 +29,7 @@ pub fn canary_value(state: &ApiState) -> CanaryReply {
         Some(handle) => {
             let mut reply = canary_reply(&handle.status());
             reply.silences = handle
-                .silences()
+                .silences(now_us)
                 .iter()
                 .map(|s| silence_entry(s, now_us))
                 .collect();
@@ -132,7 +132,8 @@ async fn blocking(
         Ok(Ok(silence)) => Ok(silence),
         Ok(Err(refused)) => Err(ErrorBody::new(
             match refused {
-                SilenceRefused::TooMany => ErrorCode::Refused,
+                SilenceRefused::NotRunning(_) | SilenceRefused::TooMany => ErrorCode::Refused,
+                SilenceRefused::UnknownItem(..) => ErrorCode::BadRequest,
                 SilenceRefused::Unknown(_) => ErrorCode::NotFound,
                 SilenceRefused::Ledger(_) => ErrorCode::Internal,
             },
@@ -234,11 +235,9 @@ pub fn canary_reply(status: &CanaryStatus) -> CanaryReply {
         problem: status.problem.clone(),
         tenant: status.tenant.clone(),
         interval_ms: status.interval_ms,
-        items: status.items as u64,
+        items: status.item_labels.len() as u64,
         runs: status.runs,
-        overall: status
-            .latest()
-            .map(|run| overall_name(run.overall).to_owned()),
+        overall: status.latest().map(|run| run.overall.name().to_owned()),
         failing_runs: status.failing_runs,
         consecutive_failures: status.consecutive_failures,
         alarm_since: status.alarm_since_us.map(utc),
@@ -249,11 +248,11 @@ pub fn canary_reply(status: &CanaryStatus) -> CanaryReply {
             .map(|run| CanaryRunBrief {
                 number: run.number,
                 finished: utc(run.finished_us),
-                overall: overall_name(run.overall).to_owned(),
+                overall: run.overall.name().to_owned(),
                 scores: run
                     .judgements
                     .iter()
-                    .map(|j| score_name(j.score).to_owned())
+                    .map(|j| j.score.name().to_owned())
                     .collect(),
             })
             .collect(),
@@ -273,7 +272,7 @@ fn run(record: &RunRecord) -> CanaryRun {
             Trigger::Demand => "demand",
         }
         .to_owned(),
-        overall: overall_name(record.overall).to_owned(),
+        overall: record.overall.name().to_owned(),
         comparators: record.judgements.iter().map(comparator).collect(),
         sent: record.sent as u64,
         answered: record.answered as u64,
@@ -286,7 +285,7 @@ fn run(record: &RunRecord) -> CanaryRun {
 fn comparator(judgement: &Judgement) -> CanaryComparator {
     CanaryComparator {
         comparator: judgement.comparator.to_owned(),
-        score: score_name(judgement.score).to_owned(),
+        score: judgement.score.name().to_owned(),
         critical: judgement.critical,
         detail: judgement.detail.clone(),
     }
@@ -299,25 +298,5 @@ fn window(summary: &WindowSummary) -> CanaryWindow {
         requests: summary.requests,
         errors: summary.errors,
         median_ms: summary.median_ms,
-    }
-}
-
-/// A verdict as the API spells it.
-pub fn overall_name(overall: Overall) -> &'static str {
-    match overall {
-        Overall::Pass => "pass",
-        Overall::Marginal => "marginal",
-        Overall::Fail => "fail",
-    }
-}
-
-/// A score as the API spells it.
-pub fn score_name(score: Score) -> &'static str {
-    match score {
-        Score::Pass => "pass",
-        Score::Marginal => "marginal",
-        Score::Fail => "fail",
-        Score::NoData => "no-data",
-        Score::Silenced => "silenced",
     }
 }

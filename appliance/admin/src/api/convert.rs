@@ -104,6 +104,14 @@ pub fn timeline_entry(event: &TimelineEvent) -> Result<TimelineEntry, ErrorBody>
         bundle_hash: BundleHash(event.bundle_hash.clone()),
         links: event.links.clone(),
         drift: event.drift.as_ref().map(timeline_drift),
+        canary: event
+            .canary
+            .as_ref()
+            .map(|judged| tf_admin_api::TimelineCanary {
+                overall: judged.overall.clone(),
+                summary: judged.summary.clone(),
+                judged: tf_budgets::format_utc(judged.judged_us / 1_000_000),
+            }),
     })
 }
 

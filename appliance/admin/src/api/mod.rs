@@ -43,10 +43,7 @@ use crate::throttle::{Source, Throttle, retry_after_seconds};
 use history::Sampler;
 
 pub use bundles::{diff_value, rollback_value, timeline_value};
-pub use canary::{
-    canary_reply, canary_value, lift_value, overall_name, run_canary_value, score_name,
-    silence_value,
-};
+pub use canary::{canary_reply, canary_value, lift_value, run_canary_value, silence_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
 pub use receipts::receipt_value;

@@ -150,10 +150,18 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
         let drift = event.drift.as_ref().map_or(String::new(), |drift| {
             format!("<br><span class=\"drift\">{}</span>", text(drift.summary()))
         });
+        // What the golden canary saw after the switch, once it has judged.
+        let canary = event.canary.as_ref().map_or(String::new(), |canary| {
+            format!(
+                "<br><span class=\"canary {}\">{}</span>",
+                text(&canary.overall),
+                text(canary.text())
+            )
+        });
         let _ = write!(
             body,
             "<tr class=\"event\" id=\"event-{seq}\"><td>{seq}</td><td>{}</td><td class=\"action\">{}</td>\
-             <td>{from} → {to}</td><td>{}</td><td class=\"reason\">{}{drift}</td><td>{actions}</td></tr>",
+             <td>{from} → {to}</td><td>{}</td><td class=\"reason\">{}{drift}{canary}</td><td>{actions}</td></tr>",
             text(&event.at),
             text(event.action),
             text(&event.actor),

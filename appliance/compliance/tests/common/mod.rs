@@ -117,6 +117,7 @@ impl Appliance {
             links: vec![format!("https://tickets.example/T-{to}")],
             bundle_hash: bundle_hash(to),
             drift: None,
+            canary: None,
         };
         self.ledger
             .record_switch(&event, b"archive")

@@ -1,6 +1,6 @@
 //! Before a bundle is promoted: would it let the canary's own known traffic through? A bundle
-//! that drops the canary's tenant, gives it caps, or whose policies deny a request of the
-//! golden set is refused with the reason, since the canary could then only fail (and
+//! that drops the canary's tenant, gives it caps or too few keys, or whose policies deny a
+//! request of the golden set is refused with the reason, since the canary could then only fail (and
 //! partners' traffic like it might be refused too).
 
 use tf_bundles::{Admission, Bundle, Problem, StatementKind};
@@ -11,6 +11,8 @@ use tf_wire::{DatasetClass, Statement};
 #[derive(Clone, Debug)]
 pub struct CanaryGate {
     tenant: String,
+    /// Keys the canary registers on each connection.
+    keys: usize,
     items: Vec<GateItem>,
 }
 
@@ -49,6 +51,7 @@ impl CanaryGate {
             .collect();
         CanaryGate {
             tenant: tenant.to_owned(),
+            keys: set.keys.len(),
             items,
         }
     }
@@ -69,6 +72,12 @@ impl CanaryGate {
             )];
         }
         let mut problems = Vec::new();
+        if tenant.max_registered_keys < self.keys {
+            problems.push(refused(format!(
+                "the bundle lets its tenant register {} keys and the golden set registers {}",
+                tenant.max_registered_keys, self.keys
+            )));
+        }
         for item in &self.items {
             let statement = match &item.kind {
                 Kind::Bls(kind) => StatementKind::Bls(kind),

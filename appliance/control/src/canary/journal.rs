@@ -1,6 +1,7 @@
 //! The canary's timeline, kept in the ledger's control events beside the alarms webhook
 //! endpoints hear of: an alarm raised (`canary.alarm`) and over (`canary.recovered`), a
-//! silence made (`canary.silence`) and lifted (`canary.silence.lifted`). At start it is read
+//! silence made (`canary.silence`) and lifted (`canary.silence.lifted`), and the runs after
+//! a promotion or rollback judged against those before (`canary.after-switch`). At start it is read
 //! back, so silences outlive a restart and the timeline shows what came before.
 
 use std::collections::VecDeque;
@@ -18,6 +19,8 @@ pub const RECOVERED: &str = "canary.recovered";
 pub const SILENCED: &str = "canary.silence";
 /// A silence was lifted before its expiry.
 pub const LIFTED: &str = "canary.silence.lifted";
+/// The runs after a promotion or rollback judged against those before.
+pub const AFTER_SWITCH: &str = tf_ledger::CANARY_AFTER_SWITCH;
 /// Timeline events kept in memory for the API and the console.
 pub const KEPT_EVENTS: usize = 50;
 /// Control events read per query at start.
@@ -74,6 +77,13 @@ pub fn event(seq: u64, at_us: u64, kind: &str, body: &Value) -> CanaryEvent {
             text("reason")
         ),
         LIFTED => format!("silence #{} lifted by {}", body["id"], text("by")),
+        AFTER_SWITCH => format!(
+            "after the {} to revision {}: {}, {}",
+            text("action"),
+            body["to_revision"],
+            text("overall"),
+            text("summary")
+        ),
         other => other.to_owned(),
     };
     CanaryEvent {
@@ -127,7 +137,7 @@ pub fn load(ledger: &Path, now_us: u64) -> Result<(Vec<Silence>, VecDeque<Canary
             }
         }
     }
-    silences.retain(|s| s.expires_us + SHOWN_AFTER_EXPIRY_US > now_us);
+    super::status::prune(&mut silences, now_us);
     Ok((silences, events))
 }
 

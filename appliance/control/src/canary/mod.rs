@@ -6,6 +6,7 @@
 //! endpoints subscribed to `canary.alarm` hear of it). It runs on a thread of its own with a
 //! small single-threaded runtime, so a slow appliance delays only the canary.
 
+mod after_switch;
 mod gate;
 mod journal;
 mod probe;
@@ -24,6 +25,7 @@ use tf_canary::silence::{self, Silence};
 use tf_partner::PartnerConfig;
 use tf_seam::clock::unix_micros;
 
+pub use after_switch::{AfterSwitch, Switch};
 pub use gate::CanaryGate;
 pub use journal::CanaryEvent;
 pub use probe::{Probe, Prober};
@@ -63,7 +65,7 @@ impl CanaryPlan {
             problem: None,
             started_us: unix_micros(),
             interval_ms: self.interval.as_millis() as u64,
-            items: self.set.items.len(),
+            item_labels: self.set.items.iter().map(|i| i.label.clone()).collect(),
             consecutive_failures: self.consecutive_failures,
             ..CanaryStatus::off(&self.tenant, String::new())
         }
@@ -126,15 +128,18 @@ async fn run(plan: CanaryPlan, stop: &AtomicBool) {
             Trigger::Schedule
         };
         served = serves;
+        judge.take_switches(&plan);
+        let started_us = unix_micros();
         let Some(probe) = prober.run(&plan.set, stop).await else {
             break;
         };
         let now_us = unix_micros();
-        let record = judge.judge(&probe, trigger, now_us, &plan.handle.silences());
+        let record = judge.judge(&probe, trigger, now_us, &plan.handle.silences(now_us));
+        judge.after_run(&plan, started_us, &probe);
         // The timeline first: whoever waits for this run finds its alarm recorded.
         match judge.alarm_changed(&record) {
             Some(true) => raise_alarm(&plan, &record),
-            Some(false) => plan.handle.note_alarm(
+            Some(false) => plan.handle.note_event(
                 record.finished_us,
                 journal::RECOVERED,
                 &serde_json::json!({ "tenant": plan.tenant, "run": record.number }),
@@ -175,6 +180,8 @@ struct Judge {
     errors: ErrorRule,
     runs: u64,
     alarm_since_us: Option<u64>,
+    /// The comparison after the latest promotion or rollback, while its runs come in.
+    after_switch: Option<AfterSwitch>,
 }
 
 impl Judge {
@@ -186,6 +193,32 @@ impl Judge {
             errors: ErrorRule::default(),
             runs: 0,
             alarm_since_us: None,
+            after_switch: None,
+        }
+    }
+
+    /// Begins comparing after each switch the control plane told of since the last run; one
+    /// still under way is judged on what it has, cut short by the newer switch.
+    fn take_switches(&mut self, plan: &CanaryPlan) {
+        for switch in plan.handle.take_switches() {
+            if let Some(pending) = self.after_switch.take() {
+                record_after_switch(plan, &pending, Some(switch.to_revision));
+            }
+            let before = self.windows.current_until(switch.at_us);
+            self.after_switch = Some(AfterSwitch::begin(switch, before, plan.current_runs));
+        }
+    }
+
+    /// Adds a run that began at `started_us` to the comparison under way, and records its
+    /// judgement once a window of runs followed the switch.
+    fn after_run(&mut self, plan: &CanaryPlan, started_us: u64, probe: &Probe) {
+        let Some(pending) = &mut self.after_switch else {
+            return;
+        };
+        pending.add(started_us, probe);
+        if pending.complete() {
+            record_after_switch(plan, pending, None);
+            self.after_switch = None;
         }
     }
 
@@ -204,6 +237,7 @@ impl Judge {
             sent: probe.sent as u64,
             errors: (probe.sent - probe.answered) as u64,
             failed: false,
+            finished_us: now_us,
         });
         let (current, baseline) = (self.windows.current(), self.windows.baseline());
         let per_item = |comparator: &str, problems: &[(String, String)]| {
@@ -217,8 +251,10 @@ impl Judge {
             (baseline.errors, baseline.sent),
             &self.errors,
         );
-        // A slow or erring window stays out of the baseline, even when a silence covers it.
-        if [&latency, &errors].iter().any(|j| j.score == Score::Fail) {
+        // A slow or erring window, or one with a wrong verdict or receipt, stays out of the
+        // baseline, even when a silence covers it.
+        let wrong_answers = !probe.mismatches.is_empty() || !probe.bad_receipts.is_empty();
+        if wrong_answers || [&latency, &errors].iter().any(|j| j.score == Score::Fail) {
             self.windows.mark_current_failed();
         }
         let judgements = vec![
@@ -260,14 +296,14 @@ impl Judge {
     }
 
     /// Whether this run starts an alarm (`Some(true)`: the canary fails after it did not) or
-    /// ends one (`Some(false)`: the first run in which no comparator fails or lacks data, so
-    /// a run without a baseline or within a streak of failures never ends an episode, and a
-    /// silence does); keeps track of when the alarm began.
+    /// ends one (`Some(false)`: the first run in which no comparator fails, lacks data or is
+    /// silenced, so a run without a baseline, within a streak of failures or quietened by a
+    /// silence never ends an episode); keeps track of when the alarm began.
     fn alarm_changed(&mut self, record: &RunRecord) -> Option<bool> {
         let clear = record
             .judgements
             .iter()
-            .all(|j| !matches!(j.score, Score::Fail | Score::NoData));
+            .all(|j| !matches!(j.score, Score::Fail | Score::NoData | Score::Silenced));
         match (record.overall, self.alarm_since_us) {
             (Overall::Fail, None) => {
                 self.alarm_since_us = Some(record.finished_us);
@@ -300,6 +336,31 @@ fn summary(window: &Window) -> WindowSummary {
     }
 }
 
+/// Records the judgement of the runs after a switch: the bundle timeline shows it in the
+/// switch's entry, the canary's timeline as an event.
+fn record_after_switch(plan: &CanaryPlan, pending: &AfterSwitch, cut_short_by: Option<u64>) {
+    let now_us = unix_micros();
+    let judged = pending.judge(now_us, cut_short_by);
+    let switch = pending.switch();
+    let summary = judged.body["summary"].as_str().unwrap_or_default();
+    if judged.overall == Overall::Fail {
+        tracing::warn!(
+            revision = switch.to_revision,
+            action = %switch.action,
+            "the canary after the switch fails: {summary}"
+        );
+    } else {
+        tracing::info!(
+            revision = switch.to_revision,
+            action = %switch.action,
+            overall = judged.overall.name(),
+            "the canary after the switch: {summary}"
+        );
+    }
+    plan.handle
+        .note_event(now_us, journal::AFTER_SWITCH, &judged.body);
+}
+
 /// Records the alarm in the ledger, where the webhook outbox finds it (as `canary.alarm`).
 fn raise_alarm(plan: &CanaryPlan, record: &RunRecord) {
     let failing: Vec<&Judgement> = record
@@ -327,5 +388,5 @@ fn raise_alarm(plan: &CanaryPlan, record: &RunRecord) {
         "problems": record.problems,
     });
     plan.handle
-        .note_alarm(record.finished_us, journal::ALARM, &data);
+        .note_event(record.finished_us, journal::ALARM, &data);
 }

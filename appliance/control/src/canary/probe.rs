@@ -23,7 +23,8 @@ pub struct Probe {
     pub mismatches: Vec<(String, String)>,
     /// Receipts that did not check out: (the item's label, what was wrong in words).
     pub bad_receipts: Vec<(String, String)>,
-    /// Requests without a verdict, in words (refused ones are mismatches too).
+    /// Requests without a verdict that may pass on their own (busy, timed out, connection
+    /// lost), in words; refusals are mismatches instead.
     pub errors: Vec<String>,
 }
 
@@ -92,12 +93,14 @@ impl Prober {
                     // Busy, a timeout or a lost connection may pass; a refusal (denied by
                     // policy, an unknown key, over budget, an internal failure) is a wrong
                     // answer for a request whose verdict the set knows.
-                    if !transient(&error) {
+                    // Each is listed once: as a wrong answer or as an error.
+                    if transient(&error) {
+                        probe.errors.push(what);
+                    } else {
                         probe
                             .mismatches
                             .push((item.label.clone(), format!("{what} (no verdict)")));
                     }
-                    probe.errors.push(what);
                 }
             }
         }

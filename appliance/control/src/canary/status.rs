@@ -12,6 +12,7 @@ use tf_canary::judge::{Judgement, Overall};
 use tf_canary::silence::Silence;
 use tokio::sync::{Notify, watch};
 
+use super::after_switch::Switch;
 use super::journal::{self, CanaryEvent};
 
 /// Runs kept for the console's strip of recent verdicts.
@@ -82,8 +83,8 @@ pub struct CanaryStatus {
     pub tenant: String,
     /// How often it runs, milliseconds.
     pub interval_ms: u64,
-    /// Requests in the golden set.
-    pub items: usize,
+    /// The golden set's items, by label, in the order they are sent.
+    pub item_labels: Vec<String>,
     /// When the canary started, Unix microseconds (0 when it does not run).
     pub started_us: u64,
     /// Runs since start.
@@ -113,7 +114,7 @@ impl CanaryStatus {
             problem: Some(problem),
             tenant: tenant.to_owned(),
             interval_ms: 0,
-            items: 0,
+            item_labels: Vec::new(),
             started_us: 0,
             runs: 0,
             by_overall: [0; 3],
@@ -134,6 +135,10 @@ impl CanaryStatus {
 
 /// The most silences applying at once.
 pub const MAX_SILENCES: usize = 32;
+/// The most switches waiting for the worker to take them (the oldest give way).
+const MAX_WAITING_SWITCHES: usize = 16;
+/// The most silences that ended (expired or lifted) kept for showing, newest kept.
+pub const MAX_ENDED_SILENCES: usize = 64;
 
 /// Shared between the worker, which writes, and the admin server, which reads and asks.
 #[derive(Clone, Debug)]
@@ -148,6 +153,24 @@ pub struct CanaryHandle {
     /// The ledger the timeline and silences are kept in (`None`: memory only, for tests).
     journal: Option<PathBuf>,
     kept: Arc<Mutex<Kept>>,
+    /// Held through a silence's or a lift's check, ledger write and bookkeeping, so two at
+    /// once cannot both pass the cap.
+    changing: Arc<Mutex<()>>,
+    /// Promotions and rollbacks not yet taken by the worker, oldest first.
+    switches: Arc<Mutex<Vec<Switch>>>,
+}
+
+/// Drops silences that ended more than a day before `now_us`, and the oldest of those that
+/// ended beyond [`MAX_ENDED_SILENCES`]; those that apply stay.
+pub(super) fn prune(silences: &mut Vec<Silence>, now_us: u64) {
+    silences.retain(|s| s.expires_us + journal::SHOWN_AFTER_EXPIRY_US > now_us);
+    let ended = silences.iter().filter(|s| !s.applies(now_us)).count();
+    let mut dropping = ended.saturating_sub(MAX_ENDED_SILENCES);
+    silences.retain(|s| {
+        let drop = dropping > 0 && !s.applies(now_us);
+        dropping -= usize::from(drop);
+        !drop
+    });
 }
 
 /// Silences and the timeline, as the ledger holds them.
@@ -160,6 +183,12 @@ struct Kept {
 /// Why a silence could not be made or lifted.
 #[derive(Debug, thiserror::Error)]
 pub enum SilenceRefused {
+    /// The canary does not run: there is nothing to silence.
+    #[error("the canary does not run ({0}): there is nothing to silence")]
+    NotRunning(String),
+    /// It names an item the golden set does not have.
+    #[error("the golden set has no item {0:?} (its items: {1})")]
+    UnknownItem(String, String),
     /// As many silences apply as may.
     #[error("{MAX_SILENCES} silences already apply: lift one first")]
     TooMany,
@@ -193,16 +222,35 @@ impl CanaryHandle {
             served_sender: Arc::new(served_sender),
             journal,
             kept: Arc::new(Mutex::new(kept)),
+            changing: Arc::new(Mutex::new(())),
+            switches: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// Tells the worker of a promotion or rollback, for it to judge the runs after it
+    /// against those before (the control thread's side; never blocks on the worker).
+    pub fn note_switch(&self, switch: Switch) {
+        let mut switches = self.switches.lock().unwrap_or_else(PoisonError::into_inner);
+        switches.push(switch);
+        let over = switches.len().saturating_sub(MAX_WAITING_SWITCHES);
+        switches.drain(..over);
+    }
+
+    /// The switches since the last call, oldest first (the worker's side).
+    pub(super) fn take_switches(&self) -> Vec<Switch> {
+        std::mem::take(&mut *self.switches.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Silences that apply, and those expired or lifted within a day, oldest first.
-    pub fn silences(&self) -> Vec<Silence> {
-        self.kept().silences.clone()
+    /// Silences that apply at `now_us`, and those that ended within a day of it (at most
+    /// [`MAX_ENDED_SILENCES`]), oldest first.
+    pub fn silences(&self, now_us: u64) -> Vec<Silence> {
+        let mut kept = self.kept();
+        prune(&mut kept.silences, now_us);
+        kept.silences.clone()
     }
 
     /// The latest timeline events, oldest first.
@@ -225,24 +273,39 @@ impl CanaryHandle {
         Ok(seq)
     }
 
-    /// Records an alarm or its end (the worker's side).
-    pub(super) fn note_alarm(&self, at_us: u64, kind: &str, body: &serde_json::Value) {
+    /// Records an alarm, its end, or a judgement after a switch (the worker's side).
+    pub(super) fn note_event(&self, at_us: u64, kind: &str, body: &serde_json::Value) {
         if let Err(error) = self.note(at_us, kind, body) {
             tracing::warn!(%error, kind, "recording the canary's timeline failed");
         }
     }
 
-    /// Makes a silence (checked by [`Silence::new`]), recorded in the ledger; it applies from
-    /// the next run. Blocks on the ledger.
+    /// Makes a silence (checked by [`Silence::new`]) for a canary that runs, naming only
+    /// items of its golden set, recorded in the ledger; it applies from the next run. Blocks
+    /// on the ledger.
     pub fn silence(&self, silence: Silence) -> Result<Silence, SilenceRefused> {
+        let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
+        let status = self.status();
+        if !status.enabled {
+            let why = status.problem.unwrap_or_else(|| "turned off".to_owned());
+            return Err(SilenceRefused::NotRunning(why));
+        }
+        if let Some(unknown) = silence
+            .items
+            .iter()
+            .find(|item| !status.item_labels.contains(item))
+        {
+            let known = status.item_labels.join(", ");
+            return Err(SilenceRefused::UnknownItem(unknown.clone(), known));
+        }
         let now_us = silence.created_us;
-        let applying = self
-            .kept()
-            .silences
+        if self
+            .silences(now_us)
             .iter()
             .filter(|s| s.applies(now_us))
-            .count();
-        if applying >= MAX_SILENCES {
+            .count()
+            >= MAX_SILENCES
+        {
             return Err(SilenceRefused::TooMany);
         }
         let body = serde_json::to_value(&silence).expect("a silence serialises");
@@ -250,18 +313,15 @@ impl CanaryHandle {
             .note(now_us, journal::SILENCED, &body)
             .map_err(SilenceRefused::Ledger)?;
         let made = Silence { id, ..silence };
-        let mut kept = self.kept();
-        kept.silences
-            .retain(|s| s.expires_us + journal::SHOWN_AFTER_EXPIRY_US > now_us);
-        kept.silences.push(made.clone());
+        self.kept().silences.push(made.clone());
         Ok(made)
     }
 
     /// Lifts silence `id` for `by`: it stops applying now. Blocks on the ledger.
     pub fn lift(&self, id: u64, by: &str, now_us: u64) -> Result<Silence, SilenceRefused> {
+        let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let applies = self
-            .kept()
-            .silences
+            .silences(now_us)
             .iter()
             .any(|s| s.id == id && s.applies(now_us));
         if !applies {
@@ -276,7 +336,9 @@ impl CanaryHandle {
             .find(|s| s.id == id)
             .ok_or(SilenceRefused::Unknown(id))?;
         silence.expires_us = silence.expires_us.min(now_us);
-        Ok(silence.clone())
+        let lifted = silence.clone();
+        prune(&mut kept.silences, now_us);
+        Ok(lifted)
     }
 
     /// The status now.

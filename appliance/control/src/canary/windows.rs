@@ -16,6 +16,8 @@ pub struct RunSample {
     pub errors: u64,
     /// Whether a window it was in failed a comparator (it then never joins the baseline).
     pub failed: bool,
+    /// When it ended, Unix microseconds.
+    pub finished_us: u64,
 }
 
 /// The runs kept, newest last.
@@ -82,6 +84,12 @@ impl Windows {
         flatten(self.current.iter())
     }
 
+    /// The current window's runs that ended by `at_us`: the window before a switch at that
+    /// time.
+    pub fn current_until(&self, at_us: u64) -> Window {
+        flatten(self.current.iter().filter(|run| run.finished_us <= at_us))
+    }
+
     /// The baseline: up to `baseline_runs` runs before the current window that never failed.
     pub fn baseline(&self) -> Window {
         flatten(self.baseline.iter())
@@ -109,6 +117,7 @@ mod tests {
             sent: 2,
             errors: 0,
             failed: false,
+            finished_us: ms as u64,
         }
     }
 
@@ -124,6 +133,9 @@ mod tests {
             vec![3.0, 3.0, 4.0, 4.0, 5.0, 5.0]
         );
         assert_eq!(windows.baseline().runs, 3);
+        // Before a switch at 6: the current window's runs that had ended by then.
+        assert_eq!(windows.current_until(6).latencies_ms, vec![6.0, 6.0]);
+        assert_eq!(windows.current_until(5), Window::default());
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn compose_timeline(
 }
 
 /// The event types an alarm may be sent as.
-const ALARMS: [EventType; 2] = [EventType::ScenarioFailed, EventType::CanaryAlarm];
+pub const ALARMS: [EventType; 2] = [EventType::ScenarioFailed, EventType::CanaryAlarm];
 
 /// The messages the control plane's alarms `events` owe endpoint `endpoint`: each alarm is
 /// sent as the event type it was recorded as, with its data as recorded. An alarm of a type

@@ -7,9 +7,10 @@
 use actix::prelude::*;
 use tf_ledger::{Change, NewMessage};
 use tf_seam::clock::unix_micros;
-use tf_webhooks::EventType;
 
-use crate::webhooks::compose::{Composed, compose_events, compose_receipts, compose_timeline};
+use crate::webhooks::compose::{
+    ALARMS, Composed, compose_events, compose_receipts, compose_timeline,
+};
 use crate::webhooks::outbox::Outbox;
 use crate::webhooks::requests::{Asker, RequestError};
 
@@ -78,7 +79,7 @@ impl Handler<ReplayMessages> for Outbox {
                     compose_receipts(id, &settings, &records)
                 }
                 // An alarm: composed again from its control event, named in its id.
-                None if row.event == EventType::ScenarioFailed.as_str() => {
+                None if ALARMS.iter().any(|alarm| row.event == alarm.as_str()) => {
                     match alarm_seq(&row.id) {
                         Some(seq) => {
                             let alarms = self.plan.ledger.control_events_after(seq - 1, 1)?;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::LedgerError;
 use crate::error::storage_error;
@@ -36,7 +36,7 @@ pub(crate) fn add_endpoint(
     endpoint: &NewEndpoint<'_>,
     change: &Change<'_>,
 ) -> rusqlite::Result<u64> {
-    let transaction = connection.transaction()?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     transaction.execute(
         "INSERT INTO webhook_endpoints (url, settings, state, state_reason, receipts_after, \
          timeline_after, created_us, changed_us, events_after) \
@@ -88,7 +88,7 @@ pub(crate) fn change_endpoint(
     settings_json: Option<&str>,
     change: &Change<'_>,
 ) -> Result<(), Refused> {
-    let transaction = connection.transaction()?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let changed = transaction.execute(
         "UPDATE webhook_endpoints SET state = COALESCE(?2, state), \
          settings = COALESCE(?3, settings), \
@@ -168,7 +168,10 @@ pub(crate) fn enqueue(
     cursors: Cursors,
     due_us: u64,
 ) -> Result<(), Refused> {
-    let transaction = connection.transaction()?;
+    // Immediate: it reads before it writes, and a deferred transaction whose snapshot another
+    // connection (the ledger thread's receipts) moved past cannot upgrade to write: SQLite
+    // answers "database is locked" at once, without waiting.
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let stored: Option<(u64, u64, u64)> = transaction
         .query_row(
             "SELECT receipts_after, timeline_after, events_after FROM webhook_endpoints \

@@ -72,6 +72,7 @@ pub fn promote(ledger: &mut SqliteLedger, revision: u64, hash: &str) {
                 links: vec![],
                 bundle_hash: hash.into(),
                 drift: None,
+                canary: None,
             },
             b"archive",
         )

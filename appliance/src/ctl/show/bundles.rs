@@ -89,6 +89,9 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
         if let Some(drift) = &entry.drift {
             why.push_str(&format!(" [{}]", drift.summary()));
         }
+        if let Some(canary) = &entry.canary {
+            why.push_str(&format!(" [{}]", canary.text()));
+        }
         table.row(vec![
             entry.seq.to_string(),
             format!(

@@ -90,6 +90,7 @@ fn a_timeline_event_converts_with_its_time_in_words() {
         links: vec!["https://tickets.example/7".into()],
         bundle_hash: "ab".repeat(32),
         drift: None,
+        canary: None,
     };
     let entry = timeline_entry(&event).expect("a known action");
     assert_eq!(entry.seq, 4);
