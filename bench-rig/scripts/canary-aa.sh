@@ -22,7 +22,8 @@ cd "$root"
 use_binaries "${4:-}"
 state="$out/state"
 serve_pid=""
-trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
+rig_pid=""
+trap '[ -n "$rig_pid" ] && kill "$rig_pid" 2>/dev/null; [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 
 four_tenants
 admin_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -45,24 +46,38 @@ admin="http://127.0.0.1:$admin_port"
 rig_pid=$!
 
 # Evaluations count from the first run judged on both windows (the warm-up's runs lack a
-# baseline and are never a pass or a failure): the counters then are the starting point.
+# baseline and are never a pass or a failure). The status and the counters are read together,
+# and taken only when they agree (no run ended between the two reads); that run is counted.
 canary_status() { "$appliance" ctl --admin "$admin" --state-dir "$state" canary status --json; }
-judged() {
-  python3 -c 'import json, sys
-s = json.load(sys.stdin)
-latest = s.get("latest") or {}
-print("yes" if latest and "no-data" not in [c["score"] for c in latest["comparators"]] else "no")'
+first_judged() { # STATUS_FILE METRICS_FILE: the run's number, or nothing
+  python3 - "$1" "$2" <<'PY' 2>/dev/null || true
+import json, re, sys
+status = json.load(open(sys.argv[1]))
+latest = status.get("latest") or {}
+runs = sum(float(v) for v in re.findall(
+    r'^trust_fabric_canary_runs_total\{overall="\w+"\} (\S+)$', open(sys.argv[2]).read(), re.M))
+judged = latest and "no-data" not in [c["score"] for c in latest["comparators"]]
+if judged and runs == status["runs"] == latest["number"]:
+    print(latest["number"])
+PY
 }
-until [ "$(canary_status | judged)" = yes ]; do
-  kill -0 "$rig_pid" 2>/dev/null || { echo "the rig ended before the canary judged a run" >&2; exit 1; }
+first_run=""
+while [ -z "$first_run" ]; do
+  if ! kill -0 "$rig_pid" 2>/dev/null; then
+    echo "the rig ended before the canary judged a run on both windows (runs shorter than" \
+      "the warm-up, about 90 s at the defaults, never do); the rig said:" >&2
+    tail -5 "$out/rig.err" >&2
+    exit 1
+  fi
   sleep 2
+  canary_status >"$out/status-start.json" 2>/dev/null || continue
+  curl -fsS "$admin/metrics" >"$out/metrics-start.txt" || continue
+  first_run=$(first_judged "$out/status-start.json" "$out/metrics-start.txt")
 done
-curl -fsS "$admin/metrics" >"$out/metrics-start.txt"
 wait "$rig_pid" || true
 
 curl -fsS "$admin/metrics" >"$out/metrics.txt"
 canary_status >"$out/canary.json"
-"$appliance" ctl --admin "$admin" --state-dir "$state" canary silences >"$out/timeline.txt"
 ticks=$(getconf CLK_TCK)
 canary_cpu=$(for task in /proc/"$serve_pid"/task/*; do
   if [ "$(cat "$task/comm")" = "canary" ]; then awk -v t="$ticks" '{print ($14 + $15) / t}' "$task/stat"; fi
@@ -70,25 +85,32 @@ done)
 total_cpu=$(awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$serve_pid/stat")
 stop_serving
 
-python3 - "$out" "$minutes" "$rps" "$profile" "$canary_cpu" "$total_cpu" "$state/ledger.sqlite" <<'PY'
+python3 - "$out" "$minutes" "$rps" "$profile" "$canary_cpu" "$total_cpu" "$state/ledger.sqlite" "$first_run" <<'PY'
 import json, re, sqlite3, sys
-out, minutes, rps, profile, canary_cpu, total_cpu, ledger = sys.argv[1:]
+out, minutes, rps, profile, canary_cpu, total_cpu, ledger, first_run = sys.argv[1:]
+first_run = int(first_run)
 def runs(path):
     text = open(path).read()
     return {m.group(1): float(m.group(2)) for m in re.finditer(
         r'^trust_fabric_canary_runs_total\{overall="(\w+)"\} (\S+)$', text, re.M)}
 start, end = runs(f"{out}/metrics-start.txt"), runs(f"{out}/metrics.txt")
+# The first judged run was counted in the starting counters: it belongs to the evaluations.
+first = json.load(open(f"{out}/status-start.json"))["latest"]["overall"]
+start[first] = start.get(first, 0) - 1
 counted = {k: end.get(k, 0) - start.get(k, 0) for k in ("pass", "marginal", "fail")}
 total = sum(counted.values())
-# Alarms are episodes, recorded in the ledger (the timeline shows only the latest 50).
+# Alarms are episodes, recorded in the ledger (the timeline shows only the latest 50); those
+# raised from the first judged run on.
 with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
-    alarms = db.execute("SELECT count(*) FROM control_events WHERE kind = 'canary.alarm'").fetchone()[0]
+    bodies = db.execute("SELECT body FROM control_events WHERE kind = 'canary.alarm'").fetchall()
+alarms = sum(1 for (body,) in bodies if json.loads(body).get("run", 0) >= first_run)
+warm_up_alarms = len(bodies) - alarms
 status = json.load(open(f"{out}/canary.json"))
 failing = [r for r in status["recent"] if r["overall"] == "fail"]
 lines = [
     f"# Golden canary A/A: {profile}, {rps} req/s, {minutes} min",
     "",
-    f"- evaluations judged on both windows: {total:.0f} (pass {counted['pass']:.0f}, marginal {counted['marginal']:.0f}, fail {counted['fail']:.0f}); {sum(start.values()):.0f} runs before them (the warm-up)",
+    f"- evaluations judged on both windows: {total:.0f} (pass {counted['pass']:.0f}, marginal {counted['marginal']:.0f}, fail {counted['fail']:.0f}); {first_run - 1} runs before them (the warm-up, {warm_up_alarms} alarms in it)",
     f"- alarms raised: {alarms}; per evaluation: {100 * alarms / max(total, 1):.2f} % (goal under 0.8 %); failing evaluations: {100 * counted['fail'] / max(total, 1):.2f} %",
     f"- the canary's thread: {float(canary_cpu or 0):.2f} CPU-s of the appliance's {float(total_cpu):.1f} ({100 * float(canary_cpu or 0) / max(float(total_cpu), 1e-9):.3f} %)",
     f"- baseline median {status['baseline']['median_ms']} ms over {status['baseline']['samples']} samples; current median {status['current']['median_ms']} ms",

@@ -48,14 +48,21 @@ pub struct Judgement {
     pub detail: String,
 }
 
+/// Wrong answers named in a judgement's detail; the rest are counted.
+pub const LISTED_PROBLEMS: usize = 10;
+
 /// Verdicts must match the golden set's exactly: any difference is a critical failure, and
 /// so is sending requests and getting no verdict back at all.
 pub fn verdicts(sent: usize, checked: usize, mismatches: &[String]) -> Judgement {
+    verdicts_counted(sent, checked, mismatches, mismatches.len())
+}
+
+/// [`verdicts`] of `count` differences of which `listed` are kept in words.
+pub fn verdicts_counted(sent: usize, checked: usize, listed: &[String], count: usize) -> Judgement {
     critical(
         "verdict",
-        sent,
-        checked,
-        mismatches,
+        (sent, checked),
+        (listed, count),
         "verdicts as expected",
         "verdicts differ from the golden set's",
     )
@@ -64,35 +71,43 @@ pub fn verdicts(sent: usize, checked: usize, mismatches: &[String]) -> Judgement
 /// Receipts must verify with the published key and carry the fields expected: any that does
 /// not is a critical failure, and so is getting none back for the requests sent.
 pub fn receipts(sent: usize, checked: usize, bad: &[String]) -> Judgement {
+    receipts_counted(sent, checked, bad, bad.len())
+}
+
+/// [`receipts`] of `count` bad receipts of which `listed` are kept in words.
+pub fn receipts_counted(sent: usize, checked: usize, listed: &[String], count: usize) -> Judgement {
     critical(
         "receipt",
-        sent,
-        checked,
-        bad,
+        (sent, checked),
+        (listed, count),
         "receipts verify",
         "receipts do not check out",
     )
 }
 
+/// A critical comparator over `(sent, checked)` requests with `(listed, count)` wrong.
 fn critical(
     comparator: &'static str,
-    sent: usize,
-    checked: usize,
-    wrong: &[String],
+    (sent, checked): (usize, usize),
+    (listed, count): (&[String], usize),
     good: &str,
     bad: &str,
 ) -> Judgement {
-    let (score, detail) = match (sent, checked, wrong.len()) {
+    let (score, detail) = match (sent, checked, count) {
         (0, _, _) => (Score::NoData, "nothing sent".to_owned()),
         (_, 0, _) => (
             Score::Fail,
             format!("{sent} requests sent and none answered"),
         ),
         (_, _, 0) => (Score::Pass, format!("{checked} {good}")),
-        (_, _, count) => (
-            Score::Fail,
-            format!("{count} of {sent} {bad}: {}", wrong.join("; ")),
-        ),
+        (_, _, count) => {
+            let shown = &listed[..listed.len().min(LISTED_PROBLEMS)];
+            let mut detail = format!("{count} of {sent} {bad}: {}", shown.join("; "));
+            if count > shown.len() {
+                detail.push_str(&format!("; and {} more", count - shown.len()));
+            }
+            (Score::Fail, detail)
+        }
     };
     Judgement {
         comparator,

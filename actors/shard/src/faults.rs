@@ -83,9 +83,16 @@ pub(crate) fn after_batch(verdicts: &mut [Verdict]) {
     };
     for verdict in verdicts {
         let count = faults.verdicts.fetch_add(1, Ordering::Relaxed) + 1;
-        let due = count.is_multiple_of(every) | faults.owed.swap(false, Ordering::Relaxed);
-        if !due {
+        let (by_count, owed) = (
+            count.is_multiple_of(every),
+            faults.owed.swap(false, Ordering::Relaxed),
+        );
+        if !(by_count || owed) {
             continue;
+        }
+        if by_count && owed {
+            // Two turns fall on this verdict: the second waits for the next.
+            faults.owed.store(true, Ordering::Relaxed);
         }
         match verdict {
             Verdict::Valid => *verdict = Verdict::Invalid(InvalidReason::SignatureMismatch),

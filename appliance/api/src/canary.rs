@@ -25,7 +25,8 @@ pub struct CanaryReply {
     /// `pass`, `marginal` or `fail`: the latest run's verdict; `null` before the first.
     #[schema(required = true)]
     pub overall: Option<String>,
-    /// Runs in a row with a failing comparator so far.
+    /// The longest streak of failing runs of any one comparator so far (the consecutive-failure
+    /// limit applies to it).
     pub failing_runs: u32,
     /// How many in a row of a non-critical comparator's failures fail the canary (a critical
     /// one fails it at once).

@@ -191,11 +191,26 @@ impl Bundles {
             })
             .then(move |switched, act, _| {
                 let shards = act.book.shards.clone();
+                let canary = act.book.canary.clone();
                 async move {
                     let mut switched = switched?;
                     let since = Instant::now();
-                    if reported_within(shards.as_ref(), switched.to_revision, wait).await {
+                    let reported =
+                        reported_within(shards.as_ref(), switched.to_revision, wait).await;
+                    if reported {
                         switched.all_shards_ms = Some(since.elapsed().as_secs_f64() * 1e3);
+                    }
+                    // The canary's runs after the switch are those that begin once every
+                    // shard serves it (or the wait for them ended).
+                    if let Some(canary) = canary {
+                        canary.note_switch(crate::canary::Switch {
+                            timeline_seq: switched.timeline_seq,
+                            action: switched.action.to_owned(),
+                            from_revision: switched.from_revision,
+                            to_revision: switched.to_revision,
+                            at_us: unix_micros(),
+                            all_shards: reported,
+                        });
                     }
                     tracing::info!(
                         action = switched.action,

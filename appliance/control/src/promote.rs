@@ -222,15 +222,6 @@ impl Book {
         self.shards.publish(active.clone());
         self.active = active;
         self.previous = previous;
-        if let Some(canary) = &self.canary {
-            canary.note_switch(crate::canary::Switch {
-                timeline_seq,
-                action: action.to_owned(),
-                from_revision,
-                to_revision: event.to_revision,
-                at_us: now_us,
-            });
-        }
         Ok(Switched {
             action,
             from_revision,

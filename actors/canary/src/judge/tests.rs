@@ -31,6 +31,22 @@ fn verdicts_and_receipts_fail_critically_at_the_first_difference() {
     );
     assert_eq!(receipts(12, 0, &[]).score, Score::Fail);
     assert_eq!(receipts(0, 0, &[]).score, Score::NoData);
+    // Many wrong answers: all counted, the first few named.
+    let many: Vec<String> = (0..30).map(|i| format!("item {i}: wrong")).collect();
+    let judged = verdicts(600, 600, &many);
+    assert!(
+        judged.detail.starts_with("30 of 600 verdicts differ"),
+        "{}",
+        judged.detail
+    );
+    assert!(
+        judged.detail.contains("item 9: wrong; and 20 more"),
+        "{}",
+        judged.detail
+    );
+    assert!(!judged.detail.contains("item 10:"), "{}", judged.detail);
+    let kept = verdicts_counted(600, 600, &many[..3], 30);
+    assert!(kept.detail.contains("30 of 600") && kept.detail.ends_with("and 27 more"));
 }
 
 #[test]

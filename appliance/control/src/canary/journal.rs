@@ -11,6 +11,8 @@ use serde_json::Value;
 use tf_canary::silence::Silence;
 use tf_ledger::{Ledger, SqliteLedger};
 
+use super::after_switch::AfterSwitchNote;
+
 /// A canary alarm (what webhook endpoints subscribe to).
 pub const ALARM: &str = "canary.alarm";
 /// The alarm is over: a run no longer failed.
@@ -77,13 +79,13 @@ pub fn event(seq: u64, at_us: u64, kind: &str, body: &Value) -> CanaryEvent {
             text("reason")
         ),
         LIFTED => format!("silence #{} lifted by {}", body["id"], text("by")),
-        AFTER_SWITCH => format!(
-            "after the {} to revision {}: {}, {}",
-            text("action"),
-            body["to_revision"],
-            text("overall"),
-            text("summary")
-        ),
+        AFTER_SWITCH => match serde_json::from_value::<AfterSwitchNote>(body.clone()) {
+            Ok(note) => format!(
+                "after the {} to revision {}: {}, {}",
+                note.action, note.to_revision, note.entry.overall, note.entry.summary
+            ),
+            Err(_) => "after a switch: an unreadable judgement".to_owned(),
+        },
         other => other.to_owned(),
     };
     CanaryEvent {

@@ -25,7 +25,7 @@ use tf_canary::silence::{self, Silence};
 use tf_partner::PartnerConfig;
 use tf_seam::clock::unix_micros;
 
-pub use after_switch::{AfterSwitch, Switch};
+pub use after_switch::{AfterSwitch, AfterSwitchNote, RecentRuns, Switch};
 pub use gate::CanaryGate;
 pub use journal::CanaryEvent;
 pub use probe::{Probe, Prober};
@@ -128,14 +128,18 @@ async fn run(plan: CanaryPlan, stop: &AtomicBool) {
             Trigger::Schedule
         };
         served = serves;
-        judge.take_switches(&plan);
+        judge.take_switches(&plan, unix_micros());
         let started_us = unix_micros();
         let Some(probe) = prober.run(&plan.set, stop).await else {
             break;
         };
         let now_us = unix_micros();
-        let record = judge.judge(&probe, trigger, now_us, &plan.handle.silences(now_us));
-        judge.after_run(&plan, started_us, &probe);
+        // A switch during the run ends the comparison under way before this run, which
+        // belongs to neither side of it.
+        judge.take_switches(&plan, now_us);
+        let silences = plan.handle.silences(now_us);
+        let record = judge.judge(&probe, trigger, (started_us, now_us), &silences);
+        judge.after_run(&plan, &probe, now_us);
         // The timeline first: whoever waits for this run finds its alarm recorded.
         match judge.alarm_changed(&record) {
             Some(true) => raise_alarm(&plan, &record),
@@ -147,8 +151,8 @@ async fn run(plan: CanaryPlan, stop: &AtomicBool) {
             None => {}
         }
         let (current, baseline) = (
-            summary(&judge.windows.current()),
-            summary(&judge.windows.baseline()),
+            judge.windows.current().summary(),
+            judge.windows.baseline().summary(),
         );
         let failing_runs = judge.failing_runs();
         let alarm_since = judge.alarm_since_us;
@@ -180,6 +184,8 @@ struct Judge {
     errors: ErrorRule,
     runs: u64,
     alarm_since_us: Option<u64>,
+    /// The latest runs, for the window before a switch.
+    recent: RecentRuns,
     /// The comparison after the latest promotion or rollback, while its runs come in.
     after_switch: Option<AfterSwitch>,
 }
@@ -193,52 +199,52 @@ impl Judge {
             errors: ErrorRule::default(),
             runs: 0,
             alarm_since_us: None,
+            recent: RecentRuns::new(plan.current_runs),
             after_switch: None,
         }
     }
 
-    /// Begins comparing after each switch the control plane told of since the last run; one
-    /// still under way is judged on what it has, cut short by the newer switch.
-    fn take_switches(&mut self, plan: &CanaryPlan) {
+    /// Begins comparing after each switch the control plane told of since it last looked;
+    /// one still under way is judged at `now_us` on what it has, cut short by the newer
+    /// switch.
+    fn take_switches(&mut self, plan: &CanaryPlan, now_us: u64) {
         for switch in plan.handle.take_switches() {
             if let Some(pending) = self.after_switch.take() {
-                record_after_switch(plan, &pending, Some(switch.to_revision));
+                record_after_switch(plan, &pending, Some(switch.to_revision), now_us);
             }
-            let before = self.windows.current_until(switch.at_us);
-            self.after_switch = Some(AfterSwitch::begin(switch, before, plan.current_runs));
+            let before = self.recent.before(switch.at_us);
+            let rules = (self.latency, self.errors);
+            self.after_switch = Some(AfterSwitch::begin(switch, before, plan.current_runs, rules));
         }
     }
 
-    /// Adds a run that began at `started_us` to the comparison under way, and records its
-    /// judgement once a window of runs followed the switch.
-    fn after_run(&mut self, plan: &CanaryPlan, started_us: u64, probe: &Probe) {
-        let Some(pending) = &mut self.after_switch else {
+    /// Adds the latest run (of `probe`) to the comparison under way, and records its
+    /// judgement at `now_us` once a window of runs followed the switch.
+    fn after_run(&mut self, plan: &CanaryPlan, probe: &Probe, now_us: u64) {
+        let (Some(pending), Some(latest)) = (&mut self.after_switch, self.recent.latest()) else {
             return;
         };
-        pending.add(started_us, probe);
+        pending.add(latest, probe);
         if pending.complete() {
-            record_after_switch(plan, pending, None);
+            record_after_switch(plan, pending, None, now_us);
             self.after_switch = None;
         }
     }
 
-    /// Judges a run: its verdicts and receipts on their own, its latency and errors in the
-    /// current window against the baseline; then the silences that apply at `now_us`.
+    /// Judges a run from `started_us` to `now_us`: its verdicts and receipts on their own,
+    /// its latency and errors in the current window against the baseline; then the silences
+    /// that apply at `now_us`.
     fn judge(
         &mut self,
         probe: &Probe,
         trigger: Trigger,
-        now_us: u64,
+        (started_us, now_us): (u64, u64),
         silences: &[Silence],
     ) -> RunRecord {
         self.runs += 1;
-        self.windows.push(RunSample {
-            latencies_ms: probe.latencies_ms.clone(),
-            sent: probe.sent as u64,
-            errors: (probe.sent - probe.answered) as u64,
-            failed: false,
-            finished_us: now_us,
-        });
+        let sample = RunSample::of(probe, started_us, now_us);
+        self.recent.push(sample.clone());
+        self.windows.push(sample);
         let (current, baseline) = (self.windows.current(), self.windows.baseline());
         let per_item = |comparator: &str, problems: &[(String, String)]| {
             silence::split_items(problems, comparator, silences, now_us)
@@ -326,24 +332,18 @@ impl Judge {
     }
 }
 
-fn summary(window: &Window) -> WindowSummary {
-    WindowSummary {
-        runs: window.runs,
-        samples: window.latencies_ms.len(),
-        requests: window.sent,
-        errors: window.errors,
-        median_ms: judge::median(&window.latencies_ms),
-    }
-}
-
 /// Records the judgement of the runs after a switch: the bundle timeline shows it in the
 /// switch's entry, the canary's timeline as an event.
-fn record_after_switch(plan: &CanaryPlan, pending: &AfterSwitch, cut_short_by: Option<u64>) {
-    let now_us = unix_micros();
-    let judged = pending.judge(now_us, cut_short_by);
+fn record_after_switch(
+    plan: &CanaryPlan,
+    pending: &AfterSwitch,
+    cut_short_by: Option<u64>,
+    now_us: u64,
+) {
+    let (overall, note) = pending.judge(now_us, cut_short_by);
     let switch = pending.switch();
-    let summary = judged.body["summary"].as_str().unwrap_or_default();
-    if judged.overall == Overall::Fail {
+    let summary = &note.entry.summary;
+    if overall == Overall::Fail {
         tracing::warn!(
             revision = switch.to_revision,
             action = %switch.action,
@@ -353,12 +353,12 @@ fn record_after_switch(plan: &CanaryPlan, pending: &AfterSwitch, cut_short_by: O
         tracing::info!(
             revision = switch.to_revision,
             action = %switch.action,
-            overall = judged.overall.name(),
+            overall = overall.name(),
             "the canary after the switch: {summary}"
         );
     }
-    plan.handle
-        .note_event(now_us, journal::AFTER_SWITCH, &judged.body);
+    let body = serde_json::to_value(&note).expect("a note serialises");
+    plan.handle.note_event(now_us, journal::AFTER_SWITCH, &body);
 }
 
 /// Records the alarm in the ledger, where the webhook outbox finds it (as `canary.alarm`).

@@ -55,7 +55,7 @@ pub struct RunRecord {
 }
 
 /// A window, summed up.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowSummary {
     /// Runs in it.
     pub runs: usize,
@@ -91,7 +91,7 @@ pub struct CanaryStatus {
     pub runs: u64,
     /// Runs since start by verdict: passed, marginal, failed.
     pub by_overall: [u64; 3],
-    /// Failing runs in a row so far (critical or not).
+    /// The longest streak of failing runs of any one comparator so far.
     pub failing_runs: u32,
     /// The consecutive-failure limit.
     pub consecutive_failures: u32,
@@ -160,16 +160,33 @@ pub struct CanaryHandle {
     switches: Arc<Mutex<Vec<Switch>>>,
 }
 
-/// Drops silences that ended more than a day before `now_us`, and the oldest of those that
-/// ended beyond [`MAX_ENDED_SILENCES`]; those that apply stay.
+/// Drops silences that ended more than a day before `now_us`, and those that ended earliest
+/// beyond [`MAX_ENDED_SILENCES`]; those that apply stay, and the order is kept.
 pub(super) fn prune(silences: &mut Vec<Silence>, now_us: u64) {
     silences.retain(|s| s.expires_us + journal::SHOWN_AFTER_EXPIRY_US > now_us);
-    let ended = silences.iter().filter(|s| !s.applies(now_us)).count();
-    let mut dropping = ended.saturating_sub(MAX_ENDED_SILENCES);
+    let mut ended: Vec<u64> = silences
+        .iter()
+        .filter(|s| !s.applies(now_us))
+        .map(|s| s.expires_us)
+        .collect();
+    let over = ended.len().saturating_sub(MAX_ENDED_SILENCES);
+    if over == 0 {
+        return;
+    }
+    ended.sort_unstable();
+    let cut_us = ended[over - 1];
+    // Every one that ended before the cut goes; of those that ended at it, the earliest made.
+    let mut ties = over - ended.iter().filter(|&&at| at < cut_us).count();
     silences.retain(|s| {
-        let drop = dropping > 0 && !s.applies(now_us);
-        dropping -= usize::from(drop);
-        !drop
+        if s.applies(now_us) || s.expires_us > cut_us {
+            return true;
+        }
+        if s.expires_us < cut_us {
+            return false;
+        }
+        let keep = ties == 0;
+        ties = ties.saturating_sub(1);
+        keep
     });
 }
 
@@ -398,5 +415,49 @@ impl CanaryHandle {
     /// Wakes when someone asks for a run (the worker's side).
     pub(super) fn asked(&self) -> &Notify {
         &self.asked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn silence(created_us: u64, expires_us: u64) -> Silence {
+        let mut made = Silence::new(
+            vec!["latency".to_owned()],
+            Vec::new(),
+            created_us,
+            expires_us,
+            "oncall",
+            "test",
+        )
+        .expect("a silence");
+        made.id = created_us;
+        made
+    }
+
+    #[test]
+    fn ended_silences_beyond_the_cap_go_earliest_ended_first_and_those_applying_stay() {
+        let now = 10_000;
+        // Made in order; ended at 9_000 - i for the first ones (the latest made ended first),
+        // and one still applying.
+        let mut silences: Vec<Silence> = (0..MAX_ENDED_SILENCES as u64 + 3)
+            .map(|i| silence(i, 9_000 - i))
+            .collect();
+        silences.push(silence(500, now + 1));
+        prune(&mut silences, now);
+        assert_eq!(silences.len(), MAX_ENDED_SILENCES + 1);
+        let ids: Vec<u64> = silences.iter().map(|s| s.id).collect();
+        // The three that ended earliest (made last) are gone; the order is kept.
+        assert_eq!(ids[..3], [0, 1, 2]);
+        assert!(!ids.contains(&(MAX_ENDED_SILENCES as u64 + 2)));
+        assert_eq!(ids.last(), Some(&500), "the one applying stays");
+        // Ended more than a day ago: gone whatever the count.
+        prune(&mut silences, now + journal::SHOWN_AFTER_EXPIRY_US);
+        assert_eq!(ids_of(&silences), [500]);
+    }
+
+    fn ids_of(silences: &[Silence]) -> Vec<u64> {
+        silences.iter().map(|s| s.id).collect()
     }
 }

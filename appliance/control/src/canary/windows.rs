@@ -5,6 +5,9 @@
 
 use std::collections::VecDeque;
 
+use super::probe::Probe;
+use super::status::WindowSummary;
+
 /// What one run measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSample {
@@ -16,8 +19,24 @@ pub struct RunSample {
     pub errors: u64,
     /// Whether a window it was in failed a comparator (it then never joins the baseline).
     pub failed: bool,
+    /// When it began, Unix microseconds.
+    pub started_us: u64,
     /// When it ended, Unix microseconds.
     pub finished_us: u64,
+}
+
+impl RunSample {
+    /// What `probe`, a run from `started_us` to `finished_us`, measured.
+    pub fn of(probe: &Probe, started_us: u64, finished_us: u64) -> Self {
+        RunSample {
+            latencies_ms: probe.latencies_ms.clone(),
+            sent: probe.sent as u64,
+            errors: (probe.sent - probe.answered) as u64,
+            failed: false,
+            started_us,
+            finished_us,
+        }
+    }
 }
 
 /// The runs kept, newest last.
@@ -84,27 +103,40 @@ impl Windows {
         flatten(self.current.iter())
     }
 
-    /// The current window's runs that ended by `at_us`: the window before a switch at that
-    /// time.
-    pub fn current_until(&self, at_us: u64) -> Window {
-        flatten(self.current.iter().filter(|run| run.finished_us <= at_us))
-    }
-
     /// The baseline: up to `baseline_runs` runs before the current window that never failed.
     pub fn baseline(&self) -> Window {
         flatten(self.baseline.iter())
     }
 }
 
-fn flatten<'a>(runs: impl Iterator<Item = &'a RunSample>) -> Window {
+/// The runs, flattened into one window.
+pub fn flatten<'a>(runs: impl Iterator<Item = &'a RunSample>) -> Window {
     let mut window = Window::default();
     for run in runs {
-        window.runs += 1;
-        window.latencies_ms.extend_from_slice(&run.latencies_ms);
-        window.sent += run.sent;
-        window.errors += run.errors;
+        window.add(run);
     }
     window
+}
+
+impl Window {
+    /// Adds a run.
+    pub fn add(&mut self, run: &RunSample) {
+        self.runs += 1;
+        self.latencies_ms.extend_from_slice(&run.latencies_ms);
+        self.sent += run.sent;
+        self.errors += run.errors;
+    }
+
+    /// Summed up, for the status and the timeline.
+    pub fn summary(&self) -> WindowSummary {
+        WindowSummary {
+            runs: self.runs,
+            samples: self.latencies_ms.len(),
+            requests: self.sent,
+            errors: self.errors,
+            median_ms: tf_canary::judge::median(&self.latencies_ms),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +149,7 @@ mod tests {
             sent: 2,
             errors: 0,
             failed: false,
+            started_us: ms as u64,
             finished_us: ms as u64,
         }
     }
@@ -133,9 +166,6 @@ mod tests {
             vec![3.0, 3.0, 4.0, 4.0, 5.0, 5.0]
         );
         assert_eq!(windows.baseline().runs, 3);
-        // Before a switch at 6: the current window's runs that had ended by then.
-        assert_eq!(windows.current_until(6).latencies_ms, vec![6.0, 6.0]);
-        assert_eq!(windows.current_until(5), Window::default());
     }
 
     #[test]
