@@ -217,6 +217,24 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
     ] {
         assert!(metrics.contains(line), "{line} missing from\n{metrics}");
     }
+    // The canary's requests are counted under its own tenant, and kept out of the decision
+    // latency partners' figures and alerts read (here it is the only traffic).
+    let sum_of = |prefix: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(
+        sum_of("trust_fabric_requests_total{tenant=\"canary\"") >= 30.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        sum_of("trust_fabric_decision_latency_seconds_count"),
+        0.0,
+        "{metrics}"
+    );
 
     // On demand, for SREs; a viewer may look but not run it.
     let (code, out, err) = ctl(&server, "sre-token", &["canary", "run"]);
@@ -426,7 +444,14 @@ fn a_canary_without_its_tenant_says_why_it_does_not_run() {
     // Nor is there anything to silence.
     let (code, _, err) = silence(&server, "sre-token", "latency", &[], "1h", "x");
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("nothing to silence"), "{err}");
+    assert!(err.contains("nothing to change"), "{err}");
+    let (code, _, err) = ctl(
+        &server,
+        "sre-token",
+        &["canary", "rebaseline", "--reason", "x"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not run"), "{err}");
     let (_, metrics) = get(server.admin_address(), "/metrics");
     assert!(
         metrics.contains("trust_fabric_canary_enabled 0"),
@@ -557,6 +582,61 @@ fn the_canary_catches_a_slowed_verification_within_five_runs_of_its_start() {
     // Slow runs never joined the baseline: its median is the appliance's own speed.
     let baseline_ms = failed["baseline"]["median_ms"].as_f64().expect("a median");
     assert!(baseline_ms < 40.0, "{failed}");
+
+    // The slower appliance is the new normal (a deliberate change): an SRE resets the
+    // baseline, with a reason; a viewer may not, and a reason is needed.
+    let (code, _, err) = ctl(
+        &server,
+        "viewer-token",
+        &["canary", "rebaseline", "--reason", "x"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = ctl(
+        &server,
+        "sre-token",
+        &["canary", "rebaseline", "--reason", " "],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("give a reason"), "{err}");
+    let (code, out, err) = ctl(
+        &server,
+        "sre-token",
+        &[
+            "canary",
+            "rebaseline",
+            "--reason",
+            "slower disks on purpose (OPS-7)",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("baseline reset by oncall: slower disks on purpose (OPS-7)"),
+        "{out}"
+    );
+    // The slow runs become the baseline, and the canary passes again with the delay still on.
+    let reset_at = canary(&server)["runs"].as_u64().expect("runs");
+    let recovered = canary_until(&server, 120, |reply| {
+        reply["overall"] == "pass" && reply["alarm_since"].is_null()
+    });
+    assert!(recovered["runs"].as_u64() > Some(reset_at), "{recovered}");
+    let baseline_ms = recovered["baseline"]["median_ms"]
+        .as_f64()
+        .expect("a median");
+    assert!(
+        baseline_ms >= 40.0,
+        "the slow runs are the baseline now: {recovered}"
+    );
+    let kinds: Vec<&str> = recovered["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["canary.alarm", "canary.baseline.reset", "canary.recovered"],
+        "{recovered}"
+    );
 }
 
 #[test]

@@ -33,7 +33,7 @@ use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 13] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 14] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
     ("GET", "/api/v1/canary", 403, "every role may read"),
     (
@@ -45,6 +45,12 @@ const UNREACHABLE: [(&str, &str, u16, &str); 13] = [
     (
         "POST",
         "/api/v1/canary/silences/{id}/lift",
+        422,
+        "the canary runs here (one that cannot: tests/canary_golden.rs)",
+    ),
+    (
+        "POST",
+        "/api/v1/canary/baseline/reset",
         422,
         "the canary runs here (one that cannot: tests/canary_golden.rs)",
     ),
@@ -217,9 +223,10 @@ const CANARY: (&str, &str) = ("GET", "/api/v1/canary");
 const RUN_CANARY: (&str, &str) = ("POST", "/api/v1/canary/run");
 const SILENCE: (&str, &str) = ("POST", "/api/v1/canary/silences");
 const LIFT: (&str, &str) = ("POST", "/api/v1/canary/silences/{id}/lift");
+const RESET: (&str, &str) = ("POST", "/api/v1/canary/baseline/reset");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 27] = [
+const EVERY_ROUTE: [((&str, &str), &str); 28] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -250,6 +257,7 @@ const EVERY_ROUTE: [((&str, &str), &str); 27] = [
     (RUN_CANARY, "/api/v1/canary/run"),
     (SILENCE, "/api/v1/canary/silences"),
     (LIFT, "/api/v1/canary/silences/1/lift"),
+    (RESET, "/api/v1/canary/baseline/reset"),
 ];
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
@@ -656,6 +664,29 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         "sre-token",
         &silence("known"),
         200,
+    );
+    let reset = |reason: &str| json!({ "reason": reason }).to_string().into_bytes();
+    let event = caller.with_token(
+        RESET,
+        "/api/v1/canary/baseline/reset",
+        "sre-token",
+        &reset("new disks"),
+        200,
+    );
+    assert_eq!(event["kind"], "canary.baseline.reset", "{event}");
+    caller.with_token(
+        RESET,
+        "/api/v1/canary/baseline/reset",
+        "viewer-token",
+        &reset("not mine to say"),
+        403,
+    );
+    caller.with_token(
+        RESET,
+        "/api/v1/canary/baseline/reset",
+        "sre-token",
+        &reset(""),
+        400,
     );
     let lift = format!("/api/v1/canary/silences/{}/lift", made["id"]);
     caller.with_token(LIFT, &lift, "sre-token", b"", 200);

@@ -19,6 +19,8 @@ rm -rf "$out" && mkdir -p "$out"
 cd "$root"
 # shellcheck source-path=SCRIPTDIR source=appliance-lib.sh
 . "$root/bench-rig/scripts/appliance-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=canary-lib.sh
+. "$root/bench-rig/scripts/canary-lib.sh"
 use_binaries "${4:-}"
 state="$out/state"
 serve_pid=""
@@ -26,19 +28,8 @@ rig_pid=""
 trap '[ -n "$rig_pid" ] && kill "$rig_pid" 2>/dev/null; [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; true' EXIT
 
 four_tenants
-admin_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >>"$out/appliance.toml" <<TOML
-[[tenants]]
-id = "canary"
-rate_per_sec = 100
-burst = 50
-max_registered_keys = 8
-
-[admin]
-listen = "127.0.0.1:$admin_port"
-TOML
+canary_config
 serve canary-aa
-admin="http://127.0.0.1:$admin_port"
 
 "$rig" "$profile" --rps "$rps" --duration "${minutes}m" --appliance-config "$out/appliance.toml" \
   --state-dir "$state" --appliance-pid "$serve_pid" --out "$out/rig" \
@@ -46,35 +37,10 @@ admin="http://127.0.0.1:$admin_port"
 rig_pid=$!
 
 # Evaluations count from the first run judged on both windows (the warm-up's runs lack a
-# baseline and are never a pass or a failure). The status and the counters are read together,
-# and taken only when they agree (no run ended between the two reads); that run is counted.
-canary_status() { "$appliance" ctl --admin "$admin" --state-dir "$state" canary status --json; }
-first_judged() { # STATUS_FILE METRICS_FILE: the run's number, or nothing
-  python3 - "$1" "$2" <<'PY' 2>/dev/null || true
-import json, re, sys
-status = json.load(open(sys.argv[1]))
-latest = status.get("latest") or {}
-runs = sum(float(v) for v in re.findall(
-    r'^trust_fabric_canary_runs_total\{overall="\w+"\} (\S+)$', open(sys.argv[2]).read(), re.M))
-judged = latest and "no-data" not in [c["score"] for c in latest["comparators"]]
-if judged and runs == status["runs"] == latest["number"]:
-    print(latest["number"])
-PY
-}
-first_run=""
-while [ -z "$first_run" ]; do
-  if ! kill -0 "$rig_pid" 2>/dev/null; then
-    echo "the rig ended before the canary judged a run on both windows (runs shorter than" \
-      "the warm-up, about 90 s at the defaults, never do); the rig said:" >&2
-    tail -5 "$out/rig.err" >&2
-    exit 1
-  fi
-  sleep 2
-  canary_status >"$out/status-start.json" 2>/dev/null || continue
-  curl -fsS "$admin/metrics" >"$out/metrics-start.txt" || continue
-  first_run=$(first_judged "$out/status-start.json" "$out/metrics-start.txt")
-done
+# baseline and are never a pass or a failure); that run is counted.
+wait_first_judged
 wait "$rig_pid" || true
+rig_pid=""
 
 curl -fsS "$admin/metrics" >"$out/metrics.txt"
 canary_status >"$out/canary.json"

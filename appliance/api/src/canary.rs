@@ -77,10 +77,19 @@ pub struct CanaryEvent {
     pub seq: u64,
     /// When, RFC 3339 UTC.
     pub at: String,
-    /// `canary.alarm`, `canary.recovered`, `canary.silence` or `canary.silence.lifted`.
+    /// `canary.alarm`, `canary.recovered`, `canary.silence`, `canary.silence.lifted`,
+    /// `canary.baseline.reset` or `canary.after-switch`.
     pub kind: String,
     /// What happened, in words.
     pub summary: String,
+}
+
+/// The body of `POST /api/v1/canary/baseline/reset`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBaseline {
+    /// Why the appliance as it is now is the new normal (the resetter is the caller).
+    pub reason: String,
 }
 
 /// The body of `POST /api/v1/canary/silences`.

@@ -38,7 +38,7 @@ pub use bundles::{
 };
 pub use canary::{
     CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,
-    CanaryWindow, NewSilence, SilencePath,
+    CanaryWindow, NewSilence, ResetBaseline, SilencePath,
 };
 pub use compliance::{
     ComplianceWorker, PacketSummary, SnapshotAsked, SnapshotEntry, SnapshotPath, SnapshotStatus,

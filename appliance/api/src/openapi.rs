@@ -23,11 +23,11 @@ use crate::{
     WebhookChanged, WebhookPath, WebhookReplayed, WebhooksReply,
 };
 use crate::{
-    BudgetsReply, CanaryReply, CanarySilence, DiffPath, DiffQuery, DiffReply, DriftQuery,
-    DriftReply, HistoryReply, NewSilence, OverviewReply, PromoteQuery, ReceiptPath, ReceiptReply,
-    ReceiptsQuery, ReceiptsReply, RollbackRequest, ScenariosReply, SilencePath, SnapshotAsked,
-    SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply, TimelineReply,
-    ValidateQuery, ValidateReply,
+    BudgetsReply, CanaryEvent, CanaryReply, CanarySilence, DiffPath, DiffQuery, DiffReply,
+    DriftQuery, DriftReply, HistoryReply, NewSilence, OverviewReply, PromoteQuery, ReceiptPath,
+    ReceiptReply, ReceiptsQuery, ReceiptsReply, ResetBaseline, RollbackRequest, ScenariosReply,
+    SilencePath, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply,
+    TimelineReply, ValidateQuery, ValidateReply,
 };
 
 /// The document's title.
@@ -167,6 +167,7 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Drift => reference::<DriftReply>(schemas),
         Operation::Canary | Operation::RunCanary => reference::<CanaryReply>(schemas),
         Operation::SilenceCanary | Operation::LiftSilence => reference::<CanarySilence>(schemas),
+        Operation::ResetCanaryBaseline => reference::<CanaryEvent>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -243,7 +244,8 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::Scenarios
         | Operation::Canary
         | Operation::RunCanary
-        | Operation::SilenceCanary => Vec::new(),
+        | Operation::SilenceCanary
+        | Operation::ResetCanaryBaseline => Vec::new(),
     }
 }
 
@@ -269,6 +271,7 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         Operation::ChangeWebhook => Some(json_body(reference::<ChangeWebhook>(schemas))),
         Operation::ReplayWebhook => Some(json_body(reference::<ReplayWebhook>(schemas))),
         Operation::SilenceCanary => Some(json_body(reference::<NewSilence>(schemas))),
+        Operation::ResetCanaryBaseline => Some(json_body(reference::<ResetBaseline>(schemas))),
         Operation::Status
         | Operation::Overview
         | Operation::Tenants

@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 27] = [
+pub const ROUTES: [Route; 28] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -325,6 +325,19 @@ pub const ROUTES: [Route; 27] = [
         summary: "Lift a canary silence before it expires",
         own_errors: &[ErrorCode::Refused, ErrorCode::NotFound, ErrorCode::Internal],
     },
+    Route {
+        operation: Operation::ResetCanaryBaseline,
+        method: Method::Post,
+        path: "/api/v1/canary/baseline/reset",
+        permission: Permission::Canary,
+        summary: "Accept the appliance as it is now as the canary's new normal: its baseline \
+                  starts again from the current window, with a reason",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -415,6 +428,8 @@ pub enum Operation {
     SilenceCanary,
     /// `POST /api/v1/canary/silences/{id}/lift`.
     LiftSilence,
+    /// `POST /api/v1/canary/baseline/reset`.
+    ResetCanaryBaseline,
 }
 
 /// An HTTP method the admin API uses.
@@ -448,7 +463,7 @@ pub enum Permission {
     Webhooks,
     /// Mark a webhook endpoint local (private addresses and plain HTTP allowed).
     LocalWebhook,
-    /// Run the golden canary now, silence it, lift a silence.
+    /// Run the golden canary now, silence it, lift a silence, reset its baseline.
     Canary,
 }
 
@@ -534,6 +549,7 @@ impl Operation {
             Operation::RunCanary => "run_canary",
             Operation::SilenceCanary => "silence_canary",
             Operation::LiftSilence => "lift_canary_silence",
+            Operation::ResetCanaryBaseline => "reset_canary_baseline",
         }
     }
 
@@ -593,7 +609,7 @@ impl Permission {
             Permission::LocalWebhook => {
                 "mark a webhook endpoint local, or change a local one (sre)"
             }
-            Permission::Canary => "run or silence the golden canary (sre)",
+            Permission::Canary => "run or silence the golden canary, reset its baseline (sre)",
         }
     }
 }
@@ -698,6 +714,7 @@ mod tests {
                 "/api/v1/canary/silences/{id}/lift",
                 Permission::Canary,
             ),
+            ("POST", "/api/v1/canary/baseline/reset", Permission::Canary),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()

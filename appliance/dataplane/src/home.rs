@@ -49,6 +49,8 @@ pub struct Home {
     registrations: Registrations,
     /// This shard's side of the decision log.
     recorder: Recorder,
+    /// The appliance's own tenant (the golden canary's): kept out of the decision latency.
+    own_tenant: Option<String>,
 }
 
 impl Home {
@@ -89,6 +91,7 @@ impl Home {
             bundle_keys: Vec::new(),
             registrations: Registrations::default(),
             recorder: Recorder::new(index, None),
+            own_tenant: None,
         };
         // The registry of the bundle in force at start, prepared when it was opened.
         if let Some(bundle) = home.board.policy().bundle.clone() {
@@ -102,6 +105,12 @@ impl Home {
             home.switch_keys(&keys, &listed, |_| &[]);
         }
         home
+    }
+
+    /// Keeps `tenant`'s requests (the appliance's own traffic) out of the decision latency.
+    pub fn own_traffic(mut self, tenant: Option<String>) -> Self {
+        self.own_tenant = tenant;
+        self
     }
 
     /// Records this shard's decisions with `recorder`.
@@ -605,7 +614,9 @@ impl Home {
         self.shard
             .record_service(&batch, Micros(busy.as_micros() as u64));
         let decided_at = now.unix_us;
-        self.metrics.decided(&batch.items, &verdicts, decided_at);
+        let own = (self.own_tenant.as_deref()).and_then(|id| self.tenants.slot(id));
+        self.metrics
+            .decided(&batch.items, &verdicts, decided_at, own);
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
             let settlement = self.shard.settle(job, &verdict, decided_at);

@@ -60,6 +60,10 @@ pub struct DataPlanePlan {
     pub lending: Lending,
     /// Told to partners over budget.
     pub budget_contact: String,
+    /// The appliance's own tenant (the golden canary's), if it runs: its requests are counted
+    /// under their own tenant but kept out of the decision latency partners' figures and
+    /// alerts are read from.
+    pub own_tenant: Option<String>,
     /// Verifying keys to prepare at start, and which tenants may use each.
     pub stored_keys: Arc<Vec<(StoredKey, Vec<String>)>>,
     /// Where newly registered keys are saved.
@@ -143,6 +147,7 @@ impl DataPlane {
                 tenants: plan.tenants.clone(),
                 settings: plan.settings,
                 budget_contact: plan.budget_contact.clone(),
+                own_tenant: plan.own_tenant.clone(),
                 restored: restored.clone(),
                 stored_keys: plan.stored_keys.clone(),
                 keystore: plan.keystore.clone(),

@@ -59,6 +59,10 @@ pub struct ShardPlan {
     pub settings: ShardSettings,
     /// Told to partners over budget: how to ask for more.
     pub budget_contact: String,
+    /// The appliance's own tenant (the golden canary's), if it runs: its requests are counted
+    /// under their own tenant but kept out of the decision latency partners' figures and
+    /// alerts are read from.
+    pub own_tenant: Option<String>,
     /// Budget charges read back from the ledger at start, per tenant.
     pub restored: Arc<Vec<(TenantSlot, Vec<ChargeGroup>)>>,
     /// Registered verifying keys, and which tenant registered which.
@@ -204,7 +208,8 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
                 plan.budget_contact,
                 plan.board.clone(),
             )
-            .recording(super::decisions::Recorder::new(index, plan.decisions)),
+            .recording(super::decisions::Recorder::new(index, plan.decisions))
+            .own_traffic(plan.own_tenant),
         ),
         log_proofs: RefCell::new(log_proofs),
         io_wakeup: Wakeup::default(),

@@ -107,8 +107,15 @@ impl ShardMetrics {
         }
     }
 
-    /// A verified batch and its verdicts, decided at `decided_unix_us`.
-    pub fn decided<R>(&mut self, jobs: &[Job<R>], verdicts: &[Verdict], decided_unix_us: u64) {
+    /// A verified batch and its verdicts, decided at `decided_unix_us`; requests of tenant
+    /// `own` (the appliance's own traffic) are counted but kept out of the decision latency.
+    pub fn decided<R>(
+        &mut self,
+        jobs: &[Job<R>],
+        verdicts: &[Verdict],
+        decided_unix_us: u64,
+        own: Option<TenantSlot>,
+    ) {
         if let Some(kind) = jobs.first().and_then(|job| kind_index(job.kind())) {
             self.batch_size[kind].record(jobs.len() as f64);
         }
@@ -117,6 +124,9 @@ impl ShardMetrics {
                 continue;
             };
             self.count(job.tenant, kind, verdict_outcome(verdict));
+            if Some(job.tenant) == own {
+                continue;
+            }
             let waited_us = decided_unix_us.saturating_sub(job.received_unix_us);
             self.decision_latency[kind].record(waited_us as f64 / 1e6);
         }

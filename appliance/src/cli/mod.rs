@@ -735,6 +735,13 @@ pub enum CanaryCtl {
         /// The silence's number.
         id: u64,
     },
+    /// Accept the appliance as it is now as the canary's new normal (after a deliberate
+    /// change of host or load): its baseline starts again from the current window.
+    Rebaseline {
+        /// Why (kept in the canary's timeline with your token's name).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// An approver letting through a change the drift guard does not pass.

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use tf_admin_api::{
     CanaryReply, DriftQuery, DriftReply, NewSilence, Operation, PromoteQuery, ReceiptVerdict,
-    ReceiptsQuery, Revision, RollbackRequest, TenantId, UtcTime,
+    ReceiptsQuery, ResetBaseline, Revision, RollbackRequest, TenantId, UtcTime,
 };
 
 use crate::cli::{CanaryCtl, CtlArgs, CtlWhat, DriftFormat, TokenWhat};
@@ -197,6 +197,18 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             ..get(
                 Operation::LiftSilence,
                 path(Operation::LiftSilence).replace("{id}", &id.to_string()),
+            )
+        },
+        CtlWhat::Canary {
+            what: CanaryCtl::Rebaseline { reason },
+        } => Request {
+            body: serde_json::to_vec(&ResetBaseline {
+                reason: reason.clone(),
+            })
+            .expect("a request serialises"),
+            ..get(
+                Operation::ResetCanaryBaseline,
+                path(Operation::ResetCanaryBaseline),
             )
         },
         CtlWhat::Canary {

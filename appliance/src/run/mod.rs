@@ -265,6 +265,7 @@ fn serve(
         settings,
         lending: config.scheduling.lending(),
         budget_contact: config.budgets.contact.clone(),
+        own_tenant: config.canary.enabled.then(|| config.canary.tenant.clone()),
         stored_keys: Arc::new(stored_keys),
         keystore,
         now_unix_us: unix_micros(),

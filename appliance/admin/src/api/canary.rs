@@ -1,19 +1,20 @@
 //! The golden canary: `GET /api/v1/canary` reads the status the canary's worker keeps,
 //! `POST /api/v1/canary/run` asks for a run now and answers when it ends, and
-//! `POST /api/v1/canary/silences` and `.../{id}/lift` make and lift silences (recorded in the
-//! ledger on a blocking thread). The `*_value` functions are shared with the console.
+//! `POST /api/v1/canary/silences` and `.../{id}/lift` make and lift silences, and
+//! `POST /api/v1/canary/baseline/reset` accepts the appliance as it is now (each recorded in
+//! the ledger on a blocking thread). The `*_value` functions are shared with the console.
 
 use std::time::Duration;
 
 use actix_web::{HttpRequest, web};
 use tf_admin_api::{
     CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,
-    CanaryWindow, ErrorBody, ErrorCode, NewSilence, SilencePath,
+    CanaryWindow, ErrorBody, ErrorCode, NewSilence, ResetBaseline, SilencePath,
 };
 use tf_canary::judge::Judgement;
 use tf_canary::silence::Silence;
 use tf_control::canary::{
-    CanaryHandle, CanaryStatus, RunRecord, SilenceRefused, Trigger, WindowSummary,
+    CanaryHandle, CanaryStatus, ChangeRefused, RunRecord, Trigger, WindowSummary,
 };
 
 use super::{Answer, ApiState, authorize};
@@ -124,24 +125,56 @@ pub async fn lift_value(
     Ok(silence_entry(&lifted, now_us))
 }
 
+/// Resets the canary's baseline for `principal`: the timeline event recorded.
+pub async fn reset_baseline_value(
+    state: &ApiState,
+    principal: &Principal,
+    asked: ResetBaseline,
+) -> Result<CanaryEvent, ErrorBody> {
+    let handle = handle(state)?;
+    let now_us = tf_seam::clock::unix_micros();
+    let by = principal.name.clone();
+    let event = blocking(move || handle.reset_baseline(&by, &asked.reason, now_us)).await?;
+    tracing::info!(user = %principal.name, "canary baseline reset");
+    Ok(CanaryEvent {
+        seq: event.seq,
+        at: utc(event.at_us),
+        kind: event.kind,
+        summary: event.summary,
+    })
+}
+
+/// `POST /api/v1/canary/baseline/reset`.
+pub(super) async fn reset_baseline(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Answer<CanaryEvent> {
+    let principal = authorize(&request, &state, Permission::Canary)?;
+    let asked: ResetBaseline = super::webhooks::json_body(body, "expected {\"reason\": \"...\"}")?;
+    Ok(web::Json(
+        reset_baseline_value(&state, &principal, asked).await?,
+    ))
+}
+
 /// Runs a ledger write off the server's threads.
-async fn blocking(
-    work: impl FnOnce() -> Result<Silence, SilenceRefused> + Send + 'static,
-) -> Result<Silence, ErrorBody> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ChangeRefused> + Send + 'static,
+) -> Result<T, ErrorBody> {
     match actix_web::rt::task::spawn_blocking(work).await {
-        Ok(Ok(silence)) => Ok(silence),
+        Ok(Ok(done)) => Ok(done),
         Ok(Err(refused)) => Err(ErrorBody::new(
             match refused {
-                SilenceRefused::NotRunning(_) | SilenceRefused::TooMany => ErrorCode::Refused,
-                SilenceRefused::UnknownItem(..) => ErrorCode::BadRequest,
-                SilenceRefused::Unknown(_) => ErrorCode::NotFound,
-                SilenceRefused::Ledger(_) => ErrorCode::Internal,
+                ChangeRefused::NotRunning(_) | ChangeRefused::TooMany => ErrorCode::Refused,
+                ChangeRefused::UnknownItem(..) | ChangeRefused::Reason => ErrorCode::BadRequest,
+                ChangeRefused::Unknown(_) => ErrorCode::NotFound,
+                ChangeRefused::Ledger(_) => ErrorCode::Internal,
             },
             refused.to_string(),
         )),
         Err(_) => Err(ErrorBody::new(
             ErrorCode::Internal,
-            "recording the silence stopped before it ended",
+            "recording the change stopped before it ended",
         )),
     }
 }

@@ -300,6 +300,7 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::RunCanary => method.to(canary::run_canary),
         Operation::SilenceCanary => method.to(canary::silence),
         Operation::LiftSilence => method.to(canary::lift),
+        Operation::ResetCanaryBaseline => method.to(canary::reset_baseline),
         _ => return None,
     })
 }

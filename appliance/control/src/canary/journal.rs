@@ -1,7 +1,8 @@
 //! The canary's timeline, kept in the ledger's control events beside the alarms webhook
 //! endpoints hear of: an alarm raised (`canary.alarm`) and over (`canary.recovered`), a
 //! silence made (`canary.silence`) and lifted (`canary.silence.lifted`), and the runs after
-//! a promotion or rollback judged against those before (`canary.after-switch`). At start it is read
+//! a promotion or rollback judged against those before (`canary.after-switch`), and the
+//! baseline reset by an operator (`canary.baseline.reset`). At start it is read
 //! back, so silences outlive a restart and the timeline shows what came before.
 
 use std::collections::VecDeque;
@@ -21,6 +22,8 @@ pub const RECOVERED: &str = "canary.recovered";
 pub const SILENCED: &str = "canary.silence";
 /// A silence was lifted before its expiry.
 pub const LIFTED: &str = "canary.silence.lifted";
+/// An operator accepted the appliance as it is now as the new normal.
+pub const BASELINE_RESET: &str = "canary.baseline.reset";
 /// The runs after a promotion or rollback judged against those before.
 pub const AFTER_SWITCH: &str = tf_ledger::CANARY_AFTER_SWITCH;
 /// Timeline events kept in memory for the API and the console.
@@ -79,6 +82,7 @@ pub fn event(seq: u64, at_us: u64, kind: &str, body: &Value) -> CanaryEvent {
             text("reason")
         ),
         LIFTED => format!("silence #{} lifted by {}", body["id"], text("by")),
+        BASELINE_RESET => format!("baseline reset by {}: {}", text("by"), text("reason")),
         AFTER_SWITCH => match serde_json::from_value::<AfterSwitchNote>(body.clone()) {
             Ok(note) => format!(
                 "after the {} to revision {}: {}, {}",

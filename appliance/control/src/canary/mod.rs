@@ -30,7 +30,7 @@ pub use gate::CanaryGate;
 pub use journal::CanaryEvent;
 pub use probe::{Probe, Prober};
 pub use status::{
-    CanaryHandle, CanaryStatus, MAX_PROBLEMS, MAX_SILENCES, RECENT_RUNS, RunRecord, SilenceRefused,
+    CanaryHandle, CanaryStatus, ChangeRefused, MAX_PROBLEMS, MAX_SILENCES, RECENT_RUNS, RunRecord,
     Trigger, WindowSummary,
 };
 pub use windows::{RunSample, Window, Windows};
@@ -129,6 +129,9 @@ async fn run(plan: CanaryPlan, stop: &AtomicBool) {
         };
         served = serves;
         judge.take_switches(&plan, unix_micros());
+        if plan.handle.take_reset() {
+            judge.reset_baseline(&plan);
+        }
         let started_us = unix_micros();
         let Some(probe) = prober.run(&plan.set, stop).await else {
             break;
@@ -216,6 +219,14 @@ impl Judge {
             let rules = (self.latency, self.errors);
             self.after_switch = Some(AfterSwitch::begin(switch, before, plan.current_runs, rules));
         }
+    }
+
+    /// Starts the baseline and the failure streaks again: an operator accepted the appliance
+    /// as it is now.
+    fn reset_baseline(&mut self, plan: &CanaryPlan) {
+        self.windows.reset_baseline();
+        self.verdicts = Verdicts::new(plan.consecutive_failures);
+        tracing::info!("the canary's baseline starts again from its current window");
     }
 
     /// Adds the latest run (of `probe`) to the comparison under way, and records its

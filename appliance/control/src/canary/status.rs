@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -158,6 +158,8 @@ pub struct CanaryHandle {
     changing: Arc<Mutex<()>>,
     /// Promotions and rollbacks not yet taken by the worker, oldest first.
     switches: Arc<Mutex<Vec<Switch>>>,
+    /// An operator reset the baseline: the worker takes it before its next run.
+    reset_asked: Arc<AtomicBool>,
 }
 
 /// Drops silences that ended more than a day before `now_us`, and those that ended earliest
@@ -197,12 +199,15 @@ struct Kept {
     events: VecDeque<CanaryEvent>,
 }
 
-/// Why a silence could not be made or lifted.
+/// Why a silence could not be made or lifted, or the baseline reset.
 #[derive(Debug, thiserror::Error)]
-pub enum SilenceRefused {
-    /// The canary does not run: there is nothing to silence.
-    #[error("the canary does not run ({0}): there is nothing to silence")]
+pub enum ChangeRefused {
+    /// The canary does not run: there is nothing to change.
+    #[error("the canary does not run ({0}): there is nothing to change")]
     NotRunning(String),
+    /// A reason missing, too long, or not plain text on one line.
+    #[error("give a reason: plain text on one line, at most 500 characters")]
+    Reason,
     /// It names an item the golden set does not have.
     #[error("the golden set has no item {0:?} (its items: {1})")]
     UnknownItem(String, String),
@@ -241,7 +246,40 @@ impl CanaryHandle {
             kept: Arc::new(Mutex::new(kept)),
             changing: Arc::new(Mutex::new(())),
             switches: Arc::new(Mutex::new(Vec::new())),
+            reset_asked: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Accepts the appliance as it is now as the canary's new normal, for `by` because of
+    /// `reason`: recorded in the ledger, the baseline starts again from the current window
+    /// before the next run. Blocks on the ledger.
+    pub fn reset_baseline(
+        &self,
+        by: &str,
+        reason: &str,
+        now_us: u64,
+    ) -> Result<CanaryEvent, ChangeRefused> {
+        let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
+        let status = self.status();
+        if !status.enabled {
+            let why = status.problem.unwrap_or_else(|| "turned off".to_owned());
+            return Err(ChangeRefused::NotRunning(why));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || !tf_wire::is_plain_line(reason, 500) {
+            return Err(ChangeRefused::Reason);
+        }
+        let body = json!({ "by": by, "reason": reason });
+        let seq = self
+            .note(now_us, journal::BASELINE_RESET, &body)
+            .map_err(ChangeRefused::Ledger)?;
+        self.reset_asked.store(true, Ordering::Release);
+        Ok(journal::event(seq, now_us, journal::BASELINE_RESET, &body))
+    }
+
+    /// Whether the baseline was reset since the last call (the worker's side).
+    pub(super) fn take_reset(&self) -> bool {
+        self.reset_asked.swap(false, Ordering::AcqRel)
     }
 
     /// Tells the worker of a promotion or rollback, for it to judge the runs after it
@@ -300,12 +338,12 @@ impl CanaryHandle {
     /// Makes a silence (checked by [`Silence::new`]) for a canary that runs, naming only
     /// items of its golden set, recorded in the ledger; it applies from the next run. Blocks
     /// on the ledger.
-    pub fn silence(&self, silence: Silence) -> Result<Silence, SilenceRefused> {
+    pub fn silence(&self, silence: Silence) -> Result<Silence, ChangeRefused> {
         let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let status = self.status();
         if !status.enabled {
             let why = status.problem.unwrap_or_else(|| "turned off".to_owned());
-            return Err(SilenceRefused::NotRunning(why));
+            return Err(ChangeRefused::NotRunning(why));
         }
         if let Some(unknown) = silence
             .items
@@ -313,7 +351,7 @@ impl CanaryHandle {
             .find(|item| !status.item_labels.contains(item))
         {
             let known = status.item_labels.join(", ");
-            return Err(SilenceRefused::UnknownItem(unknown.clone(), known));
+            return Err(ChangeRefused::UnknownItem(unknown.clone(), known));
         }
         let now_us = silence.created_us;
         if self
@@ -323,35 +361,35 @@ impl CanaryHandle {
             .count()
             >= MAX_SILENCES
         {
-            return Err(SilenceRefused::TooMany);
+            return Err(ChangeRefused::TooMany);
         }
         let body = serde_json::to_value(&silence).expect("a silence serialises");
         let id = self
             .note(now_us, journal::SILENCED, &body)
-            .map_err(SilenceRefused::Ledger)?;
+            .map_err(ChangeRefused::Ledger)?;
         let made = Silence { id, ..silence };
         self.kept().silences.push(made.clone());
         Ok(made)
     }
 
     /// Lifts silence `id` for `by`: it stops applying now. Blocks on the ledger.
-    pub fn lift(&self, id: u64, by: &str, now_us: u64) -> Result<Silence, SilenceRefused> {
+    pub fn lift(&self, id: u64, by: &str, now_us: u64) -> Result<Silence, ChangeRefused> {
         let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let applies = self
             .silences(now_us)
             .iter()
             .any(|s| s.id == id && s.applies(now_us));
         if !applies {
-            return Err(SilenceRefused::Unknown(id));
+            return Err(ChangeRefused::Unknown(id));
         }
         self.note(now_us, journal::LIFTED, &json!({ "id": id, "by": by }))
-            .map_err(SilenceRefused::Ledger)?;
+            .map_err(ChangeRefused::Ledger)?;
         let mut kept = self.kept();
         let silence = kept
             .silences
             .iter_mut()
             .find(|s| s.id == id)
-            .ok_or(SilenceRefused::Unknown(id))?;
+            .ok_or(ChangeRefused::Unknown(id))?;
         silence.expires_us = silence.expires_us.min(now_us);
         let lifted = silence.clone();
         prune(&mut kept.silences, now_us);

@@ -90,6 +90,16 @@ impl Windows {
         }
     }
 
+    /// Starts the baseline again from the current window: an operator accepted the
+    /// appliance as it is now, so the current runs join the baseline as they leave, failed or
+    /// not, and the runs before are forgotten.
+    pub fn reset_baseline(&mut self) {
+        self.baseline.clear();
+        for run in &mut self.current {
+            run.failed = false;
+        }
+    }
+
     /// Marks every run of the current window as failed: the window was judged slower (or
     /// more erring) than the baseline, so none of it may become the baseline.
     pub fn mark_current_failed(&mut self) {
@@ -186,6 +196,24 @@ mod tests {
             vec![1.0; 4],
             "the baseline is still the appliance before the slowdown"
         );
+    }
+
+    #[test]
+    fn a_reset_baseline_starts_again_from_the_current_window_slow_or_not() {
+        let mut windows = Windows::new(2, 2);
+        for _ in 0..4 {
+            windows.push(run(1.0));
+        }
+        for _ in 0..2 {
+            windows.push(run(9.0));
+            windows.mark_current_failed();
+        }
+        windows.reset_baseline();
+        assert_eq!(windows.baseline(), Window::default());
+        // The slow runs now join the baseline as they leave the current window.
+        windows.push(run(9.0));
+        windows.push(run(9.0));
+        assert_eq!(windows.baseline().latencies_ms, vec![9.0; 4]);
     }
 
     #[test]

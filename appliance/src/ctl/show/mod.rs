@@ -14,9 +14,9 @@ mod webhooks;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    CanaryReply, CanarySilence, DeliveriesReply, DiffReply, Operation, ReceiptReply, ReceiptsReply,
-    ScenariosReply, StatusReply, Switched, TimelineReply, ValidateReply, WebhookAdded,
-    WebhookChanged, WebhookReplayed, WebhooksReply,
+    CanaryEvent, CanaryReply, CanarySilence, DeliveriesReply, DiffReply, Operation, ReceiptReply,
+    ReceiptsReply, ScenariosReply, StatusReply, Switched, TimelineReply, ValidateReply,
+    WebhookAdded, WebhookChanged, WebhookReplayed, WebhooksReply,
 };
 
 /// The reply's text; an answer that is not the route's reply is the parse error.
@@ -52,6 +52,9 @@ pub(crate) fn reply(
         Operation::SilenceCanary | Operation::LiftSilence => {
             shown::<CanarySilence>(body, json, canary::silence)
         }
+        Operation::ResetCanaryBaseline => shown::<CanaryEvent>(body, json, |event| {
+            vec![format!("{} {}", event.at, event.summary)]
+        }),
         // `ctl` calls no other route.
         _ => Ok(vec![as_received(body)]),
     }?;
