@@ -408,12 +408,7 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
     // Fixed: the alarm is over, and the timeline says so.
     std::fs::remove_file(&switch).expect("switch off");
     let recovered = canary_until(&server, 60, |reply| reply["alarm_since"].is_null());
-    let kinds: Vec<&str> = recovered["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|e| e["kind"].as_str().expect("kind"))
-        .collect();
+    let kinds = timeline_kinds(&recovered);
     assert_eq!(kinds, ["canary.alarm", "canary.recovered"], "{recovered}");
     assert_eq!(alarms().len(), 1);
     let (_, metrics) = get(server.admin_address(), "/metrics");
@@ -457,6 +452,16 @@ fn a_canary_without_its_tenant_says_why_it_does_not_run() {
         metrics.contains("trust_fabric_canary_enabled 0"),
         "{metrics}"
     );
+}
+
+/// The kinds of the canary's timeline events in `reply`, oldest first.
+fn timeline_kinds(reply: &Value) -> Vec<&str> {
+    reply["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect()
 }
 
 /// `appliance ctl canary silence` as `token`: `comparator` (for `items`) for `span`, saying
@@ -626,12 +631,7 @@ fn the_canary_catches_a_slowed_verification_within_five_runs_of_its_start() {
         baseline_ms >= 40.0,
         "the slow runs are the baseline now: {recovered}"
     );
-    let kinds: Vec<&str> = recovered["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|e| e["kind"].as_str().expect("kind"))
-        .collect();
+    let kinds = timeline_kinds(&recovered);
     assert_eq!(
         kinds,
         ["canary.alarm", "canary.baseline.reset", "canary.recovered"],
@@ -717,12 +717,7 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ended"), "{out}");
     let failed = canary_until(&server, 60, |reply| reply["overall"] == "fail");
-    let kinds: Vec<&str> = failed["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|e| e["kind"].as_str().expect("kind"))
-        .collect();
+    let kinds = timeline_kinds(&failed);
     assert_eq!(
         kinds,
         ["canary.silence", "canary.silence.lifted", "canary.alarm"],

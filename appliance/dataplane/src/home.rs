@@ -51,6 +51,8 @@ pub struct Home {
     recorder: Recorder,
     /// The appliance's own tenant (the golden canary's): kept out of the decision latency.
     own_tenant: Option<String>,
+    /// Its slot in `tenants`, found when the table changes rather than per batch.
+    own_slot: Option<TenantSlot>,
 }
 
 impl Home {
@@ -92,6 +94,7 @@ impl Home {
             registrations: Registrations::default(),
             recorder: Recorder::new(index, None),
             own_tenant: None,
+            own_slot: None,
         };
         // The registry of the bundle in force at start, prepared when it was opened.
         if let Some(bundle) = home.board.policy().bundle.clone() {
@@ -110,7 +113,12 @@ impl Home {
     /// Keeps `tenant`'s requests (the appliance's own traffic) out of the decision latency.
     pub fn own_traffic(mut self, tenant: Option<String>) -> Self {
         self.own_tenant = tenant;
+        self.find_own_slot();
         self
+    }
+
+    fn find_own_slot(&mut self) {
+        self.own_slot = (self.own_tenant.as_deref()).and_then(|id| self.tenants.slot(id));
     }
 
     /// Records this shard's decisions with `recorder`.
@@ -228,6 +236,7 @@ impl Home {
         };
         preparing.apply(&mut self.shard, self.index, now.mono, now.unix_us);
         self.tenants = terms.table.clone();
+        self.find_own_slot();
         self.budget_contact = terms.contact.clone();
         self.switch_keys(&terms.keys, &terms.table, |slot| {
             terms.tenants[slot.0 as usize]
@@ -614,9 +623,8 @@ impl Home {
         self.shard
             .record_service(&batch, Micros(busy.as_micros() as u64));
         let decided_at = now.unix_us;
-        let own = (self.own_tenant.as_deref()).and_then(|id| self.tenants.slot(id));
         self.metrics
-            .decided(&batch.items, &verdicts, decided_at, own);
+            .decided(&batch.items, &verdicts, decided_at, self.own_slot);
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
             let settlement = self.shard.settle(job, &verdict, decided_at);

@@ -34,22 +34,22 @@ pub fn canary_value(state: &ApiState) -> CanaryReply {
                 .iter()
                 .map(|s| silence_entry(s, now_us))
                 .collect();
-            reply.timeline = handle
-                .events()
-                .into_iter()
-                .map(|event| CanaryEvent {
-                    seq: event.seq,
-                    at: utc(event.at_us),
-                    kind: event.kind,
-                    summary: event.summary,
-                })
-                .collect();
+            reply.timeline = handle.events().into_iter().map(event_entry).collect();
             reply
         }
         None => canary_reply(&CanaryStatus::off(
             tf_config::CANARY_TENANT,
             "the canary is not running on this server".to_owned(),
         )),
+    }
+}
+
+fn event_entry(event: tf_control::canary::CanaryEvent) -> CanaryEvent {
+    CanaryEvent {
+        seq: event.seq,
+        at: utc(event.at_us),
+        kind: event.kind,
+        summary: event.summary,
     }
 }
 
@@ -136,12 +136,7 @@ pub async fn reset_baseline_value(
     let by = principal.name.clone();
     let event = blocking(move || handle.reset_baseline(&by, &asked.reason, now_us)).await?;
     tracing::info!(user = %principal.name, "canary baseline reset");
-    Ok(CanaryEvent {
-        seq: event.seq,
-        at: utc(event.at_us),
-        kind: event.kind,
-        summary: event.summary,
-    })
+    Ok(event_entry(event))
 }
 
 /// `POST /api/v1/canary/baseline/reset`.
