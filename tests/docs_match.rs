@@ -564,6 +564,10 @@ fn sample_codes() -> Vec<ErrorCode> {
             retry_after_ms: 1,
         },
         ErrorCode::LogUnavailable { detail: text() },
+        ErrorCode::Unavailable {
+            retry_after_ms: 1,
+            detail: text(),
+        },
     ]
 }
 

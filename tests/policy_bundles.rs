@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, http, with_admin_tokens, without_policy};
+use server::{ROLE_TOKENS as TOKENS, Server, fault_build, http, with_admin_tokens, without_policy};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
@@ -101,7 +101,7 @@ struct Seen {
 }
 
 #[tokio::test]
-async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision() {
+async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactly_one_revision() {
     let server = Server::start(&config(), &["acme"], &[]);
     let admin = server.admin_address();
     let dir = server.dir.path().to_owned();
@@ -174,15 +174,44 @@ async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision
     );
     let hash_two = two["bundle_hash"].as_str().expect("hash").to_owned();
     tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Rolled back under the same load: revision 3 republishes revision 1, and acme may submit
+    // again.
+    let rollback_started = Instant::now();
+    let (status, three) = tokio::task::spawn_blocking(move || {
+        call(
+            admin,
+            "POST",
+            "/api/v1/bundles/rollback",
+            "sre-token",
+            br#"{"reason": "acme lost its signatures"}"#,
+        )
+    })
+    .await
+    .expect("rollback call");
+    let rollback_returned = Instant::now();
+    assert_eq!(status, 200, "{three}");
+    assert_eq!(
+        (three["to_revision"].as_u64(), three["republishes"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert!(
+        three["all_shards_ms"].as_f64().is_some(),
+        "every shard switched back: {three}"
+    );
+    let hash_three = three["bundle_hash"].as_str().expect("hash").to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     stop.store(true, Ordering::Release);
     let seen: Vec<Seen> = tasks.join_all().await.into_iter().flatten().collect();
 
     let mut before = 0;
+    let mut between = 0;
     let mut after = 0;
     for s in &seen {
         let expected_hash = match s.revision {
             1 => &hash_one,
             2 => &hash_two,
+            3 => &hash_three,
             other => panic!("revision {other} was never in force: {s:?}"),
         };
         assert_eq!(&s.hash, expected_hash, "{s:?}");
@@ -192,20 +221,30 @@ async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision
             assert_eq!(s.revision, 1, "decided before the promotion began: {s:?}");
             before += 1;
         }
-        if s.sent > promote_returned {
-            assert_eq!(s.revision, 2, "sent after every shard switched: {s:?}");
+        if s.sent > promote_returned && s.answered < rollback_started {
+            assert_eq!(s.revision, 2, "between the switches: {s:?}");
+            between += 1;
+        }
+        if s.sent > rollback_returned {
+            assert_eq!(s.revision, 3, "sent after every shard switched back: {s:?}");
             after += 1;
         }
     }
     assert!(
-        before > 20 && after > 20,
-        "load on both sides: {before} before, {after} after"
+        before > 20 && between > 20 && after > 20,
+        "load throughout: {before} before the promotion, {between} between, {after} after the \
+         rollback"
     );
-    for tenant in ["demo", "acme"] {
+    for (tenant, revision, since) in [
+        ("demo", 2, promote_returned),
+        ("acme", 2, promote_returned),
+        ("demo", 3, rollback_returned),
+        ("acme", 3, rollback_returned),
+    ] {
         assert!(
             seen.iter()
-                .any(|s| s.tenant == tenant && s.revision == 2 && s.sent > promote_returned),
-            "{tenant} sent under revision 2"
+                .any(|s| s.tenant == tenant && s.revision == revision && s.sent > since),
+            "{tenant} sent under revision {revision}"
         );
     }
 
@@ -217,28 +256,16 @@ async fn a_promotion_under_load_decides_every_request_under_exactly_one_revision
     .expect("ledger");
     let mismatched: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM receipts WHERE bundle_revision NOT IN (1, 2) \
+            "SELECT COUNT(*) FROM receipts_readable WHERE bundle_revision NOT IN (1, 2, 3) \
              OR (bundle_revision = 1 AND bundle_hash != ?1) \
-             OR (bundle_revision = 2 AND bundle_hash != ?2)",
-            [&hash_one, &hash_two],
+             OR (bundle_revision = 2 AND bundle_hash != ?2) \
+             OR (bundle_revision = 3 AND bundle_hash != ?3)",
+            [&hash_one, &hash_two, &hash_three],
             |row| row.get(0),
         )
         .expect("query");
     assert_eq!(mismatched, 0);
 
-    // Rolled back: revision 3 republishes revision 1, and acme may submit again.
-    let (status, three) = call(
-        admin,
-        "POST",
-        "/api/v1/bundles/rollback",
-        "sre-token",
-        br#"{"reason": "acme lost its signatures"}"#,
-    );
-    assert_eq!(status, 200, "{three}");
-    assert_eq!(
-        (three["to_revision"].as_u64(), three["republishes"].as_u64()),
-        (Some(3), Some(1))
-    );
     let acme = Partner::connect(&server.partner("acme"))
         .await
         .expect("connects");
@@ -976,4 +1003,125 @@ async fn a_promoted_bundle_stays_in_force_across_a_restart() {
     // The timeline kept the one promotion.
     let (_, timeline) = call(admin, "GET", "/api/v1/bundles", "viewer-token", b"");
     assert_eq!(timeline["timeline"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_cap_below_what_was_spent_is_refused_unless_overridden_and_then_refuses_the_tenant() {
+    let server = Server::start(&config(), &["acme"], &[]);
+    let admin = server.admin_address();
+    let dir = server.dir.path().to_owned();
+    let (status, promoted) = promote(
+        admin,
+        &build(
+            &server,
+            &with_budgets(&dir, "roomy", &acme_cap(100, 1)),
+            1,
+            None,
+        ),
+    );
+    assert_eq!(status, 200, "{promoted}");
+    let acme = Partner::connect(&server.partner("acme"))
+        .await
+        .expect("connects");
+    for n in 0..5 {
+        acme.submit(bls_p1(n)).await.expect("within the cap");
+    }
+
+    // A cap of 3 where 5 were spent today: refused, naming the cap, and nothing changes.
+    let tight = build(
+        &server,
+        &with_budgets(&dir, "tight", &acme_cap(3, 1)),
+        2,
+        None,
+    );
+    let (status, refused) = promote(admin, &tight);
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused_codes(&refused), ["cap-below-spent"], "{refused}");
+    let problem = refused["problems"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        problem.contains("acme") && problem.contains('5'),
+        "{refused}"
+    );
+    assert_eq!(active_revision(admin), 1, "the bundle in force stays");
+    acme.submit(bls_p1(5))
+        .await
+        .expect("the old cap still holds");
+
+    // Overridden: in force, and acme is refused until the day ends, told how far over it is.
+    let (status, promoted) = call(
+        admin,
+        "POST",
+        "/api/v1/bundles/promote?allow_cap_below_spent=true",
+        "author-token",
+        &tight,
+    );
+    assert_eq!(status, 200, "{promoted}");
+    assert_eq!(active_revision(admin), 2);
+    match acme.submit(bls_p1(6)).await {
+        Err(PartnerError::OverBudget(over)) => {
+            assert_eq!(
+                (over.cap.limit, over.cap.used, over.cap.remaining),
+                (3, 6, 0)
+            );
+            assert!(over.cap.resets_at_unix_ms > 0, "{over:?}");
+        }
+        other => panic!("expected over budget, got {other:?}"),
+    }
+    acme.close().await;
+}
+
+#[tokio::test]
+async fn a_promotion_a_busy_shard_cannot_prepare_in_time_is_refused_and_changes_nothing() {
+    fault_build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let switch = dir.path().join("stall");
+    let server = Server::start_with_env(
+        &config(),
+        &["acme"],
+        &[],
+        &[
+            ("TF_FAULT_VERIFY_DELAY_MS", "8000"),
+            ("TF_FAULT_SWITCH", switch.to_str().expect("utf-8")),
+        ],
+    );
+    let admin = server.admin_address();
+    let source = source(server.dir.path(), "one", str::to_owned);
+    let archive = build(&server, &source, 1, None);
+    let acme = Arc::new(
+        Partner::connect(&server.partner("acme"))
+            .await
+            .expect("connects"),
+    );
+    // acme's home shard stalls 8 s in its next batch: it cannot prepare within 5 s.
+    std::fs::write(&switch, b"on").expect("switch on");
+    let stalled = {
+        let acme = acme.clone();
+        tokio::spawn(async move { acme.submit(bls_p1(1)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::remove_file(&switch).expect("switch off");
+    let refused_archive = archive.clone();
+    let (status, refused) = tokio::task::spawn_blocking(move || promote(admin, &refused_archive))
+        .await
+        .expect("promotion call");
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["error"], "not-prepared", "{refused}");
+    assert_eq!(active_revision(admin), 0, "nothing was promoted");
+    let reply = stalled
+        .await
+        .expect("submitter")
+        .expect("the stalled request is answered");
+    let receipt: tf_receipts::Receipt =
+        serde_json::from_slice(&reply.receipt.payload).expect("receipt");
+    assert_eq!(
+        receipt.bundle_revision, 0,
+        "decided under what was in force"
+    );
+
+    // Once the shard is free, the same bundle is promoted.
+    let (status, promoted) = promote(admin, &archive);
+    assert_eq!(status, 200, "{promoted}");
+    assert_eq!(active_revision(admin), 1);
 }

@@ -1,5 +1,6 @@
 //! The Trust Fabric verification appliance.
 
+mod backup;
 mod bundle_commands;
 mod canary_commands;
 mod cli;
@@ -99,6 +100,8 @@ fn main() -> ExitCode {
         cli::Command::Decisions { what } => drift_commands::decisions(what),
         cli::Command::Scenarios { what } => scenario_commands::run(what),
         cli::Command::Canary { what } => canary_commands::run(what),
+        cli::Command::Backup(args) => backup::backup(args),
+        cli::Command::Restore(args) => backup::restore(args),
         cli::Command::Completions { shell } => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "appliance", &mut std::io::stdout());

@@ -46,6 +46,11 @@ pub fn with_admin_tokens(base: &str, tokens: &[(&str, &str, &str)]) -> String {
 /// A running appliance.
 pub struct Server {
     child: Child,
+    /// What `serve` runs under (empty: nothing): [`Server::start_on_small_disk`]'s mount
+    /// namespace, or [`Server::start_again_under`]'s command.
+    wrapper: Vec<String>,
+    /// On a file system of its own, which ends with the process: it cannot restart.
+    small_disk: bool,
     args: Vec<String>,
     env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
@@ -67,6 +72,24 @@ impl Server {
         issue: &[&str],
         extra_args: &[&str],
         env: &[(&str, &str)],
+    ) -> Server {
+        Self::start_on(config, issue, extra_args, env, None)
+    }
+
+    /// [`Server::start`] with the state directory on a file system of its own of `mib` MiB
+    /// (a tmpfs in a mount namespace of the appliance's own, holding a copy of the initialised
+    /// state): a disk the test can fill. `state` is then the directory as the appliance sees
+    /// it (through `/proc/PID/root`), valid while it runs; it cannot be restarted.
+    pub fn start_on_small_disk(config: &str, issue: &[&str], mib: u64) -> Server {
+        Self::start_on(config, issue, &[], &[], Some(mib))
+    }
+
+    fn start_on(
+        config: &str,
+        issue: &[&str],
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        disk_mib: Option<u64>,
     ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let state = dir.path().join("state");
@@ -112,9 +135,22 @@ impl Server {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let child = spawn(&args, &env, log);
+        let wrapper = match disk_mib {
+            Some(mib) => small_disk(&state, mib),
+            None => Vec::new(),
+        };
+        let child = spawn(&wrapper, &args, &env, log);
+        let state = match disk_mib {
+            Some(_) => Path::new("/proc")
+                .join(child.id().to_string())
+                .join("root")
+                .join(state.strip_prefix("/").expect("absolute temp path")),
+            None => state,
+        };
         let mut server = Server {
             child,
+            wrapper,
+            small_disk: disk_mib.is_some(),
             args,
             env,
             dir,
@@ -146,7 +182,7 @@ impl Server {
         let file = std::fs::File::create(&log).expect("log file");
         let mut args = self.args.clone();
         args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let mut child = spawn(&args, &self.env, file);
+        let mut child = spawn(&self.wrapper, &args, &self.env, file);
         let read = || std::fs::read_to_string(&log).unwrap_or_default();
         let status = wait_child_exit(&mut child, read);
         (status, read())
@@ -163,7 +199,11 @@ impl Server {
             .append(true)
             .open(self.dir.path().join("serve.log"))
             .expect("log file");
-        self.child = spawn(&args, &self.env, log);
+        assert!(
+            !self.small_disk,
+            "an appliance on a small disk cannot restart"
+        );
+        self.child = spawn(&self.wrapper, &args, &self.env, log);
         self.address = self.wait_listening();
     }
 
@@ -171,6 +211,13 @@ impl Server {
     /// [`Server::terminate`], with the state changed in between).
     pub fn start_again(&mut self) {
         self.start_again_with(&[]);
+    }
+
+    /// [`Server::start_again`] under a command that runs `serve` (for example `faketime`);
+    /// empty: directly.
+    pub fn start_again_under(&mut self, wrapper: &[&str]) {
+        self.wrapper = wrapper.iter().map(|a| (*a).to_owned()).collect();
+        self.start_again();
     }
 
     fn wait_listening(&mut self) -> SocketAddr {
@@ -308,8 +355,47 @@ impl Drop for Server {
     }
 }
 
-fn spawn(args: &[String], env: &[(String, String)], log: std::fs::File) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_appliance"))
+/// Moves the initialised `state` aside and returns the command that mounts a tmpfs of `mib`
+/// MiB on it in a new mount namespace, copies the state in, and runs the appliance there.
+fn small_disk(state: &Path, mib: u64) -> Vec<String> {
+    let initialised = state.with_file_name("state-initialised");
+    std::fs::rename(state, &initialised).expect("state moved aside");
+    std::fs::create_dir(state).expect("mount point");
+    let root = Command::new("id").arg("-u").output().expect("id runs");
+    let mut wrapper = vec!["unshare".to_owned(), "--mount".to_owned()];
+    if String::from_utf8_lossy(&root.stdout).trim() != "0" {
+        // Without root, a user namespace of its own gives the right to mount.
+        wrapper.push("--map-root-user".to_owned());
+    }
+    let script = format!(
+        "mount -t tmpfs -o size={mib}m,mode=0700 tmpfs \"$1\" && cp -a \"$2\"/. \"$1\"/ && shift 2 && exec \"$@\""
+    );
+    wrapper.extend(
+        ["--propagation", "private", "--", "sh", "-c", &script, "sh"]
+            .iter()
+            .map(|a| (*a).to_owned()),
+    );
+    wrapper.push(state.display().to_string());
+    wrapper.push(initialised.display().to_string());
+    wrapper
+}
+
+fn spawn(
+    wrapper: &[String],
+    args: &[String],
+    env: &[(String, String)],
+    log: std::fs::File,
+) -> Child {
+    let appliance = env!("CARGO_BIN_EXE_appliance");
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(appliance);
+            command
+        }
+        None => Command::new(appliance),
+    };
+    command
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
@@ -490,4 +576,35 @@ pub fn partner_binary() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A valid BLS signature over `n` (keyed by `seed`), submitted for `purpose` and `class`: load
+/// whose every request verifies and is charged.
+pub fn signed(
+    seed: u8,
+    n: u64,
+    purpose: &str,
+    class: tf_partner::DatasetClass,
+) -> tf_partner::Submission {
+    let message = n.to_le_bytes().to_vec();
+    let (signature, public_key) = tf_engine::bls::sign(&[seed; 32], &message).expect("signs");
+    tf_partner::Submission {
+        purpose: purpose.into(),
+        dataset_class: class,
+        statement: tf_partner::Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message,
+            signature: signature.to_bytes(),
+        },
+    }
+}
+
+/// Panics unless the appliance was built with its `fault-injection` feature (tests/run
+/// builds it so), which a test of a fault needs.
+pub fn fault_build() {
+    #[cfg(not(feature = "fault-injection"))]
+    panic!(
+        "this test needs the appliance built with --features fault-injection (tests/run builds \
+         it so)"
+    );
 }

@@ -312,13 +312,22 @@ pub enum ErrorCode {
         /// Which of the two, in words.
         detail: String,
     },
+    /// The appliance cannot store receipts right now (its disk is full, or the ledger cannot
+    /// be written): the request was not verified, or its verdict was not stored, and nothing
+    /// was charged. The appliance resumes by itself once the ledger can commit again.
+    Unavailable {
+        /// Milliseconds to wait before retrying: how often the appliance tries its ledger.
+        retry_after_ms: u32,
+        /// The storage fault, by name (`disk-full`, `io-error`, `read-only`, `cannot-open`, `locked`).
+        detail: String,
+    },
 }
 
 impl ErrorCode {
     /// Every error code's name, in tag order (the archived tag is the index), written once for
     /// documentation checks. [`ErrorCode::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "Busy",
         "OverBudget",
         "Denied",
@@ -331,6 +340,7 @@ impl ErrorCode {
         "DeniedByPolicy",
         "NotInLogYet",
         "LogUnavailable",
+        "Unavailable",
     ];
 
     /// This code's name, one of [`ErrorCode::NAMES`].
@@ -348,6 +358,7 @@ impl ErrorCode {
             ErrorCode::DeniedByPolicy(_) => Self::NAMES[9],
             ErrorCode::NotInLogYet { .. } => Self::NAMES[10],
             ErrorCode::LogUnavailable { .. } => Self::NAMES[11],
+            ErrorCode::Unavailable { .. } => Self::NAMES[12],
         }
     }
 }

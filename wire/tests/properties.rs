@@ -171,14 +171,17 @@ fn message() -> impl Strategy<Value = Message> {
             ".{0,40}"
         )
             .prop_map(|(request_id, index, tree_size, retry_after_ms, detail)| {
-                let code = if retry_after_ms % 2 == 0 {
-                    ErrorCode::NotInLogYet {
+                let code = match retry_after_ms % 3 {
+                    0 => ErrorCode::NotInLogYet {
                         index,
                         tree_size,
                         retry_after_ms,
-                    }
-                } else {
-                    ErrorCode::LogUnavailable { detail }
+                    },
+                    1 => ErrorCode::LogUnavailable { detail },
+                    _ => ErrorCode::Unavailable {
+                        retry_after_ms,
+                        detail,
+                    },
                 };
                 Message::Error(ErrorReply { request_id, code })
             }),

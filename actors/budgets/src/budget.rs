@@ -206,6 +206,18 @@ impl Cap {
         }
     }
 
+    /// Takes back `amount` charged at `at`, if it still counts.
+    fn uncharge(&mut self, at: u64, amount: u64) {
+        match &mut self.usage {
+            Usage::Calendar { span, used } => {
+                if span.contains(at) {
+                    *used = used.saturating_sub(amount);
+                }
+            }
+            Usage::Rolling(rolling) => rolling.remove(at, amount),
+        }
+    }
+
     /// Counts `amount` charged at some time in `[first_at, last_at]`: a calendar cap counts it
     /// if that time is in the current period, a rolling cap holds it as if made at `last_at`.
     /// A charge later than `now` was made before the clock stepped back: its period is the
@@ -475,6 +487,18 @@ impl TenantBudget {
             .filter(|c| c.spec.applies_to(purpose, class))
         {
             cap.reserved = cap.reserved.saturating_sub(cost);
+        }
+    }
+
+    /// Takes back a charge of `amount` settled at `at` whose receipt the ledger could not
+    /// store: its partner was answered that nothing was charged.
+    pub fn refund(&mut self, purpose: &str, class: DatasetClass, amount: u64, at: u64) {
+        for cap in self
+            .caps
+            .iter_mut()
+            .filter(|c| c.spec.applies_to(purpose, class))
+        {
+            cap.uncharge(at, amount);
         }
     }
 

@@ -81,6 +81,23 @@ impl RollingUsage {
         }
     }
 
+    /// Takes back up to `amount` of a charge made at `at` (one whose record could not be
+    /// stored); a charge already expired is not there to take back.
+    pub fn remove(&mut self, at: u64, amount: u64) {
+        let bucket = at / self.bucket_us;
+        let place = self.buckets.partition_point(|(b, _)| *b < bucket);
+        if let Some((b, sum)) = self.buckets.get_mut(place)
+            && *b == bucket
+        {
+            let taken = amount.min(*sum);
+            *sum -= taken;
+            self.total -= taken;
+            if *sum == 0 {
+                self.buckets.remove(place);
+            }
+        }
+    }
+
     /// The earliest instant at which at least `needed` of the current charges will have
     /// stopped counting; `now` when nothing needs to free up, `None` if they never could.
     pub fn frees_at(&self, needed: u64, now: u64) -> Option<u64> {
@@ -103,6 +120,20 @@ mod tests {
     use super::*;
 
     const MIN: u64 = 60 * US_PER_SEC;
+
+    #[test]
+    fn a_charge_taken_back_stops_counting_and_no_other_is_touched() {
+        let mut usage = RollingUsage::new(10 * MIN);
+        usage.add(0, 3);
+        usage.add(5 * MIN, 4);
+        usage.remove(5 * MIN, 4);
+        assert_eq!(usage.total(), 3);
+        usage.remove(5 * MIN, 4);
+        assert_eq!(usage.total(), 3, "nothing left in that bucket to take back");
+        usage.remove(0, 10);
+        assert_eq!(usage.total(), 0);
+        assert_eq!(usage.frees_at(1, 0), None);
+    }
 
     #[test]
     fn charges_stop_counting_after_the_window_and_never_before() {

@@ -345,3 +345,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_refunded_charge_is_spendable_again_in_calendar_and_rolling_caps() {
+    let now = morning();
+    let mut budget = TenantBudget::new(
+        vec![
+            cap(Some("kyc"), DatasetClass::P1, 2, Window::Day),
+            cap(None, DatasetClass::P1, 2, Window::Rolling { secs: 86_400 }),
+        ],
+        ChargePolicies::default(),
+        now,
+    );
+    for _ in 0..2 {
+        budget
+            .reserve("kyc", DatasetClass::P1, 1, now)
+            .expect("within both caps");
+        budget.settle("kyc", DatasetClass::P1, 1, true, now);
+    }
+    budget
+        .reserve("kyc", DatasetClass::P1, 1, now + 1)
+        .expect_err("both caps are spent");
+    // The ledger could not store one of the two: it is given back to both caps.
+    budget.refund("kyc", DatasetClass::P1, 1, now);
+    budget
+        .reserve("kyc", DatasetClass::P1, 1, now + 1)
+        .expect("one unit free again in both caps");
+    budget.settle("kyc", DatasetClass::P1, 1, true, now + 1);
+    // A refund of a charge from another day's period leaves today's count alone.
+    budget.refund("kyc", DatasetClass::P1, 1, now - DAY);
+    budget
+        .reserve("kyc", DatasetClass::P1, 1, now + 2)
+        .expect_err("still spent: the refund was for another period");
+}

@@ -5,8 +5,9 @@
 //!   invalid to valid; a rejection due is left alone and passes the turn to the next verdict
 //!   that can be turned, so every N verdicts hold one wrong one whatever the traffic's mix);
 //! - `TF_FAULT_VERIFY_DELAY_MS=D`: each batch's verification first stalls its shard D ms;
-//! - `TF_FAULT_SWITCH=FILE`: both apply only while FILE exists, so a test lets the canary
-//!   build its baseline first, then turns them on.
+//! - `TF_FAULT_PANIC=1`: the next batch's verification panics its shard, as a bug would;
+//! - `TF_FAULT_SWITCH=FILE`: each applies only while FILE exists, so a test lets the canary
+//!   build its baseline (or the appliance serve) first, then turns them on.
 //!
 //! Never deploy a build with the feature (`serve` warns when it is compiled in).
 
@@ -22,6 +23,7 @@ use tf_engine::{InvalidReason, Verdict};
 struct Faults {
     wrong_every: Option<u64>,
     delay: Option<Duration>,
+    panic: bool,
     switch: Option<PathBuf>,
     verdicts: AtomicU64,
     /// A turn fell on a rejection: the next valid or invalid verdict is turned instead.
@@ -40,6 +42,7 @@ fn faults() -> &'static Faults {
         Faults {
             wrong_every: number("TF_FAULT_WRONG_VERDICT_EVERY"),
             delay: number("TF_FAULT_VERIFY_DELAY_MS").map(Duration::from_millis),
+            panic: number("TF_FAULT_PANIC").is_some(),
             switch: std::env::var_os("TF_FAULT_SWITCH").map(PathBuf::from),
             verdicts: AtomicU64::new(0),
             owed: AtomicBool::new(false),
@@ -57,6 +60,9 @@ pub fn active() -> Option<String> {
     if let Some(delay) = faults.delay {
         said.push(format!("{} ms added to each batch", delay.as_millis()));
     }
+    if faults.panic {
+        said.push("a shard panics at its next batch".to_owned());
+    }
     (!said.is_empty()).then(|| match &faults.switch {
         Some(switch) => format!("{} while {} exists", said.join(", "), switch.display()),
         None => said.join(", "),
@@ -67,9 +73,12 @@ fn started(faults: &Faults) -> bool {
     faults.switch.as_ref().is_none_or(|switch| switch.exists())
 }
 
-/// Stalls before a batch is verified, when asked.
+/// Stalls before a batch is verified, or panics, when asked.
 pub(crate) fn before_batch() {
     let faults = faults();
+    if faults.panic && started(faults) {
+        panic!("TF_FAULT_PANIC: a shard panics while verifying, as a bug would");
+    }
     if let Some(delay) = faults.delay.filter(|_| started(faults)) {
         std::thread::sleep(delay);
     }

@@ -463,6 +463,20 @@ impl<R> Shard<R> {
         )
     }
 
+    /// Takes back a charge the ledger could not store (its partner was told nothing was charged).
+    pub fn refund(
+        &mut self,
+        slot: TenantSlot,
+        purpose: &str,
+        class: DatasetClass,
+        amount: u64,
+        unix_at: u64,
+    ) {
+        if let Some(tenant) = self.tenants.get_mut(slot.0 as usize) {
+            tenant.budget.refund(purpose, class, amount, unix_at);
+        }
+    }
+
     /// Puts a promoted bundle's terms for a tenant in force: scheduling weight, admission
     /// quota and budget caps (see [`TenantBudget::reconfigure`] for `history`).
     pub fn reconfigure_tenant(

@@ -10,6 +10,7 @@ mod compliance_metrics;
 mod console;
 mod deadline;
 mod gate;
+mod ledger_health_metrics;
 mod scenario_metrics;
 
 pub mod hosts;

@@ -64,6 +64,8 @@ struct Shared {
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     let mut text = shared.metrics.render(shared.board.nudges());
+    let now_us = tf_seam::clock::unix_micros();
+    crate::ledger_health_metrics::render(shared.board.storage(), now_us, &mut text);
     if let Some(storage) = &shared.storage {
         crate::storage_metrics::render(storage, tf_seam::clock::unix_micros(), &mut text);
     }
@@ -87,8 +89,8 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
 }
 
 /// `/readyz` (and `/healthz`, its older name): 200 while the appliance takes new requests;
-/// 503 with the reason while it starts, drains or has a shard that stopped or makes no
-/// progress. Load balancers send partners elsewhere on a 503.
+/// 503 with the reason while it starts, drains, cannot commit to its ledger (a storage fault,
+/// with what to do) or has a shard that stopped or makes no progress. Load balancers send partners elsewhere on a 503.
 async fn readyz(shared: web::Data<Shared>) -> HttpResponse {
     let board = &shared.board;
     if board.draining() {
@@ -97,6 +99,11 @@ async fn readyz(shared: web::Data<Shared>) -> HttpResponse {
         HttpResponse::ServiceUnavailable().body("a shard is not making progress\n")
     } else if board.stopped() > 0 {
         HttpResponse::ServiceUnavailable().body("a shard stopped\n")
+    } else if let Some(fault) = board.storage().report() {
+        HttpResponse::ServiceUnavailable().body(format!(
+            "the ledger cannot commit ({}: {}); {}; new requests are answered Unavailable until it can\n",
+            fault.fault, fault.error, fault.what_to_do
+        ))
     } else if board.all_ready() {
         HttpResponse::Ok().body("ok\n")
     } else {

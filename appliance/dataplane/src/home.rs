@@ -23,7 +23,7 @@ use super::decisions::{Recorder, Submission};
 use super::prepare::Preparing;
 use super::registration::{self, Registrations, Waiting};
 use super::replies;
-use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome};
+use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome, UnstoredCharge};
 use crate::policy::PolicyGate;
 
 /// A shard's home-side state.
@@ -360,6 +360,14 @@ impl Home {
     /// Admission: the policy in force, then key, mailbox, budget and quota (in the shard).
     /// Every refusal is recorded in the decision log here; an admitted request once decided.
     fn submit(&mut self, mut job: Job<Route>, now: Now) -> Option<Reply> {
+        if let Some(unavailable) = self.storage_unavailable() {
+            // Not verified and not charged: no receipt could be stored for it. Not an
+            // admission decision either (no bundle would decide it otherwise): not recorded.
+            return Some(Reply {
+                route: job.route,
+                frame: replies::error(job.submit.request_id, unavailable),
+            });
+        }
         self.refresh_policy(now);
         job.decision_seq = self.recorder.next_seq();
         let tenant = self.shard.tenant_id(job.tenant);
@@ -408,6 +416,38 @@ impl Home {
                     frame,
                 })
             }
+        }
+    }
+
+    /// The answer to new work while the ledger cannot commit (a storage fault in force).
+    fn storage_unavailable(&self) -> Option<ErrorCode> {
+        let health = self.board.storage();
+        if !health.faulted() {
+            return None;
+        }
+        Some(ErrorCode::Unavailable {
+            retry_after_ms: tf_seam::STORAGE_RETRY_MS,
+            detail: health
+                .report()
+                .map_or("the ledger cannot commit", |r| r.fault)
+                .to_owned(),
+        })
+    }
+
+    /// Gives back charges the ledger could not store (their requests were answered
+    /// `Unavailable`): the partner was told nothing was charged, and nothing was.
+    pub fn refund(&mut self, unstored: &[UnstoredCharge]) {
+        for charge in unstored {
+            let Some(slot) = self.tenants.slot(&charge.tenant) else {
+                continue;
+            };
+            self.shard.refund(
+                slot,
+                &charge.purpose,
+                charge.class,
+                charge.amount,
+                charge.at_unix_us,
+            );
         }
     }
 

@@ -12,14 +12,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glommio::channels::shared_channel::{ConnectedSender, SharedReceiver, SharedSender};
-use tf_ledger::Ledger;
+use tf_ledger::{Ledger, LedgerError};
 use tf_metrics::{COMMIT_SECONDS, Histogram, LedgerSnapshot, MetricsHub};
 use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
-use tf_seam::{ANCHOR_TENANT, AnchorInbox, AnchorRequest, Anchored};
+use tf_seam::{
+    ANCHOR_TENANT, AnchorInbox, AnchorRequest, Anchored, STORAGE_RETRY_MS, StorageHealth,
+    StorageReport,
+};
 use tf_wire::ErrorCode;
 
 use super::replies;
-use super::routes::{Decided, FromLedger, HistoryQuery, Reply, ToLedger};
+use super::routes::{Decided, FromLedger, HistoryQuery, Reply, ToLedger, UnstoredCharge};
 use super::wakeup::Wakeup;
 
 /// Most decided requests gathered before the receivers stop pulling from the shards (whose
@@ -60,11 +63,14 @@ const HISTORY_GROUP_US: u64 = 60_000_000;
 // to shrink the rare history question.
 #[allow(clippy::large_enum_variant)]
 enum Item {
-    Decided(Decided),
+    /// A decided request from home shard `.0`.
+    Decided(usize, Decided),
     /// A history query from shard `.0`.
     History(usize, HistoryQuery),
     /// A digest the control plane asks to append.
     Anchor(AnchorRequest),
+    /// Time to try the ledger again (only while a storage fault is in force).
+    Probe,
 }
 
 struct Gathered {
@@ -106,7 +112,7 @@ pub async fn run(plan: LedgerPlan) {
                     ToLedger::Decided(batch) => gathered
                         .queue
                         .borrow_mut()
-                        .extend(batch.into_iter().map(Item::Decided)),
+                        .extend(batch.into_iter().map(|d| Item::Decided(index, d))),
                     ToLedger::History(query) => gathered
                         .queue
                         .borrow_mut()
@@ -141,6 +147,23 @@ pub async fn run(plan: LedgerPlan) {
         .detach();
     }
 
+    {
+        // While the ledger cannot commit, shards take no new work: nothing arrives that could
+        // show it commits again, so the ledger is tried on a timer.
+        let gathered = gathered.clone();
+        let board = board.clone();
+        glommio::spawn_local(async move {
+            loop {
+                glommio::timer::sleep(Duration::from_millis(u64::from(STORAGE_RETRY_MS))).await;
+                if board.storage().faulted() {
+                    gathered.queue.borrow_mut().push_back(Item::Probe);
+                    gathered.arrived.notify();
+                }
+            }
+        })
+        .detach();
+    }
+
     // Connected after the receivers are spawned: a shard connects its sending side first, and
     // both sides of a channel must connect before either proceeds.
     let mut senders = Vec::with_capacity(to_shards.len());
@@ -148,7 +171,7 @@ pub async fn run(plan: LedgerPlan) {
         senders.push(sender.connect().await);
     }
     let mut signer = ReceiptSigner::from_secret(&receipt_secret);
-    let mut group: Vec<Decided> = Vec::new();
+    let mut group: Vec<(usize, Decided)> = Vec::new();
     let mut commit_seconds = Histogram::new(COMMIT_SECONDS);
     let mut receipts = 0u64;
     let mut published = Instant::now();
@@ -166,11 +189,16 @@ pub async fn run(plan: LedgerPlan) {
         // stored.
         let mut query = None;
         let mut anchor = None;
+        let mut probe = false;
         {
             let mut queue = gathered.queue.borrow_mut();
             while let Some(item) = queue.pop_front() {
                 match item {
-                    Item::Decided(decided) => group.push(decided),
+                    Item::Decided(home, decided) => group.push((home, decided)),
+                    Item::Probe => {
+                        probe = true;
+                        break;
+                    }
                     Item::History(shard, asked) => {
                         query = Some((shard, asked));
                         break;
@@ -185,7 +213,7 @@ pub async fn run(plan: LedgerPlan) {
         for room in &gathered.room {
             room.notify();
         }
-        if group.is_empty() && query.is_none() && anchor.is_none() {
+        if group.is_empty() && query.is_none() && anchor.is_none() && !probe {
             if unpublished {
                 // Idle: a cheap moment to bring the scrape up to date.
                 publish(&commit_seconds, receipts, ledger.next_seq());
@@ -201,7 +229,7 @@ pub async fn run(plan: LedgerPlan) {
         if !group.is_empty() {
             let started = Instant::now();
             let seq_before = ledger.next_seq();
-            let answers = commit(ledger.as_mut(), &mut signer, &mut group);
+            let sent = commit(ledger.as_mut(), &mut signer, &mut group, board.storage());
             // Workers following the ledger may read up to here (one store per commit).
             board.publish_committed(ledger.next_seq() - 1);
             commit_seconds.record(started.elapsed().as_secs_f64());
@@ -212,7 +240,10 @@ pub async fn run(plan: LedgerPlan) {
                 published = Instant::now();
                 unpublished = false;
             }
-            send_answers(&senders, answers).await;
+            send_answers(&senders, sent).await;
+        }
+        if probe {
+            try_again(ledger.as_mut(), board.storage());
         }
         if let Some(request) = anchor {
             let stored = store_anchor(ledger.as_mut(), &mut signer, &request, &board);
@@ -238,28 +269,108 @@ pub async fn run(plan: LedgerPlan) {
     tracing::debug!(next_seq = ledger.next_seq(), "ledger closed");
 }
 
-/// Numbers, signs and stores one group; returns its answers per shard. On a storage failure
-/// nothing of the group was stored, and every request in it is answered with an internal
-/// error (its partner may retry): no partner sees a receipt the ledger does not hold.
+/// What one group's commit sends the shards: answers for the connections' shards, and, when
+/// nothing was stored, the charges each home shard takes back.
+struct Sent {
+    answers: Vec<Vec<Reply>>,
+    unstored: Vec<Vec<UnstoredCharge>>,
+}
+
+/// Numbers, signs and stores one group (each request with its home shard). On a failure
+/// nothing of the group was stored: every request in it is answered `Unavailable` (a storage
+/// fault, put in force until the ledger commits again) or `Internal` (anything else), and its
+/// charges are given back. No partner sees a receipt the ledger does not hold.
 fn commit(
     ledger: &mut dyn Ledger,
     signer: &mut ReceiptSigner,
-    group: &mut Vec<Decided>,
-) -> Vec<Vec<Reply>> {
-    let (envelopes, stored) =
-        tf_ledger::sign_and_append(ledger, signer, group.iter_mut().map(|d| &mut d.receipt));
-    if let Err(error) = &stored {
-        tracing::error!(%error, requests = group.len(), "storing receipts failed; answering them with an internal error");
-    }
-    let mut answers: Vec<Vec<Reply>> = Vec::new();
-    for (decided, envelope) in group.drain(..).zip(envelopes) {
-        let shard = decided.route.shard;
-        if answers.len() <= shard {
-            answers.resize_with(shard + 1, Vec::new);
+    group: &mut Vec<(usize, Decided)>,
+    storage: &StorageHealth,
+) -> Sent {
+    let (envelopes, stored) = tf_ledger::sign_and_append(
+        ledger,
+        signer,
+        group.iter_mut().map(|(_, decided)| &mut decided.receipt),
+    );
+    let refusal = stored
+        .err()
+        .map(|error| refusal(&error, group.len(), storage));
+    let mut sent = Sent {
+        answers: Vec::new(),
+        unstored: Vec::new(),
+    };
+    for ((home, decided), envelope) in group.drain(..).zip(envelopes) {
+        if refusal.is_some()
+            && let Some(charge) = UnstoredCharge::of(&decided.receipt)
+        {
+            slot(&mut sent.unstored, home).push(charge);
         }
-        answers[shard].push(reply(decided, envelope, stored.is_ok()));
+        let answer = match &refusal {
+            None => Ok(envelope),
+            Some(code) => Err(code.clone()),
+        };
+        slot(&mut sent.answers, decided.route.shard).push(reply(decided, answer));
     }
-    answers
+    sent
+}
+
+/// Shard `index`'s list, grown as needed.
+fn slot<T>(lists: &mut Vec<Vec<T>>, index: usize) -> &mut Vec<T> {
+    if lists.len() <= index {
+        lists.resize_with(index + 1, Vec::new);
+    }
+    &mut lists[index]
+}
+
+/// What the partners of a group the ledger could not store are told. A storage fault is put
+/// in force: shards answer new work the same until the ledger commits again.
+fn refusal(error: &LedgerError, requests: usize, storage: &StorageHealth) -> ErrorCode {
+    let Some(fault) = error.storage_fault() else {
+        tracing::error!(%error, requests, "storing receipts failed; answering them with an internal error");
+        return ErrorCode::Internal;
+    };
+    let began = !storage.faulted();
+    storage.commit_failed(StorageReport {
+        fault: fault.name(),
+        what_to_do: fault.what_to_do(),
+        error: error.to_string(),
+        since_unix_us: tf_seam::clock::unix_micros(),
+    });
+    if began {
+        tracing::error!(
+            %error,
+            fault = fault.name(),
+            requests,
+            what_to_do = fault.what_to_do(),
+            "the ledger cannot commit: requests are answered Unavailable (nothing verified or charged) until it can; it is tried again every second"
+        );
+    } else {
+        tracing::warn!(%error, fault = fault.name(), requests, "the ledger still cannot commit");
+    }
+    ErrorCode::Unavailable {
+        retry_after_ms: STORAGE_RETRY_MS,
+        detail: fault.name().to_owned(),
+    }
+}
+
+/// Tries the ledger while a storage fault is in force; ends the fault once it commits.
+fn try_again(ledger: &mut dyn Ledger, storage: &StorageHealth) {
+    if !storage.faulted() {
+        return;
+    }
+    match ledger.probe() {
+        Ok(()) => {
+            if let Some(ended) = storage.recovered() {
+                let seconds =
+                    tf_seam::clock::unix_micros().saturating_sub(ended.since_unix_us) as f64 / 1e6;
+                tracing::info!(
+                    fault = ended.fault,
+                    seconds,
+                    "the ledger commits again; requests are taken again"
+                );
+            }
+        }
+        Err(error) => tracing::debug!(%error, "the ledger cannot commit yet"),
+    }
 }
 
 /// Stores an anchor as a system receipt: the control plane's digest as its statement digest,
@@ -302,19 +413,18 @@ fn store_anchor(
     })
 }
 
-/// The answer to a decided request: its verdict with the signed receipt once stored, an
-/// internal error otherwise.
-pub(super) fn reply(decided: Decided, envelope: tf_receipts::Envelope, stored: bool) -> Reply {
+/// The answer to a decided request: its verdict with the signed receipt once stored, the
+/// error its partner is told otherwise.
+pub(super) fn reply(decided: Decided, stored: Result<tf_receipts::Envelope, ErrorCode>) -> Reply {
     let request_id = decided.receipt.request_id;
-    let frame = if stored {
-        replies::verdict(
+    let frame = match stored {
+        Ok(envelope) => replies::verdict(
             request_id,
             &decided.verdict,
             decided.statement_digest,
             envelope,
-        )
-    } else {
-        replies::error(request_id, ErrorCode::Internal)
+        ),
+        Err(code) => replies::error(request_id, code),
     };
     Reply {
         route: decided.route,
@@ -322,8 +432,19 @@ pub(super) fn reply(decided: Decided, envelope: tf_receipts::Envelope, stored: b
     }
 }
 
-async fn send_answers(senders: &[ConnectedSender<FromLedger>], answers: Vec<Vec<Reply>>) {
-    for (shard, replies) in answers.into_iter().enumerate() {
+async fn send_answers(senders: &[ConnectedSender<FromLedger>], sent: Sent) {
+    // Charges first: a partner told nothing was charged may ask for its budget at once.
+    for (shard, charges) in sent.unstored.into_iter().enumerate() {
+        if !charges.is_empty()
+            && senders[shard]
+                .send(FromLedger::Unstored(charges))
+                .await
+                .is_err()
+        {
+            tracing::debug!(shard, "a shard stopped before its charges were given back");
+        }
+    }
+    for (shard, replies) in sent.answers.into_iter().enumerate() {
         if replies.is_empty() {
             continue;
         }

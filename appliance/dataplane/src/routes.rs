@@ -6,7 +6,7 @@ use tf_engine::{StatementDigest, Verdict};
 use tf_ledger::ChargeGroup;
 use tf_receipts::Receipt;
 use tf_shard::{Job, TenantSlot};
-use tf_wire::Curve;
+use tf_wire::{Curve, DatasetClass};
 
 /// Where an answer goes: the ingress shard, the connection (with its generation, because
 /// quinn reuses handles) and the stream.
@@ -117,6 +117,40 @@ pub enum FromLedger {
         /// Charges summed per purpose, class and minute.
         charges: Result<Vec<ChargeGroup>, String>,
     },
+    /// Charges this shard settled whose receipts the ledger could not store.
+    Unstored(Vec<UnstoredCharge>),
+}
+
+/// A charge settled on a home shard whose receipt the ledger could not store: the shard takes
+/// it back, since its partner was answered that nothing was charged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnstoredCharge {
+    /// The tenant's id.
+    pub tenant: String,
+    /// The request's purpose.
+    pub purpose: String,
+    /// Its dataset class.
+    pub class: DatasetClass,
+    /// Cost units charged.
+    pub amount: u64,
+    /// When it was settled (its decision time), Unix microseconds.
+    pub at_unix_us: u64,
+}
+
+impl UnstoredCharge {
+    /// The charge of a receipt not stored, `None` when it charged nothing.
+    pub fn of(receipt: &Receipt) -> Option<Self> {
+        if receipt.budget_charged == 0 {
+            return None;
+        }
+        Some(UnstoredCharge {
+            tenant: receipt.tenant.clone(),
+            purpose: receipt.purpose.clone(),
+            class: DatasetClass::from_name(&receipt.dataset_class)?,
+            amount: receipt.budget_charged,
+            at_unix_us: receipt.decided_at_unix_us,
+        })
+    }
 }
 
 /// An encoded answer frame and where it goes.

@@ -269,6 +269,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
                         FromLedger::History { query, charges } => {
                             state.home.borrow_mut().history_arrived(&query, charges);
                         }
+                        FromLedger::Unstored(charges) => state.home.borrow_mut().refund(&charges),
                     }
                 }
             },

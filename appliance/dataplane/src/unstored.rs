@@ -27,7 +27,7 @@ impl Unstored {
             .drain(..)
             .map(|mut decided| {
                 let envelope = self.signer.sign_stamped(&mut decided.receipt);
-                super::ledger::reply(decided, envelope, true)
+                super::ledger::reply(decided, Ok(envelope))
             })
             .collect()
     }

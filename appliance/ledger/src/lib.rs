@@ -19,6 +19,7 @@
 //! [`WebhookOutbox`] is the auditor webhooks' state in the same file: endpoints, who changed
 //! them, and the messages each is owed.
 
+mod backup;
 mod bundles;
 mod compact;
 mod control_events;
@@ -26,6 +27,7 @@ mod cursors;
 mod dictionary;
 mod disk;
 mod error;
+mod fault;
 mod migrate_v4;
 mod outbox;
 mod outlook;
@@ -41,9 +43,11 @@ mod store;
 
 use tf_receipts::{Envelope, Receipt};
 
+pub use backup::snapshot_database;
 pub use control_events::ControlEvent;
 pub use disk::free_bytes;
 pub use error::LedgerError;
+pub use fault::{RESUME_HEADROOM_BYTES, StorageFault};
 pub use outbox::{
     Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
     NewMessage, WebhookOutbox,
@@ -197,6 +201,10 @@ pub trait Ledger: Send {
     /// How much room the ledger takes and how much of it is free for reuse (preflight checks,
     /// `/metrics`).
     fn storage(&self) -> Result<StorageStats, LedgerError>;
+
+    /// Commits a transaction that writes and syncs the file (its header rewritten as it is),
+    /// changing nothing: after a storage fault, it succeeds once the ledger can commit again.
+    fn probe(&mut self) -> Result<(), LedgerError>;
 
     /// About how many stored receipts were decided at or after `since_us` (growth estimates:
     /// the sequence follows decision order to within a group commit).

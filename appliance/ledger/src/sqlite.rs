@@ -68,7 +68,7 @@ impl SqliteLedger {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(&storage)?;
         connection
-            .pragma_update(None, "synchronous", "FULL")
+            .pragma_update(None, "synchronous", synchronous())
             .map_err(&storage)?;
         // Checked before migrating so that an up-to-date file takes no write lock here.
         if checked_version(&connection, path)? < SCHEMA_VERSION {
@@ -144,6 +144,18 @@ impl SqliteLedger {
             false => Ok(()),
         }
     }
+}
+
+/// `FULL`: every commit syncs the write-ahead log before the partner is answered. A test build
+/// (`fault-injection`) turns it `OFF` with `TF_FAULT_LEDGER_SYNC=off`, so the power-cut test
+/// can show that it would notice (tests/power_cut.rs).
+fn synchronous() -> &'static str {
+    #[cfg(feature = "fault-injection")]
+    if std::env::var("TF_FAULT_LEDGER_SYNC").as_deref() == Ok("off") {
+        eprintln!("TEST BUILD: TF_FAULT_LEDGER_SYNC=off: the ledger syncs nothing");
+        return "OFF";
+    }
+    "FULL"
 }
 
 /// Creates the ledger file owner-only (0600) if it does not exist, before SQLite would create
@@ -348,6 +360,36 @@ impl Ledger for SqliteLedger {
 
     fn oldest_retained(&self) -> Result<Option<(u64, u64)>, LedgerError> {
         prune::oldest_retained(&self.connection).map_err(|e| self.failed(e))
+    }
+
+    fn probe(&mut self) -> Result<(), LedgerError> {
+        self.writable()?;
+        if let Some(free) = crate::free_bytes(&self.path)
+            && free < crate::RESUME_HEADROOM_BYTES
+        {
+            return Err(LedgerError::Storage {
+                path: self.path.display().to_string(),
+                source: Box::new(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    format!(
+                        "{free} bytes free; the ledger resumes with {} free",
+                        crate::RESUME_HEADROOM_BYTES
+                    ),
+                )),
+            });
+        }
+        let storage = storage_error(&self.path);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&storage)?;
+        let version: u32 = transaction
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(&storage)?;
+        transaction
+            .pragma_update(None, "user_version", version)
+            .map_err(&storage)?;
+        transaction.commit().map_err(&storage)
     }
 
     fn storage(&self) -> Result<StorageStats, LedgerError> {

@@ -296,6 +296,13 @@ fn from_code(code: ErrorCode) -> PartnerError {
             retry_after_ms,
         },
         ErrorCode::LogUnavailable { detail } => PartnerError::LogUnavailable { detail },
+        ErrorCode::Unavailable {
+            retry_after_ms,
+            detail,
+        } => PartnerError::Unavailable {
+            retry_after_ms,
+            detail,
+        },
         _ => PartnerError::Internal,
     }
 }

@@ -79,6 +79,17 @@ pub enum PartnerError {
         /// Which, in words.
         detail: String,
     },
+    /// The appliance cannot store receipts right now; nothing was charged.
+    #[error(
+        "the appliance cannot store receipts right now ({detail}); nothing was charged: retry \
+         after {retry_after_ms} ms (it resumes by itself once its operator frees the disk)"
+    )]
+    Unavailable {
+        /// How long to wait.
+        retry_after_ms: u32,
+        /// What its ledger reported.
+        detail: String,
+    },
     /// The appliance refused the client certificate.
     #[error(
         "the appliance refused this client's certificate ({reason}); use a certificate issued \

@@ -12,6 +12,7 @@ use tf_shard::TenantSlot;
 use crate::policy::ActivePolicy;
 use crate::published::Published;
 use crate::staged::StagedTerms;
+use crate::storage::StorageHealth;
 
 /// A tenant's admission quota, changed live by a reload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,7 @@ pub struct Board {
     nudges: AtomicU64,
     /// The highest ledger sequence number committed (durable); control-plane workers follow it.
     committed: AtomicU64,
+    storage: StorageHealth,
 }
 
 /// An executor's kernel thread id and a counter its idle tick bumps (tf-dataplane nudge.rs).
@@ -98,6 +100,7 @@ impl Board {
             executors: (0..=shards).map(|_| Liveness::default()).collect(),
             nudges: AtomicU64::new(0),
             committed: AtomicU64::new(0),
+            storage: StorageHealth::default(),
         }
     }
 
@@ -262,6 +265,11 @@ impl Board {
     /// may read up to.
     pub fn committed(&self) -> u64 {
         self.committed.load(Ordering::Acquire)
+    }
+
+    /// The ledger's storage health: whether it can commit, and the fault in force.
+    pub fn storage(&self) -> &StorageHealth {
+        &self.storage
     }
 
     /// Asks every shard to drain and stop.

@@ -18,6 +18,7 @@ mod policy;
 mod published;
 mod shards;
 mod staged;
+mod storage;
 mod tenants;
 
 pub use anchor::{
@@ -29,4 +30,5 @@ pub use policy::ActivePolicy;
 pub use published::Published;
 pub use shards::Shards;
 pub use staged::{StagedTenant, StagedTerms};
+pub use storage::{STORAGE_RETRY_MS, StorageHealth, StorageReport};
 pub use tenants::{TenantTable, home_shard};
