@@ -5,12 +5,13 @@
 //! alone cannot tell: the kernel keeps what a killed process wrote. The control run shows the
 //! test can fail: with the ledger's syncs turned off, acknowledged receipts are lost.
 
+#[path = "support/preload.rs"]
+mod preload;
 #[path = "support/server.rs"]
 mod server;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,26 +44,6 @@ const BEFORE_CUT: u64 = 300;
 
 fn submission(n: u64) -> Submission {
     signed(11, n, "capped", DatasetClass::P0)
-}
-
-/// Builds the preloaded library with the system's C compiler.
-fn build_library(dir: &Path) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/powercut/powercut.c");
-    let library = dir.join("powercut.so");
-    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    let built = Command::new(&compiler)
-        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o"])
-        .arg(&library)
-        .arg(&source)
-        .args(["-ldl", "-pthread"])
-        .output()
-        .unwrap_or_else(|e| panic!("{compiler} runs: {e}"));
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    library
 }
 
 /// Submits until the connection is lost, keeping every receipt.
@@ -165,7 +146,7 @@ fn start(images: &Path, library: &Path, extra_env: &[(&str, &str)]) -> Server {
 #[tokio::test]
 async fn every_acknowledged_receipt_and_charge_survives_a_power_cut() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let library = build_library(dir.path());
+    let library = preload::build("powercut", dir.path());
     let images = dir.path().join("images");
     std::fs::create_dir(&images).expect("images dir");
     let mut server = start(&images, &library, &[]);
@@ -220,7 +201,7 @@ async fn every_acknowledged_receipt_and_charge_survives_a_power_cut() {
 async fn the_power_cut_loses_acknowledged_receipts_when_the_ledger_does_not_sync() {
     fault_build();
     let dir = tempfile::tempdir().expect("temp dir");
-    let library = build_library(dir.path());
+    let library = preload::build("powercut", dir.path());
     let images = dir.path().join("images");
     std::fs::create_dir(&images).expect("images dir");
     let mut server = start(&images, &library, &[("TF_FAULT_LEDGER_SYNC", "off")]);

@@ -1,8 +1,14 @@
-//! A full disk under the ledger, for real: the appliance runs with its state directory on a
-//! small tmpfs of its own, the test fills it under load, then frees it. Partners are answered
-//! `Unavailable` (nothing charged, no receipt), the probes, metrics and log say so with what
-//! to do, nothing acknowledged is lost, and the appliance resumes by itself.
+//! Storage faults under the ledger, for real where the kernel allows it. A full disk: the
+//! appliance runs with its state directory on a small tmpfs of its own, the test fills it under
+//! load, then frees it. A failing device (EIO) and a file system remounted read-only (EROFS):
+//! tests/storagefault/storagefault.c, preloaded, fails the ledger's writes and syncs with that
+//! errno while the test says so (a tmpfs cannot be remounted read-only while the ledger is open
+//! for writing). Each time partners are answered `Unavailable` (nothing charged, no receipt),
+//! the probes, metrics and log name the fault with what to do, nothing acknowledged is lost,
+//! and the appliance resumes by itself.
 
+#[path = "support/preload.rs"]
+mod preload;
 #[path = "support/server.rs"]
 mod server;
 
@@ -14,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use server::{ROLE_TOKENS, Server, get, http, signed, with_admin_tokens};
+use tf_ledger::StorageFault;
 use tf_partner::{DatasetClass, Partner, PartnerError, Submission, VerdictReply};
 
 /// Every P0 attempt of acme's is charged 1 against a cap far above what the test spends, so
@@ -123,6 +130,63 @@ async fn a_full_disk_is_answered_unavailable_loses_nothing_and_passes_by_itself(
         &["acme"],
         DISK_MIB,
     );
+    let state = server.state.clone();
+    fault_then_recovery(
+        &server,
+        StorageFault::DiskFull,
+        || fill(&state),
+        |filler| std::fs::remove_file(filler).expect("filler removed"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_device_is_answered_unavailable_loses_nothing_and_passes_by_itself() {
+    failing_writes("EIO", StorageFault::Io).await;
+}
+
+#[tokio::test]
+async fn a_read_only_file_system_is_answered_unavailable_loses_nothing_and_passes_by_itself() {
+    failing_writes("EROFS", StorageFault::ReadOnly).await;
+}
+
+/// The ledger's writes and syncs fail with `errno` while the control file says so.
+async fn failing_writes(errno: &str, fault: StorageFault) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let library = preload::build("storagefault", dir.path());
+    let control = dir.path().join("fault");
+    let server = Server::start_with_env(
+        &with_admin_tokens(CONFIG, &ROLE_TOKENS),
+        &["acme"],
+        &[],
+        &[
+            ("LD_PRELOAD", library.to_str().expect("utf-8 path")),
+            ("TF_STORAGEFAULT_PREFIX", "ledger.sqlite"),
+            (
+                "TF_STORAGEFAULT_CONTROL",
+                control.to_str().expect("utf-8 path"),
+            ),
+        ],
+    );
+    fault_then_recovery(
+        &server,
+        fault,
+        || std::fs::write(&control, errno).expect("fault set"),
+        |()| std::fs::remove_file(&control).expect("fault cleared"),
+    )
+    .await;
+}
+
+/// Serves, brings the fault on under load (`inject`), checks what partners, probes, metrics
+/// and the log say while it lasts, takes it away (`clear`), and checks that the appliance
+/// resumes by itself having lost nothing it acknowledged.
+async fn fault_then_recovery<T>(
+    server: &Server,
+    fault: StorageFault,
+    inject: impl FnOnce() -> T,
+    clear: impl FnOnce(T),
+) {
+    let name = fault.name();
     let admin = server.admin_address();
     let partner = Arc::new(
         Partner::connect(&server.partner("acme"))
@@ -135,16 +199,16 @@ async fn a_full_disk_is_answered_unavailable_loses_nothing_and_passes_by_itself(
         acknowledged.insert(receipt_seq(&reply), reply.receipt.payload.clone());
     }
 
-    let filler = fill(&server.state);
-    // Under load from several streams the write-ahead log soon needs room it cannot get; until
-    // then commits still fit in pages the file system had given it.
+    let injected = inject();
+    // Under load from several streams: on a full disk the write-ahead log soon needs room it
+    // cannot get; until then commits still fit in pages the file system had given it.
     let mut next = 1_000u64;
     let mut unavailable = None;
     let deadline = Instant::now() + Duration::from_secs(300);
     while unavailable.is_none() {
         assert!(
             Instant::now() < deadline,
-            "no commit failed on a full disk after {} receipts: {}",
+            "no commit failed with {name} after {} receipts: {}",
             acknowledged.len(),
             server.log()
         );
@@ -171,44 +235,34 @@ async fn a_full_disk_is_answered_unavailable_loses_nothing_and_passes_by_itself(
     }
     assert_eq!(
         unavailable,
-        Some((1000, "disk-full".to_owned())),
+        Some((1000, name.to_owned())),
         "the partner is told why and when to retry"
     );
 
     // While the fault is in force, new work is refused at once, and said so everywhere.
     match partner.submit(submission(next)).await {
-        Err(PartnerError::Unavailable { detail, .. }) => assert_eq!(detail, "disk-full"),
-        other => panic!("a new request while the disk is full: {other:?}"),
+        Err(PartnerError::Unavailable { detail, .. }) => assert_eq!(detail, name),
+        other => panic!("a new request during {name}: {other:?}"),
     }
     let (status, body) = get(admin, "/readyz");
     assert_eq!(status, 503, "{body}");
     assert!(
-        body.contains("the ledger cannot commit (disk-full")
-            && body.contains("free space on the state directory's file system"),
+        body.contains(&format!("the ledger cannot commit ({name}"))
+            && body.contains(fault.what_to_do()),
         "{body}"
     );
     assert_eq!(get(admin, "/livez").0, 200, "alive: it resumes by itself");
     let (_, scrape) = get(admin, "/metrics");
-    assert_eq!(
-        metric(
-            &scrape,
-            "trust_fabric_ledger_storage_fault{fault=\"disk-full\"}"
-        ),
-        1.0
-    );
-    assert_eq!(
-        metric(
-            &scrape,
-            "trust_fabric_ledger_storage_fault{fault=\"io-error\"}"
-        ),
-        0.0
-    );
-    assert!(
-        metric(
-            &scrape,
-            "trust_fabric_ledger_failed_commits_total{fault=\"disk-full\"}"
-        ) >= 1.0
-    );
+    for other in StorageFault::ALL {
+        let flag = format!(
+            "trust_fabric_ledger_storage_fault{{fault=\"{}\"}}",
+            other.name()
+        );
+        let expected = if other == fault { 1.0 } else { 0.0 };
+        assert_eq!(metric(&scrape, &flag), expected, "{flag}");
+    }
+    let failed = format!("trust_fabric_ledger_failed_commits_total{{fault=\"{name}\"}}");
+    assert!(metric(&scrape, &failed) >= 1.0, "{failed}");
     assert!(
         server
             .log()
@@ -220,8 +274,8 @@ async fn a_full_disk_is_answered_unavailable_loses_nothing_and_passes_by_itself(
     // the receipts acknowledged.
     wait_used(&partner, acknowledged.len() as u64).await;
 
-    // Room again: the appliance finds out by itself and takes requests.
-    std::fs::remove_file(&filler).expect("filler removed");
+    // The fault gone: the appliance finds out by itself and takes requests.
+    clear(injected);
     let freed = Instant::now();
     let first = loop {
         match partner.submit(submission(next)).await {
@@ -229,29 +283,24 @@ async fn a_full_disk_is_answered_unavailable_loses_nothing_and_passes_by_itself(
             Err(PartnerError::Unavailable { .. }) => {
                 assert!(
                     freed.elapsed() < Duration::from_secs(120),
-                    "still unavailable two minutes after the disk was freed: {}",
+                    "still unavailable two minutes after {name} ended: {}",
                     server.log()
                 );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            Err(other) => panic!("after freeing the disk: {other}"),
+            Err(other) => panic!("after {name} ended: {other}"),
         }
     };
     eprintln!(
-        "recovery: {} ms from space freed to the first receipt",
+        "recovery: {} ms from the end of {name} to the first receipt",
         freed.elapsed().as_millis()
     );
     acknowledged.insert(receipt_seq(&first), first.receipt.payload.clone());
     let (status, body) = get(admin, "/readyz");
     assert_eq!(status, 200, "{body}");
     let (_, scrape) = get(admin, "/metrics");
-    assert_eq!(
-        metric(
-            &scrape,
-            "trust_fabric_ledger_storage_fault{fault=\"disk-full\"}"
-        ),
-        0.0
-    );
+    let flag = format!("trust_fabric_ledger_storage_fault{{fault=\"{name}\"}}");
+    assert_eq!(metric(&scrape, &flag), 0.0, "{flag}");
     assert!(server.log().contains("the ledger commits again"));
     wait_used(&partner, acknowledged.len() as u64).await;
     if let Ok(partner) = Arc::try_unwrap(partner) {

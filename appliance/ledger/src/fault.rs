@@ -74,6 +74,11 @@ impl LedgerError {
         let LedgerError::Storage { source, .. } = self else {
             return None;
         };
+        // The errno first: SQLite names a write refused by a read-only file system, or a
+        // sync without room, an I/O error like any other.
+        if let Some(failure) = source.downcast_ref::<crate::os_error::OsFailure>() {
+            return Some(io_fault(&failure.os));
+        }
         if let Some(sqlite) = source.downcast_ref::<rusqlite::Error>() {
             return match sqlite.sqlite_error_code()? {
                 rusqlite::ErrorCode::DiskFull => Some(StorageFault::DiskFull),
@@ -88,17 +93,21 @@ impl LedgerError {
                 _ => None,
             };
         }
-        let io = source.downcast_ref::<std::io::Error>()?;
-        Some(match io.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-                StorageFault::DiskFull
-            }
-            std::io::ErrorKind::ReadOnlyFilesystem => StorageFault::ReadOnly,
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                StorageFault::CannotOpen
-            }
-            _ => StorageFault::Io,
-        })
+        source.downcast_ref::<std::io::Error>().map(io_fault)
+    }
+}
+
+/// What an operating system error says of the storage.
+fn io_fault(error: &std::io::Error) -> StorageFault {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            StorageFault::DiskFull
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem => StorageFault::ReadOnly,
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            StorageFault::CannotOpen
+        }
+        _ => StorageFault::Io,
     }
 }
 
@@ -147,6 +156,29 @@ mod tests {
             got: 3,
         };
         assert_eq!(error.storage_fault(), None);
+    }
+
+    #[test]
+    fn the_errno_behind_a_sqlite_io_failure_names_its_fault() {
+        let failed = |errno| LedgerError::Storage {
+            path: "ledger.sqlite".into(),
+            source: Box::new(crate::os_error::OsFailure {
+                os: std::io::Error::from_raw_os_error(errno),
+                sqlite: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_WRITE),
+                    None,
+                ),
+            }),
+        };
+        assert_eq!(
+            failed(libc::EROFS).storage_fault(),
+            Some(StorageFault::ReadOnly)
+        );
+        assert_eq!(
+            failed(libc::ENOSPC).storage_fault(),
+            Some(StorageFault::DiskFull)
+        );
+        assert_eq!(failed(libc::EIO).storage_fault(), Some(StorageFault::Io));
     }
 
     #[test]

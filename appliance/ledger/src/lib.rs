@@ -29,6 +29,7 @@ mod disk;
 mod error;
 mod fault;
 mod migrate_v4;
+mod os_error;
 mod outbox;
 mod outlook;
 mod prune;

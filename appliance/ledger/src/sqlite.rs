@@ -131,8 +131,13 @@ impl SqliteLedger {
         &mut self.connection
     }
 
+    /// A SQLite failure of this ledger, with the errno behind an I/O failure (which tells a
+    /// read-only file system or a full one from a failing disk).
     pub(crate) fn failed(&self, source: rusqlite::Error) -> LedgerError {
-        storage_error(&self.path)(source)
+        LedgerError::Storage {
+            path: self.path.display().to_string(),
+            source: crate::os_error::with_system_errno(&self.connection, source),
+        }
     }
 
     /// Refuses a write before SQLite would, with an error that names the caller's mistake.
@@ -198,17 +203,17 @@ impl Ledger for SqliteLedger {
         // IMMEDIATE: the write lock from the start. A transaction that began by reading (a
         // dictionary or bundle lookup) could not take it after another connection's commit
         // (a cursor, a bundle switch) and would fail at once instead of waiting its turn.
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(storage_error(&self.path))?;
-        let stored = store::append(
-            &transaction,
+        let (connection, dictionaries, scratch) = (
+            &mut self.connection,
             &mut self.dictionaries,
             &mut self.scratch,
-            entries,
-        )
-        .and_then(|()| transaction.commit());
+        );
+        let stored = (|| {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            store::append(&transaction, dictionaries, scratch, entries)?;
+            transaction.commit()
+        })();
         if let Err(source) = stored {
             // Ids the rolled-back transaction added are gone: look them up afresh.
             self.dictionaries.forget_ids();
@@ -378,18 +383,16 @@ impl Ledger for SqliteLedger {
                 )),
             });
         }
-        let storage = storage_error(&self.path);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&storage)?;
-        let version: u32 = transaction
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(&storage)?;
-        transaction
-            .pragma_update(None, "user_version", version)
-            .map_err(&storage)?;
-        transaction.commit().map_err(&storage)
+        let connection = &mut self.connection;
+        let rewritten = (|| {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: u32 =
+                transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            transaction.pragma_update(None, "user_version", version)?;
+            transaction.commit()
+        })();
+        rewritten.map_err(|e| self.failed(e))
     }
 
     fn storage(&self) -> Result<StorageStats, LedgerError> {
