@@ -539,6 +539,7 @@ fn until_blocked_for(
             if wait >= at_least {
                 return answer;
             }
+            // A wait on time itself: the block ends only once its Retry-After has passed.
             std::thread::sleep(Duration::from_secs(wait));
         }
     }

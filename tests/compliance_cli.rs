@@ -308,6 +308,7 @@ async fn a_snapshot_asked_for_is_listed_downloaded_and_verified_offline() {
 
     // A second snapshot: asking again before it is made is refused.
     tlog::submit(server.partner("acme"), 5, 3).await;
+    // Again a wait on time itself: the second in which these were decided must end.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let out = compliance(&server, admin, &["snapshot", "--no-wait"]);
     assert!(out.status.success(), "{}", text(&out));

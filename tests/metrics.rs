@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;
-use server::{Server, get, http_with_head};
+use server::{Server, get, http_with_head, wait_for_async};
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
 
@@ -148,12 +148,36 @@ async fn metrics_scraped_under_load_parse_and_count_what_happened() {
     }
     assert_eq!(over_budget, 1);
 
-    // Shards publish every half second.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let (_, page) = tokio::task::spawn_blocking(move || get(admin, "/metrics"))
-        .await
-        .expect("joined");
-    let samples = parse_with_prometheus(&page);
+    // Shards and the ledger publish their counters every half second: scrape until they count
+    // every answer above (36 decided or refused, 35 receipts); the exact figures follow.
+    let (page, samples) = wait_for_async(
+        "the shards and the ledger to publish every answer in /metrics",
+        Duration::from_secs(30),
+        || async move {
+            let scraped = tokio::task::spawn_blocking(move || {
+                let (_, page) = get(admin, "/metrics");
+                let samples = parse_with_prometheus(&page);
+                (page, samples)
+            })
+            .await
+            .expect("joined");
+            let counted = |key: &str| scraped.1.get(key).copied().unwrap_or(0.0);
+            let decided: f64 = ["valid", "invalid", "over_budget"]
+                .iter()
+                .map(|outcome| {
+                    counted(&format!(
+                        "trust_fabric_requests_total{{kind=bls-single,outcome={outcome},tenant=demo}}"
+                    ))
+                })
+                .sum();
+            let published = decided >= 36.0
+                && counted("trust_fabric_decision_latency_seconds_count{kind=bls-single}") >= 35.0
+                && counted("trust_fabric_ledger_receipts_total{}") >= 35.0;
+            published.then_some(scraped)
+        },
+        || server.log(),
+    )
+    .await;
     let value = |key: &str| {
         *samples
             .get(key)

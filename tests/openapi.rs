@@ -20,9 +20,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 use server::{
-    ROLE_TOKENS as TOKENS, Server, http_from, http_with_head, with_admin_tokens, without_policy,
+    ROLE_TOKENS as TOKENS, Server, http_from, http_with_head, wait_for_async, with_admin_tokens,
+    without_policy,
 };
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
@@ -724,14 +726,71 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         "the lifted one is still listed"
     );
 
-    // What is in force now, what changed, and what the shards last published.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // What is in force now, what changed, and what the shards last published: once every
+    // shard admits under revision 2 and has published the example bundle's caps.
+    let admin = caller.admin;
+    wait_for_async(
+        "every shard to admit under revision 2 and publish its caps",
+        Duration::from_secs(30),
+        || async move {
+            let read = |path: &str| {
+                let (_, _, text) = http_with_head(
+                    admin,
+                    "GET",
+                    path,
+                    &[("Authorization", "Bearer viewer-token")],
+                    b"",
+                );
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+            };
+            let switched = read("/api/v1/status")["shards"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty() && s.iter().all(|s| s["policy_revision"] == 2));
+            let capped = read("/api/v1/budgets")["caps"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty());
+            (switched && capped).then_some(())
+        },
+        || server.log(),
+    )
+    .await;
     let status = caller.with_token(STATUS, "/api/v1/status", "auditor-token", b"", 200);
     assert_eq!(
         (status["revision"].clone(), status["rollback_to"].clone()),
         (json!(2), json!(1))
     );
-    caller.with_token(OVERVIEW, "/api/v1/overview", "viewer-token", b"", 200);
+    // The overview counts demo's one valid request, and nothing else of demo's or acme's.
+    let overview = caller.with_token(OVERVIEW, "/api/v1/overview", "viewer-token", b"", 200);
+    let outcomes = |tenant: &str| {
+        overview["tenants"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["tenant"] == tenant))
+            .map(|t| t["outcomes"].clone())
+            .unwrap_or_else(|| panic!("{tenant} in the overview: {overview}"))
+    };
+    let demo_outcomes = outcomes("demo");
+    assert_eq!(demo_outcomes["valid"], 1, "{overview}");
+    let counted: u64 = demo_outcomes
+        .as_object()
+        .expect("outcomes")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(counted, 1, "demo's only request: {overview}");
+    let acme_outcomes = outcomes("acme");
+    assert!(
+        acme_outcomes
+            .as_object()
+            .expect("outcomes")
+            .values()
+            .all(|n| n == 0),
+        "acme sent nothing: {overview}"
+    );
+    assert!(
+        overview["answered"].as_u64() >= Some(1)
+            && overview["decision_latency_seconds"]["count"].as_u64() >= Some(1),
+        "{overview}"
+    );
     caller.with_token(
         HISTORY,
         "/api/v1/overview/history",
@@ -740,23 +799,72 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         200,
     );
     caller.with_token(TENANTS, "/api/v1/tenants", "viewer-token", b"", 200);
+    // Exactly the example bundle's two caps (docs/examples/bundle/budgets.toml), nothing
+    // spent: demo's request was decided under revision 0, which had none.
     let budgets = caller.with_token(BUDGETS, "/api/v1/budgets", "viewer-token", b"", 200);
-    assert!(
-        budgets["caps"].as_array().is_some_and(|c| !c.is_empty()),
-        "the example bundle's caps: {budgets}"
-    );
+    let caps: BTreeSet<String> = budgets["caps"]
+        .as_array()
+        .expect("caps")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {} limit {} used {} reserved {} remaining {}",
+                c["tenant"],
+                c["purpose"],
+                c["class"],
+                c["window"],
+                c["limit"],
+                c["used"],
+                c["reserved"],
+                c["remaining"]
+            )
+        })
+        .collect();
+    let expected: BTreeSet<String> = [
+        r#""acme" null "P1" "day" limit 100000 used 0 reserved 0 remaining 100000"#,
+        r#""demo" "budget-demo" "P0" "rolling 60s" limit 5 used 0 reserved 0 remaining 5"#,
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(caps, expected, "{budgets}");
+
+    // Revision 1 against the one in force (2): the policy revision 2 dropped comes back, and
+    // nothing else differs. The other way round, it is removed.
+    let policy_change = |diff: &Value, change: &str| {
+        let changes = diff["changes"].as_array().expect("changes");
+        assert_eq!(changes.len(), 1, "{diff}");
+        assert_eq!(
+            (
+                changes[0]["section"].clone(),
+                changes[0]["change"].clone(),
+                changes[0]["subject"].clone()
+            ),
+            (json!("policies"), json!(change), json!("bls-on-p1-and-p2")),
+            "{diff}"
+        );
+    };
     let diff = caller.with_token(DIFF, "/api/v1/bundles/1/diff", "viewer-token", b"", 200);
-    assert!(
-        diff["changes"].as_array().is_some_and(|c| !c.is_empty()),
-        "revision 1 has the policy revision 2 dropped: {diff}"
+    assert_eq!(
+        (
+            diff["old"]["revision"].clone(),
+            diff["new"]["revision"].clone()
+        ),
+        (json!(2), json!(1)),
+        "{diff}"
     );
-    caller.with_token(
+    assert_eq!(
+        diff["old"]["hash"], status["bundle_hash"],
+        "{diff} {status}"
+    );
+    policy_change(&diff, "added");
+    let diff = caller.with_token(
         DIFF,
         "/api/v1/bundles/2/diff?against=1",
         "viewer-token",
         b"",
         200,
     );
+    policy_change(&diff, "removed");
     caller.with_token(DIFF, "/api/v1/bundles/9/diff", "viewer-token", b"", 404);
     caller.with_token(DIFF, "/api/v1/bundles/x/diff", "viewer-token", b"", 400);
     caller.with_token(
@@ -803,7 +911,40 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         b"",
         200,
     );
-    assert_eq!(found["tenant"], "demo");
+    assert_eq!(
+        [
+            &found["seq"],
+            &found["tenant"],
+            &found["request_id"],
+            &found["purpose"],
+            &found["dataset_class"],
+            &found["verdict"],
+            &found["charged"]
+        ],
+        [
+            &json!(seq),
+            &json!("demo"),
+            &json!(receipt.request_id),
+            &json!("kyc"),
+            &json!("P1"),
+            &json!("valid"),
+            &json!(receipt.budget_charged)
+        ],
+        "{found}"
+    );
+    // The signed receipt as the partner got it, byte for byte, under the appliance's key.
+    let payload = found["envelope"]["payload"].as_str().expect("an envelope");
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .expect("base64"),
+        reply.receipt.payload,
+        "{found}"
+    );
+    assert_eq!(
+        found["envelope"]["signatures"][0]["keyid"], receipt.appliance_key_id,
+        "{found}"
+    );
     caller.with_token(RECEIPT, "/api/v1/receipts/999999", "sre-token", b"", 404);
     caller.with_token(RECEIPT, "/api/v1/receipts/abc", "sre-token", b"", 400);
 

@@ -8,11 +8,14 @@ mod server;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, fault_build, http, with_admin_tokens, without_policy};
+use server::{
+    ROLE_TOKENS as TOKENS, Server, fault_build, http, wait_for_async, with_admin_tokens,
+    without_policy,
+};
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
@@ -100,6 +103,36 @@ struct Seen {
     denied: bool,
 }
 
+/// Answers each tenant's lanes must get in each phase of the load: the check wants over 20
+/// requests sent and answered within a phase, and up to 4 per tenant (one per lane) were sent
+/// before the phase began.
+const ANSWERS_PER_PHASE: u64 = 25;
+
+/// Waits until each tenant's lanes have had [`ANSWERS_PER_PHASE`] more answers than now.
+async fn under_load(answers: &[Arc<AtomicU64>], phase: &str, server: &Server) {
+    let wanted: Vec<u64> = answers
+        .iter()
+        .map(|a| a.load(Ordering::Acquire) + ANSWERS_PER_PHASE)
+        .collect();
+    let counts = || -> Vec<u64> { answers.iter().map(|a| a.load(Ordering::Acquire)).collect() };
+    wait_for_async(
+        &format!("{ANSWERS_PER_PHASE} more answers per tenant {phase}"),
+        Duration::from_secs(60),
+        || {
+            let done = counts().iter().zip(&wanted).all(|(n, w)| n >= w);
+            async move { done.then_some(()) }
+        },
+        || {
+            format!(
+                "answers (demo, acme) {:?} of {wanted:?}\n{}",
+                counts(),
+                server.log()
+            )
+        },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactly_one_revision() {
     let server = Server::start(&config(), &["acme"], &[]);
@@ -120,14 +153,20 @@ async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactl
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
-    for (tenant, config) in [
+    // Answers so far, per tenant: each switch waits for load on both sides of it.
+    let answers = [Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0))];
+    for ((tenant, config), answers) in [
         ("demo", server.partner("demo")),
         ("acme", server.partner("acme")),
-    ] {
+    ]
+    .into_iter()
+    .zip(answers.clone())
+    {
         let partner = Arc::new(Partner::connect(&config).await.expect("connects"));
         for lane in 0..4u64 {
             let partner = partner.clone();
             let stop = stop.clone();
+            let answers = answers.clone();
             tasks.spawn(async move {
                 let mut seen = Vec::new();
                 let mut n = lane * 1_000_000;
@@ -156,12 +195,13 @@ async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactl
                         hash,
                         denied,
                     });
+                    answers.fetch_add(1, Ordering::Release);
                 }
                 seen
             });
         }
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    under_load(&answers, "before the promotion", &server).await;
     let promote_started = Instant::now();
     let (status, two) = tokio::task::spawn_blocking(move || promote(admin, &second))
         .await
@@ -173,7 +213,7 @@ async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactl
         "every shard switched: {two}"
     );
     let hash_two = two["bundle_hash"].as_str().expect("hash").to_owned();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    under_load(&answers, "between the promotion and the rollback", &server).await;
 
     // Rolled back under the same load: revision 3 republishes revision 1, and acme may submit
     // again.
@@ -200,7 +240,7 @@ async fn a_promotion_and_a_rollback_under_load_decide_every_request_under_exactl
         "every shard switched back: {three}"
     );
     let hash_three = three["bundle_hash"].as_str().expect("hash").to_owned();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    under_load(&answers, "after the rollback", &server).await;
     stop.store(true, Ordering::Release);
     let seen: Vec<Seen> = tasks.join_all().await.into_iter().flatten().collect();
 
@@ -858,8 +898,8 @@ async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
     );
     // acme submits continuously: uncapped at first, so every valid answer is charged 1
     // unit of P1 that the new cap must count, including those settled while it is prepared.
-    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let mut lanes = tokio::task::JoinSet::new();
     for lane in 0..4u64 {
@@ -893,9 +933,17 @@ async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
             last_refusal
         });
     }
-    while accepted.load(Ordering::Acquire) < 50 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let at_least = |count: &AtomicU64, n: u64| {
+        let reached = count.load(Ordering::Acquire) >= n;
+        async move { reached.then_some(()) }
+    };
+    wait_for_async(
+        "50 requests accepted before the cap",
+        Duration::from_secs(60),
+        || at_least(&accepted, 50),
+        || server.log(),
+    )
+    .await;
     let limit = accepted.load(Ordering::Acquire) + 300;
     let capped = build(
         &server,
@@ -907,11 +955,13 @@ async fn caps_costs_and_contact_apply_at_the_switch_and_count_every_charge() {
         .await
         .expect("promotion call");
     assert_eq!(status, 200, "{promoted}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while refused.load(Ordering::Acquire) < 20 {
-        assert!(Instant::now() < deadline, "the cap never ran out");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_async(
+        "the cap to run out (20 requests refused over budget)",
+        Duration::from_secs(60),
+        || at_least(&refused, 20),
+        || server.log(),
+    )
+    .await;
     stop.store(true, Ordering::Release);
     let refusals: Vec<_> = lanes.join_all().await.into_iter().flatten().collect();
     assert_eq!(
@@ -1100,7 +1150,18 @@ async fn a_promotion_a_busy_shard_cannot_prepare_in_time_is_refused_and_changes_
         let acme = acme.clone();
         tokio::spawn(async move { acme.submit(bls_p1(1)).await })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for_async(
+        "acme's shard to stall in its batch (the test build says so in its log)",
+        Duration::from_secs(30),
+        || {
+            let stalling = server
+                .log()
+                .contains("TF_FAULT_VERIFY_DELAY_MS: a batch stalls");
+            async move { stalling.then_some(()) }
+        },
+        || server.log(),
+    )
+    .await;
     std::fs::remove_file(&switch).expect("switch off");
     let refused_archive = archive.clone();
     let (status, refused) = tokio::task::spawn_blocking(move || promote(admin, &refused_archive))

@@ -141,7 +141,10 @@ async fn hold(partner: &Partner) -> (quinn::SendStream, quinn::RecvStream) {
     send.write_all(&partial_frame(60_000, 40_000))
         .await
         .expect("written");
-    // Let it arrive before the next one, so the appliance sees them in this order.
+    // Let it arrive before the next one, so the appliance sees them in this order (sent
+    // together, the two would interleave and both could be refused). Nothing says when it
+    // has: the partner cannot see what the appliance has read, and the bytes a shard holds
+    // are in no metric or log line (a gauge of them would make this a wait).
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     (send, recv)
 }

@@ -8,7 +8,7 @@ mod server;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server::Server;
+use server::{Server, wait_for_async};
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
 
@@ -110,8 +110,30 @@ async fn sighup_changes_level_and_quota_live_and_names_what_needs_a_restart() {
     assert_eq!(restart["fields"]["keys"], "[scheduling]");
     wait_for_log(&server, "SIGHUP: log level changed");
 
-    // The shards pick the quota up within a pulse; then one request per second passes.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The shards pick the quota up within a pulse: submit until a request is refused Busy
+    // (the new burst of 1 is soon spent); then one request per second passes.
+    let partner_ref = &partner;
+    let mut polls = 0u32;
+    wait_for_async(
+        "the shards to apply the new quota (a request refused Busy)",
+        Duration::from_secs(20),
+        || {
+            let seed = 40 + (polls % 200) as u8;
+            polls += 1;
+            async move {
+                match partner_ref.submit(submission(seed)).await {
+                    Ok(reply) => {
+                        assert_eq!(reply.verdict, VerdictCode::Valid);
+                        None
+                    }
+                    Err(PartnerError::Busy { .. }) => Some(()),
+                    Err(other) => panic!("unexpected: {other}"),
+                }
+            }
+        },
+        || server.log(),
+    )
+    .await;
     let mut busy = 0;
     for seed in 20..24 {
         match partner.submit(submission(seed)).await {
@@ -138,6 +160,7 @@ async fn sighup_changes_level_and_quota_live_and_names_what_needs_a_restart() {
     let refused = wait_for_log(&server, "the running configuration is unchanged");
     assert_eq!(refused["level"], "ERROR");
     assert!(message(&refused).contains("scheduling.batch_max = 0"));
+    // A wait on time itself: the quota of 1/s refills its one token in a second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let reply = partner.submit(submission(30)).await.expect("still serving");
     assert_eq!(reply.verdict, VerdictCode::Valid);

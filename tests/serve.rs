@@ -6,10 +6,12 @@ mod server;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde_json::Value;
-use server::{Server, fixture_text};
+use server::{Server, fixture_text, wait_for_async};
 use tf_engine::bls;
 use tf_partner::{
     DatasetClass, Identity, Partner, PartnerError, Statement, Submission, VerdictCode,
@@ -318,15 +320,31 @@ id = \"fair\"
         .expect("fair");
 
     let mut flood_tasks = tokio::task::JoinSet::new();
+    let flood_refused = Arc::new(AtomicU32::new(0));
     for i in 0..600u32 {
         let flood = flood.clone();
+        let flood_refused = flood_refused.clone();
         flood_tasks.spawn(async move {
             let statement = bls_statement(20, &i.to_le_bytes(), true);
-            flood.submit(submission(statement)).await
+            let outcome = flood.submit(submission(statement)).await;
+            if matches!(outcome, Err(PartnerError::Busy { .. })) {
+                flood_refused.fetch_add(1, Ordering::Release);
+            }
+            outcome
         });
     }
-    // Let the flood fill its mailbox, then send at a fair pace, one at a time.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Once the flood has filled its mailbox (its first Busy), send at a fair pace, one at a
+    // time.
+    wait_for_async(
+        "the flood to fill its mailbox (a Busy answer)",
+        Duration::from_secs(60),
+        || {
+            let full = flood_refused.load(Ordering::Acquire) > 0;
+            async move { full.then_some(()) }
+        },
+        || server.log(),
+    )
+    .await;
     let mut fair_receipts = Vec::new();
     for i in 0..20u32 {
         let statement = bls_statement(21, &i.to_le_bytes(), true);
@@ -479,8 +497,10 @@ async fn sigterm_during_load_answers_everything_taken_and_exits_zero() {
     let mut server = Server::start("", &[], &[]);
     let config = server.partner("demo");
     let mut loops = tokio::task::JoinSet::new();
+    let answered = Arc::new(AtomicU32::new(0));
     for worker in 0..4u8 {
         let partner = Partner::connect(&config).await.expect("connects");
+        let answered = answered.clone();
         loops.spawn(async move {
             let mut verdicts = 0u32;
             for i in 0..u32::MAX {
@@ -489,6 +509,7 @@ async fn sigterm_during_load_answers_everything_taken_and_exits_zero() {
                     Ok(reply) => {
                         assert_eq!(reply.verdict, VerdictCode::Valid);
                         verdicts += 1;
+                        answered.fetch_add(1, Ordering::Release);
                     }
                     Err(PartnerError::ShuttingDown) => return verdicts,
                     Err(other) => panic!("a request ended without a verdict: {other}"),
@@ -497,7 +518,17 @@ async fn sigterm_during_load_answers_everything_taken_and_exits_zero() {
             verdicts
         });
     }
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // SIGTERM once the load is under way (verdicts given), with requests still in flight.
+    wait_for_async(
+        "20 verdicts under load before SIGTERM",
+        Duration::from_secs(60),
+        || {
+            let under_way = answered.load(Ordering::Acquire) >= 20;
+            async move { under_way.then_some(()) }
+        },
+        || server.log(),
+    )
+    .await;
     let status = tokio::task::spawn_blocking(move || {
         let status = server.terminate();
         (status, server)
@@ -680,6 +711,7 @@ async fn a_quiet_partner_connection_outlives_the_idle_timeout() {
     let partner = Partner::connect(&server.demo_from_state_dir())
         .await
         .expect("connects");
+    // A wait on time itself: quiet for longer than the idle timeout.
     tokio::time::sleep(std::time::Duration::from_secs(15)).await;
     let reply = partner
         .submit(submission(bls_statement(1, b"still here", true)))

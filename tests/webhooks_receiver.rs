@@ -14,7 +14,7 @@ mod server;
 mod webhooks;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -307,16 +307,48 @@ fn faults_answer_as_asked_and_record_nothing() {
         &[&common[..], &["--hang-percent", "100"]].concat(),
     );
     let address = held.address();
+    let mut stream = TcpStream::connect(address).expect("receiver accepts");
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        .expect("request sent");
+    let client = stream.local_addr().expect("local address");
     let request = std::thread::spawn(move || {
         // The connection is cut when the receiver stops; any answer, or none, will do.
-        let mut stream = TcpStream::connect(address).expect("receiver accepts");
-        let _ = stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
         let _ = stream.read_to_end(&mut Vec::new());
     });
-    std::thread::sleep(Duration::from_millis(300));
+    server::wait_for(
+        "the receiver to read the request it holds",
+        Duration::from_secs(30),
+        || read_by_peer(client, address),
+        || held.log(),
+    );
     let status = held.terminate();
     assert!(status.success(), "{status}: {}", held.log());
     request.join().expect("request thread ends");
+}
+
+/// Whether every byte `client` sent over its TCP connection to `peer` was acknowledged and
+/// read by the process at `peer`: no byte unacknowledged on the client's socket, and none
+/// unread on the peer's (the queues of both ends, in /proc/net/tcp).
+fn read_by_peer(client: SocketAddr, peer: SocketAddr) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp readable");
+    // Each line: slot, local and remote address as hex IP:port, state, tx_queue:rx_queue, ...
+    let queues = |local: SocketAddr, remote: SocketAddr| {
+        table.lines().skip(1).find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port = |field: &str| {
+                field
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+            };
+            let (tx, rx) = fields.get(4)?.split_once(':')?;
+            let hex = |v: &str| u64::from_str_radix(v, 16).ok();
+            let ends = (port(fields.get(1)?)?, port(fields.get(2)?)?);
+            (ends == (local.port(), remote.port())).then(|| (hex(tx), hex(rx)))
+        })
+    };
+    matches!(queues(client, peer), Some((Some(0), _)))
+        && matches!(queues(peer, client), Some((_, Some(0))))
 }
 
 #[test]

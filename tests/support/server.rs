@@ -1,5 +1,6 @@
 //! A real `appliance serve` child process on a free loopback port, with a fresh state
-//! directory, and partner identities for its tenants.
+//! directory, and partner identities for its tenants; and waiting, with a deadline, for
+//! something it does to be seen.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -442,6 +443,54 @@ pub fn wait_child_exit(child: &mut Child, log: impl Fn() -> String) -> ExitStatu
             log()
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How often [`wait_for`] and [`wait_for_async`] look again.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// Polls `done` until it holds; past `deadline`, panics naming `what` with `diagnostics` (the
+/// server's log, as a rule). For a test with no tasks of its own running meanwhile: it blocks
+/// its thread between looks.
+pub fn wait_for(
+    what: &str,
+    deadline: Duration,
+    mut done: impl FnMut() -> bool,
+    diagnostics: impl Fn() -> String,
+) {
+    let until = Instant::now() + deadline;
+    while !done() {
+        assert!(
+            Instant::now() < until,
+            "waited {deadline:?} for {what}:\n{}",
+            diagnostics()
+        );
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+/// [`wait_for`] in an async test, whose own tasks (load, partners' connections) keep running
+/// between looks: polls `look` until it finds a value and returns it.
+pub async fn wait_for_async<T, F>(
+    what: &str,
+    deadline: Duration,
+    mut look: impl FnMut() -> F,
+    diagnostics: impl Fn() -> String,
+) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(found) = look().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < until,
+            "waited {deadline:?} for {what}:\n{}",
+            diagnostics()
+        );
+        tokio::time::sleep(POLL_EVERY).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! The reference webhook receiver, `appliance webhooks receive`, as a second process on a
 //! loopback port: started with its keys and fault options, restarted on the same port and
 //! out dir, killed or stopped; what it recorded read back from its out dir. Also waiting for
-//! something to hold, and checking that each receipt arrived once.
+//! every receipt to be recorded (with support/server.rs's `wait_for`, re-exported here), and
+//! checking that each receipt arrived once.
 //!
 //! Included beside support/server.rs (as `mod server`), whose process and HTTP helpers it
 //! uses.
@@ -13,10 +14,11 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
+pub use crate::server::wait_for;
 use crate::server::{self, Server};
 
 /// `appliance webhooks receive` as a child process.
@@ -211,24 +213,6 @@ fn whole_lines(text: &str) -> Vec<Value> {
         .filter(|line| line.ends_with('\n'))
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
         .collect()
-}
-
-/// Polls `done` every 50 ms until it holds; past `deadline`, panics with `diagnostics`.
-pub fn wait_for(
-    what: &str,
-    deadline: Duration,
-    mut done: impl FnMut() -> bool,
-    diagnostics: impl Fn() -> String,
-) {
-    let until = Instant::now() + deadline;
-    while !done() {
-        assert!(
-            Instant::now() < until,
-            "waited {deadline:?} for {what}:\n{}",
-            diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Each of `expected` once in `got`, and nothing else.

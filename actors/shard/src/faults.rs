@@ -28,6 +28,8 @@ struct Faults {
     verdicts: AtomicU64,
     /// A turn fell on a rejection: the next valid or invalid verdict is turned instead.
     owed: AtomicBool,
+    /// The first stall was said in the log (a test waits for it; once, not per batch).
+    stall_said: AtomicBool,
 }
 
 fn faults() -> &'static Faults {
@@ -46,6 +48,7 @@ fn faults() -> &'static Faults {
             switch: std::env::var_os("TF_FAULT_SWITCH").map(PathBuf::from),
             verdicts: AtomicU64::new(0),
             owed: AtomicBool::new(false),
+            stall_said: AtomicBool::new(false),
         }
     })
 }
@@ -80,6 +83,12 @@ pub(crate) fn before_batch() {
         panic!("TF_FAULT_PANIC: a shard panics while verifying, as a bug would");
     }
     if let Some(delay) = faults.delay.filter(|_| started(faults)) {
+        if !faults.stall_said.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "TEST BUILD: TF_FAULT_VERIFY_DELAY_MS: a batch stalls its shard {} ms (said for the first only)",
+                delay.as_millis()
+            );
+        }
         std::thread::sleep(delay);
     }
 }
