@@ -1039,6 +1039,7 @@ fn in_chromium_a_viewer_sees_last_nights_packs_with_a_chart_each() {
             })
             .to_string(),
             ran: true,
+            applicable: true,
         };
         for run in [
             night("drop-globex", 2, true, 0.002),

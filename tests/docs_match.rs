@@ -2,7 +2,8 @@
 //! binary's help, the wire crate's lists and archived types, receipts and a state directory a
 //! real appliance left) and fails, naming what is missing, when a doc falls behind:
 //! `docs/partner-guide.md`, `docs/wire-protocol.md`, `docs/receipts.md` and
-//! `docs/state-directory.md`.
+//! `docs/state-directory.md`; and the CI jobs `docs/drift-guard.md` offers are YAML whose
+//! override is the approver's.
 
 #[path = "support/receipts.rs"]
 mod receipts;
@@ -583,6 +584,91 @@ fn cap() -> CapState {
         remaining: 1,
         resets_at_unix_ms: 0,
     }
+}
+
+/// The ```yaml blocks of a page, each parsed by PyYAML (as CI services read YAML 1.1) and
+/// given back as JSON.
+fn yaml_blocks(page: &str) -> Vec<Value> {
+    let mut blocks = Vec::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + "```yaml\n".len()..];
+        let end = body.find("```").expect("a closed yaml block");
+        let parsed = Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.argv[1]), default=str))",
+                &body[..end],
+            ])
+            .output()
+            .expect("python3 runs (tests/run installs python3-yaml)");
+        assert!(
+            parsed.status.success(),
+            "not YAML:\n{}\n{}",
+            &body[..end],
+            String::from_utf8_lossy(&parsed.stderr)
+        );
+        blocks.push(serde_json::from_slice(&parsed.stdout).expect("JSON"));
+        rest = &body[end + 3..];
+    }
+    blocks
+}
+
+#[test]
+fn the_drift_guards_ci_jobs_are_yaml_and_record_who_overrode() {
+    let blocks = yaml_blocks(&doc("drift-guard.md"));
+    let github = blocks
+        .iter()
+        .find(|b| b.get("jobs").is_some())
+        .expect("the GitHub Actions workflow");
+    // YAML 1.1 reads the key `on` as true.
+    let on = github
+        .get("on")
+        .or_else(|| github.get("true"))
+        .expect("on:");
+    let types = on["pull_request"]["types"].as_array().expect("event types");
+    assert!(
+        types.iter().any(|t| t == "labeled") && types.iter().any(|t| t == "synchronize"),
+        "the guard runs again when the override label is added, and on every push: {on}"
+    );
+    let steps = github["jobs"]["drift"]["steps"].as_array().expect("steps");
+    let guard = steps
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("drift-guard.sh"))
+        })
+        .expect("the step that runs the guard");
+    let by = guard["env"]["DRIFT_OVERRIDE_BY"]
+        .as_str()
+        .expect("DRIFT_OVERRIDE_BY");
+    assert!(
+        by.contains("github.event.sender.login") && !by.contains("pull_request.user"),
+        "the approver is whoever added the label, never the pull request's author: {by}"
+    );
+
+    let gitlab = blocks
+        .iter()
+        .find(|b| b.get("drift-guard").is_some())
+        .expect("the GitLab CI job")["drift-guard"]
+        .clone();
+    let script: Vec<&str> = gitlab["script"]
+        .as_array()
+        .expect("script")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let at = |what: &str| script.iter().position(|line| line.contains(what));
+    let guard = at("drift-guard.sh").expect("the guard runs");
+    assert!(
+        at("-o appliance").is_some_and(|install| install < guard),
+        "the job gets the appliance binary before it runs the guard: {script:?}"
+    );
+    assert!(
+        at("GITLAB_USER_LOGIN").is_some_and(|approver| approver < guard),
+        "an override names whoever started the pipeline: {script:?}"
+    );
 }
 
 /// A page of docs/.

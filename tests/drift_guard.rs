@@ -1,7 +1,9 @@
 //! The drift guard on a running appliance: decisions recorded under load (policy denials,
 //! quota and budget refusals, verified requests, across two shards) replay under the bundle
 //! that made them to exactly the answers recorded, and `appliance bundle drift` passes that
-//! bundle and blocks one that drops a tenant, counting each flip.
+//! bundle and blocks one that drops a tenant, counting each flip, also against an older
+//! revision (`--against`); it and `ctl drift` exit 1 only for a block, 2 when they cannot
+//! judge (too few decisions, an appliance unreachable or refusing).
 
 #[path = "support/server.rs"]
 mod server;
@@ -65,11 +67,22 @@ fn signature(purpose: &str, class: DatasetClass, n: u8) -> Submission {
 }
 
 fn drift(server: &Server, candidate: &Path, format: &str) -> (i32, String, String) {
+    drift_with(server, candidate, format, &[])
+}
+
+/// `appliance bundle drift` on the server's state directory, with `more` arguments.
+fn drift_with(
+    server: &Server,
+    candidate: &Path,
+    format: &str,
+    more: &[&str],
+) -> (i32, String, String) {
     let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
         .args(["bundle", "drift"])
         .arg(candidate)
         .args(["--window", "1d", "--format", format, "--state-dir"])
         .arg(server.state_path(""))
+        .args(more)
         .output()
         .expect("appliance runs");
     (
@@ -398,12 +411,14 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     let admin = format!("http://{}", server.admin_address());
     let token = dir.join("author.token");
     std::fs::write(&token, "author-token\n").expect("token file");
-    let ctl = |args: &[&str]| {
+    let viewer_token = dir.join("viewer.token");
+    std::fs::write(&viewer_token, "viewer-token\n").expect("token file");
+    let ctl_at = |address: &str, token: &Path, args: &[&str]| {
         let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
             .env_remove("TF_ADMIN_URL")
             .env_remove("TF_ADMIN_TOKEN")
-            .args(["ctl", "--admin", &admin, "--token-file"])
-            .arg(&token)
+            .args(["ctl", "--admin", address, "--token-file"])
+            .arg(token)
             .args(args)
             .output()
             .expect("appliance ctl runs");
@@ -413,14 +428,50 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
             String::from_utf8_lossy(&run.stderr).into_owned(),
         )
     };
+    let ctl = |args: &[&str]| ctl_at(admin.as_str(), token.as_path(), args);
     let dropped_path = dropped.to_str().expect("utf-8 path");
     let (code, out, err) = ctl(&["drift", dropped_path, "--window", "1d", "--json"]);
-    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(code, 1, "blocked: {out}{err}");
     let reply: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(reply["passes"], false);
     assert_eq!(reply["judgement"], "block");
     assert_eq!(reply["flips"], expected, "{out}");
     assert_eq!(reply["decisions"], decisions.len() as u64);
+    // `ctl drift` exits as `bundle drift` does, and 1 only for blocked: too few decisions is 2
+    // (at 0.001 % even no flip passes only from 299,572 decisions, three times those recorded;
+    // judged on the bundle in force, so the block on the one above is left as it is)...
+    let bundle_path = bundle.to_str().expect("utf-8 path");
+    let (code, out, err) = ctl(&[
+        "drift",
+        bundle_path,
+        "--window",
+        "1d",
+        "--tolerance",
+        "0.001",
+        "--json",
+    ]);
+    assert_eq!(code, 2, "too few decisions: {out}{err}");
+    let reply: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(reply["judgement"], "too-few-decisions", "{out}");
+    assert_eq!(reply["passes"], false);
+    let (code, out, err) = drift_with(&server, &bundle, "json", &["--tolerance", "0.001"]);
+    assert_eq!(code, 2, "bundle drift agrees: {out}{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("JSON")["judgement"],
+        "too-few-decisions"
+    );
+    // ...and so is no judgement at all: an appliance that cannot be reached, or that refuses
+    // the token (a viewer may not judge drift), is not a block.
+    let judge_in_force = ["drift", bundle_path, "--window", "1d"];
+    let (code, out, err) = ctl_at("http://127.0.0.1:1", token.as_path(), &judge_in_force);
+    assert_eq!(code, 2, "unreachable: {out}{err}");
+    assert!(
+        err.contains("cannot reach the admin API at http://127.0.0.1:1"),
+        "{err}"
+    );
+    let (code, out, err) = ctl_at(admin.as_str(), viewer_token.as_path(), &judge_in_force);
+    assert_eq!(code, 2, "refused: {out}{err}");
+    assert!(err.contains("forbidden (403)"), "{err}");
     let (code, out, err) = ctl(&["promote", dropped_path]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("drift guard did not pass"), "{err}");
@@ -447,6 +498,10 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
         "100",
     ]);
     assert_eq!(code, 0, "{out}{err}");
+    // Nor does a restart: the block is kept in the decision log's file.
+    server.restart();
+    let admin = format!("http://{}", server.admin_address());
+    let ctl = |args: &[&str]| ctl_at(admin.as_str(), token.as_path(), args);
     let (code, out, err) = ctl(&["promote", dropped_path]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("drift guard did not pass"), "{err}");
@@ -482,4 +537,23 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
         out.contains("[drift guard block: up to") && out.contains("overridden by Dana Approver"),
         "{out}"
     );
+
+    // `bundle drift --against REV` judges against an older stored revision than the one in
+    // force. Revision 2 (without globex) is in force now: against it, itself changes nothing;
+    // against revision 1, which made the recorded decisions, it flips globex's as before.
+    let (code, out, err) = drift(&server, &dropped, "json");
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["baseline"]["revision"], 2, "{out}");
+    assert_eq!(report["flips"], 0, "{out}");
+    let (code, out, err) = drift_with(&server, &dropped, "json", &["--against", "1"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["baseline"]["revision"], 1, "{out}");
+    assert_eq!(report["candidate"]["revision"], 2, "{out}");
+    assert_eq!(report["judgement"], "block");
+    assert_eq!(report["flips"], expected, "{out}");
+    let (code, out, err) = drift_with(&server, &dropped, "json", &["--against", "9"]);
+    assert_eq!(code, 2, "a revision never stored: {out}{err}");
+    assert!(err.contains("revision 9 is not stored"), "{err}");
 }

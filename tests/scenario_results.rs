@@ -1,6 +1,7 @@
 //! The scheduler's results as an SRE reads them: the admin API, `appliance ctl scenarios`,
 //! `appliance scenarios results` and `/metrics`, from results stored in a real appliance's
-//! decision log and read back after a restart.
+//! decision log and read back after a restart; a pack that did not apply to the bundle in
+//! force is shown as such, and is neither passed nor failing.
 
 #[path = "support/server.rs"]
 mod server;
@@ -38,6 +39,7 @@ fn night(pack: &str, nights_ago: u64, passed: bool, flips: u64, bound: f64) -> R
         upper_bound: bound,
         result: expectations.to_string(),
         ran: true,
+        applicable: true,
     }
 }
 
@@ -56,8 +58,10 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         "{body}"
     );
 
-    // Nine nights of drop-globex (the last one failing), one of surge-three-times, and one of
-    // a pack that did not run (the built-in packs' names, which the scheduler runs); stored while the appliance is stopped, read when it starts again.
+    // Nine nights of drop-globex (the last one failing), one of surge-three-times, one of a
+    // pack that did not run, and two of acme-quota-lowered then a night it did not apply (the
+    // built-in packs' names, which the scheduler runs); stored while the appliance is stopped,
+    // read when it starts again.
     assert!(server.terminate().success(), "{}", server.log());
     {
         let log = DecisionLog::open(&server.state_path("decisions.sqlite")).expect("log");
@@ -84,6 +88,17 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         broken.result = serde_json::json!({ "error": "the CPU budget was spent" }).to_string();
         broken.ran = false;
         log.record_run(&broken).expect("stored");
+        log.record_run(&night("acme-quota-lowered", 2, true, 5, 0.001))
+            .expect("stored");
+        log.record_run(&night("acme-quota-lowered", 1, true, 7, 0.002))
+            .expect("stored");
+        // As the scheduler stores a pack naming a tenant the bundle in force lacks.
+        let mut foreign = night("acme-quota-lowered", 0, false, 0, 0.0);
+        foreign.decisions = 0;
+        foreign.result = serde_json::json!({ "missing_tenants": ["acme"] }).to_string();
+        foreign.ran = false;
+        foreign.applicable = false;
+        log.record_run(&foreign).expect("stored");
     }
     server.start_again();
     let admin = format!("http://{}", server.admin_address());
@@ -112,10 +127,22 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         .collect();
     assert_eq!(
         names,
-        ["acme-p0-audits", "drop-globex", "surge-three-times"]
+        [
+            "acme-p0-audits",
+            "acme-quota-lowered",
+            "drop-globex",
+            "surge-three-times"
+        ]
     );
-    let globex = &packs[1];
+    let named = |name: &str| {
+        packs
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no pack {name}"))
+    };
+    let globex = named("drop-globex");
     assert_eq!(globex["latest"]["passed"], false);
+    assert_eq!(globex["latest"]["outcome"], "failed");
     assert_eq!(globex["nights"].as_array().expect("nights").len(), 9);
     let trend = &globex["drift_bound_percent"];
     let near = |value: &Value, expected: f64| {
@@ -135,9 +162,26 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
         .collect();
     assert_eq!(failed.len(), 1, "{globex}");
     assert_eq!(failed[0]["detail"], "bound 1.500 %");
-    assert_eq!(packs[0]["latest"]["error"], "the CPU budget was spent");
-    assert_eq!(packs[2]["nights"].as_array().expect("nights").len(), 1);
-    assert_eq!(packs[2]["drift_bound_percent"]["since_last"], Value::Null);
+    let broken = named("acme-p0-audits");
+    assert_eq!(broken["latest"]["error"], "the CPU budget was spent");
+    assert_eq!(broken["latest"]["outcome"], "did-not-run");
+    let surge = named("surge-three-times");
+    assert_eq!(surge["latest"]["outcome"], "passed");
+    assert_eq!(surge["nights"].as_array().expect("nights").len(), 1);
+    assert_eq!(surge["drift_bound_percent"]["since_last"], Value::Null);
+    // Not applicable: neither passed nor failed, the missing tenant named, and its night left
+    // out of the chart and the trend (which stay those of the two nights it ran).
+    let foreign = named("acme-quota-lowered");
+    assert_eq!(foreign["latest"]["outcome"], "not-applicable", "{foreign}");
+    assert_eq!(
+        foreign["latest"]["missing_tenants"],
+        serde_json::json!(["acme"])
+    );
+    assert_eq!(foreign["latest"]["passed"], false);
+    assert_eq!(foreign["latest"]["error"], Value::Null);
+    assert_eq!(foreign["nights"].as_array().expect("nights").len(), 2);
+    near(&foreign["drift_bound_percent"]["latest"], 0.2);
+    near(&foreign["drift_bound_percent"]["since_last"], 0.1);
 
     // For people: a row per pack, then what failed.
     let (code, out, err) =
@@ -159,6 +203,16 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
     );
     assert!(row("acme-p0-audits").contains("did not run"), "{out}");
     assert!(
+        row("acme-quota-lowered").contains("not applicable"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "acme-quota-lowered: not applicable, not run: the bundle in force has no tenant acme"
+        ),
+        "{out}"
+    );
+    assert!(
         out.contains("drop-globex: drift below 1 % (bound 1.500 %)"),
         "{out}"
     );
@@ -176,10 +230,12 @@ fn an_sre_reads_last_nights_packs_and_their_trends_from_the_api_ctl_and_metrics(
     // The metrics the alert reads, as the stored results left them.
     let (_, metrics) = get(server.admin_address(), "/metrics");
     for line in [
-        "trust_fabric_scenario_packs 3",
+        "trust_fabric_scenario_packs 4",
         "trust_fabric_scenario_packs_failing 2",
+        "trust_fabric_scenario_packs_not_applicable 1",
         "trust_fabric_scenario_pack_failing{pack=\"drop-globex\"} 1",
         "trust_fabric_scenario_pack_failing{pack=\"acme-p0-audits\"} 1",
+        "trust_fabric_scenario_pack_failing{pack=\"acme-quota-lowered\"} 0",
         "trust_fabric_scenario_pack_failing{pack=\"surge-three-times\"} 0",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");

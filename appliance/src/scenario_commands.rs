@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use tf_bundles::Bundle;
 use tf_decisions::DecisionLog;
 use tf_scenarios::{Pack, PackResult};
 use tf_state::layout;
@@ -104,7 +105,23 @@ fn run_packs(
         let text = read_pack(path)?;
         let pack = Pack::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
         let candidate = match &pack.change.bundle {
-            Some(bundle) => open_candidate(&path.parent().unwrap_or(Path::new(".")).join(bundle))?,
+            Some(bundle) => Some(open_candidate(
+                &path.parent().unwrap_or(Path::new(".")).join(bundle),
+            )?),
+            None => None,
+        };
+        // As at night: a pack naming tenants this bundle lacks does not apply (exit 2).
+        let known: Vec<&Bundle> = std::iter::once(&active).chain(&candidate).collect();
+        let missing = tf_scenarios::missing_tenants(&pack, &known);
+        if !missing.is_empty() {
+            return Err(format!(
+                "{}: not applicable: the bundle in force has no tenant {}",
+                path.display(),
+                missing.join(", ")
+            ));
+        }
+        let candidate = match candidate {
+            Some(candidate) => candidate,
             None => tf_scenarios::apply(&active, &pack.change, now_us / 1_000_000)
                 .map_err(|e| format!("{}: {e}", path.display()))?,
         };

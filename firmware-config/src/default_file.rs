@@ -309,7 +309,8 @@ const DOCS: &[(&str, &str)] = &[
     (
         "scenarios.dir",
         "A folder of packs (*.toml). Default: the five example packs built in \
-         (docs/examples/scenarios).",
+         (docs/examples/scenarios), written for the example bundle's tenants: where those are \
+         absent they are not applicable (not run, neither passed nor failed).",
     ),
     (
         "scenarios.cpu_seconds",

@@ -1,7 +1,11 @@
 //! When a scheduled run starts: at each slot of a cron schedule (UTC). A slot that comes while
 //! the previous run is still going is skipped, never queued; after downtime, one run catches up
 //! on the latest missed slot, however many there were. A cadence without history adopts the
-//! latest slot: a first start runs at the next slot, not for the past.
+//! latest slot: a first start runs at the next slot, not for the past. A slot's run is a
+//! [`Night`] of packs, stored as done only once every pack has run, so that a restart in the
+//! middle of one runs the packs it had not reached, and not the others again.
+
+use std::collections::BTreeSet;
 
 use tf_config::Schedule;
 
@@ -39,7 +43,8 @@ pub struct Cadence {
 
 impl Cadence {
     /// A cadence over `schedule` whose last acted-on slot was `last_slot_us`; `None` (never ran)
-    /// adopts the latest slot at or before `now_us`, so nothing runs for the past.
+    /// adopts the latest slot at or before `now_us`, so nothing runs for the past (store the
+    /// adopted slot at once: a restart during the first night then resumes it).
     pub fn new(schedule: Schedule, last_slot_us: Option<u64>, now_us: u64) -> Self {
         let last_slot_us = last_slot_us
             .or_else(|| schedule.last_at_or_before(now_us))
@@ -50,7 +55,9 @@ impl Cadence {
         }
     }
 
-    /// The last slot acted on: store it, and pass it to [`Cadence::new`] after a restart.
+    /// The last slot acted on: store it once that slot's [`Night`] is over (a slot skipped is
+    /// over at once), and pass what was stored to [`Cadence::new`] after a restart. A night
+    /// cut short leaves the slot before it stored, so the cadence starts it again.
     pub fn last_slot_us(&self) -> u64 {
         self.last_slot_us
     }
@@ -91,5 +98,52 @@ impl Cadence {
             }
         }
         missed
+    }
+}
+
+/// One slot's packs and which of them are left to run. Each pack's result is recorded with its
+/// slot as it ends; the slot is stored as acted on only once [`Night::is_over`]. After a restart
+/// in the middle of a night the cadence starts the same slot again, and the packs with a result
+/// recorded for it are left out: none runs twice, none is lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Night {
+    slot_us: u64,
+    left: Vec<String>,
+}
+
+impl Night {
+    /// The night of slot `slot_us` over the packs named `packs`, in the order they run, of
+    /// which those in `done` already have a result recorded for this slot.
+    pub fn new(slot_us: u64, packs: &[String], done: &BTreeSet<String>) -> Self {
+        Night {
+            slot_us,
+            left: packs
+                .iter()
+                .filter(|pack| !done.contains(*pack))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The slot.
+    pub fn slot_us(&self) -> u64 {
+        self.slot_us
+    }
+
+    /// The packs left to run, in order.
+    pub fn left(&self) -> &[String] {
+        &self.left
+    }
+
+    /// Takes note that `pack` ran and its result was recorded.
+    pub fn ran(&mut self, pack: &str) {
+        if let Some(at) = self.left.iter().position(|p| p == pack) {
+            self.left.remove(at);
+        }
+    }
+
+    /// Whether every pack has run: only then is the slot stored.
+    pub fn is_over(&self) -> bool {
+        self.left.is_empty()
     }
 }

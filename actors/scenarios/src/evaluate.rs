@@ -154,6 +154,23 @@ pub fn run(
     })
 }
 
+/// The tenants `pack` names (see [`Pack::tenants`]) that none of `bundles` has, sorted: a pack
+/// naming any does not apply here (an example written for other tenants), is not run, and its
+/// night is neither passed nor failed. `bundles`: the bundle in force, and the pack's candidate
+/// bundle when it names one (whose new tenants it may name; such a pack has no edits).
+pub fn missing_tenants(pack: &Pack, bundles: &[&Bundle]) -> Vec<String> {
+    let known = |tenant: &str| {
+        bundles
+            .iter()
+            .any(|b| b.content.tenants.iter().any(|t| t.id == tenant))
+    };
+    // A set: sorted, each once.
+    (pack.tenants().into_iter())
+        .filter(|tenant| !known(tenant))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn expectations(pack: &Pack, report: &Report) -> Vec<Expectation> {
     let mut judged = Vec::new();
     if let Some(percent) = pack.expect.max_drift_percent {

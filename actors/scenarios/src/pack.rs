@@ -2,7 +2,7 @@
 //! traffic source (the recorded window, or a synthetic shape) and expectations. Packs are TOML
 //! files; every field is checked when the file is read, with the field named in the error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -183,6 +183,28 @@ impl Pack {
         let pack: Pack = toml::from_str(text).map_err(|e| error(e.to_string()))?;
         pack.check().map_err(error)?;
         Ok(pack)
+    }
+
+    /// Every tenant the pack names: those its change edits, its synthetic traffic sends as,
+    /// and its expectations name (a candidate bundle's own tenants are not the pack's).
+    pub fn tenants(&self) -> BTreeSet<&str> {
+        let change = &self.change;
+        let edits =
+            (change.tenants.iter().map(|e| &e.id)).chain(change.caps.iter().map(|c| &c.tenant));
+        let traffic: &[String] = match &self.traffic {
+            Traffic::Synthetic { tenants, .. } => &tenants[..],
+            Traffic::Recorded { .. } => &[],
+        };
+        let expect = &self.expect;
+        let expected = (expect.never_over_budget.iter())
+            .chain(&expect.never_denied)
+            .chain(&expect.no_new_over_budget)
+            .chain(&expect.no_new_denials);
+        edits
+            .chain(traffic)
+            .chain(expected)
+            .map(String::as_str)
+            .collect()
     }
 
     fn check(&self) -> Result<(), String> {

@@ -1,9 +1,12 @@
 //! The scheduler's cadence in virtual time: nightly slots run once each, a slot that comes
 //! during a run is skipped, downtime gets one catch-up run, a first start waits for the next
-//! slot, and a restart resumes from the stored slot.
+//! slot, a restart resumes from the stored slot, and a restart in the middle of a night runs
+//! the packs that night had not reached, and only those.
+
+use std::collections::BTreeSet;
 
 use tf_config::Schedule;
-use tf_scenarios::{Cadence, Tick};
+use tf_scenarios::{Cadence, Night, Tick};
 
 const MINUTE: u64 = 60_000_000;
 const HOUR: u64 = 60 * MINUTE;
@@ -119,4 +122,138 @@ fn a_restart_resumes_from_the_stored_slot_without_running_it_again() {
         restarted.tick(slot + HOUR, false),
         Tick::Idle { .. }
     ));
+}
+
+/// Five packs, in the order they run.
+const PACKS: [&str; 5] = [
+    "acme-cap-halved",
+    "acme-p0-audits",
+    "acme-quota-lowered",
+    "drop-globex",
+    "surge-three-times",
+];
+
+/// What the worker keeps across a restart (in decisions.sqlite): the slot stored, and each
+/// pack's result with the slot it ran for, in the order recorded.
+#[derive(Default)]
+struct Stored {
+    slot_us: Option<u64>,
+    results: Vec<(u64, String)>,
+}
+
+impl Stored {
+    /// The packs with a result for `slot_us`, in the order recorded.
+    fn night(&self, slot_us: u64) -> Vec<&str> {
+        (self.results.iter())
+            .filter(|(slot, _)| *slot == slot_us)
+            .map(|(_, pack)| pack.as_str())
+            .collect()
+    }
+}
+
+/// The scheduler's worker over the core, as appliance/control/src/scenarios.rs drives it, in
+/// virtual time: started at `from` with what `stored` holds, a tick every minute until `to`,
+/// each pack taking ten minutes. It is stopped (a restart) when `stop_after` packs have run,
+/// before the next; returns the time it stopped or ended.
+fn serve(stored: &mut Stored, from: u64, to: u64, stop_after: usize) -> u64 {
+    let packs: Vec<String> = PACKS.iter().map(|p| (*p).to_owned()).collect();
+    let mut cadence = Cadence::new(nightly(), stored.slot_us, from);
+    if stored.slot_us.is_none() {
+        stored.slot_us = Some(cadence.last_slot_us());
+    }
+    let (mut now, mut ran) = (from, 0);
+    while now <= to {
+        if let Tick::Start { slot_us, .. } = cadence.tick(now, false) {
+            let done: BTreeSet<String> = stored
+                .night(slot_us)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let mut night = Night::new(slot_us, &packs, &done);
+            while let Some(pack) = night.left().first().cloned() {
+                if ran == stop_after {
+                    return now;
+                }
+                now += 10 * MINUTE;
+                stored.results.push((slot_us, pack.clone()));
+                night.ran(&pack);
+                ran += 1;
+            }
+            // A slot that came while the packs ran is skipped.
+            cadence.tick(now, true);
+            if night.is_over() {
+                stored.slot_us = Some(cadence.last_slot_us());
+            }
+        }
+        now += MINUTE;
+    }
+    now
+}
+
+#[test]
+fn a_restart_after_two_of_five_packs_runs_the_other_three_and_not_the_two_again() {
+    let mut stored = Stored::default();
+    let slot = DEC_1 + DAY + 2 * HOUR;
+    // First started the day before; stopped in the slot's night after two packs.
+    let stopped = serve(&mut stored, DEC_1 + 10 * HOUR, DEC_1 + 2 * DAY, 2);
+    assert_eq!(stopped, slot + 20 * MINUTE);
+    assert_eq!(stored.night(slot), &PACKS[..2]);
+    assert_eq!(
+        stored.slot_us,
+        Some(DEC_1 + 2 * HOUR),
+        "a night cut short is not stored as done"
+    );
+    // Back five minutes later: the same slot again, for the three packs it had not reached.
+    let back = stopped + 5 * MINUTE;
+    let mut cadence = Cadence::new(nightly(), stored.slot_us, back);
+    assert_eq!(
+        cadence.tick(back, false),
+        Tick::Start {
+            slot_us: slot,
+            missed: 0
+        }
+    );
+    let ended = serve(&mut stored, back, slot + 12 * HOUR, usize::MAX);
+    assert_eq!(stored.night(slot), PACKS, "each pack once, in order");
+    assert_eq!(stored.results.len(), 5);
+    assert_eq!(
+        stored.slot_us,
+        Some(slot),
+        "the night over, its slot stored"
+    );
+    // And the next night runs all five as usual.
+    serve(&mut stored, ended, slot + DAY + 12 * HOUR, usize::MAX);
+    assert_eq!(stored.night(slot + DAY), PACKS);
+    assert_eq!(stored.results.len(), 10);
+}
+
+#[test]
+fn a_night_cut_short_then_downtime_past_the_next_slot_gets_one_catch_up_night() {
+    let mut stored = Stored::default();
+    let slot = DEC_1 + DAY + 2 * HOUR;
+    serve(&mut stored, DEC_1 + 10 * HOUR, DEC_1 + 2 * DAY, 2);
+    // Back three days later at noon: one night, for the latest slot, with every pack; the
+    // night cut short is not finished late, nor the nights between run.
+    let back = slot + 3 * DAY + 10 * HOUR;
+    serve(&mut stored, back, back + 2 * HOUR, usize::MAX);
+    let latest = slot + 3 * DAY;
+    assert_eq!(stored.night(slot), &PACKS[..2]);
+    assert_eq!(stored.night(latest), PACKS);
+    assert_eq!(stored.results.len(), 7);
+    assert_eq!(stored.slot_us, Some(latest));
+}
+
+#[test]
+fn a_night_leaves_out_the_packs_done_and_is_over_when_the_rest_ran() {
+    let packs: Vec<String> = PACKS.iter().map(|p| (*p).to_owned()).collect();
+    let done: BTreeSet<String> = [PACKS[1], PACKS[3]].map(str::to_owned).into();
+    let mut night = Night::new(7, &packs, &done);
+    assert_eq!(night.slot_us(), 7);
+    assert_eq!(night.left(), [PACKS[0], PACKS[2], PACKS[4]]);
+    night.ran(PACKS[0]);
+    night.ran(PACKS[2]);
+    assert!(!night.is_over());
+    night.ran(PACKS[4]);
+    assert!(night.is_over());
+    assert!(Night::new(7, &packs, &packs.iter().cloned().collect()).is_over());
 }

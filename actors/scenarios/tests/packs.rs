@@ -1,11 +1,12 @@
 //! Scenario packs: the shipped examples parse, bad packs are refused with the field named,
-//! edits make the what-if bundle they say, and runs judge their expectations.
+//! edits make the what-if bundle they say, a pack naming a tenant the bundle lacks does not
+//! apply, and runs judge their expectations.
 
 use std::path::Path;
 
 use tf_bundles::{AuthorKey, BuildInfo, Bundle, BundleFiles};
 use tf_drift::Registrations;
-use tf_scenarios::{Pack, apply, run};
+use tf_scenarios::{Pack, Traffic, apply, missing_tenants, run};
 
 /// 2026-12-01T12:00:00Z.
 const NOON: u64 = 1_796_126_400_000_000;
@@ -108,6 +109,43 @@ fn edits_change_what_they_name_and_nothing_else() {
     unknown.change.tenants[0].id = "initech".into();
     let error = apply(&active, &unknown.change, 0).expect_err("no such tenant");
     assert!(error.contains("initech"), "{error}");
+}
+
+#[test]
+fn a_pack_naming_a_tenant_the_bundle_lacks_does_not_apply_and_names_it() {
+    let active = active();
+    for (name, pack) in examples() {
+        assert!(missing_tenants(&pack, &[&active]).is_empty(), "{name}");
+    }
+    // A deployment without globex: the pack that drops it and the surge that sends as it do
+    // not apply, and say which tenant is missing; the packs about acme still do.
+    let without = apply(&active, &pack("drop-globex").change, 0).expect("applies");
+    assert_eq!(
+        missing_tenants(&pack("drop-globex"), &[&without]),
+        ["globex"]
+    );
+    assert_eq!(
+        missing_tenants(&pack("surge-three-times"), &[&without]),
+        ["globex"]
+    );
+    assert!(missing_tenants(&pack("acme-cap-halved"), &[&without]).is_empty());
+    // A pack's candidate bundle may bring the tenant it names.
+    assert!(missing_tenants(&pack("surge-three-times"), &[&without, &active]).is_empty());
+    // Every place a pack names a tenant counts: a tenant edit, a cap edit, synthetic traffic
+    // and expectations; each missing tenant named once, sorted.
+    let mut edited = pack("drop-globex");
+    edited.change.tenants[0].id = "initech".into();
+    edited.expect.no_new_denials.push("hooli".into());
+    assert_eq!(missing_tenants(&edited, &[&active]), ["hooli", "initech"]);
+    let mut capped = pack("acme-cap-halved");
+    capped.change.caps[0].tenant = "initech".into();
+    capped.expect.no_new_over_budget.push("initech".into());
+    assert_eq!(missing_tenants(&capped, &[&active]), ["initech"]);
+    let mut surge = pack("surge-three-times");
+    if let Traffic::Synthetic { tenants, .. } = &mut surge.traffic {
+        tenants.push("initech".into());
+    }
+    assert_eq!(missing_tenants(&surge, &[&active]), ["initech"]);
 }
 
 #[test]

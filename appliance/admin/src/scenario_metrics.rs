@@ -20,13 +20,21 @@ pub fn render(seen: &Seen, scheduled: bool, out: &mut String) {
         "Scenario packs whose latest run failed its expectations or did not run.",
         seen.failing.len() as f64,
     );
+    gauge(
+        out,
+        "trust_fabric_scenario_packs_not_applicable",
+        "Scenario packs whose latest night did not apply: they name tenants the bundle in \
+         force does not have, so they were not run (neither passed nor failing).",
+        seen.not_applicable.len() as f64,
+    );
     if !seen.packs.is_empty() {
         let name = "trust_fabric_scenario_pack_failing";
         let mut page = tf_metrics::Page::default();
         page.family(
             name,
             "gauge",
-            "1 while the pack's latest run failed its expectations or did not run.",
+            "1 while the pack's latest run failed its expectations or did not run (0 when it \
+             did not apply to the bundle in force).",
         );
         for pack in &seen.packs {
             let failing = u8::from(seen.failing.contains(pack));

@@ -55,7 +55,8 @@ pub use receipt_search::{QueryProblem, ReceiptVerdict, ReceiptsQuery, ReceiptsRe
 pub use receipts::{DsseEnvelope, DsseSignature, ReceiptPath, ReceiptReply};
 pub use routes::{Method, Operation, Permission, ROUTES, Role, Route};
 pub use scenarios::{
-    ScenarioExpectation, ScenarioNight, ScenarioPack, ScenarioRun, ScenarioTrend, ScenariosReply,
+    ScenarioExpectation, ScenarioNight, ScenarioOutcome, ScenarioPack, ScenarioRun, ScenarioTrend,
+    ScenariosReply,
 };
 pub use status::{ActiveBundle, ShardStatus, StatusReply};
 pub use switch::{

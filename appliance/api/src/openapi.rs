@@ -471,6 +471,7 @@ mod tests {
             "TenantId",
             "ScenariosReply",
             "ScenarioPack",
+            "ScenarioOutcome",
             "DriftReply",
             "TimelineDrift",
             "TimelineCanary",
@@ -479,6 +480,11 @@ mod tests {
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }
+        let outcomes = &schemas["ScenarioOutcome"]["enum"];
+        assert_eq!(
+            *outcomes,
+            serde_json::json!(["passed", "failed", "did-not-run", "not-applicable"])
+        );
         assert_eq!(
             doc["components"]["securitySchemes"][BEARER],
             serde_json::json!({ "type": "http", "scheme": "bearer" })

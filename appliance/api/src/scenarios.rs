@@ -12,7 +12,8 @@ pub struct ScenariosReply {
     /// when the scheduler is off.
     #[schema(required = true)]
     pub schedule: Option<String>,
-    /// Packs whose latest run failed its expectations (or did not run).
+    /// Packs whose latest run failed its expectations (or did not run); a pack that did not
+    /// apply to the bundle in force is not counted.
     pub failing: u64,
     /// Every pack with a run kept, by name.
     pub packs: Vec<ScenarioPack>,
@@ -29,7 +30,8 @@ pub struct ScenarioPack {
     pub drift_bound_percent: ScenarioTrend,
     /// Flips, latest against the nights before.
     pub flips: ScenarioTrend,
-    /// Every run kept, oldest first.
+    /// Every run kept, oldest first (nights the pack did not run or did not apply measured
+    /// nothing and are left out, here and in the trends).
     pub nights: Vec<ScenarioNight>,
 }
 
@@ -42,10 +44,17 @@ pub struct ScenarioRun {
     pub started: String,
     /// How long it ran, seconds.
     pub seconds: f64,
-    /// Whether every expectation held.
+    /// Whether every expectation held (false when the pack did not run or did not apply: see
+    /// `outcome`).
     pub passed: bool,
+    /// How the run ended.
+    pub outcome: ScenarioOutcome,
+    /// For `not-applicable`: the tenants the pack names (in its edits, its synthetic traffic
+    /// or its expectations) that the bundle in force does not have. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_tenants: Vec<String>,
     /// Why the pack did not run (a bad pack, no bundle, the CPU budget spent); `null` when
-    /// it ran.
+    /// it ran or did not apply.
     #[schema(required = true)]
     pub error: Option<String>,
     /// Decisions replayed.
@@ -54,6 +63,33 @@ pub struct ScenarioRun {
     pub flips: u64,
     /// Each expectation, as judged.
     pub expectations: Vec<ScenarioExpectation>,
+}
+
+/// How a pack's run ended. Serialised as kebab-case (`not-applicable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ScenarioOutcome {
+    /// Every expectation held.
+    Passed,
+    /// An expectation did not hold: the pack is failing.
+    Failed,
+    /// The pack did not run (`error` says why): the pack is failing.
+    DidNotRun,
+    /// The pack names tenants the bundle in force does not have (`missing_tenants`), so it
+    /// was not run: neither passed nor failing, and left out of the trends. The built-in
+    /// packs are examples written for the example bundle's tenants.
+    NotApplicable,
+}
+
+impl ScenarioOutcome {
+    /// Whether it counts as failing (the alert, the `scenario.failed` webhook, `failing`).
+    pub fn failing(self) -> bool {
+        match self {
+            ScenarioOutcome::Failed | ScenarioOutcome::DidNotRun => true,
+            ScenarioOutcome::Passed | ScenarioOutcome::NotApplicable => false,
+        }
+    }
 }
 
 /// One expectation of a pack, as its latest run judged it.

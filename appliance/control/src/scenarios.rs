@@ -1,7 +1,10 @@
 //! The scenario scheduler: a worker that runs the scenario packs at each slot of `[scenarios]
 //! schedule`, at idle priority (SCHED_IDLE: it gets a core only when nothing else wants it)
 //! and within a night's CPU budget, and keeps each pack's result 90 days in the decision log's
-//! file. A slot that comes while packs run is skipped; after downtime one night catches up.
+//! file. A slot that comes while packs run is skipped; after downtime one night catches up. A
+//! slot is stored as done once all its packs ran: a restart in the middle of a night runs the
+//! packs it had not reached. A pack naming tenants the bundle in force lacks is recorded as not
+//! applicable: neither passed nor failing.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -10,12 +13,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use serde_json::json;
 use tf_bundles::Bundle;
 use tf_config::Schedule;
 use tf_decisions::{DecisionLog, RunRow};
 use tf_drift::Registrations;
 use tf_ledger::Ledger;
-use tf_scenarios::{Cadence, Pack, Tick};
+use tf_scenarios::{Cadence, Night, Pack, Tick};
 use tf_seam::Board;
 use tf_seam::clock::unix_micros;
 use tf_state::KeyStore;
@@ -84,6 +88,9 @@ pub struct Seen {
     pub packs: BTreeSet<String>,
     /// Those whose latest run failed its expectations or did not run.
     pub failing: BTreeSet<String>,
+    /// Those whose latest night did not apply to the bundle in force (neither passed nor
+    /// failing).
+    pub not_applicable: BTreeSet<String>,
     /// When the latest run ended, Unix microseconds.
     pub last_run_us: Option<u64>,
 }
@@ -130,16 +137,22 @@ impl ScenarioHandle {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.packs.retain(|pack| configured.contains(pack));
         seen.failing.retain(|pack| configured.contains(pack));
+        seen.not_applicable.retain(|pack| configured.contains(pack));
     }
 
     /// Takes note of a run stored.
     fn ran(&self, run: &RunRow) {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.packs.insert(run.pack.clone());
-        if run.passed {
-            seen.failing.remove(&run.pack);
-        } else {
+        if run.failing() {
             seen.failing.insert(run.pack.clone());
+        } else {
+            seen.failing.remove(&run.pack);
+        }
+        if run.applicable {
+            seen.not_applicable.remove(&run.pack);
+        } else {
+            seen.not_applicable.insert(run.pack.clone());
         }
         seen.last_run_us = seen.last_run_us.max(Some(run.finished_us));
     }
@@ -185,8 +198,16 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
         tracing::warn!(%error, "the scenario schedule's last slot is unreadable; starting afresh");
         None
     });
-    plan.handle.retain(&configured(&plan.packs));
+    plan.handle
+        .retain(&names(&plan.packs).into_iter().collect());
     let mut cadence = Cadence::new(plan.schedule.clone(), stored, unix_micros());
+    // The slot a first start adopts is stored at once: a restart during the first night then
+    // finishes that night instead of adopting it too.
+    if stored.is_none()
+        && let Err(error) = log.set_last_slot(&key, cadence.last_slot_us())
+    {
+        tracing::warn!(%error, "storing the scenario schedule's slot failed");
+    }
     while !stop.load(Ordering::Acquire) {
         if let Tick::Start { slot_us, missed } = cadence.tick(unix_micros(), false) {
             if missed > 0 {
@@ -195,7 +216,7 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
                     "scenario packs catch up on one night after downtime"
                 );
             }
-            run_night(&plan, &log, slot_us, stop);
+            let over = run_night(&plan, &log, slot_us, stop);
             // A slot that came while the packs ran is skipped, not run late.
             if let Tick::Skip { slot_us } = cadence.tick(unix_micros(), true) {
                 tracing::warn!(
@@ -203,7 +224,9 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
                     "scenario packs ran past the next slot, which is skipped"
                 );
             }
-            if let Err(error) = log.set_last_slot(&key, cadence.last_slot_us()) {
+            // A night cut short (stopped for a restart) leaves the slot before it stored: the
+            // next start runs this slot's packs that have no result for it yet.
+            if over && let Err(error) = log.set_last_slot(&key, cadence.last_slot_us()) {
                 tracing::warn!(%error, "storing the scenario schedule's slot failed");
             }
             if let Err(error) = log.prune_runs(tf_scenarios::kept_from(unix_micros())) {
@@ -214,9 +237,9 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
     }
 }
 
-/// The names the configured packs run under: the pack's own, or its file's for a pack that
-/// does not parse (its failure is recorded under that).
-fn configured(packs: &[(String, String)]) -> BTreeSet<String> {
+/// The names the configured packs run under, in order: the pack's own, or its file's for a
+/// pack that does not parse (its failure is recorded under that).
+fn names(packs: &[(String, String)]) -> Vec<String> {
     packs
         .iter()
         .map(|(source, text)| {
@@ -225,29 +248,47 @@ fn configured(packs: &[(String, String)]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Runs every pack once for `slot_us`, recording each result.
-pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &AtomicBool) {
+/// Runs once for `slot_us` every pack that has no result for it yet (all of them, unless a
+/// restart cut this slot's night short), recording each result. Whether the night is over:
+/// every pack has a result for the slot (or no bundle is in force, so none runs tonight).
+pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &AtomicBool) -> bool {
     let Some(active) = plan.board.policy().bundle.clone() else {
         tracing::info!("no bundle in force: scenario packs compare against one, none run tonight");
-        return;
+        return true;
     };
+    let names = names(&plan.packs);
+    let done = log.packs_run_for(slot_us).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the scenario packs already run tonight are unreadable; all run");
+        BTreeSet::new()
+    });
+    let mut night = Night::new(slot_us, &names, &done);
+    if !done.is_empty() {
+        tracing::info!(
+            left = night.left().len(),
+            "scenario packs resume a night a restart cut short"
+        );
+    }
     let cpu_start = thread_cpu_seconds();
     let budget = plan.cpu_seconds as f64;
-    let mut failed = Vec::new();
-    for (source, text) in &plan.packs {
+    let (mut failed, mut not_applicable) = (Vec::new(), Vec::new());
+    for ((source, text), name) in plan.packs.iter().zip(&names) {
+        if !night.left().contains(name) {
+            continue;
+        }
         if stop.load(Ordering::Acquire) {
-            return;
+            return false;
         }
         let started_us = unix_micros();
         let outcome = run_pack(plan, &active, source, text, &mut || {
             thread_cpu_seconds() - cpu_start < budget && !stop.load(Ordering::Acquire)
         });
-        // Stopped for a restart: the pack did not fail, it was cut short; nothing is kept.
+        // Stopped for a restart: the pack did not fail, it was cut short; nothing is kept, and
+        // it runs again after the restart.
         if stop.load(Ordering::Acquire) {
-            return;
+            return false;
         }
         let row = match outcome {
-            Ok((name, result)) => RunRow {
+            Ok((name, Ran::Judged(result))) => RunRow {
                 pack: name,
                 slot_us,
                 started_us,
@@ -258,46 +299,78 @@ pub fn run_night(plan: &ScenarioPlan, log: &DecisionLog, slot_us: u64, stop: &At
                 upper_bound: result.report.upper_bound,
                 result: serde_json::to_string(&result).unwrap_or_default(),
                 ran: true,
+                applicable: true,
             },
-            Err((name, why)) => RunRow {
-                pack: name,
-                slot_us,
-                started_us,
-                finished_us: unix_micros(),
-                passed: false,
-                decisions: 0,
-                flips: 0,
-                upper_bound: 1.0,
-                result: serde_json::json!({ "error": why }).to_string(),
-                ran: false,
+            Ok((name, Ran::NotApplicable(missing))) => RunRow {
+                upper_bound: 0.0,
+                applicable: false,
+                ..not_run(
+                    name,
+                    slot_us,
+                    started_us,
+                    json!({ "missing_tenants": missing }),
+                )
             },
+            Err((name, why)) => not_run(name, slot_us, started_us, json!({ "error": why })),
         };
-        if !row.passed {
+        if !row.applicable {
+            not_applicable.push(row.pack.clone());
+        } else if row.failing() {
             failed.push(row.pack.clone());
         }
         // Writes take locks others wait on (the decision log's writer, the ledger's thread):
         // they run at the normal priority, never starved behind the partners' work.
         let _normal = NormalPriority::now();
         match log.record_run(&row) {
-            Ok(()) => plan.handle.ran(&row),
+            Ok(()) => {
+                plan.handle.ran(&row);
+                night.ran(name);
+            }
             Err(error) => {
                 tracing::warn!(%error, pack = row.pack, "storing a scenario result failed")
             }
         }
-        if !row.passed {
+        if row.failing() {
             raise_alarm(plan, &row);
         }
     }
+    if !not_applicable.is_empty() {
+        tracing::info!(
+            ?not_applicable,
+            "scenario packs name tenants the bundle in force does not have: not applicable, not run"
+        );
+    }
     if failed.is_empty() {
-        tracing::info!(packs = plan.packs.len(), "scenario packs passed");
+        tracing::info!(
+            packs = plan.packs.len(),
+            "scenario packs passed or did not apply"
+        );
     } else {
         tracing::warn!(
             ?failed,
             "scenario packs failed their expectations (appliance scenarios results)"
         );
     }
+    night.is_over()
 }
 
+/// The row of a pack that did not run for slot `slot_us`: `result` says why. It counts as
+/// failing (the pack could not be judged) unless the caller says it does not apply.
+fn not_run(pack: String, slot_us: u64, started_us: u64, result: serde_json::Value) -> RunRow {
+    RunRow {
+        pack,
+        slot_us,
+        started_us,
+        finished_us: unix_micros(),
+        passed: false,
+        decisions: 0,
+        flips: 0,
+        upper_bound: 1.0,
+        result: result.to_string(),
+        ran: false,
+        applicable: true,
+    }
+}
 /// Records a failed pack's `scenario.failed` alarm in the ledger, for webhook endpoints.
 fn raise_alarm(plan: &ScenarioPlan, row: &RunRow) {
     let Some(path) = &plan.ledger else {
@@ -336,13 +409,21 @@ fn raise_alarm(plan: &ScenarioPlan, row: &RunRow) {
 
 type Named<T> = Result<(String, T), (String, String)>;
 
+/// What became of a pack that could be run.
+enum Ran {
+    /// Run, and its expectations judged (boxed: a report is large).
+    Judged(Box<tf_scenarios::PackResult>),
+    /// Not run: the bundle in force lacks these tenants, which the pack names.
+    NotApplicable(Vec<String>),
+}
+
 fn run_pack(
     plan: &ScenarioPlan,
     active: &Bundle,
     source: &str,
     text: &str,
     go_on: &mut dyn FnMut() -> bool,
-) -> Named<tf_scenarios::PackResult> {
+) -> Named<Ran> {
     let pack = Pack::parse(text, source).map_err(|e| (source.to_owned(), e.to_string()))?;
     let name = pack.name.clone();
     let fail = |why: String| (name.clone(), why);
@@ -350,9 +431,21 @@ fn run_pack(
         Some(file) => {
             let path = plan.dir.clone().unwrap_or_default().join(file);
             let files = tf_bundles::BundleFiles::read(&path).map_err(|p| fail(p.to_string()))?;
-            tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
-                .map_err(|r| fail(r.to_string()))?
+            let candidate = tf_bundles::open(files, None, &tf_engine::Limits::DEFAULT)
+                .map_err(|r| fail(r.to_string()))?;
+            Some(candidate)
         }
+        None => None,
+    };
+    // A pack written for other tenants (the built-in examples name the example bundle's)
+    // says nothing about this deployment: not run, and no alarm.
+    let known: Vec<&Bundle> = std::iter::once(active).chain(&candidate).collect();
+    let missing = tf_scenarios::missing_tenants(&pack, &known);
+    if !missing.is_empty() {
+        return Ok((name, Ran::NotApplicable(missing)));
+    }
+    let candidate = match candidate {
+        Some(candidate) => candidate,
         None => {
             tf_scenarios::apply(active, &pack.change, unix_micros() / 1_000_000).map_err(fail)?
         }
@@ -378,7 +471,7 @@ fn run_pack(
         go_on,
     )
     .map_err(fail)?;
-    Ok((name, result))
+    Ok((name, Ran::Judged(Box::new(result))))
 }
 
 /// The keys the bundles' tenants registered themselves (a tenant neither lists is denied

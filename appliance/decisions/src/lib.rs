@@ -3,6 +3,7 @@
 //! ledger's fsync path: shards hand sealed blocks to a [`writer`] thread over a bounded
 //! channel and never wait for it; a block it has no room for is counted, not queued.
 
+mod judgements;
 pub mod sample;
 mod scenario_runs;
 mod store;

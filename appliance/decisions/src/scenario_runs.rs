@@ -1,5 +1,8 @@
 //! The scenario scheduler's runs, in the decision log's file: one row per pack and run, kept
-//! 90 days, and the last schedule slot acted on (so a restart neither repeats nor loses one).
+//! 90 days, and the last schedule slot acted on (so a restart neither repeats nor loses one;
+//! a night cut short is finished from the packs with a row for its slot).
+
+use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, params};
 
@@ -16,7 +19,7 @@ pub struct RunRow {
     pub started_us: u64,
     /// When it finished.
     pub finished_us: u64,
-    /// Whether every expectation held.
+    /// Whether every expectation held (false when the pack did not run or did not apply).
     pub passed: bool,
     /// Decisions judged.
     pub decisions: u64,
@@ -24,10 +27,23 @@ pub struct RunRow {
     pub flips: u64,
     /// The drift's upper bound, a fraction.
     pub upper_bound: f64,
-    /// The whole result (JSON), or why the pack did not run.
+    /// The whole result (JSON), or why the pack did not run (`error`), or the tenants it
+    /// names that the bundle in force lacks (`missing_tenants`).
     pub result: String,
-    /// Whether the pack ran (read back: false when its result is why it did not).
+    /// Whether the pack ran (read back: false when its result is why it did not, or names
+    /// missing tenants).
     pub ran: bool,
+    /// Whether the pack applied to the bundle in force (read back: false when its result
+    /// names missing tenants). Such a run is neither passed nor failing.
+    pub applicable: bool,
+}
+
+impl RunRow {
+    /// Whether the run counts as failing (the alert, the `scenario.failed` webhook): its
+    /// expectations did not hold, or it did not run. A pack that did not apply is not.
+    pub fn failing(&self) -> bool {
+        !self.passed && self.applicable
+    }
 }
 
 impl DecisionLog {
@@ -61,7 +77,9 @@ impl DecisionLog {
             .prepare(
                 "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
                  upper_bound, CASE WHEN ?2 THEN result ELSE '' END, \
-                 json_extract(result, '$.error') IS NULL FROM scenario_runs \
+                 json_extract(result, '$.error') IS NULL \
+                 AND json_extract(result, '$.missing_tenants') IS NULL, \
+                 json_extract(result, '$.missing_tenants') IS NULL FROM scenario_runs \
                  WHERE started_us >= ?1 ORDER BY started_us, id",
             )
             .map_err(self.storage())?;
@@ -81,6 +99,8 @@ impl DecisionLog {
             .prepare(
                 "SELECT pack, slot_us, started_us, finished_us, passed, decisions, flips, \
                  upper_bound, result, json_extract(result, '$.error') IS NULL \
+                 AND json_extract(result, '$.missing_tenants') IS NULL, \
+                 json_extract(result, '$.missing_tenants') IS NULL \
                  FROM scenario_runs WHERE id IN (SELECT max(id) FROM scenario_runs GROUP BY pack) ORDER BY pack",
             )
             .map_err(self.storage())?;
@@ -99,6 +119,21 @@ impl DecisionLog {
         let latest = self.latest_runs()?;
         read.finish().map_err(self.storage())?;
         Ok((kept, latest))
+    }
+
+    /// The packs with a run recorded for slot `slot_us`: after a restart in the middle of
+    /// that slot's night, the ones not to run again.
+    pub fn packs_run_for(&self, slot_us: u64) -> Result<BTreeSet<String>, LogError> {
+        let mut select = self
+            .connection()
+            .prepare("SELECT DISTINCT pack FROM scenario_runs WHERE slot_us = ?1")
+            .map_err(self.storage())?;
+        let packs = select
+            .query_map([slot_us.min(i64::MAX as u64) as i64], |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(self.storage())?;
+        packs.collect::<Result<_, _>>().map_err(self.storage())
     }
 
     /// Deletes runs started before `before_us`; returns how many.
@@ -150,5 +185,6 @@ fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         upper_bound: row.get(7)?,
         result: row.get(8)?,
         ran: row.get(9)?,
+        applicable: row.get(10)?,
     })
 }

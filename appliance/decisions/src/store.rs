@@ -7,7 +7,7 @@ use tf_drift::Event;
 use tf_drift::block::{Block, BlockError, decode_block};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA: &str = "
     CREATE TABLE runs (
@@ -45,6 +45,15 @@ const SCENARIOS: &str = "
     CREATE TABLE scenario_slots (
         schedule TEXT    PRIMARY KEY NOT NULL,
         slot_us  INTEGER NOT NULL
+    ) STRICT;
+";
+
+/// 2 -> 3: the drift guard's judgements of candidate bundles (the newest few, one per bundle).
+const JUDGEMENTS: &str = "
+    CREATE TABLE drift_judgements (
+        bundle_hash TEXT    PRIMARY KEY NOT NULL,
+        judged_us   INTEGER NOT NULL,
+        judgement   TEXT    NOT NULL      -- the judgement, JSON
     ) STRICT;
 ";
 
@@ -179,10 +188,10 @@ impl DecisionLog {
             });
         }
         if version < SCHEMA_VERSION {
-            let steps = if version == 0 {
-                format!("{SCHEMA} {SCENARIOS}")
-            } else {
-                SCENARIOS.to_owned()
+            let steps = match version {
+                0 => format!("{SCHEMA} {SCENARIOS} {JUDGEMENTS}"),
+                1 => format!("{SCENARIOS} {JUDGEMENTS}"),
+                _ => JUDGEMENTS.to_owned(),
             };
             log.connection
                 .execute_batch(&format!(

@@ -70,7 +70,8 @@ pub enum Command {
     Tune(TuneArgs),
     /// The admin API from the command line: status, timeline, validate, promote, rollback,
     /// diff, receipts, webhooks; and new admin tokens. Text for people, `--json` for scripts.
-    /// Exit 0 done, 1 failed (refused, not allowed, unreachable), 2 bad usage.
+    /// Exit 0 done, 1 failed (refused, not allowed, unreachable), 2 bad usage; `ctl drift`
+    /// exits as `bundle drift` does (1 blocked, 2 no judgement).
     Ctl(CtlArgs),
     /// Policy bundles: build and sign, verify, compare.
     Bundle {
@@ -892,7 +893,9 @@ pub enum CtlWhat {
         approval: OverrideArgs,
     },
     /// Replay the appliance's recent recorded decisions under a bundle and the one in force:
-    /// what would flip, for whom; exit 0 within the tolerance (or overridden), 1 over it.
+    /// what would flip, for whom. Exit 0 within the tolerance (or overridden), 1 over it
+    /// (blocked), 2 no judgement: bad input, too few decisions to judge, or the appliance
+    /// unreachable, busy with another judgement or refusing the call.
     Drift {
         /// The candidate bundle (a gzipped tar from `appliance bundle build`).
         file: PathBuf,

@@ -16,6 +16,7 @@ use tf_admin_api::{
     CanaryReply, DriftQuery, DriftReply, NewSilence, Operation, PromoteQuery, ReceiptVerdict,
     ReceiptsQuery, ResetBaseline, Revision, RollbackRequest, TenantId, UtcTime,
 };
+use tf_drift::Judgement;
 
 use crate::cli::{CanaryCtl, CtlArgs, CtlWhat, DriftFormat, TokenWhat};
 use crate::{output, times};
@@ -56,10 +57,16 @@ impl Request {
 }
 
 /// Runs one `appliance ctl` command. Exit 0 done, 1 failed (refused, not allowed,
-/// unreachable), 2 bad usage.
+/// unreachable), 2 bad usage; `ctl drift` exits as `bundle drift` does (see `judged`).
 pub fn run(args: CtlArgs) -> ExitCode {
     match execute(&args) {
         Ok(code) => code,
+        // For the drift guard 1 is "blocked": a failure that leaves no judgement (unreachable,
+        // busy, refused, an answer not understood) is 2, "cannot judge", as `appliance log`
+        // tells a network failure from a proof that does not verify.
+        Err(Failure::Failed(why)) if matches!(args.what, CtlWhat::Drift { .. }) => {
+            Failure::Usage(why).report("appliance ctl")
+        }
         Err(failure) => failure.report("appliance ctl"),
     }
 }
@@ -128,8 +135,9 @@ fn canary_ran(body: &str, json: bool) -> Result<ExitCode, Failure> {
     })
 }
 
-/// `ctl drift`'s report in the format asked for; exit 0 when the bundle may be promoted (the
-/// drift passes, or is overridden), 1 when it may not.
+/// `ctl drift`'s report in the format asked for; exit as `bundle drift` does: 0 when the
+/// bundle may be promoted (the drift passes, or is overridden), 1 when it may not (over the
+/// tolerance), 2 when there are too few decisions to judge.
 fn judged(body: &str, format: DriftFormat, json: bool) -> Result<ExitCode, Failure> {
     let reply: DriftReply = serde_json::from_str(body).map_err(|e| {
         Failure::Failed(format!(
@@ -144,8 +152,13 @@ fn judged(body: &str, format: DriftFormat, json: bool) -> Result<ExitCode, Failu
         (false, DriftFormat::Text) => reply.text.clone(),
     };
     output::line(printed.trim_end());
+    // Spelled as the admin server spells it: the judgement's own serialisation.
+    let too_few = serde_json::to_value(Judgement::TooFewDecisions)
+        .is_ok_and(|spelled| spelled == reply.judgement.as_str());
     Ok(if reply.passes {
         ExitCode::SUCCESS
+    } else if too_few {
+        ExitCode::from(2)
     } else {
         ExitCode::from(1)
     })

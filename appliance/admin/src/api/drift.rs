@@ -1,8 +1,9 @@
 //! `POST /api/v1/bundles/drift`: the drift guard against this appliance's decision log. The
 //! replay runs on a blocking thread, one at a time (another is answered `busy`), and stops if
 //! the caller goes away; each bundle's judgement is remembered (the newest [`REMEMBERED`]
-//! bundles) so that promoting it records the judgement in the timeline, and refuses a bundle
-//! that did not pass unless the promotion carries an approver's override.
+//! bundles, in the decision log's file, so a restart forgets none) so that promoting it
+//! records the judgement in the timeline, and refuses a bundle that did not pass unless the
+//! promotion carries an approver's override.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -29,7 +30,8 @@ pub struct DriftDesk {
     ledger: PathBuf,
     keystore: KeyStore,
     running: AtomicBool,
-    judged: Mutex<VecDeque<Judged>>,
+    /// Read from the decision log's file at first use (by then the writer has created it).
+    judged: Mutex<Option<VecDeque<Judged>>>,
 }
 
 impl DriftDesk {
@@ -47,18 +49,49 @@ impl DriftDesk {
 
     /// What the guard says of a promotion with the promoter's `approval`.
     pub fn say(&self, approval: Option<DriftOverride>) -> DriftSay {
-        let judged = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut judged = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
         DriftSay {
-            judged: judged.iter().cloned().collect(),
+            judged: self.loaded(&mut judged).iter().cloned().collect(),
             approval,
         }
+    }
+
+    /// The judgements, read from the decision log's file the first time.
+    fn loaded<'a>(&self, judged: &'a mut Option<VecDeque<Judged>>) -> &'a mut VecDeque<Judged> {
+        judged.get_or_insert_with(|| {
+            let stored = tf_decisions::DecisionLog::open_read(&self.decisions)
+                .and_then(|log| log.judgements(REMEMBERED));
+            match stored {
+                Ok(stored) => stored
+                    .into_iter()
+                    .filter_map(|(bundle_hash, json)| {
+                        let checked = serde_json::from_str(&json)
+                            .inspect_err(|error| {
+                                tracing::warn!(%error, %bundle_hash, "a stored drift judgement is unreadable; skipped");
+                            })
+                            .ok()?;
+                        Some(Judged {
+                            bundle_hash,
+                            checked,
+                        })
+                    })
+                    .collect(),
+                Err(tf_decisions::LogError::Missing(_)) => VecDeque::new(),
+                Err(error) => {
+                    tracing::warn!(%error, "the drift guard's stored judgements are unreadable; a bundle blocked before the restart is not");
+                    VecDeque::new()
+                }
+            }
+        })
     }
 
     /// Keeps `judged` as its bundle's judgement: a judgement that did not pass stays until the
     /// bundle is promoted with an override (a later pass, at another tolerance or against
     /// another revision, does not clear it). One entry per bundle, the newest [`REMEMBERED`].
-    fn remember(&self, judged: Judged) {
-        let mut all = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Returns what is kept, for [`DriftDesk::store`].
+    fn remember(&self, judged: Judged) -> Judged {
+        let mut guard = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        let all = self.loaded(&mut guard);
         let kept = match all.iter().position(|j| j.bundle_hash == judged.bundle_hash) {
             Some(at) => {
                 let earlier = all.remove(at).expect("a position in the queue");
@@ -73,7 +106,24 @@ impl DriftDesk {
         if all.len() == REMEMBERED {
             all.pop_front();
         }
-        all.push_back(kept);
+        all.push_back(kept.clone());
+        kept
+    }
+
+    /// Writes what [`DriftDesk::remember`] kept to the decision log's file (a small
+    /// transaction: run it off the admin server's workers).
+    fn store(&self, kept: &Judged) -> Result<(), String> {
+        let json = serde_json::to_string(&kept.checked).map_err(|e| e.to_string())?;
+        tf_decisions::DecisionLog::open(&self.decisions)
+            .and_then(|log| {
+                log.keep_judgement(
+                    &kept.bundle_hash,
+                    tf_seam::clock::unix_micros(),
+                    &json,
+                    REMEMBERED,
+                )
+            })
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -206,10 +256,15 @@ pub async fn drift_value(
         });
     }
     // The override marks this report only: a promotion needs its own, from whoever promotes.
-    desk.remember(Judged {
+    let kept = desk.remember(Judged {
         bundle_hash: report.candidate.hash.clone(),
         checked: checked(&report),
     });
+    let storing = desk.clone();
+    let stored = actix_web::rt::task::spawn_blocking(move || storing.store(&kept)).await;
+    if let Ok(Err(error)) | Err(error) = stored.map_err(|e| e.to_string()) {
+        tracing::warn!(%error, "the drift judgement is kept in memory only: a restart forgets it");
+    }
     tracing::info!(
         user = %principal.name,
         candidate = %report.candidate.hash,

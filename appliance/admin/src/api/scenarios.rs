@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, web};
 use tf_admin_api::{
-    ErrorBody, ErrorCode, ScenarioExpectation, ScenarioNight, ScenarioPack, ScenarioRun,
-    ScenarioTrend, ScenariosReply,
+    ErrorBody, ErrorCode, ScenarioExpectation, ScenarioNight, ScenarioOutcome, ScenarioPack,
+    ScenarioRun, ScenarioTrend, ScenariosReply,
 };
 use tf_control::scenarios::ScenarioHandle;
 use tf_decisions::{DecisionLog, LogError, RunRow};
@@ -73,7 +73,8 @@ pub fn scenarios_reply(
         .iter()
         .map(|last| {
             // The latest run is among the runs kept unless it is older than 90 days.
-            // Nights a pack did not run measured nothing: they stay out of its trend and chart.
+            // Nights a pack did not run (or did not apply to the bundle in force) measured
+            // nothing: they stay out of its trend and chart.
             let kept: Vec<&RunRow> = nights
                 .get(last.pack.as_str())
                 .map(|runs| runs.iter().copied().filter(|r| r.ran).collect())
@@ -110,15 +111,26 @@ pub fn scenarios_reply(
         .collect();
     ScenariosReply {
         schedule,
-        failing: packs.iter().filter(|p| !p.latest.passed).count() as u64,
+        failing: packs.iter().filter(|p| p.latest.outcome.failing()).count() as u64,
         packs,
     }
 }
 
-/// A run with what its stored result says: each expectation, or why it did not run.
+/// A run with what its stored result says: each expectation, why it did not run, or the
+/// tenants that made it not applicable.
 fn latest_run(run: &RunRow) -> ScenarioRun {
     let result: serde_json::Value = serde_json::from_str(&run.result).unwrap_or_default();
     let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    let outcome = match (run.applicable, run.ran, run.passed) {
+        (false, _, _) => ScenarioOutcome::NotApplicable,
+        (true, false, _) => ScenarioOutcome::DidNotRun,
+        (true, true, true) => ScenarioOutcome::Passed,
+        (true, true, false) => ScenarioOutcome::Failed,
+    };
+    let missing_tenants = result["missing_tenants"]
+        .as_array()
+        .map(|all| all.iter().map(text).collect())
+        .unwrap_or_default();
     let expectations = result["expectations"]
         .as_array()
         .map(|all| {
@@ -136,6 +148,8 @@ fn latest_run(run: &RunRow) -> ScenarioRun {
         started: tf_budgets::format_utc(run.started_us / 1_000_000),
         seconds: run.finished_us.saturating_sub(run.started_us) as f64 / 1e6,
         passed: run.passed,
+        outcome,
+        missing_tenants,
         error: result["error"].as_str().map(str::to_owned),
         decisions: run.decisions,
         flips: run.flips,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tf_admin_api::{ScenarioPack, ScenarioRun, ScenariosReply};
+use tf_admin_api::{ScenarioOutcome, ScenarioPack, ScenarioRun, ScenariosReply};
 
 use super::html::{self, esc, page};
 use super::{charts, error_page, logged_in, text, text_or_dash};
@@ -63,7 +63,7 @@ fn body(reply: &ScenariosReply) -> String {
     body
 }
 
-/// When packs run, and which failed last time.
+/// When packs run, which failed last time, and which do not apply to the bundle in force.
 fn header(reply: &ScenariosReply, body: &mut String) {
     match &reply.schedule {
         Some(schedule) => {
@@ -79,15 +79,32 @@ fn header(reply: &ScenariosReply, body: &mut String) {
              results kept from before are shown.</p>",
         ),
     }
+    let not_applicable: Vec<&str> = (reply.packs.iter())
+        .filter(|p| p.latest.outcome == ScenarioOutcome::NotApplicable)
+        .map(|p| p.name.as_str())
+        .collect();
+    if !not_applicable.is_empty() {
+        // Neither good nor bad: the pack was written for other tenants (the built-in packs
+        // for the example bundle's).
+        let message = format!(
+            "Not applicable to the bundle in force, so not run (they name tenants it does not \
+             have): {}.",
+            not_applicable.join(", ")
+        );
+        body.push_str(&html::notice("", &message));
+    }
     if reply.failing == 0 {
-        if !reply.packs.is_empty() {
-            let message = "Every pack held its expectations last run.";
+        if reply.packs.len() > not_applicable.len() {
+            let message = match not_applicable.len() {
+                0 => "Every pack held its expectations last run.",
+                _ => "Every pack that applies held its expectations last run.",
+            };
             body.push_str(&html::notice("good", message));
         }
         return;
     }
     let failing: Vec<&str> = (reply.packs.iter())
-        .filter(|p| !p.latest.passed)
+        .filter(|p| p.latest.outcome.failing())
         .map(|p| p.name.as_str())
         .collect();
     let names = failing.join(", ");
@@ -147,6 +164,16 @@ fn section(index: usize, pack: &ScenarioPack, body: &mut String) {
                 html::notice("bad", &format!("It did not run: {error}"))
             );
         }
+        None if run.outcome == ScenarioOutcome::NotApplicable => {
+            let _ = write!(
+                body,
+                "<p class=\"muted not-applicable\">Latest night {} UTC: not applicable, so not \
+                 run. The bundle in force has no tenant {}, which the pack names. Neither passed \
+                 nor failed.</p>",
+                esc(&run.started),
+                esc(&run.missing_tenants.join(", "))
+            );
+        }
         None => {
             let _ = write!(
                 body,
@@ -178,10 +205,13 @@ fn section(index: usize, pack: &ScenarioPack, body: &mut String) {
 
 /// The latest run's outcome: its cell's class and its words.
 fn outcome(run: &ScenarioRun) -> (&'static str, &'static str) {
-    match (&run.error, run.passed) {
-        (Some(_), _) => ("did-not-run", "did not run"),
-        (None, true) => ("passed", "passed"),
-        (None, false) => ("failed", "failed"),
+    match run.outcome {
+        ScenarioOutcome::Passed => ("passed", "passed"),
+        ScenarioOutcome::Failed => ("failed", "failed"),
+        ScenarioOutcome::DidNotRun => ("did-not-run", "did not run"),
+        ScenarioOutcome::NotApplicable => ("not-applicable", "not applicable"),
+        // A newer outcome this console does not know.
+        _ => ("", "–"),
     }
 }
 
@@ -218,6 +248,11 @@ mod tests {
                 started: "2023-11-16T22:13:20Z".to_owned(),
                 seconds: 1.5,
                 passed,
+                outcome: match error {
+                    Some(_) => ScenarioOutcome::DidNotRun,
+                    None => ScenarioOutcome::Passed,
+                },
+                missing_tenants: Vec::new(),
                 error: error.map(str::to_owned),
                 decisions: 1200,
                 flips: 3,
@@ -331,6 +366,39 @@ mod tests {
         assert_eq!(html.matches("class=\"failed-night\"").count(), 2, "{html}");
         assert!(html.contains(">2023-11-14</text>"), "{html}");
         assert!(html.contains(">2023-11-16</text>"), "{html}");
+    }
+
+    #[test]
+    fn a_pack_that_does_not_apply_is_neither_passed_nor_failed_and_names_the_tenants() {
+        let mut foreign = pack("drop-globex", None, Vec::new());
+        foreign.latest.passed = false;
+        foreign.latest.outcome = ScenarioOutcome::NotApplicable;
+        foreign.latest.missing_tenants = vec!["globex".to_owned()];
+        foreign.latest.expectations.clear();
+        let reply = ScenariosReply {
+            schedule: Some("30 2 * * *".to_owned()),
+            failing: 0,
+            packs: vec![foreign, pack("nightly", None, vec![night(0, true, 0.1)])],
+        };
+        let html = body(&reply);
+        assert!(
+            html.contains("<td class=\"status not-applicable\">not applicable</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("not run (they name tenants it does not have): drop-globex."),
+            "{html}"
+        );
+        assert!(
+            html.contains("The bundle in force has no tenant globex"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Every pack that applies held its expectations last run."),
+            "{html}"
+        );
+        assert!(!html.contains("notice bad"), "{html}");
+        assert!(html.contains("id=\"nights-0\" data-nights=\"0\""), "{html}");
     }
 
     #[test]

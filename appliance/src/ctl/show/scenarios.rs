@@ -1,7 +1,8 @@
 //! The scenario packs' results for people: one line per pack (its latest run, the drift bound
-//! and its change against the night before and the week's median), then what failed.
+//! and its change against the night before and the week's median), then what failed and what
+//! did not apply.
 
-use tf_admin_api::ScenariosReply;
+use tf_admin_api::{ScenarioOutcome, ScenariosReply};
 
 use super::table::{Align, Table};
 
@@ -33,10 +34,13 @@ pub(crate) fn results(reply: &ScenariosReply) -> Vec<String> {
     ]);
     for pack in &reply.packs {
         let latest = &pack.latest;
-        let result = match (&latest.error, latest.passed) {
-            (Some(_), _) => "did not run",
-            (None, true) => "passed",
-            (None, false) => "FAILED",
+        let result = match latest.outcome {
+            ScenarioOutcome::Passed => "passed",
+            ScenarioOutcome::Failed => "FAILED",
+            ScenarioOutcome::DidNotRun => "did not run",
+            ScenarioOutcome::NotApplicable => "not applicable",
+            // An outcome newer than this client.
+            _ => "?",
         };
         table.row(vec![
             pack.name.clone(),
@@ -51,6 +55,13 @@ pub(crate) fn results(reply: &ScenariosReply) -> Vec<String> {
     }
     lines.extend(table.lines());
     for pack in reply.packs.iter().filter(|p| !p.latest.passed) {
+        if pack.latest.outcome == ScenarioOutcome::NotApplicable {
+            lines.push(format!(
+                "{}: not applicable, not run: the bundle in force has no tenant {}",
+                pack.name,
+                pack.latest.missing_tenants.join(", ")
+            ));
+        }
         if let Some(error) = &pack.latest.error {
             lines.push(format!("{}: did not run: {error}", pack.name));
         }
