@@ -647,6 +647,22 @@ fn the_drift_guards_ci_jobs_are_yaml_and_record_who_overrode() {
         by.contains("github.event.sender.login") && !by.contains("pull_request.user"),
         "the approver is whoever added the label, never the pull request's author: {by}"
     );
+    // Only the run the label starts carries the override, and only that label starts one: a
+    // push is judged without it.
+    for name in ["DRIFT_OVERRIDE_BY", "DRIFT_OVERRIDE_REASON"] {
+        let value = guard["env"][name].as_str().expect("set");
+        assert!(
+            value.starts_with("${{ github.event.action == 'labeled' &&"),
+            "{name} only on the labeled run: {value}"
+        );
+    }
+    let condition = github["jobs"]["drift"]["if"]
+        .as_str()
+        .expect("the job's if");
+    assert!(
+        condition.contains("github.event.label.name == 'drift-override'"),
+        "{condition}"
+    );
 
     let gitlab = blocks
         .iter()
@@ -665,9 +681,11 @@ fn the_drift_guards_ci_jobs_are_yaml_and_record_who_overrode() {
         at("-o appliance").is_some_and(|install| install < guard),
         "the job gets the appliance binary before it runs the guard: {script:?}"
     );
+    let approver = at("GITLAB_USER_LOGIN").expect("the approver's line");
     assert!(
-        at("GITLAB_USER_LOGIN").is_some_and(|approver| approver < guard),
-        "an override names whoever started the pipeline: {script:?}"
+        approver < guard
+            && script[approver].starts_with("if [ -n \"${DRIFT_OVERRIDE_REASON:-}\" ]"),
+        "an override names whoever started the pipeline, only when one was asked for: {script:?}"
     );
 }
 

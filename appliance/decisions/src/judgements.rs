@@ -8,7 +8,8 @@ use crate::DecisionLog;
 
 impl DecisionLog {
     /// Keeps `judgement` (JSON) as bundle `hash`'s, made at `at_us`, replacing an earlier one
-    /// of the same bundle, and forgets all but the newest `keep`.
+    /// of the same bundle (never a later one: two stores may finish out of order), and forgets
+    /// all but the newest `keep`.
     pub fn keep_judgement(
         &self,
         hash: &str,
@@ -24,7 +25,8 @@ impl DecisionLog {
             .execute(
                 "INSERT INTO drift_judgements (bundle_hash, judged_us, judgement) \
                  VALUES (?1, ?2, ?3) ON CONFLICT (bundle_hash) DO UPDATE \
-                 SET judged_us = excluded.judged_us, judgement = excluded.judgement",
+                 SET judged_us = excluded.judged_us, judgement = excluded.judgement \
+                 WHERE excluded.judged_us >= drift_judgements.judged_us",
                 params![hash, at_us as i64, judgement],
             )
             .and_then(|_| {
@@ -40,8 +42,21 @@ impl DecisionLog {
         kept.and(ended).map(|_| ()).map_err(self.storage())
     }
 
-    /// The newest `limit` judgements as (bundle hash, JSON), oldest first.
+    /// The newest `limit` judgements as (bundle hash, JSON), oldest first; none in a file only
+    /// an appliance older than the table has written.
     pub fn judgements(&self, limit: usize) -> Result<Vec<(String, String)>, crate::LogError> {
+        let has_table: bool = self
+            .connection()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = 'drift_judgements')",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(self.storage())?;
+        if !has_table {
+            return Ok(Vec::new());
+        }
         let mut statement = self
             .connection()
             .prepare(
@@ -80,6 +95,13 @@ mod tests {
                 ("a".to_owned(), r#"{"judgement":"pass"}"#.to_owned()),
             ]
         );
+        // A store that finishes after a later one's changes nothing.
+        log.keep_judgement("a", 2, r#"{"judgement":"block"}"#, 2)
+            .expect("kept");
+        assert_eq!(
+            log.judgements(10).expect("read")[1],
+            ("a".to_owned(), r#"{"judgement":"pass"}"#.to_owned())
+        );
         // A third bundle pushes the oldest out.
         log.keep_judgement("c", 4, "{}", 2).expect("kept");
         let hashes: Vec<String> = log
@@ -90,5 +112,19 @@ mod tests {
             .collect();
         assert_eq!(hashes, ["a", "c"]);
         assert_eq!(log.judgements(1).expect("read").len(), 1);
+    }
+
+    #[test]
+    fn a_file_written_before_the_table_has_no_judgements() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("decisions.sqlite");
+        drop(DecisionLog::open(&path).expect("opens"));
+        let older = rusqlite::Connection::open(&path).expect("opens");
+        older
+            .execute_batch("DROP TABLE drift_judgements")
+            .expect("as an older appliance left it");
+        drop(older);
+        let log = DecisionLog::open_read(&path).expect("opens read-only");
+        assert!(log.judgements(10).expect("read").is_empty());
     }
 }

@@ -7,7 +7,7 @@ use tf_drift::Event;
 use tf_drift::block::{Block, BlockError, decode_block};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA: &str = "
     CREATE TABLE runs (
@@ -48,9 +48,12 @@ const SCENARIOS: &str = "
     ) STRICT;
 ";
 
-/// 2 -> 3: the drift guard's judgements of candidate bundles (the newest few, one per bundle).
+/// The drift guard's judgements of candidate bundles (the newest few, one per bundle). Added
+/// without a new schema version: older appliances read the file as before and ignore the
+/// table, so a rollback keeps the decision log; readers find it missing in a file only an
+/// older appliance wrote.
 const JUDGEMENTS: &str = "
-    CREATE TABLE drift_judgements (
+    CREATE TABLE IF NOT EXISTS drift_judgements (
         bundle_hash TEXT    PRIMARY KEY NOT NULL,
         judged_us   INTEGER NOT NULL,
         judgement   TEXT    NOT NULL      -- the judgement, JSON
@@ -188,10 +191,10 @@ impl DecisionLog {
             });
         }
         if version < SCHEMA_VERSION {
-            let steps = match version {
-                0 => format!("{SCHEMA} {SCENARIOS} {JUDGEMENTS}"),
-                1 => format!("{SCENARIOS} {JUDGEMENTS}"),
-                _ => JUDGEMENTS.to_owned(),
+            let steps = if version == 0 {
+                format!("{SCHEMA} {SCENARIOS}")
+            } else {
+                SCENARIOS.to_owned()
             };
             log.connection
                 .execute_batch(&format!(
@@ -199,6 +202,9 @@ impl DecisionLog {
                 ))
                 .map_err(storage(path))?;
         }
+        log.connection
+            .execute_batch(JUDGEMENTS)
+            .map_err(storage(path))?;
         Ok(log)
     }
 

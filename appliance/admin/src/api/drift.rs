@@ -30,8 +30,16 @@ pub struct DriftDesk {
     ledger: PathBuf,
     keystore: KeyStore,
     running: AtomicBool,
-    /// Read from the decision log's file at first use (by then the writer has created it).
-    judged: Mutex<Option<VecDeque<Judged>>>,
+    judged: Mutex<Remembered>,
+}
+
+/// The judgements remembered, and whether those stored before this run have been read.
+#[derive(Default)]
+struct Remembered {
+    judged: VecDeque<Judged>,
+    /// Read at first use (by then the writer has created the file); a failed read is tried
+    /// again at the next use rather than taken for "none".
+    read: bool,
 }
 
 impl DriftDesk {
@@ -56,41 +64,49 @@ impl DriftDesk {
         }
     }
 
-    /// The judgements, read from the decision log's file the first time.
-    fn loaded<'a>(&self, judged: &'a mut Option<VecDeque<Judged>>) -> &'a mut VecDeque<Judged> {
-        judged.get_or_insert_with(|| {
+    /// The judgements, with those stored before this run once they could be read.
+    fn loaded<'a>(&self, remembered: &'a mut Remembered) -> &'a mut VecDeque<Judged> {
+        if !remembered.read {
             let stored = tf_decisions::DecisionLog::open_read(&self.decisions)
                 .and_then(|log| log.judgements(REMEMBERED));
             match stored {
-                Ok(stored) => stored
-                    .into_iter()
-                    .filter_map(|(bundle_hash, json)| {
-                        let checked = serde_json::from_str(&json)
-                            .inspect_err(|error| {
-                                tracing::warn!(%error, %bundle_hash, "a stored drift judgement is unreadable; skipped");
-                            })
-                            .ok()?;
-                        Some(Judged {
-                            bundle_hash,
-                            checked,
+                Ok(stored) => {
+                    // Older than any made in this run: before them, unless judged again since.
+                    let earlier: Vec<Judged> = (stored.into_iter().filter_map(parse))
+                        .filter(|j| {
+                            !remembered
+                                .judged
+                                .iter()
+                                .any(|r| r.bundle_hash == j.bundle_hash)
                         })
-                    })
-                    .collect(),
-                Err(tf_decisions::LogError::Missing(_)) => VecDeque::new(),
-                Err(error) => {
-                    tracing::warn!(%error, "the drift guard's stored judgements are unreadable; a bundle blocked before the restart is not");
-                    VecDeque::new()
+                        .collect();
+                    for judged in earlier.into_iter().rev() {
+                        remembered.judged.push_front(judged);
+                    }
+                    while remembered.judged.len() > REMEMBERED {
+                        remembered.judged.pop_front();
+                    }
+                    remembered.read = true;
                 }
+                Err(tf_decisions::LogError::Missing(_)) => remembered.read = true,
+                Err(error) => tracing::warn!(
+                    %error,
+                    "the drift guard's stored judgements are unreadable now: a bundle blocked \
+                     before the restart is not, until they can be read"
+                ),
             }
-        })
+        }
+        &mut remembered.judged
     }
 
     /// Keeps `judged` as its bundle's judgement: a judgement that did not pass stays until the
     /// bundle is promoted with an override (a later pass, at another tolerance or against
     /// another revision, does not clear it). One entry per bundle, the newest [`REMEMBERED`].
-    /// Returns what is kept, for [`DriftDesk::store`].
-    fn remember(&self, judged: Judged) -> Judged {
+    /// Returns what is kept and when, for [`DriftDesk::store`]: stamped under the lock, so
+    /// stores that finish out of order keep the order judgements were made in.
+    fn remember(&self, judged: Judged) -> (Judged, u64) {
         let mut guard = self.judged.lock().unwrap_or_else(PoisonError::into_inner);
+        let at_us = tf_seam::clock::unix_micros();
         let all = self.loaded(&mut guard);
         let kept = match all.iter().position(|j| j.bundle_hash == judged.bundle_hash) {
             Some(at) => {
@@ -107,24 +123,30 @@ impl DriftDesk {
             all.pop_front();
         }
         all.push_back(kept.clone());
-        kept
+        (kept, at_us)
     }
 
     /// Writes what [`DriftDesk::remember`] kept to the decision log's file (a small
     /// transaction: run it off the admin server's workers).
-    fn store(&self, kept: &Judged) -> Result<(), String> {
+    fn store(&self, kept: &Judged, at_us: u64) -> Result<(), String> {
         let json = serde_json::to_string(&kept.checked).map_err(|e| e.to_string())?;
         tf_decisions::DecisionLog::open(&self.decisions)
-            .and_then(|log| {
-                log.keep_judgement(
-                    &kept.bundle_hash,
-                    tf_seam::clock::unix_micros(),
-                    &json,
-                    REMEMBERED,
-                )
-            })
+            .and_then(|log| log.keep_judgement(&kept.bundle_hash, at_us, &json, REMEMBERED))
             .map_err(|e| e.to_string())
     }
+}
+
+/// A stored judgement, `None` (said in the log) when it cannot be read.
+fn parse((bundle_hash, json): (String, String)) -> Option<Judged> {
+    let checked = serde_json::from_str(&json)
+        .inspect_err(|error| {
+            tracing::warn!(%error, %bundle_hash, "a stored drift judgement is unreadable; skipped");
+        })
+        .ok()?;
+    Some(Judged {
+        bundle_hash,
+        checked,
+    })
 }
 
 /// Clears the running flag however the judgement ends.
@@ -260,8 +282,9 @@ pub async fn drift_value(
         bundle_hash: report.candidate.hash.clone(),
         checked: checked(&report),
     });
+    let (kept, at_us) = kept;
     let storing = desk.clone();
-    let stored = actix_web::rt::task::spawn_blocking(move || storing.store(&kept)).await;
+    let stored = actix_web::rt::task::spawn_blocking(move || storing.store(&kept, at_us)).await;
     if let Ok(Err(error)) | Err(error) = stored.map_err(|e| e.to_string()) {
         tracing::warn!(%error, "the drift judgement is kept in memory only: a restart forgets it");
     }
