@@ -563,13 +563,24 @@ fn scenario_packs(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<(String, 
             files.len()
         );
     }
+    // Results, trends and a night resumed after a restart go by the pack's name: two packs
+    // of one name would be taken for each other.
+    let mut named: std::collections::BTreeMap<String, String> = Default::default();
     files
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading scenario pack {}", path.display()))?;
-            tf_scenarios::Pack::parse(&text, &path.display().to_string())?;
-            Ok((path.display().to_string(), text))
+            let source = path.display().to_string();
+            let pack = tf_scenarios::Pack::parse(&text, &source)?;
+            if let Some(first) = named.insert(pack.name.clone(), source.clone()) {
+                bail!(
+                    "scenario packs {first} and {source} are both named {:?}: give each its own \
+                     name (results and trends are kept by name)",
+                    pack.name
+                );
+            }
+            Ok((source, text))
         })
         .collect()
 }
@@ -583,5 +594,29 @@ pub(crate) fn wire_limits(config: &Config) -> WireLimits {
         max_message_bytes: limits.max_message_bytes,
         max_public_keys: limits.max_aggregate_keys,
         ..WireLimits::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod scenario_pack_tests {
+    #[test]
+    fn two_packs_of_one_name_are_refused_naming_both_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (_, text) = tf_control::scenarios::BUILT_IN_PACKS[0];
+        std::fs::write(dir.path().join("a.toml"), text).expect("written");
+        assert_eq!(
+            super::scenario_packs(Some(dir.path()))
+                .expect("one pack")
+                .len(),
+            1
+        );
+        std::fs::write(dir.path().join("b.toml"), text).expect("written");
+        let error = super::scenario_packs(Some(dir.path()))
+            .expect_err("two of one name")
+            .to_string();
+        assert!(
+            error.contains("a.toml") && error.contains("b.toml") && error.contains("both named"),
+            "{error}"
+        );
     }
 }
