@@ -18,7 +18,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
-use server::{Server, http, http_with_head, with_admin_tokens};
+use server::{Server, console_login, http, with_admin_tokens};
 
 const TOKENS: [(&str, &str, &str); 3] = [
     ("author-token", "policy-team", "policy-author"),
@@ -612,26 +612,6 @@ fn unknown_tokens_are_throttled_per_address_and_the_block_holds_the_right_token_
     assert_eq!(status, 303, "{head}");
 }
 
-/// Logs in over HTTP; returns the cookie pair, or the status and head when refused.
-fn login(admin: SocketAddr, token: &str) -> Result<String, (u16, String)> {
-    let (status, head, _) = http_with_head(
-        admin,
-        "POST",
-        "/console/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        format!("token={token}").as_bytes(),
-    );
-    if status != 303 {
-        return Err((status, head.to_ascii_lowercase()));
-    }
-    Ok(head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_else(|| panic!("a session cookie: {head}"))
-        .to_owned())
-}
-
 fn logged_in(admin: SocketAddr, cookie: &str) -> bool {
     let (status, _) = http(admin, "GET", "/console/bundles", &[("Cookie", cookie)], b"");
     match status {
@@ -645,12 +625,12 @@ fn logged_in(admin: SocketAddr, cookie: &str) -> bool {
 fn one_tokens_logins_are_throttled_and_never_end_another_tokens_session() {
     let server = Server::start(&config(""), &[], &[]);
     let admin = server.admin_address();
-    let operator = login(admin, "sre-token").expect("the sre logs in");
-    let first = login(admin, "viewer-token").expect("the viewer logs in");
+    let operator = console_login(admin, "sre-token").expect("the sre logs in");
+    let first = console_login(admin, "viewer-token").expect("the viewer logs in");
 
     // The viewer logs in again and again: it is made to wait, more each time.
     let mut latest = first.clone();
-    let (status, head, _) = until_blocked_for(4, || match login(admin, "viewer-token") {
+    let (status, head, _) = until_blocked_for(4, || match console_login(admin, "viewer-token") {
         Ok(cookie) => {
             latest = cookie;
             (303, String::new(), String::new())
@@ -667,5 +647,5 @@ fn one_tokens_logins_are_throttled_and_never_end_another_tokens_session() {
         "the viewer's first session ended"
     );
     assert!(logged_in(admin, &operator), "the sre's session lives");
-    assert!(login(admin, "sre-token").is_ok());
+    assert!(console_login(admin, "sre-token").is_ok());
 }

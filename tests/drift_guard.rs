@@ -383,6 +383,35 @@ async fn recorded_decisions_replay_exactly_and_the_guard_counts_every_flip() {
     assert_eq!(results[0]["pack"], "drop-globex");
     assert_eq!(results[0]["report"]["flips"], expected, "{out}");
     assert_eq!(results[0]["passed"], true);
+    // A pack for a tenant this appliance lacks does not apply: it is reported, the packs after
+    // it still run, and the exit is 2 (no failure, but not every pack judged).
+    let elsewhere = dir.join("initech-surge.toml");
+    std::fs::write(
+        &elsewhere,
+        "name = \"initech-surge\"\n[traffic]\nsource = \"synthetic\"\nrate_per_sec = 10\n\
+         duration = \"1m\"\ntenants = [\"initech\"]\n",
+    )
+    .expect("pack written");
+    let run = Command::new(env!("CARGO_BIN_EXE_appliance"))
+        .args(["scenarios", "run"])
+        .arg(&elsewhere)
+        .arg(&pack)
+        .args(["--state-dir"])
+        .arg(server.state_path(""))
+        .output()
+        .expect("appliance runs");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(2), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("N/A  initech-surge: not applicable")
+            && lines[0].ends_with("no tenant initech"),
+        "{out}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("PASS drop-globex")),
+        "{out}"
+    );
 
     // A sample changed after it was signed is refused, whatever it would say.
     let mut bytes = std::fs::read(&sample).expect("sample");

@@ -1118,20 +1118,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
         caller.with_token(route, path, role_token, b"{}", 403);
     }
     // A change from a console session without its CSRF token.
-    let (status, head, _) = http_with_head(
-        caller.admin,
-        "POST",
-        "/console/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        b"token=author-token",
-    );
-    assert_eq!(status, 303, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = server::console_cookie(caller.admin, "author-token");
     for route in [
         VALIDATE,
         PROMOTE,

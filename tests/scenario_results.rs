@@ -325,4 +325,63 @@ fn a_pack_that_fails_at_night_is_sent_to_webhook_endpoints_as_scenario_failed() 
         .as_array()
         .expect("failed expectations");
     assert!(!failed.is_empty(), "{message}");
+
+    // The same alarm on the timeline, after the promotion: in the API, `ctl timeline` and the
+    // console's bundle page.
+    let (status, body) = http(admin, "GET", "/api/v1/bundles", &sre, b"");
+    assert_eq!(status, 200, "{body}");
+    let timeline: Value = serde_json::from_str(&body).expect("JSON");
+    let alarm = timeline["alarms"]
+        .as_array()
+        .and_then(|alarms| alarms.first())
+        .unwrap_or_else(|| panic!("an alarm on the timeline: {timeline}"));
+    assert_eq!(alarm["kind"], "scenario.failed");
+    let summary = alarm["summary"].as_str().expect("a summary");
+    assert!(
+        summary.starts_with("scenario pack quiet-hour failed: "),
+        "{summary}"
+    );
+    let promoted_us = timeline["timeline"][0]["at_unix_us"]
+        .as_u64()
+        .expect("a promotion");
+    assert!(alarm["at_unix_us"].as_u64().expect("a time") >= promoted_us);
+
+    let token = server.dir.path().join("sre.token");
+    std::fs::write(&token, "sre-token\n").expect("token file");
+    let (code, out, err) = run_appliance(&[
+        "ctl",
+        "--admin",
+        &format!("http://{admin}"),
+        "--token-file",
+        token.to_str().expect("utf-8 path"),
+        "timeline",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let promotion = lines.iter().position(|l| l.contains("promote"));
+    let alarm_line = lines
+        .iter()
+        .position(|l| l.contains("scenario.failed") && l.contains(summary));
+    assert!(
+        matches!((promotion, alarm_line), (Some(p), Some(a)) if p < a),
+        "the alarm after the promotion: {out}"
+    );
+
+    let cookie = server::console_cookie(admin, "sre-token");
+    let (status, page) = http(
+        admin,
+        "GET",
+        "/console/bundles",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    let row = page
+        .split("<tr class=\"alarm")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an alarm row: {page}"));
+    assert!(
+        row.contains("scenario.failed") && row.contains("scenario pack quiet-hour failed"),
+        "{row}"
+    );
 }

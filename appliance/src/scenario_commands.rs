@@ -32,17 +32,23 @@ pub fn run(what: ScenariosWhat) -> ExitCode {
     };
     match run_packs(&packs, config.as_deref(), state.state_dir) {
         Ok(results) => {
-            let passed = results.iter().all(|r| r.passed);
             match format {
                 DriftFormat::Json => {
                     output::line(serde_json::to_string_pretty(&results).expect("results serialise"))
                 }
                 _ => results.iter().for_each(print),
             }
-            if passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+            // A failure outranks a pack that did not apply: 1 before 2.
+            let failed = results
+                .iter()
+                .any(|r| matches!(r, ByHand::Ran(result) if !result.passed));
+            let not_applicable = results
+                .iter()
+                .any(|r| matches!(r, ByHand::NotApplicable { .. }));
+            match (failed, not_applicable) {
+                (true, _) => ExitCode::from(1),
+                (false, true) => ExitCode::from(2),
+                (false, false) => ExitCode::SUCCESS,
             }
         }
         Err(message) => {
@@ -91,11 +97,27 @@ fn results(json: bool, config: Option<&Path>, state_dir: Option<std::path::PathB
     }
 }
 
+/// What became of a pack run by hand.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ByHand {
+    /// Run, its expectations judged.
+    Ran(Box<PackResult>),
+    /// Not run: it names tenants the bundle in force lacks (as at night).
+    NotApplicable {
+        pack: String,
+        outcome: &'static str,
+        missing_tenants: Vec<String>,
+    },
+}
+
+/// Every pack in turn: one that does not apply is reported and the others still run; a pack
+/// that cannot be read or run stops them all.
 fn run_packs(
     paths: &[std::path::PathBuf],
     config: Option<&Path>,
     state_dir: Option<std::path::PathBuf>,
-) -> Result<Vec<PackResult>, String> {
+) -> Result<Vec<ByHand>, String> {
     let state = open_state(config, state_dir)?;
     let active = stored_bundle(&state, None)?;
     let now_us = tf_seam::clock::unix_micros();
@@ -114,11 +136,12 @@ fn run_packs(
         let known: Vec<&Bundle> = std::iter::once(&active).chain(&candidate).collect();
         let missing = tf_scenarios::missing_tenants(&pack, &known);
         if !missing.is_empty() {
-            return Err(format!(
-                "{}: not applicable: the bundle in force has no tenant {}",
-                path.display(),
-                missing.join(", ")
-            ));
+            results.push(ByHand::NotApplicable {
+                pack: pack.name,
+                outcome: "not-applicable",
+                missing_tenants: missing,
+            });
+            continue;
         }
         let candidate = match candidate {
             Some(candidate) => candidate,
@@ -143,7 +166,7 @@ fn run_packs(
             &mut || true,
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
-        results.push(result);
+        results.push(ByHand::Ran(Box::new(result)));
     }
     Ok(results)
 }
@@ -158,7 +181,21 @@ fn read_pack(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
-fn print(result: &PackResult) {
+fn print(result: &ByHand) {
+    let result = match result {
+        ByHand::Ran(result) => result,
+        ByHand::NotApplicable {
+            pack,
+            missing_tenants,
+            ..
+        } => {
+            output::line(format!(
+                "N/A  {pack}: not applicable, not run: the bundle in force has no tenant {}",
+                missing_tenants.join(", ")
+            ));
+            return;
+        }
+    };
     let report = &result.report;
     output::line(format!(
         "{} {}: {} decisions, {} flips (upper bound {:.3} %)",

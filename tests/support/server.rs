@@ -611,6 +611,32 @@ pub fn read_response(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// Logs in to the console over HTTP with an admin token: the session cookie's `name=value`,
+/// or the status and head (lowercase) when refused.
+pub fn console_login(admin: SocketAddr, token: &str) -> Result<String, (u16, String)> {
+    let (status, head, _) = http_with_head(
+        admin,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!("token={token}").as_bytes(),
+    );
+    if status != 303 {
+        return Err((status, head.to_ascii_lowercase()));
+    }
+    Ok(head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("a session cookie: {head}"))
+        .to_owned())
+}
+
+/// [`console_login`] that must succeed.
+pub fn console_cookie(admin: SocketAddr, token: &str) -> String {
+    console_login(admin, token).unwrap_or_else(|(status, head)| panic!("login: {status} {head}"))
+}
+
 /// A GET without headers.
 pub fn get(address: SocketAddr, path: &str) -> (u16, String) {
     http(address, "GET", path, &[], b"")

@@ -29,6 +29,6 @@ pub use content::{BUDGETS_FILE, Content, KEYS_DIR, POLICIES_FILE, RegistryKey, T
 pub use diff::{Change, DiffLine, diff};
 pub use manifest::{FORMAT, MANIFEST_FILE, Manifest, PAYLOAD_TYPE};
 pub use open::{Bundle, open};
-pub use policy::{Admission, CompiledPolicies, Decision, SCHEMA, StatementKind};
+pub use policy::{Admission, CompiledPolicies, Decision, SCHEMA, StatementKind, tenants_named};
 pub use problem::{Problem, Refusal};
 pub use revision::{MAX_REVISION, check_revision, next_revision};

@@ -224,8 +224,35 @@ impl CompiledPolicies {
     }
 }
 
+/// The tenants Cedar `text` names as entities (`TrustFabric::Tenant::"acme"`, in a scope or a
+/// condition), sorted; an error when it does not parse.
+pub fn tenants_named(text: &str) -> Result<std::collections::BTreeSet<String>, String> {
+    let policies = PolicySet::from_str(text).map_err(|e| format!("does not parse: {e}"))?;
+    Ok(policies
+        .policies()
+        .flat_map(|policy| policy.entity_literals())
+        .filter(|uid| uid.type_name().to_string() == "TrustFabric::Tenant")
+        .map(|uid| uid.id().unescaped().to_owned())
+        .collect())
+}
+
 fn uid(kind: &str, id: &str) -> EntityUid {
     let escaped = id.replace('\\', "\\\\").replace('"', "\\\"");
     EntityUid::from_str(&format!("TrustFabric::{kind}::\"{escaped}\""))
         .expect("a namespaced type with a quoted, escaped id always parses")
+}
+
+#[cfg(test)]
+mod tenants_named_tests {
+    #[test]
+    fn tenants_named_in_scopes_and_conditions_are_found_and_nothing_else() {
+        let text = r#"
+            permit (principal == TrustFabric::Tenant::"acme", action, resource);
+            forbid (principal, action, resource)
+            when { principal == TrustFabric::Tenant :: "globex" || context.purpose == "initech" };
+        "#;
+        let named = super::tenants_named(text).expect("parses");
+        assert_eq!(named.into_iter().collect::<Vec<_>>(), ["acme", "globex"]);
+        assert!(super::tenants_named("permit (").is_err());
+    }
 }

@@ -203,6 +203,12 @@ pub struct TenantTally {
     pub baseline: BTreeMap<Answer, u64>,
     /// Under the candidate.
     pub candidate: BTreeMap<Answer, u64>,
+    /// When the baseline first refused one over budget, Unix microseconds; absent if never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_first_over_budget_us: Option<u64>,
+    /// When the candidate first refused one over budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_first_over_budget_us: Option<u64>,
 }
 
 impl TenantTally {
@@ -358,6 +364,14 @@ impl Judge {
         if let Some(tally) = self.tenants.get_mut(&*decision.tenant) {
             *tally.baseline.entry(before.answer).or_default() += 1;
             *tally.candidate.entry(after.answer).or_default() += 1;
+            // Shards' events interleave out of time order: the earliest, not the first fed.
+            let earliest = |first: &mut Option<u64>, answer: Answer| {
+                if answer == Answer::OverBudget {
+                    *first = Some(first.map_or(decision.at_us, |f| f.min(decision.at_us)));
+                }
+            };
+            earliest(&mut tally.baseline_first_over_budget_us, before.answer);
+            earliest(&mut tally.candidate_first_over_budget_us, after.answer);
         }
         if before.answer == after.answer {
             return;

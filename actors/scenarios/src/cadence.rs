@@ -147,3 +147,62 @@ impl Night {
         self.left.is_empty()
     }
 }
+
+/// The scheduler's worker loop without its I/O: when a night starts, and which slot to store
+/// when. The worker asks [`Scheduler::due`] each turn, runs the night it names, and reports
+/// how it ended to [`Scheduler::night_ended`]; it stores every slot this returns.
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    cadence: Cadence,
+}
+
+/// A night to run now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Due {
+    /// Its slot.
+    pub slot_us: u64,
+    /// Slots that went by without a run (downtime): caught up by this one night.
+    pub missed: u64,
+}
+
+/// What a night's end asks of the worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ended {
+    /// A slot that came while the night ran, skipped (worth a warning).
+    pub skipped_us: Option<u64>,
+    /// The slot to store as acted on: `None` when the night was cut short, so that the next
+    /// start finishes it.
+    pub store_us: Option<u64>,
+}
+
+impl Scheduler {
+    /// The scheduler over `schedule` with the slot stored (`None`: never ran) at `now_us`, and
+    /// a slot to store at once: the one a first start adopts, so that a restart during the
+    /// first night finishes it instead of adopting the next.
+    pub fn start(schedule: Schedule, stored_us: Option<u64>, now_us: u64) -> (Self, Option<u64>) {
+        let cadence = Cadence::new(schedule, stored_us, now_us);
+        let adopted = stored_us.is_none().then(|| cadence.last_slot_us());
+        (Scheduler { cadence }, adopted)
+    }
+
+    /// The night to run at `now_us`, if one is due.
+    pub fn due(&mut self, now_us: u64) -> Option<Due> {
+        match self.cadence.tick(now_us, false) {
+            Tick::Start { slot_us, missed } => Some(Due { slot_us, missed }),
+            Tick::Idle { .. } | Tick::Skip { .. } => None,
+        }
+    }
+
+    /// The night started by [`Scheduler::due`] ended at `now_us`, `over` (every pack has a
+    /// result) or cut short.
+    pub fn night_ended(&mut self, now_us: u64, over: bool) -> Ended {
+        let skipped_us = match self.cadence.tick(now_us, true) {
+            Tick::Skip { slot_us } => Some(slot_us),
+            Tick::Idle { .. } | Tick::Start { .. } => None,
+        };
+        Ended {
+            skipped_us,
+            store_us: over.then(|| self.cadence.last_slot_us()),
+        }
+    }
+}

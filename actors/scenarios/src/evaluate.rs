@@ -167,7 +167,6 @@ pub fn missing_tenants(pack: &Pack, bundles: &[&Bundle]) -> Vec<String> {
     // A set: sorted, each once.
     (pack.tenants().into_iter())
         .filter(|tenant| !known(tenant))
-        .map(str::to_owned)
         .collect()
 }
 
@@ -240,7 +239,51 @@ fn expectations(pack: &Pack, report: &Report) -> Vec<Expectation> {
             });
         }
     }
+    if let Some(span) = &expect.no_over_budget_before {
+        judged.push(budgets_last(span, report));
+    }
     judged
+}
+
+/// `no_over_budget_before`: the tenant first refused over budget under the change, and how
+/// far into the period.
+fn budgets_last(span: &str, report: &Report) -> Expectation {
+    let lasts_us = tf_config::parse_span_us(span).unwrap_or(u64::MAX);
+    let start_us = report.sample.from_us;
+    let first = report
+        .tenants
+        .iter()
+        .filter_map(|t| Some((t.candidate_first_over_budget_us?, t.tenant.as_str())))
+        .min();
+    let (held, detail) = match first {
+        None => (true, "no tenant refused over budget".to_owned()),
+        Some((at_us, tenant)) => {
+            let into_us = at_us.saturating_sub(start_us);
+            (
+                into_us >= lasts_us,
+                format!(
+                    "{tenant} first refused over budget {} into the period",
+                    span_words(into_us)
+                ),
+            )
+        }
+    };
+    Expectation {
+        what: format!("no tenant over budget in the first {span}"),
+        held,
+        detail,
+    }
+}
+
+/// `1h 05m 30s`, `16m 40s`, `12s`.
+fn span_words(us: u64) -> String {
+    let s = us / 1_000_000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s:02}s"),
+        _ => format!("{h}h {m:02}m {s:02}s"),
+    }
 }
 
 /// Budgets stand where earlier decisions left them: replay from as far back as the longest

@@ -14,7 +14,7 @@ mod pack;
 mod synthetic;
 mod trend;
 
-pub use cadence::{Cadence, MAX_MISSED_COUNTED, Night, Tick};
+pub use cadence::{Cadence, Due, Ended, MAX_MISSED_COUNTED, Night, Scheduler, Tick};
 pub use change::apply;
 pub use evaluate::{Expectation, PackResult, Recorded, missing_tenants, run, warm_from};
 pub use pack::{

@@ -147,6 +147,10 @@ pub struct Expect {
     /// The change denies none of these tenants' requests that the bundle in force admitted.
     #[serde(default)]
     pub no_new_denials: Vec<String>,
+    /// No tenant is refused over budget under the change this early into the traffic's
+    /// period (a span such as `20h`): budgets last at least that long.
+    #[serde(default)]
+    pub no_over_budget_before: Option<String>,
 }
 
 fn one_day() -> String {
@@ -185,9 +189,10 @@ impl Pack {
         Ok(pack)
     }
 
-    /// Every tenant the pack names: those its change edits, its synthetic traffic sends as,
-    /// and its expectations name (a candidate bundle's own tenants are not the pack's).
-    pub fn tenants(&self) -> BTreeSet<&str> {
+    /// Every tenant the pack names: those its change edits or its added policies name, its
+    /// synthetic traffic sends as, and its expectations name (a candidate bundle's own
+    /// tenants are not the pack's).
+    pub fn tenants(&self) -> BTreeSet<String> {
         let change = &self.change;
         let edits =
             (change.tenants.iter().map(|e| &e.id)).chain(change.caps.iter().map(|c| &c.tenant));
@@ -200,10 +205,15 @@ impl Pack {
             .chain(&expect.never_denied)
             .chain(&expect.no_new_over_budget)
             .chain(&expect.no_new_denials);
+        // Policies that do not parse name nobody here; applying the change says why.
+        let policies = (change.add_policies.as_deref())
+            .and_then(|text| tf_bundles::tenants_named(text).ok())
+            .unwrap_or_default();
         edits
             .chain(traffic)
             .chain(expected)
-            .map(String::as_str)
+            .cloned()
+            .chain(policies)
             .collect()
     }
 
@@ -271,6 +281,11 @@ impl Pack {
             .chain(&expect.no_new_denials)
         {
             named("expect: tenant", tenant)?;
+        }
+        if let Some(span) = &expect.no_over_budget_before {
+            tf_config::parse_span_us(span).ok_or_else(|| {
+                format!("expect.no_over_budget_before {span:?}: a span such as 20h")
+            })?;
         }
         if let Some(percent) = self.expect.max_drift_percent
             && !(percent > 0.0 && percent <= 100.0)

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use tf_config::Schedule;
-use tf_scenarios::{Cadence, Night, Tick};
+use tf_scenarios::{Cadence, Ended, Night, Scheduler, Tick};
 
 const MINUTE: u64 = 60_000_000;
 const HOUR: u64 = 60 * MINUTE;
@@ -151,38 +151,36 @@ impl Stored {
     }
 }
 
-/// The scheduler's worker over the core, as appliance/control/src/scenarios.rs drives it, in
-/// virtual time: started at `from` with what `stored` holds, a tick every minute until `to`,
-/// each pack taking ten minutes. It is stopped (a restart) when `stop_after` packs have run,
-/// before the next; returns the time it stopped or ended.
+/// The scheduler's worker in virtual time, as appliance/control/src/scenarios.rs drives the
+/// same [`Scheduler`]: started at `from` with what `stored` holds, a turn every minute until
+/// `to`, each pack taking ten minutes. It is stopped (a restart) when `stop_after` packs have
+/// run, before the next; returns the time it stopped or ended.
 fn serve(stored: &mut Stored, from: u64, to: u64, stop_after: usize) -> u64 {
     let packs: Vec<String> = PACKS.iter().map(|p| (*p).to_owned()).collect();
-    let mut cadence = Cadence::new(nightly(), stored.slot_us, from);
-    if stored.slot_us.is_none() {
-        stored.slot_us = Some(cadence.last_slot_us());
+    let (mut scheduler, adopted) = Scheduler::start(nightly(), stored.slot_us, from);
+    if let Some(slot_us) = adopted {
+        stored.slot_us = Some(slot_us);
     }
     let (mut now, mut ran) = (from, 0);
     while now <= to {
-        if let Tick::Start { slot_us, .. } = cadence.tick(now, false) {
+        if let Some(due) = scheduler.due(now) {
             let done: BTreeSet<String> = stored
-                .night(slot_us)
+                .night(due.slot_us)
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            let mut night = Night::new(slot_us, &packs, &done);
+            let mut night = Night::new(due.slot_us, &packs, &done);
             while let Some(pack) = night.left().first().cloned() {
                 if ran == stop_after {
                     return now;
                 }
                 now += 10 * MINUTE;
-                stored.results.push((slot_us, pack.clone()));
+                stored.results.push((due.slot_us, pack.clone()));
                 night.ran(&pack);
                 ran += 1;
             }
-            // A slot that came while the packs ran is skipped.
-            cadence.tick(now, true);
-            if night.is_over() {
-                stored.slot_us = Some(cadence.last_slot_us());
+            if let Some(slot_us) = scheduler.night_ended(now, night.is_over()).store_us {
+                stored.slot_us = Some(slot_us);
             }
         }
         now += MINUTE;
@@ -256,4 +254,31 @@ fn a_night_leaves_out_the_packs_done_and_is_over_when_the_rest_ran() {
     night.ran(PACKS[4]);
     assert!(night.is_over());
     assert!(Night::new(7, &packs, &packs.iter().cloned().collect()).is_over());
+}
+
+#[test]
+fn a_night_past_the_next_slot_skips_it_and_stores_it_as_acted_on() {
+    let hourly: Schedule = "0 * * * *".parse().expect("cron");
+    let (mut scheduler, adopted) = Scheduler::start(hourly.clone(), None, DEC_1 + 30 * MINUTE);
+    assert_eq!(adopted, Some(DEC_1), "a first start adopts the latest slot");
+    assert_eq!(scheduler.due(DEC_1 + 59 * MINUTE), None);
+    let due = scheduler.due(DEC_1 + HOUR).expect("the next slot is due");
+    assert_eq!((due.slot_us, due.missed), (DEC_1 + HOUR, 0));
+    // The night ran for 70 minutes, past 02:00: that slot is skipped and stored.
+    assert_eq!(
+        scheduler.night_ended(DEC_1 + 2 * HOUR + 10 * MINUTE, true),
+        Ended {
+            skipped_us: Some(DEC_1 + 2 * HOUR),
+            store_us: Some(DEC_1 + 2 * HOUR)
+        }
+    );
+    assert_eq!(scheduler.due(DEC_1 + 2 * HOUR + 11 * MINUTE), None);
+    // A night cut short stores nothing; a start with a slot stored adopts nothing.
+    let (mut again, adopted) = Scheduler::start(hourly, Some(DEC_1 + 2 * HOUR), DEC_1 + 3 * HOUR);
+    assert_eq!(adopted, None);
+    assert!(again.due(DEC_1 + 3 * HOUR).is_some());
+    assert_eq!(
+        again.night_ended(DEC_1 + 3 * HOUR + MINUTE, false),
+        Ended::default()
+    );
 }

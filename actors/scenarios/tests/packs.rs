@@ -57,6 +57,26 @@ fn pack(name: &str) -> Pack {
         .unwrap_or_else(|| panic!("no example pack {name}"))
 }
 
+/// Runs a pack over synthetic traffic to the end: its change applied to `active`, no
+/// recorded traffic to read.
+fn synthetic_run(pack: &Pack, active: &Bundle) -> tf_scenarios::PackResult {
+    let candidate = apply(active, &pack.change, 0).expect("applies");
+    let mut no_log = |_: u64,
+                      _: u64,
+                      _: &mut dyn FnMut(tf_drift::Event) -> bool|
+     -> Result<u64, String> { Err("no recorded traffic in this test".into()) };
+    run(
+        pack,
+        active,
+        &candidate,
+        &Registrations::default(),
+        NOON,
+        &mut no_log,
+        &mut || true,
+    )
+    .expect("runs")
+}
+
 #[test]
 fn five_example_packs_parse_and_their_edits_make_valid_bundles() {
     let packs = examples();
@@ -129,6 +149,15 @@ fn a_pack_naming_a_tenant_the_bundle_lacks_does_not_apply_and_names_it() {
         ["globex"]
     );
     assert!(missing_tenants(&pack("acme-cap-halved"), &[&without]).is_empty());
+    // A tenant named only in the Cedar a pack adds counts too.
+    let mut audits = pack("acme-p0-audits");
+    let cedar = audits
+        .change
+        .add_policies
+        .take()
+        .expect("the pack adds a permit");
+    audits.change.add_policies = Some(cedar.replace("\"acme\"", "\"initech\""));
+    assert_eq!(missing_tenants(&audits, &[&active]), ["initech"]);
     // A pack's candidate bundle may bring the tenant it names.
     assert!(missing_tenants(&pack("surge-three-times"), &[&without, &active]).is_empty());
     // Every place a pack names a tenant counts: a tenant edit, a cap edit, synthetic traffic
@@ -192,18 +221,7 @@ fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_hol
                       _: u64,
                       _: &mut dyn FnMut(tf_drift::Event) -> bool|
      -> Result<u64, String> { Err("no recorded traffic in this test".into()) };
-    let lowered = pack("acme-quota-lowered");
-    let candidate = apply(&active, &lowered.change, 0).expect("applies");
-    let result = run(
-        &lowered,
-        &active,
-        &candidate,
-        &none,
-        NOON,
-        &mut no_log,
-        &mut || true,
-    )
-    .expect("runs");
+    let result = synthetic_run(&pack("acme-quota-lowered"), &active);
     let report = &result.report;
     assert!(
         report.sample.decisions > 1_000_000,
@@ -233,16 +251,7 @@ fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_hol
 
     let surge = pack("surge-three-times");
     let same = apply(&active, &surge.change, 0).expect("no edits");
-    let result = run(
-        &surge,
-        &active,
-        &same,
-        &none,
-        NOON,
-        &mut no_log,
-        &mut || true,
-    )
-    .expect("runs");
+    let result = synthetic_run(&surge, &active);
     // A budget that says stop ends the run with the reason, not a partial result.
     let mut asked = 0;
     let stopped = run(
@@ -265,4 +274,56 @@ fn a_synthetic_peak_over_a_lowered_quota_flips_the_excess_and_the_surge_pack_hol
     assert_eq!(result.report.flips, 0, "the same bundle on both sides");
     assert!(result.passed, "{:#?}", result.expectations);
     assert_eq!(result.expectations.len(), 4);
+}
+
+#[test]
+fn a_budget_that_runs_out_too_early_into_the_period_fails_and_says_when() {
+    // acme at 50 requests/s of P1 for an hour against its daily cap halved to 50,000 units:
+    // refused over budget from about 1,000 s in (the bundle in force: 2,000 s).
+    let active = active();
+    let text = |before: &str| {
+        format!(
+            "name = \"acme-budget-lasts\"\n[[change.caps]]\ntenant = \"acme\"\nclass = \"P1\"\n\
+             scale = 0.5\n[traffic]\nsource = \"synthetic\"\nrate_per_sec = 50\nduration = \"1h\"\n\
+             tenants = [\"acme\"]\nclass = \"P1\"\n[expect]\nno_over_budget_before = \"{before}\"\n"
+        )
+    };
+    let judged = |before: &str| {
+        let pack = Pack::parse(&text(before), "lasts.toml").expect("parses");
+        let result = synthetic_run(&pack, &active);
+        let acme = (result.report.tenants.iter())
+            .find(|t| t.tenant == "acme")
+            .expect("acme");
+        let start = result.report.sample.from_us;
+        let into_s =
+            |first: Option<u64>| (first.expect("refused at some point") - start) / 1_000_000;
+        assert!(
+            (995..=1_005).contains(&into_s(acme.candidate_first_over_budget_us)),
+            "{acme:?}"
+        );
+        assert!(
+            (1_995..=2_005).contains(&into_s(acme.baseline_first_over_budget_us)),
+            "{acme:?}"
+        );
+        assert_eq!(result.expectations.len(), 1);
+        result.expectations[0].clone()
+    };
+    let early = judged("20m");
+    assert!(!early.held, "{early:?}");
+    assert_eq!(early.what, "no tenant over budget in the first 20m");
+    assert!(
+        early
+            .detail
+            .starts_with("acme first refused over budget 16m 4"),
+        "{}",
+        early.detail
+    );
+    let late_enough = judged("15m");
+    assert!(late_enough.held, "{late_enough:?}");
+
+    let error = Pack::parse(&text("soon"), "bad.toml").expect_err("not a span");
+    assert!(
+        error.to_string().contains("expect.no_over_budget_before"),
+        "{error}"
+    );
 }

@@ -13,6 +13,27 @@ use crate::switch::SwitchAction;
 pub struct TimelineReply {
     /// Every promotion and rollback, oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// The control plane's latest alarms (at most 50), oldest first: scenario packs that
+    /// failed or did not run, and the golden canary's alarms raised and over. Absent from
+    /// appliances older than it.
+    #[serde(default)]
+    pub alarms: Vec<TimelineAlarm>,
+}
+
+/// An alarm of the control plane, as the timeline shows it beside the switches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineAlarm {
+    /// Its number among the control plane's events (its own order, not the timeline's).
+    pub seq: u64,
+    /// When, RFC 3339 UTC to the second.
+    pub at: String,
+    /// When, Unix microseconds.
+    pub at_unix_us: u64,
+    /// `scenario.failed`, `canary.alarm` or `canary.recovered`: the webhook event type it
+    /// is sent as.
+    pub kind: String,
+    /// What happened, in words.
+    pub summary: String,
 }
 
 /// One promotion or rollback, as the ledger's timeline recorded it.
@@ -217,6 +238,14 @@ mod tests {
                     },
                 )
                 .collect(),
+            alarms: vec![TimelineAlarm {
+                seq: 3,
+                at: "2026-01-04T02:30:01Z".into(),
+                at_unix_us: 1_767_493_801_000_000,
+                kind: "scenario.failed".into(),
+                summary: "scenario pack quiet-hour failed: drift at most 1 % (bound 100.000 %)"
+                    .into(),
+            }],
         };
         // api.rs `timeline_value` (`at` is tf_budgets::format_utc(at_us / 1_000_000)).
         let expected = json!({
@@ -232,6 +261,13 @@ mod tests {
                 "bundle_hash": hash,
                 "links": links,
             })).collect::<Vec<Value>>(),
+            "alarms": [{
+                "seq": 3,
+                "at": "2026-01-04T02:30:01Z",
+                "at_unix_us": 1_767_493_801_000_000u64,
+                "kind": "scenario.failed",
+                "summary": "scenario pack quiet-hour failed: drift at most 1 % (bound 100.000 %)",
+            }],
         });
         assert_same_json(&typed, expected);
     }

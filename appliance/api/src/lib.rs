@@ -33,8 +33,8 @@ mod webhooks;
 
 pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
-    DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineCanary,
-    TimelineEntry, TimelineReply,
+    DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineAlarm,
+    TimelineCanary, TimelineEntry, TimelineReply,
 };
 pub use canary::{
     CanaryComparator, CanaryEvent, CanaryReply, CanaryRun, CanaryRunBrief, CanarySilence,

@@ -475,6 +475,7 @@ mod tests {
             "DriftReply",
             "TimelineDrift",
             "TimelineCanary",
+            "TimelineAlarm",
             "CanaryReply",
             "CanaryRun",
         ] {

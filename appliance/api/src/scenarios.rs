@@ -49,8 +49,9 @@ pub struct ScenarioRun {
     pub passed: bool,
     /// How the run ended.
     pub outcome: ScenarioOutcome,
-    /// For `not-applicable`: the tenants the pack names (in its edits, its synthetic traffic
-    /// or its expectations) that the bundle in force does not have. Absent otherwise.
+    /// For `not-applicable`: the tenants the pack names (in its edits or added Cedar, its
+    /// synthetic traffic or its expectations) that the bundle in force does not have. Absent
+    /// otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_tenants: Vec<String>,
     /// Why the pack did not run (a bad pack, no bundle, the CPU budget spent); `null` when
@@ -80,6 +81,10 @@ pub enum ScenarioOutcome {
     /// was not run: neither passed nor failing, and left out of the trends. The built-in
     /// packs are examples written for the example bundle's tenants.
     NotApplicable,
+    /// An outcome newer than this client knows, read from a newer appliance (never sent,
+    /// and not in the API's schema).
+    #[serde(other, skip_serializing)]
+    Unknown,
 }
 
 impl ScenarioOutcome {
@@ -88,6 +93,8 @@ impl ScenarioOutcome {
         match self {
             ScenarioOutcome::Failed | ScenarioOutcome::DidNotRun => true,
             ScenarioOutcome::Passed | ScenarioOutcome::NotApplicable => false,
+            // The appliance's own `failing` count is the one that knows.
+            ScenarioOutcome::Unknown => false,
         }
     }
 }
@@ -127,4 +134,23 @@ pub struct ScenarioNight {
     pub drift_bound_percent: f64,
     /// Decisions whose answer flipped.
     pub flips: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScenarioOutcome;
+
+    #[test]
+    fn an_outcome_from_a_newer_appliance_reads_as_unknown_and_not_failing() {
+        let read: ScenarioOutcome = serde_json::from_str("\"half-applicable\"").expect("read");
+        assert_eq!(read, ScenarioOutcome::Unknown);
+        assert!(!read.failing());
+        let known: ScenarioOutcome = serde_json::from_str("\"not-applicable\"").expect("read");
+        assert_eq!(known, ScenarioOutcome::NotApplicable);
+        assert_eq!(
+            serde_json::to_string(&ScenarioOutcome::DidNotRun).expect("written"),
+            "\"did-not-run\""
+        );
+        assert!(serde_json::to_string(&ScenarioOutcome::Unknown).is_err());
+    }
 }

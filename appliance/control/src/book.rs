@@ -131,6 +131,14 @@ impl Book {
         Ok(self.ledger.timeline()?)
     }
 
+    /// The latest alarms, oldest first.
+    pub fn alarms(&self) -> Result<Vec<crate::alarms::Alarm>, ControlError> {
+        let events = self
+            .ledger
+            .latest_control_events(&crate::alarms::KINDS, crate::alarms::SHOWN)?;
+        Ok(events.iter().map(crate::alarms::alarm).collect())
+    }
+
     /// A receipt by ledger sequence number: its tenant and the envelope as issued.
     pub fn receipt(
         &self,

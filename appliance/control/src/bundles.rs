@@ -103,6 +103,11 @@ pub struct InForce {
 #[rtype(result = "Result<Vec<TimelineEvent>, ControlError>")]
 pub struct Timeline;
 
+/// The control plane's latest alarms (failed scenario packs, canary alarms), oldest first.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<crate::alarms::Alarm>, ControlError>")]
+pub struct Alarms;
+
 /// Two stored bundles, opened: `revision` and `against` (default: the one in force).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(Bundle, Bundle), ControlError>")]
@@ -255,6 +260,14 @@ impl Handler<Timeline> for Bundles {
 
     fn handle(&mut self, _: Timeline, _: &mut Self::Context) -> Self::Result {
         self.book.timeline()
+    }
+}
+
+impl Handler<Alarms> for Bundles {
+    type Result = Result<Vec<crate::alarms::Alarm>, ControlError>;
+
+    fn handle(&mut self, _: Alarms, _: &mut Self::Context) -> Self::Result {
+        self.book.alarms()
     }
 }
 

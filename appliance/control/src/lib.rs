@@ -16,6 +16,7 @@
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
 //! the data plane nor the admin server.
 
+pub mod alarms;
 mod book;
 pub mod bundles;
 pub mod canary;

@@ -19,7 +19,7 @@ use tf_config::Schedule;
 use tf_decisions::{DecisionLog, RunRow};
 use tf_drift::Registrations;
 use tf_ledger::Ledger;
-use tf_scenarios::{Cadence, Night, Pack, Tick};
+use tf_scenarios::{Night, Pack, Scheduler};
 use tf_seam::Board;
 use tf_seam::clock::unix_micros;
 use tf_state::KeyStore;
@@ -200,34 +200,35 @@ fn run(plan: ScenarioPlan, stop: &AtomicBool) {
     });
     plan.handle
         .retain(&names(&plan.packs).into_iter().collect());
-    let mut cadence = Cadence::new(plan.schedule.clone(), stored, unix_micros());
-    // The slot a first start adopts is stored at once: a restart during the first night then
-    // finishes that night instead of adopting it too.
-    if stored.is_none()
-        && let Err(error) = log.set_last_slot(&key, cadence.last_slot_us())
-    {
-        tracing::warn!(%error, "storing the scenario schedule's slot failed");
+    let (mut scheduler, adopted) = Scheduler::start(plan.schedule.clone(), stored, unix_micros());
+    let store = |slot_us: u64| {
+        if let Err(error) = log.set_last_slot(&key, slot_us) {
+            tracing::warn!(%error, "storing the scenario schedule's slot failed");
+        }
+    };
+    if let Some(slot_us) = adopted {
+        store(slot_us);
     }
     while !stop.load(Ordering::Acquire) {
-        if let Tick::Start { slot_us, missed } = cadence.tick(unix_micros(), false) {
-            if missed > 0 {
+        if let Some(due) = scheduler.due(unix_micros()) {
+            if due.missed > 0 {
                 tracing::info!(
-                    missed,
+                    missed = due.missed,
                     "scenario packs catch up on one night after downtime"
                 );
             }
-            let over = run_night(&plan, &log, slot_us, stop);
-            // A slot that came while the packs ran is skipped, not run late.
-            if let Tick::Skip { slot_us } = cadence.tick(unix_micros(), true) {
+            let over = run_night(&plan, &log, due.slot_us, stop);
+            let ended = scheduler.night_ended(unix_micros(), over);
+            if let Some(slot_us) = ended.skipped_us {
                 tracing::warn!(
                     slot_us,
                     "scenario packs ran past the next slot, which is skipped"
                 );
             }
-            // A night cut short (stopped for a restart) leaves the slot before it stored: the
-            // next start runs this slot's packs that have no result for it yet.
-            if over && let Err(error) = log.set_last_slot(&key, cadence.last_slot_us()) {
-                tracing::warn!(%error, "storing the scenario schedule's slot failed");
+            // A night cut short (stopped for a restart) stores nothing: the next start runs
+            // this slot's packs that have no result for it yet.
+            if let Some(slot_us) = ended.store_us {
+                store(slot_us);
             }
             if let Err(error) = log.prune_runs(tf_scenarios::kept_from(unix_micros())) {
                 tracing::warn!(%error, "pruning old scenario results failed");

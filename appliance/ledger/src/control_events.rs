@@ -43,16 +43,39 @@ pub(crate) fn after(
             after_seq.min(i64::MAX as u64) as i64,
             limit.min(i64::MAX as usize) as i64
         ],
-        |row| {
-            Ok(ControlEvent {
-                seq: row.get::<_, i64>(0)? as u64,
-                at_us: row.get::<_, i64>(1)? as u64,
-                kind: row.get(2)?,
-                body: row.get(3)?,
-            })
-        },
+        stored,
     )?;
     rows.collect()
+}
+
+/// The newest `limit` events of the given kinds, oldest first.
+pub(crate) fn latest_of(
+    connection: &Connection,
+    kinds: &[&str],
+    limit: usize,
+) -> rusqlite::Result<Vec<ControlEvent>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; kinds.len()].join(", ");
+    let mut query = connection.prepare_cached(&format!(
+        "SELECT seq, at_us, kind, body FROM control_events WHERE kind IN ({marks}) \
+         ORDER BY seq DESC LIMIT {}",
+        limit.min(i64::MAX as usize)
+    ))?;
+    let rows = query.query_map(rusqlite::params_from_iter(kinds), stored)?;
+    let mut events = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    events.reverse();
+    Ok(events)
+}
+
+fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<ControlEvent> {
+    Ok(ControlEvent {
+        seq: row.get::<_, i64>(0)? as u64,
+        at_us: row.get::<_, i64>(1)? as u64,
+        kind: row.get(2)?,
+        body: row.get(3)?,
+    })
 }
 
 pub(crate) fn last_seq(connection: &Connection) -> rusqlite::Result<u64> {

@@ -130,6 +130,13 @@ pub trait Ledger: Send {
         limit: usize,
     ) -> Result<Vec<ControlEvent>, LedgerError>;
 
+    /// The newest `limit` alarms of the given kinds (webhook event types), oldest first.
+    fn latest_control_events(
+        &self,
+        kinds: &[&str],
+        limit: usize,
+    ) -> Result<Vec<ControlEvent>, LedgerError>;
+
     /// The last alarm's number, 0 for none.
     fn last_control_event(&self) -> Result<u64, LedgerError>;
 

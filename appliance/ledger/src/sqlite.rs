@@ -295,6 +295,14 @@ impl Ledger for SqliteLedger {
         control_events::after(&self.connection, after_seq, limit).map_err(|e| self.failed(e))
     }
 
+    fn latest_control_events(
+        &self,
+        kinds: &[&str],
+        limit: usize,
+    ) -> Result<Vec<ControlEvent>, LedgerError> {
+        control_events::latest_of(&self.connection, kinds, limit).map_err(|e| self.failed(e))
+    }
+
     fn last_control_event(&self) -> Result<u64, LedgerError> {
         control_events::last_seq(&self.connection).map_err(|e| self.failed(e))
     }

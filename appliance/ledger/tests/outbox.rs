@@ -412,19 +412,39 @@ fn control_events_are_kept_in_order_and_an_endpoints_cursor_over_them_only_moves
     assert_eq!(after_first[0].body, r#"{"pack":"b"}"#);
     assert_eq!(ledger.last_control_event().expect("read"), 2);
 
+    // The newest of some kinds, oldest first: what the timeline shows as alarms.
+    ledger
+        .record_control_event(9, "canary.silence", "{}")
+        .expect("recorded");
+    ledger
+        .record_control_event(10, "canary.alarm", r#"{"run":3}"#)
+        .expect("recorded");
+    let latest = |kinds: &[&str], limit| -> Vec<u64> {
+        ledger
+            .latest_control_events(kinds, limit)
+            .expect("read")
+            .iter()
+            .map(|e| e.seq)
+            .collect()
+    };
+    assert_eq!(latest(&["scenario.failed", "canary.alarm"], 10), [1, 2, 4]);
+    assert_eq!(latest(&["scenario.failed", "canary.alarm"], 2), [2, 4]);
+    assert_eq!(latest(&["canary.silence"], 10), [3]);
+    assert!(latest(&[], 10).is_empty());
+
     let id = ledger
         .add_endpoint(&endpoint("https://audit.example/hook"), &change(1, "add"))
         .expect("added");
     let moved = Cursors {
         receipts_after: 10,
         timeline_after: 0,
-        events_after: 2,
+        events_after: 4,
     };
     ledger.enqueue(id, &[], moved, 100).expect("moved");
     let row = ledger.endpoints().expect("endpoints").remove(0);
     assert_eq!(row.cursors(), moved);
     let behind = Cursors {
-        events_after: 1,
+        events_after: 3,
         ..moved
     };
     assert!(matches!(

@@ -12,14 +12,16 @@ use tf_control::bundles as messages;
 use super::{Answer, ApiState, ask_book, authorize, convert, extracted};
 use crate::auth::{Permission, Principal};
 
-/// Every promotion and rollback, oldest first.
+/// Every promotion and rollback, and the latest alarms, oldest first.
 pub async fn timeline_value(state: &ApiState) -> Result<TimelineReply, ErrorBody> {
     let events = ask_book(state, messages::Timeline).await?;
+    let alarms = ask_book(state, messages::Alarms).await?;
     Ok(TimelineReply {
         timeline: events
             .iter()
             .map(convert::timeline_entry)
             .collect::<Result<_, _>>()?,
+        alarms: alarms.into_iter().map(convert::timeline_alarm).collect(),
     })
 }
 
@@ -120,8 +122,16 @@ pub(super) async fn promote(
     let query = extracted("the query", query)?;
     let body = extracted("the bundle", body)?;
     let approval = super::drift::approval(query.override_by.as_deref(), query.reason.as_deref())?;
-    let drift = match &state.drift {
-        Some(desk) => desk.say(approval),
+    let drift = match state.drift.clone() {
+        // The first use reads the judgements stored before this run: off the workers.
+        Some(desk) => actix_web::rt::task::spawn_blocking(move || desk.say(approval))
+            .await
+            .map_err(|_| {
+                ErrorBody::new(
+                    ErrorCode::Internal,
+                    "reading the drift guard's judgements stopped before it ended",
+                )
+            })?,
         None => tf_control::DriftSay {
             judged: Vec::new(),
             approval,

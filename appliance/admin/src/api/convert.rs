@@ -115,6 +115,17 @@ pub fn timeline_entry(event: &TimelineEvent) -> Result<TimelineEntry, ErrorBody>
     })
 }
 
+/// A control-plane alarm as the timeline shows it.
+pub fn timeline_alarm(alarm: tf_control::alarms::Alarm) -> tf_admin_api::TimelineAlarm {
+    tf_admin_api::TimelineAlarm {
+        seq: alarm.seq,
+        at: tf_budgets::format_utc(alarm.at_us / 1_000_000),
+        at_unix_us: alarm.at_us,
+        kind: alarm.kind,
+        summary: alarm.summary,
+    }
+}
+
 /// What the drift guard said of a promoted bundle.
 fn timeline_drift(note: &tf_ledger::DriftNote) -> tf_admin_api::TimelineDrift {
     let utc = |us: u64| tf_budgets::format_utc(us / 1_000_000);

@@ -120,7 +120,12 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
          <th>Action</th><th>From → to</th><th>Who</th><th>Why</th><th></th></tr></thead><tbody>",
     );
     let events = &timeline.timeline;
+    // Newest first, the control plane's alarms among the switches.
+    let mut alarms = timeline.alarms.iter().rev().peekable();
     for event in events.iter().rev() {
+        while let Some(alarm) = alarms.next_if(|a| a.at_unix_us >= event.at_unix_us) {
+            alarm_row(&mut body, alarm);
+        }
         let (from, to) = (event.from_revision, event.to_revision);
         // What the switch changed: its revision against the one in force before it (the
         // configuration file before the first promotion, which is no stored bundle).
@@ -169,6 +174,7 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
             seq = event.seq,
         );
     }
+    alarms.for_each(|alarm| alarm_row(&mut body, alarm));
     if events.is_empty() {
         body.push_str("<tr><td colspan=\"7\" class=\"muted\">Nothing promoted yet: the configuration file is in force.</td></tr>");
     }
@@ -211,6 +217,24 @@ fn diff_table(diff: &DiffReply) -> String {
     }
     body.push_str("</tbody></table>");
     body
+}
+
+/// A control-plane alarm as a timeline row: raised by the control plane, no revision.
+fn alarm_row(body: &mut String, alarm: &tf_admin_api::TimelineAlarm) {
+    let _ = write!(
+        body,
+        "<tr class=\"alarm{over}\" id=\"alarm-{seq}\"><td></td><td>{}</td><td class=\"action\">{}</td>\
+         <td></td><td>control plane</td><td class=\"reason\">{}</td><td></td></tr>",
+        text(&alarm.at),
+        text(&alarm.kind),
+        text(&alarm.summary),
+        seq = alarm.seq,
+        over = if alarm.kind.ends_with(".recovered") {
+            " over"
+        } else {
+            ""
+        },
+    );
 }
 
 pub async fn diff(

@@ -8,7 +8,7 @@
 
 mod after_switch;
 mod gate;
-mod journal;
+pub(crate) mod journal;
 mod probe;
 mod status;
 mod windows;

@@ -2,7 +2,8 @@
 //! rollback done.
 
 use tf_admin_api::{
-    DiffChange, DiffReply, StatusReply, SwitchAction, Switched, TimelineReply, ValidateReply,
+    DiffChange, DiffReply, StatusReply, SwitchAction, Switched, TimelineAlarm, TimelineReply,
+    ValidateReply,
 };
 
 use super::table::{Align, Table, count, short_hash};
@@ -68,9 +69,10 @@ pub(super) fn status(reply: &StatusReply, now_us: u64) -> Vec<String> {
     lines
 }
 
-/// Every promotion and rollback, oldest first.
+/// Every promotion and rollback, and the control plane's latest alarms among them, oldest
+/// first.
 pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
-    if reply.timeline.is_empty() {
+    if reply.timeline.is_empty() && reply.alarms.is_empty() {
         return vec!["no promotion or rollback yet".to_owned()];
     }
     let mut table = Table::new(&[
@@ -81,7 +83,13 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
         ("BY", Align::Left),
         ("WHY", Align::Left),
     ]);
+    let when = |at_us: u64| format!("{} ({})", time::utc(at_us), time::relative(at_us, now_us));
+    let mut alarms = reply.alarms.iter().peekable();
     for entry in &reply.timeline {
+        // Alarms raised before this switch come first.
+        while let Some(alarm) = alarms.next_if(|a| a.at_unix_us < entry.at_unix_us) {
+            table.row(alarm_row(alarm, &when));
+        }
         let mut why = entry.reason.clone();
         if !entry.links.is_empty() {
             why.push_str(&format!(" ({})", entry.links.join(", ")));
@@ -94,18 +102,29 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
         }
         table.row(vec![
             entry.seq.to_string(),
-            format!(
-                "{} ({})",
-                time::utc(entry.at_unix_us),
-                time::relative(entry.at_unix_us, now_us)
-            ),
+            when(entry.at_unix_us),
             entry.action.to_string(),
             format!("{} -> {}", entry.from_revision.0, entry.to_revision.0),
             entry.actor.clone(),
             why,
         ]);
     }
+    for alarm in alarms {
+        table.row(alarm_row(alarm, &when));
+    }
     table.lines()
+}
+
+/// An alarm's row: no timeline number or revision; raised by the control plane.
+fn alarm_row(alarm: &TimelineAlarm, when: &dyn Fn(u64) -> String) -> Vec<String> {
+    vec![
+        "-".to_owned(),
+        when(alarm.at_unix_us),
+        alarm.kind.clone(),
+        "-".to_owned(),
+        "control plane".to_owned(),
+        alarm.summary.clone(),
+    ]
 }
 
 /// What changes from the old revision to the new, one line per difference.

@@ -1,0 +1,116 @@
+//! The control plane's alarms as the bundle timeline shows them beside promotions and
+//! rollbacks: a scenario pack that failed its expectations or did not run
+//! (`scenario.failed`), and the golden canary's alarm raised and over. They are the ledger's
+//! control events of those kinds, the same records webhook endpoints are sent.
+
+use serde_json::Value;
+use tf_ledger::ControlEvent;
+
+use crate::canary;
+
+/// The kinds shown: those that raise or end an alarm.
+pub const KINDS: [&str; 3] = [
+    SCENARIO_FAILED,
+    canary::journal::ALARM,
+    canary::journal::RECOVERED,
+];
+/// Alarms shown, the newest.
+pub const SHOWN: usize = 50;
+
+const SCENARIO_FAILED: &str = "scenario.failed";
+
+/// An alarm on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alarm {
+    /// Its number among the control events.
+    pub seq: u64,
+    /// When, Unix microseconds.
+    pub at_us: u64,
+    /// `scenario.failed`, `canary.alarm` or `canary.recovered`.
+    pub kind: String,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+/// The event in words.
+pub fn alarm(event: &ControlEvent) -> Alarm {
+    let body: Value = serde_json::from_str(&event.body).unwrap_or(Value::Null);
+    let summary = match event.kind.as_str() {
+        SCENARIO_FAILED => scenario_failed(&body),
+        kind => canary::journal::event(event.seq, event.at_us, kind, &body).summary,
+    };
+    Alarm {
+        seq: event.seq,
+        at_us: event.at_us,
+        kind: event.kind.clone(),
+        summary,
+    }
+}
+
+/// `scenario pack NAME failed: WHAT (DETAIL); ...`, or why it did not run.
+fn scenario_failed(body: &Value) -> String {
+    let pack = body["pack"].as_str().unwrap_or("?");
+    if let Some(error) = body["error"].as_str() {
+        return format!("scenario pack {pack} did not run: {error}");
+    }
+    let failed: Vec<String> = body["failed"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|f| {
+                    format!(
+                        "{} ({})",
+                        f["what"].as_str().unwrap_or("?"),
+                        f["detail"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("scenario pack {pack} failed: {}", failed.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, body: &str) -> ControlEvent {
+        ControlEvent {
+            seq: 4,
+            at_us: 9,
+            kind: kind.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_failed_pack_says_which_expectations_failed_or_why_it_did_not_run() {
+        let failed = alarm(&event(
+            "scenario.failed",
+            r#"{"pack":"quiet-hour","failed":[{"what":"drift at most 1 %","detail":"bound 100.000 %"}],"error":null}"#,
+        ));
+        assert_eq!(
+            failed.summary,
+            "scenario pack quiet-hour failed: drift at most 1 % (bound 100.000 %)"
+        );
+        assert_eq!((failed.seq, failed.at_us), (4, 9));
+        let not_run = alarm(&event(
+            "scenario.failed",
+            r#"{"pack":"p","failed":[],"error":"no bundle in force"}"#,
+        ));
+        assert_eq!(
+            not_run.summary,
+            "scenario pack p did not run: no bundle in force"
+        );
+    }
+
+    #[test]
+    fn the_scenario_kind_is_the_webhook_event_type() {
+        assert_eq!(
+            SCENARIO_FAILED,
+            tf_webhooks::EventType::ScenarioFailed.as_str()
+        );
+        let over = alarm(&event("canary.recovered", r#"{"run":12}"#));
+        assert_eq!(over.summary, "alarm over: run 12 did not fail");
+    }
+}
