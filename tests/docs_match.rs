@@ -23,14 +23,15 @@ use serde_json::Value;
 use server::Server;
 use tf_receipts::ReceiptSigner;
 use tf_wire::{
-    ArchivedBudgetQuery, ArchivedBudgetStatus, ArchivedCapState, ArchivedCurve,
-    ArchivedDatasetClass, ArchivedErrorCode, ArchivedErrorReply, ArchivedKeyRegistered,
-    ArchivedLogProof, ArchivedLogProofQuery, ArchivedMessage, ArchivedOverBudget,
-    ArchivedPolicyDenial, ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey,
-    ArchivedStatement, ArchivedSubmit, ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery,
-    BudgetStatus, CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
-    KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PolicyDenial, ReceiptEnvelope,
-    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireLimits,
+    About, AboutQuery, ArchivedAbout, ArchivedAboutQuery, ArchivedBudgetQuery,
+    ArchivedBudgetStatus, ArchivedCapState, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
+    ArchivedErrorReply, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
+    ArchivedMessage, ArchivedOverBudget, ArchivedPolicyDenial, ArchivedReceiptEnvelope,
+    ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement, ArchivedSubmit,
+    ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Curve,
+    DatasetClass, ErrorCode, ErrorReply, FrameDecoder, KeyRegistered, LogProof, LogProofQuery,
+    Message, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement, Submit,
+    VerdictCode, VerdictReply, WireLimits,
 };
 
 #[test]
@@ -167,6 +168,8 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
         layout::<ArchivedBudgetStatus>("`BudgetStatus`"),
         layout::<ArchivedLogProofQuery>("`LogProofQuery`"),
         layout::<ArchivedLogProof>("`LogProof`"),
+        layout::<ArchivedAboutQuery>("`AboutQuery`"),
+        layout::<ArchivedAbout>("`About`"),
         (
             "Strings and lists",
             size_of_val(&submit.purpose),
@@ -532,6 +535,13 @@ fn sample_messages() -> Vec<Message> {
             index: 1,
             tree_size: 2,
             hashes: Vec::new(),
+        }),
+        Message::AboutQuery(AboutQuery { request_id: 1 }),
+        Message::About(About {
+            request_id: 1,
+            tenant: String::new(),
+            receipt_public_key: [0; 32],
+            log_key: String::new(),
         }),
     ]
 }

@@ -102,6 +102,7 @@ impl Rig {
             let config = PartnerConfig {
                 identity,
                 receipt_public_key: None,
+                address: base.address.clone(),
                 server_name: base.server_name.clone(),
                 ..*base
             };

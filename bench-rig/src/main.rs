@@ -144,7 +144,7 @@ fn load(profile: Profile, args: LoadArgs, common: &CommonArgs) -> Result<u8, Str
     // this host.
     let process = match common.appliance_pid {
         Some(pid) => Some(monitor::Process::new(pid)?),
-        None if base.address.ip().is_loopback() => monitor::Process::find_appliance(),
+        None if base.address.is_loopback() => monitor::Process::find_appliance(),
         None => None,
     };
     let cores = process.as_ref().map_or_else(

@@ -46,23 +46,7 @@ pub fn error_type(error: &PartnerError) -> &'static str {
         // Overload must always say when to come back: a busy answer without a retry time is
         // counted apart, so a report shows it.
         PartnerError::Busy { retry_after_ms: 0 } => "busy-without-retry",
-        PartnerError::Busy { .. } => "busy",
-        PartnerError::OverBudget(_) => "over-budget",
-        PartnerError::Denied { .. } | PartnerError::DeniedByPolicy(_) => "denied",
-        PartnerError::UnknownKey { .. } => "unknown-key",
-        PartnerError::Malformed { .. } => "malformed",
-        PartnerError::UnsupportedVersion { .. } => "unsupported-version",
-        PartnerError::KeyRefused { .. } => "key-refused",
-        PartnerError::ShuttingDown => "shutting-down",
-        PartnerError::Internal => "internal",
-        PartnerError::CertificateRefused { .. } => "certificate-refused",
-        PartnerError::Connect { .. } => "connect",
-        PartnerError::ConnectionLost { .. } => CONNECTION_LOST,
-        PartnerError::TenantRemoved { .. } => "tenant-removed",
-        PartnerError::Timeout { .. } => "timeout",
-        PartnerError::Protocol { .. } => "protocol",
-        PartnerError::Local { .. } => "local",
-        _ => "other",
+        other => other.kind(),
     }
 }
 

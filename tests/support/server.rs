@@ -266,7 +266,7 @@ impl Server {
     pub fn partner(&self, tenant: &str) -> PartnerConfig {
         let tenant_dir = self.state.join("tenants").join(tenant);
         PartnerConfig {
-            address: self.address,
+            address: self.address.into(),
             server_name: "localhost".into(),
             identity: Identity::from_files(
                 &self.state.join("ca.pem"),

@@ -18,6 +18,6 @@ pub use error::WireError;
 pub use frame::{
     FrameDecoder, FrameHeader, HEADER_BYTES, MAGIC, PROTOCOL_VERSION, encode, to_owned,
 };
-pub use limits::WireLimits;
+pub use limits::{MAX_ABOUT_TEXT_BYTES, WireLimits};
 pub use messages::*;
 pub use text::is_plain_line;

@@ -3,6 +3,9 @@
 use crate::WireError;
 use crate::messages::{ArchivedMessage, ArchivedStatement};
 
+/// Longest tenant name or log key in an `About` answer (a vkey is about 100 bytes).
+pub const MAX_ABOUT_TEXT_BYTES: usize = 1024;
+
 /// Limits on frames and message fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WireLimits {
@@ -50,6 +53,10 @@ impl WireLimits {
             ArchivedMessage::Submit(submit) => submit,
             ArchivedMessage::RegisterKey(register) => {
                 return over("key", register.key.len(), self.max_key_bytes);
+            }
+            ArchivedMessage::About(about) => {
+                over("tenant", about.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;
+                return over("log_key", about.log_key.len(), MAX_ABOUT_TEXT_BYTES);
             }
             ArchivedMessage::LogProof(proof) => {
                 over(

@@ -26,13 +26,18 @@ pub enum Message {
     LogProofQuery(LogProofQuery),
     /// Appliance to partner: the latest signed checkpoint and the inclusion proof under it.
     LogProof(LogProof),
+    /// Partner to appliance: whom does this connection speak for, and which keys check what
+    /// the appliance signs?
+    AboutQuery(AboutQuery),
+    /// Appliance to partner: the tenant, the receipt key and the log key.
+    About(About),
 }
 
 impl Message {
     /// Every message type's name, in tag order (the archived tag is the index), written once
     /// for documentation checks. [`Message::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 11] = [
         "Submit",
         "Verdict",
         "Error",
@@ -42,6 +47,8 @@ impl Message {
         "BudgetStatus",
         "LogProofQuery",
         "LogProof",
+        "AboutQuery",
+        "About",
     ];
 
     /// This message's type name, one of [`Message::NAMES`].
@@ -56,6 +63,8 @@ impl Message {
             Message::BudgetStatus(_) => Self::NAMES[6],
             Message::LogProofQuery(_) => Self::NAMES[7],
             Message::LogProof(_) => Self::NAMES[8],
+            Message::AboutQuery(_) => Self::NAMES[9],
+            Message::About(_) => Self::NAMES[10],
         }
     }
 }
@@ -442,6 +451,31 @@ pub struct LogProofQuery {
     pub request_id: u64,
     /// The entry: a receipt's `ledger_seq` (entry 0 is the log's genesis entry).
     pub index: u64,
+}
+
+/// Partner to appliance: whom the connection speaks for and the appliance's public keys, so a
+/// partner that connected with its certificate and the CA alone can check receipts and log
+/// proofs (the TLS handshake vouches for the answer).
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct AboutQuery {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+}
+
+/// Appliance to partner: the answer to [`AboutQuery`].
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct About {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The tenant the connection is authenticated as (its client certificate's).
+    pub tenant: String,
+    /// The Ed25519 public key receipts are signed with.
+    pub receipt_public_key: [u8; 32],
+    /// The transparency log's verifier key (C2SP signed-note `vkey`); empty when the appliance
+    /// keeps no log.
+    pub log_key: String,
 }
 
 /// Appliance to partner: the latest signed checkpoint and the RFC 9162 inclusion proof of the

@@ -2,10 +2,10 @@
 
 use proptest::prelude::*;
 use tf_wire::{
-    CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, HEADER_BYTES,
-    KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PROTOCOL_VERSION, ReceiptEnvelope,
-    ReceiptSignature, RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireError,
-    WireLimits, encode, to_owned,
+    About, AboutQuery, CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
+    HEADER_BYTES, KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PROTOCOL_VERSION,
+    ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit, VerdictCode, VerdictReply,
+    WireError, WireLimits, encode, to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -147,6 +147,21 @@ fn message() -> impl Strategy<Value = Message> {
         (any::<u64>(), any::<u64>()).prop_map(|(request_id, index)| Message::LogProofQuery(
             LogProofQuery { request_id, index }
         )),
+        any::<u64>().prop_map(|request_id| Message::AboutQuery(AboutQuery { request_id })),
+        (
+            any::<u64>(),
+            "[a-z0-9-]{1,64}",
+            any::<[u8; 32]>(),
+            ".{0,200}"
+        )
+            .prop_map(
+                |(request_id, tenant, receipt_public_key, log_key)| Message::About(About {
+                    request_id,
+                    tenant,
+                    receipt_public_key,
+                    log_key,
+                })
+            ),
         (
             any::<u64>(),
             ".{0,300}",
@@ -370,4 +385,41 @@ fn a_log_proof_is_refused_past_its_checkpoint_and_hash_limits() {
             actual: 65
         })
     );
+}
+
+#[test]
+fn an_about_answer_is_refused_past_its_text_limits() {
+    let about = |tenant: usize, log_key: usize| {
+        let mut frame = Vec::new();
+        encode(
+            &Message::About(About {
+                request_id: 1,
+                tenant: "t".repeat(tenant),
+                receipt_public_key: [3; 32],
+                log_key: "k".repeat(log_key),
+            }),
+            &mut frame,
+        )
+        .expect("encodes");
+        frame
+    };
+    let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+    let limit = tf_wire::MAX_ABOUT_TEXT_BYTES;
+    assert!(
+        decoder.decode(&about(limit, limit)).is_ok(),
+        "at the limits"
+    );
+    for (frame, field) in [
+        (about(limit + 1, 0), "tenant"),
+        (about(1, limit + 1), "log_key"),
+    ] {
+        assert_eq!(
+            decoder.decode(&frame).map(|_| ()),
+            Err(WireError::OverLimit {
+                field,
+                limit,
+                actual: limit + 1
+            })
+        );
+    }
 }

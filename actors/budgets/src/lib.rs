@@ -25,5 +25,6 @@ pub use costs::Costs;
 pub use history::{ChargeJournal, PastCharge};
 pub use window::{
     BadWindow, MAX_ROLLING_SECS, Span, Window, civil_from_days, days_from_civil, format_utc,
+    format_utc_micros,
 };
 pub use work::Work;

@@ -170,6 +170,14 @@ pub fn format_utc(unix_secs: u64) -> String {
     )
 }
 
+/// A Unix microsecond as UTC in RFC 3339 form with its microseconds,
+/// `2026-11-24T10:00:00.000123Z`.
+pub fn format_utc_micros(unix_us: u64) -> String {
+    let seconds = format_utc(unix_us / 1_000_000);
+    let whole = seconds.strip_suffix('Z').unwrap_or(&seconds);
+    format!("{whole}.{:06}Z", unix_us % 1_000_000)
+}
+
 /// The (year, month, day) of a day count since 1970-01-01.
 pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
@@ -219,6 +227,10 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(1_709_164_800), "2024-02-29T00:00:00Z");
         assert_eq!(format_utc(1_795_514_459), "2026-11-24T10:00:59Z");
+        assert_eq!(
+            format_utc_micros(1_795_514_459_000_123),
+            "2026-11-24T10:00:59.000123Z"
+        );
     }
 
     #[test]

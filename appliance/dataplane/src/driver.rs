@@ -43,7 +43,8 @@ pub struct Request {
     pub tenant: TenantSlot,
     /// Where the answer goes.
     pub route: Route,
-    /// The message (a `Submit`, `RegisterKey`, `BudgetQuery` or `LogProofQuery`).
+    /// The message (a `Submit`, `RegisterKey`, `BudgetQuery`, `LogProofQuery` or
+    /// `AboutQuery`).
     pub message: Message,
     /// When the frame was complete, Unix microseconds.
     pub received_unix_us: u64,
@@ -539,8 +540,10 @@ fn read_request(
         Message::RegisterKey(register) => register.request_id,
         Message::BudgetQuery(query) => query.request_id,
         Message::LogProofQuery(query) => query.request_id,
+        Message::AboutQuery(query) => query.request_id,
         _ => {
-            let detail = "partners send Submit, RegisterKey, BudgetQuery or LogProofQuery messages"
+            let detail = "partners send Submit, RegisterKey, BudgetQuery, LogProofQuery or \
+                          AboutQuery messages"
                 .to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;

@@ -73,6 +73,8 @@ pub struct DataPlanePlan {
     /// The transparency log partners' proof queries are answered from; `None`: they are
     /// answered "log unavailable".
     pub log: Option<LogFiles>,
+    /// The log's verifier key (C2SP `vkey`), told to partners who ask; `None` without a log.
+    pub log_key: Option<String>,
     /// Digests the control plane asks the ledger thread to append.
     pub anchors: Option<tf_seam::AnchorInbox>,
     /// Where shards send sealed blocks of decisions; `None`: decisions are not recorded.
@@ -130,6 +132,12 @@ impl DataPlane {
             board: plan.board.clone(),
             anchors: plan.anchors,
         };
+        let about = Arc::new(crate::AboutKeys {
+            receipt_public_key: tf_receipts::ReceiptSigner::from_secret(&plan.receipt_secret)
+                .public_key()
+                .to_bytes(),
+            log_key: plan.log_key.clone(),
+        });
         let mut handles = Vec::with_capacity(shards);
         for (index, socket) in plan.sockets.into_iter().enumerate() {
             let (to_ledger, ledger_from_shard) =
@@ -164,6 +172,7 @@ impl DataPlane {
                 board: plan.board.clone(),
                 metrics: plan.metrics.clone(),
                 log: plan.log.clone(),
+                about: about.clone(),
             };
             let board = plan.board.clone();
             let cpu = plan.placement[index];

@@ -36,4 +36,5 @@ pub use driver::DriverLimits;
 pub use launch::{DataPlane, DataPlanePlan, LaunchError};
 pub use log_proofs::LogFiles;
 pub use occupancy::HoldLimits;
+pub use replies::AboutKeys;
 pub use sockets::{BUFFER_BYTES as UDP_BUFFER_BYTES, bind as bind_sockets};

@@ -4,8 +4,9 @@ use tf_engine::{KeyId, StatementDigest, Verdict};
 use tf_receipts::Envelope;
 use tf_shard::{CapStatus, Refusal};
 use tf_wire::{
-    BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, LogProof, Message, OverBudget,
-    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode, VerdictReply, WireError,
+    About, BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, LogProof, Message,
+    OverBudget, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode, VerdictReply,
+    WireError,
 };
 
 /// A verdict with its signed receipt.
@@ -133,6 +134,25 @@ pub fn log_proof(
         tree_size,
         hashes: hashes.iter().map(|h| h.0).collect(),
     }))
+}
+
+/// The answer to an `AboutQuery`: the tenant and the appliance's public keys.
+pub fn about(request_id: u64, tenant: &str, keys: &AboutKeys) -> Vec<u8> {
+    frame(&Message::About(About {
+        request_id,
+        tenant: tenant.to_owned(),
+        receipt_public_key: keys.receipt_public_key,
+        log_key: keys.log_key.clone().unwrap_or_default(),
+    }))
+}
+
+/// The appliance's public keys, told to any tenant that asks (`AboutQuery`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AboutKeys {
+    /// The Ed25519 key receipts are signed with.
+    pub receipt_public_key: [u8; 32],
+    /// The transparency log's verifier key (C2SP `vkey`); `None` without a log.
+    pub log_key: Option<String>,
 }
 
 fn frame(message: &Message) -> Vec<u8> {

@@ -94,6 +94,8 @@ pub struct ShardPlan {
     pub metrics: Arc<tf_metrics::MetricsHub>,
     /// The transparency log, for partners' proof queries.
     pub log: Option<LogFiles>,
+    /// The appliance's public keys, for partners' `AboutQuery`.
+    pub about: Arc<crate::AboutKeys>,
 }
 
 /// How long a drain waits for in-flight requests before closing connections anyway.
@@ -110,6 +112,7 @@ pub struct ShardState {
     driver: RefCell<Driver>,
     home: RefCell<Home>,
     log_proofs: RefCell<LogProofs>,
+    about: Arc<crate::AboutKeys>,
     io_wakeup: Wakeup,
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
@@ -212,6 +215,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
             .own_traffic(plan.own_tenant),
         ),
         log_proofs: RefCell::new(log_proofs),
+        about: plan.about.clone(),
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
         to_home,
@@ -533,6 +537,15 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             request_id: query.request_id,
             route,
         },
+        Message::AboutQuery(query) => {
+            let frame = {
+                let driver = state.driver.borrow();
+                super::replies::about(query.request_id, driver.tenants().id(tenant), &state.about)
+            };
+            state.driver.borrow_mut().answer(route, frame);
+            state.io_wakeup.notify();
+            return;
+        }
         Message::LogProofQuery(query) => {
             let query = log_proofs::Query {
                 tenant,

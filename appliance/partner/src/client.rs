@@ -9,8 +9,8 @@ use std::time::Duration;
 use quinn::crypto::rustls::QuicClientConfig;
 use tf_engine::KeyId;
 use tf_wire::{
-    BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder, LogProofQuery, Message,
-    RegisterKey, Statement, Submit, VerdictReply, WireLimits,
+    About, AboutQuery, BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder,
+    LogProofQuery, Message, RegisterKey, Statement, Submit, VerdictReply, WireLimits,
 };
 
 use crate::{LogProofAnswer, PartnerConfig, PartnerError, formats};
@@ -18,6 +18,9 @@ use crate::{LogProofAnswer, PartnerConfig, PartnerError, formats};
 /// How often an otherwise quiet connection pings the appliance: well inside the appliance's
 /// idle timeout (`server.idle_timeout_ms`, 30 s by default).
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// How long each further address of a name waits after the one before it starts connecting.
+const STAGGER: Duration = Duration::from_millis(250);
 
 /// Largest answer accepted (a verdict with its receipt is about 1 KiB).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -43,23 +46,62 @@ pub struct Submission {
 }
 
 impl Partner {
-    /// Connects and completes the TLS handshake with the tenant's client certificate.
+    /// Connects and completes the TLS handshake with the tenant's client certificate. A name
+    /// that resolves to several addresses (`localhost`: `::1` and `127.0.0.1`) is tried at
+    /// each, a quarter second apart and racing (as browsers do, RFC 8305): an address where
+    /// nothing listens stays silent over QUIC, and must not hold up one that answers.
     pub async fn connect(config: &PartnerConfig) -> Result<Self, PartnerError> {
         let client_config = client_config(config)?;
-        let bind: SocketAddr = if config.address.is_ipv6() {
+        let addresses = config.address.resolve().await?;
+        let mut attempts = tokio::task::JoinSet::new();
+        for (nth, address) in addresses.into_iter().enumerate() {
+            let (config, client_config) = (config.clone(), client_config.clone());
+            attempts.spawn(async move {
+                tokio::time::sleep(STAGGER * nth as u32).await;
+                Self::connect_to(address, &config, client_config).await
+            });
+        }
+        let mut failed: Option<PartnerError> = None;
+        while let Some(attempt) = attempts.join_next().await {
+            match attempt {
+                Ok(Ok(partner)) => return Ok(partner),
+                // Nothing answered there: another address may.
+                Ok(Err(error @ PartnerError::Connect { .. })) => failed = Some(error),
+                // The appliance answered (a refused certificate, one not trusted here).
+                Ok(Err(error)) => return Err(error),
+                Err(join) => {
+                    failed = Some(PartnerError::Connect {
+                        address: config.address.to_string(),
+                        reason: join.to_string(),
+                    })
+                }
+            }
+        }
+        Err(failed.unwrap_or_else(|| PartnerError::Connect {
+            address: config.address.to_string(),
+            reason: "no address".into(),
+        }))
+    }
+
+    async fn connect_to(
+        address: SocketAddr,
+        config: &PartnerConfig,
+        client_config: quinn::ClientConfig,
+    ) -> Result<Self, PartnerError> {
+        let bind: SocketAddr = if address.is_ipv6() {
             "[::]:0".parse().expect("literal address")
         } else {
             "0.0.0.0:0".parse().expect("literal address")
         };
         let connect_error = |reason: String| PartnerError::Connect {
-            address: config.address.to_string(),
+            address: address.to_string(),
             reason,
         };
         let mut endpoint =
             quinn::Endpoint::client(bind).map_err(|e| connect_error(e.to_string()))?;
         endpoint.set_default_client_config(client_config);
         let connecting = endpoint
-            .connect(config.address, &config.server_name)
+            .connect(address, &config.server_name)
             .map_err(|e| connect_error(e.to_string()))?;
         let connection = match tokio::time::timeout(config.request_timeout, connecting).await {
             Ok(Ok(connection)) => connection,
@@ -148,6 +190,18 @@ impl Partner {
             Message::LogProof(proof) if proof.request_id == request_id && proof.index == index => {
                 Ok(LogProofAnswer::from(proof))
             }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The tenant this connection is authenticated as and the appliance's public keys (the
+    /// receipt key, the log's verifier key): what checks receipts and log proofs when only the
+    /// CA and this tenant's certificate are at hand. The TLS handshake vouches for the answer.
+    pub async fn about(&self) -> Result<About, PartnerError> {
+        let request_id = self.next_request_id();
+        let message = Message::AboutQuery(AboutQuery { request_id });
+        match self.request(&message).await? {
+            Message::About(about) if about.request_id == request_id => Ok(about),
             other => Err(unexpected(other)),
         }
     }

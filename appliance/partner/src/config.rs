@@ -1,7 +1,6 @@
 //! Where the appliance is and who this partner is: read from the `partner.toml` that
 //! `appliance serve` writes into its state directory, or given piece by piece.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 
-use crate::PartnerError;
+use crate::{ApplianceAddress, PartnerError};
 
 /// A tenant identity: the appliance's CA and this tenant's client certificate and key.
 #[derive(Debug)]
@@ -46,9 +45,10 @@ impl Identity {
 /// How to reach an appliance.
 #[derive(Clone, Debug)]
 pub struct PartnerConfig {
-    /// The appliance's QUIC address.
-    pub address: SocketAddr,
-    /// The name its server certificate carries.
+    /// The appliance's QUIC address: a DNS name or an IP address, and a port.
+    pub address: ApplianceAddress,
+    /// The name its server certificate must carry (checked in the TLS handshake): usually
+    /// the address's host.
     pub server_name: String,
     /// Who this partner is.
     pub identity: Identity,
@@ -64,7 +64,7 @@ pub const PARTNER_FILE: &str = "partner.toml";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PartnerFile {
-    address: SocketAddr,
+    address: ApplianceAddress,
     server_name: String,
     ca: PathBuf,
     certificate: PathBuf,

@@ -100,6 +100,16 @@ pub enum PartnerError {
         /// What the appliance said.
         reason: String,
     },
+    /// This client did not trust the appliance's certificate: not issued by the CA given, or
+    /// not for the name connected to.
+    #[error(
+        "the appliance's certificate is not trusted here ({reason}): check the CA file, and \
+         that the name connected to is on the certificate (--server-name NAME to check another)"
+    )]
+    ServerNotTrusted {
+        /// What the TLS handshake said.
+        reason: String,
+    },
     /// The policy bundle in force no longer lists this tenant: its connections were closed
     /// and new ones are refused.
     #[error(
@@ -147,6 +157,46 @@ pub enum PartnerError {
 }
 
 impl PartnerError {
+    /// The error's type in one word, as `--json` output, the SDKs' error classes and the
+    /// bench rig's reports name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PartnerError::Busy { .. } => "busy",
+            PartnerError::OverBudget(_) => "over-budget",
+            PartnerError::Denied { .. } | PartnerError::DeniedByPolicy(_) => "denied",
+            PartnerError::UnknownKey { .. } => "unknown-key",
+            PartnerError::Malformed { .. } => "malformed",
+            PartnerError::UnsupportedVersion { .. } => "unsupported-version",
+            PartnerError::KeyRefused { .. } => "key-refused",
+            PartnerError::ShuttingDown => "shutting-down",
+            PartnerError::Internal => "internal",
+            PartnerError::NotInLogYet { .. } => "not-in-log-yet",
+            PartnerError::LogUnavailable { .. } => "log-unavailable",
+            PartnerError::Unavailable { .. } => "unavailable",
+            PartnerError::CertificateRefused { .. } => "certificate-refused",
+            PartnerError::ServerNotTrusted { .. } => "server-not-trusted",
+            PartnerError::TenantRemoved { .. } => "tenant-removed",
+            PartnerError::Connect { .. } => "connect",
+            PartnerError::ConnectionLost { .. } => "connection-lost",
+            PartnerError::Timeout { .. } => "timeout",
+            PartnerError::Protocol { .. } => "protocol",
+            PartnerError::Local { .. } => "local",
+        }
+    }
+
+    /// When the appliance said to ask again: busy, its ledger unavailable, an entry not in
+    /// the log yet. `None` for every answer that retrying would not change.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            PartnerError::Busy { retry_after_ms }
+            | PartnerError::Unavailable { retry_after_ms, .. }
+            | PartnerError::NotInLogYet { retry_after_ms, .. } => {
+                Some(std::time::Duration::from_millis(u64::from(*retry_after_ms)))
+            }
+            _ => None,
+        }
+    }
+
     /// Maps how a connection ended to what the partner should know.
     pub(crate) fn from_connection(error: &quinn::ConnectionError) -> Self {
         match error {
@@ -168,6 +218,16 @@ impl PartnerError {
             {
                 PartnerError::CertificateRefused {
                     reason: format!("TLS: {close}"),
+                }
+            }
+            // Raised here, not sent by the appliance: this side refused the other's
+            // certificate.
+            quinn::ConnectionError::TransportError(error)
+                if is_tls_alert(u64::from(error.code))
+                    && error.reason.contains("invalid peer certificate") =>
+            {
+                PartnerError::ServerNotTrusted {
+                    reason: error.reason.clone(),
                 }
             }
             quinn::ConnectionError::TransportError(error)

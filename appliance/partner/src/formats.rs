@@ -99,6 +99,14 @@ pub fn parse_curve(text: &str) -> Result<Curve, String> {
     }
 }
 
+/// A curve's name as the CLI takes and prints it: `bn254` or `bls12-381`.
+pub fn curve_name(curve: Curve) -> &'static str {
+    match curve {
+        Curve::Bn254 => "bn254",
+        _ => "bls12-381",
+    }
+}
+
 /// Decodes hex (with or without `0x`) into exactly `N` bytes.
 pub fn hex_array<const N: usize>(what: &str, text: &str) -> Result<[u8; N], String> {
     let bytes = hex_bytes(what, text)?;

@@ -14,6 +14,7 @@
 //! # }
 //! ```
 
+mod address;
 pub mod budget_text;
 mod client;
 mod config;
@@ -22,13 +23,16 @@ pub mod fixtures;
 pub mod formats;
 pub mod golden;
 mod log_proof;
+mod retry;
 
+pub use address::{AddressError, ApplianceAddress};
 pub use client::{Partner, Submission};
 pub use config::{Identity, PartnerConfig};
 pub use error::PartnerError;
 pub use log_proof::{LogProofAnswer, verify_inclusion};
+pub use retry::Retry;
 pub use tf_log::{InclusionError, InclusionProofFile};
-pub use tf_wire::{Curve, DatasetClass, Statement, VerdictCode, VerdictReply};
+pub use tf_wire::{About, Curve, DatasetClass, Statement, VerdictCode, VerdictReply};
 
 /// A receipt from a verdict as a DSSE envelope, the form `partner receipt verify` and any DSSE
 /// library read.

@@ -107,7 +107,7 @@ pub fn prepare(
         ));
     }
     let partner = PartnerConfig {
-        address: tf_config::reachable_from_here(bound),
+        address: tf_config::reachable_from_here(bound).into(),
         server_name,
         identity,
         receipt_public_key: Some(signer.public_key().to_bytes()),

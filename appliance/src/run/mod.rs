@@ -251,6 +251,10 @@ fn serve(
         None
     };
     let (decision_sender, decision_writer) = decisions.unzip();
+    let log = control_thread::LogPlan::new(&config, &state, &ledger_path)?;
+    // Computed here rather than read from `log/vkey`, which the log worker writes only once
+    // it runs: partner.toml and partners' `AboutQuery` must carry it from the start.
+    let log_key = log.log.vkey();
     let data_plane = DataPlane::launch(DataPlanePlan {
         board: board.clone(),
         metrics: metrics_hub.clone(),
@@ -273,6 +277,7 @@ fn serve(
             dir: tf_log::LogDir::at(&state.path(layout::LOG_DIR)),
             checkpoint_interval: Duration::from_millis(config.log.checkpoint_interval_ms),
         }),
+        log_key: Some(log_key.clone()),
         anchors: Some(anchor_inbox),
         decisions: decision_sender,
     })?;
@@ -347,10 +352,6 @@ fn serve(
     } else {
         None
     };
-    let log = control_thread::LogPlan::new(&config, &state, &ledger_path)?;
-    // Computed here rather than read from `log/vkey`, which the log worker writes only once
-    // it runs: partner.toml must carry it from the start.
-    let log_key = log.log.vkey();
     let compliance = control_thread::compliance_plan(
         &config,
         &state,

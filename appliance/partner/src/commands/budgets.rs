@@ -3,36 +3,33 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use tf_partner::budget_text::{now_unix_ms, scope, when_free};
-use tf_partner::{Partner, PartnerConfig};
+use tf_partner::budget_text::{now_unix_ms, scope, utc, when_free};
+use tf_partner::{Partner, PartnerConfig, Retry};
 
-use super::fail;
+use super::Output;
 
-/// `partner budgets`.
+/// `partner budgets` (`--json`: one object per cap).
 #[derive(Debug, Args)]
-pub struct BudgetsArgs {
-    /// Print JSON (one object per cap) instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
+pub struct BudgetsArgs {}
 
-pub async fn run(args: BudgetsArgs, config: &PartnerConfig) -> ExitCode {
+pub async fn run(_: BudgetsArgs, config: &PartnerConfig, retry: Retry, out: Output) -> ExitCode {
     let result = async {
         let partner = Partner::connect(config).await?;
-        let caps = partner.budgets().await?;
+        let caps = retry.run(|| partner.budgets()).await;
         partner.close().await;
-        Ok::<_, tf_partner::PartnerError>(caps)
+        caps
     }
     .await;
     let caps = match result {
         Ok(caps) => caps,
-        Err(error) => return fail(&error),
+        Err(error) => return out.fail(&error),
     };
     let now = now_unix_ms();
-    if args.json {
+    if out.is_json() {
         let lines: Vec<serde_json::Value> = caps
             .iter()
             .map(|c| {
+                let resets = (c.resets_at_unix_ms != 0).then_some(c.resets_at_unix_ms);
                 serde_json::json!({
                     "tenant": c.tenant,
                     "purpose": if c.purpose.is_empty() { None } else { Some(&c.purpose) },
@@ -42,11 +39,12 @@ pub async fn run(args: BudgetsArgs, config: &PartnerConfig) -> ExitCode {
                     "used": c.used,
                     "reserved": c.reserved,
                     "remaining": c.remaining,
-                    "resets_at_unix_ms": if c.resets_at_unix_ms == 0 { None } else { Some(c.resets_at_unix_ms) },
+                    "resets_at": resets.map(utc),
+                    "resets_at_unix_ms": resets,
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(lines));
+        out.result(&serde_json::Value::Array(lines));
         return ExitCode::SUCCESS;
     }
     if caps.is_empty() {

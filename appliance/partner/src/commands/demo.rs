@@ -16,7 +16,7 @@ use tf_partner::{
 
 use tf_partner::budget_text::scope;
 
-use super::{exit, fail};
+use super::{Output, exit};
 use tf_partner::fixtures::{BLS12_381_KEY, BN254_KEY};
 
 /// `partner demo`.
@@ -27,11 +27,16 @@ pub struct DemoArgs {
     pub out: PathBuf,
 }
 
-pub async fn run(args: DemoArgs, config: &PartnerConfig) -> ExitCode {
+pub async fn run(args: DemoArgs, config: &PartnerConfig, out: Output) -> ExitCode {
+    if out.is_json() {
+        let message = "the demo is a tour for people and prints no JSON: use submit, keys, \
+                       budgets or receipt with --json";
+        return out.error("local", message, None, exit::REJECTED);
+    }
     match demo(&args, config).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(exit::INVALID),
-        Err(error) => fail(&error),
+        Err(error) => out.fail(&error),
     }
 }
 

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use tf_partner::{Partner, PartnerConfig, formats};
+use tf_partner::{Partner, PartnerConfig, Retry, formats};
 
-use super::fail;
+use super::Output;
 
 /// `partner keys`.
 #[derive(Debug, Subcommand)]
@@ -21,21 +21,35 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(command: KeysCommand, config: &PartnerConfig) -> ExitCode {
+pub async fn run(
+    command: KeysCommand,
+    config: &PartnerConfig,
+    retry: Retry,
+    out: Output,
+) -> ExitCode {
     let KeysCommand::Register { file, curve } = command;
     let result = async {
         let (curve, bytes) = formats::verifying_key_file(&file, curve)?;
         let partner = Partner::connect(config).await?;
-        let id = partner.register_key(curve, bytes).await?;
+        let id = retry
+            .run(|| partner.register_key(curve, bytes.clone()))
+            .await;
         partner.close().await;
-        Ok::<_, tf_partner::PartnerError>(id)
+        Ok::<_, tf_partner::PartnerError>((curve, id?))
     }
     .await;
     match result {
-        Ok(id) => {
-            println!("{id}");
+        Ok((curve, id)) => {
+            if out.is_json() {
+                out.result(&serde_json::json!({
+                    "key_id": id.to_string(),
+                    "curve": formats::curve_name(curve),
+                }));
+            } else {
+                println!("{id}");
+            }
             ExitCode::SUCCESS
         }
-        Err(error) => fail(&error),
+        Err(error) => out.fail(&error),
     }
 }

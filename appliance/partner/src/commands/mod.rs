@@ -4,17 +4,19 @@ mod budgets;
 mod demo;
 mod keys;
 mod offline;
+mod output;
 mod prove;
 mod receipt;
 mod submit;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tf_partner::{DatasetClass, Identity, PartnerConfig, PartnerError};
+use tf_partner::{ApplianceAddress, DatasetClass, Identity, PartnerConfig, PartnerError, Retry};
+
+pub use output::Output;
 
 /// Talk to a Trust Fabric appliance as a tenant. Run from the folder where `appliance serve`
 /// runs, every command finds the demo identity, CA and address in ./appliance-state.
@@ -24,6 +26,10 @@ pub struct Cli {
     /// Where to connect and as whom.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// Print the result as one JSON document on stdout, and nothing else there (messages for
+    /// people go to stderr; an error is `{"error": {"kind", "message", "retry_after_ms"}}`).
+    #[arg(long, global = true)]
+    pub json: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -40,9 +46,10 @@ pub struct ConnectionArgs {
         default_value = "appliance-state"
     )]
     pub state_dir: PathBuf,
-    /// The appliance's address, instead of partner.toml (needs --ca, --cert and --key).
-    #[arg(long, global = true, value_name = "ADDR", requires_all = ["ca", "cert", "key"])]
-    pub connect: Option<SocketAddr>,
+    /// The appliance's address, HOST:PORT (a DNS name or an IP address), instead of
+    /// partner.toml (needs --ca, --cert and --key).
+    #[arg(long, global = true, value_name = "HOST:PORT", requires_all = ["ca", "cert", "key"])]
+    pub connect: Option<ApplianceAddress>,
     /// The CA certificate (PEM) that issued the appliance's certificate.
     #[arg(long, global = true, value_name = "FILE")]
     pub ca: Option<PathBuf>,
@@ -52,12 +59,27 @@ pub struct ConnectionArgs {
     /// This tenant's private key (PEM).
     #[arg(long, global = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// The name on the appliance's certificate.
-    #[arg(long, global = true, value_name = "NAME", default_value = "localhost")]
-    pub server_name: String,
+    /// The name the appliance's certificate must carry; default: the host of --connect, or
+    /// partner.toml's server_name.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub server_name: Option<String>,
     /// Seconds to wait for each answer.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Times to ask again when the appliance answers busy (or not ready) with a time to
+    /// retry after, waiting what it asks, 30 s in all at most; 0: never.
+    #[arg(long, global = true, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+}
+
+impl ConnectionArgs {
+    /// How to retry what the appliance asks to be asked again.
+    pub fn retry(&self) -> Retry {
+        Retry {
+            attempts: self.retries.saturating_add(1),
+            ..Retry::default()
+        }
+    }
 }
 
 /// Subcommands.
@@ -139,58 +161,53 @@ pub mod exit {
 
 /// Runs a command.
 pub fn run(cli: Cli) -> ExitCode {
-    if let Command::Receipt { what } = &cli.command {
-        return receipt::run(what, &cli.connection);
-    }
+    let out = Output::new(cli.json);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("partner: starting the async runtime failed: {error}");
-            return ExitCode::from(exit::REFUSED);
+            let message = format!("starting the async runtime failed: {error}");
+            return out.error("local", &message, None, exit::REFUSED);
         }
     };
     runtime.block_on(async {
+        if let Command::Receipt { what } = &cli.command {
+            return receipt::run(what, &cli.connection, out).await;
+        }
+        // Settings that cannot be built mean no connection: refused, as documented.
         let config = match config(&cli.connection) {
             Ok(config) => config,
-            Err(error) => {
-                eprintln!("partner: {error}");
-                return ExitCode::from(exit::REFUSED);
-            }
+            Err(error) => return out.error(error.kind(), &error.to_string(), None, exit::REFUSED),
         };
+        let retry = cli.connection.retry();
         match cli.command {
-            Command::Keys { what } => keys::run(what, &config).await,
-            Command::Submit { what } => submit::run(what, &config).await,
-            Command::Demo(args) => demo::run(args, &config).await,
-            Command::Budgets(args) => budgets::run(args, &config).await,
+            Command::Keys { what } => keys::run(what, &config, retry, out).await,
+            Command::Submit { what } => submit::run(what, &config, retry, out).await,
+            Command::Demo(args) => demo::run(args, &config, out).await,
+            Command::Budgets(args) => budgets::run(args, &config, retry, out).await,
             Command::Receipt { .. } => unreachable!("handled above"),
         }
     })
 }
 
-/// The connection settings from flags, else from partner.toml.
+/// The connection settings from flags, else from partner.toml; `--server-name` overrides
+/// either.
 pub fn config(args: &ConnectionArgs) -> Result<PartnerConfig, PartnerError> {
     let mut config = match (&args.connect, &args.ca, &args.cert, &args.key) {
         (Some(address), Some(ca), Some(cert), Some(key)) => PartnerConfig {
-            address: *address,
-            server_name: args.server_name.clone(),
+            address: address.clone(),
+            server_name: address.host(),
             identity: Identity::from_files(ca, cert, key)?,
             receipt_public_key: None,
             request_timeout: Duration::from_secs(30),
         },
         _ => PartnerConfig::from_state_dir(&args.state_dir)?,
     };
+    if let Some(name) = &args.server_name {
+        config.server_name = name.clone();
+    }
     config.request_timeout = Duration::from_secs(args.timeout.max(1));
     Ok(config)
-}
-
-/// Prints an error and returns its exit code.
-pub fn fail(error: &PartnerError) -> ExitCode {
-    eprintln!("partner: {error}");
-    ExitCode::from(match error {
-        PartnerError::Malformed { .. } | PartnerError::Local { .. } => exit::REJECTED,
-        _ => exit::REFUSED,
-    })
 }

@@ -3,19 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
+use serde_json::json;
 use tf_partner::{LogProofAnswer, Partner, PartnerError};
 
-use super::offline::{Failure, genuine, in_log, log_key_for};
-use super::{ConnectionArgs, exit, fail};
-
-/// Answers "not in the log yet" (or busy) taken before giving up: a checkpoint is signed
-/// about every second, so a receipt just issued is covered after one or two waits.
-const ATTEMPTS: u32 = 5;
-/// The shortest and longest wait between attempts, whatever the appliance says.
-const WAIT_BOUNDS: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+use super::offline::{Failure, Keys, genuine, in_log};
+use super::{ConnectionArgs, Output, exit};
 
 /// `partner receipt prove`.
 #[derive(Debug, Args)]
@@ -26,27 +20,32 @@ pub struct ProveArgs {
     /// extension `.checkpoint`. Default: the receipt's name with `.proof.json`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The appliance's public key (64 hex digits); default: the one in partner.toml.
+    /// The appliance's public key (64 hex digits); default: the appliance's own answer with
+    /// --connect, else the one in partner.toml.
     #[arg(long, value_name = "HEX")]
     pub public_key: Option<String>,
-    /// The log's verifier key (C2SP vkey); default: `log_key` in partner.toml.
+    /// The log's verifier key (C2SP vkey); default: the appliance's own answer with
+    /// --connect, else `log_key` in partner.toml.
     #[arg(long, value_name = "VKEY")]
     pub log_key: Option<String>,
 }
 
-pub fn run(args: &ProveArgs, connection: &ConnectionArgs) -> ExitCode {
-    // Everything local is checked before the appliance is asked anything.
-    let (envelope, receipt) = match genuine(&args.file, args.public_key.as_deref(), connection) {
-        Ok(genuine) => genuine,
-        Err(failure) => return failure.exit(),
+pub async fn run(args: &ProveArgs, connection: &ConnectionArgs, out: Output) -> ExitCode {
+    // Everything local is checked before the appliance is asked for the proof.
+    let mut keys = Keys::new(connection);
+    let checked = async {
+        let key = keys.receipt(args.public_key.as_deref()).await?;
+        let (envelope, receipt) = genuine(&args.file, &key)?;
+        let vkey = keys.log(args.log_key.as_deref()).await?;
+        Ok::<_, Failure>((envelope, receipt, vkey))
     };
-    let vkey = match log_key_for(args.log_key.as_deref(), connection) {
-        Ok(vkey) => vkey,
-        Err(failure) => return failure.exit(),
+    let (envelope, receipt, vkey) = match checked.await {
+        Ok(checked) => checked,
+        Err(failure) => return failure.exit(out),
     };
-    let answer = match fetch(receipt.ledger_seq, connection) {
+    let answer = match fetch(receipt.ledger_seq, connection).await {
         Ok(answer) => answer,
-        Err(error) => return fail(&error),
+        Err(error) => return out.fail(&error),
     };
     let proof = answer.proof_file();
     let checked = in_log(
@@ -57,24 +56,34 @@ pub fn run(args: &ProveArgs, connection: &ConnectionArgs) -> ExitCode {
         &proof,
         &vkey,
     );
-    let line = match checked {
-        Ok(line) => line,
+    let place = match checked {
+        Ok(place) => place,
         // What the appliance sent does not prove the receipt: nothing is saved.
         Err(Failure::Unusable(why) | Failure::NotShown(why)) => {
             return Failure::NotShown(format!("the appliance's proof does not check out: {why}"))
-                .exit();
+                .exit(out);
         }
     };
-    let out = args
+    let proof_path = args
         .out
         .clone()
         .unwrap_or_else(|| args.file.with_extension("proof.json"));
-    let checkpoint_path = out.with_extension("checkpoint");
+    let checkpoint_path = proof_path.with_extension("checkpoint");
     let json = serde_json::to_string_pretty(&proof).expect("a proof file always serialises");
-    if let Err(failure) =
-        save(&out, &format!("{json}\n")).and_then(|()| save(&checkpoint_path, &answer.checkpoint))
+    if let Err(failure) = save(&proof_path, &format!("{json}\n"))
+        .and_then(|()| save(&checkpoint_path, &answer.checkpoint))
     {
-        return failure.exit();
+        return failure.exit(out);
+    }
+    if out.is_json() {
+        out.result(&json!({
+            "proven": true,
+            "ledger_seq": receipt.ledger_seq,
+            "in_log": place.json(),
+            "proof_file": proof_path.display().to_string(),
+            "checkpoint_file": checkpoint_path.display().to_string(),
+        }));
+        return ExitCode::from(exit::VALID);
     }
     println!(
         "receipt {} (tenant {}, request {}) has ledger sequence number {}",
@@ -83,50 +92,30 @@ pub fn run(args: &ProveArgs, connection: &ConnectionArgs) -> ExitCode {
         receipt.request_id,
         receipt.ledger_seq
     );
-    println!("{line}; the checkpoint's signature and the proof verified");
+    println!(
+        "{}; the checkpoint's signature and the proof verified",
+        place.line()
+    );
     println!(
         "proof in {}, checkpoint in {} (check again offline with `partner receipt verify {} \
          --checkpoint {} --proof {}`)",
-        out.display(),
+        proof_path.display(),
         checkpoint_path.display(),
         args.file.display(),
         checkpoint_path.display(),
-        out.display()
+        proof_path.display()
     );
     ExitCode::from(exit::VALID)
 }
 
 /// Asks the appliance for entry `index`'s proof, waiting as told while it is not in the log yet
-/// (or the tenant is busy), at most [`ATTEMPTS`] times.
-fn fetch(index: u64, connection: &ConnectionArgs) -> Result<LogProofAnswer, PartnerError> {
+/// (or the tenant is busy), as `--retries` allows.
+async fn fetch(index: u64, connection: &ConnectionArgs) -> Result<LogProofAnswer, PartnerError> {
     let config = super::config(connection)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PartnerError::Local {
-            path: "async runtime".into(),
-            problem: e.to_string(),
-        })?;
-    runtime.block_on(async {
-        let partner = Partner::connect(&config).await?;
-        let mut attempt = 1;
-        let answer = loop {
-            match partner.log_proof(index).await {
-                Err(
-                    PartnerError::NotInLogYet { retry_after_ms, .. }
-                    | PartnerError::Busy { retry_after_ms },
-                ) if attempt < ATTEMPTS => {
-                    attempt += 1;
-                    let wait = Duration::from_millis(u64::from(retry_after_ms))
-                        .clamp(WAIT_BOUNDS.0, WAIT_BOUNDS.1);
-                    tokio::time::sleep(wait).await;
-                }
-                other => break other,
-            }
-        };
-        partner.close().await;
-        answer
-    })
+    let partner = Partner::connect(&config).await?;
+    let answer = connection.retry().run(|| partner.log_proof(index)).await;
+    partner.close().await;
+    answer
 }
 
 fn save(path: &Path, text: &str) -> Result<(), Failure> {

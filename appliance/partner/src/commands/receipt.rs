@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use serde_json::json;
 
-use super::ConnectionArgs;
-use super::offline::{genuine, in_log, log_key_for, read, read_proof};
-use super::prove;
+use super::offline::{Keys, genuine, in_log, read, read_proof};
+use super::{ConnectionArgs, Output, prove};
 
 /// `partner receipt`.
 #[derive(Debug, Subcommand)]
@@ -30,7 +30,7 @@ pub struct VerifyArgs {
     /// The receipt (DSSE JSON envelope).
     file: PathBuf,
     /// The appliance's public key (64 hex digits, from `appliance keys show`); default: the
-    /// one in partner.toml.
+    /// appliance's own answer with --connect, else the one in partner.toml.
     #[arg(long, value_name = "HEX")]
     public_key: Option<String>,
     /// A signed checkpoint of the log (from `partner receipt prove`).
@@ -39,47 +39,70 @@ pub struct VerifyArgs {
     /// The receipt's inclusion proof under that checkpoint (from `partner receipt prove`).
     #[arg(long, value_name = "FILE", requires = "checkpoint")]
     proof: Option<PathBuf>,
-    /// The log's verifier key (C2SP vkey); default: `log_key` in partner.toml.
+    /// The log's verifier key (C2SP vkey); default: the appliance's own answer with
+    /// --connect, else `log_key` in partner.toml.
     #[arg(long, value_name = "VKEY", requires = "proof")]
     log_key: Option<String>,
 }
 
-pub fn run(command: &ReceiptCommand, connection: &ConnectionArgs) -> ExitCode {
+pub async fn run(command: &ReceiptCommand, connection: &ConnectionArgs, out: Output) -> ExitCode {
     match command {
-        ReceiptCommand::Verify(args) => verify(args, connection),
-        ReceiptCommand::Prove(args) => prove::run(args, connection),
+        ReceiptCommand::Verify(args) => verify(args, connection, out).await,
+        ReceiptCommand::Prove(args) => prove::run(args, connection, out).await,
     }
 }
 
-fn verify(args: &VerifyArgs, connection: &ConnectionArgs) -> ExitCode {
-    let (envelope, receipt) = match genuine(&args.file, args.public_key.as_deref(), connection) {
-        Ok(genuine) => genuine,
-        Err(failure) => return failure.exit(),
+async fn verify(args: &VerifyArgs, connection: &ConnectionArgs, out: Output) -> ExitCode {
+    let mut keys = Keys::new(connection);
+    let key = match keys.receipt(args.public_key.as_deref()).await {
+        Ok(key) => key,
+        Err(failure) => return failure.exit(out),
     };
-    println!(
-        "genuine: tenant {} request {} {} {} (shard {}, decided at {} µs)",
+    let (envelope, receipt) = match genuine(&args.file, &key) {
+        Ok(genuine) => genuine,
+        Err(failure) => return failure.exit(out),
+    };
+    let mut shown = json!({
+        "genuine": true,
+        "tenant": receipt.tenant,
+        "request_id": receipt.request_id,
+        "kind": receipt.kind,
+        "verdict": verdict_word(receipt.verdict),
+        "shard": receipt.shard,
+        "decided_at": tf_budgets::format_utc_micros(receipt.decided_at_unix_us),
+        "ledger_seq": receipt.ledger_seq,
+        "in_log": null,
+    });
+    out.say(format!(
+        "genuine: tenant {} request {} {} {} (shard {}, decided at {})",
         receipt.tenant,
         receipt.request_id,
         receipt.kind,
         verdict_word(receipt.verdict),
         receipt.shard,
-        receipt.decided_at_unix_us
-    );
-    let (Some(checkpoint), Some(proof)) = (&args.checkpoint, &args.proof) else {
-        return ExitCode::SUCCESS;
-    };
-    let outcome = log_key_for(args.log_key.as_deref(), connection).and_then(|vkey| {
-        let note = read(checkpoint)?;
-        let proof = read_proof(proof)?;
-        in_log(&args.file, &envelope, &receipt, &note, &proof, &vkey)
-    });
-    match outcome {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
+        tf_budgets::format_utc_micros(receipt.decided_at_unix_us)
+    ));
+    if let (Some(checkpoint), Some(proof)) = (&args.checkpoint, &args.proof) {
+        let vkey = match keys.log(args.log_key.as_deref()).await {
+            Ok(vkey) => vkey,
+            Err(failure) => return failure.exit(out),
+        };
+        let checked = read(checkpoint).and_then(|note| {
+            let proof = read_proof(proof)?;
+            in_log(&args.file, &envelope, &receipt, &note, &proof, &vkey)
+        });
+        match checked {
+            Ok(place) => {
+                out.say(place.line());
+                shown["in_log"] = place.json();
+            }
+            Err(failure) => return failure.exit(out),
         }
-        Err(failure) => failure.exit(),
     }
+    if out.is_json() {
+        out.result(&shown);
+    }
+    ExitCode::SUCCESS
 }
 
 fn verdict_word(verdict: tf_receipts::VerdictLabel) -> &'static str {

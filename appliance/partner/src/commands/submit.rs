@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use tf_partner::{Partner, PartnerConfig, Statement, Submission, VerdictCode, formats};
+use serde_json::json;
+use tf_partner::{Partner, PartnerConfig, Retry, Statement, Submission, VerdictCode, formats};
 
-use super::{PurposeArgs, exit, fail};
+use super::{Output, PurposeArgs, exit};
 
 /// `partner submit`.
 #[derive(Debug, Subcommand)]
@@ -58,7 +59,12 @@ pub struct BlsArgs {
     pub receipt: Option<PathBuf>,
 }
 
-pub async fn run(command: SubmitCommand, config: &PartnerConfig) -> ExitCode {
+pub async fn run(
+    command: SubmitCommand,
+    config: &PartnerConfig,
+    retry: Retry,
+    out: Output,
+) -> ExitCode {
     let (statement, purpose, receipt_path) = match command {
         SubmitCommand::Groth16(args) => {
             let statement = formats::hex_array::<32>("--key-id", &args.key_id)
@@ -80,7 +86,7 @@ pub async fn run(command: SubmitCommand, config: &PartnerConfig) -> ExitCode {
     };
     let statement = match statement {
         Ok(statement) => statement,
-        Err(error) => return fail(&error),
+        Err(error) => return out.fail(&error),
     };
     let submission = Submission {
         purpose: purpose.purpose,
@@ -89,14 +95,14 @@ pub async fn run(command: SubmitCommand, config: &PartnerConfig) -> ExitCode {
     };
     let result = async {
         let partner = Partner::connect(config).await?;
-        let reply = partner.submit(submission).await;
+        let reply = retry.run(|| partner.submit(submission.clone())).await;
         partner.close().await;
         reply
     }
     .await;
     let reply = match result {
         Ok(reply) => reply,
-        Err(error) => return fail(&error),
+        Err(error) => return out.fail(&error),
     };
     let envelope = tf_partner::receipt_envelope(&reply);
     let label = match reply.verdict {
@@ -104,19 +110,33 @@ pub async fn run(command: SubmitCommand, config: &PartnerConfig) -> ExitCode {
         VerdictCode::Invalid => "invalid",
         _ => "rejected",
     };
-    if reply.reason.is_empty() {
-        println!("{label}");
-    } else {
-        println!("{label}: {}", reply.reason);
+    if let Some(path) = &receipt_path
+        && let Err(error) = std::fs::write(path, envelope.to_json())
+    {
+        let message = format!("{}: {error}", path.display());
+        return out.error("local", &message, None, exit::REFUSED);
     }
-    if let Some(path) = receipt_path {
-        if let Err(error) = std::fs::write(&path, envelope.to_json()) {
-            eprintln!("partner: {}: {error}", path.display());
-            return ExitCode::from(exit::REFUSED);
-        }
-        println!("receipt written to {}", path.display());
+    if out.is_json() {
+        let receipt: serde_json::Value =
+            serde_json::from_str(&envelope.to_json()).expect("an envelope is JSON");
+        out.result(&json!({
+            "verdict": label,
+            "reason": reply.reason,
+            "request_id": reply.request_id,
+            "statement_digest": hex::encode(reply.statement_digest),
+            "receipt": receipt,
+            "receipt_file": receipt_path.as_ref().map(|p| p.display().to_string()),
+        }));
     } else {
-        println!("{}", envelope.to_json());
+        if reply.reason.is_empty() {
+            println!("{label}");
+        } else {
+            println!("{label}: {}", reply.reason);
+        }
+        match &receipt_path {
+            Some(path) => println!("receipt written to {}", path.display()),
+            None => println!("{}", envelope.to_json()),
+        }
     }
     ExitCode::from(match reply.verdict {
         VerdictCode::Valid => exit::VALID,

@@ -1,0 +1,72 @@
+//! What a command prints: lines for people, or with `--json` one JSON document on stdout and
+//! nothing else there (people's lines go to stderr), errors included.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+use tf_partner::PartnerError;
+
+use super::exit;
+
+/// Where and how a command prints.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Text for people, or JSON for tools.
+    pub fn new(json: bool) -> Self {
+        Output { json }
+    }
+
+    /// Whether the result is printed as JSON.
+    pub fn is_json(self) -> bool {
+        self.json
+    }
+
+    /// A line for people: stdout, or stderr under `--json`.
+    pub fn say(self, line: impl Display) {
+        if self.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
+
+    /// The command's result under `--json`: one line of JSON on stdout.
+    pub fn result(self, value: &Value) {
+        println!("{value}");
+    }
+
+    /// A partner error: its message on stderr, and under `--json` its kind, message and any
+    /// wait the appliance asked for on stdout. Returns its exit code.
+    pub fn fail(self, error: &PartnerError) -> ExitCode {
+        let code = match error {
+            PartnerError::Malformed { .. } | PartnerError::Local { .. } => exit::REJECTED,
+            _ => exit::REFUSED,
+        };
+        let retry_after_ms = error.retry_after().map(|wait| wait.as_millis() as u64);
+        self.error(error.kind(), &error.to_string(), retry_after_ms, code)
+    }
+
+    /// An error of `kind` with `message`; exits with `code`.
+    pub fn error(
+        self,
+        kind: &str,
+        message: &str,
+        retry_after_ms: Option<u64>,
+        code: u8,
+    ) -> ExitCode {
+        eprintln!("partner: {message}");
+        if self.json {
+            let mut error = json!({ "kind": kind, "message": message });
+            if let Some(ms) = retry_after_ms {
+                error["retry_after_ms"] = json!(ms);
+            }
+            self.result(&json!({ "error": error }));
+        }
+        ExitCode::from(code)
+    }
+}
