@@ -35,8 +35,15 @@ use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 14] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 16] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
+    ("GET", "/api/v1/invites", 403, "every role may read"),
+    (
+        "POST",
+        "/api/v1/invites",
+        422,
+        "this appliance uses its own CA (one with [tls] of another PKI: tests/invites.rs)",
+    ),
     ("GET", "/api/v1/canary", 403, "every role may read"),
     (
         "POST",
@@ -226,9 +233,12 @@ const RUN_CANARY: (&str, &str) = ("POST", "/api/v1/canary/run");
 const SILENCE: (&str, &str) = ("POST", "/api/v1/canary/silences");
 const LIFT: (&str, &str) = ("POST", "/api/v1/canary/silences/{id}/lift");
 const RESET: (&str, &str) = ("POST", "/api/v1/canary/baseline/reset");
+const INVITES: (&str, &str) = ("GET", "/api/v1/invites");
+const CREATE_INVITE: (&str, &str) = ("POST", "/api/v1/invites");
+const REVOKE_INVITE: (&str, &str) = ("POST", "/api/v1/invites/{id}/revoke");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 28] = [
+const EVERY_ROUTE: [((&str, &str), &str); 31] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -260,7 +270,72 @@ const EVERY_ROUTE: [((&str, &str), &str); 28] = [
     (SILENCE, "/api/v1/canary/silences"),
     (LIFT, "/api/v1/canary/silences/1/lift"),
     (RESET, "/api/v1/canary/baseline/reset"),
+    (INVITES, "/api/v1/invites"),
+    (CREATE_INVITE, "/api/v1/invites"),
+    (REVOKE_INVITE, "/api/v1/invites/1/revoke"),
 ];
+
+/// Partner invites: made (and refused: malformed, for a viewer), listed, revoked (and
+/// refused: revoked already, no such invite).
+fn call_invite_routes(caller: &mut Caller) {
+    let template = json!({
+        "purposes": ["kyc"],
+        "classes": ["P1"],
+        "max_rate_per_sec": 10,
+        "max_burst": 5,
+        "max_registered_keys": 2,
+        "caps": [{"class": "P1", "window": "day", "max_limit": 1000}],
+    });
+    let create = |tenant: &str| {
+        json!({"tenant": tenant, "template": template, "expires_in": "1d", "reason": "openapi"})
+            .to_string()
+            .into_bytes()
+    };
+    let made = caller.with_token(
+        CREATE_INVITE,
+        "/api/v1/invites",
+        "sre-token",
+        &create("pilot-*"),
+        200,
+    );
+    assert!(
+        made["invite"]
+            .as_str()
+            .is_some_and(|text| text.starts_with(&format!("tfi1.{}.", made["entry"]["id"]))),
+        "{made}"
+    );
+    assert_eq!(made["entry"]["status"], "open", "{made}");
+    caller.with_token(
+        CREATE_INVITE,
+        "/api/v1/invites",
+        "sre-token",
+        &create("Not A Tenant"),
+        400,
+    );
+    caller.with_token(
+        CREATE_INVITE,
+        "/api/v1/invites",
+        "viewer-token",
+        &create("x"),
+        403,
+    );
+    let listed = caller.with_token(INVITES, "/api/v1/invites", "viewer-token", b"", 200);
+    assert_eq!(listed["invites"][0]["tenant"], "pilot-*", "{listed}");
+    let revoke = format!("/api/v1/invites/{}/revoke", made["entry"]["id"]);
+    let reason = br#"{"reason": "sent to the wrong partner"}"#;
+    let revoked = caller.with_token(REVOKE_INVITE, &revoke, "author-token", reason, 200);
+    assert_eq!(revoked["status"], "revoked", "{revoked}");
+    caller.with_token(REVOKE_INVITE, &revoke, "author-token", reason, 409);
+    caller.with_token(
+        REVOKE_INVITE,
+        "/api/v1/invites/999/revoke",
+        "sre-token",
+        reason,
+        404,
+    );
+    caller.with_token(REVOKE_INVITE, &revoke, "sre-token", b"{}", 400);
+    caller.with_token(REVOKE_INVITE, &revoke, "auditor-token", reason, 403);
+}
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
 fn webhook_settings(local: bool) -> Value {
@@ -1070,6 +1145,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
     );
 
     call_webhook_routes(&mut caller);
+    call_invite_routes(&mut caller);
 
     // Every route: no token, and a token this appliance does not know.
     // Unknown tokens are counted per address, and a few in a row are throttled (429), so

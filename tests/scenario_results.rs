@@ -331,9 +331,9 @@ fn a_pack_that_fails_at_night_is_sent_to_webhook_endpoints_as_scenario_failed() 
     let (status, body) = http(admin, "GET", "/api/v1/bundles", &sre, b"");
     assert_eq!(status, 200, "{body}");
     let timeline: Value = serde_json::from_str(&body).expect("JSON");
-    let alarm = timeline["alarms"]
+    let alarm = timeline["events"]
         .as_array()
-        .and_then(|alarms| alarms.first())
+        .and_then(|events| events.first())
         .unwrap_or_else(|| panic!("an alarm on the timeline: {timeline}"));
     assert_eq!(alarm["kind"], "scenario.failed");
     let summary = alarm["summary"].as_str().expect("a summary");
@@ -377,7 +377,7 @@ fn a_pack_that_fails_at_night_is_sent_to_webhook_endpoints_as_scenario_failed() 
     );
     assert_eq!(status, 200, "{page}");
     let row = page
-        .split("<tr class=\"alarm")
+        .split("<tr class=\"control-event alarm")
         .nth(1)
         .unwrap_or_else(|| panic!("an alarm row: {page}"));
     assert!(

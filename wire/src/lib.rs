@@ -7,6 +7,7 @@
 
 mod error;
 mod frame;
+mod invite;
 mod limits;
 // rkyv's derive emits undocumented resolver fields for enum variants; every item written here
 // is documented.
@@ -18,6 +19,7 @@ pub use error::WireError;
 pub use frame::{
     FrameDecoder, FrameHeader, HEADER_BYTES, MAGIC, PROTOCOL_VERSION, encode, to_owned,
 };
+pub use invite::{InviteCode, NotAnInvite};
 pub use limits::{MAX_ABOUT_TEXT_BYTES, WireLimits};
 pub use messages::*;
 pub use text::is_plain_line;

@@ -13,24 +13,24 @@ use crate::switch::SwitchAction;
 pub struct TimelineReply {
     /// Every promotion and rollback, oldest first.
     pub timeline: Vec<TimelineEntry>,
-    /// The control plane's latest alarms (at most 50), oldest first: scenario packs that
-    /// failed or did not run, and the golden canary's alarms raised and over. Absent from
-    /// appliances older than it.
+    /// The control plane's latest events (at most 50), oldest first: its alarms (scenario
+    /// packs that failed or did not run, the golden canary's alarms raised and over) and
+    /// partner invites made, revoked and used. Absent from appliances older than it.
     #[serde(default)]
-    pub alarms: Vec<TimelineAlarm>,
+    pub events: Vec<ControlEvent>,
 }
 
-/// An alarm of the control plane, as the timeline shows it beside the switches.
+/// An event of the control plane, as the timeline shows it beside the switches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TimelineAlarm {
+pub struct ControlEvent {
     /// Its number among the control plane's events (its own order, not the timeline's).
     pub seq: u64,
     /// When, RFC 3339 UTC to the second.
     pub at: String,
     /// When, Unix microseconds.
     pub at_unix_us: u64,
-    /// `scenario.failed`, `canary.alarm` or `canary.recovered`: the webhook event type it
-    /// is sent as.
+    /// `scenario.failed`, `canary.alarm` or `canary.recovered` (alarms, and the webhook event
+    /// types they are sent as), `invite.created`, `invite.revoked` or `invite.used`.
     pub kind: String,
     /// What happened, in words.
     pub summary: String,
@@ -238,7 +238,7 @@ mod tests {
                     },
                 )
                 .collect(),
-            alarms: vec![TimelineAlarm {
+            events: vec![ControlEvent {
                 seq: 3,
                 at: "2026-01-04T02:30:01Z".into(),
                 at_unix_us: 1_767_493_801_000_000,
@@ -261,7 +261,7 @@ mod tests {
                 "bundle_hash": hash,
                 "links": links,
             })).collect::<Vec<Value>>(),
-            "alarms": [{
+            "events": [{
                 "seq": 3,
                 "at": "2026-01-04T02:30:01Z",
                 "at_unix_us": 1_767_493_801_000_000u64,

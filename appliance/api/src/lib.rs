@@ -19,6 +19,7 @@ mod drift;
 mod error;
 mod history;
 mod ids;
+mod invites;
 pub mod openapi;
 mod overview;
 mod receipt_search;
@@ -33,7 +34,7 @@ mod webhooks;
 
 pub use budgets::{BudgetsReply, CapUsage};
 pub use bundles::{
-    DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef, TimelineAlarm,
+    ControlEvent, DiffChange, DiffLine, DiffPath, DiffQuery, DiffReply, RevisionRef,
     TimelineCanary, TimelineEntry, TimelineReply,
 };
 pub use canary::{
@@ -48,6 +49,10 @@ pub use drift::{DriftCheck, DriftQuery, DriftReply, TimelineDrift};
 pub use error::{BundleProblem, ErrorBody, ErrorCode};
 pub use history::{HistoryReply, TenantHistory};
 pub use ids::{BundleHash, IndexSha256, Revision, SnapshotName, TenantId};
+pub use invites::{
+    CapCeiling, CreateInvite, InviteCreated, InviteEntry, InvitePath, InviteStatus, InviteTemplate,
+    InvitesReply, RevokeInvite,
+};
 pub use overview::{
     BucketBound, LatencyBucket, LatencyHistogram, Outcomes, OverviewReply, TenantTotals,
 };

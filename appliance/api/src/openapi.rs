@@ -29,6 +29,7 @@ use crate::{
     SilencePath, SnapshotAsked, SnapshotPath, SnapshotsReply, StatusReply, Switched, TenantsReply,
     TimelineReply, ValidateQuery, ValidateReply,
 };
+use crate::{CreateInvite, InviteCreated, InviteEntry, InvitePath, InvitesReply, RevokeInvite};
 
 /// The document's title.
 pub const TITLE: &str = "Trust Fabric appliance admin API";
@@ -168,6 +169,9 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Canary | Operation::RunCanary => reference::<CanaryReply>(schemas),
         Operation::SilenceCanary | Operation::LiftSilence => reference::<CanarySilence>(schemas),
         Operation::ResetCanaryBaseline => reference::<CanaryEvent>(schemas),
+        Operation::Invites => reference::<InvitesReply>(schemas),
+        Operation::CreateInvite => reference::<InviteCreated>(schemas),
+        Operation::RevokeInvite => reference::<InviteEntry>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -229,6 +233,10 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             SilencePath::schemas(schemas);
             SilencePath::into_params(path)
         }
+        Operation::RevokeInvite => {
+            InvitePath::schemas(schemas);
+            InvitePath::into_params(path)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -245,7 +253,9 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::Canary
         | Operation::RunCanary
         | Operation::SilenceCanary
-        | Operation::ResetCanaryBaseline => Vec::new(),
+        | Operation::ResetCanaryBaseline
+        | Operation::Invites
+        | Operation::CreateInvite => Vec::new(),
     }
 }
 
@@ -272,6 +282,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         Operation::ReplayWebhook => Some(json_body(reference::<ReplayWebhook>(schemas))),
         Operation::SilenceCanary => Some(json_body(reference::<NewSilence>(schemas))),
         Operation::ResetCanaryBaseline => Some(json_body(reference::<ResetBaseline>(schemas))),
+        Operation::CreateInvite => Some(json_body(reference::<CreateInvite>(schemas))),
+        Operation::RevokeInvite => Some(json_body(reference::<RevokeInvite>(schemas))),
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -290,7 +302,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::Scenarios
         | Operation::Canary
         | Operation::RunCanary
-        | Operation::LiftSilence => None,
+        | Operation::LiftSilence
+        | Operation::Invites => None,
     }
 }
 
@@ -475,7 +488,7 @@ mod tests {
             "DriftReply",
             "TimelineDrift",
             "TimelineCanary",
-            "TimelineAlarm",
+            "ControlEvent",
             "CanaryReply",
             "CanaryRun",
         ] {

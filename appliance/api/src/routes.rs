@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 28] = [
+pub const ROUTES: [Route; 31] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -338,6 +338,45 @@ pub const ROUTES: [Route; 28] = [
             ErrorCode::Internal,
         ],
     },
+    Route {
+        operation: Operation::Invites,
+        method: Method::Get,
+        path: "/api/v1/invites",
+        permission: Permission::Read,
+        summary: "Every partner invite, newest first: its tenant, template, expiry and status \
+                  (never its secret)",
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy, ErrorCode::Stopping],
+    },
+    Route {
+        operation: Operation::CreateInvite,
+        method: Method::Post,
+        path: "/api/v1/invites",
+        permission: Permission::Invite,
+        summary: "Make a single-use partner invite for a tenant or prefix, with the terms it \
+                  may take without approval; its text is in this answer only",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::RevokeInvite,
+        method: Method::Post,
+        path: "/api/v1/invites/{id}/revoke",
+        permission: Permission::Invite,
+        summary: "Revoke an open invite, with a reason",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WrongState,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -430,6 +469,12 @@ pub enum Operation {
     LiftSilence,
     /// `POST /api/v1/canary/baseline/reset`.
     ResetCanaryBaseline,
+    /// `GET /api/v1/invites`.
+    Invites,
+    /// `POST /api/v1/invites`.
+    CreateInvite,
+    /// `POST /api/v1/invites/{id}/revoke`.
+    RevokeInvite,
 }
 
 /// An HTTP method the admin API uses.
@@ -465,6 +510,8 @@ pub enum Permission {
     LocalWebhook,
     /// Run the golden canary now, silence it, lift a silence, reset its baseline.
     Canary,
+    /// Make and revoke partner invites.
+    Invite,
 }
 
 /// A role an admin token can hold (named in `[[admin.tokens]]` `roles`).
@@ -550,6 +597,9 @@ impl Operation {
             Operation::SilenceCanary => "silence_canary",
             Operation::LiftSilence => "lift_canary_silence",
             Operation::ResetCanaryBaseline => "reset_canary_baseline",
+            Operation::Invites => "list_invites",
+            Operation::CreateInvite => "create_invite",
+            Operation::RevokeInvite => "revoke_invite",
         }
     }
 
@@ -583,7 +633,7 @@ impl Method {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::Read,
         Permission::ReadReceipts,
         Permission::Validate,
@@ -593,6 +643,7 @@ impl Permission {
         Permission::Webhooks,
         Permission::LocalWebhook,
         Permission::Canary,
+        Permission::Invite,
     ];
 
     /// What it allows and who holds it, as a `forbidden` message says it ("`name` may not
@@ -610,6 +661,7 @@ impl Permission {
                 "mark a webhook endpoint local, or change a local one (sre)"
             }
             Permission::Canary => "run or silence the golden canary, reset its baseline (sre)",
+            Permission::Invite => "make or revoke partner invites (sre or policy-author)",
         }
     }
 }
@@ -646,8 +698,11 @@ impl Role {
                     | Webhooks
                     | LocalWebhook
                     | Canary
+                    | Invite
             ),
-            Role::PolicyAuthor => matches!(permission, Read | Validate | Promote | Rollback),
+            Role::PolicyAuthor => {
+                matches!(permission, Read | Validate | Promote | Rollback | Invite)
+            }
             Role::Auditor => matches!(permission, Read | ReadReceipts | Webhooks),
             Role::Viewer => matches!(permission, Read),
         }
@@ -715,6 +770,9 @@ mod tests {
                 Permission::Canary,
             ),
             ("POST", "/api/v1/canary/baseline/reset", Permission::Canary),
+            ("GET", "/api/v1/invites", Permission::Read),
+            ("POST", "/api/v1/invites", Permission::Invite),
+            ("POST", "/api/v1/invites/{id}/revoke", Permission::Invite),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -745,19 +803,25 @@ mod tests {
         let table = [
             (
                 Role::Sre,
-                [true, true, true, false, true, true, true, true, true],
+                [true, true, true, false, true, true, true, true, true, true],
             ),
             (
                 Role::PolicyAuthor,
-                [true, false, true, true, true, false, false, false, false],
+                [
+                    true, false, true, true, true, false, false, false, false, true,
+                ],
             ),
             (
                 Role::Auditor,
-                [true, true, false, false, false, false, true, false, false],
+                [
+                    true, true, false, false, false, false, true, false, false, false,
+                ],
             ),
             (
                 Role::Viewer,
-                [true, false, false, false, false, false, false, false, false],
+                [
+                    true, false, false, false, false, false, false, false, false, false,
+                ],
             ),
         ];
         for (role, expected) in table {
@@ -799,6 +863,7 @@ mod tests {
         assert_eq!(roles(Operation::Deliveries), "sre, auditor");
         assert_eq!(roles(Operation::SearchReceipts), "sre, auditor");
         assert_eq!(roles(Operation::OverviewHistory), "any");
+        assert_eq!(roles(Operation::CreateInvite), "sre, policy-author");
     }
 
     #[test]

@@ -131,12 +131,12 @@ impl Book {
         Ok(self.ledger.timeline()?)
     }
 
-    /// The latest alarms, oldest first.
-    pub fn alarms(&self) -> Result<Vec<crate::alarms::Alarm>, ControlError> {
+    /// The control plane's latest events, oldest first.
+    pub fn control_events(&self) -> Result<Vec<crate::events::Event>, ControlError> {
         let events = self
             .ledger
-            .latest_control_events(&crate::alarms::KINDS, crate::alarms::SHOWN)?;
-        Ok(events.iter().map(crate::alarms::alarm).collect())
+            .latest_control_events(&crate::events::KINDS, crate::events::SHOWN)?;
+        Ok(events.iter().map(crate::events::event).collect())
     }
 
     /// A receipt by ledger sequence number: its tenant and the envelope as issued.

@@ -27,7 +27,7 @@ const POLL: Duration = Duration::from_millis(1);
 /// The actor.
 #[derive(Debug)]
 pub struct Bundles {
-    book: Book,
+    pub(crate) book: Book,
 }
 
 impl Bundles {
@@ -103,10 +103,11 @@ pub struct InForce {
 #[rtype(result = "Result<Vec<TimelineEvent>, ControlError>")]
 pub struct Timeline;
 
-/// The control plane's latest alarms (failed scenario packs, canary alarms), oldest first.
+/// The control plane's latest events (failed scenario packs, canary alarms, invites), oldest
+/// first.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Vec<crate::alarms::Alarm>, ControlError>")]
-pub struct Alarms;
+#[rtype(result = "Result<Vec<crate::events::Event>, ControlError>")]
+pub struct ControlEvents;
 
 /// Two stored bundles, opened: `revision` and `against` (default: the one in force).
 #[derive(Debug, Message)]
@@ -263,11 +264,11 @@ impl Handler<Timeline> for Bundles {
     }
 }
 
-impl Handler<Alarms> for Bundles {
-    type Result = Result<Vec<crate::alarms::Alarm>, ControlError>;
+impl Handler<ControlEvents> for Bundles {
+    type Result = Result<Vec<crate::events::Event>, ControlError>;
 
-    fn handle(&mut self, _: Alarms, _: &mut Self::Context) -> Self::Result {
-        self.book.alarms()
+    fn handle(&mut self, _: ControlEvents, _: &mut Self::Context) -> Self::Result {
+        self.book.control_events()
     }
 }
 

@@ -16,13 +16,14 @@
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
 //! the data plane nor the admin server.
 
-pub mod alarms;
 mod book;
 pub mod bundles;
 pub mod canary;
 pub mod compliance;
 pub mod drift;
 mod error;
+pub mod events;
+pub mod invites;
 pub mod log;
 mod promote;
 mod running;

@@ -28,6 +28,7 @@ mod dictionary;
 mod disk;
 mod error;
 mod fault;
+mod invites;
 mod migrate_v4;
 mod os_error;
 mod outbox;
@@ -49,6 +50,10 @@ pub use control_events::ControlEvent;
 pub use disk::free_bytes;
 pub use error::LedgerError;
 pub use fault::{RESUME_HEADROOM_BYTES, StorageFault};
+pub use invites::{
+    INVITE_CREATED, INVITE_REVOKED, INVITE_USED, InviteRefusal, InviteRow, InviteState, Invites,
+    NewInvite, allows as invite_allows,
+};
 pub use outbox::{
     Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,
     NewMessage, WebhookOutbox,
@@ -62,8 +67,9 @@ pub use sqlite::{BUSY_WAIT, SqliteLedger};
 /// What the appliance needs from durable storage.
 ///
 /// `Send` so that a ledger can be opened on one thread and moved to the thread that owns it.
-/// Every method that returns `Ok` from a write has made it durable.
-pub trait Ledger: Send {
+/// Every method that returns `Ok` from a write has made it durable. Partner invites
+/// ([`Invites`]) are part of it: the control plane redeems them as it promotes bundles.
+pub trait Ledger: Send + Invites {
     /// The sequence number the next appended entry must carry (1 for an empty ledger), as this
     /// connection knows it: exact on the one connection that appends.
     fn next_seq(&self) -> u64;

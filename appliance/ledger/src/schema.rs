@@ -10,7 +10,7 @@ use crate::error::storage_error;
 use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
@@ -23,6 +23,7 @@ pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration::Sql(V6),
     Migration::Sql(V7),
     Migration::Sql(V8),
+    Migration::Sql(V9),
 ];
 
 /// One step of the schema, run in one transaction with the version it reaches.
@@ -218,6 +219,28 @@ const V8: &str = "
     CREATE TRIGGER control_events_no_delete BEFORE DELETE ON control_events
         BEGIN SELECT RAISE(ABORT, 'control events are append-only'); END;
     ALTER TABLE webhook_endpoints ADD COLUMN events_after INTEGER NOT NULL DEFAULT 0;
+    ";
+
+/// 8 -> 9: partner invites, single use: only their secrets' digests; made, revoked and used
+/// are also control events.
+const V9: &str = "
+    CREATE TABLE invites (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- in the invite's text; never reused
+        digest     BLOB    NOT NULL,   -- SHA-256 of the secret
+        tenant     TEXT    NOT NULL,   -- the tenant id, or a prefix ending in *
+        template   TEXT    NOT NULL,   -- JSON: the terms a partner may take without approval
+        created_by TEXT    NOT NULL,
+        reason     TEXT    NOT NULL,
+        created_us INTEGER NOT NULL,   -- Unix microseconds
+        expires_us INTEGER NOT NULL,
+        state      TEXT    NOT NULL CHECK (state IN ('open', 'used', 'revoked')),
+        closed_us  INTEGER,            -- when used or revoked
+        closed_by  TEXT                -- the tenant it made, or who revoked it
+    ) STRICT;
+    CREATE TRIGGER invites_closed_stay_closed BEFORE UPDATE ON invites WHEN OLD.state != 'open'
+        BEGIN SELECT RAISE(ABORT, 'a used or revoked invite stays so'); END;
+    CREATE TRIGGER invites_no_delete BEFORE DELETE ON invites
+        BEGIN SELECT RAISE(ABORT, 'invites are kept'); END;
     ";
 
 /// The file's schema version, refused if a newer appliance wrote it.

@@ -971,11 +971,64 @@ pub enum CtlWhat {
         #[command(subcommand)]
         what: webhooks_ctl::WebhooksCtl,
     },
+    /// Partner invites: list, create, revoke.
+    Invites {
+        /// What to do.
+        #[command(subcommand)]
+        what: InvitesCtl,
+    },
     /// Admin tokens.
     Token {
         /// What to do.
         #[command(subcommand)]
         what: TokenWhat,
+    },
+}
+
+/// `appliance ctl invites` commands.
+#[derive(Debug, Subcommand)]
+pub enum InvitesCtl {
+    /// Every invite, newest first: tenant, status, expiry, who made it and why.
+    List,
+    /// Make a single-use invite for a partner; prints its text once, to hand to the partner.
+    Create {
+        /// The tenant the partner becomes, or a prefix ending in * (the partner picks the
+        /// rest).
+        #[arg(long)]
+        tenant: String,
+        /// A purpose its requests may carry; repeat for several.
+        #[arg(long = "purpose", value_name = "PURPOSE", required = true)]
+        purposes: Vec<String>,
+        /// A dataset class its requests may carry (P0, P1, P2); repeat for several.
+        #[arg(long = "class", value_name = "CLASS", required = true)]
+        classes: Vec<String>,
+        /// The highest admission rate it may take without approval, requests per second.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max_rate: u32,
+        /// The highest burst it may take without approval.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        max_burst: u32,
+        /// The most verifying keys it may register.
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        max_keys: u32,
+        /// A budget cap it may ask for without approval, CLASS:WINDOW:LIMIT (P1:day:100000);
+        /// repeat for several.
+        #[arg(long = "cap", value_name = "CLASS:WINDOW:LIMIT")]
+        caps: Vec<String>,
+        /// How long it can be used: a whole number and m, h or d, at most 30d.
+        #[arg(long, value_name = "SPAN", default_value = "7d")]
+        expires_in: String,
+        /// Why (kept with the invite and on the timeline, with your token's name).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke an open invite.
+    Revoke {
+        /// The invite's number.
+        id: u64,
+        /// Why (kept with the invite and on the timeline).
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod connect;
 pub(crate) mod http;
+mod invites;
 pub(crate) mod show;
 pub(crate) mod webhooks;
 
@@ -336,6 +337,7 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             }
         }
         CtlWhat::Webhooks { what } => return webhooks::request(what),
+        CtlWhat::Invites { what } => return invites::request(what),
         CtlWhat::Token { .. } => return Err("`ctl token new` makes no call".into()),
     })
 }

@@ -42,6 +42,8 @@ pub struct AdminPlan {
     pub drift: tf_admin::api::DriftDesk,
     /// The golden canary.
     pub canary: tf_control::canary::CanaryHandle,
+    /// What invites pin the appliance's CA by; `None` when `[tls]` names another PKI.
+    pub invite_ca: Option<[u8; 16]>,
 }
 
 impl AdminPlan {
@@ -73,6 +75,7 @@ impl AdminPlan {
             );
         }
         Ok(AdminPlan {
+            invite_ca: invite_ca(config, state)?,
             listener,
             tokens: Tokens::from_config(admin, state).map_err(anyhow::Error::msg)?,
             metrics,
@@ -105,6 +108,24 @@ impl AdminPlan {
             "http"
         }
     }
+}
+
+/// The first 16 bytes of the SHA-256 of the state directory's CA certificate (DER), which
+/// invites carry for partners to pin it by while onboarding. `None` when `[tls]` names a
+/// server certificate or client CA of another PKI: the appliance holds that CA's key only for
+/// its own.
+fn invite_ca(config: &Config, state: &State) -> anyhow::Result<Option<[u8; 16]>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use sha2::{Digest, Sha256};
+    if config.tls.certificate.is_some() || config.tls.client_ca.is_some() {
+        return Ok(None);
+    }
+    let path = state.path(tf_state::layout::CA_CERT);
+    let ca = CertificateDer::from_pem_file(&path)
+        .with_context(|| format!("reading the CA certificate {}", path.display()))?;
+    let digest = Sha256::digest(ca.as_ref());
+    Ok(Some(digest[..16].try_into().expect("16 of 32 bytes")))
 }
 
 /// The transparency log worker's part of the plan.
@@ -302,6 +323,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                                 .with_scenarios(admin.scenarios)
                                 .with_canary(admin.canary)
                                 .with_drift(admin.drift)
+                                .with_invites(admin.invite_ca)
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();

@@ -12,16 +12,16 @@ use tf_control::bundles as messages;
 use super::{Answer, ApiState, ask_book, authorize, convert, extracted};
 use crate::auth::{Permission, Principal};
 
-/// Every promotion and rollback, and the latest alarms, oldest first.
+/// Every promotion and rollback, and the control plane's latest events, oldest first.
 pub async fn timeline_value(state: &ApiState) -> Result<TimelineReply, ErrorBody> {
     let events = ask_book(state, messages::Timeline).await?;
-    let alarms = ask_book(state, messages::Alarms).await?;
+    let notes = ask_book(state, messages::ControlEvents).await?;
     Ok(TimelineReply {
         timeline: events
             .iter()
             .map(convert::timeline_entry)
             .collect::<Result<_, _>>()?,
-        alarms: alarms.into_iter().map(convert::timeline_alarm).collect(),
+        events: notes.into_iter().map(convert::control_event).collect(),
     })
 }
 

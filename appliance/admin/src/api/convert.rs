@@ -115,14 +115,14 @@ pub fn timeline_entry(event: &TimelineEvent) -> Result<TimelineEntry, ErrorBody>
     })
 }
 
-/// A control-plane alarm as the timeline shows it.
-pub fn timeline_alarm(alarm: tf_control::alarms::Alarm) -> tf_admin_api::TimelineAlarm {
-    tf_admin_api::TimelineAlarm {
-        seq: alarm.seq,
-        at: tf_budgets::format_utc(alarm.at_us / 1_000_000),
-        at_unix_us: alarm.at_us,
-        kind: alarm.kind,
-        summary: alarm.summary,
+/// A control-plane event as the timeline shows it.
+pub fn control_event(event: tf_control::events::Event) -> tf_admin_api::ControlEvent {
+    tf_admin_api::ControlEvent {
+        seq: event.seq,
+        at: tf_budgets::format_utc(event.at_us / 1_000_000),
+        at_unix_us: event.at_us,
+        kind: event.kind,
+        summary: event.summary,
     }
 }
 

@@ -12,6 +12,7 @@ mod compliance;
 mod convert;
 mod drift;
 pub mod history;
+mod invites;
 mod openapi;
 mod receipts;
 mod scenarios;
@@ -46,6 +47,7 @@ pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use canary::{canary_reply, canary_value, lift_value, run_canary_value, silence_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
+pub use invites::{create_invite_value, invites_value, revoke_invite_value};
 pub use receipts::receipt_value;
 pub use scenarios::{scenarios_reply, scenarios_value};
 pub use search::search_receipts_value;
@@ -97,6 +99,10 @@ pub struct ApiState {
     pub drift: Option<Arc<DriftDesk>>,
     /// The golden canary; `None` where none runs (tests).
     pub canary: Option<tf_control::canary::CanaryHandle>,
+    /// What invites carry for partners to pin the appliance's CA by (the first 16 bytes of
+    /// its SHA-256); `None`: the appliance cannot issue partners' certificates, and makes no
+    /// invites.
+    pub invite_ca: Option<[u8; 16]>,
 }
 
 impl ApiState {
@@ -125,7 +131,14 @@ impl ApiState {
             scenarios: None,
             drift: None,
             canary: None,
+            invite_ca: None,
         }
+    }
+
+    /// The same, making invites that pin the CA by `fingerprint`.
+    pub fn with_invites(mut self, fingerprint: Option<[u8; 16]>) -> Self {
+        self.invite_ca = fingerprint;
+        self
     }
 
     /// The same, judging drift through `desk`.
@@ -301,6 +314,9 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::SilenceCanary => method.to(canary::silence),
         Operation::LiftSilence => method.to(canary::lift),
         Operation::ResetCanaryBaseline => method.to(canary::reset_baseline),
+        Operation::Invites => method.to(invites::invites),
+        Operation::CreateInvite => method.to(invites::create),
+        Operation::RevokeInvite => method.to(invites::revoke),
         _ => return None,
     })
 }

@@ -120,11 +120,11 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
          <th>Action</th><th>From → to</th><th>Who</th><th>Why</th><th></th></tr></thead><tbody>",
     );
     let events = &timeline.timeline;
-    // Newest first, the control plane's alarms among the switches.
-    let mut alarms = timeline.alarms.iter().rev().peekable();
+    // Newest first, the control plane's events among the switches.
+    let mut notes = timeline.events.iter().rev().peekable();
     for event in events.iter().rev() {
-        while let Some(alarm) = alarms.next_if(|a| a.at_unix_us >= event.at_unix_us) {
-            alarm_row(&mut body, alarm);
+        while let Some(note) = notes.next_if(|n| n.at_unix_us >= event.at_unix_us) {
+            control_row(&mut body, note);
         }
         let (from, to) = (event.from_revision, event.to_revision);
         // What the switch changed: its revision against the one in force before it (the
@@ -174,7 +174,7 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
             seq = event.seq,
         );
     }
-    alarms.for_each(|alarm| alarm_row(&mut body, alarm));
+    notes.for_each(|note| control_row(&mut body, note));
     if events.is_empty() {
         body.push_str("<tr><td colspan=\"7\" class=\"muted\">Nothing promoted yet: the configuration file is in force.</td></tr>");
     }
@@ -219,20 +219,19 @@ fn diff_table(diff: &DiffReply) -> String {
     body
 }
 
-/// A control-plane alarm as a timeline row: raised by the control plane, no revision.
-fn alarm_row(body: &mut String, alarm: &tf_admin_api::TimelineAlarm) {
+/// A control-plane event as a timeline row: no revision; an alarm is marked as one.
+fn control_row(body: &mut String, event: &tf_admin_api::ControlEvent) {
     let _ = write!(
         body,
-        "<tr class=\"alarm{over}\" id=\"alarm-{seq}\"><td></td><td>{}</td><td class=\"action\">{}</td>\
+        "<tr class=\"control-event{class}\" id=\"control-event-{seq}\"><td></td><td>{}</td><td class=\"action\">{}</td>\
          <td></td><td>control plane</td><td class=\"reason\">{}</td><td></td></tr>",
-        text(&alarm.at),
-        text(&alarm.kind),
-        text(&alarm.summary),
-        seq = alarm.seq,
-        over = if alarm.kind.ends_with(".recovered") {
-            " over"
-        } else {
-            ""
+        text(&event.at),
+        text(&event.kind),
+        text(&event.summary),
+        seq = event.seq,
+        class = match event.kind.as_str() {
+            "scenario.failed" | "canary.alarm" => " alarm",
+            _ => "",
         },
     );
 }

@@ -2,7 +2,7 @@
 //! rollback done.
 
 use tf_admin_api::{
-    DiffChange, DiffReply, StatusReply, SwitchAction, Switched, TimelineAlarm, TimelineReply,
+    ControlEvent, DiffChange, DiffReply, StatusReply, SwitchAction, Switched, TimelineReply,
     ValidateReply,
 };
 
@@ -69,10 +69,10 @@ pub(super) fn status(reply: &StatusReply, now_us: u64) -> Vec<String> {
     lines
 }
 
-/// Every promotion and rollback, and the control plane's latest alarms among them, oldest
+/// Every promotion and rollback, and the control plane's latest events among them, oldest
 /// first.
 pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
-    if reply.timeline.is_empty() && reply.alarms.is_empty() {
+    if reply.timeline.is_empty() && reply.events.is_empty() {
         return vec!["no promotion or rollback yet".to_owned()];
     }
     let mut table = Table::new(&[
@@ -84,11 +84,11 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
         ("WHY", Align::Left),
     ]);
     let when = |at_us: u64| format!("{} ({})", time::utc(at_us), time::relative(at_us, now_us));
-    let mut alarms = reply.alarms.iter().peekable();
+    let mut events = reply.events.iter().peekable();
     for entry in &reply.timeline {
-        // Alarms raised before this switch come first.
-        while let Some(alarm) = alarms.next_if(|a| a.at_unix_us < entry.at_unix_us) {
-            table.row(alarm_row(alarm, &when));
+        // Events before this switch come first.
+        while let Some(event) = events.next_if(|e| e.at_unix_us < entry.at_unix_us) {
+            table.row(event_row(event, &when));
         }
         let mut why = entry.reason.clone();
         if !entry.links.is_empty() {
@@ -109,21 +109,21 @@ pub(super) fn timeline(reply: &TimelineReply, now_us: u64) -> Vec<String> {
             why,
         ]);
     }
-    for alarm in alarms {
-        table.row(alarm_row(alarm, &when));
+    for event in events {
+        table.row(event_row(event, &when));
     }
     table.lines()
 }
 
-/// An alarm's row: no timeline number or revision; raised by the control plane.
-fn alarm_row(alarm: &TimelineAlarm, when: &dyn Fn(u64) -> String) -> Vec<String> {
+/// A control-plane event's row: no timeline number or revision.
+fn event_row(event: &ControlEvent, when: &dyn Fn(u64) -> String) -> Vec<String> {
     vec![
         "-".to_owned(),
-        when(alarm.at_unix_us),
-        alarm.kind.clone(),
+        when(event.at_unix_us),
+        event.kind.clone(),
         "-".to_owned(),
         "control plane".to_owned(),
-        alarm.summary.clone(),
+        event.summary.clone(),
     ]
 }
 

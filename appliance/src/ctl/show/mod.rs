@@ -5,6 +5,7 @@
 mod bundles;
 mod canary;
 pub(crate) use canary::silences as canary_silences;
+mod invites;
 mod receipts;
 pub(crate) mod scenarios;
 pub(crate) mod table;
@@ -14,9 +15,10 @@ mod webhooks;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tf_admin_api::{
-    CanaryEvent, CanaryReply, CanarySilence, DeliveriesReply, DiffReply, Operation, ReceiptReply,
-    ReceiptsReply, ScenariosReply, StatusReply, Switched, TimelineReply, ValidateReply,
-    WebhookAdded, WebhookChanged, WebhookReplayed, WebhooksReply,
+    CanaryEvent, CanaryReply, CanarySilence, DeliveriesReply, DiffReply, InviteCreated,
+    InviteEntry, InvitesReply, Operation, ReceiptReply, ReceiptsReply, ScenariosReply, StatusReply,
+    Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged, WebhookReplayed,
+    WebhooksReply,
 };
 
 /// The reply's text; an answer that is not the route's reply is the parse error.
@@ -52,6 +54,9 @@ pub(crate) fn reply(
         Operation::SilenceCanary | Operation::LiftSilence => {
             shown::<CanarySilence>(body, json, canary::silence)
         }
+        Operation::Invites => shown::<InvitesReply>(body, json, invites::list),
+        Operation::CreateInvite => shown::<InviteCreated>(body, json, invites::created),
+        Operation::RevokeInvite => shown::<InviteEntry>(body, json, invites::entry),
         Operation::ResetCanaryBaseline => shown::<CanaryEvent>(body, json, |event| {
             vec![format!("{} {}", event.at, event.summary)]
         }),

@@ -1,45 +1,72 @@
-//! The control plane's alarms as the bundle timeline shows them beside promotions and
-//! rollbacks: a scenario pack that failed its expectations or did not run
-//! (`scenario.failed`), and the golden canary's alarm raised and over. They are the ledger's
-//! control events of those kinds, the same records webhook endpoints are sent.
+//! The control plane's events as the bundle timeline shows them beside promotions and
+//! rollbacks: its alarms (a scenario pack that failed its expectations or did not run,
+//! `scenario.failed`; the golden canary's alarm raised and over) and partner invites made,
+//! revoked and used. They are the ledger's control events of those kinds; the alarms are the
+//! same records webhook endpoints are sent.
 
 use serde_json::Value;
 use tf_ledger::ControlEvent;
 
 use crate::canary;
 
-/// The kinds shown: those that raise or end an alarm.
-pub const KINDS: [&str; 3] = [
+/// The kinds shown: those that raise or end an alarm, and invites' changes.
+pub const KINDS: [&str; 6] = [
     SCENARIO_FAILED,
     canary::journal::ALARM,
     canary::journal::RECOVERED,
+    tf_ledger::INVITE_CREATED,
+    tf_ledger::INVITE_REVOKED,
+    tf_ledger::INVITE_USED,
 ];
-/// Alarms shown, the newest.
+/// Events shown, the newest.
 pub const SHOWN: usize = 50;
 
 const SCENARIO_FAILED: &str = "scenario.failed";
 
-/// An alarm on the timeline.
+/// An event on the timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Alarm {
+pub struct Event {
     /// Its number among the control events.
     pub seq: u64,
     /// When, Unix microseconds.
     pub at_us: u64,
-    /// `scenario.failed`, `canary.alarm` or `canary.recovered`.
+    /// One of [`KINDS`].
     pub kind: String,
     /// What happened, in words.
     pub summary: String,
 }
 
 /// The event in words.
-pub fn alarm(event: &ControlEvent) -> Alarm {
+pub fn event(event: &ControlEvent) -> Event {
     let body: Value = serde_json::from_str(&event.body).unwrap_or(Value::Null);
+    let text = |key: &str| body[key].as_str().unwrap_or("?").to_owned();
     let summary = match event.kind.as_str() {
         SCENARIO_FAILED => scenario_failed(&body),
+        tf_ledger::INVITE_CREATED => format!(
+            "invite #{} for tenant {} by {}, until {}: {}",
+            body["id"],
+            text("tenant"),
+            text("by"),
+            tf_budgets::format_utc(body["expires_us"].as_u64().unwrap_or(0) / 1_000_000),
+            text("reason")
+        ),
+        tf_ledger::INVITE_REVOKED => format!(
+            "invite #{} for tenant {} revoked by {}: {}",
+            body["id"],
+            text("tenant"),
+            text("by"),
+            text("reason")
+        ),
+        tf_ledger::INVITE_USED => {
+            format!(
+                "invite #{} used: tenant {} onboarded",
+                body["id"],
+                text("tenant")
+            )
+        }
         kind => canary::journal::event(event.seq, event.at_us, kind, &body).summary,
     };
-    Alarm {
+    Event {
         seq: event.seq,
         at_us: event.at_us,
         kind: event.kind.clone(),
@@ -74,7 +101,7 @@ fn scenario_failed(body: &Value) -> String {
 mod tests {
     use super::*;
 
-    fn event(kind: &str, body: &str) -> ControlEvent {
+    fn stored(kind: &str, body: &str) -> ControlEvent {
         ControlEvent {
             seq: 4,
             at_us: 9,
@@ -85,7 +112,7 @@ mod tests {
 
     #[test]
     fn a_failed_pack_says_which_expectations_failed_or_why_it_did_not_run() {
-        let failed = alarm(&event(
+        let failed = super::event(&stored(
             "scenario.failed",
             r#"{"pack":"quiet-hour","failed":[{"what":"drift at most 1 %","detail":"bound 100.000 %"}],"error":null}"#,
         ));
@@ -94,7 +121,7 @@ mod tests {
             "scenario pack quiet-hour failed: drift at most 1 % (bound 100.000 %)"
         );
         assert_eq!((failed.seq, failed.at_us), (4, 9));
-        let not_run = alarm(&event(
+        let not_run = super::event(&stored(
             "scenario.failed",
             r#"{"pack":"p","failed":[],"error":"no bundle in force"}"#,
         ));
@@ -105,12 +132,26 @@ mod tests {
     }
 
     #[test]
+    fn an_invites_changes_name_it_its_tenant_and_who() {
+        let made = super::event(&stored(
+            "invite.created",
+            r#"{"id":3,"tenant":"pilot-*","by":"onboarding","reason":"pilot","expires_us":1796083200000000}"#,
+        ));
+        assert_eq!(
+            made.summary,
+            "invite #3 for tenant pilot-* by onboarding, until 2026-12-01T00:00:00Z: pilot"
+        );
+        let used = super::event(&stored("invite.used", r#"{"id":3,"tenant":"pilot-acme"}"#));
+        assert_eq!(used.summary, "invite #3 used: tenant pilot-acme onboarded");
+    }
+
+    #[test]
     fn the_scenario_kind_is_the_webhook_event_type() {
         assert_eq!(
             SCENARIO_FAILED,
             tf_webhooks::EventType::ScenarioFailed.as_str()
         );
-        let over = alarm(&event("canary.recovered", r#"{"run":12}"#));
+        let over = super::event(&stored("canary.recovered", r#"{"run":12}"#));
         assert_eq!(over.summary, "alarm over: run 12 did not fail");
     }
 }

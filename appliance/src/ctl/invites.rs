@@ -1,0 +1,65 @@
+//! `appliance ctl invites`: partner invites through the admin API (list, create, revoke).
+
+use tf_admin_api::{CapCeiling, CreateInvite, InviteTemplate, Operation, RevokeInvite};
+
+use super::Request;
+use crate::cli::InvitesCtl;
+
+/// The call an invites command makes.
+pub(super) fn request(what: &InvitesCtl) -> Result<Request, String> {
+    match what {
+        InvitesCtl::List => Ok(Request::get(
+            Operation::Invites,
+            Operation::Invites.route().path.to_owned(),
+        )),
+        InvitesCtl::Create {
+            tenant,
+            purposes,
+            classes,
+            max_rate,
+            max_burst,
+            max_keys,
+            caps,
+            expires_in,
+            reason,
+        } => Request::json(
+            Operation::CreateInvite,
+            Operation::CreateInvite.route().path.to_owned(),
+            &CreateInvite {
+                tenant: tenant.clone(),
+                template: InviteTemplate {
+                    purposes: purposes.clone(),
+                    classes: classes.clone(),
+                    max_rate_per_sec: *max_rate,
+                    max_burst: *max_burst,
+                    max_registered_keys: *max_keys,
+                    caps: caps.iter().map(|c| cap(c)).collect::<Result<_, _>>()?,
+                },
+                expires_in: Some(expires_in.clone()),
+                reason: reason.clone(),
+            },
+        ),
+        InvitesCtl::Revoke { id, reason } => Request::json(
+            Operation::RevokeInvite,
+            Operation::RevokeInvite
+                .route()
+                .path
+                .replace("{id}", &id.to_string()),
+            &RevokeInvite {
+                reason: reason.clone(),
+            },
+        ),
+    }
+}
+
+/// `CLASS:WINDOW:LIMIT`, the window possibly with a space (`P1:rolling 3600s:500`).
+fn cap(text: &str) -> Result<CapCeiling, String> {
+    let bad = || format!("--cap {text:?}: CLASS:WINDOW:LIMIT, such as P1:day:100000");
+    let (class, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (window, limit) = rest.rsplit_once(':').ok_or_else(bad)?;
+    Ok(CapCeiling {
+        class: class.to_owned(),
+        window: window.to_owned(),
+        max_limit: limit.parse().map_err(|_| bad())?,
+    })
+}

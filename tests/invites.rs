@@ -1,0 +1,189 @@
+//! Partner invites as an operator makes them with `appliance ctl invites`: the text shown once,
+//! pinning the appliance's CA; only a digest of its secret in the ledger; listed, revoked,
+//! refused with the reason; on the bundle timeline; and not made by an appliance whose `[tls]`
+//! is another PKI's (it cannot issue partners' certificates).
+
+#[path = "support/server.rs"]
+mod server;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::Value;
+use server::{ROLE_TOKENS as TOKENS, Server, run_appliance, with_admin_tokens};
+use sha2::{Digest, Sha256};
+use tf_wire::InviteCode;
+
+const BASE: &str = "[[tenants]]\nid = \"demo\"\n";
+
+/// `appliance ctl ...` against `server` with `token`.
+fn ctl(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
+    let file = server.dir.path().join(format!("{token}.token"));
+    std::fs::write(&file, format!("{token}\n")).expect("token file");
+    let admin = format!("http://{}", server.admin_address());
+    let mut all = vec![
+        "ctl",
+        "--admin",
+        &admin,
+        "--token-file",
+        file.to_str().expect("utf-8 path"),
+    ];
+    all.extend(args);
+    run_appliance(&all)
+}
+
+fn create<'a>(tenant: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "invites",
+        "create",
+        "--tenant",
+        tenant,
+        "--purpose",
+        "kyc",
+        "--class",
+        "P1",
+        "--cap",
+        "P1:day:100000",
+        "--reason",
+        "pilot with initech",
+    ];
+    args.extend(extra);
+    args
+}
+
+#[test]
+fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
+    let mut server = Server::start(&with_admin_tokens(BASE, &TOKENS), &[], &[]);
+
+    // A viewer may list but not make.
+    let (code, _, err) = ctl(&server, "viewer-token", &create("initech", &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("may not make or revoke partner invites"),
+        "{err}"
+    );
+
+    // Made: its text once, pinning the state directory's CA.
+    let (code, out, err) = ctl(
+        &server,
+        "sre-token",
+        &create("initech", &["--expires-in", "2d"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = out
+        .split_whitespace()
+        .find(|w| w.starts_with("tfi1."))
+        .unwrap_or_else(|| panic!("an invite in {out}"));
+    let invite: InviteCode = text.parse().expect("an invite");
+    let ca = CertificateDer::from_pem_file(server.state.join("ca.pem")).expect("the CA");
+    assert_eq!(invite.ca_fingerprint[..], Sha256::digest(ca.as_ref())[..16]);
+    let secret = hex::encode(invite.secret);
+
+    // Listed, never with its secret; the ledger holds its digest, not the secret.
+    let (code, out, err) = ctl(&server, "viewer-token", &["invites", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(&secret), "{out}");
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    let entry = &listed["invites"][0];
+    assert_eq!(entry["id"], invite.id);
+    assert_eq!(
+        (entry["tenant"].as_str(), entry["status"].as_str()),
+        (Some("initech"), Some("open"))
+    );
+    assert_eq!(entry["template"]["caps"][0]["max_limit"], 100_000);
+    assert_eq!(entry["created_by"], "oncall");
+    let path = server.state.join("ledger.sqlite");
+    let stored: Vec<u8> = rusqlite::Connection::open(&path)
+        .expect("open")
+        .query_row(
+            "SELECT digest FROM invites WHERE id = ?1",
+            [invite.id as i64],
+            |row| row.get(0),
+        )
+        .expect("stored");
+    assert_eq!(stored, Sha256::digest(invite.secret).to_vec());
+    for file in ["ledger.sqlite", "ledger.sqlite-wal"] {
+        let bytes = std::fs::read(server.state.join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(16).any(|w| w == invite.secret),
+            "the secret is not in {file}"
+        );
+    }
+
+    // Bad input is refused (a usage error: exit 2), naming what to fix, and nothing is made.
+    for (args, says) in [
+        (create("Not A Tenant", &[]), "tenant"),
+        (create("initech", &["--expires-in", "60d"]), "expires_in"),
+        (create("initech", &["--class", "P9"]), "classes"),
+        (create("initech", &["--cap", "P1:fortnight:5"]), "window"),
+        (
+            create("initech", &["--cap", "P2:day:5"]),
+            "template's classes",
+        ),
+    ] {
+        let (code, _, err) = ctl(&server, "sre-token", &args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let (_, out, _) = ctl(&server, "viewer-token", &["invites", "list", "--json"]);
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        listed["invites"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    // Revoked once, with who and why; not twice; not one that does not exist.
+    let id = invite.id.to_string();
+    let revoke = [
+        "invites",
+        "revoke",
+        id.as_str(),
+        "--reason",
+        "sent to the wrong address",
+    ];
+    let (code, out, err) = ctl(&server, "author-token", &revoke);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("revoked") && out.contains("policy-team"),
+        "{out}"
+    );
+    let (code, _, err) = ctl(&server, "author-token", &revoke);
+    assert_eq!(code, 1);
+    assert!(err.contains("already") || err.contains("revoked"), "{err}");
+    let (code, _, err) = ctl(
+        &server,
+        "sre-token",
+        &["invites", "revoke", "999", "--reason", "no such"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("no invite 999"), "{err}");
+
+    // On the bundle timeline: made and revoked, with who and why.
+    let (code, out, err) = ctl(&server, "viewer-token", &["timeline"]);
+    assert_eq!(code, 0, "{err}");
+    let made = format!("invite #{} for tenant initech by oncall", invite.id);
+    assert!(
+        out.contains("invite.created") && out.contains(&made),
+        "{out}"
+    );
+    assert!(
+        out.contains("invite.revoked") && out.contains("revoked by policy-team"),
+        "{out}"
+    );
+
+    // An appliance whose partners' CA is another PKI's makes none: it could not issue their
+    // certificates.
+    let material = server.dir.path().join("pki");
+    std::fs::create_dir(&material).expect("folder");
+    std::fs::copy(server.state.join("ca.pem"), material.join("ca.pem")).expect("copied");
+    let config = format!(
+        "{}\n[tls]\nclient_ca = \"{}\"\n",
+        with_admin_tokens(BASE, &TOKENS),
+        material.join("ca.pem").display()
+    );
+    std::fs::write(server.dir.path().join("appliance.toml"), config).expect("config");
+    server.restart();
+    let (code, _, err) = ctl(&server, "sre-token", &create("initech", &[]));
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot onboard partners"), "{err}");
+}
