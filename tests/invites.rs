@@ -187,3 +187,113 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot onboard partners"), "{err}");
 }
+
+/// The session's CSRF token, from a console page's meta tag.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf meta")
+        .to_owned()
+}
+
+#[test]
+fn the_console_makes_shows_once_and_revokes_invites_behind_csrf_and_roles() {
+    let server = Server::start(&with_admin_tokens(BASE, &TOKENS), &[], &[]);
+    let admin = server.admin_address();
+    let cookie = server::console_cookie(admin, "author-token");
+    let (status, page) = server::http(
+        admin,
+        "GET",
+        "/console/invites",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"create-form\""), "{page}");
+    let csrf = csrf_of(&page);
+    let form = |csrf: &str| {
+        format!(
+            "csrf={csrf}&tenant=pilot-*&purposes=kyc%2C+payments&classes=P1&classes=P2&\
+             max_rate=10&max_burst=5&max_keys=2&caps=P1%3Aday%3A1000&expires_in=1d&\
+             reason=pilot+partners"
+        )
+    };
+    let post = |path: &str, body: &str| {
+        server::http(
+            admin,
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    // Without the session's CSRF token: refused, nothing made.
+    let (status, _) = post("/console/invites/create", &form("wrong"));
+    assert_eq!(status, 403);
+    let (status, page) = post("/console/invites/create", &form(&csrf));
+    assert_eq!(status, 200, "{page}");
+    let text = page
+        .split("<code id=\"invite\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("the invite shown once: {page}"));
+    let invite: InviteCode = text.parse().expect("an invite");
+    // Listed with its terms, and never shown again.
+    let (_, page) = server::http(
+        admin,
+        "GET",
+        "/console/invites",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert!(!page.contains(text), "shown only once");
+    let row = page
+        .split(&format!("id=\"invite-{}\"", invite.id))
+        .nth(1)
+        .expect("a row");
+    assert!(
+        row.contains("pilot-*") && row.contains("kyc, payments; P1, P2"),
+        "{row}"
+    );
+    // Bad input says what to fix.
+    let bad = form(&csrf).replace("caps=P1%3Aday%3A1000", "caps=P1%3Aday");
+    let (status, page) = post("/console/invites/create", &bad);
+    assert_eq!(status, 400);
+    assert!(page.contains("CLASS:WINDOW:LIMIT"), "{page}");
+    // Revoked from its row.
+    let revoke = format!("/console/invites/{}/revoke", invite.id);
+    let (status, page) = post(&revoke, &format!("csrf={csrf}&reason=no+longer+needed"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"revoked\""), "{page}");
+    let (status, _) = post(&revoke, &format!("csrf={csrf}&reason=again"));
+    assert_eq!(status, 409);
+
+    // A viewer sees the list, not the form, and may not post it.
+    let viewer = server::console_cookie(admin, "viewer-token");
+    let (_, page) = server::http(
+        admin,
+        "GET",
+        "/console/invites",
+        &[("Cookie", &viewer)],
+        b"",
+    );
+    assert!(
+        page.contains("id=\"invites\"") && !page.contains("create-form"),
+        "{page}"
+    );
+    let (status, _) = server::http(
+        admin,
+        "POST",
+        "/console/invites/create",
+        &[
+            ("Cookie", &viewer),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        form(&csrf_of(&page)).as_bytes(),
+    );
+    assert_eq!(status, 403);
+}

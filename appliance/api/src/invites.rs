@@ -38,6 +38,23 @@ pub struct CapCeiling {
     pub max_limit: u64,
 }
 
+impl std::str::FromStr for CapCeiling {
+    type Err = String;
+
+    /// `CLASS:WINDOW:LIMIT`, as the CLI and the console take it (`P1:day:100000`,
+    /// `P2:rolling 3600s:500`); the window and class are checked where the invite is made.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{text:?} is not CLASS:WINDOW:LIMIT, such as P1:day:100000");
+        let (class, rest) = text.split_once(':').ok_or_else(bad)?;
+        let (window, limit) = rest.rsplit_once(':').ok_or_else(bad)?;
+        Ok(CapCeiling {
+            class: class.trim().to_owned(),
+            window: window.trim().to_owned(),
+            max_limit: limit.trim().parse().map_err(|_| bad())?,
+        })
+    }
+}
+
 /// The body of `POST /api/v1/invites`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,4 +144,22 @@ pub struct InvitePath {
 pub struct RevokeInvite {
     /// Why (kept with the invite and on the timeline; the revoker is the caller).
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CapCeiling;
+
+    #[test]
+    fn a_cap_ceiling_reads_class_window_and_limit() {
+        let cap: CapCeiling = "P2:rolling 3600s:500".parse().expect("a ceiling");
+        assert_eq!(
+            (cap.class.as_str(), cap.window.as_str(), cap.max_limit),
+            ("P2", "rolling 3600s", 500)
+        );
+        for text in ["P1", "P1:day", "P1:day:lots"] {
+            let error = text.parse::<CapCeiling>().expect_err(text);
+            assert!(error.contains("CLASS:WINDOW:LIMIT"), "{error}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `appliance ctl invites`: partner invites through the admin API (list, create, revoke).
 
-use tf_admin_api::{CapCeiling, CreateInvite, InviteTemplate, Operation, RevokeInvite};
+use tf_admin_api::{CreateInvite, InviteTemplate, Operation, RevokeInvite};
 
 use super::Request;
 use crate::cli::InvitesCtl;
@@ -33,7 +33,9 @@ pub(super) fn request(what: &InvitesCtl) -> Result<Request, String> {
                     max_rate_per_sec: *max_rate,
                     max_burst: *max_burst,
                     max_registered_keys: *max_keys,
-                    caps: caps.iter().map(|c| cap(c)).collect::<Result<_, _>>()?,
+                    caps: (caps.iter())
+                        .map(|c| c.parse().map_err(|e| format!("--cap {e}")))
+                        .collect::<Result<_, String>>()?,
                 },
                 expires_in: Some(expires_in.clone()),
                 reason: reason.clone(),
@@ -50,16 +52,4 @@ pub(super) fn request(what: &InvitesCtl) -> Result<Request, String> {
             },
         ),
     }
-}
-
-/// `CLASS:WINDOW:LIMIT`, the window possibly with a space (`P1:rolling 3600s:500`).
-fn cap(text: &str) -> Result<CapCeiling, String> {
-    let bad = || format!("--cap {text:?}: CLASS:WINDOW:LIMIT, such as P1:day:100000");
-    let (class, rest) = text.split_once(':').ok_or_else(bad)?;
-    let (window, limit) = rest.rsplit_once(':').ok_or_else(bad)?;
-    Ok(CapCeiling {
-        class: class.to_owned(),
-        window: window.to_owned(),
-        max_limit: limit.parse().map_err(|_| bad())?,
-    })
 }

@@ -24,7 +24,7 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 9] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
@@ -33,6 +33,7 @@ const NAV: [(&str, &str); 8] = [
     ("/console/scenarios", "Scenarios"),
     ("/console/canary", "Canary"),
     ("/console/webhooks", "Webhooks"),
+    ("/console/invites", "Invites"),
 ];
 
 /// A whole page: header with navigation and the user, then `body`.

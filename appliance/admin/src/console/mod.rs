@@ -8,6 +8,7 @@ mod canary;
 mod charts;
 mod compliance;
 mod html;
+mod invites;
 mod overview;
 mod pages;
 mod receipts;
@@ -55,9 +56,18 @@ pub fn form(path: &str) -> Option<FormCaller> {
         "/console/compliance/snapshot" => Some(FormCaller::Session(Some(Permission::Snapshot))),
         "/console/canary/run" => Some(FormCaller::Session(Some(Permission::Canary))),
         "/console/webhooks/add" => Some(FormCaller::Session(Some(Permission::Webhooks))),
+        "/console/invites/create" => Some(FormCaller::Session(Some(Permission::Invite))),
+        _ if invite_form(path) => Some(FormCaller::Session(Some(Permission::Invite))),
         _ if webhook_form(path) => Some(FormCaller::Session(Some(Permission::Webhooks))),
         _ => None,
     }
+}
+
+/// `/console/invites/{id}/revoke`.
+fn invite_form(path: &str) -> bool {
+    (path.strip_prefix("/console/invites/"))
+        .and_then(|rest| rest.strip_suffix("/revoke"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `/console/webhooks/{id}/change` and `/console/webhooks/{id}/replay`.
@@ -153,6 +163,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route(
             "/console/webhooks/{id}/replay",
             web::post().to(webhooks::replay),
+        )
+        .route("/console/invites", web::get().to(invites::list))
+        .route("/console/invites/create", web::post().to(invites::create))
+        .route(
+            "/console/invites/{id}/revoke",
+            web::post().to(invites::revoke),
         )
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
