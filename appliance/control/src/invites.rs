@@ -23,7 +23,9 @@ pub struct CreateInvite {
     pub created_by: String,
     /// Why.
     pub reason: String,
-    /// When it stops being usable, Unix microseconds.
+    /// When it is made, Unix microseconds.
+    pub created_us: u64,
+    /// When it stops being usable.
     pub expires_us: u64,
 }
 
@@ -54,7 +56,7 @@ impl Handler<CreateInvite> for Bundles {
             template: &invite.template,
             created_by: &invite.created_by,
             reason: &invite.reason,
-            created_us: unix_micros(),
+            created_us: invite.created_us,
             expires_us: invite.expires_us,
         })?)
     }
