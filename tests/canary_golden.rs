@@ -128,16 +128,6 @@ fn canary(server: &Server) -> Value {
     serde_json::from_str(&body).expect("JSON")
 }
 
-fn ctl(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
-    let admin = format!("http://{}", server.admin_address());
-    let file = server.dir.path().join(format!("{token}.token"));
-    std::fs::write(&file, format!("{token}\n")).expect("token file");
-    let file = file.display().to_string();
-    let mut all = vec!["ctl", "--admin", &admin, "--token-file", &file];
-    all.extend_from_slice(args);
-    run_appliance(&all)
-}
-
 #[test]
 fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episode() {
     fault_build();
@@ -237,12 +227,12 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
     );
 
     // On demand, for SREs; a viewer may look but not run it.
-    let (code, out, err) = ctl(&server, "sre-token", &["canary", "run"]);
+    let (code, out, err) = server.ctl("sre-token", &["canary", "run"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("(demand)") && out.contains("verdict"), "{out}");
-    let (code, _, err) = ctl(&server, "viewer-token", &["canary", "run"]);
+    let (code, _, err) = server.ctl("viewer-token", &["canary", "run"]);
     assert_eq!(code, 1, "{err}");
-    let (code, out, err) = ctl(&server, "viewer-token", &["canary", "status"]);
+    let (code, out, err) = server.ctl("viewer-token", &["canary", "status"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("canary as tenant canary: 10 requests every 1 s"),
@@ -270,7 +260,7 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
         .display()
         .to_string();
     for command in ["validate", "promote"] {
-        let (code, out, err) = ctl(&server, "author-token", &[command, &denying]);
+        let (code, out, err) = server.ctl("author-token", &[command, &denying]);
         assert_eq!(code, 1, "{command}: {out}{err}");
         assert!(
             err.contains("could only fail") && err.contains("forbidden by no-canary-bls"),
@@ -295,10 +285,10 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
         .build_bundle(&source, 1, "one key for the canary", None)
         .display()
         .to_string();
-    let (code, out, err) = ctl(&server, "author-token", &["validate", &one_key]);
+    let (code, out, err) = server.ctl("author-token", &["validate", &one_key]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("register 1 keys"), "{err}");
-    let (code, out, err) = ctl(&server, "viewer-token", &["status"]);
+    let (code, out, err) = server.ctl("viewer-token", &["status"]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("revision 1"), "nothing was promoted: {out}");
 
@@ -329,7 +319,7 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
     // At run time: a build gone wrong (every 7th verdict turned around) fails the canary at
     // once, with an alarm in the ledger for webhook endpoints.
     std::fs::write(&switch, b"on").expect("switch on");
-    let (code, out, err) = ctl(&server, "sre-token", &["canary", "run"]);
+    let (code, out, err) = server.ctl("sre-token", &["canary", "run"]);
     assert_eq!(code, 1, "the canary fails: {out}{err}");
     assert!(out.contains("FAIL") && out.contains("expected"), "{out}");
     let failed = canary(&server);
@@ -376,8 +366,7 @@ fn the_live_canary_passes_refuses_a_bundle_denying_it_and_alarms_once_per_episod
             .expect("JSON");
     assert_eq!(message["type"], "canary.alarm", "{message}");
     assert_eq!(message["data"]["failed"][0]["comparator"], "verdict");
-    let (code, out, err) = ctl(
-        &server,
+    let (code, out, err) = server.ctl(
         "sre-token",
         &[
             "webhooks", "replay", &endpoint, "--from", "1", "--to", "1", "--reason", "drill",
@@ -433,18 +422,14 @@ fn a_canary_without_its_tenant_says_why_it_does_not_run() {
             .is_some_and(|p| p.contains("\"canary\" is not listed")),
         "{reply}"
     );
-    let (code, _, err) = ctl(&server, "sre-token", &["canary", "run"]);
+    let (code, _, err) = server.ctl("sre-token", &["canary", "run"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("does not run"), "{err}");
     // Nor is there anything to silence.
     let (code, _, err) = silence(&server, "sre-token", "latency", &[], "1h", "x");
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("nothing to change"), "{err}");
-    let (code, _, err) = ctl(
-        &server,
-        "sre-token",
-        &["canary", "rebaseline", "--reason", "x"],
-    );
+    let (code, _, err) = server.ctl("sre-token", &["canary", "rebaseline", "--reason", "x"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("does not run"), "{err}");
     let (_, metrics) = get(server.admin_address(), "/metrics");
@@ -479,7 +464,7 @@ fn silence(
         args.extend(["--item", item]);
     }
     args.extend(["--for", span, "--reason", reason]);
-    ctl(server, token, &args)
+    server.ctl(token, &args)
 }
 
 /// The appliance's canary status once `done` holds, polled until `deadline_s`.
@@ -590,21 +575,12 @@ fn the_canary_catches_a_slowed_verification_within_five_runs_of_its_start() {
 
     // The slower appliance is the new normal (a deliberate change): an SRE resets the
     // baseline, with a reason; a viewer may not, and a reason is needed.
-    let (code, _, err) = ctl(
-        &server,
-        "viewer-token",
-        &["canary", "rebaseline", "--reason", "x"],
-    );
+    let (code, _, err) = server.ctl("viewer-token", &["canary", "rebaseline", "--reason", "x"]);
     assert_eq!(code, 1, "{err}");
-    let (code, _, err) = ctl(
-        &server,
-        "sre-token",
-        &["canary", "rebaseline", "--reason", " "],
-    );
+    let (code, _, err) = server.ctl("sre-token", &["canary", "rebaseline", "--reason", " "]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("give a reason"), "{err}");
-    let (code, out, err) = ctl(
-        &server,
+    let (code, out, err) = server.ctl(
         "sre-token",
         &[
             "canary",
@@ -704,7 +680,7 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
         }
     }
     assert!(quiet["alarm_since"].is_null(), "{quiet}");
-    let (code, out, err) = ctl(&server, "viewer-token", &["canary", "silences"]);
+    let (code, out, err) = server.ctl("viewer-token", &["canary", "silences"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("applies") && out.contains("OPS-1"), "{out}");
     assert!(
@@ -713,7 +689,7 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
     );
 
     // Lifted, the next wrong verdict fails the canary, and the timeline shows both.
-    let (code, out, err) = ctl(&server, "sre-token", &["canary", "lift", &id.to_string()]);
+    let (code, out, err) = server.ctl("sre-token", &["canary", "lift", &id.to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ended"), "{out}");
     let failed = canary_until(&server, 60, |reply| reply["overall"] == "fail");
@@ -723,7 +699,7 @@ fn a_silence_quiets_what_it_covers_shows_it_as_silenced_and_stops_when_lifted() 
         ["canary.silence", "canary.silence.lifted", "canary.alarm"],
         "{failed}"
     );
-    let (code, _, err) = ctl(&server, "sre-token", &["canary", "lift", &id.to_string()]);
+    let (code, _, err) = server.ctl("sre-token", &["canary", "lift", &id.to_string()]);
     assert_eq!(code, 1, "a lifted silence cannot be lifted again: {err}");
 }
 
@@ -792,11 +768,7 @@ fn after_a_promotion_the_canary_judges_the_runs_after_against_those_before_in_it
 
     // A healthy promotion: three runs after it against the three before, nothing wrong.
     let first = server.build_bundle(&example, 1, "in force", None);
-    let (code, out, err) = ctl(
-        &server,
-        "author-token",
-        &["promote", &first.display().to_string()],
-    );
+    let (code, out, err) = server.ctl("author-token", &["promote", &first.display().to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     let entry = judged_after(&server, 1);
     let judged = &entry["canary"];
@@ -812,17 +784,13 @@ fn after_a_promotion_the_canary_judges_the_runs_after_against_those_before_in_it
     // naming what went wrong; `ctl timeline` shows it beside the reason.
     let second = server.build_bundle(&example, 2, "goes wrong", None);
     std::fs::write(&switch, b"on").expect("switch on");
-    let (code, out, err) = ctl(
-        &server,
-        "author-token",
-        &["promote", &second.display().to_string()],
-    );
+    let (code, out, err) = server.ctl("author-token", &["promote", &second.display().to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     let entry = judged_after(&server, 2);
     assert_eq!(entry["canary"]["overall"], "fail", "{entry}");
     let summary = entry["canary"]["summary"].as_str().expect("summary");
     assert!(summary.contains("verdict fail"), "{summary}");
-    let (code, out, err) = ctl(&server, "viewer-token", &["timeline"]);
+    let (code, out, err) = server.ctl("viewer-token", &["timeline"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("canary after it: fail"), "{out}");
     // The canary's own timeline has both judgements.

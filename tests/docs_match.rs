@@ -26,12 +26,12 @@ use tf_wire::{
     About, AboutQuery, ArchivedAbout, ArchivedAboutQuery, ArchivedBudgetQuery,
     ArchivedBudgetStatus, ArchivedCapState, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
     ArchivedErrorReply, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
-    ArchivedMessage, ArchivedOverBudget, ArchivedPolicyDenial, ArchivedReceiptEnvelope,
-    ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement, ArchivedSubmit,
-    ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Curve,
-    DatasetClass, ErrorCode, ErrorReply, FrameDecoder, KeyRegistered, LogProof, LogProofQuery,
-    Message, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement, Submit,
-    VerdictCode, VerdictReply, WireLimits,
+    ArchivedMessage, ArchivedOnboard, ArchivedOnboarded, ArchivedOverBudget, ArchivedPolicyDenial,
+    ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement,
+    ArchivedSubmit, ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState,
+    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, KeyRegistered, LogProof,
+    LogProofQuery, Message, Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope,
+    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireLimits,
 };
 
 #[test]
@@ -76,10 +76,38 @@ fn the_wire_protocol_names_every_message_and_error_code_with_its_tag() {
             missing.push(format!("error code {name} (tag {tag})"));
         }
     }
+    // The byte layouts name every tag too: `Message`'s in its tag row, `ErrorCode`'s a row each.
+    let message_layout = section(&page, "#### `Message`:");
+    for (tag, name) in Message::NAMES.iter().enumerate() {
+        if !message_layout.contains(&format!("{tag} `{name}`")) {
+            missing.push(format!(
+                "message {name} (tag {tag}) in the layout of `Message`"
+            ));
+        }
+    }
+    let code_layout = section(&page, "#### `ErrorCode`:");
+    for (tag, name) in ErrorCode::NAMES.iter().enumerate() {
+        if !code_layout.contains(&format!("| {tag} | `{name}` |")) {
+            missing.push(format!(
+                "error code {name} (tag {tag}) in the layout of `ErrorCode`"
+            ));
+        }
+    }
     assert!(
         missing.is_empty(),
-        "docs/wire-protocol.md has no table row `| tag | `name` |` for {missing:?}"
+        "docs/wire-protocol.md does not name with its tag {missing:?}"
     );
+}
+
+/// The text of `page` from the heading line starting with `heading` to the next heading.
+fn section<'a>(page: &'a str, heading: &str) -> &'a str {
+    let start = page
+        .find(&format!("\n{heading}"))
+        .unwrap_or_else(|| panic!("docs/wire-protocol.md has no heading {heading:?}"))
+        + 1;
+    let rest = &page[start..];
+    let end = rest[1..].find("\n#").map_or(rest.len(), |at| at + 1);
+    &rest[..end]
 }
 
 /// The names the wire crate lists are its variants' own, in tag order: each sample's `Debug`
@@ -170,6 +198,8 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
         layout::<ArchivedLogProof>("`LogProof`"),
         layout::<ArchivedAboutQuery>("`AboutQuery`"),
         layout::<ArchivedAbout>("`About`"),
+        layout::<ArchivedOnboard>("`Onboard`"),
+        layout::<ArchivedOnboarded>("`Onboarded`"),
         (
             "Strings and lists",
             size_of_val(&submit.purpose),
@@ -543,6 +573,22 @@ fn sample_messages() -> Vec<Message> {
             receipt_public_key: [0; 32],
             log_key: String::new(),
         }),
+        Message::Onboard(Onboard {
+            request_id: 1,
+            invite_id: 1,
+            secret: [0; 16],
+            tenant: "initech".into(),
+            csr: Vec::new(),
+        }),
+        Message::Onboarded(Onboarded {
+            request_id: 1,
+            tenant: "initech".into(),
+            certificate: Vec::new(),
+            ca_certificate: Vec::new(),
+            receipt_public_key: [0; 32],
+            log_key: String::new(),
+            revision: 2,
+        }),
     ]
 }
 
@@ -577,6 +623,10 @@ fn sample_codes() -> Vec<ErrorCode> {
         ErrorCode::LogUnavailable { detail: text() },
         ErrorCode::Unavailable {
             retry_after_ms: 1,
+            detail: text(),
+        },
+        ErrorCode::OnboardingRefused {
+            reason: "used".into(),
             detail: text(),
         },
     ]

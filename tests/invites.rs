@@ -9,27 +9,11 @@ mod server;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
-use server::{ROLE_TOKENS as TOKENS, Server, run_appliance, with_admin_tokens};
+use server::{ROLE_TOKENS as TOKENS, Server, with_admin_tokens};
 use sha2::{Digest, Sha256};
 use tf_wire::InviteCode;
 
 const BASE: &str = "[[tenants]]\nid = \"demo\"\n";
-
-/// `appliance ctl ...` against `server` with `token`.
-fn ctl(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
-    let file = server.dir.path().join(format!("{token}.token"));
-    std::fs::write(&file, format!("{token}\n")).expect("token file");
-    let admin = format!("http://{}", server.admin_address());
-    let mut all = vec![
-        "ctl",
-        "--admin",
-        &admin,
-        "--token-file",
-        file.to_str().expect("utf-8 path"),
-    ];
-    all.extend(args);
-    run_appliance(&all)
-}
 
 fn create<'a>(tenant: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
@@ -55,7 +39,7 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     let mut server = Server::start(&with_admin_tokens(BASE, &TOKENS), &[], &[]);
 
     // A viewer may list but not make.
-    let (code, _, err) = ctl(&server, "viewer-token", &create("initech", &[]));
+    let (code, _, err) = server.ctl("viewer-token", &create("initech", &[]));
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("may not make or revoke partner invites"),
@@ -63,11 +47,7 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     );
 
     // Made: its text once, pinning the state directory's CA.
-    let (code, out, err) = ctl(
-        &server,
-        "sre-token",
-        &create("initech", &["--expires-in", "2d"]),
-    );
+    let (code, out, err) = server.ctl("sre-token", &create("initech", &["--expires-in", "2d"]));
     assert_eq!(code, 0, "{err}");
     let text = out
         .split_whitespace()
@@ -79,7 +59,7 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     let secret = hex::encode(invite.secret);
 
     // Listed, never with its secret; the ledger holds its digest, not the secret.
-    let (code, out, err) = ctl(&server, "viewer-token", &["invites", "list", "--json"]);
+    let (code, out, err) = server.ctl("viewer-token", &["invites", "list", "--json"]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains(&secret), "{out}");
     let listed: Value = serde_json::from_str(&out).expect("JSON");
@@ -120,11 +100,11 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
             "template's classes",
         ),
     ] {
-        let (code, _, err) = ctl(&server, "sre-token", &args);
+        let (code, _, err) = server.ctl("sre-token", &args);
         assert_eq!(code, 2, "{args:?}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    let (_, out, _) = ctl(&server, "viewer-token", &["invites", "list", "--json"]);
+    let (_, out, _) = server.ctl("viewer-token", &["invites", "list", "--json"]);
     let listed: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(
         listed["invites"].as_array().map(Vec::len),
@@ -141,17 +121,16 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
         "--reason",
         "sent to the wrong address",
     ];
-    let (code, out, err) = ctl(&server, "author-token", &revoke);
+    let (code, out, err) = server.ctl("author-token", &revoke);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("revoked") && out.contains("policy-team"),
         "{out}"
     );
-    let (code, _, err) = ctl(&server, "author-token", &revoke);
+    let (code, _, err) = server.ctl("author-token", &revoke);
     assert_eq!(code, 1);
     assert!(err.contains("already") || err.contains("revoked"), "{err}");
-    let (code, _, err) = ctl(
-        &server,
+    let (code, _, err) = server.ctl(
         "sre-token",
         &["invites", "revoke", "999", "--reason", "no such"],
     );
@@ -159,7 +138,7 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     assert!(err.contains("no invite 999"), "{err}");
 
     // On the bundle timeline: made and revoked, with who and why.
-    let (code, out, err) = ctl(&server, "viewer-token", &["timeline"]);
+    let (code, out, err) = server.ctl("viewer-token", &["timeline"]);
     assert_eq!(code, 0, "{err}");
     let made = format!("invite #{} for tenant initech by oncall", invite.id);
     assert!(
@@ -183,7 +162,7 @@ fn an_operator_makes_lists_and_revokes_invites_that_pin_the_appliances_ca() {
     );
     std::fs::write(server.dir.path().join("appliance.toml"), config).expect("config");
     server.restart();
-    let (code, _, err) = ctl(&server, "sre-token", &create("initech", &[]));
+    let (code, _, err) = server.ctl("sre-token", &create("initech", &[]));
     assert_eq!(code, 1);
     assert!(err.contains("cannot onboard partners"), "{err}");
 }

@@ -344,6 +344,18 @@ impl Server {
         out
     }
 
+    /// `appliance ctl ARGS` against this server's admin API with `token` (written to a file,
+    /// as operators pass it): its exit code, stdout and stderr.
+    pub fn ctl(&self, token: &str, args: &[&str]) -> (i32, String, String) {
+        let admin = format!("http://{}", self.admin_address());
+        let file = self.dir.path().join(format!("{token}.token"));
+        std::fs::write(&file, format!("{token}\n")).expect("token file");
+        let file = file.display().to_string();
+        let mut all = vec!["ctl", "--admin", &admin, "--token-file", &file];
+        all.extend_from_slice(args);
+        run_appliance(&all)
+    }
+
     pub fn state_path(&self, file: &str) -> PathBuf {
         self.state.join(file)
     }
@@ -408,12 +420,22 @@ fn spawn(
 /// Runs the appliance binary once, without an admin address or token from the environment:
 /// its exit code, stdout and stderr.
 pub fn run_appliance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_appliance"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appliance"));
+    command
         .env_remove("TF_ADMIN_URL")
         .env_remove("TF_ADMIN_TOKEN")
-        .args(args)
-        .output()
-        .expect("appliance runs");
+        .args(args);
+    captured(&mut command)
+}
+
+/// Runs the partner CLI once in `dir`: its exit code, stdout and stderr.
+pub fn run_partner_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    captured(Command::new(partner_binary()).current_dir(dir).args(args))
+}
+
+/// Runs `command` to its end: its exit code, stdout and stderr.
+fn captured(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().expect("the command runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

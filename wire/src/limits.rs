@@ -6,6 +6,12 @@ use crate::messages::{ArchivedMessage, ArchivedStatement};
 /// Longest tenant name or log key in an `About` answer (a vkey is about 100 bytes).
 pub const MAX_ABOUT_TEXT_BYTES: usize = 1024;
 
+/// Longest certificate signing request in an `Onboard` (an ECDSA P-384 request is about
+/// 400 bytes; RSA 4096 about 1.7 KiB).
+pub const MAX_CSR_BYTES: usize = 4096;
+/// Longest certificate in an `Onboarded` answer.
+pub const MAX_CERTIFICATE_BYTES: usize = 8192;
+
 /// Limits on frames and message fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WireLimits {
@@ -53,6 +59,24 @@ impl WireLimits {
             ArchivedMessage::Submit(submit) => submit,
             ArchivedMessage::RegisterKey(register) => {
                 return over("key", register.key.len(), self.max_key_bytes);
+            }
+            ArchivedMessage::Onboard(onboard) => {
+                over("tenant", onboard.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;
+                return over("csr", onboard.csr.len(), MAX_CSR_BYTES);
+            }
+            ArchivedMessage::Onboarded(onboarded) => {
+                over("tenant", onboarded.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;
+                over("log_key", onboarded.log_key.len(), MAX_ABOUT_TEXT_BYTES)?;
+                over(
+                    "certificate",
+                    onboarded.certificate.len(),
+                    MAX_CERTIFICATE_BYTES,
+                )?;
+                return over(
+                    "ca_certificate",
+                    onboarded.ca_certificate.len(),
+                    MAX_CERTIFICATE_BYTES,
+                );
             }
             ArchivedMessage::About(about) => {
                 over("tenant", about.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;

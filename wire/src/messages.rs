@@ -31,13 +31,18 @@ pub enum Message {
     AboutQuery(AboutQuery),
     /// Appliance to partner: the tenant, the receipt key and the log key.
     About(About),
+    /// Partner to appliance, on the onboarding protocol ([`ONBOARDING_ALPN`]) only: redeem an
+    /// invite and certify this key.
+    Onboard(Onboard),
+    /// Appliance to partner: the tenant is in force; its certificate and what it needs next.
+    Onboarded(Onboarded),
 }
 
 impl Message {
     /// Every message type's name, in tag order (the archived tag is the index), written once
     /// for documentation checks. [`Message::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 13] = [
         "Submit",
         "Verdict",
         "Error",
@@ -49,6 +54,8 @@ impl Message {
         "LogProof",
         "AboutQuery",
         "About",
+        "Onboard",
+        "Onboarded",
     ];
 
     /// This message's type name, one of [`Message::NAMES`].
@@ -65,6 +72,8 @@ impl Message {
             Message::LogProof(_) => Self::NAMES[8],
             Message::AboutQuery(_) => Self::NAMES[9],
             Message::About(_) => Self::NAMES[10],
+            Message::Onboard(_) => Self::NAMES[11],
+            Message::Onboarded(_) => Self::NAMES[12],
         }
     }
 }
@@ -330,13 +339,21 @@ pub enum ErrorCode {
         /// The storage fault, by name (`disk-full`, `io-error`, `read-only`, `cannot-open`, `locked`).
         detail: String,
     },
+    /// An [`Onboard`] request was refused; nothing was created and the invite is as it was.
+    OnboardingRefused {
+        /// Why, by name: `unknown`, `used`, `revoked`, `expired`, `wrong-tenant`,
+        /// `tenant-exists`, `bad-request`, `no-bundle` or `refused`.
+        reason: String,
+        /// What happened and what to do, in words.
+        detail: String,
+    },
 }
 
 impl ErrorCode {
     /// Every error code's name, in tag order (the archived tag is the index), written once for
     /// documentation checks. [`ErrorCode::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "Busy",
         "OverBudget",
         "Denied",
@@ -350,6 +367,7 @@ impl ErrorCode {
         "NotInLogYet",
         "LogUnavailable",
         "Unavailable",
+        "OnboardingRefused",
     ];
 
     /// This code's name, one of [`ErrorCode::NAMES`].
@@ -368,6 +386,7 @@ impl ErrorCode {
             ErrorCode::NotInLogYet { .. } => Self::NAMES[10],
             ErrorCode::LogUnavailable { .. } => Self::NAMES[11],
             ErrorCode::Unavailable { .. } => Self::NAMES[12],
+            ErrorCode::OnboardingRefused { .. } => Self::NAMES[13],
         }
     }
 }
@@ -478,6 +497,56 @@ pub struct About {
     pub log_key: String,
 }
 
+/// Partner to appliance, on [`ONBOARDING_ALPN`]: an invite and a certificate signing request.
+/// The partner made its key pair itself; only the request (its public key, signed by it)
+/// travels.
+#[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct Onboard {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// The invite's number.
+    pub invite_id: u64,
+    /// The invite's secret.
+    pub secret: [u8; 16],
+    /// The tenant asked for: the invite's, or a name under its prefix.
+    pub tenant: String,
+    /// A PKCS#10 certificate signing request, DER. Only its public key and signature are used:
+    /// the appliance names the certificate itself.
+    pub csr: Vec<u8>,
+}
+
+/// The secret stays out of logs and panics.
+impl std::fmt::Debug for Onboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Onboard")
+            .field("request_id", &self.request_id)
+            .field("invite_id", &self.invite_id)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appliance to partner: the answer to [`Onboard`].
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct Onboarded {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The tenant now in force.
+    pub tenant: String,
+    /// Its client certificate, DER, signed by the appliance's CA.
+    pub certificate: Vec<u8>,
+    /// The appliance's CA certificate, DER: the root partners trust the appliance by.
+    pub ca_certificate: Vec<u8>,
+    /// The Ed25519 public key receipts are signed with.
+    pub receipt_public_key: [u8; 32],
+    /// The transparency log's verifier key (C2SP signed-note `vkey`); empty without a log.
+    pub log_key: String,
+    /// The policy bundle revision that put the tenant in force.
+    pub revision: u64,
+}
+
 /// Appliance to partner: the latest signed checkpoint and the RFC 9162 inclusion proof of the
 /// entry in the tree it signs. Nothing here is checked by the appliance for the partner: the
 /// partner verifies the checkpoint's signature with the log's key and the proof against the
@@ -517,7 +586,16 @@ pub mod close_code {
     /// The policy bundle in force no longer lists the tenant (closed at the switch, and
     /// refused at the handshake from then on).
     pub const TENANT_REMOVED: u32 = 0x106;
+    /// Too many onboarding attempts came from this address: the reason says when to retry.
+    pub const ONBOARDING_RATE_LIMITED: u32 = 0x107;
+    /// The request does not belong on this protocol (anything but `Onboard` on the onboarding
+    /// protocol, a second `Onboard` on one connection).
+    pub const WRONG_PROTOCOL: u32 = 0x108;
 }
 
 /// The ALPN protocol id of this wire protocol over QUIC.
 pub const ALPN: &[u8] = b"trust-fabric/1";
+
+/// The ALPN protocol id of onboarding: no client certificate, one [`Onboard`] request per
+/// connection, nothing else.
+pub const ONBOARDING_ALPN: &[u8] = b"trust-fabric-onboard/1";

@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 use tf_wire::{
     About, AboutQuery, CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
-    HEADER_BYTES, KeyRegistered, LogProof, LogProofQuery, Message, OverBudget, PROTOCOL_VERSION,
-    ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit, VerdictCode, VerdictReply,
-    WireError, WireLimits, encode, to_owned,
+    HEADER_BYTES, KeyRegistered, LogProof, LogProofQuery, Message, Onboard, Onboarded, OverBudget,
+    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit,
+    VerdictCode, VerdictReply, WireError, WireLimits, encode, to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -200,6 +200,56 @@ fn message() -> impl Strategy<Value = Message> {
                 };
                 Message::Error(ErrorReply { request_id, code })
             }),
+        (any::<u64>(), "[a-z-]{1,20}", ".{0,80}").prop_map(|(request_id, reason, detail)| {
+            Message::Error(ErrorReply {
+                request_id,
+                code: ErrorCode::OnboardingRefused { reason, detail },
+            })
+        }),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<[u8; 16]>(),
+            "[a-z0-9-]{1,64}",
+            bytes(600)
+        )
+            .prop_map(|(request_id, invite_id, secret, tenant, csr)| {
+                Message::Onboard(Onboard {
+                    request_id,
+                    invite_id,
+                    secret,
+                    tenant,
+                    csr,
+                })
+            }),
+        (
+            any::<u64>(),
+            "[a-z0-9-]{1,64}",
+            bytes(900),
+            bytes(900),
+            any::<[u8; 32]>(),
+            any::<u64>()
+        )
+            .prop_map(
+                |(
+                    request_id,
+                    tenant,
+                    certificate,
+                    ca_certificate,
+                    receipt_public_key,
+                    revision,
+                )| {
+                    Message::Onboarded(Onboarded {
+                        request_id,
+                        tenant,
+                        certificate,
+                        ca_certificate,
+                        receipt_public_key,
+                        log_key: String::new(),
+                        revision,
+                    })
+                }
+            ),
     ]
 }
 
@@ -422,4 +472,34 @@ fn an_about_answer_is_refused_past_its_text_limits() {
             })
         );
     }
+}
+
+#[test]
+fn an_onboarding_request_is_refused_past_its_csr_limit() {
+    let onboard = |csr: usize| {
+        let mut frame = Vec::new();
+        encode(
+            &Message::Onboard(Onboard {
+                request_id: 1,
+                invite_id: 2,
+                secret: [9; 16],
+                tenant: "initech".into(),
+                csr: vec![0x30; csr],
+            }),
+            &mut frame,
+        )
+        .expect("encodes");
+        frame
+    };
+    let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+    let limit = tf_wire::MAX_CSR_BYTES;
+    assert!(decoder.decode(&onboard(limit)).is_ok(), "at the limit");
+    assert_eq!(
+        decoder.decode(&onboard(limit + 1)).map(|_| ()),
+        Err(WireError::OverLimit {
+            field: "csr",
+            limit,
+            actual: limit + 1
+        })
+    );
 }

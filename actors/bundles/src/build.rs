@@ -31,8 +31,30 @@ pub struct BuildInfo {
 
 /// Signs `source` (any earlier manifest is replaced) and checks the result.
 pub fn build(
+    source: BundleFiles,
+    info: BuildInfo,
+    key: &mut AuthorKey,
+    limits: &Limits,
+) -> Result<Bundle, Refusal> {
+    build_manifest(source, info, None, key, limits)
+}
+
+/// [`build`], for a bundle that says it adds a tenant under an invite (only the appliance
+/// builds these, and only it trusts them, after checking them against the invite).
+pub fn build_onboarding(
+    source: BundleFiles,
+    info: BuildInfo,
+    onboarding: crate::manifest::Onboarding,
+    key: &mut AuthorKey,
+    limits: &Limits,
+) -> Result<Bundle, Refusal> {
+    build_manifest(source, info, Some(onboarding), key, limits)
+}
+
+fn build_manifest(
     mut source: BundleFiles,
     info: BuildInfo,
+    onboards: Option<crate::manifest::Onboarding>,
     key: &mut AuthorKey,
     limits: &Limits,
 ) -> Result<Bundle, Refusal> {
@@ -51,6 +73,7 @@ pub fn build(
         tickets: info.tickets,
         created: tf_budgets::format_utc(info.created_unix_s),
         republishes: info.republishes,
+        onboards,
         files,
     };
     let envelope = key.sign(PAYLOAD_TYPE, manifest.to_payload());

@@ -17,6 +17,7 @@ mod build;
 mod content;
 mod diff;
 mod manifest;
+pub mod onboarding;
 mod open;
 mod policy;
 mod problem;
@@ -24,7 +25,7 @@ mod revision;
 
 pub use archive::{BundleFiles, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES};
 pub use author::{AuthorKey, TrustedAuthors, author_key_id};
-pub use build::{BuildInfo, build};
+pub use build::{BuildInfo, build, build_onboarding};
 pub use content::{BUDGETS_FILE, Content, KEYS_DIR, POLICIES_FILE, RegistryKey, TENANTS_FILE};
 pub use diff::{Change, DiffLine, diff};
 pub use manifest::{FORMAT, MANIFEST_FILE, Manifest, PAYLOAD_TYPE};

@@ -36,8 +36,25 @@ pub struct Manifest {
     /// Set when this bundle republishes an earlier revision's content (a rollback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub republishes: Option<u64>,
+    /// Set when this bundle adds a tenant under a partner's invite to an earlier revision's
+    /// content (see [`crate::onboarding`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onboards: Option<Onboarding>,
     /// Every other file's SHA-256, hex, by path.
     pub files: BTreeMap<String, String>,
+}
+
+/// What an onboarding revision's manifest says of it: a tenant added under a partner's
+/// invite (see [`crate::onboarding`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Onboarding {
+    /// The invite redeemed.
+    pub invite: u64,
+    /// The tenant it added.
+    pub tenant: String,
+    /// The revision whose files it extends.
+    pub source: u64,
 }
 
 /// Longest author, note or ticket, characters.
@@ -65,6 +82,17 @@ impl Manifest {
                 "it republishes revision {earlier}, which is not an earlier revision than its own \
                  {}",
                 manifest.revision
+            )));
+        }
+        if let Some(onboarding) = &manifest.onboards
+            && (manifest.republishes.is_some()
+                || check_revision(onboarding.source).is_err()
+                || onboarding.source >= manifest.revision)
+        {
+            return Err(Problem::BadManifest(format!(
+                "it onboards a tenant onto revision {}, which is not an earlier revision than \
+                 its own {} (or it also republishes one)",
+                onboarding.source, manifest.revision
             )));
         }
         if manifest.author.trim().is_empty() {

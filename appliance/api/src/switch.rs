@@ -118,6 +118,8 @@ pub enum SwitchAction {
     Promote,
     /// An earlier revision's content republished as a new revision.
     Rollback,
+    /// A tenant added to the bundle in force under a partner's invite (`partner onboard`).
+    Onboard,
 }
 
 impl RollbackRequest {
@@ -131,6 +133,7 @@ impl SwitchAction {
         match self {
             SwitchAction::Promote => "promote",
             SwitchAction::Rollback => "rollback",
+            SwitchAction::Onboard => "onboard",
         }
     }
 
@@ -139,6 +142,7 @@ impl SwitchAction {
         match name {
             "promote" => Some(SwitchAction::Promote),
             "rollback" => Some(SwitchAction::Rollback),
+            "onboard" => Some(SwitchAction::Onboard),
             _ => None,
         }
     }

@@ -174,7 +174,7 @@ impl Handler<Rollback> for Bundles {
 impl Bundles {
     /// Waits for every shard to prepare, switches, then waits for every shard to report the
     /// new revision; the mailbox waits meanwhile.
-    fn run_switch(
+    pub(crate) fn run_switch(
         &mut self,
         pending: Result<PendingSwitch, ControlError>,
     ) -> AtomicResponse<Self, Result<Switched, ControlError>> {

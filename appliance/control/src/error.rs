@@ -75,6 +75,24 @@ pub enum ControlError {
         /// The revision.
         revision: u64,
     },
+    /// A stored bundle signed by this appliance that says it onboards a tenant and is not
+    /// exactly that.
+    #[error("stored revision {revision} is signed by this appliance but {why}")]
+    NotOnboarded {
+        /// The revision.
+        revision: u64,
+        /// What does not hold.
+        why: String,
+    },
+    /// A partner's onboarding was refused; nothing changed and the invite is as it was.
+    #[error("{detail}")]
+    Onboarding {
+        /// Why, by name (`unknown`, `used`, `revoked`, `expired`, `wrong-tenant`,
+        /// `tenant-exists`, `no-bundle`, `refused`).
+        reason: &'static str,
+        /// What happened and what to do.
+        detail: String,
+    },
 }
 
 impl From<LedgerError> for ControlError {

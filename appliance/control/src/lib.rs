@@ -25,6 +25,7 @@ mod error;
 pub mod events;
 pub mod invites;
 pub mod log;
+pub mod onboarding;
 mod promote;
 mod running;
 pub mod scenarios;

@@ -55,15 +55,7 @@ impl Book {
         if let Err(stale) = bundle.check_above(floor) {
             problems.push(stale);
         }
-        if bundle.content.keys.len() > self.bundle_key_room {
-            problems.push(Problem::TooManyKeys {
-                count: bundle.content.keys.len(),
-                room: self.bundle_key_room,
-            });
-        }
-        if let Some(gate) = &self.canary_gate {
-            problems.extend(gate.problems(&bundle));
-        }
+        problems.extend(self.fit_problems(&bundle));
         if !allow_cap_below_spent {
             problems.extend(caps_below_spent(
                 self.ledger.as_ref(),
@@ -76,6 +68,22 @@ impl Book {
         } else {
             Err(Refusal(problems).into())
         }
+    }
+
+    /// What keeps a valid bundle from being put in force here: more keys than the shards keep
+    /// room for, or policies that would stop the golden canary's known traffic.
+    pub(crate) fn fit_problems(&self, bundle: &Bundle) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if bundle.content.keys.len() > self.bundle_key_room {
+            problems.push(Problem::TooManyKeys {
+                count: bundle.content.keys.len(),
+                room: self.bundle_key_room,
+            });
+        }
+        if let Some(gate) = &self.canary_gate {
+            problems.extend(gate.problems(bundle));
+        }
+        problems
     }
 
     /// Validates a bundle for promotion by `actor` and stages its terms. A bundle the drift
@@ -146,7 +154,7 @@ impl Book {
 
     /// Stages a bundle's terms for every shard to prepare (reading the past charges new caps
     /// need) before anything is recorded or switched.
-    fn stage(
+    pub(crate) fn stage(
         &mut self,
         bundle: Bundle,
         archive: Vec<u8>,
@@ -167,6 +175,7 @@ impl Book {
             reason,
             staged,
             drift: None,
+            redeeming: None,
         }
     }
 
@@ -192,6 +201,7 @@ impl Book {
             links,
             staged,
             drift,
+            redeeming,
         } = pending;
         let from_revision = self.active.stamp.revision;
         let event = TimelineEvent {
@@ -208,11 +218,18 @@ impl Book {
             // Judged by the golden canary once it has run after the switch.
             canary: None,
         };
-        let timeline_seq = match self.ledger.record_switch(&event, &archive) {
+        let recorded = match &redeeming {
+            None => self
+                .ledger
+                .record_switch(&event, &archive)
+                .map_err(Into::into),
+            Some(invite) => self.record_onboarding(invite, &event, &archive, now_us),
+        };
+        let timeline_seq = match recorded {
             Ok(seq) => seq,
             Err(error) => {
                 self.shards.withdraw();
-                return Err(error.into());
+                return Err(error);
             }
         };
         let republishes = bundle.manifest.republishes;
@@ -235,6 +252,31 @@ impl Book {
     }
 }
 
+impl Book {
+    /// Records an onboarding's switch and redeems its invite in one transaction.
+    fn record_onboarding(
+        &mut self,
+        invite: &Redeeming,
+        event: &TimelineEvent,
+        archive: &[u8],
+        now_us: u64,
+    ) -> Result<u64, ControlError> {
+        let redeem = tf_ledger::Redeem {
+            id: invite.invite,
+            digest: &invite.digest,
+            tenant: &invite.tenant,
+            at_us: now_us,
+        };
+        match self
+            .ledger
+            .redeem_invite_switching(&redeem, event, archive)?
+        {
+            Ok((_, seq)) => Ok(seq),
+            Err(refused) => Err(refused.into()),
+        }
+    }
+}
+
 /// A switch staged and waiting for every shard to prepare its terms.
 #[derive(Debug)]
 pub struct PendingSwitch {
@@ -246,6 +288,16 @@ pub struct PendingSwitch {
     links: Vec<String>,
     staged: Arc<StagedTerms>,
     drift: Option<DriftNote>,
+    /// For an onboarding, the invite redeemed in the same transaction as the switch.
+    pub(crate) redeeming: Option<Redeeming>,
+}
+
+/// An invite to redeem when an onboarding's switch is recorded.
+#[derive(Clone, Debug)]
+pub(crate) struct Redeeming {
+    pub invite: u64,
+    pub digest: [u8; 32],
+    pub tenant: String,
 }
 
 /// What the drift guard says of a promotion: the judgements made on this appliance

@@ -59,6 +59,10 @@ pub struct Conn {
     pub generation: u64,
     /// The tenant, once the handshake completed and its certificate named one.
     pub tenant: Option<TenantSlot>,
+    /// On the onboarding protocol: no tenant, one `Onboard` request.
+    pub onboarding: bool,
+    /// Its `Onboard` request was taken.
+    pub onboard_taken: bool,
     /// Request streams in progress.
     pub streams: HashMap<StreamId, Stream>,
     /// Requests dispatched for verification and not yet answered.
@@ -91,6 +95,8 @@ impl Conn {
             quic,
             generation,
             tenant: None,
+            onboarding: false,
+            onboard_taken: false,
             streams: HashMap::new(),
             in_flight: 0,
             timeout: None,

@@ -50,6 +50,20 @@ pub struct Request {
     pub received_unix_us: u64,
 }
 
+/// An `Onboard` request read off an onboarding connection, for the control plane.
+#[derive(Debug)]
+pub struct OnboardRequest {
+    /// Where the answer goes.
+    pub route: Route,
+    /// The request.
+    pub onboard: tf_wire::Onboard,
+    /// The address it came from.
+    pub source: std::net::IpAddr,
+}
+
+/// Onboarding connections a shard holds at once; past it, more are closed as rate limited.
+const MAX_ONBOARDING_CONNECTIONS: usize = 16;
+
 /// Limits on what the driver accepts.
 #[derive(Clone, Copy, Debug)]
 pub struct DriverLimits {
@@ -76,6 +90,10 @@ pub struct Driver {
     spare: Vec<Vec<u8>>,
     draining: bool,
     answered: u64,
+    /// Where onboarding attempts are counted per source; `None`: onboarding is off.
+    onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
+    /// `Onboard` requests read and not yet taken by the shard.
+    onboard_requests: Vec<OnboardRequest>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -131,7 +149,20 @@ impl Driver {
             spare: Vec::new(),
             draining: false,
             answered: 0,
+            onboarding: None,
+            onboard_requests: Vec::new(),
         }
+    }
+
+    /// Takes onboarding connections, counting their attempts per source on `desk`.
+    pub fn with_onboarding(mut self, desk: Option<Arc<tf_seam::OnboardingDesk>>) -> Self {
+        self.onboarding = desk;
+        self
+    }
+
+    /// The `Onboard` requests read since the last call.
+    pub fn take_onboard_requests(&mut self) -> Vec<OnboardRequest> {
+        std::mem::take(&mut self.onboard_requests)
     }
 
     /// Feeds one received datagram to the endpoint.
@@ -243,8 +274,18 @@ impl Driver {
                 .partial_room(t, hold.partial_bytes_per_tenant)
         });
         let (shard, draining, decoder) = (self.shard, self.draining, &mut self.decoder);
+        let onboard_requests = &mut self.onboard_requests;
         let mut read = |conn: &mut Conn, id, tenant_room: &mut usize| {
             let received = (now, unix_us);
+            if conn.onboarding {
+                let to = Route {
+                    shard,
+                    connection: handle,
+                    generation: conn.generation,
+                    stream: id,
+                };
+                return read_onboard(conn, to, decoder, draining, now, onboard_requests);
+            }
             read_request(
                 shard,
                 handle,
@@ -260,6 +301,16 @@ impl Driver {
         while let Some(event) = conn.quic.poll() {
             match event {
                 Event::Connected => {
+                    if speaks_onboarding(conn) {
+                        join_onboarding(
+                            self.shard,
+                            self.onboarding.as_deref(),
+                            conn,
+                            &mut self.occupancy,
+                            now,
+                        );
+                        continue;
+                    }
                     identify(
                         self.shard,
                         &self.tenants,
@@ -451,11 +502,131 @@ fn identify(
     conn.tenant = Some(slot);
 }
 
+/// Whether the handshake agreed on the onboarding protocol.
+fn speaks_onboarding(conn: &Conn) -> bool {
+    conn.quic
+        .crypto_session()
+        .handshake_data()
+        .and_then(|data| {
+            data.downcast::<quinn_proto::crypto::rustls::HandshakeData>()
+                .ok()
+        })
+        .and_then(|data| data.protocol)
+        .is_some_and(|alpn| alpn == tf_wire::ONBOARDING_ALPN)
+}
+
+/// Takes an onboarding connection: counted against its source's allowance (an invite's secret
+/// is guessed at here, if anywhere) and the shard's room for them; closed saying why when
+/// either is spent. Either way its handshake is over.
+fn join_onboarding(
+    shard: usize,
+    desk: Option<&tf_seam::OnboardingDesk>,
+    conn: &mut Conn,
+    occupancy: &mut Occupancy,
+    now: Instant,
+) {
+    conn.handshake_deadline = None;
+    occupancy.handshake_ended();
+    let remote = conn.quic.remote_address();
+    let Some(desk) = desk else {
+        conn.close(
+            now,
+            close_code::WRONG_PROTOCOL,
+            "this appliance does not take onboarding requests",
+        );
+        return;
+    };
+    let refused = match desk.admit_source(remote.ip(), now) {
+        Err(wait_ms) => Some(format!(
+            "too many onboarding attempts from {}: retry in {} s",
+            remote.ip(),
+            wait_ms.div_ceil(1000)
+        )),
+        Ok(()) => occupancy
+            .join_onboarding(MAX_ONBOARDING_CONNECTIONS)
+            .err()
+            .map(|_| "too many onboardings at once: retry in a few seconds".to_owned()),
+    };
+    if let Some(reason) = refused {
+        tracing::info!(shard, %remote, %reason, "onboarding connection refused");
+        conn.close(now, close_code::ONBOARDING_RATE_LIMITED, &reason);
+        return;
+    }
+    tracing::debug!(shard, %remote, "onboarding connection");
+    conn.onboarding = true;
+}
+
+/// Reads a stream of an onboarding connection: one `Onboard` request, then nothing. Anything
+/// else closes the connection.
+fn read_onboard(
+    conn: &mut Conn,
+    route: Route,
+    decoder: &mut FrameDecoder,
+    draining: bool,
+    now: Instant,
+    onboard_requests: &mut Vec<OnboardRequest>,
+) {
+    let wrong = |conn: &mut Conn| {
+        conn.close(
+            now,
+            close_code::WRONG_PROTOCOL,
+            "the onboarding protocol carries one Onboard request per connection; everything \
+             else goes over trust-fabric/1 with the client certificate onboarding gave you",
+        );
+    };
+    if conn.onboard_taken {
+        wrong(conn);
+        return;
+    }
+    let limits = *decoder.limits();
+    let mut room = usize::MAX;
+    let frame = match conn.read(route.stream, &limits, &mut room) {
+        ReadOutcome::Pending => return,
+        ReadOutcome::Refused(error) => {
+            conn.answer(route.stream, replies::wire_error(0, &error));
+            return;
+        }
+        ReadOutcome::OverHeld => {
+            wrong(conn);
+            return;
+        }
+        ReadOutcome::Frame(frame) => frame,
+    };
+    let onboard = match decoder.decode(&frame).map(tf_wire::to_owned) {
+        Ok(Message::Onboard(onboard)) => onboard,
+        Ok(_) => {
+            wrong(conn);
+            return;
+        }
+        Err(error) => {
+            conn.answer(route.stream, replies::wire_error(0, &error));
+            return;
+        }
+    };
+    if draining {
+        conn.answer(
+            route.stream,
+            replies::error(onboard.request_id, ErrorCode::ShuttingDown),
+        );
+        return;
+    }
+    conn.onboard_taken = true;
+    conn.in_flight += 1;
+    onboard_requests.push(OnboardRequest {
+        route,
+        source: conn.quic.remote_address().ip(),
+        onboard,
+    });
+}
+
 /// Gives back what a connection that is gone held: its handshake or its tenant's slot, and
 /// the partial request bytes it held when this poll began (`held_before`).
 fn release(conn: &mut Conn, occupancy: &mut Occupancy, held_before: usize) {
     if conn.handshake_deadline.take().is_some() {
         occupancy.handshake_ended();
+    }
+    if std::mem::take(&mut conn.onboarding) {
+        occupancy.leave_onboarding();
     }
     if let Some(tenant) = conn.tenant.take() {
         occupancy.leave(tenant, held_before);
@@ -543,7 +714,8 @@ fn read_request(
         Message::AboutQuery(query) => query.request_id,
         _ => {
             let detail = "partners send Submit, RegisterKey, BudgetQuery, LogProofQuery or \
-                          AboutQuery messages"
+                          AboutQuery messages (Onboard goes over the onboarding protocol, \
+                          trust-fabric-onboard/1)"
                 .to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;

@@ -79,6 +79,9 @@ pub struct DataPlanePlan {
     pub anchors: Option<tf_seam::AnchorInbox>,
     /// Where shards send sealed blocks of decisions; `None`: decisions are not recorded.
     pub decisions: Option<tf_decisions::writer::BlockSender>,
+    /// Where partners' onboarding requests go; `None`: onboarding is off (the server
+    /// configuration then offers no onboarding protocol either).
+    pub onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
 }
 
 /// Why the data plane did not start.
@@ -173,6 +176,7 @@ impl DataPlane {
                 metrics: plan.metrics.clone(),
                 log: plan.log.clone(),
                 about: about.clone(),
+                onboarding: plan.onboarding.clone(),
             };
             let board = plan.board.clone();
             let cpu = plan.placement[index];

@@ -19,6 +19,7 @@ mod lending;
 mod log_proofs;
 pub mod nudge;
 mod occupancy;
+mod onboarding;
 mod policy;
 mod prepare;
 mod priority;

@@ -37,6 +37,7 @@ impl HoldLimits {
 #[derive(Debug, Default)]
 pub struct Occupancy {
     handshakes: usize,
+    onboardings: usize,
     tenants: HashMap<TenantSlot, Held>,
 }
 
@@ -60,6 +61,20 @@ impl Occupancy {
     /// A handshake ended: identified, refused, timed out or lost.
     pub fn handshake_ended(&mut self) {
         self.handshakes = self.handshakes.saturating_sub(1);
+    }
+
+    /// Takes a slot for an onboarding connection, unless `limit` are open already.
+    pub fn join_onboarding(&mut self, limit: usize) -> Result<(), usize> {
+        if self.onboardings >= limit {
+            return Err(self.onboardings);
+        }
+        self.onboardings += 1;
+        Ok(())
+    }
+
+    /// An onboarding connection is gone.
+    pub fn leave_onboarding(&mut self) {
+        self.onboardings = self.onboardings.saturating_sub(1);
     }
 
     /// Takes a connection slot for `tenant`, unless it holds `limit` already.

@@ -146,6 +146,14 @@ pub fn about(request_id: u64, tenant: &str, keys: &AboutKeys) -> Vec<u8> {
     }))
 }
 
+/// The answer to an `Onboard`: what the control plane said.
+pub fn onboarded(request_id: u64, answer: Result<tf_wire::Onboarded, ErrorCode>) -> Vec<u8> {
+    match answer {
+        Ok(onboarded) => frame(&Message::Onboarded(onboarded)),
+        Err(code) => error(request_id, code),
+    }
+}
+
 /// The appliance's public keys, told to any tenant that asks (`AboutQuery`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AboutKeys {

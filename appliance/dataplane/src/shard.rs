@@ -96,6 +96,8 @@ pub struct ShardPlan {
     pub log: Option<LogFiles>,
     /// The appliance's public keys, for partners' `AboutQuery`.
     pub about: Arc<crate::AboutKeys>,
+    /// Where partners' onboarding requests go; `None`: onboarding is off.
+    pub onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
 }
 
 /// How long a drain waits for in-flight requests before closing connections anyway.
@@ -113,6 +115,7 @@ pub struct ShardState {
     home: RefCell<Home>,
     log_proofs: RefCell<LogProofs>,
     about: Arc<crate::AboutKeys>,
+    onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
     io_wakeup: Wakeup,
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
@@ -194,13 +197,16 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     let state = Rc::new(ShardState {
         index,
         clock,
-        driver: RefCell::new(Driver::new(
-            index,
-            plan.endpoint_config,
-            plan.server_config,
-            plan.driver_limits,
-            plan.tenants.clone(),
-        )),
+        driver: RefCell::new(
+            Driver::new(
+                index,
+                plan.endpoint_config,
+                plan.server_config,
+                plan.driver_limits,
+                plan.tenants.clone(),
+            )
+            .with_onboarding(plan.onboarding.clone()),
+        ),
         home: RefCell::new(
             Home::new(
                 index,
@@ -216,6 +222,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         ),
         log_proofs: RefCell::new(log_proofs),
         about: plan.about.clone(),
+        onboarding: plan.onboarding,
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
         to_home,
@@ -356,6 +363,14 @@ async fn pulse(state: Rc<ShardState>) {
     }
 }
 
+impl ShardState {
+    /// Puts one answer for this shard's connections on its stream.
+    pub(crate) fn answer_now(&self, route: Route, frame: Vec<u8>) {
+        self.driver.borrow_mut().answer(route, frame);
+        self.io_wakeup.notify();
+    }
+}
+
 /// Puts answers for this shard's connections on their streams.
 fn answer_here(state: &ShardState, replies: Vec<Reply>) {
     let mut driver = state.driver.borrow_mut();
@@ -431,6 +446,15 @@ async fn io(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
         state.driver.borrow_mut().poll(now, unix_us, &mut requests);
         for request in requests.drain(..) {
             dispatch(&state, request);
+        }
+        let onboard_requests = state.driver.borrow_mut().take_onboard_requests();
+        if let Some(desk) = state.onboarding.clone() {
+            for request in onboard_requests {
+                let state = state.clone();
+                super::onboarding::forward(&desk, request, move |route, frame| {
+                    state.answer_now(route, frame);
+                });
+            }
         }
         loop {
             let next = state.driver.borrow_mut().next_datagram();

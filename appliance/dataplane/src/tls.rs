@@ -1,5 +1,11 @@
 //! TLS for the QUIC endpoint: TLS 1.3 only, the protocol's ALPN, and client certificates
-//! required and verified against the appliance's CA (the tenant is the certificate's identity).
+//! verified against the appliance's CA (the tenant is the certificate's identity).
+//!
+//! With onboarding on, the endpoint also speaks the onboarding ALPN, which needs no client
+//! certificate: client certificates become optional in the handshake, and the driver closes a
+//! connection on the main ALPN that presented none before it reads any request. The CA
+//! certificate is sent after the server's, so a partner who has only an invite's fingerprint
+//! of it can find and pin it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,11 +42,13 @@ pub enum TlsError {
 }
 
 /// The QUIC server configuration: TLS material from `[tls]` (default: the state directory's),
-/// limits from the config.
+/// limits from the config, and the onboarding ALPN when `onboarding` (only with the state
+/// directory's own PKI, whose CA signs partners' certificates).
 pub fn server_config(
     state: &State,
     settings: &ServerSettings,
     material: &TlsConfig,
+    onboarding: bool,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let or_state = |configured: &Option<std::path::PathBuf>, file: &str| {
         configured.clone().unwrap_or_else(|| state.path(file))
@@ -50,17 +58,26 @@ pub fn server_config(
     for ca in certificates(&or_state(&material.client_ca, layout::CA_CERT))? {
         roots.add(ca)?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let mut verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    let mut chain = certificates(&or_state(&material.certificate, layout::SERVER_CERT))?;
+    let mut alpn = vec![tf_wire::ALPN.to_vec()];
+    if onboarding {
+        verifier = verifier.allow_unauthenticated();
+        chain.extend(certificates(&state.path(layout::CA_CERT))?);
+        alpn.push(tf_wire::ONBOARDING_ALPN.to_vec());
+    }
+    let verifier = verifier
         .build()
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let mut tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_client_cert_verifier(verifier)
         .with_single_cert(
-            certificates(&or_state(&material.certificate, layout::SERVER_CERT))?,
+            chain,
             private_key(&or_state(&material.private_key, layout::SERVER_KEY))?,
         )?;
-    tls.alpn_protocols = vec![tf_wire::ALPN.to_vec()];
+    tls.alpn_protocols = alpn;
     // 0-RTT stays off (rustls' default): replayable requests would spend budgets twice.
     let crypto =
         QuicServerConfig::try_from(Arc::new(tls)).map_err(|e| TlsError::Quic(e.to_string()))?;

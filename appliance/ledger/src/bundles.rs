@@ -18,12 +18,23 @@ pub(crate) fn record(
     event: &TimelineEvent,
     archive: &[u8],
 ) -> rusqlite::Result<u64> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let seq = record_in(&transaction, event, archive)?;
+    transaction.commit()?;
+    Ok(seq)
+}
+
+/// [`record`] inside a transaction the caller commits.
+pub(crate) fn record_in(
+    transaction: &rusqlite::Transaction<'_>,
+    event: &TimelineEvent,
+    archive: &[u8],
+) -> rusqlite::Result<u64> {
     let links = serde_json::to_string(&event.links).expect("a list of strings serialises");
     let drift = event
         .drift
         .as_ref()
         .map(|note| serde_json::to_string(note).expect("a drift note serialises"));
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // OR IGNORE: a rollback puts a stored revision back in force; the bundle is kept as it was
     // first promoted (a trigger refuses to rewrite it).
     transaction.execute(
@@ -50,9 +61,7 @@ pub(crate) fn record(
             drift
         ],
     )?;
-    let seq = transaction.last_insert_rowid() as u64;
-    transaction.commit()?;
-    Ok(seq)
+    Ok(transaction.last_insert_rowid() as u64)
 }
 
 /// Every event, oldest first.

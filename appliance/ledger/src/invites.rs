@@ -119,6 +119,58 @@ pub trait Invites {
         tenant: &str,
         at_us: u64,
     ) -> Result<Result<InviteRow, InviteRefusal>, LedgerError>;
+    /// Invite `id`, if there is one.
+    fn invite(&self, id: u64) -> Result<Option<InviteRow>, LedgerError>;
+    /// Redeems invite `id` as [`Invites::redeem_invite`] does and, in the same transaction,
+    /// records the switch that puts the tenant in force (`event`, `archive`): both happen or
+    /// neither. The timeline entry's number with the invite.
+    fn redeem_invite_switching(
+        &mut self,
+        redeem: &Redeem<'_>,
+        event: &crate::TimelineEvent,
+        archive: &[u8],
+    ) -> Result<Result<(InviteRow, u64), InviteRefusal>, LedgerError>;
+}
+
+/// An invite to redeem.
+#[derive(Clone, Copy, Debug)]
+pub struct Redeem<'a> {
+    /// Its number.
+    pub id: u64,
+    /// SHA-256 of the secret the partner gave.
+    pub digest: &'a [u8; 32],
+    /// The tenant asked for.
+    pub tenant: &'a str,
+    /// When, Unix microseconds.
+    pub at_us: u64,
+}
+
+/// Why invite `invite` cannot be redeemed by `tenant` with a secret of `digest` at `at_us`,
+/// if it cannot.
+pub fn refusal(
+    invite: &InviteRow,
+    digest: &[u8; 32],
+    tenant: &str,
+    at_us: u64,
+) -> Option<InviteRefusal> {
+    if !same(digest, &invite.digest) {
+        return Some(InviteRefusal::Unknown);
+    }
+    match invite.state {
+        InviteState::Used => return Some(InviteRefusal::Used),
+        InviteState::Revoked => return Some(InviteRefusal::Revoked),
+        InviteState::Open => {}
+    }
+    if at_us >= invite.expires_us {
+        return Some(InviteRefusal::Expired);
+    }
+    if !allows(&invite.tenant, tenant) {
+        return Some(InviteRefusal::WrongTenant {
+            allowed: invite.tenant.clone(),
+            asked: tenant.to_owned(),
+        });
+    }
+    None
 }
 
 /// Whether `pattern` (an id, or a prefix ending in `*`) allows `tenant`.
@@ -147,14 +199,9 @@ impl Invites for SqliteLedger {
         at_us: u64,
     ) -> Result<Result<InviteRow, InviteRefusal>, LedgerError> {
         self.writable()?;
-        close(
-            self.connection_mut(),
-            id,
-            None,
-            Closing::Revoke { by, reason },
-            at_us,
-        )
-        .map_err(|e| self.failed(e))
+        let done =
+            |tx: &rusqlite::Transaction<'_>| close(tx, id, Closing::Revoke { by, reason }, at_us);
+        transaction(self.connection_mut(), done).map_err(|e| self.failed(e))
     }
 
     fn redeem_invite(
@@ -165,15 +212,63 @@ impl Invites for SqliteLedger {
         at_us: u64,
     ) -> Result<Result<InviteRow, InviteRefusal>, LedgerError> {
         self.writable()?;
-        close(
-            self.connection_mut(),
+        let redeem = Redeem {
             id,
-            Some(digest),
-            Closing::Redeem { tenant },
+            digest,
+            tenant,
             at_us,
-        )
-        .map_err(|e| self.failed(e))
+        };
+        let done = |tx: &rusqlite::Transaction<'_>| {
+            close(tx, id, Closing::Redeem(&redeem), at_us).map(|r| r.map(|row| (row, 0)))
+        };
+        transaction(self.connection_mut(), done)
+            .map(|r| r.map(|(row, _)| row))
+            .map_err(|e| self.failed(e))
     }
+
+    fn invite(&self, id: u64) -> Result<Option<InviteRow>, LedgerError> {
+        one(self.connection(), id).map_err(|e| self.failed(e))
+    }
+
+    fn redeem_invite_switching(
+        &mut self,
+        redeem: &Redeem<'_>,
+        event: &crate::TimelineEvent,
+        archive: &[u8],
+    ) -> Result<Result<(InviteRow, u64), InviteRefusal>, LedgerError> {
+        self.writable()?;
+        let done = |tx: &rusqlite::Transaction<'_>| {
+            let closed = close(tx, redeem.id, Closing::Redeem(redeem), redeem.at_us)?;
+            match closed {
+                Ok(row) => Ok(Ok((row, crate::bundles::record_in(tx, event, archive)?))),
+                Err(refused) => Ok(Err(refused)),
+            }
+        };
+        transaction(self.connection_mut(), done).map_err(|e| self.failed(e))
+    }
+}
+
+/// Runs `work` in one immediate transaction, committed only when it answers `Ok(Ok)`.
+fn transaction<T>(
+    connection: &mut Connection,
+    work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<Result<T, InviteRefusal>>,
+) -> rusqlite::Result<Result<T, InviteRefusal>> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done = work(&tx)?;
+    if done.is_ok() {
+        tx.commit()?;
+    }
+    Ok(done)
+}
+
+fn one(connection: &Connection, id: u64) -> rusqlite::Result<Option<InviteRow>> {
+    connection
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM invites WHERE id = ?1"),
+            params![micros(id)],
+            row,
+        )
+        .optional()
 }
 
 const COLUMNS: &str = "id, digest, tenant, template, created_by, reason, created_us, expires_us, \
@@ -216,59 +311,43 @@ fn all(connection: &Connection) -> rusqlite::Result<Vec<InviteRow>> {
 
 enum Closing<'a> {
     Revoke { by: &'a str, reason: &'a str },
-    Redeem { tenant: &'a str },
+    Redeem(&'a Redeem<'a>),
 }
 
-/// Closes invite `id` (checking its secret's `digest` when given) in one immediate
-/// transaction: of two partners racing with one invite, one redeems it.
+/// Closes invite `id` inside `tx` (an immediate transaction: of two partners racing with one
+/// invite, one redeems it). A refusal changes nothing.
 fn close(
-    connection: &mut Connection,
+    tx: &rusqlite::Transaction<'_>,
     id: u64,
-    digest: Option<&[u8; 32]>,
     closing: Closing<'_>,
     at_us: u64,
 ) -> rusqlite::Result<Result<InviteRow, InviteRefusal>> {
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found = tx
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM invites WHERE id = ?1"),
-            params![micros(id)],
-            row,
-        )
-        .optional()?;
-    let Some(mut invite) = found else {
+    let Some(mut invite) = one(tx, id)? else {
         return Ok(Err(InviteRefusal::Unknown));
     };
-    if digest.is_some_and(|digest| !same(digest, &invite.digest)) {
-        return Ok(Err(InviteRefusal::Unknown));
-    }
-    match invite.state {
-        InviteState::Used => return Ok(Err(InviteRefusal::Used)),
-        InviteState::Revoked => return Ok(Err(InviteRefusal::Revoked)),
-        InviteState::Open => {}
-    }
     let (state, closed_by, kind, body) = match closing {
-        Closing::Revoke { by, reason } => (
-            "revoked",
-            by,
-            INVITE_REVOKED,
-            serde_json::json!({ "id": id, "tenant": invite.tenant, "by": by, "reason": reason }),
-        ),
-        Closing::Redeem { tenant } => {
-            if at_us >= invite.expires_us {
-                return Ok(Err(InviteRefusal::Expired));
+        Closing::Revoke { by, reason } => {
+            match invite.state {
+                InviteState::Used => return Ok(Err(InviteRefusal::Used)),
+                InviteState::Revoked => return Ok(Err(InviteRefusal::Revoked)),
+                InviteState::Open => {}
             }
-            if !allows(&invite.tenant, tenant) {
-                return Ok(Err(InviteRefusal::WrongTenant {
-                    allowed: invite.tenant,
-                    asked: tenant.to_owned(),
-                }));
+            (
+                "revoked",
+                by,
+                INVITE_REVOKED,
+                serde_json::json!({ "id": id, "tenant": invite.tenant, "by": by, "reason": reason }),
+            )
+        }
+        Closing::Redeem(redeem) => {
+            if let Some(refused) = refusal(&invite, redeem.digest, redeem.tenant, at_us) {
+                return Ok(Err(refused));
             }
             (
                 "used",
-                tenant,
+                redeem.tenant,
                 INVITE_USED,
-                serde_json::json!({ "id": id, "tenant": tenant }),
+                serde_json::json!({ "id": id, "tenant": redeem.tenant }),
             )
         }
     };
@@ -277,8 +356,7 @@ fn close(
          AND state = 'open'",
         params![micros(id), state, micros(at_us), closed_by],
     )?;
-    control_events::record(&tx, at_us, kind, &body.to_string())?;
-    tx.commit()?;
+    control_events::record(tx, at_us, kind, &body.to_string())?;
     invite.state = if state == "used" {
         InviteState::Used
     } else {

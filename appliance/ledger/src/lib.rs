@@ -52,7 +52,7 @@ pub use error::LedgerError;
 pub use fault::{RESUME_HEADROOM_BYTES, StorageFault};
 pub use invites::{
     INVITE_CREATED, INVITE_REVOKED, INVITE_USED, InviteRefusal, InviteRow, InviteState, Invites,
-    NewInvite, allows as invite_allows,
+    NewInvite, Redeem, allows as invite_allows, refusal as invite_refusal,
 };
 pub use outbox::{
     Change, ChangeRow, Cursors, EndpointRow, EndpointState, FailedAttempt, MessageRow, NewEndpoint,

@@ -175,3 +175,67 @@ fn a_prefix_allows_longer_names_under_it_and_an_id_only_itself() {
     assert!(!invite_allows("pilot-*", "pilot-"));
     assert!(!invite_allows("pilot-*", "acme"));
 }
+
+#[test]
+fn an_onboarding_switch_is_recorded_with_its_invite_used_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("open");
+    let id = ledger.add_invite(&invite(4, "initech")).expect("added");
+    let switch = tf_ledger::TimelineEvent {
+        seq: 0,
+        at_us: 2_000,
+        action: "onboard".into(),
+        actor: format!("invite {id}"),
+        reason: "tenant initech onboarded".into(),
+        from_revision: 1,
+        to_revision: 2,
+        links: vec![],
+        bundle_hash: "ab".repeat(32),
+        drift: None,
+        canary: None,
+    };
+    let redeem = |digest, tenant, at_us| tf_ledger::Redeem {
+        id,
+        digest,
+        tenant,
+        at_us,
+    };
+    // Refused (a wrong secret, past the expiry): no switch recorded, the invite still open.
+    for refused in [
+        redeem(&[5; 32], "initech", 2_000),
+        redeem(&[4; 32], "initech", 1_000 + HOUR_US),
+    ] {
+        assert!(
+            ledger
+                .redeem_invite_switching(&refused, &switch, b"archive")
+                .expect("answers")
+                .is_err()
+        );
+    }
+    assert!(ledger.timeline().expect("timeline").is_empty());
+    assert_eq!(
+        ledger.invite(id).expect("read").expect("stored").state,
+        InviteState::Open
+    );
+    // Redeemed: both at once.
+    let (row, seq) = ledger
+        .redeem_invite_switching(&redeem(&[4; 32], "initech", 2_000), &switch, b"archive")
+        .expect("answers")
+        .expect("redeemed");
+    assert_eq!(row.state, InviteState::Used);
+    let timeline = ledger.timeline().expect("timeline");
+    assert_eq!(timeline.len(), 1);
+    assert_eq!((timeline[0].seq, timeline[0].to_revision), (seq, 2));
+    assert_eq!(
+        ledger.archive(2).expect("read").as_deref(),
+        Some(&b"archive"[..])
+    );
+    // Once only.
+    assert_eq!(
+        ledger
+            .redeem_invite_switching(&redeem(&[4; 32], "initech", 3_000), &switch, b"archive")
+            .expect("answers"),
+        Err(InviteRefusal::Used)
+    );
+    assert_eq!(ledger.timeline().expect("timeline").len(), 1);
+}

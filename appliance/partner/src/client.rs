@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use quinn::crypto::rustls::QuicClientConfig;
+use rustls::pki_types::CertificateDer;
 use tf_engine::KeyId;
 use tf_wire::{
     About, AboutQuery, BudgetQuery, CapState, Curve, DatasetClass, ErrorCode, FrameDecoder,
     LogProofQuery, Message, RegisterKey, Statement, Submit, VerdictReply, WireLimits,
 };
 
-use crate::{LogProofAnswer, PartnerConfig, PartnerError, formats};
+use crate::{ApplianceAddress, LogProofAnswer, PartnerConfig, PartnerError, formats};
 
 /// How often an otherwise quiet connection pings the appliance: well inside the appliance's
 /// idle timeout (`server.idle_timeout_ms`, 30 s by default).
@@ -52,13 +53,30 @@ impl Partner {
     /// nothing listens stays silent over QUIC, and must not hold up one that answers.
     pub async fn connect(config: &PartnerConfig) -> Result<Self, PartnerError> {
         let client_config = client_config(config)?;
-        let addresses = config.address.resolve().await?;
+        Self::connect_with(
+            &config.address,
+            &config.server_name,
+            config.request_timeout,
+            client_config,
+        )
+        .await
+    }
+
+    /// [`Partner::connect`] with the QUIC and TLS settings given (onboarding pins a CA and
+    /// presents no certificate); `timeout` bounds the handshake and each answer.
+    pub(crate) async fn connect_with(
+        address: &ApplianceAddress,
+        server_name: &str,
+        timeout: Duration,
+        client_config: quinn::ClientConfig,
+    ) -> Result<Self, PartnerError> {
+        let addresses = address.resolve().await?;
         let mut attempts = tokio::task::JoinSet::new();
-        for (nth, address) in addresses.into_iter().enumerate() {
-            let (config, client_config) = (config.clone(), client_config.clone());
+        for (nth, socket) in addresses.into_iter().enumerate() {
+            let (server_name, client_config) = (server_name.to_owned(), client_config.clone());
             attempts.spawn(async move {
                 tokio::time::sleep(STAGGER * nth as u32).await;
-                Self::connect_to(address, &config, client_config).await
+                Self::connect_to(socket, &server_name, timeout, client_config).await
             });
         }
         let mut failed: Option<PartnerError> = None;
@@ -71,21 +89,22 @@ impl Partner {
                 Ok(Err(error)) => return Err(error),
                 Err(join) => {
                     failed = Some(PartnerError::Connect {
-                        address: config.address.to_string(),
+                        address: address.to_string(),
                         reason: join.to_string(),
                     })
                 }
             }
         }
         Err(failed.unwrap_or_else(|| PartnerError::Connect {
-            address: config.address.to_string(),
+            address: address.to_string(),
             reason: "no address".into(),
         }))
     }
 
     async fn connect_to(
         address: SocketAddr,
-        config: &PartnerConfig,
+        server_name: &str,
+        timeout: Duration,
         client_config: quinn::ClientConfig,
     ) -> Result<Self, PartnerError> {
         let bind: SocketAddr = if address.is_ipv6() {
@@ -101,9 +120,9 @@ impl Partner {
             quinn::Endpoint::client(bind).map_err(|e| connect_error(e.to_string()))?;
         endpoint.set_default_client_config(client_config);
         let connecting = endpoint
-            .connect(address, &config.server_name)
+            .connect(address, server_name)
             .map_err(|e| connect_error(e.to_string()))?;
-        let connection = match tokio::time::timeout(config.request_timeout, connecting).await {
+        let connection = match tokio::time::timeout(timeout, connecting).await {
             Ok(Ok(connection)) => connection,
             Ok(Err(error)) => {
                 return Err(match PartnerError::from_connection(&error) {
@@ -117,8 +136,17 @@ impl Partner {
             endpoint,
             connection,
             next_request_id: AtomicU64::new(1),
-            timeout: config.request_timeout,
+            timeout,
         })
+    }
+
+    /// The certificates the appliance presented in the handshake, its own first.
+    pub(crate) fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
+        self.connection
+            .peer_identity()
+            .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+            .map(|certificates| *certificates)
+            .unwrap_or_default()
     }
 
     /// Whether the connection is still open (neither side closed it, it did not time out).
@@ -292,25 +320,35 @@ impl Partner {
 }
 
 fn client_config(config: &PartnerConfig) -> Result<quinn::ClientConfig, PartnerError> {
-    let tls_error = |e: rustls::Error| PartnerError::Local {
-        path: "TLS configuration".into(),
-        problem: e.to_string(),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for ca in &config.identity.ca {
         roots.add(ca.clone()).map_err(tls_error)?;
     }
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(tls_error)?
+    let tls = tls13()?
         .with_root_certificates(roots)
         .with_client_auth_cert(
             config.identity.certificate.clone(),
             config.identity.key.clone_key(),
         )
         .map_err(tls_error)?;
-    tls.alpn_protocols = vec![tf_wire::ALPN.to_vec()];
+    quic_client_config(tls, tf_wire::ALPN)
+}
+
+/// TLS 1.3 only, with ring: what every connection to an appliance starts from.
+pub(crate) fn tls13()
+-> Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>, PartnerError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_error)
+}
+
+/// QUIC settings over `tls`, speaking the protocol `alpn` names.
+pub(crate) fn quic_client_config(
+    mut tls: rustls::ClientConfig,
+    alpn: &[u8],
+) -> Result<quinn::ClientConfig, PartnerError> {
+    tls.alpn_protocols = vec![alpn.to_vec()];
     let quic = QuicClientConfig::try_from(Arc::new(tls)).map_err(|e| PartnerError::Local {
         path: "TLS configuration".into(),
         problem: e.to_string(),
@@ -323,6 +361,13 @@ fn client_config(config: &PartnerConfig) -> Result<quinn::ClientConfig, PartnerE
     transport.keep_alive_interval(Some(KEEP_ALIVE));
     client.transport_config(Arc::new(transport));
     Ok(client)
+}
+
+fn tls_error(error: rustls::Error) -> PartnerError {
+    PartnerError::Local {
+        path: "TLS configuration".into(),
+        problem: error.to_string(),
+    }
 }
 
 fn from_code(code: ErrorCode) -> PartnerError {
@@ -357,11 +402,14 @@ fn from_code(code: ErrorCode) -> PartnerError {
             retry_after_ms,
             detail,
         },
+        ErrorCode::OnboardingRefused { reason, detail } => {
+            PartnerError::OnboardingRefused { reason, detail }
+        }
         _ => PartnerError::Internal,
     }
 }
 
-fn unexpected(message: Message) -> PartnerError {
+pub(crate) fn unexpected(message: Message) -> PartnerError {
     PartnerError::Protocol {
         detail: format!("{message:?}").chars().take(200).collect(),
     }

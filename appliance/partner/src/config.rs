@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ApplianceAddress, PartnerError};
 
@@ -61,17 +61,40 @@ pub struct PartnerConfig {
 /// The name of the file `appliance serve` writes into its state directory.
 pub const PARTNER_FILE: &str = "partner.toml";
 
-#[derive(Debug, Deserialize)]
+/// `partner.toml`: where the appliance is, this partner's identity files (paths relative to
+/// the file's folder, or absolute), and the appliance's public keys. The appliance writes one
+/// into its state directory for its demo tenant; `partner onboard` writes one beside the
+/// identity it receives.
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct PartnerFile {
-    address: ApplianceAddress,
-    server_name: String,
-    ca: PathBuf,
-    certificate: PathBuf,
-    key: PathBuf,
-    receipt_public_key: Option<String>,
-    /// Absent in files written before the appliance kept a transparency log.
-    log_key: Option<String>,
+pub struct PartnerFile {
+    /// The appliance's QUIC address.
+    pub address: ApplianceAddress,
+    /// The name its server certificate carries.
+    pub server_name: String,
+    /// The CA certificate (PEM).
+    pub ca: PathBuf,
+    /// This tenant's client certificate (PEM).
+    pub certificate: PathBuf,
+    /// This tenant's private key (PEM).
+    pub key: PathBuf,
+    /// The receipt public key, 64 hex digits; absent when not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_public_key: Option<String>,
+    /// The transparency log's verifier key (C2SP signed-note `vkey`); absent in files written
+    /// before the appliance kept a transparency log, or for an appliance that keeps none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
+}
+
+impl PartnerFile {
+    /// The file's text; fails only for a path that is not UTF-8.
+    pub fn to_toml(&self) -> Result<String, PartnerError> {
+        toml::to_string(self).map_err(|e| PartnerError::Local {
+            path: PARTNER_FILE.into(),
+            problem: e.to_string(),
+        })
+    }
 }
 
 impl PartnerConfig {
@@ -145,7 +168,8 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, PartnerErro
     Ok(certs)
 }
 
-fn local(path: &Path, problem: impl std::fmt::Display) -> PartnerError {
+/// A local file's problem as a partner error.
+pub(crate) fn local(path: &Path, problem: impl std::fmt::Display) -> PartnerError {
     PartnerError::Local {
         path: path.display().to_string(),
         problem: problem.to_string(),

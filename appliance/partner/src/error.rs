@@ -100,11 +100,12 @@ pub enum PartnerError {
         /// What the appliance said.
         reason: String,
     },
-    /// This client did not trust the appliance's certificate: not issued by the CA given, or
-    /// not for the name connected to.
+    /// This client did not trust the appliance's certificate: not issued by the CA given (or,
+    /// onboarding, not the CA the invite names), or not for the name connected to.
     #[error(
-        "the appliance's certificate is not trusted here ({reason}): check the CA file, and \
-         that the name connected to is on the certificate (--server-name NAME to check another)"
+        "the appliance's certificate is not trusted here ({reason}): check the CA file (or the \
+         invite), and that the name connected to is on the certificate (--server-name NAME to \
+         check another)"
     )]
     ServerNotTrusted {
         /// What the TLS handshake said.
@@ -119,6 +120,23 @@ pub enum PartnerError {
     TenantRemoved {
         /// What the appliance said.
         reason: String,
+    },
+    /// The appliance refused to onboard this partner with the invite given; nothing was
+    /// created and the invite is as it was.
+    #[error("{detail}")]
+    OnboardingRefused {
+        /// Why, by name: `unknown`, `used`, `revoked`, `expired`, `wrong-tenant`,
+        /// `tenant-exists`, `bad-request`, `no-bundle` or `refused`.
+        reason: String,
+        /// What happened and what to do, in words (the appliance's).
+        detail: String,
+    },
+    /// The appliance closed the connection: too many onboarding attempts came from this
+    /// address.
+    #[error("the appliance takes no more onboarding attempts from this address for now: {detail}")]
+    RateLimited {
+        /// What the appliance said, with when to try again.
+        detail: String,
     },
     /// The appliance could not be reached.
     #[error("could not reach the appliance at {address}: {reason}; is `appliance serve` running?")]
@@ -176,6 +194,8 @@ impl PartnerError {
             PartnerError::CertificateRefused { .. } => "certificate-refused",
             PartnerError::ServerNotTrusted { .. } => "server-not-trusted",
             PartnerError::TenantRemoved { .. } => "tenant-removed",
+            PartnerError::OnboardingRefused { .. } => "onboarding-refused",
+            PartnerError::RateLimited { .. } => "rate-limited",
             PartnerError::Connect { .. } => "connect",
             PartnerError::ConnectionLost { .. } => "connection-lost",
             PartnerError::Timeout { .. } => "timeout",
@@ -208,6 +228,15 @@ impl PartnerError {
                         PartnerError::CertificateRefused { reason }
                     }
                     close_code::TENANT_REMOVED => PartnerError::TenantRemoved { reason },
+                    close_code::ONBOARDING_RATE_LIMITED => {
+                        PartnerError::RateLimited { detail: reason }
+                    }
+                    close_code::WRONG_PROTOCOL => PartnerError::Protocol {
+                        detail: format!(
+                            "the appliance closed the connection: the request does not belong \
+                             on this protocol ({reason})"
+                        ),
+                    },
                     code => PartnerError::ConnectionLost {
                         reason: format!("closed by the appliance (code {code:#x}): {reason}"),
                     },

@@ -17,22 +17,34 @@
 mod address;
 pub mod budget_text;
 mod client;
+mod client_key;
 mod config;
 mod error;
 pub mod fixtures;
 pub mod formats;
 pub mod golden;
+mod identity_dir;
 mod log_proof;
+mod onboard;
+mod pinned;
 mod retry;
+#[cfg(test)]
+mod test_pki;
 
 pub use address::{AddressError, ApplianceAddress};
 pub use client::{Partner, Submission};
-pub use config::{Identity, PartnerConfig};
+pub use client_key::{ClientKey, certificate_pem};
+pub use config::{Identity, PARTNER_FILE, PartnerConfig, PartnerFile};
 pub use error::PartnerError;
+pub use identity_dir::{CA_FILE, CERTIFICATE_FILE, IdentityDir, KEY_FILE};
 pub use log_proof::{LogProofAnswer, verify_inclusion};
+pub use onboard::{ONBOARDING_TIMEOUT, onboard, onboard_within};
+pub use pinned::{CA_NOT_PRESENTED, PinnedCaVerifier, ca_fingerprint, pinned_ca};
 pub use retry::Retry;
 pub use tf_log::{InclusionError, InclusionProofFile};
-pub use tf_wire::{About, Curve, DatasetClass, Statement, VerdictCode, VerdictReply};
+pub use tf_wire::{
+    About, Curve, DatasetClass, InviteCode, Onboarded, Statement, VerdictCode, VerdictReply,
+};
 
 /// A receipt from a verdict as a DSSE envelope, the form `partner receipt verify` and any DSSE
 /// library read.

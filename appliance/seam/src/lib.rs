@@ -8,12 +8,14 @@
 //! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
 //! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
 //! - [`AnchorSender`]: digests the control plane has the ledger thread append (anchors).
+//! - [`OnboardingDesk`]: invites redeemed on the QUIC port, handed to the control plane.
 //!
 //! Neither plane awaits the other's futures: they meet only here and on bounded channels.
 
 mod anchor;
 mod board;
 pub mod clock;
+mod onboarding;
 mod policy;
 mod published;
 mod shards;
@@ -26,6 +28,10 @@ pub use anchor::{
     anchor_channel,
 };
 pub use board::{Board, PulseReading, Quota};
+pub use onboarding::{
+    NotAsked, ONBOARDING_BUSY_MS, ONBOARDING_QUEUE, OnboardingAsk, OnboardingDesk, OnboardingInbox,
+    PendingAnswer, SourceLimit, onboarding_channel,
+};
 pub use policy::ActivePolicy;
 pub use published::Published;
 pub use shards::Shards;

@@ -118,7 +118,7 @@ fn invite_ca(config: &Config, state: &State) -> anyhow::Result<Option<[u8; 16]>>
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     use sha2::{Digest, Sha256};
-    if config.tls.certificate.is_some() || config.tls.client_ca.is_some() {
+    if !super::onboarding::own_pki(config) {
         return Ok(None);
     }
     let path = state.path(tf_state::layout::CA_CERT);
@@ -259,6 +259,18 @@ pub struct ControlPlan {
     pub compliance: CompliancePlan,
     /// Auditor webhooks.
     pub webhooks: OutboxPlan,
+    /// Partners' onboarding requests, when this appliance takes them.
+    pub onboarding: Option<OnboardingAnswers>,
+}
+
+/// What the control plane answers partners' onboarding requests with.
+pub struct OnboardingAnswers {
+    /// The requests and the certifier.
+    pub answering: super::onboarding::Answering,
+    /// The key receipts are signed with.
+    pub receipt_public_key: [u8; 32],
+    /// The transparency log's verifier key.
+    pub log_key: String,
 }
 
 /// The running control thread.
@@ -315,6 +327,19 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     table: plan.tenants,
                     running: plan.running,
                 });
+                if let Some(answers) = plan.onboarding {
+                    let worker = tf_control::onboarding::OnboardingWorker {
+                        inbox: answers.answering.inbox,
+                        bundles: bundles.clone(),
+                        certifier: answers.answering.certifier,
+                        receipt_public_key: answers.receipt_public_key,
+                        log_key: answers.log_key,
+                    };
+                    // Blocks on its inbox: a thread of its own, ended when the shards are.
+                    std::thread::Builder::new()
+                        .name("onboarding".into())
+                        .spawn(move || worker.run())?;
+                }
                 let server = match plan.admin {
                     Some(admin) => {
                         let api =

@@ -7,6 +7,7 @@
 mod canary;
 mod control_thread;
 mod notify;
+mod onboarding;
 mod partner_file;
 mod reload;
 mod snapshot_context;
@@ -181,7 +182,13 @@ fn serve(
     }
     board.publish_policy(book.active());
 
-    let server_config = tf_dataplane::tls::server_config(&state, &config.server, &config.tls)?;
+    let onboarding = onboarding::plan(&config, &state)?;
+    let server_config = tf_dataplane::tls::server_config(
+        &state,
+        &config.server,
+        &config.tls,
+        onboarding.is_some(),
+    )?;
     let (sockets, bound) = tf_dataplane::bind_sockets(config.server.listen, shards)
         .with_context(|| format!("binding UDP {}", config.server.listen))?;
     let tenants = Arc::new(TenantTable::new(&config.tenants, shards));
@@ -280,6 +287,7 @@ fn serve(
         log_key: Some(log_key.clone()),
         anchors: Some(anchor_inbox),
         decisions: decision_sender,
+        onboarding: onboarding.as_ref().map(|plan| plan.desk.clone()),
     })?;
 
     let started = std::time::Instant::now();
@@ -377,6 +385,11 @@ fn serve(
         log,
         compliance,
         webhooks,
+        onboarding: onboarding.map(|plan| control_thread::OnboardingAnswers {
+            answering: plan.answering,
+            receipt_public_key: signer.public_key().to_bytes(),
+            log_key: log_key.clone(),
+        }),
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

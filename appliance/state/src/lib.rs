@@ -4,6 +4,7 @@
 //! identity and its receipt key).
 
 mod access;
+mod certify;
 mod files;
 mod keystore;
 mod pki;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use tf_receipts::ReceiptSigner;
 
 pub use access::{Exposure, Exposures, check_private, exposures, is_private};
+pub use certify::{CsrRefused, PartnerCertifier};
 pub use files::{write_private as write_private_file, write_public as write_public_file};
 pub use keystore::{KeyStore, Loaded, StoredKey, UnreadableKey};
 pub use pki::{DEMO_TENANT, TENANT_URI_PREFIX, tenant_files};
@@ -212,6 +214,11 @@ impl State {
         pki::issue_tenant(&self.root, tenant)?;
         let (cert, key) = pki::tenant_files(tenant);
         Ok((self.path(&cert), self.path(&key)))
+    }
+
+    /// What signs partners' certificates when they onboard: this directory's CA.
+    pub fn partner_certifier(&self) -> Result<PartnerCertifier, StateError> {
+        PartnerCertifier::open(&self.root)
     }
 
     /// A file's path.

@@ -47,19 +47,24 @@ pub fn generate(root: &Path, server_names: &[String]) -> Result<(), StateError> 
 /// Issues a client certificate for a tenant with the state directory's CA, written to
 /// `tenants/<id>/client.pem` and `client.key`.
 pub fn issue_tenant(root: &Path, tenant: &str) -> Result<(), StateError> {
-    let ca_key_path = root.join(layout::CA_KEY);
-    let ca_key_pem = std::fs::read_to_string(&ca_key_path).map_err(|source| StateError::Io {
-        path: ca_key_path.display().to_string(),
-        source,
-    })?;
-    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| StateError::Corrupt {
-        path: ca_key_path.display().to_string(),
-        problem: format!("not a PEM private key: {e}"),
-    })?;
+    let ca_key = read_ca_key(root)?;
     // Signing needs the issuer's name and key, not its original certificate: the same name and
     // key give an issuer that the CA certificate in ca.pem verifies.
     let ca = ca_params()?.self_signed(&ca_key).map_err(pki)?;
     write_tenant(root, tenant, &ca, &ca_key)
+}
+
+/// The CA's private key from the state directory at `root`.
+pub(crate) fn read_ca_key(root: &Path) -> Result<KeyPair, StateError> {
+    let path = root.join(layout::CA_KEY);
+    let pem = std::fs::read_to_string(&path).map_err(|source| StateError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    KeyPair::from_pem(&pem).map_err(|e| StateError::Corrupt {
+        path: path.display().to_string(),
+        problem: format!("not a PEM private key: {e}"),
+    })
 }
 
 /// The client certificate and key paths of a tenant, relative to the state directory.
@@ -70,7 +75,7 @@ pub fn tenant_files(tenant: &str) -> (String, String) {
     )
 }
 
-fn ca_params() -> Result<CertificateParams, StateError> {
+pub(crate) fn ca_params() -> Result<CertificateParams, StateError> {
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
     params.distinguished_name = name("Trust Fabric development CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -96,7 +101,7 @@ fn write_tenant(
     write_private(&root.join(key_path), client_key.serialize_pem().as_bytes())
 }
 
-fn name(common_name: &str) -> DistinguishedName {
+pub(crate) fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
     dn

@@ -6,6 +6,7 @@ mod drift_say;
 mod fake_shards;
 mod follow;
 mod log;
+mod onboarding;
 mod promotion;
 mod revisions;
 mod scenarios;

@@ -4,6 +4,7 @@ mod budgets;
 mod demo;
 mod keys;
 mod offline;
+mod onboard;
 mod output;
 mod prove;
 mod receipt;
@@ -13,7 +14,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use tf_partner::{ApplianceAddress, DatasetClass, Identity, PartnerConfig, PartnerError, Retry};
 
 pub use output::Output;
@@ -27,7 +29,8 @@ pub struct Cli {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Print the result as one JSON document on stdout, and nothing else there (messages for
-    /// people go to stderr; an error is `{"error": {"kind", "message", "retry_after_ms"}}`).
+    /// people go to stderr; an error is `{"error": {"kind", "message", "retry_after_ms"}}`,
+    /// and a refused invite's has its `reason` too).
     #[arg(long, global = true)]
     pub json: bool,
     /// What to do.
@@ -47,8 +50,9 @@ pub struct ConnectionArgs {
     )]
     pub state_dir: PathBuf,
     /// The appliance's address, HOST:PORT (a DNS name or an IP address), instead of
-    /// partner.toml (needs --ca, --cert and --key).
-    #[arg(long, global = true, value_name = "HOST:PORT", requires_all = ["ca", "cert", "key"])]
+    /// partner.toml (needs --ca, --cert and --key, except to onboard).
+    // `requires_all` would hold for `onboard` too, which takes no identity: checked in `run`.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
     pub connect: Option<ApplianceAddress>,
     /// The CA certificate (PEM) that issued the appliance's certificate.
     #[arg(long, global = true, value_name = "FILE")]
@@ -110,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         what: receipt::ReceiptCommand,
     },
+    /// Become a tenant with an operator's invite: make a key pair here, have the appliance
+    /// certify it, and write the identity and a partner.toml into a folder (--out) that every
+    /// other command reads with --state-dir. Needs --connect. Exit 0 onboarded, 1 the invite
+    /// refused (used, expired, revoked, unknown, another tenant), 2 a bad flag or folder, 3
+    /// not reachable, not trusted or too many attempts.
+    Onboard(onboard::OnboardArgs),
 }
 
 /// Purpose and dataset class of a submission.
@@ -161,6 +171,10 @@ pub mod exit {
 
 /// Runs a command.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Err(error) = check_identity_flags(&cli) {
+        let _ = error.print();
+        return ExitCode::from(exit::REJECTED);
+    }
     let out = Output::new(cli.json);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -173,8 +187,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        if let Command::Receipt { what } = &cli.command {
-            return receipt::run(what, &cli.connection, out).await;
+        match &cli.command {
+            Command::Receipt { what } => return receipt::run(what, &cli.connection, out).await,
+            Command::Onboard(args) => return onboard::run(args, &cli.connection, out).await,
+            _ => {}
         }
         // Settings that cannot be built mean no connection: refused, as documented.
         let config = match config(&cli.connection) {
@@ -187,9 +203,54 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Submit { what } => submit::run(what, &config, retry, out).await,
             Command::Demo(args) => demo::run(args, &config, out).await,
             Command::Budgets(args) => budgets::run(args, &config, retry, out).await,
-            Command::Receipt { .. } => unreachable!("handled above"),
+            Command::Receipt { .. } | Command::Onboard(_) => unreachable!("handled above"),
         }
     })
+}
+
+/// A usage error, as clap reports its own, when the identity flags do not fit the command:
+/// `--connect` names a tenant with `--ca`, `--cert` and `--key`; `onboard` needs `--connect`
+/// and takes none of the three (it makes the key and receives the certificate and the CA).
+fn check_identity_flags(cli: &Cli) -> Result<(), clap::Error> {
+    let args = &cli.connection;
+    let given = [
+        ("--ca", args.ca.is_some()),
+        ("--cert", args.cert.is_some()),
+        ("--key", args.key.is_some()),
+    ];
+    let usage = |kind, message: String| Err(Cli::command().error(kind, message));
+    if let Command::Onboard(_) = cli.command {
+        if args.connect.is_none() {
+            return usage(
+                ErrorKind::MissingRequiredArgument,
+                "partner onboard needs --connect HOST:PORT, the appliance's address".into(),
+            );
+        }
+        if given.iter().any(|(_, given)| *given) {
+            return usage(
+                ErrorKind::ArgumentConflict,
+                "partner onboard makes its own key and receives its certificate and the CA: \
+                 leave out --ca, --cert and --key"
+                    .into(),
+            );
+        }
+    } else if args.connect.is_some() {
+        let missing: Vec<&str> = given
+            .iter()
+            .filter(|(_, given)| !given)
+            .map(|(flag, _)| *flag)
+            .collect();
+        if !missing.is_empty() {
+            return usage(
+                ErrorKind::MissingRequiredArgument,
+                format!(
+                    "--connect needs --ca, --cert and --key (missing: {})",
+                    missing.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The connection settings from flags, else from partner.toml; `--server-name` overrides

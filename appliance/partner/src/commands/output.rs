@@ -45,10 +45,22 @@ impl Output {
     pub fn fail(self, error: &PartnerError) -> ExitCode {
         let code = match error {
             PartnerError::Malformed { .. } | PartnerError::Local { .. } => exit::REJECTED,
+            // The invite's answer is no: a negative answer, not a refusal to talk.
+            PartnerError::OnboardingRefused { .. } => exit::INVALID,
             _ => exit::REFUSED,
         };
         let retry_after_ms = error.retry_after().map(|wait| wait.as_millis() as u64);
-        self.error(error.kind(), &error.to_string(), retry_after_ms, code)
+        let reason = match error {
+            PartnerError::OnboardingRefused { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        };
+        self.report(
+            error.kind(),
+            &error.to_string(),
+            retry_after_ms,
+            reason,
+            code,
+        )
     }
 
     /// An error of `kind` with `message`; exits with `code`.
@@ -59,11 +71,27 @@ impl Output {
         retry_after_ms: Option<u64>,
         code: u8,
     ) -> ExitCode {
+        self.report(kind, message, retry_after_ms, None, code)
+    }
+
+    /// An error, with the appliance's reason by name when it gave one (an onboarding
+    /// refusal's `used`, `expired`, ...).
+    fn report(
+        self,
+        kind: &str,
+        message: &str,
+        retry_after_ms: Option<u64>,
+        reason: Option<&str>,
+        code: u8,
+    ) -> ExitCode {
         eprintln!("partner: {message}");
         if self.json {
             let mut error = json!({ "kind": kind, "message": message });
             if let Some(ms) = retry_after_ms {
                 error["retry_after_ms"] = json!(ms);
+            }
+            if let Some(reason) = reason {
+                error["reason"] = json!(reason);
             }
             self.result(&json!({ "error": error }));
         }

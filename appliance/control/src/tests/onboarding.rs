@@ -1,0 +1,227 @@
+//! Onboarding through the book: the revision adding an invite's tenant is recorded with the
+//! invite used, opens again after a restart (rebuilt and compared with its source and the
+//! invite), and an appliance-signed revision that adds anything else is not trusted.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tf_engine::Limits;
+use tf_ledger::{Invites, Ledger, NewInvite, SqliteLedger};
+
+use super::fake_shards::FakeShards;
+use super::{author, example_archive, trusting};
+use crate::onboarding::Onboard;
+use crate::{Book, BundlesPlan, ControlError};
+
+const NOW_US: u64 = 1_795_000_000_000_000;
+const TEMPLATE: &str = r#"{"purposes":["kyc"],"classes":["P1"],"max_rate_per_sec":100,"max_burst":50,"max_registered_keys":8,"caps":[{"class":"P1","window":"day","max_limit":1000}]}"#;
+
+fn open(path: &std::path::Path, appliance: u8, trusted: &tf_bundles::AuthorKey) -> Book {
+    Book::open(BundlesPlan {
+        ledger: Box::new(SqliteLedger::open(path).expect("ledger")),
+        shards: FakeShards::new(2),
+        trusted: trusting(trusted),
+        appliance_key: author(appliance),
+        limits: Limits::DEFAULT,
+        switch_wait: Duration::from_secs(1),
+        bundle_key_room: tf_bundles::MAX_FILES,
+    })
+    .expect("opens")
+}
+
+/// Stores an invite for `tenant` whose secret has `digest`, valid for an hour from `NOW_US`.
+fn stored_invite(path: &std::path::Path, tenant: &str, digest: [u8; 32]) -> u64 {
+    SqliteLedger::open(path)
+        .expect("ledger")
+        .add_invite(&NewInvite {
+            digest,
+            tenant,
+            template: TEMPLATE,
+            created_by: "sre",
+            reason: "pilot",
+            created_us: NOW_US,
+            expires_us: NOW_US + 3_600_000_000,
+        })
+        .expect("stored")
+}
+
+/// Puts the example bundle in force as revision 1.
+fn promote_example(book: &mut Book, key: &mut tf_bundles::AuthorKey) {
+    let pending = book
+        .begin_promote(
+            example_archive(1, key),
+            "author",
+            false,
+            &Default::default(),
+            NOW_US,
+        )
+        .expect("valid");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("in force");
+}
+
+fn refusal(error: ControlError) -> &'static str {
+    match error {
+        ControlError::Onboarding { reason, .. } => reason,
+        other => panic!("refused for another reason: {other}"),
+    }
+}
+
+#[test]
+fn an_invites_tenant_comes_into_force_once_and_its_revision_is_trusted_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut key = author(5);
+    let mut book = open(&path, 205, &key);
+    let secret = [7u8; 16];
+    let digest: [u8; 32] = Sha256::digest(secret).into();
+    let id = stored_invite(&path, "pilot-*", digest);
+    let onboard = |tenant: &str| Onboard {
+        invite: id,
+        digest,
+        tenant: tenant.into(),
+    };
+    // No bundle in force yet: nothing to add the tenant to.
+    let refused = book.begin_onboard(&onboard("pilot-initech"), NOW_US);
+    assert_eq!(refusal(refused.expect_err("no bundle")), "no-bundle");
+    promote_example(&mut book, &mut key);
+
+    // A name the bundle lists already, or outside the prefix, is refused.
+    assert_eq!(
+        refusal(
+            book.begin_onboard(&onboard("acme"), NOW_US)
+                .expect_err("exists")
+        ),
+        "wrong-tenant"
+    );
+    let wrong_secret = Onboard {
+        digest: [0; 32],
+        ..onboard("pilot-initech")
+    };
+    assert_eq!(
+        refusal(
+            book.begin_onboard(&wrong_secret, NOW_US)
+                .expect_err("secret")
+        ),
+        "unknown"
+    );
+
+    let pending = book
+        .begin_onboard(&onboard("pilot-initech"), NOW_US)
+        .expect("staged");
+    let switched = book
+        .switch(pending, Duration::ZERO, NOW_US)
+        .expect("recorded");
+    assert_eq!((switched.action, switched.to_revision), ("onboard", 2));
+    let active = book.active();
+    let bundle = active.bundle.as_ref().expect("a bundle");
+    assert!(
+        bundle
+            .content
+            .tenants
+            .iter()
+            .any(|t| t.id == "pilot-initech")
+    );
+    let timeline = book.timeline().expect("timeline");
+    let last = timeline.last().expect("an entry");
+    assert_eq!(last.actor, format!("invite {id}"));
+    assert!(last.reason.contains("pilot-initech"), "{}", last.reason);
+
+    // Used: a second partner with the same invite gets nothing.
+    assert_eq!(
+        refusal(
+            book.begin_onboard(&onboard("pilot-hooli"), NOW_US)
+                .expect_err("used")
+        ),
+        "used"
+    );
+
+    // After a restart the revision opens again: rebuilt from revision 1 and the used invite.
+    drop(book);
+    let reopened = open(&path, 205, &key);
+    assert_eq!(reopened.active().stamp.revision, 2);
+}
+
+#[test]
+fn an_appliance_signed_revision_that_adds_more_than_the_invite_is_not_trusted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut key = author(6);
+    let mut book = open(&path, 206, &key);
+    promote_example(&mut book, &mut key);
+    let digest: [u8; 32] = Sha256::digest([1u8; 16]).into();
+    let id = stored_invite(&path, "initech", digest);
+    let pending = book
+        .begin_onboard(
+            &Onboard {
+                invite: id,
+                digest,
+                tenant: "initech".into(),
+            },
+            NOW_US,
+        )
+        .expect("staged");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("recorded");
+    drop(book);
+
+    // Someone with the appliance's key signs revision 3: the onboarding's files with a
+    // permit-all added, claiming the same invite.
+    let mut ledger = SqliteLedger::open(&path).expect("ledger");
+    let stored = ledger.archive(2).expect("read").expect("stored");
+    let mut files = tf_bundles::BundleFiles::from_tar_gz(&stored).expect("opens");
+    let mut policies = files
+        .get(tf_bundles::POLICIES_FILE)
+        .expect("policies")
+        .to_vec();
+    policies.extend_from_slice(b"\npermit (principal, action, resource);\n");
+    files.insert(tf_bundles::POLICIES_FILE, policies);
+    let info = tf_bundles::BuildInfo {
+        revision: 3,
+        author: format!("invite {id}"),
+        note: "more than asked".into(),
+        tickets: vec![],
+        created_unix_s: NOW_US / 1_000_000,
+        republishes: None,
+    };
+    let onboarding = tf_bundles::onboarding::Onboarding {
+        invite: id,
+        tenant: "initech".into(),
+        source: 1,
+    };
+    let forged =
+        tf_bundles::build_onboarding(files, info, onboarding, &mut author(206), &Limits::DEFAULT)
+            .expect("builds");
+    let event = tf_ledger::TimelineEvent {
+        seq: 0,
+        at_us: NOW_US,
+        action: "onboard".into(),
+        actor: "someone".into(),
+        reason: "forged".into(),
+        from_revision: 2,
+        to_revision: 3,
+        links: vec![],
+        bundle_hash: forged.hash.clone(),
+        drift: None,
+        canary: None,
+    };
+    ledger
+        .record_switch(&event, &forged.files.to_tar_gz())
+        .expect("written behind the appliance's back");
+    drop(ledger);
+    let Err(error) = Book::open(BundlesPlan {
+        ledger: Box::new(SqliteLedger::open(&path).expect("ledger")),
+        shards: FakeShards::new(2),
+        trusted: trusting(&key),
+        appliance_key: author(206),
+        limits: Limits::DEFAULT,
+        switch_wait: Duration::from_secs(1),
+        bundle_key_room: tf_bundles::MAX_FILES,
+    }) else {
+        panic!("the forged revision was trusted");
+    };
+    assert!(
+        matches!(error, ControlError::NotOnboarded { revision: 3, .. }),
+        "{error}"
+    );
+}

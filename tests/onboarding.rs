@@ -1,0 +1,382 @@
+//! Onboarding end to end, as an operator and a partner run it against the real binary over
+//! QUIC on loopback: an invite made with `appliance ctl`, redeemed with `partner onboard` (the
+//! key made on the partner's side, the appliance pinned by the invite), the tenant in force as
+//! a bundle revision named on the timeline, and the identity written ready for every other
+//! `partner` command. Reused, revoked and forged invites are refused with nothing created; the
+//! onboarding protocol takes nothing but one `Onboard`; a flood of bad invites from one address
+//! is rate limited and partners on the main protocol are served meanwhile.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::Value;
+use server::{ROLE_TOKENS as TOKENS, Server, run_partner_in, with_admin_tokens};
+use tf_partner::{DatasetClass, Partner, VerdictCode};
+use tf_wire::{AboutQuery, InviteCode, Message, close_code};
+
+const BASE: &str = "[[tenants]]\nid = \"demo\"\n";
+
+/// A server with the example bundle in force (onboarding adds tenants to the bundle in force).
+fn server_with_bundle() -> Server {
+    let server = Server::start(&with_admin_tokens(BASE, &TOKENS), &[], &[]);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let bundle = server.build_bundle(&example, 1, "in force", None);
+    let (code, out, err) = server.ctl(
+        "author-token",
+        &["promote", bundle.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    server
+}
+
+/// An invite for `tenant` (a name or a prefix): kyc on P1, a daily P1 cap of 100000.
+fn invite(server: &Server, tenant: &str) -> String {
+    let (code, out, err) = server.ctl(
+        "sre-token",
+        &[
+            "invites",
+            "create",
+            "--tenant",
+            tenant,
+            "--purpose",
+            "kyc",
+            "--class",
+            "P1",
+            "--max-keys",
+            "4",
+            "--cap",
+            "P1:day:100000",
+            "--reason",
+            "pilot",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    out.split_whitespace()
+        .find(|w| w.starts_with("tfi1."))
+        .unwrap_or_else(|| panic!("an invite in {out}"))
+        .to_owned()
+}
+
+fn onboard(server: &Server, invite: &str, tenant: &str, out: &Path) -> (i32, String, String) {
+    let connect = format!("localhost:{}", server.address.port());
+    run_partner_in(
+        server.dir.path(),
+        &[
+            "--json",
+            "--retries",
+            "0",
+            "onboard",
+            "--invite",
+            invite,
+            "--connect",
+            &connect,
+            "--tenant",
+            tenant,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+fn error_kind(out: &str) -> String {
+    let value: Value = serde_json::from_str(out).unwrap_or_else(|_| panic!("JSON: {out}"));
+    value["error"]["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn timeline_len(server: &Server) -> usize {
+    let (code, out, err) = server.ctl("viewer-token", &["timeline", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let value: Value = serde_json::from_str(&out).expect("JSON");
+    value["timeline"].as_array().expect("timeline").len()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/groth16/bn128")
+}
+
+#[test]
+fn a_partner_onboards_with_an_invite_and_is_served_under_the_templates_terms() {
+    let server = server_with_bundle();
+    let text = invite(&server, "pilot-*");
+    let id = text.parse::<InviteCode>().expect("an invite").id;
+    let home = server.dir.path().join("initech");
+
+    let (code, out, err) = onboard(&server, &text, "pilot-initech", &home);
+    assert_eq!(code, 0, "{out}{err}");
+    let answer: Value = serde_json::from_str(&out).expect("only JSON on stdout");
+    assert_eq!(answer["tenant"], "pilot-initech");
+    assert_eq!(answer["revision"], 2);
+    // The private key was made here, and only the owner may read it.
+    let mode = std::fs::metadata(home.join("client.key"))
+        .expect("the key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    // The CA the partner received is the appliance's.
+    let ca = CertificateDer::from_pem_file(home.join("ca.pem")).expect("ca.pem");
+    let theirs = CertificateDer::from_pem_file(server.state.join("ca.pem")).expect("ca");
+    assert_eq!(ca, theirs);
+
+    // In force as a bundle revision under the invite's authority, on the timeline.
+    let (code, out, err) = server.ctl("viewer-token", &["timeline", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let timeline: Value = serde_json::from_str(&out).expect("JSON");
+    let last = timeline["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .expect("an entry")
+        .clone();
+    assert_eq!(last["action"], "onboard");
+    assert_eq!(last["actor"], format!("invite {id}"));
+    assert!(
+        last["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("pilot-initech")),
+        "{last}"
+    );
+    let (_, out, _) = server.ctl("viewer-token", &["invites", "list", "--json"]);
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(listed["invites"][0]["status"], "used");
+    assert_eq!(listed["invites"][0]["closed_by"], "pilot-initech");
+
+    // Every other command works from the written folder: a key registered, a proof verified
+    // for the template's purpose and class, the template's cap in the budgets.
+    let state = home.to_str().expect("utf-8");
+    let key = fixtures().join("verification_key.json");
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "keys",
+            "register",
+            key.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let registered: Value = serde_json::from_str(&out).expect("JSON");
+    let key_id = registered["key_id"].as_str().expect("a key id").to_owned();
+    let submit = |purpose: &str| {
+        run_partner_in(
+            &home,
+            &[
+                "--state-dir",
+                state,
+                "--json",
+                "submit",
+                "groth16",
+                "--key-id",
+                &key_id,
+                "--proof",
+                fixtures().join("proof_0.json").to_str().expect("utf-8"),
+                "--public",
+                fixtures().join("public_0.json").to_str().expect("utf-8"),
+                "--purpose",
+                purpose,
+                "--class",
+                "P1",
+            ],
+        )
+    };
+    let (code, out, err) = submit("kyc");
+    assert_eq!(code, 0, "valid: {out}{err}");
+    // A purpose the template does not allow is denied by the permit onboarding added.
+    let (code, out, err) = submit("marketing");
+    assert_eq!(code, 3, "denied: {out}{err}");
+    let (code, out, err) = run_partner_in(&home, &["--state-dir", state, "--json", "budgets"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("100000"), "{out}");
+
+    // Used: the same invite again gets nothing, and creates nothing.
+    let before = timeline_len(&server);
+    let (code, out, err) = onboard(&server, &text, "pilot-hooli", &server.dir.path().join("x"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(error_kind(&out), "onboarding-refused", "{out}");
+    assert!(out.contains("already used"), "{out}");
+    assert!(
+        !server.dir.path().join("x/client.key").exists(),
+        "the key is not left behind"
+    );
+    assert_eq!(timeline_len(&server), before);
+}
+
+#[test]
+fn revoked_forged_and_foreign_invites_are_refused_with_nothing_created() {
+    let server = server_with_bundle();
+    let revoked = invite(&server, "initech");
+    let id = revoked
+        .parse::<InviteCode>()
+        .expect("invite")
+        .id
+        .to_string();
+    let (code, _, err) = server.ctl(
+        "sre-token",
+        &[
+            "invites",
+            "revoke",
+            &id,
+            "--reason",
+            "sent to the wrong address",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let before = timeline_len(&server);
+    let out_dir = server.dir.path().join("out");
+
+    let (code, out, _) = onboard(&server, &revoked, "initech", &out_dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("revoked"), "{out}");
+
+    // The right number and CA with another secret: the same answer as no such invite.
+    let open = invite(&server, "initech");
+    let mut forged: InviteCode = open.parse().expect("invite");
+    forged.secret[0] ^= 1;
+    let (code, out, _) = onboard(&server, &forged.to_string(), "initech", &out_dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no such invite"), "{out}");
+
+    // A name outside the invite's.
+    let (code, out, _) = onboard(&server, &open, "hooli", &out_dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("for tenant initech, not hooli"), "{out}");
+
+    // An invite naming another CA: the partner refuses the appliance before sending anything.
+    let mut foreign: InviteCode = open.parse().expect("invite");
+    foreign.ca_fingerprint = [7; 16];
+    let (code, out, _) = onboard(&server, &foreign.to_string(), "initech", &out_dir);
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(error_kind(&out), "server-not-trusted", "{out}");
+
+    assert_eq!(timeline_len(&server), before, "nothing created");
+    assert!(!out_dir.join("client.key").exists());
+    // The open invite is still open: none of that used it.
+    let (code, out, err) = onboard(&server, &open, "initech", &out_dir);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// A QUIC connection on the onboarding protocol, trusting the appliance's CA.
+async fn onboarding_connection(
+    server: &Server,
+) -> Result<quinn::Connection, quinn::ConnectionError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(server.state.join("ca.pem")).expect("ca"))
+        .expect("root");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("tls13")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![tf_wire::ONBOARDING_ALPN.to_vec()];
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(Arc::new(tls)).expect("quic");
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().expect("addr")).expect("ep");
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+    endpoint
+        .connect(server.address, "localhost")
+        .expect("connect")
+        .await
+}
+
+fn closed_with(error: &quinn::ConnectionError) -> Option<(u32, String)> {
+    match error {
+        quinn::ConnectionError::ApplicationClosed(close) => Some((
+            u64::from(close.error_code) as u32,
+            String::from_utf8_lossy(&close.reason).into_owned(),
+        )),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn the_onboarding_protocol_takes_nothing_else_and_a_flood_is_limited_while_partners_are_served()
+ {
+    let server = server_with_bundle();
+    let demo = Partner::connect(&server.partner("demo"))
+        .await
+        .expect("demo connects");
+
+    // Any other request closes the connection.
+    let connection = onboarding_connection(&server).await.expect("handshake");
+    let (mut send, _recv) = connection.open_bi().await.expect("stream");
+    let mut frame = Vec::new();
+    tf_wire::encode(
+        &Message::AboutQuery(AboutQuery { request_id: 1 }),
+        &mut frame,
+    )
+    .expect("encodes");
+    send.write_all(&frame).await.expect("written");
+    send.finish().expect("finished");
+    let closed = connection.closed().await;
+    assert_eq!(
+        closed_with(&closed).map(|(code, _)| code),
+        Some(close_code::WRONG_PROTOCOL),
+        "{closed}"
+    );
+
+    // A flood of forged invites from one address: a burst is answered, then connections are
+    // closed as rate limited, saying when to retry; demo is served all along.
+    let text = invite(&server, "initech");
+    let mut forged: InviteCode = text.parse().expect("invite");
+    forged.secret = [0; 16];
+    let mut limited = None;
+    for attempt in 0..12u64 {
+        let (code, out, _) = onboard(
+            &server,
+            &forged.to_string(),
+            "initech",
+            &server.dir.path().join(format!("flood-{attempt}")),
+        );
+        if error_kind(&out) == "rate-limited" {
+            assert_eq!(code, 3, "{out}");
+            limited = Some((attempt, out));
+            break;
+        }
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("no such invite"), "{out}");
+        let reply = demo
+            .submit(server::signed(
+                attempt as u8 + 1,
+                attempt,
+                "demo",
+                DatasetClass::P2,
+            ))
+            .await
+            .expect("demo is served");
+        assert_eq!(reply.verdict, VerdictCode::Valid);
+    }
+    let (attempt, out) = limited.expect("the flood was limited");
+    // Five onboarding connections per address: the one refused above, then four attempts.
+    assert_eq!(attempt, 4, "five connections, then limited: {out}");
+    assert!(out.contains("retry in"), "{out}");
+    // Rate limited at the handshake: the partner library says so, typed.
+    let refused = onboarding_connection(&server).await;
+    match refused {
+        Ok(connection) => {
+            let closed = connection.closed().await;
+            let (code, reason) = closed_with(&closed).expect("closed by the appliance");
+            assert_eq!(code, close_code::ONBOARDING_RATE_LIMITED, "{reason}");
+        }
+        Err(error) => assert_eq!(
+            closed_with(&error).map(|(code, _)| code),
+            Some(close_code::ONBOARDING_RATE_LIMITED),
+            "{error}"
+        ),
+    }
+    let reply = demo
+        .submit(server::signed(99, 99, "demo", DatasetClass::P2))
+        .await
+        .expect("demo is served after the flood");
+    assert_eq!(reply.verdict, VerdictCode::Valid);
+    demo.close().await;
+}
