@@ -24,14 +24,18 @@ use server::Server;
 use tf_receipts::ReceiptSigner;
 use tf_wire::{
     About, AboutQuery, ArchivedAbout, ArchivedAboutQuery, ArchivedBudgetQuery,
-    ArchivedBudgetStatus, ArchivedCapState, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
+    ArchivedBudgetStatus, ArchivedCapState, ArchivedChecklist, ArchivedChecklistQuery,
+    ArchivedChecklistStep, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
     ArchivedErrorReply, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
     ArchivedMessage, ArchivedOnboard, ArchivedOnboarded, ArchivedOverBudget, ArchivedPolicyDenial,
     ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement,
-    ArchivedSubmit, ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState,
-    Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder, KeyRegistered, LogProof,
-    LogProofQuery, Message, Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope,
-    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireLimits,
+    ArchivedSubmit, ArchivedTermsCap, ArchivedTermsReply, ArchivedTermsRequest,
+    ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Checklist,
+    ChecklistQuery, ChecklistStep, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
+    KeyRegistered, LogProof, LogProofQuery, MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES,
+    MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS, MAX_CSR_BYTES, MAX_TERMS_CAPS, Message,
+    Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement, Submit,
+    TermsCap, TermsReply, TermsRequest, VerdictCode, VerdictReply, WireError, WireLimits,
 };
 
 #[test]
@@ -200,6 +204,12 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
         layout::<ArchivedAbout>("`About`"),
         layout::<ArchivedOnboard>("`Onboard`"),
         layout::<ArchivedOnboarded>("`Onboarded`"),
+        layout::<ArchivedTermsRequest>("`TermsRequest`"),
+        layout::<ArchivedTermsCap>("`TermsCap`"),
+        layout::<ArchivedTermsReply>("`TermsReply`"),
+        layout::<ArchivedChecklistQuery>("`ChecklistQuery`"),
+        layout::<ArchivedChecklist>("`Checklist`"),
+        layout::<ArchivedChecklistStep>("`ChecklistStep`"),
         (
             "Strings and lists",
             size_of_val(&submit.purpose),
@@ -214,6 +224,143 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
     assert!(
         missing.is_empty(),
         "docs/wire-protocol.md has no layout heading {missing:?}"
+    );
+}
+
+/// The limits table under "Frames" gives each fixed limit its value and constant, and names
+/// each field over it as the decoder's `Malformed` detail does: one message over each limit is
+/// decoded, and the field and limit it is refused with are looked up in the row of that field.
+#[test]
+fn the_wire_protocols_limits_table_is_the_decoders() {
+    let page = doc("wire-protocol.md");
+    let frames = section(&page, "## Frames");
+    let text = |len: usize| "a".repeat(len);
+    let over = |limit: usize| limit + 1;
+    // (the message over the limit, the table row's field, the constant the row names)
+    let cases: Vec<(Message, &str, Option<&str>)> = vec![
+        (
+            Message::About(About {
+                request_id: 1,
+                tenant: text(over(MAX_ABOUT_TEXT_BYTES)),
+                receipt_public_key: [0; 32],
+                log_key: String::new(),
+            }),
+            "`About.tenant`",
+            Some("MAX_ABOUT_TEXT_BYTES"),
+        ),
+        (
+            Message::Onboard(Onboard {
+                request_id: 1,
+                invite_id: 1,
+                secret: [0; 16],
+                tenant: "initech".into(),
+                csr: vec![0; over(MAX_CSR_BYTES)],
+            }),
+            "`Onboard.csr`",
+            Some("MAX_CSR_BYTES"),
+        ),
+        (
+            Message::Onboarded(Onboarded {
+                request_id: 1,
+                tenant: "initech".into(),
+                certificate: vec![0; over(MAX_CERTIFICATE_BYTES)],
+                ca_certificate: Vec::new(),
+                receipt_public_key: [0; 32],
+                log_key: String::new(),
+                revision: 2,
+            }),
+            "`Onboarded.certificate`",
+            Some("MAX_CERTIFICATE_BYTES"),
+        ),
+        (
+            Message::TermsRequest(terms_request(vec![terms_cap("day"); over(MAX_TERMS_CAPS)])),
+            "`TermsRequest.caps`",
+            Some("MAX_TERMS_CAPS"),
+        ),
+        (
+            Message::TermsRequest(terms_request(vec![terms_cap(&text(over(32)))])),
+            "`TermsCap.window`",
+            None,
+        ),
+        (
+            Message::TermsReply(TermsReply {
+                request_id: 1,
+                terms_request: 3,
+                revision: 4,
+                detail: text(over(MAX_ABOUT_TEXT_BYTES)),
+            }),
+            "`TermsReply.detail`",
+            Some("MAX_ABOUT_TEXT_BYTES"),
+        ),
+        (
+            Message::Checklist(checklist(
+                vec![checklist_step("keys", ""); over(MAX_CHECKLIST_STEPS)],
+                String::new(),
+            )),
+            "`Checklist.steps`",
+            Some("MAX_CHECKLIST_STEPS"),
+        ),
+        (
+            Message::Checklist(checklist(
+                vec![checklist_step(&text(over(64)), "")],
+                String::new(),
+            )),
+            "`ChecklistStep.name`",
+            None,
+        ),
+        (
+            Message::Checklist(checklist(
+                vec![checklist_step("keys", &text(over(MAX_ABOUT_TEXT_BYTES)))],
+                String::new(),
+            )),
+            "`ChecklistStep.detail`",
+            Some("MAX_ABOUT_TEXT_BYTES"),
+        ),
+        (
+            Message::Checklist(checklist(
+                Vec::new(),
+                text(over(MAX_CHECKLIST_ENVELOPE_BYTES)),
+            )),
+            "`Checklist.envelope`",
+            Some("MAX_CHECKLIST_ENVELOPE_BYTES"),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (message, field, constant) in cases {
+        let mut frame = Vec::new();
+        tf_wire::encode(&message, &mut frame).expect("encodes");
+        let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+        let Err(WireError::OverLimit {
+            field: named,
+            limit,
+            ..
+        }) = decoder.decode(&frame)
+        else {
+            panic!("{field} over its limit is not refused as over a limit");
+        };
+        let Some(row) = frames
+            .lines()
+            .find(|line| line.starts_with(&format!("| {field}")))
+        else {
+            wrong.push(format!("no row for {field}"));
+            continue;
+        };
+        // `| field | limit | name in a detail |`
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let (limit_cell, name_cell) = (cells.get(1).unwrap_or(&""), cells.get(2).unwrap_or(&""));
+        if !limit_cell.starts_with(&format!("{limit} ")) {
+            wrong.push(format!("{field}: the limit is {limit}: {row}"));
+        }
+        if let Some(c) = constant.filter(|c| !limit_cell.contains(&format!("(`{c}`)"))) {
+            wrong.push(format!("{field}: the limit is `{c}`: {row}"));
+        }
+        if !name_cell.contains(&format!("`{named}`")) {
+            wrong.push(format!("{field}: the detail names `{named}`: {row}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the limits table of docs/wire-protocol.md is not the decoder's: {wrong:?}"
     );
 }
 
@@ -589,7 +736,67 @@ fn sample_messages() -> Vec<Message> {
             log_key: String::new(),
             revision: 2,
         }),
+        Message::TermsRequest(terms_request(vec![terms_cap("day")])),
+        Message::TermsReply(TermsReply {
+            request_id: 1,
+            terms_request: 3,
+            revision: 0,
+            detail: "waiting for an operator's approval (request 3): rate 500 above the \
+                     template's 100"
+                .into(),
+        }),
+        Message::ChecklistQuery(ChecklistQuery {
+            request_id: 1,
+            sandbox_receipt: 7,
+            first_receipt: 0,
+        }),
+        Message::Checklist(checklist(
+            vec![
+                checklist_step("onboarded", "invite 3 used 2026-11-24T10:00:00Z"),
+                ChecklistStep {
+                    name: "first-verdict".into(),
+                    done: false,
+                    detail: "submit a valid proof for one of your purposes and name its receipt"
+                        .into(),
+                },
+            ],
+            String::new(),
+        )),
     ]
+}
+
+fn checklist(steps: Vec<ChecklistStep>, envelope: String) -> Checklist {
+    Checklist {
+        request_id: 1,
+        steps,
+        envelope,
+    }
+}
+
+fn checklist_step(name: &str, detail: &str) -> ChecklistStep {
+    ChecklistStep {
+        name: name.into(),
+        done: true,
+        detail: detail.into(),
+    }
+}
+
+fn terms_request(caps: Vec<TermsCap>) -> TermsRequest {
+    TermsRequest {
+        request_id: 1,
+        rate_per_sec: 500,
+        burst: 100,
+        max_registered_keys: 8,
+        caps,
+    }
+}
+
+fn terms_cap(window: &str) -> TermsCap {
+    TermsCap {
+        dataset_class: DatasetClass::P1,
+        window: window.into(),
+        limit: 1000,
+    }
 }
 
 /// One error code of each kind, in declaration order.

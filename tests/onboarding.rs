@@ -6,6 +6,8 @@
 //! onboarding protocol takes nothing but one `Onboard`; a flood of bad invites from one address
 //! is rate limited and partners on the main protocol are served meanwhile.
 
+#[path = "support/partners.rs"]
+mod partners;
 #[path = "support/server.rs"]
 mod server;
 
@@ -13,12 +15,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use partners::onboard;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
 use server::{ROLE_TOKENS as TOKENS, Server, run_partner_in, with_admin_tokens};
 use tf_partner::{DatasetClass, Partner, VerdictCode};
-use tf_wire::{AboutQuery, InviteCode, Message, close_code};
+use tf_wire::{
+    AboutQuery, ChecklistQuery, InviteCode, Message, TermsCap, TermsRequest, close_code,
+};
 
 const BASE: &str = "[[tenants]]\nid = \"demo\"\n";
 
@@ -37,49 +42,16 @@ fn server_with_bundle() -> Server {
 
 /// An invite for `tenant` (a name or a prefix): kyc on P1, a daily P1 cap of 100000.
 fn invite(server: &Server, tenant: &str) -> String {
-    let (code, out, err) = server.ctl(
-        "sre-token",
+    partners::invite(
+        server,
+        tenant,
         &[
-            "invites",
-            "create",
-            "--tenant",
-            tenant,
-            "--purpose",
-            "kyc",
-            "--class",
-            "P1",
             "--max-keys",
             "4",
             "--cap",
             "P1:day:100000",
             "--reason",
             "pilot",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    out.split_whitespace()
-        .find(|w| w.starts_with("tfi1."))
-        .unwrap_or_else(|| panic!("an invite in {out}"))
-        .to_owned()
-}
-
-fn onboard(server: &Server, invite: &str, tenant: &str, out: &Path) -> (i32, String, String) {
-    let connect = format!("localhost:{}", server.address.port());
-    run_partner_in(
-        server.dir.path(),
-        &[
-            "--json",
-            "--retries",
-            "0",
-            "onboard",
-            "--invite",
-            invite,
-            "--connect",
-            &connect,
-            "--tenant",
-            tenant,
-            "--out",
-            out.to_str().expect("utf-8"),
         ],
     )
 }
@@ -197,6 +169,220 @@ fn a_partner_onboards_with_an_invite_and_is_served_under_the_templates_terms() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("100000"), "{out}");
 
+    // Terms: within the template they apply at once (a revision), above it they wait.
+    let config = tf_partner::PartnerConfig::from_state_dir(&home).expect("partner.toml");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ask = |rate: u32, limit: u64| {
+        Message::TermsRequest(TermsRequest {
+            request_id: 1,
+            rate_per_sec: rate,
+            burst: 50,
+            max_registered_keys: 4,
+            caps: vec![TermsCap {
+                dataset_class: DatasetClass::P1,
+                window: "day".into(),
+                limit,
+            }],
+        })
+    };
+    let (within, above) = runtime.block_on(async {
+        let partner = Partner::connect(&config).await.expect("connects");
+        let within = partner.request(&ask(50, 70_000)).await.expect("answered");
+        let above = partner.request(&ask(50, 500_000)).await.expect("answered");
+        partner.close().await;
+        (within, above)
+    });
+    let Message::TermsReply(within) = within else {
+        panic!("a terms reply: {within:?}");
+    };
+    assert_eq!(within.revision, 3, "{}", within.detail);
+    let Message::TermsReply(above) = above else {
+        panic!("a terms reply: {above:?}");
+    };
+    assert_eq!(above.revision, 0, "waiting: {}", above.detail);
+    assert!(
+        above
+            .detail
+            .contains("cap P1 day 500000 above the template's 100000"),
+        "{}",
+        above.detail
+    );
+    let (code, out, err) = run_partner_in(&home, &["--state-dir", state, "--json", "budgets"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("70000"), "the granted cap: {out}");
+    let (_, out, _) = server.ctl("viewer-token", &["timeline", "--json"]);
+    assert!(out.contains("\"terms\""), "{out}");
+
+    // The evidence preview: a sandbox submission is verified and receipted from the sandbox
+    // allowance, never the budget; then the checklist, complete, comes signed.
+    let receipt_key = ed25519_dalek::VerifyingKey::from_bytes(
+        &hex::decode(
+            answer["receipt_public_key"]
+                .as_str()
+                .expect("the receipt key"),
+        )
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes"),
+    )
+    .expect("a key");
+    let key_bytes: [u8; 32] = hex::decode(&key_id).expect("hex").try_into().expect("32");
+    let statement = tf_partner::formats::groth16_statement(
+        key_bytes,
+        &fixtures().join("proof_0.json"),
+        &fixtures().join("public_0.json"),
+    )
+    .expect("a statement");
+    let (seqs, budgets, checklist) = runtime.block_on(async {
+        let partner = Partner::connect(&config).await.expect("connects");
+        let mut seqs = Vec::new();
+        for purpose in [tf_budgets::SANDBOX_PURPOSE, "kyc"] {
+            let reply = partner
+                .submit(tf_partner::Submission {
+                    purpose: purpose.into(),
+                    dataset_class: DatasetClass::P1,
+                    statement: statement.clone(),
+                })
+                .await
+                .expect("answered");
+            assert_eq!(reply.verdict, VerdictCode::Valid, "{purpose}");
+            let envelope = tf_partner::receipt_envelope(&reply);
+            let receipt = tf_receipts::verify(&envelope, &receipt_key).expect("genuine");
+            seqs.push(receipt.ledger_seq);
+        }
+        let budgets = partner.budgets().await.expect("budgets");
+        let checklist = partner
+            .request(&Message::ChecklistQuery(ChecklistQuery {
+                request_id: 9,
+                sandbox_receipt: seqs[0],
+                first_receipt: seqs[1],
+            }))
+            .await
+            .expect("answered");
+        partner.close().await;
+        (seqs, budgets, checklist)
+    });
+    let sandbox_cap = budgets
+        .iter()
+        .find(|c| c.purpose == tf_budgets::SANDBOX_PURPOSE && c.dataset_class == DatasetClass::P1)
+        .expect("a sandbox allowance");
+    // One proof's cost (the example bundle's costs): the sandbox allowance paid for it.
+    let one_proof = sandbox_cap.used;
+    assert!(one_proof > 0, "{sandbox_cap:?}");
+    let class_cap = budgets
+        .iter()
+        .find(|c| c.purpose.is_empty() && c.dataset_class == DatasetClass::P1)
+        .expect("the P1 cap");
+    // The kyc proofs submitted with the CLI and here, and not the sandbox one.
+    assert_eq!(class_cap.used, 2 * one_proof, "{budgets:?}");
+    let Message::Checklist(checklist) = checklist else {
+        panic!("a checklist: {checklist:?}");
+    };
+    assert!(
+        checklist.steps.iter().all(|s| s.done),
+        "{:?} (receipts {seqs:?})",
+        checklist.steps
+    );
+    let envelope = tf_receipts::Envelope::from_json(&checklist.envelope).expect("DSSE");
+    assert_eq!(envelope.payload_type, tf_control::checklist::PAYLOAD_TYPE);
+    tf_receipts::verify_signature(&envelope, &receipt_key).expect("signed by the appliance");
+    let signed: Value = serde_json::from_slice(&envelope.payload).expect("JSON");
+    assert_eq!(signed["tenant"], "pilot-initech");
+    assert_eq!(signed["steps"].as_array().map(Vec::len), Some(5));
+
+    // The same steps with the partner command.
+    let receipt_file = |name: &str| home.join(name).to_str().expect("utf-8").to_owned();
+    for (purpose, file) in [("sandbox", "sandbox.json"), ("kyc", "first.json")] {
+        let (code, out, err) = run_partner_in(
+            &home,
+            &[
+                "--state-dir",
+                state,
+                "submit",
+                "groth16",
+                "--key-id",
+                &key_id,
+                "--proof",
+                fixtures().join("proof_0.json").to_str().expect("utf-8"),
+                "--public",
+                fixtures().join("public_0.json").to_str().expect("utf-8"),
+                "--purpose",
+                purpose,
+                "--class",
+                "P1",
+                "--receipt",
+                &receipt_file(file),
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "checklist",
+            "--sandbox-receipt",
+            &receipt_file("sandbox.json"),
+            "--first-receipt",
+            &receipt_file("first.json"),
+            "--out",
+            &receipt_file("checklist.json"),
+        ],
+    );
+    assert_eq!(code, 0, "complete: {out}{err}");
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(listed["complete"], true, "{listed}");
+    let signed = std::fs::read_to_string(home.join("checklist.json")).expect("saved");
+    let facts = tf_partner::sdk::verify_checklist(
+        &signed,
+        answer["receipt_public_key"].as_str().expect("key"),
+    )
+    .expect("a genuine checklist");
+    assert_eq!(facts["tenant"], "pilot-initech");
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "terms",
+            "request",
+            "--rate",
+            "60",
+            "--burst",
+            "50",
+            "--max-keys",
+            "4",
+            "--cap",
+            "P1:day:80000",
+        ],
+    );
+    assert_eq!(code, 0, "within the template: {out}{err}");
+    let granted: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(granted["waiting"], false, "{granted}");
+    let (code, out, _) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "terms",
+            "request",
+            "--rate",
+            "60",
+            "--burst",
+            "50",
+            "--max-keys",
+            "4",
+        ],
+    );
+    assert_eq!(code, 4, "a cap left out waits for an operator: {out}");
+
     // Used: the same invite again gets nothing, and creates nothing.
     let before = timeline_len(&server);
     let (code, out, err) = onboard(&server, &text, "pilot-hooli", &server.dir.path().join("x"));
@@ -208,6 +394,25 @@ fn a_partner_onboards_with_an_invite_and_is_served_under_the_templates_terms() {
         "the key is not left behind"
     );
     assert_eq!(timeline_len(&server), before);
+    // The failed step is counted, and on the timeline for whoever supports partners.
+    let (status, metrics) = server::get(server.admin_address(), "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics
+            .contains("trust_fabric_partner_steps_failed_total{step=\"onboard\",error=\"used\"} 1"),
+        "{metrics}"
+    );
+    let (_, out, _) = server.ctl("viewer-token", &["timeline", "--json"]);
+    let timeline: Value = serde_json::from_str(&out).expect("JSON");
+    let failed = timeline["events"]
+        .as_array()
+        .and_then(|events| events.iter().find(|e| e["kind"] == "partner.step_failed"))
+        .unwrap_or_else(|| panic!("a failed step in {timeline}"));
+    let summary = failed["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("onboard") && summary.contains("pilot-hooli") && summary.contains("used"),
+        "{summary}"
+    );
 }
 
 #[test]

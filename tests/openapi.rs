@@ -3,13 +3,16 @@
 //! downloaded as an archive), given webhook endpoints (added up to the limit, changed, their
 //! deliveries listed and replayed), searched for receipts (found, paged past, refused with the
 //! parameter named), read the overview's history, and refused in every way a caller can reach
-//! (401, 403, 404, 409, 422, 400); every answer's body is checked against the schema the served
+//! (401, 403, 404, 409, 422, 400); a partner onboarded with an invite asks for other terms,
+//! granted and declined; every answer's body is checked against the schema the served
 //! document gives for its route and status, by Python's `jsonschema` (Debian's
 //! python3-jsonschema, installed by tests/run), an implementation independent of the
 //! appliance's. The document's routes are the contract's (`tf_admin_api::ROUTES`), and the
 //! server answers no route the document does not describe: anything else under `/api` is 404
 //! with the same error body.
 
+#[path = "support/partners.rs"]
+mod partners;
 #[path = "support/server.rs"]
 mod server;
 
@@ -28,16 +31,18 @@ use server::{
 };
 use tf_bundles::BundleFiles;
 use tf_engine::bls;
-use tf_partner::{DatasetClass, Partner, Statement, Submission, VerdictCode};
+use tf_partner::{DatasetClass, Partner, PartnerConfig, Statement, Submission, VerdictCode};
+use tf_wire::{Message, TermsCap, TermsRequest};
 
 /// Error statuses a caller can bring about, each of which must be checked wherever the
 /// document lists it (except where [`UNREACHABLE`] says why not).
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 16] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 17] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
     ("GET", "/api/v1/invites", 403, "every role may read"),
+    ("GET", "/api/v1/terms-requests", 403, "every role may read"),
     (
         "POST",
         "/api/v1/invites",
@@ -236,9 +241,12 @@ const RESET: (&str, &str) = ("POST", "/api/v1/canary/baseline/reset");
 const INVITES: (&str, &str) = ("GET", "/api/v1/invites");
 const CREATE_INVITE: (&str, &str) = ("POST", "/api/v1/invites");
 const REVOKE_INVITE: (&str, &str) = ("POST", "/api/v1/invites/{id}/revoke");
+const TERMS_REQUESTS: (&str, &str) = ("GET", "/api/v1/terms-requests");
+const GRANT_TERMS: (&str, &str) = ("POST", "/api/v1/terms-requests/{id}/grant");
+const DECLINE_TERMS: (&str, &str) = ("POST", "/api/v1/terms-requests/{id}/decline");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 31] = [
+const EVERY_ROUTE: [((&str, &str), &str); 34] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -273,19 +281,27 @@ const EVERY_ROUTE: [((&str, &str), &str); 31] = [
     (INVITES, "/api/v1/invites"),
     (CREATE_INVITE, "/api/v1/invites"),
     (REVOKE_INVITE, "/api/v1/invites/1/revoke"),
+    (TERMS_REQUESTS, "/api/v1/terms-requests"),
+    (GRANT_TERMS, "/api/v1/terms-requests/1/grant"),
+    (DECLINE_TERMS, "/api/v1/terms-requests/1/decline"),
 ];
 
-/// Partner invites: made (and refused: malformed, for a viewer), listed, revoked (and
-/// refused: revoked already, no such invite).
-fn call_invite_routes(caller: &mut Caller) {
-    let template = json!({
+/// An invite's template: kyc on P1, rate 10, burst 5, 2 keys, a daily P1 cap of 1000.
+fn invite_template() -> Value {
+    json!({
         "purposes": ["kyc"],
         "classes": ["P1"],
         "max_rate_per_sec": 10,
         "max_burst": 5,
         "max_registered_keys": 2,
         "caps": [{"class": "P1", "window": "day", "max_limit": 1000}],
-    });
+    })
+}
+
+/// Partner invites: made (and refused: malformed, for a viewer), listed, revoked (and
+/// refused: revoked already, no such invite).
+fn call_invite_routes(caller: &mut Caller) {
+    let template = invite_template();
     let create = |tenant: &str| {
         json!({"tenant": tenant, "template": template, "expires_in": "1d", "reason": "openapi"})
             .to_string()
@@ -335,6 +351,144 @@ fn call_invite_routes(caller: &mut Caller) {
     );
     caller.with_token(REVOKE_INVITE, &revoke, "sre-token", b"{}", 400);
     caller.with_token(REVOKE_INVITE, &revoke, "auditor-token", reason, 403);
+}
+
+/// Partners' terms requests: a partner onboarded with an invite asks twice above its
+/// template over its own connection; one is granted (and refused: decided already, no such
+/// request, no reason, a role without the permission), the other declined (likewise); a third,
+/// once a rollback has taken the partner out of the bundle in force, is refused.
+async fn call_terms_routes(caller: &mut Caller, server: &Server) {
+    let invite =
+        json!({"tenant": "terms-partner", "template": invite_template(), "reason": "openapi"});
+    let made = caller.with_token(
+        CREATE_INVITE,
+        "/api/v1/invites",
+        "sre-token",
+        invite.to_string().as_bytes(),
+        200,
+    );
+    let before = caller.with_token(STATUS, "/api/v1/status", "viewer-token", b"", 200);
+    let home = server.dir.path().join("terms-partner");
+    let invite = made["invite"].as_str().expect("an invite");
+    let (code, out, err) = partners::onboard(server, invite, "terms-partner", &home);
+    assert_eq!(code, 0, "{out}{err}");
+    let partner = Partner::connect(&PartnerConfig::from_state_dir(&home).expect("onboarded"))
+        .await
+        .expect("the partner connects");
+    let granted = ask_above_template(&partner, 20).await;
+    let declined = ask_above_template(&partner, 30).await;
+
+    let listed = caller.with_token(
+        TERMS_REQUESTS,
+        "/api/v1/terms-requests",
+        "viewer-token",
+        b"",
+        200,
+    );
+    assert_eq!(
+        listed["requests"][0]["id"], declined,
+        "newest first: {listed}"
+    );
+    assert_eq!(listed["requests"][0]["status"], "pending", "{listed}");
+    assert_eq!(
+        listed["requests"][0]["in_force"]["rate_per_sec"], 10,
+        "{listed}"
+    );
+    let reason = br#"{"reason": "volume agreed"}"#;
+    let grant = format!("/api/v1/terms-requests/{granted}/grant");
+    let switched = caller.with_token(GRANT_TERMS, &grant, "sre-token", reason, 200);
+    assert_eq!(switched["action"], "terms", "{switched}");
+    caller.with_token(GRANT_TERMS, &grant, "author-token", reason, 409);
+    caller.with_token(GRANT_TERMS, &grant, "sre-token", b"{}", 400);
+    caller.with_token(GRANT_TERMS, &grant, "auditor-token", reason, 403);
+    caller.with_token(
+        GRANT_TERMS,
+        "/api/v1/terms-requests/999/grant",
+        "sre-token",
+        reason,
+        404,
+    );
+    let decline = format!("/api/v1/terms-requests/{declined}/decline");
+    let entry = caller.with_token(DECLINE_TERMS, &decline, "author-token", reason, 200);
+    assert_eq!(
+        (entry["status"].as_str(), entry["decided_by"].as_str()),
+        (Some("declined"), Some("policy-team")),
+        "{entry}"
+    );
+    assert_eq!(
+        entry["in_force"]["rate_per_sec"], 20,
+        "the granted rate: {entry}"
+    );
+    caller.with_token(DECLINE_TERMS, &decline, "author-token", reason, 409);
+    caller.with_token(
+        DECLINE_TERMS,
+        &decline,
+        "sre-token",
+        br#"{"reason": ""}"#,
+        400,
+    );
+    caller.with_token(DECLINE_TERMS, &decline, "viewer-token", reason, 403);
+    caller.with_token(
+        DECLINE_TERMS,
+        "/api/v1/terms-requests/999/decline",
+        "sre-token",
+        reason,
+        404,
+    );
+
+    // Rolled back to before the partner was onboarded: it is no partner any more.
+    let late = ask_above_template(&partner, 40).await;
+    partner.close().await;
+    let back = json!({"reason": "partner withdrawn", "to": before["revision"]});
+    caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        back.to_string().as_bytes(),
+        200,
+    );
+    let refused = caller.with_token(
+        GRANT_TERMS,
+        &format!("/api/v1/terms-requests/{late}/grant"),
+        "sre-token",
+        reason,
+        422,
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not onboarded with an invite")),
+        "{refused}"
+    );
+    let listed = caller.with_token(
+        TERMS_REQUESTS,
+        "/api/v1/terms-requests",
+        "auditor-token",
+        b"",
+        200,
+    );
+    assert_eq!(listed["requests"][0]["in_force"], Value::Null, "{listed}");
+    assert_eq!(listed["partners"], json!([]), "{listed}");
+}
+
+/// Asks for `rate` requests per second, above the template's 10, over the partner's own
+/// connection; the request's number, waiting for an operator.
+async fn ask_above_template(partner: &Partner, rate: u32) -> u64 {
+    let request = Message::TermsRequest(TermsRequest {
+        request_id: u64::from(rate),
+        rate_per_sec: rate,
+        burst: 5,
+        max_registered_keys: 2,
+        caps: vec![TermsCap {
+            dataset_class: DatasetClass::P1,
+            window: "day".into(),
+            limit: 1000,
+        }],
+    });
+    match partner.request(&request).await.expect("answered") {
+        Message::TermsReply(reply) if reply.revision == 0 => reply.terms_request,
+        other => panic!("waiting for an operator, not {other:?}"),
+    }
 }
 
 /// An endpoint's settings as JSON; `local` ones need the sre role.
@@ -1146,6 +1300,7 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
 
     call_webhook_routes(&mut caller);
     call_invite_routes(&mut caller);
+    call_terms_routes(&mut caller, &server).await;
 
     // Every route: no token, and a token this appliance does not know.
     // Unknown tokens are counted per address, and a few in a row are throttled (429), so

@@ -20,6 +20,9 @@ pub use frame::{
     FrameDecoder, FrameHeader, HEADER_BYTES, MAGIC, PROTOCOL_VERSION, encode, to_owned,
 };
 pub use invite::{InviteCode, NotAnInvite};
-pub use limits::{MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES, MAX_CSR_BYTES, WireLimits};
+pub use limits::{
+    MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES, MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS,
+    MAX_CSR_BYTES, MAX_TERMS_CAPS, WireLimits,
+};
 pub use messages::*;
 pub use text::is_plain_line;

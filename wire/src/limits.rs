@@ -12,6 +12,14 @@ pub const MAX_CSR_BYTES: usize = 4096;
 /// Longest certificate in an `Onboarded` answer.
 pub const MAX_CERTIFICATE_BYTES: usize = 8192;
 
+/// Most steps in a `Checklist`.
+pub const MAX_CHECKLIST_STEPS: usize = 16;
+/// Longest signed checklist envelope.
+pub const MAX_CHECKLIST_ENVELOPE_BYTES: usize = 16 * 1024;
+
+/// Most caps in a `TermsRequest`.
+pub const MAX_TERMS_CAPS: usize = 16;
+
 /// Limits on frames and message fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WireLimits {
@@ -63,6 +71,28 @@ impl WireLimits {
             ArchivedMessage::Onboard(onboard) => {
                 over("tenant", onboard.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;
                 return over("csr", onboard.csr.len(), MAX_CSR_BYTES);
+            }
+            ArchivedMessage::TermsRequest(request) => {
+                over("caps", request.caps.len(), MAX_TERMS_CAPS)?;
+                return request
+                    .caps
+                    .iter()
+                    .try_for_each(|c| over("caps[].window", c.window.len(), 32));
+            }
+            ArchivedMessage::Checklist(checklist) => {
+                over("steps", checklist.steps.len(), MAX_CHECKLIST_STEPS)?;
+                for step in checklist.steps.iter() {
+                    over("steps[].name", step.name.len(), 64)?;
+                    over("steps[].detail", step.detail.len(), MAX_ABOUT_TEXT_BYTES)?;
+                }
+                return over(
+                    "envelope",
+                    checklist.envelope.len(),
+                    MAX_CHECKLIST_ENVELOPE_BYTES,
+                );
+            }
+            ArchivedMessage::TermsReply(reply) => {
+                return over("detail", reply.detail.len(), MAX_ABOUT_TEXT_BYTES);
             }
             ArchivedMessage::Onboarded(onboarded) => {
                 over("tenant", onboarded.tenant.len(), MAX_ABOUT_TEXT_BYTES)?;

@@ -36,13 +36,21 @@ pub enum Message {
     Onboard(Onboard),
     /// Appliance to partner: the tenant is in force; its certificate and what it needs next.
     Onboarded(Onboarded),
+    /// Partner to appliance: change my rate, key quota or budget caps.
+    TermsRequest(TermsRequest),
+    /// Appliance to partner: the terms are in force, or wait for an operator's approval.
+    TermsReply(TermsReply),
+    /// Partner to appliance: where does my onboarding stand?
+    ChecklistQuery(ChecklistQuery),
+    /// Appliance to partner: the onboarding steps, signed by the appliance once all are done.
+    Checklist(Checklist),
 }
 
 impl Message {
     /// Every message type's name, in tag order (the archived tag is the index), written once
     /// for documentation checks. [`Message::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 17] = [
         "Submit",
         "Verdict",
         "Error",
@@ -56,6 +64,10 @@ impl Message {
         "About",
         "Onboard",
         "Onboarded",
+        "TermsRequest",
+        "TermsReply",
+        "ChecklistQuery",
+        "Checklist",
     ];
 
     /// This message's type name, one of [`Message::NAMES`].
@@ -74,6 +86,10 @@ impl Message {
             Message::About(_) => Self::NAMES[10],
             Message::Onboard(_) => Self::NAMES[11],
             Message::Onboarded(_) => Self::NAMES[12],
+            Message::TermsRequest(_) => Self::NAMES[13],
+            Message::TermsReply(_) => Self::NAMES[14],
+            Message::ChecklistQuery(_) => Self::NAMES[15],
+            Message::Checklist(_) => Self::NAMES[16],
         }
     }
 }
@@ -545,6 +561,90 @@ pub struct Onboarded {
     pub log_key: String,
     /// The policy bundle revision that put the tenant in force.
     pub revision: u64,
+}
+
+/// Partner to appliance: the terms it asks for, in full (what is not asked for again is
+/// dropped: a cap left out is removed). Within its invite's template they apply at once, as a
+/// new bundle revision; above it they wait for an operator's approval. Purposes and classes
+/// stay as onboarding set them.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct TermsRequest {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// Admission rate, requests per second.
+    pub rate_per_sec: u32,
+    /// Admission burst.
+    pub burst: u32,
+    /// Verifying keys it may register.
+    pub max_registered_keys: u32,
+    /// Budget caps (at most 16).
+    pub caps: Vec<TermsCap>,
+}
+
+/// One budget cap asked for.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct TermsCap {
+    /// The dataset class it limits.
+    pub dataset_class: DatasetClass,
+    /// Its window: `hour`, `day`, `week`, `month` (UTC) or `rolling Ns`.
+    pub window: String,
+    /// Units allowed per window.
+    pub limit: u64,
+}
+
+/// Appliance to partner: the answer to [`TermsRequest`].
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct TermsReply {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The terms request's number on the appliance (operators approve it by this number).
+    pub terms_request: u64,
+    /// The bundle revision that put the terms in force; 0 while they wait for approval.
+    pub revision: u64,
+    /// What happened, in words: what was above the template, when waiting.
+    pub detail: String,
+}
+
+/// Partner to appliance: the onboarding checklist of the connection's tenant. The partner
+/// names the receipts that show its sandbox submission and its first verdict (it holds them;
+/// 0 for none yet), and the appliance checks them in its ledger.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ChecklistQuery {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// The ledger sequence number of a valid receipt of a sandbox submission; 0 for none.
+    pub sandbox_receipt: u64,
+    /// The ledger sequence number of a valid receipt for another purpose; 0 for none.
+    pub first_receipt: u64,
+}
+
+/// One onboarding step and where it stands.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ChecklistStep {
+    /// `onboarded`, `keys`, `terms`, `sandbox` or `first-verdict`.
+    pub name: String,
+    /// Whether it is done.
+    pub done: bool,
+    /// What shows it is done, or what to do.
+    pub detail: String,
+}
+
+/// Appliance to partner: the answer to [`ChecklistQuery`].
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct Checklist {
+    /// The query's request id.
+    pub request_id: u64,
+    /// Every step, in order.
+    pub steps: Vec<ChecklistStep>,
+    /// Once every step is done: the checklist as a DSSE envelope (JSON text) signed with the
+    /// receipt key; empty before.
+    pub envelope: String,
 }
 
 /// Appliance to partner: the latest signed checkpoint and the RFC 9162 inclusion proof of the

@@ -26,6 +26,40 @@ impl CapSpec {
     }
 }
 
+/// The purpose of partners' sandbox submissions (evidence previews).
+pub const SANDBOX_PURPOSE: &str = "sandbox";
+
+/// The classes in which a tenant has caps of its own for [`SANDBOX_PURPOSE`], by
+/// [`class_index`].
+type Sandboxed = [bool; 3];
+
+fn class_index(class: DatasetClass) -> usize {
+    match class {
+        DatasetClass::P0 => 0,
+        DatasetClass::P1 => 1,
+        _ => 2,
+    }
+}
+
+fn sandboxed(caps: impl IntoIterator<Item = impl std::borrow::Borrow<CapSpec>>) -> Sandboxed {
+    let mut sandboxed = [false; 3];
+    for cap in caps {
+        let cap = cap.borrow();
+        if cap.purpose.as_deref() == Some(SANDBOX_PURPOSE) {
+            sandboxed[class_index(cap.class)] = true;
+        }
+    }
+    sandboxed
+}
+
+/// Whether a cap counts a request of `purpose` and `class`. A tenant with sandbox caps of its
+/// own in a class pays for sandbox requests there alone: its class-wide caps, its privacy
+/// budget, do not count them. Without such caps a sandbox request is like any other.
+fn counts(spec: &CapSpec, purpose: &str, class: DatasetClass, sandboxed: &Sandboxed) -> bool {
+    spec.applies_to(purpose, class)
+        && !(spec.purpose.is_none() && purpose == SANDBOX_PURPOSE && sandboxed[class_index(class)])
+}
+
 /// The earliest instant from which charges must be read back (from the ledger, at start) to
 /// restore these caps; `None` without caps.
 pub fn restore_from(caps: &[CapSpec], now: u64) -> Option<u64> {
@@ -272,6 +306,8 @@ struct InFlight {
 #[derive(Clone, Debug)]
 pub struct TenantBudget {
     caps: Vec<Cap>,
+    /// Where sandbox requests are kept out of the class-wide caps (see [`counts`]).
+    sandboxed: Sandboxed,
     policies: ChargePolicies,
     /// Few entries (purposes with requests in verification), so a scan beats a map.
     in_flight: Vec<InFlight>,
@@ -281,6 +317,7 @@ impl TenantBudget {
     /// A tenant's budget with nothing charged yet.
     pub fn new(caps: Vec<CapSpec>, policies: ChargePolicies, now: u64) -> Self {
         TenantBudget {
+            sandboxed: sandboxed(&caps),
             caps: caps.into_iter().map(|spec| Cap::new(spec, now)).collect(),
             policies,
             in_flight: Vec::new(),
@@ -311,6 +348,8 @@ impl TenantBudget {
     ) {
         let mut held = std::mem::take(&mut self.caps);
         let mut next = Vec::with_capacity(caps.len());
+        self.sandboxed = sandboxed(&caps);
+        let sandboxed = self.sandboxed;
         for spec in caps {
             if let Some(i) = held.iter().position(|cap| cap.spec == spec) {
                 next.push(held.swap_remove(i));
@@ -318,7 +357,7 @@ impl TenantBudget {
             }
             let mut cap = Cap::new(spec, now);
             for charge in history {
-                if !cap.spec.applies_to(&charge.purpose, charge.class) {
+                if !counts(&cap.spec, &charge.purpose, charge.class, &sandboxed) {
                     continue;
                 }
                 cap.count_past(charge.amount, charge.first_at, charge.last_at, now);
@@ -328,7 +367,7 @@ impl TenantBudget {
             cap.reserved = self
                 .in_flight
                 .iter()
-                .filter(|f| spec.applies_to(&f.purpose, f.class))
+                .filter(|f| counts(spec, &f.purpose, f.class, &sandboxed))
                 .map(|f| f.cost)
                 .sum();
             next.push(cap);
@@ -388,11 +427,12 @@ impl TenantBudget {
         cost: u64,
         now: u64,
     ) -> Result<(), OverBudget> {
+        let sandboxed = self.sandboxed;
         let mut worst: Option<OverBudget> = None;
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.refresh(now);
             let remaining = cap.remaining();
@@ -424,7 +464,7 @@ impl TenantBudget {
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.reserved += cost;
         }
@@ -456,6 +496,7 @@ impl TenantBudget {
         valid: bool,
         now: u64,
     ) -> Settlement {
+        let sandboxed = self.sandboxed;
         self.unhold(purpose, class, cost);
         let charged = match policy {
             ChargePolicy::OnAttempt => cost,
@@ -466,7 +507,7 @@ impl TenantBudget {
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.reserved = cap.reserved.saturating_sub(cost);
             cap.refresh(now);
@@ -480,11 +521,12 @@ impl TenantBudget {
     /// Releases a reservation without charging (the request was never verified, for example
     /// because the appliance is shutting down).
     pub fn release(&mut self, purpose: &str, class: DatasetClass, cost: u64) {
+        let sandboxed = self.sandboxed;
         self.unhold(purpose, class, cost);
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.reserved = cap.reserved.saturating_sub(cost);
         }
@@ -493,10 +535,11 @@ impl TenantBudget {
     /// Takes back a charge of `amount` settled at `at` whose receipt the ledger could not
     /// store: its partner was answered that nothing was charged.
     pub fn refund(&mut self, purpose: &str, class: DatasetClass, amount: u64, at: u64) {
+        let sandboxed = self.sandboxed;
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.uncharge(at, amount);
         }
@@ -516,10 +559,11 @@ impl TenantBudget {
         last_at: u64,
         now: u64,
     ) {
+        let sandboxed = self.sandboxed;
         for cap in self
             .caps
             .iter_mut()
-            .filter(|c| c.spec.applies_to(purpose, class))
+            .filter(|c| counts(&c.spec, purpose, class, &sandboxed))
         {
             cap.count_past(amount, first_at, last_at, now);
         }

@@ -25,6 +25,48 @@ fn morning() -> u64 {
 }
 
 #[test]
+fn sandbox_requests_burn_only_the_sandbox_allowance_of_a_tenant_that_has_one() {
+    let now = morning();
+    let sandbox = tf_budgets::SANDBOX_PURPOSE;
+    let mut partner = TenantBudget::new(
+        vec![
+            cap(Some(sandbox), DatasetClass::P1, 2, Window::Day),
+            cap(None, DatasetClass::P1, 8, Window::Day),
+        ],
+        ChargePolicies::default(),
+        now,
+    );
+    for _ in 0..2 {
+        partner
+            .reserve(sandbox, DatasetClass::P1, 1, now)
+            .expect("within the allowance");
+        partner.settle(sandbox, DatasetClass::P1, 1, true, now);
+    }
+    let over = partner
+        .reserve(sandbox, DatasetClass::P1, 1, now)
+        .expect_err("the allowance is spent");
+    assert_eq!(over.cap.purpose.as_deref(), Some(sandbox));
+    // The privacy budget (the class-wide cap) was not touched.
+    let class_cap = partner
+        .status(now)
+        .into_iter()
+        .find(|s| s.cap.purpose.is_none())
+        .expect("the class cap");
+    assert_eq!((class_cap.used, class_cap.remaining), (0, 8));
+    // Without an allowance of its own, a tenant's sandbox requests are like any other's.
+    let mut other = TenantBudget::new(
+        vec![cap(None, DatasetClass::P1, 1, Window::Day)],
+        ChargePolicies::default(),
+        now,
+    );
+    other
+        .reserve(sandbox, DatasetClass::P1, 1, now)
+        .expect("within the class cap");
+    other.settle(sandbox, DatasetClass::P1, 1, true, now);
+    assert!(other.reserve(sandbox, DatasetClass::P1, 1, now).is_err());
+}
+
+#[test]
 fn a_purpose_cap_and_a_class_cap_must_both_hold() {
     let now = morning();
     let mut budget = TenantBudget::new(

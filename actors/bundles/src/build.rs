@@ -39,22 +39,22 @@ pub fn build(
     build_manifest(source, info, None, key, limits)
 }
 
-/// [`build`], for a bundle that says it adds a tenant under an invite (only the appliance
-/// builds these, and only it trusts them, after checking them against the invite).
-pub fn build_onboarding(
+/// [`build`], for a bundle that says it changes one partner's terms file (only the appliance
+/// builds these, and only it trusts them, after checking them against what authorised them).
+pub fn build_partner_change(
     source: BundleFiles,
     info: BuildInfo,
-    onboarding: crate::manifest::Onboarding,
+    change: crate::manifest::PartnerChange,
     key: &mut AuthorKey,
     limits: &Limits,
 ) -> Result<Bundle, Refusal> {
-    build_manifest(source, info, Some(onboarding), key, limits)
+    build_manifest(source, info, Some(change), key, limits)
 }
 
 fn build_manifest(
     mut source: BundleFiles,
     info: BuildInfo,
-    onboards: Option<crate::manifest::Onboarding>,
+    partner: Option<crate::manifest::PartnerChange>,
     key: &mut AuthorKey,
     limits: &Limits,
 ) -> Result<Bundle, Refusal> {
@@ -73,7 +73,7 @@ fn build_manifest(
         tickets: info.tickets,
         created: tf_budgets::format_utc(info.created_unix_s),
         republishes: info.republishes,
-        onboards,
+        partner,
         files,
     };
     let envelope = key.sign(PAYLOAD_TYPE, manifest.to_payload());

@@ -11,6 +11,7 @@ use tf_engine::groth16::{AnyKey, PreparedKey};
 
 use crate::archive::BundleFiles;
 use crate::manifest::MANIFEST_FILE;
+use crate::partners::{PARTNERS_DIR, PartnerTerms, is_terms_file};
 use crate::problem::Problem;
 
 /// Tenants: weights and admission quotas (`[[tenants]]`, as in the configuration file).
@@ -35,6 +36,8 @@ pub struct Content {
     pub policies: String,
     /// The verifying-key registry, prepared.
     pub keys: Vec<RegistryKey>,
+    /// Partners' terms (`partners/<tenant>.toml`); their tenants are in `tenants` too.
+    pub partners: Vec<PartnerTerms>,
 }
 
 /// A verifying key from the registry.
@@ -75,6 +78,16 @@ struct TenantCap {
 }
 
 impl Content {
+    /// The Cedar policies admission runs: the bundle's, then each partner's permit.
+    pub fn admission_policies(&self) -> String {
+        let mut text = self.policies.clone();
+        for partner in &self.partners {
+            text.push('\n');
+            text.push_str(&partner.permit());
+        }
+        text
+    }
+
     /// Parses every content file, collecting every problem found.
     pub fn parse(files: &BundleFiles, limits: &Limits) -> Result<Content, Vec<Problem>> {
         let mut problems = Vec::new();
@@ -87,13 +100,15 @@ impl Content {
                 README_FILE,
             ]
             .contains(&name)
-                || is_key_file(name);
+                || is_key_file(name)
+                || is_terms_file(name);
             if !known {
                 problems.push(invalid(
                     name,
                     format!(
                         "not a bundle file; a bundle holds {TENANTS_FILE}, {BUDGETS_FILE}, \
-                         {POLICIES_FILE}, {KEYS_DIR}<name>.json and {README_FILE}"
+                         {POLICIES_FILE}, {KEYS_DIR}<name>.json, {PARTNERS_DIR}<tenant>.toml \
+                         and {README_FILE}"
                     ),
                 ));
             }
@@ -103,6 +118,13 @@ impl Content {
         let policies = text(files, POLICIES_FILE)
             .map_err(|p| problems.push(p))
             .ok();
+        let mut partners = Vec::new();
+        for (name, bytes) in files.iter().filter(|(name, _)| is_terms_file(name)) {
+            match PartnerTerms::parse(name, bytes) {
+                Ok(terms) => partners.push(terms),
+                Err(problem) => problems.push(problem),
+            }
+        }
         let mut keys = Vec::new();
         for (name, bytes) in files.iter().filter(|(name, _)| is_key_file(name)) {
             match parse_key(name, bytes, limits) {
@@ -132,6 +154,9 @@ impl Content {
                 )),
             }
         }
+        // Partners' tenants after caps.tenant was matched: a cap in budgets.toml cannot reach
+        // a partner's tenant (its caps are in its own file).
+        tenants.extend(partners.iter().map(PartnerTerms::tenant_config));
         if let Err(e) = tf_config::validate_tenants(&tenants, Path::new(BUDGETS_FILE)) {
             // Caps were merged into the tenants: name the file and key each came from.
             let message = config_message(&e).replace("tenants.caps.", "caps.");
@@ -148,6 +173,7 @@ impl Content {
                 budgets,
                 policies,
                 keys,
+                partners,
             })
         } else {
             Err(problems)

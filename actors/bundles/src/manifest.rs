@@ -36,25 +36,27 @@ pub struct Manifest {
     /// Set when this bundle republishes an earlier revision's content (a rollback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub republishes: Option<u64>,
-    /// Set when this bundle adds a tenant under a partner's invite to an earlier revision's
-    /// content (see [`crate::onboarding`]).
+    /// Set when the appliance built this bundle to change one partner's terms file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub onboards: Option<Onboarding>,
+    pub partner: Option<PartnerChange>,
     /// Every other file's SHA-256, hex, by path.
     pub files: BTreeMap<String, String>,
 }
 
-/// What an onboarding revision's manifest says of it: a tenant added under a partner's
-/// invite (see [`crate::onboarding`]).
+/// What a revision the appliance built for a partner says of itself: the one terms file it
+/// adds or replaces (see [`crate::partners`]), on which revision, under whose authority.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Onboarding {
-    /// The invite redeemed.
-    pub invite: u64,
-    /// The tenant it added.
+pub struct PartnerChange {
+    /// The tenant whose terms file it writes.
     pub tenant: String,
-    /// The revision whose files it extends.
+    /// The revision whose files it changes.
     pub source: u64,
+    /// The invite the tenant was onboarded under.
+    pub invite: u64,
+    /// The terms request granted; `None` for the onboarding itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u64>,
 }
 
 /// Longest author, note or ticket, characters.
@@ -84,15 +86,15 @@ impl Manifest {
                 manifest.revision
             )));
         }
-        if let Some(onboarding) = &manifest.onboards
+        if let Some(change) = &manifest.partner
             && (manifest.republishes.is_some()
-                || check_revision(onboarding.source).is_err()
-                || onboarding.source >= manifest.revision)
+                || check_revision(change.source).is_err()
+                || change.source >= manifest.revision)
         {
             return Err(Problem::BadManifest(format!(
-                "it onboards a tenant onto revision {}, which is not an earlier revision than \
-                 its own {} (or it also republishes one)",
-                onboarding.source, manifest.revision
+                "it changes a partner's terms on revision {}, which is not an earlier revision \
+                 than its own {} (or it also republishes one)",
+                change.source, manifest.revision
             )));
         }
         if manifest.author.trim().is_empty() {

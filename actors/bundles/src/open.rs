@@ -89,8 +89,12 @@ pub fn open(
     let manifest = Manifest::parse(&envelope.payload)?;
     check_files(&manifest, &files)?;
     let content = Content::parse(&files, limits).map_err(Refusal)?;
-    let policies = CompiledPolicies::compile(&content.policies, &content.tenants, &content.keys)
-        .map_err(|errors| Refusal(errors.into_iter().map(Problem::InvalidPolicy).collect()))?;
+    let policies = CompiledPolicies::compile(
+        &content.admission_policies(),
+        &content.tenants,
+        &content.keys,
+    )
+    .map_err(|errors| Refusal(errors.into_iter().map(Problem::InvalidPolicy).collect()))?;
     Ok(Bundle {
         hash: sha256_hex(&envelope.payload),
         manifest,

@@ -42,19 +42,23 @@ pub enum EventType {
     /// A nightly scenario pack failed its expectations, or did not run.
     #[serde(rename = "scenario.failed")]
     ScenarioFailed,
+    /// A partner's onboarding step failed (an invite refused, terms refused): the step, the
+    /// error and what to do, for whoever supports partners.
+    #[serde(rename = "partner.step_failed")]
+    PartnerStepFailed,
 }
 
 /// An event type name that is not one of ours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown event type; expected one of receipt.issued, bundle.promoted, bundle.rolled_back, \
-     budget.exhausted, snapshot.sealed, canary.alarm, scenario.failed"
+     budget.exhausted, snapshot.sealed, canary.alarm, scenario.failed, partner.step_failed"
 )]
 pub struct UnknownEventType;
 
 impl EventType {
     /// Every event type, in documentation order.
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 8] = [
         Self::ReceiptIssued,
         Self::BundlePromoted,
         Self::BundleRolledBack,
@@ -62,6 +66,7 @@ impl EventType {
         Self::SnapshotSealed,
         Self::CanaryAlarm,
         Self::ScenarioFailed,
+        Self::PartnerStepFailed,
     ];
 
     /// The wire name, e.g. `receipt.issued`.
@@ -74,6 +79,7 @@ impl EventType {
             Self::SnapshotSealed => "snapshot.sealed",
             Self::CanaryAlarm => "canary.alarm",
             Self::ScenarioFailed => "scenario.failed",
+            Self::PartnerStepFailed => "partner.step_failed",
         }
     }
 
@@ -143,6 +149,7 @@ pub fn event_webhook_id(endpoint_id: u64, event: EventType, key: u64) -> String 
         EventType::SnapshotSealed => "snapshot",
         EventType::CanaryAlarm => "canary",
         EventType::ScenarioFailed => "scenario",
+        EventType::PartnerStepFailed => "partnerstep",
     };
     format!("msg_{kind}_{endpoint_id}_{key}")
 }

@@ -81,7 +81,7 @@ pub const MAX_DESCRIPTION_BYTES: usize = 200;
 pub enum SettingsError {
     /// No event chosen.
     #[error(
-        "choose at least one event: receipt.issued, bundle.promoted, bundle.rolled_back, budget.exhausted, snapshot.sealed, canary.alarm, scenario.failed"
+        "choose at least one event: receipt.issued, bundle.promoted, bundle.rolled_back, budget.exhausted, snapshot.sealed, canary.alarm, scenario.failed, partner.step_failed"
     )]
     NoEvents,
     /// An event named twice.

@@ -60,6 +60,7 @@ struct Shared {
     webhooks: Option<tf_control::webhooks::WebhooksHandle>,
     scenarios: Option<tf_control::scenarios::ScenarioHandle>,
     canary: Option<tf_control::canary::CanaryHandle>,
+    failed_steps: Option<tf_control::desk::FailedSteps>,
 }
 
 async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
@@ -83,9 +84,29 @@ async fn metrics(shared: web::Data<Shared>) -> HttpResponse {
     if let Some(canary) = &shared.canary {
         crate::canary_metrics::render(&canary.status(), &mut text);
     }
+    if let Some(failed) = &shared.failed_steps {
+        render_failed_steps(failed, &mut text);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)
+}
+
+/// `trust_fabric_partner_steps_failed_total{step, error}`: partners' onboarding steps that
+/// failed at the appliance since it started (each also a `partner.step_failed` event).
+fn render_failed_steps(failed: &tf_control::desk::FailedSteps, out: &mut String) {
+    let name = "trust_fabric_partner_steps_failed_total";
+    let mut page = tf_metrics::Page::default();
+    page.family(
+        name,
+        "counter",
+        "Partners' onboarding steps that failed at the appliance (an invite or terms request \
+         refused), by step and error, since it started.",
+    );
+    for ((step, error), count) in failed.counts() {
+        page.sample(name, &[("step", &step), ("error", &error)], count as f64);
+    }
+    out.push_str(&page.finish());
 }
 
 /// `/readyz` (and `/healthz`, its older name): 200 while the appliance takes new requests;
@@ -160,6 +181,7 @@ pub fn serve(
         webhooks: api.webhooks.as_ref().map(|w| w.status.clone()),
         scenarios: api.scenarios.clone(),
         canary: api.canary.clone(),
+        failed_steps: api.failed_steps.clone(),
     });
     let api = web::Data::new(api);
     let gate = web::Data::new(Gate {

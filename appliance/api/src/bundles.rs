@@ -14,8 +14,9 @@ pub struct TimelineReply {
     /// Every promotion and rollback, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// The control plane's latest events (at most 50), oldest first: its alarms (scenario
-    /// packs that failed or did not run, the golden canary's alarms raised and over) and
-    /// partner invites made, revoked and used. Absent from appliances older than it.
+    /// packs that failed or did not run, the golden canary's alarms raised and over),
+    /// partner invites made, revoked and used, and partners' terms requests made, granted and
+    /// declined. Absent from appliances older than it.
     #[serde(default)]
     pub events: Vec<ControlEvent>,
 }
@@ -30,7 +31,9 @@ pub struct ControlEvent {
     /// When, Unix microseconds.
     pub at_unix_us: u64,
     /// `scenario.failed`, `canary.alarm` or `canary.recovered` (alarms, and the webhook event
-    /// types they are sent as), `invite.created`, `invite.revoked` or `invite.used`.
+    /// types they are sent as), `invite.created`, `invite.revoked`, `invite.used`,
+    /// `terms.requested`, `terms.granted`, `terms.declined` or `partner.step_failed` (also a
+    /// webhook event type).
     pub kind: String,
     /// What happened, in words.
     pub summary: String,
@@ -45,7 +48,7 @@ pub struct TimelineEntry {
     pub at: String,
     /// When, Unix microseconds.
     pub at_unix_us: u64,
-    /// A promotion or a rollback.
+    /// A promotion, a rollback, an onboarding or a partner's terms granted.
     pub action: SwitchAction,
     /// Who: the admin token's name.
     pub actor: String,

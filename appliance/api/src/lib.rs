@@ -29,6 +29,7 @@ mod scenarios;
 mod status;
 mod switch;
 mod tenants;
+mod terms;
 mod time;
 mod webhooks;
 
@@ -68,6 +69,10 @@ pub use switch::{
     PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateQuery, ValidateReply,
 };
 pub use tenants::{Tenant, TenantCap, TenantsReply};
+pub use terms::{
+    PartnerEntry, Terms, TermsCap, TermsDecision, TermsRequestEntry, TermsRequestPath,
+    TermsRequestsReply, TermsStatus,
+};
 pub use time::{TimeError, UtcTime};
 pub use webhooks::{
     AddWebhook, ChangeWebhook, DeliveriesQuery, DeliveriesReply, MessageStatus, ReplayWebhook,

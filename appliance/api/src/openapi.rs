@@ -30,6 +30,7 @@ use crate::{
     TimelineReply, ValidateQuery, ValidateReply,
 };
 use crate::{CreateInvite, InviteCreated, InviteEntry, InvitePath, InvitesReply, RevokeInvite};
+use crate::{TermsDecision, TermsRequestEntry, TermsRequestPath, TermsRequestsReply};
 
 /// The document's title.
 pub const TITLE: &str = "Trust Fabric appliance admin API";
@@ -153,7 +154,9 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Timeline => reference::<TimelineReply>(schemas),
         Operation::Diff => reference::<DiffReply>(schemas),
         Operation::Validate => reference::<ValidateReply>(schemas),
-        Operation::Promote | Operation::Rollback => reference::<Switched>(schemas),
+        Operation::Promote | Operation::Rollback | Operation::GrantTerms => {
+            reference::<Switched>(schemas)
+        }
         Operation::Receipt => reference::<ReceiptReply>(schemas),
         Operation::Snapshots => reference::<SnapshotsReply>(schemas),
         Operation::AskSnapshot => reference::<SnapshotAsked>(schemas),
@@ -172,6 +175,8 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::Invites => reference::<InvitesReply>(schemas),
         Operation::CreateInvite => reference::<InviteCreated>(schemas),
         Operation::RevokeInvite => reference::<InviteEntry>(schemas),
+        Operation::TermsRequests => reference::<TermsRequestsReply>(schemas),
+        Operation::DeclineTerms => reference::<TermsRequestEntry>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -237,6 +242,10 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
             InvitePath::schemas(schemas);
             InvitePath::into_params(path)
         }
+        Operation::GrantTerms | Operation::DeclineTerms => {
+            TermsRequestPath::schemas(schemas);
+            TermsRequestPath::into_params(path)
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -255,7 +264,8 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::SilenceCanary
         | Operation::ResetCanaryBaseline
         | Operation::Invites
-        | Operation::CreateInvite => Vec::new(),
+        | Operation::CreateInvite
+        | Operation::TermsRequests => Vec::new(),
     }
 }
 
@@ -284,6 +294,9 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         Operation::ResetCanaryBaseline => Some(json_body(reference::<ResetBaseline>(schemas))),
         Operation::CreateInvite => Some(json_body(reference::<CreateInvite>(schemas))),
         Operation::RevokeInvite => Some(json_body(reference::<RevokeInvite>(schemas))),
+        Operation::GrantTerms | Operation::DeclineTerms => {
+            Some(json_body(reference::<TermsDecision>(schemas)))
+        }
         Operation::Status
         | Operation::Overview
         | Operation::Tenants
@@ -303,7 +316,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::Canary
         | Operation::RunCanary
         | Operation::LiftSilence
-        | Operation::Invites => None,
+        | Operation::Invites
+        | Operation::TermsRequests => None,
     }
 }
 
@@ -491,6 +505,13 @@ mod tests {
             "ControlEvent",
             "CanaryReply",
             "CanaryRun",
+            "TermsRequestsReply",
+            "TermsRequestEntry",
+            "TermsStatus",
+            "PartnerEntry",
+            "Terms",
+            "TermsCap",
+            "TermsDecision",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 31] = [
+pub const ROUTES: [Route; 34] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -377,6 +377,49 @@ pub const ROUTES: [Route; 31] = [
             ErrorCode::Stopping,
         ],
     },
+    Route {
+        operation: Operation::TermsRequests,
+        method: Method::Get,
+        path: "/api/v1/terms-requests",
+        permission: Permission::Read,
+        summary: "Every partner terms request, newest first: the terms asked, the tenant's terms \
+                  in force, its status and who decided it; and each partner's terms in force",
+        own_errors: &[ErrorCode::Internal, ErrorCode::Busy, ErrorCode::Stopping],
+    },
+    Route {
+        operation: Operation::GrantTerms,
+        method: Method::Post,
+        path: "/api/v1/terms-requests/{id}/grant",
+        permission: Permission::Invite,
+        summary: "Grant a pending terms request, with a reason: its terms come into force as a \
+                  bundle revision, recorded in the timeline",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WrongState,
+            ErrorCode::Refused,
+            ErrorCode::Internal,
+            ErrorCode::NotPrepared,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
+    Route {
+        operation: Operation::DeclineTerms,
+        method: Method::Post,
+        path: "/api/v1/terms-requests/{id}/decline",
+        permission: Permission::Invite,
+        summary: "Decline a pending terms request, with a reason (the partner's terms stay as \
+                  they are)",
+        own_errors: &[
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::WrongState,
+            ErrorCode::Internal,
+            ErrorCode::Busy,
+            ErrorCode::Stopping,
+        ],
+    },
 ];
 
 /// One route of the admin API.
@@ -475,6 +518,12 @@ pub enum Operation {
     CreateInvite,
     /// `POST /api/v1/invites/{id}/revoke`.
     RevokeInvite,
+    /// `GET /api/v1/terms-requests`.
+    TermsRequests,
+    /// `POST /api/v1/terms-requests/{id}/grant`.
+    GrantTerms,
+    /// `POST /api/v1/terms-requests/{id}/decline`.
+    DeclineTerms,
 }
 
 /// An HTTP method the admin API uses.
@@ -510,7 +559,7 @@ pub enum Permission {
     LocalWebhook,
     /// Run the golden canary now, silence it, lift a silence, reset its baseline.
     Canary,
-    /// Make and revoke partner invites.
+    /// Make and revoke partner invites; grant and decline partners' terms requests.
     Invite,
 }
 
@@ -600,6 +649,9 @@ impl Operation {
             Operation::Invites => "list_invites",
             Operation::CreateInvite => "create_invite",
             Operation::RevokeInvite => "revoke_invite",
+            Operation::TermsRequests => "list_terms_requests",
+            Operation::GrantTerms => "grant_terms_request",
+            Operation::DeclineTerms => "decline_terms_request",
         }
     }
 
@@ -661,7 +713,10 @@ impl Permission {
                 "mark a webhook endpoint local, or change a local one (sre)"
             }
             Permission::Canary => "run or silence the golden canary, reset its baseline (sre)",
-            Permission::Invite => "make or revoke partner invites (sre or policy-author)",
+            Permission::Invite => {
+                "make or revoke partner invites and grant or decline terms requests (sre or \
+                 policy-author)"
+            }
         }
     }
 }
@@ -773,6 +828,17 @@ mod tests {
             ("GET", "/api/v1/invites", Permission::Read),
             ("POST", "/api/v1/invites", Permission::Invite),
             ("POST", "/api/v1/invites/{id}/revoke", Permission::Invite),
+            ("GET", "/api/v1/terms-requests", Permission::Read),
+            (
+                "POST",
+                "/api/v1/terms-requests/{id}/grant",
+                Permission::Invite,
+            ),
+            (
+                "POST",
+                "/api/v1/terms-requests/{id}/decline",
+                Permission::Invite,
+            ),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -864,6 +930,8 @@ mod tests {
         assert_eq!(roles(Operation::SearchReceipts), "sre, auditor");
         assert_eq!(roles(Operation::OverviewHistory), "any");
         assert_eq!(roles(Operation::CreateInvite), "sre, policy-author");
+        assert_eq!(roles(Operation::GrantTerms), "sre, policy-author");
+        assert_eq!(roles(Operation::TermsRequests), "any");
     }
 
     #[test]

@@ -71,11 +71,11 @@ pub struct ValidateReply {
     pub note: String,
 }
 
-/// A completed switch: the reply of `POST /api/v1/bundles/promote` and
-/// `POST /api/v1/bundles/rollback`.
+/// A completed switch: the reply of `POST /api/v1/bundles/promote`,
+/// `POST /api/v1/bundles/rollback` and `POST /api/v1/terms-requests/{id}/grant`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Switched {
-    /// A promotion or a rollback.
+    /// A promotion, a rollback, or a partner's terms granted.
     pub action: SwitchAction,
     /// The revision in force before.
     pub from_revision: Revision,
@@ -120,6 +120,9 @@ pub enum SwitchAction {
     Rollback,
     /// A tenant added to the bundle in force under a partner's invite (`partner onboard`).
     Onboard,
+    /// A partner's terms rewritten in the bundle in force: a terms request granted, by its
+    /// invite's template or by an operator.
+    Terms,
 }
 
 impl RollbackRequest {
@@ -134,6 +137,7 @@ impl SwitchAction {
             SwitchAction::Promote => "promote",
             SwitchAction::Rollback => "rollback",
             SwitchAction::Onboard => "onboard",
+            SwitchAction::Terms => "terms",
         }
     }
 
@@ -143,6 +147,7 @@ impl SwitchAction {
             "promote" => Some(SwitchAction::Promote),
             "rollback" => Some(SwitchAction::Rollback),
             "onboard" => Some(SwitchAction::Onboard),
+            "terms" => Some(SwitchAction::Terms),
             _ => None,
         }
     }
@@ -288,7 +293,12 @@ mod tests {
 
     #[test]
     fn actions_are_spelled_as_the_timeline_records_them() {
-        for action in [SwitchAction::Promote, SwitchAction::Rollback] {
+        for action in [
+            SwitchAction::Promote,
+            SwitchAction::Rollback,
+            SwitchAction::Onboard,
+            SwitchAction::Terms,
+        ] {
             assert_eq!(json!(action), json!(action.name()));
             assert_eq!(SwitchAction::from_name(action.name()), Some(action));
         }

@@ -23,7 +23,8 @@ pub struct WebhooksReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookSettings {
     /// The events it receives: `receipt.issued`, `bundle.promoted`, `bundle.rolled_back`,
-    /// `budget.exhausted`, `snapshot.sealed`, `canary.alarm`, `scenario.failed`.
+    /// `budget.exhausted`, `snapshot.sealed`, `canary.alarm`, `scenario.failed`,
+    /// `partner.step_failed`.
     pub events: Vec<String>,
     /// Only these tenants' receipts and budget events; every tenant's when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -164,8 +164,8 @@ impl Book {
         trusted.add(self.appliance_key.public_key());
         let bundle = tf_bundles::open(files, Some(&trusted), &self.limits)?;
         if bundle.author_key_id == self.appliance_key.key_id() {
-            if let Some(onboarding) = &bundle.manifest.onboards {
-                self.check_onboarded(&bundle, onboarding)?;
+            if let Some(change) = &bundle.manifest.partner {
+                self.check_partner_change(&bundle, change)?;
                 return Ok(bundle);
             }
             let original = bundle

@@ -178,9 +178,17 @@ impl Bundles {
         &mut self,
         pending: Result<PendingSwitch, ControlError>,
     ) -> AtomicResponse<Self, Result<Switched, ControlError>> {
+        AtomicResponse::new(self.switch_future(pending))
+    }
+
+    /// [`Bundles::run_switch`]'s future, for handlers that answer with more than the switch.
+    pub(crate) fn switch_future(
+        &mut self,
+        pending: Result<PendingSwitch, ControlError>,
+    ) -> ResponseActFuture<Self, Result<Switched, ControlError>> {
         let pending = match pending {
             Ok(pending) => pending,
-            Err(error) => return AtomicResponse::new(Box::pin(fut::ready(Err(error)))),
+            Err(error) => return Box::pin(fut::ready(Err(error))),
         };
         let shards = self.book.shards.clone();
         let wait = self.book.switch_wait;
@@ -230,7 +238,7 @@ impl Bundles {
                 }
                 .into_actor(act)
             });
-        AtomicResponse::new(Box::pin(switched))
+        Box::pin(switched)
     }
 }
 

@@ -84,6 +84,14 @@ pub enum ControlError {
         /// What does not hold.
         why: String,
     },
+    /// A partner's terms request was refused; nothing changed.
+    #[error("{detail}")]
+    Terms {
+        /// Why, by name (`not-a-partner`, `bad-request`, `unknown`, `decided`).
+        reason: &'static str,
+        /// What happened and what to do.
+        detail: String,
+    },
     /// A partner's onboarding was refused; nothing changed and the invite is as it was.
     #[error("{detail}")]
     Onboarding {

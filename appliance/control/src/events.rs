@@ -1,27 +1,35 @@
 //! The control plane's events as the bundle timeline shows them beside promotions and
 //! rollbacks: its alarms (a scenario pack that failed its expectations or did not run,
-//! `scenario.failed`; the golden canary's alarm raised and over) and partner invites made,
-//! revoked and used. They are the ledger's control events of those kinds; the alarms are the
-//! same records webhook endpoints are sent.
+//! `scenario.failed`; the golden canary's alarm raised and over), partner invites made,
+//! revoked and used, and partners' terms requests made, granted and declined. They are the
+//! ledger's control events of those kinds; the alarms are the same records webhook endpoints
+//! are sent.
 
 use serde_json::Value;
 use tf_ledger::ControlEvent;
 
 use crate::canary;
 
-/// The kinds shown: those that raise or end an alarm, and invites' changes.
-pub const KINDS: [&str; 6] = [
+/// The kinds shown: those that raise or end an alarm, invites' changes and terms requests'.
+pub const KINDS: [&str; 10] = [
     SCENARIO_FAILED,
     canary::journal::ALARM,
     canary::journal::RECOVERED,
     tf_ledger::INVITE_CREATED,
     tf_ledger::INVITE_REVOKED,
     tf_ledger::INVITE_USED,
+    tf_ledger::TERMS_REQUESTED,
+    tf_ledger::TERMS_GRANTED,
+    tf_ledger::TERMS_DECLINED,
+    STEP_FAILED,
 ];
 /// Events shown, the newest.
 pub const SHOWN: usize = 50;
 
 const SCENARIO_FAILED: &str = "scenario.failed";
+
+/// The control event kind of a partner's failed step (and the webhook event it is sent as).
+pub const STEP_FAILED: &str = "partner.step_failed";
 
 /// An event on the timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +72,39 @@ pub fn event(event: &ControlEvent) -> Event {
                 text("tenant")
             )
         }
+        tf_ledger::TERMS_REQUESTED => format!(
+            "terms request #{} from tenant {}: {}",
+            body["id"],
+            text("tenant"),
+            if body["within_template"].as_bool() == Some(true) {
+                "within its invite's template"
+            } else {
+                "above its invite's template, waiting for an operator"
+            }
+        ),
+        tf_ledger::TERMS_GRANTED => format!(
+            "terms request #{} for tenant {} granted by {} in revision {}: {}",
+            body["id"],
+            text("tenant"),
+            text("by"),
+            body["revision"],
+            text("reason")
+        ),
+        tf_ledger::TERMS_DECLINED => format!(
+            "terms request #{} for tenant {} declined by {}: {}",
+            body["id"],
+            text("tenant"),
+            text("by"),
+            text("reason")
+        ),
+        STEP_FAILED => format!(
+            "partner step {} failed for tenant {} ({}): {}; {}",
+            text("step"),
+            text("tenant"),
+            text("error"),
+            text("detail"),
+            text("what_to_do")
+        ),
         kind => canary::journal::event(event.seq, event.at_us, kind, &body).summary,
     };
     Event {
@@ -143,6 +184,36 @@ mod tests {
         );
         let used = super::event(&stored("invite.used", r#"{"id":3,"tenant":"pilot-acme"}"#));
         assert_eq!(used.summary, "invite #3 used: tenant pilot-acme onboarded");
+    }
+
+    #[test]
+    fn a_terms_requests_changes_name_it_its_tenant_who_and_the_revision() {
+        let asked = super::event(&stored(
+            "terms.requested",
+            r#"{"id":5,"tenant":"pilot-acme","within_template":false}"#,
+        ));
+        assert_eq!(
+            asked.summary,
+            "terms request #5 from tenant pilot-acme: above its invite's template, waiting for \
+             an operator"
+        );
+        let granted = super::event(&stored(
+            "terms.granted",
+            r#"{"id":5,"tenant":"pilot-acme","by":"oncall","reason":"OPS-7","revision":4}"#,
+        ));
+        assert_eq!(
+            granted.summary,
+            "terms request #5 for tenant pilot-acme granted by oncall in revision 4: OPS-7"
+        );
+        let declined = super::event(&stored(
+            "terms.declined",
+            r#"{"id":6,"tenant":"pilot-acme","by":"oncall","reason":"too much","revision":null}"#,
+        ));
+        assert_eq!(
+            declined.summary,
+            "terms request #6 for tenant pilot-acme declined by oncall: too much"
+        );
+        assert!(KINDS.contains(&"terms.declined"));
     }
 
     #[test]

@@ -19,17 +19,22 @@
 mod book;
 pub mod bundles;
 pub mod canary;
+pub mod checklist;
 pub mod compliance;
+pub mod desk;
+mod desk_loop;
 pub mod drift;
 mod error;
 pub mod events;
 pub mod invites;
 pub mod log;
 pub mod onboarding;
+mod partner_revisions;
 mod promote;
 mod running;
 pub mod scenarios;
 mod spent;
+pub mod terms;
 pub mod webhooks;
 pub mod worker;
 

@@ -175,7 +175,7 @@ impl Book {
             reason,
             staged,
             drift: None,
-            redeeming: None,
+            authority: None,
         }
     }
 
@@ -201,7 +201,7 @@ impl Book {
             links,
             staged,
             drift,
-            redeeming,
+            authority,
         } = pending;
         let from_revision = self.active.stamp.revision;
         let event = TimelineEvent {
@@ -218,12 +218,12 @@ impl Book {
             // Judged by the golden canary once it has run after the switch.
             canary: None,
         };
-        let recorded = match &redeeming {
+        let recorded = match &authority {
             None => self
                 .ledger
                 .record_switch(&event, &archive)
                 .map_err(Into::into),
-            Some(invite) => self.record_onboarding(invite, &event, &archive, now_us),
+            Some(authority) => self.record_with(authority, &event, &archive, now_us),
         };
         let timeline_seq = match recorded {
             Ok(seq) => seq,
@@ -253,26 +253,48 @@ impl Book {
 }
 
 impl Book {
-    /// Records an onboarding's switch and redeems its invite in one transaction.
-    fn record_onboarding(
+    /// Records a partner's change's switch with what authorised it, in one transaction.
+    fn record_with(
         &mut self,
-        invite: &Redeeming,
+        authority: &Authority,
         event: &TimelineEvent,
         archive: &[u8],
         now_us: u64,
     ) -> Result<u64, ControlError> {
-        let redeem = tf_ledger::Redeem {
-            id: invite.invite,
-            digest: &invite.digest,
-            tenant: &invite.tenant,
-            at_us: now_us,
-        };
-        match self
-            .ledger
-            .redeem_invite_switching(&redeem, event, archive)?
-        {
-            Ok((_, seq)) => Ok(seq),
-            Err(refused) => Err(refused.into()),
+        match authority {
+            Authority::Redeem {
+                invite,
+                digest,
+                tenant,
+            } => {
+                let redeem = tf_ledger::Redeem {
+                    id: *invite,
+                    digest,
+                    tenant,
+                    at_us: now_us,
+                };
+                match self
+                    .ledger
+                    .redeem_invite_switching(&redeem, event, archive)?
+                {
+                    Ok((_, seq)) => Ok(seq),
+                    Err(refused) => Err(refused.into()),
+                }
+            }
+            Authority::Grant {
+                request,
+                by,
+                reason,
+            } => match self
+                .ledger
+                .grant_terms_switching(*request, by, reason, event, archive)?
+            {
+                Ok((_, seq)) => Ok(seq),
+                Err(refused) => Err(ControlError::Terms {
+                    reason: "decided",
+                    detail: format!("terms request {request}: {refused}"),
+                }),
+            },
         }
     }
 }
@@ -288,16 +310,25 @@ pub struct PendingSwitch {
     links: Vec<String>,
     staged: Arc<StagedTerms>,
     drift: Option<DriftNote>,
-    /// For an onboarding, the invite redeemed in the same transaction as the switch.
-    pub(crate) redeeming: Option<Redeeming>,
+    /// For a partner's change, what is recorded with the switch in the same transaction.
+    pub(crate) authority: Option<Authority>,
 }
 
-/// An invite to redeem when an onboarding's switch is recorded.
+/// What a partner's change is recorded with, in the same transaction as its switch.
 #[derive(Clone, Debug)]
-pub(crate) struct Redeeming {
-    pub invite: u64,
-    pub digest: [u8; 32],
-    pub tenant: String,
+pub(crate) enum Authority {
+    /// An onboarding: the invite it redeems.
+    Redeem {
+        invite: u64,
+        digest: [u8; 32],
+        tenant: String,
+    },
+    /// A terms request: granted by `by`, why.
+    Grant {
+        request: u64,
+        by: String,
+        reason: String,
+    },
 }
 
 /// What the drift guard says of a promotion: the judgements made on this appliance

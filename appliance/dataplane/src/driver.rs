@@ -91,7 +91,7 @@ pub struct Driver {
     draining: bool,
     answered: u64,
     /// Where onboarding attempts are counted per source; `None`: onboarding is off.
-    onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
+    onboarding: Option<Arc<tf_seam::PartnerDesk>>,
     /// `Onboard` requests read and not yet taken by the shard.
     onboard_requests: Vec<OnboardRequest>,
 }
@@ -155,9 +155,17 @@ impl Driver {
     }
 
     /// Takes onboarding connections, counting their attempts per source on `desk`.
-    pub fn with_onboarding(mut self, desk: Option<Arc<tf_seam::OnboardingDesk>>) -> Self {
+    pub fn with_onboarding(mut self, desk: Option<Arc<tf_seam::PartnerDesk>>) -> Self {
         self.onboarding = desk;
         self
+    }
+
+    /// The remote address of the connection a request came on, if it is still open.
+    pub fn remote(&self, route: &Route) -> Option<std::net::IpAddr> {
+        self.connections
+            .get(&route.connection)
+            .filter(|conn| conn.generation == route.generation)
+            .map(|conn| conn.quic.remote_address().ip())
     }
 
     /// The `Onboard` requests read since the last call.
@@ -520,7 +528,7 @@ fn speaks_onboarding(conn: &Conn) -> bool {
 /// either is spent. Either way its handshake is over.
 fn join_onboarding(
     shard: usize,
-    desk: Option<&tf_seam::OnboardingDesk>,
+    desk: Option<&tf_seam::PartnerDesk>,
     conn: &mut Conn,
     occupancy: &mut Occupancy,
     now: Instant,
@@ -574,10 +582,6 @@ fn read_onboard(
              else goes over trust-fabric/1 with the client certificate onboarding gave you",
         );
     };
-    if conn.onboard_taken {
-        wrong(conn);
-        return;
-    }
     let limits = *decoder.limits();
     let mut room = usize::MAX;
     let frame = match conn.read(route.stream, &limits, &mut room) {
@@ -592,6 +596,12 @@ fn read_onboard(
         }
         ReadOutcome::Frame(frame) => frame,
     };
+    // Checked once a whole frame is read: more events for the stream already taken (its end
+    // arriving in a packet of its own) are no second request.
+    if conn.onboard_taken {
+        wrong(conn);
+        return;
+    }
     let onboard = match decoder.decode(&frame).map(tf_wire::to_owned) {
         Ok(Message::Onboard(onboard)) => onboard,
         Ok(_) => {
@@ -712,10 +722,12 @@ fn read_request(
         Message::BudgetQuery(query) => query.request_id,
         Message::LogProofQuery(query) => query.request_id,
         Message::AboutQuery(query) => query.request_id,
+        Message::TermsRequest(request) => request.request_id,
+        Message::ChecklistQuery(query) => query.request_id,
         _ => {
-            let detail = "partners send Submit, RegisterKey, BudgetQuery, LogProofQuery or \
-                          AboutQuery messages (Onboard goes over the onboarding protocol, \
-                          trust-fabric-onboard/1)"
+            let detail = "partners send Submit, RegisterKey, BudgetQuery, LogProofQuery, \
+                          AboutQuery, TermsRequest or ChecklistQuery messages (Onboard goes \
+                          over the onboarding protocol, trust-fabric-onboard/1)"
                 .to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;

@@ -79,9 +79,10 @@ pub struct DataPlanePlan {
     pub anchors: Option<tf_seam::AnchorInbox>,
     /// Where shards send sealed blocks of decisions; `None`: decisions are not recorded.
     pub decisions: Option<tf_decisions::writer::BlockSender>,
-    /// Where partners' onboarding requests go; `None`: onboarding is off (the server
-    /// configuration then offers no onboarding protocol either).
-    pub onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
+    /// Where partners' requests for the control plane go (onboarding, terms); `None`: the
+    /// appliance does not manage partners (the server configuration then offers no onboarding
+    /// protocol either).
+    pub desk: Option<Arc<tf_seam::PartnerDesk>>,
 }
 
 /// Why the data plane did not start.
@@ -176,7 +177,7 @@ impl DataPlane {
                 metrics: plan.metrics.clone(),
                 log: plan.log.clone(),
                 about: about.clone(),
-                onboarding: plan.onboarding.clone(),
+                desk: plan.desk.clone(),
             };
             let board = plan.board.clone();
             let cpu = plan.placement[index];

@@ -9,6 +9,7 @@
 mod connection;
 pub mod cpus;
 mod decisions;
+mod desk;
 mod driver;
 mod home;
 mod identity;
@@ -19,7 +20,6 @@ mod lending;
 mod log_proofs;
 pub mod nudge;
 mod occupancy;
-mod onboarding;
 mod policy;
 mod prepare;
 mod priority;

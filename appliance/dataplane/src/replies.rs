@@ -146,10 +146,10 @@ pub fn about(request_id: u64, tenant: &str, keys: &AboutKeys) -> Vec<u8> {
     }))
 }
 
-/// The answer to an `Onboard`: what the control plane said.
-pub fn onboarded(request_id: u64, answer: Result<tf_wire::Onboarded, ErrorCode>) -> Vec<u8> {
+/// The answer to a request the control plane answered (`Onboard`, `TermsRequest`).
+pub fn from_desk(request_id: u64, answer: Result<Message, ErrorCode>) -> Vec<u8> {
     match answer {
-        Ok(onboarded) => frame(&Message::Onboarded(onboarded)),
+        Ok(message) => frame(&message),
         Err(code) => error(request_id, code),
     }
 }

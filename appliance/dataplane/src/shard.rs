@@ -28,7 +28,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
 use tf_ledger::ChargeGroup;
 use tf_seam::clock::Clock;
-use tf_seam::{Board, PulseReading, TenantTable};
+use tf_seam::{Board, DeskRequest, PulseReading, TenantTable};
 use tf_shard::{Batch, BatchKey, Job, Lent, Shard, ShardSettings, TenantSlot, Verification};
 use tf_state::{KeyStore, StoredKey};
 use tf_wire::{ErrorCode, Message, close_code};
@@ -96,8 +96,9 @@ pub struct ShardPlan {
     pub log: Option<LogFiles>,
     /// The appliance's public keys, for partners' `AboutQuery`.
     pub about: Arc<crate::AboutKeys>,
-    /// Where partners' onboarding requests go; `None`: onboarding is off.
-    pub onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
+    /// Where partners' requests for the control plane go (onboarding, terms); `None`: the
+    /// appliance does not manage partners.
+    pub desk: Option<Arc<tf_seam::PartnerDesk>>,
 }
 
 /// How long a drain waits for in-flight requests before closing connections anyway.
@@ -115,7 +116,7 @@ pub struct ShardState {
     home: RefCell<Home>,
     log_proofs: RefCell<LogProofs>,
     about: Arc<crate::AboutKeys>,
-    onboarding: Option<Arc<tf_seam::OnboardingDesk>>,
+    desk: Option<Arc<tf_seam::PartnerDesk>>,
     io_wakeup: Wakeup,
     work_wakeup: Wakeup,
     to_home: Senders<ToHome>,
@@ -205,7 +206,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
                 plan.driver_limits,
                 plan.tenants.clone(),
             )
-            .with_onboarding(plan.onboarding.clone()),
+            .with_onboarding(plan.desk.clone()),
         ),
         home: RefCell::new(
             Home::new(
@@ -222,7 +223,7 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
         ),
         log_proofs: RefCell::new(log_proofs),
         about: plan.about.clone(),
-        onboarding: plan.onboarding,
+        desk: plan.desk,
         io_wakeup: Wakeup::default(),
         work_wakeup: Wakeup::default(),
         to_home,
@@ -363,6 +364,37 @@ async fn pulse(state: Rc<ShardState>) {
     }
 }
 
+/// Hands a tenant's request to the control plane through the partner desk, or answers at once
+/// that this appliance does not manage partners.
+fn ask_desk(state: &Rc<ShardState>, request: DeskRequest, request_id: u64, route: Route) {
+    let source = state.driver.borrow().remote(&route);
+    match (state.desk.clone(), source) {
+        (Some(desk), Some(source)) => to_desk(state, &desk, (request, source, route)),
+        (None, _) => {
+            let detail = "this appliance does not manage partners ([tls] names another PKI); \
+                          ask the operator"
+                .to_owned();
+            let code = ErrorCode::Denied { reason: detail };
+            state.answer_now(route, super::replies::error(request_id, code));
+        }
+        // The connection is gone: nobody is left to answer.
+        (Some(_), None) => {}
+    }
+}
+
+/// Hands a request to the control plane through the partner desk; its answer comes back to
+/// this shard's connection.
+fn to_desk(
+    state: &Rc<ShardState>,
+    desk: &tf_seam::PartnerDesk,
+    (request, source, route): (DeskRequest, std::net::IpAddr, Route),
+) {
+    let state = state.clone();
+    super::desk::forward(desk, request, source, route, move |route, frame| {
+        state.answer_now(route, frame);
+    });
+}
+
 impl ShardState {
     /// Puts one answer for this shard's connections on its stream.
     pub(crate) fn answer_now(&self, route: Route, frame: Vec<u8>) {
@@ -448,12 +480,14 @@ async fn io(state: Rc<ShardState>, socket: Rc<glommio::net::UdpSocket>) {
             dispatch(&state, request);
         }
         let onboard_requests = state.driver.borrow_mut().take_onboard_requests();
-        if let Some(desk) = state.onboarding.clone() {
+        if let Some(desk) = state.desk.clone() {
             for request in onboard_requests {
-                let state = state.clone();
-                super::onboarding::forward(&desk, request, move |route, frame| {
-                    state.answer_now(route, frame);
-                });
+                let request_to = (
+                    DeskRequest::Onboard(request.onboard),
+                    request.source,
+                    request.route,
+                );
+                to_desk(&state, &desk, request_to);
             }
         }
         loop {
@@ -568,6 +602,28 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             };
             state.driver.borrow_mut().answer(route, frame);
             state.io_wakeup.notify();
+            return;
+        }
+        Message::TermsRequest(request) => {
+            let tenant = state.driver.borrow().tenants().id(tenant).to_owned();
+            let request_id = request.request_id;
+            ask_desk(
+                state,
+                DeskRequest::Terms { tenant, request },
+                request_id,
+                route,
+            );
+            return;
+        }
+        Message::ChecklistQuery(query) => {
+            let tenant = state.driver.borrow().tenants().id(tenant).to_owned();
+            let request_id = query.request_id;
+            ask_desk(
+                state,
+                DeskRequest::Checklist { tenant, query },
+                request_id,
+                route,
+            );
             return;
         }
         Message::LogProofQuery(query) => {

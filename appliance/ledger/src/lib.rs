@@ -42,6 +42,7 @@ mod sqlite;
 mod sqlite_outbox;
 mod stats;
 mod store;
+mod terms;
 
 use tf_receipts::{Envelope, Receipt};
 
@@ -63,13 +64,17 @@ pub use prune::PruneBounds;
 pub use schema::{MIGRATIONS, Migration, RustStep, SCHEMA_VERSION};
 pub use signed::sign_and_append;
 pub use sqlite::{BUSY_WAIT, SqliteLedger};
+pub use terms::{
+    NewTermsRequest, TERMS_DECLINED, TERMS_GRANTED, TERMS_REQUESTED, TermsRefusal, TermsRequestRow,
+    TermsRequests, TermsState,
+};
 
 /// What the appliance needs from durable storage.
 ///
 /// `Send` so that a ledger can be opened on one thread and moved to the thread that owns it.
 /// Every method that returns `Ok` from a write has made it durable. Partner invites
 /// ([`Invites`]) are part of it: the control plane redeems them as it promotes bundles.
-pub trait Ledger: Send + Invites {
+pub trait Ledger: Send + Invites + TermsRequests {
     /// The sequence number the next appended entry must carry (1 for an empty ledger), as this
     /// connection knows it: exact on the one connection that appends.
     fn next_seq(&self) -> u64;

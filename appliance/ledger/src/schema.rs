@@ -10,7 +10,7 @@ use crate::error::storage_error;
 use crate::{LedgerError, migrate_v4};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
 pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
@@ -24,6 +24,7 @@ pub const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration::Sql(V7),
     Migration::Sql(V8),
     Migration::Sql(V9),
+    Migration::Sql(V10),
 ];
 
 /// One step of the schema, run in one transaction with the version it reaches.
@@ -241,6 +242,28 @@ const V9: &str = "
         BEGIN SELECT RAISE(ABORT, 'a used or revoked invite stays so'); END;
     CREATE TRIGGER invites_no_delete BEFORE DELETE ON invites
         BEGIN SELECT RAISE(ABORT, 'invites are kept'); END;
+    ";
+
+/// 9 -> 10: partners' terms requests: pending, then granted (with the revision that carries
+/// them) or declined, never changed after.
+const V10: &str = "
+    CREATE TABLE terms_requests (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant          TEXT    NOT NULL,
+        terms           TEXT    NOT NULL,   -- JSON: the partner terms file's content asked for
+        within_template INTEGER NOT NULL,   -- 1: within the invite's template
+        created_us      INTEGER NOT NULL,
+        state           TEXT    NOT NULL CHECK (state IN ('pending', 'granted', 'declined')),
+        decided_us      INTEGER,
+        decided_by      TEXT,               -- who decided; `template` when granted within it
+        reason          TEXT,
+        revision        INTEGER             -- the revision that put it in force
+    ) STRICT;
+    CREATE TRIGGER terms_requests_decided_stay BEFORE UPDATE ON terms_requests
+        WHEN OLD.state != 'pending'
+        BEGIN SELECT RAISE(ABORT, 'a decided terms request stays so'); END;
+    CREATE TRIGGER terms_requests_no_delete BEFORE DELETE ON terms_requests
+        BEGIN SELECT RAISE(ABORT, 'terms requests are kept'); END;
     ";
 
 /// The file's schema version, refused if a newer appliance wrote it.

@@ -309,6 +309,12 @@ impl Partner {
 
     /// Closes the connection and waits until the appliance has been told.
     pub async fn close(self) {
+        self.close_shared().await;
+    }
+
+    /// [`Partner::close`] for a connection others may still hold (a language binding's):
+    /// their requests then fail as a lost connection.
+    pub(crate) async fn close_shared(&self) {
         self.connection.close(0u32.into(), b"done");
         self.endpoint.wait_idle().await;
     }

@@ -98,6 +98,23 @@ impl PartnerFile {
 }
 
 impl PartnerConfig {
+    /// Settings from the appliance's address and PEM files for its CA and this tenant's
+    /// certificate and key; the server name is the address's host, the timeout 30 s.
+    pub fn from_files(
+        address: ApplianceAddress,
+        ca: &Path,
+        certificate: &Path,
+        key: &Path,
+    ) -> Result<Self, PartnerError> {
+        Ok(PartnerConfig {
+            server_name: address.host(),
+            address,
+            identity: Identity::from_files(ca, certificate, key)?,
+            receipt_public_key: None,
+            request_timeout: Duration::from_secs(30),
+        })
+    }
+
     /// Reads `partner.toml` from an appliance's state directory (paths in it are relative to
     /// that directory).
     pub fn from_state_dir(dir: &Path) -> Result<Self, PartnerError> {

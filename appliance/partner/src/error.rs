@@ -164,6 +164,27 @@ pub enum PartnerError {
         /// What arrived.
         detail: String,
     },
+    /// The appliance onboarded the tenant, but its identity's files could not all be written:
+    /// the invite is spent, and the private key made for it is kept where it says.
+    #[error(
+        "tenant {tenant} is onboarded, but writing its files failed: {error}; the key is in {}",
+        key.display()
+    )]
+    OnboardedNotWritten {
+        /// The tenant now in force.
+        tenant: String,
+        /// The private key's file.
+        key: std::path::PathBuf,
+        /// What failed.
+        error: Box<PartnerError>,
+    },
+    /// A receipt does not check out under the key given: altered, forged, or signed by
+    /// another appliance.
+    #[error("the receipt is not genuine: {detail}")]
+    ReceiptInvalid {
+        /// Why, in words.
+        detail: String,
+    },
     /// A local file or setting is not usable.
     #[error("{path}: {problem}")]
     Local {
@@ -200,7 +221,8 @@ impl PartnerError {
             PartnerError::ConnectionLost { .. } => "connection-lost",
             PartnerError::Timeout { .. } => "timeout",
             PartnerError::Protocol { .. } => "protocol",
-            PartnerError::Local { .. } => "local",
+            PartnerError::OnboardedNotWritten { .. } | PartnerError::Local { .. } => "local",
+            PartnerError::ReceiptInvalid { .. } => "receipt-invalid",
         }
     }
 

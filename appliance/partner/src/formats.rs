@@ -91,6 +91,39 @@ fn inputs<E: SupportedCurve>(text: &str) -> Result<Vec<[u8; 32]>, String> {
     Ok(values.iter().map(encode_scalar::<E>).collect())
 }
 
+/// A BLS statement (Ethereum ciphersuite) from compressed public keys, messages and a
+/// compressed signature: one key and one message is a single signature, several keys and one
+/// message a fast aggregate, as many messages as keys an aggregate.
+pub fn bls_statement(
+    public_keys: Vec<[u8; 48]>,
+    mut messages: Vec<Vec<u8>>,
+    signature: [u8; 96],
+) -> Result<Statement, String> {
+    Ok(match (public_keys.len(), messages.len()) {
+        (0, _) | (_, 0) => return Err("give at least one public key and one message".into()),
+        (1, 1) => Statement::BlsSingle {
+            public_key: public_keys[0],
+            message: messages.pop().unwrap_or_default(),
+            signature,
+        },
+        (_, 1) => Statement::BlsFastAggregate {
+            public_keys,
+            message: messages.pop().unwrap_or_default(),
+            signature,
+        },
+        (k, m) if k == m => Statement::BlsAggregate {
+            public_keys,
+            messages,
+            signature,
+        },
+        (k, m) => {
+            return Err(format!(
+                "{k} keys and {m} messages: give one message, or one message per key"
+            ));
+        }
+    })
+}
+
 /// Parses a curve name as the CLI takes it.
 pub fn parse_curve(text: &str) -> Result<Curve, String> {
     match text.parse::<EngineCurve>().map_err(|e| e.to_string())? {

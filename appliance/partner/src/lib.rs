@@ -1,6 +1,8 @@
 //! The Trust Fabric partner SDK: connect to an appliance over QUIC with a tenant's client
 //! certificate, submit BLS signatures and Groth16 proofs, register verifying keys, check the
 //! signed receipts that come back, and prove them in the appliance's transparency log.
+//! [`sdk`] is the same in the shapes the language bindings (Python) take: text in, plain
+//! values out, every request retried as [`Retry`] allows.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), tf_partner::PartnerError> {
@@ -28,6 +30,7 @@ mod log_proof;
 mod onboard;
 mod pinned;
 mod retry;
+pub mod sdk;
 #[cfg(test)]
 mod test_pki;
 
@@ -41,6 +44,9 @@ pub use log_proof::{LogProofAnswer, verify_inclusion};
 pub use onboard::{ONBOARDING_TIMEOUT, onboard, onboard_within};
 pub use pinned::{CA_NOT_PRESENTED, PinnedCaVerifier, ca_fingerprint, pinned_ca};
 pub use retry::Retry;
+pub use sdk::{
+    Budget, Client, OnboardedDir, Onboarding, ReceiptFacts, Verdict, onboard_to_dir, verify_receipt,
+};
 pub use tf_log::{InclusionError, InclusionProofFile};
 pub use tf_wire::{
     About, Curve, DatasetClass, InviteCode, Onboarded, Statement, VerdictCode, VerdictReply,

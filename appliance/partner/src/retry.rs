@@ -37,6 +37,15 @@ impl Retry {
         max_wait: Duration::ZERO,
     };
 
+    /// Asking again up to `retries` times after the first request, within the default
+    /// wait: what `partner --retries` and the SDKs' `retries` mean.
+    pub fn retries(retries: u32) -> Retry {
+        Retry {
+            attempts: retries.saturating_add(1),
+            ..Retry::default()
+        }
+    }
+
     /// Runs `request` until it succeeds, fails in a way retrying cannot change, or the
     /// attempts or the wait allowed run out; waits what each answer asks (plus up to a tenth,
     /// so partners told the same wait do not all come back at once).

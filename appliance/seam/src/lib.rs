@@ -8,14 +8,14 @@
 //! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
 //! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
 //! - [`AnchorSender`]: digests the control plane has the ledger thread append (anchors).
-//! - [`OnboardingDesk`]: invites redeemed on the QUIC port, handed to the control plane.
+//! - [`PartnerDesk`]: invites redeemed on the QUIC port, handed to the control plane.
 //!
 //! Neither plane awaits the other's futures: they meet only here and on bounded channels.
 
 mod anchor;
 mod board;
 pub mod clock;
-mod onboarding;
+mod desk;
 mod policy;
 mod published;
 mod shards;
@@ -28,9 +28,9 @@ pub use anchor::{
     anchor_channel,
 };
 pub use board::{Board, PulseReading, Quota};
-pub use onboarding::{
-    NotAsked, ONBOARDING_BUSY_MS, ONBOARDING_QUEUE, OnboardingAsk, OnboardingDesk, OnboardingInbox,
-    PendingAnswer, SourceLimit, onboarding_channel,
+pub use desk::{
+    DESK_BUSY_MS, DESK_QUEUE, DeskAsk, DeskRequest, NotAsked, PartnerDesk, PartnerInbox,
+    PendingAnswer, SourceLimit, partner_desk,
 };
 pub use policy::ActivePolicy;
 pub use published::Published;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod admin_args;
+pub mod terms_ctl;
 pub mod webhooks;
 pub mod webhooks_ctl;
 
@@ -976,6 +977,12 @@ pub enum CtlWhat {
         /// What to do.
         #[command(subcommand)]
         what: InvitesCtl,
+    },
+    /// Partners' terms requests: list, grant, decline.
+    Terms {
+        /// What to do.
+        #[command(subcommand)]
+        what: terms_ctl::TermsCtl,
     },
     /// Admin tokens.
     Token {

@@ -7,6 +7,7 @@ pub(crate) mod connect;
 pub(crate) mod http;
 mod invites;
 pub(crate) mod show;
+mod terms;
 pub(crate) mod webhooks;
 
 use std::path::Path;
@@ -338,6 +339,7 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         }
         CtlWhat::Webhooks { what } => return webhooks::request(what),
         CtlWhat::Invites { what } => return invites::request(what),
+        CtlWhat::Terms { what } => return terms::request(what),
         CtlWhat::Token { .. } => return Err("`ctl token new` makes no call".into()),
     })
 }

@@ -271,6 +271,12 @@ pub struct OnboardingAnswers {
     pub receipt_public_key: [u8; 32],
     /// The transparency log's verifier key.
     pub log_key: String,
+    /// A ledger connection of its own, for partners' failed steps and checklists.
+    pub ledger: Box<dyn Ledger>,
+    /// Partners' registered keys.
+    pub keystore: tf_state::KeyStore,
+    /// Signs completed checklists.
+    pub signer: tf_receipts::ReceiptSigner,
 }
 
 /// The running control thread.
@@ -327,17 +333,22 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     table: plan.tenants,
                     running: plan.running,
                 });
+                let failed_steps = tf_control::desk::FailedSteps::default();
                 if let Some(answers) = plan.onboarding {
-                    let worker = tf_control::onboarding::OnboardingWorker {
+                    let worker = tf_control::desk::DeskWorker {
                         inbox: answers.answering.inbox,
                         bundles: bundles.clone(),
                         certifier: answers.answering.certifier,
                         receipt_public_key: answers.receipt_public_key,
                         log_key: answers.log_key,
+                        ledger: answers.ledger,
+                        keystore: answers.keystore,
+                        signer: std::cell::RefCell::new(answers.signer),
+                        failed_steps: failed_steps.clone(),
                     };
                     // Blocks on its inbox: a thread of its own, ended when the shards are.
                     std::thread::Builder::new()
-                        .name("onboarding".into())
+                        .name("partner-desk".into())
                         .spawn(move || worker.run())?;
                 }
                 let server = match plan.admin {
@@ -349,6 +360,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                                 .with_canary(admin.canary)
                                 .with_drift(admin.drift)
                                 .with_invites(admin.invite_ca)
+                                .with_failed_steps(failed_steps)
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();

@@ -287,7 +287,7 @@ fn serve(
         log_key: Some(log_key.clone()),
         anchors: Some(anchor_inbox),
         decisions: decision_sender,
-        onboarding: onboarding.as_ref().map(|plan| plan.desk.clone()),
+        desk: onboarding.as_ref().map(|plan| plan.desk.clone()),
     })?;
 
     let started = std::time::Instant::now();
@@ -385,11 +385,17 @@ fn serve(
         log,
         compliance,
         webhooks,
-        onboarding: onboarding.map(|plan| control_thread::OnboardingAnswers {
-            answering: plan.answering,
-            receipt_public_key: signer.public_key().to_bytes(),
-            log_key: log_key.clone(),
-        }),
+        onboarding: match onboarding {
+            Some(plan) => Some(control_thread::OnboardingAnswers {
+                answering: plan.answering,
+                receipt_public_key: signer.public_key().to_bytes(),
+                log_key: log_key.clone(),
+                ledger: Box::new(SqliteLedger::open(&ledger_path)?),
+                keystore: KeyStore::new(&state),
+                signer: state.receipt_signer()?,
+            }),
+            None => None,
+        },
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

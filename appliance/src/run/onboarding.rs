@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tf_config::Config;
-use tf_seam::{OnboardingDesk, OnboardingInbox, SourceLimit, onboarding_channel};
+use tf_seam::{PartnerDesk, PartnerInbox, SourceLimit, partner_desk};
 use tf_state::{PartnerCertifier, State};
 
 /// Both ends of onboarding, made before the shards start.
 pub struct OnboardingPlan {
     /// The shards' side.
-    pub desk: Arc<OnboardingDesk>,
+    pub desk: Arc<PartnerDesk>,
     /// The control plane's side, with what signs certificates.
     pub answering: Answering,
 }
@@ -20,7 +20,7 @@ pub struct OnboardingPlan {
 /// What the control plane answers onboarding requests with.
 pub struct Answering {
     /// Requests from the shards.
-    pub inbox: OnboardingInbox,
+    pub inbox: PartnerInbox,
     /// Signs partners' certificates.
     pub certifier: Arc<PartnerCertifier>,
 }
@@ -39,7 +39,7 @@ pub fn plan(config: &Config, state: &State) -> anyhow::Result<Option<OnboardingP
     let certifier = state
         .partner_certifier()
         .context("reading the CA that signs partners' certificates")?;
-    let (desk, inbox) = onboarding_channel(SourceLimit::DEFAULT);
+    let (desk, inbox) = partner_desk(SourceLimit::DEFAULT);
     Ok(Some(OnboardingPlan {
         desk: Arc::new(desk),
         answering: Answering {

@@ -49,7 +49,7 @@ pub async fn create_invite_value(
     })?;
     check_tenant(&asked.tenant)?;
     check_template(&asked.template)?;
-    let reason = checked_reason(&asked.reason)?;
+    let reason = checked_reason(&asked.reason, "the invite")?;
     let expiry = asked.expires_in.as_deref().unwrap_or(DEFAULT_EXPIRY);
     let expires_in_us = tf_config::parse_span_us(expiry)
         .filter(|us| (60_000_000..=MAX_EXPIRY_US).contains(us))
@@ -107,7 +107,7 @@ pub async fn revoke_invite_value(
     id: u64,
     asked: RevokeInvite,
 ) -> Result<InviteEntry, ErrorBody> {
-    let reason = checked_reason(&asked.reason)?;
+    let reason = checked_reason(&asked.reason, "the invite")?;
     let revoked = ask_book(
         state,
         messages::RevokeInvite {
@@ -264,13 +264,15 @@ fn check_template(template: &InviteTemplate) -> Result<(), ErrorBody> {
     Ok(())
 }
 
-fn checked_reason(reason: &str) -> Result<String, ErrorBody> {
+/// A reason for a change to `what` (`the invite`, `the request`): 1 to 2000 characters on one
+/// line, trimmed.
+pub(super) fn checked_reason(reason: &str, what: &str) -> Result<String, ErrorBody> {
     let reason = reason.trim();
     if reason.is_empty() || !tf_wire::is_plain_line(reason, MAX_REASON_BYTES) {
-        return Err(bad(
-            "reason: say why, in 1 to 2000 characters on one line (it is kept with the invite \
-             and on the timeline)",
-        ));
+        return Err(bad(format!(
+            "reason: say why, in 1 to 2000 characters on one line (it is kept with {what} and \
+             on the timeline)"
+        )));
     }
     Ok(reason.to_owned())
 }

@@ -19,6 +19,7 @@ mod scenarios;
 mod search;
 mod status;
 pub(crate) mod summary;
+mod terms;
 mod webhooks;
 
 use std::fmt;
@@ -52,6 +53,7 @@ pub use receipts::receipt_value;
 pub use scenarios::{scenarios_reply, scenarios_value};
 pub use search::search_receipts_value;
 pub use status::{budgets_value, history_value, overview_value, status_value, tenants_value};
+pub use terms::{decline_terms_value, grant_terms_value, terms_requests_value};
 pub use webhooks::{
     WebhooksApi, add_webhook_value, change_webhook_value, deliveries_value, replay_value,
     webhooks_value,
@@ -95,6 +97,8 @@ pub struct ApiState {
     pub searches: Arc<AtomicUsize>,
     /// The scenario scheduler's results; `None` where there are none (tests).
     pub scenarios: Option<tf_control::scenarios::ScenarioHandle>,
+    /// Partners' failed steps, counted for `/metrics`.
+    pub failed_steps: Option<tf_control::desk::FailedSteps>,
     /// The drift guard against this appliance's decision log; `None`: no drift route (tests).
     pub drift: Option<Arc<DriftDesk>>,
     /// The golden canary; `None` where none runs (tests).
@@ -129,6 +133,7 @@ impl ApiState {
             ledger: None,
             searches: Arc::new(AtomicUsize::new(0)),
             scenarios: None,
+            failed_steps: None,
             drift: None,
             canary: None,
             invite_ca: None,
@@ -150,6 +155,12 @@ impl ApiState {
     /// The same, serving the golden canary's status through `handle`.
     pub fn with_canary(mut self, handle: tf_control::canary::CanaryHandle) -> Self {
         self.canary = Some(handle);
+        self
+    }
+
+    /// The same, counting partners' failed steps from `counts` in `/metrics`.
+    pub fn with_failed_steps(mut self, counts: tf_control::desk::FailedSteps) -> Self {
+        self.failed_steps = Some(counts);
         self
     }
 
@@ -317,6 +328,9 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::Invites => method.to(invites::invites),
         Operation::CreateInvite => method.to(invites::create),
         Operation::RevokeInvite => method.to(invites::revoke),
+        Operation::TermsRequests => method.to(terms::list),
+        Operation::GrantTerms => method.to(terms::grant),
+        Operation::DeclineTerms => method.to(terms::decline),
         _ => return None,
     })
 }
@@ -446,6 +460,7 @@ pub fn control_error(error: &ControlError) -> ErrorBody {
             tracing::error!(%error, "a switch was not prepared");
             ErrorBody::new(ErrorCode::NotPrepared, error.to_string())
         }
+        ControlError::Terms { reason, detail } => terms::terms_refusal(reason, detail),
         _ => {
             tracing::error!(%error, "control plane failure");
             ErrorBody::new(ErrorCode::Internal, error.to_string())

@@ -24,7 +24,7 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("/console", "Overview"),
     ("/console/tenants", "Tenants &amp; budgets"),
     ("/console/bundles", "Bundles"),
@@ -34,6 +34,7 @@ const NAV: [(&str, &str); 9] = [
     ("/console/canary", "Canary"),
     ("/console/webhooks", "Webhooks"),
     ("/console/invites", "Invites"),
+    ("/console/partners", "Partners"),
 ];
 
 /// A whole page: header with navigation and the user, then `body`.

@@ -5,11 +5,10 @@ use std::fmt::Write;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use tf_admin_api::{CreateInvite, InviteEntry, InviteStatus, InviteTemplate, RevokeInvite};
 
 use super::html::{self, esc, page};
-use super::{error_page, error_text, form_session, logged_in};
+use super::{ReasonForm, error_page, error_text, form_session, logged_in};
 use crate::api::{self, ApiState};
 use crate::auth::Permission;
 use crate::session::Session;
@@ -72,19 +71,12 @@ pub async fn create(
     }
 }
 
-/// The revoke form's fields.
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf: String,
-    reason: String,
-}
-
 /// `POST /console/invites/{id}/revoke`.
 pub async fn revoke(
     request: HttpRequest,
     state: web::Data<ApiState>,
     path: web::Path<u64>,
-    form: web::Form<RevokeForm>,
+    form: web::Form<ReasonForm>,
 ) -> HttpResponse {
     let session = match form_session(&request, &state, &form.csrf) {
         Ok(session) => session,

@@ -11,6 +11,7 @@ mod html;
 mod invites;
 mod overview;
 mod pages;
+mod partners;
 mod receipts;
 mod scenarios;
 mod webhooks;
@@ -57,28 +58,28 @@ pub fn form(path: &str) -> Option<FormCaller> {
         "/console/canary/run" => Some(FormCaller::Session(Some(Permission::Canary))),
         "/console/webhooks/add" => Some(FormCaller::Session(Some(Permission::Webhooks))),
         "/console/invites/create" => Some(FormCaller::Session(Some(Permission::Invite))),
-        _ if invite_form(path) => Some(FormCaller::Session(Some(Permission::Invite))),
-        _ if webhook_form(path) => Some(FormCaller::Session(Some(Permission::Webhooks))),
+        _ if numbered(path, "/console/invites/", &["/revoke"])
+            || numbered(path, "/console/partners/requests/", &["/grant", "/decline"]) =>
+        {
+            Some(FormCaller::Session(Some(Permission::Invite)))
+        }
+        _ if numbered(path, "/console/webhooks/", &["/change", "/replay"]) => {
+            Some(FormCaller::Session(Some(Permission::Webhooks)))
+        }
         _ => None,
     }
 }
 
-/// `/console/invites/{id}/revoke`.
-fn invite_form(path: &str) -> bool {
-    (path.strip_prefix("/console/invites/"))
-        .and_then(|rest| rest.strip_suffix("/revoke"))
-        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `/console/webhooks/{id}/change` and `/console/webhooks/{id}/replay`.
-fn webhook_form(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/console/webhooks/") else {
+/// Whether `path` is `prefix`, a number, then one of `suffixes`
+/// (`/console/invites/{id}/revoke`).
+fn numbered(path: &str, prefix: &str, suffixes: &[&str]) -> bool {
+    let Some(rest) = path.strip_prefix(prefix) else {
         return false;
     };
-    let id = rest
-        .strip_suffix("/change")
-        .or_else(|| rest.strip_suffix("/replay"));
-    id.is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    suffixes.iter().any(|suffix| {
+        rest.strip_suffix(suffix)
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// Whether `caller` may post a form, from the request's headers; else the page to answer.
@@ -169,6 +170,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route(
             "/console/invites/{id}/revoke",
             web::post().to(invites::revoke),
+        )
+        .route("/console/partners", web::get().to(partners::list))
+        .route(
+            "/console/partners/requests/{id}/grant",
+            web::post().to(partners::grant),
+        )
+        .route(
+            "/console/partners/requests/{id}/decline",
+            web::post().to(partners::decline),
         )
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
@@ -406,6 +416,14 @@ fn cookie(state: &ApiState, value: &str, extra: &str) -> String {
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: String,
+}
+
+/// A console form of a change that needs a reason (revoking an invite, deciding a terms
+/// request).
+#[derive(Deserialize)]
+struct ReasonForm {
+    csrf: String,
+    reason: String,
 }
 
 async fn logout(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tf_engine::Limits;
-use tf_ledger::{Invites, Ledger, NewInvite, SqliteLedger};
+use tf_ledger::{Invites, Ledger, NewInvite, SqliteLedger, TermsRequests};
 
 use super::fake_shards::FakeShards;
 use super::{author, example_archive, trusting};
@@ -184,13 +184,14 @@ fn an_appliance_signed_revision_that_adds_more_than_the_invite_is_not_trusted() 
         created_unix_s: NOW_US / 1_000_000,
         republishes: None,
     };
-    let onboarding = tf_bundles::onboarding::Onboarding {
+    let change = tf_bundles::PartnerChange {
         invite: id,
         tenant: "initech".into(),
         source: 1,
+        request: None,
     };
     let forged =
-        tf_bundles::build_onboarding(files, info, onboarding, &mut author(206), &Limits::DEFAULT)
+        tf_bundles::build_partner_change(files, info, change, &mut author(206), &Limits::DEFAULT)
             .expect("builds");
     let event = tf_ledger::TimelineEvent {
         seq: 0,
@@ -224,4 +225,122 @@ fn an_appliance_signed_revision_that_adds_more_than_the_invite_is_not_trusted() 
         matches!(error, ControlError::NotOnboarded { revision: 3, .. }),
         "{error}"
     );
+}
+
+#[test]
+fn terms_within_the_template_apply_at_once_and_above_it_wait_for_a_grant_trusted_after_a_restart() {
+    use crate::terms::{Begun, GrantTerms, RequestTerms};
+    use tf_bundles::partners::PartnerCap;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut key = author(7);
+    let mut book = open(&path, 207, &key);
+    promote_example(&mut book, &mut key);
+    let digest: [u8; 32] = Sha256::digest([2u8; 16]).into();
+    let id = stored_invite(&path, "initech", digest);
+    let onboard = Onboard {
+        invite: id,
+        digest,
+        tenant: "initech".into(),
+    };
+    let pending = book.begin_onboard(&onboard, NOW_US).expect("staged");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("onboarded");
+    let ask = |rate: u32, limit: u64| RequestTerms {
+        tenant: "initech".into(),
+        rate_per_sec: rate,
+        burst: 50,
+        max_registered_keys: 8,
+        caps: vec![PartnerCap {
+            class: "P1".into(),
+            window: "day".into(),
+            limit,
+        }],
+    };
+    let partner_rate = |book: &Book| {
+        let active = book.active();
+        let bundle = active.bundle.as_ref().expect("a bundle");
+        bundle.content.partners[0].rate_per_sec
+    };
+
+    // Within the template: staged at once, in force after the switch.
+    let Ok(Begun::Staged { pending, .. }) = book.begin_terms(&ask(50, 500), NOW_US) else {
+        panic!("within the template, staged at once");
+    };
+    let switched = book
+        .switch(*pending, Duration::ZERO, NOW_US)
+        .expect("recorded");
+    assert_eq!((switched.action, switched.to_revision), ("terms", 3));
+    assert_eq!(partner_rate(&book), 50);
+
+    // Above it: waiting, saying what is above; nothing switched.
+    let Ok(Begun::Waiting { request, above }) = book.begin_terms(&ask(500, 500), NOW_US) else {
+        panic!("above the template, waiting");
+    };
+    assert_eq!(above, ["rate 500 above the template's 100"]);
+    assert_eq!(book.active().stamp.revision, 3);
+
+    // Leaving a cap out would lift the limit: above the template too.
+    let uncapped = RequestTerms {
+        caps: Vec::new(),
+        ..ask(50, 500)
+    };
+    let Ok(Begun::Waiting { above, .. }) = book.begin_terms(&uncapped, NOW_US) else {
+        panic!("a cap left out waits for an operator");
+    };
+    assert_eq!(
+        above,
+        ["cap P1 day left out: the template limits it to 1000"]
+    );
+
+    // Granted by an operator: in force, and the request says by whom and in which revision.
+    let grant = GrantTerms {
+        id: request,
+        by: "oncall".into(),
+        reason: "pilot volume".into(),
+    };
+    let pending = book.begin_grant(&grant, NOW_US).expect("staged");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("granted");
+    assert_eq!(partner_rate(&book), 500);
+    let row = SqliteLedger::open(&path)
+        .expect("ledger")
+        .terms_request(request)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (row.state, row.revision, row.decided_by.as_deref()),
+        (tf_ledger::TermsState::Granted, Some(4), Some("oncall"))
+    );
+    let again = book.begin_grant(&grant, NOW_US).expect_err("decided");
+    assert!(
+        matches!(
+            again,
+            ControlError::Terms {
+                reason: "decided",
+                ..
+            }
+        ),
+        "{again}"
+    );
+
+    // Only partners ask: a tenant of the operator's own bundle is refused.
+    let acme = RequestTerms {
+        tenant: "acme".into(),
+        ..ask(50, 500)
+    };
+    assert!(matches!(
+        book.begin_terms(&acme, NOW_US),
+        Err(ControlError::Terms {
+            reason: "not-a-partner",
+            ..
+        })
+    ));
+
+    // After a restart the granted revision is trusted: rebuilt from revision 3 and the request.
+    drop(book);
+    let reopened = open(&path, 207, &key);
+    assert_eq!(reopened.active().stamp.revision, 4);
+    assert_eq!(partner_rate(&reopened), 500);
 }

@@ -107,8 +107,12 @@ pub fn compose_timeline(
         .collect()
 }
 
-/// The event types an alarm may be sent as.
-pub const ALARMS: [EventType; 2] = [EventType::ScenarioFailed, EventType::CanaryAlarm];
+/// The event types a control event may be sent as (alarms, and partners' failed steps).
+pub const ALARMS: [EventType; 3] = [
+    EventType::ScenarioFailed,
+    EventType::CanaryAlarm,
+    EventType::PartnerStepFailed,
+];
 
 /// The messages the control plane's alarms `events` owe endpoint `endpoint`: each alarm is
 /// sent as the event type it was recorded as, with its data as recorded. An alarm of a type

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use tf_partner::budget_text::{now_unix_ms, scope, utc, when_free};
-use tf_partner::{Partner, PartnerConfig, Retry};
+use tf_partner::budget_text::{now_unix_ms, scope, when_free};
+use tf_partner::{Budget, Client, Partner, PartnerConfig, Retry};
 
 use super::Output;
 
@@ -14,9 +14,9 @@ pub struct BudgetsArgs {}
 
 pub async fn run(_: BudgetsArgs, config: &PartnerConfig, retry: Retry, out: Output) -> ExitCode {
     let result = async {
-        let partner = Partner::connect(config).await?;
-        let caps = retry.run(|| partner.budgets()).await;
-        partner.close().await;
+        let client = Client::connect(config, retry).await?;
+        let caps = client.call(Partner::budgets).await;
+        client.close().await;
         caps
     }
     .await;
@@ -26,25 +26,8 @@ pub async fn run(_: BudgetsArgs, config: &PartnerConfig, retry: Retry, out: Outp
     };
     let now = now_unix_ms();
     if out.is_json() {
-        let lines: Vec<serde_json::Value> = caps
-            .iter()
-            .map(|c| {
-                let resets = (c.resets_at_unix_ms != 0).then_some(c.resets_at_unix_ms);
-                serde_json::json!({
-                    "tenant": c.tenant,
-                    "purpose": if c.purpose.is_empty() { None } else { Some(&c.purpose) },
-                    "class": c.dataset_class.name(),
-                    "window": c.window,
-                    "limit": c.limit,
-                    "used": c.used,
-                    "reserved": c.reserved,
-                    "remaining": c.remaining,
-                    "resets_at": resets.map(utc),
-                    "resets_at_unix_ms": resets,
-                })
-            })
-            .collect();
-        out.result(&serde_json::Value::Array(lines));
+        let budgets: Vec<Budget> = caps.iter().map(Budget::from).collect();
+        out.result(&serde_json::to_value(&budgets).expect("budgets serialise"));
         return ExitCode::SUCCESS;
     }
     if caps.is_empty() {

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use clap::Args;
 use tf_partner::golden::{self, KnownAnswer};
 use tf_partner::{
-    DatasetClass, Partner, PartnerConfig, PartnerError, Statement, Submission, VerdictCode,
-    VerdictReply,
+    DatasetClass, Partner, PartnerConfig, PartnerError, Statement, Submission, VerdictReply,
 };
 
 use tf_partner::budget_text::scope;
+use tf_partner::sdk::verdict_word;
 
 use super::{Output, exit};
 use tf_partner::fixtures::{BLS12_381_KEY, BN254_KEY};
@@ -82,7 +82,7 @@ async fn demo(args: &DemoArgs, config: &PartnerConfig) -> Result<bool, PartnerEr
         let id = index + 1;
         match reply {
             Ok(reply) => {
-                let verdict = label(reply.verdict);
+                let verdict = verdict_word(reply.verdict);
                 as_expected &= reply.verdict == item.expect;
                 println!("{id:>3}  {:<40} {verdict:<9} {}", item.label, reply.reason);
                 let envelope = tf_partner::receipt_envelope(&reply);
@@ -162,7 +162,7 @@ async fn budget_demo(partner: &Partner, statement: Statement) -> Result<bool, Pa
         match partner.submit(submission).await {
             Ok(reply) => {
                 let charged = budget_fields(&reply);
-                println!("  {n:>2}. {:<8} {charged}", label(reply.verdict));
+                println!("  {n:>2}. {:<8} {charged}", verdict_word(reply.verdict));
             }
             Err(error @ PartnerError::OverBudget(_)) => {
                 println!("  {n:>2}. refused before verification:");
@@ -192,13 +192,5 @@ fn budget_fields(reply: &VerdictReply) -> String {
             "charged {} (ledger #{})",
             receipt.budget_charged, receipt.ledger_seq
         ),
-    }
-}
-
-fn label(verdict: VerdictCode) -> &'static str {
-    match verdict {
-        VerdictCode::Valid => "valid",
-        VerdictCode::Invalid => "invalid",
-        _ => "rejected",
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use tf_partner::{Partner, PartnerConfig, Retry, formats};
+use tf_partner::{Client, PartnerConfig, Retry, formats};
 
 use super::Output;
 
@@ -30,11 +30,9 @@ pub async fn run(
     let KeysCommand::Register { file, curve } = command;
     let result = async {
         let (curve, bytes) = formats::verifying_key_file(&file, curve)?;
-        let partner = Partner::connect(config).await?;
-        let id = retry
-            .run(|| partner.register_key(curve, bytes.clone()))
-            .await;
-        partner.close().await;
+        let client = Client::connect(config, retry).await?;
+        let id = client.register_key(curve, bytes).await;
+        client.close().await;
         Ok::<_, tf_partner::PartnerError>((curve, id?))
     }
     .await;

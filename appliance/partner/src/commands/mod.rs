@@ -8,6 +8,7 @@ mod onboard;
 mod output;
 mod prove;
 mod receipt;
+mod steps;
 mod submit;
 
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use tf_partner::{ApplianceAddress, DatasetClass, Identity, PartnerConfig, PartnerError, Retry};
+use tf_partner::{ApplianceAddress, DatasetClass, PartnerConfig, PartnerError, Retry};
 
 pub use output::Output;
 
@@ -79,10 +80,7 @@ pub struct ConnectionArgs {
 impl ConnectionArgs {
     /// How to retry what the appliance asks to be asked again.
     pub fn retry(&self) -> Retry {
-        Retry {
-            attempts: self.retries.saturating_add(1),
-            ..Retry::default()
-        }
+        Retry::retries(self.retries)
     }
 }
 
@@ -120,6 +118,15 @@ pub enum Command {
     /// refused (used, expired, revoked, unknown, another tenant), 2 a bad flag or folder, 3
     /// not reachable, not trusted or too many attempts.
     Onboard(onboard::OnboardArgs),
+    /// Your terms: ask for another rate, burst, key quota or budget caps.
+    Terms {
+        /// What to do.
+        #[command(subcommand)]
+        what: steps::TermsCommand,
+    },
+    /// Where your onboarding stands: each step, done or what to do; once all are done, the
+    /// checklist signed by the appliance (--out FILE). Exit 0 complete, 4 steps left to do.
+    Checklist(steps::ChecklistArgs),
 }
 
 /// Purpose and dataset class of a submission.
@@ -203,6 +210,8 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Submit { what } => submit::run(what, &config, retry, out).await,
             Command::Demo(args) => demo::run(args, &config, out).await,
             Command::Budgets(args) => budgets::run(args, &config, retry, out).await,
+            Command::Terms { what } => steps::terms(what, &config, retry, out).await,
+            Command::Checklist(args) => steps::checklist(args, &config, retry, out).await,
             Command::Receipt { .. } | Command::Onboard(_) => unreachable!("handled above"),
         }
     })
@@ -257,13 +266,9 @@ fn check_identity_flags(cli: &Cli) -> Result<(), clap::Error> {
 /// either.
 pub fn config(args: &ConnectionArgs) -> Result<PartnerConfig, PartnerError> {
     let mut config = match (&args.connect, &args.ca, &args.cert, &args.key) {
-        (Some(address), Some(ca), Some(cert), Some(key)) => PartnerConfig {
-            address: address.clone(),
-            server_name: address.host(),
-            identity: Identity::from_files(ca, cert, key)?,
-            receipt_public_key: None,
-            request_timeout: Duration::from_secs(30),
-        },
+        (Some(address), Some(ca), Some(cert), Some(key)) => {
+            PartnerConfig::from_files(address.clone(), ca, cert, key)?
+        }
         _ => PartnerConfig::from_state_dir(&args.state_dir)?,
     };
     if let Some(name) = &args.server_name {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ed25519_dalek::VerifyingKey;
-use tf_partner::{About, InclusionError, InclusionProofFile, Partner, PartnerConfig};
+use tf_partner::{About, InclusionError, InclusionProofFile, Partner, PartnerConfig, PartnerError};
 use tf_receipts::{Envelope, Receipt};
 
 use super::{ConnectionArgs, Output, exit};
@@ -121,15 +121,15 @@ fn checked_vkey(vkey: &str) -> Result<String, String> {
 /// Reads a receipt and verifies its signature with `key`.
 pub fn genuine(file: &Path, key: &VerifyingKey) -> Result<(Envelope, Receipt), Failure> {
     let text = read(file)?;
-    let envelope = Envelope::from_json(&text).map_err(|problem| {
-        Failure::Unusable(format!(
-            "{}: not a receipt envelope: {problem}",
-            file.display()
-        ))
-    })?;
-    let receipt = tf_receipts::verify(&envelope, key)
-        .map_err(|error| Failure::NotShown(format!("{}: {error}", file.display())))?;
-    Ok((envelope, receipt))
+    tf_partner::sdk::genuine_receipt(&text, key).map_err(|error| match error {
+        PartnerError::ReceiptInvalid { detail } => {
+            Failure::NotShown(format!("{}: {detail}", file.display()))
+        }
+        PartnerError::Local { problem, .. } => {
+            Failure::Unusable(format!("{}: {problem}", file.display()))
+        }
+        other => Failure::Unusable(format!("{}: {other}", file.display())),
+    })
 }
 
 /// A receipt's place in the log, as checked.

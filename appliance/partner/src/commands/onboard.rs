@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use tf_partner::{ClientKey, IdentityDir, InviteCode, onboard_within};
+use tf_partner::sdk::tenant_name;
+use tf_partner::{IdentityDir, InviteCode, Onboarding, onboard_to_dir};
 
 use super::{ConnectionArgs, Output, exit};
 
@@ -32,73 +33,27 @@ pub async fn run(args: &OnboardArgs, connection: &ConnectionArgs, out: Output) -
         let message = "partner onboard needs --connect HOST:PORT, the appliance's address";
         return out.error("local", message, None, exit::REJECTED);
     };
-    let server_name = connection
-        .server_name
-        .clone()
-        .unwrap_or_else(|| address.host());
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("partner-{}", args.tenant)));
-    let key = match ClientKey::generate(&args.tenant) {
-        Ok(key) => key,
+    let onboarding = Onboarding::from_parts(args.invite, address.clone(), args.tenant.clone())
+        .with_options(
+            args.out.clone(),
+            connection.server_name.clone(),
+            Duration::from_secs(connection.timeout.max(1)),
+            connection.retry(),
+        );
+    let key_written = |identity: &IdentityDir| {
+        out.say(format_args!(
+            "made a key pair, its private key in {} (it never leaves this machine); asking \
+             {address} to onboard tenant {}",
+            identity.key().display(),
+            args.tenant
+        ))
+    };
+    let onboarded = match onboard_to_dir(&onboarding, key_written).await {
+        Ok(onboarded) => onboarded,
         Err(error) => return out.fail(&error),
     };
-    let identity = match IdentityDir::create(&dir, &key) {
-        Ok(identity) => identity,
-        Err(error) => return out.fail(&error),
-    };
-    out.say(format_args!(
-        "made a key pair, its private key in {} (it never leaves this machine); asking \
-         {address} to onboard tenant {}",
-        identity.key().display(),
-        args.tenant
-    ));
-    let timeout = Duration::from_secs(connection.timeout.max(1));
-    let answer = connection
-        .retry()
-        .run(|| {
-            onboard_within(
-                address,
-                &server_name,
-                &args.invite,
-                &args.tenant,
-                key.request_der().to_vec(),
-                timeout,
-            )
-        })
-        .await;
-    let (onboarded, ca) = match answer {
-        Ok(answer) => answer,
-        Err(error) => {
-            identity.discard();
-            return out.fail(&error);
-        }
-    };
-    let config = match identity.complete(address, &server_name, &onboarded, &ca) {
-        Ok(config) => config,
-        Err(error) => {
-            let message = format!(
-                "tenant {} is onboarded, but writing its files failed: {error}; the key is in {}",
-                onboarded.tenant,
-                identity.key().display()
-            );
-            return out.error(error.kind(), &message, None, exit::REJECTED);
-        }
-    };
-    let log_key = (!onboarded.log_key.trim().is_empty()).then(|| onboarded.log_key.trim());
     if out.is_json() {
-        out.result(&serde_json::json!({
-            "tenant": onboarded.tenant,
-            "revision": onboarded.revision,
-            "dir": identity.dir().display().to_string(),
-            "config": config.display().to_string(),
-            "certificate": identity.certificate().display().to_string(),
-            "ca": identity.ca().display().to_string(),
-            "key": identity.key().display().to_string(),
-            "receipt_public_key": hex::encode(onboarded.receipt_public_key),
-            "log_key": log_key,
-        }));
+        out.result(&serde_json::to_value(&onboarded).expect("an answer serialises"));
     } else {
         println!(
             "onboarded: tenant {} is in force (policy bundle revision {})",
@@ -106,25 +61,12 @@ pub async fn run(args: &OnboardArgs, connection: &ConnectionArgs, out: Output) -
         );
         println!(
             "wrote {}: client.key, client.pem, ca.pem and partner.toml",
-            identity.dir().display()
+            onboarded.dir.display()
         );
         println!(
             "next: partner --state-dir {} budgets",
-            identity.dir().display()
+            onboarded.dir.display()
         );
     }
     ExitCode::SUCCESS
-}
-
-/// A tenant name as the appliance takes it: 1 to 64 of a-z, 0-9, `-` and `_`.
-fn tenant_name(text: &str) -> Result<String, String> {
-    let fits = (1..=64).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if fits {
-        Ok(text.to_owned())
-    } else {
-        Err("a tenant name is 1 to 64 of a-z, 0-9, - and _".into())
-    }
 }

@@ -44,9 +44,14 @@ impl Output {
     /// wait the appliance asked for on stdout. Returns its exit code.
     pub fn fail(self, error: &PartnerError) -> ExitCode {
         let code = match error {
-            PartnerError::Malformed { .. } | PartnerError::Local { .. } => exit::REJECTED,
-            // The invite's answer is no: a negative answer, not a refusal to talk.
-            PartnerError::OnboardingRefused { .. } => exit::INVALID,
+            PartnerError::Malformed { .. }
+            | PartnerError::Local { .. }
+            | PartnerError::OnboardedNotWritten { .. } => exit::REJECTED,
+            // The invite's answer is no, the receipt's check says altered: negative answers,
+            // not refusals to talk.
+            PartnerError::OnboardingRefused { .. } | PartnerError::ReceiptInvalid { .. } => {
+                exit::INVALID
+            }
             _ => exit::REFUSED,
         };
         let retry_after_ms = error.retry_after().map(|wait| wait.as_millis() as u64);

@@ -67,7 +67,7 @@ async fn verify(args: &VerifyArgs, connection: &ConnectionArgs, out: Output) -> 
         "tenant": receipt.tenant,
         "request_id": receipt.request_id,
         "kind": receipt.kind,
-        "verdict": verdict_word(receipt.verdict),
+        "verdict": receipt.verdict.as_str(),
         "shard": receipt.shard,
         "decided_at": tf_budgets::format_utc_micros(receipt.decided_at_unix_us),
         "ledger_seq": receipt.ledger_seq,
@@ -78,7 +78,7 @@ async fn verify(args: &VerifyArgs, connection: &ConnectionArgs, out: Output) -> 
         receipt.tenant,
         receipt.request_id,
         receipt.kind,
-        verdict_word(receipt.verdict),
+        receipt.verdict.as_str(),
         receipt.shard,
         tf_budgets::format_utc_micros(receipt.decided_at_unix_us)
     ));
@@ -103,12 +103,4 @@ async fn verify(args: &VerifyArgs, connection: &ConnectionArgs, out: Output) -> 
         out.result(&shown);
     }
     ExitCode::SUCCESS
-}
-
-fn verdict_word(verdict: tf_receipts::VerdictLabel) -> &'static str {
-    match verdict {
-        tf_receipts::VerdictLabel::Valid => "valid",
-        tf_receipts::VerdictLabel::Invalid => "invalid",
-        _ => "rejected",
-    }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use tf_partner::{Partner, PartnerConfig, Retry, Statement, Submission, VerdictCode, formats};
+use tf_partner::{Client, PartnerConfig, Retry, Statement, Submission, VerdictCode, formats};
 
 use super::{Output, PurposeArgs, exit};
 
@@ -94,51 +94,45 @@ pub async fn run(
         statement,
     };
     let result = async {
-        let partner = Partner::connect(config).await?;
-        let reply = retry.run(|| partner.submit(submission.clone())).await;
-        partner.close().await;
-        reply
+        let client = Client::connect(config, retry).await?;
+        let verdict = client.submit(submission).await;
+        client.close().await;
+        verdict
     }
     .await;
-    let reply = match result {
-        Ok(reply) => reply,
+    let verdict = match result {
+        Ok(verdict) => verdict,
         Err(error) => return out.fail(&error),
     };
-    let envelope = tf_partner::receipt_envelope(&reply);
-    let label = match reply.verdict {
-        VerdictCode::Valid => "valid",
-        VerdictCode::Invalid => "invalid",
-        _ => "rejected",
-    };
     if let Some(path) = &receipt_path
-        && let Err(error) = std::fs::write(path, envelope.to_json())
+        && let Err(error) = std::fs::write(path, &verdict.receipt)
     {
         let message = format!("{}: {error}", path.display());
         return out.error("local", &message, None, exit::REFUSED);
     }
     if out.is_json() {
         let receipt: serde_json::Value =
-            serde_json::from_str(&envelope.to_json()).expect("an envelope is JSON");
+            serde_json::from_str(&verdict.receipt).expect("an envelope is JSON");
         out.result(&json!({
-            "verdict": label,
-            "reason": reply.reason,
-            "request_id": reply.request_id,
-            "statement_digest": hex::encode(reply.statement_digest),
+            "verdict": verdict.verdict,
+            "reason": verdict.reason,
+            "request_id": verdict.request_id,
+            "statement_digest": verdict.statement_digest,
             "receipt": receipt,
             "receipt_file": receipt_path.as_ref().map(|p| p.display().to_string()),
         }));
     } else {
-        if reply.reason.is_empty() {
-            println!("{label}");
+        if verdict.reason.is_empty() {
+            println!("{}", verdict.verdict);
         } else {
-            println!("{label}: {}", reply.reason);
+            println!("{}: {}", verdict.verdict, verdict.reason);
         }
         match &receipt_path {
             Some(path) => println!("receipt written to {}", path.display()),
-            None => println!("{}", envelope.to_json()),
+            None => println!("{}", verdict.receipt),
         }
     }
-    ExitCode::from(match reply.verdict {
+    ExitCode::from(match verdict.code {
         VerdictCode::Valid => exit::VALID,
         VerdictCode::Invalid => exit::INVALID,
         _ => exit::REJECTED,
@@ -157,26 +151,5 @@ fn bls_statement(args: &BlsArgs) -> Result<Statement, String> {
         .map(|m| formats::hex_bytes("--message", m))
         .collect::<Result<Vec<_>, _>>()?;
     let signature = formats::hex_array::<96>("--signature", &args.signature)?;
-    Ok(match (keys.len(), messages.len()) {
-        (1, 1) => Statement::BlsSingle {
-            public_key: keys[0],
-            message: messages.into_iter().next().unwrap_or_default(),
-            signature,
-        },
-        (_, 1) => Statement::BlsFastAggregate {
-            public_keys: keys,
-            message: messages.into_iter().next().unwrap_or_default(),
-            signature,
-        },
-        (k, m) if k == m => Statement::BlsAggregate {
-            public_keys: keys,
-            messages,
-            signature,
-        },
-        (k, m) => {
-            return Err(format!(
-                "{k} keys and {m} messages: give one message, or one message per key"
-            ));
-        }
-    })
+    formats::bls_statement(keys, messages, signature)
 }

@@ -163,7 +163,7 @@ pub(super) fn validate(reply: &ValidateReply) -> Vec<String> {
     )]
 }
 
-/// A promotion or rollback done, and how long the shards took.
+/// A promotion, rollback or terms grant done, and how long the shards took.
 pub(super) fn switched(reply: &Switched) -> Vec<String> {
     let what = match reply.action {
         SwitchAction::Rollback => format!(
@@ -174,6 +174,14 @@ pub(super) fn switched(reply: &Switched) -> Vec<String> {
                 .republishes
                 .map(|r| format!(", republishing revision {}", r.0))
                 .unwrap_or_default()
+        ),
+        SwitchAction::Onboard => format!(
+            "onboarded: revision {} -> {}",
+            reply.from_revision.0, reply.to_revision.0
+        ),
+        SwitchAction::Terms => format!(
+            "terms granted: revision {} -> {}",
+            reply.from_revision.0, reply.to_revision.0
         ),
         _ => format!(
             "promoted: revision {} -> {}",

@@ -9,6 +9,7 @@ mod invites;
 mod receipts;
 pub(crate) mod scenarios;
 pub(crate) mod table;
+mod terms;
 pub(crate) mod time;
 mod webhooks;
 
@@ -17,8 +18,8 @@ use serde::de::DeserializeOwned;
 use tf_admin_api::{
     CanaryEvent, CanaryReply, CanarySilence, DeliveriesReply, DiffReply, InviteCreated,
     InviteEntry, InvitesReply, Operation, ReceiptReply, ReceiptsReply, ScenariosReply, StatusReply,
-    Switched, TimelineReply, ValidateReply, WebhookAdded, WebhookChanged, WebhookReplayed,
-    WebhooksReply,
+    Switched, TermsRequestEntry, TermsRequestsReply, TimelineReply, ValidateReply, WebhookAdded,
+    WebhookChanged, WebhookReplayed, WebhooksReply,
 };
 
 /// The reply's text; an answer that is not the route's reply is the parse error.
@@ -33,7 +34,7 @@ pub(crate) fn reply(
         Operation::Timeline => shown::<TimelineReply>(body, json, |r| bundles::timeline(r, now)),
         Operation::Diff => shown::<DiffReply>(body, json, bundles::diff),
         Operation::Validate => shown::<ValidateReply>(body, json, bundles::validate),
-        Operation::Promote | Operation::Rollback => {
+        Operation::Promote | Operation::Rollback | Operation::GrantTerms => {
             shown::<Switched>(body, json, bundles::switched)
         }
         Operation::Receipt => shown::<ReceiptReply>(body, json, |r| receipts::receipt(r, now)),
@@ -57,6 +58,8 @@ pub(crate) fn reply(
         Operation::Invites => shown::<InvitesReply>(body, json, invites::list),
         Operation::CreateInvite => shown::<InviteCreated>(body, json, invites::created),
         Operation::RevokeInvite => shown::<InviteEntry>(body, json, invites::entry),
+        Operation::TermsRequests => shown::<TermsRequestsReply>(body, json, terms::list),
+        Operation::DeclineTerms => shown::<TermsRequestEntry>(body, json, terms::entry),
         Operation::ResetCanaryBaseline => shown::<CanaryEvent>(body, json, |event| {
             vec![format!("{} {}", event.at, event.summary)]
         }),

@@ -1,11 +1,12 @@
-//! Onboarding: invites redeemed on the QUIC port, handed from the shard that took them to the
-//! control plane, which puts the tenant in force and certifies its key.
+//! The partner desk: requests partners make on the QUIC port that the control plane answers,
+//! handed from the shard that took them: invites redeemed (onboarding, which puts the tenant
+//! in force and certifies its key) and terms requests (which may put new terms in force).
 //!
-//! The shards hold the [`OnboardingDesk`]: it limits attempts per source address (an invite
-//! is a secret, so guessing at them is throttled where they arrive) and hands a request over a
-//! bounded channel; a full channel is answered busy, never waited on. The control plane takes
-//! requests from the [`OnboardingInbox`] one at a time and answers each on its own channel,
-//! which the shard polls: onboarding is rare, and its answer waits for a bundle switch.
+//! The shards hold the [`PartnerDesk`]: it limits onboarding attempts per source address (an
+//! invite is a secret, so guessing at them is throttled where they arrive) and hands a request
+//! over a bounded channel; a full channel is answered busy, never waited on. The control plane
+//! takes requests from the [`PartnerInbox`] one at a time and answers each on its own channel,
+//! which the shard polls: these requests are rare, and their answers wait for a bundle switch.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -13,12 +14,12 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
-use tf_wire::{ErrorCode, Onboard, Onboarded};
+use tf_wire::{ChecklistQuery, ErrorCode, Message, Onboard, TermsRequest};
 
 /// Requests that may wait for the control plane.
-pub const ONBOARDING_QUEUE: usize = 8;
+pub const DESK_QUEUE: usize = 8;
 /// When to retry an onboarding refused because the queue was full: about one switch.
-pub const ONBOARDING_BUSY_MS: u32 = 1000;
+pub const DESK_BUSY_MS: u32 = 1000;
 
 /// How many attempts a source may make at once, and how fast it earns more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,32 +43,64 @@ impl SourceLimit {
     };
 }
 
-/// An onboarding request with where it came from and where its answer goes.
+/// What a partner asks the control plane.
 #[derive(Debug)]
-pub struct OnboardingAsk {
-    /// The request as the partner sent it.
-    pub onboard: Onboard,
+pub enum DeskRequest {
+    /// Redeem an invite (on the onboarding protocol: no tenant yet).
+    Onboard(Onboard),
+    /// New terms for `tenant` (from its client certificate, never from the request).
+    Terms {
+        /// The tenant asking.
+        tenant: String,
+        /// What it asks for.
+        request: TermsRequest,
+    },
+    /// `tenant`'s onboarding checklist.
+    Checklist {
+        /// The tenant asking.
+        tenant: String,
+        /// The receipts it names.
+        query: ChecklistQuery,
+    },
+}
+
+impl DeskRequest {
+    /// The partner's request id, echoed in the answer.
+    pub fn request_id(&self) -> u64 {
+        match self {
+            DeskRequest::Onboard(onboard) => onboard.request_id,
+            DeskRequest::Terms { request, .. } => request.request_id,
+            DeskRequest::Checklist { query, .. } => query.request_id,
+        }
+    }
+}
+
+/// A request with where it came from and where its answer goes.
+#[derive(Debug)]
+pub struct DeskAsk {
+    /// The request.
+    pub request: DeskRequest,
     /// The address it came from (for the log).
     pub source: IpAddr,
-    /// Where the answer goes.
-    pub reply: SyncSender<Result<Onboarded, ErrorCode>>,
+    /// Where the answer goes: the message to send, or the error.
+    pub reply: SyncSender<Result<Message, ErrorCode>>,
 }
 
 /// The shards' side: the per-source limit and the channel to the control plane.
 #[derive(Debug)]
-pub struct OnboardingDesk {
-    sender: SyncSender<OnboardingAsk>,
+pub struct PartnerDesk {
+    sender: SyncSender<DeskAsk>,
     limit: SourceLimit,
     sources: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
 /// The control plane's side.
 #[derive(Debug)]
-pub struct OnboardingInbox(Receiver<OnboardingAsk>);
+pub struct PartnerInbox(Receiver<DeskAsk>);
 
 /// An answer on its way.
 #[derive(Debug)]
-pub struct PendingAnswer(Receiver<Result<Onboarded, ErrorCode>>);
+pub struct PendingAnswer(Receiver<Result<Message, ErrorCode>>);
 
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
@@ -76,17 +109,17 @@ struct Bucket {
 }
 
 /// A bounded onboarding channel limiting each source as `limit` says.
-pub fn onboarding_channel(limit: SourceLimit) -> (OnboardingDesk, OnboardingInbox) {
-    let (sender, receiver) = sync_channel(ONBOARDING_QUEUE);
-    let desk = OnboardingDesk {
+pub fn partner_desk(limit: SourceLimit) -> (PartnerDesk, PartnerInbox) {
+    let (sender, receiver) = sync_channel(DESK_QUEUE);
+    let desk = PartnerDesk {
         sender,
         limit,
         sources: Mutex::new(HashMap::new()),
     };
-    (desk, OnboardingInbox(receiver))
+    (desk, PartnerInbox(receiver))
 }
 
-impl OnboardingDesk {
+impl PartnerDesk {
     /// Takes one attempt from `source`'s allowance at `now`; when it has none, how long until
     /// it has one, milliseconds.
     pub fn admit_source(&self, source: IpAddr, now: Instant) -> Result<(), u64> {
@@ -116,10 +149,10 @@ impl OnboardingDesk {
 
     /// Hands a request to the control plane; `Err` says why it was not (the answer to send at
     /// once).
-    pub fn ask(&self, onboard: Onboard, source: IpAddr) -> Result<PendingAnswer, NotAsked> {
+    pub fn ask(&self, request: DeskRequest, source: IpAddr) -> Result<PendingAnswer, NotAsked> {
         let (reply, answer) = sync_channel(1);
-        let ask = OnboardingAsk {
-            onboard,
+        let ask = DeskAsk {
+            request,
             source,
             reply,
         };
@@ -134,7 +167,7 @@ impl OnboardingDesk {
 /// Why a request was not handed to the control plane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotAsked {
-    /// [`ONBOARDING_QUEUE`] requests wait already.
+    /// [`DESK_QUEUE`] requests wait already.
     Busy,
     /// The control plane is not taking requests (the appliance is stopping).
     Stopped,
@@ -144,7 +177,7 @@ impl From<NotAsked> for ErrorCode {
     fn from(refused: NotAsked) -> Self {
         match refused {
             NotAsked::Busy => ErrorCode::Busy {
-                retry_after_ms: ONBOARDING_BUSY_MS,
+                retry_after_ms: DESK_BUSY_MS,
             },
             NotAsked::Stopped => ErrorCode::ShuttingDown,
         }
@@ -154,7 +187,7 @@ impl From<NotAsked> for ErrorCode {
 impl PendingAnswer {
     /// The answer, once there is one (never blocks); the control plane gone is answered as
     /// shutting down.
-    pub fn try_take(&self) -> Option<Result<Onboarded, ErrorCode>> {
+    pub fn try_take(&self) -> Option<Result<Message, ErrorCode>> {
         match self.0.try_recv() {
             Ok(answer) => Some(answer),
             Err(TryRecvError::Empty) => None,
@@ -163,9 +196,9 @@ impl PendingAnswer {
     }
 }
 
-impl OnboardingInbox {
+impl PartnerInbox {
     /// The next request, waiting for one; `None` once every shard let go of the desk.
-    pub fn take(&self) -> Option<OnboardingAsk> {
+    pub fn take(&self) -> Option<DeskAsk> {
         self.0.recv().ok()
     }
 }
@@ -194,14 +227,14 @@ fn refilled(bucket: &Bucket, limit: &SourceLimit, now: Instant) -> f64 {
 mod tests {
     use super::*;
 
-    fn onboard() -> Onboard {
-        Onboard {
+    fn onboard() -> DeskRequest {
+        DeskRequest::Onboard(Onboard {
             request_id: 1,
             invite_id: 2,
             secret: [3; 16],
             tenant: "initech".into(),
             csr: vec![0x30],
-        }
+        })
     }
 
     #[test]
@@ -211,7 +244,7 @@ mod tests {
             every: Duration::from_secs(10),
             max_sources: 2,
         };
-        let (desk, _inbox) = onboarding_channel(limit);
+        let (desk, _inbox) = partner_desk(limit);
         let t0 = Instant::now();
         let a: IpAddr = "192.0.2.1".parse().expect("ip");
         for _ in 0..3 {
@@ -238,12 +271,12 @@ mod tests {
 
     #[test]
     fn a_full_queue_is_answered_busy_and_answers_come_back() {
-        let (desk, inbox) = onboarding_channel(SourceLimit::DEFAULT);
+        let (desk, inbox) = partner_desk(SourceLimit::DEFAULT);
         let source: IpAddr = "192.0.2.1".parse().expect("ip");
         let pending = desk.ask(onboard(), source).expect("queued");
         assert_eq!(pending.try_take(), None, "not answered yet");
         let ask = inbox.take().expect("a request");
-        assert_eq!(ask.onboard.tenant, "initech");
+        assert_eq!(ask.request.request_id(), 1);
         ask.reply
             .send(Err(ErrorCode::Internal))
             .expect("the shard waits");
@@ -255,7 +288,7 @@ mod tests {
                 Err(code) => break code,
             }
         };
-        assert_eq!(kept.len(), ONBOARDING_QUEUE);
+        assert_eq!(kept.len(), DESK_QUEUE);
         assert_eq!(refused, NotAsked::Busy);
         drop(inbox);
         assert_eq!(kept[0].try_take(), Some(Err(ErrorCode::ShuttingDown)));
