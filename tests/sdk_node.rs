@@ -1,12 +1,12 @@
-//! The Node SDK (sdk/node) against the real appliance over QUIC on loopback, as a partner who
-//! knows only JavaScript uses it: the npm package sdk/node/build-package packed (tests/run
+//! The Node SDK (appliance/sdk-node) against the real appliance over QUIC on loopback, as a partner who
+//! knows only JavaScript uses it: the npm package appliance/sdk-node/build-package packed (tests/run
 //! builds it first) installed from its tarball into a scratch project, an operator's invite
-//! made with `appliance ctl`, and node's test runner (sdk/node/tests) onboarding with it,
+//! made with `appliance ctl`, and node's test runner (appliance/sdk-node/tests) onboarding with it,
 //! registering a snarkjs key, submitting valid and invalid proofs and a BLS signature,
 //! checking the receipts and the typed errors. Then the path from an invite to the first
-//! valid verdict (sdk/node/examples/first_verdict.js, as docs/partner-guide.md gives it), whose
+//! valid verdict (appliance/sdk-node/examples/first_verdict.js, as docs/partner-guide.md gives it), whose
 //! step times it prints (`-- --nocapture`), and the package's TypeScript types checked with
-//! `tsc --noEmit --strict` (sdk/node/tests/types.ts).
+//! `tsc --noEmit --strict` (appliance/sdk-node/tests/types.ts).
 
 #[path = "support/partners.rs"]
 mod partners;
@@ -28,7 +28,7 @@ fn the_node_sdk_onboards_submits_and_checks_receipts_against_a_live_appliance() 
     let server = appliance_with_a_bundle("node");
     let scratch = server.dir.path().join("node");
     std::fs::create_dir_all(&scratch).expect("scratch folder");
-    let tests = copied(&project, "sdk/node/tests/live_appliance.test.mjs");
+    let tests = copied(&project, "appliance/sdk-node/tests/live_appliance.test.mjs");
     let mut node = Command::new("node");
     node.arg("--test")
         .arg(&tests)
@@ -49,7 +49,7 @@ fn busy_answers_are_thrown_or_retried_as_the_appliance_asks() {
     let project = installed_package();
     let config = "[[tenants]]\nid = \"demo\"\nrate_per_sec = 1\nburst = 1\n";
     let server = Server::start(config, &[], &[]);
-    let tests = copied(&project, "sdk/node/tests/busy.test.mjs");
+    let tests = copied(&project, "appliance/sdk-node/tests/busy.test.mjs");
     let mut node = Command::new("node");
     node.arg("--test")
         .arg(&tests)
@@ -66,7 +66,7 @@ fn the_first_verdict_example_goes_from_an_invite_to_a_verified_receipt() {
     let project = installed_package();
     let server = appliance_with_a_bundle("node");
     let fixtures = fixtures();
-    let example = copied(&project, "sdk/node/examples/first_verdict.js");
+    let example = copied(&project, "appliance/sdk-node/examples/first_verdict.js");
     let mut node = Command::new("node");
     node.arg(&example)
         .args(["--invite", &invite(&server, "node")])
@@ -103,7 +103,7 @@ fn the_package_types_check_strictly() {
          TypeScript",
         tsc.display()
     );
-    let types = copied(&project, "sdk/node/tests/types.ts");
+    let types = copied(&project, "appliance/sdk-node/tests/types.ts");
     let mut check = Command::new(&tsc);
     check
         .args([
@@ -130,7 +130,7 @@ fn count(said: &str, what: &str) -> u32 {
     count(what)
 }
 
-/// A scratch npm project with the package installed from the tarball sdk/node/build-package
+/// A scratch npm project with the package installed from the tarball appliance/sdk-node/build-package
 /// made, as a partner installs it (offline: the package has no dependencies).
 fn installed_package() -> tempfile::TempDir {
     let node = Command::new("node").arg("--version").output();
@@ -165,7 +165,8 @@ fn tarball() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let dir = target.join("npm");
-    let build = "run tests/run, or `flock /tmp/cargo.lock sdk/node/build-package`, to build it";
+    let build =
+        "run tests/run, or `flock /tmp/cargo.lock appliance/sdk-node/build-package`, to build it";
     let found = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -185,7 +186,7 @@ fn tarball() -> PathBuf {
         );
     };
     let built = modified(&tarball);
-    for source in ["sdk/node/src", "sdk/node/package"] {
+    for source in ["appliance/sdk-node/src", "appliance/sdk-node/package"] {
         for file in files_under(&root().join(source)) {
             assert!(
                 modified(&file) <= built,

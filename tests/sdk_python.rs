@@ -1,10 +1,10 @@
-//! The Python SDK (sdk/python) against the real appliance over QUIC on loopback, as a partner
-//! who knows only Python uses it: the wheel sdk/python/build-wheel built and installed into
+//! The Python SDK (appliance/sdk-python) against the real appliance over QUIC on loopback, as a partner
+//! who knows only Python uses it: the wheel appliance/sdk-python/build-wheel built and installed into
 //! target/test-venv/sdk-python (tests/run does it first), an operator's invite made with
-//! `appliance ctl`, and pytest (sdk/python/tests) onboarding with it, registering a snarkjs
+//! `appliance ctl`, and pytest (appliance/sdk-python/tests) onboarding with it, registering a snarkjs
 //! key, submitting valid and invalid proofs, checking the receipts and the typed errors. Then
 //! the measured path from an invite to the first valid verdict
-//! (sdk/python/examples/first_verdict.py), whose step times it prints (`-- --nocapture`).
+//! (appliance/sdk-python/examples/first_verdict.py), whose step times it prints (`-- --nocapture`).
 
 #[path = "support/partners.rs"]
 mod partners;
@@ -26,7 +26,7 @@ fn the_python_sdk_onboards_submits_and_checks_receipts_against_a_live_appliance(
     std::fs::create_dir_all(&scratch).expect("scratch folder");
     let mut pytest = python_command(&python);
     pytest
-        .args(["-m", "pytest", "sdk/python/tests", "-q"])
+        .args(["-m", "pytest", "appliance/sdk-python/tests", "-q"])
         .args(["-p", "no:cacheprovider"])
         .current_dir(root())
         .env("TF_SDK_INVITE", invite(&server, "python"))
@@ -50,7 +50,7 @@ fn the_first_verdict_example_goes_from_an_invite_to_a_verified_receipt() {
     let fixtures = fixtures();
     let mut example = python_command(&python);
     example
-        .arg(root().join("sdk/python/examples/first_verdict.py"))
+        .arg(root().join("appliance/sdk-python/examples/first_verdict.py"))
         .args(["--invite", &invite(&server, "python")])
         .args(["--connect", &connect(&server)])
         .args(["--tenant", "pilot-first"])
@@ -85,7 +85,7 @@ fn venv_python() -> PathBuf {
             .is_ok_and(|status| status.success());
     assert!(
         imports,
-        "{} cannot import trust_fabric: run tests/run, or sdk/python/build-wheel, to build \
+        "{} cannot import trust_fabric: run tests/run, or appliance/sdk-python/build-wheel, to build \
          the Python SDK's wheel and install it into that venv",
         python.display()
     );

@@ -1,7 +1,7 @@
 //! One facade over the SDK for what partners do most, in shapes a language binding can hand
 //! over as they are: text in (snarkjs JSON, hex, `HOST:PORT`, an invite), plain values out
 //! (hex, the receipt as its DSSE JSON text), every request asked again as [`crate::Retry`]
-//! allows. The Python package (`sdk/python`) and the `partner` command call it where they
+//! allows. The Python package (`appliance/sdk-python`) and the `partner` command call it where they
 //! overlap, so no binding parses snarkjs, frames a request or writes an identity folder
 //! itself, and a Node binding will call the same. The results serialise (serde) to the field
 //! names `partner --json` prints.

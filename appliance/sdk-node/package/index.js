@@ -500,7 +500,7 @@ function loadNative() {
   }
   throw new Error(`@trust-fabric/partner has no native addon for ${process.platform}-${process.arch}: `
     + `looked for ${names.join(', ')} in ${__dirname}. Build the package on this platform `
-    + '(sdk/node/build-package in the Trust Fabric repository).');
+    + '(appliance/sdk-node/build-package in the Trust Fabric repository).');
 }
 
 function platformNames() {

@@ -1,5 +1,5 @@
 // The Node SDK against a live appliance that tests/sdk_node.rs starts, with the package
-// sdk/node/build-package packed installed from its tarball: onboard with an invite, register a
+// appliance/sdk-node/build-package packed installed from its tarball: onboard with an invite, register a
 // snarkjs key, submit valid and invalid proofs from files, from parsed objects and as
 // snarkjs's fullProve answer, a BLS signature, verify the receipts offline, and the typed
 // errors a partner acts on.

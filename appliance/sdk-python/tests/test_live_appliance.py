@@ -1,5 +1,5 @@
 """The Python SDK against a live appliance that tests/sdk_python.rs starts, with the wheel
-sdk/python/build-wheel installed: onboard with an invite, register a snarkjs key, submit
+appliance/sdk-python/build-wheel installed: onboard with an invite, register a snarkjs key, submit
 valid and invalid proofs from files and from parsed objects, verify the receipts offline,
 and the typed errors a partner acts on.
 

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # The Node SDK against the Rust client at one rate, in interleaved pairs on fresh appliances:
 # bench-rig (the Rust SDK; `steady`, BLS single signatures only, the demo tenant on one
-# connection), then sdk/node/examples/throughput.js (the same load through the npm package),
+# connection), then appliance/sdk-node/examples/throughput.js (the same load through the npm package),
 # then bench-rig again... so the host's drift lands on both alike. Each run: a fresh state
 # directory, the appliance on its defaults with the demo tenant alone, 5 s of warm-up, then
 # SECONDS measured at RPS, purpose bench, class P2.
 #
-#   sdk/node/examples/compare-throughput.sh [PAIRS] [RPS] [SECONDS]    # defaults: 3, 800, 20
+#   appliance/sdk-node/examples/compare-throughput.sh [PAIRS] [RPS] [SECONDS]    # defaults: 3, 800, 20
 #
 # Prints, per run, the rate answered, errors, latency p50 and p99 from the due time (open
 # loop, both sides), and the appliance's CPU per 1,000 answered (from /proc, both sides), and
 # the client's own CPU per 1,000; at the end the medians. Builds nothing (run cargo one at a
 # time): it takes target/release/appliance and target/release/bench-rig (`cargo build
-# --release --bin appliance --bin bench-rig`) and the package sdk/node/build-package
+# --release --bin appliance --bin bench-rig`) and the package appliance/sdk-node/build-package
 # --release packed (target/npm/release/), or the binaries named by $APPLIANCE, $RIG and the
 # tarball by $PACKAGE. Reports stay under target/node-throughput/ (or $OUT). The BLS vectors
 # are read from ../shared/testdata/eth-bls12-381-tests/verify beside the checkout.
@@ -78,7 +78,7 @@ with_node() { # NAME
   local dir="$out/$1"
   mkdir -p "$dir"
   serve "$dir"
-  NODE_PATH="$out/project/node_modules" node "$root/sdk/node/examples/throughput.js" \
+  NODE_PATH="$out/project/node_modules" node "$root/appliance/sdk-node/examples/throughput.js" \
     --state-dir "$dir/state" --rps "$rps" --duration "$seconds" --warmup 5 \
     --vectors "$root/../shared/testdata/eth-bls12-381-tests/verify" \
     --appliance-pid "$serve_pid" --json >"$dir/node.json" 2>"$dir/node.err" || true
