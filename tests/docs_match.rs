@@ -26,16 +26,18 @@ use tf_wire::{
     About, AboutQuery, ArchivedAbout, ArchivedAboutQuery, ArchivedBudgetQuery,
     ArchivedBudgetStatus, ArchivedCapState, ArchivedChecklist, ArchivedChecklistQuery,
     ArchivedChecklistStep, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
-    ArchivedErrorReply, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
+    ArchivedErrorReply, ArchivedEvidenceFile, ArchivedEvidencePreview,
+    ArchivedEvidencePreviewQuery, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
     ArchivedMessage, ArchivedOnboard, ArchivedOnboarded, ArchivedOverBudget, ArchivedPolicyDenial,
     ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement,
     ArchivedSubmit, ArchivedTermsCap, ArchivedTermsReply, ArchivedTermsRequest,
     ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Checklist,
-    ChecklistQuery, ChecklistStep, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
-    KeyRegistered, LogProof, LogProofQuery, MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES,
-    MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS, MAX_CSR_BYTES, MAX_TERMS_CAPS, Message,
-    Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement, Submit,
-    TermsCap, TermsReply, TermsRequest, VerdictCode, VerdictReply, WireError, WireLimits,
+    ChecklistQuery, ChecklistStep, Curve, DatasetClass, ErrorCode, ErrorReply, EvidenceFile,
+    EvidencePreview, EvidencePreviewQuery, FrameDecoder, KeyRegistered, LogProof, LogProofQuery,
+    MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES, MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS,
+    MAX_CSR_BYTES, MAX_PREVIEW_FILE_BYTES, MAX_PREVIEW_FILES, MAX_PREVIEW_RECEIPTS, MAX_TERMS_CAPS,
+    Message, Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement,
+    Submit, TermsCap, TermsReply, TermsRequest, VerdictCode, VerdictReply, WireError, WireLimits,
 };
 
 #[test]
@@ -210,6 +212,9 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
         layout::<ArchivedChecklistQuery>("`ChecklistQuery`"),
         layout::<ArchivedChecklist>("`Checklist`"),
         layout::<ArchivedChecklistStep>("`ChecklistStep`"),
+        layout::<ArchivedEvidencePreviewQuery>("`EvidencePreviewQuery`"),
+        layout::<ArchivedEvidencePreview>("`EvidencePreview`"),
+        layout::<ArchivedEvidenceFile>("`EvidenceFile`"),
         (
             "Strings and lists",
             size_of_val(&submit.purpose),
@@ -323,6 +328,35 @@ fn the_wire_protocols_limits_table_is_the_decoders() {
             )),
             "`Checklist.envelope`",
             Some("MAX_CHECKLIST_ENVELOPE_BYTES"),
+        ),
+        (
+            Message::EvidencePreviewQuery(EvidencePreviewQuery {
+                request_id: 1,
+                receipts: vec![1; over(MAX_PREVIEW_RECEIPTS)],
+            }),
+            "`EvidencePreviewQuery.receipts`",
+            Some("MAX_PREVIEW_RECEIPTS"),
+        ),
+        (
+            Message::EvidencePreview(evidence_preview(vec![
+                evidence_file("budgets.json", 0);
+                over(MAX_PREVIEW_FILES)
+            ])),
+            "`EvidencePreview.files`",
+            Some("MAX_PREVIEW_FILES"),
+        ),
+        (
+            Message::EvidencePreview(evidence_preview(vec![evidence_file(&text(over(128)), 0)])),
+            "`EvidenceFile.path`",
+            None,
+        ),
+        (
+            Message::EvidencePreview(evidence_preview(vec![evidence_file(
+                "budgets.json",
+                over(MAX_PREVIEW_FILE_BYTES),
+            )])),
+            "`EvidenceFile.bytes`",
+            Some("MAX_PREVIEW_FILE_BYTES"),
         ),
     ];
     let mut wrong = Vec::new();
@@ -762,6 +796,11 @@ fn sample_messages() -> Vec<Message> {
             ],
             String::new(),
         )),
+        Message::EvidencePreviewQuery(EvidencePreviewQuery {
+            request_id: 1,
+            receipts: vec![12, 40],
+        }),
+        Message::EvidencePreview(evidence_preview(vec![evidence_file("budgets.json", 120)])),
     ]
 }
 
@@ -960,4 +999,18 @@ fn the_drift_guards_ci_jobs_are_yaml_and_record_who_overrode() {
 fn doc(name: &str) -> String {
     let path = support::root().join("docs").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn evidence_preview(files: Vec<EvidenceFile>) -> EvidencePreview {
+    EvidencePreview {
+        request_id: 1,
+        files,
+    }
+}
+
+fn evidence_file(path: &str, len: usize) -> EvidenceFile {
+    EvidenceFile {
+        path: path.to_owned(),
+        bytes: vec![0; len],
+    }
 }

@@ -344,6 +344,92 @@ fn a_partner_onboards_with_an_invite_and_is_served_under_the_templates_terms() {
     )
     .expect("a genuine checklist");
     assert_eq!(facts["tenant"], "pilot-initech");
+
+    // The evidence preview: the bundle an auditor would get over the sandbox receipt, made and
+    // signed by the appliance, checked before it is written, and again offline by the
+    // partner's command and the operator's.
+    let preview = |out_dir: &str, receipt: &str| {
+        run_partner_in(
+            &home,
+            &[
+                "--state-dir",
+                state,
+                "--json",
+                "evidence",
+                "preview",
+                "--receipt",
+                &receipt_file(receipt),
+                "--out",
+                &receipt_file(out_dir),
+            ],
+        )
+    };
+    // Proofs come once the log has checkpointed the receipt (within its interval).
+    let mut attempt = 0;
+    let summary = loop {
+        attempt += 1;
+        let (code, out, err) = preview(&format!("preview-{attempt}"), "sandbox.json");
+        assert_eq!(code, 0, "{out}{err}");
+        let summary: Value = serde_json::from_str(&out).expect("only JSON on stdout");
+        if summary["not_yet_logged"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            || attempt == 40
+        {
+            break summary;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let bundle = receipt_file(&format!("preview-{attempt}"));
+    assert_eq!(summary["preview"], true, "{summary}");
+    assert_eq!(summary["tenant"], "pilot-initech");
+    assert_eq!(summary["receipts"].as_array().map(Vec::len), Some(1));
+    assert!(
+        summary["charged"].as_u64().is_some_and(|c| c > 0),
+        "{summary}"
+    );
+    assert!(summary["log_tree_size"].as_u64().is_some(), "{summary}");
+    assert_eq!(
+        summary["not_yet_logged"],
+        serde_json::json!([]),
+        "{summary}"
+    );
+    let (code, out, err) = run_partner_in(
+        &home,
+        &["--state-dir", state, "evidence", "verify", &bundle],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = server::run_appliance(&[
+        "evidence",
+        "verify",
+        &bundle,
+        "--public-key",
+        answer["receipt_public_key"].as_str().expect("key"),
+    ]);
+    assert_eq!(code, 0, "the operator's check: {out}{err}");
+    let budgets = Path::new(&bundle).join("budgets.json");
+    let altered = std::fs::read_to_string(&budgets)
+        .expect("budget statements")
+        .replace("sandbox", "sandbot");
+    std::fs::write(&budgets, altered).expect("altered");
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "evidence",
+            "verify",
+            &bundle,
+        ],
+    );
+    assert_eq!(code, 1, "altered: {out}{err}");
+    assert!(out.contains("budgets.json"), "{out}");
+    // Only sandbox receipts: a real one is refused, and nothing is written.
+    let (code, out, err) = preview("preview-first", "first.json");
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("sandbox"), "{out}");
+    assert!(!home.join("preview-first").exists());
     let (code, out, err) = run_partner_in(
         &home,
         &[
@@ -402,17 +488,138 @@ fn a_partner_onboards_with_an_invite_and_is_served_under_the_templates_terms() {
             .contains("trust_fabric_partner_steps_failed_total{step=\"onboard\",error=\"used\"} 1"),
         "{metrics}"
     );
+    let failed = failed_steps(&server, "onboard");
+    assert!(
+        failed
+            .iter()
+            .any(|s| s.contains("pilot-hooli") && s.contains("used")),
+        "{failed:?}"
+    );
+    // The preview asked over a real receipt is one too.
+    let failed = failed_steps(&server, "evidence-preview");
+    assert!(failed[0].contains("not one of your sandbox"), "{failed:?}");
+}
+
+/// The failed steps with `step` on the timeline, by their summaries.
+fn failed_steps(server: &Server, step: &str) -> Vec<String> {
     let (_, out, _) = server.ctl("viewer-token", &["timeline", "--json"]);
     let timeline: Value = serde_json::from_str(&out).expect("JSON");
-    let failed = timeline["events"]
+    timeline["events"]
         .as_array()
-        .and_then(|events| events.iter().find(|e| e["kind"] == "partner.step_failed"))
-        .unwrap_or_else(|| panic!("a failed step in {timeline}"));
-    let summary = failed["summary"].as_str().unwrap_or_default();
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e["kind"] == "partner.step_failed")
+        .filter_map(|e| e["summary"].as_str())
+        .filter(|s| s.starts_with(&format!("partner step {step} ")))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_refused_key_and_a_failed_sandbox_submission_reach_whoever_supports_partners() {
+    let server = server_with_bundle();
+    let text = invite(&server, "pilot-*");
+    let home = server.dir.path().join("initech");
+    let (code, out, err) = onboard(&server, &text, "pilot-initech", &home);
+    assert_eq!(code, 0, "{out}{err}");
+    let config = tf_partner::PartnerConfig::from_state_dir(&home).expect("partner.toml");
+    let key_json = std::fs::read_to_string(fixtures().join("verification_key.json")).expect("key");
+    let statement = |public: &str| {
+        tf_partner::formats::groth16_statement(
+            [7; 32],
+            &fixtures().join("proof_0.json"),
+            &fixtures().join(public),
+        )
+        .expect("a statement")
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let partner = Partner::connect(&config).await.expect("connects");
+        // A sandbox submission under a key not registered yet, three times: one event.
+        for _ in 0..3 {
+            let refused = partner
+                .submit(tf_partner::Submission {
+                    purpose: tf_budgets::SANDBOX_PURPOSE.into(),
+                    dataset_class: DatasetClass::P1,
+                    statement: statement("public_0.json"),
+                })
+                .await;
+            assert!(
+                matches!(refused, Err(tf_partner::PartnerError::UnknownKey { .. })),
+                "{refused:?}"
+            );
+        }
+        // A verifying key whose first point is not on the curve.
+        let (curve, mut bytes) =
+            tf_partner::formats::verifying_key_json(&key_json).expect("the key");
+        bytes[40] ^= 0x5a;
+        let refused = partner.register_key(curve, bytes).await;
+        assert!(
+            matches!(refused, Err(tf_partner::PartnerError::KeyRefused { .. })),
+            "{refused:?}"
+        );
+        // The real key, then a proof with public inputs that are not its own: invalid.
+        let id = partner
+            .register_key_json(&key_json)
+            .await
+            .expect("registered");
+        let mut wrong = statement("public_1.json");
+        if let tf_wire::Statement::Groth16 { key_id, .. } = &mut wrong {
+            *key_id = id.0;
+        }
+        let reply = partner
+            .submit(tf_partner::Submission {
+                purpose: tf_budgets::SANDBOX_PURPOSE.into(),
+                dataset_class: DatasetClass::P1,
+                statement: wrong,
+            })
+            .await
+            .expect("answered");
+        assert_eq!(reply.verdict, VerdictCode::Invalid);
+        partner.close().await;
+    });
+    // The desk records what the shards report within a second or so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (keys, sandbox) = loop {
+        let (keys, sandbox) = (
+            failed_steps(&server, "keys"),
+            failed_steps(&server, "sandbox"),
+        );
+        if (keys.len(), sandbox.len()) == (1, 2) || std::time::Instant::now() > deadline {
+            break (keys, sandbox);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(
-        summary.contains("onboard") && summary.contains("pilot-hooli") && summary.contains("used"),
-        "{summary}"
+        keys[0].contains("pilot-initech") && keys[0].contains("bad-key"),
+        "{keys:?}"
     );
+    assert_eq!(sandbox.len(), 2, "{sandbox:?}");
+    assert!(
+        sandbox
+            .iter()
+            .any(|s| s.contains("unknown-key, 3 times") && s.contains("not registered")),
+        "{sandbox:?}"
+    );
+    assert!(
+        sandbox
+            .iter()
+            .any(|s| s.contains("(invalid)") && s.contains("public inputs")),
+        "{sandbox:?}"
+    );
+    let (_, metrics) = server::get(server.admin_address(), "/metrics");
+    for line in [
+        "trust_fabric_partner_steps_failed_total{step=\"keys\",error=\"bad-key\"} 1",
+        "trust_fabric_partner_steps_failed_total{step=\"sandbox\",error=\"unknown-key\"} 3",
+        "trust_fabric_partner_steps_failed_total{step=\"sandbox\",error=\"invalid\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[test]

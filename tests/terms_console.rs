@@ -148,6 +148,24 @@ fn in_chromium_an_sre_grants_a_partners_request_above_its_template_and_ctl_decli
     assert_eq!(pending["asked"]["caps"][0]["limit"], 250_000, "{pending}");
     assert_eq!(pending["in_force"]["caps"][0]["limit"], 50_000, "{pending}");
     assert_eq!(list["partners"][0]["tenant"], TENANT, "{list}");
+    let steps: Vec<(&str, bool)> = list["partners"][0]["steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap_or(""), s["done"] == true))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("onboarded", true),
+            ("keys", false),
+            ("terms", true),
+            ("sandbox", false),
+            ("first-verdict", false)
+        ],
+        "{list}"
+    );
 
     let browser = Browser::start();
     let row = format!("#request-{}", above.terms_request);
@@ -199,6 +217,13 @@ fn in_chromium_an_sre_grants_a_partners_request_above_its_template_and_ctl_decli
     // The partner as it stands, with the invite it came with.
     let partner = browser.wait_for_text(&format!("#partner-{TENANT}"), "P1 day 50000");
     assert!(partner.contains("pilot with initech"), "{partner}");
+    // Where its onboarding stands, with what the partner has to do next.
+    let onboarding = format!("#partner-{TENANT} .onboarding");
+    let steps = browser.wait_for_text(&onboarding, "2 of 5 done");
+    assert!(
+        steps.contains("keys to do") && steps.contains("partner keys register"),
+        "{steps}"
+    );
     browser.type_into(
         &format!("{row} input[name=\"reason\"]"),
         "pilot volume agreed, OPS-77",
@@ -217,6 +242,53 @@ fn in_chromium_an_sre_grants_a_partners_request_above_its_template_and_ctl_decli
         "{shown}"
     );
     browser.wait_for_text(&format!("#partner-{TENANT}"), "P1 day 250000");
+
+    // The partner registers its key and makes a sandbox submission: the page follows.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/groth16/bn128");
+    let fixture = |name: &str| fixtures.join(name).to_str().expect("utf-8").to_owned();
+    let state = home.to_str().expect("utf-8");
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "--json",
+            "keys",
+            "register",
+            &fixture("verification_key.json"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let key_id = serde_json::from_str::<Value>(&out).expect("JSON")["key_id"]
+        .as_str()
+        .expect("a key id")
+        .to_owned();
+    let (code, out, err) = run_partner_in(
+        &home,
+        &[
+            "--state-dir",
+            state,
+            "submit",
+            "groth16",
+            "--key-id",
+            &key_id,
+            "--proof",
+            &fixture("proof_0.json"),
+            "--public",
+            &fixture("public_0.json"),
+            "--purpose",
+            "sandbox",
+            "--class",
+            "P1",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    browser.click("header a[href=\"/console/partners\"]");
+    let steps = browser.wait_for_text(&onboarding, "4 of 5 done");
+    assert!(
+        steps.contains("sandbox done: receipt") && steps.contains("first-verdict to do"),
+        "{steps}"
+    );
     let artifact =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/console-partners.png");
     browser.screenshot(&artifact);

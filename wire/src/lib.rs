@@ -22,7 +22,8 @@ pub use frame::{
 pub use invite::{InviteCode, NotAnInvite};
 pub use limits::{
     MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES, MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS,
-    MAX_CSR_BYTES, MAX_TERMS_CAPS, WireLimits,
+    MAX_CSR_BYTES, MAX_PREVIEW_FILE_BYTES, MAX_PREVIEW_FILES, MAX_PREVIEW_RECEIPTS, MAX_TERMS_CAPS,
+    WireLimits,
 };
 pub use messages::*;
 pub use text::is_plain_line;

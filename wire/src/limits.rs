@@ -17,6 +17,15 @@ pub const MAX_CHECKLIST_STEPS: usize = 16;
 /// Longest signed checklist envelope.
 pub const MAX_CHECKLIST_ENVELOPE_BYTES: usize = 16 * 1024;
 
+/// Most receipts an `EvidencePreviewQuery` names.
+pub const MAX_PREVIEW_RECEIPTS: usize = 16;
+/// Most files in an `EvidencePreview`: the receipts, the budget statements, the log's
+/// checkpoint and proofs, and the manifest.
+pub const MAX_PREVIEW_FILES: usize = MAX_PREVIEW_RECEIPTS + 4;
+/// Longest file in an `EvidencePreview` (a receipt is about 1.2 KiB; the proofs of 16
+/// receipts in a tree of 2^40 entries are about 45 KiB).
+pub const MAX_PREVIEW_FILE_BYTES: usize = 64 * 1024;
+
 /// Most caps in a `TermsRequest`.
 pub const MAX_TERMS_CAPS: usize = 16;
 
@@ -90,6 +99,16 @@ impl WireLimits {
                     checklist.envelope.len(),
                     MAX_CHECKLIST_ENVELOPE_BYTES,
                 );
+            }
+            ArchivedMessage::EvidencePreviewQuery(query) => {
+                return over("receipts", query.receipts.len(), MAX_PREVIEW_RECEIPTS);
+            }
+            ArchivedMessage::EvidencePreview(preview) => {
+                over("files", preview.files.len(), MAX_PREVIEW_FILES)?;
+                return preview.files.iter().try_for_each(|file| {
+                    over("files[].path", file.path.len(), 128)?;
+                    over("files[].bytes", file.bytes.len(), MAX_PREVIEW_FILE_BYTES)
+                });
             }
             ArchivedMessage::TermsReply(reply) => {
                 return over("detail", reply.detail.len(), MAX_ABOUT_TEXT_BYTES);

@@ -44,13 +44,18 @@ pub enum Message {
     ChecklistQuery(ChecklistQuery),
     /// Appliance to partner: the onboarding steps, signed by the appliance once all are done.
     Checklist(Checklist),
+    /// Partner to appliance: my evidence bundle over these sandbox submissions, as an auditor
+    /// would get it.
+    EvidencePreviewQuery(EvidencePreviewQuery),
+    /// Appliance to partner: the preview bundle's files.
+    EvidencePreview(EvidencePreview),
 }
 
 impl Message {
     /// Every message type's name, in tag order (the archived tag is the index), written once
     /// for documentation checks. [`Message::name`] matches every variant to its entry, so a
     /// variant added without a name here fails to compile (the index would be out of bounds).
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 19] = [
         "Submit",
         "Verdict",
         "Error",
@@ -68,6 +73,8 @@ impl Message {
         "TermsReply",
         "ChecklistQuery",
         "Checklist",
+        "EvidencePreviewQuery",
+        "EvidencePreview",
     ];
 
     /// This message's type name, one of [`Message::NAMES`].
@@ -90,6 +97,8 @@ impl Message {
             Message::TermsReply(_) => Self::NAMES[14],
             Message::ChecklistQuery(_) => Self::NAMES[15],
             Message::Checklist(_) => Self::NAMES[16],
+            Message::EvidencePreviewQuery(_) => Self::NAMES[17],
+            Message::EvidencePreview(_) => Self::NAMES[18],
         }
     }
 }
@@ -645,6 +654,41 @@ pub struct Checklist {
     /// Once every step is done: the checklist as a DSSE envelope (JSON text) signed with the
     /// receipt key; empty before.
     pub envelope: String,
+}
+
+/// Partner to appliance: a preview of the connection's tenant's evidence bundle, over the
+/// receipts of sandbox submissions it names (it holds them): the bundle an auditor would get,
+/// signed by the appliance, with the log's inclusion proofs and the budget statements.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct EvidencePreviewQuery {
+    /// Chosen by the partner; echoed in the reply.
+    pub request_id: u64,
+    /// Ledger sequence numbers of this tenant's sandbox receipts (at most
+    /// `MAX_PREVIEW_RECEIPTS`).
+    pub receipts: Vec<u64>,
+}
+
+/// One file of an evidence bundle.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct EvidenceFile {
+    /// Its `/`-separated path inside the bundle.
+    pub path: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Appliance to partner: the answer to [`EvidencePreviewQuery`]: every file of the bundle,
+/// its signed manifest among them. Nothing here is trusted by the partner before it checks the
+/// bundle against the appliance's key, as an auditor does.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct EvidencePreview {
+    /// The query's request id.
+    pub request_id: u64,
+    /// The bundle's files.
+    pub files: Vec<EvidenceFile>,
 }
 
 /// Appliance to partner: the latest signed checkpoint and the RFC 9162 inclusion proof of the

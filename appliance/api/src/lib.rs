@@ -70,8 +70,8 @@ pub use switch::{
 };
 pub use tenants::{Tenant, TenantCap, TenantsReply};
 pub use terms::{
-    PartnerEntry, Terms, TermsCap, TermsDecision, TermsRequestEntry, TermsRequestPath,
-    TermsRequestsReply, TermsStatus,
+    OnboardingStep, PartnerEntry, Terms, TermsCap, TermsDecision, TermsRequestEntry,
+    TermsRequestPath, TermsRequestsReply, TermsStatus,
 };
 pub use time::{TimeError, UtcTime};
 pub use webhooks::{

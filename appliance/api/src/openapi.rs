@@ -509,6 +509,7 @@ mod tests {
             "TermsRequestEntry",
             "TermsStatus",
             "PartnerEntry",
+            "OnboardingStep",
             "Terms",
             "TermsCap",
             "TermsDecision",

@@ -92,6 +92,21 @@ pub struct PartnerEntry {
     pub classes: Vec<String>,
     /// Its terms in force.
     pub terms: Terms,
+    /// Its onboarding steps as its checklist shows them (onboarded, keys, terms, sandbox,
+    /// first-verdict): the sandbox and first-verdict steps by its first valid receipts among
+    /// its earliest 1000 kept. Empty where the admin server has no ledger to read.
+    pub steps: Vec<OnboardingStep>,
+}
+
+/// One onboarding step of a partner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OnboardingStep {
+    /// `onboarded`, `keys`, `terms`, `sandbox` or `first-verdict`.
+    pub name: String,
+    /// Whether it is done.
+    pub done: bool,
+    /// What shows it done, or what the partner has to do.
+    pub detail: String,
 }
 
 /// The reply of `GET /api/v1/terms-requests`.
@@ -99,7 +114,8 @@ pub struct PartnerEntry {
 pub struct TermsRequestsReply {
     /// Every terms request, newest first.
     pub requests: Vec<TermsRequestEntry>,
-    /// Every partner in the bundle in force (those onboarded with an invite), by tenant.
+    /// Every partner in the bundle in force (those onboarded with an invite), by tenant, with
+    /// its onboarding steps.
     pub partners: Vec<PartnerEntry>,
 }
 

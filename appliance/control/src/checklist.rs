@@ -60,7 +60,11 @@ pub(crate) async fn answer(
                 "tenant {tenant} was not onboarded with an invite: it has no onboarding checklist"
             ),
         })?;
-    let steps = steps(desk, tenant, &terms, query).map_err(|error| {
+    let named = Named {
+        sandbox: query.sandbox_receipt,
+        first: query.first_receipt,
+    };
+    let steps = steps(&*desk.ledger, &desk.keystore, &terms, named).map_err(|error| {
         tracing::error!(%error, tenant, "reading a partner's checklist failed");
         ErrorCode::Internal
     })?;
@@ -85,16 +89,26 @@ fn step(name: &str, done: bool, detail: String) -> ChecklistStep {
     }
 }
 
-fn steps(
-    desk: &DeskWorker,
-    tenant: &str,
+/// The receipts (ledger sequence numbers, 0 for none) that show the sandbox step and the first
+/// verdict: named by the partner, or found by the operator's view.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Named {
+    /// A valid sandbox receipt.
+    pub sandbox: u64,
+    /// A valid receipt for another purpose.
+    pub first: u64,
+}
+
+/// Every onboarding step of the partner with `terms` and where it stands, read from the
+/// ledger (its invite, terms requests and the receipts `named`) and the key store.
+pub fn steps(
+    ledger: &dyn tf_ledger::Ledger,
+    keystore: &tf_state::KeyStore,
     terms: &PartnerTerms,
-    query: &ChecklistQuery,
+    named: Named,
 ) -> Result<Vec<ChecklistStep>, String> {
-    let invite = desk
-        .ledger
-        .invite(terms.invite)
-        .map_err(|e| e.to_string())?;
+    let tenant = terms.tenant.as_str();
+    let invite = ledger.invite(terms.invite).map_err(|e| e.to_string())?;
     let onboarded = match invite.as_ref().and_then(|i| i.closed_us) {
         Some(at) => step(
             "onboarded",
@@ -111,8 +125,7 @@ fn steps(
             format!("invite {} is not used", terms.invite),
         ),
     };
-    let keys = desk
-        .keystore
+    let keys = keystore
         .registered_by(&[tenant.to_owned()])
         .map_err(|e| e.to_string())?
         .keys
@@ -126,8 +139,7 @@ fn steps(
             "register your verifying key: partner keys register verification_key.json".into(),
         )
     };
-    let waiting = desk
-        .ledger
+    let waiting = ledger
         .terms_requests()
         .map_err(|e| e.to_string())?
         .iter()
@@ -148,17 +160,17 @@ fn steps(
     );
     let terms_step = step("terms", true, in_force);
     let sandbox = receipt_step(
-        desk,
+        ledger,
         tenant,
-        query.sandbox_receipt,
+        named.sandbox,
         ("sandbox", true),
-        "submit a proof with purpose sandbox (partner sandbox ...): it is verified and receipted \
-         like any other, from the sandbox allowance, not your budget",
+        "submit a proof with purpose sandbox (partner submit ... --purpose sandbox): it is \
+         verified and receipted like any other, from the sandbox allowance, not your budget",
     )?;
     let first = receipt_step(
-        desk,
+        ledger,
         tenant,
-        query.first_receipt,
+        named.first,
         ("first-verdict", false),
         "submit a valid proof for one of your purposes and name its receipt",
     )?;
@@ -168,7 +180,7 @@ fn steps(
 /// A step shown by a valid receipt of `tenant` at `seq`, for the sandbox purpose or (when
 /// `sandbox` is false) any other.
 fn receipt_step(
-    desk: &DeskWorker,
+    ledger: &dyn tf_ledger::Ledger,
     tenant: &str,
     seq: u64,
     (name, sandbox): (&str, bool),
@@ -177,7 +189,7 @@ fn receipt_step(
     if seq == 0 {
         return Ok(step(name, false, to_do.to_owned()));
     }
-    let found = desk.ledger.receipt(seq).map_err(|e| e.to_string())?;
+    let found = ledger.receipt(seq).map_err(|e| e.to_string())?;
     let shows = found.as_ref().is_some_and(|(owner, receipt)| {
         owner == tenant
             && receipt.verdict == "valid"

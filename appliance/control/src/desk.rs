@@ -1,6 +1,7 @@
 //! The partner desk's worker: what answers partners' requests taken from the shards
 //! (`tf_seam::PartnerDesk`): invites redeemed ([`crate::onboarding`]), terms requests
-//! ([`crate::terms`]) and checklists ([`crate::checklist`]). Its loop is in `desk_loop`.
+//! ([`crate::terms`]), checklists ([`crate::checklist`]) and evidence previews
+//! (`evidence_preview`). Its loop is in `desk_loop`.
 
 use std::sync::Arc;
 
@@ -31,8 +32,11 @@ pub struct DeskWorker {
     pub ledger: Box<dyn Ledger>,
     /// Partners' registered keys, for their checklists.
     pub keystore: tf_state::KeyStore,
-    /// Signs completed checklists (the receipt key).
+    /// Signs completed checklists and evidence previews (the receipt key).
     pub signer: std::cell::RefCell<tf_receipts::ReceiptSigner>,
+    /// The transparency log's files, for evidence previews' inclusion proofs; `None` in a
+    /// build without the log.
+    pub log_dir: Option<tf_log::LogDir>,
     /// Failed steps counted, for `/metrics`.
     pub failed_steps: FailedSteps,
 }
@@ -42,12 +46,12 @@ pub struct DeskWorker {
 pub struct FailedSteps(Arc<std::sync::Mutex<std::collections::BTreeMap<(String, String), u64>>>);
 
 impl FailedSteps {
-    /// Counts one failed `step` with `error`.
-    pub fn count(&self, step: &str, error: &str) {
+    /// Counts a failed `step` with `error`, `times` over.
+    pub fn count_times(&self, step: &str, error: &str, times: u64) {
         let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *counts
             .entry((step.to_owned(), error.to_owned()))
-            .or_default() += 1;
+            .or_default() += times;
     }
 
     /// Every (step, error) and its count.

@@ -1,30 +1,50 @@
 //! The partner desk's loop: requests answered one at a time, on a thread of its own, and each
 //! failed step recorded for whoever supports partners (a `partner.step_failed` control event:
-//! the timeline, webhooks).
+//! the timeline, webhooks): the desk's own refusals, and those the shards report.
+
+use std::time::Duration;
 
 use serde_json::json;
-use tf_seam::DeskRequest;
 use tf_seam::clock::unix_micros;
+use tf_seam::{DeskAsk, DeskRequest, Next, StepReport};
 use tf_wire::ErrorCode;
 
 use crate::desk::DeskWorker;
 use crate::events::STEP_FAILED;
 
+/// How often the failed steps the shards report are recorded when no request comes.
+const REPORTS_EVERY: Duration = Duration::from_millis(500);
+
 impl DeskWorker {
     /// Answers requests one at a time until every shard let go of the desk. Blocks: run it on
     /// a thread of its own.
     pub fn run(mut self) {
-        while let Some(ask) = self.inbox.take() {
+        loop {
+            let next = self.inbox.next(REPORTS_EVERY);
+            let closed = matches!(next, Next::Closed);
+            if let Next::Ask(ask) = next {
+                self.answer(ask);
+            }
+            self.record_reports();
+            if closed {
+                break;
+            }
+        }
+    }
+
+    fn answer(&mut self, ask: DeskAsk) {
+        {
             let answer = futures_lite::future::block_on(async {
                 match &ask.request {
-                    DeskRequest::Onboard(onboard) => {
-                        crate::onboarding::answer(&self, onboard).await
-                    }
+                    DeskRequest::Onboard(onboard) => crate::onboarding::answer(self, onboard).await,
                     DeskRequest::Terms { tenant, request } => {
-                        crate::terms::answer(&self, tenant, request).await
+                        crate::terms::answer(self, tenant, request).await
                     }
                     DeskRequest::Checklist { tenant, query } => {
-                        crate::checklist::answer(&self, tenant, query).await
+                        crate::checklist::answer(self, tenant, query).await
+                    }
+                    DeskRequest::EvidencePreview { tenant, query } => {
+                        crate::evidence_preview::answer(self, tenant, query).await
                     }
                 }
             });
@@ -42,12 +62,31 @@ impl DeskWorker {
     /// Records a failed step for whoever supports partners: which step, the error, and what
     /// to do. Transient answers (busy, shutting down) are no failed step.
     fn record_failed_step(&mut self, request: &DeskRequest, code: &ErrorCode) {
-        let Some(body) = step_failed(request, code) else {
-            return;
-        };
-        self.failed_steps.count(
+        if let Some(body) = step_failed(request, code) {
+            self.record(&body, 1);
+        }
+    }
+
+    /// Records the failed steps the shards reported since the last time.
+    fn record_reports(&mut self) {
+        let taken = self.inbox.support().take();
+        if taken.dropped > 0 {
+            tracing::warn!(
+                dropped = taken.dropped,
+                "partners' failed steps came faster than they are recorded: some were dropped"
+            );
+        }
+        for (report, times) in &taken.reports {
+            self.record(&reported_step(report, *times), *times);
+        }
+    }
+
+    /// Counts a failed step `times` and records it as one event.
+    fn record(&mut self, body: &serde_json::Value, times: u64) {
+        self.failed_steps.count_times(
             body["step"].as_str().unwrap_or("?"),
             body["error"].as_str().unwrap_or("?"),
+            times,
         );
         let recorded =
             self.ledger
@@ -74,6 +113,7 @@ fn step_failed(request: &DeskRequest, code: &ErrorCode) -> Option<serde_json::Va
         DeskRequest::Onboard(onboard) => ("onboard", &onboard.tenant, Some(onboard.invite_id)),
         DeskRequest::Terms { tenant, .. } => ("terms", tenant, None),
         DeskRequest::Checklist { tenant, .. } => ("checklist", tenant, None),
+        DeskRequest::EvidencePreview { tenant, .. } => ("evidence-preview", tenant, None),
     };
     let what_to_do = match error.as_str() {
         "used" | "revoked" | "expired" | "unknown" => {
@@ -91,7 +131,46 @@ fn step_failed(request: &DeskRequest, code: &ErrorCode) -> Option<serde_json::Va
         "error": error,
         "detail": detail,
         "what_to_do": what_to_do,
+        "times": 1,
     }))
+}
+
+/// The body of a `partner.step_failed` event for a step a shard saw fail `times` since the
+/// last one recorded.
+fn reported_step(report: &StepReport, times: u64) -> serde_json::Value {
+    let what_to_do = match report.error {
+        "key-quota" => {
+            "the partner registered as many keys as its terms allow: it may ask for more \
+             (partner terms request --max-keys), or reuse a key it has"
+        }
+        "keys-full" => {
+            "the appliance's room for keys partners register is full: grant the key in a \
+             policy bundle's registry instead"
+        }
+        "bad-key" => {
+            "the verifying key does not decode: the partner should send snarkjs's \
+             verification_key.json for the curve it names, as it is"
+        }
+        "unknown-key" => "the partner submitted under a key it has not registered yet",
+        "allowance-spent" => {
+            "the partner spent today's sandbox allowance: it comes back at midnight UTC, or \
+             raise sandbox_per_day in its terms file"
+        }
+        "invalid" => {
+            "the proof did not verify: most often public inputs in another order, or another \
+             key than the one the proof was made with"
+        }
+        _ => "read the detail: it is what the partner was told",
+    };
+    json!({
+        "step": report.step,
+        "tenant": report.tenant,
+        "invite": null,
+        "error": report.error,
+        "detail": report.detail,
+        "what_to_do": what_to_do,
+        "times": times,
+    })
 }
 
 #[cfg(test)]

@@ -98,10 +98,14 @@ pub fn event(event: &ControlEvent) -> Event {
             text("reason")
         ),
         STEP_FAILED => format!(
-            "partner step {} failed for tenant {} ({}): {}; {}",
+            "partner step {} failed for tenant {} ({}{}): {}; {}",
             text("step"),
             text("tenant"),
             text("error"),
+            match body["times"].as_u64() {
+                Some(times) if times > 1 => format!(", {times} times"),
+                _ => String::new(),
+            },
             text("detail"),
             text("what_to_do")
         ),

@@ -26,6 +26,7 @@ mod desk_loop;
 pub mod drift;
 mod error;
 pub mod events;
+mod evidence_preview;
 pub mod invites;
 pub mod log;
 pub mod onboarding;

@@ -724,10 +724,12 @@ fn read_request(
         Message::AboutQuery(query) => query.request_id,
         Message::TermsRequest(request) => request.request_id,
         Message::ChecklistQuery(query) => query.request_id,
+        Message::EvidencePreviewQuery(query) => query.request_id,
         _ => {
             let detail = "partners send Submit, RegisterKey, BudgetQuery, LogProofQuery, \
-                          AboutQuery, TermsRequest or ChecklistQuery messages (Onboard goes \
-                          over the onboarding protocol, trust-fabric-onboard/1)"
+                          AboutQuery, TermsRequest, ChecklistQuery or EvidencePreviewQuery \
+                          messages (Onboard goes over the onboarding protocol, \
+                          trust-fabric-onboard/1)"
                 .to_owned();
             conn.answer(id, replies::error(0, ErrorCode::Malformed { detail }));
             return;

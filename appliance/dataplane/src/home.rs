@@ -24,6 +24,7 @@ use super::prepare::Preparing;
 use super::registration::{self, Registrations, Waiting};
 use super::replies;
 use super::routes::{Decided, HistoryQuery, Reply, Route, ToHome, UnstoredCharge};
+use super::support::Support;
 use crate::policy::PolicyGate;
 
 /// A shard's home-side state.
@@ -53,6 +54,8 @@ pub struct Home {
     own_tenant: Option<String>,
     /// Its slot in `tenants`, found when the table changes rather than per batch.
     own_slot: Option<TenantSlot>,
+    /// Where partners' failed steps are reported.
+    support: Support,
 }
 
 impl Home {
@@ -95,6 +98,7 @@ impl Home {
             recorder: Recorder::new(index, None),
             own_tenant: None,
             own_slot: None,
+            support: Support::default(),
         };
         // The registry of the bundle in force at start, prepared when it was opened.
         if let Some(bundle) = home.board.policy().bundle.clone() {
@@ -119,6 +123,12 @@ impl Home {
 
     fn find_own_slot(&mut self) {
         self.own_slot = (self.own_tenant.as_deref()).and_then(|id| self.tenants.slot(id));
+    }
+
+    /// Reports partners' failed steps to `support`.
+    pub fn supporting(mut self, support: Support) -> Self {
+        self.support = support;
+        self
     }
 
     /// Records this shard's decisions with `recorder`.
@@ -375,6 +385,7 @@ impl Home {
             Ok(stamp) => job.policy = stamp,
             Err(denial) => {
                 self.metrics.denied(&job);
+                self.support.denied(tenant, &job.submit.purpose, &denial);
                 let unlisted = self.gate.lists(tenant, "").is_err();
                 let outcome = RecordOutcome::Denied {
                     policies: &denial.policies,
@@ -396,6 +407,8 @@ impl Home {
             Ok(()) => None,
             Err((refusal, job)) => {
                 self.metrics.refused(&job, &refusal);
+                let tenant = self.shard.tenant_id(job.tenant);
+                self.support.refused(tenant, &job.submit.purpose, &refusal);
                 self.recorder.refuse_last(match &refusal {
                     Refusal::OverRate { .. } => RecordOutcome::OverRate,
                     Refusal::MailboxFull { .. } => RecordOutcome::Busy(Busy::Mailbox),
@@ -404,7 +417,6 @@ impl Home {
                     // Refusals added later are recorded as load until replay knows them.
                     _ => RecordOutcome::Busy(Busy::Mailbox),
                 });
-                let tenant = self.shard.tenant_id(job.tenant);
                 let frame = replies::refusal(
                     job.submit.request_id,
                     &refusal,
@@ -526,12 +538,16 @@ impl Home {
         // Only canonical bytes decode, so the id is known before any curve work.
         let id = KeyId::of_canonical_bytes(&bytes);
         match self.shard.check_registration(tenant, &id, curve) {
-            Err(refusal) => answer(replies::error(
-                request_id,
-                ErrorCode::KeyRefused {
-                    detail: refusal.to_string(),
-                },
-            )),
+            Err(refusal) => {
+                self.support
+                    .key_refused(self.shard.tenant_id(tenant), &refusal);
+                answer(replies::error(
+                    request_id,
+                    ErrorCode::KeyRefused {
+                        detail: refusal.to_string(),
+                    },
+                ))
+            }
             Ok(KeyState::Registered) => answer(replies::key_registered(request_id, id)),
             Ok(_) => {
                 let waiting = Waiting {
@@ -577,7 +593,11 @@ impl Home {
         } = self.registrations.pop()?;
         let refused = |detail: String| replies::error(request_id, ErrorCode::KeyRefused { detail });
         let frame = match self.shard.check_registration(tenant, &id, curve) {
-            Err(refusal) => refused(refusal.to_string()),
+            Err(refusal) => {
+                self.support
+                    .key_refused(self.shard.tenant_id(tenant), &refusal);
+                refused(refusal.to_string())
+            }
             Ok(KeyState::Registered) => replies::key_registered(request_id, id),
             Ok(state) => {
                 let prepared = match state {
@@ -585,7 +605,9 @@ impl Home {
                         match AnyKey::decode(curve, &self.settings.limits, &bytes) {
                             Ok(prepared) => Some(prepared),
                             Err(rejection) => {
-                                let frame = refused(format!("verifying key: {rejection}"));
+                                let detail = format!("verifying key: {rejection}");
+                                self.support.bad_key(self.shard.tenant_id(tenant), &detail);
+                                let frame = refused(detail);
                                 return Some(Reply { route, frame });
                             }
                         }
@@ -605,7 +627,10 @@ impl Home {
                             tracing::info!(tenant = tenant_id, key_id = %id, "verifying key registered");
                             replies::key_registered(request_id, id)
                         }
-                        Err(refusal) => refused(refusal.to_string()),
+                        Err(refusal) => {
+                            self.support.key_refused(&tenant_id, &refusal);
+                            refused(refusal.to_string())
+                        }
                     }
                 }
             }
@@ -678,6 +703,7 @@ impl Home {
                 );
             }
             let tenant = self.shard.tenant_id(job.tenant);
+            self.support.decided(tenant, &job.submit.purpose, &verdict);
             let receipt = receipt_for(job, tenant, &verdict, settlement, shard, decided_at);
             let settled = SettlementRecord {
                 seq: self.recorder.next_seq(),

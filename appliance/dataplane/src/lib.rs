@@ -28,6 +28,7 @@ mod replies;
 mod routes;
 mod shard;
 mod sockets;
+mod support;
 pub mod tls;
 #[cfg(feature = "without-ledger")]
 mod unstored;

@@ -219,6 +219,9 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
                 plan.board.clone(),
             )
             .recording(super::decisions::Recorder::new(index, plan.decisions))
+            .supporting(super::support::Support::new(
+                plan.desk.as_ref().map(|desk| desk.support().clone()),
+            ))
             .own_traffic(plan.own_tenant),
         ),
         log_proofs: RefCell::new(log_proofs),
@@ -621,6 +624,17 @@ fn dispatch(state: &Rc<ShardState>, request: Request) {
             ask_desk(
                 state,
                 DeskRequest::Checklist { tenant, query },
+                request_id,
+                route,
+            );
+            return;
+        }
+        Message::EvidencePreviewQuery(query) => {
+            let tenant = state.driver.borrow().tenants().id(tenant).to_owned();
+            let request_id = query.request_id;
+            ask_desk(
+                state,
+                DeskRequest::EvidencePreview { tenant, query },
                 request_id,
                 route,
             );

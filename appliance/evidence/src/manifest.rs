@@ -41,6 +41,10 @@ pub struct Manifest {
     /// them: they are in that snapshot, not in this bundle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<PrunedPart>,
+    /// A partner's preview (`partner evidence preview`): the receipts of the sandbox
+    /// submissions it named, not every receipt of the period.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preview: bool,
 }
 
 /// Where a bundle's receipts are in the transparency log.

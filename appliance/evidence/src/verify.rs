@@ -334,6 +334,7 @@ mod tests {
             files: digests,
             log: Some(section),
             pruned: Vec::new(),
+            preview: false,
         };
         let payload = serde_json::to_vec_pretty(&manifest).expect("serialises");
         let envelope = signer.sign_payload(PAYLOAD_TYPE, payload);

@@ -28,6 +28,7 @@ mod dictionary;
 mod disk;
 mod error;
 mod fault;
+mod first_steps;
 mod invites;
 mod migrate_v4;
 mod os_error;
@@ -51,6 +52,7 @@ pub use control_events::ControlEvent;
 pub use disk::free_bytes;
 pub use error::LedgerError;
 pub use fault::{RESUME_HEADROOM_BYTES, StorageFault};
+pub use first_steps::FirstReceipts;
 pub use invites::{
     INVITE_CREATED, INVITE_REVOKED, INVITE_USED, InviteRefusal, InviteRow, InviteState, Invites,
     NewInvite, Redeem, allows as invite_allows, refusal as invite_refusal,

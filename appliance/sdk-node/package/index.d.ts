@@ -360,6 +360,26 @@ export declare class Partner {
    */
   checklist(named?: { sandboxReceipt?: number; firstReceipt?: number }): Promise<Checklist>;
 
+  /**
+   * The evidence preview, as `partner evidence preview` makes it: the bundle an auditor would
+   * get, over receipts of your sandbox submissions (purpose {@link SANDBOX_PURPOSE}), made and
+   * signed by the appliance. It is checked here against the appliance's receipt key, then
+   * written into `out` (a new or empty folder): the receipts, their transparency-log proofs,
+   * your budget statements (`budgets.json`) and the signed manifest (`manifest.dsse.json`).
+   * {@link verifyEvidence} checks the folder again, offline. Receipts logged after the last
+   * checkpoint are in `notYetLogged`, with no proofs yet: ask again a few seconds later.
+   *
+   * Rejects with {@link Denied} when a receipt is not one of this tenant's sandbox
+   * submissions, {@link ReceiptInvalid} when the bundle (nothing is written) or a verdict's
+   * receipt does not check out, {@link InvalidInput} for no receipts or more than 16, an `out`
+   * that is not empty or cannot be written, or a verdict given to a connection with no
+   * receipt key (name its `ledgerSeq` instead).
+   */
+  evidencePreview(
+    receipts: SandboxReceipt | ReadonlyArray<SandboxReceipt>,
+    options: { out: string },
+  ): Promise<EvidenceSummary>;
+
   /** Closes the connection politely; requests after it reject with {@link ConnectionLost}. */
   close(): Promise<void>;
 }
@@ -413,6 +433,51 @@ export interface Checklist {
  * returns what it says. Throws {@link ReceiptInvalid} when it is altered.
  */
 export declare function verifyChecklist(envelope: string, publicKey: string): Record<string, unknown>;
+
+/**
+ * A sandbox submission's receipt named for {@link Partner.evidencePreview}: its `ledgerSeq`,
+ * or the {@link Verdict} or {@link ReceiptFacts} that carries it.
+ */
+export type SandboxReceipt = number | Verdict | ReceiptFacts;
+
+/** An evidence bundle, checked against the appliance's receipt key: what it holds. */
+export declare class EvidenceSummary {
+  private constructor();
+  /** The tenant whose evidence it is. */
+  readonly tenant: string;
+  /** Its receipts' ledger sequence numbers. */
+  readonly receipts: ReadonlyArray<number>;
+  /** Whether it is a preview over sandbox submissions rather than a period's every receipt. */
+  readonly preview: boolean;
+  /** Budget units charged over its receipts, from its budget statements (`budgets.json`). */
+  readonly charged: number;
+  /**
+   * The size of the log checkpoint its inclusion proofs lead to; `null` when the appliance
+   * keeps no transparency log.
+   */
+  readonly logTreeSize: number | null;
+  /** Receipts not yet under a log checkpoint when it was made: ask again later for their proofs. */
+  readonly notYetLogged: ReadonlyArray<number>;
+  /** The appliance key that signed its manifest. */
+  readonly applianceKeyId: string;
+  /**
+   * Every file, by its path inside the bundle (`manifest.dsse.json`, `budgets.json`,
+   * `receipts/...`, `log/...`).
+   */
+  readonly files: ReadonlyArray<string>;
+}
+
+/**
+ * Checks an evidence bundle's folder offline, as an auditor does (`partner evidence verify`):
+ * the manifest's signature by the appliance's receipt key (64 hex digits or 32 bytes), then
+ * every file against the manifest. No connection is made, and it returns at once (not a
+ * Promise).
+ *
+ * Throws {@link ReceiptInvalid} when a file was altered, removed or added, or the manifest is
+ * not signed by this key (the message names every problem); {@link InvalidInput} when `dir` is
+ * not a folder or the key is not one.
+ */
+export declare function verifyEvidence(dir: string, publicKey: string | Uint8Array): EvidenceSummary;
 
 /** The purpose of sandbox submissions (the evidence preview): charged to the sandbox allowance, never the budget. */
 export declare const SANDBOX_PURPOSE: 'sandbox';

@@ -102,6 +102,18 @@ class ReceiptFacts {
   }
 }
 
+/** An evidence bundle, checked against the appliance's receipt key: what it holds. */
+class EvidenceSummary {
+  /** @param {Record<string, unknown>} said the native layer's answer */
+  constructor(said) {
+    const summary = camelCased(said);
+    for (const list of ['receipts', 'notYetLogged', 'files']) {
+      Object.freeze(summary[list]);
+    }
+    Object.freeze(Object.assign(this, summary));
+  }
+}
+
 /**
  * `said` with its snake_case names in camelCase (`request_id` is `requestId`), or as
  * `renamed` says.
@@ -300,6 +312,52 @@ class Partner {
   }
 
   /**
+   * The evidence preview, as `partner evidence preview` makes it: the bundle an auditor would
+   * get, over receipts of your sandbox submissions (purpose `SANDBOX_PURPOSE`), made and
+   * signed by the appliance. It is checked here against the appliance's receipt key, then
+   * written into `out`: the receipts, their transparency-log proofs, your budget statements
+   * (`budgets.json`) and the signed manifest (`manifest.dsse.json`). `verifyEvidence()` checks
+   * the folder again, offline.
+   * @param {import('./index').SandboxReceipt | import('./index').SandboxReceipt[]} receipts 1
+   *   to 16 receipts of sandbox submissions, each its `ledgerSeq`, its `ReceiptFacts`, or the
+   *   `Verdict` that brought it (its receipt is checked with `receiptPublicKey` to read it)
+   * @param {{out: string}} options `out`: the folder to write, new or empty
+   * @returns {Promise<EvidenceSummary>}
+   * @throws {import('./errors.js').Denied} a receipt is not one of this tenant's sandbox
+   *   submissions
+   */
+  async evidencePreview(receipts, options) {
+    const { out } = texts(options, 'evidencePreview', ['out']);
+    const seqs = many(receipts).map((receipt) => this.#ledgerSeq(receipt));
+    const said = await call(() => this.#native.evidencePreview(seqs, out));
+    return new EvidenceSummary(JSON.parse(said));
+  }
+
+  /** The ledger sequence number of a receipt named for the evidence preview. */
+  #ledgerSeq(receipt) {
+    if (receipt instanceof ReceiptFacts) {
+      return receipt.ledgerSeq;
+    }
+    if (receipt instanceof Verdict) {
+      // Read from the receipt only once it checks out: the SDK's reader, not one of ours.
+      const key = this.receiptPublicKey;
+      if (key === null) {
+        throw new InvalidInput('this connection has no receipt key (partner.toml names none) '
+          + "to read a verdict's receipt with: name it by verifyReceipt(verdict, key).ledgerSeq");
+      }
+      return verifyReceipt(receipt, key).ledgerSeq;
+    }
+    if (typeof receipt === 'number') {
+      if (Number.isSafeInteger(receipt) && receipt >= 0) {
+        return receipt;
+      }
+      throw new InvalidInput(`receipts: ${receipt} is no ledger sequence number`);
+    }
+    throw new TypeError('evidencePreview: receipts are ledger sequence numbers, Verdicts or '
+      + `ReceiptFacts, not ${receipt}`);
+  }
+
+  /**
    * Closes the connection politely; requests after it fail with `ConnectionLost`.
    * @returns {Promise<void>}
    */
@@ -335,6 +393,28 @@ function verifyReceipt(receipt, publicKey) {
 function verifyChecklist(envelope, publicKey) {
   const said = callSync(() => native.verifyChecklist(envelope, publicKey));
   return JSON.parse(said);
+}
+
+/**
+ * Checks an evidence bundle's folder offline, as an auditor does (`partner evidence verify`):
+ * the manifest's signature by the appliance's receipt key, then every file against the
+ * manifest. No connection is made, and it returns at once (not a Promise).
+ * @param {string} dir the bundle's folder, as `Partner#evidencePreview` wrote it
+ * @param {string | Uint8Array} publicKey the receipt key, 64 hex digits or 32 bytes
+ * @returns {EvidenceSummary}
+ * @throws {import('./errors.js').ReceiptInvalid} a file was altered, removed or added, or the
+ *   manifest is not signed by this key; the message names every problem
+ */
+function verifyEvidence(dir, publicKey) {
+  if (typeof dir !== 'string') {
+    throw new TypeError('verifyEvidence: dir is the path of a folder');
+  }
+  const key = publicKey instanceof Uint8Array ? Buffer.from(publicKey).toString('hex') : publicKey;
+  if (typeof key !== 'string') {
+    throw new TypeError('verifyEvidence: publicKey is 64 hex digits or 32 bytes');
+  }
+  const said = callSync(() => native.verifyEvidence(dir, key));
+  return new EvidenceSummary(JSON.parse(said));
 }
 
 /** The purpose of sandbox submissions (the evidence preview). */
@@ -519,11 +599,13 @@ module.exports = {
   Partner,
   verifyReceipt,
   verifyChecklist,
+  verifyEvidence,
   SANDBOX_PURPOSE,
   Onboarded,
   Verdict,
   Budget,
   ReceiptFacts,
+  EvidenceSummary,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
   ...require('./errors.js'),

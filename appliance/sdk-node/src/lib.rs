@@ -70,6 +70,23 @@ pub fn verify_checklist(envelope_json: String, public_key: String) -> napi::Resu
         .map_err(|e| rejection(&e))
 }
 
+/// Checks the evidence bundle in folder `dir` with the receipt key (64 hex digits), naming
+/// every file altered, removed or added; returns the JSON of what it holds. Offline and
+/// synchronous.
+#[napi]
+pub fn verify_evidence(dir: String, public_key: String) -> napi::Result<String> {
+    let folder = Path::new(&dir);
+    if !folder.is_dir() {
+        return Err(rejection(&PartnerError::Local {
+            path: dir.clone(),
+            problem: "not a folder".into(),
+        }));
+    }
+    sdk::verify_evidence_dir(folder, &public_key)
+        .and_then(|summary| json(&summary))
+        .map_err(|e| rejection(&e))
+}
+
 /// A connection to an appliance as one tenant; every request is retried while the appliance
 /// says busy, as the retries given allow. Requests on one client run concurrently.
 #[napi(js_name = "Client")]
@@ -230,6 +247,35 @@ impl Client {
         let (sandbox, first) = (seq(sandbox_receipt), seq(first_receipt));
         promise(env, async move {
             json(&client.checklist(sandbox, first).await?)
+        })
+    }
+
+    /// The evidence preview over the sandbox receipts `receipts` (ledger sequence numbers, 1
+    /// to 16), checked against the appliance's receipt key and written into `out`, a new or
+    /// empty folder. A Promise of the `EvidenceSummary` JSON.
+    #[napi]
+    pub fn evidence_preview<'env>(
+        &self,
+        env: &'env Env,
+        receipts: Vec<i64>,
+        out: String,
+    ) -> napi::Result<Object<'env>> {
+        let seqs = receipts
+            .into_iter()
+            .map(|seq| {
+                u64::try_from(seq).map_err(|_| {
+                    rejection(&PartnerError::Local {
+                        path: "receipts".into(),
+                        problem: format!("{seq} is no ledger sequence number"),
+                    })
+                })
+            })
+            .collect::<napi::Result<Vec<u64>>>()?;
+        let client = Arc::clone(&self.inner);
+        promise(env, async move {
+            let preview = client.evidence_preview(&seqs).await?;
+            preview.write_to(Path::new(&out))?;
+            json(&preview.summary)
         })
     }
 

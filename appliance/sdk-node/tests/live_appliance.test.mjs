@@ -1,8 +1,9 @@
 // The Node SDK against a live appliance that tests/sdk_node.rs starts, with the package
 // appliance/sdk-node/build-package packed installed from its tarball: onboard with an invite, register a
 // snarkjs key, submit valid and invalid proofs from files, from parsed objects and as
-// snarkjs's fullProve answer, a BLS signature, verify the receipts offline, and the typed
-// errors a partner acts on.
+// snarkjs's fullProve answer, a BLS signature, verify the receipts offline, the wizard's
+// steps (sandbox, terms, checklist, the evidence preview), and the typed errors a partner acts
+// on.
 //
 // The Rust test passes, in the environment: TF_SDK_INVITE (an invite for `pilot-*`: purpose
 // kyc, class P1, a P1 cap of 100000 a day), TF_SDK_CONNECT (`localhost:PORT`), TF_SDK_SCRATCH
@@ -208,7 +209,9 @@ describe('the Node SDK against a live appliance', () => {
     assert.match(cap.resetsAt, /^\d{4}-\d\d-\d\dT00:00:00Z$/);
   });
 
-  test('the wizard steps: sandbox, terms and a signed checklist', async () => {
+  test('the wizard steps: sandbox, terms, evidence and a signed checklist', async () => {
+    const evidence = path.join(live.scratch, 'evidence-preview');
+    const refused = path.join(live.scratch, 'evidence-refused');
     const said = await connected(async (partner) => {
       const keyId = await partner.registerKey(fixture('verification_key.json'));
       const verdicts = [];
@@ -219,6 +222,18 @@ describe('the Node SDK against a live appliance', () => {
         }));
       }
       const [sandbox, first] = verdicts.map((v) => tf.verifyReceipt(v, live.me.receiptPublicKey));
+      // Named by its verdict; the preview is checked against the appliance's key here.
+      const preview = await partner.evidencePreview([verdicts[0]], { out: evidence });
+      // Into a folder that is not empty: made, then refused here before writing.
+      await assert.rejects(partner.evidencePreview(sandbox.ledgerSeq, { out: evidence }),
+        tf.InvalidInput);
+      // A real submission's receipt, by its ledgerSeq: the appliance refuses it.
+      await assert.rejects(partner.evidencePreview([first.ledgerSeq], { out: refused }),
+        (error) => {
+          assert.ok(error instanceof tf.Denied, String(error));
+          assert.equal(error.kind, 'denied');
+          return true;
+        });
       const within = await partner.requestTerms({
         ratePerSec: 50, burst: 50, maxRegisteredKeys: 8,
         caps: [{ datasetClass: 'P1', window: 'day', limit: 95000 }],
@@ -227,9 +242,40 @@ describe('the Node SDK against a live appliance', () => {
       const checklist = await partner.checklist({
         sandboxReceipt: sandbox.ledgerSeq, firstReceipt: first.ledgerSeq,
       });
-      return { sandbox, within, above, checklist };
+      return { sandbox, preview, within, above, checklist };
     });
     assert.equal(said.sandbox.purpose, tf.SANDBOX_PURPOSE);
+    // The evidence preview, as an auditor would get it. Its log proofs may lag the receipt by
+    // a checkpoint interval, so `notYetLogged` is not asserted on.
+    const { preview, sandbox } = said;
+    assert.ok(preview instanceof tf.EvidenceSummary);
+    assert.equal(preview.preview, true);
+    assert.equal(preview.tenant, TENANT);
+    assert.ok(preview.receipts.includes(sandbox.ledgerSeq), JSON.stringify(preview));
+    assert.equal(preview.charged, sandbox.budgetCharged);
+    const receiptFile = `receipts/${String(sandbox.ledgerSeq).padStart(12, '0')}.json`;
+    for (const name of ['manifest.dsse.json', 'budgets.json', receiptFile]) {
+      assert.ok(preview.files.includes(name), `${name} in ${preview.files}`);
+      assert.ok(fs.statSync(path.join(evidence, name)).isFile(), name);
+    }
+    assert.equal(fs.existsSync(refused), false, 'nothing is written for a refused preview');
+    const verified = tf.verifyEvidence(evidence, live.me.receiptPublicKey);
+    assert.deepEqual(
+      [verified.tenant, verified.receipts, verified.preview, verified.charged],
+      [TENANT, preview.receipts, true, preview.charged]);
+    assert.deepEqual([...verified.files].sort(), [...preview.files].sort());
+    // Paid less than the receipts say: the manifest no longer vouches for the file.
+    const budgets = path.join(evidence, 'budgets.json');
+    const statements = JSON.parse(fs.readFileSync(budgets, 'utf8'));
+    statements.lines[0].charged += 1;
+    fs.writeFileSync(budgets, JSON.stringify(statements));
+    assert.throws(() => tf.verifyEvidence(evidence, live.me.receiptPublicKey), (error) => {
+      assert.ok(error instanceof tf.ReceiptInvalid, String(error));
+      assert.match(error.message, /budgets\.json/);
+      return true;
+    });
+    assert.throws(() => tf.verifyEvidence(path.join(live.scratch, 'no-such-folder'),
+      live.me.receiptPublicKey), tf.InvalidInput);
     assert.equal(said.within.waiting, false, JSON.stringify(said.within));
     assert.ok(said.within.revision > 0);
     assert.equal(said.above.waiting, true, 'a cap left out waits for an operator');

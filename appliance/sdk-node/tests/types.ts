@@ -8,6 +8,7 @@ import {
   DEFAULT_RETRIES,
   Denied,
   DeniedByPolicy,
+  EvidenceSummary,
   OnboardingRefused,
   Partner,
   ReceiptFacts,
@@ -15,7 +16,9 @@ import {
   Verdict,
   fromKind,
   onboard,
+  verifyEvidence,
   verifyReceipt,
+  SANDBOX_PURPOSE,
   type DatasetClass,
   type Groth16Submission,
   type Onboarded,
@@ -63,6 +66,22 @@ export async function withOtherFiles(): Promise<Budget[]> {
   return budgets;
 }
 
+export async function anEvidencePreview(
+  partner: Partner, keyId: string, key: string,
+): Promise<number[]> {
+  const sandbox: Verdict = await partner.submitGroth16({
+    keyId, proof: 'proof.json', public: 'public.json', purpose: SANDBOX_PURPOSE, datasetClass: 'P1',
+  });
+  const facts: ReceiptFacts = verifyReceipt(sandbox, key);
+  const preview: EvidenceSummary = await partner.evidencePreview(
+    [sandbox, facts, facts.ledgerSeq], { out: 'evidence-preview' });
+  const again: EvidenceSummary = verifyEvidence('evidence-preview', key);
+  const treeSize: number | null = again.logTreeSize;
+  const files: readonly string[] = preview.files;
+  void [treeSize, files, preview.notYetLogged, preview.applianceKeyId, preview.charged];
+  return [...again.receipts];
+}
+
 export function errorsAreTyped(error: unknown): string {
   if (error instanceof OnboardingRefused) {
     return error.reason;
@@ -92,5 +111,9 @@ export function mistakesAreCaught(partner: Partner): void {
   void new Partner();
   // @ts-expect-error a verdict is read only
   (null as unknown as Verdict).verdict = 'valid';
+  // @ts-expect-error the evidence preview is written into a folder: `out` is required
+  void partner.evidencePreview(7, {});
+  // @ts-expect-error receipts are named by ledger sequence number, verdict or facts
+  void partner.evidencePreview('receipt.json', { out: 'evidence-preview' });
   void wrong;
 }

@@ -26,6 +26,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(onboard, module)?)?;
     module.add_function(wrap_pyfunction!(verify_receipt, module)?)?;
     module.add_function(wrap_pyfunction!(verify_checklist, module)?)?;
+    module.add_function(wrap_pyfunction!(verify_evidence, module)?)?;
     module.add_class::<Client>()?;
     Ok(())
 }
@@ -74,6 +75,20 @@ fn verify_receipt(envelope_json: &str, public_key: &str) -> PyResult<String> {
 #[pyfunction]
 fn verify_checklist(envelope_json: &str, public_key: &str) -> PyResult<String> {
     json(&sdk::verify_checklist(envelope_json, public_key).map_err(raised)?)
+}
+
+/// Checks the evidence bundle in folder `dir` with the receipt key (hex), naming every file
+/// altered, removed or added; the JSON of what it holds.
+#[pyfunction]
+fn verify_evidence(dir: &str, public_key: &str) -> PyResult<String> {
+    let folder = Path::new(dir);
+    if !folder.is_dir() {
+        return Err(raised(PartnerError::Local {
+            path: dir.to_owned(),
+            problem: "not a folder".into(),
+        }));
+    }
+    json(&sdk::verify_evidence_dir(folder, public_key).map_err(raised)?)
 }
 
 /// A connection to an appliance as one tenant; every request is retried while the appliance
@@ -232,6 +247,23 @@ impl Client {
                 .await
                 .map_err(raised)?;
             json(&answer)
+        })
+    }
+
+    /// The evidence preview over the sandbox receipts `receipts` (ledger sequence numbers, 1
+    /// to 16), checked against the appliance's receipt key and written into `out`, a new or
+    /// empty folder. Awaitable of the `EvidenceSummary` JSON.
+    fn evidence_preview<'py>(
+        &self,
+        py: Python<'py>,
+        receipts: Vec<u64>,
+        out: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = Arc::clone(&self.inner);
+        runtime::awaitable(py, async move {
+            let preview = client.evidence_preview(&receipts).await.map_err(raised)?;
+            preview.write_to(Path::new(&out)).map_err(raised)?;
+            json(&preview.summary)
         })
     }
 

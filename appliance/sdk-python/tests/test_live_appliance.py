@@ -1,7 +1,8 @@
 """The Python SDK against a live appliance that tests/sdk_python.rs starts, with the wheel
 appliance/sdk-python/build-wheel installed: onboard with an invite, register a snarkjs key, submit
 valid and invalid proofs from files and from parsed objects, verify the receipts offline,
-and the typed errors a partner acts on.
+the wizard's steps (sandbox, terms, checklist, the evidence preview), and the typed errors a
+partner acts on.
 
 The Rust test passes, in the environment: TF_SDK_INVITE (an invite for `pilot-*`: purpose
 kyc, class P1, a P1 cap of 100000 a day), TF_SDK_CONNECT (`localhost:PORT`), TF_SDK_SCRATCH
@@ -158,9 +159,11 @@ def test_budgets_show_the_invites_cap(live):
     assert cap[0].resets_at and cap[0].resets_at_unix_ms
 
 
-def test_the_wizard_steps_sandbox_terms_and_a_signed_checklist(live):
+def test_the_wizard_steps_sandbox_terms_evidence_and_a_signed_checklist(live):
     fixtures = live["fixtures"]
     me = live["onboarded"]
+    evidence = live["scratch"] / "evidence-preview"
+    refused = live["scratch"] / "evidence-refused"
 
     async def run():
         async with tf.Partner.connect(me.dir) as partner:
@@ -171,6 +174,14 @@ def test_the_wizard_steps_sandbox_terms_and_a_signed_checklist(live):
                     key_id=key_id, proof=fixtures / "proof_0.json",
                     public=fixtures / "public_0.json", purpose=purpose, dataset_class="P1"))
             sandbox, first = (tf.verify_receipt(v, me.receipt_public_key) for v in verdicts)
+            # Named by its verdict; the preview is checked against the appliance's key here.
+            preview = await partner.evidence_preview([verdicts[0]], out=evidence)
+            # Into a folder that is not empty: made, then refused here before writing.
+            with pytest.raises(tf.InvalidInput):
+                await partner.evidence_preview(sandbox.ledger_seq, out=evidence)
+            # A real submission's receipt, by its ledger_seq: the appliance refuses it.
+            with pytest.raises(tf.Denied):
+                await partner.evidence_preview([first.ledger_seq], out=refused)
             within = await partner.request_terms(
                 rate_per_sec=50, burst=50, max_registered_keys=8,
                 caps=[tf.Cap(dataset_class="P1", window="day", limit=90000)])
@@ -180,10 +191,32 @@ def test_the_wizard_steps_sandbox_terms_and_a_signed_checklist(live):
             checklist = await partner.checklist(sandbox_receipt=sandbox.ledger_seq,
                                                 first_receipt=first.ledger_seq)
             budgets = await partner.budgets()
-            return sandbox, within, above, checklist, budgets
+            return sandbox, preview, within, above, checklist, budgets
 
-    sandbox, within, above, checklist, budgets = asyncio.run(run())
+    sandbox, preview, within, above, checklist, budgets = asyncio.run(run())
     assert sandbox.purpose == tf.SANDBOX_PURPOSE and sandbox.verdict == "valid"
+    # The evidence preview, as an auditor would get it. Its log proofs may lag the receipt by
+    # a checkpoint interval, so `not_yet_logged` is not asserted on.
+    assert isinstance(preview, tf.EvidenceSummary)
+    assert preview.preview and preview.tenant == TENANT, preview
+    assert sandbox.ledger_seq in preview.receipts, preview
+    assert preview.charged == sandbox.budget_charged, preview
+    for name in ("manifest.dsse.json", "budgets.json", f"receipts/{sandbox.ledger_seq:012d}.json"):
+        assert name in preview.files and (evidence / name).is_file(), (name, preview.files)
+    assert not refused.exists(), "nothing is written for a refused preview"
+    verified = tf.verify_evidence(evidence, me.receipt_public_key)
+    assert (verified.tenant, verified.receipts, verified.preview, verified.charged) == (
+        TENANT, preview.receipts, True, preview.charged)
+    assert sorted(verified.files) == sorted(preview.files)
+    # Paid less than the receipts say: the manifest no longer vouches for the file.
+    statements = json.loads((evidence / "budgets.json").read_text())
+    statements["lines"][0]["charged"] += 1
+    (evidence / "budgets.json").write_text(json.dumps(statements))
+    with pytest.raises(tf.ReceiptInvalid) as altered:
+        tf.verify_evidence(evidence, me.receipt_public_key)
+    assert "budgets.json" in str(altered.value), altered.value
+    with pytest.raises(tf.InvalidInput):
+        tf.verify_evidence(live["scratch"] / "no-such-folder", me.receipt_public_key)
     assert not within.waiting and within.revision, within
     assert above.waiting and above.revision is None and "rate 5000" in above.detail, above
     assert [s.name for s in checklist.steps] == [

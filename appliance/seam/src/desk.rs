@@ -11,10 +11,14 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel,
+};
 use std::time::{Duration, Instant};
 
-use tf_wire::{ChecklistQuery, ErrorCode, Message, Onboard, TermsRequest};
+use tf_wire::{ChecklistQuery, ErrorCode, EvidencePreviewQuery, Message, Onboard, TermsRequest};
+
+use crate::support::SupportLine;
 
 /// Requests that may wait for the control plane.
 pub const DESK_QUEUE: usize = 8;
@@ -62,6 +66,13 @@ pub enum DeskRequest {
         /// The receipts it names.
         query: ChecklistQuery,
     },
+    /// A preview of `tenant`'s evidence bundle.
+    EvidencePreview {
+        /// The tenant asking.
+        tenant: String,
+        /// The sandbox receipts it names.
+        query: EvidencePreviewQuery,
+    },
 }
 
 impl DeskRequest {
@@ -71,6 +82,7 @@ impl DeskRequest {
             DeskRequest::Onboard(onboard) => onboard.request_id,
             DeskRequest::Terms { request, .. } => request.request_id,
             DeskRequest::Checklist { query, .. } => query.request_id,
+            DeskRequest::EvidencePreview { query, .. } => query.request_id,
         }
     }
 }
@@ -92,11 +104,26 @@ pub struct PartnerDesk {
     sender: SyncSender<DeskAsk>,
     limit: SourceLimit,
     sources: Mutex<HashMap<IpAddr, Bucket>>,
+    support: SupportLine,
 }
 
 /// The control plane's side.
 #[derive(Debug)]
-pub struct PartnerInbox(Receiver<DeskAsk>);
+pub struct PartnerInbox {
+    asks: Receiver<DeskAsk>,
+    support: SupportLine,
+}
+
+/// What the desk has next.
+#[derive(Debug)]
+pub enum Next {
+    /// A request to answer.
+    Ask(DeskAsk),
+    /// None came in the time given: a moment to take the failed steps reported.
+    Idle,
+    /// Every shard let go of the desk.
+    Closed,
+}
 
 /// An answer on its way.
 #[derive(Debug)]
@@ -111,15 +138,26 @@ struct Bucket {
 /// A bounded onboarding channel limiting each source as `limit` says.
 pub fn partner_desk(limit: SourceLimit) -> (PartnerDesk, PartnerInbox) {
     let (sender, receiver) = sync_channel(DESK_QUEUE);
+    let support = SupportLine::default();
     let desk = PartnerDesk {
         sender,
         limit,
         sources: Mutex::new(HashMap::new()),
+        support: support.clone(),
     };
-    (desk, PartnerInbox(receiver))
+    let inbox = PartnerInbox {
+        asks: receiver,
+        support,
+    };
+    (desk, inbox)
 }
 
 impl PartnerDesk {
+    /// Where shards report partners' failed steps.
+    pub fn support(&self) -> &SupportLine {
+        &self.support
+    }
+
     /// Takes one attempt from `source`'s allowance at `now`; when it has none, how long until
     /// it has one, milliseconds.
     pub fn admit_source(&self, source: IpAddr, now: Instant) -> Result<(), u64> {
@@ -197,9 +235,18 @@ impl PendingAnswer {
 }
 
 impl PartnerInbox {
-    /// The next request, waiting for one; `None` once every shard let go of the desk.
-    pub fn take(&self) -> Option<DeskAsk> {
-        self.0.recv().ok()
+    /// The next request, waiting for one at most `wait`.
+    pub fn next(&self, wait: Duration) -> Next {
+        match self.asks.recv_timeout(wait) {
+            Ok(ask) => Next::Ask(ask),
+            Err(RecvTimeoutError::Timeout) => Next::Idle,
+            Err(RecvTimeoutError::Disconnected) => Next::Closed,
+        }
+    }
+
+    /// The failed steps the shards reported.
+    pub fn support(&self) -> &SupportLine {
+        &self.support
     }
 }
 
@@ -275,12 +322,15 @@ mod tests {
         let source: IpAddr = "192.0.2.1".parse().expect("ip");
         let pending = desk.ask(onboard(), source).expect("queued");
         assert_eq!(pending.try_take(), None, "not answered yet");
-        let ask = inbox.take().expect("a request");
+        let Next::Ask(ask) = inbox.next(Duration::ZERO) else {
+            panic!("a request");
+        };
         assert_eq!(ask.request.request_id(), 1);
         ask.reply
             .send(Err(ErrorCode::Internal))
             .expect("the shard waits");
         assert_eq!(pending.try_take(), Some(Err(ErrorCode::Internal)));
+        assert!(matches!(inbox.next(Duration::ZERO), Next::Idle));
         let mut kept = Vec::new();
         let refused = loop {
             match desk.ask(onboard(), source) {

@@ -8,7 +8,8 @@
 //! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
 //! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
 //! - [`AnchorSender`]: digests the control plane has the ledger thread append (anchors).
-//! - [`PartnerDesk`]: invites redeemed on the QUIC port, handed to the control plane.
+//! - [`PartnerDesk`]: partners' requests on the QUIC port handed to the control plane, and
+//!   their failed steps seen on the data plane ([`SupportLine`]).
 //!
 //! Neither plane awaits the other's futures: they meet only here and on bounded channels.
 
@@ -21,6 +22,7 @@ mod published;
 mod shards;
 mod staged;
 mod storage;
+mod support;
 mod tenants;
 
 pub use anchor::{
@@ -29,7 +31,7 @@ pub use anchor::{
 };
 pub use board::{Board, PulseReading, Quota};
 pub use desk::{
-    DESK_BUSY_MS, DESK_QUEUE, DeskAsk, DeskRequest, NotAsked, PartnerDesk, PartnerInbox,
+    DESK_BUSY_MS, DESK_QUEUE, DeskAsk, DeskRequest, Next, NotAsked, PartnerDesk, PartnerInbox,
     PendingAnswer, SourceLimit, partner_desk,
 };
 pub use policy::ActivePolicy;
@@ -37,4 +39,5 @@ pub use published::Published;
 pub use shards::Shards;
 pub use staged::{StagedTenant, StagedTerms};
 pub use storage::{STORAGE_RETRY_MS, StorageHealth, StorageReport};
+pub use support::{MAX_WAITING_REPORTS, StepReport, SupportLine, TakenReports};
 pub use tenants::{TenantTable, home_shard};

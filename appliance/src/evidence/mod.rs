@@ -2,7 +2,7 @@
 //! signed bundle, and verify a bundle offline.
 
 mod export;
-mod log_part;
+mod pruned;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -158,8 +158,13 @@ pub fn verify(dir: &Path, public_key: Option<&str>, state: StateArgs) -> ExitCod
                 ));
             }
             output::line(format!(
-                "evidence intact: {} receipt(s) of tenant {} decided from {} to {}, every file \
+                "evidence intact{}: {} receipt(s) of tenant {} decided from {} to {}, every file \
                  matches the manifest signed by appliance key {}",
+                if m.preview {
+                    " (a partner's preview: the sandbox receipts it named, not the period's every receipt)"
+                } else {
+                    ""
+                },
                 m.receipts.count,
                 m.tenant,
                 times::format(m.from_unix_us),

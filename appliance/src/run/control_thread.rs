@@ -34,6 +34,8 @@ pub struct AdminPlan {
     pub tokens: Tokens,
     /// Shards' counters.
     pub metrics: Arc<MetricsHub>,
+    /// Partners' registered keys, for their onboarding steps.
+    pub partner_keys: tf_state::KeyStore,
     /// Hosts, TLS and body deadline, from `[admin]`.
     pub options: tf_admin::Options,
     /// The scenario scheduler's results.
@@ -76,6 +78,7 @@ impl AdminPlan {
         }
         Ok(AdminPlan {
             invite_ca: invite_ca(config, state)?,
+            partner_keys: tf_state::KeyStore::new(state),
             listener,
             tokens: Tokens::from_config(admin, state).map_err(anyhow::Error::msg)?,
             metrics,
@@ -275,8 +278,10 @@ pub struct OnboardingAnswers {
     pub ledger: Box<dyn Ledger>,
     /// Partners' registered keys.
     pub keystore: tf_state::KeyStore,
-    /// Signs completed checklists.
+    /// Signs completed checklists and evidence previews.
     pub signer: tf_receipts::ReceiptSigner,
+    /// The transparency log's files, for evidence previews; `None` without the log.
+    pub log_dir: Option<tf_log::LogDir>,
 }
 
 /// The running control thread.
@@ -344,6 +349,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                         ledger: answers.ledger,
                         keystore: answers.keystore,
                         signer: std::cell::RefCell::new(answers.signer),
+                        log_dir: answers.log_dir,
                         failed_steps: failed_steps.clone(),
                     };
                     // Blocks on its inbox: a thread of its own, ended when the shards are.
@@ -360,6 +366,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                                 .with_canary(admin.canary)
                                 .with_drift(admin.drift)
                                 .with_invites(admin.invite_ca)
+                                .with_partner_keys(admin.partner_keys)
                                 .with_failed_steps(failed_steps)
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;

@@ -393,6 +393,8 @@ fn serve(
                 ledger: Box::new(SqliteLedger::open(&ledger_path)?),
                 keystore: KeyStore::new(&state),
                 signer: state.receipt_signer()?,
+                log_dir: (!cfg!(feature = "without-log"))
+                    .then(|| tf_log::LogDir::at(&state.path(tf_state::layout::LOG_DIR))),
             }),
             None => None,
         },

@@ -14,6 +14,7 @@ mod drift;
 pub mod history;
 mod invites;
 mod openapi;
+mod partner_steps;
 mod receipts;
 mod scenarios;
 mod search;
@@ -103,6 +104,8 @@ pub struct ApiState {
     pub drift: Option<Arc<DriftDesk>>,
     /// The golden canary; `None` where none runs (tests).
     pub canary: Option<tf_control::canary::CanaryHandle>,
+    /// Partners' registered keys, for their onboarding steps; `None`: steps not shown (tests).
+    pub partner_keys: Option<tf_state::KeyStore>,
     /// What invites carry for partners to pin the appliance's CA by (the first 16 bytes of
     /// its SHA-256); `None`: the appliance cannot issue partners' certificates, and makes no
     /// invites.
@@ -137,7 +140,14 @@ impl ApiState {
             drift: None,
             canary: None,
             invite_ca: None,
+            partner_keys: None,
         }
+    }
+
+    /// The same, reading partners' registered keys for their onboarding steps from `keys`.
+    pub fn with_partner_keys(mut self, keys: tf_state::KeyStore) -> Self {
+        self.partner_keys = Some(keys);
+        self
     }
 
     /// The same, making invites that pin the CA by `fingerprint`.

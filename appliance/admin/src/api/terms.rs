@@ -6,8 +6,8 @@
 
 use actix_web::{HttpRequest, web};
 use tf_admin_api::{
-    ErrorBody, ErrorCode, PartnerEntry, Revision, Switched, Terms, TermsCap, TermsDecision,
-    TermsRequestEntry, TermsRequestPath, TermsRequestsReply, TermsStatus,
+    ErrorBody, ErrorCode, OnboardingStep, PartnerEntry, Revision, Switched, Terms, TermsCap,
+    TermsDecision, TermsRequestEntry, TermsRequestPath, TermsRequestsReply, TermsStatus,
 };
 use tf_bundles::partners::PartnerTerms;
 use tf_control::terms as messages;
@@ -23,12 +23,17 @@ use crate::auth::{Permission, Principal};
 pub async fn terms_requests_value(state: &ApiState) -> Result<TermsRequestsReply, ErrorBody> {
     let rows = ask_book(state, messages::ListTerms).await?;
     let partners = partners_in_force(state).await?;
+    let steps = super::partner_steps::onboarding_steps(state, partners.clone()).await;
     Ok(TermsRequestsReply {
         requests: rows
             .iter()
             .map(|row| entry(row, terms_of(&partners, &row.tenant)))
             .collect(),
-        partners: partners.iter().map(partner).collect(),
+        partners: partners
+            .iter()
+            .zip(steps)
+            .map(|(terms, steps)| partner(terms, steps))
+            .collect(),
     })
 }
 
@@ -184,8 +189,9 @@ fn entry(row: &TermsRequestRow, in_force: Option<Terms>) -> TermsRequestEntry {
     }
 }
 
-fn partner(stored: &PartnerTerms) -> PartnerEntry {
+fn partner(stored: &PartnerTerms, steps: Vec<OnboardingStep>) -> PartnerEntry {
     PartnerEntry {
+        steps,
         tenant: stored.tenant.clone().into(),
         invite: stored.invite,
         purposes: stored.purposes.clone(),

@@ -7,7 +7,8 @@ use std::fmt::Write;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tf_admin_api::{
-    InviteEntry, PartnerEntry, TermsDecision, TermsRequestEntry, TermsRequestsReply, TermsStatus,
+    InviteEntry, OnboardingStep, PartnerEntry, TermsDecision, TermsRequestEntry,
+    TermsRequestsReply, TermsStatus,
 };
 
 use super::html::{self, esc, page};
@@ -196,17 +197,20 @@ fn request_row(
     body.push_str("</td></tr>");
 }
 
-/// Each partner in the bundle in force: its terms, and the invite it came with (its template
-/// is what it may take without an operator).
+/// Each partner in the bundle in force: where its onboarding stands, its terms, and the invite
+/// it came with (its template is what it may take without an operator).
 fn partners_table(partners: &[PartnerEntry], invites: &[InviteEntry], body: &mut String) {
     body.push_str(
-        "<h2>Partners in force</h2><table id=\"partners\"><thead><tr><th>Tenant</th>\
-         <th>Purposes, classes</th><th>Terms in force</th><th>Onboarding invite</th>\
-         <th>Template (without approval)</th></tr></thead><tbody>",
+        "<h2>Partners in force</h2><p>Each partner's onboarding steps are its checklist as it \
+         sees it, with its first valid sandbox and real receipts found among its earliest \
+         1000. A failed step is also on the Bundles page's timeline \
+         (<code>partner.step_failed</code>).</p><table id=\"partners\"><thead><tr>\
+         <th>Tenant</th><th>Onboarding</th><th>Purposes, classes</th><th>Terms in force</th>\
+         <th>Onboarding invite</th><th>Template (without approval)</th></tr></thead><tbody>",
     );
     if partners.is_empty() {
         body.push_str(
-            "<tr><td colspan=\"5\" class=\"muted\">No partner in the bundle in force: make an \
+            "<tr><td colspan=\"6\" class=\"muted\">No partner in the bundle in force: make an \
              invite on the <a href=\"/console/invites\">Invites</a> page.</td></tr>",
         );
     }
@@ -245,14 +249,45 @@ fn partners_table(partners: &[PartnerEntry], invites: &[InviteEntry], body: &mut
         );
         let _ = write!(
             body,
-            "<tr class=\"partner\" id=\"partner-{}\"><td><code>{}</code></td><td>{}; {}</td>\
+            "<tr class=\"partner\" id=\"partner-{}\"><td><code>{}</code></td>\
+             <td class=\"onboarding\">{}</td><td>{}; {}</td>\
              <td class=\"terms\">{}</td><td>{made}</td><td>{template}</td></tr>",
             esc(&partner.tenant.0),
             text(&partner.tenant.0),
+            steps_list(&partner.steps),
             text(partner.purposes.join(", ")),
             text(partner.classes.join(", ")),
             text(&partner.terms),
         );
     }
     body.push_str("</tbody></table>");
+}
+
+/// A partner's onboarding steps: how many are done, then each with what shows it done or
+/// what the partner has to do.
+fn steps_list(steps: &[OnboardingStep]) -> String {
+    if steps.is_empty() {
+        return "<span class=\"muted\">not known here</span>".to_owned();
+    }
+    let done = steps.iter().filter(|s| s.done).count();
+    let mut list = format!(
+        "<span class=\"steps-done\">{done} of {} done</span><ul class=\"steps\">",
+        steps.len()
+    );
+    for step in steps {
+        let (class, mark) = if step.done {
+            ("done", "done")
+        } else {
+            ("todo", "to do")
+        };
+        let _ = write!(
+            list,
+            "<li class=\"step {class}\" data-step=\"{}\"><b>{}</b> {mark}: {}</li>",
+            esc(&step.name),
+            text(&step.name),
+            text(&step.detail)
+        );
+    }
+    list.push_str("</ul>");
+    list
 }

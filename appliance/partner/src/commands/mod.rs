@@ -2,6 +2,7 @@
 
 mod budgets;
 mod demo;
+mod evidence;
 mod keys;
 mod offline;
 mod onboard;
@@ -127,6 +128,13 @@ pub enum Command {
     /// Where your onboarding stands: each step, done or what to do; once all are done, the
     /// checklist signed by the appliance (--out FILE). Exit 0 complete, 4 steps left to do.
     Checklist(steps::ChecklistArgs),
+    /// Evidence bundles: a preview over your sandbox submissions, made and signed by the
+    /// appliance as an auditor gets it; and checking a bundle offline.
+    Evidence {
+        /// What to do.
+        #[command(subcommand)]
+        what: evidence::EvidenceCommand,
+    },
 }
 
 /// Purpose and dataset class of a submission.
@@ -197,6 +205,9 @@ pub fn run(cli: Cli) -> ExitCode {
         match &cli.command {
             Command::Receipt { what } => return receipt::run(what, &cli.connection, out).await,
             Command::Onboard(args) => return onboard::run(args, &cli.connection, out).await,
+            Command::Evidence {
+                what: evidence::EvidenceCommand::Verify(args),
+            } => return evidence::verify(args, &cli.connection, out).await,
             _ => {}
         }
         // Settings that cannot be built mean no connection: refused, as documented.
@@ -212,7 +223,14 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Budgets(args) => budgets::run(args, &config, retry, out).await,
             Command::Terms { what } => steps::terms(what, &config, retry, out).await,
             Command::Checklist(args) => steps::checklist(args, &config, retry, out).await,
-            Command::Receipt { .. } | Command::Onboard(_) => unreachable!("handled above"),
+            Command::Evidence {
+                what: evidence::EvidenceCommand::Preview(args),
+            } => evidence::preview(args, &config, retry, out).await,
+            Command::Receipt { .. }
+            | Command::Onboard(_)
+            | Command::Evidence {
+                what: evidence::EvidenceCommand::Verify(_),
+            } => unreachable!("handled above"),
         }
     })
 }

@@ -143,7 +143,7 @@ pub async fn checklist(
 }
 
 /// The ledger sequence number a receipt file carries (the appliance checks it is yours).
-fn receipt_seq(path: &std::path::Path) -> Result<u64, PartnerError> {
+pub(super) fn receipt_seq(path: &std::path::Path) -> Result<u64, PartnerError> {
     let local = |problem: String| PartnerError::Local {
         path: path.display().to_string(),
         problem,

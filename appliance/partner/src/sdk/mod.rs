@@ -24,11 +24,13 @@
 //! # }
 //! ```
 
+mod evidence;
 mod onboarding;
 mod receipt_facts;
 mod session;
 mod steps;
 
+pub use evidence::{EvidencePreview, EvidenceSummary, verify_evidence_dir};
 pub use onboarding::{OnboardedDir, Onboarding, onboard_to_dir, tenant_name};
 pub use receipt_facts::{ReceiptFacts, genuine_receipt, verify_receipt};
 pub use session::{Budget, Client, Verdict, dataset_class, verdict_word};
@@ -45,4 +47,13 @@ fn unusable(what: &str, problem: impl std::fmt::Display) -> PartnerError {
         path: what.to_owned(),
         problem: problem.to_string(),
     }
+}
+
+/// The appliance's receipt key from its 64 hex digits.
+fn receipt_key(public_key_hex: &str) -> Result<ed25519_dalek::VerifyingKey, PartnerError> {
+    crate::config::parse_public_key(public_key_hex)
+        .and_then(|bytes| {
+            ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| e.to_string())
+        })
+        .map_err(|problem| unusable("receipt public key", problem))
 }

@@ -5,9 +5,8 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use tf_receipts::{Envelope, Receipt};
 
-use super::unusable;
+use super::{receipt_key, unusable};
 use crate::PartnerError;
-use crate::config::parse_public_key;
 
 /// What a genuine receipt says. Serialised, the receipt's own field names, with the verdict
 /// as a word and the times in RFC 3339 (UTC, to the microsecond) beside Unix microseconds.
@@ -53,9 +52,7 @@ pub fn verify_receipt(
     envelope_json: &str,
     public_key_hex: &str,
 ) -> Result<ReceiptFacts, PartnerError> {
-    let key = parse_public_key(public_key_hex)
-        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).map_err(|e| e.to_string()))
-        .map_err(|problem| unusable("receipt public key", problem))?;
+    let key = receipt_key(public_key_hex)?;
     let (_, receipt) = genuine_receipt(envelope_json, &key)?;
     Ok(ReceiptFacts::from(&receipt))
 }

@@ -2,15 +2,13 @@
 //! call them: asking for other terms, and the checklist (signed by the appliance once every
 //! step is done). The sandbox step is a submission with purpose [`SANDBOX_PURPOSE`].
 
-use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use tf_receipts::Envelope;
 use tf_wire::{ChecklistQuery, Message, TermsCap, TermsRequest};
 
 use super::session::{Client, dataset_class};
-use super::unusable;
+use super::{receipt_key, unusable};
 use crate::PartnerError;
-use crate::config::parse_public_key;
 
 /// The purpose of sandbox submissions: verified and receipted like any other, charged to the
 /// partner's sandbox allowance instead of its budget.
@@ -189,9 +187,7 @@ pub fn verify_checklist(
     envelope_json: &str,
     public_key_hex: &str,
 ) -> Result<serde_json::Value, PartnerError> {
-    let key = parse_public_key(public_key_hex)
-        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).map_err(|e| e.to_string()))
-        .map_err(|problem| unusable("receipt public key", problem))?;
+    let key = receipt_key(public_key_hex)?;
     let envelope = Envelope::from_json(envelope_json).map_err(|p| unusable("checklist", p))?;
     if envelope.payload_type != CHECKLIST_PAYLOAD_TYPE {
         return Err(unusable(

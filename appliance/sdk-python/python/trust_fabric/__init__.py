@@ -49,9 +49,9 @@ from .errors import (
 )
 
 __all__ = [
-    "onboard", "Partner", "verify_receipt", "verify_checklist", "SANDBOX_PURPOSE",
-    "Onboarded", "Verdict", "Budget", "ReceiptFacts", "Cap", "TermsAnswer", "ChecklistStep",
-    "Checklist",
+    "onboard", "Partner", "verify_receipt", "verify_checklist", "verify_evidence",
+    "SANDBOX_PURPOSE", "Onboarded", "Verdict", "Budget", "ReceiptFacts", "Cap", "TermsAnswer",
+    "ChecklistStep", "Checklist", "EvidenceSummary", "SandboxReceipt",
     "TrustFabricError", "Busy", "Unavailable", "NotInLogYet", "OverBudget", "Denied",
     "DeniedByPolicy", "UnknownKey", "KeyRefused", "Malformed", "InvalidInput",
     "UnsupportedVersion", "ShuttingDown", "InternalError", "LogUnavailable",
@@ -253,6 +253,54 @@ def verify_checklist(envelope: str, public_key: str) -> Dict[str, Any]:
     return json.loads(_native.verify_checklist(envelope, public_key))
 
 
+#: A sandbox submission's receipt named for :meth:`Partner.evidence_preview`: its
+#: ``ledger_seq``, or the :class:`Verdict` or :class:`ReceiptFacts` that carries it.
+SandboxReceipt = Union[int, Verdict, ReceiptFacts]
+
+
+@dataclass(frozen=True)
+class EvidenceSummary:
+    """An evidence bundle, checked against the appliance's receipt key: what it holds."""
+
+    #: The tenant whose evidence it is.
+    tenant: str
+    #: Its receipts' ledger sequence numbers.
+    receipts: List[int]
+    #: Whether it is a preview over sandbox submissions rather than a period's every receipt.
+    preview: bool
+    #: Budget units charged over its receipts, from its budget statements (``budgets.json``).
+    charged: int
+    #: The size of the log checkpoint its inclusion proofs lead to; ``None`` when the
+    #: appliance keeps no transparency log.
+    log_tree_size: Optional[int]
+    #: Receipts not yet under a log checkpoint when it was made: ask again a few seconds
+    #: later for their proofs.
+    not_yet_logged: List[int]
+    #: The appliance key that signed its manifest.
+    appliance_key_id: str
+    #: Every file, by its path inside the bundle (``manifest.dsse.json``, ``budgets.json``,
+    #: ``receipts/...``, ``log/...``).
+    files: List[str]
+
+
+def verify_evidence(dir: PathInput, public_key: Union[str, bytes]) -> EvidenceSummary:
+    """Checks an evidence bundle's folder offline, as an auditor does (``partner evidence
+    verify``): the manifest's signature by the appliance's receipt key, then every file
+    against the manifest. No connection is made.
+
+    :param dir: the bundle's folder, as :meth:`Partner.evidence_preview` wrote it.
+    :param public_key: the receipt key, 64 hex digits (``Onboarded.receipt_public_key``) or
+        32 bytes.
+    :returns: what the bundle holds.
+    :raises ReceiptInvalid: a file was altered, removed or added, or the manifest is not
+        signed by this key; the message names every problem.
+    :raises InvalidInput: ``dir`` is not a folder, or the key is not one.
+    """
+    key = public_key.hex() if isinstance(public_key, (bytes, bytearray)) else public_key
+    return _record(EvidenceSummary,
+                   json.loads(_native.verify_evidence(os.fspath(dir), key)))
+
+
 async def onboard(invite: str, *, connect: str, tenant: str,
                   out: Optional[PathInput] = None, server_name: Optional[str] = None,
                   retries: int = DEFAULT_RETRIES,
@@ -436,6 +484,52 @@ class Partner:
         return Checklist(steps=steps, complete=answer["complete"],
                          envelope=answer.get("envelope"))
 
+    async def evidence_preview(self, receipts: Union[SandboxReceipt, Sequence[SandboxReceipt]],
+                               *, out: PathInput) -> EvidenceSummary:
+        """The evidence preview, as ``partner evidence preview`` makes it: the bundle an
+        auditor would get, over receipts of your sandbox submissions (purpose
+        :data:`SANDBOX_PURPOSE`), made and signed by the appliance. It is checked here
+        against the appliance's receipt key, then written into ``out``: the receipts, their
+        transparency-log proofs, your budget statements (``budgets.json``) and the signed
+        manifest (``manifest.dsse.json``). :func:`verify_evidence` checks the folder again,
+        offline.
+
+        :param receipts: 1 to 16 receipts of sandbox submissions, each its ``ledger_seq``, its
+            :class:`ReceiptFacts`, or the :class:`Verdict` that brought it (its receipt is
+            checked with :attr:`receipt_public_key` to read the ``ledger_seq``).
+        :param out: the folder to write; it must be new or empty.
+        :returns: what the bundle holds. Receipts logged after the last checkpoint are in
+            ``not_yet_logged``, with no proofs yet: ask again a few seconds later for them.
+        :raises Denied: a receipt is not one of this tenant's sandbox submissions.
+        :raises ReceiptInvalid: the bundle does not check out under the receipt key (nothing
+            is written), or a verdict's receipt does not.
+        :raises InvalidInput: no receipts or more than 16; ``out`` is not empty or cannot be
+            written; a verdict given to a connection with no receipt key (name its
+            ``ledger_seq`` instead).
+        """
+        seqs = [self._ledger_seq(receipt) for receipt in _many_receipts(receipts)]
+        text = await self._native.evidence_preview(seqs, os.fspath(out))
+        return _record(EvidenceSummary, json.loads(text))
+
+    def _ledger_seq(self, receipt: SandboxReceipt) -> int:
+        """The ledger sequence number of a receipt named for the evidence preview."""
+        if isinstance(receipt, ReceiptFacts):
+            return receipt.ledger_seq
+        if isinstance(receipt, Verdict):
+            # Read from the receipt only once it checks out: the facade's reader, not ours.
+            key = self.receipt_public_key
+            if key is None:
+                raise InvalidInput(
+                    "this connection has no receipt key (partner.toml names none) to read a "
+                    "verdict's receipt with: name it by verify_receipt(verdict, key).ledger_seq")
+            return verify_receipt(receipt, key).ledger_seq
+        if isinstance(receipt, int) and not isinstance(receipt, bool):
+            if receipt < 0:
+                raise InvalidInput(f"receipts: {receipt} is no ledger sequence number")
+            return receipt
+        raise TypeError("receipts: expected ledger sequence numbers, Verdict or ReceiptFacts, "
+                        f"not {type(receipt).__name__}")
+
     async def close(self) -> None:
         """Closes the connection politely; requests after it raise :class:`ConnectionLost`."""
         await self._native.close()
@@ -509,6 +603,13 @@ def _json_text(value: Any, what: str) -> str:
             raise InvalidInput(f"{path}: {error}") from error
     raise TypeError(f"{what}: expected a path, a parsed JSON object or JSON text, "
                     f"not {type(value).__name__}")
+
+
+def _many_receipts(
+        value: Union[SandboxReceipt, Sequence[SandboxReceipt]]) -> Sequence[SandboxReceipt]:
+    if isinstance(value, (int, Verdict, ReceiptFacts)):
+        return [value]
+    return list(value)
 
 
 def _many(value: Union[BytesInput, Sequence[BytesInput]]) -> Sequence[BytesInput]:
