@@ -6,7 +6,9 @@
 //! pending request with a reason: the page shows it granted in its revision, the timeline a
 //! `terms` switch, and the partner's budgets the new cap. Another is declined with
 //! `appliance ctl terms`; deciding twice, an unknown request, a viewer, and a tenant that is no
-//! partner any more are refused with the reason.
+//! partner any more are refused with the reason. A bundle without the partner's terms file is
+//! refused until `appliance ctl terms files` puts the file back in the author's folder, or the
+//! partner is dropped on purpose (`--allow-partners-dropped`).
 
 #[path = "support/browser.rs"]
 mod browser;
@@ -377,14 +379,68 @@ fn in_chromium_an_sre_grants_a_partners_request_above_its_template_and_ctl_decli
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("reason"), "{err}");
 
-    // A bundle promoted without the partner's terms file: the tenant is no partner any more,
-    // and a request it made before is refused with why.
+    // The author's own folder, without the partner's terms file: promoting it is refused,
+    // naming the partner and what to do, and nothing changes.
     let late = ask_terms(&home, 100, 80, 250_000);
     assert_eq!(late.revision, 0, "{late:?}");
-    let bundle = server.build_bundle(&example(), revision + 1, "without partners", None);
+    let without = server.build_bundle(&example(), revision + 1, "without partners", None);
+    let without = without.to_str().expect("utf-8");
+    let (code, out, err) = server.ctl("author-token", &["promote", without]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("refused")
+            && err.contains(&format!("partner {TENANT}"))
+            && err.contains("ctl terms files")
+            && err.contains("--allow-partners-dropped"),
+        "{err}"
+    );
+    let (code, _, err) = server.ctl("author-token", &["validate", without]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&format!("partner {TENANT}")), "{err}");
+    let (_, out, _) = server.ctl("viewer-token", &["status", "--json"]);
+    let status: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(status["revision"], revision, "{status}");
+
+    // `ctl terms files` writes the partner's file into a copy of the folder: built and
+    // promoted, the partner is kept.
+    let folder = server.dir.path().join("author-bundle");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    for entry in std::fs::read_dir(example()).expect("the example") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).expect("copy");
+    }
+    let out_dir = folder.join("partners");
     let (code, out, err) = server.ctl(
         "author-token",
-        &["promote", bundle.to_str().expect("utf-8")],
+        &["terms", "files", "--out", out_dir.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let written = out_dir.join(format!("{TENANT}.toml"));
+    assert!(out.contains(&written.display().to_string()), "{out}");
+    let list = listed(&server);
+    assert_eq!(
+        std::fs::read_to_string(&written).expect("written"),
+        list["partners"][0]["file"]
+            .as_str()
+            .expect("the file's text"),
+    );
+    let kept = server.build_bundle(&folder, revision + 1, "partners kept", None);
+    let (code, out, err) = server.ctl("author-token", &["promote", kept.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{out}{err}");
+    let list = listed(&server);
+    let partners = list["partners"].as_array().expect("partners");
+    assert!(partners.iter().any(|p| p["tenant"] == TENANT), "{list}");
+
+    // Dropped on purpose: the tenant is no partner any more, and a request it made before is
+    // refused with why.
+    let bundle = server.build_bundle(&example(), revision + 2, "without partners", None);
+    let (code, out, err) = server.ctl(
+        "author-token",
+        &[
+            "promote",
+            bundle.to_str().expect("utf-8"),
+            "--allow-partners-dropped",
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
     let id = late.terms_request.to_string();

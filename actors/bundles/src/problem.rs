@@ -104,6 +104,22 @@ pub enum Problem {
         /// Spent so far in the window.
         spent: u64,
     },
+    /// Partners of the bundle in force (onboarded with an invite) whose terms files this
+    /// bundle lacks: promoted, it would drop their tenants.
+    #[error(
+        "partners/: the bundle in force has the terms files of {noun} {list}, onboarded with an \
+         invite, and this bundle lacks them: promoted, it would drop {them} and their tenants \
+         would lose service. Keep their files in the bundle (`appliance ctl terms files --out \
+         DIR/partners` writes them), or promote with --allow-partners-dropped to drop them on \
+         purpose",
+        noun = if tenants.len() == 1 { "partner" } else { "partners" },
+        list = tenants.join(", "),
+        them = if tenants.len() == 1 { "it" } else { "them" }
+    )]
+    PartnersDropped {
+        /// The partners' tenants, in the order the bundle in force lists them.
+        tenants: Vec<String>,
+    },
     /// The bundle would stop the golden canary's own known traffic.
     #[error(
         "the golden canary (tenant {tenant:?}) could only fail under this bundle: {why}. List \
@@ -149,6 +165,7 @@ impl Problem {
             Problem::StaleRevision { .. } => "stale-revision",
             Problem::RevisionOutOfRange { .. } => "revision-out-of-range",
             Problem::CapBelowSpent { .. } => "cap-below-spent",
+            Problem::PartnersDropped { .. } => "partners-dropped",
             Problem::TooManyKeys { .. } => "too-many-keys",
             Problem::CanaryRefused { .. } => "canary-refused",
         }

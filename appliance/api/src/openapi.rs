@@ -602,10 +602,18 @@ mod tests {
             [("name".to_owned(), "path".to_owned(), true)]
         );
         for (route, expected) in [
-            ("validate", &["allow_cap_below_spent"][..]),
+            (
+                "validate",
+                &["allow_cap_below_spent", "allow_partners_dropped"][..],
+            ),
             (
                 "promote",
-                &["allow_cap_below_spent", "override_by", "reason"][..],
+                &[
+                    "allow_cap_below_spent",
+                    "allow_partners_dropped",
+                    "override_by",
+                    "reason",
+                ][..],
             ),
             (
                 "drift",

@@ -19,6 +19,21 @@ pub struct ValidateQuery {
     #[serde(default)]
     #[param(default = false)]
     pub allow_cap_below_spent: bool,
+    /// Accept a bundle without the terms files of partners in the bundle in force (their
+    /// tenants are dropped). Default false.
+    #[serde(default)]
+    #[param(default = false)]
+    pub allow_partners_dropped: bool,
+}
+
+impl ValidateQuery {
+    /// The query as a URL's query string (without `?`); empty when every field is default.
+    pub fn to_query_string(&self) -> String {
+        crate::receipt_search::query_string(&allowances(
+            self.allow_cap_below_spent,
+            self.allow_partners_dropped,
+        ))
+    }
 }
 
 /// The query of `POST /api/v1/bundles/promote`.
@@ -30,6 +45,11 @@ pub struct PromoteQuery {
     #[serde(default)]
     #[param(default = false)]
     pub allow_cap_below_spent: bool,
+    /// Accept a bundle without the terms files of partners in the bundle in force (their
+    /// tenants are dropped). Default false.
+    #[serde(default)]
+    #[param(default = false)]
+    pub allow_partners_dropped: bool,
     /// An approver letting the bundle through although the drift guard did not pass it (with
     /// `reason`); recorded in the timeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,10 +62,7 @@ pub struct PromoteQuery {
 impl PromoteQuery {
     /// The query as a URL's query string (without `?`); empty when every field is default.
     pub fn to_query_string(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        if self.allow_cap_below_spent {
-            pairs.push(("allow_cap_below_spent", "true".to_owned()));
-        }
+        let mut pairs = allowances(self.allow_cap_below_spent, self.allow_partners_dropped);
         if let Some(by) = &self.override_by {
             pairs.push(("override_by", by.clone()));
         }
@@ -54,6 +71,18 @@ impl PromoteQuery {
         }
         crate::receipt_search::query_string(&pairs)
     }
+}
+
+/// The query pairs of the allowances validate and promote share, those set only.
+fn allowances(cap_below_spent: bool, partners_dropped: bool) -> Vec<(&'static str, String)> {
+    [
+        ("allow_cap_below_spent", cap_below_spent),
+        ("allow_partners_dropped", partners_dropped),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| (name, "true".to_owned()))
+    .collect()
 }
 
 /// The reply of `POST /api/v1/bundles/validate` for a bundle a promotion would accept.
@@ -283,12 +312,26 @@ mod tests {
     }
 
     #[test]
-    fn promote_query_defaults_to_refusing_caps_below_spent() {
+    fn promote_query_defaults_to_refusing_caps_below_spent_and_partners_dropped() {
         let query: PromoteQuery = serde_json::from_value(json!({})).expect("parses");
-        assert!(!query.allow_cap_below_spent);
+        assert!(!query.allow_cap_below_spent && !query.allow_partners_dropped);
+        assert_eq!(query.to_query_string(), "");
         let query: PromoteQuery =
             serde_json::from_value(json!({ "allow_cap_below_spent": true })).expect("parses");
         assert!(query.allow_cap_below_spent);
+        let query: PromoteQuery =
+            serde_json::from_value(json!({ "allow_partners_dropped": true })).expect("parses");
+        assert!(query.allow_partners_dropped && !query.allow_cap_below_spent);
+        assert_eq!(query.to_query_string(), "allow_partners_dropped=true");
+        let query = ValidateQuery {
+            allow_cap_below_spent: true,
+            allow_partners_dropped: true,
+        };
+        assert_eq!(
+            query.to_query_string(),
+            "allow_cap_below_spent=true&allow_partners_dropped=true"
+        );
+        assert_eq!(ValidateQuery::default().to_query_string(), "");
     }
 
     #[test]

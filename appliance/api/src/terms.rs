@@ -92,6 +92,10 @@ pub struct PartnerEntry {
     pub classes: Vec<String>,
     /// Its terms in force.
     pub terms: Terms,
+    /// Its terms file, `partners/<tenant>.toml`, exactly as the bundle in force has it: keep
+    /// it in bundles you build, or the partner is dropped (`appliance ctl terms files` writes
+    /// them all).
+    pub file: String,
     /// Its onboarding steps as its checklist shows them (onboarded, keys, terms, sandbox,
     /// first-verdict): the sandbox and first-verdict steps by its first valid receipts among
     /// its earliest 1000 kept. Empty where the admin server has no ledger to read.

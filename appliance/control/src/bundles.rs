@@ -14,7 +14,7 @@ use tf_seam::{ActivePolicy, Shards, TenantTable};
 
 use crate::book::Book;
 use crate::error::ControlError;
-use crate::promote::{PendingSwitch, Switched};
+use crate::promote::{Allowances, PendingSwitch, Switched};
 use crate::running::Running;
 
 /// Messages that may wait in the mailbox; a sender past it waits for room (the admin server
@@ -54,8 +54,9 @@ pub struct Promote {
     pub archive: Vec<u8>,
     /// Who asks (the admin token's name), recorded in the timeline.
     pub actor: String,
-    /// Accept caps below what a tenant already spent in their window.
-    pub allow_cap_below_spent: bool,
+    /// What it lets through that a promotion refuses by default: caps below what a tenant
+    /// already spent in their window, partners of the bundle in force dropped.
+    pub allow: Allowances,
     /// What the drift guard says of it.
     pub drift: crate::DriftSay,
 }
@@ -78,8 +79,8 @@ pub struct Rollback {
 pub struct Validate {
     /// The bundle archive.
     pub archive: Vec<u8>,
-    /// Accept caps below what a tenant already spent.
-    pub allow_cap_below_spent: bool,
+    /// What it lets through that a promotion refuses by default.
+    pub allow: Allowances,
 }
 
 /// What is in force, for status pages.
@@ -152,7 +153,7 @@ impl Handler<Promote> for Bundles {
         let pending = self.book.begin_promote(
             msg.archive,
             &msg.actor,
-            msg.allow_cap_below_spent,
+            msg.allow,
             &msg.drift,
             unix_micros(),
         );
@@ -247,7 +248,7 @@ impl Handler<Validate> for Bundles {
 
     fn handle(&mut self, msg: Validate, _: &mut Self::Context) -> Self::Result {
         self.book
-            .validate(&msg.archive, msg.allow_cap_below_spent, unix_micros())
+            .validate(&msg.archive, msg.allow, unix_micros())
             .map(Arc::new)
     }
 }

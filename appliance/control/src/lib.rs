@@ -42,7 +42,7 @@ pub mod worker;
 pub use book::{Book, BundlesPlan};
 pub use bundles::Bundles;
 pub use error::ControlError;
-pub use promote::{DriftSay, Judged, PendingSwitch, Switched};
+pub use promote::{Allowances, DriftSay, Judged, PendingSwitch, Switched};
 pub use running::Running;
 
 #[cfg(test)]

@@ -37,12 +37,23 @@ pub struct Switched {
     pub timeline_seq: u64,
 }
 
+/// What a promotion (and its validation) lets through that it refuses by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allowances {
+    /// Caps below what their tenant already spent in the current window (that tenant is
+    /// refused until the window resets).
+    pub cap_below_spent: bool,
+    /// Partners of the bundle in force whose terms files the bundle lacks (their tenants are
+    /// dropped).
+    pub partners_dropped: bool,
+}
+
 impl Book {
     /// Checks a bundle as a promotion would at `now_us`, without promoting it.
     pub fn validate(
         &self,
         archive: &[u8],
-        allow_cap_below_spent: bool,
+        allow: Allowances,
         now_us: u64,
     ) -> Result<Bundle, ControlError> {
         let files = BundleFiles::from_tar_gz(archive).map_err(Refusal::one)?;
@@ -56,12 +67,15 @@ impl Book {
             problems.push(stale);
         }
         problems.extend(self.fit_problems(&bundle));
-        if !allow_cap_below_spent {
+        if !allow.cap_below_spent {
             problems.extend(caps_below_spent(
                 self.ledger.as_ref(),
                 &bundle.content.tenants,
                 now_us,
             )?);
+        }
+        if !allow.partners_dropped {
+            problems.extend(self.partners_dropped(&bundle));
         }
         if problems.is_empty() {
             Ok(bundle)
@@ -86,6 +100,22 @@ impl Book {
         problems
     }
 
+    /// The partners of the bundle in force whose terms files `bundle` lacks: promoted, it
+    /// would drop their tenants. Partners exist only as those files (the appliance writes them
+    /// into revisions it signs), so a bundle built from an author's own folder loses them
+    /// unless the author kept them.
+    fn partners_dropped(&self, bundle: &Bundle) -> Option<Problem> {
+        let in_force = self.active.bundle.as_deref()?;
+        let tenants: Vec<String> = in_force
+            .content
+            .partners
+            .iter()
+            .filter(|p| !bundle.content.partners.iter().any(|c| c.tenant == p.tenant))
+            .map(|p| p.tenant.clone())
+            .collect();
+        (!tenants.is_empty()).then_some(Problem::PartnersDropped { tenants })
+    }
+
     /// Validates a bundle for promotion by `actor` and stages its terms. A bundle the drift
     /// guard judged on this appliance and did not pass is refused unless an approver
     /// overrode it (`drift`).
@@ -93,11 +123,11 @@ impl Book {
         &mut self,
         archive: Vec<u8>,
         actor: &str,
-        allow_cap_below_spent: bool,
+        allow: Allowances,
         drift: &DriftSay,
         now_us: u64,
     ) -> Result<PendingSwitch, ControlError> {
-        let bundle = self.validate(&archive, allow_cap_below_spent, now_us)?;
+        let bundle = self.validate(&archive, allow, now_us)?;
         let note = drift.note_for(&bundle.hash)?;
         let reason = bundle.manifest.note.clone();
         let mut pending = self.stage(bundle, archive, "promote", actor, reason);

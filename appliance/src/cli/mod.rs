@@ -881,6 +881,10 @@ pub enum CtlWhat {
         /// Accept caps below what tenants already spent in the current window.
         #[arg(long)]
         allow_cap_below_spent: bool,
+        /// Accept a bundle without the terms files of partners in the bundle in force (their
+        /// tenants are dropped).
+        #[arg(long)]
+        allow_partners_dropped: bool,
     },
     /// Put a bundle in force on every shard.
     Promote {
@@ -889,6 +893,10 @@ pub enum CtlWhat {
         /// Accept caps below what tenants already spent in the current window.
         #[arg(long)]
         allow_cap_below_spent: bool,
+        /// Drop the partners of the bundle in force whose terms files this bundle lacks, on
+        /// purpose: their tenants lose service.
+        #[arg(long)]
+        allow_partners_dropped: bool,
         /// An approver letting the bundle through although the drift guard did not pass it.
         #[command(flatten)]
         approval: OverrideArgs,
@@ -978,7 +986,7 @@ pub enum CtlWhat {
         #[command(subcommand)]
         what: InvitesCtl,
     },
-    /// Partners' terms requests: list, grant, decline.
+    /// Partners' terms requests (list, grant, decline) and their terms files.
     Terms {
         /// What to do.
         #[command(subcommand)]

@@ -1,5 +1,7 @@
 //! `appliance ctl terms` arguments.
 
+use std::path::PathBuf;
+
 use clap::Subcommand;
 
 /// `appliance ctl terms` commands.
@@ -23,5 +25,14 @@ pub enum TermsCtl {
         /// Why (kept with the request and on the timeline, with your token's name).
         #[arg(long)]
         reason: String,
+    },
+    /// Write each partner's terms file of the bundle in force as DIR/<tenant>.toml, to keep in
+    /// the bundles you build (`--out mybundle/partners`): a bundle without them drops the
+    /// partners.
+    Files {
+        /// The folder to write to (created if missing; `<tenant>.toml` files in it are
+        /// overwritten).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }

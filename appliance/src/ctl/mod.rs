@@ -16,10 +16,11 @@ use std::process::ExitCode;
 use serde::Serialize;
 use tf_admin_api::{
     CanaryReply, DriftQuery, DriftReply, NewSilence, Operation, PromoteQuery, ReceiptVerdict,
-    ReceiptsQuery, ResetBaseline, Revision, RollbackRequest, TenantId, UtcTime,
+    ReceiptsQuery, ResetBaseline, Revision, RollbackRequest, TenantId, UtcTime, ValidateQuery,
 };
 use tf_drift::Judgement;
 
+use crate::cli::terms_ctl::TermsCtl;
 use crate::cli::{CanaryCtl, CtlArgs, CtlWhat, DriftFormat, TokenWhat};
 use crate::{output, times};
 use connect::{AdminApi, Failure};
@@ -90,6 +91,12 @@ fn execute(args: &CtlArgs) -> Result<ExitCode, Failure> {
     )?;
     if let CtlWhat::Drift { format, .. } = &args.what {
         return judged(&answer.body, *format, args.json);
+    }
+    if let CtlWhat::Terms {
+        what: TermsCtl::Files { out },
+    } = &args.what
+    {
+        return terms::write_files(&answer.body, out, args.json).map(|()| ExitCode::SUCCESS);
     }
     if let CtlWhat::Canary { what } = &args.what {
         match what {
@@ -288,21 +295,23 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
         CtlWhat::Validate {
             file,
             allow_cap_below_spent,
+            allow_partners_dropped,
         } => {
-            let query = if *allow_cap_below_spent {
-                "allow_cap_below_spent=true"
-            } else {
-                ""
+            let query = ValidateQuery {
+                allow_cap_below_spent: *allow_cap_below_spent,
+                allow_partners_dropped: *allow_partners_dropped,
             };
-            bundle_request(Operation::Validate, file, query)?
+            bundle_request(Operation::Validate, file, &query.to_query_string())?
         }
         CtlWhat::Promote {
             file,
             allow_cap_below_spent,
+            allow_partners_dropped,
             approval,
         } => {
             let query = PromoteQuery {
                 allow_cap_below_spent: *allow_cap_below_spent,
+                allow_partners_dropped: *allow_partners_dropped,
                 override_by: approval.override_by.clone(),
                 reason: approval.reason.clone(),
             };

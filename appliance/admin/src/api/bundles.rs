@@ -104,7 +104,10 @@ pub(super) async fn validate(
         &state,
         messages::Validate {
             archive: body.to_vec(),
-            allow_cap_below_spent: query.allow_cap_below_spent,
+            allow: tf_control::Allowances {
+                cap_below_spent: query.allow_cap_below_spent,
+                partners_dropped: query.allow_partners_dropped,
+            },
         },
     )
     .await?;
@@ -142,7 +145,10 @@ pub(super) async fn promote(
         messages::Promote {
             archive: body.to_vec(),
             actor: principal.name,
-            allow_cap_below_spent: query.allow_cap_below_spent,
+            allow: tf_control::Allowances {
+                cap_below_spent: query.allow_cap_below_spent,
+                partners_dropped: query.allow_partners_dropped,
+            },
             drift,
         },
     )

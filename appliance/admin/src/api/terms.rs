@@ -22,7 +22,7 @@ use crate::auth::{Permission, Principal};
 /// the bundle in force.
 pub async fn terms_requests_value(state: &ApiState) -> Result<TermsRequestsReply, ErrorBody> {
     let rows = ask_book(state, messages::ListTerms).await?;
-    let partners = partners_in_force(state).await?;
+    let (partners, files) = partners_in_force(state).await?;
     let steps = super::partner_steps::onboarding_steps(state, partners.clone()).await;
     Ok(TermsRequestsReply {
         requests: rows
@@ -31,8 +31,9 @@ pub async fn terms_requests_value(state: &ApiState) -> Result<TermsRequestsReply
             .collect(),
         partners: partners
             .iter()
+            .zip(files)
             .zip(steps)
-            .map(|(terms, steps)| partner(terms, steps))
+            .map(|((terms, file), steps)| partner(terms, file, steps))
             .collect(),
     })
 }
@@ -82,7 +83,7 @@ pub async fn decline_terms_value(
     .await?;
     let row = declined.map_err(|error| control_error(&error))?;
     tracing::info!(user = %principal.name, id, "terms request declined");
-    let partners = partners_in_force(state).await?;
+    let (partners, _) = partners_in_force(state).await?;
     Ok(entry(&row, terms_of(&partners, &row.tenant)))
 }
 
@@ -139,14 +140,27 @@ pub(super) fn terms_refusal(reason: &str, detail: &str) -> ErrorBody {
     }
 }
 
-/// The partners' terms files in the bundle in force.
-async fn partners_in_force(state: &ApiState) -> Result<Vec<PartnerTerms>, ErrorBody> {
+/// The partners' terms in the bundle in force, and each one's terms file as the bundle has it.
+async fn partners_in_force(
+    state: &ApiState,
+) -> Result<(Vec<PartnerTerms>, Vec<String>), ErrorBody> {
     let in_force = ask(state, tf_control::bundles::Status).await?;
-    Ok(in_force
-        .active
-        .bundle
-        .as_deref()
-        .map_or_else(Vec::new, |bundle| bundle.content.partners.clone()))
+    let Some(bundle) = in_force.active.bundle.as_deref() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let partners = bundle.content.partners.clone();
+    let files = partners
+        .iter()
+        .map(|terms| {
+            // Every partner comes from its file, read as UTF-8 when the bundle was opened.
+            bundle
+                .files
+                .get(&tf_bundles::partners::terms_file(&terms.tenant))
+                .map_or_else(|| terms.to_file(), |bytes| bytes.to_vec())
+        })
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect();
+    Ok((partners, files))
 }
 
 /// `tenant`'s terms in force, if it is a partner there.
@@ -189,7 +203,7 @@ fn entry(row: &TermsRequestRow, in_force: Option<Terms>) -> TermsRequestEntry {
     }
 }
 
-fn partner(stored: &PartnerTerms, steps: Vec<OnboardingStep>) -> PartnerEntry {
+fn partner(stored: &PartnerTerms, file: String, steps: Vec<OnboardingStep>) -> PartnerEntry {
     PartnerEntry {
         steps,
         tenant: stored.tenant.clone().into(),
@@ -197,6 +211,7 @@ fn partner(stored: &PartnerTerms, steps: Vec<OnboardingStep>) -> PartnerEntry {
         purposes: stored.purposes.clone(),
         classes: stored.classes.clone(),
         terms: terms(stored),
+        file,
     }
 }
 

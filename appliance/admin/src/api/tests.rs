@@ -300,7 +300,7 @@ fn past_the_mailbox_the_control_plane_is_busy_and_says_when_to_retry() {
 fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known() {
     run(async {
         let app = test::init_service(App::new().app_data(state()).configure(configure)).await;
-        let cases: [(Method, &str, &str, Vec<u8>); 15] = [
+        let cases: [(Method, &str, &str, Vec<u8>); 16] = [
             (
                 Method::Get,
                 "/api/v1/receipts/abc",
@@ -323,6 +323,12 @@ fn unreadable_paths_queries_and_bodies_are_bad_requests_once_the_caller_is_known
                 Method::Post,
                 "/api/v1/bundles/promote?allow_cap_below_spent=maybe",
                 "policy-author-token",
+                Vec::new(),
+            ),
+            (
+                Method::Post,
+                "/api/v1/bundles/validate?allow_partners_dropped=maybe",
+                "sre-token",
                 Vec::new(),
             ),
             (

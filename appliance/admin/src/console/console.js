@@ -112,10 +112,13 @@ async function promote(event) {
   const file = form.querySelector('input[type="file"]').files[0];
   const result = document.getElementById("promote-result");
   if (!file) { result.textContent = "Choose a bundle file (.tar.gz) first."; return; }
-  const allow = form.querySelector('input[name="allow_cap_below_spent"]').checked;
+  const allowed = ["allow_cap_below_spent", "allow_partners_dropped"]
+    .filter((name) => form.querySelector('input[name="' + name + '"]').checked)
+    .map((name) => name + "=true");
   result.className = "notice";
   result.textContent = "Checking and promoting " + file.name + "…";
-  const response = await fetch("/api/v1/bundles/promote" + (allow ? "?allow_cap_below_spent=true" : ""), {
+  const query = allowed.length ? "?" + allowed.join("&") : "";
+  const response = await fetch("/api/v1/bundles/promote" + query, {
     method: "POST",
     credentials: "same-origin",
     headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/gzip" },

@@ -110,6 +110,8 @@ pub async fn bundles(request: HttpRequest, state: web::Data<ApiState>) -> HttpRe
              <input type=\"file\" id=\"bundle-file\" accept=\".gz,.tgz,application/gzip\">\
              <label><input type=\"checkbox\" name=\"allow_cap_below_spent\"> allow a cap below \
              what is already spent in its window</label>\
+             <label><input type=\"checkbox\" name=\"allow_partners_dropped\"> allow dropping \
+             partners whose terms files the bundle lacks (their tenants lose service)</label>\
              <p><button type=\"submit\" id=\"promote\">Check and promote</button></p></form>\
              <div id=\"promote-result\"></div>",
         );

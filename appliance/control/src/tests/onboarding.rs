@@ -1,6 +1,7 @@
 //! Onboarding through the book: the revision adding an invite's tenant is recorded with the
 //! invite used, opens again after a restart (rebuilt and compared with its source and the
-//! invite), and an appliance-signed revision that adds anything else is not trusted.
+//! invite), and an appliance-signed revision that adds anything else is not trusted. A
+//! promotion without a partner's terms file is refused unless dropping it is allowed.
 
 use std::time::Duration;
 
@@ -51,13 +52,28 @@ fn promote_example(book: &mut Book, key: &mut tf_bundles::AuthorKey) {
         .begin_promote(
             example_archive(1, key),
             "author",
-            false,
+            Default::default(),
             &Default::default(),
             NOW_US,
         )
         .expect("valid");
     book.switch(pending, Duration::ZERO, NOW_US)
         .expect("in force");
+}
+
+/// `initech` onboarded with an invite whose secret is `secret` repeated: the book's revision 2.
+fn onboard_initech(book: &mut Book, path: &std::path::Path, secret: u8) -> u64 {
+    let digest: [u8; 32] = Sha256::digest([secret; 16]).into();
+    let id = stored_invite(path, "initech", digest);
+    let onboard = Onboard {
+        invite: id,
+        digest,
+        tenant: "initech".into(),
+    };
+    let pending = book.begin_onboard(&onboard, NOW_US).expect("staged");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("onboarded");
+    id
 }
 
 fn refusal(error: ControlError) -> &'static str {
@@ -149,20 +165,7 @@ fn an_appliance_signed_revision_that_adds_more_than_the_invite_is_not_trusted() 
     let mut key = author(6);
     let mut book = open(&path, 206, &key);
     promote_example(&mut book, &mut key);
-    let digest: [u8; 32] = Sha256::digest([1u8; 16]).into();
-    let id = stored_invite(&path, "initech", digest);
-    let pending = book
-        .begin_onboard(
-            &Onboard {
-                invite: id,
-                digest,
-                tenant: "initech".into(),
-            },
-            NOW_US,
-        )
-        .expect("staged");
-    book.switch(pending, Duration::ZERO, NOW_US)
-        .expect("recorded");
+    let id = onboard_initech(&mut book, &path, 1);
     drop(book);
 
     // Someone with the appliance's key signs revision 3: the onboarding's files with a
@@ -237,16 +240,7 @@ fn terms_within_the_template_apply_at_once_and_above_it_wait_for_a_grant_trusted
     let mut key = author(7);
     let mut book = open(&path, 207, &key);
     promote_example(&mut book, &mut key);
-    let digest: [u8; 32] = Sha256::digest([2u8; 16]).into();
-    let id = stored_invite(&path, "initech", digest);
-    let onboard = Onboard {
-        invite: id,
-        digest,
-        tenant: "initech".into(),
-    };
-    let pending = book.begin_onboard(&onboard, NOW_US).expect("staged");
-    book.switch(pending, Duration::ZERO, NOW_US)
-        .expect("onboarded");
+    onboard_initech(&mut book, &path, 2);
     let ask = |rate: u32, limit: u64| RequestTerms {
         tenant: "initech".into(),
         rate_per_sec: rate,
@@ -343,4 +337,121 @@ fn terms_within_the_template_apply_at_once_and_above_it_wait_for_a_grant_trusted
     let reopened = open(&path, 207, &key);
     assert_eq!(reopened.active().stamp.revision, 4);
     assert_eq!(partner_rate(&reopened), 500);
+}
+
+#[test]
+fn a_promotion_without_a_partners_terms_file_is_refused_naming_it_unless_allowed() {
+    use tf_bundles::{Problem, Refusal};
+
+    use crate::Allowances;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.sqlite");
+    let mut key = author(8);
+    let mut book = open(&path, 208, &key);
+    promote_example(&mut book, &mut key);
+    onboard_initech(&mut book, &path, 3);
+    let partners = |book: &Book| -> Vec<String> {
+        let active = book.active();
+        let bundle = active.bundle.as_ref().expect("a bundle");
+        bundle
+            .content
+            .partners
+            .iter()
+            .map(|p| p.tenant.clone())
+            .collect()
+    };
+    assert_eq!(partners(&book), ["initech"]);
+
+    // The author's own folder, without the partner's file: refused, validated or promoted,
+    // naming the partner and what to do.
+    let without = example_archive(3, &mut key);
+    let dropped = |error: ControlError| match error {
+        ControlError::Refused(Refusal(problems)) => problems,
+        other => panic!("refused for another reason: {other}"),
+    };
+    let problems = dropped(
+        book.validate(&without, Allowances::default(), NOW_US)
+            .expect_err("drops a partner"),
+    );
+    assert_eq!(
+        problems,
+        [Problem::PartnersDropped {
+            tenants: vec!["initech".into()]
+        }]
+    );
+    assert_eq!(problems[0].code(), "partners-dropped");
+    let message = problems[0].to_string();
+    assert!(
+        message.contains("partner initech")
+            && message.contains("ctl terms files")
+            && message.contains("--allow-partners-dropped"),
+        "{message}"
+    );
+    let refused = book
+        .begin_promote(
+            without.clone(),
+            "author",
+            Allowances::default(),
+            &Default::default(),
+            NOW_US,
+        )
+        .expect_err("drops a partner");
+    assert!(
+        matches!(dropped(refused).as_slice(), [Problem::PartnersDropped { tenants }] if tenants == &["initech"])
+    );
+    assert_eq!(book.active().stamp.revision, 2, "nothing switched");
+
+    // The same folder with the partner's file as the bundle in force has it: promoted, and
+    // the partner kept.
+    let file = tf_bundles::partners::terms_file("initech");
+    let mut files = tf_bundles::BundleFiles::from_dir(&super::repo().join("docs/examples/bundle"))
+        .expect("example bundle");
+    let kept = book
+        .active()
+        .bundle
+        .as_ref()
+        .expect("a bundle")
+        .files
+        .get(&file)
+        .expect("the partner's file")
+        .to_vec();
+    files.insert(&file, kept);
+    let pending = book
+        .begin_promote(
+            super::signed_archive(files, 3, &mut key),
+            "author",
+            Allowances::default(),
+            &Default::default(),
+            NOW_US,
+        )
+        .expect("keeps the partner");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("in force");
+    assert_eq!(partners(&book), ["initech"]);
+
+    // Dropping it on purpose: allowed, validated and promoted.
+    let allow = Allowances {
+        partners_dropped: true,
+        ..Allowances::default()
+    };
+    let without = example_archive(4, &mut key);
+    book.validate(&without, allow, NOW_US)
+        .expect("allowed to drop the partner");
+    let pending = book
+        .begin_promote(without, "author", allow, &Default::default(), NOW_US)
+        .expect("allowed to drop the partner");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("in force");
+    assert_eq!(partners(&book), Vec::<String>::new());
+
+    // Rollbacks are not checked: back to the partner, then away from it again.
+    for (to, expected) in [(3, vec!["initech".to_owned()]), (4, Vec::new())] {
+        let pending = book
+            .begin_rollback("sre", "back", Some(to), NOW_US)
+            .expect("a rollback");
+        book.switch(pending, Duration::ZERO, NOW_US)
+            .expect("rolled back");
+        assert_eq!(partners(&book), expected, "rolled back to {to}");
+    }
 }

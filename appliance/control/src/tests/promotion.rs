@@ -39,7 +39,7 @@ fn promote(archive: Vec<u8>) -> Promote {
     Promote {
         archive,
         actor: "policy-author".into(),
-        allow_cap_below_spent: false,
+        allow: Default::default(),
         drift: Default::default(),
     }
 }

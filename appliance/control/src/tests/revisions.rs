@@ -34,7 +34,7 @@ fn a_rollback_after_the_last_revision_is_refused_and_changes_nothing() {
             .begin_promote(
                 example_archive(revision, &mut key),
                 "author",
-                false,
+                Default::default(),
                 &Default::default(),
                 NOW_US,
             )
@@ -86,7 +86,13 @@ fn a_bundle_with_more_keys_than_the_shards_keep_room_for_is_refused_and_changes_
     .expect("an empty ledger opens");
     let archive = archive_with_a_key(1, &mut key);
     let refused = book
-        .begin_promote(archive, "author", false, &Default::default(), NOW_US)
+        .begin_promote(
+            archive,
+            "author",
+            Default::default(),
+            &Default::default(),
+            NOW_US,
+        )
         .expect_err("no room for its key");
     match refused {
         ControlError::Refused(Refusal(problems)) => assert!(
