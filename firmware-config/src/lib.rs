@@ -15,6 +15,7 @@ mod canary;
 mod compliance;
 mod decisions;
 mod default_file;
+mod fleet;
 mod ledger;
 mod log;
 mod logging;
@@ -41,6 +42,7 @@ pub use canary::{CANARY_TENANT, CanaryConfig};
 pub use compliance::{ComplianceConfig, Schedule};
 pub use decisions::DecisionsConfig;
 pub use default_file::default_file;
+pub use fleet::{FLEET_PASSWORD_ENV, FleetConfig, is_valid_node_name};
 pub use ledger::LedgerConfig;
 pub use log::LogConfig;
 pub use logging::LoggingConfig;
@@ -248,6 +250,7 @@ impl Config {
         self.log.validate(path)?;
         self.compliance.validate(path)?;
         self.webhooks.validate(path)?;
+
         serve::validate_tenants(&self.tenants, path)
     }
 }

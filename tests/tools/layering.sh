@@ -15,13 +15,15 @@ forbid() { # crate regex why
     failed=1
   fi
 }
-forbid tf-dataplane 'tf-control|tf-admin|tf-admin-api|actix|actix-web|actix-rt' \
-  "the data plane meets the control plane only on the board"
+forbid tf-dataplane 'tf-control|tf-admin|tf-admin-api|actix|actix-web|actix-rt|tf-fleet|postgres' \
+  "the data plane meets the control plane only on the board, and the fleet's database is never on the partner's path"
 forbid tf-control 'tf-dataplane|tf-admin|actix-web|glommio' \
   "the control plane drives shards through tf_seam::Shards and serves no HTTP"
 forbid tf-seam 'glommio|actix|actix-rt|tokio|tf-dataplane|tf-control|tf-admin|tf-ledger' \
   "the seam is plain data and atomics"
 forbid tf-admin 'tf-dataplane|glommio' \
   "the admin server talks to actors and reads the board"
+forbid tf-fleet 'tf-dataplane|tf-control|tf-admin|glommio|actix' \
+  "the fleet's database layer is a library the control plane's workers call"
 python3 tests/tools/module-cycles.py . || failed=1
 exit "$failed"

@@ -1,0 +1,45 @@
+//! What can go wrong with the fleet's database, each saying what to do.
+
+/// A fleet operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// PostgreSQL could not be reached, or refused a statement.
+    #[error("the fleet's PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// This node's ledger could not be read, or lacks what is to be shipped.
+    #[error("the ledger: {0}")]
+    Ledger(String),
+    /// A setting of `[fleet]` or a file it names is unusable.
+    #[error("[fleet] {0}")]
+    Settings(String),
+    /// The database was migrated by a newer appliance.
+    #[error(
+        "the fleet's database is at schema version {found}, newer than this appliance's \
+         {supported}: upgrade this appliance to the fleet's version"
+    )]
+    NewerSchema {
+        /// The database's version.
+        found: i32,
+        /// The newest this build knows.
+        supported: i32,
+    },
+    /// The lease is not this node's, or was taken back (expired past its grace period): the
+    /// node must stop spending from it and settle it.
+    #[error("lease {token} is no longer held by node {node}: {why}")]
+    LeaseLost {
+        /// The lease's fencing token.
+        token: u64,
+        /// The node that asked.
+        node: String,
+        /// What became of it.
+        why: String,
+    },
+    /// A report that would take back spending already reported, or spend beyond the lease.
+    #[error("lease {token}: {problem}")]
+    BadReport {
+        /// The lease's fencing token.
+        token: u64,
+        /// What was wrong.
+        problem: String,
+    },
+}

@@ -1,0 +1,496 @@
+//! Budget leases: how appliances spend one cap together without overspending it.
+//!
+//! Each capped (tenant, purpose, class) has a pool per window of its cap. A node takes a lease
+//! of units from the pool by one conditional update under the pool's row lock, which grants
+//! what is asked or what is left, never more than `cap - spent - leased - in_doubt`; it spends
+//! the units locally, reports what it spent (moving it from `leased` to `spent`), renews the
+//! lease before it expires, and returns it, giving the unspent units back.
+//!
+//! Every lease has a fencing token, never reused. A lease not returned by its expiry plus a
+//! grace period is taken back by any node's sweep: its units the node had not reported stay
+//! counted, as `in_doubt`, because the node may have spent them before it stopped; the node
+//! settles them when it is back (from its own ledger) and what it did not spend returns to
+//! the pool. A node whose lease was taken back is told so on its next report or renewal, and
+//! must stop spending from it. Nothing here invents budget: at every instant
+//! `spent + leased + in_doubt <= cap` for the cap each take was made under.
+
+use postgres::{Client, Transaction};
+
+use crate::FleetError;
+
+/// A pool: one cap's window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    /// The tenant.
+    pub tenant: String,
+    /// The purpose the cap limits; empty for a cap across every purpose of its class.
+    pub purpose: String,
+    /// The dataset class: `P0`, `P1` or `P2`.
+    pub class: String,
+    /// The start of the cap's current window, Unix microseconds.
+    pub window_start_us: u64,
+}
+
+/// A lease a node holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// Its fencing token.
+    pub token: u64,
+    /// Its pool.
+    pub pool: PoolKey,
+    /// Units granted, in all (the first grant and renewals').
+    pub units: u64,
+    /// Of which reported spent.
+    pub spent: u64,
+    /// When it expires unless renewed, Unix microseconds.
+    pub expires_us: u64,
+}
+
+impl Lease {
+    /// Units granted and not reported spent.
+    pub fn unspent(&self) -> u64 {
+        self.units - self.spent
+    }
+}
+
+/// A pool's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// The cap the last lease was taken under.
+    pub cap: u64,
+    /// Reported spent.
+    pub spent: u64,
+    /// Held by open leases, not reported spent.
+    pub leased: u64,
+    /// Held by leases taken back after their expiry, possibly spent, until settled.
+    pub in_doubt: u64,
+}
+
+/// A lease taken back after its expiry and grace period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reclaimed {
+    /// Its fencing token.
+    pub token: u64,
+    /// The node that held it.
+    pub node: String,
+    /// Its units not reported spent, now in doubt until the node settles them.
+    pub in_doubt: u64,
+}
+
+/// The leases of one node, over its connection to the fleet's database.
+pub struct Leases<'c> {
+    client: &'c mut Client,
+    node: String,
+}
+
+/// A lease row, locked.
+struct Held {
+    pool: PoolKey,
+    node: String,
+    units: u64,
+    spent: u64,
+    expires_us: u64,
+    closed_by: Option<String>,
+}
+
+const POOL: &str = "tenant = $1 AND purpose = $2 AND class = $3 AND window_start_us = $4";
+
+impl<'c> Leases<'c> {
+    /// `node`'s leases over `client`.
+    pub fn new(client: &'c mut Client, node: &str) -> Self {
+        Leases {
+            client,
+            node: node.to_owned(),
+        }
+    }
+
+    /// Takes a lease of up to `want` units of `pool` under `cap`, expiring `ttl_us` after
+    /// `now_us`: what is asked, or what is left when less is; `None` when nothing is left.
+    pub fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError> {
+        if want == 0 {
+            return Ok(None);
+        }
+        let mut transaction = self.client.transaction()?;
+        transaction.execute(
+            "INSERT INTO fleet_pools (tenant, purpose, class, window_start_us, cap)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                &pool.tenant,
+                &pool.purpose,
+                &pool.class,
+                &sql(pool.window_start_us),
+                &sql(cap),
+            ],
+        )?;
+        let granted = grant(&mut transaction, pool, cap, want)?;
+        if granted == 0 {
+            transaction.commit()?;
+            return Ok(None);
+        }
+        let expires_us = now_us.saturating_add(ttl_us);
+        let token: i64 = transaction
+            .query_one(
+                "INSERT INTO fleet_leases
+                     (tenant, purpose, class, window_start_us, node, units, granted_us,
+                      expires_us)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING token",
+                &[
+                    &pool.tenant,
+                    &pool.purpose,
+                    &pool.class,
+                    &sql(pool.window_start_us),
+                    &self.node,
+                    &sql(granted),
+                    &sql(now_us),
+                    &sql(expires_us),
+                ],
+            )?
+            .get(0);
+        transaction.commit()?;
+        Ok(Some(Lease {
+            token: token as u64,
+            pool: pool.clone(),
+            units: granted,
+            spent: 0,
+            expires_us,
+        }))
+    }
+
+    /// Reports `spent_total` units of lease `token` spent so far (reports only grow).
+    pub fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        record_spent(&mut transaction, token, &held, spent_total)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Renews lease `token` to expire `ttl_us` after `now_us`, adding up to `more` units
+    /// under `cap` (what is left when less); returns the lease as it now stands.
+    pub fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        let added = if more > 0 {
+            grant(&mut transaction, &held.pool, cap, more)?
+        } else {
+            0
+        };
+        let expires_us = now_us.saturating_add(ttl_us).max(held.expires_us);
+        transaction.execute(
+            "UPDATE fleet_leases SET units = units + $2, expires_us = $3 WHERE token = $1",
+            &[&sql(token), &sql(added), &sql(expires_us)],
+        )?;
+        transaction.commit()?;
+        Ok(Lease {
+            token,
+            pool: held.pool,
+            units: held.units + added,
+            spent: held.spent,
+            expires_us,
+        })
+    }
+
+    /// Returns lease `token` with `spent_total` units spent in all: the rest goes back to the
+    /// pool. Returns how many units went back.
+    pub fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        record_spent(&mut transaction, token, &held, spent_total)?;
+        let back = held.units - spent_total;
+        transaction.execute(
+            &format!("UPDATE fleet_pools SET leased = leased - $5 WHERE {POOL}"),
+            &[
+                &held.pool.tenant,
+                &held.pool.purpose,
+                &held.pool.class,
+                &sql(held.pool.window_start_us),
+                &sql(back),
+            ],
+        )?;
+        close_lease(&mut transaction, token, now_us, "returned")?;
+        transaction.commit()?;
+        Ok(back)
+    }
+
+    /// Settles lease `token`, taken back after its expiry, with the `spent_total` units this
+    /// node's ledger shows it spent: the units in doubt it did not spend go back to the pool.
+    /// Returns how many went back. An open lease is returned as [`Leases::close`] does.
+    pub fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = locked_lease(&mut transaction, token, &node)?;
+        match held.closed_by.as_deref() {
+            None => {
+                drop(transaction);
+                return self.close(token, spent_total, now_us);
+            }
+            Some("expired") => {}
+            Some(other) => {
+                return Err(FleetError::LeaseLost {
+                    token,
+                    node,
+                    why: format!("it was {other} already"),
+                });
+            }
+        }
+        check_spent(token, &held, spent_total)?;
+        let in_doubt = held.units - held.spent;
+        let newly_spent = spent_total - held.spent;
+        transaction.execute(
+            &format!(
+                "UPDATE fleet_pools SET in_doubt = in_doubt - $5, spent = spent + $6
+                 WHERE {POOL}"
+            ),
+            &[
+                &held.pool.tenant,
+                &held.pool.purpose,
+                &held.pool.class,
+                &sql(held.pool.window_start_us),
+                &sql(in_doubt),
+                &sql(newly_spent),
+            ],
+        )?;
+        transaction.execute(
+            "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
+             WHERE token = $1",
+            &[&sql(token), &sql(spent_total), &sql(now_us)],
+        )?;
+        transaction.commit()?;
+        Ok(held.units - spent_total)
+    }
+
+    /// Takes back every lease, of any node, that expired more than `grace_us` before
+    /// `now_us` and was not returned: its unreported units become in doubt. At most 1000 at a
+    /// time; leases another node is sweeping are skipped.
+    pub fn reclaim_expired(
+        &mut self,
+        grace_us: u64,
+        now_us: u64,
+    ) -> Result<Vec<Reclaimed>, FleetError> {
+        let mut transaction = self.client.transaction()?;
+        let rows = transaction.query(
+            "SELECT token, node, units - spent, tenant, purpose, class, window_start_us
+             FROM fleet_leases
+             WHERE closed_us IS NULL AND expires_us < $1
+             ORDER BY token LIMIT 1000 FOR UPDATE SKIP LOCKED",
+            &[&sql(now_us.saturating_sub(grace_us))],
+        )?;
+        let mut reclaimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let token: i64 = row.get(0);
+            let in_doubt: i64 = row.get(2);
+            let pool: (String, String, String, i64) =
+                (row.get(3), row.get(4), row.get(5), row.get(6));
+            transaction.execute(
+                &format!(
+                    "UPDATE fleet_pools SET leased = leased - $5, in_doubt = in_doubt + $5
+                     WHERE {POOL}"
+                ),
+                &[&pool.0, &pool.1, &pool.2, &pool.3, &in_doubt],
+            )?;
+            close_lease(&mut transaction, token as u64, now_us, "expired")?;
+            reclaimed.push(Reclaimed {
+                token: token as u64,
+                node: row.get(1),
+                in_doubt: in_doubt as u64,
+            });
+        }
+        transaction.commit()?;
+        Ok(reclaimed)
+    }
+
+    /// A pool's state, if any lease was ever taken from it.
+    pub fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError> {
+        let row = self.client.query_opt(
+            &format!("SELECT cap, spent, leased, in_doubt FROM fleet_pools WHERE {POOL}"),
+            &[
+                &pool.tenant,
+                &pool.purpose,
+                &pool.class,
+                &sql(pool.window_start_us),
+            ],
+        )?;
+        Ok(row.map(|row| PoolState {
+            cap: row.get::<_, i64>(0) as u64,
+            spent: row.get::<_, i64>(1) as u64,
+            leased: row.get::<_, i64>(2) as u64,
+            in_doubt: row.get::<_, i64>(3) as u64,
+        }))
+    }
+}
+
+/// Moves up to `want` units of `pool` into `leased` under `cap`, under the pool's row lock;
+/// returns how many.
+fn grant(
+    transaction: &mut Transaction<'_>,
+    pool: &PoolKey,
+    cap: u64,
+    want: u64,
+) -> Result<u64, FleetError> {
+    let row = transaction.query_opt(
+        &format!(
+            "WITH old AS (SELECT spent + leased + in_doubt AS held FROM fleet_pools
+                          WHERE {POOL} FOR UPDATE)
+             UPDATE fleet_pools SET cap = $5, leased = leased + LEAST($6, $5 - old.held)
+             FROM old WHERE {POOL} AND old.held < $5
+             RETURNING LEAST($6, $5 - old.held)"
+        ),
+        &[
+            &pool.tenant,
+            &pool.purpose,
+            &pool.class,
+            &sql(pool.window_start_us),
+            &sql(cap),
+            &sql(want),
+        ],
+    )?;
+    Ok(row.map_or(0, |row| row.get::<_, i64>(0) as u64))
+}
+
+/// Lease `token`, locked, if it is `node`'s.
+fn locked_lease(
+    transaction: &mut Transaction<'_>,
+    token: u64,
+    node: &str,
+) -> Result<Held, FleetError> {
+    let row = transaction.query_opt(
+        "SELECT tenant, purpose, class, window_start_us, node, units, spent, expires_us,
+                closed_by
+         FROM fleet_leases WHERE token = $1 FOR UPDATE",
+        &[&sql(token)],
+    )?;
+    let held = row.map(|row| Held {
+        pool: PoolKey {
+            tenant: row.get(0),
+            purpose: row.get(1),
+            class: row.get(2),
+            window_start_us: row.get::<_, i64>(3) as u64,
+        },
+        node: row.get(4),
+        units: row.get::<_, i64>(5) as u64,
+        spent: row.get::<_, i64>(6) as u64,
+        expires_us: row.get::<_, i64>(7) as u64,
+        closed_by: row.get(8),
+    });
+    match held {
+        Some(held) if held.node == node => Ok(held),
+        Some(held) => Err(FleetError::LeaseLost {
+            token,
+            node: node.to_owned(),
+            why: format!("it is node {}'s", held.node),
+        }),
+        None => Err(FleetError::LeaseLost {
+            token,
+            node: node.to_owned(),
+            why: "there is no such lease".to_owned(),
+        }),
+    }
+}
+
+/// Lease `token`, locked, if it is `node`'s and open.
+fn open_lease(
+    transaction: &mut Transaction<'_>,
+    token: u64,
+    node: &str,
+) -> Result<Held, FleetError> {
+    let held = locked_lease(transaction, token, node)?;
+    match held.closed_by.as_deref() {
+        None => Ok(held),
+        Some("expired") => Err(FleetError::LeaseLost {
+            token,
+            node: node.to_owned(),
+            why: "it expired and was taken back: stop spending from it and settle it".to_owned(),
+        }),
+        Some(other) => Err(FleetError::LeaseLost {
+            token,
+            node: node.to_owned(),
+            why: format!("it was {other} already"),
+        }),
+    }
+}
+
+fn check_spent(token: u64, held: &Held, spent_total: u64) -> Result<(), FleetError> {
+    if spent_total < held.spent {
+        return Err(FleetError::BadReport {
+            token,
+            problem: format!(
+                "{spent_total} units spent in all is less than the {} reported already",
+                held.spent
+            ),
+        });
+    }
+    if spent_total > held.units {
+        return Err(FleetError::BadReport {
+            token,
+            problem: format!(
+                "{spent_total} units spent in all is more than its {} units",
+                held.units
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Records `spent_total` on an open lease, moving the difference from leased to spent.
+fn record_spent(
+    transaction: &mut Transaction<'_>,
+    token: u64,
+    held: &Held,
+    spent_total: u64,
+) -> Result<(), FleetError> {
+    check_spent(token, held, spent_total)?;
+    let delta = spent_total - held.spent;
+    if delta == 0 {
+        return Ok(());
+    }
+    transaction.execute(
+        &format!("UPDATE fleet_pools SET spent = spent + $5, leased = leased - $5 WHERE {POOL}"),
+        &[
+            &held.pool.tenant,
+            &held.pool.purpose,
+            &held.pool.class,
+            &sql(held.pool.window_start_us),
+            &sql(delta),
+        ],
+    )?;
+    transaction.execute(
+        "UPDATE fleet_leases SET spent = $2 WHERE token = $1",
+        &[&sql(token), &sql(spent_total)],
+    )?;
+    Ok(())
+}
+
+fn close_lease(
+    transaction: &mut Transaction<'_>,
+    token: u64,
+    now_us: u64,
+    how: &str,
+) -> Result<(), FleetError> {
+    transaction.execute(
+        "UPDATE fleet_leases SET closed_us = $2, closed_by = $3 WHERE token = $1",
+        &[&sql(token), &sql(now_us), &how],
+    )?;
+    Ok(())
+}
+
+/// A count as PostgreSQL's BIGINT (counts and Unix microseconds are far below its limit).
+fn sql(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,26 @@
+//! Fleet mode: several appliances serving the same tenants, sharing one PostgreSQL database.
+//! Each appliance keeps its own SQLite ledger as the durable record that answers partners;
+//! what the fleet shares lives here:
+//!
+//! - [`connect`]: the connection from `[fleet]` (the password from a file or the environment,
+//!   never the configuration; TLS on the same rustls as the rest of the appliance).
+//! - [`migrate`]: the schema, versioned and migrated at start like the SQLite ledger's.
+//! - [`ship`]: this node's committed receipts copied into the fleet's database from a cursor
+//!   kept there, at least once and idempotent by node and sequence number.
+//! - [`Leases`]: budget leases. A node takes units of a cap for the current window by one
+//!   conditional update that never lets `spent + leased + in_doubt` pass the cap, spends them
+//!   locally, and reports and returns them. A lease its node did not return by its expiry plus
+//!   a grace period is taken back, its unreported units counted as in doubt (possibly spent)
+//!   until the node settles them: the fleet never invents budget.
+
+mod connect;
+mod error;
+mod leases;
+mod schema;
+mod shipping;
+
+pub use connect::connect;
+pub use error::FleetError;
+pub use leases::{Lease, Leases, PoolKey, PoolState, Reclaimed};
+pub use schema::{FLEET_SCHEMA_VERSION, migrate};
+pub use shipping::{Shipped, ship};
