@@ -12,15 +12,20 @@
 //!   locally, and reports and returns them. A lease its node did not return by its expiry plus
 //!   a grace period is taken back, its unreported units counted as in doubt (possibly spent)
 //!   until the node settles them: the fleet never invents budget.
+//! - [`Keeper`]: a node's side of its leases on each tick, sans-IO: sized by the tenant's
+//!   recent rate, renewed before they run low or expire, returned at the window's end, and
+//!   each pool's grant for admission, which fails closed while the database is away.
 
 mod connect;
 mod error;
+mod keeper;
 mod leases;
 mod schema;
 mod shipping;
 
 pub use connect::connect;
 pub use error::FleetError;
+pub use keeper::{Demand, Grant, Keeper, KeeperSettings, LeaseStore};
 pub use leases::{Lease, Leases, PoolKey, PoolState, Reclaimed};
 pub use schema::{FLEET_SCHEMA_VERSION, migrate};
 pub use shipping::{Shipped, ship};

@@ -1,0 +1,304 @@
+//! The lease keeper: what a node's fleet worker does on each tick for every capped pool its
+//! tenants spend from. It takes a lease when it holds none, reports what the node spent,
+//! renews before the lease runs low or expires (asking for more when the tenant spends faster),
+//! returns the lease when the cap's window ends, and settles leases that were taken back.
+//! Sans-IO: the store and the clock are passed in, so the policy is tested in virtual time.
+//!
+//! Its answer is each pool's grant: how much this node may have spent in the window in all.
+//! Admission refuses what would pass it. A lease is used only until shortly before its expiry.
+//! While the database cannot be reached, the grant stays what the leases held give and shrinks
+//! to what was spent as they expire: the node fails closed and never invents budget.
+
+use std::collections::HashMap;
+
+use crate::{FleetError, Lease, Leases, PoolKey};
+
+/// What the keeper needs of the fleet's database (the real one is [`Leases`]).
+pub trait LeaseStore {
+    /// As [`Leases::take`].
+    fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError>;
+    /// As [`Leases::report`].
+    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError>;
+    /// As [`Leases::renew`].
+    fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError>;
+    /// As [`Leases::close`].
+    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
+    /// As [`Leases::settle`].
+    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
+}
+
+impl LeaseStore for Leases<'_> {
+    fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError> {
+        Leases::take(self, pool, cap, want, ttl_us, now_us)
+    }
+
+    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
+        Leases::report(self, token, spent_total)
+    }
+
+    fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError> {
+        Leases::renew(self, token, more, cap, ttl_us, now_us)
+    }
+
+    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        Leases::close(self, token, spent_total, now_us)
+    }
+
+    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        Leases::settle(self, token, spent_total, now_us)
+    }
+}
+
+/// How the keeper sizes and times leases.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeeperSettings {
+    /// How long a lease lasts unless renewed, microseconds (`[fleet] lease_ms`).
+    pub lease_us: u64,
+    /// How often the keeper ticks, microseconds.
+    pub tick_us: u64,
+    /// The least a lease asks for, so a quiet tenant's first requests are not refused.
+    pub min_units: u64,
+    /// A lease asks for at most this fraction of the cap, so one node cannot hold it all.
+    pub max_share: f64,
+}
+
+impl KeeperSettings {
+    /// Ticks of spending a lease should hold at the recent rate: enough to reach the next
+    /// renewal with room for a late one.
+    const HORIZON_TICKS: f64 = 4.0;
+
+    /// A lease stops being used this long before its expiry, for the clocks' skew and the
+    /// time a tick takes.
+    fn margin_us(&self) -> u64 {
+        (self.lease_us / 10).max(self.tick_us)
+    }
+}
+
+/// What a node spends from one pool, as its home shard counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Demand {
+    /// The pool (its window start is the cap's current window).
+    pub pool: PoolKey,
+    /// The cap in force.
+    pub cap: u64,
+    /// What this node charged to the cap in this window, reserved requests included.
+    pub spent_here: u64,
+}
+
+/// What this node may spend from one pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The pool.
+    pub pool: PoolKey,
+    /// What this node may have spent in the window in all; admission refuses past it.
+    pub granted: u64,
+    /// Whether a lease is held (false: the database refused more, or cannot be reached).
+    pub leased: bool,
+}
+
+/// One pool's leases on this node.
+#[derive(Debug, Default)]
+struct PoolLeases {
+    window_start_us: u64,
+    /// The lease in use.
+    open: Option<Lease>,
+    /// Spent from leases closed in this window.
+    closed_spent: u64,
+    /// `spent_here` at the last tick, and when.
+    last_spent: u64,
+    last_at_us: u64,
+    /// Recent spending, units per second (an exponentially weighted average).
+    rate: f64,
+    /// Leases taken back while this node held them, with what it spent from each.
+    to_settle: Vec<(u64, u64)>,
+}
+
+/// A node's leases.
+#[derive(Debug)]
+pub struct Keeper {
+    settings: KeeperSettings,
+    pools: HashMap<(String, String, String), PoolLeases>,
+}
+
+impl Keeper {
+    /// A keeper holding nothing yet.
+    pub fn new(settings: KeeperSettings) -> Self {
+        Keeper {
+            settings,
+            pools: HashMap::new(),
+        }
+    }
+
+    /// One tick at `now_us` for every pool in `demands`: returns each one's grant. A store
+    /// error for one pool leaves the others' ticks as they are.
+    pub fn tick(
+        &mut self,
+        store: &mut dyn LeaseStore,
+        demands: &[Demand],
+        now_us: u64,
+    ) -> Vec<Grant> {
+        demands
+            .iter()
+            .map(|demand| {
+                let key = (
+                    demand.pool.tenant.clone(),
+                    demand.pool.purpose.clone(),
+                    demand.pool.class.clone(),
+                );
+                let pool = self.pools.entry(key).or_default();
+                let granted = pool.tick(&self.settings, store, demand, now_us);
+                Grant {
+                    pool: demand.pool.clone(),
+                    granted,
+                    leased: pool.open.is_some(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl PoolLeases {
+    fn tick(
+        &mut self,
+        settings: &KeeperSettings,
+        store: &mut dyn LeaseStore,
+        demand: &Demand,
+        now_us: u64,
+    ) -> u64 {
+        if demand.pool.window_start_us != self.window_start_us {
+            self.new_window(store, demand, now_us);
+        }
+        self.measure(demand.spent_here, now_us);
+        self.settle_lost(store, now_us);
+        let want = self.want(settings, demand.cap);
+        let on_open = demand.spent_here.saturating_sub(self.closed_spent);
+        let result = match self.open.take() {
+            None => store
+                .take(&demand.pool, demand.cap, want, settings.lease_us, now_us)
+                .map(|lease| self.open = lease),
+            Some(mut lease) => {
+                // What this node spent from it: never less than reported, never more than it
+                // holds (admission kept it within the grant).
+                let spent = on_open.clamp(lease.spent, lease.units);
+                let low = lease.units - spent < want / 2;
+                let expiring = lease.expires_us.saturating_sub(now_us) < settings.lease_us / 2;
+                let answer = if low || expiring {
+                    let more = want.saturating_sub(lease.units - spent);
+                    store
+                        .report(lease.token, spent)
+                        .and_then(|()| {
+                            store.renew(lease.token, more, demand.cap, settings.lease_us, now_us)
+                        })
+                        .map(|renewed| lease = renewed)
+                } else {
+                    store
+                        .report(lease.token, spent)
+                        .map(|()| lease.spent = spent)
+                };
+                match answer {
+                    Err(FleetError::LeaseLost { token, .. }) => {
+                        // Taken back: spend no more from it, settle it from what was spent.
+                        self.closed_spent += spent;
+                        self.to_settle.push((token, spent));
+                        Ok(())
+                    }
+                    other => {
+                        self.open = Some(lease);
+                        other
+                    }
+                }
+            }
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, tenant = demand.pool.tenant, "a budget lease was not kept up");
+        }
+        self.granted(settings, demand.spent_here, now_us)
+    }
+
+    /// What may be spent in the window: what closed leases spent, and the open lease's units
+    /// while it is not about to expire (else only what was spent from it).
+    fn granted(&self, settings: &KeeperSettings, spent_here: u64, now_us: u64) -> u64 {
+        match &self.open {
+            Some(lease) if now_us + settings.margin_us() < lease.expires_us => {
+                self.closed_spent + lease.units
+            }
+            _ => spent_here.max(self.closed_spent),
+        }
+    }
+
+    /// Units to hold: the recent rate over the horizon, at least `min_units`, at most the
+    /// cap's share.
+    fn want(&self, settings: &KeeperSettings, cap: u64) -> u64 {
+        let horizon_s = KeeperSettings::HORIZON_TICKS * settings.tick_us as f64 / 1e6;
+        let by_rate = (self.rate * horizon_s).ceil() as u64;
+        let most = ((cap as f64 * settings.max_share) as u64).max(1);
+        by_rate.max(settings.min_units).min(most)
+    }
+
+    fn measure(&mut self, spent_here: u64, now_us: u64) {
+        if self.last_at_us > 0 && now_us > self.last_at_us {
+            let seconds = (now_us - self.last_at_us) as f64 / 1e6;
+            let recent = spent_here.saturating_sub(self.last_spent) as f64 / seconds;
+            self.rate = 0.5 * self.rate + 0.5 * recent;
+        }
+        self.last_spent = spent_here;
+        self.last_at_us = now_us;
+    }
+
+    /// A new window of the cap: the last one's lease is returned, counted spent in full (its
+    /// window is over, and what the node spent after the last tick is not known here; the
+    /// shipped receipts tell the window's true spending).
+    fn new_window(&mut self, store: &mut dyn LeaseStore, demand: &Demand, now_us: u64) {
+        if let Some(lease) = self.open.take()
+            && let Err(error) = store.close(lease.token, lease.units, now_us)
+        {
+            tracing::warn!(%error, token = lease.token, "a lease of a past window was not returned");
+        }
+        let to_settle = std::mem::take(&mut self.to_settle);
+        *self = PoolLeases {
+            window_start_us: demand.pool.window_start_us,
+            rate: self.rate,
+            to_settle,
+            ..PoolLeases::default()
+        };
+    }
+
+    fn settle_lost(&mut self, store: &mut dyn LeaseStore, now_us: u64) {
+        self.to_settle.retain(|(token, spent)| {
+            match store.settle(*token, *spent, now_us) {
+                Ok(_) => false,
+                // Settled already, or not this node's: nothing more to do.
+                Err(FleetError::LeaseLost { .. } | FleetError::BadReport { .. }) => false,
+                Err(_) => true,
+            }
+        });
+    }
+}

@@ -1,0 +1,214 @@
+//! The lease keeper in virtual time against a real PostgreSQL server: a quiet node holds
+//! little and a busy one more; nodes spending one cap through their keepers never pass it;
+//! while the database is away a node spends only what its lease holds, then nothing; a lease
+//! taken back stops being spent from and is settled.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use cluster::Cluster;
+use tf_fleet::{
+    Demand, FleetError, Keeper, KeeperSettings, Lease, LeaseStore, Leases, PoolKey, migrate,
+};
+
+const SECOND: u64 = 1_000_000;
+
+const SETTINGS: KeeperSettings = KeeperSettings {
+    lease_us: 10 * SECOND,
+    tick_us: SECOND,
+    min_units: 10,
+    max_share: 0.25,
+};
+
+fn pool() -> PoolKey {
+    PoolKey {
+        tenant: "initech".into(),
+        purpose: String::new(),
+        class: "P1".into(),
+        window_start_us: 1_764_892_800 * SECOND,
+    }
+}
+
+fn demand(cap: u64, spent_here: u64) -> Demand {
+    Demand {
+        pool: pool(),
+        cap,
+        spent_here,
+    }
+}
+
+fn migrated(cluster: &Cluster) -> postgres::Client {
+    let mut client = cluster.client();
+    migrate(&mut client).expect("migrates");
+    client
+}
+
+/// A store whose database can be made unreachable.
+struct Flaky<'a> {
+    leases: Leases<'a>,
+    down: bool,
+}
+
+impl Flaky<'_> {
+    fn up(&self) -> Result<(), FleetError> {
+        if self.down {
+            return Err(FleetError::Settings("unreachable (test)".into()));
+        }
+        Ok(())
+    }
+}
+
+impl LeaseStore for Flaky<'_> {
+    fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError> {
+        self.up()?;
+        self.leases.take(pool, cap, want, ttl_us, now_us)
+    }
+    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
+        self.up()?;
+        self.leases.report(token, spent_total)
+    }
+    fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError> {
+        self.up()?;
+        self.leases.renew(token, more, cap, ttl_us, now_us)
+    }
+    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        self.up()?;
+        self.leases.close(token, spent_total, now_us)
+    }
+    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        self.up()?;
+        self.leases.settle(token, spent_total, now_us)
+    }
+}
+
+#[test]
+fn a_quiet_node_holds_little_and_a_busy_one_holds_what_its_rate_needs() {
+    let cluster = Cluster::start();
+    let mut client = migrated(&cluster);
+    let mut store = Leases::new(&mut client, "a");
+    let mut keeper = Keeper::new(SETTINGS);
+    let grant = &keeper.tick(&mut store, &[demand(100_000, 0)], SECOND)[0];
+    assert_eq!(
+        (grant.granted, grant.leased),
+        (10, true),
+        "the least a lease holds"
+    );
+    // 200 units a second: the lease grows to hold about the horizon's worth.
+    let mut spent = 0;
+    let mut grants = Vec::new();
+    for tick in 2..12 {
+        let granted = keeper.tick(&mut store, &[demand(100_000, spent)], tick * SECOND)[0].granted;
+        grants.push(granted);
+        spent = granted.min(spent + 200);
+    }
+    let last = *grants.last().expect("ticks");
+    assert!(
+        last >= spent + 400,
+        "room for the next ticks: {grants:?} at {spent}"
+    );
+    assert!(
+        last <= spent + 1_000,
+        "not far more than the rate needs: {grants:?}"
+    );
+    assert!(
+        spent >= 1_000,
+        "it keeps up once it has measured the rate: {grants:?}"
+    );
+}
+
+#[test]
+fn nodes_spending_one_cap_through_their_keepers_never_pass_it() {
+    const CAP: u64 = 3_000;
+    let cluster = Cluster::start();
+    drop(migrated(&cluster));
+    let mut clients: Vec<postgres::Client> = (0..3).map(|_| cluster.client()).collect();
+    let mut stores: Vec<Leases<'_>> = clients
+        .iter_mut()
+        .enumerate()
+        .map(|(n, client)| Leases::new(client, &format!("node-{n}")))
+        .collect();
+    let mut keepers: Vec<Keeper> = (0..3).map(|_| Keeper::new(SETTINGS)).collect();
+    let mut spent = [0u64; 3];
+    for tick in 1..200u64 {
+        for n in 0..3 {
+            let granted =
+                keepers[n].tick(&mut stores[n], &[demand(CAP, spent[n])], tick * SECOND)[0].granted;
+            assert!(spent[n] <= granted, "spent within the grant");
+            // Each node's partners ask for more than it may give; admission gives the grant.
+            spent[n] = granted.min(spent[n] + 40 + 25 * n as u64);
+        }
+    }
+    // Every unit was leased to one node or another and spent there; none twice.
+    let total: u64 = spent.iter().sum();
+    assert_eq!(total, CAP, "{spent:?}");
+    assert!(spent.iter().all(|s| *s > 0), "all spent some: {spent:?}");
+    let state = stores[0].pool(&pool()).expect("reads").expect("a pool");
+    assert_eq!(
+        state.spent + state.leased + state.in_doubt,
+        CAP,
+        "{state:?}"
+    );
+    assert_eq!(state.spent, CAP, "every unit reported spent: {state:?}");
+}
+
+#[test]
+fn without_the_database_a_node_spends_what_its_lease_holds_then_nothing() {
+    let cluster = Cluster::start();
+    let mut client = migrated(&cluster);
+    let mut store = Flaky {
+        leases: Leases::new(&mut client, "a"),
+        down: false,
+    };
+    let mut keeper = Keeper::new(SETTINGS);
+    let first = keeper.tick(&mut store, &[demand(100_000, 0)], SECOND)[0].granted;
+    assert_eq!(first, 10);
+    store.down = true;
+    // Still within the lease: the grant stands (spending goes on from it).
+    let during = keeper.tick(&mut store, &[demand(100_000, 4)], 2 * SECOND)[0].clone();
+    assert_eq!(during.granted, 10);
+    // Close to its expiry: no more than what was spent.
+    let late = keeper.tick(&mut store, &[demand(100_000, 6)], 10 * SECOND)[0].clone();
+    assert_eq!(late.granted, 6, "fails closed");
+    // Back: a new lease (the old one is renewed, or taken back and settled).
+    store.down = false;
+    let back = keeper.tick(&mut store, &[demand(100_000, 6)], 11 * SECOND)[0].clone();
+    assert!(back.granted > 6 && back.leased, "{back:?}");
+}
+
+#[test]
+fn a_lease_taken_back_is_no_longer_spent_from_and_is_settled() {
+    let cluster = Cluster::start();
+    let mut a_client = migrated(&cluster);
+    let mut b_client = cluster.client();
+    let mut a = Leases::new(&mut a_client, "a");
+    let mut b = Leases::new(&mut b_client, "b");
+    let mut keeper = Keeper::new(SETTINGS);
+    assert_eq!(
+        keeper.tick(&mut a, &[demand(1_000, 0)], SECOND)[0].granted,
+        10
+    );
+    // a's keeper is stalled past the lease's expiry and grace; b's sweep takes it back.
+    let reclaimed = b.reclaim_expired(5 * SECOND, 17 * SECOND).expect("sweeps");
+    assert_eq!(reclaimed.len(), 1);
+    let after = keeper.tick(&mut a, &[demand(1_000, 7)], 17 * SECOND)[0].clone();
+    assert_eq!((after.granted, after.leased), (7, false), "{after:?}");
+    // Next tick: settled (7 spent, 3 back), and a new lease.
+    let next = keeper.tick(&mut a, &[demand(1_000, 7)], 18 * SECOND)[0].clone();
+    assert!(next.leased && next.granted > 7, "{next:?}");
+    let state = b.pool(&pool()).expect("reads").expect("a pool");
+    assert_eq!((state.spent, state.in_doubt), (7, 0), "{state:?}");
+}
