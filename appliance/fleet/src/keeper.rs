@@ -2,7 +2,8 @@
 //! tenants spend from. It takes a lease when it holds none, reports what the node spent,
 //! renews before the lease runs low or expires (asking for more when the tenant spends faster),
 //! returns the lease when the cap's window ends, and settles leases that were taken back.
-//! Sans-IO: the store and the clock are passed in, so the policy is tested in virtual time.
+//! Sans-IO: the store ([`LeaseStore`]) and the clock are passed in, so the policy is tested in
+//! virtual time.
 //!
 //! Its answer is each pool's grant: how much this node may have spent in the window in all.
 //! Admission refuses what would pass it. A lease is used only until shortly before its expiry.
@@ -11,71 +12,7 @@
 
 use std::collections::HashMap;
 
-use crate::{FleetError, Lease, Leases, PoolKey};
-
-/// What the keeper needs of the fleet's database (the real one is [`Leases`]).
-pub trait LeaseStore {
-    /// As [`Leases::take`].
-    fn take(
-        &mut self,
-        pool: &PoolKey,
-        cap: u64,
-        want: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Option<Lease>, FleetError>;
-    /// As [`Leases::report`].
-    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError>;
-    /// As [`Leases::renew`].
-    fn renew(
-        &mut self,
-        token: u64,
-        more: u64,
-        cap: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Lease, FleetError>;
-    /// As [`Leases::close`].
-    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
-    /// As [`Leases::settle`].
-    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
-}
-
-impl LeaseStore for Leases<'_> {
-    fn take(
-        &mut self,
-        pool: &PoolKey,
-        cap: u64,
-        want: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Option<Lease>, FleetError> {
-        Leases::take(self, pool, cap, want, ttl_us, now_us)
-    }
-
-    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
-        Leases::report(self, token, spent_total)
-    }
-
-    fn renew(
-        &mut self,
-        token: u64,
-        more: u64,
-        cap: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Lease, FleetError> {
-        Leases::renew(self, token, more, cap, ttl_us, now_us)
-    }
-
-    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
-        Leases::close(self, token, spent_total, now_us)
-    }
-
-    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
-        Leases::settle(self, token, spent_total, now_us)
-    }
-}
+use crate::{FleetError, Lease, LeaseStore, PoolKey};
 
 /// How the keeper sizes and times leases.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -104,178 +104,6 @@ impl<'c> Leases<'c> {
         }
     }
 
-    /// Takes a lease of up to `want` units of `pool` under `cap`, expiring `ttl_us` after
-    /// `now_us`: what is asked, or what is left when less is; `None` when nothing is left.
-    pub fn take(
-        &mut self,
-        pool: &PoolKey,
-        cap: u64,
-        want: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Option<Lease>, FleetError> {
-        if want == 0 {
-            return Ok(None);
-        }
-        let mut transaction = self.client.transaction()?;
-        transaction.execute(
-            "INSERT INTO fleet_pools (tenant, purpose, class, window_start_us, cap)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            &[
-                &pool.tenant,
-                &pool.purpose,
-                &pool.class,
-                &sql(pool.window_start_us),
-                &sql(cap),
-            ],
-        )?;
-        let granted = grant(&mut transaction, pool, cap, want)?;
-        if granted == 0 {
-            transaction.commit()?;
-            return Ok(None);
-        }
-        let expires_us = now_us.saturating_add(ttl_us);
-        let token: i64 = transaction
-            .query_one(
-                "INSERT INTO fleet_leases
-                     (tenant, purpose, class, window_start_us, node, units, granted_us,
-                      expires_us)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING token",
-                &[
-                    &pool.tenant,
-                    &pool.purpose,
-                    &pool.class,
-                    &sql(pool.window_start_us),
-                    &self.node,
-                    &sql(granted),
-                    &sql(now_us),
-                    &sql(expires_us),
-                ],
-            )?
-            .get(0);
-        transaction.commit()?;
-        Ok(Some(Lease {
-            token: token as u64,
-            pool: pool.clone(),
-            units: granted,
-            spent: 0,
-            expires_us,
-        }))
-    }
-
-    /// Reports `spent_total` units of lease `token` spent so far (reports only grow).
-    pub fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
-        let node = self.node.clone();
-        let mut transaction = self.client.transaction()?;
-        let held = open_lease(&mut transaction, token, &node)?;
-        record_spent(&mut transaction, token, &held, spent_total)?;
-        transaction.commit()?;
-        Ok(())
-    }
-
-    /// Renews lease `token` to expire `ttl_us` after `now_us`, adding up to `more` units
-    /// under `cap` (what is left when less); returns the lease as it now stands.
-    pub fn renew(
-        &mut self,
-        token: u64,
-        more: u64,
-        cap: u64,
-        ttl_us: u64,
-        now_us: u64,
-    ) -> Result<Lease, FleetError> {
-        let node = self.node.clone();
-        let mut transaction = self.client.transaction()?;
-        let held = open_lease(&mut transaction, token, &node)?;
-        let added = if more > 0 {
-            grant(&mut transaction, &held.pool, cap, more)?
-        } else {
-            0
-        };
-        let expires_us = now_us.saturating_add(ttl_us).max(held.expires_us);
-        transaction.execute(
-            "UPDATE fleet_leases SET units = units + $2, expires_us = $3 WHERE token = $1",
-            &[&sql(token), &sql(added), &sql(expires_us)],
-        )?;
-        transaction.commit()?;
-        Ok(Lease {
-            token,
-            pool: held.pool,
-            units: held.units + added,
-            spent: held.spent,
-            expires_us,
-        })
-    }
-
-    /// Returns lease `token` with `spent_total` units spent in all: the rest goes back to the
-    /// pool. Returns how many units went back.
-    pub fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
-        let node = self.node.clone();
-        let mut transaction = self.client.transaction()?;
-        let held = open_lease(&mut transaction, token, &node)?;
-        record_spent(&mut transaction, token, &held, spent_total)?;
-        let back = held.units - spent_total;
-        transaction.execute(
-            &format!("UPDATE fleet_pools SET leased = leased - $5 WHERE {POOL}"),
-            &[
-                &held.pool.tenant,
-                &held.pool.purpose,
-                &held.pool.class,
-                &sql(held.pool.window_start_us),
-                &sql(back),
-            ],
-        )?;
-        close_lease(&mut transaction, token, now_us, "returned")?;
-        transaction.commit()?;
-        Ok(back)
-    }
-
-    /// Settles lease `token`, taken back after its expiry, with the `spent_total` units this
-    /// node's ledger shows it spent: the units in doubt it did not spend go back to the pool.
-    /// Returns how many went back. An open lease is returned as [`Leases::close`] does.
-    pub fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
-        let node = self.node.clone();
-        let mut transaction = self.client.transaction()?;
-        let held = locked_lease(&mut transaction, token, &node)?;
-        match held.closed_by.as_deref() {
-            None => {
-                drop(transaction);
-                return self.close(token, spent_total, now_us);
-            }
-            Some("expired") => {}
-            Some(other) => {
-                return Err(FleetError::LeaseLost {
-                    token,
-                    node,
-                    why: format!("it was {other} already"),
-                });
-            }
-        }
-        check_spent(token, &held, spent_total)?;
-        let in_doubt = held.units - held.spent;
-        let newly_spent = spent_total - held.spent;
-        transaction.execute(
-            &format!(
-                "UPDATE fleet_pools SET in_doubt = in_doubt - $5, spent = spent + $6
-                 WHERE {POOL}"
-            ),
-            &[
-                &held.pool.tenant,
-                &held.pool.purpose,
-                &held.pool.class,
-                &sql(held.pool.window_start_us),
-                &sql(in_doubt),
-                &sql(newly_spent),
-            ],
-        )?;
-        transaction.execute(
-            "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
-             WHERE token = $1",
-            &[&sql(token), &sql(spent_total), &sql(now_us)],
-        )?;
-        transaction.commit()?;
-        Ok(held.units - spent_total)
-    }
-
     /// Takes back every lease, of any node, that expired more than `grace_us` before
     /// `now_us` and was not returned: its unreported units become in doubt. At most 1000 at a
     /// time; leases another node is sweeping are skipped.
@@ -333,6 +161,208 @@ impl<'c> Leases<'c> {
             leased: row.get::<_, i64>(2) as u64,
             in_doubt: row.get::<_, i64>(3) as u64,
         }))
+    }
+}
+
+/// The lease operations a node's keeper needs: [`Leases`] over the fleet's database, or
+/// anything that behaves as it does.
+pub trait LeaseStore {
+    /// Takes a lease of up to `want` units of `pool` under `cap`, expiring `ttl_us` after
+    /// `now_us`: what is asked, or what is left when less is; `None` when nothing is left.
+    fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError>;
+
+    /// Reports `spent_total` units of lease `token` spent so far (reports only grow).
+    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError>;
+
+    /// Renews lease `token` to expire `ttl_us` after `now_us`, adding up to `more` units
+    /// under `cap` (what is left when less); returns the lease as it now stands.
+    fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError>;
+
+    /// Returns lease `token` with `spent_total` units spent in all: the rest goes back to the
+    /// pool. Returns how many units went back.
+    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
+
+    /// Settles lease `token`, taken back after its expiry, with the `spent_total` units this
+    /// node's ledger shows it spent: the units in doubt it did not spend go back to the pool.
+    /// Returns how many went back. An open lease is returned as [`LeaseStore::close`] does.
+    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
+}
+
+impl LeaseStore for Leases<'_> {
+    fn take(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        want: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Option<Lease>, FleetError> {
+        if want == 0 {
+            return Ok(None);
+        }
+        let mut transaction = self.client.transaction()?;
+        transaction.execute(
+            "INSERT INTO fleet_pools (tenant, purpose, class, window_start_us, cap)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                &pool.tenant,
+                &pool.purpose,
+                &pool.class,
+                &sql(pool.window_start_us),
+                &sql(cap),
+            ],
+        )?;
+        let granted = grant(&mut transaction, pool, cap, want)?;
+        if granted == 0 {
+            transaction.commit()?;
+            return Ok(None);
+        }
+        let expires_us = now_us.saturating_add(ttl_us);
+        let token: i64 = transaction
+            .query_one(
+                "INSERT INTO fleet_leases
+                     (tenant, purpose, class, window_start_us, node, units, granted_us,
+                      expires_us)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING token",
+                &[
+                    &pool.tenant,
+                    &pool.purpose,
+                    &pool.class,
+                    &sql(pool.window_start_us),
+                    &self.node,
+                    &sql(granted),
+                    &sql(now_us),
+                    &sql(expires_us),
+                ],
+            )?
+            .get(0);
+        transaction.commit()?;
+        Ok(Some(Lease {
+            token: token as u64,
+            pool: pool.clone(),
+            units: granted,
+            spent: 0,
+            expires_us,
+        }))
+    }
+
+    fn report(&mut self, token: u64, spent_total: u64) -> Result<(), FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        record_spent(&mut transaction, token, &held, spent_total)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn renew(
+        &mut self,
+        token: u64,
+        more: u64,
+        cap: u64,
+        ttl_us: u64,
+        now_us: u64,
+    ) -> Result<Lease, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        let added = if more > 0 {
+            grant(&mut transaction, &held.pool, cap, more)?
+        } else {
+            0
+        };
+        let expires_us = now_us.saturating_add(ttl_us).max(held.expires_us);
+        transaction.execute(
+            "UPDATE fleet_leases SET units = units + $2, expires_us = $3 WHERE token = $1",
+            &[&sql(token), &sql(added), &sql(expires_us)],
+        )?;
+        transaction.commit()?;
+        Ok(Lease {
+            token,
+            pool: held.pool,
+            units: held.units + added,
+            spent: held.spent,
+            expires_us,
+        })
+    }
+
+    fn close(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = open_lease(&mut transaction, token, &node)?;
+        record_spent(&mut transaction, token, &held, spent_total)?;
+        let back = held.units - spent_total;
+        transaction.execute(
+            &format!("UPDATE fleet_pools SET leased = leased - $5 WHERE {POOL}"),
+            &[
+                &held.pool.tenant,
+                &held.pool.purpose,
+                &held.pool.class,
+                &sql(held.pool.window_start_us),
+                &sql(back),
+            ],
+        )?;
+        close_lease(&mut transaction, token, now_us, "returned")?;
+        transaction.commit()?;
+        Ok(back)
+    }
+
+    fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError> {
+        let node = self.node.clone();
+        let mut transaction = self.client.transaction()?;
+        let held = locked_lease(&mut transaction, token, &node)?;
+        match held.closed_by.as_deref() {
+            None => {
+                drop(transaction);
+                return self.close(token, spent_total, now_us);
+            }
+            Some("expired") => {}
+            Some(other) => {
+                return Err(FleetError::LeaseLost {
+                    token,
+                    node,
+                    why: format!("it was {other} already"),
+                });
+            }
+        }
+        check_spent(token, &held, spent_total)?;
+        let in_doubt = held.units - held.spent;
+        let newly_spent = spent_total - held.spent;
+        transaction.execute(
+            &format!(
+                "UPDATE fleet_pools SET in_doubt = in_doubt - $5, spent = spent + $6
+                 WHERE {POOL}"
+            ),
+            &[
+                &held.pool.tenant,
+                &held.pool.purpose,
+                &held.pool.class,
+                &sql(held.pool.window_start_us),
+                &sql(in_doubt),
+                &sql(newly_spent),
+            ],
+        )?;
+        transaction.execute(
+            "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
+             WHERE token = $1",
+            &[&sql(token), &sql(spent_total), &sql(now_us)],
+        )?;
+        transaction.commit()?;
+        Ok(held.units - spent_total)
     }
 }
 

@@ -25,7 +25,7 @@ mod shipping;
 
 pub use connect::connect;
 pub use error::FleetError;
-pub use keeper::{Demand, Grant, Keeper, KeeperSettings, LeaseStore};
-pub use leases::{Lease, Leases, PoolKey, PoolState, Reclaimed};
+pub use keeper::{Demand, Grant, Keeper, KeeperSettings};
+pub use leases::{Lease, LeaseStore, Leases, PoolKey, PoolState, Reclaimed};
 pub use schema::{FLEET_SCHEMA_VERSION, migrate};
 pub use shipping::{Shipped, ship};

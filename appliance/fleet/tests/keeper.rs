@@ -7,9 +7,7 @@
 mod cluster;
 
 use cluster::Cluster;
-use tf_fleet::{
-    Demand, FleetError, Keeper, KeeperSettings, Lease, LeaseStore, Leases, PoolKey, migrate,
-};
+use tf_fleet::{Demand, FleetError, Keeper, KeeperSettings, Lease, LeaseStore, Leases, PoolKey};
 
 const SECOND: u64 = 1_000_000;
 
@@ -35,12 +33,6 @@ fn demand(cap: u64, spent_here: u64) -> Demand {
         cap,
         spent_here,
     }
-}
-
-fn migrated(cluster: &Cluster) -> postgres::Client {
-    let mut client = cluster.client();
-    migrate(&mut client).expect("migrates");
-    client
 }
 
 /// A store whose database can be made unreachable.
@@ -98,7 +90,7 @@ impl LeaseStore for Flaky<'_> {
 #[test]
 fn a_quiet_node_holds_little_and_a_busy_one_holds_what_its_rate_needs() {
     let cluster = Cluster::start();
-    let mut client = migrated(&cluster);
+    let mut client = cluster.migrated();
     let mut store = Leases::new(&mut client, "a");
     let mut keeper = Keeper::new(SETTINGS);
     let grant = &keeper.tick(&mut store, &[demand(100_000, 0)], SECOND)[0];
@@ -134,7 +126,7 @@ fn a_quiet_node_holds_little_and_a_busy_one_holds_what_its_rate_needs() {
 fn nodes_spending_one_cap_through_their_keepers_never_pass_it() {
     const CAP: u64 = 3_000;
     let cluster = Cluster::start();
-    drop(migrated(&cluster));
+    drop(cluster.migrated());
     let mut clients: Vec<postgres::Client> = (0..3).map(|_| cluster.client()).collect();
     let mut stores: Vec<Leases<'_>> = clients
         .iter_mut()
@@ -168,7 +160,7 @@ fn nodes_spending_one_cap_through_their_keepers_never_pass_it() {
 #[test]
 fn without_the_database_a_node_spends_what_its_lease_holds_then_nothing() {
     let cluster = Cluster::start();
-    let mut client = migrated(&cluster);
+    let mut client = cluster.migrated();
     let mut store = Flaky {
         leases: Leases::new(&mut client, "a"),
         down: false,
@@ -192,7 +184,7 @@ fn without_the_database_a_node_spends_what_its_lease_holds_then_nothing() {
 #[test]
 fn a_lease_taken_back_is_no_longer_spent_from_and_is_settled() {
     let cluster = Cluster::start();
-    let mut a_client = migrated(&cluster);
+    let mut a_client = cluster.migrated();
     let mut b_client = cluster.client();
     let mut a = Leases::new(&mut a_client, "a");
     let mut b = Leases::new(&mut b_client, "b");

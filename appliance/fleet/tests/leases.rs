@@ -8,7 +8,7 @@
 mod cluster;
 
 use cluster::Cluster;
-use tf_fleet::{FleetError, Leases, PoolKey, PoolState, migrate};
+use tf_fleet::{FleetError, LeaseStore, Leases, PoolKey, PoolState, migrate};
 
 const SECOND: u64 = 1_000_000;
 
@@ -19,12 +19,6 @@ fn pool() -> PoolKey {
         class: "P1".into(),
         window_start_us: 1_764_892_800 * SECOND,
     }
-}
-
-fn migrated(cluster: &Cluster) -> postgres::Client {
-    let mut client = cluster.client();
-    migrate(&mut client).expect("migrates");
-    client
 }
 
 #[test]
@@ -55,7 +49,7 @@ fn the_schema_migrates_once_and_a_newer_one_is_refused() {
 fn nodes_racing_for_one_cap_spend_all_of_it_and_never_more() {
     const CAP: u64 = 5_000;
     let cluster = Cluster::start();
-    drop(migrated(&cluster));
+    drop(cluster.migrated());
     let nodes: Vec<std::thread::JoinHandle<(u64, u64)>> = (0..3u64)
         .map(|n| {
             let mut client = cluster.client();
@@ -110,7 +104,7 @@ fn nodes_racing_for_one_cap_spend_all_of_it_and_never_more() {
 #[test]
 fn a_lease_not_returned_is_taken_back_in_doubt_until_its_node_settles_it() {
     let cluster = Cluster::start();
-    let mut a = migrated(&cluster);
+    let mut a = cluster.migrated();
     let mut b = cluster.client();
     let mut a = Leases::new(&mut a, "a");
     let mut b = Leases::new(&mut b, "b");
@@ -179,7 +173,7 @@ fn a_lease_not_returned_is_taken_back_in_doubt_until_its_node_settles_it() {
 #[test]
 fn a_renewal_extends_a_lease_and_adds_units_only_within_the_cap() {
     let cluster = Cluster::start();
-    let mut client = migrated(&cluster);
+    let mut client = cluster.migrated();
     let mut node = Leases::new(&mut client, "a");
     let lease = node
         .take(&pool(), 30, 20, 10 * SECOND, 0)

@@ -7,7 +7,7 @@ mod cluster;
 
 use cluster::Cluster;
 use rand_core::SeedableRng;
-use tf_fleet::{Shipped, migrate, ship};
+use tf_fleet::{Shipped, ship};
 use tf_ledger::{Ledger, SqliteLedger, sign_and_append};
 use tf_receipts::{Receipt, ReceiptSigner, VerdictLabel};
 
@@ -45,8 +45,7 @@ fn receipt(n: u64) -> Receipt {
 #[test]
 fn every_committed_receipt_arrives_once_byte_for_byte() {
     let cluster = Cluster::start();
-    let mut client = cluster.client();
-    migrate(&mut client).expect("migrates");
+    let mut client = cluster.migrated();
     let dir = tempfile::tempdir().expect("a folder");
     let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("a ledger");
     let mut signer = ReceiptSigner::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(3));

@@ -85,6 +85,13 @@ impl Cluster {
         postgres::Client::connect(&self.url(), postgres::NoTls).expect("connects")
     }
 
+    /// A connection to database `fleet`, its schema migrated.
+    pub fn migrated(&self) -> postgres::Client {
+        let mut client = self.client();
+        tf_fleet::migrate(&mut client).expect("migrates");
+        client
+    }
+
     fn wait_for(&self, database: &str) -> postgres::Client {
         let url = format!("postgres://fleet@127.0.0.1:{}/{database}", self.port);
         let deadline = Instant::now() + Duration::from_secs(30);
