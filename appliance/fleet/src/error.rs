@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     /// PostgreSQL could not be reached, or refused a statement.
-    #[error("the fleet's PostgreSQL: {0}")]
+    #[error("the fleet's PostgreSQL: {}", detail(.0))]
     Postgres(#[from] postgres::Error),
     /// This node's ledger could not be read, or lacks what is to be shipped.
     #[error("the ledger: {0}")]
@@ -42,4 +42,20 @@ pub enum FleetError {
         /// What was wrong.
         problem: String,
     },
+}
+
+/// What PostgreSQL said, or why it could not be reached, with every cause: the client's own
+/// text is only its kind ("db error").
+fn detail(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }

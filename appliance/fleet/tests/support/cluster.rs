@@ -3,6 +3,8 @@
 //! refuses root), stopped and deleted when dropped. Debian's `postgresql` package provides the
 //! binaries (`tests/run` installs it when missing).
 
+#![allow(dead_code)] // each test binary uses a different subset
+
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,41 +14,54 @@ use std::time::{Duration, Instant};
 pub struct Cluster {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    password: Option<String>,
+    dir: tempfile::TempDir,
+}
+
+/// How a cluster is set up.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// The user's password, required of every connection (SCRAM); `None`: trusted.
+    pub password: Option<&'static str>,
+    /// Serve TLS with a certificate for `localhost` from a CA of its own (`ca.pem`).
+    pub tls: bool,
 }
 
 impl Cluster {
-    /// Starts one; panics, saying why, when it cannot.
+    /// Starts one, trusting every local connection; panics, saying why, when it cannot.
     pub fn start() -> Cluster {
+        Cluster::start_with(Options::default())
+    }
+
+    /// Starts one as `options` say.
+    pub fn start_with(options: Options) -> Cluster {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let owner = owner();
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
-        }
+        chown(dir.path(), owner);
         let data = dir.path().join("data");
-        let init = as_owner(Command::new(bin.join("initdb")), owner)
-            .args([
-                "-A",
-                "trust",
-                "-U",
-                "fleet",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "-D",
-            ])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .output()
-            .expect("initdb runs");
+        let mut initdb = as_owner(Command::new(bin.join("initdb")), owner);
+        initdb
+            .args(["-U", "fleet", "-E", "UTF8", "--no-sync", "-D"])
+            .arg(&data);
+        match options.password {
+            None => initdb.args(["-A", "trust"]),
+            Some(password) => {
+                let file = dir.path().join("password");
+                std::fs::write(&file, password).expect("the password file");
+                chown(&file, owner);
+                initdb.args(["-A", "scram-sha-256", "--pwfile"]).arg(file)
+            }
+        };
+        let init = initdb.stdout(Stdio::null()).output().expect("initdb runs");
         assert!(
             init.status.success(),
             "initdb: {}",
             String::from_utf8_lossy(&init.stderr)
         );
         let port = free_port();
-        let child = as_owner(Command::new(bin.join("postgres")), owner)
+        let mut postgres = as_owner(Command::new(bin.join("postgres")), owner);
+        postgres
             .arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string(), "-k"])
@@ -58,7 +73,16 @@ impl Cluster {
                 "fsync=off",
                 "-c",
                 "max_connections=50",
-            ])
+            ]);
+        if options.tls {
+            let (certificate, key) = tls_files(dir.path(), owner);
+            postgres
+                .args(["-c", "ssl=on", "-c"])
+                .arg(format!("ssl_cert_file={}", certificate.display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", key.display()));
+        }
+        let child = postgres
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -66,7 +90,8 @@ impl Cluster {
         let cluster = Cluster {
             child,
             port,
-            _dir: dir,
+            password: options.password.map(str::to_owned),
+            dir,
         };
         let mut admin = cluster.wait_for("postgres");
         admin
@@ -75,14 +100,19 @@ impl Cluster {
         cluster
     }
 
-    /// The URL of database `fleet`, as `[fleet] postgres` takes it.
-    pub fn url(&self) -> String {
-        format!("postgres://fleet@127.0.0.1:{}/fleet", self.port)
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
-    /// A connection to database `fleet`.
+    /// The CA certificate (PEM) that issued its server certificate, with `tls`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// A connection to database `fleet` (without TLS).
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).expect("connects")
+        self.connect("fleet").expect("connects")
     }
 
     /// A connection to database `fleet`, its schema migrated.
@@ -92,11 +122,19 @@ impl Cluster {
         client
     }
 
-    fn wait_for(&self, database: &str) -> postgres::Client {
+    fn connect(&self, database: &str) -> Result<postgres::Client, postgres::Error> {
         let url = format!("postgres://fleet@127.0.0.1:{}/{database}", self.port);
+        let mut config: postgres::Config = url.parse().expect("a URL");
+        if let Some(password) = &self.password {
+            config.password(password);
+        }
+        config.connect(postgres::NoTls)
+    }
+
+    fn wait_for(&self, database: &str) -> postgres::Client {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match postgres::Client::connect(&url, postgres::NoTls) {
+            match self.connect(database) {
                 Ok(client) => return client,
                 Err(error) if Instant::now() > deadline => {
                     panic!("PostgreSQL did not accept connections within 30 s: {error}")
@@ -182,4 +220,35 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("a free port")
+}
+
+/// A CA (`ca.pem`) and a server certificate for `localhost` it issued, with its key, in `dir`
+/// for the server to read (its key readable by its owner alone, as PostgreSQL requires).
+fn tls_files(dir: &Path, owner: Option<(u32, u32)>) -> (PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("a key");
+    let mut ca_params = CertificateParams::new(Vec::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("the CA");
+    let server_key = KeyPair::generate().expect("a key");
+    let server = CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("params")
+        .signed_by(&server_key, &ca, &ca_key)
+        .expect("the server's certificate");
+    let (certificate, key) = (dir.join("server.crt"), dir.join("server.key"));
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("ca.pem");
+    std::fs::write(&certificate, server.pem()).expect("server.crt");
+    std::fs::write(&key, server_key.serialize_pem()).expect("server.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    for file in [&certificate, &key] {
+        chown(file, owner);
+    }
+    (certificate, key)
+}
+
+fn chown(path: &Path, owner: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).expect("chown");
+    }
 }
