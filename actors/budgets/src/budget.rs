@@ -124,6 +124,20 @@ pub struct OverBudget {
     /// When enough frees up (the window's reset, or for a rolling window the moment enough
     /// charges age out), Unix microseconds; `None` if the request is larger than the cap.
     pub resets_at_us: Option<u64>,
+    /// Whether this appliance's share of the cap (its [`FleetGrant`]) is what ran out, and
+    /// not the cap: the fleet may grant more soon, or the fleet's database is away.
+    pub by_grant: bool,
+}
+
+/// In fleet mode, this appliance's share of a calendar cap: the units it may have spent in the
+/// window starting at `window_start_us`, as its budget leases grant (`tf-fleet`'s keeper). In
+/// any other window it may spend nothing from the cap until it is granted that one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FleetGrant {
+    /// The start of the window the grant is for, Unix microseconds.
+    pub window_start_us: u64,
+    /// Units this appliance may have spent in it, in all.
+    pub units: u64,
 }
 
 impl OverBudget {
@@ -169,6 +183,8 @@ struct Cap {
     spec: CapSpec,
     usage: Usage,
     reserved: u64,
+    /// In fleet mode, this appliance's share of the cap; `None`: the whole cap is its own.
+    grant: Option<FleetGrant>,
 }
 
 impl Cap {
@@ -181,6 +197,19 @@ impl Cap {
             spec,
             usage,
             reserved: 0,
+            grant: None,
+        }
+    }
+
+    /// What may be spent in the current window: the cap, or this appliance's grant of it (none
+    /// for a window it was not granted, or a rolling cap, which leases do not cover).
+    fn allowed(&self) -> u64 {
+        match (&self.grant, &self.usage) {
+            (None, _) => self.spec.limit,
+            (Some(grant), Usage::Calendar { span, .. }) if grant.window_start_us == span.start => {
+                grant.units.min(self.spec.limit)
+            }
+            (Some(_), _) => 0,
         }
     }
 
@@ -210,6 +239,13 @@ impl Cap {
     }
 
     fn remaining(&self) -> u64 {
+        self.allowed()
+            .saturating_sub(self.used())
+            .saturating_sub(self.reserved)
+    }
+
+    /// What the cap itself would leave, whatever this appliance's grant.
+    fn remaining_in_cap(&self) -> u64 {
         self.spec
             .limit
             .saturating_sub(self.used())
@@ -306,6 +342,8 @@ struct InFlight {
 #[derive(Clone, Debug)]
 pub struct TenantBudget {
     caps: Vec<Cap>,
+    /// Fleet mode: every cap is spent from grants ([`TenantBudget::lease_caps`]).
+    leased: bool,
     /// Where sandbox requests are kept out of the class-wide caps (see [`counts`]).
     sandboxed: Sandboxed,
     policies: ChargePolicies,
@@ -319,6 +357,7 @@ impl TenantBudget {
         TenantBudget {
             sandboxed: sandboxed(&caps),
             caps: caps.into_iter().map(|spec| Cap::new(spec, now)).collect(),
+            leased: false,
             policies,
             in_flight: Vec::new(),
         }
@@ -356,6 +395,12 @@ impl TenantBudget {
                 continue;
             }
             let mut cap = Cap::new(spec, now);
+            if self.leased {
+                cap.grant = Some(FleetGrant {
+                    window_start_us: 0,
+                    units: 0,
+                });
+            }
             for charge in history {
                 if !counts(&cap.spec, &charge.purpose, charge.class, &sandboxed) {
                     continue;
@@ -407,6 +452,30 @@ impl TenantBudget {
         }
     }
 
+    /// Fleet mode: from now on every cap, and every cap a promotion adds, is spent only from
+    /// what [`TenantBudget::grant`] gives it; until then from nothing.
+    pub fn lease_caps(&mut self) {
+        self.leased = true;
+        for cap in &mut self.caps {
+            cap.grant.get_or_insert(FleetGrant {
+                window_start_us: 0,
+                units: 0,
+            });
+        }
+    }
+
+    /// Sets this appliance's share of the cap `spec` (fleet mode); returns whether the tenant
+    /// has that cap.
+    pub fn grant(&mut self, spec: &CapSpec, grant: FleetGrant) -> bool {
+        match self.caps.iter_mut().find(|cap| &cap.spec == spec) {
+            Some(cap) => {
+                cap.grant = Some(grant);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether any cap is configured.
     pub fn is_capped(&self) -> bool {
         !self.caps.is_empty()
@@ -454,6 +523,7 @@ impl TenantBudget {
                         remaining,
                         reserved: cap.reserved,
                         resets_at_us,
+                        by_grant: cost <= cap.remaining_in_cap(),
                     });
                 }
             }

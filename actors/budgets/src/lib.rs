@@ -18,8 +18,8 @@ mod window;
 mod work;
 
 pub use budget::{
-    CapSpec, CapStatus, ChargePolicies, ChargePolicy, OverBudget, SANDBOX_PURPOSE, Settlement,
-    TenantBudget, restore_from,
+    CapSpec, CapStatus, ChargePolicies, ChargePolicy, FleetGrant, OverBudget, SANDBOX_PURPOSE,
+    Settlement, TenantBudget, restore_from,
 };
 pub use costs::Costs;
 pub use history::{ChargeJournal, PastCharge};

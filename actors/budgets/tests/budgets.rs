@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use tf_budgets::{
-    CapSpec, ChargeJournal, ChargePolicies, ChargePolicy, OverBudget, PastCharge, TenantBudget,
-    Window, days_from_civil, restore_from,
+    CapSpec, ChargeJournal, ChargePolicies, ChargePolicy, FleetGrant, OverBudget, PastCharge,
+    TenantBudget, Window, days_from_civil, restore_from,
 };
 use tf_wire::DatasetClass;
 
@@ -419,4 +419,91 @@ fn a_refunded_charge_is_spendable_again_in_calendar_and_rolling_caps() {
     budget
         .reserve("kyc", DatasetClass::P1, 1, now + 2)
         .expect_err("still spent: the refund was for another period");
+}
+
+#[test]
+fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window() {
+    let now = morning();
+    let today = days_from_civil(2026, 11, 24) * DAY;
+    let day_cap = cap(None, DatasetClass::P1, 100, Window::Day);
+    let mut budget = TenantBudget::new(vec![day_cap.clone()], ChargePolicies::default(), now);
+    budget.lease_caps();
+    // Nothing granted yet: nothing may be spent, and the refusal says the grant ran out, not
+    // the cap.
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("no grant yet");
+    assert!(over.by_grant, "{over:?}");
+    assert!(budget.grant(
+        &day_cap,
+        FleetGrant {
+            window_start_us: today,
+            units: 10
+        }
+    ));
+    budget
+        .reserve("kyc", DatasetClass::P1, 10, now)
+        .expect("within the grant");
+    budget.settle("kyc", DatasetClass::P1, 10, true, now);
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("the grant is spent");
+    assert!(over.by_grant && over.remaining == 0, "{over:?}");
+    // More granted: spendable; a grant above the cap is the cap.
+    budget.grant(
+        &day_cap,
+        FleetGrant {
+            window_start_us: today,
+            units: 1_000,
+        },
+    );
+    budget
+        .reserve("kyc", DatasetClass::P1, 90, now)
+        .expect("up to the cap");
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("the cap itself");
+    assert!(!over.by_grant, "{over:?}");
+    // Tomorrow the grant is yesterday's: nothing until the new window is granted.
+    let tomorrow = now + DAY;
+    budget.settle("kyc", DatasetClass::P1, 90, true, now);
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, tomorrow)
+        .expect_err("not granted for this window");
+    assert!(over.by_grant, "{over:?}");
+    // A cap a promotion adds starts with nothing granted; a kept cap keeps its grant.
+    let week_cap = cap(Some("kyc"), DatasetClass::P1, 50, Window::Week);
+    budget.reconfigure(
+        vec![day_cap.clone(), week_cap.clone()],
+        ChargePolicies::default(),
+        &[],
+        tomorrow,
+    );
+    budget.grant(
+        &day_cap,
+        FleetGrant {
+            window_start_us: today + DAY,
+            units: 5,
+        },
+    );
+    assert!(
+        budget
+            .reserve("kyc", DatasetClass::P1, 1, tomorrow)
+            .is_err()
+    );
+    assert!(
+        !budget.grant(
+            &cap(None, DatasetClass::P2, 1, Window::Day),
+            FleetGrant {
+                window_start_us: today,
+                units: 1,
+            }
+        ),
+        "no such cap"
+    );
+    // Outside fleet mode nothing changes: the whole cap is this appliance's.
+    let mut alone = TenantBudget::new(vec![day_cap], ChargePolicies::default(), now);
+    alone
+        .reserve("kyc", DatasetClass::P1, 100, now)
+        .expect("the whole cap");
 }
