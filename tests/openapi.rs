@@ -439,7 +439,17 @@ async fn call_terms_routes(caller: &mut Caller, server: &Server) {
     // Rolled back to before the partner was onboarded: it is no partner any more.
     let late = ask_above_template(&partner, 40).await;
     partner.close().await;
+    // Refused unless dropping the partner is asked for.
     let back = json!({"reason": "partner withdrawn", "to": before["revision"]});
+    caller.with_token(
+        ROLLBACK,
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        back.to_string().as_bytes(),
+        422,
+    );
+    let back = json!({"reason": "partner withdrawn", "to": before["revision"],
+                      "allow_partners_dropped": true});
     caller.with_token(
         ROLLBACK,
         "/api/v1/bundles/rollback",

@@ -110,8 +110,8 @@ pub enum Problem {
         "partners/: the bundle in force has the terms files of {noun} {list}, onboarded with an \
          invite, and this bundle lacks them: promoted, it would drop {them} and their tenants \
          would lose service. Keep their files in the bundle (`appliance ctl terms files --out \
-         DIR/partners` writes them), or promote with --allow-partners-dropped to drop them on \
-         purpose",
+         DIR/partners` writes them), or promote (or roll back) with --allow-partners-dropped to \
+         drop them on purpose",
         noun = if tenants.len() == 1 { "partner" } else { "partners" },
         list = tenants.join(", "),
         them = if tenants.len() == 1 { "it" } else { "them" }

@@ -136,6 +136,10 @@ pub struct RollbackRequest {
     /// Absent or `null`: the one in force before the active one.
     #[serde(default)]
     pub to: Option<Revision>,
+    /// Republish it even if it lacks the terms files of partners in force (onboarded after it):
+    /// their tenants are dropped. Default false: such a rollback is refused, naming them.
+    #[serde(default)]
+    pub allow_partners_dropped: bool,
 }
 
 /// What a switch did. Serialised lowercase, as the timeline records it.
@@ -288,26 +292,29 @@ mod tests {
 
     #[test]
     fn a_rollback_request_is_what_ctl_sends_and_the_server_accepts() {
-        // ctl/mod.rs sends `json!({ "reason": reason, "to": to })`.
+        // ctl/mod.rs sends the reason, the revision and whether partners may be dropped.
         let to: Option<u64> = None;
         assert_same_json(
             &RollbackRequest {
                 reason: "revision 2 broke acme".into(),
                 to: None,
+                allow_partners_dropped: false,
             },
-            json!({ "reason": "revision 2 broke acme", "to": to }),
+            json!({ "reason": "revision 2 broke acme", "to": to, "allow_partners_dropped": false }),
         );
         assert_same_json(
             &RollbackRequest {
                 reason: "x".into(),
                 to: Some(Revision(1)),
+                allow_partners_dropped: true,
             },
-            json!({ "reason": "x", "to": 1 }),
+            json!({ "reason": "x", "to": 1, "allow_partners_dropped": true }),
         );
         // The tests and the console leave `to` out.
         let parsed: RollbackRequest =
             serde_json::from_str(r#"{"reason": "acme lost its signatures"}"#).expect("parses");
         assert_eq!(parsed.to, None);
+        assert!(!parsed.allow_partners_dropped, "refused unless asked");
         assert!(serde_json::from_str::<RollbackRequest>(r#"{"to": 1}"#).is_err());
     }
 

@@ -71,6 +71,8 @@ pub struct Rollback {
     pub reason: String,
     /// The revision whose content to republish; default the one before the active one.
     pub to: Option<u64>,
+    /// Republish it even if it lacks the terms files of partners in force (they are dropped).
+    pub allow_partners_dropped: bool,
 }
 
 /// Checks a bundle as a promotion would, without promoting it.
@@ -165,9 +167,13 @@ impl Handler<Rollback> for Bundles {
     type Result = AtomicResponse<Self, Result<Switched, ControlError>>;
 
     fn handle(&mut self, msg: Rollback, _: &mut Self::Context) -> Self::Result {
-        let pending = self
-            .book
-            .begin_rollback(&msg.actor, &msg.reason, msg.to, unix_micros());
+        let pending = self.book.begin_rollback(
+            &msg.actor,
+            &msg.reason,
+            msg.to,
+            msg.allow_partners_dropped,
+            unix_micros(),
+        );
         self.run_switch(pending)
     }
 }

@@ -143,6 +143,7 @@ impl Book {
         actor: &str,
         reason: &str,
         to: Option<u64>,
+        allow_partners_dropped: bool,
         now_us: u64,
     ) -> Result<PendingSwitch, ControlError> {
         let target = match to {
@@ -178,6 +179,10 @@ impl Book {
             republishes: Some(original),
         };
         let bundle = tf_bundles::build(files, info, &mut self.appliance_key, &self.limits)?;
+        // Going back past a partner's onboarding would drop it as a promotion would.
+        if !allow_partners_dropped && let Some(dropped) = self.partners_dropped(&bundle) {
+            return Err(Refusal(vec![dropped]).into());
+        }
         let archive = bundle.files.to_tar_gz();
         Ok(self.stage(bundle, archive, "rollback", actor, reason.to_owned()))
     }

@@ -932,6 +932,10 @@ pub enum CtlWhat {
         /// The revision to go back to (default: the one before the bundle in force).
         #[arg(long)]
         to: Option<u64>,
+        /// Go back even past partners' onboarding: those partners are dropped (refused
+        /// otherwise, naming them).
+        #[arg(long)]
+        allow_partners_dropped: bool,
     },
     /// What changes from one stored revision to another.
     Diff {

@@ -334,10 +334,15 @@ fn request(what: &CtlWhat) -> Result<Request, String> {
             };
             bundle_request(Operation::Drift, file, &query.to_query_string())?
         }
-        CtlWhat::Rollback { reason, to } => {
+        CtlWhat::Rollback {
+            reason,
+            to,
+            allow_partners_dropped,
+        } => {
             let body = RollbackRequest {
                 reason: reason.clone(),
                 to: to.map(Revision),
+                allow_partners_dropped: *allow_partners_dropped,
             };
             Request {
                 operation: Operation::Rollback,

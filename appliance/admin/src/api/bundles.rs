@@ -46,7 +46,11 @@ pub async fn diff_value(
 pub async fn rollback_value(
     state: &ApiState,
     principal: Principal,
-    RollbackRequest { reason, to }: RollbackRequest,
+    RollbackRequest {
+        reason,
+        to,
+        allow_partners_dropped,
+    }: RollbackRequest,
 ) -> Result<Switched, ErrorBody> {
     if reason.trim().is_empty() || reason.len() > RollbackRequest::MAX_REASON_LEN {
         return Err(ErrorBody::new(
@@ -60,6 +64,7 @@ pub async fn rollback_value(
             actor: principal.name,
             reason,
             to: to.map(|r| r.0),
+            allow_partners_dropped,
         },
     )
     .await?;

@@ -300,6 +300,8 @@ pub async fn confirm_rollback(
          <input type=\"hidden\" name=\"to\" value=\"{to}\">\
          <label for=\"reason\">Why (kept in the timeline)</label>\
          <textarea id=\"reason\" name=\"reason\" rows=\"2\" maxlength=\"2000\" required></textarea>\
+         <label><input type=\"checkbox\" name=\"allow_partners_dropped\"> drop partners \
+         onboarded after revision {to} (refused otherwise)</label>\
          <p><button type=\"submit\" class=\"danger\" id=\"confirm-rollback\">Confirm rollback to revision {to}</button> \
          <a href=\"/console/bundles\">Cancel</a></p></form>",
         to = query.to,
@@ -321,6 +323,9 @@ pub struct RollbackForm {
     csrf: String,
     to: u64,
     reason: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    allow_partners_dropped: Option<String>,
 }
 
 pub async fn rollback(
@@ -336,10 +341,17 @@ pub async fn rollback(
     if let Err(error) = api::may(&session.principal, Permission::Rollback) {
         return error_page(&error, &session, here);
     }
-    let RollbackForm { to, reason, .. } = form.into_inner();
+    let RollbackForm {
+        to,
+        reason,
+        allow_partners_dropped,
+        ..
+    } = form.into_inner();
+    let allow_partners_dropped = allow_partners_dropped.is_some();
     let body = RollbackRequest {
         reason,
         to: Some(Revision(to)),
+        allow_partners_dropped,
     };
     match api::rollback_value(&state, session.principal.clone(), body).await {
         Ok(switched) => {

@@ -445,13 +445,23 @@ fn a_promotion_without_a_partners_terms_file_is_refused_naming_it_unless_allowed
         .expect("in force");
     assert_eq!(partners(&book), Vec::<String>::new());
 
-    // Rollbacks are not checked: back to the partner, then away from it again.
-    for (to, expected) in [(3, vec!["initech".to_owned()]), (4, Vec::new())] {
-        let pending = book
-            .begin_rollback("sre", "back", Some(to), NOW_US)
-            .expect("a rollback");
-        book.switch(pending, Duration::ZERO, NOW_US)
-            .expect("rolled back");
-        assert_eq!(partners(&book), expected, "rolled back to {to}");
-    }
+    // Rollbacks too: back to the partner is a rollback like any other; away from it again is
+    // refused naming it, unless allowed.
+    let pending = book
+        .begin_rollback("sre", "back", Some(3), false, NOW_US)
+        .expect("a rollback");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("rolled back");
+    assert_eq!(partners(&book), ["initech"]);
+    let refused = book
+        .begin_rollback("sre", "away", Some(4), false, NOW_US)
+        .expect_err("it drops the partner");
+    assert!(refused.to_string().contains("initech"), "{refused}");
+    assert_eq!(partners(&book), ["initech"], "nothing switched");
+    let pending = book
+        .begin_rollback("sre", "away", Some(4), true, NOW_US)
+        .expect("allowed to drop the partner");
+    book.switch(pending, Duration::ZERO, NOW_US)
+        .expect("rolled back");
+    assert_eq!(partners(&book), Vec::<String>::new());
 }

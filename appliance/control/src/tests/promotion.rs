@@ -70,6 +70,7 @@ async fn a_switch_every_shard_prepares_is_recorded_published_and_rolled_back() {
             actor: "sre".into(),
             reason: "revision 2 misbehaves".into(),
             to: None,
+            allow_partners_dropped: false,
         })
         .await
         .expect("the actor answers")

@@ -44,7 +44,7 @@ fn a_rollback_after_the_last_revision_is_refused_and_changes_nothing() {
     }
 
     let refused = book
-        .begin_rollback("sre", "undo", None, NOW_US)
+        .begin_rollback("sre", "undo", None, false, NOW_US)
         .expect_err("no revision is left above the last one");
     match &refused {
         ControlError::Refused(refusal) => assert_eq!(
