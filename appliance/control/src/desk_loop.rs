@@ -32,29 +32,28 @@ impl DeskWorker {
         }
     }
 
+    /// Answers one request and records it as a failed step if it is one.
     fn answer(&mut self, ask: DeskAsk) {
-        {
-            let answer = futures_lite::future::block_on(async {
-                match &ask.request {
-                    DeskRequest::Onboard(onboard) => crate::onboarding::answer(self, onboard).await,
-                    DeskRequest::Terms { tenant, request } => {
-                        crate::terms::answer(self, tenant, request).await
-                    }
-                    DeskRequest::Checklist { tenant, query } => {
-                        crate::checklist::answer(self, tenant, query).await
-                    }
-                    DeskRequest::EvidencePreview { tenant, query } => {
-                        crate::evidence_preview::answer(self, tenant, query).await
-                    }
+        let answer = futures_lite::future::block_on(async {
+            match &ask.request {
+                DeskRequest::Onboard(onboard) => crate::onboarding::answer(self, onboard).await,
+                DeskRequest::Terms { tenant, request } => {
+                    crate::terms::answer(self, tenant, request).await
                 }
-            });
-            if let Err(code) = &answer {
-                tracing::info!(source = %ask.source, refused = ?code, "partner request refused");
-                self.record_failed_step(&ask.request, code);
+                DeskRequest::Checklist { tenant, query } => {
+                    crate::checklist::answer(self, tenant, query).await
+                }
+                DeskRequest::EvidencePreview { tenant, query } => {
+                    crate::evidence_preview::answer(self, tenant, query).await
+                }
             }
-            // The shard may have given up waiting; what was done stays done.
-            let _ = ask.reply.send(answer);
+        });
+        if let Err(code) = &answer {
+            tracing::info!(source = %ask.source, refused = ?code, "partner request refused");
+            self.record_failed_step(&ask.request, code);
         }
+        // The shard may have given up waiting; what was done stays done.
+        let _ = ask.reply.send(answer);
     }
 }
 
