@@ -1,5 +1,7 @@
 //! The lease keeper: what a node's fleet worker does on each tick for every capped pool its
-//! tenants spend from. It takes a lease when it holds none, reports what the node spent,
+//! tenants spend from. When it first meets a pool (at start, after a restart, for a cap a
+//! promotion added) it has the fleet account for what this node's ledger shows spent from it
+//! ([`LeaseStore::adopt`]). It takes a lease when it holds none, reports what the node spent,
 //! renews before the lease runs low or expires (asking for more when the tenant spends faster),
 //! returns the lease when the cap's window ends, and settles leases that were taken back.
 //! Sans-IO: the store ([`LeaseStore`]) and the clock are passed in, so the policy is tested in
@@ -65,9 +67,13 @@ pub struct Grant {
 #[derive(Debug, Default)]
 struct PoolLeases {
     window_start_us: u64,
+    /// Whether the fleet accounts for what this node spent from the pool before its keeper
+    /// met it.
+    adopted: bool,
     /// The lease in use.
     open: Option<Lease>,
-    /// Spent from leases closed in this window.
+    /// Spent from leases closed in this window (what the fleet counts: a lease taken back
+    /// counts in full), and what the fleet adopted.
     closed_spent: u64,
     /// `spent_here` at the last tick, and when.
     last_spent: u64,
@@ -134,6 +140,18 @@ impl PoolLeases {
             self.new_window(store, demand, now_us);
         }
         self.measure(demand.spent_here, now_us);
+        if !self.adopted {
+            match store.adopt(&demand.pool, demand.cap, demand.spent_here, now_us) {
+                Ok(counted) => {
+                    self.closed_spent = counted;
+                    self.adopted = true;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, tenant = demand.pool.tenant, "a budget pool was not adopted");
+                    return demand.spent_here.max(self.closed_spent);
+                }
+            }
+        }
         self.settle_lost(store, now_us);
         let want = self.want(settings, demand.cap);
         let on_open = demand.spent_here.saturating_sub(self.closed_spent);
@@ -162,9 +180,12 @@ impl PoolLeases {
                 };
                 match answer {
                     Err(FleetError::LeaseLost { token, .. }) => {
-                        // Taken back: spend no more from it, settle it from what was spent.
-                        self.closed_spent += spent;
-                        self.to_settle.push((token, spent));
+                        // Taken back: spend no more from it. Admission may have spent more
+                        // of it since `spent_here` was measured, so it is settled as spent in
+                        // full: the node may use what it did not spend, and the fleet counts
+                        // it, so nothing is spent twice.
+                        self.closed_spent += lease.units;
+                        self.to_settle.push((token, lease.units));
                         Ok(())
                     }
                     other => {

@@ -14,6 +14,7 @@
 //! must stop spending from it. Nothing here invents budget: at every instant
 //! `spent + leased + in_doubt <= cap` for the cap each take was made under.
 
+use postgres::types::ToSql;
 use postgres::{Client, Transaction};
 
 use crate::FleetError;
@@ -27,6 +28,9 @@ pub struct PoolKey {
     pub purpose: String,
     /// The dataset class: `P0`, `P1` or `P2`.
     pub class: String,
+    /// The cap's calendar window: `hour`, `day`, `week` or `month` (two caps of one purpose
+    /// and class with different windows are different pools).
+    pub window: String,
     /// The start of the cap's current window, Unix microseconds.
     pub window_start_us: u64,
 }
@@ -93,7 +97,28 @@ struct Held {
     closed_by: Option<String>,
 }
 
-const POOL: &str = "tenant = $1 AND purpose = $2 AND class = $3 AND window_start_us = $4";
+/// A pool's row: its key is `$1` to `$5` of every statement that names one ([`PoolKey::params`]).
+const POOL: &str =
+    "tenant = $1 AND purpose = $2 AND class = $3 AND cap_window = $4 AND window_start_us = $5";
+
+impl PoolKey {
+    /// The pool's key as `$1` to `$5`, followed by `more` as `$6` onwards.
+    fn params<'a>(
+        &'a self,
+        window_start: &'a i64,
+        more: &[&'a (dyn ToSql + Sync)],
+    ) -> Vec<&'a (dyn ToSql + Sync)> {
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &self.tenant,
+            &self.purpose,
+            &self.class,
+            &self.window,
+            window_start,
+        ];
+        params.extend_from_slice(more);
+        params
+    }
+}
 
 impl<'c> Leases<'c> {
     /// `node`'s leases over `client`.
@@ -114,7 +139,8 @@ impl<'c> Leases<'c> {
     ) -> Result<Vec<Reclaimed>, FleetError> {
         let mut transaction = self.client.transaction()?;
         let rows = transaction.query(
-            "SELECT token, node, units - spent, tenant, purpose, class, window_start_us
+            "SELECT token, node, units - spent, tenant, purpose, class, cap_window,
+                    window_start_us
              FROM fleet_leases
              WHERE closed_us IS NULL AND expires_us < $1
              ORDER BY token LIMIT 1000 FOR UPDATE SKIP LOCKED",
@@ -124,14 +150,14 @@ impl<'c> Leases<'c> {
         for row in rows {
             let token: i64 = row.get(0);
             let in_doubt: i64 = row.get(2);
-            let pool: (String, String, String, i64) =
-                (row.get(3), row.get(4), row.get(5), row.get(6));
+            let pool = pool_of(&row, 3);
+            let start = sql(pool.window_start_us);
             transaction.execute(
                 &format!(
-                    "UPDATE fleet_pools SET leased = leased - $5, in_doubt = in_doubt + $5
+                    "UPDATE fleet_pools SET leased = leased - $6, in_doubt = in_doubt + $6
                      WHERE {POOL}"
                 ),
-                &[&pool.0, &pool.1, &pool.2, &pool.3, &in_doubt],
+                &pool.params(&start, &[&in_doubt]),
             )?;
             close_lease(&mut transaction, token as u64, now_us, "expired")?;
             reclaimed.push(Reclaimed {
@@ -148,12 +174,7 @@ impl<'c> Leases<'c> {
     pub fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError> {
         let row = self.client.query_opt(
             &format!("SELECT cap, spent, leased, in_doubt FROM fleet_pools WHERE {POOL}"),
-            &[
-                &pool.tenant,
-                &pool.purpose,
-                &pool.class,
-                &sql(pool.window_start_us),
-            ],
+            &pool.params(&sql(pool.window_start_us), &[]),
         )?;
         Ok(row.map(|row| PoolState {
             cap: row.get::<_, i64>(0) as u64,
@@ -200,6 +221,20 @@ pub trait LeaseStore {
     /// node's ledger shows it spent: the units in doubt it did not spend go back to the pool.
     /// Returns how many went back. An open lease is returned as [`LeaseStore::close`] does.
     fn settle(&mut self, token: u64, spent_total: u64, now_us: u64) -> Result<u64, FleetError>;
+
+    /// Accounts for `spent_here`, what this node's ledger shows it spent from `pool` (under
+    /// `cap`), when its keeper first meets the pool: the node's leases of the pool left open or
+    /// taken back (it restarted) are settled from it, oldest first, and spending no lease
+    /// covers (a cap a promotion added over past charges, a node new to the fleet) is counted
+    /// spent. Returns what the fleet counts this node spent from the pool, at least
+    /// `spent_here`.
+    fn adopt(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        spent_here: u64,
+        now_us: u64,
+    ) -> Result<u64, FleetError>;
 }
 
 impl LeaseStore for Leases<'_> {
@@ -215,17 +250,7 @@ impl LeaseStore for Leases<'_> {
             return Ok(None);
         }
         let mut transaction = self.client.transaction()?;
-        transaction.execute(
-            "INSERT INTO fleet_pools (tenant, purpose, class, window_start_us, cap)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            &[
-                &pool.tenant,
-                &pool.purpose,
-                &pool.class,
-                &sql(pool.window_start_us),
-                &sql(cap),
-            ],
-        )?;
+        open_pool(&mut transaction, pool, cap)?;
         let granted = grant(&mut transaction, pool, cap, want)?;
         if granted == 0 {
             transaction.commit()?;
@@ -235,19 +260,13 @@ impl LeaseStore for Leases<'_> {
         let token: i64 = transaction
             .query_one(
                 "INSERT INTO fleet_leases
-                     (tenant, purpose, class, window_start_us, node, units, granted_us,
-                      expires_us)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING token",
-                &[
-                    &pool.tenant,
-                    &pool.purpose,
-                    &pool.class,
+                     (tenant, purpose, class, cap_window, window_start_us, node, units,
+                      granted_us, expires_us)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING token",
+                &pool.params(
                     &sql(pool.window_start_us),
-                    &self.node,
-                    &sql(granted),
-                    &sql(now_us),
-                    &sql(expires_us),
-                ],
+                    &[&self.node, &sql(granted), &sql(now_us), &sql(expires_us)],
+                ),
             )?
             .get(0);
         transaction.commit()?;
@@ -307,14 +326,10 @@ impl LeaseStore for Leases<'_> {
         record_spent(&mut transaction, token, &held, spent_total)?;
         let back = held.units - spent_total;
         transaction.execute(
-            &format!("UPDATE fleet_pools SET leased = leased - $5 WHERE {POOL}"),
-            &[
-                &held.pool.tenant,
-                &held.pool.purpose,
-                &held.pool.class,
-                &sql(held.pool.window_start_us),
-                &sql(back),
-            ],
+            &format!("UPDATE fleet_pools SET leased = leased - $6 WHERE {POOL}"),
+            &held
+                .pool
+                .params(&sql(held.pool.window_start_us), &[&sql(back)]),
         )?;
         close_lease(&mut transaction, token, now_us, "returned")?;
         transaction.commit()?;
@@ -344,17 +359,13 @@ impl LeaseStore for Leases<'_> {
         let newly_spent = spent_total - held.spent;
         transaction.execute(
             &format!(
-                "UPDATE fleet_pools SET in_doubt = in_doubt - $5, spent = spent + $6
+                "UPDATE fleet_pools SET in_doubt = in_doubt - $6, spent = spent + $7
                  WHERE {POOL}"
             ),
-            &[
-                &held.pool.tenant,
-                &held.pool.purpose,
-                &held.pool.class,
+            &held.pool.params(
                 &sql(held.pool.window_start_us),
-                &sql(in_doubt),
-                &sql(newly_spent),
-            ],
+                &[&sql(in_doubt), &sql(newly_spent)],
+            ),
         )?;
         transaction.execute(
             "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
@@ -364,6 +375,103 @@ impl LeaseStore for Leases<'_> {
         transaction.commit()?;
         Ok(held.units - spent_total)
     }
+
+    fn adopt(
+        &mut self,
+        pool: &PoolKey,
+        cap: u64,
+        spent_here: u64,
+        now_us: u64,
+    ) -> Result<u64, FleetError> {
+        let node = self.node.clone();
+        let start = sql(pool.window_start_us);
+        let mut transaction = self.client.transaction()?;
+        open_pool(&mut transaction, pool, cap)?;
+        transaction.execute(
+            &format!("SELECT 1 FROM fleet_pools WHERE {POOL} FOR UPDATE"),
+            &pool.params(&start, &[]),
+        )?;
+        let rows = transaction.query(
+            &format!(
+                "SELECT token, units, spent, expires_us, closed_by FROM fleet_leases
+                 WHERE {POOL} AND node = $6 ORDER BY token FOR UPDATE"
+            ),
+            &pool.params(&start, &[&node]),
+        )?;
+        let mut counted = 0u64;
+        let mut left = Vec::new();
+        for row in rows {
+            let token = row.get::<_, i64>(0) as u64;
+            let held = Held {
+                pool: pool.clone(),
+                node: node.clone(),
+                units: row.get::<_, i64>(1) as u64,
+                spent: row.get::<_, i64>(2) as u64,
+                expires_us: row.get::<_, i64>(3) as u64,
+                closed_by: row.get(4),
+            };
+            counted += held.spent;
+            if matches!(held.closed_by.as_deref(), None | Some("expired")) {
+                left.push((token, held));
+            }
+        }
+        for (token, held) in &left {
+            let unaccounted = spent_here.saturating_sub(counted);
+            counted += settle_left(&mut transaction, held, *token, unaccounted, now_us)?;
+        }
+        if counted < spent_here {
+            let outside = spent_here - counted;
+            transaction.execute(
+                &format!("UPDATE fleet_pools SET spent = spent + $6 WHERE {POOL}"),
+                &pool.params(&start, &[&sql(outside)]),
+            )?;
+            // A lease settled at once, so the node's leases of the pool add up to what it spent.
+            transaction.execute(
+                "INSERT INTO fleet_leases
+                     (tenant, purpose, class, cap_window, window_start_us, node, units, spent,
+                      granted_us, expires_us, closed_us, closed_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $8, $8, 'settled')",
+                &pool.params(&start, &[&node, &sql(outside), &sql(now_us)]),
+            )?;
+            counted = spent_here;
+        }
+        transaction.commit()?;
+        Ok(counted)
+    }
+}
+
+/// `adopt`'s bookkeeping for one lease left by an earlier run: settles it with what of
+/// `unaccounted` it can hold; returns how much it took.
+fn settle_left(
+    transaction: &mut Transaction<'_>,
+    held: &Held,
+    token: u64,
+    unaccounted: u64,
+    now_us: u64,
+) -> Result<u64, FleetError> {
+    let unreported = held.units - held.spent;
+    let newly_spent = unaccounted.min(unreported);
+    // An open lease's unreported units are leased; a taken-back one's are in doubt.
+    let held_as = if held.closed_by.is_none() {
+        "leased"
+    } else {
+        "in_doubt"
+    };
+    transaction.execute(
+        &format!(
+            "UPDATE fleet_pools SET {held_as} = {held_as} - $6, spent = spent + $7 WHERE {POOL}"
+        ),
+        &held.pool.params(
+            &sql(held.pool.window_start_us),
+            &[&sql(unreported), &sql(newly_spent)],
+        ),
+    )?;
+    transaction.execute(
+        "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
+         WHERE token = $1",
+        &[&sql(token), &sql(held.spent + newly_spent), &sql(now_us)],
+    )?;
+    Ok(newly_spent)
 }
 
 /// Moves up to `want` units of `pool` into `leased` under `cap`, under the pool's row lock;
@@ -378,18 +486,11 @@ fn grant(
         &format!(
             "WITH old AS (SELECT spent + leased + in_doubt AS held FROM fleet_pools
                           WHERE {POOL} FOR UPDATE)
-             UPDATE fleet_pools SET cap = $5, leased = leased + LEAST($6, $5 - old.held)
-             FROM old WHERE {POOL} AND old.held < $5
-             RETURNING LEAST($6, $5 - old.held)"
+             UPDATE fleet_pools SET cap = $6, leased = leased + LEAST($7, $6 - old.held)
+             FROM old WHERE {POOL} AND old.held < $6
+             RETURNING LEAST($7, $6 - old.held)"
         ),
-        &[
-            &pool.tenant,
-            &pool.purpose,
-            &pool.class,
-            &sql(pool.window_start_us),
-            &sql(cap),
-            &sql(want),
-        ],
+        &pool.params(&sql(pool.window_start_us), &[&sql(cap), &sql(want)]),
     )?;
     Ok(row.map_or(0, |row| row.get::<_, i64>(0) as u64))
 }
@@ -401,23 +502,18 @@ fn locked_lease(
     node: &str,
 ) -> Result<Held, FleetError> {
     let row = transaction.query_opt(
-        "SELECT tenant, purpose, class, window_start_us, node, units, spent, expires_us,
-                closed_by
+        "SELECT tenant, purpose, class, cap_window, window_start_us, node, units, spent,
+                expires_us, closed_by
          FROM fleet_leases WHERE token = $1 FOR UPDATE",
         &[&sql(token)],
     )?;
     let held = row.map(|row| Held {
-        pool: PoolKey {
-            tenant: row.get(0),
-            purpose: row.get(1),
-            class: row.get(2),
-            window_start_us: row.get::<_, i64>(3) as u64,
-        },
-        node: row.get(4),
-        units: row.get::<_, i64>(5) as u64,
-        spent: row.get::<_, i64>(6) as u64,
-        expires_us: row.get::<_, i64>(7) as u64,
-        closed_by: row.get(8),
+        pool: pool_of(&row, 0),
+        node: row.get(5),
+        units: row.get::<_, i64>(6) as u64,
+        spent: row.get::<_, i64>(7) as u64,
+        expires_us: row.get::<_, i64>(8) as u64,
+        closed_by: row.get(9),
     });
     match held {
         Some(held) if held.node == node => Ok(held),
@@ -491,14 +587,10 @@ fn record_spent(
         return Ok(());
     }
     transaction.execute(
-        &format!("UPDATE fleet_pools SET spent = spent + $5, leased = leased - $5 WHERE {POOL}"),
-        &[
-            &held.pool.tenant,
-            &held.pool.purpose,
-            &held.pool.class,
-            &sql(held.pool.window_start_us),
-            &sql(delta),
-        ],
+        &format!("UPDATE fleet_pools SET spent = spent + $6, leased = leased - $6 WHERE {POOL}"),
+        &held
+            .pool
+            .params(&sql(held.pool.window_start_us), &[&sql(delta)]),
     )?;
     transaction.execute(
         "UPDATE fleet_leases SET spent = $2 WHERE token = $1",
@@ -516,6 +608,32 @@ fn close_lease(
     transaction.execute(
         "UPDATE fleet_leases SET closed_us = $2, closed_by = $3 WHERE token = $1",
         &[&sql(token), &sql(now_us), &how],
+    )?;
+    Ok(())
+}
+
+/// The pool named by the five columns from `first`: tenant, purpose, class, cap_window and
+/// window_start_us.
+fn pool_of(row: &postgres::Row, first: usize) -> PoolKey {
+    PoolKey {
+        tenant: row.get(first),
+        purpose: row.get(first + 1),
+        class: row.get(first + 2),
+        window: row.get(first + 3),
+        window_start_us: row.get::<_, i64>(first + 4) as u64,
+    }
+}
+
+/// Creates `pool` under `cap` if no lease was taken from it yet.
+fn open_pool(
+    transaction: &mut Transaction<'_>,
+    pool: &PoolKey,
+    cap: u64,
+) -> Result<(), FleetError> {
+    transaction.execute(
+        "INSERT INTO fleet_pools (tenant, purpose, class, cap_window, window_start_us, cap)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        &pool.params(&sql(pool.window_start_us), &[&sql(cap)]),
     )?;
     Ok(())
 }

@@ -17,18 +17,20 @@ const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
          tenant           TEXT   NOT NULL,
          purpose          TEXT   NOT NULL,   -- '' for a cap across every purpose of its class
          class            TEXT   NOT NULL,
-         window_start_us  BIGINT NOT NULL,   -- the cap's window this pool counts
+         cap_window       TEXT   NOT NULL,   -- 'hour', 'day', 'week' or 'month'
+         window_start_us  BIGINT NOT NULL,   -- the window of the cap this pool counts
          cap              BIGINT NOT NULL CHECK (cap >= 0),
          spent            BIGINT NOT NULL DEFAULT 0 CHECK (spent >= 0),
          leased           BIGINT NOT NULL DEFAULT 0 CHECK (leased >= 0),
          in_doubt         BIGINT NOT NULL DEFAULT 0 CHECK (in_doubt >= 0),
-         PRIMARY KEY (tenant, purpose, class, window_start_us)
+         PRIMARY KEY (tenant, purpose, class, cap_window, window_start_us)
      );
      CREATE TABLE fleet_leases (
          token            BIGSERIAL PRIMARY KEY,  -- the fencing token: never reused
          tenant           TEXT   NOT NULL,
          purpose          TEXT   NOT NULL,
          class            TEXT   NOT NULL,
+         cap_window       TEXT   NOT NULL,
          window_start_us  BIGINT NOT NULL,
          node             TEXT   NOT NULL,
          units            BIGINT NOT NULL CHECK (units > 0),
@@ -37,8 +39,8 @@ const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
          expires_us       BIGINT NOT NULL,
          closed_us        BIGINT,              -- returned, or taken back after its expiry
          closed_by        TEXT,                -- 'returned', 'expired' or 'settled'
-         FOREIGN KEY (tenant, purpose, class, window_start_us)
-             REFERENCES fleet_pools (tenant, purpose, class, window_start_us)
+         FOREIGN KEY (tenant, purpose, class, cap_window, window_start_us)
+             REFERENCES fleet_pools (tenant, purpose, class, cap_window, window_start_us)
      );
      CREATE INDEX fleet_leases_open ON fleet_leases (expires_us) WHERE closed_us IS NULL;
      CREATE INDEX fleet_leases_by_node ON fleet_leases (node, token);

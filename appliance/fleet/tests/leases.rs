@@ -17,6 +17,7 @@ fn pool() -> PoolKey {
         tenant: "initech".into(),
         purpose: String::new(),
         class: "P1".into(),
+        window: "day".into(),
         window_start_us: 1_764_892_800 * SECOND,
     }
 }
