@@ -108,6 +108,9 @@ async fn spend(
                 assert_eq!(over.cap.purpose, "race");
                 assert_eq!(over.cap.limit, 25);
                 assert_eq!(over.requested, 1);
+                // A lone appliance: the cap itself ran out, and all of it was this one's.
+                assert_eq!(over.reason, tf_wire::OverBudgetReason::Cap);
+                assert_eq!(over.cap.granted, 25);
                 refused += 1;
             }
             Err(other) => panic!("unexpected answer: {other}"),
@@ -166,6 +169,10 @@ async fn charges_are_restored_after_a_restart() {
         .find(|c| c.purpose == "race")
         .expect("the race cap");
     assert_eq!((race.used, race.remaining, race.reserved), (25, 0, 0));
+    assert_eq!(
+        race.granted, race.limit,
+        "outside a fleet the whole cap is granted"
+    );
     let month = caps
         .iter()
         .find(|c| c.purpose.is_empty())

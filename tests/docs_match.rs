@@ -28,16 +28,18 @@ use tf_wire::{
     ArchivedChecklistStep, ArchivedCurve, ArchivedDatasetClass, ArchivedErrorCode,
     ArchivedErrorReply, ArchivedEvidenceFile, ArchivedEvidencePreview,
     ArchivedEvidencePreviewQuery, ArchivedKeyRegistered, ArchivedLogProof, ArchivedLogProofQuery,
-    ArchivedMessage, ArchivedOnboard, ArchivedOnboarded, ArchivedOverBudget, ArchivedPolicyDenial,
-    ArchivedReceiptEnvelope, ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement,
-    ArchivedSubmit, ArchivedTermsCap, ArchivedTermsReply, ArchivedTermsRequest,
-    ArchivedVerdictCode, ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Checklist,
-    ChecklistQuery, ChecklistStep, Curve, DatasetClass, ErrorCode, ErrorReply, EvidenceFile,
-    EvidencePreview, EvidencePreviewQuery, FrameDecoder, KeyRegistered, LogProof, LogProofQuery,
+    ArchivedMessage, ArchivedOnboard, ArchivedOnboarded, ArchivedOverBudget,
+    ArchivedOverBudgetReason, ArchivedPolicyDenial, ArchivedReceiptEnvelope,
+    ArchivedReceiptSignature, ArchivedRegisterKey, ArchivedStatement, ArchivedSubmit,
+    ArchivedTermsCap, ArchivedTermsReply, ArchivedTermsRequest, ArchivedVerdictCode,
+    ArchivedVerdictReply, BudgetQuery, BudgetStatus, CapState, Checklist, ChecklistQuery,
+    ChecklistStep, Curve, DatasetClass, ErrorCode, ErrorReply, EvidenceFile, EvidencePreview,
+    EvidencePreviewQuery, FrameDecoder, KeyRegistered, LogProof, LogProofQuery,
     MAX_ABOUT_TEXT_BYTES, MAX_CERTIFICATE_BYTES, MAX_CHECKLIST_ENVELOPE_BYTES, MAX_CHECKLIST_STEPS,
     MAX_CSR_BYTES, MAX_PREVIEW_FILE_BYTES, MAX_PREVIEW_FILES, MAX_PREVIEW_RECEIPTS, MAX_TERMS_CAPS,
-    Message, Onboard, Onboarded, OverBudget, PolicyDenial, ReceiptEnvelope, RegisterKey, Statement,
-    Submit, TermsCap, TermsReply, TermsRequest, VerdictCode, VerdictReply, WireError, WireLimits,
+    Message, Onboard, Onboarded, OverBudget, OverBudgetReason, PolicyDenial, ReceiptEnvelope,
+    RegisterKey, Statement, Submit, TermsCap, TermsReply, TermsRequest, VerdictCode, VerdictReply,
+    WireError, WireLimits,
 };
 
 #[test]
@@ -188,6 +190,7 @@ fn the_wire_protocols_layouts_and_example_frame_are_the_codes() {
         layout::<ArchivedDatasetClass>("`DatasetClass`"),
         layout::<ArchivedCurve>("`Curve`"),
         layout::<ArchivedVerdictCode>("`VerdictCode`"),
+        layout::<ArchivedOverBudgetReason>("`OverBudgetReason`"),
         layout::<ArchivedVerdictReply>("`VerdictReply`"),
         layout::<ArchivedReceiptEnvelope>("`ReceiptEnvelope`"),
         layout::<ArchivedReceiptSignature>("`ReceiptSignature`"),
@@ -847,6 +850,7 @@ fn sample_codes() -> Vec<ErrorCode> {
             cap: cap(),
             requested: 1,
             contact: text(),
+            reason: OverBudgetReason::Cap,
         }),
         ErrorCode::Denied { reason: text() },
         ErrorCode::UnknownKey { key_id: [0; 32] },
@@ -889,6 +893,7 @@ fn cap() -> CapState {
         reserved: 0,
         remaining: 1,
         resets_at_unix_ms: 0,
+        granted: 1,
     }
 }
 

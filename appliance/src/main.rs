@@ -10,6 +10,7 @@ mod ctl;
 mod drift_commands;
 mod evidence;
 mod exit;
+mod fleet_commands;
 mod golden_file;
 mod log_commands;
 mod logging;
@@ -98,6 +99,7 @@ fn main() -> ExitCode {
         cli::Command::Compliance(args) => compliance_commands::run(args),
         cli::Command::Webhooks(args) => webhook_commands::run(args),
         cli::Command::Decisions { what } => drift_commands::decisions(what),
+        cli::Command::Fleet { what } => fleet_commands::run(what),
         cli::Command::Scenarios { what } => scenario_commands::run(what),
         cli::Command::Canary { what } => canary_commands::run(what),
         cli::Command::Backup(args) => backup::backup(args),

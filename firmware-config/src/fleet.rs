@@ -1,13 +1,12 @@
-//! `[fleet]`: several appliances on one PostgreSQL (not read from the configuration file yet:
-//! the fleet's parts are built and tested one at a time, and the section is accepted once an
-//! appliance honours it end to end). The password is never in the URL: it comes from
+//! `[fleet]`: several appliances on one PostgreSQL, spending each tenant's calendar caps from
+//! leases so no cap is overspent across them. The password is never in the URL: it comes from
 //! `password_file` or the environment, so the settings can be read and logged without it.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConfigError, in_range};
+use crate::{ConfigError, TenantConfig, in_range};
 
 /// The environment variable the PostgreSQL password is read from when `password_file` is not
 /// given.
@@ -56,6 +55,23 @@ pub fn is_valid_node_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+}
+
+/// In fleet mode every cap is leased from the fleet by its calendar window; a rolling window
+/// has no window to lease (each charge ages out at its own time), so it is refused.
+pub fn validate_leasable(tenants: &[TenantConfig], path: &Path) -> Result<(), ConfigError> {
+    for tenant in tenants {
+        if let Some(cap) = tenant.caps.iter().find(|c| c.window.starts_with("rolling")) {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                key: "tenants.caps.window",
+                value: format!("{:?} (tenant {})", cap.window, tenant.id),
+                allowed: "\"hour\", \"day\", \"week\" or \"month\" in fleet mode: the fleet \
+                          leases a cap by its calendar window, and a rolling window has none",
+            });
+        }
+    }
+    Ok(())
 }
 
 impl FleetConfig {

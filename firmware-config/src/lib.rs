@@ -42,7 +42,7 @@ pub use canary::{CANARY_TENANT, CanaryConfig};
 pub use compliance::{ComplianceConfig, Schedule};
 pub use decisions::DecisionsConfig;
 pub use default_file::default_file;
-pub use fleet::{FLEET_PASSWORD_ENV, FleetConfig, is_valid_node_name};
+pub use fleet::{FLEET_PASSWORD_ENV, FleetConfig, is_valid_node_name, validate_leasable};
 pub use ledger::LedgerConfig;
 pub use log::LogConfig;
 pub use logging::LoggingConfig;
@@ -91,6 +91,9 @@ pub struct Config {
     /// `[[tenants]]`: who may connect, with what weight and admission rate. Default: the demo
     /// tenant and the canary's.
     pub tenants: Vec<TenantConfig>,
+    /// `[fleet]`: several appliances on one PostgreSQL. Default: none, the appliance runs
+    /// alone.
+    pub fleet: Option<FleetConfig>,
 }
 
 impl Default for Config {
@@ -112,6 +115,7 @@ impl Default for Config {
             compliance: ComplianceConfig::default(),
             webhooks: WebhooksConfig::default(),
             tenants: vec![TenantConfig::demo(), TenantConfig::canary()],
+            fleet: None,
         }
     }
 }
@@ -250,7 +254,10 @@ impl Config {
         self.log.validate(path)?;
         self.compliance.validate(path)?;
         self.webhooks.validate(path)?;
-
+        if let Some(fleet) = &self.fleet {
+            fleet.validate(path)?;
+            fleet::validate_leasable(&self.tenants, path)?;
+        }
         serve::validate_tenants(&self.tenants, path)
     }
 }

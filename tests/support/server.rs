@@ -172,8 +172,14 @@ impl Server {
     /// Kills the appliance with SIGKILL (no drain, no cleanup) and starts it again on the same
     /// state directory.
     pub fn kill_and_restart(&mut self) {
-        kill_and_reap(&mut self.child);
+        self.kill();
         self.start_again();
+    }
+
+    /// Kills the appliance with SIGKILL (no drain, no cleanup); [`Server::start_again`] brings
+    /// it back on the same state directory.
+    pub fn kill(&mut self) {
+        kill_and_reap(&mut self.child);
     }
 
     /// Runs `appliance serve` once more with these extra arguments, as started, and waits for

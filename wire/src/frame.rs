@@ -14,8 +14,10 @@ use crate::{WireError, WireLimits};
 
 /// The first two bytes of every frame.
 pub const MAGIC: [u8; 2] = *b"TF";
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// The protocol version this build speaks. It changes whenever an existing message's layout
+/// does, so a peer that would misread the other's bytes is refused by the header instead
+/// (`docs/wire-protocol.md`, "Versions"). 2: `OverBudget.reason` and `CapState.granted`.
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Bytes in a frame header.
 pub const HEADER_BYTES: usize = 8;
 

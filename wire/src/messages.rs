@@ -440,6 +440,34 @@ pub struct OverBudget {
     pub requested: u64,
     /// How to ask for more budget, in words.
     pub contact: String,
+    /// Whether the cap itself ran out, or only this appliance's share of it.
+    pub reason: OverBudgetReason,
+}
+
+/// Why a request was refused over budget: what ran out, and so what the partner should do.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+#[non_exhaustive]
+pub enum OverBudgetReason {
+    /// The cap itself is spent for its window: wait until `resets_at_unix_ms`, or ask for
+    /// more as `contact` says. Another appliance of the fleet would answer the same.
+    Cap,
+    /// This appliance's share of the cap, leased from its fleet, is spent, or the fleet's
+    /// database cannot be reached to lease more: the cap itself may still have room. Retry
+    /// after a short wait (the appliance leases more as it needs), or on another appliance
+    /// of the fleet.
+    FleetShare,
+}
+
+impl OverBudgetReason {
+    /// The reason's name as the partner CLI's `--json` and the SDKs spell it: `cap` or
+    /// `fleet-share`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OverBudgetReason::Cap => "cap",
+            OverBudgetReason::FleetShare => "fleet-share",
+        }
+    }
 }
 
 /// One budget cap of the asking tenant and where it stands.
@@ -456,15 +484,19 @@ pub struct CapState {
     pub window: String,
     /// Units allowed per window.
     pub limit: u64,
-    /// Charged in the current window.
+    /// Charged in the current window (in a fleet, by this appliance).
     pub used: u64,
     /// Held by requests still being verified.
     pub reserved: u64,
-    /// Left to spend.
+    /// Left to spend on this appliance: of `granted`, what neither charges nor requests in
+    /// verification hold.
     pub remaining: u64,
     /// When the window resets, or for a rolling window when enough frees up, Unix
     /// milliseconds; 0 when never (a request larger than the whole cap, or nothing charged).
     pub resets_at_unix_ms: u64,
+    /// What this appliance may spend of the cap in the current window: `limit`, or in a
+    /// fleet the share of it this appliance has leased (0 until it has leased one).
+    pub granted: u64,
 }
 
 /// Partner to appliance: where do my budgets stand?

@@ -2,10 +2,11 @@
 
 use proptest::prelude::*;
 use tf_wire::{
-    About, AboutQuery, CapState, Curve, DatasetClass, ErrorCode, ErrorReply, FrameDecoder,
-    HEADER_BYTES, KeyRegistered, LogProof, LogProofQuery, Message, Onboard, Onboarded, OverBudget,
-    PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, RegisterKey, Statement, Submit,
-    VerdictCode, VerdictReply, WireError, WireLimits, encode, to_owned,
+    About, AboutQuery, BudgetStatus, CapState, Curve, DatasetClass, ErrorCode, ErrorReply,
+    FrameDecoder, HEADER_BYTES, KeyRegistered, LogProof, LogProofQuery, Message, Onboard,
+    Onboarded, OverBudget, OverBudgetReason, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature,
+    RegisterKey, Statement, Submit, VerdictCode, VerdictReply, WireError, WireLimits, encode,
+    to_owned,
 };
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -63,6 +64,38 @@ fn statement() -> impl Strategy<Value = Statement> {
     ]
 }
 
+fn over_budget_reason() -> impl Strategy<Value = OverBudgetReason> {
+    prop_oneof![
+        Just(OverBudgetReason::Cap),
+        Just(OverBudgetReason::FleetShare)
+    ]
+}
+
+fn cap_state() -> impl Strategy<Value = CapState> {
+    (
+        "[a-z0-9-]{1,20}",
+        "[a-z-]{0,20}",
+        class(),
+        prop_oneof![Just("day".to_owned()), Just("rolling 3600s".to_owned())],
+        any::<[u64; 6]>(),
+    )
+        .prop_map(|(tenant, purpose, dataset_class, window, numbers)| {
+            let [limit, used, reserved, remaining, resets_at_unix_ms, granted] = numbers;
+            CapState {
+                tenant,
+                purpose,
+                dataset_class,
+                window,
+                limit,
+                used,
+                reserved,
+                remaining,
+                resets_at_unix_ms,
+                granted,
+            }
+        })
+}
+
 fn double(half: [u8; 32]) -> [u8; 96] {
     let mut out = [0u8; 96];
     for (i, b) in out.iter_mut().enumerate() {
@@ -106,30 +139,43 @@ fn message() -> impl Strategy<Value = Message> {
                     })
                 }
             ),
-        (any::<u64>(), any::<u32>(), any::<u64>(), class()).prop_map(
-            |(request_id, retry_after_ms, remaining, dataset_class)| {
-                let code = if retry_after_ms % 2 == 0 {
-                    ErrorCode::Busy { retry_after_ms }
-                } else {
-                    ErrorCode::OverBudget(OverBudget {
-                        cap: CapState {
-                            tenant: "acme".into(),
-                            purpose: "fraud-check".into(),
-                            dataset_class,
-                            window: "day".into(),
-                            limit: remaining.saturating_add(1),
-                            used: 1,
-                            reserved: 0,
-                            remaining,
-                            resets_at_unix_ms: 1_700_000_000_000,
-                        },
-                        requested: remaining.saturating_add(1),
-                        contact: "ask the operator".into(),
-                    })
-                };
-                Message::Error(ErrorReply { request_id, code })
-            }
-        ),
+        (
+            any::<u64>(),
+            any::<u32>(),
+            any::<u64>(),
+            class(),
+            any::<u64>(),
+            over_budget_reason()
+        )
+            .prop_map(
+                |(request_id, retry_after_ms, remaining, dataset_class, granted, reason)| {
+                    let code = if retry_after_ms % 2 == 0 {
+                        ErrorCode::Busy { retry_after_ms }
+                    } else {
+                        ErrorCode::OverBudget(OverBudget {
+                            cap: CapState {
+                                tenant: "acme".into(),
+                                purpose: "fraud-check".into(),
+                                dataset_class,
+                                window: "day".into(),
+                                limit: remaining.saturating_add(1),
+                                used: 1,
+                                reserved: 0,
+                                remaining,
+                                resets_at_unix_ms: 1_700_000_000_000,
+                                granted,
+                            },
+                            requested: remaining.saturating_add(1),
+                            contact: "ask the operator".into(),
+                            reason,
+                        })
+                    };
+                    Message::Error(ErrorReply { request_id, code })
+                }
+            ),
+        (any::<u64>(), prop::collection::vec(cap_state(), 0..4)).prop_map(|(request_id, caps)| {
+            Message::BudgetStatus(BudgetStatus { request_id, caps })
+        }),
         (any::<u64>(), any::<bool>(), bytes(512)).prop_map(|(request_id, bn, key)| {
             Message::RegisterKey(RegisterKey {
                 request_id,
@@ -502,4 +548,46 @@ fn an_onboarding_request_is_refused_past_its_csr_limit() {
             actual: limit + 1
         })
     );
+}
+
+/// The offsets `docs/wire-protocol.md` gives partners who decode by hand: an over-budget
+/// answer's reason and its cap's share, read from the archived `Message` (the body's last
+/// 184 bytes) at `Message` 8 + `ErrorReply` 8 + `ErrorCode` 8 + the `OverBudget` offsets.
+#[test]
+fn an_over_budget_answers_reason_and_share_lie_where_the_protocol_page_says() {
+    const OVER_BUDGET: usize = 8 + 8 + 8;
+    for (reason, tag) in [
+        (OverBudgetReason::Cap, 0),
+        (OverBudgetReason::FleetShare, 1),
+    ] {
+        let message = Message::Error(ErrorReply {
+            request_id: 5,
+            code: ErrorCode::OverBudget(OverBudget {
+                cap: CapState {
+                    tenant: "acme".into(),
+                    purpose: String::new(),
+                    dataset_class: DatasetClass::P2,
+                    window: "day".into(),
+                    limit: 100,
+                    used: 9,
+                    reserved: 1,
+                    remaining: 0,
+                    resets_at_unix_ms: 1_700_000_000_000,
+                    granted: 10,
+                },
+                requested: 3,
+                contact: "ask ops".into(),
+                reason,
+            }),
+        });
+        let mut frame = Vec::new();
+        encode(&message, &mut frame).expect("encodes");
+        let root = &frame[frame.len() - 184..];
+        let u64_at = |at: usize| u64::from_le_bytes(root[at..at + 8].try_into().expect("8 bytes"));
+        assert_eq!(root[16], 1, "ErrorCode tag 1: OverBudget");
+        assert_eq!(u64_at(OVER_BUDGET + 32), 100, "CapState.limit at 32");
+        assert_eq!(u64_at(OVER_BUDGET + 72), 10, "CapState.granted at 72");
+        assert_eq!(u64_at(OVER_BUDGET + 80), 3, "OverBudget.requested at 80");
+        assert_eq!(root[OVER_BUDGET + 96], tag, "OverBudget.reason at 96");
+    }
 }

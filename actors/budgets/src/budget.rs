@@ -127,6 +127,9 @@ pub struct OverBudget {
     /// Whether this appliance's share of the cap (its [`FleetGrant`]) is what ran out, and
     /// not the cap: the fleet may grant more soon, or the fleet's database is away.
     pub by_grant: bool,
+    /// What this appliance may spend of the cap in the current window (see
+    /// [`CapStatus::granted`]), so the refusal shows the share that ran out.
+    pub granted: u64,
 }
 
 /// In fleet mode, this appliance's share of a calendar cap: the units it may have spent in the
@@ -138,6 +141,11 @@ pub struct FleetGrant {
     pub window_start_us: u64,
     /// Units this appliance may have spent in it, in all.
     pub units: u64,
+    /// Units the fleet counts spent (or possibly spent, by an appliance that stopped) from
+    /// the cap in the window on every appliance, as last read: when the cap itself has no
+    /// room left, a refusal says so rather than blaming this appliance's share. 0 when not
+    /// read (there was room).
+    pub fleet_spent: u64,
 }
 
 impl OverBudget {
@@ -156,11 +164,15 @@ pub struct CapStatus {
     pub used: u64,
     /// Held by requests being verified.
     pub reserved: u64,
-    /// Left to spend.
+    /// Left to spend: of `granted`, what neither charges nor reservations hold.
     pub remaining: u64,
     /// When the window resets (calendar) or the oldest charge ages out (rolling; `None` when
     /// nothing is charged), Unix microseconds.
     pub resets_at_us: Option<u64>,
+    /// What this appliance may spend of the cap in the current window: the cap's limit, or in
+    /// fleet mode its [`FleetGrant`] for the window (0 before one is granted). Partners see
+    /// it so a fleet's share is not mistaken for the cap.
+    pub granted: u64,
 }
 
 /// What a settled request was charged.
@@ -246,10 +258,15 @@ impl Cap {
 
     /// What the cap itself would leave, whatever this appliance's grant.
     fn remaining_in_cap(&self) -> u64 {
+        let fleet_spent = match (&self.grant, &self.usage) {
+            (Some(grant), Usage::Calendar { span, .. }) if grant.window_start_us == span.start => {
+                grant.fleet_spent
+            }
+            _ => 0,
+        };
         self.spec
             .limit
-            .saturating_sub(self.used())
-            .saturating_sub(self.reserved)
+            .saturating_sub((self.used() + self.reserved).max(fleet_spent))
     }
 
     /// When `needed` more becomes available.
@@ -321,6 +338,7 @@ impl Cap {
             reserved: self.reserved,
             remaining: self.remaining(),
             resets_at_us,
+            granted: self.allowed(),
         }
     }
 }
@@ -399,6 +417,7 @@ impl TenantBudget {
                 cap.grant = Some(FleetGrant {
                     window_start_us: 0,
                     units: 0,
+                    fleet_spent: 0,
                 });
             }
             for charge in history {
@@ -460,6 +479,7 @@ impl TenantBudget {
             cap.grant.get_or_insert(FleetGrant {
                 window_start_us: 0,
                 units: 0,
+                fleet_spent: 0,
             });
         }
     }
@@ -524,6 +544,7 @@ impl TenantBudget {
                         reserved: cap.reserved,
                         resets_at_us,
                         by_grant: cost <= cap.remaining_in_cap(),
+                        granted: cap.allowed(),
                     });
                 }
             }
@@ -648,5 +669,85 @@ impl TenantBudget {
                 cap.status(now)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: u64 = 3_600_000_000;
+    const DAY: u64 = 24 * HOUR;
+
+    /// 2026-11-24 10:00 UTC, Unix microseconds.
+    fn morning() -> u64 {
+        crate::days_from_civil(2026, 11, 24) * DAY + 10 * HOUR
+    }
+
+    #[test]
+    fn a_leased_caps_status_and_refusals_show_this_appliances_grant() {
+        let now = morning();
+        let spec = CapSpec {
+            purpose: None,
+            class: DatasetClass::P1,
+            limit: 100,
+            window: Window::Day,
+        };
+        let mut budget = TenantBudget::new(vec![spec.clone()], ChargePolicies::default(), now);
+        // Outside fleet mode the whole cap is this appliance's.
+        assert_eq!(budget.status(now)[0].granted, 100);
+
+        budget.lease_caps();
+        let status = &budget.status(now)[0];
+        assert_eq!((status.granted, status.remaining), (0, 0), "{status:?}");
+
+        let today = spec.window.span(now).expect("a calendar window").start;
+        budget.grant(
+            &spec,
+            FleetGrant {
+                window_start_us: today,
+                units: 10,
+                fleet_spent: 0,
+            },
+        );
+        budget
+            .reserve("kyc", DatasetClass::P1, 4, now)
+            .expect("within the grant");
+        let status = &budget.status(now)[0];
+        assert_eq!(
+            (
+                status.cap.limit,
+                status.granted,
+                status.reserved,
+                status.remaining
+            ),
+            (100, 10, 4, 6),
+            "{status:?}"
+        );
+        let over = budget
+            .reserve("kyc", DatasetClass::P1, 7, now)
+            .expect_err("beyond the grant, within the cap");
+        assert!(over.by_grant, "{over:?}");
+        assert_eq!((over.granted, over.remaining), (10, 6), "{over:?}");
+
+        // A grant above the cap is the cap; the cap itself running out is not the grant's.
+        budget.grant(
+            &spec,
+            FleetGrant {
+                window_start_us: today,
+                units: 1_000,
+                fleet_spent: 0,
+            },
+        );
+        assert_eq!(budget.status(now)[0].granted, 100);
+        let over = budget
+            .reserve("kyc", DatasetClass::P1, 97, now)
+            .expect_err("beyond the cap");
+        assert!(!over.by_grant, "{over:?}");
+        assert_eq!(over.granted, 100);
+
+        // The next day's window is not granted yet: nothing to spend until it is.
+        let status = &budget.status(now + DAY)[0];
+        assert_eq!((status.granted, status.remaining), (0, 0), "{status:?}");
     }
 }

@@ -438,7 +438,8 @@ fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window()
         &day_cap,
         FleetGrant {
             window_start_us: today,
-            units: 10
+            units: 10,
+            fleet_spent: 0,
         }
     ));
     budget
@@ -455,6 +456,7 @@ fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window()
         FleetGrant {
             window_start_us: today,
             units: 1_000,
+            fleet_spent: 0,
         },
     );
     budget
@@ -484,6 +486,7 @@ fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window()
         FleetGrant {
             window_start_us: today + DAY,
             units: 5,
+            fleet_spent: 0,
         },
     );
     assert!(
@@ -497,6 +500,7 @@ fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window()
             FleetGrant {
                 window_start_us: today,
                 units: 1,
+                fleet_spent: 0,
             }
         ),
         "no such cap"
@@ -506,4 +510,33 @@ fn in_fleet_mode_a_cap_is_spent_only_from_this_appliances_grant_for_its_window()
     alone
         .reserve("kyc", DatasetClass::P1, 100, now)
         .expect("the whole cap");
+}
+
+#[test]
+fn in_fleet_mode_a_refusal_names_the_cap_once_the_fleet_has_spent_it() {
+    let now = morning();
+    let today = days_from_civil(2026, 11, 24) * DAY;
+    let day_cap = cap(None, DatasetClass::P1, 100, Window::Day);
+    let mut budget = TenantBudget::new(vec![day_cap.clone()], ChargePolicies::default(), now);
+    budget.lease_caps();
+    let granted = |fleet_spent| FleetGrant {
+        window_start_us: today,
+        units: 4,
+        fleet_spent,
+    };
+    budget.grant(&day_cap, granted(60));
+    budget
+        .reserve("kyc", DatasetClass::P1, 4, now)
+        .expect("within the grant");
+    // This appliance's share is spent; other appliances have spent 60 of the cap: room left.
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("the share is spent");
+    assert!(over.by_grant, "{over:?}");
+    // The fleet has spent all of it: the cap itself is what ran out.
+    budget.grant(&day_cap, granted(100));
+    let over = budget
+        .reserve("kyc", DatasetClass::P1, 1, now)
+        .expect_err("the cap is spent");
+    assert!(!over.by_grant, "{over:?}");
 }

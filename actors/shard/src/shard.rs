@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use rand_core::{CryptoRng, RngCore};
 use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings};
-use tf_budgets::{CapSpec, CapStatus, ChargePolicies, Costs, OverBudget, PastCharge, Settlement};
+use tf_budgets::{
+    CapSpec, CapStatus, ChargePolicies, Costs, FleetGrant, OverBudget, PastCharge, Settlement,
+};
 use tf_engine::groth16::{AnyKey, Curve, Holder, KeyRegistry, KeyRoom, RegistryFull};
 use tf_engine::{KeyId, Limits, Rejection, Verdict};
 use tf_fairness::{DrrScheduler, Micros, TenantSlot};
@@ -104,6 +106,8 @@ pub struct Shard<R> {
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
     keys: KeyRegistry,
+    /// Fleet mode: caps are spent only from the fleet's grants ([`Shard::lease_caps`]).
+    leased: bool,
 }
 
 impl<R> Shard<R> {
@@ -133,7 +137,25 @@ impl<R> Shard<R> {
                 latency_budget: settings.latency_budget,
             }),
             keys: KeyRegistry::new(settings.key_room),
+            leased: false,
         }
+    }
+
+    /// Fleet mode: from now on every tenant's caps, and those of tenants added later, are
+    /// spent only from what [`Shard::grant`] gives (see [`tf_budgets::TenantBudget::lease_caps`]).
+    pub fn lease_caps(&mut self) {
+        self.leased = true;
+        for tenant in &mut self.tenants {
+            tenant.budget.lease_caps();
+        }
+    }
+
+    /// Sets this appliance's share of a tenant's cap (fleet mode); returns whether the
+    /// tenant has that cap.
+    pub fn grant(&mut self, slot: TenantSlot, spec: &CapSpec, grant: FleetGrant) -> bool {
+        self.tenants
+            .get_mut(slot.0 as usize)
+            .is_some_and(|tenant| tenant.budget.grant(spec, grant))
     }
 
     /// Adds a tenant (a promoted bundle lists one the shard did not serve) in the next slot,
@@ -145,12 +167,11 @@ impl<R> Shard<R> {
             .add_tenant(spec.weight, self.settings.mailbox_capacity);
         let mut spec = spec.clone();
         spec.caps.clear();
-        self.tenants.push(TenantState::new(
-            &spec,
-            self.settings.charge_policies,
-            now,
-            unix_now,
-        ));
+        let mut tenant = TenantState::new(&spec, self.settings.charge_policies, now, unix_now);
+        if self.leased {
+            tenant.budget.lease_caps();
+        }
+        self.tenants.push(tenant);
         slot
     }
 

@@ -11,6 +11,8 @@
 //!   and retention (pruning what a snapshot sealed).
 //! - [`webhooks::Outbox`]: auditor webhooks, each endpoint's messages stored before they are
 //!   sent and delivered on a retry ladder.
+//! - [`fleet::FleetWorker`]: fleet mode's budget leases and receipt shipping, on a thread of its
+//!   own since its database client blocks.
 //!
 //! It reaches the shards only through the seam (`tf-seam`: the board, the [`tf_seam::Shards`]
 //! trait) and storage only through the ledger's trait (`tf_ledger::Ledger`); it knows neither
@@ -27,6 +29,7 @@ pub mod drift;
 mod error;
 pub mod events;
 mod evidence_preview;
+pub mod fleet;
 pub mod invites;
 pub mod log;
 pub mod onboarding;

@@ -77,6 +77,10 @@ impl Home {
         budget_contact: String,
         board: Arc<Board>,
     ) -> Self {
+        let mut shard = shard;
+        if board.fleet().is_some() {
+            shard.lease_caps();
+        }
         let gate = PolicyGate::new(&board);
         // The terms staged before this shard started are the ones it started with.
         let begun = board.stage_generation();
@@ -294,17 +298,55 @@ impl Home {
         self.bundle_keys = new_ids;
     }
 
+    /// The tenants homed on this shard: every one, since a promotion may give caps to one
+    /// started without.
+    fn homed(&self) -> Vec<TenantSlot> {
+        (0..self.tenants.specs().len())
+            .map(|slot| TenantSlot(slot as u32))
+            .filter(|slot| self.tenants.home(*slot) == self.index)
+            .collect()
+    }
+
+    /// Fleet mode: what the tenants homed here spent from their calendar caps in each cap's
+    /// current window, requests being verified included (rolling caps are not leased).
+    pub fn cap_demands(&mut self, now: Now) -> Vec<tf_seam::CapDemand> {
+        let mut demands = Vec::new();
+        for slot in self.homed() {
+            for status in self.shard.budget_status(slot, now.unix_us) {
+                // The cap's own window: it never moves back when the clock does.
+                let Some(span) = status
+                    .resets_at_us
+                    .and_then(|end| status.cap.window.span(end.saturating_sub(1)))
+                else {
+                    continue;
+                };
+                demands.push(tf_seam::CapDemand {
+                    tenant: self.tenants.id(slot).to_owned(),
+                    cap: status.cap,
+                    window_start_us: span.start,
+                    spent_here: status.used + status.reserved,
+                });
+            }
+        }
+        demands
+    }
+
+    /// Fleet mode: puts the fleet's grants for the tenants homed here in force.
+    pub fn apply_grants(&mut self, grants: &[tf_seam::CapGrant]) {
+        for grant in grants {
+            if let Some(slot) = self.tenants.slot(&grant.tenant)
+                && self.tenants.home(slot) == self.index
+            {
+                self.shard.grant(slot, &grant.cap, grant.grant);
+            }
+        }
+    }
+
     /// What this shard publishes for scrapes: its counters, queue, and the budget use of the
     /// capped tenants homed on it.
     pub fn snapshot(&mut self, connections: u64, now: Now) -> tf_metrics::ShardSnapshot {
-        let tenants = self.tenants.clone();
         let mut budgets = Vec::new();
-        // Every tenant homed here: a promotion may have given caps to one started without.
-        for slot in 0..tenants.specs().len() {
-            let slot = TenantSlot(slot as u32);
-            if tenants.home(slot) != self.index {
-                continue;
-            }
+        for slot in self.homed() {
             for status in self.shard.budget_status(slot, now.unix_us) {
                 budgets.push(tf_metrics::BudgetGauge {
                     tenant: slot,

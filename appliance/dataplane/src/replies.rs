@@ -5,8 +5,8 @@ use tf_receipts::Envelope;
 use tf_shard::{CapStatus, Refusal};
 use tf_wire::{
     About, BudgetStatus, CapState, ErrorCode, ErrorReply, KeyRegistered, LogProof, Message,
-    OverBudget, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode, VerdictReply,
-    WireError,
+    OverBudget, OverBudgetReason, PROTOCOL_VERSION, ReceiptEnvelope, ReceiptSignature, VerdictCode,
+    VerdictReply, WireError,
 };
 
 /// A verdict with its signed receipt.
@@ -60,10 +60,12 @@ pub fn refusal(request_id: u64, refusal: &Refusal, tenant: &str, contact: &str) 
                     reserved: over.reserved,
                     remaining: over.remaining,
                     resets_at_us: over.resets_at_us,
+                    granted: over.granted,
                 },
             ),
             requested: over.requested,
             contact: contact.to_owned(),
+            reason: over_budget_reason(over),
         }),
         Refusal::OverRate { retry_after_ms } | Refusal::MailboxFull { retry_after_ms } => {
             ErrorCode::Busy {
@@ -74,6 +76,16 @@ pub fn refusal(request_id: u64, refusal: &Refusal, tenant: &str, contact: &str) 
         _ => ErrorCode::Internal,
     };
     error(request_id, code)
+}
+
+/// What ran out: a partner retries elsewhere after a fleet share ran out, but waits for
+/// the window (or asks for more) after the cap did.
+fn over_budget_reason(over: &tf_budgets::OverBudget) -> OverBudgetReason {
+    if over.by_grant {
+        OverBudgetReason::FleetShare
+    } else {
+        OverBudgetReason::Cap
+    }
 }
 
 /// A tenant's caps and where they stand.
@@ -95,6 +107,7 @@ fn cap_state(tenant: &str, status: &CapStatus) -> CapState {
         reserved: status.reserved,
         remaining: status.remaining,
         resets_at_unix_ms: status.resets_at_us.map_or(0, |us| us.div_ceil(1000)),
+        granted: status.granted,
     }
 }
 
@@ -168,4 +181,76 @@ fn frame(message: &Message) -> Vec<u8> {
     tf_wire::encode(message, &mut out)
         .expect("an appliance reply encodes: it is small and built from well-formed values");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use tf_shard::{CapSpec, OverBudget as Refused};
+    use tf_wire::{DatasetClass, FrameDecoder, WireLimits, to_owned};
+
+    use super::*;
+
+    fn decoded(frame: &[u8]) -> Message {
+        let mut decoder = FrameDecoder::new(WireLimits::DEFAULT);
+        to_owned(decoder.decode(frame).expect("a reply decodes"))
+    }
+
+    fn day_cap() -> CapSpec {
+        CapSpec {
+            purpose: Some("kyc".into()),
+            class: DatasetClass::P1,
+            limit: 100,
+            window: tf_budgets::Window::Day,
+        }
+    }
+
+    #[test]
+    fn an_over_budget_answer_says_whether_the_cap_or_the_fleet_share_ran_out() {
+        for (by_grant, granted, reason) in [
+            (true, 10, OverBudgetReason::FleetShare),
+            (false, 100, OverBudgetReason::Cap),
+        ] {
+            let refused = Refusal::OverBudget(Box::new(Refused {
+                cap: day_cap(),
+                requested: 5,
+                used: 8,
+                remaining: 2,
+                reserved: 0,
+                resets_at_us: Some(1_795_564_800_000_000),
+                by_grant,
+                granted,
+            }));
+            let Message::Error(ErrorReply {
+                request_id: 7,
+                code: ErrorCode::OverBudget(over),
+            }) = decoded(&refusal(7, &refused, "acme", "ask ops"))
+            else {
+                panic!("an over-budget error");
+            };
+            assert_eq!(over.reason, reason);
+            assert_eq!(
+                (over.cap.limit, over.cap.granted, over.cap.remaining),
+                (100, granted, 2)
+            );
+            assert_eq!(over.cap.resets_at_unix_ms, 1_795_564_800_000);
+        }
+    }
+
+    #[test]
+    fn a_budget_status_shows_this_appliances_share_of_each_cap() {
+        let status = CapStatus {
+            cap: day_cap(),
+            used: 3,
+            reserved: 1,
+            remaining: 6,
+            resets_at_us: None,
+            granted: 10,
+        };
+        let Message::BudgetStatus(reply) = decoded(&budget_status(9, "acme", &[status])) else {
+            panic!("a budget status");
+        };
+        let cap = &reply.caps[0];
+        assert_eq!((cap.limit, cap.granted, cap.remaining), (100, 10, 6));
+        assert_eq!((cap.tenant.as_str(), cap.purpose.as_str()), ("acme", "kyc"));
+    }
 }

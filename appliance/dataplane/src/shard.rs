@@ -294,6 +294,11 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     spawn(pulse(state.clone()), io_queue)?;
     state.board.shard_ready();
     io(state.clone(), socket).await;
+    // Fleet mode: what was finally spent, for the leases returned at shutdown.
+    if let Some(fleet) = state.board.fleet() {
+        let demands = state.home.borrow_mut().cap_demands(state.clock.read());
+        fleet.publish_demands(state.index, demands);
+    }
     // Everything taken was answered; tell the ledger this shard sends no more (the detached
     // tasks holding the sender are not dropped when the executor stops).
     state.ledger.close();
@@ -308,11 +313,13 @@ const PULSE_EVERY: Duration = Duration::from_millis(100);
 /// Pulses between metrics snapshots: scrapes see counters at most half a second old.
 const PULSES_PER_SNAPSHOT: u32 = 5;
 
-/// Publishes this shard's counters and applies reloaded quotas. The task runs only when the
+/// Publishes this shard's counters, applies reloaded quotas and, in fleet mode, the fleet's grants
+/// (publishing what its tenants spent for the next ones). The task runs only when the
 /// executor gets round to its tasks, so a shard stuck in one task stops beating and the
 /// watchdog notices.
 async fn pulse(state: Rc<ShardState>) {
     let mut quotas_applied = 0;
+    let mut grants_applied = 0;
     let mut pulses = 0u32;
     loop {
         // Picks up a promoted policy even while no request arrives, so the control plane can
@@ -353,6 +360,15 @@ async fn pulse(state: Rc<ShardState>) {
                 .borrow_mut()
                 .snapshot(connections, state.clock.read());
             state.metrics.publish_shard(state.index, snapshot);
+        }
+        if let Some(fleet) = state.board.fleet() {
+            let mut home = state.home.borrow_mut();
+            let generation = fleet.grant_generation();
+            if generation != grants_applied {
+                home.apply_grants(&fleet.grants());
+                grants_applied = generation;
+            }
+            fleet.publish_demands(state.index, home.cap_demands(state.clock.read()));
         }
         let generation = state.board.quota_generation();
         if generation != quotas_applied {

@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use postgres::config::SslMode;
 use rustls::pki_types::pem::PemObject;
@@ -19,6 +20,10 @@ pub fn connect(fleet: &FleetConfig) -> Result<postgres::Client, FleetError> {
         config.password(password);
     }
     config.application_name(&format!("trust-fabric {}", fleet.node));
+    // A database that does not answer is found out in seconds: the worker retries, and the
+    // node meanwhile spends only what its leases hold.
+    config.connect_timeout(Duration::from_secs(5));
+    config.keepalives_idle(Duration::from_secs(5));
     if config.get_ssl_mode() == SslMode::Disable {
         return Ok(config.connect(postgres::NoTls)?);
     }

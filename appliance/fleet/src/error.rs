@@ -12,6 +12,10 @@ pub enum FleetError {
     /// A setting of `[fleet]` or a file it names is unusable.
     #[error("[fleet] {0}")]
     Settings(String),
+    /// Not connected to the fleet's PostgreSQL: the worker retries, and meanwhile spends only
+    /// what its leases hold.
+    #[error("not connected to the fleet's PostgreSQL ({0}); retrying")]
+    Offline(String),
     /// The database was migrated by a newer appliance.
     #[error(
         "the fleet's database is at schema version {found}, newer than this appliance's \

@@ -61,6 +61,20 @@ pub struct Grant {
     pub granted: u64,
     /// Whether a lease is held (false: the database refused more, or cannot be reached).
     pub leased: bool,
+    /// What the fleet counts spent or in doubt from the pool on every node, read when little
+    /// is left here (0 otherwise): whether the cap itself has room.
+    pub fleet_spent: u64,
+}
+
+/// What a keeper did since it started, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeeperCounts {
+    /// Leases taken.
+    pub taken: u64,
+    /// Leases renewed (extended, with or without more units).
+    pub renewed: u64,
+    /// Leases found taken back while this node held them.
+    pub lost: u64,
 }
 
 /// One pool's leases on this node.
@@ -82,13 +96,18 @@ struct PoolLeases {
     rate: f64,
     /// Leases taken back while this node held them, with what it spent from each.
     to_settle: Vec<(u64, u64)>,
+    /// The fleet's spent and in doubt, as last read.
+    fleet_spent: u64,
 }
 
 /// A node's leases.
 #[derive(Debug)]
 pub struct Keeper {
     settings: KeeperSettings,
-    pools: HashMap<(String, String, String), PoolLeases>,
+    pools: HashMap<(String, String, String, String), PoolLeases>,
+    /// The first store error of the last tick, if any.
+    trouble: Option<String>,
+    counts: KeeperCounts,
 }
 
 impl Keeper {
@@ -97,7 +116,51 @@ impl Keeper {
         Keeper {
             settings,
             pools: HashMap::new(),
+            trouble: None,
+            counts: KeeperCounts::default(),
         }
+    }
+
+    /// What it did since it started.
+    pub fn counts(&self) -> KeeperCounts {
+        self.counts
+    }
+
+    /// The first error of the last tick or release (`None`: every store call went well), for
+    /// the worker to log when it changes rather than on every tick.
+    pub fn trouble(&self) -> Option<&str> {
+        self.trouble.as_deref()
+    }
+
+    /// At shutdown, once admission has stopped and `demands` are final: returns every open
+    /// lease with what was spent from it, and settles leases taken back, so the next start
+    /// holds nothing over and the fleet gets the unspent units back at once.
+    pub fn release(&mut self, store: &mut dyn LeaseStore, demands: &[Demand], now_us: u64) {
+        let mut trouble = None;
+        for demand in demands {
+            let Some(pool) = self.pools.get_mut(&key(&demand.pool)) else {
+                continue;
+            };
+            if let Some(lease) = pool.open.take() {
+                let spent = demand
+                    .spent_here
+                    .saturating_sub(pool.closed_spent)
+                    .clamp(lease.spent, lease.units);
+                match store.close(lease.token, spent, now_us) {
+                    Ok(_) => pool.closed_spent += spent,
+                    // Taken back: settled below like any other.
+                    Err(FleetError::LeaseLost { .. }) => {
+                        pool.closed_spent += lease.units;
+                        pool.to_settle.push((lease.token, lease.units));
+                    }
+                    Err(error) => {
+                        trouble.get_or_insert(error.to_string());
+                    }
+                }
+            }
+            pool.settle_lost(store, now_us, &mut trouble);
+        }
+        self.trouble = trouble;
     }
 
     /// One tick at `now_us` for every pool in `demands`: returns each one's grant. A store
@@ -108,24 +171,45 @@ impl Keeper {
         demands: &[Demand],
         now_us: u64,
     ) -> Vec<Grant> {
-        demands
+        let mut trouble = None;
+        let grants = demands
             .iter()
             .map(|demand| {
-                let key = (
-                    demand.pool.tenant.clone(),
-                    demand.pool.purpose.clone(),
-                    demand.pool.class.clone(),
+                let pool = self.pools.entry(key(&demand.pool)).or_default();
+                let granted = pool.tick(
+                    &self.settings,
+                    store,
+                    demand,
+                    now_us,
+                    &mut trouble,
+                    &mut self.counts,
                 );
-                let pool = self.pools.entry(key).or_default();
-                let granted = pool.tick(&self.settings, store, demand, now_us);
                 Grant {
                     pool: demand.pool.clone(),
                     granted,
                     leased: pool.open.is_some(),
+                    fleet_spent: pool.fleet_spent,
                 }
             })
-            .collect()
+            .collect();
+        self.trouble = trouble;
+        grants
     }
+}
+
+/// A cap's pools across windows: its tenant, purpose, class and window kind.
+fn key(pool: &PoolKey) -> (String, String, String, String) {
+    (
+        pool.tenant.clone(),
+        pool.purpose.clone(),
+        pool.class.clone(),
+        pool.window.clone(),
+    )
+}
+
+/// Notes the first error of a tick.
+fn note(trouble: &mut Option<String>, error: &FleetError) {
+    trouble.get_or_insert_with(|| error.to_string());
 }
 
 impl PoolLeases {
@@ -135,9 +219,11 @@ impl PoolLeases {
         store: &mut dyn LeaseStore,
         demand: &Demand,
         now_us: u64,
+        trouble: &mut Option<String>,
+        counts: &mut KeeperCounts,
     ) -> u64 {
         if demand.pool.window_start_us != self.window_start_us {
-            self.new_window(store, demand, now_us);
+            self.new_window(store, demand, now_us, trouble);
         }
         self.measure(demand.spent_here, now_us);
         if !self.adopted {
@@ -147,18 +233,21 @@ impl PoolLeases {
                     self.adopted = true;
                 }
                 Err(error) => {
-                    tracing::warn!(%error, tenant = demand.pool.tenant, "a budget pool was not adopted");
+                    note(trouble, &error);
                     return demand.spent_here.max(self.closed_spent);
                 }
             }
         }
-        self.settle_lost(store, now_us);
+        self.settle_lost(store, now_us, trouble);
         let want = self.want(settings, demand.cap);
         let on_open = demand.spent_here.saturating_sub(self.closed_spent);
         let result = match self.open.take() {
             None => store
                 .take(&demand.pool, demand.cap, want, settings.lease_us, now_us)
-                .map(|lease| self.open = lease),
+                .map(|lease| {
+                    counts.taken += u64::from(lease.is_some());
+                    self.open = lease;
+                }),
             Some(mut lease) => {
                 // What this node spent from it: never less than reported, never more than it
                 // holds (admission kept it within the grant).
@@ -172,7 +261,10 @@ impl PoolLeases {
                         .and_then(|()| {
                             store.renew(lease.token, more, demand.cap, settings.lease_us, now_us)
                         })
-                        .map(|renewed| lease = renewed)
+                        .map(|renewed| {
+                            counts.renewed += 1;
+                            lease = renewed;
+                        })
                 } else {
                     store
                         .report(lease.token, spent)
@@ -186,6 +278,7 @@ impl PoolLeases {
                         // it, so nothing is spent twice.
                         self.closed_spent += lease.units;
                         self.to_settle.push((token, lease.units));
+                        counts.lost += 1;
                         Ok(())
                     }
                     other => {
@@ -196,9 +289,19 @@ impl PoolLeases {
             }
         };
         if let Err(error) = result {
-            tracing::warn!(%error, tenant = demand.pool.tenant, "a budget lease was not kept up");
+            note(trouble, &error);
         }
-        self.granted(settings, demand.spent_here, now_us)
+        let granted = self.granted(settings, demand.spent_here, now_us);
+        // Little left here: whether the cap itself has room tells partners what ran out.
+        self.fleet_spent = if granted.saturating_sub(demand.spent_here) < settings.min_units {
+            match store.pool(&demand.pool) {
+                Ok(state) => state.map_or(0, |s| s.spent + s.in_doubt),
+                Err(_) => self.fleet_spent,
+            }
+        } else {
+            0
+        };
+        granted
     }
 
     /// What may be spent in the window: what closed leases spent, and the open lease's units
@@ -234,11 +337,19 @@ impl PoolLeases {
     /// A new window of the cap: the last one's lease is returned, counted spent in full (its
     /// window is over, and what the node spent after the last tick is not known here; the
     /// shipped receipts tell the window's true spending).
-    fn new_window(&mut self, store: &mut dyn LeaseStore, demand: &Demand, now_us: u64) {
+    fn new_window(
+        &mut self,
+        store: &mut dyn LeaseStore,
+        demand: &Demand,
+        now_us: u64,
+        trouble: &mut Option<String>,
+    ) {
         if let Some(lease) = self.open.take()
             && let Err(error) = store.close(lease.token, lease.units, now_us)
         {
-            tracing::warn!(%error, token = lease.token, "a lease of a past window was not returned");
+            // Not returned: it expires, and is taken back in doubt; settled as spent below.
+            note(trouble, &error);
+            self.to_settle.push((lease.token, lease.units));
         }
         let to_settle = std::mem::take(&mut self.to_settle);
         *self = PoolLeases {
@@ -249,13 +360,21 @@ impl PoolLeases {
         };
     }
 
-    fn settle_lost(&mut self, store: &mut dyn LeaseStore, now_us: u64) {
+    fn settle_lost(
+        &mut self,
+        store: &mut dyn LeaseStore,
+        now_us: u64,
+        trouble: &mut Option<String>,
+    ) {
         self.to_settle.retain(|(token, spent)| {
             match store.settle(*token, *spent, now_us) {
                 Ok(_) => false,
                 // Settled already, or not this node's: nothing more to do.
                 Err(FleetError::LeaseLost { .. } | FleetError::BadReport { .. }) => false,
-                Err(_) => true,
+                Err(error) => {
+                    note(trouble, &error);
+                    true
+                }
             }
         });
     }

@@ -169,20 +169,6 @@ impl<'c> Leases<'c> {
         transaction.commit()?;
         Ok(reclaimed)
     }
-
-    /// A pool's state, if any lease was ever taken from it.
-    pub fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError> {
-        let row = self.client.query_opt(
-            &format!("SELECT cap, spent, leased, in_doubt FROM fleet_pools WHERE {POOL}"),
-            &pool.params(&sql(pool.window_start_us), &[]),
-        )?;
-        Ok(row.map(|row| PoolState {
-            cap: row.get::<_, i64>(0) as u64,
-            spent: row.get::<_, i64>(1) as u64,
-            leased: row.get::<_, i64>(2) as u64,
-            in_doubt: row.get::<_, i64>(3) as u64,
-        }))
-    }
 }
 
 /// The lease operations a node's keeper needs: [`Leases`] over the fleet's database, or
@@ -235,9 +221,25 @@ pub trait LeaseStore {
         spent_here: u64,
         now_us: u64,
     ) -> Result<u64, FleetError>;
+
+    /// A pool's state, if any lease was ever taken from it.
+    fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError>;
 }
 
 impl LeaseStore for Leases<'_> {
+    fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError> {
+        let row = self.client.query_opt(
+            &format!("SELECT cap, spent, leased, in_doubt FROM fleet_pools WHERE {POOL}"),
+            &pool.params(&sql(pool.window_start_us), &[]),
+        )?;
+        Ok(row.map(|row| PoolState {
+            cap: row.get::<_, i64>(0) as u64,
+            spent: row.get::<_, i64>(1) as u64,
+            leased: row.get::<_, i64>(2) as u64,
+            in_doubt: row.get::<_, i64>(3) as u64,
+        }))
+    }
+
     fn take(
         &mut self,
         pool: &PoolKey,
@@ -355,22 +357,12 @@ impl LeaseStore for Leases<'_> {
             }
         }
         check_spent(token, &held, spent_total)?;
-        let in_doubt = held.units - held.spent;
-        let newly_spent = spent_total - held.spent;
-        transaction.execute(
-            &format!(
-                "UPDATE fleet_pools SET in_doubt = in_doubt - $6, spent = spent + $7
-                 WHERE {POOL}"
-            ),
-            &held.pool.params(
-                &sql(held.pool.window_start_us),
-                &[&sql(in_doubt), &sql(newly_spent)],
-            ),
-        )?;
-        transaction.execute(
-            "UPDATE fleet_leases SET spent = $2, closed_by = 'settled', closed_us = $3
-             WHERE token = $1",
-            &[&sql(token), &sql(spent_total), &sql(now_us)],
+        settle_left(
+            &mut transaction,
+            &held,
+            token,
+            spent_total - held.spent,
+            now_us,
         )?;
         transaction.commit()?;
         Ok(held.units - spent_total)
@@ -440,8 +432,49 @@ impl LeaseStore for Leases<'_> {
     }
 }
 
-/// `adopt`'s bookkeeping for one lease left by an earlier run: settles it with what of
-/// `unaccounted` it can hold; returns how much it took.
+/// The store while the fleet's database cannot be reached: every call fails, so the keeper
+/// grants only what its leases still hold.
+pub struct Offline(pub String);
+
+impl Offline {
+    fn error<T>(&self) -> Result<T, FleetError> {
+        Err(FleetError::Offline(self.0.clone()))
+    }
+}
+
+impl LeaseStore for Offline {
+    fn take(
+        &mut self,
+        _: &PoolKey,
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+    ) -> Result<Option<Lease>, FleetError> {
+        self.error()
+    }
+    fn report(&mut self, _: u64, _: u64) -> Result<(), FleetError> {
+        self.error()
+    }
+    fn renew(&mut self, _: u64, _: u64, _: u64, _: u64, _: u64) -> Result<Lease, FleetError> {
+        self.error()
+    }
+    fn close(&mut self, _: u64, _: u64, _: u64) -> Result<u64, FleetError> {
+        self.error()
+    }
+    fn settle(&mut self, _: u64, _: u64, _: u64) -> Result<u64, FleetError> {
+        self.error()
+    }
+    fn adopt(&mut self, _: &PoolKey, _: u64, _: u64, _: u64) -> Result<u64, FleetError> {
+        self.error()
+    }
+    fn pool(&mut self, _: &PoolKey) -> Result<Option<PoolState>, FleetError> {
+        self.error()
+    }
+}
+
+/// Settles a lease left open or taken back with what of `unaccounted` (spent and not
+/// reported) it can hold; returns how much it took.
 fn settle_left(
     transaction: &mut Transaction<'_>,
     held: &Held,

@@ -15,17 +15,28 @@
 //! - [`Keeper`]: a node's side of its leases on each tick, sans-IO: sized by the tenant's
 //!   recent rate, renewed before they run low or expire, returned at the window's end, and
 //!   each pool's grant for admission, which fails closed while the database is away.
+//! - [`heartbeat`] and [`status`]: each node's heartbeat (its start, revision, committed
+//!   sequence number and version), and the fleet as an operator reads it: which nodes are
+//!   live, how far each one's shipping lags, what each holds in leases, and every pool of the
+//!   current windows.
 
 mod connect;
 mod error;
 mod keeper;
 mod leases;
+mod nodes;
 mod schema;
 mod shipping;
 
 pub use connect::connect;
 pub use error::FleetError;
-pub use keeper::{Demand, Grant, Keeper, KeeperSettings};
-pub use leases::{Lease, LeaseStore, Leases, PoolKey, PoolState, Reclaimed};
+pub use keeper::{Demand, Grant, Keeper, KeeperCounts, KeeperSettings};
+pub use leases::{Lease, LeaseStore, Leases, Offline, PoolKey, PoolState, Reclaimed};
+pub use nodes::{
+    Beat, DEFAULT_LIVE_WITHIN_US, FleetStatus, NodeLeases, NodeStatus, PoolStatus, Seen, Shipping,
+    heartbeat, status,
+};
+/// The connection [`connect`] opens.
+pub use postgres::Client;
 pub use schema::{FLEET_SCHEMA_VERSION, migrate};
 pub use shipping::{Shipped, ship};

@@ -12,7 +12,8 @@ const MIGRATION_LOCK: i64 = 0x0074_6666_6c65_6574;
 
 /// Each version's statements, in order: `MIGRATIONS[n]` brings version n to n + 1.
 const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
-    // 0 -> 1: budget pools and their leases; shipped receipts and each node's cursor.
+    // 0 -> 1: budget pools and their leases; shipped receipts and each node's cursor; each
+    // node's last heartbeat.
     "CREATE TABLE fleet_pools (
          tenant           TEXT   NOT NULL,
          purpose          TEXT   NOT NULL,   -- '' for a cap across every purpose of its class
@@ -62,8 +63,31 @@ const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
          node             TEXT   PRIMARY KEY,
          shipped_seq      BIGINT NOT NULL,   -- every receipt up to it is in fleet_receipts
          shipped_us       BIGINT NOT NULL
+     );
+     CREATE TABLE fleet_nodes (
+         node             TEXT   PRIMARY KEY,
+         started_us       BIGINT NOT NULL,   -- when the node's process started
+         last_seen_us     BIGINT NOT NULL,   -- its last heartbeat, by its clock
+         revision         BIGINT NOT NULL,   -- the policy bundle revision it serves under
+         committed_seq    BIGINT NOT NULL,   -- its ledger's highest committed sequence number
+         version          TEXT   NOT NULL    -- the appliance's version
      );",
 ];
+
+/// The database's schema version, refused when a newer appliance migrated it (this build
+/// would misread it).
+pub(crate) fn version(transaction: &mut postgres::Transaction<'_>) -> Result<i32, FleetError> {
+    let found: i32 = transaction
+        .query_one("SELECT version FROM fleet_schema", &[])?
+        .get(0);
+    if found > FLEET_SCHEMA_VERSION {
+        return Err(FleetError::NewerSchema {
+            found,
+            supported: FLEET_SCHEMA_VERSION,
+        });
+    }
+    Ok(found)
+}
 
 /// Brings the database to [`FLEET_SCHEMA_VERSION`]; returns the version it was at.
 pub fn migrate(client: &mut postgres::Client) -> Result<i32, FleetError> {
@@ -74,15 +98,7 @@ pub fn migrate(client: &mut postgres::Client) -> Result<i32, FleetError> {
          INSERT INTO fleet_schema (version)
              SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM fleet_schema);",
     )?;
-    let found: i32 = transaction
-        .query_one("SELECT version FROM fleet_schema", &[])?
-        .get(0);
-    if found > FLEET_SCHEMA_VERSION {
-        return Err(FleetError::NewerSchema {
-            found,
-            supported: FLEET_SCHEMA_VERSION,
-        });
-    }
+    let found = version(&mut transaction)?;
     for (from, statements) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         transaction.batch_execute(statements)?;
         tracing::info!(from, to = from + 1, "the fleet's database schema migrated");

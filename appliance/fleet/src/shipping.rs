@@ -21,6 +21,9 @@ pub struct Shipped {
     pub count: usize,
     /// The node's cursor after it: every receipt up to this sequence number is shipped.
     pub through_seq: u64,
+    /// When the batch's first receipt was decided, Unix microseconds: how far behind shipping
+    /// runs.
+    pub oldest_decided_us: Option<u64>,
 }
 
 /// Ships up to `limit` of `node`'s receipts after its cursor from `ledger`.
@@ -50,6 +53,7 @@ pub fn ship(
         return Ok(Shipped {
             count: 0,
             through_seq: cursor,
+            oldest_decided_us: None,
         });
     };
     if first.receipt.seq != cursor + 1 {
@@ -103,6 +107,7 @@ pub fn ship(
     Ok(Shipped {
         count: records.len(),
         through_seq,
+        oldest_decided_us: Some(first.receipt.decided_us),
     })
 }
 

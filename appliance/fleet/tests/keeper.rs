@@ -7,7 +7,9 @@
 mod cluster;
 
 use cluster::Cluster;
-use tf_fleet::{Demand, FleetError, Keeper, KeeperSettings, Lease, LeaseStore, Leases, PoolKey};
+use tf_fleet::{
+    Demand, FleetError, Keeper, KeeperSettings, Lease, LeaseStore, Leases, PoolKey, PoolState,
+};
 
 const SECOND: u64 = 1_000_000;
 
@@ -95,6 +97,10 @@ impl LeaseStore for Flaky<'_> {
     ) -> Result<u64, FleetError> {
         self.up()?;
         self.leases.adopt(pool, cap, spent_here, now_us)
+    }
+    fn pool(&mut self, pool: &PoolKey) -> Result<Option<PoolState>, FleetError> {
+        self.up()?;
+        self.leases.pool(pool)
     }
 }
 

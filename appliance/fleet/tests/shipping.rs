@@ -66,7 +66,8 @@ fn every_committed_receipt_arrives_once_byte_for_byte() {
         shipped.last(),
         Some(&Shipped {
             count: 5,
-            through_seq: 40
+            through_seq: 40,
+            oldest_decided_us: Some(2_036),
         })
     );
     // A batch shipped again (the cursor set back) adds nothing twice.
@@ -81,7 +82,8 @@ fn every_committed_receipt_arrives_once_byte_for_byte() {
         again,
         Shipped {
             count: 10,
-            through_seq: 40
+            through_seq: 40,
+            oldest_decided_us: Some(2_031),
         }
     );
     let rows = client
@@ -117,7 +119,8 @@ fn every_committed_receipt_arrives_once_byte_for_byte() {
         b,
         Shipped {
             count: 3,
-            through_seq: 3
+            through_seq: 3,
+            oldest_decided_us: Some(2_001),
         }
     );
     let total: i64 = client

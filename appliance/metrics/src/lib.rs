@@ -7,6 +7,7 @@
 //! crate knows nothing of those replies.
 
 mod exposition;
+mod fleet;
 mod histogram;
 mod process;
 mod shard;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub use exposition::Page;
+pub use fleet::{FleetSnapshot, SHIPPING_LAG_SECONDS};
 pub use histogram::{COMMIT_SECONDS, Histogram, LATENCY_SECONDS};
 pub use process::thread_cpu_seconds;
 pub use shard::{BudgetGauge, KINDS, OUTCOMES, ShardMetrics, ShardSnapshot};
@@ -37,6 +39,8 @@ pub struct MetricsHub {
     tenants: Mutex<Arc<Vec<String>>>,
     shards: Vec<Mutex<Option<Arc<ShardSnapshot>>>>,
     ledger: Mutex<Option<Arc<LedgerSnapshot>>>,
+    /// Fleet mode only.
+    fleet: Mutex<Option<Arc<FleetSnapshot>>>,
     started: SystemTime,
 }
 
@@ -51,6 +55,7 @@ impl MetricsHub {
             tenants: Mutex::new(Arc::new(tenants)),
             shards: (0..shards).map(|_| Mutex::new(None)).collect(),
             ledger: Mutex::new(None),
+            fleet: Mutex::new(None),
             started: SystemTime::now(),
         }
     }
@@ -87,6 +92,11 @@ impl MetricsHub {
         *lock(&self.ledger) = Some(Arc::new(snapshot));
     }
 
+    /// The fleet worker publishes (fleet mode).
+    pub fn publish_fleet(&self, snapshot: FleetSnapshot) {
+        *lock(&self.fleet) = Some(Arc::new(snapshot));
+    }
+
     /// The Prometheus text exposition of everything published, and how many times the main
     /// thread had to wake a sleeping executor (tf-dataplane nudge.rs).
     pub fn render(&self, executor_nudges: u64) -> String {
@@ -103,6 +113,10 @@ impl MetricsHub {
         if let Some(ledger) = lock(&self.ledger).clone() {
             render_ledger(&mut page, &ledger);
         }
+        if let Some(fleet) = lock(&self.fleet).clone() {
+            fleet::render(&mut page, &fleet);
+            self.render_share_refusals(&mut page, &shards);
+        }
         self.render_process(&mut page);
         page.family(
             "trust_fabric_executor_nudges_total",
@@ -115,6 +129,24 @@ impl MetricsHub {
             executor_nudges as f64,
         );
         page.finish()
+    }
+
+    fn render_share_refusals(&self, page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
+        let name = "trust_fabric_fleet_share_refusals_total";
+        page.family(
+            name,
+            "counter",
+            "Requests refused over budget because this appliance's share of a cap, leased \
+             from the fleet, ran out while the cap itself had room (also counted as \
+             over_budget in trust_fabric_requests_total), by tenant.",
+        );
+        for (slot, tenant) in self.tenants().iter().enumerate() {
+            let total: u64 = shards
+                .iter()
+                .filter_map(|(_, s)| s.metrics.fleet_share_refusals.get(slot))
+                .sum();
+            page.sample(name, &[("tenant", tenant)], total as f64);
+        }
     }
 
     fn render_requests(&self, page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
@@ -186,6 +218,12 @@ impl MetricsHub {
                 "trust_fabric_budget_limit",
                 "Budget units the cap allows per window.",
                 |b: &BudgetGauge| b.status.cap.limit,
+            ),
+            (
+                "trust_fabric_budget_granted",
+                "Budget units this appliance may spend of the cap in its current window: the \
+                 limit, or in fleet mode its share leased from the fleet.",
+                |b: &BudgetGauge| b.status.granted,
             ),
         ] {
             page.family(name, "gauge", help);

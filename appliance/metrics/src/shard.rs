@@ -54,6 +54,9 @@ fn verdict_outcome(verdict: &Verdict) -> usize {
 pub struct ShardMetrics {
     /// Per tenant slot, kind and outcome.
     pub outcomes: Vec<[[u64; OUTCOMES.len()]; KINDS.len()]>,
+    /// Per tenant slot: over-budget refusals where this appliance's share of a cap ran out,
+    /// not the cap (fleet mode).
+    pub fleet_share_refusals: Vec<u64>,
     /// Received to decided, per kind.
     pub decision_latency: Vec<Histogram>,
     /// Requests per verified batch, per kind.
@@ -73,6 +76,7 @@ impl ShardMetrics {
     pub fn new(tenants: usize) -> Self {
         ShardMetrics {
             outcomes: vec![[[0; OUTCOMES.len()]; KINDS.len()]; tenants],
+            fleet_share_refusals: vec![0; tenants],
             decision_latency: KINDS
                 .iter()
                 .map(|_| Histogram::new(LATENCY_SECONDS))
@@ -91,12 +95,21 @@ impl ShardMetrics {
             self.outcomes
                 .resize(tenants, [[0; OUTCOMES.len()]; KINDS.len()]);
         }
+        if self.fleet_share_refusals.len() < tenants {
+            self.fleet_share_refusals.resize(tenants, 0);
+        }
     }
 
     /// A request refused at admission.
     pub fn refused<R>(&mut self, job: &Job<R>, refusal: &Refusal) {
         if let Some(kind) = kind_index(job.kind()) {
             self.count(job.tenant, kind, refusal_outcome(refusal));
+        }
+        if let Refusal::OverBudget(over) = refusal
+            && over.by_grant
+            && let Some(count) = self.fleet_share_refusals.get_mut(job.tenant.0 as usize)
+        {
+            *count += 1;
         }
     }
 

@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tf_budgets::format_utc;
-use tf_wire::{CapState, OverBudget};
+use tf_wire::{CapState, OverBudget, OverBudgetReason};
 
 /// The wall clock in Unix milliseconds.
 pub fn now_unix_ms() -> u64 {
@@ -47,8 +47,43 @@ pub fn when_free(cap: &CapState, now_ms: u64) -> String {
     format!("at {} (in {wait})", utc(cap.resets_at_unix_ms))
 }
 
+/// One line of `partner budgets`: which requests the cap limits, what remains of what this
+/// appliance may spend (in a fleet, its share of the cap, named as such), what is used and
+/// held, and when it frees up.
+pub fn cap_line(cap: &CapState, now_ms: u64) -> String {
+    let in_flight = if cap.reserved > 0 {
+        format!(" ({} held by requests in flight)", cap.reserved)
+    } else {
+        String::new()
+    };
+    let frees = if cap.window.starts_with("rolling") {
+        if cap.resets_at_unix_ms == 0 {
+            "nothing charged yet".to_owned()
+        } else {
+            format!("oldest charge ages out {}", when_free(cap, now_ms))
+        }
+    } else {
+        format!("resets {}", when_free(cap, now_ms))
+    };
+    let of = if cap.granted == cap.limit {
+        cap.limit.to_string()
+    } else {
+        format!(
+            "this appliance's share of {} (the cap allows {} across the fleet)",
+            cap.granted, cap.limit
+        )
+    };
+    format!(
+        "{}: {} of {of} remaining, {} used{in_flight}; {frees}",
+        scope(cap),
+        cap.remaining,
+        cap.used
+    )
+}
+
 /// The over-budget error as one paragraph: the cap hit, the numbers, when it frees up and how
-/// to ask for more.
+/// to ask for more; or, when only this appliance's share of the cap ran out, that share and
+/// that another try (later, or on another appliance of the fleet) may pass.
 pub fn over_budget_paragraph(over: &OverBudget, now_ms: u64) -> String {
     let cap = &over.cap;
     let in_flight = if cap.reserved > 0 {
@@ -56,6 +91,23 @@ pub fn over_budget_paragraph(over: &OverBudget, now_ms: u64) -> String {
     } else {
         String::new()
     };
+    if over.reason == OverBudgetReason::FleetShare {
+        return format!(
+            "Over budget on this appliance, not verified and not charged: its share of the cap \
+             for {}, leased from its fleet, is {} of the {} allowed per window; {} used{in_flight}, \
+             {} remaining, and this request costs {} (short by {}). The share ran out, or the \
+             fleet could not lease it more: the cap itself may still have room. Retry in a few \
+             seconds, or on another appliance of the fleet. If it persists: {}.",
+            scope(cap),
+            cap.granted,
+            cap.limit,
+            cap.used,
+            cap.remaining,
+            over.requested,
+            over.requested.saturating_sub(cap.remaining),
+            over.contact.trim_end_matches('.'),
+        );
+    }
     let wait = if cap.resets_at_unix_ms == 0 {
         format!(
             "The request is larger than the whole cap of {}, so waiting will not help.",
@@ -99,9 +151,11 @@ mod tests {
                 reserved: 1,
                 remaining: 0,
                 resets_at_unix_ms,
+                granted: 5,
             },
             requested: 1,
             contact: "ask the operator.".into(),
+            reason: OverBudgetReason::Cap,
         }
     }
 
@@ -119,5 +173,42 @@ mod tests {
         );
         let never = over_budget_paragraph(&over(0), now);
         assert!(never.contains("larger than the whole cap of 5"), "{never}");
+    }
+
+    #[test]
+    fn a_budget_line_names_a_fleet_share_apart_from_the_cap() {
+        let now = 1_795_514_400_000;
+        let mut cap = over(1_795_564_800_000).cap;
+        assert_eq!(
+            cap_line(&cap, now),
+            "tenant \"demo\", purpose \"budget-demo\", class P0, window day: 0 of 5 remaining, \
+             4 used (1 held by requests in flight); resets at 2026-11-25T00:00:00Z (in 14.0 h)"
+        );
+        cap.limit = 100;
+        let line = cap_line(&cap, now);
+        assert!(
+            line.contains(
+                "0 of this appliance's share of 5 (the cap allows 100 across the fleet) remaining"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_spent_fleet_share_is_told_apart_from_the_cap_with_the_share_and_a_retry() {
+        let mut share = over(1_795_564_800_000);
+        share.reason = OverBudgetReason::FleetShare;
+        share.cap.limit = 100;
+        share.cap.granted = 5;
+        let text = over_budget_paragraph(&share, 1_795_514_400_000);
+        assert_eq!(
+            text,
+            "Over budget on this appliance, not verified and not charged: its share of the cap \
+             for tenant \"demo\", purpose \"budget-demo\", class P0, window day, leased from its \
+             fleet, is 5 of the 100 allowed per window; 4 used, 1 held by requests still being \
+             verified, 0 remaining, and this request costs 1 (short by 1). The share ran out, or \
+             the fleet could not lease it more: the cap itself may still have room. Retry in a \
+             few seconds, or on another appliance of the fleet. If it persists: ask the operator."
+        );
     }
 }

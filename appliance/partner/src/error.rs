@@ -14,6 +14,8 @@ pub enum PartnerError {
         retry_after_ms: u32,
     },
     /// The request would overspend a privacy budget (it was neither verified nor charged).
+    /// Its `reason` says whether the cap ran out, or only this appliance's share of it in a
+    /// fleet (then another try, later or on another appliance, may pass).
     #[error("{}", crate::budget_text::over_budget_paragraph(.0, crate::budget_text::now_unix_ms()))]
     OverBudget(Box<tf_wire::OverBudget>),
     /// Policy refused the request.
@@ -239,6 +241,17 @@ impl PartnerError {
         }
     }
 
+    /// The appliance's reason by name, where the answer carries one: an onboarding refusal's
+    /// (`used`, `expired`, ...) or an over-budget answer's (`cap`, `fleet-share`). `--json`
+    /// output and the SDKs' errors carry it beside the kind.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            PartnerError::OnboardingRefused { reason, .. } => Some(reason),
+            PartnerError::OverBudget(over) => Some(over.reason.name()),
+            _ => None,
+        }
+    }
+
     /// Maps how a connection ended to what the partner should know.
     pub(crate) fn from_connection(error: &quinn::ConnectionError) -> Self {
         match error {
@@ -316,4 +329,60 @@ fn denial_paragraph(denial: &tf_wire::PolicyDenial) -> String {
         denial.revision,
         &hex::encode(denial.bundle_hash)[..12],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use tf_wire::{CapState, DatasetClass, OverBudget, OverBudgetReason};
+
+    use super::*;
+
+    fn over_budget(reason: OverBudgetReason) -> PartnerError {
+        PartnerError::OverBudget(Box::new(OverBudget {
+            cap: CapState {
+                tenant: "acme".into(),
+                purpose: String::new(),
+                dataset_class: DatasetClass::P1,
+                window: "day".into(),
+                limit: 100,
+                used: 10,
+                reserved: 0,
+                remaining: 0,
+                resets_at_unix_ms: 1_795_564_800_000,
+                granted: 10,
+            },
+            requested: 1,
+            contact: "ask ops".into(),
+            reason,
+        }))
+    }
+
+    #[test]
+    fn an_over_budget_error_names_what_ran_out_beside_its_kind() {
+        let share = over_budget(OverBudgetReason::FleetShare);
+        assert_eq!(
+            (share.kind(), share.reason()),
+            ("over-budget", Some("fleet-share"))
+        );
+        assert!(
+            share
+                .to_string()
+                .starts_with("Over budget on this appliance"),
+            "{share}"
+        );
+        // No wait was asked for on the wire: the SDKs do not retry it by themselves.
+        assert_eq!(share.retry_after(), None);
+        let cap = over_budget(OverBudgetReason::Cap);
+        assert_eq!(cap.reason(), Some("cap"));
+        assert!(
+            cap.to_string().starts_with("Over budget, not verified"),
+            "{cap}"
+        );
+        let refused = PartnerError::OnboardingRefused {
+            reason: "used".into(),
+            detail: "the invite was used".into(),
+        };
+        assert_eq!(refused.reason(), Some("used"));
+        assert_eq!(PartnerError::Internal.reason(), None);
+    }
 }

@@ -49,7 +49,8 @@ pub use sdk::{
 };
 pub use tf_log::{InclusionError, InclusionProofFile};
 pub use tf_wire::{
-    About, Curve, DatasetClass, InviteCode, Onboarded, Statement, VerdictCode, VerdictReply,
+    About, CapState, Curve, DatasetClass, InviteCode, Onboarded, OverBudget, OverBudgetReason,
+    Statement, VerdictCode, VerdictReply,
 };
 
 /// A receipt from a verdict as a DSSE envelope, the form `partner receipt verify` and any DSSE

@@ -60,10 +60,23 @@ const Unavailable = kindOf('Unavailable', 'unavailable');
 /** The receipt's log entry is not under a signed checkpoint yet; retry after `retryAfterMs`. */
 const NotInLogYet = kindOf('NotInLogYet', 'not-in-log-yet');
 /**
- * The request would overspend a budget cap: not verified, not charged. The message names the
- * cap, when it frees up and whom to ask.
+ * What ran out when a request was refused over budget ({@link OverBudget}'s `reason`).
+ * @readonly
+ * @enum {string}
  */
-const OverBudget = kindOf('OverBudget', 'over-budget');
+const OverBudgetReason = Object.freeze({
+  /**
+   * The cap itself is spent for its window: wait until it resets (the message says when), or
+   * ask for more as the message says. Another appliance would answer the same.
+   */
+  CAP: 'cap',
+  /**
+   * This appliance's share of the cap, leased from its fleet, is spent, or the fleet's
+   * database cannot be reached to lease more: the cap itself may still have room. Retry after
+   * a short wait, or on another appliance of the fleet.
+   */
+  FLEET_SHARE: 'fleet-share',
+});
 /**
  * The policy bundle in force does not allow this tenant, purpose, class or kind; the message
  * names the revision and the rules.
@@ -134,6 +147,30 @@ class OnboardingRefused extends TrustFabricError {
 }
 OnboardingRefused.kind = 'onboarding-refused';
 
+/**
+ * The request would overspend a budget cap: not verified, not charged. The message names the
+ * cap, when it frees up and whom to ask; `reason` says whether the cap ran out
+ * (`OverBudgetReason.CAP`) or only this appliance's share of it in a fleet
+ * (`OverBudgetReason.FLEET_SHARE`: another try may pass).
+ */
+class OverBudget extends TrustFabricError {
+  /**
+   * @param {string} message
+   * @param {{kind?: string, retryAfterMs?: number | null, reason?: string | null, cause?: unknown}} [options]
+   */
+  constructor(message, options = {}) {
+    super(message, options);
+    /**
+     * What ran out, one of {@link OverBudgetReason}; `CAP` when the appliance did not say (a
+     * name this version does not know reads as the cap's, the answer that asks nothing of a
+     * retry).
+     */
+    this.reason = Object.values(OverBudgetReason).includes(options.reason)
+      ? options.reason : OverBudgetReason.CAP;
+  }
+}
+OverBudget.kind = 'over-budget';
+
 /** The one table from the Rust SDK's `PartnerError::kind()` to the class thrown. */
 const BY_KIND = new Map(
   [
@@ -187,6 +224,7 @@ module.exports = {
   Unavailable,
   NotInLogYet,
   OverBudget,
+  OverBudgetReason,
   Denied,
   DeniedByPolicy,
   UnknownKey,

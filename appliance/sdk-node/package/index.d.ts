@@ -217,11 +217,16 @@ export declare class Budget {
   readonly window: string;
   /** Units allowed per window. */
   readonly limit: number;
-  /** Charged in the current window. */
+  /**
+   * What the appliance answering may spend of it in the current window: `limit`, or in a
+   * fleet of appliances its share of the cap (0 until it has leased one).
+   */
+  readonly granted: number;
+  /** Charged in the current window (in a fleet, by the appliance answering). */
   readonly used: number;
   /** Held by requests still being verified. */
   readonly reserved: number;
-  /** Left to spend. */
+  /** Left to spend on the appliance answering: of `granted`, what is neither used nor held. */
   readonly remaining: number;
   /** When it resets (rolling: when enough frees up), RFC 3339; `null` when never. */
   readonly resetsAt: string | null;
@@ -515,11 +520,33 @@ export declare class Busy extends TrustFabricError {}
 export declare class Unavailable extends TrustFabricError {}
 /** The receipt's log entry is not under a signed checkpoint yet; retry after `retryAfterMs`. */
 export declare class NotInLogYet extends TrustFabricError {}
+/** What ran out when a request was refused over budget ({@link OverBudget}'s `reason`). */
+export declare const OverBudgetReason: {
+  /**
+   * The cap itself is spent for its window: wait until it resets (the message says when), or
+   * ask for more as the message says. Another appliance would answer the same.
+   */
+  readonly CAP: 'cap';
+  /**
+   * This appliance's share of the cap, leased from its fleet, is spent, or the fleet's
+   * database cannot be reached to lease more: the cap itself may still have room. Retry after
+   * a short wait, or on another appliance of the fleet.
+   */
+  readonly FLEET_SHARE: 'fleet-share';
+};
+/** One of {@link OverBudgetReason}'s values: `'cap'` or `'fleet-share'`. */
+export type OverBudgetReason = (typeof OverBudgetReason)[keyof typeof OverBudgetReason];
+
 /**
  * The request would overspend a budget cap: not verified, not charged. The message names the
- * cap, when it frees up and whom to ask.
+ * cap, when it frees up and whom to ask; `reason` says whether the cap ran out or only this
+ * appliance's share of it in a fleet (then another try may pass).
  */
-export declare class OverBudget extends TrustFabricError {}
+export declare class OverBudget extends TrustFabricError {
+  constructor(message: string, options?: TrustFabricErrorOptions & { reason?: string | null });
+  /** What ran out; `OverBudgetReason.CAP` when the appliance did not say. */
+  readonly reason: OverBudgetReason;
+}
 /**
  * The policy bundle in force does not allow this tenant, purpose, class or kind; the message
  * names the revision and the rules.

@@ -301,16 +301,14 @@ struct Rejection<'a> {
     message: String,
     /// How long the appliance asked to wait before asking again.
     retry_after_ms: Option<u64>,
-    /// Why an invite was refused, by name.
+    /// Why, by name, where the appliance said: an invite's refusal, or what ran out over
+    /// budget (`PartnerError::reason()`).
     reason: Option<&'a str>,
 }
 
 /// A partner error as the JavaScript error `index.js` makes of it.
 fn rejection(error: &PartnerError) -> napi::Error {
-    let reason = match error {
-        PartnerError::OnboardingRefused { reason, .. } => Some(reason.as_str()),
-        _ => None,
-    };
+    let reason = error.reason();
     let said = Rejection {
         kind: error.kind(),
         message: error.to_string(),

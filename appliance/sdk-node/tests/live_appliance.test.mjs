@@ -206,6 +206,7 @@ describe('the Node SDK against a live appliance', () => {
     assert.equal(cap.limit, 100000);
     assert.ok(cap.remaining < cap.limit, 'the requests above were charged');
     assert.equal(cap.remaining + cap.used + cap.reserved, cap.limit);
+    assert.equal(cap.granted, cap.limit, 'an appliance alone may spend all of the cap');
     assert.match(cap.resetsAt, /^\d{4}-\d\d-\d\dT00:00:00Z$/);
   });
 
@@ -324,6 +325,19 @@ describe('the Node SDK against a live appliance', () => {
     const partner = await tf.Partner.connect({ stateDir: live.me.dir });
     await partner.close();
     await assert.rejects(partner.budgets(), tf.ConnectionLost);
+  });
+
+  test('an over-budget error carries what ran out, typed', () => {
+    const share = tf.fromKind('over-budget', 'share spent', null, 'fleet-share');
+    assert.ok(share instanceof tf.OverBudget);
+    assert.equal(share.reason, tf.OverBudgetReason.FLEET_SHARE);
+    assert.equal(share.retryAfterMs, null);
+    assert.equal(tf.fromKind('over-budget', 'cap spent', null, 'cap').reason,
+      tf.OverBudgetReason.CAP);
+    // Not said (or a name this version does not know): the cap's, which asks nothing of a retry.
+    assert.equal(tf.fromKind('over-budget', 'spent').reason, tf.OverBudgetReason.CAP);
+    assert.deepEqual(Object.values(tf.OverBudgetReason), ['cap', 'fleet-share']);
+    assert.ok(Object.isFrozen(tf.OverBudgetReason));
   });
 
   test('requests on one connection run concurrently', async () => {

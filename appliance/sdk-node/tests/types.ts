@@ -10,6 +10,8 @@ import {
   DeniedByPolicy,
   EvidenceSummary,
   OnboardingRefused,
+  OverBudget,
+  OverBudgetReason,
   Partner,
   ReceiptFacts,
   TrustFabricError,
@@ -62,7 +64,8 @@ export async function withOtherFiles(): Promise<Budget[]> {
   const remaining: number = budgets[0]?.remaining ?? 0;
   const purpose: string | null = budgets[0]?.purpose ?? null;
   const resets: number | null = budgets[0]?.resetsAtUnixMs ?? null;
-  void [remaining, purpose, resets];
+  const granted: number = budgets[0]?.granted ?? 0;
+  void [remaining, purpose, resets, granted];
   return budgets;
 }
 
@@ -85,6 +88,13 @@ export async function anEvidencePreview(
 export function errorsAreTyped(error: unknown): string {
   if (error instanceof OnboardingRefused) {
     return error.reason;
+  }
+  if (error instanceof OverBudget) {
+    const reason: OverBudgetReason = error.reason;
+    // @ts-expect-error an over-budget reason is 'cap' or 'fleet-share'
+    const wrong: OverBudgetReason = 'share';
+    void wrong;
+    return reason === OverBudgetReason.FLEET_SHARE ? 'retry elsewhere' : 'wait or ask';
   }
   if (error instanceof Busy) {
     const wait: number | null = error.retryAfterMs;

@@ -295,15 +295,13 @@ fn json<T: Serialize>(value: &T) -> PyResult<String> {
 }
 
 /// A partner error as the exception `trust_fabric.errors.from_kind` makes for its kind, with
-/// its message, the wait the appliance asked for and an invite refusal's reason.
+/// its message, the wait the appliance asked for and its reason by name (an invite refusal's,
+/// or what ran out over budget).
 fn raised(error: PartnerError) -> PyErr {
     let retry_after_ms = error
         .retry_after()
         .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
-    let reason = match &error {
-        PartnerError::OnboardingRefused { reason, .. } => Some(reason.clone()),
-        _ => None,
-    };
+    let reason = error.reason().map(str::to_owned);
     let (kind, message) = (error.kind(), error.to_string());
     Python::attach(|py| {
         let made = py

@@ -156,6 +156,7 @@ def test_budgets_show_the_invites_cap(live):
            if (b.dataset_class, b.window, b.limit) == ("P1", "day", 100000)]
     assert len(cap) == 1, budgets
     assert cap[0].used + cap[0].reserved + cap[0].remaining == cap[0].limit
+    assert cap[0].granted == cap[0].limit, "an appliance alone may spend all of the cap"
     assert cap[0].resets_at and cap[0].resets_at_unix_ms
 
 
@@ -312,6 +313,14 @@ def test_every_kind_the_rust_sdk_names_has_its_exception():
         assert isinstance(error, tf.TrustFabricError)
     assert tf.errors.from_kind("busy", "wait", 250).retry_after_ms == 250
     assert tf.errors.from_kind("onboarding-refused", "no", None, "expired").reason == "expired"
+    share = tf.errors.from_kind("over-budget", "share spent", None, "fleet-share")
+    assert type(share) is tf.OverBudget and share.kind == "over-budget"
+    assert share.reason is tf.OverBudgetReason.FLEET_SHARE and share.retry_after_ms is None
+    assert tf.errors.from_kind("over-budget", "cap spent", None, "cap").reason \
+        is tf.OverBudgetReason.CAP
+    # Not said (or a name this version does not know): the cap's, which asks nothing of a retry.
+    assert tf.errors.from_kind("over-budget", "spent").reason is tf.OverBudgetReason.CAP
+    assert [r.value for r in tf.OverBudgetReason] == ["cap", "fleet-share"]
     newer = tf.errors.from_kind("something-new", "a kind from a newer appliance")
     assert type(newer) is tf.TrustFabricError and newer.kind == "something-new"
     assert tf.DeniedByPolicy is tf.Denied

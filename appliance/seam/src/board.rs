@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering}
 
 use tf_shard::TenantSlot;
 
+use crate::fleet::FleetBoard;
 use crate::policy::ActivePolicy;
 use crate::published::Published;
 use crate::staged::StagedTerms;
@@ -44,6 +45,8 @@ pub struct Board {
     /// The highest ledger sequence number committed (durable); control-plane workers follow it.
     committed: AtomicU64,
     storage: StorageHealth,
+    /// Fleet mode only.
+    fleet: Option<FleetBoard>,
 }
 
 /// An executor's kernel thread id and a counter its idle tick bumps (tf-dataplane nudge.rs).
@@ -101,7 +104,20 @@ impl Board {
             nudges: AtomicU64::new(0),
             committed: AtomicU64::new(0),
             storage: StorageHealth::default(),
+            fleet: None,
         }
+    }
+
+    /// The board of an appliance in fleet mode: home shards spend their tenants' caps only
+    /// from the fleet's grants.
+    pub fn in_fleet(mut self) -> Self {
+        self.fleet = Some(FleetBoard::new(self.shards));
+        self
+    }
+
+    /// The fleet's part, in fleet mode.
+    pub fn fleet(&self) -> Option<&FleetBoard> {
+        self.fleet.as_ref()
     }
 
     /// Executor `index` (shards, then the ledger) runs on kernel thread `thread`.

@@ -8,6 +8,8 @@
 //! - [`ActivePolicy`], [`StagedTerms`] and [`TenantTable`]: the immutable values published.
 //! - [`Shards`]: the board as the control plane drives a switch, with a fake in tests.
 //! - [`AnchorSender`]: digests the control plane has the ledger thread append (anchors).
+//! - [`FleetBoard`]: in fleet mode, what home shards spent from their tenants' caps and the
+//!   grants the fleet worker's leases give back.
 //! - [`PartnerDesk`]: partners' requests on the QUIC port handed to the control plane, and
 //!   their failed steps seen on the data plane ([`SupportLine`]).
 //!
@@ -17,6 +19,7 @@ mod anchor;
 mod board;
 pub mod clock;
 mod desk;
+mod fleet;
 mod policy;
 mod published;
 mod shards;
@@ -34,6 +37,7 @@ pub use desk::{
     DESK_BUSY_MS, DESK_QUEUE, DeskAsk, DeskRequest, Next, NotAsked, PartnerDesk, PartnerInbox,
     PendingAnswer, SourceLimit, partner_desk,
 };
+pub use fleet::{CapDemand, CapGrant, FleetBoard};
 pub use policy::ActivePolicy;
 pub use published::Published;
 pub use shards::Shards;

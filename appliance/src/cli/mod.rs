@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod admin_args;
+mod fleet;
 pub mod terms_ctl;
 pub mod webhooks;
 pub mod webhooks_ctl;
 
 pub use admin_args::AdminArgs;
+pub use fleet::FleetWhat;
 
 /// Trust Fabric verification appliance.
 #[derive(Debug, Parser)]
@@ -105,6 +107,15 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         what: DecisionsWhat,
+    },
+    /// Fleet mode (several appliances sharing one PostgreSQL, `[fleet]`): what the fleet's
+    /// database shows of its appliances and budget pools. Exit 0 shown, 1 the database
+    /// unreachable or refusing (its error named), 2 bad usage: a configuration that does not
+    /// load, has no `[fleet]`, or names a password or CA file that cannot be read.
+    Fleet {
+        /// What to do.
+        #[command(subcommand)]
+        what: FleetWhat,
     },
     /// What-if scenario packs (a change to the bundle in force, recorded or synthetic
     /// traffic, expectations) run against the decision log. Exit 0 every pack passed, 1 one

@@ -191,7 +191,14 @@ pub fn compliance_plan(
         // Two checkpoints and a margin: the period's receipts are committed and logged.
         settle: 2 * checkpoint_interval + Duration::from_secs(2),
         anchors: Some(anchors),
-        followers: vec![tf_control::log::WORKER_NAME],
+        // In fleet mode receipts are pruned only once shipped to the fleet's database.
+        followers: match config.fleet {
+            Some(_) => vec![
+                tf_control::log::WORKER_NAME,
+                tf_control::fleet::SHIPPING_CURSOR,
+            ],
+            None => vec![tf_control::log::WORKER_NAME],
+        },
         context,
         board,
     })

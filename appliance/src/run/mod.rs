@@ -136,7 +136,10 @@ fn serve(
     let placement: Vec<usize> = (0..shards).map(|i| allowed[i % allowed.len()]).collect();
 
     let signer = state.receipt_signer()?;
-    let board = Arc::new(Board::new(shards));
+    let board = Arc::new(match &config.fleet {
+        Some(_) => Board::new(shards).in_fleet(),
+        None => Board::new(shards),
+    });
     let ledger_path = state.path(layout::LEDGER);
     if !ledger_path.exists() {
         // Keys a start leaves behind tell a lost ledger from a state directory `init` made.
@@ -173,6 +176,13 @@ fn serve(
         // The bundle in force decides tenants and budgets; the file's are for revision 0.
         config.tenants = bundle.content.tenants.clone();
         config.budgets = bundle.content.budgets.clone();
+        if config.fleet.is_some() {
+            tf_config::validate_leasable(
+                &config.tenants,
+                std::path::Path::new("the bundle in force"),
+            )
+            .context("fleet mode cannot lease the bundle in force's caps")?;
+        }
         tracing::info!(
             revision = bundle.revision(),
             hash = %bundle.hash,
@@ -262,6 +272,21 @@ fn serve(
     // Computed here rather than read from `log/vkey`, which the log worker writes only once
     // it runs: partner.toml and partners' `AboutQuery` must carry it from the start.
     let log_key = log.log.vkey();
+    // Fleet mode: leases for the shards' grants (they admit capped requests from nothing until
+    // the first arrive) and receipts shipped to the fleet's database.
+    let fleet = match &config.fleet {
+        Some(fleet) => Some(
+            tf_control::fleet::FleetWorker::start(tf_control::fleet::FleetPlan {
+                config: fleet.clone(),
+                board: board.clone(),
+                ledger: Box::new(SqliteLedger::open(&ledger_path)?),
+                metrics: metrics_hub.clone(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .context("starting the fleet worker")?,
+        ),
+        None => None,
+    };
     let data_plane = DataPlane::launch(DataPlanePlan {
         board: board.clone(),
         metrics: metrics_hub.clone(),
@@ -470,6 +495,10 @@ fn serve(
         std::thread::sleep(Duration::from_millis(5));
     }
     let failed = data_plane.join();
+    // The shards published what they finally spent: the leases go back with it.
+    if let Some(fleet) = fleet {
+        fleet.stop();
+    }
     // The shards held the only senders: the writer stores what they sealed, then ends.
     if let Some(writer) = decision_writer
         && writer.join().is_err()

@@ -15,6 +15,7 @@ pub struct Cluster {
     child: Child,
     port: u16,
     password: Option<String>,
+    tls: bool,
     dir: tempfile::TempDir,
 }
 
@@ -59,38 +60,15 @@ impl Cluster {
             "initdb: {}",
             String::from_utf8_lossy(&init.stderr)
         );
-        let port = free_port();
-        let mut postgres = as_owner(Command::new(bin.join("postgres")), owner);
-        postgres
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(dir.path())
-            .args([
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=50",
-            ]);
         if options.tls {
-            let (certificate, key) = tls_files(dir.path(), owner);
-            postgres
-                .args(["-c", "ssl=on", "-c"])
-                .arg(format!("ssl_cert_file={}", certificate.display()))
-                .arg("-c")
-                .arg(format!("ssl_key_file={}", key.display()));
+            tls_files(dir.path(), owner);
         }
-        let child = postgres
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("postgres starts");
+        let port = free_port();
         let cluster = Cluster {
-            child,
+            child: server(dir.path(), port, options.tls),
             port,
             password: options.password.map(str::to_owned),
+            tls: options.tls,
             dir,
         };
         let mut admin = cluster.wait_for("postgres");
@@ -98,6 +76,33 @@ impl Cluster {
             .batch_execute("CREATE DATABASE fleet")
             .expect("the fleet database");
         cluster
+    }
+
+    /// Stops the server (a fast shutdown), keeping its data.
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SIGINT: PostgreSQL's fast shutdown.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the stopped server again on the same port and data; returns once it answers.
+    pub fn start_again(&mut self) {
+        self.child = server(self.dir.path(), self.port, self.tls);
+        drop(self.wait_for("fleet"));
     }
 
     /// Its port on 127.0.0.1.
@@ -147,20 +152,43 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // SIGINT: PostgreSQL's fast shutdown; the folder goes with the TempDir.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The folder goes with the TempDir.
+        self.stop();
     }
+}
+
+/// The server over `dir`'s data on `port` (with `tls`, the certificate `tls_files` wrote).
+fn server(dir: &Path, port: u16, tls: bool) -> Child {
+    let owner = owner();
+    let mut postgres = as_owner(Command::new(bin_dir().join("postgres")), owner);
+    postgres
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir)
+        .args([
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=50",
+        ]);
+    if tls {
+        postgres
+            .args(["-c", "ssl=on", "-c"])
+            .arg(format!(
+                "ssl_cert_file={}",
+                dir.join("server.crt").display()
+            ))
+            .arg("-c")
+            .arg(format!("ssl_key_file={}", dir.join("server.key").display()));
+    }
+    postgres
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("postgres starts")
 }
 
 /// The newest installed PostgreSQL's binaries.

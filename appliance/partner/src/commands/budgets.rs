@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use tf_partner::budget_text::{now_unix_ms, scope, when_free};
+use tf_partner::budget_text::{cap_line, now_unix_ms};
 use tf_partner::{Budget, Client, Partner, PartnerConfig, Retry};
 
 use super::Output;
@@ -35,27 +35,7 @@ pub async fn run(_: BudgetsArgs, config: &PartnerConfig, retry: Retry, out: Outp
         return ExitCode::SUCCESS;
     }
     for cap in &caps {
-        let in_flight = if cap.reserved > 0 {
-            format!(" ({} held by requests in flight)", cap.reserved)
-        } else {
-            String::new()
-        };
-        let frees = if cap.window.starts_with("rolling") {
-            if cap.resets_at_unix_ms == 0 {
-                "nothing charged yet".to_owned()
-            } else {
-                format!("oldest charge ages out {}", when_free(cap, now))
-            }
-        } else {
-            format!("resets {}", when_free(cap, now))
-        };
-        println!(
-            "{}: {} of {} remaining, {} used{in_flight}; {frees}",
-            scope(cap),
-            cap.remaining,
-            cap.limit,
-            cap.used
-        );
+        println!("{}", cap_line(cap, now));
     }
     ExitCode::SUCCESS
 }

@@ -55,15 +55,11 @@ impl Output {
             _ => exit::REFUSED,
         };
         let retry_after_ms = error.retry_after().map(|wait| wait.as_millis() as u64);
-        let reason = match error {
-            PartnerError::OnboardingRefused { reason, .. } => Some(reason.as_str()),
-            _ => None,
-        };
         self.report(
             error.kind(),
             &error.to_string(),
             retry_after_ms,
-            reason,
+            error.reason(),
             code,
         )
     }
@@ -80,7 +76,7 @@ impl Output {
     }
 
     /// An error, with the appliance's reason by name when it gave one (an onboarding
-    /// refusal's `used`, `expired`, ...).
+    /// refusal's `used`, `expired`, ...; an over-budget answer's `cap` or `fleet-share`).
     fn report(
         self,
         kind: &str,

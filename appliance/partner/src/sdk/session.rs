@@ -56,11 +56,14 @@ pub struct Budget {
     pub window: String,
     /// Units allowed per window.
     pub limit: u64,
-    /// Charged in the current window.
+    /// What the appliance answering may spend of it in the current window: `limit`, or in a
+    /// fleet of appliances its share of the cap (0 until it has leased one).
+    pub granted: u64,
+    /// Charged in the current window (in a fleet, by the appliance answering).
     pub used: u64,
     /// Held by requests still being verified.
     pub reserved: u64,
-    /// Left to spend.
+    /// Left to spend on the appliance answering: of `granted`, what is neither used nor held.
     pub remaining: u64,
     /// When it resets (or, rolling, when enough frees up), RFC 3339; `None` when never.
     pub resets_at: Option<String>,
@@ -233,6 +236,7 @@ impl From<&CapState> for Budget {
             class: cap.dataset_class.name(),
             window: cap.window.clone(),
             limit: cap.limit,
+            granted: cap.granted,
             used: cap.used,
             reserved: cap.reserved,
             remaining: cap.remaining,
@@ -292,15 +296,24 @@ mod tests {
             reserved: 1,
             remaining: 99_996,
             resets_at_unix_ms: 0,
+            granted: 100_000,
         };
         let never = serde_json::to_value(Budget::from(&cap)).expect("JSON");
         assert_eq!(
             never,
             serde_json::json!({
                 "tenant": "pilot-x", "purpose": null, "class": "P1", "window": "day",
-                "limit": 100_000, "used": 3, "reserved": 1, "remaining": 99_996,
-                "resets_at": null, "resets_at_unix_ms": null,
+                "limit": 100_000, "granted": 100_000, "used": 3, "reserved": 1,
+                "remaining": 99_996, "resets_at": null, "resets_at_unix_ms": null,
             })
+        );
+        // In a fleet, the appliance's share of the cap.
+        cap.granted = 500;
+        cap.remaining = 496;
+        let shared = Budget::from(&cap);
+        assert_eq!(
+            (shared.limit, shared.granted, shared.remaining),
+            (100_000, 500, 496)
         );
         cap.purpose = "kyc".into();
         cap.resets_at_unix_ms = 1_795_564_800_000;

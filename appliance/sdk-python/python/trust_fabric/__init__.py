@@ -43,7 +43,7 @@ from . import _native
 from .errors import (
     Busy, CertificateRefused, ConnectionFailed, ConnectionLost, Denied, DeniedByPolicy,
     InternalError, InvalidInput, KeyRefused, LogUnavailable, Malformed, NotInLogYet,
-    OnboardingRefused, OverBudget, ProtocolError, RateLimited, ReceiptInvalid,
+    OnboardingRefused, OverBudget, OverBudgetReason, ProtocolError, RateLimited, ReceiptInvalid,
     ServerNotTrusted, ShuttingDown, TenantRemoved, Timeout, TrustFabricError, Unavailable,
     UnknownKey, UnsupportedVersion,
 )
@@ -52,7 +52,8 @@ __all__ = [
     "onboard", "Partner", "verify_receipt", "verify_checklist", "verify_evidence",
     "SANDBOX_PURPOSE", "Onboarded", "Verdict", "Budget", "ReceiptFacts", "Cap", "TermsAnswer",
     "ChecklistStep", "Checklist", "EvidenceSummary", "SandboxReceipt",
-    "TrustFabricError", "Busy", "Unavailable", "NotInLogYet", "OverBudget", "Denied",
+    "TrustFabricError", "Busy", "Unavailable", "NotInLogYet", "OverBudget", "OverBudgetReason",
+    "Denied",
     "DeniedByPolicy", "UnknownKey", "KeyRefused", "Malformed", "InvalidInput",
     "UnsupportedVersion", "ShuttingDown", "InternalError", "LogUnavailable",
     "CertificateRefused", "ServerNotTrusted", "TenantRemoved", "OnboardingRefused",
@@ -152,11 +153,15 @@ class Budget:
     window: str
     #: Units allowed per window.
     limit: int
-    #: Charged in the current window.
+    #: What the appliance answering may spend of it in the current window: ``limit``, or in
+    #: a fleet of appliances its share of the cap (0 until it has leased one).
+    granted: int
+    #: Charged in the current window (in a fleet, by the appliance answering).
     used: int
     #: Held by requests still being verified.
     reserved: int
-    #: Left to spend.
+    #: Left to spend on the appliance answering: of ``granted``, what is neither used nor
+    #: held.
     remaining: int
     #: When it resets (rolling: when enough frees up), RFC 3339; ``None`` when never.
     resets_at: Optional[str]
@@ -417,7 +422,8 @@ class Partner:
         :param purpose: why the data is processed (budgets are kept per purpose).
         :param dataset_class: the data's sensitivity class, ``"P0"``, ``"P1"`` or ``"P2"``.
         :raises UnknownKey: the key is not registered for this tenant.
-        :raises OverBudget: the request would overspend a cap (not verified, not charged).
+        :raises OverBudget: the request would overspend a cap (not verified, not charged);
+            ``.reason`` says whether the cap or this appliance's fleet share ran out.
         :raises Denied: the policy in force does not allow it.
         :raises Busy: still busy after the retries.
         """

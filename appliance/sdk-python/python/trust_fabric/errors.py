@@ -15,6 +15,7 @@ means the retries ran out.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Optional
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Unavailable",
     "NotInLogYet",
     "OverBudget",
+    "OverBudgetReason",
     "Denied",
     "DeniedByPolicy",
     "UnknownKey",
@@ -91,11 +93,43 @@ class NotInLogYet(TrustFabricError):
     kind = "not-in-log-yet"
 
 
+class OverBudgetReason(str, Enum):
+    """What ran out when a request was refused over budget (``OverBudget.reason``)."""
+
+    #: The cap itself is spent for its window: wait until it resets (the message says when),
+    #: or ask for more as the message says. Another appliance would answer the same.
+    CAP = "cap"
+    #: This appliance's share of the cap, leased from its fleet, is spent, or the fleet's
+    #: database cannot be reached to lease more: the cap itself may still have room. Retry
+    #: after a short wait, or on another appliance of the fleet.
+    FLEET_SHARE = "fleet-share"
+
+
 class OverBudget(TrustFabricError):
     """The request would overspend a budget cap: not verified, not charged. The message
-    names the cap, when it frees up and whom to ask."""
+    names the cap, when it frees up and whom to ask; ``reason`` says whether the cap ran out
+    (:attr:`OverBudgetReason.CAP`) or only this appliance's share of it in a fleet
+    (:attr:`OverBudgetReason.FLEET_SHARE`: another try may pass)."""
 
     kind = "over-budget"
+
+    def __init__(self, message: str, *, kind: Optional[str] = None,
+                 retry_after_ms: Optional[int] = None, reason: Optional[str] = None) -> None:
+        super().__init__(message, kind=kind, retry_after_ms=retry_after_ms)
+        #: What ran out; :attr:`OverBudgetReason.CAP` when the appliance did not say.
+        self.reason: OverBudgetReason = _over_budget_reason(reason)
+
+    def __repr__(self) -> str:
+        return f"OverBudget(reason={self.reason.value!r}, message={self.message!r})"
+
+
+def _over_budget_reason(name: Optional[str]) -> OverBudgetReason:
+    """The reason named ``name``; a name this version does not know reads as the cap's, the
+    answer that asks nothing of a retry."""
+    try:
+        return OverBudgetReason(name)
+    except ValueError:
+        return OverBudgetReason.CAP
 
 
 class Denied(TrustFabricError):
@@ -253,6 +287,6 @@ def from_kind(kind: str, message: str, retry_after_ms: Optional[int] = None,
     """The exception for an error of ``kind`` (the native module raises what this returns).
     A kind this version does not know is a plain :class:`TrustFabricError`."""
     cls = _BY_KIND.get(kind, TrustFabricError)
-    if cls is OnboardingRefused:
-        return OnboardingRefused(message, retry_after_ms=retry_after_ms, reason=reason)
+    if cls in (OnboardingRefused, OverBudget):
+        return cls(message, retry_after_ms=retry_after_ms, reason=reason)
     return cls(message, kind=kind, retry_after_ms=retry_after_ms)

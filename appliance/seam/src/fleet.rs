@@ -1,0 +1,121 @@
+//! Fleet mode on the board: what each home shard has spent from its tenants' calendar caps,
+//! read by the fleet worker's lease keeper, and the grants the keeper publishes back. Shards
+//! publish once per pulse and apply grants when their generation moves; the worker never
+//! waits on a shard, and a shard never waits on the fleet's database.
+
+use std::sync::Arc;
+
+use tf_budgets::{CapSpec, FleetGrant};
+
+use crate::published::Published;
+
+/// What this appliance has spent from one of a tenant's calendar caps, as its home shard
+/// counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapDemand {
+    /// The tenant.
+    pub tenant: String,
+    /// The cap.
+    pub cap: CapSpec,
+    /// The start of the cap's current window, Unix microseconds.
+    pub window_start_us: u64,
+    /// Charged in the window here, requests being verified included.
+    pub spent_here: u64,
+}
+
+/// This appliance's share of one of a tenant's caps, from the fleet's leases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapGrant {
+    /// The tenant.
+    pub tenant: String,
+    /// The cap.
+    pub cap: CapSpec,
+    /// What may be spent in which window.
+    pub grant: FleetGrant,
+}
+
+/// The fleet's part of the board.
+#[derive(Debug)]
+pub struct FleetBoard {
+    /// Each shard's demands (generation 0: not published yet).
+    demands: Vec<Published<Arc<Vec<CapDemand>>>>,
+    grants: Published<Arc<Vec<CapGrant>>>,
+}
+
+impl FleetBoard {
+    /// A fleet board for `shards` shards, with nothing published.
+    pub fn new(shards: usize) -> Self {
+        FleetBoard {
+            demands: (0..shards)
+                .map(|_| Published::new(Arc::new(Vec::new())))
+                .collect(),
+            grants: Published::new(Arc::new(Vec::new())),
+        }
+    }
+
+    /// Shard `shard`'s demands, replacing its last.
+    pub fn publish_demands(&self, shard: usize, demands: Vec<CapDemand>) {
+        self.demands[shard].publish(Arc::new(demands));
+    }
+
+    /// Every shard's demands; `None` until each has published once (before that, a shard
+    /// still restoring its budgets from the ledger would look as if it spent nothing).
+    pub fn demands(&self) -> Option<Vec<CapDemand>> {
+        let mut all = Vec::new();
+        for published in &self.demands {
+            if published.generation() == 0 {
+                return None;
+            }
+            all.extend(published.get().iter().cloned());
+        }
+        Some(all)
+    }
+
+    /// Puts new grants in force; each shard applies them on its next pulse.
+    pub fn publish_grants(&self, grants: Vec<CapGrant>) {
+        self.grants.publish(Arc::new(grants));
+    }
+
+    /// How many times grants were published; a shard compares it with what it applied.
+    pub fn grant_generation(&self) -> u64 {
+        self.grants.generation()
+    }
+
+    /// The grants published last.
+    pub fn grants(&self) -> Arc<Vec<CapGrant>> {
+        self.grants.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tf_budgets::Window;
+    use tf_wire::DatasetClass;
+
+    use super::*;
+
+    fn demand(tenant: &str, spent_here: u64) -> CapDemand {
+        CapDemand {
+            tenant: tenant.to_owned(),
+            cap: CapSpec {
+                purpose: None,
+                class: DatasetClass::P1,
+                limit: 100,
+                window: Window::Day,
+            },
+            window_start_us: 0,
+            spent_here,
+        }
+    }
+
+    #[test]
+    fn demands_are_read_once_every_shard_has_published() {
+        let board = FleetBoard::new(2);
+        board.publish_demands(0, vec![demand("initech", 3)]);
+        assert_eq!(board.demands(), None, "shard 1 has not published");
+        board.publish_demands(1, Vec::new());
+        assert_eq!(board.demands(), Some(vec![demand("initech", 3)]));
+        board.publish_demands(0, vec![demand("initech", 5)]);
+        assert_eq!(board.demands(), Some(vec![demand("initech", 5)]));
+    }
+}

@@ -1,0 +1,387 @@
+//! Fleet mode end to end: three appliances (the real binary) on loopback sharing one throwaway
+//! PostgreSQL cluster; a tenant's cap holds across them under races and when a node dies.
+
+#[path = "support/server.rs"]
+mod server;
+
+#[path = "../appliance/fleet/tests/support/cluster.rs"]
+mod cluster;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cluster::Cluster;
+use server::Server;
+use tf_engine::bls;
+use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
+use tf_wire::OverBudgetReason;
+
+/// acme's P1 requests for purpose "race" may spend `CAP` a month across the fleet.
+const CAP: u64 = 60;
+
+fn config(cluster: &Cluster, node: &str) -> String {
+    format!(
+        r#"
+[server]
+shards = 2
+
+[fleet]
+postgres = "postgres://fleet@127.0.0.1:{port}/fleet"
+node = "{node}"
+lease_ms = 2000
+grace_ms = 1000
+
+[[tenants]]
+id = "acme"
+[[tenants.caps]]
+purpose = "race"
+class = "P1"
+limit = {CAP}
+window = "month"
+"#,
+        port = cluster.port()
+    )
+}
+
+fn fleet(cluster: &Cluster, nodes: &[&str]) -> Vec<Server> {
+    nodes
+        .iter()
+        .map(|node| Server::start(&config(cluster, node), &["acme"], &[]))
+        .collect()
+}
+
+fn race(n: u64) -> Submission {
+    let message = n.to_le_bytes().to_vec();
+    let (signature, public_key) = bls::sign(&[9; 32], &message).expect("signs");
+    Submission {
+        purpose: "race".into(),
+        dataset_class: DatasetClass::P1,
+        statement: Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message,
+            signature: signature.to_bytes(),
+        },
+    }
+}
+
+/// What one round of requests got.
+#[derive(Debug, Default)]
+struct Round {
+    accepted: u64,
+    /// Refused because the cap itself is spent.
+    cap: u64,
+    /// Refused because this node's share is spent (the cap may have room on another node).
+    share: u64,
+}
+
+/// Sends `per_node` requests to each node at once, over three connections per node; any
+/// answer but a valid verdict or over budget fails the test.
+async fn round(servers: &[&Server], per_node: u64, first: u64) -> Round {
+    let mut partners = Vec::new();
+    for server in servers {
+        for _ in 0..3 {
+            partners.push(Arc::new(
+                Partner::connect(&server.partner("acme"))
+                    .await
+                    .expect("connects"),
+            ));
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    let total = per_node * servers.len() as u64;
+    for n in 0..total {
+        let partner = partners[n as usize % partners.len()].clone();
+        tasks.spawn(async move { partner.submit(race(first + n)).await });
+    }
+    let mut round = Round::default();
+    for result in tasks.join_all().await {
+        match result {
+            Ok(reply) => {
+                assert_eq!(reply.verdict, VerdictCode::Valid);
+                round.accepted += 1;
+            }
+            Err(PartnerError::OverBudget(over)) => {
+                assert_eq!((over.cap.purpose.as_str(), over.cap.limit), ("race", CAP));
+                match over.reason {
+                    OverBudgetReason::Cap => round.cap += 1,
+                    OverBudgetReason::FleetShare => round.share += 1,
+                    other => panic!("an unknown reason: {other:?}"),
+                }
+            }
+            Err(other) => panic!("unexpected answer: {other}"),
+        }
+    }
+    for partner in partners {
+        if let Ok(partner) = Arc::try_unwrap(partner) {
+            partner.close().await;
+        }
+    }
+    round
+}
+
+/// Rounds until `CAP` are accepted in all (never more), or a minute passes; returns the
+/// number accepted.
+fn spend_all(servers: &[&Server], accepted_before: u64, first: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut accepted = accepted_before;
+    let mut next = first;
+    while accepted < CAP && Instant::now() < deadline {
+        let got = block_on(round(servers, 20, next));
+        next += 20 * servers.len() as u64;
+        accepted += got.accepted;
+        assert!(
+            accepted <= CAP,
+            "the fleet accepted {accepted} of a cap of {CAP}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    accepted
+}
+
+/// Runs partners' requests; the PostgreSQL client blocks, so the tests run outside a runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+fn charged_on(server: &Server) -> i64 {
+    let db = rusqlite::Connection::open_with_flags(
+        server.state_path("ledger.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the ledger opens");
+    db.query_row(
+        "SELECT COALESCE(SUM(charged), 0) FROM receipts_readable
+         WHERE tenant = 'acme' AND purpose = 'race'",
+        [],
+        |row| row.get(0),
+    )
+    .expect("query")
+}
+
+/// The fleet's pool for the race cap: (spent, leased, in doubt).
+fn pool(cluster: &Cluster) -> (i64, i64, i64) {
+    let row = cluster
+        .client()
+        .query_one(
+            "SELECT COALESCE(SUM(spent), 0)::BIGINT, COALESCE(SUM(leased), 0)::BIGINT,
+                    COALESCE(SUM(in_doubt), 0)::BIGINT
+             FROM fleet_pools WHERE tenant = 'acme' AND purpose = 'race'",
+            &[],
+        )
+        .expect("reads the pool");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+#[test]
+fn a_cap_holds_exactly_across_three_appliances_under_races() {
+    let cluster = Cluster::start();
+    let servers = fleet(&cluster, &["node-a", "node-b", "node-c"]);
+    let all: Vec<&Server> = servers.iter().collect();
+    // Far more than the cap at once, from nine connections to three appliances.
+    let first = block_on(round(&all, 40, 0));
+    assert!(first.accepted <= CAP, "{first:?}");
+    let accepted = spend_all(&all, first.accepted, 1_000);
+    assert_eq!(accepted, CAP, "every unit of the cap is spent in the end");
+    // Once spent, every node refuses; once the nodes have reported their spending (a tick),
+    // each names the cap itself, not its share.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut next = 5_000;
+    loop {
+        let after = block_on(round(&all, 5, next));
+        next += 15;
+        assert_eq!(after.accepted, 0, "{after:?}");
+        if after.cap == 15 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still blaming the share: {after:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Each appliance's ledger holds what it accepted; together, the cap.
+    let charged: i64 = servers.iter().map(charged_on).sum();
+    assert_eq!(charged, CAP as i64);
+    // The fleet counts every unit spent: none leased or in doubt.
+    assert_eq!(pool(&cluster), (CAP as i64, 0, 0));
+    // As an SRE sees it: three live nodes, each having shipped every receipt.
+    let config = servers[0].dir.path().join("appliance.toml");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = server::run_appliance(&[
+            "fleet",
+            "status",
+            "--json",
+            "--config",
+            config.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let status: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        let nodes = status["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 3, "{status}");
+        assert!(nodes.iter().all(|n| n["live"] == true), "{status}");
+        if nodes.iter().all(|n| n["lag_receipts"] == 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "shipping never caught up: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_killed_nodes_leases_come_back_and_the_others_spend_the_cap() {
+    let cluster = Cluster::start();
+    let mut servers = fleet(&cluster, &["node-a", "node-b", "node-c"]);
+    // node-a alone spends a little (once its first lease arrives), so it holds a lease with
+    // units left.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut alone = Round::default();
+    let mut next = 0;
+    while alone.accepted == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "node-a never leased: {}",
+            servers[0].log()
+        );
+        alone = block_on(round(&[&servers[0]], 2, next));
+        next += 2;
+    }
+    let (_, leased, _) = pool(&cluster);
+    assert!(leased > 0, "node-a holds a lease");
+    servers[0].kill();
+    // The others spend the rest: node-a's unspent units come back after its lease's expiry
+    // and grace period (taken back in doubt, counted spent until it settles them).
+    let others: Vec<&Server> = servers[1..].iter().collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut accepted = alone.accepted;
+    let mut next = 100;
+    loop {
+        let got = block_on(round(&others, 10, next));
+        next += 20;
+        accepted += got.accepted;
+        assert!(accepted <= CAP, "accepted {accepted} of {CAP}");
+        let (spent, leased, in_doubt) = pool(&cluster);
+        if in_doubt > 0 && leased == 0 && spent + in_doubt == CAP as i64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pool {:?}", pool(&cluster));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // node-a back: it settles from its ledger, so what it did not spend returns to the fleet.
+    servers[0].start_again();
+    let all: Vec<&Server> = servers.iter().collect();
+    let accepted = spend_all(&all, accepted, 10_000);
+    assert_eq!(accepted, CAP);
+    let (spent, leased, in_doubt) = pool(&cluster);
+    assert_eq!((spent + leased, in_doubt), (CAP as i64, 0));
+    let charged: i64 = servers.iter().map(charged_on).sum();
+    assert_eq!(charged, CAP as i64);
+}
+
+/// Until `server` has accepted one request (its first lease arrived); returns the round.
+fn until_leased(server: &Server, first: u64) -> Round {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut next = first;
+    loop {
+        let got = block_on(round(&[server], 2, next));
+        if got.accepted > 0 {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "never leased: {}", server.log());
+        next += 2;
+    }
+}
+
+/// The ledger's receipts of every tenant: (count, highest sequence number).
+fn ledger_receipts(server: &Server) -> (i64, i64) {
+    let db = rusqlite::Connection::open_with_flags(
+        server.state_path("ledger.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the ledger opens");
+    db.query_row(
+        "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM receipts_readable",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .expect("query")
+}
+
+/// What the fleet's database holds of `node`'s receipts: (count, lowest and highest sequence
+/// number).
+fn shipped(cluster: &Cluster, node: &str) -> (i64, i64, i64) {
+    let row = cluster
+        .client()
+        .query_one(
+            "SELECT COUNT(*), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0)
+             FROM fleet_receipts WHERE node = $1",
+            &[&node],
+        )
+        .expect("reads the shipped receipts");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+#[test]
+fn without_postgresql_nodes_spend_their_leases_then_refuse_and_catch_up_after() {
+    let mut cluster = Cluster::start();
+    let servers = fleet(&cluster, &["node-a", "node-b"]);
+    let all: Vec<&Server> = servers.iter().collect();
+    let mut accepted: u64 = servers
+        .iter()
+        .enumerate()
+        .map(|(n, server)| until_leased(server, 100 * n as u64).accepted)
+        .sum();
+    let (_, leased, _) = pool(&cluster);
+    cluster.stop();
+    // Each node spends what its lease holds, then refuses, naming its share, not the cap.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut during = 0;
+    let mut next = 1_000;
+    loop {
+        let got = block_on(round(&all, 4, next));
+        next += 8;
+        during += got.accepted;
+        assert_eq!(got.cap, 0, "the cap is not what ran out: {got:?}");
+        if got.accepted == 0 {
+            assert_eq!(got.share, 8, "{got:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still accepting without PostgreSQL"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        during <= leased as u64,
+        "spent {during} without PostgreSQL, beyond the {leased} units leased"
+    );
+    accepted += during;
+    // No receipt lost: each ledger holds what its node accepted.
+    let charged: i64 = servers.iter().map(charged_on).sum();
+    assert_eq!(charged, accepted as i64);
+
+    cluster.start_again();
+    // Leases resume, and the cap is spent to the last unit, never past it.
+    assert_eq!(spend_all(&all, accepted, 10_000), CAP);
+    // Shipping catches up: every receipt of each node, once, with no gap.
+    for (server, node) in servers.iter().zip(["node-a", "node-b"]) {
+        let (count, last) = ledger_receipts(server);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while shipped(&cluster, node) != (count, 1, last) {
+            assert!(
+                Instant::now() < deadline,
+                "{node}: shipped {:?} of {count} receipts up to {last}",
+                shipped(&cluster, node)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
