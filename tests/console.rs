@@ -1,18 +1,18 @@
 //! The ops console. Over plain HTTP: login exchanges a token for an HttpOnly, SameSite=Strict
 //! session, every change needs the session's CSRF token and a same-site origin, and a viewer
-//! gets no promote or rollback, and no compliance or webhooks page; an auditor adds a public
-//! webhook endpoint but may not mark one local. In a real browser: headless Chromium, driven
-//! through chromedriver, logs in, promotes a bundle, rolls it back with the button, and the
-//! timeline shows both; an SRE asks for a compliance snapshot with the button, the page lists
-//! it with its period, receipts and status, and its download link gives the archive; an SRE
-//! adds a local webhook endpoint, the reference receiver (a second process) gets each receipt
-//! made once, the pages count and list the acknowledgements, a replay reaches the receiver as
-//! a duplicate, and the row's form pauses the endpoint. The console tells the truth and
-//! remembers: a demo of invalid proofs shows them as invalid verdicts and 0 errors, and the
-//! overview draws its last hour; an auditor finds a known receipt by tenant and request id and
-//! pages through the rest; each timeline row's diff shows what that switch changed; a bad
-//! console address gives a page that leads back. Screenshots are kept in
-//! `target/test-artifacts/`.
+//! gets no promote or rollback, and no compliance or webhooks page (nor, outside fleet mode, a
+//! Fleet page); an auditor adds a public webhook endpoint but may not mark one local. In a real
+//! browser: headless Chromium, driven through chromedriver, logs in, promotes a bundle, rolls
+//! it back with the button, and the timeline shows both; an SRE asks for a compliance snapshot
+//! with the button, the page lists it with its period, receipts and status, and its download
+//! link gives the archive; an SRE adds a local webhook endpoint, the reference receiver (a
+//! second process) gets each receipt made once, the pages count and list the acknowledgements,
+//! a replay reaches the receiver as a duplicate, and the row's form pauses the endpoint. The
+//! console tells the truth and remembers: a demo of invalid proofs shows them as invalid
+//! verdicts and 0 errors, and the overview draws its last hour; an auditor finds a known
+//! receipt by tenant and request id and pages through the rest; each timeline row's diff shows
+//! what that switch changed; a bad console address gives a page that leads back. Screenshots
+//! are kept in `target/test-artifacts/`.
 
 #[path = "support/browser.rs"]
 mod browser;
@@ -240,6 +240,12 @@ fn sessions_csrf_and_roles_guard_every_console_change() {
     );
     assert!(page.contains("rollback"), "timeline shown: {page}");
     assert!(!page.contains("promote-form"), "{page}");
+    // Not in fleet mode: no Fleet page in the navigation, and its address says why.
+    assert!(page.contains("href=\"/console/partners\""), "{page}");
+    assert!(!page.contains("/console/fleet"), "{page}");
+    let (status, page) = http(admin, "GET", "/console/fleet", &[("Cookie", &viewer)], b"");
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("not in fleet mode"), "{page}");
     let (status, _) = http(
         admin,
         "GET",

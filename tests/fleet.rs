@@ -7,10 +7,12 @@ mod server;
 #[path = "../appliance/fleet/tests/support/cluster.rs"]
 mod cluster;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cluster::Cluster;
+use serde_json::Value;
 use server::Server;
 use tf_engine::bls;
 use tf_partner::{DatasetClass, Partner, PartnerError, Statement, Submission, VerdictCode};
@@ -210,29 +212,12 @@ fn a_cap_holds_exactly_across_three_appliances_under_races() {
     assert_eq!(pool(&cluster), (CAP as i64, 0, 0));
     // As an SRE sees it: three live nodes, each having shipped every receipt.
     let config = servers[0].dir.path().join("appliance.toml");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (code, out, err) = server::run_appliance(&[
-            "fleet",
-            "status",
-            "--json",
-            "--config",
-            config.to_str().expect("utf-8"),
-        ]);
-        assert_eq!(code, 0, "{err}");
-        let status: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-        let nodes = status["nodes"].as_array().expect("nodes");
-        assert_eq!(nodes.len(), 3, "{status}");
-        assert!(nodes.iter().all(|n| n["live"] == true), "{status}");
-        if nodes.iter().all(|n| n["lag_receipts"] == 0) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "shipping never caught up: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_nodes(&config, |nodes| {
+        nodes.len() == 3
+            && nodes
+                .iter()
+                .all(|n| n["live"] == true && n["lag_receipts"] == 0)
+    });
 }
 
 #[test]
@@ -384,4 +369,208 @@ fn without_postgresql_nodes_spend_their_leases_then_refuse_and_catch_up_after() 
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// Until `appliance fleet status` (with the configuration `config`) shows nodes `ready` says
+/// are as wanted.
+fn wait_for_nodes(config: &Path, ready: impl Fn(&[Value]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = server::run_appliance(&[
+            "fleet",
+            "status",
+            "--json",
+            "--config",
+            config.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let status: Value = serde_json::from_str(&out).expect("JSON");
+        if ready(status["nodes"].as_array().expect("nodes")) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Calls the admin API of `server` with the role token `token`.
+fn call(server: &Server, method: &str, path: &str, token: &str, body: &[u8]) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    let (status, text) = server::http(
+        server.admin_address(),
+        method,
+        path,
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn active_revision(server: &Server) -> u64 {
+    let (status, body) = call(server, "GET", "/api/v1/status", "viewer-token", b"");
+    assert_eq!(status, 200, "{body}");
+    body["revision"].as_u64().expect("revision")
+}
+
+/// A bundle for the fleet's tenant, `revision`, signed with the fleet's author `key`.
+fn bundle(server: &Server, key: &Path, revision: u64) -> Vec<u8> {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bundle");
+    let source = server.dir.path().join(format!("source-{revision}"));
+    std::fs::create_dir_all(&source).expect("a folder");
+    std::fs::copy(
+        example.join("policies.cedar"),
+        source.join("policies.cedar"),
+    )
+    .expect("copied");
+    std::fs::write(source.join("tenants.toml"), "[[tenants]]\nid = \"acme\"\n").expect("written");
+    std::fs::write(
+        source.join("budgets.toml"),
+        format!(
+            "[[caps]]\ntenant = \"acme\"\npurpose = \"race\"\nclass = \"P1\"\nlimit = {}\n\
+             window = \"month\"\n",
+            CAP + revision
+        ),
+    )
+    .expect("written");
+    let note = format!("revision {revision}");
+    std::fs::read(server.build_bundle(&source, revision, &note, Some(key))).expect("archive")
+}
+
+fn names(value: &Value) -> Vec<String> {
+    let mut names: Vec<String> = value
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| n.as_str().expect("a name").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("a folder");
+    let key = dir.path().join("author.key");
+    let (code, out, err) =
+        server::run_appliance(&["bundle", "keygen", "--out", key.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    let public = out
+        .lines()
+        .find_map(|line| line.strip_prefix("public key: "))
+        .expect("the public key")
+        .trim()
+        .to_owned();
+    let mut servers: Vec<Server> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|node| {
+            let config = format!(
+                "{}\n[bundles]\ntrusted_authors = [\"{public}\"]\n",
+                config(&cluster, node)
+            );
+            let config = server::with_admin_tokens(&config, &server::ROLE_TOKENS);
+            Server::start(&config, &["acme"], &[])
+        })
+        .collect();
+    let config = servers[0].dir.path().join("appliance.toml");
+    wait_for_nodes(&config, |nodes| {
+        nodes.iter().filter(|n| n["live"] == true).count() == 3
+    });
+    // Promoted on node-a: it answers once every node serves it.
+    let (status, reply) = call(
+        &servers[0],
+        "POST",
+        "/api/v1/bundles/promote",
+        "author-token",
+        &bundle(&servers[0], &key, 2),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        names(&reply["fleet"]["switched"]),
+        ["node-a", "node-b", "node-c"],
+        "{reply}"
+    );
+    assert!(servers.iter().all(|s| active_revision(s) == 2));
+    // Another appliance cannot put another bundle in force as the same revision.
+    let (status, reply) = call(
+        &servers[1],
+        "POST",
+        "/api/v1/bundles/promote",
+        "author-token",
+        &bundle(&servers[1], &key, 2),
+    );
+    assert_eq!(status, 422, "{reply}");
+
+    // node-c down: once the fleet sees it so (no heartbeat for three lease periods), a
+    // promotion names it, and it catches up when it returns.
+    servers[2].kill();
+    wait_for_nodes(&config, |nodes| {
+        nodes
+            .iter()
+            .any(|n| n["node"] == "node-c" && n["live"] == false)
+    });
+    let (status, reply) = call(
+        &servers[1],
+        "POST",
+        "/api/v1/bundles/promote",
+        "author-token",
+        &bundle(&servers[1], &key, 3),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        names(&reply["fleet"]["switched"]),
+        ["node-a", "node-b"],
+        "{reply}"
+    );
+    assert_eq!(names(&reply["fleet"]["down"]), ["node-c"], "{reply}");
+    assert_eq!(active_revision(&servers[0]), 3);
+    servers[2].start_again();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while active_revision(&servers[2]) != 3 {
+        assert!(
+            Instant::now() < deadline,
+            "node-c never caught up: {}",
+            servers[2].log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Its timeline is the fleet's: it records both promotions.
+    let (status, timeline) = call(&servers[2], "GET", "/api/v1/bundles", "viewer-token", b"");
+    assert_eq!(status, 200);
+    let revisions: Vec<u64> = timeline["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .filter_map(|e| e["to_revision"].as_u64())
+        .collect();
+    assert!(revisions.ends_with(&[2, 3]), "{timeline}");
+
+    // A rollback goes through the fleet's timeline the same way: revision 2's content as 4.
+    wait_for_nodes(&config, |nodes| {
+        nodes.iter().filter(|n| n["live"] == true).count() == 3
+    });
+    let (status, reply) = call(
+        &servers[0],
+        "POST",
+        "/api/v1/bundles/rollback",
+        "sre-token",
+        br#"{"reason": "revision 3 raised the cap too far"}"#,
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["to_revision"].as_u64(), reply["republishes"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(
+        names(&reply["fleet"]["switched"]),
+        ["node-a", "node-b", "node-c"],
+        "{reply}"
+    );
+    assert!(servers.iter().all(|s| active_revision(s) == 4));
 }

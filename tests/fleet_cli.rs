@@ -137,6 +137,9 @@ fn status_shows_each_node_and_the_pools_of_the_current_windows() {
     let (code, stdout, stderr) = run_appliance(&["fleet", "status", "--config", file, "--json"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let document: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    // Exactly the admin API's body of `GET /api/v1/fleet`.
+    let reply: tf_admin_api::FleetReply = serde_json::from_str(&stdout).expect("a FleetReply");
+    assert_eq!(serde_json::to_value(&reply).expect("serialises"), document);
     let nodes = document["nodes"].as_array().expect("nodes");
     assert_eq!(nodes.len(), 2, "{document}");
     let (node_a, node_b) = (&nodes[0], &nodes[1]);

@@ -39,8 +39,15 @@ use tf_wire::{Message, TermsCap, TermsRequest};
 const REACHABLE: [u16; 6] = [400, 401, 403, 404, 409, 422];
 
 /// Documented answers no caller can bring about on a healthy appliance, and why.
-const UNREACHABLE: [(&str, &str, u16, &str); 17] = [
+const UNREACHABLE: [(&str, &str, u16, &str); 19] = [
     ("GET", "/api/v1/status", 403, "every role may read"),
+    ("GET", "/api/v1/fleet", 403, "every role may read"),
+    (
+        "GET",
+        "/api/v1/fleet",
+        200,
+        "in fleet mode only (tests/fleet_console.rs checks its answers against this document)",
+    ),
     ("GET", "/api/v1/invites", 403, "every role may read"),
     ("GET", "/api/v1/terms-requests", 403, "every role may read"),
     (
@@ -244,9 +251,10 @@ const REVOKE_INVITE: (&str, &str) = ("POST", "/api/v1/invites/{id}/revoke");
 const TERMS_REQUESTS: (&str, &str) = ("GET", "/api/v1/terms-requests");
 const GRANT_TERMS: (&str, &str) = ("POST", "/api/v1/terms-requests/{id}/grant");
 const DECLINE_TERMS: (&str, &str) = ("POST", "/api/v1/terms-requests/{id}/decline");
+const FLEET: (&str, &str) = ("GET", "/api/v1/fleet");
 
 /// Every route, with a path that reaches it.
-const EVERY_ROUTE: [((&str, &str), &str); 34] = [
+const EVERY_ROUTE: [((&str, &str), &str); 35] = [
     (STATUS, "/api/v1/status"),
     (OVERVIEW, "/api/v1/overview"),
     (TENANTS, "/api/v1/tenants"),
@@ -284,6 +292,7 @@ const EVERY_ROUTE: [((&str, &str), &str); 34] = [
     (TERMS_REQUESTS, "/api/v1/terms-requests"),
     (GRANT_TERMS, "/api/v1/terms-requests/1/grant"),
     (DECLINE_TERMS, "/api/v1/terms-requests/1/decline"),
+    (FLEET, "/api/v1/fleet"),
 ];
 
 /// An invite's template: kyc on P1, rate 10, burst 5, 2 keys, a daily P1 cap of 1000.
@@ -890,6 +899,14 @@ async fn every_answer_of_every_route_agrees_with_the_served_openapi_document() {
     assert_eq!(blocked["error"], "drift-blocked", "{blocked}");
     let scenarios = caller.with_token(SCENARIOS, "/api/v1/scenarios", "viewer-token", b"", 200);
     assert_eq!(scenarios["packs"], json!([]), "{scenarios}");
+    // Not in fleet mode: no fleet to show, and what to add for one.
+    let fleet = caller.with_token(FLEET, "/api/v1/fleet", "viewer-token", b"", 404);
+    assert!(
+        fleet["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not in fleet mode") && m.contains("add [fleet]")),
+        "{fleet}"
+    );
 
     // The golden canary: it runs only when asked here (its interval is an hour).
     let ran = caller.with_token(RUN_CANARY, "/api/v1/canary/run", "sre-token", b"", 200);

@@ -1,24 +1,22 @@
 //! `appliance fleet status`: the fleet's PostgreSQL as an operator reads it, from the
 //! database `[fleet]` names: each appliance live or down by its heartbeat, its shipping lag
 //! and its leases, then every budget pool of the current windows. It only reads: the schema
-//! is made and migrated by the appliances when they start, never by this command.
+//! is made and migrated by the appliances when they start, never by this command. What it
+//! reads becomes the admin API's `FleetReply` (`GET /api/v1/fleet`) by the admin server's own
+//! conversion, so `--json` prints exactly that body and the tables show the same fields.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use tf_admin_api::{FleetNode, FleetPool, FleetReply};
 use tf_config::{Config, FleetConfig};
-use tf_fleet::{FleetError, FleetStatus, NodeStatus, PoolStatus};
+use tf_fleet::FleetError;
 
 use crate::cli::FleetWhat;
 use crate::ctl::show::table::{Align, Table, count};
 use crate::ctl::show::time;
 use crate::exit::Failure;
 use crate::output;
-
-/// A node is live while its last heartbeat is at most this many lease periods old: by then
-/// its leases have expired unless it renewed them, so a node shown live is one taking part.
-const LIVE_LEASE_PERIODS: u64 = 3;
 
 /// Runs one `appliance fleet` command.
 pub fn run(what: FleetWhat) -> ExitCode {
@@ -34,15 +32,16 @@ pub fn run(what: FleetWhat) -> ExitCode {
 fn status(config: &Path, json: bool) -> Result<(), Failure> {
     let fleet = fleet_config(config)?;
     let mut client = tf_fleet::connect(&fleet).map_err(|e| failed(&fleet, e))?;
-    let live_within_us = LIVE_LEASE_PERIODS * fleet.lease_ms * 1_000;
+    let live_within_us = tf_admin::api::live_within_us(&fleet);
     let found = tf_fleet::status(&mut client, time::now_us(), live_within_us)
         .map_err(|e| failed(&fleet, e))?;
+    let reply = tf_admin::api::fleet_reply(&fleet.postgres, &found);
     if json {
-        let text = serde_json::to_string_pretty(&document(&fleet, &found))
-            .map_err(|e| Failure::Failed(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&reply).map_err(|e| Failure::Failed(e.to_string()))?;
         output::line(text);
     } else {
-        for line in lines(&fleet, &found) {
+        for line in lines(&reply) {
             output::line(line);
         }
     }
@@ -85,12 +84,12 @@ const UNDEFINED_TABLE: &str = "42P01";
 
 /// The status for people: a line about the fleet, the nodes' table and what was taken back
 /// from them, then the pools' table.
-fn lines(fleet: &FleetConfig, status: &FleetStatus) -> Vec<String> {
-    let now = status.now_us;
+fn lines(status: &FleetReply) -> Vec<String> {
+    let now = status.now_unix_us;
     let live = status.nodes.iter().filter(|node| node.live).count();
     let mut lines = vec![format!(
         "fleet database {}: {} appliance(s), {live} live (live: a heartbeat within {} s)",
-        fleet.postgres,
+        status.database,
         status.nodes.len(),
         status.live_within_us / 1_000_000
     )];
@@ -99,18 +98,13 @@ fn lines(fleet: &FleetConfig, status: &FleetStatus) -> Vec<String> {
     } else {
         lines.extend(nodes_table(&status.nodes, now).lines());
     }
-    for node in status
-        .nodes
-        .iter()
-        .filter(|node| node.leases.taken_back > 0)
-    {
-        let leases = &node.leases;
+    for node in status.nodes.iter().filter(|node| node.taken_back > 0) {
         lines.push(format!(
             "{}: {} lease(s) taken back after they expired, {} unit(s) in doubt (possibly \
              spent) until {} settles them when it is back",
             node.node,
-            leases.taken_back,
-            count(leases.in_doubt),
+            node.taken_back,
+            count(node.in_doubt),
             node.node
         ));
     }
@@ -125,7 +119,7 @@ fn lines(fleet: &FleetConfig, status: &FleetStatus) -> Vec<String> {
     lines
 }
 
-fn nodes_table(nodes: &[NodeStatus], now: u64) -> Table {
+fn nodes_table(nodes: &[FleetNode], now: u64) -> Table {
     let mut table = Table::new(&[
         ("NODE", Align::Left),
         ("STATE", Align::Left),
@@ -138,27 +132,25 @@ fn nodes_table(nodes: &[NodeStatus], now: u64) -> Table {
         ("VERSION", Align::Left),
     ]);
     for node in nodes {
-        let seen = node.seen.as_ref();
         table.row(vec![
             node.node.clone(),
             if node.live { "live" } else { "down" }.to_owned(),
-            seen.map_or("never".to_owned(), |seen| {
-                time::relative(seen.last_seen_us, now)
-            }),
-            seen.map_or("-".to_owned(), |seen| seen.revision.to_string()),
+            node.last_seen_unix_us
+                .map_or("never".to_owned(), |seen| time::relative(seen, now)),
+            node.revision
+                .map_or("-".to_owned(), |revision| revision.to_string()),
             node.lag_receipts.map_or("-".to_owned(), count),
-            node.shipping.map_or("never".to_owned(), |shipping| {
-                time::relative(shipping.shipped_us, now)
-            }),
-            count(node.leases.open),
-            count(node.leases.units_held),
-            seen.map_or("-".to_owned(), |seen| seen.version.clone()),
+            node.shipped_unix_us
+                .map_or("never".to_owned(), |shipped| time::relative(shipped, now)),
+            count(node.open_leases),
+            count(node.units_held),
+            node.version.clone().unwrap_or_else(|| "-".to_owned()),
         ]);
     }
     table
 }
 
-fn pools_table(pools: &[PoolStatus]) -> Table {
+fn pools_table(pools: &[FleetPool]) -> Table {
     let mut table = Table::new(&[
         ("TENANT", Align::Left),
         ("PURPOSE", Align::Left),
@@ -172,105 +164,36 @@ fn pools_table(pools: &[PoolStatus]) -> Table {
         ("UNUSED", Align::Right),
     ]);
     for pool in pools {
-        let (key, state) = (&pool.key, &pool.state);
         table.row(vec![
-            key.tenant.clone(),
-            if key.purpose.is_empty() {
-                "(all)".to_owned()
-            } else {
-                key.purpose.clone()
-            },
-            key.class.clone(),
-            key.window.clone(),
-            tf_budgets::format_utc(key.window_start_us / 1_000_000),
-            count(state.cap),
-            count(state.spent),
-            count(state.leased),
-            count(state.in_doubt),
-            count(pool.unused()),
+            pool.tenant.0.clone(),
+            pool.purpose.clone().unwrap_or_else(|| "(all)".to_owned()),
+            pool.class.clone(),
+            pool.window.clone(),
+            tf_budgets::format_utc(pool.window_start_unix_us / 1_000_000),
+            count(pool.cap),
+            count(pool.spent),
+            count(pool.leased),
+            count(pool.in_doubt),
+            count(pool.unused),
         ]);
     }
     table
 }
 
-/// The status for scripts: one JSON document. Times are Unix microseconds; what a node never
-/// reported (no heartbeat, nothing shipped) is null, as is the purpose of a cap across every
-/// purpose of its class.
-fn document(fleet: &FleetConfig, status: &FleetStatus) -> Value {
-    let nodes: Vec<Value> = status
-        .nodes
-        .iter()
-        .map(|node| {
-            let seen = node.seen.as_ref();
-            json!({
-                "node": node.node,
-                "live": node.live,
-                "started_unix_us": seen.map(|s| s.started_us),
-                "last_seen_unix_us": seen.map(|s| s.last_seen_us),
-                "revision": seen.map(|s| s.revision),
-                "committed_seq": seen.map(|s| s.committed_seq),
-                "version": seen.map(|s| s.version.as_str()),
-                "shipped_seq": node.shipping.map(|s| s.shipped_seq),
-                "shipped_unix_us": node.shipping.map(|s| s.shipped_us),
-                "lag_receipts": node.lag_receipts,
-                "since_shipped_us": node.shipping.map(|s| s.age_us),
-                "open_leases": node.leases.open,
-                "units_held": node.leases.units_held,
-                "taken_back": node.leases.taken_back,
-                "in_doubt": node.leases.in_doubt,
-            })
-        })
-        .collect();
-    let pools: Vec<Value> = status
-        .pools
-        .iter()
-        .map(|pool| {
-            let (key, state) = (&pool.key, &pool.state);
-            json!({
-                "tenant": key.tenant,
-                "purpose": (!key.purpose.is_empty()).then_some(key.purpose.as_str()),
-                "class": key.class,
-                "window": key.window,
-                "window_start_unix_us": key.window_start_us,
-                "cap": state.cap,
-                "spent": state.spent,
-                "leased": state.leased,
-                "in_doubt": state.in_doubt,
-                "unused": pool.unused(),
-            })
-        })
-        .collect();
-    json!({
-        "database": fleet.postgres,
-        "now_unix_us": status.now_us,
-        "live_within_us": status.live_within_us,
-        "nodes": nodes,
-        "pools": pools,
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use tf_fleet::{NodeLeases, PoolKey, PoolState, Seen, Shipping};
+    use tf_fleet::{
+        FleetStatus, NodeLeases, NodeStatus, PoolKey, PoolState, PoolStatus, Seen, Shipping,
+    };
 
     use super::*;
 
     const NOW: u64 = 1_795_514_400_000_000;
     const SECOND: u64 = 1_000_000;
 
-    fn fleet() -> FleetConfig {
-        FleetConfig {
-            postgres: "postgres://fleet@db:5432/fleet".into(),
-            node: "node-a".into(),
-            password_file: None,
-            ca_file: None,
-            lease_ms: 10_000,
-            grace_ms: 5_000,
-        }
-    }
-
-    fn sample() -> FleetStatus {
-        FleetStatus {
+    /// A status as `tf_fleet` reads it, as the admin server's conversion gives it.
+    fn sample() -> FleetReply {
+        let status = FleetStatus {
             now_us: NOW,
             live_within_us: 30 * SECOND,
             nodes: vec![
@@ -326,12 +249,13 @@ mod tests {
                     in_doubt: 14,
                 },
             }],
-        }
+        };
+        tf_admin::api::fleet_reply("postgres://fleet@db:5432/fleet", &status)
     }
 
     #[test]
     fn the_tables_say_who_is_live_what_lags_and_what_is_left() {
-        let lines = lines(&fleet(), &sample());
+        let lines = lines(&sample());
         assert_eq!(
             lines[0],
             "fleet database postgres://fleet@db:5432/fleet: 2 appliance(s), 1 live (live: a \
@@ -367,7 +291,7 @@ mod tests {
 
     #[test]
     fn the_document_nulls_what_a_node_never_reported() {
-        let document = document(&fleet(), &sample());
+        let document = serde_json::to_value(sample()).expect("serialises");
         let b = &document["nodes"][1];
         assert_eq!(b["node"], "node-b");
         assert!(b["last_seen_unix_us"].is_null() && b["lag_receipts"].is_null());

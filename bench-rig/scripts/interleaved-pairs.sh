@@ -17,7 +17,9 @@
 # measures); after the rig, before the appliance stops (to wait for and report it).
 # $A_SETUP, if set, is run for A's runs as $B_SETUP is for B's (when both sides need the same
 # preparation). $A_CONFIG and $B_CONFIG, if set, are TOML appended to that side's
-# configuration (to compare one binary with a setting off and on).
+# configuration (to compare one binary with a setting off and on); `{run}` in them is the
+# run's name. $TENANTS_CONFIG, if set, replaces the tenants (TOML [[tenants]] tables; their
+# certificates are issued).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" >&2
@@ -44,9 +46,11 @@ run() { # name binary [setup] [after] [extra configuration]
   local name=$1 bin=$2 setup=${3:-} after=${4:-} extra=${5:-} dir="$out/$1"
   mkdir -p "$dir"
   "$bin" init --state-dir "$dir/state" >/dev/null
-  "$bin" tenants issue acme --state-dir "$dir/state" >/dev/null
-  printf '%s\n\n[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3\n' "$extra" \
-    >"$dir/appliance.toml"
+  local tenants=${TENANTS_CONFIG:-$'[[tenants]]\nid = "demo"\n\n[[tenants]]\nid = "acme"\nweight = 3'}
+  for tenant in $(printf '%s\n' "$tenants" | sed -n 's/^id = "\(.*\)"$/\1/p'); do
+    [ "$tenant" = demo ] || "$bin" tenants issue "$tenant" --state-dir "$dir/state" >/dev/null
+  done
+  printf '%s\n\n%s\n' "${extra//\{run\}/$name}" "$tenants" >"$dir/appliance.toml"
   "$bin" serve --config "$dir/appliance.toml" --state-dir "$dir/state" --listen 127.0.0.1:0 \
     >"$dir/serve.out" 2>"$dir/serve.log" &
   serve_pid=$!

@@ -17,8 +17,9 @@ pub const FLEET_PASSWORD_ENV: &str = "TRUST_FABRIC_FLEET_PASSWORD";
 #[serde(deny_unknown_fields)]
 pub struct FleetConfig {
     /// The PostgreSQL database the fleet shares, as a URL without a password:
-    /// `postgres://USER@HOST:PORT/DATABASE`, with `?sslmode=require` (or `verify-full`) for
-    /// TLS.
+    /// `postgres://USER@HOST:PORT/DATABASE`, with `?sslmode=require` for TLS (the server's
+    /// certificate and host name are always verified, against `ca_file` or the host's CA
+    /// certificates).
     pub postgres: String,
     /// This appliance's name in the fleet, unique among its appliances: 1 to 64 of a-z, 0-9,
     /// `-`, `_` and `.`.
@@ -106,6 +107,22 @@ impl FleetConfig {
                           or the environment's TRUST_FABRIC_FLEET_PASSWORD",
             });
         }
+        let sslmode = rest
+            .split_once('?')
+            .map(|(_, query)| query)
+            .unwrap_or("")
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("sslmode="));
+        if let Some(mode) = sslmode
+            && !["disable", "prefer", "require"].contains(&mode)
+        {
+            return Err(invalid(
+                "fleet.postgres",
+                &format!("sslmode={mode}"),
+                "sslmode=require for TLS (it verifies the server's certificate and host name, \
+                 against fleet.ca_file or the host's CA certificates), or disable",
+            ));
+        }
         if !is_valid_node_name(&self.node) {
             return Err(invalid(
                 "fleet.node",
@@ -162,6 +179,10 @@ mod tests {
         assert!(text.contains("password_file"), "{text}");
         assert!(!text.contains("secret"), "{text}");
         assert!(fleet("mysql://db/tf", "node-1").validate(path).is_err());
+        let error = fleet("postgres://tf@db/tf?sslmode=verify-full", "node-1")
+            .validate(path)
+            .expect_err("a mode the client does not take");
+        assert!(error.to_string().contains("sslmode=require"), "{error}");
         assert!(fleet("postgres://db/tf", "Node 1").validate(path).is_err());
         assert!(fleet("postgres://db/tf", "").validate(path).is_err());
     }

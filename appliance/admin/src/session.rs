@@ -25,6 +25,9 @@ pub struct Session {
     pub principal: Principal,
     /// Sent back with every change.
     pub csrf: String,
+    /// Whether the appliance runs in fleet mode, so the console's navigation shows its Fleet
+    /// page. Fixed for the appliance's run, as sessions are (a restart logs everyone out).
+    pub fleet: bool,
     last_used: Instant,
 }
 
@@ -36,12 +39,14 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Starts a session; returns its id (the cookie's value) and the session.
-    pub fn start(&self, principal: Principal) -> (String, Session) {
+    /// Starts a session on an appliance in fleet mode or not; returns its id (the cookie's
+    /// value) and the session.
+    pub fn start(&self, principal: Principal, fleet: bool) -> (String, Session) {
         let id = new_token();
         let session = Session {
             principal,
             csrf: new_token(),
+            fleet,
             last_used: Instant::now(),
         };
         let mut sessions = self.lock();
@@ -122,7 +127,7 @@ mod tests {
     #[test]
     fn a_session_is_found_by_its_id_only_until_it_ends() {
         let sessions = Sessions::default();
-        let (id, session) = sessions.start(viewer());
+        let (id, session) = sessions.start(viewer(), false);
         assert_eq!(sessions.find(&id).expect("live").csrf, session.csrf);
         assert!(sessions.find("not-an-id").is_none());
         sessions.end(&id);
@@ -132,7 +137,7 @@ mod tests {
     #[test]
     fn csrf_tokens_must_match_exactly() {
         let sessions = Sessions::default();
-        let (_, session) = sessions.start(viewer());
+        let (_, session) = sessions.start(viewer(), false);
         assert!(csrf_matches(&session, &session.csrf.clone()));
         assert!(!csrf_matches(&session, ""));
         assert!(!csrf_matches(&session, &session.csrf[1..]));
@@ -148,14 +153,14 @@ mod tests {
     #[test]
     fn a_tokens_least_recently_used_session_makes_room_for_its_next() {
         let sessions = Sessions::default();
-        let (first, _) = sessions.start(viewer());
-        let (second, _) = sessions.start(viewer());
+        let (first, _) = sessions.start(viewer(), false);
+        let (second, _) = sessions.start(viewer(), false);
         for _ in 2..MAX_SESSIONS_PER_TOKEN {
-            sessions.start(viewer());
+            sessions.start(viewer(), false);
         }
         // Used now, so `second` is the least recently used.
         assert!(sessions.find(&first).is_some(), "still room");
-        let (newest, _) = sessions.start(viewer());
+        let (newest, _) = sessions.start(viewer(), false);
         assert!(sessions.find(&newest).is_some());
         assert!(sessions.find(&second).is_none(), "made room");
         assert!(sessions.find(&first).is_some());
@@ -165,9 +170,9 @@ mod tests {
     #[test]
     fn one_tokens_logins_never_end_another_tokens_session() {
         let sessions = Sessions::default();
-        let (operator, _) = sessions.start(named("oncall", Role::Sre));
+        let (operator, _) = sessions.start(named("oncall", Role::Sre), false);
         for _ in 0..1000 {
-            sessions.start(viewer());
+            sessions.start(viewer(), false);
         }
         assert!(
             sessions.find(&operator).is_some(),

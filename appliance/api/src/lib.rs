@@ -17,6 +17,7 @@ mod canary;
 mod compliance;
 mod drift;
 mod error;
+mod fleet;
 mod history;
 mod ids;
 mod invites;
@@ -48,6 +49,7 @@ pub use compliance::{
 };
 pub use drift::{DriftCheck, DriftQuery, DriftReply, TimelineDrift};
 pub use error::{BundleProblem, ErrorBody, ErrorCode};
+pub use fleet::{FleetNode, FleetPool, FleetReply};
 pub use history::{HistoryReply, TenantHistory};
 pub use ids::{BundleHash, IndexSha256, Revision, SnapshotName, TenantId};
 pub use invites::{
@@ -66,7 +68,8 @@ pub use scenarios::{
 };
 pub use status::{ActiveBundle, ShardStatus, StatusReply};
 pub use switch::{
-    PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateQuery, ValidateReply,
+    FleetReach, NodeRevision, PromoteQuery, RollbackRequest, SwitchAction, Switched, ValidateQuery,
+    ValidateReply,
 };
 pub use tenants::{Tenant, TenantCap, TenantsReply};
 pub use terms::{

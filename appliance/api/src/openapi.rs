@@ -16,6 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use crate::FleetReply;
 use crate::error::{ErrorBody, ErrorCode};
 use crate::routes::{Method, Operation, ROUTES, Route};
 use crate::{
@@ -177,6 +178,7 @@ fn reply(operation: Operation, schemas: &mut Schemas) -> RefOr<Schema> {
         Operation::RevokeInvite => reference::<InviteEntry>(schemas),
         Operation::TermsRequests => reference::<TermsRequestsReply>(schemas),
         Operation::DeclineTerms => reference::<TermsRequestEntry>(schemas),
+        Operation::Fleet => reference::<FleetReply>(schemas),
         Operation::OpenApi => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("This document (OpenAPI 3.1)"))
@@ -265,7 +267,8 @@ fn parameters(operation: Operation, schemas: &mut Schemas) -> Vec<Parameter> {
         | Operation::ResetCanaryBaseline
         | Operation::Invites
         | Operation::CreateInvite
-        | Operation::TermsRequests => Vec::new(),
+        | Operation::TermsRequests
+        | Operation::Fleet => Vec::new(),
     }
 }
 
@@ -317,7 +320,8 @@ fn request_body(operation: Operation, schemas: &mut Schemas) -> Option<RequestBo
         | Operation::RunCanary
         | Operation::LiftSilence
         | Operation::Invites
-        | Operation::TermsRequests => None,
+        | Operation::TermsRequests
+        | Operation::Fleet => None,
     }
 }
 
@@ -513,6 +517,9 @@ mod tests {
             "Terms",
             "TermsCap",
             "TermsDecision",
+            "FleetReply",
+            "FleetNode",
+            "FleetPool",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

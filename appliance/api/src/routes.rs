@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// The admin API's routes, in the order the OpenAPI document was written by hand, then those
 /// added since.
-pub const ROUTES: [Route; 34] = [
+pub const ROUTES: [Route; 35] = [
     Route {
         operation: Operation::Status,
         method: Method::Get,
@@ -420,6 +420,16 @@ pub const ROUTES: [Route; 34] = [
             ErrorCode::Stopping,
         ],
     },
+    Route {
+        operation: Operation::Fleet,
+        method: Method::Get,
+        path: "/api/v1/fleet",
+        permission: Permission::Read,
+        summary: "In fleet mode, the fleet's database as an operator reads it: each appliance \
+                  live or down, its revision, shipping lag and leases, and every budget pool of \
+                  the current windows",
+        own_errors: &[ErrorCode::NotFound, ErrorCode::Internal, ErrorCode::Busy],
+    },
 ];
 
 /// One route of the admin API.
@@ -524,6 +534,8 @@ pub enum Operation {
     GrantTerms,
     /// `POST /api/v1/terms-requests/{id}/decline`.
     DeclineTerms,
+    /// `GET /api/v1/fleet`.
+    Fleet,
 }
 
 /// An HTTP method the admin API uses.
@@ -652,6 +664,7 @@ impl Operation {
             Operation::TermsRequests => "list_terms_requests",
             Operation::GrantTerms => "grant_terms_request",
             Operation::DeclineTerms => "decline_terms_request",
+            Operation::Fleet => "get_fleet",
         }
     }
 
@@ -839,6 +852,7 @@ mod tests {
                 "/api/v1/terms-requests/{id}/decline",
                 Permission::Invite,
             ),
+            ("GET", "/api/v1/fleet", Permission::Read),
         ];
         let mut ours: Vec<_> = ROUTES
             .iter()
@@ -932,6 +946,7 @@ mod tests {
         assert_eq!(roles(Operation::CreateInvite), "sre, policy-author");
         assert_eq!(roles(Operation::GrantTerms), "sre, policy-author");
         assert_eq!(roles(Operation::TermsRequests), "any");
+        assert_eq!(roles(Operation::Fleet), "any");
     }
 
     #[test]

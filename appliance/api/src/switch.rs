@@ -124,6 +124,33 @@ pub struct Switched {
     pub all_shards_ms: Option<f64>,
     /// The timeline entry that records it.
     pub timeline_seq: u64,
+    /// In fleet mode, which appliances of the fleet serve under the new revision once the
+    /// promotion or rollback has waited for them; absent outside fleet mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetReach>,
+}
+
+/// Which appliances of a fleet serve under a revision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FleetReach {
+    /// Live appliances serving under it.
+    pub switched: Vec<String>,
+    /// Live appliances that had not switched when the wait ended, with the revision each
+    /// served under: they follow the fleet's timeline and switch when they can (see their
+    /// log).
+    pub behind: Vec<NodeRevision>,
+    /// Appliances not seen lately (no heartbeat within three lease periods): they switch when
+    /// they return.
+    pub down: Vec<String>,
+}
+
+/// An appliance of a fleet and the revision it serves under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NodeRevision {
+    /// Its `[fleet] node` name.
+    pub node: String,
+    /// The revision it serves under.
+    pub revision: Revision,
 }
 
 /// The body of `POST /api/v1/bundles/rollback`.
@@ -246,6 +273,7 @@ mod tests {
             prepared_ms: 3.25,
             all_shards_ms: Some(0.5),
             timeline_seq: 2,
+            fleet: None,
         };
         let server = ServerSwitched {
             action: "promote",
@@ -273,6 +301,7 @@ mod tests {
             prepared_ms: 12.0,
             all_shards_ms: None,
             timeline_seq: 3,
+            fleet: None,
         };
         // api.rs `rollback_value`: `serde_json::to_value(switched)`.
         let server = ServerSwitched {

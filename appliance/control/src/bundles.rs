@@ -75,6 +75,23 @@ pub struct Rollback {
     pub allow_partners_dropped: bool,
 }
 
+/// What a rollback would republish and put in force, without rolling back: `(republishes,
+/// revision)`.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(u64, u64), ControlError>")]
+pub struct PlanRollback {
+    /// The revision to republish; default the one before the active one.
+    pub to: Option<u64>,
+}
+
+impl Handler<PlanRollback> for Bundles {
+    type Result = Result<(u64, u64), ControlError>;
+
+    fn handle(&mut self, msg: PlanRollback, _: &mut Self::Context) -> Self::Result {
+        self.book.rollback_plan(msg.to)
+    }
+}
+
 /// Checks a bundle as a promotion would, without promoting it.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Arc<Bundle>, ControlError>")]

@@ -46,6 +46,12 @@ pub enum ControlError {
         /// How long the control plane waited, seconds.
         seconds: f64,
     },
+    /// The fleet's database could not record or tell the fleet's timeline.
+    #[error(
+        "the fleet's policy timeline: {0}. Nothing was switched if this came before the \
+         switch; retry when the fleet's PostgreSQL answers (appliance fleet status)"
+    )]
+    Fleet(String),
     /// The control plane is stopping or stopped: the request was not handled.
     #[error(
         "the control plane is not running (the appliance is stopping); retry after it restarts"

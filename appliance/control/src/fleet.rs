@@ -34,8 +34,12 @@ pub const SHIPPING_CURSOR: &str = "fleet-shipping";
 
 /// How often the worker ticks.
 const TICK: Duration = Duration::from_millis(250);
-/// The least a lease asks for, so a quiet tenant's first requests are not refused.
+/// The least a lease asks for while its pool is spent from, so a tenant's first requests are
+/// not refused.
 const MIN_LEASE_UNITS: u64 = 16;
+/// What a lease holds once nothing was spent from its pool for a lease period: a request or
+/// two (a Groth16 proof costs 2 by default), so idle appliances keep little of a small cap.
+const IDLE_LEASE_UNITS: u64 = 4;
 /// The most of a cap one lease may ask for, so one node cannot hold it all.
 const MAX_LEASE_SHARE: f64 = 0.25;
 /// Receipts shipped per transaction.
@@ -130,10 +134,13 @@ struct Running {
 
 impl Running {
     fn new(plan: FleetPlan, health: Arc<Mutex<FleetHealth>>) -> Self {
+        // Where shipping stood at the last stop, until the fleet's database says.
+        lock(&health).shipped_through = plan.ledger.cursor(SHIPPING_CURSOR).unwrap_or(0);
         let settings = KeeperSettings {
             lease_us: plan.config.lease_ms * 1_000,
             tick_us: TICK.as_micros() as u64,
             min_units: MIN_LEASE_UNITS,
+            idle_units: IDLE_LEASE_UNITS,
             max_share: MAX_LEASE_SHARE,
         };
         Running {
@@ -175,8 +182,12 @@ impl Running {
         self.ticks += 1;
         self.connect();
         let now = tf_seam::clock::unix_micros();
-        if let Some(demands) = self.fleet().demands() {
+        if let Some(read) = self.fleet().demands() {
+            let demands = read.demands;
             let keeping: Vec<Demand> = demands.iter().map(demand).collect();
+            // Only the worker publishes grants: this tick's go out as the next generation.
+            let publishing = self.fleet().grant_generation() + 1;
+            self.keeper.generations(publishing, read.applied);
             let grants = match &mut self.client {
                 Some(client) => {
                     self.keeper
@@ -200,10 +211,14 @@ impl Running {
                 })
                 .collect();
             self.fleet().publish_grants(grants);
-            let trouble = self.keeper.trouble().map(str::to_owned);
-            self.note(trouble);
         }
-        if self.ticks.is_multiple_of(SWEEP_EVERY) {
+        let trouble = match &self.client {
+            None => Some(self.offline.clone()),
+            Some(_) => self.keeper.trouble().map(str::to_owned),
+        };
+        self.note(trouble);
+        // From the first tick: a node is live to the fleet as soon as it serves.
+        if self.ticks % SWEEP_EVERY == 1 {
             self.beat(now);
             self.sweep(now);
         }
@@ -303,10 +318,12 @@ impl Running {
             let result = tf_fleet::ship(client, node, ledger.as_ref(), SHIP_BATCH, now)
                 .map_err(|e| e.to_string())
                 .and_then(|shipped| {
-                    ledger
-                        .save_cursor(SHIPPING_CURSOR, shipped.through_seq)
-                        .map_err(|e| format!("saving the shipping cursor: {e}"))?;
-                    Ok(shipped)
+                    // Behind the ledger's copy only when the fleet's database went back (a
+                    // restore): the receipts since are shipped again, and the copy stays.
+                    match ledger.save_cursor(SHIPPING_CURSOR, shipped.through_seq) {
+                        Ok(()) | Err(tf_ledger::LedgerError::CursorBehind { .. }) => Ok(shipped),
+                        Err(e) => Err(format!("saving the shipping cursor: {e}")),
+                    }
                 });
             match result {
                 Ok(shipped) => {
@@ -333,8 +350,8 @@ impl Running {
     fn finish(&mut self) {
         self.connect();
         let now = tf_seam::clock::unix_micros();
-        if let Some(demands) = self.fleet().demands() {
-            let keeping: Vec<Demand> = demands.iter().map(demand).collect();
+        if let Some(read) = self.fleet().demands() {
+            let keeping: Vec<Demand> = read.demands.iter().map(demand).collect();
             let store: &mut dyn LeaseStore = match &mut self.client {
                 Some(client) => &mut Leases::new(client, &self.config.node),
                 None => &mut Offline(self.offline.clone()),

@@ -146,6 +146,31 @@ impl Book {
         allow_partners_dropped: bool,
         now_us: u64,
     ) -> Result<PendingSwitch, ControlError> {
+        let (target, revision) = self.rollback_plan(to)?;
+        let source = self.load(target)?;
+        let original = source.manifest.republishes.unwrap_or(target);
+        let mut files = source.files.clone();
+        files.remove(tf_bundles::MANIFEST_FILE);
+        let info = tf_bundles::BuildInfo {
+            revision,
+            author: actor.to_owned(),
+            note: reason.to_owned(),
+            tickets: source.manifest.tickets.clone(),
+            created_unix_s: now_us / 1_000_000,
+            republishes: Some(original),
+        };
+        let bundle = tf_bundles::build(files, info, &mut self.appliance_key, &self.limits)?;
+        // Going back past a partner's onboarding would drop it as a promotion would.
+        if !allow_partners_dropped && let Some(dropped) = self.partners_dropped(&bundle) {
+            return Err(Refusal(vec![dropped]).into());
+        }
+        let archive = bundle.files.to_tar_gz();
+        Ok(self.stage(bundle, archive, "rollback", actor, reason.to_owned()))
+    }
+
+    /// What a rollback to `to` (default: the revision before the one in force) would do: the
+    /// revision it republishes and the revision it puts in force.
+    pub fn rollback_plan(&self, to: Option<u64>) -> Result<(u64, u64), ControlError> {
         let target = match to {
             Some(revision) => revision,
             None => self
@@ -162,29 +187,11 @@ impl Book {
         if !was_active || target == self.active.stamp.revision {
             return Err(ControlError::NeverActive { revision: target });
         }
-        let source = self.load(target)?;
-        let original = source.manifest.republishes.unwrap_or(target);
-        let mut files = source.files.clone();
-        files.remove(tf_bundles::MANIFEST_FILE);
         let newest = self
             .ledger
             .highest_revision()?
             .max(self.active.stamp.revision);
-        let info = tf_bundles::BuildInfo {
-            revision: tf_bundles::next_revision(newest)?,
-            author: actor.to_owned(),
-            note: reason.to_owned(),
-            tickets: source.manifest.tickets.clone(),
-            created_unix_s: now_us / 1_000_000,
-            republishes: Some(original),
-        };
-        let bundle = tf_bundles::build(files, info, &mut self.appliance_key, &self.limits)?;
-        // Going back past a partner's onboarding would drop it as a promotion would.
-        if !allow_partners_dropped && let Some(dropped) = self.partners_dropped(&bundle) {
-            return Err(Refusal(vec![dropped]).into());
-        }
-        let archive = bundle.files.to_tar_gz();
-        Ok(self.stage(bundle, archive, "rollback", actor, reason.to_owned()))
+        Ok((target, tf_bundles::next_revision(newest)?))
     }
 
     /// Stages a bundle's terms for every shard to prepare (reading the past charges new caps

@@ -297,7 +297,8 @@ pub async fn run(plan: ShardPlan) -> Result<(), String> {
     // Fleet mode: what was finally spent, for the leases returned at shutdown.
     if let Some(fleet) = state.board.fleet() {
         let demands = state.home.borrow_mut().cap_demands(state.clock.read());
-        fleet.publish_demands(state.index, demands);
+        // Nothing more is admitted: final under any grant.
+        fleet.publish_demands(state.index, u64::MAX, demands);
     }
     // Everything taken was answered; tell the ledger this shard sends no more (the detached
     // tasks holding the sender are not dropped when the executor stops).
@@ -368,7 +369,11 @@ async fn pulse(state: Rc<ShardState>) {
                 home.apply_grants(&fleet.grants());
                 grants_applied = generation;
             }
-            fleet.publish_demands(state.index, home.cap_demands(state.clock.read()));
+            fleet.publish_demands(
+                state.index,
+                grants_applied,
+                home.cap_demands(state.clock.read()),
+            );
         }
         let generation = state.board.quota_generation();
         if generation != quotas_applied {

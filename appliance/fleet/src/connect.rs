@@ -24,6 +24,9 @@ pub fn connect(fleet: &FleetConfig) -> Result<postgres::Client, FleetError> {
     // node meanwhile spends only what its leases hold.
     config.connect_timeout(Duration::from_secs(5));
     config.keepalives_idle(Duration::from_secs(5));
+    // A server that stops answering mid-statement (a host gone, a partition) is given up
+    // on after this, rather than after the kernel's retransmissions (about 15 minutes).
+    config.tcp_user_timeout(Duration::from_secs(10));
     if config.get_ssl_mode() == SslMode::Disable {
         return Ok(config.connect(postgres::NoTls)?);
     }

@@ -16,6 +16,19 @@ pub enum FleetError {
     /// what its leases hold.
     #[error("not connected to the fleet's PostgreSQL ({0}); retrying")]
     Offline(String),
+    /// A promotion or rollback whose revision another appliance of the fleet claimed first.
+    #[error(
+        "revision {revision} is not above the fleet's latest, {latest} (put in force on node \
+         {node}): look at the fleet's timeline and build the bundle above it"
+    )]
+    TimelineTaken {
+        /// The revision asked for.
+        revision: u64,
+        /// The fleet's latest.
+        latest: u64,
+        /// The appliance it was asked of.
+        node: String,
+    },
     /// The database was migrated by a newer appliance.
     #[error(
         "the fleet's database is at schema version {found}, newer than this appliance's \

@@ -23,8 +23,12 @@ pub struct KeeperSettings {
     pub lease_us: u64,
     /// How often the keeper ticks, microseconds.
     pub tick_us: u64,
-    /// The least a lease asks for, so a quiet tenant's first requests are not refused.
+    /// The least a lease asks for while the pool is spent from, so a tenant's first requests
+    /// are not refused.
     pub min_units: u64,
+    /// What a lease holds once nothing was spent from the pool here for a lease period:
+    /// enough for the next request, so idle nodes keep little of a small cap from the others.
+    pub idle_units: u64,
     /// A lease asks for at most this fraction of the cap, so one node cannot hold it all.
     pub max_share: f64,
 }
@@ -94,6 +98,12 @@ struct PoolLeases {
     last_at_us: u64,
     /// Recent spending, units per second (an exponentially weighted average).
     rate: f64,
+    /// Until when the pool counts as spent from here (a lease period after the last spending,
+    /// or after the keeper met it).
+    active_until_us: u64,
+    /// An idle lease being returned: spending from it stopped with the grants of this
+    /// generation; it goes back once every shard applied them.
+    frozen_at: Option<u64>,
     /// Leases taken back while this node held them, with what it spent from each.
     to_settle: Vec<(u64, u64)>,
     /// The fleet's spent and in doubt, as last read.
@@ -108,6 +118,26 @@ pub struct Keeper {
     /// The first store error of the last tick, if any.
     trouble: Option<String>,
     counts: KeeperCounts,
+    /// The grant generations of the next tick ([`Keeper::generations`]).
+    generations: Generations,
+}
+
+/// Which grants are out: those a tick computes go out as `publishing`, and every shard had
+/// applied those up to `applied` when it counted its demands. Until told otherwise, the
+/// keeper takes every grant as applied at once (as in tests in virtual time).
+#[derive(Clone, Copy, Debug)]
+struct Generations {
+    publishing: u64,
+    applied: u64,
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        Generations {
+            publishing: 0,
+            applied: u64::MAX,
+        }
+    }
 }
 
 impl Keeper {
@@ -118,7 +148,19 @@ impl Keeper {
             pools: HashMap::new(),
             trouble: None,
             counts: KeeperCounts::default(),
+            generations: Generations::default(),
         }
+    }
+
+    /// The next tick's grants go out as generation `publishing`; the demands it is handed
+    /// were counted by shards that had applied the grants up to generation `applied`. A lease
+    /// is returned with what was spent from it only once every shard applies a grant that
+    /// stops spending from it, so nothing admitted under an older grant is missed.
+    pub fn generations(&mut self, publishing: u64, applied: u64) {
+        self.generations = Generations {
+            publishing,
+            applied,
+        };
     }
 
     /// What it did since it started.
@@ -180,7 +222,10 @@ impl Keeper {
                     &self.settings,
                     store,
                     demand,
-                    now_us,
+                    Turn {
+                        now_us,
+                        generations: self.generations,
+                    },
                     &mut trouble,
                     &mut self.counts,
                 );
@@ -195,6 +240,13 @@ impl Keeper {
         self.trouble = trouble;
         grants
     }
+}
+
+/// One tick's clock and grant generations.
+#[derive(Clone, Copy, Debug)]
+struct Turn {
+    now_us: u64,
+    generations: Generations,
 }
 
 /// A cap's pools across windows: its tenant, purpose, class and window kind.
@@ -218,19 +270,21 @@ impl PoolLeases {
         settings: &KeeperSettings,
         store: &mut dyn LeaseStore,
         demand: &Demand,
-        now_us: u64,
+        turn: Turn,
         trouble: &mut Option<String>,
         counts: &mut KeeperCounts,
     ) -> u64 {
+        let now_us = turn.now_us;
         if demand.pool.window_start_us != self.window_start_us {
             self.new_window(store, demand, now_us, trouble);
         }
-        self.measure(demand.spent_here, now_us);
+        self.measure(settings, demand.spent_here, now_us);
         if !self.adopted {
             match store.adopt(&demand.pool, demand.cap, demand.spent_here, now_us) {
                 Ok(counted) => {
                     self.closed_spent = counted;
                     self.adopted = true;
+                    self.active_until_us = now_us + settings.lease_us;
                 }
                 Err(error) => {
                     note(trouble, &error);
@@ -239,7 +293,12 @@ impl PoolLeases {
             }
         }
         self.settle_lost(store, now_us, trouble);
-        let want = self.want(settings, demand.cap);
+        let want = self.want(settings, demand.cap, now_us);
+        let on_open = demand.spent_here.saturating_sub(self.closed_spent);
+        if self.shrink_if_idle(store, want, on_open, turn, trouble) {
+            // Frozen: no more is spent from it until it is back.
+            return demand.spent_here.max(self.closed_spent);
+        }
         let on_open = demand.spent_here.saturating_sub(self.closed_spent);
         let result = match self.open.take() {
             None => store
@@ -315,16 +374,68 @@ impl PoolLeases {
         }
     }
 
-    /// Units to hold: the recent rate over the horizon, at least `min_units`, at most the
-    /// cap's share.
-    fn want(&self, settings: &KeeperSettings, cap: u64) -> u64 {
+    /// Units to hold: the recent rate over the horizon, at least `min_units` (`idle_units`
+    /// once the pool is idle here), at most the cap's share.
+    fn want(&self, settings: &KeeperSettings, cap: u64, now_us: u64) -> u64 {
         let horizon_s = KeeperSettings::HORIZON_TICKS * settings.tick_us as f64 / 1e6;
         let by_rate = (self.rate * horizon_s).ceil() as u64;
         let most = ((cap as f64 * settings.max_share) as u64).max(1);
-        by_rate.max(settings.min_units).min(most)
+        let least = if now_us < self.active_until_us {
+            settings.min_units
+        } else {
+            settings.idle_units
+        };
+        by_rate.max(least).min(most)
     }
 
-    fn measure(&mut self, spent_here: u64, now_us: u64) {
+    /// An idle pool's lease holding far more than it wants goes back, so the other nodes may
+    /// lease the rest: first its grant is frozen at what was spent (this tick's grants), and
+    /// once every shard has applied that, it is returned with what they spent from it, and a
+    /// small lease taken. Returns whether the pool stays frozen this tick.
+    fn shrink_if_idle(
+        &mut self,
+        store: &mut dyn LeaseStore,
+        want: u64,
+        on_open: u64,
+        turn: Turn,
+        trouble: &mut Option<String>,
+    ) -> bool {
+        let Some(lease) = &self.open else {
+            self.frozen_at = None;
+            return false;
+        };
+        let spent = on_open.clamp(lease.spent, lease.units);
+        match self.frozen_at {
+            None if turn.now_us < self.active_until_us || lease.units - spent <= 2 * want => false,
+            None => {
+                self.frozen_at = Some(turn.generations.publishing);
+                true
+            }
+            Some(frozen) if turn.generations.applied < frozen => true,
+            Some(_) => {
+                match store.close(lease.token, spent, turn.now_us) {
+                    Ok(_) => self.closed_spent += spent,
+                    // Taken back meanwhile: settled as spent in full, as any lost lease.
+                    Err(FleetError::LeaseLost { token, .. }) => {
+                        self.closed_spent += lease.units;
+                        self.to_settle.push((token, lease.units));
+                    }
+                    Err(error) => {
+                        note(trouble, &error);
+                        return true;
+                    }
+                }
+                self.open = None;
+                self.frozen_at = None;
+                false
+            }
+        }
+    }
+
+    fn measure(&mut self, settings: &KeeperSettings, spent_here: u64, now_us: u64) {
+        if spent_here > self.last_spent {
+            self.active_until_us = now_us + settings.lease_us;
+        }
         if self.last_at_us > 0 && now_us > self.last_at_us {
             let seconds = (now_us - self.last_at_us) as f64 / 1e6;
             let recent = spent_here.saturating_sub(self.last_spent) as f64 / seconds;

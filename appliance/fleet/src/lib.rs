@@ -19,6 +19,8 @@
 //!   sequence number and version), and the fleet as an operator reads it: which nodes are
 //!   live, how far each one's shipping lags, what each holds in leases, and every pool of the
 //!   current windows.
+//! - [`claim`] and [`entries_after`]: the fleet's one policy timeline, which every node
+//!   follows.
 
 mod connect;
 mod error;
@@ -27,6 +29,7 @@ mod leases;
 mod nodes;
 mod schema;
 mod shipping;
+mod timeline;
 
 pub use connect::connect;
 pub use error::FleetError;
@@ -40,3 +43,7 @@ pub use nodes::{
 pub use postgres::Client;
 pub use schema::{FLEET_SCHEMA_VERSION, migrate};
 pub use shipping::{Shipped, ship};
+pub use timeline::{
+    Switch, TIMELINE_CHANNEL, TimelineEntry, claim, entries_after, listen, note_revision,
+    wait_for_entries,
+};

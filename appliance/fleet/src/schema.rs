@@ -5,7 +5,7 @@
 use crate::FleetError;
 
 /// The schema version this build writes and reads.
-pub const FLEET_SCHEMA_VERSION: i32 = 1;
+pub const FLEET_SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key migrations run under ("tffleet" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_6666_6c65_6574;
@@ -71,6 +71,20 @@ const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
          revision         BIGINT NOT NULL,   -- the policy bundle revision it serves under
          committed_seq    BIGINT NOT NULL,   -- its ledger's highest committed sequence number
          version          TEXT   NOT NULL    -- the appliance's version
+     );",
+    // 1 -> 2: the fleet's one policy timeline.
+    "CREATE TABLE fleet_timeline (
+         revision               BIGINT  PRIMARY KEY,
+         action                 TEXT    NOT NULL,   -- 'promote' or 'rollback'
+         archive                BYTEA,              -- a promotion's signed bundle
+         bundle_hash            TEXT,
+         republishes            BIGINT,             -- a rollback's source revision
+         actor                  TEXT    NOT NULL,
+         reason                 TEXT    NOT NULL,
+         allow_cap_below_spent  BOOLEAN NOT NULL,
+         allow_partners_dropped BOOLEAN NOT NULL,
+         node                   TEXT    NOT NULL,   -- the appliance it was asked of
+         at_us                  BIGINT  NOT NULL
      );",
 ];
 

@@ -56,7 +56,9 @@ pub fn ship(
             oldest_decided_us: None,
         });
     };
-    if first.receipt.seq != cursor + 1 {
+    // A node's first shipping starts where its ledger does: receipts pruned before it joined
+    // the fleet are in its compliance snapshots. After that, a gap is an error.
+    if cursor > 0 && first.receipt.seq != cursor + 1 {
         return Err(FleetError::Ledger(format!(
             "receipts {} to {} were pruned from the ledger before they were shipped: the \
              fleet's history lacks them (their compliance snapshot holds them)",

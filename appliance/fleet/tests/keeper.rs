@@ -17,6 +17,7 @@ const SETTINGS: KeeperSettings = KeeperSettings {
     lease_us: 10 * SECOND,
     tick_us: SECOND,
     min_units: 10,
+    idle_units: 2,
     max_share: 0.25,
 };
 
@@ -276,4 +277,59 @@ fn spending_no_lease_covers_is_counted_when_the_keeper_meets_the_pool() {
         "the cap's last 5 units leased: {grant:?}"
     );
     assert_eq!(state.spent + state.leased, 30, "{state:?}");
+}
+
+#[test]
+fn an_idle_node_returns_most_of_its_lease_once_every_shard_stopped_spending_from_it() {
+    let cluster = Cluster::start();
+    let mut client = cluster.migrated();
+    let mut a = Leases::new(&mut client, "a");
+    let mut keeper = Keeper::new(SETTINGS);
+    let tick = |keeper: &mut Keeper, a: &mut Leases<'_>, at: u64, spent: u64, applied: u64| {
+        keeper.generations(at, applied);
+        keeper.tick(a, &[demand(100, spent)], at * SECOND)[0].granted
+    };
+    assert_eq!(tick(&mut keeper, &mut a, 1, 0, 0), 10);
+    // Spends 3 at once, then nothing for a lease period (10 s, to 12 s).
+    for at in 2..=11 {
+        assert!(tick(&mut keeper, &mut a, at, 3, at - 1) >= 10);
+    }
+    // Idle: the grant is frozen at what was spent, with this tick's grants (generation 12).
+    assert_eq!(tick(&mut keeper, &mut a, 12, 3, 11), 3, "frozen");
+    // A shard had admitted one more under an older grant before it applied the frozen one.
+    assert_eq!(
+        tick(&mut keeper, &mut a, 13, 4, 11),
+        4,
+        "still frozen: not every shard applied it"
+    );
+    // Every shard applied it: returned with the 4 spent, none missed (and, spent from again,
+    // a lease for a busy pool).
+    tick(&mut keeper, &mut a, 14, 4, 12);
+    let state = a.pool(&pool()).expect("reads").expect("a pool");
+    assert_eq!((state.spent, state.leased), (4, 10), "{state:?}");
+    // Idle again for a lease period: it keeps only what a request or two needs.
+    for at in 15..=22 {
+        tick(&mut keeper, &mut a, at, 4, at - 1);
+    }
+    assert_eq!(tick(&mut keeper, &mut a, 23, 4, 22), 4, "frozen");
+    let granted = tick(&mut keeper, &mut a, 24, 4, 23);
+    assert_eq!(
+        granted,
+        4 + SETTINGS.idle_units,
+        "an idle node keeps little"
+    );
+    let state = a.pool(&pool()).expect("reads").expect("a pool");
+    assert_eq!(
+        (state.spent, state.leased),
+        (4, SETTINGS.idle_units),
+        "{state:?}"
+    );
+    // Spending again: the lease grows back to what the rate needs.
+    let mut spent = 4;
+    let mut granted = granted;
+    for at in 25..=29 {
+        spent = granted.min(spent + 20);
+        granted = tick(&mut keeper, &mut a, at, spent, at - 1);
+    }
+    assert!(granted >= spent + 10, "{granted} for {spent} spent");
 }

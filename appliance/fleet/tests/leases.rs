@@ -29,9 +29,17 @@ fn the_schema_migrates_once_and_a_newer_one_is_refused() {
     assert_eq!(migrate(&mut client).expect("migrates"), 0);
     assert_eq!(
         migrate(&mut client).expect("again"),
-        1,
+        tf_fleet::FLEET_SCHEMA_VERSION,
         "nothing left to do"
     );
+    // A database an earlier appliance left at version 1 gets the timeline (1 -> 2).
+    client
+        .batch_execute("DROP TABLE fleet_timeline; UPDATE fleet_schema SET version = 1")
+        .expect("as version 1 left it");
+    assert_eq!(migrate(&mut client).expect("migrates"), 1);
+    client
+        .batch_execute("SELECT revision FROM fleet_timeline")
+        .expect("the timeline is there");
     client
         .batch_execute("UPDATE fleet_schema SET version = 99")
         .expect("a newer appliance was here");

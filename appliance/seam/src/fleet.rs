@@ -34,11 +34,25 @@ pub struct CapGrant {
     pub grant: FleetGrant,
 }
 
+/// What every shard spent, and the grants they spent under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Demands {
+    /// Every shard's demands.
+    pub demands: Vec<CapDemand>,
+    /// The oldest grant generation a shard had applied when it counted them: whatever they
+    /// spent beyond a grant published up to it, they could not have.
+    pub applied: u64,
+}
+
+/// One shard's demands, with the grant generation it had applied when it counted them.
+type ShardDemands = (u64, Vec<CapDemand>);
+
 /// The fleet's part of the board.
 #[derive(Debug)]
 pub struct FleetBoard {
-    /// Each shard's demands (generation 0: not published yet).
-    demands: Vec<Published<Arc<Vec<CapDemand>>>>,
+    /// Each shard's demands, with the grant generation it had applied (generation 0: not
+    /// published yet).
+    demands: Vec<Published<Arc<ShardDemands>>>,
     grants: Published<Arc<Vec<CapGrant>>>,
 }
 
@@ -47,26 +61,32 @@ impl FleetBoard {
     pub fn new(shards: usize) -> Self {
         FleetBoard {
             demands: (0..shards)
-                .map(|_| Published::new(Arc::new(Vec::new())))
+                .map(|_| Published::new(Arc::new((0, Vec::new()))))
                 .collect(),
             grants: Published::new(Arc::new(Vec::new())),
         }
     }
 
-    /// Shard `shard`'s demands, replacing its last.
-    pub fn publish_demands(&self, shard: usize, demands: Vec<CapDemand>) {
-        self.demands[shard].publish(Arc::new(demands));
+    /// Shard `shard`'s demands, counted under the grants of generation `applied`, replacing
+    /// its last.
+    pub fn publish_demands(&self, shard: usize, applied: u64, demands: Vec<CapDemand>) {
+        self.demands[shard].publish(Arc::new((applied, demands)));
     }
 
     /// Every shard's demands; `None` until each has published once (before that, a shard
     /// still restoring its budgets from the ledger would look as if it spent nothing).
-    pub fn demands(&self) -> Option<Vec<CapDemand>> {
-        let mut all = Vec::new();
+    pub fn demands(&self) -> Option<Demands> {
+        let mut all = Demands {
+            demands: Vec::new(),
+            applied: u64::MAX,
+        };
         for published in &self.demands {
             if published.generation() == 0 {
                 return None;
             }
-            all.extend(published.get().iter().cloned());
+            let shard = published.get();
+            all.applied = all.applied.min(shard.0);
+            all.demands.extend(shard.1.iter().cloned());
         }
         Some(all)
     }
@@ -111,11 +131,20 @@ mod tests {
     #[test]
     fn demands_are_read_once_every_shard_has_published() {
         let board = FleetBoard::new(2);
-        board.publish_demands(0, vec![demand("initech", 3)]);
+        board.publish_demands(0, 4, vec![demand("initech", 3)]);
         assert_eq!(board.demands(), None, "shard 1 has not published");
-        board.publish_demands(1, Vec::new());
-        assert_eq!(board.demands(), Some(vec![demand("initech", 3)]));
-        board.publish_demands(0, vec![demand("initech", 5)]);
-        assert_eq!(board.demands(), Some(vec![demand("initech", 5)]));
+        board.publish_demands(1, 3, Vec::new());
+        let read = board.demands().expect("both published");
+        assert_eq!(
+            (read.demands, read.applied),
+            (vec![demand("initech", 3)], 3)
+        );
+        board.publish_demands(0, 5, vec![demand("initech", 5)]);
+        board.publish_demands(1, 5, Vec::new());
+        let read = board.demands().expect("both published");
+        assert_eq!(
+            (read.demands, read.applied),
+            (vec![demand("initech", 5)], 5)
+        );
     }
 }

@@ -37,7 +37,7 @@ pub use desk::{
     DESK_BUSY_MS, DESK_QUEUE, DeskAsk, DeskRequest, Next, NotAsked, PartnerDesk, PartnerInbox,
     PendingAnswer, SourceLimit, partner_desk,
 };
-pub use fleet::{CapDemand, CapGrant, FleetBoard};
+pub use fleet::{CapDemand, CapGrant, Demands, FleetBoard};
 pub use policy::ActivePolicy;
 pub use published::Published;
 pub use shards::Shards;

@@ -271,6 +271,8 @@ pub struct ControlPlan {
     pub webhooks: OutboxPlan,
     /// Partners' onboarding requests, when this appliance takes them.
     pub onboarding: Option<OnboardingAnswers>,
+    /// `[fleet]`: promotions go through the fleet's timeline, which this appliance follows.
+    pub fleet: Option<tf_config::FleetConfig>,
 }
 
 /// What the control plane answers partners' onboarding requests with.
@@ -295,6 +297,8 @@ pub struct OnboardingAnswers {
 pub struct ControlThread {
     thread: JoinHandle<()>,
     system: actix::System,
+    /// Fleet mode: the follower of the fleet's policy timeline.
+    follower: Option<tf_control::fleet_timeline::TimelineFollower>,
     admin: Option<actix_web::dev::ServerHandle>,
     /// Where the admin server listens, if it does.
     pub admin_address: Option<SocketAddr>,
@@ -316,6 +320,14 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
             let system = actix::System::new();
             let started = system.block_on(async move {
                 let bundles = Bundles::new(plan.book).start();
+                let follower = match plan.fleet.clone() {
+                    Some(fleet) => Some(tf_control::fleet_timeline::TimelineFollower::start(
+                        fleet,
+                        bundles.clone(),
+                        plan.board.clone(),
+                    )?),
+                    None => None,
+                };
                 // Each worker on a thread of its own: a slow disk delays only itself.
                 if cfg!(feature = "without-log") {
                     tracing::warn!(
@@ -375,6 +387,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                                 .with_invites(admin.invite_ca)
                                 .with_partner_keys(admin.partner_keys)
                                 .with_failed_steps(failed_steps)
+                                .with_fleet(plan.fleet.clone())
                                 .with_webhooks(WebhooksApi::new(outbox, webhooks_status));
                         let server = tf_admin::serve(admin.listener, api, admin.options)?;
                         let handle = server.handle();
@@ -387,7 +400,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                     }
                     None => None,
                 };
-                Ok::<_, std::io::Error>((actix::System::current(), server))
+                Ok::<_, std::io::Error>((actix::System::current(), server, follower))
             });
             let failed = started.is_err();
             let _ = started_tx.send(started);
@@ -396,13 +409,14 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
             }
         })
         .context("starting the control thread")?;
-    let (system, admin) = started_rx
+    let (system, admin, follower) = started_rx
         .recv()
         .context("the control thread did not start")?
         .context("starting the admin server")?;
     Ok(ControlThread {
         thread,
         system,
+        follower,
         admin,
         admin_address,
         admin_scheme,
@@ -414,6 +428,10 @@ impl ControlThread {
     pub fn stop(self) {
         if let Some(admin) = self.admin {
             futures_lite::future::block_on(admin.stop(true));
+        }
+        // Before the actors: it may be asking them to switch.
+        if let Some(follower) = self.follower {
+            follower.stop();
         }
         self.system.stop();
         if self.thread.join().is_err() {

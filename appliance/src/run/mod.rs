@@ -423,6 +423,7 @@ fn serve(
             }),
             None => None,
         },
+        fleet: config.fleet.clone(),
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

@@ -58,17 +58,28 @@ pub async fn rollback_value(
             "reason: say why, in 1 to 2000 characters (it is kept in the timeline)",
         ));
     }
+    let to = to.map(|r| r.0);
+    super::fleet_switch::claim_rollback(
+        state,
+        to,
+        &principal.name,
+        &reason,
+        allow_partners_dropped,
+    )
+    .await?;
     let switched = ask_book(
         state,
         messages::Rollback {
             actor: principal.name,
             reason,
-            to: to.map(|r| r.0),
+            to,
             allow_partners_dropped,
         },
     )
     .await?;
-    convert::switched(&switched)
+    let mut reply = convert::switched(&switched)?;
+    reply.fleet = super::fleet_switch::reach(state, switched.to_revision).await?;
+    Ok(reply)
 }
 
 /// `GET /api/v1/bundles`.
@@ -145,20 +156,24 @@ pub(super) async fn promote(
             approval,
         },
     };
+    let allow = tf_control::Allowances {
+        cap_below_spent: query.allow_cap_below_spent,
+        partners_dropped: query.allow_partners_dropped,
+    };
+    super::fleet_switch::claim_promotion(&state, &body, &principal.name, allow, &drift).await?;
     let switched = ask_book(
         &state,
         messages::Promote {
             archive: body.to_vec(),
             actor: principal.name,
-            allow: tf_control::Allowances {
-                cap_below_spent: query.allow_cap_below_spent,
-                partners_dropped: query.allow_partners_dropped,
-            },
+            allow,
             drift,
         },
     )
     .await?;
-    Ok(web::Json(convert::switched(&switched)?))
+    let mut reply = convert::switched(&switched)?;
+    reply.fleet = super::fleet_switch::reach(&state, switched.to_revision).await?;
+    Ok(web::Json(reply))
 }
 
 /// `POST /api/v1/bundles/rollback`.

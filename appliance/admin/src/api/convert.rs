@@ -158,6 +158,7 @@ pub fn switched(switched: &tf_control::Switched) -> Result<Switched, ErrorBody> 
         prepared_ms: switched.prepared_ms,
         all_shards_ms: switched.all_shards_ms,
         timeline_seq: switched.timeline_seq,
+        fleet: None,
     })
 }
 

@@ -11,6 +11,8 @@ mod canary;
 mod compliance;
 mod convert;
 mod drift;
+mod fleet;
+mod fleet_switch;
 pub mod history;
 mod invites;
 mod openapi;
@@ -49,6 +51,7 @@ pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use canary::{canary_reply, canary_value, lift_value, run_canary_value, silence_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
+pub use fleet::{fleet_reply, fleet_value, live_within_us};
 pub use invites::{create_invite_value, invites_value, revoke_invite_value};
 pub use receipts::receipt_value;
 pub use scenarios::{scenarios_reply, scenarios_value};
@@ -110,6 +113,8 @@ pub struct ApiState {
     /// its SHA-256); `None`: the appliance cannot issue partners' certificates, and makes no
     /// invites.
     pub invite_ca: Option<[u8; 16]>,
+    /// Fleet mode: promotions and rollbacks go through the fleet's timeline.
+    pub fleet: Option<tf_config::FleetConfig>,
 }
 
 impl ApiState {
@@ -141,7 +146,15 @@ impl ApiState {
             canary: None,
             invite_ca: None,
             partner_keys: None,
+            fleet: None,
         }
+    }
+
+    /// The same in fleet mode: promotions and rollbacks are claimed on the fleet's timeline
+    /// first, and answer once every live appliance of the fleet switched.
+    pub fn with_fleet(mut self, fleet: Option<tf_config::FleetConfig>) -> Self {
+        self.fleet = fleet;
+        self
     }
 
     /// The same, reading partners' registered keys for their onboarding steps from `keys`.
@@ -341,6 +354,7 @@ fn handler(route: &Route) -> Option<actix_web::Route> {
         Operation::TermsRequests => method.to(terms::list),
         Operation::GrantTerms => method.to(terms::grant),
         Operation::DeclineTerms => method.to(terms::decline),
+        Operation::Fleet => method.to(fleet::fleet),
         _ => return None,
     })
 }
@@ -462,6 +476,7 @@ pub fn control_error(error: &ControlError) -> ErrorBody {
             ErrorBody::new(ErrorCode::NoSuchRollback, error.to_string())
         }
         ControlError::NotStored { .. } => ErrorBody::new(ErrorCode::NotFound, error.to_string()),
+        ControlError::Fleet(_) => ErrorBody::new(ErrorCode::Busy, error.to_string()),
         ControlError::Stopped => ErrorBody::new(ErrorCode::Stopping, error.to_string()),
         ControlError::DriftBlocked { .. } => {
             ErrorBody::new(ErrorCode::DriftBlocked, error.to_string())

@@ -100,8 +100,8 @@ fn internal(what: &str) -> ErrorBody {
 
 /// A search counted in [`ApiState::searches`] until dropped (on the blocking thread, when the
 /// search ends, even if its caller went away).
-/// One read on a blocking thread (a receipt search, the scenario results), counted while it
-/// runs.
+/// One read on a blocking thread (a receipt search, the scenario results, the fleet's
+/// status), counted while it runs.
 pub(super) struct Running {
     searches: Arc<AtomicUsize>,
 }
@@ -115,8 +115,8 @@ impl Running {
             return Err(ErrorBody::new(
                 ErrorCode::Busy,
                 format!(
-                    "{MAX_SEARCHES} searches (receipts, scenario results) are running: retry in \
-                     a few seconds"
+                    "{MAX_SEARCHES} searches (receipts, scenario results, the fleet's status) are \
+                     running: retry in a few seconds"
                 ),
             ));
         }

@@ -37,6 +37,9 @@ const NAV: [(&str, &str); 10] = [
     ("/console/partners", "Partners"),
 ];
 
+/// The navigation's page in fleet mode only (outside it there is no fleet to show).
+const FLEET_NAV: (&str, &str) = ("/console/fleet", "Fleet");
+
 /// A whole page: header with navigation and the user, then `body`.
 pub fn page(
     status: StatusCode,
@@ -60,7 +63,8 @@ pub fn page(
         esc(title)
     );
     if let Some(session) = session {
-        for (href, label) in NAV {
+        let fleet = session.fleet.then_some(FLEET_NAV);
+        for (href, label) in NAV.into_iter().chain(fleet) {
             let class = if href == here { " class=\"here\"" } else { "" };
             let _ = write!(html, "<a href=\"{href}\"{class}>{label}</a>");
         }

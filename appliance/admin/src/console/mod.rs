@@ -7,6 +7,7 @@
 mod canary;
 mod charts;
 mod compliance;
+mod fleet;
 mod html;
 mod invites;
 mod overview;
@@ -180,6 +181,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "/console/partners/requests/{id}/decline",
             web::post().to(partners::decline),
         )
+        .route("/console/fleet", web::get().to(fleet::show))
         .route("/console/assets/console.css", web::get().to(css))
         .route("/console/assets/console.js", web::get().to(js));
 }
@@ -398,7 +400,7 @@ async fn login(
     }
     state.throttle.tokens.count(&principal.name, now);
     tracing::info!(user = %principal.name, "console login");
-    let (id, _) = state.sessions.start(principal);
+    let (id, _) = state.sessions.start(principal, state.fleet.is_some());
     HttpResponse::SeeOther()
         .insert_header((LOCATION, "/console"))
         .insert_header(("Set-Cookie", cookie(&state, &id, "")))

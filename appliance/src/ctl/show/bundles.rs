@@ -194,13 +194,26 @@ pub(super) fn switched(reply: &Switched) -> Vec<String> {
             "not every shard reported the new revision within 5 s (see `ctl status`)".to_owned()
         }
     };
-    vec![
+    let mut lines = vec![
         format!("{what} (hash {})", short_hash(&reply.bundle_hash.0)),
         format!(
             "prepared in {:.1} ms, {shards}; timeline entry {}",
             reply.prepared_ms, reply.timeline_seq
         ),
-    ]
+    ];
+    if let Some(fleet) = &reply.fleet {
+        let behind = fleet
+            .behind
+            .iter()
+            .map(|n| format!("{} (at revision {})", n.node, n.revision.0));
+        lines.push(format!(
+            "fleet: switched {}; behind {}; down {} (they switch when they can)",
+            list(fleet.switched.iter().map(String::as_str)),
+            list(behind.collect::<Vec<_>>().iter().map(String::as_str)),
+            list(fleet.down.iter().map(String::as_str)),
+        ));
+    }
+    lines
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
