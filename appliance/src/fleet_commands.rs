@@ -32,7 +32,7 @@ pub fn run(what: FleetWhat) -> ExitCode {
 fn status(config: &Path, json: bool) -> Result<(), Failure> {
     let fleet = fleet_config(config)?;
     let mut client = tf_fleet::connect(&fleet).map_err(|e| failed(&fleet, e))?;
-    let live_within_us = tf_admin::api::live_within_us(&fleet);
+    let live_within_us = fleet.live_within_us();
     let found = tf_fleet::status(&mut client, time::now_us(), live_within_us)
         .map_err(|e| failed(&fleet, e))?;
     let reply = tf_admin::api::fleet_reply(&fleet.postgres, &found);

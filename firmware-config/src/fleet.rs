@@ -75,7 +75,19 @@ pub fn validate_leasable(tenants: &[TenantConfig], path: &Path) -> Result<(), Co
     Ok(())
 }
 
+/// An appliance of the fleet is live while its last heartbeat is at most this many lease
+/// periods old: by then its leases have expired unless it renewed them, so one shown live is
+/// taking part.
+const LIVE_LEASE_PERIODS: u64 = 3;
+
 impl FleetConfig {
+    /// How recent a heartbeat must be for its appliance to count as live, microseconds.
+    pub fn live_within_us(&self) -> u64 {
+        LIVE_LEASE_PERIODS
+            .saturating_mul(self.lease_ms)
+            .saturating_mul(1_000)
+    }
+
     /// Checks the settings as read from the file at `path`.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key, value: &str, allowed| ConfigError::Invalid {

@@ -293,8 +293,8 @@ pub fn await_fleet(
     tf_fleet::note_revision(&mut client, &config.node, revision).map_err(fleet)?;
     let since = Instant::now();
     loop {
-        let status = tf_fleet::status(&mut client, unix_micros(), 3 * config.lease_ms * 1_000)
-            .map_err(fleet)?;
+        let status =
+            tf_fleet::status(&mut client, unix_micros(), config.live_within_us()).map_err(fleet)?;
         let mut reach = FleetReach::default();
         for node in status.nodes {
             let serving = node.seen.as_ref().map_or(0, |seen| seen.revision);

@@ -14,10 +14,6 @@ use tf_fleet::{FleetError, FleetStatus, NodeStatus, PoolStatus};
 use super::{Answer, ApiState, authorize};
 use crate::auth::Permission;
 
-/// An appliance is live while its last heartbeat is at most this many lease periods old: by
-/// then its leases have expired unless it renewed them, so one shown live is taking part.
-const LIVE_LEASE_PERIODS: u64 = 3;
-
 /// PostgreSQL's SQLSTATE for a table that does not exist.
 const UNDEFINED_TABLE: &str = "42P01";
 
@@ -51,14 +47,6 @@ pub(super) async fn fleet(request: HttpRequest, state: web::Data<ApiState>) -> A
     Ok(web::Json(fleet_value(&state).await?))
 }
 
-/// How recent a heartbeat must be for its appliance to count as live, microseconds: three
-/// `[fleet] lease_ms`.
-pub fn live_within_us(fleet: &FleetConfig) -> u64 {
-    LIVE_LEASE_PERIODS
-        .saturating_mul(fleet.lease_ms)
-        .saturating_mul(1_000)
-}
-
 /// The contract's reply from the status `tf_fleet` read from `database`.
 pub fn fleet_reply(database: &str, status: &FleetStatus) -> FleetReply {
     FleetReply {
@@ -75,7 +63,7 @@ fn read(fleet: &FleetConfig) -> Result<FleetReply, ErrorBody> {
     let failed = |error| failure(fleet, error);
     let mut client = tf_fleet::connect(fleet).map_err(failed)?;
     let now_us = tf_seam::clock::unix_micros();
-    let status = tf_fleet::status(&mut client, now_us, live_within_us(fleet)).map_err(failed)?;
+    let status = tf_fleet::status(&mut client, now_us, fleet.live_within_us()).map_err(failed)?;
     Ok(fleet_reply(&fleet.postgres, &status))
 }
 
@@ -245,7 +233,7 @@ mod tests {
         );
         let pool = &reply.pools[0];
         assert_eq!((pool.purpose.as_deref(), pool.unused), (None, 95_470));
-        assert_eq!(reply.live_within_us, live_within_us(&fleet_config("x")));
+        assert_eq!(reply.live_within_us, fleet_config("x").live_within_us());
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub use bundles::{diff_value, rollback_value, timeline_value};
 pub use canary::{canary_reply, canary_value, lift_value, run_canary_value, silence_value};
 pub use compliance::{ask_snapshot_value, snapshots_value};
 pub use drift::{DriftDesk, drift_value};
-pub use fleet::{fleet_reply, fleet_value, live_within_us};
+pub use fleet::{fleet_reply, fleet_value};
 pub use invites::{create_invite_value, invites_value, revoke_invite_value};
 pub use receipts::receipt_value;
 pub use scenarios::{scenarios_reply, scenarios_value};
