@@ -7,6 +7,9 @@ mod server;
 #[path = "../appliance/fleet/tests/support/cluster.rs"]
 mod cluster;
 
+#[path = "support/partners.rs"]
+mod partners;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -371,20 +374,25 @@ fn without_postgresql_nodes_spend_their_leases_then_refuse_and_catch_up_after() 
     }
 }
 
+/// What `appliance fleet status --json` (with the configuration `config`) prints.
+fn fleet_status(config: &Path) -> Value {
+    let (code, out, err) = server::run_appliance(&[
+        "fleet",
+        "status",
+        "--json",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("JSON")
+}
+
 /// Until `appliance fleet status` (with the configuration `config`) shows nodes `ready` says
 /// are as wanted.
 fn wait_for_nodes(config: &Path, ready: impl Fn(&[Value]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (code, out, err) = server::run_appliance(&[
-            "fleet",
-            "status",
-            "--json",
-            "--config",
-            config.to_str().expect("utf-8"),
-        ]);
-        assert_eq!(code, 0, "{err}");
-        let status: Value = serde_json::from_str(&out).expect("JSON");
+        let status = fleet_status(config);
         if ready(status["nodes"].as_array().expect("nodes")) {
             return;
         }
@@ -442,6 +450,18 @@ fn bundle(server: &Server, key: &Path, revision: u64) -> Vec<u8> {
     std::fs::read(server.build_bundle(&source, revision, &note, Some(key))).expect("archive")
 }
 
+/// Promotes `revision` of the fleet's bundle, signed with `key`, on `server`.
+fn promote(server: &Server, key: &Path, revision: u64) -> (u16, Value) {
+    let archive = bundle(server, key, revision);
+    call(
+        server,
+        "POST",
+        "/api/v1/bundles/promote",
+        "author-token",
+        &archive,
+    )
+}
+
 fn names(value: &Value) -> Vec<String> {
     let mut names: Vec<String> = value
         .as_array()
@@ -453,11 +473,9 @@ fn names(value: &Value) -> Vec<String> {
     names
 }
 
-#[test]
-fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
-    let cluster = Cluster::start();
-    let dir = tempfile::tempdir().expect("a folder");
-    let key = dir.path().join("author.key");
+/// A bundle author's key made in `dir`: its file and public key.
+fn author_key(dir: &Path) -> (std::path::PathBuf, String) {
+    let key = dir.join("author.key");
     let (code, out, err) =
         server::run_appliance(&["bundle", "keygen", "--out", key.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
@@ -467,29 +485,44 @@ fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
         .expect("the public key")
         .trim()
         .to_owned();
-    let mut servers: Vec<Server> = ["node-a", "node-b", "node-c"]
+    (key, public)
+}
+
+/// Three appliances with admin tokens, trusting `authors` as bundle authors.
+fn fleet_trusting(cluster: &Cluster, authors: &[String]) -> Vec<Server> {
+    ["node-a", "node-b", "node-c"]
         .iter()
         .map(|node| {
-            let config = format!(
-                "{}\n[bundles]\ntrusted_authors = [\"{public}\"]\n",
-                config(&cluster, node)
+            let config = server::with_admin_tokens(
+                &trusting(&config(cluster, node), authors),
+                &server::ROLE_TOKENS,
             );
-            let config = server::with_admin_tokens(&config, &server::ROLE_TOKENS);
             Server::start(&config, &["acme"], &[])
         })
-        .collect();
+        .collect()
+}
+
+fn trusting(config: &str, authors: &[String]) -> String {
+    format!("{config}\n[bundles]\n{}\n", trusted_authors(authors))
+}
+
+fn trusted_authors(authors: &[String]) -> String {
+    let listed: Vec<String> = authors.iter().map(|a| format!("\"{a}\"")).collect();
+    format!("trusted_authors = [{}]", listed.join(", "))
+}
+
+#[test]
+fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("a folder");
+    let (key, public) = author_key(dir.path());
+    let mut servers = fleet_trusting(&cluster, &[public]);
     let config = servers[0].dir.path().join("appliance.toml");
     wait_for_nodes(&config, |nodes| {
         nodes.iter().filter(|n| n["live"] == true).count() == 3
     });
     // Promoted on node-a: it answers once every node serves it.
-    let (status, reply) = call(
-        &servers[0],
-        "POST",
-        "/api/v1/bundles/promote",
-        "author-token",
-        &bundle(&servers[0], &key, 2),
-    );
+    let (status, reply) = promote(&servers[0], &key, 2);
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
         names(&reply["fleet"]["switched"]),
@@ -498,13 +531,7 @@ fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
     );
     assert!(servers.iter().all(|s| active_revision(s) == 2));
     // Another appliance cannot put another bundle in force as the same revision.
-    let (status, reply) = call(
-        &servers[1],
-        "POST",
-        "/api/v1/bundles/promote",
-        "author-token",
-        &bundle(&servers[1], &key, 2),
-    );
+    let (status, reply) = promote(&servers[1], &key, 2);
     assert_eq!(status, 422, "{reply}");
 
     // node-c down: once the fleet sees it so (no heartbeat for three lease periods), a
@@ -515,13 +542,7 @@ fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
             .iter()
             .any(|n| n["node"] == "node-c" && n["live"] == false)
     });
-    let (status, reply) = call(
-        &servers[1],
-        "POST",
-        "/api/v1/bundles/promote",
-        "author-token",
-        &bundle(&servers[1], &key, 3),
-    );
+    let (status, reply) = promote(&servers[1], &key, 3);
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
         names(&reply["fleet"]["switched"]),
@@ -573,4 +594,133 @@ fn a_promotion_reaches_every_node_and_one_that_was_down_catches_up() {
         "{reply}"
     );
     assert!(servers.iter().all(|s| active_revision(s) == 4));
+}
+
+/// A partner onboarded on one appliance comes into force on every appliance: the revision
+/// its onboarding builds (signed by that appliance's key, which every appliance trusts) is
+/// claimed on the fleet's timeline and followed, and no promotion elsewhere reuses its revision.
+#[test]
+fn a_partner_onboarded_on_one_node_comes_into_force_on_every_node() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("a folder");
+    let (key, public) = author_key(dir.path());
+    let mut servers = fleet_trusting(&cluster, std::slice::from_ref(&public));
+    let config = servers[0].dir.path().join("appliance.toml");
+    wait_for_nodes(&config, |nodes| {
+        nodes.iter().filter(|n| n["live"] == true).count() == 3
+    });
+    // Every appliance's receipt key (its bundle signing key too), read from the fleet's
+    // status; each appliance restarted trusting all of them.
+    let status = fleet_status(&config);
+    let mut authors = vec![public];
+    for node in status["nodes"].as_array().expect("nodes") {
+        let receipt_key = node["receipt_key"].as_str().expect("a receipt key");
+        assert_eq!(receipt_key.len(), 64, "{node}");
+        authors.push(receipt_key.to_owned());
+    }
+    for server in &mut servers {
+        let file = server.dir.path().join("appliance.toml");
+        let text = std::fs::read_to_string(&file).expect("the configuration");
+        let trusted = text.replace(&trusted_authors(&authors[..1]), &trusted_authors(&authors));
+        assert_ne!(trusted, text, "the trusted authors replaced");
+        std::fs::write(&file, trusted).expect("written");
+        server.kill();
+        server.start_again();
+    }
+    let (status, reply) = promote(&servers[1], &key, 2);
+    assert_eq!(status, 200, "{reply}");
+    assert!(servers.iter().all(|s| active_revision(s) == 2));
+
+    let invite = partners::invite(&servers[0], "initech", &["--reason", "fleet pilot"]);
+    let out = dir.path().join("initech");
+    let (code, stdout, stderr) = partners::onboard(&servers[0], &invite, "initech", &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for server in &servers {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while active_revision(server) != 3 {
+            assert!(
+                Instant::now() < deadline,
+                "the onboarding never reached it: {}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (status, terms) = call(server, "GET", "/api/v1/terms-requests", "viewer-token", b"");
+        assert_eq!(status, 200, "{terms}");
+        let partners: Vec<&str> = terms["partners"]
+            .as_array()
+            .expect("partners")
+            .iter()
+            .filter_map(|p| p["tenant"].as_str())
+            .collect();
+        assert_eq!(partners, ["initech"], "{terms}");
+    }
+    // Another appliance cannot promote another bundle as its revision.
+    let (status, reply) = promote(&servers[2], &key, 3);
+    assert_eq!(status, 422, "revision 3 is the onboarding's: {reply}");
+}
+
+/// A second appliance started under a name the first holds stays out of the fleet's database
+/// (its capped tenants are refused for want of a lease, none is taken under the name) and its
+/// journal says what to do; once the first is gone for good and forgotten, the name is free
+/// and the second claims it.
+#[test]
+fn an_appliance_under_a_taken_name_stays_out_until_the_name_is_forgotten() {
+    let cluster = Cluster::start();
+    let mut first = Server::start(&config(&cluster, "node-a"), &["acme"], &[]);
+    let config_file = first.dir.path().join("appliance.toml");
+    wait_for_nodes(&config_file, |nodes| {
+        nodes.len() == 1 && nodes[0]["live"] == true
+    });
+    let first_key = fleet_status(&config_file)["nodes"][0]["receipt_key"].clone();
+    assert!(first_key.is_string(), "{first_key}");
+
+    let second = Server::start(&config(&cluster, "node-a"), &["acme"], &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !second
+        .log()
+        .contains("belongs to another appliance of the fleet")
+    {
+        assert!(Instant::now() < deadline, "{}", second.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(second.log().contains("appliance fleet forget node-a"));
+    let got = block_on(round(&[&second], 5, 0));
+    assert_eq!(
+        (got.accepted, got.share),
+        (0, 5),
+        "no lease, no spending: {got:?}"
+    );
+    let status = fleet_status(&config_file);
+    assert_eq!(
+        status["nodes"].as_array().expect("nodes").len(),
+        1,
+        "{status}"
+    );
+    assert_eq!(status["nodes"][0]["receipt_key"], first_key, "{status}");
+
+    // Not while the first is live.
+    let forget = |config: &Path| {
+        server::run_appliance(&[
+            "fleet",
+            "forget",
+            "node-a",
+            "--config",
+            config.to_str().expect("utf-8"),
+        ])
+    };
+    let (code, out, err) = forget(&config_file);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("is live"), "{err}");
+
+    first.kill();
+    wait_for_nodes(&config_file, |nodes| nodes[0]["live"] == false);
+    let (code, out, err) = forget(&config_file);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("forgot node node-a: "), "{out}");
+    wait_for_nodes(&config_file, |nodes| {
+        nodes.len() == 1 && nodes[0]["live"] == true && nodes[0]["receipt_key"] != first_key
+    });
+    let got = block_on(round(&[&second], 5, 100));
+    assert_eq!(got.accepted, 5, "it leases under the name now: {got:?}");
 }

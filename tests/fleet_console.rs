@@ -126,6 +126,7 @@ fn the_fleet_route_and_page_show_the_appliances_and_pools_and_the_database_away(
             revision: 5,
             committed_seq: 0,
             version: "0.1.0".into(),
+            receipt_key: "bb".repeat(32),
         },
     )
     .expect("beats");

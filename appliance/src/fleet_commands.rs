@@ -25,7 +25,28 @@ pub fn run(what: FleetWhat) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => failure.report("appliance fleet status"),
         },
+        FleetWhat::Forget { node, config } => match forget(&config, &node) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.report("appliance fleet forget"),
+        },
     }
+}
+
+/// Forgets `node` and says what became of what it held.
+fn forget(config: &Path, node: &str) -> Result<(), Failure> {
+    let fleet = fleet_config(config)?;
+    let mut client = tf_fleet::connect(&fleet).map_err(|e| failed(&fleet, e))?;
+    let forgotten = tf_fleet::forget(&mut client, node, time::now_us(), fleet.live_within_us())
+        .map_err(|e| failed(&fleet, e))?;
+    output::line(format!(
+        "forgot node {node}: {} lease(s) settled, {} unit(s) counted spent; {} shipped \
+         receipt(s) kept as node {}; the name is free",
+        forgotten.leases_settled,
+        forgotten.units_settled,
+        forgotten.receipts_kept,
+        forgotten.renamed_to
+    ));
+    Ok(())
 }
 
 /// Reads the fleet's status and prints it.
@@ -205,6 +226,7 @@ mod tests {
                         revision: 7,
                         committed_seq: 1_250,
                         version: "0.1.0".into(),
+                        receipt_key: "ab".repeat(32),
                     }),
                     live: true,
                     shipping: Some(Shipping {

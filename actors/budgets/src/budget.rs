@@ -173,6 +173,10 @@ pub struct CapStatus {
     /// fleet mode its [`FleetGrant`] for the window (0 before one is granted). Partners see
     /// it so a fleet's share is not mistaken for the cap.
     pub granted: u64,
+    /// Fleet mode: units asked for in the current window and refused for lack of a grant
+    /// while the cap had room; the lease keeper counts them as demand, so a tenant that
+    /// starts spending gets a lease its rate needs.
+    pub refused_by_grant: u64,
 }
 
 /// What a settled request was charged.
@@ -197,6 +201,8 @@ struct Cap {
     reserved: u64,
     /// In fleet mode, this appliance's share of the cap; `None`: the whole cap is its own.
     grant: Option<FleetGrant>,
+    /// Units refused in the current window for lack of a grant ([`CapStatus::refused_by_grant`]).
+    refused_by_grant: u64,
 }
 
 impl Cap {
@@ -210,6 +216,7 @@ impl Cap {
             usage,
             reserved: 0,
             grant: None,
+            refused_by_grant: 0,
         }
     }
 
@@ -237,6 +244,7 @@ impl Cap {
                 if let Some(current) = self.spec.window.span(now) {
                     *span = current;
                     *used = 0;
+                    self.refused_by_grant = 0;
                 }
             }
             Usage::Rolling(rolling) => rolling.expire(now),
@@ -339,6 +347,7 @@ impl Cap {
             remaining: self.remaining(),
             resets_at_us,
             granted: self.allowed(),
+            refused_by_grant: self.refused_by_grant,
         }
     }
 }
@@ -526,6 +535,10 @@ impl TenantBudget {
             cap.refresh(now);
             let remaining = cap.remaining();
             if cost > remaining {
+                let by_grant = cost <= cap.remaining_in_cap();
+                if by_grant {
+                    cap.refused_by_grant += cost;
+                }
                 let resets_at_us = cap.frees_at(cost, now);
                 let later = match &worst {
                     None => true,
@@ -543,7 +556,7 @@ impl TenantBudget {
                         remaining,
                         reserved: cap.reserved,
                         resets_at_us,
-                        by_grant: cost <= cap.remaining_in_cap(),
+                        by_grant,
                         granted: cap.allowed(),
                     });
                 }
@@ -745,9 +758,20 @@ mod tests {
             .expect_err("beyond the cap");
         assert!(!over.by_grant, "{over:?}");
         assert_eq!(over.granted, 100);
+        // What the grant refused is demand the next lease should cover; what the cap
+        // refused is not.
+        assert_eq!(budget.status(now)[0].refused_by_grant, 7);
 
         // The next day's window is not granted yet: nothing to spend until it is.
         let status = &budget.status(now + DAY)[0];
         assert_eq!((status.granted, status.remaining), (0, 0), "{status:?}");
+        budget
+            .reserve("kyc", DatasetClass::P1, 2, now + DAY)
+            .expect_err("not granted yet");
+        assert_eq!(
+            budget.status(now + DAY)[0].refused_by_grant,
+            2,
+            "counted anew"
+        );
     }
 }

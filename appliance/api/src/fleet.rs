@@ -51,6 +51,10 @@ pub struct FleetNode {
     /// Its release; `null` without a heartbeat.
     #[schema(required = true)]
     pub version: Option<String>,
+    /// Its receipt public key (Ed25519, 64 hex digits), which its name belongs to: the key its
+    /// receipts verify under. `null` without a heartbeat, or from a release that did not say.
+    #[schema(required = true)]
+    pub receipt_key: Option<String>,
     /// Every receipt of its up to this sequence number is in the fleet's database; `null` when
     /// it never shipped one.
     #[schema(required = true)]
@@ -132,6 +136,7 @@ mod tests {
                     revision: Some(Revision(7)),
                     committed_seq: Some(1_250),
                     version: Some("0.1.0".into()),
+                    receipt_key: Some("ab".repeat(32)),
                     shipped_seq: Some(1_200),
                     shipped_unix_us: Some(NOW - 12 * SECOND),
                     lag_receipts: Some(50),
@@ -149,6 +154,7 @@ mod tests {
                     revision: None,
                     committed_seq: None,
                     version: None,
+                    receipt_key: None,
                     shipped_seq: None,
                     shipped_unix_us: None,
                     lag_receipts: None,
@@ -186,6 +192,7 @@ mod tests {
                     "revision": 7,
                     "committed_seq": 1_250,
                     "version": "0.1.0",
+                    "receipt_key": "ab".repeat(32),
                     "shipped_seq": 1_200,
                     "shipped_unix_us": NOW - 12 * SECOND,
                     "lag_receipts": 50,
@@ -203,6 +210,7 @@ mod tests {
                     "revision": none,
                     "committed_seq": none,
                     "version": none,
+                    "receipt_key": none,
                     "shipped_seq": none,
                     "shipped_unix_us": none,
                     "lag_receipts": none,

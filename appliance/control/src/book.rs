@@ -53,6 +53,9 @@ pub struct Book {
     /// The golden canary told of each switch, to judge the runs after it; `None` when it
     /// does not run.
     pub(crate) canary: Option<crate::canary::CanaryHandle>,
+    /// In fleet mode, `[fleet]`: a partner's change is claimed on the fleet's timeline before
+    /// it is put in force here, so every appliance puts it in force.
+    pub(crate) fleet: Option<tf_config::FleetConfig>,
 }
 
 impl std::fmt::Debug for Book {
@@ -75,6 +78,12 @@ impl Book {
         self.canary = Some(handle);
     }
 
+    /// In fleet mode: partners' changes (onboardings, terms) go through the fleet's policy
+    /// timeline, as promotions do.
+    pub fn follow_fleet(&mut self, config: tf_config::FleetConfig) {
+        self.fleet = Some(config);
+    }
+
     /// Loads the bundle in force (if one was promoted) and its predecessor, re-verifying both.
     pub fn open(plan: BundlesPlan) -> Result<Self, ControlError> {
         let mut book = Book {
@@ -91,6 +100,7 @@ impl Book {
             bundle_key_room: plan.bundle_key_room,
             canary_gate: None,
             canary: None,
+            fleet: None,
         };
         let timeline = book.ledger.timeline()?;
         if let Some(last) = timeline.last() {

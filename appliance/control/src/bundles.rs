@@ -217,7 +217,23 @@ impl Bundles {
         let shards = self.book.shards.clone();
         let wait = self.book.switch_wait;
         let generation = pending.generation();
-        let prepare = async move { prepared_within(shards.as_ref(), generation, wait).await };
+        let claim = match crate::fleet_claim::partner_claim(&pending, self.book.fleet.as_ref())
+            .transpose()
+        {
+            Ok(claim) => claim,
+            Err(refused) => {
+                self.book.abandon(pending);
+                return Box::pin(fut::ready(Err(refused)));
+            }
+        };
+        let prepare = async move {
+            if let Some(claim) = claim {
+                tokio::task::spawn_blocking(move || claim.claim())
+                    .await
+                    .map_err(|_| ControlError::Stopped)??;
+            }
+            prepared_within(shards.as_ref(), generation, wait).await
+        };
         let switched = prepare
             .into_actor(self)
             .map(move |prepared, act, _| match prepared {

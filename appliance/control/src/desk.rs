@@ -68,6 +68,13 @@ pub(crate) fn failed(error: ControlError) -> ErrorCode {
         ControlError::NotPrepared { .. } => ErrorCode::Busy {
             retry_after_ms: tf_seam::DESK_BUSY_MS,
         },
+        ControlError::Fleet(problem) => {
+            // The fleet's database did not take the change's claim: nothing changed.
+            tracing::warn!(problem, "a partner's change waits for the fleet's database");
+            ErrorCode::Busy {
+                retry_after_ms: tf_seam::DESK_BUSY_MS,
+            }
+        }
         other => {
             tracing::error!(error = %other, "a partner's request failed");
             ErrorCode::Internal

@@ -48,6 +48,8 @@ const SHIP_BATCH: usize = 500;
 const SHIP_TIME: Duration = Duration::from_millis(100);
 /// Ticks between sweeps for expired leases.
 const SWEEP_EVERY: u64 = 4;
+/// How long a node whose name another appliance holds waits before it tries again.
+const NAME_TAKEN_WAIT: Duration = Duration::from_secs(5);
 
 /// What the worker needs.
 pub struct FleetPlan {
@@ -61,6 +63,8 @@ pub struct FleetPlan {
     pub metrics: Arc<MetricsHub>,
     /// The appliance's version, in its heartbeat.
     pub version: String,
+    /// Its receipt public key (hex), in its heartbeat: whose `[fleet] node` is.
+    pub receipt_key: String,
 }
 
 /// Where the worker stands, for status and metrics.
@@ -126,9 +130,12 @@ struct Running {
     said: Option<String>,
     /// Why the last connection attempt failed.
     offline: String,
+    /// No connection is attempted before then (the name was another appliance's).
+    connect_after: Option<Instant>,
     metrics: Arc<MetricsHub>,
     snapshot: FleetSnapshot,
     version: String,
+    receipt_key: String,
     started_us: u64,
 }
 
@@ -153,9 +160,11 @@ impl Running {
             ticks: 0,
             said: None,
             offline: "not connected yet".into(),
+            connect_after: None,
             metrics: plan.metrics,
             snapshot: FleetSnapshot::new(),
             version: plan.version,
+            receipt_key: plan.receipt_key,
             started_us: tf_seam::clock::unix_micros(),
         }
     }
@@ -240,14 +249,24 @@ impl Running {
         self.metrics.publish_fleet(snapshot.clone());
     }
 
-    /// (Re)connects and migrates when not connected.
+    /// (Re)connects, migrates and claims this node's name (its first heartbeat) when not
+    /// connected. A name another appliance holds keeps it disconnected: it spends nothing
+    /// beyond what its own leases held.
     fn connect(&mut self) {
         if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
             return;
         }
         self.client = None;
+        if self
+            .connect_after
+            .is_some_and(|after| Instant::now() < after)
+        {
+            return;
+        }
+        let beat = self.beat_now(tf_seam::clock::unix_micros());
         let connected = tf_fleet::connect(&self.config).and_then(|mut client| {
             tf_fleet::migrate(&mut client)?;
+            tf_fleet::heartbeat(&mut client, &beat)?;
             Ok(client)
         });
         match connected {
@@ -258,7 +277,7 @@ impl Running {
                 );
                 self.client = Some(client);
             }
-            Err(error) => self.offline = error.to_string(),
+            Err(error) => self.name_taken_or_offline(&error),
         }
         lock(&self.health).connected = self.client.is_some();
     }
@@ -266,19 +285,40 @@ impl Running {
     /// Tells the fleet this node is alive, the revision it serves under and how far its
     /// ledger has come (for `appliance fleet status`).
     fn beat(&mut self, now: u64) {
+        let beat = self.beat_now(now);
         let Some(client) = &mut self.client else {
             return;
         };
-        let beat = tf_fleet::Beat {
+        match tf_fleet::heartbeat(client, &beat) {
+            Ok(()) => {}
+            Err(error @ tf_fleet::FleetError::NameTaken { .. }) => {
+                // Another appliance took the name while this one was away: stop using it.
+                self.name_taken_or_offline(&error);
+                self.client = None;
+                lock(&self.health).connected = false;
+            }
+            Err(error) => self.note(Some(error.to_string())),
+        }
+    }
+
+    /// Why this node is not connected; with its name another appliance's, it waits a while
+    /// before it asks again.
+    fn name_taken_or_offline(&mut self, error: &tf_fleet::FleetError) {
+        if matches!(error, tf_fleet::FleetError::NameTaken { .. }) {
+            self.connect_after = Some(Instant::now() + NAME_TAKEN_WAIT);
+        }
+        self.offline = error.to_string();
+    }
+
+    fn beat_now(&self, now: u64) -> tf_fleet::Beat {
+        tf_fleet::Beat {
             node: self.config.node.clone(),
             started_us: self.started_us,
             now_us: now,
             revision: self.board.policy().stamp.revision,
             committed_seq: self.board.committed(),
             version: self.version.clone(),
-        };
-        if let Err(error) = tf_fleet::heartbeat(client, &beat) {
-            self.note(Some(error.to_string()));
+            receipt_key: self.receipt_key.clone(),
         }
     }
 
@@ -287,7 +327,12 @@ impl Running {
             return;
         };
         let grace_us = self.config.grace_ms * 1_000;
-        match Leases::new(client, &self.config.node).reclaim_expired(grace_us, now) {
+        let mut leases = Leases::new(client, &self.config.node);
+        if let Err(error) = leases.settle_ended() {
+            self.note(Some(error.to_string()));
+            return;
+        }
+        match leases.reclaim_expired(grace_us, now) {
             Ok(reclaimed) => {
                 for lease in reclaimed {
                     tracing::warn!(
@@ -411,5 +456,6 @@ fn demand(demand: &CapDemand) -> Demand {
         },
         cap: demand.cap.limit,
         spent_here: demand.spent_here,
+        refused_here: demand.refused_here,
     }
 }

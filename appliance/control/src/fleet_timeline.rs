@@ -7,6 +7,8 @@
 //! follower leaves the entry alone for a while, and applies it only if that switch never
 //! happened (it failed, or the appliance stopped in between).
 //!
+//! A promotion's claim, and a partner's change's, is [`crate::fleet_claim`]'s.
+//!
 //! The promoter then waits for every live node to report the new revision, and names those
 //! that did not ([`await_fleet`]).
 
@@ -16,7 +18,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
-use tf_bundles::{Bundle, Refusal};
 use tf_config::FleetConfig;
 use tf_fleet::{FleetError, Switch, TimelineEntry};
 use tf_seam::Board;
@@ -24,6 +25,7 @@ use tf_seam::clock::unix_micros;
 
 use crate::bundles::{Bundles, Promote, Rollback};
 use crate::error::ControlError;
+use crate::fleet_claim::claim;
 use crate::promote::{Allowances, DriftSay};
 
 /// How often the follower looks at the timeline without a notification.
@@ -200,47 +202,6 @@ fn apply(bundles: &Addr<Bundles>, entry: &TimelineEntry) -> Result<u64, String> 
     Ok(switched.to_revision)
 }
 
-/// Claims `bundle`'s revision for the fleet before this appliance promotes it: refused, as a
-/// stale revision, when another appliance claimed it or a later one first, and refused when
-/// it has a cap the fleet cannot lease (a rolling window).
-pub fn claim_promotion(
-    config: &FleetConfig,
-    bundle: &Bundle,
-    archive: &[u8],
-    actor: &str,
-    allow: Allowances,
-) -> Result<(), ControlError> {
-    let budgets = std::path::Path::new(tf_bundles::BUDGETS_FILE);
-    if let Err(error) = tf_config::validate_leasable(&bundle.content.tenants, budgets) {
-        return Err(ControlError::Refused(Refusal(vec![
-            tf_bundles::Problem::InvalidContent {
-                file: tf_bundles::BUDGETS_FILE.to_owned(),
-                message: error.to_string(),
-            },
-        ])));
-    }
-    let entry = TimelineEntry {
-        revision: bundle.revision(),
-        switch: Switch::Promote {
-            archive: archive.to_vec(),
-            bundle_hash: bundle.hash.clone(),
-        },
-        actor: actor.to_owned(),
-        reason: bundle.manifest.note.clone(),
-        allow_cap_below_spent: allow.cap_below_spent,
-        allow_partners_dropped: allow.partners_dropped,
-        node: config.node.clone(),
-        at_us: unix_micros(),
-    };
-    claim(config, &entry).map_err(|error| match error {
-        FleetError::TimelineTaken { latest, .. } => match bundle.check_above(latest) {
-            Err(stale) => ControlError::Refused(Refusal(vec![stale])),
-            Ok(()) => ControlError::Fleet(error.to_string()),
-        },
-        other => ControlError::Fleet(other.to_string()),
-    })
-}
-
 /// Claims `revision`, republishing `republishes`, for the fleet before this appliance rolls
 /// back.
 pub fn claim_rollback(
@@ -262,11 +223,6 @@ pub fn claim_rollback(
         at_us: unix_micros(),
     };
     claim(config, &entry).map_err(|e| ControlError::Fleet(e.to_string()))
-}
-
-fn claim(config: &FleetConfig, entry: &TimelineEntry) -> Result<(), FleetError> {
-    let mut client = tf_fleet::connect(config)?;
-    tf_fleet::claim(&mut client, entry)
 }
 
 /// Which appliances of the fleet serve under a revision, after a promotion's wait.

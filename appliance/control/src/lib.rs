@@ -30,6 +30,7 @@ mod error;
 pub mod events;
 mod evidence_preview;
 pub mod fleet;
+pub mod fleet_claim;
 pub mod fleet_timeline;
 pub mod invites;
 pub mod log;

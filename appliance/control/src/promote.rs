@@ -436,4 +436,9 @@ impl PendingSwitch {
     pub fn generation(&self) -> u64 {
         self.staged.generation
     }
+
+    /// What a claim on the fleet's timeline carries: the bundle, its archive and who asked.
+    pub(crate) fn claimed(&self) -> (&Bundle, &[u8], &str) {
+        (&self.bundle, &self.archive, &self.actor)
+    }
 }

@@ -325,6 +325,7 @@ impl Home {
                     cap: status.cap,
                     window_start_us: span.start,
                     spent_here: status.used + status.reserved,
+                    refused_here: status.refused_by_grant,
                 });
             }
         }

@@ -61,6 +61,7 @@ pub fn refusal(request_id: u64, refusal: &Refusal, tenant: &str, contact: &str) 
                     remaining: over.remaining,
                     resets_at_us: over.resets_at_us,
                     granted: over.granted,
+                    refused_by_grant: 0,
                 },
             ),
             requested: over.requested,
@@ -245,6 +246,7 @@ mod tests {
             remaining: 6,
             resets_at_us: None,
             granted: 10,
+            refused_by_grant: 0,
         };
         let Message::BudgetStatus(reply) = decoded(&budget_status(9, "acme", &[status])) else {
             panic!("a budget status");

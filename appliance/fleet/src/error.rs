@@ -29,6 +29,24 @@ pub enum FleetError {
         /// The appliance it was asked of.
         node: String,
     },
+    /// This appliance's `[fleet] node` names another appliance of the fleet.
+    #[error(
+        "[fleet] node = {node:?} belongs to another appliance of the fleet (receipt key \
+         {holder_key}, last seen {seen_ago_s} s ago): give each appliance its own name; if \
+         {node} was rebuilt with a new state directory and the old one is gone for good, run \
+         `appliance fleet forget {node}` first"
+    )]
+    NameTaken {
+        /// The name.
+        node: String,
+        /// The receipt public key (hex) of the appliance the name belongs to.
+        holder_key: String,
+        /// How long ago that appliance's last heartbeat was, seconds.
+        seen_ago_s: u64,
+    },
+    /// `appliance fleet forget` of a node that is live, or unknown.
+    #[error("{0}")]
+    Forget(String),
     /// The database was migrated by a newer appliance.
     #[error(
         "the fleet's database is at schema version {found}, newer than this appliance's \

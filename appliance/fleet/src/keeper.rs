@@ -54,6 +54,10 @@ pub struct Demand {
     pub cap: u64,
     /// What this node charged to the cap in this window, reserved requests included.
     pub spent_here: u64,
+    /// What this node refused in this window for lack of a grant while the cap had room:
+    /// counted in the rate a lease is sized by, so a tenant that starts spending (or spends
+    /// faster) is not refused for long.
+    pub refused_here: u64,
 }
 
 /// What this node may spend from one pool.
@@ -93,7 +97,7 @@ struct PoolLeases {
     /// Spent from leases closed in this window (what the fleet counts: a lease taken back
     /// counts in full), and what the fleet adopted.
     closed_spent: u64,
-    /// `spent_here` at the last tick, and when.
+    /// What was asked of the pool here (spent and refused) at the last tick, and when.
     last_spent: u64,
     last_at_us: u64,
     /// Recent spending, units per second (an exponentially weighted average).
@@ -278,7 +282,7 @@ impl PoolLeases {
         if demand.pool.window_start_us != self.window_start_us {
             self.new_window(store, demand, now_us, trouble);
         }
-        self.measure(settings, demand.spent_here, now_us);
+        self.measure(settings, demand.spent_here + demand.refused_here, now_us);
         if !self.adopted {
             match store.adopt(&demand.pool, demand.cap, demand.spent_here, now_us) {
                 Ok(counted) => {
@@ -432,16 +436,17 @@ impl PoolLeases {
         }
     }
 
-    fn measure(&mut self, settings: &KeeperSettings, spent_here: u64, now_us: u64) {
-        if spent_here > self.last_spent {
+    /// Measures the rate of `asked` (spent and refused for lack of a grant, in the window).
+    fn measure(&mut self, settings: &KeeperSettings, asked: u64, now_us: u64) {
+        if asked > self.last_spent {
             self.active_until_us = now_us + settings.lease_us;
         }
         if self.last_at_us > 0 && now_us > self.last_at_us {
             let seconds = (now_us - self.last_at_us) as f64 / 1e6;
-            let recent = spent_here.saturating_sub(self.last_spent) as f64 / seconds;
+            let recent = asked.saturating_sub(self.last_spent) as f64 / seconds;
             self.rate = 0.5 * self.rate + 0.5 * recent;
         }
-        self.last_spent = spent_here;
+        self.last_spent = asked;
         self.last_at_us = now_us;
     }
 

@@ -98,12 +98,12 @@ struct Held {
 }
 
 /// A pool's row: its key is `$1` to `$5` of every statement that names one ([`PoolKey::params`]).
-const POOL: &str =
+pub(crate) const POOL: &str =
     "tenant = $1 AND purpose = $2 AND class = $3 AND cap_window = $4 AND window_start_us = $5";
 
 impl PoolKey {
     /// The pool's key as `$1` to `$5`, followed by `more` as `$6` onwards.
-    fn params<'a>(
+    pub(crate) fn params<'a>(
         &'a self,
         window_start: &'a i64,
         more: &[&'a (dyn ToSql + Sync)],
@@ -168,6 +168,45 @@ impl<'c> Leases<'c> {
         }
         transaction.commit()?;
         Ok(reclaimed)
+    }
+}
+
+impl Leases<'_> {
+    /// Settles as spent in full every lease taken back in a window that has ended (its cap
+    /// has a later window's pool): its node cannot spend from the window any more, and may
+    /// never come back to say what it spent. At most 1000 leases at a time; returns how many
+    /// pools that changed.
+    pub fn settle_ended(&mut self) -> Result<u64, FleetError> {
+        let settled = self.client.execute(
+            "WITH ended AS (
+                 SELECT token, units - spent AS unreported, tenant, purpose, class, cap_window,
+                        window_start_us
+                 FROM fleet_leases l
+                 WHERE closed_by = 'expired' AND EXISTS (
+                     SELECT 1 FROM fleet_pools p
+                     WHERE p.tenant = l.tenant AND p.purpose = l.purpose AND p.class = l.class
+                       AND p.cap_window = l.cap_window
+                       AND p.window_start_us > l.window_start_us)
+                 ORDER BY token LIMIT 1000 FOR UPDATE SKIP LOCKED
+             ),
+             closed AS (
+                 UPDATE fleet_leases l SET spent = l.units, closed_by = 'settled'
+                 FROM ended WHERE l.token = ended.token
+             ),
+             by_pool AS (
+                 SELECT tenant, purpose, class, cap_window, window_start_us,
+                        SUM(unreported)::BIGINT AS units
+                 FROM ended GROUP BY tenant, purpose, class, cap_window, window_start_us
+             )
+             UPDATE fleet_pools p
+             SET in_doubt = p.in_doubt - by_pool.units, spent = p.spent + by_pool.units
+             FROM by_pool
+             WHERE p.tenant = by_pool.tenant AND p.purpose = by_pool.purpose
+               AND p.class = by_pool.class AND p.cap_window = by_pool.cap_window
+               AND p.window_start_us = by_pool.window_start_us",
+            &[],
+        )?;
+        Ok(settled)
     }
 }
 
@@ -647,7 +686,7 @@ fn close_lease(
 
 /// The pool named by the five columns from `first`: tenant, purpose, class, cap_window and
 /// window_start_us.
-fn pool_of(row: &postgres::Row, first: usize) -> PoolKey {
+pub(crate) fn pool_of(row: &postgres::Row, first: usize) -> PoolKey {
     PoolKey {
         tenant: row.get(first),
         purpose: row.get(first + 1),

@@ -19,11 +19,13 @@
 //!   sequence number and version), and the fleet as an operator reads it: which nodes are
 //!   live, how far each one's shipping lags, what each holds in leases, and every pool of the
 //!   current windows.
+//! - [`forget`]: a node gone for good, its holdings settled and its name freed.
 //! - [`claim`] and [`entries_after`]: the fleet's one policy timeline, which every node
 //!   follows.
 
 mod connect;
 mod error;
+mod forget;
 mod keeper;
 mod leases;
 mod nodes;
@@ -33,6 +35,7 @@ mod timeline;
 
 pub use connect::connect;
 pub use error::FleetError;
+pub use forget::{Forgotten, forget};
 pub use keeper::{Demand, Grant, Keeper, KeeperCounts, KeeperSettings};
 pub use leases::{Lease, LeaseStore, Leases, Offline, PoolKey, PoolState, Reclaimed};
 pub use nodes::{

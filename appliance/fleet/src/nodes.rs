@@ -35,19 +35,27 @@ pub struct Beat {
     pub committed_seq: u64,
     /// The appliance's version, to see a rolling upgrade through.
     pub version: String,
+    /// Its receipt public key (hex): whose the name is. The state directory keeps it, so a
+    /// restart or a restore keeps the name; another appliance cannot take it.
+    pub receipt_key: String,
 }
 
 /// Records `beat` as its node's latest heartbeat, whatever it held before (the latest call
-/// wins, so a clock set back does not leave a node looking dead). One statement.
+/// wins, so a clock set back does not leave a node looking dead). One statement. Refused,
+/// changing nothing, when the name belongs to another appliance (another receipt key): two
+/// appliances under one name would spend from each other's leases and ship over each other's
+/// receipts. The first heartbeat claims the name.
 pub fn heartbeat(client: &mut Client, beat: &Beat) -> Result<(), FleetError> {
-    client.execute(
+    let recorded = client.execute(
         "INSERT INTO fleet_nodes
-             (node, started_us, last_seen_us, revision, committed_seq, version)
-         VALUES ($1, $2, $3, $4, $5, $6)
+             (node, started_us, last_seen_us, revision, committed_seq, version, receipt_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (node) DO UPDATE SET
              started_us = EXCLUDED.started_us, last_seen_us = EXCLUDED.last_seen_us,
              revision = EXCLUDED.revision, committed_seq = EXCLUDED.committed_seq,
-             version = EXCLUDED.version",
+             version = EXCLUDED.version, receipt_key = EXCLUDED.receipt_key
+         WHERE fleet_nodes.receipt_key IS NULL
+            OR fleet_nodes.receipt_key = EXCLUDED.receipt_key",
         &[
             &beat.node,
             &sql(beat.started_us),
@@ -55,9 +63,27 @@ pub fn heartbeat(client: &mut Client, beat: &Beat) -> Result<(), FleetError> {
             &sql(beat.revision),
             &sql(beat.committed_seq),
             &beat.version,
+            &beat.receipt_key,
         ],
     )?;
-    Ok(())
+    if recorded == 1 {
+        return Ok(());
+    }
+    let holder = client.query_opt(
+        "SELECT receipt_key, last_seen_us FROM fleet_nodes WHERE node = $1",
+        &[&beat.node],
+    )?;
+    let (holder_key, last_seen_us) = holder.map_or((String::new(), 0), |row| {
+        (
+            row.get::<_, Option<String>>(0).unwrap_or_default(),
+            count(row.get(1)),
+        )
+    });
+    Err(FleetError::NameTaken {
+        node: beat.node.clone(),
+        holder_key,
+        seen_ago_s: beat.now_us.saturating_sub(last_seen_us) / 1_000_000,
+    })
 }
 
 /// The fleet at `now_us`: every node known to the database (by a heartbeat, shipping, or a
@@ -138,6 +164,9 @@ pub struct Seen {
     pub committed_seq: u64,
     /// Its version.
     pub version: String,
+    /// Its receipt public key (hex), which its name belongs to; empty when it never said
+    /// (a release before schema version 3).
+    pub receipt_key: String,
 }
 
 /// A node's shipping cursor.
@@ -213,7 +242,8 @@ const NODES: &str = "
     SELECT named.node, n.started_us, n.last_seen_us, n.revision, n.committed_seq, n.version,
            s.shipped_seq, s.shipped_us,
            COALESCE(held.open, 0), COALESCE(held.units_held, 0),
-           COALESCE(held.taken_back, 0), COALESCE(held.in_doubt, 0)
+           COALESCE(held.taken_back, 0), COALESCE(held.in_doubt, 0),
+           COALESCE(n.receipt_key, '')
     FROM named
     LEFT JOIN fleet_nodes n ON n.node = named.node
     LEFT JOIN fleet_shipping s ON s.node = named.node
@@ -245,6 +275,7 @@ fn node_of(row: &Row, now_us: u64, live_within_us: u64) -> NodeStatus {
         revision: count(row.get(3)),
         committed_seq: count(row.get(4)),
         version: row.get(5),
+        receipt_key: row.get(12),
     });
     let shipping = row.get::<_, Option<i64>>(6).map(|shipped_seq| {
         let shipped_us = count(row.get(7));

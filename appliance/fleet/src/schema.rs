@@ -5,7 +5,7 @@
 use crate::FleetError;
 
 /// The schema version this build writes and reads.
-pub const FLEET_SCHEMA_VERSION: i32 = 2;
+pub const FLEET_SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock key migrations run under ("tffleet" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_6666_6c65_6574;
@@ -86,6 +86,10 @@ const MIGRATIONS: [&str; FLEET_SCHEMA_VERSION as usize] = [
          node                   TEXT    NOT NULL,   -- the appliance it was asked of
          at_us                  BIGINT  NOT NULL
      );",
+    // 2 -> 3: whose each node's name is (its receipt key), so two appliances never share one.
+    // The leases in doubt, which each sweep looks through for windows that ended.
+    "ALTER TABLE fleet_nodes ADD COLUMN receipt_key TEXT;  -- hex; NULL: not claimed yet
+     CREATE INDEX fleet_leases_in_doubt ON fleet_leases (token) WHERE closed_by = 'expired';",
 ];
 
 /// The database's schema version, refused when a newer appliance migrated it (this build

@@ -36,6 +36,7 @@ fn demand(cap: u64, spent_here: u64) -> Demand {
         pool: pool(),
         cap,
         spent_here,
+        refused_here: 0,
     }
 }
 
@@ -138,6 +139,46 @@ fn a_quiet_node_holds_little_and_a_busy_one_holds_what_its_rate_needs() {
         spent >= 1_000,
         "it keeps up once it has measured the rate: {grants:?}"
     );
+}
+
+/// A tenant asked for 200 units a second from its first second: what it was refused for
+/// lack of a lease counts as demand, so it is refused for a tick or two, where a keeper that
+/// saw only what was spent would take many ticks to catch up with it.
+#[test]
+fn demand_refused_for_lack_of_a_lease_sizes_the_next_one() {
+    let cluster = Cluster::start();
+    let (mut a, mut b) = (cluster.migrated(), cluster.client());
+    let mut stores = [Leases::new(&mut a, "a"), Leases::new(&mut b, "b")];
+    let mut keepers = [Keeper::new(SETTINGS), Keeper::new(SETTINGS)];
+    // (spent, refused) for the keeper told of refusals, and the one that is not.
+    let mut asked = [(0u64, 0u64); 2];
+    for tick in 1..=6 {
+        for (n, keeper) in keepers.iter_mut().enumerate() {
+            let (spent, refused) = asked[n];
+            let told = if n == 0 { refused } else { 0 };
+            let at = Demand {
+                refused_here: told,
+                ..demand(100_000, spent)
+            };
+            let granted = keeper.tick(&mut stores[n], &[at], tick * SECOND)[0].granted;
+            let taken = (granted - spent).min(200);
+            asked[n] = (spent + taken, refused + 200 - taken);
+        }
+    }
+    let [
+        (counted_spent, counted_refused),
+        (blind_spent, blind_refused),
+    ] = asked;
+    assert_eq!(counted_spent + counted_refused, 1_200);
+    assert!(
+        counted_refused <= 400,
+        "refused for a tick or two, not more: {asked:?}"
+    );
+    assert!(
+        blind_refused > 2 * counted_refused,
+        "a keeper blind to refusals ramps slower: {asked:?}"
+    );
+    assert!(counted_spent > blind_spent, "{asked:?}");
 }
 
 #[test]

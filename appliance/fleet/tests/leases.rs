@@ -32,14 +32,18 @@ fn the_schema_migrates_once_and_a_newer_one_is_refused() {
         tf_fleet::FLEET_SCHEMA_VERSION,
         "nothing left to do"
     );
-    // A database an earlier appliance left at version 1 gets the timeline (1 -> 2).
+    // A database an earlier appliance left at version 1 gets the timeline (1 -> 2) and the
+    // nodes' keys (2 -> 3).
     client
-        .batch_execute("DROP TABLE fleet_timeline; UPDATE fleet_schema SET version = 1")
+        .batch_execute(
+            "DROP TABLE fleet_timeline; ALTER TABLE fleet_nodes DROP COLUMN receipt_key;
+             DROP INDEX fleet_leases_in_doubt; UPDATE fleet_schema SET version = 1",
+        )
         .expect("as version 1 left it");
     assert_eq!(migrate(&mut client).expect("migrates"), 1);
     client
-        .batch_execute("SELECT revision FROM fleet_timeline")
-        .expect("the timeline is there");
+        .batch_execute("SELECT revision FROM fleet_timeline; SELECT receipt_key FROM fleet_nodes")
+        .expect("the timeline and the nodes' keys are there");
     client
         .batch_execute("UPDATE fleet_schema SET version = 99")
         .expect("a newer appliance was here");
@@ -177,6 +181,45 @@ fn a_lease_not_returned_is_taken_back_in_doubt_until_its_node_settles_it() {
         .expect("takes")
         .expect("granted");
     assert_eq!(back.units, 25, "the 25 a did not spend");
+}
+
+#[test]
+fn a_lease_taken_back_in_a_window_that_ended_is_settled_as_spent_in_full() {
+    let cluster = Cluster::start();
+    let mut a = cluster.migrated();
+    let mut b = cluster.client();
+    let mut a = Leases::new(&mut a, "a");
+    let mut b = Leases::new(&mut b, "b");
+    let yesterday = pool();
+    let today = PoolKey {
+        window_start_us: yesterday.window_start_us + 86_400 * SECOND,
+        ..pool()
+    };
+    let lease = a
+        .take(&yesterday, 100, 30, SECOND, 0)
+        .expect("takes")
+        .expect("granted");
+    a.report(lease.token, 12).expect("reports");
+    b.reclaim_expired(0, 2 * SECOND).expect("sweeps");
+    // While its window lasts, the 18 unreported units stay in doubt: a may come back.
+    assert_eq!(b.settle_ended().expect("settles"), 0);
+    let state = b.pool(&yesterday).expect("reads").expect("a pool");
+    assert_eq!((state.spent, state.in_doubt), (12, 18));
+    // Once the cap's next window has a pool, they count as spent.
+    b.take(&today, 100, 5, SECOND, 86_400 * SECOND)
+        .expect("takes")
+        .expect("granted");
+    assert_eq!(b.settle_ended().expect("settles"), 1);
+    let state = b.pool(&yesterday).expect("reads").expect("a pool");
+    assert_eq!((state.spent, state.leased, state.in_doubt), (30, 0, 0));
+    assert_eq!(b.settle_ended().expect("nothing left"), 0);
+    let late = a.settle(lease.token, 20, 86_401 * SECOND);
+    assert!(
+        matches!(late, Err(FleetError::LeaseLost { .. })),
+        "settled already: {late:?}"
+    );
+    let today_state = b.pool(&today).expect("reads").expect("a pool");
+    assert_eq!((today_state.spent, today_state.leased), (0, 5), "untouched");
 }
 
 #[test]

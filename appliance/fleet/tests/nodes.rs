@@ -21,6 +21,9 @@ const SECOND: u64 = 1_000_000;
 const DAY: u64 = 1_764_892_800 * SECOND;
 const NOW: u64 = DAY + 3_600 * SECOND;
 const LIVE_WITHIN: u64 = 30 * SECOND;
+/// Node A's receipt key, and another appliance's.
+const KEY_A: &str = "aa00000000000000000000000000000000000000000000000000000000000000";
+const KEY_B: &str = "bb00000000000000000000000000000000000000000000000000000000000000";
 
 fn beat(node: &str, now_us: u64, committed_seq: u64) -> Beat {
     Beat {
@@ -30,6 +33,7 @@ fn beat(node: &str, now_us: u64, committed_seq: u64) -> Beat {
         revision: 4,
         committed_seq,
         version: "0.1.0".into(),
+        receipt_key: KEY_A.into(),
     }
 }
 
@@ -70,6 +74,7 @@ fn a_heartbeat_replaces_the_nodes_last_one() {
             revision: 5,
             committed_seq: 9,
             version: "0.2.0".into(),
+            receipt_key: KEY_A.into(),
         })
     );
     // The latest call wins even when the node's clock went back: it is not left looking dead.
@@ -335,4 +340,136 @@ fn receipt(n: u64) -> Receipt {
         bundle_revision: 4,
         bundle_hash: String::new(),
     }
+}
+
+#[test]
+fn a_name_belongs_to_the_appliance_that_first_beat_under_it() {
+    let cluster = Cluster::start();
+    let mut client = cluster.migrated();
+    heartbeat(&mut client, &beat("node-a", NOW - 5 * SECOND, 3)).expect("beats");
+    let other = Beat {
+        receipt_key: KEY_B.into(),
+        ..beat("node-a", NOW, 9)
+    };
+    match heartbeat(&mut client, &other) {
+        Err(FleetError::NameTaken {
+            node,
+            holder_key,
+            seen_ago_s,
+        }) => assert_eq!(
+            (node.as_str(), holder_key.as_str(), seen_ago_s),
+            ("node-a", KEY_A, 5)
+        ),
+        other => panic!("another appliance took the name: {other:?}"),
+    }
+    let fleet = status(&mut client, NOW, LIVE_WITHIN).expect("status");
+    let seen = fleet.nodes[0].seen.as_ref().expect("seen");
+    assert_eq!((seen.committed_seq, seen.receipt_key.as_str()), (3, KEY_A));
+    // The appliance itself, restarted, keeps its name.
+    let restarted = Beat {
+        started_us: NOW,
+        ..beat("node-a", NOW, 4)
+    };
+    heartbeat(&mut client, &restarted).expect("the same appliance beats again");
+    // A row from before names were claimed is claimed by the next heartbeat.
+    client
+        .execute("UPDATE fleet_nodes SET receipt_key = NULL", &[])
+        .expect("an unclaimed row");
+    heartbeat(&mut client, &other).expect("claims the unclaimed name");
+    assert!(matches!(
+        heartbeat(&mut client, &restarted),
+        Err(FleetError::NameTaken { .. })
+    ));
+}
+
+#[test]
+fn forgetting_a_node_settles_what_it_held_keeps_its_receipts_and_frees_its_name() {
+    let cluster = Cluster::start();
+    let mut client = cluster.migrated();
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("a ledger");
+    let mut signer = ReceiptSigner::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(6));
+    let mut receipts: Vec<Receipt> = (1..=5).map(receipt).collect();
+    let (_, stored) = sign_and_append(&mut ledger, &mut signer, receipts.iter_mut());
+    stored.expect("stored");
+    let last_seen = NOW - 60 * SECOND;
+    ship(&mut client, "node-a", &ledger, 100, last_seen).expect("ships");
+    heartbeat(&mut client, &beat("node-a", last_seen, 5)).expect("beats");
+    let kyc = pool("kyc", DAY);
+    let mut store = Leases::new(&mut client, "node-a");
+    // One lease taken back after it expired (10 of its 20 units reported), one still open
+    // (15 of 40 reported): 10 + 25 units the node never said it did not spend.
+    let expired = store
+        .take(&kyc, 1_000, 20, SECOND, last_seen - 30 * SECOND)
+        .expect("takes")
+        .expect("granted");
+    store.report(expired.token, 10).expect("reports");
+    let open = store
+        .take(&kyc, 1_000, 40, 120 * SECOND, last_seen)
+        .expect("takes")
+        .expect("granted");
+    store.report(open.token, 15).expect("reports");
+    store.reclaim_expired(0, last_seen).expect("sweeps");
+    assert_eq!(
+        store.pool(&kyc).expect("reads"),
+        Some(PoolState {
+            cap: 1_000,
+            spent: 25,
+            leased: 25,
+            in_doubt: 10,
+        })
+    );
+
+    // Live, or unknown: refused, nothing changed.
+    let refused = tf_fleet::forget(&mut client, "node-a", last_seen + SECOND, LIVE_WITHIN);
+    assert!(matches!(refused, Err(FleetError::Forget(_))), "{refused:?}");
+    let unknown = tf_fleet::forget(&mut client, "node-z", NOW, LIVE_WITHIN);
+    assert!(matches!(unknown, Err(FleetError::Forget(_))), "{unknown:?}");
+
+    let forgotten = tf_fleet::forget(&mut client, "node-a", NOW, LIVE_WITHIN).expect("forgets");
+    let renamed = format!("node-a@forgotten-{}", NOW / SECOND);
+    assert_eq!(
+        forgotten,
+        tf_fleet::Forgotten {
+            renamed_to: renamed.clone(),
+            leases_settled: 2,
+            units_settled: 35,
+            receipts_kept: 5,
+        }
+    );
+    let mut store = Leases::new(&mut client, "node-a");
+    assert_eq!(
+        store.pool(&kyc).expect("reads"),
+        Some(PoolState {
+            cap: 1_000,
+            spent: 60,
+            leased: 0,
+            in_doubt: 0,
+        })
+    );
+    // Nothing of it is left to show: no heartbeat, cursor or lease open or in doubt.
+    let fleet = status(&mut client, NOW, LIVE_WITHIN).expect("status");
+    assert!(fleet.nodes.is_empty(), "{fleet:?}");
+
+    // The name is free: a new appliance claims it and ships its own receipts from 1.
+    let newcomer = Beat {
+        receipt_key: KEY_B.into(),
+        ..beat("node-a", NOW, 2)
+    };
+    heartbeat(&mut client, &newcomer).expect("claims the freed name");
+    let other_dir = tempfile::tempdir().expect("a folder");
+    let mut fresh = SqliteLedger::open(&other_dir.path().join("ledger.sqlite")).expect("a ledger");
+    let mut receipts: Vec<Receipt> = (101..=102).map(receipt).collect();
+    let (_, stored) = sign_and_append(&mut fresh, &mut signer, receipts.iter_mut());
+    stored.expect("stored");
+    let batch = ship(&mut client, "node-a", &fresh, 100, NOW).expect("ships");
+    assert_eq!((batch.count, batch.through_seq), (2, 2));
+    let kept: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM fleet_receipts WHERE node = $1",
+            &[&renamed],
+        )
+        .expect("counts")
+        .get(0);
+    assert_eq!(kept, 5);
 }

@@ -21,6 +21,9 @@ pub struct CapDemand {
     pub window_start_us: u64,
     /// Charged in the window here, requests being verified included.
     pub spent_here: u64,
+    /// Refused in the window here for lack of a grant while the cap had room: demand the
+    /// next lease should cover.
+    pub refused_here: u64,
 }
 
 /// This appliance's share of one of a tenant's caps, from the fleet's leases.
@@ -125,6 +128,7 @@ mod tests {
             },
             window_start_us: 0,
             spent_here,
+            refused_here: 0,
         }
     }
 

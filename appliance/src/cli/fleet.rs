@@ -22,4 +22,16 @@ pub enum FleetWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Forgets an appliance that is gone for good (decommissioned, or rebuilt with a new state
+    /// directory under its old name): the units its leases still held are counted spent (its
+    /// ledger is gone, so the fleet cannot know it spent less), its shipped receipts are kept
+    /// under NAME@forgotten-SECONDS, and its name is free for another appliance. Refused while
+    /// it is live. Needs a role that may write the fleet's tables.
+    Forget {
+        /// The appliance's `[fleet] node`.
+        node: String,
+        /// The appliance configuration: its `[fleet]` names the database.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }

@@ -282,6 +282,7 @@ fn serve(
                 ledger: Box::new(SqliteLedger::open(&ledger_path)?),
                 metrics: metrics_hub.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
+                receipt_key: hex::encode(signer.public_key().to_bytes()),
             })
             .context("starting the fleet worker")?,
         ),
@@ -368,6 +369,9 @@ fn serve(
     );
     let canary = canary::prepare(&config, &state, &signer, bound, &ledger_path)?;
     let mut book = book;
+    if let Some(fleet) = &config.fleet {
+        book.follow_fleet(fleet.clone());
+    }
     if let Some(plan) = &canary.plan {
         book.guard_canary(
             tf_control::canary::CanaryGate::of(&plan.tenant, &plan.set),

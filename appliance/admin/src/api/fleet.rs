@@ -108,6 +108,9 @@ fn node(node: &NodeStatus) -> FleetNode {
         revision: seen.map(|s| Revision(s.revision)),
         committed_seq: seen.map(|s| s.committed_seq),
         version: seen.map(|s| s.version.clone()),
+        receipt_key: seen
+            .map(|s| s.receipt_key.clone())
+            .filter(|key| !key.is_empty()),
         shipped_seq: node.shipping.map(|s| s.shipped_seq),
         shipped_unix_us: node.shipping.map(|s| s.shipped_us),
         lag_receipts: node.lag_receipts,
@@ -176,6 +179,7 @@ mod tests {
                         revision: 7,
                         committed_seq: 1_250,
                         version: "0.1.0".into(),
+                        receipt_key: "ab".repeat(32),
                     }),
                     live: true,
                     shipping: Some(Shipping {

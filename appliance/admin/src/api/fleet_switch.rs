@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tf_admin_api::{ErrorBody, ErrorCode, FleetReach, NodeRevision, Revision};
 use tf_control::bundles as messages;
-use tf_control::{Allowances, DriftSay, fleet_timeline};
+use tf_control::{Allowances, DriftSay, fleet_claim, fleet_timeline};
 
 use super::{ApiState, ask_book, control_error};
 
@@ -39,8 +39,7 @@ pub(super) async fn claim_promotion(
         .note_for(&bundle.hash)
         .map_err(|e| control_error(&e))?;
     let (archive, actor) = (archive.to_vec(), actor.to_owned());
-    blocking(move || fleet_timeline::claim_promotion(&fleet, &bundle, &archive, &actor, allow))
-        .await
+    blocking(move || fleet_claim::claim_promotion(&fleet, &bundle, &archive, &actor, allow)).await
 }
 
 /// Claims the revision a rollback to `to` would put in force.

@@ -263,6 +263,7 @@ mod tests {
             revision: revision.map(Revision),
             committed_seq: revision.map(|_| 12),
             version: revision.map(|_| "0.1.0".into()),
+            receipt_key: None,
             shipped_seq: None,
             shipped_unix_us: None,
             lag_receipts: revision.map(|_| 12),

@@ -29,6 +29,7 @@ fn cap(tenant: u32, purpose: Option<&str>, class: &str, window: &str) -> BudgetG
             // 2026-01-03T00:00:00Z
             resets_at_us: (window == "day").then_some(1_767_398_400_000_000),
             granted: 100,
+            refused_by_grant: 0,
         },
     }
 }
