@@ -4,7 +4,7 @@
 # tenants each with a calendar cap every request is charged to (so every request is admitted
 # within a lease). For B it also reports the fleet's database traffic (transactions per
 # second), how many units of each cap sat in leases (the price of never overspending), and
-# the shipping lag.
+# the shipping lag, and how many of its statements took over 100 ms.
 #
 #   bench-rig/scripts/fleet-cost.sh [PAIRS] [RPS] [SECONDS]
 #       # defaults: 3 pairs at 800 req/s, 20 s each (after a 5 s warm-up)
@@ -29,10 +29,12 @@ pgdir="$out/pg"
 mkdir -p "$pgdir" && [ "$(id -u)" != 0 ] || chown postgres "$pgdir"
 as_postgres "$pg/initdb" -U fleet -A trust -E UTF8 -D "$pgdir/data" >/dev/null
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Statements over 100 ms are logged, and counted at the end: none is expected.
 as_postgres "$pg/postgres" -D "$pgdir/data" -p "$port" -k "$pgdir" -c listen_addresses=127.0.0.1 \
-  >"$pgdir/log" 2>&1 &
+  -c log_min_duration_statement=100 >"$pgdir/log" 2>&1 &
 pg_pid=$!
-trap 'kill -INT "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; true' EXIT
+# pg_ctl, not a signal to runuser, which does not pass it on.
+trap 'as_postgres "$pg/pg_ctl" -D "$pgdir/data" stop -m fast -w >/dev/null 2>&1; wait "$pg_pid" 2>/dev/null; true' EXIT
 for _ in $(seq 1 100); do "$pg/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.1; done
 "$pg/createdb" -h 127.0.0.1 -p "$port" -U fleet fleet
 psql() { "$pg/psql" -h 127.0.0.1 -p "$port" -U fleet -d fleet -At -c "$1"; }
@@ -93,3 +95,4 @@ export pg port
 # Not exec: the cluster is stopped when this script ends.
 "$root/bench-rig/scripts/interleaved-pairs.sh" "$out/appliance" "$out/appliance" \
   "$pairs" "$rps" "$seconds" alone fleet
+echo "  PostgreSQL statements over 100 ms: $(grep -c 'duration:' "$pgdir/log" || true) (in $pgdir/log)"

@@ -2,7 +2,13 @@
 //! directory under its old name): what it held is settled as spent in full (its ledger is
 //! gone, so nobody can say it spent less, and the fleet never invents budget), its shipped
 //! receipts and its leases stay, under a name that says when it was forgotten, and its name
-//! is free for another appliance. One transaction; a live node is refused.
+//! is free for another appliance. A live node is refused.
+//!
+//! Three steps, so no transaction holds the budget pools or a large history locked for long:
+//! its leases are settled in one transaction, its receipts renamed in batches, and its
+//! heartbeat and cursor removed in a last one that frees the name. The name stays its own
+//! until then, so no other appliance ships under it meanwhile; a forget that stopped half way
+//! is finished by running it again.
 
 use postgres::Client;
 
@@ -22,16 +28,17 @@ pub struct Forgotten {
     pub receipts_kept: u64,
 }
 
-/// Forgets `node` at `now_us`: refused when its last heartbeat is within `live_within_us`,
-/// or when the fleet's database knows no such node.
-pub fn forget(
-    client: &mut Client,
+/// Shipped receipts renamed per transaction.
+const RENAME_BATCH: i64 = 10_000;
+
+/// Refused when `node`'s last heartbeat is within `live_within_us` of `now_us`; its row is
+/// locked until the transaction ends.
+fn not_live(
+    transaction: &mut postgres::Transaction<'_>,
     node: &str,
     now_us: u64,
     live_within_us: u64,
-) -> Result<Forgotten, FleetError> {
-    let mut transaction = client.transaction()?;
-    crate::schema::version(&mut transaction)?;
+) -> Result<(), FleetError> {
     let seen = transaction.query_opt(
         "SELECT last_seen_us FROM fleet_nodes WHERE node = $1 FOR UPDATE",
         &[&node],
@@ -46,6 +53,20 @@ pub fn forget(
             )));
         }
     }
+    Ok(())
+}
+
+/// Forgets `node` at `now_us`: refused when its last heartbeat is within `live_within_us`,
+/// or when the fleet's database knows no such node.
+pub fn forget(
+    client: &mut Client,
+    node: &str,
+    now_us: u64,
+    live_within_us: u64,
+) -> Result<Forgotten, FleetError> {
+    let mut transaction = client.transaction()?;
+    crate::schema::version(&mut transaction)?;
+    not_live(&mut transaction, node, now_us, live_within_us)?;
     let known: bool = transaction
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM fleet_nodes WHERE node = $1)
@@ -99,10 +120,24 @@ pub fn forget(
         "UPDATE fleet_leases SET node = $2 WHERE node = $1",
         &[&node, &renamed_to],
     )?;
-    let receipts_kept = transaction.execute(
-        "UPDATE fleet_receipts SET node = $2 WHERE node = $1",
-        &[&node, &renamed_to],
-    )?;
+    transaction.commit()?;
+
+    let mut receipts_kept = 0;
+    loop {
+        let renamed = client.execute(
+            "UPDATE fleet_receipts SET node = $2
+             WHERE node = $1
+               AND seq < (SELECT MIN(seq) FROM fleet_receipts WHERE node = $1) + $3",
+            &[&node, &renamed_to, &RENAME_BATCH],
+        )?;
+        if renamed == 0 {
+            break;
+        }
+        receipts_kept += renamed;
+    }
+
+    let mut transaction = client.transaction()?;
+    not_live(&mut transaction, node, now_us, live_within_us)?;
     transaction.execute("DELETE FROM fleet_shipping WHERE node = $1", &[&node])?;
     transaction.execute("DELETE FROM fleet_nodes WHERE node = $1", &[&node])?;
     transaction.commit()?;

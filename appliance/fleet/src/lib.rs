@@ -6,7 +6,8 @@
 //!   never the configuration; TLS on the same rustls as the rest of the appliance).
 //! - [`migrate`]: the schema, versioned and migrated at start like the SQLite ledger's.
 //! - [`ship`]: this node's committed receipts copied into the fleet's database from a cursor
-//!   kept there, at least once and idempotent by node and sequence number.
+//!   kept there, at least once and idempotent by node and sequence number; [`prune_shipped`]
+//!   deletes them once older than the node's ledger keeps its own.
 //! - [`Leases`]: budget leases. A node takes units of a cap for the current window by one
 //!   conditional update that never lets `spent + leased + in_doubt` pass the cap, spends them
 //!   locally, and reports and returns them. A lease its node did not return by its expiry plus
@@ -45,7 +46,7 @@ pub use nodes::{
 /// The connection [`connect`] opens.
 pub use postgres::Client;
 pub use schema::{FLEET_SCHEMA_VERSION, migrate};
-pub use shipping::{Shipped, ship};
+pub use shipping::{Shipped, prune_shipped, ship};
 pub use timeline::{
     Switch, TIMELINE_CHANNEL, TimelineEntry, claim, entries_after, listen, note_revision,
     wait_for_entries,

@@ -113,6 +113,25 @@ pub fn ship(
     })
 }
 
+/// Deletes those of `node`'s `limit` oldest shipped receipts (by sequence number) decided
+/// before `before_us`; returns how many. The fleet's history keeps what the appliances'
+/// ledgers keep, so it does not grow without bound. One range of the primary key is read,
+/// whatever the history's size: receipts are numbered in the order they were decided, give
+/// or take the moment a commit takes, so the oldest are at its head.
+pub fn prune_shipped(
+    client: &mut Client,
+    node: &str,
+    before_us: u64,
+    limit: u32,
+) -> Result<u64, FleetError> {
+    Ok(client.execute(
+        "DELETE FROM fleet_receipts
+         WHERE node = $1 AND decided_us < $2
+           AND seq < (SELECT MIN(seq) FROM fleet_receipts WHERE node = $1) + $3",
+        &[&node, &sql(before_us), &i64::from(limit)],
+    )?)
+}
+
 /// A batch as PostgreSQL arrays, one per column.
 #[derive(Default)]
 struct Columns {

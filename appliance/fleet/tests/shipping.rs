@@ -129,3 +129,47 @@ fn every_committed_receipt_arrives_once_byte_for_byte() {
         .get(0);
     assert_eq!(total, 43);
 }
+
+/// Pruning deletes a node's shipped receipts decided before the cutoff, oldest first and at
+/// most the limit at a time; the cursor and the other nodes' receipts stay as they are.
+#[test]
+fn pruning_deletes_a_nodes_old_receipts_oldest_first() {
+    let cluster = Cluster::start();
+    let mut client = cluster.migrated();
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).expect("a ledger");
+    let mut signer = ReceiptSigner::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(4));
+    let mut receipts: Vec<Receipt> = (1..=20).map(receipt).collect();
+    let (_, stored) = sign_and_append(&mut ledger, &mut signer, receipts.iter_mut());
+    stored.expect("stored");
+    for node in ["node-a", "node-b"] {
+        ship(&mut client, node, &ledger, 100, 10).expect("ships");
+    }
+    let left = |client: &mut postgres::Client, node: &str| -> Vec<i64> {
+        client
+            .query(
+                "SELECT seq FROM fleet_receipts WHERE node = $1 ORDER BY seq",
+                &[&node],
+            )
+            .expect("reads")
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    };
+    // Receipts 1 to 11 were decided before 2,012: at most 4 go at a time, oldest first.
+    assert_eq!(
+        tf_fleet::prune_shipped(&mut client, "node-a", 2_012, 4).expect("prunes"),
+        4
+    );
+    assert_eq!(left(&mut client, "node-a").first(), Some(&5));
+    while tf_fleet::prune_shipped(&mut client, "node-a", 2_012, 4).expect("prunes") > 0 {}
+    assert_eq!(left(&mut client, "node-a"), (12..=20).collect::<Vec<i64>>());
+    assert_eq!(
+        left(&mut client, "node-b").len(),
+        20,
+        "another node's are its own"
+    );
+    // Shipping goes on from the cursor: nothing pruned comes back.
+    let again = ship(&mut client, "node-a", &ledger, 100, 11).expect("ships");
+    assert_eq!((again.count, again.through_seq), (0, 20));
+}

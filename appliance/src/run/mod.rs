@@ -283,6 +283,7 @@ fn serve(
                 metrics: metrics_hub.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 receipt_key: hex::encode(signer.public_key().to_bytes()),
+                retention_us: config.ledger.retention_us(),
             })
             .context("starting the fleet worker")?,
         ),
