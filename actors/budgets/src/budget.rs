@@ -536,9 +536,6 @@ impl TenantBudget {
             let remaining = cap.remaining();
             if cost > remaining {
                 let by_grant = cost <= cap.remaining_in_cap();
-                if by_grant {
-                    cap.refused_by_grant += cost;
-                }
                 let resets_at_us = cap.frees_at(cost, now);
                 let later = match &worst {
                     None => true,
@@ -620,6 +617,18 @@ impl TenantBudget {
             remaining = Some(remaining.map_or(left, |r| r.min(left)));
         }
         Settlement { charged, remaining }
+    }
+
+    /// Counts a refusal for lack of a grant ([`OverBudget::by_grant`]) as demand on the cap
+    /// it names ([`CapStatus::refused_by_grant`]): the caller counts only requests that
+    /// nothing else would have refused, so the lease keeper sizes leases by real demand.
+    pub fn count_refused_by_grant(&mut self, over: &OverBudget) {
+        if !over.by_grant {
+            return;
+        }
+        if let Some(cap) = self.caps.iter_mut().find(|cap| cap.spec == over.cap) {
+            cap.refused_by_grant += over.requested;
+        }
     }
 
     /// Releases a reservation without charging (the request was never verified, for example
@@ -741,6 +750,7 @@ mod tests {
             .reserve("kyc", DatasetClass::P1, 7, now)
             .expect_err("beyond the grant, within the cap");
         assert!(over.by_grant, "{over:?}");
+        budget.count_refused_by_grant(&over);
         assert_eq!((over.granted, over.remaining), (10, 6), "{over:?}");
 
         // A grant above the cap is the cap; the cap itself running out is not the grant's.
@@ -758,6 +768,7 @@ mod tests {
             .expect_err("beyond the cap");
         assert!(!over.by_grant, "{over:?}");
         assert_eq!(over.granted, 100);
+        budget.count_refused_by_grant(&over);
         // What the grant refused is demand the next lease should cover; what the cap
         // refused is not.
         assert_eq!(budget.status(now)[0].refused_by_grant, 7);
@@ -765,9 +776,10 @@ mod tests {
         // The next day's window is not granted yet: nothing to spend until it is.
         let status = &budget.status(now + DAY)[0];
         assert_eq!((status.granted, status.remaining), (0, 0), "{status:?}");
-        budget
+        let over = budget
             .reserve("kyc", DatasetClass::P1, 2, now + DAY)
             .expect_err("not granted yet");
+        budget.count_refused_by_grant(&over);
         assert_eq!(
             budget.status(now + DAY)[0].refused_by_grant,
             2,

@@ -236,6 +236,11 @@ impl<R> Shard<R> {
         let class = job.submit.dataset_class;
         let budget_cost = self.settings.costs.of(&job.submit.statement);
         if let Err(over) = tenant.budget.reserve(purpose, class, budget_cost, unix_now) {
+            // Fleet mode: refused for want of this appliance's share is demand its next lease
+            // should cover, unless the tenant's rate would have refused it anyway.
+            if over.by_grant && tenant.bucket.available(now) >= 1 {
+                tenant.budget.count_refused_by_grant(&over);
+            }
             tenant.counters.over_budget += 1;
             return Err((Refusal::OverBudget(Box::new(over)), job));
         }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{T0, capped, settings, tenant};
+use common::{T0, capped, p2_job, settings, tenant};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tf_budgets::Window;
@@ -19,25 +19,15 @@ fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
     if !valid {
         message_sent.push(0);
     }
-    Job {
-        tenant: TenantSlot(tenant),
-        submit: Submit {
-            request_id,
-            purpose: "test".into(),
-            dataset_class: DatasetClass::P2,
-            statement: Statement::BlsSingle {
-                public_key: public_key.to_bytes(),
-                message: message_sent,
-                signature: signature.to_bytes(),
-            },
+    p2_job(
+        tenant,
+        request_id,
+        Statement::BlsSingle {
+            public_key: public_key.to_bytes(),
+            message: message_sent,
+            signature: signature.to_bytes(),
         },
-        received_unix_us: 0,
-        policy: Default::default(),
-        reservation: Default::default(),
-        admitted: Micros(0),
-        decision_seq: 0,
-        route: request_id,
-    }
+    )
 }
 
 #[test]

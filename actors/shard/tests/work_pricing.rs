@@ -4,31 +4,17 @@
 
 mod common;
 
-use common::{T0, capped, settings};
+use common::{T0, capped, p2_job, settings};
 use tf_budgets::shapes::{aggregate, fast, single};
 use tf_shard::{Job, Micros, Refusal, Shard, TenantSlot};
-use tf_wire::{DatasetClass, Statement, Submit};
+use tf_wire::Statement;
 
 fn shard(limit: u64) -> Shard<u64> {
     Shard::new(settings(), &[capped(limit)], Micros(0), T0)
 }
 
 fn job(request_id: u64, statement: Statement) -> Job<u64> {
-    Job {
-        tenant: TenantSlot(0),
-        submit: Submit {
-            request_id,
-            purpose: "test".into(),
-            dataset_class: DatasetClass::P2,
-            statement,
-        },
-        received_unix_us: 0,
-        policy: Default::default(),
-        reservation: Default::default(),
-        admitted: Micros(0),
-        decision_seq: 0,
-        route: request_id,
-    }
+    p2_job(0, request_id, statement)
 }
 
 #[test]

@@ -226,13 +226,16 @@ impl Bundles {
                 return Box::pin(fut::ready(Err(refused)));
             }
         };
+        // A partner's change is claimed for the fleet once every shard has prepared it, so
+        // little is left that can fail here after the fleet has it.
         let prepare = async move {
+            let took = prepared_within(shards.as_ref(), generation, wait).await?;
             if let Some(claim) = claim {
-                tokio::task::spawn_blocking(move || claim.claim())
+                tokio::task::spawn_blocking(move || claim.claim_for_partner())
                     .await
                     .map_err(|_| ControlError::Stopped)??;
             }
-            prepared_within(shards.as_ref(), generation, wait).await
+            Ok(took)
         };
         let switched = prepare
             .into_actor(self)

@@ -69,6 +69,13 @@ impl PromotionClaim {
         })
     }
 
+    /// A partner's change's claim: a revision another appliance claimed first means this
+    /// appliance has not followed the fleet's latest yet, which it does within a second, so
+    /// the partner is asked to retry (busy) rather than refused.
+    pub fn claim_for_partner(self) -> Result<(), ControlError> {
+        claim(&self.config, &self.entry).map_err(|error| ControlError::Fleet(error.to_string()))
+    }
+
     /// Claims it (blocks on the fleet's database): refused as a stale revision when another
     /// appliance claimed it or a later one first.
     pub fn claim(self) -> Result<(), ControlError> {

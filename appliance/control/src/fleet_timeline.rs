@@ -45,6 +45,7 @@ impl TimelineFollower {
     /// Starts following the fleet's timeline.
     pub fn start(
         config: FleetConfig,
+        receipt_key: String,
         bundles: Addr<Bundles>,
         board: Arc<Board>,
     ) -> std::io::Result<TimelineFollower> {
@@ -56,6 +57,7 @@ impl TimelineFollower {
                 move || {
                     Follower {
                         config,
+                        receipt_key,
                         bundles,
                         board,
                         client: None,
@@ -78,6 +80,8 @@ impl TimelineFollower {
 
 struct Follower {
     config: FleetConfig,
+    /// Whose `[fleet] node` is this appliance's: it notes its revision only under its own.
+    receipt_key: String,
     bundles: Addr<Bundles>,
     board: Arc<Board>,
     client: Option<tf_fleet::Client>,
@@ -126,7 +130,7 @@ impl Follower {
                 "followed the fleet's policy timeline"
             );
             let client = self.client.as_mut().expect("connected above");
-            tf_fleet::note_revision(client, &self.config.node, switched)
+            tf_fleet::note_revision(client, &self.config.node, &self.receipt_key, switched)
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -245,8 +249,6 @@ pub fn await_fleet(
 ) -> Result<FleetReach, ControlError> {
     let fleet = |e: FleetError| ControlError::Fleet(e.to_string());
     let mut client = tf_fleet::connect(config).map_err(fleet)?;
-    // This appliance switched already; its heartbeat would say so within a second.
-    tf_fleet::note_revision(&mut client, &config.node, revision).map_err(fleet)?;
     let since = Instant::now();
     loop {
         let status =
@@ -254,6 +256,11 @@ pub fn await_fleet(
         let mut reach = FleetReach::default();
         for node in status.nodes {
             let serving = node.seen.as_ref().map_or(0, |seen| seen.revision);
+            // This appliance switched already; its heartbeat says so within a second.
+            let serving = match node.node == config.node {
+                true => serving.max(revision),
+                false => serving,
+            };
             if !node.live {
                 reach.down.push(node.node);
             } else if serving >= revision {

@@ -6,9 +6,10 @@
 //!
 //! Three steps, so no transaction holds the budget pools or a large history locked for long:
 //! its leases are settled in one transaction, its receipts renamed in batches, and its
-//! heartbeat and cursor removed in a last one that frees the name. The name stays its own
-//! until then, so no other appliance ships under it meanwhile; a forget that stopped half way
-//! is finished by running it again.
+//! heartbeat and cursor removed in a last one that frees the name. Until then the name is
+//! held for no appliance's key, so neither the node (should it come back) nor another
+//! appliance uses it meanwhile; a forget that stopped half way is finished by running it
+//! again.
 
 use postgres::Client;
 
@@ -28,8 +29,11 @@ pub struct Forgotten {
     pub receipts_kept: u64,
 }
 
-/// Shipped receipts renamed per transaction.
+/// Shipped receipts (or past leases) renamed per transaction.
 const RENAME_BATCH: i64 = 10_000;
+
+/// What a forgotten node's name is held for until the forget ends: no appliance's key.
+const FORGOTTEN_KEY: &str = "forgotten";
 
 /// Refused when `node`'s last heartbeat is within `live_within_us` of `now_us`; its row is
 /// locked until the transaction ends.
@@ -80,6 +84,15 @@ pub fn forget(
             "the fleet's database knows no node {node:?}: `appliance fleet status` lists them"
         )));
     }
+    // The name is held for no key until the end, so neither the node (should it come back)
+    // nor another appliance uses it while its history is renamed.
+    transaction.execute(
+        "INSERT INTO fleet_nodes
+             (node, started_us, last_seen_us, revision, committed_seq, version, receipt_key)
+         VALUES ($1, 0, 0, 0, 0, '', $2)
+         ON CONFLICT (node) DO UPDATE SET receipt_key = EXCLUDED.receipt_key",
+        &[&node, &FORGOTTEN_KEY],
+    )?;
     let renamed_to = format!("{node}@forgotten-{}", now_us / 1_000_000);
     // What each lease still held moves to spent: from leased for an open one, from in doubt
     // for one taken back.
@@ -116,12 +129,19 @@ pub fn forget(
         )?;
         units_settled += unreported.max(0) as u64;
     }
-    transaction.execute(
-        "UPDATE fleet_leases SET node = $2 WHERE node = $1",
-        &[&node, &renamed_to],
-    )?;
     transaction.commit()?;
 
+    loop {
+        let renamed = client.execute(
+            "UPDATE fleet_leases SET node = $2
+             WHERE token IN (
+                 SELECT token FROM fleet_leases WHERE node = $1 ORDER BY token LIMIT $3)",
+            &[&node, &renamed_to, &RENAME_BATCH],
+        )?;
+        if renamed == 0 {
+            break;
+        }
+    }
     let mut receipts_kept = 0;
     loop {
         let renamed = client.execute(

@@ -98,6 +98,9 @@ struct Held {
 }
 
 /// A pool's row: its key is `$1` to `$5` of every statement that names one ([`PoolKey::params`]).
+/// The advisory lock a sweep settles ended windows under ("tfended" in ASCII).
+const SETTLE_ENDED_LOCK: i64 = 0x0074_6665_6e64_6564;
+
 pub(crate) const POOL: &str =
     "tenant = $1 AND purpose = $2 AND class = $3 AND cap_window = $4 AND window_start_us = $5";
 
@@ -177,7 +180,19 @@ impl Leases<'_> {
     /// never come back to say what it spent. At most 1000 leases at a time; returns how many
     /// pools that changed.
     pub fn settle_ended(&mut self) -> Result<u64, FleetError> {
-        let settled = self.client.execute(
+        let mut transaction = self.client.transaction()?;
+        // One node at a time: two sweeps settling interleaved leases of the same pools could
+        // lock them in opposite orders.
+        let ours: bool = transaction
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock($1)",
+                &[&SETTLE_ENDED_LOCK],
+            )?
+            .get(0);
+        if !ours {
+            return Ok(0);
+        }
+        let settled = transaction.execute(
             "WITH ended AS (
                  SELECT token, units - spent AS unreported, tenant, purpose, class, cap_window,
                         window_start_us
@@ -206,6 +221,7 @@ impl Leases<'_> {
                AND p.window_start_us = by_pool.window_start_us",
             &[],
         )?;
+        transaction.commit()?;
         Ok(settled)
     }
 }

@@ -177,11 +177,18 @@ pub fn wait_for_entries(client: &mut Client, timeout: Duration) -> Result<bool, 
 }
 
 /// Records that `node` now serves under `revision` (between heartbeats, so a promotion
-/// waiting for every node learns at once).
-pub fn note_revision(client: &mut Client, node: &str, revision: u64) -> Result<(), FleetError> {
+/// waiting for every node learns at once); nothing when the name is another appliance's
+/// (`receipt_key` is not the one it belongs to).
+pub fn note_revision(
+    client: &mut Client,
+    node: &str,
+    receipt_key: &str,
+    revision: u64,
+) -> Result<(), FleetError> {
     client.execute(
-        "UPDATE fleet_nodes SET revision = GREATEST(revision, $2) WHERE node = $1",
-        &[&node, &sql(revision)],
+        "UPDATE fleet_nodes SET revision = GREATEST(revision, $2)
+         WHERE node = $1 AND receipt_key = $3",
+        &[&node, &sql(revision), &receipt_key],
     )?;
     Ok(())
 }

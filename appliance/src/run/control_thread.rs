@@ -273,6 +273,8 @@ pub struct ControlPlan {
     pub onboarding: Option<OnboardingAnswers>,
     /// `[fleet]`: promotions go through the fleet's timeline, which this appliance follows.
     pub fleet: Option<tf_config::FleetConfig>,
+    /// The receipt public key (hex), which this appliance's `[fleet] node` name belongs to.
+    pub receipt_key: String,
 }
 
 /// What the control plane answers partners' onboarding requests with.
@@ -323,6 +325,7 @@ pub fn start(plan: ControlPlan) -> anyhow::Result<ControlThread> {
                 let follower = match plan.fleet.clone() {
                     Some(fleet) => Some(tf_control::fleet_timeline::TimelineFollower::start(
                         fleet,
+                        plan.receipt_key.clone(),
                         bundles.clone(),
                         plan.board.clone(),
                     )?),

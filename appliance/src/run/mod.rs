@@ -429,6 +429,7 @@ fn serve(
             None => None,
         },
         fleet: config.fleet.clone(),
+        receipt_key: hex::encode(signer.public_key().to_bytes()),
     })?;
     if let Some(address) = control.admin_address {
         let scheme = control.admin_scheme;

@@ -5,8 +5,10 @@
 use tf_budgets::Window;
 use tf_engine::Limits;
 use tf_engine::groth16::KeyRoom;
-use tf_shard::{CapSpec, ChargePolicies, Costs, Micros, ShardSettings, TenantSpec};
-use tf_wire::DatasetClass;
+use tf_shard::{
+    CapSpec, ChargePolicies, Costs, Job, Micros, ShardSettings, TenantSlot, TenantSpec,
+};
+use tf_wire::{DatasetClass, Statement, Submit};
 
 pub fn settings() -> ShardSettings {
     ShardSettings {
@@ -49,5 +51,24 @@ pub fn capped(limit: u64) -> TenantSpec {
             window: Window::Day,
         }],
         ..tenant("a", 1, 1000, 100)
+    }
+}
+
+/// A request of `tenant` for purpose "test" on P2 data, received at 0.
+pub fn p2_job(tenant: u32, request_id: u64, statement: Statement) -> Job<u64> {
+    Job {
+        tenant: TenantSlot(tenant),
+        submit: Submit {
+            request_id,
+            purpose: "test".into(),
+            dataset_class: DatasetClass::P2,
+            statement,
+        },
+        received_unix_us: 0,
+        policy: Default::default(),
+        reservation: Default::default(),
+        admitted: Micros(0),
+        decision_seq: 0,
+        route: request_id,
     }
 }
