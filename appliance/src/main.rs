@@ -12,6 +12,7 @@ mod evidence;
 mod exit;
 mod fleet_commands;
 mod golden_file;
+mod huge_pages;
 mod log_commands;
 mod logging;
 mod offline_verify;
@@ -35,6 +36,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    huge_pages::keep_to_small_pages();
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Serve(args) => run::run(args),

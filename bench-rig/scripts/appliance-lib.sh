@@ -18,11 +18,13 @@ use_binaries() { # [APPLIANCE]
 
 # A state directory under $out/state with four tenants (demo, acme, globex, umbrella), each
 # issued a certificate, listed in $out/appliance.toml; acme weighs ACME_WEIGHT (default 1).
+# $APPLIANCE_TOML is appended to the configuration, to measure a setting against the defaults
+# (e.g. APPLIANCE_TOML=$'[scheduling]\nlatency_budget_ms = 100').
 four_tenants() { # [ACME_WEIGHT]
   "$appliance" init --state-dir "$out/state" >/dev/null
   for t in acme globex umbrella; do "$appliance" tenants issue "$t" --state-dir "$out/state" >/dev/null; done
-  printf '[[tenants]]\nid = "demo"\n[[tenants]]\nid = "acme"\nweight = %s\n[[tenants]]\nid = "globex"\n[[tenants]]\nid = "umbrella"\n' \
-    "${1:-1}" >"$out/appliance.toml"
+  printf '[[tenants]]\nid = "demo"\n[[tenants]]\nid = "acme"\nweight = %s\n[[tenants]]\nid = "globex"\n[[tenants]]\nid = "umbrella"\n%s\n' \
+    "${1:-1}" "${APPLIANCE_TOML:-}" >"$out/appliance.toml"
 }
 
 # Starts the appliance on $out/state and $out/appliance.toml, logging to $out/serve-NAME.log;

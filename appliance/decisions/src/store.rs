@@ -9,6 +9,10 @@ use tf_drift::block::{Block, BlockError, decode_block};
 /// The schema version this build writes.
 const SCHEMA_VERSION: u32 = 2;
 
+/// Page cache per connection, in KiB: records are appended and read back in ranges, so a small
+/// cache loses nothing, and resident memory stays level (SQLite's default is 2,000 KiB).
+const PAGE_CACHE_KIB: i64 = 512;
+
 const SCHEMA: &str = "
     CREATE TABLE runs (
         run        INTEGER PRIMARY KEY,   -- the appliance run: its start, Unix microseconds
@@ -174,10 +178,10 @@ impl DecisionLog {
             path: path.to_owned(),
         };
         log.connection
-            .execute_batch(
+            .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 5000;",
-            )
+                     PRAGMA busy_timeout = 5000; PRAGMA cache_size = -{PAGE_CACHE_KIB};"
+            ))
             .map_err(storage(path))?;
         let version: u32 = log
             .connection
@@ -220,6 +224,9 @@ impl DecisionLog {
         .map_err(storage(path))?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(storage(path))?;
+        connection
+            .pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(storage(path))?;
         // Read-only, so it cannot migrate: an older file lacks tables a query would name.
         let version: u32 = connection

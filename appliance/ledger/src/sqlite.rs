@@ -25,6 +25,12 @@ use crate::{
 /// take turns instead of failing each other.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 
+/// Page cache per connection, in KiB. Appending touches the right edge of each B-tree and
+/// followers read each new page once, so a small cache loses nothing; at SQLite's default
+/// (2,000 KiB) each of the appliance's connections kept filling for minutes, and resident
+/// memory crept with them (docs/bench-rig.md, "The 60-minute soak").
+pub const PAGE_CACHE_KIB: i64 = 512;
+
 /// One connection to a ledger file, owned by one thread. The ledger thread appends receipts
 /// through its own; other threads (the control thread, workers following the receipts) open
 /// their own connections to the same file and read, record bundle switches and save cursors.
@@ -103,6 +109,9 @@ impl SqliteLedger {
     }
 
     fn over(connection: Connection, path: &Path, read_only: bool) -> Result<Self, LedgerError> {
+        connection
+            .pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
+            .map_err(storage_error(path))?;
         // Pruned numbers count too: a ledger pruned empty continues its sequence, never
         // reusing a number a receipt (now in a snapshot) carried.
         let last: i64 = connection
