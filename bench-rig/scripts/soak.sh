@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The product plan's soak: bench-rig steady at RPS for MINUTES against a fresh appliance on its
 # defaults (4 tenants of weight 1, the default mix), sampling every minute the appliance's
-# resident memory and the ledger (file bytes, receipts stored). Prints, and writes as
+# resident memory (in all, its heap and other anonymous pages, and file pages such as its code)
+# and the ledger (file bytes, receipts stored). Prints, and writes as
 # summary.md: p50/p95/p99/p99.9, errors, Gini, CPU, CPU-s per 1k proofs against the floors of
 # the same run, RSS at start and end, and the ledger's growth.
 #
@@ -35,18 +36,19 @@ serve soak
 rig_pid=$!
 
 sample() { # minute
-  local ledger rss
+  local ledger memory
   ledger=$(du -sb "$state"/ledger.sqlite "$state"/ledger.sqlite-wal 2>/dev/null | awk '{s += $1} END {print s + 0}' || true)
-  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$serve_pid/status" 2>/dev/null || echo 0)
-  python3 - "$state/ledger.sqlite" "$1" "$ledger" "$rss" <<'PY'
+  memory=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print r + 0 "," a + 0 "," f + 0}' \
+    "/proc/$serve_pid/status" 2>/dev/null) || memory=0,0,0
+  python3 - "$state/ledger.sqlite" "$1" "$ledger" "$memory" <<'PY'
 import sqlite3, sys
-path, minute, ledger, rss = sys.argv[1:]
+path, minute, ledger, memory = sys.argv[1:]
 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
 stored = db.execute("SELECT count(*) FROM receipts").fetchone()[0]
-print(f"{minute},{rss},{stored},{ledger}")
+print(f"{minute},{memory},{stored},{ledger}")
 PY
 }
-echo "minute,rss_kib,receipts_stored,ledger_bytes" >"$out/samples.csv"
+echo "minute,rss_kib,anon_kib,file_kib,receipts_stored,ledger_bytes" >"$out/samples.csv"
 sample 0 >>"$out/samples.csv" || true
 minute=0
 while kill -0 "$rig_pid" 2>/dev/null; do
@@ -93,6 +95,10 @@ print(f"| resident memory, minute 1 / last minute under load / growth | {rss0:.1
       f"{rss1:.1f} MiB / {(rss1 / rss0 - 1) * 100:+.1f} % ({rss_after:.1f} MiB after the run; the rig read {a.get('rss_start_mib', float('nan')):.1f} "
       f"after the warm-up, {a.get('rss_end_mib', float('nan')):.1f} at the end, "
       f"{a.get('rss_max_mib', float('nan')):.1f} MiB at most) |")
+anon0, anon1 = int(first["anon_kib"]) / 1024, int(under_load["anon_kib"]) / 1024
+file0, file1 = int(first["file_kib"]) / 1024, int(under_load["file_kib"]) / 1024
+print(f"| of which the heap and other anonymous pages / file pages (its code) | {anon0:.1f} to "
+      f"{anon1:.1f} MiB / {file0:.1f} to {file1:.1f} MiB |")
 print(f"| ledger | {receipts} receipts, {ledger / 1e6:.1f} MB = {ledger / hours / 1e6:.0f} MB per hour, "
       f"{ledger / max(receipts, 1):.0f} bytes per receipt |")
 print(f"| verdict against p95 25 ms, p99 50 ms, no error, Gini 0.05 | {r['verdict']} |")
