@@ -29,10 +29,10 @@ four_tenants() { # [ACME_WEIGHT]
 
 # Starts the appliance on $out/state and $out/appliance.toml, logging to $out/serve-NAME.log;
 # returns once it listens, with its process id in `serve_pid`.
-serve() { # NAME
+serve() { # NAME [MORE ARGUMENTS TO appliance serve]
   rm -f "$out/state/partner.toml"
   "$appliance" serve --config "$out/appliance.toml" --state-dir "$out/state" --listen 127.0.0.1:0 \
-    >/dev/null 2>"$out/serve-$1.log" &
+    "${@:2}" >/dev/null 2>"$out/serve-$1.log" &
   serve_pid=$!
   for _ in $(seq 1 300); do [ -f "$out/state/partner.toml" ] && break; sleep 0.1; done
   if [ ! -f "$out/state/partner.toml" ]; then

@@ -31,8 +31,10 @@ targets="p95_ms=25,p99_ms=50,error_rate=0,gini=0.05"
 
 four_tenants
 start() { # name
+  # A fresh ledger each time: the appliance refuses a state directory that lost its ledger
+  # unless told to begin an empty one.
   rm -f "$out/state/ledger.sqlite"*
-  serve "$1"
+  serve "$1" --new-ledger
 }
 run() { # name profile args...
   local name=$1
