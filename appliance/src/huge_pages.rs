@@ -1,8 +1,8 @@
 //! Transparent huge pages off for the appliance's process. mimalloc asks for them on its
 //! arenas (`MADV_HUGEPAGE`), so every thread's heap grew in whole 2 MiB pages: the appliance
 //! was resident at about 2.5 times the memory it used, and each backlog it drained left a
-//! 2 MiB step that stayed (docs/bench-rig.md, "The 60-minute soak"). With 4 KiB pages the
-//! cost per proof is unchanged (measured there too).
+//! 2 MiB step that stayed. With 4 KiB pages the cost per proof is unchanged (docs/bench-rig.md,
+//! "Cost per proof", the pairs under "Transparent huge pages off").
 
 #![allow(unsafe_code)] // prctl through libc; see its SAFETY note
 

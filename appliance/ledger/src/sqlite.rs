@@ -29,7 +29,7 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 /// followers read each new page once, so a small cache loses nothing; at SQLite's default
 /// (2,000 KiB) each of the appliance's connections kept filling for minutes, and resident
 /// memory crept with them (docs/bench-rig.md, "The 60-minute soak").
-pub const PAGE_CACHE_KIB: i64 = 512;
+const PAGE_CACHE_KIB: i64 = 512;
 
 /// One connection to a ledger file, owned by one thread. The ledger thread appends receipts
 /// through its own; other threads (the control thread, workers following the receipts) open
