@@ -3,7 +3,7 @@
 use tf_fairness::Micros;
 
 use crate::cost::{CostModel, Line};
-use crate::policy::{Plan, Situation, plan, size_limit};
+use crate::policy::{Plan, Situation, plan, size_limit, standing_too_long};
 use crate::rate::ArrivalRate;
 
 /// A closed batch: everything in it shares the key.
@@ -35,12 +35,17 @@ pub struct Arrival {
     /// Its scheduling cost in units of one single BLS verification, for the cost a key is
     /// assumed to have before any of its batches was measured.
     pub units: u64,
+    /// When it is handed to the former (now): how long its batch has stood open is counted
+    /// from the first item's (see [`BatchFormer::take_standing`]).
+    pub handed_over: Micros,
 }
 
 #[derive(Debug)]
 struct Open<K, T> {
     key: K,
     oldest: Micros,
+    /// When its first item was handed over.
+    opened: Micros,
     items: Vec<T>,
     /// When it closes unless another item joins first (as of the last plan).
     close_at: Micros,
@@ -130,6 +135,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         self.open.push(Open {
             key,
             oldest: arrival.at,
+            opened: arrival.handed_over,
             items,
             close_at: arrival.at,
         });
@@ -174,6 +180,20 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         }
         self.order = order;
         due.map(|i| self.close(i))
+    }
+
+    /// Under backlog, where batches fill as fast as the fair scheduler hands requests over and
+    /// the latency rule is not asked: the open batch that has stood open the longest, if that
+    /// is as long as a batch of the largest size takes (see [`standing_too_long`]). A key the
+    /// backlog rarely holds would otherwise wait for its size limit however long that takes,
+    /// and with it the quiet tenant whose request opened the batch.
+    pub fn take_standing(&mut self, now: Micros) -> Option<Batch<K, T>> {
+        let (index, open) = self
+            .open
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, open)| open.opened)?;
+        standing_too_long(open.opened, now, self.settings.latency_budget).then(|| self.close(index))
     }
 
     /// When the first open batch closes unless others join it, as of the last

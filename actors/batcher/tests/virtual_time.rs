@@ -21,6 +21,7 @@ fn at(us: u64) -> Arrival {
     Arrival {
         at: Micros(us),
         units: 1,
+        handed_over: Micros(us),
     }
 }
 
@@ -137,6 +138,41 @@ fn under_backlog_a_batch_stops_at_its_share_of_the_budget() {
     assert_eq!(batch.items.len(), limit);
     assert!(learned.batch_us(limit) <= BUDGET.0 as f64 * LONGEST_BATCH_SHARE);
     assert!(learned.batch_us(limit + 1) > BUDGET.0 as f64 * LONGEST_BATCH_SHARE);
+}
+
+#[test]
+fn under_backlog_a_rare_keys_batch_stands_open_no_longer_than_the_largest_batch_takes() {
+    // A flood of "bls" with a quiet tenant's "rare" request among it: batches of "bls" fill
+    // and close, and the "rare" batch, which the flood never fills, closes once it has stood
+    // open as long as a batch of the largest size takes.
+    let mut f = former(64);
+    teach(&mut f, "bls", BLS);
+    teach(&mut f, "rare", BLS);
+    let longest = (BUDGET.0 as f64 * LONGEST_BATCH_SHARE) as u64;
+    assert_eq!(f.add("rare", 1_000, at(0)), None);
+    let mut now = 0;
+    let mut closed_rare = None;
+    for i in 0..10_000u32 {
+        now = u64::from(i) * 100;
+        if let Some(batch) = f.take_standing(Micros(now)) {
+            closed_rare = Some((now, batch));
+            break;
+        }
+        if let Some(full) = f.add("bls", i, at(now)) {
+            assert_eq!(full.key, "bls");
+        }
+    }
+    let (closed_at, batch) = closed_rare.expect("the rare batch closes");
+    assert_eq!(batch.key, "rare");
+    assert_eq!(batch.items, vec![1_000]);
+    assert!(
+        closed_at >= longest && closed_at < longest + 100,
+        "{closed_at}"
+    );
+    // The flood's own batch, opened at its last close, has not stood that long: it keeps
+    // filling, and so does a batch that has just opened.
+    assert_eq!(f.add("rare", 1_001, at(now)), None);
+    assert_eq!(f.take_standing(Micros(now)), None);
 }
 
 #[test]
@@ -287,6 +323,7 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
                 Arrival {
                     at: Micros(r.arrives),
                     units: 1,
+                    handed_over: Micros(now),
                 },
             );
             next += 1;

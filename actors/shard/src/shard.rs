@@ -105,6 +105,8 @@ pub struct Shard<R> {
     tenants: Vec<TenantState>,
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
+    /// A full batch a standing one went before: the next batch.
+    held_back: Option<Batch<BatchKey, Job<R>>>,
     keys: KeyRegistry,
     /// Fleet mode: caps are spent only from the fleet's grants ([`Shard::lease_caps`]).
     leased: bool,
@@ -136,6 +138,7 @@ impl<R> Shard<R> {
                 max_open: MAX_OPEN_BATCHES,
                 latency_budget: settings.latency_budget,
             }),
+            held_back: None,
             keys: KeyRegistry::new(settings.key_room),
             leased: false,
         }
@@ -200,7 +203,9 @@ impl<R> Shard<R> {
 
     /// Requests admitted and not yet handed out in a batch.
     pub fn pending(&self) -> usize {
-        self.drr.queued() + self.former.pending()
+        self.drr.queued()
+            + self.former.pending()
+            + self.held_back.as_ref().map_or(0, |b| b.items.len())
     }
 
     /// Admits a request: checks the key is the tenant's, the mailbox has room, every budget
@@ -405,15 +410,26 @@ impl<R> Shard<R> {
 
     /// The next batch to verify, if one is due: a full batch, or one the latency-budgeted
     /// rule closes (see [`tf_batcher::policy`]); requests waiting in the fair scheduler join
-    /// their batches first, in its order.
+    /// their batches first, in its order. When a batch fills at once (a backlog), one that has
+    /// stood open as long as the largest batch takes goes before it
+    /// ([`BatchFormer::take_standing`]), so a quiet tenant's request does not wait for a flood
+    /// to fill its key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
+        if let Some(full) = self.held_back.take() {
+            return Some(full);
+        }
         while let Some((_, job)) = self.drr.pick_next() {
             let key = job.batch_key();
             let arrival = Arrival {
                 at: job.admitted,
                 units: job.cost(),
+                handed_over: now,
             };
             if let Some(full) = self.former.add(key, job, arrival) {
+                if let Some(standing) = self.former.take_standing(now) {
+                    self.held_back = Some(full);
+                    return Some(standing);
+                }
                 return Some(full);
             }
         }
@@ -423,11 +439,16 @@ impl<R> Shard<R> {
     /// Whether more work is due now besides the batch just taken: requests still queued, or an
     /// open batch that stopped waiting (as of the last [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
-        self.drr.queued() > 0 || self.former.next_deadline().is_some_and(|d| d <= now)
+        self.held_back.is_some()
+            || self.drr.queued() > 0
+            || self.former.next_deadline().is_some_and(|d| d <= now)
     }
 
     /// When an open batch closes unless others join it (the runtime wakes the shard then).
     pub fn next_deadline(&self) -> Option<Micros> {
+        if self.held_back.is_some() {
+            return Some(Micros(0));
+        }
         self.former.next_deadline()
     }
 

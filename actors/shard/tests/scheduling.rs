@@ -131,6 +131,52 @@ fn a_flooding_tenant_gets_busy_and_others_keep_their_share() {
 }
 
 #[test]
+fn under_a_flood_a_quiet_tenants_rare_key_does_not_wait_for_the_flood_to_fill_its_batch() {
+    let tenants = [
+        tenant("flood", 1, 1_000_000, 1_000_000),
+        tenant("quiet", 1, 1000, 100),
+    ];
+    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
+    let aggregate = p2_job(
+        1,
+        1,
+        Statement::BlsAggregate {
+            public_keys: vec![[0; 48]; 2],
+            messages: vec![vec![1], vec![2]],
+            signature: [0; 96],
+        },
+    );
+    shard.admit(aggregate, Micros(0), T0).expect("admitted");
+    // The flooder keeps its mailbox full of BLS signatures; the simulated verifier takes
+    // 0.7 ms + 0.6 ms an item per batch. Nobody else sends an aggregate, so its batch never
+    // fills: it must close once it has stood open as long as the largest batch takes.
+    let mut now = Micros(0);
+    let mut id = 100;
+    let mut quiet_at = None;
+    for _ in 0..100 {
+        while shard.admit(bls_job(0, id, true), now, T0).is_ok() {
+            id += 1;
+        }
+        let batch = shard
+            .next_batch(now)
+            .expect("a flood always has a batch due");
+        let took = 700 + 600 * batch.items.len() as u64;
+        if batch.key == BatchKey::BlsAggregate {
+            quiet_at = Some(now);
+            break;
+        }
+        shard.record_service(&batch, Micros(took));
+        shard.recycle(batch.items);
+        now = Micros(now.0 + took);
+    }
+    let quiet_at = quiet_at.expect("the quiet tenant's batch closed");
+    // Standing open: 0.35 x 50 ms; then the batch in verification when it came due.
+    let longest = 17_500;
+    assert!(quiet_at.0 >= longest, "{quiet_at:?}");
+    assert!(quiet_at.0 <= longest + 700 + 600 * 4, "{quiet_at:?}");
+}
+
+#[test]
 fn the_quota_bucket_answers_retry_after() {
     let mut shard: Shard<u64> = Shard::new(settings(), &[tenant("a", 1, 10, 2)], Micros(0), T0);
     shard

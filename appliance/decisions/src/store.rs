@@ -10,8 +10,10 @@ use tf_drift::block::{Block, BlockError, decode_block};
 const SCHEMA_VERSION: u32 = 2;
 
 /// Page cache per connection, in KiB: records are appended and read back in ranges, so a small
-/// cache loses nothing, and resident memory stays level (SQLite's default is 2,000 KiB).
-const PAGE_CACHE_KIB: i64 = 512;
+/// cache loses little. SQLite as built here shares one page cache among all the process's
+/// connections, the ledger's included, as large as their sizes added up (see the ledger's
+/// `PAGE_CACHE_KIB`), so every connection's size adds to what the busiest one fills.
+const PAGE_CACHE_KIB: i64 = 64;
 
 const SCHEMA: &str = "
     CREATE TABLE runs (

@@ -25,11 +25,15 @@ use crate::{
 /// take turns instead of failing each other.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 
-/// Page cache per connection, in KiB. Appending touches the right edge of each B-tree and
-/// followers read each new page once, so a small cache loses nothing; at SQLite's default
-/// (2,000 KiB) each of the appliance's connections kept filling for minutes, and resident
-/// memory crept with them (docs/bench-rig.md, "The 60-minute soak").
-const PAGE_CACHE_KIB: i64 = 512;
+/// Page cache per connection, in KiB. SQLite as built here (with memory management) keeps one
+/// page cache for the whole process, as large as its connections' sizes added up, and the
+/// busiest connection (the ledger thread's) takes pages from the others' share: a running
+/// appliance holds nine connections (six to the ledger, three to the decision log), so its
+/// SQLite pages fill to about nine times this, slowly, as the ledger grows. Appending touches the right edge of each B-tree, and followers read each
+/// new page once, so a small cache loses little (a page not cached is read back from the
+/// operating system's cache); at 512 KiB the pages kept filling for 17 minutes, and resident
+/// memory crept by 5 MiB with them (docs/bench-rig.md, "The 60-minute soak").
+const PAGE_CACHE_KIB: i64 = 64;
 
 /// One connection to a ledger file, owned by one thread. The ledger thread appends receipts
 /// through its own; other threads (the control thread, workers following the receipts) open
