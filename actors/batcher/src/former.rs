@@ -184,7 +184,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
 
     /// Under backlog, where batches fill as fast as the fair scheduler hands requests over and
     /// the latency rule is not asked: the open batch that has stood open the longest, if that
-    /// is as long as a batch of the largest size takes (see [`standing_too_long`]). A key the
+    /// is the longest time a batch may take (see [`standing_too_long`]). A key the
     /// backlog rarely holds would otherwise wait for its size limit however long that takes,
     /// and with it the quiet tenant whose request opened the batch.
     pub fn take_standing(&mut self, now: Micros) -> Option<Batch<K, T>> {

@@ -48,10 +48,14 @@ pub fn size_limit(cost: &Line, max_size: usize, budget: Micros) -> usize {
 }
 
 /// Whether a batch opened at `opened` has stood open too long to keep filling under backlog:
-/// as long as a batch of the largest size takes to verify ([`LONGEST_BATCH_SHARE`] of the
-/// budget). Past that, the requests in it have waited a whole batch for company that comes
-/// too slowly, and closing it costs the backlog only a smaller batch of a rare key.
+/// for the longest time a batch may take to verify ([`LONGEST_BATCH_SHARE`] of the budget).
+/// Past that, the requests in it have waited a whole batch for company that comes too slowly,
+/// and closing it costs the backlog only a smaller batch of a rare key. A zero budget (never
+/// wait) bounds nothing here either: batches close as they fill.
 pub fn standing_too_long(opened: Micros, now: Micros, budget: Micros) -> bool {
+    if budget.0 == 0 {
+        return false;
+    }
     let longest_us = budget.0 as f64 * LONGEST_BATCH_SHARE;
     now.0.saturating_sub(opened.0) as f64 >= longest_us
 }

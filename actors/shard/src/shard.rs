@@ -411,9 +411,9 @@ impl<R> Shard<R> {
     /// The next batch to verify, if one is due: a full batch, or one the latency-budgeted
     /// rule closes (see [`tf_batcher::policy`]); requests waiting in the fair scheduler join
     /// their batches first, in its order. When a batch fills at once (a backlog), one that has
-    /// stood open as long as the largest batch takes goes before it
-    /// ([`BatchFormer::take_standing`]), so a quiet tenant's request does not wait for a flood
-    /// to fill its key's batch.
+    /// stood open for the longest time a batch may take goes before it
+    /// ([`BatchFormer::take_standing`]; the full one is the next batch), so a quiet tenant's
+    /// request does not wait for a flood to fill its key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
         if let Some(full) = self.held_back.take() {
             return Some(full);
@@ -425,26 +425,32 @@ impl<R> Shard<R> {
                 units: job.cost(),
                 handed_over: now,
             };
-            if let Some(full) = self.former.add(key, job, arrival) {
-                if let Some(standing) = self.former.take_standing(now) {
-                    self.held_back = Some(full);
+            if let Some(closed) = self.former.add(key, job, arrival) {
+                // Only a batch that filled (its own key's) waits for a standing one: a batch
+                // closed to make room for a new key is the one that stood open longest.
+                if closed.key == key
+                    && let Some(standing) = self.former.take_standing(now)
+                {
+                    self.held_back = Some(closed);
                     return Some(standing);
                 }
-                return Some(full);
+                return Some(closed);
             }
         }
         self.former.take_due(now)
     }
 
-    /// Whether more work is due now besides the batch just taken: requests still queued, or an
-    /// open batch that stopped waiting (as of the last [`Shard::next_batch`]).
+    /// Whether more work is due now besides the batch just taken: a full batch a standing one
+    /// went before, requests still queued, or an open batch that stopped waiting (as of the
+    /// last [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
         self.held_back.is_some()
             || self.drr.queued() > 0
             || self.former.next_deadline().is_some_and(|d| d <= now)
     }
 
-    /// When an open batch closes unless others join it (the runtime wakes the shard then).
+    /// When an open batch closes unless others join it (the runtime wakes the shard then); at
+    /// once (time zero) while a full batch is held back behind a standing one.
     pub fn next_deadline(&self) -> Option<Micros> {
         if self.held_back.is_some() {
             return Some(Micros(0));

@@ -22,6 +22,11 @@ pub fn snapshot_database(source: &Path, dest: &Path) -> Result<(), LedgerError> 
     connection
         .busy_timeout(crate::BUSY_WAIT)
         .map_err(&storage)?;
+    // The copy reads every page once: a larger cache would only lend the process's shared
+    // page cache room the ledger's writer then keeps (see PAGE_CACHE_KIB).
+    connection
+        .pragma_update(None, "cache_size", -crate::sqlite::PAGE_CACHE_KIB)
+        .map_err(&storage)?;
     let target = dest.to_str().ok_or_else(|| LedgerError::Storage {
         path: dest.display().to_string(),
         source: "the backup's path is not UTF-8: choose another directory".into(),

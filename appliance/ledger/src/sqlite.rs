@@ -29,11 +29,12 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 /// page cache for the whole process, as large as its connections' sizes added up, and the
 /// busiest connection (the ledger thread's) takes pages from the others' share: a running
 /// appliance holds nine connections (six to the ledger, three to the decision log), so its
-/// SQLite pages fill to about nine times this, slowly, as the ledger grows. Appending touches the right edge of each B-tree, and followers read each
-/// new page once, so a small cache loses little (a page not cached is read back from the
-/// operating system's cache); at 512 KiB the pages kept filling for 17 minutes, and resident
-/// memory crept by 5 MiB with them (docs/bench-rig.md, "The 60-minute soak").
-const PAGE_CACHE_KIB: i64 = 64;
+/// SQLite pages fill to about nine times this, slowly, as the ledger grows. Appending touches
+/// the right edge of each B-tree, and followers read each new page once, so a small cache
+/// loses little (a page not cached is read back from the operating system's cache); at 512 KiB
+/// the pages kept filling for 17 minutes, and resident memory crept by 5 MiB with them
+/// (docs/bench-rig.md, "The 60-minute soak").
+pub(crate) const PAGE_CACHE_KIB: i64 = 64;
 
 /// One connection to a ledger file, owned by one thread. The ledger thread appends receipts
 /// through its own; other threads (the control thread, workers following the receipts) open
