@@ -72,6 +72,8 @@ pub struct BatchFormer<K, T> {
     /// Open batches, oldest first.
     open: Vec<Open<K, T>>,
     known: Vec<Known<K>>,
+    /// A full batch a standing one went before (see [`BatchFormer::take_held_back`]).
+    held_back: Option<Batch<K, T>>,
     spare: Vec<Vec<T>>,
     settings: FormerSettings,
     /// Measured microseconds per scheduling unit, over every key (a new key's first guess).
@@ -92,6 +94,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         BatchFormer {
             open: Vec::with_capacity(settings.max_open),
             known: Vec::new(),
+            held_back: None,
             spare: (0..settings.max_open + 1)
                 .map(|_| Vec::with_capacity(settings.max_size))
                 .collect(),
@@ -103,7 +106,8 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     }
 
     /// Adds an item. Returns a batch if one closed because of it: its own batch reaching its
-    /// size limit (see [`size_limit`]), or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
+    /// size limit (see [`size_limit`]), or a batch that stood open too long going before it
+    /// (see [`BatchFormer::take_held_back`]), or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
     /// after adding for batches the latency rule closes.
     pub fn add(&mut self, key: K, item: T, arrival: Arrival) -> Option<Batch<K, T>> {
         let known = self.known_mut(&key, arrival.units);
@@ -114,7 +118,11 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             let open = &mut self.open[i];
             open.items.push(item);
             open.oldest = Micros(open.oldest.0.min(arrival.at.0));
-            return (open.items.len() >= limit).then(|| self.close(i));
+            if open.items.len() < limit {
+                return None;
+            }
+            let full = self.close(i);
+            return Some(self.standing_first(full, arrival.handed_over));
         }
         if self.settings.max_size == 1 {
             // Nothing waits for company: the item is a batch of its own.
@@ -182,11 +190,32 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         due.map(|i| self.close(i))
     }
 
-    /// Under backlog, where batches fill as fast as the fair scheduler hands requests over and
-    /// the latency rule is not asked: the open batch that has stood open the longest, if that
-    /// is the longest time a batch may take (see [`standing_too_long`]). A key the
-    /// backlog rarely holds would otherwise wait for its size limit however long that takes,
-    /// and with it the quiet tenant whose request opened the batch.
+    /// A batch that just filled, or, if another has stood open for the longest time a batch
+    /// may take, that one, the full one held back to go next. Under backlog batches fill as
+    /// fast as the fair scheduler hands requests over and the latency rule is not asked: a key
+    /// the backlog rarely holds would otherwise wait for its size limit however long that
+    /// takes, and with it the quiet tenant whose request opened the batch.
+    fn standing_first(&mut self, full: Batch<K, T>, now: Micros) -> Batch<K, T> {
+        if self.held_back.is_some() {
+            return full;
+        }
+        match self.take_standing(now) {
+            Some(standing) => {
+                self.held_back = Some(full);
+                standing
+            }
+            None => full,
+        }
+    }
+
+    /// The full batch a standing one went before: verify it before adding more, so batches of
+    /// its key keep their order.
+    pub fn take_held_back(&mut self) -> Option<Batch<K, T>> {
+        self.held_back.take()
+    }
+
+    /// The open batch that has stood open the longest, if that is the longest time a batch may
+    /// take (see [`standing_too_long`]).
     pub fn take_standing(&mut self, now: Micros) -> Option<Batch<K, T>> {
         let (index, open) = self
             .open
@@ -199,6 +228,10 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// When the first open batch closes unless others join it, as of the last
     /// [`BatchFormer::take_due`] (or when a batch opened since); `None` when nothing is open.
     pub fn next_deadline(&self) -> Option<Micros> {
+        if self.held_back.is_some() {
+            // Due at once.
+            return Some(Micros(0));
+        }
         self.open.iter().map(|o| o.close_at).min()
     }
 
@@ -230,7 +263,8 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
 
     /// Items waiting in open batches.
     pub fn pending(&self) -> usize {
-        self.open.iter().map(|o| o.items.len()).sum()
+        let held_back = self.held_back.as_ref().map_or(0, |b| b.items.len());
+        self.open.iter().map(|o| o.items.len()).sum::<usize>() + held_back
     }
 
     /// Returns a verified batch's buffer for reuse.

@@ -312,11 +312,10 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
     let mut next = 0;
     let mut now = 0u64;
     let mut free_at = 0u64;
-    let mut held_back = None;
     loop {
-        // Arrivals up to now join (the fair scheduler hands them over when the core is free);
-        // as on a shard, a batch that fills waits for one that stood open too long.
-        let mut closed = held_back.take();
+        // A full batch held back goes first, as on a shard; then arrivals up to now join (the
+        // fair scheduler hands them over when the core is free).
+        let mut closed = f.take_held_back();
         while closed.is_none() && next < requests.len() && arrival(next) <= now {
             let r = &requests[next];
             let added = f.add(
@@ -329,15 +328,7 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
                 },
             );
             next += 1;
-            if let Some(batch) = added {
-                match f.take_standing(Micros(now)) {
-                    Some(standing) if batch.key == r.key => {
-                        held_back = Some(batch);
-                        closed = Some(standing);
-                    }
-                    _ => closed = Some(batch),
-                }
-            }
+            closed = added;
         }
         let batch = closed.or_else(|| f.take_due(Micros(now)));
         if let Some(batch) = batch {

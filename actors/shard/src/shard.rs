@@ -105,8 +105,6 @@ pub struct Shard<R> {
     tenants: Vec<TenantState>,
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
-    /// A full batch a standing one went before: the next batch.
-    held_back: Option<Batch<BatchKey, Job<R>>>,
     keys: KeyRegistry,
     /// Fleet mode: caps are spent only from the fleet's grants ([`Shard::lease_caps`]).
     leased: bool,
@@ -138,7 +136,6 @@ impl<R> Shard<R> {
                 max_open: MAX_OPEN_BATCHES,
                 latency_budget: settings.latency_budget,
             }),
-            held_back: None,
             keys: KeyRegistry::new(settings.key_room),
             leased: false,
         }
@@ -203,9 +200,7 @@ impl<R> Shard<R> {
 
     /// Requests admitted and not yet handed out in a batch.
     pub fn pending(&self) -> usize {
-        self.drr.queued()
-            + self.former.pending()
-            + self.held_back.as_ref().map_or(0, |b| b.items.len())
+        self.drr.queued() + self.former.pending()
     }
 
     /// Admits a request: checks the key is the tenant's, the mailbox has room, every budget
@@ -412,10 +407,10 @@ impl<R> Shard<R> {
     /// rule closes (see [`tf_batcher::policy`]); requests waiting in the fair scheduler join
     /// their batches first, in its order. When a batch fills at once (a backlog), one that has
     /// stood open for the longest time a batch may take goes before it
-    /// ([`BatchFormer::take_standing`]; the full one is the next batch), so a quiet tenant's
+    /// ([`BatchFormer::take_held_back`]; the full one is the next batch), so a quiet tenant's
     /// request does not wait for a flood to fill its key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        if let Some(full) = self.held_back.take() {
+        if let Some(full) = self.former.take_held_back() {
             return Some(full);
         }
         while let Some((_, job)) = self.drr.pick_next() {
@@ -426,35 +421,22 @@ impl<R> Shard<R> {
                 handed_over: now,
             };
             if let Some(closed) = self.former.add(key, job, arrival) {
-                // Only a batch that filled (its own key's) waits for a standing one: a batch
-                // closed to make room for a new key is the one that stood open longest.
-                if closed.key == key
-                    && let Some(standing) = self.former.take_standing(now)
-                {
-                    self.held_back = Some(closed);
-                    return Some(standing);
-                }
                 return Some(closed);
             }
         }
         self.former.take_due(now)
     }
 
-    /// Whether more work is due now besides the batch just taken: a full batch a standing one
-    /// went before, requests still queued, or an open batch that stopped waiting (as of the
-    /// last [`Shard::next_batch`]).
+    /// Whether more work is due now besides the batch just taken: requests still queued, or an
+    /// open batch that stopped waiting or a full one held back (as of the last
+    /// [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
-        self.held_back.is_some()
-            || self.drr.queued() > 0
-            || self.former.next_deadline().is_some_and(|d| d <= now)
+        self.drr.queued() > 0 || self.former.next_deadline().is_some_and(|d| d <= now)
     }
 
     /// When an open batch closes unless others join it (the runtime wakes the shard then); at
-    /// once (time zero) while a full batch is held back behind a standing one.
+    /// once while a full batch is held back behind a standing one.
     pub fn next_deadline(&self) -> Option<Micros> {
-        if self.held_back.is_some() {
-            return Some(Micros(0));
-        }
         self.former.next_deadline()
     }
 

@@ -22,8 +22,8 @@ pub fn snapshot_database(source: &Path, dest: &Path) -> Result<(), LedgerError> 
     connection
         .busy_timeout(crate::BUSY_WAIT)
         .map_err(&storage)?;
-    // The copy reads every page once: a larger cache would only lend the process's shared
-    // page cache room the ledger's writer then keeps (see PAGE_CACHE_KIB).
+    // The copy reads every page once: a larger cache would only widen, while it runs, the
+    // process's shared page cache, which the ledger's writer fills (see PAGE_CACHE_KIB).
     connection
         .pragma_update(None, "cache_size", -crate::sqlite::PAGE_CACHE_KIB)
         .map_err(&storage)?;
