@@ -3,6 +3,7 @@
 use tf_fairness::Micros;
 
 use crate::cost::{CostModel, Line};
+use crate::lane::Lane;
 use crate::policy::{Plan, Situation, plan, size_limit, standing_too_long};
 use crate::rate::ArrivalRate;
 
@@ -11,6 +12,8 @@ use crate::rate::ArrivalRate;
 pub struct Batch<K, T> {
     /// What the items have in common (kind, curve, verifying key).
     pub key: K,
+    /// The lane its items travel in (every item of a batch is in the same lane).
+    pub lane: Lane,
     /// The items, in the order they were added.
     pub items: Vec<T>,
 }
@@ -38,11 +41,14 @@ pub struct Arrival {
     /// When it is handed to the former (now): how long its batch has stood open is counted
     /// from the first item's (see [`BatchFormer::take_standing`]).
     pub handed_over: Micros,
+    /// Its lane: it batches only with items of its key in the same lane.
+    pub lane: Lane,
 }
 
 #[derive(Debug)]
 struct Open<K, T> {
     key: K,
+    lane: Lane,
     oldest: Micros,
     /// When its first item was handed over.
     opened: Micros,
@@ -56,7 +62,8 @@ struct Open<K, T> {
 struct Known<K> {
     key: K,
     cost: CostModel,
-    rate: ArrivalRate,
+    /// Arrivals per lane (see [`Lane::index`]): a lane's batches wait for their own company.
+    rate: [ArrivalRate; Lane::ALL.len()],
     last_used: u64,
 }
 
@@ -111,9 +118,14 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// after adding for batches the latency rule closes.
     pub fn add(&mut self, key: K, item: T, arrival: Arrival) -> Option<Batch<K, T>> {
         let known = self.known_mut(&key, arrival.units);
-        known.rate.arrival(arrival.at);
+        known.rate[arrival.lane.index()].arrival(arrival.at);
         let line = known.cost.line();
-        if let Some(i) = self.open.iter().position(|o| o.key == key) {
+        let lane = arrival.lane;
+        if let Some(i) = self
+            .open
+            .iter()
+            .position(|o| o.key == key && o.lane == lane)
+        {
             let limit = size_limit(&line, self.settings.max_size, self.settings.latency_budget);
             let open = &mut self.open[i];
             open.items.push(item);
@@ -128,7 +140,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             // Nothing waits for company: the item is a batch of its own.
             let mut items = self.spare.pop().unwrap_or_default();
             items.push(item);
-            return Some(Batch { key, items });
+            return Some(Batch { key, lane, items });
         }
         let evicted = if self.open.len() >= self.settings.max_open {
             Some(self.close(0))
@@ -142,6 +154,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         items.push(item);
         self.open.push(Open {
             key,
+            lane,
             oldest: arrival.at,
             opened: arrival.handed_over,
             items,
@@ -151,15 +164,29 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     }
 
     /// The batch that should be verified now, if the latency rule closes one: of those it
-    /// closes, the one whose oldest request arrived first. Plans every open batch again, for
-    /// [`BatchFormer::next_deadline`].
+    /// closes, the share lane's first, then the one whose oldest request arrived first. Plans
+    /// every open batch again, for [`BatchFormer::next_deadline`].
     pub fn take_due(&mut self, now: Micros) -> Option<Batch<K, T>> {
-        // Batches are verified oldest first, so the work ahead of one is the batches whose
-        // oldest request came before its own.
+        self.plan_open(now).map(|i| self.close(i))
+    }
+
+    /// Like [`BatchFormer::take_due`], but only a batch of the share lane: what may go before
+    /// a surplus batch already being verified.
+    pub fn take_due_share(&mut self, now: Micros) -> Option<Batch<K, T>> {
+        self.plan_open(now)
+            .filter(|&i| self.open[i].lane == Lane::Share)
+            .map(|i| self.close(i))
+    }
+
+    /// Plans every open batch; returns the first due, in the order batches are verified.
+    fn plan_open(&mut self, now: Micros) -> Option<usize> {
+        // Batches are verified share lane first, then oldest first, so the work ahead of one
+        // is the batches of its lane or a lane before it whose oldest request came before its
+        // own.
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         order.extend(0..self.open.len());
-        order.sort_by_key(|&i| self.open[i].oldest);
+        order.sort_by_key(|&i| (self.open[i].lane, self.open[i].oldest));
         let mut ahead_us = 0.0;
         let mut due: Option<usize> = None;
         for &i in &order {
@@ -173,7 +200,9 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
                 now,
                 ahead_us,
                 cost,
-                gap_us: known.map_or(f64::INFINITY, |k| k.rate.expected_gap_us(now)),
+                gap_us: known.map_or(f64::INFINITY, |k| {
+                    k.rate[open.lane.index()].expected_gap_us(now)
+                }),
                 budget: self.settings.latency_budget,
             };
             ahead_us += cost.batch_us(open.items.len());
@@ -187,7 +216,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             }
         }
         self.order = order;
-        due.map(|i| self.close(i))
+        due
     }
 
     /// A batch that just filled, or, if another has stood open for the longest time a batch
@@ -212,6 +241,11 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// its key keep their order.
     pub fn take_held_back(&mut self) -> Option<Batch<K, T>> {
         self.held_back.take()
+    }
+
+    /// The lane of the full batch held back, if one is.
+    pub fn held_back_lane(&self) -> Option<Lane> {
+        self.held_back.as_ref().map(|batch| batch.lane)
     }
 
     /// The open batch that has stood open the longest, if that is the longest time a batch may
@@ -300,7 +334,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
                 let fresh = Known {
                     key: key.clone(),
                     cost: CostModel::new(self.first_guess(units)),
-                    rate: ArrivalRate::new(),
+                    rate: [ArrivalRate::new(); Lane::ALL.len()],
                     last_used: 0,
                 };
                 if self.known.len() < KNOWN_KEYS {
@@ -324,6 +358,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         let open = self.open.remove(index);
         Batch {
             key: open.key,
+            lane: open.lane,
             items: open.items,
         }
     }

@@ -3,6 +3,7 @@
 //! waits for company while one more request is expected in time and would lower the cost per
 //! item, and closes at once when not (an idle appliance never waits). What a batch costs and
 //! how often each key's requests arrive are learned as the appliance runs ([`cost`], [`rate`]).
+//! A busy shard's tenants beyond their share are batched in a lane of their own ([`Lane`]).
 //!
 //! Sans-IO: time is passed in, and [`BatchFormer::next_deadline`] tells the runtime when to
 //! call back. Batch buffers are recycled ([`BatchFormer::recycle`]), so steady-state batching
@@ -10,9 +11,11 @@
 
 pub mod cost;
 mod former;
+mod lane;
 pub mod policy;
 pub mod rate;
 
 pub use cost::{CostModel, Line};
 pub use former::{Arrival, Batch, BatchFormer, FormerSettings};
+pub use lane::Lane;
 pub use policy::{Plan, Situation, plan};

@@ -27,8 +27,14 @@ impl ArrivalRate {
 
     /// A request arrived at `at`.
     pub fn arrival(&mut self, at: Micros) {
+        self.add(at, 1.0);
+    }
+
+    /// `amount` arrived at `at` (a quantity per microsecond is measured the same way as
+    /// arrivals: microseconds of work give the share of a core they take).
+    pub fn add(&mut self, at: Micros, amount: f64) {
         let at = Micros(at.0.max(self.at.0));
-        self.per_us = self.rate_at(at) + 1.0 / TAU_US;
+        self.per_us = self.rate_at(at) + amount / TAU_US;
         self.at = at;
     }
 
@@ -85,6 +91,17 @@ mod tests {
         let busy = rate.expected_gap_us(Micros(999_000));
         let quiet = rate.expected_gap_us(Micros(1_999_000));
         assert!(quiet > 50.0 * busy, "{busy} then {quiet}");
+    }
+
+    #[test]
+    fn amounts_measure_a_share_of_time() {
+        let mut busy = ArrivalRate::new();
+        // 600 us of work every millisecond for two seconds: 60 % of a core.
+        for i in 0..2_000 {
+            busy.add(Micros(i * 1_000), 600.0);
+        }
+        let share = busy.rate_at(Micros(1_999_000));
+        assert!((share - 0.6).abs() < 0.02, "{share}");
     }
 
     #[test]

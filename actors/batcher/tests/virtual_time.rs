@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use tf_batcher::policy::{LONGEST_BATCH_SHARE, PLANNED_SHARE, size_limit};
-use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Line};
+use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Lane, Line};
 use tf_fairness::Micros;
 
 const BUDGET: Micros = Micros(50_000);
@@ -22,6 +22,14 @@ fn at(us: u64) -> Arrival {
         at: Micros(us),
         units: 1,
         handed_over: Micros(us),
+        lane: Lane::Share,
+    }
+}
+
+fn surplus_at(us: u64) -> Arrival {
+    Arrival {
+        lane: Lane::Surplus,
+        ..at(us)
     }
 }
 
@@ -47,6 +55,7 @@ fn an_idle_appliance_verifies_at_once() {
         f.take_due(Micros(1_000)),
         Some(Batch {
             key: "bls",
+            lane: Lane::Share,
             items: vec![1]
         })
     );
@@ -111,6 +120,7 @@ fn a_batch_closes_at_its_size() {
         f.add("bn254", 3, at(2)),
         Some(Batch {
             key: "bn254",
+            lane: Lane::Share,
             items: vec![1, 2, 3]
         })
     );
@@ -186,6 +196,7 @@ fn keys_never_mix_and_the_oldest_due_closes_first() {
         f.take_due(far),
         Some(Batch {
             key: "a",
+            lane: Lane::Share,
             items: vec![1, 2]
         })
     );
@@ -193,11 +204,34 @@ fn keys_never_mix_and_the_oldest_due_closes_first() {
         f.take_due(far),
         Some(Batch {
             key: "b",
+            lane: Lane::Share,
             items: vec![10]
         })
     );
     assert_eq!(f.take_due(far), None);
     assert_eq!(f.next_deadline(), None);
+}
+
+#[test]
+fn lanes_never_mix_and_the_share_lane_goes_first() {
+    let mut f = former(64);
+    f.add("a", 1, surplus_at(0));
+    f.add("a", 2, at(1));
+    f.add("a", 3, surplus_at(2));
+    let far = Micros(10_000_000);
+    // Only a surplus batch may not go before one being verified.
+    let share = f
+        .take_due_share(far)
+        .expect("the share lane's batch is due");
+    assert_eq!((share.lane, share.items), (Lane::Share, vec![2]));
+    assert_eq!(f.take_due_share(far), None);
+    // The surplus batch, older, goes after the share lane's batch.
+    f.add("a", 4, at(3));
+    let first = f.take_due(far).expect("due");
+    assert_eq!((first.lane, first.items), (Lane::Share, vec![4]));
+    let second = f.take_due(far).expect("due");
+    assert_eq!((second.lane, second.items), (Lane::Surplus, vec![1, 3]));
+    assert_eq!(f.pending(), 0);
 }
 
 #[test]
@@ -213,6 +247,7 @@ fn a_new_key_beyond_the_open_limit_closes_the_oldest() {
         f.add("c", 3, at(2)),
         Some(Batch {
             key: "a",
+            lane: Lane::Share,
             items: vec![1]
         })
     );
@@ -226,6 +261,7 @@ fn size_one_batches_close_at_once() {
         f.add("a", 1, at(0)),
         Some(Batch {
             key: "a",
+            lane: Lane::Share,
             items: vec![1]
         })
     );
@@ -271,6 +307,7 @@ struct Request {
     tenant: u8,
     key: &'static str,
     arrives: u64,
+    lane: Lane,
 }
 
 /// What happened to each batch in a simulation.
@@ -278,6 +315,7 @@ struct Verified {
     /// (tenant, request index) per item, in batch order.
     items: Vec<(u8, u32)>,
     key: &'static str,
+    lane: Lane,
     /// When the verifier started and finished it.
     started: u64,
     finished: u64,
@@ -325,6 +363,7 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
                     at: Micros(r.arrives),
                     units: 1,
                     handed_over: Micros(now),
+                    lane: r.lane,
                 },
             );
             next += 1;
@@ -338,6 +377,7 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
             out.push(Verified {
                 items: batch.items.clone(),
                 key: batch.key,
+                lane: batch.lane,
                 started,
                 finished,
                 oldest: *times.iter().min().expect("not empty"),
@@ -363,8 +403,10 @@ fn simulate(requests: &[Request], lines: &[(&'static str, Line)]) -> Vec<Verifie
     out
 }
 
+/// Requests of three tenants; in some runs one of them travels in the surplus lane.
 fn requests() -> impl Strategy<Value = Vec<Request>> {
-    prop::collection::vec((0u8..3, 0usize..3, 0u64..6_000), 1..400).prop_map(|steps| {
+    let steps = prop::collection::vec((0u8..3, 0usize..3, 0u64..6_000), 1..400);
+    (steps, prop::option::of(0u8..3)).prop_map(|(steps, surplus)| {
         let mut t = 0;
         steps
             .into_iter()
@@ -374,6 +416,11 @@ fn requests() -> impl Strategy<Value = Vec<Request>> {
                     tenant,
                     key: ["bls", "bn254", "bls12-381"][key],
                     arrives: t,
+                    lane: if surplus == Some(tenant) {
+                        Lane::Surplus
+                    } else {
+                        Lane::Share
+                    },
                 }
             })
             .collect()
@@ -411,6 +458,7 @@ proptest! {
             prop_assert!(v.items.len() <= 16);
             for item in &v.items {
                 prop_assert_eq!(requests[item.1 as usize].key, v.key);
+                prop_assert_eq!(requests[item.1 as usize].lane, v.lane);
             }
         }
         // Per tenant and key, requests are verified in the order they arrived.

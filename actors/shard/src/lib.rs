@@ -11,6 +11,7 @@
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 mod job;
+mod lanes;
 mod lent;
 mod receipt;
 mod shard;
@@ -22,7 +23,7 @@ pub use lent::Lent;
 pub use receipt::receipt_for;
 pub use shard::{KeyRefusal, KeyState, Refusal, Shard, ShardSettings};
 pub use tenant::{TenantCounters, TenantSpec, TenantTerms};
-pub use tf_batcher::Batch;
+pub use tf_batcher::{Batch, Lane};
 pub use tf_budgets::{
     CapSpec, CapStatus, ChargePolicies, ChargePolicy, Costs, OverBudget, PastCharge, Settlement,
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use rand_core::{CryptoRng, RngCore};
-use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings};
+use tf_batcher::{Arrival, Batch, BatchFormer, FormerSettings, Lane};
 use tf_budgets::{
     CapSpec, CapStatus, ChargePolicies, Costs, FleetGrant, OverBudget, PastCharge, Settlement,
 };
@@ -13,6 +13,7 @@ use tf_fairness::{DrrScheduler, Micros, TenantSlot};
 use tf_wire::{DatasetClass, Statement};
 
 use crate::job::Reservation;
+use crate::lanes::Lanes;
 use crate::lent::Lent;
 use crate::tenant::TenantState;
 use crate::verify::Verification;
@@ -105,6 +106,10 @@ pub struct Shard<R> {
     tenants: Vec<TenantState>,
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
+    /// A surplus batch that closed while a share-lane batch was looked for: it is the next
+    /// batch ([`Shard::next_share_batch`]).
+    ready: Option<Batch<BatchKey, Job<R>>>,
+    lanes: Lanes,
     keys: KeyRegistry,
     /// Fleet mode: caps are spent only from the fleet's grants ([`Shard::lease_caps`]).
     leased: bool,
@@ -121,8 +126,10 @@ impl<R> Shard<R> {
         unix_now: u64,
     ) -> Self {
         let mut drr = DrrScheduler::new(settings.quantum);
+        let mut lanes = Lanes::new();
         for spec in tenants {
             drr.add_tenant(spec.weight, settings.mailbox_capacity);
+            lanes.add_tenant(spec.weight);
         }
         Shard {
             settings,
@@ -136,6 +143,8 @@ impl<R> Shard<R> {
                 max_open: MAX_OPEN_BATCHES,
                 latency_budget: settings.latency_budget,
             }),
+            ready: None,
+            lanes,
             keys: KeyRegistry::new(settings.key_room),
             leased: false,
         }
@@ -165,6 +174,7 @@ impl<R> Shard<R> {
         let slot = self
             .drr
             .add_tenant(spec.weight, self.settings.mailbox_capacity);
+        self.lanes.add_tenant(spec.weight);
         let mut spec = spec.clone();
         spec.caps.clear();
         let mut tenant = TenantState::new(&spec, self.settings.charge_policies, now, unix_now);
@@ -200,7 +210,8 @@ impl<R> Shard<R> {
 
     /// Requests admitted and not yet handed out in a batch.
     pub fn pending(&self) -> usize {
-        self.drr.queued() + self.former.pending()
+        let ready = self.ready.as_ref().map_or(0, |b| b.items.len());
+        self.drr.queued() + self.former.pending() + ready
     }
 
     /// Admits a request: checks the key is the tenant's, the mailbox has room, every budget
@@ -251,6 +262,7 @@ impl<R> Shard<R> {
             return Err((Refusal::OverRate { retry_after_ms }, job));
         }
         tenant.counters.admitted += 1;
+        self.lanes.admitted(slot, now);
         let mut job = job;
         job.reservation = Reservation {
             cost: budget_cost,
@@ -404,39 +416,93 @@ impl<R> Shard<R> {
     }
 
     /// The next batch to verify, if one is due: a full batch, or one the latency-budgeted
-    /// rule closes (see [`tf_batcher::policy`]); requests waiting in the fair scheduler join
-    /// their batches first, in its order. When a batch fills at once (a backlog), one that has
-    /// stood open for the longest time a batch may take goes before it
-    /// ([`BatchFormer::take_held_back`]; the full one is the next batch), so a quiet tenant's
-    /// request does not wait for a flood to fill its key's batch.
+    /// rule closes (see [`tf_batcher::policy`]), the share lane's before the surplus lane's
+    /// (see [`Lane`]); requests waiting in the fair scheduler join their batches first, in its
+    /// order. When a batch fills at once (a backlog), one that has stood open for the longest
+    /// time a batch may take goes before it ([`BatchFormer::take_held_back`]; the full one is
+    /// the next batch), so a quiet tenant's request does not wait for a flood to fill its
+    /// key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        if let Some(full) = self.former.take_held_back() {
-            return Some(full);
+        self.lanes.refresh(now);
+        let batch = match self.ready.take().or_else(|| self.former.take_held_back()) {
+            Some(batch) => Some(batch),
+            None => self.gather(now).or_else(|| self.former.take_due(now)),
+        };
+        self.handed_out(batch)
+    }
+
+    /// A batch of the share lane, if one is due now: what goes before the rest of a surplus
+    /// batch being verified, between its steps. A surplus batch that closes meanwhile is the
+    /// next batch [`Shard::next_batch`] hands out.
+    pub fn next_share_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
+        self.lanes.refresh(now);
+        match self.former.held_back_lane() {
+            // Another item of its key and lane may not close before it: it goes first.
+            Some(Lane::Share) => {
+                let held_back = self.former.take_held_back();
+                return self.handed_out(held_back);
+            }
+            Some(Lane::Surplus) => {}
+            None if self.ready.is_none() => {
+                if let Some(closed) = self.gather(now) {
+                    if closed.lane == Lane::Share {
+                        return self.handed_out(Some(closed));
+                    }
+                    self.ready = Some(closed);
+                }
+            }
+            None => {}
         }
-        while let Some((_, job)) = self.drr.pick_next() {
+        let batch = self.former.take_due_share(now);
+        self.handed_out(batch)
+    }
+
+    /// Hands the requests waiting in the fair scheduler to the former, in its order, until a
+    /// batch closes.
+    fn gather(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
+        while let Some((slot, job)) = self.drr.pick_next() {
             let key = job.batch_key();
             let arrival = Arrival {
                 at: job.admitted,
                 units: job.cost(),
                 handed_over: now,
+                lane: self.lanes.join(slot),
             };
             if let Some(closed) = self.former.add(key, job, arrival) {
                 return Some(closed);
             }
         }
-        self.former.take_due(now)
+        None
+    }
+
+    /// Counts a batch handed out of its lane's waiting requests (see [`Lanes::handed_out`]).
+    fn handed_out(
+        &mut self,
+        batch: Option<Batch<BatchKey, Job<R>>>,
+    ) -> Option<Batch<BatchKey, Job<R>>> {
+        if let Some(batch) = &batch {
+            for job in &batch.items {
+                self.lanes.handed_out(job.tenant, batch.lane);
+            }
+        }
+        batch
     }
 
     /// Whether more work is due now besides the batch just taken: requests still queued, or an
     /// open batch that stopped waiting or a full one held back (as of the last
     /// [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
-        self.drr.queued() > 0 || self.former.next_deadline().is_some_and(|d| d <= now)
+        self.drr.queued() > 0
+            || self.ready.is_some()
+            || self.former.next_deadline().is_some_and(|d| d <= now)
     }
 
     /// When an open batch closes unless others join it (the runtime wakes the shard then); at
     /// once while a full batch is held back behind a standing one.
     pub fn next_deadline(&self) -> Option<Micros> {
+        if self.ready.is_some() {
+            return Some(Micros(0));
+        }
         self.former.next_deadline()
     }
 
@@ -523,6 +589,7 @@ impl<R> Shard<R> {
         unix_now: u64,
     ) {
         self.drr.set_weight(slot, terms.weight);
+        self.lanes.set_weight(slot, terms.weight);
         let policies = self.settings.charge_policies;
         let tenant = &mut self.tenants[slot.0 as usize];
         tenant
@@ -580,8 +647,15 @@ impl<R> Shard<R> {
         self.tenants[tenant.0 as usize].budget.status(unix_now)
     }
 
-    /// Records how long a batch took to verify, so batching learns what each key costs.
-    pub fn record_service(&mut self, batch: &Batch<BatchKey, Job<R>>, elapsed: Micros) {
+    /// Records how long a batch took to verify (decided at `now`), so batching learns what
+    /// each key costs and how busy the shard is.
+    pub fn record_service(
+        &mut self,
+        batch: &Batch<BatchKey, Job<R>>,
+        elapsed: Micros,
+        now: Micros,
+    ) {
+        self.lanes.verified(elapsed.0, now);
         let units = batch.items.iter().map(Job::cost).sum();
         self.former
             .observe(&batch.key, batch.items.len(), units, elapsed);

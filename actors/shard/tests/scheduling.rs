@@ -8,7 +8,7 @@ use rand_core::SeedableRng;
 use tf_budgets::Window;
 use tf_engine::Verdict;
 use tf_engine::bls;
-use tf_shard::{BatchKey, Job, Micros, Refusal, Shard, TenantSlot, TenantSpec};
+use tf_shard::{BatchKey, Job, Lane, Micros, Refusal, Shard, TenantSlot, TenantSpec};
 use tf_wire::{DatasetClass, Statement, Submit};
 
 fn bls_job(tenant: u32, request_id: u64, valid: bool) -> Job<u64> {
@@ -62,7 +62,7 @@ fn a_busy_key_waits_for_company_within_the_budget_and_an_idle_one_never_does() {
             .expect("admitted");
         while let Some(batch) = shard.next_batch(now) {
             let took = 700 + 600 * batch.items.len() as u64;
-            shard.record_service(&batch, Micros(took));
+            shard.record_service(&batch, Micros(took), now);
             shard.recycle(batch.items);
         }
     }
@@ -167,7 +167,7 @@ fn under_a_flood_a_quiet_tenants_rare_key_does_not_wait_for_the_flood_to_fill_it
             break;
         }
         flood_verified.extend(batch.items.iter().map(|job| job.route));
-        shard.record_service(&batch, Micros(took));
+        shard.record_service(&batch, Micros(took), now);
         shard.recycle(batch.items);
         now = Micros(now.0 + took);
     }
@@ -188,6 +188,148 @@ fn under_a_flood_a_quiet_tenants_rare_key_does_not_wait_for_the_flood_to_fill_it
         flood_verified.extend(batch.items.iter().map(|job| job.route));
     }
     assert_eq!(flood_verified, (100..id).collect::<Vec<u64>>());
+}
+
+/// One request of a tenant's, as the simulated verifier saw it.
+struct Served {
+    tenant: u32,
+    id: u64,
+    lane: Lane,
+    admitted: u64,
+    verified: u64,
+}
+
+#[test]
+fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
+    // "flood" keeps its mailbox full (about 1,000 requests a second get in); "quiet" sends one
+    // request every 4 ms. The simulated verifier takes 0.7 ms + 0.6 ms an item per batch and
+    // goes a step (1 ms) at a time: the shard is busy, and the flood is beyond its share.
+    let tenants = [
+        tenant("flood", 1, 1_000_000, 1_000_000),
+        tenant("quiet", 1, 1_000_000, 1_000_000),
+    ];
+    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
+    let statement = bls_job(0, 0, true).submit.statement;
+    let mut admitted_at = std::collections::HashMap::new();
+    let mut served = Vec::new();
+    let mut next_id = 0u64;
+    // The batch being verified: its items, lane, and the steps left.
+    let mut in_hand: Option<(Vec<Job<u64>>, Lane, u64)> = None;
+    let mut gave_way = 0;
+    let flood_until = 1_500_000;
+    for t in (0..2_500_000u64).step_by(1_000) {
+        let now = Micros(t);
+        let flooding = t < flood_until;
+        for tenant in [0, 1] {
+            let sends = match tenant {
+                0 if flooding => 4,
+                1 if t.is_multiple_of(4_000) => 1,
+                _ => 0,
+            };
+            for _ in 0..sends {
+                let job = p2_job(tenant, next_id, statement.clone());
+                let job = Job {
+                    admitted: now,
+                    ..job
+                };
+                if shard.admit(job, now, T0).is_ok() {
+                    admitted_at.insert(next_id, t);
+                }
+                next_id += 1;
+            }
+        }
+        let verify = |batch: tf_shard::Batch<BatchKey, Job<u64>>,
+                      end: u64,
+                      shard: &mut Shard<u64>,
+                      served: &mut Vec<Served>| {
+            let took = 700 + 600 * batch.items.len() as u64;
+            shard.record_service(&batch, Micros(took), Micros(end));
+            for job in &batch.items {
+                served.push(Served {
+                    tenant: job.tenant.0,
+                    id: job.route,
+                    lane: batch.lane,
+                    admitted: admitted_at[&job.route],
+                    verified: end,
+                });
+            }
+        };
+        // Between the steps of a surplus batch, a due share-lane batch goes first (verified
+        // within this millisecond's step, as the runtime does between steps).
+        if let Some((_, Lane::Surplus, _)) = &in_hand
+            && let Some(share) = shard.next_share_batch(now)
+        {
+            assert_eq!(share.lane, Lane::Share);
+            gave_way += 1;
+            verify(share, t + 1_000, &mut shard, &mut served);
+            continue;
+        }
+        match in_hand.take() {
+            Some((items, lane, steps)) if steps > 1 => in_hand = Some((items, lane, steps - 1)),
+            Some((items, lane, _)) => {
+                let batch = tf_shard::Batch {
+                    key: BatchKey::Bls,
+                    lane,
+                    items,
+                };
+                verify(batch, t, &mut shard, &mut served);
+            }
+            None => {}
+        }
+        if in_hand.is_none()
+            && let Some(batch) = shard.next_batch(now)
+        {
+            let steps = (700 + 600 * batch.items.len() as u64).div_ceil(1_000);
+            in_hand = Some((batch.items, batch.lane, steps));
+        }
+    }
+    // Once the rates are measured (a quarter second), the flood and the quiet tenant never
+    // share a batch: the flood travels in the surplus lane, the quiet tenant in the share lane.
+    let measured = |s: &&Served| s.admitted >= 500_000 && s.admitted < flood_until;
+    for s in served.iter().filter(measured) {
+        let expected = if s.tenant == 0 {
+            Lane::Surplus
+        } else {
+            Lane::Share
+        };
+        assert_eq!(s.lane, expected, "request {} of tenant {}", s.id, s.tenant);
+    }
+    assert!(
+        gave_way > 10,
+        "share batches went between surplus steps {gave_way} times"
+    );
+    // The quiet tenant's requests are verified within the planned share of the budget (32.5
+    // ms), plus the step in progress.
+    let quiet_worst = served
+        .iter()
+        .filter(measured)
+        .filter(|s| s.tenant == 1)
+        .map(|s| s.verified - s.admitted)
+        .max()
+        .expect("the quiet tenant was served");
+    assert!(quiet_worst <= 33_500, "{quiet_worst} us");
+    // The flood stopped: a second later the lanes are one again.
+    assert!(
+        served
+            .iter()
+            .filter(|s| s.admitted >= flood_until + 1_000_000)
+            .all(|s| s.lane == Lane::Share)
+    );
+    // Every request admitted is verified once, each tenant's in the order admitted.
+    let mut ids: Vec<u64> = served.iter().map(|s| s.id).collect();
+    ids.sort_unstable();
+    let mut admitted: Vec<u64> = admitted_at.keys().copied().collect();
+    admitted.sort_unstable();
+    let waiting = shard.pending();
+    assert_eq!(ids.len() + waiting, admitted.len());
+    for tenant in [0, 1] {
+        let order: Vec<u64> = served
+            .iter()
+            .filter(|s| s.tenant == tenant)
+            .map(|s| s.id)
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "tenant {tenant}");
+    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ use tf_ledger::ChargeGroup;
 use tf_seam::clock::Now;
 use tf_seam::{ActivePolicy, Board, StagedTerms, TenantTable};
 use tf_shard::{
-    Batch, BatchKey, Job, KeyState, Lent, Micros, Refusal, Shard, ShardSettings, TenantSlot,
+    Batch, BatchKey, Job, KeyState, Lane, Lent, Micros, Refusal, Shard, ShardSettings, TenantSlot,
     Verification, engine_curve, receipt_for,
 };
 use tf_state::{KeyStore, StoredKey};
@@ -686,6 +686,11 @@ impl Home {
         self.shard.next_batch(now)
     }
 
+    /// A batch of the share lane due now, to verify before the rest of a surplus batch.
+    pub fn next_share_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<Route>>> {
+        self.shard.next_share_batch(now)
+    }
+
     /// Whether more of this shard's work is due now besides the batch in hand.
     pub fn another_batch_due(&self, now: Micros) -> bool {
         self.shard.another_batch_due(now)
@@ -729,10 +734,13 @@ impl Home {
     ) {
         self.shard.count_verdicts(&batch, &verdicts);
         self.shard
-            .record_service(&batch, Micros(busy.as_micros() as u64));
+            .record_service(&batch, Micros(busy.as_micros() as u64), now.mono);
         let decided_at = now.unix_us;
         self.metrics
             .decided(&batch.items, &verdicts, decided_at, self.own_slot);
+        if batch.lane == Lane::Surplus {
+            self.metrics.surplus(&batch.items);
+        }
         let shard = shard_index as u16;
         for (job, verdict) in batch.items.iter().zip(verdicts) {
             let settlement = self.shard.settle(job, &verdict, decided_at);

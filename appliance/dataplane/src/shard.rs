@@ -29,7 +29,7 @@ use rand_core::{OsRng, SeedableRng};
 use tf_ledger::ChargeGroup;
 use tf_seam::clock::Clock;
 use tf_seam::{Board, DeskRequest, PulseReading, TenantTable};
-use tf_shard::{Batch, BatchKey, Job, Lent, Shard, ShardSettings, TenantSlot, Verification};
+use tf_shard::{Batch, BatchKey, Job, Lane, Lent, Shard, ShardSettings, TenantSlot, Verification};
 use tf_state::{KeyStore, StoredKey};
 use tf_wire::{ErrorCode, Message, close_code};
 
@@ -779,7 +779,7 @@ async fn verify(state: Rc<ShardState>) {
         // Another home waits on a lent batch: it goes before this shard's own.
         let borrowed = state.borrowed.borrow_mut().pop_front();
         if let Some((home, lent)) = borrowed {
-            verify_borrowed(&state, home, lent, &mut rng).await;
+            verify_borrowed(&state, home, lent, &mut rng, &mut decided).await;
             continue;
         }
         let now = state.clock.now();
@@ -804,7 +804,10 @@ async fn verify(state: Rc<ShardState>) {
             continue;
         };
         let verification = state.home.borrow().verification(&batch);
-        let (verdicts, busy) = verify_steps(verification, &mut rng).await;
+        let (verdicts, busy) = match batch.lane {
+            Lane::Share => verify_steps(verification, &mut rng).await,
+            Lane::Surplus => verify_giving_way(&state, verification, &mut rng, &mut decided).await,
+        };
         let verified = Verified {
             batch,
             verdicts,
@@ -823,16 +826,54 @@ async fn verify_steps(
     rng: &mut ChaCha20Rng,
 ) -> (Vec<tf_engine::Verdict>, Duration) {
     let mut busy = Duration::ZERO;
-    loop {
-        let started = Instant::now();
-        let more = verification.step(rng);
-        busy += started.elapsed();
-        if !more {
-            break;
-        }
+    while step(&mut verification, rng, &mut busy) {
         glommio::executor().yield_if_needed().await;
     }
     (verification.into_verdicts(), busy)
+}
+
+/// Verifies a batch of the surplus lane (a tenant beyond its share on a busy shard, this one's
+/// or a lender's) like [`verify_steps`], but between its steps every batch of this home's share
+/// lane that is due goes first, verified and decided in full, and lent batches that came back
+/// are decided: the flood takes only the time the others leave.
+async fn verify_giving_way(
+    state: &Rc<ShardState>,
+    mut verification: Verification<'_, Route>,
+    rng: &mut ChaCha20Rng,
+    decided: &mut Vec<Decided>,
+) -> (Vec<tf_engine::Verdict>, Duration) {
+    let mut busy = Duration::ZERO;
+    while step(&mut verification, rng, &mut busy) {
+        glommio::executor().yield_if_needed().await;
+        // Batches this home lent come back to be decided: their requests are answered now,
+        // not after the surplus batch.
+        decide_returned(state, decided).await;
+        loop {
+            let share = state.home.borrow_mut().next_share_batch(state.clock.now());
+            let Some(batch) = share else { break };
+            let own = state.home.borrow().verification(&batch);
+            let (verdicts, own_busy) = verify_steps(own, rng).await;
+            let verified = Verified {
+                batch,
+                verdicts,
+                busy: own_busy,
+            };
+            decide(state, verified, decided).await;
+        }
+    }
+    (verification.into_verdicts(), busy)
+}
+
+/// One step of a verification, its time added to `busy`; false when it was the last.
+fn step(
+    verification: &mut Verification<'_, Route>,
+    rng: &mut ChaCha20Rng,
+    busy: &mut Duration,
+) -> bool {
+    let started = Instant::now();
+    let more = verification.step(rng);
+    *busy += started.elapsed();
+    more
 }
 
 /// Lends the batch to an idle core when the setting and the work due here say so (another
@@ -890,14 +931,20 @@ fn receive_loan(state: &ShardState, loan: Loan) {
     state.work_wakeup.notify();
 }
 
-/// Verifies a batch another shard lent and sends the verdicts back to it.
+/// Verifies a batch another shard lent and sends the verdicts back to it (a surplus batch
+/// giving way to this home's share lane, see [`verify_giving_way`]).
 async fn verify_borrowed(
     state: &Rc<ShardState>,
     home: usize,
     lent: Lent<Route>,
     rng: &mut ChaCha20Rng,
+    decided: &mut Vec<Decided>,
 ) {
-    let (verdicts, busy) = verify_steps(lent.verification(), rng).await;
+    let verification = lent.verification();
+    let (verdicts, busy) = match lent.batch.lane {
+        Lane::Share => verify_steps(verification, rng).await,
+        Lane::Surplus => verify_giving_way(state, verification, rng, decided).await,
+    };
     state.home.borrow_mut().count_borrowed();
     let verified = Loan::Verified(Verified {
         batch: lent.batch,

@@ -132,18 +132,40 @@ impl MetricsHub {
     }
 
     fn render_share_refusals(&self, page: &mut Page, shards: &[(usize, Arc<ShardSnapshot>)]) {
-        let name = "trust_fabric_fleet_share_refusals_total";
-        page.family(
-            name,
-            "counter",
+        self.render_per_tenant(
+            page,
+            shards,
+            "trust_fabric_fleet_share_refusals_total",
             "Requests refused over budget because this appliance's share of a cap, leased \
              from the fleet, ran out while the cap itself had room (also counted as \
              over_budget in trust_fabric_requests_total), by tenant.",
+            |m| &m.fleet_share_refusals,
         );
+        self.render_per_tenant(
+            page,
+            shards,
+            "trust_fabric_surplus_requests_total",
+            "Requests verified in the surplus lane, by tenant: sent beyond the tenant's share \
+             of a busy shard, so batched apart from the other tenants' and verified after \
+             theirs.",
+            |m| &m.surplus,
+        );
+    }
+
+    /// A counter family with one sample per tenant, summed over the shards.
+    fn render_per_tenant(
+        &self,
+        page: &mut Page,
+        shards: &[(usize, Arc<ShardSnapshot>)],
+        name: &str,
+        help: &str,
+        pick: fn(&ShardMetrics) -> &Vec<u64>,
+    ) {
+        page.family(name, "counter", help);
         for (slot, tenant) in self.tenants().iter().enumerate() {
             let total: u64 = shards
                 .iter()
-                .filter_map(|(_, s)| s.metrics.fleet_share_refusals.get(slot))
+                .filter_map(|(_, s)| pick(&s.metrics).get(slot))
                 .sum();
             page.sample(name, &[("tenant", tenant)], total as f64);
         }

@@ -57,6 +57,9 @@ pub struct ShardMetrics {
     /// Per tenant slot: over-budget refusals where this appliance's share of a cap ran out,
     /// not the cap (fleet mode).
     pub fleet_share_refusals: Vec<u64>,
+    /// Per tenant slot: requests verified in the surplus lane (beyond the tenant's share of a
+    /// busy shard, batched apart and verified after the others').
+    pub surplus: Vec<u64>,
     /// Received to decided, per kind.
     pub decision_latency: Vec<Histogram>,
     /// Requests per verified batch, per kind.
@@ -77,6 +80,7 @@ impl ShardMetrics {
         ShardMetrics {
             outcomes: vec![[[0; OUTCOMES.len()]; KINDS.len()]; tenants],
             fleet_share_refusals: vec![0; tenants],
+            surplus: vec![0; tenants],
             decision_latency: KINDS
                 .iter()
                 .map(|_| Histogram::new(LATENCY_SECONDS))
@@ -97,6 +101,9 @@ impl ShardMetrics {
         }
         if self.fleet_share_refusals.len() < tenants {
             self.fleet_share_refusals.resize(tenants, 0);
+        }
+        if self.surplus.len() < tenants {
+            self.surplus.resize(tenants, 0);
         }
     }
 
@@ -142,6 +149,15 @@ impl ShardMetrics {
             }
             let waited_us = decided_unix_us.saturating_sub(job.received_unix_us);
             self.decision_latency[kind].record(waited_us as f64 / 1e6);
+        }
+    }
+
+    /// A batch of the surplus lane was decided.
+    pub fn surplus<R>(&mut self, jobs: &[Job<R>]) {
+        for job in jobs {
+            if let Some(count) = self.surplus.get_mut(job.tenant.0 as usize) {
+                *count += 1;
+            }
         }
     }
 

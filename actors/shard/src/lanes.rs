@@ -1,0 +1,203 @@
+//! Which lane each tenant's requests travel in (see [`tf_batcher::Lane`]). On a busy shard, a
+//! tenant sending well beyond its weighted share of the shard's requests is batched apart and
+//! verified after the others: they keep the latency of a calm shard, and the flood takes the
+//! capacity left (its admission rate and mailbox still bound it). On a shard with time to
+//! spare nothing is split, so batches keep all the company they can get.
+
+use tf_batcher::Lane;
+use tf_batcher::rate::ArrivalRate;
+use tf_fairness::{Micros, TenantSlot};
+
+/// How often the lanes are decided again, microseconds.
+const REFRESH_US: u64 = 100_000;
+/// Lanes split only while the shard's verification (its own and what it lends) takes at least
+/// this share of a core: below it, batches closed by the latency budget are verified in time
+/// whoever fills them.
+pub const BUSY_SHARE: f64 = 0.5;
+/// A tenant enters the surplus lane when its rate per unit of weight is above this multiple of
+/// the shard's (over the tenants sending), and leaves it below [`LEAVE`]: in between it stays,
+/// so noise in the measured rates does not move it back and forth.
+pub const ENTER: f64 = 1.25;
+/// See [`ENTER`].
+pub const LEAVE: f64 = 1.1;
+/// A tenant sending fewer requests a second than this takes no part in the shares.
+const ACTIVE_PER_SEC: f64 = 1.0;
+
+/// Whether a tenant belongs in the surplus lane: `rate` and `fair` are requests per second per
+/// unit of weight (the tenant's, and the shard's over the tenants sending), `busy` the share of
+/// a core the shard's verification takes.
+pub fn beyond_share(rate: f64, fair: f64, busy: f64, in_surplus: bool) -> bool {
+    if busy < BUSY_SHARE || fair <= 0.0 {
+        return false;
+    }
+    let bar = if in_surplus { LEAVE } else { ENTER };
+    rate > bar * fair
+}
+
+#[derive(Debug)]
+struct TenantLane {
+    /// Requests admitted, per microsecond.
+    admitted: ArrivalRate,
+    weight: u32,
+    lane: Lane,
+    /// Its requests in the surplus lane not yet handed out in a batch: until none is left, it
+    /// stays in that lane, so its requests of a key are handed out in the order admitted.
+    surplus_waiting: usize,
+}
+
+/// The shard's tenants' lanes and what decides them.
+#[derive(Debug)]
+pub(crate) struct Lanes {
+    tenants: Vec<TenantLane>,
+    /// Microseconds of verification per microsecond: the share of a core the shard's batches
+    /// take, wherever they are verified.
+    busy: ArrivalRate,
+    decided_at: Option<Micros>,
+}
+
+impl Lanes {
+    pub(crate) fn new() -> Self {
+        Lanes {
+            tenants: Vec::new(),
+            busy: ArrivalRate::new(),
+            decided_at: None,
+        }
+    }
+
+    /// A tenant in the next slot, in the share lane.
+    pub(crate) fn add_tenant(&mut self, weight: u32) {
+        self.tenants.push(TenantLane {
+            admitted: ArrivalRate::new(),
+            weight: weight.max(1),
+            lane: Lane::Share,
+            surplus_waiting: 0,
+        });
+    }
+
+    pub(crate) fn set_weight(&mut self, slot: TenantSlot, weight: u32) {
+        self.tenants[slot.0 as usize].weight = weight.max(1);
+    }
+
+    /// A request of `slot` was admitted at `now`.
+    pub(crate) fn admitted(&mut self, slot: TenantSlot, now: Micros) {
+        self.tenants[slot.0 as usize].admitted.arrival(now);
+    }
+
+    /// One of the shard's batches took `busy_us` to verify, as of `now`.
+    pub(crate) fn verified(&mut self, busy_us: u64, now: Micros) {
+        self.busy.add(now, busy_us as f64);
+    }
+
+    /// The lane a request of `slot` joins now; counts it while it waits in the surplus lane.
+    pub(crate) fn join(&mut self, slot: TenantSlot) -> Lane {
+        let tenant = &mut self.tenants[slot.0 as usize];
+        if tenant.lane == Lane::Surplus {
+            tenant.surplus_waiting += 1;
+        }
+        tenant.lane
+    }
+
+    /// A request of `slot` was handed out in a batch of `lane`.
+    pub(crate) fn handed_out(&mut self, slot: TenantSlot, lane: Lane) {
+        if lane == Lane::Surplus {
+            let tenant = &mut self.tenants[slot.0 as usize];
+            tenant.surplus_waiting = tenant.surplus_waiting.saturating_sub(1);
+        }
+    }
+
+    /// The lane `slot`'s requests join now.
+    #[cfg(test)]
+    fn lane(&self, slot: TenantSlot) -> Lane {
+        self.tenants[slot.0 as usize].lane
+    }
+
+    /// Decides every tenant's lane again, if it is time to.
+    pub(crate) fn refresh(&mut self, now: Micros) {
+        if self
+            .decided_at
+            .is_some_and(|at| now.0.saturating_sub(at.0) < REFRESH_US)
+        {
+            return;
+        }
+        self.decided_at = Some(now);
+        let busy = self.busy.rate_at(now);
+        let per_sec = |t: &TenantLane| t.admitted.rate_at(now) * 1e6;
+        let (total, weights) = self
+            .tenants
+            .iter()
+            .filter(|t| per_sec(t) >= ACTIVE_PER_SEC)
+            .fold((0.0, 0.0), |(total, weights), t| {
+                (total + per_sec(t), weights + f64::from(t.weight))
+            });
+        let fair = if weights > 0.0 { total / weights } else { 0.0 };
+        for tenant in &mut self.tenants {
+            let rate = per_sec(tenant) / f64::from(tenant.weight);
+            let in_surplus = tenant.lane == Lane::Surplus;
+            let beyond = beyond_share(rate, fair, busy, in_surplus);
+            tenant.lane = if beyond || (in_surplus && tenant.surplus_waiting > 0) {
+                Lane::Surplus
+            } else {
+                Lane::Share
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_busy_shard_splits_and_only_well_beyond_the_share() {
+        // 1,000 and 286 requests a second, weight 1 each: 643 is the share.
+        let fair = 643.0;
+        assert!(beyond_share(1_000.0, fair, 0.9, false));
+        assert!(!beyond_share(286.0, fair, 0.9, false));
+        // The same rates on a shard with time to spare: nothing splits.
+        assert!(!beyond_share(1_000.0, fair, 0.3, false));
+        // Between the bars, a tenant stays where it is.
+        assert!(!beyond_share(1.2 * fair, fair, 0.9, false));
+        assert!(beyond_share(1.2 * fair, fair, 0.9, true));
+        assert!(!beyond_share(1.05 * fair, fair, 0.9, true));
+    }
+
+    fn flood(lanes: &mut Lanes, from_us: u64, until_us: u64) {
+        // Tenant 0 at 1,000 requests a second, tenant 1 at 250; verification busy 90 %.
+        let mut t = from_us;
+        while t < until_us {
+            lanes.admitted(TenantSlot(0), Micros(t));
+            if (t / 1_000).is_multiple_of(4) {
+                lanes.admitted(TenantSlot(1), Micros(t));
+            }
+            lanes.verified(900, Micros(t));
+            t += 1_000;
+        }
+    }
+
+    #[test]
+    fn a_flooding_tenant_moves_to_the_surplus_lane_and_back_once_it_is_served() {
+        let mut lanes = Lanes::new();
+        lanes.add_tenant(1);
+        lanes.add_tenant(1);
+        flood(&mut lanes, 1_000, 2_000_000);
+        lanes.refresh(Micros(2_000_000));
+        assert_eq!(lanes.lane(TenantSlot(0)), Lane::Surplus);
+        assert_eq!(lanes.lane(TenantSlot(1)), Lane::Share);
+        // A weight of 4 makes the same rate its share.
+        lanes.set_weight(TenantSlot(0), 4);
+        flood(&mut lanes, 2_000_000, 2_100_000);
+        lanes.refresh(Micros(2_100_000));
+        assert_eq!(lanes.lane(TenantSlot(0)), Lane::Share);
+        lanes.set_weight(TenantSlot(0), 1);
+        flood(&mut lanes, 2_100_000, 2_200_000);
+        lanes.refresh(Micros(2_200_000));
+        assert_eq!(lanes.join(TenantSlot(0)), Lane::Surplus);
+        // The flood stops; one of its requests still waits in the surplus lane, so it stays
+        // there until that one is handed out.
+        lanes.refresh(Micros(5_000_000));
+        assert_eq!(lanes.lane(TenantSlot(0)), Lane::Surplus);
+        lanes.handed_out(TenantSlot(0), Lane::Surplus);
+        lanes.refresh(Micros(5_100_000));
+        assert_eq!(lanes.lane(TenantSlot(0)), Lane::Share);
+    }
+}
