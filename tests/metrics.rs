@@ -196,6 +196,11 @@ async fn metrics_scraped_under_load_parse_and_count_what_happened() {
         35.0
     );
     assert!(value("trust_fabric_batch_size_count{kind=bls-single}") >= 1.0);
+    // One partner on a quiet appliance is within its share: nothing goes to the surplus lane.
+    assert_eq!(
+        value("trust_fabric_surplus_requests_total{tenant=demo}"),
+        0.0
+    );
     assert_eq!(value("trust_fabric_ledger_receipts_total{}"), 35.0);
     assert!(value("trust_fabric_ledger_commit_seconds_count{}") >= 1.0);
     let cap = "class=P0,purpose=budget-demo,tenant=demo,window=rolling 60s";

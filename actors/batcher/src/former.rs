@@ -243,6 +243,32 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         self.held_back.take()
     }
 
+    /// Moves what waits in lane `from` to lane `into`, when a tenant left `from`: its requests
+    /// waiting there must not go after its next ones, which join `into`. An open batch of
+    /// `from` becomes a batch of `into` and keeps filling, unless `into` has an open batch of
+    /// its key: then it closes, and the returned batches (of lane `into` now) must be handed
+    /// out before any other (after the full batch held back, if one is).
+    pub fn move_lane(&mut self, from: Lane, into: Lane) -> Vec<Batch<K, T>> {
+        let mut closed = Vec::new();
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].lane != from {
+                i += 1;
+                continue;
+            }
+            let key = &self.open[i].key;
+            if self.open.iter().any(|o| o.lane == into && &o.key == key) {
+                let mut batch = self.close(i);
+                batch.lane = into;
+                closed.push(batch);
+            } else {
+                self.open[i].lane = into;
+                i += 1;
+            }
+        }
+        closed
+    }
+
     /// The lane of the full batch held back, if one is.
     pub fn held_back_lane(&self) -> Option<Lane> {
         self.held_back.as_ref().map(|batch| batch.lane)

@@ -235,6 +235,45 @@ fn lanes_never_mix_and_the_share_lane_goes_first() {
 }
 
 #[test]
+fn a_lane_moves_whole_and_never_behind_what_joins_after() {
+    let mut f = former(64);
+    f.add("a", 1, surplus_at(0));
+    f.add("a", 2, at(1));
+    f.add("b", 3, surplus_at(2));
+    // "a" has an open batch in the share lane: the surplus one closes, to be handed out first.
+    let closed = f.move_lane(Lane::Surplus, Lane::Share);
+    assert_eq!(
+        closed,
+        vec![Batch {
+            key: "a",
+            lane: Lane::Share,
+            items: vec![1]
+        }]
+    );
+    // "b" had none: its batch is the share lane's now, and what joins it comes after.
+    f.add("b", 4, at(3));
+    let far = Micros(10_000_000);
+    let mut rest = vec![f.take_due(far).expect("due"), f.take_due(far).expect("due")];
+    rest.sort_by_key(|b| b.key);
+    assert_eq!(
+        rest,
+        vec![
+            Batch {
+                key: "a",
+                lane: Lane::Share,
+                items: vec![2]
+            },
+            Batch {
+                key: "b",
+                lane: Lane::Share,
+                items: vec![3, 4]
+            }
+        ]
+    );
+    assert_eq!(f.pending(), 0);
+}
+
+#[test]
 fn a_new_key_beyond_the_open_limit_closes_the_oldest() {
     let mut f = BatchFormer::new(FormerSettings {
         max_size: 64,

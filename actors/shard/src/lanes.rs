@@ -2,7 +2,9 @@
 //! tenant sending well beyond its weighted share of the shard's requests is batched apart and
 //! verified after the others: they keep the latency of a calm shard, and the flood takes the
 //! capacity left (its admission rate and mailbox still bound it). On a shard with time to
-//! spare nothing is split, so batches keep all the company they can get.
+//! spare nothing is split, so batches keep all the company they can get. A tenant that leaves
+//! the surplus lane takes its requests waiting there with it, so its requests of a key are
+//! still handed out in the order admitted.
 
 use tf_batcher::Lane;
 use tf_batcher::rate::ArrivalRate;
@@ -40,9 +42,6 @@ struct TenantLane {
     admitted: ArrivalRate,
     weight: u32,
     lane: Lane,
-    /// Its requests in the surplus lane not yet handed out in a batch: until none is left, it
-    /// stays in that lane, so its requests of a key are handed out in the order admitted.
-    surplus_waiting: usize,
 }
 
 /// The shard's tenants' lanes and what decides them.
@@ -70,7 +69,6 @@ impl Lanes {
             admitted: ArrivalRate::new(),
             weight: weight.max(1),
             lane: Lane::Share,
-            surplus_waiting: 0,
         });
     }
 
@@ -88,36 +86,20 @@ impl Lanes {
         self.busy.add(now, busy_us as f64);
     }
 
-    /// The lane a request of `slot` joins now; counts it while it waits in the surplus lane.
-    pub(crate) fn join(&mut self, slot: TenantSlot) -> Lane {
-        let tenant = &mut self.tenants[slot.0 as usize];
-        if tenant.lane == Lane::Surplus {
-            tenant.surplus_waiting += 1;
-        }
-        tenant.lane
-    }
-
-    /// A request of `slot` was handed out in a batch of `lane`.
-    pub(crate) fn handed_out(&mut self, slot: TenantSlot, lane: Lane) {
-        if lane == Lane::Surplus {
-            let tenant = &mut self.tenants[slot.0 as usize];
-            tenant.surplus_waiting = tenant.surplus_waiting.saturating_sub(1);
-        }
-    }
-
     /// The lane `slot`'s requests join now.
-    #[cfg(test)]
-    fn lane(&self, slot: TenantSlot) -> Lane {
+    pub(crate) fn lane(&self, slot: TenantSlot) -> Lane {
         self.tenants[slot.0 as usize].lane
     }
 
-    /// Decides every tenant's lane again, if it is time to.
-    pub(crate) fn refresh(&mut self, now: Micros) {
+    /// Decides every tenant's lane again, if it is time to. True when a tenant left the
+    /// surplus lane: its requests waiting there must then move with it (see
+    /// [`tf_batcher::BatchFormer::move_lane`]), or its next ones would go before them.
+    pub(crate) fn refresh(&mut self, now: Micros) -> bool {
         if self
             .decided_at
             .is_some_and(|at| now.0.saturating_sub(at.0) < REFRESH_US)
         {
-            return;
+            return false;
         }
         self.decided_at = Some(now);
         let busy = self.busy.rate_at(now);
@@ -130,16 +112,18 @@ impl Lanes {
                 (total + per_sec(t), weights + f64::from(t.weight))
             });
         let fair = if weights > 0.0 { total / weights } else { 0.0 };
+        let mut left = false;
         for tenant in &mut self.tenants {
             let rate = per_sec(tenant) / f64::from(tenant.weight);
             let in_surplus = tenant.lane == Lane::Surplus;
-            let beyond = beyond_share(rate, fair, busy, in_surplus);
-            tenant.lane = if beyond || (in_surplus && tenant.surplus_waiting > 0) {
-                Lane::Surplus
+            if beyond_share(rate, fair, busy, in_surplus) {
+                tenant.lane = Lane::Surplus;
             } else {
-                Lane::Share
-            };
+                tenant.lane = Lane::Share;
+                left |= in_surplus;
+            }
         }
+        left
     }
 }
 
@@ -175,29 +159,31 @@ mod tests {
     }
 
     #[test]
-    fn a_flooding_tenant_moves_to_the_surplus_lane_and_back_once_it_is_served() {
+    fn a_flooding_tenant_moves_to_the_surplus_lane_and_back() {
         let mut lanes = Lanes::new();
         lanes.add_tenant(1);
         lanes.add_tenant(1);
         flood(&mut lanes, 1_000, 2_000_000);
-        lanes.refresh(Micros(2_000_000));
+        assert!(
+            !lanes.refresh(Micros(2_000_000)),
+            "nobody left the surplus lane"
+        );
         assert_eq!(lanes.lane(TenantSlot(0)), Lane::Surplus);
         assert_eq!(lanes.lane(TenantSlot(1)), Lane::Share);
-        // A weight of 4 makes the same rate its share.
+        // Decided again only every 100 ms.
         lanes.set_weight(TenantSlot(0), 4);
+        assert!(!lanes.refresh(Micros(2_050_000)));
+        assert_eq!(lanes.lane(TenantSlot(0)), Lane::Surplus);
+        // A weight of 4 makes the same rate its share: it leaves, and says so.
         flood(&mut lanes, 2_000_000, 2_100_000);
-        lanes.refresh(Micros(2_100_000));
+        assert!(lanes.refresh(Micros(2_100_000)));
         assert_eq!(lanes.lane(TenantSlot(0)), Lane::Share);
         lanes.set_weight(TenantSlot(0), 1);
         flood(&mut lanes, 2_100_000, 2_200_000);
-        lanes.refresh(Micros(2_200_000));
-        assert_eq!(lanes.join(TenantSlot(0)), Lane::Surplus);
-        // The flood stops; one of its requests still waits in the surplus lane, so it stays
-        // there until that one is handed out.
-        lanes.refresh(Micros(5_000_000));
+        assert!(!lanes.refresh(Micros(2_200_000)));
         assert_eq!(lanes.lane(TenantSlot(0)), Lane::Surplus);
-        lanes.handed_out(TenantSlot(0), Lane::Surplus);
-        lanes.refresh(Micros(5_100_000));
+        // The flood stops: the shard is no longer busy, and nothing is split.
+        assert!(lanes.refresh(Micros(3_000_000)));
         assert_eq!(lanes.lane(TenantSlot(0)), Lane::Share);
     }
 }

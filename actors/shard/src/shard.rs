@@ -1,5 +1,6 @@
 //! The shard: admission, scheduling and batch formation for the tenants homed here.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand_core::{CryptoRng, RngCore};
@@ -106,9 +107,10 @@ pub struct Shard<R> {
     tenants: Vec<TenantState>,
     drr: DrrScheduler<Job<R>>,
     former: BatchFormer<BatchKey, Job<R>>,
-    /// A surplus batch that closed while a share-lane batch was looked for: it is the next
-    /// batch ([`Shard::next_share_batch`]).
-    ready: Option<Batch<BatchKey, Job<R>>>,
+    /// Batches closed outside [`Shard::next_batch`], handed out before any other: a surplus
+    /// batch that closed while a share-lane batch was looked for ([`Shard::next_share_batch`]),
+    /// and batches a tenant leaving the surplus lane had waiting ([`Shard::refresh_lanes`]).
+    ready: VecDeque<Batch<BatchKey, Job<R>>>,
     lanes: Lanes,
     keys: KeyRegistry,
     /// Fleet mode: caps are spent only from the fleet's grants ([`Shard::lease_caps`]).
@@ -143,7 +145,7 @@ impl<R> Shard<R> {
                 max_open: MAX_OPEN_BATCHES,
                 latency_budget: settings.latency_budget,
             }),
-            ready: None,
+            ready: VecDeque::new(),
             lanes,
             keys: KeyRegistry::new(settings.key_room),
             leased: false,
@@ -210,7 +212,7 @@ impl<R> Shard<R> {
 
     /// Requests admitted and not yet handed out in a batch.
     pub fn pending(&self) -> usize {
-        let ready = self.ready.as_ref().map_or(0, |b| b.items.len());
+        let ready: usize = self.ready.iter().map(|b| b.items.len()).sum();
         self.drr.queued() + self.former.pending() + ready
     }
 
@@ -423,38 +425,57 @@ impl<R> Shard<R> {
     /// the next batch), so a quiet tenant's request does not wait for a flood to fill its
     /// key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        self.lanes.refresh(now);
-        let batch = match self.ready.take().or_else(|| self.former.take_held_back()) {
-            Some(batch) => Some(batch),
-            None => self.gather(now).or_else(|| self.former.take_due(now)),
-        };
-        self.handed_out(batch)
+        self.refresh_lanes(now);
+        if let Some(batch) = self.ready.pop_front() {
+            return Some(batch);
+        }
+        if let Some(full) = self.former.take_held_back() {
+            return Some(full);
+        }
+        self.gather(now).or_else(|| self.former.take_due(now))
     }
 
     /// A batch of the share lane, if one is due now: what goes before the rest of a surplus
     /// batch being verified, between its steps. A surplus batch that closes meanwhile is the
     /// next batch [`Shard::next_batch`] hands out.
     pub fn next_share_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        self.lanes.refresh(now);
+        self.refresh_lanes(now);
+        if self.ready.front().is_some_and(|b| b.lane == Lane::Share) {
+            return self.ready.pop_front();
+        }
         match self.former.held_back_lane() {
             // Another item of its key and lane may not close before it: it goes first.
-            Some(Lane::Share) => {
-                let held_back = self.former.take_held_back();
-                return self.handed_out(held_back);
-            }
+            Some(Lane::Share) => return self.former.take_held_back(),
             Some(Lane::Surplus) => {}
-            None if self.ready.is_none() => {
+            None if self.ready.is_empty() => {
                 if let Some(closed) = self.gather(now) {
                     if closed.lane == Lane::Share {
-                        return self.handed_out(Some(closed));
+                        return Some(closed);
                     }
-                    self.ready = Some(closed);
+                    self.ready.push_back(closed);
                 }
             }
             None => {}
         }
-        let batch = self.former.take_due_share(now);
-        self.handed_out(batch)
+        self.former.take_due_share(now)
+    }
+
+    /// Decides the tenants' lanes again if it is time to. When a tenant left the surplus lane,
+    /// what waits there moves to the share lane ahead of its next requests (which go there
+    /// now): its requests of a key are still handed out in the order admitted.
+    fn refresh_lanes(&mut self, now: Micros) {
+        if !self.lanes.refresh(now) {
+            return;
+        }
+        // Oldest first: the batches closed already, the full one held back behind them, then
+        // the open ones.
+        let held_back = self.former.take_held_back();
+        self.ready.extend(held_back);
+        for batch in &mut self.ready {
+            batch.lane = Lane::Share;
+        }
+        let moved = self.former.move_lane(Lane::Surplus, Lane::Share);
+        self.ready.extend(moved);
     }
 
     /// Hands the requests waiting in the fair scheduler to the former, in its order, until a
@@ -466,7 +487,7 @@ impl<R> Shard<R> {
                 at: job.admitted,
                 units: job.cost(),
                 handed_over: now,
-                lane: self.lanes.join(slot),
+                lane: self.lanes.lane(slot),
             };
             if let Some(closed) = self.former.add(key, job, arrival) {
                 return Some(closed);
@@ -475,32 +496,19 @@ impl<R> Shard<R> {
         None
     }
 
-    /// Counts a batch handed out of its lane's waiting requests (see [`Lanes::handed_out`]).
-    fn handed_out(
-        &mut self,
-        batch: Option<Batch<BatchKey, Job<R>>>,
-    ) -> Option<Batch<BatchKey, Job<R>>> {
-        if let Some(batch) = &batch {
-            for job in &batch.items {
-                self.lanes.handed_out(job.tenant, batch.lane);
-            }
-        }
-        batch
-    }
-
     /// Whether more work is due now besides the batch just taken: requests still queued, or an
     /// open batch that stopped waiting or a full one held back (as of the last
     /// [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
         self.drr.queued() > 0
-            || self.ready.is_some()
+            || !self.ready.is_empty()
             || self.former.next_deadline().is_some_and(|d| d <= now)
     }
 
     /// When an open batch closes unless others join it (the runtime wakes the shard then); at
     /// once while a full batch is held back behind a standing one.
     pub fn next_deadline(&self) -> Option<Micros> {
-        if self.ready.is_some() {
+        if !self.ready.is_empty() {
             return Some(Micros(0));
         }
         self.former.next_deadline()

@@ -108,6 +108,15 @@ impl MetricsHub {
             .collect();
         let mut page = Page::default();
         self.render_requests(&mut page, &shards);
+        self.render_per_tenant(
+            &mut page,
+            &shards,
+            "trust_fabric_surplus_requests_total",
+            "Requests verified in the surplus lane, by tenant: sent beyond the tenant's share \
+             of a busy shard, so batched apart from the other tenants' and verified after \
+             theirs.",
+            |m| &m.surplus,
+        );
         render_shards(&mut page, &shards);
         self.render_budgets(&mut page, &shards);
         if let Some(ledger) = lock(&self.ledger).clone() {
@@ -140,15 +149,6 @@ impl MetricsHub {
              from the fleet, ran out while the cap itself had room (also counted as \
              over_budget in trust_fabric_requests_total), by tenant.",
             |m| &m.fleet_share_refusals,
-        );
-        self.render_per_tenant(
-            page,
-            shards,
-            "trust_fabric_surplus_requests_total",
-            "Requests verified in the surplus lane, by tenant: sent beyond the tenant's share \
-             of a busy shard, so batched apart from the other tenants' and verified after \
-             theirs.",
-            |m| &m.surplus,
         );
     }
 
