@@ -243,30 +243,21 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         self.held_back.take()
     }
 
-    /// Moves what waits in lane `from` to lane `into`, when a tenant left `from`: its requests
-    /// waiting there must not go after its next ones, which join `into`. An open batch of
-    /// `from` becomes a batch of `into` and keeps filling, unless `into` has an open batch of
-    /// its key: then it closes, and the returned batches (of lane `into` now) must be handed
-    /// out before any other (after the full batch held back, if one is).
-    pub fn move_lane(&mut self, from: Lane, into: Lane) -> Vec<Batch<K, T>> {
-        let mut closed = Vec::new();
-        let mut i = 0;
-        while i < self.open.len() {
-            if self.open[i].lane != from {
-                i += 1;
-                continue;
-            }
-            let key = &self.open[i].key;
-            if self.open.iter().any(|o| o.lane == into && &o.key == key) {
-                let mut batch = self.close(i);
-                batch.lane = into;
-                closed.push(batch);
-            } else {
-                self.open[i].lane = into;
-                i += 1;
-            }
-        }
-        closed
+    /// Closes every open batch, oldest request first, labelled `lane`: when tenants change
+    /// lanes, what they had waiting is handed out before anything that joins after (batches of
+    /// a key in different lanes may be handed out in either order, so a tenant's requests of
+    /// a key could otherwise pass each other). Take the held-back batch first: it goes before
+    /// these.
+    pub fn close_all(&mut self, lane: Lane) -> Vec<Batch<K, T>> {
+        self.open.sort_by_key(|o| o.oldest);
+        self.open
+            .drain(..)
+            .map(|o| Batch {
+                key: o.key,
+                lane,
+                items: o.items,
+            })
+            .collect()
     }
 
     /// The lane of the full batch held back, if one is.

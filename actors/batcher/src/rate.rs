@@ -44,6 +44,13 @@ impl ArrivalRate {
         self.per_us * (-elapsed / TAU_US).exp()
     }
 
+    /// One standard deviation of [`ArrivalRate::rate_at`] for arrivals that come at random
+    /// (a Poisson stream) at that rate: the decayed count weighs about `2 tau` of them, so
+    /// rates measured on few arrivals are told apart only by wide margins.
+    pub fn noise_at(&self, now: Micros) -> f64 {
+        (self.rate_at(now) / (2.0 * TAU_US)).sqrt()
+    }
+
     /// The expected wait for the next arrival as of `now`, microseconds (infinite when none is
     /// expected).
     pub fn expected_gap_us(&self, now: Micros) -> f64 {
@@ -102,6 +109,27 @@ mod tests {
         }
         let share = busy.rate_at(Micros(1_999_000));
         assert!((share - 0.6).abs() < 0.02, "{share}");
+    }
+
+    #[test]
+    fn the_noise_shrinks_as_the_rate_grows() {
+        let mut slow = ArrivalRate::new();
+        let mut fast = ArrivalRate::new();
+        for i in 0..2_000 {
+            fast.arrival(Micros(i * 1_000));
+            if i % 50 == 0 {
+                slow.arrival(Micros(i * 1_000));
+            }
+        }
+        let now = Micros(1_999_000);
+        let relative = |r: &ArrivalRate| r.noise_at(now) / r.rate_at(now);
+        // 1,000 a second over a quarter second: about 1/sqrt(500); 20 a second: 1/sqrt(10).
+        assert!(
+            (relative(&fast) - 0.045).abs() < 0.005,
+            "{}",
+            relative(&fast)
+        );
+        assert!(relative(&slow) > 0.25, "{}", relative(&slow));
     }
 
     #[test]

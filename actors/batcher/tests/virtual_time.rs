@@ -235,42 +235,28 @@ fn lanes_never_mix_and_the_share_lane_goes_first() {
 }
 
 #[test]
-fn a_lane_moves_whole_and_never_behind_what_joins_after() {
+fn closing_all_hands_out_what_waits_oldest_first() {
     let mut f = former(64);
-    f.add("a", 1, surplus_at(0));
-    f.add("a", 2, at(1));
-    f.add("b", 3, surplus_at(2));
-    // "a" has an open batch in the share lane: the surplus one closes, to be handed out first.
-    let closed = f.move_lane(Lane::Surplus, Lane::Share);
+    f.add("b", 1, at(5));
+    f.add("a", 2, surplus_at(0));
+    f.add("a", 3, at(7));
+    let closed = f.close_all(Lane::Share);
+    let keys: Vec<(&str, Lane, Vec<u32>)> = closed
+        .into_iter()
+        .map(|b| (b.key, b.lane, b.items))
+        .collect();
     assert_eq!(
-        closed,
-        vec![Batch {
-            key: "a",
-            lane: Lane::Share,
-            items: vec![1]
-        }]
-    );
-    // "b" had none: its batch is the share lane's now, and what joins it comes after.
-    f.add("b", 4, at(3));
-    let far = Micros(10_000_000);
-    let mut rest = vec![f.take_due(far).expect("due"), f.take_due(far).expect("due")];
-    rest.sort_by_key(|b| b.key);
-    assert_eq!(
-        rest,
+        keys,
         vec![
-            Batch {
-                key: "a",
-                lane: Lane::Share,
-                items: vec![2]
-            },
-            Batch {
-                key: "b",
-                lane: Lane::Share,
-                items: vec![3, 4]
-            }
+            ("a", Lane::Share, vec![2]),
+            ("b", Lane::Share, vec![1]),
+            ("a", Lane::Share, vec![3])
         ]
     );
-    assert_eq!(f.pending(), 0);
+    assert_eq!((f.pending(), f.next_deadline()), (0, None));
+    // What joins after opens new batches.
+    f.add("a", 4, surplus_at(8));
+    assert_eq!(f.pending(), 1);
 }
 
 #[test]

@@ -264,7 +264,6 @@ impl<R> Shard<R> {
             return Err((Refusal::OverRate { retry_after_ms }, job));
         }
         tenant.counters.admitted += 1;
-        self.lanes.admitted(slot, now);
         let mut job = job;
         job.reservation = Reservation {
             cost: budget_cost,
@@ -272,6 +271,7 @@ impl<R> Shard<R> {
         };
         job.admitted = now;
         let cost = job.cost();
+        self.lanes.admitted(slot, cost, now);
         if self.drr.enqueue(slot, job, cost).is_err() {
             unreachable!("the mailbox was checked for room above");
         }
@@ -418,9 +418,10 @@ impl<R> Shard<R> {
     }
 
     /// The next batch to verify, if one is due: a full batch, or one the latency-budgeted
-    /// rule closes (see [`tf_batcher::policy`]), the share lane's before the surplus lane's
-    /// (see [`Lane`]); requests waiting in the fair scheduler join their batches first, in its
-    /// order. When a batch fills at once (a backlog), one that has stood open for the longest
+    /// rule closes (see [`tf_batcher::policy`]), of those the share lane's before the surplus
+    /// lane's (see [`Lane`]; a surplus batch gives way to due share batches between its steps,
+    /// [`Shard::next_share_batch`]); requests waiting in the fair scheduler join their batches
+    /// first, in its order. When a batch fills at once (a backlog), one that has stood open for the longest
     /// time a batch may take goes before it ([`BatchFormer::take_held_back`]; the full one is
     /// the next batch), so a quiet tenant's request does not wait for a flood to fill its
     /// key's batch.
@@ -460,9 +461,11 @@ impl<R> Shard<R> {
         self.former.take_due_share(now)
     }
 
-    /// Decides the tenants' lanes again if it is time to. When a tenant left the surplus lane,
-    /// what waits there moves to the share lane ahead of its next requests (which go there
-    /// now): its requests of a key are still handed out in the order admitted.
+    /// Decides the tenants' lanes again if it is time to. When a tenant changed lanes, what
+    /// waits is handed out before anything that joins after, in the share lane: a tenant's
+    /// requests of a key are handed out in the order admitted, across its moves (batches of a
+    /// key in different lanes may go out in either order, so they must not hold requests of
+    /// one tenant from both sides of a move).
     fn refresh_lanes(&mut self, now: Micros) {
         if !self.lanes.refresh(now) {
             return;
@@ -474,8 +477,8 @@ impl<R> Shard<R> {
         for batch in &mut self.ready {
             batch.lane = Lane::Share;
         }
-        let moved = self.former.move_lane(Lane::Surplus, Lane::Share);
-        self.ready.extend(moved);
+        let open = self.former.close_all(Lane::Share);
+        self.ready.extend(open);
     }
 
     /// Hands the requests waiting in the fair scheduler to the former, in its order, until a
@@ -506,7 +509,8 @@ impl<R> Shard<R> {
     }
 
     /// When an open batch closes unless others join it (the runtime wakes the shard then); at
-    /// once while a full batch is held back behind a standing one.
+    /// once while a batch closed already waits to be handed out (held back behind a standing
+    /// one, or ready after a lane change).
     pub fn next_deadline(&self) -> Option<Micros> {
         if !self.ready.is_empty() {
             return Some(Micros(0));

@@ -833,9 +833,11 @@ async fn verify_steps(
 }
 
 /// Verifies a batch of the surplus lane (a tenant beyond its share on a busy shard, this one's
-/// or a lender's) like [`verify_steps`], but between its steps every batch of this home's share
-/// lane that is due goes first, verified and decided in full, and lent batches that came back
-/// are decided: the flood takes only the time the others leave.
+/// or a lender's) like [`verify_steps`], but before each of its steps a due batch of this home's
+/// share lane goes first, verified and decided in full, and lent batches that came back are
+/// decided: the flood takes the time the others leave. One share batch a step, so the surplus
+/// batch, and the verifier's other work after it (staged terms, key registrations), still move
+/// on when the share lane alone would fill the core.
 async fn verify_giving_way(
     state: &Rc<ShardState>,
     mut verification: Verification<'_, Route>,
@@ -843,14 +845,10 @@ async fn verify_giving_way(
     decided: &mut Vec<Decided>,
 ) -> (Vec<tf_engine::Verdict>, Duration) {
     let mut busy = Duration::ZERO;
-    while step(&mut verification, rng, &mut busy) {
-        glommio::executor().yield_if_needed().await;
-        // Batches this home lent come back to be decided: their requests are answered now,
-        // not after the surplus batch.
+    loop {
         decide_returned(state, decided).await;
-        loop {
-            let share = state.home.borrow_mut().next_share_batch(state.clock.now());
-            let Some(batch) = share else { break };
+        let share = state.home.borrow_mut().next_share_batch(state.clock.now());
+        if let Some(batch) = share {
             let own = state.home.borrow().verification(&batch);
             let (verdicts, own_busy) = verify_steps(own, rng).await;
             let verified = Verified {
@@ -860,6 +858,10 @@ async fn verify_giving_way(
             };
             decide(state, verified, decided).await;
         }
+        if !step(&mut verification, rng, &mut busy) {
+            break;
+        }
+        glommio::executor().yield_if_needed().await;
     }
     (verification.into_verdicts(), busy)
 }
