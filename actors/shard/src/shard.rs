@@ -109,7 +109,7 @@ pub struct Shard<R> {
     former: BatchFormer<BatchKey, Job<R>>,
     /// Batches closed outside [`Shard::next_batch`], handed out before any other: a surplus
     /// batch that closed while a share-lane batch was looked for ([`Shard::next_share_batch`]),
-    /// and batches a tenant leaving the surplus lane had waiting ([`Shard::refresh_lanes`]).
+    /// and every batch waiting when a tenant changed lanes ([`Shard::refresh_lanes`]).
     ready: VecDeque<Batch<BatchKey, Job<R>>>,
     lanes: Lanes,
     keys: KeyRegistry,
@@ -421,10 +421,10 @@ impl<R> Shard<R> {
     /// rule closes (see [`tf_batcher::policy`]), of those the share lane's before the surplus
     /// lane's (see [`Lane`]; a surplus batch gives way to due share batches between its steps,
     /// [`Shard::next_share_batch`]); requests waiting in the fair scheduler join their batches
-    /// first, in its order. When a batch fills at once (a backlog), one that has stood open for the longest
-    /// time a batch may take goes before it ([`BatchFormer::take_held_back`]; the full one is
-    /// the next batch), so a quiet tenant's request does not wait for a flood to fill its
-    /// key's batch.
+    /// first, in its order. When a batch fills at once (a backlog), one that has stood open
+    /// for the longest time a batch may take goes before it ([`BatchFormer::take_held_back`];
+    /// the full one is the next batch), so a quiet tenant's request does not wait for a flood
+    /// to fill its key's batch.
     pub fn next_batch(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
         self.refresh_lanes(now);
         if let Some(batch) = self.ready.pop_front() {
@@ -499,9 +499,9 @@ impl<R> Shard<R> {
         None
     }
 
-    /// Whether more work is due now besides the batch just taken: requests still queued, or an
-    /// open batch that stopped waiting or a full one held back (as of the last
-    /// [`Shard::next_batch`]).
+    /// Whether more work is due now besides the batch just taken: requests still queued, a
+    /// batch closed already (ready, or held back), or an open batch that stopped waiting (as of
+    /// the last [`Shard::next_batch`]).
     pub fn another_batch_due(&self, now: Micros) -> bool {
         self.drr.queued() > 0
             || !self.ready.is_empty()
