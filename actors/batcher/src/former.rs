@@ -2,6 +2,7 @@
 
 use tf_fairness::Micros;
 
+use crate::company::Company;
 use crate::cost::{CostModel, Line};
 use crate::lane::Lane;
 use crate::policy::{Plan, Situation, plan, size_limit, standing_too_long};
@@ -64,8 +65,35 @@ struct Known<K> {
     cost: CostModel,
     /// Arrivals per lane (see [`Lane::index`]): a lane's batches wait for their own company.
     rate: [ArrivalRate; Lane::ALL.len()],
+    /// What its open batches found: the company waiting brings.
+    company: Company,
     last_used: u64,
 }
+
+impl<K> Known<K> {
+    /// The expected wait for the next request to join a batch of this key in `lane`: as
+    /// often as they arrive, unless waiting batches found clearly less company than that (see
+    /// [`Company`]). Infinite when none is expected.
+    fn expected_gap_us(&self, lane: Lane, now: Micros) -> f64 {
+        let arriving = self.rate[lane.index()].rate_at(now);
+        let rate = match self.company.rate_at(lane, now) {
+            Some(joining) if joining < LITTLE_COMPANY * arriving => joining,
+            _ => arriving,
+        };
+        if rate > 0.0 {
+            1.0 / rate
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Below this share of the arrival rate, the company waiting batches found is what is
+/// expected. Near it, the arrival rate stands: evenly spaced arrivals join a batch that waits
+/// from one arrival to a deadline a little less often than they arrive (by half a gap per
+/// wait), and both measures are noisy, so taking the lower one would shorten waits for
+/// requests that do come.
+const LITTLE_COMPANY: f64 = 0.5;
 
 /// Keys whose costs and rates are remembered; the least recently used is forgotten beyond it.
 const KNOWN_KEYS: usize = 64;
@@ -117,15 +145,16 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// (see [`BatchFormer::take_held_back`]), or the oldest batch making room for a new key. Call [`BatchFormer::take_due`]
     /// after adding for batches the latency rule closes.
     pub fn add(&mut self, key: K, item: T, arrival: Arrival) -> Option<Batch<K, T>> {
-        let known = self.known_mut(&key, arrival.units);
-        known.rate[arrival.lane.index()].arrival(arrival.at);
-        let line = known.cost.line();
         let lane = arrival.lane;
-        if let Some(i) = self
+        let joins = self
             .open
             .iter()
-            .position(|o| o.key == key && o.lane == lane)
-        {
+            .position(|o| o.key == key && o.lane == lane);
+        let known = self.known_mut(&key, arrival.units);
+        known.rate[lane.index()].arrival(arrival.at);
+        let line = known.cost.line();
+        if let Some(i) = joins {
+            known.company.joined(lane, arrival.handed_over);
             let limit = size_limit(&line, self.settings.max_size, self.settings.latency_budget);
             let open = &mut self.open[i];
             open.items.push(item);
@@ -133,7 +162,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             if open.items.len() < limit {
                 return None;
             }
-            let full = self.close(i);
+            let full = self.close(i, arrival.handed_over);
             return Some(self.standing_first(full, arrival.handed_over));
         }
         if self.settings.max_size == 1 {
@@ -143,7 +172,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             return Some(Batch { key, lane, items });
         }
         let evicted = if self.open.len() >= self.settings.max_open {
-            Some(self.close(0))
+            Some(self.close(0, arrival.handed_over))
         } else {
             None
         };
@@ -167,7 +196,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// closes, the share lane's first, then the one whose oldest request arrived first. Plans
     /// every open batch again, for [`BatchFormer::next_deadline`].
     pub fn take_due(&mut self, now: Micros) -> Option<Batch<K, T>> {
-        self.plan_open(now).map(|i| self.close(i))
+        self.plan_open(now).map(|i| self.close(i, now))
     }
 
     /// Like [`BatchFormer::take_due`], but only a batch of the share lane: what may go before
@@ -175,7 +204,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     pub fn take_due_share(&mut self, now: Micros) -> Option<Batch<K, T>> {
         self.plan_open(now)
             .filter(|&i| self.open[i].lane == Lane::Share)
-            .map(|i| self.close(i))
+            .map(|i| self.close(i, now))
     }
 
     /// Plans every open batch; returns the first due, in the order batches are verified.
@@ -200,9 +229,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
                 now,
                 ahead_us,
                 cost,
-                gap_us: known.map_or(f64::INFINITY, |k| {
-                    k.rate[open.lane.index()].expected_gap_us(now)
-                }),
+                gap_us: known.map_or(f64::INFINITY, |k| k.expected_gap_us(open.lane, now)),
                 budget: self.settings.latency_budget,
             };
             ahead_us += cost.batch_us(open.items.len());
@@ -248,16 +275,15 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
     /// a key in different lanes may be handed out in either order, so a tenant's requests of
     /// a key could otherwise pass each other). Take the held-back batch first: it goes before
     /// these.
-    pub fn close_all(&mut self, lane: Lane) -> Vec<Batch<K, T>> {
+    pub fn close_all(&mut self, lane: Lane, now: Micros) -> Vec<Batch<K, T>> {
         self.open.sort_by_key(|o| o.oldest);
-        self.open
-            .drain(..)
-            .map(|o| Batch {
-                key: o.key,
-                lane,
-                items: o.items,
-            })
-            .collect()
+        let mut closed = Vec::with_capacity(self.open.len());
+        while !self.open.is_empty() {
+            let mut batch = self.close(0, now);
+            batch.lane = lane;
+            closed.push(batch);
+        }
+        closed
     }
 
     /// The lane of the full batch held back, if one is.
@@ -273,7 +299,8 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
             .iter()
             .enumerate()
             .min_by_key(|(_, open)| open.opened)?;
-        standing_too_long(open.opened, now, self.settings.latency_budget).then(|| self.close(index))
+        standing_too_long(open.opened, now, self.settings.latency_budget)
+            .then(|| self.close(index, now))
     }
 
     /// When the first open batch closes unless others join it, as of the last
@@ -352,6 +379,7 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
                     key: key.clone(),
                     cost: CostModel::new(self.first_guess(units)),
                     rate: [ArrivalRate::new(); Lane::ALL.len()],
+                    company: Company::new(),
                     last_used: 0,
                 };
                 if self.known.len() < KNOWN_KEYS {
@@ -371,8 +399,12 @@ impl<K: PartialEq + Clone, T> BatchFormer<K, T> {
         known
     }
 
-    fn close(&mut self, index: usize) -> Batch<K, T> {
+    /// Closes open batch `index` at `now`, noting how long it stood open.
+    fn close(&mut self, index: usize, now: Micros) -> Batch<K, T> {
         let open = self.open.remove(index);
+        if let Some(known) = self.known.iter_mut().find(|k| k.key == open.key) {
+            known.company.closed(open.lane, open.opened, now);
+        }
         Batch {
             key: open.key,
             lane: open.lane,

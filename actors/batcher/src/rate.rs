@@ -14,14 +14,22 @@ pub struct ArrivalRate {
     /// Decayed arrivals per microsecond as of `at`.
     per_us: f64,
     at: Micros,
+    /// Time constant of the decay, microseconds.
+    tau_us: f64,
 }
 
 impl ArrivalRate {
     /// No arrival seen yet.
     pub fn new() -> Self {
+        ArrivalRate::remembering(TAU_US)
+    }
+
+    /// No arrival seen yet, with a decay of time constant `tau_us` instead of a quarter second.
+    pub fn remembering(tau_us: f64) -> Self {
         ArrivalRate {
             per_us: 0.0,
             at: Micros(0),
+            tau_us,
         }
     }
 
@@ -34,21 +42,27 @@ impl ArrivalRate {
     /// arrivals: microseconds of work give the share of a core they take).
     pub fn add(&mut self, at: Micros, amount: f64) {
         let at = Micros(at.0.max(self.at.0));
-        self.per_us = self.rate_at(at) + amount / TAU_US;
+        self.per_us = self.rate_at(at) + amount / self.tau_us;
         self.at = at;
     }
 
     /// Arrivals per microsecond as of `now`.
     pub fn rate_at(&self, now: Micros) -> f64 {
         let elapsed = now.0.saturating_sub(self.at.0) as f64;
-        self.per_us * (-elapsed / TAU_US).exp()
+        self.per_us * (-elapsed / self.tau_us).exp()
     }
 
     /// One standard deviation of [`ArrivalRate::rate_at`] for arrivals that come at random
     /// (a Poisson stream) at that rate: the decayed count weighs about `2 tau` of them, so
     /// rates measured on few arrivals are told apart only by wide margins.
     pub fn noise_at(&self, now: Micros) -> f64 {
-        (self.rate_at(now) / (2.0 * TAU_US)).sqrt()
+        (self.rate_at(now) / (2.0 * self.tau_us)).sqrt()
+    }
+
+    /// What arrived, decayed to `now`: the count (or the sum of amounts) that the rate spreads
+    /// over its time constant.
+    pub fn decayed_total(&self, now: Micros) -> f64 {
+        self.rate_at(now) * self.tau_us
     }
 
     /// The expected wait for the next arrival as of `now`, microseconds (infinite when none is

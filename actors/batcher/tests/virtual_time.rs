@@ -67,6 +67,14 @@ fn an_idle_appliance_verifies_at_once() {
     }
 }
 
+/// Closes every open batch at its deadline, as a shard with nothing else to do would.
+fn drain(f: &mut BatchFormer<&'static str, u32>) {
+    while let Some(deadline) = f.next_deadline() {
+        let batch = f.take_due(deadline).expect("due at its deadline");
+        f.recycle(batch.items);
+    }
+}
+
 #[test]
 fn a_busy_key_waits_for_company_and_closes_in_time() {
     let mut f = former(64);
@@ -80,10 +88,9 @@ fn a_busy_key_waits_for_company_and_closes_in_time() {
             f.recycle(batch.items);
         }
     }
-    // Drain what is open, then one more request opens a batch that waits.
-    while let Some(batch) = f.take_due(Micros(t + 1_000_000)) {
-        f.recycle(batch.items);
-    }
+    // Drain what is open, each batch at its deadline, then after a quiet second one more
+    // request opens a batch.
+    drain(&mut f);
     let t = t + 1_000_001;
     f.add("bls", 9_999, at(t));
     // The quiet second above lowered the rate: waiting is no longer worth it.
@@ -96,9 +103,7 @@ fn a_busy_key_waits_for_company_and_closes_in_time() {
             f.recycle(batch.items);
         }
     }
-    while let Some(batch) = f.take_due(Micros(u64::MAX / 2)) {
-        f.recycle(batch.items);
-    }
+    drain(&mut f);
     let now = Micros(start + 100 * 2_000);
     f.add("bls", 100, at(now.0));
     assert_eq!(f.take_due(now), None, "worth waiting at 500 requests/s");
@@ -240,7 +245,7 @@ fn closing_all_hands_out_what_waits_oldest_first() {
     f.add("b", 1, at(5));
     f.add("a", 2, surplus_at(0));
     f.add("a", 3, at(7));
-    let closed = f.close_all(Lane::Share);
+    let closed = f.close_all(Lane::Share, Micros(10));
     let keys: Vec<(&str, Lane, Vec<u32>)> = closed
         .into_iter()
         .map(|b| (b.key, b.lane, b.items))
@@ -327,6 +332,64 @@ fn recycled_buffers_keep_their_capacity() {
 }
 
 /// One simulated request: its tenant, key and arrival.
+#[test]
+fn a_partner_sending_one_at_a_time_is_kept_waiting_only_to_check_now_and_then() {
+    // Its next request comes only once the last is answered, so a batch waiting for it waits
+    // for nothing, however often its requests arrive. Only a wait shows that; one that found
+    // no company is remembered for seconds.
+    let mut f = former(64);
+    teach(&mut f, "bls", BLS);
+    let start = 1_000;
+    let mut t = start;
+    let mut waits = Vec::new();
+    for i in 0..5_000 {
+        f.add("bls", i, at(t));
+        let (batch, closed_at) = match f.take_due(Micros(t)) {
+            Some(batch) => (batch, t),
+            None => {
+                let deadline = f.next_deadline().expect("open").0;
+                waits.push(deadline - t);
+                (f.take_due(Micros(deadline)).expect("due"), deadline)
+            }
+        };
+        assert_eq!(batch.items, vec![i]);
+        let verified = closed_at + BLS.batch_us(1) as u64;
+        f.observe(&"bls", 1, 1, Micros(BLS.batch_us(1) as u64));
+        f.recycle(batch.items);
+        // The answer's way back, and the partner's next request.
+        t = verified + 1_000;
+    }
+    let seconds = (t - start) as f64 / 1e6;
+    let waited: u64 = waits.iter().sum();
+    assert!(
+        (waits.len() as f64) <= seconds / 1.5 + 1.0,
+        "{} of 5,000 requests waited in {seconds:.1} s",
+        waits.len()
+    );
+    assert!(
+        waited as f64 / 1e6 < 0.05 * seconds,
+        "held {waited} us in {seconds:.1} s"
+    );
+}
+
+#[test]
+fn requests_that_come_whatever_the_answers_do_are_waited_for() {
+    // One every 3 ms: a batch of one takes 1.3 ms, so only waiting makes batches bigger.
+    let requests: Vec<Request> = (0..1_000)
+        .map(|i| Request {
+            tenant: (i % 3) as u8,
+            key: "bls",
+            arrives: i * 3_000,
+            lane: Lane::Share,
+        })
+        .collect();
+    let verified = simulate(&requests, &LINES);
+    let later = &verified[verified.len() / 2..];
+    let items: usize = later.iter().map(|v| v.items.len()).sum();
+    let mean = items as f64 / later.len() as f64;
+    assert!(mean >= 4.0, "batches of {mean:.1} on average");
+}
+
 #[derive(Clone, Debug)]
 struct Request {
     tenant: u8,

@@ -477,7 +477,7 @@ impl<R> Shard<R> {
         for batch in &mut self.ready {
             batch.lane = Lane::Share;
         }
-        let open = self.former.close_all(Lane::Share);
+        let open = self.former.close_all(Lane::Share, now);
         self.ready.extend(open);
     }
 
