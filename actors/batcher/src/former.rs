@@ -76,10 +76,10 @@ impl<K> Known<K> {
     /// [`Company`]). Infinite when none is expected.
     fn expected_gap_us(&self, lane: Lane, now: Micros) -> f64 {
         let arriving = self.rate[lane.index()].rate_at(now);
-        let rate = match self.company.rate_at(lane, now) {
-            Some(joining) if joining < LITTLE_COMPANY * arriving => joining,
-            _ => arriving,
-        };
+        let rate = self
+            .company
+            .shortfall(lane, now, arriving)
+            .unwrap_or(arriving);
         if rate > 0.0 {
             1.0 / rate
         } else {
@@ -87,13 +87,6 @@ impl<K> Known<K> {
         }
     }
 }
-
-/// Below this share of the arrival rate, the company waiting batches found is what is
-/// expected. Near it, the arrival rate stands: evenly spaced arrivals join a batch that waits
-/// from one arrival to a deadline a little less often than they arrive (by half a gap per
-/// wait), and both measures are noisy, so taking the lower one would shorten waits for
-/// requests that do come.
-const LITTLE_COMPANY: f64 = 0.5;
 
 /// Keys whose costs and rates are remembered; the least recently used is forgotten beyond it.
 const KNOWN_KEYS: usize = 64;

@@ -4,9 +4,10 @@
 //! - waiting still pays: one more item lowers the cost per item by at least [`MIN_GAIN`] of it
 //!   (with a learned `fixed + per_item * n`, the saving is `fixed / (n (n + 1))`, which shrinks
 //!   as the batch grows, so a batch stops growing where batching stops paying);
-//! - the budget allows it: if the next request arrives when it is expected (the arrival rate's
-//!   mean gap), the batch with it, verified after the work ahead of it, still finishes within
-//!   the planned share of its oldest request's budget.
+//! - the budget allows it: if the next request arrives when it is expected (the mean gap at
+//!   its key's arrival rate, or at the rate requests joined waiting batches when that is
+//!   clearly lower: see the former's `Company`), the batch with it, verified after the work
+//!   ahead of it, still finishes within the planned share of its oldest request's budget.
 //!
 //! Otherwise it closes at once. So an idle appliance never waits (no arrival is expected soon
 //! enough), and as load rises batches grow smoothly, up to where the budget or the gain stops
