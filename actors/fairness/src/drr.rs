@@ -92,8 +92,18 @@ impl<T> DrrScheduler<T> {
 
     /// The next request to serve, or `None` when every mailbox is empty.
     pub fn pick_next(&mut self) -> Option<(TenantSlot, T)> {
+        self.pick_next_where(|_| true)
+    }
+
+    /// Like [`DrrScheduler::pick_next`], among the tenants `eligible` accepts only; the others
+    /// keep their place and deficit.
+    pub fn pick_next_where(
+        &mut self,
+        eligible: impl Fn(TenantSlot) -> bool,
+    ) -> Option<(TenantSlot, T)> {
         loop {
-            let slot = *self.active.front()?;
+            let position = self.active.iter().position(|&s| eligible(TenantSlot(s)))?;
+            let slot = self.active[position];
             let tenant = &mut self.tenants[slot as usize];
             if !tenant.credited {
                 tenant.deficit += tenant.quantum;
@@ -111,13 +121,14 @@ impl<T> DrrScheduler<T> {
                 if tenant.mailbox.is_empty() {
                     tenant.deficit = 0;
                     tenant.credited = false;
-                    self.active.pop_front();
+                    self.active.remove(position);
                 }
                 return Some((TenantSlot(slot), item));
             }
-            // This visit is over: keep the remaining deficit for the next round.
+            // This visit is over: to the back of the line, the remaining deficit kept.
             tenant.credited = false;
-            self.active.rotate_left(1);
+            self.active.remove(position);
+            self.active.push_back(slot);
         }
     }
 
@@ -137,6 +148,35 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn picking_among_some_tenants_leaves_the_others_as_they_were() {
+        let mut s = DrrScheduler::new(1);
+        let flood = s.add_tenant(1, 1000);
+        let light = s.add_tenant(1, 1000);
+        let heavy = s.add_tenant(2, 1000);
+        for slot in [flood, light, heavy] {
+            for i in 0..300 {
+                s.enqueue(slot, i, 1).expect("room");
+            }
+        }
+        // The flood is visited first and is mid-visit when the others are picked.
+        assert_eq!(s.pick_next().map(|p| p.0), Some(flood));
+        let others: Vec<TenantSlot> = (0..300)
+            .map(|_| s.pick_next_where(|slot| slot != flood).expect("queued").0)
+            .collect();
+        let heavy_share = others.iter().filter(|t| **t == heavy).count();
+        assert!((195..=205).contains(&heavy_share), "{heavy_share} of 300");
+        assert_eq!(s.queued_for(flood), 299);
+        // Nothing left but the flood: none of the others.
+        for _ in 0..300 {
+            s.pick_next_where(|slot| slot != flood);
+        }
+        assert_eq!(s.pick_next_where(|slot| slot != flood).map(|p| p.0), None);
+        // The flood's turn is where it was, and its items come in order.
+        assert_eq!(s.pick_next(), Some((flood, 1)));
+        assert_eq!(s.pick_next(), Some((flood, 2)));
+    }
 
     fn drain<T>(scheduler: &mut DrrScheduler<T>, n: usize) -> Vec<TenantSlot> {
         (0..n)

@@ -433,7 +433,7 @@ impl<R> Shard<R> {
         if let Some(full) = self.former.take_held_back() {
             return Some(full);
         }
-        self.gather(now).or_else(|| self.former.take_due(now))
+        self.gather(now, None).or_else(|| self.former.take_due(now))
     }
 
     /// A batch of the share lane, if one is due now: what goes before the rest of a surplus
@@ -448,15 +448,16 @@ impl<R> Shard<R> {
             // Another item of its key and lane may not close before it: it goes first.
             Some(Lane::Share) => return self.former.take_held_back(),
             Some(Lane::Surplus) => {}
-            None if self.ready.is_empty() => {
-                if let Some(closed) = self.gather(now) {
+            // Only share-lane requests are handed over here, even while surplus batches wait
+            // in `ready`: they would otherwise wait in their mailboxes behind those batches.
+            None => {
+                if let Some(closed) = self.gather(now, Some(Lane::Share)) {
                     if closed.lane == Lane::Share {
                         return Some(closed);
                     }
                     self.ready.push_back(closed);
                 }
             }
-            None => {}
         }
         self.former.take_due_share(now)
     }
@@ -482,9 +483,15 @@ impl<R> Shard<R> {
     }
 
     /// Hands the requests waiting in the fair scheduler to the former, in its order, until a
-    /// batch closes.
-    fn gather(&mut self, now: Micros) -> Option<Batch<BatchKey, Job<R>>> {
-        while let Some((slot, job)) = self.drr.pick_next() {
+    /// batch closes: every tenant's, or `only` the tenants in that lane.
+    fn gather(&mut self, now: Micros, only: Option<Lane>) -> Option<Batch<BatchKey, Job<R>>> {
+        loop {
+            let lanes = &self.lanes;
+            let picked = match only {
+                Some(lane) => self.drr.pick_next_where(|slot| lanes.lane(slot) == lane),
+                None => self.drr.pick_next(),
+            };
+            let (slot, job) = picked?;
             let key = job.batch_key();
             let arrival = Arrival {
                 at: job.admitted,
@@ -496,7 +503,6 @@ impl<R> Shard<R> {
                 return Some(closed);
             }
         }
-        None
     }
 
     /// Whether more work is due now besides the batch just taken: requests still queued, a

@@ -199,16 +199,28 @@ struct Served {
     verified: u64,
 }
 
-#[test]
-fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
-    // "flood" keeps its mailbox full (about 1,000 requests a second get in); "quiet" sends one
-    // request every 4 ms. The simulated verifier takes 0.7 ms + 0.6 ms an item per batch and
-    // goes a step (1 ms) at a time: the shard is busy, and the flood is beyond its share.
+/// What a flood run left: every request served, how often a share batch went between surplus
+/// steps, the order requests were handed out, and how many were admitted and still wait.
+struct FloodRun {
+    served: Vec<Served>,
+    gave_way: usize,
+    handed: Vec<(u32, u64)>,
+    admitted: usize,
+    waiting: usize,
+}
+
+/// Until `FLOOD_UNTIL`, "flood" keeps its mailbox full (about 1,000 requests a second get in)
+/// and "quiet" sends one request every 4 ms; then "flood" sends like "quiet". The simulated
+/// verifier takes 0.7 ms + 0.6 ms an item per batch and goes a step (1 ms) at a time: the
+/// shard is busy, and the flood is beyond its share.
+const FLOOD_UNTIL: u64 = 1_500_000;
+
+fn flood_beside_a_quiet_tenant(settings: tf_shard::ShardSettings) -> FloodRun {
     let tenants = [
         tenant("flood", 1, 1_000_000, 1_000_000),
         tenant("quiet", 1, 1_000_000, 1_000_000),
     ];
-    let mut shard: Shard<u64> = Shard::new(settings(), &tenants, Micros(0), T0);
+    let mut shard: Shard<u64> = Shard::new(settings, &tenants, Micros(0), T0);
     let statement = bls_job(0, 0, true).submit.statement;
     let mut admitted_at = std::collections::HashMap::new();
     let mut served = Vec::new();
@@ -221,12 +233,10 @@ fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
     let mut hand_out = |batch: &tf_shard::Batch<BatchKey, Job<u64>>| {
         handed.extend(batch.items.iter().map(|job| (job.tenant.0, job.route)));
     };
-    let flood_until = 1_500_000;
     for t in (0..2_500_000u64).step_by(1_000) {
         let now = Micros(t);
-        let flooding = t < flood_until;
+        let flooding = t < FLOOD_UNTIL;
         for tenant in [0, 1] {
-            // After the flood, "flood" sends like "quiet": back within its share.
             let sends = match tenant {
                 0 if flooding => 4,
                 _ if t.is_multiple_of(4_000) => 1,
@@ -291,9 +301,38 @@ fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
             in_hand = Some((batch.items, batch.lane, steps));
         }
     }
-    // Once the rates are measured (a quarter second), the flood and the quiet tenant never
-    // share a batch: the flood travels in the surplus lane, the quiet tenant in the share lane.
-    let measured = |s: &&Served| s.admitted >= 500_000 && s.admitted < flood_until;
+    let waiting = shard.pending() + in_hand.map_or(0, |(items, _, _)| items.len());
+    FloodRun {
+        served,
+        gave_way,
+        handed,
+        admitted: admitted_at.len(),
+        waiting,
+    }
+}
+
+/// Once the rates are measured (a quarter second), until the flood stops.
+fn measured(s: &&Served) -> bool {
+    s.admitted >= 500_000 && s.admitted < FLOOD_UNTIL
+}
+
+/// The longest the quiet tenant waited, from admission to verdict, while the flood went on.
+fn quiet_worst(run: &FloodRun) -> u64 {
+    run.served
+        .iter()
+        .filter(measured)
+        .filter(|s| s.tenant == 1)
+        .map(|s| s.verified - s.admitted)
+        .max()
+        .expect("the quiet tenant was served")
+}
+
+#[test]
+fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
+    let run = flood_beside_a_quiet_tenant(settings());
+    let served = &run.served;
+    // The flood and the quiet tenant never share a batch: the flood travels in the surplus
+    // lane, the quiet tenant in the share lane.
     for s in served.iter().filter(measured) {
         let expected = if s.tenant == 0 {
             Lane::Surplus
@@ -303,24 +342,19 @@ fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
         assert_eq!(s.lane, expected, "request {} of tenant {}", s.id, s.tenant);
     }
     assert!(
-        gave_way > 10,
-        "share batches went between surplus steps {gave_way} times"
+        run.gave_way > 10,
+        "share batches went between surplus steps {} times",
+        run.gave_way
     );
     // The quiet tenant's requests are verified within the planned share of the budget (32.5
     // ms), plus the step in progress.
-    let quiet_worst = served
-        .iter()
-        .filter(measured)
-        .filter(|s| s.tenant == 1)
-        .map(|s| s.verified - s.admitted)
-        .max()
-        .expect("the quiet tenant was served");
+    let quiet_worst = quiet_worst(&run);
     assert!(quiet_worst <= 33_500, "{quiet_worst} us");
     // The flood stopped: a second later the lanes are one again.
     assert!(
         served
             .iter()
-            .filter(|s| s.admitted >= flood_until + 1_000_000)
+            .filter(|s| s.admitted >= FLOOD_UNTIL + 1_000_000)
             .all(|s| s.lane == Lane::Share)
     );
     // Every request admitted is verified once, and each tenant's are handed out for
@@ -329,16 +363,37 @@ fn a_flood_beyond_its_share_is_batched_apart_and_gives_way_between_steps() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), served.len());
-    let waiting = shard.pending() + in_hand.map_or(0, |(items, _, _)| items.len());
-    assert_eq!(served.len() + waiting, admitted_at.len());
+    assert_eq!(served.len() + run.waiting, run.admitted);
     for tenant in [0, 1] {
-        let order: Vec<u64> = handed
+        let order: Vec<u64> = run
+            .handed
             .iter()
             .filter(|h| h.0 == tenant)
             .map(|h| h.1)
             .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "tenant {tenant}");
     }
+}
+
+#[test]
+fn share_lane_requests_are_handed_over_between_surplus_steps_even_behind_closed_surplus_batches() {
+    // Batches do not wait for company here (a zero budget) and the flood's batches are long
+    // (16 items, 10.3 ms), so closed surplus batches queue behind the one being verified. The
+    // quiet tenant's request must still go at the next step, not after them.
+    let run = flood_beside_a_quiet_tenant(tf_shard::ShardSettings {
+        mailbox_capacity: 64,
+        batch_max: 16,
+        latency_budget: Micros(0),
+        ..settings()
+    });
+    let quiet_worst = quiet_worst(&run);
+    assert!(quiet_worst <= 2_000, "{quiet_worst} us");
+    assert!(
+        run.served
+            .iter()
+            .filter(measured)
+            .any(|s| s.lane == Lane::Surplus)
+    );
 }
 
 #[test]
