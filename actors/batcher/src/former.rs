@@ -6,7 +6,7 @@ use crate::company::Company;
 use crate::cost::{CostModel, Line};
 use crate::lane::Lane;
 use crate::policy::{Plan, Situation, plan, size_limit, standing_too_long};
-use crate::rate::ArrivalRate;
+use crate::rate::{ArrivalRate, mean_gap_us};
 
 /// A closed batch: everything in it shares the key.
 #[derive(Debug, PartialEq, Eq)]
@@ -76,15 +76,11 @@ impl<K> Known<K> {
     /// [`Company`]). Infinite when none is expected.
     fn expected_gap_us(&self, lane: Lane, now: Micros) -> f64 {
         let arriving = self.rate[lane.index()].rate_at(now);
-        let rate = self
-            .company
-            .shortfall(lane, now, arriving)
-            .unwrap_or(arriving);
-        if rate > 0.0 {
-            1.0 / rate
-        } else {
-            f64::INFINITY
-        }
+        mean_gap_us(
+            self.company
+                .shortfall(lane, now, arriving)
+                .unwrap_or(arriving),
+        )
     }
 }
 

@@ -64,16 +64,15 @@ impl ArrivalRate {
     pub fn decayed_total(&self, now: Micros) -> f64 {
         self.rate_at(now) * self.tau_us
     }
+}
 
-    /// The expected wait for the next arrival as of `now`, microseconds (infinite when none is
-    /// expected).
-    pub fn expected_gap_us(&self, now: Micros) -> f64 {
-        let rate = self.rate_at(now);
-        if rate > 0.0 {
-            1.0 / rate
-        } else {
-            f64::INFINITY
-        }
+/// The expected wait for the next arrival at `per_us` arrivals per microsecond, microseconds
+/// (infinite when none is expected).
+pub fn mean_gap_us(per_us: f64) -> f64 {
+    if per_us > 0.0 {
+        1.0 / per_us
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -94,13 +93,16 @@ mod tests {
         for i in 0..2_000 {
             rate.arrival(Micros(i * 1_000));
         }
-        let gap = rate.expected_gap_us(Micros(1_999_000));
+        let gap = mean_gap_us(rate.rate_at(Micros(1_999_000)));
         assert!((gap - 1_000.0).abs() < 20.0, "{gap}");
     }
 
     #[test]
     fn nothing_seen_means_nothing_expected() {
-        assert_eq!(ArrivalRate::new().expected_gap_us(Micros(5)), f64::INFINITY);
+        assert_eq!(
+            mean_gap_us(ArrivalRate::new().rate_at(Micros(5))),
+            f64::INFINITY
+        );
     }
 
     #[test]
@@ -109,8 +111,8 @@ mod tests {
         for i in 0..1_000 {
             rate.arrival(Micros(i * 1_000));
         }
-        let busy = rate.expected_gap_us(Micros(999_000));
-        let quiet = rate.expected_gap_us(Micros(1_999_000));
+        let busy = mean_gap_us(rate.rate_at(Micros(999_000)));
+        let quiet = mean_gap_us(rate.rate_at(Micros(1_999_000)));
         assert!(quiet > 50.0 * busy, "{busy} then {quiet}");
     }
 
