@@ -119,6 +119,45 @@ impl Tally {
     }
 }
 
+/// Where an answered request's time went, from its receipt: received to decided inside the
+/// appliance, and decided to the answer reaching the rig. (What is left of its latency was
+/// spent before the appliance received it.)
+#[derive(Debug, Clone)]
+pub struct AnswerTimes {
+    pub in_appliance: Histogram<u64>,
+    pub after_verdict: Histogram<u64>,
+}
+
+impl Default for AnswerTimes {
+    fn default() -> AnswerTimes {
+        AnswerTimes {
+            in_appliance: histogram(),
+            after_verdict: histogram(),
+        }
+    }
+}
+
+impl AnswerTimes {
+    fn record(&mut self, in_appliance: Duration, after_verdict: Duration) {
+        self.in_appliance.saturating_record(micros(in_appliance));
+        self.after_verdict.saturating_record(micros(after_verdict));
+    }
+
+    /// Every group's answers together (the run's, from its tenants').
+    pub fn merged<'a>(groups: impl IntoIterator<Item = &'a AnswerTimes>) -> AnswerTimes {
+        let mut all = AnswerTimes::default();
+        for group in groups {
+            all.in_appliance
+                .add(&group.in_appliance)
+                .expect("same bounds");
+            all.after_verdict
+                .add(&group.after_verdict)
+                .expect("same bounds");
+        }
+        all
+    }
+}
+
 /// One second of the measured run, by completion time.
 #[derive(Debug, Clone, Default)]
 pub struct Interval {
@@ -134,8 +173,9 @@ pub struct Recorder {
     pub tenants: Vec<Tally>,
     pub stages: Vec<Tally>,
     pub kinds: BTreeMap<Kind, Tally>,
-    pub in_appliance: Histogram<u64>,
-    pub after_verdict: Histogram<u64>,
+    /// Per tenant: a slow tenant's answers show where its time went (the run's are theirs
+    /// merged).
+    pub tenant_answer_times: Vec<AnswerTimes>,
     /// Per second from `measure_from`, by when the request finished.
     pub intervals: Vec<Interval>,
     /// Requests sent (and finished) during the warm-up.
@@ -150,8 +190,7 @@ impl Recorder {
             tenants: vec![Tally::default(); tenants],
             stages: vec![Tally::default(); stages],
             kinds: BTreeMap::new(),
-            in_appliance: histogram(),
-            after_verdict: histogram(),
+            tenant_answer_times: vec![AnswerTimes::default(); tenants],
             intervals: Vec::new(),
             warmup_requests: 0,
         }
@@ -191,8 +230,7 @@ impl Recorder {
             ..
         } = outcome
         {
-            self.in_appliance.saturating_record(micros(*in_appliance));
-            self.after_verdict.saturating_record(micros(*after_verdict));
+            self.tenant_answer_times[slot.tenant].record(*in_appliance, *after_verdict);
         }
     }
 

@@ -21,7 +21,7 @@ use crate::driver::Measured;
 use crate::fairness;
 use crate::floor::Floor;
 use crate::monitor::Usage;
-use crate::recorder::{Tally, histogram};
+use crate::recorder::{AnswerTimes, Tally, histogram};
 use crate::slo::{self, Check, Metric};
 use crate::spec::{PlannedStage, Profile, RunSpec, TenantSpec, WARMUP};
 
@@ -155,6 +155,12 @@ pub struct TenantReport {
     pub fair_share_rps: f64,
     /// served_rps / fair_share_rps (1 = exactly its fair share).
     pub x: f64,
+    /// Its answered requests, received to decided inside the appliance, and decided to the
+    /// answer at the rig: where a tenant's latency went (absent in reports written before).
+    #[serde(default)]
+    pub in_appliance_ms: Percentiles,
+    #[serde(default)]
+    pub after_verdict_ms: Percentiles,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -368,20 +374,24 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
     let x = fairness::normalised(&served, &fair);
     let tenants: Vec<TenantReport> = tenants_spec
         .iter()
-        .zip(&recorder.tenants)
+        .zip(recorder.tenants.iter().zip(&recorder.tenant_answer_times))
         .enumerate()
         .map(
-            |(i, (t, tally)): (usize, (&TenantSpec, &Tally))| TenantReport {
-                name: t.name.clone(),
-                weight: t.weight,
-                demand: t.demand,
-                group: Group::of(tally, seconds),
-                fair_share_rps: fair[i],
-                x: if fair[i] > 0.0 {
-                    served[i] / fair[i]
-                } else {
-                    0.0
-                },
+            |(i, (t, (tally, times))): (usize, (&TenantSpec, (&Tally, &AnswerTimes)))| {
+                TenantReport {
+                    name: t.name.clone(),
+                    weight: t.weight,
+                    demand: t.demand,
+                    group: Group::of(tally, seconds),
+                    fair_share_rps: fair[i],
+                    x: if fair[i] > 0.0 {
+                        served[i] / fair[i]
+                    } else {
+                        0.0
+                    },
+                    in_appliance_ms: Percentiles::of(&times.in_appliance),
+                    after_verdict_ms: Percentiles::of(&times.after_verdict),
+                }
             },
         )
         .collect();
@@ -485,6 +495,7 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
         throughput_vs_single_floor: served_rps / floor.single_rps.max(1e-9),
         throughput_vs_batched_floor: served_rps / floor.batched_rps.max(1e-9),
     };
+    let answer_times = AnswerTimes::merged(&recorder.tenant_answer_times);
 
     Report {
         schema: SCHEMA.into(),
@@ -506,8 +517,8 @@ pub fn build(spec: &RunSpec, plan: &[PlannedStage], floor: &Floor, measured: &Me
         slo: checks,
         overall: Group::of(&recorder.overall, seconds),
         distribution_ms: distribution(&recorder.overall.latency),
-        in_appliance_ms: Percentiles::of(&recorder.in_appliance),
-        after_verdict_ms: Percentiles::of(&recorder.after_verdict),
+        in_appliance_ms: Percentiles::of(&answer_times.in_appliance),
+        after_verdict_ms: Percentiles::of(&answer_times.after_verdict),
         tenants,
         fairness,
         stages,
@@ -641,7 +652,7 @@ mod tests {
             } else {
                 Outcome::Verdict {
                     valid: true,
-                    in_appliance: Duration::from_millis(2),
+                    in_appliance: Duration::from_millis(2 + 3 * slot.tenant as u64),
                     after_verdict: Duration::from_millis(1),
                 }
             };
@@ -686,6 +697,13 @@ mod tests {
         // Capacity 3/s, demands 2/s each: fair shares 1.5 each; x = 2/1.5 and 1/1.5.
         assert!((report.tenants[0].fair_share_rps - 1.5).abs() < 1e-12);
         assert!((report.tenants[1].x - 1.0 / 1.5).abs() < 1e-12);
+        // Each tenant's answers keep their own times inside the appliance.
+        assert_eq!(report.tenants[0].in_appliance_ms.count, 20);
+        assert_eq!(report.tenants[1].in_appliance_ms.count, 10);
+        assert!((report.tenants[0].in_appliance_ms.p99 - 2.0).abs() < 0.01);
+        assert!((report.tenants[1].in_appliance_ms.p99 - 5.0).abs() < 0.01);
+        assert!((report.tenants[1].after_verdict_ms.p99 - 1.0).abs() < 0.01);
+        assert!((report.in_appliance_ms.p99 - 5.0).abs() < 0.01);
         assert!(report.fairness.gini > 0.1);
         // The error rate misses the default 0.25 % target; CPU was not measured.
         assert_eq!(report.verdict, "FAIL");

@@ -99,13 +99,21 @@ pub fn print_summary(report: &Report) {
         report.fairness.jain
     );
     println!(
-        "    {:<16} {:>6} {:>13} {:>13} {:>13} {:>6} {:>10} {:>8}",
-        "tenant", "weight", "offered req/s", "served req/s", "fair req/s", "x", "p95 ms", "errors"
+        "    {:<16} {:>6} {:>13} {:>13} {:>13} {:>6} {:>10} {:>8} {:>20}",
+        "tenant",
+        "weight",
+        "offered req/s",
+        "served req/s",
+        "fair req/s",
+        "x",
+        "p95 ms",
+        "errors",
+        "p99 in appliance ms"
     );
     for t in &report.tenants {
         let errors: u64 = t.group.counts.errors.values().sum();
         println!(
-            "    {:<16} {:>6} {:>13.1} {:>13.1} {:>13.1} {:>6.3} {:>10.2} {:>8}",
+            "    {:<16} {:>6} {:>13.1} {:>13.1} {:>13.1} {:>6.3} {:>10.2} {:>8} {:>20.2}",
             t.name,
             t.weight,
             t.group.counts.offered_rps,
@@ -113,7 +121,8 @@ pub fn print_summary(report: &Report) {
             t.fair_share_rps,
             t.x,
             t.group.latency_ms.p95,
-            errors
+            errors,
+            t.in_appliance_ms.p99
         );
     }
     match &report.appliance {
