@@ -14,7 +14,7 @@ use tf_partner::{Identity, Partner, PartnerConfig, PartnerError, Statement, Subm
 use crate::link::Link;
 use tf_wire::{DatasetClass, VerdictCode};
 
-use crate::mix::{Kind, Pool};
+use crate::mix::{Kind, Pool, Turns};
 use crate::monitor::{Process, Reading, Usage};
 use crate::probe::Probe;
 use crate::recorder::{CONNECTION_LOST, NOT_SENT, Outcome, Recorder, error_type};
@@ -174,8 +174,9 @@ impl Rig {
 
         let mut tasks = tokio::task::JoinSet::new();
         let mut next_connection = vec![0usize; self.connections.len()];
+        let mut turns = Turns::new(self.connections.len());
         let mut interrupted = false;
-        for (sent_so_far, slot) in (0u64..).zip(schedule) {
+        for slot in schedule {
             tokio::select! {
                 () = tokio::time::sleep_until((start + slot.at).into()) => {}
                 () = stop.wait() => { interrupted = true; break; }
@@ -183,7 +184,7 @@ impl Rig {
             // Answered requests leave the set here, before the room check: a set found full
             // would otherwise never be drained again.
             while tasks.try_join_next().is_some() {}
-            let (kind, statement) = self.pool.statement(sent_so_far);
+            let (kind, statement) = self.pool.statement(turns.next(slot.tenant));
             let mut record = lock(&recorder);
             record.sent(&slot, kind);
             if tasks.len() >= self.max_in_flight {

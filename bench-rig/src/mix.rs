@@ -104,6 +104,31 @@ pub fn pattern(mix: &[(Kind, u32)]) -> Vec<Kind> {
         .collect()
 }
 
+/// Where each tenant is in the mix, so that every tenant sends the whole mix. One sequence
+/// for all tenants would alias with the tenants' turns: with 4 tenants of equal demand and the
+/// default pattern of 4 kinds, each tenant would send one kind only, and each shard would see
+/// only the Groth16 keys of the tenants homed on it. Each tenant starts at its own place in
+/// the pattern, so tenants sending in step send different kinds.
+#[derive(Debug)]
+pub struct Turns {
+    sent: Vec<u64>,
+}
+
+impl Turns {
+    pub fn new(tenants: usize) -> Turns {
+        Turns {
+            sent: vec![0; tenants],
+        }
+    }
+
+    /// The index ([`Pool::statement`]) of `tenant`'s next request.
+    pub fn next(&mut self, tenant: usize) -> u64 {
+        let index = self.sent[tenant] + tenant as u64;
+        self.sent[tenant] += 1;
+        index
+    }
+}
+
 /// Pre-made statements by kind.
 #[derive(Debug)]
 pub struct Pool {
@@ -250,6 +275,41 @@ mod tests {
                 .iter()
                 .all(|k| *k == Kind::Bn254)
         );
+    }
+
+    #[test]
+    fn every_tenant_sends_the_whole_mix() {
+        use crate::schedule::{Schedule, Stage};
+        let pattern = pattern(&[(Kind::Bls, 2), (Kind::Bn254, 1), (Kind::Bls12_381, 1)]);
+        for demands in [vec![1.0; 4], vec![1.0; 2], vec![4.0, 1.0, 1.0, 1.0]] {
+            let schedule = Schedule::new(
+                vec![Stage {
+                    rate: 1000.0,
+                    duration: std::time::Duration::from_secs(4),
+                }],
+                &demands,
+            );
+            let mut turns = Turns::new(demands.len());
+            let mut sent = vec![BTreeMap::<Kind, u32>::new(); demands.len()];
+            for slot in schedule {
+                let kind = pattern[turns.next(slot.tenant) as usize % pattern.len()];
+                *sent[slot.tenant].entry(kind).or_default() += 1;
+            }
+            for (tenant, kinds) in sent.iter().enumerate() {
+                let total = f64::from(kinds.values().sum::<u32>());
+                for (kind, share) in [
+                    (Kind::Bls, 0.5),
+                    (Kind::Bn254, 0.25),
+                    (Kind::Bls12_381, 0.25),
+                ] {
+                    let count = f64::from(kinds.get(&kind).copied().unwrap_or(0));
+                    assert!(
+                        (count - total * share).abs() <= 1.0,
+                        "tenant {tenant} of {demands:?} sent {kinds:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
