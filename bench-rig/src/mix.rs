@@ -156,8 +156,8 @@ impl Pool {
         Ok(Pool { items, pattern })
     }
 
-    /// The `i`-th statement to send: kinds follow the mix's pattern, items rotate within a
-    /// kind.
+    /// The statement at index `i` (a tenant's, from [`Turns`]): kinds follow the mix's
+    /// pattern, items rotate within a kind.
     pub fn statement(&self, i: u64) -> (Kind, Statement) {
         let kind = self.pattern[i as usize % self.pattern.len()];
         let items = &self.items[&kind];
