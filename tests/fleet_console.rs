@@ -80,7 +80,10 @@ fn the_fleet_route_and_page_show_the_appliances_and_pools_and_the_database_away(
             reply = (status == 200)
                 .then(|| serde_json::from_str::<FleetReply>(&body).ok())
                 .flatten()
-                .filter(|r| r.nodes.iter().any(|n| n.live) && !r.pools.is_empty());
+                // The pool's row can be seen before the node's lease on it is counted.
+                .filter(|r| {
+                    r.nodes.iter().any(|n| n.live && n.open_leases >= 1) && !r.pools.is_empty()
+                });
             reply.is_some()
         },
         || server.log(),
